@@ -1,0 +1,52 @@
+/*  pl_test.h — what integration tests need to run against real parts.
+ *
+ *  pl_test_redis_start() runs a private redis-server on a free loopback port in its own temporary
+ *  directory; the server is killed with the test process even when the test crashes
+ *  (PR_SET_PDEATHSIG), and pl_test_redis_stop() removes its directory. Tests never share a Redis,
+ *  so ctest may run them in parallel.
+ *
+ *  pl_test_free_port() finds a free TCP port on 127.0.0.1. pl_test_spawn() starts a built
+ *  executable (from build/bin) with extra environment, for tests that kill and restart services.
+ */
+#ifndef PL_TEST_H
+#define PL_TEST_H
+#include <stdbool.h>
+#include <sys/types.h>
+
+typedef struct pl_test_redis pl_test_redis_t;
+
+/* Starts redis-server; NULL (with a message on stderr) if it cannot. extra_conf may be NULL or
+ * lines of redis.conf ("appendonly yes\n"). */
+pl_test_redis_t *pl_test_redis_start (const char *extra_conf);
+void pl_test_redis_stop (pl_test_redis_t **self_p);
+/* "redis://127.0.0.1:<port>/0" — valid for the life of the object. */
+const char *pl_test_redis_url (const pl_test_redis_t *self);
+int pl_test_redis_port (const pl_test_redis_t *self);
+/* Stops the server (SIGKILL when hard, SHUTDOWN NOSAVE otherwise) and starts it again on the same
+ * port with the same data directory: for outage and recovery tests. */
+int pl_test_redis_kill (pl_test_redis_t *self);
+int pl_test_redis_restart (pl_test_redis_t *self);
+/* Runs one command with redis-cli-like semantics and returns the integer reply (or -1). */
+long long pl_test_redis_int (pl_test_redis_t *self, const char *fmt, ...);
+
+int pl_test_free_port (void);
+/* A fresh temporary directory under $TMPDIR (removed by pl_test_rmdir). Returns malloc'd path. */
+char *pl_test_tmpdir (const char *prefix);
+void pl_test_rmdir (const char *path);
+
+/* Path of a built executable: $PL_BIN_DIR/name. Returns a static buffer. */
+const char *pl_test_bin (const char *name);
+/* Starts argv[0] (resolved with pl_test_bin when it has no '/') with env entries "K=V" added to
+ * the current environment (NULL-terminated, may be NULL); stdout/stderr go to log_path (appended)
+ * when not NULL. Returns the pid, or -1. The child dies with the test (PR_SET_PDEATHSIG). */
+pid_t pl_test_spawn (char *const argv[], char *const env[], const char *log_path);
+/* Sends sig and waits up to timeout_ms; returns the exit status as waitpid gives it, -1 on
+ * timeout (the child is then SIGKILLed). */
+int pl_test_stop (pid_t pid, int sig, int timeout_ms);
+/* Polls until fn(arg) is true or timeout_ms passes. Real time: for processes, not rules. */
+bool pl_test_wait_until (bool (*fn) (void *arg), void *arg, int timeout_ms);
+/* GETs http://127.0.0.1:port/path; returns the status code (or -1) and the body in *body
+ * (malloc'd, may be NULL). */
+int pl_test_http_get (int port, const char *path, char **body);
+
+#endif
