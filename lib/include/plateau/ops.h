@@ -8,6 +8,19 @@
  *
  *  The port runs in libmicrohttpd's own thread: a service's loop that is busy with a long Redis
  *  call must still answer probes, or Kubernetes restarts a healthy pod.
+ *
+ *  Answers (all JSON but /metrics, all with Cache-Control: no-store):
+ *    GET /healthz  200 {"status":"ok"}
+ *    GET /readyz   200 {"status":"ready","checks":["redis","bus"]}
+ *                  503 {"status":"not_ready","draining":false,
+ *                       "failing":[{"check":"redis","reason":"connection refused"}],
+ *                       "error":{"code":"not_ready",
+ *                                "message":"not ready: redis: connection refused"}}
+ *                  503 {"status":"draining","draining":true,"failing":[…],
+ *                       "error":{"code":"draining","message":"the service is draining"}}
+ *    GET /metrics  200 text/plain; version=0.0.4 — the Prometheus text format
+ *  Other paths 404 and other methods 405, with {"error":{…}} bodies. No authentication: the
+ *  port is for the cluster's probes and scrapers and must not be exposed outside it.
  */
 #ifndef PL_OPS_H
 #define PL_OPS_H
@@ -21,14 +34,17 @@ typedef struct pl_ops pl_ops_t;
  * from the HTTP thread: it must be thread-safe (read an atomic flag, not a socket). */
 typedef bool (pl_ops_check_fn) (void *arg, char *why, size_t why_size);
 
-/* Starts listening on addr:port (port 0 picks a free one, see pl_ops_port). Borrows metrics. */
+/* Starts listening on addr:port (port 0 picks a free one, see pl_ops_port). Borrows metrics
+ * (may be NULL: /metrics is then empty). NULL when the port cannot be bound (errno tells). */
 pl_ops_t *pl_ops_new (const char *addr, int port, pl_metrics_t *metrics);
 void pl_ops_destroy (pl_ops_t **self_p);
 int pl_ops_port (const pl_ops_t *self);
-/* Adds a named readiness check ("redis", "bus"). */
+/* Adds a named readiness check ("redis", "bus"); may be called while serving. Every check
+ * runs at every /readyz, so it must be quick. PL_EEXIST for a name used already. */
 int pl_ops_add_check (pl_ops_t *self, const char *name, pl_ops_check_fn *fn, void *arg);
-/* Draining makes /readyz answer 503 {"draining":true}. */
+/* Draining makes /readyz answer 503 {"draining":true}; thread-safe. */
 void pl_ops_set_draining (pl_ops_t *self, bool draining);
+bool pl_ops_draining (const pl_ops_t *self);
 const char *pl_ops_errstr (const pl_ops_t *self);
 
 #endif

@@ -1,0 +1,263 @@
+/*  http.h — the HTTP server of the services' public APIs (intake, audit, payments, webhooks).
+ *
+ *  A pl_http_t serves routes registered by method and path pattern ("/v1/leads/{id}"). A
+ *  handler reads the request (path parameters, query, headers, body) and sets one response
+ *  (a buffer, a JSON error in the project's format, a stream, or a file). The layer does what
+ *  every API must do the same way: bearer-token authentication (401 / 403), body size limits
+ *  (413), content types (415), unknown paths (404) and methods (405), errors as
+ *  {"error":{"code":"…","message":"…","field":"…"}}, request metrics, and a graceful stop for
+ *  SIGTERM.
+ *
+ *  Life cycle: pl_http_new() (no I/O), pl_http_route() for every route, pl_http_start() (binds
+ *  and serves), pl_http_stop() (quiesce and wait), pl_http_destroy(). Routes are fixed once
+ *  the server has started: the request path reads them without locks.
+ *
+ *  Threads. One thread per connection, at most `max_connections` of them (libmicrohttpd's
+ *  thread-per-connection mode); a further client waits in the listen backlog. Handlers, body
+ *  callbacks and stream callbacks run in the connection's thread and may block (a Redis round
+ *  trip, a file write): one slow request never stalls another. Several handlers of the same
+ *  route run at the same time, so HANDLERS MUST BE THREAD-SAFE. State that is not, such as a
+ *  Redis connection, belongs to a thread: give options.thread_init and get it back with
+ *  pl_http_req_thread_ctx(); it is made on the thread's first request that asks for it and
+ *  released with options.thread_fini when the thread ends (its connection closes).
+ *
+ *  Bodies. By default the body is gathered (up to the route's limit) and the handler reads it
+ *  with pl_http_req_body(). A route with `on_body` receives it in chunks as it arrives instead
+ *  (a few tens of kilobytes each, whatever the client sends), so a million-row CSV is parsed
+ *  with bounded memory; the handler then runs once the body has ended. Over the limit the
+ *  client gets 413 and neither the rest of on_body nor the handler is called. HTTP/1.1 cannot
+ *  answer before it has read the request, so an error found mid-body (413, or on_body
+ *  failing) is answered after up to 1 MiB more of the body has been read and discarded; a
+ *  client that sends more than that has its connection closed without an answer.
+ *
+ *  Authentication. Routes are authenticated unless registered PL_HTTP_PUBLIC. The client
+ *  sends "Authorization: Bearer <token>"; the token is looked up in a pl_http_tokens_t by
+ *  comparing SHA-256 digests in constant time, which gives the source name (the CRM, the
+ *  payment provider) that pl_http_req_source() returns. No or unknown token: 401 with
+ *  "WWW-Authenticate: Bearer"; known but not in the route's `sources`: 403. A server without
+ *  a token table answers 401 on every authenticated route: it fails closed.
+ *
+ *  Tokens file (PLATEAU_API_TOKENS_FILE, read with pl_config_secret_file):
+ *
+ *      # one source:token per line; blank lines and lines starting with # are ignored
+ *      crm-paris:8f3c1e0a9b7d4f62a1c5e9d03b7f2a64
+ *      payments:Zm9vYmFyYmF6cXV4cXV1eGNvcmdlZ3JhdWx0
+ *
+ *  The source is [A-Za-z0-9_.-]+, the token everything after the first ':' without surrounding
+ *  blanks, at least 16 bytes, no blanks inside. A token appears once; a source may have
+ *  several tokens (rotation: add the new one, move the clients, remove the old one).
+ *
+ *  Signatures. A webhook-style sender signs the body: "X-Plateau-Signature: sha256=<hex of
+ *  HMAC-SHA256(secret, body)>" with a secret per source. pl_http_req_check_signature()
+ *  verifies a gathered body; pl_http_sig_t does the same chunk by chunk for a streamed one.
+ *  The digest comparison is constant-time. Replay protection (an idempotency key or a
+ *  timestamp inside the signed body) is the API's business.
+ *
+ *  Draining. pl_http_stop() stops accepting connections, lets the requests in flight finish
+ *  (their answers carry "Connection: close") and closes what remains when the timeout ends.
+ *  A handler blocked forever also blocks the stop: handlers use timeouts on what they wait for.
+ */
+#ifndef PL_HTTP_H
+#define PL_HTTP_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "metrics.h"
+
+typedef struct pl_http pl_http_t;               /* a server: opaque */
+typedef struct pl_http_req pl_http_req_t;       /* one request and its response: opaque */
+typedef struct pl_http_tokens pl_http_tokens_t; /* bearer tokens → source names: opaque */
+typedef struct pl_http_sig pl_http_sig_t;       /* an HMAC-SHA256 in progress: opaque */
+
+#define PL_HTTP_DEFAULT_MAX_BODY (1024 * 1024)
+#define PL_HTTP_DEFAULT_MAX_CONNECTIONS 64
+#define PL_HTTP_DEFAULT_IDLE_TIMEOUT_S 30
+#define PL_HTTP_SIGNATURE_HEADER "X-Plateau-Signature"
+/* "sha256=" + 64 hex digits + NUL */
+#define PL_HTTP_SIGNATURE_SIZE 72
+
+/* Server options. Zero fields take the defaults; pass NULL for all defaults. Copied by
+ * pl_http_new, except what is marked borrowed, which must outlive the server. */
+typedef struct {
+    size_t max_body;                  /* body limit of routes that set none (1 MiB) */
+    unsigned max_connections;         /* concurrent connections, hence threads (64) */
+    unsigned idle_timeout_s;          /* an idle connection is closed after this (30 s) */
+    const pl_http_tokens_t *tokens;   /* borrowed, not changed while serving; NULL:
+                                       * authenticated routes answer 401 */
+    /* Per-thread context (a Redis connection): made by thread_init(thread_arg) on first use
+     * in a thread, released by thread_fini(ctx, thread_arg) when that thread ends. */
+    void *(*thread_init) (void *thread_arg);
+    void (*thread_fini) (void *ctx, void *thread_arg);
+    void *thread_arg;
+    /* Request metrics when both are set (metrics borrowed):
+     *   plateau_<service>_http_requests_total{method,route,status}
+     *   plateau_<service>_http_request_duration_seconds{route}   (handler and sending time) */
+    pl_metrics_t *metrics;
+    const char *service;
+} pl_http_options_t;
+
+/* A handler sets the response with one of the pl_http_reply* functions (the last one set is
+ * sent) and returns 0. A negative return, or no response, sends 500 {"error":{"code":
+ * "internal",…}}. `arg` is the one given to pl_http_route. */
+typedef int (pl_http_handler_fn) (pl_http_req_t *req, void *arg);
+/* Streaming routes: receives the body in order, chunk by chunk; never called with size 0.
+ * Returns 0 to go on, or negative to stop: the response it has set (with pl_http_reply*) is
+ * sent, 500 if none, and the handler is not called. */
+typedef int (pl_http_body_fn) (pl_http_req_t *req, const char *data, size_t size, void *arg);
+/* Streaming responses: writes up to max bytes into buf and returns how many (> 0), 0 at the
+ * end of the stream, or negative to abort (the client sees a truncated chunked response).
+ * May block until it has data; it must not return 0 before the end. */
+typedef ssize_t (pl_http_stream_fn) (void *arg, char *buf, size_t max);
+
+/* Route flags. */
+#define PL_HTTP_PUBLIC 0x01               /* no authentication (probes, public documents) */
+
+/* Route options; NULL for an authenticated route that gathers a body of any content type up
+ * to the server's limit. */
+typedef struct {
+    unsigned flags;                       /* PL_HTTP_* */
+    const char *sources;                  /* "crm-paris,crm-lyon": only these sources (403
+                                           * for others); NULL: any authenticated source */
+    const char *content_types;            /* "application/json,application/x-ndjson": the
+                                           * request's Content-Type must be one (parameters
+                                           * such as charset ignored), else 415; NULL: any */
+    size_t max_body;                      /* 0: the server's max_body */
+    pl_http_body_fn *on_body;             /* NULL: gather the body for pl_http_req_body */
+} pl_http_route_opts_t;
+
+/* ---- server ----------------------------------------------------------------------------- */
+
+/* A server for addr ("127.0.0.1", "0.0.0.0", "::"; NULL means all IPv4 interfaces) and port
+ * (0 picks a free one). Does no I/O: pl_http_start binds. NULL on bad arguments or no memory. */
+pl_http_t *pl_http_new (const char *addr, int port, const pl_http_options_t *options);
+/* Stops at once if running (pl_http_stop with no grace), frees everything, sets *self_p to
+ * NULL; safe to call twice. */
+void pl_http_destroy (pl_http_t **self_p);
+
+/* Registers a route before pl_http_start. method: "GET", "POST", … (a GET route also answers
+ * HEAD). pattern: "/v1/leads/{id}" — literal segments and {name} segments, each matching one
+ * non-empty path segment (percent-decoded for pl_http_req_param); no trailing slash folding.
+ * When two patterns match, at the first segment where they differ a literal beats a {param}
+ * ("/v1/leads/batch" before "/v1/leads/{id}"). opts may be NULL; it is copied.
+ * 0; PL_EINVAL for a bad pattern; PL_EEXIST for a duplicate; PL_EBUSY once started. */
+int pl_http_route (pl_http_t *self, const char *method, const char *pattern,
+                   pl_http_handler_fn *handler, void *arg, const pl_http_route_opts_t *opts);
+
+/* Binds, listens and starts serving in libmicrohttpd's threads. 0, or PL_EIO with errstr
+ * ("bind 0.0.0.0:8080: Address already in use"). */
+int pl_http_start (pl_http_t *self);
+/* The bound port once started (the real one when 0 was asked), else the configured one. */
+int pl_http_port (const pl_http_t *self);
+/* Graceful stop: no new connections, requests in flight finish within timeout_ms, then every
+ * connection is closed. 0 when all finished, PL_ETIMEDOUT when some were cut. A stopped
+ * server does not start again. */
+int pl_http_stop (pl_http_t *self, int timeout_ms);
+/* Requests received and not yet answered (tests, drain logs). */
+size_t pl_http_in_flight (const pl_http_t *self);
+const char *pl_http_errstr (const pl_http_t *self);
+
+/* ---- request (valid only inside the callbacks of its request) ---------------------------- */
+
+const char *pl_http_req_method (const pl_http_req_t *req);
+/* The path as received, without the query, not percent-decoded ("/v1/leads/01J…"). */
+const char *pl_http_req_path (const pl_http_req_t *req);
+/* The pattern of the matched route ("/v1/leads/{id}"). */
+const char *pl_http_req_route (const pl_http_req_t *req);
+/* Value of the {name} segment, percent-decoded; NULL if the pattern has none. */
+const char *pl_http_req_param (const pl_http_req_t *req, const char *name);
+/* Value of a query parameter, percent-decoded ('+' is a space); NULL when absent. */
+const char *pl_http_req_query (pl_http_req_t *req, const char *name);
+/* Value of a request header, name case-insensitive; NULL when absent. */
+const char *pl_http_req_header (const pl_http_req_t *req, const char *name);
+/* The gathered body, NUL-terminated for convenience (size excludes the NUL); NULL with size
+ * 0 when there is none or the route streams it. */
+const char *pl_http_req_body (const pl_http_req_t *req, size_t *size);
+/* Bytes of body received so far (gathered or streamed). */
+size_t pl_http_req_body_size (const pl_http_req_t *req);
+/* Source name of the authenticated client; NULL on a public route. */
+const char *pl_http_req_source (const pl_http_req_t *req);
+/* This thread's context from options.thread_init (made now if first use); NULL without one. */
+void *pl_http_req_thread_ctx (pl_http_req_t *req);
+/* Request-scoped state, e.g. a CSV parser shared by on_body and the handler. free_fn (may be
+ * NULL) runs on the data when the request ends, however it ends, or when replaced. */
+void pl_http_req_set_data (pl_http_req_t *req, void *data, void (*free_fn) (void *));
+void *pl_http_req_data (const pl_http_req_t *req);
+/* True when the request's Content-Type is one of `types` (comma-separated; parameters such
+ * as charset ignored; case-insensitive). */
+bool pl_http_req_type_is (const pl_http_req_t *req, const char *types);
+/* As above, and on mismatch sets a 415 error naming the accepted types and returns
+ * PL_EINVAL: `if (pl_http_require_type (req, "text/csv") < 0) return 0;` */
+int pl_http_require_type (pl_http_req_t *req, const char *types);
+
+/* ---- response --------------------------------------------------------------------------- */
+
+/* A buffered response; body (len bytes, may be NULL/0) is copied. 0 or PL_ENOMEM. */
+int pl_http_reply (pl_http_req_t *req, int status, const char *content_type, const void *body,
+                   size_t len);
+/* An application/json response; json is copied. */
+int pl_http_reply_json (pl_http_req_t *req, int status, const char *json);
+/* {"error":{"code":code,"message":message,"field":field}} with field left out when NULL. */
+int pl_http_reply_error (pl_http_req_t *req, int status, const char *code, const char *message,
+                         const char *field);
+/* The same with "line" and "column" (1-based; left out when 0) for parse errors. */
+int pl_http_reply_error_at (pl_http_req_t *req, int status, const char *code,
+                            const char *message, const char *field, long line, long column);
+/* A chunked response produced by fn(arg, …) in the connection's thread after the handler has
+ * returned (NDJSON results, a large export). free_fn (may be NULL) gets arg at the end,
+ * including when the client goes away or the response is replaced. */
+int pl_http_reply_stream (pl_http_req_t *req, int status, const char *content_type,
+                          pl_http_stream_fn *fn, void *arg, void (*free_fn) (void *));
+/* A response with the contents of fd from its current offset to its end (a spooled result
+ * file). Takes fd: it is closed when sent, on error, or when the response is replaced. */
+int pl_http_reply_fd (pl_http_req_t *req, int status, const char *content_type, int fd);
+/* Adds a header to the response, whichever reply is set ("Retry-After", "Location"). */
+int pl_http_reply_header (pl_http_req_t *req, const char *name, const char *value);
+
+/* The error body alone, for services that compose their own answers: a malloc'd
+ * {"error":{…}} string (free it), NULL on no memory. */
+char *pl_http_error_json (const char *code, const char *message, const char *field);
+
+/* ---- bearer tokens ---------------------------------------------------------------------- */
+
+pl_http_tokens_t *pl_http_tokens_new (void);
+/* Wipes the digests and frees; sets *self_p to NULL. */
+void pl_http_tokens_destroy (pl_http_tokens_t **self_p);
+/* Adds one token for source. PL_EINVAL (bad source, token too short or with blanks),
+ * PL_EEXIST (token already present). Only the SHA-256 of the token is kept. */
+int pl_http_tokens_add (pl_http_tokens_t *self, const char *source, const char *token);
+/* Adds every line of a tokens file's text (format above). Returns the number of tokens added,
+ * or a negative code with errstr naming the line ("line 3: expected source:token"); on error
+ * nothing is added. The message never contains a token. */
+int pl_http_tokens_parse (pl_http_tokens_t *self, const char *text);
+/* pl_http_tokens_parse on the file's contents. PL_EIO when unreadable. */
+int pl_http_tokens_load (pl_http_tokens_t *self, const char *path);
+/* The source of token, or NULL. Takes the same time whichever entry matches, or none. */
+const char *pl_http_tokens_lookup (const pl_http_tokens_t *self, const char *token);
+size_t pl_http_tokens_count (const pl_http_tokens_t *self);
+const char *pl_http_tokens_errstr (const pl_http_tokens_t *self);
+
+/* ---- body signatures -------------------------------------------------------------------- */
+
+/* Writes "sha256=<hex HMAC-SHA256(key, body)>" into out (PL_HTTP_SIGNATURE_SIZE bytes). */
+void pl_http_sign (const void *key, size_t key_len, const void *body, size_t len,
+                   char out[PL_HTTP_SIGNATURE_SIZE]);
+/* 0 when header_value is the signature of body; PL_EPERM when it is not; PL_EINVAL when it is
+ * missing or not "sha256=<64 hex digits>". Constant-time in the digest. */
+int pl_http_signature_check (const char *header_value, const void *key, size_t key_len,
+                             const void *body, size_t len);
+/* Checks the header (NULL: PL_HTTP_SIGNATURE_HEADER) against the gathered body. On failure
+ * sets a 401 {"error":{"code":"bad_signature",…}} response and returns the code:
+ * `if (pl_http_req_check_signature (req, NULL, key, key_len) < 0) return 0;` */
+int pl_http_req_check_signature (pl_http_req_t *req, const char *header, const void *key,
+                                 size_t key_len);
+
+/* Incremental form for streamed bodies: new with the key, update with each chunk, check with
+ * the header value at the end. NULL on no memory. */
+pl_http_sig_t *pl_http_sig_new (const void *key, size_t key_len);
+void pl_http_sig_update (pl_http_sig_t *self, const void *data, size_t len);
+/* Same results as pl_http_signature_check; the digest is final afterwards. */
+int pl_http_sig_check (pl_http_sig_t *self, const char *header_value);
+void pl_http_sig_destroy (pl_http_sig_t **self_p);
+
+#endif

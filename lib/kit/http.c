@@ -1,0 +1,1641 @@
+/*  http.c — the HTTP server of the services' public APIs, on libmicrohttpd (see http.h).
+ *
+ *  libmicrohttpd calls s_access several times per request: once when the headers are in
+ *  (routing, authentication, limits and content type are decided there, before any body is
+ *  read), once per piece of body, and once more when the body has ended (the handler runs).
+ *  It only lets us queue a response on the first and the last call, so an error found while
+ *  the body is arriving is remembered, the rest of the body is discarded, and the error is
+ *  sent on the last call.
+ *
+ *  We turn libmicrohttpd's URL unescaping off: it would decode "%2F" inside a path parameter
+ *  into a separator before routing. Paths are routed raw and parameters decoded one by one;
+ *  query values are decoded when asked for.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <jansson.h>
+#include <microhttpd.h>
+#include <sodium.h>
+#include "plateau/clock.h"
+#include "plateau/error.h"
+#include "plateau/http.h"
+
+#define S_MAX_SEGMENTS 32            /* path segments in a pattern */
+#define S_DISCARD_MAX (1024 * 1024)  /* body read and dropped after an error, before closing */
+#define S_STREAM_BLOCK (32 * 1024)   /* buffer size offered to stream callbacks */
+#define S_MIN_TOKEN 16
+
+/* ---------------------------------------------------------------------------------------- */
+/* Types */
+
+typedef struct s_route {
+    struct s_route *next;
+    char *method;
+    char *pattern;
+    char *segs[S_MAX_SEGMENTS];      /* literal text, or the parameter name when is_param */
+    bool is_param[S_MAX_SEGMENTS];
+    size_t n_segs;
+    uint64_t rank;                   /* literal segments as bits, earlier = higher */
+    pl_http_handler_fn *handler;
+    void *arg;
+    unsigned flags;
+    char *sources;                   /* ",a,b," for a quick whole-word search, or NULL */
+    char *content_types;
+    size_t max_body;
+    pl_http_body_fn *on_body;
+} s_route_t;
+
+typedef struct s_header {
+    struct s_header *next;
+    char *name;
+    char *value;
+} s_header_t;
+
+typedef struct s_string {
+    struct s_string *next;
+    char text[];
+} s_string_t;
+
+typedef enum { S_REPLY_NONE, S_REPLY_BUFFER, S_REPLY_STREAM, S_REPLY_FD } s_reply_kind_t;
+
+typedef struct {
+    pl_http_stream_fn *fn;
+    void *arg;
+    void (*free_fn) (void *);
+} s_stream_t;
+
+struct pl_http_req {
+    pl_http_t *http;
+    struct MHD_Connection *conn;
+    const s_route_t *route;
+    char *method;
+    char *path;
+    char *params[S_MAX_SEGMENTS];    /* decoded values, by segment index (NULL for literals) */
+    char *body;
+    size_t body_len, body_cap;
+    size_t received;
+    size_t limit;
+    const char *source;
+    void *data;
+    void (*data_free) (void *);
+    s_string_t *strings;             /* decoded query values, freed with the request */
+    bool failed;                     /* an error response is set; discard the rest of the body */
+    size_t discarded;
+    int64_t started_ms;
+    /* the response */
+    s_reply_kind_t kind;
+    int status;
+    char *content_type;
+    char *rbody;
+    size_t rlen;
+    s_stream_t *stream;
+    int fd;
+    s_header_t *headers;
+};
+
+struct pl_http {
+    char *addr;
+    int port;
+    pl_http_options_t opts;
+    char *service;
+    s_route_t *routes;
+    struct MHD_Daemon *daemon;
+    int listen_fd;
+    bool started;
+    bool stopped;
+    atomic_bool stopping;
+    atomic_size_t in_flight;
+    bool have_key;
+    pthread_key_t thread_key;
+    pl_metric_t *m_requests;
+    pl_metric_t *m_duration;
+    char errstr[256];
+};
+
+typedef struct {
+    void *ctx;
+    void (*fini) (void *ctx, void *arg);
+    void *arg;
+} s_thread_ctx_t;
+
+/* ---------------------------------------------------------------------------------------- */
+/* Small helpers */
+
+static int
+s_fail (pl_http_t *self, int code, const char *fmt, ...) __attribute__ ((format (printf, 3, 4)));
+
+static int
+s_fail (pl_http_t *self, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (self->errstr, sizeof self->errstr, fmt, ap);
+    va_end (ap);
+    return code;
+}
+
+static int
+s_hexval (char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Percent-decodes n bytes of s into a new string; '+' becomes a space when plus_space.
+ * Strict (path parameters): a malformed escape or an encoded NUL gives NULL. Otherwise a
+ * malformed escape is kept as it is. NULL also when out of memory. */
+static char *
+s_decode (const char *s, size_t n, bool plus_space, bool strict)
+{
+    char *out = malloc (n + 1);
+    if (!out)
+        return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '%') {
+            int hi = i + 1 < n ? s_hexval (s[i + 1]) : -1;
+            int lo = i + 2 < n ? s_hexval (s[i + 2]) : -1;
+            if (hi >= 0 && lo >= 0 && (hi || lo)) {
+                out[o++] = (char) (hi * 16 + lo);
+                i += 2;
+                continue;
+            }
+            if (strict) {
+                free (out);
+                return NULL;
+            }
+        }
+        out[o++] = (plus_space && s[i] == '+') ? ' ' : s[i];
+    }
+    out[o] = '\0';
+    return out;
+}
+
+/* True when `word` (length n) is one of the comma-separated entries of list, case-insensitive
+ * when nocase. Entries may carry blanks around them. */
+static bool
+s_list_has (const char *list, const char *word, size_t n, bool nocase)
+{
+    const char *p = list;
+    while (p && *p) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        const char *end = strchr (p, ',');
+        size_t len = end ? (size_t) (end - p) : strlen (p);
+        size_t trimmed = len;
+        while (trimmed > 0 && p[trimmed - 1] == ' ')
+            trimmed--;
+        if (trimmed == n && trimmed > 0
+            && (nocase ? strncasecmp (p, word, n) == 0 : strncmp (p, word, n) == 0))
+            return true;
+        p = end ? end + 1 : p + len;
+    }
+    return false;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* JSON error bodies */
+
+static char *
+s_error_json (const char *code, const char *message, const char *field, long line, long column)
+{
+    json_t *err = json_object ();
+    json_t *root = json_object ();
+    if (!err || !root) {
+        json_decref (err);
+        json_decref (root);
+        return NULL;
+    }
+    json_object_set_new (err, "code", json_string (code ? code : "error"));
+    json_object_set_new (err, "message", json_string (message ? message : ""));
+    if (field)
+        json_object_set_new (err, "field", json_string (field));
+    if (line > 0)
+        json_object_set_new (err, "line", json_integer (line));
+    if (column > 0)
+        json_object_set_new (err, "column", json_integer (column));
+    json_object_set_new (root, "error", err);
+    char *text = json_dumps (root, JSON_COMPACT);
+    json_decref (root);
+    return text;
+}
+
+char *
+pl_http_error_json (const char *code, const char *message, const char *field)
+{
+    return s_error_json (code, message, field, 0, 0);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Responses */
+
+static void
+s_stream_free (s_stream_t *stream)
+{
+    if (!stream)
+        return;
+    if (stream->free_fn)
+        stream->free_fn (stream->arg);
+    free (stream);
+}
+
+/* Drops the response set so far (not the extra headers: they apply to whatever is sent). */
+static void
+s_reply_clear (pl_http_req_t *req)
+{
+    free (req->rbody);
+    req->rbody = NULL;
+    req->rlen = 0;
+    free (req->content_type);
+    req->content_type = NULL;
+    s_stream_free (req->stream);
+    req->stream = NULL;
+    if (req->fd >= 0)
+        close (req->fd);
+    req->fd = -1;
+    req->kind = S_REPLY_NONE;
+}
+
+int
+pl_http_reply (pl_http_req_t *req, int status, const char *content_type, const void *body,
+               size_t len)
+{
+    if (!req || status < 100 || status > 999)
+        return PL_EINVAL;
+    char *copy = malloc (len + 1);
+    char *ctype = content_type ? strdup (content_type) : NULL;
+    if (!copy || (content_type && !ctype)) {
+        free (copy);
+        free (ctype);
+        return PL_ENOMEM;
+    }
+    if (len)
+        memcpy (copy, body, len);
+    copy[len] = '\0';
+    s_reply_clear (req);
+    req->kind = S_REPLY_BUFFER;
+    req->status = status;
+    req->rbody = copy;
+    req->rlen = len;
+    req->content_type = ctype;
+    return 0;
+}
+
+int
+pl_http_reply_json (pl_http_req_t *req, int status, const char *json)
+{
+    return pl_http_reply (req, status, "application/json", json, json ? strlen (json) : 0);
+}
+
+int
+pl_http_reply_error_at (pl_http_req_t *req, int status, const char *code, const char *message,
+                        const char *field, long line, long column)
+{
+    char *text = s_error_json (code, message, field, line, column);
+    if (!text)
+        return PL_ENOMEM;
+    int rc = pl_http_reply_json (req, status, text);
+    free (text);
+    return rc;
+}
+
+int
+pl_http_reply_error (pl_http_req_t *req, int status, const char *code, const char *message,
+                     const char *field)
+{
+    return pl_http_reply_error_at (req, status, code, message, field, 0, 0);
+}
+
+int
+pl_http_reply_stream (pl_http_req_t *req, int status, const char *content_type,
+                      pl_http_stream_fn *fn, void *arg, void (*free_fn) (void *))
+{
+    if (!req || !fn || status < 100 || status > 999) {
+        if (free_fn)
+            free_fn (arg);
+        return PL_EINVAL;
+    }
+    s_stream_t *stream = calloc (1, sizeof *stream);
+    char *ctype = content_type ? strdup (content_type) : NULL;
+    if (!stream || (content_type && !ctype)) {
+        free (stream);
+        free (ctype);
+        if (free_fn)
+            free_fn (arg);
+        return PL_ENOMEM;
+    }
+    stream->fn = fn;
+    stream->arg = arg;
+    stream->free_fn = free_fn;
+    s_reply_clear (req);
+    req->kind = S_REPLY_STREAM;
+    req->status = status;
+    req->stream = stream;
+    req->content_type = ctype;
+    return 0;
+}
+
+int
+pl_http_reply_fd (pl_http_req_t *req, int status, const char *content_type, int fd)
+{
+    if (!req || fd < 0 || status < 100 || status > 999) {
+        if (fd >= 0)
+            close (fd);
+        return PL_EINVAL;
+    }
+    char *ctype = content_type ? strdup (content_type) : NULL;
+    if (content_type && !ctype) {
+        close (fd);
+        return PL_ENOMEM;
+    }
+    s_reply_clear (req);
+    req->kind = S_REPLY_FD;
+    req->status = status;
+    req->fd = fd;
+    req->content_type = ctype;
+    return 0;
+}
+
+int
+pl_http_reply_header (pl_http_req_t *req, const char *name, const char *value)
+{
+    if (!req || !name || !value || strpbrk (name, "\r\n:") || strpbrk (value, "\r\n"))
+        return PL_EINVAL;
+    s_header_t *h = calloc (1, sizeof *h);
+    if (!h)
+        return PL_ENOMEM;
+    h->name = strdup (name);
+    h->value = strdup (value);
+    if (!h->name || !h->value) {
+        free (h->name);
+        free (h->value);
+        free (h);
+        return PL_ENOMEM;
+    }
+    s_header_t **tail = &req->headers;      /* keep the order they were added in */
+    while (*tail)
+        tail = &(*tail)->next;
+    *tail = h;
+    return 0;
+}
+
+static ssize_t
+s_stream_reader (void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void) pos;
+    s_stream_t *stream = cls;
+    ssize_t n = stream->fn (stream->arg, buf, max);
+    if (n > 0)
+        return n > (ssize_t) max ? (ssize_t) max : n;
+    return n == 0 ? MHD_CONTENT_READER_END_OF_STREAM : MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+static void
+s_stream_reader_free (void *cls)
+{
+    s_stream_free (cls);
+}
+
+static const char *
+s_method_label (const char *method)
+{
+    static const char *known[] = { "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS" };
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (strcmp (method, known[i]) == 0)
+            return known[i];
+    return "OTHER";
+}
+
+static void
+s_record (pl_http_req_t *req)
+{
+    pl_http_t *self = req->http;
+    if (!self->m_requests)
+        return;
+    const char *route = req->route ? req->route->pattern : "unmatched";
+    char labels[512];
+    snprintf (labels, sizeof labels, "%s,%s,%d", s_method_label (req->method), route,
+              req->status);
+    pl_metric_inc (self->m_requests, labels, 1);
+    pl_metric_observe (self->m_duration, route,
+                       (double) (pl_clock_mono_ms () - req->started_ms) / 1000.0);
+}
+
+/* Hands the response to libmicrohttpd. Called on the first call (errors found from the
+ * headers) or the last one (everything else). */
+static enum MHD_Result
+s_send (pl_http_req_t *req)
+{
+    if (req->kind == S_REPLY_NONE)
+        pl_http_reply_error (req, 500, "internal", "the handler gave no response", NULL);
+    struct MHD_Response *resp = NULL;
+    switch (req->kind) {
+    case S_REPLY_BUFFER:
+        resp = MHD_create_response_from_buffer (req->rlen, req->rbody, MHD_RESPMEM_MUST_FREE);
+        if (resp)
+            req->rbody = NULL;                   /* libmicrohttpd frees it */
+        break;
+    case S_REPLY_STREAM:
+        resp = MHD_create_response_from_callback (MHD_SIZE_UNKNOWN, S_STREAM_BLOCK,
+                                                  s_stream_reader, req->stream,
+                                                  s_stream_reader_free);
+        if (resp)
+            req->stream = NULL;                  /* freed by s_stream_reader_free */
+        break;
+    case S_REPLY_FD: {
+        struct stat st;
+        off_t offset = lseek (req->fd, 0, SEEK_CUR);
+        if (fstat (req->fd, &st) == 0 && offset >= 0 && st.st_size >= offset) {
+            resp = MHD_create_response_from_fd_at_offset64 ((uint64_t) (st.st_size - offset),
+                                                            req->fd, (uint64_t) offset);
+            if (resp)
+                req->fd = -1;                    /* closed by libmicrohttpd */
+        }
+        break;
+    }
+    case S_REPLY_NONE:
+        break;
+    }
+    if (!resp) {
+        /* Out of memory or an unusable file: a last, static answer. */
+        static const char body[] = "{\"error\":{\"code\":\"internal\","
+                                   "\"message\":\"cannot build the response\"}}";
+        s_reply_clear (req);
+        req->status = 500;
+        resp = MHD_create_response_from_buffer (sizeof body - 1, (void *) body,
+                                                MHD_RESPMEM_PERSISTENT);
+        if (!resp)
+            return MHD_NO;
+        MHD_add_response_header (resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    }
+    else if (req->content_type)
+        MHD_add_response_header (resp, MHD_HTTP_HEADER_CONTENT_TYPE, req->content_type);
+    for (s_header_t *h = req->headers; h; h = h->next)
+        MHD_add_response_header (resp, h->name, h->value);
+    if (atomic_load (&req->http->stopping))
+        MHD_add_response_header (resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    enum MHD_Result rc = MHD_queue_response (req->conn, (unsigned int) req->status, resp);
+    MHD_destroy_response (resp);
+    s_record (req);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Requests */
+
+static void
+s_req_free (pl_http_req_t *req)
+{
+    if (!req)
+        return;
+    if (req->data_free && req->data)
+        req->data_free (req->data);
+    s_reply_clear (req);
+    while (req->headers) {
+        s_header_t *h = req->headers;
+        req->headers = h->next;
+        free (h->name);
+        free (h->value);
+        free (h);
+    }
+    while (req->strings) {
+        s_string_t *s = req->strings;
+        req->strings = s->next;
+        free (s);
+    }
+    for (size_t i = 0; i < S_MAX_SEGMENTS; i++)
+        free (req->params[i]);
+    free (req->body);
+    free (req->method);
+    free (req->path);
+    free (req);
+}
+
+const char *pl_http_req_method (const pl_http_req_t *req) { return req->method; }
+const char *pl_http_req_path (const pl_http_req_t *req) { return req->path; }
+
+const char *
+pl_http_req_route (const pl_http_req_t *req)
+{
+    return req->route ? req->route->pattern : NULL;
+}
+
+const char *pl_http_req_source (const pl_http_req_t *req) { return req->source; }
+size_t pl_http_req_body_size (const pl_http_req_t *req) { return req->received; }
+void *pl_http_req_data (const pl_http_req_t *req) { return req->data; }
+
+const char *
+pl_http_req_param (const pl_http_req_t *req, const char *name)
+{
+    if (!req->route || !name)
+        return NULL;
+    for (size_t i = 0; i < req->route->n_segs; i++)
+        if (req->route->is_param[i] && strcmp (req->route->segs[i], name) == 0)
+            return req->params[i];
+    return NULL;
+}
+
+const char *
+pl_http_req_query (pl_http_req_t *req, const char *name)
+{
+    const char *raw = MHD_lookup_connection_value (req->conn, MHD_GET_ARGUMENT_KIND, name);
+    if (!raw)
+        return NULL;
+    char *decoded = s_decode (raw, strlen (raw), true, false);
+    if (!decoded)
+        return NULL;
+    size_t n = strlen (decoded);
+    s_string_t *s = malloc (sizeof *s + n + 1);
+    if (!s) {
+        free (decoded);
+        return NULL;
+    }
+    memcpy (s->text, decoded, n + 1);
+    free (decoded);
+    s->next = req->strings;
+    req->strings = s;
+    return s->text;
+}
+
+const char *
+pl_http_req_header (const pl_http_req_t *req, const char *name)
+{
+    return MHD_lookup_connection_value (req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *
+pl_http_req_body (const pl_http_req_t *req, size_t *size)
+{
+    if (size)
+        *size = req->body ? req->body_len : 0;
+    return req->body;
+}
+
+void
+pl_http_req_set_data (pl_http_req_t *req, void *data, void (*free_fn) (void *))
+{
+    if (req->data_free && req->data && req->data != data)
+        req->data_free (req->data);
+    req->data = data;
+    req->data_free = free_fn;
+}
+
+static void
+s_thread_ctx_release (void *p)
+{
+    s_thread_ctx_t *t = p;
+    if (t->fini)
+        t->fini (t->ctx, t->arg);
+    free (t);
+}
+
+void *
+pl_http_req_thread_ctx (pl_http_req_t *req)
+{
+    pl_http_t *self = req->http;
+    if (!self->have_key)
+        return NULL;
+    s_thread_ctx_t *t = pthread_getspecific (self->thread_key);
+    if (t)
+        return t->ctx;
+    t = calloc (1, sizeof *t);
+    if (!t)
+        return NULL;
+    t->ctx = self->opts.thread_init (self->opts.thread_arg);
+    t->fini = self->opts.thread_fini;
+    t->arg = self->opts.thread_arg;
+    if (!t->ctx || pthread_setspecific (self->thread_key, t) != 0) {
+        /* A failed init is retried on the next request rather than cached. */
+        if (t->ctx && t->fini)
+            t->fini (t->ctx, t->arg);
+        free (t);
+        return NULL;
+    }
+    return t->ctx;
+}
+
+/* The media type of a Content-Type value: its text before ';', without blanks. */
+static bool
+s_media_type (const char *value, const char **start, size_t *len)
+{
+    if (!value)
+        return false;
+    while (*value == ' ' || *value == '\t')
+        value++;
+    size_t n = strcspn (value, ";");
+    while (n > 0 && (value[n - 1] == ' ' || value[n - 1] == '\t'))
+        n--;
+    *start = value;
+    *len = n;
+    return n > 0;
+}
+
+bool
+pl_http_req_type_is (const pl_http_req_t *req, const char *types)
+{
+    const char *type;
+    size_t len;
+    if (!s_media_type (pl_http_req_header (req, MHD_HTTP_HEADER_CONTENT_TYPE), &type, &len))
+        return false;
+    return s_list_has (types, type, len, true);
+}
+
+int
+pl_http_require_type (pl_http_req_t *req, const char *types)
+{
+    if (pl_http_req_type_is (req, types))
+        return 0;
+    char message[512];
+    snprintf (message, sizeof message, "Content-Type must be one of: %s", types);
+    pl_http_reply_error (req, 415, "unsupported_media_type", message, NULL);
+    return PL_EINVAL;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Routing */
+
+/* Splits a path (or pattern) after its leading '/' into segments, pointing into path. */
+static size_t
+s_split_path (const char *path, const char **segs, size_t *lens, size_t max)
+{
+    const char *p = path + 1;
+    size_t n = 0;
+    for (;;) {
+        const char *slash = strchr (p, '/');
+        size_t len = slash ? (size_t) (slash - p) : strlen (p);
+        if (n == max)
+            return max + 1;
+        segs[n] = p;
+        lens[n] = len;
+        n++;
+        if (!slash)
+            return n;
+        p = slash + 1;
+    }
+}
+
+static bool
+s_path_matches (const s_route_t *r, const char **segs, const size_t *lens, size_t n)
+{
+    if (r->n_segs != n)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (r->is_param[i]) {
+            if (lens[i] == 0)
+                return false;
+        }
+        else if (strlen (r->segs[i]) != lens[i] || memcmp (r->segs[i], segs[i], lens[i]) != 0)
+            return false;
+    }
+    return true;
+}
+
+static bool
+s_method_matches (const s_route_t *r, const char *method)
+{
+    return strcmp (r->method, method) == 0
+           || (strcmp (method, "HEAD") == 0 && strcmp (r->method, "GET") == 0);
+}
+
+/* Finds the route; on no match, sets a 404 or 405 response and returns NULL. */
+static const s_route_t *
+s_route_find (pl_http_req_t *req)
+{
+    const char *segs[S_MAX_SEGMENTS];
+    size_t lens[S_MAX_SEGMENTS];
+    size_t n = req->path[0] == '/' ? s_split_path (req->path, segs, lens, S_MAX_SEGMENTS) : 0;
+    const s_route_t *best = NULL;
+    char allow[256] = "";
+    bool path_known = false;
+    for (const s_route_t *r = req->http->routes; n > 0 && n <= S_MAX_SEGMENTS && r; r = r->next) {
+        if (!s_path_matches (r, segs, lens, n))
+            continue;
+        path_known = true;
+        if (s_method_matches (r, req->method)) {
+            if (!best || r->rank > best->rank)
+                best = r;
+        }
+        else if (!s_list_has (allow, r->method, strlen (r->method), false)) {
+            size_t used = strlen (allow);
+            snprintf (allow + used, sizeof allow - used, "%s%s", used ? ", " : "", r->method);
+            if (strcmp (r->method, "GET") == 0 && !s_list_has (allow, "HEAD", 4, false)) {
+                used = strlen (allow);
+                snprintf (allow + used, sizeof allow - used, ", HEAD");
+            }
+        }
+    }
+    if (best) {
+        for (size_t i = 0; i < best->n_segs; i++) {
+            if (!best->is_param[i])
+                continue;
+            req->params[i] = s_decode (segs[i], lens[i], false, true);
+            if (!req->params[i]) {
+                pl_http_reply_error (req, 400, "bad_path", "malformed percent-encoding in the path",
+                                     best->segs[i]);
+                return NULL;
+            }
+        }
+        return best;
+    }
+    char message[512];
+    if (path_known) {
+        /* s_list_has wants commas only; the Allow header wants ", ". */
+        snprintf (message, sizeof message, "%s is not allowed on %s; allowed: %s", req->method,
+                  req->path, allow);
+        pl_http_reply_error (req, 405, "method_not_allowed", message, NULL);
+        pl_http_reply_header (req, MHD_HTTP_HEADER_ALLOW, allow);
+    }
+    else {
+        snprintf (message, sizeof message, "no such resource: %s", req->path);
+        pl_http_reply_error (req, 404, "not_found", message, NULL);
+    }
+    return NULL;
+}
+
+/* The token of an "Authorization: Bearer <token>" header, or NULL. */
+static const char *
+s_bearer (const char *header)
+{
+    if (!header)
+        return NULL;
+    while (*header == ' ')
+        header++;
+    if (strncasecmp (header, "Bearer ", 7) != 0)
+        return NULL;
+    header += 7;
+    while (*header == ' ')
+        header++;
+    return *header ? header : NULL;
+}
+
+/* Authentication and authorisation; false with a 401/403 response set when refused. */
+static bool
+s_authenticate (pl_http_req_t *req)
+{
+    const s_route_t *route = req->route;
+    if (route->flags & PL_HTTP_PUBLIC)
+        return true;
+    const char *header = pl_http_req_header (req, MHD_HTTP_HEADER_AUTHORIZATION);
+    const char *token = s_bearer (header);
+    const pl_http_tokens_t *tokens = req->http->opts.tokens;
+    const char *source = (token && tokens) ? pl_http_tokens_lookup (tokens, token) : NULL;
+    if (!source) {
+        pl_http_reply_error (req, 401, "unauthorized",
+                             token ? "the bearer token is not valid"
+                                   : "this resource needs an Authorization: Bearer token",
+                             NULL);
+        pl_http_reply_header (req, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                              token ? "Bearer realm=\"plateau\", error=\"invalid_token\""
+                                    : "Bearer realm=\"plateau\"");
+        return false;
+    }
+    req->source = source;
+    if (route->sources && !s_list_has (route->sources, source, strlen (source), false)) {
+        char message[256];
+        snprintf (message, sizeof message, "source '%s' may not use %s %s", source,
+                  route->method, route->pattern);
+        pl_http_reply_error (req, 403, "forbidden", message, NULL);
+        return false;
+    }
+    return true;
+}
+
+/* Everything decided from the headers. False with an error response set when refused. */
+static bool
+s_begin (pl_http_req_t *req)
+{
+    req->route = s_route_find (req);
+    if (!req->route)
+        return false;
+    if (!s_authenticate (req))
+        return false;
+    req->limit = req->route->max_body ? req->route->max_body : req->http->opts.max_body;
+    const char *length = pl_http_req_header (req, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (length) {
+        char *end = NULL;
+        errno = 0;
+        unsigned long long n = strtoull (length, &end, 10);
+        if (!errno && end != length && n > req->limit) {
+            char message[160];
+            snprintf (message, sizeof message, "the body is larger than the limit of %zu bytes",
+                      req->limit);
+            pl_http_reply_error (req, 413, "too_large", message, NULL);
+            return false;
+        }
+        if (!errno && end != length && !req->route->on_body && n > 0)
+            req->body_cap = (size_t) n + 1;       /* allocated on the first chunk */
+    }
+    if (req->route->content_types && pl_http_require_type (req, req->route->content_types) < 0)
+        return false;
+    return true;
+}
+
+/* A piece of body: stream it or gather it; on error set the response and start discarding. */
+static void
+s_body (pl_http_req_t *req, const char *data, size_t size)
+{
+    if (req->received + size > req->limit || req->received + size < req->received) {
+        char message[160];
+        snprintf (message, sizeof message, "the body is larger than the limit of %zu bytes",
+                  req->limit);
+        pl_http_reply_error (req, 413, "too_large", message, NULL);
+        req->failed = true;
+        return;
+    }
+    req->received += size;
+    if (req->route->on_body) {
+        if (req->route->on_body (req, data, size, req->route->arg) < 0) {
+            if (req->kind == S_REPLY_NONE)
+                pl_http_reply_error (req, 500, "internal", "the body could not be processed",
+                                     NULL);
+            req->failed = true;
+        }
+        return;
+    }
+    if (req->body_len + size + 1 > req->body_cap || !req->body) {
+        size_t cap = req->body_cap ? req->body_cap : 4096;
+        while (cap < req->body_len + size + 1)
+            cap *= 2;
+        char *body = realloc (req->body, cap);
+        if (!body) {
+            pl_http_reply_error (req, 503, "unavailable", "out of memory", NULL);
+            req->failed = true;
+            return;
+        }
+        req->body = body;
+        req->body_cap = cap;
+    }
+    memcpy (req->body + req->body_len, data, size);
+    req->body_len += size;
+    req->body[req->body_len] = '\0';
+}
+
+static enum MHD_Result
+s_access (void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+          const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
+{
+    (void) version;
+    pl_http_t *self = cls;
+    pl_http_req_t *req = *con_cls;
+    if (!req) {
+        req = calloc (1, sizeof *req);
+        if (!req)
+            return MHD_NO;
+        req->http = self;
+        req->conn = conn;
+        req->fd = -1;
+        req->started_ms = pl_clock_mono_ms ();
+        req->method = strdup (method);
+        req->path = strdup (url);
+        *con_cls = req;
+        atomic_fetch_add (&self->in_flight, 1);
+        if (!req->method || !req->path)
+            return MHD_NO;
+        if (!s_begin (req)) {
+            req->failed = true;
+            return s_send (req);
+        }
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+        size_t size = *upload_data_size;
+        *upload_data_size = 0;
+        if (req->failed) {
+            req->discarded += size;
+            return req->discarded > S_DISCARD_MAX ? MHD_NO : MHD_YES;
+        }
+        s_body (req, upload_data, size);
+        return MHD_YES;
+    }
+    if (!req->failed) {
+        int rc = req->route->handler ? req->route->handler (req, req->route->arg) : PL_EINVAL;
+        if (rc < 0 && req->kind == S_REPLY_NONE)
+            pl_http_reply_error (req, 500, "internal", "the request could not be handled", NULL);
+    }
+    return s_send (req);
+}
+
+static void
+s_completed (void *cls, struct MHD_Connection *conn, void **con_cls,
+             enum MHD_RequestTerminationCode toe)
+{
+    (void) conn;
+    (void) toe;
+    pl_http_t *self = cls;
+    pl_http_req_t *req = *con_cls;
+    if (!req)
+        return;
+    *con_cls = NULL;
+    s_req_free (req);
+    atomic_fetch_sub (&self->in_flight, 1);
+}
+
+/* Leaves URLs and query arguments as received: we decode them ourselves (see the top). */
+static size_t
+s_unescape_none (void *cls, struct MHD_Connection *conn, char *uri)
+{
+    (void) cls;
+    (void) conn;
+    return strlen (uri);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Server */
+
+pl_http_t *
+pl_http_new (const char *addr, int port, const pl_http_options_t *options)
+{
+    if (port < 0 || port > 65535 || sodium_init () < 0)
+        return NULL;
+    pl_http_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    if (options)
+        self->opts = *options;
+    if (!self->opts.max_body)
+        self->opts.max_body = PL_HTTP_DEFAULT_MAX_BODY;
+    if (!self->opts.max_connections)
+        self->opts.max_connections = PL_HTTP_DEFAULT_MAX_CONNECTIONS;
+    if (!self->opts.idle_timeout_s)
+        self->opts.idle_timeout_s = PL_HTTP_DEFAULT_IDLE_TIMEOUT_S;
+    self->addr = strdup (addr ? addr : "0.0.0.0");
+    self->service = self->opts.service ? strdup (self->opts.service) : NULL;
+    self->opts.service = self->service;
+    self->port = port;
+    self->listen_fd = -1;
+    atomic_init (&self->stopping, false);
+    atomic_init (&self->in_flight, 0);
+    if (!self->addr || (self->opts.service && !self->service))
+        goto fail;
+    if (self->opts.thread_init) {
+        if (pthread_key_create (&self->thread_key, s_thread_ctx_release) != 0)
+            goto fail;
+        self->have_key = true;
+    }
+    if (self->opts.metrics && self->service) {
+        char name[160];
+        static const double bounds[] = { 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
+                                         2.5, 5, 10, 30, 60 };
+        snprintf (name, sizeof name, "plateau_%s_http_requests_total", self->service);
+        self->m_requests = pl_metrics_counter (self->opts.metrics, name,
+                                               "HTTP requests answered, by route and status",
+                                               "method,route,status");
+        snprintf (name, sizeof name, "plateau_%s_http_request_duration_seconds", self->service);
+        self->m_duration = pl_metrics_histogram (self->opts.metrics, name,
+                                                 "Time from request headers to the response",
+                                                 "route", bounds,
+                                                 sizeof bounds / sizeof bounds[0]);
+    }
+    return self;
+fail:
+    free (self->addr);
+    free (self->service);
+    free (self);
+    return NULL;
+}
+
+static void
+s_route_free (s_route_t *r)
+{
+    for (size_t i = 0; i < r->n_segs; i++)
+        free (r->segs[i]);
+    free (r->method);
+    free (r->pattern);
+    free (r->sources);
+    free (r->content_types);
+    free (r);
+}
+
+void
+pl_http_destroy (pl_http_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    pl_http_t *self = *self_p;
+    pl_http_stop (self, 0);
+    while (self->routes) {
+        s_route_t *r = self->routes;
+        self->routes = r->next;
+        s_route_free (r);
+    }
+    if (self->have_key)
+        pthread_key_delete (self->thread_key);
+    free (self->addr);
+    free (self->service);
+    free (self);
+    *self_p = NULL;
+}
+
+static bool
+s_valid_param_name (const char *s, size_t n)
+{
+    if (n == 0)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'
+              || (i > 0 && c >= '0' && c <= '9')))
+            return false;
+    }
+    return true;
+}
+
+int
+pl_http_route (pl_http_t *self, const char *method, const char *pattern,
+               pl_http_handler_fn *handler, void *arg, const pl_http_route_opts_t *opts)
+{
+    if (!self)
+        return PL_EINVAL;
+    if (!method || !*method || !pattern || pattern[0] != '/' || !handler)
+        return s_fail (self, PL_EINVAL, "route: method, pattern starting with '/' and handler "
+                       "are required");
+    if (self->started)
+        return s_fail (self, PL_EBUSY, "route %s %s: the server has started", method, pattern);
+    for (const char *m = method; *m; m++)
+        if (*m < 'A' || *m > 'Z')
+            return s_fail (self, PL_EINVAL, "route: bad method '%s'", method);
+    s_route_t *r = calloc (1, sizeof *r);
+    if (!r)
+        return s_fail (self, PL_ENOMEM, "out of memory");
+    const char *segs[S_MAX_SEGMENTS];
+    size_t lens[S_MAX_SEGMENTS];
+    size_t n = s_split_path (pattern, segs, lens, S_MAX_SEGMENTS);
+    if (n > S_MAX_SEGMENTS) {
+        s_route_free (r);
+        return s_fail (self, PL_EINVAL, "route %s: more than %d segments", pattern,
+                       S_MAX_SEGMENTS);
+    }
+    for (size_t i = 0; i < n; i++) {
+        bool param = lens[i] >= 2 && segs[i][0] == '{' && segs[i][lens[i] - 1] == '}';
+        const char *text = param ? segs[i] + 1 : segs[i];
+        size_t len = param ? lens[i] - 2 : lens[i];
+        if ((param && !s_valid_param_name (text, len))
+            || (!param && (memchr (text, '{', len) || memchr (text, '}', len)
+                           || memchr (text, '%', len) || memchr (text, '?', len)))) {
+            r->n_segs = i;
+            s_route_free (r);
+            return s_fail (self, PL_EINVAL, "route %s: bad segment '%.*s'", pattern, (int) lens[i],
+                           segs[i]);
+        }
+        r->segs[i] = strndup (text, len);
+        r->is_param[i] = param;
+        r->n_segs = i + 1;
+        if (!r->segs[i]) {
+            s_route_free (r);
+            return s_fail (self, PL_ENOMEM, "out of memory");
+        }
+        if (!param)
+            r->rank |= 1ULL << (63 - i);
+    }
+    for (s_route_t *o = self->routes; o; o = o->next) {
+        bool same = strcmp (o->method, method) == 0 && o->n_segs == r->n_segs;
+        for (size_t i = 0; same && i < r->n_segs; i++)
+            same = o->is_param[i] == r->is_param[i]
+                   && (r->is_param[i] || strcmp (o->segs[i], r->segs[i]) == 0);
+        if (same) {
+            s_route_free (r);
+            return s_fail (self, PL_EEXIST, "route %s %s: already registered as %s", method,
+                           pattern, o->pattern);
+        }
+    }
+    r->method = strdup (method);
+    r->pattern = strdup (pattern);
+    r->handler = handler;
+    r->arg = arg;
+    if (opts) {
+        r->flags = opts->flags;
+        r->max_body = opts->max_body;
+        r->on_body = opts->on_body;
+        r->sources = opts->sources ? strdup (opts->sources) : NULL;
+        r->content_types = opts->content_types ? strdup (opts->content_types) : NULL;
+        if ((opts->sources && !r->sources) || (opts->content_types && !r->content_types)) {
+            s_route_free (r);
+            return s_fail (self, PL_ENOMEM, "out of memory");
+        }
+    }
+    if (!r->method || !r->pattern) {
+        s_route_free (r);
+        return s_fail (self, PL_ENOMEM, "out of memory");
+    }
+    s_route_t **tail = &self->routes;
+    while (*tail)
+        tail = &(*tail)->next;
+    *tail = r;
+    return 0;
+}
+
+/* Binds and listens on addr:port; returns the socket or -1 with errstr set. */
+static int
+s_listen (pl_http_t *self, bool *ipv6)
+{
+    struct addrinfo hints = { 0 }, *res = NULL;
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    char port[16];
+    snprintf (port, sizeof port, "%d", self->port);
+    int rc = getaddrinfo (self->addr, port, &hints, &res);
+    if (rc != 0) {
+        s_fail (self, PL_EIO, "resolve %s: %s", self->addr, gai_strerror (rc));
+        return -1;
+    }
+    int fd = socket (res->ai_family, res->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+                     res->ai_protocol);
+    if (fd < 0) {
+        s_fail (self, PL_EIO, "socket: %s", strerror (errno));
+        freeaddrinfo (res);
+        return -1;
+    }
+    int one = 1;
+    setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind (fd, res->ai_addr, res->ai_addrlen) < 0 || listen (fd, SOMAXCONN) < 0) {
+        s_fail (self, PL_EIO, "bind %s:%d: %s", self->addr, self->port, strerror (errno));
+        close (fd);
+        freeaddrinfo (res);
+        return -1;
+    }
+    *ipv6 = res->ai_family == AF_INET6;
+    freeaddrinfo (res);
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (getsockname (fd, (struct sockaddr *) &ss, &len) == 0)
+        self->port = ntohs (ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *) &ss)->sin6_port
+                                                     : ((struct sockaddr_in *) &ss)->sin_port);
+    return fd;
+}
+
+int
+pl_http_start (pl_http_t *self)
+{
+    if (!self)
+        return PL_EINVAL;
+    if (self->stopped)
+        return s_fail (self, PL_ECLOSED, "the server has been stopped");
+    if (self->started)
+        return 0;
+    bool ipv6 = false;
+    int fd = s_listen (self, &ipv6);
+    if (fd < 0)
+        return PL_EIO;
+    unsigned int flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD
+                         | MHD_USE_POLL | MHD_USE_ITC | (ipv6 ? MHD_USE_IPv6 : 0);
+    self->daemon = MHD_start_daemon (
+        flags, 0, NULL, NULL, s_access, self,
+        MHD_OPTION_LISTEN_SOCKET, (MHD_socket) fd,
+        MHD_OPTION_NOTIFY_COMPLETED, s_completed, self,
+        MHD_OPTION_CONNECTION_LIMIT, self->opts.max_connections,
+        MHD_OPTION_CONNECTION_TIMEOUT, self->opts.idle_timeout_s,
+        MHD_OPTION_UNESCAPE_CALLBACK, s_unescape_none, NULL,
+        MHD_OPTION_END);
+    if (!self->daemon) {
+        close (fd);
+        return s_fail (self, PL_EIO, "cannot start the HTTP server on %s:%d", self->addr,
+                       self->port);
+    }
+    self->listen_fd = fd;
+    self->started = true;
+    return 0;
+}
+
+int
+pl_http_port (const pl_http_t *self)
+{
+    return self ? self->port : -1;
+}
+
+size_t
+pl_http_in_flight (const pl_http_t *self)
+{
+    return self ? atomic_load (&self->in_flight) : 0;
+}
+
+const char *
+pl_http_errstr (const pl_http_t *self)
+{
+    return self ? self->errstr : "no server";
+}
+
+int
+pl_http_stop (pl_http_t *self, int timeout_ms)
+{
+    if (!self || !self->daemon)
+        return 0;
+    atomic_store (&self->stopping, true);
+    MHD_socket quiesced = MHD_quiesce_daemon (self->daemon);
+    int64_t deadline = pl_clock_mono_ms () + (timeout_ms > 0 ? timeout_ms : 0);
+    while (atomic_load (&self->in_flight) > 0 && pl_clock_mono_ms () < deadline) {
+        struct timespec pause = { 0, 5 * 1000 * 1000 };
+        nanosleep (&pause, NULL);
+    }
+    int rc = atomic_load (&self->in_flight) > 0 ? PL_ETIMEDOUT : 0;
+    MHD_stop_daemon (self->daemon);
+    self->daemon = NULL;
+    /* After a quiesce the listening socket is ours to close; otherwise MHD closed it. */
+    if (quiesced != MHD_INVALID_SOCKET)
+        close (quiesced);
+    self->listen_fd = -1;
+    self->stopped = true;
+    if (rc)
+        s_fail (self, rc, "stop: requests still in flight after %d ms were cut", timeout_ms);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Bearer tokens */
+
+typedef struct {
+    char *source;
+    unsigned char digest[crypto_hash_sha256_BYTES];
+} s_token_t;
+
+struct pl_http_tokens {
+    s_token_t *items;
+    size_t n, cap;
+    char errstr[160];
+};
+
+pl_http_tokens_t *
+pl_http_tokens_new (void)
+{
+    if (sodium_init () < 0)
+        return NULL;
+    return calloc (1, sizeof (pl_http_tokens_t));
+}
+
+void
+pl_http_tokens_destroy (pl_http_tokens_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    pl_http_tokens_t *self = *self_p;
+    for (size_t i = 0; i < self->n; i++)
+        free (self->items[i].source);
+    if (self->items)
+        sodium_memzero (self->items, self->cap * sizeof *self->items);
+    free (self->items);
+    free (self);
+    *self_p = NULL;
+}
+
+static bool
+s_valid_source (const char *s, size_t n)
+{
+    if (n == 0)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+              || c == '_' || c == '.' || c == '-'))
+            return false;
+    }
+    return true;
+}
+
+/* Validates and adds a token given as (source, n) and (token, m). */
+static int
+s_tokens_add (pl_http_tokens_t *self, const char *source, size_t n, const char *token, size_t m)
+{
+    if (!s_valid_source (source, n)) {
+        snprintf (self->errstr, sizeof self->errstr, "bad source name (expected [A-Za-z0-9_.-]+)");
+        return PL_EINVAL;
+    }
+    if (m < S_MIN_TOKEN) {
+        snprintf (self->errstr, sizeof self->errstr,
+                  "token of source '%.*s' is shorter than %d bytes", (int) n, source, S_MIN_TOKEN);
+        return PL_EINVAL;
+    }
+    for (size_t i = 0; i < m; i++)
+        if (token[i] == ' ' || token[i] == '\t' || (unsigned char) token[i] < 0x20) {
+            snprintf (self->errstr, sizeof self->errstr,
+                      "token of source '%.*s' holds a blank or control character", (int) n,
+                      source);
+            return PL_EINVAL;
+        }
+    unsigned char digest[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256 (digest, (const unsigned char *) token, m);
+    for (size_t i = 0; i < self->n; i++)
+        if (crypto_verify_32 (self->items[i].digest, digest) == 0) {
+            snprintf (self->errstr, sizeof self->errstr,
+                      "token of source '%.*s' is already in the table", (int) n, source);
+            return PL_EEXIST;
+        }
+    if (self->n == self->cap) {
+        size_t cap = self->cap ? self->cap * 2 : 8;
+        s_token_t *items = calloc (cap, sizeof *items);
+        if (!items)
+            return PL_ENOMEM;
+        if (self->items) {
+            memcpy (items, self->items, self->n * sizeof *items);
+            sodium_memzero (self->items, self->cap * sizeof *self->items);
+            free (self->items);
+        }
+        self->items = items;
+        self->cap = cap;
+    }
+    char *copy = strndup (source, n);
+    if (!copy)
+        return PL_ENOMEM;
+    self->items[self->n].source = copy;
+    memcpy (self->items[self->n].digest, digest, sizeof digest);
+    self->n++;
+    sodium_memzero (digest, sizeof digest);
+    return 0;
+}
+
+int
+pl_http_tokens_add (pl_http_tokens_t *self, const char *source, const char *token)
+{
+    if (!self || !source || !token)
+        return PL_EINVAL;
+    return s_tokens_add (self, source, strlen (source), token, strlen (token));
+}
+
+int
+pl_http_tokens_parse (pl_http_tokens_t *self, const char *text)
+{
+    if (!self || !text)
+        return PL_EINVAL;
+    size_t before = self->n;
+    int line_no = 0;
+    const char *p = text;
+    while (*p) {
+        line_no++;
+        const char *eol = strchr (p, '\n');
+        size_t len = eol ? (size_t) (eol - p) : strlen (p);
+        const char *s = p;
+        size_t n = len;
+        while (n > 0 && (*s == ' ' || *s == '\t')) {
+            s++;
+            n--;
+        }
+        while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
+            n--;
+        p = eol ? eol + 1 : p + len;
+        if (n == 0 || *s == '#')
+            continue;
+        const char *colon = memchr (s, ':', n);
+        int rc = PL_EINVAL;
+        char detail[160] = "expected source:token";
+        if (colon) {
+            size_t sn = (size_t) (colon - s);
+            while (sn > 0 && (s[sn - 1] == ' ' || s[sn - 1] == '\t'))
+                sn--;
+            const char *t = colon + 1;
+            size_t tn = n - (size_t) (t - s);
+            while (tn > 0 && (*t == ' ' || *t == '\t')) {
+                t++;
+                tn--;
+            }
+            rc = s_tokens_add (self, s, sn, t, tn);
+            if (rc < 0)
+                snprintf (detail, sizeof detail, "%s", self->errstr);
+        }
+        if (rc < 0) {
+            /* All or nothing: drop what this text added. */
+            while (self->n > before) {
+                self->n--;
+                free (self->items[self->n].source);
+                sodium_memzero (&self->items[self->n], sizeof self->items[self->n]);
+            }
+            snprintf (self->errstr, sizeof self->errstr, "line %d: %.140s", line_no, detail);
+            return rc;
+        }
+    }
+    return (int) (self->n - before);
+}
+
+int
+pl_http_tokens_load (pl_http_tokens_t *self, const char *path)
+{
+    if (!self || !path)
+        return PL_EINVAL;
+    FILE *f = fopen (path, "re");
+    if (!f) {
+        snprintf (self->errstr, sizeof self->errstr, "%s: %s", path, strerror (errno));
+        return PL_EIO;
+    }
+    char *text = NULL;
+    size_t len = 0, cap = 0;
+    char buf[4096];
+    size_t n;
+    int rc = 0;
+    while ((n = fread (buf, 1, sizeof buf, f)) > 0) {
+        if (len + n + 1 > cap) {
+            size_t ncap = cap ? cap * 2 : 8192;
+            while (ncap < len + n + 1)
+                ncap *= 2;
+            char *grown = malloc (ncap);
+            if (!grown) {
+                rc = PL_ENOMEM;
+                break;
+            }
+            if (text) {
+                memcpy (grown, text, len);
+                sodium_memzero (text, cap);
+                free (text);
+            }
+            text = grown;
+            cap = ncap;
+        }
+        memcpy (text + len, buf, n);
+        len += n;
+    }
+    if (ferror (f) && rc == 0) {
+        snprintf (self->errstr, sizeof self->errstr, "%s: read error", path);
+        rc = PL_EIO;
+    }
+    fclose (f);
+    sodium_memzero (buf, sizeof buf);
+    if (rc == 0) {
+        if (text) {
+            text[len] = '\0';
+            rc = pl_http_tokens_parse (self, text);
+        }
+    }
+    if (text) {
+        sodium_memzero (text, cap);
+        free (text);
+    }
+    return rc;
+}
+
+const char *
+pl_http_tokens_lookup (const pl_http_tokens_t *self, const char *token)
+{
+    if (!self || !token)
+        return NULL;
+    unsigned char digest[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256 (digest, (const unsigned char *) token, strlen (token));
+    /* Every entry is compared, with no early exit, so that the time taken says nothing about
+     * which entry matched or how much of a digest did. */
+    size_t found = SIZE_MAX;
+    for (size_t i = 0; i < self->n; i++) {
+        size_t hit = (size_t) 0 - (size_t) (crypto_verify_32 (self->items[i].digest, digest) == 0);
+        found = (found & ~hit) | (i & hit);
+    }
+    sodium_memzero (digest, sizeof digest);
+    return found == SIZE_MAX ? NULL : self->items[found].source;
+}
+
+size_t
+pl_http_tokens_count (const pl_http_tokens_t *self)
+{
+    return self ? self->n : 0;
+}
+
+const char *
+pl_http_tokens_errstr (const pl_http_tokens_t *self)
+{
+    return self ? self->errstr : "no token table";
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Signatures */
+
+struct pl_http_sig {
+    crypto_auth_hmacsha256_state state;
+    bool final;
+};
+
+pl_http_sig_t *
+pl_http_sig_new (const void *key, size_t key_len)
+{
+    if (sodium_init () < 0)
+        return NULL;
+    pl_http_sig_t *self = malloc (sizeof *self);
+    if (!self)
+        return NULL;
+    crypto_auth_hmacsha256_init (&self->state, key, key_len);
+    self->final = false;
+    return self;
+}
+
+void
+pl_http_sig_update (pl_http_sig_t *self, const void *data, size_t len)
+{
+    if (self && !self->final && len)
+        crypto_auth_hmacsha256_update (&self->state, data, len);
+}
+
+/* The 32 bytes of "sha256=<64 hex>", or PL_EINVAL. */
+static int
+s_parse_signature (const char *value, unsigned char out[crypto_auth_hmacsha256_BYTES])
+{
+    if (!value)
+        return PL_EINVAL;
+    while (*value == ' ')
+        value++;
+    if (strncasecmp (value, "sha256=", 7) != 0)
+        return PL_EINVAL;
+    value += 7;
+    size_t n = strlen (value);
+    while (n > 0 && value[n - 1] == ' ')
+        n--;
+    size_t bin_len = 0;
+    if (n != 2 * crypto_auth_hmacsha256_BYTES
+        || sodium_hex2bin (out, crypto_auth_hmacsha256_BYTES, value, n, NULL, &bin_len, NULL) != 0
+        || bin_len != crypto_auth_hmacsha256_BYTES)
+        return PL_EINVAL;
+    return 0;
+}
+
+int
+pl_http_sig_check (pl_http_sig_t *self, const char *header_value)
+{
+    if (!self || self->final)
+        return PL_EINVAL;
+    unsigned char mac[crypto_auth_hmacsha256_BYTES];
+    unsigned char given[crypto_auth_hmacsha256_BYTES];
+    crypto_auth_hmacsha256_final (&self->state, mac);
+    self->final = true;
+    if (s_parse_signature (header_value, given) < 0)
+        return PL_EINVAL;
+    return crypto_verify_32 (mac, given) == 0 ? 0 : PL_EPERM;
+}
+
+void
+pl_http_sig_destroy (pl_http_sig_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    sodium_memzero (*self_p, sizeof **self_p);     /* the state holds the keyed pads */
+    free (*self_p);
+    *self_p = NULL;
+}
+
+void
+pl_http_sign (const void *key, size_t key_len, const void *body, size_t len,
+              char out[PL_HTTP_SIGNATURE_SIZE])
+{
+    crypto_auth_hmacsha256_state state;
+    unsigned char mac[crypto_auth_hmacsha256_BYTES];
+    if (sodium_init () < 0) {
+        out[0] = '\0';
+        return;
+    }
+    crypto_auth_hmacsha256_init (&state, key, key_len);
+    crypto_auth_hmacsha256_update (&state, body, len);
+    crypto_auth_hmacsha256_final (&state, mac);
+    sodium_memzero (&state, sizeof state);
+    memcpy (out, "sha256=", 7);
+    sodium_bin2hex (out + 7, PL_HTTP_SIGNATURE_SIZE - 7, mac, sizeof mac);
+}
+
+int
+pl_http_signature_check (const char *header_value, const void *key, size_t key_len,
+                         const void *body, size_t len)
+{
+    pl_http_sig_t *sig = pl_http_sig_new (key, key_len);
+    if (!sig)
+        return PL_ENOMEM;
+    pl_http_sig_update (sig, body, len);
+    int rc = pl_http_sig_check (sig, header_value);
+    pl_http_sig_destroy (&sig);
+    return rc;
+}
+
+int
+pl_http_req_check_signature (pl_http_req_t *req, const char *header, const void *key,
+                             size_t key_len)
+{
+    const char *name = header ? header : PL_HTTP_SIGNATURE_HEADER;
+    const char *value = pl_http_req_header (req, name);
+    int rc;
+    if (req->route && req->route->on_body)
+        rc = PL_EINVAL;                       /* a streamed body: use pl_http_sig_t */
+    else
+        rc = pl_http_signature_check (value, key, key_len, req->body ? req->body : "",
+                                      req->body_len);
+    if (rc < 0) {
+        char message[200];
+        if (value)
+            snprintf (message, sizeof message, "the %s header does not match the body", name);
+        else
+            snprintf (message, sizeof message, "the %s header is missing", name);
+        char challenge[200];
+        snprintf (challenge, sizeof challenge, "Signature header=\"%s\", algorithm=\"hmac-sha256\"",
+                  name);
+        pl_http_reply_error (req, 401, "bad_signature", message, name);
+        pl_http_reply_header (req, MHD_HTTP_HEADER_WWW_AUTHENTICATE, challenge);
+    }
+    return rc;
+}
