@@ -33,7 +33,7 @@ pl_clock_destroy (pl_clock_t **self_p)
     }
 }
 
-bool pl_clock_is_virtual (const pl_clock_t *self) { return self->virtual_; }
+bool pl_clock_is_virtual (const pl_clock_t *self) { return self && self->virtual_; }
 
 int64_t
 pl_clock_now_ms (const pl_clock_t *self)

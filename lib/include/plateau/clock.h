@@ -22,7 +22,7 @@ pl_clock_t *pl_clock_new_virtual (int64_t start_ms);
 void pl_clock_destroy (pl_clock_t **self_p);
 
 bool pl_clock_is_virtual (const pl_clock_t *self);
-/* UTC milliseconds since the epoch. Thread-safe. */
+/* UTC milliseconds since the epoch. Thread-safe. A NULL clock reads real time. */
 int64_t pl_clock_now_ms (const pl_clock_t *self);
 /* Virtual clocks only: move to ms (never backwards) or by delta_ms >= 0. PL_EINVAL otherwise. */
 int pl_clock_set (pl_clock_t *self, int64_t ms);

@@ -1,0 +1,124 @@
+/*  bus.h — acknowledged messaging between services over ZeroMQ.
+ *
+ *  Work travels DEALER → ROUTER. A message is two frames, [type][Envelope]; the receiver answers
+ *  each with an Ack (several ids per Ack envelope when a batch completes together) or a Nack
+ *  with a code. The sending side (pl_bus_client) keeps every message in its Redis outbox until
+ *  acked, resends after a timeout with exponential backoff, moves permanently refused messages to
+ *  the outbox's dead letters, and resends everything owed when it restarts. The receiving side
+ *  (pl_bus_server) hands messages to a handler in batches, so the handler can apply a whole batch
+ *  in one Redis pipeline (see inbox.h) before acknowledging.
+ *
+ *  Addresses: a client endpoint "tcp://name:port" may name a Kubernetes headless Service that
+ *  resolves to several pods: the client connects one socket to every address (ZeroMQ then
+ *  balances across them) and re-resolves on a timer, connecting new pods and dropping gone ones.
+ *  Unacked messages sent to a pod that went away are resent to the others.
+ *
+ *  Sockets: ZMTP heartbeats on, bounded linger, ROUTER_MANDATORY on servers (an answer to a
+ *  peer that vanished fails loudly; the peer's outbox resends). Optional CURVE: a server with a
+ *  secret key refuses plaintext peers, and its ZAP handler admits only the client public keys
+ *  listed in its clients file.
+ *
+ *  Not thread-safe: a server or client belongs to the thread that polls it.
+ */
+#ifndef PL_BUS_H
+#define PL_BUS_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "plateau/clock.h"
+#include "plateau/envelope.h"
+#include "plateau/redis.h"
+
+typedef struct {
+    int heartbeat_ms;            /* ZMTP heartbeat interval; 0 = 5000 */
+    int linger_ms;               /* bounded linger on close; 0 = 1000 */
+    /* CURVE (all NULL = plaintext). Key files hold Z85 text (40 characters), as written by
+     * `plateauctl keygen`. */
+    const char *curve_secret_key_file;   /* own secret key (server and client) */
+    const char *curve_public_key_file;   /* own public key (client) */
+    const char *curve_server_key_file;   /* client: the server's public key */
+    const char *curve_clients_file;      /* server: allowed client public keys, one per line */
+} pl_bus_options_t;
+
+/* ---- receiving side ---------------------------------------------------------------------- */
+
+typedef struct pl_bus_server pl_bus_server_t;
+typedef struct pl_bus_msg pl_bus_msg_t;
+
+/* Called with every message read in one pass (n >= 1). For each message the handler calls
+ * exactly one of pl_bus_msg_ack, pl_bus_msg_nack or pl_bus_msg_hold before returning; a message
+ * left unanswered is nacked INTERNAL. */
+typedef void (pl_bus_batch_fn) (void *arg, pl_bus_msg_t **msgs, size_t n);
+
+/* Binds a ROUTER on endpoint ("tcp://0.0.0.0:5560"). NULL on failure (why in err). */
+pl_bus_server_t *pl_bus_server_new (const char *endpoint, const pl_bus_options_t *options,
+                                    char *err, size_t err_size);
+void pl_bus_server_destroy (pl_bus_server_t **self_p);
+/* The handler for every message type; messages without a handler are nacked UNKNOWN_TYPE when
+ * `types` is set and the type is not in it (NULL-terminated list of type names). */
+void pl_bus_server_set_handler (pl_bus_server_t *self, pl_bus_batch_fn *fn, void *arg,
+                                const char *const *types);
+/* For zmq_poll. */
+void *pl_bus_server_socket (pl_bus_server_t *self);
+/* Reads up to max_batch waiting messages without blocking, calls the handler, sends the answers.
+ * Returns the number of messages read. */
+int pl_bus_server_process (pl_bus_server_t *self, size_t max_batch);
+/* Pausing stops reading (while draining, or while the store is full): senders keep their
+ * messages in their outboxes. */
+void pl_bus_server_pause (pl_bus_server_t *self, bool paused);
+bool pl_bus_server_paused (const pl_bus_server_t *self);
+/* The endpoint actually bound (useful with "tcp://127.0.0.1:*"). */
+const char *pl_bus_server_endpoint (const pl_bus_server_t *self);
+/* Counters: messages received, acked, nacked, malformed. */
+uint64_t pl_bus_server_count (const pl_bus_server_t *self, const char *what);
+
+/* A received message. The envelope is owned by the message. */
+const pl_envelope_t *pl_bus_msg_envelope (const pl_bus_msg_t *msg);
+void pl_bus_msg_ack (pl_bus_msg_t *msg);
+/* code: PLATEAU__V1__NACK__CODE__*; retry_after_ms for retryable codes. */
+void pl_bus_msg_nack (pl_bus_msg_t *msg, int code, const char *reason, int retry_after_ms);
+/* Keeps the message to answer later with pl_bus_server_answer (e.g. after an fsync). */
+void pl_bus_msg_hold (pl_bus_msg_t *msg);
+/* Answers a held message (ack when code == 0) and destroys it. */
+int pl_bus_server_answer (pl_bus_server_t *self, pl_bus_msg_t **msg_p, int code, const char *reason,
+                          int retry_after_ms);
+
+/* ---- sending side ------------------------------------------------------------------------ */
+
+typedef struct pl_bus_client pl_bus_client_t;
+
+/* owner: this replica's stable identity (outbox owner); peer: the destination service's name;
+ * endpoint: "tcp://host:port" (host may resolve to several pods). Borrows redis and clock.
+ * Loads and resends what the outbox still owes. NULL on failure (why in err). */
+pl_bus_client_t *pl_bus_client_new (pl_redis_t *redis, const pl_clock_t *clock, const char *owner,
+                                    const char *peer, const char *endpoint,
+                                    const pl_bus_options_t *options, char *err, size_t err_size);
+void pl_bus_client_destroy (pl_bus_client_t **self_p);
+
+/* Stores envs in the outbox (one Redis step) and sends them. 0 once durable: from then on the
+ * bus owns delivery. PL_EREDIS when the outbox could not store them (nothing sent). The
+ * envelopes are encoded here and may be freed by the caller afterwards. */
+int pl_bus_client_send (pl_bus_client_t *self, pl_envelope_t *const *envs, size_t n);
+/* For zmq_poll. */
+void *pl_bus_client_socket (pl_bus_client_t *self);
+/* Reads acks and nacks without blocking; deletes acked messages from the outbox. Returns the
+ * number of answers read, or PL_EREDIS when the outbox could not be updated (retried later). */
+int pl_bus_client_process (pl_bus_client_t *self);
+/* Timers: resends what is overdue, retries outbox deletes that failed, re-resolves the
+ * endpoint. Call every ~100 ms. */
+int pl_bus_client_tick (pl_bus_client_t *self);
+/* Messages sent and not yet acknowledged (in memory; the outbox holds the same set). */
+size_t pl_bus_client_inflight (const pl_bus_client_t *self);
+/* Ack timeout before the first resend (default 2000 ms, doubling to 30 s). */
+void pl_bus_client_set_ack_timeout (pl_bus_client_t *self, int ms);
+/* How often the endpoint is resolved again (default 10000 ms). */
+void pl_bus_client_set_resolve_interval (pl_bus_client_t *self, int ms);
+/* Number of distinct addresses currently connected. */
+size_t pl_bus_client_peers (const pl_bus_client_t *self);
+uint64_t pl_bus_client_count (const pl_bus_client_t *self, const char *what);
+const char *pl_bus_client_errstr (const pl_bus_client_t *self);
+
+/* Writes a new CURVE key pair as Z85 text files (secret file mode 0600). */
+int pl_bus_curve_keygen (const char *public_file, const char *secret_file);
+
+#endif

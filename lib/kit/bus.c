@@ -1,0 +1,1091 @@
+/*  bus.c — acknowledged DEALER → ROUTER messaging with outbox, resend and CURVE (see bus.h). */
+#include <errno.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <zmq.h>
+#include "plateau/bus.h"
+#include "plateau/error.h"
+#include "plateau/outbox.h"
+
+#define PL_BUS_MAX_ANSWER_IDS 1024
+#define PL_BUS_MAX_RESEND_MS 30000
+
+/* ---- shared socket setup ----------------------------------------------------------------- */
+
+static int
+s_read_key (const char *path, char key[41], char *err, size_t err_size)
+{
+    FILE *f = fopen (path, "r");
+    if (!f) {
+        snprintf (err, err_size, "CURVE key file %s: %s", path, strerror (errno));
+        return PL_EIO;
+    }
+    char line[128] = "";
+    char *ok = fgets (line, sizeof line, f);
+    fclose (f);
+    line[strcspn (line, "\r\n \t")] = '\0';
+    uint8_t bin[32];
+    if (!ok || strlen (line) != 40 || !zmq_z85_decode (bin, line)) {
+        snprintf (err, err_size, "CURVE key file %s: expected 40 characters of Z85", path);
+        return PL_EINVAL;
+    }
+    memcpy (key, line, 41);
+    return 0;
+}
+
+static void
+s_common_options (void *sock, const pl_bus_options_t *o)
+{
+    int linger = o && o->linger_ms > 0 ? o->linger_ms : 1000;
+    int hb = o && o->heartbeat_ms > 0 ? o->heartbeat_ms : 5000;
+    int hb_timeout = hb * 3;
+    int64_t maxmsg = PL_ENVELOPE_MAX_BYTES + 1024;
+    zmq_setsockopt (sock, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt (sock, ZMQ_HEARTBEAT_IVL, &hb, sizeof hb);
+    zmq_setsockopt (sock, ZMQ_HEARTBEAT_TIMEOUT, &hb_timeout, sizeof hb_timeout);
+    zmq_setsockopt (sock, ZMQ_HEARTBEAT_TTL, &hb_timeout, sizeof hb_timeout);
+    zmq_setsockopt (sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+    int hwm = 200000;
+    zmq_setsockopt (sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    zmq_setsockopt (sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
+}
+
+/* ---- ZAP: admit only listed CURVE client keys ---------------------------------------------- */
+
+typedef struct {
+    void *ctx;
+    void *sock;
+    pthread_t thread;
+    atomic_bool stop;
+    uint8_t (*keys)[32];
+    size_t nkeys;
+    atomic_ullong refused;
+} s_zap_t;
+
+static void
+s_zap_reply (void *sock, zmq_msg_t *version, zmq_msg_t *reqid, const char *code, const char *text)
+{
+    zmq_send (sock, zmq_msg_data (version), zmq_msg_size (version), ZMQ_SNDMORE);
+    zmq_send (sock, zmq_msg_data (reqid), zmq_msg_size (reqid), ZMQ_SNDMORE);
+    zmq_send (sock, code, strlen (code), ZMQ_SNDMORE);
+    zmq_send (sock, text, strlen (text), ZMQ_SNDMORE);
+    zmq_send (sock, "", 0, ZMQ_SNDMORE);          /* user id */
+    zmq_send (sock, "", 0, 0);                    /* metadata */
+}
+
+static void *
+s_zap_run (void *arg)
+{
+    s_zap_t *z = arg;
+    while (!atomic_load (&z->stop)) {
+        zmq_pollitem_t item = { z->sock, 0, ZMQ_POLLIN, 0 };
+        if (zmq_poll (&item, 1, 200) <= 0)
+            continue;
+        /* version, request id, domain, address, identity, mechanism, credentials… */
+        zmq_msg_t f[8];
+        int n = 0, more = 1;
+        while (more) {
+            zmq_msg_t part;
+            zmq_msg_init (&part);
+            if (zmq_msg_recv (&part, z->sock, 0) < 0) {
+                zmq_msg_close (&part);
+                break;
+            }
+            more = zmq_msg_more (&part);
+            if (n < 8)
+                f[n++] = part;
+            else
+                zmq_msg_close (&part);
+        }
+        if (n < 6) {
+            for (int i = 0; i < n; i++)
+                zmq_msg_close (&f[i]);
+            continue;
+        }
+        bool admit = false;
+        if (zmq_msg_size (&f[5]) == 5 && memcmp (zmq_msg_data (&f[5]), "CURVE", 5) == 0 && n >= 7
+            && zmq_msg_size (&f[6]) == 32)
+            for (size_t i = 0; i < z->nkeys && !admit; i++)
+                admit = memcmp (z->keys[i], zmq_msg_data (&f[6]), 32) == 0;
+        if (!admit)
+            atomic_fetch_add (&z->refused, 1);
+        s_zap_reply (z->sock, &f[0], &f[1], admit ? "200" : "400",
+                     admit ? "OK" : "client key not listed");
+        for (int i = 0; i < n; i++)
+            zmq_msg_close (&f[i]);
+    }
+    return NULL;
+}
+
+static s_zap_t *
+s_zap_start (void *ctx, const char *clients_file, char *err, size_t err_size)
+{
+    FILE *f = fopen (clients_file, "r");
+    if (!f) {
+        snprintf (err, err_size, "CURVE clients file %s: %s", clients_file, strerror (errno));
+        return NULL;
+    }
+    s_zap_t *z = calloc (1, sizeof *z);
+    char line[256];
+    int lineno = 0;
+    while (z && fgets (line, sizeof line, f)) {
+        lineno++;
+        char *p = line + strspn (line, " \t");
+        p[strcspn (p, "\r\n \t#")] = '\0';
+        if (!*p)
+            continue;
+        uint8_t bin[32];
+        if (strlen (p) != 40 || !zmq_z85_decode (bin, p)) {
+            snprintf (err, err_size, "CURVE clients file %s line %d: expected a 40-character Z85 public key",
+                      clients_file, lineno);
+            free (z->keys);
+            free (z);
+            fclose (f);
+            return NULL;
+        }
+        uint8_t (*nk)[32] = realloc (z->keys, (z->nkeys + 1) * sizeof *nk);
+        if (!nk)
+            break;
+        z->keys = nk;
+        memcpy (z->keys[z->nkeys++], bin, 32);
+    }
+    fclose (f);
+    z->ctx = ctx;
+    z->sock = zmq_socket (ctx, ZMQ_REP);
+    int linger = 0;
+    zmq_setsockopt (z->sock, ZMQ_LINGER, &linger, sizeof linger);
+    if (zmq_bind (z->sock, "inproc://zeromq.zap.01") != 0
+        || pthread_create (&z->thread, NULL, s_zap_run, z) != 0) {
+        snprintf (err, err_size, "ZAP handler: %s", zmq_strerror (zmq_errno ()));
+        zmq_close (z->sock);
+        free (z->keys);
+        free (z);
+        return NULL;
+    }
+    return z;
+}
+
+static void
+s_zap_stop (s_zap_t **zp)
+{
+    if (!*zp)
+        return;
+    s_zap_t *z = *zp;
+    atomic_store (&z->stop, true);
+    pthread_join (z->thread, NULL);
+    zmq_close (z->sock);
+    free (z->keys);
+    free (z);
+    *zp = NULL;
+}
+
+/* ---- server ------------------------------------------------------------------------------ */
+
+enum { S_NONE, S_ACK, S_NACK, S_HOLD };
+
+struct pl_bus_msg {
+    pl_bus_server_t *server;
+    uint8_t identity[256];
+    size_t identity_size;
+    pl_envelope_t *env;
+    int state;
+    int code;
+    char reason[256];
+    int retry_after_ms;
+};
+
+struct pl_bus_server {
+    void *ctx;
+    void *sock;
+    s_zap_t *zap;
+    char endpoint[256];
+    pl_bus_batch_fn *fn;
+    void *fn_arg;
+    char **types;
+    bool paused;
+    uint64_t received, acked, nacked, malformed;
+};
+
+pl_bus_server_t *
+pl_bus_server_new (const char *endpoint, const pl_bus_options_t *o, char *err, size_t err_size)
+{
+    char dummy[256];
+    if (!err) {
+        err = dummy;
+        err_size = sizeof dummy;
+    }
+    pl_bus_server_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->ctx = zmq_ctx_new ();
+    self->sock = zmq_socket (self->ctx, ZMQ_ROUTER);
+    s_common_options (self->sock, o);
+    int one = 1;
+    zmq_setsockopt (self->sock, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
+    if (o && o->curve_secret_key_file) {
+        char secret[41];
+        if (!o->curve_clients_file) {
+            snprintf (err, err_size, "CURVE server needs a clients file (allowed client keys)");
+            goto fail;
+        }
+        if (s_read_key (o->curve_secret_key_file, secret, err, err_size) != 0)
+            goto fail;
+        if (!(self->zap = s_zap_start (self->ctx, o->curve_clients_file, err, err_size)))
+            goto fail;
+        zmq_setsockopt (self->sock, ZMQ_CURVE_SERVER, &one, sizeof one);
+        zmq_setsockopt (self->sock, ZMQ_CURVE_SECRETKEY, secret, 41);
+        zmq_setsockopt (self->sock, ZMQ_ZAP_DOMAIN, "plateau", 7);
+    }
+    if (zmq_bind (self->sock, endpoint) != 0) {
+        snprintf (err, err_size, "bind %s: %s", endpoint, zmq_strerror (zmq_errno ()));
+        goto fail;
+    }
+    size_t len = sizeof self->endpoint;
+    zmq_getsockopt (self->sock, ZMQ_LAST_ENDPOINT, self->endpoint, &len);
+    return self;
+fail:
+    pl_bus_server_destroy (&self);
+    return NULL;
+}
+
+void
+pl_bus_server_destroy (pl_bus_server_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    pl_bus_server_t *self = *self_p;
+    if (self->sock)
+        zmq_close (self->sock);
+    s_zap_stop (&self->zap);
+    if (self->ctx)
+        zmq_ctx_term (self->ctx);
+    for (size_t i = 0; self->types && self->types[i]; i++)
+        free (self->types[i]);
+    free (self->types);
+    free (self);
+    *self_p = NULL;
+}
+
+void
+pl_bus_server_set_handler (pl_bus_server_t *self, pl_bus_batch_fn *fn, void *arg,
+                           const char *const *types)
+{
+    self->fn = fn;
+    self->fn_arg = arg;
+    if (types) {
+        size_t n = 0;
+        while (types[n])
+            n++;
+        self->types = calloc (n + 1, sizeof *self->types);
+        for (size_t i = 0; self->types && i < n; i++)
+            self->types[i] = strdup (types[i]);
+    }
+}
+
+void *pl_bus_server_socket (pl_bus_server_t *self) { return self->sock; }
+void pl_bus_server_pause (pl_bus_server_t *self, bool paused) { self->paused = paused; }
+bool pl_bus_server_paused (const pl_bus_server_t *self) { return self->paused; }
+const char *pl_bus_server_endpoint (const pl_bus_server_t *self) { return self->endpoint; }
+
+uint64_t
+pl_bus_server_count (const pl_bus_server_t *self, const char *what)
+{
+    if (strcmp (what, "received") == 0) return self->received;
+    if (strcmp (what, "acked") == 0) return self->acked;
+    if (strcmp (what, "nacked") == 0) return self->nacked;
+    if (strcmp (what, "malformed") == 0) return self->malformed;
+    if (strcmp (what, "refused") == 0) return self->zap ? atomic_load (&self->zap->refused) : 0;
+    return 0;
+}
+
+const pl_envelope_t *pl_bus_msg_envelope (const pl_bus_msg_t *m) { return m->env; }
+void pl_bus_msg_ack (pl_bus_msg_t *m) { m->state = S_ACK; }
+void pl_bus_msg_hold (pl_bus_msg_t *m) { m->state = S_HOLD; }
+
+void
+pl_bus_msg_nack (pl_bus_msg_t *m, int code, const char *reason, int retry_after_ms)
+{
+    m->state = S_NACK;
+    m->code = code;
+    m->retry_after_ms = retry_after_ms;
+    snprintf (m->reason, sizeof m->reason, "%s", reason ? reason : "");
+}
+
+static void
+s_msg_free (pl_bus_msg_t **mp)
+{
+    if (*mp) {
+        pl_envelope_free (&(*mp)->env);
+        free (*mp);
+        *mp = NULL;
+    }
+}
+
+/* Sends [identity][type][envelope]; a vanished peer is not an error here (it will resend). */
+static void
+s_send_answer (pl_bus_server_t *self, const uint8_t *identity, size_t identity_size,
+               pl_envelope_t *env)
+{
+    pl_envelope_ids_t ids;
+    pl_envelope_t hdr;
+    pl_envelope_init (&hdr, &ids, "bus", NULL, env->trace_id);
+    env->id = hdr.id;
+    env->trace_id = hdr.trace_id;
+    env->source = "bus";
+    env->sent_at_ms = hdr.sent_at_ms;
+    env->schema_version = PL_SCHEMA_VERSION;
+    size_t len;
+    uint8_t *buf = pl_envelope_pack (env, &len);
+    if (!buf)
+        return;
+    if (zmq_send (self->sock, identity, identity_size, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0) {
+        zmq_send (self->sock, env->type, strlen (env->type), ZMQ_SNDMORE);
+        zmq_send (self->sock, buf, len, 0);
+    }
+    free (buf);
+}
+
+static void
+s_send_acks (pl_bus_server_t *self, const uint8_t *identity, size_t identity_size,
+             char **ids, size_t n, const char *trace_id)
+{
+    Plateau__V1__Ack ack = PLATEAU__V1__ACK__INIT;
+    ack.message_ids = ids;
+    ack.n_message_ids = n;
+    pl_envelope_t env = PLATEAU__V1__ENVELOPE__INIT;
+    env.trace_id = (char *) trace_id;
+    env.body_case = PLATEAU__V1__ENVELOPE__BODY_ACK;
+    env.ack = &ack;
+    s_send_answer (self, identity, identity_size, &env);
+    self->acked += n;
+}
+
+static void
+s_send_nack (pl_bus_server_t *self, const uint8_t *identity, size_t identity_size, const char *id,
+             int code, const char *reason, int retry_after_ms, const char *trace_id)
+{
+    Plateau__V1__Nack nack = PLATEAU__V1__NACK__INIT;
+    nack.message_id = (char *) (id ? id : "");
+    nack.code = (Plateau__V1__Nack__Code) code;
+    nack.reason = (char *) (reason ? reason : "");
+    nack.retry_after_ms = retry_after_ms;
+    pl_envelope_t env = PLATEAU__V1__ENVELOPE__INIT;
+    env.trace_id = (char *) trace_id;
+    env.body_case = PLATEAU__V1__ENVELOPE__BODY_NACK;
+    env.nack = &nack;
+    s_send_answer (self, identity, identity_size, &env);
+    self->nacked++;
+}
+
+int
+pl_bus_server_answer (pl_bus_server_t *self, pl_bus_msg_t **msg_p, int code, const char *reason,
+                      int retry_after_ms)
+{
+    pl_bus_msg_t *m = *msg_p;
+    if (!m)
+        return PL_EINVAL;
+    if (code == 0) {
+        char *id = m->env->id;
+        s_send_acks (self, m->identity, m->identity_size, &id, 1, m->env->trace_id);
+    }
+    else
+        s_send_nack (self, m->identity, m->identity_size, m->env->id, code, reason,
+                     retry_after_ms, m->env->trace_id);
+    s_msg_free (msg_p);
+    return 0;
+}
+
+static bool
+s_type_handled (pl_bus_server_t *self, const char *type)
+{
+    if (!self->types)
+        return self->fn != NULL;
+    for (size_t i = 0; self->types[i]; i++)
+        if (strcmp (self->types[i], type) == 0)
+            return true;
+    return false;
+}
+
+/* Reads one multipart message: [identity][type][payload]. 1 read, 0 none waiting, <0 error. */
+static int
+s_read_one (pl_bus_server_t *self, pl_bus_msg_t **out)
+{
+    *out = NULL;
+    zmq_msg_t parts[3];
+    int n = 0, more = 1, rc = 1;
+    while (more) {
+        zmq_msg_t part;
+        zmq_msg_init (&part);
+        if (zmq_msg_recv (&part, self->sock, n == 0 ? ZMQ_DONTWAIT : 0) < 0) {
+            zmq_msg_close (&part);
+            rc = n == 0 && zmq_errno () == EAGAIN ? 0 : PL_EIO;
+            break;
+        }
+        more = zmq_msg_more (&part);
+        if (n < 3)
+            parts[n++] = part;
+        else {
+            zmq_msg_close (&part);
+            n = 4;                     /* too many frames: malformed */
+        }
+    }
+    if (rc <= 0 || n == 0) {
+        for (int i = 0; i < n && i < 3; i++)
+            zmq_msg_close (&parts[i]);
+        return rc;
+    }
+    self->received++;
+    pl_bus_msg_t *m = calloc (1, sizeof *m);
+    m->server = self;
+    m->identity_size = zmq_msg_size (&parts[0]) < sizeof m->identity ? zmq_msg_size (&parts[0]) : 0;
+    memcpy (m->identity, zmq_msg_data (&parts[0]), m->identity_size);
+    char why[256] = "expected two frames: [type][envelope]";
+    if (n == 3)
+        m->env = pl_envelope_unpack (zmq_msg_data (&parts[2]), zmq_msg_size (&parts[2]), why, sizeof why);
+    if (m->env && (zmq_msg_size (&parts[1]) != strlen (m->env->type)
+                   || memcmp (zmq_msg_data (&parts[1]), m->env->type, zmq_msg_size (&parts[1])) != 0)) {
+        snprintf (why, sizeof why, "type frame does not match envelope type '%s'", m->env->type);
+        pl_envelope_free (&m->env);
+    }
+    for (int i = 0; i < n && i < 3; i++)
+        zmq_msg_close (&parts[i]);
+    if (!m->env) {
+        self->malformed++;
+        s_send_nack (self, m->identity, m->identity_size, "", PLATEAU__V1__NACK__CODE__MALFORMED,
+                     why, 0, NULL);
+        s_msg_free (&m);
+        return 1;
+    }
+    if (!s_type_handled (self, m->env->type)) {
+        char reason[200];
+        snprintf (reason, sizeof reason, "this service does not handle %s", m->env->type);
+        s_send_nack (self, m->identity, m->identity_size, m->env->id,
+                     PLATEAU__V1__NACK__CODE__UNKNOWN_TYPE, reason, 0, m->env->trace_id);
+        s_msg_free (&m);
+        return 1;
+    }
+    *out = m;
+    return 1;
+}
+
+int
+pl_bus_server_process (pl_bus_server_t *self, size_t max_batch)
+{
+    if (self->paused)
+        return 0;
+    if (max_batch == 0)
+        max_batch = 256;
+    pl_bus_msg_t **batch = calloc (max_batch, sizeof *batch);
+    if (!batch)
+        return PL_ENOMEM;
+    size_t n = 0, read = 0;
+    while (read < max_batch) {
+        pl_bus_msg_t *m;
+        int rc = s_read_one (self, &m);
+        if (rc <= 0)
+            break;
+        read++;
+        if (m)
+            batch[n++] = m;
+    }
+    if (n > 0) {
+        self->fn (self->fn_arg, batch, n);
+        /* Acks to the same peer travel together. */
+        char *ids[PL_BUS_MAX_ANSWER_IDS];
+        for (size_t i = 0; i < n; i++) {
+            pl_bus_msg_t *m = batch[i];
+            if (!m || m->state == S_HOLD)
+                continue;
+            if (m->state == S_NONE)
+                pl_bus_msg_nack (m, PLATEAU__V1__NACK__CODE__INTERNAL, "handler left message unanswered", 1000);
+            if (m->state == S_NACK) {
+                s_send_nack (self, m->identity, m->identity_size, m->env->id, m->code, m->reason,
+                             m->retry_after_ms, m->env->trace_id);
+                continue;
+            }
+            size_t k = 0;
+            for (size_t j = i; j < n && k < PL_BUS_MAX_ANSWER_IDS; j++) {
+                pl_bus_msg_t *o = batch[j];
+                if (o && o->state == S_ACK && o->identity_size == m->identity_size
+                    && memcmp (o->identity, m->identity, m->identity_size) == 0) {
+                    ids[k++] = o->env->id;
+                    o->state = -1;     /* answered below */
+                }
+            }
+            s_send_acks (self, m->identity, m->identity_size, ids, k, m->env->trace_id);
+        }
+        for (size_t i = 0; i < n; i++)
+            if (batch[i]->state != S_HOLD)
+                s_msg_free (&batch[i]);
+    }
+    free (batch);
+    return (int) read;
+}
+
+/* ---- client ------------------------------------------------------------------------------ */
+
+typedef struct {
+    char *id;                  /* NULL = empty slot; S_TOMB = deleted */
+    char *type;
+    uint8_t *data;
+    size_t size;
+    int64_t due_ms;            /* monotonic: next (re)send */
+    uint32_t attempts;
+} s_entry_t;
+
+static char s_tomb_mark;
+#define S_TOMB (&s_tomb_mark)
+
+struct pl_bus_client {
+    void *ctx;
+    void *sock;
+    pl_redis_t *redis;
+    const pl_clock_t *clock;
+    pl_outbox_t *outbox;
+    char *owner;
+    char *peer;
+    char scheme[16];
+    char host[256];
+    char port[16];
+    char **connected;          /* endpoints currently connected */
+    size_t nconnected;
+    int64_t next_resolve_ms;
+    int resolve_interval_ms;
+    int ack_timeout_ms;
+    bool replayed;             /* the outbox was loaded after start */
+    s_entry_t *table;          /* open addressing on id */
+    size_t cap, count, used;
+    char **unacked_deletes;    /* acked ids whose outbox delete failed: retried on tick */
+    size_t ndeletes, cap_deletes;
+    uint64_t sent, resent, acked, nacked, dead;
+    char errstr[512];
+};
+
+static uint64_t
+s_hash (const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    while (*s)
+        h = (h ^ (uint8_t) *s++) * 1099511628211ULL;
+    return h;
+}
+
+static s_entry_t *
+s_find (pl_bus_client_t *self, const char *id)
+{
+    if (!self->cap)
+        return NULL;
+    size_t i = s_hash (id) & (self->cap - 1);
+    for (;; i = (i + 1) & (self->cap - 1)) {
+        s_entry_t *e = &self->table[i];
+        if (!e->id)
+            return NULL;
+        if (e->id != S_TOMB && strcmp (e->id, id) == 0)
+            return e;
+    }
+}
+
+static void s_entry_clear (pl_bus_client_t *self, s_entry_t *e);
+
+static int
+s_grow (pl_bus_client_t *self)
+{
+    size_t cap = self->cap ? self->cap * 2 : 1024;
+    if (self->used * 2 < self->cap)        /* mostly tombstones: rehash at the same size */
+        cap = self->cap;
+    s_entry_t *t = calloc (cap, sizeof *t);
+    if (!t)
+        return PL_ENOMEM;
+    for (size_t i = 0; i < self->cap; i++) {
+        s_entry_t *e = &self->table[i];
+        if (!e->id || e->id == S_TOMB)
+            continue;
+        size_t j = s_hash (e->id) & (cap - 1);
+        while (t[j].id)
+            j = (j + 1) & (cap - 1);
+        t[j] = *e;
+    }
+    free (self->table);
+    self->table = t;
+    self->cap = cap;
+    self->count = self->used;
+    return 0;
+}
+
+/* Takes ownership of id, type and data. */
+static s_entry_t *
+s_insert (pl_bus_client_t *self, char *id, char *type, uint8_t *data, size_t size)
+{
+    s_entry_t *old = s_find (self, id);
+    if (old) {                                 /* already in flight (replay): keep one */
+        free (id);
+        free (type);
+        free (data);
+        return old;
+    }
+    if ((self->count + 1) * 4 >= self->cap * 3 && s_grow (self) != 0)
+        return NULL;
+    size_t i = s_hash (id) & (self->cap - 1);
+    while (self->table[i].id && self->table[i].id != S_TOMB)
+        i = (i + 1) & (self->cap - 1);
+    s_entry_t *e = &self->table[i];
+    if (!e->id)
+        self->count++;
+    e->id = id;
+    e->type = type;
+    e->data = data;
+    e->size = size;
+    e->attempts = 0;
+    e->due_ms = 0;
+    self->used++;
+    return e;
+}
+
+static void
+s_entry_clear (pl_bus_client_t *self, s_entry_t *e)
+{
+    free (e->id);
+    free (e->type);
+    free (e->data);
+    memset (e, 0, sizeof *e);
+    e->id = S_TOMB;
+    self->used--;
+}
+
+static int
+s_parse_endpoint (pl_bus_client_t *self, const char *endpoint)
+{
+    const char *sep = strstr (endpoint, "://");
+    if (!sep || (size_t) (sep - endpoint) >= sizeof self->scheme)
+        return PL_EINVAL;
+    snprintf (self->scheme, sizeof self->scheme, "%.*s", (int) (sep - endpoint), endpoint);
+    const char *rest = sep + 3;
+    if (strcmp (self->scheme, "tcp") != 0) {
+        snprintf (self->host, sizeof self->host, "%s", rest);    /* ipc:// or inproc:// */
+        return 0;
+    }
+    const char *colon = strrchr (rest, ':');
+    if (!colon || colon == rest || !colon[1])
+        return PL_EINVAL;
+    snprintf (self->host, sizeof self->host, "%.*s", (int) (colon - rest), rest);
+    snprintf (self->port, sizeof self->port, "%s", colon + 1);
+    return 0;
+}
+
+/* Resolves the endpoint to every address and reconciles the connections with it. */
+static int
+s_resolve (pl_bus_client_t *self)
+{
+    char **want = NULL;
+    size_t nwant = 0;
+    if (strcmp (self->scheme, "tcp") != 0) {
+        want = calloc (1, sizeof *want);
+        if (asprintf (&want[0], "%s://%s", self->scheme, self->host) < 0)
+            return PL_ENOMEM;
+        nwant = 1;
+    }
+    else {
+        struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_STREAM };
+        struct addrinfo *res = NULL;
+        int rc = getaddrinfo (self->host, self->port, &hints, &res);
+        if (rc != 0) {
+            snprintf (self->errstr, sizeof self->errstr, "resolve %s: %s", self->host, gai_strerror (rc));
+            return PL_EIO;         /* keep the current connections */
+        }
+        for (struct addrinfo *a = res; a; a = a->ai_next) {
+            char ip[64];
+            if (getnameinfo (a->ai_addr, a->ai_addrlen, ip, sizeof ip, NULL, 0, NI_NUMERICHOST) != 0)
+                continue;
+            char *ep = NULL;
+            if (asprintf (&ep, "tcp://%s:%s", ip, self->port) < 0)
+                continue;
+            bool dup = false;
+            for (size_t i = 0; i < nwant && !dup; i++)
+                dup = strcmp (want[i], ep) == 0;
+            if (dup) {
+                free (ep);
+                continue;
+            }
+            want = realloc (want, (nwant + 1) * sizeof *want);
+            want[nwant++] = ep;
+        }
+        freeaddrinfo (res);
+    }
+    /* Drop what is gone, connect what is new. */
+    for (size_t i = 0; i < self->nconnected; i++) {
+        bool keep = false;
+        for (size_t j = 0; j < nwant && !keep; j++)
+            keep = strcmp (self->connected[i], want[j]) == 0;
+        if (!keep)
+            zmq_disconnect (self->sock, self->connected[i]);
+    }
+    for (size_t j = 0; j < nwant; j++) {
+        bool have = false;
+        for (size_t i = 0; i < self->nconnected && !have; i++)
+            have = strcmp (self->connected[i], want[j]) == 0;
+        if (!have && zmq_connect (self->sock, want[j]) != 0)
+            snprintf (self->errstr, sizeof self->errstr, "connect %s: %s", want[j], zmq_strerror (zmq_errno ()));
+    }
+    for (size_t i = 0; i < self->nconnected; i++)
+        free (self->connected[i]);
+    free (self->connected);
+    self->connected = want;
+    self->nconnected = nwant;
+    return 0;
+}
+
+/* Loads what the outbox still owes (after a restart) into the in-flight table. */
+static int
+s_replay (pl_bus_client_t *self)
+{
+    pl_outbox_item_t *items;
+    size_t n;
+    int rc = pl_outbox_load (self->outbox, &items, &n);
+    if (rc != 0) {
+        snprintf (self->errstr, sizeof self->errstr, "%s", pl_outbox_errstr (self->outbox));
+        return rc;
+    }
+    for (size_t i = 0; i < n; i++) {
+        s_insert (self, items[i].id, items[i].type, items[i].data, items[i].size);
+        items[i].id = NULL;
+        items[i].type = NULL;
+        items[i].data = NULL;
+    }
+    pl_outbox_items_free (items, n);
+    self->replayed = true;
+    return 0;
+}
+
+pl_bus_client_t *
+pl_bus_client_new (pl_redis_t *redis, const pl_clock_t *clock, const char *owner, const char *peer,
+                   const char *endpoint, const pl_bus_options_t *o, char *err, size_t err_size)
+{
+    char dummy[256];
+    if (!err) {
+        err = dummy;
+        err_size = sizeof dummy;
+    }
+    pl_bus_client_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->redis = redis;
+    self->clock = clock;
+    self->owner = strdup (owner);
+    self->peer = strdup (peer);
+    self->ack_timeout_ms = 2000;
+    self->resolve_interval_ms = 10000;
+    self->outbox = pl_outbox_new (redis, owner, peer);
+    if (s_parse_endpoint (self, endpoint) != 0) {
+        snprintf (err, err_size, "endpoint '%s': expected tcp://host:port, ipc://path or inproc://name", endpoint);
+        goto fail;
+    }
+    self->ctx = zmq_ctx_new ();
+    self->sock = zmq_socket (self->ctx, ZMQ_DEALER);
+    s_common_options (self->sock, o);
+    int one = 1;
+    zmq_setsockopt (self->sock, ZMQ_IMMEDIATE, &one, sizeof one);
+    if (o && o->curve_server_key_file) {
+        char server[41], pub[41], secret[41];
+        if (!o->curve_public_key_file || !o->curve_secret_key_file) {
+            snprintf (err, err_size, "CURVE client needs its own public and secret key files");
+            goto fail;
+        }
+        if (s_read_key (o->curve_server_key_file, server, err, err_size) != 0
+            || s_read_key (o->curve_public_key_file, pub, err, err_size) != 0
+            || s_read_key (o->curve_secret_key_file, secret, err, err_size) != 0)
+            goto fail;
+        zmq_setsockopt (self->sock, ZMQ_CURVE_SERVERKEY, server, 41);
+        zmq_setsockopt (self->sock, ZMQ_CURVE_PUBLICKEY, pub, 41);
+        zmq_setsockopt (self->sock, ZMQ_CURVE_SECRETKEY, secret, 41);
+    }
+    s_resolve (self);
+    self->next_resolve_ms = pl_clock_mono_ms () + self->resolve_interval_ms;
+    s_replay (self);           /* Redis may be down now: retried on tick */
+    return self;
+fail:
+    pl_bus_client_destroy (&self);
+    return NULL;
+}
+
+void
+pl_bus_client_destroy (pl_bus_client_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    pl_bus_client_t *self = *self_p;
+    if (self->sock)
+        zmq_close (self->sock);
+    if (self->ctx)
+        zmq_ctx_term (self->ctx);
+    for (size_t i = 0; i < self->cap; i++)
+        if (self->table[i].id && self->table[i].id != S_TOMB)
+            s_entry_clear (self, &self->table[i]);
+    free (self->table);
+    for (size_t i = 0; i < self->nconnected; i++)
+        free (self->connected[i]);
+    free (self->connected);
+    for (size_t i = 0; i < self->ndeletes; i++)
+        free (self->unacked_deletes[i]);
+    free (self->unacked_deletes);
+    pl_outbox_destroy (&self->outbox);
+    free (self->owner);
+    free (self->peer);
+    free (self);
+    *self_p = NULL;
+}
+
+void *pl_bus_client_socket (pl_bus_client_t *self) { return self->sock; }
+size_t pl_bus_client_inflight (const pl_bus_client_t *self) { return self->used; }
+void pl_bus_client_set_ack_timeout (pl_bus_client_t *self, int ms) { self->ack_timeout_ms = ms > 0 ? ms : 2000; }
+size_t pl_bus_client_peers (const pl_bus_client_t *self) { return self->nconnected; }
+const char *pl_bus_client_errstr (const pl_bus_client_t *self) { return self->errstr; }
+
+void
+pl_bus_client_set_resolve_interval (pl_bus_client_t *self, int ms)
+{
+    self->resolve_interval_ms = ms > 0 ? ms : 10000;
+    self->next_resolve_ms = pl_clock_mono_ms () + self->resolve_interval_ms;
+}
+
+uint64_t
+pl_bus_client_count (const pl_bus_client_t *self, const char *what)
+{
+    if (strcmp (what, "sent") == 0) return self->sent;
+    if (strcmp (what, "resent") == 0) return self->resent;
+    if (strcmp (what, "acked") == 0) return self->acked;
+    if (strcmp (what, "nacked") == 0) return self->nacked;
+    if (strcmp (what, "dead") == 0) return self->dead;
+    return 0;
+}
+
+/* Sends one entry; on a full or peerless socket it stays due and is retried on tick. */
+static void
+s_transmit (pl_bus_client_t *self, s_entry_t *e, int64_t now)
+{
+    const uint8_t *data = e->data;
+    size_t size = e->size;
+    uint8_t *repacked = NULL;
+    if (e->attempts > 0) {
+        /* A resend says which attempt it is, for the receiver's logs and metrics. */
+        pl_envelope_t *env = pl_envelope_unpack (e->data, e->size, NULL, 0);
+        if (env) {
+            env->attempt = e->attempts + 1;
+            repacked = pl_envelope_pack (env, &size);
+            if (repacked)
+                data = repacked;
+            else
+                size = e->size;
+            pl_envelope_free (&env);
+        }
+    }
+    int backoff = self->ack_timeout_ms << (e->attempts < 4 ? e->attempts : 4);
+    if (backoff > PL_BUS_MAX_RESEND_MS)
+        backoff = PL_BUS_MAX_RESEND_MS;
+    if (zmq_send (self->sock, e->type, strlen (e->type), ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0
+        && zmq_send (self->sock, data, size, 0) >= 0) {
+        if (e->attempts++ == 0)
+            self->sent++;
+        else
+            self->resent++;
+        e->due_ms = now + backoff;
+    }
+    else
+        e->due_ms = now + 100;         /* no peer yet: try again soon */
+    free (repacked);
+}
+
+int
+pl_bus_client_send (pl_bus_client_t *self, pl_envelope_t *const *envs, size_t n)
+{
+    if (n == 0)
+        return 0;
+    const char **ids = calloc (n, sizeof *ids);
+    const char **types = calloc (n, sizeof *types);
+    uint8_t **data = calloc (n, sizeof *data);
+    size_t *sizes = calloc (n, sizeof *sizes);
+    int rc = PL_ENOMEM;
+    if (!ids || !types || !data || !sizes)
+        goto done;
+    for (size_t i = 0; i < n; i++) {
+        if (!(data[i] = pl_envelope_pack (envs[i], &sizes[i])))
+            goto done;
+        ids[i] = envs[i]->id;
+        types[i] = envs[i]->type;
+    }
+    rc = pl_outbox_put (self->outbox, n, ids, types, (const uint8_t *const *) data, sizes);
+    if (rc != 0) {
+        snprintf (self->errstr, sizeof self->errstr, "%s", pl_outbox_errstr (self->outbox));
+        goto done;
+    }
+    int64_t now = pl_clock_mono_ms ();
+    for (size_t i = 0; i < n; i++) {
+        s_entry_t *e = s_insert (self, strdup (ids[i]), strdup (types[i]), data[i], sizes[i]);
+        data[i] = NULL;
+        if (e && e->attempts == 0)
+            s_transmit (self, e, now);
+    }
+done:
+    for (size_t i = 0; data && i < n; i++)
+        free (data[i]);
+    free (ids);
+    free (types);
+    free (data);
+    free (sizes);
+    return rc;
+}
+
+static void
+s_defer_delete (pl_bus_client_t *self, const char *id)
+{
+    if (self->ndeletes == self->cap_deletes) {
+        size_t cap = self->cap_deletes ? self->cap_deletes * 2 : 256;
+        char **nd = realloc (self->unacked_deletes, cap * sizeof *nd);
+        if (!nd)
+            return;            /* the message will be resent after a restart: harmless */
+        self->unacked_deletes = nd;
+        self->cap_deletes = cap;
+    }
+    self->unacked_deletes[self->ndeletes++] = strdup (id);
+}
+
+static bool
+s_permanent (int code)
+{
+    return code == PLATEAU__V1__NACK__CODE__MALFORMED || code == PLATEAU__V1__NACK__CODE__UNKNOWN_TYPE
+           || code == PLATEAU__V1__NACK__CODE__INVALID || code == PLATEAU__V1__NACK__CODE__TOO_LARGE;
+}
+
+int
+pl_bus_client_process (pl_bus_client_t *self)
+{
+    int answers = 0, rc = 0;
+    const char **done = NULL;
+    size_t ndone = 0, capdone = 0;
+    for (;;) {
+        zmq_msg_t type, body;
+        zmq_msg_init (&type);
+        if (zmq_msg_recv (&type, self->sock, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close (&type);
+            break;
+        }
+        if (!zmq_msg_more (&type)) {
+            zmq_msg_close (&type);
+            continue;
+        }
+        zmq_msg_init (&body);
+        zmq_msg_recv (&body, self->sock, 0);
+        while (zmq_msg_more (&body)) {         /* drop extra frames */
+            zmq_msg_close (&body);
+            zmq_msg_init (&body);
+            zmq_msg_recv (&body, self->sock, 0);
+        }
+        pl_envelope_t *env = pl_envelope_unpack (zmq_msg_data (&body), zmq_msg_size (&body), NULL, 0);
+        zmq_msg_close (&type);
+        zmq_msg_close (&body);
+        if (!env)
+            continue;
+        answers++;
+        if (env->body_case == PLATEAU__V1__ENVELOPE__BODY_ACK) {
+            for (size_t i = 0; i < env->ack->n_message_ids; i++) {
+                s_entry_t *e = s_find (self, env->ack->message_ids[i]);
+                if (!e)
+                    continue;          /* a late duplicate ack */
+                if (ndone == capdone) {
+                    capdone = capdone ? capdone * 2 : 256;
+                    done = realloc (done, capdone * sizeof *done);
+                }
+                done[ndone++] = e->id;
+                e->id = NULL;          /* keep the string for the delete below */
+                free (e->type);
+                free (e->data);
+                memset (e, 0, sizeof *e);
+                e->id = S_TOMB;
+                self->used--;
+                self->acked++;
+            }
+        }
+        else if (env->body_case == PLATEAU__V1__ENVELOPE__BODY_NACK) {
+            self->nacked++;
+            s_entry_t *e = s_find (self, env->nack->message_id);
+            if (e && s_permanent (env->nack->code)) {
+                char reason[320];
+                snprintf (reason, sizeof reason, "%s: %s",
+                          protobuf_c_enum_descriptor_get_value (&plateau__v1__nack__code__descriptor,
+                                                                env->nack->code)
+                              ? protobuf_c_enum_descriptor_get_value (&plateau__v1__nack__code__descriptor,
+                                                                      env->nack->code)->name
+                              : "nack",
+                          env->nack->reason);
+                if (pl_outbox_dead (self->outbox, e->id, reason) == 0) {
+                    self->dead++;
+                    s_entry_clear (self, e);
+                }
+            }
+            else if (e) {
+                int after = env->nack->retry_after_ms > 0 ? env->nack->retry_after_ms : self->ack_timeout_ms;
+                e->due_ms = pl_clock_mono_ms () + after;
+            }
+        }
+        pl_envelope_free (&env);
+    }
+    if (ndone) {
+        if (pl_outbox_ack (self->outbox, ndone, done) != 0) {
+            snprintf (self->errstr, sizeof self->errstr, "%s", pl_outbox_errstr (self->outbox));
+            for (size_t i = 0; i < ndone; i++)
+                s_defer_delete (self, done[i]);
+            rc = PL_EREDIS;
+        }
+        for (size_t i = 0; i < ndone; i++)
+            free ((char *) done[i]);
+    }
+    free (done);
+    return rc ? rc : answers;
+}
+
+int
+pl_bus_client_tick (pl_bus_client_t *self)
+{
+    int64_t now = pl_clock_mono_ms ();
+    if (!self->replayed)
+        s_replay (self);
+    if (self->ndeletes
+        && pl_outbox_ack (self->outbox, self->ndeletes, (const char *const *) self->unacked_deletes) == 0) {
+        for (size_t i = 0; i < self->ndeletes; i++)
+            free (self->unacked_deletes[i]);
+        self->ndeletes = 0;
+    }
+    for (size_t i = 0; i < self->cap; i++) {
+        s_entry_t *e = &self->table[i];
+        if (e->id && e->id != S_TOMB && e->due_ms <= now)
+            s_transmit (self, e, now);
+    }
+    if (now >= self->next_resolve_ms) {
+        s_resolve (self);
+        self->next_resolve_ms = now + self->resolve_interval_ms;
+    }
+    return 0;
+}
+
+int
+pl_bus_curve_keygen (const char *public_file, const char *secret_file)
+{
+    char pub[41], sec[41];
+    if (zmq_curve_keypair (pub, sec) != 0)
+        return PL_EIO;
+    FILE *f = fopen (secret_file, "w");
+    if (!f)
+        return PL_EIO;
+    chmod (secret_file, 0600);
+    fprintf (f, "%s\n", sec);
+    fclose (f);
+    if (!(f = fopen (public_file, "w")))
+        return PL_EIO;
+    fprintf (f, "%s\n", pub);
+    fclose (f);
+    return 0;
+}

@@ -1,0 +1,357 @@
+/*  service.c — common wiring of a plateau service (see service.h). */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "plateau/error.h"
+#include "plateau/service.h"
+
+#define PL_SERVICE_MAX_CLIENTS 16
+
+struct pl_service {
+    char *name;
+    char replica[128];
+    pl_config_t *config;
+    pl_log_t *log;
+    pl_metrics_t *metrics;
+    pl_ops_t *ops;
+    pl_redis_t *redis;
+    pl_clock_t *clock;
+    pl_loop_t *loop;
+    pl_bus_options_t bus_options;
+    const char *redis_url;
+    int ops_port;
+    const char *ops_addr;
+    int64_t grace_ms;
+    pl_bus_server_t *server;
+    pl_bus_batch_fn *user_fn;
+    void *user_arg;
+    pl_bus_client_t *clients[PL_SERVICE_MAX_CLIENTS];
+    char *client_names[PL_SERVICE_MAX_CLIENTS];
+    size_t nclients;
+    bool draining;
+    int64_t drain_deadline_ms;
+    pl_metric_t *m_inflight;
+    pl_metric_t *m_outbox_sent;
+    pl_metric_t *m_bus_received;
+};
+
+static bool
+s_redis_ready (void *arg, char *why, size_t why_size)
+{
+    pl_service_t *self = arg;
+    if (pl_redis_ok (self->redis))
+        return true;
+    snprintf (why, why_size, "redis unreachable");
+    return false;
+}
+
+pl_service_t *
+pl_service_new (const char *name)
+{
+    pl_service_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->name = strdup (name);
+    self->config = pl_config_new ();
+    self->log = pl_log_new (name, 1);
+    pl_config_t *c = self->config;
+
+    char host[64] = "local";
+    gethostname (host, sizeof host - 1);
+    snprintf (self->replica, sizeof self->replica, "%s", pl_config_str (c, "PLATEAU_REPLICA_ID", host));
+    self->redis_url = pl_config_str_required (c, "PLATEAU_REDIS_URL",
+                                              "redis://[:password@]host:port/db or unix:///path");
+    char err[256];
+    if (self->redis_url && *self->redis_url && pl_redis_url_check (self->redis_url, err, sizeof err) != 0)
+        pl_config_fail (c, "PLATEAU_REDIS_URL", err, self->redis_url);
+    self->ops_addr = pl_config_str (c, "PLATEAU_OPS_ADDR", "0.0.0.0");
+    self->ops_port = (int) pl_config_int (c, "PLATEAU_OPS_PORT", 9100, 0, 65535);
+    self->grace_ms = pl_config_duration_ms (c, "PLATEAU_GRACE_PERIOD", 25000);
+    const char *level = pl_config_str (c, "PLATEAU_LOG_LEVEL", "info");
+    pl_log_level_t lvl;
+    if (pl_log_level_parse (level, &lvl) != 0)
+        pl_config_fail (c, "PLATEAU_LOG_LEVEL", "debug, info, warn or error", level);
+    else
+        pl_log_set_level (self->log, lvl);
+    const char *clock = pl_config_str (c, "PLATEAU_CLOCK", "real");
+    if (strcmp (clock, "real") == 0)
+        self->clock = pl_clock_new_real ();
+    else if (strncmp (clock, "virtual", 7) == 0 && (clock[7] == '\0' || clock[7] == ':')) {
+        int64_t start = clock[7] == ':' ? strtoll (clock + 8, NULL, 10) : pl_clock_now_ms (NULL);
+        self->clock = pl_clock_new_virtual (start);
+    }
+    else {
+        pl_config_fail (c, "PLATEAU_CLOCK", "real or virtual[:<UTC ms>]", clock);
+        self->clock = pl_clock_new_real ();
+    }
+    self->bus_options.curve_secret_key_file = pl_config_str (c, "PLATEAU_CURVE_SECRET_KEY_FILE", NULL);
+    self->bus_options.curve_public_key_file = pl_config_str (c, "PLATEAU_CURVE_PUBLIC_KEY_FILE", NULL);
+    self->bus_options.curve_clients_file = pl_config_str (c, "PLATEAU_CURVE_CLIENTS_FILE", NULL);
+    const char *key_vars[] = { "PLATEAU_CURVE_SECRET_KEY_FILE", "PLATEAU_CURVE_PUBLIC_KEY_FILE",
+                               "PLATEAU_CURVE_CLIENTS_FILE" };
+    const char *key_files[] = { self->bus_options.curve_secret_key_file,
+                                self->bus_options.curve_public_key_file,
+                                self->bus_options.curve_clients_file };
+    for (int i = 0; i < 3; i++)
+        if (key_files[i] && access (key_files[i], R_OK) != 0)
+            pl_config_fail (c, key_vars[i], "a readable key file", key_files[i]);
+    pl_config_check_or_exit (c, name);
+
+    self->metrics = pl_metrics_new ();
+    self->redis = pl_redis_new (self->redis_url, 2000);
+    self->loop = pl_loop_new ();
+    self->ops = pl_ops_new (self->ops_addr, self->ops_port, self->metrics);
+    if (!self->ops) {
+        char port[16];
+        snprintf (port, sizeof port, "%d", self->ops_port);
+        pl_config_fail (c, "PLATEAU_OPS_PORT", "a free port to listen on", port);
+        pl_config_check_or_exit (c, name);
+    }
+    pl_ops_add_check (self->ops, "redis", s_redis_ready, self);
+    self->m_inflight = pl_metrics_gauge (self->metrics, "plateau_bus_inflight_messages",
+                                         "Messages sent and not yet acknowledged, by peer", "peer");
+    self->m_outbox_sent = pl_metrics_counter (self->metrics, "plateau_bus_sent_total",
+                                              "Messages sent (first attempts and resends), by peer and kind", "peer,kind");
+    self->m_bus_received = pl_metrics_counter (self->metrics, "plateau_bus_received_total",
+                                               "Messages received on this service's bus door, by outcome", "outcome");
+    pl_redis_connect (self->redis);
+    return self;
+}
+
+void
+pl_service_destroy (pl_service_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    pl_service_t *self = *self_p;
+    for (size_t i = 0; i < self->nclients; i++) {
+        pl_bus_client_destroy (&self->clients[i]);
+        free (self->client_names[i]);
+    }
+    pl_bus_server_destroy (&self->server);
+    pl_ops_destroy (&self->ops);
+    pl_loop_destroy (&self->loop);
+    pl_redis_destroy (&self->redis);
+    pl_clock_destroy (&self->clock);
+    pl_metrics_destroy (&self->metrics);
+    pl_log_destroy (&self->log);
+    pl_config_destroy (&self->config);
+    free (self->name);
+    free (self);
+    *self_p = NULL;
+}
+
+const char *pl_service_name (const pl_service_t *self) { return self->name; }
+const char *pl_service_replica (const pl_service_t *self) { return self->replica; }
+pl_config_t *pl_service_config (pl_service_t *self) { return self->config; }
+pl_log_t *pl_service_log (pl_service_t *self) { return self->log; }
+pl_metrics_t *pl_service_metrics (pl_service_t *self) { return self->metrics; }
+pl_ops_t *pl_service_ops (pl_service_t *self) { return self->ops; }
+pl_redis_t *pl_service_redis (pl_service_t *self) { return self->redis; }
+pl_clock_t *pl_service_clock (pl_service_t *self) { return self->clock; }
+pl_loop_t *pl_service_loop (pl_service_t *self) { return self->loop; }
+bool pl_service_draining (const pl_service_t *self) { return self->draining; }
+void pl_service_config_done (pl_service_t *self) { pl_config_check_or_exit (self->config, self->name); }
+
+/* ClockControl is handled here; everything else goes to the service's handler. */
+static void
+s_dispatch (void *arg, pl_bus_msg_t **msgs, size_t n)
+{
+    pl_service_t *self = arg;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        const pl_envelope_t *env = pl_bus_msg_envelope (msgs[i]);
+        if (env->body_case != PLATEAU__V1__ENVELOPE__BODY_CLOCK_CONTROL) {
+            msgs[k++] = msgs[i];
+            continue;
+        }
+        const Plateau__V1__ClockControl *cc = env->clock_control;
+        int rc = PL_EINVAL;
+        if (pl_clock_is_virtual (self->clock))
+            rc = cc->set_ms ? pl_clock_set (self->clock, cc->set_ms)
+                            : pl_clock_advance (self->clock, cc->advance_ms);
+        if (rc == 0) {
+            pl_bus_msg_ack (msgs[i]);
+            char now[32];
+            snprintf (now, sizeof now, "%lld", (long long) pl_clock_now_ms (self->clock));
+            pl_log_info (self->log, env->trace_id, "virtual clock moved", "now_ms", now);
+        }
+        else
+            pl_bus_msg_nack (msgs[i], PLATEAU__V1__NACK__CODE__INVALID,
+                             pl_clock_is_virtual (self->clock) ? "virtual time never goes backwards"
+                                                               : "this service runs on the real clock", 0);
+    }
+    if (k && self->user_fn)
+        self->user_fn (self->user_arg, msgs, k);
+    pl_metric_inc (self->m_bus_received, "received", (double) n);
+}
+
+static int
+s_on_server (pl_loop_t *loop, void *arg)
+{
+    pl_service_t *self = arg;
+    while (pl_bus_server_process (self->server, 512) > 0)
+        ;
+    return 0;
+}
+
+static bool
+s_bus_ready (void *arg, char *why, size_t why_size)
+{
+    pl_service_t *self = arg;
+    if (self->server && !pl_bus_server_paused (self->server))
+        return true;
+    snprintf (why, why_size, "bus door paused");
+    return false;
+}
+
+pl_bus_server_t *
+pl_service_serve (pl_service_t *self, const char *const *types, pl_bus_batch_fn *fn, void *arg)
+{
+    const char *bind = pl_config_str_required (self->config, "PLATEAU_BUS_BIND", "tcp://*:<port>");
+    pl_service_config_done (self);
+    char err[256];
+    self->server = pl_bus_server_new (bind, &self->bus_options, err, sizeof err);
+    if (!self->server) {
+        pl_config_fail (self->config, "PLATEAU_BUS_BIND", err, bind);
+        pl_service_config_done (self);
+        return NULL;
+    }
+    const char *all[64];
+    size_t n = 0;
+    for (; types && types[n] && n < 62; n++)
+        all[n] = types[n];
+    all[n++] = "ClockControl";
+    all[n] = NULL;
+    self->user_fn = fn;
+    self->user_arg = arg;
+    pl_bus_server_set_handler (self->server, s_dispatch, self, all);
+    pl_loop_add_socket (self->loop, pl_bus_server_socket (self->server), s_on_server, self);
+    pl_ops_add_check (self->ops, "bus", s_bus_ready, self);
+    pl_log_info (self->log, NULL, "bus door bound", "endpoint", pl_bus_server_endpoint (self->server));
+    return self->server;
+}
+
+static int
+s_on_client (pl_loop_t *loop, void *arg)
+{
+    pl_bus_client_process (arg);
+    return 0;
+}
+
+pl_bus_client_t *
+pl_service_connect (pl_service_t *self, const char *peer, bool required)
+{
+    if (self->nclients == PL_SERVICE_MAX_CLIENTS)
+        return NULL;
+    char var[128], keyvar[160];
+    snprintf (var, sizeof var, "PLATEAU_%s_BUS", peer);
+    for (char *p = var; *p; p++)
+        *p = (char) toupper ((unsigned char) *p);
+    snprintf (keyvar, sizeof keyvar, "%s_SERVER_KEY_FILE", var);
+    const char *endpoint = required ? pl_config_str_required (self->config, var, "tcp://host:port")
+                                    : pl_config_str (self->config, var, NULL);
+    pl_bus_options_t o = self->bus_options;
+    o.curve_server_key_file = pl_config_str (self->config, keyvar, NULL);
+    if (!o.curve_server_key_file)
+        o.curve_secret_key_file = o.curve_public_key_file = NULL;   /* plaintext to this peer */
+    pl_service_config_done (self);
+    if (!endpoint)
+        return NULL;
+    char err[256];
+    pl_bus_client_t *client = pl_bus_client_new (self->redis, self->clock, self->replica, peer,
+                                                 endpoint, &o, err, sizeof err);
+    if (!client) {
+        pl_config_fail (self->config, var, err, endpoint);
+        pl_service_config_done (self);
+        return NULL;
+    }
+    self->clients[self->nclients] = client;
+    self->client_names[self->nclients++] = strdup (peer);
+    pl_loop_add_socket (self->loop, pl_bus_client_socket (client), s_on_client, client);
+    return client;
+}
+
+static size_t
+s_inflight (pl_service_t *self)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < self->nclients; i++)
+        n += pl_bus_client_inflight (self->clients[i]);
+    return n;
+}
+
+static int
+s_on_tick (pl_loop_t *loop, void *arg)
+{
+    pl_service_t *self = arg;
+    for (size_t i = 0; i < self->nclients; i++) {
+        pl_bus_client_tick (self->clients[i]);
+        pl_metric_set (self->m_inflight, self->client_names[i],
+                       (double) pl_bus_client_inflight (self->clients[i]));
+    }
+    if (self->draining) {
+        if (s_inflight (self) == 0) {
+            pl_log_info (self->log, NULL, "drained: nothing in flight, exiting");
+            return -1;
+        }
+        if (pl_clock_mono_ms () >= self->drain_deadline_ms) {
+            char n[32];
+            snprintf (n, sizeof n, "%zu", s_inflight (self));
+            pl_log_warn (self->log, NULL, "grace period over: exiting with messages in flight "
+                         "(they stay in the outbox and are resent on restart)", "inflight", n);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Readiness follows Redis even when the service is idle. */
+static int
+s_on_ping (pl_loop_t *loop, void *arg)
+{
+    pl_service_t *self = arg;
+    bool was = pl_redis_ok (self->redis);
+    pl_redis_ping (self->redis);
+    bool now = pl_redis_ok (self->redis);
+    if (was != now) {
+        if (now)
+            pl_log_info (self->log, NULL, "redis reachable again");
+        else
+            pl_log_error (self->log, NULL, "redis unreachable", "error", pl_redis_errstr (self->redis));
+    }
+    return 0;
+}
+
+static int
+s_on_signal (pl_loop_t *loop, void *arg)
+{
+    pl_service_t *self = arg;
+    if (self->draining)
+        return 0;
+    self->draining = true;
+    self->drain_deadline_ms = pl_clock_mono_ms () + self->grace_ms;
+    pl_ops_set_draining (self->ops, true);
+    if (self->server)
+        pl_bus_server_pause (self->server, true);
+    char g[32];
+    snprintf (g, sizeof g, "%lld", (long long) self->grace_ms);
+    pl_log_info (self->log, NULL, "SIGTERM: draining", "grace_ms", g);
+    return 0;
+}
+
+int
+pl_service_run (pl_service_t *self)
+{
+    pl_loop_on_signal (self->loop, s_on_signal, self);
+    pl_loop_add_timer (self->loop, 50, s_on_tick, self);
+    pl_loop_add_timer (self->loop, 1000, s_on_ping, self);
+    char port[16];
+    snprintf (port, sizeof port, "%d", pl_ops_port (self->ops));
+    pl_log_info (self->log, NULL, "started", "replica", self->replica, "ops_port", port);
+    pl_loop_run (self->loop);
+    pl_log_info (self->log, NULL, "stopped");
+    return 0;
+}

@@ -1,0 +1,373 @@
+/*  pl_test.c — private redis-server, free ports, spawned services (see pl_test.h). */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <hiredis/hiredis.h>
+#include "pl_test.h"
+
+struct pl_test_redis {
+    char *dir;
+    int port;
+    pid_t pid;
+    char url[64];
+};
+
+static void
+s_sleep_ms (int ms)
+{
+    struct timespec ts = { ms / 1000, (long) (ms % 1000) * 1000000L };
+    nanosleep (&ts, NULL);
+}
+
+int
+pl_test_free_port (void)
+{
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return -1;
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+    socklen_t len = sizeof a;
+    int port = -1;
+    if (bind (fd, (struct sockaddr *) &a, sizeof a) == 0
+        && getsockname (fd, (struct sockaddr *) &a, &len) == 0)
+        port = ntohs (a.sin_port);
+    close (fd);
+    return port;
+}
+
+char *
+pl_test_tmpdir (const char *prefix)
+{
+    const char *base = getenv ("TMPDIR");
+    char *path = NULL;
+    if (asprintf (&path, "%s/%s-XXXXXX", base && *base ? base : "/tmp", prefix ? prefix : "pl") < 0)
+        return NULL;
+    if (!mkdtemp (path)) {
+        free (path);
+        return NULL;
+    }
+    return path;
+}
+
+void
+pl_test_rmdir (const char *path)
+{
+    if (!path)
+        return;
+    DIR *d = opendir (path);
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir (d))) {
+            if (strcmp (e->d_name, ".") == 0 || strcmp (e->d_name, "..") == 0)
+                continue;
+            char *p = NULL;
+            if (asprintf (&p, "%s/%s", path, e->d_name) < 0)
+                continue;
+            struct stat st;
+            if (lstat (p, &st) == 0 && S_ISDIR (st.st_mode))
+                pl_test_rmdir (p);
+            else
+                unlink (p);
+            free (p);
+        }
+        closedir (d);
+    }
+    rmdir (path);
+}
+
+const char *
+pl_test_bin (const char *name)
+{
+    static char buf[4096];
+    const char *dir = getenv ("PL_BIN_DIR");
+    snprintf (buf, sizeof buf, "%s/%s", dir && *dir ? dir : "build/bin", name);
+    return buf;
+}
+
+pid_t
+pl_test_spawn (char *const argv[], char *const env[], const char *log_path)
+{
+    pid_t parent = getpid ();
+    pid_t pid = fork ();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        prctl (PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid () != parent)
+            _exit (127);
+        setpgid (0, 0);
+        for (int i = 0; env && env[i]; i++)
+            putenv (env[i]);
+        if (log_path) {
+            int fd = open (log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+            if (fd >= 0) {
+                dup2 (fd, 1);
+                dup2 (fd, 2);
+                close (fd);
+            }
+        }
+        const char *path = strchr (argv[0], '/') ? argv[0] : pl_test_bin (argv[0]);
+        execv (path, argv);
+        fprintf (stderr, "pl_test_spawn: exec %s: %s\n", path, strerror (errno));
+        _exit (127);
+    }
+    return pid;
+}
+
+int
+pl_test_stop (pid_t pid, int sig, int timeout_ms)
+{
+    if (pid <= 0)
+        return -1;
+    kill (pid, sig);
+    for (int waited = 0; waited <= timeout_ms; waited += 5) {
+        int status;
+        pid_t r = waitpid (pid, &status, WNOHANG);
+        if (r == pid)
+            return status;
+        if (r < 0)
+            return -1;
+        s_sleep_ms (5);
+    }
+    kill (pid, SIGKILL);
+    waitpid (pid, NULL, 0);
+    return -1;
+}
+
+bool
+pl_test_wait_until (bool (*fn) (void *arg), void *arg, int timeout_ms)
+{
+    for (int waited = 0; waited <= timeout_ms; waited += 10) {
+        if (fn (arg))
+            return true;
+        s_sleep_ms (10);
+    }
+    return fn (arg);
+}
+
+static bool
+s_redis_pings (void *arg)
+{
+    pl_test_redis_t *self = arg;
+    struct timeval tv = { 0, 200000 };
+    redisContext *c = redisConnectWithTimeout ("127.0.0.1", self->port, tv);
+    bool ok = false;
+    if (c && !c->err) {
+        redisReply *r = redisCommand (c, "PING");
+        ok = r && r->type == REDIS_REPLY_STATUS;
+        if (r)
+            freeReplyObject (r);
+    }
+    if (c)
+        redisFree (c);
+    return ok;
+}
+
+static int
+s_redis_launch (pl_test_redis_t *self)
+{
+    char port[16];
+    snprintf (port, sizeof port, "%d", self->port);
+    char log[4096];
+    snprintf (log, sizeof log, "%s/redis.log", self->dir);
+    char conf[4096];
+    snprintf (conf, sizeof conf, "%s/redis.conf", self->dir);
+    char *argv[] = { "/usr/bin/redis-server", conf, "--port", port, "--bind", "127.0.0.1",
+                     "--dir", self->dir, "--save", "", "--daemonize", "no", NULL };
+    if (access (argv[0], X_OK) != 0)
+        argv[0] = "redis-server";
+    self->pid = pl_test_spawn (argv, NULL, log);
+    if (self->pid < 0)
+        return -1;
+    if (!pl_test_wait_until (s_redis_pings, self, 10000)) {
+        fprintf (stderr, "pl_test_redis: redis-server did not answer on port %d (see %s)\n",
+                 self->port, log);
+        return -1;
+    }
+    return 0;
+}
+
+pl_test_redis_t *
+pl_test_redis_start (const char *extra_conf)
+{
+    pl_test_redis_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->dir = pl_test_tmpdir ("pl-redis");
+    char conf[4096];
+    snprintf (conf, sizeof conf, "%s/redis.conf", self->dir);
+    FILE *f = fopen (conf, "w");
+    if (!f) {
+        pl_test_redis_stop (&self);
+        return NULL;
+    }
+    fprintf (f, "protected-mode yes\n%s", extra_conf ? extra_conf : "");
+    fclose (f);
+    /* A free port can be taken between probe and bind: retry a few times. */
+    for (int tries = 0; tries < 5; tries++) {
+        self->port = pl_test_free_port ();
+        snprintf (self->url, sizeof self->url, "redis://127.0.0.1:%d/0", self->port);
+        if (s_redis_launch (self) == 0)
+            return self;
+        pl_test_stop (self->pid, SIGKILL, 1000);
+        self->pid = 0;
+    }
+    pl_test_redis_stop (&self);
+    return NULL;
+}
+
+void
+pl_test_redis_stop (pl_test_redis_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    pl_test_redis_t *self = *self_p;
+    if (self->pid > 0)
+        pl_test_stop (self->pid, SIGKILL, 2000);
+    pl_test_rmdir (self->dir);
+    free (self->dir);
+    free (self);
+    *self_p = NULL;
+}
+
+const char *pl_test_redis_url (const pl_test_redis_t *self) { return self->url; }
+int pl_test_redis_port (const pl_test_redis_t *self) { return self->port; }
+
+int
+pl_test_redis_kill (pl_test_redis_t *self)
+{
+    if (self->pid <= 0)
+        return -1;
+    pl_test_stop (self->pid, SIGKILL, 2000);
+    self->pid = 0;
+    return 0;
+}
+
+int
+pl_test_redis_restart (pl_test_redis_t *self)
+{
+    if (self->pid > 0)
+        pl_test_redis_kill (self);
+    /* The port was just released; the kernel may hold it briefly. */
+    for (int tries = 0; tries < 50; tries++) {
+        if (s_redis_launch (self) == 0)
+            return 0;
+        pl_test_stop (self->pid, SIGKILL, 1000);
+        self->pid = 0;
+        s_sleep_ms (100);
+    }
+    return -1;
+}
+
+long long
+pl_test_redis_int (pl_test_redis_t *self, const char *fmt, ...)
+{
+    struct timeval tv = { 2, 0 };
+    redisContext *c = redisConnectWithTimeout ("127.0.0.1", self->port, tv);
+    if (!c || c->err) {
+        if (c)
+            redisFree (c);
+        return -1;
+    }
+    va_list ap;
+    va_start (ap, fmt);
+    redisReply *r = redisvCommand (c, fmt, ap);
+    va_end (ap);
+    long long v = -1;
+    if (r && r->type == REDIS_REPLY_INTEGER)
+        v = r->integer;
+    else if (r && r->type == REDIS_REPLY_STRING)
+        v = strtoll (r->str, NULL, 10);
+    if (r)
+        freeReplyObject (r);
+    redisFree (c);
+    return v;
+}
+
+int
+pl_test_http_get (int port, const char *path, char **body)
+{
+    if (body)
+        *body = NULL;
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return -1;
+    struct timeval tv = { 5, 0 };
+    setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons ((uint16_t) port),
+                             .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+    if (connect (fd, (struct sockaddr *) &a, sizeof a) != 0) {
+        close (fd);
+        return -1;
+    }
+    char req[1024];
+    int n = snprintf (req, sizeof req, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", path);
+    if (write (fd, req, (size_t) n) != n) {
+        close (fd);
+        return -1;
+    }
+    size_t cap = 4096, len = 0;
+    char *buf = malloc (cap);
+    ssize_t r;
+    while (buf && (r = read (fd, buf + len, cap - len - 1)) > 0) {
+        len += (size_t) r;
+        if (cap - len < 1024) {
+            cap *= 2;
+            char *nb = realloc (buf, cap);
+            if (!nb) {
+                free (buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+        }
+    }
+    close (fd);
+    if (!buf)
+        return -1;
+    buf[len] = '\0';
+    int status = -1;
+    if (sscanf (buf, "HTTP/1.%*d %d", &status) != 1)
+        status = -1;
+    char *sep = strstr (buf, "\r\n\r\n");
+    if (body && sep) {
+        const char *b = sep + 4;
+        /* De-chunk if needed: good enough for small test bodies. */
+        if (strcasestr (buf, "transfer-encoding: chunked") && strcasestr (buf, "transfer-encoding: chunked") < sep) {
+            char *out = malloc (strlen (b) + 1);
+            size_t o = 0;
+            while (out && *b) {
+                char *end;
+                long sz = strtol (b, &end, 16);
+                if (sz <= 0 || !(end = strstr (end, "\r\n")))
+                    break;
+                end += 2;
+                memcpy (out + o, end, (size_t) sz);
+                o += (size_t) sz;
+                b = end + sz;
+                if (strncmp (b, "\r\n", 2) == 0)
+                    b += 2;
+            }
+            if (out)
+                out[o] = '\0';
+            *body = out;
+        }
+        else
+            *body = strdup (b);
+    }
+    free (buf);
+    return status;
+}

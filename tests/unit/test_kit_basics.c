@@ -1,0 +1,160 @@
+/*  test_kit_basics.c — ids, trace ids, clocks, envelopes and log lines. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "plateau/clock.h"
+#include "plateau/envelope.h"
+#include "plateau/error.h"
+#include "plateau/id.h"
+#include "plateau/log.h"
+
+static void
+test_ids_are_unique_ordered_and_carry_their_time (void **state)
+{
+    char prev[PL_ID_LEN + 1] = "";
+    for (int i = 0; i < 10000; i++) {
+        char id[PL_ID_LEN + 1];
+        pl_id_new (id, 1764403200000LL + i / 100);
+        assert_true (pl_id_valid (id));
+        assert_true (strcmp (prev, id) < 0);       /* strictly increasing, even within one ms */
+        assert_int_equal (pl_id_time_ms (id), 1764403200000LL + i / 100);
+        strcpy (prev, id);
+    }
+    assert_false (pl_id_valid ("not-an-id"));
+    assert_false (pl_id_valid ("8ZZZZZZZZZZZZZZZZZZZZZZZZZ"));   /* over 128 bits */
+    assert_int_equal (pl_id_time_ms ("garbage"), -1);
+}
+
+static void
+test_trace_ids_follow_w3c_traceparent (void **state)
+{
+    char t[PL_TRACE_ID_LEN + 1];
+    pl_trace_id_new (t);
+    assert_int_equal (strlen (t), 55);
+    assert_true (pl_trace_id_valid (t));
+    assert_memory_equal (t, "00-", 3);
+    assert_false (pl_trace_id_valid ("00-00000000000000000000000000000000-0000000000000000-01"));
+    assert_false (pl_trace_id_valid ("00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01"));
+    assert_true (pl_trace_id_valid ("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"));
+}
+
+static void
+test_virtual_clock_moves_only_forward_and_only_when_told (void **state)
+{
+    pl_clock_t *c = pl_clock_new_virtual (1000);
+    assert_true (pl_clock_is_virtual (c));
+    assert_int_equal (pl_clock_now_ms (c), 1000);
+    assert_int_equal (pl_clock_now_ms (c), 1000);
+    assert_int_equal (pl_clock_advance (c, 7 * 24 * 3600 * 1000LL), 0);
+    assert_int_equal (pl_clock_now_ms (c), 1000 + 7 * 24 * 3600 * 1000LL);
+    assert_int_equal (pl_clock_set (c, 500), PL_EINVAL);
+    assert_int_equal (pl_clock_advance (c, -1), PL_EINVAL);
+    assert_int_equal (pl_clock_set (c, 1LL << 42), 0);
+    assert_int_equal (pl_clock_now_ms (c), 1LL << 42);
+    pl_clock_destroy (&c);
+    assert_null (c);
+    pl_clock_destroy (&c);
+
+    pl_clock_t *r = pl_clock_new_real ();
+    assert_false (pl_clock_is_virtual (r));
+    assert_int_equal (pl_clock_advance (r, 10), PL_EINVAL);
+    assert_true (pl_clock_now_ms (r) > 1700000000000LL);
+    pl_clock_destroy (&r);
+}
+
+static void
+test_envelope_round_trips_and_names_its_type (void **state)
+{
+    pl_clock_t *clock = pl_clock_new_virtual (1764403200000LL);
+    pl_envelope_t env;
+    pl_envelope_ids_t ids;
+    pl_envelope_init (&env, &ids, "intake", clock, NULL);
+    Plateau__V1__AuditEvent ev = PLATEAU__V1__AUDIT_EVENT__INIT;
+    ev.type = "lead.accepted";
+    ev.lead_id = "L1";
+    env.body_case = PLATEAU__V1__ENVELOPE__BODY_AUDIT_EVENT;
+    env.audit_event = &ev;
+    size_t len;
+    uint8_t *buf = pl_envelope_pack (&env, &len);
+    assert_non_null (buf);
+    assert_string_equal (env.type, "AuditEvent");
+    char err[256];
+    pl_envelope_t *back = pl_envelope_unpack (buf, len, err, sizeof err);
+    assert_non_null (back);
+    assert_string_equal (back->id, ids.id);
+    assert_string_equal (back->type, "AuditEvent");
+    assert_string_equal (back->source, "intake");
+    assert_int_equal (back->sent_at_ms, 1764403200000LL);
+    assert_int_equal (back->schema_version, PL_SCHEMA_VERSION);
+    assert_true (pl_trace_id_valid (back->trace_id));
+    assert_string_equal (back->audit_event->lead_id, "L1");
+    pl_envelope_free (&back);
+    assert_null (back);
+
+    assert_int_equal (pl_envelope_type_from_name ("LeadSubmitted"), PLATEAU__V1__ENVELOPE__BODY_LEAD_SUBMITTED);
+    assert_int_equal (pl_envelope_type_from_name ("Nope"), PLATEAU__V1__ENVELOPE__BODY__NOT_SET);
+    assert_string_equal (pl_envelope_type_name (PLATEAU__V1__ENVELOPE__BODY_PROMISE_BROKEN), "PromiseBroken");
+
+    /* Garbage and a lying type are refused with a reason. */
+    assert_null (pl_envelope_unpack ((const uint8_t *) "\xff\xff\xff", 3, err, sizeof err));
+    assert_non_null (strstr (err, "not a valid"));
+    env.type = "LeadSubmitted";
+    size_t n = plateau__v1__envelope__get_packed_size (&env);
+    uint8_t *lying = malloc (n);
+    plateau__v1__envelope__pack (&env, lying);
+    assert_null (pl_envelope_unpack (lying, n, err, sizeof err));
+    assert_non_null (strstr (err, "does not match"));
+    free (lying);
+    free (buf);
+    pl_clock_destroy (&clock);
+}
+
+static void
+test_log_writes_one_json_object_per_line_and_masks_numbers (void **state)
+{
+    int fds[2];
+    assert_int_equal (pipe (fds), 0);
+    pl_log_t *log = pl_log_new ("intake", fds[1]);
+    pl_log_info (log, "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "lead \"accepted\"\n",
+                 "lead_id", "L1");
+    pl_log_debug (log, NULL, "hidden at info level");
+    char buf[2048] = "";
+    ssize_t n = read (fds[0], buf, sizeof buf - 1);
+    assert_true (n > 0);
+    buf[n] = '\0';
+    assert_non_null (strstr (buf, "\"service\":\"intake\""));
+    assert_non_null (strstr (buf, "\"level\":\"info\""));
+    assert_non_null (strstr (buf, "\"msg\":\"lead \\\"accepted\\\"\\n\""));
+    assert_non_null (strstr (buf, "\"lead_id\":\"L1\""));
+    assert_null (strstr (buf, "hidden"));
+    assert_int_equal (buf[n - 1], '\n');
+    assert_null (strchr (buf, '\n') + 1 < buf + n ? strchr (strchr (buf, '\n') + 1, '\n') : NULL);
+    char masked[32];
+    assert_string_equal (pl_log_mask_number ("+33612345678", masked, sizeof masked), "+3361234****");
+    pl_log_level_t lvl;
+    assert_int_equal (pl_log_level_parse ("warn", &lvl), 0);
+    assert_int_equal (lvl, PL_LOG_WARN);
+    assert_int_equal (pl_log_level_parse ("loud", &lvl), PL_EINVAL);
+    pl_log_destroy (&log);
+    close (fds[0]);
+    close (fds[1]);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_ids_are_unique_ordered_and_carry_their_time),
+        cmocka_unit_test (test_trace_ids_follow_w3c_traceparent),
+        cmocka_unit_test (test_virtual_clock_moves_only_forward_and_only_when_told),
+        cmocka_unit_test (test_envelope_round_trips_and_names_its_type),
+        cmocka_unit_test (test_log_writes_one_json_object_per_line_and_masks_numbers),
+    };
+    return cmocka_run_group_tests_name ("kit_basics", tests, NULL, NULL);
+}
