@@ -1,4 +1,5 @@
 /*  loop.c — zmq_poll loop with timers and a signalfd (see loop.h). */
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -104,13 +105,23 @@ s_on_sigfd (pl_loop_t *self, void *arg)
 }
 
 int
+pl_loop_block_signals (void)
+{
+    sigset_t set;
+    sigemptyset (&set);
+    sigaddset (&set, SIGTERM);
+    sigaddset (&set, SIGINT);
+    return pthread_sigmask (SIG_BLOCK, &set, NULL) == 0 ? 0 : PL_EIO;
+}
+
+int
 pl_loop_on_signal (pl_loop_t *self, pl_loop_fn *fn, void *arg)
 {
     sigset_t set;
     sigemptyset (&set);
     sigaddset (&set, SIGTERM);
     sigaddset (&set, SIGINT);
-    if (sigprocmask (SIG_BLOCK, &set, NULL) != 0)
+    if (pl_loop_block_signals () != 0)
         return PL_EIO;
     self->sigfd = signalfd (-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
     if (self->sigfd < 0)

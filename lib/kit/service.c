@@ -50,6 +50,9 @@ s_redis_ready (void *arg, char *why, size_t why_size)
 pl_service_t *
 pl_service_new (const char *name)
 {
+    /* Before any thread exists (ops port, ZeroMQ I/O): threads inherit the blocked mask, so
+     * SIGTERM reaches the loop's signalfd instead of killing the process in another thread. */
+    pl_loop_block_signals ();
     pl_service_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;

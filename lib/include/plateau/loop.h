@@ -21,7 +21,10 @@ int pl_loop_add_socket (pl_loop_t *self, void *zsock, pl_loop_fn *fn, void *arg)
 int pl_loop_add_fd (pl_loop_t *self, int fd, pl_loop_fn *fn, void *arg);
 /* Called every interval_ms (real, monotonic time). Returns a timer id. */
 int pl_loop_add_timer (pl_loop_t *self, int interval_ms, pl_loop_fn *fn, void *arg);
-/* Blocks SIGTERM and SIGINT for the process and calls fn once per signal received. */
+/* Blocks SIGTERM and SIGINT in the calling thread and the threads it creates afterwards: call
+ * it first thing in main(), before any library starts a thread. */
+int pl_loop_block_signals (void);
+/* Blocks SIGTERM and SIGINT and calls fn once per signal received. */
 int pl_loop_on_signal (pl_loop_t *self, pl_loop_fn *fn, void *arg);
 /* The last signal number received (0 if none). */
 int pl_loop_last_signal (const pl_loop_t *self);
