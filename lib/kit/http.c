@@ -1241,6 +1241,11 @@ pl_http_stop (pl_http_t *self, int timeout_ms)
         return 0;
     atomic_store (&self->stopping, true);
     MHD_socket quiesced = MHD_quiesce_daemon (self->daemon);
+    /* libmicrohttpd no longer polls the socket; shutting it down makes the kernel refuse new
+     * connections at once (and reset those waiting in the backlog) instead of queueing them
+     * for a server that will never accept them. It is closed after MHD_stop_daemon. */
+    if (quiesced != MHD_INVALID_SOCKET)
+        shutdown (quiesced, SHUT_RDWR);
     int64_t deadline = pl_clock_mono_ms () + (timeout_ms > 0 ? timeout_ms : 0);
     while (atomic_load (&self->in_flight) > 0 && pl_clock_mono_ms () < deadline) {
         struct timespec pause = { 0, 5 * 1000 * 1000 };
