@@ -81,6 +81,8 @@ static size_t
 s_append (char *buf, size_t pos, size_t cap, const char *s)
 {
     size_t n = strlen (s);
+    if (pos + 1 >= cap)
+        return pos;
     if (pos + n >= cap)
         n = cap - pos - 1;
     memcpy (buf + pos, s, n);

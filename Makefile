@@ -1,0 +1,47 @@
+# plateau — the verbs people type. Everything real lives in scripts/ and CMake.
+#   make demo    install what is missing, build, start the local stack, run the scenario, report
+#   make test    install what is missing, build with -Werror, run every suite, then again under
+#                ASan/UBSan, then a short fuzzing pass
+#   make up / make down    start / stop the local stack (Redis and every service) under run/
+#   make bench   run the benchmarks (on demand, never part of make test)
+.PHONY: all build deps test test-fast demo up down status bench fuzz clean
+
+JOBS ?= 2
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+build: deps
+	@cmake -S . -B build -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	@cmake --build build -j$(JOBS)
+
+test: deps
+	@scripts/test.sh
+
+# Debug build and the three suites only: the quick loop while developing.
+test-fast: build
+	@ctest --test-dir build -L 'unit|integration|e2e' -j$(JOBS) --output-on-failure
+
+demo: deps
+	@scripts/demo.sh
+
+up: build
+	@scripts/stack.sh up
+
+down:
+	@scripts/stack.sh down
+
+status:
+	@scripts/stack.sh status
+
+bench: deps
+	@scripts/bench.sh
+
+# Longer fuzzing on demand: FUZZ_SECONDS per target (default 300).
+fuzz: deps
+	@PL_FUZZ_SECONDS=$${FUZZ_SECONDS:-300} scripts/fuzz.sh
+
+clean:
+	@rm -rf build build-san build-fuzz

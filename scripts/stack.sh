@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# stack.sh — the local stack: a private Redis and every plateau service that is built, on
+# loopback, everything under run/.
+#
+#   scripts/stack.sh up       start (writes run/stack.env for scripts to source)
+#   scripts/stack.sh down     stop exactly what `up` started, and nothing else
+#   scripts/stack.sh status   what runs
+#   scripts/stack.sh restart <service>   start one service again with the same environment
+#
+# Each service declares how it runs locally in services/<name>/local.env: lines of
+# NAME=value where ${OPS_PORT}, ${BUS_PORT}, ${HTTP_PORT}, ${RUN}, ${REDIS_URL} and every
+# ${<PEER>_BUS} (e.g. ${AUDIT_BUS}) are filled in here. Ports are picked free at start.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+RUN=$ROOT/run
+BIN=${PL_BIN_DIR:-$ROOT/build/bin}
+# Start order: receivers of audit events first; a service missing from this list starts last.
+ORDER=(audit scrub dialer promise intake telsim template)
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+next_port() {   # next free port at or above $1, not already handed out
+  local p=$1
+  while ! port_free "$p" || [[ " ${TAKEN[*]-} " == *" $p "* ]]; do p=$((p + 1)); done
+  TAKEN+=("$p"); echo "$p"
+}
+
+services() {    # built services, in start order
+  local s seen=" "
+  for s in "${ORDER[@]}"; do
+    [[ -x $BIN/plateau-$s && -f services/$s/local.env ]] && { echo "$s"; seen+="$s "; }
+  done
+  for d in services/*/; do
+    s=$(basename "$d")
+    [[ $seen == *" $s "* ]] && continue
+    [[ -x $BIN/plateau-$s && -f services/$s/local.env ]] && echo "$s"
+  done
+  return 0
+}
+
+wait_ready() {  # name, ops port
+  local i
+  for i in $(seq 1 100); do
+    curl -fsS -o /dev/null "http://127.0.0.1:$2/readyz" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "stack: $1 is not ready after 10 s (log: run/logs/$1.log)" >&2
+  return 1
+}
+
+start_service() {   # name: starts it with the environment `up` wrote to run/env/<name>.env
+  local s=$1 env=()
+  mapfile -t env <"$RUN/env/$s.env"
+  mkdir -p "$RUN/data/$s"
+  env -i PATH="$PATH" HOME="$RUN/data/$s" PLATEAU_REPLICA_ID="$s-local" "${env[@]}" \
+    "$BIN/plateau-$s" >>"$RUN/logs/$s.log" 2>&1 &
+  echo $! >"$RUN/pids/$s.pid"
+}
+
+# Starts a service again (after a crash or a kill), with the same environment and ports.
+restart() {
+  local s=${1:?usage: stack.sh restart <service>} pid
+  [[ -f $RUN/env/$s.env ]] || { echo "stack: $s is not part of the running stack" >&2; return 1; }
+  if [[ -f $RUN/pids/$s.pid ]]; then
+    pid=$(cat "$RUN/pids/$s.pid")
+    kill -TERM "$pid" 2>/dev/null || true
+    local i; for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  start_service "$s"
+  local port; port=$(sed -n 's/^PLATEAU_OPS_PORT=//p' "$RUN/env/$s.env")
+  wait_ready "$s" "$port"
+}
+
+up() {
+  if [[ -f $RUN/pids/redis.pid ]] && kill -0 "$(cat "$RUN/pids/redis.pid")" 2>/dev/null; then
+    echo "stack: already up (run/stack.env); 'make down' first"; return 0
+  fi
+  mkdir -p "$RUN/logs" "$RUN/pids" "$RUN/redis" "$RUN/secrets" "$RUN/data" "$RUN/env"
+  TAKEN=()
+  local redis_port; redis_port=$(next_port 6390)
+  redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$RUN/redis" --appendonly yes \
+    --save "" --daemonize no --protected-mode yes >"$RUN/logs/redis.log" 2>&1 &
+  echo $! >"$RUN/pids/redis.pid"
+  local i; for i in $(seq 1 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  local REDIS_URL="redis://127.0.0.1:$redis_port/0"
+
+  # The development API token: one source, "dev".
+  local token; token=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+  printf 'dev:%s\n' "$token" >"$RUN/secrets/api-tokens"
+  chmod 600 "$RUN/secrets/api-tokens"
+
+  # Ports first, so that every service knows every peer's bus address.
+  local svcs; mapfile -t svcs < <(services)
+  declare -A OPS BUS HTTP
+  local s
+  for s in "${svcs[@]}"; do
+    OPS[$s]=$(next_port 9100); BUS[$s]=$(next_port 5560); HTTP[$s]=$(next_port 8080)
+  done
+  {
+    echo "# written by scripts/stack.sh up — source it: . run/stack.env"
+    echo "PLATEAU_REDIS_URL=$REDIS_URL"
+    echo "PLATEAU_API_TOKEN=$token"
+    echo "PLATEAU_API_TOKENS_FILE=$RUN/secrets/api-tokens"
+    for s in "${svcs[@]}"; do
+      local up; up=$(tr '[:lower:]' '[:upper:]' <<<"$s")
+      echo "PLATEAU_${up}_URL=http://127.0.0.1:${HTTP[$s]}"
+      echo "PLATEAU_${up}_OPS_URL=http://127.0.0.1:${OPS[$s]}"
+      echo "PLATEAU_${up}_BUS=tcp://127.0.0.1:${BUS[$s]}"
+    done
+  } >"$RUN/stack.env"
+
+  declare -A VARS=([REDIS_URL]=$REDIS_URL [RUN]=$RUN [API_TOKENS_FILE]=$RUN/secrets/api-tokens)
+  for s in "${svcs[@]}"; do VARS[$(tr '[:lower:]' '[:upper:]' <<<"$s")_BUS]=tcp://127.0.0.1:${BUS[$s]}; done
+  subst() {     # fills ${NAME} from VARS (and this service's ports); unknown names become empty
+    local out=$1 k
+    VARS[OPS_PORT]=${OPS[$s]}; VARS[BUS_PORT]=${BUS[$s]}; VARS[HTTP_PORT]=${HTTP[$s]}
+    for k in "${!VARS[@]}"; do out=${out//"\${$k}"/${VARS[$k]}}; done
+    sed -E 's/\$\{[A-Z_]+\}//g' <<<"$out"
+  }
+  for s in "${svcs[@]}"; do
+    local env=() line
+    while IFS= read -r line || [[ -n $line ]]; do
+      [[ -z $line || $line == \#* ]] && continue
+      line=$(subst "$line")
+      [[ -n ${line#*=} ]] && env+=("$line")      # a peer that is not running: leave it unset
+    done <"services/$s/local.env"
+    printf '%s\n' "${env[@]}" >"$RUN/env/$s.env"
+    start_service "$s"
+  done
+  for s in "${svcs[@]}"; do wait_ready "$s" "${OPS[$s]}"; done
+  echo "stack: up — redis on $redis_port, services: ${svcs[*]:-none} (run/stack.env, logs in run/logs/)"
+}
+
+down() {
+  [[ -d $RUN/pids ]] || { echo "stack: not running"; return 0; }
+  local f pid name
+  # Services first (SIGTERM: they drain), Redis last.
+  for f in "$RUN"/pids/*.pid; do
+    [[ -e $f ]] || continue
+    name=$(basename "$f" .pid); [[ $name == redis ]] && continue
+    pid=$(cat "$f"); kill -TERM "$pid" 2>/dev/null || true
+  done
+  for f in "$RUN"/pids/*.pid; do
+    [[ -e $f ]] || continue
+    name=$(basename "$f" .pid); [[ $name == redis ]] && continue
+    pid=$(cat "$f")
+    local i; for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    rm -f "$f"
+  done
+  if [[ -f $RUN/pids/redis.pid ]]; then
+    pid=$(cat "$RUN/pids/redis.pid")
+    kill -TERM "$pid" 2>/dev/null || true
+    local i; for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    rm -f "$RUN/pids/redis.pid"
+  fi
+  rm -rf "$RUN/stack.env" "$RUN/env"
+  echo "stack: down"
+}
+
+status() {
+  [[ -f $RUN/stack.env ]] || { echo "stack: not running"; return 0; }
+  local f name pid
+  for f in "$RUN"/pids/*.pid; do
+    [[ -e $f ]] || continue
+    name=$(basename "$f" .pid); pid=$(cat "$f")
+    if kill -0 "$pid" 2>/dev/null; then echo "$name: running (pid $pid)"; else echo "$name: dead"; fi
+  done
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  status) status ;;
+  restart) restart "${2:-}" ;;
+  *) echo "usage: $0 up|down|status|restart <service>" >&2; exit 2 ;;
+esac
