@@ -38,6 +38,7 @@ struct pl_config {
     pl_config_getenv_fn *getenv;
     void *arg;
     s_owned_t *owned;
+    bool failed;                     /* set first, so that no memory for details still counts */
     char *err_name;
     char *err_expected;
     char *err_got;
@@ -144,8 +145,9 @@ s_quote (const char *value)
 static void
 s_fail (pl_config_t *self, const char *name, const char *expected, const char *got)
 {
-    if (!self || self->errstr)
+    if (!self || self->failed)
         return;
+    self->failed = true;
     self->err_name = strdup (name ? name : "?");
     self->err_expected = strdup (expected ? expected : "a valid value");
     self->err_got = strdup (got ? got : "nothing (unset)");
@@ -489,7 +491,7 @@ pl_config_secret_file (pl_config_t *self, const char *name, bool required)
 int
 pl_config_ok (const pl_config_t *self)
 {
-    return (self && !self->errstr && !self->err_name) ? 0 : PL_ECONFIG;
+    return (self && !self->failed) ? 0 : PL_ECONFIG;
 }
 
 const char *
@@ -499,7 +501,7 @@ pl_config_errstr (const pl_config_t *self)
         return "no configuration";
     if (self->errstr)
         return self->errstr;
-    return self->err_name ? "out of memory while recording a configuration error" : "";
+    return self->failed ? "out of memory while recording a configuration error" : "";
 }
 
 const char *

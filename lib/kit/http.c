@@ -37,7 +37,8 @@
 #define S_MAX_SEGMENTS 32            /* path segments in a pattern */
 #define S_DISCARD_MAX (1024 * 1024)  /* body read and dropped after an error, before closing */
 #define S_STREAM_BLOCK (32 * 1024)   /* buffer size offered to stream callbacks */
-#define S_MIN_TOKEN 16
+#define S_MIN_TOKEN 16               /* bytes; shorter bearer tokens are refused */
+#define S_PREALLOC_MAX (256 * 1024)  /* body buffer reserved from a Content-Length */
 
 /* ---------------------------------------------------------------------------------------- */
 /* Types */
@@ -841,8 +842,10 @@ s_begin (pl_http_req_t *req)
             pl_http_reply_error (req, 413, "too_large", message, NULL);
             return false;
         }
+        /* Size the buffer for the declared body, up to a point: a client that declares much
+         * and sends little should not pin memory it never used. */
         if (!errno && end != length && !req->route->on_body && n > 0)
-            req->body_cap = (size_t) n + 1;       /* allocated on the first chunk */
+            req->body_cap = (size_t) (n < S_PREALLOC_MAX ? n + 1 : S_PREALLOC_MAX);
     }
     if (req->route->content_types && pl_http_require_type (req, req->route->content_types) < 0)
         return false;

@@ -655,8 +655,8 @@ test_declared_body_over_the_limit_is_413_before_reading_it (void **state)
     close (fd);
 
     /* Exactly the limit is fine. */
-    char *body = malloc (1024);
-    memset (body, 'x', 1024);
+    char *body = malloc (1025);
+    memset (body, 'x', 1025);
     assert_int_equal (s_http (pl_http_port (http), "POST", "/v1/leads", NULL, body, 1024, &r), 200);
     s_resp_free (&r);
     assert_int_equal (s_http (pl_http_port (http), "POST", "/v1/leads", NULL, body, 1025, &r) , 413);

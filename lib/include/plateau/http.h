@@ -13,7 +13,8 @@
  *  the server has started: the request path reads them without locks.
  *
  *  Threads. One thread per connection, at most `max_connections` of them (libmicrohttpd's
- *  thread-per-connection mode); a further client waits in the listen backlog. Handlers, body
+ *  thread-per-connection mode); a further connection is reset at once, so size the limit for
+ *  the clients' pools (idle kept-alive connections count until idle_timeout_s). Handlers, body
  *  callbacks and stream callbacks run in the connection's thread and may block (a Redis round
  *  trip, a file write): one slow request never stalls another. Several handlers of the same
  *  route run at the same time, so HANDLERS MUST BE THREAD-SAFE. State that is not, such as a
@@ -56,6 +57,41 @@
  *  Draining. pl_http_stop() stops accepting connections, lets the requests in flight finish
  *  (their answers carry "Connection: close") and closes what remains when the timeout ends.
  *  A handler blocked forever also blocks the stop: handlers use timeouts on what they wait for.
+ *
+ *  In short (error checks left out):
+ *
+ *      static int get_lead (pl_http_req_t *req, void *arg) {
+ *          intake_t *in = arg;
+ *          char *json = intake_lead_json (in, pl_http_req_thread_ctx (req),
+ *                                         pl_http_req_param (req, "id"));
+ *          if (!json)
+ *              return pl_http_reply_error (req, 404, "not_found", "no such lead", "id");
+ *          pl_http_reply_json (req, 200, json);
+ *          free (json);
+ *          return 0;
+ *      }
+ *      static int csv_chunk (pl_http_req_t *req, const char *data, size_t n, void *arg) {
+ *          csv_t *csv = pl_http_req_data (req);
+ *          if (!csv)
+ *              pl_http_req_set_data (req, csv = csv_new (arg, pl_http_req_source (req)), csv_free);
+ *          return csv_feed (csv, data, n);          // rows go to Redis as they complete
+ *      }
+ *      static int csv_done (pl_http_req_t *req, void *arg) {
+ *          return csv_reply (pl_http_req_data (req), req);   // e.g. pl_http_reply_stream
+ *      }
+ *
+ *      pl_http_options_t o = { .tokens = tokens, .thread_init = redis_open,
+ *                              .thread_fini = redis_close, .thread_arg = url,
+ *                              .metrics = metrics, .service = "intake" };
+ *      pl_http_t *http = pl_http_new ("0.0.0.0", 8080, &o);
+ *      pl_http_route (http, "GET", "/v1/leads/{id}", get_lead, in, NULL);
+ *      pl_http_route (http, "POST", "/v1/leads/csv", csv_done, in, &(pl_http_route_opts_t) {
+ *                         .content_types = "text/csv", .max_body = 2LL << 30,
+ *                         .on_body = csv_chunk, .sources = "crm-paris,crm-lyon" });
+ *      pl_http_start (http);
+ *      …                                            // SIGTERM:
+ *      pl_http_stop (http, 25000);
+ *      pl_http_destroy (&http);
  */
 #ifndef PL_HTTP_H
 #define PL_HTTP_H
@@ -91,8 +127,10 @@ typedef struct {
     void (*thread_fini) (void *ctx, void *thread_arg);
     void *thread_arg;
     /* Request metrics when both are set (metrics borrowed):
-     *   plateau_<service>_http_requests_total{method,route,status}
-     *   plateau_<service>_http_request_duration_seconds{route}   (handler and sending time) */
+     *   plateau_<service>_http_requests_total{method,route,status}  (route "unmatched": 404)
+     *   plateau_<service>_http_request_duration_seconds{route}
+     * The duration runs from the request's headers to its response being handed over (the
+     * body received, the handler run; a streamed response's own time is not in it). */
     pl_metrics_t *metrics;
     const char *service;
 } pl_http_options_t;
@@ -177,7 +215,8 @@ const char *pl_http_req_body (const pl_http_req_t *req, size_t *size);
 size_t pl_http_req_body_size (const pl_http_req_t *req);
 /* Source name of the authenticated client; NULL on a public route. */
 const char *pl_http_req_source (const pl_http_req_t *req);
-/* This thread's context from options.thread_init (made now if first use); NULL without one. */
+/* This thread's context from options.thread_init (made now if first use); NULL without one,
+ * or when thread_init returned NULL (tried again on the next call). */
 void *pl_http_req_thread_ctx (pl_http_req_t *req);
 /* Request-scoped state, e.g. a CSV parser shared by on_body and the handler. free_fn (may be
  * NULL) runs on the data when the request ends, however it ends, or when replaced. */
