@@ -135,9 +135,10 @@ s_zap_start (void *ctx, const char *clients_file, char *err, size_t err_size)
     int lineno = 0;
     while (z && fgets (line, sizeof line, f)) {
         lineno++;
+        /* '#' starts a comment only at the start of a line: it is also a Z85 digit. */
         char *p = line + strspn (line, " \t");
-        p[strcspn (p, "\r\n \t#")] = '\0';
-        if (!*p)
+        p[strcspn (p, "\r\n \t")] = '\0';
+        if (!*p || *p == '#')
             continue;
         uint8_t bin[32];
         if (strlen (p) != 40 || !zmq_z85_decode (bin, p)) {
@@ -508,6 +509,8 @@ pl_bus_server_process (pl_bus_server_t *self, size_t max_batch)
                              m->retry_after_ms, m->env->trace_id);
                 continue;
             }
+            if (m->state != S_ACK)
+                continue;              /* acked together with an earlier message */
             size_t k = 0;
             for (size_t j = i; j < n && k < PL_BUS_MAX_ANSWER_IDS; j++) {
                 pl_bus_msg_t *o = batch[j];
