@@ -4,7 +4,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build-bench -j"${JOBS:-2}" 2>&1 | grep -E 'error|warning' || true
+cmake --build build-bench -j"${JOBS:-2}" 2>&1 | grep -E ': (error|warning|fatal error):|undefined reference' || true
 status=0
 for b in build-bench/bin/bench_*; do
   [[ -x $b ]] || continue

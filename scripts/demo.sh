@@ -12,7 +12,7 @@ JOBS=${JOBS:-2}
 
 echo "== build"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build -j"$JOBS" 2>&1 | grep -E 'error|warning' || true
+cmake --build build -j"$JOBS" 2>&1 | grep -E ': (error|warning|fatal error):|undefined reference' || true
 [[ -x build/bin/plateau-template ]] || { echo "demo: build failed"; exit 1; }
 
 cleanup() { scripts/stack.sh down >/dev/null 2>&1 || true; }

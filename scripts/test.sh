@@ -35,7 +35,7 @@ build() {   # dir, build type, extra cmake args…
   local dir=$1 type=$2; shift 2
   echo "== build $dir ($type)"
   cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE="$type" "$@" >/dev/null || return 1
-  cmake --build "$dir" -j"$JOBS" 2>&1 | grep -E 'error|warning|Error' ; return "${PIPESTATUS[0]}"
+  cmake --build "$dir" -j"$JOBS" 2>&1 | grep -E ': (error|warning|fatal error):|Error [0-9]|undefined reference' ; return "${PIPESTATUS[0]}"
 }
 
 SECONDS=0
