@@ -1,0 +1,457 @@
+/*  phone.cc — the C shim over libphonenumber: parse, validate, normalise to E.164.
+ *
+ *  libphonenumber is C++ and its PhoneNumberUtil is a process-wide singleton, initialised on
+ *  first use and thread-safe for everything used here. The shim keeps no state of its own apart
+ *  from a detail string and the tzdata directory, both per pl_phone_t. No C++ exception crosses
+ *  into C: every entry point catches and reports PL_ENOMEM / PL_EINVAL.
+ *
+ *  Validity is decided in three steps, each with its own reason, because a CRM operator needs
+ *  to know what to fix: Parse() (not a number, bad country code, too short/long after the
+ *  international prefix), IsPossibleNumberWithReason() (length for the region), IsValidNumber()
+ *  (the digits fall in a range in use).
+ */
+#include "phone_internal.h"
+#include "plateau/error.h"
+
+#include <phonenumbers/phonenumber.pb.h>
+#include <phonenumbers/phonenumberutil.h>
+
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <list>
+#include <new>
+#include <string>
+
+using i18n::phonenumbers::PhoneNumber;
+using i18n::phonenumbers::PhoneNumberUtil;
+
+struct pl_phone {
+    const PhoneNumberUtil *util;
+    char tzdir[256];
+    char err[256];
+};
+
+static_assert (PL_PHONE_TYPE_UNSPECIFIED == 0 && PL_PHONE_UNKNOWN == 12,
+               "pl_phone_type_t mirrors plateau.v1.PhoneNumber.Type");
+
+extern "C" pl_phone_t *
+pl_phone_new (void)
+{
+    pl_phone_t *self = static_cast<pl_phone_t *> (calloc (1, sizeof *self));
+    if (!self)
+        return nullptr;
+    try {
+        self->util = PhoneNumberUtil::GetInstance ();
+    }
+    catch (...) {
+        free (self);
+        return nullptr;
+    }
+    snprintf (self->tzdir, sizeof self->tzdir, "%s", "/usr/share/zoneinfo");
+    return self;
+}
+
+extern "C" void
+pl_phone_destroy (pl_phone_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    free (*self_p);
+    *self_p = nullptr;
+}
+
+extern "C" const char *
+pl_phone_errstr (const pl_phone_t *self)
+{
+    return self ? self->err : "";
+}
+
+extern "C" const char *
+pl__phone_tzdir (const pl_phone_t *self)
+{
+    return self->tzdir;
+}
+
+extern "C" void
+pl__phone_set_err (pl_phone_t *self, const char *fmt, ...)
+{
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (self->err, sizeof self->err, fmt, ap);
+    va_end (ap);
+}
+
+extern "C" int
+pl_phone_set_tzdir (pl_phone_t *self, const char *dir)
+{
+    if (!self || !dir || !*dir || strlen (dir) >= sizeof self->tzdir)
+        return PL_EINVAL;
+    snprintf (self->tzdir, sizeof self->tzdir, "%s", dir);
+    return 0;
+}
+
+extern "C" const char *
+pl_phone_reason_str (pl_phone_reason_t reason)
+{
+    switch (reason) {
+    case PL_PHONE_VALID: return "valid";
+    case PL_PHONE_NOT_A_NUMBER: return "not a number";
+    case PL_PHONE_NO_REGION: return "national number without a country";
+    case PL_PHONE_INVALID_COUNTRY_CODE: return "invalid country code";
+    case PL_PHONE_TOO_SHORT: return "too short";
+    case PL_PHONE_TOO_LONG: return "too long";
+    case PL_PHONE_INVALID_LENGTH: return "invalid length";
+    case PL_PHONE_INVALID_FOR_REGION: return "invalid for region";
+    }
+    return "invalid";
+}
+
+extern "C" const char *
+pl_phone_type_str (pl_phone_type_t type)
+{
+    switch (type) {
+    case PL_PHONE_TYPE_UNSPECIFIED: return "unspecified";
+    case PL_PHONE_FIXED_LINE: return "fixed_line";
+    case PL_PHONE_MOBILE: return "mobile";
+    case PL_PHONE_FIXED_LINE_OR_MOBILE: return "fixed_line_or_mobile";
+    case PL_PHONE_VOIP: return "voip";
+    case PL_PHONE_TOLL_FREE: return "toll_free";
+    case PL_PHONE_PREMIUM_RATE: return "premium_rate";
+    case PL_PHONE_SHARED_COST: return "shared_cost";
+    case PL_PHONE_PERSONAL: return "personal";
+    case PL_PHONE_PAGER: return "pager";
+    case PL_PHONE_UAN: return "uan";
+    case PL_PHONE_VOICEMAIL: return "voicemail";
+    case PL_PHONE_UNKNOWN: return "unknown";
+    }
+    return "unknown";
+}
+
+static pl_phone_type_t
+s_type (PhoneNumberUtil::PhoneNumberType t)
+{
+    switch (t) {
+    case PhoneNumberUtil::FIXED_LINE: return PL_PHONE_FIXED_LINE;
+    case PhoneNumberUtil::MOBILE: return PL_PHONE_MOBILE;
+    case PhoneNumberUtil::FIXED_LINE_OR_MOBILE: return PL_PHONE_FIXED_LINE_OR_MOBILE;
+    case PhoneNumberUtil::TOLL_FREE: return PL_PHONE_TOLL_FREE;
+    case PhoneNumberUtil::PREMIUM_RATE: return PL_PHONE_PREMIUM_RATE;
+    case PhoneNumberUtil::SHARED_COST: return PL_PHONE_SHARED_COST;
+    case PhoneNumberUtil::VOIP: return PL_PHONE_VOIP;
+    case PhoneNumberUtil::PERSONAL_NUMBER: return PL_PHONE_PERSONAL;
+    case PhoneNumberUtil::PAGER: return PL_PHONE_PAGER;
+    case PhoneNumberUtil::UAN: return PL_PHONE_UAN;
+    case PhoneNumberUtil::VOICEMAIL: return PL_PHONE_VOICEMAIL;
+    case PhoneNumberUtil::UNKNOWN: return PL_PHONE_UNKNOWN;
+    }
+    return PL_PHONE_UNKNOWN;
+}
+
+extern "C" bool
+pl__phone_utf8_valid (const char *s, size_t len)
+{
+    const unsigned char *p = reinterpret_cast<const unsigned char *> (s);
+    size_t i = 0;
+    while (i < len) {
+        unsigned c = p[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t n;
+        unsigned cp;
+        if (c >= 0xC2 && c <= 0xDF) { n = 1; cp = c & 0x1F; }
+        else if (c >= 0xE0 && c <= 0xEF) { n = 2; cp = c & 0x0F; }
+        else if (c >= 0xF0 && c <= 0xF4) { n = 3; cp = c & 0x07; }
+        else return false;
+        if (n > len - i - 1)                        /* truncated sequence */
+            return false;
+        for (size_t k = 1; k <= n; k++) {
+            if ((p[i + k] & 0xC0) != 0x80)
+                return false;
+            cp = (cp << 6) | (p[i + k] & 0x3F);
+        }
+        if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF))
+            || (cp >= 0xD800 && cp <= 0xDFFF))
+            return false;
+        i += n + 1;
+    }
+    return true;
+}
+
+/* Upper-cases a two-letter region into buf; "UK" becomes "GB" (the usual CRM slip). Returns
+ * false when `region` is not two ASCII letters. */
+static bool
+s_region (const char *region, char buf[3])
+{
+    if (!region || strlen (region) != 2)
+        return false;
+    for (int i = 0; i < 2; i++) {
+        char c = region[i];
+        if (c >= 'a' && c <= 'z')
+            c = static_cast<char> (c - 'a' + 'A');
+        if (c < 'A' || c > 'Z')
+            return false;
+        buf[i] = c;
+    }
+    buf[2] = '\0';
+    if (strcmp (buf, "UK") == 0)
+        strcpy (buf, "GB");
+    return true;
+}
+
+extern "C" bool
+pl_phone_region_known (const pl_phone_t *self, const char *region)
+{
+    char r[3];
+    if (!self || !s_region (region, r) || strcmp (r, region) != 0)
+        return false;
+    try {
+        return self->util->GetCountryCodeForRegion (r) != 0;
+    }
+    catch (...) {
+        return false;
+    }
+}
+
+/* Sets out->reason and the detail; returns PL_EINVAL. `where` names the region for people. */
+static int
+s_invalid (pl_phone_t *self, pl_phone_number_t *out, pl_phone_reason_t reason, const char *where)
+{
+    out->reason = reason;
+    out->type = PL_PHONE_UNKNOWN;
+    if (reason == PL_PHONE_NO_REGION)
+        pl__phone_set_err (self, "national number without a country: write it with +<country "
+                                 "code> or give the lead's country");
+    else if (where && *where && strcmp (where, "ZZ") != 0 && strcmp (where, "001") != 0)
+        pl__phone_set_err (self, "not a valid %s number: %s", where, pl_phone_reason_str (reason));
+    else
+        pl__phone_set_err (self, "not a valid phone number: %s", pl_phone_reason_str (reason));
+    return PL_EINVAL;
+}
+
+/* True when the number is written in international form ("+…", "00…", "011…"): then a missing
+ * default region is not the problem. */
+static bool
+s_looks_international (const char *raw)
+{
+    while (*raw && strchr (" \t(.-", *raw))
+        raw++;
+    return *raw == '+' || strncmp (raw, "\xEF\xBC\x8B", 3) == 0;     /* '+' or fullwidth '＋' */
+}
+
+static bool
+s_geographic (PhoneNumberUtil::PhoneNumberType t)
+{
+    return t == PhoneNumberUtil::FIXED_LINE || t == PhoneNumberUtil::MOBILE
+           || t == PhoneNumberUtil::FIXED_LINE_OR_MOBILE;
+}
+
+/* France, its overseas departments and some collectivities share one national numbering plan
+ * over several country codes (33, 262, 590, 594, 596): "0692 12 34 56" written in France is a
+ * Réunion mobile, +262 692 12 34 56, and "0612345678" written in Réunion is a metropolitan
+ * mobile, +33 6 12 34 56 78. libphonenumber reads national numbers with the default region's
+ * country code only, and even accepts some overseas ranges (0262, 0590…) as +33 numbers that do
+ * not route. Putting such a number on the right country code matters twice: it is the number
+ * that rings, and its zone is not Paris.
+ *   - A +33 number (however written) whose digits are a fixed or mobile number of an overseas
+ *     code moves to that code: those ranges are reserved to the overseas territories.
+ *   - A national-form number read with an overseas default region that is not valid there but
+ *     is valid as a +33 number moves to +33. */
+static void
+s_french_plan (const PhoneNumberUtil &util, PhoneNumber *number, bool national_form)
+{
+    static const int overseas[] = {262, 590, 596, 594};
+    int cc = number->country_code ();
+    if (cc == 33) {
+        /* Overseas fixed and mobile ranges all start 26, 59, 63 or 69: skip the (slow) checks
+         * for every other +33 number. */
+        char lead[24];
+        snprintf (lead, sizeof lead, "%llu",
+                  static_cast<unsigned long long> (number->national_number ()));
+        if (strncmp (lead, "26", 2) != 0 && strncmp (lead, "59", 2) != 0
+            && strncmp (lead, "63", 2) != 0 && strncmp (lead, "69", 2) != 0)
+            return;
+        for (int alt_cc : overseas) {
+            PhoneNumber alt (*number);
+            alt.set_country_code (alt_cc);
+            if (s_geographic (util.GetNumberType (alt))) {
+                *number = alt;
+                return;
+            }
+        }
+        return;
+    }
+    bool overseas_cc = false;
+    for (int o : overseas)
+        overseas_cc = overseas_cc || o == cc;
+    if (overseas_cc && national_form
+        && util.GetNumberType (*number) == PhoneNumberUtil::UNKNOWN) {
+        PhoneNumber alt (*number);
+        alt.set_country_code (33);
+        if (util.GetNumberType (alt) != PhoneNumberUtil::UNKNOWN)
+            *number = alt;
+    }
+}
+
+/* libphonenumber's Parse() runs several large regular expressions over its input, and their
+ * cost grows with the input's length and punctuation: "06 12 34 56 78" costs twice
+ * "0612345678". Most CRM numbers are digits with spaces, dots, dashes and parentheses, which
+ * Parse() would strip anyway; for those we hand it the digits alone (with the leading '+').
+ * Anything else (letters, extensions, "tel:", slashes, non-ASCII digits) goes in untouched.
+ * tests/fuzz/fuzz_phone.c checks that both roads give the same answer. */
+static bool
+s_simple_form (const char *raw, size_t len, std::string *canon)
+{
+    size_t i = 0;
+    while (i < len && (raw[i] == ' ' || raw[i] == '\t'))
+        i++;
+    canon->clear ();
+    if (i < len && raw[i] == '+') {
+        canon->push_back ('+');
+        i++;
+    }
+    size_t digits = 0;
+    for (; i < len; i++) {
+        char c = raw[i];
+        if (c >= '0' && c <= '9') {
+            canon->push_back (c);
+            digits++;
+        }
+        else if (!(c == ' ' || c == '\t' || c == '.' || c == '-' || c == '(' || c == ')'))
+            return false;
+    }
+    return digits >= 2 && digits <= 20;
+}
+
+/* Position of `word` (lower-case ASCII) in s from `from`, ignoring ASCII case, or npos. */
+static size_t
+s_find_ci (const std::string &s, const char *word, size_t from)
+{
+    size_t n = strlen (word);
+    for (size_t i = from; i + n <= s.size (); i++) {
+        size_t k = 0;
+        while (k < n && (s[i + k] | 0x20) == word[k])
+            k++;
+        if (k == n)
+            return i;
+    }
+    return std::string::npos;
+}
+
+static int
+s_parse (pl_phone_t *self, const char *raw, const char *default_region, pl_phone_number_t *out)
+{
+    const PhoneNumberUtil &util = *self->util;
+    size_t len = strlen (raw);
+    char region[3] = "ZZ";
+    bool have_region = s_region (default_region, region)
+                       && util.GetCountryCodeForRegion (region) != 0;
+    if (!have_region)
+        strcpy (region, "ZZ");
+    const char *who = have_region ? region : nullptr;
+
+    if (len > PL_PHONE_RAW_MAX)
+        return s_invalid (self, out, PL_PHONE_TOO_LONG, who);
+    if (!pl__phone_utf8_valid (raw, len))
+        return s_invalid (self, out, PL_PHONE_NOT_A_NUMBER, who);
+
+    std::string input;
+    if (!s_simple_form (raw, len, &input)) {
+        input.assign (raw, len);
+        /* French extensions ("poste 12") are not among libphonenumber's extension words, and
+         * their letters would be read as a vanity number. */
+        for (size_t at = 0; (at = s_find_ci (input, "poste", at)) != std::string::npos;)
+            input.replace (at, 5, "ext.");
+    }
+    PhoneNumber number;
+    switch (util.ParseAndKeepRawInput (input, region, &number)) {
+    case PhoneNumberUtil::NO_PARSING_ERROR:
+        break;
+    case PhoneNumberUtil::INVALID_COUNTRY_CODE_ERROR:
+        if (!have_region && !s_looks_international (raw))
+            return s_invalid (self, out, PL_PHONE_NO_REGION, who);
+        return s_invalid (self, out, PL_PHONE_INVALID_COUNTRY_CODE,
+                          s_looks_international (raw) ? nullptr : who);
+    case PhoneNumberUtil::NOT_A_NUMBER:
+        return s_invalid (self, out, PL_PHONE_NOT_A_NUMBER, who);
+    case PhoneNumberUtil::TOO_SHORT_AFTER_IDD:
+    case PhoneNumberUtil::TOO_SHORT_NSN:
+        return s_invalid (self, out, PL_PHONE_TOO_SHORT, who);
+    case PhoneNumberUtil::TOO_LONG_NSN:
+        return s_invalid (self, out, PL_PHONE_TOO_LONG, who);
+    }
+
+    s_french_plan (util, &number,
+                   number.country_code_source () == PhoneNumber::FROM_DEFAULT_COUNTRY);
+    out->country_code = number.country_code ();
+    std::string e164;
+    util.Format (number, PhoneNumberUtil::E164, &e164);
+    if (e164.size () < sizeof out->e164)
+        memcpy (out->e164, e164.c_str (), e164.size () + 1);
+    std::string main_region;
+    util.GetRegionCodeForCountryCode (number.country_code (), &main_region);
+    if (main_region != "ZZ" && main_region.size () < sizeof out->region)
+        memcpy (out->region, main_region.c_str (), main_region.size () + 1);
+    /* People read "not a valid GB number" for "+44 …" even when the default was FR. */
+    const char *where = out->region[0] ? out->region : who;
+
+    switch (util.IsPossibleNumberWithReason (number)) {
+    case PhoneNumberUtil::IS_POSSIBLE:
+        break;
+    case PhoneNumberUtil::IS_POSSIBLE_LOCAL_ONLY:     /* dialable locally: area code missing */
+    case PhoneNumberUtil::TOO_SHORT:
+        return s_invalid (self, out, PL_PHONE_TOO_SHORT, where);
+    case PhoneNumberUtil::INVALID_COUNTRY_CODE:
+        return s_invalid (self, out, PL_PHONE_INVALID_COUNTRY_CODE, where);
+    case PhoneNumberUtil::INVALID_LENGTH:
+        return s_invalid (self, out, PL_PHONE_INVALID_LENGTH, where);
+    case PhoneNumberUtil::TOO_LONG:
+        return s_invalid (self, out, PL_PHONE_TOO_LONG, where);
+    }
+    /* GetNumberType() is UNKNOWN exactly when IsValidNumber() is false (both match the number
+     * against its region's ranges); calling one instead of both halves the regex work. */
+    PhoneNumberUtil::PhoneNumberType type = util.GetNumberType (number);
+    if (type == PhoneNumberUtil::UNKNOWN || out->e164[0] != '+')
+        return s_invalid (self, out, PL_PHONE_INVALID_FOR_REGION, where);
+
+    /* Country codes shared by several regions (+1, +44, +262, +590, +7…): which one. */
+    std::list<std::string> regions;
+    util.GetRegionCodesForCountryCallingCode (number.country_code (), &regions);
+    if (regions.size () > 1) {
+        std::string num_region;
+        util.GetRegionCodeForNumber (number, &num_region);
+        if (num_region != "ZZ" && num_region.size () < sizeof out->region)
+            memcpy (out->region, num_region.c_str (), num_region.size () + 1);
+    }
+    out->type = s_type (type);
+    out->reason = PL_PHONE_VALID;
+    self->err[0] = '\0';
+    return 0;
+}
+
+extern "C" int
+pl_phone_parse (pl_phone_t *self, const char *raw, const char *default_region,
+                pl_phone_number_t *out)
+{
+    if (!self || !out)
+        return PL_EINVAL;
+    memset (out, 0, sizeof *out);
+    out->type = PL_PHONE_UNKNOWN;
+    if (!raw)
+        return s_invalid (self, out, PL_PHONE_NOT_A_NUMBER, nullptr);
+    try {
+        return s_parse (self, raw, default_region, out);
+    }
+    catch (const std::bad_alloc &) {
+        pl__phone_set_err (self, "out of memory");
+        memset (out, 0, sizeof *out);
+        return PL_ENOMEM;
+    }
+    catch (...) {
+        memset (out, 0, sizeof *out);
+        return s_invalid (self, out, PL_PHONE_NOT_A_NUMBER, nullptr);
+    }
+}

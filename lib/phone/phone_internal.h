@@ -1,0 +1,27 @@
+/*  phone_internal.h — what phone.cc (the libphonenumber shim) and tz.c (time zones) share.
+ *
+ *  Internal to lib/phone; not installed.
+ */
+#ifndef PL_PHONE_INTERNAL_H
+#define PL_PHONE_INTERNAL_H
+
+#include "plateau/phone.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The tzdata directory of self ("/usr/share/zoneinfo" unless set). */
+const char *pl__phone_tzdir (const pl_phone_t *self);
+
+/* Sets self's detail string (printf format). */
+void pl__phone_set_err (pl_phone_t *self, const char *fmt, ...)
+    __attribute__ ((format (printf, 2, 3)));
+
+/* True when s is well-formed UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF). */
+bool pl__phone_utf8_valid (const char *s, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
