@@ -1,0 +1,622 @@
+/*  index.c — the per-chain SQLite index (see index.h). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <sqlite3.h>
+#include "plateau/error.h"
+#include "index.h"
+
+#define S_SCHEMA "1"
+
+struct pl_audit_index {
+    sqlite3 *db;
+    char chain[PL_AUDIT_CHAIN_MAX + 1];
+    sqlite3_stmt *insert, *find, *set_next;
+    char errstr[512];
+};
+
+static const char *s_schema_sql =
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS events ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  chain TEXT NOT NULL,"
+    "  at_ms INTEGER NOT NULL,"
+    "  written_ms INTEGER NOT NULL,"
+    "  event_id TEXT NOT NULL,"
+    "  service TEXT,"
+    "  type TEXT NOT NULL,"
+    "  lead_id TEXT,"
+    "  campaign TEXT,"
+    "  number_pseudonym TEXT,"
+    "  decision TEXT,"
+    "  trace_id TEXT,"
+    "  zone TEXT,"
+    "  actor TEXT,"
+    "  rules TEXT,"
+    "  lists TEXT,"
+    "  counts TEXT,"
+    "  attrs TEXT,"
+    "  personal BLOB,"
+    "  erased INTEGER NOT NULL DEFAULT 0,"
+    "  hash TEXT NOT NULL,"
+    "  prev_hash TEXT NOT NULL,"
+    "  segment INTEGER NOT NULL,"
+    "  offset INTEGER NOT NULL);"
+    "CREATE UNIQUE INDEX IF NOT EXISTS events_event_id ON events (event_id);"
+    "CREATE INDEX IF NOT EXISTS events_lead ON events (lead_id, at_ms) WHERE lead_id IS NOT NULL;"
+    "CREATE INDEX IF NOT EXISTS events_number ON events (number_pseudonym, at_ms)"
+    "  WHERE number_pseudonym IS NOT NULL;"
+    "CREATE INDEX IF NOT EXISTS events_campaign ON events (campaign, at_ms)"
+    "  WHERE campaign IS NOT NULL;"
+    "CREATE INDEX IF NOT EXISTS events_type ON events (type, at_ms);"
+    "CREATE INDEX IF NOT EXISTS events_at ON events (at_ms);";
+
+static int
+s_fail (pl_audit_index_t *self, int rc, const char *what)
+{
+    snprintf (self->errstr, sizeof self->errstr, "index: %s: %s", what,
+              self->db ? sqlite3_errmsg (self->db) : "not open");
+    return rc;
+}
+
+/* SQLite result codes to PL_E*: a full disk must read as such (the service stops acking). */
+static int
+s_code (int src)
+{
+    switch (src & 0xff) {
+        case SQLITE_FULL:    return PL_ENOSPC;
+        case SQLITE_NOMEM:   return PL_ENOMEM;
+        case SQLITE_CORRUPT:
+        case SQLITE_NOTADB:  return PL_ECORRUPT;
+        case SQLITE_BUSY:
+        case SQLITE_LOCKED:  return PL_EBUSY;
+        default:             return PL_EIO;
+    }
+}
+
+pl_audit_index_t *
+pl_audit_index_new (void)
+{
+    return calloc (1, sizeof (pl_audit_index_t));
+}
+
+void
+pl_audit_index_destroy (pl_audit_index_t **self_p)
+{
+    if (self_p && *self_p) {
+        pl_audit_index_t *self = *self_p;
+        sqlite3_finalize (self->insert);
+        sqlite3_finalize (self->find);
+        sqlite3_finalize (self->set_next);
+        sqlite3_close (self->db);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+const char *pl_audit_index_errstr (const pl_audit_index_t *self) { return self->errstr; }
+
+static int
+s_exec (pl_audit_index_t *self, const char *sql)
+{
+    int src = sqlite3_exec (self->db, sql, NULL, NULL, NULL);
+    return src == SQLITE_OK ? 0 : s_fail (self, s_code (src), sql);
+}
+
+/* meta value for key into out; 1 found, 0 absent, negative on error. */
+static int
+s_meta_get (pl_audit_index_t *self, const char *key, char *out, size_t size)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2 (self->db, "SELECT value FROM meta WHERE key = ?", -1, &st, NULL)
+        != SQLITE_OK)
+        return s_fail (self, PL_EIO, "read meta");
+    sqlite3_bind_text (st, 1, key, -1, SQLITE_STATIC);
+    int src = sqlite3_step (st);
+    int rc = 0;
+    if (src == SQLITE_ROW) {
+        snprintf (out, size, "%s", (const char *) sqlite3_column_text (st, 0));
+        rc = 1;
+    } else if (src != SQLITE_DONE)
+        rc = s_fail (self, s_code (src), "read meta");
+    sqlite3_finalize (st);
+    return rc;
+}
+
+static int
+s_meta_set (pl_audit_index_t *self, const char *key, const char *value)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2 (self->db, "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                            -1, &st, NULL)
+        != SQLITE_OK)
+        return s_fail (self, PL_EIO, "write meta");
+    sqlite3_bind_text (st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text (st, 2, value, -1, SQLITE_STATIC);
+    int src = sqlite3_step (st);
+    sqlite3_finalize (st);
+    return src == SQLITE_DONE ? 0 : s_fail (self, s_code (src), "write meta");
+}
+
+int
+pl_audit_index_open (pl_audit_index_t *self, const char *path, const char *chain_id,
+                     bool read_only)
+{
+    snprintf (self->chain, sizeof self->chain, "%s", chain_id);
+    int flags = read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    int src = sqlite3_open_v2 (path, &self->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
+    if (src != SQLITE_OK)
+        return s_fail (self, s_code (src) == PL_ECORRUPT ? PL_ECORRUPT : PL_EIO, path);
+    sqlite3_busy_timeout (self->db, 5000);
+    int rc;
+    if (!read_only) {
+        /* The index is rebuildable from the segments, so it does not need its own fsync per
+         * transaction: NORMAL in WAL mode is safe against corruption, and may lose only the
+         * last transactions, which the indexer then redoes from next_seq. */
+        if ((rc = s_exec (self, "PRAGMA journal_mode = WAL")) || (rc = s_exec (self, "PRAGMA synchronous = NORMAL"))
+            || (rc = s_exec (self, "PRAGMA secure_delete = ON"))
+            || (rc = s_exec (self, "PRAGMA cache_size = -32768")) || (rc = s_exec (self, s_schema_sql)))
+            return rc;
+    }
+    char value[128];
+    rc = s_meta_get (self, "chain", value, sizeof value);
+    if (rc < 0)
+        return rc;
+    if (rc == 1 && strcmp (value, chain_id) != 0) {
+        snprintf (self->errstr, sizeof self->errstr, "index %s belongs to chain %s, not %s", path,
+                  value, chain_id);
+        return PL_ECORRUPT;
+    }
+    if (rc == 0 && !read_only) {
+        if ((rc = s_meta_set (self, "chain", chain_id)) || (rc = s_meta_set (self, "schema", S_SCHEMA))
+            || (rc = s_meta_set (self, "next_seq", "0")))
+            return rc;
+    }
+    rc = s_meta_get (self, "schema", value, sizeof value);
+    if (rc == 1 && strcmp (value, S_SCHEMA) != 0) {
+        snprintf (self->errstr, sizeof self->errstr, "index %s: schema %s, expected " S_SCHEMA,
+                  path, value);
+        return PL_ECORRUPT;
+    }
+    if (read_only)
+        return 0;
+    if (sqlite3_prepare_v2 (self->db,
+                            "INSERT OR IGNORE INTO events (seq, chain, at_ms, written_ms, event_id,"
+                            " service, type, lead_id, campaign, number_pseudonym, decision,"
+                            " trace_id, zone, actor, rules, lists, counts, attrs, personal, erased,"
+                            " hash, prev_hash, segment, offset) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,"
+                            "?,?,?,?,?,?,?,?,?,?,?)",
+                            -1, &self->insert, NULL)
+            != SQLITE_OK
+        || sqlite3_prepare_v2 (self->db, "INSERT OR REPLACE INTO meta (key, value) VALUES ('next_seq', ?)",
+                               -1, &self->set_next, NULL)
+               != SQLITE_OK)
+        return s_fail (self, PL_EIO, "prepare");
+    return 0;
+}
+
+int
+pl_audit_index_next_seq (pl_audit_index_t *self, uint64_t *next)
+{
+    char value[32];
+    int rc = s_meta_get (self, "next_seq", value, sizeof value);
+    if (rc < 0)
+        return rc;
+    *next = rc == 1 ? strtoull (value, NULL, 10) : 0;
+    return 0;
+}
+
+int pl_audit_index_begin (pl_audit_index_t *self) { return s_exec (self, "BEGIN"); }
+
+void
+pl_audit_index_rollback (pl_audit_index_t *self)
+{
+    sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int
+pl_audit_index_commit (pl_audit_index_t *self, uint64_t next_seq)
+{
+    sqlite3_reset (self->set_next);
+    /* meta.value is TEXT: store the number as text so readers parse one form. */
+    char v[32];
+    snprintf (v, sizeof v, "%" PRIu64, next_seq);
+    sqlite3_bind_text (self->set_next, 1, v, -1, SQLITE_TRANSIENT);
+    int src = sqlite3_step (self->set_next);
+    if (src != SQLITE_DONE) {
+        int rc = s_fail (self, s_code (src), "set next_seq");
+        pl_audit_index_rollback (self);
+        return rc;
+    }
+    return s_exec (self, "COMMIT");
+}
+
+static void
+s_bind_opt (sqlite3_stmt *st, int i, const char *s)
+{
+    if (s && s[0])
+        sqlite3_bind_text (st, i, s, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null (st, i);
+}
+
+/* JSON text of the record's structured parts; malloc'd, or NULL when the part is empty. */
+static char *
+s_rules_json (const pl_audit_record_t *r)
+{
+    if (!r->n_rules)
+        return NULL;
+    json_t *a = json_array ();
+    for (size_t i = 0; i < r->n_rules; i++) {
+        const pl_audit_rule_t *x = &r->rules[i];
+        json_t *o = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:I}", "rule_id", x->rule_id, "value",
+                               x->value, "facts", x->facts, "reason", x->reason, "zone", x->zone,
+                               "defer_until_ms", (json_int_t) x->defer_until_ms);
+        json_array_append_new (a, o);
+    }
+    char *s = json_dumps (a, JSON_COMPACT);
+    json_decref (a);
+    return s;
+}
+
+static char *
+s_lists_json (const pl_audit_record_t *r)
+{
+    if (!r->n_lists)
+        return NULL;
+    json_t *a = json_array ();
+    for (size_t i = 0; i < r->n_lists; i++) {
+        const pl_audit_list_t *x = &r->lists[i];
+        json_array_append_new (a, json_pack ("{s:s, s:s, s:I, s:I}", "name", x->name, "version",
+                                             x->version, "loaded_at_ms",
+                                             (json_int_t) x->loaded_at_ms, "age_ms",
+                                             (json_int_t) x->age_ms));
+    }
+    char *s = json_dumps (a, JSON_COMPACT);
+    json_decref (a);
+    return s;
+}
+
+static char *
+s_counts_json (const pl_audit_record_t *r)
+{
+    if (!r->n_counts)
+        return NULL;
+    json_t *o = json_object ();
+    for (size_t i = 0; i < r->n_counts; i++)
+        json_object_set_new (o, r->counts[i].key, json_integer (r->counts[i].value));
+    char *s = json_dumps (o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref (o);
+    return s;
+}
+
+static char *
+s_attrs_json (const pl_audit_attr_t *v, size_t n)
+{
+    if (!n)
+        return NULL;
+    json_t *o = json_object ();
+    for (size_t i = 0; i < n; i++)
+        json_object_set_new (o, v[i].key, json_string (v[i].value));
+    char *s = json_dumps (o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref (o);
+    return s;
+}
+
+int
+pl_audit_index_add (pl_audit_index_t *self, const pl_audit_record_t *r, uint64_t segment,
+                    uint64_t offset, bool *dup)
+{
+    sqlite3_stmt *st = self->insert;
+    char hash[65], prev[65], pseud[65];
+    char *rules = s_rules_json (r), *lists = s_lists_json (r), *counts = s_counts_json (r),
+         *attrs = s_attrs_json (r->attrs, r->n_attrs);
+    sodium_bin2hex (hash, sizeof hash, r->hash, PL_AUDIT_HASH_LEN);
+    sodium_bin2hex (prev, sizeof prev, r->prev_hash, PL_AUDIT_HASH_LEN);
+    if (r->has_pseudonym)
+        sodium_bin2hex (pseud, sizeof pseud, r->pseudonym, PL_AUDIT_PSEUDONYM_LEN);
+    bool erased = (r->flags & PL_AUDIT_FLAG_ERASED) != 0;
+    sqlite3_reset (st);
+    sqlite3_bind_int64 (st, 1, (sqlite3_int64) r->seq);
+    sqlite3_bind_text (st, 2, r->chain_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (st, 3, r->at_ms);
+    sqlite3_bind_int64 (st, 4, r->written_ms);
+    sqlite3_bind_text (st, 5, r->event_id, -1, SQLITE_STATIC);
+    s_bind_opt (st, 6, r->service);
+    sqlite3_bind_text (st, 7, r->type, -1, SQLITE_STATIC);
+    s_bind_opt (st, 8, r->lead_id);
+    s_bind_opt (st, 9, r->campaign);
+    s_bind_opt (st, 10, r->has_pseudonym ? pseud : NULL);
+    s_bind_opt (st, 11, pl_audit_decision_name (r->decision));
+    s_bind_opt (st, 12, r->trace_id);
+    s_bind_opt (st, 13, r->zone);
+    s_bind_opt (st, 14, r->actor);
+    s_bind_opt (st, 15, rules);
+    s_bind_opt (st, 16, lists);
+    s_bind_opt (st, 17, counts);
+    s_bind_opt (st, 18, attrs);
+    if (r->pd_len && !erased)
+        sqlite3_bind_blob (st, 19, r->pd, (int) r->pd_len, SQLITE_STATIC);
+    else
+        sqlite3_bind_null (st, 19);
+    sqlite3_bind_int (st, 20, erased);
+    sqlite3_bind_text (st, 21, hash, -1, SQLITE_STATIC);
+    sqlite3_bind_text (st, 22, prev, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (st, 23, (sqlite3_int64) segment);
+    sqlite3_bind_int64 (st, 24, (sqlite3_int64) offset);
+    int src = sqlite3_step (st);
+    int rc = src == SQLITE_DONE ? 0 : s_fail (self, s_code (src), "insert");
+    if (rc == 0 && dup)
+        *dup = sqlite3_changes (self->db) == 0;
+    sqlite3_reset (st);
+    sqlite3_clear_bindings (st);
+    free (rules);
+    free (lists);
+    free (counts);
+    free (attrs);
+    return rc;
+}
+
+int
+pl_audit_index_find_event (pl_audit_index_t *self, const char *event_id, uint64_t *seq)
+{
+    if (!self->find
+        && sqlite3_prepare_v2 (self->db, "SELECT seq FROM events WHERE event_id = ?", -1,
+                               &self->find, NULL)
+               != SQLITE_OK)
+        return s_fail (self, PL_EIO, "prepare find");
+    sqlite3_reset (self->find);
+    sqlite3_bind_text (self->find, 1, event_id, -1, SQLITE_STATIC);
+    int src = sqlite3_step (self->find);
+    int rc;
+    if (src == SQLITE_ROW) {
+        if (seq)
+            *seq = (uint64_t) sqlite3_column_int64 (self->find, 0);
+        rc = 1;
+    } else if (src == SQLITE_DONE)
+        rc = 0;
+    else
+        rc = s_fail (self, s_code (src), "find event");
+    sqlite3_reset (self->find);
+    return rc;
+}
+
+int
+pl_audit_index_max_at (pl_audit_index_t *self, int64_t *out)
+{
+    sqlite3_stmt *st;
+    *out = INT64_MIN;
+    if (sqlite3_prepare_v2 (self->db, "SELECT max(at_ms) FROM events", -1, &st, NULL) != SQLITE_OK)
+        return s_fail (self, PL_EIO, "max at");
+    int src = sqlite3_step (st);
+    if (src == SQLITE_ROW && sqlite3_column_type (st, 0) != SQLITE_NULL)
+        *out = sqlite3_column_int64 (st, 0);
+    sqlite3_finalize (st);
+    return src == SQLITE_ROW || src == SQLITE_DONE ? 0 : s_fail (self, s_code (src), "max at");
+}
+
+int
+pl_audit_index_recent (pl_audit_index_t *self, size_t n,
+                       void (*fn) (void *arg, const char *id, uint64_t seq, int64_t at_ms),
+                       void *arg)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2 (self->db,
+                            "SELECT event_id, seq, at_ms FROM events ORDER BY seq DESC LIMIT ?", -1,
+                            &st, NULL)
+        != SQLITE_OK)
+        return s_fail (self, PL_EIO, "recent");
+    sqlite3_bind_int64 (st, 1, (sqlite3_int64) n);
+    int src;
+    while ((src = sqlite3_step (st)) == SQLITE_ROW)
+        fn (arg, (const char *) sqlite3_column_text (st, 0),
+            (uint64_t) sqlite3_column_int64 (st, 1), sqlite3_column_int64 (st, 2));
+    sqlite3_finalize (st);
+    return src == SQLITE_DONE ? 0 : s_fail (self, s_code (src), "recent");
+}
+
+int
+pl_audit_index_personal_locs (pl_audit_index_t *self, const char *pseudonym_hex,
+                              uint64_t before, pl_audit_loc_t **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2 (self->db,
+                            "SELECT seq, segment, offset FROM events WHERE number_pseudonym = ?"
+                            " AND seq < ? AND erased = 0 AND personal IS NOT NULL ORDER BY seq",
+                            -1, &st, NULL)
+        != SQLITE_OK)
+        return s_fail (self, PL_EIO, "personal locations");
+    sqlite3_bind_text (st, 1, pseudonym_hex, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (st, 2, (sqlite3_int64) before);
+    size_t cap = 0;
+    int src, rc = 0;
+    while ((src = sqlite3_step (st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 16;
+            pl_audit_loc_t *v = realloc (*out, cap * sizeof *v);
+            if (!v) {
+                rc = PL_ENOMEM;
+                break;
+            }
+            *out = v;
+        }
+        (*out)[*n].seq = (uint64_t) sqlite3_column_int64 (st, 0);
+        (*out)[*n].segment = (uint64_t) sqlite3_column_int64 (st, 1);
+        (*out)[*n].offset = (uint64_t) sqlite3_column_int64 (st, 2);
+        (*n)++;
+    }
+    if (rc == 0 && src != SQLITE_DONE)
+        rc = s_fail (self, s_code (src), "personal locations");
+    sqlite3_finalize (st);
+    if (rc) {
+        free (*out);
+        *out = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
+int
+pl_audit_index_erase (pl_audit_index_t *self, const char *pseudonym_hex, uint64_t before,
+                      size_t *rows)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2 (self->db,
+                            "UPDATE events SET personal = NULL, erased = 1 WHERE number_pseudonym = ?"
+                            " AND seq < ? AND personal IS NOT NULL",
+                            -1, &st, NULL)
+        != SQLITE_OK)
+        return s_fail (self, PL_EIO, "erase");
+    sqlite3_bind_text (st, 1, pseudonym_hex, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (st, 2, (sqlite3_int64) before);
+    int src = sqlite3_step (st);
+    sqlite3_finalize (st);
+    if (src != SQLITE_DONE)
+        return s_fail (self, s_code (src), "erase");
+    if (rows)
+        *rows = (size_t) sqlite3_changes (self->db);
+    /* With secure_delete the old blobs are overwritten in the database file once the WAL is
+     * checkpointed; TRUNCATE also empties the WAL file that still holds the old pages. */
+    sqlite3_wal_checkpoint_v2 (self->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    return 0;
+}
+
+int
+pl_audit_index_delete_through (pl_audit_index_t *self, uint64_t last)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2 (self->db, "DELETE FROM events WHERE seq <= ?", -1, &st, NULL)
+        != SQLITE_OK)
+        return s_fail (self, PL_EIO, "delete");
+    sqlite3_bind_int64 (st, 1, (sqlite3_int64) last);
+    int src = sqlite3_step (st);
+    sqlite3_finalize (st);
+    return src == SQLITE_DONE ? 0 : s_fail (self, s_code (src), "delete");
+}
+
+int
+pl_audit_index_truncate_from (pl_audit_index_t *self, uint64_t first)
+{
+    sqlite3_stmt *st;
+    int rc = pl_audit_index_begin (self);
+    if (rc)
+        return rc;
+    if (sqlite3_prepare_v2 (self->db, "DELETE FROM events WHERE seq >= ?", -1, &st, NULL)
+        != SQLITE_OK) {
+        pl_audit_index_rollback (self);
+        return s_fail (self, PL_EIO, "truncate");
+    }
+    sqlite3_bind_int64 (st, 1, (sqlite3_int64) first);
+    int src = sqlite3_step (st);
+    sqlite3_finalize (st);
+    if (src != SQLITE_DONE) {
+        rc = s_fail (self, s_code (src), "truncate");
+        pl_audit_index_rollback (self);
+        return rc;
+    }
+    return pl_audit_index_commit (self, first);
+}
+
+static const char *
+s_col_text (sqlite3_stmt *st, int i)
+{
+    return (const char *) sqlite3_column_text (st, i);     /* NULL for SQL NULL */
+}
+
+int
+pl_audit_index_query (pl_audit_index_t *self, const pl_audit_filter_t *f, pl_audit_row_fn *fn,
+                      void *arg)
+{
+    char sql[2048];
+    size_t n = (size_t) snprintf (
+        sql, sizeof sql,
+        "SELECT chain, seq, at_ms, written_ms, event_id, service, type, lead_id, campaign,"
+        " number_pseudonym, decision, trace_id, zone, actor, rules, lists, counts, attrs,"
+        " personal, erased, hash, prev_hash FROM events WHERE 1");
+    if (f->lead_id)
+        n += (size_t) snprintf (sql + n, sizeof sql - n, " AND lead_id = :lead");
+    if (f->campaign)
+        n += (size_t) snprintf (sql + n, sizeof sql - n, " AND campaign = :campaign");
+    if (f->type)
+        n += (size_t) snprintf (sql + n, sizeof sql - n, " AND type = :type");
+    if (f->pseudonym_hex)
+        n += (size_t) snprintf (sql + n, sizeof sql - n, " AND number_pseudonym = :pseud");
+    if (f->has_from)
+        n += (size_t) snprintf (sql + n, sizeof sql - n, " AND at_ms >= :from");
+    if (f->has_to)
+        n += (size_t) snprintf (sql + n, sizeof sql - n, " AND at_ms < :to");
+    if (f->after) {
+        /* Rows after (at, chain, seq): within this chain's database the chain is constant, so
+         * the comparison folds to at_ms alone unless the chains are equal. */
+        int cmp = strcmp (self->chain, f->after->chain);
+        if (cmp == 0)
+            n += (size_t) snprintf (sql + n, sizeof sql - n,
+                                    " AND (at_ms > :after_at OR (at_ms = :after_at AND seq > :after_seq))");
+        else if (cmp > 0)
+            n += (size_t) snprintf (sql + n, sizeof sql - n, " AND at_ms >= :after_at");
+        else
+            n += (size_t) snprintf (sql + n, sizeof sql - n, " AND at_ms > :after_at");
+    }
+    n += (size_t) snprintf (sql + n, sizeof sql - n, " ORDER BY at_ms, seq");
+    if (f->limit)
+        snprintf (sql + n, sizeof sql - n, " LIMIT %zu", f->limit);
+
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2 (self->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return s_fail (self, PL_EIO, "prepare query");
+#define S_BIND_TEXT(name, v) \
+    if (v) sqlite3_bind_text (st, sqlite3_bind_parameter_index (st, name), v, -1, SQLITE_STATIC)
+    S_BIND_TEXT (":lead", f->lead_id);
+    S_BIND_TEXT (":campaign", f->campaign);
+    S_BIND_TEXT (":type", f->type);
+    S_BIND_TEXT (":pseud", f->pseudonym_hex);
+#undef S_BIND_TEXT
+    if (f->has_from)
+        sqlite3_bind_int64 (st, sqlite3_bind_parameter_index (st, ":from"), f->from_ms);
+    if (f->has_to)
+        sqlite3_bind_int64 (st, sqlite3_bind_parameter_index (st, ":to"), f->to_ms);
+    if (f->after) {
+        sqlite3_bind_int64 (st, sqlite3_bind_parameter_index (st, ":after_at"), f->after->at_ms);
+        int i = sqlite3_bind_parameter_index (st, ":after_seq");
+        if (i)
+            sqlite3_bind_int64 (st, i, (sqlite3_int64) f->after->seq);
+    }
+    int src, rc = 0;
+    while ((src = sqlite3_step (st)) == SQLITE_ROW) {
+        pl_audit_row_t row = {
+            .chain = s_col_text (st, 0),
+            .seq = (uint64_t) sqlite3_column_int64 (st, 1),
+            .at_ms = sqlite3_column_int64 (st, 2),
+            .written_ms = sqlite3_column_int64 (st, 3),
+            .event_id = s_col_text (st, 4),
+            .service = s_col_text (st, 5),
+            .type = s_col_text (st, 6),
+            .lead_id = s_col_text (st, 7),
+            .campaign = s_col_text (st, 8),
+            .pseudonym_hex = s_col_text (st, 9),
+            .decision = s_col_text (st, 10),
+            .trace_id = s_col_text (st, 11),
+            .zone = s_col_text (st, 12),
+            .actor = s_col_text (st, 13),
+            .rules_json = s_col_text (st, 14),
+            .lists_json = s_col_text (st, 15),
+            .counts_json = s_col_text (st, 16),
+            .attrs_json = s_col_text (st, 17),
+            .personal = sqlite3_column_blob (st, 18),
+            .personal_len = (size_t) sqlite3_column_bytes (st, 18),
+            .erased = sqlite3_column_int (st, 19) != 0,
+            .hash_hex = s_col_text (st, 20),
+            .prev_hash_hex = s_col_text (st, 21),
+        };
+        if (fn (arg, &row))
+            break;
+    }
+    if (src != SQLITE_ROW && src != SQLITE_DONE)
+        rc = s_fail (self, s_code (src), "query");
+    sqlite3_finalize (st);
+    return rc;
+}

@@ -1,0 +1,720 @@
+/*  query.c — filtered pages, stories and exports over every chain (see query.h).
+ *
+ *  Pages merge the chains by (at_ms, chain, seq): each chain's index is asked for up to
+ *  limit + 1 rows after the cursor, the rows are merged, the first `limit` returned, and the
+ *  cursor names the last one returned. The cursor is "<at_ms>_<seq>_<chain>", opaque to
+ *  callers.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sodium.h>
+#include "plateau/error.h"
+#include "index.h"
+#include "query.h"
+#include "record.h"
+#include "segment.h"
+#include "tz.h"
+
+struct pl_audit_reader {
+    char *root;
+    const pl_audit_keys_t *keys;
+    pl_audit_codec_t *codec;
+    char *zoneinfo;
+    char errstr[512];
+};
+
+pl_audit_reader_t *
+pl_audit_reader_new (const char *root, const pl_audit_keys_t *keys)
+{
+    pl_audit_reader_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->root = strdup (root);
+    self->keys = keys;
+    self->codec = pl_audit_codec_new ();
+    if (!self->root || !self->codec)
+        pl_audit_reader_destroy (&self);
+    return self;
+}
+
+void
+pl_audit_reader_destroy (pl_audit_reader_t **self_p)
+{
+    if (self_p && *self_p) {
+        pl_audit_reader_t *self = *self_p;
+        pl_audit_codec_destroy (&self->codec);
+        free (self->root);
+        free (self->zoneinfo);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+void
+pl_audit_reader_set_zoneinfo (pl_audit_reader_t *self, const char *dir)
+{
+    free (self->zoneinfo);
+    self->zoneinfo = dir ? strdup (dir) : NULL;
+}
+
+const char *pl_audit_reader_errstr (const pl_audit_reader_t *self) { return self->errstr; }
+
+static int
+s_fail (pl_audit_reader_t *self, int rc, const char *what)
+{
+    snprintf (self->errstr, sizeof self->errstr, "%s", what);
+    return rc;
+}
+
+/* Chain directories under root, sorted; *names malloc'd strings in a malloc'd array. */
+static int
+s_name_cmp (const void *a, const void *b)
+{
+    return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+static int
+s_chains (pl_audit_reader_t *self, char ***names, size_t *n)
+{
+    *names = NULL;
+    *n = 0;
+    DIR *d = opendir (self->root);
+    if (!d)
+        return s_fail (self, errno == ENOENT ? PL_ENOTFOUND : PL_EIO, "data directory cannot be read");
+    size_t cap = 0;
+    struct dirent *e;
+    while ((e = readdir (d))) {
+        if (!pl_audit_chain_id_valid (e->d_name))
+            continue;
+        char path[4096];
+        struct stat st;
+        snprintf (path, sizeof path, "%s/%s", self->root, e->d_name);
+        if (stat (path, &st) != 0 || !S_ISDIR (st.st_mode))
+            continue;
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 8;
+            char **v = realloc (*names, cap * sizeof *v);
+            if (!v)
+                break;
+            *names = v;
+        }
+        if (((*names)[*n] = strdup (e->d_name)))
+            (*n)++;
+    }
+    closedir (d);
+    if (*n)
+        qsort (*names, *n, sizeof **names, s_name_cmp);
+    return 0;
+}
+
+static void
+s_free_names (char **names, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free (names[i]);
+    free (names);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Records as JSON                                                                          */
+
+static void
+s_set_str (json_t *o, const char *k, const char *v)
+{
+    if (v && v[0])
+        json_object_set_new (o, k, json_string (v));
+}
+
+static void
+s_set_json_text (json_t *o, const char *k, const char *text)
+{
+    if (!text)
+        return;
+    json_t *v = json_loads (text, 0, NULL);
+    if (v)
+        json_object_set_new (o, k, v);
+}
+
+/* Adds the revealed personal fields, or says why there are none. */
+static void
+s_set_personal (pl_audit_reader_t *self, json_t *o, const char *chain, uint64_t seq,
+                const uint8_t *blob, size_t len, bool erased, bool reveal)
+{
+    if (erased) {
+        json_object_set_new (o, "personal", json_string ("erased"));
+        return;
+    }
+    if (!blob || !len) {
+        json_object_set_new (o, "personal", json_string ("none"));
+        return;
+    }
+    json_object_set_new (o, "personal", json_string ("sealed"));
+    if (!reveal)
+        return;
+    const pl_audit_personal_t *p;
+    if (pl_audit_codec_open_personal (self->codec, chain, seq, blob, len, self->keys, &p) != 0) {
+        json_object_set_new (o, "personal", json_string ("unreadable"));
+        return;
+    }
+    json_object_set_new (o, "personal", json_string ("revealed"));
+    s_set_str (o, "number", p->number);
+    s_set_str (o, "reason", p->reason);
+    if (p->n_details) {
+        json_t *d = json_object ();
+        for (size_t i = 0; i < p->n_details; i++)
+            json_object_set_new (d, p->details[i].key, json_string (p->details[i].value));
+        json_object_set_new (o, "details", d);
+    }
+}
+
+static json_t *
+s_row_json (pl_audit_reader_t *self, const pl_audit_row_t *r, bool reveal)
+{
+    char at[40];
+    json_t *o = json_pack ("{s:s, s:I, s:I, s:s, s:I, s:s, s:s}", "chain", r->chain, "seq",
+                           (json_int_t) r->seq, "at_ms", (json_int_t) r->at_ms, "at",
+                           pl_audit_iso_utc (r->at_ms, at, sizeof at), "written_ms",
+                           (json_int_t) r->written_ms, "event_id", r->event_id, "type", r->type);
+    if (!o)
+        return NULL;
+    s_set_str (o, "service", r->service);
+    s_set_str (o, "lead_id", r->lead_id);
+    s_set_str (o, "campaign", r->campaign);
+    s_set_str (o, "number_pseudonym", r->pseudonym_hex);
+    s_set_str (o, "decision", r->decision);
+    s_set_str (o, "trace_id", r->trace_id);
+    s_set_str (o, "zone", r->zone);
+    s_set_str (o, "actor", r->actor);
+    s_set_json_text (o, "rules", r->rules_json);
+    s_set_json_text (o, "lists", r->lists_json);
+    s_set_json_text (o, "counts", r->counts_json);
+    s_set_json_text (o, "attrs", r->attrs_json);
+    s_set_personal (self, o, r->chain, r->seq, r->personal, r->personal_len, r->erased, reveal);
+    s_set_str (o, "hash", r->hash_hex);
+    s_set_str (o, "prev_hash", r->prev_hash_hex);
+    return o;
+}
+
+static json_t *
+s_record_json (pl_audit_reader_t *self, const pl_audit_record_t *r, bool reveal)
+{
+    char at[40], hash[65], prev[65], pseud[65];
+    sodium_bin2hex (hash, sizeof hash, r->hash, PL_AUDIT_HASH_LEN);
+    sodium_bin2hex (prev, sizeof prev, r->prev_hash, PL_AUDIT_HASH_LEN);
+    json_t *o = json_pack ("{s:s, s:I, s:I, s:s, s:I, s:s, s:s}", "chain", r->chain_id, "seq",
+                           (json_int_t) r->seq, "at_ms", (json_int_t) r->at_ms, "at",
+                           pl_audit_iso_utc (r->at_ms, at, sizeof at), "written_ms",
+                           (json_int_t) r->written_ms, "event_id", r->event_id, "type", r->type);
+    if (!o)
+        return NULL;
+    s_set_str (o, "service", r->service);
+    s_set_str (o, "lead_id", r->lead_id);
+    s_set_str (o, "campaign", r->campaign);
+    if (r->has_pseudonym) {
+        sodium_bin2hex (pseud, sizeof pseud, r->pseudonym, PL_AUDIT_PSEUDONYM_LEN);
+        s_set_str (o, "number_pseudonym", pseud);
+    }
+    s_set_str (o, "decision", pl_audit_decision_name (r->decision));
+    s_set_str (o, "trace_id", r->trace_id);
+    s_set_str (o, "zone", r->zone);
+    s_set_str (o, "actor", r->actor);
+    if (r->n_rules) {
+        json_t *a = json_array ();
+        for (size_t i = 0; i < r->n_rules; i++) {
+            const pl_audit_rule_t *x = &r->rules[i];
+            json_array_append_new (a, json_pack ("{s:s, s:s, s:s, s:s, s:s, s:I}", "rule_id",
+                                                 x->rule_id, "value", x->value, "facts", x->facts,
+                                                 "reason", x->reason, "zone", x->zone,
+                                                 "defer_until_ms", (json_int_t) x->defer_until_ms));
+        }
+        json_object_set_new (o, "rules", a);
+    }
+    if (r->n_lists) {
+        json_t *a = json_array ();
+        for (size_t i = 0; i < r->n_lists; i++)
+            json_array_append_new (a, json_pack ("{s:s, s:s, s:I, s:I}", "name", r->lists[i].name,
+                                                 "version", r->lists[i].version, "loaded_at_ms",
+                                                 (json_int_t) r->lists[i].loaded_at_ms, "age_ms",
+                                                 (json_int_t) r->lists[i].age_ms));
+        json_object_set_new (o, "lists", a);
+    }
+    if (r->n_counts) {
+        json_t *c = json_object ();
+        for (size_t i = 0; i < r->n_counts; i++)
+            json_object_set_new (c, r->counts[i].key, json_integer (r->counts[i].value));
+        json_object_set_new (o, "counts", c);
+    }
+    if (r->n_attrs) {
+        json_t *c = json_object ();
+        for (size_t i = 0; i < r->n_attrs; i++)
+            json_object_set_new (c, r->attrs[i].key, json_string (r->attrs[i].value));
+        json_object_set_new (o, "attrs", c);
+    }
+    s_set_personal (self, o, r->chain_id, r->seq, r->pd, r->pd_len,
+                    (r->flags & PL_AUDIT_FLAG_ERASED) != 0, reveal);
+    s_set_str (o, "hash", hash);
+    s_set_str (o, "prev_hash", prev);
+    return o;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Pages                                                                                    */
+
+typedef struct {
+    int64_t at_ms;
+    uint64_t seq;
+    const char *chain;          /* points into names */
+    json_t *obj;
+} s_hit_t;
+
+typedef struct {
+    pl_audit_reader_t *self;
+    const char *chain;
+    bool reveal;
+    s_hit_t *v;
+    size_t n, cap;
+    int err;
+} s_collect_t;
+
+static int
+s_collect (void *arg, const pl_audit_row_t *row)
+{
+    s_collect_t *c = arg;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? 2 * c->cap : 64;
+        s_hit_t *v = realloc (c->v, cap * sizeof *v);
+        if (!v) {
+            c->err = PL_ENOMEM;
+            return 1;
+        }
+        c->v = v;
+        c->cap = cap;
+    }
+    json_t *o = s_row_json (c->self, row, c->reveal);
+    if (!o) {
+        c->err = PL_ENOMEM;
+        return 1;
+    }
+    c->v[c->n++] = (s_hit_t) {row->at_ms, row->seq, c->chain, o};
+    return 0;
+}
+
+static int
+s_hit_cmp (const void *a, const void *b)
+{
+    const s_hit_t *x = a, *y = b;
+    if (x->at_ms != y->at_ms)
+        return x->at_ms < y->at_ms ? -1 : 1;
+    int c = strcmp (x->chain, y->chain);
+    if (c)
+        return c;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static bool
+s_parse_cursor (const char *s, pl_audit_pos_t *pos)
+{
+    char *end;
+    errno = 0;
+    long long at = strtoll (s, &end, 10);
+    if (errno || end == s || *end != '_')
+        return false;
+    const char *p = end + 1;
+    if (*p < '0' || *p > '9')
+        return false;
+    unsigned long long seq = strtoull (p, &end, 10);
+    if (errno || *end != '_' || !pl_audit_chain_id_valid (end + 1))
+        return false;
+    pos->at_ms = at;
+    pos->seq = seq;
+    snprintf (pos->chain, sizeof pos->chain, "%s", end + 1);
+    return true;
+}
+
+/* Runs the filter on every chain and returns the merged hits, sorted; `limit` 0 means all. */
+static int
+s_run (pl_audit_reader_t *self, const pl_audit_query_t *q, size_t limit, s_collect_t *c,
+       char ***names_out, size_t *n_names)
+{
+    pl_audit_filter_t f = {0};
+    char pseud_hex[2 * PL_AUDIT_PSEUDONYM_LEN + 1];
+    pl_audit_pos_t after;
+    if (q->number) {
+        uint8_t p[PL_AUDIT_PSEUDONYM_LEN];
+        if (!pl_audit_is_e164 (q->number))
+            return s_fail (self, PL_EINVAL, "number: expected E.164 (+ and 2 to 15 digits)");
+        if (!self->keys || pl_audit_keys_pseudonym (self->keys, q->number, p) != 0)
+            return s_fail (self, PL_EINVAL, "number: no pseudonym key to search numbers with");
+        sodium_bin2hex (pseud_hex, sizeof pseud_hex, p, sizeof p);
+        f.pseudonym_hex = pseud_hex;
+    }
+    if (q->cursor) {
+        if (!s_parse_cursor (q->cursor, &after))
+            return s_fail (self, PL_EINVAL, "cursor: not a cursor this API returned");
+        f.after = &after;
+    }
+    if (q->has_from && q->has_to && q->to_ms < q->from_ms)
+        return s_fail (self, PL_EINVAL, "to: before from");
+    f.lead_id = q->lead && q->lead[0] ? q->lead : NULL;
+    f.campaign = q->campaign && q->campaign[0] ? q->campaign : NULL;
+    f.type = q->type && q->type[0] ? q->type : NULL;
+    f.has_from = q->has_from;
+    f.from_ms = q->from_ms;
+    f.has_to = q->has_to;
+    f.to_ms = q->to_ms;
+    f.limit = limit ? limit + 1 : 0;
+
+    char **names;
+    size_t n;
+    int rc = s_chains (self, &names, &n);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        char path[4096];
+        snprintf (path, sizeof path, "%s/%s/" PL_AUDIT_INDEX_FILE, self->root, names[i]);
+        struct stat st;
+        if (stat (path, &st) != 0)
+            continue;                   /* a chain with nothing indexed yet */
+        pl_audit_index_t *ix = pl_audit_index_new ();
+        if (!ix) {
+            rc = PL_ENOMEM;
+            break;
+        }
+        c->chain = names[i];
+        rc = pl_audit_index_open (ix, path, names[i], true);
+        if (rc == 0)
+            rc = pl_audit_index_query (ix, &f, s_collect, c);
+        if (rc)
+            s_fail (self, rc, pl_audit_index_errstr (ix));
+        if (rc == 0 && c->err)
+            rc = c->err;
+        pl_audit_index_destroy (&ix);
+    }
+    if (c->n)
+        qsort (c->v, c->n, sizeof *c->v, s_hit_cmp);
+    *names_out = names;
+    *n_names = n;
+    return rc;
+}
+
+static void
+s_collect_free (s_collect_t *c, size_t from)
+{
+    for (size_t i = from; i < c->n; i++)
+        json_decref (c->v[i].obj);
+    free (c->v);
+}
+
+static size_t
+s_limit (const pl_audit_query_t *q)
+{
+    size_t limit = q->limit ? q->limit : PL_AUDIT_QUERY_LIMIT_DEFAULT;
+    return limit > PL_AUDIT_QUERY_LIMIT_MAX ? PL_AUDIT_QUERY_LIMIT_MAX : limit;
+}
+
+static char *
+s_cursor (const s_hit_t *h)
+{
+    char *s = NULL;
+    if (asprintf (&s, "%" PRId64 "_%" PRIu64 "_%s", h->at_ms, h->seq, h->chain) < 0)
+        return NULL;
+    return s;
+}
+
+int
+pl_audit_reader_query (pl_audit_reader_t *self, const pl_audit_query_t *q, json_t **items,
+                       char **next_cursor)
+{
+    *items = NULL;
+    if (next_cursor)
+        *next_cursor = NULL;
+    size_t limit = s_limit (q);
+    s_collect_t c = {.self = self, .reveal = q->reveal};
+    char **names = NULL;
+    size_t n_names = 0;
+    int rc = s_run (self, q, limit, &c, &names, &n_names);
+    if (rc == 0) {
+        json_t *a = json_array ();
+        size_t take = c.n < limit ? c.n : limit;
+        for (size_t i = 0; i < take; i++)
+            json_array_append_new (a, c.v[i].obj);
+        if (c.n > limit && next_cursor)
+            *next_cursor = s_cursor (&c.v[take - 1]);
+        s_collect_free (&c, take);
+        *items = a;
+    } else
+        s_collect_free (&c, 0);
+    s_free_names (names, n_names);
+    return rc;
+}
+
+int
+pl_audit_reader_query_ndjson (pl_audit_reader_t *self, const pl_audit_query_t *q,
+                              pl_audit_sink_fn *sink, void *arg, char **next_cursor)
+{
+    json_t *items;
+    int rc = pl_audit_reader_query (self, q, &items, next_cursor);
+    if (rc)
+        return rc;
+    size_t i;
+    json_t *o;
+    json_array_foreach (items, i, o)
+    {
+        char *line = json_dumps (o, JSON_COMPACT);
+        if (!line) {
+            rc = PL_ENOMEM;
+            break;
+        }
+        size_t len = strlen (line);
+        line[len] = '\n';               /* json_dumps leaves room: replace the NUL */
+        int stop = sink (arg, line, len + 1);
+        free (line);
+        if (stop) {
+            rc = PL_ECLOSED;
+            break;
+        }
+    }
+    json_decref (items);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Stories                                                                                  */
+
+static const char *
+s_js (json_t *o, const char *k)
+{
+    const char *s = json_string_value (json_object_get (o, k));
+    return s ? s : "";
+}
+
+/* "3 d", "5 h", "12 min" for an age in ms. */
+static void
+s_age (int64_t ms, char *out, size_t size)
+{
+    if (ms >= 86400000)
+        snprintf (out, size, "%" PRId64 " d", ms / 86400000);
+    else if (ms >= 3600000)
+        snprintf (out, size, "%" PRId64 " h", ms / 3600000);
+    else
+        snprintf (out, size, "%" PRId64 " min", ms / 60000);
+}
+
+static void
+s_story_event (pl_audit_reader_t *self, pl_audit_tzcache_t *tz, FILE *f, json_t *o)
+{
+    const char *zone = s_js (o, "zone");
+    json_t *rules = json_object_get (o, "rules");
+    if (!zone[0] && json_array_size (rules))
+        zone = s_js (json_array_get (rules, 0), "zone");
+    int64_t at = json_integer_value (json_object_get (o, "at_ms"));
+    char when[64];
+    pl_audit_tz_format (tz, zone, at, when, sizeof when);
+    fprintf (f, "%s%s%s%s  %s", when, zone[0] ? " (" : "", zone, zone[0] ? ")" : "",
+             s_js (o, "type"));
+    const char *decision = s_js (o, "decision");
+    if (decision[0]) {
+        char up[16];
+        size_t i = 0;
+        for (; decision[i] && i < sizeof up - 1; i++)
+            up[i] = (char) (decision[i] >= 'a' && decision[i] <= 'z' ? decision[i] - 32 : decision[i]);
+        up[i] = '\0';
+        fprintf (f, ": %s", up);
+    }
+    fprintf (f, "  — by %s", s_js (o, "service")[0] ? s_js (o, "service") : "?");
+    if (s_js (o, "actor")[0])
+        fprintf (f, " (%s)", s_js (o, "actor"));
+    fprintf (f, "\n");
+    if (s_js (o, "lead_id")[0] || s_js (o, "campaign")[0]) {
+        fprintf (f, "    ");
+        if (s_js (o, "lead_id")[0])
+            fprintf (f, "lead %s", s_js (o, "lead_id"));
+        if (s_js (o, "campaign")[0])
+            fprintf (f, "%scampaign %s", s_js (o, "lead_id")[0] ? ", " : "", s_js (o, "campaign"));
+        fprintf (f, "\n");
+    }
+    size_t i;
+    json_t *x;
+    json_array_foreach (rules, i, x)
+    {
+        fprintf (f, "    rule %s", s_js (x, "rule_id"));
+        if (s_js (x, "value")[0])
+            fprintf (f, " [%s]", s_js (x, "value"));
+        if (s_js (x, "reason")[0])
+            fprintf (f, ": %s", s_js (x, "reason"));
+        if (s_js (x, "facts")[0])
+            fprintf (f, " (%s)", s_js (x, "facts"));
+        int64_t until = json_integer_value (json_object_get (x, "defer_until_ms"));
+        if (until > 0) {
+            char u[64];
+            fprintf (f, "; deferred until %s", pl_audit_tz_format (tz, zone, until, u, sizeof u));
+        }
+        fprintf (f, "\n");
+    }
+    json_array_foreach (json_object_get (o, "lists"), i, x)
+    {
+        char age[32];
+        s_age (json_integer_value (json_object_get (x, "age_ms")), age, sizeof age);
+        fprintf (f, "    list %s version %s (%s old)\n", s_js (x, "name"), s_js (x, "version"), age);
+    }
+    json_t *counts = json_object_get (o, "counts");
+    if (json_object_size (counts)) {
+        const char *k;
+        json_t *v;
+        const char *sep = "";
+        fprintf (f, "    counts: ");
+        json_object_foreach (counts, k, v)
+        {
+            fprintf (f, "%s%s=%" JSON_INTEGER_FORMAT, sep, k, json_integer_value (v));
+            sep = ", ";
+        }
+        fprintf (f, "\n");
+    }
+    json_t *attrs = json_object_get (o, "attrs");
+    if (json_object_size (attrs)) {
+        const char *k;
+        json_t *v;
+        json_object_foreach (attrs, k, v)
+            fprintf (f, "    %s: %s\n", k, json_string_value (v));
+    }
+    const char *personal = s_js (o, "personal");
+    if (strcmp (personal, "erased") == 0)
+        fprintf (f, "    (personal data erased)\n");
+    else if (s_js (o, "reason")[0])
+        fprintf (f, "    reason: %s\n", s_js (o, "reason"));
+    fprintf (f, "    [chain %s seq %" JSON_INTEGER_FORMAT "%s%s]\n", s_js (o, "chain"),
+             json_integer_value (json_object_get (o, "seq")), s_js (o, "trace_id")[0] ? ", trace " : "",
+             s_js (o, "trace_id"));
+    (void) self;
+}
+
+int
+pl_audit_reader_story (pl_audit_reader_t *self, const char *subject, bool reveal, char **text)
+{
+    *text = NULL;
+    if (!subject || !subject[0])
+        return s_fail (self, PL_EINVAL, "subject: expected a number (E.164) or a lead id");
+    bool is_number = subject[0] == '+';
+    pl_audit_query_t q = {.reveal = reveal};
+    if (is_number)
+        q.number = subject;
+    else
+        q.lead = subject;
+    s_collect_t c = {.self = self, .reveal = reveal};
+    char **names = NULL;
+    size_t n_names = 0;
+    int rc = s_run (self, &q, 0, &c, &names, &n_names);
+    if (rc == 0 && c.n == 0)
+        rc = s_fail (self, PL_ENOTFOUND, "nothing is recorded about this subject");
+    pl_audit_tzcache_t *tz = rc == 0 ? pl_audit_tzcache_new (self->zoneinfo) : NULL;
+    if (rc == 0 && !tz)
+        rc = PL_ENOMEM;
+    if (rc == 0) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream (&buf, &len);
+        if (!f)
+            rc = PL_ENOMEM;
+        else {
+            char masked[32];
+            if (is_number && !reveal) {
+                size_t sl = strlen (subject);
+                snprintf (masked, sizeof masked, "%.*s****", (int) (sl > 4 ? sl - 4 : 1), subject);
+            }
+            const char *first_at = s_js (c.v[0].obj, "at"), *last_at = s_js (c.v[c.n - 1].obj, "at");
+            fprintf (f, "Story of %s %s: %zu record%s from %.10s to %.10s (UTC dates)\n\n",
+                     is_number ? "number" : "lead", is_number && !reveal ? masked : subject, c.n,
+                     c.n == 1 ? "" : "s", first_at, last_at);
+            for (size_t i = 0; i < c.n; i++) {
+                s_story_event (self, tz, f, c.v[i].obj);
+                fprintf (f, "\n");
+            }
+            fclose (f);
+            *text = buf;
+        }
+    }
+    pl_audit_tzcache_destroy (&tz);
+    s_collect_free (&c, 0);
+    s_free_names (names, n_names);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Export                                                                                   */
+
+static int
+s_export_chain (pl_audit_reader_t *self, const char *chain, bool reveal, pl_audit_sink_fn *sink,
+                void *arg, uint64_t *count)
+{
+    char dir[4096];
+    snprintf (dir, sizeof dir, "%s/%s", self->root, chain);
+    pl_audit_seg_entry_t *segs;
+    size_t n;
+    int rc = pl_audit_seg_list (dir, &segs, &n);
+    if (rc)
+        return s_fail (self, rc, "chain directory cannot be read");
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        char name[PL_AUDIT_SEG_NAME_MAX], path[4200];
+        pl_audit_seg_name (segs[i].first_seq, name);
+        snprintf (path, sizeof path, "%s/%s", dir, name);
+        pl_audit_map_t m;
+        if ((rc = pl_audit_map_open (path, 0, &m))) {
+            s_fail (self, rc, "segment cannot be read");
+            break;
+        }
+        size_t off = PL_AUDIT_SEG_HEADER;
+        while (off < m.len) {
+            pl_audit_frame_t f;
+            const pl_audit_record_t *r;
+            if (pl_audit_frame_parse (m.data + off, m.len - off, &f) != 0)
+                break;                  /* a tail being written; verify judges the rest */
+            if (pl_audit_codec_decode (self->codec, &f, &r) != 0) {
+                rc = s_fail (self, PL_ECORRUPT, pl_audit_codec_errstr (self->codec));
+                break;
+            }
+            json_t *o = s_record_json (self, r, reveal);
+            char *line = o ? json_dumps (o, JSON_COMPACT) : NULL;
+            json_decref (o);
+            if (!line) {
+                rc = PL_ENOMEM;
+                break;
+            }
+            size_t len = strlen (line);
+            line[len] = '\n';
+            int stop = sink (arg, line, len + 1);
+            free (line);
+            if (stop) {
+                rc = PL_ECLOSED;
+                break;
+            }
+            (*count)++;
+            off += f.frame_len;
+        }
+        pl_audit_map_close (&m);
+    }
+    free (segs);
+    return rc;
+}
+
+int
+pl_audit_reader_export (pl_audit_reader_t *self, bool reveal, pl_audit_sink_fn *sink,
+                        void *arg, uint64_t *count)
+{
+    uint64_t dummy;
+    if (!count)
+        count = &dummy;
+    *count = 0;
+    char **names;
+    size_t n;
+    int rc = s_chains (self, &names, &n);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = s_export_chain (self, names[i], reveal, sink, arg, count);
+    s_free_names (names, n);
+    return rc;
+}

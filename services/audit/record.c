@@ -1,0 +1,569 @@
+/*  record.c — audit record frames: encoding, structure checks, hashing, decoding (see record.h). */
+#include <stdio.h>
+#include <string.h>
+#include <sodium.h>
+#include "plateau/error.h"
+#include "record.h"
+
+static const uint8_t s_zero_hash[PL_AUDIT_HASH_LEN];
+
+struct pl_audit_codec {
+    pl__wbuf_t plain;           /* personal plaintext before sealing */
+    uint8_t *arena;             /* decoded strings and arrays */
+    size_t arena_cap, arena_len;
+    uint8_t *pd_plain;          /* decrypted personal part */
+    size_t pd_plain_cap;
+    uint8_t *pd_arena;
+    size_t pd_arena_cap, pd_arena_len;
+    pl_audit_record_t rec;
+    pl_audit_personal_t pers;
+    char errstr[256];
+};
+
+pl_audit_codec_t *
+pl_audit_codec_new (void)
+{
+    if (sodium_init () < 0)
+        return NULL;
+    return calloc (1, sizeof (pl_audit_codec_t));
+}
+
+void
+pl_audit_codec_destroy (pl_audit_codec_t **self_p)
+{
+    if (self_p && *self_p) {
+        pl_audit_codec_t *self = *self_p;
+        if (self->plain.p)
+            sodium_memzero (self->plain.p, self->plain.cap);
+        pl__wbuf_free (&self->plain);
+        if (self->pd_plain)
+            sodium_memzero (self->pd_plain, self->pd_plain_cap);
+        free (self->pd_plain);
+        if (self->pd_arena)
+            sodium_memzero (self->pd_arena, self->pd_arena_cap);
+        free (self->pd_arena);
+        free (self->arena);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+const char *pl_audit_codec_errstr (const pl_audit_codec_t *self) { return self->errstr; }
+
+const char *
+pl_audit_decision_name (int decision)
+{
+    switch (decision) {
+        case PLATEAU__V1__DECISION__ALLOW: return "allow";
+        case PLATEAU__V1__DECISION__DENY:  return "deny";
+        case PLATEAU__V1__DECISION__DEFER: return "defer";
+        default:                           return "";
+    }
+}
+
+bool
+pl_audit_chain_id_valid (const char *id)
+{
+    if (!id)
+        return false;
+    size_t n = strlen (id);
+    if (n == 0 || n > PL_AUDIT_CHAIN_MAX || strcmp (id, ".") == 0 || strcmp (id, "..") == 0)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = id[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+              || c == '.' || c == '_' || c == '-'))
+            return false;
+    }
+    return true;
+}
+
+bool
+pl_audit_utf8_valid (const char *s)
+{
+    const unsigned char *p = (const unsigned char *) s;
+    while (*p) {
+        if (*p < 0x80) {
+            p++;
+            continue;
+        }
+        int n;
+        uint32_t cp;
+        if ((*p & 0xE0) == 0xC0) {
+            n = 1;
+            cp = *p & 0x1F;
+        } else if ((*p & 0xF0) == 0xE0) {
+            n = 2;
+            cp = *p & 0x0F;
+        } else if ((*p & 0xF8) == 0xF0) {
+            n = 3;
+            cp = *p & 0x07;
+        } else
+            return false;
+        p++;
+        for (int i = 0; i < n; i++, p++) {
+            if ((*p & 0xC0) != 0x80)
+                return false;
+            cp = (cp << 6) | (*p & 0x3F);
+        }
+        if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000)
+            || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return false;
+    }
+    return true;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Frames                                                                                   */
+
+int
+pl_audit_frame_parse (const uint8_t *p, size_t avail, pl_audit_frame_t *f)
+{
+    if (avail < PL_AUDIT_FRAME_HEAD)
+        return PL_EAGAIN;
+    uint32_t frame_len = pl__get_u32 (p);
+    uint32_t body_len = pl__get_u32 (p + 8);
+    uint32_t pd_len = pl__get_u32 (p + 12);
+    if (p[4] != 'P' || p[5] != 'A' || p[6] != 1 || (p[7] & ~PL_AUDIT_FLAG_ERASED)
+        || body_len < PL_AUDIT_BODY_FIXED || body_len > PL_AUDIT_EVENT_MAX
+        || pd_len > PL_AUDIT_EVENT_MAX
+        || (uint64_t) frame_len
+               != (uint64_t) PL_AUDIT_FRAME_HEAD + body_len + pd_len + PL_AUDIT_HASH_LEN)
+        return PL_ECORRUPT;
+    if (frame_len > avail)
+        return PL_EAGAIN;
+    f->frame_len = frame_len;
+    f->flags = p[7];
+    f->body = p + PL_AUDIT_FRAME_HEAD;
+    f->body_len = body_len;
+    f->pd = pd_len ? f->body + body_len : NULL;
+    f->pd_len = pd_len;
+    f->hash = f->body + body_len + pd_len;
+    f->seq = pl__get_u64 (f->body);
+    f->at_ms = (int64_t) pl__get_u64 (f->body + 8);
+    f->written_ms = (int64_t) pl__get_u64 (f->body + 16);
+    f->prev_hash = f->body + 24;
+    f->pd_digest = f->body + 56;
+    return 0;
+}
+
+int
+pl_audit_frame_check (const pl_audit_frame_t *f, const char **what)
+{
+    uint8_t h[PL_AUDIT_HASH_LEN];
+    crypto_hash_sha256 (h, f->body, f->body_len);
+    if (memcmp (h, f->hash, PL_AUDIT_HASH_LEN) != 0) {
+        *what = "hash does not match the record's content";
+        return PL_ECORRUPT;
+    }
+    if (f->flags & PL_AUDIT_FLAG_ERASED)
+        return 0;
+    if (f->pd_len == 0) {
+        if (memcmp (f->pd_digest, s_zero_hash, PL_AUDIT_HASH_LEN) != 0) {
+            *what = "personal part missing but the record commits to one";
+            return PL_ECORRUPT;
+        }
+        return 0;
+    }
+    crypto_hash_sha256 (h, f->pd, f->pd_len);
+    if (memcmp (h, f->pd_digest, PL_AUDIT_HASH_LEN) != 0) {
+        *what = "personal part does not match its digest";
+        return PL_ECORRUPT;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Encoding                                                                                 */
+
+static int
+s_fail (pl_audit_codec_t *self, int rc, const char *fmt, const char *what)
+{
+    snprintf (self->errstr, sizeof self->errstr, fmt, what);
+    return rc;
+}
+
+/* Each string of the event: valid UTF-8 (protobuf-c does not check) and within a u16 length. */
+static int
+s_check_str (pl_audit_codec_t *self, const char *s, const char *field)
+{
+    if (!s)
+        return 0;
+    if (strlen (s) > UINT16_MAX)
+        return s_fail (self, PL_ETOOBIG, "%s: too long", field);
+    if (!pl_audit_utf8_valid (s))
+        return s_fail (self, PL_EINVAL, "%s: not valid UTF-8", field);
+    return 0;
+}
+
+static int
+s_validate (pl_audit_codec_t *self, const Plateau__V1__AuditEvent *ev)
+{
+    if (!ev->event_id || !ev->event_id[0])
+        return s_fail (self, PL_EINVAL, "%s: missing", "event_id");
+    if (strlen (ev->event_id) > PL_AUDIT_ID_MAX)
+        return s_fail (self, PL_EINVAL, "%s: longer than 128 bytes", "event_id");
+    if (!ev->type || !ev->type[0])
+        return s_fail (self, PL_EINVAL, "%s: missing", "type");
+    if (strlen (ev->type) > PL_AUDIT_ID_MAX)
+        return s_fail (self, PL_EINVAL, "%s: longer than 128 bytes", "type");
+    if (ev->number && ev->number[0] && !pl_audit_is_e164 (ev->number))
+        return s_fail (self, PL_EINVAL, "%s: not an E.164 number", "number");
+    if (ev->decision < 0 || ev->decision > PLATEAU__V1__DECISION__DEFER)
+        return s_fail (self, PL_EINVAL, "%s: unknown value", "decision");
+    int rc;
+    const char *top[][2] = {
+        {ev->event_id, "event_id"}, {ev->service, "service"}, {ev->type, "type"},
+        {ev->lead_id, "lead_id"},   {ev->campaign, "campaign"}, {ev->trace_id, "trace_id"},
+        {ev->zone, "zone"},         {ev->reason, "reason"},   {ev->actor, "actor"},
+    };
+    for (size_t i = 0; i < sizeof top / sizeof top[0]; i++)
+        if ((rc = s_check_str (self, top[i][0], top[i][1])))
+            return rc;
+    if (ev->n_rules > UINT16_MAX || ev->n_lists > UINT16_MAX || ev->n_counts > UINT16_MAX
+        || ev->n_details > UINT16_MAX)
+        return s_fail (self, PL_ETOOBIG, "%s: too many entries", "rules/lists/counts/details");
+    for (size_t i = 0; i < ev->n_rules; i++) {
+        const Plateau__V1__RuleHit *r = ev->rules[i];
+        if ((rc = s_check_str (self, r->rule_id, "rules.rule_id"))
+            || (rc = s_check_str (self, r->value, "rules.value"))
+            || (rc = s_check_str (self, r->facts, "rules.facts"))
+            || (rc = s_check_str (self, r->reason, "rules.reason"))
+            || (rc = s_check_str (self, r->zone, "rules.zone")))
+            return rc;
+    }
+    for (size_t i = 0; i < ev->n_lists; i++)
+        if ((rc = s_check_str (self, ev->lists[i]->name, "lists.name"))
+            || (rc = s_check_str (self, ev->lists[i]->version, "lists.version")))
+            return rc;
+    for (size_t i = 0; i < ev->n_counts; i++)
+        if ((rc = s_check_str (self, ev->counts[i]->key, "counts.key")))
+            return rc;
+    for (size_t i = 0; i < ev->n_details; i++)
+        if ((rc = s_check_str (self, ev->details[i]->key, "details.key"))
+            || (rc = s_check_str (self, ev->details[i]->value, "details.value")))
+            return rc;
+    return 0;
+}
+
+static bool s_has (const char *s) { return s && s[0]; }
+
+int
+pl_audit_codec_encode (pl_audit_codec_t *self, pl__wbuf_t *out,
+                       const Plateau__V1__AuditEvent *ev, const pl_audit_encode_ctx_t *ctx,
+                       uint8_t hash_out[PL_AUDIT_HASH_LEN])
+{
+    int rc = s_validate (self, ev);
+    if (rc)
+        return rc;
+    bool has_number = s_has (ev->number);
+    bool has_pd = has_number || s_has (ev->reason) || ev->n_details > 0;
+    uint8_t pseudonym[PL_AUDIT_PSEUDONYM_LEN];
+    if (has_number && pl_audit_keys_pseudonym (ctx->keys, ev->number, pseudonym) != 0)
+        return s_fail (self, PL_EINVAL, "%s", "no pseudonym key: cannot store a number");
+    bool has_subject = has_number;
+    if (!has_number && ctx->pseudonym) {
+        memcpy (pseudonym, ctx->pseudonym, PL_AUDIT_PSEUDONYM_LEN);
+        has_subject = true;
+    }
+    if (has_pd && !pl_audit_keys_has_data (ctx->keys))
+        return s_fail (self, PL_EINVAL, "%s", "no data key: cannot store personal data");
+
+    size_t start = out->len;
+    pl__wbuf_zeros (out, PL_AUDIT_FRAME_HEAD);
+    size_t body_at = out->len;
+    pl__wbuf_u64 (out, ctx->seq);
+    pl__wbuf_u64 (out, (uint64_t) ev->at_ms);
+    pl__wbuf_u64 (out, (uint64_t) ctx->written_ms);
+    pl__wbuf_bytes (out, ctx->prev_hash, PL_AUDIT_HASH_LEN);
+    size_t digest_at = out->len;
+    pl__wbuf_zeros (out, PL_AUDIT_HASH_LEN);
+    pl__wbuf_str (out, ctx->chain_id);
+    pl__wbuf_str (out, ev->event_id);
+    pl__wbuf_str (out, ev->service);
+    pl__wbuf_str (out, ev->type);
+    pl__wbuf_str (out, ev->lead_id);
+    pl__wbuf_str (out, ev->campaign);
+    pl__wbuf_u8 (out, has_subject ? PL_AUDIT_PSEUDONYM_LEN : 0);
+    if (has_subject)
+        pl__wbuf_bytes (out, pseudonym, PL_AUDIT_PSEUDONYM_LEN);
+    pl__wbuf_u8 (out, (uint8_t) ev->decision);
+    pl__wbuf_str (out, ev->trace_id);
+    pl__wbuf_str (out, ev->zone);
+    pl__wbuf_str (out, ev->actor);
+    pl__wbuf_u16 (out, (uint16_t) ev->n_rules);
+    for (size_t i = 0; i < ev->n_rules; i++) {
+        const Plateau__V1__RuleHit *r = ev->rules[i];
+        pl__wbuf_str (out, r->rule_id);
+        pl__wbuf_str (out, r->value);
+        pl__wbuf_str (out, r->facts);
+        pl__wbuf_str (out, r->reason);
+        pl__wbuf_str (out, r->zone);
+        pl__wbuf_u64 (out, (uint64_t) r->defer_until_ms);
+    }
+    pl__wbuf_u16 (out, (uint16_t) ev->n_lists);
+    for (size_t i = 0; i < ev->n_lists; i++) {
+        const Plateau__V1__ListVersion *l = ev->lists[i];
+        pl__wbuf_str (out, l->name);
+        pl__wbuf_str (out, l->version);
+        pl__wbuf_u64 (out, (uint64_t) l->loaded_at_ms);
+        pl__wbuf_u64 (out, (uint64_t) l->age_ms);
+    }
+    pl__wbuf_u16 (out, (uint16_t) ev->n_counts);
+    for (size_t i = 0; i < ev->n_counts; i++) {
+        pl__wbuf_str (out, ev->counts[i]->key);
+        pl__wbuf_u64 (out, (uint64_t) ev->counts[i]->value);
+    }
+    if (ctx->n_attrs > UINT16_MAX)
+        out->err = true;
+    pl__wbuf_u16 (out, (uint16_t) ctx->n_attrs);
+    for (size_t i = 0; i < ctx->n_attrs; i++) {
+        pl__wbuf_str (out, ctx->attrs[i].key);
+        pl__wbuf_str (out, ctx->attrs[i].value);
+    }
+    size_t body_len = out->len - body_at;
+
+    size_t pd_len = 0;
+    if (has_pd && !out->err) {
+        pl__wbuf_t *pl = &self->plain;
+        pl->len = 0;
+        pl->err = false;
+        pl__wbuf_str (pl, ev->number);
+        pl__wbuf_str (pl, ev->reason);
+        pl__wbuf_u16 (pl, (uint16_t) ev->n_details);
+        for (size_t i = 0; i < ev->n_details; i++) {
+            pl__wbuf_str (pl, ev->details[i]->key);
+            pl__wbuf_str (pl, ev->details[i]->value);
+        }
+        if (pl->err || body_len + pl->len + PL_AUDIT_SEAL_OVERHEAD > PL_AUDIT_EVENT_MAX) {
+            rc = pl->err ? PL_ENOMEM : PL_ETOOBIG;
+            goto fail;
+        }
+        pd_len = pl->len + PL_AUDIT_SEAL_OVERHEAD;
+        if (pl__wbuf_reserve (out, pd_len)) {
+            /* The personal blob is bound to the chain and seq (AEAD associated data), so a
+             * blob moved to another record does not decrypt. */
+            uint8_t ad[PL_AUDIT_CHAIN_MAX + 8];
+            size_t chain_len = strlen (ctx->chain_id);
+            memcpy (ad, ctx->chain_id, chain_len);
+            pl__put_u64 (ad + chain_len, ctx->seq);
+            pl_audit_keys_seal (ctx->keys, pl->p, pl->len, ad, chain_len + 8, out->p + out->len);
+            out->len += pd_len;
+            crypto_hash_sha256 (out->p + digest_at, out->p + out->len - pd_len, pd_len);
+        }
+        sodium_memzero (pl->p, pl->len);
+    }
+    if (out->err) {
+        rc = PL_ENOMEM;
+        goto fail;
+    }
+    if (body_len + pd_len > PL_AUDIT_EVENT_MAX) {
+        rc = PL_ETOOBIG;
+        goto fail;
+    }
+    crypto_hash_sha256 (hash_out, out->p + body_at, body_len);
+    pl__wbuf_bytes (out, hash_out, PL_AUDIT_HASH_LEN);
+    if (out->err) {
+        rc = PL_ENOMEM;
+        goto fail;
+    }
+    uint8_t *h = out->p + start;
+    pl__put_u32 (h, (uint32_t) (out->len - start));
+    h[4] = 'P';
+    h[5] = 'A';
+    h[6] = 1;
+    h[7] = 0;
+    pl__put_u32 (h + 8, (uint32_t) body_len);
+    pl__put_u32 (h + 12, (uint32_t) pd_len);
+    return 0;
+
+fail:
+    out->len = start;
+    out->err = false;
+    return s_fail (self, rc, "%s",
+                   rc == PL_ETOOBIG ? "event larger than 64 KiB" : "out of memory");
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Decoding                                                                                 */
+
+/* Bump allocation in a block sized before decoding (see s_decode_body), so pointers never
+ * move while a record is being built. */
+static void *
+s_alloc (uint8_t *arena, size_t cap, size_t *len, size_t n, size_t align)
+{
+    size_t at = (*len + align - 1) & ~(align - 1);
+    if (at + n > cap)
+        return NULL;
+    *len = at + n;
+    return arena + at;
+}
+
+static const char *
+s_dup (uint8_t *arena, size_t cap, size_t *len, pl__rbuf_t *r)
+{
+    const char *s;
+    size_t n;
+    pl__rbuf_str (r, &s, &n);
+    char *d = s_alloc (arena, cap, len, n + 1, 1);
+    if (!d) {
+        r->err = true;
+        return "";
+    }
+    memcpy (d, s, n);
+    d[n] = '\0';
+    return d;
+}
+
+static bool
+s_arena_reserve (uint8_t **arena, size_t *cap, size_t need)
+{
+    if (*cap >= need)
+        return true;
+    uint8_t *p = realloc (*arena, need);
+    if (!p)
+        return false;
+    *arena = p;
+    *cap = need;
+    return true;
+}
+
+int
+pl_audit_codec_decode (pl_audit_codec_t *self, const pl_audit_frame_t *f,
+                       const pl_audit_record_t **out)
+{
+    /* Every encoded byte costs at most 4.5 arena bytes (an attribute of two empty strings is
+     * 4 bytes encoded, 18 decoded), plus alignment slack for the four arrays. */
+    size_t need = 5 * f->body_len + 64;
+    if (!s_arena_reserve (&self->arena, &self->arena_cap, need))
+        return PL_ENOMEM;
+    uint8_t *a = self->arena;
+    size_t cap = self->arena_cap, len = 0;
+    pl_audit_record_t *rec = &self->rec;
+    memset (rec, 0, sizeof *rec);
+    rec->seq = f->seq;
+    rec->at_ms = f->at_ms;
+    rec->written_ms = f->written_ms;
+    memcpy (rec->prev_hash, f->prev_hash, PL_AUDIT_HASH_LEN);
+    memcpy (rec->pd_digest, f->pd_digest, PL_AUDIT_HASH_LEN);
+    memcpy (rec->hash, f->hash, PL_AUDIT_HASH_LEN);
+    rec->flags = f->flags;
+    rec->pd = f->pd;
+    rec->pd_len = f->pd_len;
+    rec->frame_len = f->frame_len;
+
+    pl__rbuf_t r = {f->body, f->body_len, PL_AUDIT_BODY_FIXED, false};
+    rec->chain_id = s_dup (a, cap, &len, &r);
+    rec->event_id = s_dup (a, cap, &len, &r);
+    rec->service = s_dup (a, cap, &len, &r);
+    rec->type = s_dup (a, cap, &len, &r);
+    rec->lead_id = s_dup (a, cap, &len, &r);
+    rec->campaign = s_dup (a, cap, &len, &r);
+    uint8_t plen = pl__rbuf_u8 (&r);
+    if (plen == PL_AUDIT_PSEUDONYM_LEN) {
+        const uint8_t *p = pl__rbuf_take (&r, plen);
+        if (p) {
+            memcpy (rec->pseudonym, p, plen);
+            rec->has_pseudonym = true;
+        }
+    } else if (plen != 0)
+        r.err = true;
+    rec->decision = pl__rbuf_u8 (&r);
+    rec->trace_id = s_dup (a, cap, &len, &r);
+    rec->zone = s_dup (a, cap, &len, &r);
+    rec->actor = s_dup (a, cap, &len, &r);
+
+    rec->n_rules = pl__rbuf_u16 (&r);
+    pl_audit_rule_t *rules = s_alloc (a, cap, &len, rec->n_rules * sizeof *rules, 8);
+    for (size_t i = 0; rules && i < rec->n_rules && !r.err; i++) {
+        rules[i].rule_id = s_dup (a, cap, &len, &r);
+        rules[i].value = s_dup (a, cap, &len, &r);
+        rules[i].facts = s_dup (a, cap, &len, &r);
+        rules[i].reason = s_dup (a, cap, &len, &r);
+        rules[i].zone = s_dup (a, cap, &len, &r);
+        rules[i].defer_until_ms = (int64_t) pl__rbuf_u64 (&r);
+    }
+    rec->rules = rules;
+    rec->n_lists = pl__rbuf_u16 (&r);
+    pl_audit_list_t *lists = s_alloc (a, cap, &len, rec->n_lists * sizeof *lists, 8);
+    for (size_t i = 0; lists && i < rec->n_lists && !r.err; i++) {
+        lists[i].name = s_dup (a, cap, &len, &r);
+        lists[i].version = s_dup (a, cap, &len, &r);
+        lists[i].loaded_at_ms = (int64_t) pl__rbuf_u64 (&r);
+        lists[i].age_ms = (int64_t) pl__rbuf_u64 (&r);
+    }
+    rec->lists = lists;
+    rec->n_counts = pl__rbuf_u16 (&r);
+    pl_audit_count_t *counts = s_alloc (a, cap, &len, rec->n_counts * sizeof *counts, 8);
+    for (size_t i = 0; counts && i < rec->n_counts && !r.err; i++) {
+        counts[i].key = s_dup (a, cap, &len, &r);
+        counts[i].value = (int64_t) pl__rbuf_u64 (&r);
+    }
+    rec->counts = counts;
+    rec->n_attrs = pl__rbuf_u16 (&r);
+    pl_audit_attr_t *attrs = s_alloc (a, cap, &len, rec->n_attrs * sizeof *attrs, 8);
+    for (size_t i = 0; attrs && i < rec->n_attrs && !r.err; i++) {
+        attrs[i].key = s_dup (a, cap, &len, &r);
+        attrs[i].value = s_dup (a, cap, &len, &r);
+    }
+    rec->attrs = attrs;
+    if (r.err || r.pos != r.len || !rules || !lists || !counts || !attrs) {
+        snprintf (self->errstr, sizeof self->errstr, "record %llu: body does not decode",
+                  (unsigned long long) f->seq);
+        return PL_ECORRUPT;
+    }
+    *out = rec;
+    return 0;
+}
+
+int
+pl_audit_codec_personal (pl_audit_codec_t *self, const pl_audit_record_t *r,
+                         const pl_audit_keys_t *keys, const pl_audit_personal_t **out)
+{
+    if (r->flags & PL_AUDIT_FLAG_ERASED)
+        return PL_ENOTFOUND;
+    return pl_audit_codec_open_personal (self, r->chain_id, r->seq, r->pd, r->pd_len, keys, out);
+}
+
+int
+pl_audit_codec_open_personal (pl_audit_codec_t *self, const char *chain_id, uint64_t seq,
+                              const uint8_t *blob, size_t blob_len, const pl_audit_keys_t *keys,
+                              const pl_audit_personal_t **out)
+{
+    if (!blob || blob_len == 0)
+        return PL_ENOTFOUND;
+    if (!keys || !pl_audit_keys_has_data (keys))
+        return PL_EINVAL;
+    if (blob_len < PL_AUDIT_SEAL_OVERHEAD)
+        return PL_ECORRUPT;
+    size_t plain_len = blob_len - PL_AUDIT_SEAL_OVERHEAD;
+    if (!s_arena_reserve (&self->pd_plain, &self->pd_plain_cap, plain_len + 1)
+        || !s_arena_reserve (&self->pd_arena, &self->pd_arena_cap, 5 * plain_len + 64))
+        return PL_ENOMEM;
+    uint8_t ad[PL_AUDIT_CHAIN_MAX + 8];
+    size_t chain_len = strlen (chain_id);
+    if (chain_len > PL_AUDIT_CHAIN_MAX)
+        return PL_ECORRUPT;
+    memcpy (ad, chain_id, chain_len);
+    pl__put_u64 (ad + chain_len, seq);
+    int rc = pl_audit_keys_open (keys, blob, blob_len, ad, chain_len + 8, self->pd_plain);
+    if (rc)
+        return rc;
+    uint8_t *a = self->pd_arena;
+    size_t cap = self->pd_arena_cap, len = 0;
+    pl__rbuf_t rd = {self->pd_plain, plain_len, 0, false};
+    pl_audit_personal_t *p = &self->pers;
+    p->number = s_dup (a, cap, &len, &rd);
+    p->reason = s_dup (a, cap, &len, &rd);
+    p->n_details = pl__rbuf_u16 (&rd);
+    pl_audit_attr_t *d = s_alloc (a, cap, &len, p->n_details * sizeof *d, 8);
+    for (size_t i = 0; d && i < p->n_details && !rd.err; i++) {
+        d[i].key = s_dup (a, cap, &len, &rd);
+        d[i].value = s_dup (a, cap, &len, &rd);
+    }
+    p->details = d;
+    if (rd.err || rd.pos != rd.len || !d)
+        return PL_ECORRUPT;
+    *out = p;
+    return 0;
+}
