@@ -1,0 +1,972 @@
+/*  decide.c — the decision: evaluate every clause at an instant, and find the earliest legal one.
+ *
+ *  Each clause, evaluated at an instant t, says PASS, NA, EXEMPT, DENIES (waiting will not
+ *  help: no consent, a list hit, a stale list) or DEFERS until t' > t, where t' is *exact*: the
+ *  clause forbids every instant of [t, t'), and allows t' taken alone. That makes the search for
+ *  defer_until a simple fixpoint: start at now; if some clause defers, jump to the latest t'
+ *  any clause asked for (every instant skipped was forbidden by someone) and evaluate again;
+ *  stop when every clause passes. The instant found is the earliest whole second at which the
+ *  call is legal given the same facts, and deciding again at it gives ALLOW by construction,
+ *  because evaluation depends on nothing but the facts and the instant.
+ *
+ *  Exactness per clause:
+ *  - calendars (hours, days, holidays) step through local days and windows with
+ *    pl_rules_tz_next_local semantics, so DST gaps and repeated hours are handled where they
+ *    happen; with several candidate zones the clause iterates until one instant is allowed in
+ *    all of them (the strictest), and reports the zone that bound it;
+ *  - rolling caps ("4 per 30d") count the matching calls in (t - W, t] and defer to the instant
+ *    the (max)-th most recent leaves the window, i.e. the oldest counted one when at the cap;
+ *  - cool-downs ("after conversation 7d", "after machine same-day") defer to event + W, or to
+ *    the next local midnight after the event in every candidate zone.
+ *
+ *  Rolling windows are measured in exact durations (30 d = 30 x 86400 s from the instant of the
+ *  call). Within calling hours that is never more permissive than counting calendar dates.
+ *
+ *  Nothing here allocates, reads a clock or a file; the decision is a pure function of its
+ *  arguments, safe to run on many threads over the same campaign.
+ */
+#include "rules_int.h"
+
+#include <string.h>
+
+#define S_MAX_ITER      64      /* instants tried before giving up (deny) */
+#define S_CAL_DAYS      400     /* local days a calendar looks ahead */
+#define S_ZONE_ITER     2048    /* rounds to agree across candidate zones */
+#define S_HORIZON_MS    ((int64_t) PL_RULES_HORIZON_DAYS * PL__DAY_MS)
+#define S_NEVER         INT64_MAX
+
+typedef struct {
+    const uint8_t *nwin;        /* [7] */
+    const pl__win_t *win;       /* [7][stride] */
+    size_t stride;
+    uint8_t ncal;
+    const pl_rules_calendar_t *const *cal;
+} s_calview_t;
+
+typedef struct {
+    const pl_rules_campaign_t *c;
+    const pl_rules_facts_t *f;
+    size_t nz;
+    const pl_rules_tz_t *z[PL_RULES_MAX_ZONES];
+    size_t nreg;
+    uint64_t reg[PL_RULES_MAX_REGIONS];
+    uint32_t atoms;
+    const char *cli;
+    /* requested windows, by weekday */
+    bool req_any;
+    uint8_t req_n[7];
+    pl__win_t req_w[7][PL__MAXWIN * 2];
+    /* per instant tried */
+    bool consent_based;
+    bool ex_holds[PL_RULES_MAX_FIRED];
+} s_ctx_t;
+
+static inline int64_t
+s_ceil_s (int64_t ms)
+{
+    return -pl__floordiv (-ms, 1000) * 1000;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Calendars                                                                                    */
+
+/* pl_rules_tz_next_local, starting from a known piece. */
+static inline int64_t
+s_next_local (const pl_rules_tz_t *z, size_t k, int64_t u0, int64_t lo_l, int64_t hi_l)
+{
+    if (hi_l > INT64_MAX / 2)
+        hi_l = INT64_MAX / 2;
+    for (;;) {
+        int64_t off = z->off[k];
+        int64_t end = k < z->n ? z->at[k] : INT64_MAX;
+        int64_t lo = lo_l - off > u0 ? lo_l - off : u0;
+        int64_t hi = hi_l - off < end ? hi_l - off : end;
+        if (lo < hi)
+            return lo;
+        if (end == INT64_MAX || end + z->min_off >= hi_l)
+            return S_NEVER;
+        u0 = end;
+        k++;
+    }
+}
+
+static inline const char *
+s_holiday (const s_ctx_t *x, const s_calview_t *v, int64_t day, const pl_rules_tz_t *z)
+{
+    for (int i = 0; i < v->ncal; i++) {
+        const char *h = pl__calendar_holiday (v->cal[i], day, z, x->reg, x->nreg);
+        if (h)
+            return h;
+    }
+    return NULL;
+}
+
+/* Earliest u >= t (seconds) allowed by the calendar in zone z; *close_l receives the local end
+ * of the window containing u. S_NEVER if none within S_CAL_DAYS. */
+static int64_t
+s_cal_next (const s_ctx_t *x, const s_calview_t *v, const pl_rules_tz_t *z, int64_t t,
+            int64_t *close_l)
+{
+    size_t k = pl__tz_piece (z, t);
+    int64_t d0 = pl__floordiv (t + z->min_off, PL__DAY_S);
+    int64_t best = S_NEVER;
+    for (int64_t d = d0; d < d0 + S_CAL_DAYS; d++) {
+        int64_t base = d * PL__DAY_S;
+        if (best != S_NEVER && base - z->max_off >= best)
+            break;
+        int wd = pl_rules_weekday (d) - 1;
+        int n = v->nwin[wd];
+        if (n == 0)
+            continue;
+        if (v->ncal && s_holiday (x, v, d, z))
+            continue;
+        const pl__win_t *w = v->win + (size_t) wd * v->stride;
+        for (int i = 0; i < n; i++) {
+            if (best != S_NEVER && base + w[i].lo - z->max_off >= best)
+                break;
+            int64_t u = s_next_local (z, k, t, base + w[i].lo, base + w[i].hi);
+            if (u < best) {
+                best = u;
+                *close_l = base + w[i].hi;
+            }
+        }
+    }
+    return best;
+}
+
+/* Why the calendar refuses local time of t in z. */
+static uint8_t
+s_cal_why (const s_ctx_t *x, const s_calview_t *v, const pl_rules_tz_t *z, int64_t t,
+           const char **name)
+{
+    int64_t local = t + pl_rules_tz_offset (z, t);
+    int64_t d = pl__floordiv (local, PL__DAY_S);
+    int wd = pl_rules_weekday (d) - 1;
+    if (v->nwin[wd] == 0)
+        return PL_RULES_WHY_DAY_EXCLUDED;
+    const char *h = v->ncal ? s_holiday (x, v, d, z) : NULL;
+    if (h) {
+        *name = h;
+        return PL_RULES_WHY_HOLIDAY;
+    }
+    return PL_RULES_WHY_OUTSIDE_HOURS;
+}
+
+/* Evaluates a calendar over every candidate zone. pass_why / block_why label the outcome. */
+static void
+s_eval_calendar (const s_ctx_t *x, const s_calview_t *v, int64_t t_ms, pl_rules_fired_t *r,
+                 uint8_t pass_why, uint8_t block_why)
+{
+    int64_t ts = pl__floordiv (t_ms, 1000);
+    int64_t u = ts;
+    int bind = -1, first_block = -1;
+    int64_t close_l[PL_RULES_MAX_ZONES] = { 0 };
+    for (int it = 0;; it++) {
+        bool moved = false;
+        for (size_t i = 0; i < x->nz; i++) {
+            int64_t nu = s_cal_next (x, v, x->z[i], u, &close_l[i]);
+            if (nu == S_NEVER || it >= S_ZONE_ITER || (nu - ts) * 1000 > S_HORIZON_MS) {
+                r->outcome = PL_RULES_DENIES;
+                r->why = x->nz > 1 ? PL_RULES_WHY_NO_COMMON_TIME : PL_RULES_WHY_HORIZON;
+                r->zone = (int8_t) i;
+                return;
+            }
+            if (nu > u) {
+                if (first_block < 0)
+                    first_block = (int) i;
+                u = nu;
+                moved = true;
+                bind = (int) i;
+            }
+        }
+        if (!moved)
+            break;
+    }
+    if (u == ts) {
+        /* Allowed: report the zone whose window closes first. */
+        int64_t best = S_NEVER;
+        for (size_t i = 0; i < x->nz; i++) {
+            const pl_rules_tz_t *z = x->z[i];
+            int64_t close = s_next_local (z, pl__tz_piece (z, ts), ts, close_l[i], INT64_MAX);
+            if (close < best) {
+                best = close;
+                r->zone = (int8_t) i;
+            }
+        }
+        r->outcome = PL_RULES_PASS;
+        r->why = pass_why;
+        r->until_ms = best == S_NEVER ? 0 : best * 1000;
+        return;
+    }
+    r->outcome = PL_RULES_DEFERS;
+    r->until_ms = u * 1000;
+    r->zone = (int8_t) bind;
+    r->why = block_why;
+    if (block_why == PL_RULES_WHY_OUTSIDE_HOURS)
+        r->why = s_cal_why (x, v, x->z[first_block], ts, &r->name);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Caps and cool-downs                                                                          */
+
+static inline bool
+s_call_matches (const s_ctx_t *x, const pl__clause_t *cl, const pl_rules_call_t *call)
+{
+    uint32_t ev = cl->u.cap.events, sc = cl->u.cap.scope;
+    if (ev && !(call->flags & ev))
+        return false;
+    if (!sc)
+        return true;
+    const pl_rules_campaign_t *c = x->c;
+    if ((sc & PL__SC_TENANT) && call->tenant && c->tenant && call->tenant != c->tenant)
+        return false;
+    if ((sc & PL__SC_CAMPAIGN) && call->campaign && c->id && call->campaign != c->id)
+        return false;
+    if ((sc & PL__SC_DEBT) && call->debt && x->f->debt && call->debt != x->f->debt)
+        return false;
+    if ((sc & PL__SC_SUBJECT) && call->subject && c->subject && call->subject != c->subject)
+        return false;
+    if ((sc & PL__SC_NUMBER) && (call->flags & PL_RULES_CALL_OTHER_NUMBER))
+        return false;
+    return true;
+}
+
+/* Next local midnight after instant e (ms) in every candidate zone: the latest of them (ms). */
+static int64_t
+s_day_end (const s_ctx_t *x, int64_t e_ms, int *zone)
+{
+    int64_t es = pl__floordiv (e_ms, 1000), best = INT64_MIN;
+    for (size_t i = 0; i < x->nz; i++) {
+        const pl_rules_tz_t *z = x->z[i];
+        size_t k = pl__tz_piece (z, es);
+        int64_t day = pl__floordiv (es + z->off[k], PL__DAY_S);
+        int64_t m = s_next_local (z, k, es, (day + 1) * PL__DAY_S, INT64_MAX);
+        if (m != S_NEVER && m > best) {
+            best = m;
+            *zone = (int) i;
+        }
+    }
+    return best == INT64_MIN ? e_ms : best * 1000;
+}
+
+static void
+s_eval_cap (const s_ctx_t *x, const pl__clause_t *cl, int64_t t, pl_rules_fired_t *r)
+{
+    const pl_rules_facts_t *f = x->f;
+    r->limit = cl->u.cap.max;
+    if (cl->u.cap.same_day) {
+        int64_t until = INT64_MIN, ev = 0;
+        int zone = -1, count = 0;
+        for (size_t i = 0; i < f->n_calls; i++) {
+            const pl_rules_call_t *call = &f->calls[i];
+            if (call->at_ms <= t - 3 * PL__DAY_MS || !s_call_matches (x, cl, call))
+                continue;
+            int z = -1;
+            int64_t end = s_day_end (x, call->at_ms, &z);
+            if (t < end) {
+                count++;
+                if (end > until) {
+                    until = end;
+                    ev = call->at_ms;
+                    zone = z;
+                }
+            }
+        }
+        r->count = count;
+        if (!count) {
+            r->outcome = PL_RULES_PASS;
+            r->why = PL_RULES_WHY_NO_RECENT_EVENT;
+            return;
+        }
+        r->outcome = PL_RULES_DEFERS;
+        r->why = PL_RULES_WHY_TOO_SOON_AFTER;
+        r->until_ms = until;
+        r->event_ms = ev;
+        r->zone = (int8_t) zone;
+        return;
+    }
+    int64_t W = cl->u.cap.window_ms, lower = t - W;
+    int32_t k = cl->u.cap.max_prior;
+    int64_t top[256];           /* the k + 1 most recent matching calls, newest first */
+    int32_t ntop = 0, count = 0;
+    int64_t oldest = INT64_MAX;
+    for (size_t i = 0; i < f->n_calls; i++) {
+        const pl_rules_call_t *call = &f->calls[i];
+        int64_t a = call->at_ms;
+        if (a <= lower || !s_call_matches (x, cl, call))
+            continue;
+        count++;
+        if (a < oldest)
+            oldest = a;
+        if (ntop <= k || a > top[ntop - 1]) {
+            int32_t j = ntop <= k ? ntop++ : k;
+            while (j > 0 && top[j - 1] < a) {
+                top[j] = top[j - 1];
+                j--;
+            }
+            top[j] = a;
+        }
+    }
+    r->count = count;
+    r->span_ms = W;
+    if (count <= k) {
+        r->outcome = PL_RULES_PASS;
+        r->why = cl->u.cap.is_after ? PL_RULES_WHY_NO_RECENT_EVENT : PL_RULES_WHY_UNDER_CAP;
+        r->event_ms = count ? (cl->u.cap.is_after ? top[0] : oldest) : 0;
+        return;
+    }
+    r->outcome = PL_RULES_DEFERS;
+    r->why = cl->u.cap.is_after ? PL_RULES_WHY_TOO_SOON_AFTER : PL_RULES_WHY_CAP_REACHED;
+    r->event_ms = top[k];
+    r->until_ms = top[k] + W;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Consent, lists, exemptions                                                                   */
+
+static inline bool
+s_covers_number (const pl_rules_consent_t *k, const char *e164)
+{
+    return !k->number || (e164 && strcmp (k->number, e164) == 0);
+}
+
+static inline bool
+s_valid_at (const pl_rules_consent_t *k, int64_t t)
+{
+    return k->captured_ms <= t && (!k->revoked_ms || t < k->revoked_ms)
+           && (!k->expires_ms || t < k->expires_ms);
+}
+
+/* A consent valid at t for this campaign; `written_number` demands the US form. On failure
+ * *why says what came closest. */
+static const pl_rules_consent_t *
+s_find_consent (const s_ctx_t *x, int64_t t, bool written_number, uint8_t *why)
+{
+    const pl_rules_campaign_t *c = x->c;
+    const pl_rules_facts_t *f = x->f;
+    uint8_t w = PL_RULES_WHY_NO_CONSENT;
+    for (size_t i = 0; i < f->n_consents; i++) {
+        const pl_rules_consent_t *k = &f->consents[i];
+        if (k->tenant != c->tenant || (k->subject && k->subject != c->subject))
+            continue;
+        if (!s_covers_number (k, f->e164)) {
+            w = PL_RULES_WHY_CONSENT_OTHER_NUMBER;
+            continue;
+        }
+        if (!s_valid_at (k, t)) {
+            if (k->revoked_ms && k->revoked_ms <= t)
+                w = PL_RULES_WHY_CONSENT_REVOKED;
+            else if (k->expires_ms && k->expires_ms <= t && w != PL_RULES_WHY_CONSENT_REVOKED)
+                w = PL_RULES_WHY_CONSENT_EXPIRED;
+            continue;
+        }
+        if (written_number && (!k->written || !k->number)) {
+            if (w == PL_RULES_WHY_NO_CONSENT)
+                w = k->written ? PL_RULES_WHY_CONSENT_OTHER_NUMBER
+                               : PL_RULES_WHY_CONSENT_NOT_WRITTEN;
+            continue;
+        }
+        return k;
+    }
+    if (why)
+        *why = w;
+    return NULL;
+}
+
+static const pl_rules_list_t *
+s_find_list (const pl_rules_facts_t *f, const char *name)
+{
+    for (size_t i = 0; i < f->n_lists; i++)
+        if (f->lists[i].list && strcmp (f->lists[i].list, name) == 0)
+            return &f->lists[i];
+    return NULL;
+}
+
+/* Name of an exemption of cl that holds at t (needs the exemption clauses evaluated first). */
+static const char *
+s_exempt (s_ctx_t *x, const pl__clause_t *cl, int64_t t)
+{
+    const pl__clause_t *all = x->c->clauses;
+    for (int k = 0; k < cl->n_exempt; k++) {
+        int j = cl->exempt[k];
+        if (j >= 0 && x->ex_holds[j]) {
+            if (all[j].u.ex.type == PL__EXT_CONSENT)
+                x->consent_based = true;
+            return all[j].rule_id;
+        }
+    }
+    if ((cl->exempt_builtin & PL__EX_CONSENT) && s_find_consent (x, t, false, NULL)) {
+        x->consent_based = true;
+        return "consent";
+    }
+    if ((cl->exempt_builtin & PL__EX_WRITTEN) && s_find_consent (x, t, true, NULL)) {
+        x->consent_based = true;
+        return "written-consent";
+    }
+    return NULL;
+}
+
+static void
+s_eval_exemption (s_ctx_t *x, const pl__clause_t *cl, size_t idx, int64_t t, pl_rules_fired_t *r)
+{
+    const pl_rules_campaign_t *c = x->c;
+    const pl_rules_facts_t *f = x->f;
+    bool holds = false;
+    r->outcome = PL_RULES_NA;
+    r->why = PL_RULES_WHY_EXEMPTION_ABSENT;
+    for (int i = 0; i < cl->u.ex.n_over; i++) {
+        const pl_rules_list_t *l = s_find_list (f, cl->u.ex.over[i]);
+        if (l && l->hit) {
+            r->why = PL_RULES_WHY_EXEMPTION_OVERRIDDEN;
+            r->name = cl->u.ex.over[i];
+            x->ex_holds[idx] = false;
+            return;
+        }
+    }
+    switch (cl->u.ex.type) {
+    case PL__EXT_CONTRACT:
+        for (size_t i = 0; i < f->n_contracts && !holds; i++) {
+            const pl_rules_contract_t *k = &f->contracts[i];
+            if (k->tenant == c->tenant && c->subject && k->subject == c->subject
+                && k->start_ms <= t && (!k->end_ms || t < k->end_ms)) {
+                holds = true;
+                r->event_ms = k->start_ms;
+                r->until_ms = k->end_ms;
+            }
+        }
+        break;
+    case PL__EXT_EBR: {
+        int64_t p = f->ebr_purchase_ms, q = f->ebr_inquiry_ms;
+        int64_t pe = 0, qe = 0;
+        if (p) {
+            const pl__dur_t *d = &cl->u.ex.purchase;
+            pe = d->unit == 'M' ? pl__add_months (p, d->n) : p + d->n * 1000;
+        }
+        if (q) {
+            const pl__dur_t *d = &cl->u.ex.inquiry;
+            qe = d->unit == 'M' ? pl__add_months (q, d->n) : q + d->n * 1000;
+        }
+        if (p && p <= t && t < pe) {
+            holds = true;
+            r->event_ms = p;
+            r->until_ms = pe;
+            r->name = "purchase";
+        }
+        else if (q && q <= t && t < qe) {
+            holds = true;
+            r->event_ms = q;
+            r->until_ms = qe;
+            r->name = "inquiry";
+        }
+        break;
+    }
+    case PL__EXT_CONSENT: {
+        const pl_rules_consent_t *k = s_find_consent (x, t, false, NULL);
+        if (k) {
+            holds = true;
+            r->event_ms = k->captured_ms;
+            r->name = k->evidence;
+        }
+        break;
+    }
+    }
+    x->ex_holds[idx] = holds;
+    if (holds) {
+        r->outcome = PL_RULES_PASS;
+        r->why = PL_RULES_WHY_EXEMPTION_HOLDS;
+    }
+}
+
+static void
+s_deny_or_exempt (s_ctx_t *x, const pl__clause_t *cl, int64_t t, pl_rules_fired_t *r,
+                  uint8_t why)
+{
+    const char *ex = cl->n_exempt ? s_exempt (x, cl, t) : NULL;
+    r->why = why;
+    if (ex) {
+        r->outcome = PL_RULES_EXEMPT;
+        r->version = r->name;   /* keep what was hit; name the exemption */
+        r->name = ex;
+    }
+    else
+        r->outcome = PL_RULES_DENIES;
+}
+
+static void
+s_eval_list (s_ctx_t *x, const pl__clause_t *cl, int64_t t, pl_rules_fired_t *r)
+{
+    const pl_rules_list_t *hit = NULL;
+    r->span_ms = cl->u.list.max_age_ms;
+    bool any = false;
+    for (int i = 0; i < cl->u.list.n; i++) {
+        const pl_rules_list_t *l = s_find_list (x->f, cl->u.list.names[i]);
+        if (!l) {
+            if (cl->u.list.required) {
+                r->outcome = PL_RULES_DENIES;
+                r->why = PL_RULES_WHY_NOT_SCREENED;
+                r->name = cl->u.list.names[i];
+                return;
+            }
+            continue;
+        }
+        if (!any) {
+            r->name = cl->u.list.names[i];
+            r->version = l->version;
+            r->event_ms = l->as_of_ms;
+            any = true;
+        }
+        if (cl->u.list.max_age_ms && l->as_of_ms + cl->u.list.max_age_ms <= t) {
+            r->outcome = PL_RULES_DENIES;
+            r->why = PL_RULES_WHY_LIST_STALE;
+            r->name = cl->u.list.names[i];
+            r->version = l->version;
+            r->event_ms = l->as_of_ms;
+            return;
+        }
+        if (l->hit && !hit)
+            hit = l;
+    }
+    if (!any) {
+        r->outcome = PL_RULES_NA;
+        r->why = PL_RULES_WHY_NOT_SCREENED;
+        r->name = cl->u.list.names[0];
+        return;
+    }
+    if (hit) {
+        r->name = hit->list;
+        r->version = hit->version;
+        r->event_ms = hit->as_of_ms;
+        s_deny_or_exempt (x, cl, t, r, PL_RULES_WHY_LISTED);
+        return;
+    }
+    r->outcome = PL_RULES_PASS;
+    r->why = PL_RULES_WHY_LIST_CLEAR;
+}
+
+static bool
+s_e164_ok (const char *s)
+{
+    if (!s || s[0] != '+' || s[1] < '1' || s[1] > '9')
+        return false;
+    size_t n = 0;
+    for (const char *p = s + 1; *p; p++, n++)
+        if (*p < '0' || *p > '9')
+            return false;
+    return n >= 8 && n <= 15;
+}
+
+static void
+s_eval_cli (const s_ctx_t *x, const pl__clause_t *cl, pl_rules_fired_t *r)
+{
+    const char *cli = x->cli;
+    r->name = cli;
+    r->outcome = PL_RULES_DENIES;
+    if (!cli || !*cli) {
+        r->why = PL_RULES_WHY_CLI_MISSING;
+        return;
+    }
+    if (!s_e164_ok (cli)) {
+        r->why = PL_RULES_WHY_CLI_INVALID;
+        return;
+    }
+    for (int i = 0; i < cl->u.cli.nforbid; i++)
+        if (strncmp (cli, cl->u.cli.forbid[i], strlen (cl->u.cli.forbid[i])) == 0) {
+            r->why = PL_RULES_WHY_CLI_FORBIDDEN;
+            return;
+        }
+    if (cl->u.cli.nallow) {
+        bool ok = false;
+        for (int i = 0; i < cl->u.cli.nallow && !ok; i++)
+            ok = strncmp (cli, cl->u.cli.allow[i], strlen (cl->u.cli.allow[i])) == 0;
+        if (!ok) {
+            r->why = PL_RULES_WHY_CLI_NOT_ALLOWED;
+            return;
+        }
+    }
+    r->outcome = PL_RULES_PASS;
+    r->why = PL_RULES_WHY_CLI_OK;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* One clause                                                                                   */
+
+static bool
+s_applicable (const s_ctx_t *x, const pl__clause_t *cl, int64_t t, pl_rules_fired_t *r)
+{
+    if (cl->n_regions) {
+        bool ok = false;
+        for (int i = 0; i < cl->n_regions && !ok; i++)
+            for (size_t j = 0; j < x->nreg && !ok; j++)
+                ok = cl->regions[i] == x->reg[j];
+        if (!ok) {
+            r->outcome = PL_RULES_NA;
+            r->why = PL_RULES_WHY_OTHER_REGION;
+            return false;
+        }
+    }
+    if (cl->n_when) {
+        bool ok = false;
+        for (int i = 0; i < cl->n_when && !ok; i++)
+            ok = (x->atoms & cl->when[i].need) == cl->when[i].need
+                 && (x->atoms & cl->when[i].forbid) == 0;
+        if (!ok) {
+            r->outcome = PL_RULES_NA;
+            r->why = PL_RULES_WHY_CONDITION_NOT_MET;
+            return false;
+        }
+    }
+    if (cl->from_day != INT64_MIN || cl->until_day != INT64_MAX) {
+        /* In force if in force in any candidate zone (the stricter reading). */
+        int64_t ts = pl__floordiv (t, 1000);
+        bool ok = false;
+        for (size_t i = 0; i < x->nz && !ok; i++) {
+            int64_t d = pl__floordiv (ts + pl_rules_tz_offset (x->z[i], ts), PL__DAY_S);
+            ok = d >= cl->from_day && d <= cl->until_day;
+        }
+        if (!ok) {
+            r->outcome = PL_RULES_NA;
+            r->why = PL_RULES_WHY_NOT_IN_FORCE;
+            return false;
+        }
+    }
+    return true;
+}
+
+static void
+s_eval (s_ctx_t *x, size_t idx, int64_t t, pl_rules_fired_t *r)
+{
+    const pl__clause_t *cl = &x->c->clauses[idx];
+    const pl_rules_facts_t *f = x->f;
+    memset (r, 0, sizeof *r);
+    r->rule = cl->rule_id;
+    r->key = cl->key;
+    r->value = cl->value;
+    r->source = cl->source;
+    r->unconfirmed = cl->unconfirmed;
+    r->zone = -1;
+    r->at_ms = t;
+    if (cl->kind == PL__CL_EXEMPTION)
+        x->ex_holds[idx] = false;
+    if (!s_applicable (x, cl, t, r))
+        return;
+
+    switch (cl->kind) {
+    case PL__CL_CALENDAR: {
+        s_calview_t v = { cl->u.cal.nwin, &cl->u.cal.win[0][0], PL__MAXWIN, cl->u.cal.ncal,
+                          cl->u.cal.cal };
+        s_eval_calendar (x, &v, t, r, PL_RULES_WHY_IN_WINDOW, PL_RULES_WHY_OUTSIDE_HOURS);
+        break;
+    }
+    case PL__CL_CAP:
+        s_eval_cap (x, cl, t, r);
+        break;
+    case PL__CL_CONSENT: {
+        x->consent_based = true;
+        uint8_t why = 0;
+        const pl_rules_consent_t *k =
+            s_find_consent (x, t, cl->u.consent.mode == PL__CONSENT_WRITTEN_NUMBER, &why);
+        if (k) {
+            r->outcome = PL_RULES_PASS;
+            r->why = PL_RULES_WHY_CONSENT_OK;
+            r->event_ms = k->captured_ms;
+            r->name = k->evidence;
+        }
+        else
+            s_deny_or_exempt (x, cl, t, r, why);
+        break;
+    }
+    case PL__CL_LIST:
+        s_eval_list (x, cl, t, r);
+        break;
+    case PL__CL_CLI:
+        s_eval_cli (x, cl, r);
+        break;
+    case PL__CL_SECTOR: {
+        const char *sec = x->c->sector;
+        bool banned = false;
+        for (int i = 0; i < cl->u.sector.n && !banned; i++)
+            banned = strcmp (sec, cl->u.sector.names[i]) == 0;
+        r->name = *sec ? sec : NULL;
+        if (banned)
+            s_deny_or_exempt (x, cl, t, r, PL_RULES_WHY_SECTOR_BANNED);
+        else {
+            r->outcome = PL_RULES_PASS;
+            r->why = PL_RULES_WHY_SECTOR_OK;
+        }
+        break;
+    }
+    case PL__CL_LETTER:
+        r->name = f->letter_ref;
+        r->event_ms = f->letter_ms;
+        if (f->letter_ref && *f->letter_ref && f->letter_ms > 0 && f->letter_ms <= t) {
+            r->outcome = PL_RULES_PASS;
+            r->why = PL_RULES_WHY_LETTER_OK;
+        }
+        else {
+            r->outcome = PL_RULES_DENIES;
+            r->why = PL_RULES_WHY_LETTER_MISSING;
+        }
+        break;
+    case PL__CL_REQUESTS:
+        if (!x->req_any) {
+            r->outcome = PL_RULES_PASS;
+            r->why = PL_RULES_WHY_NO_REQUEST;
+        }
+        else {
+            s_calview_t v = { x->req_n, &x->req_w[0][0], PL__MAXWIN * 2, 0, NULL };
+            s_eval_calendar (x, &v, t, r, PL_RULES_WHY_REQUESTED_WINDOW,
+                             PL_RULES_WHY_OUTSIDE_REQUEST);
+        }
+        break;
+    case PL__CL_EXEMPTION:
+        s_eval_exemption (x, cl, idx, t, r);
+        break;
+    case PL__CL_REASSIGNED: {
+        if (!x->consent_based) {
+            r->outcome = PL_RULES_NA;
+            r->why = PL_RULES_WHY_NOT_CONSENT_BASED;
+            break;
+        }
+        const pl_rules_list_t *l = s_find_list (f, cl->u.re.list);
+        r->name = cl->u.re.list;
+        r->outcome = PL_RULES_PASS;
+        if (!l)
+            r->why = PL_RULES_WHY_RND_NOT_QUERIED;
+        else {
+            r->version = l->version;
+            r->event_ms = l->as_of_ms;
+            r->why = l->hit ? PL_RULES_WHY_REASSIGNED : PL_RULES_WHY_NOT_REASSIGNED;
+            if (l->hit)
+                r->outcome = PL_RULES_DENIES;
+        }
+        break;
+    }
+    case PL__CL_REVOKE: {
+        const pl_rules_campaign_t *c = x->c;
+        int64_t last = 0;
+        for (size_t i = 0; i < f->n_consents; i++) {
+            const pl_rules_consent_t *k = &f->consents[i];
+            if (k->tenant == c->tenant && s_covers_number (k, f->e164) && k->revoked_ms
+                && k->revoked_ms <= t && k->revoked_ms > last)
+                last = k->revoked_ms;
+        }
+        r->outcome = PL_RULES_PASS;
+        r->why = PL_RULES_WHY_NOT_REVOKED;
+        if (!last)
+            break;
+        r->event_ms = last;
+        bool renewed = false;
+        for (size_t i = 0; i < f->n_consents && !renewed; i++) {
+            const pl_rules_consent_t *k = &f->consents[i];
+            renewed = k->tenant == c->tenant && s_covers_number (k, f->e164)
+                      && k->captured_ms > last && s_valid_at (k, t);
+        }
+        if (!renewed) {
+            r->outcome = PL_RULES_DENIES;
+            r->why = PL_RULES_WHY_REVOKED;
+        }
+        break;
+    }
+    default:
+        r->outcome = PL_RULES_NA;
+        break;
+    }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The decision                                                                                 */
+
+static int
+s_prepare (s_ctx_t *x, const pl_rules_campaign_t *c, const pl_rules_facts_t *f)
+{
+    x->c = c;
+    x->f = f;
+    if (f->n_zones > PL_RULES_MAX_ZONES || (f->n_zones && !f->zones)
+        || f->n_regions > PL_RULES_MAX_REGIONS || (f->n_regions && !f->regions)
+        || (f->n_calls && !f->calls) || (f->n_consents && !f->consents)
+        || (f->n_contracts && !f->contracts) || (f->n_lists && !f->lists)
+        || (f->n_requested && !f->requested))
+        return PL_EINVAL;
+    x->nz = f->n_zones;
+    for (size_t i = 0; i < x->nz; i++) {
+        if (!f->zones[i].zone)
+            return PL_EINVAL;
+        x->z[i] = f->zones[i].zone;
+    }
+    x->nreg = 0;
+    for (size_t i = 0; i < f->n_regions; i++) {
+        uint64_t v = pl__region_pack (f->regions[i]);
+        if (v)
+            x->reg[x->nreg++] = v;
+    }
+    unsigned dial = (f->dial & PL_RULES_DIAL_SET) ? f->dial : c->dial;
+    uint32_t a = 0;
+    switch (f->line) {
+    case PL_RULES_LINE_MOBILE:
+    case PL_RULES_LINE_UNKNOWN:
+        a |= PL__AT_MOBILE;
+        break;
+    case PL_RULES_LINE_FIXED:
+        a |= PL__AT_FIXED;
+        break;
+    case PL_RULES_LINE_VOIP:
+        a |= PL__AT_VOIP;
+        break;
+    default:
+        break;
+    }
+    a |= (dial & PL_RULES_DIAL_AUTODIALED) ? PL__AT_AUTODIALED : PL__AT_MANUAL;
+    if (dial & PL_RULES_DIAL_PRERECORDED)
+        a |= PL__AT_PRERECORDED;
+    if (dial & PL_RULES_DIAL_AGENT_GUARANTEED)
+        a |= PL__AT_AGENT;
+    x->atoms = a;
+    x->cli = f->cli ? f->cli : c->cli;
+    x->req_any = f->n_requested > 0;
+    memset (x->req_n, 0, sizeof x->req_n);
+    for (size_t i = 0; i < f->n_requested; i++) {
+        const pl_rules_window_t *w = &f->requested[i];
+        if (w->from_s < 0 || w->to_s > PL__DAY_S || w->from_s >= w->to_s || !(w->days & 0x7f))
+            return PL_EINVAL;
+        for (int d = 0; d < 7; d++) {
+            if (!(w->days & (1 << d)))
+                continue;
+            if (x->req_n[d] >= PL__MAXWIN * 2)
+                return PL_EINVAL;
+            x->req_w[d][x->req_n[d]++] = (pl__win_t) { w->from_s, w->to_s };
+        }
+    }
+    /* Keep each day's requested windows in order (s_cal_next stops at the first late one). */
+    for (int d = 0; d < 7; d++)
+        for (int i = 1; i < x->req_n[d]; i++)
+            for (int j = i; j > 0 && x->req_w[d][j].lo < x->req_w[d][j - 1].lo; j--) {
+                pl__win_t tmp = x->req_w[d][j];
+                x->req_w[d][j] = x->req_w[d][j - 1];
+                x->req_w[d][j - 1] = tmp;
+            }
+    return 0;
+}
+
+int
+pl_rules_decide (const pl_rules_campaign_t *c, const pl_rules_facts_t *f, int64_t now_ms,
+                 pl_rules_decision_t *out)
+{
+    if (!c || !f || !out || !c->profile)
+        return PL_EINVAL;
+    s_ctx_t x;
+    int rc = s_prepare (&x, c, f);
+    if (rc != 0)
+        return rc;
+
+    out->now_ms = now_ms;
+    out->defer_until_ms = 0;
+    out->decisive = -1;
+    out->binding_zone = -1;
+    out->profile = c->profile->id;
+    out->campaign = c->name;
+    out->number[0] = 0;
+    if (f->e164) {
+        size_t l = strlen (f->e164);
+        if (l >= sizeof out->number)
+            l = sizeof out->number - 1;
+        memcpy (out->number, f->e164, l);
+        out->number[l] = 0;
+    }
+    out->line = f->line;
+    out->n_zones = f->n_zones;
+    for (size_t i = 0; i < f->n_zones; i++)
+        out->zones[i] = f->zones[i];
+    out->iterations = 0;
+    out->n_fired = 0;
+
+    if (x.nz == 0) {
+        pl_rules_fired_t *r = &out->fired[out->n_fired++];
+        memset (r, 0, sizeof *r);
+        r->rule = "zone";
+        r->key = "zone";
+        r->value = "at least one candidate time zone";
+        r->source = "calling rules are stated in the called person's local time";
+        r->outcome = PL_RULES_DENIES;
+        r->why = PL_RULES_WHY_NO_ZONE;
+        r->zone = -1;
+        r->at_ms = now_ms;
+        out->verdict = PL_RULES_DENY;
+        out->decisive = 0;
+        return 0;
+    }
+
+    size_t n = c->n_clauses;
+    out->n_fired = n;
+    int64_t t = now_ms;
+    int last_pusher = -1;
+    for (unsigned iter = 0;; iter++) {
+        out->iterations = iter + 1;
+        x.consent_based = false;
+        int64_t next = t;
+        int pusher = -1, first_deny = -1;
+        for (size_t i = 0; i < n; i++) {
+            pl_rules_fired_t r;
+            s_eval (&x, i, t, &r);
+            pl_rules_fired_t *o = &out->fired[i];
+            if (iter == 0)
+                *o = r;
+            else if (r.outcome == PL_RULES_DENIES)
+                *o = r;
+            else if (r.outcome == PL_RULES_DEFERS) {
+                if (o->outcome == PL_RULES_DEFERS) {
+                    o->until_ms = r.until_ms;   /* keep why it first refused; move the end */
+                    o->zone = r.zone;
+                }
+                else
+                    *o = r;
+            }
+            if (r.outcome == PL_RULES_DENIES && first_deny < 0)
+                first_deny = (int) i;
+            if (r.outcome == PL_RULES_DEFERS && r.until_ms > next) {
+                next = r.until_ms;
+                pusher = (int) i;
+            }
+        }
+        if (first_deny >= 0) {
+            out->verdict = PL_RULES_DENY;
+            out->decisive = first_deny;
+            break;
+        }
+        if (pusher < 0) {
+            if (iter == 0)
+                out->verdict = PL_RULES_ALLOW;
+            else {
+                out->verdict = PL_RULES_DEFER;
+                out->defer_until_ms = t;
+                out->decisive = last_pusher;
+            }
+            break;
+        }
+        last_pusher = pusher;
+        t = s_ceil_s (next);
+        if (t - now_ms > S_HORIZON_MS || iter + 1 >= S_MAX_ITER) {
+            pl_rules_fired_t *o = &out->fired[pusher];
+            o->outcome = PL_RULES_DENIES;
+            o->why = PL_RULES_WHY_HORIZON;
+            o->until_ms = t;
+            out->verdict = PL_RULES_DENY;
+            out->decisive = pusher;
+            break;
+        }
+    }
+    if (out->decisive >= 0)
+        out->binding_zone = out->fired[out->decisive].zone;
+    else {
+        /* ALLOW: the zone whose calling window closes first. */
+        int64_t best = INT64_MAX;
+        for (size_t i = 0; i < n; i++) {
+            const pl_rules_fired_t *r = &out->fired[i];
+            if (r->outcome == PL_RULES_PASS && r->why == PL_RULES_WHY_IN_WINDOW && r->zone >= 0
+                && r->until_ms && r->until_ms < best) {
+                best = r->until_ms;
+                out->binding_zone = r->zone;
+            }
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,461 @@
+/*  explain.c — decisions in words, for compliance officers, audit stories and `plateauctl why`.
+ *
+ *  A decision carries structured facts only (codes, instants, counts, pointers to the profile's
+ *  strings) so that deciding stays cheap; the sentences are built here, on demand. Instants are
+ *  shown in the called person's local time (the binding zone) and in UTC.
+ */
+#include "rules_int.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+const char *
+pl_rules_verdict_name (pl_rules_verdict_t v)
+{
+    switch (v) {
+    case PL_RULES_ALLOW: return "allow";
+    case PL_RULES_DENY:  return "deny";
+    case PL_RULES_DEFER: return "defer";
+    default:             return "?";
+    }
+}
+
+const char *
+pl_rules_outcome_name (pl_rules_outcome_t o)
+{
+    switch (o) {
+    case PL_RULES_PASS:   return "pass";
+    case PL_RULES_NA:     return "n/a";
+    case PL_RULES_EXEMPT: return "exempt";
+    case PL_RULES_DEFERS: return "defers";
+    case PL_RULES_DENIES: return "denies";
+    default:              return "?";
+    }
+}
+
+const char *
+pl_rules_zone_source_name (pl_rules_zone_source_t s)
+{
+    switch (s) {
+    case PL_RULES_ZONE_NUMBER:  return "number prefix";
+    case PL_RULES_ZONE_POSTAL:  return "postal code";
+    case PL_RULES_ZONE_REGION:  return "state or department";
+    case PL_RULES_ZONE_LEAD:    return "given with the lead";
+    case PL_RULES_ZONE_COUNTRY: return "country default";
+    default:                    return "?";
+    }
+}
+
+/* A growing buffer with snprintf semantics. */
+typedef struct {
+    char *buf;
+    size_t len, used;
+} s_out_t;
+
+static void
+s_put (s_out_t *o, const char *fmt, ...)
+{
+    va_list ap;
+    va_start (ap, fmt);
+    char *dst = o->used < o->len ? o->buf + o->used : NULL;
+    size_t room = o->used < o->len ? o->len - o->used : 0;
+    int n = vsnprintf (dst, room, fmt, ap);
+    va_end (ap);
+    if (n > 0)
+        o->used += (size_t) n;
+}
+
+static void
+s_utc (int64_t ms, char *out, size_t len)
+{
+    int64_t s = pl__floordiv (ms, 1000);
+    int64_t days = pl__floordiv (s, PL__DAY_S);
+    int32_t sod = (int32_t) (s - days * PL__DAY_S);
+    int32_t y;
+    int m, d;
+    pl_rules_civil_from_days (days, &y, &m, &d);
+    int frac = (int) (ms - s * 1000);
+    if (frac)
+        snprintf (out, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", y, m, d, sod / 3600,
+                  (sod / 60) % 60, sod % 60, frac);
+    else
+        snprintf (out, len, "%04d-%02d-%02dT%02d:%02d:%02dZ", y, m, d, sod / 3600,
+                  (sod / 60) % 60, sod % 60);
+}
+
+static const char *const s_wday[] = { "", "Monday", "Tuesday", "Wednesday", "Thursday",
+                                      "Friday", "Saturday", "Sunday" };
+
+/* "Friday 2026-03-06 20:00:00 CET" in zone z (UTC when z is NULL). */
+static void
+s_local (const pl_rules_tz_t *z, int64_t ms, char *out, size_t len)
+{
+    if (!z) {
+        s_utc (ms, out, len);
+        return;
+    }
+    pl_rules_tm_t tm;
+    pl_rules_tz_local (z, pl__floordiv (ms, 1000), &tm);
+    snprintf (out, len, "%s %04d-%02d-%02d %02d:%02d:%02d %s", s_wday[tm.wday], tm.year,
+              tm.month, tm.day, tm.hour, tm.minute, tm.second, tm.abbr);
+}
+
+static void
+s_dur (int64_t ms, char *out, size_t len)
+{
+    int64_t s = ms / 1000;
+    if (s % 86400 == 0 && s >= 86400)
+        snprintf (out, len, "%lld day%s", (long long) (s / 86400), s == 86400 ? "" : "s");
+    else if (s % 3600 == 0 && s >= 3600)
+        snprintf (out, len, "%lld hour%s", (long long) (s / 3600), s == 3600 ? "" : "s");
+    else if (s >= 86400)
+        snprintf (out, len, "%lld d %lld h %lld min", (long long) (s / 86400),
+                  (long long) (s % 86400 / 3600), (long long) (s % 3600 / 60));
+    else if (s >= 3600)
+        snprintf (out, len, "%lld h %lld min", (long long) (s / 3600),
+                  (long long) (s % 3600 / 60));
+    else if (s >= 60)
+        snprintf (out, len, "%lld min %lld s", (long long) (s / 60), (long long) (s % 60));
+    else
+        snprintf (out, len, "%lld s", (long long) s);
+}
+
+static const pl_rules_tz_t *
+s_zone (const pl_rules_decision_t *d, int i)
+{
+    if (i >= 0 && (size_t) i < d->n_zones)
+        return d->zones[i].zone;
+    if (d->binding_zone >= 0 && (size_t) d->binding_zone < d->n_zones)
+        return d->zones[d->binding_zone].zone;
+    return d->n_zones ? d->zones[0].zone : NULL;
+}
+
+static const char *
+s_events (const pl_rules_fired_t *r)
+{
+    /* The value text begins with the event for cool-downs ("conversation 7d by …"). */
+    if (!r->value)
+        return "event";
+    if (strncmp (r->value, "conversation", 12) == 0)
+        return "conversation";
+    if (strncmp (r->value, "refusal", 7) == 0)
+        return "refusal";
+    if (strncmp (r->value, "abandon", 7) == 0)
+        return "abandoned call";
+    if (strncmp (r->value, "machine", 7) == 0)
+        return "answering-machine detection";
+    return "event";
+}
+
+static void
+s_reason (const pl_rules_decision_t *d, const pl_rules_fired_t *r, s_out_t *o)
+{
+    const pl_rules_tz_t *z = s_zone (d, r->zone);
+    const char *zn = pl_rules_tz_name (z);
+    char at[64], until[64], ev[64], span[48], age[48];
+    s_local (z, r->at_ms, at, sizeof at);
+    s_local (z, r->until_ms, until, sizeof until);
+    s_local (z, r->event_ms, ev, sizeof ev);
+    s_dur (r->span_ms, span, sizeof span);
+    s_dur (r->at_ms - r->event_ms, age, sizeof age);
+    const char *name = r->name ? r->name : "";
+    switch ((pl_rules_why_t) r->why) {
+    case PL_RULES_WHY_IN_WINDOW:
+        s_put (o, "%s in %s is within %s; this window closes %s", at, zn, r->value, until);
+        break;
+    case PL_RULES_WHY_OUTSIDE_HOURS:
+        s_put (o, "%s in %s is outside %s; first allowed instant %s", at, zn, r->value, until);
+        break;
+    case PL_RULES_WHY_DAY_EXCLUDED:
+        s_put (o, "%s in %s is not a calling day (%s); first allowed instant %s", at, zn,
+               r->value, until);
+        break;
+    case PL_RULES_WHY_HOLIDAY:
+        s_put (o, "%s in %s falls on %s, a holiday (%s); first allowed instant %s", at, zn,
+               name, r->value, until);
+        break;
+    case PL_RULES_WHY_NO_COMMON_TIME:
+        s_put (o, "no instant within %d days is allowed by %s in every candidate zone",
+               PL_RULES_HORIZON_DAYS, r->value);
+        break;
+    case PL_RULES_WHY_UNDER_CAP:
+        if (r->count)
+            s_put (o, "%d matching call%s in the %s before %s (limit %d); the oldest at %s",
+                   r->count, r->count == 1 ? "" : "s", span, at, r->limit, ev);
+        else
+            s_put (o, "no matching call in the %s before %s (limit %d)", span, at, r->limit);
+        break;
+    case PL_RULES_WHY_CAP_REACHED:
+        s_put (o, "%d matching calls in the %s before %s reach the limit of %d; the call at %s "
+               "leaves the window %s", r->count, span, at, r->limit, ev, until);
+        break;
+    case PL_RULES_WHY_NO_RECENT_EVENT:
+        if (r->count || r->event_ms)
+            s_put (o, "last %s at %s, outside the cool-down (%s)", s_events (r), ev, r->value);
+        else
+            s_put (o, "no %s within the cool-down (%s)", s_events (r), r->value);
+        break;
+    case PL_RULES_WHY_TOO_SOON_AFTER:
+        s_put (o, "%s at %s: no call before %s (%s)", s_events (r), ev, until, r->value);
+        break;
+    case PL_RULES_WHY_CONSENT_OK:
+        s_put (o, "consent captured %s%s%s%s", ev, *name ? " (" : "", name, *name ? ")" : "");
+        break;
+    case PL_RULES_WHY_NO_CONSENT:
+        s_put (o, "no consent of this person to this professional for this subject at %s", at);
+        break;
+    case PL_RULES_WHY_CONSENT_REVOKED:
+        s_put (o, "the person's consent was revoked before %s", at);
+        break;
+    case PL_RULES_WHY_CONSENT_EXPIRED:
+        s_put (o, "the person's consent had expired by %s", at);
+        break;
+    case PL_RULES_WHY_CONSENT_NOT_WRITTEN:
+        s_put (o, "the consent on record is not prior express written consent");
+        break;
+    case PL_RULES_WHY_CONSENT_OTHER_NUMBER:
+        s_put (o, "the consent on record does not name this number");
+        break;
+    case PL_RULES_WHY_LIST_CLEAR:
+        s_put (o, "not on %s (copy %s of %s, %s old%s%s)", name, r->version ? r->version : "?",
+               ev, age, r->span_ms ? ", maximum " : "", r->span_ms ? span : "");
+        break;
+    case PL_RULES_WHY_LISTED:
+        if (r->outcome == PL_RULES_EXEMPT)
+            s_put (o, "on %s (copy %s) but exempt: %s holds", r->version ? r->version : "?",
+                   ev, name);
+        else
+            s_put (o, "the number is on %s (copy %s of %s)", name, r->version ? r->version : "?",
+                   ev);
+        break;
+    case PL_RULES_WHY_LIST_STALE:
+        s_put (o, "the %s copy %s of %s is %s old at %s; the maximum is %s", name,
+               r->version ? r->version : "?", ev, age, at, span);
+        break;
+    case PL_RULES_WHY_NOT_SCREENED:
+        s_put (o, "the number was not screened against %s", name);
+        break;
+    case PL_RULES_WHY_EXEMPTION_HOLDS:
+        if (r->name && (strcmp (r->name, "purchase") == 0 || strcmp (r->name, "inquiry") == 0))
+            s_put (o, "established business relationship: last %s %s, holds until %s", name, ev,
+                   until);
+        else if (r->until_ms)
+            s_put (o, "current contract on this subject since %s, until %s", ev, until);
+        else
+            s_put (o, "holds since %s%s%s", ev, *name ? ": " : "", name);
+        break;
+    case PL_RULES_WHY_EXEMPTION_ABSENT:
+        s_put (o, "does not hold at %s", at);
+        break;
+    case PL_RULES_WHY_EXEMPTION_OVERRIDDEN:
+        s_put (o, "overridden: the person asked not to be called (%s)", name);
+        break;
+    case PL_RULES_WHY_CLI_OK:
+        s_put (o, "caller id %s is acceptable (%s)", name, r->value);
+        break;
+    case PL_RULES_WHY_CLI_MISSING:
+        s_put (o, "no caller id is presented");
+        break;
+    case PL_RULES_WHY_CLI_INVALID:
+        s_put (o, "caller id %s is not a valid diallable E.164 number", name);
+        break;
+    case PL_RULES_WHY_CLI_NOT_ALLOWED:
+        s_put (o, "caller id %s is outside the allowed ranges (%s)", name, r->value);
+        break;
+    case PL_RULES_WHY_CLI_FORBIDDEN:
+        s_put (o, "caller id %s is in a forbidden range (%s)", name, r->value);
+        break;
+    case PL_RULES_WHY_SECTOR_OK:
+        s_put (o, "sector %s is not banned", *name ? name : "(none)");
+        break;
+    case PL_RULES_WHY_SECTOR_BANNED:
+        if (r->outcome == PL_RULES_EXEMPT)
+            s_put (o, "sector %s is banned but exempt: %s holds", r->version ? r->version : "",
+                   name);
+        else
+            s_put (o, "canvassing for %s is banned (%s)", name, r->value);
+        break;
+    case PL_RULES_WHY_LETTER_OK:
+        s_put (o, "first letter %s of %s to be quoted", name, ev);
+        break;
+    case PL_RULES_WHY_LETTER_MISSING:
+        s_put (o, "no first collection letter (reference and date) on record");
+        break;
+    case PL_RULES_WHY_NO_REQUEST:
+        s_put (o, "the person asked for no particular times");
+        break;
+    case PL_RULES_WHY_REQUESTED_WINDOW:
+        s_put (o, "%s in %s is within the times the person asked for", at, zn);
+        break;
+    case PL_RULES_WHY_OUTSIDE_REQUEST:
+        s_put (o, "%s in %s is outside the times the person asked for; first allowed %s", at, zn,
+               until);
+        break;
+    case PL_RULES_WHY_REASSIGNED:
+        s_put (o, "%s reports the number reassigned since the consent (copy %s): the consent "
+               "no longer covers it", name, r->version ? r->version : "?");
+        break;
+    case PL_RULES_WHY_NOT_REASSIGNED:
+        s_put (o, "%s: not reassigned since the consent (copy %s)", name,
+               r->version ? r->version : "?");
+        break;
+    case PL_RULES_WHY_RND_NOT_QUERIED:
+        s_put (o, "%s not queried; the consent is relied on as given", name);
+        break;
+    case PL_RULES_WHY_REVOKED:
+        s_put (o, "the person revoked consent at %s and has not given it again", ev);
+        break;
+    case PL_RULES_WHY_NOT_REVOKED:
+        if (r->event_ms)
+            s_put (o, "consent revoked at %s was given again since", ev);
+        else
+            s_put (o, "no revocation on record");
+        break;
+    case PL_RULES_WHY_NOT_IN_FORCE:
+        s_put (o, "not in force at %s", at);
+        break;
+    case PL_RULES_WHY_CONDITION_NOT_MET:
+        s_put (o, "does not apply to this call (line type or dialing)");
+        break;
+    case PL_RULES_WHY_OTHER_REGION:
+        s_put (o, "applies to other regions than the lead's");
+        break;
+    case PL_RULES_WHY_HORIZON:
+        s_put (o, "no legal instant within %d days (last tried %s)", PL_RULES_HORIZON_DAYS,
+               until);
+        break;
+    case PL_RULES_WHY_NO_ZONE:
+        s_put (o, "the number has no candidate time zone, so local time is unknown");
+        break;
+    case PL_RULES_WHY_NOT_CONSENT_BASED:
+        s_put (o, "the call does not rely on consent");
+        break;
+    default:
+        s_put (o, "%s", pl_rules_outcome_name (r->outcome));
+        break;
+    }
+}
+
+int
+pl_rules_reason (const pl_rules_decision_t *d, size_t i, char *buf, size_t len)
+{
+    s_out_t o = { buf, len, 0 };
+    if (len)
+        buf[0] = 0;
+    if (!d || i >= d->n_fired)
+        return 0;
+    s_reason (d, &d->fired[i], &o);
+    return (int) o.used;
+}
+
+int
+pl_rules_summary (const pl_rules_decision_t *d, char *buf, size_t len)
+{
+    s_out_t o = { buf, len, 0 };
+    if (len)
+        buf[0] = 0;
+    if (!d)
+        return 0;
+    char t[40];
+    s_put (&o, "%s", pl_rules_verdict_name (d->verdict));
+    if (d->verdict == PL_RULES_DEFER) {
+        s_utc (d->defer_until_ms, t, sizeof t);
+        s_put (&o, " until %s", t);
+    }
+    if (d->decisive >= 0) {
+        const pl_rules_fired_t *r = &d->fired[d->decisive];
+        s_put (&o, ": %s (%s)", r->rule, r->value);
+        if (d->binding_zone >= 0)
+            s_put (&o, " in %s", pl_rules_tz_name (s_zone (d, d->binding_zone)));
+    }
+    else if (d->binding_zone >= 0)
+        s_put (&o, ": every rule passes; binding zone %s",
+               pl_rules_tz_name (s_zone (d, d->binding_zone)));
+    return (int) o.used;
+}
+
+static void
+s_number (const pl_rules_decision_t *d, unsigned flags, char *out, size_t len)
+{
+    snprintf (out, len, "%s", *d->number ? d->number : "(none)");
+    if (flags & PL_RULES_EXPLAIN_FULL_NUMBER)
+        return;
+    size_t n = strlen (out);
+    for (size_t i = n > 4 ? n - 4 : 0; i < n && *d->number; i++)
+        out[i] = '*';
+}
+
+static const char *
+s_line_name (pl_rules_line_t l)
+{
+    switch (l) {
+    case PL_RULES_LINE_FIXED:    return "fixed line";
+    case PL_RULES_LINE_MOBILE:   return "mobile";
+    case PL_RULES_LINE_VOIP:     return "VoIP";
+    case PL_RULES_LINE_TOLLFREE: return "toll-free";
+    case PL_RULES_LINE_OTHER:    return "other line";
+    default:                     return "line type unknown";
+    }
+}
+
+static void
+s_fired (const pl_rules_decision_t *d, size_t i, s_out_t *o)
+{
+    const pl_rules_fired_t *r = &d->fired[i];
+    char up[16];
+    snprintf (up, sizeof up, "%s", pl_rules_outcome_name (r->outcome));
+    for (char *p = up; *p; p++)
+        if (*p >= 'a' && *p <= 'z')
+            *p = (char) (*p - 'a' + 'A');
+    s_put (o, "  %-7s %s  [%s: %s]%s\n", up, r->rule, r->key, r->value,
+           r->unconfirmed ? "  (source unconfirmed)" : "");
+    s_put (o, "          ");
+    s_reason (d, r, o);
+    s_put (o, "\n          source: %s\n", r->source ? r->source : "");
+}
+
+int
+pl_rules_explain (const pl_rules_decision_t *d, unsigned flags, char *buf, size_t len)
+{
+    s_out_t o = { buf, len, 0 };
+    if (len)
+        buf[0] = 0;
+    if (!d)
+        return 0;
+    const pl_rules_tz_t *bz = s_zone (d, d->binding_zone);
+    char a[64], b[40], num[24];
+    if (d->verdict == PL_RULES_DEFER) {
+        s_local (bz, d->defer_until_ms, a, sizeof a);
+        s_utc (d->defer_until_ms, b, sizeof b);
+        s_put (&o, "DEFER until %s (%s) = %s\n", a, pl_rules_tz_name (bz), b);
+    }
+    else
+        s_put (&o, "%s\n", d->verdict == PL_RULES_ALLOW ? "ALLOW" : "DENY");
+    if (d->decisive >= 0) {
+        const pl_rules_fired_t *r = &d->fired[d->decisive];
+        s_put (&o, "  decided by %s (%s = %s): ", r->rule, r->key, r->value);
+        s_reason (d, r, &o);
+        s_put (&o, "\n  source: %s%s\n", r->source ? r->source : "",
+               r->unconfirmed ? " (unconfirmed)" : "");
+    }
+    s_local (bz, d->now_ms, a, sizeof a);
+    s_utc (d->now_ms, b, sizeof b);
+    s_put (&o, "asked at %s (%s) = %s\n", a, pl_rules_tz_name (bz), b);
+    s_number (d, flags, num, sizeof num);
+    s_put (&o, "number   %s (%s)\n", num, s_line_name (d->line));
+    s_put (&o, "zones   ");
+    for (size_t i = 0; i < d->n_zones; i++)
+        s_put (&o, "%s %s (from %s)%s", i ? ";" : "", pl_rules_tz_name (d->zones[i].zone),
+               pl_rules_zone_source_name (d->zones[i].source),
+               (int) i == d->binding_zone ? " [binding]" : "");
+    s_put (&o, "%s\n", d->n_zones ? "" : " none");
+    s_put (&o, "profile  %s%s%s\n", d->profile ? d->profile : "?",
+           d->campaign && *d->campaign ? "; campaign " : "", d->campaign ? d->campaign : "");
+    if (flags & PL_RULES_EXPLAIN_DECISIVE)
+        return (int) o.used;
+    s_put (&o, "rules checked (%zu):\n", d->n_fired);
+    for (size_t i = 0; i < d->n_fired; i++)
+        s_fired (d, i, &o);
+    return (int) o.used;
+}
