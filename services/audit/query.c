@@ -620,14 +620,16 @@ pl_audit_reader_story (pl_audit_reader_t *self, const char *subject, bool reveal
         if (!f)
             rc = PL_ENOMEM;
         else {
+            /* The subject is masked even when revealing: a story gets pasted into tickets, and
+             * whoever asked already knows the number. */
             char masked[32];
-            if (is_number && !reveal) {
+            if (is_number) {
                 size_t sl = strlen (subject);
                 snprintf (masked, sizeof masked, "%.*s****", (int) (sl > 4 ? sl - 4 : 1), subject);
             }
             const char *first_at = s_js (c.v[0].obj, "at"), *last_at = s_js (c.v[c.n - 1].obj, "at");
             fprintf (f, "Story of %s %s: %zu record%s from %.10s to %.10s (UTC dates)\n\n",
-                     is_number ? "number" : "lead", is_number && !reveal ? masked : subject, c.n,
+                     is_number ? "number" : "lead", is_number ? masked : subject, c.n,
                      c.n == 1 ? "" : "s", first_at, last_at);
             for (size_t i = 0; i < c.n; i++) {
                 s_story_event (self, tz, f, c.v[i].obj);

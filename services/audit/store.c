@@ -111,6 +111,7 @@ struct pl_audit_store {
     uint64_t indexed_next;
     int index_state;
     int64_t index_retry_ns;
+    uint64_t index_rounds;                      /* indexing attempts made */
     uint64_t ipos_seg, ipos_off, ipos_seq;      /* where the indexer stopped */
     bool ipos_valid;
     char index_err[512];
@@ -747,6 +748,8 @@ s_indexer (void *arg)
         }
         pthread_mutex_lock (&self->mu);
         self->index_state = rc;
+        self->index_rounds++;
+        pthread_cond_broadcast (&self->done_cv);
         if (rc) {
             snprintf (self->errstr, sizeof self->errstr, "%s", self->index_err);
             self->index_retry_ns = s_mono_ns () + 1000000000;
@@ -1240,6 +1243,24 @@ pl_audit_store_tick (pl_audit_store_t *self, int64_t now_ms)
     return state;
 }
 
+/* Waits until every seq below target is indexed. An indexer in error is asked to try again
+ * at once, and its answer to that attempt is what counts. Called with mu held. */
+static int
+s_wait_indexed_locked (pl_audit_store_t *self, uint64_t target)
+{
+    uint64_t round = self->index_rounds;
+    self->index_retry_ns = 0;
+    pthread_cond_signal (&self->index_cv);
+    while (self->indexed_next < target && !self->stop) {
+        if (self->index_state && self->index_rounds > round)
+            break;
+        pthread_cond_wait (&self->done_cv, &self->mu);
+    }
+    if (self->indexed_next >= target)
+        return 0;
+    return self->index_state ? self->index_state : PL_ECLOSED;
+}
+
 int
 pl_audit_store_wait_indexed (pl_audit_store_t *self)
 {
@@ -1248,11 +1269,7 @@ pl_audit_store_wait_indexed (pl_audit_store_t *self)
     if (self->cfg.no_index)
         return 0;
     pthread_mutex_lock (&self->mu);
-    uint64_t target = self->durable_next;
-    pthread_cond_signal (&self->index_cv);
-    while (self->indexed_next < target && !self->index_state && !self->stop)
-        pthread_cond_wait (&self->done_cv, &self->mu);
-    int rc = self->indexed_next >= target ? 0 : self->index_state ? self->index_state : PL_ECLOSED;
+    int rc = s_wait_indexed_locked (self, self->durable_next);
     pthread_mutex_unlock (&self->mu);
     return rc;
 }
@@ -1317,10 +1334,7 @@ static int
 s_wait_indexed_through (pl_audit_store_t *self, uint64_t seq)
 {
     pthread_mutex_lock (&self->mu);
-    pthread_cond_signal (&self->index_cv);
-    while (self->indexed_next <= seq && !self->index_state && !self->stop)
-        pthread_cond_wait (&self->done_cv, &self->mu);
-    int rc = self->indexed_next > seq ? 0 : self->index_state ? self->index_state : PL_ECLOSED;
+    int rc = s_wait_indexed_locked (self, seq + 1);
     if (rc && rc != PL_ECLOSED)
         s_fail (self, rc, "index: %s", self->index_err);
     pthread_mutex_unlock (&self->mu);

@@ -234,6 +234,9 @@ s_verify_segment (const s_job_t *job, s_seg_result_t *res, pl_audit_codec_t *cod
         }
         const char *what = NULL;
         s_peek_t pk;
+        /* A record that fails its hash cannot be trusted for its own seq: it stands where the
+         * chain expected one, so one bad byte is one problem, not a cascade. */
+        uint64_t here = expected;
         if (pl_audit_frame_check (&f, &what) != 0)
             s_problem (&res->prob, true, expected, name, off, "record %" PRIu64 ": %s", expected,
                        what);
@@ -241,6 +244,7 @@ s_verify_segment (const s_job_t *job, s_seg_result_t *res, pl_audit_codec_t *cod
             s_problem (&res->prob, true, expected, name, off, "record %" PRIu64 ": body does not decode",
                        expected);
         else {
+            here = f.seq;
             if (f.seq != expected) {
                 if (f.seq > expected)
                     s_problem (&res->prob, true, expected, name, off,
@@ -297,14 +301,14 @@ s_verify_segment (const s_job_t *job, s_seg_result_t *res, pl_audit_codec_t *cod
         }
         if (!res->any) {
             res->any = true;
-            res->first_seq = f.seq;
+            res->first_seq = here;
             memcpy (res->first_prev, f.prev_hash, PL_AUDIT_HASH_LEN);
         }
-        res->last_seq = f.seq;
+        res->last_seq = here;
         memcpy (res->last_hash, f.hash, PL_AUDIT_HASH_LEN);
         res->records++;
         prev = f.hash;
-        expected = f.seq + 1;
+        expected = here + 1;
         off += f.frame_len;
     }
     pl_audit_map_close (&m);
