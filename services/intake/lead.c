@@ -1,0 +1,1249 @@
+/*  lead.c — validation and normalisation of one lead (see lead.h).
+ *
+ *  The object is read in two passes. The first sorts its members into known fields and unknown
+ *  ones (kept in custom or rejected). The second reads the known fields in dependency order:
+ *  country first (it is the default region of national numbers), then the address parts and the
+ *  CRM's time zone (they refine the zones), then the numbers. Every problem is recorded and
+ *  reading goes on, so that the CRM learns about all of them at once.
+ */
+#include "lead.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plateau/error.h"
+
+/* ------------------------------------------------------------------------------------------- */
+/* Errors                                                                                       */
+
+void
+intake_errors_clear (intake_errors_t *errors)
+{
+    errors->count = 0;
+    errors->dropped = 0;
+}
+
+void
+intake_errors_add (intake_errors_t *errors, const char *field, const char *code,
+                   const char *fmt, ...)
+{
+    if (errors->count >= INTAKE_MAX_ERRORS) {
+        errors->dropped++;
+        return;
+    }
+    intake_error_t *e = &errors->items[errors->count++];
+    memset (e, 0, sizeof *e);
+    snprintf (e->field, sizeof e->field, "%s", field ? field : "");
+    e->code = code;
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (e->message, sizeof e->message, fmt, ap);
+    va_end (ap);
+}
+
+json_t *
+intake_error_to_json (const intake_error_t *e)
+{
+    json_t *o = json_object ();
+    if (!o)
+        return NULL;
+    int rc = json_object_set_new (o, "field", json_string (e->field));
+    rc |= json_object_set_new (o, "code", json_string (e->code ? e->code : "invalid_value"));
+    rc |= json_object_set_new (o, "message", json_string (e->message));
+    if (e->line)
+        rc |= json_object_set_new (o, "line", json_integer ((json_int_t) e->line));
+    if (e->column)
+        rc |= json_object_set_new (o, "column", json_integer ((json_int_t) e->column));
+    if (e->header[0])
+        rc |= json_object_set_new (o, "header", json_string (e->header));
+    if (rc) {
+        json_decref (o);
+        return NULL;
+    }
+    return o;
+}
+
+json_t *
+intake_errors_to_json (const intake_errors_t *errors)
+{
+    json_t *a = json_array ();
+    if (!a)
+        return NULL;
+    for (size_t i = 0; i < errors->count; i++)
+        if (json_array_append_new (a, intake_error_to_json (&errors->items[i])) < 0) {
+            json_decref (a);
+            return NULL;
+        }
+    return a;
+}
+
+/* ------------------------------------------------------------------------------------------- */
+/* Times                                                                                        */
+
+/* Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm). */
+static int64_t
+s_days_from_civil (int64_t y, int64_t m, int64_t d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static bool
+s_digits (const char *s, int n, int *value)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (!isdigit ((unsigned char) s[i]))
+            return false;
+        v = v * 10 + (s[i] - '0');
+    }
+    *value = v;
+    return true;
+}
+
+int
+intake_parse_rfc3339 (const char *t, int64_t *ms)
+{
+    int Y, M, D, h, m, s;
+    if (!t || strlen (t) < 20 || !s_digits (t, 4, &Y) || t[4] != '-' || !s_digits (t + 5, 2, &M)
+        || t[7] != '-' || !s_digits (t + 8, 2, &D) || (t[10] != 'T' && t[10] != 't'
+                                                         && t[10] != ' ')
+        || !s_digits (t + 11, 2, &h) || t[13] != ':' || !s_digits (t + 14, 2, &m) || t[16] != ':'
+        || !s_digits (t + 17, 2, &s))
+        return PL_EINVAL;
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (Y % 4 == 0 && Y % 100 != 0) || Y % 400 == 0;
+    if (Y < 1970 || M < 1 || M > 12 || D < 1 || D > mdays[M - 1] || (M == 2 && D == 29 && !leap)
+        || h > 23 || m > 59 || s > 60)
+        return PL_EINVAL;
+    const char *p = t + 19;
+    int frac_ms = 0;
+    if (*p == '.') {
+        p++;
+        int n = 0;
+        while (isdigit ((unsigned char) *p)) {
+            if (n < 3)
+                frac_ms = frac_ms * 10 + (*p - '0');
+            n++;
+            p++;
+        }
+        if (n == 0 || n > 9)
+            return PL_EINVAL;
+        for (; n < 3; n++)
+            frac_ms *= 10;
+    }
+    int offset_min = 0;
+    if (*p == 'Z' || *p == 'z') {
+        p++;
+    }
+    else if (*p == '+' || *p == '-') {
+        int oh, om;
+        if (!s_digits (p + 1, 2, &oh) || p[3] != ':' || !s_digits (p + 4, 2, &om) || oh > 23
+            || om > 59)
+            return PL_EINVAL;
+        offset_min = (oh * 60 + om) * (*p == '-' ? -1 : 1);
+        p += 6;
+    }
+    else {
+        return PL_EINVAL;
+    }
+    if (*p)
+        return PL_EINVAL;
+    int64_t days = s_days_from_civil (Y, M, D);
+    int64_t secs = days * 86400 + h * 3600 + m * 60 + s - (int64_t) offset_min * 60;
+    if (secs < 0)
+        return PL_EINVAL;
+    *ms = secs * 1000 + frac_ms;
+    return 0;
+}
+
+void
+intake_format_rfc3339 (int64_t ms, char *buf, size_t size)
+{
+    int64_t secs = ms / 1000, msec = ms % 1000;
+    if (msec < 0) {
+        msec += 1000;
+        secs--;
+    }
+    int64_t days = secs / 86400, rem = secs % 86400;
+    if (rem < 0) {
+        rem += 86400;
+        days--;
+    }
+    /* civil_from_days */
+    int64_t z = days + 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t y = yoe + era * 400;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    int64_t d = doy - (153 * mp + 2) / 5 + 1;
+    int64_t m = mp + (mp < 10 ? 3 : -9);
+    y += m <= 2;
+    snprintf (buf, size, "%04" PRId64 "-%02" PRId64 "-%02" PRId64 "T%02" PRId64 ":%02" PRId64
+              ":%02" PRId64 ".%03" PRId64 "Z", y, m, d, rem / 3600, (rem / 60) % 60, rem % 60,
+              msec);
+}
+
+/* Latest time accepted: 9999-12-31T23:59:59.999Z. */
+#define S_MAX_MS INT64_C(253402300799999)
+
+/* ------------------------------------------------------------------------------------------- */
+/* Decoding context                                                                             */
+
+/* Known top-level fields, in the order they are read. */
+enum {
+    F_COUNTRY, F_POSTAL_CODE, F_STATE, F_TIMEZONE, F_EXTERNAL_ID, F_CAMPAIGN, F_FIRST_NAME,
+    F_LAST_NAME, F_ADDRESS, F_EMAIL, F_PHONE, F_ALT_PHONES, F_CONSENTS, F_DEBT, F_CUSTOM,
+    F_COUNT
+};
+
+static const char *const s_field_names[F_COUNT] = {
+    "country", "postal_code", "state", "timezone", "external_id", "campaign", "first_name",
+    "last_name", "address", "email", "phone", "alt_phones", "consents", "debt", "custom",
+};
+
+typedef struct {
+    char *key;
+    char *value;
+} s_kv_t;
+
+typedef struct {
+    const intake_lead_opts_t *opts;
+    intake_errors_t *errs;
+    Plateau__V1__Lead *lead;
+    const json_t *fields[F_COUNT];
+    const char *region;                 /* default region for national numbers, or NULL */
+    const char *override;               /* valid CRM time zone, or NULL */
+    s_kv_t custom[INTAKE_MAX_CUSTOM];
+    size_t n_custom;
+    bool custom_overflow;
+    bool oom;
+} s_ctx_t;
+
+static void
+s_err (s_ctx_t *c, const char *field, const char *code, const char *fmt, ...)
+    __attribute__ ((format (printf, 4, 5)));
+
+static void
+s_err (s_ctx_t *c, const char *field, const char *code, const char *fmt, ...)
+{
+    char msg[sizeof c->errs->items[0].message];
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (msg, sizeof msg, fmt, ap);
+    va_end (ap);
+    intake_errors_add (c->errs, field, code, "%s", msg);
+}
+
+static char *
+s_strndup (s_ctx_t *c, const char *s, size_t n)
+{
+    char *d = malloc (n + 1);
+    if (!d) {
+        c->oom = true;
+        return NULL;
+    }
+    memcpy (d, s, n);
+    d[n] = '\0';
+    return d;
+}
+
+static const char *
+s_type_name (const json_t *v)
+{
+    switch (json_typeof (v)) {
+    case JSON_OBJECT: return "an object";
+    case JSON_ARRAY: return "an array";
+    case JSON_STRING: return "a string";
+    case JSON_INTEGER: return "an integer";
+    case JSON_REAL: return "a number";
+    case JSON_TRUE:
+    case JSON_FALSE: return "a boolean";
+    case JSON_NULL: return "null";
+    }
+    return "a value";
+}
+
+/* ------------------------------------------------------------------------------------------- */
+/* Strings                                                                                      */
+
+enum {
+    S_MULTILINE = 1,        /* newlines and tabs allowed (addresses) */
+    S_ALLOW_INT = 2,        /* a JSON integer is read as its decimal text (CRM ids) */
+};
+
+/* Reads a text field. Returns 1 with *out a new trimmed string, 0 when absent, null or blank,
+ * -1 after recording an error. */
+static int
+s_text (s_ctx_t *c, const json_t *v, const char *path, size_t max, int flags, char **out)
+{
+    *out = NULL;
+    if (!v || json_is_null (v))
+        return 0;
+    char num[32];
+    const char *s;
+    size_t len;
+    if (json_is_string (v)) {
+        s = json_string_value (v);
+        len = json_string_length (v);
+    }
+    else if ((flags & S_ALLOW_INT) && json_is_integer (v)) {
+        len = (size_t) snprintf (num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value (v));
+        s = num;
+    }
+    else {
+        s_err (c, path, INTAKE_E_WRONG_TYPE, "%s must be a string, not %s", path,
+               s_type_name (v));
+        return -1;
+    }
+    while (len > 0 && isspace ((unsigned char) *s)) {
+        s++;
+        len--;
+    }
+    while (len > 0 && isspace ((unsigned char) s[len - 1]))
+        len--;
+    if (len == 0)
+        return 0;
+    if (len > max) {
+        s_err (c, path, INTAKE_E_TOO_LONG, "%s is longer than %zu bytes", path, max);
+        return -1;
+    }
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char) s[i];
+        bool ctl = ch < 0x20 || ch == 0x7F;
+        if (ctl && !((flags & S_MULTILINE) && (ch == '\n' || ch == '\r' || ch == '\t'))) {
+            s_err (c, path, INTAKE_E_INVALID_VALUE, "%s contains a control character", path);
+            return -1;
+        }
+    }
+    *out = s_strndup (c, s, len);
+    return *out ? 1 : -1;
+}
+
+/* Sets a string member of a protobuf message (whose default is protobuf_c_empty_string). */
+static void
+s_set (char **member, char *value)
+{
+    if (value)
+        *member = value;
+}
+
+static bool
+s_campaign_ok (const char *s)
+{
+    for (; *s; s++)
+        if (!(isalnum ((unsigned char) *s) || *s == '-' || *s == '_' || *s == '.' || *s == ':'))
+            return false;
+    return true;
+}
+
+/* A sanity check, not RFC 5322: one '@', a plausible local part and a dotted domain. The domain
+ * is lower-cased. */
+static bool
+s_email_normalise (char *e)
+{
+    char *at = strchr (e, '@');
+    if (!at || at == e || strchr (at + 1, '@'))
+        return false;
+    size_t local = (size_t) (at - e);
+    char *dom = at + 1;
+    size_t dlen = strlen (dom);
+    if (local > 64 || dlen < 3 || dlen > 253)
+        return false;
+    if (e[0] == '.' || at[-1] == '.')
+        return false;
+    for (char *p = e; p < at; p++) {
+        unsigned char ch = (unsigned char) *p;
+        if (ch <= ' ' || strchr ("\"(),:;<>[\\]", ch) || (ch == '.' && p[1] == '.'))
+            return false;
+    }
+    size_t labels = 0, label_len = 0;
+    bool all_digits = true;
+    for (char *p = dom;; p++) {
+        unsigned char ch = (unsigned char) *p;
+        if (ch == '.' || ch == '\0') {
+            if (label_len == 0 || label_len > 63 || p[-1] == '-')
+                return false;
+            labels++;
+            if (ch == '\0')
+                break;
+            label_len = 0;
+            all_digits = true;
+            continue;
+        }
+        if (label_len == 0 && ch == '-')
+            return false;
+        if (!(isalnum (ch) || ch == '-' || ch >= 0x80))
+            return false;
+        if (!isdigit (ch))
+            all_digits = false;
+        *p = (char) tolower (ch);
+        label_len++;
+    }
+    return labels >= 2 && !all_digits;         /* the last label (TLD) is not a number */
+}
+
+/* ------------------------------------------------------------------------------------------- */
+/* Custom fields                                                                                */
+
+/* Text of a custom value: strings as they are, numbers and booleans spelled out, objects and
+ * arrays as compact JSON. NULL for null (nothing to keep). */
+static char *
+s_custom_text (s_ctx_t *c, const json_t *v)
+{
+    char buf[64];
+    switch (json_typeof (v)) {
+    case JSON_STRING:
+        return s_strndup (c, json_string_value (v), json_string_length (v));
+    case JSON_INTEGER:
+        snprintf (buf, sizeof buf, "%" JSON_INTEGER_FORMAT, json_integer_value (v));
+        return s_strndup (c, buf, strlen (buf));
+    case JSON_REAL:
+        snprintf (buf, sizeof buf, "%.17g", json_real_value (v));
+        return s_strndup (c, buf, strlen (buf));
+    case JSON_TRUE:
+        return s_strndup (c, "true", 4);
+    case JSON_FALSE:
+        return s_strndup (c, "false", 5);
+    case JSON_NULL:
+        return NULL;
+    case JSON_OBJECT:
+    case JSON_ARRAY: {
+        char *s = json_dumps (v, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+        if (!s)
+            c->oom = true;
+        return s;
+    }
+    }
+    return NULL;
+}
+
+static void
+s_custom_put (s_ctx_t *c, const char *key, const json_t *v, const char *path)
+{
+    size_t klen = strlen (key);
+    if (klen == 0 || klen > INTAKE_MAX_CUSTOM_KEY) {
+        s_err (c, path, INTAKE_E_INVALID_VALUE, "custom field names are 1 to %d bytes",
+               INTAKE_MAX_CUSTOM_KEY);
+        return;
+    }
+    for (size_t i = 0; i < klen; i++)
+        if ((unsigned char) key[i] < 0x20 || key[i] == 0x7F) {
+            s_err (c, path, INTAKE_E_INVALID_VALUE, "custom field name contains a control "
+                                                    "character");
+            return;
+        }
+    for (size_t i = 0; i < c->n_custom; i++)
+        if (strcmp (c->custom[i].key, key) == 0) {
+            s_err (c, path, INTAKE_E_INVALID_VALUE, "custom field '%s' is given twice", key);
+            return;
+        }
+    if (json_is_string (v) && memchr (json_string_value (v), '\0', json_string_length (v))) {
+        s_err (c, path, INTAKE_E_INVALID_VALUE, "%s contains a NUL character", path);
+        return;
+    }
+    char *value = s_custom_text (c, v);
+    if (!value)
+        return;
+    if (strlen (value) > INTAKE_MAX_CUSTOM_VALUE) {
+        s_err (c, path, INTAKE_E_TOO_LONG, "%s is longer than %d bytes", path,
+               INTAKE_MAX_CUSTOM_VALUE);
+        free (value);
+        return;
+    }
+    if (c->n_custom >= INTAKE_MAX_CUSTOM) {
+        free (value);
+        if (!c->custom_overflow)
+            s_err (c, "custom", INTAKE_E_TOO_MANY, "more than %d custom fields",
+                   INTAKE_MAX_CUSTOM);
+        c->custom_overflow = true;
+        return;
+    }
+    char *k = s_strndup (c, key, klen);
+    if (!k) {
+        free (value);
+        return;
+    }
+    c->custom[c->n_custom].key = k;
+    c->custom[c->n_custom].value = value;
+    c->n_custom++;
+}
+
+/* A member nobody asked for: kept as custom[key] or rejected, as the source wants. */
+static void
+s_unknown (s_ctx_t *c, const char *path, const json_t *v)
+{
+    if (c->opts->reject_unknown)
+        s_err (c, path, INTAKE_E_UNKNOWN_FIELD, "unknown field '%s'", path);
+    else
+        s_custom_put (c, path, v, path);
+}
+
+/* ------------------------------------------------------------------------------------------- */
+/* Numbers                                                                                      */
+
+/* Reads a time: JSON integer milliseconds, a string of digits (milliseconds) or an RFC 3339
+ * string. 1 with *ms set, 0 when absent, -1 after an error. */
+static int
+s_time (s_ctx_t *c, const json_t *v, const char *path, int64_t *ms)
+{
+    if (!v || json_is_null (v))
+        return 0;
+    if (json_is_integer (v)) {
+        json_int_t x = json_integer_value (v);
+        if (x <= 0 || x > S_MAX_MS) {
+            s_err (c, path, INTAKE_E_INVALID_TIME, "%s is out of range (UTC milliseconds "
+                                                   "since 1970)", path);
+            return -1;
+        }
+        *ms = (int64_t) x;
+        return 1;
+    }
+    if (!json_is_string (v)) {
+        s_err (c, path, INTAKE_E_WRONG_TYPE, "%s must be an RFC 3339 string or milliseconds, "
+                                             "not %s", path, s_type_name (v));
+        return -1;
+    }
+    char buf[48];
+    const char *s = json_string_value (v);
+    while (isspace ((unsigned char) *s))
+        s++;
+    size_t n = strlen (s);
+    while (n > 0 && isspace ((unsigned char) s[n - 1]))
+        n--;
+    if (n == 0)
+        return 0;
+    if (n >= sizeof buf) {
+        s_err (c, path, INTAKE_E_INVALID_TIME, "%s is not an RFC 3339 time", path);
+        return -1;
+    }
+    memcpy (buf, s, n);
+    buf[n] = '\0';
+    bool digits = c->opts->text_values;          /* milliseconds as text: CSV cells only */
+    for (size_t i = 0; digits && i < n; i++)
+        digits = isdigit ((unsigned char) buf[i]);
+    if (digits) {
+        if (n > 15 || strtoll (buf, NULL, 10) <= 0 || strtoll (buf, NULL, 10) > S_MAX_MS) {
+            s_err (c, path, INTAKE_E_INVALID_TIME, "%s is out of range (UTC milliseconds "
+                                                   "since 1970)", path);
+            return -1;
+        }
+        *ms = strtoll (buf, NULL, 10);
+        return 1;
+    }
+    if (intake_parse_rfc3339 (buf, ms) != 0 || *ms > S_MAX_MS) {
+        s_err (c, path, INTAKE_E_INVALID_TIME, "%s is not an RFC 3339 time "
+                                               "(2026-03-01T10:00:00+01:00) or milliseconds",
+               path);
+        return -1;
+    }
+    return 1;
+}
+
+/* Consents are proof of something past: a capture time after receipt is a clock or data
+ * error. An hour of slack for clocks. */
+static bool
+s_not_future (s_ctx_t *c, int64_t ms, const char *path)
+{
+    if (c->opts->received_at_ms > 0 && ms > c->opts->received_at_ms + 3600 * 1000) {
+        s_err (c, path, INTAKE_E_INVALID_TIME, "%s is in the future", path);
+        return false;
+    }
+    return true;
+}
+
+/* Minor units: a JSON integer, or in text mode an optionally signed string of digits. */
+static int
+s_amount (s_ctx_t *c, const json_t *v, const char *path, int64_t *out)
+{
+    static const int64_t max = INT64_C(1000000000000000000);    /* 10^18 minor units */
+    if (!v || json_is_null (v))
+        return 0;
+    if (json_is_integer (v)) {
+        json_int_t x = json_integer_value (v);
+        if (x > max || x < -max) {
+            s_err (c, path, INTAKE_E_INVALID_AMOUNT, "%s is out of range", path);
+            return -1;
+        }
+        *out = (int64_t) x;
+        return 1;
+    }
+    if (json_is_string (v) && c->opts->text_values) {
+        const char *s = json_string_value (v);
+        while (isspace ((unsigned char) *s))
+            s++;
+        if (!*s)
+            return 0;
+        const char *p = s + (*s == '-' || *s == '+');
+        size_t n = 0;
+        while (isdigit ((unsigned char) p[n]))
+            n++;
+        const char *end = p + n;
+        while (isspace ((unsigned char) *end))
+            end++;
+        if (n > 0 && n <= 18 && !*end) {
+            *out = strtoll (s, NULL, 10);
+            return 1;
+        }
+    }
+    bool wrong_type = !json_is_real (v) && !(json_is_string (v) && c->opts->text_values);
+    s_err (c, path, wrong_type ? INTAKE_E_WRONG_TYPE : INTAKE_E_INVALID_AMOUNT,
+           "%s is an integer number of minor units (12345 for 123.45)", path);
+    return -1;
+}
+
+/* Parses a number into a new PhoneNumber (zones resolved later). 1 set, 0 absent, -1 error. */
+static int
+s_phone (s_ctx_t *c, const json_t *v, const char *path, Plateau__V1__PhoneNumber **out)
+{
+    *out = NULL;
+    if (v && json_is_number (v)) {
+        s_err (c, path, INTAKE_E_WRONG_TYPE, "%s must be a string: as a JSON number it has "
+                                             "lost any leading 0 or +", path);
+        return -1;
+    }
+    char *raw;
+    int rc = s_text (c, v, path, PL_PHONE_RAW_MAX, 0, &raw);
+    if (rc <= 0)
+        return rc;
+    pl_phone_number_t n;
+    if (pl_phone_parse (c->opts->phone, raw, c->region, &n) != 0) {
+        s_err (c, path, INTAKE_E_INVALID_NUMBER, "%s", pl_phone_errstr (c->opts->phone));
+        free (raw);
+        return -1;
+    }
+    Plateau__V1__PhoneNumber *p = malloc (sizeof *p);
+    char *e164 = s_strndup (c, n.e164, strlen (n.e164));
+    char *region = s_strndup (c, n.region, strlen (n.region));
+    if (!p || !e164 || !region) {
+        c->oom = true;
+        free (p);
+        free (e164);
+        free (region);
+        free (raw);
+        return -1;
+    }
+    plateau__v1__phone_number__init (p);
+    p->e164 = e164;
+    p->type = (Plateau__V1__PhoneNumber__Type) n.type;
+    p->region = region;
+    p->raw = raw;
+    *out = p;
+    return 1;
+}
+
+static void
+s_zones (s_ctx_t *c, Plateau__V1__PhoneNumber *p)
+{
+    pl_phone_place_t place = {
+        .e164 = p->e164,
+        .region = p->region,
+        .country = c->lead->country[0] && c->fields[F_COUNTRY] ? c->lead->country : NULL,
+        .postal_code = c->lead->postal_code,
+        .state = c->lead->state,
+        .override = c->override,
+    };
+    pl_phone_zones_t z;
+    if (pl_phone_resolve_zones (c->opts->phone, &place, &z) <= 0)
+        return;                               /* no zone known: the rules engine decides */
+    p->zones = calloc (z.count, sizeof *p->zones);
+    if (!p->zones) {
+        c->oom = true;
+        return;
+    }
+    for (size_t i = 0; i < z.count; i++) {
+        p->zones[i] = s_strndup (c, z.zones[i], strlen (z.zones[i]));
+        if (!p->zones[i])
+            return;
+        p->n_zones++;
+    }
+    const char *src = pl_phone_zone_source_str (z.source);
+    char *s = s_strndup (c, src, strlen (src));
+    s_set (&p->zone_source, s);
+}
+
+/* ------------------------------------------------------------------------------------------- */
+/* Fields                                                                                       */
+
+static void
+s_read_country (s_ctx_t *c)
+{
+    char *country;
+    int rc = s_text (c, c->fields[F_COUNTRY], "country", 8, 0, &country);
+    if (rc < 0)
+        return;
+    if (rc > 0) {
+        for (char *p = country; *p; p++)
+            *p = (char) toupper ((unsigned char) *p);
+        if (strcmp (country, "UK") == 0)
+            strcpy (country, "GB");
+        if (!pl_phone_region_known (c->opts->phone, country)) {
+            s_err (c, "country", INTAKE_E_INVALID_COUNTRY, "country '%s' is not an ISO 3166-1 "
+                                                           "alpha-2 code (FR, US, GB…)", country);
+            free (country);
+            return;
+        }
+        c->lead->country = country;
+        c->region = country;
+        return;
+    }
+    const char *def = c->opts->default_country;
+    if (def && *def) {
+        c->region = def;
+        char *copy = s_strndup (c, def, strlen (def));
+        s_set (&c->lead->country, copy);
+    }
+}
+
+static void
+s_read_simple (s_ctx_t *c)
+{
+    char *s;
+    if (s_text (c, c->fields[F_POSTAL_CODE], "postal_code", 16, 0, &s) > 0)
+        c->lead->postal_code = s;
+    if (s_text (c, c->fields[F_STATE], "state", 64, 0, &s) > 0)
+        c->lead->state = s;
+    if (s_text (c, c->fields[F_EXTERNAL_ID], "external_id", 128, S_ALLOW_INT, &s) > 0)
+        c->lead->external_id = s;
+    if (s_text (c, c->fields[F_FIRST_NAME], "first_name", 128, 0, &s) > 0)
+        c->lead->first_name = s;
+    if (s_text (c, c->fields[F_LAST_NAME], "last_name", 128, 0, &s) > 0)
+        c->lead->last_name = s;
+    if (s_text (c, c->fields[F_ADDRESS], "address", 512, S_MULTILINE, &s) > 0)
+        c->lead->address = s;
+
+    if (s_text (c, c->fields[F_TIMEZONE], "timezone", PL_PHONE_ZONE_NAME_MAX - 1, 0, &s) > 0) {
+        if (pl_phone_zone_check (c->opts->phone, s) != 0) {
+            s_err (c, "timezone", INTAKE_E_INVALID_TIMEZONE, "%s",
+                   pl_phone_errstr (c->opts->phone));
+            free (s);
+        }
+        else {
+            c->lead->timezone = s;
+            c->override = s;
+        }
+    }
+
+    if (s_text (c, c->fields[F_EMAIL], "email", 254, 0, &s) > 0) {
+        if (!s_email_normalise (s)) {
+            s_err (c, "email", INTAKE_E_INVALID_EMAIL, "'%s' is not an e-mail address", s);
+            free (s);
+        }
+        else {
+            c->lead->email = s;
+        }
+    }
+
+    int rc = s_text (c, c->fields[F_CAMPAIGN], "campaign", 64, 0, &s);
+    if (rc == 0 && c->opts->default_campaign && *c->opts->default_campaign) {
+        const char *d = c->opts->default_campaign;
+        s = s_strndup (c, d, strlen (d));
+        rc = s ? 1 : -1;
+    }
+    if (rc == 0) {
+        s_err (c, "campaign", INTAKE_E_REQUIRED, "campaign is required (in the lead or as the "
+                                                 "request's campaign parameter)");
+    }
+    else if (rc > 0) {
+        if (strlen (s) > 64 || !s_campaign_ok (s)) {
+            s_err (c, "campaign", INTAKE_E_INVALID_VALUE, "campaign '%.64s' may hold only "
+                                                          "letters, digits and - _ . :", s);
+            free (s);
+        }
+        else {
+            c->lead->campaign = s;
+        }
+    }
+}
+
+static void
+s_read_phones (s_ctx_t *c)
+{
+    const json_t *v = c->fields[F_PHONE];
+    int rc = s_phone (c, v, "phone", &c->lead->phone);
+    if (rc == 0)
+        s_err (c, "phone", INTAKE_E_REQUIRED, "phone is required");
+
+    const json_t *alts = c->fields[F_ALT_PHONES];
+    if (!alts || json_is_null (alts))
+        return;
+    if (!json_is_array (alts)) {
+        s_err (c, "alt_phones", INTAKE_E_WRONG_TYPE, "alt_phones must be an array of strings, "
+                                                     "not %s", s_type_name (alts));
+        return;
+    }
+    size_t n = json_array_size (alts);
+    if (n > INTAKE_MAX_ALT_PHONES) {
+        s_err (c, "alt_phones", INTAKE_E_TOO_MANY, "at most %d alternate numbers",
+               INTAKE_MAX_ALT_PHONES);
+        return;
+    }
+    if (n == 0)
+        return;
+    c->lead->alt_phones = calloc (n, sizeof *c->lead->alt_phones);
+    if (!c->lead->alt_phones) {
+        c->oom = true;
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char path[32];
+        snprintf (path, sizeof path, "alt_phones[%zu]", i);
+        Plateau__V1__PhoneNumber *p;
+        if (s_phone (c, json_array_get (alts, i), path, &p) > 0)
+            c->lead->alt_phones[c->lead->n_alt_phones++] = p;
+    }
+}
+
+static void
+s_read_consent (s_ctx_t *c, const json_t *o, size_t i, Plateau__V1__Consent **out)
+{
+    *out = NULL;
+    char base[32];
+    snprintf (base, sizeof base, "consents[%zu]", i);
+    if (!json_is_object (o)) {
+        s_err (c, base, INTAKE_E_WRONG_TYPE, "%s must be an object, not %s", base,
+               s_type_name (o));
+        return;
+    }
+    Plateau__V1__Consent *k = malloc (sizeof *k);
+    if (!k) {
+        c->oom = true;
+        return;
+    }
+    plateau__v1__consent__init (k);
+    *out = k;
+
+    static const char *const known[] = {"scope", "channel", "source", "captured_at",
+                                        "proof_ref", "wording_version", "revoked_at",
+                                        "number", NULL};
+    const char *key;
+    const json_t *v;
+    char path[96];
+    json_object_foreach ((json_t *) o, key, v) {
+        bool is_known = false;
+        for (int j = 0; known[j] && !is_known; j++)
+            is_known = strcmp (key, known[j]) == 0;
+        if (!is_known) {
+            snprintf (path, sizeof path, "%s.%.60s", base, key);
+            s_unknown (c, path, v);
+        }
+    }
+    char *s;
+#define S_PATH(name) (snprintf (path, sizeof path, "%s." name, base), path)
+    int rc = s_text (c, json_object_get (o, "scope"), S_PATH ("scope"), 128, 0, &s);
+    if (rc > 0)
+        k->scope = s;
+    else if (rc == 0)
+        s_err (c, S_PATH ("scope"), INTAKE_E_REQUIRED, "a consent names its scope");
+    if (s_text (c, json_object_get (o, "channel"), S_PATH ("channel"), 32, 0, &s) > 0) {
+        for (char *p = s; *p; p++)
+            *p = (char) tolower ((unsigned char) *p);
+        k->channel = s;
+    }
+    if (s_text (c, json_object_get (o, "source"), S_PATH ("source"), 256, 0, &s) > 0)
+        k->source = s;
+    if (s_text (c, json_object_get (o, "proof_ref"), S_PATH ("proof_ref"), 256, 0, &s) > 0)
+        k->proof_ref = s;
+    if (s_text (c, json_object_get (o, "wording_version"), S_PATH ("wording_version"), 64, 0,
+                &s) > 0)
+        k->wording_version = s;
+    int64_t ms;
+    rc = s_time (c, json_object_get (o, "captured_at"), S_PATH ("captured_at"), &ms);
+    if (rc > 0 && s_not_future (c, ms, path))
+        k->captured_at_ms = ms;
+    else if (rc == 0)
+        s_err (c, S_PATH ("captured_at"), INTAKE_E_REQUIRED, "a consent says when it was "
+                                                             "captured");
+    rc = s_time (c, json_object_get (o, "revoked_at"), S_PATH ("revoked_at"), &ms);
+    if (rc > 0) {
+        if (k->captured_at_ms && ms < k->captured_at_ms)
+            s_err (c, path, INTAKE_E_INVALID_TIME, "%s is before captured_at", path);
+        else
+            k->revoked_at_ms = ms;
+    }
+    Plateau__V1__PhoneNumber *p;
+    if (s_phone (c, json_object_get (o, "number"), S_PATH ("number"), &p) > 0) {
+        k->number = p->e164;
+        p->e164 = (char *) protobuf_c_empty_string;
+        plateau__v1__phone_number__free_unpacked (p, NULL);
+    }
+#undef S_PATH
+}
+
+static void
+s_read_consents (s_ctx_t *c)
+{
+    const json_t *a = c->fields[F_CONSENTS];
+    if (!a || json_is_null (a))
+        return;
+    if (!json_is_array (a)) {
+        s_err (c, "consents", INTAKE_E_WRONG_TYPE, "consents must be an array of objects, "
+                                                   "not %s", s_type_name (a));
+        return;
+    }
+    size_t n = json_array_size (a);
+    if (n > INTAKE_MAX_CONSENTS) {
+        s_err (c, "consents", INTAKE_E_TOO_MANY, "at most %d consents", INTAKE_MAX_CONSENTS);
+        return;
+    }
+    if (n == 0)
+        return;
+    c->lead->consents = calloc (n, sizeof *c->lead->consents);
+    if (!c->lead->consents) {
+        c->oom = true;
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        Plateau__V1__Consent *k;
+        s_read_consent (c, json_array_get (a, i), i, &k);
+        if (k)
+            c->lead->consents[c->lead->n_consents++] = k;
+    }
+}
+
+static void
+s_read_debt (s_ctx_t *c)
+{
+    const json_t *o = c->fields[F_DEBT];
+    if (!o || json_is_null (o))
+        return;
+    if (!json_is_object (o)) {
+        s_err (c, "debt", INTAKE_E_WRONG_TYPE, "debt must be an object, not %s", s_type_name (o));
+        return;
+    }
+    if (json_object_size (o) == 0)
+        return;
+    Plateau__V1__Debt *d = malloc (sizeof *d);
+    if (!d) {
+        c->oom = true;
+        return;
+    }
+    plateau__v1__debt__init (d);
+    c->lead->debt = d;
+
+    static const char *const known[] = {"account_ref", "creditor", "balance", "currency",
+                                        "first_letter_ref", "first_letter_at", NULL};
+    const char *key;
+    const json_t *v;
+    json_object_foreach ((json_t *) o, key, v) {
+        bool is_known = false;
+        for (int j = 0; known[j] && !is_known; j++)
+            is_known = strcmp (key, known[j]) == 0;
+        if (!is_known) {
+            char path[96];
+            snprintf (path, sizeof path, "debt.%.80s", key);
+            s_unknown (c, path, v);
+        }
+    }
+    char *s;
+    if (s_text (c, json_object_get (o, "account_ref"), "debt.account_ref", 128, S_ALLOW_INT,
+                &s) > 0)
+        d->account_ref = s;
+    if (s_text (c, json_object_get (o, "creditor"), "debt.creditor", 128, 0, &s) > 0)
+        d->creditor = s;
+    if (s_text (c, json_object_get (o, "first_letter_ref"), "debt.first_letter_ref", 128,
+                S_ALLOW_INT, &s) > 0)
+        d->first_letter_ref = s;
+    int64_t ms;
+    if (s_time (c, json_object_get (o, "first_letter_at"), "debt.first_letter_at", &ms) > 0)
+        d->first_letter_at_ms = ms;
+
+    int64_t minor = 0;
+    int has_balance = s_amount (c, json_object_get (o, "balance"), "debt.balance", &minor);
+    char *currency = NULL;
+    int has_currency = s_text (c, json_object_get (o, "currency"), "debt.currency", 8, 0,
+                               &currency);
+    if (has_currency > 0) {
+        bool ok = strlen (currency) == 3;
+        for (char *p = currency; ok && *p; p++) {
+            *p = (char) toupper ((unsigned char) *p);
+            ok = *p >= 'A' && *p <= 'Z';
+        }
+        if (!ok) {
+            s_err (c, "debt.currency", INTAKE_E_INVALID_CURRENCY, "currency '%s' is not an ISO "
+                                                                  "4217 code (EUR, USD…)",
+                   currency);
+            free (currency);
+            return;
+        }
+    }
+    if (has_balance > 0 && has_currency == 0)
+        s_err (c, "debt.currency", INTAKE_E_REQUIRED, "a balance needs its currency");
+    if (has_balance == 0 && has_currency > 0)
+        s_err (c, "debt.balance", INTAKE_E_REQUIRED, "a currency needs its balance");
+    if (has_balance > 0 && has_currency > 0) {
+        Plateau__V1__Money *m = malloc (sizeof *m);
+        if (!m) {
+            c->oom = true;
+            free (currency);
+            return;
+        }
+        plateau__v1__money__init (m);
+        m->minor_units = minor;
+        m->currency = currency;
+        d->balance = m;
+        return;
+    }
+    free (currency);
+}
+
+static void
+s_read_custom (s_ctx_t *c)
+{
+    const json_t *o = c->fields[F_CUSTOM];
+    if (!o || json_is_null (o))
+        return;
+    if (!json_is_object (o)) {
+        s_err (c, "custom", INTAKE_E_WRONG_TYPE, "custom must be an object, not %s",
+               s_type_name (o));
+        return;
+    }
+    const char *key;
+    const json_t *v;
+    json_object_foreach ((json_t *) o, key, v) {
+        char path[96];
+        snprintf (path, sizeof path, "custom.%.80s", key);
+        s_custom_put (c, key, v, path);
+    }
+}
+
+/* Moves the staged custom fields into the lead's map. */
+static void
+s_build_custom (s_ctx_t *c)
+{
+    if (c->n_custom == 0)
+        return;
+    c->lead->custom = calloc (c->n_custom, sizeof *c->lead->custom);
+    if (!c->lead->custom) {
+        c->oom = true;
+        return;
+    }
+    for (size_t i = 0; i < c->n_custom; i++) {
+        Plateau__V1__Lead__CustomEntry *e = malloc (sizeof *e);
+        if (!e) {
+            c->oom = true;
+            return;
+        }
+        plateau__v1__lead__custom_entry__init (e);
+        e->key = c->custom[i].key;
+        e->value = c->custom[i].value;
+        c->custom[i].key = c->custom[i].value = NULL;
+        c->lead->custom[c->lead->n_custom++] = e;
+    }
+}
+
+/* ------------------------------------------------------------------------------------------- */
+
+int
+intake_lead_from_json (const json_t *obj, const intake_lead_opts_t *opts,
+                       Plateau__V1__Lead **out, intake_errors_t *errors)
+{
+    if (!out || !errors || !opts || !opts->phone)
+        return PL_EINVAL;
+    *out = NULL;
+    intake_errors_clear (errors);
+    if (!obj || !json_is_object (obj)) {
+        intake_errors_add (errors, "", INTAKE_E_WRONG_TYPE, "a lead is a JSON object, not %s",
+                           obj ? s_type_name (obj) : "nothing");
+        return PL_EINVAL;
+    }
+    s_ctx_t *c = calloc (1, sizeof *c);
+    Plateau__V1__Lead *lead = malloc (sizeof *lead);
+    if (!c || !lead) {
+        free (c);
+        free (lead);
+        return PL_ENOMEM;
+    }
+    plateau__v1__lead__init (lead);
+    c->opts = opts;
+    c->errs = errors;
+    c->lead = lead;
+
+    const char *key;
+    const json_t *v;
+    json_object_foreach ((json_t *) obj, key, v) {
+        int f = 0;
+        while (f < F_COUNT && strcmp (key, s_field_names[f]) != 0)
+            f++;
+        if (f < F_COUNT)
+            c->fields[f] = v;
+        else
+            s_unknown (c, key, v);
+    }
+
+    s_read_country (c);
+    s_read_simple (c);
+    s_read_phones (c);
+    s_read_consents (c);
+    s_read_debt (c);
+    s_read_custom (c);
+    s_build_custom (c);
+
+    if (opts->source && *opts->source)
+        s_set (&lead->source, s_strndup (c, opts->source, strlen (opts->source)));
+    lead->received_at_ms = opts->received_at_ms;
+
+    if (!c->oom && errors->count == 0 && errors->dropped == 0) {
+        if (lead->phone)
+            s_zones (c, lead->phone);
+        for (size_t i = 0; i < lead->n_alt_phones; i++)
+            s_zones (c, lead->alt_phones[i]);
+    }
+
+    bool oom = c->oom;
+    for (size_t i = 0; i < c->n_custom; i++) {
+        free (c->custom[i].key);
+        free (c->custom[i].value);
+    }
+    free (c);
+    if (oom || errors->count > 0 || errors->dropped > 0) {
+        plateau__v1__lead__free_unpacked (lead, NULL);
+        return oom ? PL_ENOMEM : PL_EINVAL;
+    }
+    *out = lead;
+    return 0;
+}
+
+void
+intake_lead_free (Plateau__V1__Lead **lead_p)
+{
+    if (!lead_p || !*lead_p)
+        return;
+    plateau__v1__lead__free_unpacked (*lead_p, NULL);
+    *lead_p = NULL;
+}
+
+/* ------------------------------------------------------------------------------------------- */
+/* Rendering                                                                                    */
+
+static int
+s_put_str (json_t *o, const char *key, const char *value)
+{
+    if (!value || !*value)
+        return 0;
+    return json_object_set_new (o, key, json_string (value));
+}
+
+static int
+s_put_time (json_t *o, const char *key, int64_t ms)
+{
+    if (ms <= 0)
+        return 0;
+    char buf[40];
+    intake_format_rfc3339 (ms, buf, sizeof buf);
+    return json_object_set_new (o, key, json_string (buf));
+}
+
+static json_t *
+s_phone_json (const Plateau__V1__PhoneNumber *p)
+{
+    json_t *o = json_object ();
+    json_t *zones = json_array ();
+    if (!o || !zones) {
+        json_decref (o);
+        json_decref (zones);
+        return NULL;
+    }
+    int rc = s_put_str (o, "e164", p->e164);
+    rc |= s_put_str (o, "type", pl_phone_type_str ((pl_phone_type_t) p->type));
+    rc |= s_put_str (o, "region", p->region);
+    for (size_t i = 0; i < p->n_zones; i++)
+        rc |= json_array_append_new (zones, json_string (p->zones[i]));
+    rc |= json_object_set_new (o, "zones", zones);
+    rc |= s_put_str (o, "zone_source", p->zone_source);
+    rc |= s_put_str (o, "raw", p->raw);
+    if (rc) {
+        json_decref (o);
+        return NULL;
+    }
+    return o;
+}
+
+json_t *
+intake_lead_to_json (const Plateau__V1__Lead *lead)
+{
+    json_t *o = json_object ();
+    if (!o || !lead)
+        return o;
+    int rc = s_put_str (o, "id", lead->id);
+    rc |= s_put_str (o, "source", lead->source);
+    rc |= s_put_str (o, "external_id", lead->external_id);
+    rc |= s_put_str (o, "campaign", lead->campaign);
+    if (lead->phone)
+        rc |= json_object_set_new (o, "phone", s_phone_json (lead->phone));
+    if (lead->n_alt_phones) {
+        json_t *a = json_array ();
+        for (size_t i = 0; a && i < lead->n_alt_phones; i++)
+            rc |= json_array_append_new (a, s_phone_json (lead->alt_phones[i]));
+        rc |= json_object_set_new (o, "alt_phones", a);
+    }
+    rc |= s_put_str (o, "country", lead->country);
+    rc |= s_put_str (o, "first_name", lead->first_name);
+    rc |= s_put_str (o, "last_name", lead->last_name);
+    rc |= s_put_str (o, "address", lead->address);
+    rc |= s_put_str (o, "postal_code", lead->postal_code);
+    rc |= s_put_str (o, "state", lead->state);
+    rc |= s_put_str (o, "email", lead->email);
+    rc |= s_put_str (o, "timezone", lead->timezone);
+    if (lead->n_consents) {
+        json_t *a = json_array ();
+        for (size_t i = 0; a && i < lead->n_consents; i++) {
+            const Plateau__V1__Consent *k = lead->consents[i];
+            json_t *ko = json_object ();
+            if (!ko) {
+                rc = -1;
+                break;
+            }
+            rc |= s_put_str (ko, "scope", k->scope);
+            rc |= s_put_str (ko, "channel", k->channel);
+            rc |= s_put_str (ko, "source", k->source);
+            rc |= s_put_time (ko, "captured_at", k->captured_at_ms);
+            rc |= s_put_str (ko, "proof_ref", k->proof_ref);
+            rc |= s_put_str (ko, "wording_version", k->wording_version);
+            rc |= s_put_time (ko, "revoked_at", k->revoked_at_ms);
+            rc |= s_put_str (ko, "number", k->number);
+            rc |= json_array_append_new (a, ko);
+        }
+        rc |= json_object_set_new (o, "consents", a);
+    }
+    if (lead->debt) {
+        const Plateau__V1__Debt *d = lead->debt;
+        json_t *dobj = json_object ();
+        if (dobj) {
+            rc |= s_put_str (dobj, "account_ref", d->account_ref);
+            rc |= s_put_str (dobj, "creditor", d->creditor);
+            if (d->balance) {
+                rc |= json_object_set_new (dobj, "balance",
+                                           json_integer ((json_int_t) d->balance->minor_units));
+                rc |= s_put_str (dobj, "currency", d->balance->currency);
+            }
+            rc |= s_put_str (dobj, "first_letter_ref", d->first_letter_ref);
+            rc |= s_put_time (dobj, "first_letter_at", d->first_letter_at_ms);
+        }
+        rc |= json_object_set_new (o, "debt", dobj);
+    }
+    if (lead->n_custom) {
+        json_t *cobj = json_object ();
+        for (size_t i = 0; cobj && i < lead->n_custom; i++)
+            rc |= json_object_set_new (cobj, lead->custom[i]->key,
+                                       json_string (lead->custom[i]->value));
+        rc |= json_object_set_new (o, "custom", cobj);
+    }
+    rc |= s_put_time (o, "received_at", lead->received_at_ms);
+    rc |= s_put_str (o, "trace_id", lead->trace_id);
+    if (rc) {
+        json_decref (o);
+        return NULL;
+    }
+    return o;
+}

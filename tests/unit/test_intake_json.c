@@ -1,0 +1,238 @@
+/*  test_intake_json.c — JSON request bodies: one lead or {"leads": […]} (json_decode.c).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json_decode.h"
+#include "plateau/error.h"
+
+/* What the callback saw, in order. */
+typedef struct {
+    size_t index;
+    size_t line;
+    char e164[24];              /* accepted: the lead's number */
+    char field[64];             /* rejected: first error */
+    char code[32];
+    size_t nerrors;
+} seen_t;
+
+typedef struct {
+    pl_phone_t *phone;
+    intake_lead_opts_t opts;
+    seen_t seen[64];
+    size_t n;
+    size_t stop_after;          /* the callback stops after this many items (0: never) */
+} fixture_t;
+
+static int
+s_collect (void *arg, const intake_item_t *item)
+{
+    fixture_t *f = arg;
+    if (f->n < 64) {
+        seen_t *s = &f->seen[f->n];
+        memset (s, 0, sizeof *s);
+        s->index = item->index;
+        s->line = item->line;
+        if (item->lead) {
+            snprintf (s->e164, sizeof s->e164, "%s", item->lead->phone->e164);
+            assert_null (item->errors);
+        }
+        else {
+            assert_non_null (item->errors);
+            assert_true (item->errors->count >= 1);
+            snprintf (s->field, sizeof s->field, "%s", item->errors->items[0].field);
+            snprintf (s->code, sizeof s->code, "%s", item->errors->items[0].code);
+            s->nerrors = item->errors->count;
+        }
+    }
+    f->n++;
+    Plateau__V1__Lead *lead = item->lead;           /* ours now */
+    intake_lead_free (&lead);
+    if (f->stop_after && f->n >= f->stop_after)
+        return PL_ECLOSED;
+    return 0;
+}
+
+static int
+s_setup (void **state)
+{
+    fixture_t *f = calloc (1, sizeof *f);
+    if (!f)
+        return -1;
+    f->phone = pl_phone_new ();
+    f->opts = (intake_lead_opts_t) {.phone = f->phone, .source = "crm", .default_campaign = "c1",
+                                    .default_country = "FR"};
+    *state = f;
+    return f->phone ? 0 : -1;
+}
+
+static int
+s_teardown (void **state)
+{
+    fixture_t *f = *state;
+    pl_phone_destroy (&f->phone);
+    free (f);
+    return 0;
+}
+
+static int
+s_decode (fixture_t *f, const char *body, size_t max, intake_error_t *fatal)
+{
+    f->n = 0;
+    return intake_json_decode (body, strlen (body), &f->opts, max, s_collect, f, fatal);
+}
+
+/* ------------------------------------------------------------------------------------------- */
+
+static void
+test_single_lead_body_gives_one_item (void **state)
+{
+    fixture_t *f = *state;
+    assert_int_equal (s_decode (f, "{\"phone\": \"06 12 34 56 78\"}", 0, NULL), 1);
+    assert_int_equal (f->n, 1);
+    assert_int_equal (f->seen[0].index, 0);
+    assert_int_equal (f->seen[0].line, 0);
+    assert_string_equal (f->seen[0].e164, "+33612345678");
+
+    /* a rejected single lead is still an item (422 for the HTTP layer), not a parse error */
+    assert_int_equal (s_decode (f, "{\"phone\": \"06\"}", 0, NULL), 1);
+    assert_string_equal (f->seen[0].field, "phone");
+    assert_string_equal (f->seen[0].code, INTAKE_E_INVALID_NUMBER);
+}
+
+static void
+test_batch_items_come_out_in_input_order_good_ones_accepted (void **state)
+{
+    fixture_t *f = *state;
+    const char *body = "{\"leads\": ["
+                       "{\"phone\": \"0612345678\"},"
+                       "{\"phone\": \"12\"},"
+                       "[1, 2],"
+                       "{\"phone\": \"+44 20 7946 0000\"},"
+                       "{\"phone\": \"0123456789\", \"email\": \"bad\"}"
+                       "]}";
+    assert_int_equal (s_decode (f, body, 0, NULL), 5);
+    assert_int_equal (f->n, 5);
+    for (size_t i = 0; i < 5; i++)
+        assert_int_equal (f->seen[i].index, i);
+    assert_string_equal (f->seen[0].e164, "+33612345678");
+    assert_string_equal (f->seen[1].code, INTAKE_E_INVALID_NUMBER);
+    assert_string_equal (f->seen[2].code, INTAKE_E_WRONG_TYPE);
+    assert_string_equal (f->seen[3].e164, "+442079460000");
+    assert_string_equal (f->seen[4].field, "email");
+}
+
+static void
+test_malformed_json_names_line_and_column (void **state)
+{
+    fixture_t *f = *state;
+    intake_error_t fatal;
+    const char *body = "{\"leads\": [\n"
+                       "  {\"phone\": \"0612345678\"},\n"
+                       "  {\"phone\": \"0612345678\" \"email\": \"a@b.fr\"}\n"
+                       "]}";
+    assert_int_equal (s_decode (f, body, 0, &fatal), PL_EINVAL);
+    assert_int_equal (f->n, 0);                    /* nothing emitted */
+    assert_string_equal (fatal.code, INTAKE_E_MALFORMED);
+    assert_int_equal (fatal.line, 3);
+    assert_int_equal (fatal.column, 32);       /* the end of the unexpected token */
+    assert_non_null (strstr (fatal.message, "malformed JSON"));
+
+    assert_int_equal (s_decode (f, "", 0, &fatal), PL_EINVAL);
+    assert_int_equal (s_decode (f, "{\"phone\": \"1\"} trailing", 0, &fatal), PL_EINVAL);
+    assert_int_equal (s_decode (f, "{\"phone\": \"1\", \"phone\": \"2\"}", 0, &fatal), PL_EINVAL);
+    assert_non_null (strstr (fatal.message, "duplicate"));
+    assert_int_equal (s_decode (f, "{\"phone\": \"\\u0000\"}", 0, &fatal), PL_EINVAL);
+    assert_int_equal (s_decode (f, "{\"phone\": \"\xff\"}", 0, &fatal), PL_EINVAL);
+}
+
+static void
+test_wrong_shapes_are_refused_whole (void **state)
+{
+    fixture_t *f = *state;
+    intake_error_t fatal;
+    assert_int_equal (s_decode (f, "[{\"phone\": \"0612345678\"}]", 0, &fatal), PL_EINVAL);
+    assert_string_equal (fatal.code, INTAKE_E_WRONG_TYPE);
+    assert_int_equal (s_decode (f, "\"0612345678\"", 0, &fatal), PL_EINVAL);
+    assert_int_equal (s_decode (f, "{\"leads\": {\"phone\": \"0612345678\"}}", 0, &fatal),
+                      PL_EINVAL);
+    assert_int_equal (s_decode (f, "{\"leads\": [], \"campaign\": \"x\"}", 0, &fatal), PL_EINVAL);
+    assert_int_equal (f->n, 0);
+    assert_int_equal (s_decode (f, "{\"leads\": []}", 0, &fatal), 0);
+}
+
+static void
+test_batch_over_the_limit_is_refused_before_any_item (void **state)
+{
+    fixture_t *f = *state;
+    intake_error_t fatal;
+    const char *body = "{\"leads\": [{\"phone\": \"0612345678\"}, {\"phone\": \"0612345679\"},"
+                       "{\"phone\": \"0612345670\"}]}";
+    assert_int_equal (s_decode (f, body, 2, &fatal), PL_ETOOBIG);
+    assert_int_equal (f->n, 0);
+    assert_string_equal (fatal.code, INTAKE_E_TOO_BIG);
+    assert_int_equal (s_decode (f, body, 3, NULL), 3);
+
+    /* the default limit is 10,000 */
+    size_t n = INTAKE_JSON_MAX_ITEMS + 1;
+    size_t cap = 16 + n * 4;
+    char *big = malloc (cap);
+    assert_non_null (big);
+    strcpy (big, "{\"leads\":[");
+    size_t len = strlen (big);
+    for (size_t i = 0; i < n; i++) {
+        memcpy (big + len, i ? ",{}" : "{}", i ? 3 : 2);
+        len += i ? 3 : 2;
+    }
+    memcpy (big + len, "]}", 3);
+    f->n = 0;
+    assert_int_equal (intake_json_decode (big, strlen (big), &f->opts, 0, s_collect, f, &fatal),
+                      PL_ETOOBIG);
+    assert_int_equal (f->n, 0);
+    free (big);
+}
+
+static void
+test_bom_is_tolerated (void **state)
+{
+    fixture_t *f = *state;
+    assert_int_equal (s_decode (f, "\xEF\xBB\xBF{\"phone\": \"0612345678\"}", 0, NULL), 1);
+    assert_string_equal (f->seen[0].e164, "+33612345678");
+}
+
+static void
+test_callback_can_stop_decoding (void **state)
+{
+    fixture_t *f = *state;
+    f->stop_after = 2;
+    const char *body = "{\"leads\": [{\"phone\": \"0612345678\"}, {\"phone\": \"0612345679\"},"
+                       "{\"phone\": \"0612345670\"}]}";
+    assert_int_equal (s_decode (f, body, 0, NULL), PL_ECLOSED);
+    assert_int_equal (f->n, 2);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown (test_single_lead_body_gives_one_item, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_batch_items_come_out_in_input_order_good_ones_accepted,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_malformed_json_names_line_and_column, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_wrong_shapes_are_refused_whole, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_batch_over_the_limit_is_refused_before_any_item,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_bom_is_tolerated, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_callback_can_stop_decoding, s_setup, s_teardown),
+    };
+    return cmocka_run_group_tests_name ("intake_json", tests, NULL, NULL);
+}
