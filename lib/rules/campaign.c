@@ -275,6 +275,15 @@ s_dur_min_s (const pl__dur_t *d)
     return d->unit == 's' ? d->n : d->unit == 'M' ? d->n * 28 * 86400 : d->n * 86400;
 }
 
+/* c is certainly no longer than p (months vary: compare like units, else worst cases). */
+static bool
+s_dur_not_longer (const pl__dur_t *c, const pl__dur_t *p)
+{
+    if (c->unit == p->unit)
+        return c->n <= p->n;
+    return s_dur_max_s (c) <= s_dur_min_s (p);
+}
+
 static int
 s_narrow_one (const pl__clause_t *p, const pl__clause_t *c, char *why, size_t len)
 {
@@ -354,12 +363,8 @@ s_narrow_one (const pl__clause_t *p, const pl__clause_t *c, char *why, size_t le
             return -1;
         }
         if (p->u.ex.type == PL__EXT_EBR
-            && (s_dur_max_s (&c->u.ex.purchase) > s_dur_min_s (&p->u.ex.purchase)
-                || s_dur_max_s (&c->u.ex.inquiry) > s_dur_min_s (&p->u.ex.inquiry))
-            && !(c->u.ex.purchase.unit == p->u.ex.purchase.unit
-                 && c->u.ex.inquiry.unit == p->u.ex.inquiry.unit
-                 && c->u.ex.purchase.n <= p->u.ex.purchase.n
-                 && c->u.ex.inquiry.n <= p->u.ex.inquiry.n)) {
+            && (!s_dur_not_longer (&c->u.ex.purchase, &p->u.ex.purchase)
+                || !s_dur_not_longer (&c->u.ex.inquiry, &p->u.ex.inquiry))) {
             snprintf (why, len, "lengthens the exemption");
             return -1;
         }
@@ -473,12 +478,13 @@ s_kind_rank (uint8_t kind)
 /* Compiles profile + overlays + overrides into *out. 0, or -1 with c->err. */
 static int
 s_compile (pl_rules_campaign_t *c, const pl__override_t *over, size_t n_over,
-           pl__clause_t **out, size_t *n_out, pl__arena_t *arena)
+           pl__clause_t **out, size_t *n_out, pl__arena_t *arena, const char *origin)
 {
     pl__clause_t *cl = NULL;
     size_t n = 0, cap = 0;
     pl__err_t e = { 0 };
     int rc = 0;
+    const char *cur = "";
     const pl_rules_profile_t *chain[64];
     size_t nchain = 0;
     chain[nchain++] = c->profile;
@@ -491,6 +497,7 @@ s_compile (pl_rules_campaign_t *c, const pl__override_t *over, size_t n_over,
             const pl_rules_rule_t *r = q->rules[i];
             if (!r->per_call)
                 continue;
+            cur = r->id;
             size_t nm = 0;
             pl__param_t *m = s_merge (r, s_find_over (over, n_over, r->id), &nm);
             if (!m) {
@@ -498,14 +505,15 @@ s_compile (pl_rules_campaign_t *c, const pl__override_t *over, size_t n_over,
                 snprintf (e.msg, sizeof e.msg, "out of memory");
                 break;
             }
-            rc = pl__rule_compile (c->ps, r->id, m, nm, q->regions_packed, q->n_regions, arena,
-                                   &cl, &n, &cap, &e);
+            rc = pl__rule_compile (c->ps, r->id, r->line, m, nm, q->regions_packed,
+                                   q->n_regions, arena, &cl, &n, &cap, &e);
             free (m);
         }
     }
     for (size_t i = 0; i < n_over && rc == 0; i++) {
         if (strncmp (over[i].rule, "campaign.", 9) != 0)
             continue;
+        cur = over[i].rule;
         size_t np = over[i].n;
         pl__param_t *p = calloc (np + 1, sizeof *p);
         if (!p) {
@@ -516,7 +524,7 @@ s_compile (pl_rules_campaign_t *c, const pl__override_t *over, size_t n_over,
         memcpy (p, over[i].p, np * sizeof *p);
         if (!s_over_has (&over[i], "source"))
             p[np++] = (pl__param_t) { .key = "source", .value = "campaign setting", .line = 0 };
-        rc = pl__rule_compile (c->ps, over[i].rule, p, np, NULL, 0, arena, &cl, &n, &cap, &e);
+        rc = pl__rule_compile (c->ps, over[i].rule, 0, p, np, NULL, 0, arena, &cl, &n, &cap, &e);
         free (p);
     }
     if (rc == 0 && n > PL_RULES_MAX_FIRED) {
@@ -542,7 +550,10 @@ s_compile (pl_rules_campaign_t *c, const pl__override_t *over, size_t n_over,
         }
     }
     if (rc != 0) {
-        s_fail (c, "%s%s%s", e.key && *e.key ? e.key : "", e.key && *e.key ? ": " : "", e.msg);
+        if (*e.key)
+            s_fail (c, "%s: rule %s, key '%s': %s", origin, cur, e.key, e.msg);
+        else
+            s_fail (c, "%s: %s", origin, e.msg);
         free (cl);
         return -1;
     }
@@ -633,7 +644,8 @@ s_check_rule (pl_rules_campaign_t *c, const pl__override_t *o, const char *origi
     pl__clause_t *P = NULL, *C = NULL;
     size_t np = 0, nc = 0, capp = 0, capc = 0;
     pl__err_t e = { 0 };
-    int rc = pl__rule_compile (c->ps, r->id, r->p, r->n, NULL, 0, &arena, &P, &np, &capp, &e);
+    int rc = pl__rule_compile (c->ps, r->id, r->line, r->p, r->n, NULL, 0, &arena, &P, &np,
+                               &capp, &e);
     size_t nm = 0;
     pl__param_t *m = rc == 0 ? s_merge (r, o, &nm) : NULL;
     if (rc == 0 && !m) {
@@ -641,9 +653,10 @@ s_check_rule (pl_rules_campaign_t *c, const pl__override_t *o, const char *origi
         rc = -1;
     }
     if (rc == 0)
-        rc = pl__rule_compile (c->ps, r->id, m, nm, NULL, 0, &arena, &C, &nc, &capc, &e);
+        rc = pl__rule_compile (c->ps, r->id, r->line, m, nm, NULL, 0, &arena, &C, &nc, &capc,
+                               &e);
     if (rc != 0)
-        s_fail (c, "%s:%d: rule %s, key '%s': %s", origin, e.line, o->rule, e.key ? e.key : "",
+        s_fail (c, "%s:%d: rule %s, key '%s': %s", origin, e.line, o->rule, e.key,
                 e.msg);
     else if (s_narrows (P, np, C, nc, why, sizeof why) != 0) {
         s_fail (c, "%s: rule %s: would widen the profile: %s", origin, o->rule, why);
@@ -668,7 +681,7 @@ s_install (pl_rules_campaign_t *c, pl__override_t *over, size_t n_over, const ch
     size_t n = 0;
     pl__arena_t arena = { 0 };
     if (rc == 0 && c->profile)
-        rc = s_compile (c, over, n_over, &cl, &n, &arena);
+        rc = s_compile (c, over, n_over, &cl, &n, &arena, origin);
     if (rc != 0) {
         s_over_free (over, n_over);
         pl__arena_free (&arena);
@@ -865,7 +878,26 @@ pl_rules_campaign_set (pl_rules_campaign_t *self, const char *section, const cha
     }
     pl__override_t *copy = s_over_copy (self->over, self->n_over);
     size_t n = self->n_over;
-    if (!copy || s_over_put (&copy, &n, section, key, value, 0, true) != 0) {
+    int rc = copy ? 0 : -1;
+    if (rc == 0 && (strcmp (key, "cap") == 0 || strcmp (key, "after") == 0)) {
+        /* Multi-valued keys: "a; b" gives both values, replacing the campaign's earlier ones. */
+        char buf[1024];
+        snprintf (buf, sizeof buf, "%s", value);
+        char *save = NULL;
+        bool first = true;
+        for (char *v = strtok_r (buf, ";", &save); v && rc == 0; v = strtok_r (NULL, ";", &save)) {
+            while (*v == ' ')
+                v++;
+            size_t l = strlen (v);
+            while (l && v[l - 1] == ' ')
+                v[--l] = 0;
+            rc = s_over_put (&copy, &n, section, key, v, 0, first);
+            first = false;
+        }
+    }
+    else if (rc == 0)
+        rc = s_over_put (&copy, &n, section, key, value, 0, true);
+    if (rc != 0) {
         s_over_free (copy, n);
         s_fail (self, "out of memory");
         return PL_ENOMEM;

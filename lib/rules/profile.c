@@ -38,7 +38,7 @@ s_err (pl__err_t *e, int line, const char *key, const char *fmt, ...)
     vsnprintf (e->msg, sizeof e->msg, fmt, ap);
     va_end (ap);
     e->line = line;
-    e->key = key;
+    snprintf (e->key, sizeof e->key, "%s", key ? key : "");
 }
 
 const char *
@@ -656,9 +656,10 @@ s_find_calendar (const pl_rules_profiles_t *ps, const char *id)
 }
 
 int
-pl__rule_compile (const pl_rules_profiles_t *ps, const char *rule_id, const pl__param_t *p,
-                  size_t n, const uint64_t *regions, size_t n_regions, pl__arena_t *arena,
-                  pl__clause_t **out, size_t *n_out, size_t *cap_out, pl__err_t *e)
+pl__rule_compile (const pl_rules_profiles_t *ps, const char *rule_id, int rule_line,
+                  const pl__param_t *p, size_t n, const uint64_t *regions, size_t n_regions,
+                  pl__arena_t *arena, pl__clause_t **out, size_t *n_out, size_t *cap_out,
+                  pl__err_t *e)
 {
     char emsg[PL__ERRLEN];
     pl__clause_t base;
@@ -688,7 +689,7 @@ pl__rule_compile (const pl_rules_profiles_t *ps, const char *rule_id, const pl__
 
     const pl__param_t *q;
     if (!(q = s_get (p, n, "source"))) {
-        s_err (e, n ? p[0].line : 0, "source", "every rule needs its legal source");
+        s_err (e, rule_line, "source", "every rule needs its legal source");
         return -1;
     }
     base.source = pl__arena_strdup (arena, q->value);
@@ -1420,7 +1421,8 @@ s_find_profile (const pl_rules_profiles_t *ps, const char *id)
 
 /* Compiles every rule of p (and of its base) to check values and exemption links. */
 static int
-s_profile_check (const pl_rules_profiles_t *ps, const pl_rules_profile_t *p, pl__err_t *e)
+s_profile_check (const pl_rules_profiles_t *ps, const pl_rules_profile_t *p, const char *file,
+                 pl__err_t *e)
 {
     pl__arena_t arena = { 0 };
     pl__clause_t *cl = NULL;
@@ -1433,21 +1435,21 @@ s_profile_check (const pl_rules_profiles_t *ps, const pl_rules_profile_t *p, pl_
             continue;
         for (size_t i = 0; i < q->n_rules && rc == 0; i++) {
             const pl_rules_rule_t *r = q->rules[i];
-            e->file = r->file;
-            rc = pl__rule_compile (ps, r->id, r->p, r->n, NULL, 0, &arena, &cl, &n, &cap, e);
+            /* p is freed on failure: name its file from the caller's copy. */
+            e->file = q == p ? file : r->file;
+            rc = pl__rule_compile (ps, r->id, r->line, r->p, r->n, NULL, 0, &arena, &cl, &n,
+                                   &cap, e);
         }
     }
     if (rc == 0)
-        e->file = p->file;
+        e->file = file;
     if (rc == 0 && pl__clauses_link (cl, n, e) != 0) {
-        e->file = p->file;
         e->line = 0;
         rc = -1;
     }
     if (rc == 0 && n > PL_RULES_MAX_FIRED) {
         s_err (e, 0, "", "profile %s has %zu clauses, more than %d", p->id, n,
                PL_RULES_MAX_FIRED);
-        e->file = p->file;
         rc = -1;
     }
     free (cl);
@@ -1640,7 +1642,7 @@ s_add_profile (pl_rules_profiles_t *ps, const pl__doc_t *doc, pl__err_t *e)
         s_err (e, hdr->line, "", "profile %s has no rule", p->id);
         goto fail;
     }
-    if (s_profile_check (ps, p, e) != 0)
+    if (s_profile_check (ps, p, doc->file, e) != 0)
         goto fail;
     ps->profiles[ps->n_profiles++] = p;
     return 0;
@@ -1684,7 +1686,7 @@ s_set_error (pl_rules_profiles_t *ps, const pl__err_t *e)
 {
     snprintf (ps->errfile, sizeof ps->errfile, "%s", e->file ? e->file : "");
     ps->errline = e->line;
-    snprintf (ps->errkey, sizeof ps->errkey, "%s", e->key ? e->key : "");
+    snprintf (ps->errkey, sizeof ps->errkey, "%s", e->key);
     char loc[320];
     if (e->line > 0)
         snprintf (loc, sizeof loc, "%s:%d: ", ps->errfile, e->line);

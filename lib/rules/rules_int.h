@@ -140,9 +140,9 @@ struct pl_rules_profiles {
 
 /* Error being built: location plus message. */
 typedef struct {
-    const char *file;
+    const char *file;           /* must outlive the error's use: a doc or loaded profile name */
     int line;
-    const char *key;
+    char key[64];               /* copied: the key's own storage may be freed on failure */
     char msg[PL__ERRLEN];
 } pl__err_t;
 
@@ -272,9 +272,10 @@ void pl__arena_free (pl__arena_t *a);
 /* Compiles the keys of one rule into clauses appended to *out (grown as needed). Exemption
  * references stay by name (exempt_names) until pl__clauses_link. ps gives calendars.
  * 0, or -1 with err filled (line/key of the offending key). */
-int pl__rule_compile (const pl_rules_profiles_t *ps, const char *rule_id, const pl__param_t *p,
-                      size_t n, const uint64_t *regions, size_t n_regions, pl__arena_t *arena,
-                      pl__clause_t **out, size_t *n_out, size_t *cap_out, pl__err_t *err);
+int pl__rule_compile (const pl_rules_profiles_t *ps, const char *rule_id, int rule_line,
+                      const pl__param_t *p, size_t n, const uint64_t *regions, size_t n_regions,
+                      pl__arena_t *arena, pl__clause_t **out, size_t *n_out, size_t *cap_out,
+                      pl__err_t *err);
 /* Resolves exempt-by names to clause indexes. -1 with err naming the missing rule. */
 int pl__clauses_link (pl__clause_t *cl, size_t n, pl__err_t *err);
 /* True when the key of a rule is known to the format; `per_call` set when it makes a check. */
