@@ -46,17 +46,24 @@ s_fail (pl_outbox_t *self, redisReply *r, const char *what)
     return PL_EREDIS;
 }
 
-/* Stored value: one byte of type length, the type, then the envelope. */
+/* Stored value: one byte of type length, the type, then the envelope. The values of a batch
+ * are framed into one buffer (one allocation per batch, not per message). */
 int
 pl_outbox_put (pl_outbox_t *self, size_t n, const char *const *ids, const char *const *types,
                const uint8_t *const *data, const size_t *sizes)
 {
     if (n == 0)
         return 0;
-    size_t argc = 2 + 2 * n;
+    size_t argc = 2 + 2 * n, total = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t tl = strlen (types[i]);
+        if (tl > 255)
+            return PL_EINVAL;
+        total += 1 + tl + sizes[i];
+    }
     const char **argv = malloc (sizeof *argv * argc);
     size_t *argvlen = malloc (sizeof *argvlen * argc);
-    uint8_t **vals = calloc (n, sizeof *vals);
+    uint8_t *vals = malloc (total ? total : 1);
     int rc = PL_ENOMEM;
     if (!argv || !argvlen || !vals)
         goto done;
@@ -64,22 +71,18 @@ pl_outbox_put (pl_outbox_t *self, size_t n, const char *const *ids, const char *
     argvlen[0] = 4;
     argv[1] = self->key;
     argvlen[1] = strlen (self->key);
+    uint8_t *v = vals;
     for (size_t i = 0; i < n; i++) {
         size_t tl = strlen (types[i]);
-        if (tl > 255) {
-            rc = PL_EINVAL;
-            goto done;
-        }
-        vals[i] = malloc (1 + tl + sizes[i]);
-        if (!vals[i])
-            goto done;
-        vals[i][0] = (uint8_t) tl;
-        memcpy (vals[i] + 1, types[i], tl);
-        memcpy (vals[i] + 1 + tl, data[i], sizes[i]);
+        v[0] = (uint8_t) tl;
+        memcpy (v + 1, types[i], tl);
+        if (sizes[i])
+            memcpy (v + 1 + tl, data[i], sizes[i]);
         argv[2 + 2 * i] = ids[i];
         argvlen[2 + 2 * i] = strlen (ids[i]);
-        argv[3 + 2 * i] = (const char *) vals[i];
+        argv[3 + 2 * i] = (const char *) v;
         argvlen[3 + 2 * i] = 1 + tl + sizes[i];
+        v += 1 + tl + sizes[i];
     }
     redisReply *r = pl_redis_commandv (self->redis, (int) argc, argv, argvlen);
     if (!r || r->type != REDIS_REPLY_INTEGER)
@@ -89,9 +92,6 @@ pl_outbox_put (pl_outbox_t *self, size_t n, const char *const *ids, const char *
         rc = 0;
     }
 done:
-    if (vals)
-        for (size_t i = 0; i < n; i++)
-            free (vals[i]);
     free (vals);
     free (argv);
     free (argvlen);
