@@ -157,7 +157,12 @@ pl_audit_index_open (pl_audit_index_t *self, const char *path, const char *chain
          * last transactions, which the indexer then redoes from next_seq. */
         if ((rc = s_exec (self, "PRAGMA journal_mode = WAL")) || (rc = s_exec (self, "PRAGMA synchronous = NORMAL"))
             || (rc = s_exec (self, "PRAGMA secure_delete = ON"))
-            || (rc = s_exec (self, "PRAGMA cache_size = -32768")) || (rc = s_exec (self, s_schema_sql)))
+            || (rc = s_exec (self, "PRAGMA cache_size = -32768"))
+            /* Bound the WAL: checkpoint every 1 MiB and give the file back afterwards, so the
+             * index never holds on to much more disk than its data. */
+            || (rc = s_exec (self, "PRAGMA wal_autocheckpoint = 256"))
+            || (rc = s_exec (self, "PRAGMA journal_size_limit = 4194304"))
+            || (rc = s_exec (self, s_schema_sql)))
             return rc;
     }
     char value[128];

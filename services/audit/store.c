@@ -64,7 +64,8 @@ struct pl_audit_store {
     pl_audit_store_config_t cfg;
     char *root, *dir;
     char chain[PL_AUDIT_CHAIN_MAX + 1];
-    char errstr[512];
+    char errstr[512];                           /* the caller's thread only */
+    char werr[512], ierr[512];                  /* writer's and indexer's last failure, under mu */
 
     pthread_mutex_t mu, index_mu, maint_mu, ckpt_mu, dispatch_mu;
     pthread_cond_t writer_cv, done_cv, index_cv;
@@ -111,7 +112,7 @@ struct pl_audit_store {
     uint64_t indexed_next;
     int index_state;
     int64_t index_retry_ns;
-    uint64_t index_rounds;                      /* indexing attempts made */
+    uint64_t index_started, index_rounds;       /* indexing attempts begun and finished */
     uint64_t ipos_seg, ipos_off, ipos_seq;      /* where the indexer stopped */
     bool ipos_valid;
     char index_err[512];
@@ -412,7 +413,20 @@ s_segs_push (pl_audit_store_t *self, uint64_t first_seq, uint64_t size)
 /* Writes b to the active segment, or to a new one when the active one is full: one write, one
  * fdatasync. On failure nothing of b remains in any file. Runs in the writer thread. */
 static int
-s_write_batch (pl_audit_store_t *self, s_batch_t *b, uint64_t cap, double *fsync_s)
+s_wfail (char *err, int rc, const char *fmt, ...) __attribute__ ((format (printf, 3, 4)));
+
+static int
+s_wfail (char *err, int rc, const char *fmt, ...)
+{
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (err, 512, fmt, ap);
+    va_end (ap);
+    return rc;
+}
+
+static int
+s_write_batch (pl_audit_store_t *self, s_batch_t *b, uint64_t cap, double *fsync_s, char *err)
 {
     size_t len = b->frames.len;
     bool rotate = self->active_fd < 0
@@ -423,7 +437,7 @@ s_write_batch (pl_audit_store_t *self, s_batch_t *b, uint64_t cap, double *fsync
     uint64_t total = self->total_bytes;
     pthread_mutex_unlock (&self->mu);
     if (cap && total + need > cap)
-        return s_fail (self, PL_ENOSPC, "size cap of %" PRIu64 " bytes reached", cap);
+        return s_wfail (err, PL_ENOSPC, "size cap of %" PRIu64 " bytes reached", cap);
 
     int64_t t0;
     if (rotate) {
@@ -431,7 +445,7 @@ s_write_batch (pl_audit_store_t *self, s_batch_t *b, uint64_t cap, double *fsync
         s_seg_path (self, b->first_seq, path, sizeof path);
         int fd = open (path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
         if (fd < 0)
-            return s_fail (self, s_errno_code (errno), "%s: %s", path, strerror (errno));
+            return s_wfail (err, s_errno_code (errno), "%s: %s", path, strerror (errno));
         pl_audit_seg_header_t h = {.first_seq = b->first_seq, .created_ms = b->first_written_ms};
         memcpy (h.prev_hash, self->durable_hash, PL_AUDIT_HASH_LEN);
         snprintf (h.chain_id, sizeof h.chain_id, "%s", self->chain);
@@ -448,7 +462,7 @@ s_write_batch (pl_audit_store_t *self, s_batch_t *b, uint64_t cap, double *fsync
         if (e) {
             close (fd);
             unlink (path);
-            return s_fail (self, s_errno_code (e), "%s: %s", path, strerror (e));
+            return s_wfail (err, s_errno_code (e), "%s: %s", path, strerror (e));
         }
         pthread_mutex_lock (&self->mu);
         int rc = s_segs_push (self, b->first_seq, need);
@@ -457,7 +471,7 @@ s_write_batch (pl_audit_store_t *self, s_batch_t *b, uint64_t cap, double *fsync
         pthread_mutex_unlock (&self->mu);
         if (rc) {
             close (fd);
-            return s_fail (self, PL_EIO, "out of memory after writing a segment");
+            return s_wfail (err, PL_EIO, "out of memory after writing a segment");
         }
         if (self->active_fd >= 0)
             close (self->active_fd);
@@ -474,8 +488,8 @@ s_write_batch (pl_audit_store_t *self, s_batch_t *b, uint64_t cap, double *fsync
     if (e) {
         /* Nothing half-written stays behind: cut back to the last good offset. */
         if (ftruncate (self->active_fd, (off_t) self->active_size) != 0)
-            return s_fail (self, PL_EIO, "cannot cut a failed write back: %s", strerror (errno));
-        return s_fail (self, s_errno_code (e), "segment write: %s", strerror (e));
+            return s_wfail (err, PL_EIO, "cannot cut a failed write back: %s", strerror (errno));
+        return s_wfail (err, s_errno_code (e), "segment write: %s", strerror (e));
     }
     self->active_size += len;
     pthread_mutex_lock (&self->mu);
@@ -564,7 +578,8 @@ s_writer (void *arg)
         pthread_mutex_unlock (&self->mu);
 
         double fsync_s = 0;
-        int rc = s_write_batch (self, b, cap, &fsync_s);
+        char err[512];
+        int rc = s_write_batch (self, b, cap, &fsync_s, err);
         if (fsync_s > 0 && self->cfg.on_fsync)
             self->cfg.on_fsync (self->cfg.on_fsync_arg, fsync_s);
 
@@ -595,6 +610,7 @@ s_writer (void *arg)
              * memory stays whole, the files hold nothing of it. */
             self->held = b;
             self->state = rc == PL_ENOSPC ? PL_ENOSPC : PL_EIO;
+            memcpy (self->werr, err, sizeof self->werr);
             self->retry_done = attempt;
             self->next_retry_ns = s_mono_ns () + (int64_t) self->cfg.retry_interval_ms * 1000000;
             pthread_cond_broadcast (&self->done_cv);
@@ -732,6 +748,7 @@ s_indexer (void *arg)
             continue;
         }
         uint64_t from = self->indexed_next, to = self->durable_next;
+        self->index_started++;
         size_t n = self->n_segs;
         s_seg_t *snap = malloc ((n ? n : 1) * sizeof *snap);
         if (snap)
@@ -751,7 +768,7 @@ s_indexer (void *arg)
         self->index_rounds++;
         pthread_cond_broadcast (&self->done_cv);
         if (rc) {
-            snprintf (self->errstr, sizeof self->errstr, "%s", self->index_err);
+            memcpy (self->ierr, self->index_err, sizeof self->ierr);
             self->index_retry_ns = s_mono_ns () + 1000000000;
             pthread_cond_broadcast (&self->done_cv);
         }
@@ -1049,7 +1066,7 @@ s_append_locked (pl_audit_store_t *self, const Plateau__V1__AuditEvent *ev, int6
     if (!self->opened || self->stop)
         return s_fail (self, PL_ECLOSED, "store closed");
     if (self->state)
-        return self->state;
+        return s_fail (self, self->state, "%s", self->werr);
     Plateau__V1__AuditEvent internal;
     char gen_id[PL_AUDIT_CHAIN_MAX + 64];
     if (token == S_INTERNAL && (!ev->event_id || !ev->event_id[0])) {
@@ -1199,7 +1216,9 @@ s_wait_durable_locked (pl_audit_store_t *self, uint64_t target)
     }
     if (self->durable_next >= target)
         return 0;
-    return self->state ? self->state : PL_ECLOSED;
+    if (self->state)
+        return s_fail (self, self->state, "%s", self->werr);
+    return s_fail (self, PL_ECLOSED, "store closed");
 }
 
 int
@@ -1248,7 +1267,7 @@ pl_audit_store_tick (pl_audit_store_t *self, int64_t now_ms)
 static int
 s_wait_indexed_locked (pl_audit_store_t *self, uint64_t target)
 {
-    uint64_t round = self->index_rounds;
+    uint64_t round = self->index_started;      /* an attempt begun after now must answer */
     self->index_retry_ns = 0;
     pthread_cond_signal (&self->index_cv);
     while (self->indexed_next < target && !self->stop) {
@@ -1258,7 +1277,9 @@ s_wait_indexed_locked (pl_audit_store_t *self, uint64_t target)
     }
     if (self->indexed_next >= target)
         return 0;
-    return self->index_state ? self->index_state : PL_ECLOSED;
+    if (self->index_state)
+        return s_fail (self, self->index_state, "%s", self->ierr);
+    return s_fail (self, PL_ECLOSED, "store closed");
 }
 
 int
@@ -1335,8 +1356,6 @@ s_wait_indexed_through (pl_audit_store_t *self, uint64_t seq)
 {
     pthread_mutex_lock (&self->mu);
     int rc = s_wait_indexed_locked (self, seq + 1);
-    if (rc && rc != PL_ECLOSED)
-        s_fail (self, rc, "index: %s", self->index_err);
     pthread_mutex_unlock (&self->mu);
     return rc;
 }
@@ -1454,9 +1473,9 @@ s_segment_expired (pl_audit_store_t *self, const pl_audit_map_t *m, int64_t now_
                    uint64_t *last_seq, uint8_t last_hash[PL_AUDIT_HASH_LEN])
 {
     size_t off = PL_AUDIT_SEG_HEADER;
-    bool any = false;
+    const pl_audit_frame_t *last = NULL;
+    pl_audit_frame_t f;
     while (off < m->len) {
-        pl_audit_frame_t f;
         const pl_audit_record_t *r;
         if (pl_audit_frame_parse (m->data + off, m->len - off, &f) != 0
             || pl_audit_codec_decode (self->icodec, &f, &r) != 0)
@@ -1465,12 +1484,14 @@ s_segment_expired (pl_audit_store_t *self, const pl_audit_map_t *m, int64_t now_
         int64_t t = r->at_ms > 0 ? r->at_ms : r->written_ms;
         if (keep == PL_AUDIT_FOREVER || t > INT64_MAX - keep || now_ms < t + keep)
             return false;
-        *last_seq = f.seq;
-        memcpy (last_hash, f.hash, PL_AUDIT_HASH_LEN);
-        any = true;
+        last = &f;
         off += f.frame_len;
     }
-    return any;
+    if (!last)
+        return false;
+    *last_seq = last->seq;
+    memcpy (last_hash, last->hash, PL_AUDIT_HASH_LEN);
+    return true;
 }
 
 int
