@@ -12,11 +12,13 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <hiredis/hiredis.h>
 #include "pl_test.h"
+#include "pl_test_http.h"
 
 struct pl_test_redis {
     char *dir;
@@ -302,72 +304,27 @@ pl_test_http_get (int port, const char *path, char **body)
 {
     if (body)
         *body = NULL;
-    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    int fd = pl_test_http_connect (port);
     if (fd < 0)
         return -1;
+    /* Callers poll services that may hang while starting: give up sooner than the client does. */
     struct timeval tv = { 5, 0 };
     setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons ((uint16_t) port),
-                             .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
-    if (connect (fd, (struct sockaddr *) &a, sizeof a) != 0) {
-        close (fd);
-        return -1;
-    }
     char req[1024];
-    int n = snprintf (req, sizeof req, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", path);
-    if (write (fd, req, (size_t) n) != n) {
-        close (fd);
-        return -1;
-    }
-    size_t cap = 4096, len = 0;
-    char *buf = malloc (cap);
-    ssize_t r;
-    while (buf && (r = read (fd, buf + len, cap - len - 1)) > 0) {
-        len += (size_t) r;
-        if (cap - len < 1024) {
-            cap *= 2;
-            char *nb = realloc (buf, cap);
-            if (!nb) {
-                free (buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-        }
-    }
-    close (fd);
-    if (!buf)
-        return -1;
-    buf[len] = '\0';
+    int n = snprintf (req, sizeof req,
+                      "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", path);
+    pl_test_http_resp_t resp = { 0 };
+    pl_test_http_reader_t *rd = NULL;
     int status = -1;
-    if (sscanf (buf, "HTTP/1.%*d %d", &status) != 1)
-        status = -1;
-    char *sep = strstr (buf, "\r\n\r\n");
-    if (body && sep) {
-        const char *b = sep + 4;
-        /* De-chunk if needed: good enough for small test bodies. */
-        if (strcasestr (buf, "transfer-encoding: chunked") && strcasestr (buf, "transfer-encoding: chunked") < sep) {
-            char *out = malloc (strlen (b) + 1);
-            size_t o = 0;
-            while (out && *b) {
-                char *end;
-                long sz = strtol (b, &end, 16);
-                if (sz <= 0 || !(end = strstr (end, "\r\n")))
-                    break;
-                end += 2;
-                memcpy (out + o, end, (size_t) sz);
-                o += (size_t) sz;
-                b = end + sz;
-                if (strncmp (b, "\r\n", 2) == 0)
-                    b += 2;
-            }
-            if (out)
-                out[o] = '\0';
-            *body = out;
-        }
-        else
-            *body = strdup (b);
+    if (n > 0 && (size_t) n < sizeof req && pl_test_http_send_all (fd, req, (size_t) n)
+        && (rd = pl_test_http_reader_new (fd)) != NULL)
+        status = pl_test_http_read_response (rd, &resp, false);
+    pl_test_http_reader_destroy (&rd);
+    close (fd);
+    if (body) {
+        *body = resp.body;
+        resp.body = NULL;
     }
-    free (buf);
+    pl_test_http_resp_free (&resp);
     return status;
 }

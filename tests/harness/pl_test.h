@@ -45,8 +45,8 @@ pid_t pl_test_spawn (char *const argv[], char *const env[], const char *log_path
 int pl_test_stop (pid_t pid, int sig, int timeout_ms);
 /* Polls until fn(arg) is true or timeout_ms passes. Real time: for processes, not rules. */
 bool pl_test_wait_until (bool (*fn) (void *arg), void *arg, int timeout_ms);
-/* GETs http://127.0.0.1:port/path; returns the status code (or -1) and the body in *body
- * (malloc'd, may be NULL). */
+/* GETs http://127.0.0.1:port/path; returns the status code (or -1) and the decoded body in *body
+ * (malloc'd, may be NULL). Built on pl_test_http.h, which has the rest of the client. */
 int pl_test_http_get (int port, const char *path, char **body);
 
 #endif

@@ -1,9 +1,9 @@
 /*  test_http.c — the HTTP server layer of the public APIs, over real sockets.
  *
  *  Every test starts a pl_http_t on 127.0.0.1 with a kernel-chosen port and talks to it with
- *  the small HTTP/1.1 client below: routing and path parameters, the limits (413), content
- *  types (415), bearer tokens (401/403), body signatures, streamed request and response
- *  bodies, per-thread contexts, request metrics and the graceful stop.
+ *  the harness's HTTP/1.1 client (pl_test_http.h): routing and path parameters, the limits
+ *  (413), content types (415), bearer tokens (401/403), body signatures, streamed request and
+ *  response bodies, per-thread contexts, request metrics and the graceful stop.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,257 +11,20 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 #include <jansson.h>
 #include "plateau/error.h"
 #include "plateau/http.h"
 #include "plateau/metrics.h"
-
-/* ---- a small HTTP/1.1 client over plain sockets -------------------------------------------- */
-
-typedef struct {
-    int status;
-    char *head;                      /* status line and headers, NUL-terminated */
-    char *body;                      /* decoded body (chunked or not), NUL-terminated */
-    size_t body_len;
-} s_resp_t;
-
-static void
-s_resp_free (s_resp_t *r)
-{
-    free (r->head);
-    free (r->body);
-    memset (r, 0, sizeof *r);
-}
-
-static int
-s_connect (int port)
-{
-    int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -1;
-    struct timeval tv = { 20, 0 };
-    setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    setsockopt (fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons ((uint16_t) port),
-                             .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
-    if (connect (fd, (struct sockaddr *) &a, sizeof a) != 0) {
-        close (fd);
-        return -1;
-    }
-    return fd;
-}
-
-/* Sends everything; false when the peer closed (it may have answered early). */
-static bool
-s_send_all (int fd, const void *data, size_t len)
-{
-    const char *p = data;
-    while (len > 0) {
-        ssize_t n = send (fd, p, len, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return false;
-        p += n;
-        len -= (size_t) n;
-    }
-    return true;
-}
-
-typedef struct {
-    int fd;
-    char buf[16384];
-    size_t pos, len;
-} s_reader_t;
-
-static int
-s_getc (s_reader_t *rd)
-{
-    if (rd->pos == rd->len) {
-        ssize_t n;
-        do
-            n = recv (rd->fd, rd->buf, sizeof rd->buf, 0);
-        while (n < 0 && errno == EINTR);
-        if (n <= 0)
-            return -1;
-        rd->pos = 0;
-        rd->len = (size_t) n;
-    }
-    return (unsigned char) rd->buf[rd->pos++];
-}
-
-/* Reads one line without its CRLF into a malloc'd string; NULL at EOF. */
-static char *
-s_line (s_reader_t *rd)
-{
-    size_t cap = 128, len = 0;
-    char *line = malloc (cap);
-    int c;
-    while ((c = s_getc (rd)) >= 0 && c != '\n') {
-        if (len + 2 > cap)
-            line = realloc (line, cap *= 2);
-        line[len++] = (char) c;
-    }
-    if (c < 0 && len == 0) {
-        free (line);
-        return NULL;
-    }
-    if (len > 0 && line[len - 1] == '\r')
-        len--;
-    line[len] = '\0';
-    return line;
-}
-
-static void
-s_body_append (s_resp_t *r, size_t *cap, int c)
-{
-    if (r->body_len + 2 > *cap)
-        r->body = realloc (r->body, *cap = *cap ? *cap * 2 : 1024);
-    r->body[r->body_len++] = (char) c;
-    r->body[r->body_len] = '\0';
-}
-
-/* Value of a response header (case-insensitive), copied into buf; NULL when absent. */
-static const char *
-s_header (const s_resp_t *r, const char *name, char *buf, size_t size)
-{
-    size_t n = strlen (name);
-    for (const char *p = r->head ? strchr (r->head, '\n') : NULL; p && p[1]; p = strchr (p + 1, '\n')) {
-        const char *line = p + 1;
-        if (strncasecmp (line, name, n) == 0 && line[n] == ':') {
-            const char *v = line + n + 1;
-            while (*v == ' ')
-                v++;
-            size_t len = strcspn (v, "\r\n");
-            if (len >= size)
-                len = size - 1;
-            memcpy (buf, v, len);
-            buf[len] = '\0';
-            return buf;
-        }
-    }
-    return NULL;
-}
-
-/* Reads one response: headers, then a Content-Length, chunked or until-close body. HEAD
- * responses have no body. Returns the status, or -1. */
-static int
-s_read_response (s_reader_t *rd, s_resp_t *r, bool head_request)
-{
-    memset (r, 0, sizeof *r);
-    size_t hcap = 1024, hlen = 0;
-    r->head = calloc (1, hcap);
-    char *line;
-    bool first = true;
-    while ((line = s_line (rd)) != NULL) {
-        size_t n = strlen (line);
-        if (n == 0 && !first) {
-            free (line);
-            break;
-        }
-        while (hlen + n + 2 > hcap)
-            r->head = realloc (r->head, hcap *= 2);
-        memcpy (r->head + hlen, line, n);
-        hlen += n;
-        r->head[hlen++] = '\n';
-        r->head[hlen] = '\0';
-        if (first && sscanf (line, "HTTP/1.%*d %d", &r->status) != 1) {
-            free (line);
-            return -1;
-        }
-        first = false;
-        free (line);
-    }
-    if (!line)
-        return r->status ? r->status : -1;
-    size_t cap = 0;
-    s_body_append (r, &cap, 0);
-    r->body_len = 0;
-    char value[64];
-    if (head_request || r->status == 204 || r->status == 304)
-        return r->status;
-    if (s_header (r, "Transfer-Encoding", value, sizeof value)
-        && strcasecmp (value, "chunked") == 0) {
-        for (;;) {
-            char *size_line = s_line (rd);
-            if (!size_line)
-                return -1;
-            size_t chunk = strtoul (size_line, NULL, 16);
-            free (size_line);
-            if (chunk == 0) {
-                char *trailer;
-                while ((trailer = s_line (rd)) != NULL && *trailer)
-                    free (trailer);
-                free (trailer);
-                return r->status;
-            }
-            for (size_t i = 0; i < chunk; i++) {
-                int c = s_getc (rd);
-                if (c < 0)
-                    return -1;
-                s_body_append (r, &cap, c);
-            }
-            free (s_line (rd));
-        }
-    }
-    if (s_header (r, "Content-Length", value, sizeof value)) {
-        size_t n = strtoul (value, NULL, 10);
-        for (size_t i = 0; i < n; i++) {
-            int c = s_getc (rd);
-            if (c < 0)
-                return -1;
-            s_body_append (r, &cap, c);
-        }
-        return r->status;
-    }
-    int c;
-    while ((c = s_getc (rd)) >= 0)
-        s_body_append (r, &cap, c);
-    return r->status;
-}
-
-/* One request on a new connection. extra_headers: "Name: value\r\n…" or NULL. */
-static int
-s_http (int port, const char *method, const char *path, const char *extra_headers,
-        const void *body, size_t len, s_resp_t *r)
-{
-    memset (r, 0, sizeof *r);
-    int fd = s_connect (port);
-    if (fd < 0)
-        return -1;
-    char head[4096];
-    int n = snprintf (head, sizeof head,
-                      "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n%s"
-                      "Content-Length: %zu\r\n\r\n",
-                      method, path, extra_headers ? extra_headers : "", len);
-    if (body == NULL && len == 0 && (strcmp (method, "GET") == 0 || strcmp (method, "HEAD") == 0))
-        n = snprintf (head, sizeof head,
-                      "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n%s\r\n", method,
-                      path, extra_headers ? extra_headers : "");
-    s_send_all (fd, head, (size_t) n);
-    if (len)
-        s_send_all (fd, body, len);
-    s_reader_t *rd = calloc (1, sizeof *rd);
-    rd->fd = fd;
-    int status = s_read_response (rd, r, strcmp (method, "HEAD") == 0);
-    free (rd);
-    close (fd);
-    return status;
-}
+#include "pl_test_http.h"
 
 /* ---- helpers ---------------------------------------------------------------------------- */
 
@@ -292,7 +55,7 @@ s_start (pl_http_t *http)
 
 /* The parsed JSON body of a response (decref it). */
 static json_t *
-s_json (const s_resp_t *r)
+s_json (const pl_test_http_resp_t *r)
 {
     json_error_t err;
     json_t *j = json_loads (r->body ? r->body : "", 0, &err);
@@ -303,11 +66,11 @@ s_json (const s_resp_t *r)
 
 /* Checks the project's error format and the code; returns nothing. */
 static void
-s_assert_error (const s_resp_t *r, int status, const char *code)
+s_assert_error (const pl_test_http_resp_t *r, int status, const char *code)
 {
     assert_int_equal (r->status, status);
     char ctype[128];
-    assert_non_null (s_header (r, "Content-Type", ctype, sizeof ctype));
+    assert_non_null (pl_test_http_header (r, "Content-Type", ctype, sizeof ctype));
     assert_string_equal (ctype, "application/json");
     json_t *j = s_json (r);
     json_t *err = json_object_get (j, "error");
@@ -367,37 +130,41 @@ test_path_parameters_are_decoded_segment_by_segment (void **state)
     pl_http_route_opts_t open = { .flags = PL_HTTP_PUBLIC };
     assert_int_equal (pl_http_route (http, "GET", "/v1/leads/{id}", s_echo, NULL, &open), 0);
     s_start (http);
-    s_resp_t r;
-    assert_int_equal (s_http (pl_http_port (http), "GET", "/v1/leads/01JABC", NULL, NULL, 0, &r),
-                      200);
+    pl_test_http_resp_t r;
+    assert_int_equal (
+        pl_test_http_request (pl_http_port (http), "GET", "/v1/leads/01JABC", NULL, NULL, 0, &r),
+        200);
     json_t *j = s_json (&r);
     assert_string_equal (s_jstr (j, "id"), "01JABC");
     assert_string_equal (s_jstr (j, "route"), "/v1/leads/{id}");
     assert_string_equal (s_jstr (j, "path"), "/v1/leads/01JABC");
     json_decref (j);
-    s_resp_free (&r);
+    pl_test_http_resp_free (&r);
 
     /* An encoded slash stays inside its segment instead of splitting the path. */
-    assert_int_equal (s_http (pl_http_port (http), "GET", "/v1/leads/a%2Fb%20c", NULL, NULL, 0,
-                              &r), 200);
+    assert_int_equal (
+        pl_test_http_request (pl_http_port (http), "GET", "/v1/leads/a%2Fb%20c", NULL, NULL, 0, &r),
+        200);
     j = s_json (&r);
     assert_string_equal (s_jstr (j, "id"), "a/b c");
     json_decref (j);
-    s_resp_free (&r);
+    pl_test_http_resp_free (&r);
 
-    assert_int_equal (s_http (pl_http_port (http), "GET", "/v1/leads/%zz", NULL, NULL, 0, &r),
-                      400);
+    assert_int_equal (
+        pl_test_http_request (pl_http_port (http), "GET", "/v1/leads/%zz", NULL, NULL, 0, &r), 400);
     s_assert_error (&r, 400, "bad_path");
-    s_resp_free (&r);
-    assert_int_equal (s_http (pl_http_port (http), "GET", "/v1/leads/a%00b", NULL, NULL, 0, &r),
-                      400);
-    s_resp_free (&r);
+    pl_test_http_resp_free (&r);
+    assert_int_equal (
+        pl_test_http_request (pl_http_port (http), "GET", "/v1/leads/a%00b", NULL, NULL, 0, &r),
+        400);
+    pl_test_http_resp_free (&r);
     /* A parameter matches one non-empty segment. */
-    assert_int_equal (s_http (pl_http_port (http), "GET", "/v1/leads/", NULL, NULL, 0, &r), 404);
-    s_resp_free (&r);
-    assert_int_equal (s_http (pl_http_port (http), "GET", "/v1/leads/a/b", NULL, NULL, 0, &r),
-                      404);
-    s_resp_free (&r);
+    assert_int_equal (
+        pl_test_http_request (pl_http_port (http), "GET", "/v1/leads/", NULL, NULL, 0, &r), 404);
+    pl_test_http_resp_free (&r);
+    assert_int_equal (
+        pl_test_http_request (pl_http_port (http), "GET", "/v1/leads/a/b", NULL, NULL, 0, &r), 404);
+    pl_test_http_resp_free (&r);
     pl_http_destroy (&http);
     assert_null (http);
     pl_http_destroy (&http);
@@ -419,16 +186,18 @@ test_literal_segment_wins_over_parameter (void **state)
     assert_int_equal (pl_http_route (http, "GET", "/v1/leads/{id}", s_echo, NULL, &open), 0);
     assert_int_equal (pl_http_route (http, "GET", "/v1/leads/batch", s_batch, NULL, &open), 0);
     s_start (http);
-    s_resp_t r;
-    assert_int_equal (s_http (pl_http_port (http), "GET", "/v1/leads/batch", NULL, NULL, 0, &r),
-                      200);
+    pl_test_http_resp_t r;
+    assert_int_equal (
+        pl_test_http_request (pl_http_port (http), "GET", "/v1/leads/batch", NULL, NULL, 0, &r),
+        200);
     assert_string_equal (r.body, "batch");
-    s_resp_free (&r);
-    assert_int_equal (s_http (pl_http_port (http), "GET", "/v1/leads/x1", NULL, NULL, 0, &r), 200);
+    pl_test_http_resp_free (&r);
+    assert_int_equal (
+        pl_test_http_request (pl_http_port (http), "GET", "/v1/leads/x1", NULL, NULL, 0, &r), 200);
     json_t *j = s_json (&r);
     assert_string_equal (s_jstr (j, "id"), "x1");
     json_decref (j);
-    s_resp_free (&r);
+    pl_test_http_resp_free (&r);
     pl_http_destroy (&http);
 }
 
@@ -440,9 +209,11 @@ test_query_and_headers_are_readable (void **state)
     pl_http_route_opts_t open = { .flags = PL_HTTP_PUBLIC };
     assert_int_equal (pl_http_route (http, "GET", "/v1/audit", s_echo, NULL, &open), 0);
     s_start (http);
-    s_resp_t r;
-    assert_int_equal (s_http (pl_http_port (http), "GET", "/v1/audit?status=new&q=a+b%21%2F",
-                              "X-Test: hello\r\n", NULL, 0, &r), 200);
+    pl_test_http_resp_t r;
+    assert_int_equal (pl_test_http_request (pl_http_port (http), "GET",
+                                            "/v1/audit?status=new&q=a+b%21%2F", "X-Test: hello\r\n",
+                                            NULL, 0, &r),
+                      200);
     json_t *j = s_json (&r);
     assert_string_equal (s_jstr (j, "status"), "new");
     assert_string_equal (s_jstr (j, "q"), "a b!/");
@@ -450,7 +221,7 @@ test_query_and_headers_are_readable (void **state)
     assert_string_equal (s_jstr (j, "x_test"), "hello");
     assert_string_equal (s_jstr (j, "path"), "/v1/audit");
     json_decref (j);
-    s_resp_free (&r);
+    pl_test_http_resp_free (&r);
     pl_http_destroy (&http);
 }
 
@@ -463,25 +234,26 @@ test_unknown_path_is_404_and_wrong_method_is_405 (void **state)
     assert_int_equal (pl_http_route (http, "POST", "/v1/leads", s_echo, NULL, &open), 0);
     assert_int_equal (pl_http_route (http, "GET", "/v1/leads/{id}", s_echo, NULL, &open), 0);
     s_start (http);
-    s_resp_t r;
-    s_http (pl_http_port (http), "GET", "/v2/nothing", NULL, NULL, 0, &r);
+    pl_test_http_resp_t r;
+    pl_test_http_request (pl_http_port (http), "GET", "/v2/nothing", NULL, NULL, 0, &r);
     s_assert_error (&r, 404, "not_found");
-    s_resp_free (&r);
-    s_http (pl_http_port (http), "DELETE", "/v1/leads", NULL, NULL, 0, &r);
+    pl_test_http_resp_free (&r);
+    pl_test_http_request (pl_http_port (http), "DELETE", "/v1/leads", NULL, NULL, 0, &r);
     s_assert_error (&r, 405, "method_not_allowed");
     char allow[64];
-    assert_non_null (s_header (&r, "Allow", allow, sizeof allow));
+    assert_non_null (pl_test_http_header (&r, "Allow", allow, sizeof allow));
     assert_string_equal (allow, "POST");
-    s_resp_free (&r);
-    s_http (pl_http_port (http), "PUT", "/v1/leads/x", NULL, "{}", 2, &r);
+    pl_test_http_resp_free (&r);
+    pl_test_http_request (pl_http_port (http), "PUT", "/v1/leads/x", NULL, "{}", 2, &r);
     s_assert_error (&r, 405, "method_not_allowed");
-    assert_non_null (s_header (&r, "Allow", allow, sizeof allow));
+    assert_non_null (pl_test_http_header (&r, "Allow", allow, sizeof allow));
     assert_string_equal (allow, "GET, HEAD");
-    s_resp_free (&r);
+    pl_test_http_resp_free (&r);
     /* A GET route answers HEAD with its headers only. */
-    assert_int_equal (s_http (pl_http_port (http), "HEAD", "/v1/leads/x", NULL, NULL, 0, &r), 200);
+    assert_int_equal (
+        pl_test_http_request (pl_http_port (http), "HEAD", "/v1/leads/x", NULL, NULL, 0, &r), 200);
     assert_int_equal (r.body_len, 0);
-    s_resp_free (&r);
+    pl_test_http_resp_free (&r);
     pl_http_destroy (&http);
 }
 
@@ -586,15 +358,15 @@ test_responses_carry_status_headers_and_error_format (void **state)
     assert_int_equal (pl_http_route (http, "GET", "/file", s_file, path, &open), 0);
     s_start (http);
     int port = pl_http_port (http);
-    s_resp_t r;
+    pl_test_http_resp_t r;
     char value[64];
 
-    s_http (port, "GET", "/busy", NULL, NULL, 0, &r);
+    pl_test_http_request (port, "GET", "/busy", NULL, NULL, 0, &r);
     s_assert_error (&r, 503, "unavailable");
-    assert_string_equal (s_header (&r, "Retry-After", value, sizeof value), "30");
-    s_resp_free (&r);
+    assert_string_equal (pl_test_http_header (&r, "Retry-After", value, sizeof value), "30");
+    pl_test_http_resp_free (&r);
 
-    s_http (port, "POST", "/parse", NULL, "{", 1, &r);
+    pl_test_http_request (port, "POST", "/parse", NULL, "{", 1, &r);
     s_assert_error (&r, 400, "bad_json");
     json_t *j = s_json (&r);
     json_t *err = json_object_get (j, "error");
@@ -602,20 +374,20 @@ test_responses_carry_status_headers_and_error_format (void **state)
     assert_int_equal (json_integer_value (json_object_get (err, "line")), 3);
     assert_int_equal (json_integer_value (json_object_get (err, "column")), 17);
     json_decref (j);
-    s_resp_free (&r);
+    pl_test_http_resp_free (&r);
 
-    s_http (port, "GET", "/fails", NULL, NULL, 0, &r);
+    pl_test_http_request (port, "GET", "/fails", NULL, NULL, 0, &r);
     s_assert_error (&r, 500, "internal");
-    s_resp_free (&r);
-    s_http (port, "GET", "/silent", NULL, NULL, 0, &r);
+    pl_test_http_resp_free (&r);
+    pl_test_http_request (port, "GET", "/silent", NULL, NULL, 0, &r);
     s_assert_error (&r, 500, "internal");
-    s_resp_free (&r);
+    pl_test_http_resp_free (&r);
 
-    assert_int_equal (s_http (port, "GET", "/file", NULL, NULL, 0, &r), 200);
+    assert_int_equal (pl_test_http_request (port, "GET", "/file", NULL, NULL, 0, &r), 200);
     assert_string_equal (r.body, "{\"a\":1}\n{\"a\":2}\n");
-    assert_string_equal (s_header (&r, "Content-Type", value, sizeof value),
+    assert_string_equal (pl_test_http_header (&r, "Content-Type", value, sizeof value),
                          "application/x-ndjson");
-    s_resp_free (&r);
+    pl_test_http_resp_free (&r);
     pl_http_destroy (&http);
     unlink (path);
 
@@ -640,27 +412,28 @@ test_declared_body_over_the_limit_is_413_before_reading_it (void **state)
     assert_int_equal (pl_http_route (http, "POST", "/v1/leads", s_echo, &calls, &opts), 0);
     s_start (http);
     /* Headers only: the answer comes without the body ever being sent. */
-    int fd = s_connect (pl_http_port (http));
+    int fd = pl_test_http_connect (pl_http_port (http));
     assert_true (fd >= 0);
     const char head[] = "POST /v1/leads HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                         "Content-Length: 1048576\r\n\r\n";
-    assert_true (s_send_all (fd, head, sizeof head - 1));
-    s_reader_t *rd = calloc (1, sizeof *rd);
-    rd->fd = fd;
-    s_resp_t r;
-    s_read_response (rd, &r, false);
+    assert_true (pl_test_http_send_all (fd, head, sizeof head - 1));
+    pl_test_http_reader_t *rd = pl_test_http_reader_new (fd);
+    pl_test_http_resp_t r;
+    pl_test_http_read_response (rd, &r, false);
     s_assert_error (&r, 413, "too_large");
-    s_resp_free (&r);
-    free (rd);
+    pl_test_http_resp_free (&r);
+    pl_test_http_reader_destroy (&rd);
     close (fd);
 
     /* Exactly the limit is fine. */
     char *body = malloc (1025);
     memset (body, 'x', 1025);
-    assert_int_equal (s_http (pl_http_port (http), "POST", "/v1/leads", NULL, body, 1024, &r), 200);
-    s_resp_free (&r);
-    assert_int_equal (s_http (pl_http_port (http), "POST", "/v1/leads", NULL, body, 1025, &r) , 413);
-    s_resp_free (&r);
+    assert_int_equal (
+        pl_test_http_request (pl_http_port (http), "POST", "/v1/leads", NULL, body, 1024, &r), 200);
+    pl_test_http_resp_free (&r);
+    assert_int_equal (
+        pl_test_http_request (pl_http_port (http), "POST", "/v1/leads", NULL, body, 1025, &r), 413);
+    pl_test_http_resp_free (&r);
     free (body);
     assert_int_equal (atomic_load (&calls), 1);
     pl_http_destroy (&http);
@@ -669,28 +442,27 @@ test_declared_body_over_the_limit_is_413_before_reading_it (void **state)
 /* Sends body in chunked encoding, piece bytes at a time, then reads the answer. */
 static int
 s_post_chunked (int port, const char *path, const char *headers, const char *body, size_t len,
-                size_t piece, s_resp_t *r)
+                size_t piece, pl_test_http_resp_t *r)
 {
-    int fd = s_connect (port);
+    int fd = pl_test_http_connect (port);
     if (fd < 0)
         return -1;
     char head[1024];
     int n = snprintf (head, sizeof head, "POST %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
                       "Transfer-Encoding: chunked\r\n%s\r\n", path, headers ? headers : "");
-    bool ok = s_send_all (fd, head, (size_t) n);
+    bool ok = pl_test_http_send_all (fd, head, (size_t) n);
     for (size_t off = 0; ok && off < len; off += piece) {
         size_t m = len - off < piece ? len - off : piece;
         char size[32];
         int k = snprintf (size, sizeof size, "%zx\r\n", m);
-        ok = s_send_all (fd, size, (size_t) k) && s_send_all (fd, body + off, m)
-             && s_send_all (fd, "\r\n", 2);
+        ok = pl_test_http_send_all (fd, size, (size_t) k)
+             && pl_test_http_send_all (fd, body + off, m) && pl_test_http_send_all (fd, "\r\n", 2);
     }
     if (ok)
-        s_send_all (fd, "0\r\n\r\n", 5);
-    s_reader_t *rd = calloc (1, sizeof *rd);
-    rd->fd = fd;
-    int status = s_read_response (rd, r, false);
-    free (rd);
+        pl_test_http_send_all (fd, "0\r\n\r\n", 5);
+    pl_test_http_reader_t *rd = pl_test_http_reader_new (fd);
+    int status = pl_test_http_read_response (rd, r, false);
+    pl_test_http_reader_destroy (&rd);
     close (fd);
     return status;
 }
@@ -706,16 +478,16 @@ test_chunked_body_over_the_limit_is_413_and_the_handler_never_runs (void **state
     s_start (http);
     char body[3000];
     memset (body, 'y', sizeof body);
-    s_resp_t r;
+    pl_test_http_resp_t r;
     s_post_chunked (pl_http_port (http), "/v1/leads", NULL, body, sizeof body, 500, &r);
     s_assert_error (&r, 413, "too_large");
-    s_resp_free (&r);
+    pl_test_http_resp_free (&r);
     s_post_chunked (pl_http_port (http), "/v1/leads", NULL, body, 1000, 300, &r);
     assert_int_equal (r.status, 200);
     json_t *j = s_json (&r);
     assert_int_equal (json_integer_value (json_object_get (j, "body_len")), 1000);
     json_decref (j);
-    s_resp_free (&r);
+    pl_test_http_resp_free (&r);
     assert_int_equal (atomic_load (&calls), 1);
     pl_http_destroy (&http);
 }
@@ -741,27 +513,32 @@ test_wrong_content_type_is_415 (void **state)
     assert_int_equal (pl_http_route (http, "POST", "/v1/leads/csv", s_typed, NULL, &open), 0);
     s_start (http);
     int port = pl_http_port (http);
-    s_resp_t r;
-    s_http (port, "POST", "/v1/leads", "Content-Type: text/csv\r\n", "a,b", 3, &r);
+    pl_test_http_resp_t r;
+    pl_test_http_request (port, "POST", "/v1/leads", "Content-Type: text/csv\r\n", "a,b", 3, &r);
     s_assert_error (&r, 415, "unsupported_media_type");
-    s_resp_free (&r);
-    s_http (port, "POST", "/v1/leads", NULL, "{}", 2, &r);
+    pl_test_http_resp_free (&r);
+    pl_test_http_request (port, "POST", "/v1/leads", NULL, "{}", 2, &r);
     s_assert_error (&r, 415, "unsupported_media_type");
-    s_resp_free (&r);
-    assert_int_equal (s_http (port, "POST", "/v1/leads",
-                              "Content-Type: Application/JSON; charset=utf-8\r\n", "{}", 2, &r),
+    pl_test_http_resp_free (&r);
+    assert_int_equal (pl_test_http_request (port, "POST", "/v1/leads",
+                                            "Content-Type: Application/JSON; charset=utf-8\r\n",
+                                            "{}", 2, &r),
                       200);
-    s_resp_free (&r);
-    assert_int_equal (s_http (port, "POST", "/v1/leads", "Content-Type: application/x-ndjson\r\n",
-                              "{}\n", 3, &r), 200);
-    s_resp_free (&r);
+    pl_test_http_resp_free (&r);
+    assert_int_equal (pl_test_http_request (port, "POST", "/v1/leads",
+                                            "Content-Type: application/x-ndjson\r\n", "{}\n", 3,
+                                            &r),
+                      200);
+    pl_test_http_resp_free (&r);
     /* The helper, called by a handler. */
-    s_http (port, "POST", "/v1/leads/csv", "Content-Type: application/json\r\n", "{}", 2, &r);
+    pl_test_http_request (port, "POST", "/v1/leads/csv", "Content-Type: application/json\r\n", "{}",
+                          2, &r);
     s_assert_error (&r, 415, "unsupported_media_type");
-    s_resp_free (&r);
-    assert_int_equal (s_http (port, "POST", "/v1/leads/csv", "Content-Type: text/csv\r\n", "a", 1,
-                              &r), 202);
-    s_resp_free (&r);
+    pl_test_http_resp_free (&r);
+    assert_int_equal (pl_test_http_request (port, "POST", "/v1/leads/csv",
+                                            "Content-Type: text/csv\r\n", "a", 1, &r),
+                      202);
+    pl_test_http_resp_free (&r);
     pl_http_destroy (&http);
 }
 
@@ -793,50 +570,57 @@ test_bearer_tokens_give_401_403_or_the_source (void **state)
     assert_int_equal (pl_http_route (http, "GET", "/v1/ping", s_echo, NULL, &open), 0);
     s_start (http);
     int port = pl_http_port (http);
-    s_resp_t r;
+    pl_test_http_resp_t r;
     char value[128];
 
-    s_http (port, "POST", "/v1/leads", NULL, "{}", 2, &r);
+    pl_test_http_request (port, "POST", "/v1/leads", NULL, "{}", 2, &r);
     s_assert_error (&r, 401, "unauthorized");
-    assert_non_null (s_header (&r, "WWW-Authenticate", value, sizeof value));
+    assert_non_null (pl_test_http_header (&r, "WWW-Authenticate", value, sizeof value));
     assert_int_equal (strncmp (value, "Bearer", 6), 0);
-    s_resp_free (&r);
+    pl_test_http_resp_free (&r);
 
-    s_http (port, "POST", "/v1/leads", "Authorization: Bearer " TOKEN_PARIS "x\r\n", "{}", 2, &r);
+    pl_test_http_request (port, "POST", "/v1/leads", "Authorization: Bearer " TOKEN_PARIS "x\r\n",
+                          "{}", 2, &r);
     s_assert_error (&r, 401, "unauthorized");
-    assert_non_null (strstr (s_header (&r, "WWW-Authenticate", value, sizeof value),
+    assert_non_null (strstr (pl_test_http_header (&r, "WWW-Authenticate", value, sizeof value),
                              "invalid_token"));
-    s_resp_free (&r);
+    pl_test_http_resp_free (&r);
 
-    s_http (port, "POST", "/v1/leads", "Authorization: Basic Zm9vOmJhcg==\r\n", "{}", 2, &r);
+    pl_test_http_request (port, "POST", "/v1/leads", "Authorization: Basic Zm9vOmJhcg==\r\n", "{}",
+                          2, &r);
     s_assert_error (&r, 401, "unauthorized");
-    s_resp_free (&r);
+    pl_test_http_resp_free (&r);
 
-    s_http (port, "POST", "/v1/leads", "Authorization: Bearer " TOKEN_LYON "\r\n", "{}", 2, &r);
+    pl_test_http_request (port, "POST", "/v1/leads", "Authorization: Bearer " TOKEN_LYON "\r\n",
+                          "{}", 2, &r);
     s_assert_error (&r, 403, "forbidden");
-    s_resp_free (&r);
+    pl_test_http_resp_free (&r);
 
-    assert_int_equal (s_http (port, "POST", "/v1/leads", "Authorization: bearer " TOKEN_PARIS "\r\n",
-                              "{}", 2, &r), 200);
+    assert_int_equal (pl_test_http_request (port, "POST", "/v1/leads",
+                                            "Authorization: bearer " TOKEN_PARIS "\r\n", "{}", 2,
+                                            &r),
+                      200);
     json_t *j = s_json (&r);
     assert_string_equal (s_jstr (j, "source"), "crm-paris");
     json_decref (j);
-    s_resp_free (&r);
+    pl_test_http_resp_free (&r);
 
     /* No sources list: any known source. */
-    assert_int_equal (s_http (port, "GET", "/v1/leads/7", "Authorization: Bearer " TOKEN_LYON
-                              "\r\n", NULL, 0, &r), 200);
+    assert_int_equal (pl_test_http_request (port, "GET", "/v1/leads/7",
+                                            "Authorization: Bearer " TOKEN_LYON "\r\n", NULL, 0,
+                                            &r),
+                      200);
     j = s_json (&r);
     assert_string_equal (s_jstr (j, "source"), "crm-lyon");
     json_decref (j);
-    s_resp_free (&r);
+    pl_test_http_resp_free (&r);
 
     /* Public: no token needed, and no source. */
-    assert_int_equal (s_http (port, "GET", "/v1/ping", NULL, NULL, 0, &r), 200);
+    assert_int_equal (pl_test_http_request (port, "GET", "/v1/ping", NULL, NULL, 0, &r), 200);
     j = s_json (&r);
     assert_true (json_is_null (json_object_get (j, "source")));
     json_decref (j);
-    s_resp_free (&r);
+    pl_test_http_resp_free (&r);
     pl_http_destroy (&http);
     pl_http_tokens_destroy (&tokens);
     assert_null (tokens);
@@ -849,11 +633,11 @@ test_server_without_tokens_fails_closed (void **state)
     pl_http_t *http = s_server (NULL);
     assert_int_equal (pl_http_route (http, "GET", "/v1/leads/{id}", s_echo, NULL, NULL), 0);
     s_start (http);
-    s_resp_t r;
-    s_http (pl_http_port (http), "GET", "/v1/leads/1", "Authorization: Bearer " TOKEN_PARIS "\r\n",
-            NULL, 0, &r);
+    pl_test_http_resp_t r;
+    pl_test_http_request (pl_http_port (http), "GET", "/v1/leads/1",
+                          "Authorization: Bearer " TOKEN_PARIS "\r\n", NULL, 0, &r);
     s_assert_error (&r, 401, "unauthorized");
-    s_resp_free (&r);
+    pl_test_http_resp_free (&r);
     pl_http_destroy (&http);
 }
 
@@ -973,21 +757,23 @@ test_signed_webhook_is_verified_against_the_body (void **state)
     char headers[256];
     snprintf (headers, sizeof headers, "Content-Type: application/json\r\n"
               PL_HTTP_SIGNATURE_HEADER ": %s\r\n", sig);
-    s_resp_t r;
-    assert_int_equal (s_http (pl_http_port (http), "POST", "/v1/payments", headers, body,
-                              sizeof body - 1, &r), 200);
-    s_resp_free (&r);
+    pl_test_http_resp_t r;
+    assert_int_equal (pl_test_http_request (pl_http_port (http), "POST", "/v1/payments", headers,
+                                            body, sizeof body - 1, &r),
+                      200);
+    pl_test_http_resp_free (&r);
     /* One byte changed in the body. */
     char tampered[sizeof body];
     memcpy (tampered, body, sizeof body);
     tampered[30] = '9';
-    s_http (pl_http_port (http), "POST", "/v1/payments", headers, tampered, sizeof body - 1, &r);
+    pl_test_http_request (pl_http_port (http), "POST", "/v1/payments", headers, tampered,
+                          sizeof body - 1, &r);
     s_assert_error (&r, 401, "bad_signature");
-    s_resp_free (&r);
-    s_http (pl_http_port (http), "POST", "/v1/payments", "Content-Type: application/json\r\n",
-            body, sizeof body - 1, &r);
+    pl_test_http_resp_free (&r);
+    pl_test_http_request (pl_http_port (http), "POST", "/v1/payments",
+                          "Content-Type: application/json\r\n", body, sizeof body - 1, &r);
     s_assert_error (&r, 401, "bad_signature");
-    s_resp_free (&r);
+    pl_test_http_resp_free (&r);
     pl_http_destroy (&http);
 }
 
@@ -1085,10 +871,11 @@ test_streamed_body_arrives_in_bounded_chunks_in_order (void **state)
     char expected[17];
     snprintf (expected, sizeof expected, "%016llx",
               (unsigned long long) s_fnv (14695981039346656037ULL, body, size));
-    s_resp_t r;
+    pl_test_http_resp_t r;
     /* With a Content-Length, … */
-    assert_int_equal (s_http (pl_http_port (http), "POST", "/v1/leads/csv",
-                              "Content-Type: text/csv\r\n", body, size, &r), 200);
+    assert_int_equal (pl_test_http_request (pl_http_port (http), "POST", "/v1/leads/csv",
+                                            "Content-Type: text/csv\r\n", body, size, &r),
+                      200);
     json_t *j = s_json (&r);
     assert_int_equal (json_integer_value (json_object_get (j, "total")), size);
     assert_int_equal (json_integer_value (json_object_get (j, "body_size")), size);
@@ -1097,7 +884,7 @@ test_streamed_body_arrives_in_bounded_chunks_in_order (void **state)
     assert_true (json_is_false (json_object_get (j, "gathered")));
     assert_string_equal (s_jstr (j, "hash"), expected);
     json_decref (j);
-    s_resp_free (&r);
+    pl_test_http_resp_free (&r);
     /* … and chunked, of unknown length. */
     assert_int_equal (s_post_chunked (pl_http_port (http), "/v1/leads/csv",
                                       "Content-Type: text/csv\r\n", body, size, 100000, &r), 200);
@@ -1106,7 +893,7 @@ test_streamed_body_arrives_in_bounded_chunks_in_order (void **state)
     assert_true (json_integer_value (json_object_get (j, "max_chunk")) <= 64 * 1024);
     assert_string_equal (s_jstr (j, "hash"), expected);
     json_decref (j);
-    s_resp_free (&r);
+    pl_test_http_resp_free (&r);
     free (body);
     pl_http_destroy (&http);
     assert_int_equal (atomic_load (&freed), 2);
@@ -1126,16 +913,16 @@ test_streamed_body_error_is_answered_and_skips_the_handler (void **state)
     char body[50000];
     memset (body, 'z', sizeof body);
     body[20000] = '!';
-    s_resp_t r;
+    pl_test_http_resp_t r;
     s_post_chunked (pl_http_port (http), "/v1/leads/ndjson", NULL, body, sizeof body, 4096, &r);
     s_assert_error (&r, 422, "invalid_lead");
-    s_resp_free (&r);
+    pl_test_http_resp_free (&r);
     /* Over the route's limit while streaming. */
     char *big = malloc (150000);
     memset (big, 'q', 150000);
     s_post_chunked (pl_http_port (http), "/v1/leads/ndjson", NULL, big, 150000, 8192, &r);
     s_assert_error (&r, 413, "too_large");
-    s_resp_free (&r);
+    pl_test_http_resp_free (&r);
     free (big);
     pl_http_destroy (&http);
     assert_int_equal (atomic_load (&freed), 2);
@@ -1192,11 +979,13 @@ test_streamed_response_is_chunked_ndjson (void **state)
     pl_http_route_opts_t open = { .flags = PL_HTTP_PUBLIC };
     assert_int_equal (pl_http_route (http, "GET", "/v1/export", s_export, &freed, &open), 0);
     s_start (http);
-    s_resp_t r;
-    assert_int_equal (s_http (pl_http_port (http), "GET", "/v1/export?n=20000", NULL, NULL, 0, &r),
-                      200);
+    pl_test_http_resp_t r;
+    assert_int_equal (
+        pl_test_http_request (pl_http_port (http), "GET", "/v1/export?n=20000", NULL, NULL, 0, &r),
+        200);
     char value[64];
-    assert_string_equal (s_header (&r, "Transfer-Encoding", value, sizeof value), "chunked");
+    assert_string_equal (pl_test_http_header (&r, "Transfer-Encoding", value, sizeof value),
+                         "chunked");
     long count = 0;
     for (char *line = r.body, *nl; (nl = strchr (line, '\n')) != NULL; line = nl + 1) {
         char want[64];
@@ -1205,10 +994,12 @@ test_streamed_response_is_chunked_ndjson (void **state)
         count++;
     }
     assert_int_equal (count, 20000);
-    s_resp_free (&r);
-    assert_int_equal (s_http (pl_http_port (http), "GET", "/v1/export?n=0", NULL, NULL, 0, &r), 200);
+    pl_test_http_resp_free (&r);
+    assert_int_equal (
+        pl_test_http_request (pl_http_port (http), "GET", "/v1/export?n=0", NULL, NULL, 0, &r),
+        200);
     assert_int_equal (r.body_len, 0);
-    s_resp_free (&r);
+    pl_test_http_resp_free (&r);
     pl_http_destroy (&http);
     assert_int_equal (atomic_load (&freed), 2);
 }
@@ -1256,24 +1047,24 @@ test_each_connection_thread_gets_its_own_context (void **state)
     assert_int_equal (pl_http_route (http, "GET", "/whoami", s_whoami, NULL, &open), 0);
     s_start (http);
     /* Two requests on one kept-alive connection: one thread, one context. */
-    int fd = s_connect (pl_http_port (http));
-    s_reader_t *rd = calloc (1, sizeof *rd);
-    rd->fd = fd;
+    int fd = pl_test_http_connect (pl_http_port (http));
+    pl_test_http_reader_t *rd = pl_test_http_reader_new (fd);
     const char req[] = "GET /whoami HTTP/1.1\r\nHost: x\r\n\r\n";
-    s_resp_t a, b, c;
-    assert_true (s_send_all (fd, req, sizeof req - 1));
-    assert_int_equal (s_read_response (rd, &a, false), 200);
-    assert_true (s_send_all (fd, req, sizeof req - 1));
-    assert_int_equal (s_read_response (rd, &b, false), 200);
+    pl_test_http_resp_t a, b, c;
+    assert_true (pl_test_http_send_all (fd, req, sizeof req - 1));
+    assert_int_equal (pl_test_http_read_response (rd, &a, false), 200);
+    assert_true (pl_test_http_send_all (fd, req, sizeof req - 1));
+    assert_int_equal (pl_test_http_read_response (rd, &b, false), 200);
     assert_string_equal (a.body, b.body);
     /* Another connection meanwhile: another thread, another context. */
-    assert_int_equal (s_http (pl_http_port (http), "GET", "/whoami", NULL, NULL, 0, &c), 200);
+    assert_int_equal (
+        pl_test_http_request (pl_http_port (http), "GET", "/whoami", NULL, NULL, 0, &c), 200);
     assert_string_not_equal (a.body, c.body);
     assert_true (atoi (a.body) > 0 && atoi (c.body) > 0);
-    s_resp_free (&a);
-    s_resp_free (&b);
-    s_resp_free (&c);
-    free (rd);
+    pl_test_http_resp_free (&a);
+    pl_test_http_resp_free (&b);
+    pl_test_http_resp_free (&c);
+    pl_test_http_reader_destroy (&rd);
     close (fd);
     pl_http_destroy (&http);
     assert_int_equal (atomic_load (&s_inits), 2);
@@ -1291,10 +1082,10 @@ s_hammer (void *arg)
 {
     s_hammer_t *h = arg;
     for (int i = 0; i < h->n; i++) {
-        s_resp_t r;
+        pl_test_http_resp_t r;
         char path[64];
         snprintf (path, sizeof path, "/v1/leads/%d?status=s%d", i, i);
-        if (s_http (h->port, "GET", path, NULL, NULL, 0, &r) == 200) {
+        if (pl_test_http_request (h->port, "GET", path, NULL, NULL, 0, &r) == 200) {
             json_t *j = json_loads (r.body, 0, NULL);
             char want[32];
             snprintf (want, sizeof want, "%d", i);
@@ -1302,7 +1093,7 @@ s_hammer (void *arg)
                 atomic_fetch_add (&h->ok, 1);
             json_decref (j);
         }
-        s_resp_free (&r);
+        pl_test_http_resp_free (&r);
     }
     return NULL;
 }
@@ -1324,9 +1115,9 @@ test_concurrent_clients_are_served_and_counted (void **state)
     for (int i = 0; i < 8; i++)
         pthread_join (threads[i], NULL);
     assert_int_equal (atomic_load (&h.ok), 400);
-    s_resp_t r;
-    s_http (pl_http_port (http), "GET", "/nope", NULL, NULL, 0, &r);
-    s_resp_free (&r);
+    pl_test_http_resp_t r;
+    pl_test_http_request (pl_http_port (http), "GET", "/nope", NULL, NULL, 0, &r);
+    pl_test_http_resp_free (&r);
     pl_http_destroy (&http);
     char *text = pl_metrics_render (metrics);
     assert_non_null (strstr (text, "plateau_test_http_requests_total{method=\"GET\","
@@ -1363,14 +1154,14 @@ s_slow (pl_http_req_t *req, void *arg)
 
 typedef struct {
     int port;
-    s_resp_t resp;
+    pl_test_http_resp_t resp;
 } s_client_t;
 
 static void *
 s_client (void *arg)
 {
     s_client_t *c = arg;
-    s_http (c->port, "GET", "/slow", NULL, NULL, 0, &c->resp);
+    pl_test_http_request (c->port, "GET", "/slow", NULL, NULL, 0, &c->resp);
     return NULL;
 }
 
@@ -1391,7 +1182,7 @@ s_stopper (void *arg)
 static bool
 s_refused (int port)
 {
-    int fd = s_connect (port);
+    int fd = pl_test_http_connect (port);
     if (fd < 0)
         return true;
     close (fd);
@@ -1439,9 +1230,9 @@ test_stop_refuses_new_connections_and_finishes_requests_in_flight (void **state)
     assert_int_equal (client.resp.status, 200);
     assert_string_equal (client.resp.body, "{\"done\":true}");
     char value[32];
-    assert_non_null (s_header (&client.resp, "Connection", value, sizeof value));
+    assert_non_null (pl_test_http_header (&client.resp, "Connection", value, sizeof value));
     assert_string_equal (value, "close");
-    s_resp_free (&client.resp);
+    pl_test_http_resp_free (&client.resp);
     assert_int_equal (stopper.rc, 0);
     assert_int_equal (pl_http_in_flight (http), 0);
     assert_int_equal (pl_http_start (http), PL_ECLOSED);
@@ -1457,9 +1248,9 @@ test_stop_cuts_requests_still_running_after_the_timeout (void **state)
     assert_int_equal (pl_http_route (http, "POST", "/v1/leads", s_echo, NULL, &open), 0);
     s_start (http);
     /* A client that promises 100 bytes and sends 10: its request never completes. */
-    int fd = s_connect (pl_http_port (http));
+    int fd = pl_test_http_connect (pl_http_port (http));
     const char head[] = "POST /v1/leads HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789";
-    assert_true (s_send_all (fd, head, sizeof head - 1));
+    assert_true (pl_test_http_send_all (fd, head, sizeof head - 1));
     for (int i = 0; i < 2000 && pl_http_in_flight (http) == 0; i++)
         s_nap_ms (5);
     assert_int_equal (pl_http_in_flight (http), 1);
