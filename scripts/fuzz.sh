@@ -5,7 +5,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 secs=${PL_FUZZ_SECONDS:-300}
 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ >/dev/null
-cmake --build build-fuzz -j"${JOBS:-2}" 2>&1 | grep -E ': (error|warning|fatal error):|undefined reference' || true
+cmake --build build-fuzz -j"${JOBS:-2}" --target fuzz_all 2>&1 | grep -E ': (error|warning|fatal error):|undefined reference' || true
 status=0
 for f in build-fuzz/bin/fuzz_*; do
   [[ -x $f ]] || continue

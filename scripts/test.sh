@@ -31,11 +31,15 @@ run_suite() {   # name, build dir, ctest label regex
   rm -f "$log"
 }
 
-build() {   # dir, build type, extra cmake args…
-  local dir=$1 type=$2; shift 2
+build() {   # dir, build type, [extra cmake -D args…], [--target T]
+  local dir=$1 type=$2 target=(); shift 2
+  local args=()
+  while (($#)); do
+    if [[ $1 == --target ]]; then target=(--target "$2"); shift 2; else args+=("$1"); shift; fi
+  done
   echo "== build $dir ($type)"
-  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE="$type" "$@" >/dev/null || return 1
-  cmake --build "$dir" -j"$JOBS" 2>&1 | grep -E ': (error|warning|fatal error):|Error [0-9]|undefined reference' ; return "${PIPESTATUS[0]}"
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE="$type" "${args[@]}" >/dev/null || return 1
+  cmake --build "$dir" -j"$JOBS" "${target[@]}" 2>&1 | grep -E ': (error|warning|fatal error):|Error [0-9]|undefined reference' ; return "${PIPESTATUS[0]}"
 }
 
 SECONDS=0
@@ -53,7 +57,7 @@ else
   echo "sanitizer build failed"; failed=$((failed + 1)); status=1
 fi
 
-if build build-fuzz Fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++; then
+if build build-fuzz Fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ --target fuzz_all; then
   if ctest --test-dir build-fuzz -N -L fuzz 2>/dev/null | grep -q 'Test *#'; then
     run_suite "fuzz (short)" build-fuzz 'fuzz'
   fi
