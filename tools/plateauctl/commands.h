@@ -1,0 +1,51 @@
+/*  commands.h — the subcommands of plateauctl and what they share.
+ *
+ *  Every subcommand lives in its own file, cmd_<name>.c, and provides two functions:
+ *
+ *    int  ctl_<name>_run (int argc, char **argv);    argv[0] is "<name>"; returns an exit status
+ *    void ctl_<name>_usage (FILE *out);              the text of `plateauctl <name> --help`
+ *
+ *  declared here with CTL_COMMAND(<name>) and listed in the table of main.c. Exit statuses are
+ *  the same for every command: 0 done, 1 refused or failed (the reason on stdout or stderr), 2
+ *  usage error (bad arguments or configuration, nothing attempted).
+ */
+#ifndef PL_CTL_COMMANDS_H
+#define PL_CTL_COMMANDS_H
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum { CTL_EXIT_OK = 0, CTL_EXIT_FAIL = 1, CTL_EXIT_USAGE = 2 };
+
+#define CTL_COMMAND(name)                                 \
+    int ctl_##name##_run (int argc, char **argv);         \
+    void ctl_##name##_usage (FILE *out)
+
+CTL_COMMAND (clock);
+CTL_COMMAND (keygen);
+
+/* ---- shared helpers (common.c) ----------------------------------------------------------- */
+
+/* Prints "plateauctl <cmd>: <message>" and a hint to stderr; returns CTL_EXIT_USAGE. */
+int ctl_usage_error (const char *cmd, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+
+/* The Redis URL from --redis (may be NULL) or PLATEAU_REDIS_URL. NULL, after printing why, when
+ * neither is set or the URL is malformed. */
+const char *ctl_redis_url (const char *cmd, const char *flag);
+
+/* Durations as PLATEAU_* variables take them: "90s", "15m", "2h", "7d", "250ms", "1h30m".
+ * 0 and *ms set, or -1. */
+int ctl_parse_duration (const char *text, int64_t *ms);
+
+/* A point in time: UTC milliseconds ("1764403200000") or ISO-8601 with a zone
+ * ("2026-11-29T08:00:00Z", "2026-11-29T09:00:00.250+01:00", "2026-11-29" = midnight UTC).
+ * 0 and *ms set, or -1. */
+int ctl_parse_time (const char *text, int64_t *ms);
+
+/* Writes "2026-11-29T08:00:00.000Z" into out (at least 32 bytes); returns out. */
+char *ctl_format_time (int64_t ms, char *out, size_t size);
+
+/* A bus endpoint a client can connect to: tcp://host:port or ipc://path. */
+bool ctl_endpoint_valid (const char *endpoint);
+
+#endif

@@ -1,0 +1,186 @@
+/*  common.c — what plateauctl's subcommands share: configuration, durations, times, endpoints
+ *  (see commands.h).
+ */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "commands.h"
+#include "plateau/config.h"
+#include "plateau/redis.h"
+
+int
+ctl_usage_error (const char *cmd, const char *fmt, ...)
+{
+    fprintf (stderr, "plateauctl %s: ", cmd);
+    va_list ap;
+    va_start (ap, fmt);
+    vfprintf (stderr, fmt, ap);
+    va_end (ap);
+    fprintf (stderr, "\n(see plateauctl %s --help)\n", cmd);
+    return CTL_EXIT_USAGE;
+}
+
+const char *
+ctl_redis_url (const char *cmd, const char *flag)
+{
+    const char *url = flag && *flag ? flag : getenv ("PLATEAU_REDIS_URL");
+    if (!url || !*url) {
+        ctl_usage_error (cmd, "no Redis: pass --redis URL or set PLATEAU_REDIS_URL "
+                              "(source run/stack.env for the local stack)");
+        return NULL;
+    }
+    char err[256];
+    if (pl_redis_url_check (url, err, sizeof err) != 0) {
+        ctl_usage_error (cmd, "Redis URL '%s': %s", url, err);
+        return NULL;
+    }
+    return url;
+}
+
+/* Durations are parsed by the kit's config reader, so that "7d" means here what it means in
+ * every PLATEAU_* variable. */
+static const char *
+s_lookup (const char *name, void *arg)
+{
+    return strcmp (name, "duration") == 0 ? arg : NULL;
+}
+
+int
+ctl_parse_duration (const char *text, int64_t *ms)
+{
+    pl_config_t *c = pl_config_new_with (s_lookup, (void *) text);
+    if (!c)
+        return -1;
+    int64_t v = pl_config_duration_ms (c, "duration", -1);
+    int ok = pl_config_ok (c) == 0 && v >= 0;
+    pl_config_destroy (&c);
+    if (!ok)
+        return -1;
+    *ms = v;
+    return 0;
+}
+
+/* Reads exactly `width` digits. */
+static bool
+s_digits (const char **p, int width, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < width; i++) {
+        if (!isdigit ((unsigned char) (*p)[i]))
+            return false;
+        v = v * 10 + ((*p)[i] - '0');
+    }
+    *p += width;
+    *out = v;
+    return true;
+}
+
+static bool
+s_all_digits (const char *text)
+{
+    if (!*text)
+        return false;
+    for (const char *p = text; *p; p++)
+        if (!isdigit ((unsigned char) *p))
+            return false;
+    return true;
+}
+
+int
+ctl_parse_time (const char *text, int64_t *ms)
+{
+    if (s_all_digits (text)) {
+        if (strlen (text) > 15)            /* beyond year 33000: a typo, not a time */
+            return -1;
+        *ms = strtoll (text, NULL, 10);
+        return 0;
+    }
+    const char *p = text;
+    int year, mon, day, hour = 0, min = 0, sec = 0, millis = 0, offset_min = 0;
+    if (!s_digits (&p, 4, &year) || *p++ != '-' || !s_digits (&p, 2, &mon) || *p++ != '-'
+        || !s_digits (&p, 2, &day))
+        return -1;
+    if (*p) {
+        if (*p != 'T' && *p != 't' && *p != ' ')
+            return -1;
+        p++;
+        if (!s_digits (&p, 2, &hour) || *p++ != ':' || !s_digits (&p, 2, &min))
+            return -1;
+        if (*p == ':') {
+            p++;
+            if (!s_digits (&p, 2, &sec))
+                return -1;
+            if (*p == '.' || *p == ',') {
+                p++;
+                int scale = 100, digits = 0;
+                while (isdigit ((unsigned char) *p)) {
+                    millis += (*p - '0') * scale;   /* digits past milliseconds are dropped */
+                    scale /= 10;
+                    p++;
+                    digits++;
+                }
+                if (!digits)
+                    return -1;
+            }
+        }
+        /* A zone is required: a bare local time means something else on every machine. */
+        if (*p == 'Z' || *p == 'z')
+            p++;
+        else if (*p == '+' || *p == '-') {
+            int sign = *p++ == '-' ? -1 : 1, oh, om;
+            if (!s_digits (&p, 2, &oh))
+                return -1;
+            if (*p == ':')
+                p++;
+            if (!s_digits (&p, 2, &om) || oh > 23 || om > 59)
+                return -1;
+            offset_min = sign * (oh * 60 + om);
+        }
+        else
+            return -1;
+        if (*p)
+            return -1;
+    }
+    if (mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 || min > 59 || sec > 59)
+        return -1;
+    struct tm tm = { .tm_year = year - 1900, .tm_mon = mon - 1, .tm_mday = day,
+                     .tm_hour = hour, .tm_min = min, .tm_sec = sec };
+    time_t t = timegm (&tm);
+    if (tm.tm_mday != day || tm.tm_mon != mon - 1)     /* 2026-02-30 rolled over: invalid */
+        return -1;
+    *ms = ((int64_t) t - (int64_t) offset_min * 60) * 1000 + millis;
+    return 0;
+}
+
+char *
+ctl_format_time (int64_t ms, char *out, size_t size)
+{
+    time_t t = (time_t) (ms / 1000);
+    struct tm tm;
+    if (ms < 0 || !gmtime_r (&t, &tm)) {
+        snprintf (out, size, "%lld", (long long) ms);
+        return out;
+    }
+    snprintf (out, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+              tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int) (ms % 1000));
+    return out;
+}
+
+bool
+ctl_endpoint_valid (const char *endpoint)
+{
+    if (strncmp (endpoint, "ipc://", 6) == 0)
+        return endpoint[6] != '\0';
+    if (strncmp (endpoint, "tcp://", 6) != 0)
+        return false;
+    const char *host = endpoint + 6, *colon = strrchr (host, ':');
+    if (!colon || colon == host || !colon[1])
+        return false;
+    for (const char *c = colon + 1; *c; c++)
+        if (!isdigit ((unsigned char) *c))
+            return false;
+    long port = strtol (colon + 1, NULL, 10);
+    return port > 0 && port < 65536;
+}
