@@ -29,6 +29,7 @@ using i18n::phonenumbers::PhoneNumberUtil;
 
 struct pl_phone {
     const PhoneNumberUtil *util;
+    bool raw_only;              /* never hand libphonenumber the digits alone (for fuzzing) */
     char tzdir[256];
     char err[256];
 };
@@ -72,6 +73,12 @@ extern "C" const char *
 pl__phone_tzdir (const pl_phone_t *self)
 {
     return self->tzdir;
+}
+
+extern "C" void
+pl__phone_set_raw_only (pl_phone_t *self, bool raw_only)
+{
+    self->raw_only = raw_only;
 }
 
 extern "C" void
@@ -256,24 +263,29 @@ s_geographic (PhoneNumberUtil::PhoneNumberType t)
  * country code only, and even accepts some overseas ranges (0262, 0590…) as +33 numbers that do
  * not route. Putting such a number on the right country code matters twice: it is the number
  * that rings, and its zone is not Paris.
- *   - A +33 number (however written) whose digits are a fixed or mobile number of an overseas
- *     code moves to that code: those ranges are reserved to the overseas territories.
- *   - A national-form number read with an overseas default region that is not valid there but
- *     is valid as a +33 number moves to +33. */
+ *   - A +33 number (however written), or a national-form number read with any default region
+ *     of the plan, whose digits are a fixed or mobile number of an overseas code moves to that
+ *     code: those ranges are reserved to the overseas territories.
+ *   - Otherwise a national-form number read with an overseas default region that is not valid
+ *     there but is valid as a +33 number moves to +33. */
 static void
 s_french_plan (const PhoneNumberUtil &util, PhoneNumber *number, bool national_form)
 {
     static const int overseas[] = {262, 590, 596, 594};
     int cc = number->country_code ();
-    if (cc == 33) {
-        /* Overseas fixed and mobile ranges all start 26, 59, 63 or 69: skip the (slow) checks
-         * for every other +33 number. */
-        char lead[24];
-        snprintf (lead, sizeof lead, "%llu",
-                  static_cast<unsigned long long> (number->national_number ()));
-        if (strncmp (lead, "26", 2) != 0 && strncmp (lead, "59", 2) != 0
-            && strncmp (lead, "63", 2) != 0 && strncmp (lead, "69", 2) != 0)
-            return;
+    bool in_plan = cc == 33;
+    for (int o : overseas)
+        in_plan = in_plan || o == cc;
+    if (!in_plan || (cc != 33 && !national_form))
+        return;
+
+    /* Overseas fixed and mobile ranges all start 26, 59, 63 or 69: skip the (slow) checks for
+     * every other number. */
+    char lead[24];
+    snprintf (lead, sizeof lead, "%llu",
+              static_cast<unsigned long long> (number->national_number ()));
+    if (strncmp (lead, "26", 2) == 0 || strncmp (lead, "59", 2) == 0
+        || strncmp (lead, "63", 2) == 0 || strncmp (lead, "69", 2) == 0) {
         for (int alt_cc : overseas) {
             PhoneNumber alt (*number);
             alt.set_country_code (alt_cc);
@@ -282,13 +294,8 @@ s_french_plan (const PhoneNumberUtil &util, PhoneNumber *number, bool national_f
                 return;
             }
         }
-        return;
     }
-    bool overseas_cc = false;
-    for (int o : overseas)
-        overseas_cc = overseas_cc || o == cc;
-    if (overseas_cc && national_form
-        && util.GetNumberType (*number) == PhoneNumberUtil::UNKNOWN) {
+    if (cc != 33 && util.GetNumberType (*number) == PhoneNumberUtil::UNKNOWN) {
         PhoneNumber alt (*number);
         alt.set_country_code (33);
         if (util.GetNumberType (alt) != PhoneNumberUtil::UNKNOWN)
@@ -305,10 +312,14 @@ s_french_plan (const PhoneNumberUtil &util, PhoneNumber *number, bool national_f
 static bool
 s_simple_form (const char *raw, size_t len, std::string *canon)
 {
-    size_t i = 0;
-    while (i < len && (raw[i] == ' ' || raw[i] == '\t'))
-        i++;
+    /* Blanks are stripped at both ends by libphonenumber too; inside a number it only accepts
+     * its own punctuation, which has the space but not the tab. */
+    while (len > 0 && (raw[0] == ' ' || raw[0] == '\t'))
+        raw++, len--;
+    while (len > 0 && (raw[len - 1] == ' ' || raw[len - 1] == '\t'))
+        len--;
     canon->clear ();
+    size_t i = 0;
     if (i < len && raw[i] == '+') {
         canon->push_back ('+');
         i++;
@@ -320,10 +331,11 @@ s_simple_form (const char *raw, size_t len, std::string *canon)
             canon->push_back (c);
             digits++;
         }
-        else if (!(c == ' ' || c == '\t' || c == '.' || c == '-' || c == '(' || c == ')'))
+        else if (!(c == ' ' || c == '.' || c == '-' || c == '(' || c == ')'))
             return false;
     }
-    return digits >= 2 && digits <= 20;
+    /* With punctuation, libphonenumber wants three digits to call it a number at all. */
+    return digits >= 3 && digits <= 20;
 }
 
 /* Position of `word` (lower-case ASCII) in s from `from`, ignoring ASCII case, or npos. */
@@ -359,7 +371,7 @@ s_parse (pl_phone_t *self, const char *raw, const char *default_region, pl_phone
         return s_invalid (self, out, PL_PHONE_NOT_A_NUMBER, who);
 
     std::string input;
-    if (!s_simple_form (raw, len, &input)) {
+    if (self->raw_only || !s_simple_form (raw, len, &input)) {
         input.assign (raw, len);
         /* French extensions ("poste 12") are not among libphonenumber's extension words, and
          * their letters would be read as a vanity number. */

@@ -18,6 +18,10 @@ const char *pl__phone_tzdir (const pl_phone_t *self);
 void pl__phone_set_err (pl_phone_t *self, const char *fmt, ...)
     __attribute__ ((format (printf, 2, 3)));
 
+/* Makes pl_phone_parse() always give libphonenumber the raw text, as written: the slow road
+ * that the digits-only fast path must agree with (tests/fuzz/fuzz_phone.c checks it). */
+void pl__phone_set_raw_only (pl_phone_t *self, bool raw_only);
+
 /* True when s is well-formed UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF). */
 bool pl__phone_utf8_valid (const char *s, size_t len);
 
