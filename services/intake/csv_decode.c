@@ -202,8 +202,8 @@ s_utf8 (intake_csv_t *self, const char *s, size_t n, size_t *out_len)
 static const char *
 s_cell_raw (const intake_csv_t *self, size_t i, size_t *n)
 {
-    const char *s = self->rec + self->fields[i].off;
     size_t len = self->fields[i].len;
+    const char *s = len ? self->rec + self->fields[i].off : "";
     while (len > 0 && (*s == ' ' || *s == '\t')) {
         s++;
         len--;

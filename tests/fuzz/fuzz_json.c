@@ -1,0 +1,71 @@
+/*  fuzz_json.c — libFuzzer target for JSON request bodies (services/intake/json_decode.c).
+ *
+ *  Any bytes: the decoder must either refuse the body with a position, or emit items in order,
+ *  each either a lead that packs and renders, or errors with a code.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json_decode.h"
+#include "plateau/error.h"
+
+static pl_phone_t *s_phone;
+
+typedef struct {
+    size_t next;
+} ctx_t;
+
+/* Shared by the decoder targets: checks one item and frees its lead. */
+static int
+s_item (void *arg, const intake_item_t *item)
+{
+    ctx_t *ctx = arg;
+    if (item->index != ctx->next++)
+        abort ();
+    Plateau__V1__Lead *lead = item->lead;
+    if (lead) {
+        if (item->errors || !lead->phone || lead->phone->e164[0] != '+')
+            abort ();
+        size_t n = plateau__v1__lead__get_packed_size (lead);
+        uint8_t *buf = malloc (n ? n : 1);
+        if (buf && plateau__v1__lead__pack (lead, buf) != n)
+            abort ();
+        free (buf);
+        json_t *o = intake_lead_to_json (lead);
+        char *text = o ? json_dumps (o, JSON_COMPACT) : NULL;
+        free (text);
+        json_decref (o);
+        intake_lead_free (&lead);
+    }
+    else {
+        if (!item->errors || item->errors->count == 0)
+            abort ();
+        for (size_t i = 0; i < item->errors->count; i++)
+            if (!item->errors->items[i].code)
+                abort ();
+        json_t *e = intake_errors_to_json (item->errors);
+        json_decref (e);
+    }
+    return 0;
+}
+
+int
+LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
+{
+    if (!s_phone)
+        s_phone = pl_phone_new ();
+    intake_lead_opts_t opts = {.phone = s_phone, .source = "fuzz", .default_campaign = "c",
+                               .default_country = size % 2 ? "FR" : NULL,
+                               .reject_unknown = size % 3 == 0,
+                               .received_at_ms = 1790000000000};
+    ctx_t ctx = {0};
+    intake_error_t fatal;
+    int rc = intake_json_decode ((const char *) data, size, &opts, 50, s_item, &ctx, &fatal);
+    if (rc >= 0 && (size_t) rc != ctx.next)
+        abort ();
+    if ((rc == PL_EINVAL || rc == PL_ETOOBIG) && (ctx.next != 0 || !fatal.code))
+        abort ();
+    return 0;
+}
