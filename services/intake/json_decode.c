@@ -47,8 +47,11 @@ s_emit (const json_t *value, size_t index, const intake_lead_opts_t *opts, intak
 
 int
 intake_json_decode (const char *body, size_t len, const intake_lead_opts_t *opts,
-                    size_t max_items, intake_item_fn fn, void *arg, intake_error_t *fatal)
+                    size_t max_items, intake_item_fn fn, void *arg, bool *batch,
+                    intake_error_t *fatal)
 {
+    if (batch)
+        *batch = false;
     if (!body || !opts || !fn)
         return PL_EINVAL;
     if (max_items == 0)
@@ -80,6 +83,8 @@ intake_json_decode (const char *body, size_t len, const intake_lead_opts_t *opts
         json_decref (root);
         return rc < 0 ? rc : 1;
     }
+    if (batch)
+        *batch = true;
     if (!json_is_array (leads)) {
         json_decref (root);
         return s_fatal (fatal, PL_EINVAL, INTAKE_E_WRONG_TYPE, 1, 1,

@@ -9,6 +9,7 @@
 #ifndef PL_INTAKE_JSON_DECODE_H
 #define PL_INTAKE_JSON_DECODE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "lead.h"
@@ -21,8 +22,10 @@
  *   PL_ETOOBIG  more than max_items leads: *fatal says so; nothing emitted;
  *   PL_ENOMEM;
  *   or the negative code the callback returned to stop.
- * `fatal` may be NULL. Borrows everything. */
+ * *batch (when not NULL) tells whether the body was {"leads": […]} (answer with a list) or a
+ * single lead (answer with one result). `fatal` and `batch` may be NULL. Borrows everything. */
 int intake_json_decode (const char *body, size_t len, const intake_lead_opts_t *opts,
-                        size_t max_items, intake_item_fn fn, void *arg, intake_error_t *fatal);
+                        size_t max_items, intake_item_fn fn, void *arg, bool *batch,
+                        intake_error_t *fatal);
 
 #endif

@@ -675,14 +675,83 @@ s_zones (s_ctx_t *c, Plateau__V1__PhoneNumber *p)
 /* ------------------------------------------------------------------------------------------- */
 /* Fields                                                                                       */
 
+/* Country names and alpha-3 codes that CRM exports and spreadsheets write instead of the
+ * alpha-2 code ("France", "États-Unis", "USA"), folded: lower case, no accents, letters only.
+ * The countries a French, British or North American call centre meets most; anything else is
+ * written as ISO 3166-1 alpha-2. */
+static const char *const s_country_names[][2] = {
+    {"france", "FR"}, {"fra", "FR"}, {"francemetropolitaine", "FR"},
+    {"reunion", "RE"}, {"lareunion", "RE"}, {"reu", "RE"},
+    {"guadeloupe", "GP"}, {"glp", "GP"}, {"martinique", "MQ"}, {"mtq", "MQ"},
+    {"guyane", "GF"}, {"guyanefrancaise", "GF"}, {"frenchguiana", "GF"}, {"guf", "GF"},
+    {"mayotte", "YT"}, {"myt", "YT"}, {"saintpierreetmiquelon", "PM"}, {"spm", "PM"},
+    {"saintbarthelemy", "BL"}, {"blm", "BL"}, {"saintmartin", "MF"}, {"maf", "MF"},
+    {"nouvellecaledonie", "NC"}, {"newcaledonia", "NC"}, {"ncl", "NC"},
+    {"polynesiefrancaise", "PF"}, {"frenchpolynesia", "PF"}, {"pyf", "PF"},
+    {"wallisetfutuna", "WF"}, {"wallisandfutuna", "WF"}, {"wlf", "WF"},
+    {"monaco", "MC"}, {"mco", "MC"}, {"belgique", "BE"}, {"belgium", "BE"}, {"bel", "BE"},
+    {"suisse", "CH"}, {"switzerland", "CH"}, {"che", "CH"}, {"luxembourg", "LU"}, {"lux", "LU"},
+    {"allemagne", "DE"}, {"germany", "DE"}, {"deutschland", "DE"}, {"deu", "DE"},
+    {"espagne", "ES"}, {"spain", "ES"}, {"espana", "ES"}, {"esp", "ES"},
+    {"italie", "IT"}, {"italy", "IT"}, {"italia", "IT"}, {"ita", "IT"},
+    {"portugal", "PT"}, {"prt", "PT"}, {"paysbas", "NL"}, {"netherlands", "NL"}, {"nld", "NL"},
+    {"autriche", "AT"}, {"austria", "AT"}, {"aut", "AT"}, {"pologne", "PL"}, {"poland", "PL"},
+    {"pol", "PL"}, {"irlande", "IE"}, {"ireland", "IE"}, {"irl", "IE"},
+    {"royaumeuni", "GB"}, {"unitedkingdom", "GB"}, {"greatbritain", "GB"}, {"england", "GB"},
+    {"angleterre", "GB"}, {"gbr", "GB"}, {"uk", "GB"},
+    {"etatsunis", "US"}, {"etatsunisdamerique", "US"}, {"unitedstates", "US"},
+    {"unitedstatesofamerica", "US"}, {"usa", "US"}, {"canada", "CA"}, {"can", "CA"},
+    {"maroc", "MA"}, {"morocco", "MA"}, {"mar", "MA"}, {"algerie", "DZ"}, {"algeria", "DZ"},
+    {"dza", "DZ"}, {"tunisie", "TN"}, {"tunisia", "TN"}, {"tun", "TN"},
+    {"senegal", "SN"}, {"sen", "SN"}, {"cotedivoire", "CI"}, {"ivorycoast", "CI"},
+    {"civ", "CI"}, {"cameroun", "CM"}, {"cameroon", "CM"}, {"cmr", "CM"},
+};
+
+/* Lower-cases ASCII, drops accents of Latin-1 letters and anything not a letter. */
+static void
+s_fold_name (const char *in, char *out, size_t size)
+{
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *) in; *p && o + 1 < size; p++) {
+        if (*p == 0xC3 && p[1]) {
+            unsigned d = p[1] | 0x20;
+            char base = d >= 0xA0 && d <= 0xA5 ? 'a' : d == 0xA7 ? 'c'
+                        : d >= 0xA8 && d <= 0xAB ? 'e' : d >= 0xAC && d <= 0xAF ? 'i'
+                        : d == 0xB1 ? 'n' : d >= 0xB2 && d <= 0xB6 ? 'o'
+                        : d >= 0xB9 && d <= 0xBC ? 'u' : 0;
+            if (base)
+                out[o++] = base;
+            p++;
+        }
+        else if (isalpha (*p)) {
+            out[o++] = (char) tolower (*p);
+        }
+    }
+    out[o] = '\0';
+}
+
+static const char *
+s_country_from_name (const char *name)
+{
+    char folded[48];
+    s_fold_name (name, folded, sizeof folded);
+    for (size_t i = 0; i < sizeof s_country_names / sizeof s_country_names[0]; i++)
+        if (strcmp (folded, s_country_names[i][0]) == 0)
+            return s_country_names[i][1];
+    return NULL;
+}
+
 static void
 s_read_country (s_ctx_t *c)
 {
     char *country;
-    int rc = s_text (c, c->fields[F_COUNTRY], "country", 8, 0, &country);
+    int rc = s_text (c, c->fields[F_COUNTRY], "country", 48, 0, &country);
     if (rc < 0)
         return;
     if (rc > 0) {
+        const char *named = strlen (country) > 2 ? s_country_from_name (country) : NULL;
+        if (named)
+            snprintf (country, strlen (country) + 1, "%s", named);
         for (char *p = country; *p; p++)
             *p = (char) toupper ((unsigned char) *p);
         if (strcmp (country, "UK") == 0)

@@ -62,7 +62,11 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
                                .received_at_ms = 1790000000000};
     ctx_t ctx = {0};
     intake_error_t fatal;
-    int rc = intake_json_decode ((const char *) data, size, &opts, 50, s_item, &ctx, &fatal);
+    bool batch;
+    int rc = intake_json_decode ((const char *) data, size, &opts, 50, s_item, &ctx, &batch,
+                                 &fatal);
+    if (rc > 1 && !batch)
+        abort ();
     if (rc >= 0 && (size_t) rc != ctx.next)
         abort ();
     if ((rc == PL_EINVAL || rc == PL_ETOOBIG) && (ctx.next != 0 || !fatal.code))

@@ -29,6 +29,7 @@ typedef struct {
     seen_t seen[64];
     size_t n;
     size_t stop_after;          /* the callback stops after this many items (0: never) */
+    bool batch;
 } fixture_t;
 
 static int
@@ -86,7 +87,8 @@ static int
 s_decode (fixture_t *f, const char *body, size_t max, intake_error_t *fatal)
 {
     f->n = 0;
-    return intake_json_decode (body, strlen (body), &f->opts, max, s_collect, f, fatal);
+    f->batch = false;
+    return intake_json_decode (body, strlen (body), &f->opts, max, s_collect, f, &f->batch, fatal);
 }
 
 /* ------------------------------------------------------------------------------------------- */
@@ -96,6 +98,7 @@ test_single_lead_body_gives_one_item (void **state)
 {
     fixture_t *f = *state;
     assert_int_equal (s_decode (f, "{\"phone\": \"06 12 34 56 78\"}", 0, NULL), 1);
+    assert_false (f->batch);
     assert_int_equal (f->n, 1);
     assert_int_equal (f->seen[0].index, 0);
     assert_int_equal (f->seen[0].line, 0);
@@ -119,6 +122,7 @@ test_batch_items_come_out_in_input_order_good_ones_accepted (void **state)
                        "{\"phone\": \"0123456789\", \"email\": \"bad\"}"
                        "]}";
     assert_int_equal (s_decode (f, body, 0, NULL), 5);
+    assert_true (f->batch);
     assert_int_equal (f->n, 5);
     for (size_t i = 0; i < 5; i++)
         assert_int_equal (f->seen[i].index, i);
@@ -193,7 +197,8 @@ test_batch_over_the_limit_is_refused_before_any_item (void **state)
     }
     memcpy (big + len, "]}", 3);
     f->n = 0;
-    assert_int_equal (intake_json_decode (big, strlen (big), &f->opts, 0, s_collect, f, &fatal),
+    assert_int_equal (intake_json_decode (big, strlen (big), &f->opts, 0, s_collect, f, NULL,
+                                          &fatal),
                       PL_ETOOBIG);
     assert_int_equal (f->n, 0);
     free (big);

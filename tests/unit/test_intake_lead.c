@@ -261,8 +261,19 @@ test_national_number_needs_a_country (void **state)
     assert_int_equal (s_decode (f, "{\"phone\": \"020 7946 0000\", \"country\": \"UK\"}"), 0);
     assert_string_equal (f->lead->country, "GB");
     assert_string_equal (f->lead->phone->e164, "+442079460000");
-    s_expect_error (f, "{\"phone\": \"0612345678\", \"country\": \"France\"}", "country",
+    s_expect_error (f, "{\"phone\": \"0612345678\", \"country\": \"Atlantide\"}", "country",
                     INTAKE_E_INVALID_COUNTRY);
+    /* what spreadsheets write instead of the code */
+    static const char *const names[][2] = {{"France", "FR"}, {"États-Unis", "US"},
+                                           {"USA", "US"}, {"Royaume-Uni", "GB"},
+                                           {"La Réunion", "RE"}, {"gbr", "GB"}};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char json[128];
+        snprintf (json, sizeof json, "{\"phone\": \"+33612345678\", \"country\": \"%s\"}",
+                  names[i][0]);
+        assert_int_equal (s_decode (f, json), 0);
+        assert_string_equal (f->lead->country, names[i][1]);
+    }
     s_expect_error (f, "{\"phone\": \"0612345678\", \"country\": \"XX\"}", "country",
                     INTAKE_E_INVALID_COUNTRY);
 }
