@@ -61,7 +61,8 @@ pl__region_unpack (uint64_t v, char out[9])
     out[8] = 0;
 }
 
-/* Day count of the n-th (or last, n = -1) ISO weekday `wd` of month m of year y; -1 if none. */
+/* Day count of the n-th (or last, n = -1) ISO weekday `wd` of month m of year y; INT64_MIN if
+ * the month has no such day (a fifth Monday). */
 static int64_t
 s_nth_weekday (int32_t y, int m, int n, int wd)
 {
@@ -71,7 +72,7 @@ s_nth_weekday (int32_t y, int m, int n, int wd)
     int64_t next = pl_rules_days_from_civil (ny, nm, 1);
     if (n > 0) {
         int64_t d = first + ((wd - pl_rules_weekday (first) + 7) % 7) + 7 * (n - 1);
-        return d < next ? d : -1;
+        return d < next ? d : INT64_MIN;
     }
     int64_t last = next - 1;
     return last - ((pl_rules_weekday (last) - wd + 7) % 7);
@@ -159,10 +160,56 @@ s_match (const pl_rules_calendar_t *cal, int64_t days, const pl_rules_tz_t *z,
     return -1;
 }
 
+static void
+s_set_bit (pl_rules_calendar_t *cal, int64_t day)
+{
+    int64_t i = day - cal->bits_d0;
+    if (i >= 0 && i < cal->bits_n)
+        cal->bits[i >> 3] |= (uint8_t) (1u << (i & 7));
+}
+
+int
+pl__calendar_index (pl_rules_calendar_t *cal)
+{
+    cal->bits_d0 = pl_rules_days_from_civil (1900, 1, 1);
+    cal->bits_n = pl_rules_days_from_civil (2201, 1, 1) - cal->bits_d0;
+    free (cal->bits);
+    cal->bits = calloc ((size_t) (cal->bits_n + 7) / 8, 1);
+    if (!cal->bits)
+        return PL_ENOMEM;
+    for (int32_t y = 1900; y <= 2200; y++) {
+        int64_t easter = s_easter_days (y);
+        for (size_t i = 0; i < cal->n; i++) {
+            const pl__holiday_t *h = &cal->h[i];
+            int64_t d = -1;
+            if (h->kind == PL__HD_FIXED)
+                d = pl_rules_days_from_civil (y, h->month, h->day);
+            else if (h->kind == PL__HD_EASTER)
+                d = easter + h->offset;
+            else
+                d = s_nth_weekday (y, h->month, h->nth, h->wday);
+            if (d == INT64_MIN)
+                continue;
+            s_set_bit (cal, d);
+            if (h->observed) {
+                int wd = pl_rules_weekday (d);
+                if (wd == 6)
+                    s_set_bit (cal, d - 1);
+                else if (wd == 7)
+                    s_set_bit (cal, d + 1);
+            }
+        }
+    }
+    return 0;
+}
+
 const char *
 pl__calendar_holiday (const pl_rules_calendar_t *cal, int64_t days, const pl_rules_tz_t *z,
                       const uint64_t *regions, size_t n_regions)
 {
+    int64_t b = days - cal->bits_d0;
+    if (cal->bits && b >= 0 && b < cal->bits_n && !(cal->bits[b >> 3] & (1u << (b & 7))))
+        return NULL;
     int i = s_match (cal, days, z, regions, n_regions, NULL);
     return i < 0 ? NULL : cal->h[i].name;
 }

@@ -34,6 +34,7 @@
 #define S_ZONE_ITER     2048    /* rounds to agree across candidate zones */
 #define S_HORIZON_MS    ((int64_t) PL_RULES_HORIZON_DAYS * PL__DAY_MS)
 #define S_NEVER         INT64_MAX
+#define S_HIST          256     /* calls sorted once per decision */
 
 typedef struct {
     const uint8_t *nwin;        /* [7] */
@@ -56,10 +57,44 @@ typedef struct {
     bool req_any;
     uint8_t req_n[7];
     pl__win_t req_w[7][PL__MAXWIN * 2];
+    /* the history in time order (up to S_HIST; beyond that caps scan the facts as given) */
+    bool sorted;
+    size_t hn;
+    int64_t h_at[S_HIST];
+    uint16_t h_idx[S_HIST];
+    /* per zone: the piece of the last instant looked up */
+    int64_t zc_t[PL_RULES_MAX_ZONES];
+    size_t zc_k[PL_RULES_MAX_ZONES];
     /* per instant tried */
     bool consent_based;
     bool ex_holds[PL_RULES_MAX_FIRED];
+    /* Result reuse across instants: a clause's last outcome, until when it is certain to
+     * stay the same (see s_eval), whether it relied on consent, and exemptions' own bounds. */
+    size_t cur;
+    int64_t vu;
+    uint8_t last[PL_RULES_MAX_FIRED];
+    int64_t valid[PL_RULES_MAX_FIRED];
+    bool cb[PL_RULES_MAX_FIRED];
+    int64_t ex_until[PL_RULES_MAX_FIRED];
 } s_ctx_t;
+
+static inline void
+s_bound (s_ctx_t *x, int64_t until)
+{
+    if (until < x->vu)
+        x->vu = until;
+}
+
+/* Piece of zone i at u, remembering the last answer (clauses ask about the same instant). */
+static inline size_t
+s_piece_of (s_ctx_t *x, size_t i, int64_t u)
+{
+    if (x->zc_t[i] != u) {
+        x->zc_t[i] = u;
+        x->zc_k[i] = pl__tz_piece (x->z[i], u);
+    }
+    return x->zc_k[i];
+}
 
 static inline int64_t
 s_ceil_s (int64_t ms)
@@ -104,10 +139,10 @@ s_holiday (const s_ctx_t *x, const s_calview_t *v, int64_t day, const pl_rules_t
 /* Earliest u >= t (seconds) allowed by the calendar in zone z; *close_l receives the local end
  * of the window containing u. S_NEVER if none within S_CAL_DAYS. */
 static int64_t
-s_cal_next (const s_ctx_t *x, const s_calview_t *v, const pl_rules_tz_t *z, int64_t t,
-            int64_t *close_l)
+s_cal_next (s_ctx_t *x, const s_calview_t *v, size_t zi, int64_t t, int64_t *close_l)
 {
-    size_t k = pl__tz_piece (z, t);
+    const pl_rules_tz_t *z = x->z[zi];
+    size_t k = s_piece_of (x, zi, t);
     int64_t d0 = pl__floordiv (t + z->min_off, PL__DAY_S);
     int64_t best = S_NEVER;
     for (int64_t d = d0; d < d0 + S_CAL_DAYS; d++) {
@@ -136,10 +171,10 @@ s_cal_next (const s_ctx_t *x, const s_calview_t *v, const pl_rules_tz_t *z, int6
 
 /* Why the calendar refuses local time of t in z. */
 static uint8_t
-s_cal_why (const s_ctx_t *x, const s_calview_t *v, const pl_rules_tz_t *z, int64_t t,
-           const char **name)
+s_cal_why (s_ctx_t *x, const s_calview_t *v, size_t zi, int64_t t, const char **name)
 {
-    int64_t local = t + pl_rules_tz_offset (z, t);
+    const pl_rules_tz_t *z = x->z[zi];
+    int64_t local = t + z->off[s_piece_of (x, zi, t)];
     int64_t d = pl__floordiv (local, PL__DAY_S);
     int wd = pl_rules_weekday (d) - 1;
     if (v->nwin[wd] == 0)
@@ -154,7 +189,7 @@ s_cal_why (const s_ctx_t *x, const s_calview_t *v, const pl_rules_tz_t *z, int64
 
 /* Evaluates a calendar over every candidate zone. pass_why / block_why label the outcome. */
 static void
-s_eval_calendar (const s_ctx_t *x, const s_calview_t *v, int64_t t_ms, pl_rules_fired_t *r,
+s_eval_calendar (s_ctx_t *x, const s_calview_t *v, int64_t t_ms, pl_rules_fired_t *r,
                  uint8_t pass_why, uint8_t block_why)
 {
     int64_t ts = pl__floordiv (t_ms, 1000);
@@ -164,7 +199,7 @@ s_eval_calendar (const s_ctx_t *x, const s_calview_t *v, int64_t t_ms, pl_rules_
     for (int it = 0;; it++) {
         bool moved = false;
         for (size_t i = 0; i < x->nz; i++) {
-            int64_t nu = s_cal_next (x, v, x->z[i], u, &close_l[i]);
+            int64_t nu = s_cal_next (x, v, i, u, &close_l[i]);
             if (nu == S_NEVER || it >= S_ZONE_ITER || (nu - ts) * 1000 > S_HORIZON_MS) {
                 r->outcome = PL_RULES_DENIES;
                 r->why = x->nz > 1 ? PL_RULES_WHY_NO_COMMON_TIME : PL_RULES_WHY_HORIZON;
@@ -186,8 +221,8 @@ s_eval_calendar (const s_ctx_t *x, const s_calview_t *v, int64_t t_ms, pl_rules_
         /* Allowed: report the zone whose window closes first. */
         int64_t best = S_NEVER;
         for (size_t i = 0; i < x->nz; i++) {
-            const pl_rules_tz_t *z = x->z[i];
-            int64_t close = s_next_local (z, pl__tz_piece (z, ts), ts, close_l[i], INT64_MAX);
+            int64_t close = s_next_local (x->z[i], s_piece_of (x, i, ts), ts, close_l[i],
+                                          INT64_MAX);
             if (close < best) {
                 best = close;
                 r->zone = (int8_t) i;
@@ -203,7 +238,7 @@ s_eval_calendar (const s_ctx_t *x, const s_calview_t *v, int64_t t_ms, pl_rules_
     r->zone = (int8_t) bind;
     r->why = block_why;
     if (block_why == PL_RULES_WHY_OUTSIDE_HOURS)
-        r->why = s_cal_why (x, v, x->z[first_block], ts, &r->name);
+        r->why = s_cal_why (x, v, (size_t) first_block, ts, &r->name);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -258,8 +293,14 @@ s_eval_cap (const s_ctx_t *x, const pl__clause_t *cl, int64_t t, pl_rules_fired_
         int64_t until = INT64_MIN, ev = 0;
         int zone = -1, count = 0;
         for (size_t i = 0; i < f->n_calls; i++) {
-            const pl_rules_call_t *call = &f->calls[i];
-            if (call->at_ms <= t - 3 * PL__DAY_MS || !s_call_matches (x, cl, call))
+            const pl_rules_call_t *call = x->sorted ? &f->calls[x->h_idx[x->hn - 1 - i]]
+                                                    : &f->calls[i];
+            if (call->at_ms <= t - 3 * PL__DAY_MS) {
+                if (x->sorted)
+                    break;
+                continue;
+            }
+            if (!s_call_matches (x, cl, call))
                 continue;
             int z = -1;
             int64_t end = s_day_end (x, call->at_ms, &z);
@@ -290,7 +331,22 @@ s_eval_cap (const s_ctx_t *x, const pl__clause_t *cl, int64_t t, pl_rules_fired_
     int64_t top[256];           /* the k + 1 most recent matching calls, newest first */
     int32_t ntop = 0, count = 0;
     int64_t oldest = INT64_MAX;
-    for (size_t i = 0; i < f->n_calls; i++) {
+    if (x->sorted) {
+        /* Newest first: stop at the first call outside the window. */
+        for (size_t j = x->hn; j-- > 0;) {
+            int64_t a = x->h_at[j];
+            if (a <= lower)
+                break;
+            if (!s_call_matches (x, cl, &f->calls[x->h_idx[j]]))
+                continue;
+            if (count <= k)
+                top[count] = a;
+            count++;
+            oldest = a;
+        }
+        ntop = count <= k ? count : k + 1;
+    }
+    else for (size_t i = 0; i < f->n_calls; i++) {
         const pl_rules_call_t *call = &f->calls[i];
         int64_t a = call->at_ms;
         if (a <= lower || !s_call_matches (x, cl, call))
@@ -340,7 +396,8 @@ s_valid_at (const pl_rules_consent_t *k, int64_t t)
 /* A consent valid at t for this campaign; `written_number` demands the US form. On failure
  * *why says what came closest. */
 static const pl_rules_consent_t *
-s_find_consent (const s_ctx_t *x, int64_t t, bool written_number, uint8_t *why)
+s_find_consent (const s_ctx_t *x, int64_t t, bool written_number, uint8_t *why,
+                int64_t *bound)
 {
     const pl_rules_campaign_t *c = x->c;
     const pl_rules_facts_t *f = x->f;
@@ -366,6 +423,13 @@ s_find_consent (const s_ctx_t *x, int64_t t, bool written_number, uint8_t *why)
                                : PL_RULES_WHY_CONSENT_NOT_WRITTEN;
             continue;
         }
+        if (bound) {
+            *bound = INT64_MAX;
+            if (k->revoked_ms && k->revoked_ms < *bound)
+                *bound = k->revoked_ms;
+            if (k->expires_ms && k->expires_ms < *bound)
+                *bound = k->expires_ms;
+        }
         return k;
     }
     if (why)
@@ -376,9 +440,11 @@ s_find_consent (const s_ctx_t *x, int64_t t, bool written_number, uint8_t *why)
 static const pl_rules_list_t *
 s_find_list (const pl_rules_facts_t *f, const char *name)
 {
-    for (size_t i = 0; i < f->n_lists; i++)
-        if (f->lists[i].list && strcmp (f->lists[i].list, name) == 0)
+    for (size_t i = 0; i < f->n_lists; i++) {
+        const char *l = f->lists[i].list;
+        if (l && l[0] == name[0] && strcmp (l, name) == 0)
             return &f->lists[i];
+    }
     return NULL;
 }
 
@@ -387,20 +453,24 @@ static const char *
 s_exempt (s_ctx_t *x, const pl__clause_t *cl, int64_t t)
 {
     const pl__clause_t *all = x->c->clauses;
+    int64_t bound = INT64_MAX;
     for (int k = 0; k < cl->n_exempt; k++) {
         int j = cl->exempt[k];
         if (j >= 0 && x->ex_holds[j]) {
             if (all[j].u.ex.type == PL__EXT_CONSENT)
-                x->consent_based = true;
+                x->cb[x->cur] = true;
+            s_bound (x, x->ex_until[j]);
             return all[j].rule_id;
         }
     }
-    if ((cl->exempt_builtin & PL__EX_CONSENT) && s_find_consent (x, t, false, NULL)) {
-        x->consent_based = true;
+    if ((cl->exempt_builtin & PL__EX_CONSENT) && s_find_consent (x, t, false, NULL, &bound)) {
+        x->cb[x->cur] = true;
+        s_bound (x, bound);
         return "consent";
     }
-    if ((cl->exempt_builtin & PL__EX_WRITTEN) && s_find_consent (x, t, true, NULL)) {
-        x->consent_based = true;
+    if ((cl->exempt_builtin & PL__EX_WRITTEN) && s_find_consent (x, t, true, NULL, &bound)) {
+        x->cb[x->cur] = true;
+        s_bound (x, bound);
         return "written-consent";
     }
     return NULL;
@@ -432,6 +502,7 @@ s_eval_exemption (s_ctx_t *x, const pl__clause_t *cl, size_t idx, int64_t t, pl_
                 holds = true;
                 r->event_ms = k->start_ms;
                 r->until_ms = k->end_ms;
+                x->vu = k->end_ms ? k->end_ms : INT64_MAX;
             }
         }
         break;
@@ -451,21 +522,25 @@ s_eval_exemption (s_ctx_t *x, const pl__clause_t *cl, size_t idx, int64_t t, pl_
             r->event_ms = p;
             r->until_ms = pe;
             r->name = "purchase";
+            x->vu = (q && q <= t && qe > pe) ? qe : pe;
         }
         else if (q && q <= t && t < qe) {
             holds = true;
             r->event_ms = q;
             r->until_ms = qe;
             r->name = "inquiry";
+            x->vu = qe;
         }
         break;
     }
     case PL__EXT_CONSENT: {
-        const pl_rules_consent_t *k = s_find_consent (x, t, false, NULL);
+        int64_t bound = INT64_MAX;
+        const pl_rules_consent_t *k = s_find_consent (x, t, false, NULL, &bound);
         if (k) {
             holds = true;
             r->event_ms = k->captured_ms;
             r->name = k->evidence;
+            x->vu = bound;
         }
         break;
     }
@@ -474,6 +549,7 @@ s_eval_exemption (s_ctx_t *x, const pl__clause_t *cl, size_t idx, int64_t t, pl_
     if (holds) {
         r->outcome = PL_RULES_PASS;
         r->why = PL_RULES_WHY_EXEMPTION_HOLDS;
+        x->ex_until[idx] = x->vu;
     }
 }
 
@@ -515,6 +591,8 @@ s_eval_list (s_ctx_t *x, const pl__clause_t *cl, int64_t t, pl_rules_fired_t *r)
             r->event_ms = l->as_of_ms;
             any = true;
         }
+        if (cl->u.list.max_age_ms)
+            s_bound (x, l->as_of_ms + cl->u.list.max_age_ms);
         if (cl->u.list.max_age_ms && l->as_of_ms + cl->u.list.max_age_ms <= t) {
             r->outcome = PL_RULES_DENIES;
             r->why = PL_RULES_WHY_LIST_STALE;
@@ -591,7 +669,7 @@ s_eval_cli (const s_ctx_t *x, const pl__clause_t *cl, pl_rules_fired_t *r)
 /* One clause                                                                                   */
 
 static bool
-s_applicable (const s_ctx_t *x, const pl__clause_t *cl, int64_t t, pl_rules_fired_t *r)
+s_applicable (s_ctx_t *x, const pl__clause_t *cl, int64_t t, pl_rules_fired_t *r)
 {
     if (cl->n_regions) {
         bool ok = false;
@@ -620,7 +698,7 @@ s_applicable (const s_ctx_t *x, const pl__clause_t *cl, int64_t t, pl_rules_fire
         int64_t ts = pl__floordiv (t, 1000);
         bool ok = false;
         for (size_t i = 0; i < x->nz && !ok; i++) {
-            int64_t d = pl__floordiv (ts + pl_rules_tz_offset (x->z[i], ts), PL__DAY_S);
+            int64_t d = pl__floordiv (ts + x->z[i]->off[s_piece_of (x, i, ts)], PL__DAY_S);
             ok = d >= cl->from_day && d <= cl->until_day;
         }
         if (!ok) {
@@ -632,23 +710,53 @@ s_applicable (const s_ctx_t *x, const pl__clause_t *cl, int64_t t, pl_rules_fire
     return true;
 }
 
+/* Records the outcome and until when it is certain to hold as time passes with the same facts
+ * (the fixpoint then skips the clause at later instants before that). Only passes are kept;
+ * rules with from/until dates are always evaluated again. */
+static void
+s_validity (s_ctx_t *x, size_t idx, const pl__clause_t *cl, int64_t t,
+            const pl_rules_fired_t *r, int64_t vu)
+{
+    x->last[idx] = r->outcome;
+    if (r->outcome == PL_RULES_DEFERS || r->outcome == PL_RULES_DENIES
+        || cl->from_day != INT64_MIN || cl->until_day != INT64_MAX)
+        vu = t + 1;
+    x->valid[idx] = vu;
+}
+
 static void
 s_eval (s_ctx_t *x, size_t idx, int64_t t, pl_rules_fired_t *r)
 {
     const pl__clause_t *cl = &x->c->clauses[idx];
     const pl_rules_facts_t *f = x->f;
-    memset (r, 0, sizeof *r);
+    /* Field by field: compilers turn a zeroing of this small struct into `rep stos`, which
+     * costs more than the stores themselves. */
     r->rule = cl->rule_id;
     r->key = cl->key;
     r->value = cl->value;
     r->source = cl->source;
     r->unconfirmed = cl->unconfirmed;
+    r->outcome = PL_RULES_PASS;
+    r->why = PL_RULES_WHY_NONE;
     r->zone = -1;
     r->at_ms = t;
+    r->until_ms = 0;
+    r->event_ms = 0;
+    r->span_ms = 0;
+    r->count = 0;
+    r->limit = 0;
+    r->name = NULL;
+    r->version = NULL;
+    x->cur = idx;
+    x->cb[idx] = false;
+    x->vu = INT64_MAX;
     if (cl->kind == PL__CL_EXEMPTION)
         x->ex_holds[idx] = false;
-    if (!s_applicable (x, cl, t, r))
+    if (!s_applicable (x, cl, t, r)) {
+        /* Region and dialing conditions do not change with time; dates do. */
+        s_validity (x, idx, cl, t, r, r->why == PL_RULES_WHY_NOT_IN_FORCE ? t + 1 : INT64_MAX);
         return;
+    }
 
     switch (cl->kind) {
     case PL__CL_CALENDAR: {
@@ -661,11 +769,13 @@ s_eval (s_ctx_t *x, size_t idx, int64_t t, pl_rules_fired_t *r)
         s_eval_cap (x, cl, t, r);
         break;
     case PL__CL_CONSENT: {
-        x->consent_based = true;
+        x->cb[idx] = true;
         uint8_t why = 0;
-        const pl_rules_consent_t *k =
-            s_find_consent (x, t, cl->u.consent.mode == PL__CONSENT_WRITTEN_NUMBER, &why);
+        int64_t bound = INT64_MAX;
+        const pl_rules_consent_t *k = s_find_consent (
+            x, t, cl->u.consent.mode == PL__CONSENT_WRITTEN_NUMBER, &why, &bound);
         if (k) {
+            s_bound (x, bound);
             r->outcome = PL_RULES_PASS;
             r->why = PL_RULES_WHY_CONSENT_OK;
             r->event_ms = k->captured_ms;
@@ -771,6 +881,28 @@ s_eval (s_ctx_t *x, size_t idx, int64_t t, pl_rules_fired_t *r)
         r->outcome = PL_RULES_NA;
         break;
     }
+    int64_t vu = x->vu;
+    switch (cl->kind) {
+    case PL__CL_CALENDAR:
+    case PL__CL_REQUESTS:
+        /* Until the current window closes (or for ever when nobody asked for times). */
+        if (r->why != PL_RULES_WHY_NO_REQUEST)
+            vu = r->until_ms ? r->until_ms : t + 1;
+        break;
+    case PL__CL_EXEMPTION:
+        if (r->outcome != PL_RULES_PASS)
+            vu = t + 1;         /* may start to hold later */
+        break;
+    case PL__CL_REVOKE:
+    case PL__CL_REASSIGNED:
+        vu = t + 1;
+        break;
+    default:
+        /* Caps: past calls only leave their window as time passes, so a pass stays a pass.
+         * Lists, consent, caller id, sector, letter: bounded above where they can change. */
+        break;
+    }
+    s_validity (x, idx, cl, t, r, vu);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -792,6 +924,30 @@ s_prepare (s_ctx_t *x, const pl_rules_campaign_t *c, const pl_rules_facts_t *f)
         if (!f->zones[i].zone)
             return PL_EINVAL;
         x->z[i] = f->zones[i].zone;
+        x->zc_t[i] = INT64_MIN;
+    }
+    /* The history in time order, once: caps then walk back from the newest call and stop at
+     * the edge of their window. Stored oldest first; input already in either order (as a
+     * Redis sorted set returns it) costs one pass. */
+    size_t n = f->n_calls;
+    x->sorted = n <= S_HIST;
+    x->hn = x->sorted ? n : 0;
+    if (x->sorted) {
+        bool desc = true;
+        for (size_t i = 1; i < n && desc; i++)
+            desc = f->calls[i].at_ms <= f->calls[i - 1].at_ms;
+        for (size_t i = 0; i < n; i++) {
+            size_t src = desc ? n - 1 - i : i;
+            int64_t a = f->calls[src].at_ms;
+            size_t j = i;
+            while (j > 0 && x->h_at[j - 1] > a) {
+                x->h_at[j] = x->h_at[j - 1];
+                x->h_idx[j] = x->h_idx[j - 1];
+                j--;
+            }
+            x->h_at[j] = a;
+            x->h_idx[j] = (uint16_t) src;
+        }
     }
     x->nreg = 0;
     for (size_t i = 0; i < f->n_regions; i++) {
@@ -905,8 +1061,14 @@ pl_rules_decide (const pl_rules_campaign_t *c, const pl_rules_facts_t *f, int64_
         int64_t next = t;
         int pusher = -1, first_deny = -1;
         for (size_t i = 0; i < n; i++) {
+            if (iter > 0 && x.valid[i] > t && x.last[i] != PL_RULES_DEFERS
+                && x.last[i] != PL_RULES_DENIES) {
+                x.consent_based |= x.cb[i];     /* same result as at the last instant */
+                continue;
+            }
             pl_rules_fired_t r;
             s_eval (&x, i, t, &r);
+            x.consent_based |= x.cb[i];
             pl_rules_fired_t *o = &out->fired[i];
             if (iter == 0)
                 *o = r;

@@ -1299,6 +1299,7 @@ s_calendar_free (pl_rules_calendar_t *c)
     free (c->title);
     free (c->source);
     free (c->file);
+    free (c->bits);
     free (c);
 }
 
@@ -1401,6 +1402,10 @@ s_add_calendar (pl_rules_profiles_t *ps, const pl__section_t *sec, const char *f
     }
     if (!c->n) {
         s_err (e, sec->line, "holiday", "calendar '%s' has no holiday", c->id);
+        goto fail;
+    }
+    if (pl__calendar_index (c) != 0) {
+        s_err (e, sec->line, "", "out of memory");
         goto fail;
     }
     ps->calendars[ps->n_calendars++] = c;

@@ -56,9 +56,38 @@ struct pl_rules_tz {
     bool *t_dst;
     char (*t_abbr)[16];
     int32_t min_off, max_off;   /* over all pieces */
+    uint32_t *bucket;           /* PL__TZ_BUCKETS: piece index at the start of each bucket */
 };
 
-size_t pl__tz_piece (const pl_rules_tz_t *z, int64_t t);
+/* Piece lookup in O(1) for 1900..2200: the time line is cut into buckets of an average year,
+ * each remembering the piece it starts in; a lookup then steps over at most the few
+ * transitions of one year instead of a binary search over all of them. */
+#define PL__TZ_BUCKET_E0  (-2208988800LL)     /* 1900-01-01T00:00:00Z */
+#define PL__TZ_BUCKET_LEN 31556952LL          /* 365.2425 days */
+#define PL__TZ_BUCKETS    302
+
+static inline size_t
+pl__tz_piece (const pl_rules_tz_t *z, int64_t t)
+{
+    int64_t rel = t - PL__TZ_BUCKET_E0;
+    size_t lo, hi;
+    if (rel >= 0 && rel < PL__TZ_BUCKETS * PL__TZ_BUCKET_LEN) {
+        size_t k = z->bucket[rel / PL__TZ_BUCKET_LEN];
+        while (k < z->n && z->at[k] <= t)
+            k++;
+        return k;
+    }
+    lo = 0;
+    hi = z->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (z->at[mid] <= t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
 
 /* ---- regions: ISO 3166-2 codes packed in 64 bits for quick comparison --------------------- */
 
@@ -89,7 +118,14 @@ struct pl_rules_calendar {
     bool unconfirmed;
     size_t n;
     pl__holiday_t *h;
+    /* One bit per day from 1900 to 2200: set when some entry may fall on that day (scope
+     * ignored). Most days are not holidays; the bit answers them without date arithmetic. */
+    int64_t bits_d0, bits_n;
+    uint8_t *bits;
 };
+
+/* Builds cal->bits. 0 or PL_ENOMEM. */
+int pl__calendar_index (pl_rules_calendar_t *cal);
 
 /* Holiday name for local day `days` in zone z for packed regions, or NULL. */
 const char *pl__calendar_holiday (const pl_rules_calendar_t *cal, int64_t days,

@@ -85,21 +85,7 @@ pl_rules_weekday (int64_t days)
 static inline size_t
 s_piece (const pl_rules_tz_t *z, int64_t t)
 {
-    size_t lo = 0, hi = z->n;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (z->at[mid] <= t)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
-size_t
-pl__tz_piece (const pl_rules_tz_t *z, int64_t t)
-{
-    return s_piece (z, t);
+    return pl__tz_piece (z, t);
 }
 
 const char *
@@ -420,6 +406,7 @@ s_zone_free (pl_rules_tz_t *z)
     free (z->t_off);
     free (z->t_dst);
     free (z->t_abbr);
+    free (z->bucket);
     free (z);
 }
 
@@ -645,6 +632,15 @@ s_tzif_parse (const char *name, const unsigned char *buf, size_t len, char *err,
         if (tr[i].off > z->max_off)
             z->max_off = tr[i].off;
     }
+    z->bucket = malloc (PL__TZ_BUCKETS * sizeof *z->bucket);
+    if (!z->bucket)
+        FAIL ("%s: out of memory", name);
+    for (size_t b = 0, k = 0; b < PL__TZ_BUCKETS; b++) {
+        int64_t start = PL__TZ_BUCKET_E0 + (int64_t) b * PL__TZ_BUCKET_LEN;
+        while (k < z->n && z->at[k] <= start)
+            k++;
+        z->bucket[b] = (uint32_t) k;
+    }
     free (tr);
     free (footer);
     return z;
@@ -807,7 +803,7 @@ s_read_file (const char *path, unsigned char **buf_p, size_t *len_p, char *err, 
     fclose (f);
     if (bad) {
         free (buf);
-        snprintf (err, errlen, "%s: read error", path);
+        snprintf (err, errlen, "%.400s: read error", path);
         return PL_EIO;
     }
     *buf_p = buf;
@@ -831,7 +827,11 @@ pl_rules_tzdb_load (pl_rules_tzdb_t *self, const char *name, const pl_rules_tz_t
         return 0;
     }
     char path[4096];
-    snprintf (path, sizeof path, "%s/%s", self->dir, name);
+    int pn = snprintf (path, sizeof path, "%s/%s", self->dir, name);
+    if (pn < 0 || (size_t) pn >= sizeof path) {
+        snprintf (self->err, sizeof self->err, "%s: path too long", name);
+        return PL_EINVAL;
+    }
     struct stat st;
     if (stat (path, &st) != 0 || !S_ISREG (st.st_mode)) {
         snprintf (self->err, sizeof self->err, "%s: no such zone in %s", name, self->dir);
@@ -851,7 +851,9 @@ static int
 s_load_tree (pl_rules_tzdb_t *self, const char *rel, int depth)
 {
     char path[4096];
-    snprintf (path, sizeof path, "%s%s%s", self->dir, *rel ? "/" : "", rel);
+    int pn = snprintf (path, sizeof path, "%s%s%s", self->dir, *rel ? "/" : "", rel);
+    if (pn < 0 || (size_t) pn >= sizeof path)
+        return 0;
     DIR *d = opendir (path);
     if (!d) {
         snprintf (self->err, sizeof self->err, "%.400s: %s", path, strerror (errno));
@@ -865,10 +867,11 @@ s_load_tree (pl_rules_tzdb_t *self, const char *rel, int depth)
         if (depth == 0 && (strcmp (e->d_name, "posix") == 0 || strcmp (e->d_name, "right") == 0
                            || strcmp (e->d_name, "localtime") == 0))
             continue;
-        char sub[1024];
-        snprintf (sub, sizeof sub, "%s%s%s", rel, *rel ? "/" : "", e->d_name);
-        char full[4096];
-        snprintf (full, sizeof full, "%s/%s", self->dir, sub);
+        char sub[1024], full[4096];
+        int n1 = snprintf (sub, sizeof sub, "%s%s%s", rel, *rel ? "/" : "", e->d_name);
+        int n2 = snprintf (full, sizeof full, "%s/%s", self->dir, sub);
+        if (n1 < 0 || (size_t) n1 >= sizeof sub || n2 < 0 || (size_t) n2 >= sizeof full)
+            continue;           /* names that long are not zones */
         struct stat st;
         if (stat (full, &st) != 0)
             continue;
