@@ -28,7 +28,7 @@ ctl_redis_url (const char *cmd, const char *flag)
     const char *url = flag && *flag ? flag : getenv ("PLATEAU_REDIS_URL");
     if (!url || !*url) {
         ctl_usage_error (cmd, "no Redis: pass --redis URL or set PLATEAU_REDIS_URL "
-                              "(source run/stack.env for the local stack)");
+                              "(for the local stack: set -a; . run/stack.env; set +a)");
         return NULL;
     }
     char err[256];
