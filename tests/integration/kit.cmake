@@ -9,3 +9,8 @@ endforeach()
 pl_add_test(NAME test_bus_crash SOURCES ${PROJECT_SOURCE_DIR}/tests/integration/test_bus_crash.c
             LIBS plateau LABELS integration TIMEOUT 600)
 add_dependencies(test_bus_crash bus_probe)
+
+# libplateau installs with headers and pkg-config, and a service builds against the install.
+add_test(NAME install_check COMMAND ${PROJECT_SOURCE_DIR}/tests/integration/install_check.sh
+         ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR})
+set_tests_properties(install_check PROPERTIES LABELS integration TIMEOUT 300)
