@@ -260,17 +260,26 @@ pl_audit_keys_pseudonym (const pl_audit_keys_t *self, const char *e164,
 }
 
 int
-pl_audit_keys_seal (const pl_audit_keys_t *self, const uint8_t *plain, size_t len,
-                    const uint8_t *ad, size_t ad_len, uint8_t *out)
+pl_audit_keys_seal_with (const pl_audit_keys_t *self, const uint8_t nonce[24],
+                         const uint8_t *plain, size_t len, const uint8_t *ad, size_t ad_len,
+                         uint8_t *out)
 {
     if (!self->has_data)
         return PL_EINVAL;
-    uint8_t *nonce = out;
-    randombytes_buf (nonce, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+    memmove (out, nonce, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
     crypto_aead_xchacha20poly1305_ietf_encrypt (
         out + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, NULL, plain, len, ad, ad_len, NULL,
-        nonce, self->data);
+        out, self->data);
     return 0;
+}
+
+int
+pl_audit_keys_seal (const pl_audit_keys_t *self, const uint8_t *plain, size_t len,
+                    const uint8_t *ad, size_t ad_len, uint8_t *out)
+{
+    uint8_t nonce[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES];
+    randombytes_buf (nonce, sizeof nonce);
+    return pl_audit_keys_seal_with (self, nonce, plain, len, ad, ad_len, out);
 }
 
 int

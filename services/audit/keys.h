@@ -68,6 +68,10 @@ int pl_audit_keys_pseudonym (const pl_audit_keys_t *self, const char *e164,
  * random nonce followed by the XChaCha20-Poly1305 ciphertext. PL_EINVAL without the data key. */
 int pl_audit_keys_seal (const pl_audit_keys_t *self, const uint8_t *plain, size_t len,
                         const uint8_t *ad, size_t ad_len, uint8_t *out);
+/* The same with a nonce the caller drew (24 random bytes; never reuse one under a key). */
+int pl_audit_keys_seal_with (const pl_audit_keys_t *self, const uint8_t nonce[24],
+                             const uint8_t *plain, size_t len, const uint8_t *ad, size_t ad_len,
+                             uint8_t *out);
 /* Decrypts what seal produced; plain receives len - PL_AUDIT_SEAL_OVERHEAD bytes.
  * PL_ECORRUPT when the blob was altered or bound to other ad, PL_EINVAL without the data key. */
 int pl_audit_keys_open (const pl_audit_keys_t *self, const uint8_t *blob, size_t len,

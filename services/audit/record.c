@@ -7,7 +7,23 @@
 
 static const uint8_t s_zero_hash[PL_AUDIT_HASH_LEN];
 
+/* Numbers recur (a lead gets many decisions), so the encoder remembers recent pseudonyms:
+ * one HMAC saved per event is a fifth of the encoding cost. Direct-mapped, wiped on destroy. */
+#define S_PSEUD_SLOTS 1024
+typedef struct {
+    char number[20];
+    uint8_t pseudonym[PL_AUDIT_PSEUDONYM_LEN];
+} s_pseud_slot_t;
+
+/* Nonces are drawn from the system in blocks rather than one syscall per record. */
+#define S_NONCE_LEN 24
+#define S_NONCE_POOL 128
+
 struct pl_audit_codec {
+    s_pseud_slot_t pseud[S_PSEUD_SLOTS];
+    const pl_audit_keys_t *pseud_keys;      /* the keys the cached pseudonyms were made with */
+    uint8_t nonces[S_NONCE_POOL * S_NONCE_LEN];
+    size_t nonces_left;
     pl__wbuf_t plain;           /* personal plaintext before sealing */
     uint8_t *arena;             /* decoded strings and arrays */
     size_t arena_cap, arena_len;
@@ -41,6 +57,7 @@ pl_audit_codec_destroy (pl_audit_codec_t **self_p)
         free (self->pd_plain);
         if (self->pd_arena)
             sodium_memzero (self->pd_arena, self->pd_arena_cap);
+        sodium_memzero (self->pseud, sizeof self->pseud);
         free (self->pd_arena);
         free (self->arena);
         free (self);
@@ -79,38 +96,54 @@ pl_audit_chain_id_valid (const char *id)
 }
 
 bool
-pl_audit_utf8_valid (const char *s)
+pl_audit_utf8_valid_n (const char *s, size_t n)
 {
-    const unsigned char *p = (const unsigned char *) s;
-    while (*p) {
+    const unsigned char *p = (const unsigned char *) s, *end = p + n;
+    while (p < end) {
+        /* ASCII runs, which are nearly everything, eight bytes at a time. */
+        uint64_t w;
+        while (end - p >= 8 && (memcpy (&w, p, 8), !(w & 0x8080808080808080ULL)))
+            p += 8;
+        if (p == end)
+            break;
         if (*p < 0x80) {
+            if (!*p)
+                return false;           /* a NUL inside: not a C string we can store */
             p++;
             continue;
         }
-        int n;
+        int k;
         uint32_t cp;
         if ((*p & 0xE0) == 0xC0) {
-            n = 1;
+            k = 1;
             cp = *p & 0x1F;
         } else if ((*p & 0xF0) == 0xE0) {
-            n = 2;
+            k = 2;
             cp = *p & 0x0F;
         } else if ((*p & 0xF8) == 0xF0) {
-            n = 3;
+            k = 3;
             cp = *p & 0x07;
         } else
             return false;
+        if (end - p <= k)
+            return false;
         p++;
-        for (int i = 0; i < n; i++, p++) {
+        for (int i = 0; i < k; i++, p++) {
             if ((*p & 0xC0) != 0x80)
                 return false;
             cp = (cp << 6) | (*p & 0x3F);
         }
-        if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000)
+        if ((k == 1 && cp < 0x80) || (k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000)
             || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
             return false;
     }
     return true;
+}
+
+bool
+pl_audit_utf8_valid (const char *s)
+{
+    return pl_audit_utf8_valid_n (s, strlen (s));
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -189,9 +222,10 @@ s_check_str (pl_audit_codec_t *self, const char *s, const char *field)
 {
     if (!s)
         return 0;
-    if (strlen (s) > UINT16_MAX)
+    size_t n = strlen (s);
+    if (n > UINT16_MAX)
         return s_fail (self, PL_ETOOBIG, "%s: too long", field);
-    if (!pl_audit_utf8_valid (s))
+    if (!pl_audit_utf8_valid_n (s, n))
         return s_fail (self, PL_EINVAL, "%s: not valid UTF-8", field);
     return 0;
 }
@@ -248,6 +282,43 @@ s_validate (pl_audit_codec_t *self, const Plateau__V1__AuditEvent *ev)
 
 static bool s_has (const char *s) { return s && s[0]; }
 
+static int
+s_pseudonym (pl_audit_codec_t *self, const pl_audit_keys_t *keys, const char *number,
+             uint8_t out[PL_AUDIT_PSEUDONYM_LEN])
+{
+    if (self->pseud_keys != keys) {
+        sodium_memzero (self->pseud, sizeof self->pseud);
+        self->pseud_keys = keys;
+    }
+    size_t len = strlen (number);
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (uint8_t) number[i]) * 16777619u;
+    s_pseud_slot_t *slot = &self->pseud[h % S_PSEUD_SLOTS];
+    if (len < sizeof slot->number && strcmp (slot->number, number) == 0) {
+        memcpy (out, slot->pseudonym, PL_AUDIT_PSEUDONYM_LEN);
+        return 0;
+    }
+    int rc = pl_audit_keys_pseudonym (keys, number, out);
+    if (rc == 0 && len < sizeof slot->number) {
+        memcpy (slot->number, number, len + 1);
+        memcpy (slot->pseudonym, out, PL_AUDIT_PSEUDONYM_LEN);
+    }
+    return rc;
+}
+
+static const uint8_t *
+s_nonce (pl_audit_codec_t *self)
+{
+    if (self->nonces_left == 0) {
+        randombytes_buf (self->nonces, sizeof self->nonces);
+        self->nonces_left = S_NONCE_POOL;
+    }
+    const uint8_t *n = self->nonces + (S_NONCE_POOL - self->nonces_left) * S_NONCE_LEN;
+    self->nonces_left--;
+    return n;
+}
+
 int
 pl_audit_codec_encode (pl_audit_codec_t *self, pl__wbuf_t *out,
                        const Plateau__V1__AuditEvent *ev, const pl_audit_encode_ctx_t *ctx,
@@ -259,7 +330,7 @@ pl_audit_codec_encode (pl_audit_codec_t *self, pl__wbuf_t *out,
     bool has_number = s_has (ev->number);
     bool has_pd = has_number || s_has (ev->reason) || ev->n_details > 0;
     uint8_t pseudonym[PL_AUDIT_PSEUDONYM_LEN];
-    if (has_number && pl_audit_keys_pseudonym (ctx->keys, ev->number, pseudonym) != 0)
+    if (has_number && s_pseudonym (self, ctx->keys, ev->number, pseudonym) != 0)
         return s_fail (self, PL_EINVAL, "%s", "no pseudonym key: cannot store a number");
     bool has_subject = has_number;
     if (!has_number && ctx->pseudonym) {
@@ -347,7 +418,8 @@ pl_audit_codec_encode (pl_audit_codec_t *self, pl__wbuf_t *out,
             size_t chain_len = strlen (ctx->chain_id);
             memcpy (ad, ctx->chain_id, chain_len);
             pl__put_u64 (ad + chain_len, ctx->seq);
-            pl_audit_keys_seal (ctx->keys, pl->p, pl->len, ad, chain_len + 8, out->p + out->len);
+            pl_audit_keys_seal_with (ctx->keys, s_nonce (self), pl->p, pl->len, ad, chain_len + 8,
+                                     out->p + out->len);
             out->len += pd_len;
             crypto_hash_sha256 (out->p + digest_at, out->p + out->len - pd_len, pd_len);
         }

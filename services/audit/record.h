@@ -158,7 +158,8 @@ const char *pl_audit_codec_errstr (const pl_audit_codec_t *self);
 const char *pl_audit_decision_name (int decision);
 /* True when chain_id is 1 to 64 of [A-Za-z0-9._-] and not "." or "..". */
 bool pl_audit_chain_id_valid (const char *chain_id);
-/* True when s is valid UTF-8. */
+/* True when s is valid UTF-8 (the _n form: the n bytes at s, which must hold no NUL). */
 bool pl_audit_utf8_valid (const char *s);
+bool pl_audit_utf8_valid_n (const char *s, size_t n);
 
 #endif

@@ -83,7 +83,7 @@ typedef struct {
     int64_t checkpoint_interval_ms;     /* record time between checkpoints; default 60 s */
     uint64_t size_cap_bytes;            /* segment bytes allowed; 0 = no cap (tests, quotas) */
     int retry_interval_ms;              /* retry after ENOSPC; default 1000 */
-    size_t recent_ids;                  /* ids kept in memory for idempotency; default 1 M */
+    size_t recent_ids;                  /* ids kept in memory for idempotency; default 256 Ki */
     bool no_index;                      /* do not run the indexer (benchmarks of the raw log) */
 } pl_audit_store_config_t;
 
