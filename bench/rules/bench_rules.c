@@ -13,6 +13,7 @@
  *  calling hours would cost without an in-memory TZif reader.
  *
  *    bench_rules [--seconds S] [--profiles DIR] [--zoneinfo DIR] [--only fr-cc|us-cc|…]
+ *                [--exact N]   (N decisions only, for instruction counts under callgrind)
  *
  *  Prints decisions/s, ns per decision, the verdict mix and the baseline ratio.
  */
@@ -91,6 +92,7 @@ main (int argc, char **argv)
     const char *profiles = getenv ("PL_SOURCE_DIR") ? NULL : PL_RULES_BENCH_PROFILES;
     const char *zoneinfo = NULL;
     int only = -1;
+    long long exact = 0;
     char buf[4096];
     if (!profiles) {
         snprintf (buf, sizeof buf, "%s/lib/rules/profiles", getenv ("PL_SOURCE_DIR"));
@@ -100,15 +102,18 @@ main (int argc, char **argv)
                                           { "profiles", required_argument, NULL, 'p' },
                                           { "zoneinfo", required_argument, NULL, 'z' },
                                           { "only", required_argument, NULL, 'o' },
+                                          { "exact", required_argument, NULL, 'x' },
                                           { NULL, 0, NULL, 0 } };
     int o;
-    while ((o = getopt_long (argc, argv, "s:p:z:", opts, NULL)) != -1) {
+    while ((o = getopt_long (argc, argv, "s:p:z:o:x:", opts, NULL)) != -1) {
         if (o == 's')
             seconds = atof (optarg);
         else if (o == 'p')
             profiles = optarg;
         else if (o == 'z')
             zoneinfo = optarg;
+        else if (o == 'x')
+            exact = atoll (optarg);
         else if (o == 'o') {
             for (int p = 0; p < 5; p++)
                 if (strcmp (optarg, s_profiles[p]) == 0)
@@ -120,7 +125,7 @@ main (int argc, char **argv)
         }
         else {
             fprintf (stderr, "usage: %s [--seconds S] [--profiles DIR] [--zoneinfo DIR] "
-                     "[--only PROFILE]\n", argv[0]);
+                     "[--only PROFILE] [--exact N]\n", argv[0]);
             return 2;
         }
     }
@@ -223,6 +228,15 @@ main (int argc, char **argv)
         }
         verdicts[d.verdict]++;
         iters += d.iterations;
+    }
+
+    if (exact > 0) {
+        /* A fixed number of decisions over the hot cases and nothing else: for instruction
+         * counts under a profiler (valgrind --tool=callgrind), which do not depend on load. */
+        for (long long k = 0, i = 0; k < exact; k++, i = i + 1 == HOT ? 0 : i + 1)
+            pl_rules_decide (pool[i].c, &pool[i].f, pool[i].now, &d);
+        printf ("rules: %lld decisions\n", exact);
+        return 0;
     }
 
     /* Timed: decisions on one core, in rounds of ROUND decisions, CPU time per round. Hot:

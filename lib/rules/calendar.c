@@ -204,12 +204,9 @@ pl__calendar_index (pl_rules_calendar_t *cal)
 }
 
 const char *
-pl__calendar_holiday (const pl_rules_calendar_t *cal, int64_t days, const pl_rules_tz_t *z,
-                      const uint64_t *regions, size_t n_regions)
+pl__calendar_match (const pl_rules_calendar_t *cal, int64_t days, const pl_rules_tz_t *z,
+                    const uint64_t *regions, size_t n_regions)
 {
-    int64_t b = days - cal->bits_d0;
-    if (cal->bits && b >= 0 && b < cal->bits_n && !(cal->bits[b >> 3] & (1u << (b & 7))))
-        return NULL;
     int i = s_match (cal, days, z, regions, n_regions, NULL);
     return i < 0 ? NULL : cal->h[i].name;
 }

@@ -57,8 +57,9 @@ typedef struct {
     bool req_any;
     uint8_t req_n[7];
     pl__win_t req_w[7][PL__MAXWIN * 2];
-    /* the history in time order (up to S_HIST; beyond that caps scan the facts as given) */
-    bool sorted;
+    /* the history in time order (up to S_HIST; beyond that caps scan the facts as given),
+     * sorted when a cap first needs it */
+    bool sorted, sort_done;
     size_t hn;
     int64_t h_at[S_HIST];
     uint16_t h_idx[S_HIST];
@@ -143,13 +144,26 @@ s_cal_next (s_ctx_t *x, const s_calview_t *v, size_t zi, int64_t t, int64_t *clo
 {
     const pl_rules_tz_t *z = x->z[zi];
     size_t k = s_piece_of (x, zi, t);
+    /* Fast path, the common one: t itself is inside a window of an allowed day. */
+    int64_t local = t + z->off[k];
+    int64_t day = pl__floordiv (local, PL__DAY_S);
+    int32_t sod = (int32_t) (local - day * PL__DAY_S);
+    int wd0 = pl__weekday (day) - 1;
+    const pl__win_t *w0 = v->win + (size_t) wd0 * v->stride;
+    for (int i = 0; i < v->nwin[wd0]; i++)
+        if (sod >= w0[i].lo && sod < w0[i].hi) {
+            if (v->ncal && s_holiday (x, v, day, z))
+                break;
+            *close_l = day * PL__DAY_S + w0[i].hi;
+            return t;
+        }
     int64_t d0 = pl__floordiv (t + z->min_off, PL__DAY_S);
     int64_t best = S_NEVER;
     for (int64_t d = d0; d < d0 + S_CAL_DAYS; d++) {
         int64_t base = d * PL__DAY_S;
         if (best != S_NEVER && base - z->max_off >= best)
             break;
-        int wd = pl_rules_weekday (d) - 1;
+        int wd = pl__weekday (d) - 1;
         int n = v->nwin[wd];
         if (n == 0)
             continue;
@@ -176,7 +190,7 @@ s_cal_why (s_ctx_t *x, const s_calview_t *v, size_t zi, int64_t t, const char **
     const pl_rules_tz_t *z = x->z[zi];
     int64_t local = t + z->off[s_piece_of (x, zi, t)];
     int64_t d = pl__floordiv (local, PL__DAY_S);
-    int wd = pl_rules_weekday (d) - 1;
+    int wd = pl__weekday (d) - 1;
     if (v->nwin[wd] == 0)
         return PL_RULES_WHY_DAY_EXCLUDED;
     const char *h = v->ncal ? s_holiday (x, v, d, z) : NULL;
@@ -284,10 +298,42 @@ s_day_end (const s_ctx_t *x, int64_t e_ms, int *zone)
     return best == INT64_MIN ? e_ms : best * 1000;
 }
 
+/* The history in time order, once per decision: caps then walk back from the newest call and
+ * stop at the edge of their window. Stored oldest first; input already in either order (as a
+ * Redis sorted set returns it) costs one pass. */
 static void
-s_eval_cap (const s_ctx_t *x, const pl__clause_t *cl, int64_t t, pl_rules_fired_t *r)
+s_sort_history (s_ctx_t *x)
 {
     const pl_rules_facts_t *f = x->f;
+    size_t n = f->n_calls;
+    x->sort_done = true;
+    x->sorted = n <= S_HIST;
+    x->hn = x->sorted ? n : 0;
+    if (!x->sorted)
+        return;
+    bool desc = true;
+    for (size_t i = 1; i < n && desc; i++)
+        desc = f->calls[i].at_ms <= f->calls[i - 1].at_ms;
+    for (size_t i = 0; i < n; i++) {
+        size_t src = desc ? n - 1 - i : i;
+        int64_t a = f->calls[src].at_ms;
+        size_t j = i;
+        while (j > 0 && x->h_at[j - 1] > a) {
+            x->h_at[j] = x->h_at[j - 1];
+            x->h_idx[j] = x->h_idx[j - 1];
+            j--;
+        }
+        x->h_at[j] = a;
+        x->h_idx[j] = (uint16_t) src;
+    }
+}
+
+static void
+s_eval_cap (s_ctx_t *x, const pl__clause_t *cl, int64_t t, pl_rules_fired_t *r)
+{
+    const pl_rules_facts_t *f = x->f;
+    if (!x->sort_done)
+        s_sort_history (x);
     r->limit = cl->u.cap.max;
     if (cl->u.cap.same_day) {
         int64_t until = INT64_MIN, ev = 0;
@@ -693,7 +739,7 @@ s_applicable (s_ctx_t *x, const pl__clause_t *cl, int64_t t, pl_rules_fired_t *r
             return false;
         }
     }
-    if (cl->from_day != INT64_MIN || cl->until_day != INT64_MAX) {
+    if (cl->dated) {
         /* In force if in force in any candidate zone (the stricter reading). */
         int64_t ts = pl__floordiv (t, 1000);
         bool ok = false;
@@ -718,8 +764,7 @@ s_validity (s_ctx_t *x, size_t idx, const pl__clause_t *cl, int64_t t,
             const pl_rules_fired_t *r, int64_t vu)
 {
     x->last[idx] = r->outcome;
-    if (r->outcome == PL_RULES_DEFERS || r->outcome == PL_RULES_DENIES
-        || cl->from_day != INT64_MIN || cl->until_day != INT64_MAX)
+    if (r->outcome == PL_RULES_DEFERS || r->outcome == PL_RULES_DENIES || cl->dated)
         vu = t + 1;
     x->valid[idx] = vu;
 }
@@ -926,29 +971,8 @@ s_prepare (s_ctx_t *x, const pl_rules_campaign_t *c, const pl_rules_facts_t *f)
         x->z[i] = f->zones[i].zone;
         x->zc_t[i] = INT64_MIN;
     }
-    /* The history in time order, once: caps then walk back from the newest call and stop at
-     * the edge of their window. Stored oldest first; input already in either order (as a
-     * Redis sorted set returns it) costs one pass. */
-    size_t n = f->n_calls;
-    x->sorted = n <= S_HIST;
-    x->hn = x->sorted ? n : 0;
-    if (x->sorted) {
-        bool desc = true;
-        for (size_t i = 1; i < n && desc; i++)
-            desc = f->calls[i].at_ms <= f->calls[i - 1].at_ms;
-        for (size_t i = 0; i < n; i++) {
-            size_t src = desc ? n - 1 - i : i;
-            int64_t a = f->calls[src].at_ms;
-            size_t j = i;
-            while (j > 0 && x->h_at[j - 1] > a) {
-                x->h_at[j] = x->h_at[j - 1];
-                x->h_idx[j] = x->h_idx[j - 1];
-                j--;
-            }
-            x->h_at[j] = a;
-            x->h_idx[j] = (uint16_t) src;
-        }
-    }
+    x->sorted = false;
+    x->sort_done = false;
     x->nreg = 0;
     for (size_t i = 0; i < f->n_regions; i++) {
         uint64_t v = pl__region_pack (f->regions[i]);
@@ -979,7 +1003,8 @@ s_prepare (s_ctx_t *x, const pl_rules_campaign_t *c, const pl_rules_facts_t *f)
     x->atoms = a;
     x->cli = f->cli ? f->cli : c->cli;
     x->req_any = f->n_requested > 0;
-    memset (x->req_n, 0, sizeof x->req_n);
+    if (x->req_any)
+        memset (x->req_n, 0, sizeof x->req_n);
     for (size_t i = 0; i < f->n_requested; i++) {
         const pl_rules_window_t *w = &f->requested[i];
         if (w->from_s < 0 || w->to_s > PL__DAY_S || w->from_s >= w->to_s || !(w->days & 0x7f))
@@ -993,7 +1018,7 @@ s_prepare (s_ctx_t *x, const pl_rules_campaign_t *c, const pl_rules_facts_t *f)
         }
     }
     /* Keep each day's requested windows in order (s_cal_next stops at the first late one). */
-    for (int d = 0; d < 7; d++)
+    for (int d = 0; d < 7 && x->req_any; d++)
         for (int i = 1; i < x->req_n[d]; i++)
             for (int j = i; j > 0 && x->req_w[d][j].lo < x->req_w[d][j - 1].lo; j--) {
                 pl__win_t tmp = x->req_w[d][j];

@@ -708,6 +708,7 @@ pl__rule_compile (const pl_rules_profiles_t *ps, const char *rule_id, int rule_l
         s_err (e, q->line, q->key, "bad date '%s' (YYYY-MM-DD)", q->value);
         return -1;
     }
+    base.dated = base.from_day != INT64_MIN || base.until_day != INT64_MAX;
     if (base.until_day < base.from_day) {
         s_err (e, q->line, q->key, "until is before from");
         return -1;

@@ -39,8 +39,16 @@
 static inline int64_t
 pl__floordiv (int64_t a, int64_t b)
 {
-    int64_t q = a / b;
-    return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+    int64_t q = a / b, r = a - q * b;
+    return (r != 0 && ((r < 0) != (b < 0))) ? q - 1 : q;
+}
+
+/* ISO weekday (1 = Monday) of a day count, inline for the hot paths. */
+static inline int
+pl__weekday (int64_t days)
+{
+    int64_t r = (days + 3) % 7;
+    return (int) (r < 0 ? r + 7 : r) + 1;
 }
 
 /* ---- tz ------------------------------------------------------------------------------------ */
@@ -126,11 +134,23 @@ struct pl_rules_calendar {
 
 /* Builds cal->bits. 0 or PL_ENOMEM. */
 int pl__calendar_index (pl_rules_calendar_t *cal);
+/* The entries' answer for `days` (what pl__calendar_holiday falls back to). */
+const char *pl__calendar_match (const pl_rules_calendar_t *cal, int64_t days,
+                                const pl_rules_tz_t *z, const uint64_t *regions,
+                                size_t n_regions);
 
-/* Holiday name for local day `days` in zone z for packed regions, or NULL. */
-const char *pl__calendar_holiday (const pl_rules_calendar_t *cal, int64_t days,
-                                  const pl_rules_tz_t *z, const uint64_t *regions,
-                                  size_t n_regions);
+/* Holiday name for local day `days` in zone z for packed regions, or NULL: the bitmap answers
+ * ordinary days inline; candidate days go through the entries. */
+static inline const char *
+pl__calendar_holiday (const pl_rules_calendar_t *cal, int64_t days, const pl_rules_tz_t *z,
+                      const uint64_t *regions, size_t n_regions)
+{
+    int64_t b = days - cal->bits_d0;
+    if (cal->bits && b >= 0 && b < cal->bits_n && !(cal->bits[b >> 3] & (1u << (b & 7))))
+        return NULL;
+    return pl__calendar_match (cal, days, z, regions, n_regions);
+}
+
 /* Parses one `holiday = …` value into h (strings allocated). 0 or -1 with err. */
 int pl__holiday_parse (const char *value, pl__holiday_t *h, char *err, size_t errlen);
 void pl__holiday_free (pl__holiday_t *h);
@@ -243,6 +263,7 @@ typedef struct pl__clause {
     uint8_t n_when;
     pl__term_t when[PL__MAXWHEN];
     int64_t from_day, until_day;            /* local dates, inclusive; INT64_MIN/MAX: open */
+    bool dated;                             /* from or until given */
     uint8_t n_regions;                      /* overlay gate; 0: everywhere */
     uint64_t regions[PL__MAXREGIONS];
     uint8_t n_exempt;
