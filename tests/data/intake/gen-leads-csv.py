@@ -29,14 +29,16 @@ CITIES_US = [("94105", "San Francisco", "CA"), ("10001", "New York", "NY"), ("33
 
 def fr_number(rnd):
     kind = rnd.random()
+    # ranges in use (ARCEP plan as libphonenumber knows it): 06 0-2/4-8x, 07 3-9, fixed 01-05
+    # but not 040x; overseas 0262/0269/059x and 069x are left to the last branch
     if kind < 0.55:
-        digits = "06" + "%08d" % rnd.randrange(10 ** 8)
+        digits = "06" + rnd.choice("0124578") + "%07d" % rnd.randrange(10 ** 7)
     elif kind < 0.75:
         digits = "07" + str(rnd.randrange(3, 10)) + "%07d" % rnd.randrange(10 ** 7)
     elif kind < 0.9:
-        digits = "0" + str(rnd.randrange(1, 6)) + "%08d" % rnd.randrange(10 ** 8)
-        if digits.startswith("0262") or digits.startswith("0269") or digits.startswith("059"):
-            digits = "01" + digits[2:]
+        area = rnd.choice("12345")
+        digits = "0" + area + ("%d" % rnd.randrange(1, 10) if area == "4" else "1") \
+            + "%07d" % rnd.randrange(10 ** 7)
     else:
         digits = "0692" + "%06d" % rnd.randrange(10 ** 6)          # Réunion mobile
     form = rnd.random()
