@@ -767,7 +767,7 @@ s_read_country (s_ctx_t *c)
         return;
     }
     const char *def = c->opts->default_country;
-    if (def && *def) {
+    if (def && pl_phone_region_known (c->opts->phone, def)) {  /* a bad setting is no setting */
         c->region = def;
         char *copy = s_strndup (c, def, strlen (def));
         s_set (&c->lead->country, copy);

@@ -258,6 +258,10 @@ test_national_number_needs_a_country (void **state)
     assert_non_null (strstr (s_error (f, "phone")->message, "without a country"));
     assert_int_equal (s_decode (f, "{\"phone\": \"+33 6 12 34 56 78\"}"), 0);
     assert_string_equal (f->lead->country, "");
+    f->opts.default_country = "fr";                /* a misconfigured source default */
+    assert_int_equal (s_decode (f, "{\"phone\": \"+33 6 12 34 56 78\"}"), 0);
+    assert_string_equal (f->lead->country, "");
+    f->opts.default_country = NULL;
     assert_int_equal (s_decode (f, "{\"phone\": \"020 7946 0000\", \"country\": \"UK\"}"), 0);
     assert_string_equal (f->lead->country, "GB");
     assert_string_equal (f->lead->phone->e164, "+442079460000");
