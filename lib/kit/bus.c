@@ -538,7 +538,8 @@ typedef struct {
     uint8_t *data;
     size_t size;
     int64_t due_ms;            /* monotonic: next (re)send */
-    uint32_t attempts;
+    uint32_t attempts;         /* successful sends */
+    bool active;               /* inside the window: sent, or being sent, and awaited */
 } s_entry_t;
 
 static char s_tomb_mark;
@@ -559,6 +560,12 @@ struct pl_bus_client {
     size_t nconnected;
     int64_t next_resolve_ms;
     int resolve_interval_ms;
+    /* Flow control: at most `window` messages on the wire unacknowledged; the rest wait in the
+     * outbox (and in this FIFO of ids) so that a slow receiver is not flooded into timeouts and
+     * needless resends. */
+    size_t window, outstanding;
+    char **queue;
+    size_t qhead, qlen, qcap;
     int ack_timeout_ms;
     bool replayed;             /* the outbox was loaded after start */
     s_entry_t *table;          /* open addressing on id */
@@ -645,6 +652,7 @@ s_insert (pl_bus_client_t *self, char *id, char *type, uint8_t *data, size_t siz
     e->size = size;
     e->attempts = 0;
     e->due_ms = 0;
+    e->active = false;
     self->used++;
     return e;
 }
@@ -652,6 +660,8 @@ s_insert (pl_bus_client_t *self, char *id, char *type, uint8_t *data, size_t siz
 static void
 s_entry_clear (pl_bus_client_t *self, s_entry_t *e)
 {
+    if (e->active)
+        self->outstanding--;
     free (e->id);
     free (e->type);
     free (e->data);
@@ -742,6 +752,58 @@ s_resolve (pl_bus_client_t *self)
     return 0;
 }
 
+static void s_transmit (pl_bus_client_t *self, s_entry_t *e, int64_t now);
+
+static void
+s_queue_push (pl_bus_client_t *self, const char *id)
+{
+    if (self->qlen == self->qcap) {
+        size_t cap = self->qcap ? self->qcap * 2 : 1024;
+        char **q = malloc (cap * sizeof *q);
+        if (!q)
+            return;            /* stays in the table: sent by the next tick's sweep */
+        for (size_t i = 0; i < self->qlen; i++)
+            q[i] = self->queue[(self->qhead + i) % self->qcap];
+        free (self->queue);
+        self->queue = q;
+        self->qcap = cap;
+        self->qhead = 0;
+    }
+    self->queue[(self->qhead + self->qlen++) % self->qcap] = strdup (id);
+}
+
+static void
+s_activate (pl_bus_client_t *self, s_entry_t *e, int64_t now)
+{
+    e->active = true;
+    self->outstanding++;
+    s_transmit (self, e, now);
+}
+
+/* A new entry goes on the wire now if the window has room, else waits its turn. */
+static void
+s_admit (pl_bus_client_t *self, s_entry_t *e, int64_t now)
+{
+    if (self->outstanding < self->window)
+        s_activate (self, e, now);
+    else
+        s_queue_push (self, e->id);
+}
+
+static void
+s_drain_queue (pl_bus_client_t *self, int64_t now)
+{
+    while (self->qlen && self->outstanding < self->window) {
+        char *id = self->queue[self->qhead];
+        self->qhead = (self->qhead + 1) % self->qcap;
+        self->qlen--;
+        s_entry_t *e = id ? s_find (self, id) : NULL;
+        if (e && !e->active)
+            s_activate (self, e, now);
+        free (id);
+    }
+}
+
 /* Loads what the outbox still owes (after a restart) into the in-flight table. */
 static int
 s_replay (pl_bus_client_t *self)
@@ -753,8 +815,11 @@ s_replay (pl_bus_client_t *self)
         snprintf (self->errstr, sizeof self->errstr, "%s", pl_outbox_errstr (self->outbox));
         return rc;
     }
+    int64_t now = pl_clock_mono_ms ();
     for (size_t i = 0; i < n; i++) {
-        s_insert (self, items[i].id, items[i].type, items[i].data, items[i].size);
+        s_entry_t *e = s_insert (self, items[i].id, items[i].type, items[i].data, items[i].size);
+        if (e && !e->active)
+            s_admit (self, e, now);
         items[i].id = NULL;
         items[i].type = NULL;
         items[i].data = NULL;
@@ -782,6 +847,7 @@ pl_bus_client_new (pl_redis_t *redis, const pl_clock_t *clock, const char *owner
     self->peer = strdup (peer);
     self->ack_timeout_ms = 2000;
     self->resolve_interval_ms = 10000;
+    self->window = 4096;
     self->outbox = pl_outbox_new (redis, owner, peer);
     if (s_parse_endpoint (self, endpoint) != 0) {
         snprintf (err, err_size, "endpoint '%s': expected tcp://host:port, ipc://path or inproc://name", endpoint);
@@ -835,6 +901,9 @@ pl_bus_client_destroy (pl_bus_client_t **self_p)
     for (size_t i = 0; i < self->ndeletes; i++)
         free (self->unacked_deletes[i]);
     free (self->unacked_deletes);
+    for (size_t i = 0; i < self->qlen; i++)
+        free (self->queue[(self->qhead + i) % self->qcap]);
+    free (self->queue);
     pl_outbox_destroy (&self->outbox);
     free (self->owner);
     free (self->peer);
@@ -845,6 +914,7 @@ pl_bus_client_destroy (pl_bus_client_t **self_p)
 void *pl_bus_client_socket (pl_bus_client_t *self) { return self->sock; }
 size_t pl_bus_client_inflight (const pl_bus_client_t *self) { return self->used; }
 void pl_bus_client_set_ack_timeout (pl_bus_client_t *self, int ms) { self->ack_timeout_ms = ms > 0 ? ms : 2000; }
+void pl_bus_client_set_window (pl_bus_client_t *self, size_t n) { self->window = n > 0 ? n : 4096; }
 size_t pl_bus_client_peers (const pl_bus_client_t *self) { return self->nconnected; }
 const char *pl_bus_client_errstr (const pl_bus_client_t *self) { return self->errstr; }
 
@@ -929,8 +999,8 @@ pl_bus_client_send (pl_bus_client_t *self, pl_envelope_t *const *envs, size_t n)
     for (size_t i = 0; i < n; i++) {
         s_entry_t *e = s_insert (self, strdup (ids[i]), strdup (types[i]), data[i], sizes[i]);
         data[i] = NULL;
-        if (e && e->attempts == 0)
-            s_transmit (self, e, now);
+        if (e && !e->active)
+            s_admit (self, e, now);
     }
 done:
     for (size_t i = 0; data && i < n; i++)
@@ -1003,6 +1073,8 @@ pl_bus_client_process (pl_bus_client_t *self)
                     done = realloc (done, capdone * sizeof *done);
                 }
                 done[ndone++] = e->id;
+                if (e->active)
+                    self->outstanding--;
                 e->id = NULL;          /* keep the string for the delete below */
                 free (e->type);
                 free (e->data);
@@ -1047,6 +1119,7 @@ pl_bus_client_process (pl_bus_client_t *self)
             free ((char *) done[i]);
     }
     free (done);
+    s_drain_queue (self, pl_clock_mono_ms ());
     return rc ? rc : answers;
 }
 
@@ -1062,10 +1135,15 @@ pl_bus_client_tick (pl_bus_client_t *self)
             free (self->unacked_deletes[i]);
         self->ndeletes = 0;
     }
+    s_drain_queue (self, now);
     for (size_t i = 0; i < self->cap; i++) {
         s_entry_t *e = &self->table[i];
-        if (e->id && e->id != S_TOMB && e->due_ms <= now)
-            s_transmit (self, e, now);
+        if (e->id && e->id != S_TOMB && e->due_ms <= now) {
+            if (e->active)
+                s_transmit (self, e, now);
+            else if (self->outstanding < self->window)
+                s_activate (self, e, now);     /* one the queue could not hold */
+        }
     }
     if (now >= self->next_resolve_ms) {
         s_resolve (self);

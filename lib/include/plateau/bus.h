@@ -111,6 +111,9 @@ int pl_bus_client_tick (pl_bus_client_t *self);
 size_t pl_bus_client_inflight (const pl_bus_client_t *self);
 /* Ack timeout before the first resend (default 2000 ms, doubling to 30 s). */
 void pl_bus_client_set_ack_timeout (pl_bus_client_t *self, int ms);
+/* At most n messages on the wire awaiting an ack (default 4096); the rest wait their turn in
+ * the outbox, so a slow receiver is not flooded into timeouts and resends. */
+void pl_bus_client_set_window (pl_bus_client_t *self, size_t n);
 /* How often the endpoint is resolved again (default 10000 ms). */
 void pl_bus_client_set_resolve_interval (pl_bus_client_t *self, int ms);
 /* Number of distinct addresses currently connected. */
