@@ -95,7 +95,8 @@ typedef struct {
     const char *source;                 /* the CRM source (named by the API token) → Lead.source */
     const char *default_campaign;       /* for leads that name none (query parameter) */
     const char *default_country;        /* region for national-format numbers when the lead has
-                                           no `country` */
+                                           no `country` (ISO alpha-2, upper case; ignored when
+                                           libphonenumber does not know it) */
     bool reject_unknown;                /* false: unknown fields go to custom; true: rejected */
     int64_t received_at_ms;             /* → Lead.received_at_ms; also the "now" that consent
                                            times may not be after (0: not checked) */
