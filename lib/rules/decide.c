@@ -29,7 +29,7 @@
 
 #include <string.h>
 
-#define S_MAX_ITER      64      /* instants tried before giving up (deny) */
+#define S_MAX_ITER      256     /* instants tried before giving up (deny) */
 #define S_CAL_DAYS      400     /* local days a calendar looks ahead */
 #define S_ZONE_ITER     2048    /* rounds to agree across candidate zones */
 #define S_HORIZON_MS    ((int64_t) PL_RULES_HORIZON_DAYS * PL__DAY_MS)
@@ -144,19 +144,35 @@ s_cal_next (s_ctx_t *x, const s_calview_t *v, size_t zi, int64_t t, int64_t *clo
 {
     const pl_rules_tz_t *z = x->z[zi];
     size_t k = s_piece_of (x, zi, t);
-    /* Fast path, the common one: t itself is inside a window of an allowed day. */
-    int64_t local = t + z->off[k];
+    /* Usual case: walk the local time line from t's local time to the first allowed second.
+     * While that stays inside t's piece (no clock change in between) local = u + offset is
+     * one-to-one and the answer is exact. */
+    int64_t off = z->off[k];
+    int64_t end = k < z->n ? z->at[k] : INT64_MAX;
+    int64_t local = t + off;
     int64_t day = pl__floordiv (local, PL__DAY_S);
     int32_t sod = (int32_t) (local - day * PL__DAY_S);
-    int wd0 = pl__weekday (day) - 1;
-    const pl__win_t *w0 = v->win + (size_t) wd0 * v->stride;
-    for (int i = 0; i < v->nwin[wd0]; i++)
-        if (sod >= w0[i].lo && sod < w0[i].hi) {
-            if (v->ncal && s_holiday (x, v, day, z))
-                break;
-            *close_l = day * PL__DAY_S + w0[i].hi;
-            return t;
+    for (int64_t d = day; d < day + S_CAL_DAYS; d++) {
+        int wd = pl__weekday (d) - 1;
+        int n = v->nwin[wd];
+        if (n == 0 || (v->ncal && s_holiday (x, v, d, z)))
+            continue;
+        const pl__win_t *w = v->win + (size_t) wd * v->stride;
+        for (int i = 0; i < n; i++) {
+            if (d == day && w[i].hi <= sod)
+                continue;
+            int64_t lc = d * PL__DAY_S + (d == day && w[i].lo < sod ? sod : w[i].lo);
+            if (lc - off >= end)
+                goto careful;
+            *close_l = d * PL__DAY_S + w[i].hi;
+            return lc - off;
         }
+    }
+    return S_NEVER;
+
+careful:;
+    /* Across a clock change: try every window of the days that can be reached, through
+     * s_next_local, and keep the earliest. */
     int64_t d0 = pl__floordiv (t + z->min_off, PL__DAY_S);
     int64_t best = S_NEVER;
     for (int64_t d = d0; d < d0 + S_CAL_DAYS; d++) {
@@ -1113,6 +1129,10 @@ pl_rules_decide (const pl_rules_campaign_t *c, const pl_rules_facts_t *f, int64_
                 next = r.until_ms;
                 pusher = (int) i;
             }
+            /* After the first instant only the next jump matters: the full check is done at
+             * the instant where nothing defers. */
+            if (iter > 0 && (pusher >= 0 || first_deny >= 0))
+                break;
         }
         if (first_deny >= 0) {
             out->verdict = PL_RULES_DENY;

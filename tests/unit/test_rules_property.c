@@ -294,11 +294,28 @@ s_case (t_world_t *w, const s_scn_t *sc, t_facts_t *t, int64_t *now)
                     s_chance (70) ? CAMP : 11, s_chance (80) ? DEBT : DEBT + 1,
                     s_chance (80) ? SUBJECT : SUBJECT + 1, flags);
     }
+    /* List copies of any age up to their limit: some go stale while a call waits. */
     for (size_t i = 0; i < 4 && sc->lists[i]; i++)
-        t_add_list (t, sc->lists[i], s_chance (3), *now - s_range (0, 20 * T_DAY));
-    if (s_chance (90))
+        t_add_list (t, sc->lists[i], s_chance (3),
+                    *now - s_range (0, (s_chance (70) ? 20 : 31) * T_DAY));
+    /* Consents, some of which end (revoked or expiring) within the next days. */
+    if (s_chance (90)) {
         t_add_consent (t, TENANT, *now - s_range (T_HOUR, 300 * T_DAY), 0, "+33612345678",
                        true);
+        if (s_chance (10))
+            t->consents[t->f.n_consents - 1].revoked_ms = *now + s_range (T_SEC, 4 * T_DAY);
+        else if (s_chance (10))
+            t->consents[t->f.n_consents - 1].expires_ms = *now + s_range (T_SEC, 4 * T_DAY);
+    }
+    /* Exemptions that hold now and may stop while a call waits. */
+    if (s_chance (20))
+        t->contracts[t->f.n_contracts++] = (pl_rules_contract_t) {
+            TENANT, SUBJECT, *now - 100 * T_DAY,
+            s_chance (50) ? 0 : *now + s_range (T_SEC, 4 * T_DAY) };
+    if (s_chance (20))
+        t->f.ebr_purchase_ms = *now - s_range (17 * 30 * T_DAY, 19 * 30 * T_DAY);
+    if (s_chance (20))
+        t->f.ebr_inquiry_ms = *now - s_range (80 * T_DAY, 95 * T_DAY);
 }
 
 static bool
