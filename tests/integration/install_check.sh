@@ -19,4 +19,21 @@ rc=$?
 set -e
 [[ $rc -eq 2 ]] || { echo "expected exit 2, got $rc"; cat "$tmp/out"; exit 1; }
 grep -q PLATEAU_REDIS_URL "$tmp/out"
+
+# The phone library installs beside it with its own pkg-config file.
+cat >"$tmp/phone.c" <<'C'
+#include <stdio.h>
+#include <string.h>
+#include <plateau/phone.h>
+int main (void) {
+    pl_phone_t *p = pl_phone_new ();
+    pl_phone_number_t n;
+    int rc = pl_phone_parse (p, "06 12 34 56 78", "FR", &n);
+    printf ("%s\n", rc == 0 ? n.e164 : pl_phone_errstr (p));
+    pl_phone_destroy (&p);
+    return rc == 0 && strcmp (n.e164, "+33612345678") == 0 ? 0 : 1;
+}
+C
+cc -Wall -Werror -o "$tmp/phone" "$tmp/phone.c" $(pkg-config --cflags --libs plateau-phone)
+"$tmp/phone"
 echo "install_check: ok"
