@@ -1,7 +1,7 @@
 /*  calendar.c — holiday calendars: Easter, entry parsing, and "is this local date a holiday".
  *
- *  Entries are data (the .holidays files beside the profiles); dates are computed for the year asked,
- *  so calendars never run out. The lookup is on the hot path of every decision that has a
+ *  Entries are data (the .holidays files beside the profiles); dates are computed for the year
+ *  asked, so calendars never run out. The lookup is on the hot path of every decision that has a
  *  holiday rule, so it works from the month and day of the date and computes Easter only when
  *  an Easter-based entry is reached.
  */

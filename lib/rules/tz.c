@@ -501,11 +501,12 @@ s_tzif_parse (const char *name, const unsigned char *buf, size_t len, char *err,
     for (uint32_t i = 0; i < typecnt; i++) {
         const unsigned char *t = p_types + 6 * i;
         int32_t utoff = (int32_t) s_be32 (t);
-        unsigned dst = t[4], ai = t[5];
-        if (utoff <= -26 * 3600 || utoff >= 26 * 3600 || dst > 1 || ai >= charcnt)
+        unsigned dst = t[4], abbr_at = t[5];
+        if (utoff <= -26 * 3600 || utoff >= 26 * 3600 || dst > 1 || abbr_at >= charcnt)
             FAIL ("%s: bad local time type %u", name, i);
         file_off[i] = utoff;
-        file_type[i] = s_find_type (z, utoff, dst, (const char *) p_chars + ai, &tcap);
+        file_type[i] = s_find_type (z, utoff, dst, (const char *) p_chars + abbr_at,
+                                    &tcap);
         if (file_type[i] < 0)
             FAIL ("%s: out of memory", name);
     }

@@ -174,8 +174,9 @@ test_campaign_text_is_all_or_nothing_with_line_numbers (void **state)
     pl_rules_campaign_destroy (&c);
 
     c = pl_rules_campaign_new (w->ps);
-    assert_int_equal (pl_rules_campaign_load_text (c, "z", "[rule fr.hours]\nhours = 10:00-11:00\n"),
-                      PL_ECONFIG);
+    assert_int_equal (
+        pl_rules_campaign_load_text (c, "z", "[rule fr.hours]\nhours = 10:00-11:00\n"),
+        PL_ECONFIG);
     assert_non_null (strstr (pl_rules_campaign_errstr (c), "profile"));
     assert_int_equal (pl_rules_campaign_set (c, "fr.hours", "hours", "10:00-11:00"), PL_ECONFIG);
     pl_rules_facts_t f = { 0 };

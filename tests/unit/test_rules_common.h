@@ -38,6 +38,13 @@ t_zoneinfo (void)
 }
 
 static inline const char *
+t_tmp (void)
+{
+    const char *t = getenv ("TMPDIR");
+    return t && *t ? t : "/tmp";
+}
+
+static inline const char *
 t_profiles_dir (void)
 {
     static char path[4096];

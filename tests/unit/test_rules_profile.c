@@ -272,7 +272,8 @@ static void
 test_a_directory_loads_all_or_nothing (void **state)
 {
     (void) state;
-    char dir[] = "/tmp/pl_rules_prof_XXXXXX";
+    char dir[512];
+    snprintf (dir, sizeof dir, "%s/pl_rules_prof_XXXXXX", t_tmp ());
     assert_non_null (mkdtemp (dir));
     char p1[4200], p2[4200];
     snprintf (p1, sizeof p1, "%s/a.profile", dir);

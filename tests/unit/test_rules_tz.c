@@ -205,7 +205,8 @@ static void
 test_zoneinfo_directory_is_configurable (void **state)
 {
     (void) state;
-    char dir[] = "/tmp/pl_rules_tz_XXXXXX";
+    char dir[512];
+    snprintf (dir, sizeof dir, "%s/pl_rules_tz_XXXXXX", t_tmp ());
     assert_non_null (mkdtemp (dir));
     char sub[4200], dst[4300], src[4200];
     snprintf (sub, sizeof sub, "%s/Test", dir);

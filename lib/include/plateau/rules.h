@@ -101,7 +101,7 @@ void pl_rules_rule_param_at (const pl_rules_rule_t *r, size_t i, const char **ke
 typedef struct {
     const char *rule;           /* rule id it comes from */
     const char *source;
-    uint32_t max_rate_ppm;      /* abandoned / live-answered calls, parts per million (3 % = 30000) */
+    uint32_t max_rate_ppm;      /* abandoned / live-answered calls, in ppm (3 % = 30000) */
     int64_t period_ms;          /* rolling period (30 days US); 0 when calendar_day */
     bool calendar_day;          /* measured per local day, midnight to midnight (UK) */
     int64_t agent_within_ms;    /* an agent (or the message) within this of the greeting */
