@@ -356,6 +356,35 @@ test_fifth_attempt_in_thirty_days_waits_for_the_oldest (void **state)
 }
 
 static void
+test_long_histories_count_the_same (void **state)
+{
+    s_env_t *e = *state;
+    const pl_rules_tz_t *paris = t_zone (&e->w, "Europe/Paris");
+    int64_t now = t_local (paris, 2026, 9, 15, 11, 0, 0);
+    /* 400 calls, more than are sorted per decision: 396 by other professionals, ours 4. */
+    static pl_rules_call_t calls[400];
+    for (int i = 0; i < 400; i++)
+        calls[i] = (pl_rules_call_t) { now - (i + 1) * 3 * T_HOUR, 2 + (uint64_t) (i % 5), 0, 0,
+                                       0, 0 };
+    int64_t oldest = t_local (paris, 2026, 8, 17, 11, 30, 0);
+    calls[150].tenant = calls[201].tenant = calls[222].tenant = TENANT;
+    calls[399] = (pl_rules_call_t) { oldest, TENANT, 0, 0, 0, 0 };
+    t_facts_t t;
+    s_facts (&t, paris, now);
+    t.f.calls = calls;
+    t.f.n_calls = 400;
+    pl_rules_decision_t d = s_decide (e->cc, &t, now);
+    assert_int_equal (d.verdict, PL_RULES_DEFER);
+    assert_int_equal (d.defer_until_ms, oldest + 30 * T_DAY);
+    assert_int_equal (d.fired[t_fired (&d, "fr.freq", NULL)].count, 4);
+    /* Fewer of them, few enough to be sorted per decision: the same answer. */
+    t.f.calls = calls + 144;
+    t.f.n_calls = 256;
+    d = s_decide (e->cc, &t, now);
+    assert_int_equal (d.defer_until_ms, oldest + 30 * T_DAY);
+}
+
+static void
 test_refusal_blocks_calls_for_60_days (void **state)
 {
     s_env_t *e = *state;
@@ -615,6 +644,7 @@ main (void)
         cmocka_unit_test (test_public_holidays_across_years_defer_to_the_next_working_day),
         cmocka_unit_test (test_reunion_abolition_day_binds_reunion_only),
         cmocka_unit_test (test_fifth_attempt_in_thirty_days_waits_for_the_oldest),
+        cmocka_unit_test (test_long_histories_count_the_same),
         cmocka_unit_test (test_refusal_blocks_calls_for_60_days),
         cmocka_unit_test (test_consent_is_required_from_11_august_2026),
         cmocka_unit_test (test_bloctel_until_10_august_2026),
