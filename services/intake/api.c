@@ -1,0 +1,919 @@
+/*  api.c — POST /v1/leads and GET /v1/leads/{id} (see api.h).
+ *
+ *  One request is one s_req_t, made on its first body chunk (or in the handler for an empty
+ *  body). Decoders emit items into a batch; a full batch is stored in one pipeline and its
+ *  results are written in input order, to a growing JSON string for JSON bodies and to a spool
+ *  file (NDJSON) for streamed ones. Once Redis has failed, nothing more is stored: the rest of
+ *  the batch is reported not_accepted and a stream stops being decoded.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "audit.h"
+#include "csv_decode.h"
+#include "json_decode.h"
+#include "ndjson_decode.h"
+#include "plateau/error.h"
+#include "plateau/id.h"
+#include "plateau/redis.h"
+#include "store.h"
+
+#define S_RETRY_AFTER "2"
+
+typedef struct {
+    char *source;
+    char *secret;
+} s_key_t;
+
+struct intake_api {
+    intake_api_opts_t o;
+    s_key_t *keys;
+    size_t nkeys;
+    pl_metric_t *leads;             /* plateau_intake_leads_total{status,source,format} */
+    pl_metric_t *stage;             /* plateau_intake_stage_seconds{stage} */
+    pl_metric_t *batch_items;
+};
+
+typedef struct {
+    pl_redis_t *redis;
+    intake_store_t *store;
+    pl_phone_t *phone;
+} s_ctx_t;
+
+typedef enum { S_JSON, S_NDJSON, S_CSV } s_format_t;
+static const char *s_format_names[] = { "json", "ndjson", "csv" };
+
+/* One item waiting for its batch to be stored. */
+typedef struct {
+    size_t index, line;
+    Plateau__V1__Lead *lead;        /* NULL: rejected */
+    char *rejected;                 /* rejected: the rendered result */
+    intake_audit_t audit;
+    intake_errors_t *errors;        /* rejected: a copy for the audit event */
+    char reason[400];
+    char number[24];
+} s_entry_t;
+
+typedef struct {
+    intake_api_t *api;
+    s_ctx_t *ctx;
+    s_format_t format;
+    char source[128];
+    char campaign[128];
+    char country[8];
+    char trace_id[PL_TRACE_ID_LEN + 1];
+    intake_lead_opts_t lopts;
+    intake_csv_t *csv;
+    intake_ndjson_t *ndjson;
+    /* JSON: the gathered body */
+    char *body;
+    size_t body_len, body_cap;
+    bool too_big;
+    /* signed sources: the raw body spooled until the signature is checked */
+    const char *secret;
+    pl_http_sig_t *sig;
+    FILE *raw;
+    /* idempotency */
+    char idem[160];
+    bool idem_claimed;
+    bool replay;
+    int replay_status;
+    char *replay_ctype, *replay_body;
+    size_t replay_len;
+    /* results */
+    bool only_errors;
+    FILE *spool;                    /* streamed answers */
+    char *out;                      /* JSON answers: "[r,r,…" */
+    size_t out_len, out_cap;
+    size_t nresults;
+    s_entry_t *batch;
+    size_t nbatch;
+    intake_store_item_t *sitems;
+    size_t accepted, duplicate, rejected, not_accepted;
+    bool redis_failed;
+    bool stopped;                   /* a stream stopped being decoded */
+    size_t last_line;
+    double t_decode, t_store;
+    struct timespec t_mark;
+    bool early_reply;               /* on_body already set the answer */
+} s_req_t;
+
+/* ---- small helpers ------------------------------------------------------------------------ */
+
+static double
+s_now (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (double) ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int
+s_out_append (s_req_t *r, const char *text, size_t len)
+{
+    if (r->out_len + len + 1 > r->out_cap) {
+        size_t cap = r->out_cap ? r->out_cap : 4096;
+        while (cap < r->out_len + len + 1)
+            cap *= 2;
+        char *p = realloc (r->out, cap);
+        if (!p)
+            return PL_ENOMEM;
+        r->out = p;
+        r->out_cap = cap;
+    }
+    memcpy (r->out + r->out_len, text, len);
+    r->out_len += len;
+    r->out[r->out_len] = '\0';
+    return 0;
+}
+
+/* Writes one result, in order. */
+static void
+s_result (s_req_t *r, const char *json, bool accepted)
+{
+    if (r->spool) {
+        if (!accepted || !r->only_errors) {
+            fputs (json, r->spool);
+            fputc ('\n', r->spool);
+        }
+    } else {
+        s_out_append (r, r->nresults ? "," : "[", 1);
+        s_out_append (r, json, strlen (json));
+    }
+    r->nresults++;
+}
+
+static char *
+s_dump (json_t *obj)
+{
+    char *s = json_dumps (obj, JSON_COMPACT);
+    json_decref (obj);
+    return s;
+}
+
+static json_t *
+s_result_head (const s_entry_t *e, const char *status)
+{
+    json_t *o = json_object ();
+    json_object_set_new (o, "index", json_integer ((json_int_t) e->index));
+    if (e->line)
+        json_object_set_new (o, "line", json_integer ((json_int_t) e->line));
+    json_object_set_new (o, "status", json_string (status));
+    return o;
+}
+
+static void
+s_count (s_req_t *r, const char *status, size_t n)
+{
+    char labels[256];
+    snprintf (labels, sizeof labels, "%s,%s,%s", status, r->source, s_format_names[r->format]);
+    pl_metric_inc (r->api->leads, labels, (double) n);
+}
+
+/* ---- storing a batch ---------------------------------------------------------------------- */
+
+static void
+s_flush (s_req_t *r)
+{
+    if (r->nbatch == 0)
+        return;
+    size_t nleads = 0;
+    for (size_t i = 0; i < r->nbatch; i++)
+        if (r->batch[i].lead) {
+            r->sitems[nleads].lead = r->batch[i].lead;
+            r->sitems[nleads].message_id = NULL;
+            r->sitems[nleads].outcome = INTAKE_STORE_UNKNOWN;
+            nleads++;
+        }
+    double t0 = s_now ();
+    if (nleads && !r->redis_failed) {
+        if (!r->ctx || intake_store_put (r->ctx->store, r->sitems, nleads,
+                                         pl_clock_now_ms (r->api->o.clock)) != 0) {
+            r->redis_failed = true;
+            pl_log_warn (r->api->o.log, r->trace_id, "leads not stored: redis unavailable", "error",
+                         r->ctx ? intake_store_errstr (r->ctx->store) : "no redis connection");
+        }
+    }
+    double t1 = s_now ();
+    r->t_store += t1 - t0;
+    pl_metric_observe (r->api->stage, "store", t1 - t0);
+
+    uint8_t **audit = calloc (r->nbatch, sizeof *audit);
+    size_t *asz = calloc (r->nbatch, sizeof *asz);
+    size_t naudit = 0;
+    size_t k = 0;
+    size_t acc = 0, dup = 0, rej = 0, na = 0;
+    for (size_t i = 0; i < r->nbatch; i++) {
+        s_entry_t *e = &r->batch[i];
+        intake_audit_t *ev = &e->audit;
+        if (!e->lead) {
+            s_result (r, e->rejected, false);
+            rej++;
+        } else {
+            intake_store_item_t *it = &r->sitems[k++];
+            json_t *o;
+            bool accepted = false;
+            if (it->outcome == INTAKE_STORE_STORED) {
+                o = s_result_head (e, "accepted");
+                json_object_set_new (o, "lead_id", json_string (it->lead_id));
+                acc++;
+                accepted = true;
+                ev = NULL;                 /* the feeder audits accepted leads */
+            } else if (it->outcome == INTAKE_STORE_UNKNOWN) {
+                o = s_result_head (e, "not_accepted");
+                json_object_set_new (o, "error", json_pack ("{s:s,s:s}", "code", "unavailable",
+                                                            "message", "not stored: Redis is unavailable; send it again"));
+                na++;
+                ev = NULL;
+            } else {
+                const char *why = it->outcome == INTAKE_STORE_DUP_EXTERNAL ? "external_id" : "number";
+                o = s_result_head (e, "duplicate");
+                json_object_set_new (o, "lead_id", json_string (it->lead_id));
+                json_object_set_new (o, "duplicate_of", json_string (why));
+                dup++;
+                ev->type = INTAKE_AUDIT_DUPLICATE;
+                ev->lead_id = it->lead_id;
+                ev->dedupe = why;
+                ev->reason = it->outcome == INTAKE_STORE_DUP_EXTERNAL
+                           ? "same CRM id from the same source in this campaign"
+                           : "same number in this campaign within the dedupe window";
+            }
+            char *s = s_dump (o);
+            if (s)
+                s_result (r, s, accepted);
+            free (s);
+        }
+        if (ev && r->api->o.audit && !r->redis_failed) {
+            ev->service = r->api->o.service;
+            ev->trace_id = r->trace_id;
+            ev->actor = r->source;
+            ev->format = s_format_names[r->format];
+            ev->line = e->line;
+            ev->number = e->number;
+            audit[naudit] = intake_audit_pack (ev, r->api->o.clock, &asz[naudit]);
+            if (audit[naudit])
+                naudit++;
+        }
+    }
+    if (naudit && r->ctx && intake_store_audit_push (r->ctx->store, (const uint8_t *const *) audit, asz, naudit) != 0)
+        pl_log_warn (r->api->o.log, r->trace_id, "audit events not queued", "error",
+                     intake_store_errstr (r->ctx->store));
+    for (size_t i = 0; i < naudit; i++)
+        free (audit[i]);
+    free (audit);
+    free (asz);
+    for (size_t i = 0; i < r->nbatch; i++) {
+        intake_lead_free (&r->batch[i].lead);
+        free (r->batch[i].rejected);
+        r->batch[i].rejected = NULL;
+        free (r->batch[i].errors);
+        r->batch[i].errors = NULL;
+    }
+    r->accepted += acc;
+    r->duplicate += dup;
+    r->rejected += rej;
+    r->not_accepted += na;
+    if (acc) s_count (r, "accepted", acc);
+    if (dup) s_count (r, "duplicate", dup);
+    if (rej) s_count (r, "rejected", rej);
+    r->nbatch = 0;
+}
+
+/* Replaces a string member of a protobuf message (whose default is the shared empty string). */
+static void
+s_set (char **slot, const char *value)
+{
+    if (*slot && *slot != protobuf_c_empty_string)
+        free (*slot);
+    *slot = strdup (value);
+}
+
+/* The decoders' callback. */
+static int
+s_on_item (void *arg, const intake_item_t *item)
+{
+    s_req_t *r = arg;
+    double now = s_now ();
+    r->t_decode += now - (double) r->t_mark.tv_sec - r->t_mark.tv_nsec / 1e9;
+    s_entry_t *e = &r->batch[r->nbatch++];
+    memset (e, 0, sizeof *e);
+    e->index = item->index;
+    e->line = item->line;
+    r->last_line = item->line;
+    e->lead = item->lead;
+    if (e->lead) {
+        char id[PL_ID_LEN + 1];
+        pl_id_new (id, pl_clock_now_ms (r->api->o.clock));
+        s_set (&e->lead->id, id);
+        s_set (&e->lead->source, r->source);
+        s_set (&e->lead->trace_id, r->trace_id);
+        if (e->lead->phone && e->lead->phone->e164)
+            snprintf (e->number, sizeof e->number, "%s", e->lead->phone->e164);
+        e->audit.campaign = e->lead->campaign;
+    } else {
+        json_t *o = s_result_head (e, "rejected");
+        json_object_set_new (o, "errors", intake_errors_to_json (item->errors));
+        e->rejected = s_dump (o);
+        e->errors = malloc (sizeof *e->errors);
+        if (e->errors)
+            *e->errors = *item->errors;     /* borrowed for this call only: copied */
+        const intake_error_t *first = &item->errors->items[0];
+        snprintf (e->reason, sizeof e->reason, "%s %s: %s", first->field,
+                  first->code ? first->code : "", first->message);
+        e->audit.type = INTAKE_AUDIT_REJECTED;
+        e->audit.errors = e->errors;
+        e->audit.campaign = r->campaign;
+        e->audit.lead_id = "";
+        e->audit.reason = e->reason;
+    }
+    if (r->nbatch == r->api->o.batch_size || r->redis_failed)
+        s_flush (r);
+    clock_gettime (CLOCK_MONOTONIC, &r->t_mark);
+    if (r->redis_failed && r->format != S_JSON)
+        return PL_EREDIS;           /* stop decoding a stream: nothing more can be stored */
+    return 0;
+}
+
+/* ---- request life ------------------------------------------------------------------------- */
+
+static void
+s_req_free (void *p)
+{
+    s_req_t *r = p;
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->nbatch; i++) {
+        intake_lead_free (&r->batch[i].lead);
+        free (r->batch[i].rejected);
+        free (r->batch[i].errors);
+    }
+    if (r->idem_claimed && r->ctx)
+        intake_store_idem_release (r->ctx->store, r->source, r->idem);
+    intake_csv_destroy (&r->csv);
+    intake_ndjson_destroy (&r->ndjson);
+    pl_http_sig_destroy (&r->sig);
+    if (r->raw)
+        fclose (r->raw);
+    if (r->spool)
+        fclose (r->spool);
+    free (r->body);
+    free (r->out);
+    free (r->batch);
+    free (r->sitems);
+    free (r->replay_ctype);
+    free (r->replay_body);
+    free (r);
+}
+
+static FILE *
+s_tmpfile (void)
+{
+    return tmpfile ();              /* unlinked at once: $TMPDIR, gone when closed */
+}
+
+static const char *
+s_secret_of (intake_api_t *api, const char *source)
+{
+    for (size_t i = 0; i < api->nkeys; i++)
+        if (strcmp (api->keys[i].source, source) == 0)
+            return api->keys[i].secret;
+    return NULL;
+}
+
+static bool
+s_idem_key_ok (const char *k)
+{
+    size_t n = strlen (k);
+    if (n == 0 || n > 128)
+        return false;
+    for (const char *p = k; *p; p++)
+        if (*p <= ' ' || *p > '~' || *p == '{' || *p == '}')
+            return false;
+    return true;
+}
+
+/* Makes the request's state; false with an answer set when refused. */
+static s_req_t *
+s_begin (pl_http_req_t *req, intake_api_t *api)
+{
+    s_req_t *r = calloc (1, sizeof *r);
+    if (!r) {
+        pl_http_reply_error (req, 503, "unavailable", "out of memory", NULL);
+        return NULL;
+    }
+    pl_http_req_set_data (req, r, s_req_free);
+    r->api = api;
+    r->ctx = pl_http_req_thread_ctx (req);
+    r->format = pl_http_req_type_is (req, "application/json") ? S_JSON
+              : pl_http_req_type_is (req, "application/x-ndjson") ? S_NDJSON : S_CSV;
+    snprintf (r->source, sizeof r->source, "%s", pl_http_req_source (req) ? pl_http_req_source (req) : "");
+    const char *c = pl_http_req_query (req, "campaign");
+    snprintf (r->campaign, sizeof r->campaign, "%s", c ? c : "");
+    const char *tp = pl_http_req_header (req, "traceparent");
+    if (tp && pl_trace_id_valid (tp))
+        snprintf (r->trace_id, sizeof r->trace_id, "%s", tp);
+    else
+        pl_trace_id_new (r->trace_id);
+    const char *res = pl_http_req_query (req, "results");
+    r->only_errors = res && strcmp (res, "errors") == 0;
+    r->batch = calloc (api->o.batch_size, sizeof *r->batch);
+    r->sitems = calloc (api->o.batch_size, sizeof *r->sitems);
+    if (!r->batch || !r->sitems) {
+        pl_http_reply_error (req, 503, "unavailable", "out of memory", NULL);
+        return NULL;
+    }
+    if (!r->ctx) {
+        pl_http_reply_error (req, 503, "unavailable", "no Redis connection", NULL);
+        pl_http_reply_header (req, "Retry-After", S_RETRY_AFTER);
+        return NULL;
+    }
+    r->lopts.phone = r->ctx->phone;
+    r->lopts.source = r->source;
+    r->lopts.default_campaign = *r->campaign ? r->campaign : NULL;
+    const char *country = pl_http_req_query (req, "country");
+    snprintf (r->country, sizeof r->country, "%s", country ? country : "");
+    r->lopts.default_country = *r->country ? r->country : api->o.default_country;
+    r->lopts.reject_unknown = api->o.reject_unknown;
+    r->lopts.received_at_ms = pl_clock_now_ms (api->o.clock);
+    r->lopts.text_values = r->format == S_CSV;
+
+    /* Idempotency first: a stored answer is replayed and the body ignored. */
+    const char *k = pl_http_req_header (req, "Idempotency-Key");
+    if (k) {
+        if (!s_idem_key_ok (k)) {
+            pl_http_reply_error (req, 400, "invalid_idempotency_key",
+                                 "Idempotency-Key: 1 to 128 printable characters", "Idempotency-Key");
+            return NULL;
+        }
+        snprintf (r->idem, sizeof r->idem, "%s", k);
+        int rc = intake_store_idem_claim (r->ctx->store, r->source, k, 10 * 60 * 1000, &r->replay_status,
+                                          &r->replay_ctype, &r->replay_body, &r->replay_len);
+        if (rc == PL_EBUSY) {
+            pl_http_reply_error (req, 409, "in_progress",
+                                 "a request with this Idempotency-Key is in progress", "Idempotency-Key");
+            return NULL;
+        }
+        if (rc < 0) {
+            pl_http_reply_error (req, 503, "unavailable", "Redis is unavailable", NULL);
+            pl_http_reply_header (req, "Retry-After", S_RETRY_AFTER);
+            return NULL;
+        }
+        if (rc == 0)
+            r->replay = true;
+        else
+            r->idem_claimed = true;
+    }
+    if (r->replay)
+        return r;
+    r->secret = s_secret_of (api, r->source);
+    if (r->secret) {
+        if (!(r->sig = pl_http_sig_new (r->secret, strlen (r->secret))) || !(r->raw = s_tmpfile ())) {
+            pl_http_reply_error (req, 503, "unavailable", "cannot spool the body", NULL);
+            return NULL;
+        }
+    }
+    if (r->format != S_JSON && !(r->spool = s_tmpfile ())) {
+        pl_http_reply_error (req, 503, "unavailable", "cannot spool the answer", NULL);
+        return NULL;
+    }
+    if (r->format == S_NDJSON) {
+        r->ndjson = intake_ndjson_new (&r->lopts, s_on_item, r);
+    } else if (r->format == S_CSV) {
+        intake_csv_opts_t co = { 0 };
+        co.mapping = pl_http_req_query (req, "mapping");
+        const char *h = pl_http_req_query (req, "header");
+        co.mapping_has_header = h && strcmp (h, "true") == 0;
+        r->csv = intake_csv_new (&co, api->o.mappings, &r->lopts, s_on_item, r);
+    }
+    if ((r->format == S_NDJSON && !r->ndjson) || (r->format == S_CSV && !r->csv)) {
+        pl_http_reply_error (req, 503, "unavailable", "out of memory", NULL);
+        return NULL;
+    }
+    clock_gettime (CLOCK_MONOTONIC, &r->t_mark);
+    return r;
+}
+
+/* Decodes a piece of a stream (or gathers JSON). */
+static int
+s_decode (s_req_t *r, const char *data, size_t size)
+{
+    if (r->stopped)
+        return 0;
+    if (r->format == S_JSON) {
+        if (r->body_len + size > r->api->o.max_json_body) {
+            r->too_big = true;
+            r->stopped = true;
+            return 0;
+        }
+        if (r->body_len + size + 1 > r->body_cap) {
+            size_t cap = r->body_cap ? r->body_cap : 16384;
+            while (cap < r->body_len + size + 1)
+                cap *= 2;
+            char *p = realloc (r->body, cap);
+            if (!p)
+                return PL_ENOMEM;
+            r->body = p;
+            r->body_cap = cap;
+        }
+        memcpy (r->body + r->body_len, data, size);
+        r->body_len += size;
+        r->body[r->body_len] = '\0';
+        return 0;
+    }
+    clock_gettime (CLOCK_MONOTONIC, &r->t_mark);
+    int rc = r->csv ? intake_csv_feed (r->csv, data, size) : intake_ndjson_feed (r->ndjson, data, size);
+    if (rc < 0)
+        r->stopped = true;          /* a file-level error or Redis: the handler answers */
+    return 0;
+}
+
+static int
+s_on_body (pl_http_req_t *req, const char *data, size_t size, void *arg)
+{
+    s_req_t *r = pl_http_req_data (req);
+    if (!r && !(r = s_begin (req, arg)))
+        return -1;
+    if (r->replay)
+        return 0;
+    if (r->sig) {
+        pl_http_sig_update (r->sig, data, size);
+        return fwrite (data, 1, size, r->raw) == size ? 0 : -1;
+    }
+    return s_decode (r, data, size);
+}
+
+/* ---- answers ------------------------------------------------------------------------------ */
+
+static json_t *
+s_summary (s_req_t *r)
+{
+    return json_pack ("{s:i,s:i,s:i,s:i,s:i}", "items", (json_int_t) r->nresults, "accepted",
+                      (json_int_t) r->accepted, "duplicate", (json_int_t) r->duplicate, "rejected",
+                      (json_int_t) r->rejected, "not_accepted", (json_int_t) r->not_accepted);
+}
+
+static void
+s_save (s_req_t *r, int status, const char *ctype, const char *body, size_t len)
+{
+    if (!r->idem_claimed)
+        return;
+    if (status == 503 || !r->ctx
+        || intake_store_idem_save (r->ctx->store, r->source, r->idem, r->api->o.idempotency_ttl_ms,
+                                   status, ctype, body, len) != 0)
+        return;                     /* released when the request ends: a retry runs again */
+    r->idem_claimed = false;
+}
+
+static void
+s_reply (pl_http_req_t *req, s_req_t *r, int status, const char *ctype, const char *body, size_t len)
+{
+    s_save (r, status, ctype, body, len);
+    pl_http_reply (req, status, ctype, body, len);
+    if (status == 503)
+        pl_http_reply_header (req, "Retry-After", S_RETRY_AFTER);
+}
+
+static int
+s_error (pl_http_req_t *req, s_req_t *r, int status, const char *code, const char *message,
+         const char *field, size_t line, size_t column)
+{
+    json_t *e = json_pack ("{s:s,s:s}", "code", code, "message", message);
+    if (field)
+        json_object_set_new (e, "field", json_string (field));
+    if (line)
+        json_object_set_new (e, "line", json_integer ((json_int_t) line));
+    if (column)
+        json_object_set_new (e, "column", json_integer ((json_int_t) column));
+    char *s = s_dump (json_pack ("{s:o}", "error", e));
+    s_reply (req, r, status, "application/json", s, strlen (s));
+    free (s);
+    return 0;
+}
+
+static int
+s_answer_json (pl_http_req_t *req, s_req_t *r)
+{
+    if (r->too_big) {
+        char m[128];
+        snprintf (m, sizeof m, "a JSON body is limited to %zu bytes; send NDJSON for more", r->api->o.max_json_body);
+        return s_error (req, r, 413, "too_large", m, NULL, 0, 0);
+    }
+    bool batch = false;
+    intake_error_t fatal;
+    memset (&fatal, 0, sizeof fatal);
+    double t0 = s_now ();
+    clock_gettime (CLOCK_MONOTONIC, &r->t_mark);
+    int rc = intake_json_decode (r->body ? r->body : "", r->body_len, &r->lopts, r->api->o.max_batch,
+                                 s_on_item, r, &batch, &fatal);
+    if (rc >= 0)
+        s_flush (r);
+    pl_metric_observe (r->api->stage, "decode", s_now () - t0 - r->t_store);
+    if (rc == PL_EINVAL)
+        return s_error (req, r, 400, "malformed", fatal.message, *fatal.field ? fatal.field : NULL,
+                        fatal.line, fatal.column);
+    if (rc == PL_ETOOBIG)
+        return s_error (req, r, 413, "too_many_items", fatal.message, "leads", 0, 0);
+    if (rc < 0)
+        return s_error (req, r, 503, "unavailable", "the leads could not be processed", NULL, 0, 0);
+    int status;
+    char *s;
+    if (!batch && r->nresults == 1) {
+        json_t *one = json_loads (r->out + 1, 0, NULL);
+        const char *st = json_string_value (json_object_get (one, "status"));
+        status = r->redis_failed ? 503 : strcmp (st, "accepted") == 0 ? 201
+               : strcmp (st, "rejected") == 0 ? 422 : 200;
+        s = s_dump (one);
+    } else {
+        if (r->out)
+            s_out_append (r, "]", 1);
+        json_t *results = json_loads (r->out ? r->out : "[]", 0, NULL);
+        if (!results)
+            results = json_array ();
+        json_t *o = json_pack ("{s:o,s:o}", "results", results, "summary", s_summary (r));
+        if (r->redis_failed)
+            json_object_set_new (o, "error", json_pack ("{s:s,s:s}", "code", "unavailable", "message",
+                                                        "Redis became unavailable: items not_accepted were not stored"));
+        status = r->redis_failed ? 503 : 200;
+        s = s_dump (o);
+    }
+    s_reply (req, r, status, "application/json", s, strlen (s));
+    free (s);
+    return 0;
+}
+
+static int
+s_answer_stream (pl_http_req_t *req, s_req_t *r)
+{
+    int rc = 0;
+    if (!r->stopped)
+        rc = r->csv ? intake_csv_finish (r->csv) : intake_ndjson_finish (r->ndjson);
+    s_flush (r);
+    pl_metric_observe (r->api->stage, "decode", r->t_decode);
+    int status = 200;
+    json_t *sum = json_pack ("{s:o}", "summary", s_summary (r));
+    const intake_error_t *fe = r->csv ? intake_csv_error (r->csv) : NULL;
+    if (r->redis_failed) {
+        status = 503;
+        char m[200];
+        snprintf (m, sizeof m, "Redis became unavailable after line %zu: items not listed as accepted were "
+                               "not stored", r->last_line);
+        json_object_set_new (sum, "error", json_pack ("{s:s,s:s}", "code", "unavailable", "message", m));
+    } else if (fe) {
+        status = 400;
+        json_t *e = intake_error_to_json (fe);
+        json_object_set (e, "code", json_string (fe->code ? fe->code : "malformed"));
+        json_object_set_new (sum, "error", e);
+        if (r->nresults == 0) {
+            /* nothing stored: a plain error */
+            json_t *only = json_pack ("{s:O}", "error", e);
+            char *s = s_dump (only);
+            json_decref (sum);
+            s_reply (req, r, 400, "application/json", s, strlen (s));
+            free (s);
+            return 0;
+        }
+    } else if (rc == PL_ETOOBIG) {
+        status = 413;
+        json_object_set_new (sum, "error", json_pack ("{s:s,s:s}", "code", "too_many_items", "message", "over the item limit"));
+    } else if (rc < 0 && rc != PL_EREDIS) {
+        status = 400;
+        json_object_set_new (sum, "error", json_pack ("{s:s,s:s}", "code", "malformed", "message",
+                                                      r->ndjson ? intake_ndjson_errstr (r->ndjson) : "unreadable body"));
+    }
+    char *s = s_dump (sum);
+    fputs (s, r->spool);
+    fputc ('\n', r->spool);
+    free (s);
+    if (fflush (r->spool) != 0)
+        return s_error (req, r, 503, "unavailable", "cannot write the answer", NULL, 0, 0);
+    long size = ftell (r->spool);
+    if (r->idem_claimed) {
+        if ((size_t) size <= r->api->o.idempotency_max_answer) {
+            char *buf = malloc ((size_t) size + 1);
+            if (buf && fseek (r->spool, 0, SEEK_SET) == 0 && fread (buf, 1, (size_t) size, r->spool) == (size_t) size)
+                s_save (r, status, "application/x-ndjson", buf, (size_t) size);
+            free (buf);
+        } else {
+            /* Too large to keep: the retry gets the summary line alone. */
+            char *last = s_dump (json_pack ("{s:o,s:b}", "summary", s_summary (r), "results_omitted", 1));
+            s_save (r, status, "application/x-ndjson", last, strlen (last));
+            free (last);
+        }
+    }
+    int fd = dup (fileno (r->spool));
+    if (fd < 0 || lseek (fd, 0, SEEK_SET) != 0) {
+        if (fd >= 0)
+            close (fd);
+        return s_error (req, r, 503, "unavailable", "cannot read the answer back", NULL, 0, 0);
+    }
+    pl_http_reply_fd (req, status, "application/x-ndjson", fd);
+    if (status == 503)
+        pl_http_reply_header (req, "Retry-After", S_RETRY_AFTER);
+    return 0;
+}
+
+static int
+s_post (pl_http_req_t *req, void *arg)
+{
+    intake_api_t *api = arg;
+    s_req_t *r = pl_http_req_data (req);
+    if (!r && !(r = s_begin (req, api)))
+        return 0;                   /* the answer is set */
+    if (r->replay) {
+        pl_http_reply (req, r->replay_status, r->replay_ctype, r->replay_body, r->replay_len);
+        pl_http_reply_header (req, "Idempotent-Replayed", "true");
+        return 0;
+    }
+    if (r->sig) {
+        int rc = pl_http_sig_check (r->sig, pl_http_req_header (req, PL_HTTP_SIGNATURE_HEADER));
+        if (rc != 0)
+            return s_error (req, r, 401, "bad_signature",
+                            rc == PL_EINVAL ? "X-Plateau-Signature missing or malformed"
+                                            : "X-Plateau-Signature does not match the body",
+                            PL_HTTP_SIGNATURE_HEADER, 0, 0);
+        char buf[65536];
+        size_t n;
+        rewind (r->raw);
+        while ((n = fread (buf, 1, sizeof buf, r->raw)) > 0)
+            s_decode (r, buf, n);
+    }
+    return r->format == S_JSON ? s_answer_json (req, r) : s_answer_stream (req, r);
+}
+
+/* ---- GET /v1/leads/{id} ------------------------------------------------------------------- */
+
+static int
+s_get (pl_http_req_t *req, void *arg)
+{
+    intake_api_t *api = arg;
+    s_ctx_t *ctx = pl_http_req_thread_ctx (req);
+    const char *id = pl_http_req_param (req, "id");
+    if (!id || !pl_id_valid (id))
+        return pl_http_reply_error (req, 404, "not_found", "no such lead", "id");
+    if (!ctx) {
+        pl_http_reply_error (req, 503, "unavailable", "no Redis connection", NULL);
+        return pl_http_reply_header (req, "Retry-After", S_RETRY_AFTER);
+    }
+    intake_store_lead_t l;
+    int rc = intake_store_get (ctx->store, id, &l);
+    if (rc == PL_ENOTFOUND)
+        return pl_http_reply_error (req, 404, "not_found", "no such lead", "id");
+    if (rc != 0) {
+        plateau__v1__lead__free_unpacked (l.lead, NULL);
+        pl_http_reply_error (req, 503, "unavailable", "Redis is unavailable", NULL);
+        return pl_http_reply_header (req, "Retry-After", S_RETRY_AFTER);
+    }
+    const char *src = pl_http_req_source (req);
+    if (src && l.lead->source && strcmp (src, l.lead->source) != 0 && s_secret_of (api, src)) {
+        /* signed sources see their own leads only */
+        plateau__v1__lead__free_unpacked (l.lead, NULL);
+        return pl_http_reply_error (req, 404, "not_found", "no such lead", "id");
+    }
+    json_t *lead = intake_lead_to_json (l.lead);
+    json_object_set_new (lead, "id", json_string (l.lead->id));
+    json_object_set_new (lead, "source", json_string (l.lead->source));
+    char at[40];
+    intake_format_rfc3339 (l.accepted_at_ms, at, sizeof at);
+    json_t *outbox = json_pack ("{s:s,s:s,s:s}", "destination", "scrub", "state",
+                                l.in_to_queue ? "to_queue" : l.in_outbox ? "in_outbox" : "delivered",
+                                "replica", l.replica);
+    const char *status = *l.verdict ? l.verdict : (l.in_to_queue || l.in_outbox) ? "queued_for_scrub"
+                                                                                  : "submitted_to_scrub";
+    json_t *o = json_pack ("{s:o,s:s,s:s,s:o,s:n,s:n}", "lead", lead, "status", status, "accepted_at", at,
+                           "outbox", outbox, "verdict", "schedule");
+    char *s = s_dump (o);
+    pl_http_reply_json (req, 200, s);
+    free (s);
+    plateau__v1__lead__free_unpacked (l.lead, NULL);
+    return 0;
+}
+
+/* ---- construction ------------------------------------------------------------------------- */
+
+void *
+intake_api_thread_init (void *arg)
+{
+    intake_api_t *api = arg;
+    s_ctx_t *c = calloc (1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->redis = pl_redis_new (api->o.redis_url, 2000);
+    c->phone = pl_phone_new ();
+    c->store = c->redis ? intake_store_new (c->redis, api->o.replica, api->o.dedupe_window_ms) : NULL;
+    if (!c->redis || !c->phone || !c->store) {
+        intake_api_thread_fini (c, arg);
+        return NULL;
+    }
+    return c;
+}
+
+void
+intake_api_thread_fini (void *ctx, void *arg)
+{
+    s_ctx_t *c = ctx;
+    if (!c)
+        return;
+    intake_store_destroy (&c->store);
+    pl_phone_destroy (&c->phone);
+    pl_redis_destroy (&c->redis);
+    free (c);
+}
+
+static int
+s_parse_keys (intake_api_t *self, const char *text, char *err, size_t err_size)
+{
+    char *copy = strdup (text), *save = NULL;
+    if (!copy)
+        return PL_ENOMEM;
+    int line = 0;
+    for (char *l = strtok_r (copy, "\n", &save); l; l = strtok_r (NULL, "\n", &save)) {
+        line++;
+        while (*l == ' ' || *l == '\t')
+            l++;
+        size_t n = strlen (l);
+        while (n && (l[n - 1] == '\r' || l[n - 1] == ' '))
+            l[--n] = '\0';
+        if (!*l || *l == '#')
+            continue;
+        char *colon = strchr (l, ':');
+        if (!colon || colon == l || strlen (colon + 1) < 16) {
+            snprintf (err, err_size, "line %d: expected source:secret (secret of 16 bytes or more)", line);
+            explicit_bzero (copy, strlen (text));
+            free (copy);
+            return PL_EINVAL;
+        }
+        *colon = '\0';
+        s_key_t *k = realloc (self->keys, (self->nkeys + 1) * sizeof *k);
+        if (!k)
+            break;
+        self->keys = k;
+        self->keys[self->nkeys].source = strdup (l);
+        self->keys[self->nkeys].secret = strdup (colon + 1);
+        self->nkeys++;
+    }
+    explicit_bzero (copy, strlen (text));
+    free (copy);
+    return 0;
+}
+
+intake_api_t *
+intake_api_new (const intake_api_opts_t *opts, char *err, size_t err_size)
+{
+    intake_api_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->o = *opts;
+    if (!self->o.batch_size)
+        self->o.batch_size = 256;
+    if (!self->o.max_batch)
+        self->o.max_batch = INTAKE_JSON_MAX_ITEMS;
+    if (!self->o.max_json_body)
+        self->o.max_json_body = 64 << 20;
+    if (opts->signing_keys && s_parse_keys (self, opts->signing_keys, err, err_size) != 0) {
+        intake_api_destroy (&self);
+        return NULL;
+    }
+    self->leads = pl_metrics_counter (opts->metrics, "plateau_intake_leads_total",
+                                      "Leads received, by outcome, source and format", "status,source,format");
+    static const double bounds[] = { 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 60 };
+    self->stage = pl_metrics_histogram (opts->metrics, "plateau_intake_stage_seconds",
+                                        "Time per request stage: decode (parse, validate, normalise "
+                                        "numbers) and store (Redis, per batch)",
+                                        "stage", bounds, sizeof bounds / sizeof bounds[0]);
+    return self;
+}
+
+void
+intake_api_destroy (intake_api_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    intake_api_t *self = *self_p;
+    for (size_t i = 0; i < self->nkeys; i++) {
+        explicit_bzero (self->keys[i].secret, strlen (self->keys[i].secret));
+        free (self->keys[i].secret);
+        free (self->keys[i].source);
+    }
+    free (self->keys);
+    free (self);
+    *self_p = NULL;
+}
+
+int
+intake_api_routes (intake_api_t *self, pl_http_t *http, size_t max_body, const char *sources)
+{
+    int rc = pl_http_route (http, "POST", "/v1/leads", s_post, self, &(pl_http_route_opts_t) {
+                                .content_types = "application/json,application/x-ndjson,text/csv",
+                                .max_body = max_body, .on_body = s_on_body, .sources = sources });
+    if (rc == 0)
+        rc = pl_http_route (http, "GET", "/v1/leads/{id}", s_get, self,
+                            &(pl_http_route_opts_t) { .sources = sources });
+    return rc;
+}

@@ -1,0 +1,269 @@
+/*  door.c — native Lead submissions on the bus (see door.h). */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit.h"
+#include "door.h"
+#include "lead.h"
+#include "plateau/envelope.h"
+#include "plateau/error.h"
+#include "store.h"
+
+struct intake_door {
+    pl_redis_t *redis;
+    const pl_clock_t *clock;
+    char *service;
+    pl_bus_client_t *audit;
+    intake_store_t *store;
+    pl_phone_t *phone;
+    pl_metric_t *leads;
+    pl_log_t *log;
+};
+
+intake_door_t *
+intake_door_new (pl_redis_t *redis, const pl_clock_t *clock, const char *replica, const char *service,
+                 int64_t dedupe_window_ms, pl_bus_client_t *audit, pl_metrics_t *metrics, pl_log_t *log)
+{
+    intake_door_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->redis = redis;
+    self->clock = clock;
+    self->service = strdup (service);
+    self->audit = audit;
+    self->log = log;
+    self->store = intake_store_new (redis, replica, dedupe_window_ms);
+    self->phone = pl_phone_new ();
+    self->leads = pl_metrics_counter (metrics, "plateau_intake_leads_total",
+                                      "Leads received, by outcome, source and format", "status,source,format");
+    if (!self->service || !self->store || !self->phone)
+        intake_door_destroy (&self);
+    return self;
+}
+
+void
+intake_door_destroy (intake_door_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    intake_door_t *self = *self_p;
+    intake_store_destroy (&self->store);
+    pl_phone_destroy (&self->phone);
+    free (self->service);
+    free (self);
+    *self_p = NULL;
+}
+
+static void
+s_set_str (json_t *o, const char *name, const char *v)
+{
+    if (v && *v)
+        json_object_set_new (o, name, json_string (v));
+}
+
+static json_t *
+s_number (const Plateau__V1__PhoneNumber *p)
+{
+    if (!p)
+        return NULL;
+    const char *v = p->raw && *p->raw ? p->raw : p->e164;
+    return v && *v ? json_string (v) : NULL;
+}
+
+/* The lead in the API's input form, so that one validator reads every door. */
+static json_t *
+s_input (const Plateau__V1__Lead *l)
+{
+    json_t *o = json_object ();
+    s_set_str (o, "external_id", l->external_id);
+    s_set_str (o, "campaign", l->campaign);
+    json_t *ph = s_number (l->phone);
+    if (ph)
+        json_object_set_new (o, "phone", ph);
+    if (l->n_alt_phones) {
+        json_t *a = json_array ();
+        for (size_t i = 0; i < l->n_alt_phones; i++) {
+            json_t *v = s_number (l->alt_phones[i]);
+            json_array_append_new (a, v ? v : json_string (""));
+        }
+        json_object_set_new (o, "alt_phones", a);
+    }
+    s_set_str (o, "country", l->country);
+    s_set_str (o, "first_name", l->first_name);
+    s_set_str (o, "last_name", l->last_name);
+    s_set_str (o, "address", l->address);
+    s_set_str (o, "postal_code", l->postal_code);
+    s_set_str (o, "state", l->state);
+    s_set_str (o, "email", l->email);
+    s_set_str (o, "timezone", l->timezone);
+    if (l->n_consents) {
+        json_t *a = json_array ();
+        for (size_t i = 0; i < l->n_consents; i++) {
+            const Plateau__V1__Consent *c = l->consents[i];
+            json_t *co = json_object ();
+            s_set_str (co, "scope", c->scope);
+            s_set_str (co, "channel", c->channel);
+            s_set_str (co, "source", c->source);
+            if (c->captured_at_ms)
+                json_object_set_new (co, "captured_at", json_integer (c->captured_at_ms));
+            s_set_str (co, "proof_ref", c->proof_ref);
+            s_set_str (co, "wording_version", c->wording_version);
+            if (c->revoked_at_ms)
+                json_object_set_new (co, "revoked_at", json_integer (c->revoked_at_ms));
+            s_set_str (co, "number", c->number);
+            json_array_append_new (a, co);
+        }
+        json_object_set_new (o, "consents", a);
+    }
+    if (l->debt) {
+        json_t *d = json_object ();
+        s_set_str (d, "account_ref", l->debt->account_ref);
+        s_set_str (d, "creditor", l->debt->creditor);
+        if (l->debt->balance) {
+            json_object_set_new (d, "balance", json_integer (l->debt->balance->minor_units));
+            s_set_str (d, "currency", l->debt->balance->currency);
+        }
+        s_set_str (d, "first_letter_ref", l->debt->first_letter_ref);
+        if (l->debt->first_letter_at_ms)
+            json_object_set_new (d, "first_letter_at", json_integer (l->debt->first_letter_at_ms));
+        json_object_set_new (o, "debt", d);
+    }
+    if (l->n_custom) {
+        json_t *c = json_object ();
+        for (size_t i = 0; i < l->n_custom; i++)
+            json_object_set_new (c, l->custom[i]->key, json_string (l->custom[i]->value));
+        json_object_set_new (o, "custom", c);
+    }
+    return o;
+}
+
+/* Replaces a string member of a protobuf message (whose default is the shared empty string). */
+static void
+s_set (char **slot, const char *value)
+{
+    if (*slot && *slot != protobuf_c_empty_string)
+        free (*slot);
+    *slot = strdup (value);
+}
+
+static void
+s_count (intake_door_t *self, const char *status, const char *source)
+{
+    char labels[256];
+    snprintf (labels, sizeof labels, "%s,%s,bus", status, source && *source ? source : "unknown");
+    pl_metric_inc (self->leads, labels, 1);
+}
+
+void
+intake_door_handle (void *arg, pl_bus_msg_t **msgs, size_t n)
+{
+    intake_door_t *self = arg;
+    Plateau__V1__Lead **leads = calloc (n, sizeof *leads);
+    intake_store_item_t *items = calloc (n, sizeof *items);
+    size_t *which = calloc (n, sizeof *which);
+    pl_envelope_t *aenv = calloc (n, sizeof *aenv);
+    pl_envelope_t **ap = calloc (n, sizeof *ap);
+    uint8_t **packed = calloc (n, sizeof *packed);
+    size_t *psz = calloc (n, sizeof *psz);
+    char (*reasons)[400] = calloc (n, sizeof *reasons);
+    bool *invalid = calloc (n, sizeof *invalid);
+    if (!leads || !items || !which || !aenv || !ap || !packed || !psz || !reasons || !invalid) {
+        for (size_t i = 0; i < n; i++)
+            pl_bus_msg_nack (msgs[i], PLATEAU__V1__NACK__CODE__UNAVAILABLE, "out of memory", 1000);
+        goto done;
+    }
+    size_t nitems = 0, naudit = 0;
+    int64_t now = pl_clock_now_ms (self->clock);
+    intake_errors_t errors;
+    for (size_t i = 0; i < n; i++) {
+        const pl_envelope_t *env = pl_bus_msg_envelope (msgs[i]);
+        const Plateau__V1__Lead *in = env->lead;
+        intake_lead_opts_t o = { .phone = self->phone, .source = env->source,
+                                 .received_at_ms = now, .default_country = in ? in->country : NULL };
+        json_t *obj = in ? s_input (in) : json_object ();
+        int rc = intake_lead_from_json (obj, &o, &leads[i], &errors);
+        json_decref (obj);
+        char derived[96];
+        snprintf (derived, sizeof derived, "%s.audit", env->id);
+        if (rc != 0) {
+            invalid[i] = true;
+            const intake_error_t *e = &errors.items[0];
+            snprintf (reasons[i], sizeof reasons[i], "%s %s: %s", e->field, e->code ? e->code : "", e->message);
+            intake_audit_t ev = { .event_id = derived, .service = self->service, .type = INTAKE_AUDIT_REJECTED,
+                                  .campaign = in ? in->campaign : "", .trace_id = env->trace_id,
+                                  .actor = env->source, .reason = reasons[i], .format = "bus",
+                                  .errors = rc == PL_EINVAL ? &errors : NULL };
+            packed[naudit] = intake_audit_pack (&ev, self->clock, &psz[naudit]);
+            if (packed[naudit])
+                naudit++;
+            s_count (self, "rejected", env->source);
+            continue;
+        }
+        char id[PL_ID_LEN + 1];
+        pl_id_new (id, now);
+        s_set (&leads[i]->id, id);
+        s_set (&leads[i]->trace_id, env->trace_id ? env->trace_id : "");
+        items[nitems].lead = leads[i];
+        items[nitems].message_id = env->id;
+        which[nitems++] = i;
+    }
+    int rc = intake_store_put (self->store, items, nitems, now);
+    for (size_t k = 0; rc == 0 && k < nitems; k++) {
+        const pl_envelope_t *env = pl_bus_msg_envelope (msgs[which[k]]);
+        intake_store_outcome_t oc = items[k].outcome;
+        if (oc == INTAKE_STORE_DUP_EXTERNAL || oc == INTAKE_STORE_DUP_NUMBER) {
+            char derived[96];
+            snprintf (derived, sizeof derived, "%s.audit", env->id);
+            intake_audit_t ev = { .event_id = derived, .service = self->service, .type = INTAKE_AUDIT_DUPLICATE,
+                                  .lead_id = items[k].lead_id, .campaign = items[k].lead->campaign,
+                                  .number = items[k].lead->phone ? items[k].lead->phone->e164 : "",
+                                  .trace_id = env->trace_id, .actor = env->source, .format = "bus",
+                                  .dedupe = oc == INTAKE_STORE_DUP_EXTERNAL ? "external_id" : "number",
+                                  .reason = "duplicate of an existing lead in this campaign" };
+            packed[naudit] = intake_audit_pack (&ev, self->clock, &psz[naudit]);
+            if (packed[naudit])
+                naudit++;
+            s_count (self, "duplicate", env->source);
+        } else if (oc == INTAKE_STORE_STORED)
+            s_count (self, "accepted", env->source);
+    }
+    /* Audit events before the acks: sent again on a redelivery under the same derived ids. */
+    if (rc == 0 && naudit && self->audit) {
+        size_t k = 0;
+        for (size_t i = 0; i < naudit; i++) {
+            char err[128];
+            pl_envelope_t *e = pl_envelope_unpack (packed[i], psz[i], err, sizeof err);
+            if (e)
+                ap[k++] = e;
+        }
+        rc = pl_bus_client_send (self->audit, ap, k);
+        for (size_t i = 0; i < k; i++)
+            pl_envelope_free (&ap[i]);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (rc != 0)
+            pl_bus_msg_nack (msgs[i], PLATEAU__V1__NACK__CODE__UNAVAILABLE, "redis unavailable", 1000);
+        else if (invalid[i])
+            pl_bus_msg_nack (msgs[i], PLATEAU__V1__NACK__CODE__INVALID, reasons[i], 0);
+        else
+            pl_bus_msg_ack (msgs[i]);
+    }
+    if (rc != 0)
+        pl_log_warn (self->log, NULL, "bus leads not stored", "error", intake_store_errstr (self->store));
+    for (size_t i = 0; i < naudit; i++)
+        free (packed[i]);
+done:
+    for (size_t i = 0; leads && i < n; i++)
+        intake_lead_free (&leads[i]);
+    free (leads);
+    free (items);
+    free (which);
+    free (aenv);
+    free (ap);
+    free (packed);
+    free (psz);
+    free (reasons);
+    free (invalid);
+}

@@ -1,0 +1,132 @@
+/*  main.c — plateau-intake: the door for CRMs.
+ *
+ *  Wiring only: reads the configuration, builds the HTTP API (api.c) on its own port, the bus
+ *  door for native Lead submissions (door.c), and the feeder (feeder.c) that moves stored leads
+ *  to scrub's outbox and audit events to the audit service. See README.md.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "door.h"
+#include "feeder.h"
+#include "plateau/error.h"
+#include "plateau/http.h"
+#include "plateau/service.h"
+
+typedef struct {
+    intake_feeder_t *feeder;
+    pl_log_t *log;
+    bool failing;
+} s_main_t;
+
+static int
+s_feed (pl_loop_t *loop, void *arg)
+{
+    s_main_t *m = arg;
+    int rc = intake_feeder_tick (m->feeder);
+    if (rc < 0 && !m->failing)
+        pl_log_warn (m->log, NULL, "feeder paused: redis unavailable", "error", pl_strerror (rc));
+    m->failing = rc < 0;
+    return 0;
+}
+
+/* /readyz waits for the HTTP API: the ops port is up before it. */
+static bool
+s_http_ready (void *arg, char *why, size_t why_size)
+{
+    if (*(volatile bool *) arg)
+        return true;
+    snprintf (why, why_size, "HTTP API not started");
+    return false;
+}
+
+int
+main (void)
+{
+    pl_loop_block_signals ();
+    pl_service_t *svc = pl_service_new ("intake");
+    static volatile bool http_up = false;
+    pl_ops_add_check (pl_service_ops (svc), "http", s_http_ready, (void *) &http_up);
+    pl_config_t *cfg = pl_service_config (svc);
+    const char *redis_url = pl_config_str (cfg, "PLATEAU_REDIS_URL", NULL);
+    const char *http_addr = pl_config_str (cfg, "PLATEAU_INTAKE_HTTP_ADDR", "0.0.0.0");
+    int http_port = (int) pl_config_int (cfg, "PLATEAU_INTAKE_HTTP_PORT", 8080, 0, 65535);
+    const char *tokens_text = pl_config_secret_file (cfg, "PLATEAU_API_TOKENS_FILE", true);
+    const char *signing = pl_config_secret_file (cfg, "PLATEAU_INTAKE_SIGNING_KEYS_FILE", false);
+    intake_api_opts_t o = {
+        .redis_url = redis_url,
+        .replica = pl_service_replica (svc),
+        .service = pl_service_name (svc),
+        .clock = pl_service_clock (svc),
+        .metrics = pl_service_metrics (svc),
+        .log = pl_service_log (svc),
+        .dedupe_window_ms = pl_config_duration_ms (cfg, "PLATEAU_INTAKE_DEDUPE_WINDOW", 30LL * 86400 * 1000),
+        .max_batch = (size_t) pl_config_int (cfg, "PLATEAU_INTAKE_MAX_BATCH", 10000, 1, 1000000),
+        .max_json_body = (size_t) pl_config_size (cfg, "PLATEAU_INTAKE_MAX_JSON_BODY", 64LL << 20),
+        .batch_size = (size_t) pl_config_int (cfg, "PLATEAU_INTAKE_PIPELINE", 256, 1, 10000),
+        .idempotency_ttl_ms = pl_config_duration_ms (cfg, "PLATEAU_INTAKE_IDEMPOTENCY_TTL", 24LL * 3600 * 1000),
+        .idempotency_max_answer = (size_t) pl_config_size (cfg, "PLATEAU_INTAKE_IDEMPOTENCY_MAX_ANSWER", 8LL << 20),
+        .signing_keys = signing,
+        .default_country = pl_config_str (cfg, "PLATEAU_INTAKE_DEFAULT_COUNTRY", NULL),
+        .reject_unknown = pl_config_bool (cfg, "PLATEAU_INTAKE_REJECT_UNKNOWN_FIELDS", false),
+    };
+    const char *sources = pl_config_str (cfg, "PLATEAU_INTAKE_SOURCES", NULL);
+    size_t max_body = (size_t) pl_config_size (cfg, "PLATEAU_INTAKE_MAX_BODY", 4LL << 30);
+    unsigned conns = (unsigned) pl_config_int (cfg, "PLATEAU_INTAKE_HTTP_CONNECTIONS", 64, 1, 4096);
+    size_t high_water = (size_t) pl_config_int (cfg, "PLATEAU_INTAKE_OUTBOX_HIGH_WATER", 20000, 1, 10000000);
+
+    pl_http_tokens_t *tokens = pl_http_tokens_new ();
+    if (tokens_text && pl_http_tokens_parse (tokens, tokens_text) < 0)
+        pl_config_fail (cfg, "PLATEAU_API_TOKENS_FILE", "lines of source:token (16 bytes or more)", NULL);
+    intake_mappings_t *mappings = intake_mappings_new ();
+    pl_bus_client_t *scrub = pl_service_connect (svc, "scrub", false);
+    pl_bus_client_t *audit = pl_service_connect (svc, "audit", false);
+    o.mappings = mappings;
+    o.audit = audit != NULL;
+    char err[256] = "";
+    intake_api_t *api = intake_api_new (&o, err, sizeof err);
+    if (!api)
+        pl_config_fail (cfg, "PLATEAU_INTAKE_SIGNING_KEYS_FILE", "lines of source:secret (16 bytes or more)", NULL);
+    pl_service_config_done (svc);
+
+    pl_http_options_t ho = { .tokens = tokens, .max_connections = conns,
+                             .thread_init = intake_api_thread_init,
+                             .thread_fini = intake_api_thread_fini, .thread_arg = api,
+                             .metrics = pl_service_metrics (svc), .service = "intake" };
+    pl_http_t *http = pl_http_new (http_addr, http_port, &ho);
+    if (!http || intake_api_routes (api, http, max_body, sources) != 0 || pl_http_start (http) != 0) {
+        pl_log_error (pl_service_log (svc), NULL, "cannot start the HTTP API", "error",
+                      http ? pl_http_errstr (http) : "no memory");
+        return 1;
+    }
+    http_up = true;
+    char port[16];
+    snprintf (port, sizeof port, "%d", pl_http_port (http));
+    pl_log_info (pl_service_log (svc), NULL, "HTTP API listening", "port", port);
+
+    intake_door_t *door = intake_door_new (pl_service_redis (svc), pl_service_clock (svc),
+                                           pl_service_replica (svc), pl_service_name (svc),
+                                           o.dedupe_window_ms, audit, pl_service_metrics (svc),
+                                           pl_service_log (svc));
+    const char *types[] = { "Lead", NULL };
+    if (!door || !pl_service_serve (svc, types, intake_door_handle, door))
+        return 2;
+    s_main_t m = { .log = pl_service_log (svc) };
+    m.feeder = intake_feeder_new (pl_service_redis (svc), pl_service_clock (svc), pl_service_replica (svc),
+                                  pl_service_name (svc), scrub, audit, pl_service_metrics (svc));
+    intake_feeder_set_high_water (m.feeder, high_water);
+    pl_loop_add_timer (pl_service_loop (svc), 20, s_feed, &m);
+
+    int rc = pl_service_run (svc);
+    pl_http_stop (http, 5000);
+    pl_http_destroy (&http);
+    intake_feeder_destroy (&m.feeder);
+    intake_door_destroy (&door);
+    intake_api_destroy (&api);
+    intake_mappings_destroy (&mappings);
+    pl_http_tokens_destroy (&tokens);
+    pl_service_destroy (&svc);
+    return rc;
+}

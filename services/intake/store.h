@@ -1,0 +1,98 @@
+/*  store.h — leads in Redis: stored with their dedupe keys in one atomic step, then handed on.
+ *
+ *  Every key a lead's storing touches lives under its campaign's hash tag, so that one Lua
+ *  script stores it atomically on one Redis Cluster node (docs/adr/0033):
+ *
+ *      pl:{camp:<c>}:lead:<id>                 hash: pb (plateau.v1.Lead), source, replica, at
+ *      pl:{camp:<c>}:num:<e164>                lead id; expires after the dedupe window
+ *      pl:{camp:<c>}:xid:<source>:<ext id>     lead id (the CRM's id, per source)
+ *      pl:{camp:<c>}:seen:intake:<message id>  lead id (bus door: the inbox marker)
+ *      pl:{camp:<c>}:toqueue:<replica>         zset of lead ids stored and not yet in the outbox
+ *
+ *  and, outside the script (written in the same pipeline, repaired by the feeder):
+ *
+ *      pl:{lead:<id>}:campaign                 where to find lead <id> (GET /v1/leads/{id})
+ *      pl:{intake:<replica>}:campaigns         set of campaigns whose to-queue may hold leads
+ *      pl:{intake:<replica>}:audit             list of encoded AuditEvent envelopes to send
+ *      pl:{idem:<source>:<key>}                hash: the stored answer of an Idempotency-Key
+ *
+ *  The script either finds the lead a duplicate (same message id, same CRM id, same number in
+ *  the campaign within the window) and changes nothing, or writes the lead, its dedupe keys and
+ *  its to-queue entry together. An intake_store_t belongs to one thread (it holds the thread's
+ *  Redis connection and script handle).
+ */
+#ifndef PL_INTAKE_STORE_H
+#define PL_INTAKE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "plateau/id.h"
+#include "plateau/redis.h"
+#include "plateau/v1/lead.pb-c.h"
+
+typedef struct intake_store intake_store_t;
+
+/* What storing one lead came to. */
+typedef enum {
+    INTAKE_STORE_UNKNOWN = 0,       /* not known to be stored (Redis failed before its reply) */
+    INTAKE_STORE_STORED,            /* stored now */
+    INTAKE_STORE_DUP_EXTERNAL,      /* same (source, external_id) in the campaign: existing id */
+    INTAKE_STORE_DUP_NUMBER,        /* same number in the campaign within the window */
+    INTAKE_STORE_DUP_MESSAGE,       /* same bus message applied before: its lead id */
+} intake_store_outcome_t;
+
+typedef struct {
+    const Plateau__V1__Lead *lead;  /* borrowed; lead->id set by the caller (a new ULID) */
+    const char *message_id;         /* bus door: the envelope id (inbox marker); else NULL */
+    intake_store_outcome_t outcome; /* out */
+    char lead_id[PL_ID_LEN + 1];    /* out: the new id, or the existing lead's */
+} intake_store_item_t;
+
+/* Borrows redis. window_ms: how long the same number in a campaign is a duplicate (0: never). */
+intake_store_t *intake_store_new (pl_redis_t *redis, const char *replica, int64_t window_ms);
+void intake_store_destroy (intake_store_t **self_p);
+
+/* Stores n leads in one pipeline (one script call each, in order). 0 when every reply was
+ * read; PL_EREDIS otherwise: items whose outcome is still UNKNOWN may or may not have been
+ * stored (never half), and are reported "not accepted". */
+int intake_store_put (intake_store_t *self, intake_store_item_t *items, size_t n, int64_t now_ms);
+
+/* Appends encoded audit envelopes to this replica's audit queue (one RPUSH). */
+int intake_store_audit_push (intake_store_t *self, const uint8_t *const *data,
+                             const size_t *sizes, size_t n);
+
+/* A stored lead and where it stands. */
+typedef struct {
+    Plateau__V1__Lead *lead;        /* free with plateau__v1__lead__free_unpacked */
+    char replica[128];              /* the replica that accepted it */
+    int64_t accepted_at_ms;
+    bool in_to_queue;               /* stored, not yet handed to the outbox */
+    bool in_outbox;                 /* in the outbox, not yet acknowledged by scrub */
+    char verdict[64];               /* what scrub said, "" while unknown */
+} intake_store_lead_t;
+
+/* Reads lead `id`: 0, PL_ENOTFOUND, PL_EREDIS. */
+int intake_store_get (intake_store_t *self, const char *id, intake_store_lead_t *out);
+
+/* Idempotency keys. claim: 1 claimed (go on), 0 an answer is stored (in *status, *ctype,
+ * *body, malloc'd), PL_EBUSY another request holds it, PL_EREDIS. */
+int intake_store_idem_claim (intake_store_t *self, const char *source, const char *key,
+                             int64_t pending_ttl_ms, int *status, char **ctype, char **body,
+                             size_t *body_len);
+int intake_store_idem_save (intake_store_t *self, const char *source, const char *key,
+                            int64_t ttl_ms, int status, const char *ctype, const char *body,
+                            size_t body_len);
+int intake_store_idem_release (intake_store_t *self, const char *source, const char *key);
+
+const char *intake_store_errstr (const intake_store_t *self);
+
+/* Key helpers (buffers of 512 bytes are always enough for valid campaigns and ids). */
+void intake_store_lead_key (char *out, size_t size, const char *campaign, const char *id);
+void intake_store_toqueue_key (char *out, size_t size, const char *campaign, const char *replica);
+void intake_store_index_key (char *out, size_t size, const char *id);
+void intake_store_campaigns_key (char *out, size_t size, const char *replica);
+void intake_store_audit_key (char *out, size_t size, const char *replica);
+
+#endif

@@ -1,0 +1,5 @@
+# The intake service as a process (services/intake), against a real Redis, with small real bus
+# receivers standing in for scrub and audit.
+pl_add_test(NAME test_intake_http SOURCES ${PROJECT_SOURCE_DIR}/tests/integration/test_intake_http.c
+            LIBS plateau PkgConfig::JANSSON LABELS integration TIMEOUT 120)
+add_dependencies(test_intake_http plateau-intake)
