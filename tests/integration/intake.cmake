@@ -3,3 +3,6 @@
 pl_add_test(NAME test_intake_http SOURCES ${PROJECT_SOURCE_DIR}/tests/integration/test_intake_http.c
             LIBS plateau PkgConfig::JANSSON LABELS integration TIMEOUT 120)
 add_dependencies(test_intake_http plateau-intake)
+pl_add_test(NAME test_intake_redis SOURCES ${PROJECT_SOURCE_DIR}/tests/integration/test_intake_redis.c
+            LIBS plateau PkgConfig::JANSSON LABELS integration TIMEOUT 120)
+add_dependencies(test_intake_redis plateau-intake)

@@ -34,7 +34,7 @@ typedef struct {
     pid_t pid;
 } fx_t;
 
-static void
+__attribute__ ((unused)) static void
 fx_scrub_handler (void *arg, pl_bus_msg_t **msgs, size_t n)
 {
     fx_t *f = arg;
@@ -46,7 +46,7 @@ fx_scrub_handler (void *arg, pl_bus_msg_t **msgs, size_t n)
     }
 }
 
-static void
+__attribute__ ((unused)) static void
 fx_audit_handler (void *arg, pl_bus_msg_t **msgs, size_t n)
 {
     fx_t *f = arg;
@@ -62,7 +62,7 @@ fx_audit_handler (void *arg, pl_bus_msg_t **msgs, size_t n)
 }
 
 /* Lets the stand-ins read for ms milliseconds. */
-static void
+__attribute__ ((unused)) static void
 fx_pump (fx_t *f, int ms)
 {
     int64_t end = pl_clock_mono_ms () + ms;
@@ -73,7 +73,7 @@ fx_pump (fx_t *f, int ms)
     } while (pl_clock_mono_ms () < end);
 }
 
-static bool
+__attribute__ ((unused)) static bool
 fx_ready_fn (void *arg)
 {
     fx_t *f = arg;
@@ -81,7 +81,7 @@ fx_ready_fn (void *arg)
 }
 
 /* Starts plateau-intake with extra "K=V" entries (NULL-terminated list, may be NULL). */
-static pid_t
+__attribute__ ((unused)) static pid_t
 fx_start (fx_t *f, const char *const *extra)
 {
     static char env[24][512];
@@ -107,7 +107,7 @@ fx_start (fx_t *f, const char *const *extra)
     return f->pid;
 }
 
-static fx_t *
+__attribute__ ((unused)) static fx_t *
 fx_new (const char *redis_conf)
 {
     fx_t *f = calloc (1, sizeof *f);
@@ -136,7 +136,7 @@ fx_new (const char *redis_conf)
     return f;
 }
 
-static void
+__attribute__ ((unused)) static void
 fx_destroy (fx_t *f)
 {
     if (getenv ("PL_TEST_SHOW_LOG")) {       /* debugging: the service's log on stderr */
@@ -160,7 +160,7 @@ fx_destroy (fx_t *f)
 }
 
 /* POST /v1/leads<query> with a bearer token (NULL: none) and extra headers. */
-static int
+__attribute__ ((unused)) static int
 fx_post (fx_t *f, const char *query, const char *token, const char *ctype, const char *extra,
          const void *body, size_t len, pl_test_http_resp_t *resp)
 {
@@ -171,7 +171,7 @@ fx_post (fx_t *f, const char *query, const char *token, const char *ctype, const
     return pl_test_http_request (f->http_port, "POST", path, headers, body, len, resp);
 }
 
-static int
+__attribute__ ((unused)) static int
 fx_get_lead (fx_t *f, const char *id, pl_test_http_resp_t *resp)
 {
     char path[128];
@@ -179,7 +179,7 @@ fx_get_lead (fx_t *f, const char *id, pl_test_http_resp_t *resp)
     return pl_test_http_request (f->http_port, "GET", path, "Authorization: Bearer " FX_TOKEN "\r\n", NULL, 0, resp);
 }
 
-static char *
+__attribute__ ((unused)) static char *
 fx_read_file (const char *path, size_t *len)
 {
     FILE *fp = fopen (path, "rb");

@@ -23,6 +23,7 @@ enum { CTL_EXIT_OK = 0, CTL_EXIT_FAIL = 1, CTL_EXIT_USAGE = 2 };
 
 CTL_COMMAND (clock);
 CTL_COMMAND (keygen);
+CTL_COMMAND (leads);
 
 /* ---- shared helpers (common.c) ----------------------------------------------------------- */
 

@@ -28,6 +28,7 @@ typedef struct {
 static const s_command_t s_commands[] = {
     { "clock", "set or advance the virtual clock of running services", ctl_clock_run, ctl_clock_usage },
     { "keygen", "write a CURVE key pair for a service's bus", ctl_keygen_run, ctl_keygen_usage },
+    { "leads", "submit a CSV, JSON or NDJSON file of leads to the intake", ctl_leads_run, ctl_leads_usage },
 };
 #define S_NCOMMANDS (sizeof s_commands / sizeof s_commands[0])
 
