@@ -18,6 +18,7 @@ PACKAGES=(
   libjansson-dev                      # JSON with line/column errors
   libcsv-dev                          # streaming CSV
   libphonenumber-dev                  # number parsing (C++ library behind a small C shim)
+  libprotobuf-dev                     # libphonenumber links libprotobuf: pl_phone needs it at link time
   libsqlite3-dev sqlite3              # audit index, readable by auditors with standard tools
   python3 python3-phonenumbers        # generator of the prefix → time-zone table
   tzdata                              # IANA zones read by the rules engine
