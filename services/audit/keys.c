@@ -15,6 +15,7 @@ struct pl_audit_keys {
     uint8_t sign_sk[crypto_sign_SECRETKEYBYTES];
     uint8_t sign_pk[crypto_sign_PUBLICKEYBYTES];
     uint8_t pseudonym[crypto_auth_hmacsha256_KEYBYTES];
+    crypto_auth_hmacsha256_state pseudonym_state;   /* keyed once: half of each HMAC saved */
     uint8_t data[crypto_aead_xchacha20poly1305_ietf_KEYBYTES];
     bool has_sign, has_pseudonym, has_data;
     char errstr[256];
@@ -120,6 +121,7 @@ void
 pl_audit_keys_set_pseudonym (pl_audit_keys_t *self, const uint8_t key[PL_AUDIT_KEY_LEN])
 {
     memcpy (self->pseudonym, key, PL_AUDIT_KEY_LEN);
+    crypto_auth_hmacsha256_init (&self->pseudonym_state, key, PL_AUDIT_KEY_LEN);
     self->has_pseudonym = true;
 }
 
@@ -255,7 +257,10 @@ pl_audit_keys_pseudonym (const pl_audit_keys_t *self, const char *e164,
 {
     if (!self->has_pseudonym || !pl_audit_is_e164 (e164))
         return PL_EINVAL;
-    crypto_auth_hmacsha256 (out, (const uint8_t *) e164, strlen (e164), self->pseudonym);
+    crypto_auth_hmacsha256_state st = self->pseudonym_state;
+    crypto_auth_hmacsha256_update (&st, (const uint8_t *) e164, strlen (e164));
+    crypto_auth_hmacsha256_final (&st, out);
+    sodium_memzero (&st, sizeof st);
     return 0;
 }
 

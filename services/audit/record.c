@@ -24,7 +24,6 @@ struct pl_audit_codec {
     const pl_audit_keys_t *pseud_keys;      /* the keys the cached pseudonyms were made with */
     uint8_t nonces[S_NONCE_POOL * S_NONCE_LEN];
     size_t nonces_left;
-    pl__wbuf_t plain;           /* personal plaintext before sealing */
     uint8_t *arena;             /* decoded strings and arrays */
     size_t arena_cap, arena_len;
     uint8_t *pd_plain;          /* decrypted personal part */
@@ -49,9 +48,6 @@ pl_audit_codec_destroy (pl_audit_codec_t **self_p)
 {
     if (self_p && *self_p) {
         pl_audit_codec_t *self = *self_p;
-        if (self->plain.p)
-            sodium_memzero (self->plain.p, self->plain.cap);
-        pl__wbuf_free (&self->plain);
         if (self->pd_plain)
             sodium_memzero (self->pd_plain, self->pd_plain_cap);
         free (self->pd_plain);
@@ -319,36 +315,35 @@ s_nonce (pl_audit_codec_t *self)
     return n;
 }
 
+/* Writes everything that needs no secret and no chain state: the frame with room for the
+ * pseudonym, the previous hash, the digest, the sealed personal part (its plaintext put where
+ * the ciphertext will be) and the hash. Cheap, so the caller's thread can do it. */
 int
-pl_audit_codec_encode (pl_audit_codec_t *self, pl__wbuf_t *out,
-                       const Plateau__V1__AuditEvent *ev, const pl_audit_encode_ctx_t *ctx,
-                       uint8_t hash_out[PL_AUDIT_HASH_LEN])
+pl_audit_codec_prepare (pl_audit_codec_t *self, pl__wbuf_t *out,
+                        const Plateau__V1__AuditEvent *ev, const pl_audit_encode_ctx_t *ctx,
+                        pl_audit_prep_t *prep)
 {
     int rc = s_validate (self, ev);
     if (rc)
         return rc;
     bool has_number = s_has (ev->number);
     bool has_pd = has_number || s_has (ev->reason) || ev->n_details > 0;
-    uint8_t pseudonym[PL_AUDIT_PSEUDONYM_LEN];
-    if (has_number && s_pseudonym (self, ctx->keys, ev->number, pseudonym) != 0)
+    if (has_number && !pl_audit_keys_has_pseudonym (ctx->keys))
         return s_fail (self, PL_EINVAL, "%s", "no pseudonym key: cannot store a number");
-    bool has_subject = has_number;
-    if (!has_number && ctx->pseudonym) {
-        memcpy (pseudonym, ctx->pseudonym, PL_AUDIT_PSEUDONYM_LEN);
-        has_subject = true;
-    }
     if (has_pd && !pl_audit_keys_has_data (ctx->keys))
         return s_fail (self, PL_EINVAL, "%s", "no data key: cannot store personal data");
+    bool has_subject = has_number || ctx->pseudonym;
 
+    memset (prep, 0, sizeof *prep);
     size_t start = out->len;
+    prep->frame_off = start;
     pl__wbuf_zeros (out, PL_AUDIT_FRAME_HEAD);
     size_t body_at = out->len;
+    prep->body_off = body_at;
     pl__wbuf_u64 (out, ctx->seq);
     pl__wbuf_u64 (out, (uint64_t) ev->at_ms);
     pl__wbuf_u64 (out, (uint64_t) ctx->written_ms);
-    pl__wbuf_bytes (out, ctx->prev_hash, PL_AUDIT_HASH_LEN);
-    size_t digest_at = out->len;
-    pl__wbuf_zeros (out, PL_AUDIT_HASH_LEN);
+    pl__wbuf_zeros (out, 2 * PL_AUDIT_HASH_LEN);        /* prev_hash, pd_digest: at sealing */
     pl__wbuf_str (out, ctx->chain_id);
     pl__wbuf_str (out, ev->event_id);
     pl__wbuf_str (out, ev->service);
@@ -356,8 +351,11 @@ pl_audit_codec_encode (pl_audit_codec_t *self, pl__wbuf_t *out,
     pl__wbuf_str (out, ev->lead_id);
     pl__wbuf_str (out, ev->campaign);
     pl__wbuf_u8 (out, has_subject ? PL_AUDIT_PSEUDONYM_LEN : 0);
-    if (has_subject)
-        pl__wbuf_bytes (out, pseudonym, PL_AUDIT_PSEUDONYM_LEN);
+    if (has_number) {
+        prep->pseud_off = out->len;                     /* the HMAC goes here at sealing */
+        pl__wbuf_zeros (out, PL_AUDIT_PSEUDONYM_LEN);
+    } else if (ctx->pseudonym)
+        pl__wbuf_bytes (out, ctx->pseudonym, PL_AUDIT_PSEUDONYM_LEN);
     pl__wbuf_u8 (out, (uint8_t) ev->decision);
     pl__wbuf_str (out, ev->trace_id);
     pl__wbuf_str (out, ev->zone);
@@ -392,68 +390,93 @@ pl_audit_codec_encode (pl_audit_codec_t *self, pl__wbuf_t *out,
         pl__wbuf_str (out, ctx->attrs[i].key);
         pl__wbuf_str (out, ctx->attrs[i].value);
     }
-    size_t body_len = out->len - body_at;
+    prep->body_len = out->len - body_at;
 
     size_t pd_len = 0;
-    if (has_pd && !out->err) {
-        pl__wbuf_t *pl = &self->plain;
-        pl->len = 0;
-        pl->err = false;
-        pl__wbuf_str (pl, ev->number);
-        pl__wbuf_str (pl, ev->reason);
-        pl__wbuf_u16 (pl, (uint16_t) ev->n_details);
+    if (has_pd) {
+        /* nonce | plaintext (encrypted in place at sealing) | tag */
+        prep->pd_off = out->len;
+        pl__wbuf_zeros (out, 24);
+        size_t plain_at = out->len;
+        pl__wbuf_str (out, ev->number);
+        pl__wbuf_str (out, ev->reason);
+        pl__wbuf_u16 (out, (uint16_t) ev->n_details);
         for (size_t i = 0; i < ev->n_details; i++) {
-            pl__wbuf_str (pl, ev->details[i]->key);
-            pl__wbuf_str (pl, ev->details[i]->value);
+            pl__wbuf_str (out, ev->details[i]->key);
+            pl__wbuf_str (out, ev->details[i]->value);
         }
-        if (pl->err || body_len + pl->len + PL_AUDIT_SEAL_OVERHEAD > PL_AUDIT_EVENT_MAX) {
-            rc = pl->err ? PL_ENOMEM : PL_ETOOBIG;
-            goto fail;
-        }
-        pd_len = pl->len + PL_AUDIT_SEAL_OVERHEAD;
-        if (pl__wbuf_reserve (out, pd_len)) {
-            /* The personal blob is bound to the chain and seq (AEAD associated data), so a
-             * blob moved to another record does not decrypt. */
-            uint8_t ad[PL_AUDIT_CHAIN_MAX + 8];
-            size_t chain_len = strlen (ctx->chain_id);
-            memcpy (ad, ctx->chain_id, chain_len);
-            pl__put_u64 (ad + chain_len, ctx->seq);
-            pl_audit_keys_seal_with (ctx->keys, s_nonce (self), pl->p, pl->len, ad, chain_len + 8,
-                                     out->p + out->len);
-            out->len += pd_len;
-            crypto_hash_sha256 (out->p + digest_at, out->p + out->len - pd_len, pd_len);
-        }
-        sodium_memzero (pl->p, pl->len);
+        prep->plain_len = out->len - plain_at;
+        pl__wbuf_zeros (out, 16);
+        pd_len = out->len - prep->pd_off;
     }
-    if (out->err) {
-        rc = PL_ENOMEM;
-        goto fail;
+    pl__wbuf_zeros (out, PL_AUDIT_HASH_LEN);
+    if (out->err || prep->body_len + pd_len > PL_AUDIT_EVENT_MAX) {
+        rc = out->err ? PL_ENOMEM : PL_ETOOBIG;
+        /* Anything of the personal data written so far goes before the bytes are reused. */
+        if (out->p && out->len > start)
+            sodium_memzero (out->p + start, (out->len < out->cap ? out->len : out->cap) - start);
+        out->len = start;
+        out->err = false;
+        return s_fail (self, rc, "%s", rc == PL_ETOOBIG ? "event larger than 64 KiB" : "out of memory");
     }
-    if (body_len + pd_len > PL_AUDIT_EVENT_MAX) {
-        rc = PL_ETOOBIG;
-        goto fail;
-    }
-    crypto_hash_sha256 (hash_out, out->p + body_at, body_len);
-    pl__wbuf_bytes (out, hash_out, PL_AUDIT_HASH_LEN);
-    if (out->err) {
-        rc = PL_ENOMEM;
-        goto fail;
-    }
+    prep->frame_len = out->len - start;
     uint8_t *h = out->p + start;
-    pl__put_u32 (h, (uint32_t) (out->len - start));
+    pl__put_u32 (h, (uint32_t) prep->frame_len);
     h[4] = 'P';
     h[5] = 'A';
     h[6] = 1;
     h[7] = 0;
-    pl__put_u32 (h + 8, (uint32_t) body_len);
+    pl__put_u32 (h + 8, (uint32_t) prep->body_len);
     pl__put_u32 (h + 12, (uint32_t) pd_len);
     return 0;
+}
 
-fail:
-    out->len = start;
-    out->err = false;
-    return s_fail (self, rc, "%s",
-                   rc == PL_ETOOBIG ? "event larger than 64 KiB" : "out of memory");
+/* Completes a prepared frame: the pseudonym, the sealed personal part and its digest, the link
+ * to the previous record and the record's hash. The chain's order is the sealing order. */
+void
+pl_audit_codec_seal (pl_audit_codec_t *self, uint8_t *buf, const pl_audit_prep_t *prep,
+                     const pl_audit_keys_t *keys, const uint8_t prev_hash[PL_AUDIT_HASH_LEN],
+                     uint8_t hash_out[PL_AUDIT_HASH_LEN])
+{
+    uint8_t *body = buf + prep->body_off;
+    memcpy (body + 24, prev_hash, PL_AUDIT_HASH_LEN);
+    if (prep->pd_off) {
+        uint8_t *pd = buf + prep->pd_off;
+        uint8_t *plain = pd + 24;
+        if (prep->pseud_off) {
+            /* The number is the plaintext's first string. */
+            char number[24];
+            size_t n = pl__get_u16 (plain);
+            snprintf (number, sizeof number, "%.*s", (int) (n < 23 ? n : 23), (const char *) plain + 2);
+            s_pseudonym (self, keys, number, buf + prep->pseud_off);
+            sodium_memzero (number, sizeof number);
+        }
+        uint8_t ad[PL_AUDIT_CHAIN_MAX + 8];
+        pl__rbuf_t r = {body, prep->body_len, PL_AUDIT_BODY_FIXED, false};
+        const char *chain;
+        size_t chain_len;
+        pl__rbuf_str (&r, &chain, &chain_len);
+        memcpy (ad, chain, chain_len);
+        memcpy (ad + chain_len, body, 8);                   /* seq, little-endian */
+        memcpy (pd, s_nonce (self), 24);
+        pl_audit_keys_seal_with (keys, pd, plain, prep->plain_len, ad, chain_len + 8, pd);
+        crypto_hash_sha256 (body + 56, pd, 24 + prep->plain_len + 16);
+    }
+    crypto_hash_sha256 (hash_out, body, prep->body_len);
+    memcpy (buf + prep->frame_off + prep->frame_len - PL_AUDIT_HASH_LEN, hash_out,
+            PL_AUDIT_HASH_LEN);
+}
+
+int
+pl_audit_codec_encode (pl_audit_codec_t *self, pl__wbuf_t *out,
+                       const Plateau__V1__AuditEvent *ev, const pl_audit_encode_ctx_t *ctx,
+                       uint8_t hash_out[PL_AUDIT_HASH_LEN])
+{
+    pl_audit_prep_t prep;
+    int rc = pl_audit_codec_prepare (self, out, ev, ctx, &prep);
+    if (rc == 0)
+        pl_audit_codec_seal (self, out->p, &prep, ctx->keys, ctx->prev_hash, hash_out);
+    return rc;
 }
 
 /* ---------------------------------------------------------------------------------------- */

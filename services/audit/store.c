@@ -1,17 +1,19 @@
 /*  store.c — the audit store: appends, group commit, checkpoints, indexing, erasure, retention.
  *
- *  Three threads meet here. The caller's thread appends: it checks the event id, encodes and
- *  hashes the record (so the chain order is the append order) into the pending batch. The
- *  writer thread takes the pending batch when its window closes, writes it with one pwrite and
- *  one fdatasync, and hands it to the completion list, which dispatch turns into on_commit
- *  calls in the caller's thread. The indexer thread follows the durable end of the segments
- *  and copies records into SQLite.
+ *  Four threads meet here. The caller's thread appends: it checks the event id, assigns the seq
+ *  and prepares the record's frame (validation, serialisation) in the pending batch. The sealer
+ *  thread takes the pending batch when its window closes and completes each frame in seq order
+ *  (pseudonym, sealed personal part, digest, link to the previous hash, hash) — the chain's
+ *  order is the append order. The writer thread writes what the sealer hands it with one pwrite
+ *  and one fdatasync and puts it on the completion list, which dispatch turns into on_commit
+ *  calls in the caller's thread. The indexer thread follows the durable end of the segments and
+ *  copies records into SQLite, at a lower priority than the rest.
  *
  *  Locks: `mu` guards the chain head, the batches, the segment list and the counters; the
- *  writer holds it only to take a batch and to publish a result, never during I/O. `index_mu`
- *  guards the index's write connection (indexer, erasure, retention). `maint_mu` serialises
- *  erasure and retention. `ckpt_mu` guards the checkpoint file. Order: maint_mu, index_mu, mu;
- *  ckpt_mu is never held with another.
+ *  sealer and the writer hold it only to take and hand over batches, never while hashing or
+ *  doing I/O. `index_mu` guards the index's write connection (indexer, erasure, retention).
+ *  `maint_mu` serialises erasure and retention. `ckpt_mu` guards the checkpoint file. Order:
+ *  maint_mu, index_mu, mu; ckpt_mu is never held with another.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -44,6 +46,7 @@ typedef struct {
     uint64_t seq;
     void *token;
     size_t id_off;                              /* into the batch's ids buffer */
+    pl_audit_prep_t prep;                       /* what the sealer completes */
 } s_item_t;
 
 typedef struct s_batch {
@@ -75,12 +78,18 @@ struct pl_audit_store {
     pthread_t writer_th, indexer_th;
     bool writer_started, indexer_started;
 
-    /* Chain head: what has been appended, durable or not. */
+    /* Appends go to `pending` (prepared, not sealed); the sealer thread seals them in seq order
+     * into `ready`; the writer writes `ready`. */
     uint64_t next_seq;
-    uint8_t head_hash[PL_AUDIT_HASH_LEN];
-    s_batch_t *pending, *free_batches;
+    uint8_t head_hash[PL_AUDIT_HASH_LEN];       /* the sealer's: hash of the last sealed record */
+    s_batch_t *pending, *ready, *free_batches;
+    size_t ready_bytes;
     int64_t pending_since_ns;
     bool flush_now;
+    pthread_t sealer_th;
+    bool sealer_started, sealer_done;
+    pthread_cond_t sealer_cv;
+    pl_audit_codec_t *scodec;                   /* the sealer's */
 
     /* Writer. */
     int state;
@@ -226,7 +235,7 @@ pl_audit_store_config_defaults (pl_audit_store_config_t *cfg)
     cfg->commit_interval_ms = 5;
     cfg->batch_max_bytes = 4u << 20;
     cfg->segment_max_bytes = 64u << 20;
-    cfg->pending_max_bytes = 64u << 20;
+    cfg->pending_max_bytes = 16u << 20;
     cfg->checkpoint_every = 10000;
     cfg->checkpoint_interval_ms = 60000;
     cfg->retry_interval_ms = 1000;
@@ -275,13 +284,15 @@ pl_audit_store_new (const pl_audit_store_config_t *cfg)
     pthread_condattr_init (&ca);
     pthread_condattr_setclock (&ca, CLOCK_MONOTONIC);
     pthread_cond_init (&self->writer_cv, &ca);
+    pthread_cond_init (&self->sealer_cv, &ca);
     pthread_cond_init (&self->done_cv, &ca);
     pthread_cond_init (&self->index_cv, &ca);
     pthread_condattr_destroy (&ca);
     self->codec = pl_audit_codec_new ();
     self->icodec = pl_audit_codec_new ();
+    self->scodec = pl_audit_codec_new ();
     self->ids = pl_audit_idset_new (self->cfg.recent_ids ? self->cfg.recent_ids : 1);
-    if (!self->root || !self->dir || !self->codec || !self->icodec || !self->ids) {
+    if (!self->root || !self->dir || !self->codec || !self->icodec || !self->scodec || !self->ids) {
         pl_audit_store_destroy (&self);
         return NULL;
     }
@@ -325,10 +336,13 @@ pl_audit_store_destroy (pl_audit_store_t **self_p)
     }
     pthread_mutex_lock (&self->mu);
     self->stop = true;
+    pthread_cond_broadcast (&self->sealer_cv);
     pthread_cond_broadcast (&self->writer_cv);
     pthread_cond_broadcast (&self->index_cv);
     pthread_cond_broadcast (&self->done_cv);
     pthread_mutex_unlock (&self->mu);
+    if (self->sealer_started)
+        pthread_join (self->sealer_th, NULL);
     if (self->writer_started)
         pthread_join (self->writer_th, NULL);
     if (self->indexer_started)
@@ -336,6 +350,7 @@ pl_audit_store_destroy (pl_audit_store_t **self_p)
     if (self->opened)
         pl_audit_store_dispatch (self);
     s_batch_free (self->pending);
+    s_batch_free (self->ready);
     s_batch_free (self->held);
     s_batch_free_list (self->done_head);
     s_batch_free_list (self->free_batches);
@@ -350,12 +365,14 @@ pl_audit_store_destroy (pl_audit_store_t **self_p)
     pl_audit_idset_destroy (&self->ids);
     pl_audit_codec_destroy (&self->codec);
     pl_audit_codec_destroy (&self->icodec);
+    pl_audit_codec_destroy (&self->scodec);
     pthread_mutex_destroy (&self->mu);
     pthread_mutex_destroy (&self->index_mu);
     pthread_mutex_destroy (&self->maint_mu);
     pthread_mutex_destroy (&self->ckpt_mu);
     pthread_mutex_destroy (&self->dispatch_mu);
     pthread_cond_destroy (&self->writer_cv);
+    pthread_cond_destroy (&self->sealer_cv);
     pthread_cond_destroy (&self->done_cv);
     pthread_cond_destroy (&self->index_cv);
     free (self->segs);
@@ -536,11 +553,103 @@ s_checkpoint (pl_audit_store_t *self, bool force)
     pthread_mutex_unlock (&self->ckpt_mu);
 }
 
+/* The sealer: when the pending batch's window closes (or it is full, or a flush is asked),
+ * takes it, computes pseudonyms, seals personal parts and chains the hashes, record by record
+ * in seq order, and hands the result to the writer — appending to what the writer has not taken
+ * yet, so a slow disk makes bigger batches rather than a queue. */
+static void *
+s_sealer (void *arg)
+{
+    pl_audit_store_t *self = arg;
+    int64_t interval_ns = (int64_t) self->cfg.commit_interval_ms * 1000000;
+    pthread_mutex_lock (&self->mu);
+    for (;;) {
+        int64_t now = s_mono_ns ();
+        s_batch_t *b = self->pending;
+        bool due = b && b->n > 0
+                && (self->flush_now || self->stop || now - self->pending_since_ns >= interval_ns
+                    || b->frames.len >= self->cfg.batch_max_bytes);
+        if (!due) {
+            if (self->stop)
+                break;
+            if (b && b->n > 0)
+                s_wait_until (&self->sealer_cv, &self->mu, self->pending_since_ns + interval_ns);
+            else
+                pthread_cond_wait (&self->sealer_cv, &self->mu);
+            continue;
+        }
+        self->pending = s_batch_get (self);
+        self->flush_now = false;
+        pthread_mutex_unlock (&self->mu);
+
+        uint8_t hash[PL_AUDIT_HASH_LEN];
+        for (size_t i = 0; i < b->n; i++) {
+            pl_audit_codec_seal (self->scodec, b->frames.p, &b->items[i].prep, self->cfg.keys,
+                                 self->head_hash, hash);
+            memcpy (self->head_hash, hash, PL_AUDIT_HASH_LEN);
+        }
+        memcpy (b->last_hash, self->head_hash, PL_AUDIT_HASH_LEN);
+
+        pthread_mutex_lock (&self->mu);
+        s_batch_t *r = self->ready;
+        if (!r || r->frames.len + b->frames.len > 2 * self->cfg.batch_max_bytes) {
+            /* A ready batch already as big as a write should be: this one waits its turn. */
+            while (self->ready && !self->stop)
+                pthread_cond_wait (&self->sealer_cv, &self->mu);
+            if (!self->ready) {
+                self->ready = b;
+                self->ready_bytes = b->frames.len;
+                b = NULL;
+            }
+            r = self->ready;
+        }
+        if (b) {
+            /* Join the batch the writer has not taken yet: items keep their order. */
+            size_t ids_base = r->ids.len;
+            pl__wbuf_bytes (&r->frames, b->frames.p, b->frames.len);
+            pl__wbuf_bytes (&r->ids, b->ids.p, b->ids.len);
+            bool ok = !r->frames.err && !r->ids.err;
+            if (ok && r->n + b->n > r->cap) {
+                s_item_t *v = realloc (r->items, (r->n + b->n) * sizeof *v);
+                ok = v != NULL;
+                if (v) {
+                    r->items = v;
+                    r->cap = r->n + b->n;
+                }
+            }
+            if (ok) {
+                for (size_t i = 0; i < b->n; i++) {
+                    r->items[r->n + i] = b->items[i];
+                    r->items[r->n + i].id_off += ids_base;
+                }
+                r->n += b->n;
+                r->last_seq = b->last_seq;
+                r->last_written_ms = b->last_written_ms;
+                memcpy (r->last_hash, b->last_hash, PL_AUDIT_HASH_LEN);
+                self->ready_bytes = r->frames.len;
+                s_batch_reset (b);
+                b->next = self->free_batches;
+                self->free_batches = b;
+            } else {
+                /* Out of memory: the store cannot keep its promise of order; stop writing. */
+                self->state = PL_EIO;
+                snprintf (self->werr, sizeof self->werr, "out of memory joining batches");
+                s_batch_free (b);
+                pthread_cond_broadcast (&self->done_cv);
+            }
+        }
+        pthread_cond_signal (&self->writer_cv);
+    }
+    self->sealer_done = true;
+    pthread_cond_signal (&self->writer_cv);
+    pthread_mutex_unlock (&self->mu);
+    return NULL;
+}
+
 static void *
 s_writer (void *arg)
 {
     pl_audit_store_t *self = arg;
-    int64_t interval_ns = (int64_t) self->cfg.commit_interval_ms * 1000000;
     pthread_mutex_lock (&self->mu);
     for (;;) {
         s_batch_t *b = NULL;
@@ -561,18 +670,14 @@ s_writer (void *arg)
                     goto out;
                 else
                     s_wait_until (&self->writer_cv, &self->mu, self->next_retry_ns);
-            } else if (self->pending && self->pending->n > 0
-                       && (self->flush_now || self->stop
-                           || now - self->pending_since_ns >= interval_ns
-                           || self->pending->frames.len >= self->cfg.batch_max_bytes)) {
-                b = self->pending;
-                self->pending = s_batch_get (self);
-                self->flush_now = false;
+            } else if (self->ready) {
+                b = self->ready;
+                self->ready = NULL;
+                self->ready_bytes = 0;
                 attempt = self->retry_req;
-            } else if (self->stop)
+                pthread_cond_signal (&self->sealer_cv);
+            } else if (self->stop && self->sealer_done)
                 goto out;
-            else if (self->pending && self->pending->n > 0)
-                s_wait_until (&self->writer_cv, &self->mu, self->pending_since_ns + interval_ns);
             else
                 pthread_cond_wait (&self->writer_cv, &self->mu);
         }
@@ -1024,6 +1129,11 @@ pl_audit_store_open (pl_audit_store_t *self)
     if (pthread_create (&self->writer_th, NULL, s_writer, self) != 0)
         return s_fail (self, PL_ENOMEM, "cannot start the writer thread");
     self->writer_started = true;
+    if (pthread_create (&self->sealer_th, NULL, s_sealer, self) != 0) {
+        self->sealer_done = true;               /* lets the writer stop */
+        return s_fail (self, PL_ENOMEM, "cannot start the sealer thread");
+    }
+    self->sealer_started = true;
     if (!self->cfg.no_index) {
         if (pthread_create (&self->indexer_th, NULL, s_indexer, self) != 0)
             return s_fail (self, PL_ENOMEM, "cannot start the indexer thread");
@@ -1106,17 +1216,18 @@ s_append_locked (pl_audit_store_t *self, const Plateau__V1__AuditEvent *ev, int6
     if (!self->pending && !(self->pending = s_batch_get (self)))
         return s_fail (self, PL_ENOMEM, "out of memory");
     s_batch_t *b = self->pending;
-    if (b->frames.len >= self->cfg.pending_max_bytes)
-        return s_fail (self, PL_EAGAIN, "%zu bytes wait for the disk", b->frames.len);
+    size_t queued = b->frames.len + self->ready_bytes + (self->held ? self->held->frames.len : 0);
+    if (queued >= self->cfg.pending_max_bytes)
+        return s_fail (self, PL_EAGAIN, "%zu bytes wait for the disk", queued);
 
     seq = self->next_seq;
     pl_audit_encode_ctx_t ctx = {
-        .seq = seq, .chain_id = self->chain, .written_ms = now_ms, .prev_hash = self->head_hash,
-        .keys = self->cfg.keys, .attrs = attrs, .n_attrs = n_attrs, .pseudonym = pseudonym,
+        .seq = seq, .chain_id = self->chain, .written_ms = now_ms, .keys = self->cfg.keys,
+        .attrs = attrs, .n_attrs = n_attrs, .pseudonym = pseudonym,
     };
-    uint8_t hash[PL_AUDIT_HASH_LEN];
+    pl_audit_prep_t prep;
     size_t before = b->frames.len;
-    int rc = pl_audit_codec_encode (self->codec, &b->frames, ev, &ctx, hash);
+    int rc = pl_audit_codec_prepare (self->codec, &b->frames, ev, &ctx, &prep);
     if (rc) {
         self->rejected++;
         return s_fail (self, rc, "%s", pl_audit_codec_errstr (self->codec));
@@ -1125,23 +1236,23 @@ s_append_locked (pl_audit_store_t *self, const Plateau__V1__AuditEvent *ev, int6
         || (rc = pl_audit_idset_put (self->ids, ev->event_id, seq, ev->at_ms)) != 0) {
         if (b->n && b->items[b->n - 1].seq == seq)
             b->n--;
+        sodium_memzero (b->frames.p + before, b->frames.len - before);
         b->frames.len = before;
         return s_fail (self, rc, "out of memory");
     }
+    b->items[b->n - 1].prep = prep;
     if (b->n == 1) {
         b->first_seq = seq;
         b->first_written_ms = now_ms;
         self->pending_since_ns = s_mono_ns ();
-        pthread_cond_signal (&self->writer_cv);
+        pthread_cond_signal (&self->sealer_cv);
     }
     b->last_seq = seq;
     b->last_written_ms = now_ms;
-    memcpy (b->last_hash, hash, PL_AUDIT_HASH_LEN);
     self->next_seq = seq + 1;
-    memcpy (self->head_hash, hash, PL_AUDIT_HASH_LEN);
     self->appended++;
     if (b->frames.len >= self->cfg.batch_max_bytes)
-        pthread_cond_signal (&self->writer_cv);
+        pthread_cond_signal (&self->sealer_cv);
     if (!self->cfg.no_index)
         pl_audit_idset_evict (self->ids, self->indexed_next);
     else
@@ -1211,6 +1322,7 @@ s_wait_durable_locked (pl_audit_store_t *self, uint64_t target)
 {
     uint64_t req = ++self->retry_req;
     self->flush_now = true;
+    pthread_cond_signal (&self->sealer_cv);
     pthread_cond_signal (&self->writer_cv);
     while (self->durable_next < target) {
         if (self->state == PL_EIO || self->stop || !self->writer_started)

@@ -20,7 +20,9 @@
  *  Persist, then acknowledge: on_commit fires only after the batch holding the events was
  *  written and fdatasync'd. A batch is flushed when its oldest event has waited
  *  commit_interval_ms (default 5 ms) or it reaches batch_max_bytes, so one fdatasync covers
- *  thousands of events. A writer thread does the I/O; an indexer thread fills SQLite.
+ *  hundreds of events; when the disk is slower than the events, batches grow (up to
+ *  pending_max_bytes, then appends return PL_EAGAIN). A sealer thread does the cryptography and
+ *  chains the hashes, a writer thread does the I/O, an indexer thread fills SQLite.
  *
  *  Disk full: a batch whose write or fdatasync fails with ENOSPC (or would pass size_cap) is
  *  cut back to the last good offset, kept in memory with its seqs and hashes, and retried
@@ -78,7 +80,7 @@ typedef struct {
     int commit_interval_ms;             /* group commit window; default 5 */
     size_t batch_max_bytes;             /* flush early at this size; default 4 MiB */
     size_t segment_max_bytes;           /* start a new segment past this; default 64 MiB */
-    size_t pending_max_bytes;           /* appends beyond this wait (PL_EAGAIN); default 64 MiB */
+    size_t pending_max_bytes;           /* appends beyond this wait (PL_EAGAIN); default 16 MiB */
     uint64_t checkpoint_every;          /* records between checkpoints; default 10000 */
     int64_t checkpoint_interval_ms;     /* record time between checkpoints; default 60 s */
     uint64_t size_cap_bytes;            /* segment bytes allowed; 0 = no cap (tests, quotas) */
