@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # install_check.sh — libplateau installs with its headers and pkg-config file, and a service
 # builds against the installed copy alone (the template, compiled outside the tree).
-#   install_check.sh <build dir> <source dir>
+#   install_check.sh <build dir> <source dir> [compiler flags of the build, e.g. sanitizers]
 set -euo pipefail
 build=$1 src=$2
+read -r -a flags <<<"${3:-}"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
 export PKG_CONFIG_PATH=$tmp/prefix/lib/pkgconfig
 pkg-config --exists plateau
-cc -Wall -Wextra -Werror -o "$tmp/plateau-template" "$src/services/template/main.c" \
+cc "${flags[@]}" -Wall -Wextra -Werror -o "$tmp/plateau-template" "$src/services/template/main.c" \
    "$src/services/template/counter.c" -I"$src/services/template" \
    $(pkg-config --cflags plateau) $(pkg-config --libs plateau)
 # It runs: a bad configuration is refused with exit status 2.
@@ -34,6 +35,6 @@ int main (void) {
     return rc == 0 && strcmp (n.e164, "+33612345678") == 0 ? 0 : 1;
 }
 C
-cc -Wall -Werror -o "$tmp/phone" "$tmp/phone.c" $(pkg-config --cflags --libs plateau-phone)
+cc "${flags[@]}" -Wall -Werror -o "$tmp/phone" "$tmp/phone.c" $(pkg-config --cflags --libs plateau-phone)
 "$tmp/phone"
 echo "install_check: ok"

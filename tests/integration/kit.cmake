@@ -11,6 +11,7 @@ pl_add_test(NAME test_bus_crash SOURCES ${PROJECT_SOURCE_DIR}/tests/integration/
 add_dependencies(test_bus_crash bus_probe)
 
 # libplateau installs with headers and pkg-config, and a service builds against the install.
+string(TOUPPER "${CMAKE_BUILD_TYPE}" PL_BUILD_TYPE_UPPER)
 add_test(NAME install_check COMMAND ${PROJECT_SOURCE_DIR}/tests/integration/install_check.sh
-         ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR})
+         ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR} "${CMAKE_C_FLAGS_${PL_BUILD_TYPE_UPPER}}")
 set_tests_properties(install_check PROPERTIES LABELS integration TIMEOUT 300)
