@@ -484,8 +484,17 @@ main (int argc, char **argv)
     }
 
     double raw_rate = (double) b.count / raw, bus_rate = (double) b.count / bus.secs;
-    printf ("bench_bus: %lld messages per mode, %zu-byte payload (envelope %zu bytes), %ld CPUs\n\n",
-            b.count, b.payload, bus.envelope_bytes, cpus);
+    char load[64] = "?";
+    FILE *lf = fopen ("/proc/loadavg", "r");
+    if (lf) {
+        if (!fgets (load, sizeof load, lf))
+            snprintf (load, sizeof load, "?");
+        fclose (lf);
+        load[strcspn (load, " ")] = '\0';      /* the 1-minute figure */
+    }
+    printf ("bench_bus: %lld messages per mode, %zu-byte payload (envelope %zu bytes), %ld CPUs, "
+            "%s build, load average %s\n\n",
+            b.count, b.payload, bus.envelope_bytes, cpus, PL_BUILD_TYPE, load);
     printf ("%-34s %10s %9s %12s\n", "mode", "messages", "seconds", "msg/s");
     printf ("%-34s %10lld %9.3f %12.0f\n", "raw libzmq PUSH/PULL", b.count, raw, raw_rate);
     printf ("%-34s %10lld %9.3f %12.0f\n", "plateau bus (outbox, inbox, ack)", b.count, bus.secs, bus_rate);
