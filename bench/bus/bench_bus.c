@@ -11,13 +11,15 @@
  *
  *  Sender and receiver run in two threads of this process, each with its own Redis connection,
  *  against a private redis-server started on a free port (tests/harness) and removed at the end.
+ *  --pairs N runs N such pairs side by side (own outbox, own bus door), as replicas would.
  *  The clock runs from the first timed send until the last message is acknowledged and deleted
  *  from the outbox; a warm-up round (connections, script load) comes before it.
  *
  *  At the end the run checks what the bus promises: every message applied exactly once (the
  *  INCR counter equals the count), and the outbox empty. Exit status 0 when both hold.
  *
- *    bench_bus [--count N] [--payload BYTES]        (defaults: 200000 messages, 256 bytes)
+ *    bench_bus [--count N] [--payload BYTES] [--batch N] [--window N] [--recv-batch N] [--pairs N]
+ *    (defaults: 200000 messages, 256 bytes; see --help)
  */
 #include <errno.h>
 #include <getopt.h>
@@ -48,7 +50,7 @@
 typedef struct {
     long long count;
     size_t payload;
-    size_t batch, window, recv_batch;
+    size_t batch, window, recv_batch, pairs;
     const char *redis_url;
     char endpoint[64];
     atomic_bool ready;         /* receiver bound */
@@ -195,25 +197,45 @@ s_apply_batch (void *arg, pl_bus_msg_t **msgs, size_t n)
     free (results);
 }
 
+/* One sender and one receiver, each in its own thread with its own Redis connection; the
+ * sender has its own outbox (owner bench-sender-<n>) and the receiver its own bus door, as two
+ * replicas of two services would. */
+typedef struct {
+    s_bench_t *b;
+    int index;
+    char endpoint[64];
+    char owner[32];
+    long long count;           /* this pair's share of the timed messages */
+    pthread_t receiver, sender;
+    atomic_bool ready, stop, warm;
+    int failed;
+    int rc;
+    pthread_barrier_t *start;  /* all senders warmed up: the clock starts */
+    long long end_ns;          /* when this sender saw its last ack */
+    long long cpu_ns;          /* sender thread CPU during the timed run */
+    size_t envelope_bytes;
+    unsigned long long resent;
+} s_pair_t;
+
 static void *
 s_bus_receiver (void *arg)
 {
-    s_bench_t *b = arg;
-    pl_redis_t *redis = pl_redis_new (b->redis_url, 5000);
+    s_pair_t *p = arg;
+    pl_redis_t *redis = pl_redis_new (p->b->redis_url, 5000);
     pl_inbox_t *inbox = pl_inbox_new (redis, "bench", 0);
     char err[256];
-    pl_bus_server_t *server = pl_bus_server_new (b->endpoint, NULL, err, sizeof err);
+    pl_bus_server_t *server = pl_bus_server_new (p->endpoint, NULL, err, sizeof err);
     if (!server) {
         fprintf (stderr, "bench_bus: %s\n", err);
-        b->failed = 1;
+        p->failed = 1;
     }
     else
         pl_bus_server_set_handler (server, s_apply_batch, inbox, (const char *[]) { "AuditEvent", NULL });
-    atomic_store (&b->ready, true);
-    while (server && !atomic_load (&b->stop) && !s_interrupted) {
+    atomic_store (&p->ready, true);
+    while (server && !atomic_load (&p->stop) && !s_interrupted) {
         zmq_pollitem_t item = { pl_bus_server_socket (server), 0, ZMQ_POLLIN, 0 };
         if (zmq_poll (&item, 1, 50) > 0)
-            while (pl_bus_server_process (server, b->recv_batch) > 0)
+            while (pl_bus_server_process (server, p->b->recv_batch) > 0)
                 ;
     }
     pl_bus_server_destroy (&server);
@@ -316,63 +338,119 @@ typedef struct {
     double cpu_sender, cpu_receiver, cpu_process, cpu_redis;
 } s_bus_result_t;
 
-static int
-s_run_bus (s_bench_t *b, s_bus_result_t *res)
+static void *
+s_bus_sender (void *arg)
 {
-    memset (res, 0, sizeof *res);
-    atomic_store (&b->ready, false);
-    atomic_store (&b->stop, false);
-    b->failed = 0;
-    pthread_t t;
-    pthread_create (&t, NULL, s_bus_receiver, b);
-    while (!atomic_load (&b->ready))
-        usleep (1000);
-    if (b->failed) {
-        pthread_join (t, NULL);
-        return -1;
-    }
+    s_pair_t *p = arg;
+    s_bench_t *b = p->b;
     pl_redis_t *redis = pl_redis_new (b->redis_url, 5000);
     pl_clock_t *clock = pl_clock_new_real ();
-    char err[256];
-    int rc = -1;
-    pl_bus_client_t *client = pl_bus_client_new (redis, clock, "bench-sender", "bench-receiver",
-                                                 b->endpoint, NULL, err, sizeof err);
+    char err[256], peer[32];
+    snprintf (peer, sizeof peer, "bench-receiver-%d", p->index);
+    pl_bus_client_t *client = pl_bus_client_new (redis, clock, p->owner, peer, p->endpoint, NULL,
+                                                 err, sizeof err);
     s_batch_t *bt = calloc (1, sizeof *bt);
     bt->batch = b->batch;
     bt->window = b->window;
     bt->fill = malloc (b->payload + 1);
     memset (bt->fill, 'x', b->payload);
     bt->fill[b->payload] = '\0';
+    p->rc = -1;
     if (!client)
         fprintf (stderr, "bench_bus: %s\n", err);
-    else if (s_bus_send (client, clock, bt, BENCH_WARMUP) == 0) {
+    bool warm = client && s_bus_send (client, clock, bt, BENCH_WARMUP) == 0;
+    atomic_store (&p->warm, warm);
+    pthread_barrier_wait (p->start);    /* everyone waits, warm or not, so nobody hangs */
+    if (warm) {
         s_batch_fill (bt, clock, 1);
-        uint8_t *packed = pl_envelope_pack (bt->ptrs[0], &res->envelope_bytes);
+        uint8_t *packed = pl_envelope_pack (bt->ptrs[0], &p->envelope_bytes);
         free (packed);
         unsigned long long resent0 = pl_bus_client_count (client, "resent");
-        double redis0 = s_redis_cpu (redis);
-        long long snd0 = s_clock_ns (CLOCK_THREAD_CPUTIME_ID), rcv0 = s_thread_cpu_of (t);
-        long long proc0 = s_clock_ns (CLOCK_PROCESS_CPUTIME_ID);
-        long long t0 = s_now_ns ();
-        rc = s_bus_send (client, clock, bt, b->count);
-        res->secs = (double) (s_now_ns () - t0) / 1e9;
-        res->cpu_sender = (double) (s_clock_ns (CLOCK_THREAD_CPUTIME_ID) - snd0) / 1e9;
-        res->cpu_receiver = (double) (s_thread_cpu_of (t) - rcv0) / 1e9;
-        res->cpu_process = (double) (s_clock_ns (CLOCK_PROCESS_CPUTIME_ID) - proc0) / 1e9;
-        res->cpu_redis = s_redis_cpu (redis) - redis0;
-        res->resent = pl_bus_client_count (client, "resent") - resent0;
-    }
-    atomic_store (&b->stop, true);
-    pthread_join (t, NULL);
-    if (rc == 0) {
-        res->applied = s_redis_int (redis, "GET", BENCH_APPLIED_KEY) - BENCH_WARMUP;
-        res->outbox_left = s_redis_int (redis, "HLEN", "pl:{ob:bench-sender:bench-receiver}:msg");
+        long long cpu0 = s_clock_ns (CLOCK_THREAD_CPUTIME_ID);
+        p->rc = s_bus_send (client, clock, bt, p->count);
+        p->end_ns = s_now_ns ();
+        p->cpu_ns = s_clock_ns (CLOCK_THREAD_CPUTIME_ID) - cpu0;
+        p->resent = pl_bus_client_count (client, "resent") - resent0;
     }
     pl_bus_client_destroy (&client);
     free (bt->fill);
     free (bt);
     pl_clock_destroy (&clock);
     pl_redis_destroy (&redis);
+    return NULL;
+}
+
+static int
+s_run_bus (s_bench_t *b, s_bus_result_t *res)
+{
+    memset (res, 0, sizeof *res);
+    size_t n = b->pairs;
+    s_pair_t *pairs = calloc (n, sizeof *pairs);
+    pthread_barrier_t start;
+    pthread_barrier_init (&start, NULL, (unsigned) n + 1);
+    int rc = 0;
+    size_t started = 0;
+    for (; started < n; started++) {
+        s_pair_t *p = &pairs[started];
+        p->b = b;
+        p->index = (int) started;
+        p->start = &start;
+        p->count = b->count / (long long) n + ((long long) started < b->count % (long long) n ? 1 : 0);
+        snprintf (p->owner, sizeof p->owner, "bench-sender-%d", p->index);
+        snprintf (p->endpoint, sizeof p->endpoint, "tcp://127.0.0.1:%d", pl_test_free_port ());
+        pthread_create (&p->receiver, NULL, s_bus_receiver, p);
+        while (!atomic_load (&p->ready))
+            usleep (1000);
+        if (p->failed) {
+            pthread_join (p->receiver, NULL);
+            rc = -1;
+            break;
+        }
+    }
+    if (rc == 0)
+        for (size_t i = 0; i < n; i++)
+            pthread_create (&pairs[i].sender, NULL, s_bus_sender, &pairs[i]);
+    pl_redis_t *redis = pl_redis_new (b->redis_url, 5000);
+    if (rc == 0) {
+        pthread_barrier_wait (&start);
+        double redis0 = s_redis_cpu (redis);
+        long long proc0 = s_clock_ns (CLOCK_PROCESS_CPUTIME_ID), t0 = s_now_ns (), end = t0;
+        long long *rcv0 = calloc (n, sizeof *rcv0);
+        for (size_t i = 0; i < n; i++)
+            rcv0[i] = s_thread_cpu_of (pairs[i].receiver);
+        for (size_t i = 0; i < n; i++) {
+            pthread_join (pairs[i].sender, NULL);
+            if (pairs[i].rc != 0)
+                rc = -1;
+            if (pairs[i].end_ns > end)
+                end = pairs[i].end_ns;
+        }
+        res->secs = (double) (end - t0) / 1e9;
+        res->cpu_process = (double) (s_clock_ns (CLOCK_PROCESS_CPUTIME_ID) - proc0) / 1e9;
+        res->cpu_redis = s_redis_cpu (redis) - redis0;
+        for (size_t i = 0; i < n; i++) {
+            res->cpu_receiver += (double) (s_thread_cpu_of (pairs[i].receiver) - rcv0[i]) / 1e9;
+            res->cpu_sender += (double) pairs[i].cpu_ns / 1e9;
+            res->resent += pairs[i].resent;
+            res->envelope_bytes = pairs[i].envelope_bytes;
+        }
+        free (rcv0);
+    }
+    for (size_t i = 0; i < started; i++) {
+        atomic_store (&pairs[i].stop, true);
+        pthread_join (pairs[i].receiver, NULL);
+    }
+    if (rc == 0) {
+        res->applied = s_redis_int (redis, "GET", BENCH_APPLIED_KEY) - BENCH_WARMUP * (long long) n;
+        for (size_t i = 0; i < n; i++) {
+            char key[128];
+            snprintf (key, sizeof key, "pl:{ob:%s:bench-receiver-%zu}:msg", pairs[i].owner, i);
+            res->outbox_left += s_redis_int (redis, "HLEN", key);
+        }
+    }
+    pl_redis_destroy (&redis);
+    pthread_barrier_destroy (&start);
+    free (pairs);
     return rc;
 }
 
@@ -383,6 +461,7 @@ s_usage (FILE *f)
 {
     fprintf (f,
              "usage: bench_bus [--count N] [--payload BYTES] [--batch N] [--window N] [--recv-batch N]\n"
+             "                 [--pairs N]\n"
              "\n"
              "Messages per second through plateau's acknowledged bus (envelope encode/decode,\n"
              "Redis outbox, inbox apply, ack, outbox delete) beside raw libzmq PUSH/PULL with the\n"
@@ -393,7 +472,9 @@ s_usage (FILE *f)
              "  --payload BYTES   payload size (default %d)\n"
              "  --batch N         envelopes per pl_bus_client_send, one outbox write (default %d)\n"
              "  --window N        messages in flight before the sender waits (default %d)\n"
-             "  --recv-batch N    messages per receiver pass, one inbox pipeline (default %d)\n",
+             "  --recv-batch N    messages per receiver pass, one inbox pipeline (default %d)\n"
+             "  --pairs N         sender/receiver pairs sharing the count, as replicas would\n"
+             "                    (default 1: one sender thread, one receiver thread)\n",
              BENCH_DEFAULT_COUNT, BENCH_DEFAULT_PAYLOAD, BENCH_DEFAULT_BATCH, BENCH_DEFAULT_WINDOW,
              BENCH_DEFAULT_RECV_BATCH);
 }
@@ -403,18 +484,19 @@ main (int argc, char **argv)
 {
     s_bench_t b = { .count = BENCH_DEFAULT_COUNT, .payload = BENCH_DEFAULT_PAYLOAD,
                     .batch = BENCH_DEFAULT_BATCH, .window = BENCH_DEFAULT_WINDOW,
-                    .recv_batch = BENCH_DEFAULT_RECV_BATCH };
+                    .recv_batch = BENCH_DEFAULT_RECV_BATCH, .pairs = 1 };
     static const struct option opts[] = {
         { "count", required_argument, NULL, 'c' },
         { "payload", required_argument, NULL, 'p' },
         { "batch", required_argument, NULL, 'b' },
         { "window", required_argument, NULL, 'w' },
         { "recv-batch", required_argument, NULL, 'r' },
+        { "pairs", required_argument, NULL, 'P' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     int c;
-    while ((c = getopt_long (argc, argv, "c:p:b:w:r:h", opts, NULL)) != -1) {
+    while ((c = getopt_long (argc, argv, "c:p:b:w:r:P:h", opts, NULL)) != -1) {
         char *end = NULL;
         switch (c) {
         case 'c':
@@ -437,16 +519,17 @@ main (int argc, char **argv)
         }
         case 'b':
         case 'w':
-        case 'r': {
+        case 'r':
+        case 'P': {
             errno = 0;
             long long v = strtoll (optarg, &end, 10);
-            long long max = c == 'b' ? BENCH_BATCH_MAX : 1000000;
+            long long max = c == 'b' ? BENCH_BATCH_MAX : c == 'P' ? 16 : 1000000;
+            const char *name = c == 'b' ? "batch" : c == 'w' ? "window" : c == 'r' ? "recv-batch" : "pairs";
             if (errno || *end || v < 1 || v > max) {
-                fprintf (stderr, "bench_bus: --%s: expected 1 to %lld, got '%s'\n",
-                         c == 'b' ? "batch" : c == 'w' ? "window" : "recv-batch", max, optarg);
+                fprintf (stderr, "bench_bus: --%s: expected 1 to %lld, got '%s'\n", name, max, optarg);
                 return 2;
             }
-            *(c == 'b' ? &b.batch : c == 'w' ? &b.window : &b.recv_batch) = (size_t) v;
+            *(c == 'b' ? &b.batch : c == 'w' ? &b.window : c == 'r' ? &b.recv_batch : &b.pairs) = (size_t) v;
             break;
         }
         case 'h':
@@ -492,9 +575,10 @@ main (int argc, char **argv)
         fclose (lf);
         load[strcspn (load, " ")] = '\0';      /* the 1-minute figure */
     }
-    printf ("bench_bus: %lld messages per mode, %zu-byte payload (envelope %zu bytes), %ld CPUs, "
-            "%s build, load average %s\n\n",
-            b.count, b.payload, bus.envelope_bytes, cpus, PL_BUILD_TYPE, load);
+    printf ("bench_bus: %lld messages per mode, %zu-byte payload (envelope %zu bytes), "
+            "%zu sender/receiver pair%s, %ld CPUs, %s build, load average %s\n\n",
+            b.count, b.payload, bus.envelope_bytes, b.pairs, b.pairs == 1 ? "" : "s", cpus,
+            PL_BUILD_TYPE, load);
     printf ("%-34s %10s %9s %12s\n", "mode", "messages", "seconds", "msg/s");
     printf ("%-34s %10lld %9.3f %12.0f\n", "raw libzmq PUSH/PULL", b.count, raw, raw_rate);
     printf ("%-34s %10lld %9.3f %12.0f\n", "plateau bus (outbox, inbox, ack)", b.count, bus.secs, bus_rate);
