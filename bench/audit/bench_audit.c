@@ -388,6 +388,9 @@ main (int argc, char **argv)
             " batches; index %" PRIu64 " behind at the end, caught up in %.2f s\n",
             idx.events_per_s, idx.events_per_s * rec_bytes / 1e6, idx.seconds, idx.batches,
             idx.lag_at_end, idx.index_catchup_s);
+    if (idx.index_catchup_s > 0 && idx.lag_at_end > 0)
+        printf ("  the indexer alone, catching up      %10.0f records/s into SQLite\n",
+                (double) idx.lag_at_end / idx.index_catchup_s);
     printf ("  log only (no indexer)      %10.0f events/s  %7.1f MB/s  %5.2f s  %" PRIu64
             " batches\n",
             raw.events_per_s, raw.events_per_s * rec_bytes / 1e6, raw.seconds, raw.batches);

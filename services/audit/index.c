@@ -7,7 +7,7 @@
 #include "plateau/error.h"
 #include "index.h"
 
-#define S_SCHEMA "1"
+#define S_SCHEMA "2"
 
 struct pl_audit_index {
     sqlite3 *db;
@@ -25,11 +25,13 @@ static const char *s_schema_sql =
     "  at_ms INTEGER NOT NULL,"
     "  written_ms INTEGER NOT NULL,"
     "  event_id TEXT NOT NULL,"
+    "  event_key INTEGER NOT NULL,"
     "  service TEXT,"
     "  type TEXT NOT NULL,"
     "  lead_id TEXT,"
     "  campaign TEXT,"
     "  number_pseudonym TEXT,"
+    "  number_key INTEGER,"
     "  decision TEXT,"
     "  trace_id TEXT,"
     "  zone TEXT,"
@@ -44,10 +46,10 @@ static const char *s_schema_sql =
     "  prev_hash TEXT NOT NULL,"
     "  segment INTEGER NOT NULL,"
     "  offset INTEGER NOT NULL);"
-    "CREATE UNIQUE INDEX IF NOT EXISTS events_event_id ON events (event_id);"
+    "CREATE INDEX IF NOT EXISTS events_event ON events (event_key);"
     "CREATE INDEX IF NOT EXISTS events_lead ON events (lead_id, at_ms) WHERE lead_id IS NOT NULL;"
-    "CREATE INDEX IF NOT EXISTS events_number ON events (number_pseudonym, at_ms)"
-    "  WHERE number_pseudonym IS NOT NULL;"
+    "CREATE INDEX IF NOT EXISTS events_number ON events (number_key, at_ms)"
+    "  WHERE number_key IS NOT NULL;"
     "CREATE INDEX IF NOT EXISTS events_campaign ON events (campaign, at_ms)"
     "  WHERE campaign IS NOT NULL;"
     "CREATE INDEX IF NOT EXISTS events_type ON events (type, at_ms);"
@@ -193,8 +195,8 @@ pl_audit_index_open (pl_audit_index_t *self, const char *path, const char *chain
                             "INSERT OR IGNORE INTO events (seq, chain, at_ms, written_ms, event_id,"
                             " service, type, lead_id, campaign, number_pseudonym, decision,"
                             " trace_id, zone, actor, rules, lists, counts, attrs, personal, erased,"
-                            " hash, prev_hash, segment, offset) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,"
-                            "?,?,?,?,?,?,?,?,?,?,?)",
+                            " hash, prev_hash, segment, offset, event_key, number_key)"
+                            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                             -1, &self->insert, NULL)
             != SQLITE_OK
         || sqlite3_prepare_v2 (self->db, "INSERT OR REPLACE INTO meta (key, value) VALUES ('next_seq', ?)",
@@ -388,6 +390,34 @@ s_attrs_json (pl__wbuf_t *b, const pl_audit_attr_t *v, size_t n)
     return b->err ? NULL : (const char *) b->p;
 }
 
+int64_t
+pl_audit_index_event_key (const char *event_id)
+{
+    uint8_t h[32];
+    crypto_hash_sha256 (h, (const uint8_t *) event_id, strlen (event_id));
+    return (int64_t) pl__get_u64 (h);
+}
+
+int64_t
+pl_audit_index_number_key (const uint8_t pseudonym[PL_AUDIT_PSEUDONYM_LEN])
+{
+    return (int64_t) pl__get_u64 (pseudonym);
+}
+
+/* The number key of a pseudonym given in hex; false when it is not 64 hex digits. */
+static bool
+s_number_key_hex (const char *hex, int64_t *key)
+{
+    uint8_t p[PL_AUDIT_PSEUDONYM_LEN];
+    size_t len = 0;
+    if (!hex || strlen (hex) != 2 * PL_AUDIT_PSEUDONYM_LEN
+        || sodium_hex2bin (p, sizeof p, hex, strlen (hex), NULL, &len, NULL) != 0
+        || len != sizeof p)
+        return false;
+    *key = pl_audit_index_number_key (p);
+    return true;
+}
+
 int
 pl_audit_index_add (pl_audit_index_t *self, const pl_audit_record_t *r, uint64_t segment,
                     uint64_t offset, bool *dup)
@@ -435,6 +465,11 @@ pl_audit_index_add (pl_audit_index_t *self, const pl_audit_record_t *r, uint64_t
     sqlite3_bind_text (st, 22, prev, -1, SQLITE_STATIC);
     sqlite3_bind_int64 (st, 23, (sqlite3_int64) segment);
     sqlite3_bind_int64 (st, 24, (sqlite3_int64) offset);
+    sqlite3_bind_int64 (st, 25, pl_audit_index_event_key (r->event_id));
+    if (r->has_pseudonym)
+        sqlite3_bind_int64 (st, 26, pl_audit_index_number_key (r->pseudonym));
+    else
+        sqlite3_bind_null (st, 26);
     int src = sqlite3_step (st);
     int rc = src == SQLITE_DONE ? 0 : s_fail (self, s_code (src), "insert");
     if (rc == 0 && dup)
@@ -448,12 +483,14 @@ int
 pl_audit_index_find_event (pl_audit_index_t *self, const char *event_id, uint64_t *seq)
 {
     if (!self->find
-        && sqlite3_prepare_v2 (self->db, "SELECT seq FROM events WHERE event_id = ?", -1,
+        && sqlite3_prepare_v2 (self->db,
+                               "SELECT seq FROM events WHERE event_key = ? AND event_id = ?", -1,
                                &self->find, NULL)
                != SQLITE_OK)
         return s_fail (self, PL_EIO, "prepare find");
     sqlite3_reset (self->find);
-    sqlite3_bind_text (self->find, 1, event_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (self->find, 1, pl_audit_index_event_key (event_id));
+    sqlite3_bind_text (self->find, 2, event_id, -1, SQLITE_STATIC);
     int src = sqlite3_step (self->find);
     int rc;
     if (src == SQLITE_ROW) {
@@ -510,13 +547,20 @@ pl_audit_index_personal_locs (pl_audit_index_t *self, const char *pseudonym_hex,
     *n = 0;
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2 (self->db,
-                            "SELECT seq, segment, offset FROM events WHERE number_pseudonym = ?"
-                            " AND seq < ? AND erased = 0 AND personal IS NOT NULL ORDER BY seq",
+                            "SELECT seq, segment, offset FROM events WHERE number_key = ?"
+                            " AND number_pseudonym = ? AND seq < ? AND erased = 0"
+                            " AND personal IS NOT NULL ORDER BY seq",
                             -1, &st, NULL)
         != SQLITE_OK)
         return s_fail (self, PL_EIO, "personal locations");
-    sqlite3_bind_text (st, 1, pseudonym_hex, -1, SQLITE_STATIC);
-    sqlite3_bind_int64 (st, 2, (sqlite3_int64) before);
+    int64_t key;
+    if (!s_number_key_hex (pseudonym_hex, &key)) {
+        sqlite3_finalize (st);
+        return PL_EINVAL;
+    }
+    sqlite3_bind_int64 (st, 1, key);
+    sqlite3_bind_text (st, 2, pseudonym_hex, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (st, 3, (sqlite3_int64) before);
     size_t cap = 0;
     int src, rc = 0;
     while ((src = sqlite3_step (st)) == SQLITE_ROW) {
@@ -551,13 +595,19 @@ pl_audit_index_erase (pl_audit_index_t *self, const char *pseudonym_hex, uint64_
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2 (self->db,
-                            "UPDATE events SET personal = NULL, erased = 1 WHERE number_pseudonym = ?"
-                            " AND seq < ? AND personal IS NOT NULL",
+                            "UPDATE events SET personal = NULL, erased = 1 WHERE number_key = ?"
+                            " AND number_pseudonym = ? AND seq < ? AND personal IS NOT NULL",
                             -1, &st, NULL)
         != SQLITE_OK)
         return s_fail (self, PL_EIO, "erase");
-    sqlite3_bind_text (st, 1, pseudonym_hex, -1, SQLITE_STATIC);
-    sqlite3_bind_int64 (st, 2, (sqlite3_int64) before);
+    int64_t key;
+    if (!s_number_key_hex (pseudonym_hex, &key)) {
+        sqlite3_finalize (st);
+        return PL_EINVAL;
+    }
+    sqlite3_bind_int64 (st, 1, key);
+    sqlite3_bind_text (st, 2, pseudonym_hex, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (st, 3, (sqlite3_int64) before);
     int src = sqlite3_step (st);
     sqlite3_finalize (st);
     if (src != SQLITE_DONE)
@@ -621,7 +671,7 @@ pl_audit_index_query (pl_audit_index_t *self, const pl_audit_filter_t *f, pl_aud
         sql, sizeof sql,
         "SELECT chain, seq, at_ms, written_ms, event_id, service, type, lead_id, campaign,"
         " number_pseudonym, decision, trace_id, zone, actor, rules, lists, counts, attrs,"
-        " personal, erased, hash, prev_hash FROM events WHERE 1");
+        " personal, erased, hash, prev_hash, number_key FROM events WHERE 1");
     if (f->lead_id)
         n += (size_t) snprintf (sql + n, sizeof sql - n, " AND lead_id = :lead");
     if (f->campaign)
@@ -629,7 +679,8 @@ pl_audit_index_query (pl_audit_index_t *self, const pl_audit_filter_t *f, pl_aud
     if (f->type)
         n += (size_t) snprintf (sql + n, sizeof sql - n, " AND type = :type");
     if (f->pseudonym_hex)
-        n += (size_t) snprintf (sql + n, sizeof sql - n, " AND number_pseudonym = :pseud");
+        n += (size_t) snprintf (sql + n, sizeof sql - n,
+                                " AND number_key = :nkey AND number_pseudonym = :pseud");
     if (f->has_from)
         n += (size_t) snprintf (sql + n, sizeof sql - n, " AND at_ms >= :from");
     if (f->has_to)
@@ -660,6 +711,14 @@ pl_audit_index_query (pl_audit_index_t *self, const pl_audit_filter_t *f, pl_aud
     S_BIND_TEXT (":type", f->type);
     S_BIND_TEXT (":pseud", f->pseudonym_hex);
 #undef S_BIND_TEXT
+    int64_t nkey;
+    if (f->pseudonym_hex) {
+        if (!s_number_key_hex (f->pseudonym_hex, &nkey)) {
+            sqlite3_finalize (st);
+            return s_fail (self, PL_EINVAL, "pseudonym");
+        }
+        sqlite3_bind_int64 (st, sqlite3_bind_parameter_index (st, ":nkey"), nkey);
+    }
     if (f->has_from)
         sqlite3_bind_int64 (st, sqlite3_bind_parameter_index (st, ":from"), f->from_ms);
     if (f->has_to)
@@ -696,6 +755,8 @@ pl_audit_index_query (pl_audit_index_t *self, const pl_audit_filter_t *f, pl_aud
             .erased = sqlite3_column_int (st, 19) != 0,
             .hash_hex = s_col_text (st, 20),
             .prev_hash_hex = s_col_text (st, 21),
+            .has_number_key = sqlite3_column_type (st, 22) != SQLITE_NULL,
+            .number_key = sqlite3_column_int64 (st, 22),
         };
         if (fn (arg, &row))
             break;

@@ -4,16 +4,22 @@
  *  segments by the store's indexer thread and rebuildable from them at any time: delete the
  *  file and the store refills it. It is never the source of truth; verify reads segments.
  *
- *    events(seq INTEGER PRIMARY KEY, chain, at_ms, written_ms, event_id UNIQUE, service, type,
+ *    events(seq INTEGER PRIMARY KEY, chain, at_ms, written_ms, event_id, service, type,
  *           lead_id, campaign, number_pseudonym, decision, trace_id, zone, actor,
  *           rules, lists, counts, attrs,            -- JSON text
  *           personal BLOB,                          -- sealed personal part; NULL once erased
  *           erased, hash, prev_hash,                -- hashes as hex
- *           segment, offset)                        -- where the frame lives
+ *           segment, offset,                        -- where the frame lives
+ *           event_key, number_key)                  -- integer keys of the id and pseudonym
  *    meta(key, value)                               -- chain, schema, next_seq
  *
- *  Absent values are NULL (not ""), so the partial indexes on lead, number and campaign stay
- *  small. secure_delete is on: erased personal blobs do not linger in free pages.
+ *  Event ids and pseudonyms are random strings: indexed as text they make the two largest
+ *  B-trees with inserts all over them, which halves the indexer's speed once they outgrow the
+ *  cache. So they are indexed by 64-bit keys instead — event_key is the first 8 bytes of
+ *  SHA-256(event_id), number_key the first 8 bytes of the pseudonym, both read little-endian as
+ *  signed integers — and lookups check the full value too. Absent values are NULL (not ""), so
+ *  the partial indexes on lead, number and campaign stay small. secure_delete is on: erased
+ *  personal blobs do not linger in free pages.
  */
 #ifndef PL_AUDIT_INDEX_H
 #define PL_AUDIT_INDEX_H
@@ -38,6 +44,8 @@ typedef struct {
     size_t personal_len;
     bool erased;
     const char *hash_hex, *prev_hash_hex;
+    bool has_number_key;
+    int64_t number_key;
 } pl_audit_row_t;
 
 /* Rows strictly after a position in (at_ms, chain, seq) order: the pagination cursor. */
@@ -72,12 +80,16 @@ int pl_audit_index_next_seq (pl_audit_index_t *self, uint64_t *next);
 
 /* Writing, from one thread: begin, add records, commit with the next seq to index. */
 int pl_audit_index_begin (pl_audit_index_t *self);
-/* Adds r (its frame at `offset` in segment `segment`). A second row with the same event id is
- * skipped and counted (*dup set) — the store never writes one, but a rebuild must not fail. */
+/* Adds r (its frame at `offset` in segment `segment`). A row whose seq is already there is
+ * skipped (*dup set): indexing the same records twice changes nothing. */
 int pl_audit_index_add (pl_audit_index_t *self, const pl_audit_record_t *r, uint64_t segment,
                         uint64_t offset, bool *dup);
 int pl_audit_index_commit (pl_audit_index_t *self, uint64_t next_seq);
 void pl_audit_index_rollback (pl_audit_index_t *self);
+
+/* The integer keys the index uses for event ids and number pseudonyms. */
+int64_t pl_audit_index_event_key (const char *event_id);
+int64_t pl_audit_index_number_key (const uint8_t pseudonym[PL_AUDIT_PSEUDONYM_LEN]);
 
 /* 1 and *seq when event_id is indexed, 0 when not, negative on error. */
 int pl_audit_index_find_event (pl_audit_index_t *self, const char *event_id, uint64_t *seq);

@@ -185,6 +185,8 @@ s_row_json (pl_audit_reader_t *self, const pl_audit_row_t *r, bool reveal)
     s_set_str (o, "lead_id", r->lead_id);
     s_set_str (o, "campaign", r->campaign);
     s_set_str (o, "number_pseudonym", r->pseudonym_hex);
+    if (r->has_number_key)
+        json_object_set_new (o, "number_key", json_integer (r->number_key));
     s_set_str (o, "decision", r->decision);
     s_set_str (o, "trace_id", r->trace_id);
     s_set_str (o, "zone", r->zone);
@@ -217,6 +219,8 @@ s_record_json (pl_audit_reader_t *self, const pl_audit_record_t *r, bool reveal)
     if (r->has_pseudonym) {
         sodium_bin2hex (pseud, sizeof pseud, r->pseudonym, PL_AUDIT_PSEUDONYM_LEN);
         s_set_str (o, "number_pseudonym", pseud);
+        json_object_set_new (o, "number_key",
+                             json_integer (pl_audit_index_number_key (r->pseudonym)));
     }
     s_set_str (o, "decision", pl_audit_decision_name (r->decision));
     s_set_str (o, "trace_id", r->trace_id);

@@ -240,6 +240,7 @@ pl_audit_store_config_defaults (pl_audit_store_config_t *cfg)
     cfg->checkpoint_interval_ms = 60000;
     cfg->retry_interval_ms = 1000;
     cfg->recent_ids = 1u << 18;
+    cfg->index_lag_max = 1u << 21;
 }
 
 pl_audit_store_t *
@@ -261,6 +262,8 @@ pl_audit_store_new (const pl_audit_store_config_t *cfg)
         self->cfg.retry_interval_ms = 1000;
     if (!self->cfg.checkpoint_every)
         self->cfg.checkpoint_every = 10000;
+    if (!self->cfg.index_lag_max)
+        self->cfg.index_lag_max = 1u << 21;
     if (self->cfg.checkpoint_interval_ms <= 0)
         self->cfg.checkpoint_interval_ms = 60000;
     self->size_cap = cfg->size_cap_bytes;
@@ -1219,6 +1222,10 @@ s_append_locked (pl_audit_store_t *self, const Plateau__V1__AuditEvent *ev, int6
     size_t queued = b->frames.len + self->ready_bytes + (self->held ? self->held->frames.len : 0);
     if (queued >= self->cfg.pending_max_bytes)
         return s_fail (self, PL_EAGAIN, "%zu bytes wait for the disk", queued);
+    /* Ids leave memory only once indexed: an index far behind would hold them all. */
+    if (!self->cfg.no_index && self->next_seq - self->indexed_next > self->cfg.index_lag_max)
+        return s_fail (self, PL_EAGAIN, "the index is %" PRIu64 " records behind",
+                       self->next_seq - self->indexed_next);
 
     seq = self->next_seq;
     pl_audit_encode_ctx_t ctx = {

@@ -11,7 +11,8 @@
  *                    PL_EBUSY   a duplicate of an event not yet durable: its first copy will be
  *                               acked by on_commit; drop this one without acking
  *                    PL_ENOSPC, PL_EIO, PL_EAGAIN, PL_ECLOSED   not stored: do not ack (the
- *                               sender keeps the event and sends it again)
+ *                               sender keeps the event and sends it again); PL_EAGAIN means
+ *                               the disk or the index is behind: read less for a moment
  *                    PL_EINVAL, PL_ETOOBIG   malformed: nack for good, with errstr as reason
  *      on readable pl_audit_store_fd (store):   pl_audit_store_dispatch (store)
  *                    -> on_commit (arg, items, n) in the loop's thread: ack each item's token
@@ -86,6 +87,9 @@ typedef struct {
     uint64_t size_cap_bytes;            /* segment bytes allowed; 0 = no cap (tests, quotas) */
     int retry_interval_ms;              /* retry after ENOSPC; default 1000 */
     size_t recent_ids;                  /* ids kept in memory for idempotency; default 256 Ki */
+    uint64_t index_lag_max;             /* appends wait (PL_EAGAIN) while the index is this many
+                                         * records behind; default 2 Mi (bounds the memory the
+                                         * unindexed ids take in a long burst) */
     bool no_index;                      /* do not run the indexer (benchmarks of the raw log) */
 } pl_audit_store_config_t;
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <sqlite3.h>
 #include "plateau/error.h"
 #include "query.h"
 #include "store.h"
@@ -252,6 +253,42 @@ test_local_time_follows_summer_time (void **state)
     pl_audit_tzcache_destroy (&tz);
 }
 
+/* What the README tells auditors to do: open index.sqlite with plain SQLite and query it. */
+static void
+test_auditors_can_query_the_index_with_plain_sqlite (void **state)
+{
+    fixture_t *fx = *state;
+    pl_audit_query_t q = {.number = "+33612000011", .limit = 1};
+    json_t *items;
+    char *cursor;
+    assert_int_equal (pl_audit_reader_query (fx->rd, &q, &items, &cursor), 0);
+    json_int_t key = json_integer_value (json_object_get (json_array_get (items, 0), "number_key"));
+    json_decref (items);
+    free (cursor);
+    char path[4096];
+    snprintf (path, sizeof path, "%s/b/index.sqlite", fx->root);    /* odd events: chain b */
+    sqlite3 *db;
+    assert_int_equal (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal (sqlite3_prepare_v2 (db,
+                                          "SELECT count(*), min(lead_id) FROM events"
+                                          " WHERE number_key = ? AND type = 'dial.denied'",
+                                          -1, &st, NULL),
+                      SQLITE_OK);
+    sqlite3_bind_int64 (st, 1, key);
+    assert_int_equal (sqlite3_step (st), SQLITE_ROW);
+    assert_int_equal (sqlite3_column_int (st, 0), 3);               /* events 11, 61, 111 */
+    assert_string_equal ((const char *) sqlite3_column_text (st, 1), "L-1");      /* 61 % 20 */
+    sqlite3_finalize (st);
+    assert_int_equal (sqlite3_prepare_v2 (db, "SELECT value FROM meta WHERE key = 'next_seq'", -1,
+                                          &st, NULL),
+                      SQLITE_OK);
+    assert_int_equal (sqlite3_step (st), SQLITE_ROW);
+    assert_string_equal ((const char *) sqlite3_column_text (st, 0), "60");
+    sqlite3_finalize (st);
+    sqlite3_close (db);
+}
+
 typedef struct {
     size_t lines;
     bool all_have_hash;
@@ -294,6 +331,8 @@ main (void)
         cmocka_unit_test_setup_teardown (test_the_story_speaks_in_the_callee_local_time_and_cites_rules,
                                          s_setup, s_teardown),
         cmocka_unit_test (test_local_time_follows_summer_time),
+        cmocka_unit_test_setup_teardown (test_auditors_can_query_the_index_with_plain_sqlite,
+                                         s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_export_writes_every_record_of_every_chain, s_setup,
                                          s_teardown),
     };
