@@ -139,7 +139,8 @@ fx_new (const char *redis_conf)
 __attribute__ ((unused)) static void
 fx_destroy (fx_t *f)
 {
-    if (getenv ("PL_TEST_SHOW_LOG")) {       /* debugging: the service's log on stderr */
+    /* The service's log on stderr: ctest shows it when a test fails (--output-on-failure). */
+    {
         size_t n;
         FILE *fp = fopen (f->log, "r");
         char buf[4096];
@@ -183,6 +184,7 @@ __attribute__ ((unused)) static char *
 fx_read_file (const char *path, size_t *len)
 {
     FILE *fp = fopen (path, "rb");
+    *len = 0;
     if (!fp)
         return NULL;
     fseek (fp, 0, SEEK_END);
