@@ -4,7 +4,7 @@
 #                ASan/UBSan, then a short fuzzing pass
 #   make up / make down    start / stop the local stack (Redis and every service) under run/
 #   make bench   run the benchmarks (on demand, never part of make test)
-.PHONY: all build deps test test-fast demo up down status bench fuzz clean
+.PHONY: all build deps test test-fast test-long demo up down status bench fuzz clean
 
 JOBS ?= 2
 
@@ -23,6 +23,10 @@ test: deps
 # Debug build and the three suites only: the quick loop while developing.
 test-fast: build
 	@ctest --test-dir build -L 'unit|integration|e2e' -j$(JOBS) --output-on-failure
+
+# The long tests only (a million-row CSV through the intake): minutes, never part of make test.
+test-long: build
+	@ctest --test-dir build -L long --output-on-failure
 
 demo: deps
 	@scripts/demo.sh
