@@ -19,10 +19,10 @@ BIN=${PL_BIN_DIR:-$ROOT/build/bin}
 ORDER=(audit scrub dialer promise intake telsim template)
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-next_port() {   # next free port at or above $1, not already handed out
-  local p=$1
+next_port() {   # sets PORT to the next free port at or above $1 not already handed out
+  local p=$1        # (not echoed: a $(…) subshell would lose the TAKEN record)
   while ! port_free "$p" || [[ " ${TAKEN[*]-} " == *" $p "* ]]; do p=$((p + 1)); done
-  TAKEN+=("$p"); echo "$p"
+  TAKEN+=("$p"); PORT=$p
 }
 
 services() {    # built services, in start order
@@ -78,7 +78,7 @@ up() {
   fi
   mkdir -p "$RUN/logs" "$RUN/pids" "$RUN/redis" "$RUN/secrets" "$RUN/data" "$RUN/env"
   TAKEN=()
-  local redis_port; redis_port=$(next_port 6390)
+  next_port 6390; local redis_port=$PORT
   redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$RUN/redis" --appendonly yes \
     --save "" --daemonize no --protected-mode yes >"$RUN/logs/redis.log" 2>&1 &
   echo $! >"$RUN/pids/redis.pid"
@@ -95,7 +95,9 @@ up() {
   declare -A OPS BUS HTTP
   local s
   for s in "${svcs[@]}"; do
-    OPS[$s]=$(next_port 9100); BUS[$s]=$(next_port 5560); HTTP[$s]=$(next_port 8080)
+    next_port 9100; OPS[$s]=$PORT
+    next_port 5560; BUS[$s]=$PORT
+    next_port 8080; HTTP[$s]=$PORT
   done
   {
     echo "# written by scripts/stack.sh up — source it: . run/stack.env"
