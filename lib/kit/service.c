@@ -1,5 +1,6 @@
 /*  service.c — common wiring of a plateau service (see service.h). */
 #include <ctype.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,11 +32,24 @@ struct pl_service {
     char *client_names[PL_SERVICE_MAX_CLIENTS];
     size_t nclients;
     bool draining;
+    atomic_bool running;       /* the loop has started: everything main() set up is in place */
     int64_t drain_deadline_ms;
     pl_metric_t *m_inflight;
     pl_metric_t *m_outbox_sent;
     pl_metric_t *m_bus_received;
 };
+
+/* The ops port listens from pl_service_new() on, before main() has opened its other doors (an
+ * HTTP API, a bus socket): until the loop runs, the service is not ready. */
+static bool
+s_running (void *arg, char *why, size_t why_size)
+{
+    pl_service_t *self = arg;
+    if (atomic_load (&self->running))
+        return true;
+    snprintf (why, why_size, "starting");
+    return false;
+}
 
 static bool
 s_redis_ready (void *arg, char *why, size_t why_size)
@@ -112,6 +126,7 @@ pl_service_new (const char *name)
         pl_config_fail (c, "PLATEAU_OPS_PORT", "a free port to listen on", port);
         pl_config_check_or_exit (c, name);
     }
+    pl_ops_add_check (self->ops, "started", s_running, self);
     pl_ops_add_check (self->ops, "redis", s_redis_ready, self);
     self->m_inflight = pl_metrics_gauge (self->metrics, "plateau_bus_inflight_messages",
                                          "Messages sent and not yet acknowledged, by peer", "peer");
@@ -353,7 +368,10 @@ pl_service_run (pl_service_t *self)
     pl_loop_add_timer (self->loop, 1000, s_on_ping, self);
     char port[16];
     snprintf (port, sizeof port, "%d", pl_ops_port (self->ops));
-    pl_log_info (self->log, NULL, "started", "replica", self->replica, "ops_port", port);
+    char pid[16];
+    snprintf (pid, sizeof pid, "%d", (int) getpid ());
+    pl_log_info (self->log, NULL, "started", "replica", self->replica, "ops_port", port, "pid", pid);
+    atomic_store (&self->running, true);
     pl_loop_run (self->loop);
     pl_log_info (self->log, NULL, "stopped");
     return 0;

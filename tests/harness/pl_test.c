@@ -160,6 +160,51 @@ pl_test_wait_until (bool (*fn) (void *arg), void *arg, int timeout_ms)
     return fn (arg);
 }
 
+bool
+pl_test_alive (pid_t pid)
+{
+    return pid > 0 && waitpid (pid, NULL, WNOHANG) == 0;
+}
+
+bool
+pl_test_file_has (const char *path, const char *needle)
+{
+    FILE *f = fopen (path, "r");
+    if (!f)
+        return false;
+    char line[8192];
+    bool found = false;
+    while (!found && fgets (line, sizeof line, f))
+        found = strstr (line, needle) != NULL;
+    fclose (f);
+    return found;
+}
+
+bool
+pl_test_wait_started (pid_t pid, const char *log_path, int timeout_ms)
+{
+    /* The line must name this pid: the log may hold "started" lines of earlier runs. */
+    char mark[64];
+    snprintf (mark, sizeof mark, "\"msg\":\"started\"");
+    char pid_mark[48];
+    snprintf (pid_mark, sizeof pid_mark, "\"pid\":\"%d\"", (int) pid);
+    for (int waited = 0; waited <= timeout_ms; waited += 10) {
+        if (!pl_test_alive (pid))
+            return false;
+        FILE *f = fopen (log_path, "r");
+        bool found = false;
+        char line[8192];
+        while (f && !found && fgets (line, sizeof line, f))
+            found = strstr (line, mark) && strstr (line, pid_mark);
+        if (f)
+            fclose (f);
+        if (found)
+            return true;
+        s_sleep_ms (10);
+    }
+    return false;
+}
+
 static bool
 s_redis_pings (void *arg)
 {

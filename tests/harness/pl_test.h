@@ -43,6 +43,15 @@ pid_t pl_test_spawn (char *const argv[], char *const env[], const char *log_path
 /* Sends sig and waits up to timeout_ms; returns the exit status as waitpid gives it, -1 on
  * timeout (the child is then SIGKILLed). */
 int pl_test_stop (pid_t pid, int sig, int timeout_ms);
+/* true while pid (a child of this process) has not exited. */
+bool pl_test_alive (pid_t pid);
+/* true when the file at path contains needle. */
+bool pl_test_file_has (const char *path, const char *needle);
+/* Waits until the service spawned as pid logs "started" in log_path (it has bound every port and
+ * runs its loop): true; false when it exits first or timeout_ms passes. Ports picked with
+ * pl_test_free_port() can be taken by another process before the service binds them: a false
+ * here means "pick new ports and spawn again", not a failed test. */
+bool pl_test_wait_started (pid_t pid, const char *log_path, int timeout_ms);
 /* Polls until fn(arg) is true or timeout_ms passes. Real time: for processes, not rules. */
 bool pl_test_wait_until (bool (*fn) (void *arg), void *arg, int timeout_ms);
 /* GETs http://127.0.0.1:port/path; returns the status code (or -1) and the decoded body in *body

@@ -227,8 +227,10 @@ pl_test_http_request (int port, const char *method, const char *path, const char
 {
     memset (r, 0, sizeof *r);
     int fd = pl_test_http_connect (port);
-    if (fd < 0)
+    if (fd < 0) {
+        fprintf (stderr, "pl_test_http: %s %s on port %d: connect: %s\n", method, path, port, strerror (errno));
         return -1;
+    }
     char head[4096];
     int n = snprintf (head, sizeof head,
                       "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n%s"
@@ -242,7 +244,11 @@ pl_test_http_request (int port, const char *method, const char *path, const char
     if (len)
         pl_test_http_send_all (fd, body, len);
     pl_test_http_reader_t *rd = pl_test_http_reader_new (fd);
+    errno = 0;
     int status = rd ? pl_test_http_read_response (rd, r, strcmp (method, "HEAD") == 0) : -1;
+    if (status < 0)
+        fprintf (stderr, "pl_test_http: %s %s on port %d: no complete answer (%s)\n", method, path,
+                 port, errno ? strerror (errno) : "connection closed");
     pl_test_http_reader_destroy (&rd);
     close (fd);
     return status;

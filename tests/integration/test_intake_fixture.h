@@ -80,31 +80,44 @@ fx_ready_fn (void *arg)
     return pl_test_http_get (f->ops_port, "/readyz", NULL) == 200;
 }
 
-/* Starts plateau-intake with extra "K=V" entries (NULL-terminated list, may be NULL). */
+/* Starts plateau-intake with extra "K=V" entries (NULL-terminated list, may be NULL), and waits
+ * until it has bound its ports. A free port can be taken by another process between picking and
+ * binding: then the service exits, and it is started again on new ports (three tries). */
 __attribute__ ((unused)) static pid_t
 fx_start (fx_t *f, const char *const *extra)
 {
     static char env[24][512];
-    char *envp[25];
-    int k = 0;
-    snprintf (env[k++], 512, "PLATEAU_REDIS_URL=%s", pl_test_redis_url (f->srv));
-    snprintf (env[k++], 512, "PLATEAU_OPS_PORT=%d", f->ops_port);
-    snprintf (env[k++], 512, "PLATEAU_OPS_ADDR=127.0.0.1");
-    snprintf (env[k++], 512, "PLATEAU_BUS_BIND=%s", f->bus);
-    snprintf (env[k++], 512, "PLATEAU_SCRUB_BUS=%s", f->scrub_bus);
-    snprintf (env[k++], 512, "PLATEAU_AUDIT_BUS=%s", f->audit_bus);
-    snprintf (env[k++], 512, "PLATEAU_INTAKE_HTTP_ADDR=127.0.0.1");
-    snprintf (env[k++], 512, "PLATEAU_INTAKE_HTTP_PORT=%d", f->http_port);
-    snprintf (env[k++], 512, "PLATEAU_API_TOKENS_FILE=%s", f->tokens);
-    snprintf (env[k++], 512, "PLATEAU_REPLICA_ID=intake-test");
-    for (int i = 0; extra && extra[i] && k < 24; i++)
-        snprintf (env[k++], 512, "%s", extra[i]);
-    for (int i = 0; i < k; i++)
-        envp[i] = env[i];
-    envp[k] = NULL;
-    char *argv[] = { "plateau-intake", NULL };
-    f->pid = pl_test_spawn (argv, envp, f->log);
-    return f->pid;
+    for (int attempt = 0; attempt < 3; attempt++) {
+        if (attempt > 0) {
+            f->ops_port = pl_test_free_port ();
+            f->http_port = pl_test_free_port ();
+            snprintf (f->bus, sizeof f->bus, "tcp://127.0.0.1:%d", pl_test_free_port ());
+        }
+        char *envp[25];
+        int k = 0;
+        snprintf (env[k++], 512, "PLATEAU_REDIS_URL=%s", pl_test_redis_url (f->srv));
+        snprintf (env[k++], 512, "PLATEAU_OPS_PORT=%d", f->ops_port);
+        snprintf (env[k++], 512, "PLATEAU_OPS_ADDR=127.0.0.1");
+        snprintf (env[k++], 512, "PLATEAU_BUS_BIND=%s", f->bus);
+        snprintf (env[k++], 512, "PLATEAU_SCRUB_BUS=%s", f->scrub_bus);
+        snprintf (env[k++], 512, "PLATEAU_AUDIT_BUS=%s", f->audit_bus);
+        snprintf (env[k++], 512, "PLATEAU_INTAKE_HTTP_ADDR=127.0.0.1");
+        snprintf (env[k++], 512, "PLATEAU_INTAKE_HTTP_PORT=%d", f->http_port);
+        snprintf (env[k++], 512, "PLATEAU_API_TOKENS_FILE=%s", f->tokens);
+        snprintf (env[k++], 512, "PLATEAU_REPLICA_ID=intake-test");
+        for (int i = 0; extra && extra[i] && k < 24; i++)
+            snprintf (env[k++], 512, "%s", extra[i]);
+        for (int i = 0; i < k; i++)
+            envp[i] = env[i];
+        envp[k] = NULL;
+        char *argv[] = { "plateau-intake", NULL };
+        f->pid = pl_test_spawn (argv, envp, f->log);
+        if (f->pid > 0 && pl_test_wait_started (f->pid, f->log, 15000))
+            return f->pid;
+        pl_test_stop (f->pid, SIGKILL, 2000);
+        f->pid = 0;
+    }
+    return -1;
 }
 
 __attribute__ ((unused)) static fx_t *

@@ -54,7 +54,11 @@ s_start (fx_t *f, const char *extra)
         envp[k] = f->env[k];
     envp[k] = NULL;
     char *argv[] = { "plateau-template", NULL };
-    return pl_test_spawn (argv, envp, f->log);
+    pid_t pid = pl_test_spawn (argv, envp, f->log);
+    /* Its own "started" line: a /readyz 200 alone could come from another process that took
+     * the port picked for this one. */
+    assert_true (pl_test_wait_started (pid, f->log, 10000));
+    return pid;
 }
 
 static int s_ops_port;
