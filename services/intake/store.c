@@ -1,4 +1,5 @@
 /*  store.c — leads in Redis: one atomic script per lead, pipelined per batch (see store.h). */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,30 +8,47 @@
 #include "plateau/inbox.h"
 #include "store.h"
 
-/* KEYS: lead, num, xid, seen, toqueue.
- * ARGV: id, pb, window_ms, now_ms, source, replica, flags ("n" number, "x" CRM id, "m" message),
- *       inbox ttl ms.
+/* One call stores a run of leads of one campaign (so one hash slot), each atomically as before:
+ * one script per lead cost Redis an EVALSHA, its argument tables and a reply per lead, about as
+ * much as the lead's own writes.
+ * KEYS: toqueue, then for each lead: lead, num, xid, seen.
+ * ARGV: window_ms, now_ms, inbox ttl ms, replica, then for each lead: id, pb, source, flags
+ *       ("n" number, "x" CRM id, "m" message).
+ * Returns {kind, id, kind, id, …}: 's' stored (its id), or the duplicate's kind and existing id.
  * A duplicate changes nothing but, for a bus message, its inbox marker (so a redelivery finds
  * the same answer). Validation happened before: every command here is well-formed. */
 static const char *s_put_lua =
-    "local f = ARGV[7]\n"
-    "local m = string.find(f, 'm', 1, true)\n"
-    "if m then local s = redis.call('GET', KEYS[4]); if s then return {'m', s} end end\n"
-    "local function dup(kind, id)\n"
-    "  if m then redis.call('SET', KEYS[4], id, 'PX', ARGV[8]) end\n"
-    "  return {kind, id}\n"
+    "local window, now, ttl, replica = ARGV[1], ARGV[2], ARGV[3], ARGV[4]\n"
+    "local out, queued = {}, {}\n"
+    "for i = 0, (#KEYS - 1) / 4 - 1 do\n"
+    "  local k, a = 1 + i * 4, 4 + i * 4\n"
+    "  local id, f = ARGV[a + 1], ARGV[a + 4]\n"
+    "  local m = string.find(f, 'm', 1, true)\n"
+    "  local x = string.find(f, 'x', 1, true)\n"
+    "  local n = string.find(f, 'n', 1, true)\n"
+    "  local kind, res\n"
+    "  if m then local s = redis.call('GET', KEYS[k + 4]); if s then kind, res = 'm', s end end\n"
+    "  if not kind and x then local s = redis.call('GET', KEYS[k + 3]); if s then kind, res = 'x', s end end\n"
+    "  if not kind and n then local s = redis.call('GET', KEYS[k + 2]); if s then kind, res = 'n', s end end\n"
+    "  if kind then\n"
+    "    if m and kind ~= 'm' then redis.call('SET', KEYS[k + 4], res, 'PX', ttl) end\n"
+    "  else\n"
+    "    redis.call('HSET', KEYS[k + 1], 'pb', ARGV[a + 2], 'source', ARGV[a + 3], 'replica', replica, 'at', now)\n"
+    "    if n then redis.call('SET', KEYS[k + 2], id, 'PX', window) end\n"
+    "    if x then redis.call('SET', KEYS[k + 3], id) end\n"
+    "    if m then redis.call('SET', KEYS[k + 4], id, 'PX', ttl) end\n"
+    "    queued[#queued + 1] = now\n"
+    "    queued[#queued + 1] = id\n"
+    "    kind, res = 's', id\n"
+    "  end\n"
+    "  out[#out + 1] = kind\n"
+    "  out[#out + 1] = res\n"
     "end\n"
-    "if string.find(f, 'x', 1, true) then\n"
-    "  local s = redis.call('GET', KEYS[3]); if s then return dup('x', s) end\n"
-    "end\n"
-    "local n = string.find(f, 'n', 1, true)\n"
-    "if n then local s = redis.call('GET', KEYS[2]); if s then return dup('n', s) end end\n"
-    "redis.call('HSET', KEYS[1], 'pb', ARGV[2], 'source', ARGV[5], 'replica', ARGV[6], 'at', ARGV[4])\n"
-    "if n then redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[3]) end\n"
-    "if string.find(f, 'x', 1, true) then redis.call('SET', KEYS[3], ARGV[1]) end\n"
-    "if m then redis.call('SET', KEYS[4], ARGV[1], 'PX', ARGV[8]) end\n"
-    "redis.call('ZADD', KEYS[5], ARGV[4], ARGV[1])\n"
-    "return {'s', ARGV[1]}\n";
+    "if #queued > 0 then redis.call('ZADD', KEYS[1], unpack(queued)) end\n"
+    "return out\n";
+
+/* Leads per script call: bounds the call's arguments (5 per lead) and the Lua stack of ZADD. */
+#define S_GROUP_MAX 256
 
 /* KEYS: the idempotency hash. ARGV: pending ttl ms. */
 static const char *s_claim_lua =
@@ -50,6 +68,8 @@ struct intake_store {
     int64_t window_ms;
     pl_redis_script_t *put;
     pl_redis_script_t *claim;
+    bool put_loaded;                /* put is loaded on the server of connection put_generation */
+    uint64_t put_generation;
     char errstr[256];
 };
 
@@ -155,6 +175,23 @@ intake_store_put (intake_store_t *self, intake_store_item_t *items, size_t n, in
     char ckey[256];
     intake_store_campaigns_key (ckey, sizeof ckey, self->replica);
 
+    /* The SADDs below go first in the pipeline, and with replies pending the script can only be
+     * sent whole (EVAL: its body sent and hashed by Redis on every call). A call with no leads
+     * loads it once per connection, so that the calls below are EVALSHA. */
+    if (!self->put_loaded || self->put_generation != pl_redis_generation (self->redis)) {
+        char tq[256];
+        intake_store_toqueue_key (tq, sizeof tq, items[0].lead->campaign, self->replica);
+        const char *a[5] = { tq, window, now, ttl, self->replica };
+        size_t al[5];
+        for (int j = 0; j < 5; j++)
+            al[j] = strlen (a[j]);
+        redisReply *r = pl_redis_eval (self->redis, self->put, 1, 5, a, al);
+        self->put_loaded = r && r->type == REDIS_REPLY_ARRAY;
+        self->put_generation = pl_redis_generation (self->redis);
+        if (r)
+            freeReplyObject (r);
+    }
+
     /* The campaigns of this batch go into the feeder's set first: SADD is idempotent, and a
      * member whose to-queue is empty costs the feeder one ZRANGE. */
     int queued = 0;
@@ -169,49 +206,87 @@ intake_store_put (intake_store_t *self, intake_store_item_t *items, size_t n, in
             return s_fail (self, "sadd");
         queued++;
     }
+    /* Runs of leads of one campaign, one script call each. */
     int rc = 0;
-    uint8_t stackbuf[2048];
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        const Plateau__V1__Lead *lead = items[i].lead;
-        char k[5][512];
-        const char *c = lead->campaign;
-        intake_store_lead_key (k[0], sizeof k[0], c, lead->id);
-        snprintf (k[1], sizeof k[1], "pl:{camp:%s}:num:%s", c,
-                  lead->phone && lead->phone->e164 ? lead->phone->e164 : "");
-        snprintf (k[2], sizeof k[2], "pl:{camp:%s}:xid:%s:%s", c, lead->source ? lead->source : "",
-                  lead->external_id ? lead->external_id : "");
-        snprintf (k[3], sizeof k[3], "pl:{camp:%s}:seen:intake:%s", c,
-                  items[i].message_id ? items[i].message_id : "");
-        intake_store_toqueue_key (k[4], sizeof k[4], c, self->replica);
-        char flags[4] = "";
-        size_t nf = 0;
-        if (self->window_ms > 0 && lead->phone && lead->phone->e164 && *lead->phone->e164)
-            flags[nf++] = 'n';
-        if (lead->external_id && *lead->external_id)
-            flags[nf++] = 'x';
-        if (items[i].message_id && *items[i].message_id)
-            flags[nf++] = 'm';
-        flags[nf] = '\0';
-        size_t sz = plateau__v1__lead__get_packed_size (lead);
-        uint8_t *pb = sz <= sizeof stackbuf ? stackbuf : malloc (sz);
-        if (!pb)
-            return PL_ENOMEM;
-        plateau__v1__lead__pack (lead, pb);
-        const char *argv[13] = { k[0], k[1], k[2], k[3], k[4], lead->id, (const char *) pb, window,
-                                 now, lead->source ? lead->source : "", self->replica, flags, ttl };
-        size_t argvlen[13];
-        for (int a = 0; a < 13; a++)
-            argvlen[a] = a == 6 ? sz : strlen (argv[a]);
-        if (pl_redis_append_eval (self->redis, self->put, 5, 13, argv, argvlen) != 0)
+    size_t ngroups = 0;
+    size_t *group_end = calloc (n, sizeof *group_end);
+    char (*keys)[512] = calloc (1 + 4 * S_GROUP_MAX, sizeof *keys);
+    const char **argv = calloc (5 + 8 * S_GROUP_MAX, sizeof *argv);
+    size_t *argvlen = calloc (5 + 8 * S_GROUP_MAX, sizeof *argvlen);
+    size_t *pbsize = calloc (S_GROUP_MAX, sizeof *pbsize);
+    char (*flags)[4] = calloc (S_GROUP_MAX, sizeof *flags);
+    uint8_t *pb = NULL;
+    if (!group_end || !keys || !argv || !argvlen || !pbsize || !flags)
+        rc = PL_ENOMEM;
+    for (size_t start = 0; start < n && rc == 0;) {
+        const char *c = items[start].lead->campaign;
+        size_t end = start + 1;
+        while (end < n && end - start < S_GROUP_MAX && strcmp (items[end].lead->campaign, c) == 0)
+            end++;
+        size_t k = end - start, total = 0;
+        for (size_t i = 0; i < k; i++)
+            total += pbsize[i] = plateau__v1__lead__get_packed_size (items[start + i].lead);
+        uint8_t *p = realloc (pb, total ? total : 1);
+        if (!p) {
+            rc = PL_ENOMEM;
+            break;
+        }
+        pb = p;
+        intake_store_toqueue_key (keys[0], sizeof keys[0], c, self->replica);
+        argv[0] = keys[0];
+        size_t args = 1 + 4 * k, off = 0;
+        const char *common[4] = { window, now, ttl, self->replica };
+        for (int j = 0; j < 4; j++)
+            argv[args + (size_t) j] = common[j];
+        for (size_t i = 0; i < k; i++) {
+            const intake_store_item_t *it = &items[start + i];
+            const Plateau__V1__Lead *lead = it->lead;
+            char (*kk)[512] = keys + 1 + 4 * i;
+            intake_store_lead_key (kk[0], sizeof kk[0], c, lead->id);
+            snprintf (kk[1], sizeof kk[1], "pl:{camp:%s}:num:%s", c,
+                      lead->phone && lead->phone->e164 ? lead->phone->e164 : "");
+            snprintf (kk[2], sizeof kk[2], "pl:{camp:%s}:xid:%s:%s", c, lead->source ? lead->source : "",
+                      lead->external_id ? lead->external_id : "");
+            snprintf (kk[3], sizeof kk[3], "pl:{camp:%s}:seen:intake:%s", c,
+                      it->message_id ? it->message_id : "");
+            for (int j = 0; j < 4; j++)
+                argv[1 + 4 * i + (size_t) j] = kk[j];
+            size_t nf = 0;
+            if (self->window_ms > 0 && lead->phone && lead->phone->e164 && *lead->phone->e164)
+                flags[i][nf++] = 'n';
+            if (lead->external_id && *lead->external_id)
+                flags[i][nf++] = 'x';
+            if (it->message_id && *it->message_id)
+                flags[i][nf++] = 'm';
+            flags[i][nf] = '\0';
+            plateau__v1__lead__pack (lead, pb + off);
+            const char **v = argv + args + 4 + 4 * i;
+            v[0] = lead->id;
+            v[1] = (const char *) pb + off;
+            v[2] = lead->source ? lead->source : "";
+            v[3] = flags[i];
+            off += pbsize[i];
+        }
+        size_t argc = args + 4 + 4 * k;
+        for (size_t a = 0; a < argc; a++)
+            argvlen[a] = a > args + 4 && (a - args - 4) % 4 == 1 ? pbsize[(a - args - 4) / 4] : strlen (argv[a]);
+        if (pl_redis_append_eval (self->redis, self->put, (int) args, (int) argc, argv, argvlen) != 0)
             rc = s_fail (self, "store");
-        else
+        else {
             queued++;
-        if (pb != stackbuf)
-            free (pb);
+            group_end[ngroups++] = end;
+        }
+        start = end;
     }
-    /* Read every reply queued, in order: the SADDs, then one per lead. */
-    size_t item = 0;
-    int sadds = queued - (int) n;
+    free (keys);
+    free (argv);
+    free (argvlen);
+    free (pbsize);
+    free (flags);
+    free (pb);
+    /* Read every reply queued, in order: the SADDs, then one per run of leads. */
+    size_t item = 0, group = 0;
+    int sadds = queued - (int) ngroups;
     if (rc != 0)
         sadds = queued;            /* whatever was queued: drained below */
     for (int q = 0; q < queued; q++) {
@@ -228,21 +303,28 @@ intake_store_put (intake_store_t *self, intake_store_item_t *items, size_t n, in
             freeReplyObject (r);
             continue;
         }
-        intake_store_item_t *it = &items[item++];
-        if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[0]->type == REDIS_REPLY_STRING
-            && r->element[1]->type == REDIS_REPLY_STRING) {
-            char kind = r->element[0]->str[0];
-            it->outcome = kind == 's' ? INTAKE_STORE_STORED
-                        : kind == 'x' ? INTAKE_STORE_DUP_EXTERNAL
-                        : kind == 'n' ? INTAKE_STORE_DUP_NUMBER : INTAKE_STORE_DUP_MESSAGE;
-            snprintf (it->lead_id, sizeof it->lead_id, "%s", r->element[1]->str);
+        size_t end = group_end[group++];
+        if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 * (end - item)) {
+            for (size_t e = 0; item < end; item++, e += 2) {
+                intake_store_item_t *it = &items[item];
+                const redisReply *kind = r->element[e], *id = r->element[e + 1];
+                if (kind->type != REDIS_REPLY_STRING || id->type != REDIS_REPLY_STRING)
+                    continue;            /* stays UNKNOWN: reported not accepted */
+                char c = kind->str[0];
+                it->outcome = c == 's' ? INTAKE_STORE_STORED
+                            : c == 'x' ? INTAKE_STORE_DUP_EXTERNAL
+                            : c == 'n' ? INTAKE_STORE_DUP_NUMBER : INTAKE_STORE_DUP_MESSAGE;
+                snprintf (it->lead_id, sizeof it->lead_id, "%s", id->str);
+            }
         } else if (rc == 0) {
             snprintf (self->errstr, sizeof self->errstr, "store: %s",
                       r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
             rc = PL_EREDIS;
         }
+        item = end;
         freeReplyObject (r);
     }
+    free (group_end);
     if (rc != 0) {
         s_drain (self);
         return rc;

@@ -54,7 +54,8 @@ typedef struct {
 intake_store_t *intake_store_new (pl_redis_t *redis, const char *replica, int64_t window_ms);
 void intake_store_destroy (intake_store_t **self_p);
 
-/* Stores n leads in one pipeline (one script call each, in order). 0 when every reply was
+/* Stores n leads in one pipeline, in order: one script call per run of leads of the same campaign
+ * (at most 256), each lead in it stored or found a duplicate as if alone. 0 when every reply was
  * read; PL_EREDIS otherwise: items whose outcome is still UNKNOWN may or may not have been
  * stored (never half), and are reported "not accepted". */
 int intake_store_put (intake_store_t *self, intake_store_item_t *items, size_t n, int64_t now_ms);
