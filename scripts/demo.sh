@@ -40,15 +40,26 @@ scripts/stack.sh restart template
 wait "$gen" || true
 
 intake_report="(intake not running)"
+intake_rc=0
 if [[ -n ${PLATEAU_INTAKE_URL:-} ]]; then
   echo "== scenario: a CRM file through the intake (plateauctl leads submit)"
   intake_report=$(build/bin/plateauctl leads submit tests/data/intake/demo_leads.csv --campaign demo-fr \
-    --country FR 2>&1) || true
+    --country FR 2>&1) || intake_rc=$?
 fi
 
 applied=$(rcli GET 'pl:{campaign:spring}:template:leads')
+# Until a scrub service runs, the intake's LeadSubmitted wait in its outbox for scrub by design
+# (issue 4): they are counted apart, not as messages owed by a running peer.
 owed=0
-for k in $(rcli --scan --pattern 'pl:{ob:*}:msg'); do owed=$((owed + $(rcli HLEN "$k"))); done
+waiting_scrub=0
+for k in $(rcli --scan --pattern 'pl:{ob:*}:msg'); do
+  n=$(rcli HLEN "$k")
+  if [[ -z ${PLATEAU_SCRUB_BUS:-} && $k == *":scrub}:msg" ]]; then
+    waiting_scrub=$((waiting_scrub + n))
+  else
+    owed=$((owed + n))
+  fi
+done
 dead=0
 for k in $(rcli --scan --pattern 'pl:{ob:*}:dead'); do dead=$((dead + $(rcli HLEN "$k"))); done
 ready=$(curl -s -o /dev/null -w '%{http_code}' "$PLATEAU_TEMPLATE_OPS_URL/readyz")
@@ -66,7 +77,13 @@ printf '%-44s %s\n' "messages received since restart (metrics)" "$received"
 printf '%-44s %s\n' "loadgen" "$(cat run/loadgen.json)"
 echo "---------------- intake: tests/data/intake/demo_leads.csv ----------------"
 echo "$intake_report"
+if [[ -z ${PLATEAU_SCRUB_BUS:-} ]]; then
+  printf '%-44s %s\n' "leads waiting in the outbox for scrub" "$waiting_scrub (no scrub service yet)"
+fi
 echo "====================================================="
+if [[ $intake_rc -ne 0 ]]; then
+  echo "demo: FAILED — plateauctl leads submit exited $intake_rc (see run/logs/intake.log)"; exit 1
+fi
 if [[ ${applied:-0} -eq $LEADS && $owed -eq 0 && $dead -eq 0 ]]; then
   echo "demo: OK — every lead applied exactly once, nothing lost, nothing owed"
 else
