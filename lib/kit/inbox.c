@@ -1,5 +1,7 @@
 /*  inbox.c — exactly-once application of received messages (see inbox.h). */
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,19 +45,26 @@ struct pl_inbox_tx {
  * Cluster node): a Lua call costs Redis more than the few commands inside it, and a batch of
  * 500 messages in one call is several times cheaper than 500 calls.
  *
- * KEYS: the seen marker of each transaction. ARGV[1]: ttl ms; then for each transaction the
- * number of arguments that follow for it, then for each of its commands: argc, arguments.
+ * KEYS: the seen bucket of each transaction. ARGV[1]: bucket ttl ms; then for each transaction
+ * the number of arguments that follow for it, its message id, then for each of its commands:
+ * argc, arguments.
  * Returns one result per transaction: 1 applied now, 0 seen before, or the error text of the
  * command that failed. As with a single script that stops at a failing command, the failing
  * transaction keeps its marker and its earlier commands (Redis does not roll back); the other
  * transactions of the run are not affected by it. */
 static const char *s_apply_lua =
     "local out = {}\n"
+    "local expiring = {}\n"
     "local i = 2\n"
     "for k = 1, #KEYS do\n"
     "  local stop = i + tonumber(ARGV[i])\n"
-    "  i = i + 1\n"
-    "  if redis.call('SET', KEYS[k], '1', 'NX', 'PX', ARGV[1]) then\n"
+    "  local id = ARGV[i + 1]\n"
+    "  i = i + 2\n"
+    "  if redis.call('HSETNX', KEYS[k], id, '1') == 1 then\n"
+    "    if not expiring[KEYS[k]] then\n"
+    "      redis.call('PEXPIRE', KEYS[k], ARGV[1])\n"
+    "      expiring[KEYS[k]] = true\n"
+    "    end\n"
     "    out[k] = 1\n"
     "    while i <= stop do\n"
     "      local n = tonumber(ARGV[i])\n"
@@ -85,8 +94,9 @@ pl_inbox_new (pl_redis_t *redis, const char *service, int64_t ttl_ms)
     self->redis = redis;
     self->service = strdup (service);
     self->script = pl_redis_script_new (s_apply_lua);
+    /* A day bucket must outlive the last message of its day by the whole TTL. */
     snprintf (self->ttl, sizeof self->ttl, "%lld",
-              (long long) (ttl_ms > 0 ? ttl_ms : PL_INBOX_DEFAULT_TTL_MS));
+              (long long) ((ttl_ms > 0 ? ttl_ms : PL_INBOX_DEFAULT_TTL_MS) + 86400000LL));
     if (!self->service || !self->script)
         pl_inbox_destroy (&self);
     return self;
@@ -210,11 +220,41 @@ pl_inbox_tx_cmdl (pl_inbox_tx_t *tx, const char *arg0, ...)
     return pl_inbox_tx_cmd (tx, argc, argv, NULL);
 }
 
-/* Writes pl:{<tag>}:seen:<service>:<id> at out (room for s_seen_len bytes); returns its length. */
+/* Seen markers are fields of a hash per tag and bucket, not a key per message: HSETNX costs
+ * Redis a fraction of SET NX PX, and a bucket's TTL is set once, when it is created.
+ *
+ * The bucket is the UTC day in the message id (a ULID: its first 10 characters are the time it
+ * was made), so every redelivery of a message, on whatever day, lands in the same bucket. Ids
+ * that are not ULIDs fall into one of 64 buckets by hash. A bucket's TTL (the inbox TTL plus a
+ * day) is renewed once per call that adds to it: it expires that long after its last insert. */
+#define S_BUCKET_MAX 24
+
+static size_t
+s_bucket (const char *id, size_t id_len, char out[S_BUCKET_MAX])
+{
+    static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    int64_t ms = 0;
+    bool ulid = id_len >= 10;
+    for (size_t i = 0; ulid && i < 10; i++) {
+        const char *p = id[i] ? strchr (alphabet, id[i]) : NULL;
+        ulid = p != NULL && (i > 0 || p - alphabet <= 7);
+        if (ulid)
+            ms = (ms << 5) | (p - alphabet);
+    }
+    if (ulid)
+        return (size_t) snprintf (out, S_BUCKET_MAX, "d%lld", (long long) (ms / 86400000));
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < id_len; i++)
+        h = (h ^ (uint8_t) id[i]) * 16777619u;
+    return (size_t) snprintf (out, S_BUCKET_MAX, "h%u", h % 64);
+}
+
+/* Writes pl:{<tag>}:seen:<service>:<bucket> at out (room for s_seen_len bytes); returns its
+ * length. */
 static size_t
 s_seen_len (const pl_inbox_t *self, const char *tag, size_t tag_len, size_t id_len)
 {
-    return 4 + tag_len + 7 + strlen (self->service) + 1 + id_len + 1;
+    return 4 + tag_len + 7 + strlen (self->service) + 1 + S_BUCKET_MAX + 1;
 }
 
 static size_t
@@ -227,7 +267,7 @@ s_seen_write (const pl_inbox_t *self, char *out, const char *tag, size_t tag_len
     memcpy (out + n, "}:seen:", 7), n += 7;
     memcpy (out + n, self->service, sl), n += sl;
     out[n++] = ':';
-    memcpy (out + n, id, id_len), n += id_len;
+    n += s_bucket (id, id_len, out + n);
     out[n] = '\0';
     return n;
 }
@@ -248,7 +288,7 @@ s_queue_run (pl_inbox_t *self, pl_inbox_tx_t *const *txs, size_t n)
 {
     size_t argc = n + 1, keys_size = 0;
     for (size_t k = 0; k < n; k++) {
-        argc += 1 + txs[k]->argc;
+        argc += 2 + txs[k]->argc;
         keys_size += s_seen_len (self, S_TAG (txs[k]), txs[k]->tag_len, txs[k]->id_len);
     }
     const char **argv = malloc (argc * sizeof *argv);
@@ -270,8 +310,10 @@ s_queue_run (pl_inbox_t *self, pl_inbox_tx_t *const *txs, size_t n)
     argvlen[a++] = strlen (self->ttl);
     for (size_t k = 0; k < n; k++) {
         pl_inbox_tx_t *tx = txs[k];
-        argvlen[a] = (size_t) snprintf (counts[k], sizeof counts[k], "%zu", tx->argc);
+        argvlen[a] = (size_t) snprintf (counts[k], sizeof counts[k], "%zu", tx->argc + 1);
         argv[a++] = counts[k];
+        argv[a] = S_ID (tx);
+        argvlen[a++] = tx->id_len;
         for (size_t i = 0; i < tx->argc; i++) {
             argv[a] = tx->buf + tx->args[i].off;
             argvlen[a++] = tx->args[i].len;
@@ -357,7 +399,7 @@ pl_inbox_seen (pl_inbox_t *self, const char *tag, const char *message_id)
     char *key = s_seen_key (self, tag, message_id);
     if (!key)
         return PL_ENOMEM;
-    redisReply *r = pl_redis_command (self->redis, "EXISTS %s", key);
+    redisReply *r = pl_redis_command (self->redis, "HEXISTS %s %s", key, message_id);
     free (key);
     if (!r || r->type != REDIS_REPLY_INTEGER) {
         if (r)

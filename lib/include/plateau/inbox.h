@@ -7,9 +7,11 @@
  *  script — atomic on the server — unless the marker is already there. Only after that does the
  *  receiver acknowledge.
  *
- *  The marker is pl:{<tag>}:seen:<service>:<message id>, in the same hash tag as the effect so the
- *  script runs on one Redis Cluster node. It expires after the inbox TTL (default 30 days):
- *  longer than any sender keeps retrying.
+ *  The marker is the field <message id> of the hash pl:{<tag>}:seen:<service>:d<day>, where <day>
+ *  is the UTC day written in the message id (a ULID), so that every redelivery finds it; ids that
+ *  are not ULIDs go to one of 64 hashed buckets. The hash shares the effect's hash tag, so the
+ *  script runs on one Redis Cluster node, and expires one day after the inbox TTL (default 30
+ *  days): longer than any sender keeps retrying.
  *
  *  Two cautions. Redis does not roll back a script that fails half-way, so commands must be
  *  well-formed and of the right key types (validate before). And a handler whose effect includes
