@@ -526,14 +526,14 @@ static void
 s_checkpoint (pl_audit_store_t *self, bool force)
 {
     pthread_mutex_lock (&self->mu);
-    bool any = self->durable_next > 0 && self->n_segs > 0;
+    /* Only a record that is in a segment: a new chain, or one just opened, may have none. */
+    bool any = self->n_segs > 0 && self->durable_next > self->segs[0].first_seq;
     uint64_t seq = self->durable_next - 1;
     uint8_t hash[PL_AUDIT_HASH_LEN];
     memcpy (hash, self->durable_hash, sizeof hash);
     int64_t at = self->durable_written_ms;
-    bool stored = self->n_segs > 0 && seq >= self->segs[0].first_seq;
     pthread_mutex_unlock (&self->mu);
-    if (!any || !stored)
+    if (!any)
         return;
     pthread_mutex_lock (&self->ckpt_mu);
     bool due = !self->ckpt_any
@@ -657,7 +657,6 @@ s_writer (void *arg)
     for (;;) {
         s_batch_t *b = NULL;
         uint64_t attempt = 0;
-        bool retry = false;
         while (!b) {
             int64_t now = s_mono_ns ();
             if (self->state == PL_EIO) {
@@ -668,7 +667,6 @@ s_writer (void *arg)
                 if (self->retry_done < self->retry_req || now >= self->next_retry_ns) {
                     b = self->held;
                     attempt = self->retry_req;
-                    retry = true;
                 } else if (self->stop)
                     goto out;
                 else
@@ -724,7 +722,6 @@ s_writer (void *arg)
             self->retry_done = attempt;
             self->next_retry_ns = s_mono_ns () + (int64_t) self->cfg.retry_interval_ms * 1000000;
             pthread_cond_broadcast (&self->done_cv);
-            (void) retry;
         }
     }
 out:
