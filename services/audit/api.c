@@ -1,0 +1,381 @@
+/*  api.c — GET /v1/audit, /why, /verify, /public-key and POST /v1/audit/erasure (see api.h). */
+#include <ctype.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api.h"
+#include "plateau/error.h"
+#include "query.h"
+#include "verify.h"
+
+#define S_MAX_TRUSTED 16
+
+struct audit_api {
+    char *data_dir, *replica, *readers, *erasers, *zoneinfo;
+    pl_audit_keys_t *keys;
+    pl_audit_store_t *store;
+    const pl_clock_t *clock;
+    uint8_t trusted[S_MAX_TRUSTED][PL_AUDIT_KEY_LEN];
+    size_t n_trusted;
+    char public_hex[2 * PL_AUDIT_KEY_LEN + 1];
+};
+
+static char *
+s_dup (const char *s)
+{
+    return strdup (s ? s : "");
+}
+
+audit_api_t *
+audit_api_new (const audit_api_opts_t *o)
+{
+    audit_api_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->data_dir = s_dup (o->data_dir);
+    self->replica = s_dup (o->replica);
+    self->readers = s_dup (o->readers);
+    self->erasers = s_dup (o->erasers);
+    self->zoneinfo = o->zoneinfo ? strdup (o->zoneinfo) : NULL;
+    self->keys = o->keys;
+    self->store = o->store;
+    self->clock = o->clock;
+    if (pl_audit_keys_public (self->keys, self->trusted[0]) == 0) {
+        self->n_trusted = 1;
+        pl_audit_keys_public_hex (self->keys, self->public_hex);
+    }
+    /* More keys the verify endpoint trusts (the other replicas' published keys). */
+    const char *p = o->trusted_keys ? o->trusted_keys : "";
+    while (*p && self->n_trusted < S_MAX_TRUSTED) {
+        char hex[80];
+        size_t n = strcspn (p, ",");
+        if (n < sizeof hex) {
+            memcpy (hex, p, n);
+            hex[n] = '\0';
+            if (pl_audit_keys_parse_hex (hex, self->trusted[self->n_trusted]) == 0)
+                self->n_trusted++;
+        }
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    return self;
+}
+
+void
+audit_api_destroy (audit_api_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    audit_api_t *self = *self_p;
+    free (self->data_dir);
+    free (self->replica);
+    free (self->readers);
+    free (self->erasers);
+    free (self->zoneinfo);
+    free (self);
+    *self_p = NULL;
+}
+
+void *
+audit_api_thread_init (void *arg)
+{
+    audit_api_t *self = arg;
+    pl_audit_reader_t *r = pl_audit_reader_new (self->data_dir, self->keys);
+    if (r && self->zoneinfo)
+        pl_audit_reader_set_zoneinfo (r, self->zoneinfo);
+    return r;
+}
+
+void
+audit_api_thread_fini (void *ctx, void *arg)
+{
+    (void) arg;
+    pl_audit_reader_t *r = ctx;
+    pl_audit_reader_destroy (&r);
+}
+
+/* True when source is one of the comma-separated names in list. */
+static bool
+s_listed (const char *list, const char *source)
+{
+    if (!source || !*source || !list)
+        return false;
+    size_t n = strlen (source);
+    for (const char *p = list; *p;) {
+        while (*p == ',' || *p == ' ')
+            p++;
+        size_t k = strcspn (p, ", ");
+        if (k == n && strncmp (p, source, n) == 0)
+            return true;
+        p += k;
+    }
+    return false;
+}
+
+/* UTC milliseconds, or RFC 3339 ("2026-11-29T08:00:00Z", "…T09:00:00.250+01:00"). */
+static int
+s_parse_time (const char *s, int64_t *ms)
+{
+    if (!s || !*s)
+        return -1;
+    bool digits = true;
+    for (const char *p = (*s == '-' ? s + 1 : s); *p; p++)
+        digits &= isdigit ((unsigned char) *p) != 0;
+    if (digits) {
+        char *end;
+        *ms = strtoll (s, &end, 10);
+        return *end ? -1 : 0;
+    }
+    struct tm tm = { 0 };
+    const char *p = strptime (s, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (!p)
+        return -1;
+    int64_t frac = 0;
+    if (*p == '.') {
+        int64_t scale = 100;
+        for (p++; isdigit ((unsigned char) *p); p++) {
+            frac += (*p - '0') * scale;
+            scale /= 10;
+        }
+    }
+    int64_t off = 0;
+    if (*p == 'Z' || *p == 'z')
+        p++;
+    else if (*p == '+' || *p == '-') {
+        int hh, mm;
+        if (sscanf (p + 1, "%2d:%2d", &hh, &mm) != 2)
+            return -1;
+        off = (hh * 60 + mm) * 60 * (*p == '-' ? -1 : 1);
+        p += 6;
+    } else
+        return -1;
+    if (*p)
+        return -1;
+    *ms = ((int64_t) timegm (&tm) - off) * 1000 + frac;
+    return 0;
+}
+
+static pl_audit_reader_t *
+s_reader (pl_http_req_t *req)
+{
+    pl_audit_reader_t *r = pl_http_req_thread_ctx (req);
+    if (!r)
+        pl_http_reply_error (req, 503, "unavailable", "cannot open the audit index", NULL);
+    return r;
+}
+
+static int
+s_reply_rc (pl_http_req_t *req, int rc, const char *detail)
+{
+    if (rc == PL_EINVAL)
+        return pl_http_reply_error (req, 400, "invalid", detail, NULL);
+    if (rc == PL_ENOTFOUND)
+        return pl_http_reply_error (req, 404, "not_found", detail, NULL);
+    return pl_http_reply_error (req, 503, "unavailable", detail, NULL);
+}
+
+typedef struct {
+    char *p;
+    size_t len, cap;
+} s_buf_t;
+
+static int
+s_sink (void *arg, const char *data, size_t len)
+{
+    s_buf_t *b = arg;
+    if (b->len + len + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 65536;
+        while (cap < b->len + len + 1)
+            cap *= 2;
+        char *p = realloc (b->p, cap);
+        if (!p)
+            return -1;
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy (b->p + b->len, data, len);
+    b->len += len;
+    return 0;
+}
+
+static int
+s_query (pl_http_req_t *req, void *arg)
+{
+    audit_api_t *self = arg;
+    pl_audit_reader_t *reader = s_reader (req);
+    if (!reader)
+        return 0;
+    pl_audit_query_t q = {
+        .lead = pl_http_req_query (req, "lead"),
+        .number = pl_http_req_query (req, "number"),
+        .campaign = pl_http_req_query (req, "campaign"),
+        .type = pl_http_req_query (req, "type"),
+        .cursor = pl_http_req_query (req, "cursor"),
+        .reveal = s_listed (self->readers, pl_http_req_source (req)),
+    };
+    const char *from = pl_http_req_query (req, "from"), *to = pl_http_req_query (req, "to");
+    if (from && (q.has_from = true, s_parse_time (from, &q.from_ms) != 0))
+        return pl_http_reply_error (req, 400, "invalid", "from: expected RFC 3339 or UTC ms", "from");
+    if (to && (q.has_to = true, s_parse_time (to, &q.to_ms) != 0))
+        return pl_http_reply_error (req, 400, "invalid", "to: expected RFC 3339 or UTC ms", "to");
+    const char *limit = pl_http_req_query (req, "limit");
+    if (limit) {
+        char *end;
+        long v = strtol (limit, &end, 10);
+        if (*end || v < 1 || v > PL_AUDIT_QUERY_LIMIT_MAX)
+            return pl_http_reply_error (req, 400, "invalid", "limit: 1 to 1000", "limit");
+        q.limit = (size_t) v;
+    }
+    if (q.number && !pl_audit_is_e164 (q.number))
+        return pl_http_reply_error (req, 400, "invalid", "number: expected E.164", "number");
+    const char *format = pl_http_req_query (req, "format");
+    const char *accept = pl_http_req_header (req, "Accept");
+    bool ndjson = format ? strcmp (format, "ndjson") == 0
+                         : accept && strstr (accept, "application/x-ndjson") != NULL;
+    if (format && !ndjson && strcmp (format, "json") != 0)
+        return pl_http_reply_error (req, 400, "invalid", "format: json or ndjson", "format");
+    char *next = NULL;
+    if (ndjson) {
+        s_buf_t b = { 0 };
+        int rc = pl_audit_reader_query_ndjson (reader, &q, s_sink, &b, &next);
+        if (rc == 0) {
+            pl_http_reply (req, 200, "application/x-ndjson", b.p, b.len);
+            if (next)
+                pl_http_reply_header (req, "X-Next-Cursor", next);
+        } else
+            s_reply_rc (req, rc, pl_audit_reader_errstr (reader));
+        free (b.p);
+        free (next);
+        return 0;
+    }
+    json_t *items = NULL;
+    int rc = pl_audit_reader_query (reader, &q, &items, &next);
+    if (rc != 0)
+        return s_reply_rc (req, rc, pl_audit_reader_errstr (reader)), 0;
+    json_t *o = json_pack ("{s:o, s:s?}", "items", items, "next_cursor", next);
+    char *text = o ? json_dumps (o, JSON_COMPACT) : NULL;
+    if (text)
+        pl_http_reply_json (req, 200, text);
+    else
+        pl_http_reply_error (req, 503, "unavailable", "out of memory", NULL);
+    free (text);
+    json_decref (o);
+    free (next);
+    return 0;
+}
+
+static int
+s_why (pl_http_req_t *req, void *arg)
+{
+    audit_api_t *self = arg;
+    pl_audit_reader_t *reader = s_reader (req);
+    if (!reader)
+        return 0;
+    const char *number = pl_http_req_query (req, "number"), *lead = pl_http_req_query (req, "lead");
+    const char *subject = number ? number : lead;
+    if (!subject || !*subject)
+        return pl_http_reply_error (req, 400, "invalid", "give number or lead", "number");
+    if (number && !pl_audit_is_e164 (number))
+        return pl_http_reply_error (req, 400, "invalid", "number: expected E.164", "number");
+    char *text = NULL;
+    int rc = pl_audit_reader_story (reader, subject, s_listed (self->readers, pl_http_req_source (req)),
+                                    &text);
+    if (rc == 0)
+        pl_http_reply (req, 200, "text/plain; charset=utf-8", text, strlen (text));
+    else
+        s_reply_rc (req, rc, rc == PL_ENOTFOUND ? "nothing is recorded about this subject"
+                                                 : pl_audit_reader_errstr (reader));
+    free (text);
+    return 0;
+}
+
+static int
+s_verify (pl_http_req_t *req, void *arg)
+{
+    audit_api_t *self = arg;
+    if (!self->n_trusted)
+        return pl_http_reply_error (req, 503, "unavailable", "no public key to verify with", NULL);
+    pl_audit_verify_opts_t o = { .trusted = (const uint8_t (*)[PL_AUDIT_KEY_LEN]) self->trusted,
+                                 .n_trusted = self->n_trusted, .live = true };
+    pl_audit_verify_report_t *r = NULL;
+    int rc = pl_audit_verify (self->data_dir, &o, &r);
+    if (!r)
+        return s_reply_rc (req, rc, pl_strerror (rc)), 0;
+    json_t *j = pl_audit_verify_report_json (r);
+    json_object_set_new (j, "verified", json_boolean (rc == 0));
+    char *text = json_dumps (j, JSON_COMPACT);
+    pl_http_reply_json (req, 200, text ? text : "{}");
+    free (text);
+    json_decref (j);
+    pl_audit_verify_report_destroy (&r);
+    return 0;
+}
+
+static int
+s_public_key (pl_http_req_t *req, void *arg)
+{
+    audit_api_t *self = arg;
+    json_t *j = json_pack ("{s:s, s:s, s:s}", "chain", self->replica, "algorithm", "ed25519",
+                           "public_key", self->public_hex);
+    char *text = json_dumps (j, JSON_COMPACT);
+    pl_http_reply_json (req, 200, text);
+    free (text);
+    json_decref (j);
+    return 0;
+}
+
+static int
+s_erasure (pl_http_req_t *req, void *arg)
+{
+    audit_api_t *self = arg;
+    if (!s_listed (self->erasers, pl_http_req_source (req)))
+        return pl_http_reply_error (req, 403, "forbidden", "this source may not erase", NULL);
+    size_t len = 0;
+    const char *body = pl_http_req_body (req, &len);
+    json_error_t je;
+    json_t *j = body ? json_loadb (body, len, 0, &je) : NULL;
+    const char *number = j ? json_string_value (json_object_get (j, "number")) : NULL;
+    const char *request_id = j ? json_string_value (json_object_get (j, "request_id")) : NULL;
+    if (!number || !pl_audit_is_e164 (number)) {
+        json_decref (j);
+        return pl_http_reply_error (req, 400, "invalid", "number: expected E.164", "number");
+    }
+    size_t erased = 0;
+    int rc = pl_audit_store_erase (self->store, number, pl_clock_now_ms (self->clock),
+                                   pl_http_req_source (req), request_id && *request_id ? request_id : NULL,
+                                   &erased);
+    if (rc == 0) {
+        json_t *o = json_pack ("{s:s, s:I}", "status", "erased", "records", (json_int_t) erased);
+        char *text = json_dumps (o, JSON_COMPACT);
+        pl_http_reply_json (req, 200, text);
+        free (text);
+        json_decref (o);
+    } else if (rc == PL_EINVAL)
+        pl_http_reply_error (req, 400, "invalid", pl_audit_store_errstr (self->store), NULL);
+    else {
+        pl_http_reply_error (req, 503, "unavailable", pl_audit_store_errstr (self->store), NULL);
+        pl_http_reply_header (req, "Retry-After", "5");
+    }
+    json_decref (j);
+    return 0;
+}
+
+int
+audit_api_routes (audit_api_t *self, pl_http_t *http)
+{
+    int rc = 0;
+    rc |= pl_http_route (http, "GET", "/v1/audit", s_query, self, NULL);
+    rc |= pl_http_route (http, "GET", "/v1/audit/why", s_why, self, NULL);
+    rc |= pl_http_route (http, "GET", "/v1/audit/verify", s_verify, self, NULL);
+    rc |= pl_http_route (http, "GET", "/v1/audit/public-key", s_public_key, self,
+                         &(pl_http_route_opts_t) { .flags = PL_HTTP_PUBLIC });
+    rc |= pl_http_route (http, "POST", "/v1/audit/erasure", s_erasure, self,
+                         &(pl_http_route_opts_t) { .content_types = "application/json",
+                                                   .max_body = 4096 });
+    return rc ? -1 : 0;
+}

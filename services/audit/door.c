@@ -1,0 +1,187 @@
+/*  door.c — AuditEvents from the bus into the store, acked once durable (see door.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "door.h"
+#include "plateau/envelope.h"
+#include "plateau/error.h"
+
+struct audit_door {
+    pl_audit_store_t *store;
+    const pl_clock_t *clock;
+    pl_bus_server_t *server;
+    pl_log_t *log;
+    int retry_after_ms;
+    size_t held;
+    bool paused;                    /* paused by the door (full disk), not by draining */
+    pl_metric_t *events;            /* plateau_audit_events_total{outcome} */
+    pl_metric_t *fsync;             /* plateau_audit_fsync_seconds */
+    pl_metric_t *chain_length, *checkpoint_age, *index_lag, *disk_full, *bytes, *held_g;
+};
+
+audit_door_t *
+audit_door_new (pl_audit_store_t *store, const pl_clock_t *clock, pl_metrics_t *metrics,
+                pl_log_t *log, int retry_after_ms)
+{
+    audit_door_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->store = store;
+    self->clock = clock;
+    self->log = log;
+    self->retry_after_ms = retry_after_ms > 0 ? retry_after_ms : 1000;
+    static const double fsync_bounds[] = { 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05,
+                                           0.1, 0.25, 0.5, 1, 2.5 };
+    self->events = pl_metrics_counter (metrics, "plateau_audit_events_total",
+                                       "AuditEvents received, by outcome (stored, duplicate, "
+                                       "invalid, too_large, held)", "outcome");
+    self->fsync = pl_metrics_histogram (metrics, "plateau_audit_fsync_seconds",
+                                        "Duration of the group commit's fdatasync", NULL,
+                                        fsync_bounds, sizeof fsync_bounds / sizeof *fsync_bounds);
+    self->chain_length = pl_metrics_gauge (metrics, "plateau_audit_chain_length",
+                                           "Records in this replica's chain (next seq)", NULL);
+    self->checkpoint_age = pl_metrics_gauge (metrics, "plateau_audit_checkpoint_age_seconds",
+                                             "Age of the last signed checkpoint", NULL);
+    self->index_lag = pl_metrics_gauge (metrics, "plateau_audit_index_lag_records",
+                                        "Durable records not yet in the SQLite index", NULL);
+    self->disk_full = pl_metrics_gauge (metrics, "plateau_audit_disk_full",
+                                        "1 while writes are held by a full disk or the size cap", NULL);
+    self->bytes = pl_metrics_gauge (metrics, "plateau_audit_bytes", "Bytes of segment files", NULL);
+    self->held_g = pl_metrics_gauge (metrics, "plateau_audit_unacked_events",
+                                     "Events appended and not yet durable (acks owed)", NULL);
+    return self;
+}
+
+void
+audit_door_destroy (audit_door_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    free (*self_p);
+    *self_p = NULL;
+}
+
+void
+audit_door_set_store (audit_door_t *self, pl_audit_store_t *store)
+{
+    self->store = store;
+}
+
+void
+audit_door_set_server (audit_door_t *self, pl_bus_server_t *server)
+{
+    self->server = server;
+}
+
+size_t
+audit_door_held (const audit_door_t *self)
+{
+    return self->held;
+}
+
+static void
+s_unavailable (audit_door_t *self, pl_bus_msg_t *msg, const char *why, int retry_ms)
+{
+    pl_metric_inc (self->events, "held", 1);
+    pl_bus_msg_nack (msg, PLATEAU__V1__NACK__CODE__UNAVAILABLE, why, retry_ms);
+}
+
+void
+audit_door_handle (void *arg, pl_bus_msg_t **msgs, size_t n)
+{
+    audit_door_t *self = arg;
+    int64_t now = pl_clock_now_ms (self->clock);
+    for (size_t i = 0; i < n; i++) {
+        pl_bus_msg_t *msg = msgs[i];
+        const pl_envelope_t *env = pl_bus_msg_envelope (msg);
+        if (!env || env->body_case != PLATEAU__V1__ENVELOPE__BODY_AUDIT_EVENT || !env->audit_event) {
+            pl_metric_inc (self->events, "invalid", 1);
+            pl_bus_msg_nack (msg, PLATEAU__V1__NACK__CODE__INVALID, "not an AuditEvent", 0);
+            continue;
+        }
+        int rc = pl_audit_store_append (self->store, env->audit_event, now, msg);
+        switch (rc) {
+        case 0:
+            pl_bus_msg_hold (msg);
+            self->held++;
+            break;
+        case PL_EEXIST:
+            pl_metric_inc (self->events, "duplicate", 1);
+            pl_bus_msg_ack (msg);
+            break;
+        case PL_EBUSY:
+            /* Its first copy is not durable yet and will be acked by on_commit; ask for this
+             * copy again a little later, when it will be acked as a duplicate. */
+            pl_metric_inc (self->events, "duplicate", 1);
+            pl_bus_msg_nack (msg, PLATEAU__V1__NACK__CODE__UNAVAILABLE, "duplicate not yet durable", 100);
+            break;
+        case PL_EINVAL:
+            pl_metric_inc (self->events, "invalid", 1);
+            pl_bus_msg_nack (msg, PLATEAU__V1__NACK__CODE__INVALID, pl_audit_store_errstr (self->store), 0);
+            break;
+        case PL_ETOOBIG:
+            pl_metric_inc (self->events, "too_large", 1);
+            pl_bus_msg_nack (msg, PLATEAU__V1__NACK__CODE__TOO_LARGE, pl_audit_store_errstr (self->store), 0);
+            break;
+        case PL_ENOSPC:
+            s_unavailable (self, msg, "audit disk full", self->retry_after_ms);
+            if (!self->paused && self->server) {
+                pl_bus_server_pause (self->server, true);
+                self->paused = true;
+                pl_log_warn (self->log, NULL, "disk full: acknowledgements stopped", "error",
+                             pl_audit_store_errstr (self->store));
+            }
+            break;
+        case PL_EAGAIN:
+            s_unavailable (self, msg, "audit store busy", 100);
+            break;
+        default:
+            s_unavailable (self, msg, pl_strerror (rc), self->retry_after_ms);
+            break;
+        }
+    }
+}
+
+void
+audit_door_on_commit (void *arg, const pl_audit_committed_t *items, size_t n)
+{
+    audit_door_t *self = arg;
+    for (size_t i = 0; i < n; i++) {
+        pl_bus_msg_t *msg = items[i].token;
+        if (!msg)
+            continue;
+        pl_bus_server_answer (self->server, &msg, 0, NULL, 0);
+        if (self->held)
+            self->held--;
+    }
+    pl_metric_inc (self->events, "stored", (double) n);
+}
+
+void
+audit_door_on_fsync (void *arg, double seconds)
+{
+    audit_door_t *self = arg;
+    pl_metric_observe (self->fsync, NULL, seconds);
+}
+
+void
+audit_door_tick (audit_door_t *self, int64_t now_ms, bool draining)
+{
+    pl_audit_store_stats_t st;
+    pl_audit_store_stats (self->store, &st);
+    pl_metric_set (self->chain_length, NULL, (double) st.next_seq);
+    pl_metric_set (self->checkpoint_age, NULL,
+                   st.last_checkpoint_ms > 0 ? (double) (now_ms - st.last_checkpoint_ms) / 1000.0 : 0);
+    pl_metric_set (self->index_lag, NULL,
+                   st.durable_next > st.indexed_next ? (double) (st.durable_next - st.indexed_next) : 0);
+    pl_metric_set (self->disk_full, NULL, st.state == PL_ENOSPC ? 1 : 0);
+    pl_metric_set (self->bytes, NULL, (double) st.bytes);
+    pl_metric_set (self->held_g, NULL, (double) self->held);
+    if (self->paused && st.state == 0) {
+        self->paused = false;
+        if (!draining && self->server)
+            pl_bus_server_pause (self->server, false);
+        pl_log_info (self->log, NULL, "disk has room again: acknowledgements resumed");
+    }
+}
