@@ -21,6 +21,7 @@ enum { CTL_EXIT_OK = 0, CTL_EXIT_FAIL = 1, CTL_EXIT_USAGE = 2 };
     int ctl_##name##_run (int argc, char **argv);         \
     void ctl_##name##_usage (FILE *out)
 
+CTL_COMMAND (audit);
 CTL_COMMAND (clock);
 CTL_COMMAND (keygen);
 CTL_COMMAND (leads);

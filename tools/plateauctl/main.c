@@ -26,6 +26,7 @@ typedef struct {
 } s_command_t;
 
 static const s_command_t s_commands[] = {
+    { "audit", "why a number was or was not called; verify and export the audit", ctl_audit_run, ctl_audit_usage },
     { "clock", "set or advance the virtual clock of running services", ctl_clock_run, ctl_clock_usage },
     { "keygen", "write a CURVE key pair for a service's bus", ctl_keygen_run, ctl_keygen_usage },
     { "leads", "submit a CSV, JSON or NDJSON file of leads to the intake", ctl_leads_run, ctl_leads_usage },

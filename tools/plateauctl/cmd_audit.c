@@ -1,0 +1,384 @@
+/*  cmd_audit.c — plateauctl audit: the story of a number, verification and export of the audit.
+ *
+ *      plateauctl audit why <+E164|lead-id>   [--url URL --token T | --data DIR]
+ *      plateauctl audit verify                [--url URL --token T | --data DIR [--key FILE]…]
+ *      plateauctl audit export [--from T] [--to T] [--url URL --token T | --data DIR]
+ *
+ *  Two ways to reach the audit: through the service's HTTP API (--url, or PLATEAU_AUDIT_URL,
+ *  with the bearer token from --token or PLATEAU_API_TOKEN), or by opening a data directory
+ *  read-only (--data; a copy of the PersistentVolume, or the live one). With --data, `why`
+ *  needs the pseudonym key to find a number and the data key to show it in clear
+ *  (PLATEAU_AUDIT_PSEUDONYM_KEY_FILE, PLATEAU_AUDIT_DATA_KEY_FILE), and `verify` trusts only
+ *  the public keys given with --key (or PLATEAU_AUDIT_PUBLIC_KEY_FILE); without any, it falls
+ *  back to the *.pub files of the data directory and says so, since whoever can rewrite the
+ *  data could replace those too. verify exits 1 when any chain is bad, naming the first bad
+ *  record of each.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <jansson.h>
+
+#include "commands.h"
+#include "keys.h"
+#include "plateau/error.h"
+#include "query.h"
+#include "verify.h"
+
+#define S_MAX_KEYS 16
+
+void
+ctl_audit_usage (FILE *out)
+{
+    fprintf (out,
+             "usage: plateauctl audit why <+E164|lead-id> [--url URL --token T | --data DIR]\n"
+             "       plateauctl audit verify [--url URL --token T | --data DIR [--key FILE]...]\n"
+             "       plateauctl audit export [--from TIME] [--to TIME] [--url URL --token T | --data DIR]\n"
+             "\n"
+             "  why      everything recorded about a number or a lead, in the callee's local time,\n"
+             "           with the rules cited\n"
+             "  verify   checks every chain and checkpoint signature; names the first bad record;\n"
+             "           exit 1 when anything is wrong\n"
+             "  export   every record as NDJSON on stdout (TIME: UTC ms or RFC 3339)\n"
+             "\n"
+             "  --url URL     the audit service's HTTP API (default PLATEAU_AUDIT_URL)\n"
+             "  --token T     bearer token (default PLATEAU_API_TOKEN)\n"
+             "  --data DIR    open a data directory read-only instead\n"
+             "  --key FILE    a trusted checkpoint public key (verify --data; repeatable;\n"
+             "                default PLATEAU_AUDIT_PUBLIC_KEY_FILE)\n"
+             "  with --data: PLATEAU_AUDIT_PSEUDONYM_KEY_FILE finds numbers, PLATEAU_AUDIT_DATA_KEY_FILE\n"
+             "  shows them in clear\n");
+}
+
+/* ---- a small HTTP/1.0 GET ---------------------------------------------------------------- */
+
+typedef struct {
+    int status;
+    char *body;
+    size_t len;
+    char cursor[512];               /* X-Next-Cursor */
+} s_resp_t;
+
+static void
+s_enc (char *out, size_t size, const char *s)
+{
+    size_t o = 0;
+    for (; *s && o + 4 < size; s++) {
+        unsigned char c = (unsigned char) *s;
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || strchr ("-_.~", c))
+            out[o++] = (char) c;
+        else
+            o += (size_t) snprintf (out + o, size - o, "%%%02X", c);
+    }
+    out[o] = '\0';
+}
+
+static int
+s_get (const char *url, const char *token, const char *path, s_resp_t *resp)
+{
+    memset (resp, 0, sizeof *resp);
+    char host[256], port[16] = "80";
+    if (sscanf (url, "http://%255[^:/]:%15[0-9]", host, port) < 1) {
+        fprintf (stderr, "plateauctl audit: URL '%s': expected http://host[:port]\n", url);
+        return -1;
+    }
+    struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL;
+    int fd = -1;
+    if (getaddrinfo (host, port, &hints, &ai) == 0) {
+        for (struct addrinfo *a = ai; a && fd < 0; a = a->ai_next) {
+            fd = socket (a->ai_family, a->ai_socktype, a->ai_protocol);
+            if (fd >= 0 && connect (fd, a->ai_addr, a->ai_addrlen) != 0) {
+                close (fd);
+                fd = -1;
+            }
+        }
+        freeaddrinfo (ai);
+    }
+    if (fd < 0) {
+        fprintf (stderr, "plateauctl audit: cannot connect to %s\n", url);
+        return -1;
+    }
+    char head[4096];
+    int hn = snprintf (head, sizeof head, "GET %s HTTP/1.0\r\nHost: %s\r\nAuthorization: Bearer %s\r\n\r\n",
+                       path, host, token ? token : "");
+    if (send (fd, head, (size_t) hn, MSG_NOSIGNAL) != hn) {
+        close (fd);
+        return -1;
+    }
+    size_t cap = 65536, len = 0;
+    char *buf = malloc (cap);
+    ssize_t r;
+    while (buf && (r = recv (fd, buf + len, cap - len - 1, 0)) > 0) {
+        len += (size_t) r;
+        if (len + 1 == cap) {
+            char *p = realloc (buf, cap *= 2);
+            if (!p) {
+                free (buf);
+                buf = NULL;
+            }
+            buf = p;
+        }
+    }
+    close (fd);
+    if (!buf)
+        return -1;
+    buf[len] = '\0';
+    char *sep = strstr (buf, "\r\n\r\n");
+    if (!sep || sscanf (buf, "HTTP/%*s %d", &resp->status) != 1) {
+        free (buf);
+        fprintf (stderr, "plateauctl audit: no HTTP answer from %s\n", url);
+        return -1;
+    }
+    *sep = '\0';
+    for (char *h = strstr (buf, "\r\n"); h; h = strstr (h + 2, "\r\n"))
+        if (strncasecmp (h + 2, "X-Next-Cursor:", 14) == 0)
+            sscanf (h + 16, "%511[^\r\n]", resp->cursor);
+    resp->len = len - (size_t) (sep + 4 - buf);
+    resp->body = malloc (resp->len + 1);
+    memcpy (resp->body, sep + 4, resp->len);
+    resp->body[resp->len] = '\0';
+    free (buf);
+    return 0;
+}
+
+/* ---- local readers ----------------------------------------------------------------------- */
+
+static pl_audit_keys_t *
+s_reader_keys (void)
+{
+    pl_audit_keys_t *keys = pl_audit_keys_new ();
+    const char *p = getenv ("PLATEAU_AUDIT_PSEUDONYM_KEY_FILE"), *d = getenv ("PLATEAU_AUDIT_DATA_KEY_FILE");
+    if (p && *p && pl_audit_keys_load_pseudonym (keys, p) != 0)
+        fprintf (stderr, "plateauctl audit: %s\n", pl_audit_keys_errstr (keys));
+    if (d && *d && pl_audit_keys_load_data (keys, d) != 0)
+        fprintf (stderr, "plateauctl audit: %s\n", pl_audit_keys_errstr (keys));
+    return keys;
+}
+
+static int
+s_stdout_sink (void *arg, const char *data, size_t len)
+{
+    (void) arg;
+    return fwrite (data, 1, len, stdout) == len ? 0 : -1;
+}
+
+/* ---- subcommands ------------------------------------------------------------------------- */
+
+static int
+s_why (const char *subject, const char *url, const char *token, const char *data)
+{
+    bool number = subject[0] == '+';
+    if (data) {
+        pl_audit_keys_t *keys = s_reader_keys ();
+        if (number && !pl_audit_keys_has_pseudonym (keys)) {
+            pl_audit_keys_destroy (&keys);
+            return ctl_usage_error ("audit", "a number needs PLATEAU_AUDIT_PSEUDONYM_KEY_FILE with --data");
+        }
+        pl_audit_reader_t *r = pl_audit_reader_new (data, keys);
+        char *text = NULL;
+        int rc = r ? pl_audit_reader_story (r, subject, pl_audit_keys_has_data (keys), &text) : PL_ENOMEM;
+        if (rc == 0)
+            fputs (text, stdout);
+        else
+            fprintf (stderr, "plateauctl audit why: %s\n",
+                     rc == PL_ENOTFOUND ? "nothing is recorded about it" : r ? pl_audit_reader_errstr (r) : "no memory");
+        free (text);
+        pl_audit_reader_destroy (&r);
+        pl_audit_keys_destroy (&keys);
+        return rc == 0 ? CTL_EXIT_OK : CTL_EXIT_FAIL;
+    }
+    char enc[256], path[512];
+    s_enc (enc, sizeof enc, subject);
+    snprintf (path, sizeof path, "/v1/audit/why?%s=%s", number ? "number" : "lead", enc);
+    s_resp_t resp;
+    if (s_get (url, token, path, &resp) != 0)
+        return CTL_EXIT_FAIL;
+    if (resp.status == 200)
+        fputs (resp.body, stdout);
+    else
+        fprintf (stderr, "plateauctl audit why: HTTP %d %s\n", resp.status, resp.body);
+    free (resp.body);
+    return resp.status == 200 ? CTL_EXIT_OK : CTL_EXIT_FAIL;
+}
+
+static int
+s_verify (const char *url, const char *token, const char *data, char **key_files, size_t n_keys)
+{
+    if (!data) {
+        s_resp_t resp;
+        if (s_get (url, token, "/v1/audit/verify", &resp) != 0)
+            return CTL_EXIT_FAIL;
+        json_t *j = resp.status == 200 ? json_loads (resp.body, 0, NULL) : NULL;
+        bool ok = j && json_is_true (json_object_get (j, "verified"));
+        printf ("%s\n", resp.body);
+        if (!j)
+            fprintf (stderr, "plateauctl audit verify: HTTP %d\n", resp.status);
+        json_decref (j);
+        free (resp.body);
+        return ok ? CTL_EXIT_OK : CTL_EXIT_FAIL;
+    }
+    uint8_t trusted[S_MAX_KEYS][PL_AUDIT_KEY_LEN];
+    size_t n = 0;
+    for (size_t i = 0; i < n_keys && n < S_MAX_KEYS; i++) {
+        if (pl_audit_keys_read_public (key_files[i], trusted[n]) != 0) {
+            fprintf (stderr, "plateauctl audit verify: %s: not a public key file\n", key_files[i]);
+            return CTL_EXIT_USAGE;
+        }
+        n++;
+    }
+    if (n == 0) {
+        DIR *d = opendir (data);
+        struct dirent *e;
+        while (d && (e = readdir (d)) && n < S_MAX_KEYS) {
+            size_t l = strlen (e->d_name);
+            char path[4096];
+            if (l > 4 && strcmp (e->d_name + l - 4, ".pub") == 0) {
+                snprintf (path, sizeof path, "%s/%s", data, e->d_name);
+                if (pl_audit_keys_read_public (path, trusted[n]) == 0)
+                    n++;
+            }
+        }
+        if (d)
+            closedir (d);
+        if (n)
+            fprintf (stderr, "plateauctl audit verify: no --key given: trusting the %zu public key(s) "
+                             "found in %s\n", n, data);
+    }
+    if (n == 0)
+        return ctl_usage_error ("audit", "verify needs a trusted public key: --key FILE");
+    pl_audit_verify_opts_t o = { .trusted = (const uint8_t (*)[PL_AUDIT_KEY_LEN]) trusted, .n_trusted = n,
+                                 .live = true };
+    pl_audit_verify_report_t *r = NULL;
+    int rc = pl_audit_verify (data, &o, &r);
+    if (!r) {
+        fprintf (stderr, "plateauctl audit verify: %s: %s\n", data, pl_strerror (rc));
+        return CTL_EXIT_FAIL;
+    }
+    char *text = pl_audit_verify_report_text (r);
+    if (text)
+        fputs (text, stdout);
+    free (text);
+    pl_audit_verify_report_destroy (&r);
+    return rc == 0 ? CTL_EXIT_OK : CTL_EXIT_FAIL;
+}
+
+static int
+s_export (const char *url, const char *token, const char *data, const char *from, const char *to)
+{
+    pl_audit_keys_t *keys = data ? s_reader_keys () : NULL;
+    pl_audit_reader_t *r = data ? pl_audit_reader_new (data, keys) : NULL;
+    int status = CTL_EXIT_OK;
+    if (data && !from && !to) {
+        uint64_t count = 0;
+        int rc = r ? pl_audit_reader_export (r, pl_audit_keys_has_data (keys), s_stdout_sink, NULL, &count) : PL_ENOMEM;
+        if (rc != 0) {
+            fprintf (stderr, "plateauctl audit export: %s\n", r ? pl_audit_reader_errstr (r) : "no memory");
+            status = CTL_EXIT_FAIL;
+        } else
+            fprintf (stderr, "plateauctl audit export: %llu records\n", (unsigned long long) count);
+        pl_audit_reader_destroy (&r);
+        pl_audit_keys_destroy (&keys);
+        return status;
+    }
+    int64_t from_ms = 0, to_ms = 0;
+    if ((from && ctl_parse_time (from, &from_ms) != 0) || (to && ctl_parse_time (to, &to_ms) != 0)) {
+        pl_audit_reader_destroy (&r);
+        pl_audit_keys_destroy (&keys);
+        return ctl_usage_error ("audit", "--from/--to: UTC ms or RFC 3339");
+    }
+    char cursor[512] = "";
+    do {
+        if (data) {
+            pl_audit_query_t q = { .has_from = from != NULL, .from_ms = from_ms, .has_to = to != NULL,
+                                   .to_ms = to_ms, .cursor = cursor[0] ? cursor : NULL,
+                                   .limit = PL_AUDIT_QUERY_LIMIT_MAX, .reveal = pl_audit_keys_has_data (keys) };
+            char *next = NULL;
+            if (pl_audit_reader_query_ndjson (r, &q, s_stdout_sink, NULL, &next) != 0) {
+                fprintf (stderr, "plateauctl audit export: %s\n", pl_audit_reader_errstr (r));
+                status = CTL_EXIT_FAIL;
+                break;
+            }
+            snprintf (cursor, sizeof cursor, "%s", next ? next : "");
+            free (next);
+        } else {
+            char path[2048], v[600];
+            int k = snprintf (path, sizeof path, "/v1/audit?format=ndjson&limit=%d", PL_AUDIT_QUERY_LIMIT_MAX);
+            if (from)
+                k += snprintf (path + k, sizeof path - (size_t) k, "&from=%lld", (long long) from_ms);
+            if (to)
+                k += snprintf (path + k, sizeof path - (size_t) k, "&to=%lld", (long long) to_ms);
+            if (cursor[0]) {
+                s_enc (v, sizeof v, cursor);
+                snprintf (path + k, sizeof path - (size_t) k, "&cursor=%s", v);
+            }
+            s_resp_t resp;
+            if (s_get (url, token, path, &resp) != 0 || resp.status != 200) {
+                fprintf (stderr, "plateauctl audit export: HTTP %d %s\n", resp.status, resp.body ? resp.body : "");
+                free (resp.body);
+                status = CTL_EXIT_FAIL;
+                break;
+            }
+            fwrite (resp.body, 1, resp.len, stdout);
+            snprintf (cursor, sizeof cursor, "%s", resp.cursor);
+            free (resp.body);
+        }
+    } while (cursor[0]);
+    pl_audit_reader_destroy (&r);
+    pl_audit_keys_destroy (&keys);
+    return status;
+}
+
+int
+ctl_audit_run (int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "url", required_argument, NULL, 'u' }, { "token", required_argument, NULL, 't' },
+        { "data", required_argument, NULL, 'd' }, { "key", required_argument, NULL, 'k' },
+        { "from", required_argument, NULL, 'f' }, { "to", required_argument, NULL, 'T' },
+        { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 }
+    };
+    const char *url = getenv ("PLATEAU_AUDIT_URL"), *token = getenv ("PLATEAU_API_TOKEN");
+    const char *data = NULL, *from = NULL, *to = NULL;
+    char *key_files[S_MAX_KEYS];
+    size_t n_keys = 0;
+    const char *env_key = getenv ("PLATEAU_AUDIT_PUBLIC_KEY_FILE");
+    if (env_key && *env_key)
+        key_files[n_keys++] = (char *) env_key;
+    int c;
+    optind = 1;
+    while ((c = getopt_long (argc, argv, "u:t:d:k:f:T:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'u': url = optarg; break;
+        case 't': token = optarg; break;
+        case 'd': data = optarg; break;
+        case 'k':
+            if (n_keys < S_MAX_KEYS)
+                key_files[n_keys++] = optarg;
+            break;
+        case 'f': from = optarg; break;
+        case 'T': to = optarg; break;
+        case 'h': ctl_audit_usage (stdout); return CTL_EXIT_OK;
+        default: return ctl_usage_error ("audit", "unknown option");
+        }
+    }
+    if (optind >= argc)
+        return ctl_usage_error ("audit", "which: why, verify or export?");
+    const char *what = argv[optind];
+    if (!data && (!url || !*url))
+        return ctl_usage_error ("audit", "no audit: pass --data DIR, or --url URL (or set PLATEAU_AUDIT_URL)");
+    if (strcmp (what, "why") == 0) {
+        if (optind + 1 >= argc)
+            return ctl_usage_error ("audit", "why: give a number (+E164) or a lead id");
+        return s_why (argv[optind + 1], url, token, data);
+    }
+    if (strcmp (what, "verify") == 0)
+        return s_verify (url, token, data, key_files, n_keys);
+    if (strcmp (what, "export") == 0)
+        return s_export (url, token, data, from, to);
+    return ctl_usage_error ("audit", "unknown subcommand '%s'", what);
+}
