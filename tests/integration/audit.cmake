@@ -10,3 +10,6 @@ pl_add_test(NAME test_audit_service_kill_long SOURCES ${PROJECT_SOURCE_DIR}/test
             LIBS audit_core plateau PkgConfig::JANSSON LABELS long TIMEOUT 900)
 target_compile_definitions(test_audit_service_kill_long PRIVATE AX_KILL_EVENTS=200000)
 add_dependencies(test_audit_service_kill_long ${PL_AUDIT_SVC_DEPS})
+pl_add_test(NAME test_audit_service_http SOURCES ${PROJECT_SOURCE_DIR}/tests/integration/test_audit_service_http.c
+            LIBS plateau PkgConfig::JANSSON LABELS integration TIMEOUT 120)
+add_dependencies(test_audit_service_http ${PL_AUDIT_SVC_DEPS})
