@@ -5,7 +5,8 @@
 # The scenario today: leads flow over the acknowledged bus into a service while that service is
 # killed with SIGKILL and restarted; the report shows that every lead was applied exactly once,
 # that nothing is left owed, and what the services' ops ports say. Then a CRM's file (French, US and
-# UK leads, with bad rows and a duplicate) goes through the intake with `plateauctl leads submit`.
+# UK leads, with bad rows and a duplicate) goes through the intake with `plateauctl leads submit`,
+# and the audit service tells the story of one of its numbers and verifies its chain.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -19,6 +20,7 @@ cmake --build build -j"$JOBS" 2>&1 | grep -E ': (error|warning|fatal error):|und
 cleanup() { scripts/stack.sh down >/dev/null 2>&1 || true; }
 trap cleanup EXIT INT TERM
 scripts/stack.sh down >/dev/null 2>&1 || true
+rm -rf run                      # the scenario starts from an empty Redis and empty data dirs
 echo "== up"
 scripts/stack.sh up
 set -a; . run/stack.env; set +a
@@ -45,6 +47,27 @@ if [[ -n ${PLATEAU_INTAKE_URL:-} ]]; then
   echo "== scenario: a CRM file through the intake (plateauctl leads submit)"
   intake_report=$(build/bin/plateauctl leads submit tests/data/intake/demo_leads.csv --campaign demo-fr \
     --country FR 2>&1) || intake_rc=$?
+fi
+
+# The audit: every service's AuditEvents land in its outbox for the audit service until they are
+# durable there; wait for them, then ask for the story of one number the CRM file submitted.
+audit_why="(audit not running)"
+audit_verify="(audit not running)"
+audit_rc=0
+DEMO_NUMBER=${DEMO_NUMBER:-+33612345678}     # fr-001 of tests/data/intake/demo_leads.csv
+if [[ -n ${PLATEAU_AUDIT_URL:-} ]]; then
+  for _ in $(seq 1 300); do
+    n=0; for k in $(rcli --scan --pattern 'pl:{ob:*:audit}:msg'); do n=$((n + $(rcli HLEN "$k"))); done
+    [[ $n -eq 0 ]] && break; sleep 0.1
+  done
+  audit_why=$(build/bin/plateauctl audit why "$DEMO_NUMBER" 2>&1) || audit_rc=$?
+  audit_verify=$(build/bin/plateauctl audit verify 2>&1 | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+for c in r.get("chains", []):
+    print("chain %s: %s, %s records, %s checkpoints" % (c["chain"], "OK" if c["ok"] else "FAILED", c["records"], c["checkpoints"]))
+print("verified" if r.get("verified") else "NOT verified")' 2>&1) || audit_rc=$?
+  [[ $audit_verify == *"NOT verified"* ]] && audit_rc=1
 fi
 
 applied=$(rcli GET 'pl:{campaign:spring}:template:leads')
@@ -80,7 +103,14 @@ echo "$intake_report"
 if [[ -z ${PLATEAU_SCRUB_BUS:-} ]]; then
   printf '%-44s %s\n' "leads waiting in the outbox for scrub" "$waiting_scrub (no scrub service yet)"
 fi
+echo "---------------- audit: plateauctl audit why $DEMO_NUMBER ----------------"
+echo "$audit_why"
+echo "---------------- audit: plateauctl audit verify ----------------"
+echo "$audit_verify"
 echo "====================================================="
+if [[ $audit_rc -ne 0 ]]; then
+  echo "demo: FAILED — plateauctl audit exited $audit_rc (see run/logs/audit.log)"; exit 1
+fi
 if [[ $intake_rc -ne 0 ]]; then
   echo "demo: FAILED — plateauctl leads submit exited $intake_rc (see run/logs/intake.log)"; exit 1
 fi
