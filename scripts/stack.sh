@@ -82,7 +82,8 @@ up() {
   redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$RUN/redis" --appendonly yes \
     --save "" --daemonize no --protected-mode yes >"$RUN/logs/redis.log" 2>&1 &
   echo $! >"$RUN/pids/redis.pid"
-  local i; for i in $(seq 1 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  # PONG, not just an answer: a Redis replaying a large append-only file answers LOADING first.
+  local i; for i in $(seq 1 300); do [[ $(redis-cli -p "$redis_port" ping 2>/dev/null) == PONG ]] && break; sleep 0.1; done
   local REDIS_URL="redis://127.0.0.1:$redis_port/0"
 
   # The development API token: one source, "dev".
