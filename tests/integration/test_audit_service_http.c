@@ -47,6 +47,12 @@ s_indexed (void *arg)
     return s_items (arg, "/v1/audit?limit=1000", AUTH, NULL) == 8;
 }
 
+static bool
+s_indexed9 (void *arg)
+{
+    return s_items (arg, "/v1/audit?campaign=c9", AUTH, NULL) == 1;
+}
+
 /* Sends the story of two people: 5 events about NUM_A (lead L1, campaign c1), 3 about NUM_B. */
 static ax_t *
 s_setup (void)
@@ -272,6 +278,33 @@ test_verify_names_the_first_bad_record_of_a_tampered_log (void **state)
     ax_destroy (&f);
 }
 
+static void
+test_bad_events_are_nacked_for_good_and_never_written (void **state)
+{
+    ax_t *f = s_setup ();
+    /* No event id: INVALID. Over 64 KiB: TOO_LARGE. Both go to the sender's dead letters. */
+    assert_int_equal (ax_send (f, "", "lead.accepted", "L9", NULL, "c9", T0, "no id"), 0);
+    char *big = malloc (70 * 1024 + 1);
+    memset (big, 'z', 70 * 1024);
+    big[70 * 1024] = '\0';
+    assert_int_equal (ax_send (f, "EV-BIG", "lead.accepted", "L9", NULL, "c9", T0, big), 0);
+    free (big);
+    assert_int_equal (ax_send (f, "EV-OK", "lead.accepted", "L9", NULL, "c9", T0, "fine"), 0);
+    ax_pump (f, 10000, true);
+    assert_int_equal (pl_bus_client_inflight (f->client), 0);
+    assert_int_equal (pl_bus_client_count (f->client, "dead"), 2);
+    char *metrics = NULL;
+    assert_int_equal (pl_test_http_get (f->ops_port, "/metrics", &metrics), 200);
+    assert_non_null (strstr (metrics, "plateau_audit_events_total{outcome=\"invalid\"} 1"));
+    assert_non_null (strstr (metrics, "plateau_audit_events_total{outcome=\"too_large\"} 1"));
+    assert_non_null (strstr (metrics, "plateau_audit_fsync_seconds_count"));
+    assert_non_null (strstr (metrics, "plateau_audit_chain_length"));
+    free (metrics);
+    /* Only the good one is on record. */
+    assert_true (pl_test_wait_until (s_indexed9, f, 10000));
+    ax_destroy (&f);
+}
+
 int
 main (void)
 {
@@ -280,6 +313,7 @@ main (void)
         cmocka_unit_test (test_tokens_and_readers),
         cmocka_unit_test (test_why_tells_the_story_and_erasure_keeps_verify_green),
         cmocka_unit_test (test_verify_names_the_first_bad_record_of_a_tampered_log),
+        cmocka_unit_test (test_bad_events_are_nacked_for_good_and_never_written),
     };
     return cmocka_run_group_tests_name ("audit_service_http", tests, NULL, NULL);
 }
