@@ -115,6 +115,18 @@ test_size_cap_holds_acks_until_raised (void **state)
     ax_destroy (&f);
 }
 
+static char s_mounted[300];
+
+/* The tmpfs goes away even when an assertion ended the test early. */
+static int
+s_unmount (void **state)
+{
+    if (s_mounted[0])
+        umount2 (s_mounted, MNT_DETACH);
+    s_mounted[0] = '\0';
+    return 0;
+}
+
 static void
 test_full_filesystem_resumes_when_space_is_freed (void **state)
 {
@@ -128,6 +140,7 @@ test_full_filesystem_resumes_when_space_is_freed (void **state)
         ax_destroy (&f);
         skip ();
     }
+    snprintf (s_mounted, sizeof s_mounted, "%s", fs);
     snprintf (f->data, sizeof f->data, "%s/data", fs);
     snprintf (filler, sizeof filler, "%s/filler", fs);
     const char *opts[] = { "PLATEAU_AUDIT_RETRY_INTERVAL=200ms", NULL };
@@ -143,7 +156,6 @@ test_full_filesystem_resumes_when_space_is_freed (void **state)
     s_check_held (f);
     unlink (filler);               /* space returns: the service resumes by itself */
     s_check_all_stored (f);
-    umount2 (fs, MNT_DETACH);
     ax_destroy (&f);
 }
 
@@ -152,7 +164,7 @@ main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_size_cap_holds_acks_until_raised),
-        cmocka_unit_test (test_full_filesystem_resumes_when_space_is_freed),
+        cmocka_unit_test_teardown (test_full_filesystem_resumes_when_space_is_freed, s_unmount),
     };
     return cmocka_run_group_tests_name ("audit_service_diskfull", tests, NULL, NULL);
 }
