@@ -1,13 +1,10 @@
 /*  tz.h — UTC to a callee's local time, for the stories people read.
  *
  *  `audit why` tells what happened to a number in the callee's own time ("Tue 2026-03-03 20:58
- *  CET, Europe/Paris"), because that is the time the calling rules speak of. This is the small
- *  reader it needs: a zone's TZif file from the system zoneinfo (version 2 or later), its
- *  transitions, and its POSIX TZ footer for instants past the last transition. No setenv("TZ")
- *  and no localtime(): a reader may run in a service thread beside others.
- *
- *  Only the audit's rendering uses it; decisions are taken by the rules engine with its own
- *  zone database.
+ *  CET, Europe/Paris"), because that is the time the calling rules speak of. Zones are read
+ *  through the rules engine's database (plateau/rules_tz.h), so a story shows exactly the local
+ *  time the rules decided on. No setenv("TZ") and no localtime(): a reader may run in a service
+ *  thread beside others.
  */
 #ifndef PL_AUDIT_TZ_H
 #define PL_AUDIT_TZ_H
