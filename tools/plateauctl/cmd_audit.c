@@ -64,45 +64,14 @@ typedef struct {
     char cursor[512];               /* X-Next-Cursor */
 } s_resp_t;
 
-static void
-s_enc (char *out, size_t size, const char *s)
-{
-    size_t o = 0;
-    for (; *s && o + 4 < size; s++) {
-        unsigned char c = (unsigned char) *s;
-        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || strchr ("-_.~", c))
-            out[o++] = (char) c;
-        else
-            o += (size_t) snprintf (out + o, size - o, "%%%02X", c);
-    }
-    out[o] = '\0';
-}
-
 static int
 s_get (const char *url, const char *token, const char *path, s_resp_t *resp)
 {
     memset (resp, 0, sizeof *resp);
-    char host[256], port[16] = "80";
-    if (sscanf (url, "http://%255[^:/]:%15[0-9]", host, port) < 1) {
-        fprintf (stderr, "plateauctl audit: URL '%s': expected http://host[:port]\n", url);
+    char host[256];
+    int fd = ctl_http_connect ("audit", url, host);
+    if (fd < 0)
         return -1;
-    }
-    struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL;
-    int fd = -1;
-    if (getaddrinfo (host, port, &hints, &ai) == 0) {
-        for (struct addrinfo *a = ai; a && fd < 0; a = a->ai_next) {
-            fd = socket (a->ai_family, a->ai_socktype, a->ai_protocol);
-            if (fd >= 0 && connect (fd, a->ai_addr, a->ai_addrlen) != 0) {
-                close (fd);
-                fd = -1;
-            }
-        }
-        freeaddrinfo (ai);
-    }
-    if (fd < 0) {
-        fprintf (stderr, "plateauctl audit: cannot connect to %s\n", url);
-        return -1;
-    }
     char head[4096];
     int hn = snprintf (head, sizeof head, "GET %s HTTP/1.0\r\nHost: %s\r\nAuthorization: Bearer %s\r\n\r\n",
                        path, host, token ? token : "");
@@ -193,7 +162,7 @@ s_why (const char *subject, const char *url, const char *token, const char *data
         return rc == 0 ? CTL_EXIT_OK : CTL_EXIT_FAIL;
     }
     char enc[256], path[512];
-    s_enc (enc, sizeof enc, subject);
+    ctl_url_encode (enc, sizeof enc, subject);
     snprintf (path, sizeof path, "/v1/audit/why?%s=%s", number ? "number" : "lead", enc);
     s_resp_t resp;
     if (s_get (url, token, path, &resp) != 0)
@@ -313,7 +282,7 @@ s_export (const char *url, const char *token, const char *data, const char *from
             if (to)
                 k += snprintf (path + k, sizeof path - (size_t) k, "&to=%lld", (long long) to_ms);
             if (cursor[0]) {
-                s_enc (v, sizeof v, cursor);
+                ctl_url_encode (v, sizeof v, cursor);
                 snprintf (path + k, sizeof path - (size_t) k, "&cursor=%s", v);
             }
             s_resp_t resp;

@@ -34,21 +34,6 @@ ctl_leads_usage (FILE *out)
              "(for the local stack: set -a; . run/stack.env; set +a)\n");
 }
 
-/* Percent-encodes a query value. */
-static void
-s_enc (char *out, size_t size, const char *v)
-{
-    size_t n = 0;
-    for (; *v && n + 4 < size; v++) {
-        unsigned char c = (unsigned char) *v;
-        if (isalnum (c) || strchr ("-_.~:", c))
-            out[n++] = (char) c;
-        else
-            n += (size_t) snprintf (out + n, size - n, "%%%02X", c);
-    }
-    out[n] = '\0';
-}
-
 /* The value of "key": in a JSON line, as text (string or number); "" when absent. */
 static const char *
 s_field (const char *line, const char *key, char *buf, size_t size)
@@ -140,8 +125,8 @@ s_submit (int argc, char **argv)
                       : strcmp (type, "ndjson") == 0 ? "application/x-ndjson" : NULL;
     if (!ctype)
         return ctl_usage_error ("leads", "cannot tell the type of '%s': pass --type csv|json|ndjson", file);
-    char host[256], port[16] = "80";
-    if (sscanf (url, "http://%255[^:/]:%15[0-9]", host, port) < 1)
+    char host[256];
+    if (strncmp (url, "http://", 7) != 0)
         return ctl_usage_error ("leads", "URL '%s': expected http://host[:port]", url);
     FILE *fp = fopen (file, "rb");
     struct stat st;
@@ -152,24 +137,12 @@ s_submit (int argc, char **argv)
     char query[1024] = "", v[512];
     size_t q = 0;
     q += (size_t) snprintf (query + q, sizeof query - q, "?results=%s", all ? "all" : "errors");
-    if (campaign) { s_enc (v, sizeof v, campaign); q += (size_t) snprintf (query + q, sizeof query - q, "&campaign=%s", v); }
-    if (mapping) { s_enc (v, sizeof v, mapping); q += (size_t) snprintf (query + q, sizeof query - q, "&mapping=%s", v); }
-    if (country) { s_enc (v, sizeof v, country); snprintf (query + q, sizeof query - q, "&country=%s", v); }
+    if (campaign) { ctl_url_encode (v, sizeof v, campaign); q += (size_t) snprintf (query + q, sizeof query - q, "&campaign=%s", v); }
+    if (mapping) { ctl_url_encode (v, sizeof v, mapping); q += (size_t) snprintf (query + q, sizeof query - q, "&mapping=%s", v); }
+    if (country) { ctl_url_encode (v, sizeof v, country); snprintf (query + q, sizeof query - q, "&country=%s", v); }
 
-    struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL;
-    int fd = -1;
-    if (getaddrinfo (host, port, &hints, &ai) == 0) {
-        for (struct addrinfo *a = ai; a && fd < 0; a = a->ai_next) {
-            fd = socket (a->ai_family, a->ai_socktype, a->ai_protocol);
-            if (fd >= 0 && connect (fd, a->ai_addr, a->ai_addrlen) != 0) {
-                close (fd);
-                fd = -1;
-            }
-        }
-        freeaddrinfo (ai);
-    }
+    int fd = ctl_http_connect ("leads", url, host);
     if (fd < 0) {
-        fprintf (stderr, "plateauctl leads: cannot connect to %s\n", url);
         fclose (fp);
         return CTL_EXIT_FAIL;
     }

@@ -49,5 +49,10 @@ char *ctl_format_time (int64_t ms, char *out, size_t size);
 
 /* A bus endpoint a client can connect to: tcp://host:port or ipc://path. */
 bool ctl_endpoint_valid (const char *endpoint);
+/* Percent-encodes a query value into out (always NUL-terminated). */
+void ctl_url_encode (char *out, size_t size, const char *value);
+/* Connects to an http://host[:port] URL; writes the host into host[256]. Returns the socket, or
+ * -1 after printing why on stderr, prefixed with "plateauctl <cmd>". */
+int ctl_http_connect (const char *cmd, const char *url, char host[256]);
 
 #endif

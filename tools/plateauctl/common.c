@@ -6,6 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <netdb.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <stdio.h>
 #include "commands.h"
 #include "plateau/config.h"
 #include "plateau/redis.h"
@@ -183,4 +187,43 @@ ctl_endpoint_valid (const char *endpoint)
             return false;
     long port = strtol (colon + 1, NULL, 10);
     return port > 0 && port < 65536;
+}
+
+void
+ctl_url_encode (char *out, size_t size, const char *v)
+{
+    size_t n = 0;
+    for (; *v && n + 4 < size; v++) {
+        unsigned char c = (unsigned char) *v;
+        if (isalnum (c) || strchr ("-_.~", c))
+            out[n++] = (char) c;
+        else
+            n += (size_t) snprintf (out + n, size - n, "%%%02X", c);
+    }
+    out[n] = '\0';
+}
+
+int
+ctl_http_connect (const char *cmd, const char *url, char host[256])
+{
+    char port[16] = "80";
+    if (sscanf (url, "http://%255[^:/]:%15[0-9]", host, port) < 1) {
+        fprintf (stderr, "plateauctl %s: URL '%s': expected http://host[:port]\n", cmd, url);
+        return -1;
+    }
+    struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL;
+    int fd = -1;
+    if (getaddrinfo (host, port, &hints, &ai) == 0) {
+        for (struct addrinfo *a = ai; a && fd < 0; a = a->ai_next) {
+            fd = socket (a->ai_family, a->ai_socktype, a->ai_protocol);
+            if (fd >= 0 && connect (fd, a->ai_addr, a->ai_addrlen) != 0) {
+                close (fd);
+                fd = -1;
+            }
+        }
+        freeaddrinfo (ai);
+    }
+    if (fd < 0)
+        fprintf (stderr, "plateauctl %s: cannot connect to %s\n", cmd, url);
+    return fd;
 }
