@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "plateau/error.h"
+#include "plateau/id.h"
 #include "plateau/inbox.h"
 
 struct pl_inbox {
@@ -232,16 +233,14 @@ pl_inbox_tx_cmdl (pl_inbox_tx_t *tx, const char *arg0, ...)
 static size_t
 s_bucket (const char *id, size_t id_len, char out[S_BUCKET_MAX])
 {
-    static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-    int64_t ms = 0;
-    bool ulid = id_len >= 10;
-    for (size_t i = 0; ulid && i < 10; i++) {
-        const char *p = id[i] ? strchr (alphabet, id[i]) : NULL;
-        ulid = p != NULL && (i > 0 || p - alphabet <= 7);
-        if (ulid)
-            ms = (ms << 5) | (p - alphabet);
+    /* A derived id ("<ULID>.audit") starts with the ULID of the message it comes from. */
+    char ulid[PL_ID_LEN + 1] = "";
+    if (id_len >= PL_ID_LEN) {
+        memcpy (ulid, id, PL_ID_LEN);
+        ulid[PL_ID_LEN] = '\0';
     }
-    if (ulid)
+    int64_t ms = pl_id_time_ms (ulid);
+    if (ms >= 0)
         return (size_t) snprintf (out, S_BUCKET_MAX, "d%lld", (long long) (ms / 86400000));
     uint32_t h = 2166136261u;
     for (size_t i = 0; i < id_len; i++)
