@@ -59,6 +59,7 @@ typedef struct {
     intake_errors_t *errors;        /* rejected: a copy for the audit event */
     char reason[400];
     char number[24];
+    char zone[64];                  /* first candidate zone, for the audit story's local time */
 } s_entry_t;
 
 typedef struct {
@@ -257,6 +258,7 @@ s_flush (s_req_t *r)
             ev->format = s_format_names[r->format];
             ev->line = e->line;
             ev->number = e->number;
+            ev->zone = e->zone;
             audit[naudit] = intake_audit_pack (ev, r->api->o.clock, &asz[naudit]);
             if (audit[naudit])
                 naudit++;
@@ -316,6 +318,8 @@ s_on_item (void *arg, const intake_item_t *item)
         s_set (&e->lead->trace_id, r->trace_id);
         if (e->lead->phone && e->lead->phone->e164)
             snprintf (e->number, sizeof e->number, "%s", e->lead->phone->e164);
+        if (e->lead->phone && e->lead->phone->n_zones)
+            snprintf (e->zone, sizeof e->zone, "%s", e->lead->phone->zones[0]);
         e->audit.campaign = e->lead->campaign;
     } else {
         json_t *o = s_result_head (e, "rejected");

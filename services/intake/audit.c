@@ -23,6 +23,7 @@ intake_audit_pack (const intake_audit_t *ev, const pl_clock_t *clock, size_t *le
     a.lead_id = (char *) (ev->lead_id ? ev->lead_id : "");
     a.campaign = (char *) (ev->campaign ? ev->campaign : "");
     a.number = (char *) (ev->number ? ev->number : "");
+    a.zone = (char *) (ev->zone ? ev->zone : "");
     a.trace_id = env.trace_id;
     a.reason = (char *) (ev->reason ? ev->reason : "");
     a.actor = (char *) (ev->actor ? ev->actor : "");

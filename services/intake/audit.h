@@ -26,6 +26,7 @@ typedef struct {
     const char *lead_id;            /* the new or existing lead, or "" */
     const char *campaign;
     const char *number;             /* E.164, or "" */
+    const char *zone;               /* the callee's first candidate zone, or "" */
     const char *trace_id;           /* may be NULL */
     const char *actor;              /* the source (CRM) */
     const char *reason;             /* one line */

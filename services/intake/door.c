@@ -219,6 +219,8 @@ intake_door_handle (void *arg, pl_bus_msg_t **msgs, size_t n)
             intake_audit_t ev = { .event_id = derived, .service = self->service, .type = INTAKE_AUDIT_DUPLICATE,
                                   .lead_id = items[k].lead_id, .campaign = items[k].lead->campaign,
                                   .number = items[k].lead->phone ? items[k].lead->phone->e164 : "",
+                                  .zone = items[k].lead->phone && items[k].lead->phone->n_zones
+                                              ? items[k].lead->phone->zones[0] : "",
                                   .trace_id = env->trace_id, .actor = env->source, .format = "bus",
                                   .dedupe = oc == INTAKE_STORE_DUP_EXTERNAL ? "external_id" : "number",
                                   .reason = "duplicate of an existing lead in this campaign" };

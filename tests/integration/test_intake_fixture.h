@@ -31,6 +31,7 @@ typedef struct {
     char submitted[FX_MAX_SEEN][64];     /* lead ids seen by the scrub stand-in */
     char audit_types[FX_MAX_SEEN][32];
     char audit_leads[FX_MAX_SEEN][32];
+    char audit_zones[FX_MAX_SEEN][48];
     pid_t pid;
 } fx_t;
 
@@ -55,6 +56,7 @@ fx_audit_handler (void *arg, pl_bus_msg_t **msgs, size_t n)
         if (f->naudit < FX_MAX_SEEN && e->audit_event) {
             snprintf (f->audit_types[f->naudit], 32, "%s", e->audit_event->type);
             snprintf (f->audit_leads[f->naudit], 32, "%s", e->audit_event->lead_id);
+            snprintf (f->audit_zones[f->naudit], 48, "%s", e->audit_event->zone);
             f->naudit++;
         }
         pl_bus_msg_ack (msgs[i]);

@@ -255,6 +255,10 @@ test_accepted_leads_reach_scrub_and_every_decision_is_audited (void **state)
     assert_true (s_submitted (f, id));
     assert_true (s_has_audit (f, "lead.accepted", id));
     assert_true (s_has_audit (f, "lead.duplicate", id));
+    /* Duplicates carry the callee's zone too, so the audit story shows them in local time. */
+    for (size_t i = 0; i < f->naudit; i++)
+        if (strcmp (f->audit_types[i], "lead.duplicate") == 0 && strcmp (f->audit_leads[i], id) == 0)
+            assert_string_equal (f->audit_zones[i], "Europe/London");
     assert_true (s_has_audit (f, "lead.rejected", NULL));
     /* acknowledged by scrub: no longer in the outbox */
     fx_pump (f, 200);

@@ -141,7 +141,13 @@ test_million_row_csv_streams_in_under_200_mb (void **state)
     assert_int_equal (xids, acc);
 
     assert_true (hwm_kb > 0);
+#ifdef __SANITIZE_ADDRESS__
+    /* AddressSanitizer's shadow memory and quarantine roughly double resident memory: the
+     * limit speaks of the service as shipped, so it is checked in Debug and Release builds. */
+    printf ("# AddressSanitizer build: resident-memory limit not checked\n");
+#else
     assert_true (hwm_kb < LIMIT_KB);
+#endif
     fx_destroy (f);
 }
 
