@@ -36,20 +36,6 @@ typedef struct {
     svc_t svc[2];
 } fx_t;
 
-static bool
-s_file_has (const char *path, const char *text)
-{
-    FILE *fp = fopen (path, "r");
-    if (!fp)
-        return false;
-    char line[4096];
-    bool found = false;
-    while (!found && fgets (line, sizeof line, fp))
-        found = strstr (line, text) != NULL;
-    fclose (fp);
-    return found;
-}
-
 static int s_ready_port;
 static bool
 s_ready (void *arg)
@@ -116,10 +102,10 @@ test_clock_advance_moves_every_target (void **state)
     char want[64];
     snprintf (want, sizeof want, "\"now_ms\":\"%lld\"", START_MS + 7 * DAY_MS);
     for (int i = 0; i < 2; i++) {
-        assert_true (s_file_has (f->svc[i].log, "virtual clock moved"));
-        assert_true (s_file_has (f->svc[i].log, want));
+        assert_true (pl_test_file_has (f->svc[i].log, "virtual clock moved"));
+        assert_true (pl_test_file_has (f->svc[i].log, want));
     }
-    assert_true (s_file_has (f->out, " ack: clock advanced by 7d"));
+    assert_true (pl_test_file_has (f->out, " ack: clock advanced by 7d"));
     assert_int_equal (s_outbox_keys (f), 0);
 }
 
@@ -130,14 +116,14 @@ test_clock_set_goes_forward_and_never_back (void **state)
     s_start_service (f, &f->svc[0], "one");
     /* Forward, in ISO-8601 with an offset: 2025-12-01T10:30:00+01:00 = 09:30Z. */
     assert_int_equal (s_ctl (f, "clock", "set", "2025-12-01T10:30:00+01:00", "--to", f->svc[0].bus, NULL), 0);
-    assert_true (s_file_has (f->svc[0].log, "\"now_ms\":\"1764581400000\""));
-    assert_true (s_file_has (f->out, "2025-12-01T09:30:00.000Z"));
+    assert_true (pl_test_file_has (f->svc[0].log, "\"now_ms\":\"1764581400000\""));
+    assert_true (pl_test_file_has (f->out, "2025-12-01T09:30:00.000Z"));
 
     /* Back to an earlier time, in UTC milliseconds: refused with the service's reason. */
     char earlier[32];
     snprintf (earlier, sizeof earlier, "%lld", START_MS);
     assert_int_equal (s_ctl (f, "clock", "set", earlier, "--to", f->svc[0].bus, NULL), 1);
-    assert_true (s_file_has (f->out, "refused: INVALID: virtual time never goes backwards"));
+    assert_true (pl_test_file_has (f->out, "refused: INVALID: virtual time never goes backwards"));
     assert_int_equal (s_outbox_keys (f), 0);       /* no dead letter left behind */
 }
 
@@ -148,7 +134,7 @@ test_clock_gives_up_on_a_silent_target (void **state)
     char nobody[64];
     snprintf (nobody, sizeof nobody, "tcp://127.0.0.1:%d", pl_test_free_port ());
     assert_int_equal (s_ctl (f, "clock", "advance", "1h", "--to", nobody, "--timeout", "300ms", NULL), 1);
-    assert_true (s_file_has (f->out, "no answer within 300 ms"));
+    assert_true (pl_test_file_has (f->out, "no answer within 300 ms"));
     assert_int_equal (s_outbox_keys (f), 0);       /* nobody would ever resend it */
 }
 
@@ -182,7 +168,7 @@ test_keygen_writes_a_key_pair_with_a_private_secret (void **state)
     s_check_key_file (key, 0600);
     /* An existing pair is kept unless --force. */
     assert_int_equal (s_ctl (f, "keygen", "intake", "--dir", dir, NULL), 1);
-    assert_true (s_file_has (f->out, "exists already"));
+    assert_true (pl_test_file_has (f->out, "exists already"));
     assert_int_equal (s_ctl (f, "keygen", "intake", "--dir", dir, "--force", NULL), 0);
     s_check_key_file (key, 0600);
 }
@@ -205,18 +191,18 @@ test_usage_errors_exit_2 (void **state)
     assert_int_equal (s_ctl (f, "clock", "advance", "1h", "--to", "localhost:5999", NULL), 2);
     assert_int_equal (s_ctl (f, "clock", "advance", "1h", "--to", to, "--redis", "localhost", NULL), 2);
     assert_int_equal (s_ctl (f, "clock", "advance", "1h", "--to", to, NULL), 2);      /* no Redis */
-    assert_true (s_file_has (f->out, "PLATEAU_REDIS_URL"));
+    assert_true (pl_test_file_has (f->out, "PLATEAU_REDIS_URL"));
     assert_int_equal (s_ctl (f, "keygen", NULL), 2);
     assert_int_equal (s_ctl (f, "keygen", "a/b", NULL), 2);
     assert_int_equal (s_ctl (f, "clock", "--bogus", NULL), 2);
     /* Help is not an error. */
     assert_int_equal (s_ctl (f, "help", NULL), 0);
-    assert_true (s_file_has (f->out, "keygen"));
+    assert_true (pl_test_file_has (f->out, "keygen"));
     assert_int_equal (s_ctl (f, "help", "clock", NULL), 0);
     assert_int_equal (s_ctl (f, "clock", "--help", NULL), 0);
-    assert_true (s_file_has (f->out, "usage: plateauctl clock set"));
+    assert_true (pl_test_file_has (f->out, "usage: plateauctl clock set"));
     assert_int_equal (s_ctl (f, "keygen", "--help", NULL), 0);
-    assert_true (s_file_has (f->out, "usage: plateauctl keygen"));
+    assert_true (pl_test_file_has (f->out, "usage: plateauctl keygen"));
 }
 
 static int

@@ -68,20 +68,6 @@ s_ready (void *arg)
     return pl_test_http_get (s_ops_port, "/readyz", NULL) == (int) (intptr_t) arg;
 }
 
-static bool
-s_log_has (fx_t *f, const char *text)
-{
-    FILE *fp = fopen (f->log, "r");
-    if (!fp)
-        return false;
-    char line[4096];
-    bool found = false;
-    while (!found && fgets (line, sizeof line, fp))
-        found = strstr (line, text) != NULL;
-    fclose (fp);
-    return found;
-}
-
 static void
 test_bad_configuration_exits_2_naming_the_variable (void **state)
 {
@@ -94,13 +80,13 @@ test_bad_configuration_exits_2_naming_the_variable (void **state)
     waitpid (pid, &status, 0);
     assert_true (WIFEXITED (status));
     assert_int_equal (WEXITSTATUS (status), 2);
-    assert_true (s_log_has (f, "PLATEAU_REDIS_URL"));
+    assert_true (pl_test_file_has (f->log, "PLATEAU_REDIS_URL"));
 
     char *envp2[] = { "PLATEAU_REDIS_URL=redis://127.0.0.1:1/0", "PLATEAU_GRACE_PERIOD=soon", NULL };
     pid = pl_test_spawn (argv, envp2, f->log);
     waitpid (pid, &status, 0);
     assert_int_equal (WEXITSTATUS (status), 2);
-    assert_true (s_log_has (f, "PLATEAU_GRACE_PERIOD"));
+    assert_true (pl_test_file_has (f->log, "PLATEAU_GRACE_PERIOD"));
 }
 
 typedef struct { fx_t *f; int want; } count_wait_t;
@@ -193,7 +179,7 @@ test_sigterm_drains_and_exits_within_the_grace_period (void **state)
     assert_true (WIFEXITED (status));
     assert_int_equal (WEXITSTATUS (status), 0);
     assert_true (pl_clock_mono_ms () - t0 < 3000);
-    assert_true (s_log_has (f, "draining"));
+    assert_true (pl_test_file_has (f->log, "draining"));
 }
 
 static int
