@@ -66,10 +66,10 @@ pl__region_unpack (uint64_t v, char out[9])
 static int64_t
 s_nth_weekday (int32_t y, int m, int n, int wd)
 {
-    int64_t first = pl_rules_days_from_civil (y, m, 1);
+    int64_t first = pl_days_from_civil (y, m, 1);
     int32_t ny = m == 12 ? y + 1 : y;
     int nm = m == 12 ? 1 : m + 1;
-    int64_t next = pl_rules_days_from_civil (ny, nm, 1);
+    int64_t next = pl_days_from_civil (ny, nm, 1);
     if (n > 0) {
         int64_t d = first + ((wd - pl_rules_weekday (first) + 7) % 7) + 7 * (n - 1);
         return d < next ? d : INT64_MIN;
@@ -84,7 +84,7 @@ s_easter_days (int32_t y)
     int m, d;
     if (pl_rules_easter (y, &m, &d) != 0)
         return INT64_MIN;
-    return pl_rules_days_from_civil (y, m, d);
+    return pl_days_from_civil (y, m, d);
 }
 
 static bool
@@ -121,7 +121,7 @@ s_match (const pl_rules_calendar_t *cal, int64_t days, const pl_rules_tz_t *z,
 {
     int32_t y;
     int m, d;
-    pl_rules_civil_from_days (days, &y, &m, &d);
+    pl_civil_from_days (days, &y, &m, &d);
     int wd = 0;
     int64_t easter = INT64_MIN;
     for (size_t i = 0; i < cal->n; i++) {
@@ -137,7 +137,7 @@ s_match (const pl_rules_calendar_t *cal, int64_t days, const pl_rules_tz_t *z,
                 int64_t other = wd == 5 ? days + 1 : wd == 1 ? days - 1 : INT64_MIN;
                 if (other != INT64_MIN) {
                     int om, od;
-                    pl_rules_civil_from_days (other, &hy, &om, &od);
+                    pl_civil_from_days (other, &hy, &om, &od);
                     hit = obs = om == h->month && od == h->day;
                 }
             }
@@ -171,8 +171,8 @@ s_set_bit (pl_rules_calendar_t *cal, int64_t day)
 int
 pl__calendar_index (pl_rules_calendar_t *cal)
 {
-    cal->bits_d0 = pl_rules_days_from_civil (1900, 1, 1);
-    cal->bits_n = pl_rules_days_from_civil (2201, 1, 1) - cal->bits_d0;
+    cal->bits_d0 = pl_days_from_civil (1900, 1, 1);
+    cal->bits_n = pl_days_from_civil (2201, 1, 1) - cal->bits_d0;
     free (cal->bits);
     cal->bits = calloc ((size_t) (cal->bits_n + 7) / 8, 1);
     if (!cal->bits)
@@ -183,7 +183,7 @@ pl__calendar_index (pl_rules_calendar_t *cal)
             const pl__holiday_t *h = &cal->h[i];
             int64_t d = -1;
             if (h->kind == PL__HD_FIXED)
-                d = pl_rules_days_from_civil (y, h->month, h->day);
+                d = pl_days_from_civil (y, h->month, h->day);
             else if (h->kind == PL__HD_EASTER)
                 d = easter + h->offset;
             else
@@ -245,8 +245,8 @@ pl_rules_calendar_list (const pl_rules_calendar_t *cal, int32_t year, const pl_r
     uint64_t packed[PL__MAXREGIONS];
     size_t k = s_pack_regions (regions, n_regions, packed);
     size_t count = 0;
-    int64_t first = pl_rules_days_from_civil (year, 1, 1);
-    int64_t end = pl_rules_days_from_civil (year + 1, 1, 1);
+    int64_t first = pl_days_from_civil (year, 1, 1);
+    int64_t end = pl_days_from_civil (year + 1, 1, 1);
     for (int64_t d = first; d < end; d++) {
         bool obs = false;
         int i = s_match (cal, d, zone, packed, k, &obs);

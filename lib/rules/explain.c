@@ -74,7 +74,7 @@ s_utc (int64_t ms, char *out, size_t len)
     int32_t sod = (int32_t) (s - days * PL__DAY_S);
     int32_t y;
     int m, d;
-    pl_rules_civil_from_days (days, &y, &m, &d);
+    pl_civil_from_days (days, &y, &m, &d);
     int frac = (int) (ms - s * 1000);
     if (frac)
         snprintf (out, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", y, m, d, sod / 3600,

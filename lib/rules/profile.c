@@ -164,7 +164,7 @@ pl__add_months (int64_t ms, int64_t months)
     int64_t rest = ms - days * PL__DAY_MS;
     int32_t y;
     int m, d;
-    pl_rules_civil_from_days (days, &y, &m, &d);
+    pl_civil_from_days (days, &y, &m, &d);
     int64_t total = (int64_t) y * 12 + (m - 1) + months;
     int32_t ny = (int32_t) pl__floordiv (total, 12);
     int nm = (int) (total - (int64_t) ny * 12) + 1;
@@ -174,7 +174,7 @@ pl__add_months (int64_t ms, int64_t months)
         last = 29;
     if (d > last)
         d = last;       /* 31 August + 18 months: the last day of February */
-    return pl_rules_days_from_civil (ny, nm, d) * PL__DAY_MS + rest;
+    return pl_days_from_civil (ny, nm, d) * PL__DAY_MS + rest;
 }
 
 static int
@@ -307,10 +307,10 @@ s_parse_date (const char *s, int64_t *days)
     if (sscanf (s, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || s[n] || m < 1 || m > 12 || d < 1
         || d > 31)
         return -1;
-    int64_t v = pl_rules_days_from_civil (y, m, d);
+    int64_t v = pl_days_from_civil (y, m, d);
     int32_t yy;
     int mm, dd;
-    pl_rules_civil_from_days (v, &yy, &mm, &dd);
+    pl_civil_from_days (v, &yy, &mm, &dd);
     if (mm != m || dd != d)
         return -1;
     *days = v;

@@ -34,39 +34,7 @@ struct pl_rules_tzdb {
 };
 
 /* ------------------------------------------------------------------------------------------ */
-/* Civil calendar (H. Hinnant's algorithms, exact for every proleptic Gregorian year)          */
-
-int64_t
-pl_rules_days_from_civil (int32_t year, int month, int day)
-{
-    int64_t y = (int64_t) year - (month <= 2);
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t mp = month > 2 ? month - 3 : month + 9;
-    int64_t doy = (153 * mp + 2) / 5 + day - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-void
-pl_rules_civil_from_days (int64_t days, int32_t *year, int *month, int *day)
-{
-    int64_t z = days + 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t y = yoe + era * 400;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    int d = (int) (doy - (153 * mp + 2) / 5 + 1);
-    int m = (int) (mp < 10 ? mp + 3 : mp - 9);
-    if (year)
-        *year = (int32_t) (y + (m <= 2));
-    if (month)
-        *month = m;
-    if (day)
-        *day = d;
-}
+/* Civil calendar (day counts: pl_days_from_civil of plateau/timefmt.h)                        */
 
 int
 pl_rules_weekday (int64_t days)
@@ -109,7 +77,7 @@ pl_rules_tz_local (const pl_rules_tz_t *zone, int64_t utc_s, pl_rules_tm_t *tm)
     int64_t days = pl__floordiv (local, PL__DAY_S);
     int32_t sod = (int32_t) (local - days * PL__DAY_S);
     memset (tm, 0, sizeof *tm);
-    pl_rules_civil_from_days (days, &tm->year, &tm->month, &tm->day);
+    pl_civil_from_days (days, &tm->year, &tm->month, &tm->day);
     tm->hour = sod / 3600;
     tm->minute = (sod / 60) % 60;
     tm->second = sod % 60;
@@ -351,7 +319,7 @@ s_leap (int64_t y)
 static int64_t
 s_posix_day (const s_posix_date_t *d, int32_t y)
 {
-    int64_t jan1 = pl_rules_days_from_civil (y, 1, 1);
+    int64_t jan1 = pl_days_from_civil (y, 1, 1);
     if (d->kind == 'J') {
         int64_t n = d->a - 1;
         if (s_leap (y) && d->a >= 60)
@@ -361,12 +329,12 @@ s_posix_day (const s_posix_date_t *d, int32_t y)
     if (d->kind == 'N')
         return jan1 + d->a;
     /* Mm.w.d: day d (0 = Sunday) of week w (5 = last) of month m. */
-    int64_t first = pl_rules_days_from_civil (y, d->a, 1);
+    int64_t first = pl_days_from_civil (y, d->a, 1);
     int wd_first = pl_rules_weekday (first) % 7;        /* 0 = Sunday */
     int64_t day = first + ((d->c - wd_first + 7) % 7) + 7 * (d->b - 1);
     int32_t ny = d->a == 12 ? y + 1 : y;
     int nm = d->a == 12 ? 1 : d->a + 1;
-    int64_t next_month = pl_rules_days_from_civil (ny, nm, 1);
+    int64_t next_month = pl_days_from_civil (ny, nm, 1);
     while (day >= next_month)
         day -= 7;
     return day;
@@ -549,7 +517,7 @@ s_tzif_parse (const char *name, const unsigned char *buf, size_t len, char *err,
             int32_t y0 = PL__TZ_FIRST_YEAR;
             if (ntr) {
                 int32_t ly;
-                pl_rules_civil_from_days (pl__floordiv (last, PL__DAY_S), &ly, NULL, NULL);
+                pl_civil_from_days (pl__floordiv (last, PL__DAY_S), &ly, NULL, NULL);
                 if (ly > y0)
                     y0 = ly;
             }

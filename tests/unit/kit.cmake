@@ -1,3 +1,7 @@
 # Unit tests of the kit's pure parts (no Redis, no sockets).
 pl_add_test(NAME test_kit_basics SOURCES ${PROJECT_SOURCE_DIR}/tests/unit/test_kit_basics.c
             LIBS plateau LABELS unit)
+
+# The one RFC 3339 parser and civil-date conversion (pl_base, linked by the kit and the rules).
+pl_add_test(NAME test_kit_timefmt SOURCES ${PROJECT_SOURCE_DIR}/tests/unit/test_kit_timefmt.c
+            LIBS pl_base LABELS unit)

@@ -19,6 +19,7 @@
 
 #include "plateau/error.h"
 #include "plateau/rules.h"
+#include "plateau/timefmt.h"
 
 #define T_SEC  1000LL
 #define T_MIN  (60 * T_SEC)
@@ -86,14 +87,14 @@ t_zone (t_world_t *w, const char *name)
 static inline int64_t
 t_utc (int y, int mo, int d, int h, int mi, int s)
 {
-    return (pl_rules_days_from_civil (y, mo, d) * 86400 + h * 3600 + mi * 60 + s) * T_SEC;
+    return (pl_days_from_civil (y, mo, d) * 86400 + h * 3600 + mi * 60 + s) * T_SEC;
 }
 
 /* UTC milliseconds of a local civil time in z (first occurrence; gap -> end of gap). */
 static inline int64_t
 t_local (const pl_rules_tz_t *z, int y, int mo, int d, int h, int mi, int s)
 {
-    int64_t local = pl_rules_days_from_civil (y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
+    int64_t local = pl_days_from_civil (y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
     int64_t utc = 0;
     pl_rules_tz_utc (z, local, PL_RULES_TZ_FIRST, &utc);
     return utc * T_SEC;

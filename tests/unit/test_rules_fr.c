@@ -65,8 +65,8 @@ s_fr_holiday (int y, int m, int d)
     int mm = 15 + (3 * k + 3) / 4 - (8 * k + 13) / 25, s = 2 - (3 * k + 3) / 4;
     int dd = (19 * a + mm) % 30, r = (dd + a / 11) / 29;
     int og = 21 + dd - r, sz = 7 - (y + y / 4 + s) % 7, oe = 7 - (og - sz) % 7;
-    int64_t easter = pl_rules_days_from_civil (y, 3, 1) + og + oe - 1;
-    int64_t day = pl_rules_days_from_civil (y, m, d);
+    int64_t easter = pl_days_from_civil (y, 3, 1) + og + oe - 1;
+    int64_t day = pl_days_from_civil (y, m, d);
     return day == easter + 1 || day == easter + 39 || day == easter + 50;
 }
 
@@ -222,14 +222,14 @@ test_public_holidays_across_years_defer_to_the_next_working_day (void **state)
     for (int y = 2024; y <= 2032; y++) {
         int em, ed;
         pl_rules_easter (y, &em, &ed);
-        int64_t easter = pl_rules_days_from_civil (y, em, ed);
+        int64_t easter = pl_days_from_civil (y, em, ed);
         int64_t days[5] = { easter + 1, easter + 39, easter + 50,
-                            pl_rules_days_from_civil (y, 7, 14),
-                            pl_rules_days_from_civil (y, 8, 15) };
+                            pl_days_from_civil (y, 7, 14),
+                            pl_days_from_civil (y, 8, 15) };
         for (int k = 0; k < 5; k++) {
             int32_t yy;
             int m, d;
-            pl_rules_civil_from_days (days[k], &yy, &m, &d);
+            pl_civil_from_days (days[k], &yy, &m, &d);
             int64_t now = t_local (paris, yy, m, d, 11, 0, 0);
             t_facts_t t;
             s_facts (&t, paris, now);
@@ -240,14 +240,14 @@ test_public_holidays_across_years_defer_to_the_next_working_day (void **state)
             for (;;) {
                 int32_t ny;
                 int nm, nd;
-                pl_rules_civil_from_days (next, &ny, &nm, &nd);
+                pl_civil_from_days (next, &ny, &nm, &nd);
                 if (pl_rules_weekday (next) <= 5 && !s_fr_holiday (ny, nm, nd))
                     break;
                 next++;
             }
             int32_t ny;
             int nm, nd;
-            pl_rules_civil_from_days (next, &ny, &nm, &nd);
+            pl_civil_from_days (next, &ny, &nm, &nd);
             int64_t want = t_local (paris, ny, nm, nd, 10, 0, 0);
             if (dec.defer_until_ms != want) {
                 t_dump (&dec);

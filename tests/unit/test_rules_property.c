@@ -177,8 +177,8 @@ s_fr_holiday (const char *zone, int y, int m, int d)
     int mm = 15 + (3 * k + 3) / 4 - (8 * k + 13) / 25, s = 2 - (3 * k + 3) / 4;
     int dd = (19 * a + mm) % 30, r = (dd + a / 11) / 29;
     int og = 21 + dd - r, sz = 7 - (y + y / 4 + s) % 7, oe = 7 - (og - sz) % 7;
-    int64_t easter = pl_rules_days_from_civil (y, 3, 1) + og + oe - 1;
-    int64_t day = pl_rules_days_from_civil (y, m, d);
+    int64_t easter = pl_days_from_civil (y, 3, 1) + og + oe - 1;
+    int64_t day = pl_days_from_civil (y, m, d);
     return day == easter + 1 || day == easter + 39 || day == easter + 50;
 }
 

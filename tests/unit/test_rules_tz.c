@@ -107,7 +107,7 @@ test_gap_and_repeated_hour_resolve_exactly (void **state)
         { ny, 2026, 11, 1, 2, 0, 0, t_utc (2026, 11, 1, 7, 0, 0) / 1000, 0 },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        int64_t local = pl_rules_days_from_civil (cases[i].y, cases[i].mo, cases[i].d) * 86400
+        int64_t local = pl_days_from_civil (cases[i].y, cases[i].mo, cases[i].d) * 86400
                         + cases[i].h * 3600 + cases[i].mi * 60;
         int64_t u1 = 0, u2 = 0;
         int rc = pl_rules_tz_utc (cases[i].z, local, PL_RULES_TZ_FIRST, &u1);
@@ -124,7 +124,7 @@ test_windows_open_in_the_gap_and_in_both_passes_of_the_repeated_hour (void **sta
 {
     t_world_t *w = *state;
     const pl_rules_tz_t *paris = t_zone (w, "Europe/Paris");
-    int64_t d = pl_rules_days_from_civil (2026, 3, 29) * 86400;
+    int64_t d = pl_days_from_civil (2026, 3, 29) * 86400;
     /* A window 02:30-04:00 on the spring night opens when the clocks jump to 03:00. */
     int64_t u = pl_rules_tz_next_local (paris, t_utc (2026, 3, 28, 12, 0, 0) / 1000,
                                         d + 9000, d + 14400);
@@ -134,7 +134,7 @@ test_windows_open_in_the_gap_and_in_both_passes_of_the_repeated_hour (void **sta
     assert_true (u == PL_RULES_TZ_NEVER);
     /* Autumn: 02:00-02:30 happens twice; from 02:45 CEST (00:45Z) the second pass opens at
      * 02:00 CET (01:00Z). */
-    d = pl_rules_days_from_civil (2026, 10, 25) * 86400;
+    d = pl_days_from_civil (2026, 10, 25) * 86400;
     u = pl_rules_tz_next_local (paris, t_utc (2026, 10, 25, 0, 45, 0) / 1000, d + 7200, d + 9000);
     assert_int_equal (u, t_utc (2026, 10, 25, 1, 0, 0) / 1000);
     /* From inside the first pass it is open at once. */
@@ -149,13 +149,13 @@ test_civil_calendar_helpers_round_trip (void **state)
     for (int64_t days = -800000; days < 800000; days += 37) {
         int32_t y;
         int m, d;
-        pl_rules_civil_from_days (days, &y, &m, &d);
-        assert_int_equal (pl_rules_days_from_civil (y, m, d), days);
+        pl_civil_from_days (days, &y, &m, &d);
+        assert_int_equal (pl_days_from_civil (y, m, d), days);
     }
-    assert_int_equal (pl_rules_days_from_civil (1970, 1, 1), 0);
+    assert_int_equal (pl_days_from_civil (1970, 1, 1), 0);
     assert_int_equal (pl_rules_weekday (0), 4);                                    /* Thursday */
-    assert_int_equal (pl_rules_weekday (pl_rules_days_from_civil (2026, 3, 2)), 1); /* Monday */
-    assert_int_equal (pl_rules_weekday (pl_rules_days_from_civil (2024, 2, 29)), 4);
+    assert_int_equal (pl_rules_weekday (pl_days_from_civil (2026, 3, 2)), 1); /* Monday */
+    assert_int_equal (pl_rules_weekday (pl_days_from_civil (2024, 2, 29)), 4);
     assert_int_equal (pl_rules_weekday (-1), 3);
 }
 

@@ -22,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "plateau/timefmt.h"
+
 typedef struct pl_rules_tzdb pl_rules_tzdb_t;   /* opaque: a set of loaded zones */
 typedef struct pl_rules_tz pl_rules_tz_t;       /* opaque: one zone, owned by its database */
 
@@ -93,9 +95,18 @@ int pl_rules_tz_utc (const pl_rules_tz_t *zone, int64_t local_s, pl_rules_tz_fol
 int64_t pl_rules_tz_next_local (const pl_rules_tz_t *zone, int64_t from_s, int64_t local_lo,
                                 int64_t local_hi);
 
-/* Civil calendar helpers (proleptic Gregorian), exact for any year. */
-int64_t pl_rules_days_from_civil (int32_t year, int month, int day);
-void pl_rules_civil_from_days (int64_t days, int32_t *year, int *month, int *day);
+/* Civil calendar: pl_days_from_civil / pl_civil_from_days of plateau/timefmt.h. The two names
+ * below forward to them for code not yet switched (lib/audit); use the timefmt.h names. */
+static inline int64_t
+pl_rules_days_from_civil (int32_t year, int month, int day)
+{
+    return pl_days_from_civil (year, month, day);
+}
+static inline void
+pl_rules_civil_from_days (int64_t days, int32_t *year, int *month, int *day)
+{
+    pl_civil_from_days (days, year, month, day);
+}
 /* ISO weekday of a day count: 1 = Monday … 7 = Sunday. */
 int pl_rules_weekday (int64_t days);
 
