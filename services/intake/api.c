@@ -23,6 +23,7 @@
 #include "plateau/error.h"
 #include "plateau/id.h"
 #include "plateau/redis.h"
+#include "plateau/timefmt.h"
 #include "store.h"
 
 #define S_RETRY_AFTER "2"
@@ -783,8 +784,8 @@ s_get (pl_http_req_t *req, void *arg)
     json_t *lead = intake_lead_to_json (l.lead);
     json_object_set_new (lead, "id", json_string (l.lead->id));
     json_object_set_new (lead, "source", json_string (l.lead->source));
-    char at[40];
-    intake_format_rfc3339 (l.accepted_at_ms, at, sizeof at);
+    char at[PL_TIME_RFC3339_MAX];
+    pl_time_format_rfc3339 (l.accepted_at_ms, at, sizeof at);
     json_t *outbox = json_pack ("{s:s,s:s,s:s}", "destination", "scrub", "state",
                                 l.in_to_queue ? "to_queue" : l.in_outbox ? "in_outbox" : "delivered",
                                 "replica", l.replica);

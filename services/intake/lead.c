@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "plateau/error.h"
+#include "plateau/timefmt.h"
 
 /* ------------------------------------------------------------------------------------------- */
 /* Errors                                                                                       */
@@ -84,115 +85,7 @@ intake_errors_to_json (const intake_errors_t *errors)
 /* ------------------------------------------------------------------------------------------- */
 /* Times                                                                                        */
 
-/* Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm). */
-static int64_t
-s_days_from_civil (int64_t y, int64_t m, int64_t d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static bool
-s_digits (const char *s, int n, int *value)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        if (!isdigit ((unsigned char) s[i]))
-            return false;
-        v = v * 10 + (s[i] - '0');
-    }
-    *value = v;
-    return true;
-}
-
-int
-intake_parse_rfc3339 (const char *t, int64_t *ms)
-{
-    int Y, M, D, h, m, s;
-    if (!t || strlen (t) < 20 || !s_digits (t, 4, &Y) || t[4] != '-' || !s_digits (t + 5, 2, &M)
-        || t[7] != '-' || !s_digits (t + 8, 2, &D) || (t[10] != 'T' && t[10] != 't'
-                                                         && t[10] != ' ')
-        || !s_digits (t + 11, 2, &h) || t[13] != ':' || !s_digits (t + 14, 2, &m) || t[16] != ':'
-        || !s_digits (t + 17, 2, &s))
-        return PL_EINVAL;
-    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (Y % 4 == 0 && Y % 100 != 0) || Y % 400 == 0;
-    if (Y < 1970 || M < 1 || M > 12 || D < 1 || D > mdays[M - 1] || (M == 2 && D == 29 && !leap)
-        || h > 23 || m > 59 || s > 60)
-        return PL_EINVAL;
-    const char *p = t + 19;
-    int frac_ms = 0;
-    if (*p == '.') {
-        p++;
-        int n = 0;
-        while (isdigit ((unsigned char) *p)) {
-            if (n < 3)
-                frac_ms = frac_ms * 10 + (*p - '0');
-            n++;
-            p++;
-        }
-        if (n == 0 || n > 9)
-            return PL_EINVAL;
-        for (; n < 3; n++)
-            frac_ms *= 10;
-    }
-    int offset_min = 0;
-    if (*p == 'Z' || *p == 'z') {
-        p++;
-    }
-    else if (*p == '+' || *p == '-') {
-        int oh, om;
-        if (!s_digits (p + 1, 2, &oh) || p[3] != ':' || !s_digits (p + 4, 2, &om) || oh > 23
-            || om > 59)
-            return PL_EINVAL;
-        offset_min = (oh * 60 + om) * (*p == '-' ? -1 : 1);
-        p += 6;
-    }
-    else {
-        return PL_EINVAL;
-    }
-    if (*p)
-        return PL_EINVAL;
-    int64_t days = s_days_from_civil (Y, M, D);
-    int64_t secs = days * 86400 + h * 3600 + m * 60 + s - (int64_t) offset_min * 60;
-    if (secs < 0)
-        return PL_EINVAL;
-    *ms = secs * 1000 + frac_ms;
-    return 0;
-}
-
-void
-intake_format_rfc3339 (int64_t ms, char *buf, size_t size)
-{
-    int64_t secs = ms / 1000, msec = ms % 1000;
-    if (msec < 0) {
-        msec += 1000;
-        secs--;
-    }
-    int64_t days = secs / 86400, rem = secs % 86400;
-    if (rem < 0) {
-        rem += 86400;
-        days--;
-    }
-    /* civil_from_days */
-    int64_t z = days + 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t y = yoe + era * 400;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    int64_t d = doy - (153 * mp + 2) / 5 + 1;
-    int64_t m = mp + (mp < 10 ? 3 : -9);
-    y += m <= 2;
-    snprintf (buf, size, "%04" PRId64 "-%02" PRId64 "-%02" PRId64 "T%02" PRId64 ":%02" PRId64
-              ":%02" PRId64 ".%03" PRId64 "Z", y, m, d, rem / 3600, (rem / 60) % 60, rem % 60,
-              msec);
-}
+/* RFC 3339 times are read and written by plateau/timefmt.h, the project's one parser. */
 
 /* Latest time accepted: 9999-12-31T23:59:59.999Z. */
 #define S_MAX_MS INT64_C(253402300799999)
@@ -541,7 +434,7 @@ s_time (s_ctx_t *c, const json_t *v, const char *path, int64_t *ms)
         *ms = strtoll (buf, NULL, 10);
         return 1;
     }
-    if (intake_parse_rfc3339 (buf, ms) != 0 || *ms > S_MAX_MS) {
+    if (pl_time_parse_rfc3339 (buf, ms) != 0 || *ms < 0 || *ms > S_MAX_MS) {
         s_err (c, path, INTAKE_E_INVALID_TIME, "%s is not an RFC 3339 time "
                                                "(2026-03-01T10:00:00+01:00) or milliseconds",
                path);
@@ -1208,8 +1101,8 @@ s_put_time (json_t *o, const char *key, int64_t ms)
 {
     if (ms <= 0)
         return 0;
-    char buf[40];
-    intake_format_rfc3339 (ms, buf, sizeof buf);
+    char buf[PL_TIME_RFC3339_MAX];
+    pl_time_format_rfc3339 (ms, buf, sizeof buf);
     return json_object_set_new (o, key, json_string (buf));
 }
 

@@ -125,13 +125,6 @@ void intake_lead_free (Plateau__V1__Lead **lead_p);
  * left out. A new reference, or NULL when out of memory. */
 json_t *intake_lead_to_json (const Plateau__V1__Lead *lead);
 
-/* RFC 3339 date-time ("2026-03-01T10:00:00+01:00", fraction optional) → UTC milliseconds.
- * 0 on success, PL_EINVAL otherwise. */
-int intake_parse_rfc3339 (const char *text, int64_t *ms);
-
-/* UTC milliseconds → "2026-03-01T09:00:00.000Z" (buf ≥ 32 bytes). */
-void intake_format_rfc3339 (int64_t ms, char *buf, size_t size);
-
 /* ------------------------------------------------------------------------------------------- */
 /* What decoders emit                                                                           */
 
