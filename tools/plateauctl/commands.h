@@ -39,12 +39,12 @@ const char *ctl_redis_url (const char *cmd, const char *flag);
  * 0 and *ms set, or -1. */
 int ctl_parse_duration (const char *text, int64_t *ms);
 
-/* A point in time: UTC milliseconds ("1764403200000") or ISO-8601 with a zone
- * ("2026-11-29T08:00:00Z", "2026-11-29T09:00:00.250+01:00", "2026-11-29" = midnight UTC).
- * 0 and *ms set, or -1. */
+/* A point in time: UTC milliseconds ("1764403200000"), RFC 3339 with a zone as
+ * pl_time_parse_rfc3339 reads it ("2026-11-29T08:00:00Z", "2026-11-29T09:00:00.250+01:00"), or a
+ * bare date ("2026-11-29" = midnight UTC). Impossible dates are refused. 0 and *ms set, or -1. */
 int ctl_parse_time (const char *text, int64_t *ms);
 
-/* Writes "2026-11-29T08:00:00.000Z" into out (at least 32 bytes); returns out. */
+/* Writes "2026-11-29T08:00:00.000Z" into out (PL_TIME_RFC3339_MAX bytes); returns out. */
 char *ctl_format_time (int64_t ms, char *out, size_t size);
 
 /* A bus endpoint a client can connect to: tcp://host:port or ipc://path. */

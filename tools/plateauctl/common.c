@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "plateau/config.h"
 #include "plateau/redis.h"
+#include "plateau/timefmt.h"
 
 int
 ctl_usage_error (const char *cmd, const char *fmt, ...)
@@ -66,21 +67,6 @@ ctl_parse_duration (const char *text, int64_t *ms)
     return 0;
 }
 
-/* Reads exactly `width` digits. */
-static bool
-s_digits (const char **p, int width, int *out)
-{
-    int v = 0;
-    for (int i = 0; i < width; i++) {
-        if (!isdigit ((unsigned char) (*p)[i]))
-            return false;
-        v = v * 10 + ((*p)[i] - '0');
-    }
-    *p += width;
-    *out = v;
-    return true;
-}
-
 static bool
 s_all_digits (const char *text)
 {
@@ -101,74 +87,21 @@ ctl_parse_time (const char *text, int64_t *ms)
         *ms = strtoll (text, NULL, 10);
         return 0;
     }
-    const char *p = text;
-    int year, mon, day, hour = 0, min = 0, sec = 0, millis = 0, offset_min = 0;
-    if (!s_digits (&p, 4, &year) || *p++ != '-' || !s_digits (&p, 2, &mon) || *p++ != '-'
-        || !s_digits (&p, 2, &day))
-        return -1;
-    if (*p) {
-        if (*p != 'T' && *p != 't' && *p != ' ')
-            return -1;
-        p++;
-        if (!s_digits (&p, 2, &hour) || *p++ != ':' || !s_digits (&p, 2, &min))
-            return -1;
-        if (*p == ':') {
-            p++;
-            if (!s_digits (&p, 2, &sec))
-                return -1;
-            if (*p == '.' || *p == ',') {
-                p++;
-                int scale = 100, digits = 0;
-                while (isdigit ((unsigned char) *p)) {
-                    millis += (*p - '0') * scale;   /* digits past milliseconds are dropped */
-                    scale /= 10;
-                    p++;
-                    digits++;
-                }
-                if (!digits)
-                    return -1;
-            }
-        }
-        /* A zone is required: a bare local time means something else on every machine. */
-        if (*p == 'Z' || *p == 'z')
-            p++;
-        else if (*p == '+' || *p == '-') {
-            int sign = *p++ == '-' ? -1 : 1, oh, om;
-            if (!s_digits (&p, 2, &oh))
-                return -1;
-            if (*p == ':')
-                p++;
-            if (!s_digits (&p, 2, &om) || oh > 23 || om > 59)
-                return -1;
-            offset_min = sign * (oh * 60 + om);
-        }
-        else
-            return -1;
-        if (*p)
-            return -1;
-    }
-    if (mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 || min > 59 || sec > 59)
-        return -1;
-    struct tm tm = { .tm_year = year - 1900, .tm_mon = mon - 1, .tm_mday = day,
-                     .tm_hour = hour, .tm_min = min, .tm_sec = sec };
-    time_t t = timegm (&tm);
-    if (tm.tm_mday != day || tm.tm_mon != mon - 1)     /* 2026-02-30 rolled over: invalid */
-        return -1;
-    *ms = ((int64_t) t - (int64_t) offset_min * 60) * 1000 + millis;
-    return 0;
+    /* A bare date is midnight UTC; anything else is RFC 3339 with a zone, read by the kit's one
+     * parser (a bare local time means something else on every machine). */
+    char full[32];
+    if (strlen (text) == 10 && snprintf (full, sizeof full, "%sT00:00:00Z", text) > 0)
+        text = full;
+    return pl_time_parse_rfc3339 (text, ms) == 0 ? 0 : -1;
 }
 
 char *
 ctl_format_time (int64_t ms, char *out, size_t size)
 {
-    time_t t = (time_t) (ms / 1000);
-    struct tm tm;
-    if (ms < 0 || !gmtime_r (&t, &tm)) {
+    if (ms < 0)
         snprintf (out, size, "%lld", (long long) ms);
-        return out;
-    }
-    snprintf (out, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-              tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int) (ms % 1000));
+    else
+        pl_time_format_rfc3339 (ms, out, size);
     return out;
 }
 
