@@ -12,6 +12,7 @@
  */
 #include "phone_internal.h"
 #include "plateau/error.h"
+#include "plateau/utf8.h"
 
 #include <phonenumbers/phonenumber.pb.h>
 #include <phonenumbers/phonenumberutil.h>
@@ -154,38 +155,6 @@ s_type (PhoneNumberUtil::PhoneNumberType t)
     case PhoneNumberUtil::UNKNOWN: return PL_PHONE_UNKNOWN;
     }
     return PL_PHONE_UNKNOWN;
-}
-
-extern "C" bool
-pl__phone_utf8_valid (const char *s, size_t len)
-{
-    const unsigned char *p = reinterpret_cast<const unsigned char *> (s);
-    size_t i = 0;
-    while (i < len) {
-        unsigned c = p[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t n;
-        unsigned cp;
-        if (c >= 0xC2 && c <= 0xDF) { n = 1; cp = c & 0x1F; }
-        else if (c >= 0xE0 && c <= 0xEF) { n = 2; cp = c & 0x0F; }
-        else if (c >= 0xF0 && c <= 0xF4) { n = 3; cp = c & 0x07; }
-        else return false;
-        if (n > len - i - 1)                        /* truncated sequence */
-            return false;
-        for (size_t k = 1; k <= n; k++) {
-            if ((p[i + k] & 0xC0) != 0x80)
-                return false;
-            cp = (cp << 6) | (p[i + k] & 0x3F);
-        }
-        if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF))
-            || (cp >= 0xD800 && cp <= 0xDFFF))
-            return false;
-        i += n + 1;
-    }
-    return true;
 }
 
 /* Upper-cases a two-letter region into buf; "UK" becomes "GB" (the usual CRM slip). Returns
@@ -367,7 +336,7 @@ s_parse (pl_phone_t *self, const char *raw, const char *default_region, pl_phone
 
     if (len > PL_PHONE_RAW_MAX)
         return s_invalid (self, out, PL_PHONE_TOO_LONG, who);
-    if (!pl__phone_utf8_valid (raw, len))
+    if (!pl_utf8_valid (raw, len))
         return s_invalid (self, out, PL_PHONE_NOT_A_NUMBER, who);
 
     std::string input;

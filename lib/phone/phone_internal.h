@@ -22,9 +22,6 @@ void pl__phone_set_err (pl_phone_t *self, const char *fmt, ...)
  * that the digits-only fast path must agree with (tests/fuzz/fuzz_phone.c checks it). */
 void pl__phone_set_raw_only (pl_phone_t *self, bool raw_only);
 
-/* True when s is well-formed UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF). */
-bool pl__phone_utf8_valid (const char *s, size_t len);
-
 #ifdef __cplusplus
 }
 #endif

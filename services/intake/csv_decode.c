@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "plateau/error.h"
+#include "plateau/utf8.h"
 
 #define S_PRE_MAX (64 * 1024)
 #define S_PRE_LINES 10
@@ -114,38 +115,6 @@ s_ascii (const char *s, size_t n)
 }
 
 static bool
-s_utf8_valid (const char *s, size_t len)
-{
-    const unsigned char *p = (const unsigned char *) s;
-    size_t i = 0;
-    while (i < len) {
-        unsigned c = p[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t n;
-        unsigned cp;
-        if (c >= 0xC2 && c <= 0xDF) { n = 1; cp = c & 0x1F; }
-        else if (c >= 0xE0 && c <= 0xEF) { n = 2; cp = c & 0x0F; }
-        else if (c >= 0xF0 && c <= 0xF4) { n = 3; cp = c & 0x07; }
-        else return false;
-        if (n > len - i - 1)
-            return false;
-        for (size_t k = 1; k <= n; k++) {
-            if ((p[i + k] & 0xC0) != 0x80)
-                return false;
-            cp = (cp << 6) | (p[i + k] & 0x3F);
-        }
-        if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF))
-            || (cp >= 0xD800 && cp <= 0xDFFF))
-            return false;
-        i += n + 1;
-    }
-    return true;
-}
-
-static bool
 s_conv_reserve (intake_csv_t *self, size_t n)
 {
     if (n <= self->conv_cap)
@@ -169,7 +138,7 @@ s_utf8 (intake_csv_t *self, const char *s, size_t n, size_t *out_len)
     *out_len = n;
     if (s_ascii (s, n))
         return s;
-    bool valid = s_utf8_valid (s, n);
+    bool valid = pl_utf8_valid (s, n);
     if (self->enc == S_ENC_UNKNOWN)
         self->enc = valid ? S_ENC_UTF8 : S_ENC_CP1252;
     if (self->enc == S_ENC_UTF8 && valid)

@@ -12,6 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Longest text pl_time_format_rfc3339 writes, with its NUL ("-292277026-…" needs less than 40). */
 #define PL_TIME_RFC3339_MAX 40
 
@@ -36,5 +40,9 @@ void pl_civil_from_days (int64_t days, int32_t *y, int *m, int *d);
 /* 1 when y-m-d is a date of the proleptic Gregorian calendar, else 0 (2024-02-29 is, 2100-02-29
  * is not). */
 int pl_civil_valid (int32_t y, int m, int d);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
