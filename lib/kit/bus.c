@@ -540,7 +540,31 @@ typedef struct {
     int64_t due_ms;            /* monotonic: next (re)send */
     uint32_t attempts;         /* successful sends */
     bool active;               /* inside the window: sent, or being sent, and awaited */
+    int slot;                  /* -1: the outbox hash; else index in the client's slots */
+    char *sid;                 /* stream entry id in that slot */
 } s_entry_t;
+
+/* One slot of the transactional outbox (outbox.h): a tag whose stream this client reads. */
+typedef struct {
+    char *tag;
+    char cursor[PL_OUTBOX_SID_MAX];    /* last entry read */
+    long long score;           /* registry score when last read to the end */
+    bool drained;              /* read to the end at `score` */
+    size_t inflight;           /* entries of this slot in the table */
+    int64_t idle_since_ms;     /* drained with nothing in flight since (0: not idle) */
+} s_slot_t;
+
+/* An acknowledged entry whose delete failed: retried on tick. */
+typedef struct {
+    int slot;
+    char *id;                  /* message id (hash) or stream entry id (slot) */
+} s_pending_delete_t;
+
+/* How often every slot is read again whatever its score (a writer's registry bump and its step
+ * are two commands, between which a read may fall), and how long an empty slot stays known. */
+#define S_FULL_PULL_MS 1000
+#define S_PULL_MIN_MS 5
+#define S_SLOT_FORGET_MS (10 * 60 * 1000)
 
 static char s_tomb_mark;
 #define S_TOMB (&s_tomb_mark)
@@ -570,8 +594,11 @@ struct pl_bus_client {
     bool replayed;             /* the outbox was loaded after start */
     s_entry_t *table;          /* open addressing on id */
     size_t cap, count, used;
-    char **unacked_deletes;    /* acked ids whose outbox delete failed: retried on tick */
+    s_pending_delete_t *unacked_deletes;
     size_t ndeletes, cap_deletes;
+    s_slot_t *slots;
+    size_t nslots;
+    int64_t next_pull_ms, next_full_pull_ms;
     uint64_t sent, resent, acked, nacked, dead;
     char errstr[512];
 };
@@ -627,15 +654,22 @@ s_grow (pl_bus_client_t *self)
     return 0;
 }
 
-/* Takes ownership of id, type and data. */
+static void s_defer_delete (pl_bus_client_t *self, int slot, const char *id);
+
+/* Takes ownership of id, type, data and sid. */
 static s_entry_t *
-s_insert (pl_bus_client_t *self, char *id, char *type, uint8_t *data, size_t size)
+s_insert (pl_bus_client_t *self, char *id, char *type, uint8_t *data, size_t size, int slot, char *sid)
 {
     s_entry_t *old = s_find (self, id);
-    if (old) {                                 /* already in flight (replay): keep one */
+    if (old) {
+        /* Already in flight (a replay, or a step that ran twice): keep one copy; a second stream
+         * entry of the same message is deleted, the receiver has or will have the first. */
+        if (slot >= 0 && sid && !(old->slot == slot && old->sid && strcmp (old->sid, sid) == 0))
+            s_defer_delete (self, slot, sid);
         free (id);
         free (type);
         free (data);
+        free (sid);
         return old;
     }
     if ((self->count + 1) * 4 >= self->cap * 3 && s_grow (self) != 0)
@@ -653,6 +687,10 @@ s_insert (pl_bus_client_t *self, char *id, char *type, uint8_t *data, size_t siz
     e->attempts = 0;
     e->due_ms = 0;
     e->active = false;
+    e->slot = slot;
+    e->sid = sid;
+    if (slot >= 0)
+        self->slots[slot].inflight++;
     self->used++;
     return e;
 }
@@ -662,9 +700,12 @@ s_entry_clear (pl_bus_client_t *self, s_entry_t *e)
 {
     if (e->active)
         self->outstanding--;
+    if (e->slot >= 0)
+        self->slots[e->slot].inflight--;
     free (e->id);
     free (e->type);
     free (e->data);
+    free (e->sid);
     memset (e, 0, sizeof *e);
     e->id = S_TOMB;
     self->used--;
@@ -817,7 +858,7 @@ s_replay (pl_bus_client_t *self)
     }
     int64_t now = pl_clock_mono_ms ();
     for (size_t i = 0; i < n; i++) {
-        s_entry_t *e = s_insert (self, items[i].id, items[i].type, items[i].data, items[i].size);
+        s_entry_t *e = s_insert (self, items[i].id, items[i].type, items[i].data, items[i].size, -1, NULL);
         if (e && !e->active)
             s_admit (self, e, now);
         items[i].id = NULL;
@@ -899,8 +940,11 @@ pl_bus_client_destroy (pl_bus_client_t **self_p)
         free (self->connected[i]);
     free (self->connected);
     for (size_t i = 0; i < self->ndeletes; i++)
-        free (self->unacked_deletes[i]);
+        free (self->unacked_deletes[i].id);
     free (self->unacked_deletes);
+    for (size_t i = 0; i < self->nslots; i++)
+        free (self->slots[i].tag);
+    free (self->slots);
     for (size_t i = 0; i < self->qlen; i++)
         free (self->queue[(self->qhead + i) % self->qcap]);
     free (self->queue);
@@ -997,7 +1041,7 @@ pl_bus_client_send (pl_bus_client_t *self, pl_envelope_t *const *envs, size_t n)
     }
     int64_t now = pl_clock_mono_ms ();
     for (size_t i = 0; i < n; i++) {
-        s_entry_t *e = s_insert (self, strdup (ids[i]), strdup (types[i]), data[i], sizes[i]);
+        s_entry_t *e = s_insert (self, strdup (ids[i]), strdup (types[i]), data[i], sizes[i], -1, NULL);
         data[i] = NULL;
         if (e && !e->active)
             s_admit (self, e, now);
@@ -1013,17 +1057,49 @@ done:
 }
 
 static void
-s_defer_delete (pl_bus_client_t *self, const char *id)
+s_defer_delete (pl_bus_client_t *self, int slot, const char *id)
 {
     if (self->ndeletes == self->cap_deletes) {
         size_t cap = self->cap_deletes ? self->cap_deletes * 2 : 256;
-        char **nd = realloc (self->unacked_deletes, cap * sizeof *nd);
+        s_pending_delete_t *nd = realloc (self->unacked_deletes, cap * sizeof *nd);
         if (!nd)
             return;            /* the message will be resent after a restart: harmless */
         self->unacked_deletes = nd;
         self->cap_deletes = cap;
     }
-    self->unacked_deletes[self->ndeletes++] = strdup (id);
+    char *copy = strdup (id);
+    if (copy)
+        self->unacked_deletes[self->ndeletes++] = (s_pending_delete_t) { slot, copy };
+}
+
+/* Deletes acknowledged entries: one HDEL for the hash, one XDEL per slot. Entries whose delete
+ * failed are kept for the next tick; returns PL_EREDIS then. ids[i] is a message id for slot -1,
+ * a stream entry id otherwise. */
+static int
+s_delete (pl_bus_client_t *self, const s_pending_delete_t *dels, size_t n, bool keep_failed)
+{
+    int rc = 0;
+    const char **batch = malloc ((n ? n : 1) * sizeof *batch);
+    if (!batch)
+        return PL_ENOMEM;
+    for (int slot = -1; slot < (int) self->nslots; slot++) {
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++)
+            if (dels[i].slot == slot)
+                batch[k++] = dels[i].id;
+        if (k == 0)
+            continue;
+        int r = slot < 0 ? pl_outbox_ack (self->outbox, k, batch)
+                         : pl_outbox_slot_ack (self->outbox, self->slots[slot].tag, k, batch);
+        if (r != 0) {
+            snprintf (self->errstr, sizeof self->errstr, "%s", pl_outbox_errstr (self->outbox));
+            rc = PL_EREDIS;
+            for (size_t i = 0; keep_failed && i < k; i++)
+                s_defer_delete (self, slot, batch[i]);
+        }
+    }
+    free (batch);
+    return rc;
 }
 
 static bool
@@ -1033,11 +1109,92 @@ s_permanent (int code)
            || code == PLATEAU__V1__NACK__CODE__INVALID || code == PLATEAU__V1__NACK__CODE__TOO_LARGE;
 }
 
+/* The slot of tag in the client, made on first sight; -1 when out of memory. */
+static int
+s_slot (pl_bus_client_t *self, const char *tag)
+{
+    for (size_t j = 0; j < self->nslots; j++)
+        if (strcmp (self->slots[j].tag, tag) == 0)
+            return (int) j;
+    s_slot_t *ns = realloc (self->slots, (self->nslots + 1) * sizeof *ns);
+    if (!ns)
+        return -1;
+    self->slots = ns;
+    s_slot_t *sl = &ns[self->nslots];
+    memset (sl, 0, sizeof *sl);
+    if (!(sl->tag = strdup (tag)))
+        return -1;
+    snprintf (sl->cursor, sizeof sl->cursor, "0-0");
+    return (int) self->nslots++;
+}
+
+/* Reads the transactional outbox's slots into the table: new tags, tags whose registry score
+ * moved since they were read to the end, tags not read to the end, and every tag each
+ * S_FULL_PULL_MS. The table holds at most twice the window: the rest waits in Redis. */
+static void
+s_pull (pl_bus_client_t *self, int64_t now, bool soon)
+{
+    if (now < self->next_pull_ms && !(soon && now >= self->next_pull_ms - 100 + S_PULL_MIN_MS))
+        return;
+    self->next_pull_ms = now + 100;
+    size_t cap = 2 * self->window;
+    if (self->used >= cap)
+        return;
+    bool full = now >= self->next_full_pull_ms;
+    if (full)
+        self->next_full_pull_ms = now + S_FULL_PULL_MS;
+    char **tags;
+    long long *scores;
+    size_t n;
+    if (pl_outbox_slots (self->outbox, &tags, &scores, &n) != 0) {
+        snprintf (self->errstr, sizeof self->errstr, "%s", pl_outbox_errstr (self->outbox));
+        return;
+    }
+    for (size_t i = 0; i < n && self->used < cap; i++) {
+        int j = s_slot (self, tags[i]);
+        if (j < 0)
+            break;
+        s_slot_t *sl = &self->slots[j];
+        if (!full && sl->drained && sl->score == scores[i]) {
+            if (sl->inflight > 0)
+                sl->idle_since_ms = 0;
+            else if (!sl->idle_since_ms)
+                sl->idle_since_ms = now;
+            else if (now - sl->idle_since_ms > S_SLOT_FORGET_MS) {
+                pl_outbox_slot_forget (self->outbox, sl->tag, sl->score);
+                sl->idle_since_ms = now;
+            }
+            continue;
+        }
+        sl->idle_since_ms = 0;
+        size_t room = cap - self->used;
+        pl_outbox_item_t *items;
+        size_t got;
+        if (pl_outbox_slot_read (self->outbox, sl->tag, sl->cursor, room, &items, &got) != 0) {
+            snprintf (self->errstr, sizeof self->errstr, "%s", pl_outbox_errstr (self->outbox));
+            break;
+        }
+        for (size_t k = 0; k < got; k++) {
+            s_entry_t *e = s_insert (self, items[k].id, items[k].type, items[k].data, items[k].size, j,
+                                     items[k].sid);
+            memset (&items[k], 0, sizeof items[k]);
+            sl = &self->slots[j];
+            if (e && !e->active)
+                s_admit (self, e, now);
+        }
+        pl_outbox_items_free (items, got);
+        sl->drained = got < room;
+        if (sl->drained)
+            sl->score = scores[i];
+    }
+    pl_outbox_slots_free (tags, scores, n);
+}
+
 int
 pl_bus_client_process (pl_bus_client_t *self)
 {
     int answers = 0, rc = 0;
-    const char **done = NULL;
+    s_pending_delete_t *done = NULL;
     size_t ndone = 0, capdone = 0;
     for (;;) {
         zmq_msg_t type, body;
@@ -1072,7 +1229,14 @@ pl_bus_client_process (pl_bus_client_t *self)
                     capdone = capdone ? capdone * 2 : 256;
                     done = realloc (done, capdone * sizeof *done);
                 }
-                done[ndone++] = e->id;
+                if (e->slot >= 0) {
+                    done[ndone++] = (s_pending_delete_t) { e->slot, e->sid };
+                    self->slots[e->slot].inflight--;
+                    free (e->id);
+                } else {
+                    done[ndone++] = (s_pending_delete_t) { -1, e->id };
+                    free (e->sid);
+                }
                 if (e->active)
                     self->outstanding--;
                 e->id = NULL;          /* keep the string for the delete below */
@@ -1096,7 +1260,13 @@ pl_bus_client_process (pl_bus_client_t *self)
                                                                       env->nack->code)->name
                               : "nack",
                           env->nack->reason);
-                if (pl_outbox_dead (self->outbox, e->id, reason) == 0) {
+                int dr;
+                if (e->slot >= 0) {
+                    pl_outbox_item_t it = { e->id, e->type, e->data, e->size, e->sid };
+                    dr = pl_outbox_slot_dead (self->outbox, self->slots[e->slot].tag, &it, reason);
+                } else
+                    dr = pl_outbox_dead (self->outbox, e->id, reason);
+                if (dr == 0) {
                     self->dead++;
                     s_entry_clear (self, e);
                 }
@@ -1109,17 +1279,15 @@ pl_bus_client_process (pl_bus_client_t *self)
         pl_envelope_free (&env);
     }
     if (ndone) {
-        if (pl_outbox_ack (self->outbox, ndone, done) != 0) {
-            snprintf (self->errstr, sizeof self->errstr, "%s", pl_outbox_errstr (self->outbox));
-            for (size_t i = 0; i < ndone; i++)
-                s_defer_delete (self, done[i]);
-            rc = PL_EREDIS;
-        }
+        rc = s_delete (self, done, ndone, true);
         for (size_t i = 0; i < ndone; i++)
-            free ((char *) done[i]);
+            free (done[i].id);
     }
     free (done);
-    s_drain_queue (self, pl_clock_mono_ms ());
+    int64_t now = pl_clock_mono_ms ();
+    s_drain_queue (self, now);
+    if (ndone)
+        s_pull (self, now, true);
     return rc ? rc : answers;
 }
 
@@ -1129,12 +1297,17 @@ pl_bus_client_tick (pl_bus_client_t *self)
     int64_t now = pl_clock_mono_ms ();
     if (!self->replayed)
         s_replay (self);
-    if (self->ndeletes
-        && pl_outbox_ack (self->outbox, self->ndeletes, (const char *const *) self->unacked_deletes) == 0) {
-        for (size_t i = 0; i < self->ndeletes; i++)
-            free (self->unacked_deletes[i]);
-        self->ndeletes = 0;
+    if (self->ndeletes) {
+        s_pending_delete_t *dels = self->unacked_deletes;
+        size_t n = self->ndeletes;
+        self->unacked_deletes = NULL;
+        self->ndeletes = self->cap_deletes = 0;
+        s_delete (self, dels, n, true);
+        for (size_t i = 0; i < n; i++)
+            free (dels[i].id);
+        free (dels);
     }
+    s_pull (self, now, false);
     s_drain_queue (self, now);
     for (size_t i = 0; i < self->cap; i++) {
         s_entry_t *e = &self->table[i];

@@ -1,4 +1,4 @@
-/*  inbox.c — exactly-once application of received messages (see inbox.h). */
+/*  inbox.c — atomic steps: effect, seen marker and emitted messages in one script (see inbox.h). */
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -9,16 +9,25 @@
 #include "plateau/id.h"
 #include "plateau/inbox.h"
 
+/* One loaded script per effect: the plain-commands one, and one per service effect met. */
+typedef struct {
+    const pl_inbox_effect_t *effect;   /* NULL: plain commands */
+    pl_redis_script_t *script;
+} s_script_t;
+
+#define S_EFFECTS_MAX 16
+
 struct pl_inbox {
     pl_redis_t *redis;
-    pl_redis_script_t *script;
+    s_script_t scripts[S_EFFECTS_MAX];
+    size_t nscripts;
     char *service;
     char ttl[24];
     char errstr[256];
 };
 
-/* A transaction keeps its strings back to back in one buffer, so that building one costs a
- * single allocation in the common case (a few short commands): receivers build one per message,
+/* A step keeps its strings back to back in one buffer, so that building one costs a single
+ * allocation in the common case (a few short commands): receivers build one per message,
  * hundreds of thousands per second. */
 #define PL_INBOX_TX_INLINE_BYTES 256
 #define PL_INBOX_TX_INLINE_ARGS 12
@@ -29,12 +38,26 @@ typedef struct {
 
 struct pl_inbox_tx {
     size_t tag_len, id_len;    /* tag then message id open the buffer, each NUL-terminated */
-    /* The script's arguments for this transaction: for each command its argc then its
-     * arguments, each NUL-terminated in buf. */
+    bool has_id;
+    const pl_inbox_effect_t *effect;
+    size_t nkeys;              /* effect keys: the first nkeys arguments */
+    size_t neffect;            /* arguments of the effect (keys included, or the commands) */
+    size_t nmsgs;              /* then 4 arguments per message: slot key, id, type, envelope */
+    /* The script's arguments for this step, each NUL-terminated in buf. For commands: for each
+     * command its argc then its arguments. */
     size_t argc, cap;
     s_arg_t *args;
     char *buf;
     size_t used, size;
+    struct s_msg {
+        char *slot, *id, *type;
+        uint8_t *data;
+        size_t size;
+    } *msgs;
+    char **registries;         /* registry keys of the messages' outboxes (distinct) */
+    size_t nregs;
+    char *reply;
+    size_t reply_len;
     s_arg_t inline_args[PL_INBOX_TX_INLINE_ARGS];
     char inline_buf[PL_INBOX_TX_INLINE_BYTES];
 };
@@ -42,49 +65,105 @@ struct pl_inbox_tx {
 #define S_TAG(tx) ((tx)->buf)
 #define S_ID(tx) ((tx)->buf + (tx)->tag_len + 1)
 
-/* One call applies a run of transactions that share a hash tag (so that it stays on one Redis
- * Cluster node): a Lua call costs Redis more than the few commands inside it, and a batch of
- * 500 messages in one call is several times cheaper than 500 calls.
+/* One call applies a run of steps that share a hash tag and an effect (so that it stays on one
+ * Redis Cluster node): a Lua call costs Redis more than the few commands inside it, and a batch
+ * of 500 messages in one call is several times cheaper than 500 calls.
  *
- * KEYS: the seen bucket of each transaction. ARGV[1]: bucket ttl ms; then for each transaction
- * the number of arguments that follow for it, its message id, then for each of its commands:
- * argc, arguments.
- * Returns one result per transaction: 1 applied now, 0 seen before, or the error text of the
- * command that failed. As with a single script that stops at a failing command, the failing
- * transaction keeps its marker and its earlier commands (Redis does not roll back); the other
- * transactions of the run are not affected by it. */
-static const char *s_apply_lua =
+ * KEYS: for each step its seen bucket (or, without a message id, a key naming its tag, never
+ * touched). ARGV[1]: bucket ttl ms; then for each step: the number of arguments that follow for
+ * it, its message id ("" for none), its number of effect keys, of effect arguments (keys
+ * included) and of messages, the effect's arguments, then 4 per message: slot, id, type, data.
+ * Returns two values per step: 1 applied now, 0 seen before, -1 failed; then the reply (the
+ * stored one for a duplicate, the error text for a failure). */
+static const char *s_lua_head =
     "local out = {}\n"
     "local expiring = {}\n"
     "local i = 2\n"
     "for k = 1, #KEYS do\n"
     "  local stop = i + tonumber(ARGV[i])\n"
     "  local id = ARGV[i + 1]\n"
-    "  i = i + 2\n"
-    "  if redis.call('HSETNX', KEYS[k], id, '1') == 1 then\n"
-    "    if not expiring[KEYS[k]] then\n"
-    "      redis.call('PEXPIRE', KEYS[k], ARGV[1])\n"
-    "      expiring[KEYS[k]] = true\n"
-    "    end\n"
-    "    out[k] = 1\n"
-    "    while i <= stop do\n"
-    "      local n = tonumber(ARGV[i])\n"
-    "      local r = redis.pcall(unpack(ARGV, i + 1, i + n))\n"
-    "      if type(r) == 'table' and r.err then\n"
-    "        out[k] = r.err\n"
-    "        break\n"
+    "  local nk, na, nm = tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4])\n"
+    "  local p = i + 5\n"
+    "  local fresh = true\n"
+    "  if id ~= '' then\n"
+    "    if redis.call('HSETNX', KEYS[k], id, '') == 1 then\n"
+    "      if not expiring[KEYS[k]] then\n"
+    "        redis.call('PEXPIRE', KEYS[k], ARGV[1])\n"
+    "        expiring[KEYS[k]] = true\n"
     "      end\n"
-    "      i = i + n + 1\n"
+    "    else\n"
+    "      fresh = false\n"
+    "    end\n"
+    "  end\n"
+    "  if fresh then\n"
+    "    local reply, emit, err = nil, true, nil\n";
+/* Plain commands: argc then arguments, each command in turn. */
+static const char *s_lua_cmds =
+    "    local j, last = p, p + na - 1\n"
+    "    while j <= last do\n"
+    "      local n = tonumber(ARGV[j])\n"
+    "      local r = redis.pcall(unpack(ARGV, j + 1, j + n))\n"
+    "      if type(r) == 'table' and r.err then err = r.err break end\n"
+    "      j = j + n + 1\n"
+    "    end\n";
+/* A service's effect, defined above the loop as s_effect(K, A). */
+static const char *s_lua_effect =
+    "    local K, A = {}, {}\n"
+    "    for j = 1, nk do K[j] = ARGV[p + j - 1] end\n"
+    "    for j = 1, na - nk do A[j] = ARGV[p + nk + j - 1] end\n"
+    "    local ok, r, e = pcall(s_effect, K, A)\n"
+    "    if ok then reply, emit = r, e else err = type(r) == 'table' and r.err or tostring(r) end\n";
+static const char *s_lua_tail =
+    "    if err then\n"
+    "      out[#out + 1] = -1\n"
+    "      out[#out + 1] = err\n"
+    "    else\n"
+    "      if emit ~= false then\n"
+    "        local m = p + na\n"
+    "        for x = 1, nm do\n"
+    "          redis.call('XADD', ARGV[m], '*', 'i', ARGV[m + 1], 't', ARGV[m + 2], 'e', ARGV[m + 3])\n"
+    "          m = m + 4\n"
+    "        end\n"
+    "      end\n"
+    "      if type(reply) ~= 'string' then reply = '' end\n"
+    "      if id ~= '' and reply ~= '' then redis.call('HSET', KEYS[k], id, reply) end\n"
+    "      out[#out + 1] = 1\n"
+    "      out[#out + 1] = reply\n"
     "    end\n"
     "  else\n"
-    "    out[k] = 0\n"
+    "    out[#out + 1] = 0\n"
+    "    out[#out + 1] = redis.call('HGET', KEYS[k], id) or ''\n"
     "  end\n"
     "  i = stop + 1\n"
     "end\n"
     "return out\n";
 
-/* Transactions per call: bounds how long one call holds Redis (well under a millisecond). */
+/* Steps per call: bounds how long one call holds Redis (well under a millisecond). */
 #define PL_INBOX_RUN_MAX 512
+
+/* The script of an effect on this inbox's connection, loaded on first use. */
+static pl_redis_script_t *
+s_script (pl_inbox_t *self, const pl_inbox_effect_t *effect)
+{
+    for (size_t i = 0; i < self->nscripts; i++)
+        if (self->scripts[i].effect == effect)
+            return self->scripts[i].script;
+    if (self->nscripts == S_EFFECTS_MAX)
+        return NULL;
+    char *lua = NULL;
+    int len = effect ? asprintf (&lua, "local function s_effect(K, A)\n%s\nend\n%s%s%s", effect->lua,
+                                 s_lua_head, s_lua_effect, s_lua_tail)
+                     : asprintf (&lua, "%s%s%s", s_lua_head, s_lua_cmds, s_lua_tail);
+    if (len < 0)
+        return NULL;
+    pl_redis_script_t *script = pl_redis_script_new (lua);
+    free (lua);
+    if (script) {
+        self->scripts[self->nscripts].effect = effect;
+        self->scripts[self->nscripts++].script = script;
+    }
+    return script;
+}
 
 pl_inbox_t *
 pl_inbox_new (pl_redis_t *redis, const char *service, int64_t ttl_ms)
@@ -94,11 +173,10 @@ pl_inbox_new (pl_redis_t *redis, const char *service, int64_t ttl_ms)
         return NULL;
     self->redis = redis;
     self->service = strdup (service);
-    self->script = pl_redis_script_new (s_apply_lua);
     /* A day bucket must outlive the last message of its day by the whole TTL. */
     snprintf (self->ttl, sizeof self->ttl, "%lld",
               (long long) ((ttl_ms > 0 ? ttl_ms : PL_INBOX_DEFAULT_TTL_MS) + 86400000LL));
-    if (!self->service || !self->script)
+    if (!self->service || !s_script (self, NULL))
         pl_inbox_destroy (&self);
     return self;
 }
@@ -109,7 +187,8 @@ pl_inbox_destroy (pl_inbox_t **self_p)
     if (!self_p || !*self_p)
         return;
     pl_inbox_t *self = *self_p;
-    pl_redis_script_destroy (&self->script);
+    for (size_t i = 0; i < self->nscripts; i++)
+        pl_redis_script_destroy (&self->scripts[i].script);
     free (self->service);
     free (self);
     *self_p = NULL;
@@ -152,9 +231,17 @@ pl_inbox_tx_new (const char *tag, const char *message_id)
     tx->buf = tx->inline_buf;
     tx->used = 0;
     tx->size = sizeof tx->inline_buf;
+    tx->has_id = message_id != NULL;
+    tx->effect = NULL;
+    tx->nkeys = tx->neffect = tx->nmsgs = 0;
+    tx->msgs = NULL;
+    tx->registries = NULL;
+    tx->nregs = 0;
+    tx->reply = NULL;
+    tx->reply_len = 0;
     tx->tag_len = strlen (tag);
-    tx->id_len = strlen (message_id);
-    if (s_append (tx, tag, tx->tag_len) < 0 || s_append (tx, message_id, tx->id_len) < 0)
+    tx->id_len = message_id ? strlen (message_id) : 0;
+    if (s_append (tx, tag, tx->tag_len) < 0 || s_append (tx, message_id ? message_id : "", tx->id_len) < 0)
         pl_inbox_tx_destroy (&tx);
     return tx;
 }
@@ -169,6 +256,17 @@ pl_inbox_tx_destroy (pl_inbox_tx_t **self_p)
         free (tx->buf);
     if (tx->args != tx->inline_args)
         free (tx->args);
+    for (size_t i = 0; i < tx->nmsgs; i++) {
+        free (tx->msgs[i].slot);
+        free (tx->msgs[i].id);
+        free (tx->msgs[i].type);
+        free (tx->msgs[i].data);
+    }
+    free (tx->msgs);
+    for (size_t i = 0; i < tx->nregs; i++)
+        free (tx->registries[i]);
+    free (tx->registries);
+    free (tx->reply);
     free (tx);
     *self_p = NULL;
 }
@@ -198,13 +296,14 @@ s_push (pl_inbox_tx_t *tx, const char *data, size_t len)
 int
 pl_inbox_tx_cmd (pl_inbox_tx_t *tx, int argc, const char *const *argv, const size_t *argvlen)
 {
-    if (argc <= 0)
+    if (argc <= 0 || tx->effect)
         return PL_EINVAL;
     char n[16];
     int len = snprintf (n, sizeof n, "%d", argc);
     int rc = s_push (tx, n, (size_t) len);
     for (int i = 0; rc == 0 && i < argc; i++)
         rc = s_push (tx, argv[i], argvlen ? argvlen[i] : strlen (argv[i]));
+    tx->neffect = tx->argc;
     return rc;
 }
 
@@ -219,6 +318,70 @@ pl_inbox_tx_cmdl (pl_inbox_tx_t *tx, const char *arg0, ...)
         argv[argc++] = a;
     va_end (ap);
     return pl_inbox_tx_cmd (tx, argc, argv, NULL);
+}
+
+int
+pl_inbox_tx_effect (pl_inbox_tx_t *tx, const pl_inbox_effect_t *effect, int nkeys, const char *const *keys,
+                    int nargs, const char *const *args, const size_t *lens)
+{
+    if (!effect || tx->effect || tx->argc || nkeys < 0 || nargs < 0)
+        return PL_EINVAL;
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < nkeys; i++)
+        rc = s_push (tx, keys[i], strlen (keys[i]));
+    for (int i = 0; rc == 0 && i < nargs; i++)
+        rc = s_push (tx, args[i], lens ? lens[i] : strlen (args[i]));
+    if (rc != 0)
+        return rc;
+    tx->effect = effect;
+    tx->nkeys = (size_t) nkeys;
+    tx->neffect = tx->argc;
+    return 0;
+}
+
+int
+pl_inbox_tx_emit (pl_inbox_tx_t *tx, const pl_outbox_t *outbox, pl_envelope_t *env)
+{
+    struct s_msg *m = realloc (tx->msgs, (tx->nmsgs + 1) * sizeof *m);
+    if (!m)
+        return PL_ENOMEM;
+    tx->msgs = m;
+    m = &tx->msgs[tx->nmsgs];
+    memset (m, 0, sizeof *m);
+    char slot[512];
+    pl_outbox_slot_key (outbox, S_TAG (tx), slot, sizeof slot);
+    m->data = pl_envelope_pack (env, &m->size);
+    m->slot = strdup (slot);
+    m->id = strdup (env->id);
+    m->type = strdup (env->type);
+    if (!m->data || !m->slot || !m->id || !m->type) {
+        free (m->data);
+        free (m->slot);
+        free (m->id);
+        free (m->type);
+        return PL_ENOMEM;
+    }
+    tx->nmsgs++;
+    const char *reg = pl_outbox_registry_key (outbox);
+    for (size_t i = 0; i < tx->nregs; i++)
+        if (strcmp (tx->registries[i], reg) == 0)
+            return 0;
+    char **r = realloc (tx->registries, (tx->nregs + 1) * sizeof *r);
+    if (!r)
+        return PL_ENOMEM;
+    tx->registries = r;
+    if (!(r[tx->nregs] = strdup (reg)))
+        return PL_ENOMEM;
+    tx->nregs++;
+    return 0;
+}
+
+const char *
+pl_inbox_tx_reply (const pl_inbox_tx_t *tx, size_t *len)
+{
+    if (len)
+        *len = tx->reply ? tx->reply_len : 0;
+    return tx->reply ? tx->reply : "";
 }
 
 /* Seen markers are fields of a hash per tag and bucket, not a key per message: HSETNX costs
@@ -281,27 +444,60 @@ s_seen_key (pl_inbox_t *self, const char *tag, const char *id)
     return key;
 }
 
-/* Queues one call for txs[0..n) (same tag). 0 or a negative code (nothing queued). */
+/* Writes the KEYS entry of a step: its seen bucket, or for a step without a message id a key
+ * that only names its tag (routing on Redis Cluster; never touched). */
+static size_t
+s_step_key (const pl_inbox_t *self, char *out, const pl_inbox_tx_t *tx)
+{
+    if (tx->has_id)
+        return s_seen_write (self, out, S_TAG (tx), tx->tag_len, S_ID (tx), tx->id_len);
+    return (size_t) sprintf (out, "pl:{%s}", S_TAG (tx));
+}
+
+/* Queues one call for txs[0..n) (same tag and effect), preceded by the registry bumps of the
+ * outboxes its messages go to. Returns the number of replies queued, or a negative code. */
 static int
 s_queue_run (pl_inbox_t *self, pl_inbox_tx_t *const *txs, size_t n)
 {
+    pl_redis_script_t *script = s_script (self, txs[0]->effect);
+    if (!script) {
+        snprintf (self->errstr, sizeof self->errstr, "inbox: cannot load effect %s",
+                  txs[0]->effect ? txs[0]->effect->name : "commands");
+        return PL_ENOMEM;
+    }
+    int queued = 0;
+    /* Registry first: the client must know where to look before the messages exist. */
+    const char *tag = S_TAG (txs[0]);
+    for (size_t k = 0; k < n; k++)
+        for (size_t r = 0; r < txs[k]->nregs; r++) {
+            bool seen = false;
+            for (size_t j = 0; j < k && !seen; j++)
+                for (size_t q = 0; q < txs[j]->nregs && !seen; q++)
+                    seen = strcmp (txs[j]->registries[q], txs[k]->registries[r]) == 0;
+            for (size_t q = 0; q < r && !seen; q++)
+                seen = strcmp (txs[k]->registries[q], txs[k]->registries[r]) == 0;
+            if (seen)
+                continue;
+            if (pl_redis_append (self->redis, "ZINCRBY %s 1 %s", txs[k]->registries[r], tag) != 0)
+                return PL_EREDIS;
+            queued++;
+        }
     size_t argc = n + 1, keys_size = 0;
     for (size_t k = 0; k < n; k++) {
-        argc += 2 + txs[k]->argc;
+        argc += 5 + txs[k]->argc + 4 * txs[k]->nmsgs;
         keys_size += s_seen_len (self, S_TAG (txs[k]), txs[k]->tag_len, txs[k]->id_len);
     }
     const char **argv = malloc (argc * sizeof *argv);
     size_t *argvlen = malloc (argc * sizeof *argvlen);
-    char (*counts)[16] = malloc (n * sizeof *counts);
+    char (*counts)[4][16] = malloc (n * sizeof *counts);
     char *keys = malloc (keys_size);
     int rc = PL_ENOMEM;
     if (!argv || !argvlen || !counts || !keys)
         goto done;
     char *key = keys;
     for (size_t k = 0; k < n; k++) {
-        pl_inbox_tx_t *tx = txs[k];
         argv[k] = key;
-        argvlen[k] = s_seen_write (self, key, S_TAG (tx), tx->tag_len, S_ID (tx), tx->id_len);
+        argvlen[k] = s_step_key (self, key, txs[k]);
         key += argvlen[k] + 1;
     }
     size_t a = n;
@@ -309,84 +505,140 @@ s_queue_run (pl_inbox_t *self, pl_inbox_tx_t *const *txs, size_t n)
     argvlen[a++] = strlen (self->ttl);
     for (size_t k = 0; k < n; k++) {
         pl_inbox_tx_t *tx = txs[k];
-        argvlen[a] = (size_t) snprintf (counts[k], sizeof counts[k], "%zu", tx->argc + 1);
-        argv[a++] = counts[k];
-        argv[a] = S_ID (tx);
-        argvlen[a++] = tx->id_len;
+        size_t values[4] = { 4 + tx->argc + 4 * tx->nmsgs, tx->nkeys, tx->neffect, tx->nmsgs };
+        for (int v = 0; v < 4; v++) {
+            argvlen[a] = (size_t) snprintf (counts[k][v], sizeof counts[k][v], "%zu", values[v]);
+            argv[a++] = counts[k][v];
+            if (v == 0) {
+                argv[a] = S_ID (tx);
+                argvlen[a++] = tx->id_len;
+            }
+        }
         for (size_t i = 0; i < tx->argc; i++) {
             argv[a] = tx->buf + tx->args[i].off;
             argvlen[a++] = tx->args[i].len;
         }
+        for (size_t i = 0; i < tx->nmsgs; i++) {
+            const struct s_msg *m = &tx->msgs[i];
+            argv[a] = m->slot;
+            argvlen[a++] = strlen (m->slot);
+            argv[a] = m->id;
+            argvlen[a++] = strlen (m->id);
+            argv[a] = m->type;
+            argvlen[a++] = strlen (m->type);
+            argv[a] = (const char *) m->data;
+            argvlen[a++] = m->size;
+        }
     }
-    rc = pl_redis_append_eval (self->redis, self->script, (int) n, (int) argc, argv, argvlen);
+    rc = pl_redis_append_eval (self->redis, script, (int) n, (int) argc, argv, argvlen);
+    if (rc == 0)
+        queued++;
 done:
     free (keys);
     free (argv);
     free (argvlen);
     free (counts);
-    return rc;
+    return rc == 0 ? queued : rc;
 }
 
-/* Reads the reply of one queued call into results[0..n). */
-static int
-s_read_run (pl_inbox_t *self, pl_inbox_tx_t *const *txs, size_t n, int *results)
+static void
+s_set_reply (pl_inbox_tx_t *tx, const char *s, size_t len)
 {
-    redisReply *r = NULL;
-    if (pl_redis_get_reply (self->redis, &r) != 0) {
-        snprintf (self->errstr, sizeof self->errstr, "inbox: %s", pl_redis_errstr (self->redis));
-        return PL_EREDIS;
+    free (tx->reply);
+    tx->reply = malloc (len + 1);
+    if (tx->reply) {
+        memcpy (tx->reply, s, len);
+        tx->reply[len] = '\0';
     }
+    tx->reply_len = tx->reply ? len : 0;
+}
+
+/* Reads the replies of one queued run (registry bumps, then the call) into results[0..n). */
+static int
+s_read_run (pl_inbox_t *self, pl_inbox_tx_t *const *txs, size_t n, int queued, int *results)
+{
     int rc = 0;
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != n) {
-        snprintf (self->errstr, sizeof self->errstr, "inbox apply %s: %s", S_ID (txs[0]),
-                  r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
-        rc = PL_EREDIS;
-    }
-    for (size_t k = 0; r->type == REDIS_REPLY_ARRAY && k < r->elements && k < n; k++) {
-        redisReply *e = r->element[k];
-        if (e->type == REDIS_REPLY_INTEGER)
-            results[k] = (int) e->integer;
-        else {
-            if (!self->errstr[0])      /* the first failure is the one reported */
-                snprintf (self->errstr, sizeof self->errstr, "inbox apply %s: %s", S_ID (txs[k]),
-                          e->type == REDIS_REPLY_STRING ? e->str : "unexpected reply");
+    for (size_t k = 0; k < n; k++)
+        results[k] = -1;
+    for (int q = 0; q < queued; q++) {
+        redisReply *r = NULL;
+        if (pl_redis_get_reply (self->redis, &r) != 0) {
+            snprintf (self->errstr, sizeof self->errstr, "inbox: %s", pl_redis_errstr (self->redis));
+            return PL_EREDIS;
+        }
+        if (q + 1 < queued) {            /* a registry bump */
+            if (r->type == REDIS_REPLY_ERROR && rc == 0) {
+                snprintf (self->errstr, sizeof self->errstr, "inbox registry: %s", r->str);
+                rc = PL_EREDIS;
+            }
+            freeReplyObject (r);
+            continue;
+        }
+        if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 * n) {
+            snprintf (self->errstr, sizeof self->errstr, "inbox apply %s: %s", S_ID (txs[0]),
+                      r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
             rc = PL_EREDIS;
         }
+        for (size_t k = 0; r->type == REDIS_REPLY_ARRAY && k < n && 2 * k + 1 < r->elements; k++) {
+            redisReply *st = r->element[2 * k], *rep = r->element[2 * k + 1];
+            int v = st->type == REDIS_REPLY_INTEGER ? (int) st->integer : -1;
+            if (rep->type == REDIS_REPLY_STRING)
+                s_set_reply (txs[k], rep->str, rep->len);
+            results[k] = v;
+            if (v < 0) {
+                if (!self->errstr[0])      /* the first failure is the one reported */
+                    snprintf (self->errstr, sizeof self->errstr, "inbox apply %s%s%s: %s",
+                              txs[k]->effect ? txs[k]->effect->name : "", txs[k]->effect ? " " : "",
+                              S_ID (txs[k]), pl_inbox_tx_reply (txs[k], NULL));
+                rc = PL_EREDIS;
+            }
+        }
+        freeReplyObject (r);
     }
-    freeReplyObject (r);
     return rc;
 }
 
 int
 pl_inbox_apply (pl_inbox_t *self, pl_inbox_tx_t *const *txs, size_t n, int *results)
 {
-    /* Runs of consecutive transactions with the same tag, each one Lua call, all in one
-     * pipeline. Keeping runs consecutive applies the transactions in the caller's order. */
+    /* Runs of consecutive steps with the same tag and effect, each one Lua call, all in one
+     * pipeline. Keeping runs consecutive applies the steps in the caller's order. */
     size_t *runs = malloc ((n + 1) * sizeof *runs);
-    if (!runs)
+    int *queued_per = malloc ((n + 1) * sizeof *queued_per);
+    if (!runs || !queued_per) {
+        free (runs);
+        free (queued_per);
         return PL_ENOMEM;
+    }
     size_t nruns = 0;
     for (size_t i = 0; i < n; i++)
-        if (i == 0 || i - runs[nruns - 1] >= PL_INBOX_RUN_MAX || strcmp (S_TAG (txs[i]), S_TAG (txs[i - 1])) != 0)
+        if (i == 0 || i - runs[nruns - 1] >= PL_INBOX_RUN_MAX || txs[i]->effect != txs[i - 1]->effect
+            || strcmp (S_TAG (txs[i]), S_TAG (txs[i - 1])) != 0)
             runs[nruns++] = i;
     runs[nruns] = n;
+    for (size_t i = 0; i < n; i++)
+        results[i] = -1;
     self->errstr[0] = '\0';
     int rc = 0;
     size_t queued = 0;
     for (; queued < nruns; queued++) {
-        rc = s_queue_run (self, txs + runs[queued], runs[queued + 1] - runs[queued]);
-        if (rc != 0)
+        int q = s_queue_run (self, txs + runs[queued], runs[queued + 1] - runs[queued]);
+        if (q < 0) {
+            rc = q;
             break;
+        }
+        queued_per[queued] = q;
     }
     /* Read every queued reply, even after a failure, to keep the connection in step. */
     for (size_t k = 0; k < queued; k++) {
-        int r = s_read_run (self, txs + runs[k], runs[k + 1] - runs[k], results + runs[k]);
+        int r = s_read_run (self, txs + runs[k], runs[k + 1] - runs[k], queued_per[k], results + runs[k]);
         if (r != 0)
             rc = r;
         if (r != 0 && pl_redis_pending (self->redis) == 0 && k + 1 < queued)
             break;             /* the connection dropped: nothing more to read */
     }
     free (runs);
+    free (queued_per);
     if (rc != 0 && !self->errstr[0])
         snprintf (self->errstr, sizeof self->errstr, "inbox: %s", pl_redis_errstr (self->redis));
     return rc;

@@ -2,6 +2,7 @@
 #ifndef PL_TEST_BUS_HELPERS_H
 #define PL_TEST_BUS_HELPERS_H
 #include <zmq.h>
+#include "plateau/audit_emit.h"
 #include "plateau/bus.h"
 #include "plateau/clock.h"
 
@@ -10,7 +11,7 @@ static inline pl_envelope_t *
 s_event (pl_envelope_t *env, pl_envelope_ids_t *ids, Plateau__V1__AuditEvent *ev, const char *tag)
 {
     pl_envelope_init (env, ids, "test", NULL, NULL);
-    plateau__v1__audit_event__init (ev);
+    pl_audit_event_init (ev, "test", "test.event", env->id, 0);
     ev->lead_id = (char *) tag;
     env->body_case = PLATEAU__V1__ENVELOPE__BODY_AUDIT_EVENT;
     env->audit_event = ev;

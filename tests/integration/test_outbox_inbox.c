@@ -11,6 +11,8 @@
 #include "plateau/error.h"
 #include "plateau/inbox.h"
 #include "plateau/outbox.h"
+#include "plateau/audit_emit.h"
+#include "bus_helpers.h"
 
 static void
 test_outbox_stores_loads_acks_and_dead_letters (void **state)
@@ -109,6 +111,165 @@ test_inbox_applies_each_message_once (void **state)
     pl_redis_destroy (&r);
 }
 
+/* A store-if-absent effect: the reply says what happened, and only a fresh store emits. */
+static const pl_inbox_effect_t s_put_once = {
+    "test.put_once",
+    "local old = redis.call('GET', K[1])\n"
+    "if old then return 'dup ' .. old, false end\n"
+    "redis.call('SET', K[1], A[1])\n"
+    "return 'stored ' .. A[1]\n"
+};
+
+static pl_inbox_tx_t *
+s_put_step (const char *message_id, const char *key, const char *value, const pl_outbox_t *ob)
+{
+    pl_inbox_tx_t *tx = pl_inbox_tx_new ("camp:c1", message_id);
+    const char *keys[1] = { key }, *args[1] = { value };
+    assert_int_equal (pl_inbox_tx_effect (tx, &s_put_once, 1, keys, 1, args, NULL), 0);
+    Plateau__V1__AuditEvent ev;
+    pl_audit_event_init (&ev, "test", "test.stored", NULL, 1);
+    char eid[64];
+    snprintf (eid, sizeof eid, "%s.stored", value);
+    ev.event_id = eid;
+    ev.lead_id = (char *) value;
+    assert_int_equal (pl_audit_emit (tx, ob, "test", NULL, NULL, &ev), 0);
+    return tx;
+}
+
+static void
+test_a_step_runs_its_effect_once_answers_its_reply_and_emits_only_when_told (void **state)
+{
+    pl_test_redis_t *srv = *state;
+    pl_redis_t *r = pl_redis_new (pl_test_redis_url (srv), 1000);
+    pl_inbox_t *in = pl_inbox_new (r, "intake", 0);
+    pl_outbox_t *ob = pl_outbox_new (r, "intake-0", "audit");
+    int res[3];
+
+    /* A bus message: applied, then redelivered: the first reply comes back, nothing runs again. */
+    pl_inbox_tx_t *t[3];
+    t[0] = s_put_step ("01JD000000000000000000000A", "pl:{camp:c1}:k1", "L1", ob);
+    /* A step of the service's own (no message id) that finds the key taken: no message. */
+    t[1] = s_put_step (NULL, "pl:{camp:c1}:k1", "L2", ob);
+    /* Another fresh one. */
+    t[2] = s_put_step (NULL, "pl:{camp:c1}:k2", "L3", ob);
+    assert_int_equal (pl_inbox_apply (in, t, 3, res), 0);
+    assert_int_equal (res[0], 1);
+    assert_string_equal (pl_inbox_tx_reply (t[0], NULL), "stored L1");
+    assert_int_equal (res[1], 1);
+    assert_string_equal (pl_inbox_tx_reply (t[1], NULL), "dup L1");
+    assert_string_equal (pl_inbox_tx_reply (t[2], NULL), "stored L3");
+    for (int i = 0; i < 3; i++)
+        pl_inbox_tx_destroy (&t[i]);
+    assert_int_equal (pl_outbox_size (ob), 2);            /* L1 and L3, not the duplicate */
+
+    t[0] = s_put_step ("01JD000000000000000000000A", "pl:{camp:c1}:k1", "L9", ob);
+    assert_int_equal (pl_inbox_apply (in, t, 1, res), 0);
+    assert_int_equal (res[0], 0);
+    assert_string_equal (pl_inbox_tx_reply (t[0], NULL), "stored L1");
+    pl_inbox_tx_destroy (&t[0]);
+    assert_int_equal (pl_outbox_size (ob), 2);
+
+    /* The slot is registered and holds the two envelopes, in order. */
+    char **tags;
+    long long *scores;
+    size_t n;
+    assert_int_equal (pl_outbox_slots (ob, &tags, &scores, &n), 0);
+    assert_int_equal (n, 1);
+    assert_string_equal (tags[0], "camp:c1");
+    pl_outbox_slots_free (tags, scores, n);
+    char cursor[PL_OUTBOX_SID_MAX] = "0-0";
+    pl_outbox_item_t *items;
+    assert_int_equal (pl_outbox_slot_read (ob, "camp:c1", cursor, 10, &items, &n), 0);
+    assert_int_equal (n, 2);
+    assert_string_equal (items[0].id, "L1.stored");
+    assert_string_equal (items[1].id, "L3.stored");
+    assert_string_equal (items[0].type, "AuditEvent");
+    pl_envelope_t *env = pl_envelope_unpack (items[0].data, items[0].size, NULL, 0);
+    assert_non_null (env);
+    assert_string_equal (env->audit_event->lead_id, "L1");
+    pl_envelope_free (&env);
+    pl_outbox_items_free (items, n);
+    assert_int_equal (pl_outbox_slot_read (ob, "camp:c1", cursor, 10, &items, &n), 0);
+    assert_int_equal (n, 0);                               /* the cursor moved past both */
+    pl_outbox_items_free (items, n);
+
+    /* An effect that fails reports it, emits nothing. */
+    pl_inbox_tx_t *bad = pl_inbox_tx_new ("camp:c1", NULL);
+    const char *keys[1] = { "pl:{camp:c1}:k1" }, *args[1] = { "x" };
+    static const pl_inbox_effect_t s_fails = { "test.fails", "return redis.call('HGET', K[1], A[1])" };
+    pl_inbox_tx_effect (bad, &s_fails, 1, keys, 1, args, NULL);
+    assert_int_equal (pl_inbox_apply (in, &bad, 1, res), PL_EREDIS);
+    assert_int_equal (res[0], -1);
+    assert_non_null (strstr (pl_inbox_tx_reply (bad, NULL), "WRONGTYPE"));
+    assert_non_null (strstr (pl_inbox_errstr (in), "test.fails"));
+    pl_inbox_tx_destroy (&bad);
+
+    pl_outbox_destroy (&ob);
+    pl_inbox_destroy (&in);
+    pl_redis_destroy (&r);
+}
+
+/* Messages written by steps are delivered by the destination's bus client and leave the slot
+ * once acknowledged; a restarted client delivers what was still owed. */
+static void
+test_the_bus_client_delivers_what_steps_emitted (void **state)
+{
+    pl_test_redis_t *srv = *state;
+    pl_redis_t *r = pl_redis_new (pl_test_redis_url (srv), 1000);
+    pl_inbox_t *in = pl_inbox_new (r, "intake", 0);
+    pl_outbox_t *ob = pl_outbox_new (r, "intake-0", "audit");
+    enum { N = 300 };
+    pl_inbox_tx_t *t[N];
+    int res[N];
+    for (int i = 0; i < N; i++) {
+        char key[64], val[16];
+        snprintf (key, sizeof key, "pl:{camp:c%d}:k%d", i % 3, i);
+        snprintf (val, sizeof val, "V%d", i);
+        t[i] = pl_inbox_tx_new (i % 3 == 0 ? "camp:c0" : i % 3 == 1 ? "camp:c1" : "camp:c2", NULL);
+        const char *keys[1] = { key }, *args[1] = { val };
+        pl_inbox_tx_effect (t[i], &s_put_once, 1, keys, 1, args, NULL);
+        Plateau__V1__AuditEvent ev;
+        pl_audit_event_init (&ev, "test", "test.stored", NULL, 1);
+        char eid[64];
+        snprintf (eid, sizeof eid, "%s.stored", val);
+        ev.event_id = eid;
+        pl_audit_emit (t[i], ob, "test", NULL, NULL, &ev);
+    }
+    assert_int_equal (pl_inbox_apply (in, t, N, res), 0);
+    for (int i = 0; i < N; i++)
+        pl_inbox_tx_destroy (&t[i]);
+    assert_int_equal (pl_outbox_size (ob), N);
+
+    char err[256];
+    pl_bus_server_t *srvb = pl_bus_server_new ("tcp://127.0.0.1:*", NULL, err, sizeof err);
+    assert_non_null (srvb);
+    pl_redis_t *rc = pl_redis_new (pl_test_redis_url (srv), 1000);
+    /* A first client takes a part only (small window, no receiver answering), then dies. */
+    pl_bus_client_t *c = pl_bus_client_new (rc, NULL, "intake-0", "audit", pl_bus_server_endpoint (srvb),
+                                            NULL, err, sizeof err);
+    assert_non_null (c);
+    pl_bus_client_set_window (c, 50);
+    pl_bus_client_tick (c);
+    assert_int_equal (pl_bus_client_inflight (c), 100);     /* twice the window, the rest in Redis */
+    pl_bus_client_destroy (&c);
+    /* The next one delivers everything, and the slots empty. */
+    c = pl_bus_client_new (rc, NULL, "intake-0", "audit", pl_bus_server_endpoint (srvb), NULL, err, sizeof err);
+    uint64_t received = 0;
+    int64_t end = pl_clock_mono_ms () + 10000;
+    while (pl_clock_mono_ms () < end && pl_outbox_size (ob) > 0) {
+        s_pump (srvb, c, 50);
+        received = pl_bus_server_count (srvb, "received");
+    }
+    assert_int_equal (pl_outbox_size (ob), 0);
+    assert_true (received >= N);
+    pl_bus_client_destroy (&c);
+    pl_bus_server_destroy (&srvb);
+    pl_redis_destroy (&rc);
+    pl_outbox_destroy (&ob);
+    pl_inbox_destroy (&in);
+    pl_redis_destroy (&r);
+}
+
 static int setup (void **state) { *state = pl_test_redis_start (NULL); return *state ? 0 : -1; }
 static int teardown (void **state) { pl_test_redis_t *s = *state; pl_test_redis_stop (&s); return 0; }
 
@@ -118,6 +279,8 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown (test_outbox_stores_loads_acks_and_dead_letters, setup, teardown),
         cmocka_unit_test_setup_teardown (test_inbox_applies_each_message_once, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_a_step_runs_its_effect_once_answers_its_reply_and_emits_only_when_told, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_the_bus_client_delivers_what_steps_emitted, setup, teardown),
     };
     return cmocka_run_group_tests_name ("outbox_inbox", tests, NULL, NULL);
 }
