@@ -349,27 +349,15 @@ pl_test_http_get (int port, const char *path, char **body)
 {
     if (body)
         *body = NULL;
-    int fd = pl_test_http_connect (port);
-    if (fd < 0)
-        return -1;
     /* Callers poll services that may hang while starting: give up sooner than the client does. */
-    struct timeval tv = { 5, 0 };
-    setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    char req[1024];
-    int n = snprintf (req, sizeof req,
-                      "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", path);
+    pl_http_client_t *c = pl_http_client_new ("127.0.0.1", port, 5000);
     pl_test_http_resp_t resp = { 0 };
-    pl_test_http_reader_t *rd = NULL;
-    int status = -1;
-    if (n > 0 && (size_t) n < sizeof req && pl_test_http_send_all (fd, req, (size_t) n)
-        && (rd = pl_test_http_reader_new (fd)) != NULL)
-        status = pl_test_http_read_response (rd, &resp, false);
-    pl_test_http_reader_destroy (&rd);
-    close (fd);
+    int status = c ? pl_http_client_request (c, "GET", path, NULL, NULL, 0, &resp) : -1;
+    pl_http_client_destroy (&c);
     if (body) {
         *body = resp.body;
         resp.body = NULL;
     }
     pl_test_http_resp_free (&resp);
-    return status;
+    return status < 0 ? -1 : status;
 }

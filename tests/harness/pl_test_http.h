@@ -1,22 +1,22 @@
-/*  pl_test_http.h — a small HTTP/1.1 client over plain sockets, for tests.
+/*  pl_test_http.h — the kit's HTTP/1.1 client (plateau/http_client.h) as tests use it.
  *
  *  Tests of the HTTP layer and the ops port talk to real servers on 127.0.0.1 and need to see
  *  the wire: status, raw headers, bodies decoded from Content-Length, chunked or until-close
  *  framing, and sometimes a hand-written request on a connection they keep open. One request
  *  per connection with pl_test_http_request(); for anything else, pl_test_http_connect(),
  *  pl_test_http_send_all() and a reader on the socket. No JSON here: tests parse bodies.
+ *  These are thin conveniences over pl_http_client (127.0.0.1, 20 s timeouts, failures told on
+ *  stderr); the client itself is the kit's, so tests exercise what services and plateauctl use.
  */
 #ifndef PL_TEST_HTTP_H
 #define PL_TEST_HTTP_H
 #include <stdbool.h>
 #include <stddef.h>
 
-typedef struct {
-    int status;
-    char *head;                      /* status line and headers, '\n'-separated, NUL-terminated */
-    char *body;                      /* decoded body (chunked or not), NUL-terminated */
-    size_t body_len;
-} pl_test_http_resp_t;
+#include "plateau/http_client.h"
+
+/* The kit's response: status, head ("\n"-separated status line and headers), body, body_len. */
+typedef pl_http_response_t pl_test_http_resp_t;
 
 /* Frees head and body and zeroes *resp; safe on a zeroed or already freed response. */
 void pl_test_http_resp_free (pl_test_http_resp_t *resp);

@@ -8,3 +8,6 @@ pl_add_test(NAME test_kit_timefmt SOURCES ${PROJECT_SOURCE_DIR}/tests/unit/test_
 # The one UTF-8 validator (pl_base, linked by the kit and the phone library).
 pl_add_test(NAME test_kit_utf8 SOURCES ${PROJECT_SOURCE_DIR}/tests/unit/test_kit_utf8.c
             LIBS pl_base LABELS unit)
+# The kit's HTTP client, against the kit's HTTP server on 127.0.0.1.
+pl_add_test(NAME test_http_client SOURCES ${PROJECT_SOURCE_DIR}/tests/unit/test_http_client.c
+            LIBS plateau LABELS unit)
