@@ -28,9 +28,9 @@
 #include <unistd.h>
 #include <sodium.h>
 #include "plateau/error.h"
-#include "segment.h"
-#include "store.h"
-#include "verify.h"
+#include "plateau/audit_segment.h"
+#include "plateau/audit_store.h"
+#include "plateau/audit_verify.h"
 
 /* CPU seconds this process has used (every thread, user and system). */
 static double

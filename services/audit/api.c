@@ -9,8 +9,8 @@
 
 #include "api.h"
 #include "plateau/error.h"
-#include "query.h"
-#include "verify.h"
+#include "plateau/audit_query.h"
+#include "plateau/audit_verify.h"
 
 #define S_MAX_TRUSTED 16
 

@@ -18,10 +18,10 @@
 #define AUDIT_API_H
 #include <stddef.h>
 #include <stdint.h>
-#include "keys.h"
+#include "plateau/audit_keys.h"
 #include "plateau/clock.h"
 #include "plateau/http.h"
-#include "store.h"
+#include "plateau/audit_store.h"
 
 typedef struct audit_api audit_api_t;
 

@@ -15,7 +15,7 @@
 #include "plateau/bus.h"
 #include "plateau/log.h"
 #include "plateau/metrics.h"
-#include "store.h"
+#include "plateau/audit_store.h"
 
 typedef struct audit_door audit_door_t;
 

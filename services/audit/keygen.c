@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "plateau/error.h"
-#include "keys.h"
+#include "plateau/audit_keys.h"
 
 static int
 s_make (int rc, const char *path)

@@ -14,7 +14,7 @@
 #include "door.h"
 #include "plateau/error.h"
 #include "plateau/service.h"
-#include "store.h"
+#include "plateau/audit_store.h"
 
 typedef struct {
     pl_service_t *svc;

@@ -14,7 +14,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include "test_audit_service_fixture.h"
-#include "query.h"
+#include "plateau/audit_query.h"
 
 #define N_EVENTS 600
 

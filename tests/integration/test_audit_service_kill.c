@@ -8,7 +8,7 @@
  */
 #include <jansson.h>
 #include "test_audit_service_fixture.h"
-#include "query.h"
+#include "plateau/audit_query.h"
 
 #ifndef AX_KILL_EVENTS
 #define AX_KILL_EVENTS 200000

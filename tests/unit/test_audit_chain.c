@@ -10,10 +10,11 @@
 #include <sodium.h>
 #include "plateau/error.h"
 #include "checkpoint.h"
-#include "record.h"
-#include "retention.h"
-#include "segment.h"
-#include "store.h"
+#include "encode.h"
+#include "plateau/audit_record.h"
+#include "plateau/audit_retention.h"
+#include "plateau/audit_segment.h"
+#include "plateau/audit_store.h"
 #include "test_audit_support.h"
 
 static void
@@ -326,7 +327,8 @@ test_key_files_are_generated_loaded_and_never_overwritten (void **state)
     assert_int_equal (strlen (hex), 64);
     assert_int_equal (pl_audit_keys_load_data (k, "/nonexistent/key"), PL_EIO);
     assert_non_null (strstr (pl_audit_keys_errstr (k), "/nonexistent/key"));
-    assert_int_equal (pl_audit_keys_set_data_hex (k, "not hex"), PL_ECONFIG);
+    uint8_t raw[32];
+    assert_int_equal (pl_audit_keys_parse_hex ("not hex", raw), PL_ECONFIG);
 
     /* Pseudonyms: stable under one key, different under another, only for E.164. */
     uint8_t a[32], b[32];

@@ -17,7 +17,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "plateau/error.h"
-#include "store.h"
+#include "plateau/audit_store.h"
 #include "test_audit_support.h"
 
 #define CHAIN "c"

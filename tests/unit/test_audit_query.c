@@ -8,9 +8,9 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 #include "plateau/error.h"
-#include "query.h"
-#include "store.h"
-#include "tz.h"
+#include "plateau/audit_query.h"
+#include "plateau/audit_store.h"
+#include "localtime.h"
 #include "test_audit_support.h"
 
 typedef struct {

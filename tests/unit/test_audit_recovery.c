@@ -13,9 +13,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "plateau/error.h"
-#include "record.h"
-#include "segment.h"
-#include "store.h"
+#include "plateau/audit_record.h"
+#include "plateau/audit_segment.h"
+#include "plateau/audit_store.h"
 #include "test_audit_support.h"
 
 #define CHAIN "r0"

@@ -8,10 +8,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "plateau/error.h"
-#include "query.h"
-#include "retention.h"
-#include "segment.h"
-#include "store.h"
+#include "plateau/audit_query.h"
+#include "plateau/audit_retention.h"
+#include "plateau/audit_segment.h"
+#include "plateau/audit_store.h"
 #include "test_audit_support.h"
 
 #define CHAIN "us-east"

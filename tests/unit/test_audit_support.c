@@ -10,8 +10,8 @@
 #include <cmocka.h>
 #include "pl_test.h"
 #include "plateau/error.h"
-#include "record.h"
-#include "segment.h"
+#include "plateau/audit_record.h"
+#include "plateau/audit_segment.h"
 #include "test_audit_support.h"
 
 void

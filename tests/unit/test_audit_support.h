@@ -9,9 +9,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "keys.h"
-#include "store.h"
-#include "verify.h"
+#include "plateau/audit_keys.h"
+#include "plateau/audit_store.h"
+#include "plateau/audit_verify.h"
 #include "plateau/v1/audit.pb-c.h"
 
 #define TA_T0 1772539200000LL           /* 2026-03-03 12:00:00 UTC */

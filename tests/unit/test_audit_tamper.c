@@ -15,9 +15,10 @@
 #include <sodium.h>
 #include "plateau/error.h"
 #include "checkpoint.h"
-#include "record.h"
-#include "segment.h"
-#include "store.h"
+#include "encode.h"
+#include "plateau/audit_record.h"
+#include "plateau/audit_segment.h"
+#include "plateau/audit_store.h"
 #include "test_audit_support.h"
 
 #define N_RECORDS 300

@@ -25,10 +25,10 @@
 #include <jansson.h>
 
 #include "commands.h"
-#include "keys.h"
+#include "plateau/audit_keys.h"
 #include "plateau/error.h"
-#include "query.h"
-#include "verify.h"
+#include "plateau/audit_query.h"
+#include "plateau/audit_verify.h"
 
 #define S_MAX_KEYS 16
 

@@ -1,4 +1,5 @@
-/*  segment.c — segment headers, names, listing, mapping and torn-tail recovery (see segment.h). */
+/*  segment.c — segment headers, names, listing, mapping and torn-tail recovery
+ *  (see plateau/audit_segment.h). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -9,7 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "plateau/error.h"
-#include "segment.h"
+#include "plateau/audit_segment.h"
+#include "wire.h"
 
 static const char s_magic[8] = {'P', 'L', 'A', 'U', 'D', 'S', 'E', 'G'};
 
@@ -52,8 +54,8 @@ pl_audit_seg_name (uint64_t first_seq, char *out)
     snprintf (out, PL_AUDIT_SEG_NAME_MAX, "seg-%020" PRIu64 ".plaud", first_seq);
 }
 
-bool
-pl_audit_seg_name_parse (const char *name, uint64_t *first_seq)
+static bool
+s_seg_name_parse (const char *name, uint64_t *first_seq)
 {
     if (strlen (name) != 30 || strncmp (name, "seg-", 4) != 0 || strcmp (name + 24, ".plaud") != 0)
         return false;
@@ -89,7 +91,7 @@ pl_audit_seg_list (const char *dir, pl_audit_seg_entry_t **out, size_t *n)
     int rc = 0;
     while ((e = readdir (d))) {
         uint64_t first;
-        if (!pl_audit_seg_name_parse (e->d_name, &first))
+        if (!s_seg_name_parse (e->d_name, &first))
             continue;
         struct stat st;
         if (fstatat (dirfd (d), e->d_name, &st, 0) != 0 || !S_ISREG (st.st_mode))

@@ -26,7 +26,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "record.h"
+#include "plateau/audit_record.h"
 
 #define PL_AUDIT_INDEX_FILE "index.sqlite"
 
@@ -95,10 +95,6 @@ int64_t pl_audit_index_number_key (const uint8_t pseudonym[PL_AUDIT_PSEUDONYM_LE
 int pl_audit_index_find_event (pl_audit_index_t *self, const char *event_id, uint64_t *seq);
 /* Largest at_ms indexed (INT64_MIN when empty). */
 int pl_audit_index_max_at (pl_audit_index_t *self, int64_t *out);
-/* Calls fn for the `n` most recent rows' (event_id, seq, at_ms), newest first. */
-int pl_audit_index_recent (pl_audit_index_t *self, size_t n,
-                           void (*fn) (void *arg, const char *id, uint64_t seq, int64_t at_ms),
-                           void *arg);
 
 /* Where the still-readable personal parts of a pseudonym are, for records with seq < before. */
 typedef struct {

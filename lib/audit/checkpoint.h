@@ -27,8 +27,8 @@
 #define PL_AUDIT_CHECKPOINT_H
 #include <stddef.h>
 #include <stdint.h>
-#include "keys.h"
-#include "record.h"
+#include "plateau/audit_keys.h"
+#include "plateau/audit_record.h"
 
 #define PL_AUDIT_CKPT_LEN 216
 #define PL_AUDIT_CKPT_FILE "checkpoints.plck"

@@ -1,4 +1,4 @@
-/*  verify.h — proves that the audit log is whole and unaltered, or names where it is not.
+/*  audit_verify.h — proves that the audit log is whole and unaltered, or names where it is not.
  *
  *  Reads every chain under a data root (one directory per replica) from the segment files —
  *  never from the index — and checks, for each chain:
@@ -22,8 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
-#include "keys.h"
-#include "record.h"
+#include "plateau/audit_keys.h"
+#include "plateau/audit_record.h"
 
 typedef struct {
     const uint8_t (*trusted)[PL_AUDIT_KEY_LEN];  /* public keys whose checkpoints count */
@@ -64,9 +64,6 @@ typedef struct {
  * pl_audit_verify_report_destroy. */
 int pl_audit_verify (const char *root, const pl_audit_verify_opts_t *opts,
                      pl_audit_verify_report_t **report);
-/* One chain directory (chain_id is its name). Returns out->status. */
-int pl_audit_verify_chain (const char *chain_dir, const char *chain_id,
-                           const pl_audit_verify_opts_t *opts, pl_audit_chain_report_t *out);
 
 void pl_audit_verify_report_destroy (pl_audit_verify_report_t **self_p);
 /* The report for people, one paragraph per chain (malloc'd). */

@@ -1,12 +1,13 @@
-/*  tz.c — UTC to a callee's local time for audit stories (see tz.h), on the rules engine's zone
- *  database: one TZif reader in the project, the one whose conversions the calling rules use.
+/*  localtime.c — UTC to a callee's local time for audit stories (see localtime.h), on the
+ *  rules engine's zone database: one TZif reader in the project, the one whose conversions the
+ *  calling rules use.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "plateau/error.h"
 #include "plateau/rules_tz.h"
-#include "tz.h"
+#include "localtime.h"
 
 struct pl_audit_tzcache {
     pl_rules_tzdb_t *db;
@@ -40,9 +41,9 @@ s_floor_div (int64_t a, int64_t b)
     return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
-int
-pl_audit_tz_offset (pl_audit_tzcache_t *self, const char *zone, int64_t utc_ms,
-                    int32_t *offset_s, char abbr[16])
+static int
+s_tz_offset (pl_audit_tzcache_t *self, const char *zone, int64_t utc_ms,
+             int32_t *offset_s, char abbr[16])
 {
     if (!zone || !*zone)
         return PL_EINVAL;
@@ -80,7 +81,7 @@ pl_audit_tz_format (pl_audit_tzcache_t *self, const char *zone, int64_t utc_ms, 
 {
     int32_t off;
     char abbr[16];
-    if (zone && zone[0] && pl_audit_tz_offset (self, zone, utc_ms, &off, abbr) == 0) {
+    if (zone && zone[0] && s_tz_offset (self, zone, utc_ms, &off, abbr) == 0) {
         char label[24];
         if (!abbr[0])
             snprintf (label, sizeof label, "UTC%+d", off / 3600);

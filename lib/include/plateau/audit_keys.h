@@ -1,4 +1,4 @@
-/*  keys.h — the audit service's secrets: checkpoint signing, number pseudonyms, personal data.
+/*  audit_keys.h — the audit service's secrets: checkpoint signing, number pseudonyms, personal data.
  *
  *  Three independent keys, each from its own secret file (a Kubernetes Secret mounted as a
  *  volume), each 32 bytes written as 64 hex digits on one line:
@@ -23,7 +23,7 @@
 #define PL_AUDIT_KEY_LEN 32             /* every secret and public key */
 #define PL_AUDIT_SIG_LEN 64             /* Ed25519 signature */
 #define PL_AUDIT_PSEUDONYM_LEN 32       /* HMAC-SHA256 output */
-#define PL_AUDIT_SEAL_OVERHEAD 40       /* nonce (24) + tag (16) added by pl_audit_keys_seal */
+#define PL_AUDIT_SEAL_OVERHEAD 40       /* nonce (24) + tag (16) added by pl_audit_keys_seal_with */
 
 typedef struct pl_audit_keys pl_audit_keys_t;
 
@@ -37,10 +37,7 @@ void pl_audit_keys_destroy (pl_audit_keys_t **self_p);
 int pl_audit_keys_load_signing (pl_audit_keys_t *self, const char *path);
 int pl_audit_keys_load_pseudonym (pl_audit_keys_t *self, const char *path);
 int pl_audit_keys_load_data (pl_audit_keys_t *self, const char *path);
-/* The same from hex text already read (pl_config_secret_file), or raw bytes (tests). */
-int pl_audit_keys_set_signing_hex (pl_audit_keys_t *self, const char *hex);
-int pl_audit_keys_set_pseudonym_hex (pl_audit_keys_t *self, const char *hex);
-int pl_audit_keys_set_data_hex (pl_audit_keys_t *self, const char *hex);
+/* The same from raw bytes (tests, benchmarks). */
 void pl_audit_keys_set_signing_seed (pl_audit_keys_t *self, const uint8_t seed[PL_AUDIT_KEY_LEN]);
 void pl_audit_keys_set_pseudonym (pl_audit_keys_t *self, const uint8_t key[PL_AUDIT_KEY_LEN]);
 void pl_audit_keys_set_data (pl_audit_keys_t *self, const uint8_t key[PL_AUDIT_KEY_LEN]);
@@ -64,11 +61,9 @@ int pl_audit_keys_sign (const pl_audit_keys_t *self, const uint8_t *msg, size_t 
 int pl_audit_keys_pseudonym (const pl_audit_keys_t *self, const char *e164,
                              uint8_t out[PL_AUDIT_PSEUDONYM_LEN]);
 
-/* Encrypts plain (len bytes) bound to ad into out (len + PL_AUDIT_SEAL_OVERHEAD bytes):
- * random nonce followed by the XChaCha20-Poly1305 ciphertext. PL_EINVAL without the data key. */
-int pl_audit_keys_seal (const pl_audit_keys_t *self, const uint8_t *plain, size_t len,
-                        const uint8_t *ad, size_t ad_len, uint8_t *out);
-/* The same with a nonce the caller drew (24 random bytes; never reuse one under a key). */
+/* Encrypts plain (len bytes) bound to ad into out (len + PL_AUDIT_SEAL_OVERHEAD bytes): the
+ * nonce the caller drew (24 random bytes; never reuse one under a key) followed by the
+ * XChaCha20-Poly1305 ciphertext. PL_EINVAL without the data key. */
 int pl_audit_keys_seal_with (const pl_audit_keys_t *self, const uint8_t nonce[24],
                              const uint8_t *plain, size_t len, const uint8_t *ad, size_t ad_len,
                              uint8_t *out);

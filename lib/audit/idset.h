@@ -31,12 +31,9 @@ int pl_audit_idset_put (pl_audit_idset_t *self, const char *id, uint64_t seq, in
 /* Evicts the oldest ids while more than capacity are held, never one with seq >= below
  * (not yet indexed). */
 void pl_audit_idset_evict (pl_audit_idset_t *self, uint64_t below);
-/* Drops every id with seq >= from_seq (records that did not survive, in tests and recovery). */
-void pl_audit_idset_drop_from (pl_audit_idset_t *self, uint64_t from_seq);
 /* Largest at_ms among evicted ids; INT64_MIN when none. Callers may raise it to account for
  * ids they never put in the set (those already in the index at open). */
 int64_t pl_audit_idset_evicted_mark (const pl_audit_idset_t *self);
 void pl_audit_idset_raise_mark (pl_audit_idset_t *self, int64_t at_ms);
-size_t pl_audit_idset_size (const pl_audit_idset_t *self);
 
 #endif

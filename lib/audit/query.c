@@ -1,4 +1,4 @@
-/*  query.c — filtered pages, stories and exports over every chain (see query.h).
+/*  query.c — filtered pages, stories and exports over every chain (see audit_query.h).
  *
  *  Pages merge the chains by (at_ms, chain, seq): each chain's index is asked for up to
  *  limit + 1 rows after the cursor, the rows are merged, the first `limit` returned, and the
@@ -14,10 +14,10 @@
 #include <sodium.h>
 #include "plateau/error.h"
 #include "index.h"
-#include "query.h"
-#include "record.h"
-#include "segment.h"
-#include "tz.h"
+#include "plateau/audit_query.h"
+#include "plateau/audit_record.h"
+#include "plateau/audit_segment.h"
+#include "localtime.h"
 
 struct pl_audit_reader {
     char *root;

@@ -1,4 +1,4 @@
-/*  retention.h — how long each type of audit event must be kept.
+/*  audit_retention.h — how long each type of audit event must be kept.
  *
  *  Law sets different periods per kind of record (US internal do-not-call requests: 5 years),
  *  so retention is a table from event type to duration, read from PLATEAU_AUDIT_RETENTION:
@@ -25,8 +25,6 @@ void pl_audit_retention_destroy (pl_audit_retention_t **self_p);
 
 /* Adds the entries of spec (format above). 0, or PL_EINVAL with the offending entry in errstr. */
 int pl_audit_retention_parse (pl_audit_retention_t *self, const char *spec);
-/* Sets one entry: an exact type, a "prefix*" or "default"; ms may be PL_AUDIT_FOREVER. */
-int pl_audit_retention_set (pl_audit_retention_t *self, const char *pattern, int64_t ms);
 /* The period for type, in ms (PL_AUDIT_FOREVER when kept for good). */
 int64_t pl_audit_retention_for (const pl_audit_retention_t *self, const char *type);
 /* True when no entry can ever expire anything. */

@@ -1,4 +1,4 @@
-/*  tz.h — UTC to a callee's local time, for the stories people read.
+/*  localtime.h — UTC to a callee's local time, for the stories people read.
  *
  *  `audit why` tells what happened to a number in the callee's own time ("Tue 2026-03-03 20:58
  *  CET, Europe/Paris"), because that is the time the calling rules speak of. Zones are read
@@ -6,8 +6,8 @@
  *  time the rules decided on. No setenv("TZ") and no localtime(): a reader may run in a service
  *  thread beside others.
  */
-#ifndef PL_AUDIT_TZ_H
-#define PL_AUDIT_TZ_H
+#ifndef PL_AUDIT_LOCALTIME_H
+#define PL_AUDIT_LOCALTIME_H
 #include <stdint.h>
 
 typedef struct pl_audit_tzcache pl_audit_tzcache_t;
@@ -17,11 +17,6 @@ typedef struct pl_audit_tzcache pl_audit_tzcache_t;
 pl_audit_tzcache_t *pl_audit_tzcache_new (const char *zoneinfo_dir);
 void pl_audit_tzcache_destroy (pl_audit_tzcache_t **self_p);
 
-/* The UTC offset (seconds east) in force in `zone` at utc_ms, and the zone's abbreviation then
- * ("CEST"; up to 15 bytes). 0, or PL_ENOTFOUND for an unknown zone, PL_EINVAL for a bad name,
- * PL_ECORRUPT for an unreadable zone file. */
-int pl_audit_tz_offset (pl_audit_tzcache_t *self, const char *zone, int64_t utc_ms,
-                        int32_t *offset_s, char abbr[16]);
 
 /* "2026-03-03 Tue 20:58:07 CET" for utc_ms in zone (UTC when zone is NULL, "" or unknown;
  * then the text ends in "UTC"). Writes at most size bytes; returns out. */

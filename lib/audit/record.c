@@ -1,9 +1,11 @@
-/*  record.c — audit record frames: encoding, structure checks, hashing, decoding (see record.h). */
+/*  record.c — audit record frames: encoding, structure checks, hashing, decoding
+ *  (see plateau/audit_record.h and encode.h). */
 #include <stdio.h>
 #include <string.h>
 #include <sodium.h>
 #include "plateau/error.h"
-#include "record.h"
+#include "encode.h"
+#include "plateau/audit_record.h"
 
 static const uint8_t s_zero_hash[PL_AUDIT_HASH_LEN];
 
@@ -91,8 +93,9 @@ pl_audit_chain_id_valid (const char *id)
     return true;
 }
 
-bool
-pl_audit_utf8_valid_n (const char *s, size_t n)
+/* True when the n bytes at s are valid UTF-8 holding no NUL. */
+static bool
+s_utf8_valid_n (const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *) s, *end = p + n;
     while (p < end) {
@@ -134,12 +137,6 @@ pl_audit_utf8_valid_n (const char *s, size_t n)
             return false;
     }
     return true;
-}
-
-bool
-pl_audit_utf8_valid (const char *s)
-{
-    return pl_audit_utf8_valid_n (s, strlen (s));
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -221,7 +218,7 @@ s_check_str (pl_audit_codec_t *self, const char *s, const char *field)
     size_t n = strlen (s);
     if (n > UINT16_MAX)
         return s_fail (self, PL_ETOOBIG, "%s: too long", field);
-    if (!pl_audit_utf8_valid_n (s, n))
+    if (!s_utf8_valid_n (s, n))
         return s_fail (self, PL_EINVAL, "%s: not valid UTF-8", field);
     return 0;
 }

@@ -34,9 +34,10 @@
 #include "checkpoint.h"
 #include "idset.h"
 #include "index.h"
-#include "record.h"
-#include "segment.h"
-#include "store.h"
+#include "encode.h"
+#include "plateau/audit_record.h"
+#include "plateau/audit_segment.h"
+#include "plateau/audit_store.h"
 
 static char s_internal_token;                   /* token of the store's own records */
 #define S_INTERNAL ((void *) &s_internal_token)
@@ -302,7 +303,6 @@ pl_audit_store_new (const pl_audit_store_config_t *cfg)
     return self;
 }
 
-const char *pl_audit_store_chain_dir (const pl_audit_store_t *self) { return self->dir; }
 
 const char *
 pl_audit_store_errstr (pl_audit_store_t *self)
@@ -1352,15 +1352,6 @@ pl_audit_store_sync (pl_audit_store_t *self)
     pthread_mutex_unlock (&self->mu);
     pl_audit_store_dispatch (self);
     return rc;
-}
-
-int
-pl_audit_store_checkpoint (pl_audit_store_t *self)
-{
-    if (!self->opened)
-        return PL_ECLOSED;
-    s_checkpoint (self, true);
-    return 0;
 }
 
 int

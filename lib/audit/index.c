@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 #include "plateau/error.h"
 #include "index.h"
+#include "wire.h"
 
 #define S_SCHEMA "2"
 
@@ -517,26 +518,6 @@ pl_audit_index_max_at (pl_audit_index_t *self, int64_t *out)
         *out = sqlite3_column_int64 (st, 0);
     sqlite3_finalize (st);
     return src == SQLITE_ROW || src == SQLITE_DONE ? 0 : s_fail (self, s_code (src), "max at");
-}
-
-int
-pl_audit_index_recent (pl_audit_index_t *self, size_t n,
-                       void (*fn) (void *arg, const char *id, uint64_t seq, int64_t at_ms),
-                       void *arg)
-{
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2 (self->db,
-                            "SELECT event_id, seq, at_ms FROM events ORDER BY seq DESC LIMIT ?", -1,
-                            &st, NULL)
-        != SQLITE_OK)
-        return s_fail (self, PL_EIO, "recent");
-    sqlite3_bind_int64 (st, 1, (sqlite3_int64) n);
-    int src;
-    while ((src = sqlite3_step (st)) == SQLITE_ROW)
-        fn (arg, (const char *) sqlite3_column_text (st, 0),
-            (uint64_t) sqlite3_column_int64 (st, 1), sqlite3_column_int64 (st, 2));
-    sqlite3_finalize (st);
-    return src == SQLITE_DONE ? 0 : s_fail (self, s_code (src), "recent");
 }
 
 int

@@ -1,11 +1,11 @@
-/*  retention.c — the retention table: parsing and lookup by event type (see retention.h). */
+/*  retention.c — the retention table: parsing and lookup by event type (see audit_retention.h). */
 #include <ctype.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "plateau/error.h"
-#include "retention.h"
+#include "plateau/audit_retention.h"
 
 typedef struct {
     char *pattern;              /* exact type, or prefix without its '*' */
@@ -43,8 +43,8 @@ pl_audit_retention_destroy (pl_audit_retention_t **self_p)
 
 const char *pl_audit_retention_errstr (const pl_audit_retention_t *self) { return self->errstr; }
 
-int
-pl_audit_retention_set (pl_audit_retention_t *self, const char *pattern, int64_t ms)
+static int
+s_retention_set (pl_audit_retention_t *self, const char *pattern, int64_t ms)
 {
     if (!pattern || !pattern[0] || ms < 0)
         return PL_EINVAL;
@@ -145,7 +145,7 @@ pl_audit_retention_parse (pl_audit_retention_t *self, const char *spec)
         }
         char key[256];
         snprintf (key, sizeof key, "%.*s", (int) (ke - p), p);
-        int rc = pl_audit_retention_set (self, key, ms);
+        int rc = s_retention_set (self, key, ms);
         if (rc)
             return rc;
         p = end;

@@ -1,7 +1,7 @@
-/*  segment.h — segment files: the append-only source of truth of one chain.
+/*  audit_segment.h — segment files: the append-only source of truth of one chain.
  *
  *  A chain is a directory of segment files named seg-<first seq, 20 digits>.plaud. Each starts
- *  with a 128-byte header and continues with record frames (record.h) in sequence order:
+ *  with a 128-byte header and continues with record frames (audit_record.h) in sequence order:
  *
  *    0   8   magic "PLAUDSEG"
  *    8   u32 version 1
@@ -24,7 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "record.h"
+#include "plateau/audit_record.h"
 
 #define PL_AUDIT_SEG_HEADER 128
 #define PL_AUDIT_SEG_NAME_MAX 40
@@ -42,8 +42,6 @@ int pl_audit_seg_header_decode (const uint8_t *p, size_t len, pl_audit_seg_heade
 
 /* "seg-00000000000000000042.plaud" into out (at least PL_AUDIT_SEG_NAME_MAX bytes). */
 void pl_audit_seg_name (uint64_t first_seq, char *out);
-/* True for a segment file name; *first_seq receives its number. */
-bool pl_audit_seg_name_parse (const char *name, uint64_t *first_seq);
 
 typedef struct {
     uint64_t first_seq;

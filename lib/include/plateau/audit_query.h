@@ -1,4 +1,4 @@
-/*  query.h — reading the audit: filtered pages, stories for people, full exports.
+/*  audit_query.h — reading the audit: filtered pages, stories for people, full exports.
  *
  *  A reader opens every chain under a data root (each replica's index.sqlite, read-only) and
  *  answers across all of them, merged in time order:
@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
-#include "keys.h"
+#include "plateau/audit_keys.h"
 
 #define PL_AUDIT_QUERY_LIMIT_DEFAULT 100
 #define PL_AUDIT_QUERY_LIMIT_MAX 1000

@@ -1,7 +1,7 @@
-/*  store.h — the audit store: one replica's append-only, hash-chained, durable log.
+/*  audit_store.h — the audit store: one replica's append-only, hash-chained, durable log.
  *
- *  The store turns AuditEvents into records (record.h) of its chain, writes them to segment
- *  files (segment.h) with group commit, signs checkpoints (checkpoint.h), fills the SQLite index
+ *  The store turns AuditEvents into records (audit_record.h) of its chain, writes them to segment
+ *  files (audit_segment.h) with group commit, signs checkpoints (checkpoint.h), fills the SQLite index
  *  (index.h) behind the writes, and performs erasure and retention. It is the part of the audit
  *  service that does not need the bus; the service drives it from its loop like this:
  *
@@ -33,7 +33,7 @@
  *  ENOSPC (EIO from fdatasync) is permanent: the page cache can no longer be trusted, the store
  *  reports PL_EIO and the service must restart so that recovery reads what is really on disk.
  *
- *  Crash: open recovers the last segment's torn tail (segment.h), so every record whose
+ *  Crash: open recovers the last segment's torn tail (audit_segment.h), so every record whose
  *  on_commit fired is present and the chain verifies.
  *
  *  Idempotency: an event id is stored once. Recent ids live in memory (idset.h), older ones are
@@ -51,8 +51,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "plateau/v1/audit.pb-c.h"
-#include "keys.h"
-#include "retention.h"
+#include "plateau/audit_keys.h"
+#include "plateau/audit_retention.h"
 
 typedef struct pl_audit_store pl_audit_store_t;
 
@@ -126,8 +126,6 @@ int pl_audit_store_sync (pl_audit_store_t *self);
 /* Periodic work: a checkpoint when checkpoint_interval_ms of record time passed since the last
  * one, a prompt retry when writes are held by a full disk. Returns the store's state. */
 int pl_audit_store_tick (pl_audit_store_t *self, int64_t now_ms);
-/* Signs a checkpoint of the latest durable record now (if it has none yet). */
-int pl_audit_store_checkpoint (pl_audit_store_t *self);
 /* Waits until the index holds every durable record (tests, erasure). 0, or the indexer's
  * error. */
 int pl_audit_store_wait_indexed (pl_audit_store_t *self);
@@ -171,8 +169,6 @@ typedef struct {
 
 void pl_audit_store_stats (pl_audit_store_t *self, pl_audit_store_stats_t *out);
 
-/* The chain's directory (<dir>/<chain_id>). */
-const char *pl_audit_store_chain_dir (const pl_audit_store_t *self);
 /* Detail of the last failure. */
 const char *pl_audit_store_errstr (pl_audit_store_t *self);
 

@@ -1,4 +1,4 @@
-/*  verify.c — verification of every chain, checkpoint and erasure (see verify.h).
+/*  verify.c — verification of every chain, checkpoint and erasure (see audit_verify.h).
  *
  *  Work is split per segment: a worker maps the file, walks its frames, hashes each one and
  *  checks its linkage to the one before, and notes what the join needs (first and last seq and
@@ -19,8 +19,9 @@
 #include <sodium.h>
 #include "plateau/error.h"
 #include "checkpoint.h"
-#include "segment.h"
-#include "verify.h"
+#include "plateau/audit_segment.h"
+#include "wire.h"
+#include "plateau/audit_verify.h"
 
 static const uint8_t s_zero[PL_AUDIT_HASH_LEN];
 
@@ -363,9 +364,9 @@ s_count_torn (const char *dir, pl_audit_chain_report_t *out)
     closedir (d);
 }
 
-int
-pl_audit_verify_chain (const char *chain_dir, const char *chain_id,
-                       const pl_audit_verify_opts_t *opts, pl_audit_chain_report_t *out)
+static int
+s_verify_chain (const char *chain_dir, const char *chain_id,
+                const pl_audit_verify_opts_t *opts, pl_audit_chain_report_t *out)
 {
     memset (out, 0, sizeof *out);
     snprintf (out->chain, sizeof out->chain, "%s", chain_id);
@@ -647,7 +648,7 @@ pl_audit_verify (const char *root, const pl_audit_verify_opts_t *opts,
         if (r->chains) {
             char path[4096];
             snprintf (path, sizeof path, "%s/%s", root, names[i]);
-            int rc = pl_audit_verify_chain (path, names[i], opts, &r->chains[r->n_chains]);
+            int rc = s_verify_chain (path, names[i], opts, &r->chains[r->n_chains]);
             r->records += r->chains[r->n_chains].records;
             r->bytes += r->chains[r->n_chains].bytes;
             r->n_chains++;

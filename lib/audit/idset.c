@@ -202,19 +202,6 @@ pl_audit_idset_evict (pl_audit_idset_t *self, uint64_t below)
     }
 }
 
-void
-pl_audit_idset_drop_from (pl_audit_idset_t *self, uint64_t from_seq)
-{
-    while (self->len) {
-        s_item_t *it = &self->fifo[(self->head + self->len - 1) % self->fifo_cap];
-        if (it->seq < from_seq)
-            break;
-        s_remove (self, it->id, it->hash);
-        free (it->id);
-        self->len--;
-    }
-}
-
 int64_t pl_audit_idset_evicted_mark (const pl_audit_idset_t *self) { return self->mark; }
 
 void
@@ -223,5 +210,3 @@ pl_audit_idset_raise_mark (pl_audit_idset_t *self, int64_t at_ms)
     if (at_ms > self->mark)
         self->mark = at_ms;
 }
-
-size_t pl_audit_idset_size (const pl_audit_idset_t *self) { return self->count; }

@@ -1,4 +1,4 @@
-/*  keys.c — audit secrets: loading, pseudonyms, sealing personal data, signing (see keys.h). */
+/*  keys.c — audit secrets: loading, pseudonyms, sealing personal data, signing (see audit_keys.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -7,7 +7,7 @@
 #include <unistd.h>
 #include <sodium.h>
 #include "plateau/error.h"
-#include "keys.h"
+#include "plateau/audit_keys.h"
 
 /* The whole object lives in sodium_malloc'd memory (guard pages, locked, wiped on free): the
  * error detail shares the allocation, which costs nothing and keeps one lifetime. */
@@ -132,32 +132,36 @@ pl_audit_keys_set_data (pl_audit_keys_t *self, const uint8_t key[PL_AUDIT_KEY_LE
     self->has_data = true;
 }
 
-/* One loader per key kind, from a file or from hex text. */
-#define S_LOADERS(kind, setter)                                                          \
-    int pl_audit_keys_load_##kind (pl_audit_keys_t *self, const char *path)              \
-    {                                                                                    \
-        uint8_t k[PL_AUDIT_KEY_LEN];                                                     \
-        int rc = s_load_file (self, path, k);                                            \
-        if (rc == 0)                                                                     \
-            setter (self, k);                                                            \
-        sodium_memzero (k, sizeof k);                                                    \
-        return rc;                                                                       \
-    }                                                                                    \
-    int pl_audit_keys_set_##kind##_hex (pl_audit_keys_t *self, const char *hex)          \
-    {                                                                                    \
-        uint8_t k[PL_AUDIT_KEY_LEN];                                                     \
-        int rc = pl_audit_keys_parse_hex (hex, k);                                       \
-        if (rc == 0)                                                                     \
-            setter (self, k);                                                            \
-        else                                                                             \
-            snprintf (self->errstr, sizeof self->errstr, #kind " key: expected 64 hex digits"); \
-        sodium_memzero (k, sizeof k);                                                    \
-        return rc;                                                                       \
-    }
+/* One loader per key kind: the file's 64 hex digits, handed to the kind's setter. */
+static int
+s_load (pl_audit_keys_t *self, const char *path,
+        void (*setter) (pl_audit_keys_t *, const uint8_t *))
+{
+    uint8_t k[PL_AUDIT_KEY_LEN];
+    int rc = s_load_file (self, path, k);
+    if (rc == 0)
+        setter (self, k);
+    sodium_memzero (k, sizeof k);
+    return rc;
+}
 
-S_LOADERS (signing, pl_audit_keys_set_signing_seed)
-S_LOADERS (pseudonym, pl_audit_keys_set_pseudonym)
-S_LOADERS (data, pl_audit_keys_set_data)
+int
+pl_audit_keys_load_signing (pl_audit_keys_t *self, const char *path)
+{
+    return s_load (self, path, pl_audit_keys_set_signing_seed);
+}
+
+int
+pl_audit_keys_load_pseudonym (pl_audit_keys_t *self, const char *path)
+{
+    return s_load (self, path, pl_audit_keys_set_pseudonym);
+}
+
+int
+pl_audit_keys_load_data (pl_audit_keys_t *self, const char *path)
+{
+    return s_load (self, path, pl_audit_keys_set_data);
+}
 
 bool pl_audit_keys_has_signing (const pl_audit_keys_t *self) { return self->has_sign; }
 bool pl_audit_keys_has_pseudonym (const pl_audit_keys_t *self) { return self->has_pseudonym; }
@@ -276,15 +280,6 @@ pl_audit_keys_seal_with (const pl_audit_keys_t *self, const uint8_t nonce[24],
         out + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, NULL, plain, len, ad, ad_len, NULL,
         out, self->data);
     return 0;
-}
-
-int
-pl_audit_keys_seal (const pl_audit_keys_t *self, const uint8_t *plain, size_t len,
-                    const uint8_t *ad, size_t ad_len, uint8_t *out)
-{
-    uint8_t nonce[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES];
-    randombytes_buf (nonce, sizeof nonce);
-    return pl_audit_keys_seal_with (self, nonce, plain, len, ad, ad_len, out);
 }
 
 int
