@@ -1,8 +1,8 @@
 /*  cmd_leads.c — `plateauctl leads submit FILE`: sends a CSV, JSON or NDJSON file of leads to
  *  the intake's HTTP API and prints what became of them.
  *
- *  The file is streamed (a million-row CSV is never held in memory) over a plain HTTP/1.1
- *  socket, with a progress bar on stderr when stderr is a terminal. The intake answers a
+ *  The file is streamed (a million-row CSV is never held in memory) through the kit's HTTP
+ *  client, with a progress bar on stderr when stderr is a terminal. The intake answers a
  *  streamed body with one NDJSON result per item and a summary line; the command asks for the
  *  non-accepted items only (?results=errors, or every item with --all) and prints a summary
  *  table with the first rejections and their line and column.
@@ -10,13 +10,13 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
-#include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "commands.h"
+#include "plateau/error.h"
+#include "plateau/http_client.h"
 
 void
 ctl_leads_usage (FILE *out)
@@ -126,7 +126,8 @@ s_submit (int argc, char **argv)
     if (!ctype)
         return ctl_usage_error ("leads", "cannot tell the type of '%s': pass --type csv|json|ndjson", file);
     char host[256];
-    if (strncmp (url, "http://", 7) != 0)
+    int port;
+    if (pl_http_url_parse (url, host, sizeof host, &port) != 0)
         return ctl_usage_error ("leads", "URL '%s': expected http://host[:port]", url);
     FILE *fp = fopen (file, "rb");
     struct stat st;
@@ -141,29 +142,26 @@ s_submit (int argc, char **argv)
     if (mapping) { ctl_url_encode (v, sizeof v, mapping); q += (size_t) snprintf (query + q, sizeof query - q, "&mapping=%s", v); }
     if (country) { ctl_url_encode (v, sizeof v, country); snprintf (query + q, sizeof query - q, "&country=%s", v); }
 
-    int fd = ctl_http_connect ("leads", url, host);
-    if (fd < 0) {
+    /* Each wait may be long (the intake answers once it has read a million rows), never
+     * endless. */
+    pl_http_client_t *client = pl_http_client_new (host, port, CTL_HTTP_TIMEOUT_MS);
+    if (!client) {
         fclose (fp);
         return CTL_EXIT_FAIL;
     }
-    char head[2048];
-    int hn = snprintf (head, sizeof head,
-                       "POST /v1/leads%s HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\n"
-                       "Content-Type: %s\r\nContent-Length: %lld\r\n%s%s%sConnection: close\r\n\r\n",
-                       query, host, token, ctype, (long long) st.st_size, idem ? "Idempotency-Key: " : "",
-                       idem ? idem : "", idem ? "\r\n" : "");
+    char headers[2048];
+    snprintf (headers, sizeof headers,
+              "Authorization: Bearer %s\r\nContent-Type: %s\r\n%s%s%sConnection: close\r\n",
+              token, ctype, idem ? "Idempotency-Key: " : "", idem ? idem : "", idem ? "\r\n" : "");
+    char path[1200];
+    snprintf (path, sizeof path, "/v1/leads%s", query);
     bool tty = isatty (2);
-    bool ok = send (fd, head, (size_t) hn, MSG_NOSIGNAL) == hn;
+    int rc = pl_http_client_send_head (client, "POST", path, headers, (int64_t) st.st_size);
     char buf[65536];
     off_t sent = 0;
     size_t n;
-    while (ok && (n = fread (buf, 1, sizeof buf, fp)) > 0) {
-        for (size_t off = 0; ok && off < n;) {
-            ssize_t w = send (fd, buf + off, n - off, MSG_NOSIGNAL);
-            ok = w > 0;
-            if (ok)
-                off += (size_t) w;
-        }
+    while (rc == 0 && (n = fread (buf, 1, sizeof buf, fp)) > 0) {
+        rc = pl_http_client_send (client, buf, n);
         sent += (off_t) n;
         if (tty)
             s_progress (sent, st.st_size);
@@ -171,44 +169,19 @@ s_submit (int argc, char **argv)
     fclose (fp);
     if (tty)
         fputc ('\n', stderr);
-    /* The answer, whole (only non-accepted items by default, so it stays small). */
-    size_t cap = 65536, len = 0;
-    char *resp = malloc (cap);
-    ssize_t r;
-    while (resp && (r = recv (fd, resp + len, cap - len - 1, 0)) > 0) {
-        len += (size_t) r;
-        if (cap - len < 4096) {
-            char *p = realloc (resp, cap *= 2);
-            if (!p)
-                break;
-            resp = p;
-        }
-    }
-    close (fd);
-    if (!resp || len == 0) {
-        fprintf (stderr, "plateauctl leads: no answer from %s%s\n", url, ok ? "" : " (connection closed while sending)");
-        free (resp);
+    /* The answer, whole (only non-accepted items by default, so it stays small). A server that
+     * refuses early (413, 401) may close while we send: its answer is still read. */
+    pl_http_response_t resp = { 0 };
+    int status = rc == 0 || rc == PL_EIO ? pl_http_client_read (client, &resp, false) : rc;
+    if (status < 0) {
+        fprintf (stderr, "plateauctl leads: no answer from %s: %s\n", url,
+                 pl_http_client_errstr (client));
+        pl_http_response_free (&resp);
+        pl_http_client_destroy (&client);
         return CTL_EXIT_FAIL;
     }
-    resp[len] = '\0';
-    int status = 0;
-    sscanf (resp, "HTTP/1.%*d %d", &status);
-    char *body = strstr (resp, "\r\n\r\n");
-    body = body ? body + 4 : resp + len;
-    if (strcasestr (resp, "Transfer-Encoding: chunked") && strcasestr (resp, "Transfer-Encoding: chunked") < body) {
-        char *in = body, *out = body;
-        for (;;) {
-            unsigned long sz = strtoul (in, &in, 16);
-            in = strstr (in, "\r\n");
-            if (!in || sz == 0)
-                break;
-            in += 2;
-            memmove (out, in, sz);
-            out += sz;
-            in += sz + 2;
-        }
-        *out = '\0';
-    }
+    pl_http_client_destroy (&client);
+    char *body = resp.body;
     long acc = s_count (body, "accepted"), dup = s_count (body, "duplicate"), rej = s_count (body, "rejected"),
          na = s_count (body, "not_accepted");
     if (acc < 0) {
@@ -248,7 +221,7 @@ s_submit (int argc, char **argv)
         char m[256];
         printf ("\nerror: %s\n", *s_field (body, "message", m, sizeof m) ? m : body);
     }
-    free (resp);
+    pl_http_response_free (&resp);
     return status >= 200 && status < 300 ? CTL_EXIT_OK : CTL_EXIT_FAIL;
 }
 

@@ -51,8 +51,13 @@ char *ctl_format_time (int64_t ms, char *out, size_t size);
 bool ctl_endpoint_valid (const char *endpoint);
 /* Percent-encodes a query value into out (always NUL-terminated). */
 void ctl_url_encode (char *out, size_t size, const char *value);
-/* Connects to an http://host[:port] URL; writes the host into host[256]. Returns the socket, or
- * -1 after printing why on stderr, prefixed with "plateauctl <cmd>". */
+/* Each wait of an HTTP exchange (connect, send, answer) gives up after this long. */
+#define CTL_HTTP_TIMEOUT_MS (10 * 60 * 1000)
+
+/* Connects to an http://host[:port] URL with the kit's client (pl_http_dial); writes the host
+ * into host[256]. Returns the socket, or -1 after printing why on stderr, prefixed with
+ * "plateauctl <cmd>". For commands that still read the socket themselves: new code uses
+ * pl_http_client (plateau/http_client.h). */
 int ctl_http_connect (const char *cmd, const char *url, char host[256]);
 
 #endif

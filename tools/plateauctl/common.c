@@ -6,12 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <netdb.h>
 #include <unistd.h>
-#include <sys/socket.h>
 #include <stdio.h>
 #include "commands.h"
 #include "plateau/config.h"
+#include "plateau/http_client.h"
 #include "plateau/redis.h"
 #include "plateau/timefmt.h"
 
@@ -139,24 +138,14 @@ ctl_url_encode (char *out, size_t size, const char *v)
 int
 ctl_http_connect (const char *cmd, const char *url, char host[256])
 {
-    char port[16] = "80";
-    if (sscanf (url, "http://%255[^:/]:%15[0-9]", host, port) < 1) {
+    int port;
+    if (pl_http_url_parse (url, host, 256, &port) != 0) {
         fprintf (stderr, "plateauctl %s: URL '%s': expected http://host[:port]\n", cmd, url);
         return -1;
     }
-    struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL;
-    int fd = -1;
-    if (getaddrinfo (host, port, &hints, &ai) == 0) {
-        for (struct addrinfo *a = ai; a && fd < 0; a = a->ai_next) {
-            fd = socket (a->ai_family, a->ai_socktype, a->ai_protocol);
-            if (fd >= 0 && connect (fd, a->ai_addr, a->ai_addrlen) != 0) {
-                close (fd);
-                fd = -1;
-            }
-        }
-        freeaddrinfo (ai);
-    }
+    char err[256];
+    int fd = pl_http_dial (host, port, CTL_HTTP_TIMEOUT_MS, err, sizeof err);
     if (fd < 0)
-        fprintf (stderr, "plateauctl %s: cannot connect to %s\n", cmd, url);
-    return fd;
+        fprintf (stderr, "plateauctl %s: cannot connect to %s: %s\n", cmd, url, err);
+    return fd < 0 ? -1 : fd;
 }
