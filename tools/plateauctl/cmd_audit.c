@@ -55,7 +55,7 @@ ctl_audit_usage (FILE *out)
              "  shows them in clear\n");
 }
 
-/* ---- a small HTTP/1.0 GET ---------------------------------------------------------------- */
+/* ---- a GET through the kit's HTTP client ------------------------------------------------- */
 
 typedef struct {
     int status;
@@ -68,50 +68,30 @@ static int
 s_get (const char *url, const char *token, const char *path, s_resp_t *resp)
 {
     memset (resp, 0, sizeof *resp);
-    char host[256];
-    int fd = ctl_http_connect ("audit", url, host);
-    if (fd < 0)
-        return -1;
-    char head[4096];
-    int hn = snprintf (head, sizeof head, "GET %s HTTP/1.0\r\nHost: %s\r\nAuthorization: Bearer %s\r\n\r\n",
-                       path, host, token ? token : "");
-    if (send (fd, head, (size_t) hn, MSG_NOSIGNAL) != hn) {
-        close (fd);
+    char host[256], auth[1024];
+    int port;
+    if (pl_http_url_parse (url, host, sizeof host, &port) != 0) {
+        fprintf (stderr, "plateauctl audit: URL '%s': expected http://host[:port]\n", url);
         return -1;
     }
-    size_t cap = 65536, len = 0;
-    char *buf = malloc (cap);
-    ssize_t r;
-    while (buf && (r = recv (fd, buf + len, cap - len - 1, 0)) > 0) {
-        len += (size_t) r;
-        if (len + 1 == cap) {
-            char *p = realloc (buf, cap *= 2);
-            if (!p) {
-                free (buf);
-                buf = NULL;
-            }
-            buf = p;
-        }
-    }
-    close (fd);
-    if (!buf)
-        return -1;
-    buf[len] = '\0';
-    char *sep = strstr (buf, "\r\n\r\n");
-    if (!sep || sscanf (buf, "HTTP/%*s %d", &resp->status) != 1) {
-        free (buf);
-        fprintf (stderr, "plateauctl audit: no HTTP answer from %s\n", url);
+    snprintf (auth, sizeof auth, "Authorization: Bearer %s\r\n", token ? token : "");
+    pl_http_client_t *client = pl_http_client_new (host, port, CTL_HTTP_TIMEOUT_MS);
+    pl_http_response_t r = { 0 };
+    int status = client ? pl_http_client_request (client, "GET", path, auth, NULL, 0, &r) : -1;
+    if (status < 0) {
+        fprintf (stderr, "plateauctl audit: no HTTP answer from %s: %s\n", url,
+                 client ? pl_http_client_errstr (client) : "out of memory");
+        pl_http_response_free (&r);
+        pl_http_client_destroy (&client);
         return -1;
     }
-    *sep = '\0';
-    for (char *h = strstr (buf, "\r\n"); h; h = strstr (h + 2, "\r\n"))
-        if (strncasecmp (h + 2, "X-Next-Cursor:", 14) == 0)
-            sscanf (h + 16, "%511[^\r\n]", resp->cursor);
-    resp->len = len - (size_t) (sep + 4 - buf);
-    resp->body = malloc (resp->len + 1);
-    memcpy (resp->body, sep + 4, resp->len);
-    resp->body[resp->len] = '\0';
-    free (buf);
+    resp->status = status;
+    resp->body = r.body;
+    resp->len = r.body_len;
+    r.body = NULL;
+    pl_http_response_header (&r, "X-Next-Cursor", resp->cursor, sizeof resp->cursor);
+    pl_http_response_free (&r);
+    pl_http_client_destroy (&client);
     return 0;
 }
 

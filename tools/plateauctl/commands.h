@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "plateau/http_client.h"
+
 enum { CTL_EXIT_OK = 0, CTL_EXIT_FAIL = 1, CTL_EXIT_USAGE = 2 };
 
 #define CTL_COMMAND(name)                                 \
@@ -51,13 +53,9 @@ char *ctl_format_time (int64_t ms, char *out, size_t size);
 bool ctl_endpoint_valid (const char *endpoint);
 /* Percent-encodes a query value into out (always NUL-terminated). */
 void ctl_url_encode (char *out, size_t size, const char *value);
-/* Each wait of an HTTP exchange (connect, send, answer) gives up after this long. */
-#define CTL_HTTP_TIMEOUT_MS (10 * 60 * 1000)
 
-/* Connects to an http://host[:port] URL with the kit's client (pl_http_dial); writes the host
- * into host[256]. Returns the socket, or -1 after printing why on stderr, prefixed with
- * "plateauctl <cmd>". For commands that still read the socket themselves: new code uses
- * pl_http_client (plateau/http_client.h). */
-int ctl_http_connect (const char *cmd, const char *url, char host[256]);
+/* Each wait of an HTTP exchange (connect, send, answer) through pl_http_client gives up after
+ * this long. */
+#define CTL_HTTP_TIMEOUT_MS (10 * 60 * 1000)
 
 #endif

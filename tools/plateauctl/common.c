@@ -134,18 +134,3 @@ ctl_url_encode (char *out, size_t size, const char *v)
     }
     out[n] = '\0';
 }
-
-int
-ctl_http_connect (const char *cmd, const char *url, char host[256])
-{
-    int port;
-    if (pl_http_url_parse (url, host, 256, &port) != 0) {
-        fprintf (stderr, "plateauctl %s: URL '%s': expected http://host[:port]\n", cmd, url);
-        return -1;
-    }
-    char err[256];
-    int fd = pl_http_dial (host, port, CTL_HTTP_TIMEOUT_MS, err, sizeof err);
-    if (fd < 0)
-        fprintf (stderr, "plateauctl %s: cannot connect to %s: %s\n", cmd, url, err);
-    return fd < 0 ? -1 : fd;
-}
