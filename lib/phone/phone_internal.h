@@ -1,4 +1,5 @@
-/*  phone_internal.h — what phone.cc (the libphonenumber shim) and tz.c (time zones) share.
+/*  phone_internal.h — what phone.cc (the libphonenumber shim) and callee_zones.c (time zones)
+ *  share.
  *
  *  Internal to lib/phone; not installed.
  */

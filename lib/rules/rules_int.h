@@ -1,6 +1,6 @@
 /*  rules_int.h — internal types shared by the sources of the rules engine. Not installed.
  *
- *  tz.c        TZif reader, UTC <-> local conversion
+ *  tzif.c      TZif reader, UTC <-> local conversion
  *  calendar.c  holiday calendars and Easter
  *  profile.c   profile text format: parsing, validation, compiling a rule's keys into clauses
  *  campaign.c  campaigns: narrowing checks, the compiled clause list a decision runs

@@ -1,4 +1,4 @@
-/*  tz.c — TZif reader and pure UTC <-> local time conversion (see rules_tz.h).
+/*  tzif.c — TZif reader and pure UTC <-> local time conversion (see rules_tz.h).
  *
  *  A zone is kept as a sorted array of UTC transition instants and, for each of the n+1 pieces
  *  they cut the time line into, the UTC offset in force. Piece 0 runs up to the first transition

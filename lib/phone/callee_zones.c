@@ -1,4 +1,4 @@
-/*  tz.c — where in time a callee lives: zones from the number, the address and the CRM.
+/*  callee_zones.c — where in time a callee lives: zones from the number, the address and the CRM.
  *
  *  Calling windows are in the called person's local time, so a wrong zone is a call at an
  *  unlawful hour. Three sources are combined (see pl_phone_resolve_zones in phone.h):
