@@ -53,14 +53,6 @@ pl__region_pack (const char *s)
     return dashes <= 1 ? v : 0;
 }
 
-void
-pl__region_unpack (uint64_t v, char out[9])
-{
-    for (int i = 0; i < 8; i++)
-        out[i] = (char) ((v >> (8 * i)) & 0xff);
-    out[8] = 0;
-}
-
 /* Day count of the n-th (or last, n = -1) ISO weekday `wd` of month m of year y; INT64_MIN if
  * the month has no such day (a fifth Monday). */
 static int64_t
@@ -267,12 +259,6 @@ const char *
 pl_rules_calendar_id (const pl_rules_calendar_t *cal)
 {
     return cal ? cal->id : "";
-}
-
-const char *
-pl_rules_calendar_title (const pl_rules_calendar_t *cal)
-{
-    return cal && cal->title ? cal->title : "";
 }
 
 const char *

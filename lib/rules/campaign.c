@@ -991,30 +991,6 @@ pl_rules_campaign_load_text (pl_rules_campaign_t *self, const char *origin, cons
     return rc;
 }
 
-int
-pl_rules_campaign_load_file (pl_rules_campaign_t *self, const char *path)
-{
-    if (!self || !path)
-        return PL_EINVAL;
-    FILE *f = fopen (path, "rb");
-    if (!f) {
-        s_fail (self, "%s: %s", path, strerror (errno));
-        return errno == ENOENT ? PL_ENOTFOUND : PL_EIO;
-    }
-    char *buf = malloc ((1 << 20) + 1);
-    size_t n = buf ? fread (buf, 1, 1 << 20, f) : 0;
-    fclose (f);
-    if (!buf) {
-        s_fail (self, "out of memory");
-        return PL_ENOMEM;
-    }
-    buf[n] = 0;
-    const char *base = strrchr (path, '/');
-    int rc = pl_rules_campaign_load_text (self, base ? base + 1 : path, buf);
-    free (buf);
-    return rc;
-}
-
 const char *
 pl_rules_campaign_param (const pl_rules_campaign_t *self, const char *rule_id, const char *key)
 {

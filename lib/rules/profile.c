@@ -1945,12 +1945,6 @@ pl_rules_profiles_count (const pl_rules_profiles_t *self)
 }
 
 const pl_rules_profile_t *
-pl_rules_profiles_at (const pl_rules_profiles_t *self, size_t i)
-{
-    return self && i < self->n_profiles ? self->profiles[i] : NULL;
-}
-
-const pl_rules_profile_t *
 pl_rules_profiles_find (const pl_rules_profiles_t *self, const char *id)
 {
     return self && id ? s_find_profile (self, id) : NULL;
@@ -1960,12 +1954,6 @@ const pl_rules_calendar_t *
 pl_rules_profiles_calendar (const pl_rules_profiles_t *self, const char *id)
 {
     return self && id ? s_find_calendar (self, id) : NULL;
-}
-
-pl_rules_tzdb_t *
-pl_rules_profiles_tzdb (const pl_rules_profiles_t *self)
-{
-    return self ? self->tzdb : NULL;
 }
 
 const char *
@@ -2010,18 +1998,6 @@ pl_rules_profile_region (const pl_rules_profile_t *p, size_t i)
     return p && i < p->n_regions ? p->regions[i] : NULL;
 }
 
-size_t
-pl_rules_profile_rule_count (const pl_rules_profile_t *p)
-{
-    return p ? p->n_rules : 0;
-}
-
-const pl_rules_rule_t *
-pl_rules_profile_rule_at (const pl_rules_profile_t *p, size_t i)
-{
-    return p && i < p->n_rules ? p->rules[i] : NULL;
-}
-
 const pl_rules_rule_t *
 pl_rules_profile_rule (const pl_rules_profile_t *p, const char *rule_id)
 {
@@ -2031,12 +2007,6 @@ pl_rules_profile_rule (const pl_rules_profile_t *p, const char *rule_id)
         if (strcmp (p->rules[i]->id, rule_id) == 0)
             return p->rules[i];
     return NULL;
-}
-
-const char *
-pl_rules_rule_id (const pl_rules_rule_t *r)
-{
-    return r ? r->id : "";
 }
 
 const char *

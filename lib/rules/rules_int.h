@@ -101,7 +101,6 @@ pl__tz_piece (const pl_rules_tz_t *z, int64_t t)
 
 /* 0 when not a plausible code ("US-FL", "FR-974": letters, digits, one '-', <= 8 chars). */
 uint64_t pl__region_pack (const char *s);
-void pl__region_unpack (uint64_t v, char out[9]);
 
 /* ---- calendars ----------------------------------------------------------------------------- */
 

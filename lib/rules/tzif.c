@@ -891,12 +891,6 @@ pl_rules_tzdb_count (const pl_rules_tzdb_t *self)
 }
 
 const char *
-pl_rules_tzdb_dir (const pl_rules_tzdb_t *self)
-{
-    return self ? self->dir : "";
-}
-
-const char *
 pl_rules_tzdb_errstr (const pl_rules_tzdb_t *self)
 {
     return self ? self->err : "no database";

@@ -258,18 +258,6 @@ intake_csv_had_bom (const intake_csv_t *self)
     return self->bom;
 }
 
-size_t
-intake_csv_items (const intake_csv_t *self)
-{
-    return self->items;
-}
-
-size_t
-intake_csv_lines (const intake_csv_t *self)
-{
-    return self->line - 1;
-}
-
 /* Ends decoding with a file-level error. */
 static int
 s_fatal (intake_csv_t *self, int rc, const char *code, size_t line, size_t column,

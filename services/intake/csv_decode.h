@@ -80,7 +80,5 @@ const intake_error_t *intake_csv_error (const intake_csv_t *self);
 char intake_csv_delimiter (const intake_csv_t *self);
 const char *intake_csv_encoding (const intake_csv_t *self);
 bool intake_csv_had_bom (const intake_csv_t *self);
-size_t intake_csv_items (const intake_csv_t *self);
-size_t intake_csv_lines (const intake_csv_t *self);
 
 #endif

@@ -49,16 +49,6 @@ static const char *const s_target_names[INTAKE_COL_KIND_COUNT] = {
     [INTAKE_COL_CUSTOM] = "custom.",
 };
 
-const char *
-intake_col_target (const intake_col_t *col, char *buf, size_t size)
-{
-    if (col->kind == INTAKE_COL_CUSTOM)
-        snprintf (buf, size, "custom.%s", col->key);
-    else
-        snprintf (buf, size, "%s", s_target_names[col->kind]);
-    return buf;
-}
-
 int
 intake_col_parse (const char *target, intake_col_t *col)
 {

@@ -69,9 +69,6 @@ typedef struct {
                                                the mapping's name for it ("phone_number") */
 } intake_col_t;
 
-/* The target's name as written in a mapping: "phone", "debt.balance", "custom.city", "-". */
-const char *intake_col_target (const intake_col_t *col, char *buf, size_t size);
-
 /* Reads a target ("phone", "custom.city", "-"); 0, or PL_EINVAL. */
 int intake_col_parse (const char *target, intake_col_t *col);
 

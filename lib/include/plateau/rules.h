@@ -64,12 +64,10 @@ int pl_rules_profiles_errline (const pl_rules_profiles_t *self);
 const char *pl_rules_profiles_errkey (const pl_rules_profiles_t *self);
 
 size_t pl_rules_profiles_count (const pl_rules_profiles_t *self);
-const pl_rules_profile_t *pl_rules_profiles_at (const pl_rules_profiles_t *self, size_t i);
 const pl_rules_profile_t *pl_rules_profiles_find (const pl_rules_profiles_t *self,
                                                   const char *id);
 const pl_rules_calendar_t *pl_rules_profiles_calendar (const pl_rules_profiles_t *self,
                                                        const char *id);
-pl_rules_tzdb_t *pl_rules_profiles_tzdb (const pl_rules_profiles_t *self);
 
 const char *pl_rules_profile_id (const pl_rules_profile_t *p);            /* "us-fl" */
 const char *pl_rules_profile_title (const pl_rules_profile_t *p);
@@ -79,11 +77,8 @@ pl_rules_kind_t pl_rules_profile_kind (const pl_rules_profile_t *p);
 const pl_rules_profile_t *pl_rules_profile_base (const pl_rules_profile_t *p);
 size_t pl_rules_profile_region_count (const pl_rules_profile_t *p);
 const char *pl_rules_profile_region (const pl_rules_profile_t *p, size_t i);  /* "US-FL" */
-size_t pl_rules_profile_rule_count (const pl_rules_profile_t *p);
-const pl_rules_rule_t *pl_rules_profile_rule_at (const pl_rules_profile_t *p, size_t i);
 const pl_rules_rule_t *pl_rules_profile_rule (const pl_rules_profile_t *p, const char *rule_id);
 
-const char *pl_rules_rule_id (const pl_rules_rule_t *r);          /* "us.regf-7in7" */
 const char *pl_rules_rule_source (const pl_rules_rule_t *r);      /* "12 CFR 1006.14(b)(2)" */
 const char *pl_rules_rule_summary (const pl_rules_rule_t *r);
 bool pl_rules_rule_unconfirmed (const pl_rules_rule_t *r);
@@ -138,7 +133,6 @@ int pl_rules_campaign_set (pl_rules_campaign_t *self, const char *section, const
  * nothing: on error the campaign is unchanged; the detail names origin, line and key. */
 int pl_rules_campaign_load_text (pl_rules_campaign_t *self, const char *origin,
                                  const char *text);
-int pl_rules_campaign_load_file (pl_rules_campaign_t *self, const char *path);
 const char *pl_rules_campaign_errstr (const pl_rules_campaign_t *self);
 
 const pl_rules_profile_t *pl_rules_campaign_profile (const pl_rules_campaign_t *self);

@@ -44,7 +44,6 @@ size_t pl_rules_calendar_list (const pl_rules_calendar_t *cal, int32_t year,
                                size_t n_regions, pl_rules_holiday_t *out, size_t cap);
 
 const char *pl_rules_calendar_id (const pl_rules_calendar_t *cal);      /* "fr" */
-const char *pl_rules_calendar_title (const pl_rules_calendar_t *cal);
 const char *pl_rules_calendar_source (const pl_rules_calendar_t *cal);
 bool pl_rules_calendar_unconfirmed (const pl_rules_calendar_t *cal);
 

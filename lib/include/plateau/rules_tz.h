@@ -51,7 +51,6 @@ int pl_rules_tzdb_load_all (pl_rules_tzdb_t *self);
 /* A zone already loaded, or NULL. No I/O; safe while deciding. */
 const pl_rules_tz_t *pl_rules_tzdb_find (const pl_rules_tzdb_t *self, const char *name);
 size_t pl_rules_tzdb_count (const pl_rules_tzdb_t *self);
-const char *pl_rules_tzdb_dir (const pl_rules_tzdb_t *self);
 /* Detail of the last failure ("Europe/Pariss: no such zone in /usr/share/zoneinfo"). */
 const char *pl_rules_tzdb_errstr (const pl_rules_tzdb_t *self);
 
