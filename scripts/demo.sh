@@ -54,11 +54,18 @@ fi
 audit_why="(audit not running)"
 audit_verify="(audit not running)"
 audit_rc=0
+# Messages owed to destination $1: the outbox hashes (pl:{ob:<owner>:<dest>}:msg) and the
+# transactional outbox's slots (streams pl:{<tag>}:ob:<owner>:<dest>).
+owed_to() {
+  local n=0 k
+  for k in $(rcli --scan --pattern "pl:{ob:*:$1}:msg"); do n=$((n + $(rcli HLEN "$k"))); done
+  for k in $(rcli --scan --pattern "pl:{*}:ob:*:$1"); do n=$((n + $(rcli XLEN "$k"))); done
+  echo "$n"
+}
 DEMO_NUMBER=${DEMO_NUMBER:-+33612345678}     # fr-001 of tests/data/intake/demo_leads.csv
 if [[ -n ${PLATEAU_AUDIT_URL:-} ]]; then
   for _ in $(seq 1 300); do
-    n=0; for k in $(rcli --scan --pattern 'pl:{ob:*:audit}:msg'); do n=$((n + $(rcli HLEN "$k"))); done
-    [[ $n -eq 0 ]] && break; sleep 0.1
+    [[ $(owed_to audit) -eq 0 ]] && break; sleep 0.1
   done
   audit_why=$(build/bin/plateauctl audit why "$DEMO_NUMBER" 2>&1) || audit_rc=$?
   audit_verify=$(build/bin/plateauctl audit verify 2>&1 | python3 -c '
@@ -74,14 +81,11 @@ applied=$(rcli GET 'pl:{campaign:spring}:template:leads')
 # Until a scrub service runs, the intake's LeadSubmitted wait in its outbox for scrub by design
 # (issue 4): they are counted apart, not as messages owed by a running peer.
 owed=0
-waiting_scrub=0
-for k in $(rcli --scan --pattern 'pl:{ob:*}:msg'); do
-  n=$(rcli HLEN "$k")
-  if [[ -z ${PLATEAU_SCRUB_BUS:-} && $k == *":scrub}:msg" ]]; then
-    waiting_scrub=$((waiting_scrub + n))
-  else
-    owed=$((owed + n))
-  fi
+waiting_scrub=$(owed_to scrub)
+for dest in $({ rcli --scan --pattern 'pl:{ob:*}:msg' | sed -E 's/.*:([^:}]+)\}:msg$/\1/'
+                rcli --scan --pattern 'pl:{*}:ob:*' | sed -E 's/.*:ob:[^:]+:([^:]+)$/\1/'; } | sort -u); do
+  [[ -z ${PLATEAU_SCRUB_BUS:-} && $dest == scrub ]] && continue
+  owed=$((owed + $(owed_to "$dest")))
 done
 dead=0
 for k in $(rcli --scan --pattern 'pl:{ob:*}:dead'); do dead=$((dead + $(rcli HLEN "$k"))); done

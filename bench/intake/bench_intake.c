@@ -274,11 +274,13 @@ s_phones (const b_lead_t *v, size_t n, pl_phone_t *ph, size_t *numbers)
     return s_now () - t0;
 }
 
-/* The service's store script, pipelined 256 leads at a time as the service does. */
+/* The service's store step (lead, dedupe keys, LeadSubmitted and lead.accepted in the outbox),
+ * pipelined 256 leads at a time as the service does. */
 static double
 s_store (pl_redis_t *redis, Plateau__V1__Lead **leads, size_t n)
 {
-    intake_store_t *st = intake_store_new (redis, "bench", 30LL * 86400 * 1000);
+    intake_store_t *st = intake_store_new (redis, NULL, "intake", "bench", 30LL * 86400 * 1000);
+    intake_audit_t ctx = { .actor = "bench", .format = "csv" };
     intake_store_item_t *items = calloc (256, sizeof *items);
     double t0 = s_now ();
     for (size_t off = 0; off < n; off += 256) {
@@ -290,7 +292,7 @@ s_store (pl_redis_t *redis, Plateau__V1__Lead **leads, size_t n)
             if (l->id != protobuf_c_empty_string)
                 free (l->id);
             l->id = strdup (id);
-            items[i] = (intake_store_item_t) { .lead = l };
+            items[i] = (intake_store_item_t) { .lead = l, .audit = &ctx };
         }
         if (intake_store_put (st, items, k, (int64_t) time (NULL) * 1000) != 0) {
             fprintf (stderr, "bench_intake: store failed\n");
@@ -303,7 +305,8 @@ s_store (pl_redis_t *redis, Plateau__V1__Lead **leads, size_t n)
     return dt;
 }
 
-/* Raw pipelined writes of the same data, no script: the floor Redis itself sets. */
+/* Raw pipelined writes of the same data, no script: the floor Redis itself sets (the lead, its
+ * two dedupe keys, its index, and the two outbox entries, the lead again and an event-sized one). */
 static double
 s_raw_redis (pl_redis_t *redis, Plateau__V1__Lead **leads, size_t n)
 {
@@ -323,9 +326,13 @@ s_raw_redis (pl_redis_t *redis, Plateau__V1__Lead **leads, size_t n)
             pl_redis_append (redis, "SET pl:{camp:raw}:num:%s %s PX %d", l->phone ? l->phone->e164 : "-", l->id,
                              86400000);
             pl_redis_append (redis, "SET pl:{camp:raw}:xid:%s:%s %s", l->source, l->external_id, l->id);
-            pl_redis_append (redis, "ZADD pl:{camp:raw}:toqueue:bench %d %s", 1, l->id);
+            pl_redis_append (redis, "SET pl:{lead:%s}:campaign raw", l->id);
+            pl_redis_append (redis, "XADD pl:{camp:raw}:ob:bench:scrub * i %s.submitted t LeadSubmitted e %b",
+                             l->id, pb, sz);
+            pl_redis_append (redis, "XADD pl:{camp:raw}:ob:bench:audit * i %s.accepted t AuditEvent e %b",
+                             l->id, pb, sz < 300 ? sz : (size_t) 300);
         }
-        for (size_t i = 0; i < k * 4; i++) {
+        for (size_t i = 0; i < k * 6; i++) {
             redisReply *r = NULL;
             if (pl_redis_get_reply (redis, &r) != 0) {
                 fprintf (stderr, "bench_intake: raw redis failed\n");

@@ -60,7 +60,6 @@ typedef struct {
     intake_errors_t *errors;        /* rejected: a copy for the audit event */
     char reason[400];
     char number[24];
-    char zone[64];                  /* first candidate zone, for the audit story's local time */
 } s_entry_t;
 
 typedef struct {
@@ -186,17 +185,22 @@ s_flush (s_req_t *r)
 {
     if (r->nbatch == 0)
         return;
-    size_t nleads = 0;
-    for (size_t i = 0; i < r->nbatch; i++)
-        if (r->batch[i].lead) {
-            r->sitems[nleads].lead = r->batch[i].lead;
-            r->sitems[nleads].message_id = NULL;
-            r->sitems[nleads].outcome = INTAKE_STORE_UNKNOWN;
-            nleads++;
-        }
+    /* Every item goes to the store: leads to be stored, and rejected ones whose audit event
+     * only is recorded. */
+    for (size_t i = 0; i < r->nbatch; i++) {
+        s_entry_t *e = &r->batch[i];
+        e->audit.trace_id = r->trace_id;
+        e->audit.actor = r->source;
+        e->audit.format = s_format_names[r->format];
+        e->audit.line = e->line;
+        e->audit.number = e->number;
+        r->sitems[i] = (intake_store_item_t) { .lead = e->lead, .message_id = NULL,
+                                               .audit = r->api->o.audit ? &e->audit : NULL,
+                                               .outcome = INTAKE_STORE_UNKNOWN };
+    }
     double t0 = s_now ();
-    if (nleads && !r->redis_failed) {
-        if (!r->ctx || intake_store_put (r->ctx->store, r->sitems, nleads,
+    if (!r->redis_failed) {
+        if (!r->ctx || intake_store_put (r->ctx->store, r->sitems, r->nbatch,
                                          pl_clock_now_ms (r->api->o.clock)) != 0) {
             r->redis_failed = true;
             pl_log_warn (r->api->o.log, r->trace_id, "leads not stored: redis unavailable", "error",
@@ -207,19 +211,14 @@ s_flush (s_req_t *r)
     r->t_store += t1 - t0;
     pl_metric_observe (r->api->stage, "store", t1 - t0);
 
-    uint8_t **audit = calloc (r->nbatch, sizeof *audit);
-    size_t *asz = calloc (r->nbatch, sizeof *asz);
-    size_t naudit = 0;
-    size_t k = 0;
     size_t acc = 0, dup = 0, rej = 0, na = 0;
     for (size_t i = 0; i < r->nbatch; i++) {
         s_entry_t *e = &r->batch[i];
-        intake_audit_t *ev = &e->audit;
         if (!e->lead) {
             s_result (r, e->rejected, false);
             rej++;
         } else {
-            intake_store_item_t *it = &r->sitems[k++];
+            intake_store_item_t *it = &r->sitems[i];
             json_t *o;
             bool accepted = false;
             if (it->outcome == INTAKE_STORE_STORED) {
@@ -227,51 +226,24 @@ s_flush (s_req_t *r)
                 json_object_set_new (o, "lead_id", json_string (it->lead_id));
                 acc++;
                 accepted = true;
-                ev = NULL;                 /* the feeder audits accepted leads */
             } else if (it->outcome == INTAKE_STORE_UNKNOWN) {
                 o = s_result_head (e, "not_accepted");
                 json_object_set_new (o, "error", json_pack ("{s:s,s:s}", "code", "unavailable",
                                                             "message", "not stored: Redis is unavailable; send it again"));
                 na++;
-                ev = NULL;
             } else {
                 const char *why = it->outcome == INTAKE_STORE_DUP_EXTERNAL ? "external_id" : "number";
                 o = s_result_head (e, "duplicate");
                 json_object_set_new (o, "lead_id", json_string (it->lead_id));
                 json_object_set_new (o, "duplicate_of", json_string (why));
                 dup++;
-                ev->type = INTAKE_AUDIT_DUPLICATE;
-                ev->lead_id = it->lead_id;
-                ev->dedupe = why;
-                ev->reason = it->outcome == INTAKE_STORE_DUP_EXTERNAL
-                           ? "same CRM id from the same source in this campaign"
-                           : "same number in this campaign within the dedupe window";
             }
             char *s = s_dump (o);
             if (s)
                 s_result (r, s, accepted);
             free (s);
         }
-        if (ev && r->api->o.audit && !r->redis_failed) {
-            ev->service = r->api->o.service;
-            ev->trace_id = r->trace_id;
-            ev->actor = r->source;
-            ev->format = s_format_names[r->format];
-            ev->line = e->line;
-            ev->number = e->number;
-            ev->zone = e->zone;
-            audit[naudit] = intake_audit_pack (ev, r->api->o.clock, &asz[naudit]);
-            if (audit[naudit])
-                naudit++;
-        }
     }
-    if (naudit && r->ctx && intake_store_audit_push (r->ctx->store, (const uint8_t *const *) audit, asz, naudit) != 0)
-        pl_log_warn (r->api->o.log, r->trace_id, "audit events not queued", "error",
-                     intake_store_errstr (r->ctx->store));
-    for (size_t i = 0; i < naudit; i++)
-        free (audit[i]);
-    free (audit);
-    free (asz);
     for (size_t i = 0; i < r->nbatch; i++) {
         intake_lead_free (&r->batch[i].lead);
         free (r->batch[i].rejected);
@@ -319,8 +291,6 @@ s_on_item (void *arg, const intake_item_t *item)
         s_set (&e->lead->trace_id, r->trace_id);
         if (e->lead->phone && e->lead->phone->e164)
             snprintf (e->number, sizeof e->number, "%s", e->lead->phone->e164);
-        if (e->lead->phone && e->lead->phone->n_zones)
-            snprintf (e->zone, sizeof e->zone, "%s", e->lead->phone->zones[0]);
         e->audit.campaign = e->lead->campaign;
     } else {
         json_t *o = s_result_head (e, "rejected");
@@ -332,10 +302,8 @@ s_on_item (void *arg, const intake_item_t *item)
         const intake_error_t *first = &item->errors->items[0];
         snprintf (e->reason, sizeof e->reason, "%s %s: %s", first->field,
                   first->code ? first->code : "", first->message);
-        e->audit.type = INTAKE_AUDIT_REJECTED;
         e->audit.errors = e->errors;
         e->audit.campaign = r->campaign;
-        e->audit.lead_id = "";
         e->audit.reason = e->reason;
     }
     if (r->nbatch == r->api->o.batch_size || r->redis_failed)
@@ -786,11 +754,10 @@ s_get (pl_http_req_t *req, void *arg)
     json_object_set_new (lead, "source", json_string (l.lead->source));
     char at[PL_TIME_RFC3339_MAX];
     pl_time_format_rfc3339 (l.accepted_at_ms, at, sizeof at);
-    json_t *outbox = json_pack ("{s:s,s:s,s:s}", "destination", "scrub", "state",
-                                l.in_to_queue ? "to_queue" : l.in_outbox ? "in_outbox" : "delivered",
-                                "replica", l.replica);
-    const char *status = *l.verdict ? l.verdict : (l.in_to_queue || l.in_outbox) ? "queued_for_scrub"
-                                                                                  : "submitted_to_scrub";
+    /* Stored means owed to scrub: the LeadSubmitted was written with the lead, and the replica's
+     * outbox delivers it (plateau_intake_outbox_backlog counts what is still owed). */
+    json_t *outbox = json_pack ("{s:s,s:s}", "destination", "scrub", "replica", l.replica);
+    const char *status = *l.verdict ? l.verdict : "queued_for_scrub";
     json_t *o = json_pack ("{s:o,s:s,s:s,s:o,s:n,s:n}", "lead", lead, "status", status, "accepted_at", at,
                            "outbox", outbox, "verdict", "schedule");
     char *s = s_dump (o);
@@ -811,7 +778,7 @@ intake_api_thread_init (void *arg)
         return NULL;
     c->redis = pl_redis_new (api->o.redis_url, 2000);
     c->phone = pl_phone_new ();
-    c->store = c->redis ? intake_store_new (c->redis, api->o.replica, api->o.dedupe_window_ms) : NULL;
+    c->store = c->redis ? intake_store_new (c->redis, api->o.clock, api->o.service, api->o.replica, api->o.dedupe_window_ms) : NULL;
     if (!c->redis || !c->phone || !c->store) {
         intake_api_thread_fini (c, arg);
         return NULL;

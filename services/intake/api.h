@@ -48,7 +48,7 @@ typedef struct {
     const char *signing_keys;       /* "source:secret" lines (those sources must sign), or NULL */
     const char *default_country;    /* for national numbers of leads naming no country */
     bool reject_unknown;            /* unknown fields refused rather than kept in custom */
-    bool audit;                     /* queue lead.duplicate / lead.rejected events */
+    bool audit;                     /* record audit events (an audit service is configured) */
 } intake_api_opts_t;
 
 /* Copies opts' scalars; borrows its pointers. NULL on bad signing keys (errstr in *err). */

@@ -1,68 +1,108 @@
-/*  audit.c — AuditEvent envelopes of intake decisions (see audit.h). */
+/*  audit.c — AuditEvents of intake decisions (see audit.h). */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "audit.h"
-#include "plateau/envelope.h"
+#include "plateau/audit_emit.h"
 
-uint8_t *
-intake_audit_pack (const intake_audit_t *ev, const pl_clock_t *clock, size_t *len)
+static void
+s_detail (intake_audit_event_t *o, const char *key, const char *value)
 {
-    pl_envelope_t env;
-    pl_envelope_ids_t ids;
-    pl_envelope_init (&env, &ids, ev->service, clock, ev->trace_id);
-    if (ev->event_id)
-        env.id = (char *) ev->event_id;
-    Plateau__V1__AuditEvent a;
-    plateau__v1__audit_event__init (&a);
-    a.event_id = env.id;
-    a.service = (char *) ev->service;
-    a.type = (char *) ev->type;
-    a.at_ms = pl_clock_now_ms (clock);
-    a.lead_id = (char *) (ev->lead_id ? ev->lead_id : "");
-    a.campaign = (char *) (ev->campaign ? ev->campaign : "");
-    a.number = (char *) (ev->number ? ev->number : "");
-    a.zone = (char *) (ev->zone ? ev->zone : "");
-    a.trace_id = env.trace_id;
-    a.reason = (char *) (ev->reason ? ev->reason : "");
-    a.actor = (char *) (ev->actor ? ev->actor : "");
+    size_t i = o->ev.n_details;
+    if (i >= INTAKE_AUDIT_DETAILS_MAX)
+        return;
+    plateau__v1__audit_event__details_entry__init (&o->d[i]);
+    snprintf (o->keys[i], sizeof o->keys[i], "%s", key);
+    snprintf (o->vals[i], sizeof o->vals[i], "%s", value ? value : "");
+    o->d[i].key = o->keys[i];
+    o->d[i].value = o->vals[i];
+    o->dp[i] = &o->d[i];
+    o->ev.n_details = i + 1;
+}
 
+void
+intake_audit_build (intake_audit_event_t *o, const char *service, const char *type, const intake_audit_t *ctx,
+                    const Plateau__V1__Lead *lead, const char *lead_id, const char *dedupe,
+                    const char *event_key, int64_t at_ms)
+{
+    const char *suffix = strchr (type, '.') ? strchr (type, '.') + 1 : type;
+    snprintf (o->event_id, sizeof o->event_id, "%s.%s", event_key, suffix);
+    pl_audit_event_init (&o->ev, service, type, o->event_id, at_ms);
+    Plateau__V1__AuditEvent *ev = &o->ev;
+    ev->details = o->dp;
+    ev->actor = (char *) (ctx->actor ? ctx->actor : "");
+    ev->source = ev->actor;
+    ev->lead_id = (char *) (lead_id ? lead_id : "");
+    ev->campaign = (char *) (lead ? lead->campaign : ctx->campaign ? ctx->campaign : "");
+    if (ctx->trace_id)
+        ev->trace_id = (char *) ctx->trace_id;
+
+    if (lead) {
+        const Plateau__V1__PhoneNumber *p = lead->phone;
+        ev->external_id = lead->external_id ? lead->external_id : (char *) "";
+        ev->number = p && p->e164 ? p->e164 : (char *) "";
+        /* Every candidate zone, with how it was found: the rules bind to the strictest, and an
+         * auditor must see all of them to check that. The first is the event's zone for stories. */
+        size_t nz = p ? p->n_zones : 0;
+        if (nz > INTAKE_AUDIT_ZONES_MAX)
+            nz = INTAKE_AUDIT_ZONES_MAX;
+        for (size_t i = 0; i < nz; i++) {
+            plateau__v1__zone_candidate__init (&o->zones[i]);
+            o->zones[i].zone = p->zones[i];
+            o->zones[i].source = p->zone_source ? p->zone_source : (char *) "";
+            o->zonep[i] = &o->zones[i];
+        }
+        ev->n_zones = nz;
+        ev->zones = o->zonep;
+        ev->zone = nz ? p->zones[0] : (char *) "";
+        size_t nr = 0;
+        if (p && p->region && *p->region) {
+            snprintf (o->region[nr], sizeof o->region[nr], "%s", p->region);
+            o->regions[nr] = o->region[nr];
+            nr++;
+            if (lead->state && *lead->state && strlen (lead->state) <= 3) {
+                snprintf (o->region[nr], sizeof o->region[nr], "%s-%s", p->region, lead->state);
+                o->regions[nr] = o->region[nr];
+                nr++;
+            }
+        }
+        ev->n_regions = nr;
+        ev->regions = o->regions;
+    } else
+        ev->number = (char *) (ctx->number ? ctx->number : "");
+
+    if (strcmp (type, INTAKE_AUDIT_ACCEPTED) == 0) {
+        ev->decision = PLATEAU__V1__DECISION__ALLOW;
+        ev->reason = (char *) "lead validated, stored and queued for scrub";
+    } else if (strcmp (type, INTAKE_AUDIT_DUPLICATE) == 0) {
+        ev->decision = PLATEAU__V1__DECISION__DENY;
+        snprintf (o->reason, sizeof o->reason, "duplicate of lead %s (%s)", lead_id ? lead_id : "",
+                  dedupe && strcmp (dedupe, "external_id") == 0 ? "same CRM id from the same source in this campaign"
+                  : dedupe && strcmp (dedupe, "message") == 0   ? "same bus message"
+                                                                : "same number in this campaign within the dedupe window");
+        ev->reason = o->reason;
+    } else {
+        ev->decision = PLATEAU__V1__DECISION__DENY;
+        ev->reason = (char *) (ctx->reason ? ctx->reason : "invalid lead");
+    }
     /* details: format, dedupe, line, and for rejections the first errors as
-     * error.<i>.field / .code / .message (field codes are what auditors filter on). */
-    enum { MAXD = 3 + 3 * 8 };
-    Plateau__V1__AuditEvent__DetailsEntry d[MAXD], *dp[MAXD];
-    char vals[MAXD][200], keys[MAXD][32];
-    size_t nd = 0;
-#define S_DETAIL(k, fmt, ...)                                                             \
-    do {                                                                                  \
-        plateau__v1__audit_event__details_entry__init (&d[nd]);                           \
-        snprintf (keys[nd], sizeof keys[nd], "%s", k);                                     \
-        snprintf (vals[nd], sizeof vals[nd], fmt, __VA_ARGS__);                            \
-        d[nd].key = keys[nd];                                                              \
-        d[nd].value = vals[nd];                                                            \
-        dp[nd] = &d[nd];                                                                   \
-        nd++;                                                                              \
-    } while (0)
-    if (ev->format)
-        S_DETAIL ("format", "%s", ev->format);
-    if (ev->dedupe)
-        S_DETAIL ("dedupe", "%s", ev->dedupe);
-    if (ev->line)
-        S_DETAIL ("line", "%zu", ev->line);
-    for (size_t i = 0; ev->errors && i < ev->errors->count && i < 8; i++) {
+     * error.<i>.field / .code / .message (field codes are what people filter on). */
+    if (ctx->format)
+        s_detail (o, "format", ctx->format);
+    if (dedupe)
+        s_detail (o, "dedupe", dedupe);
+    if (ctx->line) {
+        char line[24];
+        snprintf (line, sizeof line, "%zu", ctx->line);
+        s_detail (o, "line", line);
+    }
+    for (size_t i = 0; ctx->errors && i < ctx->errors->count && i < 8; i++) {
         char k[32];
         snprintf (k, sizeof k, "error.%zu.field", i);
-        S_DETAIL (k, "%s", ev->errors->items[i].field);
+        s_detail (o, k, ctx->errors->items[i].field);
         snprintf (k, sizeof k, "error.%zu.code", i);
-        S_DETAIL (k, "%s", ev->errors->items[i].code ? ev->errors->items[i].code : "");
+        s_detail (o, k, ctx->errors->items[i].code ? ctx->errors->items[i].code : "");
         snprintf (k, sizeof k, "error.%zu.message", i);
-        S_DETAIL (k, "%s", ev->errors->items[i].message);
+        s_detail (o, k, ctx->errors->items[i].message);
     }
-#undef S_DETAIL
-    a.n_details = nd;
-    a.details = dp;
-    env.body_case = PLATEAU__V1__ENVELOPE__BODY_AUDIT_EVENT;
-    env.audit_event = &a;
-    return pl_envelope_pack (&env, len);
 }

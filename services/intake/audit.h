@@ -1,10 +1,10 @@
 /*  audit.h — the AuditEvent of every intake decision: lead.accepted, lead.duplicate,
- *  lead.rejected, with reasons, field codes, number, lead id, campaign and trace id.
+ *  lead.rejected (docs/audit-events.md).
  *
- *  Events are built here and encoded as whole envelopes. The HTTP threads queue the duplicate
- *  and rejected ones in Redis (intake_store_audit_push); the feeder sends them, and builds the
- *  accepted ones itself from the to-queue with ids derived from the lead id, so that an
- *  accepted lead's event survives a crash (see feeder.h).
+ *  Events are built here, with the kit's pl_audit_event_init, from the lead and the context of the
+ *  request (format, line, errors); the store emits them with pl_audit_emit inside the step that
+ *  stores the lead (accepted) or right after it (duplicates, rejections). Their ids derive from
+ *  the lead id ("<lead id>.accepted"), so a step retried after a crash sends the same event.
  */
 #ifndef PL_INTAKE_AUDIT_H
 #define PL_INTAKE_AUDIT_H
@@ -13,30 +13,46 @@
 #include <stdint.h>
 
 #include "lead.h"
-#include "plateau/clock.h"
+#include "plateau/v1/audit.pb-c.h"
 
 #define INTAKE_AUDIT_ACCEPTED "lead.accepted"
 #define INTAKE_AUDIT_DUPLICATE "lead.duplicate"
 #define INTAKE_AUDIT_REJECTED "lead.rejected"
 
+/* What the request knows of one item. */
 typedef struct {
-    const char *event_id;           /* NULL: a new ULID */
-    const char *service;            /* "intake" */
-    const char *type;               /* INTAKE_AUDIT_* */
-    const char *lead_id;            /* the new or existing lead, or "" */
-    const char *campaign;
-    const char *number;             /* E.164, or "" */
-    const char *zone;               /* the callee's first candidate zone, or "" */
     const char *trace_id;           /* may be NULL */
-    const char *actor;              /* the source (CRM) */
-    const char *reason;             /* one line */
-    const char *dedupe;             /* duplicate: "external_id", "number", "message" */
+    const char *actor;              /* the authenticated source (CRM) */
     const char *format;             /* "json", "ndjson", "csv", "bus" */
+    const char *campaign;           /* rejected items: as given, may be "" */
+    const char *reason;             /* rejected: one line */
     const intake_errors_t *errors;  /* rejected: field codes into details */
+    const char *number;             /* rejected: the number if it was valid, else "" */
     size_t line;                    /* input line, 0 when none */
 } intake_audit_t;
 
-/* The envelope of one event, encoded; malloc'd (free it), NULL when out of memory. */
-uint8_t *intake_audit_pack (const intake_audit_t *ev, const pl_clock_t *clock, size_t *len);
+#define INTAKE_AUDIT_ZONES_MAX 16
+#define INTAKE_AUDIT_DETAILS_MAX (3 + 3 * 8)
+
+/* An event and the storage its fields point into. */
+typedef struct {
+    Plateau__V1__AuditEvent ev;
+    Plateau__V1__ZoneCandidate zones[INTAKE_AUDIT_ZONES_MAX], *zonep[INTAKE_AUDIT_ZONES_MAX];
+    char *regions[2];
+    char region[2][16];
+    Plateau__V1__AuditEvent__DetailsEntry d[INTAKE_AUDIT_DETAILS_MAX], *dp[INTAKE_AUDIT_DETAILS_MAX];
+    char keys[INTAKE_AUDIT_DETAILS_MAX][32], vals[INTAKE_AUDIT_DETAILS_MAX][200];
+    char event_id[96];
+    char reason[160];
+} intake_audit_event_t;
+
+/* Builds the event of `type` about item ctx: lead (NULL for a rejection) stored as lead_id (the
+ * new or the existing lead), dedupe ("external_id", "number", "message") for a duplicate.
+ * event_key names what the event is about, for its id (the lead id, or the rejected item's own
+ * id). Strings are borrowed from the arguments: they must live until the event is emitted. */
+void intake_audit_build (intake_audit_event_t *out, const char *service, const char *type,
+                         const intake_audit_t *ctx, const Plateau__V1__Lead *lead,
+                         const char *lead_id, const char *dedupe, const char *event_key,
+                         int64_t at_ms);
 
 #endif

@@ -15,7 +15,7 @@ struct intake_door {
     pl_redis_t *redis;
     const pl_clock_t *clock;
     char *service;
-    pl_bus_client_t *audit;
+    bool audit;
     intake_store_t *store;
     pl_phone_t *phone;
     pl_metric_t *leads;
@@ -24,7 +24,7 @@ struct intake_door {
 
 intake_door_t *
 intake_door_new (pl_redis_t *redis, const pl_clock_t *clock, const char *replica, const char *service,
-                 int64_t dedupe_window_ms, pl_bus_client_t *audit, pl_metrics_t *metrics, pl_log_t *log)
+                 int64_t dedupe_window_ms, bool audit, pl_metrics_t *metrics, pl_log_t *log)
 {
     intake_door_t *self = calloc (1, sizeof *self);
     if (!self)
@@ -34,7 +34,7 @@ intake_door_new (pl_redis_t *redis, const pl_clock_t *clock, const char *replica
     self->service = strdup (service);
     self->audit = audit;
     self->log = log;
-    self->store = intake_store_new (redis, replica, dedupe_window_ms);
+    self->store = intake_store_new (redis, clock, service, replica, dedupe_window_ms);
     self->phone = pl_phone_new ();
     self->leads = pl_metrics_counter (metrics, "plateau_intake_leads_total",
                                       "Leads received, by outcome, source and format", "status,source,format");
@@ -162,42 +162,32 @@ intake_door_handle (void *arg, pl_bus_msg_t **msgs, size_t n)
     intake_door_t *self = arg;
     Plateau__V1__Lead **leads = calloc (n, sizeof *leads);
     intake_store_item_t *items = calloc (n, sizeof *items);
-    size_t *which = calloc (n, sizeof *which);
-    pl_envelope_t *aenv = calloc (n, sizeof *aenv);
-    pl_envelope_t **ap = calloc (n, sizeof *ap);
-    uint8_t **packed = calloc (n, sizeof *packed);
-    size_t *psz = calloc (n, sizeof *psz);
+    intake_audit_t *ctx = calloc (n, sizeof *ctx);
+    intake_errors_t *errors = calloc (n, sizeof *errors);
     char (*reasons)[400] = calloc (n, sizeof *reasons);
-    bool *invalid = calloc (n, sizeof *invalid);
-    if (!leads || !items || !which || !aenv || !ap || !packed || !psz || !reasons || !invalid) {
+    if (!leads || !items || !ctx || !errors || !reasons) {
         for (size_t i = 0; i < n; i++)
             pl_bus_msg_nack (msgs[i], PLATEAU__V1__NACK__CODE__UNAVAILABLE, "out of memory", 1000);
         goto done;
     }
-    size_t nitems = 0, naudit = 0;
     int64_t now = pl_clock_now_ms (self->clock);
-    intake_errors_t errors;
     for (size_t i = 0; i < n; i++) {
         const pl_envelope_t *env = pl_bus_msg_envelope (msgs[i]);
         const Plateau__V1__Lead *in = env->lead;
         intake_lead_opts_t o = { .phone = self->phone, .source = env->source,
                                  .received_at_ms = now, .default_country = in ? in->country : NULL };
         json_t *obj = in ? s_input (in) : json_object ();
-        int rc = intake_lead_from_json (obj, &o, &leads[i], &errors);
+        int rc = intake_lead_from_json (obj, &o, &leads[i], &errors[i]);
         json_decref (obj);
-        char derived[96];
-        snprintf (derived, sizeof derived, "%s.audit", env->id);
+        ctx[i] = (intake_audit_t) { .trace_id = env->trace_id, .actor = env->source, .format = "bus",
+                                    .campaign = in ? in->campaign : "" };
+        items[i].audit = self->audit ? &ctx[i] : NULL;
+        items[i].message_id = env->id;
         if (rc != 0) {
-            invalid[i] = true;
-            const intake_error_t *e = &errors.items[0];
+            const intake_error_t *e = &errors[i].items[0];
             snprintf (reasons[i], sizeof reasons[i], "%s %s: %s", e->field, e->code ? e->code : "", e->message);
-            intake_audit_t ev = { .event_id = derived, .service = self->service, .type = INTAKE_AUDIT_REJECTED,
-                                  .campaign = in ? in->campaign : "", .trace_id = env->trace_id,
-                                  .actor = env->source, .reason = reasons[i], .format = "bus",
-                                  .errors = rc == PL_EINVAL ? &errors : NULL };
-            packed[naudit] = intake_audit_pack (&ev, self->clock, &psz[naudit]);
-            if (packed[naudit])
-                naudit++;
+            ctx[i].reason = reasons[i];
+            ctx[i].errors = rc == PL_EINVAL ? &errors[i] : NULL;
             s_count (self, "rejected", env->source);
             continue;
         }
@@ -205,67 +195,33 @@ intake_door_handle (void *arg, pl_bus_msg_t **msgs, size_t n)
         pl_id_new (id, now);
         s_set (&leads[i]->id, id);
         s_set (&leads[i]->trace_id, env->trace_id ? env->trace_id : "");
-        items[nitems].lead = leads[i];
-        items[nitems].message_id = env->id;
-        which[nitems++] = i;
+        items[i].lead = leads[i];
     }
-    int rc = intake_store_put (self->store, items, nitems, now);
-    for (size_t k = 0; rc == 0 && k < nitems; k++) {
-        const pl_envelope_t *env = pl_bus_msg_envelope (msgs[which[k]]);
-        intake_store_outcome_t oc = items[k].outcome;
-        if (oc == INTAKE_STORE_DUP_EXTERNAL || oc == INTAKE_STORE_DUP_NUMBER) {
-            char derived[96];
-            snprintf (derived, sizeof derived, "%s.audit", env->id);
-            intake_audit_t ev = { .event_id = derived, .service = self->service, .type = INTAKE_AUDIT_DUPLICATE,
-                                  .lead_id = items[k].lead_id, .campaign = items[k].lead->campaign,
-                                  .number = items[k].lead->phone ? items[k].lead->phone->e164 : "",
-                                  .zone = items[k].lead->phone && items[k].lead->phone->n_zones
-                                              ? items[k].lead->phone->zones[0] : "",
-                                  .trace_id = env->trace_id, .actor = env->source, .format = "bus",
-                                  .dedupe = oc == INTAKE_STORE_DUP_EXTERNAL ? "external_id" : "number",
-                                  .reason = "duplicate of an existing lead in this campaign" };
-            packed[naudit] = intake_audit_pack (&ev, self->clock, &psz[naudit]);
-            if (packed[naudit])
-                naudit++;
-            s_count (self, "duplicate", env->source);
-        } else if (oc == INTAKE_STORE_STORED)
-            s_count (self, "accepted", env->source);
-    }
-    /* Audit events before the acks: sent again on a redelivery under the same derived ids. */
-    if (rc == 0 && naudit && self->audit) {
-        size_t k = 0;
-        for (size_t i = 0; i < naudit; i++) {
-            char err[128];
-            pl_envelope_t *e = pl_envelope_unpack (packed[i], psz[i], err, sizeof err);
-            if (e)
-                ap[k++] = e;
-        }
-        rc = pl_bus_client_send (self->audit, ap, k);
-        for (size_t i = 0; i < k; i++)
-            pl_envelope_free (&ap[i]);
-    }
+    /* Stored with its messages and audit event in one step each, before any ack. */
+    int rc = intake_store_put (self->store, items, n, now);
     for (size_t i = 0; i < n; i++) {
+        const pl_envelope_t *env = pl_bus_msg_envelope (msgs[i]);
+        intake_store_outcome_t oc = items[i].outcome;
         if (rc != 0)
             pl_bus_msg_nack (msgs[i], PLATEAU__V1__NACK__CODE__UNAVAILABLE, "redis unavailable", 1000);
-        else if (invalid[i])
+        else if (!items[i].lead)
             pl_bus_msg_nack (msgs[i], PLATEAU__V1__NACK__CODE__INVALID, reasons[i], 0);
-        else
+        else {
+            if (oc == INTAKE_STORE_DUP_EXTERNAL || oc == INTAKE_STORE_DUP_NUMBER)
+                s_count (self, "duplicate", env->source);
+            else if (oc == INTAKE_STORE_STORED)
+                s_count (self, "accepted", env->source);
             pl_bus_msg_ack (msgs[i]);
+        }
     }
     if (rc != 0)
         pl_log_warn (self->log, NULL, "bus leads not stored", "error", intake_store_errstr (self->store));
-    for (size_t i = 0; i < naudit; i++)
-        free (packed[i]);
 done:
     for (size_t i = 0; leads && i < n; i++)
         intake_lead_free (&leads[i]);
     free (leads);
     free (items);
-    free (which);
-    free (aenv);
-    free (ap);
-    free (packed);
-    free (psz);
+    free (ctx);
+    free (errors);
     free (reasons);
-    free (invalid);
 }

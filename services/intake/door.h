@@ -3,14 +3,14 @@
  *  A service that submits natively sends a `Lead` envelope (body `lead`, numbers as the CRM
  *  wrote them in phone.raw, or already E.164 in phone.e164). The door validates it exactly as
  *  the HTTP API does (the lead is turned back into the API's JSON form and read by
- *  intake_lead_from_json), stores it with the same script, keyed by the envelope id as the
- *  inbox marker (pl:{camp:<c>}:seen:intake:<message id>) so a redelivery changes nothing, and
- *  then acks. An invalid lead is nacked INVALID with its first error as the reason, and audited
+ *  intake_lead_from_json), stores it with the same step, with the envelope id as the kit's seen
+ *  marker so that a redelivery changes nothing and finds the first answer, and then acks. An invalid lead is nacked INVALID with its first error as the reason, and audited
  *  lead.rejected; a duplicate is acked and audited lead.duplicate; Redis down nacks UNAVAILABLE.
  */
 #ifndef PL_INTAKE_DOOR_H
 #define PL_INTAKE_DOOR_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "plateau/bus.h"
@@ -20,10 +20,10 @@
 
 typedef struct intake_door intake_door_t;
 
-/* Borrows everything; audit may be NULL. */
+/* Borrows everything; audit: whether an audit service is configured (events are recorded). */
 intake_door_t *intake_door_new (pl_redis_t *redis, const pl_clock_t *clock, const char *replica,
-                                const char *service, int64_t dedupe_window_ms,
-                                pl_bus_client_t *audit, pl_metrics_t *metrics, pl_log_t *log);
+                                const char *service, int64_t dedupe_window_ms, bool audit,
+                                pl_metrics_t *metrics, pl_log_t *log);
 void intake_door_destroy (intake_door_t **self_p);
 
 /* The pl_bus_batch_fn for "Lead" messages. */

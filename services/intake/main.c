@@ -1,8 +1,8 @@
 /*  main.c — plateau-intake: the door for CRMs.
  *
  *  Wiring only: reads the configuration, builds the HTTP API (api.c) on its own port, the bus
- *  door for native Lead submissions (door.c), and the feeder (feeder.c) that moves stored leads
- *  to scrub's outbox and audit events to the audit service. See README.md.
+ *  door for native Lead submissions (door.c), and the bus clients that deliver what the store
+ *  wrote into this replica's outboxes (LeadSubmitted to scrub, audit events). See README.md.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,25 +10,27 @@
 
 #include "api.h"
 #include "door.h"
-#include "feeder.h"
+#include "store.h"
 #include "plateau/error.h"
 #include "plateau/http.h"
 #include "plateau/service.h"
 
 typedef struct {
-    intake_feeder_t *feeder;
-    pl_log_t *log;
-    bool failing;
+    intake_store_t *store;
+    pl_metric_t *backlog;
 } s_main_t;
 
+/* What this replica still owes scrub and the audit, for the backlog gauge. */
 static int
-s_feed (pl_loop_t *loop, void *arg)
+s_backlog (pl_loop_t *loop, void *arg)
 {
+    (void) loop;
     s_main_t *m = arg;
-    int rc = intake_feeder_tick (m->feeder);
-    if (rc < 0 && !m->failing)
-        pl_log_warn (m->log, NULL, "feeder paused: redis unavailable", "error", pl_strerror (rc));
-    m->failing = rc < 0;
+    long long scrub = intake_store_owed (m->store, "scrub"), audit = intake_store_owed (m->store, "audit");
+    if (scrub >= 0)
+        pl_metric_set (m->backlog, "scrub", (double) scrub);
+    if (audit >= 0)
+        pl_metric_set (m->backlog, "audit", (double) audit);
     return 0;
 }
 
@@ -75,7 +77,6 @@ main (void)
     const char *sources = pl_config_str (cfg, "PLATEAU_INTAKE_SOURCES", NULL);
     size_t max_body = (size_t) pl_config_size (cfg, "PLATEAU_INTAKE_MAX_BODY", 4LL << 30);
     unsigned conns = (unsigned) pl_config_int (cfg, "PLATEAU_INTAKE_HTTP_CONNECTIONS", 64, 1, 4096);
-    size_t high_water = (size_t) pl_config_int (cfg, "PLATEAU_INTAKE_OUTBOX_HIGH_WATER", 20000, 1, 10000000);
 
     pl_http_tokens_t *tokens = pl_http_tokens_new ();
     if (tokens_text && pl_http_tokens_parse (tokens, tokens_text) < 0)
@@ -108,21 +109,23 @@ main (void)
 
     intake_door_t *door = intake_door_new (pl_service_redis (svc), pl_service_clock (svc),
                                            pl_service_replica (svc), pl_service_name (svc),
-                                           o.dedupe_window_ms, audit, pl_service_metrics (svc),
+                                           o.dedupe_window_ms, audit != NULL, pl_service_metrics (svc),
                                            pl_service_log (svc));
     const char *types[] = { "Lead", NULL };
     if (!door || !pl_service_serve (svc, types, intake_door_handle, door))
         return 2;
-    s_main_t m = { .log = pl_service_log (svc) };
-    m.feeder = intake_feeder_new (pl_service_redis (svc), pl_service_clock (svc), pl_service_replica (svc),
-                                  pl_service_name (svc), scrub, audit, pl_service_metrics (svc));
-    intake_feeder_set_high_water (m.feeder, high_water);
-    pl_loop_add_timer (pl_service_loop (svc), 20, s_feed, &m);
+    (void) scrub;              /* delivers this replica's scrub outbox from the service loop */
+    s_main_t m = { .store = intake_store_new (pl_service_redis (svc), pl_service_clock (svc),
+                                              pl_service_name (svc), pl_service_replica (svc), 0) };
+    m.backlog = pl_metrics_gauge (pl_service_metrics (svc), "plateau_intake_outbox_backlog",
+                                  "Messages this replica stored and the destination has not yet acknowledged",
+                                  "destination");
+    pl_loop_add_timer (pl_service_loop (svc), 1000, s_backlog, &m);
 
     int rc = pl_service_run (svc);
     pl_http_stop (http, 5000);
     pl_http_destroy (&http);
-    intake_feeder_destroy (&m.feeder);
+    intake_store_destroy (&m.store);
     intake_door_destroy (&door);
     intake_api_destroy (&api);
     intake_mappings_destroy (&mappings);

@@ -1,54 +1,33 @@
-/*  store.c — leads in Redis: one atomic script per lead, pipelined per batch (see store.h). */
+/*  store.c — leads in Redis: one atomic step per lead, pipelined per batch (see store.h). */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "plateau/audit_emit.h"
+#include "plateau/envelope.h"
 #include "plateau/error.h"
 #include "plateau/inbox.h"
+#include "plateau/outbox.h"
 #include "store.h"
 
-/* One call stores a run of leads of one campaign (so one hash slot), each atomically as before:
- * one script per lead cost Redis an EVALSHA, its argument tables and a reply per lead, about as
- * much as the lead's own writes.
- * KEYS: toqueue, then for each lead: lead, num, xid, seen.
- * ARGV: window_ms, now_ms, inbox ttl ms, replica, then for each lead: id, pb, source, flags
- *       ("n" number, "x" CRM id, "m" message).
- * Returns {kind, id, kind, id, …}: 's' stored (its id), or the duplicate's kind and existing id.
- * A duplicate changes nothing but, for a bus message, its inbox marker (so a redelivery finds
- * the same answer). Validation happened before: every command here is well-formed. */
-static const char *s_put_lua =
-    "local window, now, ttl, replica = ARGV[1], ARGV[2], ARGV[3], ARGV[4]\n"
-    "local out, queued = {}, {}\n"
-    "for i = 0, (#KEYS - 1) / 4 - 1 do\n"
-    "  local k, a = 1 + i * 4, 4 + i * 4\n"
-    "  local id, f = ARGV[a + 1], ARGV[a + 4]\n"
-    "  local m = string.find(f, 'm', 1, true)\n"
-    "  local x = string.find(f, 'x', 1, true)\n"
-    "  local n = string.find(f, 'n', 1, true)\n"
-    "  local kind, res\n"
-    "  if m then local s = redis.call('GET', KEYS[k + 4]); if s then kind, res = 'm', s end end\n"
-    "  if not kind and x then local s = redis.call('GET', KEYS[k + 3]); if s then kind, res = 'x', s end end\n"
-    "  if not kind and n then local s = redis.call('GET', KEYS[k + 2]); if s then kind, res = 'n', s end end\n"
-    "  if kind then\n"
-    "    if m and kind ~= 'm' then redis.call('SET', KEYS[k + 4], res, 'PX', ttl) end\n"
-    "  else\n"
-    "    redis.call('HSET', KEYS[k + 1], 'pb', ARGV[a + 2], 'source', ARGV[a + 3], 'replica', replica, 'at', now)\n"
-    "    if n then redis.call('SET', KEYS[k + 2], id, 'PX', window) end\n"
-    "    if x then redis.call('SET', KEYS[k + 3], id) end\n"
-    "    if m then redis.call('SET', KEYS[k + 4], id, 'PX', ttl) end\n"
-    "    queued[#queued + 1] = now\n"
-    "    queued[#queued + 1] = id\n"
-    "    kind, res = 's', id\n"
-    "  end\n"
-    "  out[#out + 1] = kind\n"
-    "  out[#out + 1] = res\n"
-    "end\n"
-    "if #queued > 0 then redis.call('ZADD', KEYS[1], unpack(queued)) end\n"
-    "return out\n";
-
-/* Leads per script call: bounds the call's arguments (5 per lead) and the Lua stack of ZADD. */
-#define S_GROUP_MAX 256
+/* One lead: K = lead, num, xid; A = id, pb, source, flags ("n" number, "x" CRM id), window ms,
+ * now ms, replica. Replies "s <id>" when stored, or the duplicate's kind and the existing id
+ * ("x <id>", "n <id>"), and then emits nothing. Validation happened before: every command here
+ * is well-formed. A bus message seen before never reaches this: the kit answers with the reply of
+ * its first application. */
+static const pl_inbox_effect_t s_store_lead = {
+    "intake.store_lead",
+    "local id, f = A[1], A[4]\n"
+    "local x = string.find(f, 'x', 1, true)\n"
+    "local n = string.find(f, 'n', 1, true)\n"
+    "if x then local s = redis.call('GET', K[3]); if s then return 'x ' .. s, false end end\n"
+    "if n then local s = redis.call('GET', K[2]); if s then return 'n ' .. s, false end end\n"
+    "redis.call('HSET', K[1], 'pb', A[2], 'source', A[3], 'replica', A[7], 'at', A[6])\n"
+    "if n then redis.call('SET', K[2], id, 'PX', A[5]) end\n"
+    "if x then redis.call('SET', K[3], id) end\n"
+    "return 's ' .. id\n"
+};
 
 /* KEYS: the idempotency hash. ARGV: pending ttl ms. */
 static const char *s_claim_lua =
@@ -64,12 +43,14 @@ static const char *s_claim_lua =
 
 struct intake_store {
     pl_redis_t *redis;
+    const pl_clock_t *clock;
+    char *service;
     char *replica;
     int64_t window_ms;
-    pl_redis_script_t *put;
+    pl_inbox_t *inbox;
+    pl_outbox_t *scrub;
+    pl_outbox_t *audit;
     pl_redis_script_t *claim;
-    bool put_loaded;                /* put is loaded on the server of connection put_generation */
-    uint64_t put_generation;
     char errstr[256];
 };
 
@@ -80,27 +61,9 @@ intake_store_lead_key (char *out, size_t size, const char *campaign, const char 
 }
 
 void
-intake_store_toqueue_key (char *out, size_t size, const char *campaign, const char *replica)
-{
-    snprintf (out, size, "pl:{camp:%s}:toqueue:%s", campaign, replica);
-}
-
-void
 intake_store_index_key (char *out, size_t size, const char *id)
 {
     snprintf (out, size, "pl:{lead:%s}:campaign", id);
-}
-
-void
-intake_store_campaigns_key (char *out, size_t size, const char *replica)
-{
-    snprintf (out, size, "pl:{intake:%s}:campaigns", replica);
-}
-
-void
-intake_store_audit_key (char *out, size_t size, const char *replica)
-{
-    snprintf (out, size, "pl:{intake:%s}:audit", replica);
 }
 
 static void
@@ -110,17 +73,22 @@ s_idem_key (char *out, size_t size, const char *source, const char *key)
 }
 
 intake_store_t *
-intake_store_new (pl_redis_t *redis, const char *replica, int64_t window_ms)
+intake_store_new (pl_redis_t *redis, const pl_clock_t *clock, const char *service, const char *replica,
+                  int64_t window_ms)
 {
     intake_store_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
     self->redis = redis;
+    self->clock = clock;
+    self->service = strdup (service);
     self->replica = strdup (replica);
     self->window_ms = window_ms;
-    self->put = pl_redis_script_new (s_put_lua);
+    self->inbox = pl_inbox_new (redis, service, 0);
+    self->scrub = pl_outbox_new (redis, replica, "scrub");
+    self->audit = pl_outbox_new (redis, replica, "audit");
     self->claim = pl_redis_script_new (s_claim_lua);
-    if (!self->replica || !self->put || !self->claim)
+    if (!self->service || !self->replica || !self->inbox || !self->scrub || !self->audit || !self->claim)
         intake_store_destroy (&self);
     return self;
 }
@@ -131,8 +99,11 @@ intake_store_destroy (intake_store_t **self_p)
     if (!self_p || !*self_p)
         return;
     intake_store_t *self = *self_p;
-    pl_redis_script_destroy (&self->put);
+    pl_inbox_destroy (&self->inbox);
+    pl_outbox_destroy (&self->scrub);
+    pl_outbox_destroy (&self->audit);
     pl_redis_script_destroy (&self->claim);
+    free (self->service);
     free (self->replica);
     free (self);
     *self_p = NULL;
@@ -144,6 +115,12 @@ intake_store_errstr (const intake_store_t *self)
     return self->errstr;
 }
 
+long long
+intake_store_owed (intake_store_t *self, const char *destination)
+{
+    return pl_outbox_size (strcmp (destination, "scrub") == 0 ? self->scrub : self->audit);
+}
+
 static int
 s_fail (intake_store_t *self, const char *what)
 {
@@ -151,16 +128,110 @@ s_fail (intake_store_t *self, const char *what)
     return PL_EREDIS;
 }
 
-/* Drains every pending reply after a failure so the connection is clean for the next use. */
-static void
-s_drain (intake_store_t *self)
+/* Runs a pipeline of simple commands queued with pl_redis_append; 0 when every reply came. */
+static int
+s_read_replies (intake_store_t *self, int queued, const char *what)
 {
-    while (pl_redis_pending (self->redis) > 0) {
+    int rc = 0;
+    for (int q = 0; q < queued; q++) {
         redisReply *r = NULL;
         if (pl_redis_get_reply (self->redis, &r) != 0)
-            break;
+            return s_fail (self, what);
+        if (r->type == REDIS_REPLY_ERROR && rc == 0) {
+            snprintf (self->errstr, sizeof self->errstr, "%s: %s", what, r->str);
+            rc = PL_EREDIS;
+        }
         freeReplyObject (r);
     }
+    return rc;
+}
+
+/* The step that stores one lead, with its LeadSubmitted and lead.accepted. */
+static pl_inbox_tx_t *
+s_lead_step (intake_store_t *self, const intake_store_item_t *it, int64_t now_ms, const char *window,
+             const char *now)
+{
+    const Plateau__V1__Lead *lead = it->lead;
+    const char *c = lead->campaign;
+    char tag[300];
+    snprintf (tag, sizeof tag, "camp:%s", c);
+    pl_inbox_tx_t *tx = pl_inbox_tx_new (tag, it->message_id && *it->message_id ? it->message_id : NULL);
+    if (!tx)
+        return NULL;
+    char keys[3][512];
+    intake_store_lead_key (keys[0], sizeof keys[0], c, lead->id);
+    snprintf (keys[1], sizeof keys[1], "pl:{camp:%s}:num:%s", c,
+              lead->phone && lead->phone->e164 ? lead->phone->e164 : "");
+    snprintf (keys[2], sizeof keys[2], "pl:{camp:%s}:xid:%s:%s", c, lead->source ? lead->source : "",
+              lead->external_id ? lead->external_id : "");
+    char flags[4];
+    size_t nf = 0;
+    if (self->window_ms > 0 && lead->phone && lead->phone->e164 && *lead->phone->e164)
+        flags[nf++] = 'n';
+    if (lead->external_id && *lead->external_id)
+        flags[nf++] = 'x';
+    flags[nf] = '\0';
+    size_t pbsize = plateau__v1__lead__get_packed_size (lead);
+    uint8_t *pb = malloc (pbsize ? pbsize : 1);
+    if (!pb) {
+        pl_inbox_tx_destroy (&tx);
+        return NULL;
+    }
+    plateau__v1__lead__pack (lead, pb);
+    const char *k[3] = { keys[0], keys[1], keys[2] };
+    const char *a[7] = { lead->id, (const char *) pb, lead->source ? lead->source : "", flags, window, now,
+                         self->replica };
+    size_t al[7];
+    for (int i = 0; i < 7; i++)
+        al[i] = i == 1 ? pbsize : strlen (a[i]);
+    int rc = pl_inbox_tx_effect (tx, &s_store_lead, 3, k, 7, a, al);
+    free (pb);
+
+    /* LeadSubmitted to scrub, with an id derived from the lead id. */
+    pl_envelope_t env;
+    pl_envelope_ids_t ids;
+    Plateau__V1__LeadSubmitted ls;
+    char sub_id[96];
+    pl_envelope_init (&env, &ids, self->service, self->clock, lead->trace_id);
+    snprintf (sub_id, sizeof sub_id, "%s.submitted", lead->id);
+    env.id = sub_id;
+    plateau__v1__lead_submitted__init (&ls);
+    ls.lead = (Plateau__V1__Lead *) lead;
+    env.body_case = PLATEAU__V1__ENVELOPE__BODY_LEAD_SUBMITTED;
+    env.lead_submitted = &ls;
+    if (rc == 0)
+        rc = pl_inbox_tx_emit (tx, self->scrub, &env);
+    if (rc == 0 && it->audit) {
+        intake_audit_event_t ev;
+        intake_audit_build (&ev, self->service, INTAKE_AUDIT_ACCEPTED, it->audit, lead, lead->id, NULL,
+                            lead->id, lead->received_at_ms ? lead->received_at_ms : now_ms);
+        rc = pl_audit_emit (tx, self->audit, self->service, self->clock, lead->trace_id, &ev.ev);
+    }
+    if (rc != 0)
+        pl_inbox_tx_destroy (&tx);
+    return tx;
+}
+
+/* A step that only records an audit event (a duplicate or a rejection changes no state). The
+ * tag is the campaign's when the item has a usable one, else this replica's. */
+static pl_inbox_tx_t *
+s_audit_step (intake_store_t *self, const intake_store_item_t *it, const char *type, const char *dedupe,
+              const char *event_key, int64_t now_ms)
+{
+    char tag[300];
+    const char *c = it->lead ? it->lead->campaign : it->audit->campaign;
+    if (it->lead)
+        snprintf (tag, sizeof tag, "camp:%s", c);
+    else
+        snprintf (tag, sizeof tag, "intake:%s", self->replica);
+    pl_inbox_tx_t *tx = pl_inbox_tx_new (tag, NULL);
+    if (!tx)
+        return NULL;
+    intake_audit_event_t ev;
+    intake_audit_build (&ev, self->service, type, it->audit, it->lead, it->lead_id, dedupe, event_key, now_ms);
+    if (pl_audit_emit (tx, self->audit, self->service, self->clock, it->audit->trace_id, &ev.ev) != 0)
+        pl_inbox_tx_destroy (&tx);
+    return tx;
 }
 
 int
@@ -168,217 +239,115 @@ intake_store_put (intake_store_t *self, intake_store_item_t *items, size_t n, in
 {
     if (n == 0)
         return 0;
-    char window[24], now[24], ttl[24];
+    char window[24], now[24];
     snprintf (window, sizeof window, "%lld", (long long) self->window_ms);
     snprintf (now, sizeof now, "%lld", (long long) now_ms);
-    snprintf (ttl, sizeof ttl, "%lld", (long long) PL_INBOX_DEFAULT_TTL_MS);
-    char ckey[256];
-    intake_store_campaigns_key (ckey, sizeof ckey, self->replica);
+    pl_inbox_tx_t **txs = calloc (n, sizeof *txs);
+    size_t *which = calloc (n, sizeof *which);
+    int *results = calloc (n, sizeof *results);
+    char *kinds = calloc (n, 1);       /* per item: 's', 'x', 'n' as the store step answered */
+    int rc = txs && which && results && kinds ? 0 : PL_ENOMEM;
 
-    /* The SADDs below go first in the pipeline, and with replies pending the script can only be
-     * sent whole (EVAL: its body sent and hashed by Redis on every call). A call with no leads
-     * loads it once per connection, so that the calls below are EVALSHA. */
-    if (!self->put_loaded || self->put_generation != pl_redis_generation (self->redis)) {
-        char tq[256];
-        intake_store_toqueue_key (tq, sizeof tq, items[0].lead->campaign, self->replica);
-        const char *a[5] = { tq, window, now, ttl, self->replica };
-        size_t al[5];
-        for (int j = 0; j < 5; j++)
-            al[j] = strlen (a[j]);
-        redisReply *r = pl_redis_eval (self->redis, self->put, 1, 5, a, al);
-        self->put_loaded = r && r->type == REDIS_REPLY_ARRAY;
-        self->put_generation = pl_redis_generation (self->redis);
-        if (r)
-            freeReplyObject (r);
-    }
-
-    /* The campaigns of this batch go into the feeder's set first: SADD is idempotent, and a
-     * member whose to-queue is empty costs the feeder one ZRANGE. */
+    /* The id → campaign index first (another hash tag): a lead is never findable by its store
+     * without it; a duplicate's index is removed below (a crash leaves a dangling one for an id
+     * nobody was given, which reads as "not found"). */
     int queued = 0;
-    const char *last = NULL;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; rc == 0 && i < n; i++) {
         items[i].outcome = INTAKE_STORE_UNKNOWN;
-        const char *c = items[i].lead->campaign;
-        if (last && strcmp (last, c) == 0)
+        items[i].lead_id[0] = '\0';
+        if (!items[i].lead)
             continue;
-        last = c;
-        if (pl_redis_append (self->redis, "SADD %s %s", ckey, c) != 0)
-            return s_fail (self, "sadd");
-        queued++;
+        snprintf (items[i].lead_id, sizeof items[i].lead_id, "%s", items[i].lead->id);
+        char key[512];
+        intake_store_index_key (key, sizeof key, items[i].lead->id);
+        if (pl_redis_append (self->redis, "SET %s %s", key, items[i].lead->campaign) != 0)
+            rc = s_fail (self, "index");
+        else
+            queued++;
     }
-    /* Runs of leads of one campaign, one script call each. */
-    int rc = 0;
-    size_t ngroups = 0;
-    size_t *group_end = calloc (n, sizeof *group_end);
-    char (*keys)[512] = calloc (1 + 4 * S_GROUP_MAX, sizeof *keys);
-    const char **argv = calloc (5 + 8 * S_GROUP_MAX, sizeof *argv);
-    size_t *argvlen = calloc (5 + 8 * S_GROUP_MAX, sizeof *argvlen);
-    size_t *pbsize = calloc (S_GROUP_MAX, sizeof *pbsize);
-    char (*flags)[4] = calloc (S_GROUP_MAX, sizeof *flags);
-    uint8_t *pb = NULL;
-    if (!group_end || !keys || !argv || !argvlen || !pbsize || !flags)
-        rc = PL_ENOMEM;
-    for (size_t start = 0; start < n && rc == 0;) {
-        const char *c = items[start].lead->campaign;
-        size_t end = start + 1;
-        while (end < n && end - start < S_GROUP_MAX && strcmp (items[end].lead->campaign, c) == 0)
-            end++;
-        size_t k = end - start, total = 0;
-        for (size_t i = 0; i < k; i++)
-            total += pbsize[i] = plateau__v1__lead__get_packed_size (items[start + i].lead);
-        uint8_t *p = realloc (pb, total ? total : 1);
-        if (!p) {
+    if (queued) {
+        int r = s_read_replies (self, queued, "index");
+        rc = rc ? rc : r;
+    }
+
+    /* The leads, and the rejections' audit events: one pipeline. */
+    size_t k = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        intake_store_item_t *it = &items[i];
+        if (it->lead)
+            txs[k] = s_lead_step (self, it, now_ms, window, now);
+        else if (it->audit) {
+            char key[PL_ID_LEN + 1];
+            pl_id_new (key, now_ms);
+            txs[k] = s_audit_step (self, it, INTAKE_AUDIT_REJECTED, NULL, key, now_ms);
+        } else
+            continue;
+        if (!txs[k]) {
             rc = PL_ENOMEM;
             break;
         }
-        pb = p;
-        intake_store_toqueue_key (keys[0], sizeof keys[0], c, self->replica);
-        argv[0] = keys[0];
-        size_t args = 1 + 4 * k, off = 0;
-        const char *common[4] = { window, now, ttl, self->replica };
-        for (int j = 0; j < 4; j++)
-            argv[args + (size_t) j] = common[j];
-        for (size_t i = 0; i < k; i++) {
-            const intake_store_item_t *it = &items[start + i];
-            const Plateau__V1__Lead *lead = it->lead;
-            char (*kk)[512] = keys + 1 + 4 * i;
-            intake_store_lead_key (kk[0], sizeof kk[0], c, lead->id);
-            snprintf (kk[1], sizeof kk[1], "pl:{camp:%s}:num:%s", c,
-                      lead->phone && lead->phone->e164 ? lead->phone->e164 : "");
-            snprintf (kk[2], sizeof kk[2], "pl:{camp:%s}:xid:%s:%s", c, lead->source ? lead->source : "",
-                      lead->external_id ? lead->external_id : "");
-            snprintf (kk[3], sizeof kk[3], "pl:{camp:%s}:seen:intake:%s", c,
-                      it->message_id ? it->message_id : "");
-            for (int j = 0; j < 4; j++)
-                argv[1 + 4 * i + (size_t) j] = kk[j];
-            size_t nf = 0;
-            if (self->window_ms > 0 && lead->phone && lead->phone->e164 && *lead->phone->e164)
-                flags[i][nf++] = 'n';
-            if (lead->external_id && *lead->external_id)
-                flags[i][nf++] = 'x';
-            if (it->message_id && *it->message_id)
-                flags[i][nf++] = 'm';
-            flags[i][nf] = '\0';
-            plateau__v1__lead__pack (lead, pb + off);
-            const char **v = argv + args + 4 + 4 * i;
-            v[0] = lead->id;
-            v[1] = (const char *) pb + off;
-            v[2] = lead->source ? lead->source : "";
-            v[3] = flags[i];
-            off += pbsize[i];
-        }
-        size_t argc = args + 4 + 4 * k;
-        for (size_t a = 0; a < argc; a++)
-            argvlen[a] = a > args + 4 && (a - args - 4) % 4 == 1 ? pbsize[(a - args - 4) / 4] : strlen (argv[a]);
-        if (pl_redis_append_eval (self->redis, self->put, (int) args, (int) argc, argv, argvlen) != 0)
-            rc = s_fail (self, "store");
-        else {
-            queued++;
-            group_end[ngroups++] = end;
-        }
-        start = end;
+        which[k++] = i;
     }
-    free (keys);
-    free (argv);
-    free (argvlen);
-    free (pbsize);
-    free (flags);
-    free (pb);
-    /* Read every reply queued, in order: the SADDs, then one per run of leads. */
-    size_t item = 0, group = 0;
-    int sadds = queued - (int) ngroups;
+    if (rc == 0 && k) {
+        rc = pl_inbox_apply (self->inbox, txs, k, results);
+        if (rc != 0)
+            snprintf (self->errstr, sizeof self->errstr, "%s", pl_inbox_errstr (self->inbox));
+    }
+    for (size_t j = 0; j < k; j++) {
+        intake_store_item_t *it = &items[which[j]];
+        if (it->lead && results[j] >= 0) {
+            const char *reply = pl_inbox_tx_reply (txs[j], NULL);
+            if (strlen (reply) > 2) {
+                char kind = reply[0];
+                kinds[which[j]] = kind;
+                snprintf (it->lead_id, sizeof it->lead_id, "%s", reply + 2);
+                it->outcome = results[j] == 0 ? INTAKE_STORE_DUP_MESSAGE
+                            : kind == 's'     ? INTAKE_STORE_STORED
+                            : kind == 'x'     ? INTAKE_STORE_DUP_EXTERNAL
+                                              : INTAKE_STORE_DUP_NUMBER;
+            }
+        }
+        pl_inbox_tx_destroy (&txs[j]);
+    }
     if (rc != 0)
-        sadds = queued;            /* whatever was queued: drained below */
-    for (int q = 0; q < queued; q++) {
-        redisReply *r = NULL;
-        if (pl_redis_get_reply (self->redis, &r) != 0) {
-            rc = s_fail (self, "store");
-            break;
-        }
-        if (q < sadds) {
-            if (r->type == REDIS_REPLY_ERROR && rc == 0) {
-                snprintf (self->errstr, sizeof self->errstr, "sadd: %s", r->str);
-                rc = PL_EREDIS;
-            }
-            freeReplyObject (r);
-            continue;
-        }
-        size_t end = group_end[group++];
-        if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 * (end - item)) {
-            for (size_t e = 0; item < end; item++, e += 2) {
-                intake_store_item_t *it = &items[item];
-                const redisReply *kind = r->element[e], *id = r->element[e + 1];
-                if (kind->type != REDIS_REPLY_STRING || id->type != REDIS_REPLY_STRING)
-                    continue;            /* stays UNKNOWN: reported not accepted */
-                char c = kind->str[0];
-                it->outcome = c == 's' ? INTAKE_STORE_STORED
-                            : c == 'x' ? INTAKE_STORE_DUP_EXTERNAL
-                            : c == 'n' ? INTAKE_STORE_DUP_NUMBER : INTAKE_STORE_DUP_MESSAGE;
-                snprintf (it->lead_id, sizeof it->lead_id, "%s", id->str);
-            }
-        } else if (rc == 0) {
-            snprintf (self->errstr, sizeof self->errstr, "store: %s",
-                      r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
-            rc = PL_EREDIS;
-        }
-        item = end;
-        freeReplyObject (r);
-    }
-    free (group_end);
-    if (rc != 0) {
-        s_drain (self);
-        return rc;
-    }
-    /* The id → campaign index, for the stored ones. Not in the script (another hash tag); the
-     * feeder writes it again when it moves the lead on, so a crash here loses nothing. */
-    int idx = 0;
+        goto done;
+
+    /* Duplicates: their index goes, their audit event is recorded (with the existing lead's id).
+     * A redelivered bus message that was a duplicate records it again under the same id (the
+     * message's), in case the first attempt died before this: the audit stores it once. */
+    queued = 0;
+    k = 0;
     for (size_t i = 0; i < n; i++) {
-        if (items[i].outcome != INTAKE_STORE_STORED)
+        intake_store_item_t *it = &items[i];
+        if (!it->lead || it->outcome == INTAKE_STORE_UNKNOWN || strcmp (it->lead_id, it->lead->id) == 0)
             continue;
         char key[512];
-        intake_store_index_key (key, sizeof key, items[i].lead_id);
-        if (pl_redis_append (self->redis, "SET %s %s", key, items[i].lead->campaign) != 0)
-            return s_fail (self, "index");
-        idx++;
+        intake_store_index_key (key, sizeof key, it->lead->id);
+        if (pl_redis_append (self->redis, "DEL %s", key) == 0)
+            queued++;
+        if (it->audit && (kinds[i] == 'x' || kinds[i] == 'n')) {
+            txs[k] = s_audit_step (self, it, INTAKE_AUDIT_DUPLICATE, kinds[i] == 'x' ? "external_id" : "number",
+                                   it->message_id && *it->message_id ? it->message_id : it->lead->id, now_ms);
+            if (txs[k])
+                k++;
+        }
     }
-    for (int q = 0; q < idx; q++) {
-        redisReply *r = NULL;
-        if (pl_redis_get_reply (self->redis, &r) != 0)
-            return s_fail (self, "index");
-        freeReplyObject (r);
+    if (queued)
+        rc = s_read_replies (self, queued, "index");
+    if (k) {
+        int r = pl_inbox_apply (self->inbox, txs, k, results);
+        if (r != 0) {
+            snprintf (self->errstr, sizeof self->errstr, "%s", pl_inbox_errstr (self->inbox));
+            rc = r;
+        }
+        for (size_t j = 0; j < k; j++)
+            pl_inbox_tx_destroy (&txs[j]);
     }
-    return 0;
-}
-
-int
-intake_store_audit_push (intake_store_t *self, const uint8_t *const *data, const size_t *sizes,
-                         size_t n)
-{
-    if (n == 0)
-        return 0;
-    const char **argv = calloc (n + 2, sizeof *argv);
-    size_t *lens = calloc (n + 2, sizeof *lens);
-    char key[256];
-    if (!argv || !lens) {
-        free (argv);
-        free (lens);
-        return PL_ENOMEM;
-    }
-    intake_store_audit_key (key, sizeof key, self->replica);
-    argv[0] = "RPUSH";
-    lens[0] = 5;
-    argv[1] = key;
-    lens[1] = strlen (key);
-    for (size_t i = 0; i < n; i++) {
-        argv[i + 2] = (const char *) data[i];
-        lens[i + 2] = sizes[i];
-    }
-    redisReply *r = pl_redis_commandv (self->redis, (int) n + 2, argv, lens);
-    free (argv);
-    free (lens);
-    int rc = r && r->type == REDIS_REPLY_INTEGER ? 0 : s_fail (self, "audit queue");
-    if (r)
-        freeReplyObject (r);
+done:
+    free (txs);
+    free (which);
+    free (results);
+    free (kinds);
     return rc;
 }
 
@@ -417,20 +386,6 @@ intake_store_get (intake_store_t *self, const char *id, intake_store_lead_t *out
     freeReplyObject (r);
     if (!out->lead)
         return PL_ECORRUPT;
-    char tq[512], ob[512], mid[64];
-    intake_store_toqueue_key (tq, sizeof tq, campaign, out->replica);
-    snprintf (ob, sizeof ob, "pl:{ob:%s:scrub}:msg", out->replica);
-    snprintf (mid, sizeof mid, "%s.submitted", id);
-    r = pl_redis_command (self->redis, "ZSCORE %s %s", tq, id);
-    if (!r)
-        return s_fail (self, "get");
-    out->in_to_queue = r->type == REDIS_REPLY_STRING;
-    freeReplyObject (r);
-    r = pl_redis_command (self->redis, "HEXISTS %s %s", ob, mid);
-    if (!r)
-        return s_fail (self, "get");
-    out->in_outbox = r->type == REDIS_REPLY_INTEGER && r->integer == 1;
-    freeReplyObject (r);
     return 0;
 }
 

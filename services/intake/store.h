@@ -1,25 +1,26 @@
-/*  store.h — leads in Redis: stored with their dedupe keys in one atomic step, then handed on.
+/*  store.h — leads in Redis: each stored with its dedupe keys and the messages it causes, at once.
  *
- *  Every key a lead's storing touches lives under its campaign's hash tag, so that one Lua
- *  script stores it atomically on one Redis Cluster node (docs/adr/0033):
+ *  Every key a lead's storing touches lives under its campaign's hash tag, so that one atomic
+ *  step of the kit (plateau/inbox.h) stores it on one Redis Cluster node (docs/adr/0033):
  *
  *      pl:{camp:<c>}:lead:<id>                 hash: pb (plateau.v1.Lead), source, replica, at
  *      pl:{camp:<c>}:num:<e164>                lead id; expires after the dedupe window
  *      pl:{camp:<c>}:xid:<source>:<ext id>     lead id (the CRM's id, per source)
- *      pl:{camp:<c>}:seen:intake:<message id>  lead id (bus door: the inbox marker)
- *      pl:{camp:<c>}:toqueue:<replica>         zset of lead ids stored and not yet in the outbox
+ *      pl:{camp:<c>}:seen:intake:d<day>        the kit's seen markers of bus messages
+ *      pl:{camp:<c>}:ob:<replica>:scrub        LeadSubmitted for scrub (the kit's outbox slot)
+ *      pl:{camp:<c>}:ob:<replica>:audit        lead.accepted for the audit
  *
- *  and, outside the script (written in the same pipeline, repaired by the feeder):
+ *  The step either finds the lead a duplicate (same bus message, same CRM id, same number in the
+ *  campaign within the window), changes nothing and emits nothing, or writes the lead, its dedupe
+ *  keys, its LeadSubmitted and its lead.accepted together: a lead is never stored without being
+ *  owed to scrub and to the audit. Duplicates and rejections change no state: their audit events
+ *  are written by a second step, before the caller is answered (docs/adr/0034). And outside the
+ *  step, written before it (another hash tag) and removed again for a duplicate:
  *
  *      pl:{lead:<id>}:campaign                 where to find lead <id> (GET /v1/leads/{id})
- *      pl:{intake:<replica>}:campaigns         set of campaigns whose to-queue may hold leads
- *      pl:{intake:<replica>}:audit             list of encoded AuditEvent envelopes to send
  *      pl:{idem:<source>:<key>}                hash: the stored answer of an Idempotency-Key
  *
- *  The script either finds the lead a duplicate (same message id, same CRM id, same number in
- *  the campaign within the window) and changes nothing, or writes the lead, its dedupe keys and
- *  its to-queue entry together. An intake_store_t belongs to one thread (it holds the thread's
- *  Redis connection and script handle).
+ *  An intake_store_t belongs to one thread (it holds the thread's Redis connection and inbox).
  */
 #ifndef PL_INTAKE_STORE_H
 #define PL_INTAKE_STORE_H
@@ -28,6 +29,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "audit.h"
+#include "plateau/clock.h"
 #include "plateau/id.h"
 #include "plateau/redis.h"
 #include "plateau/v1/lead.pb-c.h"
@@ -44,33 +47,32 @@ typedef enum {
 } intake_store_outcome_t;
 
 typedef struct {
-    const Plateau__V1__Lead *lead;  /* borrowed; lead->id set by the caller (a new ULID) */
-    const char *message_id;         /* bus door: the envelope id (inbox marker); else NULL */
+    const Plateau__V1__Lead *lead;  /* borrowed; lead->id set by the caller (a new ULID); NULL: a
+                                     * rejected item, whose audit event only is recorded */
+    const char *message_id;         /* bus door: the envelope id (seen marker); else NULL */
+    const intake_audit_t *audit;    /* context of its audit event (format, line, errors…); NULL:
+                                     * no audit service configured */
     intake_store_outcome_t outcome; /* out */
     char lead_id[PL_ID_LEN + 1];    /* out: the new id, or the existing lead's */
 } intake_store_item_t;
 
-/* Borrows redis. window_ms: how long the same number in a campaign is a duplicate (0: never). */
-intake_store_t *intake_store_new (pl_redis_t *redis, const char *replica, int64_t window_ms);
+/* Borrows redis and clock. window_ms: how long the same number in a campaign is a duplicate (0:
+ * never). service: the emitting service's name; replica: this replica's (outbox owner). */
+intake_store_t *intake_store_new (pl_redis_t *redis, const pl_clock_t *clock, const char *service,
+                                  const char *replica, int64_t window_ms);
 void intake_store_destroy (intake_store_t **self_p);
 
-/* Stores n leads in one pipeline, in order: one script call per run of leads of the same campaign
- * (at most 256), each lead in it stored or found a duplicate as if alone. 0 when every reply was
- * read; PL_EREDIS otherwise: items whose outcome is still UNKNOWN may or may not have been
- * stored (never half), and are reported "not accepted". */
+/* Stores n items in one pipeline, in order: one script call per run of leads of the same
+ * campaign, each lead stored or found a duplicate as if alone, then the audit events of the
+ * duplicates and rejections. 0 when every step ran; PL_EREDIS otherwise: leads whose outcome is
+ * still UNKNOWN may or may not have been stored (never half), and are reported "not accepted". */
 int intake_store_put (intake_store_t *self, intake_store_item_t *items, size_t n, int64_t now_ms);
-
-/* Appends encoded audit envelopes to this replica's audit queue (one RPUSH). */
-int intake_store_audit_push (intake_store_t *self, const uint8_t *const *data,
-                             const size_t *sizes, size_t n);
 
 /* A stored lead and where it stands. */
 typedef struct {
     Plateau__V1__Lead *lead;        /* free with plateau__v1__lead__free_unpacked */
     char replica[128];              /* the replica that accepted it */
     int64_t accepted_at_ms;
-    bool in_to_queue;               /* stored, not yet handed to the outbox */
-    bool in_outbox;                 /* in the outbox, not yet acknowledged by scrub */
     char verdict[64];               /* what scrub said, "" while unknown */
 } intake_store_lead_t;
 
@@ -89,11 +91,11 @@ int intake_store_idem_release (intake_store_t *self, const char *source, const c
 
 const char *intake_store_errstr (const intake_store_t *self);
 
+/* Messages owed to scrub and to the audit by this replica (its outboxes), or a negative code. */
+long long intake_store_owed (intake_store_t *self, const char *destination);
+
 /* Key helpers (buffers of 512 bytes are always enough for valid campaigns and ids). */
 void intake_store_lead_key (char *out, size_t size, const char *campaign, const char *id);
-void intake_store_toqueue_key (char *out, size_t size, const char *campaign, const char *replica);
 void intake_store_index_key (char *out, size_t size, const char *id);
-void intake_store_campaigns_key (char *out, size_t size, const char *replica);
-void intake_store_audit_key (char *out, size_t size, const char *replica);
 
 #endif

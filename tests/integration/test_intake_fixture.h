@@ -75,6 +75,23 @@ fx_pump (fx_t *f, int ms)
     } while (pl_clock_mono_ms () < end);
 }
 
+/* Whether the intake owes scrub nothing any more (its backlog gauge, refreshed every second,
+ * says 0): every LeadSubmitted was acknowledged. Pumps the stand-ins meanwhile. */
+static inline bool
+fx_scrub_owes_nothing (fx_t *f, int timeout_ms)
+{
+    for (int waited = 0; waited <= timeout_ms; waited += 100) {
+        char *metrics = NULL;
+        bool done = pl_test_http_get (f->ops_port, "/metrics", &metrics) == 200 && metrics
+                    && strstr (metrics, "plateau_intake_outbox_backlog{destination=\"scrub\"} 0\n");
+        free (metrics);
+        if (done)
+            return true;
+        fx_pump (f, 100);
+    }
+    return false;
+}
+
 __attribute__ ((unused)) static bool
 fx_ready_fn (void *arg)
 {
