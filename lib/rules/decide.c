@@ -106,26 +106,6 @@ s_ceil_s (int64_t ms)
 /* ------------------------------------------------------------------------------------------ */
 /* Calendars                                                                                    */
 
-/* pl_rules_tz_next_local, starting from a known piece. */
-static inline int64_t
-s_next_local (const pl_rules_tz_t *z, size_t k, int64_t u0, int64_t lo_l, int64_t hi_l)
-{
-    if (hi_l > INT64_MAX / 2)
-        hi_l = INT64_MAX / 2;
-    for (;;) {
-        int64_t off = z->off[k];
-        int64_t end = k < z->n ? z->at[k] : INT64_MAX;
-        int64_t lo = lo_l - off > u0 ? lo_l - off : u0;
-        int64_t hi = hi_l - off < end ? hi_l - off : end;
-        if (lo < hi)
-            return lo;
-        if (end == INT64_MAX || end + z->min_off >= hi_l)
-            return S_NEVER;
-        u0 = end;
-        k++;
-    }
-}
-
 static inline const char *
 s_holiday (const s_ctx_t *x, const s_calview_t *v, int64_t day, const pl_rules_tz_t *z)
 {
@@ -172,7 +152,7 @@ s_cal_next (s_ctx_t *x, const s_calview_t *v, size_t zi, int64_t t, int64_t *clo
 
 careful:;
     /* Across a clock change: try every window of the days that can be reached, through
-     * s_next_local, and keep the earliest. */
+     * pl__tz_next_local_from, and keep the earliest. */
     int64_t d0 = pl__floordiv (t + z->min_off, PL__DAY_S);
     int64_t best = S_NEVER;
     for (int64_t d = d0; d < d0 + S_CAL_DAYS; d++) {
@@ -189,7 +169,7 @@ careful:;
         for (int i = 0; i < n; i++) {
             if (best != S_NEVER && base + w[i].lo - z->max_off >= best)
                 break;
-            int64_t u = s_next_local (z, k, t, base + w[i].lo, base + w[i].hi);
+            int64_t u = pl__tz_next_local_from (z, k, t, base + w[i].lo, base + w[i].hi);
             if (u < best) {
                 best = u;
                 *close_l = base + w[i].hi;
@@ -251,8 +231,8 @@ s_eval_calendar (s_ctx_t *x, const s_calview_t *v, int64_t t_ms, pl_rules_fired_
         /* Allowed: report the zone whose window closes first. */
         int64_t best = S_NEVER;
         for (size_t i = 0; i < x->nz; i++) {
-            int64_t close = s_next_local (x->z[i], s_piece_of (x, i, ts), ts, close_l[i],
-                                          INT64_MAX);
+            int64_t close = pl__tz_next_local_from (x->z[i], s_piece_of (x, i, ts), ts,
+                                                    close_l[i], INT64_MAX);
             if (close < best) {
                 best = close;
                 r->zone = (int8_t) i;
@@ -305,7 +285,7 @@ s_day_end (const s_ctx_t *x, int64_t e_ms, int *zone)
         const pl_rules_tz_t *z = x->z[i];
         size_t k = pl__tz_piece (z, es);
         int64_t day = pl__floordiv (es + z->off[k], PL__DAY_S);
-        int64_t m = s_next_local (z, k, es, (day + 1) * PL__DAY_S, INT64_MAX);
+        int64_t m = pl__tz_next_local_from (z, k, es, (day + 1) * PL__DAY_S, INT64_MAX);
         if (m != S_NEVER && m > best) {
             best = m;
             *zone = (int) i;

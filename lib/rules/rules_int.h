@@ -97,6 +97,30 @@ pl__tz_piece (const pl_rules_tz_t *z, int64_t t)
     return lo;
 }
 
+/* pl_rules_tz_next_local from a known piece k (the one holding u0): the earliest u >= u0 whose
+ * local time lies in [lo_l, hi_l), or PL_RULES_TZ_NEVER. Inline for the decision's hot path. */
+static inline int64_t
+pl__tz_next_local_from (const pl_rules_tz_t *z, size_t k, int64_t u0, int64_t lo_l, int64_t hi_l)
+{
+    /* Keep arithmetic on offsets clear of overflow: "until the end of time" is far enough. */
+    if (hi_l > INT64_MAX / 2)
+        hi_l = INT64_MAX / 2;
+    for (;;) {
+        int64_t off = z->off[k];
+        int64_t end = k < z->n ? z->at[k] : INT64_MAX;
+        /* Within this piece local = u + off, for u in [u0, end). */
+        int64_t lo = lo_l - off > u0 ? lo_l - off : u0;
+        int64_t hi = hi_l - off < end ? hi_l - off : end;
+        if (lo < hi)
+            return lo;
+        /* From here on local >= u + min_off: once that passes hi_l nothing can match. */
+        if (end == INT64_MAX || end + z->min_off >= hi_l)
+            return PL_RULES_TZ_NEVER;
+        u0 = end;
+        k++;
+    }
+}
+
 /* ---- regions: ISO 3166-2 codes packed in 64 bits for quick comparison --------------------- */
 
 /* 0 when not a plausible code ("US-FL", "FR-974": letters, digits, one '-', <= 8 chars). */

@@ -93,29 +93,9 @@ int64_t
 pl_rules_tz_next_local (const pl_rules_tz_t *z, int64_t from_s, int64_t local_lo,
                         int64_t local_hi)
 {
-    /* Keep arithmetic on offsets clear of overflow: "until the end of time" is far enough. */
-    if (local_hi > INT64_MAX / 2)
-        local_hi = INT64_MAX / 2;
     if (local_lo >= local_hi)
         return PL_RULES_TZ_NEVER;
-    size_t k = s_piece (z, from_s);
-    int64_t u0 = from_s;
-    for (;;) {
-        int64_t off = z->off[k];
-        int64_t end = k < z->n ? z->at[k] : INT64_MAX;
-        /* Within this piece local = u + off, for u in [u0, end). */
-        int64_t lo = local_lo - off > u0 ? local_lo - off : u0;
-        int64_t hi = local_hi - off < end ? local_hi - off : end;
-        if (lo < hi)
-            return lo;
-        if (end == INT64_MAX)
-            return PL_RULES_TZ_NEVER;
-        /* From here on local >= u + min_off: once that passes local_hi nothing can match. */
-        if (end + z->min_off >= local_hi)
-            return PL_RULES_TZ_NEVER;
-        u0 = end;
-        k++;
-    }
+    return pl__tz_next_local_from (z, s_piece (z, from_s), from_s, local_lo, local_hi);
 }
 
 int
