@@ -615,46 +615,23 @@ s_row (intake_csv_t *self)
             }
             continue;
         }
-        case INTAKE_COL_EXTERNAL_ID: name = "external_id"; break;
-        case INTAKE_COL_CAMPAIGN: name = "campaign"; break;
-        case INTAKE_COL_PHONE: name = "phone"; break;
-        case INTAKE_COL_COUNTRY: name = "country"; break;
-        case INTAKE_COL_FIRST_NAME: name = "first_name"; break;
-        case INTAKE_COL_LAST_NAME: name = "last_name"; break;
-        case INTAKE_COL_POSTAL_CODE: name = "postal_code"; break;
-        case INTAKE_COL_STATE: name = "state"; break;
-        case INTAKE_COL_EMAIL: name = "email"; break;
-        case INTAKE_COL_TIMEZONE: name = "timezone"; break;
-        case INTAKE_COL_DEBT_ACCOUNT_REF: name = "account_ref"; target = s_sub (&debt); break;
-        case INTAKE_COL_DEBT_CREDITOR: name = "creditor"; target = s_sub (&debt); break;
-        case INTAKE_COL_DEBT_BALANCE: name = "balance"; target = s_sub (&debt); break;
-        case INTAKE_COL_DEBT_CURRENCY: name = "currency"; target = s_sub (&debt); break;
-        case INTAKE_COL_DEBT_FIRST_LETTER_REF:
-            name = "first_letter_ref";
-            target = s_sub (&debt);
+        case INTAKE_COL_KIND_COUNT:
+            continue;
+        default: {
+            /* A plain field: its name in the lead's JSON is its mapping target's. */
+            const char *t = intake_col_name (c->kind);
+            if (strncmp (t, "debt.", 5) == 0) {
+                name = t + 5;
+                target = s_sub (&debt);
+            }
+            else if (strncmp (t, "consent.", 8) == 0) {
+                name = t + 8;
+                target = s_sub (&consent);
+            }
+            else
+                name = t;
             break;
-        case INTAKE_COL_DEBT_FIRST_LETTER_AT:
-            name = "first_letter_at";
-            target = s_sub (&debt);
-            break;
-        case INTAKE_COL_CONSENT_SCOPE: name = "scope"; target = s_sub (&consent); break;
-        case INTAKE_COL_CONSENT_CHANNEL: name = "channel"; target = s_sub (&consent); break;
-        case INTAKE_COL_CONSENT_SOURCE: name = "source"; target = s_sub (&consent); break;
-        case INTAKE_COL_CONSENT_CAPTURED_AT:
-            name = "captured_at";
-            target = s_sub (&consent);
-            break;
-        case INTAKE_COL_CONSENT_PROOF_REF: name = "proof_ref"; target = s_sub (&consent); break;
-        case INTAKE_COL_CONSENT_WORDING_VERSION:
-            name = "wording_version";
-            target = s_sub (&consent);
-            break;
-        case INTAKE_COL_CONSENT_REVOKED_AT:
-            name = "revoked_at";
-            target = s_sub (&consent);
-            break;
-        case INTAKE_COL_CONSENT_NUMBER: name = "number"; target = s_sub (&consent); break;
-        case INTAKE_COL_KIND_COUNT: continue;
+        }
         }
         if (!target) {
             bad = PL_ENOMEM;
@@ -828,6 +805,17 @@ s_end_record (intake_csv_t *self, bool unterminated)
     return rc;
 }
 
+/* A line break outside quotes: it ends the field and the record; a CR may be followed by LF. */
+static int
+s_end_line (intake_csv_t *self, int ch)
+{
+    s_end_field (self);
+    self->line++;
+    int rc = s_end_record (self, false);
+    self->state = ch == '\r' ? S_AFTER_CR : S_FIELD_START;
+    return rc;
+}
+
 static int
 s_run (intake_csv_t *self, const char *data, size_t len)
 {
@@ -854,10 +842,7 @@ s_run (intake_csv_t *self, const char *data, size_t len)
                 s_end_field (self);
             }
             else if (ch == '\n' || ch == '\r') {
-                s_end_field (self);
-                self->line++;
-                rc = s_end_record (self, false);
-                self->state = ch == '\r' ? S_AFTER_CR : S_FIELD_START;
+                rc = s_end_line (self, ch);
             }
             else {
                 rc = s_append (self, ch);
@@ -870,10 +855,7 @@ s_run (intake_csv_t *self, const char *data, size_t len)
                 self->state = S_FIELD_START;
             }
             else if (ch == '\n' || ch == '\r') {
-                s_end_field (self);
-                self->line++;
-                rc = s_end_record (self, false);
-                self->state = ch == '\r' ? S_AFTER_CR : S_FIELD_START;
+                rc = s_end_line (self, ch);
             }
             else {
                 rc = s_append (self, ch);
@@ -899,10 +881,7 @@ s_run (intake_csv_t *self, const char *data, size_t len)
                 self->state = S_FIELD_START;
             }
             else if (ch == '\n' || ch == '\r') {
-                s_end_field (self);
-                self->line++;
-                rc = s_end_record (self, false);
-                self->state = ch == '\r' ? S_AFTER_CR : S_FIELD_START;
+                rc = s_end_line (self, ch);
             }
             else {
                 /* "abc"def: lenient, like the spreadsheets that write it */

@@ -49,6 +49,12 @@ static const char *const s_target_names[INTAKE_COL_KIND_COUNT] = {
     [INTAKE_COL_CUSTOM] = "custom.",
 };
 
+const char *
+intake_col_name (intake_col_kind_t kind)
+{
+    return kind >= 0 && kind < INTAKE_COL_KIND_COUNT ? s_target_names[kind] : "";
+}
+
 int
 intake_col_parse (const char *target, intake_col_t *col)
 {

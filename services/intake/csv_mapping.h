@@ -69,6 +69,10 @@ typedef struct {
                                                the mapping's name for it ("phone_number") */
 } intake_col_t;
 
+/* A kind's target name as a mapping writes it ("phone", "debt.balance", "consent.scope",
+ * "custom." for custom fields, "-" to ignore); static, never NULL. */
+const char *intake_col_name (intake_col_kind_t kind);
+
 /* Reads a target ("phone", "custom.city", "-"); 0, or PL_EINVAL. */
 int intake_col_parse (const char *target, intake_col_t *col);
 
