@@ -5,10 +5,11 @@
 #include <sodium.h>
 #include <sqlite3.h>
 #include "plateau/error.h"
+#include "evidence.h"
 #include "index.h"
 #include "wire.h"
 
-#define S_SCHEMA "2"
+#define S_SCHEMA "3"              /* 3: the evidence column, lists with hit and copy date */
 
 struct pl_audit_index {
     sqlite3 *db;
@@ -41,6 +42,7 @@ static const char *s_schema_sql =
     "  lists TEXT,"
     "  counts TEXT,"
     "  attrs TEXT,"
+    "  evidence TEXT,"
     "  personal BLOB,"
     "  erased INTEGER NOT NULL DEFAULT 0,"
     "  hash TEXT NOT NULL,"
@@ -196,8 +198,8 @@ pl_audit_index_open (pl_audit_index_t *self, const char *path, const char *chain
                             "INSERT OR IGNORE INTO events (seq, chain, at_ms, written_ms, event_id,"
                             " service, type, lead_id, campaign, number_pseudonym, decision,"
                             " trace_id, zone, actor, rules, lists, counts, attrs, personal, erased,"
-                            " hash, prev_hash, segment, offset, event_key, number_key)"
-                            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                            " hash, prev_hash, segment, offset, event_key, number_key, evidence)"
+                            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                             -1, &self->insert, NULL)
             != SQLITE_OK
         || sqlite3_prepare_v2 (self->db, "INSERT OR REPLACE INTO meta (key, value) VALUES ('next_seq', ?)",
@@ -349,6 +351,10 @@ s_lists_json (pl__wbuf_t *b, const pl_audit_record_t *r)
         s_json_int (b, x->loaded_at_ms);
         s_json_lit (b, ",\"age_ms\":");
         s_json_int (b, x->age_ms);
+        if (r->evidence) {
+            s_json_lit (b, x->hit ? ",\"hit\":true,\"copy_date\":" : ",\"hit\":false,\"copy_date\":");
+            s_json_str (b, x->copy_date);
+        }
         pl__wbuf_u8 (b, '}');
     }
     pl__wbuf_bytes (b, "]", 2);
@@ -471,12 +477,17 @@ pl_audit_index_add (pl_audit_index_t *self, const pl_audit_record_t *r, uint64_t
         sqlite3_bind_int64 (st, 26, pl_audit_index_number_key (r->pseudonym));
     else
         sqlite3_bind_null (st, 26);
+    json_t *ev = pl__audit_evidence_json (r->evidence);
+    char *evidence = ev ? json_dumps (ev, JSON_COMPACT) : NULL;
+    json_decref (ev);
+    s_bind_opt (st, 27, evidence);
     int src = sqlite3_step (st);
     int rc = src == SQLITE_DONE ? 0 : s_fail (self, s_code (src), "insert");
     if (rc == 0 && dup)
         *dup = sqlite3_changes (self->db) == 0;
     sqlite3_reset (st);
     sqlite3_clear_bindings (st);
+    free (evidence);
     return rc;
 }
 
@@ -652,7 +663,7 @@ pl_audit_index_query (pl_audit_index_t *self, const pl_audit_filter_t *f, pl_aud
         sql, sizeof sql,
         "SELECT chain, seq, at_ms, written_ms, event_id, service, type, lead_id, campaign,"
         " number_pseudonym, decision, trace_id, zone, actor, rules, lists, counts, attrs,"
-        " personal, erased, hash, prev_hash, number_key FROM events WHERE 1");
+        " personal, erased, hash, prev_hash, number_key, evidence FROM events WHERE 1");
     if (f->lead_id)
         n += (size_t) snprintf (sql + n, sizeof sql - n, " AND lead_id = :lead");
     if (f->campaign)
@@ -662,6 +673,8 @@ pl_audit_index_query (pl_audit_index_t *self, const pl_audit_filter_t *f, pl_aud
     if (f->pseudonym_hex)
         n += (size_t) snprintf (sql + n, sizeof sql - n,
                                 " AND number_key = :nkey AND number_pseudonym = :pseud");
+    if (f->has_from_seq)
+        n += (size_t) snprintf (sql + n, sizeof sql - n, " AND seq >= :from_seq");
     if (f->has_from)
         n += (size_t) snprintf (sql + n, sizeof sql - n, " AND at_ms >= :from");
     if (f->has_to)
@@ -678,7 +691,8 @@ pl_audit_index_query (pl_audit_index_t *self, const pl_audit_filter_t *f, pl_aud
         else
             n += (size_t) snprintf (sql + n, sizeof sql - n, " AND at_ms > :after_at");
     }
-    n += (size_t) snprintf (sql + n, sizeof sql - n, " ORDER BY at_ms, seq");
+    n += (size_t) snprintf (sql + n, sizeof sql - n,
+                            f->has_from_seq ? " ORDER BY seq" : " ORDER BY at_ms, seq");
     if (f->limit)
         snprintf (sql + n, sizeof sql - n, " LIMIT %zu", f->limit);
 
@@ -700,6 +714,9 @@ pl_audit_index_query (pl_audit_index_t *self, const pl_audit_filter_t *f, pl_aud
         }
         sqlite3_bind_int64 (st, sqlite3_bind_parameter_index (st, ":nkey"), nkey);
     }
+    if (f->has_from_seq)
+        sqlite3_bind_int64 (st, sqlite3_bind_parameter_index (st, ":from_seq"),
+                            (sqlite3_int64) f->from_seq);
     if (f->has_from)
         sqlite3_bind_int64 (st, sqlite3_bind_parameter_index (st, ":from"), f->from_ms);
     if (f->has_to)
@@ -738,6 +755,7 @@ pl_audit_index_query (pl_audit_index_t *self, const pl_audit_filter_t *f, pl_aud
             .prev_hash_hex = s_col_text (st, 21),
             .has_number_key = sqlite3_column_type (st, 22) != SQLITE_NULL,
             .number_key = sqlite3_column_int64 (st, 22),
+            .evidence_json = s_col_text (st, 23),
         };
         if (fn (arg, &row))
             break;

@@ -6,7 +6,7 @@
  *
  *    events(seq INTEGER PRIMARY KEY, chain, at_ms, written_ms, event_id, service, type,
  *           lead_id, campaign, number_pseudonym, decision, trace_id, zone, actor,
- *           rules, lists, counts, attrs,            -- JSON text
+ *           rules, lists, counts, attrs, evidence,  -- JSON text
  *           personal BLOB,                          -- sealed personal part; NULL once erased
  *           erased, hash, prev_hash,                -- hashes as hex
  *           segment, offset,                        -- where the frame lives
@@ -39,7 +39,7 @@ typedef struct {
     int64_t at_ms, written_ms;
     const char *event_id, *service, *type, *lead_id, *campaign, *pseudonym_hex, *decision;
     const char *trace_id, *zone, *actor;
-    const char *rules_json, *lists_json, *counts_json, *attrs_json;
+    const char *rules_json, *lists_json, *counts_json, *attrs_json, *evidence_json;
     const uint8_t *personal;
     size_t personal_len;
     bool erased;
@@ -61,6 +61,8 @@ typedef struct {
     bool has_from, has_to;
     int64_t from_ms, to_ms;                 /* from inclusive, to exclusive */
     const pl_audit_pos_t *after;            /* NULL: from the start */
+    bool has_from_seq;                      /* by arrival: seq >= from_seq, in seq order */
+    uint64_t from_seq;
     size_t limit;                           /* 0: all */
 } pl_audit_filter_t;
 
@@ -110,7 +112,7 @@ int pl_audit_index_delete_through (pl_audit_index_t *self, uint64_t last);
 /* Removes rows with seq >= first and lowers next_seq (after a tail was cut). */
 int pl_audit_index_truncate_from (pl_audit_index_t *self, uint64_t first);
 
-/* Rows matching f in (at_ms, seq) order. */
+/* Rows matching f in (at_ms, seq) order, or in seq order with has_from_seq. */
 int pl_audit_index_query (pl_audit_index_t *self, const pl_audit_filter_t *f,
                           pl_audit_row_fn *fn, void *arg);
 

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <sodium.h>
 #include "plateau/error.h"
+#include "evidence.h"
 #include "index.h"
 #include "plateau/audit_query.h"
 #include "plateau/audit_record.h"
@@ -195,6 +196,7 @@ s_row_json (pl_audit_reader_t *self, const pl_audit_row_t *r, bool reveal)
     s_set_json_text (o, "lists", r->lists_json);
     s_set_json_text (o, "counts", r->counts_json);
     s_set_json_text (o, "attrs", r->attrs_json);
+    s_set_json_text (o, "evidence", r->evidence_json);
     s_set_personal (self, o, r->chain, r->seq, r->personal, r->personal_len, r->erased, reveal);
     s_set_str (o, "hash", r->hash_hex);
     s_set_str (o, "prev_hash", r->prev_hash_hex);
@@ -239,11 +241,17 @@ s_record_json (pl_audit_reader_t *self, const pl_audit_record_t *r, bool reveal)
     }
     if (r->n_lists) {
         json_t *a = json_array ();
-        for (size_t i = 0; i < r->n_lists; i++)
-            json_array_append_new (a, json_pack ("{s:s, s:s, s:I, s:I}", "name", r->lists[i].name,
-                                                 "version", r->lists[i].version, "loaded_at_ms",
-                                                 (json_int_t) r->lists[i].loaded_at_ms, "age_ms",
-                                                 (json_int_t) r->lists[i].age_ms));
+        for (size_t i = 0; i < r->n_lists; i++) {
+            json_t *l = json_pack ("{s:s, s:s, s:I, s:I}", "name", r->lists[i].name, "version",
+                                   r->lists[i].version, "loaded_at_ms",
+                                   (json_int_t) r->lists[i].loaded_at_ms, "age_ms",
+                                   (json_int_t) r->lists[i].age_ms);
+            if (l && r->evidence) {
+                json_object_set_new (l, "hit", json_boolean (r->lists[i].hit));
+                json_object_set_new (l, "copy_date", json_string (r->lists[i].copy_date));
+            }
+            json_array_append_new (a, l);
+        }
         json_object_set_new (o, "lists", a);
     }
     if (r->n_counts) {
@@ -258,6 +266,9 @@ s_record_json (pl_audit_reader_t *self, const pl_audit_record_t *r, bool reveal)
             json_object_set_new (c, r->attrs[i].key, json_string (r->attrs[i].value));
         json_object_set_new (o, "attrs", c);
     }
+    json_t *ev = pl__audit_evidence_json (r->evidence);
+    if (ev)
+        json_object_set_new (o, "evidence", ev);
     s_set_personal (self, o, r->chain_id, r->seq, r->pd, r->pd_len,
                     (r->flags & PL_AUDIT_FLAG_ERASED) != 0, reveal);
     s_set_str (o, "hash", hash);
@@ -413,6 +424,49 @@ s_collect_free (s_collect_t *c, size_t from)
     free (c->v);
 }
 
+int
+pl_audit_reader_arrivals (pl_audit_reader_t *self, const char *chain, uint64_t from_seq,
+                          size_t limit, bool reveal, json_t **items, uint64_t *next_seq)
+{
+    *items = NULL;
+    *next_seq = from_seq;
+    if (!pl_audit_chain_id_valid (chain))
+        return s_fail (self, PL_EINVAL, "chain: expected [A-Za-z0-9._-]{1,64}");
+    if (!limit)
+        limit = PL_AUDIT_QUERY_LIMIT_DEFAULT;
+    if (limit > PL_AUDIT_QUERY_LIMIT_MAX)
+        limit = PL_AUDIT_QUERY_LIMIT_MAX;
+    char path[4096];
+    snprintf (path, sizeof path, "%s/%s/" PL_AUDIT_INDEX_FILE, self->root, chain);
+    struct stat st;
+    if (stat (path, &st) != 0)
+        return s_fail (self, PL_ENOTFOUND, "chain: no such chain (or nothing indexed yet)");
+    pl_audit_index_t *ix = pl_audit_index_new ();
+    if (!ix)
+        return PL_ENOMEM;
+    pl_audit_filter_t f = {.has_from_seq = true, .from_seq = from_seq, .limit = limit};
+    s_collect_t c = {.self = self, .chain = chain, .reveal = reveal};
+    int rc = pl_audit_index_open (ix, path, chain, true);
+    if (rc == 0)
+        rc = pl_audit_index_query (ix, &f, s_collect, &c);
+    if (rc)
+        s_fail (self, rc, pl_audit_index_errstr (ix));
+    if (rc == 0 && c.err)
+        rc = c.err;
+    pl_audit_index_destroy (&ix);
+    if (rc == 0) {
+        json_t *a = json_array ();
+        for (size_t i = 0; i < c.n; i++)
+            json_array_append_new (a, c.v[i].obj);      /* already in seq order */
+        if (c.n)
+            *next_seq = c.v[c.n - 1].seq + 1;
+        s_collect_free (&c, c.n);
+        *items = a;
+    } else
+        s_collect_free (&c, 0);
+    return rc;
+}
+
 static size_t
 s_limit (const pl_audit_query_t *q)
 {
@@ -508,6 +562,93 @@ s_age (int64_t ms, char *out, size_t size)
         snprintf (out, size, "%" PRId64 " min", ms / 60000);
 }
 
+/* One line of an evidence sub-object: "    call: result=answered, placed 20:58:07 CET, …", its
+ * *_at_ms instants in the callee's zone. */
+static void
+s_story_object (pl_audit_tzcache_t *tz, FILE *f, const char *name, json_t *o, const char *zone)
+{
+    fprintf (f, "    %s:", name);
+    const char *k;
+    json_t *v;
+    const char *sep = " ";
+    json_object_foreach (o, k, v)
+    {
+        size_t kl = strlen (k);
+        if (json_is_integer (v) && kl > 6 && strcmp (k + kl - 6, "_at_ms") == 0) {
+            char when[64];
+            fprintf (f, "%s%.*s %s", sep, (int) (kl - 6), k,
+                     pl_audit_tz_format (tz, zone, json_integer_value (v), when, sizeof when));
+        } else if (json_is_string (v))
+            fprintf (f, "%s%s=%s", sep, k, json_string_value (v));
+        else if (json_is_integer (v))
+            fprintf (f, "%s%s=%" JSON_INTEGER_FORMAT, sep, k, json_integer_value (v));
+        else if (json_is_boolean (v))
+            fprintf (f, "%s%s%s", sep, json_is_true (v) ? "" : "not ", k);
+        else {
+            char *t = json_dumps (v, JSON_COMPACT);
+            fprintf (f, "%s%s=%s", sep, k, t ? t : "?");
+            free (t);
+        }
+        sep = ", ";
+    }
+    fprintf (f, "\n");
+}
+
+/* The typed evidence of a record, for people: candidate zones with their sources, the instant
+ * evaluated in the binding zone, then every other fact as "name: value". */
+static void
+s_story_evidence (pl_audit_tzcache_t *tz, FILE *f, json_t *ev, const char *zone)
+{
+    if (!json_is_object (ev))
+        return;
+    json_t *zones = json_object_get (ev, "zones");
+    if (json_array_size (zones)) {
+        size_t i;
+        json_t *z;
+        fprintf (f, "    zones:");
+        json_array_foreach (zones, i, z)
+            fprintf (f, "%s %s (%s)", i ? "," : "", s_js (z, "zone"),
+                     s_js (z, "source")[0] ? s_js (z, "source") : "?");
+        fprintf (f, "%s%s\n", zone[0] ? "; binding " : "", zone);
+    }
+    json_t *at = json_object_get (ev, "evaluated_at_ms");
+    if (at) {
+        char when[64];
+        fprintf (f, "    evaluated at %s",
+                 pl_audit_tz_format (tz, zone, json_integer_value (at), when, sizeof when));
+        if (s_js (ev, "local_time")[0])
+            fprintf (f, " (local time recorded: %s)", s_js (ev, "local_time"));
+        fprintf (f, "\n");
+    } else if (s_js (ev, "local_time")[0])
+        fprintf (f, "    local time recorded: %s\n", s_js (ev, "local_time"));
+    const char *k;
+    json_t *v;
+    json_object_foreach (ev, k, v)
+    {
+        if (!strcmp (k, "zones") || !strcmp (k, "evaluated_at_ms") || !strcmp (k, "local_time"))
+            continue;
+        if (json_is_object (v))
+            s_story_object (tz, f, k, v, zone);
+        else if (json_is_array (v)) {
+            size_t i;
+            json_t *x;
+            fprintf (f, "    %s:", k);
+            json_array_foreach (v, i, x)
+            {
+                char *t = json_is_string (x) ? NULL : json_dumps (x, JSON_COMPACT);
+                fprintf (f, "%s %s", i ? "," : "", t ? t : json_string_value (x));
+                free (t);
+            }
+            fprintf (f, "\n");
+        } else if (json_is_string (v))
+            fprintf (f, "    %s: %s\n", k, json_string_value (v));
+        else if (json_is_integer (v))
+            fprintf (f, "    %s: %" JSON_INTEGER_FORMAT "\n", k, json_integer_value (v));
+        else if (json_is_boolean (v))
+            fprintf (f, "    %s: %s\n", k, json_is_true (v) ? "yes" : "no");
+    }
+}
+
 static void
 s_story_event (pl_audit_reader_t *self, pl_audit_tzcache_t *tz, FILE *f, json_t *o)
 {
@@ -563,8 +704,16 @@ s_story_event (pl_audit_reader_t *self, pl_audit_tzcache_t *tz, FILE *f, json_t 
     {
         char age[32];
         s_age (json_integer_value (json_object_get (x, "age_ms")), age, sizeof age);
-        fprintf (f, "    list %s version %s (%s old)\n", s_js (x, "name"), s_js (x, "version"), age);
+        fprintf (f, "    list %s version %s", s_js (x, "name"), s_js (x, "version"));
+        if (s_js (x, "copy_date")[0])
+            fprintf (f, ", copy of %s", s_js (x, "copy_date"));
+        fprintf (f, " (%s old)", age);
+        json_t *hit = json_object_get (x, "hit");
+        if (hit)
+            fprintf (f, ": %s", json_is_true (hit) ? "ON THE LIST" : "not on it");
+        fprintf (f, "\n");
     }
+    s_story_evidence (tz, f, json_object_get (o, "evidence"), zone);
     json_t *counts = json_object_get (o, "counts");
     if (json_object_size (counts)) {
         const char *k;

@@ -4,10 +4,14 @@
 #include <string.h>
 #include <sodium.h>
 #include "plateau/error.h"
+#include "plateau/utf8.h"
 #include "encode.h"
 #include "plateau/audit_record.h"
 
 static const uint8_t s_zero_hash[PL_AUDIT_HASH_LEN];
+
+/* The format written: version 2 carries the typed evidence; version 1 records are still read. */
+#define S_VERSION 2
 
 /* Numbers recur (a lead gets many decisions), so the encoder remembers recent pseudonyms:
  * one HMAC saved per event is a fifth of the encoding cost. Direct-mapped, wiped on destroy. */
@@ -33,6 +37,9 @@ struct pl_audit_codec {
     uint8_t *pd_arena;
     size_t pd_arena_cap, pd_arena_len;
     pl_audit_record_t rec;
+    Plateau__V1__AuditEvent *evidence;      /* unpacked evidence of the last decoded record */
+    pl_audit_list_t *ev_lists;              /* its lists, in the record's form */
+    size_t ev_lists_cap;
     pl_audit_personal_t pers;
     char errstr[256];
 };
@@ -58,6 +65,9 @@ pl_audit_codec_destroy (pl_audit_codec_t **self_p)
         sodium_memzero (self->pseud, sizeof self->pseud);
         free (self->pd_arena);
         free (self->arena);
+        if (self->evidence)
+            protobuf_c_message_free_unpacked (&self->evidence->base, NULL);
+        free (self->ev_lists);
         free (self);
         *self_p = NULL;
     }
@@ -93,52 +103,6 @@ pl_audit_chain_id_valid (const char *id)
     return true;
 }
 
-/* True when the n bytes at s are valid UTF-8 holding no NUL. */
-static bool
-s_utf8_valid_n (const char *s, size_t n)
-{
-    const unsigned char *p = (const unsigned char *) s, *end = p + n;
-    while (p < end) {
-        /* ASCII runs, which are nearly everything, eight bytes at a time. */
-        uint64_t w;
-        while (end - p >= 8 && (memcpy (&w, p, 8), !(w & 0x8080808080808080ULL)))
-            p += 8;
-        if (p == end)
-            break;
-        if (*p < 0x80) {
-            if (!*p)
-                return false;           /* a NUL inside: not a C string we can store */
-            p++;
-            continue;
-        }
-        int k;
-        uint32_t cp;
-        if ((*p & 0xE0) == 0xC0) {
-            k = 1;
-            cp = *p & 0x1F;
-        } else if ((*p & 0xF0) == 0xE0) {
-            k = 2;
-            cp = *p & 0x0F;
-        } else if ((*p & 0xF8) == 0xF0) {
-            k = 3;
-            cp = *p & 0x07;
-        } else
-            return false;
-        if (end - p <= k)
-            return false;
-        p++;
-        for (int i = 0; i < k; i++, p++) {
-            if ((*p & 0xC0) != 0x80)
-                return false;
-            cp = (cp << 6) | (*p & 0x3F);
-        }
-        if ((k == 1 && cp < 0x80) || (k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000)
-            || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return false;
-    }
-    return true;
-}
-
 /* ---------------------------------------------------------------------------------------- */
 /* Frames                                                                                   */
 
@@ -150,7 +114,8 @@ pl_audit_frame_parse (const uint8_t *p, size_t avail, pl_audit_frame_t *f)
     uint32_t frame_len = pl__get_u32 (p);
     uint32_t body_len = pl__get_u32 (p + 8);
     uint32_t pd_len = pl__get_u32 (p + 12);
-    if (p[4] != 'P' || p[5] != 'A' || p[6] != 1 || (p[7] & ~PL_AUDIT_FLAG_ERASED)
+    if (p[4] != 'P' || p[5] != 'A' || (p[6] != 1 && p[6] != S_VERSION)
+        || (p[7] & ~PL_AUDIT_FLAG_ERASED)
         || body_len < PL_AUDIT_BODY_FIXED || body_len > PL_AUDIT_EVENT_MAX
         || pd_len > PL_AUDIT_EVENT_MAX
         || (uint64_t) frame_len
@@ -159,6 +124,7 @@ pl_audit_frame_parse (const uint8_t *p, size_t avail, pl_audit_frame_t *f)
     if (frame_len > avail)
         return PL_EAGAIN;
     f->frame_len = frame_len;
+    f->version = p[6];
     f->flags = p[7];
     f->body = p + PL_AUDIT_FRAME_HEAD;
     f->body_len = body_len;
@@ -218,9 +184,123 @@ s_check_str (pl_audit_codec_t *self, const char *s, const char *field)
     size_t n = strlen (s);
     if (n > UINT16_MAX)
         return s_fail (self, PL_ETOOBIG, "%s: too long", field);
-    if (!s_utf8_valid_n (s, n))
+    if (!pl_utf8_valid (s, n))
         return s_fail (self, PL_EINVAL, "%s: not valid UTF-8", field);
     return 0;
+}
+
+static bool s_has (const char *s) { return s && s[0]; }
+
+/* The evidence of ev: the event with its personal fields (number, reason, details) and the
+ * fields the body holds field by field cleared, so that packing it gives the typed evidence
+ * alone. Shallow: e borrows ev's strings and sub-messages. */
+static void
+s_evidence_of (const Plateau__V1__AuditEvent *ev, Plateau__V1__AuditEvent *e)
+{
+    *e = *ev;
+    char *empty = (char *) protobuf_c_empty_string;
+    e->event_id = e->service = e->type = e->lead_id = e->campaign = empty;
+    e->number = e->trace_id = e->zone = e->reason = e->actor = empty;
+    e->at_ms = 0;
+    e->decision = PLATEAU__V1__DECISION__DECISION_UNSPECIFIED;
+    e->n_rules = e->n_counts = e->n_details = 0;
+    e->rules = NULL;
+    e->counts = NULL;
+    e->details = NULL;
+}
+
+/* The last 9 digits of an E.164 number: the national significant number of most plans, which
+ * is what a national rendering of the number ("06 12 34 56 78") still contains. */
+static const char *
+s_tail9 (const char *e164)
+{
+    size_t n = strlen (e164);
+    return n > 9 ? e164 + n - 9 : NULL;     /* shorter numbers: too few digits to tell */
+}
+
+/* True when s holds a run of digits (spaces, dots and dashes inside it ignored) that ends with
+ * tail: the callee's number written in some form. */
+static bool
+s_mentions (const char *s, const char *tail)
+{
+    size_t tn = strlen (tail);
+    char run[64];
+    size_t rn = 0;
+    for (const char *p = s;; p++) {
+        bool digit = *p >= '0' && *p <= '9';
+        if (digit) {
+            if (rn < sizeof run)
+                run[rn++] = *p;
+            else {
+                memmove (run, run + 1, sizeof run - 1);
+                run[sizeof run - 1] = *p;
+            }
+            continue;
+        }
+        if (*p && (*p == ' ' || *p == '.' || *p == '-') && rn && p[1] >= '0' && p[1] <= '9')
+            continue;
+        if (rn >= tn && memcmp (run + rn - tn, tail, tn) == 0)
+            return true;
+        rn = 0;
+        if (!*p)
+            return false;
+    }
+}
+
+/* Every string of the evidence, at any depth: valid UTF-8 within a u16 length, and never the
+ * callee's number (tail: its last digits, or NULL without a number). Fields this audit does not
+ * know are refused: public evidence is only what the audit can read and show. */
+static int
+s_check_message (pl_audit_codec_t *self, const ProtobufCMessage *m, const char *tail)
+{
+    if (m->n_unknown_fields)
+        return s_fail (self, PL_EINVAL, "%s: holds fields unknown to this audit (upgrade it first)",
+                       m->descriptor->short_name);
+    const ProtobufCMessageDescriptor *d = m->descriptor;
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        if (f->type != PROTOBUF_C_TYPE_STRING && f->type != PROTOBUF_C_TYPE_MESSAGE)
+            continue;
+        const char *at = (const char *) m + f->offset;
+        size_t n = 1;
+        void *const *v = (void *const *) at;
+        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+            n = *(const size_t *) ((const char *) m + f->quantifier_offset);
+            v = *(void *const *const *) at;
+        }
+        for (size_t k = 0; k < n; k++) {
+            if (!v[k])
+                continue;
+            int rc;
+            if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
+                if ((rc = s_check_message (self, v[k], tail)))
+                    return rc;
+                continue;
+            }
+            if ((rc = s_check_str (self, v[k], f->name)))
+                return rc;
+            if (tail && s_mentions (v[k], tail))
+                return s_fail (self, PL_EINVAL,
+                               "%s: holds the callee's number; evidence is public, the number is "
+                               "only in `number`", f->name);
+        }
+    }
+    return 0;
+}
+
+static int
+s_validate_evidence (pl_audit_codec_t *self, const Plateau__V1__AuditEvent *ev)
+{
+    bool has_number = s_has (ev->number);
+    if (s_has (ev->caller_id)) {
+        if (!pl_audit_is_e164 (ev->caller_id))
+            return s_fail (self, PL_EINVAL, "%s: not an E.164 number", "caller_id");
+        if (has_number && strcmp (ev->caller_id, ev->number) == 0)
+            return s_fail (self, PL_EINVAL, "%s: is the callee's number", "caller_id");
+    }
+    Plateau__V1__AuditEvent e;
+    s_evidence_of (ev, &e);
+    return s_check_message (self, &e.base, has_number ? s_tail9 (ev->number) : NULL);
 }
 
 static int
@@ -259,10 +339,6 @@ s_validate (pl_audit_codec_t *self, const Plateau__V1__AuditEvent *ev)
             || (rc = s_check_str (self, r->zone, "rules.zone")))
             return rc;
     }
-    for (size_t i = 0; i < ev->n_lists; i++)
-        if ((rc = s_check_str (self, ev->lists[i]->name, "lists.name"))
-            || (rc = s_check_str (self, ev->lists[i]->version, "lists.version")))
-            return rc;
     for (size_t i = 0; i < ev->n_counts; i++)
         if ((rc = s_check_str (self, ev->counts[i]->key, "counts.key")))
             return rc;
@@ -270,10 +346,9 @@ s_validate (pl_audit_codec_t *self, const Plateau__V1__AuditEvent *ev)
         if ((rc = s_check_str (self, ev->details[i]->key, "details.key"))
             || (rc = s_check_str (self, ev->details[i]->value, "details.value")))
             return rc;
-    return 0;
+    return s_validate_evidence (self, ev);
 }
 
-static bool s_has (const char *s) { return s && s[0]; }
 
 static int
 s_pseudonym (pl_audit_codec_t *self, const pl_audit_keys_t *keys, const char *number,
@@ -367,14 +442,7 @@ pl_audit_codec_prepare (pl_audit_codec_t *self, pl__wbuf_t *out,
         pl__wbuf_str (out, r->zone);
         pl__wbuf_u64 (out, (uint64_t) r->defer_until_ms);
     }
-    pl__wbuf_u16 (out, (uint16_t) ev->n_lists);
-    for (size_t i = 0; i < ev->n_lists; i++) {
-        const Plateau__V1__ListVersion *l = ev->lists[i];
-        pl__wbuf_str (out, l->name);
-        pl__wbuf_str (out, l->version);
-        pl__wbuf_u64 (out, (uint64_t) l->loaded_at_ms);
-        pl__wbuf_u64 (out, (uint64_t) l->age_ms);
-    }
+    pl__wbuf_u16 (out, 0);                              /* lists: in the evidence */
     pl__wbuf_u16 (out, (uint16_t) ev->n_counts);
     for (size_t i = 0; i < ev->n_counts; i++) {
         pl__wbuf_str (out, ev->counts[i]->key);
@@ -386,6 +454,16 @@ pl_audit_codec_prepare (pl_audit_codec_t *self, pl__wbuf_t *out,
     for (size_t i = 0; i < ctx->n_attrs; i++) {
         pl__wbuf_str (out, ctx->attrs[i].key);
         pl__wbuf_str (out, ctx->attrs[i].value);
+    }
+    Plateau__V1__AuditEvent e;
+    s_evidence_of (ev, &e);
+    size_t ev_len = protobuf_c_message_get_packed_size (&e.base);
+    if (ev_len > PL_AUDIT_EVENT_MAX)
+        out->err = true;
+    pl__wbuf_u32 (out, (uint32_t) ev_len);
+    if (!out->err && ev_len && pl__wbuf_reserve (out, ev_len)) {
+        protobuf_c_message_pack (&e.base, out->p + out->len);
+        out->len += ev_len;
     }
     prep->body_len = out->len - body_at;
 
@@ -421,7 +499,7 @@ pl_audit_codec_prepare (pl_audit_codec_t *self, pl__wbuf_t *out,
     pl__put_u32 (h, (uint32_t) prep->frame_len);
     h[4] = 'P';
     h[5] = 'A';
-    h[6] = 1;
+    h[6] = S_VERSION;
     h[7] = 0;
     pl__put_u32 (h + 8, (uint32_t) prep->body_len);
     pl__put_u32 (h + 12, (uint32_t) pd_len);
@@ -520,6 +598,39 @@ s_arena_reserve (uint8_t **arena, size_t *cap, size_t need)
     return true;
 }
 
+/* Version 2: unpacks the evidence at r and gives the record its lists (hit, copy date). */
+static int
+s_decode_evidence (pl_audit_codec_t *self, pl__rbuf_t *r, pl_audit_record_t *rec)
+{
+    const uint8_t *p = pl__rbuf_take (r, 4);
+    uint32_t n = p ? pl__get_u32 (p) : 0;
+    const uint8_t *data = p ? pl__rbuf_take (r, n) : NULL;
+    if (!data)
+        return PL_ECORRUPT;
+    Plateau__V1__AuditEvent *e = plateau__v1__audit_event__unpack (NULL, n, data);
+    if (!e)
+        return PL_ECORRUPT;
+    self->evidence = e;
+    rec->evidence = e;
+    if (rec->n_lists || !e->n_lists)
+        return rec->n_lists ? PL_ECORRUPT : 0;
+    if (e->n_lists > self->ev_lists_cap) {
+        pl_audit_list_t *v = realloc (self->ev_lists, e->n_lists * sizeof *v);
+        if (!v)
+            return PL_ENOMEM;
+        self->ev_lists = v;
+        self->ev_lists_cap = e->n_lists;
+    }
+    for (size_t i = 0; i < e->n_lists; i++) {
+        const Plateau__V1__ListVersion *l = e->lists[i];
+        self->ev_lists[i] = (pl_audit_list_t) { l->name, l->version, l->loaded_at_ms, l->age_ms,
+                                                l->hit, l->copy_date };
+    }
+    rec->lists = self->ev_lists;
+    rec->n_lists = e->n_lists;
+    return 0;
+}
+
 int
 pl_audit_codec_decode (pl_audit_codec_t *self, const pl_audit_frame_t *f,
                        const pl_audit_record_t **out)
@@ -533,12 +644,17 @@ pl_audit_codec_decode (pl_audit_codec_t *self, const pl_audit_frame_t *f,
     size_t cap = self->arena_cap, len = 0;
     pl_audit_record_t *rec = &self->rec;
     memset (rec, 0, sizeof *rec);
+    if (self->evidence) {
+        protobuf_c_message_free_unpacked (&self->evidence->base, NULL);
+        self->evidence = NULL;
+    }
     rec->seq = f->seq;
     rec->at_ms = f->at_ms;
     rec->written_ms = f->written_ms;
     memcpy (rec->prev_hash, f->prev_hash, PL_AUDIT_HASH_LEN);
     memcpy (rec->pd_digest, f->pd_digest, PL_AUDIT_HASH_LEN);
     memcpy (rec->hash, f->hash, PL_AUDIT_HASH_LEN);
+    rec->version = f->version;
     rec->flags = f->flags;
     rec->pd = f->pd;
     rec->pd_len = f->pd_len;
@@ -583,6 +699,7 @@ pl_audit_codec_decode (pl_audit_codec_t *self, const pl_audit_frame_t *f,
         lists[i].version = s_dup (a, cap, &len, &r);
         lists[i].loaded_at_ms = (int64_t) pl__rbuf_u64 (&r);
         lists[i].age_ms = (int64_t) pl__rbuf_u64 (&r);
+        lists[i].copy_date = "";
     }
     rec->lists = lists;
     rec->n_counts = pl__rbuf_u16 (&r);
@@ -599,6 +716,8 @@ pl_audit_codec_decode (pl_audit_codec_t *self, const pl_audit_frame_t *f,
         attrs[i].value = s_dup (a, cap, &len, &r);
     }
     rec->attrs = attrs;
+    if (f->version >= 2 && !r.err && s_decode_evidence (self, &r, rec) != 0)
+        r.err = true;
     if (r.err || r.pos != r.len || !rules || !lists || !counts || !attrs) {
         snprintf (self->errstr, sizeof self->errstr, "record %llu: body does not decode",
                   (unsigned long long) f->seq);

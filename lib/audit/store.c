@@ -1459,7 +1459,8 @@ s_append_internal (pl_audit_store_t *self, const Plateau__V1__AuditEvent *ev, in
     if (rc == 0 || rc == PL_EEXIST || rc == PL_EBUSY)
         rc = s_wait_durable_locked (self, *seq + 1);
     pthread_mutex_unlock (&self->mu);
-    pl_audit_store_dispatch (self);
+    /* No dispatch here: on_commit answers bus messages, which only the loop's thread may do;
+     * the eventfd tells the loop that this batch is durable. */
     return rc;
 }
 
@@ -1492,6 +1493,19 @@ s_erase_frame (int fd, const pl_audit_loc_t *loc, int pass)
     memset (zeros, 0, pd_len);
     off_t at = (off_t) (loc->offset + PL_AUDIT_FRAME_HEAD + body_len);
     return pwrite (fd, zeros, pd_len, at) == (ssize_t) pd_len ? 0 : PL_EIO;
+}
+
+int
+pl_audit_store_record (pl_audit_store_t *self, const Plateau__V1__AuditEvent *ev, int64_t now_ms,
+                       uint64_t *seq)
+{
+    if (!self->opened)
+        return PL_ECLOSED;
+    uint64_t s = 0;
+    int rc = s_append_internal (self, ev, now_ms, NULL, 0, NULL, &s);
+    if (seq)
+        *seq = s;
+    return rc;
 }
 
 int

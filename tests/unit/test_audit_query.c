@@ -219,7 +219,7 @@ test_the_story_speaks_in_the_callee_local_time_and_cites_rules (void **state)
     assert_non_null (strstr (story, "Story of number +3361200****: 3 records"));
     assert_non_null (strstr (story, "2026-03-03 Tue 13:00:07 CET (Europe/Paris)  dial.denied: DENY"));
     assert_non_null (strstr (story, "rule fr.hours [10:00-13:00,14:00-20:00]"));
-    assert_non_null (strstr (story, "list fr.bloctel version 2026-03-01 (1 d old)"));
+    assert_non_null (strstr (story, "list bloctel version 2026-03-01, copy of 2026-03-01 (1 d old): not on it"));
     assert_non_null (strstr (story, "counts: attempts_30d=2"));
     assert_null (strstr (story, "reason:"));           /* sealed unless revealed */
     free (story);

@@ -47,7 +47,8 @@ ta_event_for (ta_event_t *e, uint64_t i, const char *number, const char *lead,
     e->rules[0] = &e->rule;
     e->ev.n_rules = 1;
     e->ev.rules = e->rules;
-    e->list.name = "fr.bloctel";
+    e->list.name = "bloctel";
+    e->list.copy_date = "2026-03-01";
     e->list.version = "2026-03-01";
     e->list.loaded_at_ms = TA_T0 - 86400000;
     e->list.age_ms = 86400000;

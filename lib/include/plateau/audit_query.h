@@ -8,12 +8,16 @@
  *                            at a time with an opaque cursor, as JSON objects or NDJSON lines;
  *    pl_audit_reader_story   what `plateauctl audit why` prints: the history of a number or a
  *                            lead in sentences, in the callee's local time, rules cited;
+ *    pl_audit_reader_arrivals   one chain's records by arrival (seq), from a seq on: the
+ *                            incremental export that never skips a late event;
  *    pl_audit_reader_export  every record of every chain as NDJSON, read from the segments
  *                            (the source of truth) with its hashes.
  *
  *  Personal data (the number in clear, the event's reason and details) is sealed in the
  *  records; it is shown only when the caller asks to `reveal` and the reader holds the data
- *  key. Records whose personal part was erased say so ("personal": "erased").
+ *  key. Records whose personal part was erased say so ("personal": "erased"). Every record
+ *  written in format 2 also carries its typed evidence ("evidence": zones, local time, call
+ *  instants, …; lists with "hit" and "copy_date"), public and kept after an erasure.
  */
 #ifndef PL_AUDIT_QUERY_H
 #define PL_AUDIT_QUERY_H
@@ -62,6 +66,15 @@ int pl_audit_reader_query_ndjson (pl_audit_reader_t *self, const pl_audit_query_
  * *text is malloc'd. PL_ENOTFOUND when nothing is recorded about subject. */
 int pl_audit_reader_story (pl_audit_reader_t *self, const char *subject, bool reveal,
                            char **text);
+
+/* By arrival: up to limit records (0: the default page; at most _MAX) of chain with seq >=
+ * from_seq, in seq order, as a JSON array in *items (new reference); *next_seq receives the seq to
+ * ask for next (from_seq when nothing is there yet). An event that arrives late gets a later seq,
+ * so an exporter that always resumes from next_seq sees every record once. Records not yet in the
+ * index are not returned yet (their seq is next_seq or after). 0, or PL_EINVAL (bad chain id),
+ * PL_ENOTFOUND (no such chain), PL_EIO. */
+int pl_audit_reader_arrivals (pl_audit_reader_t *self, const char *chain, uint64_t from_seq,
+                              size_t limit, bool reveal, json_t **items, uint64_t *next_seq);
 
 /* Every record of every chain (chains in name order, records in seq order) as NDJSON through
  * sink, straight from the segments. *count receives the number of records written. */

@@ -5,7 +5,7 @@
  *    offset  size      field
  *    0       u32       frame_len   bytes of the whole frame, this field and the hash included
  *    4       2         magic "PA"
- *    6       u8        version     1
+ *    6       u8        version     1 or 2 (2: the body ends with the evidence, below)
  *    7       u8        flags       bit 0: personal part erased. The only byte ever rewritten.
  *    8       u32       body_len
  *    12      u32       pd_len      0 when the event carried no personal data
@@ -18,6 +18,11 @@
  *  service, type, lead_id, campaign, pseudonym (u8 length 0 or 32, then bytes), decision (u8),
  *  trace_id, zone, actor, rules {rule_id, value, facts, reason, zone, defer_until_ms},
  *  lists {name, version, loaded_at_ms, age_ms}, counts {key, value}, attrs {key, value}.
+ *  Version 2 appends the evidence: u32 length, then the AuditEvent packed as protobuf with only
+ *  its typed evidence set — `lists` (whole ListVersions: hit, copy date) and fields 17 and up
+ *  (tenant, attempt, zones with their sources, local time, call instants, consent, …); the
+ *  fields the body already holds and the personal ones are cleared, and the body's own lists
+ *  section is empty. The evidence is public and hashed, so it survives erasure (ADR 0026).
  *  All integers little-endian.
  *
  *  Personal data (the number in clear, the event's reason and details, which are free text) is
@@ -49,7 +54,12 @@
 
 typedef struct { const char *rule_id, *value, *facts, *reason, *zone; int64_t defer_until_ms; }
     pl_audit_rule_t;
-typedef struct { const char *name, *version; int64_t loaded_at_ms, age_ms; } pl_audit_list_t;
+typedef struct {
+    const char *name, *version;
+    int64_t loaded_at_ms, age_ms;
+    bool hit;                       /* version 2 only: the number is on the list */
+    const char *copy_date;          /* version 2 only: YYYY-MM-DD of the registry copy, or "" */
+} pl_audit_list_t;
 typedef struct { const char *key; int64_t value; } pl_audit_count_t;
 typedef struct { const char *key, *value; } pl_audit_attr_t;
 
@@ -57,6 +67,7 @@ typedef struct { const char *key, *value; } pl_audit_attr_t;
  * into the bytes given to pl_audit_frame_parse. */
 typedef struct {
     size_t frame_len;
+    uint8_t version;
     uint8_t flags;
     const uint8_t *body;
     size_t body_len;
@@ -96,6 +107,10 @@ typedef struct {
     const pl_audit_list_t *lists;
     const pl_audit_count_t *counts;
     const pl_audit_attr_t *attrs;
+    /* Version 2: the typed evidence (lists and fields 17 and up of the AuditEvent; every other
+     * field empty). NULL for a version 1 record. */
+    const Plateau__V1__AuditEvent *evidence;
+    uint8_t version;
     uint8_t flags;
     const uint8_t *pd;              /* the personal blob as stored (NULL when none) */
     size_t pd_len;

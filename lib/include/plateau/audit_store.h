@@ -130,6 +130,12 @@ int pl_audit_store_tick (pl_audit_store_t *self, int64_t now_ms);
  * error. */
 int pl_audit_store_wait_indexed (pl_audit_store_t *self);
 
+/* Appends an event of the audit's own (audit.export: a read of numbers in clear) from any thread
+ * and returns once it is durable, so that what it records may then happen. *seq (may be NULL)
+ * receives its seq. 0, PL_EEXIST when its id is already stored, or append's errors. */
+int pl_audit_store_record (pl_audit_store_t *self, const Plateau__V1__AuditEvent *ev, int64_t now_ms,
+                           uint64_t *seq);
+
 /* Erases the readable personal data of the person with number e164: records the erasure as a
  * "person.erased" record (subject: the number's pseudonym, never the number; request_id as its
  * event id, or one derived from the chain and seq when NULL), waits for it to be durable, then
