@@ -617,6 +617,32 @@ s_push (pl__clause_t **out, size_t *n, size_t *cap, const pl__clause_t *tmpl)
 }
 
 /* Checks one value on its own (used for every key, including info keys). */
+/* A clause whose key takes one fixed word ("letter = required", "revoke = honour") and that
+ * only states what the rule keeps (`what`). 1 when pushed, 0 when the key is absent, -1 after
+ * an error in e. */
+static int
+s_word_clause (const pl__param_t *p, size_t n, const char *key, const char *word, uint8_t kind,
+               const char *what, const pl__clause_t *base, pl__arena_t *arena,
+               pl__clause_t **out, size_t *n_out, size_t *cap_out, pl__err_t *e)
+{
+    const pl__param_t *q = s_get (p, n, key);
+    if (!q)
+        return 0;
+    if (strcmp (q->value, word) != 0) {
+        s_err (e, q->line, q->key, "expected %s", word);
+        return -1;
+    }
+    pl__clause_t c = *base;
+    c.kind = kind;
+    c.key = key;
+    c.value = pl__arena_strdup (arena, what);
+    if (!s_push (out, n_out, cap_out, &c)) {
+        s_err (e, 0, "", "out of memory");
+        return -1;
+    }
+    return 1;
+}
+
 static int
 s_check_info (const pl__param_t *p, pl__err_t *e)
 {
@@ -735,6 +761,7 @@ pl__rule_compile (const pl_rules_profiles_t *ps, const char *rule_id, int rule_l
 
     size_t start = *n_out;
     bool any = false;
+    int rc;
 
     /* Calendar: hours, hours.<day>, days, holidays. */
     const pl__param_t *hours = s_get (p, n, "hours"), *days = s_get (p, n, "days"),
@@ -953,33 +980,17 @@ pl__rule_compile (const pl_rules_profiles_t *ps, const char *rule_id, int rule_l
         any = true;
     }
 
-    if ((q = s_get (p, n, "letter"))) {
-        if (strcmp (q->value, "required") != 0) {
-            s_err (e, q->line, q->key, "expected required");
-            return -1;
-        }
-        pl__clause_t c = base;
-        c.kind = PL__CL_LETTER;
-        c.key = "letter";
-        c.value = pl__arena_strdup (arena, "first letter's reference and date");
-        if (!s_push (out, n_out, cap_out, &c))
-            goto oom;
-        any = true;
-    }
+    if ((rc = s_word_clause (p, n, "letter", "required", PL__CL_LETTER,
+                             "first letter's reference and date", &base, arena, out, n_out, cap_out,
+                             e)) < 0)
+        return -1;
+    any |= rc > 0;
 
-    if ((q = s_get (p, n, "requests"))) {
-        if (strcmp (q->value, "honour") != 0) {
-            s_err (e, q->line, q->key, "expected honour");
-            return -1;
-        }
-        pl__clause_t c = base;
-        c.kind = PL__CL_REQUESTS;
-        c.key = "requests";
-        c.value = pl__arena_strdup (arena, "times the person asked for");
-        if (!s_push (out, n_out, cap_out, &c))
-            goto oom;
-        any = true;
-    }
+    if ((rc = s_word_clause (p, n, "requests", "honour", PL__CL_REQUESTS,
+                             "times the person asked for", &base, arena, out, n_out, cap_out,
+                             e)) < 0)
+        return -1;
+    any |= rc > 0;
 
     const pl__param_t *ex = s_get (p, n, "exemption");
     const pl__param_t *pur = s_get (p, n, "purchase"), *inq = s_get (p, n, "inquiry"),
@@ -1063,19 +1074,11 @@ pl__rule_compile (const pl_rules_profiles_t *ps, const char *rule_id, int rule_l
         any = true;
     }
 
-    if ((q = s_get (p, n, "revoke"))) {
-        if (strcmp (q->value, "honour") != 0) {
-            s_err (e, q->line, q->key, "expected honour");
-            return -1;
-        }
-        pl__clause_t c = base;
-        c.kind = PL__CL_REVOKE;
-        c.key = "revoke";
-        c.value = pl__arena_strdup (arena, "revocation by any reasonable means");
-        if (!s_push (out, n_out, cap_out, &c))
-            goto oom;
-        any = true;
-    }
+    if ((rc = s_word_clause (p, n, "revoke", "honour", PL__CL_REVOKE,
+                             "revocation by any reasonable means", &base, arena, out, n_out, cap_out,
+                             e)) < 0)
+        return -1;
+    any |= rc > 0;
 
     if (!any && (base.n_exempt || base.n_when)) {
         q = s_get (p, n, base.n_exempt ? "exempt-by" : "when");
