@@ -1,5 +1,7 @@
-/*  api.c — GET /v1/audit, /why, /verify, /public-key and POST /v1/audit/erasure (see api.h). */
+/*  api.c — GET /v1/audit, /export, /why, /verify, /public-key and POST /v1/audit/erasure
+ *  (see api.h). */
 #include <ctype.h>
+#include <errno.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -9,13 +11,14 @@
 
 #include "api.h"
 #include "plateau/error.h"
+#include "plateau/timefmt.h"
 #include "plateau/audit_query.h"
 #include "plateau/audit_verify.h"
 
 #define S_MAX_TRUSTED 16
 
 struct audit_api {
-    char *data_dir, *replica, *readers, *erasers, *zoneinfo;
+    char *data_dir, *replica, *auditors, *erasers, *zoneinfo;
     pl_audit_keys_t *keys;
     pl_audit_store_t *store;
     const pl_clock_t *clock;
@@ -38,7 +41,7 @@ audit_api_new (const audit_api_opts_t *o)
         return NULL;
     self->data_dir = s_dup (o->data_dir);
     self->replica = s_dup (o->replica);
-    self->readers = s_dup (o->readers);
+    self->auditors = s_dup (o->auditors);
     self->erasers = s_dup (o->erasers);
     self->zoneinfo = o->zoneinfo ? strdup (o->zoneinfo) : NULL;
     self->keys = o->keys;
@@ -74,7 +77,7 @@ audit_api_destroy (audit_api_t **self_p)
     audit_api_t *self = *self_p;
     free (self->data_dir);
     free (self->replica);
-    free (self->readers);
+    free (self->auditors);
     free (self->erasers);
     free (self->zoneinfo);
     free (self);
@@ -117,7 +120,7 @@ s_listed (const char *list, const char *source)
     return false;
 }
 
-/* UTC milliseconds, or RFC 3339 ("2026-11-29T08:00:00Z", "…T09:00:00.250+01:00"). */
+/* UTC milliseconds, or RFC 3339 through the project's one parser (impossible dates refused). */
 static int
 s_parse_time (const char *s, int64_t *ms)
 {
@@ -126,38 +129,64 @@ s_parse_time (const char *s, int64_t *ms)
     bool digits = true;
     for (const char *p = (*s == '-' ? s + 1 : s); *p; p++)
         digits &= isdigit ((unsigned char) *p) != 0;
-    if (digits) {
+    if (digits && (*s != '-' || s[1])) {
         char *end;
+        errno = 0;
         *ms = strtoll (s, &end, 10);
-        return *end ? -1 : 0;
+        return *end || errno ? -1 : 0;
     }
-    struct tm tm = { 0 };
-    const char *p = strptime (s, "%Y-%m-%dT%H:%M:%S", &tm);
-    if (!p)
+    return pl_time_parse_rfc3339 (s, ms) == 0 ? 0 : -1;
+}
+
+/* Reads the time parameter `name` into *ms when present (*has set); 400 and -1 when invalid. */
+static int
+s_time_param (pl_http_req_t *req, const char *name, bool *has, int64_t *ms)
+{
+    const char *v = pl_http_req_query (req, name);
+    *has = v != NULL;
+    if (v && s_parse_time (v, ms) != 0) {
+        char msg[96];
+        snprintf (msg, sizeof msg, "%s: expected RFC 3339 (a real date) or UTC ms", name);
+        pl_http_reply_error (req, 400, "invalid", msg, name);
         return -1;
-    int64_t frac = 0;
-    if (*p == '.') {
-        int64_t scale = 100;
-        for (p++; isdigit ((unsigned char) *p); p++) {
-            frac += (*p - '0') * scale;
-            scale /= 10;
-        }
     }
-    int64_t off = 0;
-    if (*p == 'Z' || *p == 'z')
-        p++;
-    else if (*p == '+' || *p == '-') {
-        int hh, mm;
-        if (sscanf (p + 1, "%2d:%2d", &hh, &mm) != 2)
-            return -1;
-        off = (hh * 60 + mm) * 60 * (*p == '-' ? -1 : 1);
-        p += 6;
-    } else
-        return -1;
-    if (*p)
-        return -1;
-    *ms = ((int64_t) timegm (&tm) - off) * 1000 + frac;
     return 0;
+}
+
+/* True when the caller may see numbers in clear. */
+static bool
+s_auditor (const audit_api_t *self, pl_http_req_t *req)
+{
+    return s_listed (self->auditors, pl_http_req_source (req));
+}
+
+/* Records, durably, that the caller is about to read numbers in clear: an audit.export event
+ * with what is read. subject is the number the read is about (sealed like any number), or NULL.
+ * 0, or a reply has been sent (503) and the read must not happen. */
+static int
+s_record_access (audit_api_t *self, pl_http_req_t *req, const char *subject,
+                 const Plateau__V1__AccessFacts *what)
+{
+    Plateau__V1__AccessFacts access = *what;
+    access.reader = (char *) pl_http_req_source (req);
+    access.role = "auditor";
+    access.numbers_in_clear = true;
+    Plateau__V1__AuditEvent ev = PLATEAU__V1__AUDIT_EVENT__INIT;
+    int64_t now = pl_clock_now_ms (self->clock);
+    ev.event_id = "";                   /* the store names it <chain>:<seq>:audit.export */
+    ev.service = "audit";
+    ev.type = "audit.export";
+    ev.at_ms = now;
+    ev.actor = access.reader;
+    ev.number = (char *) (subject ? subject : "");
+    ev.access = &access;
+    int rc = self->store ? pl_audit_store_record (self->store, &ev, now, NULL) : PL_ECLOSED;
+    if (rc == 0)
+        return 0;
+    pl_http_reply_error (req, 503, "unavailable", "the read of numbers in clear cannot be recorded",
+                         NULL);
+    pl_http_reply_header (req, "Retry-After", "5");
+    return -1;
 }
 
 static pl_audit_reader_t *
@@ -203,6 +232,9 @@ s_sink (void *arg, const char *data, size_t len)
     return 0;
 }
 
+static int s_page (audit_api_t *self, pl_http_req_t *req, pl_audit_reader_t *reader,
+                   const pl_audit_query_t *q, bool ndjson, const Plateau__V1__AccessFacts *what);
+
 static int
 s_query (pl_http_req_t *req, void *arg)
 {
@@ -216,13 +248,11 @@ s_query (pl_http_req_t *req, void *arg)
         .campaign = pl_http_req_query (req, "campaign"),
         .type = pl_http_req_query (req, "type"),
         .cursor = pl_http_req_query (req, "cursor"),
-        .reveal = s_listed (self->readers, pl_http_req_source (req)),
+        .reveal = s_auditor (self, req),
     };
-    const char *from = pl_http_req_query (req, "from"), *to = pl_http_req_query (req, "to");
-    if (from && (q.has_from = true, s_parse_time (from, &q.from_ms) != 0))
-        return pl_http_reply_error (req, 400, "invalid", "from: expected RFC 3339 or UTC ms", "from");
-    if (to && (q.has_to = true, s_parse_time (to, &q.to_ms) != 0))
-        return pl_http_reply_error (req, 400, "invalid", "to: expected RFC 3339 or UTC ms", "to");
+    if (s_time_param (req, "from", &q.has_from, &q.from_ms)
+        || s_time_param (req, "to", &q.has_to, &q.to_ms))
+        return 0;
     const char *limit = pl_http_req_query (req, "limit");
     if (limit) {
         char *end;
@@ -239,24 +269,47 @@ s_query (pl_http_req_t *req, void *arg)
                          : accept && strstr (accept, "application/x-ndjson") != NULL;
     if (format && !ndjson && strcmp (format, "json") != 0)
         return pl_http_reply_error (req, 400, "invalid", "format: json or ndjson", "format");
+    return s_page (self, req, reader, &q, ndjson, NULL);
+}
+
+/* One page of q as JSON or NDJSON; reading numbers in clear is recorded first (what: the access
+ * facts to record, NULL for a plain query). */
+static int
+s_page (audit_api_t *self, pl_http_req_t *req, pl_audit_reader_t *reader,
+        const pl_audit_query_t *q, bool ndjson, const Plateau__V1__AccessFacts *what)
+{
+    Plateau__V1__AccessFacts access = PLATEAU__V1__ACCESS_FACTS__INIT;
+    if (what)
+        access = *what;
+    access.from_ms = q->has_from ? q->from_ms : 0;
+    access.to_ms = q->has_to ? q->to_ms : 0;
     char *next = NULL;
     if (ndjson) {
         s_buf_t b = { 0 };
-        int rc = pl_audit_reader_query_ndjson (reader, &q, s_sink, &b, &next);
-        if (rc == 0) {
+        int rc = pl_audit_reader_query_ndjson (reader, q, s_sink, &b, &next);
+        for (size_t i = 0; rc == 0 && i < b.len; i++)
+            access.records += b.p[i] == '\n';
+        if (rc != 0)
+            s_reply_rc (req, rc, pl_audit_reader_errstr (reader));
+        else if (!q->reveal || s_record_access (self, req, q->number, &access) == 0) {
             pl_http_reply (req, 200, "application/x-ndjson", b.p, b.len);
             if (next)
                 pl_http_reply_header (req, "X-Next-Cursor", next);
-        } else
-            s_reply_rc (req, rc, pl_audit_reader_errstr (reader));
+        }
         free (b.p);
         free (next);
         return 0;
     }
     json_t *items = NULL;
-    int rc = pl_audit_reader_query (reader, &q, &items, &next);
+    int rc = pl_audit_reader_query (reader, q, &items, &next);
     if (rc != 0)
         return s_reply_rc (req, rc, pl_audit_reader_errstr (reader)), 0;
+    access.records = (int64_t) json_array_size (items);
+    if (q->reveal && s_record_access (self, req, q->number, &access) != 0) {
+        json_decref (items);
+        free (next);
+        return 0;
+    }
     json_t *o = json_pack ("{s:o, s:s?}", "items", items, "next_cursor", next);
     char *text = o ? json_dumps (o, JSON_COMPACT) : NULL;
     if (text)
@@ -266,6 +319,70 @@ s_query (pl_http_req_t *req, void *arg)
     free (text);
     json_decref (o);
     free (next);
+    return 0;
+}
+
+/* GET /v1/audit/export: by arrival (chain + from_seq) or by time range (from, to). */
+static int
+s_export (pl_http_req_t *req, void *arg)
+{
+    audit_api_t *self = arg;
+    pl_audit_reader_t *reader = s_reader (req);
+    if (!reader)
+        return 0;
+    bool reveal = s_auditor (self, req);
+    size_t limit = 0;
+    const char *lim = pl_http_req_query (req, "limit");
+    if (lim) {
+        char *end;
+        long v = strtol (lim, &end, 10);
+        if (*end || v < 1 || v > PL_AUDIT_QUERY_LIMIT_MAX)
+            return pl_http_reply_error (req, 400, "invalid", "limit: 1 to 1000", "limit");
+        limit = (size_t) v;
+    }
+    const char *chain = pl_http_req_query (req, "chain");
+    const char *from_seq = pl_http_req_query (req, "from_seq");
+    if (!chain && !from_seq) {
+        pl_audit_query_t q = { .cursor = pl_http_req_query (req, "cursor"), .limit = limit,
+                               .reveal = reveal };
+        if (s_time_param (req, "from", &q.has_from, &q.from_ms)
+            || s_time_param (req, "to", &q.has_to, &q.to_ms))
+            return 0;
+        if (!q.has_from || !q.has_to)
+            return pl_http_reply_error (req, 400, "invalid",
+                                        "give from and to (a time range), or chain and from_seq",
+                                        q.has_from ? "to" : "from");
+        return s_page (self, req, reader, &q, false, &(Plateau__V1__AccessFacts) PLATEAU__V1__ACCESS_FACTS__INIT);
+    }
+    char *end = NULL;
+    errno = 0;
+    unsigned long long seq = from_seq ? strtoull (from_seq, &end, 10) : 0;
+    if (!chain || !pl_audit_chain_id_valid (chain))
+        return pl_http_reply_error (req, 400, "invalid", "chain: a chain id (the replica)", "chain");
+    if (!from_seq || !*from_seq || *end || errno || !isdigit ((unsigned char) *from_seq))
+        return pl_http_reply_error (req, 400, "invalid", "from_seq: a sequence number", "from_seq");
+    json_t *items = NULL;
+    uint64_t next = seq;
+    int rc = pl_audit_reader_arrivals (reader, chain, seq, limit, reveal, &items, &next);
+    if (rc != 0)
+        return s_reply_rc (req, rc, pl_audit_reader_errstr (reader)), 0;
+    Plateau__V1__AccessFacts access = PLATEAU__V1__ACCESS_FACTS__INIT;
+    access.chain = (char *) chain;
+    access.from_seq = seq;
+    access.records = (int64_t) json_array_size (items);
+    if (reveal && s_record_access (self, req, NULL, &access) != 0) {
+        json_decref (items);
+        return 0;
+    }
+    json_t *o = json_pack ("{s:s, s:I, s:I, s:o}", "chain", chain, "from_seq", (json_int_t) seq,
+                           "next_seq", (json_int_t) next, "items", items);
+    char *text = o ? json_dumps (o, JSON_COMPACT) : NULL;
+    if (text)
+        pl_http_reply_json (req, 200, text);
+    else
+        pl_http_reply_error (req, 503, "unavailable", "out of memory", NULL);
+    free (text);
+    json_decref (o);
     return 0;
 }
 
@@ -283,9 +400,12 @@ s_why (pl_http_req_t *req, void *arg)
     if (number && !pl_audit_is_e164 (number))
         return pl_http_reply_error (req, 400, "invalid", "number: expected E.164", "number");
     char *text = NULL;
-    int rc = pl_audit_reader_story (reader, subject, s_listed (self->readers, pl_http_req_source (req)),
-                                    &text);
-    if (rc == 0)
+    bool reveal = s_auditor (self, req);
+    int rc = pl_audit_reader_story (reader, subject, reveal, &text);
+    Plateau__V1__AccessFacts access = PLATEAU__V1__ACCESS_FACTS__INIT;
+    if (rc == 0 && reveal && s_record_access (self, req, number, &access) != 0)
+        ;                               /* refused: the read could not be recorded */
+    else if (rc == 0)
         pl_http_reply (req, 200, "text/plain; charset=utf-8", text, strlen (text));
     else
         s_reply_rc (req, rc, rc == PL_ENOTFOUND ? "nothing is recorded about this subject"
@@ -371,6 +491,7 @@ audit_api_routes (audit_api_t *self, pl_http_t *http)
     int rc = 0;
     rc |= pl_http_route (http, "GET", "/v1/audit", s_query, self, NULL);
     rc |= pl_http_route (http, "GET", "/v1/audit/why", s_why, self, NULL);
+    rc |= pl_http_route (http, "GET", "/v1/audit/export", s_export, self, NULL);
     rc |= pl_http_route (http, "GET", "/v1/audit/verify", s_verify, self, NULL);
     rc |= pl_http_route (http, "GET", "/v1/audit/public-key", s_public_key, self,
                          &(pl_http_route_opts_t) { .flags = PL_HTTP_PUBLIC });

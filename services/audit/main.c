@@ -120,9 +120,13 @@ main (void)
     sc.recent_ids = (size_t) pl_config_int (cfg, "PLATEAU_AUDIT_RECENT_IDS", 262144, 1, 1LL << 30);
     sc.index_lag_max = (uint64_t) pl_config_int (cfg, "PLATEAU_AUDIT_INDEX_LAG_MAX", 2097152, 1, INT64_MAX);
     m.expire_every_ms = pl_config_duration_ms (cfg, "PLATEAU_AUDIT_EXPIRE_INTERVAL", 3600000);
+    /* PLATEAU_AUDIT_READERS is the former name of the auditor list: both count. */
+    char auditors[1024];
+    snprintf (auditors, sizeof auditors, "%s,%s", pl_config_str (cfg, "PLATEAU_AUDIT_AUDITORS", ""),
+              pl_config_str (cfg, "PLATEAU_AUDIT_READERS", ""));
     audit_api_opts_t ao = {
         .data_dir = dir, .replica = replica, .keys = keys, .clock = pl_service_clock (svc),
-        .readers = pl_config_str (cfg, "PLATEAU_AUDIT_READERS", ""),
+        .auditors = auditors,
         .erasers = pl_config_str (cfg, "PLATEAU_AUDIT_ERASERS", ""),
         .trusted_keys = pl_config_str (cfg, "PLATEAU_AUDIT_TRUSTED_KEYS", ""),
         .zoneinfo = pl_config_str (cfg, "PLATEAU_AUDIT_ZONEINFO", NULL),

@@ -23,7 +23,7 @@
 #include "plateau/clock.h"
 #include "plateau/envelope.h"
 
-#define AX_TOKEN "0123456789abcdef-reader"       /* source "ops": may see numbers, may erase */
+#define AX_TOKEN "0123456789abcdef-reader"       /* source "ops": auditor (numbers), may erase */
 #define AX_TOKEN_CRM "0123456789abcdef-crm-a"    /* source "crm-a": pseudonyms only */
 
 typedef struct {
@@ -74,7 +74,7 @@ ax_start (ax_t *f, const char *const *extra)
         snprintf (env[k++], 512, "PLATEAU_AUDIT_DATA_KEY_FILE=%s", f->dk);
         snprintf (env[k++], 512, "PLATEAU_AUDIT_PUBLIC_KEY_OUT=%s", f->pub);
         snprintf (env[k++], 512, "PLATEAU_AUDIT_DEV_KEYGEN=true");
-        snprintf (env[k++], 512, "PLATEAU_AUDIT_READERS=ops");
+        snprintf (env[k++], 512, "PLATEAU_AUDIT_AUDITORS=ops");
         snprintf (env[k++], 512, "PLATEAU_AUDIT_ERASERS=ops");
         for (int i = 0; extra && extra[i] && k < 32; i++)
             snprintf (env[k++], 512, "%s", extra[i]);

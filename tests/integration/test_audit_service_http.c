@@ -1,5 +1,7 @@
 /*  test_audit_service_http.c — plateau-audit's HTTP API and plateauctl audit on real data:
- *  query filters, pagination, NDJSON, authentication (401/403), numbers shown only to readers;
+ *  query filters, pagination, NDJSON, authentication (401/403), numbers shown only to auditors
+ *  and every such read recorded; exports by arrival that never skip a late event; impossible
+ *  dates refused on every time parameter;
  *  acceptance 4 (why tells the whole story; erasure leaves verify green and the number
  *  unreadable); and verify on a tampered data directory (exit 1, first bad seq named).
  */
@@ -44,13 +46,13 @@ s_items (ax_t *f, const char *path, const char *headers, char **cursor)
 static bool
 s_indexed (void *arg)
 {
-    return s_items (arg, "/v1/audit?limit=1000", AUTH, NULL) == 8;
+    return s_items (arg, "/v1/audit?limit=1000", AUTH_CRM, NULL) == 8;
 }
 
 static bool
 s_indexed9 (void *arg)
 {
-    return s_items (arg, "/v1/audit?campaign=c9", AUTH, NULL) == 1;
+    return s_items (arg, "/v1/audit?campaign=c9", AUTH_CRM, NULL) == 1;
 }
 
 /* Sends the story of two people: 5 events about NUM_A (lead L1, campaign c1), 3 about NUM_B. */
@@ -305,6 +307,147 @@ test_bad_events_are_nacked_for_good_and_never_written (void **state)
     ax_destroy (&f);
 }
 
+/* GET path with headers, the body as JSON (NULL unless 200). */
+static json_t *
+s_json (ax_t *f, const char *path, const char *headers)
+{
+    pl_test_http_resp_t resp = { 0 };
+    json_t *j = NULL;
+    if (s_get (f, path, headers, &resp) == 200)
+        j = json_loads (resp.body, 0, NULL);
+    pl_test_http_resp_free (&resp);
+    return j;
+}
+
+static void
+test_impossible_dates_get_400_from_every_time_parameter (void **state)
+{
+    ax_t *f = s_setup ();
+    static const char *bad[] = {
+        "/v1/audit?from=2026-02-30T00:00:00Z",
+        "/v1/audit?to=2026-02-30T00:00:00Z",
+        "/v1/audit?from=2026-04-31T10:00:00%2B02:00",
+        "/v1/audit/export?from=2026-02-30T00:00:00Z&to=2026-03-02T00:00:00Z",
+        "/v1/audit/export?from=2026-02-01T00:00:00Z&to=2026-02-30T00:00:00Z",
+        "/v1/audit/export?from=2025-02-29T00:00:00Z&to=2026-03-02T00:00:00Z",
+    };
+    pl_test_http_resp_t resp = { 0 };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        assert_int_equal (s_get (f, bad[i], AUTH, &resp), 400);
+        assert_non_null (strstr (resp.body, "\"invalid\""));
+        pl_test_http_resp_free (&resp);
+    }
+    /* The real last day of February is a date like any other. */
+    assert_int_equal (s_get (f, "/v1/audit?from=2025-11-29T00:00:00Z&to=2026-02-28T00:00:00Z",
+                             AUTH_CRM, &resp), 200);
+    pl_test_http_resp_free (&resp);
+    ax_destroy (&f);
+}
+
+/* Seq of the audit.export records among items, their access facts in *access (the last). */
+static int
+s_exports (json_t *items, json_t **access)
+{
+    int n = 0;
+    size_t i;
+    json_t *o;
+    json_array_foreach (items, i, o)
+        if (strcmp (json_string_value (json_object_get (o, "type")), "audit.export") == 0) {
+            n++;
+            *access = json_object_get (json_object_get (o, "evidence"), "access");
+        }
+    return n;
+}
+
+static bool
+s_late_arrived (void *arg)
+{
+    json_t *j = s_json (arg, "/v1/audit/export?chain=audit-0&from_seq=8", AUTH_CRM);
+    bool found = false;
+    size_t i;
+    json_t *o;
+    json_array_foreach (json_object_get (j, "items"), i, o)
+        found |= strcmp (json_string_value (json_object_get (o, "event_id")), "EV-LATE") == 0;
+    json_decref (j);
+    return found;
+}
+
+static void
+test_auditors_export_by_arrival_and_every_read_in_clear_is_recorded (void **state)
+{
+    ax_t *f = s_setup ();
+    /* A token without the auditor role reads the chain by arrival, pseudonyms only, and that
+     * read is not one to record. */
+    json_t *j = s_json (f, "/v1/audit/export?chain=audit-0&from_seq=0", AUTH_CRM);
+    assert_non_null (j);
+    assert_int_equal (json_array_size (json_object_get (j, "items")), 8);
+    assert_int_equal (json_integer_value (json_object_get (j, "next_seq")), 8);
+    char *text = json_dumps (j, 0);
+    assert_null (strstr (text, NUM_A));
+    free (text);
+    json_decref (j);
+
+    /* The auditor reads five records with numbers in clear: the read is on record first. */
+    j = s_json (f, "/v1/audit/export?chain=audit-0&from_seq=0&limit=5", AUTH);
+    assert_non_null (j);
+    json_t *items = json_object_get (j, "items");
+    assert_int_equal (json_array_size (items), 5);
+    assert_int_equal (json_integer_value (json_object_get (j, "next_seq")), 5);
+    for (size_t i = 0; i < 5; i++)
+        assert_int_equal (json_integer_value (json_object_get (json_array_get (items, i), "seq")), i);
+    assert_string_equal (json_string_value (json_object_get (json_array_get (items, 0), "number")),
+                         NUM_A);
+    json_decref (j);
+
+    /* An event that arrives late (decided yesterday) still gets the next seq: resuming from
+     * next_seq finds it, after the record of the auditor's read. */
+    assert_int_equal (ax_send (f, "EV-LATE", "lead.accepted", "L3", NUM_B, "c3", T0 - 86400000LL,
+                               "late"), 0);
+    ax_pump (f, 10000, true);
+    assert_true (pl_test_wait_until (s_late_arrived, f, 10000));
+    j = s_json (f, "/v1/audit/export?chain=audit-0&from_seq=5", AUTH_CRM);
+    items = json_object_get (j, "items");
+    assert_int_equal (json_array_size (items), 5);      /* seq 5..7, the export record, EV-LATE */
+    json_t *access = NULL;
+    assert_int_equal (s_exports (items, &access), 1);
+    assert_string_equal (json_string_value (json_object_get (access, "reader")), "ops");
+    assert_string_equal (json_string_value (json_object_get (access, "role")), "auditor");
+    assert_string_equal (json_string_value (json_object_get (access, "chain")), "audit-0");
+    assert_int_equal (json_integer_value (json_object_get (access, "records")), 5);
+    assert_true (json_is_true (json_object_get (access, "numbers_in_clear")));
+    assert_string_equal (json_string_value (json_object_get (json_array_get (items, 4), "event_id")),
+                         "EV-LATE");
+    assert_int_equal (json_integer_value (json_object_get (j, "next_seq")), 10);
+    json_decref (j);
+
+    /* A time range as an auditor: in clear, and recorded with the range read. */
+    j = s_json (f, "/v1/audit/export?from=2025-11-29T00:00:00Z&to=2025-11-30T00:00:00Z", AUTH);
+    assert_non_null (j);
+    assert_int_equal (json_array_size (json_object_get (j, "items")), 8);
+    text = json_dumps (j, 0);
+    assert_non_null (strstr (text, NUM_B));
+    free (text);
+    json_decref (j);
+    j = s_json (f, "/v1/audit/export?chain=audit-0&from_seq=10", AUTH_CRM);
+    assert_int_equal (s_exports (json_object_get (j, "items"), &access), 1);
+    assert_int_equal (json_integer_value (json_object_get (access, "from_ms")), 1764374400000LL);
+    assert_int_equal (json_integer_value (json_object_get (access, "to_ms")), 1764460800000LL);
+    assert_int_equal (json_integer_value (json_object_get (access, "records")), 8);
+    json_decref (j);
+
+    /* Bad requests. */
+    pl_test_http_resp_t resp = { 0 };
+    assert_int_equal (s_get (f, "/v1/audit/export?chain=audit-0", AUTH, &resp), 400);
+    pl_test_http_resp_free (&resp);
+    assert_int_equal (s_get (f, "/v1/audit/export?chain=../x&from_seq=0", AUTH, &resp), 400);
+    pl_test_http_resp_free (&resp);
+    assert_int_equal (s_get (f, "/v1/audit/export?chain=nope&from_seq=0", AUTH, &resp), 404);
+    pl_test_http_resp_free (&resp);
+    assert_int_equal (s_get (f, "/v1/audit/export?from=2025-11-29T00:00:00Z", AUTH, &resp), 400);
+    pl_test_http_resp_free (&resp);
+    ax_destroy (&f);
+}
+
 int
 main (void)
 {
@@ -314,6 +457,8 @@ main (void)
         cmocka_unit_test (test_why_tells_the_story_and_erasure_keeps_verify_green),
         cmocka_unit_test (test_verify_names_the_first_bad_record_of_a_tampered_log),
         cmocka_unit_test (test_bad_events_are_nacked_for_good_and_never_written),
+        cmocka_unit_test (test_impossible_dates_get_400_from_every_time_parameter),
+        cmocka_unit_test (test_auditors_export_by_arrival_and_every_read_in_clear_is_recorded),
     };
     return cmocka_run_group_tests_name ("audit_service_http", tests, NULL, NULL);
 }
