@@ -21,6 +21,30 @@ set -e
 [[ $rc -eq 2 ]] || { echo "expected exit 2, got $rc"; cat "$tmp/out"; exit 1; }
 grep -q PLATEAU_REDIS_URL "$tmp/out"
 
+# The base helpers (times, UTF-8), the rules engine on top of them and the kit's HTTP client
+# link through plateau.pc alone, in the order it names the libraries.
+cat >"$tmp/base.c" <<'C'
+#include <stdint.h>
+#include <string.h>
+#include <plateau/http_client.h>
+#include <plateau/rules_tz.h>
+#include <plateau/timefmt.h>
+#include <plateau/utf8.h>
+int main (void) {
+    int64_t ms;
+    char host[64];
+    int port;
+    return pl_time_parse_rfc3339 ("2026-02-30T00:00:00Z", &ms) != 0
+           && pl_time_parse_rfc3339 ("2024-02-29T00:00:00Z", &ms) == 0
+           && pl_rules_weekday (pl_days_from_civil (2024, 2, 29)) == 4
+           && pl_utf8_valid ("\xc3\xa9", 2) && !pl_utf8_valid ("\xc0\xaf", 2)
+           && pl_http_url_parse ("http://h:81", host, sizeof host, &port) == 0 && port == 81
+           ? 0 : 1;
+}
+C
+cc "${flags[@]}" -Wall -Werror -o "$tmp/base" "$tmp/base.c" $(pkg-config --cflags --libs plateau)
+"$tmp/base"
+
 # The phone library installs beside it with its own pkg-config file.
 cat >"$tmp/phone.c" <<'C'
 #include <stdio.h>
