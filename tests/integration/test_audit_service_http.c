@@ -435,6 +435,20 @@ test_auditors_export_by_arrival_and_every_read_in_clear_is_recorded (void **stat
     assert_int_equal (json_integer_value (json_object_get (access, "records")), 8);
     json_decref (j);
 
+    /* plateauctl takes the same export incrementally: from seq 9, EV-LATE and what followed. */
+    char url[64];
+    snprintf (url, sizeof url, "http://127.0.0.1:%d", f->http_port);
+    char *out = NULL;
+    char *inc[] = { "audit", "export", "--chain", "audit-0", "--from-seq", "9", "--url", url,
+                    "--token", AX_TOKEN, NULL };
+    assert_int_equal (ax_ctl (inc, &out), 0);
+    assert_non_null (strstr (out, "\"event_id\":\"EV-LATE\""));
+    assert_non_null (strstr (out, "\"number\":\"" NUM_B "\""));
+    assert_null (strstr (out, "EV-A-0"));
+    free (out);
+    char *bad_inc[] = { "audit", "export", "--chain", "audit-0", "--url", url, NULL };
+    assert_int_equal (ax_ctl (bad_inc, NULL), 2);
+
     /* Bad requests. */
     pl_test_http_resp_t resp = { 0 };
     assert_int_equal (s_get (f, "/v1/audit/export?chain=audit-0", AUTH, &resp), 400);

@@ -3,6 +3,13 @@
  *      plateauctl audit why <+E164|lead-id>   [--url URL --token T | --data DIR]
  *      plateauctl audit verify                [--url URL --token T | --data DIR [--key FILE]…]
  *      plateauctl audit export [--from T] [--to T] [--url URL --token T | --data DIR]
+ *      plateauctl audit export --chain C --from-seq N [--url URL --token T | --data DIR]
+ *
+ *  The second export is incremental, by arrival: the records of one chain from seq N on, in seq
+ *  order, then "next --from-seq M" on stderr; running it again from M gives exactly what arrived
+ *  since, late events included (a time range would skip an event decided before the last run
+ *  but delivered after it). Numbers are in clear for an auditor token (and the read is recorded
+ *  by the service) or with the data key under --data.
  *
  *  Two ways to reach the audit: through the service's HTTP API (--url, or PLATEAU_AUDIT_URL,
  *  with the bearer token from --token or PLATEAU_API_TOKEN), or by opening a data directory
@@ -39,12 +46,15 @@ ctl_audit_usage (FILE *out)
              "usage: plateauctl audit why <+E164|lead-id> [--url URL --token T | --data DIR]\n"
              "       plateauctl audit verify [--url URL --token T | --data DIR [--key FILE]...]\n"
              "       plateauctl audit export [--from TIME] [--to TIME] [--url URL --token T | --data DIR]\n"
+             "       plateauctl audit export --chain C --from-seq N [--url URL --token T | --data DIR]\n"
              "\n"
              "  why      everything recorded about a number or a lead, in the callee's local time,\n"
              "           with the rules cited\n"
              "  verify   checks every chain and checkpoint signature; names the first bad record;\n"
              "           exit 1 when anything is wrong\n"
-             "  export   every record as NDJSON on stdout (TIME: UTC ms or RFC 3339)\n"
+             "  export   every record as NDJSON on stdout (TIME: UTC ms or RFC 3339); with --chain\n"
+             "           and --from-seq, one chain by arrival from that seq, then the seq to resume\n"
+             "           from on stderr (\"next --from-seq M\")\n"
              "\n"
              "  --url URL     the audit service's HTTP API (default PLATEAU_AUDIT_URL)\n"
              "  --token T     bearer token (default PLATEAU_API_TOKEN)\n"
@@ -282,6 +292,78 @@ s_export (const char *url, const char *token, const char *data, const char *from
     return status;
 }
 
+/* One chain by arrival from seq `from`, every page, as NDJSON; the seq to resume from on stderr. */
+static int
+s_export_arrivals (const char *url, const char *token, const char *data, const char *chain,
+                   uint64_t from)
+{
+    pl_audit_keys_t *keys = data ? s_reader_keys () : NULL;
+    pl_audit_reader_t *r = data ? pl_audit_reader_new (data, keys) : NULL;
+    if (data && !r) {
+        pl_audit_keys_destroy (&keys);
+        return CTL_EXIT_FAIL;
+    }
+    int status = CTL_EXIT_OK;
+    uint64_t next = from, count = 0;
+    for (;;) {
+        json_t *items = NULL, *page = NULL;
+        uint64_t after = next;
+        if (data) {
+            if (pl_audit_reader_arrivals (r, chain, next, PL_AUDIT_QUERY_LIMIT_MAX,
+                                          pl_audit_keys_has_data (keys), &items, &after) != 0) {
+                fprintf (stderr, "plateauctl audit export: %s\n", pl_audit_reader_errstr (r));
+                status = CTL_EXIT_FAIL;
+                break;
+            }
+        } else {
+            char path[512], v[200];
+            ctl_url_encode (v, sizeof v, chain);
+            snprintf (path, sizeof path, "/v1/audit/export?chain=%s&from_seq=%llu&limit=%d", v,
+                      (unsigned long long) next, PL_AUDIT_QUERY_LIMIT_MAX);
+            s_resp_t resp;
+            if (s_get (url, token, path, &resp) != 0 || resp.status != 200) {
+                fprintf (stderr, "plateauctl audit export: HTTP %d %s\n", resp.status,
+                         resp.body ? resp.body : "");
+                free (resp.body);
+                status = CTL_EXIT_FAIL;
+                break;
+            }
+            page = json_loadb (resp.body, resp.len, 0, NULL);
+            free (resp.body);
+            items = json_incref (json_object_get (page, "items"));
+            after = (uint64_t) json_integer_value (json_object_get (page, "next_seq"));
+            json_decref (page);
+            if (!json_is_array (items) || after < next) {
+                fprintf (stderr, "plateauctl audit export: the service answered no page\n");
+                json_decref (items);
+                status = CTL_EXIT_FAIL;
+                break;
+            }
+        }
+        size_t i;
+        json_t *o;
+        json_array_foreach (items, i, o)
+        {
+            char *line = json_dumps (o, JSON_COMPACT);
+            if (line)
+                printf ("%s\n", line);
+            free (line);
+        }
+        count += json_array_size (items);
+        size_t n = json_array_size (items);
+        json_decref (items);
+        next = after;
+        if (n < PL_AUDIT_QUERY_LIMIT_MAX)
+            break;
+    }
+    if (status == CTL_EXIT_OK)
+        fprintf (stderr, "plateauctl audit export: %llu records; next --from-seq %llu\n",
+                 (unsigned long long) count, (unsigned long long) next);
+    pl_audit_reader_destroy (&r);
+    pl_audit_keys_destroy (&keys);
+    return status;
+}
+
 int
 ctl_audit_run (int argc, char **argv)
 {
@@ -289,10 +371,11 @@ ctl_audit_run (int argc, char **argv)
         { "url", required_argument, NULL, 'u' }, { "token", required_argument, NULL, 't' },
         { "data", required_argument, NULL, 'd' }, { "key", required_argument, NULL, 'k' },
         { "from", required_argument, NULL, 'f' }, { "to", required_argument, NULL, 'T' },
+        { "chain", required_argument, NULL, 'c' }, { "from-seq", required_argument, NULL, 's' },
         { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 }
     };
     const char *url = getenv ("PLATEAU_AUDIT_URL"), *token = getenv ("PLATEAU_API_TOKEN");
-    const char *data = NULL, *from = NULL, *to = NULL;
+    const char *data = NULL, *from = NULL, *to = NULL, *chain = NULL, *from_seq = NULL;
     char *key_files[S_MAX_KEYS];
     size_t n_keys = 0;
     const char *env_key = getenv ("PLATEAU_AUDIT_PUBLIC_KEY_FILE");
@@ -300,7 +383,7 @@ ctl_audit_run (int argc, char **argv)
         key_files[n_keys++] = (char *) env_key;
     int c;
     optind = 1;
-    while ((c = getopt_long (argc, argv, "u:t:d:k:f:T:h", opts, NULL)) != -1) {
+    while ((c = getopt_long (argc, argv, "u:t:d:k:f:T:c:s:h", opts, NULL)) != -1) {
         switch (c) {
         case 'u': url = optarg; break;
         case 't': token = optarg; break;
@@ -311,6 +394,8 @@ ctl_audit_run (int argc, char **argv)
             break;
         case 'f': from = optarg; break;
         case 'T': to = optarg; break;
+        case 'c': chain = optarg; break;
+        case 's': from_seq = optarg; break;
         case 'h': ctl_audit_usage (stdout); return CTL_EXIT_OK;
         default: return ctl_usage_error ("audit", "unknown option");
         }
@@ -327,6 +412,16 @@ ctl_audit_run (int argc, char **argv)
     }
     if (strcmp (what, "verify") == 0)
         return s_verify (url, token, data, key_files, n_keys);
+    if (strcmp (what, "export") == 0 && (chain || from_seq)) {
+        char *end = NULL;
+        errno = 0;
+        unsigned long long seq = from_seq ? strtoull (from_seq, &end, 10) : 0;
+        if (!chain || !from_seq || !*from_seq || *end || errno || *from_seq == '-')
+            return ctl_usage_error ("audit", "export by arrival: give --chain C and --from-seq N");
+        if (from || to)
+            return ctl_usage_error ("audit", "export: --from/--to or --chain/--from-seq, not both");
+        return s_export_arrivals (url, token, data, chain, seq);
+    }
     if (strcmp (what, "export") == 0)
         return s_export (url, token, data, from, to);
     return ctl_usage_error ("audit", "unknown subcommand '%s'", what);
