@@ -11,3 +11,8 @@ add_dependencies(test_audit_service_http ${PL_AUDIT_SVC_DEPS})
 pl_add_test(NAME test_audit_service_diskfull SOURCES ${PROJECT_SOURCE_DIR}/tests/integration/test_audit_service_diskfull.c
             LIBS pl_audit plateau PkgConfig::JANSSON LABELS integration TIMEOUT 180)
 add_dependencies(test_audit_service_diskfull ${PL_AUDIT_SVC_DEPS})
+# Issue 8, acceptance 3: an erased person's calls recomputed from an auditor's export, typed
+# fields only (window in the callee's zone, attempts in the rolling window, lists and copies).
+pl_add_test(NAME test_audit_service_evidence SOURCES ${PROJECT_SOURCE_DIR}/tests/integration/test_audit_service_evidence.c
+            LIBS plateau PkgConfig::JANSSON LABELS integration TIMEOUT 120)
+add_dependencies(test_audit_service_evidence ${PL_AUDIT_SVC_DEPS})
