@@ -11,6 +11,7 @@ struct audit_door {
     pl_audit_store_t *store;
     const pl_clock_t *clock;
     pl_bus_server_t *server;
+    audit_claims_t *claims;
     pl_log_t *log;
     int retry_after_ms;
     size_t held;
@@ -69,6 +70,12 @@ audit_door_set_store (audit_door_t *self, pl_audit_store_t *store)
 }
 
 void
+audit_door_set_claims (audit_door_t *self, audit_claims_t *claims)
+{
+    self->claims = claims;
+}
+
+void
 audit_door_set_server (audit_door_t *self, pl_bus_server_t *server)
 {
     self->server = server;
@@ -87,66 +94,134 @@ s_unavailable (audit_door_t *self, pl_bus_msg_t *msg, const char *why, int retry
     pl_bus_msg_nack (msg, PLATEAU__V1__NACK__CODE__UNAVAILABLE, why, retry_ms);
 }
 
+/* The AuditEvent of msg, or NULL (then msg was nacked INVALID). */
+static const Plateau__V1__AuditEvent *
+s_event (audit_door_t *self, pl_bus_msg_t *msg)
+{
+    const pl_envelope_t *env = pl_bus_msg_envelope (msg);
+    if (env && env->body_case == PLATEAU__V1__ENVELOPE__BODY_AUDIT_EVENT && env->audit_event)
+        return env->audit_event;
+    pl_metric_inc (self->events, "invalid", 1);
+    pl_bus_msg_nack (msg, PLATEAU__V1__NACK__CODE__INVALID, "not an AuditEvent", 0);
+    return NULL;
+}
+
+/* Stores one claimed event, or answers it. Adds its id to *stored (a duplicate of ours: its
+ * claim can say stored) or *release (not written: another replica may take it). */
+static void
+s_append (audit_door_t *self, pl_bus_msg_t *msg, const Plateau__V1__AuditEvent *ev, int64_t now,
+          const char **stored, size_t *n_stored, const char **release, size_t *n_release)
+{
+    int rc = pl_audit_store_append (self->store, ev, now, msg);
+    if (rc != 0 && rc != PL_EEXIST && rc != PL_EBUSY)
+        release[(*n_release)++] = ev->event_id;
+    switch (rc) {
+    case 0:
+        pl_bus_msg_hold (msg);
+        self->held++;
+        break;
+    case PL_EEXIST:
+        stored[(*n_stored)++] = ev->event_id;
+        pl_metric_inc (self->events, "duplicate", 1);
+        pl_bus_msg_ack (msg);
+        break;
+    case PL_EBUSY:
+        /* Its first copy is not durable yet and will be acked by on_commit; ask for this
+         * copy again a little later, when it will be acked as a duplicate. */
+        pl_metric_inc (self->events, "duplicate", 1);
+        pl_bus_msg_nack (msg, PLATEAU__V1__NACK__CODE__UNAVAILABLE, "duplicate not yet durable", 100);
+        break;
+    case PL_EINVAL:
+        pl_metric_inc (self->events, "invalid", 1);
+        pl_bus_msg_nack (msg, PLATEAU__V1__NACK__CODE__INVALID, pl_audit_store_errstr (self->store), 0);
+        break;
+    case PL_ETOOBIG:
+        pl_metric_inc (self->events, "too_large", 1);
+        pl_bus_msg_nack (msg, PLATEAU__V1__NACK__CODE__TOO_LARGE, pl_audit_store_errstr (self->store), 0);
+        break;
+    case PL_ENOSPC:
+        s_unavailable (self, msg, "audit disk full", self->retry_after_ms);
+        if (!self->paused && self->server) {
+            pl_bus_server_pause (self->server, true);
+            self->paused = true;
+            pl_log_warn (self->log, NULL, "disk full: acknowledgements stopped", "error",
+                         pl_audit_store_errstr (self->store));
+        }
+        break;
+    case PL_EAGAIN:
+        s_unavailable (self, msg, "audit store busy", 100);
+        break;
+    default:
+        s_unavailable (self, msg, pl_strerror (rc), self->retry_after_ms);
+        break;
+    }
+}
+
 void
 audit_door_handle (void *arg, pl_bus_msg_t **msgs, size_t n)
 {
     audit_door_t *self = arg;
     int64_t now = pl_clock_now_ms (self->clock);
-    for (size_t i = 0; i < n; i++) {
-        pl_bus_msg_t *msg = msgs[i];
-        const pl_envelope_t *env = pl_bus_msg_envelope (msg);
-        if (!env || env->body_case != PLATEAU__V1__ENVELOPE__BODY_AUDIT_EVENT || !env->audit_event) {
-            pl_metric_inc (self->events, "invalid", 1);
-            pl_bus_msg_nack (msg, PLATEAU__V1__NACK__CODE__INVALID, "not an AuditEvent", 0);
-            continue;
-        }
-        int rc = pl_audit_store_append (self->store, env->audit_event, now, msg);
-        switch (rc) {
-        case 0:
-            pl_bus_msg_hold (msg);
-            self->held++;
-            break;
-        case PL_EEXIST:
-            pl_metric_inc (self->events, "duplicate", 1);
-            pl_bus_msg_ack (msg);
-            break;
-        case PL_EBUSY:
-            /* Its first copy is not durable yet and will be acked by on_commit; ask for this
-             * copy again a little later, when it will be acked as a duplicate. */
-            pl_metric_inc (self->events, "duplicate", 1);
-            pl_bus_msg_nack (msg, PLATEAU__V1__NACK__CODE__UNAVAILABLE, "duplicate not yet durable", 100);
-            break;
-        case PL_EINVAL:
-            pl_metric_inc (self->events, "invalid", 1);
-            pl_bus_msg_nack (msg, PLATEAU__V1__NACK__CODE__INVALID, pl_audit_store_errstr (self->store), 0);
-            break;
-        case PL_ETOOBIG:
-            pl_metric_inc (self->events, "too_large", 1);
-            pl_bus_msg_nack (msg, PLATEAU__V1__NACK__CODE__TOO_LARGE, pl_audit_store_errstr (self->store), 0);
-            break;
-        case PL_ENOSPC:
-            s_unavailable (self, msg, "audit disk full", self->retry_after_ms);
-            if (!self->paused && self->server) {
-                pl_bus_server_pause (self->server, true);
-                self->paused = true;
-                pl_log_warn (self->log, NULL, "disk full: acknowledgements stopped", "error",
-                             pl_audit_store_errstr (self->store));
-            }
-            break;
-        case PL_EAGAIN:
-            s_unavailable (self, msg, "audit store busy", 100);
-            break;
-        default:
-            s_unavailable (self, msg, pl_strerror (rc), self->retry_after_ms);
-            break;
-        }
+    /* One array for the events, their ids, the claims' answers and the ids to report back. */
+    const Plateau__V1__AuditEvent **evs = calloc (n ? n : 1, sizeof *evs);
+    const char **ids = calloc (3 * (n ? n : 1), sizeof *ids);
+    audit_claim_t *claim = calloc (n ? n : 1, sizeof *claim);
+    if (!evs || !ids || !claim) {
+        for (size_t i = 0; i < n; i++)
+            s_unavailable (self, msgs[i], "out of memory", self->retry_after_ms);
+        free (evs);
+        free (ids);
+        free (claim);
+        return;
     }
+    const char **stored = ids + n, **release = ids + 2 * n;
+    size_t n_stored = 0, n_release = 0;
+    for (size_t i = 0; i < n; i++) {
+        evs[i] = s_event (self, msgs[i]);
+        ids[i] = evs[i] ? evs[i]->event_id : NULL;
+    }
+    if (self->claims && audit_claims_take (self->claims, ids, n, now, claim) != 0) {
+        for (size_t i = 0; i < n; i++)
+            if (evs[i])
+                s_unavailable (self, msgs[i], "event id claims unavailable", self->retry_after_ms);
+        n = 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!evs[i])
+            continue;
+        if (claim[i] == AUDIT_CLAIM_STORED) {
+            pl_metric_inc (self->events, "duplicate", 1);
+            pl_bus_msg_ack (msgs[i]);
+        } else if (claim[i] == AUDIT_CLAIM_BUSY)
+            s_unavailable (self, msgs[i], "being stored by another audit replica", self->retry_after_ms);
+        else
+            s_append (self, msgs[i], evs[i], now, stored, &n_stored, release, &n_release);
+    }
+    if (self->claims && ((n_stored && audit_claims_stored (self->claims, stored, NULL, n_stored))
+                         || (n_release && audit_claims_release (self->claims, release, n_release))))
+        pl_log_warn (self->log, NULL, "event id claims not updated", "error", "redis");
+    free (evs);
+    free (ids);
+    free (claim);
 }
 
 void
 audit_door_on_commit (void *arg, const pl_audit_committed_t *items, size_t n)
 {
     audit_door_t *self = arg;
+    /* Durable now: the ids' claims say so before the senders hear it. */
+    if (self->claims && n) {
+        const char **ids = calloc (n, sizeof *ids);
+        uint64_t *seqs = calloc (n, sizeof *seqs);
+        for (size_t i = 0; ids && seqs && i < n; i++) {
+            ids[i] = items[i].event_id;
+            seqs[i] = items[i].seq;
+        }
+        if (!ids || !seqs || audit_claims_stored (self->claims, ids, seqs, n) != 0)
+            pl_log_warn (self->log, NULL, "event id claims not marked stored", "error", "redis");
+        free (ids);
+        free (seqs);
+    }
     for (size_t i = 0; i < n; i++) {
         pl_bus_msg_t *msg = items[i].token;
         if (!msg)

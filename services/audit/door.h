@@ -6,7 +6,9 @@
  *  are acked at once; malformed or oversized events are nacked for good (INVALID, TOO_LARGE);
  *  while the disk is full (or the size cap is reached) events are nacked UNAVAILABLE with a
  *  retry delay and the server stops reading, so the senders keep them in their outboxes, and
- *  reading resumes once the store writes again (audit_door_tick).
+ *  reading resumes once the store writes again (audit_door_tick). With claims (claim.h), an
+ *  event id is claimed across replicas before it is stored, and marked stored once durable, so
+ *  that a retry reaching another replica is acked as a duplicate instead of stored twice.
  */
 #ifndef AUDIT_DOOR_H
 #define AUDIT_DOOR_H
@@ -16,6 +18,7 @@
 #include "plateau/log.h"
 #include "plateau/metrics.h"
 #include "plateau/audit_store.h"
+#include "claim.h"
 
 typedef struct audit_door audit_door_t;
 
@@ -26,6 +29,8 @@ void audit_door_destroy (audit_door_t **self_p);
 
 /* The store, when it was made after the door (its callbacks name the door). */
 void audit_door_set_store (audit_door_t *self, pl_audit_store_t *store);
+/* Claims across replicas (borrowed; NULL: this replica dedupes alone). */
+void audit_door_set_claims (audit_door_t *self, audit_claims_t *claims);
 /* The server whose messages the door answers (from pl_service_serve); set before any message. */
 void audit_door_set_server (audit_door_t *self, pl_bus_server_t *server);
 

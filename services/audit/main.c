@@ -120,6 +120,9 @@ main (void)
     sc.recent_ids = (size_t) pl_config_int (cfg, "PLATEAU_AUDIT_RECENT_IDS", 262144, 1, 1LL << 30);
     sc.index_lag_max = (uint64_t) pl_config_int (cfg, "PLATEAU_AUDIT_INDEX_LAG_MAX", 2097152, 1, INT64_MAX);
     m.expire_every_ms = pl_config_duration_ms (cfg, "PLATEAU_AUDIT_EXPIRE_INTERVAL", 3600000);
+    bool claims_on = pl_config_bool (cfg, "PLATEAU_AUDIT_CLAIMS", true);
+    int64_t orphan_ms = pl_config_duration_ms (cfg, "PLATEAU_AUDIT_CLAIM_ORPHAN", 600000);
+    int64_t claim_keep_ms = pl_config_duration_ms (cfg, "PLATEAU_AUDIT_CLAIM_KEEP", 35LL * 86400000);
     /* PLATEAU_AUDIT_READERS is the former name of the auditor list: both count. */
     char auditors[1024];
     snprintf (auditors, sizeof auditors, "%s,%s", pl_config_str (cfg, "PLATEAU_AUDIT_AUDITORS", ""),
@@ -153,6 +156,9 @@ main (void)
         return 1;
     }
     audit_door_set_store (m.door, m.store);
+    audit_claims_t *claims = claims_on ? audit_claims_new (pl_service_redis (svc), replica, orphan_ms,
+                                                           claim_keep_ms) : NULL;
+    audit_door_set_claims (m.door, claims);
     ao.store = m.store;
     pl_ops_add_check (pl_service_ops (svc), "store", s_store_ready, m.store);
 
@@ -184,6 +190,7 @@ main (void)
     pl_audit_store_destroy (&m.store);      /* last commits answered while the server lives */
     audit_api_destroy (&api);
     audit_door_destroy (&m.door);
+    audit_claims_destroy (&claims);
     pl_service_destroy (&svc);
     pl_http_tokens_destroy (&tokens);
     pl_audit_retention_destroy (&retention);

@@ -16,3 +16,8 @@ add_dependencies(test_audit_service_diskfull ${PL_AUDIT_SVC_DEPS})
 pl_add_test(NAME test_audit_service_evidence SOURCES ${PROJECT_SOURCE_DIR}/tests/integration/test_audit_service_evidence.c
             LIBS plateau PkgConfig::JANSSON LABELS integration TIMEOUT 120)
 add_dependencies(test_audit_service_evidence ${PL_AUDIT_SVC_DEPS})
+# Two audit replicas on one Redis: an event id is stored once even when a retry reaches the
+# other replica, or when a replica crashed between its claim and its write (ADR 0028).
+pl_add_test(NAME test_audit_service_replicas SOURCES ${PROJECT_SOURCE_DIR}/tests/integration/test_audit_service_replicas.c
+            LIBS plateau PkgConfig::JANSSON LABELS integration TIMEOUT 120)
+add_dependencies(test_audit_service_replicas ${PL_AUDIT_SVC_DEPS})

@@ -36,6 +36,8 @@ typedef struct {
     char bus[64];
     pid_t pid;
     pl_bus_client_t *client;
+    char redis_url[256];            /* another fixture's Redis (replicas sharing one); "" own */
+    char replica[64];               /* PLATEAU_REPLICA_ID; "" is audit-0 */
 } ax_t;
 
 __attribute__ ((unused)) static bool
@@ -60,14 +62,15 @@ ax_start (ax_t *f, const char *const *extra)
         }
         char *envp[33];
         int k = 0;
-        snprintf (env[k++], 512, "PLATEAU_REDIS_URL=%s", pl_test_redis_url (f->srv));
+        snprintf (env[k++], 512, "PLATEAU_REDIS_URL=%s",
+                  f->redis_url[0] ? f->redis_url : pl_test_redis_url (f->srv));
         snprintf (env[k++], 512, "PLATEAU_OPS_PORT=%d", f->ops_port);
         snprintf (env[k++], 512, "PLATEAU_OPS_ADDR=127.0.0.1");
         snprintf (env[k++], 512, "PLATEAU_BUS_BIND=%s", f->bus);
         snprintf (env[k++], 512, "PLATEAU_AUDIT_HTTP_ADDR=127.0.0.1");
         snprintf (env[k++], 512, "PLATEAU_AUDIT_HTTP_PORT=%d", f->http_port);
         snprintf (env[k++], 512, "PLATEAU_API_TOKENS_FILE=%s", f->tokens);
-        snprintf (env[k++], 512, "PLATEAU_REPLICA_ID=audit-0");
+        snprintf (env[k++], 512, "PLATEAU_REPLICA_ID=%s", f->replica[0] ? f->replica : "audit-0");
         snprintf (env[k++], 512, "PLATEAU_AUDIT_DATA_DIR=%s", f->data);
         snprintf (env[k++], 512, "PLATEAU_AUDIT_SIGNING_KEY_FILE=%s", f->sk);
         snprintf (env[k++], 512, "PLATEAU_AUDIT_PSEUDONYM_KEY_FILE=%s", f->pk);
