@@ -7,6 +7,7 @@
 #include <string.h>
 #include "plateau/error.h"
 #include "plateau/rules_tz.h"
+#include "plateau/timefmt.h"
 #include "localtime.h"
 
 struct pl_audit_tzcache {
@@ -69,7 +70,7 @@ s_format (int64_t local_ms, const char *suffix, char *out, unsigned size)
     int64_t sod = secs - days * 86400;
     int32_t y;
     int m, d;
-    pl_rules_civil_from_days (days, &y, &m, &d);
+    pl_civil_from_days (days, &y, &m, &d);
     snprintf (out, size, "%04d-%02d-%02d %s %02d:%02d:%02d %s", (int) y, m, d,
               wd[pl_rules_weekday (days) - 1], (int) (sod / 3600), (int) (sod / 60 % 60),
               (int) (sod % 60), suffix);
@@ -93,20 +94,5 @@ pl_audit_tz_format (pl_audit_tzcache_t *self, const char *zone, int64_t utc_ms, 
         return out;
     }
     s_format (utc_ms, "UTC", out, size);
-    return out;
-}
-
-char *
-pl_audit_iso_utc (int64_t utc_ms, char *out, unsigned size)
-{
-    int64_t secs = s_floor_div (utc_ms, 1000);
-    int ms = (int) (utc_ms - secs * 1000);
-    int64_t days = s_floor_div (secs, 86400);
-    int64_t sod = secs - days * 86400;
-    int32_t y;
-    int m, d;
-    pl_rules_civil_from_days (days, &y, &m, &d);
-    snprintf (out, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", (int) y, m, d, (int) (sod / 3600),
-              (int) (sod / 60 % 60), (int) (sod % 60), ms);
     return out;
 }

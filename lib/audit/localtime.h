@@ -23,7 +23,4 @@ void pl_audit_tzcache_destroy (pl_audit_tzcache_t **self_p);
 char *pl_audit_tz_format (pl_audit_tzcache_t *self, const char *zone, int64_t utc_ms, char *out,
                           unsigned size);
 
-/* "2026-03-03T19:58:07.123Z". */
-char *pl_audit_iso_utc (int64_t utc_ms, char *out, unsigned size);
-
 #endif

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <sodium.h>
 #include "plateau/error.h"
+#include "plateau/timefmt.h"
 #include "evidence.h"
 #include "index.h"
 #include "plateau/audit_query.h"
@@ -123,6 +124,14 @@ s_free_names (char **names, size_t n)
 /* ---------------------------------------------------------------------------------------- */
 /* Records as JSON                                                                          */
 
+/* "2026-03-03T19:58:07.123Z", by the project's one RFC 3339 writer. */
+static const char *
+s_iso (int64_t ms, char *out, size_t size)
+{
+    pl_time_format_rfc3339 (ms, out, size);
+    return out;
+}
+
 static void
 s_set_str (json_t *o, const char *k, const char *v)
 {
@@ -178,7 +187,7 @@ s_row_json (pl_audit_reader_t *self, const pl_audit_row_t *r, bool reveal)
     char at[40];
     json_t *o = json_pack ("{s:s, s:I, s:I, s:s, s:I, s:s, s:s}", "chain", r->chain, "seq",
                            (json_int_t) r->seq, "at_ms", (json_int_t) r->at_ms, "at",
-                           pl_audit_iso_utc (r->at_ms, at, sizeof at), "written_ms",
+                           s_iso (r->at_ms, at, sizeof at), "written_ms",
                            (json_int_t) r->written_ms, "event_id", r->event_id, "type", r->type);
     if (!o)
         return NULL;
@@ -211,7 +220,7 @@ s_record_json (pl_audit_reader_t *self, const pl_audit_record_t *r, bool reveal)
     sodium_bin2hex (prev, sizeof prev, r->prev_hash, PL_AUDIT_HASH_LEN);
     json_t *o = json_pack ("{s:s, s:I, s:I, s:s, s:I, s:s, s:s}", "chain", r->chain_id, "seq",
                            (json_int_t) r->seq, "at_ms", (json_int_t) r->at_ms, "at",
-                           pl_audit_iso_utc (r->at_ms, at, sizeof at), "written_ms",
+                           s_iso (r->at_ms, at, sizeof at), "written_ms",
                            (json_int_t) r->written_ms, "event_id", r->event_id, "type", r->type);
     if (!o)
         return NULL;
