@@ -81,12 +81,6 @@ audit_door_set_server (audit_door_t *self, pl_bus_server_t *server)
     self->server = server;
 }
 
-size_t
-audit_door_held (const audit_door_t *self)
-{
-    return self->held;
-}
-
 static void
 s_unavailable (audit_door_t *self, pl_bus_msg_t *msg, const char *why, int retry_ms)
 {

@@ -45,7 +45,4 @@ void audit_door_on_fsync (void *arg, double seconds);
  * the gauges from the store's statistics. */
 void audit_door_tick (audit_door_t *self, int64_t now_ms, bool draining);
 
-/* Held messages not yet answered. */
-size_t audit_door_held (const audit_door_t *self);
-
 #endif
