@@ -374,7 +374,7 @@ s_verify_chain (const char *chain_dir, const char *chain_id,
     s_problem_t prob = {0};
 
     /* Checkpoints: signatures first; the valid ones are matched against records below. */
-    char path[4096];
+    char path[4200];                /* the chain directory's path is under 4096 */
     snprintf (path, sizeof path, "%s/" PL_AUDIT_CKPT_FILE, chain_dir);
     pl_audit_ckpt_t *all = NULL;
     size_t n_all = 0, partial = 0, bad = 0;
