@@ -446,6 +446,14 @@ test_auditors_export_by_arrival_and_every_read_in_clear_is_recorded (void **stat
     assert_non_null (strstr (out, "\"number\":\"" NUM_B "\""));
     assert_null (strstr (out, "EV-A-0"));
     free (out);
+    /* And from the data directory itself, without keys: pseudonyms only. */
+    char *inc_data[] = { "audit", "export", "--chain", "audit-0", "--from-seq", "0", "--data",
+                         f->data, NULL };
+    assert_int_equal (ax_ctl (inc_data, &out), 0);
+    assert_non_null (strstr (out, "\"event_id\":\"EV-A-0\""));
+    assert_non_null (strstr (out, "\"event_id\":\"EV-LATE\""));
+    assert_null (strstr (out, NUM_A));
+    free (out);
     char *bad_inc[] = { "audit", "export", "--chain", "audit-0", "--url", url, NULL };
     assert_int_equal (ax_ctl (bad_inc, NULL), 2);
 
