@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "plateau/error.h"
+#include "plateau/failpoint.h"
 #include "plateau/id.h"
 #include "plateau/inbox.h"
 
@@ -629,9 +630,12 @@ pl_inbox_apply (pl_inbox_t *self, pl_inbox_tx_t *const *txs, size_t n, int *resu
         }
         queued_per[queued] = q;
     }
+    pl_failpoint ("inbox.queued");
     /* Read every queued reply, even after a failure, to keep the connection in step. */
     for (size_t k = 0; k < queued; k++) {
         int r = s_read_run (self, txs + runs[k], runs[k + 1] - runs[k], queued_per[k], results + runs[k]);
+        if (k == 0)
+            pl_failpoint ("inbox.reading");
         if (r != 0)
             rc = r;
         if (r != 0 && pl_redis_pending (self->redis) == 0 && k + 1 < queued)
@@ -639,6 +643,7 @@ pl_inbox_apply (pl_inbox_t *self, pl_inbox_tx_t *const *txs, size_t n, int *resu
     }
     free (runs);
     free (queued_per);
+    pl_failpoint ("inbox.applied");
     if (rc != 0 && !self->errstr[0])
         snprintf (self->errstr, sizeof self->errstr, "inbox: %s", pl_redis_errstr (self->redis));
     return rc;

@@ -14,7 +14,7 @@
  *  campaign within the window), changes nothing and emits nothing, or writes the lead, its dedupe
  *  keys, its LeadSubmitted and its lead.accepted together: a lead is never stored without being
  *  owed to scrub and to the audit. Duplicates and rejections change no state: their audit events
- *  are written by a second step, before the caller is answered (docs/adr/0034). And outside the
+ *  are written by a second step, before the caller is answered (docs/adr/0006). And outside the
  *  step, written before it (another hash tag) and removed again for a duplicate:
  *
  *      pl:{lead:<id>}:campaign                 where to find lead <id> (GET /v1/leads/{id})

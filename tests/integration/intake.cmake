@@ -11,3 +11,7 @@ add_dependencies(test_intake_redis plateau-intake)
 pl_add_test(NAME test_intake_long SOURCES ${PROJECT_SOURCE_DIR}/tests/integration/test_intake_long.c
             LIBS plateau PkgConfig::JANSSON Threads::Threads LABELS long TIMEOUT 1800)
 add_dependencies(test_intake_long plateau-intake)
+# Killed again and again under load: every lead stored, delivered and audited once (ADR 0006).
+pl_add_test(NAME test_intake_crash SOURCES ${PROJECT_SOURCE_DIR}/tests/integration/test_intake_crash.c
+            LIBS plateau PkgConfig::JANSSON LABELS integration TIMEOUT 300)
+add_dependencies(test_intake_crash plateau-intake)
