@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sodium.h>
+#include "plateau/audit_emit.h"
 #include "plateau/error.h"
 #include "plateau/audit_segment.h"
 #include "plateau/audit_store.h"
@@ -81,7 +82,7 @@ static void
 s_event_init (s_event_t *e, int64_t t0)
 {
     memset (e, 0, sizeof *e);
-    plateau__v1__audit_event__init (&e->ev);
+    pl_audit_event_init (&e->ev, "", "", "", 0);
     plateau__v1__rule_hit__init (&e->rule);
     plateau__v1__list_version__init (&e->list);
     snprintf (e->id, sizeof e->id, "0195f3c2-0000-7d2e-9b1a-000000000000");

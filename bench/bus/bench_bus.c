@@ -32,6 +32,7 @@
 #include <unistd.h>
 #include <zmq.h>
 #include "pl_test.h"
+#include "plateau/audit_emit.h"
 #include "plateau/bus.h"
 #include "plateau/error.h"
 #include "plateau/inbox.h"
@@ -259,8 +260,7 @@ s_batch_fill (s_batch_t *bt, const pl_clock_t *clock, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         pl_envelope_init (&bt->envs[i], &bt->ids[i], "bench", clock, NULL);
-        plateau__v1__audit_event__init (&bt->evs[i]);
-        bt->evs[i].type = "bench";
+        pl_audit_event_init (&bt->evs[i], "bench", "bench", bt->ids[i].id, 0);
         bt->evs[i].reason = bt->fill;
         bt->envs[i].body_case = PLATEAU__V1__ENVELOPE__BODY_AUDIT_EVENT;
         bt->envs[i].audit_event = &bt->evs[i];

@@ -1,28 +1,41 @@
-/*  counter.c — count leads per campaign exactly once and audit it (see counter.h). */
+/*  counter.c — count leads per campaign exactly once and audit it in the same step (see counter.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "counter.h"
+#include "plateau/audit_emit.h"
+#include "plateau/outbox.h"
+
+#define S_LAST_MAX 1024
 
 struct tpl_counter {
-    pl_redis_t *redis;
     const pl_clock_t *clock;
-    pl_bus_client_t *audit;
     pl_inbox_t *inbox;
+    pl_outbox_t *audit;            /* NULL: no audit service */
     char *service;
+    long long last[S_LAST_MAX];
+    size_t nlast;
+};
+
+/* The effect: K = the campaign's counter; replies with the new count. A service's effect is a
+ * Lua function body; it runs atomically with the message's seen marker and the audit event. */
+static const pl_inbox_effect_t s_count = {
+    "template.count",
+    "return tostring(redis.call('INCR', K[1]))\n"
 };
 
 tpl_counter_t *
-tpl_counter_new (pl_redis_t *redis, const pl_clock_t *clock, pl_bus_client_t *audit, const char *service)
+tpl_counter_new (pl_redis_t *redis, const pl_clock_t *clock, const char *service, const char *owner, bool audit)
 {
     tpl_counter_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
-    self->redis = redis;
     self->clock = clock;
-    self->audit = audit;
     self->service = strdup (service);
     self->inbox = pl_inbox_new (redis, service, 0);
+    self->audit = audit ? pl_outbox_new (redis, owner, "audit") : NULL;
+    if (!self->service || !self->inbox || (audit && !self->audit))
+        tpl_counter_destroy (&self);
     return self;
 }
 
@@ -31,10 +44,18 @@ tpl_counter_destroy (tpl_counter_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
-    pl_inbox_destroy (&(*self_p)->inbox);
-    free ((*self_p)->service);
-    free (*self_p);
+    tpl_counter_t *self = *self_p;
+    pl_inbox_destroy (&self->inbox);
+    pl_outbox_destroy (&self->audit);
+    free (self->service);
+    free (self);
     *self_p = NULL;
+}
+
+long long
+tpl_counter_last_reply (const tpl_counter_t *self, size_t i)
+{
+    return i < self->nlast ? self->last[i] : -1;
 }
 
 static const char *
@@ -44,43 +65,33 @@ s_campaign (const pl_envelope_t *env)
     return lead && lead->campaign && *lead->campaign ? lead->campaign : "none";
 }
 
-/* One audit event per message, with an id derived from the message's: sending it again after
- * a duplicate is harmless because the audit stores each id once. */
-static int
-s_audit (tpl_counter_t *self, pl_bus_msg_t **msgs, size_t n)
+/* One step per message: the count, its seen marker and its audit event. The event's id derives
+ * from the message's, so that nothing is ever recorded twice for one message. */
+static pl_inbox_tx_t *
+s_step (tpl_counter_t *self, const pl_envelope_t *in)
 {
-    if (!self->audit)
-        return 0;
-    pl_envelope_t *envs = calloc (n, sizeof *envs);
-    pl_envelope_t **ptrs = calloc (n, sizeof *ptrs);
-    pl_envelope_ids_t *ids = calloc (n, sizeof *ids);
-    Plateau__V1__AuditEvent *evs = calloc (n, sizeof *evs);
-    char (*derived)[64] = calloc (n, sizeof *derived);
-    for (size_t i = 0; i < n; i++) {
-        const pl_envelope_t *in = pl_bus_msg_envelope (msgs[i]);
-        pl_envelope_init (&envs[i], &ids[i], self->service, self->clock, in->trace_id);
-        snprintf (derived[i], sizeof derived[i], "%s.audit", in->id);
-        envs[i].id = derived[i];
-        plateau__v1__audit_event__init (&evs[i]);
-        evs[i].event_id = derived[i];
-        evs[i].service = self->service;
-        evs[i].type = "template.counted";
-        evs[i].at_ms = pl_clock_now_ms (self->clock);
-        evs[i].lead_id = in->lead_submitted->lead ? in->lead_submitted->lead->id : "";
-        evs[i].campaign = (char *) s_campaign (in);
-        evs[i].trace_id = in->trace_id;
-        evs[i].reason = "lead counted for its campaign";
-        envs[i].body_case = PLATEAU__V1__ENVELOPE__BODY_AUDIT_EVENT;
-        envs[i].audit_event = &evs[i];
-        ptrs[i] = &envs[i];
+    char tag[160], key[200];
+    snprintf (tag, sizeof tag, "campaign:%s", s_campaign (in));
+    snprintf (key, sizeof key, TPL_COUNTER_KEY_FMT, s_campaign (in));
+    pl_inbox_tx_t *tx = pl_inbox_tx_new (tag, in->id);
+    const char *keys[1] = { key };
+    if (!tx || pl_inbox_tx_effect (tx, &s_count, 1, keys, 0, NULL, NULL) != 0) {
+        pl_inbox_tx_destroy (&tx);
+        return NULL;
     }
-    int rc = pl_bus_client_send (self->audit, ptrs, n);
-    free (envs);
-    free (ptrs);
-    free (ids);
-    free (evs);
-    free (derived);
-    return rc;
+    if (self->audit) {
+        char id[96];
+        snprintf (id, sizeof id, "%s.counted", in->id);
+        Plateau__V1__AuditEvent ev;
+        pl_audit_event_init (&ev, self->service, "template.counted", id, pl_clock_now_ms (self->clock));
+        const Plateau__V1__Lead *lead = in->lead_submitted ? in->lead_submitted->lead : NULL;
+        ev.lead_id = lead && lead->id ? lead->id : (char *) "";
+        ev.campaign = (char *) s_campaign (in);
+        ev.reason = (char *) "lead counted for its campaign";
+        if (pl_audit_emit (tx, self->audit, self->service, self->clock, in->trace_id, &ev) != 0)
+            pl_inbox_tx_destroy (&tx);
+    }
+    return tx;
 }
 
 void
@@ -89,25 +100,24 @@ tpl_counter_handle (void *arg, pl_bus_msg_t **msgs, size_t n)
     tpl_counter_t *self = arg;
     pl_inbox_tx_t **txs = calloc (n, sizeof *txs);
     int *applied = calloc (n, sizeof *applied);
-    for (size_t i = 0; i < n; i++) {
-        const pl_envelope_t *env = pl_bus_msg_envelope (msgs[i]);
-        char tag[160], key[200];
-        snprintf (tag, sizeof tag, "campaign:%s", s_campaign (env));
-        snprintf (key, sizeof key, TPL_COUNTER_KEY_FMT, s_campaign (env));
-        txs[i] = pl_inbox_tx_new (tag, env->id);
-        pl_inbox_tx_cmdl (txs[i], "INCR", key, NULL);
-    }
-    /* Effect first, then the audit event, then the ack: a crash anywhere resends the message,
-     * the inbox skips the effect and the audit event goes again under the same id. */
-    int rc = pl_inbox_apply (self->inbox, txs, n, applied);
+    int rc = txs && applied ? 0 : -1;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        if (!(txs[i] = s_step (self, pl_bus_msg_envelope (msgs[i]))))
+            rc = -1;
+    /* One step each, then the ack: a crash anywhere resends the message, and its marker answers
+     * with the first count without counting or recording again. */
     if (rc == 0)
-        rc = s_audit (self, msgs, n);
+        rc = pl_inbox_apply (self->inbox, txs, n, applied);
+    self->nlast = 0;
     for (size_t i = 0; i < n; i++) {
-        if (rc == 0)
+        if (rc == 0) {
+            if (self->nlast < S_LAST_MAX)
+                self->last[self->nlast++] = strtoll (pl_inbox_tx_reply (txs[i], NULL), NULL, 10);
             pl_bus_msg_ack (msgs[i]);
-        else
+        } else
             pl_bus_msg_nack (msgs[i], PLATEAU__V1__NACK__CODE__UNAVAILABLE, "redis unavailable", 1000);
-        pl_inbox_tx_destroy (&txs[i]);
+        if (txs)
+            pl_inbox_tx_destroy (&txs[i]);
     }
     free (txs);
     free (applied);

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
+#include "plateau/audit_emit.h"
 #include "plateau/bus.h"
 #include "plateau/inbox.h"
 #include "plateau/redis.h"
@@ -113,7 +114,7 @@ s_send (const char *url, const char *endpoint, long long count, size_t payload)
             for (; n < BATCH && next + (long long) n <= count; n++) {
                 pl_envelope_init (&envs[n], &ids[n], "probe", clock, NULL);
                 snprintf (ids[n].id, sizeof ids[n].id, "PROBE%021lld", next + (long long) n);
-                plateau__v1__audit_event__init (&evs[n]);
+                pl_audit_event_init (&evs[n], "probe", "probe.sent", ids[n].id, 0);
                 snprintf (seqs[n], sizeof seqs[n], "%lld", next + (long long) n);
                 evs[n].lead_id = seqs[n];
                 evs[n].reason = fill;

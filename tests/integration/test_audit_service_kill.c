@@ -8,6 +8,7 @@
  */
 #include <jansson.h>
 #include "test_audit_service_fixture.h"
+#include "plateau/audit_emit.h"
 #include "plateau/audit_query.h"
 
 #ifndef AX_KILL_EVENTS
@@ -80,13 +81,9 @@ test_kill_twice_loses_and_duplicates_nothing (void **state)
             for (; n < B && next + (long) n < total; n++) {
                 long i = next + (long) n;
                 pl_envelope_init (&envs[n], &ids[n], "test", f->clock, NULL);
-                plateau__v1__audit_event__init (&evs[n]);
                 snprintf (eids[n], sizeof eids[n], "KILL%010ld", i);
                 snprintf (leads[n], sizeof leads[n], "L%ld", i % 1000);
-                evs[n].event_id = eids[n];
-                evs[n].service = "dialer";
-                evs[n].type = "dial.allowed";
-                evs[n].at_ms = 1764403200000LL + i;
+                pl_audit_event_init (&evs[n], "dialer", "dial.allowed", eids[n], 1764403200000LL + i);
                 evs[n].lead_id = leads[n];
                 evs[n].campaign = "c-kill";
                 evs[n].reason = reason;

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <cmocka.h>
 #include "pl_test.h"
+#include "plateau/audit_emit.h"
 #include "plateau/error.h"
 #include "plateau/audit_record.h"
 #include "plateau/audit_segment.h"
@@ -19,7 +20,7 @@ ta_event_for (ta_event_t *e, uint64_t i, const char *number, const char *lead,
               const char *campaign, const char *type)
 {
     memset (e, 0, sizeof *e);
-    plateau__v1__audit_event__init (&e->ev);
+    pl_audit_event_init (&e->ev, "", "", "", 0);
     plateau__v1__rule_hit__init (&e->rule);
     plateau__v1__list_version__init (&e->list);
     plateau__v1__audit_event__counts_entry__init (&e->count);
