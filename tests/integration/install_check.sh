@@ -61,4 +61,16 @@ int main (void) {
 C
 cc "${flags[@]}" -Wall -Werror -o "$tmp/phone" "$tmp/phone.c" $(pkg-config --cflags --libs plateau-phone)
 "$tmp/phone"
+# The audit library too, for tools that read or verify an audit directory.
+cat >"$tmp/audit.c" <<'C'
+#include <plateau/audit_keys.h>
+int main (void) {
+    pl_audit_keys_t *k = pl_audit_keys_new ();
+    int ok = k && !pl_audit_keys_has_signing (k);
+    pl_audit_keys_destroy (&k);
+    return ok && !k ? 0 : 1;
+}
+C
+cc "${flags[@]}" -Wall -Werror -o "$tmp/audit" "$tmp/audit.c" $(pkg-config --cflags --libs plateau-audit)
+"$tmp/audit"
 echo "install_check: ok"
