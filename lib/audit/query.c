@@ -5,7 +5,6 @@
  *  cursor names the last one returned. The cursor is "<at_ms>_<seq>_<chain>", opaque to
  *  callers.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -14,6 +13,7 @@
 #include <sodium.h>
 #include "plateau/error.h"
 #include "plateau/timefmt.h"
+#include "chains.h"
 #include "evidence.h"
 #include "index.h"
 #include "plateau/audit_query.h"
@@ -72,53 +72,12 @@ s_fail (pl_audit_reader_t *self, int rc, const char *what)
     return rc;
 }
 
-/* Chain directories under root, sorted; *names malloc'd strings in a malloc'd array. */
-static int
-s_name_cmp (const void *a, const void *b)
-{
-    return strcmp (*(char *const *) a, *(char *const *) b);
-}
-
+/* Chain directories under root, sorted; free with pl__audit_chains_free. */
 static int
 s_chains (pl_audit_reader_t *self, char ***names, size_t *n)
 {
-    *names = NULL;
-    *n = 0;
-    DIR *d = opendir (self->root);
-    if (!d)
-        return s_fail (self, errno == ENOENT ? PL_ENOTFOUND : PL_EIO, "data directory cannot be read");
-    size_t cap = 0;
-    struct dirent *e;
-    while ((e = readdir (d))) {
-        if (!pl_audit_chain_id_valid (e->d_name))
-            continue;
-        char path[4096];
-        struct stat st;
-        snprintf (path, sizeof path, "%s/%s", self->root, e->d_name);
-        if (stat (path, &st) != 0 || !S_ISDIR (st.st_mode))
-            continue;
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 8;
-            char **v = realloc (*names, cap * sizeof *v);
-            if (!v)
-                break;
-            *names = v;
-        }
-        if (((*names)[*n] = strdup (e->d_name)))
-            (*n)++;
-    }
-    closedir (d);
-    if (*n)
-        qsort (*names, *n, sizeof **names, s_name_cmp);
-    return 0;
-}
-
-static void
-s_free_names (char **names, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free (names[i]);
-    free (names);
+    int rc = pl__audit_chains (self->root, names, n);
+    return rc ? s_fail (self, rc, "data directory cannot be read") : 0;
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -515,7 +474,7 @@ pl_audit_reader_query (pl_audit_reader_t *self, const pl_audit_query_t *q, json_
         *items = a;
     } else
         s_collect_free (&c, 0);
-    s_free_names (names, n_names);
+    pl__audit_chains_free (names, n_names);
     return rc;
 }
 
@@ -803,7 +762,7 @@ pl_audit_reader_story (pl_audit_reader_t *self, const char *subject, bool reveal
     }
     pl_audit_tzcache_destroy (&tz);
     s_collect_free (&c, 0);
-    s_free_names (names, n_names);
+    pl__audit_chains_free (names, n_names);
     return rc;
 }
 
@@ -879,6 +838,6 @@ pl_audit_reader_export (pl_audit_reader_t *self, bool reveal, pl_audit_sink_fn *
         return rc;
     for (size_t i = 0; i < n && rc == 0; i++)
         rc = s_export_chain (self, names[i], reveal, sink, arg, count);
-    s_free_names (names, n);
+    pl__audit_chains_free (names, n);
     return rc;
 }

@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <sodium.h>
 #include "plateau/error.h"
+#include "chains.h"
 #include "checkpoint.h"
 #include "plateau/audit_segment.h"
 #include "wire.h"
@@ -596,12 +597,6 @@ pl_audit_verify_report_destroy (pl_audit_verify_report_t **self_p)
     }
 }
 
-static int
-s_name_cmp (const void *a, const void *b)
-{
-    return strcmp (*(char *const *) a, *(char *const *) b);
-}
-
 int
 pl_audit_verify (const char *root, const pl_audit_verify_opts_t *opts,
                  pl_audit_verify_report_t **report)
@@ -615,49 +610,22 @@ pl_audit_verify (const char *root, const pl_audit_verify_opts_t *opts,
     *report = r;
     struct timespec t0, t1;
     clock_gettime (CLOCK_MONOTONIC, &t0);
-    DIR *d = opendir (root);
-    if (!d)
-        return r->status = errno == ENOENT ? PL_ENOTFOUND : PL_EIO;
-    char **names = NULL;
-    size_t n = 0, cap = 0;
-    struct dirent *e;
-    while ((e = readdir (d))) {
-        if (!pl_audit_chain_id_valid (e->d_name))
-            continue;
-        char path[4096];
-        struct stat st;
-        snprintf (path, sizeof path, "%s/%s", root, e->d_name);
-        if (stat (path, &st) != 0 || !S_ISDIR (st.st_mode))
-            continue;
-        if (n == cap) {
-            cap = cap ? 2 * cap : 8;
-            char **v = realloc (names, cap * sizeof *v);
-            if (!v)
-                break;
-            names = v;
-        }
-        names[n] = strdup (e->d_name);
-        if (names[n])
-            n++;
-    }
-    closedir (d);
-    if (n)
-        qsort (names, n, sizeof *names, s_name_cmp);
+    char **names;
+    size_t n;
+    if ((r->status = pl__audit_chains (root, &names, &n)) != 0)
+        return r->status;
     r->chains = n ? calloc (n, sizeof *r->chains) : NULL;
-    for (size_t i = 0; i < n; i++) {
-        if (r->chains) {
-            char path[4096];
-            snprintf (path, sizeof path, "%s/%s", root, names[i]);
-            int rc = s_verify_chain (path, names[i], opts, &r->chains[r->n_chains]);
-            r->records += r->chains[r->n_chains].records;
-            r->bytes += r->chains[r->n_chains].bytes;
-            r->n_chains++;
-            if (rc && (!r->status || rc == PL_ECORRUPT))
-                r->status = rc;
-        }
-        free (names[i]);
+    for (size_t i = 0; r->chains && i < n; i++) {
+        char path[4096];
+        snprintf (path, sizeof path, "%s/%s", root, names[i]);
+        int rc = s_verify_chain (path, names[i], opts, &r->chains[r->n_chains]);
+        r->records += r->chains[r->n_chains].records;
+        r->bytes += r->chains[r->n_chains].bytes;
+        r->n_chains++;
+        if (rc && (!r->status || rc == PL_ECORRUPT))
+            r->status = rc;
     }
-    free (names);
+    pl__audit_chains_free (names, n);
     clock_gettime (CLOCK_MONOTONIC, &t1);
     r->seconds = (double) (t1.tv_sec - t0.tv_sec) + (double) (t1.tv_nsec - t0.tv_nsec) / 1e9;
     if (n && !r->chains)
