@@ -98,16 +98,6 @@ s_set_str (json_t *o, const char *k, const char *v)
         json_object_set_new (o, k, json_string (v));
 }
 
-static void
-s_set_json_text (json_t *o, const char *k, const char *text)
-{
-    if (!text)
-        return;
-    json_t *v = json_loads (text, 0, NULL);
-    if (v)
-        json_object_set_new (o, k, v);
-}
-
 /* Adds the revealed personal fields, or says why there are none. */
 static void
 s_set_personal (pl_audit_reader_t *self, json_t *o, const char *chain, uint64_t seq,
@@ -140,16 +130,25 @@ s_set_personal (pl_audit_reader_t *self, json_t *o, const char *chain, uint64_t 
     }
 }
 
+/* The JSON of one record, the same from an index row as from a segment record. The parts
+ * (rules, lists, counts, attrs, evidence: NULL where absent) come built and are taken. */
+enum { S_PARTS = 5 };
+
 static json_t *
-s_row_json (pl_audit_reader_t *self, const pl_audit_row_t *r, bool reveal)
+s_event_json (pl_audit_reader_t *self, const pl_audit_row_t *r, json_t *parts[S_PARTS],
+              bool reveal)
 {
+    static const char *const names[S_PARTS] = {"rules", "lists", "counts", "attrs", "evidence"};
     char at[40];
     json_t *o = json_pack ("{s:s, s:I, s:I, s:s, s:I, s:s, s:s}", "chain", r->chain, "seq",
                            (json_int_t) r->seq, "at_ms", (json_int_t) r->at_ms, "at",
                            s_iso (r->at_ms, at, sizeof at), "written_ms",
                            (json_int_t) r->written_ms, "event_id", r->event_id, "type", r->type);
-    if (!o)
+    if (!o) {
+        for (int i = 0; i < S_PARTS; i++)
+            json_decref (parts[i]);
         return NULL;
+    }
     s_set_str (o, "service", r->service);
     s_set_str (o, "lead_id", r->lead_id);
     s_set_str (o, "campaign", r->campaign);
@@ -160,11 +159,9 @@ s_row_json (pl_audit_reader_t *self, const pl_audit_row_t *r, bool reveal)
     s_set_str (o, "trace_id", r->trace_id);
     s_set_str (o, "zone", r->zone);
     s_set_str (o, "actor", r->actor);
-    s_set_json_text (o, "rules", r->rules_json);
-    s_set_json_text (o, "lists", r->lists_json);
-    s_set_json_text (o, "counts", r->counts_json);
-    s_set_json_text (o, "attrs", r->attrs_json);
-    s_set_json_text (o, "evidence", r->evidence_json);
+    for (int i = 0; i < S_PARTS; i++)
+        if (parts[i])
+            json_object_set_new (o, names[i], parts[i]);
     s_set_personal (self, o, r->chain, r->seq, r->personal, r->personal_len, r->erased, reveal);
     s_set_str (o, "hash", r->hash_hex);
     s_set_str (o, "prev_hash", r->prev_hash_hex);
@@ -172,76 +169,87 @@ s_row_json (pl_audit_reader_t *self, const pl_audit_row_t *r, bool reveal)
 }
 
 static json_t *
+s_parse (const char *text)
+{
+    return text ? json_loads (text, 0, NULL) : NULL;
+}
+
+static json_t *
+s_row_json (pl_audit_reader_t *self, const pl_audit_row_t *r, bool reveal)
+{
+    json_t *parts[S_PARTS] = {s_parse (r->rules_json), s_parse (r->lists_json),
+                              s_parse (r->counts_json), s_parse (r->attrs_json),
+                              s_parse (r->evidence_json)};
+    return s_event_json (self, r, parts, reveal);
+}
+
+static json_t *
+s_rules_json (const pl_audit_record_t *r)
+{
+    if (!r->n_rules)
+        return NULL;
+    json_t *a = json_array ();
+    for (size_t i = 0; i < r->n_rules; i++) {
+        const pl_audit_rule_t *x = &r->rules[i];
+        json_array_append_new (a, json_pack ("{s:s, s:s, s:s, s:s, s:s, s:I}", "rule_id",
+                                             x->rule_id, "value", x->value, "facts", x->facts,
+                                             "reason", x->reason, "zone", x->zone,
+                                             "defer_until_ms", (json_int_t) x->defer_until_ms));
+    }
+    return a;
+}
+
+static json_t *
+s_lists_json (const pl_audit_record_t *r)
+{
+    if (!r->n_lists)
+        return NULL;
+    json_t *a = json_array ();
+    for (size_t i = 0; i < r->n_lists; i++) {
+        json_t *l = json_pack ("{s:s, s:s, s:I, s:I}", "name", r->lists[i].name, "version",
+                               r->lists[i].version, "loaded_at_ms",
+                               (json_int_t) r->lists[i].loaded_at_ms, "age_ms",
+                               (json_int_t) r->lists[i].age_ms);
+        if (l && r->evidence) {
+            json_object_set_new (l, "hit", json_boolean (r->lists[i].hit));
+            json_object_set_new (l, "copy_date", json_string (r->lists[i].copy_date));
+        }
+        json_array_append_new (a, l);
+    }
+    return a;
+}
+
+static json_t *
 s_record_json (pl_audit_reader_t *self, const pl_audit_record_t *r, bool reveal)
 {
-    char at[40], hash[65], prev[65], pseud[65];
+    char hash[65], prev[65], pseud[65];
     sodium_bin2hex (hash, sizeof hash, r->hash, PL_AUDIT_HASH_LEN);
     sodium_bin2hex (prev, sizeof prev, r->prev_hash, PL_AUDIT_HASH_LEN);
-    json_t *o = json_pack ("{s:s, s:I, s:I, s:s, s:I, s:s, s:s}", "chain", r->chain_id, "seq",
-                           (json_int_t) r->seq, "at_ms", (json_int_t) r->at_ms, "at",
-                           s_iso (r->at_ms, at, sizeof at), "written_ms",
-                           (json_int_t) r->written_ms, "event_id", r->event_id, "type", r->type);
-    if (!o)
-        return NULL;
-    s_set_str (o, "service", r->service);
-    s_set_str (o, "lead_id", r->lead_id);
-    s_set_str (o, "campaign", r->campaign);
-    if (r->has_pseudonym) {
+    if (r->has_pseudonym)
         sodium_bin2hex (pseud, sizeof pseud, r->pseudonym, PL_AUDIT_PSEUDONYM_LEN);
-        s_set_str (o, "number_pseudonym", pseud);
-        json_object_set_new (o, "number_key",
-                             json_integer (pl_audit_index_number_key (r->pseudonym)));
-    }
-    s_set_str (o, "decision", pl_audit_decision_name (r->decision));
-    s_set_str (o, "trace_id", r->trace_id);
-    s_set_str (o, "zone", r->zone);
-    s_set_str (o, "actor", r->actor);
-    if (r->n_rules) {
-        json_t *a = json_array ();
-        for (size_t i = 0; i < r->n_rules; i++) {
-            const pl_audit_rule_t *x = &r->rules[i];
-            json_array_append_new (a, json_pack ("{s:s, s:s, s:s, s:s, s:s, s:I}", "rule_id",
-                                                 x->rule_id, "value", x->value, "facts", x->facts,
-                                                 "reason", x->reason, "zone", x->zone,
-                                                 "defer_until_ms", (json_int_t) x->defer_until_ms));
-        }
-        json_object_set_new (o, "rules", a);
-    }
-    if (r->n_lists) {
-        json_t *a = json_array ();
-        for (size_t i = 0; i < r->n_lists; i++) {
-            json_t *l = json_pack ("{s:s, s:s, s:I, s:I}", "name", r->lists[i].name, "version",
-                                   r->lists[i].version, "loaded_at_ms",
-                                   (json_int_t) r->lists[i].loaded_at_ms, "age_ms",
-                                   (json_int_t) r->lists[i].age_ms);
-            if (l && r->evidence) {
-                json_object_set_new (l, "hit", json_boolean (r->lists[i].hit));
-                json_object_set_new (l, "copy_date", json_string (r->lists[i].copy_date));
-            }
-            json_array_append_new (a, l);
-        }
-        json_object_set_new (o, "lists", a);
-    }
+    pl_audit_row_t row = {
+        .chain = r->chain_id, .seq = r->seq, .at_ms = r->at_ms, .written_ms = r->written_ms,
+        .event_id = r->event_id, .service = r->service, .type = r->type, .lead_id = r->lead_id,
+        .campaign = r->campaign, .pseudonym_hex = r->has_pseudonym ? pseud : NULL,
+        .decision = pl_audit_decision_name (r->decision), .trace_id = r->trace_id,
+        .zone = r->zone, .actor = r->actor, .personal = r->pd, .personal_len = r->pd_len,
+        .erased = (r->flags & PL_AUDIT_FLAG_ERASED) != 0, .hash_hex = hash,
+        .prev_hash_hex = prev, .has_number_key = r->has_pseudonym,
+        .number_key = r->has_pseudonym ? pl_audit_index_number_key (r->pseudonym) : 0};
+    json_t *counts = NULL, *attrs = NULL;
     if (r->n_counts) {
-        json_t *c = json_object ();
+        counts = json_object ();
         for (size_t i = 0; i < r->n_counts; i++)
-            json_object_set_new (c, r->counts[i].key, json_integer (r->counts[i].value));
-        json_object_set_new (o, "counts", c);
+            json_object_set_new (counts, r->counts[i].key, json_integer (r->counts[i].value));
     }
     if (r->n_attrs) {
-        json_t *c = json_object ();
+        attrs = json_object ();
         for (size_t i = 0; i < r->n_attrs; i++)
-            json_object_set_new (c, r->attrs[i].key, json_string (r->attrs[i].value));
-        json_object_set_new (o, "attrs", c);
+            json_object_set_new (attrs, r->attrs[i].key, json_string (r->attrs[i].value));
     }
-    json_t *ev = pl__audit_evidence_json (r->evidence);
-    if (ev)
-        json_object_set_new (o, "evidence", ev);
-    s_set_personal (self, o, r->chain_id, r->seq, r->pd, r->pd_len,
-                    (r->flags & PL_AUDIT_FLAG_ERASED) != 0, reveal);
-    s_set_str (o, "hash", hash);
-    s_set_str (o, "prev_hash", prev);
-    return o;
+    json_t *parts[S_PARTS] = {s_rules_json (r), s_lists_json (r), counts, attrs,
+                              pl__audit_evidence_json (r->evidence)};
+    return s_event_json (self, &row, parts, reveal);
 }
 
 /* ---------------------------------------------------------------------------------------- */
