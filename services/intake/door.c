@@ -1,5 +1,4 @@
 /*  door.c — native Lead submissions on the bus (see door.h). */
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,89 +55,6 @@ intake_door_destroy (intake_door_t **self_p)
     *self_p = NULL;
 }
 
-static void
-s_set_str (json_t *o, const char *name, const char *v)
-{
-    if (v && *v)
-        json_object_set_new (o, name, json_string (v));
-}
-
-static json_t *
-s_number (const Plateau__V1__PhoneNumber *p)
-{
-    if (!p)
-        return NULL;
-    const char *v = p->raw && *p->raw ? p->raw : p->e164;
-    return v && *v ? json_string (v) : NULL;
-}
-
-/* The lead in the API's input form, so that one validator reads every door. */
-static json_t *
-s_input (const Plateau__V1__Lead *l)
-{
-    json_t *o = json_object ();
-    s_set_str (o, "external_id", l->external_id);
-    s_set_str (o, "campaign", l->campaign);
-    json_t *ph = s_number (l->phone);
-    if (ph)
-        json_object_set_new (o, "phone", ph);
-    if (l->n_alt_phones) {
-        json_t *a = json_array ();
-        for (size_t i = 0; i < l->n_alt_phones; i++) {
-            json_t *v = s_number (l->alt_phones[i]);
-            json_array_append_new (a, v ? v : json_string (""));
-        }
-        json_object_set_new (o, "alt_phones", a);
-    }
-    s_set_str (o, "country", l->country);
-    s_set_str (o, "first_name", l->first_name);
-    s_set_str (o, "last_name", l->last_name);
-    s_set_str (o, "address", l->address);
-    s_set_str (o, "postal_code", l->postal_code);
-    s_set_str (o, "state", l->state);
-    s_set_str (o, "email", l->email);
-    s_set_str (o, "timezone", l->timezone);
-    if (l->n_consents) {
-        json_t *a = json_array ();
-        for (size_t i = 0; i < l->n_consents; i++) {
-            const Plateau__V1__Consent *c = l->consents[i];
-            json_t *co = json_object ();
-            s_set_str (co, "scope", c->scope);
-            s_set_str (co, "channel", c->channel);
-            s_set_str (co, "source", c->source);
-            if (c->captured_at_ms)
-                json_object_set_new (co, "captured_at", json_integer (c->captured_at_ms));
-            s_set_str (co, "proof_ref", c->proof_ref);
-            s_set_str (co, "wording_version", c->wording_version);
-            if (c->revoked_at_ms)
-                json_object_set_new (co, "revoked_at", json_integer (c->revoked_at_ms));
-            s_set_str (co, "number", c->number);
-            json_array_append_new (a, co);
-        }
-        json_object_set_new (o, "consents", a);
-    }
-    if (l->debt) {
-        json_t *d = json_object ();
-        s_set_str (d, "account_ref", l->debt->account_ref);
-        s_set_str (d, "creditor", l->debt->creditor);
-        if (l->debt->balance) {
-            json_object_set_new (d, "balance", json_integer (l->debt->balance->minor_units));
-            s_set_str (d, "currency", l->debt->balance->currency);
-        }
-        s_set_str (d, "first_letter_ref", l->debt->first_letter_ref);
-        if (l->debt->first_letter_at_ms)
-            json_object_set_new (d, "first_letter_at", json_integer (l->debt->first_letter_at_ms));
-        json_object_set_new (o, "debt", d);
-    }
-    if (l->n_custom) {
-        json_t *c = json_object ();
-        for (size_t i = 0; i < l->n_custom; i++)
-            json_object_set_new (c, l->custom[i]->key, json_string (l->custom[i]->value));
-        json_object_set_new (o, "custom", c);
-    }
-    return o;
-}
-
 /* Replaces a string member of a protobuf message (whose default is the shared empty string). */
 static void
 s_set (char **slot, const char *value)
@@ -174,11 +90,8 @@ intake_door_handle (void *arg, pl_bus_msg_t **msgs, size_t n)
     for (size_t i = 0; i < n; i++) {
         const pl_envelope_t *env = pl_bus_msg_envelope (msgs[i]);
         const Plateau__V1__Lead *in = env->lead;
-        intake_lead_opts_t o = { .phone = self->phone, .source = env->source,
-                                 .received_at_ms = now, .default_country = in ? in->country : NULL };
-        json_t *obj = in ? s_input (in) : json_object ();
-        int rc = intake_lead_from_json (obj, &o, &leads[i], &errors[i]);
-        json_decref (obj);
+        intake_lead_opts_t o = { .phone = self->phone, .source = env->source, .received_at_ms = now };
+        int rc = intake_lead_from_pb (in, &o, &leads[i], &errors[i]);
         ctx[i] = (intake_audit_t) { .trace_id = env->trace_id, .actor = env->source, .format = "bus",
                                     .campaign = in ? in->campaign : "" };
         items[i].audit = self->audit ? &ctx[i] : NULL;

@@ -1,11 +1,12 @@
 /*  door.h — the intake's bus door: native Lead submissions from other services.
  *
  *  A service that submits natively sends a `Lead` envelope (body `lead`, numbers as the CRM
- *  wrote them in phone.raw, or already E.164 in phone.e164). The door validates it exactly as
- *  the HTTP API does (the lead is turned back into the API's JSON form and read by
- *  intake_lead_from_json), stores it with the same step, with the envelope id as the kit's seen
- *  marker so that a redelivery changes nothing and finds the first answer, and then acks. An invalid lead is nacked INVALID with its first error as the reason, and audited
- *  lead.rejected; a duplicate is acked and audited lead.duplicate; Redis down nacks UNAVAILABLE.
+ *  wrote them in phone.raw, or already E.164 in phone.e164). The door validates it with the
+ *  HTTP API's rules (intake_lead_from_pb runs the checks intake_lead_from_json does, on the
+ *  message itself), stores it with the same step, with the envelope id as the kit's seen marker
+ *  so that a redelivery changes nothing and finds the first answer, and then acks. An invalid
+ *  lead is nacked INVALID with its first error as the reason, and audited lead.rejected; a
+ *  duplicate is acked and audited lead.duplicate; Redis down nacks UNAVAILABLE.
  */
 #ifndef PL_INTAKE_DOOR_H
 #define PL_INTAKE_DOOR_H

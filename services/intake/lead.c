@@ -1,10 +1,12 @@
 /*  lead.c — validation and normalisation of one lead (see lead.h).
  *
- *  The object is read in two passes. The first sorts its members into known fields and unknown
- *  ones (kept in custom or rejected). The second reads the known fields in dependency order:
- *  country first (it is the default region of national numbers), then the address parts and the
- *  CRM's time zone (they refine the zones), then the numbers. Every problem is recorded and
- *  reading goes on, so that the CRM learns about all of them at once.
+ *  A lead is read in two passes. The first is the door's: the JSON door sorts an object's
+ *  members into known fields and unknown ones (kept in custom or rejected), the bus door reads a
+ *  Plateau__V1__Lead's fields; both leave borrowed values in one s_input_t and stage the custom
+ *  fields. The second, shared by both, reads the known fields in dependency order: country
+ *  first (it is the default region of national numbers), then the address parts and the CRM's
+ *  time zone (they refine the zones), then the numbers. Every problem is recorded and reading
+ *  goes on, so that the CRM learns about all of them at once.
  */
 #include "lead.h"
 
@@ -17,6 +19,7 @@
 
 #include "plateau/error.h"
 #include "plateau/timefmt.h"
+#include "plateau/utf8.h"
 
 /* ------------------------------------------------------------------------------------------- */
 /* Errors                                                                                       */
@@ -26,6 +29,22 @@ intake_errors_clear (intake_errors_t *errors)
 {
     errors->count = 0;
     errors->dropped = 0;
+}
+
+/* Replaces what is not well-formed UTF-8 with '?': a value cut to fit, or bytes quoted from a
+ * bad input, would otherwise make the error unprintable as JSON. */
+static void
+s_printable (char *s)
+{
+    size_t n = strlen (s);
+    for (size_t i = 0; i < n;) {
+        unsigned char b = (unsigned char) s[i];
+        size_t len = b < 0x80 ? 1 : b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 0;
+        if (len && i + len <= n && pl_utf8_valid (s + i, len))
+            i += len;
+        else
+            s[i++] = '?';
+    }
 }
 
 void
@@ -44,6 +63,8 @@ intake_errors_add (intake_errors_t *errors, const char *field, const char *code,
     va_start (ap, fmt);
     vsnprintf (e->message, sizeof e->message, fmt, ap);
     va_end (ap);
+    s_printable (e->field);
+    s_printable (e->message);
 }
 
 json_t *
@@ -89,9 +110,24 @@ intake_errors_to_json (const intake_errors_t *errors)
 
 /* Latest time accepted: 9999-12-31T23:59:59.999Z. */
 #define S_MAX_MS INT64_C(253402300799999)
-
 /* ------------------------------------------------------------------------------------------- */
-/* Decoding context                                                                             */
+/* What a door hands over                                                                       */
+
+/* The JSON door and the bus door each read their input into one s_input_t of borrowed values,
+ * and every check below reads that, so a rule is written once and means the same through both.
+ * A value keeps the type it came with: a phone sent as a JSON number is refused as one. The bus
+ * door's values are strings, and milliseconds for times and amounts; a proto3 default ("" or 0)
+ * is a value not given, as an absent JSON member is. */
+typedef enum {
+    V_ABSENT, V_NULL, V_STRING, V_INT, V_REAL, V_BOOL, V_OBJECT, V_ARRAY
+} s_kind_t;
+
+typedef struct {
+    s_kind_t kind;
+    const char *s;                      /* V_STRING: len bytes, NUL-terminated, may hold NULs */
+    size_t len;
+    int64_t i;                          /* V_INT */
+} s_val_t;
 
 /* Known top-level fields, in the order they are read. */
 enum {
@@ -105,6 +141,41 @@ static const char *const s_field_names[F_COUNT] = {
     "last_name", "address", "email", "phone", "alt_phones", "consents", "debt", "custom",
 };
 
+/* The fields of a consent and of a debt. */
+enum {
+    K_SCOPE, K_CHANNEL, K_SOURCE, K_CAPTURED_AT, K_PROOF_REF, K_WORDING_VERSION, K_REVOKED_AT,
+    K_NUMBER, K_COUNT
+};
+
+static const char *const s_consent_names[K_COUNT] = {
+    "scope", "channel", "source", "captured_at", "proof_ref", "wording_version", "revoked_at",
+    "number",
+};
+
+enum {
+    D_ACCOUNT_REF, D_CREDITOR, D_BALANCE, D_CURRENCY, D_FIRST_LETTER_REF, D_FIRST_LETTER_AT,
+    D_COUNT
+};
+
+static const char *const s_debt_names[D_COUNT] = {
+    "account_ref", "creditor", "balance", "currency", "first_letter_ref", "first_letter_at",
+};
+
+/* One lead as a door read it. Custom fields (and unknown ones) are not here: the door stages
+ * them as it meets them (s_custom_put), since only it knows how their values are spelled. */
+typedef struct {
+    s_val_t f[F_COUNT];                 /* alt_phones, consents, debt, custom: their kind only */
+    size_t n_alt_phones;                /* as given: over the bound is an error */
+    s_val_t alt_phones[INTAKE_MAX_ALT_PHONES];
+    size_t n_consents;                  /* as given */
+    s_kind_t consent_kind[INTAKE_MAX_CONSENTS];
+    s_val_t consents[INTAKE_MAX_CONSENTS][K_COUNT];
+    s_val_t debt[D_COUNT];              /* when f[F_DEBT] is an object */
+} s_input_t;
+
+/* ------------------------------------------------------------------------------------------- */
+/* Decoding context                                                                             */
+
 typedef struct {
     char *key;
     char *value;
@@ -113,8 +184,8 @@ typedef struct {
 typedef struct {
     const intake_lead_opts_t *opts;
     intake_errors_t *errs;
-    Plateau__V1__Lead *lead;
-    const json_t *fields[F_COUNT];
+    Plateau__V1__Lead *lead;            /* owned until handed out */
+    s_input_t in;
     const char *region;                 /* default region for national numbers, or NULL */
     const char *override;               /* valid CRM time zone, or NULL */
     s_kv_t custom[INTAKE_MAX_CUSTOM];
@@ -152,19 +223,25 @@ s_strndup (s_ctx_t *c, const char *s, size_t n)
 }
 
 static const char *
-s_type_name (const json_t *v)
+s_type_name (s_kind_t kind)
 {
-    switch (json_typeof (v)) {
-    case JSON_OBJECT: return "an object";
-    case JSON_ARRAY: return "an array";
-    case JSON_STRING: return "a string";
-    case JSON_INTEGER: return "an integer";
-    case JSON_REAL: return "a number";
-    case JSON_TRUE:
-    case JSON_FALSE: return "a boolean";
-    case JSON_NULL: return "null";
+    switch (kind) {
+    case V_OBJECT: return "an object";
+    case V_ARRAY: return "an array";
+    case V_STRING: return "a string";
+    case V_INT: return "an integer";
+    case V_REAL: return "a number";
+    case V_BOOL: return "a boolean";
+    case V_NULL: return "null";
+    case V_ABSENT: return "nothing";
     }
     return "a value";
+}
+
+static bool
+s_given (const s_val_t *v)
+{
+    return v->kind != V_ABSENT && v->kind != V_NULL;
 }
 
 /* ------------------------------------------------------------------------------------------- */
@@ -178,25 +255,25 @@ enum {
 /* Reads a text field. Returns 1 with *out a new trimmed string, 0 when absent, null or blank,
  * -1 after recording an error. */
 static int
-s_text (s_ctx_t *c, const json_t *v, const char *path, size_t max, int flags, char **out)
+s_text (s_ctx_t *c, const s_val_t *v, const char *path, size_t max, int flags, char **out)
 {
     *out = NULL;
-    if (!v || json_is_null (v))
+    if (!s_given (v))
         return 0;
     char num[32];
     const char *s;
     size_t len;
-    if (json_is_string (v)) {
-        s = json_string_value (v);
-        len = json_string_length (v);
+    if (v->kind == V_STRING) {
+        s = v->s;
+        len = v->len;
     }
-    else if ((flags & S_ALLOW_INT) && json_is_integer (v)) {
-        len = (size_t) snprintf (num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value (v));
+    else if ((flags & S_ALLOW_INT) && v->kind == V_INT) {
+        len = (size_t) snprintf (num, sizeof num, "%" PRId64, v->i);
         s = num;
     }
     else {
         s_err (c, path, INTAKE_E_WRONG_TYPE, "%s must be a string, not %s", path,
-               s_type_name (v));
+               s_type_name (v->kind));
         return -1;
     }
     while (len > 0 && isspace ((unsigned char) *s)) {
@@ -218,6 +295,10 @@ s_text (s_ctx_t *c, const json_t *v, const char *path, size_t max, int flags, ch
             s_err (c, path, INTAKE_E_INVALID_VALUE, "%s contains a control character", path);
             return -1;
         }
+    }
+    if (!pl_utf8_valid (s, len)) {
+        s_err (c, path, INTAKE_E_INVALID_VALUE, "%s is not valid UTF-8", path);
+        return -1;
     }
     *out = s_strndup (c, s, len);
     return *out ? 1 : -1;
@@ -289,134 +370,140 @@ s_email_normalise (char *e)
 /* ------------------------------------------------------------------------------------------- */
 /* Custom fields                                                                                */
 
-/* Text of a custom value: strings as they are, numbers and booleans spelled out, objects and
- * arrays as compact JSON. NULL for null (nothing to keep). */
-static char *
-s_custom_text (s_ctx_t *c, const json_t *v)
-{
-    char buf[64];
-    switch (json_typeof (v)) {
-    case JSON_STRING:
-        return s_strndup (c, json_string_value (v), json_string_length (v));
-    case JSON_INTEGER:
-        snprintf (buf, sizeof buf, "%" JSON_INTEGER_FORMAT, json_integer_value (v));
-        return s_strndup (c, buf, strlen (buf));
-    case JSON_REAL:
-        snprintf (buf, sizeof buf, "%.17g", json_real_value (v));
-        return s_strndup (c, buf, strlen (buf));
-    case JSON_TRUE:
-        return s_strndup (c, "true", 4);
-    case JSON_FALSE:
-        return s_strndup (c, "false", 5);
-    case JSON_NULL:
-        return NULL;
-    case JSON_OBJECT:
-    case JSON_ARRAY: {
-        char *s = json_dumps (v, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
-        if (!s)
-            c->oom = true;
-        return s;
-    }
-    }
-    return NULL;
-}
-
+/* Stages custom[key] = value (taken; NULL: nothing to keep, as for a JSON null), or records
+ * why not on `path`. */
 static void
-s_custom_put (s_ctx_t *c, const char *key, const json_t *v, const char *path)
+s_custom_put (s_ctx_t *c, const char *key, char *value, size_t vlen, const char *path)
 {
     size_t klen = strlen (key);
+    if (!pl_utf8_valid (key, klen)) {
+        s_err (c, "custom", INTAKE_E_INVALID_VALUE, "a custom field name is not valid UTF-8");
+        goto refused;
+    }
     if (klen == 0 || klen > INTAKE_MAX_CUSTOM_KEY) {
         s_err (c, path, INTAKE_E_INVALID_VALUE, "custom field names are 1 to %d bytes",
                INTAKE_MAX_CUSTOM_KEY);
-        return;
+        goto refused;
     }
     for (size_t i = 0; i < klen; i++)
         if ((unsigned char) key[i] < 0x20 || key[i] == 0x7F) {
             s_err (c, path, INTAKE_E_INVALID_VALUE, "custom field name contains a control "
                                                     "character");
-            return;
+            goto refused;
         }
     for (size_t i = 0; i < c->n_custom; i++)
         if (strcmp (c->custom[i].key, key) == 0) {
             s_err (c, path, INTAKE_E_INVALID_VALUE, "custom field '%s' is given twice", key);
-            return;
+            goto refused;
         }
-    if (json_is_string (v) && memchr (json_string_value (v), '\0', json_string_length (v))) {
-        s_err (c, path, INTAKE_E_INVALID_VALUE, "%s contains a NUL character", path);
-        return;
-    }
-    char *value = s_custom_text (c, v);
     if (!value)
         return;
-    if (strlen (value) > INTAKE_MAX_CUSTOM_VALUE) {
+    if (memchr (value, '\0', vlen)) {
+        s_err (c, path, INTAKE_E_INVALID_VALUE, "%s contains a NUL character", path);
+        goto refused;
+    }
+    if (!pl_utf8_valid (value, vlen)) {
+        s_err (c, path, INTAKE_E_INVALID_VALUE, "%s is not valid UTF-8", path);
+        goto refused;
+    }
+    if (vlen > INTAKE_MAX_CUSTOM_VALUE) {
         s_err (c, path, INTAKE_E_TOO_LONG, "%s is longer than %d bytes", path,
                INTAKE_MAX_CUSTOM_VALUE);
-        free (value);
-        return;
+        goto refused;
     }
     if (c->n_custom >= INTAKE_MAX_CUSTOM) {
-        free (value);
         if (!c->custom_overflow)
             s_err (c, "custom", INTAKE_E_TOO_MANY, "more than %d custom fields",
                    INTAKE_MAX_CUSTOM);
         c->custom_overflow = true;
-        return;
+        goto refused;
     }
     char *k = s_strndup (c, key, klen);
-    if (!k) {
-        free (value);
-        return;
-    }
+    if (!k)
+        goto refused;
     c->custom[c->n_custom].key = k;
     c->custom[c->n_custom].value = value;
     c->n_custom++;
+    return;
+refused:
+    free (value);
 }
 
-/* A member nobody asked for: kept as custom[key] or rejected, as the source wants. */
+/* A member nobody asked for: kept as custom[path] (value taken) or rejected, as the source
+ * wants. */
 static void
-s_unknown (s_ctx_t *c, const char *path, const json_t *v)
+s_unknown (s_ctx_t *c, const char *path, char *value, size_t vlen)
 {
-    if (c->opts->reject_unknown)
+    if (c->opts->reject_unknown) {
         s_err (c, path, INTAKE_E_UNKNOWN_FIELD, "unknown field '%s'", path);
-    else
-        s_custom_put (c, path, v, path);
+        free (value);
+    }
+    else {
+        s_custom_put (c, path, value, vlen, path);
+    }
+}
+
+/* Moves the staged custom fields into the lead's map. */
+static void
+s_build_custom (s_ctx_t *c)
+{
+    if (c->n_custom == 0)
+        return;
+    c->lead->custom = calloc (c->n_custom, sizeof *c->lead->custom);
+    if (!c->lead->custom) {
+        c->oom = true;
+        return;
+    }
+    for (size_t i = 0; i < c->n_custom; i++) {
+        Plateau__V1__Lead__CustomEntry *e = malloc (sizeof *e);
+        if (!e) {
+            c->oom = true;
+            return;
+        }
+        plateau__v1__lead__custom_entry__init (e);
+        e->key = c->custom[i].key;
+        e->value = c->custom[i].value;
+        c->custom[i].key = c->custom[i].value = NULL;
+        c->lead->custom[c->lead->n_custom++] = e;
+    }
 }
 
 /* ------------------------------------------------------------------------------------------- */
 /* Numbers                                                                                      */
 
-/* Reads a time: JSON integer milliseconds, a string of digits (milliseconds) or an RFC 3339
- * string. 1 with *ms set, 0 when absent, -1 after an error. */
+/* Reads a time: integer milliseconds, or a string: RFC 3339, or in text mode (CSV) digits
+ * meaning milliseconds. 1 with *ms set, 0 when absent, -1 after an error. */
 static int
-s_time (s_ctx_t *c, const json_t *v, const char *path, int64_t *ms)
+s_time (s_ctx_t *c, const s_val_t *v, const char *path, int64_t *ms)
 {
-    if (!v || json_is_null (v))
+    if (!s_given (v))
         return 0;
-    if (json_is_integer (v)) {
-        json_int_t x = json_integer_value (v);
-        if (x <= 0 || x > S_MAX_MS) {
+    if (v->kind == V_INT) {
+        if (v->i <= 0 || v->i > S_MAX_MS) {
             s_err (c, path, INTAKE_E_INVALID_TIME, "%s is out of range (UTC milliseconds "
                                                    "since 1970)", path);
             return -1;
         }
-        *ms = (int64_t) x;
+        *ms = v->i;
         return 1;
     }
-    if (!json_is_string (v)) {
+    if (v->kind != V_STRING) {
         s_err (c, path, INTAKE_E_WRONG_TYPE, "%s must be an RFC 3339 string or milliseconds, "
-                                             "not %s", path, s_type_name (v));
+                                             "not %s", path, s_type_name (v->kind));
         return -1;
     }
     char buf[48];
-    const char *s = json_string_value (v);
-    while (isspace ((unsigned char) *s))
+    const char *s = v->s;
+    size_t n = v->len;
+    while (n > 0 && isspace ((unsigned char) *s)) {
         s++;
-    size_t n = strlen (s);
+        n--;
+    }
     while (n > 0 && isspace ((unsigned char) s[n - 1]))
         n--;
     if (n == 0)
         return 0;
-    if (n >= sizeof buf) {
+    if (n >= sizeof buf || memchr (s, '\0', n)) {
         s_err (c, path, INTAKE_E_INVALID_TIME, "%s is not an RFC 3339 time", path);
         return -1;
     }
@@ -455,24 +542,24 @@ s_not_future (s_ctx_t *c, int64_t ms, const char *path)
     return true;
 }
 
-/* Minor units: a JSON integer, or in text mode an optionally signed string of digits. */
+/* Minor units: an integer, or in text mode an optionally signed string of digits. */
 static int
-s_amount (s_ctx_t *c, const json_t *v, const char *path, int64_t *out)
+s_amount (s_ctx_t *c, const s_val_t *v, const char *path, int64_t *out)
 {
     static const int64_t max = INT64_C(1000000000000000000);    /* 10^18 minor units */
-    if (!v || json_is_null (v))
+    if (!s_given (v))
         return 0;
-    if (json_is_integer (v)) {
-        json_int_t x = json_integer_value (v);
-        if (x > max || x < -max) {
+    if (v->kind == V_INT) {
+        if (v->i > max || v->i < -max) {
             s_err (c, path, INTAKE_E_INVALID_AMOUNT, "%s is out of range", path);
             return -1;
         }
-        *out = (int64_t) x;
+        *out = v->i;
         return 1;
     }
-    if (json_is_string (v) && c->opts->text_values) {
-        const char *s = json_string_value (v);
+    bool text = v->kind == V_STRING && c->opts->text_values;
+    if (text) {
+        const char *s = v->s;
         while (isspace ((unsigned char) *s))
             s++;
         if (!*s)
@@ -489,18 +576,17 @@ s_amount (s_ctx_t *c, const json_t *v, const char *path, int64_t *out)
             return 1;
         }
     }
-    bool wrong_type = !json_is_real (v) && !(json_is_string (v) && c->opts->text_values);
-    s_err (c, path, wrong_type ? INTAKE_E_WRONG_TYPE : INTAKE_E_INVALID_AMOUNT,
+    s_err (c, path, v->kind == V_REAL || text ? INTAKE_E_INVALID_AMOUNT : INTAKE_E_WRONG_TYPE,
            "%s is an integer number of minor units (12345 for 123.45)", path);
     return -1;
 }
 
 /* Parses a number into a new PhoneNumber (zones resolved later). 1 set, 0 absent, -1 error. */
 static int
-s_phone (s_ctx_t *c, const json_t *v, const char *path, Plateau__V1__PhoneNumber **out)
+s_phone (s_ctx_t *c, const s_val_t *v, const char *path, Plateau__V1__PhoneNumber **out)
 {
     *out = NULL;
-    if (v && json_is_number (v)) {
+    if (v->kind == V_INT || v->kind == V_REAL) {
         s_err (c, path, INTAKE_E_WRONG_TYPE, "%s must be a string: as a JSON number it has "
                                              "lost any leading 0 or +", path);
         return -1;
@@ -541,7 +627,8 @@ s_zones (s_ctx_t *c, Plateau__V1__PhoneNumber *p)
     pl_phone_place_t place = {
         .e164 = p->e164,
         .region = p->region,
-        .country = c->lead->country[0] && c->fields[F_COUNTRY] ? c->lead->country : NULL,
+        .country = c->lead->country[0] && c->in.f[F_COUNTRY].kind != V_ABSENT
+                       ? c->lead->country : NULL,
         .postal_code = c->lead->postal_code,
         .state = c->lead->state,
         .override = c->override,
@@ -638,7 +725,7 @@ static void
 s_read_country (s_ctx_t *c)
 {
     char *country;
-    int rc = s_text (c, c->fields[F_COUNTRY], "country", 48, 0, &country);
+    int rc = s_text (c, &c->in.f[F_COUNTRY], "country", 48, 0, &country);
     if (rc < 0)
         return;
     if (rc > 0) {
@@ -671,20 +758,20 @@ static void
 s_read_simple (s_ctx_t *c)
 {
     char *s;
-    if (s_text (c, c->fields[F_POSTAL_CODE], "postal_code", 16, 0, &s) > 0)
+    if (s_text (c, &c->in.f[F_POSTAL_CODE], "postal_code", 16, 0, &s) > 0)
         c->lead->postal_code = s;
-    if (s_text (c, c->fields[F_STATE], "state", 64, 0, &s) > 0)
+    if (s_text (c, &c->in.f[F_STATE], "state", 64, 0, &s) > 0)
         c->lead->state = s;
-    if (s_text (c, c->fields[F_EXTERNAL_ID], "external_id", 128, S_ALLOW_INT, &s) > 0)
+    if (s_text (c, &c->in.f[F_EXTERNAL_ID], "external_id", 128, S_ALLOW_INT, &s) > 0)
         c->lead->external_id = s;
-    if (s_text (c, c->fields[F_FIRST_NAME], "first_name", 128, 0, &s) > 0)
+    if (s_text (c, &c->in.f[F_FIRST_NAME], "first_name", 128, 0, &s) > 0)
         c->lead->first_name = s;
-    if (s_text (c, c->fields[F_LAST_NAME], "last_name", 128, 0, &s) > 0)
+    if (s_text (c, &c->in.f[F_LAST_NAME], "last_name", 128, 0, &s) > 0)
         c->lead->last_name = s;
-    if (s_text (c, c->fields[F_ADDRESS], "address", 512, S_MULTILINE, &s) > 0)
+    if (s_text (c, &c->in.f[F_ADDRESS], "address", 512, S_MULTILINE, &s) > 0)
         c->lead->address = s;
 
-    if (s_text (c, c->fields[F_TIMEZONE], "timezone", PL_PHONE_ZONE_NAME_MAX - 1, 0, &s) > 0) {
+    if (s_text (c, &c->in.f[F_TIMEZONE], "timezone", PL_PHONE_ZONE_NAME_MAX - 1, 0, &s) > 0) {
         if (pl_phone_zone_check (c->opts->phone, s) != 0) {
             s_err (c, "timezone", INTAKE_E_INVALID_TIMEZONE, "%s",
                    pl_phone_errstr (c->opts->phone));
@@ -696,7 +783,7 @@ s_read_simple (s_ctx_t *c)
         }
     }
 
-    if (s_text (c, c->fields[F_EMAIL], "email", 254, 0, &s) > 0) {
+    if (s_text (c, &c->in.f[F_EMAIL], "email", 254, 0, &s) > 0) {
         if (!s_email_normalise (s)) {
             s_err (c, "email", INTAKE_E_INVALID_EMAIL, "'%s' is not an e-mail address", s);
             free (s);
@@ -706,7 +793,7 @@ s_read_simple (s_ctx_t *c)
         }
     }
 
-    int rc = s_text (c, c->fields[F_CAMPAIGN], "campaign", 64, 0, &s);
+    int rc = s_text (c, &c->in.f[F_CAMPAIGN], "campaign", 64, 0, &s);
     if (rc == 0 && c->opts->default_campaign && *c->opts->default_campaign) {
         const char *d = c->opts->default_campaign;
         s = s_strndup (c, d, strlen (d));
@@ -731,20 +818,20 @@ s_read_simple (s_ctx_t *c)
 static void
 s_read_phones (s_ctx_t *c)
 {
-    const json_t *v = c->fields[F_PHONE];
-    int rc = s_phone (c, v, "phone", &c->lead->phone);
+    const s_input_t *in = &c->in;
+    int rc = s_phone (c, &in->f[F_PHONE], "phone", &c->lead->phone);
     if (rc == 0)
         s_err (c, "phone", INTAKE_E_REQUIRED, "phone is required");
 
-    const json_t *alts = c->fields[F_ALT_PHONES];
-    if (!alts || json_is_null (alts))
+    const s_val_t *alts = &in->f[F_ALT_PHONES];
+    if (!s_given (alts))
         return;
-    if (!json_is_array (alts)) {
+    if (alts->kind != V_ARRAY) {
         s_err (c, "alt_phones", INTAKE_E_WRONG_TYPE, "alt_phones must be an array of strings, "
-                                                     "not %s", s_type_name (alts));
+                                                     "not %s", s_type_name (alts->kind));
         return;
     }
-    size_t n = json_array_size (alts);
+    size_t n = in->n_alt_phones;
     if (n > INTAKE_MAX_ALT_PHONES) {
         s_err (c, "alt_phones", INTAKE_E_TOO_MANY, "at most %d alternate numbers",
                INTAKE_MAX_ALT_PHONES);
@@ -761,22 +848,23 @@ s_read_phones (s_ctx_t *c)
         char path[32];
         snprintf (path, sizeof path, "alt_phones[%zu]", i);
         Plateau__V1__PhoneNumber *p;
-        if (s_phone (c, json_array_get (alts, i), path, &p) > 0)
+        if (s_phone (c, &in->alt_phones[i], path, &p) > 0)
             c->lead->alt_phones[c->lead->n_alt_phones++] = p;
     }
 }
 
 static void
-s_read_consent (s_ctx_t *c, const json_t *o, size_t i, Plateau__V1__Consent **out)
+s_read_consent (s_ctx_t *c, size_t i, Plateau__V1__Consent **out)
 {
     *out = NULL;
     char base[32];
     snprintf (base, sizeof base, "consents[%zu]", i);
-    if (!json_is_object (o)) {
+    if (c->in.consent_kind[i] != V_OBJECT) {
         s_err (c, base, INTAKE_E_WRONG_TYPE, "%s must be an object, not %s", base,
-               s_type_name (o));
+               s_type_name (c->in.consent_kind[i]));
         return;
     }
+    const s_val_t *v = c->in.consents[i];
     Plateau__V1__Consent *k = malloc (sizeof *k);
     if (!k) {
         c->oom = true;
@@ -785,48 +873,33 @@ s_read_consent (s_ctx_t *c, const json_t *o, size_t i, Plateau__V1__Consent **ou
     plateau__v1__consent__init (k);
     *out = k;
 
-    static const char *const known[] = {"scope", "channel", "source", "captured_at",
-                                        "proof_ref", "wording_version", "revoked_at",
-                                        "number", NULL};
-    const char *key;
-    const json_t *v;
-    char path[96];
-    json_object_foreach ((json_t *) o, key, v) {
-        bool is_known = false;
-        for (int j = 0; known[j] && !is_known; j++)
-            is_known = strcmp (key, known[j]) == 0;
-        if (!is_known) {
-            snprintf (path, sizeof path, "%s.%.60s", base, key);
-            s_unknown (c, path, v);
-        }
-    }
     char *s;
+    char path[64];
 #define S_PATH(name) (snprintf (path, sizeof path, "%s." name, base), path)
-    int rc = s_text (c, json_object_get (o, "scope"), S_PATH ("scope"), 128, 0, &s);
+    int rc = s_text (c, &v[K_SCOPE], S_PATH ("scope"), 128, 0, &s);
     if (rc > 0)
         k->scope = s;
     else if (rc == 0)
         s_err (c, S_PATH ("scope"), INTAKE_E_REQUIRED, "a consent names its scope");
-    if (s_text (c, json_object_get (o, "channel"), S_PATH ("channel"), 32, 0, &s) > 0) {
+    if (s_text (c, &v[K_CHANNEL], S_PATH ("channel"), 32, 0, &s) > 0) {
         for (char *p = s; *p; p++)
             *p = (char) tolower ((unsigned char) *p);
         k->channel = s;
     }
-    if (s_text (c, json_object_get (o, "source"), S_PATH ("source"), 256, 0, &s) > 0)
+    if (s_text (c, &v[K_SOURCE], S_PATH ("source"), 256, 0, &s) > 0)
         k->source = s;
-    if (s_text (c, json_object_get (o, "proof_ref"), S_PATH ("proof_ref"), 256, 0, &s) > 0)
+    if (s_text (c, &v[K_PROOF_REF], S_PATH ("proof_ref"), 256, 0, &s) > 0)
         k->proof_ref = s;
-    if (s_text (c, json_object_get (o, "wording_version"), S_PATH ("wording_version"), 64, 0,
-                &s) > 0)
+    if (s_text (c, &v[K_WORDING_VERSION], S_PATH ("wording_version"), 64, 0, &s) > 0)
         k->wording_version = s;
     int64_t ms;
-    rc = s_time (c, json_object_get (o, "captured_at"), S_PATH ("captured_at"), &ms);
+    rc = s_time (c, &v[K_CAPTURED_AT], S_PATH ("captured_at"), &ms);
     if (rc > 0 && s_not_future (c, ms, path))
         k->captured_at_ms = ms;
     else if (rc == 0)
         s_err (c, S_PATH ("captured_at"), INTAKE_E_REQUIRED, "a consent says when it was "
                                                              "captured");
-    rc = s_time (c, json_object_get (o, "revoked_at"), S_PATH ("revoked_at"), &ms);
+    rc = s_time (c, &v[K_REVOKED_AT], S_PATH ("revoked_at"), &ms);
     if (rc > 0) {
         if (k->captured_at_ms && ms < k->captured_at_ms)
             s_err (c, path, INTAKE_E_INVALID_TIME, "%s is before captured_at", path);
@@ -834,7 +907,7 @@ s_read_consent (s_ctx_t *c, const json_t *o, size_t i, Plateau__V1__Consent **ou
             k->revoked_at_ms = ms;
     }
     Plateau__V1__PhoneNumber *p;
-    if (s_phone (c, json_object_get (o, "number"), S_PATH ("number"), &p) > 0) {
+    if (s_phone (c, &v[K_NUMBER], S_PATH ("number"), &p) > 0) {
         k->number = p->e164;
         p->e164 = (char *) protobuf_c_empty_string;
         plateau__v1__phone_number__free_unpacked (p, NULL);
@@ -845,15 +918,15 @@ s_read_consent (s_ctx_t *c, const json_t *o, size_t i, Plateau__V1__Consent **ou
 static void
 s_read_consents (s_ctx_t *c)
 {
-    const json_t *a = c->fields[F_CONSENTS];
-    if (!a || json_is_null (a))
+    const s_val_t *a = &c->in.f[F_CONSENTS];
+    if (!s_given (a))
         return;
-    if (!json_is_array (a)) {
+    if (a->kind != V_ARRAY) {
         s_err (c, "consents", INTAKE_E_WRONG_TYPE, "consents must be an array of objects, "
-                                                   "not %s", s_type_name (a));
+                                                   "not %s", s_type_name (a->kind));
         return;
     }
-    size_t n = json_array_size (a);
+    size_t n = c->in.n_consents;
     if (n > INTAKE_MAX_CONSENTS) {
         s_err (c, "consents", INTAKE_E_TOO_MANY, "at most %d consents", INTAKE_MAX_CONSENTS);
         return;
@@ -867,64 +940,21 @@ s_read_consents (s_ctx_t *c)
     }
     for (size_t i = 0; i < n; i++) {
         Plateau__V1__Consent *k;
-        s_read_consent (c, json_array_get (a, i), i, &k);
+        s_read_consent (c, i, &k);
         if (k)
             c->lead->consents[c->lead->n_consents++] = k;
     }
 }
 
+/* The balance and its currency, which go together. */
 static void
-s_read_debt (s_ctx_t *c)
+s_read_balance (s_ctx_t *c, Plateau__V1__Debt *d)
 {
-    const json_t *o = c->fields[F_DEBT];
-    if (!o || json_is_null (o))
-        return;
-    if (!json_is_object (o)) {
-        s_err (c, "debt", INTAKE_E_WRONG_TYPE, "debt must be an object, not %s", s_type_name (o));
-        return;
-    }
-    if (json_object_size (o) == 0)
-        return;
-    Plateau__V1__Debt *d = malloc (sizeof *d);
-    if (!d) {
-        c->oom = true;
-        return;
-    }
-    plateau__v1__debt__init (d);
-    c->lead->debt = d;
-
-    static const char *const known[] = {"account_ref", "creditor", "balance", "currency",
-                                        "first_letter_ref", "first_letter_at", NULL};
-    const char *key;
-    const json_t *v;
-    json_object_foreach ((json_t *) o, key, v) {
-        bool is_known = false;
-        for (int j = 0; known[j] && !is_known; j++)
-            is_known = strcmp (key, known[j]) == 0;
-        if (!is_known) {
-            char path[96];
-            snprintf (path, sizeof path, "debt.%.80s", key);
-            s_unknown (c, path, v);
-        }
-    }
-    char *s;
-    if (s_text (c, json_object_get (o, "account_ref"), "debt.account_ref", 128, S_ALLOW_INT,
-                &s) > 0)
-        d->account_ref = s;
-    if (s_text (c, json_object_get (o, "creditor"), "debt.creditor", 128, 0, &s) > 0)
-        d->creditor = s;
-    if (s_text (c, json_object_get (o, "first_letter_ref"), "debt.first_letter_ref", 128,
-                S_ALLOW_INT, &s) > 0)
-        d->first_letter_ref = s;
-    int64_t ms;
-    if (s_time (c, json_object_get (o, "first_letter_at"), "debt.first_letter_at", &ms) > 0)
-        d->first_letter_at_ms = ms;
-
+    const s_val_t *v = c->in.debt;
     int64_t minor = 0;
-    int has_balance = s_amount (c, json_object_get (o, "balance"), "debt.balance", &minor);
+    int has_balance = s_amount (c, &v[D_BALANCE], "debt.balance", &minor);
     char *currency = NULL;
-    int has_currency = s_text (c, json_object_get (o, "currency"), "debt.currency", 8, 0,
-                               &currency);
+    int has_currency = s_text (c, &v[D_CURRENCY], "debt.currency", 8, 0, &currency);
     if (has_currency > 0) {
         bool ok = strlen (currency) == 3;
         for (char *p = currency; ok && *p; p++) {
@@ -960,51 +990,254 @@ s_read_debt (s_ctx_t *c)
 }
 
 static void
-s_read_custom (s_ctx_t *c)
+s_read_debt (s_ctx_t *c)
 {
-    const json_t *o = c->fields[F_CUSTOM];
-    if (!o || json_is_null (o))
+    const s_val_t *o = &c->in.f[F_DEBT];
+    if (!s_given (o))
         return;
-    if (!json_is_object (o)) {
-        s_err (c, "custom", INTAKE_E_WRONG_TYPE, "custom must be an object, not %s",
-               s_type_name (o));
+    if (o->kind != V_OBJECT) {
+        s_err (c, "debt", INTAKE_E_WRONG_TYPE, "debt must be an object, not %s",
+               s_type_name (o->kind));
         return;
     }
-    const char *key;
-    const json_t *v;
-    json_object_foreach ((json_t *) o, key, v) {
-        char path[96];
-        snprintf (path, sizeof path, "custom.%.80s", key);
-        s_custom_put (c, key, v, path);
-    }
-}
-
-/* Moves the staged custom fields into the lead's map. */
-static void
-s_build_custom (s_ctx_t *c)
-{
-    if (c->n_custom == 0)
-        return;
-    c->lead->custom = calloc (c->n_custom, sizeof *c->lead->custom);
-    if (!c->lead->custom) {
+    const s_val_t *v = c->in.debt;
+    Plateau__V1__Debt *d = malloc (sizeof *d);
+    if (!d) {
         c->oom = true;
         return;
     }
-    for (size_t i = 0; i < c->n_custom; i++) {
-        Plateau__V1__Lead__CustomEntry *e = malloc (sizeof *e);
-        if (!e) {
-            c->oom = true;
-            return;
-        }
-        plateau__v1__lead__custom_entry__init (e);
-        e->key = c->custom[i].key;
-        e->value = c->custom[i].value;
-        c->custom[i].key = c->custom[i].value = NULL;
-        c->lead->custom[c->lead->n_custom++] = e;
-    }
+    plateau__v1__debt__init (d);
+    char *s;
+    if (s_text (c, &v[D_ACCOUNT_REF], "debt.account_ref", 128, S_ALLOW_INT, &s) > 0)
+        d->account_ref = s;
+    if (s_text (c, &v[D_CREDITOR], "debt.creditor", 128, 0, &s) > 0)
+        d->creditor = s;
+    if (s_text (c, &v[D_FIRST_LETTER_REF], "debt.first_letter_ref", 128, S_ALLOW_INT, &s) > 0)
+        d->first_letter_ref = s;
+    int64_t ms;
+    if (s_time (c, &v[D_FIRST_LETTER_AT], "debt.first_letter_at", &ms) > 0)
+        d->first_letter_at_ms = ms;
+    s_read_balance (c, d);
+    /* A debt with nothing in it is no debt, whichever way it was written ({} or blanks). */
+    if (!d->account_ref[0] && !d->creditor[0] && !d->first_letter_ref[0]
+        && !d->first_letter_at_ms && !d->balance)
+        plateau__v1__debt__free_unpacked (d, NULL);
+    else
+        c->lead->debt = d;
 }
 
 /* ------------------------------------------------------------------------------------------- */
+/* The checks, whichever door                                                                   */
+
+static s_ctx_t *
+s_ctx_new (const intake_lead_opts_t *opts, intake_errors_t *errors)
+{
+    s_ctx_t *c = calloc (1, sizeof *c);
+    Plateau__V1__Lead *lead = malloc (sizeof *lead);
+    if (!c || !lead) {
+        free (c);
+        free (lead);
+        return NULL;
+    }
+    plateau__v1__lead__init (lead);
+    c->opts = opts;
+    c->errs = errors;
+    c->lead = lead;
+    return c;
+}
+
+static void
+s_ctx_destroy (s_ctx_t **c_p)
+{
+    s_ctx_t *c = *c_p;
+    for (size_t i = 0; i < c->n_custom; i++) {
+        free (c->custom[i].key);
+        free (c->custom[i].value);
+    }
+    if (c->lead)
+        plateau__v1__lead__free_unpacked (c->lead, NULL);
+    free (c);
+    *c_p = NULL;
+}
+
+/* Reads what the door put in c->in (the door has staged the custom fields already): the
+ * fields in dependency order, then the numbers' zones once everything they depend on is known
+ * good. 0 with *out the lead, or PL_EINVAL / PL_ENOMEM. */
+static int
+s_check (s_ctx_t *c, Plateau__V1__Lead **out)
+{
+    Plateau__V1__Lead *lead = c->lead;
+    s_read_country (c);
+    s_read_simple (c);
+    s_read_phones (c);
+    s_read_consents (c);
+    s_read_debt (c);
+    s_build_custom (c);
+
+    const char *source = c->opts->source;
+    if (source && *source)
+        s_set (&lead->source, s_strndup (c, source, strlen (source)));
+    lead->received_at_ms = c->opts->received_at_ms;
+
+    if (c->oom)
+        return PL_ENOMEM;
+    if (c->errs->count > 0 || c->errs->dropped > 0)
+        return PL_EINVAL;
+    if (lead->phone)
+        s_zones (c, lead->phone);
+    for (size_t i = 0; i < lead->n_alt_phones; i++)
+        s_zones (c, lead->alt_phones[i]);
+    if (c->oom)
+        return PL_ENOMEM;
+    *out = lead;
+    c->lead = NULL;
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------------- */
+/* The JSON door                                                                                */
+
+static s_val_t
+s_val_json (const json_t *v)
+{
+    s_val_t r = {.kind = V_ABSENT};
+    if (!v)
+        return r;
+    switch (json_typeof (v)) {
+    case JSON_OBJECT: r.kind = V_OBJECT; break;
+    case JSON_ARRAY: r.kind = V_ARRAY; break;
+    case JSON_STRING:
+        r.kind = V_STRING;
+        r.s = json_string_value (v);
+        r.len = json_string_length (v);
+        break;
+    case JSON_INTEGER:
+        r.kind = V_INT;
+        r.i = (int64_t) json_integer_value (v);
+        break;
+    case JSON_REAL: r.kind = V_REAL; break;
+    case JSON_TRUE:
+    case JSON_FALSE: r.kind = V_BOOL; break;
+    case JSON_NULL: r.kind = V_NULL; break;
+    }
+    return r;
+}
+
+/* Text of a custom value: strings as they are, numbers and booleans spelled out, objects and
+ * arrays as compact JSON. NULL for null (nothing to keep). */
+static char *
+s_custom_text (s_ctx_t *c, const json_t *v, size_t *len)
+{
+    char buf[64];
+    char *s = NULL;
+    *len = 0;
+    switch (json_typeof (v)) {
+    case JSON_STRING:
+        *len = json_string_length (v);
+        return s_strndup (c, json_string_value (v), *len);
+    case JSON_INTEGER:
+        snprintf (buf, sizeof buf, "%" JSON_INTEGER_FORMAT, json_integer_value (v));
+        break;
+    case JSON_REAL:
+        snprintf (buf, sizeof buf, "%.17g", json_real_value (v));
+        break;
+    case JSON_TRUE:
+        snprintf (buf, sizeof buf, "true");
+        break;
+    case JSON_FALSE:
+        snprintf (buf, sizeof buf, "false");
+        break;
+    case JSON_NULL:
+        return NULL;
+    case JSON_OBJECT:
+    case JSON_ARRAY:
+        s = json_dumps (v, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+        if (!s)
+            c->oom = true;
+        else
+            *len = strlen (s);
+        return s;
+    }
+    *len = strlen (buf);
+    return s_strndup (c, buf, *len);
+}
+
+static void
+s_unknown_json (s_ctx_t *c, const char *path, const json_t *v)
+{
+    size_t len;
+    char *value = s_custom_text (c, v, &len);
+    s_unknown (c, path, value, len);
+}
+
+/* Sorts the members of `o` into `vals` (by `names`) and unknown fields, named base.key. */
+static void
+s_members_json (s_ctx_t *c, const json_t *o, const char *base, const char *const *names,
+                int count, s_val_t *vals)
+{
+    const char *key;
+    const json_t *v;
+    json_object_foreach ((json_t *) o, key, v) {
+        int f = 0;
+        while (f < count && strcmp (key, names[f]) != 0)
+            f++;
+        if (f < count) {
+            vals[f] = s_val_json (v);
+        }
+        else {
+            char path[112];
+            snprintf (path, sizeof path, "%s%s%.80s", base, *base ? "." : "", key);
+            s_unknown_json (c, path, v);
+        }
+    }
+}
+
+static void
+s_gather_json (s_ctx_t *c, const json_t *obj)
+{
+    s_input_t *in = &c->in;
+    s_members_json (c, obj, "", s_field_names, F_COUNT, in->f);
+
+    const json_t *a = json_object_get (obj, "alt_phones");
+    if (json_is_array (a)) {
+        in->n_alt_phones = json_array_size (a);
+        for (size_t i = 0; i < in->n_alt_phones && i < INTAKE_MAX_ALT_PHONES; i++)
+            in->alt_phones[i] = s_val_json (json_array_get (a, i));
+    }
+    a = json_object_get (obj, "consents");
+    if (json_is_array (a)) {
+        in->n_consents = json_array_size (a);
+        for (size_t i = 0; in->n_consents <= INTAKE_MAX_CONSENTS && i < in->n_consents; i++) {
+            const json_t *k = json_array_get (a, i);
+            in->consent_kind[i] = s_val_json (k).kind;
+            char base[32];
+            snprintf (base, sizeof base, "consents[%zu]", i);
+            if (json_is_object (k))
+                s_members_json (c, k, base, s_consent_names, K_COUNT, in->consents[i]);
+        }
+    }
+    const json_t *d = json_object_get (obj, "debt");
+    if (json_is_object (d))
+        s_members_json (c, d, "debt", s_debt_names, D_COUNT, in->debt);
+
+    const json_t *custom = json_object_get (obj, "custom");
+    if (custom && !json_is_null (custom) && !json_is_object (custom)) {
+        s_err (c, "custom", INTAKE_E_WRONG_TYPE, "custom must be an object, not %s",
+               s_type_name (in->f[F_CUSTOM].kind));
+        return;
+    }
+    if (!json_is_object (custom))
+        return;
+    const char *key;
+    const json_t *v;
+    json_object_foreach ((json_t *) custom, key, v) {
+        char path[96];
+        snprintf (path, sizeof path, "custom.%.80s", key);
+        size_t len;
+        char *value = s_custom_text (c, v, &len);
+        s_custom_put (c, key, value, len, path);
+    }
+}
 
 int
 intake_lead_from_json (const json_t *obj, const intake_lead_opts_t *opts,
@@ -1016,65 +1249,144 @@ intake_lead_from_json (const json_t *obj, const intake_lead_opts_t *opts,
     intake_errors_clear (errors);
     if (!obj || !json_is_object (obj)) {
         intake_errors_add (errors, "", INTAKE_E_WRONG_TYPE, "a lead is a JSON object, not %s",
-                           obj ? s_type_name (obj) : "nothing");
+                           obj ? s_type_name (s_val_json (obj).kind) : "nothing");
         return PL_EINVAL;
     }
-    s_ctx_t *c = calloc (1, sizeof *c);
-    Plateau__V1__Lead *lead = malloc (sizeof *lead);
-    if (!c || !lead) {
-        free (c);
-        free (lead);
+    s_ctx_t *c = s_ctx_new (opts, errors);
+    if (!c)
         return PL_ENOMEM;
-    }
-    plateau__v1__lead__init (lead);
-    c->opts = opts;
-    c->errs = errors;
-    c->lead = lead;
-
-    const char *key;
-    const json_t *v;
-    json_object_foreach ((json_t *) obj, key, v) {
-        int f = 0;
-        while (f < F_COUNT && strcmp (key, s_field_names[f]) != 0)
-            f++;
-        if (f < F_COUNT)
-            c->fields[f] = v;
-        else
-            s_unknown (c, key, v);
-    }
-
-    s_read_country (c);
-    s_read_simple (c);
-    s_read_phones (c);
-    s_read_consents (c);
-    s_read_debt (c);
-    s_read_custom (c);
-    s_build_custom (c);
-
-    if (opts->source && *opts->source)
-        s_set (&lead->source, s_strndup (c, opts->source, strlen (opts->source)));
-    lead->received_at_ms = opts->received_at_ms;
-
-    if (!c->oom && errors->count == 0 && errors->dropped == 0) {
-        if (lead->phone)
-            s_zones (c, lead->phone);
-        for (size_t i = 0; i < lead->n_alt_phones; i++)
-            s_zones (c, lead->alt_phones[i]);
-    }
-
-    bool oom = c->oom;
-    for (size_t i = 0; i < c->n_custom; i++) {
-        free (c->custom[i].key);
-        free (c->custom[i].value);
-    }
-    free (c);
-    if (oom || errors->count > 0 || errors->dropped > 0) {
-        plateau__v1__lead__free_unpacked (lead, NULL);
-        return oom ? PL_ENOMEM : PL_EINVAL;
-    }
-    *out = lead;
-    return 0;
+    s_gather_json (c, obj);
+    int rc = s_check (c, out);
+    s_ctx_destroy (&c);
+    return rc;
 }
+
+/* ------------------------------------------------------------------------------------------- */
+/* The bus door                                                                                 */
+
+static s_val_t
+s_val_str (const char *s)
+{
+    if (!s || !*s)
+        return (s_val_t) {.kind = V_ABSENT};
+    return (s_val_t) {.kind = V_STRING, .s = s, .len = strlen (s)};
+}
+
+static s_val_t
+s_val_ms (int64_t ms)
+{
+    return ms ? (s_val_t) {.kind = V_INT, .i = ms} : (s_val_t) {.kind = V_ABSENT};
+}
+
+/* A number as the CRM wrote it (raw), or else as the sender normalised it (e164); the rest of
+ * the message (type, region, zones) is worked out again here, not taken on trust. */
+static s_val_t
+s_val_number (const Plateau__V1__PhoneNumber *p)
+{
+    if (!p)
+        return (s_val_t) {.kind = V_ABSENT};
+    return p->raw && *p->raw ? s_val_str (p->raw) : s_val_str (p->e164);
+}
+
+/* A field the intake sets, not a CRM: the JSON door has no such input and keeps or refuses it
+ * as an unknown field, and so does this one, under the name the API shows it by. */
+static void
+s_unknown_pb (s_ctx_t *c, const char *name, const char *value)
+{
+    if (value && *value)
+        s_unknown (c, name, s_strndup (c, value, strlen (value)), strlen (value));
+}
+
+static void
+s_gather_pb (s_ctx_t *c, const Plateau__V1__Lead *l)
+{
+    s_input_t *in = &c->in;
+    s_unknown_pb (c, "id", l->id);
+    s_unknown_pb (c, "source", l->source);
+    if (l->received_at_ms) {
+        char ms[24];
+        snprintf (ms, sizeof ms, "%" PRId64, l->received_at_ms);
+        s_unknown_pb (c, "received_at", ms);
+    }
+    s_unknown_pb (c, "trace_id", l->trace_id);
+
+    in->f[F_COUNTRY] = s_val_str (l->country);
+    in->f[F_POSTAL_CODE] = s_val_str (l->postal_code);
+    in->f[F_STATE] = s_val_str (l->state);
+    in->f[F_TIMEZONE] = s_val_str (l->timezone);
+    in->f[F_EXTERNAL_ID] = s_val_str (l->external_id);
+    in->f[F_CAMPAIGN] = s_val_str (l->campaign);
+    in->f[F_FIRST_NAME] = s_val_str (l->first_name);
+    in->f[F_LAST_NAME] = s_val_str (l->last_name);
+    in->f[F_ADDRESS] = s_val_str (l->address);
+    in->f[F_EMAIL] = s_val_str (l->email);
+    in->f[F_PHONE] = s_val_number (l->phone);
+
+    if (l->n_alt_phones) {
+        in->f[F_ALT_PHONES].kind = V_ARRAY;
+        in->n_alt_phones = l->n_alt_phones;
+        for (size_t i = 0; i < l->n_alt_phones && i < INTAKE_MAX_ALT_PHONES; i++)
+            in->alt_phones[i] = s_val_number (l->alt_phones[i]);
+    }
+    if (l->n_consents) {
+        in->f[F_CONSENTS].kind = V_ARRAY;
+        in->n_consents = l->n_consents;
+        for (size_t i = 0; i < l->n_consents && i < INTAKE_MAX_CONSENTS; i++) {
+            const Plateau__V1__Consent *k = l->consents[i];
+            in->consent_kind[i] = k ? V_OBJECT : V_NULL;
+            if (!k)
+                continue;
+            s_val_t *v = in->consents[i];
+            v[K_SCOPE] = s_val_str (k->scope);
+            v[K_CHANNEL] = s_val_str (k->channel);
+            v[K_SOURCE] = s_val_str (k->source);
+            v[K_CAPTURED_AT] = s_val_ms (k->captured_at_ms);
+            v[K_PROOF_REF] = s_val_str (k->proof_ref);
+            v[K_WORDING_VERSION] = s_val_str (k->wording_version);
+            v[K_REVOKED_AT] = s_val_ms (k->revoked_at_ms);
+            v[K_NUMBER] = s_val_str (k->number);
+        }
+    }
+    if (l->debt) {
+        const Plateau__V1__Debt *d = l->debt;
+        in->f[F_DEBT].kind = V_OBJECT;
+        in->debt[D_ACCOUNT_REF] = s_val_str (d->account_ref);
+        in->debt[D_CREDITOR] = s_val_str (d->creditor);
+        in->debt[D_FIRST_LETTER_REF] = s_val_str (d->first_letter_ref);
+        in->debt[D_FIRST_LETTER_AT] = s_val_ms (d->first_letter_at_ms);
+        if (d->balance) {                   /* a Money message: 0 is an amount */
+            in->debt[D_BALANCE] = (s_val_t) {.kind = V_INT, .i = d->balance->minor_units};
+            in->debt[D_CURRENCY] = s_val_str (d->balance->currency);
+        }
+    }
+    for (size_t i = 0; i < l->n_custom; i++) {
+        const Plateau__V1__Lead__CustomEntry *e = l->custom[i];
+        const char *key = e && e->key ? e->key : "";
+        const char *value = e && e->value ? e->value : "";
+        char path[96];
+        snprintf (path, sizeof path, "custom.%.80s", key);
+        s_custom_put (c, key, s_strndup (c, value, strlen (value)), strlen (value), path);
+    }
+}
+
+int
+intake_lead_from_pb (const Plateau__V1__Lead *in, const intake_lead_opts_t *opts,
+                     Plateau__V1__Lead **out, intake_errors_t *errors)
+{
+    static const Plateau__V1__Lead empty = PLATEAU__V1__LEAD__INIT;
+    if (!out || !errors || !opts || !opts->phone)
+        return PL_EINVAL;
+    *out = NULL;
+    intake_errors_clear (errors);
+    s_ctx_t *c = s_ctx_new (opts, errors);
+    if (!c)
+        return PL_ENOMEM;
+    s_gather_pb (c, in ? in : &empty);
+    int rc = s_check (c, out);
+    s_ctx_destroy (&c);
+    return rc;
+}
+
 
 void
 intake_lead_free (Plateau__V1__Lead **lead_p)

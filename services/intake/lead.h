@@ -1,8 +1,9 @@
 /*  lead.h — one lead from a CRM: validated, normalised, and turned into a plateau.v1.Lead.
  *
  *  Every door of the intake (JSON, NDJSON, CSV, the bus) ends here, so a lead means the same
- *  thing whichever way it came in. intake_lead_from_json() reads one JSON object with the
- *  snake_case names of the public API:
+ *  thing whichever way it came in: intake_lead_from_json() and intake_lead_from_pb() read their
+ *  input into one form and run the same checks on it. intake_lead_from_json() reads one JSON
+ *  object with the snake_case names of the public API:
  *
  *      external_id, campaign, phone, alt_phones[], country, first_name, last_name, address,
  *      postal_code, state, email, timezone,
@@ -116,6 +117,16 @@ typedef struct {
  * first), or PL_ENOMEM. Lead.id and Lead.trace_id are left empty for the service to set. */
 int intake_lead_from_json (const json_t *obj, const intake_lead_opts_t *opts,
                            Plateau__V1__Lead **lead, intake_errors_t *errors);
+
+/* The same for a lead that came as a protobuf message (a native submission on the bus):
+ * the same rules, error codes and field names as intake_lead_from_json() given the lead's API
+ * form, times and amounts being integers. A number is read from phone.raw, or from phone.e164
+ * when raw is empty; its type, region and zones are worked out again. Fields that only the
+ * intake sets (id, source, received_at_ms, trace_id) are unknown fields, named as the API shows
+ * them ("id", "source", "received_at", "trace_id"): kept in custom or rejected, as for JSON. A
+ * NULL `in` is an empty lead. Borrows `in`; *lead is a new lead, as above. */
+int intake_lead_from_pb (const Plateau__V1__Lead *in, const intake_lead_opts_t *opts,
+                         Plateau__V1__Lead **lead, intake_errors_t *errors);
 
 /* Frees *lead_p and sets it to NULL; safe to call twice. */
 void intake_lead_free (Plateau__V1__Lead **lead_p);

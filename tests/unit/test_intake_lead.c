@@ -2,7 +2,8 @@
  *
  *  A lead that is accepted comes out normalised (E.164, zones, upper-case codes); one that is
  *  refused says which field is wrong, with a stable code and a message a CRM operator can act
- *  on, and every problem is reported at once.
+ *  on, and every problem is reported at once. A lead that comes on the bus as a protobuf message
+ *  is read by the same checks: given the same lead, both doors give the same answer.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -549,6 +550,420 @@ test_text_values_read_numbers_written_as_text (void **state)
     f->opts.text_values = false;
 }
 
+/* ------------------------------------------------------------------------------------------- */
+/* The bus door reads the same lead the same way                                                */
+
+/* One field of a lead, written once and handed to both doors: text, or (s NULL) an integer
+ * (milliseconds, minor units). Keys are the API's names: top-level fields, "alt_phones" (one
+ * more number), "consent.<name>" (the lead's one consent), "debt.<name>", "custom.<key>",
+ * "phone.e164" (a number the sender already normalised: plain "phone" in JSON), and the fields
+ * only the intake sets ("id", "received_at"). */
+typedef struct {
+    const char *key;
+    const char *s;
+    int64_t n;
+} s_field_t;
+
+#define S_MAX_FIELDS 20
+
+typedef struct {
+    const char *name;
+    s_field_t fields[S_MAX_FIELDS];
+    const char *field;                  /* the first error's field; NULL: accepted */
+    const char *code;
+    bool reject_unknown;
+} s_case_t;
+
+#define S_BASE {"campaign", "spring-2026"}, {"country", "FR"}, {"phone", "06 12 34 56 78"}
+#define S_X16 "xxxxxxxxxxxxxxxx"
+#define S_X128 S_X16 S_X16 S_X16 S_X16 S_X16 S_X16 S_X16 S_X16
+#define S_X1024 S_X128 S_X128 S_X128 S_X128 S_X128 S_X128 S_X128 S_X128
+
+static const s_case_t s_cases[] = {
+    {"a complete lead", {
+        {"external_id", "SF-0042"}, {"campaign", "recouvrement_q3"}, {"country", "fr"},
+        {"phone", "06 12 34 56 78"}, {"alt_phones", "+44 20 7946 0000"},
+        {"first_name", " Hélène "}, {"last_name", "Dupont"},
+        {"address", "12 rue de la Paix\nBâtiment B"}, {"postal_code", "75002"},
+        {"email", "Helene.Dupont@Example.FR"}, {"consent.scope", "canvassing"},
+        {"consent.channel", "Phone"}, {"consent.captured_at", NULL, INT64_C(1772355600000)},
+        {"consent.number", "0612345678"}, {"debt.account_ref", "ACC-1"},
+        {"debt.balance", NULL, 123456}, {"debt.currency", "eur"},
+        {"debt.first_letter_at", NULL, INT64_C(1772000000000)}, {"custom.segment", "gold"}}},
+    {"a CRM time zone", {S_BASE, {"timezone", "Indian/Mayotte"}}},
+    {"a number already in E.164", {{"campaign", "c"}, {"phone.e164", "+33612345678"}}},
+    {"a zero balance", {S_BASE, {"debt.balance", NULL, 0}, {"debt.currency", "EUR"}}},
+    {"a blank debt is no debt", {S_BASE, {"debt.creditor", "  "}}},
+    {"fields only the intake sets are kept as unknown",
+     {S_BASE, {"id", "L-1"}, {"received_at", NULL, INT64_C(1790000000000)}}},
+    {"fields only the intake sets are refused as unknown",
+     {S_BASE, {"id", "L-1"}}, "id", INTAKE_E_UNKNOWN_FIELD, true},
+    {"nothing at all", {{NULL}}, "campaign", INTAKE_E_REQUIRED},
+    {"missing campaign", {{"country", "FR"}, {"phone", "06 12 34 56 78"}},
+     "campaign", INTAKE_E_REQUIRED},
+    {"a campaign with spaces", {{"campaign", "été {2026}"}, {"phone", "+33612345678"}},
+     "campaign", INTAKE_E_INVALID_VALUE},
+    {"missing phone", {{"campaign", "c"}}, "phone", INTAKE_E_REQUIRED},
+    {"an invalid number", {{"campaign", "c"}, {"country", "FR"}, {"phone", "06 12 34"}},
+     "phone", INTAKE_E_INVALID_NUMBER},
+    {"a national number without a country", {{"campaign", "c"}, {"phone", "06 12 34 56 78"}},
+     "phone", INTAKE_E_INVALID_NUMBER},
+    {"an invalid alternate number", {S_BASE, {"alt_phones", "0612"}},
+     "alt_phones[0]", INTAKE_E_INVALID_NUMBER},
+    {"too many alternate numbers", {S_BASE, {"alt_phones", "1"}, {"alt_phones", "2"},
+        {"alt_phones", "3"}, {"alt_phones", "4"}, {"alt_phones", "5"}, {"alt_phones", "6"},
+        {"alt_phones", "7"}, {"alt_phones", "8"}, {"alt_phones", "9"}},
+     "alt_phones", INTAKE_E_TOO_MANY},
+    {"an unknown country", {S_BASE, {"country", "ZZ"}}, "country", INTAKE_E_INVALID_COUNTRY},
+    {"an unknown time zone", {S_BASE, {"timezone", "Paris"}}, "timezone",
+     INTAKE_E_INVALID_TIMEZONE},
+    {"a bad email", {S_BASE, {"email", "a@b..fr"}}, "email", INTAKE_E_INVALID_EMAIL},
+    {"a consent captured after receipt",
+     {S_BASE, {"consent.scope", "c"}, {"consent.captured_at", NULL, NOW_MS + 7200000}},
+     "consents[0].captured_at", INTAKE_E_INVALID_TIME},
+    {"a consent captured after year 9999",
+     {S_BASE, {"consent.scope", "c"}, {"consent.captured_at", NULL, INT64_C(253402300800000)}},
+     "consents[0].captured_at", INTAKE_E_INVALID_TIME},
+    {"a consent captured before 1970",
+     {S_BASE, {"consent.scope", "c"}, {"consent.captured_at", NULL, -1}},
+     "consents[0].captured_at", INTAKE_E_INVALID_TIME},
+    {"a consent revoked before it was captured",
+     {S_BASE, {"consent.scope", "c"}, {"consent.captured_at", NULL, INT64_C(1772355600000)},
+      {"consent.revoked_at", NULL, INT64_C(1772000000000)}},
+     "consents[0].revoked_at", INTAKE_E_INVALID_TIME},
+    {"a consent without a scope", {S_BASE, {"consent.captured_at", NULL, 1}},
+     "consents[0].scope", INTAKE_E_REQUIRED},
+    {"a consent naming a bad number",
+     {S_BASE, {"consent.scope", "c"}, {"consent.captured_at", NULL, 1}, {"consent.number", "12"}},
+     "consents[0].number", INTAKE_E_INVALID_NUMBER},
+    {"a balance without currency", {S_BASE, {"debt.balance", NULL, 1250}},
+     "debt.currency", INTAKE_E_REQUIRED},
+    {"a currency that is not ISO 4217",
+     {S_BASE, {"debt.balance", NULL, 1250}, {"debt.currency", "EURO"}},
+     "debt.currency", INTAKE_E_INVALID_CURRENCY},
+    {"an over-long first name", {S_BASE, {"first_name", S_X128 "x"}},
+     "first_name", INTAKE_E_TOO_LONG},
+    {"an over-long address", {S_BASE, {"address", S_X128 S_X128 S_X128 S_X128 "x"}},
+     "address", INTAKE_E_TOO_LONG},
+    {"an over-long consent proof", {S_BASE, {"consent.scope", "c"},
+        {"consent.captured_at", NULL, 1}, {"consent.proof_ref", S_X128 S_X128 "x"}},
+     "consents[0].proof_ref", INTAKE_E_TOO_LONG},
+    {"an over-long custom value", {S_BASE, {"custom.note", S_X1024 "x"}},
+     "custom.note", INTAKE_E_TOO_LONG},
+    {"an over-long custom name", {S_BASE, {"custom." S_X128, "x"}},
+     "custom." S_X16 S_X16 S_X16 "xxxxxxxx", INTAKE_E_INVALID_VALUE},
+    {"a control character", {S_BASE, {"last_name", "a\ab"}}, "last_name",
+     INTAKE_E_INVALID_VALUE},
+    {"a byte that is not UTF-8", {S_BASE, {"last_name", "Dupont\xff"}}, "last_name",
+     INTAKE_E_INVALID_VALUE},
+    {"a truncated UTF-8 sequence", {S_BASE, {"consent.scope", "c"},
+        {"consent.captured_at", NULL, 1}, {"consent.source", "caf\xc3"}},
+     "consents[0].source", INTAKE_E_INVALID_VALUE},
+    {"a UTF-16 surrogate", {S_BASE, {"debt.creditor", "\xed\xa0\x80"}}, "debt.creditor",
+     INTAKE_E_INVALID_VALUE},
+    {"a custom value that is not UTF-8", {S_BASE, {"custom.city", "Saint-\xe9tienne"}},
+     "custom.city", INTAKE_E_INVALID_VALUE},
+    {"every problem at once", {{"phone", "12"}, {"email", "nope"}, {"country", "ZZ"},
+        {"debt.balance", NULL, 5}}, "country", INTAKE_E_INVALID_COUNTRY},
+};
+
+/* The JSON form. Strings go in unchecked: jansson would refuse bytes that are not UTF-8, but
+ * intake_lead_from_json takes any json_t and checks them itself. */
+static json_t *
+s_json_form (const s_case_t *tc)
+{
+    json_t *o = json_object ();
+    for (const s_field_t *f = tc->fields; f < tc->fields + S_MAX_FIELDS && f->key; f++) {
+        json_t *v = f->s ? json_stringn_nocheck (f->s, strlen (f->s)) : json_integer (f->n);
+        const char *dot = strchr (f->key, '.');
+        if (strcmp (f->key, "phone.e164") == 0) {
+            json_object_set_new (o, "phone", v);
+        }
+        else if (strcmp (f->key, "alt_phones") == 0) {
+            if (!json_object_get (o, "alt_phones"))
+                json_object_set_new (o, "alt_phones", json_array ());
+            json_array_append_new (json_object_get (o, "alt_phones"), v);
+        }
+        else if (dot) {
+            const char *parent = strncmp (f->key, "consent.", 8) == 0 ? "consents"
+                                 : strncmp (f->key, "debt.", 5) == 0 ? "debt" : "custom";
+            json_t *p = json_object_get (o, parent);
+            if (!p) {
+                json_t *obj = json_object ();
+                if (strcmp (parent, "consents") == 0) {
+                    p = json_array ();
+                    json_array_append_new (p, obj);
+                }
+                json_object_set_new (o, parent, p ? p : obj);
+                p = p ? p : obj;
+            }
+            json_object_set_new (json_is_array (p) ? json_array_get (p, 0) : p, dot + 1, v);
+        }
+        else {
+            json_object_set_new (o, f->key, v);
+        }
+    }
+    return o;
+}
+
+/* The protobuf form, as a sender builds it before it is packed. */
+typedef struct {
+    Plateau__V1__Lead lead;
+    Plateau__V1__PhoneNumber phone;
+    Plateau__V1__PhoneNumber alt[S_MAX_FIELDS];
+    Plateau__V1__PhoneNumber *alt_p[S_MAX_FIELDS];
+    Plateau__V1__Consent consent;
+    Plateau__V1__Consent *consent_p[1];
+    Plateau__V1__Debt debt;
+    Plateau__V1__Money money;
+    Plateau__V1__Lead__CustomEntry custom[S_MAX_FIELDS];
+    Plateau__V1__Lead__CustomEntry *custom_p[S_MAX_FIELDS];
+} s_pb_t;
+
+static void
+s_pb_set (s_pb_t *m, const s_field_t *f)
+{
+    static const struct {
+        const char *key;
+        size_t offset;
+    } lead_strings[] = {
+        {"id", offsetof (Plateau__V1__Lead, id)},
+        {"external_id", offsetof (Plateau__V1__Lead, external_id)},
+        {"campaign", offsetof (Plateau__V1__Lead, campaign)},
+        {"country", offsetof (Plateau__V1__Lead, country)},
+        {"first_name", offsetof (Plateau__V1__Lead, first_name)},
+        {"last_name", offsetof (Plateau__V1__Lead, last_name)},
+        {"address", offsetof (Plateau__V1__Lead, address)},
+        {"postal_code", offsetof (Plateau__V1__Lead, postal_code)},
+        {"state", offsetof (Plateau__V1__Lead, state)},
+        {"email", offsetof (Plateau__V1__Lead, email)},
+        {"timezone", offsetof (Plateau__V1__Lead, timezone)},
+    }, consent_strings[] = {
+        {"consent.scope", offsetof (Plateau__V1__Consent, scope)},
+        {"consent.channel", offsetof (Plateau__V1__Consent, channel)},
+        {"consent.source", offsetof (Plateau__V1__Consent, source)},
+        {"consent.proof_ref", offsetof (Plateau__V1__Consent, proof_ref)},
+        {"consent.wording_version", offsetof (Plateau__V1__Consent, wording_version)},
+        {"consent.number", offsetof (Plateau__V1__Consent, number)},
+    }, debt_strings[] = {
+        {"debt.account_ref", offsetof (Plateau__V1__Debt, account_ref)},
+        {"debt.creditor", offsetof (Plateau__V1__Debt, creditor)},
+        {"debt.first_letter_ref", offsetof (Plateau__V1__Debt, first_letter_ref)},
+    };
+    char *s = (char *) f->s;
+    for (size_t i = 0; i < sizeof lead_strings / sizeof lead_strings[0]; i++)
+        if (strcmp (f->key, lead_strings[i].key) == 0) {
+            *(char **) ((char *) &m->lead + lead_strings[i].offset) = s;
+            return;
+        }
+    if (strncmp (f->key, "consent.", 8) == 0) {
+        m->lead.n_consents = 1;
+        for (size_t i = 0; i < sizeof consent_strings / sizeof consent_strings[0]; i++)
+            if (strcmp (f->key, consent_strings[i].key) == 0) {
+                *(char **) ((char *) &m->consent + consent_strings[i].offset) = s;
+                return;
+            }
+        if (strcmp (f->key, "consent.captured_at") == 0)
+            m->consent.captured_at_ms = f->n;
+        else if (strcmp (f->key, "consent.revoked_at") == 0)
+            m->consent.revoked_at_ms = f->n;
+        else
+            fail_msg ("no protobuf field for %s", f->key);
+        return;
+    }
+    if (strncmp (f->key, "debt.", 5) == 0) {
+        m->lead.debt = &m->debt;
+        for (size_t i = 0; i < sizeof debt_strings / sizeof debt_strings[0]; i++)
+            if (strcmp (f->key, debt_strings[i].key) == 0) {
+                *(char **) ((char *) &m->debt + debt_strings[i].offset) = s;
+                return;
+            }
+        if (strcmp (f->key, "debt.first_letter_at") == 0) {
+            m->debt.first_letter_at_ms = f->n;
+            return;
+        }
+        m->debt.balance = &m->money;            /* balance and currency are one Money */
+        if (strcmp (f->key, "debt.balance") == 0)
+            m->money.minor_units = f->n;
+        else if (strcmp (f->key, "debt.currency") == 0)
+            m->money.currency = s;
+        else
+            fail_msg ("no protobuf field for %s", f->key);
+        return;
+    }
+    if (strncmp (f->key, "custom.", 7) == 0) {
+        Plateau__V1__Lead__CustomEntry *e = &m->custom[m->lead.n_custom++];
+        e->key = (char *) f->key + 7;
+        e->value = s;
+        return;
+    }
+    if (strcmp (f->key, "phone") == 0 || strcmp (f->key, "phone.e164") == 0) {
+        m->lead.phone = &m->phone;
+        *(f->key[5] ? &m->phone.e164 : &m->phone.raw) = s;
+    }
+    else if (strcmp (f->key, "alt_phones") == 0) {
+        m->alt[m->lead.n_alt_phones++].raw = s;
+    }
+    else if (strcmp (f->key, "received_at") == 0) {
+        m->lead.received_at_ms = f->n;
+    }
+    else {
+        fail_msg ("no protobuf field for %s", f->key);
+    }
+}
+
+/* Builds the case as a sender would, and returns it as the bus delivers it: packed, then
+ * unpacked by the receiver. Free with plateau__v1__lead__free_unpacked. */
+static Plateau__V1__Lead *
+s_pb_form (const s_case_t *tc)
+{
+    s_pb_t *m = calloc (1, sizeof *m);
+    assert_non_null (m);
+    plateau__v1__lead__init (&m->lead);
+    plateau__v1__phone_number__init (&m->phone);
+    plateau__v1__consent__init (&m->consent);
+    plateau__v1__debt__init (&m->debt);
+    plateau__v1__money__init (&m->money);
+    for (size_t i = 0; i < S_MAX_FIELDS; i++) {
+        plateau__v1__phone_number__init (&m->alt[i]);
+        m->alt_p[i] = &m->alt[i];
+        plateau__v1__lead__custom_entry__init (&m->custom[i]);
+        m->custom_p[i] = &m->custom[i];
+    }
+    m->consent_p[0] = &m->consent;
+    m->lead.alt_phones = m->alt_p;
+    m->lead.consents = m->consent_p;
+    m->lead.custom = m->custom_p;
+    for (const s_field_t *f = tc->fields; f < tc->fields + S_MAX_FIELDS && f->key; f++)
+        s_pb_set (m, f);
+    size_t n = plateau__v1__lead__get_packed_size (&m->lead);
+    uint8_t *buf = malloc (n ? n : 1);
+    assert_non_null (buf);
+    assert_int_equal (plateau__v1__lead__pack (&m->lead, buf), n);
+    Plateau__V1__Lead *l = plateau__v1__lead__unpack (NULL, n, buf);
+    assert_non_null (l);
+    free (buf);
+    free (m);
+    return l;
+}
+
+static char *
+s_render (const Plateau__V1__Lead *lead)
+{
+    json_t *o = intake_lead_to_json (lead);
+    char *text = o ? json_dumps (o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref (o);
+    return text;
+}
+
+static bool
+s_same_lead (const Plateau__V1__Lead *a, const Plateau__V1__Lead *b)
+{
+    size_t na = plateau__v1__lead__get_packed_size (a);
+    size_t nb = plateau__v1__lead__get_packed_size (b);
+    uint8_t *pa = malloc (na + 1), *pb = malloc (nb + 1);
+    bool same = pa && pb && na == nb && plateau__v1__lead__pack (a, pa) == na
+                && plateau__v1__lead__pack (b, pb) == nb && memcmp (pa, pb, na) == 0;
+    free (pa);
+    free (pb);
+    return same;
+}
+
+static void
+s_errors_text (const intake_errors_t *e, char *out, size_t size)
+{
+    out[0] = '\0';
+    for (size_t i = 0; i < e->count; i++) {
+        size_t used = strlen (out);
+        snprintf (out + used, size - used, " [%s %s]", e->items[i].field, e->items[i].code);
+    }
+}
+
+static void
+test_the_bus_door_and_the_json_door_agree (void **state)
+{
+    fixture_t *f = *state;
+    f->opts.default_campaign = NULL;            /* as the bus door: the lead says it all */
+    f->opts.default_country = NULL;
+    for (size_t i = 0; i < sizeof s_cases / sizeof s_cases[0]; i++) {
+        const s_case_t *tc = &s_cases[i];
+        f->opts.reject_unknown = tc->reject_unknown;
+
+        json_t *obj = s_json_form (tc);
+        Plateau__V1__Lead *from_json = NULL;
+        intake_errors_t json_errors;
+        int json_rc = intake_lead_from_json (obj, &f->opts, &from_json, &json_errors);
+        json_decref (obj);
+
+        Plateau__V1__Lead *bus = s_pb_form (tc);
+        Plateau__V1__Lead *from_pb = NULL;
+        intake_errors_t pb_errors;
+        int pb_rc = intake_lead_from_pb (bus, &f->opts, &from_pb, &pb_errors);
+        plateau__v1__lead__free_unpacked (bus, NULL);
+
+        char je[512], pe[512];
+        s_errors_text (&json_errors, je, sizeof je);
+        s_errors_text (&pb_errors, pe, sizeof pe);
+        if (json_rc != pb_rc || strcmp (je, pe) != 0)
+            fail_msg ("%s: JSON rc %d%s; protobuf rc %d%s", tc->name, json_rc, je, pb_rc, pe);
+        if (!tc->field) {
+            if (json_rc != 0)
+                fail_msg ("%s: refused:%s", tc->name, je);
+            if (!s_same_lead (from_json, from_pb)) {
+                char *a = s_render (from_json), *b = s_render (from_pb);
+                fail_msg ("%s: JSON gives %s\nprotobuf gives %s", tc->name, a, b);
+            }
+        }
+        else if (json_rc != PL_EINVAL || strcmp (json_errors.items[0].field, tc->field) != 0
+                 || strcmp (json_errors.items[0].code, tc->code) != 0) {
+            fail_msg ("%s: expected %s on '%s' first; rc %d, errors:%s", tc->name, tc->code,
+                      tc->field, json_rc, je);
+        }
+        /* whatever the input, the errors render as JSON (the API's answer, the nack's audit) */
+        json_t *rendered = intake_errors_to_json (&pb_errors);
+        assert_non_null (rendered);
+        json_decref (rendered);
+        intake_lead_free (&from_json);
+        intake_lead_free (&from_pb);
+    }
+    f->opts.reject_unknown = false;
+}
+
+/* What the bus door's lead carries besides: the number's derived fields are worked out again,
+ * not trusted, and a message with no lead at all is an empty lead. */
+static void
+test_the_bus_door_recomputes_what_it_is_not_told (void **state)
+{
+    fixture_t *f = *state;
+    Plateau__V1__Lead in = PLATEAU__V1__LEAD__INIT;
+    Plateau__V1__PhoneNumber ph = PLATEAU__V1__PHONE_NUMBER__INIT;
+    char *zones[] = {(char *) "America/New_York"};
+    ph.raw = (char *) "0692 12 34 56";
+    ph.e164 = (char *) "+12125550199";      /* what the sender thinks: raw wins */
+    ph.region = (char *) "US";
+    ph.zones = zones;
+    ph.n_zones = 1;
+    in.phone = &ph;
+    in.country = (char *) "FR";
+    assert_int_equal (intake_lead_from_pb (&in, &f->opts, &f->lead, &f->errors), 0);
+    assert_string_equal (f->lead->campaign, "spring-2026");     /* options apply as for JSON */
+    assert_string_equal (f->lead->source, "crm-test");
+    assert_string_equal (f->lead->phone->e164, "+262692123456");
+    assert_string_equal (f->lead->phone->region, "RE");
+    assert_int_equal (f->lead->phone->n_zones, 1);
+    assert_string_equal (f->lead->phone->zones[0], "Indian/Reunion");
+    intake_lead_free (&f->lead);
+
+    f->opts.default_campaign = NULL;
+    assert_int_equal (intake_lead_from_pb (NULL, &f->opts, &f->lead, &f->errors), PL_EINVAL);
+    assert_null (f->lead);
+    assert_int_equal (f->errors.count, 2);
+    assert_string_equal (f->errors.items[0].field, "campaign");
+    assert_string_equal (f->errors.items[0].code, INTAKE_E_REQUIRED);
+    assert_string_equal (f->errors.items[1].field, "phone");
+    assert_string_equal (f->errors.items[1].code, INTAKE_E_REQUIRED);
+}
+
 int
 main (void)
 {
@@ -571,6 +986,8 @@ main (void)
         cmocka_unit_test_setup_teardown (test_every_problem_is_reported_at_once, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_errors_and_lead_render_as_json, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_text_values_read_numbers_written_as_text, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_the_bus_door_and_the_json_door_agree, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_the_bus_door_recomputes_what_it_is_not_told, s_setup, s_teardown),
     };
     return cmocka_run_group_tests_name ("intake_lead", tests, NULL, NULL);
 }
