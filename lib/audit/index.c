@@ -1,5 +1,6 @@
 /*  index.c — the per-chain SQLite index (see index.h). */
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sodium.h>
@@ -306,94 +307,74 @@ s_json_int (pl__wbuf_t *b, int64_t v)
     pl__wbuf_bytes (b, t, (size_t) n);
 }
 
-/* Each returns the buffer's text (NUL-terminated) or NULL when the part is empty. */
-static const char *
-s_rules_json (pl__wbuf_t *b, const pl_audit_record_t *r)
+/* One member of a part's items: its JSON name (with quotes and colon), kind and place. */
+typedef enum { S_STR, S_INT, S_BOOL } s_kind_t;
+typedef struct {
+    const char *name;
+    s_kind_t kind;
+    size_t off;
+} s_field_t;
+
+#define S_FIELD(type, member, kind) {"\"" #member "\":", kind, offsetof (type, member)}
+#define S_N(fields) (sizeof fields / sizeof *fields)
+
+static const s_field_t s_rule_fields[] = {
+    S_FIELD (pl_audit_rule_t, rule_id, S_STR), S_FIELD (pl_audit_rule_t, value, S_STR),
+    S_FIELD (pl_audit_rule_t, facts, S_STR),   S_FIELD (pl_audit_rule_t, reason, S_STR),
+    S_FIELD (pl_audit_rule_t, zone, S_STR),    S_FIELD (pl_audit_rule_t, defer_until_ms, S_INT)};
+/* The last two only in records that carry typed evidence. */
+static const s_field_t s_list_fields[] = {
+    S_FIELD (pl_audit_list_t, name, S_STR),         S_FIELD (pl_audit_list_t, version, S_STR),
+    S_FIELD (pl_audit_list_t, loaded_at_ms, S_INT), S_FIELD (pl_audit_list_t, age_ms, S_INT),
+    S_FIELD (pl_audit_list_t, hit, S_BOOL),         S_FIELD (pl_audit_list_t, copy_date, S_STR)};
+/* Maps: key, then value. */
+static const s_field_t s_count_fields[] = {S_FIELD (pl_audit_count_t, key, S_STR),
+                                           S_FIELD (pl_audit_count_t, value, S_INT)};
+static const s_field_t s_attr_fields[] = {S_FIELD (pl_audit_attr_t, key, S_STR),
+                                          S_FIELD (pl_audit_attr_t, value, S_STR)};
+
+static void
+s_json_value (pl__wbuf_t *b, const void *item, const s_field_t *f)
 {
-    if (!r->n_rules)
-        return NULL;
-    b->len = 0;
-    pl__wbuf_u8 (b, '[');
-    for (size_t i = 0; i < r->n_rules; i++) {
-        const pl_audit_rule_t *x = &r->rules[i];
-        s_json_lit (b, i ? ",{\"rule_id\":" : "{\"rule_id\":");
-        s_json_str (b, x->rule_id);
-        s_json_lit (b, ",\"value\":");
-        s_json_str (b, x->value);
-        s_json_lit (b, ",\"facts\":");
-        s_json_str (b, x->facts);
-        s_json_lit (b, ",\"reason\":");
-        s_json_str (b, x->reason);
-        s_json_lit (b, ",\"zone\":");
-        s_json_str (b, x->zone);
-        s_json_lit (b, ",\"defer_until_ms\":");
-        s_json_int (b, x->defer_until_ms);
-        pl__wbuf_u8 (b, '}');
+    const char *p = (const char *) item + f->off;
+    switch (f->kind) {
+        case S_STR: s_json_str (b, *(const char *const *) p); break;
+        case S_INT: s_json_int (b, *(const int64_t *) p); break;
+        case S_BOOL: s_json_lit (b, *(const bool *) p ? "true" : "false"); break;
     }
-    pl__wbuf_bytes (b, "]", 2);
-    return b->err ? NULL : (const char *) b->p;
 }
 
+/* The JSON text of the n items of `size` bytes at v, in b (NUL-terminated), or NULL when there
+ * are none: an array of objects with the nf fields, or with map an object of fields[0] as key
+ * and fields[1] as value. */
 static const char *
-s_lists_json (pl__wbuf_t *b, const pl_audit_record_t *r)
-{
-    if (!r->n_lists)
-        return NULL;
-    b->len = 0;
-    pl__wbuf_u8 (b, '[');
-    for (size_t i = 0; i < r->n_lists; i++) {
-        const pl_audit_list_t *x = &r->lists[i];
-        s_json_lit (b, i ? ",{\"name\":" : "{\"name\":");
-        s_json_str (b, x->name);
-        s_json_lit (b, ",\"version\":");
-        s_json_str (b, x->version);
-        s_json_lit (b, ",\"loaded_at_ms\":");
-        s_json_int (b, x->loaded_at_ms);
-        s_json_lit (b, ",\"age_ms\":");
-        s_json_int (b, x->age_ms);
-        if (r->evidence) {
-            s_json_lit (b, x->hit ? ",\"hit\":true,\"copy_date\":" : ",\"hit\":false,\"copy_date\":");
-            s_json_str (b, x->copy_date);
-        }
-        pl__wbuf_u8 (b, '}');
-    }
-    pl__wbuf_bytes (b, "]", 2);
-    return b->err ? NULL : (const char *) b->p;
-}
-
-static const char *
-s_counts_json (pl__wbuf_t *b, const pl_audit_record_t *r)
-{
-    if (!r->n_counts)
-        return NULL;
-    b->len = 0;
-    pl__wbuf_u8 (b, '{');
-    for (size_t i = 0; i < r->n_counts; i++) {
-        if (i)
-            pl__wbuf_u8 (b, ',');
-        s_json_str (b, r->counts[i].key);
-        pl__wbuf_u8 (b, ':');
-        s_json_int (b, r->counts[i].value);
-    }
-    pl__wbuf_bytes (b, "}", 2);
-    return b->err ? NULL : (const char *) b->p;
-}
-
-static const char *
-s_attrs_json (pl__wbuf_t *b, const pl_audit_attr_t *v, size_t n)
+s_part_json (pl__wbuf_t *b, const void *v, size_t n, size_t size, const s_field_t *f, size_t nf,
+             bool map)
 {
     if (!n)
         return NULL;
     b->len = 0;
-    pl__wbuf_u8 (b, '{');
+    pl__wbuf_u8 (b, map ? '{' : '[');
     for (size_t i = 0; i < n; i++) {
+        const void *item = (const char *) v + i * size;
         if (i)
             pl__wbuf_u8 (b, ',');
-        s_json_str (b, v[i].key);
-        pl__wbuf_u8 (b, ':');
-        s_json_str (b, v[i].value);
+        if (map) {
+            s_json_value (b, item, &f[0]);
+            pl__wbuf_u8 (b, ':');
+            s_json_value (b, item, &f[1]);
+            continue;
+        }
+        pl__wbuf_u8 (b, '{');
+        for (size_t j = 0; j < nf; j++) {
+            if (j)
+                pl__wbuf_u8 (b, ',');
+            s_json_lit (b, f[j].name);
+            s_json_value (b, item, &f[j]);
+        }
+        pl__wbuf_u8 (b, '}');
     }
-    pl__wbuf_bytes (b, "}", 2);
+    pl__wbuf_bytes (b, map ? "}" : "]", 2);
     return b->err ? NULL : (const char *) b->p;
 }
 
@@ -431,9 +412,15 @@ pl_audit_index_add (pl_audit_index_t *self, const pl_audit_record_t *r, uint64_t
 {
     sqlite3_stmt *st = self->insert;
     char hash[65], prev[65], pseud[65];
-    const char *rules = s_rules_json (&self->json[0], r), *lists = s_lists_json (&self->json[1], r),
-               *counts = s_counts_json (&self->json[2], r),
-               *attrs = s_attrs_json (&self->json[3], r->attrs, r->n_attrs);
+    const char *rules = s_part_json (&self->json[0], r->rules, r->n_rules, sizeof *r->rules,
+                                     s_rule_fields, S_N (s_rule_fields), false),
+               *lists = s_part_json (&self->json[1], r->lists, r->n_lists, sizeof *r->lists,
+                                     s_list_fields, S_N (s_list_fields) - (r->evidence ? 0 : 2),
+                                     false),
+               *counts = s_part_json (&self->json[2], r->counts, r->n_counts, sizeof *r->counts,
+                                      s_count_fields, 2, true),
+               *attrs = s_part_json (&self->json[3], r->attrs, r->n_attrs, sizeof *r->attrs,
+                                     s_attr_fields, 2, true);
     for (int i = 0; i < 4; i++)
         if (self->json[i].err) {
             self->json[i].err = false;
