@@ -518,6 +518,26 @@ pl_audit_index_max_at (pl_audit_index_t *self, int64_t *out)
     return src == SQLITE_ROW || src == SQLITE_DONE ? 0 : s_fail (self, s_code (src), "max at");
 }
 
+/* Prepares sql, a statement over one person's rows before a seq, and binds its parameters
+ * (number_key, number_pseudonym, seq); finalize *st after use. PL_EINVAL when pseudonym_hex is
+ * not one. */
+static int
+s_person_stmt (pl_audit_index_t *self, const char *sql, const char *pseudonym_hex,
+               uint64_t before, const char *what, sqlite3_stmt **st)
+{
+    if (sqlite3_prepare_v2 (self->db, sql, -1, st, NULL) != SQLITE_OK)
+        return s_fail (self, PL_EIO, what);
+    int64_t key;
+    if (!s_number_key_hex (pseudonym_hex, &key)) {
+        sqlite3_finalize (*st);
+        return PL_EINVAL;
+    }
+    sqlite3_bind_int64 (*st, 1, key);
+    sqlite3_bind_text (*st, 2, pseudonym_hex, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (*st, 3, (sqlite3_int64) before);
+    return 0;
+}
+
 int
 pl_audit_index_personal_locs (pl_audit_index_t *self, const char *pseudonym_hex,
                               uint64_t before, pl_audit_loc_t **out, size_t *n)
@@ -525,23 +545,14 @@ pl_audit_index_personal_locs (pl_audit_index_t *self, const char *pseudonym_hex,
     *out = NULL;
     *n = 0;
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2 (self->db,
-                            "SELECT seq, segment, offset FROM events WHERE number_key = ?"
-                            " AND number_pseudonym = ? AND seq < ? AND erased = 0"
-                            " AND personal IS NOT NULL ORDER BY seq",
-                            -1, &st, NULL)
-        != SQLITE_OK)
-        return s_fail (self, PL_EIO, "personal locations");
-    int64_t key;
-    if (!s_number_key_hex (pseudonym_hex, &key)) {
-        sqlite3_finalize (st);
-        return PL_EINVAL;
-    }
-    sqlite3_bind_int64 (st, 1, key);
-    sqlite3_bind_text (st, 2, pseudonym_hex, -1, SQLITE_STATIC);
-    sqlite3_bind_int64 (st, 3, (sqlite3_int64) before);
+    int src, rc = s_person_stmt (self,
+                                 "SELECT seq, segment, offset FROM events WHERE number_key = ?"
+                                 " AND number_pseudonym = ? AND seq < ? AND erased = 0"
+                                 " AND personal IS NOT NULL ORDER BY seq",
+                                 pseudonym_hex, before, "personal locations", &st);
+    if (rc)
+        return rc;
     size_t cap = 0;
-    int src, rc = 0;
     while ((src = sqlite3_step (st)) == SQLITE_ROW) {
         if (*n == cap) {
             cap = cap ? 2 * cap : 16;
@@ -573,20 +584,12 @@ pl_audit_index_erase (pl_audit_index_t *self, const char *pseudonym_hex, uint64_
                       size_t *rows)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2 (self->db,
+    int rc = s_person_stmt (self,
                             "UPDATE events SET personal = NULL, erased = 1 WHERE number_key = ?"
                             " AND number_pseudonym = ? AND seq < ? AND personal IS NOT NULL",
-                            -1, &st, NULL)
-        != SQLITE_OK)
-        return s_fail (self, PL_EIO, "erase");
-    int64_t key;
-    if (!s_number_key_hex (pseudonym_hex, &key)) {
-        sqlite3_finalize (st);
-        return PL_EINVAL;
-    }
-    sqlite3_bind_int64 (st, 1, key);
-    sqlite3_bind_text (st, 2, pseudonym_hex, -1, SQLITE_STATIC);
-    sqlite3_bind_int64 (st, 3, (sqlite3_int64) before);
+                            pseudonym_hex, before, "erase", &st);
+    if (rc)
+        return rc;
     int src = sqlite3_step (st);
     sqlite3_finalize (st);
     if (src != SQLITE_DONE)
