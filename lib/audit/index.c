@@ -654,33 +654,27 @@ pl_audit_index_query (pl_audit_index_t *self, const pl_audit_filter_t *f, pl_aud
         "SELECT chain, seq, at_ms, written_ms, event_id, service, type, lead_id, campaign,"
         " number_pseudonym, decision, trace_id, zone, actor, rules, lists, counts, attrs,"
         " personal, erased, hash, prev_hash, number_key, evidence FROM events WHERE 1");
-    if (f->lead_id)
-        n += (size_t) snprintf (sql + n, sizeof sql - n, " AND lead_id = :lead");
-    if (f->campaign)
-        n += (size_t) snprintf (sql + n, sizeof sql - n, " AND campaign = :campaign");
-    if (f->type)
-        n += (size_t) snprintf (sql + n, sizeof sql - n, " AND type = :type");
-    if (f->pseudonym_hex)
-        n += (size_t) snprintf (sql + n, sizeof sql - n,
-                                " AND number_key = :nkey AND number_pseudonym = :pseud");
-    if (f->has_from_seq)
-        n += (size_t) snprintf (sql + n, sizeof sql - n, " AND seq >= :from_seq");
-    if (f->has_from)
-        n += (size_t) snprintf (sql + n, sizeof sql - n, " AND at_ms >= :from");
-    if (f->has_to)
-        n += (size_t) snprintf (sql + n, sizeof sql - n, " AND at_ms < :to");
-    if (f->after) {
-        /* Rows after (at, chain, seq): within this chain's database the chain is constant, so
-         * the comparison folds to at_ms alone unless the chains are equal. */
-        int cmp = strcmp (self->chain, f->after->chain);
-        if (cmp == 0)
-            n += (size_t) snprintf (sql + n, sizeof sql - n,
-                                    " AND (at_ms > :after_at OR (at_ms = :after_at AND seq > :after_seq))");
-        else if (cmp > 0)
-            n += (size_t) snprintf (sql + n, sizeof sql - n, " AND at_ms >= :after_at");
-        else
-            n += (size_t) snprintf (sql + n, sizeof sql - n, " AND at_ms > :after_at");
-    }
+    /* Rows after (at, chain, seq): within this chain's database the chain is constant, so the
+     * comparison folds to at_ms alone unless the chains are equal. */
+    int cmp = f->after ? strcmp (self->chain, f->after->chain) : 0;
+    const char *after = cmp > 0   ? " AND at_ms >= :after_at"
+                        : cmp < 0 ? " AND at_ms > :after_at"
+                                  : " AND (at_ms > :after_at"
+                                    " OR (at_ms = :after_at AND seq > :after_seq))";
+    const struct {
+        bool on;
+        const char *sql;
+    } where[] = {{f->lead_id, " AND lead_id = :lead"},
+                 {f->campaign, " AND campaign = :campaign"},
+                 {f->type, " AND type = :type"},
+                 {f->pseudonym_hex, " AND number_key = :nkey AND number_pseudonym = :pseud"},
+                 {f->has_from_seq, " AND seq >= :from_seq"},
+                 {f->has_from, " AND at_ms >= :from"},
+                 {f->has_to, " AND at_ms < :to"},
+                 {f->after, after}};
+    for (size_t i = 0; i < sizeof where / sizeof *where; i++)
+        if (where[i].on)
+            n += (size_t) snprintf (sql + n, sizeof sql - n, "%s", where[i].sql);
     n += (size_t) snprintf (sql + n, sizeof sql - n,
                             f->has_from_seq ? " ORDER BY seq" : " ORDER BY at_ms, seq");
     if (f->limit)
