@@ -1,6 +1,7 @@
-# libFuzzer targets of the intake and the phone shim (Fuzz build only: clang,
-# -DCMAKE_BUILD_TYPE=Fuzz). Each runs briefly as a ctest labelled "fuzz", from its committed seeds
-# (tests/fuzz/seeds/<name>) into a corpus in the build tree; `make fuzz` runs them longer.
+# libFuzzer targets of the intake (its decoders and the bus door's lead) and the phone shim (Fuzz
+# build only: clang, -DCMAKE_BUILD_TYPE=Fuzz). Each runs briefly as a ctest labelled "fuzz", from
+# its committed seeds (tests/fuzz/seeds/<name>) into a corpus in the build tree; `make fuzz` runs
+# them longer.
 set(PL_INTAKE_FUZZ_CORPUS ${PROJECT_BINARY_DIR}/corpus)
 set(PL_INTAKE_FUZZ_ARTIFACTS ${PROJECT_BINARY_DIR}/fuzz-artifacts)
 file(MAKE_DIRECTORY ${PL_INTAKE_FUZZ_ARTIFACTS})
@@ -24,3 +25,4 @@ pl_intake_fuzz(phone LIBS pl_phone INCLUDES ${PROJECT_SOURCE_DIR}/lib/phone)
 pl_intake_fuzz(json LIBS intake_core)
 pl_intake_fuzz(ndjson LIBS intake_core)
 pl_intake_fuzz(csv LIBS intake_core)
+pl_intake_fuzz(lead_pb LIBS intake_core)
