@@ -208,6 +208,37 @@ s_reply_rc (pl_http_req_t *req, int rc, const char *detail)
     return pl_http_reply_error (req, 503, "unavailable", detail, NULL);
 }
 
+/* Replies 200 with o as compact JSON (503 when it cannot be written); takes o. */
+static int
+s_reply_json (pl_http_req_t *req, json_t *o)
+{
+    char *text = o ? json_dumps (o, JSON_COMPACT) : NULL;
+    if (text)
+        pl_http_reply_json (req, 200, text);
+    else
+        pl_http_reply_error (req, 503, "unavailable", "out of memory", NULL);
+    free (text);
+    json_decref (o);
+    return 0;
+}
+
+/* Reads the limit parameter into *limit when present; 400 and -1 when invalid. */
+static int
+s_limit_param (pl_http_req_t *req, size_t *limit)
+{
+    const char *v = pl_http_req_query (req, "limit");
+    if (!v)
+        return 0;
+    char *end;
+    long n = strtol (v, &end, 10);
+    if (*end || n < 1 || n > PL_AUDIT_QUERY_LIMIT_MAX) {
+        pl_http_reply_error (req, 400, "invalid", "limit: 1 to 1000", "limit");
+        return -1;
+    }
+    *limit = (size_t) n;
+    return 0;
+}
+
 typedef struct {
     char *p;
     size_t len, cap;
@@ -251,16 +282,8 @@ s_query (pl_http_req_t *req, void *arg)
         .reveal = s_auditor (self, req),
     };
     if (s_time_param (req, "from", &q.has_from, &q.from_ms)
-        || s_time_param (req, "to", &q.has_to, &q.to_ms))
+        || s_time_param (req, "to", &q.has_to, &q.to_ms) || s_limit_param (req, &q.limit))
         return 0;
-    const char *limit = pl_http_req_query (req, "limit");
-    if (limit) {
-        char *end;
-        long v = strtol (limit, &end, 10);
-        if (*end || v < 1 || v > PL_AUDIT_QUERY_LIMIT_MAX)
-            return pl_http_reply_error (req, 400, "invalid", "limit: 1 to 1000", "limit");
-        q.limit = (size_t) v;
-    }
     if (q.number && !pl_audit_is_e164 (q.number))
         return pl_http_reply_error (req, 400, "invalid", "number: expected E.164", "number");
     const char *format = pl_http_req_query (req, "format");
@@ -310,14 +333,7 @@ s_page (audit_api_t *self, pl_http_req_t *req, pl_audit_reader_t *reader,
         free (next);
         return 0;
     }
-    json_t *o = json_pack ("{s:o, s:s?}", "items", items, "next_cursor", next);
-    char *text = o ? json_dumps (o, JSON_COMPACT) : NULL;
-    if (text)
-        pl_http_reply_json (req, 200, text);
-    else
-        pl_http_reply_error (req, 503, "unavailable", "out of memory", NULL);
-    free (text);
-    json_decref (o);
+    s_reply_json (req, json_pack ("{s:o, s:s?}", "items", items, "next_cursor", next));
     free (next);
     return 0;
 }
@@ -332,14 +348,8 @@ s_export (pl_http_req_t *req, void *arg)
         return 0;
     bool reveal = s_auditor (self, req);
     size_t limit = 0;
-    const char *lim = pl_http_req_query (req, "limit");
-    if (lim) {
-        char *end;
-        long v = strtol (lim, &end, 10);
-        if (*end || v < 1 || v > PL_AUDIT_QUERY_LIMIT_MAX)
-            return pl_http_reply_error (req, 400, "invalid", "limit: 1 to 1000", "limit");
-        limit = (size_t) v;
-    }
+    if (s_limit_param (req, &limit))
+        return 0;
     const char *chain = pl_http_req_query (req, "chain");
     const char *from_seq = pl_http_req_query (req, "from_seq");
     if (!chain && !from_seq) {
@@ -374,16 +384,9 @@ s_export (pl_http_req_t *req, void *arg)
         json_decref (items);
         return 0;
     }
-    json_t *o = json_pack ("{s:s, s:I, s:I, s:o}", "chain", chain, "from_seq", (json_int_t) seq,
-                           "next_seq", (json_int_t) next, "items", items);
-    char *text = o ? json_dumps (o, JSON_COMPACT) : NULL;
-    if (text)
-        pl_http_reply_json (req, 200, text);
-    else
-        pl_http_reply_error (req, 503, "unavailable", "out of memory", NULL);
-    free (text);
-    json_decref (o);
-    return 0;
+    return s_reply_json (req, json_pack ("{s:s, s:I, s:I, s:o}", "chain", chain, "from_seq",
+                                         (json_int_t) seq, "next_seq", (json_int_t) next,
+                                         "items", items));
 }
 
 static int
@@ -428,25 +431,16 @@ s_verify (pl_http_req_t *req, void *arg)
         return s_reply_rc (req, rc, pl_strerror (rc)), 0;
     json_t *j = pl_audit_verify_report_json (r);
     json_object_set_new (j, "verified", json_boolean (rc == 0));
-    char *text = json_dumps (j, JSON_COMPACT);
-    pl_http_reply_json (req, 200, text ? text : "{}");
-    free (text);
-    json_decref (j);
     pl_audit_verify_report_destroy (&r);
-    return 0;
+    return s_reply_json (req, j);
 }
 
 static int
 s_public_key (pl_http_req_t *req, void *arg)
 {
     audit_api_t *self = arg;
-    json_t *j = json_pack ("{s:s, s:s, s:s}", "chain", self->replica, "algorithm", "ed25519",
-                           "public_key", self->public_hex);
-    char *text = json_dumps (j, JSON_COMPACT);
-    pl_http_reply_json (req, 200, text);
-    free (text);
-    json_decref (j);
-    return 0;
+    return s_reply_json (req, json_pack ("{s:s, s:s, s:s}", "chain", self->replica, "algorithm",
+                                         "ed25519", "public_key", self->public_hex));
 }
 
 static int
@@ -469,13 +463,10 @@ s_erasure (pl_http_req_t *req, void *arg)
     int rc = pl_audit_store_erase (self->store, number, pl_clock_now_ms (self->clock),
                                    pl_http_req_source (req), request_id && *request_id ? request_id : NULL,
                                    &erased);
-    if (rc == 0) {
-        json_t *o = json_pack ("{s:s, s:I}", "status", "erased", "records", (json_int_t) erased);
-        char *text = json_dumps (o, JSON_COMPACT);
-        pl_http_reply_json (req, 200, text);
-        free (text);
-        json_decref (o);
-    } else if (rc == PL_EINVAL)
+    if (rc == 0)
+        s_reply_json (req, json_pack ("{s:s, s:I}", "status", "erased", "records",
+                                      (json_int_t) erased));
+    else if (rc == PL_EINVAL)
         pl_http_reply_error (req, 400, "invalid", pl_audit_store_errstr (self->store), NULL);
     else {
         pl_http_reply_error (req, 503, "unavailable", pl_audit_store_errstr (self->store), NULL);
