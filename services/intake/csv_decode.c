@@ -816,10 +816,25 @@ s_end_line (intake_csv_t *self, int ch)
     return rc;
 }
 
+/* A delimiter or a line break outside quotes ends the field: true when ch is one (*rc set). */
+static inline bool
+s_field_ends (intake_csv_t *self, char ch, int *rc)
+{
+    if (ch == self->delim) {
+        s_end_field (self);
+        self->state = S_FIELD_START;
+        return true;
+    }
+    if (ch == '\n' || ch == '\r') {
+        *rc = s_end_line (self, ch);
+        return true;
+    }
+    return false;
+}
+
 static int
 s_run (intake_csv_t *self, const char *data, size_t len)
 {
-    const char d = self->delim;
     for (size_t i = 0; i < len; i++) {
         char ch = data[i];
         int rc = 0;
@@ -838,28 +853,14 @@ s_run (intake_csv_t *self, const char *data, size_t len)
                 self->state = S_QUOTED;
                 self->quote_line = self->line;
             }
-            else if (ch == d) {
-                s_end_field (self);
-            }
-            else if (ch == '\n' || ch == '\r') {
-                rc = s_end_line (self, ch);
-            }
-            else {
+            else if (!s_field_ends (self, ch, &rc)) {
                 rc = s_append (self, ch);
                 self->state = S_UNQUOTED;
             }
             break;
         case S_UNQUOTED:
-            if (ch == d) {
-                s_end_field (self);
-                self->state = S_FIELD_START;
-            }
-            else if (ch == '\n' || ch == '\r') {
-                rc = s_end_line (self, ch);
-            }
-            else {
+            if (!s_field_ends (self, ch, &rc))
                 rc = s_append (self, ch);
-            }
             break;
         case S_QUOTED:
             if (ch == '"') {
@@ -876,14 +877,7 @@ s_run (intake_csv_t *self, const char *data, size_t len)
                 rc = s_append (self, '"');
                 self->state = S_QUOTED;
             }
-            else if (ch == d) {
-                s_end_field (self);
-                self->state = S_FIELD_START;
-            }
-            else if (ch == '\n' || ch == '\r') {
-                rc = s_end_line (self, ch);
-            }
-            else {
+            else if (!s_field_ends (self, ch, &rc)) {
                 /* "abc"def: lenient, like the spreadsheets that write it */
                 rc = s_append (self, ch);
                 self->state = S_UNQUOTED;
