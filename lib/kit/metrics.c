@@ -537,14 +537,6 @@ s_fmt_double (char *out, size_t size, double v)
     }
 }
 
-static void
-s_put_double (s_buf_t *b, double v)
-{
-    char num[40];
-    s_fmt_double (num, sizeof num, v);
-    s_puts (b, num);
-}
-
 /* Writes "{a="x",b="y"" plus le when given, closing brace included. Nothing when empty. */
 static void
 s_put_labels (s_buf_t *b, const pl_metric_t *m, const s_series_t *s, const char *le)
@@ -570,36 +562,39 @@ s_put_labels (s_buf_t *b, const pl_metric_t *m, const s_series_t *s, const char 
     s_puts (b, "}");
 }
 
+/* One sample line: the name with its suffix ("", "_bucket", "_sum", "_count"), the labels
+ * (and le when given), the value. */
+static void
+s_put_sample (s_buf_t *b, const pl_metric_t *m, const s_series_t *s, const char *suffix,
+              const char *le, const char *value)
+{
+    s_puts (b, m->name);
+    s_puts (b, suffix);
+    s_put_labels (b, m, s, le);
+    s_puts (b, " ");
+    s_puts (b, value);
+    s_puts (b, "\n");
+}
+
 static void
 s_render_histogram (s_buf_t *b, const pl_metric_t *m, const s_series_t *s)
 {
     uint64_t cumulative = 0;
-    char le[40];
+    char le[40], num[40];
     for (size_t i = 0; i <= m->n_bounds; i++) {
         cumulative += atomic_load_explicit (&s->buckets[i], memory_order_relaxed);
         if (i < m->n_bounds)
             s_fmt_double (le, sizeof le, m->bounds[i]);
         else
             snprintf (le, sizeof le, "+Inf");
-        s_puts (b, m->name);
-        s_puts (b, "_bucket");
-        s_put_labels (b, m, s, le);
-        char num[32];
-        snprintf (num, sizeof num, " %llu\n", (unsigned long long) cumulative);
-        s_puts (b, num);
+        snprintf (num, sizeof num, "%llu", (unsigned long long) cumulative);
+        s_put_sample (b, m, s, "_bucket", le, num);
     }
-    s_puts (b, m->name);
-    s_puts (b, "_sum");
-    s_put_labels (b, m, s, NULL);
-    s_puts (b, " ");
-    s_put_double (b, s_double (atomic_load_explicit (&s->sum_bits, memory_order_relaxed)));
-    s_puts (b, "\n");
-    s_puts (b, m->name);
-    s_puts (b, "_count");
-    s_put_labels (b, m, s, NULL);
-    char num[32];
-    snprintf (num, sizeof num, " %llu\n", (unsigned long long) cumulative);
-    s_puts (b, num);
+    s_fmt_double (num, sizeof num,
+                  s_double (atomic_load_explicit (&s->sum_bits, memory_order_relaxed)));
+    s_put_sample (b, m, s, "_sum", NULL, num);
+    snprintf (num, sizeof num, "%llu", (unsigned long long) cumulative);
+    s_put_sample (b, m, s, "_count", NULL, num);
 }
 
 char *
@@ -626,11 +621,10 @@ pl_metrics_render (pl_metrics_t *self)
                 s_render_histogram (&b, m, s);
                 continue;
             }
-            s_puts (&b, m->name);
-            s_put_labels (&b, m, s, NULL);
-            s_puts (&b, " ");
-            s_put_double (&b, s_double (atomic_load_explicit (&s->bits, memory_order_relaxed)));
-            s_puts (&b, "\n");
+            char num[40];
+            s_fmt_double (num, sizeof num,
+                          s_double (atomic_load_explicit (&s->bits, memory_order_relaxed)));
+            s_put_sample (&b, m, s, "", NULL, num);
         }
     }
     pthread_mutex_unlock (&self->mutex);
