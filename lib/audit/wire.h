@@ -77,26 +77,17 @@ pl__wbuf_zeros (pl__wbuf_t *b, size_t n)
 
 static inline void pl__wbuf_u8 (pl__wbuf_t *b, uint8_t v) { pl__wbuf_bytes (b, &v, 1); }
 
+/* The low n bytes of v, little-endian. */
 static inline void
-pl__put_u16 (uint8_t *p, uint16_t v)
+pl__put_le (uint8_t *p, uint64_t v, size_t n)
 {
-    p[0] = (uint8_t) v;
-    p[1] = (uint8_t) (v >> 8);
-}
-
-static inline void
-pl__put_u32 (uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
+    for (size_t i = 0; i < n; i++)
         p[i] = (uint8_t) (v >> (8 * i));
 }
 
-static inline void
-pl__put_u64 (uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t) (v >> (8 * i));
-}
+static inline void pl__put_u16 (uint8_t *p, uint16_t v) { pl__put_le (p, v, 2); }
+static inline void pl__put_u32 (uint8_t *p, uint32_t v) { pl__put_le (p, v, 4); }
+static inline void pl__put_u64 (uint8_t *p, uint64_t v) { pl__put_le (p, v, 8); }
 
 static inline uint16_t pl__get_u16 (const uint8_t *p) { return (uint16_t) (p[0] | (p[1] << 8)); }
 
@@ -114,28 +105,16 @@ pl__get_u64 (const uint8_t *p)
 }
 
 static inline void
-pl__wbuf_u16 (pl__wbuf_t *b, uint16_t v)
-{
-    uint8_t t[2];
-    pl__put_u16 (t, v);
-    pl__wbuf_bytes (b, t, 2);
-}
-
-static inline void
-pl__wbuf_u32 (pl__wbuf_t *b, uint32_t v)
-{
-    uint8_t t[4];
-    pl__put_u32 (t, v);
-    pl__wbuf_bytes (b, t, 4);
-}
-
-static inline void
-pl__wbuf_u64 (pl__wbuf_t *b, uint64_t v)
+pl__wbuf_le (pl__wbuf_t *b, uint64_t v, size_t n)
 {
     uint8_t t[8];
-    pl__put_u64 (t, v);
-    pl__wbuf_bytes (b, t, 8);
+    pl__put_le (t, v, n);
+    pl__wbuf_bytes (b, t, n);
 }
+
+static inline void pl__wbuf_u16 (pl__wbuf_t *b, uint16_t v) { pl__wbuf_le (b, v, 2); }
+static inline void pl__wbuf_u32 (pl__wbuf_t *b, uint32_t v) { pl__wbuf_le (b, v, 4); }
+static inline void pl__wbuf_u64 (pl__wbuf_t *b, uint64_t v) { pl__wbuf_le (b, v, 8); }
 
 /* A string as u16 length + bytes. NULL is written as "". Callers validate lengths first. */
 static inline void
