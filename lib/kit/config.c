@@ -233,21 +233,31 @@ s_parse_int (const char *text, int64_t *out)
     return true;
 }
 
-int64_t
-pl_config_int (pl_config_t *self, const char *name, int64_t def, int64_t min, int64_t max)
+/* The variable `name` as read by parse, within [min, max]; def when unset, and when invalid
+ * (the failure noted with what was expected). */
+static int64_t
+s_number (pl_config_t *self, const char *name, int64_t def, bool (*parse) (const char *, int64_t *),
+          int64_t min, int64_t max, const char *expected)
 {
     const char *v = s_raw (self, name);
     if (!v)
         return def;
-    char buf[64], expected[96];
+    char buf[64];
     int64_t n = 0;
-    snprintf (expected, sizeof expected, "an integer between %lld and %lld", (long long) min,
-              (long long) max);
-    if (!s_trimmed (v, buf, sizeof buf) || !s_parse_int (buf, &n) || n < min || n > max) {
+    if (!s_trimmed (v, buf, sizeof buf) || !parse (buf, &n) || n < min || n > max) {
         s_fail_value (self, name, expected, v);
         return def;
     }
     return n;
+}
+
+int64_t
+pl_config_int (pl_config_t *self, const char *name, int64_t def, int64_t min, int64_t max)
+{
+    char expected[96];
+    snprintf (expected, sizeof expected, "an integer between %lld and %lld", (long long) min,
+              (long long) max);
+    return s_number (self, name, def, s_parse_int, min, max, expected);
 }
 
 /* Reads the digits at *p into *out; false when there are none or they overflow. */
@@ -311,16 +321,8 @@ s_parse_duration (const char *text, int64_t *out_ms)
 int64_t
 pl_config_duration_ms (pl_config_t *self, const char *name, int64_t def_ms)
 {
-    const char *v = s_raw (self, name);
-    if (!v)
-        return def_ms;
-    char buf[64];
-    int64_t ms = 0;
-    if (!s_trimmed (v, buf, sizeof buf) || !s_parse_duration (buf, &ms)) {
-        s_fail_value (self, name, "a duration such as 250ms, 10s, 5m, 2h or 30d", v);
-        return def_ms;
-    }
-    return ms;
+    return s_number (self, name, def_ms, s_parse_duration, INT64_MIN, INT64_MAX,
+                     "a duration such as 250ms, 10s, 5m, 2h or 30d");
 }
 
 /* "512", "512B", "64k", "64KB", "64KiB", "10M", "1G", "2T": powers of 1024, any case. */
@@ -362,16 +364,8 @@ s_parse_size (const char *text, int64_t *out)
 int64_t
 pl_config_size (pl_config_t *self, const char *name, int64_t def)
 {
-    const char *v = s_raw (self, name);
-    if (!v)
-        return def;
-    char buf[64];
-    int64_t n = 0;
-    if (!s_trimmed (v, buf, sizeof buf) || !s_parse_size (buf, &n)) {
-        s_fail_value (self, name, "a size such as 512, 64k, 10M or 1G", v);
-        return def;
-    }
-    return n;
+    return s_number (self, name, def, s_parse_size, INT64_MIN, INT64_MAX,
+                     "a size such as 512, 64k, 10M or 1G");
 }
 
 bool
