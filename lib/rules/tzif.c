@@ -171,6 +171,21 @@ s_posix_abbr (const char *p, char *out)
     return n >= 3 ? p : NULL;
 }
 
+/* :mm or :ss (00 to 59) at *p: 1 with *v set and *p moved past it, 0 when *p is no colon, -1
+ * when the digits are wrong. */
+static int
+s_posix_sixty (const char **p, int32_t *v)
+{
+    const char *q = *p;
+    if (*q != ':')
+        return 0;
+    if (q[1] < '0' || q[1] > '5' || q[2] < '0' || q[2] > '9')
+        return -1;
+    *v = (q[1] - '0') * 10 + (q[2] - '0');
+    *p = q + 3;
+    return 1;
+}
+
 /* [+-]hh[:mm[:ss]] with hh up to max_hours. */
 static const char *
 s_posix_hms (const char *p, int max_hours, int32_t *out)
@@ -188,20 +203,11 @@ s_posix_hms (const char *p, int max_hours, int32_t *out)
         if (h > max_hours)
             return NULL;
     }
-    if (*p == ':') {
-        p++;
-        if (p[0] < '0' || p[0] > '5' || p[1] < '0' || p[1] > '9')
-            return NULL;
-        m = (p[0] - '0') * 10 + (p[1] - '0');
-        p += 2;
-        if (*p == ':') {
-            p++;
-            if (p[0] < '0' || p[0] > '5' || p[1] < '0' || p[1] > '9')
-                return NULL;
-            s = (p[0] - '0') * 10 + (p[1] - '0');
-            p += 2;
-        }
-    }
+    int got = s_posix_sixty (&p, &m);
+    if (got > 0)
+        got = s_posix_sixty (&p, &s);
+    if (got < 0)
+        return NULL;
     *out = sign * (h * 3600 + m * 60 + s);
     return p;
 }
