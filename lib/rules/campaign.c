@@ -184,6 +184,17 @@ s_hm (int32_t s, char *out, size_t len)
         snprintf (out, len, "%02d:%02d", s / 3600, (s / 60) % 60);
 }
 
+/* Says in why how the campaign loosens the profile; returns -1, the refusal. */
+static int __attribute__ ((format (printf, 3, 4)))
+s_refuse (char *why, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (why, len, fmt, ap);
+    va_end (ap);
+    return -1;
+}
+
 static const char *const s_dayname[] = { "Monday", "Tuesday", "Wednesday", "Thursday",
                                          "Friday", "Saturday", "Sunday" };
 
@@ -209,9 +220,8 @@ s_narrow_calendar (const pl__clause_t *p, const pl__clause_t *c, char *why, size
                 char a[16], b[16];
                 s_hm (w.lo, a, sizeof a);
                 s_hm (w.hi, b, sizeof b);
-                snprintf (why, len, "%s-%s on %s is not inside the profile's %s (%s)", a, b,
-                          s_dayname[d], nm ? "windows" : "days", p->value);
-                return -1;
+                return s_refuse (why, len, "%s-%s on %s is not inside the profile's %s (%s)", a,
+                                 b, s_dayname[d], nm ? "windows" : "days", p->value);
             }
         }
     }
@@ -219,10 +229,8 @@ s_narrow_calendar (const pl__clause_t *p, const pl__clause_t *c, char *why, size
         bool kept = false;
         for (int k = 0; k < c->u.cal.ncal && !kept; k++)
             kept = c->u.cal.cal[k] == p->u.cal.cal[i];
-        if (!kept) {
-            snprintf (why, len, "drops the holiday calendar '%s'", p->u.cal.cal[i]->id);
-            return -1;
-        }
+        if (!kept)
+            return s_refuse (why, len, "drops the holiday calendar '%s'", p->u.cal.cal[i]->id);
     }
     return 0;
 }
@@ -246,16 +254,22 @@ s_cap_implies (const pl__clause_t *c, const pl__clause_t *p)
     return !c->u.cap.same_day && c->u.cap.window_ms >= p->u.cap.window_ms;
 }
 
+/* Whether each of the ns names in `small` is among the nb in `big` (with prefix: starts with
+ * one of them); the first that is not in *missing. Names are fixed-width arrays, `width`
+ * bytes apart. */
 static bool
-s_names_superset (char (*big)[PL__NAMELEN], size_t nb, char (*small)[PL__NAMELEN], size_t ns,
-                  const char **missing)
+s_covers (const void *big, size_t nb, const void *small, size_t ns, size_t width, bool prefix,
+          const char **missing)
 {
     for (size_t i = 0; i < ns; i++) {
+        const char *name = (const char *) small + i * width;
         bool found = false;
-        for (size_t k = 0; k < nb && !found; k++)
-            found = strcmp (big[k], small[i]) == 0;
+        for (size_t k = 0; k < nb && !found; k++) {
+            const char *b = (const char *) big + k * width;
+            found = prefix ? strncmp (name, b, strlen (b)) == 0 : strcmp (name, b) == 0;
+        }
         if (!found) {
-            *missing = small[i];
+            *missing = name;
             return false;
         }
     }
@@ -292,87 +306,48 @@ s_narrow_one (const pl__clause_t *p, const pl__clause_t *c, char *why, size_t le
     case PL__CL_CALENDAR:
         return s_narrow_calendar (p, c, why, len);
     case PL__CL_LIST:
-        if (!s_names_superset ((char (*)[PL__NAMELEN]) c->u.list.names, c->u.list.n,
-                               (char (*)[PL__NAMELEN]) p->u.list.names, p->u.list.n, &missing)) {
-            snprintf (why, len, "drops the list '%s'", missing);
-            return -1;
-        }
+        if (!s_covers (c->u.list.names, c->u.list.n, p->u.list.names, p->u.list.n,
+                       sizeof *p->u.list.names, false, &missing))
+            return s_refuse (why, len, "drops the list '%s'", missing);
         if (p->u.list.max_age_ms
-            && (!c->u.list.max_age_ms || c->u.list.max_age_ms > p->u.list.max_age_ms)) {
-            snprintf (why, len, "accepts lists older than the profile's maximum age");
-            return -1;
-        }
-        if (p->u.list.required && !c->u.list.required) {
-            snprintf (why, len, "makes a required list optional");
-            return -1;
-        }
+            && (!c->u.list.max_age_ms || c->u.list.max_age_ms > p->u.list.max_age_ms))
+            return s_refuse (why, len, "accepts lists older than the profile's maximum age");
+        if (p->u.list.required && !c->u.list.required)
+            return s_refuse (why, len, "makes a required list optional");
         return 0;
     case PL__CL_CONSENT:
-        if (c->u.consent.mode != p->u.consent.mode) {
-            snprintf (why, len, "changes the kind of consent required");
-            return -1;
-        }
+        if (c->u.consent.mode != p->u.consent.mode)
+            return s_refuse (why, len, "changes the kind of consent required");
         return 0;
     case PL__CL_CLI:
-        if (p->u.cli.valid && !c->u.cli.valid) {
-            snprintf (why, len, "no longer requires a valid caller id");
-            return -1;
-        }
+        if (p->u.cli.valid && !c->u.cli.valid)
+            return s_refuse (why, len, "no longer requires a valid caller id");
         if (p->u.cli.nallow) {
-            if (!c->u.cli.nallow) {
-                snprintf (why, len, "drops the allowed caller-id ranges");
-                return -1;
-            }
-            for (int i = 0; i < c->u.cli.nallow; i++) {
-                bool in = false;
-                for (int k = 0; k < p->u.cli.nallow && !in; k++)
-                    in = strncmp (c->u.cli.allow[i], p->u.cli.allow[k],
-                                  strlen (p->u.cli.allow[k])) == 0;
-                if (!in) {
-                    snprintf (why, len, "allows %s, outside the profile's ranges",
-                              c->u.cli.allow[i]);
-                    return -1;
-                }
-            }
+            if (!c->u.cli.nallow)
+                return s_refuse (why, len, "drops the allowed caller-id ranges");
+            if (!s_covers (p->u.cli.allow, p->u.cli.nallow, c->u.cli.allow, c->u.cli.nallow,
+                           sizeof *c->u.cli.allow, true, &missing))
+                return s_refuse (why, len, "allows %s, outside the profile's ranges", missing);
         }
-        for (int i = 0; i < p->u.cli.nforbid; i++) {
-            bool kept = false;
-            for (int k = 0; k < c->u.cli.nforbid && !kept; k++)
-                kept = strncmp (p->u.cli.forbid[i], c->u.cli.forbid[k],
-                                strlen (c->u.cli.forbid[k])) == 0;
-            if (!kept) {
-                snprintf (why, len, "no longer forbids %s", p->u.cli.forbid[i]);
-                return -1;
-            }
-        }
+        if (!s_covers (c->u.cli.forbid, c->u.cli.nforbid, p->u.cli.forbid, p->u.cli.nforbid,
+                       sizeof *p->u.cli.forbid, true, &missing))
+            return s_refuse (why, len, "no longer forbids %s", missing);
         return 0;
     case PL__CL_SECTOR:
-        for (int i = 0; i < p->u.sector.n; i++) {
-            bool kept = false;
-            for (int k = 0; k < c->u.sector.n && !kept; k++)
-                kept = strcmp (p->u.sector.names[i], c->u.sector.names[k]) == 0;
-            if (!kept) {
-                snprintf (why, len, "no longer bans %s", p->u.sector.names[i]);
-                return -1;
-            }
-        }
+        if (!s_covers (c->u.sector.names, c->u.sector.n, p->u.sector.names, p->u.sector.n,
+                       sizeof *p->u.sector.names, false, &missing))
+            return s_refuse (why, len, "no longer bans %s", missing);
         return 0;
     case PL__CL_EXEMPTION:
-        if (c->u.ex.type != p->u.ex.type) {
-            snprintf (why, len, "changes the kind of exemption");
-            return -1;
-        }
+        if (c->u.ex.type != p->u.ex.type)
+            return s_refuse (why, len, "changes the kind of exemption");
         if (p->u.ex.type == PL__EXT_EBR
             && (!s_dur_not_longer (&c->u.ex.purchase, &p->u.ex.purchase)
-                || !s_dur_not_longer (&c->u.ex.inquiry, &p->u.ex.inquiry))) {
-            snprintf (why, len, "lengthens the exemption");
-            return -1;
-        }
-        if (!s_names_superset ((char (*)[PL__NAMELEN]) c->u.ex.over, c->u.ex.n_over,
-                               (char (*)[PL__NAMELEN]) p->u.ex.over, p->u.ex.n_over, &missing)) {
-            snprintf (why, len, "is no longer overridden by '%s'", missing);
-            return -1;
-        }
+                || !s_dur_not_longer (&c->u.ex.inquiry, &p->u.ex.inquiry)))
+            return s_refuse (why, len, "lengthens the exemption");
+        if (!s_covers (c->u.ex.over, c->u.ex.n_over, p->u.ex.over, p->u.ex.n_over,
+                       sizeof *p->u.ex.over, false, &missing))
+            return s_refuse (why, len, "is no longer overridden by '%s'", missing);
         return 0;
     default:
         return 0;
@@ -390,35 +365,26 @@ s_narrows (const pl__clause_t *P, size_t np, const pl__clause_t *C, size_t nc, c
         for (size_t ci = 0; ci < nc; ci++) {
             if (C[ci].kind != p->kind || C[ci].n_exempt == 0)
                 continue;
-            for (int k = 0; k < C[ci].n_exempt; k++) {
-                bool had = false;
-                for (int j = 0; j < p->n_exempt && !had; j++)
-                    had = strcmp (C[ci].exempt_names[k], p->exempt_names[j]) == 0;
-                if (!had) {
-                    snprintf (why, len, "adds the exemption %s", C[ci].exempt_names[k]);
-                    return -1;
-                }
-            }
+            const char *added;
+            if (!s_covers (p->exempt_names, p->n_exempt, C[ci].exempt_names, C[ci].n_exempt,
+                           sizeof *p->exempt_names, false, &added))
+                return s_refuse (why, len, "adds the exemption %s", added);
         }
         if (p->kind == PL__CL_CAP) {
             bool ok = false;
             for (size_t ci = 0; ci < nc && !ok; ci++)
                 ok = C[ci].kind == PL__CL_CAP && s_cap_implies (&C[ci], p);
-            if (!ok) {
-                snprintf (why, len, "nothing in it is at least as strict as '%s %s'", p->key,
-                          p->value);
-                return -1;
-            }
+            if (!ok)
+                return s_refuse (why, len, "nothing in it is at least as strict as '%s %s'",
+                                 p->key, p->value);
             continue;
         }
         const pl__clause_t *c = NULL;
         for (size_t ci = 0; ci < nc && !c; ci++)
             if (C[ci].kind == p->kind)
                 c = &C[ci];
-        if (!c) {
-            snprintf (why, len, "drops the %s check", p->key);
-            return -1;
-        }
+        if (!c)
+            return s_refuse (why, len, "drops the %s check", p->key);
         if (s_narrow_one (p, c, why, len) != 0)
             return -1;
     }
@@ -432,10 +398,8 @@ s_narrow_info (const char *key, const char *pv, const char *cv, char *why, size_
     pl__dur_t a, b;
     if (strcmp (key, "max-rate") == 0) {
         double x = strtod (pv, NULL), y = strtod (cv, NULL);
-        if (y > x) {
-            snprintf (why, len, "%s is above the profile's %s", cv, pv);
-            return -1;
-        }
+        if (y > x)
+            return s_refuse (why, len, "%s is above the profile's %s", cv, pv);
         return 0;
     }
     if (strcmp (key, "agent-within") == 0 || strcmp (key, "honour-within") == 0
@@ -444,25 +408,19 @@ s_narrow_info (const char *key, const char *pv, const char *cv, char *why, size_
         pl__parse_duration (cv, &b);
         bool lower_is_stricter = key[0] == 'a' || key[0] == 'h';
         bool ok = a.unit == b.unit && (lower_is_stricter ? b.n <= a.n : b.n >= a.n);
-        if (!ok) {
-            snprintf (why, len, "%s is %s than the profile's %s", cv,
-                      lower_is_stricter ? "longer (or not comparable)" : "shorter (or not "
-                      "comparable)", pv);
-            return -1;
-        }
+        if (!ok)
+            return s_refuse (why, len, "%s is %s than the profile's %s", cv,
+                             lower_is_stricter ? "longer (or not comparable)" : "shorter (or not "
+                             "comparable)", pv);
         return 0;
     }
     if (strcmp (key, "message") == 0) {
-        if (strcmp (pv, "required") == 0 && strcmp (cv, "required") != 0) {
-            snprintf (why, len, "the message is required");
-            return -1;
-        }
+        if (strcmp (pv, "required") == 0 && strcmp (cv, "required") != 0)
+            return s_refuse (why, len, "the message is required");
         return 0;
     }
-    if (strcmp (pv, cv) != 0) {
-        snprintf (why, len, "a campaign cannot change it");
-        return -1;
-    }
+    if (strcmp (pv, cv) != 0)
+        return s_refuse (why, len, "a campaign cannot change it");
     return 0;
 }
 
