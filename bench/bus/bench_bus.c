@@ -85,18 +85,17 @@ s_thread_cpu_of (pthread_t t)
 static double
 s_redis_cpu (pl_redis_t *redis)
 {
-    redisReply *r = pl_redis_command (redis, "INFO cpu");
+    pl_reply_t *r = pl_redis_command (redis, "INFO cpu");
     double sys = -1, user = -1;
-    if (r && r->type == REDIS_REPLY_STRING) {
-        const char *p = strstr (r->str, "used_cpu_sys:");
-        const char *q = strstr (r->str, "used_cpu_user:");
+    if (r && pl_reply_type (r) == PL_REPLY_STRING) {
+        const char *p = strstr (pl_reply_str (r, NULL), "used_cpu_sys:");
+        const char *q = strstr (pl_reply_str (r, NULL), "used_cpu_user:");
         if (p && q) {
             sys = atof (p + strlen ("used_cpu_sys:"));
             user = atof (q + strlen ("used_cpu_user:"));
         }
     }
-    if (r)
-        freeReplyObject (r);
+    pl_reply_free (&r);
     return sys < 0 ? -1 : sys + user;
 }
 
@@ -314,16 +313,15 @@ s_bus_send (pl_bus_client_t *client, const pl_clock_t *clock, s_batch_t *bt, lon
 static long long
 s_redis_int (pl_redis_t *redis, const char *cmd, const char *key)
 {
-    redisReply *r = pl_redis_command (redis, "%s %s", cmd, key);
+    pl_reply_t *r = pl_redis_command (redis, "%s %s", cmd, key);
     long long v = -1;
-    if (r && r->type == REDIS_REPLY_INTEGER)
-        v = r->integer;
-    else if (r && r->type == REDIS_REPLY_STRING)
-        v = atoll (r->str);
-    else if (r && r->type == REDIS_REPLY_NIL)
+    if (r && pl_reply_type (r) == PL_REPLY_INTEGER)
+        v = pl_reply_int (r);
+    else if (r && pl_reply_type (r) == PL_REPLY_STRING)
+        v = atoll (pl_reply_str (r, NULL));
+    else if (r && pl_reply_type (r) == PL_REPLY_NIL)
         v = 0;
-    if (r)
-        freeReplyObject (r);
+    pl_reply_free (&r);
     return v;
 }
 

@@ -333,13 +333,13 @@ s_raw_redis (pl_redis_t *redis, Plateau__V1__Lead **leads, size_t n)
                              l->id, pb, sz < 300 ? sz : (size_t) 300);
         }
         for (size_t i = 0; i < k * 6; i++) {
-            redisReply *r = NULL;
+            pl_reply_t *r = NULL;
             if (pl_redis_get_reply (redis, &r) != 0) {
                 fprintf (stderr, "bench_intake: raw redis failed\n");
                 free (pb);
                 return s_now () - t0;
             }
-            freeReplyObject (r);
+            pl_reply_free (&r);
         }
     }
     free (pb);

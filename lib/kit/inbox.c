@@ -9,6 +9,7 @@
 #include "plateau/failpoint.h"
 #include "plateau/id.h"
 #include "plateau/inbox.h"
+#include "redis_int.h"
 
 /* One loaded script per effect: the plain-commands one, and one per service effect met. */
 typedef struct {
@@ -563,7 +564,7 @@ s_read_run (pl_inbox_t *self, pl_inbox_tx_t *const *txs, size_t n, int queued, i
         results[k] = -1;
     for (int q = 0; q < queued; q++) {
         redisReply *r = NULL;
-        if (pl_redis_get_reply (self->redis, &r) != 0) {
+        if (pl__redis_get_reply (self->redis, &r) != 0) {
             snprintf (self->errstr, sizeof self->errstr, "inbox: %s", pl_redis_errstr (self->redis));
             return PL_EREDIS;
         }
@@ -655,7 +656,7 @@ pl_inbox_seen (pl_inbox_t *self, const char *tag, const char *message_id)
     char *key = s_seen_key (self, tag, message_id);
     if (!key)
         return PL_ENOMEM;
-    redisReply *r = pl_redis_command (self->redis, "HEXISTS %s %s", key, message_id);
+    redisReply *r = pl__redis_command (self->redis, "HEXISTS %s %s", key, message_id);
     free (key);
     if (!r || r->type != REDIS_REPLY_INTEGER) {
         if (r)

@@ -5,6 +5,7 @@
 #include <string.h>
 #include "plateau/error.h"
 #include "plateau/outbox.h"
+#include "redis_int.h"
 
 static void s_item_free (pl_outbox_item_t *it);
 
@@ -91,7 +92,7 @@ pl_outbox_put (pl_outbox_t *self, size_t n, const char *const *ids, const char *
         argvlen[3 + 2 * i] = 1 + tl + sizes[i];
         v += 1 + tl + sizes[i];
     }
-    redisReply *r = pl_redis_commandv (self->redis, (int) argc, argv, argvlen);
+    redisReply *r = pl__redis_commandv (self->redis, (int) argc, argv, argvlen);
     if (!r || r->type != REDIS_REPLY_INTEGER)
         rc = s_fail (self, r, "put");
     else {
@@ -117,7 +118,7 @@ pl_outbox_ack (pl_outbox_t *self, size_t n, const char *const *ids)
     argv[1] = self->key;
     for (size_t i = 0; i < n; i++)
         argv[2 + i] = ids[i];
-    redisReply *r = pl_redis_commandv (self->redis, (int) n + 2, argv, NULL);
+    redisReply *r = pl__redis_commandv (self->redis, (int) n + 2, argv, NULL);
     free (argv);
     if (!r || r->type != REDIS_REPLY_INTEGER)
         return s_fail (self, r, "ack");
@@ -136,7 +137,7 @@ static const char *s_dead_lua =
 int
 pl_outbox_dead (pl_outbox_t *self, const char *id, const char *reason)
 {
-    redisReply *r = pl_redis_command (self->redis, "EVAL %s 2 %s %s %s %s", s_dead_lua,
+    redisReply *r = pl__redis_command (self->redis, "EVAL %s 2 %s %s %s %s", s_dead_lua,
                                       self->key, self->dead_key, id, reason ? reason : "");
     if (!r || r->type != REDIS_REPLY_INTEGER)
         return s_fail (self, r, "dead-letter");
@@ -152,7 +153,7 @@ pl_outbox_load (pl_outbox_t *self, pl_outbox_item_t **items, size_t *n)
     size_t cap = 0;
     char cursor[32] = "0";
     do {
-        redisReply *r = pl_redis_command (self->redis, "HSCAN %s %s COUNT 1000", self->key, cursor);
+        redisReply *r = pl__redis_command (self->redis, "HSCAN %s %s COUNT 1000", self->key, cursor);
         if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
             pl_outbox_items_free (*items, *n);
             *items = NULL;
@@ -204,7 +205,7 @@ pl_outbox_items_free (pl_outbox_item_t *items, size_t n)
 static long long
 s_len (pl_outbox_t *self, const char *key)
 {
-    redisReply *r = pl_redis_command (self->redis, "HLEN %s", key);
+    redisReply *r = pl__redis_command (self->redis, "HLEN %s", key);
     if (!r || r->type != REDIS_REPLY_INTEGER)
         return s_fail (self, r, "size");
     long long v = r->integer;
@@ -239,7 +240,7 @@ pl_outbox_slots (pl_outbox_t *self, char ***tags, long long **scores, size_t *n)
     *tags = NULL;
     *scores = NULL;
     *n = 0;
-    redisReply *r = pl_redis_command (self->redis, "ZRANGE %s 0 -1 WITHSCORES", self->registry_key);
+    redisReply *r = pl__redis_command (self->redis, "ZRANGE %s 0 -1 WITHSCORES", self->registry_key);
     if (!r || r->type != REDIS_REPLY_ARRAY)
         return s_fail (self, r, "slots");
     size_t k = r->elements / 2;
@@ -316,7 +317,7 @@ pl_outbox_slot_read (pl_outbox_t *self, const char *tag, char cursor[PL_OUTBOX_S
     snprintf (from, sizeof from, "(%s", cursor);
     snprintf (count, sizeof count, "%zu", max ? max : 1);
     const char *argv[6] = { "XRANGE", key, from, "+", "COUNT", count };
-    redisReply *r = pl_redis_commandv (self->redis, 6, argv, NULL);
+    redisReply *r = pl__redis_commandv (self->redis, 6, argv, NULL);
     if (!r || r->type != REDIS_REPLY_ARRAY)
         return s_fail (self, r, "slot read");
     *items = calloc (r->elements ? r->elements : 1, sizeof **items);
@@ -362,7 +363,7 @@ pl_outbox_slot_ack (pl_outbox_t *self, const char *tag, size_t n, const char *co
     argv[1] = key;
     for (size_t i = 0; i < n; i++)
         argv[2 + i] = sids[i];
-    redisReply *r = pl_redis_commandv (self->redis, (int) n + 2, argv, NULL);
+    redisReply *r = pl__redis_commandv (self->redis, (int) n + 2, argv, NULL);
     free (argv);
     if (!r || r->type != REDIS_REPLY_INTEGER)
         return s_fail (self, r, "slot ack");
@@ -389,7 +390,7 @@ pl_outbox_slot_dead (pl_outbox_t *self, const char *tag, const pl_outbox_item_t 
         memcpy (v + rl + 2 + tl, item->data, item->size);
     const char *argv[4] = { "HSET", self->dead_key, item->id, v };
     size_t lens[4] = { 4, strlen (self->dead_key), strlen (item->id), vl };
-    redisReply *r = pl_redis_commandv (self->redis, 4, argv, lens);
+    redisReply *r = pl__redis_commandv (self->redis, 4, argv, lens);
     free (v);
     if (!r || r->type != REDIS_REPLY_INTEGER)
         return s_fail (self, r, "dead-letter");
@@ -414,7 +415,7 @@ pl_outbox_slot_forget (pl_outbox_t *self, const char *tag, long long score)
     char key[512], sc[24];
     pl_outbox_slot_key (self, tag, key, sizeof key);
     snprintf (sc, sizeof sc, "%lld", score);
-    redisReply *r = pl_redis_command (self->redis, "EVAL %s 1 %s", s_forget_slot_lua, key);
+    redisReply *r = pl__redis_command (self->redis, "EVAL %s 1 %s", s_forget_slot_lua, key);
     if (!r || r->type != REDIS_REPLY_INTEGER)
         return s_fail (self, r, "forget");
     long long empty = r->integer;
@@ -423,7 +424,7 @@ pl_outbox_slot_forget (pl_outbox_t *self, const char *tag, long long score)
         return 0;
     /* A writer that bumped the score after our look writes after this too: the score differs
      * and the tag stays registered (its stream is made again by XADD). */
-    r = pl_redis_command (self->redis, "EVAL %s 1 %s %s %s", s_forget_tag_lua, self->registry_key, tag, sc);
+    r = pl__redis_command (self->redis, "EVAL %s 1 %s %s %s", s_forget_tag_lua, self->registry_key, tag, sc);
     if (!r || r->type != REDIS_REPLY_INTEGER)
         return s_fail (self, r, "forget");
     freeReplyObject (r);
@@ -443,7 +444,7 @@ pl_outbox_slots_size (pl_outbox_t *self)
     for (size_t i = 0; i < n && total >= 0; i++) {
         char key[512];
         pl_outbox_slot_key (self, tags[i], key, sizeof key);
-        redisReply *r = pl_redis_command (self->redis, "XLEN %s", key);
+        redisReply *r = pl__redis_command (self->redis, "XLEN %s", key);
         if (!r || r->type != REDIS_REPLY_INTEGER)
             total = s_fail (self, r, "size");
         else {

@@ -1,4 +1,5 @@
 /*  redis.c — connection, reconnect with backoff, pipelining, scripts (see redis.h). */
+#include <assert.h>
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -7,7 +8,7 @@
 #include <string.h>
 #include "plateau/clock.h"
 #include "plateau/error.h"
-#include "plateau/redis.h"
+#include "redis_int.h"
 
 #define PL_REDIS_BACKOFF_MIN_MS 100
 #define PL_REDIS_BACKOFF_MAX_MS 5000
@@ -228,29 +229,81 @@ s_check (pl_redis_t *self, void *reply)
 }
 
 redisReply *
-pl_redis_command (pl_redis_t *self, const char *fmt, ...)
+pl__redis_vcommand (pl_redis_t *self, const char *fmt, va_list ap)
 {
     if (self->pending || pl_redis_connect (self) != 0)
         return NULL;
-    va_list ap;
-    va_start (ap, fmt);
-    void *r = redisvCommand (self->ctx, fmt, ap);
-    va_end (ap);
-    return s_check (self, r);
+    return s_check (self, redisvCommand (self->ctx, fmt, ap));
 }
 
 redisReply *
-pl_redis_commandv (pl_redis_t *self, int argc, const char **argv, const size_t *argvlen)
+pl__redis_command (pl_redis_t *self, const char *fmt, ...)
+{
+    va_list ap;
+    va_start (ap, fmt);
+    redisReply *r = pl__redis_vcommand (self, fmt, ap);
+    va_end (ap);
+    return r;
+}
+
+redisReply *
+pl__redis_commandv (pl_redis_t *self, int argc, const char **argv, const size_t *argvlen)
 {
     if (self->pending || pl_redis_connect (self) != 0)
         return NULL;
     return s_check (self, redisCommandArgv (self->ctx, argc, argv, argvlen));
 }
 
+pl_reply_t *
+pl_redis_command (pl_redis_t *self, const char *fmt, ...)
+{
+    va_list ap;
+    va_start (ap, fmt);
+    redisReply *r = pl__redis_vcommand (self, fmt, ap);
+    va_end (ap);
+    return (pl_reply_t *) r;
+}
+
+pl_reply_t *
+pl_redis_vcommand (pl_redis_t *self, const char *fmt, va_list ap)
+{
+    return (pl_reply_t *) pl__redis_vcommand (self, fmt, ap);
+}
+
+pl_reply_t *
+pl_redis_commandv (pl_redis_t *self, int argc, const char **argv, const size_t *argvlen)
+{
+    return (pl_reply_t *) pl__redis_commandv (self, argc, argv, argvlen);
+}
+
+/* An error reply becomes the connection's last failure. */
+static int
+s_reply_ok (pl_redis_t *self, redisReply *r)
+{
+    if (r->type != REDIS_REPLY_ERROR)
+        return 0;
+    snprintf (self->errstr, sizeof self->errstr, "redis: %s", r->str);
+    return PL_EREDIS;
+}
+
+int
+pl_redis_exec (pl_redis_t *self, const char *fmt, ...)
+{
+    va_list ap;
+    va_start (ap, fmt);
+    redisReply *r = pl__redis_vcommand (self, fmt, ap);
+    va_end (ap);
+    if (!r)
+        return PL_EREDIS;
+    int rc = s_reply_ok (self, r);
+    freeReplyObject (r);
+    return rc;
+}
+
 int
 pl_redis_ping (pl_redis_t *self)
 {
-    redisReply *r = pl_redis_command (self, "PING");
+    redisReply *r = pl__redis_command (self, "PING");
     int rc = r && r->type == REDIS_REPLY_STATUS ? 0 : PL_EREDIS;
     if (r)
         freeReplyObject (r);
@@ -284,7 +337,7 @@ pl_redis_appendv (pl_redis_t *self, int argc, const char **argv, const size_t *a
 }
 
 int
-pl_redis_get_reply (pl_redis_t *self, redisReply **reply)
+pl__redis_get_reply (pl_redis_t *self, redisReply **reply)
 {
     *reply = NULL;
     if (!self->ctx || self->pending == 0)
@@ -298,6 +351,27 @@ pl_redis_get_reply (pl_redis_t *self, redisReply **reply)
     atomic_store (&self->ok, true);
     *reply = r;
     return 0;
+}
+
+int
+pl_redis_get_reply (pl_redis_t *self, pl_reply_t **reply)
+{
+    return pl__redis_get_reply (self, (redisReply **) reply);
+}
+
+int
+pl_redis_drain (pl_redis_t *self, int n)
+{
+    int rc = 0;
+    for (int i = 0; i < n; i++) {
+        redisReply *r;
+        if (pl__redis_get_reply (self, &r) != 0)
+            return PL_EREDIS;           /* the connection is gone with the other replies */
+        if (rc == 0)
+            rc = s_reply_ok (self, r);  /* the first error is the one worth reporting */
+        freeReplyObject (r);
+    }
+    return rc;
 }
 
 pl_redis_script_t *
@@ -324,7 +398,7 @@ pl_redis_script_destroy (pl_redis_script_t **self_p)
 static int
 s_script_load (pl_redis_t *self, pl_redis_script_t *script)
 {
-    redisReply *r = pl_redis_command (self, "SCRIPT LOAD %s", script->lua);
+    redisReply *r = pl__redis_command (self, "SCRIPT LOAD %s", script->lua);
     if (!r)
         return PL_EREDIS;
     int rc = PL_EREDIS;
@@ -368,7 +442,7 @@ s_eval_argv (pl_redis_script_t *script, bool by_sha, int nkeys, int argc, const 
 }
 
 redisReply *
-pl_redis_eval (pl_redis_t *self, pl_redis_script_t *script, int nkeys, int argc,
+pl__redis_eval (pl_redis_t *self, pl_redis_script_t *script, int nkeys, int argc,
                const char **argv, const size_t *argvlen)
 {
     if (pl_redis_connect (self) != 0)
@@ -380,16 +454,23 @@ pl_redis_eval (pl_redis_t *self, pl_redis_script_t *script, int nkeys, int argc,
     char nk[16];
     if (s_eval_argv (script, true, nkeys, argc, argv, argvlen, &v, &l, nk, sizeof nk) != 0)
         return NULL;
-    redisReply *r = pl_redis_commandv (self, argc + 3, v, l);
+    redisReply *r = pl__redis_commandv (self, argc + 3, v, l);
     if (r && r->type == REDIS_REPLY_ERROR && strncmp (r->str, "NOSCRIPT", 8) == 0) {
         freeReplyObject (r);
         r = NULL;
         if (s_script_load (self, script) == 0)
-            r = pl_redis_commandv (self, argc + 3, v, l);
+            r = pl__redis_commandv (self, argc + 3, v, l);
     }
     free (v);
     free (l);
     return r;
+}
+
+pl_reply_t *
+pl_redis_eval (pl_redis_t *self, pl_redis_script_t *script, int nkeys, int argc,
+               const char **argv, const size_t *argvlen)
+{
+    return (pl_reply_t *) pl__redis_eval (self, script, nkeys, argc, argv, argvlen);
 }
 
 int
@@ -412,4 +493,70 @@ pl_redis_append_eval (pl_redis_t *self, pl_redis_script_t *script, int nkeys, in
         free (l);
     }
     return rc;
+}
+
+/* ---- replies: a pl_reply_t is a redisReply ----------------------------------------------- */
+
+/* RESP2 types map one to one, so pl_reply_type is a read. */
+_Static_assert (PL_REPLY_STRING == REDIS_REPLY_STRING && PL_REPLY_ARRAY == REDIS_REPLY_ARRAY
+                    && PL_REPLY_INTEGER == REDIS_REPLY_INTEGER && PL_REPLY_NIL == REDIS_REPLY_NIL
+                    && PL_REPLY_STATUS == REDIS_REPLY_STATUS && PL_REPLY_ERROR == REDIS_REPLY_ERROR,
+                "pl_reply_type_t follows hiredis");
+
+#define S_R(reply) ((const redisReply *) (reply))
+
+pl_reply_type_t
+pl_reply_type (const pl_reply_t *reply)
+{
+    assert (reply);
+    int t = S_R (reply)->type;
+    if (t >= REDIS_REPLY_STRING && t <= REDIS_REPLY_ERROR)
+        return (pl_reply_type_t) t;
+#ifdef REDIS_REPLY_BOOL
+    /* RESP3 only (hiredis 1.x; the kit never says HELLO 3): the nearest RESP2 type. */
+    if (t == REDIS_REPLY_BOOL)
+        return PL_REPLY_INTEGER;
+    if (t == REDIS_REPLY_MAP || t == REDIS_REPLY_SET || t == REDIS_REPLY_PUSH || t == REDIS_REPLY_ATTR)
+        return PL_REPLY_ARRAY;
+    if (t == REDIS_REPLY_DOUBLE || t == REDIS_REPLY_BIGNUM || t == REDIS_REPLY_VERB)
+        return PL_REPLY_STRING;
+#endif
+    return PL_REPLY_ERROR;
+}
+
+const char *
+pl_reply_str (const pl_reply_t *reply, size_t *len)
+{
+    pl_reply_type_t t = pl_reply_type (reply);
+    bool text = t == PL_REPLY_STRING || t == PL_REPLY_STATUS || t == PL_REPLY_ERROR;
+    if (len)
+        *len = text && S_R (reply)->str ? S_R (reply)->len : 0;
+    return text ? S_R (reply)->str : NULL;
+}
+
+long long
+pl_reply_int (const pl_reply_t *reply)
+{
+    return pl_reply_type (reply) == PL_REPLY_INTEGER ? S_R (reply)->integer : 0;
+}
+
+size_t
+pl_reply_len (const pl_reply_t *reply)
+{
+    return pl_reply_type (reply) == PL_REPLY_ARRAY ? S_R (reply)->elements : 0;
+}
+
+pl_reply_t *
+pl_reply_element (const pl_reply_t *reply, size_t i)
+{
+    return i < pl_reply_len (reply) ? (pl_reply_t *) S_R (reply)->element[i] : NULL;
+}
+
+void
+pl_reply_free (pl_reply_t **reply_p)
+{
+    if (reply_p && *reply_p) {
+        freeReplyObject (*reply_p);
+        *reply_p = NULL;
+    }
 }

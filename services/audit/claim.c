@@ -72,18 +72,16 @@ s_replies (audit_claims_t *self, size_t n, audit_claim_t *out)
 {
     int rc = 0;
     for (size_t i = 0; i < n; i++) {
-        redisReply *r = NULL;
-        if (pl_redis_get_reply (self->redis, &r) != 0 || !r) {
-            if (r)
-                freeReplyObject (r);
+        pl_reply_t *r = NULL;
+        if (pl_redis_get_reply (self->redis, &r) != 0)
             return PL_EREDIS;               /* the connection is gone with the other replies */
-        }
-        if (r->type == REDIS_REPLY_ERROR)
+        if (pl_reply_type (r) == PL_REPLY_ERROR)
             rc = PL_EREDIS;
-        else if (out && r->type == REDIS_REPLY_INTEGER)
-            out[i] = r->integer == 1 ? AUDIT_CLAIM_STORED
-                   : r->integer == 2 ? AUDIT_CLAIM_BUSY : AUDIT_CLAIM_MINE;
-        freeReplyObject (r);
+        else if (out && pl_reply_type (r) == PL_REPLY_INTEGER) {
+            long long v = pl_reply_int (r);
+            out[i] = v == 1 ? AUDIT_CLAIM_STORED : v == 2 ? AUDIT_CLAIM_BUSY : AUDIT_CLAIM_MINE;
+        }
+        pl_reply_free (&r);
     }
     return rc;
 }

@@ -132,18 +132,7 @@ s_fail (intake_store_t *self, const char *what)
 static int
 s_read_replies (intake_store_t *self, int queued, const char *what)
 {
-    int rc = 0;
-    for (int q = 0; q < queued; q++) {
-        redisReply *r = NULL;
-        if (pl_redis_get_reply (self->redis, &r) != 0)
-            return s_fail (self, what);
-        if (r->type == REDIS_REPLY_ERROR && rc == 0) {
-            snprintf (self->errstr, sizeof self->errstr, "%s: %s", what, r->str);
-            rc = PL_EREDIS;
-        }
-        freeReplyObject (r);
-    }
-    return rc;
+    return pl_redis_drain (self->redis, queued) == 0 ? 0 : s_fail (self, what);
 }
 
 /* The step that stores one lead, with its LeadSubmitted and lead.accepted. */
@@ -357,33 +346,38 @@ intake_store_get (intake_store_t *self, const char *id, intake_store_lead_t *out
     memset (out, 0, sizeof *out);
     char key[512];
     intake_store_index_key (key, sizeof key, id);
-    redisReply *r = pl_redis_command (self->redis, "GET %s", key);
+    pl_reply_t *r = pl_redis_command (self->redis, "GET %s", key);
     if (!r)
         return s_fail (self, "get");
-    if (r->type != REDIS_REPLY_STRING) {
-        int rc = r->type == REDIS_REPLY_NIL ? PL_ENOTFOUND : PL_EREDIS;
-        freeReplyObject (r);
+    if (pl_reply_type (r) != PL_REPLY_STRING) {
+        int rc = pl_reply_type (r) == PL_REPLY_NIL ? PL_ENOTFOUND : PL_EREDIS;
+        pl_reply_free (&r);
         return rc;
     }
     char campaign[256];
-    snprintf (campaign, sizeof campaign, "%s", r->str);
-    freeReplyObject (r);
+    snprintf (campaign, sizeof campaign, "%s", pl_reply_str (r, NULL));
+    pl_reply_free (&r);
     intake_store_lead_key (key, sizeof key, campaign, id);
     r = pl_redis_command (self->redis, "HMGET %s pb replica at verdict", key);
     if (!r)
         return s_fail (self, "get");
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 4 || r->element[0]->type != REDIS_REPLY_STRING) {
-        freeReplyObject (r);
+    if (pl_reply_len (r) != 4 || pl_reply_type (pl_reply_element (r, 0)) != PL_REPLY_STRING) {
+        pl_reply_free (&r);
         return PL_ENOTFOUND;
     }
-    out->lead = plateau__v1__lead__unpack (NULL, r->element[0]->len, (const uint8_t *) r->element[0]->str);
-    if (r->element[1]->type == REDIS_REPLY_STRING)
-        snprintf (out->replica, sizeof out->replica, "%s", r->element[1]->str);
-    if (r->element[2]->type == REDIS_REPLY_STRING)
-        out->accepted_at_ms = strtoll (r->element[2]->str, NULL, 10);
-    if (r->element[3]->type == REDIS_REPLY_STRING)
-        snprintf (out->verdict, sizeof out->verdict, "%s", r->element[3]->str);
-    freeReplyObject (r);
+    size_t len;
+    const char *pb = pl_reply_str (pl_reply_element (r, 0), &len);
+    out->lead = plateau__v1__lead__unpack (NULL, len, (const uint8_t *) pb);
+    const char *replica = pl_reply_str (pl_reply_element (r, 1), NULL);
+    const char *at = pl_reply_str (pl_reply_element (r, 2), NULL);
+    const char *verdict = pl_reply_str (pl_reply_element (r, 3), NULL);
+    if (replica)
+        snprintf (out->replica, sizeof out->replica, "%s", replica);
+    if (at)
+        out->accepted_at_ms = strtoll (at, NULL, 10);
+    if (verdict)
+        snprintf (out->verdict, sizeof out->verdict, "%s", verdict);
+    pl_reply_free (&r);
     if (!out->lead)
         return PL_ECORRUPT;
     return 0;
@@ -398,31 +392,36 @@ intake_store_idem_claim (intake_store_t *self, const char *source, const char *k
     s_idem_key (k, sizeof k, source, key);
     snprintf (ttl, sizeof ttl, "%lld", (long long) pending_ttl_ms);
     const char *argv[2] = { k, ttl };
-    redisReply *r = pl_redis_eval (self->redis, self->claim, 1, 2, argv, NULL);
+    pl_reply_t *r = pl_redis_eval (self->redis, self->claim, 1, 2, argv, NULL);
     if (!r)
         return s_fail (self, "idempotency");
     int rc = PL_EREDIS;
-    if (r->type == REDIS_REPLY_ARRAY && r->elements >= 1 && r->element[0]->type == REDIS_REPLY_INTEGER) {
-        long long v = r->element[0]->integer;
+    if (pl_reply_len (r) >= 1 && pl_reply_type (pl_reply_element (r, 0)) == PL_REPLY_INTEGER) {
+        long long v = pl_reply_int (pl_reply_element (r, 0));
         if (v == 1)
             rc = 1;
         else if (v == 2)
             rc = PL_EBUSY;
-        else if (r->elements == 4) {
-            *status = atoi (r->element[1]->str);
-            *ctype = strdup (r->element[2]->str);
-            *body = malloc (r->element[3]->len + 1);
+        else if (pl_reply_len (r) == 4) {
+            size_t len;
+            const char *st = pl_reply_str (pl_reply_element (r, 1), NULL);
+            const char *ct = pl_reply_str (pl_reply_element (r, 2), NULL);
+            const char *b = pl_reply_str (pl_reply_element (r, 3), &len);
+            *status = st ? atoi (st) : 0;
+            *ctype = ct ? strdup (ct) : NULL;
+            *body = malloc (len + 1);
             if (*body) {
-                memcpy (*body, r->element[3]->str, r->element[3]->len);
-                (*body)[r->element[3]->len] = '\0';
+                if (len)
+                    memcpy (*body, b, len);
+                (*body)[len] = '\0';
             }
-            *body_len = r->element[3]->len;
+            *body_len = len;
             rc = *ctype && *body ? 0 : PL_ENOMEM;
         }
     } else
         snprintf (self->errstr, sizeof self->errstr, "idempotency: %s",
-                  r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
-    freeReplyObject (r);
+                  pl_reply_type (r) == PL_REPLY_ERROR ? pl_reply_str (r, NULL) : "unexpected reply");
+    pl_reply_free (&r);
     return rc;
 }
 
@@ -442,16 +441,7 @@ intake_store_idem_save (intake_store_t *self, const char *source, const char *ke
     if (pl_redis_appendv (self->redis, 10, argv, lens) != 0
         || pl_redis_append (self->redis, "PEXPIRE %s %s", k, ttl) != 0)
         return s_fail (self, "idempotency");
-    int rc = 0;
-    for (int i = 0; i < 2; i++) {
-        redisReply *r = NULL;
-        if (pl_redis_get_reply (self->redis, &r) != 0)
-            return s_fail (self, "idempotency");
-        if (r->type == REDIS_REPLY_ERROR)
-            rc = PL_EREDIS;
-        freeReplyObject (r);
-    }
-    return rc;
+    return pl_redis_drain (self->redis, 2) == 0 ? 0 : s_fail (self, "idempotency");
 }
 
 int
@@ -459,9 +449,9 @@ intake_store_idem_release (intake_store_t *self, const char *source, const char 
 {
     char k[512];
     s_idem_key (k, sizeof k, source, key);
-    redisReply *r = pl_redis_command (self->redis, "DEL %s", k);
+    pl_reply_t *r = pl_redis_command (self->redis, "DEL %s", k);
     if (!r)
         return s_fail (self, "idempotency");
-    freeReplyObject (r);
+    pl_reply_free (&r);
     return 0;
 }

@@ -16,7 +16,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include <hiredis/hiredis.h>
+#include "plateau/redis.h"
 #include "pl_test.h"
 #include "pl_test_http.h"
 
@@ -209,17 +209,9 @@ static bool
 s_redis_pings (void *arg)
 {
     pl_test_redis_t *self = arg;
-    struct timeval tv = { 0, 200000 };
-    redisContext *c = redisConnectWithTimeout ("127.0.0.1", self->port, tv);
-    bool ok = false;
-    if (c && !c->err) {
-        redisReply *r = redisCommand (c, "PING");
-        ok = r && r->type == REDIS_REPLY_STATUS;
-        if (r)
-            freeReplyObject (r);
-    }
-    if (c)
-        redisFree (c);
+    pl_redis_t *redis = pl_redis_new (self->url, 200);
+    bool ok = redis && pl_redis_ping (redis) == 0;
+    pl_redis_destroy (&redis);
     return ok;
 }
 
@@ -322,25 +314,20 @@ pl_test_redis_restart (pl_test_redis_t *self)
 long long
 pl_test_redis_int (pl_test_redis_t *self, const char *fmt, ...)
 {
-    struct timeval tv = { 2, 0 };
-    redisContext *c = redisConnectWithTimeout ("127.0.0.1", self->port, tv);
-    if (!c || c->err) {
-        if (c)
-            redisFree (c);
+    pl_redis_t *redis = pl_redis_new (self->url, 2000);
+    if (!redis)
         return -1;
-    }
     va_list ap;
     va_start (ap, fmt);
-    redisReply *r = redisvCommand (c, fmt, ap);
+    pl_reply_t *r = pl_redis_vcommand (redis, fmt, ap);
     va_end (ap);
     long long v = -1;
-    if (r && r->type == REDIS_REPLY_INTEGER)
-        v = r->integer;
-    else if (r && r->type == REDIS_REPLY_STRING)
-        v = strtoll (r->str, NULL, 10);
-    if (r)
-        freeReplyObject (r);
-    redisFree (c);
+    if (r && pl_reply_type (r) == PL_REPLY_INTEGER)
+        v = pl_reply_int (r);
+    else if (r && pl_reply_type (r) == PL_REPLY_STRING)
+        v = strtoll (pl_reply_str (r, NULL), NULL, 10);
+    pl_reply_free (&r);
+    pl_redis_destroy (&redis);
     return v;
 }
 

@@ -75,10 +75,11 @@ s_recv (const char *url, const char *endpoint)
 static long long
 s_get_int (pl_redis_t *redis, const char *key)
 {
-    redisReply *r = pl_redis_command (redis, "GET %s", key);
-    long long v = r && r->type == REDIS_REPLY_STRING ? atoll (r->str) : (r && r->type == REDIS_REPLY_NIL ? 0 : -1);
-    if (r)
-        freeReplyObject (r);
+    pl_reply_t *r = pl_redis_command (redis, "GET %s", key);
+    long long v = !r ? -1
+                : pl_reply_type (r) == PL_REPLY_STRING ? atoll (pl_reply_str (r, NULL))
+                : pl_reply_type (r) == PL_REPLY_NIL ? 0 : -1;
+    pl_reply_free (&r);
     return v;
 }
 
@@ -124,9 +125,7 @@ s_send (const char *url, const char *endpoint, long long count, size_t payload)
             }
             if (pl_bus_client_send (client, ptrs, n) == 0) {
                 next += (long long) n;
-                redisReply *r = pl_redis_command (redis, "SET pl:{probe}:progress %lld", next - 1);
-                if (r)
-                    freeReplyObject (r);
+                pl_redis_exec (redis, "SET pl:{probe}:progress %lld", next - 1);
             }
         }
         zmq_pollitem_t item = { pl_bus_client_socket (client), 0, ZMQ_POLLIN, 0 };

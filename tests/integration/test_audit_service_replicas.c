@@ -60,20 +60,17 @@ s_claim (s_pair_t *p, const char *id)
 {
     static char v[128];
     v[0] = '\0';
-    redisReply *r = pl_redis_command (p->a->redis, "GET pl:{audit:%s}:claim", id);
-    if (r && r->type == REDIS_REPLY_STRING)
-        snprintf (v, sizeof v, "%s", r->str);
-    if (r)
-        freeReplyObject (r);
+    pl_reply_t *r = pl_redis_command (p->a->redis, "GET pl:{audit:%s}:claim", id);
+    if (r && pl_reply_type (r) == PL_REPLY_STRING)
+        snprintf (v, sizeof v, "%s", pl_reply_str (r, NULL));
+    pl_reply_free (&r);
     return v;
 }
 
 static void
 s_set_claim (s_pair_t *p, const char *id, const char *value)
 {
-    redisReply *r = pl_redis_command (p->a->redis, "SET pl:{audit:%s}:claim %s", id, value);
-    assert_non_null (r);
-    freeReplyObject (r);
+    assert_int_equal (pl_redis_exec (p->a->redis, "SET pl:{audit:%s}:claim %s", id, value), 0);
 }
 
 /* Records of replica f with event id `id` (its own chain, by arrival). */

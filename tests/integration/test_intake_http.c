@@ -316,10 +316,10 @@ test_bus_door_applies_a_native_lead_once_and_nacks_an_invalid_one (void **state)
     }
     assert_int_equal (pl_bus_client_inflight (c), 0);
     assert_int_equal (pl_bus_client_count (c, "dead"), 1);     /* the invalid one */
-    redisReply *k = pl_redis_command (f->redis, "KEYS %s", "pl:{camp:native}:lead:*");
+    pl_reply_t *k = pl_redis_command (f->redis, "KEYS %s", "pl:{camp:native}:lead:*");
     assert_non_null (k);
-    assert_int_equal (k->elements, 1);
-    freeReplyObject (k);
+    assert_int_equal (pl_reply_len (k), 1);
+    pl_reply_free (&k);
     pl_bus_client_destroy (&c);
 }
 

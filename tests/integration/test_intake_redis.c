@@ -51,29 +51,36 @@ s_http_up (void *arg)
 static void
 s_check_whole (fx_t *f, size_t *leads)
 {
-    redisReply *k = pl_redis_command (f->redis, "KEYS %s", "pl:{camp:down}:lead:*");
+    pl_reply_t *k = pl_redis_command (f->redis, "KEYS %s", "pl:{camp:down}:lead:*");
     assert_non_null (k);
-    *leads = k->elements;
-    for (size_t i = 0; i < k->elements; i++) {
-        const char *id = strrchr (k->element[i]->str, ':') + 1;
-        redisReply *pb = pl_redis_command (f->redis, "HGET %s pb", k->element[i]->str);
-        Plateau__V1__Lead *l = plateau__v1__lead__unpack (NULL, pb->len, (const uint8_t *) pb->str);
+    *leads = pl_reply_len (k);
+    for (size_t i = 0; i < pl_reply_len (k); i++) {
+        const char *key = pl_reply_str (pl_reply_element (k, i), NULL);
+        const char *id = strrchr (key, ':') + 1;
+        pl_reply_t *pb = pl_redis_command (f->redis, "HGET %s pb", key);
+        assert_non_null (pb);
+        size_t len;
+        const char *bytes = pl_reply_str (pb, &len);
+        Plateau__V1__Lead *l = plateau__v1__lead__unpack (NULL, len, (const uint8_t *) bytes);
         assert_non_null (l);
-        redisReply *x = pl_redis_command (f->redis, "GET pl:{camp:down}:xid:crm-a:%s", l->external_id);
-        redisReply *n = pl_redis_command (f->redis, "GET pl:{camp:down}:num:%s", l->phone->e164);
-        assert_int_equal (x->type, REDIS_REPLY_STRING);
-        assert_int_equal (n->type, REDIS_REPLY_STRING);
-        assert_string_equal (x->str, id);
-        assert_string_equal (n->str, id);
-        freeReplyObject (x);
-        freeReplyObject (n);
-        freeReplyObject (pb);
+        pl_reply_t *x = pl_redis_command (f->redis, "GET pl:{camp:down}:xid:crm-a:%s", l->external_id);
+        pl_reply_t *n = pl_redis_command (f->redis, "GET pl:{camp:down}:num:%s", l->phone->e164);
+        assert_non_null (x);
+        assert_non_null (n);
+        assert_int_equal (pl_reply_type (x), PL_REPLY_STRING);
+        assert_int_equal (pl_reply_type (n), PL_REPLY_STRING);
+        assert_string_equal (pl_reply_str (x, NULL), id);
+        assert_string_equal (pl_reply_str (n, NULL), id);
+        pl_reply_free (&x);
+        pl_reply_free (&n);
+        pl_reply_free (&pb);
         plateau__v1__lead__free_unpacked (l, NULL);
     }
-    freeReplyObject (k);
-    redisReply *x = pl_redis_command (f->redis, "KEYS %s", "pl:{camp:down}:xid:*");
-    assert_int_equal (x->elements, *leads);
-    freeReplyObject (x);
+    pl_reply_free (&k);
+    pl_reply_t *x = pl_redis_command (f->redis, "KEYS %s", "pl:{camp:down}:xid:*");
+    assert_non_null (x);
+    assert_int_equal (pl_reply_len (x), *leads);
+    pl_reply_free (&x);
 }
 
 static void

@@ -71,18 +71,15 @@ s_refusal (pl_redis_t *redis, const char *owner, s_target_t *t)
 {
     char key[512];
     snprintf (key, sizeof key, "pl:{ob:%s:%s}:dead", owner, t->endpoint);
-    redisReply *r = pl_redis_command (redis, "HGET %s %s", key, t->id);
-    if (r && r->type == REDIS_REPLY_STRING) {
-        size_t n = strcspn (r->str, "\n");
-        snprintf (t->detail, sizeof t->detail, "%.*s", (int) n, r->str);
+    pl_reply_t *r = pl_redis_command (redis, "HGET %s %s", key, t->id);
+    if (r && pl_reply_type (r) == PL_REPLY_STRING) {
+        const char *why = pl_reply_str (r, NULL);
+        snprintf (t->detail, sizeof t->detail, "%.*s", (int) strcspn (why, "\n"), why);
     }
     else
         snprintf (t->detail, sizeof t->detail, "refused (no reason found with the dead letter)");
-    if (r)
-        freeReplyObject (r);
-    r = pl_redis_command (redis, "HDEL %s %s", key, t->id);
-    if (r)
-        freeReplyObject (r);
+    pl_reply_free (&r);
+    pl_redis_exec (redis, "HDEL %s %s", key, t->id);
 }
 
 /* Looks at one target's client after it processed its answers. */

@@ -8,16 +8,30 @@
  *
  *  Not thread-safe: one pl_redis_t per thread. Keys carry hash tags (pl:{tag}:…) so that the
  *  same code runs on Redis Cluster.
+ *
+ *  Replies are pl_reply_t, read with the pl_reply_* accessors: a view of the client library's
+ *  own reply, nothing copied, so that callers do not depend on which client the kit uses.
  */
 #ifndef PL_REDIS_H
 #define PL_REDIS_H
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <hiredis/hiredis.h>
+#include <stdlib.h>      /* was reached through hiredis; some callers still rely on it */
 
 typedef struct pl_redis pl_redis_t;
 typedef struct pl_redis_script pl_redis_script_t;
+typedef struct pl_reply pl_reply_t;            /* opaque: a reply, read with pl_reply_* */
+
+typedef enum {
+    PL_REPLY_STRING = 1,    /* bulk string: pl_reply_str */
+    PL_REPLY_ARRAY = 2,     /* pl_reply_len elements, each a pl_reply_element */
+    PL_REPLY_INTEGER = 3,   /* pl_reply_int */
+    PL_REPLY_NIL = 4,       /* a missing key or field */
+    PL_REPLY_STATUS = 5,    /* "OK", "PONG": pl_reply_str */
+    PL_REPLY_ERROR = 6      /* a Redis error ("WRONGTYPE …", "NOSCRIPT …"): pl_reply_str */
+} pl_reply_type_t;
 
 /* Checks a URL; on failure writes why into err. 0 or PL_EINVAL. */
 int pl_redis_url_check (const char *url, char *err, size_t err_size);
@@ -37,16 +51,25 @@ bool pl_redis_ok (const pl_redis_t *self);
 uint64_t pl_redis_generation (const pl_redis_t *self);
 const char *pl_redis_errstr (const pl_redis_t *self);
 
-/* One command. Returns the reply (free with freeReplyObject) or NULL on I/O error. A Redis
- * error reply is returned as a reply of type REDIS_REPLY_ERROR (the caller decides). */
-redisReply *pl_redis_command (pl_redis_t *self, const char *fmt, ...);
-redisReply *pl_redis_commandv (pl_redis_t *self, int argc, const char **argv, const size_t *argvlen);
+/* One command. Returns a new reply (free with pl_reply_free) or NULL on I/O error. A Redis
+ * error reply is returned as a reply of type PL_REPLY_ERROR (the caller decides). */
+pl_reply_t *pl_redis_command (pl_redis_t *self, const char *fmt, ...);
+pl_reply_t *pl_redis_vcommand (pl_redis_t *self, const char *fmt, va_list ap);     /* for wrappers */
+pl_reply_t *pl_redis_commandv (pl_redis_t *self, int argc, const char **argv, const size_t *argvlen);
+/* One command whose reply is not needed: 0, or PL_EREDIS on I/O error or an error reply (the
+ * reason in pl_redis_errstr). */
+int pl_redis_exec (pl_redis_t *self, const char *fmt, ...);
 
 /* Pipelining: queue commands, then read one reply per queued command, in order. A failure
  * while reading drops the connection and every pending reply: the caller retries the batch. */
 int pl_redis_append (pl_redis_t *self, const char *fmt, ...);
 int pl_redis_appendv (pl_redis_t *self, int argc, const char **argv, const size_t *argvlen);
-int pl_redis_get_reply (pl_redis_t *self, redisReply **reply);
+/* Sets *reply to a new reply (free with pl_reply_free): 0, or PL_EREDIS with *reply NULL. */
+int pl_redis_get_reply (pl_redis_t *self, pl_reply_t **reply);
+/* Reads and frees the next n replies, for commands that must all succeed: 0, or PL_EREDIS when
+ * one was an error reply (all n are still read) or the connection failed (pl_redis_errstr says
+ * which). */
+int pl_redis_drain (pl_redis_t *self, int n);
 /* Number of commands queued and not yet read. */
 int pl_redis_pending (const pl_redis_t *self);
 
@@ -54,11 +77,28 @@ int pl_redis_pending (const pl_redis_t *self);
  * server may have restarted empty). */
 pl_redis_script_t *pl_redis_script_new (const char *lua);
 void pl_redis_script_destroy (pl_redis_script_t **self_p);
-/* EVALSHA with keys then args; NOSCRIPT is handled by reloading once. */
-redisReply *pl_redis_eval (pl_redis_t *self, pl_redis_script_t *script, int nkeys, int argc,
+/* EVALSHA with keys then args; NOSCRIPT is handled by reloading once. Returns a new reply (free
+ * with pl_reply_free) or NULL on I/O error. */
+pl_reply_t *pl_redis_eval (pl_redis_t *self, pl_redis_script_t *script, int nkeys, int argc,
                            const char **argv, const size_t *argvlen);
 /* Pipelined form: loads the script if needed, then queues EVALSHA. */
 int pl_redis_append_eval (pl_redis_t *self, pl_redis_script_t *script, int nkeys, int argc,
                           const char **argv, const size_t *argvlen);
+
+/* Reading a reply. reply is never NULL (check what the command returned); elements belong to
+ * their array and are freed with it. */
+pl_reply_type_t pl_reply_type (const pl_reply_t *reply);
+/* The bytes of a string, status or error reply (NUL-terminated; len, if not NULL, gets their
+ * number); NULL for any other type. Valid until the reply is freed. */
+const char *pl_reply_str (const pl_reply_t *reply, size_t *len);
+/* The value of an integer reply; 0 for any other type. */
+long long pl_reply_int (const pl_reply_t *reply);
+/* The number of elements of an array reply; 0 for any other type. */
+size_t pl_reply_len (const pl_reply_t *reply);
+/* Element i of an array reply (borrowed from it); NULL when i is out of range. */
+pl_reply_t *pl_reply_element (const pl_reply_t *reply, size_t i);
+/* Frees *reply_p (a reply returned by the functions above, not an element) and sets it to
+ * NULL; safe on NULL. */
+void pl_reply_free (pl_reply_t **reply_p);
 
 #endif
