@@ -148,6 +148,41 @@ s_events (const pl_rules_fired_t *r)
     return "event";
 }
 
+/* The sentences that need at most one instant or name, then the rule's value: at says whether
+ * the first is the instant evaluated (else the fact's name). */
+static const struct {
+    pl_rules_why_t why;
+    bool at;
+    const char *fmt;
+} s_sentences[] = {
+    {PL_RULES_WHY_NO_CONSENT, true,
+     "no consent of this person to this professional for this subject at %s"},
+    {PL_RULES_WHY_CONSENT_REVOKED, true, "the person's consent was revoked before %s"},
+    {PL_RULES_WHY_CONSENT_EXPIRED, true, "the person's consent had expired by %s"},
+    {PL_RULES_WHY_CONSENT_NOT_WRITTEN, false,
+     "the consent on record is not prior express written consent"},
+    {PL_RULES_WHY_CONSENT_OTHER_NUMBER, false, "the consent on record does not name this number"},
+    {PL_RULES_WHY_NOT_SCREENED, false, "the number was not screened against %s"},
+    {PL_RULES_WHY_EXEMPTION_ABSENT, true, "does not hold at %s"},
+    {PL_RULES_WHY_EXEMPTION_OVERRIDDEN, false,
+     "overridden: the person asked not to be called (%s)"},
+    {PL_RULES_WHY_CLI_OK, false, "caller id %s is acceptable (%s)"},
+    {PL_RULES_WHY_CLI_MISSING, false, "no caller id is presented"},
+    {PL_RULES_WHY_CLI_INVALID, false, "caller id %s is not a valid diallable E.164 number"},
+    {PL_RULES_WHY_CLI_NOT_ALLOWED, false, "caller id %s is outside the allowed ranges (%s)"},
+    {PL_RULES_WHY_CLI_FORBIDDEN, false, "caller id %s is in a forbidden range (%s)"},
+    {PL_RULES_WHY_LETTER_MISSING, false,
+     "no first collection letter (reference and date) on record"},
+    {PL_RULES_WHY_NO_REQUEST, false, "the person asked for no particular times"},
+    {PL_RULES_WHY_RND_NOT_QUERIED, false, "%s not queried; the consent is relied on as given"},
+    {PL_RULES_WHY_NOT_IN_FORCE, true, "not in force at %s"},
+    {PL_RULES_WHY_CONDITION_NOT_MET, false, "does not apply to this call (line type or dialing)"},
+    {PL_RULES_WHY_OTHER_REGION, false, "applies to other regions than the lead's"},
+    {PL_RULES_WHY_NO_ZONE, false,
+     "the number has no candidate time zone, so local time is unknown"},
+    {PL_RULES_WHY_NOT_CONSENT_BASED, false, "the call does not rely on consent"},
+};
+
 static void
 s_reason (const pl_rules_decision_t *d, const pl_rules_fired_t *r, s_out_t *o)
 {
@@ -160,6 +195,11 @@ s_reason (const pl_rules_decision_t *d, const pl_rules_fired_t *r, s_out_t *o)
     s_dur (r->span_ms, span, sizeof span);
     s_dur (r->at_ms - r->event_ms, age, sizeof age);
     const char *name = r->name ? r->name : "";
+    for (size_t i = 0; i < sizeof s_sentences / sizeof *s_sentences; i++)
+        if (s_sentences[i].why == (pl_rules_why_t) r->why) {
+            s_put (o, s_sentences[i].fmt, s_sentences[i].at ? at : name, r->value);
+            return;
+        }
     switch ((pl_rules_why_t) r->why) {
     case PL_RULES_WHY_IN_WINDOW:
         s_put (o, "%s in %s is within %s; this window closes %s", at, zn, r->value, until);
@@ -202,21 +242,6 @@ s_reason (const pl_rules_decision_t *d, const pl_rules_fired_t *r, s_out_t *o)
     case PL_RULES_WHY_CONSENT_OK:
         s_put (o, "consent captured %s%s%s%s", ev, *name ? " (" : "", name, *name ? ")" : "");
         break;
-    case PL_RULES_WHY_NO_CONSENT:
-        s_put (o, "no consent of this person to this professional for this subject at %s", at);
-        break;
-    case PL_RULES_WHY_CONSENT_REVOKED:
-        s_put (o, "the person's consent was revoked before %s", at);
-        break;
-    case PL_RULES_WHY_CONSENT_EXPIRED:
-        s_put (o, "the person's consent had expired by %s", at);
-        break;
-    case PL_RULES_WHY_CONSENT_NOT_WRITTEN:
-        s_put (o, "the consent on record is not prior express written consent");
-        break;
-    case PL_RULES_WHY_CONSENT_OTHER_NUMBER:
-        s_put (o, "the consent on record does not name this number");
-        break;
     case PL_RULES_WHY_LIST_CLEAR:
         s_put (o, "not on %s (copy %s of %s, %s old%s%s)", name, r->version ? r->version : "?",
                ev, age, r->span_ms ? ", maximum " : "", r->span_ms ? span : "");
@@ -233,9 +258,6 @@ s_reason (const pl_rules_decision_t *d, const pl_rules_fired_t *r, s_out_t *o)
         s_put (o, "the %s copy %s of %s is %s old at %s; the maximum is %s", name,
                r->version ? r->version : "?", ev, age, at, span);
         break;
-    case PL_RULES_WHY_NOT_SCREENED:
-        s_put (o, "the number was not screened against %s", name);
-        break;
     case PL_RULES_WHY_EXEMPTION_HOLDS:
         if (r->name && (strcmp (r->name, "purchase") == 0 || strcmp (r->name, "inquiry") == 0))
             s_put (o, "established business relationship: last %s %s, holds until %s", name, ev,
@@ -244,27 +266,6 @@ s_reason (const pl_rules_decision_t *d, const pl_rules_fired_t *r, s_out_t *o)
             s_put (o, "current contract on this subject since %s, until %s", ev, until);
         else
             s_put (o, "holds since %s%s%s", ev, *name ? ": " : "", name);
-        break;
-    case PL_RULES_WHY_EXEMPTION_ABSENT:
-        s_put (o, "does not hold at %s", at);
-        break;
-    case PL_RULES_WHY_EXEMPTION_OVERRIDDEN:
-        s_put (o, "overridden: the person asked not to be called (%s)", name);
-        break;
-    case PL_RULES_WHY_CLI_OK:
-        s_put (o, "caller id %s is acceptable (%s)", name, r->value);
-        break;
-    case PL_RULES_WHY_CLI_MISSING:
-        s_put (o, "no caller id is presented");
-        break;
-    case PL_RULES_WHY_CLI_INVALID:
-        s_put (o, "caller id %s is not a valid diallable E.164 number", name);
-        break;
-    case PL_RULES_WHY_CLI_NOT_ALLOWED:
-        s_put (o, "caller id %s is outside the allowed ranges (%s)", name, r->value);
-        break;
-    case PL_RULES_WHY_CLI_FORBIDDEN:
-        s_put (o, "caller id %s is in a forbidden range (%s)", name, r->value);
         break;
     case PL_RULES_WHY_SECTOR_OK:
         s_put (o, "sector %s is not banned", *name ? name : "(none)");
@@ -278,12 +279,6 @@ s_reason (const pl_rules_decision_t *d, const pl_rules_fired_t *r, s_out_t *o)
         break;
     case PL_RULES_WHY_LETTER_OK:
         s_put (o, "first letter %s of %s to be quoted", name, ev);
-        break;
-    case PL_RULES_WHY_LETTER_MISSING:
-        s_put (o, "no first collection letter (reference and date) on record");
-        break;
-    case PL_RULES_WHY_NO_REQUEST:
-        s_put (o, "the person asked for no particular times");
         break;
     case PL_RULES_WHY_REQUESTED_WINDOW:
         s_put (o, "%s in %s is within the times the person asked for", at, zn);
@@ -300,9 +295,6 @@ s_reason (const pl_rules_decision_t *d, const pl_rules_fired_t *r, s_out_t *o)
         s_put (o, "%s: not reassigned since the consent (copy %s)", name,
                r->version ? r->version : "?");
         break;
-    case PL_RULES_WHY_RND_NOT_QUERIED:
-        s_put (o, "%s not queried; the consent is relied on as given", name);
-        break;
     case PL_RULES_WHY_REVOKED:
         s_put (o, "the person revoked consent at %s and has not given it again", ev);
         break;
@@ -312,24 +304,9 @@ s_reason (const pl_rules_decision_t *d, const pl_rules_fired_t *r, s_out_t *o)
         else
             s_put (o, "no revocation on record");
         break;
-    case PL_RULES_WHY_NOT_IN_FORCE:
-        s_put (o, "not in force at %s", at);
-        break;
-    case PL_RULES_WHY_CONDITION_NOT_MET:
-        s_put (o, "does not apply to this call (line type or dialing)");
-        break;
-    case PL_RULES_WHY_OTHER_REGION:
-        s_put (o, "applies to other regions than the lead's");
-        break;
     case PL_RULES_WHY_HORIZON:
         s_put (o, "no legal instant within %d days (last tried %s)", PL_RULES_HORIZON_DAYS,
                until);
-        break;
-    case PL_RULES_WHY_NO_ZONE:
-        s_put (o, "the number has no candidate time zone, so local time is unknown");
-        break;
-    case PL_RULES_WHY_NOT_CONSENT_BASED:
-        s_put (o, "the call does not rely on consent");
         break;
     default:
         s_put (o, "%s", pl_rules_outcome_name (r->outcome));
