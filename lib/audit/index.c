@@ -1,6 +1,5 @@
 /*  index.c — the per-chain SQLite index (see index.h). */
 #include <inttypes.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sodium.h>
@@ -8,6 +7,7 @@
 #include "plateau/error.h"
 #include "evidence.h"
 #include "index.h"
+#include "parts.h"
 #include "wire.h"
 
 #define S_SCHEMA "3"              /* 3: the evidence column, lists with hit and copy date */
@@ -307,40 +307,14 @@ s_json_int (pl__wbuf_t *b, int64_t v)
     pl__wbuf_bytes (b, t, (size_t) n);
 }
 
-/* One member of a part's items: its JSON name (with quotes and colon), kind and place. */
-typedef enum { S_STR, S_INT, S_BOOL } s_kind_t;
-typedef struct {
-    const char *name;
-    s_kind_t kind;
-    size_t off;
-} s_field_t;
-
-#define S_FIELD(type, member, kind) {"\"" #member "\":", kind, offsetof (type, member)}
-#define S_N(fields) (sizeof fields / sizeof *fields)
-
-static const s_field_t s_rule_fields[] = {
-    S_FIELD (pl_audit_rule_t, rule_id, S_STR), S_FIELD (pl_audit_rule_t, value, S_STR),
-    S_FIELD (pl_audit_rule_t, facts, S_STR),   S_FIELD (pl_audit_rule_t, reason, S_STR),
-    S_FIELD (pl_audit_rule_t, zone, S_STR),    S_FIELD (pl_audit_rule_t, defer_until_ms, S_INT)};
-/* The last two only in records that carry typed evidence. */
-static const s_field_t s_list_fields[] = {
-    S_FIELD (pl_audit_list_t, name, S_STR),         S_FIELD (pl_audit_list_t, version, S_STR),
-    S_FIELD (pl_audit_list_t, loaded_at_ms, S_INT), S_FIELD (pl_audit_list_t, age_ms, S_INT),
-    S_FIELD (pl_audit_list_t, hit, S_BOOL),         S_FIELD (pl_audit_list_t, copy_date, S_STR)};
-/* Maps: key, then value. */
-static const s_field_t s_count_fields[] = {S_FIELD (pl_audit_count_t, key, S_STR),
-                                           S_FIELD (pl_audit_count_t, value, S_INT)};
-static const s_field_t s_attr_fields[] = {S_FIELD (pl_audit_attr_t, key, S_STR),
-                                          S_FIELD (pl_audit_attr_t, value, S_STR)};
-
 static void
-s_json_value (pl__wbuf_t *b, const void *item, const s_field_t *f)
+s_json_value (pl__wbuf_t *b, const void *item, const pl__field_t *f)
 {
     const char *p = (const char *) item + f->off;
     switch (f->kind) {
-        case S_STR: s_json_str (b, *(const char *const *) p); break;
-        case S_INT: s_json_int (b, *(const int64_t *) p); break;
-        case S_BOOL: s_json_lit (b, *(const bool *) p ? "true" : "false"); break;
+        case PL__FIELD_STR: s_json_str (b, *(const char *const *) p); break;
+        case PL__FIELD_I64: s_json_int (b, *(const int64_t *) p); break;
+        case PL__FIELD_BOOL: s_json_lit (b, *(const bool *) p ? "true" : "false"); break;
     }
 }
 
@@ -348,8 +322,8 @@ s_json_value (pl__wbuf_t *b, const void *item, const s_field_t *f)
  * are none: an array of objects with the nf fields, or with map an object of fields[0] as key
  * and fields[1] as value. */
 static const char *
-s_part_json (pl__wbuf_t *b, const void *v, size_t n, size_t size, const s_field_t *f, size_t nf,
-             bool map)
+s_part_json (pl__wbuf_t *b, const void *v, size_t n, size_t size, const pl__field_t *f,
+             size_t nf, bool map)
 {
     if (!n)
         return NULL;
@@ -369,7 +343,9 @@ s_part_json (pl__wbuf_t *b, const void *v, size_t n, size_t size, const s_field_
         for (size_t j = 0; j < nf; j++) {
             if (j)
                 pl__wbuf_u8 (b, ',');
+            pl__wbuf_u8 (b, '"');
             s_json_lit (b, f[j].name);
+            pl__wbuf_bytes (b, "\":", 2);
             s_json_value (b, item, &f[j]);
         }
         pl__wbuf_u8 (b, '}');
@@ -413,14 +389,16 @@ pl_audit_index_add (pl_audit_index_t *self, const pl_audit_record_t *r, uint64_t
     sqlite3_stmt *st = self->insert;
     char hash[65], prev[65], pseud[65];
     const char *rules = s_part_json (&self->json[0], r->rules, r->n_rules, sizeof *r->rules,
-                                     s_rule_fields, S_N (s_rule_fields), false),
+                                     pl__rule_fields, PL__NFIELDS (pl__rule_fields), false),
                *lists = s_part_json (&self->json[1], r->lists, r->n_lists, sizeof *r->lists,
-                                     s_list_fields, S_N (s_list_fields) - (r->evidence ? 0 : 2),
+                                     pl__list_fields,
+                                     r->evidence ? PL__NFIELDS (pl__list_fields)
+                                                 : PL__LIST_BODY_FIELDS,
                                      false),
                *counts = s_part_json (&self->json[2], r->counts, r->n_counts, sizeof *r->counts,
-                                      s_count_fields, 2, true),
+                                      pl__count_fields, 2, true),
                *attrs = s_part_json (&self->json[3], r->attrs, r->n_attrs, sizeof *r->attrs,
-                                     s_attr_fields, 2, true);
+                                     pl__attr_fields, 2, true);
     for (int i = 0; i < 4; i++)
         if (self->json[i].err) {
             self->json[i].err = false;

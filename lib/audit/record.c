@@ -6,6 +6,7 @@
 #include "plateau/error.h"
 #include "plateau/utf8.h"
 #include "encode.h"
+#include "parts.h"
 #include "plateau/audit_record.h"
 
 static const uint8_t s_zero_hash[PL_AUDIT_HASH_LEN];
@@ -585,6 +586,29 @@ s_dup (uint8_t *arena, size_t cap, size_t *len, pl__rbuf_t *r)
     return d;
 }
 
+/* Reads n items of a part into a new array in the arena: the first `stored` of its nf fields
+ * from r, the others empty ("", 0, false). NULL when the arena is full. */
+static void *
+s_read_part (uint8_t *a, size_t cap, size_t *len, pl__rbuf_t *r, size_t n, size_t size,
+             const pl__field_t *f, size_t nf, size_t stored)
+{
+    uint8_t *v = s_alloc (a, cap, len, n * size, 8);
+    for (size_t i = 0; v && i < n && !r->err; i++)
+        for (size_t j = 0; j < nf; j++) {
+            uint8_t *p = v + i * size + f[j].off;
+            switch (f[j].kind) {
+                case PL__FIELD_STR:
+                    *(const char **) p = j < stored ? s_dup (a, cap, len, r) : "";
+                    break;
+                case PL__FIELD_I64:
+                    *(int64_t *) p = j < stored ? (int64_t) pl__rbuf_u64 (r) : 0;
+                    break;
+                case PL__FIELD_BOOL: *(bool *) p = j < stored && pl__rbuf_u8 (r); break;
+            }
+        }
+    return v;
+}
+
 static bool
 s_arena_reserve (uint8_t **arena, size_t *cap, size_t need)
 {
@@ -682,43 +706,21 @@ pl_audit_codec_decode (pl_audit_codec_t *self, const pl_audit_frame_t *f,
     rec->actor = s_dup (a, cap, &len, &r);
 
     rec->n_rules = pl__rbuf_u16 (&r);
-    pl_audit_rule_t *rules = s_alloc (a, cap, &len, rec->n_rules * sizeof *rules, 8);
-    for (size_t i = 0; rules && i < rec->n_rules && !r.err; i++) {
-        rules[i].rule_id = s_dup (a, cap, &len, &r);
-        rules[i].value = s_dup (a, cap, &len, &r);
-        rules[i].facts = s_dup (a, cap, &len, &r);
-        rules[i].reason = s_dup (a, cap, &len, &r);
-        rules[i].zone = s_dup (a, cap, &len, &r);
-        rules[i].defer_until_ms = (int64_t) pl__rbuf_u64 (&r);
-    }
-    rec->rules = rules;
+    rec->rules = s_read_part (a, cap, &len, &r, rec->n_rules, sizeof *rec->rules,
+                              pl__rule_fields, PL__NFIELDS (pl__rule_fields),
+                              PL__NFIELDS (pl__rule_fields));
     rec->n_lists = pl__rbuf_u16 (&r);
-    pl_audit_list_t *lists = s_alloc (a, cap, &len, rec->n_lists * sizeof *lists, 8);
-    for (size_t i = 0; lists && i < rec->n_lists && !r.err; i++) {
-        lists[i].name = s_dup (a, cap, &len, &r);
-        lists[i].version = s_dup (a, cap, &len, &r);
-        lists[i].loaded_at_ms = (int64_t) pl__rbuf_u64 (&r);
-        lists[i].age_ms = (int64_t) pl__rbuf_u64 (&r);
-        lists[i].copy_date = "";
-    }
-    rec->lists = lists;
+    rec->lists = s_read_part (a, cap, &len, &r, rec->n_lists, sizeof *rec->lists,
+                              pl__list_fields, PL__NFIELDS (pl__list_fields), PL__LIST_BODY_FIELDS);
     rec->n_counts = pl__rbuf_u16 (&r);
-    pl_audit_count_t *counts = s_alloc (a, cap, &len, rec->n_counts * sizeof *counts, 8);
-    for (size_t i = 0; counts && i < rec->n_counts && !r.err; i++) {
-        counts[i].key = s_dup (a, cap, &len, &r);
-        counts[i].value = (int64_t) pl__rbuf_u64 (&r);
-    }
-    rec->counts = counts;
+    rec->counts = s_read_part (a, cap, &len, &r, rec->n_counts, sizeof *rec->counts,
+                               pl__count_fields, 2, 2);
     rec->n_attrs = pl__rbuf_u16 (&r);
-    pl_audit_attr_t *attrs = s_alloc (a, cap, &len, rec->n_attrs * sizeof *attrs, 8);
-    for (size_t i = 0; attrs && i < rec->n_attrs && !r.err; i++) {
-        attrs[i].key = s_dup (a, cap, &len, &r);
-        attrs[i].value = s_dup (a, cap, &len, &r);
-    }
-    rec->attrs = attrs;
+    rec->attrs = s_read_part (a, cap, &len, &r, rec->n_attrs, sizeof *rec->attrs,
+                              pl__attr_fields, 2, 2);
     if (f->version >= 2 && !r.err && s_decode_evidence (self, &r, rec) != 0)
         r.err = true;
-    if (r.err || r.pos != r.len || !rules || !lists || !counts || !attrs) {
+    if (r.err || r.pos != r.len || !rec->rules || !rec->lists || !rec->counts || !rec->attrs) {
         snprintf (self->errstr, sizeof self->errstr, "record %llu: body does not decode",
                   (unsigned long long) f->seq);
         return PL_ECORRUPT;
@@ -767,13 +769,9 @@ pl_audit_codec_open_personal (pl_audit_codec_t *self, const char *chain_id, uint
     p->number = s_dup (a, cap, &len, &rd);
     p->reason = s_dup (a, cap, &len, &rd);
     p->n_details = pl__rbuf_u16 (&rd);
-    pl_audit_attr_t *d = s_alloc (a, cap, &len, p->n_details * sizeof *d, 8);
-    for (size_t i = 0; d && i < p->n_details && !rd.err; i++) {
-        d[i].key = s_dup (a, cap, &len, &rd);
-        d[i].value = s_dup (a, cap, &len, &rd);
-    }
-    p->details = d;
-    if (rd.err || rd.pos != rd.len || !d)
+    p->details = s_read_part (a, cap, &len, &rd, p->n_details, sizeof *p->details,
+                              pl__attr_fields, 2, 2);
+    if (rd.err || rd.pos != rd.len || !p->details)
         return PL_ECORRUPT;
     *out = p;
     return 0;
