@@ -276,6 +276,16 @@ s_reply_clear (pl_http_req_t *req)
     req->kind = S_REPLY_NONE;
 }
 
+/* Replaces req's reply with an empty one of `kind`; takes ctype. */
+static void
+s_reply_set (pl_http_req_t *req, s_reply_kind_t kind, int status, char *ctype)
+{
+    s_reply_clear (req);
+    req->kind = kind;
+    req->status = status;
+    req->content_type = ctype;
+}
+
 int
 pl_http_reply (pl_http_req_t *req, int status, const char *content_type, const void *body,
                size_t len)
@@ -292,12 +302,9 @@ pl_http_reply (pl_http_req_t *req, int status, const char *content_type, const v
     if (len)
         memcpy (copy, body, len);
     copy[len] = '\0';
-    s_reply_clear (req);
-    req->kind = S_REPLY_BUFFER;
-    req->status = status;
+    s_reply_set (req, S_REPLY_BUFFER, status, ctype);
     req->rbody = copy;
     req->rlen = len;
-    req->content_type = ctype;
     return 0;
 }
 
@@ -347,11 +354,8 @@ pl_http_reply_stream (pl_http_req_t *req, int status, const char *content_type,
     stream->fn = fn;
     stream->arg = arg;
     stream->free_fn = free_fn;
-    s_reply_clear (req);
-    req->kind = S_REPLY_STREAM;
-    req->status = status;
+    s_reply_set (req, S_REPLY_STREAM, status, ctype);
     req->stream = stream;
-    req->content_type = ctype;
     return 0;
 }
 
@@ -368,11 +372,8 @@ pl_http_reply_fd (pl_http_req_t *req, int status, const char *content_type, int 
         close (fd);
         return PL_ENOMEM;
     }
-    s_reply_clear (req);
-    req->kind = S_REPLY_FD;
-    req->status = status;
+    s_reply_set (req, S_REPLY_FD, status, ctype);
     req->fd = fd;
-    req->content_type = ctype;
     return 0;
 }
 
@@ -772,20 +773,29 @@ s_route_find (pl_http_req_t *req)
     return NULL;
 }
 
+/* What follows `scheme` (any case) at the start of a header value, after leading spaces; NULL
+ * when the value is absent or has another scheme. */
+static const char *
+s_after_scheme (const char *value, const char *scheme)
+{
+    if (!value)
+        return NULL;
+    while (*value == ' ')
+        value++;
+    size_t n = strlen (scheme);
+    return strncasecmp (value, scheme, n) == 0 ? value + n : NULL;
+}
+
 /* The token of an "Authorization: Bearer <token>" header, or NULL. */
 static const char *
 s_bearer (const char *header)
 {
-    if (!header)
+    const char *token = s_after_scheme (header, "Bearer ");
+    if (!token)
         return NULL;
-    while (*header == ' ')
-        header++;
-    if (strncasecmp (header, "Bearer ", 7) != 0)
-        return NULL;
-    header += 7;
-    while (*header == ' ')
-        header++;
-    return *header ? header : NULL;
+    while (*token == ' ')
+        token++;
+    return *token ? token : NULL;
 }
 
 /* Authentication and authorisation; false with a 401/403 response set when refused. */
@@ -1048,18 +1058,24 @@ pl_http_destroy (pl_http_t **self_p)
     *self_p = NULL;
 }
 
+#define S_WORD_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_"
+
+/* Whether the n bytes at s are one or more of the characters of set. */
 static bool
-s_valid_param_name (const char *s, size_t n)
+s_all_in (const char *s, size_t n, const char *set)
 {
     if (n == 0)
         return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'
-              || (i > 0 && c >= '0' && c <= '9')))
+    for (size_t i = 0; i < n; i++)
+        if (!s[i] || !strchr (set, s[i]))
             return false;
-    }
     return true;
+}
+
+static bool
+s_valid_param_name (const char *s, size_t n)
+{
+    return s_all_in (s, n, S_WORD_CHARS) && !(s[0] >= '0' && s[0] <= '9');
 }
 
 int
@@ -1307,15 +1323,7 @@ pl_http_tokens_destroy (pl_http_tokens_t **self_p)
 static bool
 s_valid_source (const char *s, size_t n)
 {
-    if (n == 0)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-              || c == '_' || c == '.' || c == '-'))
-            return false;
-    }
-    return true;
+    return s_all_in (s, n, S_WORD_CHARS ".-");
 }
 
 /* Validates and adds a token given as (source, n) and (token, m). */
@@ -1548,13 +1556,8 @@ pl_http_sig_update (pl_http_sig_t *self, const void *data, size_t len)
 static int
 s_parse_signature (const char *value, unsigned char out[crypto_auth_hmacsha256_BYTES])
 {
-    if (!value)
+    if (!(value = s_after_scheme (value, "sha256=")))
         return PL_EINVAL;
-    while (*value == ' ')
-        value++;
-    if (strncasecmp (value, "sha256=", 7) != 0)
-        return PL_EINVAL;
-    value += 7;
     size_t n = strlen (value);
     while (n > 0 && value[n - 1] == ' ')
         n--;
