@@ -8,6 +8,7 @@
 #include "plateau/error.h"
 #include "plateau/audit_record.h"
 #include "chains.h"
+#include "grow.h"
 
 static int
 s_name_cmp (const void *a, const void *b)
@@ -33,13 +34,8 @@ pl__audit_chains (const char *root, char ***names, size_t *n)
         snprintf (path, sizeof path, "%s/%s", root, e->d_name);
         if (stat (path, &st) != 0 || !S_ISDIR (st.st_mode))
             continue;
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 8;
-            char **v = realloc (*names, cap * sizeof *v);
-            if (!v)
-                break;
-            *names = v;
-        }
+        if (!pl__grow (names, *n, &cap, sizeof **names, 8))
+            break;
         if (((*names)[*n] = strdup (e->d_name)))
             (*n)++;
     }

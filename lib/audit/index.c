@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 #include "plateau/error.h"
 #include "evidence.h"
+#include "grow.h"
 #include "index.h"
 #include "parts.h"
 #include "wire.h"
@@ -532,14 +533,9 @@ pl_audit_index_personal_locs (pl_audit_index_t *self, const char *pseudonym_hex,
         return rc;
     size_t cap = 0;
     while ((src = sqlite3_step (st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 16;
-            pl_audit_loc_t *v = realloc (*out, cap * sizeof *v);
-            if (!v) {
-                rc = PL_ENOMEM;
-                break;
-            }
-            *out = v;
+        if (!pl__grow (out, *n, &cap, sizeof **out, 16)) {
+            rc = PL_ENOMEM;
+            break;
         }
         (*out)[*n].seq = (uint64_t) sqlite3_column_int64 (st, 0);
         (*out)[*n].segment = (uint64_t) sqlite3_column_int64 (st, 1);

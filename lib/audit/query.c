@@ -15,6 +15,7 @@
 #include "plateau/timefmt.h"
 #include "chains.h"
 #include "evidence.h"
+#include "grow.h"
 #include "index.h"
 #include "plateau/audit_query.h"
 #include "plateau/audit_record.h"
@@ -275,15 +276,9 @@ static int
 s_collect (void *arg, const pl_audit_row_t *row)
 {
     s_collect_t *c = arg;
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? 2 * c->cap : 64;
-        s_hit_t *v = realloc (c->v, cap * sizeof *v);
-        if (!v) {
-            c->err = PL_ENOMEM;
-            return 1;
-        }
-        c->v = v;
-        c->cap = cap;
+    if (!pl__grow (&c->v, c->n, &c->cap, sizeof *c->v, 64)) {
+        c->err = PL_ENOMEM;
+        return 1;
     }
     json_t *o = s_row_json (c->self, row, c->reveal);
     if (!o) {

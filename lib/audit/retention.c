@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "plateau/error.h"
+#include "grow.h"
 #include "plateau/audit_retention.h"
 
 typedef struct {
@@ -62,14 +63,8 @@ s_retention_set (pl_audit_retention_t *self, const char *pattern, int64_t ms)
             self->v[i].ms = ms;
             return 0;
         }
-    if (self->n == self->cap) {
-        size_t cap = self->cap ? 2 * self->cap : 8;
-        s_entry_t *v = realloc (self->v, cap * sizeof *v);
-        if (!v)
-            return PL_ENOMEM;
-        self->v = v;
-        self->cap = cap;
-    }
+    if (!pl__grow (&self->v, self->n, &self->cap, sizeof *self->v, 8))
+        return PL_ENOMEM;
     char *copy = strndup (pattern, len);
     if (!copy)
         return PL_ENOMEM;

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "plateau/error.h"
+#include "grow.h"
 #include "plateau/audit_segment.h"
 #include "wire.h"
 
@@ -96,14 +97,9 @@ pl_audit_seg_list (const char *dir, pl_audit_seg_entry_t **out, size_t *n)
         struct stat st;
         if (fstatat (dirfd (d), e->d_name, &st, 0) != 0 || !S_ISREG (st.st_mode))
             continue;
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 16;
-            pl_audit_seg_entry_t *nv = realloc (v, cap * sizeof *v);
-            if (!nv) {
-                rc = PL_ENOMEM;
-                break;
-            }
-            v = nv;
+        if (!pl__grow (&v, *n, &cap, sizeof *v, 16)) {
+            rc = PL_ENOMEM;
+            break;
         }
         v[*n].first_seq = first;
         v[*n].size = (uint64_t) st.st_size;

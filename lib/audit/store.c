@@ -31,6 +31,7 @@
 #include <unistd.h>
 #include <sodium.h>
 #include "plateau/error.h"
+#include "grow.h"
 #include "checkpoint.h"
 #include "idset.h"
 #include "index.h"
@@ -420,14 +421,8 @@ s_pwrite_all (int fd, const struct iovec *iov, int iovcnt, uint64_t off)
 static int
 s_segs_push (pl_audit_store_t *self, uint64_t first_seq, uint64_t size)
 {
-    if (self->n_segs == self->cap_segs) {
-        size_t cap = self->cap_segs ? 2 * self->cap_segs : 16;
-        s_seg_t *v = realloc (self->segs, cap * sizeof *v);
-        if (!v)
-            return PL_ENOMEM;
-        self->segs = v;
-        self->cap_segs = cap;
-    }
+    if (!pl__grow (&self->segs, self->n_segs, &self->cap_segs, sizeof *self->segs, 16))
+        return PL_ENOMEM;
     self->segs[self->n_segs++] = (s_seg_t) {first_seq, size};
     return 0;
 }
@@ -1152,14 +1147,8 @@ pl_audit_store_open (pl_audit_store_t *self)
 static int
 s_item_add (s_batch_t *b, uint64_t seq, void *token, const char *id)
 {
-    if (b->n == b->cap) {
-        size_t cap = b->cap ? 2 * b->cap : 256;
-        s_item_t *v = realloc (b->items, cap * sizeof *v);
-        if (!v)
-            return PL_ENOMEM;
-        b->items = v;
-        b->cap = cap;
-    }
+    if (!pl__grow (&b->items, b->n, &b->cap, sizeof *b->items, 256))
+        return PL_ENOMEM;
     size_t off = b->ids.len;
     pl__wbuf_bytes (&b->ids, id, strlen (id) + 1);
     if (b->ids.err) {

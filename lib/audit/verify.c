@@ -20,6 +20,7 @@
 #include "plateau/error.h"
 #include "chains.h"
 #include "checkpoint.h"
+#include "grow.h"
 #include "plateau/audit_segment.h"
 #include "wire.h"
 #include "plateau/audit_verify.h"
@@ -45,14 +46,8 @@ typedef struct {
 static void *
 s_vec_push (s_vec_t *a)
 {
-    if (a->n == a->cap) {
-        size_t cap = a->cap ? 2 * a->cap : 16;
-        void *v = realloc (a->v, cap * a->size);
-        if (!v)
-            return NULL;
-        a->v = v;
-        a->cap = cap;
-    }
+    if (!pl__grow (&a->v, a->n, &a->cap, a->size, 16))
+        return NULL;
     return (uint8_t *) a->v + a->size * a->n++;
 }
 
