@@ -277,6 +277,7 @@ pl_outbox_slots_free (char **tags, long long *scores, size_t n)
 static bool
 s_entry (const redisReply *e, pl_outbox_item_t *it)
 {
+    memset (it, 0, sizeof *it);
     if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 || e->element[0]->type != REDIS_REPLY_STRING
         || e->element[1]->type != REDIS_REPLY_ARRAY)
         return false;
@@ -293,7 +294,6 @@ s_entry (const redisReply *e, pl_outbox_item_t *it)
         else if (k->str[0] == 'e')
             env = v;
     }
-    memset (it, 0, sizeof *it);
     it->sid = strndup (e->element[0]->str, e->element[0]->len);
     if (!id || !type || !env)
         return false;

@@ -1185,8 +1185,8 @@ s_members_json (s_ctx_t *c, const json_t *o, const char *base, const char *const
             vals[f] = s_val_json (v);
         }
         else {
-            char path[112];
-            snprintf (path, sizeof path, "%s%s%.80s", base, *base ? "." : "", key);
+            char path[160];
+            snprintf (path, sizeof path, "%.64s%s%.80s", base, *base ? "." : "", key);
             s_unknown_json (c, path, v);
         }
     }

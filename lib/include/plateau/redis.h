@@ -18,7 +18,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdlib.h>      /* was reached through hiredis; some callers still rely on it */
 
 typedef struct pl_redis pl_redis_t;
 typedef struct pl_redis_script pl_redis_script_t;
