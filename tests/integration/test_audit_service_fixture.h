@@ -19,6 +19,7 @@
 #include <cmocka.h>
 #include "pl_test.h"
 #include "pl_test_http.h"
+#include "plateau/audit_emit.h"
 #include "plateau/bus.h"
 #include "plateau/clock.h"
 #include "plateau/envelope.h"
@@ -175,11 +176,8 @@ ax_send (ax_t *f, const char *event_id, const char *type, const char *lead, cons
     pl_envelope_t env;
     pl_envelope_ids_t ids;
     pl_envelope_init (&env, &ids, "test", f->clock, NULL);
-    Plateau__V1__AuditEvent ev = PLATEAU__V1__AUDIT_EVENT__INIT;
-    ev.event_id = (char *) event_id;
-    ev.service = "intake";
-    ev.type = (char *) type;
-    ev.at_ms = at_ms;
+    Plateau__V1__AuditEvent ev;
+    pl_audit_event_init (&ev, "intake", type, event_id, at_ms);
     ev.lead_id = (char *) (lead ? lead : "");
     ev.number = (char *) (number ? number : "");
     ev.campaign = (char *) (campaign ? campaign : "");

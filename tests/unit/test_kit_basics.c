@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "plateau/audit_emit.h"
 #include "plateau/clock.h"
 #include "plateau/envelope.h"
 #include "plateau/error.h"
@@ -75,8 +76,8 @@ test_envelope_round_trips_and_names_its_type (void **state)
     pl_envelope_t env;
     pl_envelope_ids_t ids;
     pl_envelope_init (&env, &ids, "intake", clock, NULL);
-    Plateau__V1__AuditEvent ev = PLATEAU__V1__AUDIT_EVENT__INIT;
-    ev.type = "lead.accepted";
+    Plateau__V1__AuditEvent ev;
+    pl_audit_event_init (&ev, "intake", "lead.accepted", "L1.accepted", 0);
     ev.lead_id = "L1";
     env.body_case = PLATEAU__V1__ENVELOPE__BODY_AUDIT_EVENT;
     env.audit_event = &ev;
