@@ -237,6 +237,37 @@ s_submitted (fx_t *f, const char *lead)
     return false;
 }
 
+/* A time the intake takes (a consent's capture) on an impossible date is refused through the
+ * HTTP door with the field named, never read as another day: 422 for one lead, an item error in
+ * a batch, and nothing stored. */
+static void
+test_an_impossible_date_is_refused_with_its_field (void **state)
+{
+    fx_t *f = *state;
+    const char *one = "{\"phone\":\"+33 6 12 34 56 70\",\"campaign\":\"dates\","
+                      "\"consents\":[{\"scope\":\"dates\",\"captured_at\":\"2026-02-30T10:00:00Z\"}]}";
+    pl_test_http_resp_t r = { 0 };
+    assert_int_equal (fx_post (f, NULL, FX_TOKEN, "application/json", NULL, one, strlen (one), &r), 422);
+    json_t *j = s_json (&r);
+    json_t *e = json_array_get (json_object_get (j, "errors"), 0);
+    assert_string_equal (json_string_value (json_object_get (e, "field")), "consents[0].captured_at");
+    assert_string_equal (json_string_value (json_object_get (e, "code")), "invalid_time");
+    json_decref (j);
+    pl_test_http_resp_free (&r);
+    const char *batch = "{\"leads\":[{\"phone\":\"+33 6 12 34 56 71\",\"consents\":[{\"scope\":\"dates\","
+                        "\"captured_at\":\"2026-04-31T10:00:00Z\"}]},{\"phone\":\"+33 6 12 34 56 72\"}]}";
+    assert_int_equal (fx_post (f, "?campaign=dates", FX_TOKEN, "application/json", NULL, batch, strlen (batch), &r),
+                      200);
+    j = s_json (&r);
+    json_t *results = json_object_get (j, "results");
+    assert_string_equal (json_string_value (json_object_get (json_array_get (results, 0), "status")), "rejected");
+    assert_string_equal (json_string_value (json_object_get (json_array_get (results, 1), "status")), "accepted");
+    json_decref (j);
+    pl_test_http_resp_free (&r);
+    assert_int_equal (pl_test_redis_int (f->srv, "EVAL %s 0",
+                                         "return #redis.call('KEYS', 'pl:{camp:dates}:lead:*')"), 1);
+}
+
 static void
 test_accepted_leads_reach_scrub_and_every_decision_is_audited (void **state)
 {
@@ -352,6 +383,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_french_windows_1252_csv_imports_with_accents_intact, setup, teardown),
         cmocka_unit_test_setup_teardown (test_idempotency_key_retry_returns_the_same_answer_and_changes_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown (test_auth_and_bad_input_get_their_status_with_line_and_column, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_an_impossible_date_is_refused_with_its_field, setup, teardown),
         cmocka_unit_test_setup_teardown (test_accepted_leads_reach_scrub_and_every_decision_is_audited, setup, teardown),
         cmocka_unit_test_setup_teardown (test_bus_door_applies_a_native_lead_once_and_nacks_an_invalid_one, setup, teardown),
     };
