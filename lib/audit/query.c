@@ -17,6 +17,7 @@
 #include "evidence.h"
 #include "grow.h"
 #include "index.h"
+#include "parts.h"
 #include "plateau/audit_query.h"
 #include "plateau/audit_record.h"
 #include "plateau/audit_segment.h"
@@ -185,39 +186,39 @@ s_row_json (pl_audit_reader_t *self, const pl_audit_row_t *r, bool reveal)
 }
 
 static json_t *
-s_rules_json (const pl_audit_record_t *r)
+s_field_json (const char *item, const pl__field_t *f)
 {
-    if (!r->n_rules)
-        return NULL;
-    json_t *a = json_array ();
-    for (size_t i = 0; i < r->n_rules; i++) {
-        const pl_audit_rule_t *x = &r->rules[i];
-        json_array_append_new (a, json_pack ("{s:s, s:s, s:s, s:s, s:s, s:I}", "rule_id",
-                                             x->rule_id, "value", x->value, "facts", x->facts,
-                                             "reason", x->reason, "zone", x->zone,
-                                             "defer_until_ms", (json_int_t) x->defer_until_ms));
+    const char *p = item + f->off;
+    switch (f->kind) {
+        case PL__FIELD_STR: return json_string (*(const char *const *) p);
+        case PL__FIELD_I64: return json_integer (*(const int64_t *) p);
+        case PL__FIELD_BOOL: return json_boolean (*(const bool *) p);
     }
-    return a;
+    return NULL;
 }
 
+/* One of a record's parts (parts.h) as JSON, as the index writes it: an array of objects with
+ * the nf fields, or with map an object of fields[0] as key and fields[1] as value; NULL when
+ * there are no items. */
 static json_t *
-s_lists_json (const pl_audit_record_t *r)
+s_part_json (const void *v, size_t n, size_t size, const pl__field_t *f, size_t nf, bool map)
 {
-    if (!r->n_lists)
+    if (!n)
         return NULL;
-    json_t *a = json_array ();
-    for (size_t i = 0; i < r->n_lists; i++) {
-        json_t *l = json_pack ("{s:s, s:s, s:I, s:I}", "name", r->lists[i].name, "version",
-                               r->lists[i].version, "loaded_at_ms",
-                               (json_int_t) r->lists[i].loaded_at_ms, "age_ms",
-                               (json_int_t) r->lists[i].age_ms);
-        if (l && r->evidence) {
-            json_object_set_new (l, "hit", json_boolean (r->lists[i].hit));
-            json_object_set_new (l, "copy_date", json_string (r->lists[i].copy_date));
+    json_t *out = map ? json_object () : json_array ();
+    for (size_t i = 0; i < n; i++) {
+        const char *item = (const char *) v + i * size;
+        if (map) {
+            json_object_set_new (out, *(const char *const *) (item + f[0].off),
+                                 s_field_json (item, &f[1]));
+            continue;
         }
-        json_array_append_new (a, l);
+        json_t *o = json_object ();
+        for (size_t j = 0; j < nf; j++)
+            json_object_set_new (o, f[j].name, s_field_json (item, &f[j]));
+        json_array_append_new (out, o);
     }
-    return a;
+    return out;
 }
 
 static json_t *
@@ -237,19 +238,14 @@ s_record_json (pl_audit_reader_t *self, const pl_audit_record_t *r, bool reveal)
         .erased = (r->flags & PL_AUDIT_FLAG_ERASED) != 0, .hash_hex = hash,
         .prev_hash_hex = prev, .has_number_key = r->has_pseudonym,
         .number_key = r->has_pseudonym ? pl_audit_index_number_key (r->pseudonym) : 0};
-    json_t *counts = NULL, *attrs = NULL;
-    if (r->n_counts) {
-        counts = json_object ();
-        for (size_t i = 0; i < r->n_counts; i++)
-            json_object_set_new (counts, r->counts[i].key, json_integer (r->counts[i].value));
-    }
-    if (r->n_attrs) {
-        attrs = json_object ();
-        for (size_t i = 0; i < r->n_attrs; i++)
-            json_object_set_new (attrs, r->attrs[i].key, json_string (r->attrs[i].value));
-    }
-    json_t *parts[S_PARTS] = {s_rules_json (r), s_lists_json (r), counts, attrs,
-                              pl__audit_evidence_json (r->evidence)};
+    json_t *parts[S_PARTS] = {
+        s_part_json (r->rules, r->n_rules, sizeof *r->rules, pl__rule_fields,
+                     PL__NFIELDS (pl__rule_fields), false),
+        s_part_json (r->lists, r->n_lists, sizeof *r->lists, pl__list_fields,
+                     r->evidence ? PL__NFIELDS (pl__list_fields) : PL__LIST_BODY_FIELDS, false),
+        s_part_json (r->counts, r->n_counts, sizeof *r->counts, pl__count_fields, 2, true),
+        s_part_json (r->attrs, r->n_attrs, sizeof *r->attrs, pl__attr_fields, 2, true),
+        pl__audit_evidence_json (r->evidence)};
     return s_event_json (self, &row, parts, reveal);
 }
 
