@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sodium.h>
+#include "plateau/audit_emit.h"
 #include "plateau/error.h"
 #include "grow.h"
 #include "checkpoint.h"
@@ -1516,11 +1517,8 @@ pl_audit_store_erase (pl_audit_store_t *self, const char *e164, int64_t now_ms,
     pthread_mutex_lock (&self->maint_mu);
     /* 1. The erasure is on record, and durable, before anything is erased: a crash in between
      * leaves readable data and a record promising its erasure, which running again fulfils. */
-    Plateau__V1__AuditEvent ev = PLATEAU__V1__AUDIT_EVENT__INIT;
-    ev.event_id = (char *) (request_id ? request_id : "");
-    ev.service = "audit";
-    ev.type = "person.erased";
-    ev.at_ms = now_ms;
+    Plateau__V1__AuditEvent ev;
+    pl_audit_event_init (&ev, "audit", "person.erased", request_id, now_ms);
     ev.actor = (char *) (actor ? actor : "");
     ev.reason = "";
     pl_audit_attr_t attrs[] = {{"scope", "personal data of every earlier record of this pseudonym"}};
@@ -1664,11 +1662,8 @@ pl_audit_store_expire (pl_audit_store_t *self, int64_t now_ms, size_t *removed)
             {"from_seq", from_s}, {"anchor_seq", anchor_s}, {"anchor_hash", hash_s},
             {"segments", segs_s}, {"bytes", bytes_s},
         };
-        Plateau__V1__AuditEvent ev = PLATEAU__V1__AUDIT_EVENT__INIT;
-        ev.event_id = "";
-        ev.service = "audit";
-        ev.type = "retention.expired";
-        ev.at_ms = now_ms;
+        Plateau__V1__AuditEvent ev;
+        pl_audit_event_init (&ev, "audit", "retention.expired", "", now_ms);
         uint64_t seq;
         /* Recorded first: a crash before the files go leaves them, and a record that verify
          * accepts either way. */

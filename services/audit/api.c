@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "api.h"
+#include "plateau/audit_emit.h"
 #include "plateau/error.h"
 #include "plateau/timefmt.h"
 #include "plateau/audit_query.h"
@@ -171,12 +172,9 @@ s_record_access (audit_api_t *self, pl_http_req_t *req, const char *subject,
     access.reader = (char *) pl_http_req_source (req);
     access.role = "auditor";
     access.numbers_in_clear = true;
-    Plateau__V1__AuditEvent ev = PLATEAU__V1__AUDIT_EVENT__INIT;
     int64_t now = pl_clock_now_ms (self->clock);
-    ev.event_id = "";                   /* the store names it <chain>:<seq>:audit.export */
-    ev.service = "audit";
-    ev.type = "audit.export";
-    ev.at_ms = now;
+    Plateau__V1__AuditEvent ev;         /* the store names it <chain>:<seq>:audit.export */
+    pl_audit_event_init (&ev, "audit", "audit.export", "", now);
     ev.actor = access.reader;
     ev.number = (char *) (subject ? subject : "");
     ev.access = &access;
