@@ -259,7 +259,7 @@ s_batch_fill (s_batch_t *bt, const pl_clock_t *clock, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         pl_envelope_init (&bt->envs[i], &bt->ids[i], "bench", clock, NULL);
-        pl_audit_event_init (&bt->evs[i], "bench", "bench", bt->ids[i].id, 0);
+        pl_audit_event_init (&bt->evs[i], "", "bench", "", 0);   /* the payload carries the size */
         bt->evs[i].reason = bt->fill;
         bt->envs[i].body_case = PLATEAU__V1__ENVELOPE__BODY_AUDIT_EVENT;
         bt->envs[i].audit_event = &bt->evs[i];

@@ -1286,7 +1286,7 @@ pl_bus_client_process (pl_bus_client_t *self)
     free (done);
     int64_t now = pl_clock_mono_ms ();
     s_drain_queue (self, now);
-    if (ndone)
+    if (ndone && self->nslots)          /* room freed: read the known slots again soon */
         s_pull (self, now, true);
     return rc ? rc : answers;
 }

@@ -21,6 +21,12 @@ typedef struct {
 
 struct pl_inbox {
     pl_redis_t *redis;
+    /* A sending waiting for its replies (pl_inbox_send, then pl_inbox_recv). */
+    bool sent;
+    int send_rc;
+    size_t nsent, nqueued, runs_cap;
+    size_t *runs;
+    int *queued_per;
     s_script_t scripts[S_EFFECTS_MAX];
     size_t nscripts;
     char *service;
@@ -57,6 +63,9 @@ struct pl_inbox_tx {
         size_t size;
     } *msgs;
     char **registries;         /* registry keys of the messages' outboxes (distinct) */
+    char *before;              /* commands to send ahead of the step: argc, then each argument as
+                                * u32 length and bytes, back to back */
+    size_t before_len, before_n;
     size_t nregs;
     char *reply;
     size_t reply_len;
@@ -73,19 +82,22 @@ struct pl_inbox_tx {
  *
  * KEYS: for each step its seen bucket (or, without a message id, a key naming its tag, never
  * touched). ARGV[1]: bucket ttl ms; then for each step: the number of arguments that follow for
- * it, its message id ("" for none), its number of effect keys, of effect arguments (keys
- * included) and of messages, the effect's arguments, then 4 per message: slot, id, type, data.
- * Returns two values per step: 1 applied now, 0 seen before, -1 failed; then the reply (the
- * stored one for a duplicate, the error text for a failure). */
+ * it, its message id ("" for none), the number of its effect's arguments (keys included), for a
+ * service's effect the number of keys among them, the effect's arguments, then 4 per message:
+ * slot, id, type, data.
+ * Returns one status per step (1 applied now, 0 seen before, -1 failed), then a pair (step
+ * index, reply) for each step whose reply is not empty — the stored one for a duplicate, the
+ * error text for a failure — so that steps without replies (plain commands) cost what they did
+ * before replies existed. */
 static const char *s_lua_head =
-    "local out = {}\n"
+    "local out, replies = {}, {}\n"
     "local expiring = {}\n"
     "local i = 2\n"
     "for k = 1, #KEYS do\n"
     "  local stop = i + tonumber(ARGV[i])\n"
     "  local id = ARGV[i + 1]\n"
-    "  local nk, na, nm = tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4])\n"
-    "  local p = i + 5\n"
+    "  local na = tonumber(ARGV[i + 2])\n"
+    "  local p = i + 3\n"
     "  local fresh = true\n"
     "  if id ~= '' then\n"
     "    if redis.call('HSETNX', KEYS[k], id, '') == 1 then\n"
@@ -110,34 +122,41 @@ static const char *s_lua_cmds =
     "    end\n";
 /* A service's effect, defined above the loop as s_effect(K, A). */
 static const char *s_lua_effect =
-    "    local K, A = {}, {}\n"
-    "    for j = 1, nk do K[j] = ARGV[p + j - 1] end\n"
-    "    for j = 1, na - nk do A[j] = ARGV[p + nk + j - 1] end\n"
+    "    local nk = tonumber(ARGV[p])\n"
+    "    p = p + 1\n"
+    "    local K, A = {unpack(ARGV, p, p + nk - 1)}, {unpack(ARGV, p + nk, p + na - 1)}\n"
     "    local ok, r, e = pcall(s_effect, K, A)\n"
     "    if ok then reply, emit = r, e else err = type(r) == 'table' and r.err or tostring(r) end\n";
 static const char *s_lua_tail =
     "    if err then\n"
-    "      out[#out + 1] = -1\n"
-    "      out[#out + 1] = err\n"
+    "      out[k] = -1\n"
+    "      replies[#replies + 1] = k\n"
+    "      replies[#replies + 1] = err\n"
     "    else\n"
     "      if emit ~= false then\n"
-    "        local m = p + na\n"
-    "        for x = 1, nm do\n"
+    "        for m = p + na, stop - 3, 4 do\n"
     "          redis.call('XADD', ARGV[m], '*', 'i', ARGV[m + 1], 't', ARGV[m + 2], 'e', ARGV[m + 3])\n"
-    "          m = m + 4\n"
     "        end\n"
     "      end\n"
-    "      if type(reply) ~= 'string' then reply = '' end\n"
-    "      if id ~= '' and reply ~= '' then redis.call('HSET', KEYS[k], id, reply) end\n"
-    "      out[#out + 1] = 1\n"
-    "      out[#out + 1] = reply\n"
+    "      out[k] = 1\n"
+    "      if type(reply) == 'string' and reply ~= '' then\n"
+    "        if id ~= '' then redis.call('HSET', KEYS[k], id, reply) end\n"
+    "        replies[#replies + 1] = k\n"
+    "        replies[#replies + 1] = reply\n"
+    "      end\n"
     "    end\n"
     "  else\n"
-    "    out[#out + 1] = 0\n"
-    "    out[#out + 1] = redis.call('HGET', KEYS[k], id) or ''\n"
+    "    out[k] = 0\n"
+    "    local r = redis.call('HGET', KEYS[k], id)\n"
+    "    if r and r ~= '' then\n"
+    "      replies[#replies + 1] = k\n"
+    "      replies[#replies + 1] = r\n"
+    "    end\n"
     "  end\n"
     "  i = stop + 1\n"
     "end\n"
+    "local n = #KEYS\n"
+    "for x = 1, #replies do out[n + x] = replies[x] end\n"
     "return out\n";
 
 /* Steps per call: bounds how long one call holds Redis (well under a millisecond). */
@@ -191,6 +210,8 @@ pl_inbox_destroy (pl_inbox_t **self_p)
     pl_inbox_t *self = *self_p;
     for (size_t i = 0; i < self->nscripts; i++)
         pl_redis_script_destroy (&self->scripts[i].script);
+    free (self->runs);
+    free (self->queued_per);
     free (self->service);
     free (self);
     *self_p = NULL;
@@ -239,6 +260,8 @@ pl_inbox_tx_new (const char *tag, const char *message_id)
     tx->msgs = NULL;
     tx->registries = NULL;
     tx->nregs = 0;
+    tx->before = NULL;
+    tx->before_len = tx->before_n = 0;
     tx->reply = NULL;
     tx->reply_len = 0;
     tx->tag_len = strlen (tag);
@@ -268,6 +291,7 @@ pl_inbox_tx_destroy (pl_inbox_tx_t **self_p)
     for (size_t i = 0; i < tx->nregs; i++)
         free (tx->registries[i]);
     free (tx->registries);
+    free (tx->before);
     free (tx->reply);
     free (tx);
     *self_p = NULL;
@@ -386,6 +410,61 @@ pl_inbox_tx_reply (const pl_inbox_tx_t *tx, size_t *len)
     return tx->reply ? tx->reply : "";
 }
 
+int
+pl_inbox_tx_before (pl_inbox_tx_t *tx, int argc, const char *const *argv, const size_t *argvlen)
+{
+    if (argc <= 0 || argc > 64)
+        return PL_EINVAL;
+    size_t add = sizeof (uint32_t);
+    for (int i = 0; i < argc; i++)
+        add += sizeof (uint32_t) + (argvlen ? argvlen[i] : strlen (argv[i]));
+    char *b = realloc (tx->before, tx->before_len + add);
+    if (!b)
+        return PL_ENOMEM;
+    tx->before = b;
+    char *w = b + tx->before_len;
+    uint32_t n = (uint32_t) argc;
+    memcpy (w, &n, sizeof n);
+    w += sizeof n;
+    for (int i = 0; i < argc; i++) {
+        uint32_t len = (uint32_t) (argvlen ? argvlen[i] : strlen (argv[i]));
+        memcpy (w, &len, sizeof len);
+        w += sizeof len;
+        memcpy (w, argv[i], len);
+        w += len;
+    }
+    tx->before_len += add;
+    tx->before_n++;
+    return 0;
+}
+
+/* Queues the step's before-commands; returns how many, or a negative code. */
+static int
+s_queue_before (pl_inbox_t *self, const pl_inbox_tx_t *tx)
+{
+    const char *r = tx->before, *end = tx->before + tx->before_len;
+    int queued = 0;
+    while (r < end) {
+        uint32_t argc;
+        memcpy (&argc, r, sizeof argc);
+        r += sizeof argc;
+        const char *argv[64];
+        size_t lens[64];
+        for (uint32_t i = 0; i < argc; i++) {
+            uint32_t len;
+            memcpy (&len, r, sizeof len);
+            r += sizeof len;
+            argv[i] = r;
+            lens[i] = len;
+            r += len;
+        }
+        if (pl_redis_appendv (self->redis, (int) argc, argv, lens) != 0)
+            return PL_EREDIS;
+        queued++;
+    }
+    return queued;
+}
+
 /* Seen markers are fields of a hash per tag and bucket, not a key per message: HSETNX costs
  * Redis a fraction of SET NX PX, and a bucket's TTL is set once, when it is created.
  *
@@ -456,6 +535,22 @@ s_step_key (const pl_inbox_t *self, char *out, const pl_inbox_tx_t *tx)
     return (size_t) sprintf (out, "pl:{%s}", S_TAG (tx));
 }
 
+/* Writes v in decimal at out (room for 16 bytes); returns its length. Cheaper than snprintf,
+ * which a receiver would call several times per message. */
+static size_t
+s_utoa (char *out, size_t v)
+{
+    char tmp[24];
+    size_t n = 0;
+    do
+        tmp[n++] = (char) ('0' + v % 10);
+    while ((v /= 10) && n < 15);
+    for (size_t i = 0; i < n; i++)
+        out[i] = tmp[n - 1 - i];
+    out[n] = '\0';
+    return n;
+}
+
 /* Queues one call for txs[0..n) (same tag and effect), preceded by the registry bumps of the
  * outboxes its messages go to. Returns the number of replies queued, or a negative code. */
 static int
@@ -468,30 +563,41 @@ s_queue_run (pl_inbox_t *self, pl_inbox_tx_t *const *txs, size_t n)
         return PL_ENOMEM;
     }
     int queued = 0;
-    /* Registry first: the client must know where to look before the messages exist. */
+    /* Registry first: the client must know where to look before the messages exist. A run has
+     * few distinct destinations: they are collected in a small list. */
     const char *tag = S_TAG (txs[0]);
+    const char *regs[16];
+    size_t nregs = 0;
     for (size_t k = 0; k < n; k++)
         for (size_t r = 0; r < txs[k]->nregs; r++) {
             bool seen = false;
-            for (size_t j = 0; j < k && !seen; j++)
-                for (size_t q = 0; q < txs[j]->nregs && !seen; q++)
-                    seen = strcmp (txs[j]->registries[q], txs[k]->registries[r]) == 0;
-            for (size_t q = 0; q < r && !seen; q++)
-                seen = strcmp (txs[k]->registries[q], txs[k]->registries[r]) == 0;
+            for (size_t q = 0; q < nregs && !seen; q++)
+                seen = regs[q] == txs[k]->registries[r] || strcmp (regs[q], txs[k]->registries[r]) == 0;
             if (seen)
                 continue;
             if (pl_redis_append (self->redis, "ZINCRBY %s 1 %s", txs[k]->registries[r], tag) != 0)
                 return PL_EREDIS;
             queued++;
+            if (nregs < sizeof regs / sizeof regs[0])
+                regs[nregs++] = txs[k]->registries[r];
         }
+    /* Then what the steps need in place before them, in other slots (an index, say). */
+    for (size_t k = 0; k < n; k++) {
+        if (!txs[k]->before_n)
+            continue;
+        int b = s_queue_before (self, txs[k]);
+        if (b < 0)
+            return b;
+        queued += b;
+    }
     size_t argc = n + 1, keys_size = 0;
     for (size_t k = 0; k < n; k++) {
-        argc += 5 + txs[k]->argc + 4 * txs[k]->nmsgs;
+        argc += 3 + (txs[k]->effect ? 1 : 0) + txs[k]->argc + 4 * txs[k]->nmsgs;
         keys_size += s_seen_len (self, S_TAG (txs[k]), txs[k]->tag_len, txs[k]->id_len);
     }
     const char **argv = malloc (argc * sizeof *argv);
     size_t *argvlen = malloc (argc * sizeof *argvlen);
-    char (*counts)[4][16] = malloc (n * sizeof *counts);
+    char (*counts)[3][16] = malloc (n * sizeof *counts);
     char *keys = malloc (keys_size);
     int rc = PL_ENOMEM;
     if (!argv || !argvlen || !counts || !keys)
@@ -507,14 +613,16 @@ s_queue_run (pl_inbox_t *self, pl_inbox_tx_t *const *txs, size_t n)
     argvlen[a++] = strlen (self->ttl);
     for (size_t k = 0; k < n; k++) {
         pl_inbox_tx_t *tx = txs[k];
-        size_t values[4] = { 4 + tx->argc + 4 * tx->nmsgs, tx->nkeys, tx->neffect, tx->nmsgs };
-        for (int v = 0; v < 4; v++) {
-            argvlen[a] = (size_t) snprintf (counts[k][v], sizeof counts[k][v], "%zu", values[v]);
-            argv[a++] = counts[k][v];
-            if (v == 0) {
-                argv[a] = S_ID (tx);
-                argvlen[a++] = tx->id_len;
-            }
+        bool effect = tx->effect != NULL;
+        argvlen[a] = s_utoa (counts[k][0], 2 + (effect ? 1 : 0) + tx->argc + 4 * tx->nmsgs);
+        argv[a++] = counts[k][0];
+        argv[a] = S_ID (tx);
+        argvlen[a++] = tx->id_len;
+        argvlen[a] = s_utoa (counts[k][1], tx->neffect);
+        argv[a++] = counts[k][1];
+        if (effect) {
+            argvlen[a] = s_utoa (counts[k][2], tx->nkeys);
+            argv[a++] = counts[k][2];
         }
         for (size_t i = 0; i < tx->argc; i++) {
             argv[a] = tx->buf + tx->args[i].off;
@@ -546,6 +654,8 @@ done:
 static void
 s_set_reply (pl_inbox_tx_t *tx, const char *s, size_t len)
 {
+    if (len == 0 && !tx->reply)
+        return;
     free (tx->reply);
     tx->reply = malloc (len + 1);
     if (tx->reply) {
@@ -560,94 +670,130 @@ static int
 s_read_run (pl_inbox_t *self, pl_inbox_tx_t *const *txs, size_t n, int queued, int *results)
 {
     int rc = 0;
-    for (size_t k = 0; k < n; k++)
+    for (size_t k = 0; k < n; k++) {
         results[k] = -1;
+        free (txs[k]->reply);            /* a step applied again answers afresh */
+        txs[k]->reply = NULL;
+        txs[k]->reply_len = 0;
+    }
     for (int q = 0; q < queued; q++) {
         redisReply *r = NULL;
         if (pl__redis_get_reply (self->redis, &r) != 0) {
             snprintf (self->errstr, sizeof self->errstr, "inbox: %s", pl_redis_errstr (self->redis));
             return PL_EREDIS;
         }
-        if (q + 1 < queued) {            /* a registry bump */
+        if (q + 1 < queued) {            /* a registry bump or a before-command */
             if (r->type == REDIS_REPLY_ERROR && rc == 0) {
-                snprintf (self->errstr, sizeof self->errstr, "inbox registry: %s", r->str);
+                snprintf (self->errstr, sizeof self->errstr, "inbox before the step: %s", r->str);
                 rc = PL_EREDIS;
             }
             freeReplyObject (r);
             continue;
         }
-        if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 * n) {
+        if (r->type != REDIS_REPLY_ARRAY || r->elements < n || (r->elements - n) % 2 != 0) {
             snprintf (self->errstr, sizeof self->errstr, "inbox apply %s: %s", S_ID (txs[0]),
                       r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
             rc = PL_EREDIS;
+            freeReplyObject (r);
+            continue;
         }
-        for (size_t k = 0; r->type == REDIS_REPLY_ARRAY && k < n && 2 * k + 1 < r->elements; k++) {
-            redisReply *st = r->element[2 * k], *rep = r->element[2 * k + 1];
-            int v = st->type == REDIS_REPLY_INTEGER ? (int) st->integer : -1;
-            if (rep->type == REDIS_REPLY_STRING)
-                s_set_reply (txs[k], rep->str, rep->len);
-            results[k] = v;
-            if (v < 0) {
+        for (size_t k = 0; k < n; k++) {
+            redisReply *st = r->element[k];
+            results[k] = st->type == REDIS_REPLY_INTEGER ? (int) st->integer : -1;
+        }
+        for (size_t e = n; e + 1 < r->elements; e += 2) {
+            redisReply *ix = r->element[e], *rep = r->element[e + 1];
+            if (ix->type == REDIS_REPLY_INTEGER && ix->integer >= 1 && (size_t) ix->integer <= n
+                && rep->type == REDIS_REPLY_STRING)
+                s_set_reply (txs[ix->integer - 1], rep->str, rep->len);
+        }
+        for (size_t k = 0; k < n; k++)
+            if (results[k] < 0) {
                 if (!self->errstr[0])      /* the first failure is the one reported */
                     snprintf (self->errstr, sizeof self->errstr, "inbox apply %s%s%s: %s",
                               txs[k]->effect ? txs[k]->effect->name : "", txs[k]->effect ? " " : "",
                               S_ID (txs[k]), pl_inbox_tx_reply (txs[k], NULL));
                 rc = PL_EREDIS;
             }
-        }
         freeReplyObject (r);
     }
     return rc;
 }
 
 int
-pl_inbox_apply (pl_inbox_t *self, pl_inbox_tx_t *const *txs, size_t n, int *results)
+pl_inbox_send (pl_inbox_t *self, pl_inbox_tx_t *const *txs, size_t n)
 {
+    if (self->sent)
+        return PL_EINVAL;                /* the last sending was not received */
     /* Runs of consecutive steps with the same tag and effect, each one Lua call, all in one
      * pipeline. Keeping runs consecutive applies the steps in the caller's order. */
-    size_t *runs = malloc ((n + 1) * sizeof *runs);
-    int *queued_per = malloc ((n + 1) * sizeof *queued_per);
-    if (!runs || !queued_per) {
-        free (runs);
-        free (queued_per);
-        return PL_ENOMEM;
+    if (n + 1 > self->runs_cap) {
+        size_t *runs = realloc (self->runs, (n + 1) * sizeof *runs);
+        int *queued_per = runs ? realloc (self->queued_per, (n + 1) * sizeof *queued_per) : NULL;
+        if (runs)
+            self->runs = runs;
+        if (!runs || !queued_per)
+            return PL_ENOMEM;
+        self->queued_per = queued_per;
+        self->runs_cap = n + 1;
     }
-    size_t nruns = 0;
+    size_t *runs = self->runs, nruns = 0;
     for (size_t i = 0; i < n; i++)
         if (i == 0 || i - runs[nruns - 1] >= PL_INBOX_RUN_MAX || txs[i]->effect != txs[i - 1]->effect
             || strcmp (S_TAG (txs[i]), S_TAG (txs[i - 1])) != 0)
             runs[nruns++] = i;
     runs[nruns] = n;
-    for (size_t i = 0; i < n; i++)
-        results[i] = -1;
     self->errstr[0] = '\0';
-    int rc = 0;
+    self->send_rc = 0;
     size_t queued = 0;
     for (; queued < nruns; queued++) {
         int q = s_queue_run (self, txs + runs[queued], runs[queued + 1] - runs[queued]);
         if (q < 0) {
-            rc = q;
+            self->send_rc = q;
             break;
         }
-        queued_per[queued] = q;
+        self->queued_per[queued] = q;
     }
+    self->nqueued = queued;
+    self->nsent = n;
+    self->sent = true;
     pl_failpoint ("inbox.queued");
+    if (queued && pl_redis_flush (self->redis) != 0)
+        self->send_rc = PL_EREDIS;       /* the replies will not come: recv says so */
+    return 0;
+}
+
+int
+pl_inbox_recv (pl_inbox_t *self, pl_inbox_tx_t *const *txs, size_t n, int *results)
+{
+    if (!self->sent || n != self->nsent)
+        return PL_EINVAL;
+    self->sent = false;
+    for (size_t i = 0; i < n; i++)
+        results[i] = -1;
+    int rc = self->send_rc;
+    const size_t *runs = self->runs;
     /* Read every queued reply, even after a failure, to keep the connection in step. */
-    for (size_t k = 0; k < queued; k++) {
-        int r = s_read_run (self, txs + runs[k], runs[k + 1] - runs[k], queued_per[k], results + runs[k]);
+    for (size_t k = 0; k < self->nqueued; k++) {
+        int r = s_read_run (self, txs + runs[k], runs[k + 1] - runs[k], self->queued_per[k], results + runs[k]);
         if (k == 0)
             pl_failpoint ("inbox.reading");
         if (r != 0)
             rc = r;
-        if (r != 0 && pl_redis_pending (self->redis) == 0 && k + 1 < queued)
+        if (r != 0 && pl_redis_pending (self->redis) == 0 && k + 1 < self->nqueued)
             break;             /* the connection dropped: nothing more to read */
     }
-    free (runs);
-    free (queued_per);
     pl_failpoint ("inbox.applied");
     if (rc != 0 && !self->errstr[0])
         snprintf (self->errstr, sizeof self->errstr, "inbox: %s", pl_redis_errstr (self->redis));
     return rc;
+}
+
+int
+pl_inbox_apply (pl_inbox_t *self, pl_inbox_tx_t *const *txs, size_t n, int *results)
+{
+    int rc = pl_inbox_send (self, txs, n);
+    return rc != 0 ? rc : pl_inbox_recv (self, txs, n, results);
 }
 
 int

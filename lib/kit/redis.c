@@ -337,6 +337,21 @@ pl_redis_appendv (pl_redis_t *self, int argc, const char **argv, const size_t *a
 }
 
 int
+pl_redis_flush (pl_redis_t *self)
+{
+    if (!self->ctx)
+        return PL_EREDIS;
+    int done = 0;
+    do {
+        if (redisBufferWrite (self->ctx, &done) != REDIS_OK) {
+            s_drop (self, self->ctx && self->ctx->errstr[0] ? self->ctx->errstr : "connection lost");
+            return PL_EREDIS;
+        }
+    } while (!done);
+    return 0;
+}
+
+int
 pl__redis_get_reply (pl_redis_t *self, redisReply **reply)
 {
     *reply = NULL;

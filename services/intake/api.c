@@ -94,9 +94,13 @@ typedef struct {
     char *out;                      /* JSON answers: "[r,r,…" */
     size_t out_len, out_cap;
     size_t nresults;
-    s_entry_t *batch;
+    s_entry_t *batch;               /* being decoded */
     size_t nbatch;
     intake_store_item_t *sitems;
+    s_entry_t *fbatch;              /* in flight in the store (s_send_batch → s_complete) */
+    size_t nfbatch;
+    intake_store_item_t *fsitems;
+    bool inflight, sent;
     size_t accepted, duplicate, rejected, not_accepted;
     bool redis_failed;
     bool stopped;                   /* a stream stopped being decoded */
@@ -180,11 +184,13 @@ s_count (s_req_t *r, const char *status, size_t n)
 
 /* ---- storing a batch ---------------------------------------------------------------------- */
 
+/* Batches are stored while the next one is decoded: a full batch is sent to the store
+ * (s_send_batch) and its outcomes are read when the next batch is full or the request ends
+ * (s_complete), so that parsing and number normalisation overlap Redis's work. Results are
+ * written in input order: a batch completes before the next one is sent. */
 static void
-s_flush (s_req_t *r)
+s_send_batch (s_req_t *r)
 {
-    if (r->nbatch == 0)
-        return;
     /* Every item goes to the store: leads to be stored, and rejected ones whose audit event
      * only is recorded. */
     for (size_t i = 0; i < r->nbatch; i++) {
@@ -199,26 +205,51 @@ s_flush (s_req_t *r)
                                                .outcome = INTAKE_STORE_UNKNOWN };
     }
     double t0 = s_now ();
-    if (!r->redis_failed) {
-        if (!r->ctx || intake_store_put (r->ctx->store, r->sitems, r->nbatch,
-                                         pl_clock_now_ms (r->api->o.clock)) != 0) {
-            r->redis_failed = true;
-            pl_log_warn (r->api->o.log, r->trace_id, "leads not stored: redis unavailable", "error",
-                         r->ctx ? intake_store_errstr (r->ctx->store) : "no redis connection");
-        }
+    r->sent = !r->redis_failed && r->ctx
+              && intake_store_send (r->ctx->store, r->sitems, r->nbatch, pl_clock_now_ms (r->api->o.clock)) == 0;
+    if (!r->sent && !r->redis_failed) {
+        r->redis_failed = true;
+        pl_log_warn (r->api->o.log, r->trace_id, "leads not stored: redis unavailable", "error",
+                     r->ctx ? intake_store_errstr (r->ctx->store) : "no redis connection");
     }
+    r->t_store += s_now () - t0;
+    /* The batch is now in flight: decoding goes on in the other buffer. */
+    s_entry_t *b = r->batch;
+    r->batch = r->fbatch;
+    r->fbatch = b;
+    intake_store_item_t *si = r->sitems;
+    r->sitems = r->fsitems;
+    r->fsitems = si;
+    r->nfbatch = r->nbatch;
+    r->nbatch = 0;
+    r->inflight = true;
+}
+
+static void
+s_complete (s_req_t *r)
+{
+    if (!r->inflight)
+        return;
+    r->inflight = false;
+    double t0 = s_now ();
+    if (r->sent && intake_store_recv (r->ctx->store) != 0 && !r->redis_failed) {
+        r->redis_failed = true;
+        pl_log_warn (r->api->o.log, r->trace_id, "leads not stored: redis unavailable", "error",
+                     intake_store_errstr (r->ctx->store));
+    }
+    r->sent = false;
     double t1 = s_now ();
     r->t_store += t1 - t0;
     pl_metric_observe (r->api->stage, "store", t1 - t0);
 
     size_t acc = 0, dup = 0, rej = 0, na = 0;
-    for (size_t i = 0; i < r->nbatch; i++) {
-        s_entry_t *e = &r->batch[i];
+    for (size_t i = 0; i < r->nfbatch; i++) {
+        s_entry_t *e = &r->fbatch[i];
         if (!e->lead) {
             s_result (r, e->rejected, false);
             rej++;
         } else {
-            intake_store_item_t *it = &r->sitems[i];
+            intake_store_item_t *it = &r->fsitems[i];
             json_t *o;
             bool accepted = false;
             if (it->outcome == INTAKE_STORE_STORED) {
@@ -244,12 +275,12 @@ s_flush (s_req_t *r)
             free (s);
         }
     }
-    for (size_t i = 0; i < r->nbatch; i++) {
-        intake_lead_free (&r->batch[i].lead);
-        free (r->batch[i].rejected);
-        r->batch[i].rejected = NULL;
-        free (r->batch[i].errors);
-        r->batch[i].errors = NULL;
+    for (size_t i = 0; i < r->nfbatch; i++) {
+        intake_lead_free (&r->fbatch[i].lead);
+        free (r->fbatch[i].rejected);
+        r->fbatch[i].rejected = NULL;
+        free (r->fbatch[i].errors);
+        r->fbatch[i].errors = NULL;
     }
     r->accepted += acc;
     r->duplicate += dup;
@@ -258,7 +289,24 @@ s_flush (s_req_t *r)
     if (acc) s_count (r, "accepted", acc);
     if (dup) s_count (r, "duplicate", dup);
     if (rej) s_count (r, "rejected", rej);
-    r->nbatch = 0;
+    r->nfbatch = 0;
+}
+
+/* A full batch: the one in flight completes, this one is sent. */
+static void
+s_flush (s_req_t *r)
+{
+    s_complete (r);
+    if (r->nbatch)
+        s_send_batch (r);
+}
+
+/* The end of the items: everything sent and completed. */
+static void
+s_flush_all (s_req_t *r)
+{
+    s_flush (r);
+    s_complete (r);
 }
 
 /* Replaces a string member of a protobuf message (whose default is the shared empty string). */
@@ -322,6 +370,7 @@ s_req_free (void *p)
     s_req_t *r = p;
     if (!r)
         return;
+    s_complete (r);                 /* keeps the thread's Redis connection in step */
     for (size_t i = 0; i < r->nbatch; i++) {
         intake_lead_free (&r->batch[i].lead);
         free (r->batch[i].rejected);
@@ -340,6 +389,8 @@ s_req_free (void *p)
     free (r->out);
     free (r->batch);
     free (r->sitems);
+    free (r->fbatch);
+    free (r->fsitems);
     free (r->replay_ctype);
     free (r->replay_body);
     free (r);
@@ -398,7 +449,9 @@ s_begin (pl_http_req_t *req, intake_api_t *api)
     r->only_errors = res && strcmp (res, "errors") == 0;
     r->batch = calloc (api->o.batch_size, sizeof *r->batch);
     r->sitems = calloc (api->o.batch_size, sizeof *r->sitems);
-    if (!r->batch || !r->sitems) {
+    r->fbatch = calloc (api->o.batch_size, sizeof *r->fbatch);
+    r->fsitems = calloc (api->o.batch_size, sizeof *r->fsitems);
+    if (!r->batch || !r->sitems || !r->fbatch || !r->fsitems) {
         pl_http_reply_error (req, 503, "unavailable", "out of memory", NULL);
         return NULL;
     }
@@ -586,7 +639,7 @@ s_answer_json (pl_http_req_t *req, s_req_t *r)
     int rc = intake_json_decode (r->body ? r->body : "", r->body_len, &r->lopts, r->api->o.max_batch,
                                  s_on_item, r, &batch, &fatal);
     if (rc >= 0)
-        s_flush (r);
+        s_flush_all (r);
     pl_metric_observe (r->api->stage, "decode", s_now () - t0 - r->t_store);
     if (rc == PL_EINVAL)
         return s_error (req, r, 400, "malformed", fatal.message, *fatal.field ? fatal.field : NULL,
@@ -627,7 +680,7 @@ s_answer_stream (pl_http_req_t *req, s_req_t *r)
     int rc = 0;
     if (!r->stopped)
         rc = r->csv ? intake_csv_finish (r->csv) : intake_ndjson_finish (r->ndjson);
-    s_flush (r);
+    s_flush_all (r);
     pl_metric_observe (r->api->stage, "decode", r->t_decode);
     int status = 200;
     json_t *sum = json_pack ("{s:o}", "summary", s_summary (r));

@@ -51,6 +51,15 @@ struct intake_store {
     pl_outbox_t *scrub;
     pl_outbox_t *audit;
     pl_redis_script_t *claim;
+    /* A batch sent and not yet received (intake_store_send, intake_store_recv). */
+    intake_store_item_t *items;
+    size_t n, k, cap;
+    int64_t now_ms;
+    int send_rc;
+    pl_inbox_tx_t **txs;
+    size_t *which;
+    int *results;
+    char *kinds;                   /* per item: 's', 'x', 'n' as the store step answered */
     char errstr[256];
 };
 
@@ -103,6 +112,12 @@ intake_store_destroy (intake_store_t **self_p)
     pl_outbox_destroy (&self->scrub);
     pl_outbox_destroy (&self->audit);
     pl_redis_script_destroy (&self->claim);
+    for (size_t j = 0; self->txs && j < self->k; j++)
+        pl_inbox_tx_destroy (&self->txs[j]);
+    free (self->txs);
+    free (self->which);
+    free (self->results);
+    free (self->kinds);
     free (self->service);
     free (self->replica);
     free (self);
@@ -175,6 +190,14 @@ s_lead_step (intake_store_t *self, const intake_store_item_t *it, int64_t now_ms
         al[i] = i == 1 ? pbsize : strlen (a[i]);
     int rc = pl_inbox_tx_effect (tx, &s_store_lead, 3, k, 7, a, al);
     free (pb);
+    /* The id → campaign index, another hash tag, goes just ahead of the step in its pipeline: a
+     * lead is never findable by its store without it; a duplicate's index is removed after (a
+     * crash leaves a dangling one for an id nobody was given, which reads as "not found"). */
+    char idx[512];
+    intake_store_index_key (idx, sizeof idx, lead->id);
+    const char *set[3] = { "SET", idx, c };
+    if (rc == 0)
+        rc = pl_inbox_tx_before (tx, 3, set, NULL);
 
     /* LeadSubmitted to scrub, with an id derived from the lead id. */
     pl_envelope_t env;
@@ -223,72 +246,102 @@ s_audit_step (intake_store_t *self, const intake_store_item_t *it, const char *t
     return tx;
 }
 
-int
-intake_store_put (intake_store_t *self, intake_store_item_t *items, size_t n, int64_t now_ms)
+/* Room for n items in the arrays of a sending. */
+static int
+s_reserve (intake_store_t *self, size_t n)
 {
-    if (n == 0)
+    if (n <= self->cap)
         return 0;
+    pl_inbox_tx_t **txs = realloc (self->txs, n * sizeof *txs);
+    if (txs)
+        self->txs = txs;
+    size_t *which = realloc (self->which, n * sizeof *which);
+    if (which)
+        self->which = which;
+    int *results = realloc (self->results, n * sizeof *results);
+    if (results)
+        self->results = results;
+    char *kinds = realloc (self->kinds, n);
+    if (kinds)
+        self->kinds = kinds;
+    if (!txs || !which || !results || !kinds)
+        return PL_ENOMEM;
+    self->cap = n;
+    return 0;
+}
+
+int
+intake_store_send (intake_store_t *self, intake_store_item_t *items, size_t n, int64_t now_ms)
+{
+    if (self->items)
+        return PL_EINVAL;                /* the last batch was not received */
+    self->items = items;
+    self->n = n;
+    self->k = 0;
+    self->now_ms = now_ms;
+    self->send_rc = s_reserve (self, n ? n : 1);
+    for (size_t i = 0; i < n; i++) {
+        items[i].outcome = INTAKE_STORE_UNKNOWN;
+        items[i].lead_id[0] = '\0';
+        if (items[i].lead)
+            snprintf (items[i].lead_id, sizeof items[i].lead_id, "%s", items[i].lead->id);
+    }
+    if (self->send_rc != 0 || n == 0)
+        return 0;
+    memset (self->kinds, 0, n);
     char window[24], now[24];
     snprintf (window, sizeof window, "%lld", (long long) self->window_ms);
     snprintf (now, sizeof now, "%lld", (long long) now_ms);
-    pl_inbox_tx_t **txs = calloc (n, sizeof *txs);
-    size_t *which = calloc (n, sizeof *which);
-    int *results = calloc (n, sizeof *results);
-    char *kinds = calloc (n, 1);       /* per item: 's', 'x', 'n' as the store step answered */
-    int rc = txs && which && results && kinds ? 0 : PL_ENOMEM;
-
-    /* The id → campaign index first (another hash tag): a lead is never findable by its store
-     * without it; a duplicate's index is removed below (a crash leaves a dangling one for an id
-     * nobody was given, which reads as "not found"). */
-    int queued = 0;
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        items[i].outcome = INTAKE_STORE_UNKNOWN;
-        items[i].lead_id[0] = '\0';
-        if (!items[i].lead)
-            continue;
-        snprintf (items[i].lead_id, sizeof items[i].lead_id, "%s", items[i].lead->id);
-        char key[512];
-        intake_store_index_key (key, sizeof key, items[i].lead->id);
-        if (pl_redis_append (self->redis, "SET %s %s", key, items[i].lead->campaign) != 0)
-            rc = s_fail (self, "index");
-        else
-            queued++;
-    }
-    if (queued) {
-        int r = s_read_replies (self, queued, "index");
-        rc = rc ? rc : r;
-    }
-
     /* The leads, and the rejections' audit events: one pipeline. */
-    size_t k = 0;
-    for (size_t i = 0; rc == 0 && i < n; i++) {
+    for (size_t i = 0; i < n; i++) {
         intake_store_item_t *it = &items[i];
+        pl_inbox_tx_t *tx;
         if (it->lead)
-            txs[k] = s_lead_step (self, it, now_ms, window, now);
+            tx = s_lead_step (self, it, now_ms, window, now);
         else if (it->audit) {
             char key[PL_ID_LEN + 1];
             pl_id_new (key, now_ms);
-            txs[k] = s_audit_step (self, it, INTAKE_AUDIT_REJECTED, NULL, key, now_ms);
+            tx = s_audit_step (self, it, INTAKE_AUDIT_REJECTED, NULL, key, now_ms);
         } else
             continue;
-        if (!txs[k]) {
-            rc = PL_ENOMEM;
-            break;
+        if (!tx) {
+            self->send_rc = PL_ENOMEM;
+            return 0;
         }
-        which[k++] = i;
+        self->txs[self->k] = tx;
+        self->which[self->k++] = i;
     }
+    if (self->k && pl_inbox_send (self->inbox, self->txs, self->k) != 0)
+        self->send_rc = PL_EREDIS;
+    return 0;
+}
+
+int
+intake_store_recv (intake_store_t *self)
+{
+    intake_store_item_t *items = self->items;
+    if (!items)
+        return PL_EINVAL;
+    self->items = NULL;
+    size_t n = self->n, k = self->k;
+    pl_inbox_tx_t **txs = self->txs;
+    int *results = self->results;
+    char *kinds = self->kinds;
+    int rc = self->send_rc;
     if (rc == 0 && k) {
-        rc = pl_inbox_apply (self->inbox, txs, k, results);
+        rc = pl_inbox_recv (self->inbox, txs, k, results);
         if (rc != 0)
             snprintf (self->errstr, sizeof self->errstr, "%s", pl_inbox_errstr (self->inbox));
-    }
+    } else if (rc != 0)
+        snprintf (self->errstr, sizeof self->errstr, "%s",
+                  rc == PL_ENOMEM ? "out of memory" : pl_inbox_errstr (self->inbox));
     for (size_t j = 0; j < k; j++) {
-        intake_store_item_t *it = &items[which[j]];
-        if (it->lead && results[j] >= 0) {
+        intake_store_item_t *it = &items[self->which[j]];
+        if (rc == 0 && it->lead && results[j] >= 0) {
             const char *reply = pl_inbox_tx_reply (txs[j], NULL);
             if (strlen (reply) > 2) {
                 char kind = reply[0];
-                kinds[which[j]] = kind;
+                kinds[self->which[j]] = kind;
                 snprintf (it->lead_id, sizeof it->lead_id, "%s", reply + 2);
                 it->outcome = results[j] == 0 ? INTAKE_STORE_DUP_MESSAGE
                             : kind == 's'     ? INTAKE_STORE_STORED
@@ -298,14 +351,15 @@ intake_store_put (intake_store_t *self, intake_store_item_t *items, size_t n, in
         }
         pl_inbox_tx_destroy (&txs[j]);
     }
+    self->k = k = 0;
     if (rc != 0)
-        goto done;
+        return rc;
 
     /* Duplicates: their index goes, their audit event is recorded (with the existing lead's id).
      * A redelivered bus message that was a duplicate records it again under the same id (the
-     * message's), in case the first attempt died before this: the audit stores it once. */
-    queued = 0;
-    k = 0;
+     * message's), in case the first attempt died before this: the audit stores it once. Rare:
+     * done at once. */
+    int queued = 0;
     for (size_t i = 0; i < n; i++) {
         intake_store_item_t *it = &items[i];
         if (!it->lead || it->outcome == INTAKE_STORE_UNKNOWN || strcmp (it->lead_id, it->lead->id) == 0)
@@ -316,7 +370,8 @@ intake_store_put (intake_store_t *self, intake_store_item_t *items, size_t n, in
             queued++;
         if (it->audit && (kinds[i] == 'x' || kinds[i] == 'n')) {
             txs[k] = s_audit_step (self, it, INTAKE_AUDIT_DUPLICATE, kinds[i] == 'x' ? "external_id" : "number",
-                                   it->message_id && *it->message_id ? it->message_id : it->lead->id, now_ms);
+                                   it->message_id && *it->message_id ? it->message_id : it->lead->id,
+                                   self->now_ms);
             if (txs[k])
                 k++;
         }
@@ -332,12 +387,14 @@ intake_store_put (intake_store_t *self, intake_store_item_t *items, size_t n, in
         for (size_t j = 0; j < k; j++)
             pl_inbox_tx_destroy (&txs[j]);
     }
-done:
-    free (txs);
-    free (which);
-    free (results);
-    free (kinds);
     return rc;
+}
+
+int
+intake_store_put (intake_store_t *self, intake_store_item_t *items, size_t n, int64_t now_ms)
+{
+    int rc = intake_store_send (self, items, n, now_ms);
+    return rc != 0 ? rc : intake_store_recv (self);
 }
 
 int

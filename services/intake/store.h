@@ -67,6 +67,11 @@ void intake_store_destroy (intake_store_t **self_p);
  * duplicates and rejections. 0 when every step ran; PL_EREDIS otherwise: leads whose outcome is
  * still UNKNOWN may or may not have been stored (never half), and are reported "not accepted". */
 int intake_store_put (intake_store_t *self, intake_store_item_t *items, size_t n, int64_t now_ms);
+/* intake_store_put in two halves, so that the caller decodes its next batch while Redis stores
+ * this one: send writes the steps (items must stay alive and unchanged until recv), recv reads
+ * the outcomes and records the duplicates; recv answers as put. One batch in flight at a time. */
+int intake_store_send (intake_store_t *self, intake_store_item_t *items, size_t n, int64_t now_ms);
+int intake_store_recv (intake_store_t *self);
 
 /* A stored lead and where it stands. */
 typedef struct {

@@ -68,6 +68,11 @@ int pl_inbox_tx_effect (pl_inbox_tx_t *tx, const pl_inbox_effect_t *effect, int 
 /* Adds a message the step causes, for the destination of `outbox` (packed now: env may be freed
  * afterwards; env->type is set from its body). Written only if the effect happens. */
 int pl_inbox_tx_emit (pl_inbox_tx_t *tx, const pl_outbox_t *outbox, pl_envelope_t *env);
+/* Adds a command to send just before the step, in the same pipeline, for a key of ANOTHER hash
+ * tag that the step's result needs in place first (an id → campaign index, say). It is not part
+ * of the atomic step: it runs even if the step then finds a duplicate, and a crash may leave it
+ * without the step — write only what is harmless alone. A failing one fails pl_inbox_apply. */
+int pl_inbox_tx_before (pl_inbox_tx_t *tx, int argc, const char *const *argv, const size_t *argvlen);
 /* After pl_inbox_apply: the effect's reply (the first application's on a duplicate), "" if
  * none, or the error of a failed step. Owned by tx. */
 const char *pl_inbox_tx_reply (const pl_inbox_tx_t *tx, size_t *len);
@@ -78,6 +83,12 @@ const char *pl_inbox_tx_reply (const pl_inbox_tx_t *tx, size_t *len);
  * Redis failed or a step failed (then any subset may have been applied: a retry is safe for
  * steps with a message id, and the caller must not acknowledge the others as done). */
 int pl_inbox_apply (pl_inbox_t *self, pl_inbox_tx_t *const *txs, size_t n, int *results);
+/* pl_inbox_apply in two halves, so that a caller can prepare its next batch while Redis runs
+ * this one: send queues and writes the steps (0, or a negative code: nothing sent); recv reads
+ * their replies, with the same txs, and answers as pl_inbox_apply. One sending at a time per
+ * inbox; nothing else may use the connection in between. */
+int pl_inbox_send (pl_inbox_t *self, pl_inbox_tx_t *const *txs, size_t n);
+int pl_inbox_recv (pl_inbox_t *self, pl_inbox_tx_t *const *txs, size_t n, int *results);
 /* Whether message_id under tag was applied: 1, 0, or PL_EREDIS. */
 int pl_inbox_seen (pl_inbox_t *self, const char *tag, const char *message_id);
 const char *pl_inbox_errstr (const pl_inbox_t *self);

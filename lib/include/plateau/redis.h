@@ -63,6 +63,9 @@ int pl_redis_exec (pl_redis_t *self, const char *fmt, ...);
  * while reading drops the connection and every pending reply: the caller retries the batch. */
 int pl_redis_append (pl_redis_t *self, const char *fmt, ...);
 int pl_redis_appendv (pl_redis_t *self, int argc, const char **argv, const size_t *argvlen);
+/* Writes what is queued to the server now, without reading replies (so that the caller can work
+ * while the server runs them). 0 or PL_EREDIS (the connection is dropped). */
+int pl_redis_flush (pl_redis_t *self);
 /* Sets *reply to a new reply (free with pl_reply_free): 0, or PL_EREDIS with *reply NULL. */
 int pl_redis_get_reply (pl_redis_t *self, pl_reply_t **reply);
 /* Reads and frees the next n replies, for commands that must all succeed: 0, or PL_EREDIS when
