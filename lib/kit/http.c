@@ -124,8 +124,30 @@ struct pl_http {
     pthread_key_t thread_key;
     pl_metric_t *m_requests;
     pl_metric_t *m_duration;
+    /* Slow-client guard (see s_guard_run): the open connections, watched by one thread. */
+    pthread_mutex_t conns_mutex;
+    pthread_cond_t conns_cond;
+    struct s_conn *conns;
+    unsigned n_conns;
+    pthread_t guard;
+    bool guard_running;
+    bool guard_stop;                 /* under conns_mutex */
     char errstr[256];
 };
+
+/* One open connection, from libmicrohttpd's NOTIFY_CONNECTION (its socket context). Fields
+ * change under the server's conns_mutex; over_limit is set once, at accept. */
+typedef struct s_conn {
+    struct s_conn *prev, *next;
+    int fd;
+    int64_t phase_ms;                /* when the present headers or body window began */
+    bool in_headers;                 /* waiting for a request's line and headers */
+    bool in_body;                    /* receiving a request's body */
+    bool over_limit;                 /* beyond max_connections: answered 503 */
+    bool cut;                        /* shut down by the guard */
+    size_t window_bytes;             /* body bytes since phase_ms */
+    int64_t busy_ms;                 /* when our body callbacks began, 0 when not in them */
+} s_conn_t;
 
 typedef struct {
     void *ctx;
@@ -902,6 +924,138 @@ s_body (pl_http_req_t *req, const char *data, size_t size)
     req->body[req->body_len] = '\0';
 }
 
+/* ---------------------------------------------------------------------------------------- */
+/* Slow clients
+ *
+ * libmicrohttpd's connection timeout counts idleness, so a client that sends one header line
+ * every few seconds keeps its connection, and its thread, for as long as it likes: 64 such
+ * clients silence the server. The guard thread closes a connection whose request line and
+ * headers are not complete within header_timeout_s, or whose body arrives slower than
+ * min_body_rate bytes/s over a window of body_rate_window_s. It shuts the socket down, which
+ * wakes the connection's own thread (blocked in poll) and makes it close; the descriptor is
+ * not closed before NOTIFY_CONNECTION reports the close, which takes the same mutex, so a
+ * reused descriptor is never touched. */
+
+static s_conn_t *
+s_conn_of (struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *info
+        = MHD_get_connection_info (conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return info ? info->socket_context : NULL;
+}
+
+static void
+s_notify_connection (void *cls, struct MHD_Connection *conn, void **socket_context,
+                     enum MHD_ConnectionNotificationCode code)
+{
+    pl_http_t *self = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        s_conn_t *c = calloc (1, sizeof *c);
+        *socket_context = c;
+        if (!c)
+            return;
+        const union MHD_ConnectionInfo *info
+            = MHD_get_connection_info (conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        c->fd = info ? (int) info->connect_fd : -1;
+        c->phase_ms = pl_clock_mono_ms ();
+        c->in_headers = true;
+        pthread_mutex_lock (&self->conns_mutex);
+        c->over_limit = ++self->n_conns > self->opts.max_connections;
+        c->next = self->conns;
+        if (self->conns)
+            self->conns->prev = c;
+        self->conns = c;
+        pthread_mutex_unlock (&self->conns_mutex);
+        return;
+    }
+    s_conn_t *c = *socket_context;
+    if (!c)
+        return;
+    *socket_context = NULL;
+    pthread_mutex_lock (&self->conns_mutex);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        self->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    self->n_conns--;
+    pthread_mutex_unlock (&self->conns_mutex);
+    free (c);
+}
+
+/* The request's headers are complete (first access callback) or its body has ended. */
+static void
+s_conn_phase (pl_http_t *self, s_conn_t *c, bool in_headers, bool in_body)
+{
+    if (!c)
+        return;
+    pthread_mutex_lock (&self->conns_mutex);
+    c->in_headers = in_headers;
+    c->in_body = in_body;
+    c->phase_ms = pl_clock_mono_ms ();
+    c->window_bytes = 0;
+    c->busy_ms = 0;
+    pthread_mutex_unlock (&self->conns_mutex);
+}
+
+/* A piece of body has arrived and is being handled (busy) or has been. The time our own
+ * callbacks take (an on_body waiting on Redis) is not the client's: the window stops. */
+static void
+s_conn_body (pl_http_t *self, s_conn_t *c, size_t size, bool busy)
+{
+    if (!c)
+        return;
+    pthread_mutex_lock (&self->conns_mutex);
+    int64_t now = pl_clock_mono_ms ();
+    if (busy) {
+        c->window_bytes += size;
+        c->busy_ms = now;
+    } else if (c->busy_ms) {
+        c->phase_ms += now - c->busy_ms;
+        c->busy_ms = 0;
+    }
+    pthread_mutex_unlock (&self->conns_mutex);
+}
+
+static void *
+s_guard_run (void *arg)
+{
+    pl_http_t *self = arg;
+    int64_t header_ms = (int64_t) self->opts.header_timeout_s * 1000;
+    int64_t window_ms = (int64_t) self->opts.body_rate_window_s * 1000;
+    pthread_mutex_lock (&self->conns_mutex);
+    while (!self->guard_stop) {
+        int64_t now = pl_clock_mono_ms ();
+        for (s_conn_t *c = self->conns; c; c = c->next) {
+            if (c->cut || c->fd < 0 || c->busy_ms)
+                continue;
+            bool slow_headers = c->in_headers && now - c->phase_ms > header_ms;
+            bool slow_body = false;
+            if (c->in_body && self->opts.min_body_rate && now - c->phase_ms >= window_ms) {
+                slow_body = c->window_bytes
+                            < (size_t) self->opts.min_body_rate * self->opts.body_rate_window_s;
+                c->phase_ms = now;
+                c->window_bytes = 0;
+            }
+            if (slow_headers || slow_body) {
+                shutdown (c->fd, SHUT_RDWR);
+                c->cut = true;
+            }
+        }
+        struct timespec until;
+        clock_gettime (CLOCK_REALTIME, &until);
+        until.tv_nsec += 250 * 1000 * 1000;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait (&self->conns_cond, &self->conns_mutex, &until);
+    }
+    pthread_mutex_unlock (&self->conns_mutex);
+    return NULL;
+}
+
 static enum MHD_Result
 s_access (void *cls, struct MHD_Connection *conn, const char *url, const char *method,
           const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
@@ -923,6 +1077,17 @@ s_access (void *cls, struct MHD_Connection *conn, const char *url, const char *m
         atomic_fetch_add (&self->in_flight, 1);
         if (!req->method || !req->path)
             return MHD_NO;
+        s_conn_t *c = s_conn_of (conn);
+        s_conn_phase (self, c, false, true);
+        if (c && c->over_limit) {
+            /* Over max_connections but within libmicrohttpd's spare: a clear answer. */
+            pl_http_reply_header (req, "Retry-After", "1");
+            pl_http_reply_header (req, MHD_HTTP_HEADER_CONNECTION, "close");
+            pl_http_reply_error (req, 503, "unavailable",
+                                 "too many connections; retry after a second", NULL);
+            req->failed = true;
+            return s_send (req);
+        }
         if (!s_begin (req)) {
             req->failed = true;
             return s_send (req);
@@ -936,9 +1101,13 @@ s_access (void *cls, struct MHD_Connection *conn, const char *url, const char *m
             req->discarded += size;
             return req->discarded > S_DISCARD_MAX ? MHD_NO : MHD_YES;
         }
+        s_conn_t *c = s_conn_of (conn);
+        s_conn_body (self, c, size, true);
         s_body (req, upload_data, size);
+        s_conn_body (self, c, 0, false);
         return MHD_YES;
     }
+    s_conn_phase (self, s_conn_of (conn), false, false);
     if (!req->failed) {
         int rc = req->route->handler ? req->route->handler (req, req->route->arg) : PL_EINVAL;
         if (rc < 0 && req->kind == S_REPLY_NONE)
@@ -951,13 +1120,14 @@ static void
 s_completed (void *cls, struct MHD_Connection *conn, void **con_cls,
              enum MHD_RequestTerminationCode toe)
 {
-    (void) conn;
     (void) toe;
     pl_http_t *self = cls;
     pl_http_req_t *req = *con_cls;
     if (!req)
         return;
     *con_cls = NULL;
+    /* A kept-alive connection has header_timeout_s for its next request's headers. */
+    s_conn_phase (self, s_conn_of (conn), true, false);
     s_req_free (req);
     atomic_fetch_sub (&self->in_flight, 1);
 }
@@ -990,6 +1160,19 @@ pl_http_new (const char *addr, int port, const pl_http_options_t *options)
         self->opts.max_connections = PL_HTTP_DEFAULT_MAX_CONNECTIONS;
     if (!self->opts.idle_timeout_s)
         self->opts.idle_timeout_s = PL_HTTP_DEFAULT_IDLE_TIMEOUT_S;
+    if (!self->opts.header_timeout_s) {
+        const char *env = getenv ("PLATEAU_HTTP_HEADER_TIMEOUT");
+        char *end = NULL;
+        unsigned long n = env ? strtoul (env, &end, 10) : 0;
+        self->opts.header_timeout_s = env && end != env && !*end && n > 0 && n <= 3600
+                                    ? (unsigned) n : PL_HTTP_DEFAULT_HEADER_TIMEOUT_S;
+    }
+    if (!self->opts.min_body_rate)
+        self->opts.min_body_rate = PL_HTTP_DEFAULT_MIN_BODY_RATE;
+    if (!self->opts.body_rate_window_s)
+        self->opts.body_rate_window_s = PL_HTTP_DEFAULT_BODY_RATE_WINDOW_S;
+    pthread_mutex_init (&self->conns_mutex, NULL);
+    pthread_cond_init (&self->conns_cond, NULL);
     self->addr = strdup (addr ? addr : "0.0.0.0");
     self->service = self->opts.service ? strdup (self->opts.service) : NULL;
     self->opts.service = self->service;
@@ -1052,6 +1235,8 @@ pl_http_destroy (pl_http_t **self_p)
     }
     if (self->have_key)
         pthread_key_delete (self->thread_key);
+    pthread_cond_destroy (&self->conns_cond);
+    pthread_mutex_destroy (&self->conns_mutex);
     free (self->addr);
     free (self->service);
     free (self);
@@ -1202,6 +1387,15 @@ s_listen (pl_http_t *self, bool *ipv6)
     return fd;
 }
 
+/* Connections libmicrohttpd accepts beyond max_connections, to answer them 503 rather than
+ * reset them; beyond these it refuses at accept (a reset) as before. */
+static unsigned
+s_spare (const pl_http_t *self)
+{
+    unsigned spare = self->opts.max_connections / 8;
+    return spare < 4 ? 4 : spare;
+}
+
 int
 pl_http_start (pl_http_t *self)
 {
@@ -1221,7 +1415,8 @@ pl_http_start (pl_http_t *self)
         flags, 0, NULL, NULL, s_access, self,
         MHD_OPTION_LISTEN_SOCKET, (MHD_socket) fd,
         MHD_OPTION_NOTIFY_COMPLETED, s_completed, self,
-        MHD_OPTION_CONNECTION_LIMIT, self->opts.max_connections,
+        MHD_OPTION_NOTIFY_CONNECTION, s_notify_connection, self,
+        MHD_OPTION_CONNECTION_LIMIT, self->opts.max_connections + s_spare (self),
         MHD_OPTION_CONNECTION_TIMEOUT, self->opts.idle_timeout_s,
         MHD_OPTION_UNESCAPE_CALLBACK, s_unescape_none, NULL,
         MHD_OPTION_END);
@@ -1232,6 +1427,9 @@ pl_http_start (pl_http_t *self)
     }
     self->listen_fd = fd;
     self->started = true;
+    self->guard_stop = false;
+    if (pthread_create (&self->guard, NULL, s_guard_run, self) == 0)
+        self->guard_running = true;
     return 0;
 }
 
@@ -1273,6 +1471,14 @@ pl_http_stop (pl_http_t *self, int timeout_ms)
     int rc = atomic_load (&self->in_flight) > 0 ? PL_ETIMEDOUT : 0;
     MHD_stop_daemon (self->daemon);
     self->daemon = NULL;
+    if (self->guard_running) {
+        pthread_mutex_lock (&self->conns_mutex);
+        self->guard_stop = true;
+        pthread_cond_signal (&self->conns_cond);
+        pthread_mutex_unlock (&self->conns_mutex);
+        pthread_join (self->guard, NULL);
+        self->guard_running = false;
+    }
     /* After a quiesce the listening socket is ours to close; otherwise MHD closed it. */
     if (quiesced != MHD_INVALID_SOCKET)
         close (quiesced);

@@ -126,7 +126,8 @@ pl_ops_new (const char *addr, int port, pl_metrics_t *metrics)
     atomic_init (&self->draining, false);
     self->metrics = metrics;
     /* Probes are small and few: a handful of threads and a small body limit are plenty. */
-    pl_http_options_t opts = { .max_body = 4096, .max_connections = 16, .idle_timeout_s = 10 };
+    pl_http_options_t opts = { .max_body = 4096, .max_connections = 16, .idle_timeout_s = 10,
+                               .header_timeout_s = 5 };
     pl_http_route_opts_t open = { .flags = PL_HTTP_PUBLIC };
     self->http = pl_http_new (addr, port, &opts);
     if (!self->http

@@ -9,6 +9,9 @@ endforeach()
 pl_add_test(NAME test_bus_crash SOURCES ${PROJECT_SOURCE_DIR}/tests/integration/test_bus_crash.c
             LIBS plateau LABELS integration TIMEOUT 600)
 add_dependencies(test_bus_crash bus_probe)
+pl_add_test(NAME test_http_slow_clients
+            SOURCES ${PROJECT_SOURCE_DIR}/tests/integration/test_http_slow_clients.c
+            LIBS plateau LABELS integration security TIMEOUT 180)
 
 # libplateau installs with headers and pkg-config, and a service builds against the install.
 string(TOUPPER "${CMAKE_BUILD_TYPE}" PL_BUILD_TYPE_UPPER)

@@ -13,8 +13,12 @@
  *  the server has started: the request path reads them without locks.
  *
  *  Threads. One thread per connection, at most `max_connections` of them (libmicrohttpd's
- *  thread-per-connection mode); a further connection is reset at once, so size the limit for
- *  the clients' pools (idle kept-alive connections count until idle_timeout_s). Handlers, body
+ *  thread-per-connection mode), plus a few spare (an eighth, at least 4) whose requests are
+ *  answered 503 with "Retry-After: 1" and closed; libmicrohttpd refuses a connection beyond
+ *  those at accept, which the client sees as a reset. Size the limit for the clients' pools
+ *  (idle kept-alive connections count until idle_timeout_s, or header_timeout_s once they
+ *  have had an answer). A connection slow to send its headers or its body is closed (see
+ *  header_timeout_s), so slow clients cannot hold every thread. Handlers, body
  *  callbacks and stream callbacks run in the connection's thread and may block (a Redis round
  *  trip, a file write): one slow request never stalls another. Several handlers of the same
  *  route run at the same time, so HANDLERS MUST BE THREAD-SAFE. State that is not, such as a
@@ -109,6 +113,9 @@ typedef struct pl_http_sig pl_http_sig_t;       /* an HMAC-SHA256 in progress: o
 #define PL_HTTP_DEFAULT_MAX_BODY (1024 * 1024)
 #define PL_HTTP_DEFAULT_MAX_CONNECTIONS 64
 #define PL_HTTP_DEFAULT_IDLE_TIMEOUT_S 30
+#define PL_HTTP_DEFAULT_HEADER_TIMEOUT_S 10
+#define PL_HTTP_DEFAULT_MIN_BODY_RATE 1024       /* bytes/s */
+#define PL_HTTP_DEFAULT_BODY_RATE_WINDOW_S 10
 #define PL_HTTP_SIGNATURE_HEADER "X-Plateau-Signature"
 /* "sha256=" + 64 hex digits + NUL */
 #define PL_HTTP_SIGNATURE_SIZE 72
@@ -119,6 +126,15 @@ typedef struct {
     size_t max_body;                  /* body limit of routes that set none (1 MiB) */
     unsigned max_connections;         /* concurrent connections, hence threads (64) */
     unsigned idle_timeout_s;          /* an idle connection is closed after this (30 s) */
+    /* Slow clients. The request line and headers must be complete within header_timeout_s
+     * of the connection's start, or of the previous answer on a kept-alive connection (10 s;
+     * 0 takes PLATEAU_HTTP_HEADER_TIMEOUT from the environment, in seconds, when set); a
+     * body must arrive at min_body_rate bytes/s or more over each body_rate_window_s
+     * (1024 B/s over 10 s). Otherwise the connection is closed without an answer: HTTP/1.1
+     * has no way to answer a request that has not been read. */
+    unsigned header_timeout_s;
+    unsigned min_body_rate;
+    unsigned body_rate_window_s;
     const pl_http_tokens_t *tokens;   /* borrowed, not changed while serving; NULL:
                                        * authenticated routes answer 401 */
     /* Per-thread context (a Redis connection): made by thread_init(thread_arg) on first use

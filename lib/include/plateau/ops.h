@@ -7,7 +7,10 @@
  *  API and the audit query are served on their own ports with pl_http; see http.h).
  *
  *  The port runs in libmicrohttpd's own thread: a service's loop that is busy with a long Redis
- *  call must still answer probes, or Kubernetes restarts a healthy pod.
+ *  call must still answer probes, or Kubernetes restarts a healthy pod. It is a server of its
+ *  own (its own daemon, threads and limit of 16 connections), so a saturated API never takes
+ *  its threads; a connection that has not sent its request's headers within 5 s is closed, so
+ *  slow clients on this port hold it for seconds, not for as long as they like.
  *
  *  Answers (all JSON but /metrics, all with Cache-Control: no-store):
  *    GET /healthz  200 {"status":"ok"}
