@@ -284,6 +284,11 @@ s_query (pl_http_req_t *req, void *arg)
         return 0;
     if (q.number && !pl_audit_is_e164 (q.number))
         return pl_http_reply_error (req, 400, "invalid", "number: expected E.164", "number");
+    /* Asking about a person tells whether that person is known: readers only. */
+    if ((q.number || q.lead) && !s_auditor (self, req))
+        return pl_http_reply_error (req, 403, "forbidden",
+                                    "queries by number or lead need the reader (auditor) role",
+                                    q.number ? "number" : "lead");
     const char *format = pl_http_req_query (req, "format");
     const char *accept = pl_http_req_header (req, "Accept");
     bool ndjson = format ? strcmp (format, "ndjson") == 0
@@ -400,6 +405,10 @@ s_why (pl_http_req_t *req, void *arg)
         return pl_http_reply_error (req, 400, "invalid", "give number or lead", "number");
     if (number && !pl_audit_is_e164 (number))
         return pl_http_reply_error (req, 400, "invalid", "number: expected E.164", "number");
+    if (!s_auditor (self, req))
+        return pl_http_reply_error (req, 403, "forbidden",
+                                    "the story of a number or lead needs the reader (auditor) role",
+                                    number ? "number" : "lead");
     char *text = NULL;
     bool reveal = s_auditor (self, req);
     int rc = pl_audit_reader_story (reader, subject, reveal, &text);

@@ -775,6 +775,22 @@ s_post (pl_http_req_t *req, void *arg)
 
 /* ---- GET /v1/leads/{id} ------------------------------------------------------------------- */
 
+/* Whether source may read every lead: listed in the readers ("a,b", exact names). */
+static bool
+s_reads_all (const intake_api_t *api, const char *source)
+{
+    const char *list = api->o.readers;
+    size_t n = strlen (source);
+    for (const char *p = list; p && *p;) {
+        const char *end = strchr (p, ',');
+        size_t len = end ? (size_t) (end - p) : strlen (p);
+        if (len == n && strncmp (p, source, n) == 0)
+            return true;
+        p = end ? end + 1 : NULL;
+    }
+    return false;
+}
+
 static int
 s_get (pl_http_req_t *req, void *arg)
 {
@@ -797,8 +813,9 @@ s_get (pl_http_req_t *req, void *arg)
         return pl_http_reply_header (req, "Retry-After", S_RETRY_AFTER);
     }
     const char *src = pl_http_req_source (req);
-    if (src && l.lead->source && strcmp (src, l.lead->source) != 0 && s_secret_of (api, src)) {
-        /* signed sources see their own leads only */
+    if (!src || !l.lead->source || (strcmp (src, l.lead->source) != 0 && !s_reads_all (api, src))) {
+        /* A source reads the leads it submitted; only the readers read every lead. Another
+         * source's lead is "not found": its existence is not told either. */
         plateau__v1__lead__free_unpacked (l.lead, NULL);
         return pl_http_reply_error (req, 404, "not_found", "no such lead", "id");
     }

@@ -48,6 +48,8 @@ typedef struct {
     const char *signing_keys;       /* "source:secret" lines (those sources must sign), or NULL */
     const char *default_country;    /* for national numbers of leads naming no country */
     bool reject_unknown;            /* unknown fields refused rather than kept in custom */
+    const char *readers;            /* sources that may read every lead ("a,b"), or NULL: the
+                                     * others read only the leads they submitted */
     bool audit;                     /* record audit events (an audit service is configured) */
 } intake_api_opts_t;
 

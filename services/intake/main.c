@@ -73,6 +73,7 @@ main (void)
         .signing_keys = signing,
         .default_country = pl_config_str (cfg, "PLATEAU_INTAKE_DEFAULT_COUNTRY", NULL),
         .reject_unknown = pl_config_bool (cfg, "PLATEAU_INTAKE_REJECT_UNKNOWN_FIELDS", false),
+        .readers = pl_config_str (cfg, "PLATEAU_INTAKE_READERS", NULL),
     };
     const char *sources = pl_config_str (cfg, "PLATEAU_INTAKE_SOURCES", NULL);
     size_t max_body = (size_t) pl_config_size (cfg, "PLATEAU_INTAKE_MAX_BODY", 4LL << 30);

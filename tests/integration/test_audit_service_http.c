@@ -158,9 +158,19 @@ test_tokens_and_readers (void **state)
     pl_test_http_resp_free (&resp);
     assert_int_equal (s_get (f, "/v1/audit", "Authorization: Bearer not-a-known-token-at-all\r\n", &resp), 401);
     pl_test_http_resp_free (&resp);
-    /* crm-a may query, sees pseudonyms only; ops (a reader) sees the number. */
-    assert_int_equal (s_get (f, "/v1/audit?lead=L1", AUTH_CRM, &resp), 200);
+    /* crm-a may query by campaign and sees pseudonyms only; asking about a person (a number,
+     * a lead, its story) is for readers: 403, so that it cannot learn whom the audit knows.
+     * ops (a reader) sees the number. */
+    assert_int_equal (s_get (f, "/v1/audit?campaign=c1", AUTH_CRM, &resp), 200);
     assert_null (strstr (resp.body, NUM_A));
+    pl_test_http_resp_free (&resp);
+    assert_int_equal (s_get (f, "/v1/audit?lead=L1", AUTH_CRM, &resp), 403);
+    pl_test_http_resp_free (&resp);
+    assert_int_equal (s_get (f, "/v1/audit?number=%2B33612345678", AUTH_CRM, &resp), 403);
+    pl_test_http_resp_free (&resp);
+    assert_int_equal (s_get (f, "/v1/audit?number=%2B33699999999", AUTH_CRM, &resp), 403);
+    pl_test_http_resp_free (&resp);
+    assert_int_equal (s_get (f, "/v1/audit/why?number=%2B33612345678", AUTH_CRM, &resp), 403);
     pl_test_http_resp_free (&resp);
     assert_int_equal (s_get (f, "/v1/audit?lead=L1", AUTH, &resp), 200);
     assert_non_null (strstr (resp.body, NUM_A));

@@ -268,6 +268,35 @@ test_an_impossible_date_is_refused_with_its_field (void **state)
                                          "return #redis.call('KEYS', 'pl:{camp:dates}:lead:*')"), 1);
 }
 
+/* A source reads the leads it submitted, not another source's: 404, as for an id that does not
+ * exist, so that ids taken elsewhere (the audit) reveal nothing. */
+static void
+test_a_source_cannot_read_another_sources_lead (void **state)
+{
+    fx_t *f = *state;
+    /* Both sources may use the API here. */
+    pl_test_stop (f->pid, SIGTERM, 5000);
+    const char *extra[] = { "PLATEAU_INTAKE_SOURCES=crm-a,crm-b", NULL };
+    assert_true (fx_start (f, extra) > 0);
+    assert_true (pl_test_wait_until (fx_ready_fn, f, 15000));
+    const char *one = "{\"phone\":\"+33 6 12 34 56 73\",\"campaign\":\"mine\"}";
+    pl_test_http_resp_t r = { 0 };
+    assert_int_equal (fx_post (f, NULL, FX_TOKEN, "application/json", NULL, one, strlen (one), &r), 201);
+    json_t *j = s_json (&r);
+    char id[64];
+    snprintf (id, sizeof id, "%s", json_string_value (json_object_get (j, "lead_id")));
+    json_decref (j);
+    pl_test_http_resp_free (&r);
+    assert_int_equal (fx_get_lead (f, id, &r), 200);              /* crm-a, its own */
+    pl_test_http_resp_free (&r);
+    char path[128];
+    snprintf (path, sizeof path, "/v1/leads/%s", id);
+    assert_int_equal (pl_test_http_request (f->http_port, "GET", path, "Authorization: Bearer " FX_TOKEN_B "\r\n",
+                                            NULL, 0, &r), 404);           /* crm-b */
+    assert_null (strstr (r.body, "+33612345673"));
+    pl_test_http_resp_free (&r);
+}
+
 static void
 test_accepted_leads_reach_scrub_and_every_decision_is_audited (void **state)
 {
@@ -384,6 +413,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_idempotency_key_retry_returns_the_same_answer_and_changes_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown (test_auth_and_bad_input_get_their_status_with_line_and_column, setup, teardown),
         cmocka_unit_test_setup_teardown (test_an_impossible_date_is_refused_with_its_field, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_a_source_cannot_read_another_sources_lead, setup, teardown),
         cmocka_unit_test_setup_teardown (test_accepted_leads_reach_scrub_and_every_decision_is_audited, setup, teardown),
         cmocka_unit_test_setup_teardown (test_bus_door_applies_a_native_lead_once_and_nacks_an_invalid_one, setup, teardown),
     };
