@@ -563,7 +563,8 @@ typedef struct {
 /* How often every slot is read again whatever its score (a writer's registry bump and its step
  * are two commands, between which a read may fall), and how long an empty slot stays known. */
 #define S_FULL_PULL_MS 1000
-#define S_PULL_MIN_MS 5
+#define S_PULL_MIN_MS 5            /* after acks freed room */
+#define S_PULL_TICK_MS 100         /* on the timer */
 #define S_SLOT_FORGET_MS (10 * 60 * 1000)
 
 static char s_tomb_mark;
@@ -598,7 +599,7 @@ struct pl_bus_client {
     size_t ndeletes, cap_deletes;
     s_slot_t *slots;
     size_t nslots;
-    int64_t next_pull_ms, next_full_pull_ms;
+    int64_t last_pull_ms, next_full_pull_ms;
     uint64_t sent, resent, acked, nacked, dead;
     char errstr[512];
 };
@@ -1134,9 +1135,9 @@ s_slot (pl_bus_client_t *self, const char *tag)
 static void
 s_pull (pl_bus_client_t *self, int64_t now, bool soon)
 {
-    if (now < self->next_pull_ms && !(soon && now >= self->next_pull_ms - 100 + S_PULL_MIN_MS))
+    if (now - self->last_pull_ms < (soon ? S_PULL_MIN_MS : S_PULL_TICK_MS))
         return;
-    self->next_pull_ms = now + 100;
+    self->last_pull_ms = now;
     size_t cap = 2 * self->window;
     if (self->used >= cap)
         return;
