@@ -39,6 +39,7 @@ struct pl_inbox {
  * hundreds of thousands per second. */
 #define PL_INBOX_TX_INLINE_BYTES 256
 #define PL_INBOX_TX_INLINE_ARGS 12
+#define S_TX_OUTBOXES_MAX 8        /* destinations one step may emit to */
 
 typedef struct {
     size_t off, len;
@@ -62,11 +63,11 @@ struct pl_inbox_tx {
         uint8_t *data;
         size_t size;
     } *msgs;
-    char **registries;         /* registry keys of the messages' outboxes (distinct) */
+    const pl_outbox_t *outboxes[S_TX_OUTBOXES_MAX];   /* the messages' destinations (distinct) */
     char *before;              /* commands to send ahead of the step: argc, then each argument as
                                 * u32 length and bytes, back to back */
     size_t before_len, before_n;
-    size_t nregs;
+    size_t noutboxes;
     char *reply;
     size_t reply_len;
     s_arg_t inline_args[PL_INBOX_TX_INLINE_ARGS];
@@ -258,8 +259,7 @@ pl_inbox_tx_new (const char *tag, const char *message_id)
     tx->effect = NULL;
     tx->nkeys = tx->neffect = tx->nmsgs = 0;
     tx->msgs = NULL;
-    tx->registries = NULL;
-    tx->nregs = 0;
+    tx->noutboxes = 0;
     tx->before = NULL;
     tx->before_len = tx->before_n = 0;
     tx->reply = NULL;
@@ -288,9 +288,6 @@ pl_inbox_tx_destroy (pl_inbox_tx_t **self_p)
         free (tx->msgs[i].data);
     }
     free (tx->msgs);
-    for (size_t i = 0; i < tx->nregs; i++)
-        free (tx->registries[i]);
-    free (tx->registries);
     free (tx->before);
     free (tx->reply);
     free (tx);
@@ -388,17 +385,12 @@ pl_inbox_tx_emit (pl_inbox_tx_t *tx, const pl_outbox_t *outbox, pl_envelope_t *e
         return PL_ENOMEM;
     }
     tx->nmsgs++;
-    const char *reg = pl_outbox_registry_key (outbox);
-    for (size_t i = 0; i < tx->nregs; i++)
-        if (strcmp (tx->registries[i], reg) == 0)
+    for (size_t i = 0; i < tx->noutboxes; i++)
+        if (tx->outboxes[i] == outbox)
             return 0;
-    char **r = realloc (tx->registries, (tx->nregs + 1) * sizeof *r);
-    if (!r)
-        return PL_ENOMEM;
-    tx->registries = r;
-    if (!(r[tx->nregs] = strdup (reg)))
-        return PL_ENOMEM;
-    tx->nregs++;
+    if (tx->noutboxes == S_TX_OUTBOXES_MAX)
+        return PL_EINVAL;
+    tx->outboxes[tx->noutboxes++] = outbox;
     return 0;
 }
 
@@ -566,20 +558,21 @@ s_queue_run (pl_inbox_t *self, pl_inbox_tx_t *const *txs, size_t n)
     /* Registry first: the client must know where to look before the messages exist. A run has
      * few distinct destinations: they are collected in a small list. */
     const char *tag = S_TAG (txs[0]);
-    const char *regs[16];
-    size_t nregs = 0;
+    const pl_outbox_t *seen[16];
+    size_t nseen = 0;
     for (size_t k = 0; k < n; k++)
-        for (size_t r = 0; r < txs[k]->nregs; r++) {
-            bool seen = false;
-            for (size_t q = 0; q < nregs && !seen; q++)
-                seen = regs[q] == txs[k]->registries[r] || strcmp (regs[q], txs[k]->registries[r]) == 0;
-            if (seen)
+        for (size_t r = 0; r < txs[k]->noutboxes; r++) {
+            const pl_outbox_t *ob = txs[k]->outboxes[r];
+            bool dup = false;
+            for (size_t q = 0; q < nseen && !dup; q++)
+                dup = seen[q] == ob;
+            if (dup)
                 continue;
-            if (pl_redis_append (self->redis, "ZINCRBY %s 1 %s", txs[k]->registries[r], tag) != 0)
+            if (pl_redis_append (self->redis, "ZINCRBY %s 1 %s", pl_outbox_registry_key (ob), tag) != 0)
                 return PL_EREDIS;
             queued++;
-            if (nregs < sizeof regs / sizeof regs[0])
-                regs[nregs++] = txs[k]->registries[r];
+            if (nseen < sizeof seen / sizeof seen[0])
+                seen[nseen++] = ob;
         }
     /* Then what the steps need in place before them, in other slots (an index, say). */
     for (size_t k = 0; k < n; k++) {

@@ -66,7 +66,8 @@ int pl_inbox_tx_effect (pl_inbox_tx_t *tx, const pl_inbox_effect_t *effect, int 
                         const char *const *keys, int nargs, const char *const *args,
                         const size_t *lens);
 /* Adds a message the step causes, for the destination of `outbox` (packed now: env may be freed
- * afterwards; env->type is set from its body). Written only if the effect happens. */
+ * afterwards; env->type is set from its body). Written only if the effect happens. Borrows
+ * outbox until the step is applied; a step emits to at most 8 outboxes (PL_EINVAL beyond). */
 int pl_inbox_tx_emit (pl_inbox_tx_t *tx, const pl_outbox_t *outbox, pl_envelope_t *env);
 /* Adds a command to send just before the step, in the same pipeline, for a key of ANOTHER hash
  * tag that the step's result needs in place first (an id → campaign index, say). It is not part
