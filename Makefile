@@ -22,7 +22,7 @@ test: deps
 
 # Debug build and the three suites only: the quick loop while developing.
 test-fast: build
-	@ctest --test-dir build -L 'unit|integration|e2e' -j$(JOBS) --output-on-failure
+	@ctest --test-dir build -L 'unit|integration|e2e|security' -j$(JOBS) --output-on-failure
 
 # The long tests only (a million-row CSV through the intake): minutes, never part of make test.
 test-long: build

@@ -44,7 +44,7 @@ build() {   # dir, build type, [extra cmake -D args…], [--target T]
 
 SECONDS=0
 if build build Debug; then
-  run_suite "debug" build 'unit|integration|e2e'
+  run_suite "debug" build 'unit|integration|e2e|security'
 else
   echo "debug build failed"; failed=$((failed + 1)); status=1
 fi
@@ -52,7 +52,7 @@ fi
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 if build build-san Sanitize; then
-  run_suite "asan+ubsan" build-san 'unit|integration|e2e'
+  run_suite "asan+ubsan" build-san 'unit|integration|e2e|security'
 else
   echo "sanitizer build failed"; failed=$((failed + 1)); status=1
 fi
