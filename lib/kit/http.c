@@ -38,7 +38,7 @@
 #define S_DISCARD_MAX (1024 * 1024)  /* body read and dropped after an error, before closing */
 #define S_STREAM_BLOCK (32 * 1024)   /* buffer size offered to stream callbacks */
 #define S_MIN_TOKEN 16               /* bytes; shorter bearer tokens are refused */
-#define S_PREALLOC_MAX (256 * 1024)  /* body buffer reserved from a Content-Length */
+#define S_FIRST_BODY (64 * 1024)     /* first body buffer, grown by doubling */
 
 /* ---------------------------------------------------------------------------------------- */
 /* Types */
@@ -88,8 +88,11 @@ struct pl_http_req {
     char *params[S_MAX_SEGMENTS];    /* decoded values, by segment index (NULL for literals) */
     char *body;
     size_t body_len, body_cap;
+    size_t body_charged;             /* of body_cap, the part charged to the budget */
+    size_t declared;                 /* Content-Length, or SIZE_MAX when not given */
     size_t received;
     size_t limit;
+    size_t reserved;                 /* budget held by this request, given back at its end */
     const char *source;
     void *data;
     void (*data_free) (void *);
@@ -120,10 +123,13 @@ struct pl_http {
     bool stopped;
     atomic_bool stopping;
     atomic_size_t in_flight;
+    atomic_size_t reserved;          /* of opts.memory_budget */
     bool have_key;
     pthread_key_t thread_key;
     pl_metric_t *m_requests;
     pl_metric_t *m_duration;
+    pl_metric_t *m_reserved;
+    pl_metric_t *m_busy;
     /* Slow-client guard (see s_guard_run): the open connections, watched by one thread. */
     pthread_mutex_t conns_mutex;
     pthread_cond_t conns_cond;
@@ -356,6 +362,33 @@ pl_http_reply_error (pl_http_req_t *req, int status, const char *code, const cha
 }
 
 int
+pl_http_reply_busy (pl_http_req_t *req, const char *message, unsigned retry_after_s)
+{
+    if (!req)
+        return PL_EINVAL;
+    int rc = pl_http_reply_error (req, 503, "busy",
+                                  message ? message : "the server is busy; retry later", NULL);
+    if (rc < 0)
+        return rc;
+    /* One Retry-After, whatever was added before. */
+    for (s_header_t **h = &req->headers; *h;) {
+        if (strcasecmp ((*h)->name, "Retry-After") == 0) {
+            s_header_t *gone = *h;
+            *h = gone->next;
+            free (gone->name);
+            free (gone->value);
+            free (gone);
+        }
+        else
+            h = &(*h)->next;
+    }
+    char seconds[16];
+    snprintf (seconds, sizeof seconds, "%u", retry_after_s ? retry_after_s : 1);
+    pl_metric_inc (req->http->m_busy, NULL, 1);
+    return pl_http_reply_header (req, "Retry-After", seconds);
+}
+
+int
 pl_http_reply_stream (pl_http_req_t *req, int status, const char *content_type,
                       pl_http_stream_fn *fn, void *arg, void (*free_fn) (void *))
 {
@@ -526,6 +559,36 @@ s_send (pl_http_req_t *req)
 /* ---------------------------------------------------------------------------------------- */
 /* Requests */
 
+/* Gives the request's share of the budget back. */
+static void
+s_release (pl_http_req_t *req)
+{
+    if (!req->reserved)
+        return;
+    atomic_fetch_sub (&req->http->reserved, req->reserved);
+    pl_metric_inc (req->http->m_reserved, NULL, -(double) req->reserved);
+    req->reserved = 0;
+}
+
+int
+pl_http_req_reserve (pl_http_req_t *req, size_t bytes)
+{
+    if (!req)
+        return PL_EINVAL;
+    if (!bytes)
+        return 0;
+    pl_http_t *self = req->http;
+    size_t budget = self->opts.memory_budget;
+    size_t used = atomic_load (&self->reserved);
+    do {
+        if (used > budget || bytes > budget - used)
+            return PL_EBUSY;
+    } while (!atomic_compare_exchange_weak (&self->reserved, &used, used + bytes));
+    req->reserved += bytes;
+    pl_metric_inc (self->m_reserved, NULL, (double) bytes);
+    return 0;
+}
+
 static void
 s_req_free (pl_http_req_t *req)
 {
@@ -549,6 +612,7 @@ s_req_free (pl_http_req_t *req)
     for (size_t i = 0; i < S_MAX_SEGMENTS; i++)
         free (req->params[i]);
     free (req->body);
+    s_release (req);
     free (req->method);
     free (req->path);
     free (req);
@@ -862,6 +926,7 @@ s_begin (pl_http_req_t *req)
     if (!s_authenticate (req))
         return false;
     req->limit = req->route->max_body ? req->route->max_body : req->http->opts.max_body;
+    req->declared = SIZE_MAX;
     const char *length = pl_http_req_header (req, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (length) {
         char *end = NULL;
@@ -874,13 +939,22 @@ s_begin (pl_http_req_t *req)
             pl_http_reply_error (req, 413, "too_large", message, NULL);
             return false;
         }
-        /* Size the buffer for the declared body, up to a point: a client that declares much
-         * and sends little should not pin memory it never used. */
-        if (!errno && end != length && !req->route->on_body && n > 0)
-            req->body_cap = (size_t) (n < S_PREALLOC_MAX ? n + 1 : S_PREALLOC_MAX);
+        if (!errno && end != length)
+            req->declared = (size_t) n;
     }
     if (req->route->content_types && pl_http_require_type (req, req->route->content_types) < 0)
         return false;
+    if (!req->route->on_body && req->declared != SIZE_MAX && req->declared > 0) {
+        /* Refused now, while HTTP/1.1 can still answer without reading the body, when it could
+         * not fit the budget left; it is charged as it arrives, not now, so that a client
+         * that declares much and sends little holds no budget it never used. */
+        pl_http_t *self = req->http;
+        size_t used = atomic_load (&self->reserved);
+        if (used > self->opts.memory_budget || req->declared >= self->opts.memory_budget - used) {
+            pl_http_reply_busy (req, "the server's memory budget is in use; retry later", 1);
+            return false;
+        }
+    }
     return true;
 }
 
@@ -906,13 +980,24 @@ s_body (pl_http_req_t *req, const char *data, size_t size)
         }
         return;
     }
-    if (req->body_len + size + 1 > req->body_cap || !req->body) {
-        size_t cap = req->body_cap ? req->body_cap : 4096;
-        while (cap < req->body_len + size + 1)
-            cap *= 2;
+    if (req->body_len + size + 1 > req->body_cap) {
+        /* Doubling, but never past the declared length or the limit (plus the NUL). */
+        size_t need = req->body_len + size + 1;
+        size_t most = (req->declared < req->limit ? req->declared : req->limit) + 1;
+        size_t cap = req->body_cap ? req->body_cap : (most < S_FIRST_BODY ? most : S_FIRST_BODY);
+        while (cap < need && cap < most)
+            cap = cap > most / 2 ? most : cap * 2;
+        if (cap < need)
+            cap = need;
+        if (pl_http_req_reserve (req, cap - req->body_charged) < 0) {
+            pl_http_reply_busy (req, "the server's memory budget is in use; retry later", 1);
+            req->failed = true;
+            return;
+        }
+        req->body_charged = cap;
         char *body = realloc (req->body, cap);
         if (!body) {
-            pl_http_reply_error (req, 503, "unavailable", "out of memory", NULL);
+            pl_http_reply_busy (req, "out of memory", 1);
             req->failed = true;
             return;
         }
@@ -1144,6 +1229,18 @@ s_unescape_none (void *cls, struct MHD_Connection *conn, char *uri)
 /* ---------------------------------------------------------------------------------------- */
 /* Server */
 
+/* The positive whole number in environment variable `name` if it is set and at most `most`,
+ * else `fallback`. */
+static unsigned long long
+s_env_or (const char *name, unsigned long long most, unsigned long long fallback)
+{
+    const char *env = getenv (name);
+    char *end = NULL;
+    errno = 0;
+    unsigned long long n = env ? strtoull (env, &end, 10) : 0;
+    return env && !errno && end != env && !*end && n > 0 && n <= most ? n : fallback;
+}
+
 pl_http_t *
 pl_http_new (const char *addr, int port, const pl_http_options_t *options)
 {
@@ -1160,13 +1257,12 @@ pl_http_new (const char *addr, int port, const pl_http_options_t *options)
         self->opts.max_connections = PL_HTTP_DEFAULT_MAX_CONNECTIONS;
     if (!self->opts.idle_timeout_s)
         self->opts.idle_timeout_s = PL_HTTP_DEFAULT_IDLE_TIMEOUT_S;
-    if (!self->opts.header_timeout_s) {
-        const char *env = getenv ("PLATEAU_HTTP_HEADER_TIMEOUT");
-        char *end = NULL;
-        unsigned long n = env ? strtoul (env, &end, 10) : 0;
-        self->opts.header_timeout_s = env && end != env && !*end && n > 0 && n <= 3600
-                                    ? (unsigned) n : PL_HTTP_DEFAULT_HEADER_TIMEOUT_S;
-    }
+    if (!self->opts.header_timeout_s)
+        self->opts.header_timeout_s = (unsigned) s_env_or ("PLATEAU_HTTP_HEADER_TIMEOUT", 3600,
+                                                           PL_HTTP_DEFAULT_HEADER_TIMEOUT_S);
+    if (!self->opts.memory_budget)
+        self->opts.memory_budget = (size_t) s_env_or ("PLATEAU_HTTP_MEMORY_BUDGET", SIZE_MAX,
+                                                      PL_HTTP_DEFAULT_MEMORY_BUDGET);
     if (!self->opts.min_body_rate)
         self->opts.min_body_rate = PL_HTTP_DEFAULT_MIN_BODY_RATE;
     if (!self->opts.body_rate_window_s)
@@ -1180,6 +1276,7 @@ pl_http_new (const char *addr, int port, const pl_http_options_t *options)
     self->listen_fd = -1;
     atomic_init (&self->stopping, false);
     atomic_init (&self->in_flight, 0);
+    atomic_init (&self->reserved, 0);
     if (!self->addr || (self->opts.service && !self->service))
         goto fail;
     if (self->opts.thread_init) {
@@ -1200,6 +1297,13 @@ pl_http_new (const char *addr, int port, const pl_http_options_t *options)
                                                  "Time from request headers to the response",
                                                  "route", bounds,
                                                  sizeof bounds / sizeof bounds[0]);
+        snprintf (name, sizeof name, "plateau_%s_http_memory_reserved_bytes", self->service);
+        self->m_reserved = pl_metrics_gauge (self->opts.metrics, name,
+                                             "Memory budget held by requests in progress", NULL);
+        snprintf (name, sizeof name, "plateau_%s_http_busy_total", self->service);
+        self->m_busy = pl_metrics_counter (self->opts.metrics, name,
+                                           "Requests answered 503 busy (memory budget or "
+                                           "connections)", NULL);
     }
     return self;
 fail:

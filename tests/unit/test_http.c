@@ -1130,6 +1130,123 @@ test_concurrent_clients_are_served_and_counted (void **state)
     pl_metrics_destroy (&metrics);
 }
 
+/* ---- memory budget ---------------------------------------------------------------------- */
+
+/* Reserves ?bytes= of the budget; 200 when granted, 503 busy (Retry-After: 7) when not. */
+static int
+s_reserving (pl_http_req_t *req, void *arg)
+{
+    (void) arg;
+    const char *bytes = pl_http_req_query (req, "bytes");
+    if (pl_http_req_reserve (req, bytes ? strtoull (bytes, NULL, 10) : 0) == PL_EBUSY)
+        return pl_http_reply_busy (req, NULL, 7);
+    return pl_http_reply_json (req, 200, "{\"reserved\":true}");
+}
+
+/* The budget in use as the gauge says, once it has settled at `want` (the request's end runs
+ * just after its answer is sent). */
+static double
+s_reserved_settles (pl_metrics_t *metrics, double want)
+{
+    pl_metric_t *gauge = pl_metrics_gauge (metrics, "plateau_test_http_memory_reserved_bytes",
+                                           "", NULL);
+    double v = pl_metric_value (gauge, NULL);
+    for (int i = 0; i < 200 && v != want; i++) {
+        s_nap_ms (10);
+        v = pl_metric_value (gauge, NULL);
+    }
+    return v;
+}
+
+static void
+test_budget_reservations_are_refused_503_busy_and_given_back (void **state)
+{
+    (void) state;
+    pl_metrics_t *metrics = pl_metrics_new ();
+    pl_http_options_t opts = { .memory_budget = 100000, .metrics = metrics, .service = "test" };
+    pl_http_t *http = s_server (&opts);
+    pl_http_route_opts_t open = { .flags = PL_HTTP_PUBLIC };
+    assert_int_equal (pl_http_route (http, "GET", "/v1/reserve", s_reserving, NULL, &open), 0);
+    assert_int_equal (pl_http_route (http, "POST", "/v1/echo", s_echo, NULL, &open), 0);
+    s_start (http);
+    int port = pl_http_port (http);
+    pl_test_http_resp_t r;
+
+    assert_int_equal (pl_test_http_request (port, "GET", "/v1/reserve?bytes=60000", NULL, NULL,
+                                            0, &r), 200);
+    pl_test_http_resp_free (&r);
+    assert_true (s_reserved_settles (metrics, 0) == 0);
+
+    /* More than the whole budget: busy, with the handler's Retry-After. */
+    assert_int_equal (pl_test_http_request (port, "GET", "/v1/reserve?bytes=100001", NULL, NULL,
+                                            0, &r), 503);
+    s_assert_error (&r, 503, "busy");
+    char retry[16];
+    assert_non_null (pl_test_http_header (&r, "Retry-After", retry, sizeof retry));
+    assert_string_equal (retry, "7");
+    pl_test_http_resp_free (&r);
+
+    /* A declared body that cannot fit is refused before it is read; a small one is fine. */
+    static char big[150000];
+    memset (big, 'x', sizeof big);
+    assert_int_equal (pl_test_http_request (port, "POST", "/v1/echo", NULL, big, 100000, &r),
+                      503);
+    s_assert_error (&r, 503, "busy");
+    assert_non_null (pl_test_http_header (&r, "Retry-After", retry, sizeof retry));
+    assert_string_equal (retry, "1");
+    pl_test_http_resp_free (&r);
+    assert_int_equal (pl_test_http_request (port, "POST", "/v1/echo", NULL, big, 5000, &r), 200);
+    pl_test_http_resp_free (&r);
+    assert_true (s_reserved_settles (metrics, 0) == 0);
+
+    pl_metric_t *busy = pl_metrics_counter (metrics, "plateau_test_http_busy_total", "", NULL);
+    assert_true (pl_metric_value (busy, NULL) == 2);
+    pl_http_destroy (&http);
+    pl_metrics_destroy (&metrics);
+}
+
+static int
+s_reserve_twice (pl_http_req_t *req, void *arg)
+{
+    (void) arg;
+    /* Both within one request: the second sees the first still held. */
+    int first = pl_http_req_reserve (req, 600);
+    int second = pl_http_req_reserve (req, 600);
+    int zero = pl_http_req_reserve (req, 0);
+    char json[96];
+    snprintf (json, sizeof json, "{\"first\":%d,\"second\":%d,\"zero\":%d}", first, second, zero);
+    return pl_http_reply_json (req, 200, json);
+}
+
+static void
+test_budget_comes_from_the_environment_when_not_given (void **state)
+{
+    (void) state;
+    setenv ("PLATEAU_HTTP_MEMORY_BUDGET", "1000", 1);
+    pl_http_t *http = s_server (NULL);
+    unsetenv ("PLATEAU_HTTP_MEMORY_BUDGET");
+    pl_http_route_opts_t open = { .flags = PL_HTTP_PUBLIC };
+    assert_int_equal (pl_http_route (http, "GET", "/v1/twice", s_reserve_twice, NULL, &open), 0);
+    s_start (http);
+    pl_test_http_resp_t r;
+    assert_int_equal (pl_test_http_request (pl_http_port (http), "GET", "/v1/twice", NULL, NULL,
+                                            0, &r), 200);
+    char want[96];
+    snprintf (want, sizeof want, "{\"first\":0,\"second\":%d,\"zero\":0}", PL_EBUSY);
+    assert_string_equal (r.body, want);
+    pl_test_http_resp_free (&r);
+    /* Given back at the end of the request: the next one has the whole budget again. */
+    int status = 0;
+    for (int i = 0; i < 100 && status != 200; i++) {
+        assert_int_equal (pl_test_http_request (pl_http_port (http), "GET", "/v1/twice", NULL,
+                                                NULL, 0, &r), 200);
+        status = strcmp (r.body, want) == 0 ? 200 : 0;
+        pl_test_http_resp_free (&r);
+    }
+    assert_int_equal (status, 200);
+    pl_http_destroy (&http);
+}
+
 /* ---- graceful stop ---------------------------------------------------------------------- */
 
 typedef struct {
@@ -1292,6 +1409,8 @@ main (void)
         cmocka_unit_test (test_streamed_response_is_chunked_ndjson),
         cmocka_unit_test (test_each_connection_thread_gets_its_own_context),
         cmocka_unit_test (test_concurrent_clients_are_served_and_counted),
+        cmocka_unit_test (test_budget_reservations_are_refused_503_busy_and_given_back),
+        cmocka_unit_test (test_budget_comes_from_the_environment_when_not_given),
         cmocka_unit_test (test_stop_refuses_new_connections_and_finishes_requests_in_flight),
         cmocka_unit_test (test_stop_cuts_requests_still_running_after_the_timeout),
     };

@@ -35,6 +35,20 @@
  *  failing) is answered after up to 1 MiB more of the body has been read and discarded; a
  *  client that sends more than that has its connection closed without an answer.
  *
+ *  Memory. A server has a budget (options.memory_budget, 256 MiB by default) shared by all
+ *  its requests: a gathered body is charged as its buffer grows, and a handler charges what it
+ *  holds for the request with pl_http_req_reserve(); all is given back when the request ends.
+ *  A body whose declared Content-Length does not fit the budget left is answered 503
+ *  {"error":{"code":"busy",…}} with "Retry-After" before any of it is read; one that stops
+ *  fitting while it arrives gets the same answer after the rest is read and dropped (as for
+ *  413 below). Worst case, per connection: libmicrohttpd's buffer for the request line and
+ *  headers (32 KiB: larger headers are refused), our bookkeeping (under 4 KiB), the thread's
+ *  stack (the system's default reserved, only the pages touched resident: tens of KiB) and,
+ *  inside the budget, the gathered body (at most the route's limit) and what the handler
+ *  reserved. Per process: memory_budget + (max_connections + the
+ *  spare connections, see Threads) × about 100 KiB, plus what handlers allocate without
+ *  reserving it (responses being sent, streamed bodies' own parsers).
+ *
  *  Authentication. Routes are authenticated unless registered PL_HTTP_PUBLIC. The client
  *  sends "Authorization: Bearer <token>"; the token is looked up in a pl_http_tokens_t by
  *  comparing SHA-256 digests in constant time, which gives the source name (the CRM, the
@@ -116,6 +130,7 @@ typedef struct pl_http_sig pl_http_sig_t;       /* an HMAC-SHA256 in progress: o
 #define PL_HTTP_DEFAULT_HEADER_TIMEOUT_S 10
 #define PL_HTTP_DEFAULT_MIN_BODY_RATE 1024       /* bytes/s */
 #define PL_HTTP_DEFAULT_BODY_RATE_WINDOW_S 10
+#define PL_HTTP_DEFAULT_MEMORY_BUDGET ((size_t) 256 * 1024 * 1024)
 #define PL_HTTP_SIGNATURE_HEADER "X-Plateau-Signature"
 /* "sha256=" + 64 hex digits + NUL */
 #define PL_HTTP_SIGNATURE_SIZE 72
@@ -135,6 +150,10 @@ typedef struct {
     unsigned header_timeout_s;
     unsigned min_body_rate;
     unsigned body_rate_window_s;
+    /* Bytes the requests of this server may hold at once (256 MiB; 0 takes
+     * PLATEAU_HTTP_MEMORY_BUDGET from the environment, in bytes, when set): gathered bodies
+     * and what handlers reserve with pl_http_req_reserve (see "Memory" above). */
+    size_t memory_budget;
     const pl_http_tokens_t *tokens;   /* borrowed, not changed while serving; NULL:
                                        * authenticated routes answer 401 */
     /* Per-thread context (a Redis connection): made by thread_init(thread_arg) on first use
@@ -145,6 +164,8 @@ typedef struct {
     /* Request metrics when both are set (metrics borrowed):
      *   plateau_<service>_http_requests_total{method,route,status}  (route "unmatched": 404)
      *   plateau_<service>_http_request_duration_seconds{route}
+     *   plateau_<service>_http_memory_reserved_bytes     (gauge: the budget in use)
+     *   plateau_<service>_http_busy_total                (503 busy answers)
      * The duration runs from the request's headers to its response being handed over (the
      * body received, the handler run; a streamed response's own time is not in it). */
     pl_metrics_t *metrics;
@@ -238,6 +259,9 @@ void *pl_http_req_thread_ctx (pl_http_req_t *req);
  * NULL) runs on the data when the request ends, however it ends, or when replaced. */
 void pl_http_req_set_data (pl_http_req_t *req, void *data, void (*free_fn) (void *));
 void *pl_http_req_data (const pl_http_req_t *req);
+/* Reserves `bytes` of the server's memory budget for this request (released when the request ends).
+ * 0, or PL_EBUSY when the budget is exhausted: answer with pl_http_reply_busy(). */
+int pl_http_req_reserve (pl_http_req_t *req, size_t bytes);
 /* True when the request's Content-Type is one of `types` (comma-separated; parameters such
  * as charset ignored; case-insensitive). */
 bool pl_http_req_type_is (const pl_http_req_t *req, const char *types);
@@ -268,6 +292,9 @@ int pl_http_reply_stream (pl_http_req_t *req, int status, const char *content_ty
 int pl_http_reply_fd (pl_http_req_t *req, int status, const char *content_type, int fd);
 /* Adds a header to the response, whichever reply is set ("Retry-After", "Location"). */
 int pl_http_reply_header (pl_http_req_t *req, const char *name, const char *value);
+
+/* 503 {"error":{"code":"busy",…}} with "Retry-After: <s>" (s = 1 when 0). */
+int pl_http_reply_busy (pl_http_req_t *req, const char *message, unsigned retry_after_s);
 
 /* The error body alone, for services that compose their own answers: a malloc'd
  * {"error":{…}} string (free it), NULL on no memory. */
