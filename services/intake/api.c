@@ -27,6 +27,10 @@
 #include "store.h"
 
 #define S_RETRY_AFTER "2"
+/* A batch is stored when it has batch_size items or this many bytes of leads, whichever first:
+ * two batches (one decoded, one in flight) of large leads stay a few megabytes. */
+#define S_BATCH_BYTES (2 * 1024 * 1024)
+#define S_JSON_HEAD "{\"results\":["       /* the spool of a JSON body's answer starts so */
 
 typedef struct {
     char *source;
@@ -73,10 +77,7 @@ typedef struct {
     intake_lead_opts_t lopts;
     intake_csv_t *csv;
     intake_ndjson_t *ndjson;
-    /* JSON: the gathered body */
-    char *body;
-    size_t body_len, body_cap;
-    bool too_big;
+    intake_json_t *json;            /* scans the body as it arrives, keeps it, emits at the end */
     /* signed sources: the raw body spooled until the signature is checked */
     const char *secret;
     pl_http_sig_t *sig;
@@ -90,12 +91,11 @@ typedef struct {
     size_t replay_len;
     /* results */
     bool only_errors;
-    FILE *spool;                    /* streamed answers */
-    char *out;                      /* JSON answers: "[r,r,…" */
-    size_t out_len, out_cap;
+    FILE *spool;                    /* the answer's results: NDJSON lines, or JSON "r,r,…" */
     size_t nresults;
     s_entry_t *batch;               /* being decoded */
     size_t nbatch;
+    size_t batch_bytes;             /* of its leads and rendered rejections */
     intake_store_item_t *sitems;
     s_entry_t *fbatch;              /* in flight in the store (s_send_batch → s_complete) */
     size_t nfbatch;
@@ -120,37 +120,17 @@ s_now (void)
     return (double) ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static int
-s_out_append (s_req_t *r, const char *text, size_t len)
-{
-    if (r->out_len + len + 1 > r->out_cap) {
-        size_t cap = r->out_cap ? r->out_cap : 4096;
-        while (cap < r->out_len + len + 1)
-            cap *= 2;
-        char *p = realloc (r->out, cap);
-        if (!p)
-            return PL_ENOMEM;
-        r->out = p;
-        r->out_cap = cap;
-    }
-    memcpy (r->out + r->out_len, text, len);
-    r->out_len += len;
-    r->out[r->out_len] = '\0';
-    return 0;
-}
-
 /* Writes one result, in order. */
 static void
 s_result (s_req_t *r, const char *json, bool accepted)
 {
-    if (r->spool) {
-        if (!accepted || !r->only_errors) {
-            fputs (json, r->spool);
-            fputc ('\n', r->spool);
-        }
-    } else {
-        s_out_append (r, r->nresults ? "," : "[", 1);
-        s_out_append (r, json, strlen (json));
+    if (r->format == S_JSON) {
+        if (r->nresults)
+            fputc (',', r->spool);
+        fputs (json, r->spool);
+    } else if (!accepted || !r->only_errors) {
+        fputs (json, r->spool);
+        fputc ('\n', r->spool);
     }
     r->nresults++;
 }
@@ -222,6 +202,7 @@ s_send_batch (s_req_t *r)
     r->fsitems = si;
     r->nfbatch = r->nbatch;
     r->nbatch = 0;
+    r->batch_bytes = 0;
     r->inflight = true;
 }
 
@@ -354,7 +335,8 @@ s_on_item (void *arg, const intake_item_t *item)
         e->audit.campaign = r->campaign;
         e->audit.reason = e->reason;
     }
-    if (r->nbatch == r->api->o.batch_size || r->redis_failed)
+    r->batch_bytes += e->lead ? plateau__v1__lead__get_packed_size (e->lead) : strlen (e->rejected ? e->rejected : "");
+    if (r->nbatch == r->api->o.batch_size || r->batch_bytes >= S_BATCH_BYTES || r->redis_failed)
         s_flush (r);
     clock_gettime (CLOCK_MONOTONIC, &r->t_mark);
     if (r->redis_failed && r->format != S_JSON)
@@ -380,13 +362,12 @@ s_req_free (void *p)
         intake_store_idem_release (r->ctx->store, r->source, r->idem);
     intake_csv_destroy (&r->csv);
     intake_ndjson_destroy (&r->ndjson);
+    intake_json_destroy (&r->json);
     pl_http_sig_destroy (&r->sig);
     if (r->raw)
         fclose (r->raw);
     if (r->spool)
         fclose (r->spool);
-    free (r->body);
-    free (r->out);
     free (r->batch);
     free (r->sitems);
     free (r->fbatch);
@@ -505,11 +486,14 @@ s_begin (pl_http_req_t *req, intake_api_t *api)
             return NULL;
         }
     }
-    if (r->format != S_JSON && !(r->spool = s_tmpfile ())) {
+    if (!(r->spool = s_tmpfile ())) {
         pl_http_reply_error (req, 503, "unavailable", "cannot spool the answer", NULL);
         return NULL;
     }
-    if (r->format == S_NDJSON) {
+    if (r->format == S_JSON) {
+        fputs (S_JSON_HEAD, r->spool);  /* a batch's answer; a single lead's result is read after it */
+        r->json = intake_json_new (&r->lopts, api->o.max_batch, api->o.max_json_body, s_on_item, r);
+    } else if (r->format == S_NDJSON) {
         r->ndjson = intake_ndjson_new (&r->lopts, s_on_item, r);
     } else if (r->format == S_CSV) {
         intake_csv_opts_t co = { 0 };
@@ -518,7 +502,8 @@ s_begin (pl_http_req_t *req, intake_api_t *api)
         co.mapping_has_header = h && strcmp (h, "true") == 0;
         r->csv = intake_csv_new (&co, api->o.mappings, &r->lopts, s_on_item, r);
     }
-    if ((r->format == S_NDJSON && !r->ndjson) || (r->format == S_CSV && !r->csv)) {
+    if ((r->format == S_JSON && !r->json) || (r->format == S_NDJSON && !r->ndjson)
+        || (r->format == S_CSV && !r->csv)) {
         pl_http_reply_error (req, 503, "unavailable", "out of memory", NULL);
         return NULL;
     }
@@ -526,32 +511,20 @@ s_begin (pl_http_req_t *req, intake_api_t *api)
     return r;
 }
 
-/* Decodes a piece of a stream (or gathers JSON). */
+static int s_json_refused (pl_http_req_t *req, s_req_t *r, int rc);
+
+/* Decodes a piece of a stream, or scans and keeps a piece of a JSON body: a JSON body over a
+ * limit returns its error (the answer is set by the caller), a stream stops on its own. */
 static int
 s_decode (s_req_t *r, const char *data, size_t size)
 {
     if (r->stopped)
         return 0;
     if (r->format == S_JSON) {
-        if (r->body_len + size > r->api->o.max_json_body) {
-            r->too_big = true;
+        int rc = intake_json_feed (r->json, data, size);
+        if (rc != 0)
             r->stopped = true;
-            return 0;
-        }
-        if (r->body_len + size + 1 > r->body_cap) {
-            size_t cap = r->body_cap ? r->body_cap : 16384;
-            while (cap < r->body_len + size + 1)
-                cap *= 2;
-            char *p = realloc (r->body, cap);
-            if (!p)
-                return PL_ENOMEM;
-            r->body = p;
-            r->body_cap = cap;
-        }
-        memcpy (r->body + r->body_len, data, size);
-        r->body_len += size;
-        r->body[r->body_len] = '\0';
-        return 0;
+        return rc;
     }
     clock_gettime (CLOCK_MONOTONIC, &r->t_mark);
     int rc = r->csv ? intake_csv_feed (r->csv, data, size) : intake_ndjson_feed (r->ndjson, data, size);
@@ -572,7 +545,11 @@ s_on_body (pl_http_req_t *req, const char *data, size_t size, void *arg)
         pl_http_sig_update (r->sig, data, size);
         return fwrite (data, 1, size, r->raw) == size ? 0 : -1;
     }
-    return s_decode (r, data, size);
+    if (s_decode (r, data, size) == 0)
+        return 0;
+    /* A JSON body refused while it arrives: answered now, the rest of it not read. */
+    s_json_refused (req, r, intake_json_finish (r->json, NULL));
+    return -1;
 }
 
 /* ---- answers ------------------------------------------------------------------------------ */
@@ -623,55 +600,109 @@ s_error (pl_http_req_t *req, s_req_t *r, int status, const char *code, const cha
     return 0;
 }
 
+/* A JSON body refused before any item: 400 (malformed, wrong shape, too deep) or 413 (a limit),
+ * with the line and column where it was found. */
+static int
+s_json_refused (pl_http_req_t *req, s_req_t *r, int rc)
+{
+    static const struct {
+        const char *code;           /* the decoder's */
+        int status;
+        const char *answer;         /* the API's */
+        const char *field;
+    } map[] = {
+        { INTAKE_E_TOO_LARGE, 413, "too_large", NULL },
+        { INTAKE_E_TOO_BIG, 413, "too_many_items", "leads" },
+        { INTAKE_E_TOO_MANY_KEYS, 413, "too_many_keys", NULL },
+        { INTAKE_E_TOO_MANY_VALUES, 413, "too_many_values", NULL },
+        { INTAKE_E_TOO_DEEP, 400, "too_deep", NULL },
+    };
+    const intake_error_t *fe = intake_json_error (r->json);
+    if (rc == PL_ENOMEM || !fe)
+        return s_error (req, r, 503, "unavailable", "the leads could not be processed", NULL, 0, 0);
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (strcmp (fe->code, map[i].code) == 0)
+            return s_error (req, r, map[i].status, map[i].answer, fe->message, map[i].field, fe->line,
+                            fe->column);
+    return s_error (req, r, 400, "malformed", fe->message, *fe->field ? fe->field : NULL, fe->line, fe->column);
+}
+
+/* Sends the spooled answer, and stores it for the Idempotency-Key when it is small enough, or
+ * else `omitted` (its summary alone). */
+static int
+s_reply_spool (pl_http_req_t *req, s_req_t *r, int status, const char *ctype, const char *omitted)
+{
+    if (fflush (r->spool) != 0)
+        return s_error (req, r, 503, "unavailable", "cannot write the answer", NULL, 0, 0);
+    long size = ftell (r->spool);
+    if (r->idem_claimed) {
+        if ((size_t) size <= r->api->o.idempotency_max_answer) {
+            char *buf = malloc ((size_t) size + 1);
+            if (buf && fseek (r->spool, 0, SEEK_SET) == 0 && fread (buf, 1, (size_t) size, r->spool) == (size_t) size)
+                s_save (r, status, ctype, buf, (size_t) size);
+            free (buf);
+        } else
+            s_save (r, status, ctype, omitted, strlen (omitted));
+    }
+    int fd = dup (fileno (r->spool));
+    if (fd < 0 || lseek (fd, 0, SEEK_SET) != 0) {
+        if (fd >= 0)
+            close (fd);
+        return s_error (req, r, 503, "unavailable", "cannot read the answer back", NULL, 0, 0);
+    }
+    pl_http_reply_fd (req, status, ctype, fd);
+    if (status == 503)
+        pl_http_reply_header (req, "Retry-After", S_RETRY_AFTER);
+    return 0;
+}
+
 static int
 s_answer_json (pl_http_req_t *req, s_req_t *r)
 {
-    if (r->too_big) {
-        char m[128];
-        snprintf (m, sizeof m, "a JSON body is limited to %zu bytes; send NDJSON for more", r->api->o.max_json_body);
-        return s_error (req, r, 413, "too_large", m, NULL, 0, 0);
-    }
     bool batch = false;
-    intake_error_t fatal;
-    memset (&fatal, 0, sizeof fatal);
     double t0 = s_now ();
     clock_gettime (CLOCK_MONOTONIC, &r->t_mark);
-    int rc = intake_json_decode (r->body ? r->body : "", r->body_len, &r->lopts, r->api->o.max_batch,
-                                 s_on_item, r, &batch, &fatal);
+    int rc = intake_json_finish (r->json, &batch);
     if (rc >= 0)
         s_flush_all (r);
     pl_metric_observe (r->api->stage, "decode", s_now () - t0 - r->t_store);
-    if (rc == PL_EINVAL)
-        return s_error (req, r, 400, "malformed", fatal.message, *fatal.field ? fatal.field : NULL,
-                        fatal.line, fatal.column);
-    if (rc == PL_ETOOBIG)
-        return s_error (req, r, 413, "too_many_items", fatal.message, "leads", 0, 0);
+    if (rc == PL_EINVAL || rc == PL_ETOOBIG || rc == PL_ENOMEM)
+        return s_json_refused (req, r, rc);
     if (rc < 0)
         return s_error (req, r, 503, "unavailable", "the leads could not be processed", NULL, 0, 0);
-    int status;
-    char *s;
     if (!batch && r->nresults == 1) {
-        json_t *one = json_loads (r->out + 1, 0, NULL);
-        const char *st = json_string_value (json_object_get (one, "status"));
-        status = r->redis_failed ? 503 : strcmp (st, "accepted") == 0 ? 201
-               : strcmp (st, "rejected") == 0 ? 422 : 200;
-        s = s_dump (one);
-    } else {
-        if (r->out)
-            s_out_append (r, "]", 1);
-        json_t *results = json_loads (r->out ? r->out : "[]", 0, NULL);
-        if (!results)
-            results = json_array ();
-        json_t *o = json_pack ("{s:o,s:o}", "results", results, "summary", s_summary (r));
-        if (r->redis_failed)
-            json_object_set_new (o, "error", json_pack ("{s:s,s:s}", "code", "unavailable", "message",
-                                                        "Redis became unavailable: items not_accepted were not stored"));
-        status = r->redis_failed ? 503 : 200;
-        s = s_dump (o);
+        /* One lead, one result (a few kilobytes at most): read back and answered alone. */
+        fflush (r->spool);
+        long size = ftell (r->spool) - (long) strlen (S_JSON_HEAD);
+        char *one = size > 0 ? malloc ((size_t) size + 1) : NULL;
+        if (!one || fseek (r->spool, (long) strlen (S_JSON_HEAD), SEEK_SET) != 0 || fread (one, 1, (size_t) size, r->spool) != (size_t) size) {
+            free (one);
+            return s_error (req, r, 503, "unavailable", "cannot read the answer back", NULL, 0, 0);
+        }
+        one[size] = '\0';
+        json_t *o = json_loads (one, 0, NULL);
+        const char *st = json_string_value (json_object_get (o, "status"));
+        int status = r->redis_failed ? 503 : !st ? 500 : strcmp (st, "accepted") == 0 ? 201
+                   : strcmp (st, "rejected") == 0 ? 422 : 200;
+        json_decref (o);
+        s_reply (req, r, status, "application/json", one, (size_t) size);
+        free (one);
+        return 0;
     }
-    s_reply (req, r, status, "application/json", s, strlen (s));
-    free (s);
-    return 0;
+    /* {"results":[…] was written as the items came: the summary closes it. */
+    json_t *sum = s_summary (r);
+    char *summary = json_dumps (sum, JSON_COMPACT);
+    json_decref (sum);
+    fprintf (r->spool, "],\"summary\":%s", summary ? summary : "{}");
+    if (r->redis_failed)
+        fputs (",\"error\":{\"code\":\"unavailable\",\"message\":\"Redis became unavailable: items "
+               "not_accepted were not stored\"}", r->spool);
+    fputc ('}', r->spool);
+    char omitted[512];
+    snprintf (omitted, sizeof omitted, "{\"results\":[],\"summary\":%s,\"results_omitted\":true}",
+              summary ? summary : "{}");
+    free (summary);
+    return s_reply_spool (req, r, r->redis_failed ? 503 : 200, "application/json", omitted);
 }
 
 static int
@@ -717,32 +748,11 @@ s_answer_stream (pl_http_req_t *req, s_req_t *r)
     fputs (s, r->spool);
     fputc ('\n', r->spool);
     free (s);
-    if (fflush (r->spool) != 0)
-        return s_error (req, r, 503, "unavailable", "cannot write the answer", NULL, 0, 0);
-    long size = ftell (r->spool);
-    if (r->idem_claimed) {
-        if ((size_t) size <= r->api->o.idempotency_max_answer) {
-            char *buf = malloc ((size_t) size + 1);
-            if (buf && fseek (r->spool, 0, SEEK_SET) == 0 && fread (buf, 1, (size_t) size, r->spool) == (size_t) size)
-                s_save (r, status, "application/x-ndjson", buf, (size_t) size);
-            free (buf);
-        } else {
-            /* Too large to keep: the retry gets the summary line alone. */
-            char *last = s_dump (json_pack ("{s:o,s:b}", "summary", s_summary (r), "results_omitted", 1));
-            s_save (r, status, "application/x-ndjson", last, strlen (last));
-            free (last);
-        }
-    }
-    int fd = dup (fileno (r->spool));
-    if (fd < 0 || lseek (fd, 0, SEEK_SET) != 0) {
-        if (fd >= 0)
-            close (fd);
-        return s_error (req, r, 503, "unavailable", "cannot read the answer back", NULL, 0, 0);
-    }
-    pl_http_reply_fd (req, status, "application/x-ndjson", fd);
-    if (status == 503)
-        pl_http_reply_header (req, "Retry-After", S_RETRY_AFTER);
-    return 0;
+    /* Too large to keep: the retry gets the summary line alone. */
+    char *omitted = s_dump (json_pack ("{s:o,s:b}", "summary", s_summary (r), "results_omitted", 1));
+    rc = s_reply_spool (req, r, status, "application/x-ndjson", omitted ? omitted : "{}");
+    free (omitted);
+    return rc;
 }
 
 static int
@@ -917,7 +927,7 @@ intake_api_new (const intake_api_opts_t *opts, char *err, size_t err_size)
     if (!self->o.max_batch)
         self->o.max_batch = INTAKE_JSON_MAX_ITEMS;
     if (!self->o.max_json_body)
-        self->o.max_json_body = 64 << 20;
+        self->o.max_json_body = INTAKE_JSON_MAX_BODY;
     if (opts->signing_keys && s_parse_keys (self, opts->signing_keys, err, err_size) != 0) {
         intake_api_destroy (&self);
         return NULL;

@@ -66,7 +66,7 @@ main (void)
         .log = pl_service_log (svc),
         .dedupe_window_ms = pl_config_duration_ms (cfg, "PLATEAU_INTAKE_DEDUPE_WINDOW", 30LL * 86400 * 1000),
         .max_batch = (size_t) pl_config_int (cfg, "PLATEAU_INTAKE_MAX_BATCH", 10000, 1, 1000000),
-        .max_json_body = (size_t) pl_config_size (cfg, "PLATEAU_INTAKE_MAX_JSON_BODY", 64LL << 20),
+        .max_json_body = (size_t) pl_config_size (cfg, "PLATEAU_INTAKE_MAX_JSON_BODY", 16LL << 20),
         .batch_size = (size_t) pl_config_int (cfg, "PLATEAU_INTAKE_PIPELINE", 256, 1, 10000),
         .idempotency_ttl_ms = pl_config_duration_ms (cfg, "PLATEAU_INTAKE_IDEMPOTENCY_TTL", 24LL * 3600 * 1000),
         .idempotency_max_answer = (size_t) pl_config_size (cfg, "PLATEAU_INTAKE_IDEMPOTENCY_MAX_ANSWER", 8LL << 20),

@@ -2,8 +2,9 @@
  *
  *  Bytes are gathered into one line buffer that never grows beyond max_line: when a line is
  *  longer, the rest of it is skipped up to its newline and the line becomes a "too_long"
- *  rejection. Each complete line is parsed on its own with jansson, so a parse error names the
- *  line's own column.
+ *  rejection. Each complete line is scanned for the limits of a lead (json_scan.h: keys per
+ *  object, values, nesting) and then parsed on its own with jansson, so a parse error names the
+ *  line's own column and no line builds a DOM larger than a lead may be.
  */
 #include "ndjson_decode.h"
 
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_scan.h"
 #include "plateau/error.h"
 
 struct intake_ndjson {
@@ -160,6 +162,14 @@ s_line (intake_ndjson_t *self)
     if (blank == n)
         return 0;                                  /* blank line: not an item */
 
+    /* The limits of a lead (keys, values, nesting) before jansson builds the line's DOM. A
+     * malformed line is left to jansson, whose message names the problem; it stops there. */
+    intake_error_t lim;
+    int src = intake_json_scan_buffer (p, n, &(intake_json_limits_t) { .any_root = true }, &lim);
+    if (src == PL_ENOMEM)
+        return s_fail (self, PL_ENOMEM, "out of memory");
+    if (src != 0 && strcmp (lim.code, INTAKE_E_MALFORMED) != 0)
+        return s_reject (self, lim.code, lim.column, "%s", lim.message);
     json_error_t jerr;
     json_t *v = json_loadb (p, n, JSON_REJECT_DUPLICATES, &jerr);
     if (!v) {

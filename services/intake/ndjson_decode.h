@@ -4,8 +4,10 @@
  *  emits one item per non-blank line, in order, as soon as the line is complete. Memory stays
  *  bounded by the longest line allowed (max_line), whatever the body's size.
  *
- *  A line that is not JSON, not an object, or too long is a rejected item (code "malformed" or
- *  "too_long", with its line and, for parse errors, column); the other lines are still decoded.
+ *  A line that is not JSON, not an object, too long, or over a limit of json_scan.h (keys in an
+ *  object, values, nesting) is a rejected item (code "malformed", "too_long", "too_many_keys",
+ *  "too_many_values" or "too_deep", with its line and, for parse errors and limits, column);
+ *  the other lines are still decoded.
  *  Lines end with LF or CRLF; blank lines are skipped but counted; a leading UTF-8 BOM is
  *  ignored.
  *

@@ -223,6 +223,150 @@ test_callback_can_stop_decoding (void **state)
     assert_int_equal (f->n, 2);
 }
 
+
+/* A body of `n` copies of `item` joined by commas, between head and tail. */
+static char *
+s_repeat (const char *head, const char *item, size_t n, const char *tail)
+{
+    size_t il = strlen (item), len = strlen (head);
+    char *b = malloc (len + n * (il + 1) + strlen (tail) + 1);
+    assert_non_null (b);
+    strcpy (b, head);
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            b[len++] = ',';
+        memcpy (b + len, item, il);
+        len += il;
+    }
+    strcpy (b + len, tail);
+    return b;
+}
+
+static void
+test_limits_stop_the_scan_where_they_are_crossed (void **state)
+{
+    fixture_t *f = *state;
+    intake_error_t fatal;
+
+    /* 300 keys in one object: refused at the 257th, on its line and column */
+    char *keys = malloc (300 * 16 + 64);
+    assert_non_null (keys);
+    strcpy (keys, "{\"phone\": \"0612345678\",\n\"custom\": {");
+    for (int i = 0; i < 300; i++)
+        sprintf (keys + strlen (keys), "%s\"k%d\":1", i ? "," : "", i);
+    strcat (keys, "}}");
+    assert_int_equal (s_decode (f, keys, 0, &fatal), PL_ETOOBIG);
+    assert_int_equal (f->n, 0);
+    assert_string_equal (fatal.code, INTAKE_E_TOO_MANY_KEYS);
+    assert_int_equal (fatal.line, 2);
+    assert_int_equal (fatal.column, (size_t) (strstr (keys, "\"k256\"") - strchr (keys, '\n')));
+    assert_non_null (strstr (fatal.message, "256"));
+    free (keys);
+
+    /* more values in one lead than any lead needs */
+    char *values = s_repeat ("{\"phone\": \"0612345678\", \"custom\": {\"a\": [", "1",
+                             INTAKE_JSON_MAX_ITEM_VALUES, "]}}");
+    assert_int_equal (s_decode (f, values, 0, &fatal), PL_ETOOBIG);
+    assert_string_equal (fatal.code, INTAKE_E_TOO_MANY_VALUES);
+    free (values);
+
+    /* nesting */
+    char deep[200] = "{\"custom\": {\"a\": ";
+    for (int i = 0; i < 40; i++)
+        strcat (deep, "[");
+    assert_int_equal (s_decode (f, deep, 0, &fatal), PL_EINVAL);
+    assert_string_equal (fatal.code, INTAKE_E_TOO_DEEP);
+    assert_int_equal (fatal.column, 17 + INTAKE_JSON_MAX_DEPTH - 1);   /* the first "[" too deep */
+
+    /* the batch limit is found at the first lead over it, whatever follows */
+    char *many = s_repeat ("{\"leads\":[", "{}", 20001, "]}");
+    assert_int_equal (s_decode (f, many, 0, &fatal), PL_ETOOBIG);
+    assert_string_equal (fatal.code, INTAKE_E_TOO_BIG);
+    assert_int_equal (fatal.line, 1);
+    assert_int_equal (fatal.column, 11 + 3 * INTAKE_JSON_MAX_ITEMS);
+    free (many);
+}
+
+static void
+test_a_batch_lead_that_jansson_refuses_is_rejected_alone (void **state)
+{
+    fixture_t *f = *state;
+    const char *body = "{\"leads\": [{\"phone\": \"0612345678\"},\n"
+                       "  {\"phone\": \"0612345679\", \"phone\": \"0612345670\"},\n"
+                       "  {\"phone\": \"0612345671\"}]}";
+    assert_int_equal (s_decode (f, body, 0, NULL), 3);
+    assert_string_equal (f->seen[0].e164, "+33612345678");
+    assert_string_equal (f->seen[1].code, INTAKE_E_MALFORMED);
+    assert_string_equal (f->seen[2].e164, "+33612345671");
+}
+
+static void
+test_grammar_is_checked_as_strictly_as_jansson (void **state)
+{
+    fixture_t *f = *state;
+    static const char *bad[] = {
+        "{\"phone\": 01}", "{\"phone\": -}", "{\"phone\": 1.}", "{\"phone\": 1e}", "{\"phone\": tru}",
+        "{\"phone\": \"\\ud800\"}", "{\"phone\": \"\\udc00\"}", "{\"phone\": \"\\x\"}", "{\"phone\": \"\t\"}",
+        "{\"phone\": \"\xc0\xaf\"}", "{\"phone\": \"\xed\xa0\x80\"}", "{\"phone\" 1}", "{,}", "{\"a\":1,}",
+        "[", "{\"leads\": [{}],}", "{\"phone\": \"0612345678\"}}", "\xef\xbb{}", "{\"leads\": [{} {}]}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        intake_error_t fatal;
+        memset (&fatal, 0, sizeof fatal);
+        assert_int_equal (s_decode (f, bad[i], 0, &fatal), PL_EINVAL);
+        assert_non_null (fatal.code);
+        assert_true (fatal.line >= 1 && fatal.column >= 1);
+        assert_int_equal (f->n, 0);
+        json_error_t jerr;
+        json_t *j = json_loads (bad[i], 0, &jerr);     /* jansson agrees */
+        if (j && json_object_get (j, "leads") == NULL && i != 17)
+            fail_msg ("jansson takes '%s'", bad[i]);
+        json_decref (j);
+    }
+    static const char *good[] = {
+        "{\"phone\": \"0612345678\", \"custom\": {\"n\": -0.5e+3, \"t\": true, \"z\": null, \"e\": [], \"o\": {}}}",
+        "{\"phone\": \"06\\u00e9\\ud83d\\ude00 12 34 56 78\"}", " \r\n\t{\"phone\": \"0612345678\"} \n",
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+        assert_int_equal (s_decode (f, good[i], 0, NULL), 1);
+}
+
+static void
+test_the_push_decoder_refuses_while_the_body_arrives (void **state)
+{
+    fixture_t *f = *state;
+    /* fed one byte at a time, it gives what the whole body gives */
+    const char *body = "{\"leads\": [{\"phone\": \"0612345678\"}, {\"phone\": \"12\"}]}";
+    intake_json_t *d = intake_json_new (&f->opts, 0, 0, s_collect, f);
+    f->n = 0;
+    for (const char *p = body; *p; p++)
+        assert_int_equal (intake_json_feed (d, p, 1), 0);
+    assert_int_equal (f->n, 0);                       /* nothing emitted while feeding */
+    bool batch = false;
+    assert_int_equal (intake_json_finish (d, &batch), 2);
+    assert_true (batch);
+    assert_string_equal (f->seen[0].e164, "+33612345678");
+    assert_string_equal (f->seen[1].code, INTAKE_E_INVALID_NUMBER);
+    intake_json_destroy (&d);
+
+    /* over the batch limit: refused at the lead that crosses it, before the rest arrives */
+    d = intake_json_new (&f->opts, 2, 0, s_collect, f);
+    const char *head = "{\"leads\": [{}, {}, {}";
+    assert_int_equal (intake_json_feed (d, head, strlen (head)), PL_ETOOBIG);
+    assert_int_equal (intake_json_feed (d, "]}", 2), PL_ETOOBIG);
+    assert_string_equal (intake_json_error (d)->code, INTAKE_E_TOO_BIG);
+    assert_true (intake_json_held (d) < 64 * 1024);
+    intake_json_destroy (&d);
+
+    /* over the byte limit */
+    d = intake_json_new (&f->opts, 0, 16, s_collect, f);
+    assert_int_equal (intake_json_feed (d, "{\"phone\": ", 10), 0);
+    assert_int_equal (intake_json_feed (d, "\"0612345678\"}", 13), PL_ETOOBIG);
+    assert_string_equal (intake_json_error (d)->code, INTAKE_E_TOO_LARGE);
+    assert_int_equal (intake_json_finish (d, NULL), PL_ETOOBIG);
+    intake_json_destroy (&d);
+}
+
 int
 main (void)
 {
@@ -238,6 +382,12 @@ main (void)
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_bom_is_tolerated, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_callback_can_stop_decoding, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_limits_stop_the_scan_where_they_are_crossed, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_batch_lead_that_jansson_refuses_is_rejected_alone, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_grammar_is_checked_as_strictly_as_jansson, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_the_push_decoder_refuses_while_the_body_arrives, s_setup,
+                                         s_teardown),
     };
     return cmocka_run_group_tests_name ("intake_json", tests, NULL, NULL);
 }

@@ -224,10 +224,32 @@ test_counts (void **state)
     intake_ndjson_destroy (&d);
 }
 
+static void
+test_a_line_over_a_lead_limit_is_rejected_before_its_dom_is_built (void **state)
+{
+    fixture_t *f = *state;
+    /* 1,000 custom keys fit in a 64 KiB line; more than any lead may have */
+    char *body = malloc (64 * 1024);
+    assert_non_null (body);
+    strcpy (body, "{\"phone\": \"0612345678\"}\n{\"phone\": \"0612345679\", \"custom\": {");
+    for (int i = 0; i < 1000; i++)
+        sprintf (body + strlen (body), "%s\"k%d\":1", i ? "," : "", i);
+    strcat (body, "}}\n{\"phone\": \"0612345670\"}\n");
+    assert_int_equal (s_run (f, body, strlen (body), 4096, 0, 0), 3);
+    assert_string_equal (f->seen[0].e164, "+33612345678");
+    assert_string_equal (f->seen[1].code, "too_many_keys");
+    assert_int_equal (f->seen[1].err_line, 2);
+    assert_true (f->seen[1].err_column > 256 * 6);
+    assert_string_equal (f->seen[2].e164, "+33612345670");
+    free (body);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown (test_a_line_over_a_lead_limit_is_rejected_before_its_dom_is_built, s_setup,
+                                         s_teardown),
         cmocka_unit_test_setup_teardown (test_lines_are_items_and_bad_lines_do_not_stop_the_rest,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_any_chunking_gives_the_same_items, s_setup,
