@@ -1,7 +1,8 @@
 /*  fuzz_json.c — libFuzzer target for JSON request bodies (services/intake/json_decode.c).
  *
  *  Any bytes: the decoder must either refuse the body with a position, or emit items in order,
- *  each either a lead that packs and renders, or errors with a code.
+ *  each either a lead that packs and renders, or errors with a code. The push decoder, fed the
+ *  same bytes in uneven chunks, must come to the same answer.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -71,5 +72,20 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         abort ();
     if ((rc == PL_EINVAL || rc == PL_ETOOBIG) && (ctx.next != 0 || !fatal.code))
         abort ();
+
+    ctx_t pctx = {0};
+    intake_json_t *d = intake_json_new (&opts, 50, 0, s_item, &pctx);
+    if (!d)
+        return 0;
+    int prc = 0;
+    for (size_t at = 0, step = 1; at < size && prc == 0; at += step, step = step * 3 % 17 + 1)
+        prc = intake_json_feed (d, data + at, size - at < step ? size - at : step);
+    if (prc == 0)
+        prc = intake_json_finish (d, &batch);
+    if (prc != rc || pctx.next != ctx.next)
+        abort ();
+    if (rc < 0 && rc != PL_ENOMEM && strcmp (intake_json_error (d)->code, fatal.code) != 0)
+        abort ();
+    intake_json_destroy (&d);
     return 0;
 }
