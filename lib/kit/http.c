@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -39,6 +40,9 @@
 #define S_STREAM_BLOCK (32 * 1024)   /* buffer size offered to stream callbacks */
 #define S_MIN_TOKEN 16               /* bytes; shorter bearer tokens are refused */
 #define S_FIRST_BODY (64 * 1024)     /* first body buffer, grown by doubling */
+#define S_CONN_MEMORY (32 * 1024)    /* libmicrohttpd's buffer per connection (line, headers) */
+#define S_LINGER_MS 2000             /* reading a refused body after its answer, at most */
+#define S_PENDING_MS 5000            /* an accepted connection libmicrohttpd never started */
 
 /* ---------------------------------------------------------------------------------------- */
 /* Types */
@@ -98,6 +102,7 @@ struct pl_http_req {
     void (*data_free) (void *);
     s_string_t *strings;             /* decoded query values, freed with the request */
     bool failed;                     /* an error response is set; discard the rest of the body */
+    bool early;                      /* answered from its headers, its body (if any) unread */
     size_t discarded;
     int64_t started_ms;
     /* the response */
@@ -119,6 +124,8 @@ struct pl_http {
     s_route_t *routes;
     struct MHD_Daemon *daemon;
     int listen_fd;
+    pthread_t acceptor;              /* s_accept_run */
+    bool acceptor_running;
     bool started;
     bool stopped;
     atomic_bool stopping;
@@ -135,6 +142,11 @@ struct pl_http {
     pthread_cond_t conns_cond;
     struct s_conn *conns;
     unsigned n_conns;
+    /* The accept gate (see s_accept_run), under conns_mutex: accepted connections libmicrohttpd
+     * has not started yet, since when, and the signal that one has closed. */
+    unsigned pending;
+    int64_t pending_ms;
+    pthread_cond_t gate_cond;
     pthread_t guard;
     bool guard_running;
     bool guard_stop;                 /* under conns_mutex */
@@ -1045,6 +1057,8 @@ s_notify_connection (void *cls, struct MHD_Connection *conn, void **socket_conte
         c->phase_ms = pl_clock_mono_ms ();
         c->in_headers = true;
         pthread_mutex_lock (&self->conns_mutex);
+        if (self->pending)
+            self->pending--;
         c->over_limit = ++self->n_conns > self->opts.max_connections;
         c->next = self->conns;
         if (self->conns)
@@ -1065,6 +1079,7 @@ s_notify_connection (void *cls, struct MHD_Connection *conn, void **socket_conte
     if (c->next)
         c->next->prev = c->prev;
     self->n_conns--;
+    pthread_cond_signal (&self->gate_cond);
     pthread_mutex_unlock (&self->conns_mutex);
     free (c);
 }
@@ -1165,16 +1180,14 @@ s_access (void *cls, struct MHD_Connection *conn, const char *url, const char *m
         s_conn_t *c = s_conn_of (conn);
         s_conn_phase (self, c, false, true);
         if (c && c->over_limit) {
-            /* Over max_connections but within libmicrohttpd's spare: a clear answer. */
-            pl_http_reply_header (req, "Retry-After", "1");
+            /* One of the spare connections (see s_accept_run): a clear answer at once. */
+            pl_http_reply_busy (req, "too many connections; retry after a second", 1);
             pl_http_reply_header (req, MHD_HTTP_HEADER_CONNECTION, "close");
-            pl_http_reply_error (req, 503, "unavailable",
-                                 "too many connections; retry after a second", NULL);
-            req->failed = true;
+            req->failed = req->early = true;
             return s_send (req);
         }
         if (!s_begin (req)) {
-            req->failed = true;
+            req->failed = req->early = true;
             return s_send (req);
         }
         return MHD_YES;
@@ -1201,16 +1214,48 @@ s_access (void *cls, struct MHD_Connection *conn, const char *url, const char *m
     return s_send (req);
 }
 
+/* A request answered from its headers leaves its body unread, and closing a socket with
+ * unread input sends a reset, which can destroy the answer before the client reads it. So,
+ * as web servers do, we end our side and read what comes until the client closes, for a
+ * while. This runs in the connection's thread: only its own slot waits. */
+static void
+s_linger (pl_http_req_t *req, struct MHD_Connection *conn)
+{
+    if (!pl_http_req_header (req, MHD_HTTP_HEADER_CONTENT_LENGTH)
+        && !pl_http_req_header (req, MHD_HTTP_HEADER_TRANSFER_ENCODING))
+        return;
+    const union MHD_ConnectionInfo *info
+        = MHD_get_connection_info (conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (!info)
+        return;
+    int fd = (int) info->connect_fd;
+    shutdown (fd, SHUT_WR);                      /* the answer is all sent: end it */
+    int64_t until = pl_clock_mono_ms () + S_LINGER_MS;
+    size_t drained = 0;
+    char buf[4096];
+    while (drained < S_DISCARD_MAX) {
+        int64_t left = until - pl_clock_mono_ms ();
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        if (left <= 0 || poll (&p, 1, (int) left) <= 0)
+            break;
+        ssize_t n = recv (fd, buf, sizeof buf, MSG_DONTWAIT);
+        if (n <= 0)
+            break;
+        drained += (size_t) n;
+    }
+}
+
 static void
 s_completed (void *cls, struct MHD_Connection *conn, void **con_cls,
              enum MHD_RequestTerminationCode toe)
 {
-    (void) toe;
     pl_http_t *self = cls;
     pl_http_req_t *req = *con_cls;
     if (!req)
         return;
     *con_cls = NULL;
+    if (req->early && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        s_linger (req, conn);
     /* A kept-alive connection has header_timeout_s for its next request's headers. */
     s_conn_phase (self, s_conn_of (conn), true, false);
     s_req_free (req);
@@ -1269,6 +1314,7 @@ pl_http_new (const char *addr, int port, const pl_http_options_t *options)
         self->opts.body_rate_window_s = PL_HTTP_DEFAULT_BODY_RATE_WINDOW_S;
     pthread_mutex_init (&self->conns_mutex, NULL);
     pthread_cond_init (&self->conns_cond, NULL);
+    pthread_cond_init (&self->gate_cond, NULL);
     self->addr = strdup (addr ? addr : "0.0.0.0");
     self->service = self->opts.service ? strdup (self->opts.service) : NULL;
     self->opts.service = self->service;
@@ -1340,6 +1386,7 @@ pl_http_destroy (pl_http_t **self_p)
     if (self->have_key)
         pthread_key_delete (self->thread_key);
     pthread_cond_destroy (&self->conns_cond);
+    pthread_cond_destroy (&self->gate_cond);
     pthread_mutex_destroy (&self->conns_mutex);
     free (self->addr);
     free (self->service);
@@ -1453,7 +1500,7 @@ pl_http_route (pl_http_t *self, const char *method, const char *pattern,
 
 /* Binds and listens on addr:port; returns the socket or -1 with errstr set. */
 static int
-s_listen (pl_http_t *self, bool *ipv6)
+s_listen (pl_http_t *self)
 {
     struct addrinfo hints = { 0 }, *res = NULL;
     hints.ai_family = AF_UNSPEC;
@@ -1481,7 +1528,6 @@ s_listen (pl_http_t *self, bool *ipv6)
         freeaddrinfo (res);
         return -1;
     }
-    *ipv6 = res->ai_family == AF_INET6;
     freeaddrinfo (res);
     struct sockaddr_storage ss;
     socklen_t len = sizeof ss;
@@ -1491,13 +1537,65 @@ s_listen (pl_http_t *self, bool *ipv6)
     return fd;
 }
 
-/* Connections libmicrohttpd accepts beyond max_connections, to answer them 503 rather than
- * reset them; beyond these it refuses at accept (a reset) as before. */
+/* Connections taken beyond max_connections only to be answered 503 busy at once (see
+ * http.h, Threads). */
 static unsigned
 s_spare (const pl_http_t *self)
 {
-    unsigned spare = self->opts.max_connections / 8;
-    return spare < 4 ? 4 : spare;
+    return self->opts.max_connections < 16 ? 16 : self->opts.max_connections;
+}
+
+/* The accept gate. libmicrohttpd accepts every connection it is offered and closes those over
+ * its limit at once, which the client sees as a reset. So we accept them ourselves, and only
+ * while fewer than max_connections + spare are open: the rest wait in the kernel's listen
+ * backlog, and are taken in turn as the spare ones, answered 503 at once, free their places. */
+static void *
+s_accept_run (void *arg)
+{
+    pl_http_t *self = arg;
+    unsigned most = self->opts.max_connections + s_spare (self);
+    while (!atomic_load (&self->stopping)) {
+        pthread_mutex_lock (&self->conns_mutex);
+        while (!atomic_load (&self->stopping) && self->n_conns + self->pending >= most) {
+            /* libmicrohttpd drops, without a word, a connection it cannot allocate for. */
+            if (self->pending && pl_clock_mono_ms () - self->pending_ms > S_PENDING_MS)
+                self->pending = 0;
+            struct timespec until;
+            clock_gettime (CLOCK_REALTIME, &until);
+            until.tv_nsec += 250 * 1000 * 1000;
+            if (until.tv_nsec >= 1000000000L) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait (&self->gate_cond, &self->conns_mutex, &until);
+        }
+        pthread_mutex_unlock (&self->conns_mutex);
+        struct pollfd p = { .fd = self->listen_fd, .events = POLLIN };
+        if (atomic_load (&self->stopping) || poll (&p, 1, 250) <= 0)
+            continue;
+        struct sockaddr_storage ss;
+        socklen_t len = sizeof ss;
+        int fd = accept4 (self->listen_fd, (struct sockaddr *) &ss, &len,
+                          SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                struct timespec pause = { 0, 50 * 1000 * 1000 };   /* they wait in the backlog */
+                nanosleep (&pause, NULL);
+            }
+            continue;
+        }
+        pthread_mutex_lock (&self->conns_mutex);
+        self->pending++;
+        self->pending_ms = pl_clock_mono_ms ();
+        pthread_mutex_unlock (&self->conns_mutex);
+        if (MHD_add_connection (self->daemon, fd, (struct sockaddr *) &ss, len) != MHD_YES) {
+            pthread_mutex_lock (&self->conns_mutex);       /* it has closed fd */
+            if (self->pending)
+                self->pending--;
+            pthread_mutex_unlock (&self->conns_mutex);
+        }
+    }
+    return NULL;
 }
 
 int
@@ -1509,18 +1607,20 @@ pl_http_start (pl_http_t *self)
         return s_fail (self, PL_ECLOSED, "the server has been stopped");
     if (self->started)
         return 0;
-    bool ipv6 = false;
-    int fd = s_listen (self, &ipv6);
+    int fd = s_listen (self);
     if (fd < 0)
         return PL_EIO;
+    /* We accept (s_accept_run) and hand connections over. libmicrohttpd's own limit is only a
+     * backstop, above ours: connections it has not yet cleaned up still count in it. */
+    unsigned gate = self->opts.max_connections + s_spare (self);
     unsigned int flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD
-                         | MHD_USE_POLL | MHD_USE_ITC | (ipv6 ? MHD_USE_IPv6 : 0);
+                         | MHD_USE_POLL | MHD_USE_ITC | MHD_USE_NO_LISTEN_SOCKET;
     self->daemon = MHD_start_daemon (
         flags, 0, NULL, NULL, s_access, self,
-        MHD_OPTION_LISTEN_SOCKET, (MHD_socket) fd,
         MHD_OPTION_NOTIFY_COMPLETED, s_completed, self,
         MHD_OPTION_NOTIFY_CONNECTION, s_notify_connection, self,
-        MHD_OPTION_CONNECTION_LIMIT, self->opts.max_connections + s_spare (self),
+        MHD_OPTION_CONNECTION_LIMIT, 2 * gate,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) S_CONN_MEMORY,
         MHD_OPTION_CONNECTION_TIMEOUT, self->opts.idle_timeout_s,
         MHD_OPTION_UNESCAPE_CALLBACK, s_unescape_none, NULL,
         MHD_OPTION_END);
@@ -1532,6 +1632,15 @@ pl_http_start (pl_http_t *self)
     self->listen_fd = fd;
     self->started = true;
     self->guard_stop = false;
+    if (pthread_create (&self->acceptor, NULL, s_accept_run, self) != 0) {
+        MHD_stop_daemon (self->daemon);
+        self->daemon = NULL;
+        close (fd);
+        self->listen_fd = -1;
+        self->started = false;
+        return s_fail (self, PL_EIO, "cannot start the HTTP server's accept thread");
+    }
+    self->acceptor_running = true;
     if (pthread_create (&self->guard, NULL, s_guard_run, self) == 0)
         self->guard_running = true;
     return 0;
@@ -1561,12 +1670,17 @@ pl_http_stop (pl_http_t *self, int timeout_ms)
     if (!self || !self->daemon)
         return 0;
     atomic_store (&self->stopping, true);
-    MHD_socket quiesced = MHD_quiesce_daemon (self->daemon);
-    /* libmicrohttpd no longer polls the socket; shutting it down makes the kernel refuse new
-     * connections at once (and reset those waiting in the backlog) instead of queueing them
-     * for a server that will never accept them. It is closed after MHD_stop_daemon. */
-    if (quiesced != MHD_INVALID_SOCKET)
-        shutdown (quiesced, SHUT_RDWR);
+    /* Shutting the listening socket down makes the kernel refuse new connections at once (and
+     * reset those waiting in the backlog) instead of queueing them for a server that will
+     * never accept them; it also wakes the accept thread. It is closed at the end. */
+    shutdown (self->listen_fd, SHUT_RDWR);
+    if (self->acceptor_running) {
+        pthread_mutex_lock (&self->conns_mutex);
+        pthread_cond_signal (&self->gate_cond);
+        pthread_mutex_unlock (&self->conns_mutex);
+        pthread_join (self->acceptor, NULL);
+        self->acceptor_running = false;
+    }
     int64_t deadline = pl_clock_mono_ms () + (timeout_ms > 0 ? timeout_ms : 0);
     while (atomic_load (&self->in_flight) > 0 && pl_clock_mono_ms () < deadline) {
         struct timespec pause = { 0, 5 * 1000 * 1000 };
@@ -1583,9 +1697,7 @@ pl_http_stop (pl_http_t *self, int timeout_ms)
         pthread_join (self->guard, NULL);
         self->guard_running = false;
     }
-    /* After a quiesce the listening socket is ours to close; otherwise MHD closed it. */
-    if (quiesced != MHD_INVALID_SOCKET)
-        close (quiesced);
+    close (self->listen_fd);
     self->listen_fd = -1;
     self->stopped = true;
     if (rc)

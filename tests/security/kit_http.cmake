@@ -1,5 +1,5 @@
-# Attacks on the kit's HTTP server (lib/kit/http.c): memory exhaustion.
-foreach(t budget)
+# Attacks on the kit's HTTP server (lib/kit/http.c): memory exhaustion, connection floods.
+foreach(t budget flood)
   pl_add_test(NAME test_sec_http_${t}
               SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_sec_http_${t}.c
               LIBS plateau LABELS integration security TIMEOUT 120)

@@ -13,9 +13,15 @@
  *  the server has started: the request path reads them without locks.
  *
  *  Threads. One thread per connection, at most `max_connections` of them (libmicrohttpd's
- *  thread-per-connection mode), plus a few spare (an eighth, at least 4) whose requests are
- *  answered 503 with "Retry-After: 1" and closed; libmicrohttpd refuses a connection beyond
- *  those at accept, which the client sees as a reset. Size the limit for the clients' pools
+ *  thread-per-connection mode), plus as many spare ones (at least 16) whose requests are
+ *  answered 503 {"error":{"code":"busy",…}} with "Retry-After: 1" as soon as their headers
+ *  are in, then closed. Connections beyond those are not accepted yet: they wait in the
+ *  kernel's listen backlog (SOMAXCONN) and are taken in turn as places free, so a flood is
+ *  answered 503, never reset. A spare connection costs at worst a thread that reads one
+ *  request line and its headers (about 100 KiB resident, see Memory) for at most
+ *  header_timeout_s, then, when the request announced a body, up to 2 s reading and dropping
+ *  at most 1 MiB of it until the client closes: closing a socket with unread input would
+ *  reset it and could destroy the answer. Size the limit for the clients' pools
  *  (idle kept-alive connections count until idle_timeout_s, or header_timeout_s once they
  *  have had an answer). A connection slow to send its headers or its body is closed (see
  *  header_timeout_s), so slow clients cannot hold every thread. Handlers, body
