@@ -28,7 +28,8 @@ rcli() { redis-cli -u "$PLATEAU_REDIS_URL" "$@"; }
 
 LEADS=${DEMO_LEADS:-50000}
 echo "== scenario: $LEADS leads onto the bus; the receiving service is SIGKILLed mid-stream"
-build/bin/plateau-loadgen --to "$PLATEAU_TEMPLATE_BUS" --count "$LEADS" --campaign spring \
+PLATEAU_CURVE_SECRET_KEY_FILE=run/keys/loadgen.key \
+  build/bin/plateau-loadgen --to "template@$PLATEAU_TEMPLATE_BUS" --count "$LEADS" --campaign spring \
   >run/loadgen.json &
 gen=$!
 # Let part of the stream land, then kill -9 the receiver and start it again as `make up` would.

@@ -93,8 +93,18 @@ up() {
 
   # Ports first, so that every service knows every peer's bus address.
   local svcs; mapfile -t svcs < <(services)
+
+  # The bus runs CURVE, as in production: a key pair per service (and one for plateauctl),
+  # kept across restarts, and the key list naming them, which is each one's identity.
+  mkdir -p "$RUN/keys"; chmod 700 "$RUN/keys"
+  local s keylist=$RUN/keys/keys
+  for s in "${svcs[@]}" plateauctl loadgen; do
+    [[ -f $RUN/keys/$s.key && -f $RUN/keys/$s.pub ]] || "$BIN/plateauctl" keygen "$s" --dir "$RUN/keys" --force >/dev/null
+  done
+  { echo "# identity  public key — written by scripts/stack.sh up"
+    for s in "${svcs[@]}" plateauctl loadgen; do printf '%s %s\n' "$s" "$(head -n 1 "$RUN/keys/$s.pub")"; done
+  } >"$keylist.tmp" && mv "$keylist.tmp" "$keylist"
   declare -A OPS BUS HTTP
-  local s
   for s in "${svcs[@]}"; do
     next_port 9100; OPS[$s]=$PORT
     next_port 5560; BUS[$s]=$PORT
@@ -105,6 +115,8 @@ up() {
     echo "PLATEAU_REDIS_URL=$REDIS_URL"
     echo "PLATEAU_API_TOKEN=$token"
     echo "PLATEAU_API_TOKENS_FILE=$RUN/secrets/api-tokens"
+    echo "PLATEAU_BUS_KEYS_FILE=$keylist"
+    echo "PLATEAU_CURVE_SECRET_KEY_FILE=$RUN/keys/plateauctl.key"
     for s in "${svcs[@]}"; do
       local up; up=$(tr '[:lower:]' '[:upper:]' <<<"$s")
       echo "PLATEAU_${up}_URL=http://127.0.0.1:${HTTP[$s]}"
@@ -128,6 +140,7 @@ up() {
       line=$(subst "$line")
       [[ -n ${line#*=} ]] && env+=("$line")      # a peer that is not running: leave it unset
     done <"services/$s/local.env"
+    env+=("PLATEAU_CURVE_SECRET_KEY_FILE=$RUN/keys/$s.key" "PLATEAU_BUS_KEYS_FILE=$keylist")
     printf '%s\n' "${env[@]}" >"$RUN/env/$s.env"
     start_service "$s"
   done

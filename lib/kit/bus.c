@@ -1,4 +1,5 @@
 /*  bus.c — acknowledged DEALER → ROUTER messaging with outbox, resend and CURVE (see bus.h). */
+#include <ctype.h>
 #include <errno.h>
 #include <netdb.h>
 #include <pthread.h>
@@ -7,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sodium.h>
 #include <zmq.h>
 #include "plateau/bus.h"
 #include "plateau/error.h"
@@ -55,27 +57,201 @@ s_common_options (void *sock, const pl_bus_options_t *o)
     zmq_setsockopt (sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
 }
 
-/* ---- ZAP: admit only listed CURVE client keys ---------------------------------------------- */
+/* ---- the key list ------------------------------------------------------------------------ */
+
+typedef struct {
+    char name[64];
+    uint8_t key[32];
+} s_key_t;
+
+typedef struct {
+    s_key_t *v;
+    size_t n;
+    struct timespec mtime;     /* of the file as last read */
+    off_t size;
+    int64_t checked_ms;        /* monotonic: last look at the file */
+} s_keys_t;
+
+static void
+s_keys_clear (s_keys_t *k)
+{
+    free (k->v);
+    k->v = NULL;
+    k->n = 0;
+}
+
+static bool
+s_name_ok (const char *p)
+{
+    size_t n = strlen (p);
+    if (n == 0 || n >= sizeof ((s_key_t *) 0)->name)
+        return false;
+    for (; *p; p++)
+        if (!(isalnum ((unsigned char) *p) || *p == '_' || *p == '.' || *p == '-'))
+            return false;
+    return true;
+}
+
+/* Reads the key list into *out (replaced only on success). */
+static int
+s_keys_load (const char *path, s_keys_t *out, char *err, size_t err_size)
+{
+    FILE *f = fopen (path, "r");
+    if (!f) {
+        snprintf (err, err_size, "key list %s: %s", path, strerror (errno));
+        return PL_EIO;
+    }
+    struct stat st;
+    fstat (fileno (f), &st);
+    s_keys_t k = { .mtime = st.st_mtim, .size = st.st_size };
+    char line[512];
+    int lineno = 0, rc = 0;
+    while (rc == 0 && fgets (line, sizeof line, f)) {
+        lineno++;
+        /* '#' starts a comment only at the start of a line: it is also a Z85 digit. */
+        char *p = line + strspn (line, " \t");
+        if (!*p || *p == '#' || *p == '\n' || *p == '\r')
+            continue;
+        char name[128] = "", key[128] = "", extra[8] = "";
+        uint8_t bin[32];
+        int got = sscanf (p, "%127s %127s %7s", name, key, extra);
+        if (got != 2 || !s_name_ok (name) || strlen (key) != 40 || !zmq_z85_decode (bin, key)) {
+            snprintf (err, err_size, "key list %s line %d: expected '<identity> <40-character Z85 public key>'",
+                      path, lineno);
+            rc = PL_EINVAL;
+            break;
+        }
+        for (size_t i = 0; i < k.n; i++)
+            if (memcmp (k.v[i].key, bin, 32) == 0 && strcmp (k.v[i].name, name) != 0) {
+                snprintf (err, err_size, "key list %s line %d: this key is already %s's", path, lineno,
+                          k.v[i].name);
+                rc = PL_EINVAL;
+            }
+        s_key_t *nv = rc == 0 ? realloc (k.v, (k.n + 1) * sizeof *nv) : NULL;
+        if (rc == 0 && !nv)
+            rc = PL_ENOMEM;
+        if (rc != 0)
+            break;
+        k.v = nv;
+        memcpy (k.v[k.n].name, name, strlen (name) + 1);     /* s_name_ok: it fits */
+        memcpy (k.v[k.n++].key, bin, 32);
+    }
+    fclose (f);
+    if (rc != 0) {
+        s_keys_clear (&k);
+        return rc;
+    }
+    s_keys_clear (out);
+    *out = k;
+    out->checked_ms = pl_clock_mono_ms ();
+    return 0;
+}
+
+/* Reads the list again when the file changed (looked at every 2 s at most). 1 reloaded, 0 same,
+ * <0 unreadable (the old list stays). */
+static int
+s_keys_refresh (const char *path, s_keys_t *k, char *err, size_t err_size)
+{
+    int64_t now = pl_clock_mono_ms ();
+    if (now - k->checked_ms < 2000)
+        return 0;
+    k->checked_ms = now;
+    struct stat st;
+    if (stat (path, &st) != 0)
+        return PL_EIO;
+    if (st.st_size == k->size && st.st_mtim.tv_sec == k->mtime.tv_sec
+        && st.st_mtim.tv_nsec == k->mtime.tv_nsec)
+        return 0;
+    int rc = s_keys_load (path, k, err, err_size);
+    return rc == 0 ? 1 : rc;
+}
+
+static const s_key_t *
+s_keys_by_key (const s_keys_t *k, const uint8_t key[32])
+{
+    for (size_t i = 0; i < k->n; i++)
+        if (sodium_memcmp (k->v[i].key, key, 32) == 0)
+            return &k->v[i];
+    return NULL;
+}
+
+static const s_key_t *
+s_keys_by_name (const s_keys_t *k, const char *name)
+{
+    for (size_t i = 0; i < k->n; i++)
+        if (strcmp (k->v[i].name, name) == 0)
+            return &k->v[i];
+    return NULL;
+}
+
+int
+pl_bus_keys_find (const char *keys_file, const char *identity, char pub[41], char *err, size_t err_size)
+{
+    s_keys_t k = { 0 };
+    int rc = s_keys_load (keys_file, &k, err, err_size);
+    if (rc != 0)
+        return rc;
+    const s_key_t *e = s_keys_by_name (&k, identity);
+    if (e)
+        zmq_z85_encode (pub, e->key, 32);
+    else
+        snprintf (err, err_size, "key list %s has no key for '%s'", keys_file, identity);
+    s_keys_clear (&k);
+    return e ? 0 : PL_ENOTFOUND;
+}
+
+int
+pl_bus_keys_check (const char *keys_file, const char *secret_key_file, const char *identity,
+                   char *err, size_t err_size)
+{
+    char secret[41], pub[41];
+    int rc = s_read_key (secret_key_file, secret, err, err_size);
+    if (rc != 0)
+        return rc;
+    if (zmq_curve_public (pub, secret) != 0) {
+        snprintf (err, err_size, "CURVE key file %s: not a secret key", secret_key_file);
+        return PL_EINVAL;
+    }
+    s_keys_t k = { 0 };
+    if ((rc = s_keys_load (keys_file, &k, err, err_size)) != 0)
+        return rc;
+    uint8_t bin[32];
+    zmq_z85_decode (bin, pub);
+    const s_key_t *e = s_keys_by_key (&k, bin);
+    if (!e || strcmp (e->name, identity) != 0) {
+        snprintf (err, err_size, "key list %s does not list the public key of %s (%s) as '%s'%s%s",
+                  keys_file, secret_key_file, pub, identity, e ? "; it is listed as " : "", e ? e->name : "");
+        rc = PL_EINVAL;
+    }
+    s_keys_clear (&k);
+    return rc;
+}
+
+/* ---- ZAP: admit only listed CURVE keys, named by their identity ----------------------------- */
 
 typedef struct {
     void *ctx;
     void *sock;
     pthread_t thread;
     atomic_bool stop;
-    uint8_t (*keys)[32];
-    size_t nkeys;
+    char *keys_path;
+    s_keys_t keys;             /* the ZAP thread's alone */
     atomic_ullong refused;
+    atomic_ullong reload_failed;
+    pthread_mutex_t lock;      /* guards last */
+    char last[256];            /* the last refusal */
 } s_zap_t;
 
 static void
-s_zap_reply (void *sock, zmq_msg_t *version, zmq_msg_t *reqid, const char *code, const char *text)
+s_zap_reply (void *sock, zmq_msg_t *version, zmq_msg_t *reqid, const char *code, const char *text,
+             const char *user)
 {
     zmq_send (sock, zmq_msg_data (version), zmq_msg_size (version), ZMQ_SNDMORE);
     zmq_send (sock, zmq_msg_data (reqid), zmq_msg_size (reqid), ZMQ_SNDMORE);
     zmq_send (sock, code, strlen (code), ZMQ_SNDMORE);
     zmq_send (sock, text, strlen (text), ZMQ_SNDMORE);
-    zmq_send (sock, "", 0, ZMQ_SNDMORE);          /* user id */
-    zmq_send (sock, "", 0, 0);                    /* metadata */
+    zmq_send (sock, user, strlen (user), ZMQ_SNDMORE);   /* user id: the identity */
+    zmq_send (sock, "", 0, 0);                            /* metadata */
 }
 
 static void *
@@ -107,55 +283,48 @@ s_zap_run (void *arg)
                 zmq_msg_close (&f[i]);
             continue;
         }
-        bool admit = false;
+        char why[128];
+        if (s_keys_refresh (z->keys_path, &z->keys, why, sizeof why) < 0)
+            atomic_fetch_add (&z->reload_failed, 1);
+        const s_key_t *who = NULL;
         if (zmq_msg_size (&f[5]) == 5 && memcmp (zmq_msg_data (&f[5]), "CURVE", 5) == 0 && n >= 7
             && zmq_msg_size (&f[6]) == 32)
-            for (size_t i = 0; i < z->nkeys && !admit; i++)
-                admit = memcmp (z->keys[i], zmq_msg_data (&f[6]), 32) == 0;
-        if (!admit)
+            who = s_keys_by_key (&z->keys, zmq_msg_data (&f[6]));
+        if (!who) {
             atomic_fetch_add (&z->refused, 1);
-        s_zap_reply (z->sock, &f[0], &f[1], admit ? "200" : "400",
-                     admit ? "OK" : "client key not listed");
+            char addr[64] = "", key[41] = "?";
+            size_t al = zmq_msg_size (&f[3]) < sizeof addr - 1 ? zmq_msg_size (&f[3]) : sizeof addr - 1;
+            memcpy (addr, zmq_msg_data (&f[3]), al);
+            if (n >= 7 && zmq_msg_size (&f[6]) == 32)
+                zmq_z85_encode (key, zmq_msg_data (&f[6]), 32);
+            pthread_mutex_lock (&z->lock);
+            snprintf (z->last, sizeof z->last, "key %s from %s is not in the key list", key, addr);
+            pthread_mutex_unlock (&z->lock);
+        }
+        s_zap_reply (z->sock, &f[0], &f[1], who ? "200" : "400", who ? "OK" : "key not listed",
+                     who ? who->name : "");
         for (int i = 0; i < n; i++)
             zmq_msg_close (&f[i]);
     }
     return NULL;
 }
 
+static void s_zap_stop (s_zap_t **zp);
+
 static s_zap_t *
-s_zap_start (void *ctx, const char *clients_file, char *err, size_t err_size)
+s_zap_start (void *ctx, const char *keys_file, char *err, size_t err_size)
 {
-    FILE *f = fopen (clients_file, "r");
-    if (!f) {
-        snprintf (err, err_size, "CURVE clients file %s: %s", clients_file, strerror (errno));
+    s_zap_t *z = calloc (1, sizeof *z);
+    if (!z)
+        return NULL;
+    pthread_mutex_init (&z->lock, NULL);
+    z->keys_path = strdup (keys_file);
+    if (!z->keys_path || s_keys_load (keys_file, &z->keys, err, err_size) != 0) {
+        free (z->keys_path);
+        pthread_mutex_destroy (&z->lock);
+        free (z);
         return NULL;
     }
-    s_zap_t *z = calloc (1, sizeof *z);
-    char line[256];
-    int lineno = 0;
-    while (z && fgets (line, sizeof line, f)) {
-        lineno++;
-        /* '#' starts a comment only at the start of a line: it is also a Z85 digit. */
-        char *p = line + strspn (line, " \t");
-        p[strcspn (p, "\r\n \t")] = '\0';
-        if (!*p || *p == '#')
-            continue;
-        uint8_t bin[32];
-        if (strlen (p) != 40 || !zmq_z85_decode (bin, p)) {
-            snprintf (err, err_size, "CURVE clients file %s line %d: expected a 40-character Z85 public key",
-                      clients_file, lineno);
-            free (z->keys);
-            free (z);
-            fclose (f);
-            return NULL;
-        }
-        uint8_t (*nk)[32] = realloc (z->keys, (z->nkeys + 1) * sizeof *nk);
-        if (!nk)
-            break;
-        z->keys = nk;
-        memcpy (z->keys[z->nkeys++], bin, 32);
-    }
-    fclose (f);
     z->ctx = ctx;
     z->sock = zmq_socket (ctx, ZMQ_REP);
     int linger = 0;
@@ -164,7 +333,9 @@ s_zap_start (void *ctx, const char *clients_file, char *err, size_t err_size)
         || pthread_create (&z->thread, NULL, s_zap_run, z) != 0) {
         snprintf (err, err_size, "ZAP handler: %s", zmq_strerror (zmq_errno ()));
         zmq_close (z->sock);
-        free (z->keys);
+        s_keys_clear (&z->keys);
+        free (z->keys_path);
+        pthread_mutex_destroy (&z->lock);
         free (z);
         return NULL;
     }
@@ -180,9 +351,62 @@ s_zap_stop (s_zap_t **zp)
     atomic_store (&z->stop, true);
     pthread_join (z->thread, NULL);
     zmq_close (z->sock);
-    free (z->keys);
+    s_keys_clear (&z->keys);
+    free (z->keys_path);
+    pthread_mutex_destroy (&z->lock);
     free (z);
     *zp = NULL;
+}
+
+/* ---- socket monitor: failed handshakes ----------------------------------------------------- */
+
+/* Opens a PAIR socket receiving sock's handshake failures. NULL when it cannot (then they are
+ * simply not counted). */
+static void *
+s_monitor_open (void *ctx, void *sock)
+{
+    char ep[64];
+    snprintf (ep, sizeof ep, "inproc://pl-monitor-%p", sock);
+    if (zmq_socket_monitor (sock, ep, ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
+                                      | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+                                      | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) != 0)
+        return NULL;
+    void *mon = zmq_socket (ctx, ZMQ_PAIR);
+    int linger = 0;
+    zmq_setsockopt (mon, ZMQ_LINGER, &linger, sizeof linger);
+    if (zmq_connect (mon, ep) != 0) {
+        zmq_close (mon);
+        return NULL;
+    }
+    return mon;
+}
+
+/* Reads waiting monitor events: returns how many were handshake failures; the peer address of
+ * the last one in addr. */
+static unsigned
+s_monitor_drain (void *mon, char *addr, size_t addr_size)
+{
+    unsigned failures = 0;
+    while (mon) {
+        zmq_msg_t ev;
+        zmq_msg_init (&ev);
+        if (zmq_msg_recv (&ev, mon, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close (&ev);
+            break;
+        }
+        if (zmq_msg_size (&ev) >= 2)
+            failures++;
+        zmq_msg_close (&ev);
+        zmq_msg_t where;                /* second frame: the address */
+        zmq_msg_init (&where);
+        if (zmq_msg_recv (&where, mon, ZMQ_DONTWAIT) >= 0 && addr) {
+            size_t n = zmq_msg_size (&where) < addr_size - 1 ? zmq_msg_size (&where) : addr_size - 1;
+            memcpy (addr, zmq_msg_data (&where), n);
+            addr[n] = '\0';
+        }
+        zmq_msg_close (&where);
+    }
+    return failures;
 }
 
 /* ---- server ------------------------------------------------------------------------------ */
@@ -191,8 +415,9 @@ enum { S_NONE, S_ACK, S_NACK, S_HOLD };
 
 struct pl_bus_msg {
     pl_bus_server_t *server;
-    uint8_t identity[256];
+    uint8_t identity[256];     /* the ROUTER's routing id of the peer */
     size_t identity_size;
+    char sender[64];           /* the CURVE identity ("" on a plaintext server) */
     pl_envelope_t *env;
     int state;
     int code;
@@ -200,16 +425,29 @@ struct pl_bus_msg {
     int retry_after_ms;
 };
 
+/* Who may send a type: identities between commas (",a,b,"), or "*". */
+typedef struct {
+    char *type;
+    char *who;
+} s_rule_t;
+
 struct pl_bus_server {
     void *ctx;
     void *sock;
     s_zap_t *zap;
+    void *monitor;
     char endpoint[256];
     pl_bus_batch_fn *fn;
     void *fn_arg;
     char **types;
+    s_rule_t *rules;
+    size_t nrules;
+    const pl_clock_t *clock;
+    int64_t max_future_ms, max_age_ms;
     bool paused;
     uint64_t received, acked, nacked, malformed;
+    uint64_t refused_handshake, refused_forbidden, refused_stale;
+    char last_refusal[512];
 };
 
 pl_bus_server_t *
@@ -228,19 +466,20 @@ pl_bus_server_new (const char *endpoint, const pl_bus_options_t *o, char *err, s
     s_common_options (self->sock, o);
     int one = 1;
     zmq_setsockopt (self->sock, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
-    if (o && o->curve_secret_key_file) {
+    if (o && (o->curve_secret_key_file || o->keys_file)) {
         char secret[41];
-        if (!o->curve_clients_file) {
-            snprintf (err, err_size, "CURVE server needs a clients file (allowed client keys)");
+        if (!o->curve_secret_key_file || !o->keys_file) {
+            snprintf (err, err_size, "CURVE server needs its secret key file and the key list");
             goto fail;
         }
         if (s_read_key (o->curve_secret_key_file, secret, err, err_size) != 0)
             goto fail;
-        if (!(self->zap = s_zap_start (self->ctx, o->curve_clients_file, err, err_size)))
+        if (!(self->zap = s_zap_start (self->ctx, o->keys_file, err, err_size)))
             goto fail;
         zmq_setsockopt (self->sock, ZMQ_CURVE_SERVER, &one, sizeof one);
         zmq_setsockopt (self->sock, ZMQ_CURVE_SECRETKEY, secret, 41);
         zmq_setsockopt (self->sock, ZMQ_ZAP_DOMAIN, "plateau", 7);
+        self->monitor = s_monitor_open (self->ctx, self->sock);
     }
     if (zmq_bind (self->sock, endpoint) != 0) {
         snprintf (err, err_size, "bind %s: %s", endpoint, zmq_strerror (zmq_errno ()));
@@ -260,9 +499,16 @@ pl_bus_server_destroy (pl_bus_server_t **self_p)
     if (!self_p || !*self_p)
         return;
     pl_bus_server_t *self = *self_p;
+    if (self->monitor)
+        zmq_close (self->monitor);
     if (self->sock)
         zmq_close (self->sock);
     s_zap_stop (&self->zap);
+    for (size_t i = 0; i < self->nrules; i++) {
+        free (self->rules[i].type);
+        free (self->rules[i].who);
+    }
+    free (self->rules);
     if (self->ctx)
         zmq_ctx_term (self->ctx);
     for (size_t i = 0; self->types && self->types[i]; i++)
@@ -300,11 +546,134 @@ pl_bus_server_count (const pl_bus_server_t *self, const char *what)
     if (strcmp (what, "acked") == 0) return self->acked;
     if (strcmp (what, "nacked") == 0) return self->nacked;
     if (strcmp (what, "malformed") == 0) return self->malformed;
-    if (strcmp (what, "refused") == 0) return self->zap ? atomic_load (&self->zap->refused) : 0;
+    if (strcmp (what, "refused_key") == 0) return self->zap ? atomic_load (&self->zap->refused) : 0;
+    if (strcmp (what, "refused_handshake") == 0) return self->refused_handshake;
+    if (strcmp (what, "refused_forbidden") == 0) return self->refused_forbidden;
+    if (strcmp (what, "refused_stale") == 0) return self->refused_stale;
+    if (strcmp (what, "key_reload_failed") == 0) return self->zap ? atomic_load (&self->zap->reload_failed) : 0;
+    return 0;
+}
+
+/* Counts the failed handshakes the socket monitor saw (they never make the socket readable). */
+static void
+s_collect (pl_bus_server_t *self)
+{
+    if (!self->monitor)
+        return;
+    char addr[128] = "";
+    unsigned failed = s_monitor_drain (self->monitor, addr, sizeof addr);
+    if (failed) {
+        self->refused_handshake += failed;
+        snprintf (self->last_refusal, sizeof self->last_refusal,
+                  "handshake from %s failed (a plaintext peer, or CURVE with a wrong key)", addr);
+    }
+}
+
+void
+pl_bus_server_last_refusal (pl_bus_server_t *self, char *buf, size_t size)
+{
+    s_collect (self);
+    /* A refused key (ZAP thread) is newer news than a refusal kept here only when it is set. */
+    char zap[256] = "";
+    if (self->zap) {
+        pthread_mutex_lock (&self->zap->lock);
+        snprintf (zap, sizeof zap, "%s", self->zap->last);
+        self->zap->last[0] = '\0';
+        pthread_mutex_unlock (&self->zap->lock);
+    }
+    if (*zap)
+        snprintf (self->last_refusal, sizeof self->last_refusal, "%s", zap);
+    snprintf (buf, size, "%s", self->last_refusal);
+}
+
+int
+pl_bus_server_allow (pl_bus_server_t *self, const char *type, const char *identities)
+{
+    char *who = malloc (strlen (identities) + 3);
+    if (!who)
+        return PL_ENOMEM;
+    if (strcmp (identities, "*") == 0)
+        strcpy (who, "*");
+    else {
+        /* ",a,b," without blanks, so that a name is found as ",name,". */
+        char *w = who;
+        *w++ = ',';
+        for (const char *p = identities; *p; p++)
+            if (!isspace ((unsigned char) *p))
+                *w++ = *p;
+        if (w[-1] != ',')
+            *w++ = ',';
+        *w = '\0';
+    }
+    for (size_t i = 0; i < self->nrules; i++)
+        if (strcmp (self->rules[i].type, type) == 0) {
+            free (self->rules[i].who);
+            self->rules[i].who = who;
+            return 0;
+        }
+    s_rule_t *nr = realloc (self->rules, (self->nrules + 1) * sizeof *nr);
+    char *t = strdup (type);
+    if (!nr || !t) {
+        free (who);
+        free (t);
+        if (nr)
+            self->rules = nr;
+        return PL_ENOMEM;
+    }
+    self->rules = nr;
+    self->rules[self->nrules++] = (s_rule_t) { t, who };
+    return 0;
+}
+
+void
+pl_bus_server_set_window (pl_bus_server_t *self, const pl_clock_t *clock, int64_t max_future_ms,
+                          int64_t max_age_ms)
+{
+    self->clock = clock && !pl_clock_is_virtual (clock) ? clock : NULL;
+    self->max_future_ms = max_future_ms;
+    self->max_age_ms = max_age_ms;
+}
+
+static bool
+s_allowed (const pl_bus_server_t *self, const char *type, const char *sender)
+{
+    if (!self->zap)
+        return true;                   /* plaintext: no one is authenticated */
+    const s_rule_t *rule = NULL;
+    for (size_t i = 0; i < self->nrules && !rule; i++)
+        if (strcmp (self->rules[i].type, type) == 0)
+            rule = &self->rules[i];
+    for (size_t i = 0; i < self->nrules && !rule; i++)
+        if (strcmp (self->rules[i].type, "*") == 0)
+            rule = &self->rules[i];
+    if (!rule || !*sender)
+        return false;
+    if (strcmp (rule->who, "*") == 0)
+        return true;
+    size_t n = strlen (sender);
+    for (const char *p = strstr (rule->who, sender); p; p = strstr (p + 1, sender))
+        if (p[-1] == ',' && p[n] == ',')
+            return true;
+    return false;
+}
+
+/* 0 inside the window, else how far out (ms, negative: in the past). */
+static int64_t
+s_outside (const pl_bus_server_t *self, int64_t at_ms)
+{
+    if (!self->clock)
+        return 0;
+    int64_t now = pl_clock_now_ms (self->clock);
+    if (at_ms > now + self->max_future_ms)
+        return at_ms - now;
+    if (at_ms < now - self->max_age_ms)
+        return at_ms - now;
     return 0;
 }
 
 const pl_envelope_t *pl_bus_msg_envelope (const pl_bus_msg_t *m) { return m->env; }
+const char *pl_bus_msg_sender (const pl_bus_msg_t *m) { return m->server->zap ? m->sender : NULL; }
+bool pl_bus_msg_time_ok (const pl_bus_msg_t *m, int64_t at_ms) { return s_outside (m->server, at_ms) == 0; }
 void pl_bus_msg_ack (pl_bus_msg_t *m) { m->state = S_ACK; }
 void pl_bus_msg_hold (pl_bus_msg_t *m) { m->state = S_HOLD; }
 
@@ -443,6 +812,8 @@ s_read_one (pl_bus_server_t *self, pl_bus_msg_t **out)
     self->received++;
     pl_bus_msg_t *m = calloc (1, sizeof *m);
     m->server = self;
+    const char *user = n >= 2 ? zmq_msg_gets (&parts[1], "User-Id") : NULL;
+    snprintf (m->sender, sizeof m->sender, "%s", user ? user : "");
     m->identity_size = zmq_msg_size (&parts[0]) < sizeof m->identity ? zmq_msg_size (&parts[0]) : 0;
     memcpy (m->identity, zmq_msg_data (&parts[0]), m->identity_size);
     char why[256] = "expected two frames: [type][envelope]";
@@ -462,6 +833,30 @@ s_read_one (pl_bus_server_t *self, pl_bus_msg_t **out)
         s_msg_free (&m);
         return 1;
     }
+    if (!s_allowed (self, m->env->type, m->sender)) {
+        char reason[200];
+        snprintf (reason, sizeof reason, "%s may not send %s here", *m->sender ? m->sender : "an unnamed peer",
+                  m->env->type);
+        self->refused_forbidden++;
+        snprintf (self->last_refusal, sizeof self->last_refusal, "%s (message %s)", reason, m->env->id);
+        s_send_nack (self, m->identity, m->identity_size, m->env->id,
+                     PLATEAU__V1__NACK__CODE__FORBIDDEN, reason, 0, m->env->trace_id);
+        s_msg_free (&m);
+        return 1;
+    }
+    int64_t off = s_outside (self, m->env->sent_at_ms);
+    if (off != 0) {
+        char reason[200];
+        snprintf (reason, sizeof reason, "sent %lld s %s this receiver's clock allows", (long long) (off < 0 ? -off : off) / 1000,
+                  off < 0 ? "earlier than" : "later than");
+        self->refused_stale++;
+        snprintf (self->last_refusal, sizeof self->last_refusal, "%s %s from %s: %s", m->env->type, m->env->id,
+                  *m->sender ? m->sender : "a plaintext peer", reason);
+        s_send_nack (self, m->identity, m->identity_size, m->env->id,
+                     PLATEAU__V1__NACK__CODE__STALE, reason, 0, m->env->trace_id);
+        s_msg_free (&m);
+        return 1;
+    }
     if (!s_type_handled (self, m->env->type)) {
         char reason[200];
         snprintf (reason, sizeof reason, "this service does not handle %s", m->env->type);
@@ -477,6 +872,7 @@ s_read_one (pl_bus_server_t *self, pl_bus_msg_t **out)
 int
 pl_bus_server_process (pl_bus_server_t *self, size_t max_batch)
 {
+    s_collect (self);
     if (self->paused)
         return 0;
     if (max_batch == 0)
@@ -505,6 +901,16 @@ pl_bus_server_process (pl_bus_server_t *self, size_t max_batch)
             if (m->state == S_NONE)
                 pl_bus_msg_nack (m, PLATEAU__V1__NACK__CODE__INTERNAL, "handler left message unanswered", 1000);
             if (m->state == S_NACK) {
+                /* A handler's own refusals (a time inside the message, a sender that may not
+                 * say that) count with the door's. */
+                if (m->code == PLATEAU__V1__NACK__CODE__FORBIDDEN || m->code == PLATEAU__V1__NACK__CODE__STALE) {
+                    if (m->code == PLATEAU__V1__NACK__CODE__FORBIDDEN)
+                        self->refused_forbidden++;
+                    else
+                        self->refused_stale++;
+                    snprintf (self->last_refusal, sizeof self->last_refusal, "%s %s from %s: %s", m->env->type,
+                              m->env->id, *m->sender ? m->sender : "a plaintext peer", m->reason);
+                }
                 s_send_nack (self, m->identity, m->identity_size, m->env->id, m->code, m->reason,
                              m->retry_after_ms, m->env->trace_id);
                 continue;
@@ -600,7 +1006,13 @@ struct pl_bus_client {
     s_slot_t *slots;
     size_t nslots;
     int64_t last_pull_ms, next_full_pull_ms;
-    uint64_t sent, resent, acked, nacked, dead;
+    uint64_t sent, resent, acked, nacked, dead, handshake_failed;
+    /* CURVE: the key list, read again when it changes; the server key in use. */
+    char *keys_path;
+    char *server_identity;
+    s_keys_t keys;
+    uint8_t server_key[32];
+    void *monitor;
     char errstr[512];
 };
 
@@ -900,19 +1312,34 @@ pl_bus_client_new (pl_redis_t *redis, const pl_clock_t *clock, const char *owner
     s_common_options (self->sock, o);
     int one = 1;
     zmq_setsockopt (self->sock, ZMQ_IMMEDIATE, &one, sizeof one);
-    if (o && o->curve_server_key_file) {
-        char server[41], pub[41], secret[41];
-        if (!o->curve_public_key_file || !o->curve_secret_key_file) {
-            snprintf (err, err_size, "CURVE client needs its own public and secret key files");
+    if (o && (o->curve_secret_key_file || o->keys_file)) {
+        char pub[41], secret[41];
+        if (!o->curve_secret_key_file || !o->keys_file) {
+            snprintf (err, err_size, "CURVE client needs its secret key file and the key list");
             goto fail;
         }
-        if (s_read_key (o->curve_server_key_file, server, err, err_size) != 0
-            || s_read_key (o->curve_public_key_file, pub, err, err_size) != 0
-            || s_read_key (o->curve_secret_key_file, secret, err, err_size) != 0)
+        if (s_read_key (o->curve_secret_key_file, secret, err, err_size) != 0)
             goto fail;
-        zmq_setsockopt (self->sock, ZMQ_CURVE_SERVERKEY, server, 41);
+        if (zmq_curve_public (pub, secret) != 0) {
+            snprintf (err, err_size, "CURVE key file %s: not a secret key", o->curve_secret_key_file);
+            goto fail;
+        }
+        self->keys_path = strdup (o->keys_file);
+        self->server_identity = strdup (o->server_identity ? o->server_identity : peer);
+        if (!self->keys_path || !self->server_identity
+            || s_keys_load (o->keys_file, &self->keys, err, err_size) != 0)
+            goto fail;
+        const s_key_t *server = s_keys_by_name (&self->keys, self->server_identity);
+        if (!server) {
+            snprintf (err, err_size, "key list %s has no key for '%s'", o->keys_file, self->server_identity);
+            goto fail;
+        }
+        memcpy (self->server_key, server->key, 32);
+        zmq_setsockopt (self->sock, ZMQ_CURVE_SERVERKEY, server->key, 32);
         zmq_setsockopt (self->sock, ZMQ_CURVE_PUBLICKEY, pub, 41);
         zmq_setsockopt (self->sock, ZMQ_CURVE_SECRETKEY, secret, 41);
+        sodium_memzero (secret, sizeof secret);
+        self->monitor = s_monitor_open (self->ctx, self->sock);
     }
     s_resolve (self);
     self->next_resolve_ms = pl_clock_mono_ms () + self->resolve_interval_ms;
@@ -929,10 +1356,15 @@ pl_bus_client_destroy (pl_bus_client_t **self_p)
     if (!self_p || !*self_p)
         return;
     pl_bus_client_t *self = *self_p;
+    if (self->monitor)
+        zmq_close (self->monitor);
     if (self->sock)
         zmq_close (self->sock);
     if (self->ctx)
         zmq_ctx_term (self->ctx);
+    s_keys_clear (&self->keys);
+    free (self->keys_path);
+    free (self->server_identity);
     for (size_t i = 0; i < self->cap; i++)
         if (self->table[i].id && self->table[i].id != S_TOMB)
             s_entry_clear (self, &self->table[i]);
@@ -978,6 +1410,7 @@ pl_bus_client_count (const pl_bus_client_t *self, const char *what)
     if (strcmp (what, "acked") == 0) return self->acked;
     if (strcmp (what, "nacked") == 0) return self->nacked;
     if (strcmp (what, "dead") == 0) return self->dead;
+    if (strcmp (what, "handshake_failed") == 0) return self->handshake_failed;
     return 0;
 }
 
@@ -1107,7 +1540,8 @@ static bool
 s_permanent (int code)
 {
     return code == PLATEAU__V1__NACK__CODE__MALFORMED || code == PLATEAU__V1__NACK__CODE__UNKNOWN_TYPE
-           || code == PLATEAU__V1__NACK__CODE__INVALID || code == PLATEAU__V1__NACK__CODE__TOO_LARGE;
+           || code == PLATEAU__V1__NACK__CODE__INVALID || code == PLATEAU__V1__NACK__CODE__TOO_LARGE
+           || code == PLATEAU__V1__NACK__CODE__FORBIDDEN || code == PLATEAU__V1__NACK__CODE__STALE;
 }
 
 /* The slot of tag in the client, made on first sight; -1 when out of memory. */
@@ -1317,6 +1751,33 @@ pl_bus_client_tick (pl_bus_client_t *self)
                 s_transmit (self, e, now);
             else if (self->outstanding < self->window)
                 s_activate (self, e, now);     /* one the queue could not hold */
+        }
+    }
+    if (self->monitor) {
+        char addr[128] = "";
+        unsigned failed = s_monitor_drain (self->monitor, addr, sizeof addr);
+        if (failed) {
+            self->handshake_failed += failed;
+            snprintf (self->errstr, sizeof self->errstr, "CURVE handshake with %s (%s) failed: its key "
+                      "is not %s's in the key list, or ours is not listed there", addr, self->peer,
+                      self->server_identity);
+        }
+    }
+    if (self->keys_path) {
+        char why[256];
+        if (s_keys_refresh (self->keys_path, &self->keys, why, sizeof why) == 1) {
+            const s_key_t *server = s_keys_by_name (&self->keys, self->server_identity);
+            if (server && memcmp (server->key, self->server_key, 32) != 0) {
+                /* The peer's key was rotated: connect again with the new one. */
+                memcpy (self->server_key, server->key, 32);
+                zmq_setsockopt (self->sock, ZMQ_CURVE_SERVERKEY, server->key, 32);
+                for (size_t i = 0; i < self->nconnected; i++) {
+                    zmq_disconnect (self->sock, self->connected[i]);
+                    free (self->connected[i]);
+                }
+                self->nconnected = 0;
+                self->next_resolve_ms = now;
+            }
         }
     }
     if (now >= self->next_resolve_ms) {

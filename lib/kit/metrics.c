@@ -48,8 +48,15 @@ struct pl_metric {
     size_t n_bounds;
     _Atomic (s_series_t *) table[S_TABLE_SIZE];
     s_series_t *first, *last;        /* render order, under owner->mutex */
+    size_t nseries;                  /* under owner->mutex */
     pl_metric_t *next;
 };
+
+/* Label values can come from outside (a source name, a peer): past this many series a metric
+ * folds new label sets into one whose every value is "other", so that /metrics stays small
+ * whatever a caller sends. */
+#define S_MAX_SERIES 1000
+#define S_MAX_OTHER_KEY 256
 
 struct pl_metrics {
     pthread_mutex_t mutex;
@@ -275,8 +282,18 @@ s_series (pl_metric_t *m, const char *label_values)
         return s;
     pthread_mutex_lock (&m->owner->mutex);
     s = s_chain_find (atomic_load_explicit (slot, memory_order_acquire), key);
-    if (!s)
-        s = s_series_create (m, key, slot);
+    if (!s && m->nseries >= S_MAX_SERIES && m->n_labels > 0) {
+        char other[S_MAX_OTHER_KEY];
+        size_t len = 0;
+        for (size_t i = 0; i < m->n_labels && len + 7 < sizeof other; i++)
+            len += (size_t) snprintf (other + len, sizeof other - len, "%sother", i ? "," : "");
+        slot = &m->table[s_hash (other) & (S_TABLE_SIZE - 1)];
+        s = s_chain_find (atomic_load_explicit (slot, memory_order_acquire), other);
+        if (!s && (s = s_series_create (m, other, slot)))
+            m->nseries++;
+    }
+    else if (!s && (s = s_series_create (m, key, slot)))
+        m->nseries++;
     pthread_mutex_unlock (&m->owner->mutex);
     return s;
 }

@@ -37,6 +37,23 @@ struct pl_service {
     pl_metric_t *m_inflight;
     pl_metric_t *m_outbox_sent;
     pl_metric_t *m_bus_received;
+    /* Bus security */
+    bool plaintext;
+    const char *identity;
+    int64_t max_future_ms, max_age_ms;
+    pl_metric_t *m_refused, *m_handshake, *m_plaintext;
+    uint64_t seen_refused[5];          /* server counts already exported, by s_refusal_reasons */
+    uint64_t *seen_handshake;          /* per client */
+    int64_t next_refusal_log_ms;
+};
+
+/* Refusal reasons: the server's counter names and the metric's label values. */
+static const char *const s_refusal_reasons[5][2] = {
+    { "refused_handshake", "handshake" },     /* plaintext peer, or CURVE with a wrong key */
+    { "refused_key", "unknown_key" },         /* a key that is not in the key list */
+    { "refused_forbidden", "forbidden" },     /* an identity sending a type it may not */
+    { "refused_stale", "stale" },             /* far outside this clock */
+    { "malformed", "malformed" },
 };
 
 /* The ops port listens from pl_service_new() on, before main() has opened its other doors (an
@@ -59,6 +76,43 @@ s_redis_ready (void *arg, char *why, size_t why_size)
         return true;
     snprintf (why, why_size, "redis unreachable");
     return false;
+}
+
+/* CURVE on by default: this service's secret key, the key list, its identity in it. */
+static void
+s_bus_security (pl_service_t *self)
+{
+    pl_config_t *c = self->config;
+    const char *mode = pl_config_str (c, "PLATEAU_BUS_SECURITY", "curve");
+    self->max_future_ms = pl_config_duration_ms (c, "PLATEAU_BUS_MAX_FUTURE", 5 * 60 * 1000);
+    self->max_age_ms = pl_config_duration_ms (c, "PLATEAU_BUS_MAX_AGE", 7LL * 24 * 3600 * 1000);
+    self->identity = pl_config_str (c, "PLATEAU_BUS_IDENTITY", self->name);
+    if (strcmp (mode, "plaintext") == 0) {
+        self->plaintext = true;
+        return;
+    }
+    if (strcmp (mode, "curve") != 0) {
+        pl_config_fail (c, "PLATEAU_BUS_SECURITY", "curve (the default) or plaintext", mode);
+        return;
+    }
+    const char *secret = pl_config_str_required (c, "PLATEAU_CURVE_SECRET_KEY_FILE",
+                                                 "this service's CURVE secret key file (plateauctl keygen), "
+                                                 "or PLATEAU_BUS_SECURITY=plaintext");
+    const char *keys = pl_config_str_required (c, "PLATEAU_BUS_KEYS_FILE",
+                                               "the key list: '<identity> <public key>' per line");
+    if (!secret || !keys)
+        return;
+    char err[512];
+    int rc = pl_bus_keys_check (keys, secret, self->identity, err, sizeof err);
+    if (rc != 0) {
+        /* Name the variable that is wrong: the file that cannot be read, or the list. */
+        bool secret_bad = access (secret, R_OK) != 0 || strstr (err, "CURVE key file") == err;
+        pl_config_fail (c, secret_bad ? "PLATEAU_CURVE_SECRET_KEY_FILE" : "PLATEAU_BUS_KEYS_FILE", err,
+                        secret_bad ? secret : keys);
+        return;
+    }
+    self->bus_options.curve_secret_key_file = secret;
+    self->bus_options.keys_file = keys;
 }
 
 pl_service_t *
@@ -103,17 +157,7 @@ pl_service_new (const char *name)
         pl_config_fail (c, "PLATEAU_CLOCK", "real or virtual[:<UTC ms>]", clock);
         self->clock = pl_clock_new_real ();
     }
-    self->bus_options.curve_secret_key_file = pl_config_str (c, "PLATEAU_CURVE_SECRET_KEY_FILE", NULL);
-    self->bus_options.curve_public_key_file = pl_config_str (c, "PLATEAU_CURVE_PUBLIC_KEY_FILE", NULL);
-    self->bus_options.curve_clients_file = pl_config_str (c, "PLATEAU_CURVE_CLIENTS_FILE", NULL);
-    const char *key_vars[] = { "PLATEAU_CURVE_SECRET_KEY_FILE", "PLATEAU_CURVE_PUBLIC_KEY_FILE",
-                               "PLATEAU_CURVE_CLIENTS_FILE" };
-    const char *key_files[] = { self->bus_options.curve_secret_key_file,
-                                self->bus_options.curve_public_key_file,
-                                self->bus_options.curve_clients_file };
-    for (int i = 0; i < 3; i++)
-        if (key_files[i] && access (key_files[i], R_OK) != 0)
-            pl_config_fail (c, key_vars[i], "a readable key file", key_files[i]);
+    s_bus_security (self);
     pl_config_check_or_exit (c, name);
 
     self->metrics = pl_metrics_new ();
@@ -134,6 +178,19 @@ pl_service_new (const char *name)
                                               "Messages sent (first attempts and resends), by peer and kind", "peer,kind");
     self->m_bus_received = pl_metrics_counter (self->metrics, "plateau_bus_received_total",
                                                "Messages received on this service's bus door, by outcome", "outcome");
+    self->m_refused = pl_metrics_counter (self->metrics, "plateau_bus_refused_total",
+                                          "Messages and connections refused on the bus door, by reason "
+                                          "(handshake, unknown_key, forbidden, stale, malformed)", "reason");
+    self->m_handshake = pl_metrics_counter (self->metrics, "plateau_bus_handshake_failures_total",
+                                            "CURVE handshakes refused by a peer, by peer", "peer");
+    self->m_plaintext = pl_metrics_gauge (self->metrics, "plateau_bus_plaintext",
+                                          "1 when the bus runs without CURVE (PLATEAU_BUS_SECURITY=plaintext)", NULL);
+    pl_metric_set (self->m_plaintext, NULL, self->plaintext ? 1 : 0);
+    if (self->plaintext)
+        pl_log_warn (self->log, NULL, "the bus runs in PLAINTEXT (PLATEAU_BUS_SECURITY=plaintext): anyone "
+                     "who reaches a bus port is trusted and senders name themselves; never in production");
+    for (size_t i = 0; i < 5; i++)
+        pl_metric_inc (self->m_refused, s_refusal_reasons[i][1], 0);
     pl_redis_connect (self->redis);
     return self;
 }
@@ -148,6 +205,7 @@ pl_service_destroy (pl_service_t **self_p)
         pl_bus_client_destroy (&self->clients[i]);
         free (self->client_names[i]);
     }
+    free (self->seen_handshake);
     pl_bus_server_destroy (&self->server);
     pl_ops_destroy (&self->ops);
     pl_loop_destroy (&self->loop);
@@ -225,6 +283,40 @@ s_bus_ready (void *arg, char *why, size_t why_size)
     return false;
 }
 
+/* PLATEAU_BUS_ALLOW="Type=id,id;Type=*": who may send what, over the service's defaults. */
+static void
+s_apply_allow (pl_service_t *self, const char *const *types)
+{
+    const char *allow = pl_config_str (self->config, "PLATEAU_BUS_ALLOW", NULL);
+    if (!allow)
+        return;
+    char *copy = strdup (allow), *save = NULL;
+    for (char *rule = strtok_r (copy, ";", &save); rule; rule = strtok_r (NULL, ";", &save)) {
+        char *eq = strchr (rule, '=');
+        while (isspace ((unsigned char) *rule))
+            rule++;
+        if (!eq) {
+            pl_config_fail (self->config, "PLATEAU_BUS_ALLOW", "Type=identity,identity;Type=* ...", allow);
+            break;
+        }
+        *eq = '\0';
+        for (char *e = eq - 1; e >= rule && isspace ((unsigned char) *e); e--)
+            *e = '\0';
+        bool known = false;
+        for (size_t i = 0; types[i] && !known; i++)
+            known = strcmp (types[i], rule) == 0;
+        if (!known) {
+            char why[160];
+            snprintf (why, sizeof why, "a type this service receives (not %s)", rule);
+            pl_config_fail (self->config, "PLATEAU_BUS_ALLOW", why, allow);
+            break;
+        }
+        pl_bus_server_allow (self->server, rule, eq + 1);
+    }
+    free (copy);
+    pl_service_config_done (self);
+}
+
 pl_bus_server_t *
 pl_service_serve (pl_service_t *self, const char *const *types, pl_bus_batch_fn *fn, void *arg)
 {
@@ -237,15 +329,27 @@ pl_service_serve (pl_service_t *self, const char *const *types, pl_bus_batch_fn 
         pl_service_config_done (self);
         return NULL;
     }
+    /* "Type=identities": the type, and who may send it unless PLATEAU_BUS_ALLOW says otherwise. */
+    char *names[64];
     const char *all[64];
     size_t n = 0;
-    for (; types && types[n] && n < 62; n++)
-        all[n] = types[n];
-    all[n++] = "ClockControl";
-    all[n] = NULL;
+    for (; types && types[n] && n < 62; n++) {
+        const char *eq = strchr (types[n], '=');
+        names[n] = eq ? strndup (types[n], (size_t) (eq - types[n])) : strdup (types[n]);
+        all[n] = names[n];
+        pl_bus_server_allow (self->server, names[n], eq ? eq + 1 : "");
+    }
+    names[n] = strdup ("ClockControl");
+    all[n] = names[n];
+    pl_bus_server_allow (self->server, "ClockControl", "plateauctl");
+    all[++n] = NULL;
     self->user_fn = fn;
     self->user_arg = arg;
     pl_bus_server_set_handler (self->server, s_dispatch, self, all);
+    s_apply_allow (self, all);
+    for (size_t i = 0; i < n; i++)
+        free (names[i]);
+    pl_bus_server_set_window (self->server, self->clock, self->max_future_ms, self->max_age_ms);
     pl_loop_add_socket (self->loop, pl_bus_server_socket (self->server), s_on_server, self);
     pl_ops_add_check (self->ops, "bus", s_bus_ready, self);
     pl_log_info (self->log, NULL, "bus door bound", "endpoint", pl_bus_server_endpoint (self->server));
@@ -264,20 +368,23 @@ pl_service_connect (pl_service_t *self, const char *peer, bool required)
 {
     if (self->nclients == PL_SERVICE_MAX_CLIENTS)
         return NULL;
-    char var[128], keyvar[160];
+    char var[128];
     snprintf (var, sizeof var, "PLATEAU_%s_BUS", peer);
     for (char *p = var; *p; p++)
         *p = (char) toupper ((unsigned char) *p);
-    snprintf (keyvar, sizeof keyvar, "%s_SERVER_KEY_FILE", var);
     const char *endpoint = required ? pl_config_str_required (self->config, var, "tcp://host:port")
                                     : pl_config_str (self->config, var, NULL);
     pl_bus_options_t o = self->bus_options;
-    o.curve_server_key_file = pl_config_str (self->config, keyvar, NULL);
-    if (!o.curve_server_key_file)
-        o.curve_secret_key_file = o.curve_public_key_file = NULL;   /* plaintext to this peer */
+    o.server_identity = peer;
     pl_service_config_done (self);
     if (!endpoint)
         return NULL;
+    char pub[41], why[512];
+    if (!self->plaintext && pl_bus_keys_find (o.keys_file, peer, pub, why, sizeof why) != 0) {
+        pl_config_fail (self->config, "PLATEAU_BUS_KEYS_FILE", why, o.keys_file);
+        pl_service_config_done (self);
+        return NULL;
+    }
     char err[256];
     pl_bus_client_t *client = pl_bus_client_new (self->redis, self->clock, self->replica, peer,
                                                  endpoint, &o, err, sizeof err);
@@ -285,6 +392,11 @@ pl_service_connect (pl_service_t *self, const char *peer, bool required)
         pl_config_fail (self->config, var, err, endpoint);
         pl_service_config_done (self);
         return NULL;
+    }
+    uint64_t *seen = realloc (self->seen_handshake, (self->nclients + 1) * sizeof *seen);
+    if (seen) {
+        self->seen_handshake = seen;
+        seen[self->nclients] = 0;
     }
     self->clients[self->nclients] = client;
     self->client_names[self->nclients++] = strdup (peer);
@@ -301,10 +413,53 @@ s_inflight (pl_service_t *self)
     return n;
 }
 
+/* Exports refusals and failed handshakes as they happen; logs them at most every 10 s. */
+static void
+s_bus_refusals (pl_service_t *self)
+{
+    char last[256] = "";
+    bool news = false;
+    if (self->server) {
+        pl_bus_server_last_refusal (self->server, last, sizeof last);
+        for (size_t i = 0; i < 5; i++) {
+            uint64_t v = pl_bus_server_count (self->server, s_refusal_reasons[i][0]);
+            if (v > self->seen_refused[i]) {
+                pl_metric_inc (self->m_refused, s_refusal_reasons[i][1], (double) (v - self->seen_refused[i]));
+                self->seen_refused[i] = v;
+                news = true;
+            }
+        }
+    }
+    char peer_news[300] = "";
+    for (size_t i = 0; self->seen_handshake && i < self->nclients; i++) {
+        uint64_t v = pl_bus_client_count (self->clients[i], "handshake_failed");
+        if (v > self->seen_handshake[i]) {
+            pl_metric_inc (self->m_handshake, self->client_names[i], (double) (v - self->seen_handshake[i]));
+            self->seen_handshake[i] = v;
+            snprintf (peer_news, sizeof peer_news, "%s", pl_bus_client_errstr (self->clients[i]));
+        }
+    }
+    int64_t now = pl_clock_mono_ms ();
+    if ((!news && !*peer_news) || now < self->next_refusal_log_ms)
+        return;
+    self->next_refusal_log_ms = now + 10000;
+    if (news) {
+        char counts[5][24];
+        for (size_t i = 0; i < 5; i++)
+            snprintf (counts[i], sizeof counts[i], "%llu", (unsigned long long) self->seen_refused[i]);
+        pl_log_warn (self->log, NULL, "bus door refused messages or connections (totals; next line in 10 s at most)",
+                     "last", last, "handshake", counts[0], "unknown_key", counts[1], "forbidden", counts[2],
+                     "stale", counts[3], "malformed", counts[4]);
+    }
+    if (*peer_news)
+        pl_log_warn (self->log, NULL, "a peer refused our CURVE handshake", "error", peer_news);
+}
+
 static int
 s_on_tick (pl_loop_t *loop, void *arg)
 {
     pl_service_t *self = arg;
+    s_bus_refusals (self);
     for (size_t i = 0; i < self->nclients; i++) {
         pl_bus_client_tick (self->clients[i]);
         pl_metric_set (self->m_inflight, self->client_names[i],

@@ -36,7 +36,7 @@ audit_door_new (pl_audit_store_t *store, const pl_clock_t *clock, pl_metrics_t *
                                            0.1, 0.25, 0.5, 1, 2.5 };
     self->events = pl_metrics_counter (metrics, "plateau_audit_events_total",
                                        "AuditEvents received, by outcome (stored, duplicate, "
-                                       "invalid, too_large, held)", "outcome");
+                                       "invalid, too_large, held, stale)", "outcome");
     self->fsync = pl_metrics_histogram (metrics, "plateau_audit_fsync_seconds",
                                         "Duration of the group commit's fdatasync", NULL,
                                         fsync_bounds, sizeof fsync_bounds / sizeof *fsync_bounds);
@@ -93,11 +93,34 @@ static const Plateau__V1__AuditEvent *
 s_event (audit_door_t *self, pl_bus_msg_t *msg)
 {
     const pl_envelope_t *env = pl_bus_msg_envelope (msg);
-    if (env && env->body_case == PLATEAU__V1__ENVELOPE__BODY_AUDIT_EVENT && env->audit_event)
-        return env->audit_event;
-    pl_metric_inc (self->events, "invalid", 1);
-    pl_bus_msg_nack (msg, PLATEAU__V1__NACK__CODE__INVALID, "not an AuditEvent", 0);
-    return NULL;
+    if (!env || env->body_case != PLATEAU__V1__ENVELOPE__BODY_AUDIT_EVENT || !env->audit_event) {
+        pl_metric_inc (self->events, "invalid", 1);
+        pl_bus_msg_nack (msg, PLATEAU__V1__NACK__CODE__INVALID, "not an AuditEvent", 0);
+        return NULL;
+    }
+    Plateau__V1__AuditEvent *ev = env->audit_event;
+    /* A decision dated far from now is not one being taken now: an event from 1970, or from
+     * next week, is refused rather than written into the evidence. */
+    if (!pl_bus_msg_time_ok (msg, ev->at_ms)) {
+        char why[160];
+        snprintf (why, sizeof why, "at_ms %lld is too far from this receiver's clock", (long long) ev->at_ms);
+        pl_metric_inc (self->events, "stale", 1);
+        pl_bus_msg_nack (msg, PLATEAU__V1__NACK__CODE__STALE, why, 0);
+        return NULL;
+    }
+    /* The emitting service is the sender's proven identity, not the field it filled in. */
+    const char *sender = pl_bus_msg_sender (msg);
+    if (sender && strcmp (ev->service, sender) != 0) {
+        char *copy = strdup (sender);
+        if (!copy) {
+            s_unavailable (self, msg, "out of memory", self->retry_after_ms);
+            return NULL;
+        }
+        if (ev->service && ev->service != protobuf_c_empty_string)
+            free (ev->service);
+        ev->service = copy;
+    }
+    return ev;
 }
 
 /* Stores one claimed event, or answers it. Adds its id to *stored (a duplicate of ours: its

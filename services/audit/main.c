@@ -176,7 +176,9 @@ main (void)
     snprintf (port, sizeof port, "%d", pl_http_port (http));
     pl_log_info (pl_service_log (svc), NULL, "HTTP API listening", "port", port);
 
-    const char *types[] = { "AuditEvent", NULL };
+    /* The services that take decisions; a platform team's own service is added with
+     * PLATEAU_BUS_ALLOW="AuditEvent=intake,…,their-service". */
+    const char *types[] = { "AuditEvent=intake,scrub,dialer,promise,telsim,template", NULL };
     pl_bus_server_t *server = pl_service_serve (svc, types, audit_door_handle, m.door);
     if (!server)
         return 2;

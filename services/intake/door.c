@@ -90,9 +90,12 @@ intake_door_handle (void *arg, pl_bus_msg_t **msgs, size_t n)
     for (size_t i = 0; i < n; i++) {
         const pl_envelope_t *env = pl_bus_msg_envelope (msgs[i]);
         const Plateau__V1__Lead *in = env->lead;
-        intake_lead_opts_t o = { .phone = self->phone, .source = env->source, .received_at_ms = now };
+        /* The source is the sender's proven identity (the envelope's own claim only on a
+         * plaintext bus, which trusts everyone by definition). */
+        const char *source = pl_bus_msg_sender (msgs[i]) ? pl_bus_msg_sender (msgs[i]) : env->source;
+        intake_lead_opts_t o = { .phone = self->phone, .source = source, .received_at_ms = now };
         int rc = intake_lead_from_pb (in, &o, &leads[i], &errors[i]);
-        ctx[i] = (intake_audit_t) { .trace_id = env->trace_id, .actor = env->source, .format = "bus",
+        ctx[i] = (intake_audit_t) { .trace_id = env->trace_id, .actor = source, .format = "bus",
                                     .campaign = in ? in->campaign : "" };
         items[i].audit = self->audit ? &ctx[i] : NULL;
         items[i].message_id = env->id;
@@ -101,7 +104,7 @@ intake_door_handle (void *arg, pl_bus_msg_t **msgs, size_t n)
             snprintf (reasons[i], sizeof reasons[i], "%s %s: %s", e->field, e->code ? e->code : "", e->message);
             ctx[i].reason = reasons[i];
             ctx[i].errors = rc == PL_EINVAL ? &errors[i] : NULL;
-            s_count (self, "rejected", env->source);
+            s_count (self, "rejected", source);
             continue;
         }
         char id[PL_ID_LEN + 1];
@@ -114,6 +117,7 @@ intake_door_handle (void *arg, pl_bus_msg_t **msgs, size_t n)
     int rc = intake_store_put (self->store, items, n, now);
     for (size_t i = 0; i < n; i++) {
         const pl_envelope_t *env = pl_bus_msg_envelope (msgs[i]);
+        const char *source = pl_bus_msg_sender (msgs[i]) ? pl_bus_msg_sender (msgs[i]) : env->source;
         intake_store_outcome_t oc = items[i].outcome;
         if (rc != 0)
             pl_bus_msg_nack (msgs[i], PLATEAU__V1__NACK__CODE__UNAVAILABLE, "redis unavailable", 1000);
@@ -121,9 +125,9 @@ intake_door_handle (void *arg, pl_bus_msg_t **msgs, size_t n)
             pl_bus_msg_nack (msgs[i], PLATEAU__V1__NACK__CODE__INVALID, reasons[i], 0);
         else {
             if (oc == INTAKE_STORE_DUP_EXTERNAL || oc == INTAKE_STORE_DUP_NUMBER)
-                s_count (self, "duplicate", env->source);
+                s_count (self, "duplicate", source);
             else if (oc == INTAKE_STORE_STORED)
-                s_count (self, "accepted", env->source);
+                s_count (self, "accepted", source);
             pl_bus_msg_ack (msgs[i]);
         }
     }

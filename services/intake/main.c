@@ -112,7 +112,9 @@ main (void)
                                            pl_service_replica (svc), pl_service_name (svc),
                                            o.dedupe_window_ms, audit != NULL, pl_service_metrics (svc),
                                            pl_service_log (svc));
-    const char *types[] = { "Lead", NULL };
+    /* Native leads: from no one until PLATEAU_BUS_ALLOW="Lead=<connector>,…" names the CRM
+     * connectors; the lead's source is then the connector's identity. */
+    const char *types[] = { "Lead=", NULL };
     if (!door || !pl_service_serve (svc, types, intake_door_handle, door))
         return 2;
     (void) scrub;              /* delivers this replica's scrub outbox from the service loop */

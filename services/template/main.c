@@ -18,7 +18,7 @@ main (void)
     pl_bus_client_t *audit = pl_service_connect (svc, "audit", false);
     tpl_counter_t *counter = tpl_counter_new (pl_service_redis (svc), pl_service_clock (svc),
                                               pl_service_name (svc), pl_service_replica (svc), audit != NULL);
-    const char *types[] = { "LeadSubmitted", NULL };
+    const char *types[] = { "LeadSubmitted=intake", NULL };
     if (!pl_service_serve (svc, types, tpl_counter_handle, counter))
         return 2;
     int rc = pl_service_run (svc);

@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "plateau/bus.h"
 #include "plateau/redis.h"
 #include "pl_test.h"
 #include "pl_test_http.h"
@@ -99,9 +100,12 @@ pl_test_bin (const char *name)
     return buf;
 }
 
+static void s_spawn_keys (const char *argv0);
+
 pid_t
 pl_test_spawn (char *const argv[], char *const env[], const char *log_path)
 {
+    pl_test_bus_keys_dir ();
     pid_t parent = getpid ();
     pid_t pid = fork ();
     if (pid < 0)
@@ -113,6 +117,7 @@ pl_test_spawn (char *const argv[], char *const env[], const char *log_path)
         setpgid (0, 0);
         for (int i = 0; env && env[i]; i++)
             putenv (env[i]);
+        s_spawn_keys (argv[0]);
         if (log_path) {
             int fd = open (log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
             if (fd >= 0) {
@@ -127,6 +132,99 @@ pl_test_spawn (char *const argv[], char *const env[], const char *log_path)
         _exit (127);
     }
     return pid;
+}
+
+/* ---- the test key list: CURVE on, as in production ------------------------------------------ */
+
+static const char *const s_identities[] = { "intake", "audit", "scrub", "dialer", "promises", "template",
+                                            "plateauctl", "test", "crm", NULL };
+static char *s_keys_dir;
+static pid_t s_keys_owner;
+static pl_bus_options_t s_options[sizeof s_identities / sizeof *s_identities];
+static char s_key_paths[sizeof s_identities / sizeof *s_identities][600];
+static char s_list_path[600];
+
+static void
+s_keys_cleanup (void)
+{
+    if (s_keys_dir && getpid () == s_keys_owner)
+        pl_test_rmdir (s_keys_dir);
+}
+
+const char *
+pl_test_bus_keys_dir (void)
+{
+    if (s_keys_dir)
+        return s_keys_dir;
+    char *dir = pl_test_tmpdir ("pl-keys");
+    if (!dir)
+        return NULL;
+    snprintf (s_list_path, sizeof s_list_path, "%s/keys", dir);
+    FILE *list = fopen (s_list_path, "w");
+    if (!list)
+        return NULL;
+    fprintf (list, "# identity  public key — the test stack's key list\n");
+    for (size_t i = 0; s_identities[i]; i++) {
+        char pub[600], line[64] = "";
+        snprintf (pub, sizeof pub, "%s/%s.pub", dir, s_identities[i]);
+        snprintf (s_key_paths[i], sizeof s_key_paths[i], "%s/%s.key", dir, s_identities[i]);
+        FILE *in = NULL;
+        if (pl_bus_curve_keygen (pub, s_key_paths[i]) != 0 || !(in = fopen (pub, "r"))
+            || !fgets (line, sizeof line, in)) {
+            if (in)
+                fclose (in);
+            fclose (list);
+            return NULL;
+        }
+        fclose (in);
+        fprintf (list, "%s %s", s_identities[i], line);
+        s_options[i] = (pl_bus_options_t) { .curve_secret_key_file = s_key_paths[i], .keys_file = s_list_path };
+    }
+    fclose (list);
+    s_keys_dir = dir;
+    s_keys_owner = getpid ();
+    atexit (s_keys_cleanup);
+    return s_keys_dir;
+}
+
+const pl_bus_options_t *
+pl_test_bus_options (const char *identity)
+{
+    if (!pl_test_bus_keys_dir ())
+        return NULL;
+    for (size_t i = 0; s_identities[i]; i++)
+        if (strcmp (s_identities[i], identity) == 0)
+            return &s_options[i];
+    return NULL;
+}
+
+pl_bus_server_t *
+pl_test_bus_server (const char *endpoint, const char *identity)
+{
+    char err[512];
+    pl_bus_server_t *server = pl_bus_server_new (endpoint, pl_test_bus_options (identity), err, sizeof err);
+    if (!server)
+        fprintf (stderr, "pl_test_bus_server %s: %s\n", endpoint, err);
+    else
+        pl_bus_server_allow (server, "*", "*");
+    return server;
+}
+
+/* In the child: CURVE settings for a plateau service the test did not configure itself. */
+static void
+s_spawn_keys (const char *argv0)
+{
+    if (!s_keys_dir || getenv ("PLATEAU_BUS_SECURITY") || getenv ("PLATEAU_CURVE_SECRET_KEY_FILE"))
+        return;
+    const char *base = strrchr (argv0, '/') ? strrchr (argv0, '/') + 1 : argv0;
+    const char *who = getenv ("PLATEAU_BUS_IDENTITY");
+    if (!who)
+        who = strncmp (base, "plateau-", 8) == 0 ? base + 8 : base;
+    for (size_t i = 0; s_identities[i]; i++)
+        if (strcmp (s_identities[i], who) == 0)
+            setenv ("PLATEAU_CURVE_SECRET_KEY_FILE", s_key_paths[i], 1);
+    if (!getenv ("PLATEAU_BUS_KEYS_FILE"))
+        setenv ("PLATEAU_BUS_KEYS_FILE", s_list_path, 1);
 }
 
 int

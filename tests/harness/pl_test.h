@@ -12,6 +12,7 @@
 #define PL_TEST_H
 #include <stdbool.h>
 #include <sys/types.h>
+#include "plateau/bus.h"
 
 typedef struct pl_test_redis pl_test_redis_t;
 
@@ -33,6 +34,19 @@ int pl_test_free_port (void);
 /* A fresh temporary directory under $TMPDIR (removed by pl_test_rmdir). Returns malloc'd path. */
 char *pl_test_tmpdir (const char *prefix);
 void pl_test_rmdir (const char *path);
+
+/* The test key list (CURVE on in tests as in production): a key pair for each of the
+ * identities intake, audit, scrub, dialer, promises, template, plateauctl, test and crm, and
+ * the list naming them, made once per test process in a temporary directory (removed at exit).
+ * pl_test_spawn() gives a plateau service it starts its key (by PLATEAU_BUS_IDENTITY, else the
+ * executable's name without "plateau-") and the list, unless the test's env sets
+ * PLATEAU_BUS_SECURITY or PLATEAU_CURVE_SECRET_KEY_FILE itself. */
+const char *pl_test_bus_keys_dir (void);
+/* Bus options speaking as `identity` of the test key list (NULL if it is not one of them). */
+const pl_bus_options_t *pl_test_bus_options (const char *identity);
+/* A CURVE bus server as `identity` that takes every type from every listed identity (a
+ * stand-in for a peer service). NULL with the reason on stderr. */
+pl_bus_server_t *pl_test_bus_server (const char *endpoint, const char *identity);
 
 /* Path of a built executable: $PL_BIN_DIR/name. Returns a static buffer. */
 const char *pl_test_bin (const char *name);

@@ -1,5 +1,8 @@
-/*  test_bus_curve.c — with CURVE on, a listed client key is admitted, an unlisted one and a
- *  plaintext client are refused.
+/*  test_bus_curve.c — the bus door's identities and rules, attacked at the kit level: only keys of
+ *  the key list get in, each named by its identity (never by a field it chose); a type is taken
+ *  only from the identities allowed to send it; envelopes far outside the clock are refused; a
+ *  key removed from the list is refused from its next connection, and a rotated server key is
+ *  picked up by clients without a restart. Every refusal is counted.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,18 +11,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include "pl_test.h"
 #include "bus_helpers.h"
+#include "plateau/error.h"
+
+enum { K_SERVER, K_GOOD, K_OTHER, K_STRANGER, K_SERVER2, NKEYS };
+static const char *const s_names[NKEYS] = { "secure", "intake", "crm", "stranger", "secure2" };
 
 typedef struct {
     pl_test_redis_t *srv;
     pl_redis_t *redis;
+    pl_clock_t *clock;
     char *dir;
     char endpoint[64];
-    char path[8][512];         /* server pub/sec, good pub/sec, bad pub/sec, clients */
+    char pub[NKEYS][512], key[NKEYS][512];
+    char list[512];
     pl_bus_server_t *server;
     int seen;
+    char sender[64];
 } fx_t;
 
 static void
@@ -28,57 +39,199 @@ s_handler (void *arg, pl_bus_msg_t **msgs, size_t n)
     fx_t *f = arg;
     for (size_t i = 0; i < n; i++) {
         f->seen++;
+        const char *who = pl_bus_msg_sender (msgs[i]);
+        snprintf (f->sender, sizeof f->sender, "%s", who ? who : "(null)");
         pl_bus_msg_ack (msgs[i]);
     }
 }
 
+static void
+s_read (const char *path, char *out, size_t size)
+{
+    FILE *in = fopen (path, "r");
+    assert_non_null (in);
+    assert_non_null (fgets (out, (int) size, in));
+    out[strcspn (out, "\n")] = '\0';
+    fclose (in);
+}
+
+/* Writes the key list with the given keys (indexes into s_names), each under its name; a
+ * name override for the server's line lets a test rotate it. */
+static void
+s_write_list (fx_t *f, const int *which, size_t n)
+{
+    char tmp[600];
+    snprintf (tmp, sizeof tmp, "%s.tmp", f->list);
+    FILE *out = fopen (tmp, "w");
+    fprintf (out, "# identity  public key\n");
+    for (size_t i = 0; i < n; i++) {
+        char pub[64];
+        s_read (f->pub[which[i]], pub, sizeof pub);
+        fprintf (out, "%s %s\n", which[i] == K_SERVER2 ? "secure" : s_names[which[i]], pub);
+    }
+    fclose (out);
+    rename (tmp, f->list);
+}
+
+static pl_bus_options_t
+s_opts (fx_t *f, int k)
+{
+    return (pl_bus_options_t) { .curve_secret_key_file = f->key[k], .keys_file = f->list,
+                                .server_identity = "secure" };
+}
+
+/* Sends one AuditEvent as key k (or plaintext when k < 0); true when it was acked. The sent
+ * envelope's sent_at_ms is moved by skew_ms. */
 static bool
-s_try (fx_t *f, const char *owner, const pl_bus_options_t *o)
+s_try (fx_t *f, int k, int64_t skew_ms, uint64_t *dead)
 {
     char err[256];
-    pl_bus_client_t *c = pl_bus_client_new (f->redis, NULL, owner, "secure", f->endpoint, o, err, sizeof err);
+    pl_bus_options_t o = k >= 0 ? s_opts (f, k) : (pl_bus_options_t) { 0 };
+    char owner[32];
+    snprintf (owner, sizeof owner, "owner-%d-%lld", k, (long long) skew_ms);
+    pl_bus_client_t *c = pl_bus_client_new (f->redis, NULL, owner, "secure", f->endpoint,
+                                            k >= 0 ? &o : NULL, err, sizeof err);
     assert_non_null (c);
     pl_envelope_t env;
     pl_envelope_ids_t ids;
     Plateau__V1__AuditEvent ev;
     pl_envelope_t *p = s_event (&env, &ids, &ev, owner);
+    env.source = "audit";                       /* a lie: the identity is what counts */
+    env.sent_at_ms += skew_ms;
     assert_int_equal (pl_bus_client_send (c, &p, 1), 0);
-    bool delivered = s_pump (f->server, c, 1500);
+    bool done = s_pump (f->server, c, 1500);
+    if (dead)
+        *dead = pl_bus_client_count (c, "dead");
+    bool acked = done && pl_bus_client_count (c, "acked") == 1;
     pl_bus_client_destroy (&c);
-    return delivered;
+    return acked;
 }
 
 static void
-test_only_listed_client_keys_get_through (void **state)
+test_listed_keys_get_in_named_by_their_identity (void **state)
 {
     fx_t *f = *state;
-    pl_bus_options_t good = { .curve_server_key_file = f->path[0], .curve_public_key_file = f->path[2],
-                              .curve_secret_key_file = f->path[3] };
-    pl_bus_options_t bad = { .curve_server_key_file = f->path[0], .curve_public_key_file = f->path[4],
-                             .curve_secret_key_file = f->path[5] };
-    assert_true (s_try (f, "good", &good));
+    assert_true (s_try (f, K_GOOD, 0, NULL));
     assert_int_equal (f->seen, 1);
-    assert_false (s_try (f, "bad", &bad));
-    assert_false (s_try (f, "plain", NULL));
+    assert_string_equal (f->sender, "intake");
+    assert_false (s_try (f, K_STRANGER, 0, NULL));      /* a key not in the list */
+    assert_false (s_try (f, -1, 0, NULL));               /* plaintext */
     assert_int_equal (f->seen, 1);
-    assert_true (pl_bus_server_count (f->server, "refused") >= 1);
+    char last[512];
+    pl_bus_server_last_refusal (f->server, last, sizeof last);
+    assert_true (pl_bus_server_count (f->server, "refused_key") >= 1);
+    assert_true (pl_bus_server_count (f->server, "refused_handshake") >= 1);
+    assert_true (strlen (last) > 0);
 }
 
 static void
-test_bad_key_files_are_reported (void **state)
+test_a_type_is_taken_only_from_allowed_identities (void **state)
 {
     fx_t *f = *state;
+    uint64_t dead = 0;
+    assert_false (s_try (f, K_OTHER, 0, &dead));          /* crm may not send AuditEvent */
+    assert_int_equal (dead, 1);                           /* permanent: a dead letter */
+    assert_int_equal (f->seen, 0);
+    assert_int_equal (pl_bus_server_count (f->server, "refused_forbidden"), 1);
+    char last[512];
+    pl_bus_server_last_refusal (f->server, last, sizeof last);
+    assert_non_null (strstr (last, "crm may not send AuditEvent"));
+    assert_int_equal (pl_bus_server_allow (f->server, "AuditEvent", "intake, crm"), 0);
+    assert_true (s_try (f, K_OTHER, 0, NULL));
+    assert_string_equal (f->sender, "crm");
+    assert_int_equal (pl_bus_server_allow (f->server, "AuditEvent", "*"), 0);
+    assert_true (s_try (f, K_OTHER, 0, NULL));
+    assert_int_equal (pl_bus_server_allow (f->server, "AuditEvent", ""), 0);
+    assert_false (s_try (f, K_GOOD, 0, NULL));
+}
+
+static void
+test_envelopes_far_outside_the_clock_are_refused (void **state)
+{
+    fx_t *f = *state;
+    uint64_t dead = 0;
+    assert_false (s_try (f, K_GOOD, -8LL * 24 * 3600 * 1000, &dead));    /* 8 days old */
+    assert_int_equal (dead, 1);
+    assert_false (s_try (f, K_GOOD, 10 * 60 * 1000, &dead));            /* 10 min ahead */
+    assert_int_equal (pl_bus_server_count (f->server, "refused_stale"), 2);
+    assert_true (s_try (f, K_GOOD, -3600 * 1000, NULL));                /* an hour's backlog */
+    assert_int_equal (f->seen, 1);
+}
+
+static void
+test_a_removed_key_is_refused_and_a_rotated_server_key_followed (void **state)
+{
+    fx_t *f = *state;
+    assert_true (s_try (f, K_GOOD, 0, NULL));
+    int without_good[] = { K_SERVER, K_OTHER };
+    s_write_list (f, without_good, 2);
+    sleep (3);                                  /* the list is looked at every 2 s at most */
+    assert_false (s_try (f, K_GOOD, 0, NULL));
+    assert_true (pl_bus_server_count (f->server, "refused_key") >= 1);
+
+    /* The server moves to a new key: a client made before the change follows the list. */
+    int old[] = { K_SERVER, K_GOOD };
+    s_write_list (f, old, 2);
     char err[256];
-    pl_bus_options_t o = { .curve_secret_key_file = "/nonexistent/key", .curve_clients_file = f->path[6] };
+    pl_bus_options_t o = s_opts (f, K_GOOD);
+    pl_bus_client_t *c = pl_bus_client_new (f->redis, NULL, "rotating", "secure", f->endpoint, &o, err,
+                                            sizeof err);
+    assert_non_null (c);
+    pl_bus_server_destroy (&f->server);
+    int rotated[] = { K_SERVER2, K_GOOD };
+    s_write_list (f, rotated, 2);
+    pl_bus_options_t so = { .curve_secret_key_file = f->key[K_SERVER2], .keys_file = f->list };
+    f->server = pl_bus_server_new (f->endpoint, &so, err, sizeof err);
+    assert_non_null (f->server);
+    pl_bus_server_set_handler (f->server, s_handler, f, NULL);
+    pl_bus_server_allow (f->server, "AuditEvent", "intake");
+    pl_envelope_t env;
+    pl_envelope_ids_t ids;
+    Plateau__V1__AuditEvent ev;
+    pl_envelope_t *p = s_event (&env, &ids, &ev, "rotating");
+    assert_int_equal (pl_bus_client_send (c, &p, 1), 0);
+    pl_bus_client_set_ack_timeout (c, 200);
+    assert_true (s_pump (f->server, c, 15000));
+    assert_string_equal (f->sender, "intake");
+    pl_bus_client_destroy (&c);
+}
+
+static void
+test_bad_key_files_and_lists_are_reported (void **state)
+{
+    fx_t *f = *state;
+    char err[512], pub[41];
+    pl_bus_options_t o = { .curve_secret_key_file = "/nonexistent/key", .keys_file = f->list };
     assert_null (pl_bus_server_new ("tcp://127.0.0.1:*", &o, err, sizeof err));
     assert_non_null (strstr (err, "/nonexistent/key"));
-    FILE *fp = fopen (f->path[7], "w");
-    fputs ("not-a-key\n", fp);
-    fclose (fp);
-    o.curve_secret_key_file = f->path[1];
-    o.curve_clients_file = f->path[7];
+    o.curve_secret_key_file = f->key[K_SERVER];
+    o.keys_file = NULL;
     assert_null (pl_bus_server_new ("tcp://127.0.0.1:*", &o, err, sizeof err));
-    assert_non_null (strstr (err, "line 1"));
+    assert_non_null (strstr (err, "key list"));
+
+    char broken[600];
+    snprintf (broken, sizeof broken, "%s/broken", f->dir);
+    FILE *fp = fopen (broken, "w");
+    fputs ("# fine\nintake not-a-key\n", fp);
+    fclose (fp);
+    o.keys_file = broken;
+    assert_null (pl_bus_server_new ("tcp://127.0.0.1:*", &o, err, sizeof err));
+    assert_non_null (strstr (err, "line 2"));
+
+    /* A client to a peer the list does not know. */
+    o = s_opts (f, K_GOOD);
+    o.server_identity = "nobody";
+    assert_null (pl_bus_client_new (f->redis, NULL, "x", "nobody", f->endpoint, &o, err, sizeof err));
+    assert_non_null (strstr (err, "no key for 'nobody'"));
+
+    /* The checks a service runs at start. */
+    assert_int_equal (pl_bus_keys_check (f->list, f->key[K_GOOD], "intake", err, sizeof err), 0);
+    assert_int_equal (pl_bus_keys_check (f->list, f->key[K_GOOD], "audit", err, sizeof err), PL_EINVAL);
+    assert_non_null (strstr (err, "listed as intake"));
+    assert_int_equal (pl_bus_keys_check (f->list, f->key[K_STRANGER], "stranger", err, sizeof err), PL_EINVAL);
+    assert_int_equal (pl_bus_keys_find (f->list, "crm", pub, err, sizeof err), 0);
+    assert_int_equal (strlen (pub), 40);
+    assert_int_equal (pl_bus_keys_find (f->list, "nobody", pub, err, sizeof err), PL_ENOTFOUND);
 }
 
 static int
@@ -87,25 +240,19 @@ setup (void **state)
     fx_t *f = calloc (1, sizeof *f);
     f->srv = pl_test_redis_start (NULL);
     f->redis = pl_redis_new (pl_test_redis_url (f->srv), 1000);
+    f->clock = pl_clock_new_real ();
     f->dir = pl_test_tmpdir ("pl-curve");
-    const char *names[] = { "server.pub", "server.key", "good.pub", "good.key", "bad.pub", "bad.key",
-                            "clients", "broken" };
-    for (int i = 0; i < 8; i++)
-        snprintf (f->path[i], sizeof f->path[i], "%s/%s", f->dir, names[i]);
-    for (int i = 0; i < 6; i += 2)
-        if (pl_bus_curve_keygen (f->path[i], f->path[i + 1]) != 0)
+    for (int i = 0; i < NKEYS; i++) {
+        snprintf (f->pub[i], sizeof f->pub[i], "%s/%s.pub", f->dir, s_names[i]);
+        snprintf (f->key[i], sizeof f->key[i], "%s/%s.key", f->dir, s_names[i]);
+        if (pl_bus_curve_keygen (f->pub[i], f->key[i]) != 0)
             return -1;
-    /* Only "good" is listed. */
-    char key[64] = "";
-    FILE *in = fopen (f->path[2], "r");
-    if (!in || !fgets (key, sizeof key, in))
-        return -1;
-    fclose (in);
-    FILE *out = fopen (f->path[6], "w");
-    fprintf (out, "# allowed clients\n%s", key);
-    fclose (out);
+    }
+    snprintf (f->list, sizeof f->list, "%s/keys", f->dir);
+    int listed[] = { K_SERVER, K_GOOD, K_OTHER };       /* "stranger" is not listed */
+    s_write_list (f, listed, 3);
     snprintf (f->endpoint, sizeof f->endpoint, "tcp://127.0.0.1:%d", pl_test_free_port ());
-    pl_bus_options_t o = { .curve_secret_key_file = f->path[1], .curve_clients_file = f->path[6] };
+    pl_bus_options_t o = { .curve_secret_key_file = f->key[K_SERVER], .keys_file = f->list };
     char err[256];
     f->server = pl_bus_server_new (f->endpoint, &o, err, sizeof err);
     if (!f->server) {
@@ -113,6 +260,8 @@ setup (void **state)
         return -1;
     }
     pl_bus_server_set_handler (f->server, s_handler, f, NULL);
+    pl_bus_server_allow (f->server, "AuditEvent", "intake");
+    pl_bus_server_set_window (f->server, f->clock, 5 * 60 * 1000, 7LL * 24 * 3600 * 1000);
     *state = f;
     return 0;
 }
@@ -123,6 +272,7 @@ teardown (void **state)
     fx_t *f = *state;
     pl_bus_server_destroy (&f->server);
     pl_redis_destroy (&f->redis);
+    pl_clock_destroy (&f->clock);
     pl_test_redis_stop (&f->srv);
     pl_test_rmdir (f->dir);
     free (f->dir);
@@ -134,8 +284,12 @@ int
 main (void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown (test_only_listed_client_keys_get_through, setup, teardown),
-        cmocka_unit_test_setup_teardown (test_bad_key_files_are_reported, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_listed_keys_get_in_named_by_their_identity, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_a_type_is_taken_only_from_allowed_identities, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_envelopes_far_outside_the_clock_are_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_a_removed_key_is_refused_and_a_rotated_server_key_followed,
+                                         setup, teardown),
+        cmocka_unit_test_setup_teardown (test_bad_key_files_and_lists_are_reported, setup, teardown),
     };
     return cmocka_run_group_tests_name ("bus_curve", tests, NULL, NULL);
 }

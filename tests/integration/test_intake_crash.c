@@ -143,7 +143,8 @@ test_killed_intake_stores_delivers_and_audits_each_lead_once (void **state)
     assert_true (fx_start (f, env) > 0);
     char err[256];
     pl_redis_t *sr = pl_redis_new (pl_test_redis_url (f->srv), 1000);
-    pl_bus_client_t *sender = pl_bus_client_new (sr, NULL, "crm-bus", "intake", f->bus, NULL, err, sizeof err);
+    pl_bus_client_t *sender = pl_bus_client_new (sr, NULL, "crm-bus", "intake", f->bus, pl_test_bus_options ("crm"), err,
+                                                      sizeof err);
     assert_non_null (sender);
     pl_bus_client_set_ack_timeout (sender, 300);
     pl_bus_client_set_window (sender, 50);         /* small batches: many steps, many chances to die */

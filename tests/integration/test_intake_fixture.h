@@ -124,6 +124,7 @@ fx_start (fx_t *f, const char *const *extra)
         snprintf (env[k++], 512, "PLATEAU_INTAKE_HTTP_PORT=%d", f->http_port);
         snprintf (env[k++], 512, "PLATEAU_API_TOKENS_FILE=%s", f->tokens);
         snprintf (env[k++], 512, "PLATEAU_REPLICA_ID=intake-test");
+        snprintf (env[k++], 512, "PLATEAU_BUS_ALLOW=Lead=crm");      /* the test's CRM connector */
         for (int i = 0; extra && extra[i] && k < 24; i++)
             snprintf (env[k++], 512, "%s", extra[i]);
         for (int i = 0; i < k; i++)
@@ -161,9 +162,10 @@ fx_new (const char *redis_conf)
     snprintf (f->scrub_bus, sizeof f->scrub_bus, "tcp://127.0.0.1:%d", pl_test_free_port ());
     snprintf (f->audit_bus, sizeof f->audit_bus, "tcp://127.0.0.1:%d", pl_test_free_port ());
     char err[256];
-    f->scrub = pl_bus_server_new (f->scrub_bus, NULL, err, sizeof err);
+    (void) err;
+    f->scrub = pl_test_bus_server (f->scrub_bus, "scrub");
     pl_bus_server_set_handler (f->scrub, fx_scrub_handler, f, NULL);
-    f->audit = pl_bus_server_new (f->audit_bus, NULL, err, sizeof err);
+    f->audit = pl_test_bus_server (f->audit_bus, "audit");
     pl_bus_server_set_handler (f->audit, fx_audit_handler, f, NULL);
     return f;
 }

@@ -339,7 +339,8 @@ test_bus_door_applies_a_native_lead_once_and_nacks_an_invalid_one (void **state)
 {
     fx_t *f = *state;
     char err[256];
-    pl_bus_client_t *c = pl_bus_client_new (f->redis, NULL, "crm-native", "intake", f->bus, NULL, err, sizeof err);
+    pl_bus_client_t *c = pl_bus_client_new (f->redis, NULL, "crm-native", "intake", f->bus, pl_test_bus_options ("crm"),
+                                            err, sizeof err);
     assert_non_null (c);
     pl_envelope_t env[3], *p[3];
     pl_envelope_ids_t ids[3];

@@ -26,6 +26,7 @@ typedef struct {
     pid_t pid;
     int ops_port;
     char bus[64];
+    char to[80];               /* template@<bus>: plateauctl names its target (CURVE) */
     char log[512];
 } svc_t;
 
@@ -49,6 +50,7 @@ s_start_service (fx_t *f, svc_t *s, const char *name)
 {
     s->ops_port = pl_test_free_port ();
     snprintf (s->bus, sizeof s->bus, "tcp://127.0.0.1:%d", pl_test_free_port ());
+    snprintf (s->to, sizeof s->to, "template@%s", s->bus);
     snprintf (s->log, sizeof s->log, "%s/%s.log", f->dir, name);
     static char env[6][256];
     snprintf (env[0], sizeof env[0], "PLATEAU_REDIS_URL=%s", pl_test_redis_url (f->srv));
@@ -98,7 +100,7 @@ test_clock_advance_moves_every_target (void **state)
     fx_t *f = *state;
     s_start_service (f, &f->svc[0], "one");
     s_start_service (f, &f->svc[1], "two");
-    assert_int_equal (s_ctl (f, "clock", "advance", "7d", "--to", f->svc[0].bus, "--to", f->svc[1].bus, NULL), 0);
+    assert_int_equal (s_ctl (f, "clock", "advance", "7d", "--to", f->svc[0].to, "--to", f->svc[1].to, NULL), 0);
     char want[64];
     snprintf (want, sizeof want, "\"now_ms\":\"%lld\"", START_MS + 7 * DAY_MS);
     for (int i = 0; i < 2; i++) {
@@ -115,14 +117,14 @@ test_clock_set_goes_forward_and_never_back (void **state)
     fx_t *f = *state;
     s_start_service (f, &f->svc[0], "one");
     /* Forward, in ISO-8601 with an offset: 2025-12-01T10:30:00+01:00 = 09:30Z. */
-    assert_int_equal (s_ctl (f, "clock", "set", "2025-12-01T10:30:00+01:00", "--to", f->svc[0].bus, NULL), 0);
+    assert_int_equal (s_ctl (f, "clock", "set", "2025-12-01T10:30:00+01:00", "--to", f->svc[0].to, NULL), 0);
     assert_true (pl_test_file_has (f->svc[0].log, "\"now_ms\":\"1764581400000\""));
     assert_true (pl_test_file_has (f->out, "2025-12-01T09:30:00.000Z"));
 
     /* Back to an earlier time, in UTC milliseconds: refused with the service's reason. */
     char earlier[32];
     snprintf (earlier, sizeof earlier, "%lld", START_MS);
-    assert_int_equal (s_ctl (f, "clock", "set", earlier, "--to", f->svc[0].bus, NULL), 1);
+    assert_int_equal (s_ctl (f, "clock", "set", earlier, "--to", f->svc[0].to, NULL), 1);
     assert_true (pl_test_file_has (f->out, "refused: INVALID: virtual time never goes backwards"));
     assert_int_equal (s_outbox_keys (f), 0);       /* no dead letter left behind */
 }
@@ -132,7 +134,7 @@ test_clock_gives_up_on_a_silent_target (void **state)
 {
     fx_t *f = *state;
     char nobody[64];
-    snprintf (nobody, sizeof nobody, "tcp://127.0.0.1:%d", pl_test_free_port ());
+    snprintf (nobody, sizeof nobody, "template@tcp://127.0.0.1:%d", pl_test_free_port ());
     assert_int_equal (s_ctl (f, "clock", "advance", "1h", "--to", nobody, "--timeout", "300ms", NULL), 1);
     assert_true (pl_test_file_has (f->out, "no answer within 300 ms"));
     assert_int_equal (s_outbox_keys (f), 0);       /* nobody would ever resend it */
@@ -177,7 +179,7 @@ static void
 test_usage_errors_exit_2 (void **state)
 {
     fx_t *f = *state;
-    const char *to = "tcp://127.0.0.1:5999";
+    const char *to = "template@tcp://127.0.0.1:5999";
     assert_int_equal (s_ctl (f, NULL), 2);
     assert_int_equal (s_ctl (f, "frobnicate", NULL), 2);
     assert_int_equal (s_ctl (f, "clock", NULL), 2);
@@ -189,6 +191,9 @@ test_usage_errors_exit_2 (void **state)
     assert_int_equal (s_ctl (f, "clock", "set", "2025-11-29T08:00:00", "--to", to, NULL), 2); /* no zone */
     assert_int_equal (s_ctl (f, "clock", "set", "2025-02-30T08:00:00Z", "--to", to, NULL), 2);
     assert_int_equal (s_ctl (f, "clock", "advance", "1h", "--to", "localhost:5999", NULL), 2);
+    /* The bus runs CURVE: a bare endpoint does not say whose key to expect. */
+    assert_int_equal (s_ctl (f, "clock", "advance", "1h", "--to", "tcp://127.0.0.1:5999", NULL), 2);
+    assert_true (pl_test_file_has (f->out, "name the service"));
     assert_int_equal (s_ctl (f, "clock", "advance", "1h", "--to", to, "--redis", "localhost", NULL), 2);
     assert_int_equal (s_ctl (f, "clock", "advance", "1h", "--to", to, NULL), 2);      /* no Redis */
     assert_true (pl_test_file_has (f->out, "PLATEAU_REDIS_URL"));

@@ -106,7 +106,8 @@ test_leads_are_counted_once_and_audited (void **state)
     assert_true (pl_test_wait_until (s_ready, (void *) (intptr_t) 200, 10000));
 
     char err[256];
-    pl_bus_client_t *c = pl_bus_client_new (f->redis, NULL, "test", "template", f->bus, NULL, err, sizeof err);
+    pl_bus_client_t *c = pl_bus_client_new (f->redis, NULL, "test", "template", f->bus,
+                                            pl_test_bus_options ("intake"), err, sizeof err);
     pl_envelope_t env[3], *p[3];
     pl_envelope_ids_t ids[3];
     Plateau__V1__LeadSubmitted ls[3];
@@ -124,7 +125,8 @@ test_leads_are_counted_once_and_audited (void **state)
     }
     strcpy (ids[2].id, ids[1].id);     /* a redelivery of the second message */
     assert_int_equal (pl_bus_client_send (c, p, 2), 0);
-    pl_bus_client_t *c2 = pl_bus_client_new (f->redis, NULL, "test2", "template", f->bus, NULL, err, sizeof err);
+    pl_bus_client_t *c2 = pl_bus_client_new (f->redis, NULL, "test2", "template", f->bus,
+                                             pl_test_bus_options ("intake"), err, sizeof err);
     assert_int_equal (pl_bus_client_send (c2, &p[2], 1), 0);
     int64_t end = pl_clock_mono_ms () + 10000;
     while (pl_clock_mono_ms () < end && (pl_bus_client_inflight (c) || pl_bus_client_inflight (c2) || f->audited < 3)) {
@@ -195,8 +197,7 @@ setup (void **state)
     f->ops_port = pl_test_free_port ();
     snprintf (f->bus, sizeof f->bus, "tcp://127.0.0.1:%d", pl_test_free_port ());
     snprintf (f->audit_bus, sizeof f->audit_bus, "tcp://127.0.0.1:%d", pl_test_free_port ());
-    char err[256];
-    f->audit = pl_bus_server_new (f->audit_bus, NULL, err, sizeof err);
+    f->audit = pl_test_bus_server (f->audit_bus, "audit");
     pl_bus_server_set_handler (f->audit, s_audit_handler, f, NULL);
     *state = f;
     return 0;

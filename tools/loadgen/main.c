@@ -1,14 +1,19 @@
 /*  main.c — plateau-loadgen: pushes synthetic leads onto a service's bus door and waits for
  *  every acknowledgement. For smoke tests, demos and load tests of a running stack.
  *
- *    plateau-loadgen --to tcp://127.0.0.1:5561 [--count 10000] [--campaign spring]
+ *    plateau-loadgen --to template@tcp://127.0.0.1:5561 [--count 10000] [--campaign spring]
  *                    [--batch 256] [--redis URL]
+ *
+ *  The bus runs CURVE unless PLATEAU_BUS_SECURITY=plaintext: the loadgen speaks with the key
+ *  of PLATEAU_CURVE_SECRET_KEY_FILE, which the receiver's key list (PLATEAU_BUS_KEYS_FILE) must
+ *  name and its PLATEAU_BUS_ALLOW let send LeadSubmitted; --to names the receiver's identity.
  *
  *  Messages go through the loadgen's own outbox (so they survive a receiver restart); it prints
  *  one JSON line with what was sent, resent and acknowledged, and the rate. Exit 0 when every
  *  message was acknowledged, 1 otherwise, 2 on usage errors.
  */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +24,7 @@
 static void
 s_usage (void)
 {
-    fprintf (stderr, "usage: plateau-loadgen --to ENDPOINT [--count N] [--campaign NAME] [--batch N] "
+    fprintf (stderr, "usage: plateau-loadgen --to SERVICE@ENDPOINT [--count N] [--campaign NAME] [--batch N] "
                      "[--redis URL] [--timeout SECONDS]\n");
 }
 
@@ -52,9 +57,25 @@ main (int argc, char **argv)
         fprintf (stderr, "plateau-loadgen: bad Redis URL '%s'\n", redis_url);
         return 2;
     }
-    char owner[64], err[256];
+    char owner[64], err[512], service[64] = "target";
     snprintf (owner, sizeof owner, "loadgen-%d", (int) getpid ());
-    pl_bus_client_t *client = pl_bus_client_new (redis, NULL, owner, "target", to, NULL, err, sizeof err);
+    const char *at = strchr (to, '@');
+    if (at) {
+        snprintf (service, sizeof service, "%.*s", (int) (at - to), to);
+        to = at + 1;
+    }
+    const char *security = getenv ("PLATEAU_BUS_SECURITY");
+    bool plaintext = security && strcmp (security, "plaintext") == 0;
+    pl_bus_options_t bo = { .curve_secret_key_file = getenv ("PLATEAU_CURVE_SECRET_KEY_FILE"),
+                            .keys_file = getenv ("PLATEAU_BUS_KEYS_FILE"), .server_identity = service };
+    if (!plaintext && (!at || !bo.curve_secret_key_file || !bo.keys_file)) {
+        fprintf (stderr, "plateau-loadgen: the bus runs CURVE: give --to SERVICE@ENDPOINT and set "
+                         "PLATEAU_CURVE_SECRET_KEY_FILE and PLATEAU_BUS_KEYS_FILE (or PLATEAU_BUS_SECURITY=plaintext)\n");
+        pl_redis_destroy (&redis);
+        return 2;
+    }
+    pl_bus_client_t *client = pl_bus_client_new (redis, NULL, owner, service, to, plaintext ? NULL : &bo, err,
+                                                 sizeof err);
     if (!client) {
         fprintf (stderr, "plateau-loadgen: %s\n", err);
         return 2;

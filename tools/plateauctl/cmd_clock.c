@@ -7,11 +7,17 @@
  *  per target. A service refuses (nacks INVALID) a time earlier than its own — virtual time
  *  never goes backwards — and so does a service on the real clock.
  *
+ *  The bus runs CURVE unless PLATEAU_BUS_SECURITY=plaintext: plateauctl speaks as the identity
+ *  "plateauctl" (PLATEAU_BUS_IDENTITY) with PLATEAU_CURVE_SECRET_KEY_FILE and
+ *  PLATEAU_BUS_KEYS_FILE, and names each target by its identity: --to audit@tcp://host:port, or
+ *  --to audit alone for the endpoint in $PLATEAU_AUDIT_BUS (run/stack.env has them).
+ *
  *  The outbox belongs to this invocation (owner plateauctl-<host>-<pid>), and nobody resends
  *  it after we exit; so before exiting the command removes what it leaves there: the
  *  dead letter of a refused message, once its reason is read, and the message itself when no
  *  answer came in time.
  */
+#include <ctype.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +35,7 @@ typedef enum { S_WAITING, S_ACKED, S_REFUSED, S_FAILED } s_state_t;
 
 typedef struct {
     const char *endpoint;
+    char identity[64];         /* the service's name in the key list */
     pl_bus_client_t *client;
     char id[PL_ID_LEN + 1];
     s_state_t state;
@@ -39,8 +46,8 @@ void
 ctl_clock_usage (FILE *out)
 {
     fprintf (out,
-             "usage: plateauctl clock set <time> --to ENDPOINT [--to ENDPOINT…] [options]\n"
-             "       plateauctl clock advance <duration> --to ENDPOINT [--to ENDPOINT…] [options]\n"
+             "usage: plateauctl clock set <time> --to SERVICE [--to SERVICE…] [options]\n"
+             "       plateauctl clock advance <duration> --to SERVICE [--to SERVICE…] [options]\n"
              "\n"
              "Moves the virtual clock of running services (started with\n"
              "PLATEAU_CLOCK=virtual[:<UTC ms>]) by sending each a ClockControl message on its bus\n"
@@ -53,9 +60,11 @@ ctl_clock_usage (FILE *out)
              "  <duration>   90s, 15m, 2h, 7d, 1h30m, 250ms\n"
              "\n"
              "options:\n"
-             "  --to ENDPOINT      a service's bus door, tcp://host:port (for the local stack,\n"
-             "                     $PLATEAU_<SERVICE>_BUS in run/stack.env); repeat for every\n"
-             "                     service whose clock should move\n"
+             "  --to SERVICE[@ENDPOINT]\n"
+             "                     a service by its identity in the key list, and its bus door\n"
+             "                     tcp://host:port (default: $PLATEAU_<SERVICE>_BUS, as in\n"
+             "                     run/stack.env); repeat for every service whose clock should\n"
+             "                     move. With PLATEAU_BUS_SECURITY=plaintext, ENDPOINT alone\n"
              "  --redis URL        Redis for the outbox (default: PLATEAU_REDIS_URL)\n"
              "  --timeout DURATION how long to wait for the answers (default 10s)\n"
              "\n"
@@ -96,10 +105,13 @@ s_check (pl_redis_t *redis, const char *owner, s_target_t *t)
 
 static int
 s_send (pl_redis_t *redis, pl_clock_t *clock, const char *owner, s_target_t *t,
-        Plateau__V1__ClockControl *cc)
+        Plateau__V1__ClockControl *cc, const pl_bus_options_t *bus_options)
 {
-    char err[256];
-    t->client = pl_bus_client_new (redis, clock, owner, t->endpoint, t->endpoint, NULL, err, sizeof err);
+    char err[512];
+    pl_bus_options_t o = bus_options ? *bus_options : (pl_bus_options_t) { 0 };
+    o.server_identity = t->identity;
+    t->client = pl_bus_client_new (redis, clock, owner, t->endpoint, t->endpoint, bus_options ? &o : NULL,
+                                   err, sizeof err);
     if (!t->client) {
         t->state = S_FAILED;
         snprintf (t->detail, sizeof t->detail, "%s", err);
@@ -196,13 +208,34 @@ ctl_clock_run (int argc, char **argv)
     optind = 1;
     while ((c = getopt_long (argc, argv, "t:r:w:h", opts, NULL)) != -1) {
         switch (c) {
-        case 't':
-            if (!ctl_endpoint_valid (optarg))
-                return ctl_usage_error ("clock", "--to '%s': expected tcp://host:port or ipc://path", optarg);
+        case 't': {
             if (ntargets == S_MAX_TARGETS)
                 return ctl_usage_error ("clock", "at most %d --to", S_MAX_TARGETS);
-            targets[ntargets++].endpoint = optarg;
+            s_target_t *t = &targets[ntargets++];
+            const char *at = strchr (optarg, '@');
+            if (ctl_endpoint_valid (optarg))
+                t->endpoint = optarg;              /* plaintext only: checked below */
+            else {
+                size_t n = at ? (size_t) (at - optarg) : strlen (optarg);
+                snprintf (t->identity, sizeof t->identity, "%.*s", (int) n, optarg);
+                if (at)
+                    t->endpoint = at + 1;
+                else {
+                    char var[128];
+                    snprintf (var, sizeof var, "PLATEAU_%s_BUS", t->identity);
+                    for (char *p = var; *p; p++)
+                        *p = (char) toupper ((unsigned char) *p);
+                    t->endpoint = getenv (var);
+                    if (!t->endpoint)
+                        return ctl_usage_error ("clock", "--to %s: no endpoint (give %s@tcp://host:port, or set %s)",
+                                                optarg, optarg, var);
+                }
+            }
+            if (!t->endpoint || !ctl_endpoint_valid (t->endpoint) || (at && !*t->identity))
+                return ctl_usage_error ("clock", "--to '%s': expected SERVICE, SERVICE@tcp://host:port or "
+                                                 "SERVICE@ipc://path", optarg);
             break;
+        }
         case 'r':
             redis_flag = optarg;
             break;
@@ -244,7 +277,22 @@ ctl_clock_run (int argc, char **argv)
     else
         return ctl_usage_error ("clock", "unknown action '%s': expected set or advance", action);
     if (ntargets == 0)
-        return ctl_usage_error ("clock", "no target: pass --to ENDPOINT (a service's bus door)");
+        return ctl_usage_error ("clock", "no target: pass --to SERVICE (a service's bus door)");
+    /* CURVE as the identity "plateauctl", unless the stack runs plaintext. */
+    const char *security = getenv ("PLATEAU_BUS_SECURITY");
+    bool plaintext = security && strcmp (security, "plaintext") == 0;
+    pl_bus_options_t bus_options = { .curve_secret_key_file = getenv ("PLATEAU_CURVE_SECRET_KEY_FILE"),
+                                     .keys_file = getenv ("PLATEAU_BUS_KEYS_FILE") };
+    if (!plaintext) {
+        if (!bus_options.curve_secret_key_file || !bus_options.keys_file)
+            return ctl_usage_error ("clock", "the bus runs CURVE: set PLATEAU_CURVE_SECRET_KEY_FILE and "
+                                             "PLATEAU_BUS_KEYS_FILE (run/stack.env has them), or "
+                                             "PLATEAU_BUS_SECURITY=plaintext");
+        for (size_t i = 0; i < ntargets; i++)
+            if (!*targets[i].identity)
+                return ctl_usage_error ("clock", "--to %s: name the service (SERVICE@%s): the bus runs CURVE",
+                                        targets[i].endpoint, targets[i].endpoint);
+    }
     const char *url = ctl_redis_url ("clock", redis_flag);
     if (!url)
         return CTL_EXIT_USAGE;
@@ -260,7 +308,7 @@ ctl_clock_run (int argc, char **argv)
     gethostname (host, sizeof host - 1);
     snprintf (owner, sizeof owner, "plateauctl-%s-%ld", host, (long) getpid ());
     for (size_t i = 0; i < ntargets; i++)
-        s_send (redis, clock, owner, &targets[i], &cc);
+        s_send (redis, clock, owner, &targets[i], &cc, plaintext ? NULL : &bus_options);
     s_wait (redis, owner, targets, ntargets, timeout_ms);
 
     int status = CTL_EXIT_OK;

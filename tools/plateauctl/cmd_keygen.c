@@ -1,8 +1,8 @@
 /*  cmd_keygen.c — `plateauctl keygen`: write a CURVE key pair for a service's bus.
  *
  *  <name>.pub holds the public key (40 characters of Z85 and a newline): it goes to the
- *  service's clients (PLATEAU_<PEER>_BUS_SERVER_KEY_FILE) or to a server's clients file
- *  (PLATEAU_CURVE_CLIENTS_FILE, one key per line). <name>.key holds the secret key, mode 0600
+ *  deployment's key list (PLATEAU_BUS_KEYS_FILE, '<name> <public key>' per line; the line is
+ *  printed). <name>.key holds the secret key, mode 0600
  *  from the moment the file exists (the umask is tightened first), and belongs in a
  *  Kubernetes Secret. Existing files are kept unless --force.
  */
@@ -22,8 +22,10 @@ ctl_keygen_usage (FILE *out)
              "usage: plateauctl keygen <name> [--dir DIR] [--force]\n"
              "\n"
              "Writes a new CURVE key pair for the bus: DIR/<name>.pub (public key, share it) and\n"
-             "DIR/<name>.key (secret key, mode 0600; keep it in a Secret). Both hold 40\n"
-             "characters of Z85 text, as PLATEAU_CURVE_*_FILE variables expect.\n"
+             "DIR/<name>.key (secret key, mode 0600; keep it in a Secret, and point the\n"
+             "service's PLATEAU_CURVE_SECRET_KEY_FILE at it). Both hold 40 characters of Z85.\n"
+             "The last line printed, '<name> <public key>', is the service's line in the key\n"
+             "list (PLATEAU_BUS_KEYS_FILE): <name> is then its identity on the bus.\n"
              "\n"
              "options:\n"
              "  --dir DIR   where to write (default: the current directory; created if missing)\n"
@@ -143,5 +145,6 @@ ctl_keygen_run (int argc, char **argv)
     }
     printf ("public key %s  %s\n", pub, key);
     printf ("secret key %s  (mode 0600)\n", sec);
+    printf ("key list line (append it to PLATEAU_BUS_KEYS_FILE):\n%s %s\n", name, key);
     return CTL_EXIT_OK;
 }

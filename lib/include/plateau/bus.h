@@ -14,9 +14,29 @@
  *  Unacked messages sent to a pod that went away are resent to the others.
  *
  *  Sockets: ZMTP heartbeats on, bounded linger, ROUTER_MANDATORY on servers (an answer to a
- *  peer that vanished fails loudly; the peer's outbox resends). Optional CURVE: a server with a
- *  secret key refuses plaintext peers, and its ZAP handler admits only the client public keys
- *  listed in its clients file.
+ *  peer that vanished fails loudly; the peer's outbox resends).
+ *
+ *  Identity and authorisation (CURVE). Every service has an identity: the name of its public key
+ *  in the key list, a text file shared by the deployment (a ConfigMap):
+ *
+ *      # identity   public key (Z85, 40 characters, as `plateauctl keygen` writes it)
+ *      intake       rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7
+ *      audit        Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID
+ *
+ *  An identity may have several keys (rotation); a key belongs to one identity. A CURVE server
+ *  refuses plaintext peers, and its ZAP handler admits only listed keys, naming the peer by the
+ *  key's identity: pl_bus_msg_sender() — the sender's proven identity, never a field it chose.
+ *  Each server declares which identities may send it which types (pl_bus_server_allow); a type
+ *  with no rule is refused FORBIDDEN. Envelopes far outside the receiver's clock are refused
+ *  STALE (pl_bus_server_set_window). The key list is read again when it changes (every 2 s at
+ *  most), by servers (a removed key is refused from its next connection) and by clients (a
+ *  changed server key reconnects): keys are rotated and revoked without restarts. Refusals are
+ *  counted by reason (pl_bus_server_count: "refused_handshake", "refused_key",
+ *  "refused_forbidden", "refused_stale") and the last one is kept for the log.
+ *
+ *  A server or client made with no CURVE options speaks plaintext: it authenticates no one and
+ *  applies no rule (pl_bus_msg_sender() is NULL). Services run plaintext only when told to
+ *  (service.h: PLATEAU_BUS_SECURITY=plaintext), with a warning.
  *
  *  Not thread-safe: a server or client belongs to the thread that polls it.
  */
@@ -32,13 +52,22 @@
 typedef struct {
     int heartbeat_ms;            /* ZMTP heartbeat interval; 0 = 5000 */
     int linger_ms;               /* bounded linger on close; 0 = 1000 */
-    /* CURVE (all NULL = plaintext). Key files hold Z85 text (40 characters), as written by
-     * `plateauctl keygen`. */
+    /* CURVE: both set, or both NULL for plaintext. The secret key file holds 40 characters of
+     * Z85 (`plateauctl keygen`); the own public key is derived from it. */
     const char *curve_secret_key_file;   /* own secret key (server and client) */
-    const char *curve_public_key_file;   /* own public key (client) */
-    const char *curve_server_key_file;   /* client: the server's public key */
-    const char *curve_clients_file;      /* server: allowed client public keys, one per line */
+    const char *keys_file;               /* the key list (see above) */
+    /* Client: the server's identity in the key list (NULL: the client's `peer`). */
+    const char *server_identity;
 } pl_bus_options_t;
+
+/* Checks that keys_file parses and lists the public key of secret_key_file under `identity`.
+ * 0, or PL_EINVAL / PL_EIO with why in err. */
+int pl_bus_keys_check (const char *keys_file, const char *secret_key_file, const char *identity,
+                       char *err, size_t err_size);
+/* Copies the public key (Z85) of `identity` in keys_file to pub (the first, when several).
+ * 0, PL_ENOTFOUND, or PL_EINVAL / PL_EIO (why in err). */
+int pl_bus_keys_find (const char *keys_file, const char *identity, char pub[41], char *err,
+                      size_t err_size);
 
 /* ---- receiving side ---------------------------------------------------------------------- */
 
@@ -69,11 +98,28 @@ void pl_bus_server_pause (pl_bus_server_t *self, bool paused);
 bool pl_bus_server_paused (const pl_bus_server_t *self);
 /* The endpoint actually bound (useful with "tcp://127.0.0.1:*"). */
 const char *pl_bus_server_endpoint (const pl_bus_server_t *self);
-/* Counters: messages received, acked, nacked, malformed. */
+/* Counters: "received", "acked", "nacked", "malformed", and refusals (see above). */
 uint64_t pl_bus_server_count (const pl_bus_server_t *self, const char *what);
+/* The last refusal in one line (who, what, why), "" if none yet. Also collects the failed
+ * handshakes the socket's monitor saw (they never wake the socket): call it on a timer. */
+void pl_bus_server_last_refusal (pl_bus_server_t *self, char *buf, size_t size);
+/* Lets `identities` — names of the key list, comma-separated, or "*" for every listed
+ * identity — send messages of `type` (replacing an earlier rule for it; "" lets no one).
+ * The type "*" is the rule for types that have none of their own.
+ * Ignored by plaintext servers. 0 or PL_ENOMEM. */
+int pl_bus_server_allow (pl_bus_server_t *self, const char *type, const char *identities);
+/* Refuses (STALE, permanent) envelopes sent more than max_future_ms ahead of clock or more than
+ * max_age_ms behind it. clock NULL, or a virtual clock (simulations move time by days while
+ * messages wait), turns the check off. Borrows clock. */
+void pl_bus_server_set_window (pl_bus_server_t *self, const pl_clock_t *clock,
+                               int64_t max_future_ms, int64_t max_age_ms);
 
 /* A received message. The envelope is owned by the message. */
 const pl_envelope_t *pl_bus_msg_envelope (const pl_bus_msg_t *msg);
+/* The sender's identity, proven by its CURVE key; NULL on a plaintext server. */
+const char *pl_bus_msg_sender (const pl_bus_msg_t *msg);
+/* true when at_ms (a time inside the message, such as an event's) lies in the server's window. */
+bool pl_bus_msg_time_ok (const pl_bus_msg_t *msg, int64_t at_ms);
 void pl_bus_msg_ack (pl_bus_msg_t *msg);
 /* code: PLATEAU__V1__NACK__CODE__*; retry_after_ms for retryable codes. */
 void pl_bus_msg_nack (pl_bus_msg_t *msg, int code, const char *reason, int retry_after_ms);
@@ -118,6 +164,8 @@ void pl_bus_client_set_window (pl_bus_client_t *self, size_t n);
 void pl_bus_client_set_resolve_interval (pl_bus_client_t *self, int ms);
 /* Number of distinct addresses currently connected. */
 size_t pl_bus_client_peers (const pl_bus_client_t *self);
+/* Counters: "sent", "resent", "acked", "nacked", "dead", and "handshake_failed" (CURVE
+ * handshakes the server refused: a wrong server key, or this client's key not listed). */
 uint64_t pl_bus_client_count (const pl_bus_client_t *self, const char *what);
 const char *pl_bus_client_errstr (const pl_bus_client_t *self);
 

@@ -17,9 +17,21 @@
  *    PLATEAU_CLOCK           "real" (default) or "virtual[:<start UTC ms>]"
  *    PLATEAU_GRACE_PERIOD    drain limit after SIGTERM (default 25s; Kubernetes gives 30s)
  *    PLATEAU_LOG_LEVEL       debug | info | warn | error (default info)
- *    PLATEAU_CURVE_SECRET_KEY_FILE, PLATEAU_CURVE_PUBLIC_KEY_FILE   own CURVE keys
- *    PLATEAU_CURVE_CLIENTS_FILE      allowed client keys (servers)
- *    PLATEAU_<PEER>_BUS_SERVER_KEY_FILE   the peer's public key (clients)
+ *
+ *  The bus (see bus.h for identities, the key list and refusals):
+ *    PLATEAU_BUS_SECURITY    "curve" (default) or "plaintext" (a warning at start, and
+ *                            plateau_bus_plaintext 1 in /metrics; never in production)
+ *    PLATEAU_CURVE_SECRET_KEY_FILE   this service's secret key (required with curve)
+ *    PLATEAU_BUS_KEYS_FILE   the key list, '<identity> <public key>' per line (required with
+ *                            curve); every peer this service sends to must be in it
+ *    PLATEAU_BUS_IDENTITY    this service's name in the key list (default: the service's name)
+ *    PLATEAU_BUS_ALLOW       who may send what, over the service's defaults:
+ *                            "Lead=crm-bridge,erp;AuditEvent=*" (see pl_service_serve)
+ *    PLATEAU_BUS_MAX_FUTURE  envelopes sent further ahead of this clock are refused (5m)
+ *    PLATEAU_BUS_MAX_AGE     envelopes sent longer ago are refused (7d: an outbox backlog older
+ *                            than that is an incident to replay by hand, not traffic)
+ *  Metrics: plateau_bus_refused_total{reason}, plateau_bus_handshake_failures_total{peer},
+ *  plateau_bus_plaintext. Refusals are logged at most once every 10 s, with totals.
  */
 #ifndef PL_SERVICE_H
 #define PL_SERVICE_H
@@ -50,7 +62,10 @@ pl_clock_t *pl_service_clock (pl_service_t *self);
 pl_loop_t *pl_service_loop (pl_service_t *self);
 
 /* Binds PLATEAU_BUS_BIND and dispatches messages of `types` (NULL-terminated) to fn in
- * batches. With a virtual clock, ClockControl messages are also accepted and move the clock. */
+ * batches. Each entry is "Type=identities": the type, and the identities allowed to send it by
+ * default (comma-separated names of the key list, "*" for all of them, nothing for no one until
+ * PLATEAU_BUS_ALLOW names someone). With a virtual clock, ClockControl messages (from the
+ * identity "plateauctl") are also accepted and move the clock. */
 pl_bus_server_t *pl_service_serve (pl_service_t *self, const char *const *types,
                                    pl_bus_batch_fn *fn, void *arg);
 /* A client to peer at PLATEAU_<PEER>_BUS (required when `required`; NULL when absent and not
