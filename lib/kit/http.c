@@ -62,6 +62,7 @@ typedef struct s_route {
     char *content_types;
     size_t max_body;
     pl_http_body_fn *on_body;
+    pl_http_secret_fn *secret;
 } s_route_t;
 
 typedef struct s_header {
@@ -89,6 +90,7 @@ struct pl_http_req {
     const s_route_t *route;
     char *method;
     char *path;
+    char *target;                    /* the request target as sent: path and query */
     char *params[S_MAX_SEGMENTS];    /* decoded values, by segment index (NULL for literals) */
     char *body;
     size_t body_len, body_cap;
@@ -101,6 +103,8 @@ struct pl_http_req {
     void *data;
     void (*data_free) (void *);
     s_string_t *strings;             /* decoded query values, freed with the request */
+    bool begun;                      /* seen by s_access, counted in in_flight */
+    pl_http_sig_t *sig;              /* a signed route's check, fed with the body */
     bool failed;                     /* an error response is set; discard the rest of the body */
     bool early;                      /* answered from its headers, its body (if any) unread */
     size_t discarded;
@@ -625,8 +629,10 @@ s_req_free (pl_http_req_t *req)
         free (req->params[i]);
     free (req->body);
     s_release (req);
+    pl_http_sig_destroy (&req->sig);
     free (req->method);
     free (req->path);
+    free (req->target);
     free (req);
 }
 
@@ -956,6 +962,15 @@ s_begin (pl_http_req_t *req)
     }
     if (req->route->content_types && pl_http_require_type (req, req->route->content_types) < 0)
         return false;
+    if (req->route->secret && req->source) {
+        size_t len = 0;
+        const void *secret = req->route->secret (req->source, &len, req->route->arg);
+        int rc = secret ? pl_http_req_sig_new (req, secret, len, &req->sig) : 0;
+        if (rc == PL_ENOMEM)
+            pl_http_reply_busy (req, "out of memory", 1);
+        if (rc < 0)
+            return false;
+    }
     if (!req->route->on_body && req->declared != SIZE_MAX && req->declared > 0) {
         /* Refused now, while HTTP/1.1 can still answer without reading the body, when it could
          * not fit the budget left; it is charged as it arrives, not now, so that a client
@@ -983,6 +998,7 @@ s_body (pl_http_req_t *req, const char *data, size_t size)
         return;
     }
     req->received += size;
+    pl_http_sig_update (req->sig, data, size);
     if (req->route->on_body) {
         if (req->route->on_body (req, data, size, req->route->arg) < 0) {
             if (req->kind == S_REPLY_NONE)
@@ -1162,20 +1178,17 @@ s_access (void *cls, struct MHD_Connection *conn, const char *url, const char *m
 {
     (void) version;
     pl_http_t *self = cls;
-    pl_http_req_t *req = *con_cls;
-    if (!req) {
-        req = calloc (1, sizeof *req);
-        if (!req)
-            return MHD_NO;
-        req->http = self;
+    pl_http_req_t *req = *con_cls;              /* made by s_uri_log */
+    if (!req)
+        return MHD_NO;
+    if (!req->begun) {
+        req->begun = true;
         req->conn = conn;
-        req->fd = -1;
         req->started_ms = pl_clock_mono_ms ();
         req->method = strdup (method);
         req->path = strdup (url);
-        *con_cls = req;
         atomic_fetch_add (&self->in_flight, 1);
-        if (!req->method || !req->path)
+        if (!req->method || !req->path || !req->target)
             return MHD_NO;
         s_conn_t *c = s_conn_of (conn);
         s_conn_phase (self, c, false, true);
@@ -1206,6 +1219,12 @@ s_access (void *cls, struct MHD_Connection *conn, const char *url, const char *m
         return MHD_YES;
     }
     s_conn_phase (self, s_conn_of (conn), false, false);
+    if (!req->failed && req->sig && pl_http_sig_check (req->sig) != 0) {
+        pl_http_reply_error (req, 401, "signature_mismatch",
+                             "the " PL_HTTP_SIGNATURE_HEADER " header does not match the request",
+                             PL_HTTP_SIGNATURE_HEADER);
+        req->failed = true;
+    }
     if (!req->failed) {
         int rc = req->route->handler ? req->route->handler (req, req->route->arg) : PL_EINVAL;
         if (rc < 0 && req->kind == S_REPLY_NONE)
@@ -1258,8 +1277,25 @@ s_completed (void *cls, struct MHD_Connection *conn, void **con_cls,
         s_linger (req, conn);
     /* A kept-alive connection has header_timeout_s for its next request's headers. */
     s_conn_phase (self, s_conn_of (conn), true, false);
+    bool counted = req->begun;
     s_req_free (req);
-    atomic_fetch_sub (&self->in_flight, 1);
+    if (counted)
+        atomic_fetch_sub (&self->in_flight, 1);
+}
+
+/* Called with the request target as sent, before libmicrohttpd splits off the query and
+ * unescapes: signatures cover it as sent. What it returns is the request's *con_cls. */
+static void *
+s_uri_log (void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    pl_http_req_t *req = calloc (1, sizeof *req);
+    if (!req)
+        return NULL;
+    req->http = cls;
+    req->conn = conn;
+    req->fd = -1;
+    req->target = strdup (uri ? uri : "");
+    return req;
 }
 
 /* Leaves URLs and query arguments as received: we decode them ourselves (see the top). */
@@ -1305,6 +1341,10 @@ pl_http_new (const char *addr, int port, const pl_http_options_t *options)
     if (!self->opts.header_timeout_s)
         self->opts.header_timeout_s = (unsigned) s_env_or ("PLATEAU_HTTP_HEADER_TIMEOUT", 3600,
                                                            PL_HTTP_DEFAULT_HEADER_TIMEOUT_S);
+    if (!self->opts.signature_window_s)
+        self->opts.signature_window_s
+            = (unsigned) s_env_or ("PLATEAU_HTTP_SIGNATURE_WINDOW", 86400,
+                                   PL_HTTP_DEFAULT_SIGNATURE_WINDOW_S);
     if (!self->opts.memory_budget)
         self->opts.memory_budget = (size_t) s_env_or ("PLATEAU_HTTP_MEMORY_BUDGET", SIZE_MAX,
                                                       PL_HTTP_DEFAULT_MEMORY_BUDGET);
@@ -1480,6 +1520,7 @@ pl_http_route (pl_http_t *self, const char *method, const char *pattern,
         r->flags = opts->flags;
         r->max_body = opts->max_body;
         r->on_body = opts->on_body;
+        r->secret = opts->secret;
         r->sources = opts->sources ? strdup (opts->sources) : NULL;
         r->content_types = opts->content_types ? strdup (opts->content_types) : NULL;
         if ((opts->sources && !r->sources) || (opts->content_types && !r->content_types)) {
@@ -1623,6 +1664,7 @@ pl_http_start (pl_http_t *self)
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) S_CONN_MEMORY,
         MHD_OPTION_CONNECTION_TIMEOUT, self->opts.idle_timeout_s,
         MHD_OPTION_UNESCAPE_CALLBACK, s_unescape_none, NULL,
+        MHD_OPTION_URI_LOG_CALLBACK, s_uri_log, self,
         MHD_OPTION_END);
     if (!self->daemon) {
         close (fd);
@@ -1951,20 +1993,112 @@ pl_http_tokens_errstr (const pl_http_tokens_t *self)
 
 struct pl_http_sig {
     crypto_auth_hmacsha256_state state;
+    unsigned char given[crypto_auth_hmacsha256_BYTES];
     bool final;
 };
 
-pl_http_sig_t *
-pl_http_sig_new (const void *key, size_t key_len)
+/* Feeds "<t>.<METHOD>.<path and query>." to state. */
+static void
+s_sig_prefix (crypto_auth_hmacsha256_state *state, const char *t, size_t t_len,
+              const char *method, const char *path_and_query)
 {
+    crypto_auth_hmacsha256_update (state, (const unsigned char *) t, t_len);
+    crypto_auth_hmacsha256_update (state, (const unsigned char *) ".", 1);
+    crypto_auth_hmacsha256_update (state, (const unsigned char *) method, strlen (method));
+    crypto_auth_hmacsha256_update (state, (const unsigned char *) ".", 1);
+    crypto_auth_hmacsha256_update (state, (const unsigned char *) path_and_query,
+                                   strlen (path_and_query));
+    crypto_auth_hmacsha256_update (state, (const unsigned char *) ".", 1);
+}
+
+int
+pl_http_sign (const void *secret, size_t secret_len, int64_t unix_s, const char *method,
+              const char *path_and_query, const void *body, size_t body_len, char *out,
+              size_t out_size)
+{
+    if (!secret || !method || !path_and_query || (!body && body_len) || !out || unix_s < 0
+        || sodium_init () < 0)
+        return PL_EINVAL;
+    char t[24];
+    int t_len = snprintf (t, sizeof t, "%lld", (long long) unix_s);
+    /* "t=" t ",v1=" 64 hex NUL */
+    if (out_size < 2 + (size_t) t_len + 4 + 2 * crypto_auth_hmacsha256_BYTES + 1)
+        return PL_EINVAL;
+    crypto_auth_hmacsha256_state state;
+    unsigned char mac[crypto_auth_hmacsha256_BYTES];
+    crypto_auth_hmacsha256_init (&state, secret, secret_len);
+    s_sig_prefix (&state, t, (size_t) t_len, method, path_and_query);
+    if (body_len)
+        crypto_auth_hmacsha256_update (&state, body, body_len);
+    crypto_auth_hmacsha256_final (&state, mac);
+    sodium_memzero (&state, sizeof state);
+    int n = snprintf (out, out_size, "t=%s,v1=", t);
+    sodium_bin2hex (out + n, out_size - (size_t) n, mac, sizeof mac);
+    return 0;
+}
+
+/* Splits "t=<digits>,v1=<64 hex>" (blanks allowed after the comma and at the end): the
+ * timestamp's text and the digest. PL_EINVAL when it is not of that form. */
+static int
+s_sig_parse (const char *value, const char **t, size_t *t_len, int64_t *t_s,
+             unsigned char given[crypto_auth_hmacsha256_BYTES])
+{
+    if (strncmp (value, "t=", 2) != 0)
+        return PL_EINVAL;
+    *t = value + 2;
+    *t_len = strspn (*t, "0123456789");
+    if (*t_len == 0 || *t_len > 18)
+        return PL_EINVAL;
+    const char *p = *t + *t_len;
+    if (*p++ != ',')
+        return PL_EINVAL;
+    while (*p == ' ')
+        p++;
+    if (strncmp (p, "v1=", 3) != 0)
+        return PL_EINVAL;
+    p += 3;
+    size_t n = strspn (p, "0123456789abcdefABCDEF");
+    const char *rest = p + n;
+    while (*rest == ' ')
+        rest++;
+    size_t bin_len = 0;
+    if (n != 2 * crypto_auth_hmacsha256_BYTES || *rest
+        || sodium_hex2bin (given, crypto_auth_hmacsha256_BYTES, p, n, NULL, &bin_len, NULL) != 0
+        || bin_len != crypto_auth_hmacsha256_BYTES)
+        return PL_EINVAL;
+    *t_s = strtoll (*t, NULL, 10);
+    return 0;
+}
+
+int
+pl_http_sig_new (pl_http_sig_t **self_p, const void *secret, size_t secret_len,
+                 const char *header_value, const char *method, const char *path_and_query,
+                 int64_t now_s, unsigned window_s)
+{
+    if (!self_p || !secret || !method || !path_and_query)
+        return PL_EINVAL;
+    *self_p = NULL;
+    if (!header_value)
+        return PL_ENOTFOUND;
+    unsigned char given[crypto_auth_hmacsha256_BYTES];
+    const char *t;
+    size_t t_len;
+    int64_t t_s;
+    if (s_sig_parse (header_value, &t, &t_len, &t_s, given) < 0)
+        return PL_EINVAL;
+    if (t_s < now_s - (int64_t) window_s || t_s > now_s + (int64_t) window_s)
+        return PL_ERANGE;
     if (sodium_init () < 0)
-        return NULL;
+        return PL_ENOMEM;
     pl_http_sig_t *self = malloc (sizeof *self);
     if (!self)
-        return NULL;
-    crypto_auth_hmacsha256_init (&self->state, key, key_len);
+        return PL_ENOMEM;
+    memcpy (self->given, given, sizeof given);
     self->final = false;
-    return self;
+    crypto_auth_hmacsha256_init (&self->state, secret, secret_len);
+    s_sig_prefix (&self->state, t, t_len, method, path_and_query);
+    *self_p = self;
+    return 0;
 }
 
 void
@@ -1974,35 +2108,15 @@ pl_http_sig_update (pl_http_sig_t *self, const void *data, size_t len)
         crypto_auth_hmacsha256_update (&self->state, data, len);
 }
 
-/* The 32 bytes of "sha256=<64 hex>", or PL_EINVAL. */
-static int
-s_parse_signature (const char *value, unsigned char out[crypto_auth_hmacsha256_BYTES])
-{
-    if (!(value = s_after_scheme (value, "sha256=")))
-        return PL_EINVAL;
-    size_t n = strlen (value);
-    while (n > 0 && value[n - 1] == ' ')
-        n--;
-    size_t bin_len = 0;
-    if (n != 2 * crypto_auth_hmacsha256_BYTES
-        || sodium_hex2bin (out, crypto_auth_hmacsha256_BYTES, value, n, NULL, &bin_len, NULL) != 0
-        || bin_len != crypto_auth_hmacsha256_BYTES)
-        return PL_EINVAL;
-    return 0;
-}
-
 int
-pl_http_sig_check (pl_http_sig_t *self, const char *header_value)
+pl_http_sig_check (pl_http_sig_t *self)
 {
     if (!self || self->final)
         return PL_EINVAL;
     unsigned char mac[crypto_auth_hmacsha256_BYTES];
-    unsigned char given[crypto_auth_hmacsha256_BYTES];
     crypto_auth_hmacsha256_final (&self->state, mac);
     self->final = true;
-    if (s_parse_signature (header_value, given) < 0)
-        return PL_EINVAL;
-    return crypto_verify_32 (mac, given) == 0 ? 0 : PL_EPERM;
+    return sodium_memcmp (mac, self->given, sizeof mac) == 0 ? 0 : PL_EPERM;
 }
 
 void
@@ -2015,60 +2129,40 @@ pl_http_sig_destroy (pl_http_sig_t **self_p)
     *self_p = NULL;
 }
 
-void
-pl_http_sign (const void *key, size_t key_len, const void *body, size_t len,
-              char out[PL_HTTP_SIGNATURE_SIZE])
-{
-    crypto_auth_hmacsha256_state state;
-    unsigned char mac[crypto_auth_hmacsha256_BYTES];
-    if (sodium_init () < 0) {
-        out[0] = '\0';
-        return;
-    }
-    crypto_auth_hmacsha256_init (&state, key, key_len);
-    crypto_auth_hmacsha256_update (&state, body, len);
-    crypto_auth_hmacsha256_final (&state, mac);
-    sodium_memzero (&state, sizeof state);
-    memcpy (out, "sha256=", 7);
-    sodium_bin2hex (out + 7, PL_HTTP_SIGNATURE_SIZE - 7, mac, sizeof mac);
-}
-
 int
-pl_http_signature_check (const char *header_value, const void *key, size_t key_len,
-                         const void *body, size_t len)
+pl_http_req_sig_new (pl_http_req_t *req, const void *secret, size_t secret_len,
+                     pl_http_sig_t **sig_p)
 {
-    pl_http_sig_t *sig = pl_http_sig_new (key, key_len);
-    if (!sig)
-        return PL_ENOMEM;
-    pl_http_sig_update (sig, body, len);
-    int rc = pl_http_sig_check (sig, header_value);
-    pl_http_sig_destroy (&sig);
-    return rc;
-}
-
-int
-pl_http_req_check_signature (pl_http_req_t *req, const char *header, const void *key,
-                             size_t key_len)
-{
-    const char *name = header ? header : PL_HTTP_SIGNATURE_HEADER;
-    const char *value = pl_http_req_header (req, name);
-    int rc;
-    if (req->route && req->route->on_body)
-        rc = PL_EINVAL;                       /* a streamed body: use pl_http_sig_t */
-    else
-        rc = pl_http_signature_check (value, key, key_len, req->body ? req->body : "",
-                                      req->body_len);
-    if (rc < 0) {
-        char message[200];
-        if (value)
-            snprintf (message, sizeof message, "the %s header does not match the body", name);
-        else
-            snprintf (message, sizeof message, "the %s header is missing", name);
-        char challenge[200];
-        snprintf (challenge, sizeof challenge, "Signature header=\"%s\", algorithm=\"hmac-sha256\"",
-                  name);
-        pl_http_reply_error (req, 401, "bad_signature", message, name);
-        pl_http_reply_header (req, MHD_HTTP_HEADER_WWW_AUTHENTICATE, challenge);
+    if (!req || !sig_p)
+        return PL_EINVAL;
+    pl_http_t *self = req->http;
+    const char *value = pl_http_req_header (req, PL_HTTP_SIGNATURE_HEADER);
+    int64_t now_s = pl_clock_now_ms (self->opts.clock) / 1000;
+    int rc = pl_http_sig_new (sig_p, secret, secret_len, value, req->method,
+                              req->target ? req->target : req->path, now_s,
+                              self->opts.signature_window_s);
+    if (rc == 0 || rc == PL_ENOMEM)
+        return rc;
+    char message[200];
+    const char *code;
+    if (rc == PL_ENOTFOUND) {
+        code = "signature_missing";
+        snprintf (message, sizeof message, "this source signs its requests: the %s header is "
+                  "missing", PL_HTTP_SIGNATURE_HEADER);
     }
+    else if (rc == PL_ERANGE) {
+        code = "signature_expired";
+        snprintf (message, sizeof message, "the %s timestamp is more than %u s from now",
+                  PL_HTTP_SIGNATURE_HEADER, self->opts.signature_window_s);
+    }
+    else {
+        code = "signature_malformed";
+        snprintf (message, sizeof message, "the %s header must be t=<unix seconds>,v1=<64 hex>",
+                  PL_HTTP_SIGNATURE_HEADER);
+    }
+    pl_http_reply_error (req, 401, code, message, PL_HTTP_SIGNATURE_HEADER);
+    pl_http_reply_header (req, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                          "Signature header=\"" PL_HTTP_SIGNATURE_HEADER "\", "
+                          "algorithm=\"hmac-sha256\"");
     return rc;
 }

@@ -481,7 +481,10 @@ s_begin (pl_http_req_t *req, intake_api_t *api)
         return r;
     r->secret = s_secret_of (api, r->source);
     if (r->secret) {
-        if (!(r->sig = pl_http_sig_new (r->secret, strlen (r->secret))) || !(r->raw = s_tmpfile ())) {
+        int sig_rc = pl_http_req_sig_new (req, r->secret, strlen (r->secret), &r->sig);
+        if (sig_rc < 0 && sig_rc != PL_ENOMEM)
+            return NULL;            /* the 401 is set */
+        if (sig_rc < 0 || !(r->raw = s_tmpfile ())) {
             pl_http_reply_error (req, 503, "unavailable", "cannot spool the body", NULL);
             return NULL;
         }
@@ -768,7 +771,7 @@ s_post (pl_http_req_t *req, void *arg)
         return 0;
     }
     if (r->sig) {
-        int rc = pl_http_sig_check (r->sig, pl_http_req_header (req, PL_HTTP_SIGNATURE_HEADER));
+        int rc = pl_http_sig_check (r->sig);
         if (rc != 0)
             return s_error (req, r, 401, "bad_signature",
                             rc == PL_EINVAL ? "X-Plateau-Signature missing or malformed"

@@ -1,5 +1,6 @@
-# Attacks on the kit's HTTP server (lib/kit/http.c): memory exhaustion, connection floods.
-foreach(t budget flood)
+# Attacks on the kit's HTTP server (lib/kit/http.c): memory exhaustion, connection floods,
+# replayed signatures.
+foreach(t budget flood signature)
   pl_add_test(NAME test_sec_http_${t}
               SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_sec_http_${t}.c
               LIBS plateau LABELS integration security TIMEOUT 120)

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <jansson.h>
+#include "plateau/clock.h"
 #include "plateau/error.h"
 #include "plateau/http.h"
 #include "plateau/metrics.h"
@@ -705,76 +706,173 @@ test_tokens_file_errors_name_the_line_not_the_token (void **state)
 /* ---- signatures ------------------------------------------------------------------------- */
 
 static void
-test_signature_is_hmac_sha256_in_hex (void **state)
+test_signature_covers_time_method_target_and_body (void **state)
 {
     (void) state;
-    /* RFC 4231, test case 2. */
+    /* HMAC-SHA256("Jefe", "1700000000.POST./v1/leads?campaign=c1.<body>"), from another
+     * implementation. */
     const char body[] = "what do ya want for nothing?";
+    const char want[] = "t=1700000000,v1="
+                        "69c67bd2150635beb6561d8cde8697698197473888c78eae5b076eabeca1a96e";
     char sig[PL_HTTP_SIGNATURE_SIZE];
-    pl_http_sign ("Jefe", 4, body, sizeof body - 1, sig);
-    assert_string_equal (sig, "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
-    assert_int_equal (pl_http_signature_check (sig, "Jefe", 4, body, sizeof body - 1), 0);
-    assert_int_equal (pl_http_signature_check ("SHA256=5BDCC146BF60754E6A042426089575C75A003F089D2739839DEC58B964EC3843",
-                                               "Jefe", 4, body, sizeof body - 1), 0);
-    assert_int_equal (pl_http_signature_check (sig, "Jeff", 4, body, sizeof body - 1), PL_EPERM);
-    assert_int_equal (pl_http_signature_check (sig, "Jefe", 4, body, sizeof body - 2), PL_EPERM);
-    assert_int_equal (pl_http_signature_check (NULL, "Jefe", 4, body, 3), PL_EINVAL);
-    assert_int_equal (pl_http_signature_check ("sha1=abc", "Jefe", 4, body, 3), PL_EINVAL);
-    assert_int_equal (pl_http_signature_check ("sha256=5bdc", "Jefe", 4, body, 3), PL_EINVAL);
+    assert_int_equal (pl_http_sign ("Jefe", 4, 1700000000, "POST", "/v1/leads?campaign=c1", body,
+                                    sizeof body - 1, sig, sizeof sig), 0);
+    assert_string_equal (sig, want);
+    assert_int_equal (pl_http_sign ("Jefe", 4, 1700000000, "GET", "/v1/leads/01J", NULL, 0, sig,
+                                    sizeof sig), 0);
+    assert_string_equal (sig, "t=1700000000,v1="
+                         "932d1678f99d61f00c432f32fa9524a64ab2d44ecc16b6153c43964c0b7a731f");
+    assert_int_equal (pl_http_sign ("Jefe", 4, 1700000000, "GET", "/", NULL, 0, sig, 80),
+                      PL_EINVAL);                                   /* 81 bytes needed */
+    assert_int_equal (pl_http_sign ("Jefe", 4, -1, "GET", "/", NULL, 0, sig, sizeof sig),
+                      PL_EINVAL);
 
-    /* Chunk by chunk gives the same answer. */
-    pl_http_sig_t *inc = pl_http_sig_new ("Jefe", 4);
-    pl_http_sig_update (inc, body, 5);
-    pl_http_sig_update (inc, body + 5, 0);
-    pl_http_sig_update (inc, body + 5, sizeof body - 1 - 5);
-    assert_int_equal (pl_http_sig_check (inc, sig), 0);
-    assert_int_equal (pl_http_sig_check (inc, sig), PL_EINVAL);      /* final already */
-    pl_http_sig_destroy (&inc);
-    assert_null (inc);
+    /* Verified chunk by chunk, with the same answer for every split. */
+    pl_http_sig_t *sg = NULL;
+    assert_int_equal (pl_http_sig_new (&sg, "Jefe", 4, want, "POST", "/v1/leads?campaign=c1",
+                                       1700000000, 300), 0);
+    pl_http_sig_update (sg, body, 5);
+    pl_http_sig_update (sg, body + 5, 0);
+    pl_http_sig_update (sg, body + 5, sizeof body - 1 - 5);
+    assert_int_equal (pl_http_sig_check (sg), 0);
+    assert_int_equal (pl_http_sig_check (sg), PL_EINVAL);          /* final already */
+    pl_http_sig_destroy (&sg);
+    assert_null (sg);
+    pl_http_sig_destroy (&sg);
+
+    /* Anything else signed: a mismatch, found at the end. */
+    static const struct {
+        const char *key, *method, *target;
+        size_t body_len;
+    } other[] = {
+        { "Jeff", "POST", "/v1/leads?campaign=c1", sizeof body - 1 },
+        { "Jefe", "PUT", "/v1/leads?campaign=c1", sizeof body - 1 },
+        { "Jefe", "POST", "/v1/leads?campaign=c2", sizeof body - 1 },
+        { "Jefe", "POST", "/v1/leads", sizeof body - 1 },
+        { "Jefe", "POST", "/v1/leads?campaign=c1", sizeof body - 2 },
+    };
+    for (size_t i = 0; i < sizeof other / sizeof other[0]; i++) {
+        assert_int_equal (pl_http_sig_new (&sg, other[i].key, 4, want, other[i].method,
+                                           other[i].target, 1700000000, 300), 0);
+        pl_http_sig_update (sg, body, other[i].body_len);
+        assert_int_equal (pl_http_sig_check (sg), PL_EPERM);
+        pl_http_sig_destroy (&sg);
+    }
+
+    /* Refused from the header alone: missing, malformed, outside the window either way. */
+    const struct {
+        const char *value;
+        int64_t now;
+        int rc;
+    } header[] = {
+        { NULL, 1700000000, PL_ENOTFOUND },
+        { "sha256=69c67bd2150635beb6561d8cde8697698197473888c78eae5b076eabeca1a96e",
+          1700000000, PL_EINVAL },
+        { "t=,v1=69c67bd2150635beb6561d8cde8697698197473888c78eae5b076eabeca1a96e",
+          1700000000, PL_EINVAL },
+        { "t=-5,v1=69c67bd2150635beb6561d8cde8697698197473888c78eae5b076eabeca1a96e",
+          1700000000, PL_EINVAL },
+        { "t=1700000000,v1=69c67bd2", 1700000000, PL_EINVAL },
+        { "t=1700000000,v1=69c67bd2150635beb6561d8cde8697698197473888c78eae5b076eabeca1a96ex",
+          1700000000, PL_EINVAL },
+        { "t=1700000000", 1700000000, PL_EINVAL },
+        { want, 1700000301, PL_ERANGE },
+        { want, 1699999699, PL_ERANGE },
+        { want, 1700000300, 0 },
+        { want, 1699999700, 0 },
+        { "t=1700000000, v1=69C67BD2150635BEB6561D8CDE8697698197473888C78EAE5B076EABECA1A96E ",
+          1700000000, 0 },
+    };
+    for (size_t i = 0; i < sizeof header / sizeof header[0]; i++) {
+        int rc = pl_http_sig_new (&sg, "Jefe", 4, header[i].value, "POST",
+                                  "/v1/leads?campaign=c1", header[i].now, 300);
+        if (rc != header[i].rc)
+            fail_msg ("header %zu: %d, want %d", i, rc, header[i].rc);
+        assert_true (rc == 0 ? sg != NULL : sg == NULL);
+        pl_http_sig_destroy (&sg);
+    }
 }
 
-static int
-s_webhook (pl_http_req_t *req, void *arg)
+#define S_SIGNING_SECRET "pay-secret-0123456789"
+
+/* Source "paris" signs with S_SIGNING_SECRET; "lyon" does not sign. */
+static const void *
+s_signing_secret (const char *source, size_t *len, void *arg)
 {
-    const char *secret = arg;
-    if (pl_http_req_check_signature (req, NULL, secret, strlen (secret)) < 0)
-        return 0;
-    return pl_http_reply_json (req, 200, "{\"accepted\":true}");
+    (void) arg;
+    if (strcmp (source, "paris") != 0)
+        return NULL;
+    *len = strlen (S_SIGNING_SECRET);
+    return S_SIGNING_SECRET;
 }
 
 static void
-test_signed_webhook_is_verified_against_the_body (void **state)
+test_signed_route_checks_the_header_first_and_the_body_before_the_handler (void **state)
 {
     (void) state;
-    pl_http_t *http = s_server (NULL);
-    pl_http_route_opts_t open = { .flags = PL_HTTP_PUBLIC, .content_types = "application/json" };
-    assert_int_equal (pl_http_route (http, "POST", "/v1/payments", s_webhook, "pay-secret", &open),
+    pl_http_tokens_t *tokens = pl_http_tokens_new ();
+    assert_int_equal (pl_http_tokens_add (tokens, "paris", TOKEN_PARIS), 0);
+    assert_int_equal (pl_http_tokens_add (tokens, "lyon", TOKEN_LYON), 0);
+    pl_clock_t *clock = pl_clock_new_virtual (1700000000000LL);
+    setenv ("PLATEAU_HTTP_SIGNATURE_WINDOW", "60", 1);
+    pl_http_options_t opts = { .tokens = tokens, .clock = clock };
+    pl_http_t *http = s_server (&opts);
+    unsetenv ("PLATEAU_HTTP_SIGNATURE_WINDOW");
+    atomic_int calls = 0;
+    pl_http_route_opts_t signed_route = { .secret = s_signing_secret };
+    assert_int_equal (pl_http_route (http, "POST", "/v1/payments", s_echo, &calls, &signed_route),
                       0);
     s_start (http);
+    int port = pl_http_port (http);
     const char body[] = "{\"promise\":\"p1\",\"amount\":1500,\"currency\":\"EUR\"}";
-    char sig[PL_HTTP_SIGNATURE_SIZE];
-    pl_http_sign ("pay-secret", 10, body, sizeof body - 1, sig);
-    char headers[256];
-    snprintf (headers, sizeof headers, "Content-Type: application/json\r\n"
-              PL_HTTP_SIGNATURE_HEADER ": %s\r\n", sig);
+    char sig[PL_HTTP_SIGNATURE_SIZE], headers[512];
     pl_test_http_resp_t r;
-    assert_int_equal (pl_test_http_request (pl_http_port (http), "POST", "/v1/payments", headers,
-                                            body, sizeof body - 1, &r),
-                      200);
+
+    /* Good, with the query as part of what is signed. */
+    pl_http_sign (S_SIGNING_SECRET, strlen (S_SIGNING_SECRET), 1700000000, "POST",
+                  "/v1/payments?x=%41", body, sizeof body - 1, sig, sizeof sig);
+    snprintf (headers, sizeof headers, "Authorization: Bearer " TOKEN_PARIS "\r\n"
+              PL_HTTP_SIGNATURE_HEADER ": %s\r\n", sig);
+    assert_int_equal (pl_test_http_request (port, "POST", "/v1/payments?x=%41", headers, body,
+                                            sizeof body - 1, &r), 200);
     pl_test_http_resp_free (&r);
-    /* One byte changed in the body. */
+    assert_int_equal (atomic_load (&calls), 1);
+
+    /* One byte changed in the body: refused at its end, the handler not called. */
     char tampered[sizeof body];
     memcpy (tampered, body, sizeof body);
     tampered[30] = '9';
-    pl_test_http_request (pl_http_port (http), "POST", "/v1/payments", headers, tampered,
-                          sizeof body - 1, &r);
-    s_assert_error (&r, 401, "bad_signature");
+    pl_test_http_request (port, "POST", "/v1/payments?x=%41", headers, tampered, sizeof body - 1,
+                          &r);
+    s_assert_error (&r, 401, "signature_mismatch");
     pl_test_http_resp_free (&r);
-    pl_test_http_request (pl_http_port (http), "POST", "/v1/payments",
-                          "Content-Type: application/json\r\n", body, sizeof body - 1, &r);
-    s_assert_error (&r, 401, "bad_signature");
+
+    /* The window comes from the environment: 61 s later, expired. */
+    pl_clock_advance (clock, 61000);
+    pl_test_http_request (port, "POST", "/v1/payments?x=%41", headers, body, sizeof body - 1, &r);
+    s_assert_error (&r, 401, "signature_expired");
+    pl_test_http_resp_free (&r);
+
+    pl_test_http_request (port, "POST", "/v1/payments", "Authorization: Bearer " TOKEN_PARIS
+                          "\r\n", body, sizeof body - 1, &r);
+    s_assert_error (&r, 401, "signature_missing");
+    char challenge[128];
+    assert_non_null (pl_test_http_header (&r, "WWW-Authenticate", challenge, sizeof challenge));
+    pl_test_http_resp_free (&r);
+    pl_test_http_request (port, "POST", "/v1/payments", "Authorization: Bearer " TOKEN_PARIS
+                          "\r\n" PL_HTTP_SIGNATURE_HEADER ": sha256=00\r\n", body,
+                          sizeof body - 1, &r);
+    s_assert_error (&r, 401, "signature_malformed");
+    pl_test_http_resp_free (&r);
+    assert_int_equal (atomic_load (&calls), 1);
+
+    /* A source without a secret does not sign. */
+    assert_int_equal (pl_test_http_request (port, "POST", "/v1/payments", "Authorization: Bearer "
+                                            TOKEN_LYON "\r\n", body, sizeof body - 1, &r), 200);
     pl_test_http_resp_free (&r);
     pl_http_destroy (&http);
+    pl_clock_destroy (&clock);
+    pl_http_tokens_destroy (&tokens);
 }
 
 /* ---- streamed bodies -------------------------------------------------------------------- */
@@ -1402,8 +1500,8 @@ main (void)
         cmocka_unit_test (test_server_without_tokens_fails_closed),
         cmocka_unit_test (test_token_lookup_matches_whole_tokens_only),
         cmocka_unit_test (test_tokens_file_errors_name_the_line_not_the_token),
-        cmocka_unit_test (test_signature_is_hmac_sha256_in_hex),
-        cmocka_unit_test (test_signed_webhook_is_verified_against_the_body),
+        cmocka_unit_test (test_signature_covers_time_method_target_and_body),
+        cmocka_unit_test (test_signed_route_checks_the_header_first_and_the_body_before_the_handler),
         cmocka_unit_test (test_streamed_body_arrives_in_bounded_chunks_in_order),
         cmocka_unit_test (test_streamed_body_error_is_answered_and_skips_the_handler),
         cmocka_unit_test (test_streamed_response_is_chunked_ndjson),

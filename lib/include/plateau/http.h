@@ -72,11 +72,26 @@
  *  blanks, at least 16 bytes, no blanks inside. A token appears once; a source may have
  *  several tokens (rotation: add the new one, move the clients, remove the old one).
  *
- *  Signatures. A webhook-style sender signs the body: "X-Plateau-Signature: sha256=<hex of
- *  HMAC-SHA256(secret, body)>" with a secret per source. pl_http_req_check_signature()
- *  verifies a gathered body; pl_http_sig_t does the same chunk by chunk for a streamed one.
- *  The digest comparison is constant-time. Replay protection (an idempotency key or a
- *  timestamp inside the signed body) is the API's business.
+ *  Signatures. A source given a secret signs each request it sends to a route that asks
+ *  (route option `secret`):
+ *
+ *      X-Plateau-Signature: t=<unix seconds>,v1=<64 hex of HMAC-SHA256(secret,
+ *                                                 "<t>.<METHOD>.<path and query>.<body>")>
+ *
+ *  where the path and query are the request target exactly as sent ("/v1/leads?mode=sync",
+ *  percent-escapes untouched) and the body is every byte of it, none for a GET. So a captured
+ *  request cannot be sent again later, nor to another path, campaign or method, nor with
+ *  another body. pl_http_sign() computes the header's value for a client. The header is
+ *  checked as soon as the headers are in, before any body byte is read: absent, 401
+ *  signature_missing; not of that form, 401 signature_malformed; t further than
+ *  signature_window_s (300 s) from the server's clock either way, 401 signature_expired. The
+ *  HMAC is then fed as the body arrives, and compared in constant time once it has ended:
+ *  401 signature_mismatch, the handler not called. A streamed route's on_body sees the body
+ *  before that comparison: it keeps the body aside (a spool file) and the handler, which
+ *  runs only when the signature matched, acts on it. Inside the window the same signed
+ *  request can be sent again: the API stops that with its Idempotency-Key, which it requires
+ *  of signing sources and keeps for longer than the window. pl_http_sig_t is the same check
+ *  for code that verifies on its own.
  *
  *  Draining. pl_http_stop() stops accepting connections, lets the requests in flight finish
  *  (their answers carry "Connection: close") and closes what remains when the timeout ends.
@@ -123,6 +138,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "clock.h"
 #include "metrics.h"
 
 typedef struct pl_http pl_http_t;               /* a server: opaque */
@@ -137,9 +153,10 @@ typedef struct pl_http_sig pl_http_sig_t;       /* an HMAC-SHA256 in progress: o
 #define PL_HTTP_DEFAULT_MIN_BODY_RATE 1024       /* bytes/s */
 #define PL_HTTP_DEFAULT_BODY_RATE_WINDOW_S 10
 #define PL_HTTP_DEFAULT_MEMORY_BUDGET ((size_t) 256 * 1024 * 1024)
+#define PL_HTTP_DEFAULT_SIGNATURE_WINDOW_S 300
 #define PL_HTTP_SIGNATURE_HEADER "X-Plateau-Signature"
-/* "sha256=" + 64 hex digits + NUL */
-#define PL_HTTP_SIGNATURE_SIZE 72
+/* "t=" + up to 20 digits + ",v1=" + 64 hex digits + NUL, rounded up */
+#define PL_HTTP_SIGNATURE_SIZE 96
 
 /* Server options. Zero fields take the defaults; pass NULL for all defaults. Copied by
  * pl_http_new, except what is marked borrowed, which must outlive the server. */
@@ -160,6 +177,11 @@ typedef struct {
      * PLATEAU_HTTP_MEMORY_BUDGET from the environment, in bytes, when set): gathered bodies
      * and what handlers reserve with pl_http_req_reserve (see "Memory" above). */
     size_t memory_budget;
+    /* Signatures (see above): how far their timestamp may be from now, either way (300 s; 0
+     * takes PLATEAU_HTTP_SIGNATURE_WINDOW from the environment, in seconds, when set), and
+     * the clock read for now (borrowed; NULL: the system's). */
+    unsigned signature_window_s;
+    const pl_clock_t *clock;
     const pl_http_tokens_t *tokens;   /* borrowed, not changed while serving; NULL:
                                        * authenticated routes answer 401 */
     /* Per-thread context (a Redis connection): made by thread_init(thread_arg) on first use
@@ -190,6 +212,10 @@ typedef int (pl_http_body_fn) (pl_http_req_t *req, const char *data, size_t size
  * end of the stream, or negative to abort (the client sees a truncated chunked response).
  * May block until it has data; it must not return 0 before the end. */
 typedef ssize_t (pl_http_stream_fn) (void *arg, char *buf, size_t max);
+/* Signed routes: the secret (its length in *len) with which `source` must sign its requests to
+ * this route, or NULL when that source does not sign. `arg` is the route's. The secret must
+ * stay valid until the request ends. */
+typedef const void *(pl_http_secret_fn) (const char *source, size_t *len, void *arg);
 
 /* Route flags. */
 #define PL_HTTP_PUBLIC 0x01               /* no authentication (probes, public documents) */
@@ -205,6 +231,8 @@ typedef struct {
                                            * such as charset ignored), else 415; NULL: any */
     size_t max_body;                      /* 0: the server's max_body */
     pl_http_body_fn *on_body;             /* NULL: gather the body for pl_http_req_body */
+    pl_http_secret_fn *secret;            /* NULL: no signatures on this route (public
+                                           * routes have no source: never signed) */
 } pl_http_route_opts_t;
 
 /* ---- server ----------------------------------------------------------------------------- */
@@ -325,27 +353,34 @@ const char *pl_http_tokens_lookup (const pl_http_tokens_t *self, const char *tok
 size_t pl_http_tokens_count (const pl_http_tokens_t *self);
 const char *pl_http_tokens_errstr (const pl_http_tokens_t *self);
 
-/* ---- body signatures -------------------------------------------------------------------- */
+/* ---- signatures ------------------------------------------------------------------------ */
 
-/* Writes "sha256=<hex HMAC-SHA256(key, body)>" into out (PL_HTTP_SIGNATURE_SIZE bytes). */
-void pl_http_sign (const void *key, size_t key_len, const void *body, size_t len,
-                   char out[PL_HTTP_SIGNATURE_SIZE]);
-/* 0 when header_value is the signature of body; PL_EPERM when it is not; PL_EINVAL when it is
- * missing or not "sha256=<64 hex digits>". Constant-time in the digest. */
-int pl_http_signature_check (const char *header_value, const void *key, size_t key_len,
-                             const void *body, size_t len);
-/* Checks the header (NULL: PL_HTTP_SIGNATURE_HEADER) against the gathered body. On failure
- * sets a 401 {"error":{"code":"bad_signature",…}} response and returns the code:
- * `if (pl_http_req_check_signature (req, NULL, key, key_len) < 0) return 0;` */
-int pl_http_req_check_signature (pl_http_req_t *req, const char *header, const void *key,
-                                 size_t key_len);
+/* The X-Plateau-Signature value of a request (format above), for clients and tests:
+ * "t=<unix_s>,v1=<hex>" into out, which PL_HTTP_SIGNATURE_SIZE bytes always fit. path_and_query
+ * as it will be sent; body may be NULL when body_len is 0. 0, or PL_EINVAL (a missing
+ * argument, unix_s negative, out_size too small). */
+int pl_http_sign (const void *secret, size_t secret_len, int64_t unix_s, const char *method,
+                  const char *path_and_query, const void *body, size_t body_len, char *out,
+                  size_t out_size);
 
-/* Incremental form for streamed bodies: new with the key, update with each chunk, check with
- * the header value at the end. NULL on no memory. */
-pl_http_sig_t *pl_http_sig_new (const void *key, size_t key_len);
+/* Starts verifying a request's signature: header_value as received (NULL when absent), the
+ * request's method and path and query as sent, now_s and the window. The header's form and
+ * timestamp are checked at once; the body then goes to pl_http_sig_update. 0 with *self_p
+ * (free with pl_http_sig_destroy); PL_ENOTFOUND when header_value is NULL, PL_EINVAL when it
+ * is malformed, PL_ERANGE when its timestamp is further than window_s from now_s, PL_ENOMEM. */
+int pl_http_sig_new (pl_http_sig_t **self_p, const void *secret, size_t secret_len,
+                     const char *header_value, const char *method, const char *path_and_query,
+                     int64_t now_s, unsigned window_s);
 void pl_http_sig_update (pl_http_sig_t *self, const void *data, size_t len);
-/* Same results as pl_http_signature_check; the digest is final afterwards. */
-int pl_http_sig_check (pl_http_sig_t *self, const char *header_value);
+/* 0 when the signature matches what was fed, PL_EPERM when it does not (constant-time);
+ * PL_EINVAL when already checked. */
+int pl_http_sig_check (pl_http_sig_t *self);
 void pl_http_sig_destroy (pl_http_sig_t **self_p);
+/* pl_http_sig_new for req: its PL_HTTP_SIGNATURE_HEADER, method and target as sent, the
+ * server's clock and window. On refusal it sets the 401 answer (signature_missing,
+ * signature_malformed, signature_expired) and returns the code:
+ * `if (pl_http_req_sig_new (req, key, key_len, &sig) < 0) return …;` */
+int pl_http_req_sig_new (pl_http_req_t *req, const void *secret, size_t secret_len,
+                         pl_http_sig_t **sig_p);
 
 #endif
