@@ -565,7 +565,7 @@ s_collect (pl_bus_server_t *self)
     if (failed) {
         self->refused_handshake += failed;
         snprintf (self->last_refusal, sizeof self->last_refusal,
-                  "handshake from %s failed (a plaintext peer, or CURVE with a wrong key)", addr);
+                  "a handshake on %s failed (a plaintext peer, or CURVE with a wrong server key)", addr);
     }
 }
 
