@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <jansson.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,13 +83,16 @@ typedef struct {
     const char *secret;
     pl_http_sig_t *sig;
     FILE *raw;
-    /* idempotency */
+    /* idempotency: the key, held as its owner while claimed; the body's digest */
     char idem[160];
+    char owner[PL_ID_LEN + 1];      /* this request's id, the key's owner */
     bool idem_claimed;
+    int64_t renewed_ms;             /* monotonic time of the last renewal of the lease */
     bool replay;
-    int replay_status;
-    char *replay_ctype, *replay_body;
-    size_t replay_len;
+    intake_store_answer_t answer;   /* replay: the stored answer */
+    crypto_hash_sha256_state sha;   /* of the body as received */
+    char digest[65];                /* its hex, once the body has ended */
+    bool body_done;
     /* results */
     bool only_errors;
     FILE *spool;                    /* the answer's results: NDJSON lines, or JSON "r,r,…" */
@@ -273,11 +277,33 @@ s_complete (s_req_t *r)
     r->nfbatch = 0;
 }
 
+/* Renews the lease of the request's Idempotency-Key, at most once a second, when no batch is in
+ * flight on the thread's Redis connection. A lease lost (lapsed, and the key taken by a retry)
+ * is let go: this request's answer is then not kept. */
+static void
+s_renew (s_req_t *r)
+{
+    if (!r->idem_claimed || r->inflight || !r->ctx)
+        return;
+    int64_t now = pl_clock_mono_ms ();
+    if (now - r->renewed_ms < 1000)
+        return;
+    r->renewed_ms = now;
+    int rc = intake_store_idem_renew (r->ctx->store, r->source, r->idem, r->owner,
+                                      r->api->o.idempotency_lease_ms);
+    if (rc == PL_ENOTFOUND) {
+        r->idem_claimed = false;
+        pl_log_warn (r->api->o.log, r->trace_id, "idempotency lease lost: the key was taken by another request",
+                     "idempotency_key", r->idem);
+    }
+}
+
 /* A full batch: the one in flight completes, this one is sent. */
 static void
 s_flush (s_req_t *r)
 {
     s_complete (r);
+    s_renew (r);
     if (r->nbatch)
         s_send_batch (r);
 }
@@ -359,7 +385,7 @@ s_req_free (void *p)
         free (r->batch[i].errors);
     }
     if (r->idem_claimed && r->ctx)
-        intake_store_idem_release (r->ctx->store, r->source, r->idem);
+        intake_store_idem_release (r->ctx->store, r->source, r->idem, r->owner);
     intake_csv_destroy (&r->csv);
     intake_ndjson_destroy (&r->ndjson);
     intake_json_destroy (&r->json);
@@ -372,8 +398,7 @@ s_req_free (void *p)
     free (r->sitems);
     free (r->fbatch);
     free (r->fsitems);
-    free (r->replay_ctype);
-    free (r->replay_body);
+    intake_store_answer_free (&r->answer);
     free (r);
 }
 
@@ -451,7 +476,10 @@ s_begin (pl_http_req_t *req, intake_api_t *api)
     r->lopts.received_at_ms = pl_clock_now_ms (api->o.clock);
     r->lopts.text_values = r->format == S_CSV;
 
-    /* Idempotency first: a stored answer is replayed and the body ignored. */
+    /* Idempotency first: a stored answer is replayed (once the body is known to be the same:
+     * it is hashed, not decoded), a key held by a live request is answered 409 at once. */
+    pl_id_new (r->owner, pl_clock_now_ms (api->o.clock));
+    crypto_hash_sha256_init (&r->sha);
     const char *k = pl_http_req_header (req, "Idempotency-Key");
     if (k) {
         if (!s_idem_key_ok (k)) {
@@ -460,11 +488,17 @@ s_begin (pl_http_req_t *req, intake_api_t *api)
             return NULL;
         }
         snprintf (r->idem, sizeof r->idem, "%s", k);
-        int rc = intake_store_idem_claim (r->ctx->store, r->source, k, 10 * 60 * 1000, &r->replay_status,
-                                          &r->replay_ctype, &r->replay_body, &r->replay_len);
+        int rc = intake_store_idem_claim (r->ctx->store, r->source, k, r->owner, api->o.idempotency_lease_ms,
+                                          &r->answer);
         if (rc == PL_EBUSY) {
+            /* Whatever its body: the first request's is not known whole yet. */
+            char after[24];
+            long long secs = (long long) (r->answer.lease_left_ms + 999) / 1000;
+            snprintf (after, sizeof after, "%lld", secs > 0 ? secs : 1);
             pl_http_reply_error (req, 409, "in_progress",
-                                 "a request with this Idempotency-Key is in progress", "Idempotency-Key");
+                                 "a request with this Idempotency-Key is in progress; retry after it ends",
+                                 "Idempotency-Key");
+            pl_http_reply_header (req, "Retry-After", after);
             return NULL;
         }
         if (rc < 0) {
@@ -474,8 +508,10 @@ s_begin (pl_http_req_t *req, intake_api_t *api)
         }
         if (rc == 0)
             r->replay = true;
-        else
+        else {
             r->idem_claimed = true;
+            r->renewed_ms = pl_clock_mono_ms ();
+        }
     }
     if (r->replay)
         return r;
@@ -514,8 +550,6 @@ s_begin (pl_http_req_t *req, intake_api_t *api)
     return r;
 }
 
-static int s_json_refused (pl_http_req_t *req, s_req_t *r, int rc);
-
 /* Decodes a piece of a stream, or scans and keeps a piece of a JSON body: a JSON body over a
  * limit returns its error (the answer is set by the caller), a stream stops on its own. */
 static int
@@ -542,17 +576,18 @@ s_on_body (pl_http_req_t *req, const char *data, size_t size, void *arg)
     s_req_t *r = pl_http_req_data (req);
     if (!r && !(r = s_begin (req, arg)))
         return -1;
+    crypto_hash_sha256_update (&r->sha, (const unsigned char *) data, size);
     if (r->replay)
         return 0;
+    s_renew (r);
     if (r->sig) {
         pl_http_sig_update (r->sig, data, size);
         return fwrite (data, 1, size, r->raw) == size ? 0 : -1;
     }
-    if (s_decode (r, data, size) == 0)
-        return 0;
-    /* A JSON body refused while it arrives: answered now, the rest of it not read. */
-    s_json_refused (req, r, intake_json_finish (r->json, NULL));
-    return -1;
+    /* A JSON body refused while it arrives keeps nothing more: the rest is read (and hashed)
+     * only so that the client, which is still sending, can be answered 400 or 413 at its end. */
+    s_decode (r, data, size);
+    return 0;
 }
 
 /* ---- answers ------------------------------------------------------------------------------ */
@@ -565,16 +600,32 @@ s_summary (s_req_t *r)
                       (json_int_t) r->rejected, "not_accepted", (json_int_t) r->not_accepted);
 }
 
+/* The body's digest, once it has ended. */
+static const char *
+s_digest (s_req_t *r)
+{
+    if (!*r->digest) {
+        unsigned char d[crypto_hash_sha256_BYTES];
+        crypto_hash_sha256_final (&r->sha, d);
+        sodium_bin2hex (r->digest, sizeof r->digest, d, sizeof d);
+    }
+    return r->digest;
+}
+
+/* Keeps the answer of a claimed Idempotency-Key, with the digest of the body it answers. An
+ * answer given before the body ended (a JSON body refused while it arrived) or a 503 is not
+ * kept: the key is released when the request ends and a retry runs again. */
 static void
 s_save (s_req_t *r, int status, const char *ctype, const char *body, size_t len)
 {
-    if (!r->idem_claimed)
+    if (!r->idem_claimed || !r->body_done || status == 503 || !r->ctx)
         return;
-    if (status == 503 || !r->ctx
-        || intake_store_idem_save (r->ctx->store, r->source, r->idem, r->api->o.idempotency_ttl_ms,
-                                   status, ctype, body, len) != 0)
-        return;                     /* released when the request ends: a retry runs again */
-    r->idem_claimed = false;
+    intake_store_answer_t a = { .status = status, .ctype = (char *) ctype, .body = (char *) body,
+                                .body_len = len };
+    snprintf (a.digest, sizeof a.digest, "%s", s_digest (r));
+    if (intake_store_idem_save (r->ctx->store, r->source, r->idem, r->owner, r->api->o.idempotency_ttl_ms,
+                                &a) == 0)
+        r->idem_claimed = false;
 }
 
 static void
@@ -765,8 +816,16 @@ s_post (pl_http_req_t *req, void *arg)
     s_req_t *r = pl_http_req_data (req);
     if (!r && !(r = s_begin (req, api)))
         return 0;                   /* the answer is set */
+    r->body_done = true;
     if (r->replay) {
-        pl_http_reply (req, r->replay_status, r->replay_ctype, r->replay_body, r->replay_len);
+        /* The same key for another body is a client's mistake, not a retry: its lead would be
+         * lost silently if the old answer were replayed. (Answers stored before digests were
+         * kept have none and are replayed.) */
+        if (*r->answer.digest && strcmp (r->answer.digest, s_digest (r)) != 0)
+            return pl_http_reply_error (req, 422, "idempotency_key_reused",
+                                        "this Idempotency-Key was used with a different body; a new request "
+                                        "needs a new key", "Idempotency-Key");
+        pl_http_reply (req, r->answer.status, r->answer.ctype, r->answer.body, r->answer.body_len);
         pl_http_reply_header (req, "Idempotent-Replayed", "true");
         return 0;
     }
@@ -929,6 +988,8 @@ intake_api_new (const intake_api_opts_t *opts, char *err, size_t err_size)
         self->o.batch_size = 256;
     if (!self->o.max_batch)
         self->o.max_batch = INTAKE_JSON_MAX_ITEMS;
+    if (!self->o.idempotency_lease_ms)
+        self->o.idempotency_lease_ms = 10000;
     if (!self->o.max_json_body)
         self->o.max_json_body = INTAKE_JSON_MAX_BODY;
     if (opts->signing_keys && s_parse_keys (self, opts->signing_keys, err, err_size) != 0) {

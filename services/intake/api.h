@@ -43,6 +43,7 @@ typedef struct {
     size_t max_json_body;           /* bytes of a JSON body */
     size_t batch_size;              /* leads per Redis pipeline */
     int64_t idempotency_ttl_ms;
+    int64_t idempotency_lease_ms;   /* a pending key's lease, renewed while its request runs */
     size_t idempotency_max_answer;  /* larger streamed answers are stored as their summary */
     const intake_mappings_t *mappings;    /* borrowed */
     const char *signing_keys;       /* "source:secret" lines (those sources must sign), or NULL */

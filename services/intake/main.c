@@ -69,6 +69,7 @@ main (void)
         .max_json_body = (size_t) pl_config_size (cfg, "PLATEAU_INTAKE_MAX_JSON_BODY", 16LL << 20),
         .batch_size = (size_t) pl_config_int (cfg, "PLATEAU_INTAKE_PIPELINE", 256, 1, 10000),
         .idempotency_ttl_ms = pl_config_duration_ms (cfg, "PLATEAU_INTAKE_IDEMPOTENCY_TTL", 24LL * 3600 * 1000),
+        .idempotency_lease_ms = pl_config_duration_ms (cfg, "PLATEAU_INTAKE_IDEMPOTENCY_LEASE", 10 * 1000),
         .idempotency_max_answer = (size_t) pl_config_size (cfg, "PLATEAU_INTAKE_IDEMPOTENCY_MAX_ANSWER", 8LL << 20),
         .signing_keys = signing,
         .default_country = pl_config_str (cfg, "PLATEAU_INTAKE_DEFAULT_COUNTRY", NULL),

@@ -29,17 +29,35 @@ static const pl_inbox_effect_t s_store_lead = {
     "return 's ' .. id\n"
 };
 
-/* KEYS: the idempotency hash. ARGV: pending ttl ms. */
+/* Idempotency keys (store.h). A pending key is a lease: the hash expires with it, so a crashed
+ * owner's key lapses by itself, and every change is checked against the owner (a lapsed owner
+ * never overwrites the claim of the request that took over). */
+
+/* KEYS: the hash. ARGV: owner, lease ms. {1} claimed; {2, ms left} held by a live request;
+ * {0, status, ctype, body, digest} answered. */
 static const char *s_claim_lua =
     "local s = redis.call('HGET', KEYS[1], 'state')\n"
     "if not s then\n"
-    "  redis.call('HSET', KEYS[1], 'state', 'pending')\n"
-    "  redis.call('PEXPIRE', KEYS[1], ARGV[1])\n"
+    "  redis.call('HSET', KEYS[1], 'state', 'pending', 'owner', ARGV[1])\n"
+    "  redis.call('PEXPIRE', KEYS[1], ARGV[2])\n"
     "  return {1}\n"
     "end\n"
-    "if s == 'pending' then return {2} end\n"
-    "local v = redis.call('HMGET', KEYS[1], 'status', 'ctype', 'body')\n"
-    "return {0, v[1] or '200', v[2] or 'application/json', v[3] or ''}\n";
+    "if s == 'pending' then return {2, redis.call('PTTL', KEYS[1])} end\n"
+    "local v = redis.call('HMGET', KEYS[1], 'status', 'ctype', 'body', 'digest')\n"
+    "return {0, v[1] or '200', v[2] or 'application/json', v[3] or '', v[4] or ''}\n";
+
+/* KEYS: the hash. ARGV: owner, then for a renewal the lease ms, for a release nothing, for an
+ * answer its ttl ms, status, ctype, body, digest. 1 done; 0 the key is not this owner's. */
+static const char *s_owned_lua =
+    "if redis.call('HGET', KEYS[1], 'state') ~= 'pending'\n"
+    "   or redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 0 end\n"
+    "if #ARGV == 1 then redis.call('DEL', KEYS[1]); return 1 end\n"
+    "if #ARGV == 2 then redis.call('PEXPIRE', KEYS[1], ARGV[2]); return 1 end\n"
+    "redis.call('HSET', KEYS[1], 'state', 'done', 'status', ARGV[3], 'ctype', ARGV[4], 'body', ARGV[5],\n"
+    "           'digest', ARGV[6])\n"
+    "redis.call('HDEL', KEYS[1], 'owner')\n"
+    "redis.call('PEXPIRE', KEYS[1], ARGV[2])\n"
+    "return 1\n";
 
 struct intake_store {
     pl_redis_t *redis;
@@ -51,6 +69,7 @@ struct intake_store {
     pl_outbox_t *scrub;
     pl_outbox_t *audit;
     pl_redis_script_t *claim;
+    pl_redis_script_t *owned;
     /* A batch sent and not yet received (intake_store_send, intake_store_recv). */
     intake_store_item_t *items;
     size_t n, k, cap;
@@ -97,7 +116,9 @@ intake_store_new (pl_redis_t *redis, const pl_clock_t *clock, const char *servic
     self->scrub = pl_outbox_new (redis, replica, "scrub");
     self->audit = pl_outbox_new (redis, replica, "audit");
     self->claim = pl_redis_script_new (s_claim_lua);
-    if (!self->service || !self->replica || !self->inbox || !self->scrub || !self->audit || !self->claim)
+    self->owned = pl_redis_script_new (s_owned_lua);
+    if (!self->service || !self->replica || !self->inbox || !self->scrub || !self->audit || !self->claim
+        || !self->owned)
         intake_store_destroy (&self);
     return self;
 }
@@ -112,6 +133,7 @@ intake_store_destroy (intake_store_t **self_p)
     pl_outbox_destroy (&self->scrub);
     pl_outbox_destroy (&self->audit);
     pl_redis_script_destroy (&self->claim);
+    pl_redis_script_destroy (&self->owned);
     for (size_t j = 0; self->txs && j < self->k; j++)
         pl_inbox_tx_destroy (&self->txs[j]);
     free (self->txs);
@@ -441,40 +463,43 @@ intake_store_get (intake_store_t *self, const char *id, intake_store_lead_t *out
 }
 
 int
-intake_store_idem_claim (intake_store_t *self, const char *source, const char *key,
-                         int64_t pending_ttl_ms, int *status, char **ctype, char **body,
-                         size_t *body_len)
+intake_store_idem_claim (intake_store_t *self, const char *source, const char *key, const char *owner,
+                         int64_t lease_ms, intake_store_answer_t *out)
 {
-    char k[512], ttl[24];
+    memset (out, 0, sizeof *out);
+    char k[512], lease[24];
     s_idem_key (k, sizeof k, source, key);
-    snprintf (ttl, sizeof ttl, "%lld", (long long) pending_ttl_ms);
-    const char *argv[2] = { k, ttl };
-    pl_reply_t *r = pl_redis_eval (self->redis, self->claim, 1, 2, argv, NULL);
+    snprintf (lease, sizeof lease, "%lld", (long long) lease_ms);
+    const char *argv[3] = { k, owner, lease };
+    pl_reply_t *r = pl_redis_eval (self->redis, self->claim, 1, 3, argv, NULL);
     if (!r)
         return s_fail (self, "idempotency");
     int rc = PL_EREDIS;
-    if (pl_reply_len (r) >= 1 && pl_reply_type (pl_reply_element (r, 0)) == PL_REPLY_INTEGER) {
-        long long v = pl_reply_int (pl_reply_element (r, 0));
-        if (v == 1)
-            rc = 1;
-        else if (v == 2)
-            rc = PL_EBUSY;
-        else if (pl_reply_len (r) == 4) {
-            size_t len;
-            const char *st = pl_reply_str (pl_reply_element (r, 1), NULL);
-            const char *ct = pl_reply_str (pl_reply_element (r, 2), NULL);
-            const char *b = pl_reply_str (pl_reply_element (r, 3), &len);
-            *status = st ? atoi (st) : 0;
-            *ctype = ct ? strdup (ct) : NULL;
-            *body = malloc (len + 1);
-            if (*body) {
-                if (len)
-                    memcpy (*body, b, len);
-                (*body)[len] = '\0';
-            }
-            *body_len = len;
-            rc = *ctype && *body ? 0 : PL_ENOMEM;
+    long long v = pl_reply_len (r) >= 1 && pl_reply_type (pl_reply_element (r, 0)) == PL_REPLY_INTEGER
+                ? pl_reply_int (pl_reply_element (r, 0)) : -1;
+    if (v == 1)
+        rc = 1;
+    else if (v == 2 && pl_reply_len (r) == 2) {
+        long long left = pl_reply_int (pl_reply_element (r, 1));
+        out->lease_left_ms = left > 0 ? left : 0;
+        rc = PL_EBUSY;
+    } else if (v == 0 && pl_reply_len (r) == 5) {
+        size_t len;
+        const char *st = pl_reply_str (pl_reply_element (r, 1), NULL);
+        const char *ct = pl_reply_str (pl_reply_element (r, 2), NULL);
+        const char *b = pl_reply_str (pl_reply_element (r, 3), &len);
+        const char *d = pl_reply_str (pl_reply_element (r, 4), NULL);
+        out->status = st ? atoi (st) : 0;
+        snprintf (out->digest, sizeof out->digest, "%s", d ? d : "");
+        out->ctype = ct ? strdup (ct) : NULL;
+        out->body = malloc (len + 1);
+        if (out->body) {
+            if (len)
+                memcpy (out->body, b, len);
+            out->body[len] = '\0';
         }
+        out->body_len = len;
+        rc = out->ctype && out->body ? 0 : PL_ENOMEM;
     } else
         snprintf (self->errstr, sizeof self->errstr, "idempotency: %s",
                   pl_reply_type (r) == PL_REPLY_ERROR ? pl_reply_str (r, NULL) : "unexpected reply");
@@ -482,33 +507,63 @@ intake_store_idem_claim (intake_store_t *self, const char *source, const char *k
     return rc;
 }
 
-int
-intake_store_idem_save (intake_store_t *self, const char *source, const char *key, int64_t ttl_ms,
-                        int status, const char *ctype, const char *body, size_t body_len)
+void
+intake_store_answer_free (intake_store_answer_t *answer)
 {
-    char k[512], st[16], ttl[24];
-    s_idem_key (k, sizeof k, source, key);
-    snprintf (st, sizeof st, "%d", status);
-    snprintf (ttl, sizeof ttl, "%lld", (long long) ttl_ms);
-    const char *argv[10] = { "HSET", k, "state", "done", "status", st, "ctype", ctype, "body", body };
-    size_t lens[10];
-    for (int i = 0; i < 9; i++)
-        lens[i] = strlen (argv[i]);
-    lens[9] = body_len;
-    if (pl_redis_appendv (self->redis, 10, argv, lens) != 0
-        || pl_redis_append (self->redis, "PEXPIRE %s %s", k, ttl) != 0)
-        return s_fail (self, "idempotency");
-    return pl_redis_drain (self->redis, 2) == 0 ? 0 : s_fail (self, "idempotency");
+    free (answer->ctype);
+    free (answer->body);
+    answer->ctype = answer->body = NULL;
 }
 
-int
-intake_store_idem_release (intake_store_t *self, const char *source, const char *key)
+/* Runs the owner-checked script with argc arguments after the key. */
+static int
+s_owned (intake_store_t *self, const char *source, const char *key, int argc, const char **args,
+         const size_t *lens)
 {
     char k[512];
     s_idem_key (k, sizeof k, source, key);
-    pl_reply_t *r = pl_redis_command (self->redis, "DEL %s", k);
+    const char *argv[8] = { k };
+    size_t argl[8] = { strlen (k) };
+    for (int i = 0; i < argc; i++) {
+        argv[i + 1] = args[i];
+        argl[i + 1] = lens ? lens[i] : strlen (args[i]);
+    }
+    pl_reply_t *r = pl_redis_eval (self->redis, self->owned, 1, argc + 1, argv, argl);
     if (!r)
         return s_fail (self, "idempotency");
+    int rc = pl_reply_type (r) != PL_REPLY_INTEGER ? PL_EREDIS : pl_reply_int (r) == 1 ? 0 : PL_ENOTFOUND;
+    if (rc == PL_EREDIS)
+        snprintf (self->errstr, sizeof self->errstr, "idempotency: %s",
+                  pl_reply_type (r) == PL_REPLY_ERROR ? pl_reply_str (r, NULL) : "unexpected reply");
     pl_reply_free (&r);
-    return 0;
+    return rc;
+}
+
+int
+intake_store_idem_renew (intake_store_t *self, const char *source, const char *key, const char *owner,
+                         int64_t lease_ms)
+{
+    char lease[24];
+    snprintf (lease, sizeof lease, "%lld", (long long) lease_ms);
+    return s_owned (self, source, key, 2, (const char *[]) { owner, lease }, NULL);
+}
+
+int
+intake_store_idem_save (intake_store_t *self, const char *source, const char *key, const char *owner,
+                        int64_t ttl_ms, const intake_store_answer_t *answer)
+{
+    char st[16], ttl[24];
+    snprintf (st, sizeof st, "%d", answer->status);
+    snprintf (ttl, sizeof ttl, "%lld", (long long) ttl_ms);
+    const char *args[6] = { owner, ttl, st, answer->ctype, answer->body, answer->digest };
+    size_t lens[6];
+    for (int i = 0; i < 6; i++)
+        lens[i] = i == 4 ? answer->body_len : strlen (args[i]);
+    return s_owned (self, source, key, 6, args, lens);
+}
+
+int
+intake_store_idem_release (intake_store_t *self, const char *source, const char *key, const char *owner)
+{
+    return s_owned (self, source, key, 1, (const char *[]) { owner }, NULL);
 }

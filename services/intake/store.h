@@ -18,7 +18,8 @@
  *  step, written before it (another hash tag) and removed again for a duplicate:
  *
  *      pl:{lead:<id>}:campaign                 where to find lead <id> (GET /v1/leads/{id})
- *      pl:{idem:<source>:<key>}                hash: the stored answer of an Idempotency-Key
+ *      pl:{idem:<source>:<key>}                hash: an Idempotency-Key's owner while pending, then
+ *                                              its answer and the body's digest
  *
  *  An intake_store_t belongs to one thread (it holds the thread's Redis connection and inbox).
  */
@@ -84,15 +85,34 @@ typedef struct {
 /* Reads lead `id`: 0, PL_ENOTFOUND, PL_EREDIS. */
 int intake_store_get (intake_store_t *self, const char *id, intake_store_lead_t *out);
 
-/* Idempotency keys. claim: 1 claimed (go on), 0 an answer is stored (in *status, *ctype,
- * *body, malloc'd), PL_EBUSY another request holds it, PL_EREDIS. */
-int intake_store_idem_claim (intake_store_t *self, const char *source, const char *key,
-                             int64_t pending_ttl_ms, int *status, char **ctype, char **body,
-                             size_t *body_len);
-int intake_store_idem_save (intake_store_t *self, const char *source, const char *key,
-                            int64_t ttl_ms, int status, const char *ctype, const char *body,
-                            size_t body_len);
-int intake_store_idem_release (intake_store_t *self, const char *source, const char *key);
+/* Idempotency keys. A key is claimed by one request, its owner (a random id of the request),
+ * for a lease: the pending key expires when the lease does, so the key of a request whose
+ * process died is free again within lease_ms, and the owner renews the lease while it works.
+ * Renewal, release and answer act only while the key is still pending and the caller's (Lua,
+ * atomic): an owner whose lease lapsed and was taken over changes nothing. The answer is kept
+ * with the SHA-256 of the body it answered (hex), so that a retry can be told from a new request
+ * reusing the key. */
+typedef struct {
+    int status;
+    char *ctype;                    /* malloc'd by claim (free with intake_store_answer_free) */
+    char *body;
+    size_t body_len;
+    char digest[65];                /* hex SHA-256 of the request body, "" when not recorded */
+    int64_t lease_left_ms;          /* claim → PL_EBUSY: how long the owner's lease still runs */
+} intake_store_answer_t;
+
+/* 1 claimed (go on), 0 an answer is stored (in *out), PL_EBUSY another request holds it (its
+ * lease's time left in out->lease_left_ms), PL_EREDIS, PL_ENOMEM. */
+int intake_store_idem_claim (intake_store_t *self, const char *source, const char *key, const char *owner,
+                             int64_t lease_ms, intake_store_answer_t *out);
+/* 0 done; PL_ENOTFOUND the key is no longer owner's (lapsed and taken over, or answered);
+ * PL_EREDIS. */
+int intake_store_idem_renew (intake_store_t *self, const char *source, const char *key, const char *owner,
+                             int64_t lease_ms);
+int intake_store_idem_save (intake_store_t *self, const char *source, const char *key, const char *owner,
+                            int64_t ttl_ms, const intake_store_answer_t *answer);
+int intake_store_idem_release (intake_store_t *self, const char *source, const char *key, const char *owner);
+void intake_store_answer_free (intake_store_answer_t *answer);
 
 const char *intake_store_errstr (const intake_store_t *self);
 
