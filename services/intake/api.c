@@ -107,6 +107,8 @@ typedef struct {
     bool inflight, sent;
     size_t accepted, duplicate, rejected, not_accepted;
     bool redis_failed;
+    /* rejected items recorded one by one in the audit, and those beyond the bound */
+    size_t audited, unaudited, first_unaudited_index, first_unaudited_line;
     bool stopped;                   /* a stream stopped being decoded */
     size_t last_line;
     double t_decode, t_store;
@@ -179,13 +181,27 @@ s_send_batch (s_req_t *r)
      * only is recorded. */
     for (size_t i = 0; i < r->nbatch; i++) {
         s_entry_t *e = &r->batch[i];
+        /* A storm of bad rows is recorded one by one up to the bound, then counted for one
+         * summary event at the end (s_audit_summary). */
+        bool audit = r->api->o.audit;
+        if (audit && !e->lead) {
+            if (r->audited < r->api->o.audit_rejects_per_request)
+                r->audited++;
+            else {
+                if (r->unaudited++ == 0) {
+                    r->first_unaudited_index = e->index;
+                    r->first_unaudited_line = e->line;
+                }
+                audit = false;
+            }
+        }
         e->audit.trace_id = r->trace_id;
         e->audit.actor = r->source;
         e->audit.format = s_format_names[r->format];
         e->audit.line = e->line;
         e->audit.number = e->number;
         r->sitems[i] = (intake_store_item_t) { .lead = e->lead, .message_id = NULL,
-                                               .audit = r->api->o.audit ? &e->audit : NULL,
+                                               .audit = audit ? &e->audit : NULL,
                                                .outcome = INTAKE_STORE_UNKNOWN };
     }
     double t0 = s_now ();
@@ -308,12 +324,29 @@ s_flush (s_req_t *r)
         s_send_batch (r);
 }
 
-/* The end of the items: everything sent and completed. */
+/* The rejections not recorded one by one: one lead.rejected_summary for the request. */
+static void
+s_audit_summary (s_req_t *r)
+{
+    if (!r->unaudited || r->redis_failed)
+        return;
+    intake_audit_t a = { .trace_id = r->trace_id, .actor = r->source, .format = s_format_names[r->format],
+                         .campaign = r->campaign, .rejected = r->audited + r->unaudited,
+                         .recorded = r->audited, .first_index = r->first_unaudited_index,
+                         .first_line = r->first_unaudited_line };
+    if (intake_store_audit_summary (r->ctx->store, &a, r->owner, pl_clock_now_ms (r->api->o.clock)) != 0)
+        pl_log_warn (r->api->o.log, r->trace_id, "rejections not summarised in the audit: redis unavailable",
+                     "error", intake_store_errstr (r->ctx->store));
+    r->unaudited = 0;
+}
+
+/* The end of the items: everything sent and completed, the rejections summarised. */
 static void
 s_flush_all (s_req_t *r)
 {
     s_flush (r);
     s_complete (r);
+    s_audit_summary (r);
 }
 
 /* Replaces a string member of a protobuf message (whose default is the shared empty string). */
@@ -988,6 +1021,8 @@ intake_api_new (const intake_api_opts_t *opts, char *err, size_t err_size)
         self->o.batch_size = 256;
     if (!self->o.max_batch)
         self->o.max_batch = INTAKE_JSON_MAX_ITEMS;
+    if (!self->o.audit_rejects_per_request)
+        self->o.audit_rejects_per_request = 1000;
     if (!self->o.idempotency_lease_ms)
         self->o.idempotency_lease_ms = 10000;
     if (!self->o.max_json_body)

@@ -52,6 +52,8 @@ typedef struct {
     const char *readers;            /* sources that may read every lead ("a,b"), or NULL: the
                                      * others read only the leads they submitted */
     bool audit;                     /* record audit events (an audit service is configured) */
+    size_t audit_rejects_per_request;   /* rejected items recorded one by one (0: 1,000); the
+                                         * rest of a request's in one lead.rejected_summary */
 } intake_api_opts_t;
 
 /* Copies opts' scalars; borrows its pointers. NULL on bad signing keys (errstr in *err). */

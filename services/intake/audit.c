@@ -20,6 +20,17 @@ s_detail (intake_audit_event_t *o, const char *key, const char *value)
     o->ev.n_details = i + 1;
 }
 
+static void
+s_count (intake_audit_event_t *o, const char *key, size_t value)
+{
+    size_t i = o->ev.n_counts;
+    plateau__v1__audit_event__counts_entry__init (&o->c[i]);
+    o->c[i].key = (char *) key;
+    o->c[i].value = (int64_t) value;
+    o->cp[i] = &o->c[i];
+    o->ev.n_counts = i + 1;
+}
+
 void
 intake_audit_build (intake_audit_event_t *o, const char *service, const char *type, const intake_audit_t *ctx,
                     const Plateau__V1__Lead *lead, const char *lead_id, const char *dedupe,
@@ -80,6 +91,19 @@ intake_audit_build (intake_audit_event_t *o, const char *service, const char *ty
                   dedupe && strcmp (dedupe, "external_id") == 0 ? "same CRM id from the same source in this campaign"
                   : dedupe && strcmp (dedupe, "message") == 0   ? "same bus message"
                                                                 : "same number in this campaign within the dedupe window");
+        ev->reason = o->reason;
+    } else if (strcmp (type, INTAKE_AUDIT_REJECTED_SUMMARY) == 0) {
+        /* The facts are counts, typed: an auditor checks them against the lead.rejected records
+         * of the same trace id. */
+        ev->decision = PLATEAU__V1__DECISION__DENY;
+        ev->counts = o->cp;
+        s_count (o, "rejected", ctx->rejected);
+        s_count (o, "recorded", ctx->recorded);
+        s_count (o, "not_recorded", ctx->rejected - ctx->recorded);
+        s_count (o, "first_not_recorded_index", ctx->first_index);
+        s_count (o, "first_not_recorded_line", ctx->first_line);
+        snprintf (o->reason, sizeof o->reason, "%zu rejected items of one request beyond the %zu recorded one by one",
+                  ctx->rejected - ctx->recorded, ctx->recorded);
         ev->reason = o->reason;
     } else {
         ev->decision = PLATEAU__V1__DECISION__DENY;

@@ -1,5 +1,6 @@
 /*  audit.h — the AuditEvent of every intake decision: lead.accepted, lead.duplicate,
- *  lead.rejected (docs/audit-events.md).
+ *  lead.rejected, and lead.rejected_summary for the rejections of a request beyond those
+ *  recorded one by one (docs/audit-events.md).
  *
  *  Events are built here, with the kit's pl_audit_event_init, from the lead and the context of the
  *  request (format, line, errors); the store emits them with pl_audit_emit inside the step that
@@ -18,6 +19,7 @@
 #define INTAKE_AUDIT_ACCEPTED "lead.accepted"
 #define INTAKE_AUDIT_DUPLICATE "lead.duplicate"
 #define INTAKE_AUDIT_REJECTED "lead.rejected"
+#define INTAKE_AUDIT_REJECTED_SUMMARY "lead.rejected_summary"
 
 /* What the request knows of one item. */
 typedef struct {
@@ -29,6 +31,9 @@ typedef struct {
     const intake_errors_t *errors;  /* rejected: field codes into details */
     const char *number;             /* rejected: the number if it was valid, else "" */
     size_t line;                    /* input line, 0 when none */
+    /* lead.rejected_summary: the request's rejected items, those recorded one by one, and the
+     * first one that was not (its index, and its line or 0) */
+    size_t rejected, recorded, first_index, first_line;
 } intake_audit_t;
 
 #define INTAKE_AUDIT_ZONES_MAX 16
@@ -41,6 +46,7 @@ typedef struct {
     char *regions[2];
     char region[2][16];
     Plateau__V1__AuditEvent__DetailsEntry d[INTAKE_AUDIT_DETAILS_MAX], *dp[INTAKE_AUDIT_DETAILS_MAX];
+    Plateau__V1__AuditEvent__CountsEntry c[5], *cp[5];
     char keys[INTAKE_AUDIT_DETAILS_MAX][32], vals[INTAKE_AUDIT_DETAILS_MAX][200];
     char event_id[96];
     char reason[160];

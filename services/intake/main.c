@@ -75,6 +75,8 @@ main (void)
         .default_country = pl_config_str (cfg, "PLATEAU_INTAKE_DEFAULT_COUNTRY", NULL),
         .reject_unknown = pl_config_bool (cfg, "PLATEAU_INTAKE_REJECT_UNKNOWN_FIELDS", false),
         .readers = pl_config_str (cfg, "PLATEAU_INTAKE_READERS", NULL),
+        .audit_rejects_per_request = (size_t) pl_config_int (cfg, "PLATEAU_INTAKE_AUDIT_REJECTS_PER_REQUEST", 1000, 1,
+                                                             1000000000),
     };
     const char *sources = pl_config_str (cfg, "PLATEAU_INTAKE_SOURCES", NULL);
     size_t max_body = (size_t) pl_config_size (cfg, "PLATEAU_INTAKE_MAX_BODY", 4LL << 30);

@@ -420,6 +420,22 @@ intake_store_put (intake_store_t *self, intake_store_item_t *items, size_t n, in
 }
 
 int
+intake_store_audit_summary (intake_store_t *self, const intake_audit_t *ctx, const char *event_key,
+                            int64_t now_ms)
+{
+    intake_store_item_t it = { .audit = ctx };
+    pl_inbox_tx_t *tx = s_audit_step (self, &it, INTAKE_AUDIT_REJECTED_SUMMARY, NULL, event_key, now_ms);
+    if (!tx)
+        return PL_ENOMEM;
+    int result;
+    int rc = pl_inbox_apply (self->inbox, &tx, 1, &result);
+    if (rc != 0)
+        snprintf (self->errstr, sizeof self->errstr, "%s", pl_inbox_errstr (self->inbox));
+    pl_inbox_tx_destroy (&tx);
+    return rc;
+}
+
+int
 intake_store_get (intake_store_t *self, const char *id, intake_store_lead_t *out)
 {
     memset (out, 0, sizeof *out);

@@ -74,6 +74,12 @@ int intake_store_put (intake_store_t *self, intake_store_item_t *items, size_t n
 int intake_store_send (intake_store_t *self, intake_store_item_t *items, size_t n, int64_t now_ms);
 int intake_store_recv (intake_store_t *self);
 
+/* Records the lead.rejected_summary of a request (audit.h: ctx->rejected, recorded, first_*)
+ * in one step of its own, with the id "<event_key>.rejected_summary". 0 or a negative PL_E*
+ * code. Not while a batch is in flight (between send and recv). */
+int intake_store_audit_summary (intake_store_t *self, const intake_audit_t *ctx, const char *event_key,
+                                int64_t now_ms);
+
 /* A stored lead and where it stands. */
 typedef struct {
     Plateau__V1__Lead *lead;        /* free with plateau__v1__lead__free_unpacked */
