@@ -1006,6 +1006,7 @@ struct pl_bus_client {
     s_slot_t *slots;
     size_t nslots;
     int64_t last_pull_ms, next_full_pull_ms;
+    int64_t next_purge_ms;     /* dead letters past their TTL */
     uint64_t sent, resent, acked, nacked, dead, handshake_failed;
     /* CURVE: the key list, read again when it changes; the server key in use. */
     char *keys_path;
@@ -1303,6 +1304,9 @@ pl_bus_client_new (pl_redis_t *redis, const pl_clock_t *clock, const char *owner
     self->resolve_interval_ms = 10000;
     self->window = 4096;
     self->outbox = pl_outbox_new (redis, owner, peer);
+    if (self->outbox && o && o->dead_ttl_ms > 0)
+        pl_outbox_set_dead_ttl (self->outbox, o->dead_ttl_ms);
+    self->next_purge_ms = pl_clock_mono_ms () + 1000;
     if (s_parse_endpoint (self, endpoint) != 0) {
         snprintf (err, err_size, "endpoint '%s': expected tcp://host:port, ipc://path or inproc://name", endpoint);
         goto fail;
@@ -1762,6 +1766,10 @@ pl_bus_client_tick (pl_bus_client_t *self)
                       "is not %s's in the key list, or ours is not listed there", addr, self->peer,
                       self->server_identity);
         }
+    }
+    if (now >= self->next_purge_ms) {
+        self->next_purge_ms = now + 60000;
+        pl_outbox_dead_purge (self->outbox);      /* Redis down: next minute */
     }
     if (self->keys_path) {
         char why[256];

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "plateau/envelope.h"
 #include "plateau/error.h"
 #include "plateau/outbox.h"
 #include "redis_int.h"
@@ -13,6 +14,8 @@ struct pl_outbox {
     pl_redis_t *redis;
     char key[256];
     char dead_key[256];
+    char dead_at_key[256];         /* zset: dead letter id → when it died (ms) */
+    int64_t dead_ttl_ms;
     char registry_key[256];
     char slot_suffix[256];         /* ":ob:<owner>:<destination>" */
     char errstr[256];
@@ -27,6 +30,8 @@ pl_outbox_new (pl_redis_t *redis, const char *owner, const char *destination)
     self->redis = redis;
     snprintf (self->key, sizeof self->key, "pl:{ob:%s:%s}:msg", owner, destination);
     snprintf (self->dead_key, sizeof self->dead_key, "pl:{ob:%s:%s}:dead", owner, destination);
+    snprintf (self->dead_at_key, sizeof self->dead_at_key, "pl:{ob:%s:%s}:dead:at", owner, destination);
+    self->dead_ttl_ms = PL_OUTBOX_DEAD_TTL_MS;
     snprintf (self->registry_key, sizeof self->registry_key, "pl:{ob:%s:%s}:slots", owner, destination);
     snprintf (self->slot_suffix, sizeof self->slot_suffix, ":ob:%s:%s", owner, destination);
     return self;
@@ -126,19 +131,44 @@ pl_outbox_ack (pl_outbox_t *self, size_t n, const char *const *ids)
     return 0;
 }
 
+/* Dead letters hold whole envelopes, numbers included: each is kept dead_ttl_ms (its time of
+ * death in the zset, purged by pl_outbox_dead_purge), and the two keys expire that long after
+ * the last one, so that an owner that is gone leaves nothing behind for ever. */
+#define S_DEAD_MARK \
+    "local t = redis.call('TIME')\n" \
+    "redis.call('ZADD', KEYS[3], t[1] * 1000 + math.floor (t[2] / 1000), ARGV[1])\n" \
+    "redis.call('PEXPIRE', KEYS[2], ARGV[3])\n" \
+    "redis.call('PEXPIRE', KEYS[3], ARGV[3])\n"
+
 /* Moves atomically: a dead letter is never both owed and dead, nor lost between the two. */
 static const char *s_dead_lua =
     "local v = redis.call('HGET', KEYS[1], ARGV[1])\n"
     "if not v then return 0 end\n"
     "redis.call('HSET', KEYS[2], ARGV[1], ARGV[2] .. '\\n' .. v)\n"
     "redis.call('HDEL', KEYS[1], ARGV[1])\n"
+    S_DEAD_MARK
     "return 1\n";
+
+/* A dead letter from a slot: KEYS dead, dead, dead:at (the same numbering as s_dead_lua). */
+static const char *s_slot_dead_lua =
+    "redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])\n"
+    S_DEAD_MARK
+    "return 1\n";
+
+void
+pl_outbox_set_dead_ttl (pl_outbox_t *self, int64_t ms)
+{
+    self->dead_ttl_ms = ms > 0 ? ms : PL_OUTBOX_DEAD_TTL_MS;
+}
 
 int
 pl_outbox_dead (pl_outbox_t *self, const char *id, const char *reason)
 {
-    redisReply *r = pl__redis_command (self->redis, "EVAL %s 2 %s %s %s %s", s_dead_lua,
-                                      self->key, self->dead_key, id, reason ? reason : "");
+    char ttl[32];
+    snprintf (ttl, sizeof ttl, "%lld", (long long) self->dead_ttl_ms);
+    redisReply *r = pl__redis_command (self->redis, "EVAL %s 3 %s %s %s %s %s %s", s_dead_lua,
+                                      self->key, self->dead_key, self->dead_at_key, id,
+                                      reason ? reason : "", ttl);
     if (!r || r->type != REDIS_REPLY_INTEGER)
         return s_fail (self, r, "dead-letter");
     freeReplyObject (r);
@@ -388,9 +418,13 @@ pl_outbox_slot_dead (pl_outbox_t *self, const char *tag, const pl_outbox_item_t 
     memcpy (v + rl + 2, item->type, tl);
     if (item->size)
         memcpy (v + rl + 2 + tl, item->data, item->size);
-    const char *argv[4] = { "HSET", self->dead_key, item->id, v };
-    size_t lens[4] = { 4, strlen (self->dead_key), strlen (item->id), vl };
-    redisReply *r = pl__redis_commandv (self->redis, 4, argv, lens);
+    char ttl[32];
+    snprintf (ttl, sizeof ttl, "%lld", (long long) self->dead_ttl_ms);
+    const char *argv[9] = { "EVAL", s_slot_dead_lua, "3", self->dead_key, self->dead_key, self->dead_at_key,
+                            item->id, v, ttl };
+    size_t lens[9] = { 4, strlen (s_slot_dead_lua), 1, strlen (self->dead_key), strlen (self->dead_key),
+                       strlen (self->dead_at_key), strlen (item->id), vl, strlen (ttl) };
+    redisReply *r = pl__redis_commandv (self->redis, 9, argv, lens);
     free (v);
     if (!r || r->type != REDIS_REPLY_INTEGER)
         return s_fail (self, r, "dead-letter");
@@ -454,4 +488,131 @@ pl_outbox_slots_size (pl_outbox_t *self)
     }
     pl_outbox_slots_free (tags, scores, n);
     return total;
+}
+
+/* ---- dead letters: age and erasure -------------------------------------------------------- */
+
+/* KEYS dead, dead:at; ARGV ttl ms. Deletes what died before now - ttl, 1000 at a time. */
+static const char *s_dead_purge_lua =
+    "local t = redis.call('TIME')\n"
+    "local cut = t[1] * 1000 + math.floor (t[2] / 1000) - tonumber (ARGV[1])\n"
+    "local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', cut, 'LIMIT', 0, 1000)\n"
+    "if #ids == 0 then return 0 end\n"
+    "redis.call('HDEL', KEYS[1], unpack (ids))\n"
+    "redis.call('ZREM', KEYS[2], unpack (ids))\n"
+    "return #ids\n";
+
+int
+pl_outbox_dead_purge (pl_outbox_t *self)
+{
+    char ttl[32];
+    snprintf (ttl, sizeof ttl, "%lld", (long long) self->dead_ttl_ms);
+    redisReply *r = pl__redis_command (self->redis, "EVAL %s 2 %s %s %s", s_dead_purge_lua, self->dead_key,
+                                      self->dead_at_key, ttl);
+    if (!r || r->type != REDIS_REPLY_INTEGER)
+        return s_fail (self, r, "dead-letter purge");
+    int n = (int) r->integer;
+    freeReplyObject (r);
+    return n;
+}
+
+/* true when any text field of msg, at any depth, equals s. */
+static bool
+s_mentions (const ProtobufCMessage *msg, const char *s)
+{
+    const ProtobufCMessageDescriptor *d = msg->descriptor;
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        const char *base = (const char *) msg;
+        if (f->type != PROTOBUF_C_TYPE_STRING && f->type != PROTOBUF_C_TYPE_MESSAGE)
+            continue;
+        if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
+            if (*(const uint32_t *) (base + f->quantifier_offset) != f->id)
+                continue;           /* another member of the oneof is set */
+        }
+        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+            size_t n = *(const size_t *) (base + f->quantifier_offset);
+            void *const *v = *(void *const *const *) (base + f->offset);
+            for (size_t k = 0; k < n && v; k++)
+                if (f->type == PROTOBUF_C_TYPE_STRING ? v[k] && strcmp (v[k], s) == 0
+                                                      : v[k] && s_mentions (v[k], s))
+                    return true;
+            continue;
+        }
+        const void *v = *(const void *const *) (base + f->offset);
+        if (v && (f->type == PROTOBUF_C_TYPE_STRING ? strcmp (v, s) == 0 : s_mentions (v, s)))
+            return true;
+    }
+    return false;
+}
+
+/* Whether a dead-letter value ("<reason>\n<type length><type><envelope>") mentions number. A
+ * value that does not decode is kept: it cannot be read, so it cannot be shown either. */
+static bool
+s_dead_mentions (const char *v, size_t len, const char *number)
+{
+    const char *nl = memchr (v, '\n', len);
+    if (!nl || (size_t) (nl - v) + 2 > len)
+        return false;
+    size_t off = (size_t) (nl - v) + 1, tl = (uint8_t) v[off];
+    if (off + 1 + tl > len)
+        return false;
+    off += 1 + tl;
+    char why[64];
+    pl_envelope_t *env = pl_envelope_unpack ((const uint8_t *) v + off, len - off, why, sizeof why);
+    bool hit = env && s_mentions (&env->base, number);
+    pl_envelope_free (&env);
+    return hit;
+}
+
+int
+pl_outbox_dead_erase (pl_redis_t *redis, const char *number, size_t *erased)
+{
+    *erased = 0;
+    char cursor[32] = "0";
+    do {
+        redisReply *keys = pl__redis_command (redis, "SCAN %s MATCH pl:{ob:*}:dead COUNT 1000", cursor);
+        if (!keys || keys->type != REDIS_REPLY_ARRAY || keys->elements != 2) {
+            if (keys)
+                freeReplyObject (keys);
+            return PL_EREDIS;
+        }
+        snprintf (cursor, sizeof cursor, "%s", keys->element[0]->str);
+        for (size_t k = 0; k < keys->element[1]->elements; k++) {
+            const char *key = keys->element[1]->element[k]->str;
+            char at_key[300];
+            snprintf (at_key, sizeof at_key, "%s:at", key);
+            char hcursor[32] = "0";
+            do {
+                redisReply *r = pl__redis_command (redis, "HSCAN %s %s COUNT 500", key, hcursor);
+                if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+                    if (r)
+                        freeReplyObject (r);
+                    freeReplyObject (keys);
+                    return PL_EREDIS;
+                }
+                snprintf (hcursor, sizeof hcursor, "%s", r->element[0]->str);
+                const redisReply *kv = r->element[1];
+                for (size_t i = 0; i + 1 < kv->elements; i += 2) {
+                    if (!s_dead_mentions (kv->element[i + 1]->str, kv->element[i + 1]->len, number))
+                        continue;
+                    redisReply *d = pl__redis_command (redis, "HDEL %s %s", key, kv->element[i]->str);
+                    bool ok = d && d->type == REDIS_REPLY_INTEGER;
+                    if (d)
+                        freeReplyObject (d);
+                    if (ok && (d = pl__redis_command (redis, "ZREM %s %s", at_key, kv->element[i]->str)))
+                        freeReplyObject (d);
+                    if (!ok) {
+                        freeReplyObject (r);
+                        freeReplyObject (keys);
+                        return PL_EREDIS;
+                    }
+                    (*erased)++;
+                }
+                freeReplyObject (r);
+            } while (strcmp (hcursor, "0") != 0);
+        }
+        freeReplyObject (keys);
+    } while (strcmp (cursor, "0") != 0);
+    return 0;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "plateau/error.h"
+#include "plateau/outbox.h"
 #include "plateau/service.h"
 
 #define PL_SERVICE_MAX_CLIENTS 16
@@ -87,6 +88,7 @@ s_bus_security (pl_service_t *self)
     self->max_future_ms = pl_config_duration_ms (c, "PLATEAU_BUS_MAX_FUTURE", 5 * 60 * 1000);
     self->max_age_ms = pl_config_duration_ms (c, "PLATEAU_BUS_MAX_AGE", 7LL * 24 * 3600 * 1000);
     self->identity = pl_config_str (c, "PLATEAU_BUS_IDENTITY", self->name);
+    self->bus_options.dead_ttl_ms = pl_config_duration_ms (c, "PLATEAU_DEAD_LETTER_TTL", PL_OUTBOX_DEAD_TTL_MS);
     if (strcmp (mode, "plaintext") == 0) {
         self->plaintext = true;
         return;

@@ -20,6 +20,8 @@
  *  naming the reader and what was read (AccessFacts), durable before the answer leaves; when it
  *  cannot be recorded the read is refused (503). Erased records stay erased for everyone.
  *  Erasure is allowed only to the sources in erasers (PLATEAU_AUDIT_ERASERS; none when empty).
+ *  It reaches the bus's dead letters too (outbox.h): those whose envelope mentions the number
+ *  are deleted from Redis, and the answer says how many.
  *  Every time parameter is UTC milliseconds or RFC 3339 read by pl_time_parse_rfc3339: an
  *  impossible date (2026-02-30) is a 400, never rolled over.
  *  Handlers run in the HTTP threads: each thread has its own reader (query.h).
@@ -45,6 +47,7 @@ typedef struct {
     const char *erasers;                /* sources allowed to erase; NULL/"" = nobody */
     const char *trusted_keys;           /* more public keys (hex, comma-separated) verify trusts */
     const char *zoneinfo;               /* NULL: /usr/share/zoneinfo */
+    const char *redis_url;              /* where the services' dead letters are (erasure) */
 } audit_api_opts_t;
 
 audit_api_t *audit_api_new (const audit_api_opts_t *o);

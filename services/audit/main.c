@@ -133,6 +133,7 @@ main (void)
         .erasers = pl_config_str (cfg, "PLATEAU_AUDIT_ERASERS", ""),
         .trusted_keys = pl_config_str (cfg, "PLATEAU_AUDIT_TRUSTED_KEYS", ""),
         .zoneinfo = pl_config_str (cfg, "PLATEAU_AUDIT_ZONEINFO", NULL),
+        .redis_url = pl_config_str (cfg, "PLATEAU_REDIS_URL", NULL),
     };
     const char *http_addr = pl_config_str (cfg, "PLATEAU_AUDIT_HTTP_ADDR", "0.0.0.0");
     int http_port = (int) pl_config_int (cfg, "PLATEAU_AUDIT_HTTP_PORT", 8080, 0, 65535);

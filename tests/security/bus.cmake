@@ -5,3 +5,6 @@ add_dependencies(test_sec_bus_audit plateau-audit plateauctl)
 pl_add_test(NAME test_sec_bus_intake SOURCES ${PROJECT_SOURCE_DIR}/tests/security/test_sec_bus_intake.c
             LIBS plateau PkgConfig::JANSSON LABELS integration security TIMEOUT 120)
 add_dependencies(test_sec_bus_intake plateau-intake)
+pl_add_test(NAME test_sec_dead_letters SOURCES ${PROJECT_SOURCE_DIR}/tests/security/test_sec_dead_letters.c
+            LIBS plateau PkgConfig::JANSSON LABELS integration security TIMEOUT 120)
+add_dependencies(test_sec_dead_letters plateau-audit)

@@ -52,6 +52,7 @@
 typedef struct {
     int heartbeat_ms;            /* ZMTP heartbeat interval; 0 = 5000 */
     int linger_ms;               /* bounded linger on close; 0 = 1000 */
+    int64_t dead_ttl_ms;         /* client: how long dead letters are kept (0: 7 days) */
     /* CURVE: both set, or both NULL for plaintext. The secret key file holds 40 characters of
      * Z85 (`plateauctl keygen`); the own public key is derived from it. */
     const char *curve_secret_key_file;   /* own secret key (server and client) */

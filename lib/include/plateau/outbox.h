@@ -6,7 +6,7 @@
  *  one HSET and an acknowledged batch one HDEL, so the cost per message is a fraction of a Redis
  *  round trip. Permanently refused messages move to a dead-letter hash with their reason.
  *
- *  Keys: pl:{ob:<owner>:<destination>}:msg and …:dead. The owner is the sending replica's stable
+ *  Keys: pl:{ob:<owner>:<destination>}:msg and …:dead (with …:dead:at, when each died). The owner is the sending replica's stable
  *  identity (PLATEAU_REPLICA_ID; a StatefulSet pod name on Kubernetes), so that a restarted
  *  replica finds its own outbox.
  *
@@ -53,8 +53,20 @@ int pl_outbox_put (pl_outbox_t *self, size_t n, const char *const *ids, const ch
                    const uint8_t *const *data, const size_t *sizes);
 /* Deletes acknowledged messages in one step. */
 int pl_outbox_ack (pl_outbox_t *self, size_t n, const char *const *ids);
+/* Dead letters keep whole envelopes — phone numbers included — for an operator to read and
+ * replay: each is kept PL_OUTBOX_DEAD_TTL_MS (or what pl_outbox_set_dead_ttl says) and then
+ * purged, and a person's erasure deletes those that mention their number. */
+#define PL_OUTBOX_DEAD_TTL_MS (7LL * 24 * 3600 * 1000)
+void pl_outbox_set_dead_ttl (pl_outbox_t *self, int64_t ms);
 /* Moves a message to the dead-letter hash with its reason. */
 int pl_outbox_dead (pl_outbox_t *self, const char *id, const char *reason);
+/* Deletes this outbox's dead letters older than the TTL (at most 1000 per call). Returns how
+ * many, or PL_EREDIS. */
+int pl_outbox_dead_purge (pl_outbox_t *self);
+/* Deletes every dead letter in this Redis — of any owner and destination — whose envelope has
+ * `number` in any of its text fields, nested messages included. *erased: how many. 0 or
+ * PL_EREDIS (some may be deleted already; running it again is harmless). */
+int pl_outbox_dead_erase (pl_redis_t *redis, const char *number, size_t *erased);
 /* Everything still owed, for replay. *items is malloc'd; free with pl_outbox_items_free. */
 int pl_outbox_load (pl_outbox_t *self, pl_outbox_item_t **items, size_t *n);
 void pl_outbox_items_free (pl_outbox_item_t *items, size_t n);

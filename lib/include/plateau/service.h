@@ -30,6 +30,8 @@
  *    PLATEAU_BUS_MAX_FUTURE  envelopes sent further ahead of this clock are refused (5m)
  *    PLATEAU_BUS_MAX_AGE     envelopes sent longer ago are refused (7d: an outbox backlog older
  *                            than that is an incident to replay by hand, not traffic)
+ *    PLATEAU_DEAD_LETTER_TTL how long refused messages are kept for operators (7d; they hold
+ *                            numbers, and a person's erasure deletes theirs sooner)
  *  Metrics: plateau_bus_refused_total{reason}, plateau_bus_handshake_failures_total{peer},
  *  plateau_bus_plaintext. Refusals are logged at most once every 10 s, with totals.
  */
