@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include <sodium.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,8 @@
 /* A batch is stored when it has batch_size items or this many bytes of leads, whichever first:
  * two batches (one decoded, one in flight) of large leads stay a few megabytes. */
 #define S_BATCH_BYTES (2 * 1024 * 1024)
+/* What one lead's DOM may take: its text twice over, and a few hundred bytes a value. */
+#define S_JSON_DOM_BYTES (2 * INTAKE_JSON_MAX_ITEM_BYTES + INTAKE_JSON_MAX_ITEM_VALUES * 256)
 #define S_JSON_HEAD "{\"results\":["       /* the spool of a JSON body's answer starts so */
 
 typedef struct {
@@ -40,6 +43,7 @@ typedef struct {
 
 struct intake_api {
     intake_api_opts_t o;
+    atomic_size_t spooled;          /* bytes of signed bodies on disk now, all requests */
     s_key_t *keys;
     size_t nkeys;
     pl_metric_t *leads;             /* plateau_intake_leads_total{status,source,format} */
@@ -81,7 +85,7 @@ typedef struct {
     intake_json_t *json;            /* scans the body as it arrives, keeps it, emits at the end */
     /* signed sources: the raw body spooled until the signature is checked */
     const char *secret;
-    pl_http_sig_t *sig;
+    size_t raw_len;                 /* bytes in raw, charged to the spool budget */
     FILE *raw;
     /* idempotency: the key, held as its owner while claimed; the body's digest */
     char idem[160];
@@ -422,7 +426,7 @@ s_req_free (void *p)
     intake_csv_destroy (&r->csv);
     intake_ndjson_destroy (&r->ndjson);
     intake_json_destroy (&r->json);
-    pl_http_sig_destroy (&r->sig);
+    atomic_fetch_sub (&r->api->spooled, r->raw_len);
     if (r->raw)
         fclose (r->raw);
     if (r->spool)
@@ -509,6 +513,24 @@ s_begin (pl_http_req_t *req, intake_api_t *api)
     r->lopts.received_at_ms = pl_clock_now_ms (api->o.clock);
     r->lopts.text_values = r->format == S_CSV;
 
+    /* What the request holds whatever its body: the batches (two of them, each up to
+     * S_BATCH_BYTES of leads), and the decoder's buffers (one lead's DOM, a line, a record). */
+    size_t hold = 4 * api->o.batch_size * (sizeof (s_entry_t) + sizeof (intake_store_item_t)) + 2 * S_BATCH_BYTES
+                + (r->format == S_JSON ? S_JSON_DOM_BYTES : r->format == S_NDJSON ? 2 * INTAKE_NDJSON_MAX_LINE
+                                                                                : 2 * INTAKE_CSV_MAX_RECORD);
+    if (pl_http_req_reserve (req, hold) != 0) {
+        pl_http_reply_busy (req, "the intake is at its memory budget: send it again shortly", 1);
+        return NULL;
+    }
+    /* A signed request can be sent again as it is inside the signature window: a signing source
+     * names each request with an Idempotency-Key, so that the copy replays the answer. */
+    r->secret = s_secret_of (api, r->source);
+    if (r->secret && !pl_http_req_header (req, "Idempotency-Key")) {
+        pl_http_reply_error (req, 400, "idempotency_key_required",
+                             "a signing source sends an Idempotency-Key with every request", "Idempotency-Key");
+        return NULL;
+    }
+
     /* Idempotency first: a stored answer is replayed (once the body is known to be the same:
      * it is hashed, not decoded), a key held by a live request is answered 409 at once. */
     pl_id_new (r->owner, pl_clock_now_ms (api->o.clock));
@@ -548,15 +570,11 @@ s_begin (pl_http_req_t *req, intake_api_t *api)
     }
     if (r->replay)
         return r;
-    r->secret = s_secret_of (api, r->source);
-    if (r->secret) {
-        int sig_rc = pl_http_req_sig_new (req, r->secret, strlen (r->secret), &r->sig);
-        if (sig_rc < 0 && sig_rc != PL_ENOMEM)
-            return NULL;            /* the 401 is set */
-        if (sig_rc < 0 || !(r->raw = s_tmpfile ())) {
-            pl_http_reply_error (req, 503, "unavailable", "cannot spool the body", NULL);
-            return NULL;
-        }
+    /* A signing source's body is kept aside until the kit has compared its signature (the
+     * header's form and time were checked before the body was read). */
+    if (r->secret && !(r->raw = s_tmpfile ())) {
+        pl_http_reply_error (req, 503, "unavailable", "cannot spool the body", NULL);
+        return NULL;
     }
     if (!(r->spool = s_tmpfile ())) {
         pl_http_reply_error (req, 503, "unavailable", "cannot spool the answer", NULL);
@@ -613,9 +631,27 @@ s_on_body (pl_http_req_t *req, const char *data, size_t size, void *arg)
     if (r->replay)
         return 0;
     s_renew (r);
-    if (r->sig) {
-        pl_http_sig_update (r->sig, data, size);
+    if (r->raw) {
+        /* Kept on disk, bounded: a JSON body by its limit, every signed body by the spool's
+         * budget across requests. */
+        if (r->format == S_JSON && r->raw_len + size > r->api->o.max_json_body) {
+            char m[128];
+            snprintf (m, sizeof m, "a JSON body is limited to %zu bytes; send NDJSON or CSV for more",
+                      r->api->o.max_json_body);
+            pl_http_reply_error (req, 413, "too_large", m, NULL);
+            return -1;
+        }
+        if (atomic_fetch_add (&r->api->spooled, size) + size > r->api->o.spool_budget) {
+            atomic_fetch_sub (&r->api->spooled, size);
+            pl_http_reply_busy (req, "the intake's spool of signed bodies is full: send it again shortly", 2);
+            return -1;
+        }
+        r->raw_len += size;
         return fwrite (data, 1, size, r->raw) == size ? 0 : -1;
+    }
+    if (r->format == S_JSON && pl_http_req_reserve (req, size) != 0) {
+        pl_http_reply_busy (req, "the intake is at its memory budget: send it again shortly", 1);
+        return -1;
     }
     /* A JSON body refused while it arrives keeps nothing more: the rest is read (and hashed)
      * only so that the client, which is still sending, can be answered 400 or 413 at its end. */
@@ -862,18 +898,16 @@ s_post (pl_http_req_t *req, void *arg)
         pl_http_reply_header (req, "Idempotent-Replayed", "true");
         return 0;
     }
-    if (r->sig) {
-        int rc = pl_http_sig_check (r->sig);
-        if (rc != 0)
-            return s_error (req, r, 401, "bad_signature",
-                            rc == PL_EINVAL ? "X-Plateau-Signature missing or malformed"
-                                            : "X-Plateau-Signature does not match the body",
-                            PL_HTTP_SIGNATURE_HEADER, 0, 0);
+    if (r->raw) {
+        /* The kit has compared the signature: the body kept aside is decoded now. */
         char buf[65536];
         size_t n;
         rewind (r->raw);
-        while ((n = fread (buf, 1, sizeof buf, r->raw)) > 0)
+        while ((n = fread (buf, 1, sizeof buf, r->raw)) > 0) {
+            if (r->format == S_JSON && pl_http_req_reserve (req, n) != 0)
+                return pl_http_reply_busy (req, "the intake is at its memory budget: send it again shortly", 1);
             s_decode (r, buf, n);
+        }
     }
     return r->format == S_JSON ? s_answer_json (req, r) : s_answer_stream (req, r);
 }
@@ -1021,6 +1055,8 @@ intake_api_new (const intake_api_opts_t *opts, char *err, size_t err_size)
         self->o.batch_size = 256;
     if (!self->o.max_batch)
         self->o.max_batch = INTAKE_JSON_MAX_ITEMS;
+    if (!self->o.spool_budget)
+        self->o.spool_budget = (size_t) 2 << 30;
     if (!self->o.audit_rejects_per_request)
         self->o.audit_rejects_per_request = 1000;
     if (!self->o.idempotency_lease_ms)
@@ -1057,12 +1093,23 @@ intake_api_destroy (intake_api_t **self_p)
     *self_p = NULL;
 }
 
+/* The route's signing secrets (pl_http_secret_fn): the kit checks a signing source's header
+ * before the body and its HMAC before the handler. */
+static const void *
+s_route_secret (const char *source, size_t *len, void *arg)
+{
+    const char *secret = s_secret_of (arg, source);
+    *len = secret ? strlen (secret) : 0;
+    return secret;
+}
+
 int
 intake_api_routes (intake_api_t *self, pl_http_t *http, size_t max_body, const char *sources)
 {
     int rc = pl_http_route (http, "POST", "/v1/leads", s_post, self, &(pl_http_route_opts_t) {
                                 .content_types = "application/json,application/x-ndjson,text/csv",
-                                .max_body = max_body, .on_body = s_on_body, .sources = sources });
+                                .max_body = max_body, .on_body = s_on_body, .sources = sources,
+                                .secret = s_route_secret });
     if (rc == 0)
         rc = pl_http_route (http, "GET", "/v1/leads/{id}", s_get, self,
                             &(pl_http_route_opts_t) { .sources = sources });

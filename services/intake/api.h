@@ -47,6 +47,7 @@ typedef struct {
     size_t idempotency_max_answer;  /* larger streamed answers are stored as their summary */
     const intake_mappings_t *mappings;    /* borrowed */
     const char *signing_keys;       /* "source:secret" lines (those sources must sign), or NULL */
+    size_t spool_budget;            /* bytes of signed bodies kept on disk at once (0: 2 GiB) */
     const char *default_country;    /* for national numbers of leads naming no country */
     bool reject_unknown;            /* unknown fields refused rather than kept in custom */
     const char *readers;            /* sources that may read every lead ("a,b"), or NULL: the

@@ -72,6 +72,7 @@ main (void)
         .idempotency_lease_ms = pl_config_duration_ms (cfg, "PLATEAU_INTAKE_IDEMPOTENCY_LEASE", 10 * 1000),
         .idempotency_max_answer = (size_t) pl_config_size (cfg, "PLATEAU_INTAKE_IDEMPOTENCY_MAX_ANSWER", 8LL << 20),
         .signing_keys = signing,
+        .spool_budget = (size_t) pl_config_size (cfg, "PLATEAU_INTAKE_SPOOL_BUDGET", 2LL << 30),
         .default_country = pl_config_str (cfg, "PLATEAU_INTAKE_DEFAULT_COUNTRY", NULL),
         .reject_unknown = pl_config_bool (cfg, "PLATEAU_INTAKE_REJECT_UNKNOWN_FIELDS", false),
         .readers = pl_config_str (cfg, "PLATEAU_INTAKE_READERS", NULL),
