@@ -8,3 +8,5 @@ add_dependencies(test_sec_bus_intake plateau-intake)
 pl_add_test(NAME test_sec_dead_letters SOURCES ${PROJECT_SOURCE_DIR}/tests/security/test_sec_dead_letters.c
             LIBS plateau PkgConfig::JANSSON LABELS integration security TIMEOUT 120)
 add_dependencies(test_sec_dead_letters plateau-audit)
+pl_add_test(NAME test_sec_metrics SOURCES ${PROJECT_SOURCE_DIR}/tests/security/test_sec_metrics.c
+            LIBS plateau LABELS unit security)
