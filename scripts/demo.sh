@@ -92,6 +92,14 @@ dead=0
 for k in $(rcli --scan --pattern 'pl:{ob:*}:dead'); do dead=$((dead + $(rcli HLEN "$k"))); done
 ready=$(curl -s -o /dev/null -w '%{http_code}' "$PLATEAU_TEMPLATE_OPS_URL/readyz")
 received=$(curl -s "$PLATEAU_TEMPLATE_OPS_URL/metrics" | awk '/^plateau_bus_received_total/ {s += $2} END {print s + 0}')
+# The bus: CURVE on every door, every sender named by its key (run/keys/keys), refusals counted.
+plaintext=0 refused=0
+for var in $(compgen -v | grep -E '^PLATEAU_[A-Z]+_OPS_URL$'); do
+  m=$(curl -s "${!var}/metrics")
+  plaintext=$((plaintext + $(awk '/^plateau_bus_plaintext / {s += $2} END {print s + 0}' <<<"$m")))
+  refused=$((refused + $(awk '/^plateau_bus_refused_total/ {s += $2} END {print s + 0}' <<<"$m")))
+done
+identities=$(grep -cv '^#' run/keys/keys)
 
 echo
 echo "================ plateau demo report ================"
@@ -103,6 +111,7 @@ printf '%-44s %s\n' "dead letters" "$dead"
 printf '%-44s %s\n' "receiver /readyz after restart" "$ready"
 printf '%-44s %s\n' "messages received since restart (metrics)" "$received"
 printf '%-44s %s\n' "loadgen" "$(cat run/loadgen.json)"
+printf '%-44s %s\n' "bus security" "CURVE on every door ($plaintext in plaintext), $identities identities in run/keys/keys, $refused refused"
 echo "---------------- intake: tests/data/intake/demo_leads.csv ----------------"
 echo "$intake_report"
 if [[ -z ${PLATEAU_SCRUB_BUS:-} ]]; then
@@ -119,8 +128,11 @@ fi
 if [[ $intake_rc -ne 0 ]]; then
   echo "demo: FAILED — plateauctl leads submit exited $intake_rc (see run/logs/intake.log)"; exit 1
 fi
+if [[ $plaintext -ne 0 ]]; then
+  echo "demo: FAILED — a service runs its bus in plaintext"; exit 1
+fi
 if [[ ${applied:-0} -eq $LEADS && $owed -eq 0 && $dead -eq 0 ]]; then
-  echo "demo: OK — every lead applied exactly once, nothing lost, nothing owed"
+  echo "demo: OK — every lead applied exactly once, nothing lost, nothing owed, every bus door on CURVE"
 else
   echo "demo: FAILED — see run/logs/"; exit 1
 fi
