@@ -6,7 +6,7 @@ pl_add_test(NAME test_audit_service_kill SOURCES ${PROJECT_SOURCE_DIR}/tests/int
             LIBS pl_audit plateau PkgConfig::JANSSON LABELS integration TIMEOUT 300)
 add_dependencies(test_audit_service_kill ${PL_AUDIT_SVC_DEPS})
 pl_add_test(NAME test_audit_service_http SOURCES ${PROJECT_SOURCE_DIR}/tests/integration/test_audit_service_http.c
-            LIBS plateau PkgConfig::JANSSON LABELS integration TIMEOUT 120)
+            LIBS plateau PkgConfig::JANSSON LABELS integration security TIMEOUT 120)
 add_dependencies(test_audit_service_http ${PL_AUDIT_SVC_DEPS})
 pl_add_test(NAME test_audit_service_diskfull SOURCES ${PROJECT_SOURCE_DIR}/tests/integration/test_audit_service_diskfull.c
             LIBS pl_audit plateau PkgConfig::JANSSON LABELS integration TIMEOUT 180)
