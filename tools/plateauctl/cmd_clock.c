@@ -89,6 +89,9 @@ s_refusal (pl_redis_t *redis, const char *owner, s_target_t *t)
         snprintf (t->detail, sizeof t->detail, "refused (no reason found with the dead letter)");
     pl_reply_free (&r);
     pl_redis_exec (redis, "HDEL %s %s", key, t->id);
+    char at_key[540];                  /* when it died (outbox.h): goes with it */
+    snprintf (at_key, sizeof at_key, "%s:at", key);
+    pl_redis_exec (redis, "ZREM %s %s", at_key, t->id);
 }
 
 /* Looks at one target's client after it processed its answers. */
