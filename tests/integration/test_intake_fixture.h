@@ -194,6 +194,31 @@ fx_destroy (fx_t *f)
     free (f);
 }
 
+/* cmocka setup and teardown: a fixture with the intake started with extra settings ("K=V",
+ * NULL-terminated, may be NULL) and ready; SIGPIPE ignored (attack tests write into
+ * connections the server has closed). */
+__attribute__ ((unused)) static int
+fx_setup_with (void **state, const char *const *extra)
+{
+    signal (SIGPIPE, SIG_IGN);
+    fx_t *f = fx_new (NULL);
+    if (!f)
+        return -1;
+    if (fx_start (f, extra) <= 0 || !pl_test_wait_until (fx_ready_fn, f, 15000)) {
+        fx_destroy (f);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+__attribute__ ((unused)) static int
+fx_teardown (void **state)
+{
+    fx_destroy (*state);
+    return 0;
+}
+
 /* POST /v1/leads<query> with a bearer token (NULL: none) and extra headers. */
 __attribute__ ((unused)) static int
 fx_post (fx_t *f, const char *query, const char *token, const char *ctype, const char *extra,

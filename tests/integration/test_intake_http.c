@@ -387,22 +387,14 @@ test_bus_door_applies_a_native_lead_once_and_nacks_an_invalid_one (void **state)
 static int
 setup (void **state)
 {
-    fx_t *f = fx_new (NULL);
-    if (!f)
-        return -1;
     const char *extra[] = { "PLATEAU_INTAKE_SOURCES=crm-a", "PLATEAU_INTAKE_MAX_JSON_BODY=4k", NULL };
-    fx_start (f, extra);
-    if (!pl_test_wait_until (fx_ready_fn, f, 10000))
-        return -1;
-    *state = f;
-    return 0;
+    return fx_setup_with (state, extra);
 }
 
 static int
 teardown (void **state)
 {
-    fx_destroy (*state);
-    return 0;
+    return fx_teardown (state);
 }
 
 int

@@ -86,20 +86,13 @@ s_tally (fx_t *f, s_tally_t *t)
 static int
 setup (void **state)
 {
-    fx_t *f = fx_new (NULL);
-    if (!f)
-        return -1;
-    if (fx_start (f, NULL) <= 0 || !pl_test_wait_until (fx_ready_fn, f, 15000))
-        return -1;
-    *state = f;
-    return 0;
+    return fx_setup_with (state, NULL);
 }
 
 static int
 teardown (void **state)
 {
-    fx_destroy (*state);
-    return 0;
+    return fx_teardown (state);
 }
 
 static void

@@ -25,21 +25,13 @@ static const char s_body[] =
 static int
 setup (void **state)
 {
-    signal (SIGPIPE, SIG_IGN);
-    fx_t *f = fx_new (NULL);
-    if (!f)
-        return -1;
-    if (fx_start (f, NULL) <= 0 || !pl_test_wait_until (fx_ready_fn, f, 15000))
-        return -1;
-    *state = f;
-    return 0;
+    return fx_setup_with (state, NULL);
 }
 
 static int
 teardown (void **state)
 {
-    fx_destroy (*state);
-    return 0;
+    return fx_teardown (state);
 }
 
 static bool

@@ -142,22 +142,14 @@ s_attack (void *arg)
 static int
 setup (void **state)
 {
-    signal (SIGPIPE, SIG_IGN);
-    fx_t *f = fx_new (NULL);
-    if (!f)
-        return -1;
     const char *extra[] = { "PLATEAU_INTAKE_MAX_JSON_BODY=64M", NULL };
-    if (fx_start (f, extra) <= 0 || !pl_test_wait_until (fx_ready_fn, f, 15000))
-        return -1;
-    *state = f;
-    return 0;
+    return fx_setup_with (state, extra);
 }
 
 static int
 teardown (void **state)
 {
-    fx_destroy (*state);
-    return 0;
+    return fx_teardown (state);
 }
 
 static void
