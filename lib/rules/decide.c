@@ -21,6 +21,8 @@
  *
  *  Rolling windows are measured in exact durations (30 d = 30 x 86400 s from the instant of the
  *  call). Within calling hours that is never more permissive than counting calendar dates.
+ *  List ages are the exception: the law counts them in dates (ADR 0015), so a copy's age is the
+ *  number of local dates between the copy and the call, in the zone whose date turns first.
  *
  *  Nothing here allocates, reads a clock or a file; the decision is a pure function of its
  *  arguments, safe to run on many threads over the same campaign.
@@ -610,6 +612,27 @@ s_deny_or_exempt (s_ctx_t *x, const pl__clause_t *cl, int64_t t, pl_rules_fired_
         r->outcome = PL_RULES_DENIES;
 }
 
+/* First instant at which a copy taken at as_of_ms is more than `days` calendar dates old in
+ * some candidate zone: the earliest local midnight that starts the copy's date + days + 1 (the
+ * law counts dates: a 31-day copy of 28 April serves calls through 29 May). Both dates are
+ * read in the same zone, and the zone whose date turns first binds (the stricter reading). */
+static int64_t
+s_stale_at (const s_ctx_t *x, int64_t as_of_ms, int32_t days, int *zone)
+{
+    int64_t as = pl__floordiv (as_of_ms, 1000), best = S_NEVER;
+    for (size_t i = 0; i < x->nz; i++) {
+        const pl_rules_tz_t *z = x->z[i];
+        size_t k = pl__tz_piece (z, as);
+        int64_t d0 = pl__floordiv (as + z->off[k], PL__DAY_S);
+        int64_t m = pl__tz_next_local_from (z, k, as, (d0 + days + 1) * PL__DAY_S, INT64_MAX);
+        if (m < best) {
+            best = m;
+            *zone = (int) i;
+        }
+    }
+    return best == S_NEVER ? S_NEVER : best * 1000;
+}
+
 static void
 s_eval_list (s_ctx_t *x, const pl__clause_t *cl, int64_t t, pl_rules_fired_t *r)
 {
@@ -633,15 +656,20 @@ s_eval_list (s_ctx_t *x, const pl__clause_t *cl, int64_t t, pl_rules_fired_t *r)
             r->event_ms = l->as_of_ms;
             any = true;
         }
-        if (cl->u.list.max_age_ms)
-            s_bound (x, l->as_of_ms + cl->u.list.max_age_ms);
-        if (cl->u.list.max_age_ms && l->as_of_ms + cl->u.list.max_age_ms <= t) {
-            r->outcome = PL_RULES_DENIES;
-            r->why = PL_RULES_WHY_LIST_STALE;
-            r->name = cl->u.list.names[i];
-            r->version = l->version;
-            r->event_ms = l->as_of_ms;
-            return;
+        if (cl->u.list.max_age_days) {
+            int zone = -1;
+            int64_t stale = s_stale_at (x, l->as_of_ms, cl->u.list.max_age_days, &zone);
+            s_bound (x, stale);
+            if (stale <= t) {
+                r->outcome = PL_RULES_DENIES;
+                r->why = PL_RULES_WHY_LIST_STALE;
+                r->name = cl->u.list.names[i];
+                r->version = l->version;
+                r->event_ms = l->as_of_ms;
+                r->until_ms = stale;
+                r->zone = (int8_t) zone;
+                return;
+            }
         }
         if (l->hit && !hit)
             hit = l;

@@ -255,8 +255,8 @@ s_reason (const pl_rules_decision_t *d, const pl_rules_fired_t *r, s_out_t *o)
                    ev);
         break;
     case PL_RULES_WHY_LIST_STALE:
-        s_put (o, "the %s copy %s of %s is %s old at %s; the maximum is %s", name,
-               r->version ? r->version : "?", ev, age, at, span);
+        s_put (o, "the %s copy %s of %s is %s old at %s; the maximum is %s, counted in dates "
+               "(stale from %s)", name, r->version ? r->version : "?", ev, age, at, span, until);
         break;
     case PL_RULES_WHY_EXEMPTION_HOLDS:
         if (r->name && (strcmp (r->name, "purchase") == 0 || strcmp (r->name, "inquiry") == 0))

@@ -903,11 +903,18 @@ pl__rule_compile (const pl_rules_profiles_t *ps, const char *rule_id, int rule_l
         }
         if (age) {
             pl__dur_t d;
-            if (pl__parse_duration (age->value, &d) != 0 || d.unit != 's' || d.n <= 0) {
-                s_err (e, age->line, age->key, "bad duration '%s' (s, min, h or d)", age->value);
+            /* Ages count calendar dates (a copy of 28 April serves calls through 29 May under
+             * a 31-day limit), so only whole days make sense. */
+            size_t al = strlen (age->value);
+            if (pl__parse_duration (age->value, &d) != 0 || d.unit != 's' || d.n <= 0
+                || al < 2 || age->value[al - 1] != 'd'
+                || !isdigit ((unsigned char) age->value[al - 2])) {
+                s_err (e, age->line, age->key, "bad duration '%s' (whole days, e.g. 31d: list "
+                       "ages count calendar dates)", age->value);
                 return -1;
             }
             c.u.list.max_age_ms = d.n * 1000;
+            c.u.list.max_age_days = (int32_t) (d.n / PL__DAY_S);
         }
         if (req && s_yes_no (req->value, &c.u.list.required) != 0) {
             s_err (e, req->line, req->key, "expected yes or no");

@@ -315,7 +315,8 @@ typedef struct pl__clause {
         struct {
             uint8_t n;
             char names[PL__MAXLIST][PL__NAMELEN];
-            int64_t max_age_ms;             /* 0: no age limit */
+            int64_t max_age_ms;             /* 0: no age limit; else max_age_days whole days */
+            int32_t max_age_days;           /* calendar dates after the copy's date (ADR 0015) */
             bool required;
         } list;
         struct {

@@ -481,11 +481,11 @@ test_bloctel_until_10_august_2026 (void **state)
     assert_string_equal (t_decisive (&d), "fr.bloctel");
     assert_int_equal (d.fired[d.decisive].why, PL_RULES_WHY_LISTED);
     t.lists[0].hit = false;
-    t.lists[0].as_of_ms = now - 30 * T_DAY;                 /* exactly 30 days: stale */
+    t.lists[0].as_of_ms = now - 31 * T_DAY;                 /* 31 dates after: stale */
     d = s_decide (e->cc, &t, now);
     assert_int_equal (d.verdict, PL_RULES_DENY);
     assert_int_equal (d.fired[d.decisive].why, PL_RULES_WHY_LIST_STALE);
-    t.lists[0].as_of_ms = now - 30 * T_DAY + T_SEC;
+    t.lists[0].as_of_ms = now - 30 * T_DAY;                 /* 30 dates after: valid */
     assert_int_equal (s_decide (e->cc, &t, now).verdict, PL_RULES_ALLOW);
     /* Still fresh now, stale by the next window: deny (re-screen first). */
     now = t_local (paris, 2026, 6, 2, 20, 30, 0);
@@ -511,6 +511,26 @@ test_bloctel_until_10_august_2026 (void **state)
     d = s_decide (e->cc, &t, now);
     assert_int_equal (d.verdict, PL_RULES_DENY);
     assert_string_equal (t_decisive (&d), "fr.opposition");
+}
+
+/* A file cleaned through Bloctel is valid 30 days, in French dates: returned on 1 June 2026 at
+ * 08:00, it serves 1 July to the end of its last window and is stale on 2 July. */
+static void
+test_a_bloctel_file_serves_calls_through_the_30th_date_after_it (void **state)
+{
+    s_env_t *e = *state;
+    const pl_rules_tz_t *paris = t_zone (&e->w, "Europe/Paris");
+    int64_t copy = t_local (paris, 2026, 6, 1, 8, 0, 0);
+    t_facts_t t;
+    s_facts (&t, paris, copy);
+    t.lists[0].as_of_ms = copy;
+    assert_int_equal (s_decide (e->cc, &t, t_local (paris, 2026, 7, 1, 19, 59, 59)).verdict,
+                      PL_RULES_ALLOW);
+    pl_rules_decision_t d = s_decide (e->cc, &t, t_local (paris, 2026, 7, 2, 10, 0, 0));
+    assert_int_equal (d.verdict, PL_RULES_DENY);
+    assert_string_equal (t_decisive (&d), "fr.bloctel");
+    assert_int_equal (d.fired[d.decisive].why, PL_RULES_WHY_LIST_STALE);
+    assert_int_equal (d.fired[d.decisive].until_ms, t_local (paris, 2026, 7, 2, 0, 0, 0));
 }
 
 static void
@@ -648,6 +668,7 @@ main (void)
         cmocka_unit_test (test_refusal_blocks_calls_for_60_days),
         cmocka_unit_test (test_consent_is_required_from_11_august_2026),
         cmocka_unit_test (test_bloctel_until_10_august_2026),
+        cmocka_unit_test (test_a_bloctel_file_serves_calls_through_the_30th_date_after_it),
         cmocka_unit_test (test_autodialed_caller_id_ranges),
         cmocka_unit_test (test_energy_renovation_canvassing_is_banned_without_a_contract),
         cmocka_unit_test (test_collection_needs_the_letter_and_keeps_its_window_and_caps),

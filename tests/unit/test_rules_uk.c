@@ -73,9 +73,9 @@ test_tps_and_ctps_screening (void **state)
     d = s_decide (e->cc, &t, now);
     EXPECT (d, PL_RULES_DENY, 0);
     assert_string_equal (t_decisive (&d), "uk.optout");
-    /* Re-screen every 28 days; both registers are needed. */
+    /* Re-screen every 28 days (dates); both registers are needed. */
     s_facts (&t, e->london, now);
-    t.lists[1].as_of_ms = now - 28 * T_DAY;
+    t.lists[1].as_of_ms = now - 29 * T_DAY;
     d = s_decide (e->cc, &t, now);
     EXPECT (d, PL_RULES_DENY, 0);
     assert_int_equal (d.fired[d.decisive].why, PL_RULES_WHY_LIST_STALE);
@@ -83,6 +83,26 @@ test_tps_and_ctps_screening (void **state)
     t.f.n_lists = 1;
     d = s_decide (e->cc, &t, now);
     assert_int_equal (d.fired[d.decisive].why, PL_RULES_WHY_NOT_SCREENED);
+}
+
+/* The TPS copy serves calls made no more than 28 days after its date, in London dates: a copy
+ * of 1 March 2026 serves 29 March (the night the clocks go forward) to its last second. */
+static void
+test_a_tps_copy_serves_calls_through_the_28th_date_after_it (void **state)
+{
+    s_env_t *e = *state;
+    int64_t copy = t_local (e->london, 2026, 3, 1, 9, 0, 0);
+    t_facts_t t;
+    s_facts (&t, e->london, copy);
+    t.lists[0].as_of_ms = copy;
+    t.lists[1].as_of_ms = copy;
+    EXPECT (s_decide (e->cc, &t, t_local (e->london, 2026, 3, 29, 20, 59, 59)), PL_RULES_ALLOW,
+            0);
+    pl_rules_decision_t d = s_decide (e->cc, &t, t_local (e->london, 2026, 3, 30, 8, 0, 0));
+    EXPECT (d, PL_RULES_DENY, 0);
+    assert_string_equal (t_decisive (&d), "uk.tps");
+    assert_int_equal (d.fired[d.decisive].until_ms, t_local (e->london, 2026, 3, 30, 0, 0, 0));
+    assert_int_equal (d.fired[d.decisive].why, PL_RULES_WHY_LIST_STALE);
 }
 
 static void
@@ -233,6 +253,7 @@ main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_tps_and_ctps_screening),
+        cmocka_unit_test (test_a_tps_copy_serves_calls_through_the_28th_date_after_it),
         cmocka_unit_test (test_no_new_call_for_72_hours_after_an_abandoned_call),
         cmocka_unit_test (test_no_retry_the_same_day_after_an_answering_machine),
         cmocka_unit_test (test_a_valid_caller_id_is_presented),

@@ -170,20 +170,55 @@ test_national_dnc_with_ebr_exemption_and_list_age (void **state)
     d = s_decide (e->cc, &t, now);
     EXPECT (d, PL_RULES_ALLOW, 0);
     assert_string_equal (d.fired[t_fired (&d, "us.dnc-national", NULL)].name, "written-consent");
-    /* The copy consulted may be at most 31 days old. */
+    /* The copy consulted may be at most 31 days old, counted in dates. */
     t.f.n_consents = 0;
     t.lists[0].hit = false;
-    t.lists[0].as_of_ms = now - 31 * T_DAY;
+    t.lists[0].as_of_ms = now - 32 * T_DAY;
     d = s_decide (e->cc, &t, now);
     EXPECT (d, PL_RULES_DENY, 0);
     assert_int_equal (d.fired[d.decisive].why, PL_RULES_WHY_LIST_STALE);
-    t.lists[0].as_of_ms = now - 31 * T_DAY + T_SEC;
+    t.lists[0].as_of_ms = now - 31 * T_DAY;
     EXPECT (s_decide (e->cc, &t, now), PL_RULES_ALLOW, 0);
     t.f.n_lists = 1;                                   /* internal list not consulted */
     d = s_decide (e->cc, &t, now);
     EXPECT (d, PL_RULES_DENY, 0);
     assert_string_equal (t_decisive (&d), "us.dnc-internal");
     assert_int_equal (d.fired[d.decisive].why, PL_RULES_WHY_NOT_SCREENED);
+}
+
+/* 16 CFR 310.4(b)(3)(iv): a registry copy serves calls made no more than 31 days after its
+ * date. A copy of 28 April (06:00 in New York) serves the whole of 29 May, local date, and is
+ * stale from midnight; 24-hour blocks refused 29 May from 10:00 UTC. */
+static void
+test_a_registry_copy_serves_calls_through_the_31st_date_after_it (void **state)
+{
+    s_env_t *e = *state;
+    int64_t copy = t_local (e->ny, 2026, 4, 28, 6, 0, 0);
+    t_facts_t t;
+    s_facts (&t, e->ny, copy);
+    t.lists[0].as_of_ms = copy;
+    t.lists[1].as_of_ms = copy;
+    /* The instant of the report: 16:58 UTC on 29 May. */
+    EXPECT (s_decide (e->cc, &t, t_utc (2026, 5, 29, 16, 58, 0)), PL_RULES_ALLOW, 0);
+    /* Last valid day to its last second of calling hours. */
+    EXPECT (s_decide (e->cc, &t, t_local (e->ny, 2026, 5, 29, 20, 59, 59)), PL_RULES_ALLOW, 0);
+    /* First stale day, from its first calling second. */
+    pl_rules_decision_t d = s_decide (e->cc, &t, t_local (e->ny, 2026, 5, 30, 8, 0, 0));
+    EXPECT (d, PL_RULES_DENY, 0);
+    assert_string_equal (t_decisive (&d), "us.dnc-national");
+    assert_int_equal (d.fired[d.decisive].why, PL_RULES_WHY_LIST_STALE);
+    assert_int_equal (d.fired[d.decisive].until_ms, t_local (e->ny, 2026, 5, 30, 0, 0, 0));
+    /* Asked at 21:00 on the last day: the next window is on a stale date, so re-screen. */
+    d = s_decide (e->cc, &t, t_local (e->ny, 2026, 5, 29, 21, 0, 0));
+    EXPECT (d, PL_RULES_DENY, 0);
+    assert_int_equal (d.fired[d.decisive].why, PL_RULES_WHY_LIST_STALE);
+    /* Two zones: the date that turns first binds (Chicago's copy date is 28 April too, but
+     * New York reaches 30 May an hour earlier). */
+    t_add_zone (&t, e->chi, PL_RULES_ZONE_POSTAL);
+    d = s_decide (e->cc, &t, t_local (e->chi, 2026, 5, 29, 23, 30, 0));
+    EXPECT (d, PL_RULES_DENY, 0);
+    assert_int_equal (d.fired[d.decisive].why, PL_RULES_WHY_LIST_STALE);
+    assert_int_equal (d.fired[d.decisive].zone, 0);
 }
 
 static void
@@ -449,6 +484,7 @@ main (void)
         cmocka_unit_test (test_eight_to_nine_local_to_the_second),
         cmocka_unit_test (test_dst_nights_in_new_york),
         cmocka_unit_test (test_national_dnc_with_ebr_exemption_and_list_age),
+        cmocka_unit_test (test_a_registry_copy_serves_calls_through_the_31st_date_after_it),
         cmocka_unit_test (test_autodialed_calls_to_mobiles_need_written_consent_for_that_number),
         cmocka_unit_test (test_revocation_and_reassigned_numbers),
         cmocka_unit_test (test_regulation_f_seven_in_seven_and_after_a_conversation),
