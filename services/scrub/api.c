@@ -1,0 +1,770 @@
+/*  api.c — scrub's HTTP routes (see api.h). */
+#include <ctype.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "consent.h"
+#include "optout.h"
+#include "plateau/error.h"
+#include "plateau/id.h"
+#include "plateau/inbox.h"
+#include "plateau/outbox.h"
+#include "plateau/phone.h"
+#include "plateau/redis.h"
+#include "plateau/timefmt.h"
+#include "verdict.h"
+
+#define S_RETRY_AFTER "2"
+#define S_CHUNK 256                       /* numbers judged per Redis round trip */
+#define S_SCRUB_MAX_BODY (2 * 1024 * 1024)
+#define S_SMALL_BODY (16 * 1024)
+#define S_NUMBER_MAX 64                   /* an input number's bytes */
+
+/* List names scrub loads: the rules engine's national lists, and client or campaign lists
+ * ("client:<name>", "campaign:<name>"). internal-dnc lives in Redis, not in a file. */
+static const char *s_list_names[] = { "us-dnc", "bloctel", "tps", "ctps", "litigator", "rnd", NULL };
+
+struct scrub_api {
+    scrub_api_opts_t o;
+    pl_outbox_t *audit;                   /* names keys only: shared by the threads */
+    pl_redis_t *redis;                    /* the outbox's, never used by handlers */
+    pl_metric_t *verdicts;
+};
+
+typedef struct {
+    pl_redis_t *redis;
+    pl_inbox_t *inbox;
+    pl_phone_t *phone;
+} s_ctx_t;
+
+/* ---- helpers -------------------------------------------------------------------------------- */
+
+static bool
+s_in_list (const char *list, const char *name)
+{
+    size_t n = strlen (name);
+    for (const char *p = list; p && *p;) {
+        const char *end = strpbrk (p, ",|");
+        size_t len = end ? (size_t) (end - p) : strlen (p);
+        if (len == n && strncmp (p, name, n) == 0)
+            return true;
+        p = end ? end + 1 : NULL;
+    }
+    return false;
+}
+
+static bool
+s_operator (const scrub_api_t *api, pl_http_req_t *req)
+{
+    const char *src = pl_http_req_source (req);
+    return src && api->o.operators && s_in_list (api->o.operators, src);
+}
+
+/* The tenant a request acts for: the one it names, if the source may act for it. NULL after
+ * setting a 403 otherwise. */
+static const char *
+s_tenant (const scrub_api_t *api, pl_http_req_t *req, const char *named, char *buf, size_t size)
+{
+    const char *src = pl_http_req_source (req);
+    const char *map = api->o.source_tenants;
+    if (!map || !*map || s_operator (api, req)) {
+        snprintf (buf, size, "%s", named && *named ? named : api->o.default_tenant);
+        return buf;
+    }
+    /* "crm-a=acme|beta;crm-b=globex": the source's own entry */
+    size_t sl = strlen (src);
+    for (const char *p = map; p && *p;) {
+        const char *end = strchr (p, ';');
+        size_t len = end ? (size_t) (end - p) : strlen (p);
+        if (len > sl && strncmp (p, src, sl) == 0 && p[sl] == '=') {
+            char tenants[512];
+            snprintf (tenants, sizeof tenants, "%.*s", (int) (len - sl - 1), p + sl + 1);
+            if (!named || !*named) {
+                snprintf (buf, size, "%.*s", (int) strcspn (tenants, "|"), tenants);
+                return buf;
+            }
+            if (s_in_list (tenants, named)) {
+                snprintf (buf, size, "%s", named);
+                return buf;
+            }
+            break;
+        }
+        p = end ? end + 1 : NULL;
+    }
+    pl_http_reply_error (req, 403, "forbidden", "this source may not act for that tenant", "tenant");
+    return NULL;
+}
+
+static int
+s_unavailable (pl_http_req_t *req, const char *what)
+{
+    pl_http_reply_error (req, 503, "unavailable", what, NULL);
+    return pl_http_reply_header (req, "Retry-After", S_RETRY_AFTER);
+}
+
+/* The gathered JSON object body; NULL after a 400 naming line and column. */
+static json_t *
+s_json_body (pl_http_req_t *req)
+{
+    size_t len;
+    const char *body = pl_http_req_body (req, &len);
+    json_error_t e;
+    json_t *o = body ? json_loadb (body, len, JSON_REJECT_DUPLICATES, &e) : NULL;
+    if (!o) {
+        pl_http_reply_error_at (req, 400, "bad_json", body ? e.text : "empty body", NULL, body ? e.line : 0,
+                                body ? e.column : 0);
+        return NULL;
+    }
+    if (!json_is_object (o)) {
+        json_decref (o);
+        pl_http_reply_error (req, 400, "bad_json", "expected a JSON object", NULL);
+        return NULL;
+    }
+    return o;
+}
+
+/* An optional string member; false after a 400 when present and not a short string. */
+static bool
+s_member (pl_http_req_t *req, json_t *o, const char *k, size_t max, const char **out)
+{
+    json_t *v = json_object_get (o, k);
+    *out = "";
+    if (!v || json_is_null (v))
+        return true;
+    if (!json_is_string (v) || json_string_length (v) > max || strlen (json_string_value (v)) != json_string_length (v)) {
+        char msg[128];
+        snprintf (msg, sizeof msg, "%s must be a string of at most %zu bytes", k, max);
+        pl_http_reply_error (req, 400, "invalid", msg, k);
+        return false;
+    }
+    *out = json_string_value (v);
+    return true;
+}
+
+/* An optional instant: RFC 3339 or UTC ms. */
+static bool
+s_instant (pl_http_req_t *req, json_t *o, const char *k, int64_t *out)
+{
+    json_t *v = json_object_get (o, k);
+    *out = 0;
+    if (!v || json_is_null (v))
+        return true;
+    if (json_is_integer (v) && json_integer_value (v) > 0) {
+        *out = json_integer_value (v);
+        return true;
+    }
+    if (json_is_string (v) && pl_time_parse_rfc3339 (json_string_value (v), out) == 0)
+        return true;
+    pl_http_reply_error (req, 400, "invalid", "expected an RFC 3339 time or UTC milliseconds", k);
+    return false;
+}
+
+/* A number as E.164; false after a 400 naming `field`. */
+static bool
+s_number (const scrub_api_t *api, s_ctx_t *ctx, pl_http_req_t *req, const char *raw, const char *country,
+          const char *field, pl_phone_number_t *out)
+{
+    if (pl_phone_parse (ctx->phone, raw, country && *country ? country : api->o.default_country, out) == 0)
+        return true;
+    pl_http_reply_error (req, 400, "invalid_number", pl_phone_errstr (ctx->phone), field);
+    return false;
+}
+
+/* ---- POST /v1/scrub ------------------------------------------------------------------------ */
+
+/* The numbers of a body: JSON {"numbers":[…]} or CSV, the number in the first column of each
+ * line (a first line that is not a number is a header). Pointers into a copy kept in *store. */
+static int
+s_scrub_inputs (pl_http_req_t *req, char **store, char ***nums, size_t *n, size_t *lines, json_t **doc)
+{
+    size_t len;
+    const char *body = pl_http_req_body (req, &len);
+    *nums = NULL;
+    *n = 0;
+    *store = NULL;
+    *doc = NULL;
+    if (pl_http_req_type_is (req, "application/json")) {
+        json_error_t e;
+        json_t *o = body ? json_loadb (body, len, 0, &e) : NULL;
+        if (!o)
+            return pl_http_reply_error_at (req, 400, "bad_json", body ? e.text : "empty body", NULL,
+                                           body ? e.line : 0, body ? e.column : 0), PL_EINVAL;
+        json_t *a = json_object_get (o, "numbers");
+        if (!json_is_array (a)) {
+            json_decref (o);
+            return pl_http_reply_error (req, 400, "invalid", "expected {\"numbers\":[…]}", "numbers"), PL_EINVAL;
+        }
+        if (json_array_size (a) > SCRUB_API_MAX_NUMBERS) {
+            json_decref (o);
+            return pl_http_reply_error (req, 413, "too_many_items", "at most 10000 numbers a request", "numbers"),
+                   PL_ETOOBIG;
+        }
+        *nums = calloc (json_array_size (a) + 1, sizeof (char *));
+        for (size_t i = 0; *nums && i < json_array_size (a); i++) {
+            json_t *v = json_array_get (a, i);
+            if (!json_is_string (v) || json_string_length (v) > S_NUMBER_MAX) {
+                char f[32];
+                snprintf (f, sizeof f, "numbers[%zu]", i);
+                free (*nums);
+                *nums = NULL;
+                json_decref (o);
+                return pl_http_reply_error (req, 400, "invalid", "each number is a string of at most 64 bytes", f),
+                       PL_EINVAL;
+            }
+            (*nums)[(*n)++] = (char *) json_string_value (v);
+        }
+        *doc = o;
+        return *nums ? 0 : PL_ENOMEM;
+    }
+    /* CSV */
+    *store = malloc (len + 1);
+    *nums = calloc (SCRUB_API_MAX_NUMBERS + 1, sizeof (char *));
+    if (!*store || !*nums)
+        return PL_ENOMEM;
+    memcpy (*store, body ? body : "", len);
+    (*store)[len] = '\0';
+    size_t line = 0;
+    for (char *p = *store; p && *p;) {
+        char *end = strchr (p, '\n');
+        if (end)
+            *end = '\0';
+        line++;
+        p[strcspn (p, ",;\t\r")] = '\0';
+        char *f = p;
+        if (*f == '"') {
+            f++;
+            f[strcspn (f, "\"")] = '\0';
+        }
+        bool header = line == 1 && !strpbrk (f, "0123456789");
+        if (*f && !header) {
+            if (*n == SCRUB_API_MAX_NUMBERS)
+                return pl_http_reply_error_at (req, 413, "too_many_items", "at most 10000 numbers a request", NULL,
+                                               (long) line, 0), PL_ETOOBIG;
+            if (strlen (f) > S_NUMBER_MAX)
+                return pl_http_reply_error_at (req, 400, "invalid", "a number is at most 64 bytes", NULL,
+                                               (long) line, 1), PL_EINVAL;
+            lines[*n] = line;
+            (*nums)[(*n)++] = f;
+        }
+        p = end ? end + 1 : NULL;
+    }
+    return 0;
+}
+
+static int
+s_scrub (pl_http_req_t *req, void *arg)
+{
+    scrub_api_t *api = arg;
+    s_ctx_t *ctx = pl_http_req_thread_ctx (req);
+    if (!ctx)
+        return s_unavailable (req, "no Redis connection");
+    size_t *lines = calloc (SCRUB_API_MAX_NUMBERS + 1, sizeof *lines);
+    /* What the request holds: its numbers, one chunk of verdicts, the answer's buffers. */
+    if (!lines || pl_http_req_reserve (req, SCRUB_API_MAX_NUMBERS * (sizeof (char *) + sizeof (size_t))
+                                                + S_CHUNK * (sizeof (scrub_verdict_t) + sizeof (scrub_number_t)
+                                                             + sizeof (pl_phone_number_t))
+                                                + 2 * pl_http_req_body_size (req) + 65536) != 0) {
+        free (lines);
+        return pl_http_reply_busy (req, "memory budget spent", 1);
+    }
+    char *store = NULL, **nums = NULL;
+    size_t n = 0;
+    json_t *doc = NULL;
+    int rc = s_scrub_inputs (req, &store, &nums, &n, lines, &doc);
+    if (rc != 0) {
+        free (store);
+        free (nums);
+        free (lines);
+        json_decref (doc);
+        return rc == PL_ENOMEM ? -1 : 0;
+    }
+    const char *campaign = pl_http_req_query (req, "campaign");
+    const char *country = pl_http_req_query (req, "country");
+    const char *jurisdiction = pl_http_req_query (req, "jurisdiction");
+    if (doc) {
+        campaign = json_string_value (json_object_get (doc, "campaign")) ?: campaign;
+        country = json_string_value (json_object_get (doc, "country")) ?: country;
+        jurisdiction = json_string_value (json_object_get (doc, "jurisdiction")) ?: jurisdiction;
+    }
+    if (jurisdiction && *jurisdiction && !scrub_campaigns_has_jurisdiction (api->o.campaigns, jurisdiction)) {
+        free (store);
+        free (nums);
+        free (lines);
+        json_decref (doc);
+        return pl_http_reply_error (req, 400, "invalid", "no profile for this jurisdiction", "jurisdiction");
+    }
+    /* The answer goes to an unlinked file: 10,000 verdicts with their reasons are megabytes. */
+    FILE *out = tmpfile ();
+    scrub_verdict_t *v = calloc (S_CHUNK, sizeof *v);
+    scrub_number_t *sn = calloc (S_CHUNK, sizeof *sn);
+    pl_phone_number_t *pn = calloc (S_CHUNK, sizeof *pn);
+    int64_t now = pl_clock_now_ms (api->o.clock);
+    size_t counts[4] = { 0 };             /* allow, defer, deny, invalid */
+    rc = out && v && sn && pn ? 0 : PL_ENOMEM;
+    if (rc == 0)
+        fputs ("{\"results\":[", out);
+    scrub_context_t sc = { .campaign = campaign, .jurisdiction = jurisdiction, .debt_ref = "" };
+    for (size_t base = 0; rc == 0 && base < n; base += S_CHUNK) {
+        size_t m = n - base < S_CHUNK ? n - base : S_CHUNK, k = 0;
+        size_t map[S_CHUNK];
+        bool valid[S_CHUNK];
+        for (size_t i = 0; i < m; i++) {
+            valid[i] = pl_phone_parse (ctx->phone, nums[base + i], country && *country ? country : api->o.default_country,
+                                       &pn[i]) == 0;
+            if (valid[i]) {
+                sn[k] = (scrub_number_t) { .e164 = pn[i].e164, .phone_type = pn[i].type, .region = pn[i].region };
+                map[i] = k++;
+            }
+        }
+        if (scrub_verdict_judge (api->o.campaigns, api->o.catalog, ctx->redis, &sc, sn, k, now, v) != 0) {
+            rc = PL_EREDIS;
+            break;
+        }
+        for (size_t i = 0; i < m; i++) {
+            size_t idx = base + i;
+            json_t *r;
+            if (valid[i]) {
+                r = scrub_verdict_json (&v[map[i]], now);
+                const char *d = scrub_verdict_name (&v[map[i]]);
+                counts[strcmp (d, "allow") == 0 ? 0 : strcmp (d, "defer") == 0 ? 1 : 2]++;
+            } else {
+                r = json_pack ("{s:s,s:{s:s,s:s}}", "decision", "invalid", "error", "code",
+                               pl_phone_reason_str (pn[i].reason), "message", "not a valid phone number");
+                counts[3]++;
+            }
+            json_object_set_new (r, "index", json_integer ((json_int_t) idx));
+            json_object_set_new (r, "input", json_string (nums[idx]) ?: json_string ("?"));
+            if (lines[idx])
+                json_object_set_new (r, "line", json_integer ((json_int_t) lines[idx]));
+            char *s = json_dumps (r, JSON_COMPACT | JSON_PRESERVE_ORDER);
+            json_decref (r);
+            fprintf (out, "%s%s", idx ? "," : "", s ? s : "{}");
+            free (s);
+        }
+    }
+    free (v);
+    free (sn);
+    free (pn);
+    free (store);
+    free (nums);
+    free (lines);
+    json_decref (doc);
+    if (rc != 0) {
+        if (out)
+            fclose (out);
+        return rc == PL_EREDIS ? s_unavailable (req, "Redis is unavailable") : -1;
+    }
+    fprintf (out, "],\"summary\":{\"numbers\":%zu,\"allow\":%zu,\"defer\":%zu,\"deny\":%zu,\"invalid\":%zu}}",
+             n, counts[0], counts[1], counts[2], counts[3]);
+    fflush (out);
+    rewind (out);
+    const char *names[4] = { "allow", "defer", "deny", "invalid" };
+    for (int i = 0; i < 4; i++)
+        if (counts[i]) {
+            char labels[32];
+            snprintf (labels, sizeof labels, "http,%s", names[i]);
+            pl_metric_inc (api->verdicts, labels, (double) counts[i]);
+        }
+    int fd = dup (fileno (out));
+    fclose (out);
+    return pl_http_reply_fd (req, 200, "application/json", fd);
+}
+
+/* ---- opt-outs ------------------------------------------------------------------------------ */
+
+static int
+s_dnc_add (pl_http_req_t *req, void *arg)
+{
+    scrub_api_t *api = arg;
+    s_ctx_t *ctx = pl_http_req_thread_ctx (req);
+    if (!ctx)
+        return s_unavailable (req, "no Redis connection");
+    json_t *o = s_json_body (req);
+    if (!o)
+        return 0;
+    const char *raw, *country, *tenant_in, *debt, *channel;
+    int64_t requested;
+    pl_phone_number_t pn;
+    char tenant[128];
+    int rc = 0;
+    if (!s_member (req, o, "number", S_NUMBER_MAX, &raw) || !s_member (req, o, "country", 2, &country)
+        || !s_member (req, o, "tenant", 100, &tenant_in) || !s_member (req, o, "debt_ref", 100, &debt)
+        || !s_member (req, o, "channel", 32, &channel) || !s_instant (req, o, "requested_at", &requested))
+        goto done;
+    if (!*raw) {
+        pl_http_reply_error (req, 400, "missing", "number is required", "number");
+        goto done;
+    }
+    if (!s_number (api, ctx, req, raw, country, "number", &pn) || !s_tenant (api, req, tenant_in, tenant, sizeof tenant))
+        goto done;
+    if (requested > pl_clock_now_ms (api->o.clock) + 300000) {
+        pl_http_reply_error (req, 400, "invalid", "requested_at is in the future", "requested_at");
+        goto done;
+    }
+    scrub_optout_t opt = { .number = pn.e164, .tenant = tenant, .debt_ref = debt,
+                           .channel = *channel ? channel : "api", .actor = pl_http_req_source (req),
+                           .requested_at_ms = requested };
+    char err[256] = "";
+    rc = scrub_optout_add (ctx->inbox, api->audit, api->o.service, api->o.clock, &opt, NULL, err, sizeof err);
+    if (rc < 0) {
+        rc = s_unavailable (req, "Redis is unavailable");
+        goto done;
+    }
+    json_t *a = json_pack ("{s:s,s:s,s:s,s:s,s:s}", "number", pn.e164, "list", "internal-dnc", "tenant", tenant,
+                           "debt_ref", debt, "status", rc == 1 ? "added" : "already_opted_out");
+    char *s = json_dumps (a, JSON_COMPACT);
+    json_decref (a);
+    pl_http_reply_json (req, rc == 1 ? 201 : 200, s);
+    free (s);
+    rc = 0;
+done:
+    json_decref (o);
+    return rc;
+}
+
+static int
+s_dnc_remove (pl_http_req_t *req, void *arg)
+{
+    scrub_api_t *api = arg;
+    s_ctx_t *ctx = pl_http_req_thread_ctx (req);
+    if (!ctx)
+        return s_unavailable (req, "no Redis connection");
+    pl_phone_number_t pn;
+    const char *raw = pl_http_req_param (req, "number");
+    if (!raw || strlen (raw) > S_NUMBER_MAX)
+        return pl_http_reply_error (req, 400, "invalid_number", "not a phone number", "number");
+    if (!s_number (api, ctx, req, raw, pl_http_req_query (req, "country"), "number", &pn))
+        return 0;
+    const char *tenant = pl_http_req_query (req, "tenant");
+    const char *debt = pl_http_req_query (req, "debt_ref");
+    if ((tenant && strlen (tenant) > 100) || (debt && strlen (debt) > 100))
+        return pl_http_reply_error (req, 400, "invalid", "at most 100 bytes", tenant && strlen (tenant) > 100 ? "tenant" : "debt_ref");
+    scrub_optout_t opt = { .number = pn.e164, .tenant = tenant && *tenant ? tenant : api->o.default_tenant,
+                           .debt_ref = debt ? debt : "", .channel = "operator",
+                           .actor = pl_http_req_source (req) };
+    char err[256] = "";
+    int rc = scrub_optout_remove (ctx->inbox, api->audit, api->o.service, api->o.clock, &opt, NULL, err, sizeof err);
+    if (rc == PL_ENOTFOUND)
+        return pl_http_reply_error (req, 404, "not_found", "no opt-out for this number and scope", "number");
+    if (rc != 0)
+        return s_unavailable (req, "Redis is unavailable");
+    return pl_http_reply (req, 204, NULL, NULL, 0);
+}
+
+/* ---- consents ------------------------------------------------------------------------------ */
+
+static int
+s_consent_add (pl_http_req_t *req, void *arg)
+{
+    scrub_api_t *api = arg;
+    s_ctx_t *ctx = pl_http_req_thread_ctx (req);
+    if (!ctx)
+        return s_unavailable (req, "no Redis connection");
+    json_t *o = s_json_body (req);
+    if (!o)
+        return 0;
+    const char *raw, *country, *tenant_in, *subject, *campaign, *channel, *purpose, *source, *evidence, *wording, *ref;
+    int64_t captured;
+    pl_phone_number_t pn;
+    char tenant[128];
+    int rc = 0;
+    if (!s_member (req, o, "number", S_NUMBER_MAX, &raw) || !s_member (req, o, "country", 2, &country)
+        || !s_member (req, o, "tenant", 100, &tenant_in) || !s_member (req, o, "subject", 100, &subject)
+        || !s_member (req, o, "campaign", 100, &campaign) || !s_member (req, o, "channel", 32, &channel)
+        || !s_member (req, o, "purpose", 100, &purpose) || !s_member (req, o, "source", 512, &source)
+        || !s_member (req, o, "evidence_ref", 512, &evidence) || !s_member (req, o, "wording_version", 100, &wording)
+        || !s_member (req, o, "ref", 128, &ref) || !s_instant (req, o, "captured_at", &captured))
+        goto done;
+    json_t *w = json_object_get (o, "written");
+    if (w && !json_is_boolean (w)) {
+        pl_http_reply_error (req, 400, "invalid", "written is true or false", "written");
+        goto done;
+    }
+    const char *missing = !*raw ? "number" : !*evidence ? "evidence_ref" : !*source ? "source" : !captured ? "captured_at" : NULL;
+    if (missing) {
+        char msg[96];
+        snprintf (msg, sizeof msg, "%s is required: a consent is only as good as its proof", missing);
+        pl_http_reply_error (req, 400, "missing", msg, missing);
+        goto done;
+    }
+    if (captured > pl_clock_now_ms (api->o.clock) + 300000) {
+        pl_http_reply_error (req, 400, "invalid", "captured_at is in the future", "captured_at");
+        goto done;
+    }
+    if (*channel && strcmp (channel, "phone") != 0 && strcmp (channel, "sms") != 0 && strcmp (channel, "email") != 0) {
+        pl_http_reply_error (req, 400, "invalid", "channel is phone, sms or email", "channel");
+        goto done;
+    }
+    if (!s_number (api, ctx, req, raw, country, "number", &pn) || !s_tenant (api, req, tenant_in, tenant, sizeof tenant))
+        goto done;
+    scrub_consent_t c = {
+        .number = pn.e164, .tenant = tenant, .subject = subject, .campaign = campaign, .channel = channel,
+        .purpose = purpose, .source = source, .evidence_ref = evidence, .wording_version = wording, .ref = ref,
+        .actor = pl_http_req_source (req), .captured_at_ms = captured, .written = json_is_true (w),
+        .names_number = true,
+    };
+    char ulid[PL_ID_LEN + 1], err[256] = "";
+    pl_id_new (ulid, pl_clock_now_ms (api->o.clock));
+    snprintf (c.id, sizeof c.id, "%s", ulid);
+    rc = scrub_consent_record (ctx->inbox, api->audit, api->o.service, api->o.clock, &c, NULL, err, sizeof err);
+    if (rc < 0) {
+        rc = s_unavailable (req, "Redis is unavailable");
+        goto done;
+    }
+    json_t *a = json_pack ("{s:s,s:s,s:s,s:s}", "id", c.id, "number", pn.e164, "tenant", tenant, "status", "recorded");
+    char *s = json_dumps (a, JSON_COMPACT);
+    json_decref (a);
+    pl_http_reply_json (req, 201, s);
+    free (s);
+    rc = 0;
+done:
+    json_decref (o);
+    return rc;
+}
+
+static int
+s_consent_revoke (pl_http_req_t *req, void *arg)
+{
+    scrub_api_t *api = arg;
+    s_ctx_t *ctx = pl_http_req_thread_ctx (req);
+    if (!ctx)
+        return s_unavailable (req, "no Redis connection");
+    const char *id = pl_http_req_param (req, "id");
+    if (!id || !*id || strlen (id) >= SCRUB_CONSENT_ID_MAX)
+        return pl_http_reply_error (req, 404, "not_found", "no such consent", "id");
+    char err[256] = "";
+    int rc = scrub_consent_revoke (ctx->redis, ctx->inbox, api->audit, api->o.service, api->o.clock, id,
+                                   pl_http_req_source (req), 0, NULL, err, sizeof err);
+    if (rc == PL_ENOTFOUND)
+        return pl_http_reply_error (req, 404, "not_found", "no such consent", "id");
+    if (rc == PL_EEXIST)
+        return pl_http_reply_error (req, 409, "already_revoked", "this consent was revoked before", "id");
+    if (rc != 0)
+        return s_unavailable (req, "Redis is unavailable");
+    return pl_http_reply (req, 204, NULL, NULL, 0);
+}
+
+/* ---- lists --------------------------------------------------------------------------------- */
+
+static int
+s_lists (pl_http_req_t *req, void *arg)
+{
+    scrub_api_t *api = arg;
+    scrub_list_info_t info[64];
+    size_t n = scrub_catalog_list (api->o.catalog, info, 64);
+    int64_t now = pl_clock_now_ms (api->o.clock);
+    json_t *a = json_array ();
+    for (size_t i = 0; i < n && i < 64; i++) {
+        int64_t max = scrub_campaigns_max_age_ms (api->o.campaigns, info[i].name);
+        int64_t age = now - info[i].as_of_ms;
+        json_t *x = json_pack ("{s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:b}", "name", info[i].name, "jurisdiction",
+                               info[i].jurisdiction, "version", info[i].version, "copy_date", info[i].copy_date,
+                               "kind", info[i].kind, "size", (json_int_t) info[i].size, "age_days",
+                               (json_int_t) (age / 86400000), "stale", max > 0 && age >= max);
+        if (max > 0)
+            json_object_set_new (x, "max_age_days", json_integer ((json_int_t) (max / 86400000)));
+        json_array_append_new (a, x);
+    }
+    /* The internal list is live: Redis is its copy. */
+    json_array_append_new (a, json_pack ("{s:s,s:s,s:s,s:b}", "name", "internal-dnc", "jurisdiction", "",
+                                         "version", "live", "stale", false));
+    json_t *o = json_pack ("{s:o,s:b}", "lists", a, "loads", scrub_catalog_can_load (api->o.catalog));
+    char *s = json_dumps (o, JSON_COMPACT);
+    json_decref (o);
+    pl_http_reply_json (req, 200, s);
+    free (s);
+    return 0;
+}
+
+/* PUT /v1/lists/{name}: the parameters are checked before any body byte is kept. */
+typedef struct {
+    FILE *spool;
+    size_t size;
+    bool refused;
+} s_upload_t;
+
+static void
+s_upload_free (void *p)
+{
+    s_upload_t *u = p;
+    if (u->spool)
+        fclose (u->spool);
+    free (u);
+}
+
+static bool
+s_known_list (const char *name)
+{
+    for (int i = 0; s_list_names[i]; i++)
+        if (strcmp (s_list_names[i], name) == 0)
+            return true;
+    return (strncmp (name, "client:", 7) == 0 || strncmp (name, "campaign:", 9) == 0) && strlen (name) < 32
+           && !strpbrk (name, "/ \\");
+}
+
+/* 0 when the query is sound; else the 400 is set. */
+static int
+s_load_params (scrub_api_t *api, pl_http_req_t *req)
+{
+    const char *name = pl_http_req_param (req, "name");
+    if (!name || !s_known_list (name))
+        return pl_http_reply_error (req, 400, "unknown_list",
+                                    "no such list (us-dnc, bloctel, tps, ctps, litigator, rnd, client:<name>, "
+                                    "campaign:<name>)", "name"), PL_EINVAL;
+    const char *j = pl_http_req_query (req, "jurisdiction");
+    if (!j || !scrub_campaigns_has_jurisdiction (api->o.campaigns, strcasecmp (j, "uk") == 0 ? "GB" : j))
+        return pl_http_reply_error (req, 400, "invalid", "no profile for this jurisdiction", "jurisdiction"), PL_EINVAL;
+    const char *taken = pl_http_req_query (req, "taken");
+    int y, m, d;
+    char rest;
+    if (!taken || sscanf (taken, "%4d-%2d-%2d%c", &y, &m, &d, &rest) != 3 || strlen (taken) != 10
+        || !pl_civil_valid (y, m, d))
+        return pl_http_reply_error (req, 400, "invalid", "taken is the copy's date, YYYY-MM-DD", "taken"), PL_EINVAL;
+    if (pl_days_from_civil (y, m, d) * 86400000LL > pl_clock_now_ms (api->o.clock))
+        return pl_http_reply_error (req, 400, "invalid", "taken is in the future", "taken"), PL_EINVAL;
+    const char *mode = pl_http_req_query (req, "mode");
+    if (mode && strcmp (mode, "full") != 0 && strcmp (mode, "delta") != 0)
+        return pl_http_reply_error (req, 400, "invalid", "mode is full or delta", "mode"), PL_EINVAL;
+    const char *format = pl_http_req_query (req, "format");
+    static const char *formats[] = { "us-dnc", "tps", "bloctel", "lines", "csv", "rnd", NULL };
+    bool known = !format;
+    for (int i = 0; format && formats[i]; i++)
+        known = known || strcmp (format, formats[i]) == 0;
+    if (!known)
+        return pl_http_reply_error (req, 400, "invalid", "format is us-dnc, tps, bloctel, lines, csv or rnd",
+                                    "format"), PL_EINVAL;
+    const char *bad = pl_http_req_query (req, "bad_lines");
+    if (bad && strcmp (bad, "apply") != 0 && strcmp (bad, "refuse") != 0)
+        return pl_http_reply_error (req, 400, "invalid", "bad_lines is apply or refuse", "bad_lines"), PL_EINVAL;
+    return 0;
+}
+
+static int
+s_load_chunk (pl_http_req_t *req, const char *data, size_t size, void *arg)
+{
+    scrub_api_t *api = arg;
+    s_upload_t *u = pl_http_req_data (req);
+    if (!u) {
+        if (!s_operator (api, req))
+            return pl_http_reply_error (req, 403, "forbidden", "loading lists needs the operator role", NULL), -1;
+        if (s_load_params (api, req) != 0)
+            return -1;
+        if (!scrub_catalog_can_load (api->o.catalog))
+            return pl_http_reply_error (req, 501, "not_implemented",
+                                        "this build of scrub has no list loader yet", NULL), -1;
+        u = calloc (1, sizeof *u);
+        if (!u || !(u->spool = tmpfile ())) {
+            free (u);
+            return -1;
+        }
+        pl_http_req_set_data (req, u, s_upload_free);
+    }
+    if (fwrite (data, 1, size, u->spool) != size)
+        return pl_http_reply_error (req, 507, "no_space", "cannot keep the upload", NULL), -1;
+    u->size += size;
+    return 0;
+}
+
+static int
+s_load (pl_http_req_t *req, void *arg)
+{
+    scrub_api_t *api = arg;
+    if (!s_operator (api, req))
+        return pl_http_reply_error (req, 403, "forbidden", "loading lists needs the operator role", NULL);
+    if (s_load_params (api, req) != 0)
+        return 0;
+    if (!scrub_catalog_can_load (api->o.catalog))
+        return pl_http_reply_error (req, 501, "not_implemented", "this build of scrub has no list loader yet", NULL);
+    return pl_http_reply_error (req, 400, "missing", "the list file is the request's body", NULL);
+}
+
+/* ---- construction -------------------------------------------------------------------------- */
+
+scrub_api_t *
+scrub_api_new (const scrub_api_opts_t *o)
+{
+    scrub_api_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->o = *o;
+    self->redis = pl_redis_new (o->redis_url, 2000);
+    self->audit = o->audit && self->redis ? pl_outbox_new (self->redis, o->replica, "audit") : NULL;
+    self->verdicts = pl_metrics_counter (o->metrics, "plateau_scrub_verdicts_total",
+                                         "Numbers judged, by path (lead, dial, http) and decision", "path,decision");
+    if (!self->redis || (o->audit && !self->audit))
+        scrub_api_destroy (&self);
+    return self;
+}
+
+void
+scrub_api_destroy (scrub_api_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    scrub_api_t *self = *self_p;
+    pl_outbox_destroy (&self->audit);
+    pl_redis_destroy (&self->redis);
+    free (self);
+    *self_p = NULL;
+}
+
+int
+scrub_api_routes (scrub_api_t *self, pl_http_t *http)
+{
+    const char *src = self->o.sources;
+    char both[1024];
+    snprintf (both, sizeof both, "%s%s%s", src ? src : "", src && self->o.operators ? "," : "",
+              self->o.operators ? self->o.operators : "");
+    const char *readers = src ? both : NULL;
+    int rc = 0;
+    rc |= pl_http_route (http, "POST", "/v1/scrub", s_scrub, self, &(pl_http_route_opts_t) {
+                             .sources = src, .content_types = "application/json,text/csv",
+                             .max_body = S_SCRUB_MAX_BODY });
+    rc |= pl_http_route (http, "POST", "/v1/dnc", s_dnc_add, self, &(pl_http_route_opts_t) {
+                             .sources = src, .content_types = "application/json", .max_body = S_SMALL_BODY });
+    rc |= pl_http_route (http, "DELETE", "/v1/dnc/{number}", s_dnc_remove, self, &(pl_http_route_opts_t) {
+                             .sources = self->o.operators ? self->o.operators : "-", .max_body = S_SMALL_BODY });
+    rc |= pl_http_route (http, "POST", "/v1/consents", s_consent_add, self, &(pl_http_route_opts_t) {
+                             .sources = src, .content_types = "application/json", .max_body = S_SMALL_BODY });
+    rc |= pl_http_route (http, "DELETE", "/v1/consents/{id}", s_consent_revoke, self, &(pl_http_route_opts_t) {
+                             .sources = src, .max_body = S_SMALL_BODY });
+    rc |= pl_http_route (http, "GET", "/v1/lists", s_lists, self, &(pl_http_route_opts_t) { .sources = readers });
+    rc |= pl_http_route (http, "PUT", "/v1/lists/{name}", s_load, self, &(pl_http_route_opts_t) {
+                             .sources = self->o.operators ? self->o.operators : "-",
+                             .max_body = self->o.max_list_body, .on_body = s_load_chunk });
+    return rc ? PL_EINVAL : 0;
+}
+
+void *
+scrub_api_thread_init (void *arg)
+{
+    scrub_api_t *api = arg;
+    s_ctx_t *c = calloc (1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->redis = pl_redis_new (api->o.redis_url, 2000);
+    c->inbox = c->redis ? pl_inbox_new (c->redis, api->o.service, 0) : NULL;
+    c->phone = pl_phone_new ();
+    if (!c->redis || !c->inbox || !c->phone) {
+        scrub_api_thread_fini (c, arg);
+        return NULL;
+    }
+    return c;
+}
+
+void
+scrub_api_thread_fini (void *ctx, void *arg)
+{
+    (void) arg;
+    s_ctx_t *c = ctx;
+    if (!c)
+        return;
+    pl_inbox_destroy (&c->inbox);
+    pl_phone_destroy (&c->phone);
+    pl_redis_destroy (&c->redis);
+    free (c);
+}

@@ -1,0 +1,345 @@
+/*  campaigns.c — zones, profiles and campaigns for scrub's decisions (see campaigns.h). */
+#include <ctype.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "campaigns.h"
+#include "plateau/error.h"
+
+/* Jurisdictions scrub knows: the profile family of each, and the regions it covers (a French
+ * overseas department is France; Puerto Rico dials +1 and is the US). */
+static const struct {
+    const char *jurisdiction, *family, *regions;
+} s_jurisdictions[] = {
+    { "FR", "fr", "FR RE GP MQ GF YT PM BL MF" },
+    { "GB", "uk", "GB" },
+    { "US", "us", "US PR VI GU AS MP" },
+};
+#define S_NJUR (sizeof s_jurisdictions / sizeof s_jurisdictions[0])
+
+/* The rule of each national list that carries its legal age (rules.h lists no rule ids, so the
+ * table names them; the ages themselves are read from the profiles). */
+static const struct {
+    const char *list, *profile, *rule;
+} s_ages[] = {
+    { "us-dnc", "us-cc", "us.dnc-national" },
+    { "bloctel", "fr-cc", "fr.bloctel" },
+    { "tps", "uk-cc", "uk.tps" },
+    { "ctps", "uk-cc", "uk.tps" },
+};
+
+typedef struct {
+    char *name;                  /* "" for a default */
+    char *profile;
+    char *jurisdiction;
+    char *tenant;
+    bool debt;
+    pl_rules_campaign_t *campaign;
+} s_campaign_t;
+
+struct scrub_campaigns {
+    pl_rules_tzdb_t *tz;
+    pl_rules_profiles_t *profiles;
+    char *default_tenant;
+    s_campaign_t *items;
+    size_t n;
+};
+
+uint64_t
+scrub_id_of (const char *name)
+{
+    if (!name || !*name)
+        return 0;
+    bool digits = strlen (name) < 19;
+    for (const char *p = name; *p && digits; p++)
+        digits = isdigit ((unsigned char) *p);
+    if (digits)
+        return strtoull (name, NULL, 10);
+    uint64_t h = 1469598103934665603ULL;
+    for (const unsigned char *p = (const unsigned char *) name; *p; p++)
+        h = (h ^ *p) * 1099511628211ULL;
+    return (h & 0x7fffffffffffffffULL) | 1;
+}
+
+static s_campaign_t *
+s_add (scrub_campaigns_t *self)
+{
+    s_campaign_t *items = realloc (self->items, (self->n + 1) * sizeof *items);
+    if (!items)
+        return NULL;
+    self->items = items;
+    s_campaign_t *c = &items[self->n++];
+    memset (c, 0, sizeof *c);
+    return c;
+}
+
+/* The default campaign of a profile, for the default tenant. */
+static int
+s_add_default (scrub_campaigns_t *self, const char *jurisdiction, const char *profile_id, bool debt)
+{
+    if (!pl_rules_profiles_find (self->profiles, profile_id))
+        return 0;
+    s_campaign_t *c = s_add (self);
+    if (!c)
+        return PL_ENOMEM;
+    c->name = strdup ("");
+    c->profile = strdup (profile_id);
+    c->jurisdiction = strdup (jurisdiction);
+    c->tenant = strdup (self->default_tenant);
+    c->debt = debt;
+    c->campaign = pl_rules_campaign_new (self->profiles);
+    char tenant[32];
+    snprintf (tenant, sizeof tenant, "%llu", (unsigned long long) scrub_id_of (self->default_tenant));
+    if (!c->name || !c->profile || !c->jurisdiction || !c->tenant || !c->campaign
+        || pl_rules_campaign_set (c->campaign, "campaign", "profile", profile_id) != 0
+        || pl_rules_campaign_set (c->campaign, "campaign", "tenant", tenant) != 0)
+        return PL_ENOMEM;
+    return 0;
+}
+
+/* Reads a campaign file, turning tenant and subject names into the engine's numeric ids. */
+static int
+s_load_campaign (scrub_campaigns_t *self, const char *dir, const char *file, char *err, size_t err_size)
+{
+    char path[1024];
+    snprintf (path, sizeof path, "%s/%s", dir, file);
+    FILE *fp = fopen (path, "r");
+    if (!fp) {
+        snprintf (err, err_size, "%s: cannot be read", path);
+        return PL_EIO;
+    }
+    size_t cap = 4096, len = 0;
+    char *text = malloc (cap), line[1024], tenant[256] = "";
+    bool in_campaign = false;
+    while (text && fgets (line, sizeof line, fp)) {
+        char out[1100];
+        snprintf (out, sizeof out, "%s", line);
+        const char *p = line;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (*p == '[')
+            in_campaign = strncmp (p, "[campaign]", 10) == 0;
+        else if (in_campaign && (strncmp (p, "tenant", 6) == 0 || strncmp (p, "subject", 7) == 0)) {
+            const char *eq = strchr (p, '=');
+            if (eq) {
+                char value[256];
+                snprintf (value, sizeof value, "%s", eq + 1);
+                char *v = value;
+                while (*v == ' ' || *v == '\t')
+                    v++;
+                v[strcspn (v, " \t\r\n#")] = '\0';
+                if (*p == 't')
+                    snprintf (tenant, sizeof tenant, "%s", v);
+                snprintf (out, sizeof out, "%.*s= %llu\n", (int) (eq - line), line,
+                          (unsigned long long) scrub_id_of (v));
+            }
+        }
+        size_t n = strlen (out);
+        if (len + n + 1 > cap) {
+            char *t = realloc (text, cap = 2 * (len + n + 1));
+            if (!t) {
+                free (text);
+                text = NULL;
+                break;
+            }
+            text = t;
+        }
+        memcpy (text + len, out, n);
+        len += n;
+    }
+    fclose (fp);
+    if (!text)
+        return PL_ENOMEM;
+    text[len] = '\0';
+    s_campaign_t *c = s_add (self);
+    if (!c) {
+        free (text);
+        return PL_ENOMEM;
+    }
+    c->name = strndup (file, strlen (file) - strlen (".campaign"));
+    c->campaign = pl_rules_campaign_new (self->profiles);
+    c->tenant = strdup (*tenant ? tenant : self->default_tenant);
+    int rc = c->campaign ? pl_rules_campaign_load_text (c->campaign, path, text) : PL_ENOMEM;
+    free (text);
+    if (rc != 0) {
+        snprintf (err, err_size, "%s", c->campaign ? pl_rules_campaign_errstr (c->campaign) : "out of memory");
+        return rc;
+    }
+    const pl_rules_profile_t *p = pl_rules_campaign_profile (c->campaign);
+    if (!p) {
+        snprintf (err, err_size, "%s: no profile (set [campaign] profile = …)", path);
+        return PL_ECONFIG;
+    }
+    c->profile = strdup (pl_rules_profile_id (p));
+    c->jurisdiction = strdup (pl_rules_profile_jurisdiction (p));
+    c->debt = pl_rules_profile_kind (p) == PL_RULES_DC;
+    if (!c->name || !c->tenant || !c->profile || !c->jurisdiction)
+        return PL_ENOMEM;
+    /* No tenant given: the campaign counts for the default tenant, as its consents will. */
+    if (!*tenant) {
+        char t[32];
+        snprintf (t, sizeof t, "%llu", (unsigned long long) scrub_id_of (self->default_tenant));
+        pl_rules_campaign_set (c->campaign, "campaign", "tenant", t);
+    }
+    return 0;
+}
+
+scrub_campaigns_t *
+scrub_campaigns_new (const char *profiles_dir, const char *zoneinfo, const char *campaigns_dir,
+                     const char *default_tenant, char *err, size_t err_size)
+{
+    scrub_campaigns_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->tz = pl_rules_tzdb_new (zoneinfo);
+    self->profiles = self->tz ? pl_rules_profiles_new (self->tz) : NULL;
+    self->default_tenant = strdup (default_tenant && *default_tenant ? default_tenant : "default");
+    if (!self->profiles || !self->default_tenant) {
+        snprintf (err, err_size, "out of memory");
+        goto fail;
+    }
+    /* Every zone now: deciding must not read files, and any zone can arrive with a lead. */
+    if (pl_rules_tzdb_load_all (self->tz) <= 0) {
+        snprintf (err, err_size, "no time zones: %s", pl_rules_tzdb_errstr (self->tz));
+        goto fail;
+    }
+    if (pl_rules_profiles_load_dir (self->profiles, profiles_dir) < 0) {
+        snprintf (err, err_size, "%s", pl_rules_profiles_errstr (self->profiles));
+        goto fail;
+    }
+    for (size_t j = 0; j < S_NJUR; j++) {
+        char id[16];
+        snprintf (id, sizeof id, "%s-cc", s_jurisdictions[j].family);
+        if (s_add_default (self, s_jurisdictions[j].jurisdiction, id, false) != 0)
+            goto fail;
+        snprintf (id, sizeof id, "%s-dc", s_jurisdictions[j].family);
+        if (s_add_default (self, s_jurisdictions[j].jurisdiction, id, true) != 0)
+            goto fail;
+    }
+    if (campaigns_dir && *campaigns_dir) {
+        DIR *d = opendir (campaigns_dir);
+        if (!d) {
+            snprintf (err, err_size, "%s: cannot be read", campaigns_dir);
+            goto fail;
+        }
+        struct dirent *e;
+        int rc = 0;
+        while (rc == 0 && (e = readdir (d))) {
+            size_t n = strlen (e->d_name);
+            if (n > 9 && strcmp (e->d_name + n - 9, ".campaign") == 0)
+                rc = s_load_campaign (self, campaigns_dir, e->d_name, err, err_size);
+        }
+        closedir (d);
+        if (rc != 0)
+            goto fail;
+    }
+    return self;
+fail:
+    scrub_campaigns_destroy (&self);
+    return NULL;
+}
+
+void
+scrub_campaigns_destroy (scrub_campaigns_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    scrub_campaigns_t *self = *self_p;
+    for (size_t i = 0; i < self->n; i++) {
+        s_campaign_t *c = &self->items[i];
+        pl_rules_campaign_destroy (&c->campaign);
+        free (c->name);
+        free (c->profile);
+        free (c->jurisdiction);
+        free (c->tenant);
+    }
+    free (self->items);
+    pl_rules_profiles_destroy (&self->profiles);
+    pl_rules_tzdb_destroy (&self->tz);
+    free (self->default_tenant);
+    free (self);
+    *self_p = NULL;
+}
+
+const char *
+scrub_campaigns_jurisdiction (const scrub_campaigns_t *self, const char *region)
+{
+    (void) self;
+    if (!region || strlen (region) != 2)
+        return "";
+    for (size_t j = 0; j < S_NJUR; j++) {
+        const char *r = strstr (s_jurisdictions[j].regions, region);
+        if (r && (r[2] == ' ' || r[2] == '\0'))
+            return s_jurisdictions[j].jurisdiction;
+    }
+    return "";
+}
+
+bool
+scrub_campaigns_has_jurisdiction (const scrub_campaigns_t *self, const char *jurisdiction)
+{
+    for (size_t i = 0; jurisdiction && i < self->n; i++)
+        if (strcasecmp (self->items[i].jurisdiction, jurisdiction) == 0)
+            return true;
+    return false;
+}
+
+int
+scrub_campaigns_find (const scrub_campaigns_t *self, const char *name, const char *jurisdiction,
+                      const char *region, bool debt, scrub_campaign_t *out)
+{
+    const s_campaign_t *hit = NULL;
+    for (size_t i = 0; name && *name && i < self->n && !hit; i++)
+        if (strcmp (self->items[i].name, name) == 0)
+            hit = &self->items[i];
+    const char *jur = jurisdiction && *jurisdiction ? jurisdiction : scrub_campaigns_jurisdiction (self, region);
+    for (size_t i = 0; !hit && i < self->n; i++) {
+        const s_campaign_t *c = &self->items[i];
+        if (!*c->name && c->debt == debt && strcasecmp (c->jurisdiction, jur) == 0)
+            hit = c;
+    }
+    /* No collection profile for that jurisdiction: canvassing's, the stricter lists. */
+    for (size_t i = 0; !hit && debt && i < self->n; i++) {
+        const s_campaign_t *c = &self->items[i];
+        if (!*c->name && strcasecmp (c->jurisdiction, jur) == 0)
+            hit = c;
+    }
+    if (!hit)
+        return PL_ENOTFOUND;
+    *out = (scrub_campaign_t) { .campaign = hit->campaign, .name = hit->name, .profile = hit->profile,
+                                .jurisdiction = hit->jurisdiction, .tenant = hit->tenant };
+    return 0;
+}
+
+const pl_rules_tz_t *
+scrub_campaigns_zone (const scrub_campaigns_t *self, const char *name)
+{
+    return name && *name ? pl_rules_tzdb_find (self->tz, name) : NULL;
+}
+
+const pl_rules_profiles_t *
+scrub_campaigns_profiles (const scrub_campaigns_t *self)
+{
+    return self->profiles;
+}
+
+int64_t
+scrub_campaigns_max_age_ms (const scrub_campaigns_t *self, const char *list)
+{
+    for (size_t i = 0; i < sizeof s_ages / sizeof s_ages[0]; i++) {
+        if (strcmp (s_ages[i].list, list) != 0)
+            continue;
+        const pl_rules_profile_t *p = pl_rules_profiles_find (self->profiles, s_ages[i].profile);
+        const pl_rules_rule_t *r = p ? pl_rules_profile_rule (p, s_ages[i].rule) : NULL;
+        const char *age = r ? pl_rules_rule_param (r, "max-age") : NULL;
+        if (!age)
+            return 0;
+        char *end;
+        long long v = strtoll (age, &end, 10);
+        int64_t unit = *end == 'h' ? 3600000LL : *end == 'd' ? 86400000LL : 0;
+        return v > 0 ? v * unit : 0;
+    }
+    return 0;
+}

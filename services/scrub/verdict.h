@@ -1,0 +1,83 @@
+/*  verdict.h — one number's verdict: gather its facts, ask the rules engine, keep the answer.
+ *
+ *  Scrub decides nothing by itself. For each number it gathers the facts — the answer of every
+ *  list in force (the catalog: national and client lists with version and copy date), the
+ *  internal do-not-call list (optout.h, read from Redis now), the consents of the number
+ *  (consent.h), its line type, zones and regions — and calls pl_rules_decide under the campaign
+ *  the number is judged for (campaigns.h). ALLOW and DEFER mean the number may be called some
+ *  day; DENY that it may not. The verdict keeps the decision with every rule that fired and
+ *  every list consulted, and renders it for the lead (JSON), the bus (ScrubVerdict) and the
+ *  audit (scrub.verdict).
+ */
+#ifndef SCRUB_VERDICT_H
+#define SCRUB_VERDICT_H
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "catalog.h"
+#include "campaigns.h"
+#include "plateau/redis.h"
+#include "plateau/rules.h"
+#include "plateau/v1/audit.pb-c.h"
+#include "plateau/v1/scrub.pb-c.h"
+
+/* A number to judge. Every pointer may be NULL or empty except e164. */
+typedef struct {
+    const char *e164;
+    int phone_type;              /* plateau.v1.PhoneNumber.Type; 0 unknown */
+    const char *region;          /* the number's ISO 3166-1 region ("RE") */
+    char *const *zones;          /* IANA candidates from the intake; none: from the number */
+    size_t n_zones;
+    const char *zone_source;     /* "override", "postal_code", "state", "prefix" */
+} scrub_number_t;
+
+/* What the numbers are judged for. */
+typedef struct {
+    const char *campaign;        /* "" or NULL: the jurisdiction's default */
+    const char *jurisdiction;    /* "" or NULL: from each number's region */
+    const char *state;           /* the lead's US state, for overlays ("FL") */
+    const char *debt_ref;        /* collection: the debt, "" for none */
+} scrub_context_t;
+
+typedef struct {
+    char number[24];
+    int rc;                      /* 0 decided; PL_ENOTFOUND no profile covers it; other: failed */
+    pl_rules_decision_t d;       /* when rc == 0 */
+    scrub_list_fact_t lists[SCRUB_LIST_FACTS_MAX];
+    size_t n_lists;
+    char campaign[128], profile[24], tenant[128], jurisdiction[8];
+    char region[8], zone[64];
+    char zones[PL_RULES_MAX_ZONES][64];
+    char zone_sources[PL_RULES_MAX_ZONES][16];
+    size_t n_zones;
+    char regions[2][8];
+    size_t n_regions;
+} scrub_verdict_t;
+
+/* Judges n numbers at now_ms, reading opt-outs and consents from redis in one pipeline each.
+ * out[i] for nums[i]. 0, or PL_EREDIS / PL_ENOMEM (nothing decided: answer "try again"). */
+int scrub_verdict_judge (const scrub_campaigns_t *campaigns, scrub_catalog_t *catalog, pl_redis_t *redis,
+                         const scrub_context_t *ctx, const scrub_number_t *nums, size_t n, int64_t now_ms,
+                         scrub_verdict_t *out);
+
+/* May this number ever be called (ALLOW or DEFER)? */
+bool scrub_verdict_passes (const scrub_verdict_t *v);
+/* "allow", "deny", "defer", or "error". */
+const char *scrub_verdict_name (const scrub_verdict_t *v);
+
+/* {"number","decision","defer_until","profile","campaign","reasons":[…],"lists":[…]} */
+json_t *scrub_verdict_json (const scrub_verdict_t *v, int64_t now_ms);
+
+/* A ScrubVerdict and a scrub.verdict audit event of v; their storage lives in the holder until
+ * scrub_verdict_pb_free. */
+typedef struct scrub_verdict_pb scrub_verdict_pb_t;
+scrub_verdict_pb_t *scrub_verdict_pb_new (const scrub_verdict_t *v, int64_t now_ms);
+void scrub_verdict_pb_free (scrub_verdict_pb_t **self_p);
+Plateau__V1__ScrubVerdict *scrub_verdict_pb_message (scrub_verdict_pb_t *self, const char *request_id,
+                                                     const char *lead_id);
+/* Fills the evidence of a scrub.verdict event ev (already initialised): number, decision,
+ * tenant, campaign, profile, regions, zones, evaluated_at_ms, rules, lists, reason. */
+void scrub_verdict_pb_audit (scrub_verdict_pb_t *self, Plateau__V1__AuditEvent *ev);
+
+#endif
