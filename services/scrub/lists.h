@@ -160,6 +160,13 @@ int scrub_list_load_mem (const scrub_load_options_t *opts, const void *data, siz
                          const scrub_list_t *base, scrub_load_report_t *report,
                          scrub_list_t **out);
 
+/* Builds a new version of the list `opts` describes (name, kind, jurisdiction, taken_ms,
+ * version; the format and mode are not used) from `n` keys of numset.h (any order, duplicates
+ * allowed; borrowed) — for numbers that come from elsewhere than a file, such as a cache of
+ * Redis's opt-outs. 0, PL_EINVAL (a key out of range, bad options), PL_ETOOBIG or PL_ENOMEM. */
+int scrub_list_from_keys (const scrub_load_options_t *opts, const uint64_t *keys, size_t n,
+                          scrub_list_t **out);
+
 /* Writes `self` to `path` atomically (a temporary file beside it, fsync, rename, fsync of the
  * directory). 0, or PL_EIO with a sentence in detail (may be NULL). */
 int scrub_list_save (const scrub_list_t *self, const char *path, char *detail, size_t detail_len);

@@ -1153,3 +1153,33 @@ scrub_list_load_file (const scrub_load_options_t *opts, const char *path,
     s_end (&L);
     return rc;
 }
+
+int
+scrub_list_from_keys (const scrub_load_options_t *opts, const uint64_t *keys, size_t n,
+                      scrub_list_t **out)
+{
+    *out = NULL;
+    char vbuf[SCRUB_LIST_VERSION_MAX];
+    if (!opts->name || !opts->name[0] || strlen (opts->name) >= SCRUB_LIST_NAME_MAX
+        || opts->taken_ms <= 0 || (!opts->version && s_default_version (opts, vbuf, sizeof vbuf)))
+        return PL_EINVAL;
+    scrub__meta_t meta = { .name = opts->name, .version = opts->version ? opts->version : vbuf,
+                           .jurisdiction = opts->jurisdiction, .kind = opts->kind,
+                           .taken_ms = opts->taken_ms };
+    bool increasing = true;
+    for (size_t i = 1; i < n && increasing; i++)
+        increasing = keys[i - 1] < keys[i];
+    if (increasing)
+        return scrub__list_build (&meta, keys, n, NULL, NULL, 0, NULL, 0, out);
+    keys_t k = { .key = malloc ((n ? n : 1) * sizeof *k.key), .n = n, .cap = n };
+    if (!k.key)
+        return PL_ENOMEM;
+    memcpy (k.key, keys, n * sizeof *keys);
+    int rc = s_sort_keys (&k);
+    if (rc == 0) {
+        s_dedupe_keys (&k);
+        rc = scrub__list_build (&meta, k.key, k.n, NULL, NULL, 0, NULL, 0, out);
+    }
+    s_keys_free (&k);
+    return rc;
+}

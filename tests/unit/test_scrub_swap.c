@@ -117,10 +117,10 @@ test_swaps_under_four_readers_never_fail_or_mix_versions (void **state)
 {
     (void) state;
     shared_t *s = calloc (1, sizeof *s);
-    for (int i = 0; i < PER_SET; i++) {
+    for (unsigned i = 0; i < PER_SET; i++) {
         /* X: exchanges 200-899, Y: exchanges 900-999 — disjoint */
-        snprintf (s->x[i], SCRUB_E164_MAX, "+1201%03d%04d", 200 + i % 700, i);
-        snprintf (s->y[i], SCRUB_E164_MAX, "+1201%03d%04d", 900 + i % 100, i);
+        snprintf (s->x[i], SCRUB_E164_MAX, "+1201%03u%04u", (200 + i % 700) % 1000, i % 10000);
+        snprintf (s->y[i], SCRUB_E164_MAX, "+1201%03u%04u", (900 + i % 100) % 1000, i % 10000);
     }
     scrub_list_t *a = s_version ("A", s->x, PER_SET);
     scrub_list_t *b = s_version ("B", s->y, PER_SET);
