@@ -1,7 +1,8 @@
 /*  decide.c — the decision: evaluate every clause at an instant, and find the earliest legal one.
  *
  *  Each clause, evaluated at an instant t, says PASS, NA, EXEMPT, DENIES (waiting will not
- *  help: no consent, a list hit, a stale list) or DEFERS until t' > t, where t' is *exact*: the
+ *  help: no consent, a list hit, a stale list — unless the rule itself lapses on a date, which
+ *  makes it a deferral to that date) or DEFERS until t' > t, where t' is *exact*: the
  *  clause forbids every instant of [t, t'), and allows t' taken alone. That makes the search for
  *  defer_until a simple fixpoint: start at now; if some clause defers, jump to the latest t'
  *  any clause asked for (every instant skipped was forbidden by someone) and evaluate again;
@@ -49,6 +50,7 @@ typedef struct {
 typedef struct {
     const pl_rules_campaign_t *c;
     const pl_rules_facts_t *f;
+    int64_t now;
     size_t nz;
     const pl_rules_tz_t *z[PL_RULES_MAX_ZONES];
     size_t nreg;
@@ -780,6 +782,58 @@ s_applicable (s_ctx_t *x, const pl__clause_t *cl, int64_t t, pl_rules_fired_t *r
     return true;
 }
 
+static inline void
+s_later (int64_t *n, int64_t t, int64_t v)
+{
+    if (v > t && v < *n)
+        *n = v;
+}
+
+/* The earliest fact that starts after t and could lift a denial: a consent captured, a
+ * contract or EBR event, the collection letter. S_NEVER when none. */
+static int64_t
+s_next_fact (const s_ctx_t *x, int64_t t)
+{
+    const pl_rules_facts_t *f = x->f;
+    int64_t n = S_NEVER;
+    for (size_t i = 0; i < f->n_consents; i++)
+        s_later (&n, t, f->consents[i].captured_ms);
+    for (size_t i = 0; i < f->n_contracts; i++)
+        s_later (&n, t, f->contracts[i].start_ms);
+    s_later (&n, t, f->ebr_purchase_ms);
+    s_later (&n, t, f->ebr_inquiry_ms);
+    s_later (&n, t, f->letter_ms);
+    return n;
+}
+
+/* A rule that lapses (`until`) denies only until it lapses: from the midnight after its last
+ * date in every candidate zone it is out of force, and the call may be legal then (ADR 0016).
+ * The denial becomes a deferral to that instant, or to an earlier fact that may lift it (a
+ * consent or contract that starts before). Beyond the horizon it stays a denial. */
+static void
+s_defer_to_lapse (s_ctx_t *x, const pl__clause_t *cl, int64_t t, pl_rules_fired_t *r)
+{
+    int64_t ts = pl__floordiv (t, 1000), lapse = INT64_MIN;
+    int zone = -1;
+    for (size_t i = 0; i < x->nz; i++) {
+        int64_t m = pl__tz_next_local_from (x->z[i], s_piece_of (x, i, ts), ts,
+                                            (cl->until_day + 1) * PL__DAY_S, INT64_MAX);
+        if (m != S_NEVER && m > lapse) {
+            lapse = m;
+            zone = (int) i;
+        }
+    }
+    if (lapse == INT64_MIN || lapse * 1000 <= t || lapse * 1000 - x->now > S_HORIZON_MS)
+        return;
+    int64_t until = lapse * 1000, nf = s_next_fact (x, t);
+    if (nf < until)
+        until = nf;
+    else
+        r->zone = (int8_t) zone;
+    r->outcome = PL_RULES_DEFERS;
+    r->until_ms = until;
+}
+
 /* Records the outcome and until when it is certain to hold as time passes with the same facts
  * (the fixpoint then skips the clause at later instants before that). Only passes are kept;
  * rules with from/until dates are always evaluated again. */
@@ -950,6 +1004,8 @@ s_eval (s_ctx_t *x, size_t idx, int64_t t, pl_rules_fired_t *r)
         r->outcome = PL_RULES_NA;
         break;
     }
+    if (r->outcome == PL_RULES_DENIES && cl->until_day != INT64_MAX)
+        s_defer_to_lapse (x, cl, t, r);
     int64_t vu = x->vu;
     switch (cl->kind) {
     case PL__CL_CALENDAR:
@@ -1062,6 +1118,7 @@ pl_rules_decide (const pl_rules_campaign_t *c, const pl_rules_facts_t *f, int64_
     int rc = s_prepare (&x, c, f);
     if (rc != 0)
         return rc;
+    x.now = now_ms;
 
     out->now_ms = now_ms;
     out->defer_until_ms = 0;

@@ -183,8 +183,40 @@ static const struct {
     {PL_RULES_WHY_NOT_CONSENT_BASED, false, "the call does not rely on consent"},
 };
 
+static void s_reason_body (const pl_rules_decision_t *d, const pl_rules_fired_t *r, s_out_t *o);
+
+/* Whether a DEFERS with this reason is the rule's own kind of wait (a window, a cap); any other
+ * reason defers only because the rule lapses on a date (ADR 0016). */
+static bool
+s_waits_by_nature (uint8_t why)
+{
+    switch ((pl_rules_why_t) why) {
+    case PL_RULES_WHY_OUTSIDE_HOURS:
+    case PL_RULES_WHY_DAY_EXCLUDED:
+    case PL_RULES_WHY_HOLIDAY:
+    case PL_RULES_WHY_CAP_REACHED:
+    case PL_RULES_WHY_TOO_SOON_AFTER:
+    case PL_RULES_WHY_OUTSIDE_REQUEST:
+        return true;
+    default:
+        return false;
+    }
+}
+
 static void
 s_reason (const pl_rules_decision_t *d, const pl_rules_fired_t *r, s_out_t *o)
+{
+    s_reason_body (d, r, o);
+    if (r->outcome == PL_RULES_DEFERS && !s_waits_by_nature (r->why)) {
+        char until[64];
+        s_local (s_zone (d, r->zone), r->until_ms, until, sizeof until);
+        s_put (o, "; the rule is in force only until its last date: waiting until %s may make "
+               "the call legal", until);
+    }
+}
+
+static void
+s_reason_body (const pl_rules_decision_t *d, const pl_rules_fired_t *r, s_out_t *o)
 {
     const pl_rules_tz_t *z = s_zone (d, r->zone);
     const char *zn = pl_rules_tz_name (z);
@@ -255,8 +287,10 @@ s_reason (const pl_rules_decision_t *d, const pl_rules_fired_t *r, s_out_t *o)
                    ev);
         break;
     case PL_RULES_WHY_LIST_STALE:
-        s_put (o, "the %s copy %s of %s is %s old at %s; the maximum is %s, counted in dates "
-               "(stale from %s)", name, r->version ? r->version : "?", ev, age, at, span, until);
+        s_put (o, "the %s copy %s of %s is %s old at %s; the maximum is %s, counted in dates",
+               name, r->version ? r->version : "?", ev, age, at, span);
+        if (r->outcome == PL_RULES_DENIES)
+            s_put (o, " (stale from %s)", until);
         break;
     case PL_RULES_WHY_EXEMPTION_HOLDS:
         if (r->name && (strcmp (r->name, "purchase") == 0 || strcmp (r->name, "inquiry") == 0))

@@ -52,6 +52,17 @@ s_decide (const pl_rules_campaign_t *c, const t_facts_t *t, int64_t now)
     return d;
 }
 
+#define EXPECT_DEFER(d_, until_) s_expect_defer ((d_), (until_), __LINE__)
+
+static void
+s_expect_defer (pl_rules_decision_t d, int64_t until, int line)
+{
+    if (d.verdict != PL_RULES_DEFER || d.defer_until_ms != until) {
+        t_dump (&d);
+        fail_msg ("line %d: want a deferral", line);
+    }
+}
+
 /* Independent oracle: French public holidays (mainland), Easter by Gauss's formula. */
 static bool
 s_fr_holiday (int y, int m, int d)
@@ -472,7 +483,8 @@ test_bloctel_until_10_august_2026 (void **state)
 {
     s_env_t *e = *state;
     const pl_rules_tz_t *paris = t_zone (&e->w, "Europe/Paris");
-    int64_t now = t_local (paris, 2026, 6, 2, 11, 0, 0);
+    /* More than the horizon before the rule lapses: a hit denies. */
+    int64_t now = t_local (paris, 2025, 6, 2, 11, 0, 0);
     t_facts_t t;
     s_facts (&t, paris, now);
     t.lists[0].hit = true;
@@ -488,7 +500,7 @@ test_bloctel_until_10_august_2026 (void **state)
     t.lists[0].as_of_ms = now - 30 * T_DAY;                 /* 30 dates after: valid */
     assert_int_equal (s_decide (e->cc, &t, now).verdict, PL_RULES_ALLOW);
     /* Still fresh now, stale by the next window: deny (re-screen first). */
-    now = t_local (paris, 2026, 6, 2, 20, 30, 0);
+    now = t_local (paris, 2025, 6, 2, 20, 30, 0);
     t.lists[0].as_of_ms = now - 30 * T_DAY + T_HOUR;
     d = s_decide (e->cc, &t, now);
     assert_int_equal (d.verdict, PL_RULES_DENY);
@@ -513,24 +525,71 @@ test_bloctel_until_10_august_2026 (void **state)
     assert_string_equal (t_decisive (&d), "fr.opposition");
 }
 
-/* A file cleaned through Bloctel is valid 30 days, in French dates: returned on 1 June 2026 at
- * 08:00, it serves 1 July to the end of its last window and is stale on 2 July. */
+/* A file cleaned through Bloctel is valid 30 days, in French dates: returned on Monday 5 May
+ * 2025 at 08:00, it serves Wednesday 4 June to the end of its last window and is stale on the
+ * 5th. (In 2025 the rule's lapse, 11 August 2026, is beyond the horizon: a stale file denies.) */
 static void
 test_a_bloctel_file_serves_calls_through_the_30th_date_after_it (void **state)
 {
     s_env_t *e = *state;
     const pl_rules_tz_t *paris = t_zone (&e->w, "Europe/Paris");
-    int64_t copy = t_local (paris, 2026, 6, 1, 8, 0, 0);
+    int64_t copy = t_local (paris, 2025, 5, 5, 8, 0, 0);
     t_facts_t t;
     s_facts (&t, paris, copy);
     t.lists[0].as_of_ms = copy;
-    assert_int_equal (s_decide (e->cc, &t, t_local (paris, 2026, 7, 1, 19, 59, 59)).verdict,
+    assert_int_equal (s_decide (e->cc, &t, t_local (paris, 2025, 6, 4, 19, 59, 59)).verdict,
                       PL_RULES_ALLOW);
-    pl_rules_decision_t d = s_decide (e->cc, &t, t_local (paris, 2026, 7, 2, 10, 0, 0));
+    pl_rules_decision_t d = s_decide (e->cc, &t, t_local (paris, 2025, 6, 5, 10, 0, 0));
     assert_int_equal (d.verdict, PL_RULES_DENY);
     assert_string_equal (t_decisive (&d), "fr.bloctel");
     assert_int_equal (d.fired[d.decisive].why, PL_RULES_WHY_LIST_STALE);
-    assert_int_equal (d.fired[d.decisive].until_ms, t_local (paris, 2026, 7, 2, 0, 0, 0));
+    assert_int_equal (d.fired[d.decisive].until_ms, t_local (paris, 2025, 6, 5, 0, 0, 0));
+}
+
+/* Bloctel lapses after 10 August 2026; from the 11th the consent rule applies. A listed lead
+ * with a consent, asked on 3 August 2026, is legal at the first window of the 11th: DEFER, not
+ * DENY. Without a consent nothing helps; with a contract the call is legal now. */
+static void
+test_a_bloctel_hit_with_a_consent_waits_for_11_august_2026 (void **state)
+{
+    s_env_t *e = *state;
+    const pl_rules_tz_t *paris = t_zone (&e->w, "Europe/Paris");
+    int64_t now = t_local (paris, 2026, 8, 3, 11, 0, 0);
+    t_facts_t t;
+    s_facts (&t, paris, now);
+    t.lists[0].hit = true;
+    pl_rules_decision_t d = s_decide (e->cc, &t, now);
+    if (d.verdict != PL_RULES_DEFER || d.defer_until_ms != t_local (paris, 2026, 8, 11, 10, 0, 0)) {
+        t_dump (&d);
+        fail_msg ("want a deferral to 2026-08-11 10:00 Paris");
+    }
+    int i = t_fired (&d, "fr.bloctel", NULL);
+    assert_int_equal (d.fired[i].outcome, PL_RULES_DEFERS);
+    assert_int_equal (d.fired[i].why, PL_RULES_WHY_LISTED);
+    assert_int_equal (d.fired[i].until_ms, t_local (paris, 2026, 8, 11, 0, 0, 0));
+    char text[256];
+    pl_rules_reason (&d, (size_t) i, text, sizeof text);
+    assert_non_null (strstr (text, "in force only until its last date"));
+    /* A stale Bloctel file lapses with the rule as well. */
+    t.lists[0].hit = false;
+    t.lists[0].as_of_ms = now - 40 * T_DAY;
+    d = s_decide (e->cc, &t, now);
+    assert_int_equal (d.verdict, PL_RULES_DEFER);
+    assert_int_equal (d.defer_until_ms, t_local (paris, 2026, 8, 11, 10, 0, 0));
+    /* No consent: from the 11th the consent rule denies, so waiting does not help. */
+    t.lists[0] = (pl_rules_list_t) { "bloctel", true, "v", now - T_DAY };
+    t.f.n_consents = 0;
+    d = s_decide (e->cc, &t, now);
+    assert_int_equal (d.verdict, PL_RULES_DENY);
+    assert_string_equal (t_decisive (&d), "fr.consent");
+    /* A consent given on 6 August lifts nothing before the 11th, and is enough from then. */
+    t_add_consent (&t, TENANT, t_local (paris, 2026, 8, 6, 15, 0, 0), 0, NULL, false);
+    EXPECT_DEFER (s_decide (e->cc, &t, now), t_local (paris, 2026, 8, 11, 10, 0, 0));
+    /* A contract that starts on 5 August exempts from Bloctel from then on. */
+    t.f.n_consents = 0;
+    t.contracts[t.f.n_contracts++] =
+        (pl_rules_contract_t) { TENANT, SUBJECT, t_local (paris, 2026, 8, 5, 12, 0, 0), 0 };
+    EXPECT_DEFER (s_decide (e->cc, &t, now), t_local (paris, 2026, 8, 5, 12, 0, 0));
 }
 
 static void
@@ -668,6 +727,7 @@ main (void)
         cmocka_unit_test (test_refusal_blocks_calls_for_60_days),
         cmocka_unit_test (test_consent_is_required_from_11_august_2026),
         cmocka_unit_test (test_bloctel_until_10_august_2026),
+        cmocka_unit_test (test_a_bloctel_hit_with_a_consent_waits_for_11_august_2026),
         cmocka_unit_test (test_a_bloctel_file_serves_calls_through_the_30th_date_after_it),
         cmocka_unit_test (test_autodialed_caller_id_ranges),
         cmocka_unit_test (test_energy_renovation_canvassing_is_banned_without_a_contract),

@@ -7,7 +7,9 @@
  *      written here from the calling rules, not from the engine;
  *    - a DEFER's instant is a whole second after now, is ALLOW when decided again with the same
  *      facts (and passes the oracle), and one second earlier is not ALLOW (it is the earliest);
- *    - a DENY names a rule that denies.
+ *    - a DENY names a rule that denies, and stays a DENY when decided again at every boundary
+ *      of a dated rule (`from`, `until`) within the horizon and the second before it: a denial
+ *      means that no legal instant can be found by waiting (a rule that lapses defers).
  *
  *  The suite runs PL_PROPERTY_DEFAULT_CASES cases; set PL_PROPERTY_CASES=5000000 to run more,
  *  and PL_PROPERTY_SEED to replay a failing run (the seed is printed).
@@ -255,6 +257,8 @@ static void
 s_case (t_world_t *w, const s_scn_t *sc, t_facts_t *t, int64_t *now)
 {
     *now = s_range (t_utc (2024, 1, 1, 0, 0, 0), t_utc (2031, 1, 1, 0, 0, 0));
+    if (sc->consent_law && s_chance (20))   /* around the end of Bloctel, 10 August 2026 */
+        *now = s_range (t_utc (2026, 6, 1, 0, 0, 0), t_utc (2026, 8, 20, 0, 0, 0));
     if (s_chance (10))
         *now -= *now % T_MIN;               /* land on round instants too */
     const pl_rules_tz_t *z = t_zone (w, sc->zones[s_range (0, (int64_t) sc->n_zones)]);
@@ -296,7 +300,7 @@ s_case (t_world_t *w, const s_scn_t *sc, t_facts_t *t, int64_t *now)
     }
     /* List copies of any age up to their limit: some go stale while a call waits. */
     for (size_t i = 0; i < 4 && sc->lists[i]; i++)
-        t_add_list (t, sc->lists[i], s_chance (3),
+        t_add_list (t, sc->lists[i], s_chance (i == 0 && sc->consent_law ? 15 : 3),
                     *now - s_range (0, (s_chance (70) ? 20 : 31) * T_DAY));
     /* Consents, some of which end (revoked or expiring) within the next days. */
     if (s_chance (90)) {
@@ -316,6 +320,40 @@ s_case (t_world_t *w, const s_scn_t *sc, t_facts_t *t, int64_t *now)
         t->f.ebr_purchase_ms = *now - s_range (17 * 30 * T_DAY, 19 * 30 * T_DAY);
     if (s_chance (20))
         t->f.ebr_inquiry_ms = *now - s_range (80 * T_DAY, 95 * T_DAY);
+}
+
+/* The instants at which a dated rule of the decision enters or leaves force in a candidate
+ * zone (local midnight of `from`, of the day after `until`), and the second before each. */
+static size_t
+s_boundaries (t_world_t *w, const t_facts_t *t, const pl_rules_decision_t *d, int64_t *out,
+              size_t max)
+{
+    static const char *const profiles[] = { "fr-cc", "fr-dc", "us-cc", "us-dc", "us-fl",
+                                            "us-ok", "us-md", "uk-cc", "uk-dc" };
+    size_t n = 0;
+    for (size_t i = 0; i < d->n_fired; i++) {
+        const pl_rules_rule_t *r = NULL;
+        for (size_t k = 0; k < sizeof profiles / sizeof profiles[0] && !r; k++) {
+            const pl_rules_profile_t *p = pl_rules_profiles_find (w->ps, profiles[k]);
+            r = p ? pl_rules_profile_rule (p, d->fired[i].rule) : NULL;
+        }
+        const char *dates[2] = { r ? pl_rules_rule_param (r, "from") : NULL,
+                                 r ? pl_rules_rule_param (r, "until") : NULL };
+        for (int k = 0; k < 2; k++) {
+            int y, m, day;
+            if (!dates[k] || sscanf (dates[k], "%d-%d-%d", &y, &m, &day) != 3)
+                continue;
+            int64_t days = pl_days_from_civil (y, m, day) + k;
+            int32_t yy;
+            pl_civil_from_days (days, &yy, &m, &day);
+            for (size_t zi = 0; zi < t->f.n_zones && n + 2 <= max; zi++) {
+                int64_t b = t_local (t->f.zones[zi].zone, yy, m, day, 0, 0, 0);
+                out[n++] = b;
+                out[n++] = b - T_SEC;
+            }
+        }
+    }
+    return n;
 }
 
 static bool
@@ -361,7 +399,7 @@ test_random_decisions_keep_the_invariants (void **state)
         s_scn[k].c_auto = t_campaign (w, text);
     }
 
-    uint64_t counts[3] = { 0 };
+    uint64_t counts[3] = { 0 }, boundaries = 0;
     static t_facts_t t;
     for (uint64_t i = 0; i < cases; i++) {
         const s_scn_t *sc = &s_scn[s_next () % (sizeof s_scn / sizeof s_scn[0])];
@@ -397,14 +435,31 @@ test_random_decisions_keep_the_invariants (void **state)
                     s_report (sc, seed, i, &d, "one second before defer_until is allowed");
             }
             break;
-        case PL_RULES_DENY:
+        case PL_RULES_DENY: {
             if (d.decisive < 0 || d.fired[d.decisive].outcome != PL_RULES_DENIES)
                 s_report (sc, seed, i, &d, "a denial without a denying rule");
+            int64_t b[64];
+            size_t nb = s_boundaries (w, &t, &d, b, sizeof b / sizeof b[0]);
+            int64_t horizon = now + PL_RULES_HORIZON_DAYS * T_DAY;
+            for (size_t k = 0; k < nb; k++) {
+                if (b[k] <= now || b[k] > horizon)
+                    continue;
+                assert_int_equal (pl_rules_decide (c, &t.f, b[k], &again), 0);
+                boundaries++;
+                if (again.verdict == PL_RULES_ALLOW
+                    || (again.verdict == PL_RULES_DEFER && again.defer_until_ms <= horizon)) {
+                    t_dump (&again);
+                    s_report (sc, seed, i, &d, "a denial that waiting until a rule boundary "
+                              "lifts");
+                }
+            }
             break;
         }
+        }
     }
-    print_message ("property: %" PRIu64 " allow, %" PRIu64 " defer, %" PRIu64 " deny\n",
-                   counts[0], counts[2], counts[1]);
+    print_message ("property: %" PRIu64 " allow, %" PRIu64 " defer, %" PRIu64 " deny; %" PRIu64
+                   " denials decided again at rule boundaries\n", counts[0], counts[2], counts[1],
+                   boundaries);
     /* The generator must exercise all three verdicts. */
     assert_true (counts[0] > cases / 20);
     assert_true (counts[1] > cases / 50);
