@@ -56,7 +56,7 @@
 #define SADD_BATCH 1000
 
 typedef struct {
-    uint64_t fr, us, lookups, redis_max, redis_lookups;
+    uint64_t fr, us, lookups, redis_max, redis_lookups, batch;
     bool no_redis, no_raw, compare;
     const char *dir;
     const char *only;
@@ -235,6 +235,45 @@ s_lists_rate (scrub_lists_t *lists, const char *strs, uint64_t n)
     }
     double t = s_now () - t0, c = s_cpu () - c0;
     return (rate_t) { n / t, n / c, hits };
+}
+
+static rate_t
+s_numset_batch_rate (const scrub_numset_t *set, const uint64_t *q, uint64_t n, uint64_t batch)
+{
+    int64_t *ranks = malloc (batch * sizeof *ranks);
+    double t0 = s_now (), c0 = s_cpu ();
+    uint64_t hits = 0;
+    for (uint64_t i = 0; i < n; i += batch) {
+        uint64_t m = n - i < batch ? n - i : batch;
+        scrub_numset_rank_many (set, q + i, m, ranks);
+        for (uint64_t j = 0; j < m; j++)
+            hits += ranks[j] >= 0;
+    }
+    double t = s_now () - t0, c = s_cpu () - c0;
+    free (ranks);
+    return (rate_t) { n / t, n / c, hits };
+}
+
+static rate_t
+s_lists_batch_rate (scrub_lists_t *lists, const char *strs, uint64_t n, uint64_t batch)
+{
+    const char **ptrs = malloc (batch * sizeof *ptrs);
+    scrub_hit_t *hits = malloc (batch * sizeof *hits);
+    double t0 = s_now (), c0 = s_cpu ();
+    uint64_t nhits = 0;
+    for (uint64_t i = 0; i < n; i += batch) {
+        uint64_t m = n - i < batch ? n - i : batch;
+        for (uint64_t j = 0; j < m; j++)
+            ptrs[j] = strs + (i + j) * SCRUB_E164_MAX;
+        size_t nl = 0;
+        scrub_lists_lookup_batch (lists, ptrs, m, hits, 1, &nl);
+        for (uint64_t j = 0; j < m; j++)
+            nhits += hits[j].hit;
+    }
+    double t = s_now () - t0, c = s_cpu () - c0;
+    free (ptrs);
+    free (hits);
+    return (rate_t) { n / t, n / c, nhits };
 }
 
 /* ------------------------------------------------------------------------------------------- */
@@ -585,6 +624,8 @@ s_run (const opts_t *o, const char *label, profile_t p, uint64_t want)
     /* lookups, one core */
     rate_t bare = s_numset_rate (&set, q, nq);
     rate_t full = s_lists_rate (lists, qs, nq);
+    rate_t bare_b = s_numset_batch_rate (&set, q, nq, o->batch);
+    rate_t full_b = s_lists_batch_rate (lists, qs, nq, o->batch);
 
     /* swap again while another thread hammers lookups */
     hammer_t h = { .lists = lists, .strs = qs, .n = nq };
@@ -617,9 +658,16 @@ s_run (const opts_t *o, const char *label, profile_t p, uint64_t want)
             "(%.0f per CPU-second, %.0f ns each; hits %llu of %llu)\n",
             full.per_s, full.cpu_per_s, 1e9 / full.per_s, (unsigned long long) full.hits,
             (unsigned long long) nq);
-    printf ("    lookups/s, one core, bare set (key in):                        %12.0f  "
+    printf ("    lookups/s, one core, full path in batches of %-4llu (lookup_batch): %12.0f  "
+            "(%.0f per CPU-second, %.0f ns each; hits %llu)\n",
+            (unsigned long long) o->batch, full_b.per_s, full_b.cpu_per_s, 1e9 / full_b.per_s,
+            (unsigned long long) full_b.hits);
+    printf ("    lookups/s, one core, bare set (key in), one by one:            %12.0f  "
             "(%.0f ns each; hits %llu)\n",
             bare.per_s, 1e9 / bare.per_s, (unsigned long long) bare.hits);
+    printf ("    lookups/s, one core, bare set in batches (rank_many):          %12.0f  "
+            "(%.0f ns each; hits %llu)\n",
+            bare_b.per_s, 1e9 / bare_b.per_s, (unsigned long long) bare_b.hits);
     if (raw_s >= 0)
         printf ("    load from the raw file (US area-code format, %.0f numbers): %.2f s "
                 "(%.0f lines/s; resident +%.0f MB after)\n",
@@ -654,9 +702,15 @@ s_run (const opts_t *o, const char *label, profile_t p, uint64_t want)
                     REDIS_DEPTH, rr.per_s, rr.per_redis_cpu_s, (unsigned long long) rr.hits,
                     (unsigned long long) rr.asked);
             printf ("\n  ratios (goal: >= 20x the lookups/s at <= 1/20 of the memory)\n");
-            printf ("    lookups/s, full path / Redis:       %7.1fx\n", full.per_s / rr.per_s);
-            printf ("    lookups/s, bare set / Redis:        %7.1fx\n", bare.per_s / rr.per_s);
-            printf ("    memory per number, Redis / ours:    %7.1fx  (ours is 1/%.0f of Redis's)\n",
+            printf ("    lookups/s, full path in batches / Redis pipelined: %7.1fx  (per CPU-second "
+                    "of each: %.1fx)\n",
+                    full_b.per_s / rr.per_s, full_b.cpu_per_s / rr.per_redis_cpu_s);
+            printf ("    lookups/s, full path one by one / Redis pipelined: %7.1fx\n",
+                    full.per_s / rr.per_s);
+            printf ("    lookups/s, bare set in batches / Redis pipelined:  %7.1fx\n",
+                    bare_b.per_s / rr.per_s);
+            printf ("    memory per number, Redis / ours:                   %7.1fx  (ours is 1/%.0f "
+                    "of Redis's)\n",
                     rbpm / ((double) bsize / n), rbpm / ((double) bsize / n));
             if (rr.members < n)
                 printf ("    (Redis measured at %llu members, ours at %llu)\n",
@@ -690,6 +744,7 @@ s_usage (void)
             "  --lookups N       random lookups, half hits (default 10000000)\n"
             "  --redis-max N     most members Redis is given (default 50000000)\n"
             "  --redis-lookups N SISMEMBERs asked (default 2000000)\n"
+            "  --batch N         numbers per lookup_batch call (default 100, a dial-time batch)\n"
             "  --no-redis        no Redis baseline\n"
             "  --no-raw          skip the load from a raw registry file\n"
             "  --compare         also measure the alternatives (sorted array, Roaring, widths)\n"
@@ -702,14 +757,14 @@ int
 main (int argc, char **argv)
 {
     opts_t o = { .fr = 10000000ULL, .us = 250000000ULL, .lookups = 10000000ULL,
-                 .redis_max = 50000000ULL, .redis_lookups = 2000000ULL };
+                 .redis_max = 50000000ULL, .redis_lookups = 2000000ULL, .batch = 100 };
     static const struct option longs[] = {
         { "fr", required_argument, 0, 'f' },        { "us", required_argument, 0, 'u' },
         { "lookups", required_argument, 0, 'l' },   { "redis-max", required_argument, 0, 'm' },
         { "redis-lookups", required_argument, 0, 'q' },
         { "no-redis", no_argument, 0, 'n' },        { "no-raw", no_argument, 0, 'r' },
         { "compare", no_argument, 0, 'c' },         { "dir", required_argument, 0, 'd' },
-        { "us-npas", required_argument, 0, 'a' },
+        { "us-npas", required_argument, 0, 'a' },  { "batch", required_argument, 0, 'b' },
         { "help", no_argument, 0, 'h' },            { 0, 0, 0, 0 },
     };
     int ch;
@@ -724,6 +779,10 @@ main (int argc, char **argv)
         case 'r': o.no_raw = true; break;
         case 'c': o.compare = true; break;
         case 'd': o.dir = optarg; break;
+        case 'b':
+            o.batch = strtoull (optarg, NULL, 10);
+            o.batch = o.batch ? o.batch : 1;
+            break;
         case 'a':
             s_us_npas = strtoull (optarg, NULL, 10);
             if (s_us_npas < 1 || s_us_npas > 792)

@@ -520,8 +520,10 @@ s_prefix_match (const scrub_list_t *self, uint64_t key, int nd, int *len)
     return 0;
 }
 
+/* The answer of `v` about `key`, whose rank among the hits (or -1) is known. */
 static void
-s_answer (const scrub_list_t *v, uint64_t key, int nd, bool readable, scrub_hit_t *out)
+s_answer_ranked (const scrub_list_t *v, uint64_t key, int nd, bool readable, int64_t rank,
+                 scrub_hit_t *out)
 {
     memcpy (out->list, v->h.name, SCRUB_LIST_NAME_MAX);
     memcpy (out->version, v->h.version, SCRUB_LIST_VERSION_MAX);
@@ -534,7 +536,6 @@ s_answer (const scrub_list_t *v, uint64_t key, int nd, bool readable, scrub_hit_
     out->known = false;
     if (!readable)
         return;
-    int64_t rank = scrub_numset_rank (&v->hits, key);
     if (rank >= 0) {
         out->hit = true;
         if (v->dates)
@@ -549,6 +550,13 @@ s_answer (const scrub_list_t *v, uint64_t key, int nd, bool readable, scrub_hit_
     }
     out->known = out->hit || !(v->h.flags & LIST_FLAG_PARTIAL)
                  || scrub_numset_contains (&v->clear, key);
+}
+
+static void
+s_answer (const scrub_list_t *v, uint64_t key, int nd, bool readable, scrub_hit_t *out)
+{
+    s_answer_ranked (v, key, nd, readable, readable ? scrub_numset_rank (&v->hits, key) : -1,
+                     out);
 }
 
 void
@@ -772,21 +780,38 @@ scrub_lists_lookup (scrub_lists_t *self, const char *e164, scrub_hit_t *hits, si
     return (int) n;
 }
 
+/* Numbers of a batch handled together: each list is asked about them all at once
+ * (scrub_numset_rank_many), so that their cache misses overlap. */
+#define LOOKUP_GROUP 64
+
 int
 scrub_lists_lookup_batch (scrub_lists_t *self, const char *const *e164, size_t count,
                           scrub_hit_t *hits, size_t cap, size_t *n_lists)
 {
     int unreadable = 0;
+    uint64_t keys[LOOKUP_GROUP];
+    int nds[LOOKUP_GROUP];
+    bool ok[LOOKUP_GROUP];
+    int64_t ranks[LOOKUP_GROUP];
     reader_slot_t *slot = s_slot (self);
     unsigned idx = s_enter (self, slot);
     snapshot_t *snap = atomic_load (&self->current);
-    for (size_t j = 0; j < count; j++) {
-        uint64_t key = 0;
-        int nd = 0;
-        bool readable = scrub_key_from_e164 (e164[j], &key, &nd) == 0;
-        unreadable += !readable;
-        for (size_t i = 0; i < snap->n && i < cap; i++)
-            s_answer (snap->v[i], key, nd, readable, &hits[j * cap + i]);
+    for (size_t g = 0; g < count; g += LOOKUP_GROUP) {
+        size_t m = count - g < LOOKUP_GROUP ? count - g : LOOKUP_GROUP;
+        for (size_t j = 0; j < m; j++) {
+            ok[j] = scrub_key_from_e164 (e164[g + j], &keys[j], &nds[j]) == 0;
+            if (!ok[j]) {
+                keys[j] = 0;            /* below every set: ranked -1 */
+                nds[j] = 0;
+                unreadable++;
+            }
+        }
+        for (size_t i = 0; i < snap->n && i < cap; i++) {
+            const scrub_list_t *v = snap->v[i];
+            scrub_numset_rank_many (&v->hits, keys, m, ranks);
+            for (size_t j = 0; j < m; j++)
+                s_answer_ranked (v, keys[j], nds[j], ok[j], ranks[j], &hits[(g + j) * cap + i]);
+        }
     }
     if (n_lists)
         *n_lists = snap->n;

@@ -236,6 +236,60 @@ scrub_numset_rank (const scrub_numset_t *set, uint64_t key)
     return -1;
 }
 
+/* Keys searched together: enough misses in flight to fill the memory pipeline, few enough that
+ * the group's lines stay in L1. */
+#define NSET_GROUP 16
+
+void
+scrub_numset_rank_many (const scrub_numset_t *set, const uint64_t *keys, size_t n,
+                        int64_t *ranks)
+{
+    uint32_t w = set->w;
+    uint64_t mask = w ? (UINT64_MAX >> (64 - w)) : 0;
+    uint64_t bucket[NSET_GROUP];
+    for (size_t g = 0; g < n; g += NSET_GROUP) {
+        size_t m = n - g < NSET_GROUP ? n - g : NSET_GROUP;
+        /* 1: the directory words */
+        for (size_t i = 0; i < m; i++) {
+            uint64_t k = keys[g + i];
+            if (set->n == 0 || k < set->lo || k > set->hi) {
+                bucket[i] = UINT64_MAX;
+                continue;
+            }
+            bucket[i] = (k - set->lo) >> w;
+            __builtin_prefetch (&set->dir[bucket[i]]);
+        }
+        /* 2: the middle of each bucket's low bits (where the binary search starts) */
+        for (size_t i = 0; i < m; i++) {
+            if (bucket[i] == UINT64_MAX)
+                continue;
+            uint64_t first = set->dir[bucket[i]], last = set->dir[bucket[i] + 1];
+            __builtin_prefetch (set->bits + (((first + last) / 2) * w >> 3));
+        }
+        /* 3: the searches */
+        for (size_t i = 0; i < m; i++) {
+            if (bucket[i] == UINT64_MAX) {
+                ranks[g + i] = -1;
+                continue;
+            }
+            uint64_t low = (keys[g + i] - set->lo) & mask;
+            uint64_t first = set->dir[bucket[i]], end = set->dir[bucket[i] + 1];
+            uint64_t len = end - first;
+            while (len > 0) {
+                uint64_t half = len >> 1;
+                if (s_get (set->bits, w, mask, first + half) < low) {
+                    first += half + 1;
+                    len -= half + 1;
+                } else {
+                    len = half;
+                }
+            }
+            ranks[g + i] = first < end && s_get (set->bits, w, mask, first) == low
+                               ? (int64_t) first : -1;
+        }
+    }
+}
+
 void
 scrub_numset_decode (const scrub_numset_t *set, uint64_t *out)
 {

@@ -68,6 +68,22 @@ s_check_against_array (const uint64_t *k, size_t n, int bits)
             assert_int_equal (scrub_numset_contains (&s, k[i] - 1), below);
         }
     }
+    /* the batched search agrees, on members and on their neighbours */
+    size_t nq = 3 * n + 1;
+    uint64_t *q = malloc (nq * sizeof *q);
+    int64_t *ranks = malloc (nq * sizeof *ranks);
+    for (size_t i = 0; i < n; i++) {
+        q[3 * i] = k[i];
+        q[3 * i + 1] = k[i] + 1;
+        q[3 * i + 2] = k[i] ? k[i] - 1 : 0;
+    }
+    q[3 * n] = SCRUB_NUMSET_KEY_MAX;
+    scrub_numset_rank_many (&s, q, nq, ranks);
+    for (size_t i = 0; i < nq; i++)
+        assert_int_equal (ranks[i], scrub_numset_rank (&s, q[i]));
+    free (q);
+    free (ranks);
+
     uint64_t *back = malloc ((n ? n : 1) * sizeof *back);
     scrub_numset_decode (&s, back);
     assert_memory_equal (back, k, n * sizeof *k);
