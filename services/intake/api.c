@@ -967,8 +967,19 @@ s_get (pl_http_req_t *req, void *arg)
      * outbox delivers it (plateau_intake_outbox_backlog counts what is still owed). */
     json_t *outbox = json_pack ("{s:s,s:s}", "destination", "scrub", "replica", l.replica);
     const char *status = *l.verdict ? l.verdict : "queued_for_scrub";
-    json_t *o = json_pack ("{s:o,s:s,s:s,s:o,s:n,s:n}", "lead", lead, "status", status, "accepted_at", at,
-                           "outbox", outbox, "verdict", "schedule");
+    /* Once scrubbed (status cleared or suppressed), scrub's verdict per number, with its reasons
+     * and the lists it consulted, as scrub wrote it onto the lead. */
+    json_t *verdict = NULL;
+    if (*l.verdict) {
+        char key[512];
+        intake_store_lead_key (key, sizeof key, l.lead->campaign, l.lead->id);
+        pl_reply_t *vr = pl_redis_command (ctx->redis, "HGET %s scrub", key);
+        if (vr && pl_reply_type (vr) == PL_REPLY_STRING)
+            verdict = json_loads (pl_reply_str (vr, NULL), 0, NULL);
+        pl_reply_free (&vr);
+    }
+    json_t *o = json_pack ("{s:o,s:s,s:s,s:o,s:o,s:n}", "lead", lead, "status", status, "accepted_at", at,
+                           "outbox", outbox, "verdict", verdict ? verdict : json_null (), "schedule");
     char *s = s_dump (o);
     pl_http_reply_json (req, 200, s);
     free (s);
