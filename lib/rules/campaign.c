@@ -559,7 +559,8 @@ s_check_rule (pl_rules_campaign_t *c, const pl__override_t *o, const char *origi
         static const char *const fixed[] = { "source", "summary", "status", "when", "from",
                                              "until", "note", "period", "report",
                                              "disconnect-min", "consent", "letter", "requests",
-                                             "exemption", "reassigned", "revoke", "cli" };
+                                             "exemption", "reassigned", "revoke", "cli",
+                                             "optout" };
         for (size_t k = 0; k < sizeof fixed / sizeof fixed[0]; k++)
             if (strcmp (q->key, fixed[k]) == 0) {
                 s_fail (c, "%s:%d: rule %s, key '%s': a campaign cannot change it", origin,

@@ -57,7 +57,10 @@ typedef struct {
     uint64_t reg[PL_RULES_MAX_REGIONS];
     uint32_t atoms;
     const char *cli;
-    /* requested windows, by weekday */
+    /* requested windows made by instant req_for, by weekday; the next request after it and
+     * the latest counted (index in the facts, -1 if none) */
+    int64_t req_for, req_next;
+    int req_last;
     bool req_any;
     uint8_t req_n[7];
     pl__win_t req_w[7][PL__MAXWIN * 2];
@@ -738,6 +741,89 @@ s_eval_cli (const s_ctx_t *x, const pl__clause_t *cl, pl_rules_fired_t *r)
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* Requests of the person: times to be called, requests to stop                                 */
+
+/* The windows the person had asked for by instant t (requests made later do not count yet),
+ * by weekday, into x->req_*; x->req_next receives the next request instant after t. 0, or
+ * PL_EINVAL for a malformed window. Cached for the last t. */
+static int
+s_requests_at (s_ctx_t *x, int64_t t)
+{
+    const pl_rules_facts_t *f = x->f;
+    if (x->req_for == t)
+        return 0;
+    x->req_for = t;
+    x->req_any = false;
+    x->req_next = S_NEVER;
+    x->req_last = -1;
+    memset (x->req_n, 0, sizeof x->req_n);
+    for (size_t i = 0; i < f->n_requested; i++) {
+        const pl_rules_window_t *w = &f->requested[i];
+        if (w->from_s < 0 || w->to_s > PL__DAY_S || w->from_s >= w->to_s || !(w->days & 0x7f))
+            return PL_EINVAL;
+        if (w->at_ms > t) {
+            if (w->at_ms < x->req_next)
+                x->req_next = w->at_ms;
+            continue;
+        }
+        x->req_any = true;
+        if (x->req_last < 0 || w->at_ms > f->requested[x->req_last].at_ms)
+            x->req_last = (int) i;
+        for (int d = 0; d < 7; d++) {
+            if (!(w->days & (1 << d)))
+                continue;
+            if (x->req_n[d] >= PL__MAXWIN * 2)
+                return PL_EINVAL;
+            x->req_w[d][x->req_n[d]++] = (pl__win_t) { w->from_s, w->to_s };
+        }
+    }
+    /* Keep each day's requested windows in order (s_cal_next stops at the first late one). */
+    for (int d = 0; d < 7 && x->req_any; d++)
+        for (int i = 1; i < x->req_n[d]; i++)
+            for (int j = i; j > 0 && x->req_w[d][j].lo < x->req_w[d][j - 1].lo; j--) {
+                pl__win_t tmp = x->req_w[d][j];
+                x->req_w[d][j] = x->req_w[d][j - 1];
+                x->req_w[d][j - 1] = tmp;
+            }
+    return 0;
+}
+
+/* A debtor's request to stop that covers this call at t (made by then, to this professional,
+ * about this debt or this medium), or NULL; *next receives the next request instant after t
+ * that the clause honours. */
+static const pl_rules_optout_t *
+s_find_optout (const s_ctx_t *x, const pl__clause_t *cl, int64_t t, int64_t *next)
+{
+    const pl_rules_facts_t *f = x->f;
+    const pl_rules_campaign_t *c = x->c;
+    const pl_rules_optout_t *found = NULL;
+    for (size_t i = 0; i < f->n_optouts; i++) {
+        const pl_rules_optout_t *o = &f->optouts[i];
+        if (!(cl->u.optout.kinds & (1u << o->kind)))
+            continue;
+        if (o->tenant && c->tenant && o->tenant != c->tenant)
+            continue;
+        if (o->kind == PL_RULES_OPTOUT_MEDIUM) {
+            /* Calls: the phone, or a medium left unnamed; other media are not calls. */
+            if (o->medium && *o->medium && strcmp (o->medium, "phone") != 0)
+                continue;
+            if (o->number && *o->number && (!f->e164 || strcmp (o->number, f->e164) != 0))
+                continue;
+        }
+        else if (o->debt && f->debt && o->debt != f->debt)
+            continue;                       /* about another debt (1692c(c): "such debt") */
+        if (o->at_ms > t) {
+            if (o->at_ms < *next)
+                *next = o->at_ms;
+            continue;
+        }
+        if (!found || o->at_ms < found->at_ms)
+            found = o;
+    }
+    return found;
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* One clause                                                                                   */
 
 static bool
@@ -941,6 +1027,8 @@ s_eval (s_ctx_t *x, size_t idx, int64_t t, pl_rules_fired_t *r)
         }
         break;
     case PL__CL_REQUESTS:
+        s_requests_at (x, t);           /* validated in s_prepare */
+        s_bound (x, x->req_next);       /* a new request changes the windows */
         if (!x->req_any) {
             r->outcome = PL_RULES_PASS;
             r->why = PL_RULES_WHY_NO_REQUEST;
@@ -949,8 +1037,31 @@ s_eval (s_ctx_t *x, size_t idx, int64_t t, pl_rules_fired_t *r)
             s_calview_t v = { x->req_n, &x->req_w[0][0], PL__MAXWIN * 2, 0, NULL };
             s_eval_calendar (x, &v, t, r, PL_RULES_WHY_REQUESTED_WINDOW,
                              PL_RULES_WHY_OUTSIDE_REQUEST);
+            const pl_rules_window_t *last = &f->requested[x->req_last];
+            r->event_ms = last->at_ms;
+            r->name = last->channel;
+            if (r->outcome == PL_RULES_DEFERS && r->until_ms > x->req_next)
+                r->until_ms = x->req_next;
         }
         break;
+    case PL__CL_OPTOUT: {
+        int64_t next = S_NEVER;
+        const pl_rules_optout_t *o = s_find_optout (x, cl, t, &next);
+        s_bound (x, next);
+        if (!o) {
+            r->outcome = PL_RULES_PASS;
+            r->why = PL_RULES_WHY_NO_OPTOUT;
+            break;
+        }
+        r->outcome = PL_RULES_DENIES;
+        r->why = o->kind == PL_RULES_OPTOUT_CEASE        ? PL_RULES_WHY_CEASE_REQUESTED
+                 : o->kind == PL_RULES_OPTOUT_REFUSE_PAY ? PL_RULES_WHY_REFUSED_TO_PAY
+                                                         : PL_RULES_WHY_MEDIUM_OPTED_OUT;
+        r->event_ms = o->at_ms;
+        r->name = o->channel;
+        r->version = o->number && *o->number ? o->number : o->medium;
+        break;
+    }
     case PL__CL_EXEMPTION:
         s_eval_exemption (x, cl, idx, t, r);
         break;
@@ -1010,9 +1121,12 @@ s_eval (s_ctx_t *x, size_t idx, int64_t t, pl_rules_fired_t *r)
     switch (cl->kind) {
     case PL__CL_CALENDAR:
     case PL__CL_REQUESTS:
-        /* Until the current window closes (or for ever when nobody asked for times). */
-        if (r->why != PL_RULES_WHY_NO_REQUEST)
-            vu = r->until_ms ? r->until_ms : t + 1;
+        /* Until the current window closes or a new request arrives (or for ever when nobody
+         * asked for times). */
+        if (r->why != PL_RULES_WHY_NO_REQUEST) {
+            int64_t close = r->until_ms ? r->until_ms : t + 1;
+            vu = close < vu ? close : vu;
+        }
         break;
     case PL__CL_EXEMPTION:
         if (r->outcome != PL_RULES_PASS)
@@ -1042,7 +1156,7 @@ s_prepare (s_ctx_t *x, const pl_rules_campaign_t *c, const pl_rules_facts_t *f)
         || f->n_regions > PL_RULES_MAX_REGIONS || (f->n_regions && !f->regions)
         || (f->n_calls && !f->calls) || (f->n_consents && !f->consents)
         || (f->n_contracts && !f->contracts) || (f->n_lists && !f->lists)
-        || (f->n_requested && !f->requested))
+        || (f->n_requested && !f->requested) || (f->n_optouts && !f->optouts))
         return PL_EINVAL;
     x->nz = f->n_zones;
     for (size_t i = 0; i < x->nz; i++) {
@@ -1082,29 +1196,14 @@ s_prepare (s_ctx_t *x, const pl_rules_campaign_t *c, const pl_rules_facts_t *f)
         a |= PL__AT_AGENT;
     x->atoms = a;
     x->cli = f->cli ? f->cli : c->cli;
-    x->req_any = f->n_requested > 0;
-    if (x->req_any)
-        memset (x->req_n, 0, sizeof x->req_n);
-    for (size_t i = 0; i < f->n_requested; i++) {
-        const pl_rules_window_t *w = &f->requested[i];
-        if (w->from_s < 0 || w->to_s > PL__DAY_S || w->from_s >= w->to_s || !(w->days & 0x7f))
+    x->req_for = INT64_MIN;
+    if (f->n_requested && s_requests_at (x, INT64_MAX) != 0)
+        return PL_EINVAL;   /* malformed windows are refused whenever they were asked */
+    x->req_for = INT64_MIN;
+    for (size_t i = 0; i < f->n_optouts; i++)
+        if (f->optouts[i].kind < PL_RULES_OPTOUT_CEASE
+            || f->optouts[i].kind > PL_RULES_OPTOUT_MEDIUM)
             return PL_EINVAL;
-        for (int d = 0; d < 7; d++) {
-            if (!(w->days & (1 << d)))
-                continue;
-            if (x->req_n[d] >= PL__MAXWIN * 2)
-                return PL_EINVAL;
-            x->req_w[d][x->req_n[d]++] = (pl__win_t) { w->from_s, w->to_s };
-        }
-    }
-    /* Keep each day's requested windows in order (s_cal_next stops at the first late one). */
-    for (int d = 0; d < 7 && x->req_any; d++)
-        for (int i = 1; i < x->req_n[d]; i++)
-            for (int j = i; j > 0 && x->req_w[d][j].lo < x->req_w[d][j - 1].lo; j--) {
-                pl__win_t tmp = x->req_w[d][j];
-                x->req_w[d][j] = x->req_w[d][j - 1];
-                x->req_w[d][j - 1] = tmp;
-            }
     return 0;
 }
 

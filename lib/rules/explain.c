@@ -185,6 +185,17 @@ static const struct {
 
 static void s_reason_body (const pl_rules_decision_t *d, const pl_rules_fired_t *r, s_out_t *o);
 
+/* When and how the person's request arrived, for the audit. */
+static void
+s_request (s_out_t *o, const pl_rules_fired_t *r, const char *ev)
+{
+    if (r->event_ms)
+        s_put (o, " (request of %s", ev);
+    else
+        s_put (o, " (request of unknown date");
+    s_put (o, ", by %s)", r->name && *r->name ? r->name : "unknown channel");
+}
+
 /* Whether a DEFERS with this reason is the rule's own kind of wait (a window, a cap); any other
  * reason defers only because the rule lapses on a date (ADR 0016). */
 static bool
@@ -316,10 +327,27 @@ s_reason_body (const pl_rules_decision_t *d, const pl_rules_fired_t *r, s_out_t 
         break;
     case PL_RULES_WHY_REQUESTED_WINDOW:
         s_put (o, "%s in %s is within the times the person asked for", at, zn);
+        s_request (o, r, ev);
         break;
     case PL_RULES_WHY_OUTSIDE_REQUEST:
         s_put (o, "%s in %s is outside the times the person asked for; first allowed %s", at, zn,
                until);
+        s_request (o, r, ev);
+        break;
+    case PL_RULES_WHY_NO_OPTOUT:
+        s_put (o, "no request to stop covers this call at %s", at);
+        break;
+    case PL_RULES_WHY_CEASE_REQUESTED:
+    case PL_RULES_WHY_REFUSED_TO_PAY:
+    case PL_RULES_WHY_MEDIUM_OPTED_OUT:
+        s_put (o, "%s", r->why == PL_RULES_WHY_CEASE_REQUESTED
+                            ? "the person asked to cease communication about this debt"
+                        : r->why == PL_RULES_WHY_REFUSED_TO_PAY
+                            ? "the person refused to pay this debt: no further calls about it"
+                            : "the person asked not to be called");
+        if (r->why == PL_RULES_WHY_MEDIUM_OPTED_OUT && r->version && *r->version == '+')
+            s_put (o, " on %s", r->version);
+        s_request (o, r, ev);
         break;
     case PL_RULES_WHY_REASSIGNED:
         s_put (o, "%s reports the number reassigned since the consent (copy %s): the consent "

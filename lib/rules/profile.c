@@ -542,7 +542,7 @@ s_yes_no (const char *s, bool *v)
 /* The keys of a rule                                                                           */
 
 typedef enum { K_META, K_CAL, K_CAP, K_CONSENT, K_LIST, K_CLI, K_SECTOR, K_LETTER, K_REQ,
-               K_EXEMPT, K_REASSIGN, K_REVOKE, K_INFO } s_kgroup_t;
+               K_EXEMPT, K_REASSIGN, K_REVOKE, K_OPTOUT, K_INFO } s_kgroup_t;
 
 static const struct {
     const char *key;
@@ -566,7 +566,7 @@ static const struct {
     { "exemption", K_EXEMPT, false }, { "purchase", K_EXEMPT, false },
     { "inquiry", K_EXEMPT, false }, { "overridden-by", K_EXEMPT, false },
     { "reassigned", K_REASSIGN, false }, { "disconnect-min", K_INFO, false },
-    { "revoke", K_REVOKE, false },
+    { "revoke", K_REVOKE, false }, { "optout", K_OPTOUT, false },
     { "max-rate", K_INFO, false }, { "period", K_INFO, false }, { "agent-within", K_INFO, false },
     { "ring-at-least", K_INFO, false }, { "message", K_INFO, false },
     { "honour-within", K_INFO, false }, { "retain", K_INFO, false }, { "report", K_INFO, false },
@@ -998,6 +998,38 @@ pl__rule_compile (const pl_rules_profiles_t *ps, const char *rule_id, int rule_l
                              e)) < 0)
         return -1;
     any |= rc > 0;
+
+    if ((q = s_get (p, n, "optout"))) {
+        static const struct { const char *name; uint8_t kind; } kinds[] = {
+            { "cease", PL_RULES_OPTOUT_CEASE }, { "refuse-to-pay", PL_RULES_OPTOUT_REFUSE_PAY },
+            { "medium", PL_RULES_OPTOUT_MEDIUM },
+        };
+        pl__clause_t c = base;
+        c.kind = PL__CL_OPTOUT;
+        c.key = "optout";
+        char buf[256];
+        char *w[4];
+        size_t nw = pl__split (q->value, buf, sizeof buf, w, 4);
+        if (nw == 0 || nw > 3) {
+            s_err (e, q->line, q->key, "expected 1 to 3 of cease, refuse-to-pay, medium");
+            return -1;
+        }
+        for (size_t i = 0; i < nw; i++) {
+            size_t k = 0;
+            while (k < 3 && strcmp (w[i], kinds[k].name) != 0)
+                k++;
+            if (k == 3) {
+                s_err (e, q->line, q->key, "unknown request '%s' (cease, refuse-to-pay, medium)",
+                       w[i]);
+                return -1;
+            }
+            c.u.optout.kinds |= (uint8_t) (1u << kinds[k].kind);
+        }
+        c.value = pl__arena_strdup (arena, q->value);
+        if (!s_push (out, n_out, cap_out, &c))
+            goto oom;
+        any = true;
+    }
 
     const pl__param_t *ex = s_get (p, n, "exemption");
     const pl__param_t *pur = s_get (p, n, "purchase"), *inq = s_get (p, n, "inquiry"),

@@ -239,6 +239,7 @@ enum {
     PL__CL_EXEMPTION,           /* exemption, purchase, inquiry, overridden-by */
     PL__CL_REASSIGNED,          /* reassigned, disconnect-min */
     PL__CL_REVOKE,              /* revoke */
+    PL__CL_OPTOUT,              /* optout */
 };
 
 /* Condition atoms for `when`. */
@@ -338,6 +339,9 @@ typedef struct pl__clause {
         struct {
             char list[PL__NAMELEN];
         } re;
+        struct {
+            uint8_t kinds;                  /* 1 << pl_rules_optout_kind_t honoured */
+        } optout;
     } u;
 } pl__clause_t;
 

@@ -688,6 +688,34 @@ test_collection_needs_the_letter_and_keeps_its_window_and_caps (void **state)
     assert_int_equal (t_fired (&d, "fr.dc-payments", NULL), -1);
 }
 
+/* Amicable collection: a debtor who asked not to be called (the collector's own list, or a
+ * request on record) is not called; the house rule is marked unconfirmed. */
+static void
+test_collection_honours_a_debtors_request_not_to_be_called (void **state)
+{
+    s_env_t *e = *state;
+    const pl_rules_tz_t *paris = t_zone (&e->w, "Europe/Paris");
+    int64_t now = t_local (paris, 2026, 9, 15, 11, 0, 0);
+    t_facts_t t;
+    s_facts (&t, paris, now);
+    t.f.debt = 99;
+    t.f.letter_ref = "LR-2026-0042";
+    t.f.letter_ms = t_utc (2026, 8, 1, 9, 0, 0);
+    assert_int_equal (s_decide (e->dc, &t, now).verdict, PL_RULES_ALLOW);
+    t.lists[1].hit = true;
+    pl_rules_decision_t d = s_decide (e->dc, &t, now);
+    assert_int_equal (d.verdict, PL_RULES_DENY);
+    assert_string_equal (t_decisive (&d), "fr.dc-optout");
+    assert_true (d.fired[d.decisive].unconfirmed);
+    t.lists[1].hit = false;
+    pl_rules_optout_t o = { PL_RULES_OPTOUT_MEDIUM, now - T_DAY, TENANT, 0, NULL, NULL, "phone" };
+    t.f.optouts = &o;
+    t.f.n_optouts = 1;
+    d = s_decide (e->dc, &t, now);
+    assert_int_equal (d.verdict, PL_RULES_DENY);
+    assert_string_equal (t_decisive (&d), "fr.dc-optout");
+}
+
 static int
 s_setup (void **state)
 {
@@ -732,6 +760,7 @@ main (void)
         cmocka_unit_test (test_autodialed_caller_id_ranges),
         cmocka_unit_test (test_energy_renovation_canvassing_is_banned_without_a_contract),
         cmocka_unit_test (test_collection_needs_the_letter_and_keeps_its_window_and_caps),
+        cmocka_unit_test (test_collection_honours_a_debtors_request_not_to_be_called),
     };
     return cmocka_run_group_tests_name ("rules_fr", tests, s_setup, s_teardown);
 }

@@ -223,6 +223,33 @@ test_collection_window_and_the_customers_requested_times (void **state)
     assert_int_equal (pl_rules_decide (e->dc, &t.f, now, &bad), PL_EINVAL);
 }
 
+/* CONC 7.9: a customer's request about how to be contacted is honoured — not by telephone, or
+ * not on this number — and so is the firm's own do-not-call list. */
+static void
+test_collection_honours_a_request_not_to_be_called (void **state)
+{
+    s_env_t *e = *state;
+    int64_t now = t_local (e->london, 2026, 9, 15, 12, 0, 0);
+    t_facts_t t;
+    s_facts (&t, e->london, now);
+    EXPECT (s_decide (e->dc, &t, now), PL_RULES_ALLOW, 0);
+    t.lists[2].hit = true;
+    pl_rules_decision_t d = s_decide (e->dc, &t, now);
+    EXPECT (d, PL_RULES_DENY, 0);
+    assert_string_equal (t_decisive (&d), "uk.dc-optout");
+    t.lists[2].hit = false;
+    pl_rules_optout_t o = { PL_RULES_OPTOUT_MEDIUM, now - T_DAY, 1, 0, "phone",
+                            "+447700900123", "email" };
+    t.f.optouts = &o;
+    t.f.n_optouts = 1;
+    d = s_decide (e->dc, &t, now);
+    EXPECT (d, PL_RULES_DENY, 0);
+    assert_string_equal (t_decisive (&d), "uk.dc-optout");
+    assert_string_equal (d.fired[d.decisive].name, "email");
+    o.at_ms = now + T_SEC;                         /* made after the instant decided */
+    EXPECT (s_decide (e->dc, &t, now), PL_RULES_ALLOW, 0);
+}
+
 static int
 s_setup (void **state)
 {
@@ -258,6 +285,7 @@ main (void)
         cmocka_unit_test (test_no_retry_the_same_day_after_an_answering_machine),
         cmocka_unit_test (test_a_valid_caller_id_is_presented),
         cmocka_unit_test (test_collection_window_and_the_customers_requested_times),
+        cmocka_unit_test (test_collection_honours_a_request_not_to_be_called),
     };
     return cmocka_run_group_tests_name ("rules_uk", tests, s_setup, s_teardown);
 }

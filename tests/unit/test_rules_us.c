@@ -357,6 +357,95 @@ test_regulation_f_seven_in_seven_and_after_a_conversation (void **state)
     EXPECT (s_decide (e->dc, &t, now), PL_RULES_ALLOW, 0);
 }
 
+/* FDCPA 1692c(c) and Regulation F 1006.14(h), 1006.6(b)(1)(i): a debtor's requests to stop, per
+ * debt or per medium, and the times they asked for, each counted from the instant it was made
+ * and audited with that instant and its channel. The collector's own do-not-call list is
+ * honoured too. */
+static void
+test_collection_honours_the_debtors_requests_to_stop (void **state)
+{
+    s_env_t *e = *state;
+    int64_t now = t_local (e->ny, 2026, 9, 15, 12, 0, 0);   /* Tuesday */
+    int64_t asked = t_local (e->ny, 2026, 9, 10, 16, 0, 0);
+    t_facts_t t;
+    s_facts (&t, e->ny, now);
+    pl_rules_optout_t out[2] = { { PL_RULES_OPTOUT_CEASE, asked, TENANT, DEBT, NULL, NULL,
+                                   "letter" } };
+    t.f.optouts = out;
+    t.f.n_optouts = 1;
+    pl_rules_decision_t d = s_decide (e->dc, &t, now);
+    EXPECT (d, PL_RULES_DENY, 0);
+    assert_string_equal (t_decisive (&d), "us.dc-cease");
+    assert_int_equal (d.fired[d.decisive].why, PL_RULES_WHY_CEASE_REQUESTED);
+    assert_int_equal (d.fired[d.decisive].event_ms, asked);
+    assert_string_equal (d.fired[d.decisive].name, "letter");
+    char text[4096];
+    pl_rules_explain (&d, 0, text, sizeof text);
+    assert_non_null (strstr (text, "cease communication about this debt (request of"));
+    assert_non_null (strstr (text, "by letter)"));
+    /* Per debt: calls about another debt go on; a refusal to pay stops that debt too. */
+    t.f.debt = DEBT + 1;
+    EXPECT (s_decide (e->dc, &t, now), PL_RULES_ALLOW, 0);
+    out[0].kind = PL_RULES_OPTOUT_REFUSE_PAY;
+    out[0].debt = DEBT + 1;
+    d = s_decide (e->dc, &t, now);
+    EXPECT (d, PL_RULES_DENY, 0);
+    assert_int_equal (d.fired[d.decisive].why, PL_RULES_WHY_REFUSED_TO_PAY);
+    /* Made to another collector: not this one's request. */
+    out[0].tenant = TENANT + 1;
+    EXPECT (s_decide (e->dc, &t, now), PL_RULES_ALLOW, 0);
+    /* Made after the instant decided: it does not count yet, and binds from its instant. */
+    out[0].tenant = TENANT;
+    out[0].at_ms = now + 2 * T_HOUR;
+    EXPECT (s_decide (e->dc, &t, now), PL_RULES_ALLOW, 0);
+    d = s_decide (e->dc, &t, t_local (e->ny, 2026, 9, 14, 22, 0, 0));    /* window at 08:00 */
+    EXPECT (d, PL_RULES_DEFER, t_local (e->ny, 2026, 9, 15, 8, 0, 0));
+    out[0].at_ms = t_local (e->ny, 2026, 9, 15, 7, 0, 0);             /* before the window */
+    d = s_decide (e->dc, &t, t_local (e->ny, 2026, 9, 14, 22, 0, 0));
+    EXPECT (d, PL_RULES_DENY, 0);
+    assert_string_equal (t_decisive (&d), "us.dc-cease");
+
+    /* A medium opt-out: no calls at all, or not on this number; other media are not calls. */
+    t.f.debt = DEBT;
+    out[0] = (pl_rules_optout_t) { PL_RULES_OPTOUT_MEDIUM, asked, TENANT, 0, "email", NULL,
+                                   "web" };
+    EXPECT (s_decide (e->dc, &t, now), PL_RULES_ALLOW, 0);
+    out[0].medium = "phone";
+    d = s_decide (e->dc, &t, now);
+    EXPECT (d, PL_RULES_DENY, 0);
+    assert_string_equal (t_decisive (&d), "us.dc-medium");
+    assert_int_equal (d.fired[d.decisive].why, PL_RULES_WHY_MEDIUM_OPTED_OUT);
+    out[0].number = "+12125559999";
+    EXPECT (s_decide (e->dc, &t, now), PL_RULES_ALLOW, 0);
+    out[0].number = "+12125550123";
+    EXPECT (s_decide (e->dc, &t, now), PL_RULES_DENY, 0);
+    t.f.n_optouts = 0;
+    /* The collector's own do-not-call list is no longer ignored. */
+    t.lists[1].hit = true;
+    d = s_decide (e->dc, &t, now);
+    EXPECT (d, PL_RULES_DENY, 0);
+    assert_string_equal (t_decisive (&d), "us.dc-medium");
+    assert_int_equal (d.fired[d.decisive].why, PL_RULES_WHY_LISTED);
+    t.lists[1].hit = false;
+
+    /* Inconvenient times: asked by phone on the 10th to be called 18:00-20:00 on weekdays. */
+    t.requested[t.f.n_requested++] = (pl_rules_window_t) { 0x1f, 18 * 3600, 20 * 3600, asked,
+                                                           "phone" };
+    d = s_decide (e->dc, &t, now);
+    EXPECT (d, PL_RULES_DEFER, t_local (e->ny, 2026, 9, 15, 18, 0, 0));
+    assert_string_equal (t_decisive (&d), "us.dc-times");
+    assert_int_equal (d.fired[d.decisive].event_ms, asked);
+    assert_string_equal (d.fired[d.decisive].name, "phone");
+    /* Asked only at 15:00 today: the morning is still open; from 15:00 the request binds. */
+    t.requested[0].at_ms = t_local (e->ny, 2026, 9, 15, 15, 0, 0);
+    EXPECT (s_decide (e->dc, &t, now), PL_RULES_ALLOW, 0);
+    d = s_decide (e->dc, &t, t_local (e->ny, 2026, 9, 14, 21, 30, 0));
+    EXPECT (d, PL_RULES_DEFER, t_local (e->ny, 2026, 9, 15, 8, 0, 0));
+    EXPECT (s_decide (e->dc, &t, t_local (e->ny, 2026, 9, 15, 14, 59, 59)), PL_RULES_ALLOW, 0);
+    d = s_decide (e->dc, &t, t_local (e->ny, 2026, 9, 15, 15, 0, 0));
+    EXPECT (d, PL_RULES_DEFER, t_local (e->ny, 2026, 9, 15, 18, 0, 0));
+}
+
 static void
 test_florida_lead_with_a_new_york_area_code_gets_the_strictest_window (void **state)
 {
@@ -488,6 +577,7 @@ main (void)
         cmocka_unit_test (test_autodialed_calls_to_mobiles_need_written_consent_for_that_number),
         cmocka_unit_test (test_revocation_and_reassigned_numbers),
         cmocka_unit_test (test_regulation_f_seven_in_seven_and_after_a_conversation),
+        cmocka_unit_test (test_collection_honours_the_debtors_requests_to_stop),
         cmocka_unit_test (test_florida_lead_with_a_new_york_area_code_gets_the_strictest_window),
         cmocka_unit_test (test_oklahoma_maryland_and_state_holidays),
     };

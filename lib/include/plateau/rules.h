@@ -206,11 +206,40 @@ typedef struct {
 } pl_rules_contract_t;
 
 /* A window the person asked to be called in (local time): days bit 0 = Monday … bit 6 =
- * Sunday, seconds of the local day [from_s, to_s). */
+ * Sunday, seconds of the local day [from_s, to_s). Every other time is one the person called
+ * inconvenient (12 CFR 1006.6(b)(1)(i), CONC 7.9). `at_ms` is when the person asked: a request
+ * counts from that instant, so one made after the instant decided does not (0: unknown, counts
+ * at every instant). `channel` is how it reached the caller ("letter", "phone", "email", "web"),
+ * for the audit; NULL when unknown. */
 typedef struct {
     uint8_t days;
     int32_t from_s, to_s;
+    int64_t at_ms;
+    const char *channel;
 } pl_rules_window_t;
+
+/* A debtor's request to stop (collection). Kinds: */
+typedef enum {
+    PL_RULES_OPTOUT_CEASE = 1,      /* cease communication about the debt (15 USC 1692c(c)) */
+    PL_RULES_OPTOUT_REFUSE_PAY,     /* refuses to pay the debt (15 USC 1692c(c)) */
+    PL_RULES_OPTOUT_MEDIUM,         /* do not use this medium / number (12 CFR 1006.14(h)) */
+} pl_rules_optout_kind_t;
+
+/* One request, as received. It counts from `at_ms` on (a request made after the instant decided
+ * does not count). `tenant` is the professional it was made to (0: unknown, counts for every
+ * tenant: the stricter reading). CEASE and REFUSE_PAY are about `debt` (0: every debt of the
+ * person). MEDIUM names what not to use: `medium` "phone" (or NULL / "": calls of any kind) or
+ * another medium ("email", "sms", "letter": not calls), and `number` an E.164 the person asked
+ * not to be called on (NULL: every number). `channel` says how the request arrived ("letter",
+ * "phone", "email", "web"), kept for the audit with `at_ms`. */
+typedef struct {
+    uint8_t kind;               /* pl_rules_optout_kind_t */
+    int64_t at_ms;
+    uint64_t tenant, debt;
+    const char *medium;
+    const char *number;
+    const char *channel;
+} pl_rules_optout_t;
 
 /* The verdict of one suppression list for this number. `list` names it as profiles do:
  * "us-dnc", "internal-dnc", "tps", "ctps", "bloctel", "litigator", "rnd" (US reassigned
@@ -254,6 +283,8 @@ typedef struct {
     int64_t ebr_inquiry_ms;                 /* last inquiry or application; 0 */
     const pl_rules_window_t *requested;     /* windows the person asked for; none = no request */
     size_t n_requested;
+    const pl_rules_optout_t *optouts;       /* requests to stop (collection) */
+    size_t n_optouts;
     /* The contact history of the person, any order. */
     const pl_rules_call_t *calls;
     size_t n_calls;
@@ -331,6 +362,10 @@ typedef enum {
     PL_RULES_WHY_HORIZON,           /* nothing legal within PL_RULES_HORIZON_DAYS */
     PL_RULES_WHY_NO_ZONE,           /* no candidate time zone */
     PL_RULES_WHY_NOT_CONSENT_BASED, /* the call does not rely on consent */
+    PL_RULES_WHY_NO_OPTOUT,         /* no request to stop that covers this call */
+    PL_RULES_WHY_CEASE_REQUESTED,   /* the person asked to cease communication about the debt */
+    PL_RULES_WHY_REFUSED_TO_PAY,    /* the person refused to pay the debt */
+    PL_RULES_WHY_MEDIUM_OPTED_OUT,  /* the person asked not to be called (or on this number) */
 } pl_rules_why_t;
 
 /* One rule (one clause of a rule: us.fl has an hours clause and a cap clause) as evaluated.

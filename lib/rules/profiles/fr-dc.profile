@@ -29,3 +29,12 @@ letter  = required
 summary = Every payment, even partial, is reported to the creditor (unless under an instalment plan the creditor already knows). Not a per-call check: the promise and payment services apply it.
 source  = Code des procédures civiles d'exécution R124-5
 report  = every-payment
+
+[rule fr.dc-optout]
+summary  = A debtor who asked not to be called (or not on a given number, or only at given times) is not called that way; a hit on the collector's own opposition list is such a request. No statutory opt-out was found for amicable collection: calls against the person's stated wish risk the offence of repeated malicious calls.
+source   = Code pénal 222-16 (repeated malicious calls); a conservative house rule, not a statutory figure
+status   = unconfirmed
+optout   = medium
+list     = internal-dnc
+required = no
+requests = honour

@@ -36,3 +36,10 @@ after   = machine same-day by tenant,number
 summary = A valid, diallable caller id the person can call back.
 source  = Ofcom General Condition C6
 cli     = valid
+
+[rule uk.dc-optout]
+summary  = A customer who asked not to be contacted by telephone, or not on a given number, is not called that way; a hit on the firm's own do-not-call list is such a request.
+source   = FCA Handbook CONC 7.9 (requests about how to be contacted)
+optout   = medium
+list     = internal-dnc
+required = no

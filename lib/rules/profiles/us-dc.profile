@@ -29,3 +29,20 @@ summary        = A consent relied on is void when the Reassigned Numbers Databas
 source         = 47 CFR 64.1200(m)
 reassigned     = rnd
 disconnect-min = 45d
+
+[rule us.dc-cease]
+summary = After the consumer notifies the collector that they refuse to pay a debt or wish communication to cease, no further call about that debt (the statute's narrow exceptions are written notices, not calls). The request counts from the instant it was received, whatever its channel: the statute says "in writing", the stricter reading honours every channel.
+source  = FDCPA 15 USC 1692c(c)
+optout  = cease refuse-to-pay
+
+[rule us.dc-medium]
+summary  = A person who asked the collector not to use a medium (calls) or a specific telephone number is not called through it; a hit on the collector's own do-not-call list is such a request.
+source   = 12 CFR 1006.14(h)
+optout   = medium
+list     = internal-dnc
+required = no
+
+[rule us.dc-times]
+summary  = No call at a time the consumer said is inconvenient: when the consumer named the times to be called, every other time is off limits (from the instant of the request).
+source   = 12 CFR 1006.6(b)(1)(i); FDCPA 15 USC 1692c(a)(1)
+requests = honour
