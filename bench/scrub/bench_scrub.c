@@ -56,7 +56,7 @@
 #define SADD_BATCH 1000
 
 typedef struct {
-    uint64_t fr, us, lookups, redis_max, redis_lookups, batch;
+    uint64_t fr, us, lookups, redis_max, redis_lookups, batch, phone_sample;
     bool no_redis, no_raw, compare;
     const char *dir;
     const char *only;
@@ -581,6 +581,29 @@ s_run (const opts_t *o, const char *label, profile_t p, uint64_t want)
         unlink (raw);
     }
 
+    /* formats read through libphonenumber (TPS, Bloctel, lines, CSV): a sample of the list */
+    double phone_rate = 0;
+    uint64_t sample = o->phone_sample < n ? o->phone_sample : n;
+    if (!o->no_raw && sample) {
+        FILE *f = fopen (raw, "w");
+        char e164[SCRUB_E164_MAX];
+        for (uint64_t i = 0; f && i < sample; i++) {
+            scrub_key_to_e164 (keys[(i * (n / sample))], e164, sizeof e164);
+            fprintf (f, "%s\n", e164);
+        }
+        if (f)
+            fclose (f);
+        scrub_load_options_t lo = { .name = "sample", .taken_ms = TAKEN_MS,
+                                    .format = SCRUB_FORMAT_LINES,
+                                    .bad_lines = SCRUB_BAD_LINES_SKIP };
+        scrub_list_t *sv = NULL;
+        double l0 = s_now ();
+        if (scrub_list_load_file (&lo, raw, NULL, rep, &sv) == 0)
+            phone_rate = (double) scrub_load_report_lines (rep) / (s_now () - l0);
+        scrub_list_destroy (&sv);
+        unlink (raw);
+    }
+
     /* the version from the sorted numbers (the loaders' last step), then its shared file */
     double b0 = s_now ();
     scrub_load_options_t vo = { .name = label, .taken_ms = TAKEN_MS, .kind = SCRUB_LIST_NATIONAL,
@@ -672,6 +695,10 @@ s_run (const opts_t *o, const char *label, profile_t p, uint64_t want)
         printf ("    load from the raw file (US area-code format, %.0f numbers): %.2f s "
                 "(%.0f lines/s; resident +%.0f MB after)\n",
                 raw_n, raw_s, raw_n / raw_s, raw_rss);
+    if (phone_rate > 0)
+        printf ("    load through libphonenumber (E.164 lines, %llu-line sample): %.0f lines/s, "
+                "so %.0f s for the whole list\n",
+                (unsigned long long) sample, phone_rate, (double) n / phone_rate);
     printf ("    build from sorted numbers: %.2f s; save the shared file: %.2f s\n", build_s,
             save_s);
     printf ("    load from the shared file (map + checks + checksum, page cache warm): %.3f s\n",
@@ -746,7 +773,8 @@ s_usage (void)
             "  --redis-lookups N SISMEMBERs asked (default 2000000)\n"
             "  --batch N         numbers per lookup_batch call (default 100, a dial-time batch)\n"
             "  --no-redis        no Redis baseline\n"
-            "  --no-raw          skip the load from a raw registry file\n"
+            "  --no-raw          skip the loads from raw files\n"
+            "  --phone-sample N  lines of the libphonenumber-read sample (default 100000)\n"
             "  --compare         also measure the alternatives (sorted array, Roaring, widths)\n"
             "  --us-npas K       US numbers in the first K of 792 area codes (default 792):\n"
             "                    keeps the registry's density in a smaller run\n"
@@ -757,7 +785,8 @@ int
 main (int argc, char **argv)
 {
     opts_t o = { .fr = 10000000ULL, .us = 250000000ULL, .lookups = 10000000ULL,
-                 .redis_max = 50000000ULL, .redis_lookups = 2000000ULL, .batch = 100 };
+                 .redis_max = 50000000ULL, .redis_lookups = 2000000ULL, .batch = 100,
+                 .phone_sample = 100000 };
     static const struct option longs[] = {
         { "fr", required_argument, 0, 'f' },        { "us", required_argument, 0, 'u' },
         { "lookups", required_argument, 0, 'l' },   { "redis-max", required_argument, 0, 'm' },
@@ -765,6 +794,7 @@ main (int argc, char **argv)
         { "no-redis", no_argument, 0, 'n' },        { "no-raw", no_argument, 0, 'r' },
         { "compare", no_argument, 0, 'c' },         { "dir", required_argument, 0, 'd' },
         { "us-npas", required_argument, 0, 'a' },  { "batch", required_argument, 0, 'b' },
+        { "phone-sample", required_argument, 0, 'p' },
         { "help", no_argument, 0, 'h' },            { 0, 0, 0, 0 },
     };
     int ch;
@@ -779,6 +809,7 @@ main (int argc, char **argv)
         case 'r': o.no_raw = true; break;
         case 'c': o.compare = true; break;
         case 'd': o.dir = optarg; break;
+        case 'p': o.phone_sample = strtoull (optarg, NULL, 10); break;
         case 'b':
             o.batch = strtoull (optarg, NULL, 10);
             o.batch = o.batch ? o.batch : 1;
