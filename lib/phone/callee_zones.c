@@ -20,6 +20,7 @@
 #include "phone_internal.h"
 #include "plateau/error.h"
 #include "tz_prefixes.h"
+#include "us_area_states.h"
 
 #include <ctype.h>
 #include <fcntl.h>
@@ -348,6 +349,23 @@ static const struct { unsigned short lo, hi; const char *state; } s_zip3[] = {
     {885, 885, "TX"}, {889, 898, "NV"}, {900, 961, "CA"}, {962, 966, "AP"}, {967, 968, "HI"},
     {969, 969, "GU"}, {970, 979, "OR"}, {980, 994, "WA"}, {995, 999, "AK"},
 };
+
+const char *
+pl_phone_us_state_for_number (const char *e164)
+{
+    if (!e164 || e164[0] != '+' || e164[1] != '1')
+        return NULL;
+    for (int i = 2; i < 12; i++)
+        if (!isdigit ((unsigned char) e164[i]))
+            return NULL;
+    if (e164[12])
+        return NULL;
+    int npa = (e164[2] - '0') * 100 + (e164[3] - '0') * 10 + (e164[4] - '0');
+    if (npa < 200)
+        return NULL;
+    const char *st = pl__us_area_states[npa - 200];
+    return *st ? st : NULL;
+}
 
 const char *
 pl_phone_us_state_for_zip (const char *zip)

@@ -30,6 +30,7 @@
  */
 #include "rules_int.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define S_MAX_ITER      256     /* instants tried before giving up (deny) */
@@ -55,6 +56,7 @@ typedef struct {
     const pl_rules_tz_t *z[PL_RULES_MAX_ZONES];
     size_t nreg;
     uint64_t reg[PL_RULES_MAX_REGIONS];
+    uint8_t reg_at[PL_RULES_MAX_REGIONS];   /* index in the facts' regions */
     uint32_t atoms;
     const char *cli;
     /* requested windows made by instant req_for, by weekday; the next request after it and
@@ -830,10 +832,12 @@ static bool
 s_applicable (s_ctx_t *x, const pl__clause_t *cl, int64_t t, pl_rules_fired_t *r)
 {
     if (cl->n_regions) {
+        /* Any of the lead's regions, from the address or the number: the stricter reading. */
         bool ok = false;
         for (int i = 0; i < cl->n_regions && !ok; i++)
             for (size_t j = 0; j < x->nreg && !ok; j++)
-                ok = cl->regions[i] == x->reg[j];
+                if ((ok = cl->regions[i] == x->reg[j]))
+                    r->region = (int8_t) x->reg_at[j];
         if (!ok) {
             r->outcome = PL_RULES_NA;
             r->why = PL_RULES_WHY_OTHER_REGION;
@@ -948,6 +952,7 @@ s_eval (s_ctx_t *x, size_t idx, int64_t t, pl_rules_fired_t *r)
     r->outcome = PL_RULES_PASS;
     r->why = PL_RULES_WHY_NONE;
     r->zone = -1;
+    r->region = -1;
     r->at_ms = t;
     r->until_ms = 0;
     r->event_ms = 0;
@@ -1170,8 +1175,10 @@ s_prepare (s_ctx_t *x, const pl_rules_campaign_t *c, const pl_rules_facts_t *f)
     x->nreg = 0;
     for (size_t i = 0; i < f->n_regions; i++) {
         uint64_t v = pl__region_pack (f->regions[i]);
-        if (v)
+        if (v) {
+            x->reg_at[x->nreg] = (uint8_t) i;
             x->reg[x->nreg++] = v;
+        }
     }
     unsigned dial = (f->dial & PL_RULES_DIAL_SET) ? f->dial : c->dial;
     uint32_t a = 0;
@@ -1237,6 +1244,13 @@ pl_rules_decide (const pl_rules_campaign_t *c, const pl_rules_facts_t *f, int64_
     out->n_zones = f->n_zones;
     for (size_t i = 0; i < f->n_zones; i++)
         out->zones[i] = f->zones[i];
+    out->n_regions = f->n_regions;
+    for (size_t i = 0; i < f->n_regions; i++) {
+        snprintf (out->regions[i], sizeof out->regions[i], "%s",
+                  f->regions[i] ? f->regions[i] : "");
+        out->region_sources[i] = f->region_sources ? f->region_sources[i]
+                                                   : (uint8_t) PL_RULES_REGION_ADDRESS;
+    }
     out->iterations = 0;
     out->n_fired = 0;
 
@@ -1250,6 +1264,7 @@ pl_rules_decide (const pl_rules_campaign_t *c, const pl_rules_facts_t *f, int64_
         r->outcome = PL_RULES_DENIES;
         r->why = PL_RULES_WHY_NO_ZONE;
         r->zone = -1;
+        r->region = -1;
         r->at_ms = now_ms;
         out->verdict = PL_RULES_DENY;
         out->decisive = 0;

@@ -47,6 +47,16 @@ pl_rules_zone_source_name (pl_rules_zone_source_t s)
     }
 }
 
+const char *
+pl_rules_region_source_name (pl_rules_region_source_t s)
+{
+    switch (s) {
+    case PL_RULES_REGION_ADDRESS: return "address";
+    case PL_RULES_REGION_NUMBER:  return "number area code";
+    default:                      return "?";
+    }
+}
+
 /* A growing buffer with snprintf semantics. */
 typedef struct {
     char *buf;
@@ -438,6 +448,16 @@ s_line_name (pl_rules_line_t l)
     }
 }
 
+/* For a state's or region's rule: which region of the lead made it apply, and from where. */
+static void
+s_region (const pl_rules_decision_t *d, const pl_rules_fired_t *r, s_out_t *o)
+{
+    if (r->region < 0 || (size_t) r->region >= d->n_regions)
+        return;
+    s_put (o, "applies: %s from the %s; ", d->regions[r->region],
+           pl_rules_region_source_name (d->region_sources[r->region]));
+}
+
 static void
 s_fired (const pl_rules_decision_t *d, size_t i, s_out_t *o)
 {
@@ -450,6 +470,7 @@ s_fired (const pl_rules_decision_t *d, size_t i, s_out_t *o)
     s_put (o, "  %-7s %s  [%s: %s]%s\n", up, r->rule, r->key, r->value,
            r->unconfirmed ? "  (source unconfirmed)" : "");
     s_put (o, "          ");
+    s_region (d, r, o);
     s_reason (d, r, o);
     s_put (o, "\n          source: %s\n", r->source ? r->source : "");
 }
@@ -474,6 +495,7 @@ pl_rules_explain (const pl_rules_decision_t *d, unsigned flags, char *buf, size_
     if (d->decisive >= 0) {
         const pl_rules_fired_t *r = &d->fired[d->decisive];
         s_put (&o, "  decided by %s (%s = %s): ", r->rule, r->key, r->value);
+        s_region (d, r, &o);
         s_reason (d, r, &o);
         s_put (&o, "\n  source: %s%s\n", r->source ? r->source : "",
                r->unconfirmed ? " (unconfirmed)" : "");
@@ -489,6 +511,18 @@ pl_rules_explain (const pl_rules_decision_t *d, unsigned flags, char *buf, size_
                pl_rules_zone_source_name (d->zones[i].source),
                (int) i == d->binding_zone ? " [binding]" : "");
     s_put (&o, "%s\n", d->n_zones ? "" : " none");
+    /* Regions, each with its source; [binding] marks those that made a rule of the decision
+     * apply (a state's rules apply by area code or address). */
+    s_put (&o, "regions ");
+    for (size_t i = 0; i < d->n_regions; i++) {
+        bool bound = false;
+        for (size_t k = 0; k < d->n_fired && !bound; k++)
+            bound = d->fired[k].region >= 0 && (size_t) d->fired[k].region < d->n_regions
+                    && strcmp (d->regions[d->fired[k].region], d->regions[i]) == 0;
+        s_put (&o, "%s %s (from %s)%s", i ? ";" : "", d->regions[i],
+               pl_rules_region_source_name (d->region_sources[i]), bound ? " [binding]" : "");
+    }
+    s_put (&o, "%s\n", d->n_regions ? "" : " none");
     s_put (&o, "profile  %s%s%s\n", d->profile ? d->profile : "?",
            d->campaign && *d->campaign ? "; campaign " : "", d->campaign ? d->campaign : "");
     if (flags & PL_RULES_EXPLAIN_DECISIVE)

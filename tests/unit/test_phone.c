@@ -650,6 +650,32 @@ test_two_parsers_side_by_side (void **state)
     pl_phone_destroy (&b);
 }
 
+/* A US number's area code names its state, from libphonenumber's geocoding data: the three
+ * states with telemarketing hours of their own, DC, and what is not a state's. */
+static void
+test_a_us_numbers_area_code_names_its_state (void **state)
+{
+    (void) state;
+    static const struct { const char *e164, *state; } cases[] = {
+        { "+13055550123", "FL" }, { "+17865550123", "FL" }, { "+12395550123", "FL" },
+        { "+14055550123", "OK" }, { "+19185550123", "OK" }, { "+13015550123", "MD" },
+        { "+14105550123", "MD" }, { "+12125550123", "NY" }, { "+12025550123", "DC" },
+        { "+12015550123", "NJ" }, { "+12155550123", "PA" }, { "+12065550123", "WA" },
+        { "+14165550123", NULL },   /* Toronto */
+        { "+17875550123", NULL },   /* Puerto Rico: a region of its own */
+        { "+18005550123", NULL },   /* toll-free */
+        { "+33612345678", NULL }, { "+1305555012", NULL }, { "+130555501234", NULL },
+        { "13055550123", NULL }, { "", NULL },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *got = pl_phone_us_state_for_number (cases[i].e164);
+        if (cases[i].state == NULL ? got != NULL : !got || strcmp (got, cases[i].state) != 0)
+            fail_msg ("%s: got %s, want %s", cases[i].e164, got ? got : "NULL",
+                      cases[i].state ? cases[i].state : "NULL");
+    }
+    assert_null (pl_phone_us_state_for_number (NULL));
+}
+
 int
 main (void)
 {
@@ -674,6 +700,7 @@ main (void)
         cmocka_unit_test (test_zone_check_refuses_what_is_not_a_zone),
         cmocka_unit_test (test_every_zone_in_the_tables_exists_in_tzdata),
         cmocka_unit_test (test_two_parsers_side_by_side),
+        cmocka_unit_test (test_a_us_numbers_area_code_names_its_state),
     };
     return cmocka_run_group_tests_name ("phone", tests, s_setup, s_teardown);
 }

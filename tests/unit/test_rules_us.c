@@ -8,6 +8,8 @@
  */
 #include "test_rules_common.h"
 
+#include "plateau/phone.h"
+
 #define TENANT  1
 #define SUBJECT 5
 #define DEBT    777
@@ -505,6 +507,53 @@ test_florida_lead_with_a_new_york_area_code_gets_the_strictest_window (void **st
     EXPECT (s_decide (e->cc, &t, now), PL_RULES_ALLOW, 0);
 }
 
+/* A state's rules apply when either the number's area code or the address is in the state. A
+ * Miami number (+1 305, Eastern time like New York) with no address, at 20:30 New York time:
+ * Florida's 20:00 limit defers it to 08:00. The explanation shows where the region came from. */
+static void
+test_a_florida_number_with_no_address_gets_floridas_hours (void **state)
+{
+    s_env_t *e = *state;
+    int64_t now = t_local (e->ny, 2026, 9, 15, 20, 30, 0);
+    t_facts_t t;
+    s_facts (&t, e->ny, now);
+    t.f.e164 = "+13055550123";
+    const char *st = pl_phone_us_state_for_number (t.f.e164);
+    assert_non_null (st);
+    char region[8];
+    snprintf (region, sizeof region, "US-%s", st);
+    uint8_t sources[PL_RULES_MAX_REGIONS] = { PL_RULES_REGION_NUMBER };
+    t_add_region (&t, region);
+    t.f.region_sources = sources;
+    pl_rules_decision_t d = s_decide (e->cc, &t, now);
+    EXPECT (d, PL_RULES_DEFER, t_local (e->ny, 2026, 9, 16, 8, 0, 0));
+    assert_string_equal (t_decisive (&d), "us.fl");
+    assert_int_equal (d.fired[d.decisive].region, 0);
+    assert_int_equal (d.region_sources[0], PL_RULES_REGION_NUMBER);
+    static char text[8192];
+    pl_rules_explain (&d, 0, text, sizeof text);
+    if (!strstr (text, "US-FL (from number area code) [binding]")
+        || !strstr (text, "applies: US-FL from the number area code")) {
+        print_message ("%s\n", text);
+        fail_msg ("the explanation does not say the number put the lead in Florida");
+    }
+    /* Number and address in two states: both apply, and each shows where it came from. */
+    t_add_region (&t, "US-GA");
+    d = s_decide (e->cc, &t, now);
+    EXPECT (d, PL_RULES_DEFER, t_local (e->ny, 2026, 9, 16, 8, 0, 0));
+    pl_rules_explain (&d, 0, text, sizeof text);
+    assert_non_null (strstr (text, "US-GA (from address)"));
+    /* A New York number with a Florida address: the address binds. */
+    s_facts (&t, e->ny, now);
+    t_add_region (&t, "US-NY");
+    t.f.region_sources = sources;
+    t_add_region (&t, "US-FL");
+    d = s_decide (e->cc, &t, now);
+    EXPECT (d, PL_RULES_DEFER, t_local (e->ny, 2026, 9, 16, 8, 0, 0));
+    assert_int_equal (d.fired[d.decisive].region, 1);
+    assert_int_equal (d.region_sources[1], PL_RULES_REGION_ADDRESS);
+}
+
 static void
 test_oklahoma_maryland_and_state_holidays (void **state)
 {
@@ -579,6 +628,7 @@ main (void)
         cmocka_unit_test (test_regulation_f_seven_in_seven_and_after_a_conversation),
         cmocka_unit_test (test_collection_honours_the_debtors_requests_to_stop),
         cmocka_unit_test (test_florida_lead_with_a_new_york_area_code_gets_the_strictest_window),
+        cmocka_unit_test (test_a_florida_number_with_no_address_gets_floridas_hours),
         cmocka_unit_test (test_oklahoma_maryland_and_state_holidays),
     };
     return cmocka_run_group_tests_name ("rules_us", tests, s_setup, s_teardown);

@@ -168,6 +168,13 @@ typedef struct {
     pl_rules_zone_source_t source;
 } pl_rules_zone_ref_t;
 
+/* Where a region of the lead comes from. A state's rules apply when either is in the state
+ * (pl_phone_us_state_for_number gives the number's). */
+typedef enum {
+    PL_RULES_REGION_ADDRESS = 0,    /* the lead's address: postal code, state, department */
+    PL_RULES_REGION_NUMBER,         /* the number's area code */
+} pl_rules_region_source_t;
+
 /* Outcome flags of a past call. Every entry of the history is a call or attempt. */
 enum {
     PL_RULES_CALL_CONVERSATION = 1 << 0,   /* a live conversation with the person */
@@ -271,6 +278,8 @@ typedef struct {
     size_t n_zones;
     const char *const *regions;             /* "US-FL", "FR-974"; 0..PL_RULES_MAX_REGIONS */
     size_t n_regions;
+    const uint8_t *region_sources;          /* pl_rules_region_source_t per region; NULL: all
+                                             * from the address */
     /* The lead. */
     uint64_t debt;                          /* debt id (collection) */
     const char *letter_ref;                 /* first collection letter's reference and date */
@@ -379,6 +388,8 @@ typedef struct {
     uint8_t outcome;            /* pl_rules_outcome_t */
     uint8_t why;                /* pl_rules_why_t */
     int8_t zone;                /* binding zone: index in the decision's zones, -1 if none */
+    int8_t region;              /* state / regional rule: index in the decision's regions of
+                                 * the region that made it apply, -1 otherwise */
     int64_t at_ms;              /* the instant evaluated (now, or a later instant tried) */
     int64_t until_ms;           /* DEFERS: earliest instant it allows; PASS on hours: window end */
     int64_t event_ms;           /* fact instant: oldest counted call, refusal, consent, list date */
@@ -404,6 +415,9 @@ typedef struct {
     pl_rules_line_t line;
     size_t n_zones;
     pl_rules_zone_ref_t zones[PL_RULES_MAX_ZONES];
+    size_t n_regions;           /* the lead's regions, copied, with where each comes from */
+    char regions[PL_RULES_MAX_REGIONS][12];
+    uint8_t region_sources[PL_RULES_MAX_REGIONS];
     unsigned iterations;        /* instants tried before settling */
     size_t n_fired;
     pl_rules_fired_t fired[PL_RULES_MAX_FIRED];
@@ -434,5 +448,6 @@ int pl_rules_summary (const pl_rules_decision_t *d, char *buf, size_t len);
 const char *pl_rules_verdict_name (pl_rules_verdict_t v);         /* "allow", "deny", "defer" */
 const char *pl_rules_outcome_name (pl_rules_outcome_t o);         /* "pass", "n/a", … */
 const char *pl_rules_zone_source_name (pl_rules_zone_source_t s); /* "number prefix", … */
+const char *pl_rules_region_source_name (pl_rules_region_source_t s); /* "number area code" */
 
 #endif
