@@ -1,6 +1,7 @@
 /*  api.c — scrub's HTTP routes (see api.h). */
 #include <ctype.h>
 #include <jansson.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -580,19 +581,24 @@ s_lists (pl_http_req_t *req, void *arg)
     return 0;
 }
 
-/* PUT /v1/lists/{name}: the parameters are checked before any body byte is kept. */
+/* PUT /v1/lists/{name}: the parameters are checked before any body byte is kept; the body is
+ * spooled to a file beside the versions (it may be gigabytes) with its SHA-256, and loaded only
+ * once it has arrived whole: an interrupted upload never reaches the loader. */
 typedef struct {
-    FILE *spool;
+    int fd;
+    char path[1024];
     size_t size;
-    bool refused;
+    crypto_hash_sha256_state sha;
 } s_upload_t;
 
 static void
 s_upload_free (void *p)
 {
     s_upload_t *u = p;
-    if (u->spool)
-        fclose (u->spool);
+    if (u->fd >= 0) {
+        close (u->fd);
+        unlink (u->path);
+    }
     free (u);
 }
 
@@ -627,8 +633,9 @@ s_load_params (scrub_api_t *api, pl_http_req_t *req)
     if (pl_days_from_civil (y, m, d) * 86400000LL > pl_clock_now_ms (api->o.clock))
         return pl_http_reply_error (req, 400, "invalid", "taken is in the future", "taken"), PL_EINVAL;
     const char *mode = pl_http_req_query (req, "mode");
-    if (mode && strcmp (mode, "full") != 0 && strcmp (mode, "delta") != 0)
-        return pl_http_reply_error (req, 400, "invalid", "mode is full or delta", "mode"), PL_EINVAL;
+    if (mode && strcmp (mode, "full") != 0 && strcmp (mode, "delta") != 0 && strcmp (mode, "add") != 0
+        && strcmp (mode, "delete") != 0)
+        return pl_http_reply_error (req, 400, "invalid", "mode is full, delta, add or delete", "mode"), PL_EINVAL;
     const char *format = pl_http_req_query (req, "format");
     static const char *formats[] = { "us-dnc", "tps", "bloctel", "lines", "csv", "rnd", NULL };
     bool known = !format;
@@ -653,18 +660,28 @@ s_load_chunk (pl_http_req_t *req, const char *data, size_t size, void *arg)
             return pl_http_reply_error (req, 403, "forbidden", "loading lists needs the operator role", NULL), -1;
         if (s_load_params (api, req) != 0)
             return -1;
-        if (!scrub_catalog_can_load (api->o.catalog))
+        if (!scrub_catalog_can_load (api->o.catalog) || !api->o.lists_dir)
             return pl_http_reply_error (req, 501, "not_implemented",
-                                        "this build of scrub has no list loader yet", NULL), -1;
+                                        "this replica has no lists directory (PLATEAU_SCRUB_LISTS_DIR)", NULL), -1;
         u = calloc (1, sizeof *u);
-        if (!u || !(u->spool = tmpfile ())) {
-            free (u);
+        if (!u)
             return -1;
+        snprintf (u->path, sizeof u->path, "%s/.upload-XXXXXX", api->o.lists_dir);
+        u->fd = mkstemp (u->path);
+        if (u->fd < 0) {
+            free (u);
+            return pl_http_reply_error (req, 507, "no_space", "cannot keep the upload", NULL), -1;
         }
+        crypto_hash_sha256_init (&u->sha);
         pl_http_req_set_data (req, u, s_upload_free);
     }
-    if (fwrite (data, 1, size, u->spool) != size)
-        return pl_http_reply_error (req, 507, "no_space", "cannot keep the upload", NULL), -1;
+    for (size_t done = 0; done < size;) {
+        ssize_t w = write (u->fd, data + done, size - done);
+        if (w <= 0)
+            return pl_http_reply_error (req, 507, "no_space", "cannot keep the upload", NULL), -1;
+        done += (size_t) w;
+    }
+    crypto_hash_sha256_update (&u->sha, (const unsigned char *) data, size);
     u->size += size;
     return 0;
 }
@@ -673,13 +690,52 @@ static int
 s_load (pl_http_req_t *req, void *arg)
 {
     scrub_api_t *api = arg;
+    s_ctx_t *ctx = pl_http_req_thread_ctx (req);
     if (!s_operator (api, req))
         return pl_http_reply_error (req, 403, "forbidden", "loading lists needs the operator role", NULL);
     if (s_load_params (api, req) != 0)
         return 0;
-    if (!scrub_catalog_can_load (api->o.catalog))
-        return pl_http_reply_error (req, 501, "not_implemented", "this build of scrub has no list loader yet", NULL);
-    return pl_http_reply_error (req, 400, "missing", "the list file is the request's body", NULL);
+    s_upload_t *u = pl_http_req_data (req);
+    if (!u)
+        return pl_http_reply_error (req, 400, "missing", "the list file is the request's body", "body");
+    if (!ctx)
+        return s_unavailable (req, "no Redis connection");
+    unsigned char d[crypto_hash_sha256_BYTES];
+    char hex[2 * crypto_hash_sha256_BYTES + 1];
+    crypto_hash_sha256_final (&u->sha, d);
+    sodium_bin2hex (hex, sizeof hex, d, sizeof d);
+    const char *taken = pl_http_req_query (req, "taken");
+    int y, m, dd;
+    sscanf (taken, "%4d-%2d-%2d", &y, &m, &dd);
+    scrub_catalog_load_t l = {
+        .name = pl_http_req_param (req, "name"), .jurisdiction = pl_http_req_query (req, "jurisdiction"),
+        .format = pl_http_req_query (req, "format"), .mode = pl_http_req_query (req, "mode"),
+        .bad_lines = pl_http_req_query (req, "bad_lines"), .csv_column = pl_http_req_query (req, "column"),
+        .digest = hex, .actor = pl_http_req_source (req), .taken_ms = pl_days_from_civil (y, m, dd) * 86400000LL,
+    };
+    json_t *report = NULL;
+    char err[256] = "";
+    int rc = scrub_catalog_load (api->o.catalog, ctx->redis, ctx->inbox, api->audit, api->o.service, api->o.clock,
+                                 &l, u->path, &report, err, sizeof err);
+    if (!report)
+        return -1;
+    json_object_set_new (report, "digest", json_string (hex));
+    int status = 201;
+    if (rc == PL_EINVAL) {
+        /* Refused whole: the version in force stays; every bad line is named. */
+        status = 422;
+        json_object_set_new (report, "error", json_pack ("{s:s,s:s,s:s}", "code", "refused", "message", err,
+                                                         "field", "body"));
+    } else if (rc != 0) {
+        json_decref (report);
+        pl_log_warn (api->o.log, NULL, "list not loaded", "error", err);
+        return s_unavailable (req, "the version could not be stored");
+    }
+    char *s = json_dumps (report, JSON_COMPACT);
+    json_decref (report);
+    pl_http_reply_json (req, status, s);
+    free (s);
+    return 0;
 }
 
 /* ---- construction -------------------------------------------------------------------------- */

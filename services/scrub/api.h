@@ -40,6 +40,7 @@ typedef struct {
     const char *default_tenant;
     const char *default_country;  /* national numbers without a country ("FR") */
     size_t max_list_body;         /* PUT /v1/lists (bytes) */
+    const char *lists_dir;        /* where versions and uploads are kept (NULL: no loads) */
 } scrub_api_opts_t;
 
 typedef struct scrub_api scrub_api_t;

@@ -17,6 +17,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <jansson.h>
+#include "plateau/clock.h"
+#include "plateau/inbox.h"
+#include "plateau/outbox.h"
 #include "plateau/redis.h"
 
 #define SCRUB_LIST_FACTS_MAX 16
@@ -63,11 +67,28 @@ size_t scrub_catalog_list (scrub_catalog_t *self, scrub_list_info_t *out, size_t
 /* Brings this replica up to the versions recorded in Redis. 0, or a negative PL_E* code. */
 int scrub_catalog_sync (scrub_catalog_t *self, pl_redis_t *redis, char *err, size_t err_size);
 
-/* A list load (PUT /v1/lists/{name}): the body spooled at `path`. */
+/* A list load (PUT /v1/lists/{name}): the body spooled whole at `path`, checked already. */
 typedef struct {
-    const char *name, *jurisdiction, *format, *mode, *bad_lines, *csv_column, *default_region;
-    int64_t taken_ms, now_ms;
+    const char *name;            /* "us-dnc", "client:acme" */
+    const char *jurisdiction;    /* "US", "FR", "GB" */
+    const char *format;          /* "us-dnc", "tps", "bloctel", "lines", "csv", "rnd"; NULL: the list's */
+    const char *mode;            /* "full" (NULL), "delta" (",A"/",D" lines), "add", "delete" */
+    const char *bad_lines;       /* "refuse" (NULL) or "apply" */
+    const char *csv_column;      /* csv: the numbers' column */
+    const char *digest;          /* SHA-256 hex of the file as uploaded */
+    const char *actor;           /* the operator */
+    int64_t taken_ms;
 } scrub_catalog_load_t;
-typedef struct scrub_catalog_report scrub_catalog_report_t;
+
+/* Loads the spooled file as a new version of its list, saves it beside the others, records it
+ * in Redis with its list.loaded audit event (one step), and swaps it in on this replica; the
+ * others follow within a second. *report (a JSON object: version, counts, bad lines as
+ * {line, reason}) is set whatever happens, NULL only when out of memory. 0; PL_EINVAL when the
+ * file is refused (bad lines, empty, a delta with no version in force: the report says which);
+ * PL_EIO, PL_EREDIS, PL_ENOMEM otherwise (err says why). The version in force changes only on 0. */
+int scrub_catalog_load (scrub_catalog_t *self, pl_redis_t *redis, pl_inbox_t *inbox,
+                        const pl_outbox_t *audit, const char *service, const pl_clock_t *clock,
+                        const scrub_catalog_load_t *req, const char *path, json_t **report,
+                        char *err, size_t err_size);
 
 #endif

@@ -5,7 +5,9 @@
  *  (api.c), and the bus clients that deliver what the steps wrote into this replica's outboxes
  *  (verdicts to the dialer, audit events). See README.md.
  */
+#include <errno.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -87,6 +89,8 @@ main (void)
         .max_list_body = (size_t) pl_config_size (cfg, "PLATEAU_SCRUB_MAX_LIST_BODY", 8LL << 30),
     };
     const char *lists_dir = pl_config_str (cfg, "PLATEAU_SCRUB_LISTS_DIR", NULL);
+    if (lists_dir && mkdir (lists_dir, 0700) != 0 && errno != EEXIST)
+        pl_config_fail (cfg, "PLATEAU_SCRUB_LISTS_DIR", "a directory scrub can write", lists_dir);
     pl_http_tokens_t *tokens = pl_http_tokens_new ();
     if (tokens_text && pl_http_tokens_parse (tokens, tokens_text) < 0)
         pl_config_fail (cfg, "PLATEAU_API_TOKENS_FILE", "lines of source:token (16 bytes or more)", NULL);
@@ -105,6 +109,7 @@ main (void)
     o.campaigns = campaigns;
     o.catalog = m.catalog;
     o.audit = audit != NULL;
+    o.lists_dir = lists_dir;
     m.stale = pl_metrics_gauge (pl_service_metrics (svc), "plateau_scrub_list_stale",
                                 "1 when the copy in force is older than its legal age (the rules deny its numbers)",
                                 "list");
