@@ -556,8 +556,8 @@ s_check_rule (pl_rules_campaign_t *c, const pl__override_t *o, const char *origi
             }
             continue;
         }
-        static const char *const fixed[] = { "source", "summary", "status", "when", "from",
-                                             "until", "note", "period", "report",
+        static const char *const fixed[] = { "source", "summary", "status", "basis", "when",
+                                             "from", "until", "note", "period", "report",
                                              "disconnect-min", "consent", "letter", "requests",
                                              "exemption", "reassigned", "revoke", "cli",
                                              "optout" };

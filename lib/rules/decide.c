@@ -949,6 +949,7 @@ s_eval (s_ctx_t *x, size_t idx, int64_t t, pl_rules_fired_t *r)
     r->value = cl->value;
     r->source = cl->source;
     r->unconfirmed = cl->unconfirmed;
+    r->policy = cl->policy;
     r->outcome = PL_RULES_PASS;
     r->why = PL_RULES_WHY_NONE;
     r->zone = -1;

@@ -467,8 +467,9 @@ s_fired (const pl_rules_decision_t *d, size_t i, s_out_t *o)
     for (char *p = up; *p; p++)
         if (*p >= 'a' && *p <= 'z')
             *p = (char) (*p - 'a' + 'A');
-    s_put (o, "  %-7s %s  [%s: %s]%s\n", up, r->rule, r->key, r->value,
-           r->unconfirmed ? "  (source unconfirmed)" : "");
+    s_put (o, "  %-7s %s  [%s: %s]%s%s\n", up, r->rule, r->key, r->value,
+           r->unconfirmed ? "  (source unconfirmed)" : "",
+           r->policy ? "  (house policy, not law)" : "");
     s_put (o, "          ");
     s_region (d, r, o);
     s_reason (d, r, o);
@@ -497,8 +498,9 @@ pl_rules_explain (const pl_rules_decision_t *d, unsigned flags, char *buf, size_
         s_put (&o, "  decided by %s (%s = %s): ", r->rule, r->key, r->value);
         s_region (d, r, &o);
         s_reason (d, r, &o);
-        s_put (&o, "\n  source: %s%s\n", r->source ? r->source : "",
-               r->unconfirmed ? " (unconfirmed)" : "");
+        s_put (&o, "\n  source: %s%s%s\n", r->source ? r->source : "",
+               r->unconfirmed ? " (unconfirmed)" : "",
+               r->policy ? " (house policy, not law)" : "");
     }
     s_local (bz, d->now_ms, a, sizeof a);
     s_utc (d->now_ms, b, sizeof b);

@@ -551,7 +551,7 @@ static const struct {
 } s_keys[] = {
     { "source", K_META, false }, { "summary", K_META, false }, { "status", K_META, false },
     { "when", K_META, false }, { "from", K_META, false }, { "until", K_META, false },
-    { "exempt-by", K_META, false }, { "note", K_META, true },
+    { "exempt-by", K_META, false }, { "note", K_META, true }, { "basis", K_META, false },
     { "hours", K_CAL, false }, { "hours.mon", K_CAL, false }, { "hours.tue", K_CAL, false },
     { "hours.wed", K_CAL, false }, { "hours.thu", K_CAL, false }, { "hours.fri", K_CAL, false },
     { "hours.sat", K_CAL, false }, { "hours.sun", K_CAL, false }, { "days", K_CAL, false },
@@ -665,6 +665,8 @@ s_check_info (const pl__param_t *p, pl__err_t *e)
     else if (strcmp (k, "status") == 0 && strcmp (v, "confirmed") != 0
              && strcmp (v, "unconfirmed") != 0)
         s_err (e, p->line, p->key, "expected confirmed or unconfirmed");
+    else if (strcmp (k, "basis") == 0 && strcmp (v, "law") != 0 && strcmp (v, "policy") != 0)
+        s_err (e, p->line, p->key, "expected law or policy");
     else if ((strcmp (k, "source") == 0 || strcmp (k, "summary") == 0) && !*v)
         s_err (e, p->line, p->key, "empty value");
     else
@@ -721,6 +723,8 @@ pl__rule_compile (const pl_rules_profiles_t *ps, const char *rule_id, int rule_l
     base.source = pl__arena_strdup (arena, q->value);
     if ((q = s_get (p, n, "status")))
         base.unconfirmed = strcmp (q->value, "unconfirmed") == 0;
+    if ((q = s_get (p, n, "basis")))
+        base.policy = strcmp (q->value, "policy") == 0;
     if ((q = s_get (p, n, "when"))
         && s_parse_when (q->value, base.when, &base.n_when, emsg, sizeof emsg) != 0) {
         s_err (e, q->line, q->key, "%s", emsg);
@@ -2079,6 +2083,13 @@ pl_rules_rule_unconfirmed (const pl_rules_rule_t *r)
 {
     const char *s = pl_rules_rule_param (r, "status");
     return s && strcmp (s, "unconfirmed") == 0;
+}
+
+bool
+pl_rules_rule_policy (const pl_rules_rule_t *r)
+{
+    const char *s = pl_rules_rule_param (r, "basis");
+    return s && strcmp (s, "policy") == 0;
 }
 
 bool

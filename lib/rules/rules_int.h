@@ -283,6 +283,7 @@ typedef struct pl__clause {
     uint8_t kind;
     const char *rule_id, *key, *value, *source;
     bool unconfirmed;
+    bool policy;                            /* basis = policy */
     /* applicability */
     uint8_t n_when;
     pl__term_t when[PL__MAXWHEN];

@@ -139,7 +139,8 @@ static s_scn_t s_scn[] = {
     { .name = "uk-cc", .profile = "uk-cc",
       .zones = { "Europe/London" },
       .n_zones = 1,
-      .n_sets = 0,
+      .win = { { { ALLDAYS, H (8), H (21) } } },   /* uk.hours: house policy */
+      .n_sets = 1,
       .caps = { { .max = 1, .window_ms = 72 * T_HOUR, .events = PL_RULES_CALL_ABANDONED,
                   .tenant = true, .number = true, .after = true },
                 { .max = 1, .events = PL_RULES_CALL_MACHINE, .tenant = true, .number = true,

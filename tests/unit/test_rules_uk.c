@@ -158,9 +158,20 @@ test_no_retry_the_same_day_after_an_answering_machine (void **state)
         s_facts (&t, e->london, cases[i].now);
         t_add_call (&t, cases[i].machine, TENANT, 1, 0, 0, PL_RULES_CALL_MACHINE);
         pl_rules_decision_t d = s_decide (e->cc, &t, cases[i].now);
-        EXPECT (d, cases[i].until ? PL_RULES_DEFER : PL_RULES_ALLOW, cases[i].until);
+        /* The rule's own deferral ends at local midnight; the house window (uk.hours) may then
+         * push the call to 08:00. */
+        int64_t retry = 0;
+        for (size_t k = 0; k < d.n_fired; k++)
+            if (strcmp (d.fired[k].rule, "uk.abandon-retry") == 0
+                && d.fired[k].outcome == PL_RULES_DEFERS)
+                retry = d.fired[k].until_ms;
+        if (retry != cases[i].until) {
+            t_dump (&d);
+            fail_msg ("case %zu: uk.abandon-retry defers to the wrong instant", i);
+        }
         if (cases[i].until) {
-            assert_string_equal (t_decisive (&d), "uk.abandon-retry");
+            assert_int_equal (d.verdict, PL_RULES_DEFER);
+            assert_true (d.defer_until_ms >= cases[i].until);
             /* Collection is held to the same rule, then its own window (08:00). */
             d = s_decide (e->dc, &t, cases[i].now);
             assert_int_equal (d.verdict, PL_RULES_DEFER);
@@ -250,6 +261,43 @@ test_collection_honours_a_request_not_to_be_called (void **state)
     EXPECT (s_decide (e->dc, &t, now), PL_RULES_ALLOW, 0);
 }
 
+/* The UK has no statutory hours for marketing calls; uk.hours is a house window, 08:00-21:00
+ * local, marked as policy (not law) in the profile and in every decision, and a campaign may
+ * narrow it but not widen it. */
+static void
+test_marketing_calls_keep_the_house_window_marked_as_policy (void **state)
+{
+    s_env_t *e = *state;
+    const pl_rules_tz_t *l = e->london;
+    int64_t now = t_local (l, 2026, 9, 15, 3, 0, 0);
+    t_facts_t t;
+    s_facts (&t, l, now);
+    pl_rules_decision_t d = s_decide (e->cc, &t, now);
+    EXPECT (d, PL_RULES_DEFER, t_local (l, 2026, 9, 15, 8, 0, 0));
+    assert_string_equal (t_decisive (&d), "uk.hours");
+    assert_true (d.fired[d.decisive].policy);
+    assert_false (d.fired[t_fired (&d, "uk.tps", NULL)].policy);
+    EXPECT (s_decide (e->cc, &t, t_local (l, 2026, 9, 15, 20, 59, 59)), PL_RULES_ALLOW, 0);
+    EXPECT (s_decide (e->cc, &t, t_local (l, 2026, 9, 15, 21, 0, 0)), PL_RULES_DEFER,
+            t_local (l, 2026, 9, 16, 8, 0, 0));
+    static char text[8192];
+    pl_rules_explain (&d, 0, text, sizeof text);
+    assert_non_null (strstr (text, "(house policy, not law)"));
+    const pl_rules_profile_t *p = pl_rules_profiles_find (e->w.ps, "uk-cc");
+    assert_true (pl_rules_rule_policy (pl_rules_profile_rule (p, "uk.hours")));
+    assert_false (pl_rules_rule_policy (pl_rules_profile_rule (p, "uk.tps")));
+    /* Narrowed per campaign; never widened; its basis is fixed. */
+    pl_rules_campaign_t *c = t_campaign (&e->w, "[campaign]\nprofile = uk-cc\ntenant = 1\n"
+                                                "cli = +442079460000\n"
+                                                "[rule uk.hours]\nhours = 09:00-20:00\n");
+    EXPECT (s_decide (c, &t, t_local (l, 2026, 9, 15, 20, 0, 0)), PL_RULES_DEFER,
+            t_local (l, 2026, 9, 16, 9, 0, 0));
+    assert_int_equal (pl_rules_campaign_set (c, "uk.hours", "hours", "07:00-21:00"),
+                      PL_ECONFIG);
+    assert_int_equal (pl_rules_campaign_set (c, "uk.hours", "basis", "law"), PL_ECONFIG);
+    pl_rules_campaign_destroy (&c);
+}
+
 static int
 s_setup (void **state)
 {
@@ -286,6 +334,7 @@ main (void)
         cmocka_unit_test (test_a_valid_caller_id_is_presented),
         cmocka_unit_test (test_collection_window_and_the_customers_requested_times),
         cmocka_unit_test (test_collection_honours_a_request_not_to_be_called),
+        cmocka_unit_test (test_marketing_calls_keep_the_house_window_marked_as_policy),
     };
     return cmocka_run_group_tests_name ("rules_uk", tests, s_setup, s_teardown);
 }

@@ -82,6 +82,9 @@ const pl_rules_rule_t *pl_rules_profile_rule (const pl_rules_profile_t *p, const
 const char *pl_rules_rule_source (const pl_rules_rule_t *r);      /* "12 CFR 1006.14(b)(2)" */
 const char *pl_rules_rule_summary (const pl_rules_rule_t *r);
 bool pl_rules_rule_unconfirmed (const pl_rules_rule_t *r);
+/* True for a house policy (`basis = policy`: uk.hours), false for a legal obligation (the
+ * default, `basis = law`). Both are enforced alike; explanations and audits say which. */
+bool pl_rules_rule_policy (const pl_rules_rule_t *r);
 /* False for rules that only carry values for other services (us.abandon's 3 % budget,
  * fr.dc-payments): they exist in the data but are not checked per call. */
 bool pl_rules_rule_per_call (const pl_rules_rule_t *r);
@@ -385,6 +388,7 @@ typedef struct {
     const char *value;          /* its value in force: "4 per 30d by tenant" */
     const char *source;         /* legal source */
     bool unconfirmed;           /* the source could not be confirmed */
+    bool policy;                /* a house policy (basis = policy), not a legal obligation */
     uint8_t outcome;            /* pl_rules_outcome_t */
     uint8_t why;                /* pl_rules_why_t */
     int8_t zone;                /* binding zone: index in the decision's zones, -1 if none */

@@ -1,10 +1,17 @@
-# United Kingdom — live marketing calls (CC): PECR and Ofcom's persistent-misuse policy.
+# United Kingdom — live marketing calls (CC): PECR and Ofcom's persistent-misuse policy, and a
+# house calling window (uk.hours) that is policy, not law (basis = policy).
 
 [profile]
 id           = uk-cc
 title        = United Kingdom, marketing calls
 jurisdiction = GB
 kind         = CC
+
+[rule uk.hours]
+summary = A house window for marketing calls, 08:00-21:00 local time, every day. The UK sets no statutory hours for marketing calls; this is the direct-marketing industry's practice and a default users expect, not law. A campaign may narrow it.
+source  = UK direct-marketing industry practice; no statutory hours for marketing calls (PECR sets none)
+basis   = policy
+hours   = 08:00-21:00
 
 [rule uk.tps]
 summary   = No live marketing calls to numbers registered with the TPS or CTPS without that subscriber's consent to calls from this caller; re-screen every 28 days (the 28-day figure is from guidance and unconfirmed).
