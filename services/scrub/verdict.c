@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "consent.h"
 #include "optout.h"
@@ -10,7 +11,7 @@
 #include "plateau/timefmt.h"
 #include "verdict.h"
 
-#define S_MAX_CONSENTS 32
+#define S_MAX_CONSENTS SCRUB_VERDICT_MAX_CONSENTS
 
 /* A number's region when the caller did not say: enough to pick a jurisdiction. */
 static const char *
@@ -125,14 +126,22 @@ s_judge_one (const scrub_campaigns_t *campaigns, scrub_catalog_t *catalog, const
     pl_rules_consent_t ks[S_MAX_CONSENTS];
     size_t nk = scrub_consents_rules (consents, i, num->e164, c.name, ks, S_MAX_CONSENTS);
     int64_t oldest = 0;
+    for (size_t k = 0; k < nk; k++) {
+        snprintf (v->evidence[k], sizeof v->evidence[k], "%s", ks[k].evidence ? ks[k].evidence : "");
+        ks[k].evidence = v->evidence[k];
+    }
     for (size_t k = 0; k < nk; k++)
         if (!oldest || ks[k].captured_ms < oldest)
             oldest = ks[k].captured_ms;
 
     /* Lists: every list in force, then the internal list, live from Redis. */
-    v->n_lists = scrub_catalog_lookup (catalog, num->e164, oldest, v->lists, SCRUB_LIST_FACTS_MAX - 1);
-    if (v->n_lists > SCRUB_LIST_FACTS_MAX - 1)
-        v->n_lists = SCRUB_LIST_FACTS_MAX - 1;
+    scrub_list_fact_t all[SCRUB_LIST_FACTS_MAX];
+    size_t na = scrub_catalog_lookup (catalog, num->e164, oldest, all, SCRUB_LIST_FACTS_MAX);
+    /* Another jurisdiction's registry says nothing about this number: only lists of its
+     * jurisdiction, and those of none (client, campaign lists), are consulted. */
+    for (size_t l = 0; l < na && l < SCRUB_LIST_FACTS_MAX && v->n_lists < SCRUB_LIST_FACTS_MAX - 1; l++)
+        if (!*all[l].jurisdiction || strcasecmp (all[l].jurisdiction, c.jurisdiction) == 0)
+            v->lists[v->n_lists++] = all[l];
     scrub_list_fact_t *dnc = &v->lists[v->n_lists++];
     snprintf (dnc->name, sizeof dnc->name, "internal-dnc");
     snprintf (dnc->version, sizeof dnc->version, "live");

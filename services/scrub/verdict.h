@@ -22,6 +22,8 @@
 #include "plateau/v1/audit.pb-c.h"
 #include "plateau/v1/scrub.pb-c.h"
 
+#define SCRUB_VERDICT_MAX_CONSENTS 32
+
 /* A number to judge. Every pointer may be NULL or empty except e164. */
 typedef struct {
     const char *e164;
@@ -53,6 +55,9 @@ typedef struct {
     size_t n_zones;
     char regions[2][8];
     size_t n_regions;
+    /* The consents' evidence, which the decision cites: kept here so that it outlives the
+     * consents read from Redis (pl_rules_reason reads it when the verdict is rendered). */
+    char evidence[SCRUB_VERDICT_MAX_CONSENTS][96];
 } scrub_verdict_t;
 
 /* Judges n numbers at now_ms, reading opt-outs and consents from redis in one pipeline each.

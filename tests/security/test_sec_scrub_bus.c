@@ -99,9 +99,9 @@ test_unanswerable_requests_are_refused_for_good (void **state)
     uint64_t acked, dead;
     Plateau__V1__ScrubRequest q = PLATEAU__V1__SCRUB_REQUEST__INIT;
     static char *many[1001];
-    static char buf[1001][16];
+    static char buf[1001][24];
     for (int i = 0; i < 1001; i++) {
-        snprintf (buf[i], 16, "+336123%05d", i);
+        snprintf (buf[i], 24, "+336123%05d", i % 100000);
         many[i] = buf[i];
     }
     q.n_numbers = 1001;

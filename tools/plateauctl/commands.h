@@ -27,6 +27,10 @@ CTL_COMMAND (audit);
 CTL_COMMAND (clock);
 CTL_COMMAND (keygen);
 CTL_COMMAND (leads);
+CTL_COMMAND (lists);
+CTL_COMMAND (dnc);
+CTL_COMMAND (consent);
+CTL_COMMAND (scrub);
 
 /* ---- shared helpers (common.c) ----------------------------------------------------------- */
 
@@ -53,6 +57,17 @@ char *ctl_format_time (int64_t ms, char *out, size_t size);
 bool ctl_endpoint_valid (const char *endpoint);
 /* Percent-encodes a query value into out (always NUL-terminated). */
 void ctl_url_encode (char *out, size_t size, const char *value);
+
+/* Scrub's commands (cmd_scrub.c): "--name value" flags and positional arguments of argv, and
+ * one request to scrub's API (--url or PLATEAU_SCRUB_URL, --token or PLATEAU_API_TOKEN) with a
+ * body in memory or streamed from fp (file_size bytes, progress on a terminal). Returns the
+ * HTTP status, or a negative code after printing why; *resp to free with pl_http_response_free. */
+const char *ctl_flag (int argc, char **argv, const char *name);
+bool ctl_has_flag (int argc, char **argv, const char *name);
+const char *ctl_positional (int argc, char **argv, int k);
+int ctl_scrub_http (const char *cmd, int argc, char **argv, const char *method, const char *path,
+                    const char *ctype, const char *body, size_t len, FILE *fp, int64_t file_size,
+                    pl_http_response_t *resp);
 
 /* Each wait of an HTTP exchange (connect, send, answer) through pl_http_client gives up after
  * this long. */

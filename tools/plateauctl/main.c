@@ -30,6 +30,10 @@ static const s_command_t s_commands[] = {
     { "clock", "set or advance the virtual clock of running services", ctl_clock_run, ctl_clock_usage },
     { "keygen", "write a CURVE key pair for a service's bus", ctl_keygen_run, ctl_keygen_usage },
     { "leads", "submit a CSV, JSON or NDJSON file of leads to the intake", ctl_leads_run, ctl_leads_usage },
+    { "lists", "the suppression lists in force, their ages; load a new copy", ctl_lists_run, ctl_lists_usage },
+    { "dnc", "add or remove an opt-out (internal do-not-call list)", ctl_dnc_run, ctl_dnc_usage },
+    { "consent", "record or revoke a consent", ctl_consent_run, ctl_consent_usage },
+    { "scrub", "scrub a file of numbers, with progress", ctl_scrub_run, ctl_scrub_usage },
 };
 #define S_NCOMMANDS (sizeof s_commands / sizeof s_commands[0])
 
