@@ -63,6 +63,22 @@ owed_to() {
   for k in $(rcli --scan --pattern "pl:{*}:ob:*:$1"); do n=$((n + $(rcli XLEN "$k"))); done
   echo "$n"
 }
+# Scrub: every lead the intake stored is judged, written back onto the lead (cleared or
+# suppressed, with reasons per number) and owed to the dialer; count them once scrub has them all.
+scrub_cleared=0 scrub_suppressed=0 scrub_pending=0
+if [[ -n ${PLATEAU_SCRUB_BUS:-} && -n ${PLATEAU_INTAKE_URL:-} ]]; then
+  for _ in $(seq 1 300); do
+    [[ $(owed_to scrub) -eq 0 ]] && break; sleep 0.1
+  done
+  for k in $(rcli --scan --pattern 'pl:{camp:*}:lead:*'); do
+    case $(rcli HGET "$k" verdict) in
+      cleared) scrub_cleared=$((scrub_cleared + 1)) ;;
+      suppressed) scrub_suppressed=$((scrub_suppressed + 1)) ;;
+      *) scrub_pending=$((scrub_pending + 1)) ;;
+    esac
+  done
+fi
+
 DEMO_NUMBER=${DEMO_NUMBER:-+33612345678}     # fr-001 of tests/data/intake/demo_leads.csv
 if [[ -n ${PLATEAU_AUDIT_URL:-} ]]; then
   for _ in $(seq 1 300); do
@@ -86,6 +102,8 @@ waiting_scrub=$(owed_to scrub)
 for dest in $({ rcli --scan --pattern 'pl:{ob:*}:msg' | sed -E 's/.*:([^:}]+)\}:msg$/\1/'
                 rcli --scan --pattern 'pl:{*}:ob:*' | sed -E 's/.*:ob:[^:]+:([^:]+)$/\1/'; } | sort -u); do
   [[ -z ${PLATEAU_SCRUB_BUS:-} && $dest == scrub ]] && continue
+  # Without a dialer, scrub's LeadCleared / LeadSuppressed wait in its outbox by design.
+  [[ -z ${PLATEAU_DIALER_BUS:-} && $dest == dialer ]] && continue
   owed=$((owed + $(owed_to "$dest")))
 done
 dead=0
@@ -116,6 +134,13 @@ echo "---------------- intake: tests/data/intake/demo_leads.csv ----------------
 echo "$intake_report"
 if [[ -z ${PLATEAU_SCRUB_BUS:-} ]]; then
   printf '%-44s %s\n' "leads waiting in the outbox for scrub" "$waiting_scrub (no scrub service yet)"
+else
+  echo "---------------- scrub: the intake's leads judged ----------------"
+  printf '%-44s %s\n' "leads cleared (a number may be called)" "$scrub_cleared"
+  printf '%-44s %s\n' "leads suppressed (reasons per number)" "$scrub_suppressed"
+  printf '%-44s %s\n' "leads not yet scrubbed" "$scrub_pending"
+  [[ -z ${PLATEAU_DIALER_BUS:-} ]] && printf '%-44s %s\n' "verdicts waiting in the outbox for the dialer" \
+    "$(owed_to dialer) (no dialer service yet)"
 fi
 echo "---------------- audit: plateauctl audit why $DEMO_NUMBER ----------------"
 echo "$audit_why"
