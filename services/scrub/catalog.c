@@ -69,6 +69,15 @@ scrub_catalog_can_load (const scrub_catalog_t *self)
 #endif
 }
 
+/* Copies src into dst[size], cut to fit, always terminated. */
+static void
+s_copy (char *dst, size_t size, const char *src)
+{
+    size_t n = strnlen (src, size - 1);
+    memcpy (dst, src, n);
+    dst[n] = '\0';
+}
+
 /* The loaded-at instant of the version in force of `name`, from the catalog's own record. */
 static int64_t
 s_loaded_at (scrub_catalog_t *self, const char *name, const char *version)
@@ -97,9 +106,9 @@ scrub_catalog_lookup (scrub_catalog_t *self, const char *e164, int64_t consent_m
         scrub_hit_to_rules (&hits[i], consent_ms, &rl);
         scrub_list_fact_t *f = &out[k++];
         memset (f, 0, sizeof *f);
-        snprintf (f->name, sizeof f->name, "%s", hits[i].list);
-        snprintf (f->version, sizeof f->version, "%s", hits[i].version);
-        snprintf (f->jurisdiction, sizeof f->jurisdiction, "%s", hits[i].jurisdiction);
+        s_copy (f->name, sizeof f->name, hits[i].list);
+        s_copy (f->version, sizeof f->version, hits[i].version);
+        s_copy (f->jurisdiction, sizeof f->jurisdiction, hits[i].jurisdiction);
         f->as_of_ms = hits[i].as_of_ms;
         f->hit = rl.hit;
         f->loaded_at_ms = s_loaded_at (self, f->name, f->version);

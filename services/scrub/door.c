@@ -346,6 +346,7 @@ scrub_door_handle (void *arg, pl_bus_msg_t **msgs, size_t n)
         int code = PLATEAU__V1__NACK__CODE__INVALID;
         char reason[256] = "unexpected type";
         pl_inbox_tx_t *tx = NULL;
+        status[k] = NULL;
         if (env->body_case == PLATEAU__V1__ENVELOPE__BODY_LEAD_SUBMITTED)
             tx = s_lead_step (self, env, now, &code, reason, sizeof reason, &status[k]);
         else if (env->body_case == PLATEAU__V1__ENVELOPE__BODY_SCRUB_REQUEST)
@@ -363,8 +364,10 @@ scrub_door_handle (void *arg, pl_bus_msg_t **msgs, size_t n)
     for (size_t j = 0; j < k; j++) {
         if (rc == 0) {
             pl_bus_msg_ack (msgs[which[j]]);
-            if (status[j] && results[j] == 1)
-                pl_metric_inc (self->leads, status[j], 1);
+            /* the step's reply: cleared, suppressed, or missing (the lead was erased meanwhile) */
+            const char *reply = pl_inbox_tx_reply (txs[j], NULL);
+            if (status[j] && results[j] == 1 && *reply)
+                pl_metric_inc (self->leads, reply, 1);
         } else
             pl_bus_msg_nack (msgs[which[j]], PLATEAU__V1__NACK__CODE__UNAVAILABLE, "redis unavailable", 1000);
         pl_inbox_tx_destroy (&txs[j]);
