@@ -140,7 +140,7 @@ sx_dump (const char *path)
 static int
 sx_spawn (sx_t *f, sx_proc_t *p, const char *exe, const char *name, const char *const *extra)
 {
-    static char env[32][512];
+    static char env[32][1024];
     for (int attempt = 0; attempt < 3; attempt++) {
         p->ops_port = pl_test_free_port ();
         p->http_port = pl_test_free_port ();
@@ -149,29 +149,29 @@ sx_spawn (sx_t *f, sx_proc_t *p, const char *exe, const char *name, const char *
         char *envp[33];
         int k = 0;
         bool intake = strcmp (exe, "plateau-intake") == 0;
-        snprintf (env[k++], 512, "PLATEAU_REDIS_URL=%s", pl_test_redis_url (f->srv));
-        snprintf (env[k++], 512, "PLATEAU_OPS_PORT=%d", p->ops_port);
-        snprintf (env[k++], 512, "PLATEAU_OPS_ADDR=127.0.0.1");
-        snprintf (env[k++], 512, "PLATEAU_BUS_BIND=%s", p->bus);
-        snprintf (env[k++], 512, "PLATEAU_AUDIT_BUS=%s", f->audit_bus);
-        snprintf (env[k++], 512, "PLATEAU_API_TOKENS_FILE=%s", f->tokens);
-        snprintf (env[k++], 512, "PLATEAU_REPLICA_ID=%s", name);
+        snprintf (env[k++], sizeof env[0], "PLATEAU_REDIS_URL=%s", pl_test_redis_url (f->srv));
+        snprintf (env[k++], sizeof env[0], "PLATEAU_OPS_PORT=%d", p->ops_port);
+        snprintf (env[k++], sizeof env[0], "PLATEAU_OPS_ADDR=127.0.0.1");
+        snprintf (env[k++], sizeof env[0], "PLATEAU_BUS_BIND=%s", p->bus);
+        snprintf (env[k++], sizeof env[0], "PLATEAU_AUDIT_BUS=%s", f->audit_bus);
+        snprintf (env[k++], sizeof env[0], "PLATEAU_API_TOKENS_FILE=%s", f->tokens);
+        snprintf (env[k++], sizeof env[0], "PLATEAU_REPLICA_ID=%s", name);
         if (intake) {
-            snprintf (env[k++], 512, "PLATEAU_INTAKE_HTTP_ADDR=127.0.0.1");
-            snprintf (env[k++], 512, "PLATEAU_INTAKE_HTTP_PORT=%d", p->http_port);
-            snprintf (env[k++], 512, "PLATEAU_SCRUB_BUS=%s", f->scrub[0].bus);
-            snprintf (env[k++], 512, "PLATEAU_INTAKE_DEFAULT_COUNTRY=FR");
+            snprintf (env[k++], sizeof env[0], "PLATEAU_INTAKE_HTTP_ADDR=127.0.0.1");
+            snprintf (env[k++], sizeof env[0], "PLATEAU_INTAKE_HTTP_PORT=%d", p->http_port);
+            snprintf (env[k++], sizeof env[0], "PLATEAU_SCRUB_BUS=%s", f->scrub[0].bus);
+            snprintf (env[k++], sizeof env[0], "PLATEAU_INTAKE_DEFAULT_COUNTRY=FR");
         } else {
-            snprintf (env[k++], 512, "PLATEAU_SCRUB_HTTP_ADDR=127.0.0.1");
-            snprintf (env[k++], 512, "PLATEAU_SCRUB_HTTP_PORT=%d", p->http_port);
-            snprintf (env[k++], 512, "PLATEAU_DIALER_BUS=%s", f->dialer_bus);
-            snprintf (env[k++], 512, "PLATEAU_SCRUB_OPERATORS=ops");
-            snprintf (env[k++], 512, "PLATEAU_SCRUB_SOURCES=crm-a,crm-b");
-            snprintf (env[k++], 512, "PLATEAU_SCRUB_DEFAULT_COUNTRY=FR");
-            snprintf (env[k++], 512, "PLATEAU_SCRUB_CAMPAIGNS_DIR=%s", f->campaigns);
+            snprintf (env[k++], sizeof env[0], "PLATEAU_SCRUB_HTTP_ADDR=127.0.0.1");
+            snprintf (env[k++], sizeof env[0], "PLATEAU_SCRUB_HTTP_PORT=%d", p->http_port);
+            snprintf (env[k++], sizeof env[0], "PLATEAU_DIALER_BUS=%s", f->dialer_bus);
+            snprintf (env[k++], sizeof env[0], "PLATEAU_SCRUB_OPERATORS=ops");
+            snprintf (env[k++], sizeof env[0], "PLATEAU_SCRUB_SOURCES=crm-a,crm-b");
+            snprintf (env[k++], sizeof env[0], "PLATEAU_SCRUB_DEFAULT_COUNTRY=FR");
+            snprintf (env[k++], sizeof env[0], "PLATEAU_SCRUB_CAMPAIGNS_DIR=%s", f->campaigns);
         }
         for (int i = 0; extra && extra[i] && k < 32; i++)
-            snprintf (env[k++], 512, "%s", extra[i]);
+            snprintf (env[k++], sizeof env[0], "%s", extra[i]);
         for (int i = 0; i < k; i++)
             envp[i] = env[i];
         envp[k] = NULL;

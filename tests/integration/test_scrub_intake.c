@@ -56,7 +56,7 @@ test_crm_file_ends_with_every_lead_cleared_or_suppressed (void **state)
     assert_true (pl_test_wait_until (s_all_judged, f, 30000));
     int cleared = 0, suppressed = 0;
     for (int i = 0; i < N_LEADS; i++) {
-        char path[96];
+        char path[320];
         snprintf (path, sizeof path, "/v1/leads/%s", ids[i]);
         assert_int_equal (sx_http (&f->intake, "GET", path, SX_TOKEN, NULL, NULL, &r), 200);
         json_t *o = json_loads (r.body, 0, NULL);
