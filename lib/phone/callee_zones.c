@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -647,5 +648,57 @@ pl_phone_resolve_zones (pl_phone_t *self, const pl_phone_place_t *place, pl_phon
         pl__phone_set_err (self, "no time zone known for this number or address");
         return PL_ENOTFOUND;
     }
+    return (int) out->count;
+}
+
+/* ------------------------------------------------------------------------------------------- */
+/* Regions                                                                                      */
+
+const char *
+pl_phone_region_source_str (pl_phone_region_source_t source)
+{
+    return source == PL_PHONE_REGION_ADDRESS ? "address" : "number";
+}
+
+static void
+s_regions_add (pl_phone_regions_t *out, const char *a, const char *b, pl_phone_region_source_t source)
+{
+    char r[8];
+    snprintf (r, sizeof r, "%s%s%s", a, b ? "-" : "", b ? b : "");
+    for (size_t i = 0; i < out->count; i++)
+        if (out->sources[i] == source && strcmp (out->regions[i], r) == 0)
+            return;
+    if (out->count == PL_PHONE_MAX_REGIONS)
+        return;
+    memcpy (out->regions[out->count], r, sizeof r);
+    out->sources[out->count++] = source;
+}
+
+int
+pl_phone_resolve_regions (const pl_phone_place_t *place, pl_phone_regions_t *out)
+{
+    if (!out)
+        return PL_EINVAL;
+    memset (out, 0, sizeof *out);
+    if (!place)
+        return 0;
+    if (s_set (place->region) && strlen (place->region) == 2)
+        s_regions_add (out, place->region, NULL, PL_PHONE_REGION_NUMBER);
+    const char *by_number = pl_phone_us_state_for_number (place->e164);
+    if (by_number)
+        s_regions_add (out, "US", by_number, PL_PHONE_REGION_NUMBER);
+    /* The address: a US one when it says so, or says no country and the number is American. */
+    const char *country = s_set (place->country) ? place->country : place->region;
+    if (!country || strcasecmp (country, "US") != 0)
+        return (int) out->count;
+    const char *by_address = NULL;
+    if (s_set (place->state)) {
+        const s_state_t *st = s_state_find ("US", place->state);
+        by_address = st ? st->code : NULL;
+    }
+    if (!by_address && s_set (place->postal_code))
+        by_address = pl_phone_us_state_for_zip (place->postal_code);
+    if (by_address && isupper ((unsigned char) by_address[0]) && strlen (by_address) == 2)
+        s_regions_add (out, "US", by_address, PL_PHONE_REGION_ADDRESS);
     return (int) out->count;
 }

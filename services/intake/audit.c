@@ -66,18 +66,18 @@ intake_audit_build (intake_audit_event_t *o, const char *service, const char *ty
         ev->n_zones = nz;
         ev->zones = o->zonep;
         ev->zone = nz ? p->zones[0] : (char *) "";
-        size_t nr = 0;
-        if (p && p->region && *p->region) {
-            snprintf (o->region[nr], sizeof o->region[nr], "%s", p->region);
-            o->regions[nr] = o->region[nr];
-            nr++;
-            if (lead->state && *lead->state && strlen (lead->state) <= 3) {
-                snprintf (o->region[nr], sizeof o->region[nr], "%s-%s", p->region, lead->state);
-                o->regions[nr] = o->region[nr];
-                nr++;
-            }
+        /* Every region with its source (number, address): a state's rules apply by either. */
+        size_t nr = p ? p->n_regions : 0;
+        if (nr > INTAKE_AUDIT_REGIONS_MAX)
+            nr = INTAKE_AUDIT_REGIONS_MAX;
+        for (size_t i = 0; i < nr; i++) {
+            o->rsrc[i] = *p->regions[i];
+            o->rsrcp[i] = &o->rsrc[i];
+            o->regions[i] = p->regions[i]->region;
         }
         ev->n_regions = nr;
+        ev->n_region_sources = nr;
+        ev->region_sources = o->rsrcp;
         ev->regions = o->regions;
     } else
         ev->number = (char *) (ctx->number ? ctx->number : "");

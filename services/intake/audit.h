@@ -37,14 +37,15 @@ typedef struct {
 } intake_audit_t;
 
 #define INTAKE_AUDIT_ZONES_MAX 16
+#define INTAKE_AUDIT_REGIONS_MAX 4       /* PL_PHONE_MAX_REGIONS */
 #define INTAKE_AUDIT_DETAILS_MAX (3 + 3 * 8)
 
 /* An event and the storage its fields point into. */
 typedef struct {
     Plateau__V1__AuditEvent ev;
     Plateau__V1__ZoneCandidate zones[INTAKE_AUDIT_ZONES_MAX], *zonep[INTAKE_AUDIT_ZONES_MAX];
-    char *regions[2];
-    char region[2][16];
+    char *regions[INTAKE_AUDIT_REGIONS_MAX];
+    Plateau__V1__RegionCandidate rsrc[INTAKE_AUDIT_REGIONS_MAX], *rsrcp[INTAKE_AUDIT_REGIONS_MAX];
     Plateau__V1__AuditEvent__DetailsEntry d[INTAKE_AUDIT_DETAILS_MAX], *dp[INTAKE_AUDIT_DETAILS_MAX];
     Plateau__V1__AuditEvent__CountsEntry c[5], *cp[5];
     char keys[INTAKE_AUDIT_DETAILS_MAX][32], vals[INTAKE_AUDIT_DETAILS_MAX][200];

@@ -633,6 +633,37 @@ s_zones (s_ctx_t *c, Plateau__V1__PhoneNumber *p)
         .state = c->lead->state,
         .override = c->override,
     };
+    /* Regions: the number's and the address's, each kept with its source, since a state's
+     * rules apply by either (a Florida area code with a New York address is in both). */
+    pl_phone_regions_t r;
+    pl_phone_resolve_regions (&place, &r);
+    if (r.count) {
+        /* Each allocated on its own: free_unpacked frees them one by one. */
+        p->regions = calloc (r.count, sizeof *p->regions);
+        if (!p->regions) {
+            c->oom = true;
+            return;
+        }
+        for (size_t i = 0; i < r.count; i++) {
+            Plateau__V1__RegionCandidate *rc = malloc (sizeof *rc);
+            if (!rc) {
+                c->oom = true;
+                return;
+            }
+            plateau__v1__region_candidate__init (rc);
+            p->regions[p->n_regions++] = rc;
+            const char *src = pl_phone_region_source_str (r.sources[i]);
+            rc->region = s_strndup (c, r.regions[i], strlen (r.regions[i]));
+            rc->source = s_strndup (c, src, strlen (src));
+            if (!rc->region || !rc->source) {
+                if (!rc->region)
+                    rc->region = (char *) protobuf_c_empty_string;
+                if (!rc->source)
+                    rc->source = (char *) protobuf_c_empty_string;
+                return;
+            }
+        }
+    }
     pl_phone_zones_t z;
     if (pl_phone_resolve_zones (c->opts->phone, &place, &z) <= 0)
         return;                               /* no zone known: the rules engine decides */
@@ -1435,6 +1466,11 @@ s_phone_json (const Plateau__V1__PhoneNumber *p)
         rc |= json_array_append_new (zones, json_string (p->zones[i]));
     rc |= json_object_set_new (o, "zones", zones);
     rc |= s_put_str (o, "zone_source", p->zone_source);
+    json_t *regions = json_array ();
+    for (size_t i = 0; regions && i < p->n_regions; i++)
+        rc |= json_array_append_new (regions, json_pack ("{s:s,s:s}", "region", p->regions[i]->region,
+                                                         "source", p->regions[i]->source));
+    rc |= regions ? json_object_set_new (o, "regions", regions) : -1;
     rc |= s_put_str (o, "raw", p->raw);
     if (rc) {
         json_decref (o);

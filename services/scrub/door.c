@@ -169,7 +169,8 @@ s_lead_step (scrub_door_t *self, const pl_envelope_t *env, int64_t now, int *cod
         if (lead->alt_phones[i] && s_e164 (lead->alt_phones[i]->e164))
             s_number_of (lead->alt_phones[i], &nums[n++]);
     const char *debt = lead->debt && lead->debt->account_ref ? lead->debt->account_ref : "";
-    scrub_context_t ctx = { .campaign = lead->campaign, .state = lead->state, .debt_ref = debt };
+    scrub_context_t ctx = { .campaign = lead->campaign, .country = lead->country, .state = lead->state,
+                            .postal_code = lead->postal_code, .debt_ref = debt };
     scrub_campaign_t camp;
     const char *tenant = scrub_campaigns_find (self->campaigns, lead->campaign, NULL, lead->phone->region,
                                                *debt != '\0', &camp) == 0 ? camp.tenant : "default";

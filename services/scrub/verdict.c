@@ -110,15 +110,18 @@ s_judge_one (const scrub_campaigns_t *campaigns, scrub_catalog_t *catalog, const
     }
     v->n_zones = nz;
 
-    const char *regions[2];
-    if (*region) {
-        snprintf (v->regions[v->n_regions], 8, "%s", region);
-        regions[v->n_regions] = v->regions[v->n_regions];
-        v->n_regions++;
-    }
-    if (ctx->state && strlen (ctx->state) == 2 && strcmp (region, "US") == 0) {
-        snprintf (v->regions[v->n_regions], 8, "US-%s", ctx->state);
-        regions[v->n_regions] = v->regions[v->n_regions];
+    /* Regions: the number's (country, a US area code's state) and the address's, each with its
+     * source; a state's rules apply by either. */
+    pl_phone_place_t place = { .e164 = num->e164, .region = region, .country = ctx->country,
+                               .postal_code = ctx->postal_code, .state = ctx->state };
+    pl_phone_regions_t pr;
+    pl_phone_resolve_regions (&place, &pr);
+    const char *regions[PL_RULES_MAX_REGIONS];
+    for (size_t r = 0; r < pr.count && r < PL_RULES_MAX_REGIONS; r++) {
+        snprintf (v->regions[r], sizeof v->regions[r], "%s", pr.regions[r]);
+        v->region_sources[r] = pr.sources[r] == PL_PHONE_REGION_ADDRESS ? PL_RULES_REGION_ADDRESS
+                                                                        : PL_RULES_REGION_NUMBER;
+        regions[r] = v->regions[r];
         v->n_regions++;
     }
 
@@ -155,7 +158,7 @@ s_judge_one (const scrub_campaigns_t *campaigns, scrub_catalog_t *catalog, const
 
     pl_rules_facts_t f = {
         .e164 = num->e164, .line = s_line (num->phone_type), .zones = zones, .n_zones = nz,
-        .regions = regions, .n_regions = v->n_regions,
+        .regions = regions, .n_regions = v->n_regions, .region_sources = v->region_sources,
         .debt = debt ? scrub_id_of (ctx->debt_ref) : 0,
         .consents = ks, .n_consents = nk, .lists = lists, .n_lists = v->n_lists,
     };
@@ -199,6 +202,24 @@ scrub_verdict_name (const scrub_verdict_t *v)
     return v->rc != 0 ? "deny" : pl_rules_verdict_name (v->d.verdict);
 }
 
+static const char *
+s_region_source (uint8_t s)
+{
+    return s == PL_RULES_REGION_ADDRESS ? "address" : "number";
+}
+
+/* The region that made rule r apply, "" for a rule of no region. */
+static const char *
+s_rule_region (const scrub_verdict_t *v, const pl_rules_fired_t *r, const char **source)
+{
+    if (r->region < 0 || (size_t) r->region >= v->n_regions) {
+        *source = "";
+        return "";
+    }
+    *source = s_region_source (v->region_sources[r->region]);
+    return v->regions[r->region];
+}
+
 /* The rules worth a reason: those that denied, deferred or were exempted. */
 static bool
 s_reason_worthy (const pl_rules_fired_t *r)
@@ -240,9 +261,24 @@ scrub_verdict_json (const scrub_verdict_t *v, int64_t now_ms)
             json_object_set_new (x, "name", json_string (r->name));
         if (r->version)
             json_object_set_new (x, "version", json_string (r->version));
+        const char *rsrc, *reg = s_rule_region (v, r, &rsrc);
+        if (*reg) {
+            json_object_set_new (x, "region", json_string (reg));
+            json_object_set_new (x, "region_source", json_string (rsrc));
+        }
         json_array_append_new (reasons, x);
     }
     json_object_set_new (o, "reasons", reasons);
+    /* Every region with its source; "binding" when a rule of the decision applied through it. */
+    json_t *regions = json_array ();
+    for (size_t g = 0; g < v->n_regions; g++) {
+        bool binding = false;
+        for (size_t k = 0; k < v->d.n_fired && !binding; k++)
+            binding = v->d.fired[k].region == (int) g && v->d.fired[k].outcome != PL_RULES_NA;
+        json_array_append_new (regions, json_pack ("{s:s,s:s,s:b}", "region", v->regions[g], "source",
+                                                   s_region_source (v->region_sources[g]), "binding", binding));
+    }
+    json_object_set_new (o, "regions", regions);
     json_t *lists = json_array ();
     for (size_t l = 0; l < v->n_lists; l++) {
         const scrub_list_fact_t *f = &v->lists[l];
@@ -268,7 +304,9 @@ struct scrub_verdict_pb {
     size_t n_worthy;              /* the worthy ones first (bus) */
     Plateau__V1__ListVersion lv[SCRUB_LIST_FACTS_MAX];
     Plateau__V1__ListVersion *lvp[SCRUB_LIST_FACTS_MAX];
-    char *regions[2];
+    char *regions[PL_RULES_MAX_REGIONS];
+    Plateau__V1__RegionCandidate rc[PL_RULES_MAX_REGIONS];
+    Plateau__V1__RegionCandidate *rcp[PL_RULES_MAX_REGIONS];
     Plateau__V1__ZoneCandidate zc[PL_RULES_MAX_ZONES];
     Plateau__V1__ZoneCandidate *zcp[PL_RULES_MAX_ZONES];
     char summary[512];
@@ -301,6 +339,9 @@ s_hit (scrub_verdict_pb_t *self, size_t i)
     h->reason = self->reasons[k];
     h->zone = (char *) (r->zone >= 0 && (size_t) r->zone < v->n_zones ? v->zones[r->zone] : "");
     h->defer_until_ms = r->outcome == PL_RULES_DEFERS ? r->until_ms : 0;
+    const char *rsrc;
+    h->region = (char *) s_rule_region (v, r, &rsrc);
+    h->region_source = (char *) rsrc;
     self->hitp[k] = h;
 }
 
@@ -334,8 +375,13 @@ scrub_verdict_pb_new (const scrub_verdict_t *v, int64_t now_ms)
         x->copy_date = (char *) v->lists[l].copy_date;
         self->lvp[l] = x;
     }
-    for (size_t r = 0; r < v->n_regions; r++)
+    for (size_t r = 0; r < v->n_regions; r++) {
         self->regions[r] = (char *) v->regions[r];
+        plateau__v1__region_candidate__init (&self->rc[r]);
+        self->rc[r].region = (char *) v->regions[r];
+        self->rc[r].source = (char *) s_region_source (v->region_sources[r]);
+        self->rcp[r] = &self->rc[r];
+    }
     for (size_t z = 0; z < v->n_zones; z++) {
         plateau__v1__zone_candidate__init (&self->zc[z]);
         self->zc[z].zone = (char *) v->zones[z];
@@ -382,6 +428,8 @@ scrub_verdict_pb_audit (scrub_verdict_pb_t *self, Plateau__V1__AuditEvent *ev)
     ev->profile = (char *) v->profile;
     ev->n_regions = v->n_regions;
     ev->regions = self->regions;
+    ev->n_region_sources = v->n_regions;
+    ev->region_sources = self->rcp;
     ev->n_zones = v->n_zones;
     ev->zones = self->zcp;
     ev->zone = (char *) v->zone;

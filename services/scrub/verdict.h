@@ -38,7 +38,9 @@ typedef struct {
 typedef struct {
     const char *campaign;        /* "" or NULL: the jurisdiction's default */
     const char *jurisdiction;    /* "" or NULL: from each number's region */
-    const char *state;           /* the lead's US state, for overlays ("FL") */
+    const char *country;         /* the lead's address: country (ISO alpha-2), state ("FL", */
+    const char *state;           /* "Florida") and postal code, for a state's rules */
+    const char *postal_code;
     const char *debt_ref;        /* collection: the debt, "" for none */
 } scrub_context_t;
 
@@ -53,7 +55,8 @@ typedef struct {
     char zones[PL_RULES_MAX_ZONES][64];
     char zone_sources[PL_RULES_MAX_ZONES][16];
     size_t n_zones;
-    char regions[2][8];
+    char regions[PL_RULES_MAX_REGIONS][8];      /* the number's and the address's */
+    uint8_t region_sources[PL_RULES_MAX_REGIONS]; /* pl_rules_region_source_t */
     size_t n_regions;
     /* The consents' evidence, which the decision cites: kept here so that it outlives the
      * consents read from Redis (pl_rules_reason reads it when the verdict is rendered). */
@@ -71,7 +74,7 @@ bool scrub_verdict_passes (const scrub_verdict_t *v);
 /* "allow", "deny", "defer", or "error". */
 const char *scrub_verdict_name (const scrub_verdict_t *v);
 
-/* {"number","decision","defer_until","profile","campaign","reasons":[…],"lists":[…]} */
+/* {"number","decision","defer_until","profile","campaign","regions":[…],"reasons":[…],"lists":[…]} */
 json_t *scrub_verdict_json (const scrub_verdict_t *v, int64_t now_ms);
 
 /* A ScrubVerdict and a scrub.verdict audit event of v; their storage lives in the holder until

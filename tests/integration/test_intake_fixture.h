@@ -105,7 +105,7 @@ fx_ready_fn (void *arg)
 __attribute__ ((unused)) static pid_t
 fx_start (fx_t *f, const char *const *extra)
 {
-    static char env[24][512];
+    static char env[24][1024];
     for (int attempt = 0; attempt < 3; attempt++) {
         if (attempt > 0) {
             f->ops_port = pl_test_free_port ();
@@ -114,19 +114,19 @@ fx_start (fx_t *f, const char *const *extra)
         }
         char *envp[25];
         int k = 0;
-        snprintf (env[k++], 512, "PLATEAU_REDIS_URL=%s", pl_test_redis_url (f->srv));
-        snprintf (env[k++], 512, "PLATEAU_OPS_PORT=%d", f->ops_port);
-        snprintf (env[k++], 512, "PLATEAU_OPS_ADDR=127.0.0.1");
-        snprintf (env[k++], 512, "PLATEAU_BUS_BIND=%s", f->bus);
-        snprintf (env[k++], 512, "PLATEAU_SCRUB_BUS=%s", f->scrub_bus);
-        snprintf (env[k++], 512, "PLATEAU_AUDIT_BUS=%s", f->audit_bus);
-        snprintf (env[k++], 512, "PLATEAU_INTAKE_HTTP_ADDR=127.0.0.1");
-        snprintf (env[k++], 512, "PLATEAU_INTAKE_HTTP_PORT=%d", f->http_port);
-        snprintf (env[k++], 512, "PLATEAU_API_TOKENS_FILE=%s", f->tokens);
-        snprintf (env[k++], 512, "PLATEAU_REPLICA_ID=intake-test");
-        snprintf (env[k++], 512, "PLATEAU_BUS_ALLOW=Lead=crm");      /* the test's CRM connector */
+        snprintf (env[k++], sizeof env[0], "PLATEAU_REDIS_URL=%s", pl_test_redis_url (f->srv));
+        snprintf (env[k++], sizeof env[0], "PLATEAU_OPS_PORT=%d", f->ops_port);
+        snprintf (env[k++], sizeof env[0], "PLATEAU_OPS_ADDR=127.0.0.1");
+        snprintf (env[k++], sizeof env[0], "PLATEAU_BUS_BIND=%s", f->bus);
+        snprintf (env[k++], sizeof env[0], "PLATEAU_SCRUB_BUS=%s", f->scrub_bus);
+        snprintf (env[k++], sizeof env[0], "PLATEAU_AUDIT_BUS=%s", f->audit_bus);
+        snprintf (env[k++], sizeof env[0], "PLATEAU_INTAKE_HTTP_ADDR=127.0.0.1");
+        snprintf (env[k++], sizeof env[0], "PLATEAU_INTAKE_HTTP_PORT=%d", f->http_port);
+        snprintf (env[k++], sizeof env[0], "PLATEAU_API_TOKENS_FILE=%s", f->tokens);
+        snprintf (env[k++], sizeof env[0], "PLATEAU_REPLICA_ID=intake-test");
+        snprintf (env[k++], sizeof env[0], "PLATEAU_BUS_ALLOW=Lead=crm");      /* the test's CRM connector */
         for (int i = 0; extra && extra[i] && k < 24; i++)
-            snprintf (env[k++], 512, "%s", extra[i]);
+            snprintf (env[k++], sizeof env[0], "%s", extra[i]);
         for (int i = 0; i < k; i++)
             envp[i] = env[i];
         envp[k] = NULL;

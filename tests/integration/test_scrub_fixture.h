@@ -26,6 +26,8 @@
 
 typedef struct {
     char type[32], lead_id[40], decision[8], evidence[64], tenant[32], list_names[160];
+    char regions[96];                   /* "US:number US-FL:number", from region_sources */
+    char rule_regions[96];              /* "us.fl=US-FL:number", rules that applied by a region */
     int n_lists;
     int64_t revoked_at_ms;
 } sx_event_t;
@@ -94,6 +96,17 @@ sx_audit_handler (void *arg, pl_bus_msg_t **msgs, size_t n)
                 snprintf (x->evidence, sizeof x->evidence, "%s", a->consent->evidence_ref);
                 x->revoked_at_ms = a->consent->revoked_at_ms;
             }
+            for (size_t r = 0; r < a->n_region_sources; r++) {
+                size_t u = strlen (x->regions);
+                snprintf (x->regions + u, sizeof x->regions - u, "%s%s:%s", u ? " " : "",
+                          a->region_sources[r]->region, a->region_sources[r]->source);
+            }
+            for (size_t r = 0; r < a->n_rules; r++)
+                if (*a->rules[r]->region) {
+                    size_t u = strlen (x->rule_regions);
+                    snprintf (x->rule_regions + u, sizeof x->rule_regions - u, "%s%s=%s:%s", u ? " " : "",
+                              a->rules[r]->rule_id, a->rules[r]->region, a->rules[r]->region_source);
+                }
             x->n_lists = (int) a->n_lists;
             for (size_t l = 0; l < a->n_lists; l++) {
                 strncat (x->list_names, a->lists[l]->name, sizeof x->list_names - strlen (x->list_names) - 2);

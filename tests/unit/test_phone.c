@@ -676,6 +676,59 @@ test_a_us_numbers_area_code_names_its_state (void **state)
     assert_null (pl_phone_us_state_for_number (NULL));
 }
 
+/* A string "US:number US-FL:number US-NY:address" of a callee's regions. */
+static void
+s_regions (const pl_phone_place_t *place, char *out, size_t len)
+{
+    pl_phone_regions_t r;
+    int n = pl_phone_resolve_regions (place, &r);
+    assert_int_equal (n, (int) r.count);
+    out[0] = 0;
+    for (size_t i = 0; i < r.count; i++) {
+        size_t used = strlen (out);
+        snprintf (out + used, len - used, "%s%s:%s", i ? " " : "", r.regions[i],
+                  pl_phone_region_source_str (r.sources[i]));
+    }
+}
+
+static void
+test_regions_come_from_the_number_and_the_address (void **state)
+{
+    (void) state;
+    char got[128];
+    /* A Florida area code with no address: in Florida by its number. */
+    s_regions (&(pl_phone_place_t) { .e164 = "+13055550123", .region = "US" }, got, sizeof got);
+    assert_string_equal (got, "US:number US-FL:number");
+    /* A Florida number with a New York address, by code, by name and by ZIP: in both states. */
+    s_regions (&(pl_phone_place_t) { .e164 = "+13055550123", .region = "US", .state = "NY" }, got, sizeof got);
+    assert_string_equal (got, "US:number US-FL:number US-NY:address");
+    s_regions (&(pl_phone_place_t) { .e164 = "+13055550123", .region = "US", .state = "New York" }, got,
+               sizeof got);
+    assert_string_equal (got, "US:number US-FL:number US-NY:address");
+    s_regions (&(pl_phone_place_t) { .e164 = "+13055550123", .region = "US", .postal_code = "10001" }, got,
+               sizeof got);
+    assert_string_equal (got, "US:number US-FL:number US-NY:address");
+    /* The same state by both: kept twice, once per source. */
+    s_regions (&(pl_phone_place_t) { .e164 = "+13055550123", .region = "US", .country = "US", .state = "fl" },
+               got, sizeof got);
+    assert_string_equal (got, "US:number US-FL:number US-FL:address");
+    /* A state that is not one, a Canadian number, a French one with a US-looking state. */
+    s_regions (&(pl_phone_place_t) { .e164 = "+13055550123", .region = "US", .state = "Atlantis" }, got,
+               sizeof got);
+    assert_string_equal (got, "US:number US-FL:number");
+    s_regions (&(pl_phone_place_t) { .e164 = "+14165550123", .region = "CA", .state = "ON" }, got, sizeof got);
+    assert_string_equal (got, "CA:number");
+    s_regions (&(pl_phone_place_t) { .e164 = "+33612345678", .region = "FR", .state = "FL" }, got, sizeof got);
+    assert_string_equal (got, "FR:number");
+    /* An American living abroad keeps the area code's state; a US address of a French number. */
+    s_regions (&(pl_phone_place_t) { .e164 = "+33612345678", .region = "FR", .country = "US", .state = "MD" },
+               got, sizeof got);
+    assert_string_equal (got, "FR:number US-MD:address");
+    s_regions (NULL, got, sizeof got);
+    assert_string_equal (got, "");
+    assert_int_equal (pl_phone_resolve_regions (NULL, NULL), PL_EINVAL);
+}
+
 int
 main (void)
 {
@@ -701,6 +754,7 @@ main (void)
         cmocka_unit_test (test_every_zone_in_the_tables_exists_in_tzdata),
         cmocka_unit_test (test_two_parsers_side_by_side),
         cmocka_unit_test (test_a_us_numbers_area_code_names_its_state),
+        cmocka_unit_test (test_regions_come_from_the_number_and_the_address),
     };
     return cmocka_run_group_tests_name ("phone", tests, s_setup, s_teardown);
 }

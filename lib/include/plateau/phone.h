@@ -182,6 +182,33 @@ typedef struct {
 int pl_phone_resolve_zones (pl_phone_t *self, const pl_phone_place_t *place,
                             pl_phone_zones_t *out);
 
+/* ------------------------------------------------------------------------------------------- */
+/* Regions                                                                                      */
+
+#define PL_PHONE_MAX_REGIONS 4         /* the number's country and state, the address's state */
+
+typedef enum {
+    PL_PHONE_REGION_NUMBER = 0,        /* the number: its country, a US area code's state */
+    PL_PHONE_REGION_ADDRESS,           /* the lead's address: state, else ZIP code */
+} pl_phone_region_source_t;
+
+/* The regions of a callee (ISO 3166-1 "US", 3166-2 "US-FL"), each with where it comes from.
+ * The same region may appear twice, once per source. Plain data: copyable. */
+typedef struct {
+    size_t count;
+    char regions[PL_PHONE_MAX_REGIONS][8];
+    pl_phone_region_source_t sources[PL_PHONE_MAX_REGIONS];
+} pl_phone_regions_t;
+
+/* "number" or "address". Never NULL. */
+const char *pl_phone_region_source_str (pl_phone_region_source_t source);
+
+/* Resolves a callee's regions: the number's region ("US", "RE"), the state of a US number's
+ * area code ("US-FL"), and the state of a US address (by its state, code or name, else its ZIP
+ * code). A state's telemarketing rules apply when either the number or the address is in the
+ * state, so both are kept, each marked with its source. Pure; returns the count (≥ 0). */
+int pl_phone_resolve_regions (const pl_phone_place_t *place, pl_phone_regions_t *out);
+
 #ifdef __cplusplus
 }
 #endif
