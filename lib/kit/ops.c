@@ -23,6 +23,7 @@ typedef struct {
     char *name;
     pl_ops_check_fn *fn;
     void *arg;
+    bool warning;               /* listed when failing, never makes the service unready */
 } s_check_t;
 
 struct pl_ops {
@@ -61,6 +62,7 @@ s_readyz (pl_http_req_t *req, void *arg)
     pl_ops_t *self = arg;
     json_t *failing = json_array ();
     json_t *passing = json_array ();
+    json_t *warnings = json_array ();
     char first[S_WHY_SIZE + 64] = "";
     pthread_mutex_lock (&self->mutex);
     for (size_t i = 0; i < self->n_checks; i++) {
@@ -72,6 +74,10 @@ s_readyz (pl_http_req_t *req, void *arg)
         }
         why[sizeof why - 1] = '\0';
         const char *reason = why[0] ? why : "check failed";
+        if (c->warning) {
+            json_array_append_new (warnings, json_pack ("{s:s,s:s}", "check", c->name, "reason", reason));
+            continue;
+        }
         json_array_append_new (failing, json_pack ("{s:s,s:s}", "check", c->name,
                                                    "reason", reason));
         if (!first[0])
@@ -82,9 +88,10 @@ s_readyz (pl_http_req_t *req, void *arg)
     bool draining = atomic_load (&self->draining);
     if (!draining && json_array_size (failing) == 0) {
         json_decref (failing);
-        return s_reply_json (req, 200, json_pack ("{s:s,s:o}", "status", "ready",
-                                                  "checks", passing));
+        return s_reply_json (req, 200, json_pack ("{s:s,s:o,s:o}", "status", "ready",
+                                                  "checks", passing, "warnings", warnings));
     }
+    json_decref (warnings);
     char message[S_WHY_SIZE + 128];
     if (draining)
         snprintf (message, sizeof message, "the service is draining");
@@ -164,8 +171,22 @@ pl_ops_port (const pl_ops_t *self)
     return self ? pl_http_port (self->http) : -1;
 }
 
+static int s_add (pl_ops_t *self, const char *name, pl_ops_check_fn *fn, void *arg, bool warning);
+
 int
 pl_ops_add_check (pl_ops_t *self, const char *name, pl_ops_check_fn *fn, void *arg)
+{
+    return s_add (self, name, fn, arg, false);
+}
+
+int
+pl_ops_add_warning (pl_ops_t *self, const char *name, pl_ops_check_fn *fn, void *arg)
+{
+    return s_add (self, name, fn, arg, true);
+}
+
+static int
+s_add (pl_ops_t *self, const char *name, pl_ops_check_fn *fn, void *arg, bool warning)
 {
     if (!self || !name || !*name || !fn) {
         if (self)
@@ -194,7 +215,7 @@ pl_ops_add_check (pl_ops_t *self, const char *name, pl_ops_check_fn *fn, void *a
         self->checks = checks;
         self->cap_checks = cap;
     }
-    self->checks[self->n_checks++] = (s_check_t) { .name = copy, .fn = fn, .arg = arg };
+    self->checks[self->n_checks++] = (s_check_t) { .name = copy, .fn = fn, .arg = arg, .warning = warning };
     pthread_mutex_unlock (&self->mutex);
     return 0;
 }

@@ -561,11 +561,12 @@ s_lists (pl_http_req_t *req, void *arg)
     json_t *a = json_array ();
     for (size_t i = 0; i < n && i < 64; i++) {
         int64_t max = scrub_campaigns_max_age_ms (api->o.campaigns, info[i].name);
-        int64_t age = now - info[i].as_of_ms;
+        int64_t days;
+        bool stale = scrub_campaigns_stale (info[i].as_of_ms, max, now, &days);
         json_t *x = json_pack ("{s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:b}", "name", info[i].name, "jurisdiction",
                                info[i].jurisdiction, "version", info[i].version, "copy_date", info[i].copy_date,
                                "kind", info[i].kind, "size", (json_int_t) info[i].size, "age_days",
-                               (json_int_t) (age / 86400000), "stale", max > 0 && age >= max);
+                               (json_int_t) days, "stale", stale);
         if (max > 0)
             json_object_set_new (x, "max_age_days", json_integer ((json_int_t) (max / 86400000)));
         json_array_append_new (a, x);

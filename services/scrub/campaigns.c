@@ -343,3 +343,14 @@ scrub_campaigns_max_age_ms (const scrub_campaigns_t *self, const char *list)
     }
     return 0;
 }
+
+bool
+scrub_campaigns_stale (int64_t as_of_ms, int64_t max_age_ms, int64_t now_ms, int64_t *days)
+{
+    const int64_t day = 86400000;
+    int64_t d = (now_ms >= 0 ? now_ms / day : (now_ms - day + 1) / day)
+              - (as_of_ms >= 0 ? as_of_ms / day : (as_of_ms - day + 1) / day);
+    if (days)
+        *days = d;
+    return max_age_ms > 0 && d > max_age_ms / day;
+}

@@ -53,6 +53,13 @@ const pl_rules_profiles_t *scrub_campaigns_profiles (const scrub_campaigns_t *se
 /* The maximum legal age of a copy of list `name` under any profile (0: none has one). */
 int64_t scrub_campaigns_max_age_ms (const scrub_campaigns_t *self, const char *list);
 
+/* Whether a copy dated as_of_ms (UTC midnight of its date) is past its legal age at now_ms, by
+ * dates as the law counts (a 31-day copy of 28 April serves through 29 May): stale once the UTC
+ * date of now is more than max_age_ms's days after the copy's. *days: the copy's age in dates.
+ * What GET /v1/lists, /readyz and the metrics show; each call is decided by the rules engine in
+ * the callee's own date. False when max_age_ms is 0. */
+bool scrub_campaigns_stale (int64_t as_of_ms, int64_t max_age_ms, int64_t now_ms, int64_t *days);
+
 /* A tenant's or subject's numeric id for the engine: digits as they are, else a hash. 0 for "". */
 uint64_t scrub_id_of (const char *name);
 

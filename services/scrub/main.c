@@ -6,6 +6,7 @@
  *  (verdicts to the dialer, audit events). See README.md.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <stdlib.h>
@@ -24,6 +25,8 @@ typedef struct {
     scrub_catalog_t *catalog;
     pl_metric_t *stale, *age;
     char last_err[256];
+    pthread_mutex_t mu;           /* guards stale_text: written by the loop, read by /readyz */
+    char stale_text[512];         /* "us-dnc: copy of 2026-10-01, 64 days old, legal age 31 days" */
 } s_main_t;
 
 /* Every second: the versions other replicas loaded, and how old each copy is. */
@@ -40,13 +43,40 @@ s_tick (pl_loop_t *loop, void *arg)
     scrub_list_info_t info[64];
     size_t n = scrub_catalog_list (m->catalog, info, 64);
     int64_t now = pl_clock_now_ms (pl_service_clock (m->svc));
+    char text[512] = "";
     for (size_t i = 0; i < n && i < 64; i++) {
         int64_t max = scrub_campaigns_max_age_ms (m->campaigns, info[i].name);
         int64_t age = now - info[i].as_of_ms;
+        int64_t days;
+        bool stale = scrub_campaigns_stale (info[i].as_of_ms, max, now, &days);
         pl_metric_set (m->age, info[i].name, (double) age / 1000.0);
-        pl_metric_set (m->stale, info[i].name, max > 0 && age >= max ? 1 : 0);
+        pl_metric_set (m->stale, info[i].name, stale ? 1 : 0);
+        size_t u = strlen (text);
+        if (stale && u < sizeof text - 1) {
+            int w = snprintf (text + u, sizeof text - u, "%s%.32s: copy of %.10s, %d days old, legal age %d days",
+                              u ? "; " : "", info[i].name, info[i].copy_date, (int) days, (int) (max / 86400000));
+            if (w < 0 || (size_t) w >= sizeof text - u)
+                break;
+        }
     }
+    pthread_mutex_lock (&m->mu);
+    snprintf (m->stale_text, sizeof m->stale_text, "%s", text);
+    pthread_mutex_unlock (&m->mu);
     return 0;
+}
+
+/* /readyz lists stale copies as a warning: the replica stays in service, since its other
+ * answers are right and the stale list's numbers are denied by the rules, not called. */
+static bool
+s_lists_fresh (void *arg, char *why, size_t why_size)
+{
+    s_main_t *m = arg;
+    pthread_mutex_lock (&m->mu);
+    bool fresh = m->stale_text[0] == '\0';
+    if (!fresh)
+        snprintf (why, why_size, "stale, their numbers are denied until a fresh copy is loaded: %s", m->stale_text);
+    pthread_mutex_unlock (&m->mu);
+    return fresh;
 }
 
 static bool
@@ -105,7 +135,10 @@ main (void)
     pl_service_config_done (svc);
     (void) dialer;             /* delivers this replica's dialer outbox from the service loop */
 
-    s_main_t m = { .svc = svc, .campaigns = campaigns, .catalog = scrub_catalog_new (lists_dir) };
+    static s_main_t m;            /* static: /readyz reads it from the ops thread until exit */
+    m = (s_main_t) { .svc = svc, .campaigns = campaigns, .catalog = scrub_catalog_new (lists_dir) };
+    pthread_mutex_init (&m.mu, NULL);
+    pl_ops_add_warning (pl_service_ops (svc), "lists", s_lists_fresh, &m);
     o.campaigns = campaigns;
     o.catalog = m.catalog;
     o.audit = audit != NULL;

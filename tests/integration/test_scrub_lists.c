@@ -53,6 +53,30 @@ s_decisive (sx_t *f, int i, const char *number, char *decision, char *decisive)
     pl_test_http_resp_free (&r);
 }
 
+/* /readyz answers 200 and its warnings name the stale us-dnc copy. */
+static bool
+s_readyz_warns (void *arg)
+{
+    const sx_proc_t *p = arg;
+    pl_test_http_resp_t r = { 0 };
+    int st = pl_test_http_request (p->ops_port, "GET", "/readyz", NULL, NULL, 0, &r);
+    bool ok = st == 200 && r.body && strstr (r.body, "\"check\":\"lists\"") && strstr (r.body, "us-dnc: copy of");
+    pl_test_http_resp_free (&r);
+    return ok;
+}
+
+/* /readyz answers 200 with no warnings. */
+static bool
+s_readyz_clean (void *arg)
+{
+    const sx_proc_t *p = arg;
+    pl_test_http_resp_t r = { 0 };
+    int st = pl_test_http_request (p->ops_port, "GET", "/readyz", NULL, NULL, 0, &r);
+    bool ok = st == 200 && r.body && strstr (r.body, "\"warnings\":[]");
+    pl_test_http_resp_free (&r);
+    return ok;
+}
+
 static void
 test_stale_copy_denies_and_fresh_copy_clears_on_every_replica (void **state)
 {
@@ -75,6 +99,8 @@ test_stale_copy_denies_and_fresh_copy_clears_on_every_replica (void **state)
     assert_int_equal (sx_http (&f->scrub[0], "GET", "/v1/lists", SX_TOKEN, NULL, NULL, &r), 200);
     assert_non_null (strstr (r.body, "\"stale\":true"));
     pl_test_http_resp_free (&r);
+    /* /readyz names the stale copy, and the replica stays in service. */
+    assert_true (pl_test_wait_until (s_readyz_warns, &f->scrub[0], 5000));
 
     snprintf (q, sizeof q, "jurisdiction=US&taken=%s", fresh);
     json_t *rep = NULL;
@@ -87,6 +113,7 @@ test_stale_copy_denies_and_fresh_copy_clears_on_every_replica (void **state)
     s_decisive (f, 0, ON_LIST, d, why);
     assert_string_equal (d, "deny");
     assert_string_equal (why, "us.dnc-national");
+    assert_true (pl_test_wait_until (s_readyz_clean, &f->scrub[0], 5000));
 
     /* The other replica follows (it maps the saved version within a second or so). */
     int64_t t0 = pl_clock_mono_ms ();

@@ -112,7 +112,7 @@ test_readiness_follows_its_checks_without_restart (void **state)
     assert_int_equal (pl_ops_add_check (ops, "", s_flag_check, &redis), PL_EINVAL);
 
     assert_int_equal (s_get (port, "/readyz", &r), 200);
-    assert_string_equal (r.body, "{\"status\":\"ready\",\"checks\":[\"redis\",\"bus\"]}");
+    assert_string_equal (r.body, "{\"status\":\"ready\",\"checks\":[\"redis\",\"bus\"],\"warnings\":[]}");
     pl_test_http_resp_free (&r);
 
     /* Redis goes away. */
@@ -292,6 +292,48 @@ test_two_ports_side_by_side_and_a_taken_port_fails (void **state)
     pl_ops_destroy (&b);
 }
 
+/* A warning is shown while it fails but never makes the service unready; a real check still
+ * does, and then the answer is the usual 503. */
+static void
+test_warnings_are_shown_without_making_the_service_unready (void **state)
+{
+    (void) state;
+    pl_ops_t *ops = s_ops (NULL);
+    int port = pl_ops_port (ops);
+    s_flag_t lists = { .reason = "us-dnc: copy of 2026-10-01, 64 days old, legal age 31 days" };
+    s_flag_t redis = { .reason = "connection refused" };
+    atomic_store (&lists.ok, true);
+    atomic_store (&redis.ok, true);
+    assert_int_equal (pl_ops_add_warning (ops, "lists", s_flag_check, &lists), 0);
+    assert_int_equal (pl_ops_add_check (ops, "lists", s_flag_check, &redis), PL_EEXIST);
+    assert_int_equal (pl_ops_add_check (ops, "redis", s_flag_check, &redis), 0);
+    pl_test_http_resp_t r;
+    assert_int_equal (s_get (port, "/readyz", &r), 200);
+    json_t *j = s_json (&r);
+    assert_int_equal (json_array_size (json_object_get (j, "warnings")), 0);
+    json_decref (j);
+    pl_test_http_resp_free (&r);
+
+    atomic_store (&lists.ok, false);
+    assert_int_equal (s_get (port, "/readyz", &r), 200);
+    j = s_json (&r);
+    assert_string_equal (json_string_value (json_object_get (j, "status")), "ready");
+    json_t *w = json_object_get (j, "warnings");
+    assert_int_equal (json_array_size (w), 1);
+    assert_string_equal (json_string_value (json_object_get (json_array_get (w, 0), "check")), "lists");
+    assert_string_equal (json_string_value (json_object_get (json_array_get (w, 0), "reason")), lists.reason);
+    json_decref (j);
+    pl_test_http_resp_free (&r);
+
+    atomic_store (&redis.ok, false);
+    assert_int_equal (s_get (port, "/readyz", &r), 503);
+    j = s_json (&r);
+    assert_int_equal (json_array_size (json_object_get (j, "failing")), 1);
+    json_decref (j);
+    pl_test_http_resp_free (&r);
+    pl_ops_destroy (&ops);
+}
+
 int
 main (void)
 {
@@ -299,6 +341,7 @@ main (void)
         cmocka_unit_test (test_healthz_answers_ok),
         cmocka_unit_test (test_readiness_follows_its_checks_without_restart),
         cmocka_unit_test (test_draining_makes_readiness_fail_until_undone),
+        cmocka_unit_test (test_warnings_are_shown_without_making_the_service_unready),
         cmocka_unit_test (test_metrics_serves_the_registry_in_text_format),
         cmocka_unit_test (test_other_paths_and_methods_get_json_errors),
         cmocka_unit_test (test_two_ports_side_by_side_and_a_taken_port_fails),

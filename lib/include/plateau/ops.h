@@ -45,6 +45,11 @@ int pl_ops_port (const pl_ops_t *self);
 /* Adds a named readiness check ("redis", "bus"); may be called while serving. Every check
  * runs at every /readyz, so it must be quick. PL_EEXIST for a name used already. */
 int pl_ops_add_check (pl_ops_t *self, const char *name, pl_ops_check_fn *fn, void *arg);
+/* Adds a named warning: checked like a readiness check at every /readyz, but a failing one
+ * never makes the service unready; it is listed under "warnings" (check, reason) of the answer
+ * instead. For conditions people must see that pulling the pod from service would make worse
+ * (a stale registry copy: its numbers are denied, every other answer is still right). */
+int pl_ops_add_warning (pl_ops_t *self, const char *name, pl_ops_check_fn *fn, void *arg);
 /* Draining makes /readyz answer 503 {"draining":true}; thread-safe. */
 void pl_ops_set_draining (pl_ops_t *self, bool draining);
 bool pl_ops_draining (const pl_ops_t *self);
