@@ -578,6 +578,17 @@ s_story_evidence (pl_audit_tzcache_t *tz, FILE *f, json_t *ev, const char *zone)
                      s_js (z, "source")[0] ? s_js (z, "source") : "?");
         fprintf (f, "%s%s\n", zone[0] ? "; binding " : "", zone);
     }
+    /* Regions with where each comes from (a state's rules apply by the number or the address). */
+    json_t *regions = json_object_get (ev, "region_sources");
+    if (json_array_size (regions)) {
+        size_t i;
+        json_t *r;
+        fprintf (f, "    regions:");
+        json_array_foreach (regions, i, r)
+            fprintf (f, "%s %s (%s)", i ? "," : "", s_js (r, "region"),
+                     s_js (r, "source")[0] ? s_js (r, "source") : "?");
+        fprintf (f, "\n");
+    }
     json_t *at = json_object_get (ev, "evaluated_at_ms");
     if (at) {
         char when[64];
@@ -592,7 +603,8 @@ s_story_evidence (pl_audit_tzcache_t *tz, FILE *f, json_t *ev, const char *zone)
     json_t *v;
     json_object_foreach (ev, k, v)
     {
-        if (!strcmp (k, "zones") || !strcmp (k, "evaluated_at_ms") || !strcmp (k, "local_time"))
+        if (!strcmp (k, "zones") || !strcmp (k, "evaluated_at_ms") || !strcmp (k, "local_time")
+            || (!strcmp (k, "regions") && json_array_size (regions)) || !strcmp (k, "region_sources"))
             continue;
         if (json_is_object (v))
             s_story_object (tz, f, k, v, zone);
@@ -660,6 +672,8 @@ s_story_event (pl_audit_reader_t *self, pl_audit_tzcache_t *tz, FILE *f, json_t 
             fprintf (f, ": %s", s_js (x, "reason"));
         if (s_js (x, "facts")[0])
             fprintf (f, " (%s)", s_js (x, "facts"));
+        if (s_js (x, "region")[0])
+            fprintf (f, "; applies through %s (%s)", s_js (x, "region"), s_js (x, "region_source"));
         int64_t until = json_integer_value (json_object_get (x, "defer_until_ms"));
         if (until > 0) {
             char u[64];

@@ -1,0 +1,157 @@
+/*  test_e2e_scrub.c — a CRM file through the intake, scrub and the audit service, end to end
+ *  (issue 10, acceptance 1), with real processes: every lead ends cleared or suppressed with its
+ *  reasons in the intake's GET /v1/leads/{id}, and `plateauctl audit why` on a number tells the
+ *  same story from the audit: the lead accepted, then scrub's verdict with the rule that decided.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <cmocka.h>
+#include <jansson.h>
+#include "test_audit_service_fixture.h"
+#include "test_scrub_fixture.h"
+
+#define N_LEADS 4
+#define CONSENTED "+33612345600"    /* x0: consent on record (France is opt-in) */
+#define REFUSED "+33612345601"      /* x1: none */
+
+/* Every lead's status once scrubbed, or "" while any is still queued. */
+typedef struct {
+    sx_t *f;
+    char ids[N_LEADS][40];
+    char status[N_LEADS][16];
+} s_run_t;
+
+static bool
+s_all_scrubbed (void *arg)
+{
+    s_run_t *r = arg;
+    sx_pump (r->f, 50);
+    for (int i = 0; i < N_LEADS; i++) {
+        char path[320];
+        snprintf (path, sizeof path, "/v1/leads/%s", r->ids[i]);
+        pl_test_http_resp_t resp = { 0 };
+        if (sx_http (&r->f->intake, "GET", path, SX_TOKEN, NULL, NULL, &resp) != 200) {
+            pl_test_http_resp_free (&resp);
+            return false;
+        }
+        json_t *o = json_loads (resp.body, 0, NULL);
+        snprintf (r->status[i], sizeof r->status[i], "%s", json_string_value (json_object_get (o, "status")) ?: "");
+        json_decref (o);
+        pl_test_http_resp_free (&resp);
+        if (strcmp (r->status[i], "queued_for_scrub") == 0)
+            return false;
+    }
+    return true;
+}
+
+/* The number's story in the audit has both records. */
+typedef struct {
+    ax_t *a;
+    const char *number;
+} s_story_t;
+
+static bool
+s_story_complete (void *arg)
+{
+    s_story_t *s = arg;
+    char path[128];
+    snprintf (path, sizeof path, "/v1/audit?number=%%2B%s", s->number + 1);
+    pl_test_http_resp_t resp = { 0 };
+    bool ok = pl_test_http_request (s->a->http_port, "GET", path, "Authorization: Bearer " AX_TOKEN "\r\n", NULL, 0,
+                                    &resp) == 200
+           && strstr (resp.body, "lead.accepted") && strstr (resp.body, "scrub.verdict");
+    pl_test_http_resp_free (&resp);
+    return ok;
+}
+
+static char *
+s_why (ax_t *a, const char *number)
+{
+    char url[64];
+    snprintf (url, sizeof url, "http://127.0.0.1:%d", a->http_port);
+    char *text = NULL;
+    char *argv[] = { "audit", "why", (char *) number, "--url", url, "--token", AX_TOKEN, NULL };
+    assert_int_equal (ax_ctl (argv, &text), 0);
+    printf ("%s", text);
+    return text;
+}
+
+static void
+test_a_crm_file_ends_judged_with_its_reasons_in_the_lead_and_the_audit (void **state)
+{
+    (void) state;
+    ax_t *a = ax_new ();
+    assert_non_null (a);
+    assert_true (ax_start (a, NULL) > 0);
+    sx_t *f = sx_new ();
+    assert_non_null (f);
+    snprintf (f->audit_bus, sizeof f->audit_bus, "%s", a->bus);   /* the real audit service */
+    assert_int_equal (sx_start_scrub (f, 0, NULL), 0);
+    assert_int_equal (sx_start_intake (f), 0);
+
+    char csv[2048] = "external_id,phone,campaign,consent_scope,consent_channel,consent_source,"
+                     "consent_captured_at,consent_proof_ref\n";
+    for (int i = 0; i < N_LEADS; i++) {
+        char row[256];
+        if (i % 2 == 0)
+            snprintf (row, sizeof row, "x%d,06123456%02d,spring,canvassing,phone,web-form:example.fr,"
+                                       "2026-10-01T10:00:00Z,proof-%d\n", i, i, i);
+        else
+            snprintf (row, sizeof row, "x%d,06123456%02d,spring,,,,,\n", i, i);
+        strcat (csv, row);
+    }
+    pl_test_http_resp_t resp = { 0 };
+    assert_int_equal (sx_http (&f->intake, "POST", "/v1/leads", SX_TOKEN, "text/csv", csv, &resp), 200);
+    s_run_t run = { .f = f };
+    int n = 0;
+    for (char *line = strtok (resp.body, "\n"); line && n < N_LEADS; line = strtok (NULL, "\n")) {
+        json_t *o = json_loads (line, 0, NULL);
+        const char *id = json_string_value (json_object_get (o, "lead_id"));
+        if (id)
+            snprintf (run.ids[n++], 40, "%s", id);
+        json_decref (o);
+    }
+    pl_test_http_resp_free (&resp);
+    assert_int_equal (n, N_LEADS);
+
+    /* Every lead ends cleared or suppressed; the intake shows scrub's reasons. */
+    assert_true (pl_test_wait_until (s_all_scrubbed, &run, 30000));
+    for (int i = 0; i < N_LEADS; i++)
+        assert_string_equal (run.status[i], i % 2 == 0 ? "cleared" : "suppressed");
+
+    /* The audit tells each number's story: accepted, then judged, with the deciding rule. */
+    s_story_t refused = { a, REFUSED }, consented = { a, CONSENTED };
+    assert_true (pl_test_wait_until (s_story_complete, &refused, 20000));
+    assert_true (pl_test_wait_until (s_story_complete, &consented, 20000));
+    char *text = s_why (a, REFUSED);
+    assert_non_null (strstr (text, "lead.accepted"));
+    assert_non_null (strstr (text, "scrub.verdict"));
+    assert_non_null (strstr (text, "fr.consent"));
+    assert_non_null (strstr (text, "deny"));
+    assert_non_null (strstr (text, "regions: FR (number)"));
+    free (text);
+    text = s_why (a, CONSENTED);
+    assert_non_null (strstr (text, "scrub.verdict"));
+    assert_non_null (strstr (text, "consent.recorded"));
+    assert_null (strstr (text, "deny"));
+    free (text);
+    char url[64];
+    snprintf (url, sizeof url, "http://127.0.0.1:%d", a->http_port);
+    char *verify[] = { "audit", "verify", "--url", url, "--token", AX_TOKEN, NULL };
+    assert_int_equal (ax_ctl (verify, NULL), 0);
+
+    sx_destroy (f);
+    ax_destroy (&a);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_a_crm_file_ends_judged_with_its_reasons_in_the_lead_and_the_audit),
+    };
+    return cmocka_run_group_tests_name ("e2e_scrub", tests, NULL, NULL);
+}
