@@ -1570,15 +1570,15 @@ s_slot (pl_bus_client_t *self, const char *tag)
 /* Reads the transactional outbox's slots into the table: new tags, tags whose registry score
  * moved since they were read to the end, tags not read to the end, and every tag each
  * S_FULL_PULL_MS. The table holds at most twice the window: the rest waits in Redis. */
-static void
-s_pull (pl_bus_client_t *self, int64_t now, bool soon)
+static int
+s_pull (pl_bus_client_t *self, int64_t now, int64_t min_gap_ms)
 {
-    if (now - self->last_pull_ms < (soon ? S_PULL_MIN_MS : S_PULL_TICK_MS))
-        return;
+    if (now - self->last_pull_ms < min_gap_ms)
+        return 0;
     self->last_pull_ms = now;
     size_t cap = 2 * self->window;
     if (self->used >= cap)
-        return;
+        return 0;
     bool full = now >= self->next_full_pull_ms;
     if (full)
         self->next_full_pull_ms = now + S_FULL_PULL_MS;
@@ -1587,8 +1587,9 @@ s_pull (pl_bus_client_t *self, int64_t now, bool soon)
     size_t n;
     if (pl_outbox_slots (self->outbox, &tags, &scores, &n) != 0) {
         snprintf (self->errstr, sizeof self->errstr, "%s", pl_outbox_errstr (self->outbox));
-        return;
+        return PL_EREDIS;
     }
+    int rc = 0;
     for (size_t i = 0; i < n && self->used < cap; i++) {
         int j = s_slot (self, tags[i]);
         if (j < 0)
@@ -1611,6 +1612,7 @@ s_pull (pl_bus_client_t *self, int64_t now, bool soon)
         size_t got;
         if (pl_outbox_slot_read (self->outbox, sl->tag, sl->cursor, room, &items, &got) != 0) {
             snprintf (self->errstr, sizeof self->errstr, "%s", pl_outbox_errstr (self->outbox));
+            rc = PL_EREDIS;
             break;
         }
         for (size_t k = 0; k < got; k++) {
@@ -1627,6 +1629,7 @@ s_pull (pl_bus_client_t *self, int64_t now, bool soon)
             sl->score = scores[i];
     }
     pl_outbox_slots_free (tags, scores, n);
+    return rc;
 }
 
 int
@@ -1726,8 +1729,19 @@ pl_bus_client_process (pl_bus_client_t *self)
     int64_t now = pl_clock_mono_ms ();
     s_drain_queue (self, now);
     if (ndone && self->nslots)          /* room freed: read the known slots again soon */
-        s_pull (self, now, true);
+        s_pull (self, now, S_PULL_MIN_MS);
     return rc ? rc : answers;
+}
+
+int
+pl_bus_client_pull (pl_bus_client_t *self)
+{
+    if (!self->replayed)
+        return 0;                      /* the first tick loads what a restart left owed first */
+    int64_t now = pl_clock_mono_ms ();
+    int rc = s_pull (self, now, 0);
+    s_drain_queue (self, now);
+    return rc;
 }
 
 int
@@ -1746,7 +1760,7 @@ pl_bus_client_tick (pl_bus_client_t *self)
             free (dels[i].id);
         free (dels);
     }
-    s_pull (self, now, false);
+    s_pull (self, now, S_PULL_TICK_MS);
     s_drain_queue (self, now);
     for (size_t i = 0; i < self->cap; i++) {
         s_entry_t *e = &self->table[i];

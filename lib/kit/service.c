@@ -270,8 +270,13 @@ static int
 s_on_server (pl_loop_t *loop, void *arg)
 {
     pl_service_t *self = arg;
+    bool handled = false;
     while (pl_bus_server_process (self->server, 512) > 0)
-        ;
+        handled = true;
+    /* What the handlers' steps emitted leaves now, not at the next tick: a dialer waits on its
+     * verdict. */
+    for (size_t i = 0; handled && i < self->nclients; i++)
+        pl_bus_client_pull (self->clients[i]);
     return 0;
 }
 

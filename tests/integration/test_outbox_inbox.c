@@ -270,6 +270,71 @@ test_the_bus_client_delivers_what_steps_emitted (void **state)
     pl_redis_destroy (&r);
 }
 
+/* A step's message leaves as soon as the service asks its client to pull, with no tick between:
+ * the dialer's dial-time verdicts do not wait for the timer. */
+static void
+test_a_pull_sends_what_a_step_just_emitted_without_waiting_for_a_tick (void **state)
+{
+    pl_test_redis_t *srv = *state;
+    char err[256];
+    pl_redis_t *r = pl_redis_new (pl_test_redis_url (srv), 1000);
+    pl_inbox_t *in = pl_inbox_new (r, "scrub", 0);
+    pl_outbox_t *ob = pl_outbox_new (r, "scrub-0", "dialer");
+    pl_bus_server_t *srvb = pl_bus_server_new ("tcp://127.0.0.1:*", NULL, err, sizeof err);
+    assert_non_null (srvb);
+    pl_bus_client_t *c = pl_bus_client_new (r, NULL, "scrub-0", "dialer", pl_bus_server_endpoint (srvb), NULL,
+                                            err, sizeof err);
+    assert_non_null (c);
+    pl_bus_client_tick (c);              /* the first tick: nothing owed from before */
+    assert_int_equal (pl_bus_client_inflight (c), 0);
+
+    /* Round 0 connects (a message sent before the connection is up waits for a tick's resend);
+     * the next ones see no tick at all. */
+    for (int round = 0; round < 4; round++) {
+        char key[64], val[16], eid[32];
+        snprintf (key, sizeof key, "pl:{lead:l%d}:k", round);
+        snprintf (val, sizeof val, "V%d", round);
+        pl_inbox_tx_t *t = pl_inbox_tx_new ("lead:l1", NULL);
+        const char *keys[1] = { key }, *args[1] = { val };
+        pl_inbox_tx_effect (t, &s_put_once, 1, keys, 1, args, NULL);
+        Plateau__V1__AuditEvent ev;
+        pl_audit_event_init (&ev, "test", "test.stored", NULL, 1);
+        snprintf (eid, sizeof eid, "%s.stored", val);
+        ev.event_id = eid;
+        pl_audit_emit (t, ob, "test", NULL, NULL, &ev);
+        int res;
+        assert_int_equal (pl_inbox_apply (in, &t, 1, &res), 0);
+        pl_inbox_tx_destroy (&t);
+        assert_int_equal (pl_bus_client_inflight (c), 0);     /* in Redis, not yet read */
+
+        assert_int_equal (pl_bus_client_pull (c), 0);
+        assert_int_equal (pl_bus_client_inflight (c), 1);
+        if (round == 0) {
+            assert_true (s_pump (srvb, c, 5000));
+            continue;
+        }
+        /* Only the server is pumped, and the client reads its ack: no tick. */
+        int64_t end = pl_clock_mono_ms () + 5000;
+        while (pl_clock_mono_ms () < end && pl_bus_client_inflight (c) > 0) {
+            zmq_pollitem_t items[2] = { { pl_bus_server_socket (srvb), 0, ZMQ_POLLIN, 0 },
+                                        { pl_bus_client_socket (c), 0, ZMQ_POLLIN, 0 } };
+            zmq_poll (items, 2, 10);
+            pl_bus_server_process (srvb, 256);
+            pl_bus_client_process (c);
+        }
+        assert_int_equal (pl_bus_client_inflight (c), 0);
+        assert_int_equal (pl_bus_server_count (srvb, "received"), (uint64_t) round + 1);
+    }
+    assert_int_equal (pl_bus_client_pull (c), 0);          /* nothing new: nothing sent */
+    assert_int_equal (pl_bus_client_inflight (c), 0);
+
+    pl_bus_client_destroy (&c);
+    pl_bus_server_destroy (&srvb);
+    pl_outbox_destroy (&ob);
+    pl_inbox_destroy (&in);
+    pl_redis_destroy (&r);
+}
+
 static int setup (void **state) { *state = pl_test_redis_start (NULL); return *state ? 0 : -1; }
 static int teardown (void **state) { pl_test_redis_t *s = *state; pl_test_redis_stop (&s); return 0; }
 
@@ -281,6 +346,8 @@ main (void)
         cmocka_unit_test_setup_teardown (test_inbox_applies_each_message_once, setup, teardown),
         cmocka_unit_test_setup_teardown (test_a_step_runs_its_effect_once_answers_its_reply_and_emits_only_when_told, setup, teardown),
         cmocka_unit_test_setup_teardown (test_the_bus_client_delivers_what_steps_emitted, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_a_pull_sends_what_a_step_just_emitted_without_waiting_for_a_tick, setup,
+                                         teardown),
     };
     return cmocka_run_group_tests_name ("outbox_inbox", tests, NULL, NULL);
 }

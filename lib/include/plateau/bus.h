@@ -154,6 +154,11 @@ int pl_bus_client_process (pl_bus_client_t *self);
 /* Timers: resends what is overdue, retries outbox deletes that failed, re-resolves the
  * endpoint. Call every ~100 ms. */
 int pl_bus_client_tick (pl_bus_client_t *self);
+/* Reads what steps just wrote to the outbox's slots and sends what the window allows, now rather
+ * than at the next tick (which reads them every 100 ms): a service calls it after handling
+ * messages, so that an answer a caller waits for (a dial-time verdict) leaves at once. One Redis
+ * round trip when nothing is new. 0, or PL_EREDIS (the next tick tries again). */
+int pl_bus_client_pull (pl_bus_client_t *self);
 /* Messages sent and not yet acknowledged (in memory; the outbox holds the same set). */
 size_t pl_bus_client_inflight (const pl_bus_client_t *self);
 /* Ack timeout before the first resend (default 2000 ms, doubling to 30 s). */
