@@ -322,6 +322,47 @@ s_find_ci (const std::string &s, const char *word, size_t from)
     return std::string::npos;
 }
 
+/* The digits of a French or British number, national ("0612345678", default region FR or GB) or
+ * international ("+33612345678", "+447911123456"), as a PhoneNumber built without Parse(): Parse()
+ * is two thirds of a parse's cost, and registry files (Bloctel, TPS) hold millions of these. The
+ * caller takes the number only when it is valid, checked against the same ranges, and otherwise
+ * parses it for the exact reason; tests/fuzz/fuzz_phone.c and test_phone check both roads agree. */
+static bool
+s_direct (const std::string &digits, const char *region, PhoneNumber *number)
+{
+    const char *d = digits.c_str ();
+    size_t n = digits.size ();
+    int cc;
+    bool national = d[0] == '0';
+    if (n > 3 && d[0] == '+' && d[1] == '3' && d[2] == '3')
+        cc = 33;
+    else if (n > 3 && d[0] == '+' && d[1] == '4' && d[2] == '4')
+        cc = 44;
+    else if (national && strcmp (region, "FR") == 0)
+        cc = 33;
+    else if (national && strcmp (region, "GB") == 0)
+        cc = 44;
+    else
+        return false;
+    d += national ? 1 : 3;
+    n -= national ? 1 : 3;
+    /* A French significant number has 9 digits, most British ones 10 (some 9); a leading 0 left
+     * after the prefix (Italian-style) or any other length goes through Parse(). */
+    if (n < 9 || n > 10 || (cc == 33 && n != 9) || d[0] < '1' || d[0] > '9')
+        return false;
+    uint64_t nsn = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (d[i] < '0' || d[i] > '9')
+            return false;
+        nsn = nsn * 10 + static_cast<uint64_t> (d[i] - '0');
+    }
+    number->set_country_code (cc);
+    number->set_national_number (nsn);
+    number->set_country_code_source (national ? PhoneNumber::FROM_DEFAULT_COUNTRY
+                                              : PhoneNumber::FROM_NUMBER_WITH_PLUS_SIGN);
+    return true;
+}
+
 static int
 s_parse (pl_phone_t *self, const char *raw, const char *default_region, pl_phone_number_t *out)
 {
@@ -340,7 +381,8 @@ s_parse (pl_phone_t *self, const char *raw, const char *default_region, pl_phone
         return s_invalid (self, out, PL_PHONE_NOT_A_NUMBER, who);
 
     std::string input;
-    if (self->raw_only || !s_simple_form (raw, len, &input)) {
+    bool simple = !self->raw_only && s_simple_form (raw, len, &input);
+    if (!simple) {
         input.assign (raw, len);
         /* French extensions ("poste 12") are not among libphonenumber's extension words, and
          * their letters would be read as a vanity number. */
@@ -348,25 +390,34 @@ s_parse (pl_phone_t *self, const char *raw, const char *default_region, pl_phone
             input.replace (at, 5, "ext.");
     }
     PhoneNumber number;
-    switch (util.ParseAndKeepRawInput (input, region, &number)) {
-    case PhoneNumberUtil::NO_PARSING_ERROR:
-        break;
-    case PhoneNumberUtil::INVALID_COUNTRY_CODE_ERROR:
-        if (!have_region && !s_looks_international (raw))
-            return s_invalid (self, out, PL_PHONE_NO_REGION, who);
-        return s_invalid (self, out, PL_PHONE_INVALID_COUNTRY_CODE,
-                          s_looks_international (raw) ? nullptr : who);
-    case PhoneNumberUtil::NOT_A_NUMBER:
-        return s_invalid (self, out, PL_PHONE_NOT_A_NUMBER, who);
-    case PhoneNumberUtil::TOO_SHORT_AFTER_IDD:
-    case PhoneNumberUtil::TOO_SHORT_NSN:
-        return s_invalid (self, out, PL_PHONE_TOO_SHORT, who);
-    case PhoneNumberUtil::TOO_LONG_NSN:
-        return s_invalid (self, out, PL_PHONE_TOO_LONG, who);
+    /* GetNumberType() is UNKNOWN exactly when IsValidNumber() is false (both match the number
+     * against its region's ranges); calling one instead of both halves the regex work. */
+    PhoneNumberUtil::PhoneNumberType type = PhoneNumberUtil::UNKNOWN;
+    if (simple && s_direct (input, region, &number)) {
+        s_french_plan (util, &number, number.country_code_source () == PhoneNumber::FROM_DEFAULT_COUNTRY);
+        type = util.GetNumberType (number);
     }
-
-    s_french_plan (util, &number,
-                   number.country_code_source () == PhoneNumber::FROM_DEFAULT_COUNTRY);
+    if (type == PhoneNumberUtil::UNKNOWN) {
+        number.Clear ();
+        switch (util.ParseAndKeepRawInput (input, region, &number)) {
+        case PhoneNumberUtil::NO_PARSING_ERROR:
+            break;
+        case PhoneNumberUtil::INVALID_COUNTRY_CODE_ERROR:
+            if (!have_region && !s_looks_international (raw))
+                return s_invalid (self, out, PL_PHONE_NO_REGION, who);
+            return s_invalid (self, out, PL_PHONE_INVALID_COUNTRY_CODE,
+                              s_looks_international (raw) ? nullptr : who);
+        case PhoneNumberUtil::NOT_A_NUMBER:
+            return s_invalid (self, out, PL_PHONE_NOT_A_NUMBER, who);
+        case PhoneNumberUtil::TOO_SHORT_AFTER_IDD:
+        case PhoneNumberUtil::TOO_SHORT_NSN:
+            return s_invalid (self, out, PL_PHONE_TOO_SHORT, who);
+        case PhoneNumberUtil::TOO_LONG_NSN:
+            return s_invalid (self, out, PL_PHONE_TOO_LONG, who);
+        }
+        s_french_plan (util, &number,
+                       number.country_code_source () == PhoneNumber::FROM_DEFAULT_COUNTRY);
+    }
     out->country_code = number.country_code ();
     std::string e164;
     util.Format (number, PhoneNumberUtil::E164, &e164);
@@ -392,9 +443,8 @@ s_parse (pl_phone_t *self, const char *raw, const char *default_region, pl_phone
     case PhoneNumberUtil::TOO_LONG:
         return s_invalid (self, out, PL_PHONE_TOO_LONG, where);
     }
-    /* GetNumberType() is UNKNOWN exactly when IsValidNumber() is false (both match the number
-     * against its region's ranges); calling one instead of both halves the regex work. */
-    PhoneNumberUtil::PhoneNumberType type = util.GetNumberType (number);
+    if (type == PhoneNumberUtil::UNKNOWN)
+        type = util.GetNumberType (number);
     if (type == PhoneNumberUtil::UNKNOWN || out->e164[0] != '+')
         return s_invalid (self, out, PL_PHONE_INVALID_FOR_REGION, where);
 

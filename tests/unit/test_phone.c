@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "phone_internal.h"
 #include "pl_test.h"
 #include "plateau/error.h"
 #include "plateau/phone.h"
@@ -729,6 +730,46 @@ test_regions_come_from_the_number_and_the_address (void **state)
     assert_int_equal (pl_phone_resolve_regions (NULL, NULL), PL_EINVAL);
 }
 
+/* French and British digits skip Parse(): every answer must be Parse()'s, valid or not, for
+ * numbers drawn over the whole national plans (mobiles, geographic, overseas, unused ranges) in
+ * both the national and the international form. */
+static void
+test_french_and_british_digits_read_directly_answer_as_parse_does (void **state)
+{
+    (void) state;
+    pl_phone_t *direct = pl_phone_new (), *parse = pl_phone_new ();
+    assert_non_null (direct);
+    assert_non_null (parse);
+    pl__phone_set_raw_only (parse, true);
+    uint64_t x = 0x9E3779B97F4A7C15ULL;
+    int valid = 0, total = 0;
+    for (int i = 0; i < 40000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        bool gb = i % 2, intl = (i / 2) % 2;
+        int nsn_len = gb ? 9 + (int) ((x >> 40) % 2) : 9;
+        uint64_t mod = nsn_len == 9 ? 1000000000ULL : 10000000000ULL;
+        char raw[32];
+        snprintf (raw, sizeof raw, "%s%0*llu", intl ? (gb ? "+44" : "+33") : "0", nsn_len,
+                  (unsigned long long) (x % mod));
+        pl_phone_number_t a, b;
+        int ra = pl_phone_parse (direct, raw, gb ? "GB" : "FR", &a);
+        int rb = pl_phone_parse (parse, raw, gb ? "GB" : "FR", &b);
+        if (ra != rb || a.reason != b.reason || strcmp (a.region, b.region) != 0 || a.type != b.type
+            || (ra == 0 && strcmp (a.e164, b.e164) != 0))
+            fail_msg ("%s: direct %d %s %s type %d reason %d, parse %d %s %s type %d reason %d", raw, ra, a.e164,
+                      a.region, a.type, a.reason, rb, b.e164, b.region, b.type, b.reason);
+        valid += ra == 0;
+        total++;
+    }
+    /* both kinds were drawn */
+    assert_true (valid > total / 10);
+    assert_true (valid < total);
+    pl_phone_destroy (&direct);
+    pl_phone_destroy (&parse);
+}
+
 int
 main (void)
 {
@@ -755,6 +796,7 @@ main (void)
         cmocka_unit_test (test_two_parsers_side_by_side),
         cmocka_unit_test (test_a_us_numbers_area_code_names_its_state),
         cmocka_unit_test (test_regions_come_from_the_number_and_the_address),
+        cmocka_unit_test (test_french_and_british_digits_read_directly_answer_as_parse_does),
     };
     return cmocka_run_group_tests_name ("phone", tests, s_setup, s_teardown);
 }
