@@ -1,10 +1,16 @@
 /*  catalog.c — the lists in force and their versions across replicas (see catalog.h). */
 #include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "catalog.h"
 #include "plateau/audit_emit.h"
@@ -16,6 +22,10 @@
 
 #define S_CURRENT_KEY "pl:{scrub:lists}:current"
 #define S_MAX_LISTS 64
+#define S_SWEEP_EVERY_MS 60000
+/* A live upload sends something every 10 s (the HTTP layer's body rate window) and a save
+ * writes until its fsync: a leftover untouched for a minute is no one's. */
+#define S_LEFTOVER_MIN_AGE_MS 60000
 
 struct scrub_catalog {
     char *dir;
@@ -25,6 +35,15 @@ struct scrub_catalog {
 #ifdef SCRUB_HAVE_LISTS
     scrub_lists_t *lists;
 #endif
+    /* retention (scrub_catalog_retain) */
+    pthread_mutex_t sweep_lock;  /* one sweep at a time: the loop and a load's sync may both call */
+    int keep;
+    int64_t grace_ms;
+    pl_metric_t *deleted, *bytes;
+    pl_log_t *log;
+    atomic_bool sweep_asked;     /* a new version since the last sweep */
+    int64_t swept_mono_ms;       /* under sweep_lock */
+    int64_t next_due_ms;         /* real time a file held only by its grace may go, 0: none */
 };
 
 scrub_catalog_t *
@@ -34,7 +53,11 @@ scrub_catalog_new (const char *dir)
     if (!self)
         return NULL;
     pthread_mutex_init (&self->lock, NULL);
+    pthread_mutex_init (&self->sweep_lock, NULL);
     self->dir = dir && *dir ? strdup (dir) : NULL;
+    self->keep = 2;
+    self->grace_ms = 600000;
+    self->swept_mono_ms = -S_SWEEP_EVERY_MS;
 #ifdef SCRUB_HAVE_LISTS
     self->lists = scrub_lists_new ();
     if (!self->lists)
@@ -53,6 +76,7 @@ scrub_catalog_destroy (scrub_catalog_t **self_p)
     scrub_lists_destroy (&self->lists);
 #endif
     pthread_mutex_destroy (&self->lock);
+    pthread_mutex_destroy (&self->sweep_lock);
     free (self->dir);
     free (self);
     *self_p = NULL;
@@ -139,6 +163,257 @@ scrub_catalog_list (scrub_catalog_t *self, scrub_list_info_t *out, size_t cap)
     return n;
 }
 
+/* ---- retention ------------------------------------------------------------------------------ */
+
+/* The file a version is saved to: "<version>.list", ':' and '/' made '_'
+ * ("client:acme@2026-05-01" → "client_acme@2026-05-01.list"). */
+static void
+s_file_name (const char *version, char *out, size_t size)
+{
+    snprintf (out, size, "%s.list", version);
+    for (char *p = out; *p; p++)
+        if (*p == ':' || *p == '/')
+            *p = '_';
+}
+
+/* The length of a version file's list part ("us-dnc" of "us-dnc@2026-05-01.1777593600000.list"),
+ * or 0 when `name` is not exactly <list>@YYYY-MM-DD[.<digits>].list. */
+static size_t
+s_version_file (const char *name)
+{
+    const char *at = strrchr (name, '@');
+    if (!at || at == name)
+        return 0;
+    const char *p = at + 1;
+    for (int i = 0; i < 10; i++, p++)
+        if (i == 4 || i == 7 ? *p != '-' : !isdigit ((unsigned char) *p))
+            return 0;
+    if (p[0] == '.' && isdigit ((unsigned char) p[1]))
+        for (p++; isdigit ((unsigned char) *p);)
+            p++;
+    return strcmp (p, ".list") == 0 ? (size_t) (at - name) : 0;
+}
+
+/* True for what a load leaves behind when its process dies mid-way: the upload's spool
+ * (".upload-XXXXXX", api.c's mkstemp) or a version being saved ("<file>.tmp.<pid>",
+ * scrub_list_save). */
+static bool
+s_leftover (const char *name)
+{
+    if (strncmp (name, ".upload-", 8) == 0) {
+        size_t n = 0;
+        while (isalnum ((unsigned char) name[8 + n]))
+            n++;
+        return n == 6 && name[14] == '\0';
+    }
+    const char *t = strstr (name, ".list.tmp.");
+    if (!t || !t[10])
+        return false;
+    for (const char *p = t + 10; *p; p++)
+        if (!isdigit ((unsigned char) *p))
+            return false;
+    char base[512];
+    size_t n = (size_t) (t - name) + 5;
+    if (n >= sizeof base)
+        return false;
+    memcpy (base, name, n);
+    base[n] = '\0';
+    return s_version_file (base) > 0;
+}
+
+typedef struct {
+    char *name;
+    size_t stem;                 /* length of the list part; 0 for a leftover */
+    int64_t saved_ms;            /* mtime: when it was written */
+    int64_t touched_ms;          /* the same, or a version's ctime if later: a save ends with a
+                                  * rename (a chown only delays its deletion) */
+    uint64_t bytes;
+    bool gone;
+} s_file_t;
+
+static bool
+s_same_list (const s_file_t *a, const s_file_t *b)
+{
+    return a->stem == b->stem && memcmp (a->name, b->name, a->stem) == 0;
+}
+
+/* By list, then the most recently saved first. */
+static int
+s_by_list_newest_first (const void *pa, const void *pb)
+{
+    const s_file_t *a = pa, *b = pb;
+    int c = memcmp (a->name, b->name, a->stem < b->stem ? a->stem : b->stem);
+    if (c == 0 && a->stem != b->stem)
+        c = a->stem < b->stem ? -1 : 1;
+    if (c == 0 && a->saved_ms != b->saved_ms)
+        c = a->saved_ms > b->saved_ms ? -1 : 1;
+    return c ? c : -strcmp (a->name, b->name);
+}
+
+static bool
+s_named (char *const *names, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (names[i] && strcmp (names[i], name) == 0)
+            return true;
+    return false;
+}
+
+/* Deletes f; another replica sweeping the same directory may have been first (ENOENT). */
+static bool
+s_delete (scrub_catalog_t *self, DIR *d, s_file_t *f, const char *what)
+{
+    char bytes[32];
+    snprintf (bytes, sizeof bytes, "%llu", (unsigned long long) f->bytes);
+    if (unlinkat (dirfd (d), f->name, 0) != 0) {
+        f->gone = errno == ENOENT;
+        if (!f->gone)
+            pl_log_warn (self->log, NULL, "cannot delete a lists file", "file", f->name, "error", strerror (errno));
+        return false;
+    }
+    f->gone = true;
+    pl_log_info (self->log, NULL, what, "file", f->name, "bytes", bytes);
+    return true;
+}
+
+/* One sweep of the directory (sweep_lock held); cur is HGETALL of the versions in force. */
+static void
+s_sweep (scrub_catalog_t *self, pl_reply_t *cur)
+{
+    /* The files in force: Redis's first (n_redis), then the ones this replica has mapped. */
+    size_t n_redis = pl_reply_len (cur) / 2, n_force = n_redis;
+    char **force = calloc (n_redis + S_MAX_LISTS, sizeof *force);
+    DIR *d = force ? opendir (self->dir) : NULL;
+    if (!d) {
+        free (force);
+        return;
+    }
+    /* Anything unread (a record, or the listing for want of memory) may hide a file in force:
+     * no sweep then. */
+    bool known = true;
+    for (size_t i = 0; i < n_redis; i++) {
+        json_t *o = json_loads (pl_reply_str (pl_reply_element (cur, 2 * i + 1), NULL) ?: "", 0, NULL);
+        const char *file = json_string_value (json_object_get (o, "file"));
+        force[i] = file ? strdup (file) : NULL;
+        known = known && o && (!file || force[i]);
+        json_decref (o);
+    }
+    pthread_mutex_lock (&self->lock);
+    for (size_t i = 0; i < self->n; i++) {
+        char file[256];
+        s_file_name (self->info[i].version, file, sizeof file);
+        force[n_force] = strdup (file);
+        known = known && force[n_force++];
+    }
+    pthread_mutex_unlock (&self->lock);
+
+    s_file_t *f = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *e;
+    while (known && (e = readdir (d))) {
+        size_t stem = s_version_file (e->d_name);
+        struct stat st;
+        if ((!stem && !s_leftover (e->d_name)) || fstatat (dirfd (d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0
+            || !S_ISREG (st.st_mode))
+            continue;
+        if (n == cap) {
+            s_file_t *g = realloc (f, (cap = cap ? 2 * cap : 64) * sizeof *f);
+            if (!g) {
+                known = false;
+                break;
+            }
+            f = g;
+        }
+        int64_t m = st.st_mtim.tv_sec * 1000LL + st.st_mtim.tv_nsec / 1000000;
+        int64_t c = st.st_ctim.tv_sec * 1000LL + st.st_ctim.tv_nsec / 1000000;
+        f[n] = (s_file_t) { .name = strdup (e->d_name), .stem = stem, .saved_ms = m,
+                            .touched_ms = stem && c > m ? c : m, .bytes = (uint64_t) st.st_size };
+        known = f[n].name != NULL;
+        n += known;
+    }
+    if (known && n)
+        qsort (f, n, sizeof *f, s_by_list_newest_first);
+
+    /* File times are the file system's: real time, whatever the service's clock. */
+    int64_t now = pl_clock_now_ms (NULL), next = 0;
+    int64_t leftover_age = self->grace_ms > S_LEFTOVER_MIN_AGE_MS ? self->grace_ms : S_LEFTOVER_MIN_AGE_MS;
+    unsigned deleted = 0;
+    for (size_t i = 0, j; known && i < n; i = j) {
+        if (!f[i].stem) {
+            if (now - f[i].touched_ms > leftover_age)
+                s_delete (self, d, &f[i], "leftover of a list load deleted");
+            j = i + 1;
+            continue;
+        }
+        /* Every other file of the list is out of force since its file in force was saved (its
+         * rename, then the record in Redis). No file in force in the directory: none is touched. */
+        int64_t since = INT64_MIN;
+        for (j = i; j < n && s_same_list (&f[i], &f[j]); j++)
+            if (s_named (force, n_redis, f[j].name) && f[j].touched_ms > since)
+                since = f[j].touched_ms;
+        int previous = 0;
+        for (size_t k = i; k < j && since != INT64_MIN; k++) {
+            if (s_named (force, n_force, f[k].name) || previous++ < self->keep - 1)
+                continue;
+            /* A file saved after the one in force is a load under way: its own time counts too. */
+            int64_t due = (f[k].touched_ms > since ? f[k].touched_ms : since) + self->grace_ms + 1;
+            if (now < due) {
+                next = next && next < due ? next : due;
+                continue;
+            }
+            /* Not audited: the evidence of what was in force is list.loaded (version, digest),
+             * checked against the registry's own copy, never against this file. */
+            deleted += s_delete (self, d, &f[k], "old list version deleted");
+        }
+    }
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (f[i].stem && !f[i].gone)
+            bytes += f[i].bytes;
+        free (f[i].name);
+    }
+    free (f);
+    closedir (d);
+    for (size_t i = 0; i < n_force; i++)
+        free (force[i]);
+    free (force);
+    if (!known)
+        return;
+    if (deleted)
+        pl_metric_inc (self->deleted, NULL, deleted);
+    pl_metric_set (self->bytes, NULL, (double) bytes);
+    self->next_due_ms = next;
+}
+
+/* Sweeps when due: a new version since the last sweep, a minute gone, or a file's grace over. */
+static void
+s_sweep_maybe (scrub_catalog_t *self, pl_reply_t *cur)
+{
+    if (!self->dir || pl_reply_type (cur) != PL_REPLY_ARRAY || pthread_mutex_trylock (&self->sweep_lock) != 0)
+        return;
+    int64_t mono = pl_clock_mono_ms ();
+    if (atomic_exchange (&self->sweep_asked, false) || mono - self->swept_mono_ms >= S_SWEEP_EVERY_MS
+        || (self->next_due_ms && pl_clock_now_ms (NULL) >= self->next_due_ms)) {
+        self->swept_mono_ms = mono;
+        s_sweep (self, cur);
+    }
+    pthread_mutex_unlock (&self->sweep_lock);
+}
+
+void
+scrub_catalog_retain (scrub_catalog_t *self, int keep, int64_t grace_ms, pl_metrics_t *metrics, pl_log_t *log)
+{
+    pthread_mutex_lock (&self->sweep_lock);
+    self->keep = keep < 1 ? 1 : keep;
+    self->grace_ms = grace_ms < 0 ? 0 : grace_ms;
+    self->log = log;
+    self->deleted = pl_metrics_counter (metrics, "plateau_scrub_list_files_deleted_total",
+                                        "Old list version files this replica deleted (retention)", NULL);
+    self->bytes = pl_metrics_gauge (metrics, "plateau_scrub_lists_dir_bytes",
+                                    "Bytes of list version files in the lists directory", NULL);
+    pthread_mutex_unlock (&self->sweep_lock);
+}
+
 int
 scrub_catalog_sync (scrub_catalog_t *self, pl_redis_t *redis, char *err, size_t err_size)
 {
@@ -194,9 +469,11 @@ scrub_catalog_sync (scrub_catalog_t *self, pl_redis_t *redis, char *err, size_t 
             if (j == self->n)
                 self->n++;
             pthread_mutex_unlock (&self->lock);
+            atomic_store (&self->sweep_asked, true);
         }
         json_decref (o);
     }
+    s_sweep_maybe (self, r);
     pl_reply_free (&r);
     return rc;
 }
@@ -319,10 +596,7 @@ scrub_catalog_load (scrub_catalog_t *self, pl_redis_t *redis, pl_inbox_t *inbox,
 
     /* Saved whole before anyone is told of it: a replica maps only complete files. */
     char file[256], full[1024], detail[256] = "";
-    snprintf (file, sizeof file, "%s.list", version);
-    for (char *p = file; *p; p++)
-        if (*p == ':' || *p == '/')
-            *p = '_';
+    s_file_name (version, file, sizeof file);
     snprintf (full, sizeof full, "%s/%s", self->dir, file);
     if (scrub_list_save (v, full, detail, sizeof detail) != 0) {
         snprintf (err, err_size, "%s", detail);

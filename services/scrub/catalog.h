@@ -9,6 +9,9 @@
  *  (scrub_catalog_sync, every second); a version is recorded in Redis only once its file is
  *  saved whole, so an interrupted upload never replaces the version in force.
  *
+ *  Old version files are deleted by the sync (scrub_catalog_retain): per list, the version in
+ *  force and the latest `keep - 1` others stay; older ones go once out of force for the grace.
+ *
  *  Built without the lists library, the catalog is empty: every list a profile requires then
  *  reads "not screened" and the rules deny — never a number called unchecked.
  */
@@ -20,6 +23,8 @@
 #include <jansson.h>
 #include "plateau/clock.h"
 #include "plateau/inbox.h"
+#include "plateau/log.h"
+#include "plateau/metrics.h"
 #include "plateau/outbox.h"
 #include "plateau/redis.h"
 
@@ -64,8 +69,21 @@ size_t scrub_catalog_lookup (scrub_catalog_t *self, const char *e164, int64_t co
 /* The lists in force: fills up to cap, returns how many. Thread-safe. */
 size_t scrub_catalog_list (scrub_catalog_t *self, scrub_list_info_t *out, size_t cap);
 
-/* Brings this replica up to the versions recorded in Redis. 0, or a negative PL_E* code. */
+/* Brings this replica up to the versions recorded in Redis. 0, or a negative PL_E* code.
+ * Also sweeps the lists directory (see scrub_catalog_retain) once a minute, after a new
+ * version, and when a file held only by its grace may go. */
 int scrub_catalog_sync (scrub_catalog_t *self, pl_redis_t *redis, char *err, size_t err_size);
+
+/* Retention of the lists directory (PLATEAU_SCRUB_LISTS_KEEP, PLATEAU_SCRUB_LISTS_GRACE).
+ * Per list in force in Redis, its file and the `keep - 1` most recently saved other versions
+ * stay; an older version file is deleted once the list's file in force has been so for
+ * grace_ms (a replica still mapping the older one has swapped long before). Never deleted: a file in
+ * force in Redis or on this replica, a list's files while no version of it is in force, and
+ * any file not named as the catalog names versions. A load's leftovers (spool, save) go once
+ * untouched for grace_ms and at least a minute. Registers
+ * plateau_scrub_list_files_deleted_total and plateau_scrub_lists_dir_bytes; metrics and log
+ * may be NULL. Until called: keep 2, grace 10 minutes, no metrics. keep >= 1, grace_ms >= 0. */
+void scrub_catalog_retain (scrub_catalog_t *self, int keep, int64_t grace_ms, pl_metrics_t *metrics, pl_log_t *log);
 
 /* A list load (PUT /v1/lists/{name}): the body spooled whole at `path`, checked already. */
 typedef struct {

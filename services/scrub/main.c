@@ -119,6 +119,9 @@ main (void)
         .max_list_body = (size_t) pl_config_size (cfg, "PLATEAU_SCRUB_MAX_LIST_BODY", 8LL << 30),
     };
     const char *lists_dir = pl_config_str (cfg, "PLATEAU_SCRUB_LISTS_DIR", NULL);
+    /* In force plus one to roll back to; ten minutes is far beyond a replica's one-second swap. */
+    int lists_keep = (int) pl_config_int (cfg, "PLATEAU_SCRUB_LISTS_KEEP", 2, 1, 1000);
+    int64_t lists_grace = pl_config_duration_ms (cfg, "PLATEAU_SCRUB_LISTS_GRACE", 10 * 60000);
     if (lists_dir && mkdir (lists_dir, 0700) != 0 && errno != EEXIST)
         pl_config_fail (cfg, "PLATEAU_SCRUB_LISTS_DIR", "a directory scrub can write", lists_dir);
     pl_http_tokens_t *tokens = pl_http_tokens_new ();
@@ -138,6 +141,8 @@ main (void)
     static s_main_t m;            /* static: /readyz reads it from the ops thread until exit */
     m = (s_main_t) { .svc = svc, .campaigns = campaigns, .catalog = scrub_catalog_new (lists_dir) };
     pthread_mutex_init (&m.mu, NULL);
+    if (m.catalog)
+        scrub_catalog_retain (m.catalog, lists_keep, lists_grace, pl_service_metrics (svc), pl_service_log (svc));
     pl_ops_add_warning (pl_service_ops (svc), "lists", s_lists_fresh, &m);
     o.campaigns = campaigns;
     o.catalog = m.catalog;
