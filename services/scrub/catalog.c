@@ -21,6 +21,7 @@
 #endif
 
 #define S_CURRENT_KEY "pl:{scrub:lists}:current"
+#define S_VERSIONS_KEY "pl:{scrub:lists}:versions"     /* every version id ever recorded */
 #define S_MAX_LISTS 64
 #define S_SWEEP_EVERY_MS 60000
 /* A live upload sends something every 10 s (the HTTP layer's body rate window) and a save
@@ -487,6 +488,19 @@ static const pl_inbox_effect_t s_record = {
     "return 'loaded'\n"
 };
 
+/* Reserves a version id before its file is written: 1, 0 when a load (on any replica, now or
+ * ever) took it, or PL_EREDIS. An id names the evidence (list.loaded, every verdict citing it)
+ * and its file, so two loads never share one; an id reserved by a load that then failed is
+ * simply not used again. */
+static int
+s_reserve (pl_redis_t *redis, const char *version)
+{
+    pl_reply_t *r = pl_redis_command (redis, "SADD %s %s", S_VERSIONS_KEY, version);
+    int rc = r && pl_reply_type (r) == PL_REPLY_INTEGER ? (int) pl_reply_int (r) : PL_EREDIS;
+    pl_reply_free (&r);
+    return rc;
+}
+
 #ifdef SCRUB_HAVE_LISTS
 static scrub_list_kind_t
 s_kind (const char *name)
@@ -545,11 +559,21 @@ scrub_catalog_load (scrub_catalog_t *self, pl_redis_t *redis, pl_inbox_t *inbox,
     snprintf (jur, sizeof jur, "%s", strcasecmp (req->jurisdiction, "uk") == 0 ? "GB" : req->jurisdiction);
     for (char *p = jur; *p; p++)
         *p = (char) toupper ((unsigned char) *p);
-    /* A version id is unique: the copy's date, and the load's instant when that date is taken. */
-    scrub_list_t *base = scrub_lists_get (self->lists, req->name);
+    /* A version id is unique: the copy's date, and the load's instant when a load of this list
+     * already used that date (in force or not, its file deleted or not). */
     snprintf (version, sizeof version, "%s@%s", req->name, date);
-    if (base && strcmp (scrub_list_version (base), version) == 0)
+    scrub_list_t *base = scrub_lists_get (self->lists, req->name);
+    int fresh = base && strcmp (scrub_list_version (base), version) == 0 ? 0 : s_reserve (redis, version);
+    if (fresh == 0) {
         snprintf (version, sizeof version, "%s@%s.%lld", req->name, date, (long long) now);
+        fresh = s_reserve (redis, version);
+    }
+    if (fresh != 1) {
+        scrub_list_destroy (&base);
+        snprintf (err, err_size, fresh == 0 ? "another load took the version id %s at the same instant: load again"
+                                            : "redis: %s", fresh == 0 ? version : pl_redis_errstr (redis));
+        return fresh == 0 ? PL_EBUSY : PL_EREDIS;
+    }
     const char *mode = req->mode ? req->mode : "full";
     scrub_load_options_t o = {
         .name = req->name, .kind = s_kind (req->name), .jurisdiction = jur, .taken_ms = req->taken_ms,

@@ -188,6 +188,29 @@ test_bad_lines_refuse_or_skip_as_asked_and_cut_uploads_change_nothing (void **st
     assert_string_not_equal (d, "deny");
 }
 
+/* Every load of a list gets its own version id, on any replica, even when copies share a date:
+ * the id names the evidence (list.loaded, each verdict) and the shared file. */
+static void
+test_loads_of_one_copy_date_each_get_their_own_version (void **state)
+{
+    sx_t *f = *state;
+    char date[11], q[160], seen[4][64];
+    s_date (-1, date);
+    snprintf (q, sizeof q, "jurisdiction=US&taken=%s", date);
+    const char *bodies[4] = { "202,5550101\n", "202,5550102\n", "202,5550103\n", "202,5550104\n" };
+    for (int i = 0; i < 4; i++) {
+        json_t *rep = NULL;
+        assert_int_equal (s_put (f, i % 2, q, bodies[i], &rep), 201);     /* replicas in turn */
+        snprintf (seen[i], sizeof seen[i], "%s", json_string_value (json_object_get (rep, "version")) ?: "");
+        json_decref (rep);
+        assert_non_null (strstr (seen[i], date));
+        for (int j = 0; j < i; j++)
+            assert_string_not_equal (seen[i], seen[j]);
+        usleep (5000);                         /* ids carry the load's millisecond */
+    }
+    assert_true (strcmp (seen[0], "us-dnc@") > 0 && strlen (seen[0]) == strlen ("us-dnc@") + 10);
+}
+
 static int
 s_setup (void **state)
 {
@@ -220,6 +243,8 @@ main (void)
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_bad_lines_refuse_or_skip_as_asked_and_cut_uploads_change_nothing,
                                          s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_loads_of_one_copy_date_each_get_their_own_version, s_setup,
+                                         s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
