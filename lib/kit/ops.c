@@ -19,11 +19,18 @@
 
 #define S_WHY_SIZE 256
 
+/* A gate: a check that passes once opened (pl_ops_add_gate). */
+typedef struct {
+    atomic_bool open;
+    char what[64];
+} s_gate_t;
+
 typedef struct {
     char *name;
     pl_ops_check_fn *fn;
     void *arg;
     bool warning;               /* listed when failing, never makes the service unready */
+    s_gate_t *gate;             /* owned; arg when fn is s_gate_check */
 } s_check_t;
 
 struct pl_ops {
@@ -157,8 +164,10 @@ pl_ops_destroy (pl_ops_t **self_p)
         return;
     pl_ops_t *self = *self_p;
     pl_http_destroy (&self->http);          /* joins the threads that run checks */
-    for (size_t i = 0; i < self->n_checks; i++)
+    for (size_t i = 0; i < self->n_checks; i++) {
         free (self->checks[i].name);
+        free (self->checks[i].gate);
+    }
     free (self->checks);
     pthread_mutex_destroy (&self->mutex);
     free (self);
@@ -172,6 +181,51 @@ pl_ops_port (const pl_ops_t *self)
 }
 
 static int s_add (pl_ops_t *self, const char *name, pl_ops_check_fn *fn, void *arg, bool warning);
+
+static bool
+s_gate_check (void *arg, char *why, size_t why_size)
+{
+    s_gate_t *g = arg;
+    if (atomic_load (&g->open))
+        return true;
+    snprintf (why, why_size, "%s not started", g->what);
+    return false;
+}
+
+int
+pl_ops_add_gate (pl_ops_t *self, const char *name, const char *what)
+{
+    s_gate_t *g = self && what ? calloc (1, sizeof *g) : NULL;
+    if (!g)
+        return self && what ? PL_ENOMEM : PL_EINVAL;
+    atomic_init (&g->open, false);
+    snprintf (g->what, sizeof g->what, "%s", what);
+    int rc = s_add (self, name, s_gate_check, g, false);
+    if (rc != 0) {
+        free (g);
+        return rc;
+    }
+    pthread_mutex_lock (&self->mutex);
+    self->checks[self->n_checks - 1].gate = g;
+    pthread_mutex_unlock (&self->mutex);
+    return 0;
+}
+
+int
+pl_ops_open_gate (pl_ops_t *self, const char *name)
+{
+    if (!self || !name)
+        return PL_EINVAL;
+    int rc = PL_ENOTFOUND;
+    pthread_mutex_lock (&self->mutex);
+    for (size_t i = 0; i < self->n_checks; i++)
+        if (self->checks[i].gate && strcmp (self->checks[i].name, name) == 0) {
+            atomic_store (&self->checks[i].gate->open, true);
+            rc = 0;
+        }
+    pthread_mutex_unlock (&self->mutex);
+    return rc;
+}
 
 int
 pl_ops_add_check (pl_ops_t *self, const char *name, pl_ops_check_fn *fn, void *arg)

@@ -79,22 +79,12 @@ s_lists_fresh (void *arg, char *why, size_t why_size)
     return fresh;
 }
 
-static bool
-s_http_ready (void *arg, char *why, size_t why_size)
-{
-    if (*(volatile bool *) arg)
-        return true;
-    snprintf (why, why_size, "HTTP API not started");
-    return false;
-}
-
 int
 main (void)
 {
     pl_loop_block_signals ();
     pl_service_t *svc = pl_service_new ("scrub");
-    static volatile bool http_up = false;
-    pl_ops_add_check (pl_service_ops (svc), "http", s_http_ready, (void *) &http_up);
+    pl_ops_add_gate (pl_service_ops (svc), "http", "HTTP API");      /* /readyz waits for it */
     pl_config_t *cfg = pl_service_config (svc);
     const char *profiles = pl_config_str (cfg, "PLATEAU_RULES_PROFILES_DIR", SCRUB_PROFILES_DEFAULT);
     const char *zoneinfo = pl_config_str (cfg, "PLATEAU_ZONEINFO_DIR", NULL);
@@ -167,7 +157,7 @@ main (void)
                       http ? pl_http_errstr (http) : "no memory");
         return 1;
     }
-    http_up = true;
+    pl_ops_open_gate (pl_service_ops (svc), "http");
     char port[16];
     snprintf (port, sizeof port, "%d", pl_http_port (http));
     pl_log_info (pl_service_log (svc), NULL, "HTTP API listening", "port", port);

@@ -334,6 +334,32 @@ test_warnings_are_shown_without_making_the_service_unready (void **state)
     pl_ops_destroy (&ops);
 }
 
+/* A gate keeps the service unready, naming what has not started, until it is opened. */
+static void
+test_a_gate_keeps_readiness_failing_until_opened (void **state)
+{
+    (void) state;
+    pl_ops_t *ops = pl_ops_new ("127.0.0.1", 0, NULL);
+    assert_non_null (ops);
+    int port = pl_ops_port (ops);
+    assert_int_equal (pl_ops_add_gate (ops, "http", "HTTP API"), 0);
+    assert_int_equal (pl_ops_add_gate (ops, "http", "HTTP API"), PL_EEXIST);
+    assert_int_equal (pl_ops_open_gate (ops, "bus"), PL_ENOTFOUND);
+    pl_test_http_resp_t r;
+    assert_int_equal (s_get (port, "/readyz", &r), 503);
+    json_t *j = s_json (&r);
+    json_t *f = json_array_get (json_object_get (j, "failing"), 0);
+    assert_string_equal (json_string_value (json_object_get (f, "check")), "http");
+    assert_string_equal (json_string_value (json_object_get (f, "reason")), "HTTP API not started");
+    json_decref (j);
+    pl_test_http_resp_free (&r);
+
+    assert_int_equal (pl_ops_open_gate (ops, "http"), 0);
+    assert_int_equal (s_get (port, "/readyz", &r), 200);
+    pl_test_http_resp_free (&r);
+    pl_ops_destroy (&ops);
+}
+
 int
 main (void)
 {
@@ -342,6 +368,7 @@ main (void)
         cmocka_unit_test (test_readiness_follows_its_checks_without_restart),
         cmocka_unit_test (test_draining_makes_readiness_fail_until_undone),
         cmocka_unit_test (test_warnings_are_shown_without_making_the_service_unready),
+        cmocka_unit_test (test_a_gate_keeps_readiness_failing_until_opened),
         cmocka_unit_test (test_metrics_serves_the_registry_in_text_format),
         cmocka_unit_test (test_other_paths_and_methods_get_json_errors),
         cmocka_unit_test (test_two_ports_side_by_side_and_a_taken_port_fails),

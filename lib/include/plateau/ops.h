@@ -50,6 +50,12 @@ int pl_ops_add_check (pl_ops_t *self, const char *name, pl_ops_check_fn *fn, voi
  * instead. For conditions people must see that pulling the pod from service would make worse
  * (a stale registry copy: its numbers are denied, every other answer is still right). */
 int pl_ops_add_warning (pl_ops_t *self, const char *name, pl_ops_check_fn *fn, void *arg);
+/* Adds a gate: a readiness check that fails with "<what> not started" until pl_ops_open_gate
+ * opens it, for the parts a service starts after its ops port (its HTTP API: "http", "HTTP
+ * API"). PL_EEXIST for a name used already. */
+int pl_ops_add_gate (pl_ops_t *self, const char *name, const char *what);
+/* Opens the gate `name` for good; thread-safe. PL_ENOTFOUND when there is no such gate. */
+int pl_ops_open_gate (pl_ops_t *self, const char *name);
 /* Draining makes /readyz answer 503 {"draining":true}; thread-safe. */
 void pl_ops_set_draining (pl_ops_t *self, bool draining);
 bool pl_ops_draining (const pl_ops_t *self);
