@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "body.h"
 #include "consent.h"
 #include "optout.h"
 #include "plateau/error.h"
@@ -23,7 +24,7 @@
 #define S_CHUNK 256                       /* numbers judged per Redis round trip */
 #define S_SCRUB_MAX_BODY (2 * 1024 * 1024)
 #define S_SMALL_BODY (16 * 1024)
-#define S_NUMBER_MAX 64                   /* an input number's bytes */
+#define S_NUMBER_MAX SCRUB_BODY_NUMBER_MAX /* an input number's bytes */
 
 /* List names scrub loads: the rules engine's national lists, and client or campaign lists
  * ("client:<name>", "campaign:<name>"). internal-dnc lives in Redis, not in a file. */
@@ -107,61 +108,12 @@ s_unavailable (pl_http_req_t *req, const char *what)
     return pl_http_reply_header (req, "Retry-After", S_RETRY_AFTER);
 }
 
-/* The gathered JSON object body; NULL after a 400 naming line and column. */
-static json_t *
-s_json_body (pl_http_req_t *req)
+/* The reply of a body refused by its reader (body.h). */
+static int
+s_body_error (pl_http_req_t *req, const scrub_body_error_t *e)
 {
-    size_t len;
-    const char *body = pl_http_req_body (req, &len);
-    json_error_t e;
-    json_t *o = body ? json_loadb (body, len, JSON_REJECT_DUPLICATES, &e) : NULL;
-    if (!o) {
-        pl_http_reply_error_at (req, 400, "bad_json", body ? e.text : "empty body", NULL, body ? e.line : 0,
-                                body ? e.column : 0);
-        return NULL;
-    }
-    if (!json_is_object (o)) {
-        json_decref (o);
-        pl_http_reply_error (req, 400, "bad_json", "expected a JSON object", NULL);
-        return NULL;
-    }
-    return o;
-}
-
-/* An optional string member; false after a 400 when present and not a short string. */
-static bool
-s_member (pl_http_req_t *req, json_t *o, const char *k, size_t max, const char **out)
-{
-    json_t *v = json_object_get (o, k);
-    *out = "";
-    if (!v || json_is_null (v))
-        return true;
-    if (!json_is_string (v) || json_string_length (v) > max || strlen (json_string_value (v)) != json_string_length (v)) {
-        char msg[128];
-        snprintf (msg, sizeof msg, "%s must be a string of at most %zu bytes", k, max);
-        pl_http_reply_error (req, 400, "invalid", msg, k);
-        return false;
-    }
-    *out = json_string_value (v);
-    return true;
-}
-
-/* An optional instant: RFC 3339 or UTC ms. */
-static bool
-s_instant (pl_http_req_t *req, json_t *o, const char *k, int64_t *out)
-{
-    json_t *v = json_object_get (o, k);
-    *out = 0;
-    if (!v || json_is_null (v))
-        return true;
-    if (json_is_integer (v) && json_integer_value (v) > 0) {
-        *out = json_integer_value (v);
-        return true;
-    }
-    if (json_is_string (v) && pl_time_parse_rfc3339 (json_string_value (v), out) == 0)
-        return true;
-    pl_http_reply_error (req, 400, "invalid", "expected an RFC 3339 time or UTC milliseconds", k);
-    return false;
+    return pl_http_reply_error_at (req, e->status, e->code, e->message, *e->field ? e->field : NULL, e->line,
+                                   e->column);
 }
 
 /* A number as E.164; false after a 400 naming `field`. */
@@ -176,85 +128,6 @@ s_number (const scrub_api_t *api, s_ctx_t *ctx, pl_http_req_t *req, const char *
 }
 
 /* ---- POST /v1/scrub ------------------------------------------------------------------------ */
-
-/* The numbers of a body: JSON {"numbers":[…]} or CSV, the number in the first column of each
- * line (a first line that is not a number is a header). Pointers into a copy kept in *store. */
-static int
-s_scrub_inputs (pl_http_req_t *req, char **store, char ***nums, size_t *n, size_t *lines, json_t **doc)
-{
-    size_t len;
-    const char *body = pl_http_req_body (req, &len);
-    *nums = NULL;
-    *n = 0;
-    *store = NULL;
-    *doc = NULL;
-    if (pl_http_req_type_is (req, "application/json")) {
-        json_error_t e;
-        json_t *o = body ? json_loadb (body, len, 0, &e) : NULL;
-        if (!o)
-            return pl_http_reply_error_at (req, 400, "bad_json", body ? e.text : "empty body", NULL,
-                                           body ? e.line : 0, body ? e.column : 0), PL_EINVAL;
-        json_t *a = json_object_get (o, "numbers");
-        if (!json_is_array (a)) {
-            json_decref (o);
-            return pl_http_reply_error (req, 400, "invalid", "expected {\"numbers\":[…]}", "numbers"), PL_EINVAL;
-        }
-        if (json_array_size (a) > SCRUB_API_MAX_NUMBERS) {
-            json_decref (o);
-            return pl_http_reply_error (req, 413, "too_many_items", "at most 10000 numbers a request", "numbers"),
-                   PL_ETOOBIG;
-        }
-        *nums = calloc (json_array_size (a) + 1, sizeof (char *));
-        for (size_t i = 0; *nums && i < json_array_size (a); i++) {
-            json_t *v = json_array_get (a, i);
-            if (!json_is_string (v) || json_string_length (v) > S_NUMBER_MAX) {
-                char f[32];
-                snprintf (f, sizeof f, "numbers[%zu]", i);
-                free (*nums);
-                *nums = NULL;
-                json_decref (o);
-                return pl_http_reply_error (req, 400, "invalid", "each number is a string of at most 64 bytes", f),
-                       PL_EINVAL;
-            }
-            (*nums)[(*n)++] = (char *) json_string_value (v);
-        }
-        *doc = o;
-        return *nums ? 0 : PL_ENOMEM;
-    }
-    /* CSV */
-    *store = malloc (len + 1);
-    *nums = calloc (SCRUB_API_MAX_NUMBERS + 1, sizeof (char *));
-    if (!*store || !*nums)
-        return PL_ENOMEM;
-    memcpy (*store, body ? body : "", len);
-    (*store)[len] = '\0';
-    size_t line = 0;
-    for (char *p = *store; p && *p;) {
-        char *end = strchr (p, '\n');
-        if (end)
-            *end = '\0';
-        line++;
-        p[strcspn (p, ",;\t\r")] = '\0';
-        char *f = p;
-        if (*f == '"') {
-            f++;
-            f[strcspn (f, "\"")] = '\0';
-        }
-        bool header = line == 1 && !strpbrk (f, "0123456789");
-        if (*f && !header) {
-            if (*n == SCRUB_API_MAX_NUMBERS)
-                return pl_http_reply_error_at (req, 413, "too_many_items", "at most 10000 numbers a request", NULL,
-                                               (long) line, 0), PL_ETOOBIG;
-            if (strlen (f) > S_NUMBER_MAX)
-                return pl_http_reply_error_at (req, 400, "invalid", "a number is at most 64 bytes", NULL,
-                                               (long) line, 1), PL_EINVAL;
-            lines[*n] = line;
-            (*nums)[(*n)++] = f;
-        }
-        p = end ? end + 1 : NULL;
-    }
-    return 0;
-}
 
 static int
 s_scrub (pl_http_req_t *req, void *arg)
@@ -272,30 +145,28 @@ s_scrub (pl_http_req_t *req, void *arg)
         free (lines);
         return pl_http_reply_busy (req, "memory budget spent", 1);
     }
-    char *store = NULL, **nums = NULL;
-    size_t n = 0;
-    json_t *doc = NULL;
-    int rc = s_scrub_inputs (req, &store, &nums, &n, lines, &doc);
+    size_t len;
+    const char *body = pl_http_req_body (req, &len);
+    scrub_body_numbers_t b;
+    scrub_body_error_t e;
+    int rc = scrub_body_numbers (body, len, pl_http_req_type_is (req, "application/json"), SCRUB_API_MAX_NUMBERS,
+                                 lines, &b, &e);
     if (rc != 0) {
-        free (store);
-        free (nums);
+        scrub_body_numbers_fini (&b);
         free (lines);
-        json_decref (doc);
-        return rc == PL_ENOMEM ? -1 : 0;
+        if (rc == PL_ENOMEM)
+            return -1;
+        s_body_error (req, &e);
+        return 0;
     }
-    const char *campaign = pl_http_req_query (req, "campaign");
-    const char *country = pl_http_req_query (req, "country");
-    const char *jurisdiction = pl_http_req_query (req, "jurisdiction");
-    if (doc) {
-        campaign = json_string_value (json_object_get (doc, "campaign")) ?: campaign;
-        country = json_string_value (json_object_get (doc, "country")) ?: country;
-        jurisdiction = json_string_value (json_object_get (doc, "jurisdiction")) ?: jurisdiction;
-    }
+    char **nums = b.nums;
+    size_t n = b.n;
+    const char *campaign = b.campaign ?: pl_http_req_query (req, "campaign");
+    const char *country = b.country ?: pl_http_req_query (req, "country");
+    const char *jurisdiction = b.jurisdiction ?: pl_http_req_query (req, "jurisdiction");
     if (jurisdiction && *jurisdiction && !scrub_campaigns_has_jurisdiction (api->o.campaigns, jurisdiction)) {
-        free (store);
-        free (nums);
+        scrub_body_numbers_fini (&b);
         free (lines);
-        json_decref (doc);
         return pl_http_reply_error (req, 400, "invalid", "no profile for this jurisdiction", "jurisdiction");
     }
     /* The answer goes to an unlinked file: 10,000 verdicts with their reasons are megabytes. */
@@ -350,10 +221,8 @@ s_scrub (pl_http_req_t *req, void *arg)
     free (v);
     free (sn);
     free (pn);
-    free (store);
-    free (nums);
+    scrub_body_numbers_fini (&b);
     free (lines);
-    json_decref (doc);
     if (rc != 0) {
         if (out)
             fclose (out);
@@ -384,22 +253,19 @@ s_dnc_add (pl_http_req_t *req, void *arg)
     s_ctx_t *ctx = pl_http_req_thread_ctx (req);
     if (!ctx)
         return s_unavailable (req, "no Redis connection");
-    json_t *o = s_json_body (req);
-    if (!o)
-        return 0;
-    const char *raw, *country, *tenant_in, *debt, *channel;
-    int64_t requested;
+    size_t len;
+    const char *body = pl_http_req_body (req, &len);
+    scrub_body_optout_t b;
+    scrub_body_error_t e;
     pl_phone_number_t pn;
     char tenant[128];
     int rc = 0;
-    if (!s_member (req, o, "number", S_NUMBER_MAX, &raw) || !s_member (req, o, "country", 2, &country)
-        || !s_member (req, o, "tenant", 100, &tenant_in) || !s_member (req, o, "debt_ref", 100, &debt)
-        || !s_member (req, o, "channel", 32, &channel) || !s_instant (req, o, "requested_at", &requested))
-        goto done;
-    if (!*raw) {
-        pl_http_reply_error (req, 400, "missing", "number is required", "number");
+    if (scrub_body_optout (body, len, &b, &e) != 0) {
+        s_body_error (req, &e);
         goto done;
     }
+    const char *raw = b.number, *country = b.country, *tenant_in = b.tenant, *debt = b.debt_ref, *channel = b.channel;
+    int64_t requested = b.requested_at_ms;
     if (!s_number (api, ctx, req, raw, country, "number", &pn) || !s_tenant (api, req, tenant_in, tenant, sizeof tenant))
         goto done;
     if (requested > pl_clock_now_ms (api->o.clock) + 300000) {
@@ -423,7 +289,7 @@ s_dnc_add (pl_http_req_t *req, void *arg)
     free (s);
     rc = 0;
 done:
-    json_decref (o);
+    scrub_body_optout_fini (&b);
     return rc;
 }
 
@@ -465,47 +331,24 @@ s_consent_add (pl_http_req_t *req, void *arg)
     s_ctx_t *ctx = pl_http_req_thread_ctx (req);
     if (!ctx)
         return s_unavailable (req, "no Redis connection");
-    json_t *o = s_json_body (req);
-    if (!o)
-        return 0;
-    const char *raw, *country, *tenant_in, *subject, *campaign, *channel, *purpose, *source, *evidence, *wording, *ref;
-    int64_t captured;
+    size_t len;
+    const char *body = pl_http_req_body (req, &len);
+    scrub_body_consent_t b;
+    scrub_body_error_t e;
     pl_phone_number_t pn;
     char tenant[128];
     int rc = 0;
-    if (!s_member (req, o, "number", S_NUMBER_MAX, &raw) || !s_member (req, o, "country", 2, &country)
-        || !s_member (req, o, "tenant", 100, &tenant_in) || !s_member (req, o, "subject", 100, &subject)
-        || !s_member (req, o, "campaign", 100, &campaign) || !s_member (req, o, "channel", 32, &channel)
-        || !s_member (req, o, "purpose", 100, &purpose) || !s_member (req, o, "source", 512, &source)
-        || !s_member (req, o, "evidence_ref", 512, &evidence) || !s_member (req, o, "wording_version", 100, &wording)
-        || !s_member (req, o, "ref", 128, &ref) || !s_instant (req, o, "captured_at", &captured))
-        goto done;
-    json_t *w = json_object_get (o, "written");
-    if (w && !json_is_boolean (w)) {
-        pl_http_reply_error (req, 400, "invalid", "written is true or false", "written");
+    if (scrub_body_consent (body, len, pl_clock_now_ms (api->o.clock), &b, &e) != 0) {
+        s_body_error (req, &e);
         goto done;
     }
-    const char *missing = !*raw ? "number" : !*evidence ? "evidence_ref" : !*source ? "source" : !captured ? "captured_at" : NULL;
-    if (missing) {
-        char msg[96];
-        snprintf (msg, sizeof msg, "%s is required: a consent is only as good as its proof", missing);
-        pl_http_reply_error (req, 400, "missing", msg, missing);
-        goto done;
-    }
-    if (captured > pl_clock_now_ms (api->o.clock) + 300000) {
-        pl_http_reply_error (req, 400, "invalid", "captured_at is in the future", "captured_at");
-        goto done;
-    }
-    if (*channel && strcmp (channel, "phone") != 0 && strcmp (channel, "sms") != 0 && strcmp (channel, "email") != 0) {
-        pl_http_reply_error (req, 400, "invalid", "channel is phone, sms or email", "channel");
-        goto done;
-    }
+    const char *raw = b.number, *country = b.country, *tenant_in = b.tenant;
     if (!s_number (api, ctx, req, raw, country, "number", &pn) || !s_tenant (api, req, tenant_in, tenant, sizeof tenant))
         goto done;
     scrub_consent_t c = {
-        .number = pn.e164, .tenant = tenant, .subject = subject, .campaign = campaign, .channel = channel,
-        .purpose = purpose, .source = source, .evidence_ref = evidence, .wording_version = wording, .ref = ref,
-        .actor = pl_http_req_source (req), .captured_at_ms = captured, .written = json_is_true (w),
+        .number = pn.e164, .tenant = tenant, .subject = b.subject, .campaign = b.campaign, .channel = b.channel,
+        .purpose = b.purpose, .source = b.source, .evidence_ref = b.evidence_ref, .wording_version = b.wording_version,
+        .ref = b.ref, .actor = pl_http_req_source (req), .captured_at_ms = b.captured_at_ms, .written = b.written,
         .names_number = true,
     };
     char ulid[PL_ID_LEN + 1], err[256] = "";
@@ -523,7 +366,7 @@ s_consent_add (pl_http_req_t *req, void *arg)
     free (s);
     rc = 0;
 done:
-    json_decref (o);
+    scrub_body_consent_fini (&b);
     return rc;
 }
 

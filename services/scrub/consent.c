@@ -121,9 +121,8 @@ scrub_consent_record (pl_inbox_t *inbox, const pl_outbox_t *audit, const char *s
     return rc;
 }
 
-/* Fills c from a stored record (strings borrowed from rec). */
-static void
-s_from_json (scrub_consent_t *c, const char *id, json_t *rec, json_t *rev)
+void
+scrub_consent_from_json (scrub_consent_t *c, const char *id, json_t *rec, json_t *rev)
 {
     memset (c, 0, sizeof *c);
     snprintf (c->id, sizeof c->id, "%s", id);
@@ -181,7 +180,7 @@ scrub_consent_revoke (pl_redis_t *redis, pl_inbox_t *inbox, const pl_outbox_t *a
     json_t *rev = json_pack ("{s:I,s:s}", "at", (json_int_t) at, "by", actor ? actor : "");
     char *value = json_dumps (rev, JSON_COMPACT);
     scrub_consent_t c;
-    s_from_json (&c, id, rec, rev);
+    scrub_consent_from_json (&c, id, rec, rev);
     char tag[64];
     snprintf (tag, sizeof tag, "num:%s", number);
     pl_inbox_tx_t *tx = pl_inbox_tx_new (tag, NULL);
@@ -257,7 +256,7 @@ scrub_consents_fetch (pl_redis_t *redis, const char *const *numbers, size_t n, s
                     if (g && strcmp (g, rf) == 0)
                         e->rev = json_loads (pl_reply_str (pl_reply_element (r, 2 * q + 1), NULL) ?: "", 0, NULL);
                 }
-                s_from_json (&e->c, f, e->rec, e->rev);
+                scrub_consent_from_json (&e->c, f, e->rec, e->rev);
                 k++;
             }
             self->counts[i] = self->items[i] ? k : 0;

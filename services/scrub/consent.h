@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <jansson.h>
 #include "plateau/clock.h"
 #include "plateau/inbox.h"
 #include "plateau/outbox.h"
@@ -51,6 +52,11 @@ int scrub_consent_revoke (pl_redis_t *redis, pl_inbox_t *inbox, const pl_outbox_
                           const char *service, const pl_clock_t *clock, const char *id,
                           const char *actor, int64_t revoked_at_ms, const char *trace_id,
                           char *err, size_t err_size);
+
+/* Fills c from a record as stored (rec, the value of field "<id>") and its revocation (rev, the
+ * value of "r:<id>", or NULL); missing or mistyped members read as "" or 0. Strings are
+ * borrowed from rec and rev. */
+void scrub_consent_from_json (scrub_consent_t *c, const char *id, json_t *rec, json_t *rev);
 
 /* The consents of n numbers, read in one pipeline; strings owned by the set. */
 typedef struct scrub_consents scrub_consents_t;

@@ -13,7 +13,7 @@
 #include "plateau/outbox.h"
 #include "verdict.h"
 
-#define S_LEAD_MAX_NUMBERS 9        /* a lead's phone and at most 8 alternates (the intake's bound) */
+#define S_LEAD_MAX_NUMBERS SCRUB_LEAD_MAX_NUMBERS
 
 /* K = the intake's lead; A = status, verdicts JSON, now ms. Writes the verdict onto the lead;
  * a lead that is no longer there (erased) gets nothing and nothing is emitted. */
@@ -99,23 +99,73 @@ s_number_of (const Plateau__V1__PhoneNumber *p, scrub_number_t *out)
                               .zones = p->zones, .n_zones = p->n_zones, .zone_source = p->zone_source };
 }
 
+int
+scrub_door_lead_numbers (const Plateau__V1__Lead *lead, scrub_number_t *out, size_t *n, char *reason, size_t rsize)
+{
+    *n = 0;
+    /* The ids made from the lead's ("<id>.c<i>", "<id>.verdict.<i>") must hold it whole: cut
+     * short, two consents would share an id and the second would never be recorded. */
+    if (!lead || !lead->id || !*lead->id || strlen (lead->id) > SCRUB_LEAD_ID_MAX || !lead->campaign
+        || !*lead->campaign || !lead->phone || !s_e164 (lead->phone->e164)
+        || lead->n_alt_phones > S_LEAD_MAX_NUMBERS - 1) {
+        snprintf (reason, rsize,
+                  "a lead needs an id of at most %d bytes, a campaign, an E.164 phone and at most %d alternates",
+                  SCRUB_LEAD_ID_MAX, S_LEAD_MAX_NUMBERS - 1);
+        return PL_EINVAL;
+    }
+    s_number_of (lead->phone, &out[(*n)++]);
+    for (size_t i = 0; i < lead->n_alt_phones; i++)
+        if (lead->alt_phones[i] && s_e164 (lead->alt_phones[i]->e164))
+            s_number_of (lead->alt_phones[i], &out[(*n)++]);
+    return 0;
+}
+
+bool
+scrub_door_lead_consent (const Plateau__V1__Lead *lead, size_t i, const char *tenant, scrub_consent_t *out)
+{
+    const Plateau__V1__Consent *k = lead->consents[i];
+    const char *number = k->number && *k->number ? k->number : lead->phone->e164;
+    if (!s_e164 (number))
+        return false;
+    *out = (scrub_consent_t) {
+        .number = number, .tenant = tenant, .subject = "", .campaign = "", .channel = k->channel,
+        .purpose = k->scope, .source = k->source, .evidence_ref = k->proof_ref,
+        .wording_version = k->wording_version, .ref = lead->id, .actor = lead->source,
+        .captured_at_ms = k->captured_at_ms, .written = false,
+        .names_number = k->number && *k->number,
+    };
+    snprintf (out->id, sizeof out->id, "%s.c%zu", lead->id, i);
+    return true;
+}
+
+int
+scrub_door_request_check (const Plateau__V1__ScrubRequest *q, char *jur, size_t jsize, char *reason, size_t rsize)
+{
+    if (!q || q->n_numbers == 0 || q->n_numbers > SCRUB_REQUEST_MAX_NUMBERS) {
+        snprintf (reason, rsize, "a ScrubRequest holds 1 to %d numbers", SCRUB_REQUEST_MAX_NUMBERS);
+        return PL_EINVAL;
+    }
+    for (size_t i = 0; i < q->n_numbers; i++)
+        if (!s_e164 (q->numbers[i])) {
+            snprintf (reason, rsize, "numbers[%zu] is not E.164", i);
+            return PL_EINVAL;
+        }
+    jur[0] = '\0';
+    /* The request names a profile family ("fr", "us", "uk") or a jurisdiction. */
+    if (q->jurisdiction && *q->jurisdiction)
+        snprintf (jur, jsize, "%s", strcasecmp (q->jurisdiction, "uk") == 0 ? "GB" : q->jurisdiction);
+    return 0;
+}
+
 /* The lead's own consents, recorded before it is judged so that they count. */
 static int
 s_record_consents (scrub_door_t *self, const Plateau__V1__Lead *lead, const char *tenant, const char *trace_id)
 {
     for (size_t i = 0; i < lead->n_consents; i++) {
         const Plateau__V1__Consent *k = lead->consents[i];
-        const char *number = k->number && *k->number ? k->number : lead->phone->e164;
-        if (!s_e164 (number))
+        scrub_consent_t c;
+        if (!scrub_door_lead_consent (lead, i, tenant, &c))
             continue;
-        scrub_consent_t c = {
-            .number = number, .tenant = tenant, .subject = "", .campaign = "", .channel = k->channel,
-            .purpose = k->scope, .source = k->source, .evidence_ref = k->proof_ref,
-            .wording_version = k->wording_version, .ref = lead->id, .actor = lead->source,
-            .captured_at_ms = k->captured_at_ms, .written = false,
-            .names_number = k->number && *k->number,
-        };
-        snprintf (c.id, sizeof c.id, "%s.c%zu", lead->id, i);
         char err[256];
         if (scrub_consent_record (self->inbox, self->audit, self->service, self->clock, &c, trace_id, err,
                                   sizeof err) < 0) {
@@ -155,19 +205,12 @@ s_lead_step (scrub_door_t *self, const pl_envelope_t *env, int64_t now, int *cod
              const char **status)
 {
     const Plateau__V1__Lead *lead = env->lead_submitted ? env->lead_submitted->lead : NULL;
-    if (!lead || !lead->id || !*lead->id || !lead->campaign || !*lead->campaign || !lead->phone
-        || !s_e164 (lead->phone->e164) || lead->n_alt_phones > S_LEAD_MAX_NUMBERS - 1) {
-        *code = PLATEAU__V1__NACK__CODE__INVALID;
-        snprintf (reason, rsize, "a lead needs an id, a campaign, an E.164 phone and at most %d alternates",
-                  S_LEAD_MAX_NUMBERS - 1);
-        return NULL;
-    }
     scrub_number_t nums[S_LEAD_MAX_NUMBERS];
     size_t n = 0;
-    s_number_of (lead->phone, &nums[n++]);
-    for (size_t i = 0; i < lead->n_alt_phones; i++)
-        if (lead->alt_phones[i] && s_e164 (lead->alt_phones[i]->e164))
-            s_number_of (lead->alt_phones[i], &nums[n++]);
+    if (scrub_door_lead_numbers (lead, nums, &n, reason, rsize) != 0) {
+        *code = PLATEAU__V1__NACK__CODE__INVALID;
+        return NULL;
+    }
     const char *debt = lead->debt && lead->debt->account_ref ? lead->debt->account_ref : "";
     scrub_context_t ctx = { .campaign = lead->campaign, .country = lead->country, .state = lead->state,
                             .postal_code = lead->postal_code, .debt_ref = debt };
@@ -266,24 +309,14 @@ s_request_step (scrub_door_t *self, const pl_envelope_t *env, int64_t now, int *
 {
     const Plateau__V1__ScrubRequest *q = env->scrub_request;
     *code = PLATEAU__V1__NACK__CODE__INVALID;
-    if (!q || q->n_numbers == 0 || q->n_numbers > SCRUB_REQUEST_MAX_NUMBERS) {
-        snprintf (reason, rsize, "a ScrubRequest holds 1 to %d numbers", SCRUB_REQUEST_MAX_NUMBERS);
+    char jur[8];
+    if (scrub_door_request_check (q, jur, sizeof jur, reason, rsize) != 0)
         return NULL;
-    }
-    for (size_t i = 0; i < q->n_numbers; i++)
-        if (!s_e164 (q->numbers[i])) {
-            snprintf (reason, rsize, "numbers[%zu] is not E.164", i);
-            return NULL;
-        }
     *code = PLATEAU__V1__NACK__CODE__UNAVAILABLE;
     snprintf (reason, rsize, "redis unavailable");
     size_t n = q->n_numbers;
     scrub_number_t *nums = calloc (n, sizeof *nums);
     scrub_verdict_t *v = calloc (n, sizeof *v);
-    char jur[8] = "";
-    /* The request names a profile family ("fr", "us", "uk") or a jurisdiction. */
-    if (q->jurisdiction && *q->jurisdiction)
-        snprintf (jur, sizeof jur, "%s", strcasecmp (q->jurisdiction, "uk") == 0 ? "GB" : q->jurisdiction);
     scrub_context_t ctx = { .campaign = q->campaign, .jurisdiction = jur, .debt_ref = "" };
     for (size_t i = 0; nums && i < n; i++)
         nums[i].e164 = q->numbers[i];

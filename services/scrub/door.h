@@ -14,15 +14,19 @@
 #include <stdbool.h>
 #include "catalog.h"
 #include "campaigns.h"
+#include "consent.h"
 #include "plateau/bus.h"
 #include "plateau/clock.h"
 #include "plateau/log.h"
 #include "plateau/metrics.h"
 #include "plateau/redis.h"
+#include "verdict.h"
 
 typedef struct scrub_door scrub_door_t;
 
 #define SCRUB_REQUEST_MAX_NUMBERS 1000
+#define SCRUB_LEAD_MAX_NUMBERS 9        /* a lead's phone and at most 8 alternates (the intake's bound) */
+#define SCRUB_LEAD_ID_MAX 64            /* bytes of a lead id (the intake's are 26-character ULIDs) */
 
 /* Borrows everything. audit: whether audit events are emitted. */
 scrub_door_t *scrub_door_new (pl_redis_t *redis, const pl_clock_t *clock, const char *service,
@@ -32,5 +36,23 @@ void scrub_door_destroy (scrub_door_t **self_p);
 
 /* The bus batch handler (pl_bus_batch_fn). */
 void scrub_door_handle (void *arg, pl_bus_msg_t **msgs, size_t n);
+
+/* What the door reads of a message before judging it, without Redis. */
+
+/* The numbers of a LeadSubmitted's lead as they are judged: its phone, then each alternate that
+ * is E.164 (out holds SCRUB_LEAD_MAX_NUMBERS; they point into lead). 0 and *n; PL_EINVAL with
+ * the nack's reason when the lead lacks an id (of at most SCRUB_LEAD_ID_MAX bytes), a campaign
+ * or an E.164 phone, or has more than SCRUB_LEAD_MAX_NUMBERS - 1 alternates. */
+int scrub_door_lead_numbers (const Plateau__V1__Lead *lead, scrub_number_t *out, size_t *n, char *reason,
+                             size_t rsize);
+/* The lead's i-th consent as it is recorded (id "<lead id>.c<i>"; strings point into lead and
+ * tenant); false when it has no E.164 number (neither its own nor the lead's phone). The lead
+ * must have passed scrub_door_lead_numbers. */
+bool scrub_door_lead_consent (const Plateau__V1__Lead *lead, size_t i, const char *tenant, scrub_consent_t *out);
+/* Checks a ScrubRequest: 1 to SCRUB_REQUEST_MAX_NUMBERS numbers, each E.164. 0 with jur (jsize
+ * bytes) set to the jurisdiction it names ("uk" read as "GB"; "" for none); PL_EINVAL with the
+ * nack's reason. */
+int scrub_door_request_check (const Plateau__V1__ScrubRequest *q, char *jur, size_t jsize, char *reason,
+                              size_t rsize);
 
 #endif

@@ -9,3 +9,6 @@ pl_add_test(NAME test_scrub_versions SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_scru
             LIBS scrub_lists LABELS unit)
 pl_add_test(NAME test_scrub_swap SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_scrub_swap.c
             LIBS scrub_lists LABELS unit)
+# What the service reads of a request before it acts: the HTTP bodies and the bus door's lead.
+pl_add_test(NAME test_scrub_body SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_scrub_body.c
+            LIBS scrub_svc LABELS unit)
