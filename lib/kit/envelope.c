@@ -93,6 +93,13 @@ pl_envelope_unpack (const uint8_t *data, size_t len, char *err, size_t err_size)
         plateau__v1__envelope__free_unpacked (env, NULL);
         return NULL;
     }
+    if (strlen (env->id) > PL_ENVELOPE_ID_MAX) {
+        if (err)
+            snprintf (err, err_size, "envelope id of %zu bytes is over the %d-byte limit", strlen (env->id),
+                      PL_ENVELOPE_ID_MAX);
+        plateau__v1__envelope__free_unpacked (env, NULL);
+        return NULL;
+    }
     return env;
 }
 

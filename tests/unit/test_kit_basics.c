@@ -112,6 +112,23 @@ test_envelope_round_trips_and_names_its_type (void **state)
     assert_null (pl_envelope_unpack (lying, n, err, sizeof err));
     assert_non_null (strstr (err, "does not match"));
     free (lying);
+
+    /* An id over the limit is refused: services derive bounded ids from it. */
+    char long_id[PL_ENVELOPE_ID_MAX + 2];
+    memset (long_id, 'A', sizeof long_id - 1);
+    long_id[sizeof long_id - 1] = '\0';
+    env.type = NULL;
+    env.id = long_id;
+    uint8_t *big = pl_envelope_pack (&env, &n);
+    assert_null (pl_envelope_unpack (big, n, err, sizeof err));
+    assert_non_null (strstr (err, "envelope id of 129 bytes"));
+    free (big);
+    long_id[PL_ENVELOPE_ID_MAX] = '\0';           /* at the limit: accepted */
+    big = pl_envelope_pack (&env, &n);
+    back = pl_envelope_unpack (big, n, err, sizeof err);
+    assert_non_null (back);
+    pl_envelope_free (&back);
+    free (big);
     free (buf);
     pl_clock_destroy (&clock);
 }

@@ -16,6 +16,9 @@
 #define PL_SCHEMA_VERSION 1
 /* Upper bound on an encoded envelope accepted from the wire (bigger ones are nacked TOO_LARGE). */
 #define PL_ENVELOPE_MAX_BYTES (4 * 1024 * 1024)
+/* Upper bound on an envelope id from the wire: ULIDs are 26 characters, and the ids services
+ * derive from one ("<id>.verdict.3") must stay unique in their bounded buffers. */
+#define PL_ENVELOPE_ID_MAX 128
 
 typedef Plateau__V1__Envelope pl_envelope_t;
 typedef Plateau__V1__Envelope__BodyCase pl_body_case_t;
@@ -38,8 +41,8 @@ pl_body_case_t pl_envelope_type_from_name (const char *name);
 /* Encodes env (setting env->type from its body case). Returns a malloc'd buffer and its length
  * in *len, or NULL. */
 uint8_t *pl_envelope_pack (pl_envelope_t *env, size_t *len);
-/* Decodes; NULL when malformed, over PL_ENVELOPE_MAX_BYTES, or when the type does not match the
- * body (why in err). Free with pl_envelope_free. */
+/* Decodes; NULL when malformed, over PL_ENVELOPE_MAX_BYTES, with no id or one over
+ * PL_ENVELOPE_ID_MAX bytes, or when the type does not match the body (why in err). Free with pl_envelope_free. */
 pl_envelope_t *pl_envelope_unpack (const uint8_t *data, size_t len, char *err, size_t err_size);
 void pl_envelope_free (pl_envelope_t **env_p);
 
