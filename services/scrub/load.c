@@ -957,7 +957,10 @@ s_check_options (const scrub_load_options_t *o, const scrub_list_t *base,
         if (strcmp (scrub_list_name (base), o->name) != 0)
             return s_fail (r, PL_EINVAL, "the base version is of list \"%s\", not \"%s\"",
                            scrub_list_name (base), o->name);
-        if ((scrub__list_dates (base) != NULL) != (o->format == SCRUB_FORMAT_RND))
+        /* An rnd version emptied by deletions keeps no dates and is still dated. */
+        bool dated = scrub__list_dates (base) != NULL
+                     || (scrub_list_kind (base) == SCRUB_LIST_REASSIGNED && scrub_list_count (base) == 0);
+        if (dated != (o->format == SCRUB_FORMAT_RND))
             return s_fail (r, PL_EINVAL, "the base version and the file disagree on dates");
         if (scrub__list_partial (base) != (o->format == SCRUB_FORMAT_BLOCTEL))
             return s_fail (r, PL_EINVAL, "the base version and the file disagree on answers");

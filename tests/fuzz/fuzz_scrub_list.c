@@ -230,10 +230,6 @@ s_check_alone (const scrub_load_options_t *o, const uint8_t *data, size_t size, 
 static void
 s_check_again (const scrub_load_options_t *o, const uint8_t *data, size_t size, const scrub_list_t *v)
 {
-    /* An rnd version without any hit keeps no dates, and a change list cannot apply to it
-     * (load.c refuses "the base version and the file disagree on dates"). */
-    if (o->format == SCRUB_FORMAT_RND && scrub_list_count (v) == 0)
-        return;
     scrub_load_options_t again = *o;
     again.mode = SCRUB_LOAD_ADD;
     scrub_list_t *w = NULL;

@@ -208,6 +208,39 @@ test_rnd_changes_carry_dates_and_a_later_date_replaces_an_earlier_one (void **st
     scrub_load_report_destroy (&r);
 }
 
+/* Deleting every number of an rnd list leaves an empty dated version that change lists still
+ * apply to. */
+static void
+test_an_rnd_list_emptied_by_deletions_takes_new_additions (void **state)
+{
+    (void) state;
+    scrub_load_report_t *r = scrub_load_report_new (0);
+    scrub_load_options_t o = { .name = "rnd", .kind = SCRUB_LIST_REASSIGNED, .taken_ms = TAKEN_MS,
+                               .format = SCRUB_FORMAT_RND, .mode = SCRUB_LOAD_FULL };
+    scrub_list_t *v1 = NULL, *v2 = NULL, *v3 = NULL;
+    static const char full[] = "2015550123,2024-03-15\n", del[] = "2015550123\n",
+                      add[] = "2015550124,2024-04-01\n";
+    assert_int_equal (scrub_list_load_mem (&o, full, sizeof full - 1, NULL, r, &v1), 0);
+    o.mode = SCRUB_LOAD_DELETE;
+    o.taken_ms = NEXT_DAY_MS;
+    assert_int_equal (scrub_list_load_mem (&o, del, sizeof del - 1, v1, r, &v2), 0);
+    assert_int_equal (scrub_list_count (v2), 0);
+    o.mode = SCRUB_LOAD_ADD;
+    o.taken_ms = NEXT_DAY_MS + 86400000LL;
+    int rc = scrub_list_load_mem (&o, add, sizeof add - 1, v2, r, &v3);
+    if (rc)
+        fprintf (stderr, "%s\n", scrub_load_report_errstr (r));
+    assert_int_equal (rc, 0);
+    scrub_hit_t h;
+    assert_true (s_hit (v3, "+12015550124", &h));
+    assert_int_equal (h.disconnected_ms, 1711929600000LL);      /* 2024-04-01 */
+    assert_false (s_hit (v3, "+12015550123", NULL));
+    scrub_list_destroy (&v3);
+    scrub_list_destroy (&v2);
+    scrub_list_destroy (&v1);
+    scrub_load_report_destroy (&r);
+}
+
 static void
 test_a_saved_version_maps_back_with_the_same_answers (void **state)
 {
@@ -326,6 +359,7 @@ main (void)
         cmocka_unit_test (test_tps_daily_additions_apply_to_the_full_copy),
         cmocka_unit_test (test_wildcard_blocks_match_the_longest_prefix_and_can_be_deleted),
         cmocka_unit_test (test_rnd_changes_carry_dates_and_a_later_date_replaces_an_earlier_one),
+        cmocka_unit_test (test_an_rnd_list_emptied_by_deletions_takes_new_additions),
         cmocka_unit_test (test_a_saved_version_maps_back_with_the_same_answers),
         cmocka_unit_test (test_a_refused_load_leaves_the_version_in_force),
     };
