@@ -270,13 +270,13 @@ static int
 s_on_server (pl_loop_t *loop, void *arg)
 {
     pl_service_t *self = arg;
-    bool handled = false;
-    while (pl_bus_server_process (self->server, 512) > 0)
-        handled = true;
-    /* What the handlers' steps emitted leaves now, not at the next tick: a dialer waits on its
-     * verdict. */
-    for (size_t i = 0; handled && i < self->nclients; i++)
-        pl_bus_client_pull (self->clients[i]);
+    /* A few batches at a time, then back to the loop: under a steady stream the timers (resends,
+     * acks owed to Redis) and the other sockets must still get their turn; zmq_poll calls again
+     * at once while messages wait. After each batch, what its steps emitted leaves now rather
+     * than at the next tick: a dialer waits on its verdict. */
+    for (int round = 0; round < 4 && pl_bus_server_process (self->server, 512) > 0; round++)
+        for (size_t i = 0; i < self->nclients; i++)
+            pl_bus_client_pull (self->clients[i]);
     return 0;
 }
 
