@@ -813,7 +813,7 @@ s_register (const char *taken, int content)
 int
 main (int argc, char **argv)
 {
-    opts_t o = { .numbers = 1000000, .rate = 2000, .seconds = 30, .batch = 0, .drain = 5, .audit = true };
+    opts_t o = { .numbers = 1000000, .rate = 1000, .seconds = 30, .batch = 0, .drain = 5, .audit = true };
     static const struct option longs[] = { { "numbers", required_argument, 0, 'n' },
                                            { "rate", required_argument, 0, 'r' },
                                            { "seconds", required_argument, 0, 's' },
@@ -835,7 +835,7 @@ main (int argc, char **argv)
         case 'B': o.bin = optarg; break;
         default:
             fprintf (c == 'h' ? stdout : stderr,
-                     "usage: bench_scrub_bus [--numbers N (1000000)] [--rate R (2000 requests/s)]\n"
+                     "usage: bench_scrub_bus [--numbers N (1000000)] [--rate R (1000 requests/s)]\n"
                      "                       [--seconds S (30)] [--batch B (runs 1 and 10)] [--drain S (5)]\n"
                      "                       [--no-audit] [--bin DIR (where plateau-scrub is)]\n");
             return c == 'h' ? 0 : 2;
