@@ -203,7 +203,7 @@ sx_spawn (sx_t *f, sx_proc_t *p, const char *exe, const char *name, const char *
 __attribute__ ((unused)) static int
 sx_start_scrub (sx_t *f, int i, const char *const *extra)
 {
-    char name[16];
+    char name[24];                        /* "scrub-" and any int */
     snprintf (name, sizeof name, "scrub-%d", i);
     return sx_spawn (f, &f->scrub[i], "plateau-scrub", name, extra);
 }
