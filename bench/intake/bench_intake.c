@@ -64,10 +64,7 @@ static uint64_t s_seed = 88172645463325252ULL;
 static unsigned
 s_rand (unsigned n)
 {
-    s_seed ^= s_seed << 13;
-    s_seed ^= s_seed >> 7;
-    s_seed ^= s_seed << 17;
-    return (unsigned) (s_seed % n);
+    return (unsigned) (pl_test_rand (&s_seed) % n);
 }
 
 static void

@@ -25,6 +25,7 @@
 
 #include "plateau/error.h"
 #include "plateau/rules.h"
+#include "pl_test.h"
 
 #define POOL 4096
 #define HOT 256
@@ -48,10 +49,7 @@ static uint64_t s_rng = 88172645463325252ULL;
 static uint64_t
 s_rand (void)
 {
-    s_rng ^= s_rng << 13;
-    s_rng ^= s_rng >> 7;
-    s_rng ^= s_rng << 17;
-    return s_rng;
+    return pl_test_rand (&s_rng);
 }
 
 static int64_t

@@ -114,10 +114,7 @@ static uint64_t s_rng = 0x9E3779B97F4A7C15ULL;
 static uint64_t
 s_rand (void)
 {
-    s_rng ^= s_rng << 13;
-    s_rng ^= s_rng >> 7;
-    s_rng ^= s_rng << 17;
-    return s_rng;
+    return pl_test_rand (&s_rng);
 }
 
 /* ------------------------------------------------------------------------------------------- */

@@ -210,10 +210,7 @@ static uint64_t s_rng = 0x2545F4914F6CDD1DULL;
 static uint64_t
 s_rand (void)
 {
-    s_rng ^= s_rng << 13;
-    s_rng ^= s_rng >> 7;
-    s_rng ^= s_rng << 17;
-    return s_rng;
+    return pl_test_rand (&s_rng);
 }
 
 /* A number of the given kind, drawn at random (rejection: a few dozen hashes at most). */

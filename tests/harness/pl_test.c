@@ -35,6 +35,16 @@ s_sleep_ms (int ms)
     nanosleep (&ts, NULL);
 }
 
+uint64_t
+pl_test_rand (uint64_t *state)
+{
+    uint64_t x = *state;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return *state = x;
+}
+
 int
 pl_test_free_port (void)
 {

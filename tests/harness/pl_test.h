@@ -11,6 +11,7 @@
 #ifndef PL_TEST_H
 #define PL_TEST_H
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include "plateau/bus.h"
 
@@ -29,6 +30,10 @@ int pl_test_redis_kill (pl_test_redis_t *self);
 int pl_test_redis_restart (pl_test_redis_t *self);
 /* Runs one command with redis-cli-like semantics and returns the integer reply (or -1). */
 long long pl_test_redis_int (pl_test_redis_t *self, const char *fmt, ...);
+
+/* xorshift64: repeatable pseudo-random numbers from a seed (*state, never 0) for tests and
+ * benches, so that a failing case can be replayed. */
+uint64_t pl_test_rand (uint64_t *state);
 
 int pl_test_free_port (void);
 /* A fresh temporary directory under $TMPDIR (removed by pl_test_rmdir). Returns malloc'd path. */

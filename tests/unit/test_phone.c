@@ -744,9 +744,7 @@ test_french_and_british_digits_read_directly_answer_as_parse_does (void **state)
     uint64_t x = 0x9E3779B97F4A7C15ULL;
     int valid = 0, total = 0;
     for (int i = 0; i < 40000; i++) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
+        pl_test_rand (&x);
         bool gb = i % 2, intl = (i / 2) % 2;
         int nsn_len = gb ? 9 + (int) ((x >> 40) % 2) : 9;
         uint64_t mod = nsn_len == 9 ? 1000000000ULL : 10000000000ULL;

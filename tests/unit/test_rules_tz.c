@@ -6,6 +6,7 @@
  *  The test itself may set TZ; the library never does.
  */
 #include "test_rules_common.h"
+#include "pl_test.h"
 
 #include <errno.h>
 #include <sys/stat.h>
@@ -28,10 +29,7 @@ static uint64_t s_rng = 0x9e3779b97f4a7c15ULL;
 static uint64_t
 s_rand (void)
 {
-    s_rng ^= s_rng << 13;
-    s_rng ^= s_rng >> 7;
-    s_rng ^= s_rng << 17;
-    return s_rng;
+    return pl_test_rand (&s_rng);
 }
 
 static void

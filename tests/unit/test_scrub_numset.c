@@ -13,16 +13,14 @@
 
 #include "numset.h"
 #include "plateau/error.h"
+#include "pl_test.h"
 
 static uint64_t s_rng = 0x243F6A8885A308D3ULL;
 
 static uint64_t
 s_rand (void)
 {
-    s_rng ^= s_rng << 13;
-    s_rng ^= s_rng >> 7;
-    s_rng ^= s_rng << 17;
-    return s_rng;
+    return pl_test_rand (&s_rng);
 }
 
 static int

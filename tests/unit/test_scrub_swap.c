@@ -22,6 +22,7 @@
 
 #include "lists.h"
 #include "plateau/error.h"
+#include "pl_test.h"
 
 #define TAKEN_MS 1777939200000LL
 #define PER_SET 2000
@@ -67,9 +68,7 @@ s_reader (void *arg)
     scrub_hit_t hits[BATCH * LISTS];
     while (!atomic_load (&s->stop)) {
         for (int i = 0; i < BATCH; i++) {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
+            pl_test_rand (&rng);
             from_x[i] = i % 2 == 0;
             nums[i] = from_x[i] ? s->x[rng % PER_SET] : s->y[rng % PER_SET];
         }
