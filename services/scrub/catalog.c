@@ -545,7 +545,7 @@ scrub_catalog_load (scrub_catalog_t *self, pl_redis_t *redis, pl_inbox_t *inbox,
     *report = json_object ();
 #ifndef SCRUB_HAVE_LISTS
     (void) self, (void) redis, (void) inbox, (void) audit, (void) service, (void) clock, (void) req, (void) path;
-    (void) s_record;
+    (void) s_record, (void) s_reserve;
     snprintf (err, err_size, "built without the lists library");
     return PL_EINVAL;
 #else
