@@ -258,16 +258,6 @@ typedef struct {
     char error[256];
 } put_t;
 
-/* YYYY-MM-DD of today minus days (UTC). */
-static void
-s_date (int days_ago, char out[11])
-{
-    time_t t = time (NULL) - (time_t) days_ago * 86400;
-    struct tm tm;
-    gmtime_r (&t, &tm);
-    strftime (out, 11, "%Y-%m-%d", &tm);
-}
-
 /* PUT /v1/lists/us-dnc with the body; records the version it became. */
 static void
 s_put (put_t *p)
@@ -911,7 +901,7 @@ main (int argc, char **argv)
 
     uint64_t failures = 0;
     put_t first = { .http_port = s.http_port, .body = body_a, .len = len_a, .content = CONTENT_A };
-    s_date (nruns + 1, first.taken);
+    pl_test_date (-(nruns + 1), first.taken);
     s_put (&first);
     if (first.status != 201) {
         fprintf (stderr, "bench_scrub_bus: first load refused: %s\n", first.error);
@@ -940,7 +930,7 @@ main (int argc, char **argv)
             put_t swap = { .http_port = s.http_port, .content = content };
             swap.body = content == CONTENT_A ? body_a : body_b;
             swap.len = content == CONTENT_A ? len_a : len_b;
-            s_date (nruns - i, swap.taken);
+            pl_test_date (-(nruns - i), swap.taken);
             int next = s_register (swap.taken, content);
             failures += s_steady (&d, &o, i + 1, batches[i], &swap, in_force);
             if (swap.status == 201)

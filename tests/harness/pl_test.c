@@ -45,6 +45,15 @@ pl_test_rand (uint64_t *state)
     return *state = x;
 }
 
+void
+pl_test_date (int days, char out[11])
+{
+    time_t t = time (NULL) + (time_t) days * 86400;
+    struct tm tm;
+    gmtime_r (&t, &tm);
+    strftime (out, 11, "%Y-%m-%d", &tm);
+}
+
 int
 pl_test_free_port (void)
 {

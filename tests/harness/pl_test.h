@@ -35,6 +35,9 @@ long long pl_test_redis_int (pl_test_redis_t *self, const char *fmt, ...);
  * benches, so that a failing case can be replayed. */
 uint64_t pl_test_rand (uint64_t *state);
 
+/* "YYYY-MM-DD" of today plus `days` (negative: before), UTC: a registry copy's date. */
+void pl_test_date (int days, char out[11]);
+
 int pl_test_free_port (void);
 /* A fresh temporary directory under $TMPDIR (removed by pl_test_rmdir). Returns malloc'd path. */
 char *pl_test_tmpdir (const char *prefix);

@@ -14,16 +14,6 @@
 #define ON_LIST "+12025550199"
 #define OFF_LIST "+12025550123"
 
-/* YYYY-MM-DD of today plus days (UTC). */
-static void
-s_date (int days, char out[11])
-{
-    time_t t = time (NULL) + (time_t) days * 86400;
-    struct tm tm;
-    gmtime_r (&t, &tm);
-    strftime (out, 11, "%Y-%m-%d", &tm);
-}
-
 static int
 s_put (sx_t *f, int i, const char *query, const char *body, json_t **out)
 {
@@ -82,8 +72,8 @@ test_stale_copy_denies_and_fresh_copy_clears_on_every_replica (void **state)
 {
     sx_t *f = *state;
     char old[11], fresh[11], q[128], d[16], why[32];
-    s_date (-40, old);
-    s_date (-1, fresh);
+    pl_test_date (-40, old);
+    pl_test_date (-1, fresh);
 
     /* No copy at all: not screened, denied. */
     s_decisive (f, 0, OFF_LIST, d, why);
@@ -142,7 +132,7 @@ test_bad_lines_refuse_or_skip_as_asked_and_cut_uploads_change_nothing (void **st
 {
     sx_t *f = *state;
     char fresh[11], q[160], d[16], why[32];
-    s_date (-1, fresh);
+    pl_test_date (-1, fresh);
     snprintf (q, sizeof q, "jurisdiction=US&taken=%s", fresh);
     assert_int_equal (s_put (f, 0, q, "202,5550199\n", NULL), 201);
 
@@ -195,7 +185,7 @@ test_loads_of_one_copy_date_each_get_their_own_version (void **state)
 {
     sx_t *f = *state;
     char date[11], q[160], seen[4][64];
-    s_date (-1, date);
+    pl_test_date (-1, date);
     snprintf (q, sizeof q, "jurisdiction=US&taken=%s", date);
     const char *bodies[4] = { "202,5550101\n", "202,5550102\n", "202,5550103\n", "202,5550104\n" };
     for (int i = 0; i < 4; i++) {

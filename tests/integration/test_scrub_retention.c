@@ -21,23 +21,13 @@ typedef struct {
     char files[4][128];                 /* the four versions' files, oldest first */
 } s_t;
 
-/* YYYY-MM-DD of today plus days (UTC). */
-static void
-s_date (int days, char out[11])
-{
-    time_t t = time (NULL) + (time_t) days * 86400;
-    struct tm tm;
-    gmtime_r (&t, &tm);
-    strftime (out, 11, "%Y-%m-%d", &tm);
-}
-
 /* Four versions of us-dnc, copies of 4, 3, 2 and 1 days ago; version i lists +1202555010<i>. */
 static void
 s_load_four (s_t *s)
 {
     for (int i = 1; i <= 4; i++) {
         char date[11], path[128], body[32];
-        s_date (i - 5, date);
+        pl_test_date (i - 5, date);
         snprintf (path, sizeof path, "/v1/lists/us-dnc?jurisdiction=US&taken=%s", date);
         snprintf (body, sizeof body, "202,555010%d\n", i);
         pl_test_http_resp_t r = { 0 };
