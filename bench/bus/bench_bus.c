@@ -565,14 +565,9 @@ main (int argc, char **argv)
     }
 
     double raw_rate = (double) b.count / raw, bus_rate = (double) b.count / bus.secs;
-    char load[64] = "?";
-    FILE *lf = fopen ("/proc/loadavg", "r");
-    if (lf) {
-        if (!fgets (load, sizeof load, lf))
-            snprintf (load, sizeof load, "?");
-        fclose (lf);
-        load[strcspn (load, " ")] = '\0';      /* the 1-minute figure */
-    }
+    char load[64];
+    pl_test_loadavg (load, sizeof load);
+    load[strcspn (load, " ")] = '\0';          /* the 1-minute figure */
     printf ("bench_bus: %lld messages per mode, %zu-byte payload (envelope %zu bytes), "
             "%zu sender/receiver pair%s, %ld CPUs, %s build, load average %s\n\n",
             b.count, b.payload, bus.envelope_bytes, b.pairs, b.pairs == 1 ? "" : "s", cpus,

@@ -46,6 +46,17 @@ pl_test_rand (uint64_t *state)
 }
 
 void
+pl_test_loadavg (char *out, size_t size)
+{
+    FILE *f = fopen ("/proc/loadavg", "r");
+    if (!f || !fgets (out, (int) size, f))
+        snprintf (out, size, "?");
+    if (f)
+        fclose (f);
+    out[strcspn (out, "\n")] = '\0';
+}
+
+void
 pl_test_date (int days, char out[11])
 {
     time_t t = time (NULL) + (time_t) days * 86400;

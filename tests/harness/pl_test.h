@@ -11,6 +11,7 @@
 #ifndef PL_TEST_H
 #define PL_TEST_H
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include "plateau/bus.h"
@@ -34,6 +35,10 @@ long long pl_test_redis_int (pl_test_redis_t *self, const char *fmt, ...);
 /* xorshift64: repeatable pseudo-random numbers from a seed (*state, never 0) for tests and
  * benches, so that a failing case can be replayed. */
 uint64_t pl_test_rand (uint64_t *state);
+
+/* The load averages as /proc/loadavg has them ("0.69 1.28 1.86 1/86 21105", no newline; "?"
+ * when unreadable): benches print them, since their figures mean nothing on a busy machine. */
+void pl_test_loadavg (char *out, size_t size);
 
 /* "YYYY-MM-DD" of today plus `days` (negative: before), UTC: a registry copy's date. */
 void pl_test_date (int days, char out[11]);
