@@ -152,11 +152,23 @@ pl_service_new (const char *name)
     if (strcmp (clock, "real") == 0)
         self->clock = pl_clock_new_real ();
     else if (strncmp (clock, "virtual", 7) == 0 && (clock[7] == '\0' || clock[7] == ':')) {
-        int64_t start = clock[7] == ':' ? strtoll (clock + 8, NULL, 10) : pl_clock_now_ms (NULL);
+        /* virtual[:<start UTC ms>[@<anchor wall UTC ms>x<speed>]] */
+        char *end = (char *) clock + 7;
+        int64_t start = clock[7] == ':' ? strtoll (clock + 8, &end, 10) : pl_clock_now_ms (NULL);
         self->clock = pl_clock_new_virtual (start);
+        if (*end == '@') {
+            char *x = NULL;
+            long long anchor = strtoll (end + 1, &x, 10);
+            long speed = x && *x == 'x' ? strtol (x + 1, &end, 10) : 0;
+            if (!x || *x != 'x' || *end || pl_clock_run (self->clock, start, anchor, (int) speed) != 0)
+                pl_config_fail (c, "PLATEAU_CLOCK",
+                                "virtual:<start ms>@<anchor wall ms>x<speed 1..1000000>", clock);
+        }
+        else if (*end)
+            pl_config_fail (c, "PLATEAU_CLOCK", "real or virtual[:<UTC ms>[@<wall ms>x<speed>]]", clock);
     }
     else {
-        pl_config_fail (c, "PLATEAU_CLOCK", "real or virtual[:<UTC ms>]", clock);
+        pl_config_fail (c, "PLATEAU_CLOCK", "real or virtual[:<UTC ms>[@<wall ms>x<speed>]]", clock);
         self->clock = pl_clock_new_real ();
     }
     s_bus_security (self);
@@ -248,8 +260,9 @@ s_dispatch (void *arg, pl_bus_msg_t **msgs, size_t n)
         const Plateau__V1__ClockControl *cc = env->clock_control;
         int rc = PL_EINVAL;
         if (pl_clock_is_virtual (self->clock))
-            rc = cc->set_ms ? pl_clock_set (self->clock, cc->set_ms)
-                            : pl_clock_advance (self->clock, cc->advance_ms);
+            rc = cc->anchor_real_ms ? pl_clock_run (self->clock, cc->set_ms, cc->anchor_real_ms, cc->speed)
+                 : cc->set_ms       ? pl_clock_set (self->clock, cc->set_ms)
+                                    : pl_clock_advance (self->clock, cc->advance_ms);
         if (rc == 0) {
             pl_bus_msg_ack (msgs[i]);
             char now[32];

@@ -891,8 +891,12 @@ pl_rules_campaign_load_text (pl_rules_campaign_t *self, const char *origin, cons
             }
             continue;
         }
+        /* [dialer …] sections belong to the dialer (pacing, retries, caller ids): it reads and
+         * validates them from the same file; they never change what a call may do. */
+        if (strcmp (sec->type, "dialer") == 0)
+            continue;
         if (strcmp (sec->type, "rule") != 0 || !*sec->arg) {
-            s_fail (self, "%s:%d: expected [campaign] or [rule <id>]", origin, sec->line);
+            s_fail (self, "%s:%d: expected [campaign], [rule <id>] or [dialer …]", origin, sec->line);
             rc = PL_ECONFIG;
             break;
         }

@@ -69,6 +69,36 @@ test_virtual_clock_moves_only_forward_and_only_when_told (void **state)
     pl_clock_destroy (&r);
 }
 
+/* Two clocks given the same start, anchor and speed read the same virtual time (the processes of
+ * a simulation agree without messages); a jump keeps the speed; nothing goes backwards. */
+static void
+test_running_clocks_agree_from_one_anchor_and_never_go_back (void **state)
+{
+    int64_t wall = pl_clock_now_ms (NULL);
+    int64_t start = 1764403200000LL;
+    pl_clock_t *a = pl_clock_new_virtual (0), *b = pl_clock_new_virtual (0);
+    assert_int_equal (pl_clock_run (a, start, wall - 1000, 600), 0);
+    assert_int_equal (pl_clock_run (b, start, wall - 1000, 600), 0);
+    assert_true (pl_clock_is_running (a));
+    int64_t ta = pl_clock_now_ms (a), tb = pl_clock_now_ms (b);
+    /* One real second at 600×: ten virtual minutes, give or take what the reads took. */
+    assert_true (ta >= start + 600000 && ta < start + 600000 + 600 * 200);
+    assert_true (llabs (ta - tb) < 600 * 50);
+    /* A jump goes on at the same speed; a jump back is refused. */
+    assert_int_equal (pl_clock_set (a, ta + 3600000), 0);
+    int64_t tj = pl_clock_now_ms (a);
+    assert_true (tj >= ta + 3600000 && tj < ta + 3600000 + 600 * 200);
+    assert_int_equal (pl_clock_set (a, ta), PL_EINVAL);
+    assert_int_equal (pl_clock_run (a, start, wall, 600), PL_EINVAL);
+    assert_int_equal (pl_clock_run (a, tj + 7200000, wall, 0), PL_EINVAL);
+    pl_clock_t *r = pl_clock_new_real ();
+    assert_int_equal (pl_clock_run (r, start, wall, 2), PL_EINVAL);
+    assert_false (pl_clock_is_running (r));
+    pl_clock_destroy (&r);
+    pl_clock_destroy (&a);
+    pl_clock_destroy (&b);
+}
+
 static void
 test_envelope_round_trips_and_names_its_type (void **state)
 {
@@ -171,6 +201,7 @@ main (void)
         cmocka_unit_test (test_ids_are_unique_ordered_and_carry_their_time),
         cmocka_unit_test (test_trace_ids_follow_w3c_traceparent),
         cmocka_unit_test (test_virtual_clock_moves_only_forward_and_only_when_told),
+        cmocka_unit_test (test_running_clocks_agree_from_one_anchor_and_never_go_back),
         cmocka_unit_test (test_envelope_round_trips_and_names_its_type),
         cmocka_unit_test (test_log_writes_one_json_object_per_line_and_masks_numbers),
     };
