@@ -1,0 +1,178 @@
+/*  main.c — plateau-telsim: a telephony and agent-floor simulator speaking the dialer's protocol.
+ *
+ *  Wiring only: reads the configuration, builds the floor (floor.c) and the bus door for
+ *  CallRequest (door.c), and drives the floor from a timer that wakes every few real
+ *  milliseconds and processes every simulated event whose virtual instant has come. What the
+ *  floor says outside a request's step (progress, outcomes, agent states, dispositions) is
+ *  stored in this replica's outbox and sent by the dialer's bus client (pl_bus_client_send).
+ *  See README.md and docs/telephony.md.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "door.h"
+#include "floor.h"
+#include "plateau/service.h"
+
+#define S_TICK_MS 5
+#define S_BATCH_MAX 4096
+
+typedef struct {
+    pl_service_t *svc;
+    telsim_floor_t *floor;
+    pl_bus_client_t *dialer;
+    pl_envelope_t *out[S_BATCH_MAX];    /* owned copies, waiting for the outbox */
+    size_t nout;
+    int64_t snapshot_every_ms, next_snapshot_mono;
+    int64_t last_warn_mono;
+} s_main_t;
+
+/* The floor's sink: keep a copy until the tick sends the batch. */
+static void
+s_sink (void *arg, pl_envelope_t *env)
+{
+    s_main_t *m = arg;
+    size_t len = 0;
+    uint8_t *buf = pl_envelope_pack (env, &len);
+    char err[128];
+    pl_envelope_t *copy = buf ? pl_envelope_unpack (buf, len, err, sizeof err) : NULL;
+    free (buf);
+    if (copy && m->nout < S_BATCH_MAX)
+        m->out[m->nout++] = copy;
+    else {
+        pl_envelope_free (&copy);
+        pl_log_error (pl_service_log (m->svc), NULL, "message to the dialer dropped", "type", env->type ? env->type : "");
+    }
+}
+
+static void
+s_flush (s_main_t *m)
+{
+    if (!m->nout)
+        return;
+    if (pl_bus_client_send (m->dialer, m->out, m->nout) != 0) {
+        int64_t now = pl_clock_mono_ms ();
+        if (now - m->last_warn_mono > 10000) {
+            m->last_warn_mono = now;
+            pl_log_warn (pl_service_log (m->svc), NULL, "outbox unavailable: messages to the dialer wait",
+                         "error", pl_bus_client_errstr (m->dialer));
+        }
+        if (m->nout < S_BATCH_MAX / 2)
+            return;                      /* kept for the next tick */
+    }
+    for (size_t i = 0; i < m->nout; i++)
+        pl_envelope_free (&m->out[i]);
+    m->nout = 0;
+}
+
+/* Every few milliseconds: every event whose virtual instant has come, then the messages. */
+static int
+s_tick (pl_loop_t *loop, void *arg)
+{
+    (void) loop;
+    s_main_t *m = arg;
+    telsim_floor_run (m->floor, pl_clock_now_ms (pl_service_clock (m->svc)));
+    int64_t mono = pl_clock_mono_ms ();
+    if (mono >= m->next_snapshot_mono) {
+        m->next_snapshot_mono = mono + m->snapshot_every_ms;
+        telsim_floor_snapshot (m->floor);
+    }
+    s_flush (m);
+    return 0;
+}
+
+/* Reads one part of PLATEAU_TELSIM_PAUSE_RATE through the kit's duration parser. */
+static const char *
+s_part (const char *name, void *arg)
+{
+    (void) name;
+    return arg;
+}
+
+static int64_t
+s_duration (const char *text)
+{
+    pl_config_t *c = pl_config_new_with (s_part, (void *) text);
+    int64_t ms = c ? pl_config_duration_ms (c, "PLATEAU_TELSIM_PAUSE_RATE", -1) : -1;
+    if (c && pl_config_ok (c) != 0)
+        ms = -1;
+    pl_config_destroy (&c);
+    return ms;
+}
+
+/* "5m/2h": a pause of 5 minutes every 2 hours on average; "0": none. */
+static void
+s_pause_rate (pl_config_t *cfg, telsim_floor_opts_t *o)
+{
+    const char *v = pl_config_str (cfg, "PLATEAU_TELSIM_PAUSE_RATE", "5m/2h");
+    o->pause_ms = o->pause_every_ms = 0;
+    if (strcmp (v, "0") == 0)
+        return;
+    const char *slash = strchr (v, '/');
+    char a[32] = "", b[32] = "";
+    if (slash && slash - v < 32 && strlen (slash + 1) < 32) {
+        memcpy (a, v, (size_t) (slash - v));
+        snprintf (b, sizeof b, "%s", slash + 1);
+    }
+    int64_t len = s_duration (a), every = s_duration (b);
+    if (len <= 0 || every <= 0)
+        pl_config_fail (cfg, "PLATEAU_TELSIM_PAUSE_RATE", "<pause>/<every>, e.g. 5m/2h, or 0", v);
+    o->pause_ms = len;
+    o->pause_every_ms = every;
+}
+
+int
+main (void)
+{
+    pl_loop_block_signals ();
+    pl_service_t *svc = pl_service_new ("telsim");
+    pl_config_t *cfg = pl_service_config (svc);
+    telsim_floor_opts_t o = { .source = pl_service_name (svc) };
+    o.seed = (uint64_t) pl_config_int (cfg, "PLATEAU_TELSIM_SEED", 1, 0, INT64_MAX);
+    const char *fp = pl_config_str (cfg, "PLATEAU_TELSIM_AMD_FALSE_POSITIVE", "0.02");
+    char *end = NULL;
+    o.amd_false_positive = strtod (fp, &end);
+    if (!end || end == fp || *end || !(o.amd_false_positive >= 0 && o.amd_false_positive <= 1))
+        pl_config_fail (cfg, "PLATEAU_TELSIM_AMD_FALSE_POSITIVE", "a probability from 0 to 1", fp);
+    s_pause_rate (cfg, &o);
+    o.zoneinfo_dir = pl_config_str (cfg, "PLATEAU_ZONEINFO_DIR", NULL);
+    const char *agents = pl_config_str (cfg, "PLATEAU_TELSIM_AGENTS", "default:10");
+    char err[200];
+    if (telsim_floor_agents_check (agents, err, sizeof err) != 0)
+        pl_config_fail (cfg, "PLATEAU_TELSIM_AGENTS", err, agents);
+    static s_main_t m;
+    m.svc = svc;
+    m.snapshot_every_ms = pl_config_duration_ms (cfg, "PLATEAU_TELSIM_SNAPSHOT_EVERY", 30000);
+    if (m.snapshot_every_ms <= 0)
+        pl_config_fail (cfg, "PLATEAU_TELSIM_SNAPSHOT_EVERY", "a duration above 0", NULL);
+    m.dialer = pl_service_connect (svc, "dialer", true);
+    pl_service_config_done (svc);
+
+    pl_clock_t *clock = pl_service_clock (svc);
+    m.floor = telsim_floor_new (&o, clock, pl_service_metrics (svc), pl_service_log (svc), s_sink, &m);
+    telsim_door_t *door = m.floor ? telsim_door_new (pl_service_redis (svc), clock, pl_service_name (svc),
+                                                     pl_service_replica (svc), m.floor, pl_service_metrics (svc),
+                                                     pl_service_log (svc)) : NULL;
+    if (!door || telsim_floor_add_agents (m.floor, agents, pl_clock_now_ms (clock)) != 0) {
+        pl_log_error (pl_service_log (svc), NULL, "cannot build the floor", "error", "out of memory");
+        return 1;
+    }
+    char seed[32];
+    snprintf (seed, sizeof seed, "%llu", (unsigned long long) o.seed);
+    pl_log_info (pl_service_log (svc), NULL, "floor open", "agents", agents, "seed", seed);
+    /* The agents logged in READY: that is the first snapshot. */
+    m.next_snapshot_mono = pl_clock_mono_ms () + m.snapshot_every_ms;
+    s_flush (&m);
+
+    const char *types[] = { "CallRequest=dialer", NULL };
+    if (!pl_service_serve (svc, types, telsim_door_handle, door))
+        return 2;
+    pl_loop_add_timer (pl_service_loop (svc), S_TICK_MS, s_tick, &m);
+    int rc = pl_service_run (svc);
+    for (size_t i = 0; i < m.nout; i++)
+        pl_envelope_free (&m.out[i]);
+    telsim_door_destroy (&door);
+    telsim_floor_destroy (&m.floor);
+    pl_service_destroy (&svc);
+    return rc;
+}
