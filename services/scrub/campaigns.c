@@ -36,6 +36,7 @@ typedef struct {
     char *jurisdiction;
     char *tenant;
     bool debt;
+    unsigned dial;               /* PL_RULES_DIAL_PRERECORDED, _AGENT_GUARANTEED as the file says */
     pl_rules_campaign_t *campaign;
 } s_campaign_t;
 
@@ -113,6 +114,7 @@ s_load_campaign (scrub_campaigns_t *self, const char *dir, const char *file, cha
     size_t cap = 4096, len = 0;
     char *text = malloc (cap), line[1024], tenant[256] = "";
     bool in_campaign = false;
+    unsigned dial = 0;
     while (text && fgets (line, sizeof line, fp)) {
         char out[1100];
         snprintf (out, sizeof out, "%s", line);
@@ -134,6 +136,15 @@ s_load_campaign (scrub_campaigns_t *self, const char *dir, const char *file, cha
                     snprintf (tenant, sizeof tenant, "%s", v);
                 snprintf (out, sizeof out, "%.*s= %llu\n", (int) (eq - line), line,
                           (unsigned long long) scrub_id_of (v));
+            }
+        } else if (in_campaign && (strncmp (p, "prerecorded", 11) == 0 || strncmp (p, "agent-guaranteed", 16) == 0)) {
+            /* The engine reads them too; scrub keeps them for the dialer's checks, which set the
+             * dial mode of each call themselves (PL_RULES_DIAL_SET). */
+            const char *eq = strchr (p, '=');
+            unsigned bit = *p == 'p' ? PL_RULES_DIAL_PRERECORDED : PL_RULES_DIAL_AGENT_GUARANTEED;
+            if (eq) {
+                eq += strspn (eq + 1, " \t") + 1;
+                dial = strncmp (eq, "yes", 3) == 0 ? dial | bit : dial & ~bit;
             }
         }
         size_t n = strlen (out);
@@ -175,6 +186,7 @@ s_load_campaign (scrub_campaigns_t *self, const char *dir, const char *file, cha
     c->profile = strdup (pl_rules_profile_id (p));
     c->jurisdiction = strdup (pl_rules_profile_jurisdiction (p));
     c->debt = pl_rules_profile_kind (p) == PL_RULES_DC;
+    c->dial = dial;
     if (!c->name || !c->tenant || !c->profile || !c->jurisdiction)
         return PL_ENOMEM;
     /* No tenant given: the campaign counts for the default tenant, as its consents will. */
@@ -309,7 +321,7 @@ scrub_campaigns_find (const scrub_campaigns_t *self, const char *name, const cha
     if (!hit)
         return PL_ENOTFOUND;
     *out = (scrub_campaign_t) { .campaign = hit->campaign, .name = hit->name, .profile = hit->profile,
-                                .jurisdiction = hit->jurisdiction, .tenant = hit->tenant };
+                                .jurisdiction = hit->jurisdiction, .tenant = hit->tenant, .dial = hit->dial };
     return 0;
 }
 

@@ -26,6 +26,7 @@ typedef struct {
     const char *profile;         /* "fr-cc" */
     const char *jurisdiction;    /* "FR" */
     const char *tenant;          /* "acme" */
+    unsigned dial;               /* PL_RULES_DIAL_PRERECORDED, _AGENT_GUARANTEED of its file */
 } scrub_campaign_t;
 
 /* profiles_dir, zoneinfo (NULL: the system's), campaigns_dir (NULL: none), default_tenant.

@@ -1,10 +1,11 @@
-/*  door.c — LeadSubmitted and ScrubRequest on the bus (see door.h). */
+/*  door.c — LeadSubmitted, ScrubRequest, DialCheck and OptOutRequest on the bus (see door.h). */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "consent.h"
+#include "dial.h"
 #include "door.h"
 #include "plateau/audit_emit.h"
 #include "plateau/envelope.h"
@@ -360,6 +361,120 @@ done:
     return tx;
 }
 
+/* One OptOutRequest, applied at once (its own step, seen marker the message id). */
+static void
+s_optout (scrub_door_t *self, pl_bus_msg_t *msg, int64_t now)
+{
+    const pl_envelope_t *env = pl_bus_msg_envelope (msg);
+    scrub_optout_t o;
+    char reason[256] = "";
+    if (scrub_dial_optout_read (env->opt_out_request, env->id, now, &o, reason, sizeof reason) != 0) {
+        pl_bus_msg_nack (msg, PLATEAU__V1__NACK__CODE__INVALID, reason, 0);
+        return;
+    }
+    char err[256] = "";
+    int rc = scrub_optout_add (self->inbox, self->audit, self->service, self->clock, &o, env->trace_id, err,
+                               sizeof err);
+    if (rc < 0) {
+        pl_log_warn (self->log, env->trace_id, "opt-out not stored", "error", err);
+        pl_bus_msg_nack (msg, PLATEAU__V1__NACK__CODE__UNAVAILABLE, "redis unavailable", 1000);
+        return;
+    }
+    pl_bus_msg_ack (msg);
+}
+
+/* The DialChecks of a batch, judged together (one pipeline of opt-outs, one of consents). */
+typedef struct {
+    size_t n;
+    size_t *at;                  /* message index of each check */
+    scrub_dial_facts_t *facts;
+    scrub_verdict_t *v;
+    bool judged;
+} s_checks_t;
+
+static void
+s_checks_fini (s_checks_t *c)
+{
+    for (size_t i = 0; c->facts && i < c->n; i++)
+        scrub_dial_facts_fini (&c->facts[i]);
+    free (c->at);
+    free (c->facts);
+    free (c->v);
+}
+
+/* Reads every DialCheck of msgs, nacking those that can never be answered; judges the rest. */
+static void
+s_checks_judge (scrub_door_t *self, pl_bus_msg_t **msgs, size_t n, int64_t now, s_checks_t *c, bool *done)
+{
+    memset (c, 0, sizeof *c);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        k += pl_bus_msg_envelope (msgs[i])->body_case == PLATEAU__V1__ENVELOPE__BODY_DIAL_CHECK;
+    if (k == 0)
+        return;
+    c->at = calloc (k, sizeof *c->at);
+    c->facts = calloc (k, sizeof *c->facts);
+    c->v = calloc (k, sizeof *c->v);
+    const scrub_context_t **ctxs = calloc (k, sizeof *ctxs);
+    scrub_number_t *nums = calloc (k, sizeof *nums);
+    int64_t *at = calloc (k, sizeof *at);
+    bool mem = c->at && c->facts && c->v && ctxs && nums && at;
+    for (size_t i = 0; i < n; i++) {
+        const pl_envelope_t *env = pl_bus_msg_envelope (msgs[i]);
+        if (env->body_case != PLATEAU__V1__ENVELOPE__BODY_DIAL_CHECK)
+            continue;
+        done[i] = true;
+        if (!mem) {
+            pl_bus_msg_nack (msgs[i], PLATEAU__V1__NACK__CODE__UNAVAILABLE, "out of memory", 1000);
+            continue;
+        }
+        scrub_dial_facts_t *f = &c->facts[c->n];
+        char reason[256] = "";
+        int rc = scrub_dial_check_read (env->dial_check, now, f, reason, sizeof reason);
+        if (rc == 0)
+            rc = scrub_dial_check_campaign (self->campaigns, f, reason, sizeof reason);
+        if (rc != 0) {
+            scrub_dial_facts_fini (f);
+            pl_bus_msg_nack (msgs[i], rc == PL_EINVAL ? PLATEAU__V1__NACK__CODE__INVALID
+                                                      : PLATEAU__V1__NACK__CODE__UNAVAILABLE,
+                             reason, rc == PL_EINVAL ? 0 : 1000);
+            continue;
+        }
+        ctxs[c->n] = &f->ctx;
+        nums[c->n] = f->number;
+        at[c->n] = f->at_ms;
+        c->at[c->n++] = i;
+    }
+    if (c->n && scrub_verdict_judge_each (self->campaigns, self->catalog, self->redis, ctxs, nums, at, c->n,
+                                          c->v) == 0)
+        c->judged = true;
+    else
+        for (size_t j = 0; j < c->n; j++)
+            pl_bus_msg_nack (msgs[c->at[j]], PLATEAU__V1__NACK__CODE__UNAVAILABLE, "redis unavailable", 1000);
+    free (ctxs);
+    free (nums);
+    free (at);
+}
+
+/* The step that answers check j of c: the result to the dialer and its dial.* event. */
+static pl_inbox_tx_t *
+s_check_step (scrub_door_t *self, const pl_envelope_t *env, const s_checks_t *c, size_t j)
+{
+    const scrub_dial_facts_t *f = &c->facts[j];
+    char tag[300];
+    snprintf (tag, sizeof tag, "camp:%s", f->campaign);
+    pl_inbox_tx_t *tx = pl_inbox_tx_new (tag, env->id);
+    int rc = tx ? pl_inbox_tx_effect (tx, &s_answer, 0, NULL, 0, NULL, NULL) : PL_ENOMEM;
+    if (rc == 0)
+        rc = scrub_dial_answer (tx, self->dialer, self->audit, self->service, self->clock, env, f, &c->v[j]);
+    if (rc != 0)
+        pl_inbox_tx_destroy (&tx);
+    char labels[64];
+    snprintf (labels, sizeof labels, "check,%s", scrub_verdict_name (&c->v[j]));
+    pl_metric_inc (self->verdicts, labels, 1);
+    return tx;
+}
+
 void
 scrub_door_handle (void *arg, pl_bus_msg_t **msgs, size_t n)
 {
@@ -368,20 +483,38 @@ scrub_door_handle (void *arg, pl_bus_msg_t **msgs, size_t n)
     int *results = calloc (n, sizeof *results);
     const char **status = calloc (n, sizeof *status);
     size_t *which = calloc (n, sizeof *which);
-    if (!txs || !results || !status || !which) {
+    bool *done = calloc (n, sizeof *done);
+    s_checks_t checks = { 0 };
+    if (!txs || !results || !status || !which || !done) {
         for (size_t i = 0; i < n; i++)
             pl_bus_msg_nack (msgs[i], PLATEAU__V1__NACK__CODE__UNAVAILABLE, "out of memory", 1000);
         goto done;
     }
     int64_t now = pl_clock_now_ms (self->clock);
-    size_t k = 0;
+    /* Opt-outs first: a check of the same batch already sees them. */
+    for (size_t i = 0; i < n; i++)
+        if (pl_bus_msg_envelope (msgs[i])->body_case == PLATEAU__V1__ENVELOPE__BODY_OPT_OUT_REQUEST) {
+            s_optout (self, msgs[i], now);
+            done[i] = true;
+        }
+    s_checks_judge (self, msgs, n, now, &checks, done);
+    size_t k = 0, next_check = 0;
     for (size_t i = 0; i < n; i++) {
         const pl_envelope_t *env = pl_bus_msg_envelope (msgs[i]);
         int code = PLATEAU__V1__NACK__CODE__INVALID;
         char reason[256] = "unexpected type";
         pl_inbox_tx_t *tx = NULL;
         status[k] = NULL;
-        if (env->body_case == PLATEAU__V1__ENVELOPE__BODY_LEAD_SUBMITTED)
+        if (env->body_case == PLATEAU__V1__ENVELOPE__BODY_DIAL_CHECK) {
+            /* Judged above; those refused or not judged are answered already. */
+            if (!checks.judged || next_check >= checks.n || checks.at[next_check] != i)
+                continue;
+            tx = s_check_step (self, env, &checks, next_check++);
+            code = PLATEAU__V1__NACK__CODE__UNAVAILABLE;
+            snprintf (reason, sizeof reason, "out of memory");
+        } else if (done[i])
+            continue;
+        else if (env->body_case == PLATEAU__V1__ENVELOPE__BODY_LEAD_SUBMITTED)
             tx = s_lead_step (self, env, now, &code, reason, sizeof reason, &status[k]);
         else if (env->body_case == PLATEAU__V1__ENVELOPE__BODY_SCRUB_REQUEST)
             tx = s_request_step (self, env, now, &code, reason, sizeof reason);
@@ -407,8 +540,10 @@ scrub_door_handle (void *arg, pl_bus_msg_t **msgs, size_t n)
         pl_inbox_tx_destroy (&txs[j]);
     }
 done:
+    s_checks_fini (&checks);
     free (txs);
     free (results);
     free (status);
     free (which);
+    free (done);
 }

@@ -1,4 +1,5 @@
-/*  door.h — scrub's bus door: LeadSubmitted from the intake, ScrubRequest from the dialer.
+/*  door.h — scrub's bus door: LeadSubmitted from the intake; ScrubRequest, DialCheck and
+ *  OptOutRequest from the dialer.
  *
  *  A LeadSubmitted is judged number by number (verdict.h); its consents are recorded first (one
  *  step each, ids "<lead id>.c<i>", so a redelivery records nothing twice), then one atomic step
@@ -7,7 +8,8 @@
  *  scrubbed_at), emits LeadCleared (the numbers that passed) or LeadSuppressed to the dialer, and
  *  one scrub.verdict audit event per number. A ScrubRequest is answered with one ScrubVerdict
  *  per number to the dialer (reply_to = the request's id) and audited the same way; opt-outs and
- *  consents are read from Redis at that instant.
+ *  consents are read from Redis at that instant. DialCheck and OptOutRequest are dial.h's: the
+ *  opt-outs of a batch are applied first, then its checks are judged together (one pipeline).
  */
 #ifndef SCRUB_DOOR_H
 #define SCRUB_DOOR_H

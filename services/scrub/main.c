@@ -1,9 +1,9 @@
 /*  main.c — plateau-scrub: may this number be called at all?
  *
  *  Wiring only: reads the configuration, builds the rules engine's world (campaigns.c), the lists
- *  in force (catalog.c), the bus door for LeadSubmitted and ScrubRequest (door.c), the HTTP API
- *  (api.c), and the bus clients that deliver what the steps wrote into this replica's outboxes
- *  (verdicts to the dialer, audit events). See README.md.
+ *  in force (catalog.c), the bus door for LeadSubmitted, ScrubRequest, DialCheck and OptOutRequest
+ *  (door.c, dial.c), the HTTP API (api.c), and the bus clients that deliver what the steps wrote
+ *  into this replica's outboxes (verdicts to the dialer, audit events). See README.md.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -163,7 +163,8 @@ main (void)
     pl_log_info (pl_service_log (svc), NULL, "HTTP API listening", "port", port);
 
     /* Leads from the intake; dial-time checks from the dialer. */
-    const char *types[] = { "LeadSubmitted=intake", "ScrubRequest=dialer", NULL };
+    const char *types[] = { "LeadSubmitted=intake", "ScrubRequest=dialer", "DialCheck=dialer",
+                            "OptOutRequest=dialer", NULL };
     if (!door || !pl_service_serve (svc, types, scrub_door_handle, door))
         return 2;
     s_tick (pl_service_loop (svc), &m);

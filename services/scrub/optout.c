@@ -68,7 +68,7 @@ s_step (pl_inbox_t *inbox, const pl_outbox_t *audit, const char *service, const 
                              "effective_at", (json_int_t) now);
     char *value = rec ? json_dumps (rec, JSON_COMPACT) : NULL;
     json_decref (rec);
-    pl_inbox_tx_t *tx = value ? pl_inbox_tx_new (tag, NULL) : NULL;
+    pl_inbox_tx_t *tx = value ? pl_inbox_tx_new (tag, add ? o->message_id : NULL) : NULL;
     const char *k[1] = { key };
     const char *a[3] = { field, value, keep };
     int rc = tx ? pl_inbox_tx_effect (tx, add ? &s_add : &s_remove, 1, k, add ? 3 : 1, a, NULL) : PL_ENOMEM;

@@ -29,6 +29,7 @@ typedef struct {
     const char *channel;         /* "call", "web", "letter", "crm", "api", "operator" */
     const char *actor;           /* the authenticated identity that recorded it */
     int64_t requested_at_ms;     /* when the person asked (0: now) */
+    const char *message_id;      /* the bus message it applies (its seen marker), or NULL */
 } scrub_optout_t;
 
 /* Records o in one step (with its optout.added event when audit is not NULL). 1 added, 0 it

@@ -1,4 +1,5 @@
 /*  verdict.c — facts in, the rules engine's decision out, rendered three ways (see verdict.h). */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,12 @@ s_region_of (const char *e164)
         if (strncmp (e164, t[i].prefix, strlen (t[i].prefix)) == 0)
             return t[i].region;
     return "";
+}
+
+const char *
+scrub_verdict_region (const scrub_number_t *num)
+{
+    return num->region && *num->region ? num->region : s_region_of (num->e164);
 }
 
 static pl_rules_line_t
@@ -62,6 +69,36 @@ s_date (int64_t ms, char out[11])
     snprintf (out, 11, "%.10s", d);
 }
 
+/* The overlay profiles (a US state's) stacked on the profile for the verdict's regions: the
+ * overlay of "US-FL" under "us-cc" is "us-fl", when the profiles have it for that region. */
+static void
+s_overlays (const scrub_campaigns_t *campaigns, scrub_verdict_t *v)
+{
+    const pl_rules_profiles_t *profiles = scrub_campaigns_profiles (campaigns);
+    size_t fam = strcspn (v->profile, "-");
+    for (size_t r = 0; r < v->n_regions; r++) {
+        const char *dash = strchr (v->regions[r], '-');
+        if (!dash || fam == 0)
+            continue;
+        char id[16];
+        int w = snprintf (id, sizeof id, "%.*s-%s", (int) fam, v->profile, dash + 1);
+        if (w < 0 || (size_t) w >= sizeof id)
+            continue;
+        for (char *p = id; *p; p++)
+            *p = (char) tolower ((unsigned char) *p);
+        const pl_rules_profile_t *p = pl_rules_profiles_find (profiles, id);
+        if (!p || !pl_rules_profile_base (p))
+            continue;
+        bool covers = false, seen = false;
+        for (size_t k = 0; k < pl_rules_profile_region_count (p) && !covers; k++)
+            covers = strcasecmp (pl_rules_profile_region (p, k), v->regions[r]) == 0;
+        for (size_t k = 0; k < v->n_overlays && !seen; k++)
+            seen = strcmp (v->overlays[k], id) == 0;
+        if (covers && !seen && v->n_overlays < PL_RULES_MAX_REGIONS)
+            snprintf (v->overlays[v->n_overlays++], sizeof v->overlays[0], "%s", id);
+    }
+}
+
 /* One number: its facts, then the engine. */
 static void
 s_judge_one (const scrub_campaigns_t *campaigns, scrub_catalog_t *catalog, const scrub_context_t *ctx,
@@ -70,7 +107,7 @@ s_judge_one (const scrub_campaigns_t *campaigns, scrub_catalog_t *catalog, const
 {
     memset (v, 0, sizeof *v);
     snprintf (v->number, sizeof v->number, "%s", num->e164);
-    const char *region = num->region && *num->region ? num->region : s_region_of (num->e164);
+    const char *region = scrub_verdict_region (num);
     snprintf (v->region, sizeof v->region, "%s", region);
     bool debt = ctx->debt_ref && *ctx->debt_ref;
     scrub_campaign_t c;
@@ -150,7 +187,8 @@ s_judge_one (const scrub_campaigns_t *campaigns, scrub_catalog_t *catalog, const
     snprintf (dnc->version, sizeof dnc->version, "live");
     dnc->as_of_ms = dnc->loaded_at_ms = now;
     s_date (now, dnc->copy_date);
-    dnc->hit = scrub_optouts_hit (optouts, i, c.tenant, ctx->debt_ref);
+    dnc->hit = scrub_optouts_hit (optouts, i, c.tenant, ctx->debt_ref)
+            || (ctx->tenant && *ctx->tenant && scrub_optouts_hit (optouts, i, ctx->tenant, ctx->debt_ref));
     pl_rules_list_t lists[SCRUB_LIST_FACTS_MAX];
     for (size_t l = 0; l < v->n_lists; l++)
         lists[l] = (pl_rules_list_t) { v->lists[l].name, v->lists[l].hit, v->lists[l].version,
@@ -161,16 +199,19 @@ s_judge_one (const scrub_campaigns_t *campaigns, scrub_catalog_t *catalog, const
         .regions = regions, .n_regions = v->n_regions, .region_sources = v->region_sources,
         .debt = debt ? scrub_id_of (ctx->debt_ref) : 0,
         .consents = ks, .n_consents = nk, .lists = lists, .n_lists = v->n_lists,
+        .calls = ctx->calls, .n_calls = ctx->n_calls, .dial = ctx->dial,
+        .cli = ctx->cli && *ctx->cli ? ctx->cli : NULL,
     };
+    s_overlays (campaigns, v);
     v->rc = pl_rules_decide (c.campaign, &f, now, &v->d);
     if (v->rc == 0 && v->d.binding_zone >= 0 && (size_t) v->d.binding_zone < nz)
         snprintf (v->zone, sizeof v->zone, "%s", v->zones[v->d.binding_zone]);
 }
 
 int
-scrub_verdict_judge (const scrub_campaigns_t *campaigns, scrub_catalog_t *catalog, pl_redis_t *redis,
-                     const scrub_context_t *ctx, const scrub_number_t *nums, size_t n, int64_t now_ms,
-                     scrub_verdict_t *out)
+scrub_verdict_judge_each (const scrub_campaigns_t *campaigns, scrub_catalog_t *catalog, pl_redis_t *redis,
+                          const scrub_context_t *const *ctxs, const scrub_number_t *nums, const int64_t *at_ms,
+                          size_t n, scrub_verdict_t *out)
 {
     const char **e164 = calloc (n ? n : 1, sizeof *e164);
     if (!e164)
@@ -183,11 +224,64 @@ scrub_verdict_judge (const scrub_campaigns_t *campaigns, scrub_catalog_t *catalo
     if (rc == 0)
         rc = scrub_consents_fetch (redis, e164, n, &consents);
     for (size_t i = 0; rc == 0 && i < n; i++)
-        s_judge_one (campaigns, catalog, ctx, &nums[i], optouts, consents, i, now_ms, &out[i]);
+        s_judge_one (campaigns, catalog, ctxs[i], &nums[i], optouts, consents, i, at_ms[i], &out[i]);
     scrub_optouts_destroy (&optouts);
     scrub_consents_destroy (&consents);
     free (e164);
     return rc;
+}
+
+int
+scrub_verdict_judge (const scrub_campaigns_t *campaigns, scrub_catalog_t *catalog, pl_redis_t *redis,
+                     const scrub_context_t *ctx, const scrub_number_t *nums, size_t n, int64_t now_ms,
+                     scrub_verdict_t *out)
+{
+    const scrub_context_t **ctxs = calloc (n ? n : 1, sizeof *ctxs);
+    int64_t *at = calloc (n ? n : 1, sizeof *at);
+    int rc = ctxs && at ? 0 : PL_ENOMEM;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        ctxs[i] = ctx;
+        at[i] = now_ms;
+    }
+    if (rc == 0)
+        rc = scrub_verdict_judge_each (campaigns, catalog, redis, ctxs, nums, at, n, out);
+    free (ctxs);
+    free (at);
+    return rc;
+}
+
+int64_t
+scrub_verdict_allowed_until (const scrub_verdict_t *v)
+{
+    if (v->rc != 0 || v->d.verdict != PL_RULES_ALLOW)
+        return 0;
+    int64_t until = 0;
+    for (size_t i = 0; i < v->d.n_fired; i++) {
+        const pl_rules_fired_t *r = &v->d.fired[i];
+        if (r->outcome == PL_RULES_PASS && r->until_ms > 0 && (until == 0 || r->until_ms < until))
+            until = r->until_ms;
+    }
+    return until;
+}
+
+void
+scrub_verdict_local_time (const scrub_verdict_t *v, char *out, size_t size)
+{
+    if (size)
+        out[0] = '\0';
+    if (v->rc != 0 || v->d.binding_zone < 0 || (size_t) v->d.binding_zone >= v->d.n_zones
+        || !v->d.zones[v->d.binding_zone].zone || size < PL_TIME_RFC3339_MAX)
+        return;
+    int64_t at = v->d.now_ms;
+    int64_t s = at >= 0 ? at / 1000 : -((-at + 999) / 1000);
+    int32_t off = pl_rules_tz_offset (v->d.zones[v->d.binding_zone].zone, s);
+    char t[PL_TIME_RFC3339_MAX];
+    size_t n = pl_time_format_rfc3339 (at + (int64_t) off * 1000, t, sizeof t);
+    if (n == 0 || n >= sizeof t || t[n - 1] != 'Z')
+        return;
+    t[n - 1] = '\0';
+    int32_t a = off < 0 ? -off : off;
+    snprintf (out, size, "%s%c%02d:%02d", t, off < 0 ? '-' : '+', (int) (a / 3600), (int) (a / 60 % 60));
 }
 
 bool
@@ -305,6 +399,7 @@ struct scrub_verdict_pb {
     Plateau__V1__ListVersion lv[SCRUB_LIST_FACTS_MAX];
     Plateau__V1__ListVersion *lvp[SCRUB_LIST_FACTS_MAX];
     char *regions[PL_RULES_MAX_REGIONS];
+    char *overlays[PL_RULES_MAX_REGIONS];
     Plateau__V1__RegionCandidate rc[PL_RULES_MAX_REGIONS];
     Plateau__V1__RegionCandidate *rcp[PL_RULES_MAX_REGIONS];
     Plateau__V1__ZoneCandidate zc[PL_RULES_MAX_ZONES];
@@ -382,6 +477,8 @@ scrub_verdict_pb_new (const scrub_verdict_t *v, int64_t now_ms)
         self->rc[r].source = (char *) s_region_source (v->region_sources[r]);
         self->rcp[r] = &self->rc[r];
     }
+    for (size_t o = 0; o < v->n_overlays; o++)
+        self->overlays[o] = (char *) v->overlays[o];
     for (size_t z = 0; z < v->n_zones; z++) {
         plateau__v1__zone_candidate__init (&self->zc[z]);
         self->zc[z].zone = (char *) v->zones[z];
@@ -426,6 +523,8 @@ scrub_verdict_pb_audit (scrub_verdict_pb_t *self, Plateau__V1__AuditEvent *ev)
     if (*v->campaign)
         ev->campaign = (char *) v->campaign;
     ev->profile = (char *) v->profile;
+    ev->n_overlays = v->n_overlays;
+    ev->overlays = self->overlays;
     ev->n_regions = v->n_regions;
     ev->regions = self->regions;
     ev->n_region_sources = v->n_regions;

@@ -42,6 +42,12 @@ typedef struct {
     const char *state;           /* "Florida") and postal code, for a state's rules */
     const char *postal_code;
     const char *debt_ref;        /* collection: the debt, "" for none */
+    /* At the instant of dialling (DialCheck); zero / NULL elsewhere. */
+    const char *tenant;          /* the tenant the call is for: its opt-outs count too */
+    const pl_rules_call_t *calls;  /* the person's contact history, ids from scrub_id_of */
+    size_t n_calls;
+    unsigned dial;               /* PL_RULES_DIAL_* | PL_RULES_DIAL_SET; 0: the campaign's */
+    const char *cli;             /* the caller id presented; NULL: the campaign's */
 } scrub_context_t;
 
 typedef struct {
@@ -56,6 +62,8 @@ typedef struct {
     char zone_sources[PL_RULES_MAX_ZONES][16];
     size_t n_zones;
     char regions[PL_RULES_MAX_REGIONS][8];      /* the number's and the address's */
+    char overlays[PL_RULES_MAX_REGIONS][16];    /* overlay profiles of those regions ("us-fl") */
+    size_t n_overlays;
     uint8_t region_sources[PL_RULES_MAX_REGIONS]; /* pl_rules_region_source_t */
     size_t n_regions;
     /* The consents' evidence, which the decision cites: kept here so that it outlives the
@@ -68,6 +76,22 @@ typedef struct {
 int scrub_verdict_judge (const scrub_campaigns_t *campaigns, scrub_catalog_t *catalog, pl_redis_t *redis,
                          const scrub_context_t *ctx, const scrub_number_t *nums, size_t n, int64_t now_ms,
                          scrub_verdict_t *out);
+
+/* The same, each number with its own context and instant (a batch of dial-time checks): still
+ * one pipeline for the opt-outs and one for the consents of the whole batch. */
+int scrub_verdict_judge_each (const scrub_campaigns_t *campaigns, scrub_catalog_t *catalog, pl_redis_t *redis,
+                              const scrub_context_t *const *ctxs, const scrub_number_t *nums,
+                              const int64_t *at_ms, size_t n, scrub_verdict_t *out);
+
+/* ALLOW only: the earliest end of the current allowance among the rules that passed with one
+ * (the calling window's end in the binding zone); 0 when none ends or v is not an ALLOW. */
+int64_t scrub_verdict_allowed_until (const scrub_verdict_t *v);
+/* The decided instant in the binding zone, RFC 3339 with its offset ("2026-11-17T10:30:00.000+01:00");
+ * "" when no zone bound it. out holds at least 40 bytes. */
+void scrub_verdict_local_time (const scrub_verdict_t *v, char *out, size_t size);
+
+/* The region a number is judged in: its own, else its prefix's ("+33…" → "FR"). */
+const char *scrub_verdict_region (const scrub_number_t *num);
 
 /* May this number ever be called (ALLOW or DEFER)? */
 bool scrub_verdict_passes (const scrub_verdict_t *v);
@@ -85,7 +109,8 @@ void scrub_verdict_pb_free (scrub_verdict_pb_t **self_p);
 Plateau__V1__ScrubVerdict *scrub_verdict_pb_message (scrub_verdict_pb_t *self, const char *request_id,
                                                      const char *lead_id);
 /* Fills the evidence of a scrub.verdict event ev (already initialised): number, decision,
- * tenant, campaign, profile, regions, zones, evaluated_at_ms, rules, lists, reason. */
+ * tenant, campaign, profile, overlays, regions, zones, evaluated_at_ms, rules, lists, reason.
+ * The dial.* events start from the same. */
 void scrub_verdict_pb_audit (scrub_verdict_pb_t *self, Plateau__V1__AuditEvent *ev);
 
 #endif
