@@ -27,11 +27,16 @@ typedef struct {
     int64_t last_warn_mono;
 } s_main_t;
 
-/* The floor's sink: keep a copy until the tick sends the batch. */
+static void s_flush (s_main_t *m);
+
+/* The floor's sink: keep a copy until the tick sends the batch (or sooner when it is full: a
+ * clock moved by days processes many events in one tick). */
 static void
 s_sink (void *arg, pl_envelope_t *env)
 {
     s_main_t *m = arg;
+    if (m->nout == S_BATCH_MAX)
+        s_flush (m);
     size_t len = 0;
     uint8_t *buf = pl_envelope_pack (env, &len);
     char err[128];
@@ -45,6 +50,8 @@ s_sink (void *arg, pl_envelope_t *env)
     }
 }
 
+/* Stores the batch in the outbox and sends it. Redis down: the batch waits for the next tick,
+ * up to S_BATCH_MAX messages; beyond, the oldest batch is dropped (logged). */
 static void
 s_flush (s_main_t *m)
 {
@@ -57,8 +64,11 @@ s_flush (s_main_t *m)
             pl_log_warn (pl_service_log (m->svc), NULL, "outbox unavailable: messages to the dialer wait",
                          "error", pl_bus_client_errstr (m->dialer));
         }
-        if (m->nout < S_BATCH_MAX / 2)
+        if (m->nout < S_BATCH_MAX)
             return;                      /* kept for the next tick */
+        char n[32];
+        snprintf (n, sizeof n, "%zu", m->nout);
+        pl_log_error (pl_service_log (m->svc), NULL, "outbox unavailable: messages to the dialer dropped", "count", n);
     }
     for (size_t i = 0; i < m->nout; i++)
         pl_envelope_free (&m->out[i]);
