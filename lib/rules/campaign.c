@@ -712,7 +712,11 @@ s_set_general (pl_rules_campaign_t *c, const char *key, const char *value, const
     uint64_t v;
     bool b;
     if (strcmp (key, "tenant") == 0 || strcmp (key, "id") == 0 || strcmp (key, "subject") == 0) {
-        if (s_parse_u64 (value, &v) != 0) {
+        /* Names stand for their id: the tenant "acme" is pl_rules_id_of ("acme") everywhere. */
+        if (s_parse_u64 (value, &v) != 0 && strcmp (key, "id") != 0 && *value && strlen (value) <= 128
+            && !strpbrk (value, " \t"))
+            v = pl_rules_id_of (value);
+        else if (s_parse_u64 (value, &v) != 0) {
             s_fail (c, "%skey '%s': expected a decimal id", where, key);
             return PL_ECONFIG;
         }
@@ -891,9 +895,9 @@ pl_rules_campaign_load_text (pl_rules_campaign_t *self, const char *origin, cons
             }
             continue;
         }
-        /* [dialer …] sections belong to the dialer (pacing, retries, caller ids): it reads and
+        /* [dialer] and [dialer-retry …] sections belong to the dialer (pacing, retries, caller ids): it reads and
          * validates them from the same file; they never change what a call may do. */
-        if (strcmp (sec->type, "dialer") == 0)
+        if (strncmp (sec->type, "dialer", 6) == 0 && (sec->type[6] == '\0' || sec->type[6] == '-'))
             continue;
         if (strcmp (sec->type, "rule") != 0 || !*sec->arg) {
             s_fail (self, "%s:%d: expected [campaign], [rule <id>] or [dialer …]", origin, sec->line);
@@ -986,4 +990,47 @@ pl_rules_campaign_abandon (const pl_rules_campaign_t *self, pl_rules_abandon_t *
                                      pl_rules_campaign_param (self, id, "message"), out);
         }
     return PL_ENOTFOUND;
+}
+
+int
+pl_rules_text_each (const char *origin, const char *text, pl_rules_text_fn *fn, void *arg,
+                    char *err, size_t err_size)
+{
+    if (!text || !fn)
+        return PL_EINVAL;
+    origin = origin ? origin : "(text)";
+    pl__doc_t doc;
+    pl__err_t e = { 0 };
+    if (pl__doc_parse (origin, text, &doc, &e) != 0) {
+        if (err && err_size)
+            snprintf (err, err_size, "%s:%d: %s", origin, e.line, e.msg);
+        return PL_ECONFIG;
+    }
+    int rc = 0;
+    for (size_t si = 0; si < doc.n && rc == 0; si++) {
+        const pl__section_t *sec = &doc.s[si];
+        if (sec->n == 0)
+            rc = fn (arg, sec->type, sec->arg, NULL, NULL, sec->line);
+        for (size_t i = 0; i < sec->n && rc == 0; i++)
+            rc = fn (arg, sec->type, sec->arg, sec->p[i].key, sec->p[i].value, sec->p[i].line);
+    }
+    pl__doc_free (&doc);
+    return rc;
+}
+
+uint64_t
+pl_rules_id_of (const char *name)
+{
+    if (!name || !*name)
+        return 0;
+    bool digits = strlen (name) < 19;
+    for (const char *p = name; *p && digits; p++)
+        digits = isdigit ((unsigned char) *p);
+    if (digits)
+        return strtoull (name, NULL, 10);
+    /* 63-bit FNV-1a, odd so that it is never 0 ("unknown"). */
+    uint64_t h = 1469598103934665603ULL;
+    for (const unsigned char *p = (const unsigned char *) name; *p; p++)
+        h = (h ^ *p) * 1099511628211ULL;
+    return (h & 0x7fffffffffffffffULL) | 1;
 }

@@ -122,7 +122,8 @@ void pl_rules_campaign_destroy (pl_rules_campaign_t **self_p);
 
 /* Sets one key. Section "campaign" holds the campaign's own settings:
  *   profile = fr-cc              the profile it runs under (set first)
- *   tenant = 42, id = 7, subject = 3   numeric ids matched against the contact history
+ *   tenant = 42, id = 7, subject = 3   numeric ids matched against the contact history; a
+ *                                name for tenant or subject stands for pl_rules_id_of (name)
  *   dialing = manual | autodialed,  prerecorded = yes | no,  agent-guaranteed = yes | no
  *   cli = +33162000000           caller id presented;   sector = insurance
  *   name = …                     for explanations
@@ -137,6 +138,20 @@ int pl_rules_campaign_set (pl_rules_campaign_t *self, const char *section, const
 int pl_rules_campaign_load_text (pl_rules_campaign_t *self, const char *origin,
                                  const char *text);
 const char *pl_rules_campaign_errstr (const pl_rules_campaign_t *self);
+
+/* The numeric id of a tenant's or subject's name, as campaigns and contact histories use it:
+ * all digits (under 19) read as the number, any other name as its 63-bit FNV-1a hash (odd, never
+ * 0). A campaign's `tenant = acme` is pl_rules_id_of ("acme"). */
+uint64_t pl_rules_id_of (const char *name);
+
+/* Reads text in the profile format section by section, for services that keep their own
+ * sections beside the engine's ([dialer …] in a campaign file). fn gets every key of every
+ * section in order (a section without keys once, with key and value NULL); a non-zero return
+ * stops and is returned. PL_ECONFIG with "origin:line: why" in err on a syntax error. */
+typedef int (pl_rules_text_fn) (void *arg, const char *section, const char *section_arg,
+                                const char *key, const char *value, int line);
+int pl_rules_text_each (const char *origin, const char *text, pl_rules_text_fn *fn, void *arg,
+                        char *err, size_t err_size);
 
 const pl_rules_profile_t *pl_rules_campaign_profile (const pl_rules_campaign_t *self);
 /* The value in force for rule/key, campaign narrowing applied (NULL when absent). */

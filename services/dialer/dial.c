@@ -1,0 +1,1656 @@
+/*  dial.c — the dialer's steps and pacing (see dial.h and docs/adr/0050). */
+#include "dial.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pacing.h"
+#include "plateau/audit_emit.h"
+#include "plateau/envelope.h"
+#include "plateau/error.h"
+#include "plateau/inbox.h"
+#include "plateau/outbox.h"
+#include "plateau/v1/audit.pb-c.h"
+#include "plateau/v1/dial.pb-c.h"
+#include "plateau/v1/promise.pb-c.h"
+#include "plateau/v1/scrub.pb-c.h"
+
+#define S_MAX_NUMS 8
+#define S_HIST_KEEP_MS (400LL * 86400000)    /* longer than any rolling window or cool-off */
+#define S_STATS_KEEP_MS (32LL * 86400000)     /* the US 30-day period, and a day to spare */
+#define S_MAX_HIST 2000                       /* what scrub accepts */
+#define S_CHECK_FRESH_MS 5000                 /* an answer older than this is checked again */
+#define S_STUCK_WALL_MS 30000                 /* a claim unanswered this long (real time) is voided */
+
+typedef struct {
+    const dialer_campaign_t *c;
+    bool owned;
+    char token[32];              /* "<replica> <fence>" while owned */
+    long long fence;
+    int64_t report_hour;
+} s_camp_t;
+
+struct dialer {
+    dialer_opts_t o;
+    pl_inbox_t *inbox;
+    pl_outbox_t *scrub, *telephony, *audit, *promise;
+    s_camp_t *camps;
+    size_t n_camps;
+    pl_metric_t *m_steps, *m_calls, *m_lines, *m_queue, *m_rate, *m_agents;
+    pl_redis_script_t *lease;
+};
+
+/* ---- keys and effects ----------------------------------------------------------------------- */
+
+static void
+s_key (char *out, size_t size, const char *campaign, const char *what)
+{
+    snprintf (out, size, "pl:{camp:%s}:%s", campaign, what);
+}
+
+static void
+s_lead_key (char *out, size_t size, const char *campaign, const char *lead)
+{
+    snprintf (out, size, "pl:{camp:%s}:dl:%s", campaign, lead);
+}
+
+static void
+s_tag (char *out, size_t size, const char *campaign)
+{
+    snprintf (out, size, "camp:%s", campaign);
+}
+
+/* LeadCleared: K dl, due; A lead pb, numbers, due, campaign tenant. */
+static const pl_inbox_effect_t s_enqueue = {
+    "dialer.enqueue",
+    "if redis.call('EXISTS', K[1]) == 1 then return 'dup', false end\n"
+    "redis.call('HSET', K[1], 'pb', A[1], 'nums', A[2], 'idx', '0', 'n', '0', 'state', 'queued',\n"
+    "  'sched', '1', 'due', A[3])\n"
+    "redis.call('ZADD', K[2], A[3], A[4])\n"
+    "return 'ok'\n"
+};
+
+/* Claim: K lease, due, dl, inflight, resv; A token, lead, n expected, attempt, now, agent, wall. */
+static const pl_inbox_effect_t s_claim = {
+    "dialer.claim",
+    "if redis.call('GET', K[1]) ~= A[1] then return 'fenced', false end\n"
+    "if redis.call('HGET', K[3], 'state') ~= 'queued' then return 'gone', false end\n"
+    "if (redis.call('HGET', K[3], 'n') or '0') ~= A[3] then return 'gone', false end\n"
+    "redis.call('HSET', K[3], 'state', 'claimed', 'att', A[4], 'n', tostring(tonumber(A[3]) + 1),\n"
+    "  'agent', A[6], 'at', A[5], 'wall', A[7])\n"
+    "redis.call('ZREM', K[2], A[2])\n"
+    "redis.call('ZADD', K[4], A[7], A[4])\n"
+    "if A[6] ~= '' then redis.call('HSET', K[5], A[6], A[4]) end\n"
+    "return 'ok'\n"
+};
+
+/* History: K hist; A attempt, entry, keep ms, now. Records the claim, returns every entry as
+ * "<attempt>=<entry>" lines, dropping those older than the longest window. */
+static const pl_inbox_effect_t s_history = {
+    "dialer.history",
+    "redis.call('HSETNX', K[1], A[1], A[2])\n"
+    "redis.call('PEXPIRE', K[1], A[3])\n"
+    "local all = redis.call('HGETALL', K[1])\n"
+    "local out = {}\n"
+    "local oldest = tonumber(A[4]) - tonumber(A[3])\n"
+    "for i = 1, #all, 2 do\n"
+    "  local at = tonumber(string.match(all[i + 1], '^(%-?%d+)')) or 0\n"
+    "  if at < oldest then redis.call('HDEL', K[1], all[i]) else out[#out + 1] = all[i] .. '=' .. all[i + 1] end\n"
+    "end\n"
+    "return table.concat(out, '\\n')\n"
+};
+
+/* History flags and voids: K hist; A attempt, entry ('' deletes). Only an existing entry. */
+static const pl_inbox_effect_t s_history_set = {
+    "dialer.history_set",
+    "if redis.call('HEXISTS', K[1], A[1]) == 0 then return 'none' end\n"
+    "if A[2] == '' then redis.call('HDEL', K[1], A[1]) else redis.call('HSET', K[1], A[1], A[2]) end\n"
+    "return 'ok'\n"
+};
+
+/* Check sent: K lease, dl; A token, attempt. */
+static const pl_inbox_effect_t s_checking = {
+    "dialer.checking",
+    "if redis.call('GET', K[1]) ~= A[1] then return 'fenced', false end\n"
+    "if redis.call('HGET', K[2], 'state') ~= 'claimed' or redis.call('HGET', K[2], 'att') ~= A[2] then\n"
+    "  return 'gone', false end\n"
+    "redis.call('HSET', K[2], 'state', 'checking')\n"
+    "return 'ok'\n"
+};
+
+/* Move an attempt on: K dl, due, inflight, resv, then the stats keys to add to; A attempt,
+ * expected states ("checking|placed"), new state, due ('' none), next idx, sched, agent,
+ * tries field ('' none), extra field, its value, stats member, stats score, then one flag per
+ * stats key ('1' add). */
+static const pl_inbox_effect_t s_move = {
+    "dialer.move",
+    "local st = redis.call('HGET', K[1], 'state')\n"
+    "if not st or redis.call('HGET', K[1], 'att') ~= A[1] or not string.find('|' .. A[2] .. '|', '|' .. st .. '|', 1, true) then\n"
+    "  return 'gone', false end\n"
+    "redis.call('HSET', K[1], 'state', A[3], 'idx', A[5], 'sched', A[6])\n"
+    "if A[4] ~= '' then redis.call('ZADD', K[2], A[4], string.match(K[1], ':dl:(.*)$')); redis.call('HSET', K[1], 'due', A[4]) end\n"
+    "if A[3] ~= 'placed' then redis.call('ZREM', K[3], A[1]) end\n"
+    "if A[7] ~= '' and A[3] ~= 'placed' and redis.call('HGET', K[4], A[7]) == A[1] then redis.call('HDEL', K[4], A[7]) end\n"
+    "if A[8] ~= '' then redis.call('HINCRBY', K[1], A[8], 1) end\n"
+    "if A[9] ~= '' then redis.call('HSET', K[1], A[9], A[10]) end\n"
+    "for i = 5, #K do\n"
+    "  if A[12 + i - 4] == '1' then redis.call('ZADD', K[i], A[12], A[11]);\n"
+    "    redis.call('ZREMRANGEBYSCORE', K[i], '-inf', tonumber(A[12]) - " "2764800000) end\n"
+    "end\n"
+    "return 'ok'\n"
+};
+
+/* Agent state: K agents; A agent, "state|since", since. Newer states only. */
+static const pl_inbox_effect_t s_agent = {
+    "dialer.agent",
+    "local cur = redis.call('HGET', K[1], A[1])\n"
+    "if cur then local s = tonumber(string.match(cur, '|(%-?%d+)$')) or 0\n"
+    "  if s > tonumber(A[3]) then return 'old' end end\n"
+    "redis.call('HSET', K[1], A[1], A[2])\n"
+    "return 'ok'\n"
+};
+
+/* ---- small helpers ---------------------------------------------------------------------------- */
+
+static s_camp_t *
+s_camp (dialer_t *self, const char *name)
+{
+    for (size_t i = 0; name && i < self->n_camps; i++)
+        if (strcmp (self->camps[i].c->name, name) == 0)
+            return &self->camps[i];
+    return NULL;
+}
+
+static int
+s_emit_audit (dialer_t *self, pl_inbox_tx_t *tx, Plateau__V1__AuditEvent *ev, const char *trace)
+{
+    if (!self->audit)
+        return 0;
+    return pl_audit_emit (tx, self->audit, self->o.service, self->o.clock, trace, ev);
+}
+
+static void
+s_event (dialer_t *self, Plateau__V1__AuditEvent *ev, const char *type, const char *id, int64_t now,
+         const dialer_campaign_t *c, const char *lead, const char *number, const char *attempt)
+{
+    pl_audit_event_init (ev, self->o.service, type, id, now);
+    ev->campaign = (char *) c->name;
+    ev->tenant = (char *) c->tenant;
+    ev->lead_id = (char *) (lead ? lead : "");
+    ev->number = (char *) (number ? number : "");
+    ev->attempt_id = (char *) (attempt ? attempt : "");
+    ev->call_kind = c->kind;
+    ev->profile = (char *) c->profile;
+}
+
+/* A lead's dialer state, as read before a step (the step compares and sets). */
+typedef struct {
+    char state[16], att[160], agent[96], nums[S_MAX_NUMS * 24];
+    int n, idx, sched;
+    int placed;                  /* attempts placed (n counts claims, placed or not) */
+    int64_t at;                  /* when the current attempt was claimed */
+    bool callback;
+    char *pb;
+    size_t pb_len;
+    int tries[DIALER_RETRY_N];
+} s_lead_t;
+
+static const char *s_fields[] = { "state", "att", "agent", "nums", "n", "idx", "sched", "cb", "pb",
+                                  "r:busy", "r:no-answer", "r:voicemail", "r:abandoned", "r:failed", "placed", "at" };
+#define S_NFIELDS (sizeof s_fields / sizeof *s_fields)
+
+static void
+s_lead_free (s_lead_t *l)
+{
+    free (l->pb);
+    l->pb = NULL;
+}
+
+/* Reads the reply of HMGET <dl> s_fields. 0, or PL_ENOTFOUND when the lead has no state. */
+static int
+s_lead_read (pl_reply_t *r, s_lead_t *l)
+{
+    memset (l, 0, sizeof *l);
+    if (!r || pl_reply_type (r) != PL_REPLY_ARRAY || pl_reply_len (r) != S_NFIELDS)
+        return PL_EREDIS;
+    const char *v[S_NFIELDS];
+    size_t len[S_NFIELDS];
+    for (size_t i = 0; i < S_NFIELDS; i++) {
+        v[i] = pl_reply_str (pl_reply_element (r, i), &len[i]);
+        if (!v[i])
+            len[i] = 0;
+    }
+    if (!v[0])
+        return PL_ENOTFOUND;
+    snprintf (l->state, sizeof l->state, "%s", v[0]);
+    snprintf (l->att, sizeof l->att, "%s", v[1] ? v[1] : "");
+    snprintf (l->agent, sizeof l->agent, "%s", v[2] ? v[2] : "");
+    snprintf (l->nums, sizeof l->nums, "%s", v[3] ? v[3] : "");
+    l->n = v[4] ? atoi (v[4]) : 0;
+    l->idx = v[5] ? atoi (v[5]) : 0;
+    l->sched = v[6] ? atoi (v[6]) : 1;
+    l->callback = v[7] && strcmp (v[7], "1") == 0;
+    if (v[8] && len[8]) {
+        l->pb = malloc (len[8]);
+        if (!l->pb)
+            return PL_ENOMEM;
+        memcpy (l->pb, v[8], len[8]);
+        l->pb_len = len[8];
+    }
+    for (int k = 0; k < DIALER_RETRY_N; k++)
+        l->tries[k] = v[9 + k] ? atoi (v[9 + k]) : 0;
+    l->placed = v[14] ? atoi (v[14]) : 0;
+    l->at = v[15] ? strtoll (v[15], NULL, 10) : 0;
+    return 0;
+}
+
+static void
+s_append_hmget (pl_redis_t *redis, const char *key)
+{
+    const char *argv[2 + S_NFIELDS] = { "HMGET", key };
+    for (size_t i = 0; i < S_NFIELDS; i++)
+        argv[2 + i] = s_fields[i];
+    pl_redis_appendv (redis, 2 + S_NFIELDS, argv, NULL);
+}
+
+/* Number i of "a,b,c" into out; false past the end. */
+static bool
+s_number (const char *nums, int i, char out[24])
+{
+    const char *p = nums;
+    for (int k = 0; k < i && p; k++) {
+        p = strchr (p, ',');
+        if (p)
+            p++;
+    }
+    if (!p || !*p)
+        return false;
+    size_t n = strcspn (p, ",");
+    if (n == 0 || n >= 24)
+        return false;
+    memcpy (out, p, n);
+    out[n] = '\0';
+    return true;
+}
+
+static int
+s_count_numbers (const char *nums)
+{
+    int n = *nums ? 1 : 0;
+    for (const char *p = nums; *p; p++)
+        n += *p == ',';
+    return n;
+}
+
+/* ---- lifecycle: what comes next for a lead -------------------------------------------------- */
+
+/* The move of an attempt: requeue, next number, finish, or (placed) keep. */
+typedef struct {
+    const char *state;           /* "queued", "done", "placed", "talking" */
+    int64_t due;                 /* queued: when */
+    int idx;                     /* the number it is on after the move */
+    const char *reason;          /* dial.scheduled / lead.finished reason */
+    const char *outcome;         /* what caused it */
+    const char *tries;           /* "r:busy" to count, or NULL */
+    bool callback;
+} s_next_t;
+
+/* Emits dial.scheduled or lead.finished for a move. */
+static int
+s_schedule_event (dialer_t *self, pl_inbox_tx_t *tx, const dialer_campaign_t *c, const char *lead_id,
+                  const s_lead_t *l, const s_next_t *nx, int64_t now, const char *trace)
+{
+    if (strcmp (nx->state, "queued") && strcmp (nx->state, "done"))
+        return 0;
+    Plateau__V1__AuditEvent ev;
+    Plateau__V1__ScheduleFacts sf = PLATEAU__V1__SCHEDULE_FACTS__INIT;
+    char id[200], number[24] = "";
+    bool done = strcmp (nx->state, "done") == 0;
+    if (done)
+        snprintf (id, sizeof id, "%s.finished", lead_id);
+    else
+        snprintf (id, sizeof id, "%s.s%d", lead_id, l->sched + 1);
+    s_number (l->nums, nx->idx, number);
+    s_event (self, &ev, done ? "lead.finished" : "dial.scheduled", id, now, c, lead_id, number, NULL);
+    sf.due_at_ms = done ? 0 : nx->due;
+    sf.attempt = done ? l->placed : l->placed + 1;
+    sf.reason = (char *) nx->reason;
+    sf.outcome = (char *) (nx->outcome ? nx->outcome : "");
+    sf.number_index = nx->idx;
+    ev.schedule = &sf;
+    return s_emit_audit (self, tx, &ev, trace);
+}
+
+/* Adds the move effect for attempt `att` of lead l to tx. stats: NULL-terminated stats key
+ * suffixes ("out:live") to add the attempt to at stats_at. */
+static int
+s_move_effect (pl_inbox_tx_t *tx, const dialer_campaign_t *c, const char *lead_id, const s_lead_t *l,
+               const char *expect, const s_next_t *nx, const char *extra, const char *extra_value,
+               const char *const *stats, int64_t stats_at)
+{
+    char k_dl[300], k_due[200], k_infl[200], k_resv[200], k_stats[4][200];
+    s_lead_key (k_dl, sizeof k_dl, c->name, lead_id);
+    s_key (k_due, sizeof k_due, c->name, "due");
+    s_key (k_infl, sizeof k_infl, c->name, "inflight");
+    s_key (k_resv, sizeof k_resv, c->name, "resv");
+    const char *keys[8] = { k_dl, k_due, k_infl, k_resv };
+    int nk = 4;
+    for (int i = 0; stats && stats[i] && i < 4; i++) {
+        s_key (k_stats[i], sizeof k_stats[i], c->name, stats[i]);
+        keys[nk++] = k_stats[i];
+    }
+    char due[24] = "", idx[16], sched[16], score[24];
+    if (strcmp (nx->state, "queued") == 0)
+        snprintf (due, sizeof due, "%lld", (long long) nx->due);
+    snprintf (idx, sizeof idx, "%d", nx->idx);
+    bool evented = !strcmp (nx->state, "queued") || !strcmp (nx->state, "done");
+    snprintf (sched, sizeof sched, "%d", l->sched + (evented && strcmp (nx->state, "done") ? 1 : 0));
+    snprintf (score, sizeof score, "%lld", (long long) stats_at);
+    const char *args[16] = { l->att, expect, nx->state, due, idx, sched, l->agent, nx->tries ? nx->tries : "",
+                             extra ? extra : "", extra_value ? extra_value : "", l->att, score };
+    int na = 12;
+    for (int i = 4; i < nk; i++)
+        args[na++] = "1";
+    return pl_inbox_tx_effect (tx, &s_move, nk, keys, na, args, NULL);
+}
+
+/* The next number of the lead, or finished with `reason`. */
+static s_next_t
+s_next_number (const s_lead_t *l, int64_t now, const char *reason, const char *outcome)
+{
+    s_next_t nx = { .state = "done", .idx = l->idx, .reason = reason, .outcome = outcome };
+    if (l->idx + 1 < s_count_numbers (l->nums)) {
+        nx.state = "queued";
+        nx.idx = l->idx + 1;
+        nx.due = now;
+        nx.reason = "retry";
+    }
+    return nx;
+}
+
+/* ---- the history step and its entries --------------------------------------------------------- */
+
+static void
+s_entry (char *out, size_t size, int64_t at, const dialer_campaign_t *c, const char *debt, unsigned flags)
+{
+    snprintf (out, size, "%lld|%s|%s|%s|%u", (long long) at, c->tenant, c->name, debt ? debt : "", flags);
+}
+
+static pl_inbox_tx_t *
+s_history_tx (const char *number, const char *att, const char *entry, int64_t now, const pl_inbox_effect_t *fx)
+{
+    char tag[64], key[96], keep[24], nows[24];
+    snprintf (tag, sizeof tag, "num:%s", number);
+    snprintf (key, sizeof key, "pl:{num:%s}:hist", number);
+    snprintf (keep, sizeof keep, "%lld", S_HIST_KEEP_MS);
+    snprintf (nows, sizeof nows, "%lld", (long long) now);
+    pl_inbox_tx_t *tx = pl_inbox_tx_new (tag, NULL);
+    const char *keys[1] = { key };
+    const char *args[4] = { att, entry, keep, nows };
+    if (tx && pl_inbox_tx_effect (tx, fx, 1, keys, fx == &s_history ? 4 : 2, args, NULL) != 0)
+        pl_inbox_tx_destroy (&tx);
+    return tx;
+}
+
+/* Runs one step alone: 0 or a negative code. */
+static int
+s_apply1 (dialer_t *self, pl_inbox_tx_t *tx)
+{
+    int applied = 0;
+    return tx ? pl_inbox_apply (self->inbox, &tx, 1, &applied) : PL_ENOMEM;
+}
+
+/* Updates (flags) or removes (entry NULL) an attempt's history entry. Best effort: a failure
+ * leaves a claim counted, the stricter reading. */
+static void
+s_history_update (dialer_t *self, const char *number, const char *att, const dialer_campaign_t *c,
+                  const char *debt, int64_t at, unsigned flags, bool remove)
+{
+    char entry[400] = "";
+    if (!remove)
+        s_entry (entry, sizeof entry, at, c, debt, flags);
+    pl_inbox_tx_t *tx = s_history_tx (number, att, entry, at, &s_history_set);
+    if (s_apply1 (self, tx) != 0)
+        pl_log_warn (self->o.log, NULL, "contact history not updated", "attempt", att);
+    pl_inbox_tx_destroy (&tx);
+}
+
+/* ---- construction ------------------------------------------------------------------------------ */
+
+dialer_t *
+dialer_new (const dialer_opts_t *o)
+{
+    dialer_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->o = *o;
+    if (self->o.batch <= 0)
+        self->o.batch = 200;
+    self->inbox = pl_inbox_new (o->redis, o->service, 0);
+    self->scrub = pl_outbox_new (o->redis, o->replica, "scrub");
+    self->telephony = pl_outbox_new (o->redis, o->replica, "telephony");
+    self->promise = pl_outbox_new (o->redis, o->replica, "promise");
+    self->audit = o->audit ? pl_outbox_new (o->redis, o->replica, "audit") : NULL;
+    self->n_camps = dialer_campaigns_count (o->campaigns);
+    self->camps = calloc (self->n_camps ? self->n_camps : 1, sizeof *self->camps);
+    if (!self->inbox || !self->scrub || !self->telephony || !self->promise || (o->audit && !self->audit)
+        || !self->camps) {
+        dialer_destroy (&self);
+        return NULL;
+    }
+    for (size_t i = 0; i < self->n_camps; i++)
+        self->camps[i].c = dialer_campaigns_at (o->campaigns, i);
+    self->m_steps = pl_metrics_counter (o->metrics, "plateau_dialer_steps_total",
+                                        "Dial steps by kind and result", "step,result");
+    self->m_calls = pl_metrics_counter (o->metrics, "plateau_dialer_calls_total",
+                                        "Call outcomes by campaign and result", "campaign,result");
+    self->m_lines = pl_metrics_gauge (o->metrics, "plateau_dialer_lines_in_flight",
+                                      "Attempts between claim and end, per campaign this replica paces", "campaign");
+    self->m_queue = pl_metrics_gauge (o->metrics, "plateau_dialer_queue_depth",
+                                      "Leads queued, due or not, per campaign this replica paces", "campaign");
+    self->m_rate = pl_metrics_gauge (o->metrics, "plateau_dialer_abandon_rate",
+                                     "Abandoned / live-answered over the legal period, by the legal definition", "campaign");
+    self->m_agents = pl_metrics_gauge (o->metrics, "plateau_dialer_agents",
+                                       "Agents by state, per campaign this replica paces", "campaign,state");
+    return self;
+}
+
+void
+dialer_destroy (dialer_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    dialer_t *self = *self_p;
+    pl_inbox_destroy (&self->inbox);
+    pl_outbox_destroy (&self->scrub);
+    pl_outbox_destroy (&self->telephony);
+    pl_outbox_destroy (&self->promise);
+    pl_outbox_destroy (&self->audit);
+    pl_redis_script_destroy (&self->lease);
+    free (self->camps);
+    free (self);
+    *self_p = NULL;
+}
+
+/* ---- the bus door ------------------------------------------------------------------------------ */
+
+static void
+s_ack_or (pl_bus_msg_t *m, int rc, const char *what)
+{
+    if (rc == 0)
+        pl_bus_msg_ack (m);
+    else
+        pl_bus_msg_nack (m, PLATEAU__V1__NACK__CODE__UNAVAILABLE, what, 500);
+}
+
+/* The step that applies tx for message m, and its answer. */
+static void
+s_apply_msg (dialer_t *self, pl_bus_msg_t *m, pl_inbox_tx_t *tx, const char *step)
+{
+    int applied = 0;
+    int rc = tx ? pl_inbox_apply (self->inbox, &tx, 1, &applied) : PL_ENOMEM;
+    char labels[64];
+    snprintf (labels, sizeof labels, "%s,%s", step, rc == 0 ? "ok" : "failed");
+    pl_metric_inc (self->m_steps, labels, 1);
+    s_ack_or (m, rc, "redis unavailable");
+}
+
+static int
+s_read_lead (dialer_t *self, const dialer_campaign_t *c, const char *lead_id, s_lead_t *l)
+{
+    char key[300];
+    s_lead_key (key, sizeof key, c->name, lead_id);
+    s_append_hmget (self->o.redis, key);
+    pl_reply_t *r = NULL;
+    if (pl_redis_get_reply (self->o.redis, &r) != 0)
+        return PL_EREDIS;
+    int rc = s_lead_read (r, l);
+    pl_reply_free (&r);
+    return rc;
+}
+
+static int64_t
+s_defer_of (Plateau__V1__RuleHit **rules, size_t n, const char **rule)
+{
+    int64_t until = 0;
+    for (size_t i = 0; i < n; i++)
+        if (rules[i]->defer_until_ms > until) {
+            until = rules[i]->defer_until_ms;
+            if (rule)
+                *rule = rules[i]->rule_id;
+        }
+    return until;
+}
+
+static void
+s_on_cleared (dialer_t *self, pl_bus_msg_t *m, const pl_envelope_t *env)
+{
+    const Plateau__V1__LeadCleared *lc = env->lead_cleared;
+    const Plateau__V1__Lead *lead = lc->lead;
+    s_camp_t *sc = lead ? s_camp (self, lead->campaign) : NULL;
+    if (!lead || !lead->id || !*lead->id || strlen (lead->id) > 64 || !lead->phone) {
+        pl_bus_msg_nack (m, PLATEAU__V1__NACK__CODE__INVALID, "lead without id (64 bytes at most) or phone", 0);
+        return;
+    }
+    if (!sc) {
+        pl_bus_msg_nack (m, PLATEAU__V1__NACK__CODE__INVALID, "campaign not configured in the dialer", 0);
+        return;
+    }
+    const dialer_campaign_t *c = sc->c;
+    int64_t now = pl_clock_now_ms (self->o.clock);
+    /* The lead's numbers in its order, those scrub cleared only; due when the first may be. */
+    char nums[S_MAX_NUMS * 24] = "";
+    int64_t due = now;
+    int k = 0;
+    const Plateau__V1__PhoneNumber *all[S_MAX_NUMS];
+    size_t na = 0;
+    all[na++] = lead->phone;
+    for (size_t i = 0; i < lead->n_alt_phones && na < S_MAX_NUMS; i++)
+        all[na++] = lead->alt_phones[i];
+    for (size_t i = 0; i < na; i++) {
+        const char *e = all[i]->e164;
+        for (size_t j = 0; e && *e && j < lc->n_verdicts; j++) {
+            const Plateau__V1__ScrubVerdict *v = lc->verdicts[j];
+            if (!v->number || strcmp (v->number, e) != 0 || v->decision == PLATEAU__V1__DECISION__DENY)
+                continue;
+            if (k == 0) {
+                int64_t d = s_defer_of (v->rules, v->n_rules, NULL);
+                if (v->decision == PLATEAU__V1__DECISION__DEFER && d > due)
+                    due = d;
+            }
+            size_t u = strlen (nums);
+            snprintf (nums + u, sizeof nums - u, "%s%s", k ? "," : "", e);
+            k++;
+            break;
+        }
+    }
+    if (k == 0) {
+        pl_bus_msg_nack (m, PLATEAU__V1__NACK__CODE__INVALID, "no number of the lead was cleared", 0);
+        return;
+    }
+    size_t len = plateau__v1__lead__get_packed_size (lead);
+    uint8_t *pb = malloc (len ? len : 1);
+    if (!pb) {
+        s_ack_or (m, PL_ENOMEM, "out of memory");
+        return;
+    }
+    plateau__v1__lead__pack (lead, pb);
+    char tag[96], k_dl[300], k_due[200], dues[24];
+    s_tag (tag, sizeof tag, c->name);
+    s_lead_key (k_dl, sizeof k_dl, c->name, lead->id);
+    s_key (k_due, sizeof k_due, c->name, "due");
+    snprintf (dues, sizeof dues, "%lld", (long long) due);
+    pl_inbox_tx_t *tx = pl_inbox_tx_new (tag, env->id);
+    const char *keys[2] = { k_dl, k_due };
+    const char *args[4] = { (const char *) pb, nums, dues, lead->id };
+    size_t lens[4] = { len, strlen (nums), strlen (dues), strlen (lead->id) };
+    int rc = tx ? pl_inbox_tx_effect (tx, &s_enqueue, 2, keys, 4, args, lens) : PL_ENOMEM;
+    s_lead_t l = { .nums = "", .sched = 0 };
+    snprintf (l.nums, sizeof l.nums, "%s", nums);
+    s_next_t nx = { .state = "queued", .due = due, .idx = 0, .reason = "cleared", .outcome = "" };
+    if (rc == 0)
+        rc = s_schedule_event (self, tx, c, lead->id, &l, &nx, now, env->trace_id);
+    free (pb);
+    if (rc != 0) {
+        pl_inbox_tx_destroy (&tx);
+        s_ack_or (m, rc, "cannot build the step");
+        return;
+    }
+    s_apply_msg (self, m, tx, "enqueue");
+    pl_inbox_tx_destroy (&tx);
+}
+
+/* The attempt id's lead: "<lead>.<n>". */
+static bool
+s_lead_of (const char *att, char *out, size_t size)
+{
+    const char *dot = att ? strrchr (att, '.') : NULL;
+    if (!dot || dot == att || (size_t) (dot - att) >= size)
+        return false;
+    memcpy (out, att, (size_t) (dot - att));
+    out[dot - att] = '\0';
+    return true;
+}
+
+static void
+s_on_result (dialer_t *self, pl_bus_msg_t *m, const pl_envelope_t *env)
+{
+    const Plateau__V1__DialCheckResult *r = env->dial_check_result;
+    s_camp_t *sc = s_camp (self, r->campaign);
+    char lead_id[160];
+    if (!sc || !s_lead_of (r->check_id, lead_id, sizeof lead_id)) {
+        pl_bus_msg_nack (m, PLATEAU__V1__NACK__CODE__INVALID, "unknown campaign or check id", 0);
+        return;
+    }
+    const dialer_campaign_t *c = sc->c;
+    s_lead_t l;
+    int rc = s_read_lead (self, c, lead_id, &l);
+    if (rc == PL_ENOTFOUND || (rc == 0 && (strcmp (l.state, "checking") || strcmp (l.att, r->check_id)))) {
+        s_lead_free (&l);
+        pl_bus_msg_ack (m);             /* an answer to an attempt already moved on */
+        return;
+    }
+    if (rc != 0) {
+        s_ack_or (m, rc, "redis unavailable");
+        return;
+    }
+    int64_t now = pl_clock_now_ms (self->o.clock);
+    char number[24] = "";
+    s_number (l.nums, l.idx, number);
+    char tag[96];
+    s_tag (tag, sizeof tag, c->name);
+    pl_inbox_tx_t *tx = pl_inbox_tx_new (tag, env->id);
+    rc = tx ? 0 : PL_ENOMEM;
+    bool placed = false;
+    const char *rule = "";
+    if (r->decision == PLATEAU__V1__DECISION__ALLOW && now < r->evaluated_at_ms + S_CHECK_FRESH_MS
+        && (r->allowed_until_ms == 0 || now < r->allowed_until_ms)) {
+        s_next_t nx = { .state = "placed", .idx = l.idx, .tries = "placed" };
+        const char *stats[] = { "out:placed", NULL };
+        rc = rc ? rc : s_move_effect (tx, c, lead_id, &l, "checking", &nx, "placed_at", NULL, stats, now);
+        Plateau__V1__CallRequest cr = PLATEAU__V1__CALL_REQUEST__INIT;
+        cr.dial_id = l.att;
+        cr.lead_id = lead_id;
+        cr.campaign = (char *) c->name;
+        cr.number = number;
+        cr.caller_id = (char *) c->cli;
+        cr.ring_timeout_s = c->ring_timeout_s;
+        cr.agent_id = l.agent;
+        cr.tenant = (char *) c->tenant;
+        cr.requested_at_ms = now;
+        cr.place_before_ms = r->allowed_until_ms;
+        cr.amd = c->amd;
+        cr.kind = c->kind;
+        pl_envelope_t out;
+        pl_envelope_ids_t ids;
+        char id[200];
+        pl_envelope_init (&out, &ids, self->o.service, self->o.clock, env->trace_id);
+        snprintf (id, sizeof id, "%s.call", l.att);
+        out.id = id;
+        out.body_case = PLATEAU__V1__ENVELOPE__BODY_CALL_REQUEST;
+        out.call_request = &cr;
+        if (rc == 0)
+            rc = pl_inbox_tx_emit (tx, self->telephony, &out);
+        Plateau__V1__AuditEvent ev;
+        Plateau__V1__CallFacts cf = PLATEAU__V1__CALL_FACTS__INIT;
+        snprintf (id, sizeof id, "%s.requested", l.att);
+        s_event (self, &ev, "call.requested", id, now, c, lead_id, number, l.att);
+        ev.dial_mode = PLATEAU__V1__DIAL_MODE__AUTODIALED;
+        ev.caller_id = (char *) c->cli;
+        ev.zone = r->binding_zone;
+        ev.evaluated_at_ms = r->evaluated_at_ms;
+        cf.requested_at_ms = now;
+        cf.place_before_ms = r->allowed_until_ms;
+        cf.ring_timeout_ms = c->ring_timeout_s * 1000;
+        cf.agent_id = l.agent;
+        ev.call = &cf;
+        if (rc == 0)
+            rc = s_emit_audit (self, tx, &ev, env->trace_id);
+        placed = true;
+    }
+    else {
+        s_next_t nx;
+        if (r->decision == PLATEAU__V1__DECISION__DENY) {
+            for (size_t i = 0; i < r->n_rules; i++)
+                if (r->rules[i]->defer_until_ms == 0 && r->rules[i]->rule_id && *r->rules[i]->rule_id) {
+                    rule = r->rules[i]->rule_id;
+                    break;
+                }
+            nx = s_next_number (&l, now, "denied", rule);
+        }
+        else if (r->decision == PLATEAU__V1__DECISION__DEFER && r->defer_until_ms > now) {
+            s_defer_of (r->rules, r->n_rules, &rule);
+            nx = (s_next_t) { .state = "queued", .due = r->defer_until_ms, .idx = l.idx, .reason = "deferred",
+                              .outcome = rule };
+        }
+        else    /* allowed but too late to place, or a deferral already over: check again now */
+            nx = (s_next_t) { .state = "queued", .due = now, .idx = l.idx, .reason = "deferred",
+                              .outcome = "stale-check" };
+        /* Not placed: the attempt id stays used (ids are never reused); the placed count, which
+         * max-attempts reads, does not move. */
+        rc = rc ? rc : s_move_effect (tx, c, lead_id, &l, "checking", &nx, NULL, NULL, NULL, now);
+        if (rc == 0)
+            rc = s_schedule_event (self, tx, c, lead_id, &l, &nx, now, env->trace_id);
+    }
+    if (rc != 0) {
+        pl_inbox_tx_destroy (&tx);
+        s_lead_free (&l);
+        s_ack_or (m, rc, "cannot build the step");
+        return;
+    }
+    int applied = 0;
+    rc = pl_inbox_apply (self->inbox, &tx, 1, &applied);
+    size_t rlen = 0;
+    const char *reply = pl_inbox_tx_reply (tx, &rlen);
+    bool moved = rc == 0 && applied == 1 && reply && strcmp (reply, "ok") == 0;
+    pl_inbox_tx_destroy (&tx);
+    if (moved && !placed) {
+        Plateau__V1__Lead *lead = l.pb ? plateau__v1__lead__unpack (NULL, l.pb_len, (uint8_t *) l.pb) : NULL;
+        s_history_update (self, number, l.att, c, lead && lead->debt ? lead->debt->account_ref : "", now, 0, true);
+        if (lead)
+            plateau__v1__lead__free_unpacked (lead, NULL);
+    }
+    char labels[64];
+    snprintf (labels, sizeof labels, "%s,%s", placed ? "place" : "void", rc == 0 ? "ok" : "failed");
+    pl_metric_inc (self->m_steps, labels, 1);
+    s_lead_free (&l);
+    s_ack_or (m, rc, "redis unavailable");
+}
+
+static const char *
+s_result_name (int r)
+{
+    switch (r) {
+    case PLATEAU__V1__CALL_OUTCOME__RESULT__ANSWERED: return "answered";
+    case PLATEAU__V1__CALL_OUTCOME__RESULT__BUSY: return "busy";
+    case PLATEAU__V1__CALL_OUTCOME__RESULT__NO_ANSWER: return "no_answer";
+    case PLATEAU__V1__CALL_OUTCOME__RESULT__VOICEMAIL: return "voicemail";
+    case PLATEAU__V1__CALL_OUTCOME__RESULT__ABANDONED: return "abandoned";
+    case PLATEAU__V1__CALL_OUTCOME__RESULT__FAILED: return "failed";
+    case PLATEAU__V1__CALL_OUTCOME__RESULT__INVALID_NUMBER: return "invalid_number";
+    default: return "";
+    }
+}
+
+/* The retry policy after an unanswered, failed, machine or abandoned attempt. */
+static s_next_t
+s_retry (const dialer_campaign_t *c, const s_lead_t *l, dialer_retry_kind_t kind, const char *outcome, int64_t now)
+{
+    static const char *fields[DIALER_RETRY_N] = { "r:busy", "r:no-answer", "r:voicemail", "r:abandoned", "r:failed" };
+    int placed = l->placed;            /* this attempt included (counted when placed) */
+    if (placed >= c->max_attempts) {
+        s_next_t nx = { .state = "done", .idx = l->idx, .reason = "max_attempts", .outcome = outcome };
+        nx.tries = fields[kind];
+        return nx;
+    }
+    if (l->tries[kind] + 1 >= c->retry[kind].max || c->retry[kind].max == 0) {
+        s_next_t nx = s_next_number (l, now, "max_attempts", outcome);
+        nx.tries = fields[kind];
+        return nx;
+    }
+    s_next_t nx = { .state = "queued", .due = now + c->retry[kind].delay_ms, .idx = l->idx, .reason = "retry",
+                    .outcome = outcome, .tries = fields[kind] };
+    return nx;
+}
+
+static void
+s_on_outcome (dialer_t *self, pl_bus_msg_t *m, const pl_envelope_t *env)
+{
+    const Plateau__V1__CallOutcome *o = env->call_outcome;
+    s_camp_t *sc = s_camp (self, o->campaign);
+    char lead_id[160];
+    if (!sc || !s_lead_of (o->dial_id, lead_id, sizeof lead_id) || !*s_result_name (o->result)) {
+        pl_bus_msg_nack (m, PLATEAU__V1__NACK__CODE__INVALID, "unknown campaign, dial id or result", 0);
+        return;
+    }
+    const dialer_campaign_t *c = sc->c;
+    s_lead_t l;
+    int rc = s_read_lead (self, c, lead_id, &l);
+    if (rc == PL_ENOTFOUND || (rc == 0 && (strcmp (l.state, "placed") || strcmp (l.att, o->dial_id)))) {
+        s_lead_free (&l);
+        pl_bus_msg_ack (m);             /* a resend, or an outcome of an attempt never placed */
+        return;
+    }
+    if (rc != 0) {
+        s_ack_or (m, rc, "redis unavailable");
+        return;
+    }
+    int64_t now = pl_clock_now_ms (self->o.clock);
+    const char *res = s_result_name (o->result);
+    s_next_t nx;
+    const char *stats[3] = { NULL };
+    unsigned flags = 0;
+    int64_t at = o->answered_at_ms ? o->answered_at_ms : (o->ended_at_ms ? o->ended_at_ms : now);
+    switch (o->result) {
+    case PLATEAU__V1__CALL_OUTCOME__RESULT__ANSWERED:
+        nx = (s_next_t) { .state = "talking", .idx = l.idx };
+        stats[0] = "out:live";
+        break;
+    case PLATEAU__V1__CALL_OUTCOME__RESULT__ABANDONED:
+        nx = s_retry (c, &l, DIALER_RETRY_ABANDONED, res, now);
+        stats[0] = "out:live";
+        stats[1] = "out:aband";
+        flags = PLATEAU__V1__CONTACT_ENTRY__FLAG__ABANDONED;
+        break;
+    case PLATEAU__V1__CALL_OUTCOME__RESULT__VOICEMAIL:
+        nx = s_retry (c, &l, DIALER_RETRY_VOICEMAIL, res, now);
+        stats[0] = "out:machine";
+        flags = PLATEAU__V1__CONTACT_ENTRY__FLAG__MACHINE;
+        break;
+    case PLATEAU__V1__CALL_OUTCOME__RESULT__BUSY:
+        nx = s_retry (c, &l, DIALER_RETRY_BUSY, res, now);
+        break;
+    case PLATEAU__V1__CALL_OUTCOME__RESULT__NO_ANSWER:
+        nx = s_retry (c, &l, DIALER_RETRY_NO_ANSWER, res, now);
+        break;
+    case PLATEAU__V1__CALL_OUTCOME__RESULT__FAILED:
+        nx = s_retry (c, &l, DIALER_RETRY_FAILED, res, now);
+        break;
+    default:    /* invalid number: the next one, never again this one */
+        nx = s_next_number (&l, now, "no_number", res);
+        break;
+    }
+    char tag[96];
+    s_tag (tag, sizeof tag, c->name);
+    pl_inbox_tx_t *tx = pl_inbox_tx_new (tag, env->id);
+    rc = tx ? s_move_effect (tx, c, lead_id, &l, "placed", &nx, "result", res, stats, at) : PL_ENOMEM;
+    char number[24] = "", id[200];
+    s_number (l.nums, l.idx, number);
+    Plateau__V1__AuditEvent ev;
+    Plateau__V1__CallFacts cf = PLATEAU__V1__CALL_FACTS__INIT;
+    snprintf (id, sizeof id, "%s.outcome", l.att);
+    s_event (self, &ev, "call.outcome", id, now, c, lead_id, number, l.att);
+    cf.result = (char *) res;
+    cf.placed_at_ms = o->started_at_ms;
+    cf.answered_at_ms = o->answered_at_ms;
+    cf.ended_at_ms = o->ended_at_ms;
+    int64_t ring_end = o->answered_at_ms ? o->answered_at_ms : o->ended_at_ms;
+    cf.ring_ms = o->started_at_ms && ring_end > o->started_at_ms ? (int32_t) (ring_end - o->started_at_ms) : 0;
+    cf.time_to_agent_ms = o->answered_at_ms ? o->agent_connect_ms : -1;
+    cf.agent_id = o->agent_id;
+    ev.call = &cf;
+    if (rc == 0)
+        rc = s_emit_audit (self, tx, &ev, env->trace_id);
+    if (rc == 0)
+        rc = s_schedule_event (self, tx, c, lead_id, &l, &nx, now, env->trace_id);
+    if (rc != 0) {
+        pl_inbox_tx_destroy (&tx);
+        s_lead_free (&l);
+        s_ack_or (m, rc, "cannot build the step");
+        return;
+    }
+    int applied = 0;
+    rc = pl_inbox_apply (self->inbox, &tx, 1, &applied);
+    pl_inbox_tx_destroy (&tx);
+    if (rc == 0 && flags) {
+        Plateau__V1__Lead *lead = l.pb ? plateau__v1__lead__unpack (NULL, l.pb_len, (uint8_t *) l.pb) : NULL;
+        s_history_update (self, number, l.att, c, lead && lead->debt ? lead->debt->account_ref : "",
+                          l.at ? l.at : now, flags, false);
+        if (lead)
+            plateau__v1__lead__free_unpacked (lead, NULL);
+    }
+    char labels[160];
+    snprintf (labels, sizeof labels, "%s,%s", c->name, res);
+    if (rc == 0)
+        pl_metric_inc (self->m_calls, labels, 1);
+    s_lead_free (&l);
+    s_ack_or (m, rc, "redis unavailable");
+}
+
+static const char *
+s_code_name (int code)
+{
+    switch (code) {
+    case PLATEAU__V1__DISPOSITION__CODE__SALE: return "sale";
+    case PLATEAU__V1__DISPOSITION__CODE__NOT_INTERESTED: return "not_interested";
+    case PLATEAU__V1__DISPOSITION__CODE__REFUSED: return "refused";
+    case PLATEAU__V1__DISPOSITION__CODE__DO_NOT_CALL: return "do_not_call";
+    case PLATEAU__V1__DISPOSITION__CODE__CALLBACK: return "callback";
+    case PLATEAU__V1__DISPOSITION__CODE__PROMISE_TO_PAY: return "promise_to_pay";
+    case PLATEAU__V1__DISPOSITION__CODE__WRONG_NUMBER: return "wrong_number";
+    case PLATEAU__V1__DISPOSITION__CODE__DISPUTE: return "dispute";
+    case PLATEAU__V1__DISPOSITION__CODE__CONVERSATION: return "conversation";
+    default: return "";
+    }
+}
+
+static void
+s_on_disposition (dialer_t *self, pl_bus_msg_t *m, const pl_envelope_t *env)
+{
+    const Plateau__V1__Disposition *d = env->disposition;
+    s_camp_t *sc = s_camp (self, d->campaign);
+    char lead_id[160];
+    const char *code = s_code_name (d->code);
+    if (!sc || !s_lead_of (d->dial_id, lead_id, sizeof lead_id) || !*code) {
+        pl_bus_msg_nack (m, PLATEAU__V1__NACK__CODE__INVALID, "unknown campaign, dial id or code", 0);
+        return;
+    }
+    const dialer_campaign_t *c = sc->c;
+    s_lead_t l;
+    int rc = s_read_lead (self, c, lead_id, &l);
+    if (rc == 0 && strcmp (l.att, d->dial_id) == 0 && strcmp (l.state, "placed") == 0) {
+        /* The outcome of the call has not arrived yet: later. */
+        s_lead_free (&l);
+        pl_bus_msg_nack (m, PLATEAU__V1__NACK__CODE__UNAVAILABLE, "call outcome not received yet", 200);
+        return;
+    }
+    if (rc == PL_ENOTFOUND || (rc == 0 && (strcmp (l.state, "talking") || strcmp (l.att, d->dial_id)))) {
+        s_lead_free (&l);
+        pl_bus_msg_ack (m);
+        return;
+    }
+    if (rc != 0) {
+        s_ack_or (m, rc, "redis unavailable");
+        return;
+    }
+    int64_t now = pl_clock_now_ms (self->o.clock);
+    Plateau__V1__Lead *lead = l.pb ? plateau__v1__lead__unpack (NULL, l.pb_len, (uint8_t *) l.pb) : NULL;
+    const char *debt = lead && lead->debt && lead->debt->account_ref ? lead->debt->account_ref : "";
+    char number[24] = "", id[200];
+    s_number (l.nums, l.idx, number);
+    s_next_t nx = { .state = "done", .idx = l.idx, .reason = "contacted", .outcome = code };
+    unsigned flags = PLATEAU__V1__CONTACT_ENTRY__FLAG__CONVERSATION;
+    bool dnc = false, promise = false, refusal = false;
+    switch (d->code) {
+    case PLATEAU__V1__DISPOSITION__CODE__REFUSED:
+        flags |= PLATEAU__V1__CONTACT_ENTRY__FLAG__REFUSAL;
+        refusal = true;
+        nx.reason = "refused";
+        break;
+    case PLATEAU__V1__DISPOSITION__CODE__DO_NOT_CALL:
+        flags |= PLATEAU__V1__CONTACT_ENTRY__FLAG__REFUSAL;
+        dnc = true;
+        nx.reason = "do_not_call";
+        break;
+    case PLATEAU__V1__DISPOSITION__CODE__CALLBACK:
+        if (d->callback_at_ms > 0 && l.placed < c->max_attempts)
+            nx = (s_next_t) { .state = "queued", .due = d->callback_at_ms > now ? d->callback_at_ms : now,
+                              .idx = l.idx, .reason = "callback", .outcome = code, .callback = true };
+        break;
+    case PLATEAU__V1__DISPOSITION__CODE__WRONG_NUMBER:
+        flags = 0;
+        nx = s_next_number (&l, now, "wrong_number", code);
+        break;
+    case PLATEAU__V1__DISPOSITION__CODE__PROMISE_TO_PAY:
+        promise = true;
+        break;
+    default:
+        break;
+    }
+    char tag[96];
+    s_tag (tag, sizeof tag, c->name);
+    pl_inbox_tx_t *tx = pl_inbox_tx_new (tag, env->id);
+    rc = tx ? s_move_effect (tx, c, lead_id, &l, "talking", &nx, "cb", nx.callback ? "1" : "0", NULL, now)
+            : PL_ENOMEM;
+    Plateau__V1__AuditEvent ev;
+    Plateau__V1__DispositionFacts df = PLATEAU__V1__DISPOSITION_FACTS__INIT;
+    snprintf (id, sizeof id, "%s.disposition", l.att);
+    s_event (self, &ev, "call.disposition", id, d->at_ms ? d->at_ms : now, c, lead_id, number, l.att);
+    ev.actor = d->agent_id;
+    df.code = (char *) code;
+    df.conversation = flags & PLATEAU__V1__CONTACT_ENTRY__FLAG__CONVERSATION;
+    df.refusal = refusal;
+    df.do_not_call = dnc;
+    df.promise = promise;
+    df.callback_at_ms = d->callback_at_ms;
+    df.agent_id = d->agent_id;
+    ev.disposition = &df;
+    if (rc == 0)
+        rc = s_emit_audit (self, tx, &ev, env->trace_id);
+    if (rc == 0)
+        rc = s_schedule_event (self, tx, c, lead_id, &l, &nx, now, env->trace_id);
+    pl_envelope_t out;
+    pl_envelope_ids_t ids;
+    if (rc == 0 && dnc) {
+        Plateau__V1__OptOutRequest oo = PLATEAU__V1__OPT_OUT_REQUEST__INIT;
+        oo.request_id = env->id;
+        oo.number = number;
+        oo.tenant = (char *) c->tenant;
+        oo.debt_ref = "";               /* a request not to be called covers every debt */
+        oo.channel = "phone";
+        oo.requested_at_ms = d->at_ms ? d->at_ms : now;
+        oo.lead_id = lead_id;
+        oo.attempt_id = l.att;
+        oo.campaign = (char *) c->name;
+        oo.agent_id = d->agent_id;
+        pl_envelope_init (&out, &ids, self->o.service, self->o.clock, env->trace_id);
+        snprintf (id, sizeof id, "%s.optout", l.att);
+        out.id = id;
+        out.body_case = PLATEAU__V1__ENVELOPE__BODY_OPT_OUT_REQUEST;
+        out.opt_out_request = &oo;
+        rc = pl_inbox_tx_emit (tx, self->scrub, &out);
+    }
+    if (rc == 0 && promise) {
+        Plateau__V1__PromiseMade pm = PLATEAU__V1__PROMISE_MADE__INIT;
+        Plateau__V1__Instalment in = PLATEAU__V1__INSTALMENT__INIT, *ins[1] = { &in };
+        char pid[200];
+        snprintf (pid, sizeof pid, "%s.promise", l.att);
+        pm.promise_id = pid;
+        pm.lead_id = lead_id;
+        pm.account_ref = (char *) debt;
+        pm.campaign = (char *) c->name;
+        in.due_at_ms = d->promise_due_ms;
+        in.amount = d->promise_amount;
+        pm.n_instalments = 1;
+        pm.instalments = ins;
+        pm.agent_id = d->agent_id;
+        pm.dial_id = l.att;
+        pm.made_at_ms = d->at_ms ? d->at_ms : now;
+        pl_envelope_init (&out, &ids, self->o.service, self->o.clock, env->trace_id);
+        out.id = pid;
+        out.body_case = PLATEAU__V1__ENVELOPE__BODY_PROMISE_MADE;
+        out.promise_made = &pm;
+        rc = pl_inbox_tx_emit (tx, self->promise, &out);
+    }
+    if (rc != 0) {
+        pl_inbox_tx_destroy (&tx);
+        if (lead)
+            plateau__v1__lead__free_unpacked (lead, NULL);
+        s_lead_free (&l);
+        s_ack_or (m, rc, "cannot build the step");
+        return;
+    }
+    int applied = 0;
+    rc = pl_inbox_apply (self->inbox, &tx, 1, &applied);
+    pl_inbox_tx_destroy (&tx);
+    if (rc == 0 && flags) {
+        /* The attempt's history entry now says what the conversation was. */
+        s_history_update (self, number, l.att, c, debt, l.at ? l.at : now, flags, false);
+    }
+    if (lead)
+        plateau__v1__lead__free_unpacked (lead, NULL);
+    s_lead_free (&l);
+    s_ack_or (m, rc, "redis unavailable");
+}
+
+static void
+s_on_agent (dialer_t *self, pl_bus_msg_t *m, const pl_envelope_t *env)
+{
+    const Plateau__V1__AgentState *a = env->agent_state;
+    static const char *names[] = { "", "logged_out", "ready", "on_call", "wrap_up", "paused" };
+    if (!a->agent_id || !*a->agent_id || strlen (a->agent_id) > 64 || a->state < 1 || a->state > 5
+        || a->n_campaigns > 16) {
+        pl_bus_msg_nack (m, PLATEAU__V1__NACK__CODE__INVALID, "agent id (64 bytes), state and up to 16 campaigns", 0);
+        return;
+    }
+    char value[64], since[24];
+    snprintf (value, sizeof value, "%s|%lld", names[a->state], (long long) a->since_ms);
+    snprintf (since, sizeof since, "%lld", (long long) a->since_ms);
+    pl_inbox_tx_t *txs[16];
+    size_t n = 0;
+    int rc = 0;
+    for (size_t i = 0; i < a->n_campaigns && rc == 0; i++) {
+        if (!s_camp (self, a->campaigns[i]))
+            continue;       /* a campaign this dialer does not run */
+        char tag[96], key[200];
+        s_tag (tag, sizeof tag, a->campaigns[i]);
+        s_key (key, sizeof key, a->campaigns[i], "agents");
+        txs[n] = pl_inbox_tx_new (tag, env->id);
+        const char *keys[1] = { key };
+        const char *args[3] = { a->agent_id, value, since };
+        rc = txs[n] ? pl_inbox_tx_effect (txs[n], &s_agent, 1, keys, 3, args, NULL) : PL_ENOMEM;
+        n++;
+    }
+    int applied[16];
+    if (rc == 0 && n)
+        rc = pl_inbox_apply (self->inbox, txs, n, applied);
+    for (size_t i = 0; i < n; i++)
+        pl_inbox_tx_destroy (&txs[i]);
+    s_ack_or (m, rc, "redis unavailable");
+}
+
+/* A call bridged to an agent is no longer a line that could be abandoned. */
+static void
+s_on_progress (dialer_t *self, pl_bus_msg_t *m, const pl_envelope_t *env)
+{
+    const Plateau__V1__CallProgress *p = env->call_progress;
+    if (p->stage != PLATEAU__V1__CALL_PROGRESS__STAGE__BRIDGED || !s_camp (self, p->campaign) || !p->dial_id) {
+        pl_bus_msg_ack (m);
+        return;
+    }
+    char tag[96], key[200];
+    s_tag (tag, sizeof tag, p->campaign);
+    s_key (key, sizeof key, p->campaign, "inflight");
+    pl_inbox_tx_t *tx = pl_inbox_tx_new (tag, env->id);
+    if (tx)
+        pl_inbox_tx_cmdl (tx, "ZREM", key, p->dial_id, NULL);
+    s_apply_msg (self, m, tx, "bridged");
+    pl_inbox_tx_destroy (&tx);
+}
+
+void
+dialer_handle (void *arg, pl_bus_msg_t **msgs, size_t n)
+{
+    dialer_t *self = arg;
+    for (size_t i = 0; i < n; i++) {
+        const pl_envelope_t *env = pl_bus_msg_envelope (msgs[i]);
+        switch (env->body_case) {
+        case PLATEAU__V1__ENVELOPE__BODY_LEAD_CLEARED: s_on_cleared (self, msgs[i], env); break;
+        case PLATEAU__V1__ENVELOPE__BODY_DIAL_CHECK_RESULT: s_on_result (self, msgs[i], env); break;
+        case PLATEAU__V1__ENVELOPE__BODY_CALL_OUTCOME: s_on_outcome (self, msgs[i], env); break;
+        case PLATEAU__V1__ENVELOPE__BODY_DISPOSITION: s_on_disposition (self, msgs[i], env); break;
+        case PLATEAU__V1__ENVELOPE__BODY_AGENT_STATE: s_on_agent (self, msgs[i], env); break;
+        case PLATEAU__V1__ENVELOPE__BODY_CALL_PROGRESS: s_on_progress (self, msgs[i], env); break;
+        case PLATEAU__V1__ENVELOPE__BODY_LEAD_SUPPRESSED: pl_bus_msg_ack (msgs[i]); break;
+        case PLATEAU__V1__ENVELOPE__BODY_SCRUB_VERDICT: pl_bus_msg_ack (msgs[i]); break;
+        default:
+            pl_bus_msg_nack (msgs[i], PLATEAU__V1__NACK__CODE__UNKNOWN_TYPE, "not for the dialer", 0);
+        }
+    }
+}
+
+/* ---- leases ------------------------------------------------------------------------------------ */
+
+/* K lease, fence; A replica, ttl ms, current token ('' when not holding). Renews ours, or takes a
+ * free lease with a new fencing token. Returns the token held, or '' when another replica has it. */
+static const char s_lease_lua[] =
+    "local cur = redis.call('GET', KEYS[1])\n"
+    "if cur and cur == ARGV[3] then redis.call('PEXPIRE', KEYS[1], ARGV[2]); return cur end\n"
+    "if cur then return '' end\n"
+    "local t = ARGV[1] .. ' ' .. redis.call('INCR', KEYS[2])\n"
+    "redis.call('SET', KEYS[1], t, 'PX', ARGV[2])\n"
+    "return t\n";
+
+int
+dialer_lease_tick (pl_loop_t *loop, void *arg)
+{
+    (void) loop;
+    dialer_t *self = arg;
+    if (!self->lease && !(self->lease = pl_redis_script_new (s_lease_lua)))
+        return 0;
+    for (size_t i = 0; i < self->n_camps; i++) {
+        s_camp_t *sc = &self->camps[i];
+        char k_lease[200], k_fence[200];
+        s_key (k_lease, sizeof k_lease, sc->c->name, "lease");
+        s_key (k_fence, sizeof k_fence, sc->c->name, "fence");
+        const char *argv[5] = { k_lease, k_fence, self->o.replica, "5000", sc->owned ? sc->token : "" };
+        pl_reply_t *r = pl_redis_eval (self->o.redis, self->lease, 2, 5, argv, NULL);
+        const char *t = r ? pl_reply_str (r, NULL) : NULL;
+        bool owned = t && *t;
+        if (owned != sc->owned || (owned && strcmp (t, sc->token))) {
+            pl_log_info (self->o.log, NULL, owned ? "campaign lease taken" : "campaign lease lost", "campaign",
+                         sc->c->name);
+            if (owned) {
+                snprintf (sc->token, sizeof sc->token, "%s", t);
+                const char *sp = strrchr (t, ' ');
+                sc->fence = sp ? atoll (sp + 1) : 0;
+            }
+        }
+        /* An I/O error keeps what we believed; the steps check the lease themselves. */
+        if (r)
+            sc->owned = owned;
+        pl_reply_free (&r);
+    }
+    return 0;
+}
+
+/* ---- pacing ------------------------------------------------------------------------------------ */
+
+/* The start of the legal period at now: a rolling period, or the local day (UK: its midnight). */
+static int64_t
+s_period_from (const dialer_campaign_t *c, int64_t now)
+{
+    if (!c->abandon_calendar_day)
+        return now - (c->abandon_period_ms ? c->abandon_period_ms : 30LL * 86400000);
+    /* The UK's day: midnight in London (GMT or BST, an hour either way of UTC). */
+    const pl_rules_tz_t *z = c->period_zone;
+    int64_t s = now / 1000;
+    int32_t off = z ? pl_rules_tz_offset (z, s) : 0;
+    int64_t local = s + off;
+    int64_t day = local - ((local % 86400) + 86400) % 86400;
+    return (day - off) * 1000;
+}
+
+typedef struct {
+    char lead[160];
+    char att[192];
+    char number[24];
+    char agent[96];
+    s_lead_t l;
+    Plateau__V1__Lead *pb;
+    pl_inbox_tx_t *tx;
+    int ok;
+} s_claim_t;
+
+/* An agent READY and not reserved: its id and since. */
+typedef struct {
+    char id[96];
+    int64_t since;
+} s_agent_t;
+
+static int
+s_by_since (const void *a, const void *b)
+{
+    int64_t x = ((const s_agent_t *) a)->since, y = ((const s_agent_t *) b)->since;
+    return x < y ? -1 : x > y;
+}
+
+/* Parses "<attempt>=<at>|<tenant>|<campaign>|<debt>|<flags>" lines into ContactEntry messages. */
+static size_t
+s_parse_history (char *text, const char *own, Plateau__V1__ContactEntry *e, Plateau__V1__ContactEntry **ep,
+                 size_t cap)
+{
+    size_t n = 0;
+    for (char *line = strtok (text, "\n"); line && n < cap; line = strtok (NULL, "\n")) {
+        char *eq = strchr (line, '=');
+        if (!eq)
+            continue;
+        *eq = '\0';
+        if (strcmp (line, own) == 0)
+            continue;           /* the check is about this attempt: the others count */
+        char *f[5] = { 0 };
+        char *p = eq + 1;
+        for (int k = 0; k < 5; k++) {
+            f[k] = p;
+            p = p ? strchr (p, '|') : NULL;
+            if (p)
+                *p++ = '\0';
+        }
+        if (!f[4])
+            continue;
+        plateau__v1__contact_entry__init (&e[n]);
+        e[n].attempt_id = line;
+        e[n].at_ms = strtoll (f[0], NULL, 10);
+        e[n].tenant = f[1];
+        e[n].campaign = f[2];
+        e[n].debt = f[3];
+        e[n].flags = (uint32_t) strtoul (f[4], NULL, 10);
+        ep[n] = &e[n];
+        n++;
+    }
+    return n;
+}
+
+/* Claims up to `lines` due leads of campaign sc, records them in the histories and sends their
+ * checks. Returns how many checks went out. */
+static int
+s_dial (dialer_t *self, s_camp_t *sc, int lines, bool reserve, s_agent_t *agents, int n_agents, int64_t now)
+{
+    const dialer_campaign_t *c = sc->c;
+    char k_due[200], k_lease[200], k_infl[200], k_resv[200], tag[96];
+    s_key (k_due, sizeof k_due, c->name, "due");
+    s_key (k_lease, sizeof k_lease, c->name, "lease");
+    s_key (k_infl, sizeof k_infl, c->name, "inflight");
+    s_key (k_resv, sizeof k_resv, c->name, "resv");
+    s_tag (tag, sizeof tag, c->name);
+    if (reserve && lines > n_agents)
+        lines = n_agents;
+    if (lines > self->o.batch)
+        lines = self->o.batch;
+    if (lines <= 0)
+        return 0;
+    char nows[24], lim[16];
+    snprintf (nows, sizeof nows, "%lld", (long long) now);
+    snprintf (lim, sizeof lim, "%d", lines);
+    pl_reply_t *r = c->newest_first
+        ? pl_redis_command (self->o.redis, "ZREVRANGEBYSCORE %s %s -inf LIMIT 0 %s", k_due, nows, lim)
+        : pl_redis_command (self->o.redis, "ZRANGEBYSCORE %s -inf %s LIMIT 0 %s", k_due, nows, lim);
+    size_t n = r && pl_reply_type (r) == PL_REPLY_ARRAY ? pl_reply_len (r) : 0;
+    if (n == 0) {
+        pl_reply_free (&r);
+        return 0;
+    }
+    s_claim_t *cl = calloc (n, sizeof *cl);
+    pl_inbox_tx_t **txs = calloc (n, sizeof *txs);
+    int *res = calloc (n, sizeof *res);
+    int sent = 0;
+    if (!cl || !txs || !res)
+        goto done;
+    for (size_t i = 0; i < n; i++) {
+        snprintf (cl[i].lead, sizeof cl[i].lead, "%s", pl_reply_str (pl_reply_element (r, i), NULL));
+        char key[300];
+        s_lead_key (key, sizeof key, c->name, cl[i].lead);
+        s_append_hmget (self->o.redis, key);
+    }
+    for (size_t i = 0; i < n; i++) {
+        pl_reply_t *h = NULL;
+        if (pl_redis_get_reply (self->o.redis, &h) == 0 && s_lead_read (h, &cl[i].l) == 0
+            && strcmp (cl[i].l.state, "queued") == 0 && s_number (cl[i].l.nums, cl[i].l.idx, cl[i].number))
+            cl[i].ok = 1;
+        pl_reply_free (&h);
+    }
+    /* 1. Claims, fenced, in one pipeline. */
+    size_t nt = 0;
+    int next_agent = 0;
+    char walls[24];
+    snprintf (walls, sizeof walls, "%lld", (long long) pl_clock_now_ms (NULL));
+    for (size_t i = 0; i < n; i++) {
+        if (!cl[i].ok)
+            continue;
+        if (reserve)
+            snprintf (cl[i].agent, sizeof cl[i].agent, "%s", agents[next_agent++].id);
+        snprintf (cl[i].att, sizeof cl[i].att, "%s.%d", cl[i].lead, cl[i].l.n + 1);
+        char k_dl[300], nexp[16], id[240];
+        s_lead_key (k_dl, sizeof k_dl, c->name, cl[i].lead);
+        snprintf (nexp, sizeof nexp, "%d", cl[i].l.n);
+        const char *keys[5] = { k_lease, k_due, k_dl, k_infl, k_resv };
+        const char *args[7] = { sc->token, cl[i].lead, nexp, cl[i].att, nows, cl[i].agent, walls };
+        pl_inbox_tx_t *tx = pl_inbox_tx_new (tag, NULL);
+        int rc = tx ? pl_inbox_tx_effect (tx, &s_claim, 5, keys, 7, args, NULL) : PL_ENOMEM;
+        Plateau__V1__AuditEvent ev;
+        snprintf (id, sizeof id, "%s.claimed", cl[i].att);
+        s_event (self, &ev, "dial.claimed", id, now, c, cl[i].lead, cl[i].number, cl[i].att);
+        ev.dial_mode = PLATEAU__V1__DIAL_MODE__AUTODIALED;
+        Plateau__V1__AuditEvent__CountsEntry ce[2] = { PLATEAU__V1__AUDIT_EVENT__COUNTS_ENTRY__INIT,
+                                                       PLATEAU__V1__AUDIT_EVENT__COUNTS_ENTRY__INIT };
+        Plateau__V1__AuditEvent__CountsEntry *cep[2] = { &ce[0], &ce[1] };
+        ce[0].key = "attempt";
+        ce[0].value = cl[i].l.placed + 1;
+        ce[1].key = "fence";
+        ce[1].value = sc->fence;
+        ev.n_counts = 2;
+        ev.counts = cep;
+        if (rc == 0)
+            rc = s_emit_audit (self, tx, &ev, NULL);
+        if (rc != 0) {
+            pl_inbox_tx_destroy (&tx);
+            cl[i].ok = 0;
+            continue;
+        }
+        cl[i].tx = tx;
+        txs[nt++] = tx;
+    }
+    if (nt == 0 || pl_inbox_apply (self->inbox, txs, nt, res) != 0)
+        goto done;
+    for (size_t i = 0; i < n; i++)
+        if (cl[i].ok) {
+            const char *rep = pl_inbox_tx_reply (cl[i].tx, NULL);
+            cl[i].ok = rep && strcmp (rep, "ok") == 0;
+            pl_inbox_tx_destroy (&cl[i].tx);
+        }
+    /* 2. The attempts into the people's histories, which come back with every other claim. */
+    nt = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!cl[i].ok)
+            continue;
+        cl[i].pb = cl[i].l.pb ? plateau__v1__lead__unpack (NULL, cl[i].l.pb_len, (uint8_t *) cl[i].l.pb) : NULL;
+        char entry[400];
+        s_entry (entry, sizeof entry, now, c, cl[i].pb && cl[i].pb->debt ? cl[i].pb->debt->account_ref : "", 0);
+        cl[i].tx = s_history_tx (cl[i].number, cl[i].att, entry, now, &s_history);
+        if (!cl[i].pb || !cl[i].tx) {
+            cl[i].ok = 0;
+            pl_inbox_tx_destroy (&cl[i].tx);
+            continue;
+        }
+        txs[nt++] = cl[i].tx;
+    }
+    if (nt && pl_inbox_apply (self->inbox, txs, nt, res) != 0) {
+        /* The claims stand without their checks: the recovery voids them. */
+        for (size_t i = 0; i < n; i++)
+            pl_inbox_tx_destroy (&cl[i].tx);
+        goto done;
+    }
+    /* 3. The checks, fenced: DialCheck to scrub with the lead and the history. */
+    pl_inbox_tx_t **checks = calloc (n, sizeof *checks);
+    size_t nc = 0;
+    for (size_t i = 0; checks && i < n; i++) {
+        if (!cl[i].ok)
+            continue;
+        size_t hl = 0;
+        const char *hist = pl_inbox_tx_reply (cl[i].tx, &hl);
+        char *htext = strndup (hist ? hist : "", hl);
+        pl_inbox_tx_destroy (&cl[i].tx);
+        Plateau__V1__ContactEntry *ents = calloc (S_MAX_HIST, sizeof *ents);
+        Plateau__V1__ContactEntry **ep = calloc (S_MAX_HIST, sizeof *ep);
+        if (!htext || !ents || !ep) {
+            free (htext);
+            free (ents);
+            free (ep);
+            continue;
+        }
+        size_t nh = s_parse_history (htext, cl[i].att, ents, ep, S_MAX_HIST);
+        Plateau__V1__DialCheck dc = PLATEAU__V1__DIAL_CHECK__INIT;
+        dc.check_id = cl[i].att;
+        dc.lead_id = cl[i].lead;
+        dc.campaign = (char *) c->name;
+        dc.number = cl[i].number;
+        dc.kind = c->kind;
+        dc.at_ms = now;
+        dc.lead = cl[i].pb;
+        dc.tenant = (char *) c->tenant;
+        dc.n_history = nh;
+        dc.history = ep;
+        dc.caller_id = (char *) c->cli;
+        dc.attempt = cl[i].l.placed + 1;
+        dc.callback = cl[i].l.callback;
+        char k_dl[300], id[240];
+        s_lead_key (k_dl, sizeof k_dl, c->name, cl[i].lead);
+        const char *keys[2] = { k_lease, k_dl };
+        const char *args[2] = { sc->token, cl[i].att };
+        pl_inbox_tx_t *tx = pl_inbox_tx_new (tag, NULL);
+        int rc = tx ? pl_inbox_tx_effect (tx, &s_checking, 2, keys, 2, args, NULL) : PL_ENOMEM;
+        pl_envelope_t out;
+        pl_envelope_ids_t ids;
+        pl_envelope_init (&out, &ids, self->o.service, self->o.clock, cl[i].pb->trace_id);
+        snprintf (id, sizeof id, "%s.dc", cl[i].att);
+        out.id = id;
+        out.body_case = PLATEAU__V1__ENVELOPE__BODY_DIAL_CHECK;
+        out.dial_check = &dc;
+        if (rc == 0)
+            rc = pl_inbox_tx_emit (tx, self->scrub, &out);
+        free (htext);
+        free (ents);
+        free (ep);
+        if (rc != 0) {
+            pl_inbox_tx_destroy (&tx);
+            continue;
+        }
+        checks[nc++] = tx;
+    }
+    if (nc && pl_inbox_apply (self->inbox, checks, nc, res) == 0)
+        for (size_t i = 0; i < nc; i++) {
+            const char *rep = pl_inbox_tx_reply (checks[i], NULL);
+            sent += rep && strcmp (rep, "ok") == 0;
+        }
+    for (size_t i = 0; checks && i < nc; i++)
+        pl_inbox_tx_destroy (&checks[i]);
+    free (checks);
+done:
+    for (size_t i = 0; cl && i < n; i++) {
+        pl_inbox_tx_destroy (&cl[i].tx);
+        s_lead_free (&cl[i].l);
+        if (cl[i].pb)
+            plateau__v1__lead__free_unpacked (cl[i].pb, NULL);
+    }
+    free (cl);
+    free (txs);
+    free (res);
+    pl_reply_free (&r);
+    return sent;
+}
+
+/* What the floor of campaign c looks like now, read in one pipeline. */
+typedef struct {
+    pacing_floor_t f;
+    s_agent_t *ready;            /* READY and not reserved, longest idle first */
+    int n_ready, by_state[6];
+    long long queued, inflight;
+    int64_t machine;             /* machine detections in the period */
+    int64_t period_from;
+} s_view_t;
+
+static int
+s_view (dialer_t *self, const dialer_campaign_t *c, int64_t now, s_view_t *v)
+{
+    memset (v, 0, sizeof *v);
+    char k_ag[200], k_resv[200], k_infl[200], k_due[200], k_pl[200], k_live[200], k_ab[200], k_ma[200];
+    s_key (k_ag, sizeof k_ag, c->name, "agents");
+    s_key (k_resv, sizeof k_resv, c->name, "resv");
+    s_key (k_infl, sizeof k_infl, c->name, "inflight");
+    s_key (k_due, sizeof k_due, c->name, "due");
+    s_key (k_pl, sizeof k_pl, c->name, "out:placed");
+    s_key (k_live, sizeof k_live, c->name, "out:live");
+    s_key (k_ab, sizeof k_ab, c->name, "out:aband");
+    s_key (k_ma, sizeof k_ma, c->name, "out:machine");
+    v->period_from = s_period_from (c, now);
+    char from[24], hour[24], nows[24];
+    snprintf (from, sizeof from, "%lld", (long long) v->period_from);
+    snprintf (hour, sizeof hour, "%lld", (long long) (now - 3600000));
+    snprintf (nows, sizeof nows, "(%lld", (long long) now + 1);
+    pl_redis_t *rd = self->o.redis;
+    pl_redis_append (rd, "HGETALL %s", k_ag);
+    pl_redis_append (rd, "HGETALL %s", k_resv);
+    pl_redis_append (rd, "ZCARD %s", k_infl);
+    pl_redis_append (rd, "ZCARD %s", k_due);
+    pl_redis_append (rd, "ZCOUNT %s %s %s", k_pl, hour, nows);
+    pl_redis_append (rd, "ZCOUNT %s %s %s", k_live, hour, nows);
+    pl_redis_append (rd, "ZCOUNT %s %s %s", k_live, from, nows);
+    pl_redis_append (rd, "ZCOUNT %s %s %s", k_ab, from, nows);
+    pl_redis_append (rd, "ZCOUNT %s %s %s", k_ma, from, nows);
+    pl_reply_t *r[9] = { 0 };
+    int rc = 0;
+    for (int i = 0; i < 9; i++)
+        if (pl_redis_get_reply (rd, &r[i]) != 0)
+            rc = PL_EREDIS;
+    if (rc == 0) {
+        size_t na = pl_reply_len (r[0]) / 2, nr = pl_reply_len (r[1]) / 2;
+        v->ready = calloc (na ? na : 1, sizeof *v->ready);
+        static const char *names[] = { "", "logged_out", "ready", "on_call", "wrap_up", "paused" };
+        for (size_t i = 0; v->ready && i < na; i++) {
+            const char *id = pl_reply_str (pl_reply_element (r[0], 2 * i), NULL);
+            const char *val = pl_reply_str (pl_reply_element (r[0], 2 * i + 1), NULL);
+            if (!id || !val)
+                continue;
+            const char *bar = strchr (val, '|');
+            size_t sl = bar ? (size_t) (bar - val) : strlen (val);
+            for (int k = 1; k < 6; k++)
+                if (strlen (names[k]) == sl && strncmp (val, names[k], sl) == 0)
+                    v->by_state[k]++;
+            if (sl != 5 || strncmp (val, "ready", 5) != 0)
+                continue;
+            bool reserved = false;
+            for (size_t j = 0; j < nr && !reserved; j++) {
+                const char *rid = pl_reply_str (pl_reply_element (r[1], 2 * j), NULL);
+                reserved = rid && strcmp (rid, id) == 0;
+            }
+            if (reserved)
+                continue;
+            snprintf (v->ready[v->n_ready].id, sizeof v->ready[v->n_ready].id, "%s", id);
+            v->ready[v->n_ready].since = bar ? strtoll (bar + 1, NULL, 10) : 0;
+            v->n_ready++;
+        }
+        if (v->ready)
+            qsort (v->ready, (size_t) v->n_ready, sizeof *v->ready, s_by_since);
+        v->inflight = pl_reply_int (r[2]);
+        v->queued = pl_reply_int (r[3]);
+        v->f.ready = v->n_ready;
+        v->f.inflight_unreserved = (int) (v->inflight - (long long) nr);
+        v->f.placed_recent = pl_reply_int (r[4]);
+        v->f.answered_recent = pl_reply_int (r[5]);
+        v->f.live = pl_reply_int (r[6]);
+        v->f.abandoned = pl_reply_int (r[7]);
+        v->machine = pl_reply_int (r[8]);
+        v->f.budget_ppm = c->abandon_ppm;
+        if (c->abandon_calendar_day && c->amd) {
+            /* Ofcom: detections that were people count as abandoned, by a reasoned estimate. */
+            int64_t est = (int64_t) ((double) v->machine * self->o.amd_false_positive + 0.5);
+            v->f.abandoned += est;
+            v->f.live += est;
+        }
+    }
+    for (int i = 0; i < 9; i++)
+        pl_reply_free (&r[i]);
+    return rc;
+}
+
+/* The hourly pacing.report of a campaign, from its owner. */
+static void
+s_report (dialer_t *self, s_camp_t *sc, const s_view_t *v, int64_t now, bool predicting)
+{
+    const dialer_campaign_t *c = sc->c;
+    int64_t est = c->abandon_calendar_day && c->amd
+                      ? (int64_t) ((double) v->machine * self->o.amd_false_positive + 0.5) : 0;
+    char tag[96], id[200];
+    s_tag (tag, sizeof tag, c->name);
+    snprintf (id, sizeof id, "%s.pacing.%lld", c->name, (long long) (now / 3600000));
+    Plateau__V1__AuditEvent ev;
+    Plateau__V1__PacingFacts pf = PLATEAU__V1__PACING_FACTS__INIT;
+    s_event (self, &ev, "pacing.report", id, now, c, NULL, NULL, NULL);
+    pf.mode = (char *) (c->mode == DIALER_PREDICTIVE && !predicting ? "progressive" : dialer_mode_name (c->mode));
+    pf.period_from_ms = v->period_from;
+    pf.period_to_ms = now + 1;
+    pf.live_answered = v->f.live - est;
+    pf.abandoned = v->f.abandoned - est;
+    pf.machine_detected = v->machine;
+    pf.amd_false_positive_estimate = est;
+    pf.rate_ppm = v->f.live ? (int32_t) (1000000.0 * (double) v->f.abandoned / (double) v->f.live) : 0;
+    pf.budget_ppm = (int32_t) c->abandon_ppm;
+    pf.rule = (char *) c->abandon_rule;
+    ev.pacing = &pf;
+    /* The report's id as the step's marker: one report per campaign and hour, whoever owns it. */
+    pl_inbox_tx_t *tx = pl_inbox_tx_new (tag, id);
+    if (tx && s_emit_audit (self, tx, &ev, NULL) == 0)
+        s_apply1 (self, tx);
+    pl_inbox_tx_destroy (&tx);
+}
+
+int
+dialer_pace_tick (pl_loop_t *loop, void *arg)
+{
+    (void) loop;
+    dialer_t *self = arg;
+    int64_t now = pl_clock_now_ms (self->o.clock);
+    for (size_t i = 0; i < self->n_camps; i++) {
+        s_camp_t *sc = &self->camps[i];
+        if (!sc->owned)
+            continue;
+        s_view_t v;
+        if (s_view (self, sc->c, now, &v) != 0) {
+            free (v.ready);
+            continue;
+        }
+        pacing_plan_t p = pacing_plan (sc->c->mode, &v.f);
+        if (p.lines > 0 && v.queued > 0)
+            s_dial (self, sc, p.lines, p.reserve, v.ready, v.n_ready, now);
+        const char *name = sc->c->name;
+        pl_metric_set (self->m_lines, name, (double) v.inflight);
+        pl_metric_set (self->m_queue, name, (double) v.queued);
+        pl_metric_set (self->m_rate, name, v.f.live ? (double) v.f.abandoned / (double) v.f.live : 0);
+        static const char *names[] = { "", "logged_out", "ready", "on_call", "wrap_up", "paused" };
+        for (int k = 1; k < 6; k++) {
+            char labels[160];
+            snprintf (labels, sizeof labels, "%s,%s", name, names[k]);
+            pl_metric_set (self->m_agents, labels, v.by_state[k]);
+        }
+        int64_t hour = now / 3600000;
+        if (hour != sc->report_hour) {
+            sc->report_hour = hour;
+            s_report (self, sc, &v, now, p.predicting);
+        }
+        free (v.ready);
+    }
+    return 0;
+}
+
+/* Attempts claimed on this replica's campaigns and never checked (a crash, a lost check): voided
+ * and requeued now. A placed one is telephony's until its outcome. */
+int
+dialer_recover_tick (pl_loop_t *loop, void *arg)
+{
+    (void) loop;
+    dialer_t *self = arg;
+    int64_t now = pl_clock_now_ms (self->o.clock);
+    char old[24];
+    snprintf (old, sizeof old, "%lld", (long long) (pl_clock_now_ms (NULL) - S_STUCK_WALL_MS));
+    for (size_t i = 0; i < self->n_camps; i++) {
+        s_camp_t *sc = &self->camps[i];
+        if (!sc->owned)
+            continue;
+        const dialer_campaign_t *c = sc->c;
+        char k_infl[200], tag[96];
+        s_key (k_infl, sizeof k_infl, c->name, "inflight");
+        s_tag (tag, sizeof tag, c->name);
+        pl_reply_t *r = pl_redis_command (self->o.redis, "ZRANGEBYSCORE %s -inf %s LIMIT 0 1000", k_infl, old);
+        size_t n = r && pl_reply_type (r) == PL_REPLY_ARRAY ? pl_reply_len (r) : 0;
+        for (size_t j = 0; j < n; j++) {
+            const char *att = pl_reply_str (pl_reply_element (r, j), NULL);
+            char lead_id[160];
+            s_lead_t l;
+            if (!att || !s_lead_of (att, lead_id, sizeof lead_id) || s_read_lead (self, c, lead_id, &l) != 0)
+                continue;
+            bool mine = strcmp (l.att, att) == 0;
+            if (!mine || (strcmp (l.state, "claimed") && strcmp (l.state, "checking"))) {
+                if (!mine || (strcmp (l.state, "placed") && strcmp (l.state, "talking")))
+                    pl_redis_exec (self->o.redis, "ZREM %s %s", k_infl, att);    /* a leftover */
+                s_lead_free (&l);
+                continue;
+            }
+            s_next_t nx = { .state = "queued", .due = now, .idx = l.idx, .reason = "takeover", .outcome = "unchecked" };
+            pl_inbox_tx_t *tx = pl_inbox_tx_new (tag, NULL);
+            int rc = tx ? s_move_effect (tx, c, lead_id, &l, "claimed|checking", &nx, NULL, NULL, NULL, now) : PL_ENOMEM;
+            if (rc == 0)
+                rc = s_schedule_event (self, tx, c, lead_id, &l, &nx, now, NULL);
+            if (rc == 0 && s_apply1 (self, tx) == 0) {
+                char number[24] = "";
+                s_number (l.nums, l.idx, number);
+                s_history_update (self, number, att, c, "", now, 0, true);
+                pl_log_info (self->o.log, NULL, "unchecked attempt voided and requeued", "attempt", att);
+            }
+            pl_inbox_tx_destroy (&tx);
+            s_lead_free (&l);
+        }
+        pl_reply_free (&r);
+    }
+    return 0;
+}
