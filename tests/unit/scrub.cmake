@@ -12,3 +12,6 @@ pl_add_test(NAME test_scrub_swap SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_scrub_sw
 # What the service reads of a request before it acts: the HTTP bodies and the bus door's lead.
 pl_add_test(NAME test_scrub_body SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_scrub_body.c
             LIBS scrub_svc LABELS unit)
+# The dialer's DialCheck and OptOutRequest as scrub reads them before judging or recording.
+pl_add_test(NAME test_scrub_dial SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_scrub_dial.c
+            LIBS scrub_svc LABELS unit)
