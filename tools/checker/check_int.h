@@ -1,0 +1,148 @@
+/*  check_int.h — the checker's state, shared by its files (bundle.c reads the input, ingest.c the
+ *  export, verify.c runs the checks, report.c prints them). Not a public header.
+ */
+#ifndef CK_CHECK_INT_H
+#define CK_CHECK_INT_H
+
+#include <jansson.h>
+#include "check.h"
+#include "law.h"
+#include "map.h"
+
+#define CK_MAX_PHONES 4
+#define CK_MAX_CONSENTS 8
+
+typedef struct {
+    int64_t captured, revoked;  /* revoked 0: in force */
+} ck_consent_t;
+
+typedef struct {
+    int campaign;
+    char *ext, *country, *postal, *state, *debt;
+    char *phones[CK_MAX_PHONES];
+    int n_phones;
+    ck_consent_t consents[CK_MAX_CONSENTS];
+    int n_consents;
+    int64_t revoked_at;         /* consent-revocations.ndjson, 0 none */
+    /* what the audit says of it */
+    char *lead_id;
+    bool accepted, rejected, duplicate, suppressed, finished;
+    int scrub_allow, scrub_deny;
+    int64_t finished_at, scheduled_at, last_attempt;
+    const char *zones[CK_MAX_ZONES];
+    int n_zones;
+} ck_lead_t;
+
+typedef struct {
+    char *id;
+    int64_t lead;               /* index in leads, -1 unknown */
+    int campaign;               /* -1 unknown */
+    const char *tenant, *number, *lead_id;  /* interned */
+    const char *zones[CK_MAX_ZONES];
+    int n_zones;
+    const char *binding;        /* the zone the records name as binding */
+    int claimed, allowed, requested, outcomes;
+    int64_t allowed_at, requested_at, place_before, placed_at, answered_at, outcome_t;
+    const char *result;
+    int64_t time_to_agent;
+    bool conversation, refusal, dnc;
+    int64_t disp_at;
+    int64_t t;                  /* the call's instant: requested, else placed; 0 no call */
+} ck_attempt_t;
+
+typedef struct {
+    int64_t from, to, live, abandoned, machine, estimate, rate_ppm, budget_ppm;
+} ck_pacing_t;
+
+typedef struct {
+    char *name, *file, *profile_id, *tenant;
+    const ck_profile_t *profile;
+    int budget_ppm;
+    bool amd;
+    ck_pacing_t *pacing;
+    size_t n_pacing, cap_pacing;
+    /* summary */
+    long hours[24], bad_hours[24], calls;
+    ck_map_t outcomes, reasons;     /* result -> count; "<stage>: <reason>" -> count */
+    long leads, accepted, rejected, duplicate, finished, scheduled, suppressed, lost, open;
+    long dnc_informational;     /* calls to registry numbers the profile does not bind */
+    json_t *abandon;            /* array of the periods measured */
+} ck_campaign_t;
+
+typedef struct {
+    const char *number, *tenant, *debt, *scope;
+    int64_t from, until;        /* until 0: not removed */
+    int64_t next;               /* next entry of the same number, -1 */
+} ck_optout_t;
+
+typedef struct {
+    const char *number, *tenant;
+    int64_t captured, revoked, revoke_all_before;   /* a revocation record: revoke_all_before */
+    int64_t next;
+} ck_crec_t;
+
+typedef struct {
+    char *name, *jurisdiction;
+    int64_t taken;
+    ck_map_t numbers;
+} ck_list_t;
+
+typedef struct {
+    const char *kind, *rule, *attempt, *lead, *campaign;
+    int64_t at;
+    char *fact;
+} ck_violation_t;
+
+struct pl_check {
+    char err[512];
+    bool florida_dc;
+    int64_t start;
+    ck_map_t strings;           /* interned strings: value = index in `pool` */
+    char **pool;
+    size_t n_pool, cap_pool;
+    ck_campaign_t campaigns[8];
+    int n_campaigns;
+    ck_lead_t *leads;
+    size_t n_leads, cap_leads;
+    ck_map_t lead_by_ext, lead_by_id, lead_by_number;
+    ck_attempt_t *attempts;
+    size_t n_attempts, cap_attempts;
+    ck_map_t attempt_by_id;
+    ck_optout_t *optouts;
+    size_t n_optouts, cap_optouts;
+    ck_map_t optout_head;
+    ck_crec_t *crecs;
+    size_t n_crecs, cap_crecs;
+    ck_map_t crec_head;
+    ck_list_t lists[8];
+    int n_lists;
+    ck_map_t seen;              /* "<chain>|<seq>" of records already read */
+    long records, duplicates, unknown_leads;
+    ck_violation_t *violations;
+    size_t n_violations, cap_violations;
+    ck_map_t violation_keys;    /* one violation per attempt, kind and rule */
+    ck_tz_t *tz;
+};
+
+/* Grows *arr (of *cap elements of size) to hold n + 1; 0 or -1. */
+int ck_grow (void *arr, size_t *cap, size_t n, size_t size);
+/* The interned copy of s ("" for NULL). */
+const char *ck_intern (pl_check_t *self, const char *s);
+/* Records a violation (formatted fact). Once per (kind, rule, attempt) when attempt is set. */
+void ck_violation (pl_check_t *self, const char *kind, const char *rule, const char *attempt,
+                   const char *lead, const char *campaign, int64_t at, const char *fmt, ...)
+    __attribute__ ((format (printf, 8, 9)));
+ck_campaign_t *ck_campaign (pl_check_t *self, const char *name);
+void ck_count (ck_map_t *m, const char *key);
+
+/* A field of an exported record: top level first, then the record's `evidence`; `path` may
+ * descend ("call.placed_at_ms"). NULL when absent. */
+json_t *ck_field (json_t *rec, const char *path);
+const char *ck_str (json_t *rec, const char *path);     /* "" when absent */
+int64_t ck_int (json_t *rec, const char *path);         /* 0 when absent */
+
+int ck_bundle_load (pl_check_t *self, const char *dir);
+int ck_ingest (pl_check_t *self, json_t *rec);
+void ck_verify (pl_check_t *self);
+
+#endif

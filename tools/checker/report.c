@@ -1,0 +1,160 @@
+/*  report.c — the checker's summary for people and the same as JSON for the driver's report.
+ */
+#include "check_int.h"
+
+#include <string.h>
+
+#define S_SHOW_PER_KIND 20
+
+static json_t *
+s_map_json (const ck_map_t *m)
+{
+    json_t *o = json_object ();
+    for (size_t i = 0; i < m->cap; i++)
+        if (m->keys[i])
+            json_object_set_new (o, m->keys[i], json_integer (m->vals[i]));
+    return o;
+}
+
+static json_t *
+s_campaign_json (const ck_campaign_t *c)
+{
+    json_t *hours = json_array (), *bad = json_array ();
+    for (int h = 0; h < 24; h++) {
+        json_array_append_new (hours, json_integer (c->hours[h]));
+        json_array_append_new (bad, json_integer (c->bad_hours[h]));
+    }
+    json_t *o = json_pack ("{s:s, s:s, s:s, s:s, s:i, s:I, s:o, s:o, s:o, s:O, s:o}", "name",
+        c->name, "profile", c->profile_id, "tenant", c->tenant, "window", c->profile->window.rule,
+        "abandon_budget_ppm", c->budget_ppm, "calls", (json_int_t) c->calls,
+        "calls_by_local_hour", hours, "calls_outside_window_by_local_hour", bad, "outcomes",
+        s_map_json (&c->outcomes), "abandon", c->abandon, "suppressions",
+        s_map_json (&c->reasons));
+    json_object_set_new (o, "leads", json_pack ("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+        "input", (json_int_t) c->leads, "accepted", (json_int_t) c->accepted, "rejected",
+        (json_int_t) c->rejected, "duplicate", (json_int_t) c->duplicate, "finished",
+        (json_int_t) c->finished, "scheduled", (json_int_t) c->scheduled, "suppressed",
+        (json_int_t) c->suppressed, "lost", (json_int_t) c->lost, "no_end", (json_int_t) c->open));
+    json_object_set_new (o, "calls_on_registry_lists_not_binding",
+                         json_integer (c->dnc_informational));
+    return o;
+}
+
+static json_t *
+s_report_json (const pl_check_t *self)
+{
+    json_t *camps = json_array (), *viol = json_array ();
+    for (int i = 0; i < self->n_campaigns; i++)
+        json_array_append_new (camps, s_campaign_json (&self->campaigns[i]));
+    for (size_t i = 0; i < self->n_violations; i++) {
+        const ck_violation_t *v = &self->violations[i];
+        char at[32] = "";
+        if (v->at)
+            ck_iso (v->at, at, sizeof at);
+        json_array_append_new (viol, json_pack ("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s}",
+            "kind", v->kind, "rule", v->rule, "attempt_id", v->attempt, "lead", v->lead,
+            "campaign", v->campaign, "at_ms", (json_int_t) v->at, "at", at, "fact", v->fact));
+    }
+    return json_pack ("{s:s, s:I, s:I, s:I, s:I, s:o, s:o}", "verdict",
+                      self->n_violations ? "FAIL" : "PASS", "violations_total",
+                      (json_int_t) self->n_violations, "records", (json_int_t) self->records,
+                      "duplicate_records", (json_int_t) self->duplicates,
+                      "accepted_leads_not_in_bundle", (json_int_t) self->unknown_leads,
+                      "campaigns", camps, "violations", viol);
+}
+
+int
+pl_check_write_json (const pl_check_t *self, const char *path)
+{
+    json_t *r = s_report_json (self);
+    int rc = r ? json_dump_file (r, path, JSON_INDENT (2) | JSON_PRESERVE_ORDER) : -1;
+    json_decref (r);
+    return rc == 0 ? 0 : -1;
+}
+
+static void
+s_print_map (FILE *out, const char *title, const ck_map_t *m)
+{
+    fprintf (out, "  %s:", title);
+    if (!m->n)
+        fprintf (out, " none");
+    for (size_t i = 0; i < m->cap; i++)
+        if (m->keys[i])
+            fprintf (out, "\n    %-40s %lld", m->keys[i], (long long) m->vals[i]);
+    fputc ('\n', out);
+}
+
+static void
+s_print_campaign (FILE *out, const ck_campaign_t *c)
+{
+    fprintf (out, "\ncampaign %s (profile %s, tenant %s): %ld calls\n", c->name, c->profile_id,
+             c->tenant, c->calls);
+    fprintf (out, "  calls by the callee's local hour (binding zone; * = outside %s):\n",
+             c->profile->window.rule);
+    for (int h = 0; h < 24; h++)
+        if (c->hours[h])
+            fprintf (out, "    %02d:00  %7ld%s\n", h, c->hours[h], c->bad_hours[h] ? "  *" : "");
+    s_print_map (out, "outcomes", &c->outcomes);
+    fprintf (out, "  abandon rate (%s, budget %.2f%%):\n", c->profile->abandon_rule,
+             c->budget_ppm / 10000.0);
+    size_t i;
+    json_t *p;
+    json_array_foreach (c->abandon, i, p) {
+        json_t *d = json_object_get (p, "dialer");
+        fprintf (out, "    %s .. %s  %lld/%lld live%s = %.2f%%",
+                 json_string_value (json_object_get (p, "from")),
+                 json_string_value (json_object_get (p, "to")),
+                 (long long) json_integer_value (json_object_get (p, "abandoned")),
+                 (long long) json_integer_value (json_object_get (p, "live_answered")),
+                 json_integer_value (json_object_get (p, "amd_false_positive_estimate"))
+                     ? " (+AMD estimate)" : "",
+                 json_integer_value (json_object_get (p, "rate_ppm")) / 10000.0);
+        if (d)
+            fprintf (out, "; dialer %lld/%lld = %.2f%%",
+                     (long long) json_integer_value (json_object_get (d, "abandoned")),
+                     (long long) json_integer_value (json_object_get (d, "live_answered")),
+                     json_integer_value (json_object_get (d, "rate_ppm")) / 10000.0);
+        fputc ('\n', out);
+    }
+    s_print_map (out, "suppressions and ends by reason", &c->reasons);
+    fprintf (out, "  leads: %ld input, %ld accepted, %ld rejected, %ld duplicate; %ld finished, "
+                  "%ld scheduled, %ld suppressed; %ld lost, %ld without an end\n",
+             c->leads, c->accepted, c->rejected, c->duplicate, c->finished, c->scheduled,
+             c->suppressed, c->lost, c->open);
+    if (c->dnc_informational)
+        fprintf (out, "  %ld calls to numbers on a registry list this profile is not bound by\n",
+                 c->dnc_informational);
+}
+
+void
+pl_check_print (const pl_check_t *self, FILE *out)
+{
+    fprintf (out, "plateau-check: %ld records (%ld repeated), %zu leads, %zu attempts\n",
+             self->records, self->duplicates, self->n_leads, self->n_attempts);
+    for (int i = 0; i < self->n_campaigns; i++)
+        s_print_campaign (out, &self->campaigns[i]);
+    if (self->n_violations)
+        fprintf (out, "\nviolations (at most %d shown per kind; all in --json):\n", S_SHOW_PER_KIND);
+    ck_map_t shown = {0};
+    for (size_t i = 0; i < self->n_violations; i++) {
+        const ck_violation_t *v = &self->violations[i];
+        int64_t n = ck_map_get (&shown, v->kind);
+        ck_map_put (&shown, v->kind, n < 0 ? 1 : n + 1);
+        if (n >= S_SHOW_PER_KIND)
+            continue;
+        char at[32] = "-";
+        if (v->at)
+            ck_iso (v->at, at, sizeof at);
+        fprintf (out, "  %-16s %-18s attempt %s lead %s campaign %s at %s: %s\n", v->kind, v->rule,
+                 *v->attempt ? v->attempt : "-", *v->lead ? v->lead : "-",
+                 *v->campaign ? v->campaign : "-", at, v->fact);
+    }
+    for (size_t i = 0; i < shown.cap; i++)
+        if (shown.keys[i])
+            fprintf (out, "  %s: %lld\n", shown.keys[i], (long long) shown.vals[i]);
+    ck_map_clear (&shown);
+    if (self->n_violations)
+        fprintf (out, "checker: FAIL (%zu violations)\n", self->n_violations);
+    else
+        fprintf (out, "checker: PASS\n");
+}
