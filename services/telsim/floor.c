@@ -1,9 +1,11 @@
 /*  floor.c — the simulated floor: an event queue on virtual time, calls and agents (floor.h). */
 #include <ctype.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "floor.h"
+#include "plateau/config.h"
 #include "plateau/error.h"
 #include "plateau/log.h"
 #include "plateau/phone.h"
@@ -769,6 +771,46 @@ telsim_floor_agent_state (const telsim_floor_t *self, const char *agent_id, int6
 
 size_t telsim_floor_agents (const telsim_floor_t *self) { return self->nagents; }
 size_t telsim_floor_calls (const telsim_floor_t *self) { return self->live; }
+
+/* One duration, read by the kit's parser (a config reading text under any name). */
+static const char *
+s_text (const char *name, void *arg)
+{
+    (void) name;
+    return arg;
+}
+
+static int64_t
+s_duration (const char *text)
+{
+    pl_config_t *c = pl_config_new_with (s_text, (void *) text);
+    int64_t ms = c ? pl_config_duration_ms (c, "PLATEAU_TELSIM_PAUSE_RATE", -1) : -1;
+    if (!c || pl_config_ok (c) != 0)
+        ms = -1;
+    pl_config_destroy (&c);
+    return ms;
+}
+
+int
+telsim_pause_rate_parse (const char *text, int64_t *pause_ms, int64_t *every_ms)
+{
+    *pause_ms = *every_ms = 0;
+    if (!text || strcmp (text, "0") == 0)
+        return 0;
+    const char *slash = strchr (text, '/');
+    char a[32], b[32];
+    if (!slash || slash - text >= (ptrdiff_t) sizeof a || strlen (slash + 1) >= sizeof b)
+        return PL_EINVAL;
+    memcpy (a, text, (size_t) (slash - text));
+    a[slash - text] = '\0';
+    snprintf (b, sizeof b, "%s", slash + 1);
+    int64_t len = s_duration (a), every = s_duration (b);
+    if (len <= 0 || every <= 0)
+        return PL_EINVAL;
+    *pause_ms = len;
+    *every_ms = every;
+    return 0;
+}
 
 /* ---- life ---------------------------------------------------------------------------------- */
 

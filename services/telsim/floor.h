@@ -45,6 +45,10 @@ typedef struct {
     const char *source;              /* envelope source ("telsim") */
 } telsim_floor_opts_t;
 
+/* Reads a pause rate, "<pause>/<mean time between pauses>" in the kit's durations ("5m/2h"), or
+ * "0" for none (both 0). 0, or PL_EINVAL. */
+int telsim_pause_rate_parse (const char *text, int64_t *pause_ms, int64_t *every_ms);
+
 /* Borrows clock, metrics and log (each may be NULL but the clock). */
 telsim_floor_t *telsim_floor_new (const telsim_floor_opts_t *o, const pl_clock_t *clock, pl_metrics_t *metrics,
                                   pl_log_t *log, telsim_sink_fn *sink, void *sink_arg);

@@ -91,46 +91,6 @@ s_tick (pl_loop_t *loop, void *arg)
     return 0;
 }
 
-/* Reads one part of PLATEAU_TELSIM_PAUSE_RATE through the kit's duration parser. */
-static const char *
-s_part (const char *name, void *arg)
-{
-    (void) name;
-    return arg;
-}
-
-static int64_t
-s_duration (const char *text)
-{
-    pl_config_t *c = pl_config_new_with (s_part, (void *) text);
-    int64_t ms = c ? pl_config_duration_ms (c, "PLATEAU_TELSIM_PAUSE_RATE", -1) : -1;
-    if (c && pl_config_ok (c) != 0)
-        ms = -1;
-    pl_config_destroy (&c);
-    return ms;
-}
-
-/* "5m/2h": a pause of 5 minutes every 2 hours on average; "0": none. */
-static void
-s_pause_rate (pl_config_t *cfg, telsim_floor_opts_t *o)
-{
-    const char *v = pl_config_str (cfg, "PLATEAU_TELSIM_PAUSE_RATE", "5m/2h");
-    o->pause_ms = o->pause_every_ms = 0;
-    if (strcmp (v, "0") == 0)
-        return;
-    const char *slash = strchr (v, '/');
-    char a[32] = "", b[32] = "";
-    if (slash && slash - v < 32 && strlen (slash + 1) < 32) {
-        memcpy (a, v, (size_t) (slash - v));
-        snprintf (b, sizeof b, "%s", slash + 1);
-    }
-    int64_t len = s_duration (a), every = s_duration (b);
-    if (len <= 0 || every <= 0)
-        pl_config_fail (cfg, "PLATEAU_TELSIM_PAUSE_RATE", "<pause>/<every>, e.g. 5m/2h, or 0", v);
-    o->pause_ms = len;
-    o->pause_every_ms = every;
-}
-
 int
 main (void)
 {
@@ -144,7 +104,9 @@ main (void)
     o.amd_false_positive = strtod (fp, &end);
     if (!end || end == fp || *end || !(o.amd_false_positive >= 0 && o.amd_false_positive <= 1))
         pl_config_fail (cfg, "PLATEAU_TELSIM_AMD_FALSE_POSITIVE", "a probability from 0 to 1", fp);
-    s_pause_rate (cfg, &o);
+    const char *pause = pl_config_str (cfg, "PLATEAU_TELSIM_PAUSE_RATE", "5m/2h");
+    if (telsim_pause_rate_parse (pause, &o.pause_ms, &o.pause_every_ms) != 0)
+        pl_config_fail (cfg, "PLATEAU_TELSIM_PAUSE_RATE", "<pause>/<every>, e.g. 5m/2h, or 0", pause);
     o.zoneinfo_dir = pl_config_str (cfg, "PLATEAU_ZONEINFO_DIR", NULL);
     const char *agents = pl_config_str (cfg, "PLATEAU_TELSIM_AGENTS", "default:10");
     char err[200];

@@ -162,6 +162,7 @@ s_spawn (fx_t *f, const char *extra, const char *log)
     snprintf (env[k++], sizeof env[0], "PLATEAU_TELSIM_AGENTS=it:3");
     snprintf (env[k++], sizeof env[0], "PLATEAU_TELSIM_SEED=11");
     snprintf (env[k++], sizeof env[0], "PLATEAU_TELSIM_PAUSE_RATE=0");
+    snprintf (env[k++], sizeof env[0], "PLATEAU_TELSIM_SNAPSHOT_EVERY=1s");
     if (extra)
         snprintf (env[k++], sizeof env[0], "%s", extra);
     char *envp[17];
@@ -299,6 +300,14 @@ test_agents_are_announced_ready_at_start (void **state)
 }
 
 static void
+test_the_floor_is_sent_again_as_a_snapshot (void **state)
+{
+    fx_t *f = *state;
+    size_t before = s_count (f, PLATEAU__V1__ENVELOPE__BODY_AGENT_STATE, "it-a003", -1);
+    assert_true (s_wait (f, PLATEAU__V1__ENVELOPE__BODY_AGENT_STATE, "it-a003", -1, before + 2, 10000));
+}
+
+static void
 test_a_resent_request_places_one_call (void **state)
 {
     fx_t *f = *state;
@@ -427,6 +436,7 @@ main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_agents_are_announced_ready_at_start),
+        cmocka_unit_test (test_the_floor_is_sent_again_as_a_snapshot),
         cmocka_unit_test (test_a_resent_request_places_one_call),
         cmocka_unit_test (test_a_request_past_place_before_is_not_placed),
         cmocka_unit_test (test_a_forged_sender_is_refused),

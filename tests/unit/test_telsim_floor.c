@@ -146,6 +146,20 @@ test_agents_log_in_ready_and_are_announced (void **state)
 }
 
 static void
+test_a_pause_rate_is_a_pause_and_a_mean_gap (void **state)
+{
+    int64_t len, every;
+    assert_int_equal (telsim_pause_rate_parse ("5m/2h", &len, &every), 0);
+    assert_int_equal (len, 300000);
+    assert_int_equal (every, 7200000);
+    assert_int_equal (telsim_pause_rate_parse ("0", &len, &every), 0);
+    assert_int_equal (len + every, 0);
+    assert_int_not_equal (telsim_pause_rate_parse ("5m", &len, &every), 0);
+    assert_int_not_equal (telsim_pause_rate_parse ("5/2h", &len, &every), 0);
+    assert_int_not_equal (telsim_pause_rate_parse ("0s/2h", &len, &every), 0);
+}
+
+static void
 test_a_predictive_call_is_bridged_to_the_longest_idle_agent (void **state)
 {
     fx_t *fx = *state = s_fx ("c:2");
@@ -329,6 +343,7 @@ main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown (test_agents_log_in_ready_and_are_announced, s_teardown),
+        cmocka_unit_test (test_a_pause_rate_is_a_pause_and_a_mean_gap),
         cmocka_unit_test_teardown (test_a_predictive_call_is_bridged_to_the_longest_idle_agent, s_teardown),
         cmocka_unit_test_teardown (test_a_call_without_an_agent_is_abandoned_two_seconds_after_the_greeting, s_teardown),
         cmocka_unit_test_teardown (test_an_agent_ready_within_two_seconds_takes_the_waiting_call, s_teardown),
