@@ -10,7 +10,7 @@
 /* MUST fields that cannot legitimately be a proto3 default (which the export omits). */
 typedef struct {
     const char *type;
-    const char *fields[14];
+    const char *fields[16];         /* NULL-terminated */
 } s_must_t;
 
 static const s_must_t s_must[] = {
