@@ -300,7 +300,7 @@ test_a_call_on_a_french_holiday_or_saturday_is_refused (void **state)
     s_call (x, "b2h", "L1", "fr-canvass", "+33612345678", "Europe/Paris",
             s_ms ("2026-12-25T10:00:00Z"), "no_answer");
     pl_check_t *ck = s_run (x);
-    s_expect (ck, "hours", 2);
+    assert_int_equal (pl_check_count (ck, "hours"), 2);    /* and a call after FR-1's end */
     assert_true (s_fact_has (ck, "hours", "Saturday"));
     assert_true (s_fact_has (ck, "hours", "public holiday"));
     pl_check_destroy (&ck);
