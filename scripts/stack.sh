@@ -8,12 +8,15 @@
 #   scripts/stack.sh restart <service>   start one service again with the same environment
 #
 # Each service declares how it runs locally in services/<name>/local.env: lines of
-# NAME=value where ${OPS_PORT}, ${BUS_PORT}, ${HTTP_PORT}, ${RUN}, ${REDIS_URL} and every
+# NAME=value where ${OPS_PORT}, ${BUS_PORT}, ${HTTP_PORT}, ${RUN}, ${REDIS_URL}, ${ROOT} and every
 # ${<PEER>_BUS} (e.g. ${AUDIT_BUS}) are filled in here. Ports are picked free at start.
+# A scenario adds or overrides variables with run/extra/all.env (every service) and
+# run/extra/<name>.env, written before `up` (scripts/sim.sh: a virtual clock, its campaigns).
+# PL_RUN_DIR moves run/ elsewhere (tests run their own stack).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-RUN=$ROOT/run
+RUN=${PL_RUN_DIR:-$ROOT/run}
 BIN=${PL_BIN_DIR:-$ROOT/build/bin}
 # Start order: receivers of audit events first; a service missing from this list starts last.
 ORDER=(audit scrub dialer promise intake telsim template)
@@ -125,7 +128,7 @@ up() {
     done
   } >"$RUN/stack.env"
 
-  declare -A VARS=([REDIS_URL]=$REDIS_URL [RUN]=$RUN [API_TOKENS_FILE]=$RUN/secrets/api-tokens)
+  declare -A VARS=([REDIS_URL]=$REDIS_URL [RUN]=$RUN [ROOT]=$ROOT [API_TOKENS_FILE]=$RUN/secrets/api-tokens)
   for s in "${svcs[@]}"; do VARS[$(tr '[:lower:]' '[:upper:]' <<<"$s")_BUS]=tcp://127.0.0.1:${BUS[$s]}; done
   subst() {     # fills ${NAME} from VARS (and this service's ports); unknown names become empty
     local out=$1 k
@@ -141,6 +144,16 @@ up() {
       [[ -n ${line#*=} ]] && env+=("$line")      # a peer that is not running: leave it unset
     done <"services/$s/local.env"
     env+=("PLATEAU_CURVE_SECRET_KEY_FILE=$RUN/keys/$s.key" "PLATEAU_BUS_KEYS_FILE=$keylist")
+    local extra
+    for extra in "$RUN/extra/all.env" "$RUN/extra/$s.env"; do
+      [[ -f $extra ]] || continue
+      while IFS= read -r line || [[ -n $line ]]; do
+        [[ -z $line || $line == \#* ]] && continue
+        env=("${env[@]/#${line%%=*}=*/}")         # an override replaces the local.env value
+        env+=("$(subst "$line")")
+      done <"$extra"
+    done
+    local kept=() e; for e in "${env[@]}"; do [[ -n $e ]] && kept+=("$e"); done; env=("${kept[@]}")
     printf '%s\n' "${env[@]}" >"$RUN/env/$s.env"
     start_service "$s"
   done

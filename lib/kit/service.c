@@ -394,13 +394,20 @@ pl_service_connect (pl_service_t *self, const char *peer, bool required)
         *p = (char) toupper ((unsigned char) *p);
     const char *endpoint = required ? pl_config_str_required (self->config, var, "tcp://host:port")
                                     : pl_config_str (self->config, var, NULL);
+    /* The peer's identity in the key list: its name, unless the role is served by another
+     * (the dialer's "telephony" is telsim, or a SIP adapter under its own key). */
+    char ivar[140];
+    snprintf (ivar, sizeof ivar, "PLATEAU_%s_IDENTITY", peer);
+    for (char *p = ivar; *p; p++)
+        *p = (char) toupper ((unsigned char) *p);
+    const char *identity = pl_config_str (self->config, ivar, peer);
     pl_bus_options_t o = self->bus_options;
-    o.server_identity = peer;
+    o.server_identity = identity;
     pl_service_config_done (self);
     if (!endpoint)
         return NULL;
     char pub[41], why[512];
-    if (!self->plaintext && pl_bus_keys_find (o.keys_file, peer, pub, why, sizeof why) != 0) {
+    if (!self->plaintext && pl_bus_keys_find (o.keys_file, identity, pub, why, sizeof why) != 0) {
         pl_config_fail (self->config, "PLATEAU_BUS_KEYS_FILE", why, o.keys_file);
         pl_service_config_done (self);
         return NULL;

@@ -20,7 +20,9 @@
 #define S_HIST_KEEP_MS (400LL * 86400000)    /* longer than any rolling window or cool-off */
 #define S_STATS_KEEP_MS (32LL * 86400000)     /* the US 30-day period, and a day to spare */
 #define S_MAX_HIST 2000                       /* what scrub accepts */
-#define S_CHECK_FRESH_MS 5000                 /* an answer older than this is checked again */
+#define S_CHECK_FRESH_MS 5000                 /* an answer older than this is checked again… */
+#define S_CHECK_FRESH_WALL_MS 250             /* …unless it came back this fast in real time (a
+                                               * simulation's clock runs faster than the bus) */
 #define S_STUCK_WALL_MS 30000                 /* a claim unanswered this long (real time) is voided */
 
 typedef struct {
@@ -190,6 +192,7 @@ typedef struct {
     int n, idx, sched;
     int placed;                  /* attempts placed (n counts claims, placed or not) */
     int64_t at;                  /* when the current attempt was claimed */
+    int64_t wall;                /* the same, in real (wall-clock) time */
     bool callback;
     char *pb;
     size_t pb_len;
@@ -197,7 +200,7 @@ typedef struct {
 } s_lead_t;
 
 static const char *s_fields[] = { "state", "att", "agent", "nums", "n", "idx", "sched", "cb", "pb",
-                                  "r:busy", "r:no-answer", "r:voicemail", "r:abandoned", "r:failed", "placed", "at" };
+                                  "r:busy", "r:no-answer", "r:voicemail", "r:abandoned", "r:failed", "placed", "at", "wall" };
 #define S_NFIELDS (sizeof s_fields / sizeof *s_fields)
 
 static void
@@ -242,6 +245,7 @@ s_lead_read (pl_reply_t *r, s_lead_t *l)
         l->tries[k] = v[9 + k] ? atoi (v[9 + k]) : 0;
     l->placed = v[14] ? atoi (v[14]) : 0;
     l->at = v[15] ? strtoll (v[15], NULL, 10) : 0;
+    l->wall = v[16] ? strtoll (v[16], NULL, 10) : 0;
     return 0;
 }
 
@@ -644,7 +648,9 @@ s_on_result (dialer_t *self, pl_bus_msg_t *m, const pl_envelope_t *env)
     rc = tx ? 0 : PL_ENOMEM;
     bool placed = false;
     const char *rule = "";
-    if (r->decision == PLATEAU__V1__DECISION__ALLOW && now < r->evaluated_at_ms + S_CHECK_FRESH_MS
+    bool fresh = now < r->evaluated_at_ms + S_CHECK_FRESH_MS
+                 || (l.wall && pl_clock_now_ms (NULL) < l.wall + S_CHECK_FRESH_WALL_MS);
+    if (r->decision == PLATEAU__V1__DECISION__ALLOW && fresh
         && (r->allowed_until_ms == 0 || now < r->allowed_until_ms)) {
         s_next_t nx = { .state = "placed", .idx = l.idx, .tries = "placed" };
         const char *stats[] = { "out:placed", NULL };
@@ -1423,6 +1429,9 @@ s_dial (dialer_t *self, s_camp_t *sc, int lines, bool reserve, s_agent_t *agents
             const char *rep = pl_inbox_tx_reply (checks[i], NULL);
             sent += rep && strcmp (rep, "ok") == 0;
         }
+    /* The checks leave now, not at the bus client's next tick: the dial waits on them. */
+    if (sent && self->o.scrub_client)
+        pl_bus_client_pull (self->o.scrub_client);
     for (size_t i = 0; checks && i < nc; i++)
         pl_inbox_tx_destroy (&checks[i]);
     free (checks);

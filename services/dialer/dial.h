@@ -43,6 +43,7 @@ typedef struct {
     pl_log_t *log;
     double amd_false_positive;   /* estimated share of machine detections that were people */
     int batch;                   /* claims per campaign per pacing pass */
+    pl_bus_client_t *scrub_client;   /* pulled right after a pacing pass sent checks */
 } dialer_opts_t;
 
 dialer_t *dialer_new (const dialer_opts_t *o);

@@ -36,7 +36,6 @@ main (void)
     pl_bus_client_t *audit = pl_service_connect (svc, "audit", false);
     pl_bus_client_t *promise = pl_service_connect (svc, "promise", false);
     pl_service_config_done (svc);
-    (void) scrub;
     (void) telephony;
     (void) promise;
     dialer_opts_t o = {
@@ -50,6 +49,7 @@ main (void)
         .log = pl_service_log (svc),
         .amd_false_positive = amd_fp,
         .batch = batch,
+        .scrub_client = scrub,
     };
     dialer_t *dialer = dialer_new (&o);
     /* Cleared leads from scrub, answers to its checks; calls, agents and dispositions from

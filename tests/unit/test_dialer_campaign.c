@@ -110,6 +110,22 @@ test_uk_budget_is_per_calendar_day_in_london (void **state)
     assert_int_equal (c->abandon_ppm, 30000);
 }
 
+/* The example floor's campaigns, which the local stack runs, load as they are. */
+static void
+test_the_shipped_campaigns_load (void **state)
+{
+    (void) state;
+    char err[512] = "";
+    dialer_campaigns_t *cs = dialer_campaigns_new (DIALER_PROFILES_DEFAULT, NULL, DIALER_CAMPAIGNS_EXAMPLES, err, sizeof err);
+    if (!cs)
+        fail_msg ("%s", err);
+    assert_int_equal (dialer_campaigns_count (cs), 3);
+    assert_int_equal (dialer_campaigns_find (cs, "us-collect")->mode, DIALER_PREDICTIVE);
+    assert_string_equal (dialer_campaigns_find (cs, "fr-canvass")->tenant, "acme-energie");
+    assert_string_equal (dialer_campaigns_find (cs, "uk-sales")->abandon_rule, "uk.abandon");
+    dialer_campaigns_destroy (&cs);
+}
+
 int
 main (void)
 {
@@ -117,6 +133,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_a_campaign_file_gives_the_engine_and_the_dialer_their_parts, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_wrong_values_are_named_by_file_line_and_key, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_uk_budget_is_per_calendar_day_in_london, s_setup, s_teardown),
+        cmocka_unit_test (test_the_shipped_campaigns_load),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

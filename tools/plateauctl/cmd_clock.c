@@ -48,6 +48,7 @@ ctl_clock_usage (FILE *out)
     fprintf (out,
              "usage: plateauctl clock set <time> --to SERVICE [--to SERVICE…] [options]\n"
              "       plateauctl clock advance <duration> --to SERVICE [--to SERVICE…] [options]\n"
+             "       plateauctl clock run <time> --speed N --to SERVICE [--to SERVICE…] [options]\n"
              "\n"
              "Moves the virtual clock of running services (started with\n"
              "PLATEAU_CLOCK=virtual[:<UTC ms>]) by sending each a ClockControl message on its bus\n"
@@ -58,8 +59,12 @@ ctl_clock_usage (FILE *out)
              "               (2026-11-29T08:00:00Z, 2026-11-29T09:00:00+01:00; a bare date is\n"
              "               midnight UTC)\n"
              "  <duration>   90s, 15m, 2h, 7d, 1h30m, 250ms\n"
+             "  run          make the clocks run from <time>, now, at N virtual ms per real ms:\n"
+             "               every target gets the same wall-clock anchor, so they all read the\n"
+             "               same virtual time (a simulated day in 86 s at --speed 1000)\n"
              "\n"
              "options:\n"
+             "  --speed N          run: virtual milliseconds per real millisecond (1 to 1000000)\n"
              "  --to SERVICE[@ENDPOINT]\n"
              "                     a service by its identity in the key list, and its bus door\n"
              "                     tcp://host:port (default: $PLATEAU_<SERVICE>_BUS, as in\n"
@@ -199,6 +204,7 @@ ctl_clock_run (int argc, char **argv)
         { "to", required_argument, NULL, 't' },
         { "redis", required_argument, NULL, 'r' },
         { "timeout", required_argument, NULL, 'w' },
+        { "speed", required_argument, NULL, 's' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -207,9 +213,10 @@ ctl_clock_run (int argc, char **argv)
     size_t ntargets = 0;
     const char *redis_flag = NULL;
     int64_t timeout_ms = S_DEFAULT_TIMEOUT_MS;
+    long speed = 0;
     int c;
     optind = 1;
-    while ((c = getopt_long (argc, argv, "t:r:w:h", opts, NULL)) != -1) {
+    while ((c = getopt_long (argc, argv, "t:r:w:s:h", opts, NULL)) != -1) {
         switch (c) {
         case 't': {
             if (ntargets == S_MAX_TARGETS)
@@ -242,6 +249,13 @@ ctl_clock_run (int argc, char **argv)
         case 'r':
             redis_flag = optarg;
             break;
+        case 's': {
+            char *end;
+            speed = strtol (optarg, &end, 10);
+            if (*end || speed < 1 || speed > 1000000)
+                return ctl_usage_error ("clock", "--speed '%s': expected 1 to 1000000", optarg);
+            break;
+        }
         case 'w':
             if (ctl_parse_duration (optarg, &timeout_ms) != 0 || timeout_ms <= 0)
                 return ctl_usage_error ("clock", "--timeout '%s': expected a duration such as 10s", optarg);
@@ -255,7 +269,7 @@ ctl_clock_run (int argc, char **argv)
         }
     }
     if (argc - optind != 2)
-        return ctl_usage_error ("clock", "expected 'set <time>' or 'advance <duration>'");
+        return ctl_usage_error ("clock", "expected 'set <time>', 'advance <duration>' or 'run <time> --speed N'");
     const char *action = argv[optind], *value = argv[optind + 1];
     Plateau__V1__ClockControl cc = PLATEAU__V1__CLOCK_CONTROL__INIT;
     char what[128];
@@ -277,8 +291,21 @@ ctl_clock_run (int argc, char **argv)
         cc.advance_ms = ms;
         snprintf (what, sizeof what, "clock advanced by %s (%lld ms)", value, (long long) ms);
     }
+    else if (strcmp (action, "run") == 0) {
+        int64_t ms;
+        if (ctl_parse_time (value, &ms) != 0 || ms <= 0)
+            return ctl_usage_error ("clock", "run '%s': expected UTC milliseconds or an ISO-8601 time "
+                                             "with a zone (2026-11-29T08:00:00Z)", value);
+        if (speed < 1)
+            return ctl_usage_error ("clock", "run: --speed N (1 to 1000000) is required");
+        cc.set_ms = ms;
+        cc.anchor_real_ms = pl_clock_now_ms (NULL);
+        cc.speed = (int32_t) speed;
+        char iso[40];
+        snprintf (what, sizeof what, "clock running from %s at %ld×", ctl_format_time (ms, iso, sizeof iso), speed);
+    }
     else
-        return ctl_usage_error ("clock", "unknown action '%s': expected set or advance", action);
+        return ctl_usage_error ("clock", "unknown action '%s': expected set, advance or run", action);
     if (ntargets == 0)
         return ctl_usage_error ("clock", "no target: pass --to SERVICE (a service's bus door)");
     /* CURVE as the identity "plateauctl", unless the stack runs plaintext. */

@@ -14,6 +14,8 @@
  *    PLATEAU_OPS_PORT        ops port (default 9100; 0 picks a free one)
  *    PLATEAU_BUS_BIND        where this service receives work (e.g. tcp://0.0.0.0:5560), if it does
  *    PLATEAU_<PEER>_BUS      where to send to service <peer> (e.g. PLATEAU_AUDIT_BUS)
+ *    PLATEAU_<PEER>_IDENTITY the peer's identity in the key list when another service plays
+ *                            its part (PLATEAU_TELEPHONY_IDENTITY=telsim); default: <peer>
  *    PLATEAU_CLOCK           "real" (default) or "virtual[:<start UTC ms>]"
  *    PLATEAU_GRACE_PERIOD    drain limit after SIGTERM (default 25s; Kubernetes gives 30s)
  *    PLATEAU_LOG_LEVEL       debug | info | warn | error (default info)
