@@ -6,13 +6,17 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int
-s_fail (pl_check_t *self, const char *fmt, const char *a, const char *b)
+static int __attribute__ ((format (printf, 2, 3)))
+s_fail (pl_check_t *self, const char *fmt, ...)
 {
-    snprintf (self->err, sizeof self->err, fmt, a, b);
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (self->err, sizeof self->err, fmt, ap);
+    va_end (ap);
     return -1;
 }
 
@@ -44,7 +48,7 @@ static int
 s_campaign_file (pl_check_t *self, const char *dir, const char *fname)
 {
     if (self->n_campaigns == (int) (sizeof self->campaigns / sizeof self->campaigns[0]))
-        return s_fail (self, "%s: too many campaigns%s", dir, "");
+        return s_fail (self, "%s: too many campaigns", dir);
     char path[2048];
     snprintf (path, sizeof path, "%s/%s", dir, fname);
     FILE *f = fopen (path, "r");
@@ -92,7 +96,7 @@ s_campaign_file (pl_check_t *self, const char *dir, const char *fname)
         c->name = strdup (c->file);
     c->profile = ck_profile (c->profile_id);
     if (!c->profile || !c->tenant)
-        return s_fail (self, "%s: no profile the checker knows, or no tenant%s", path, "");
+        return s_fail (self, "%s: no profile the checker knows, or no tenant", path);
     return 0;
 }
 
@@ -126,7 +130,7 @@ s_campaigns (pl_check_t *self, const char *root)
         free (names[i]);
     }
     if (rc == 0 && self->n_campaigns == 0)
-        return s_fail (self, "%s: no campaign files%s", dir, "");
+        return s_fail (self, "%s: no campaign files", dir);
     return rc;
 }
 
@@ -174,7 +178,7 @@ static int
 s_lead (pl_check_t *self, json_t *o, const char *stem)
 {
     if (ck_grow (&self->leads, &self->cap_leads, self->n_leads, sizeof *self->leads) != 0)
-        return s_fail (self, "out of memory%s%s", "", "");
+        return s_fail (self, "out of memory");
     size_t idx = self->n_leads++;
     ck_lead_t *l = &self->leads[idx];
     memset (l, 0, sizeof *l);
@@ -227,9 +231,7 @@ s_ndjson (pl_check_t *self, const char *path, bool optional, const char *stem,
         json_error_t je;
         json_t *o = json_loads (line, 0, &je);
         if (!json_is_object (o)) {
-            char where[64];
-            snprintf (where, sizeof where, "%ld", no);
-            rc = s_fail (self, "%s:%s: not a JSON object", path, where);
+            rc = s_fail (self, "%s:%ld: not a JSON object", path, no);
         } else
             rc = fn (self, o, stem);
         json_decref (o);
@@ -343,7 +345,7 @@ s_optout (pl_check_t *self, json_t *o, const char *stem)
     s_e164 (number, e, sizeof e);
     int rc = 0;
     if (ck_grow (&self->optouts, &self->cap_optouts, self->n_optouts, sizeof *self->optouts) != 0)
-        rc = s_fail (self, "out of memory%s%s", "", "");
+        rc = s_fail (self, "out of memory");
     else {
         ck_optout_t *x = &self->optouts[self->n_optouts];
         *x = (ck_optout_t) {ck_intern (self, e), ck_intern (self, tenant), ck_intern (self, debt),
