@@ -491,6 +491,35 @@ test_a_lead_with_no_end_is_caught (void **state)
 }
 
 static void
+test_records_before_their_lead_accepted_still_find_their_lead (void **state)
+{
+    s_fix_t *x = *state;
+    /* An export by arrival: FR-1's end arrived before its acceptance. */
+    s_finish (x, "L1", "fr-canvass", "contacted", s_ms ("2026-12-20T12:00:00Z"));
+    s_clean (x, true);
+    pl_check_t *ck = s_run (x);
+    assert_int_equal (pl_check_violations (ck), 0);
+    pl_check_destroy (&ck);
+}
+
+static void
+test_a_wrong_local_time_in_a_dial_check_is_caught (void **state)
+{
+    s_fix_t *x = *state;
+    s_clean (x, false);
+    /* 09:00Z is 10:00 in Paris, not 09:00. */
+    s_rec (x, "dial.allowed", "w1.check", s_ms ("2026-12-08T09:00:00Z"), "L1", "fr-canvass",
+           "+33612345678", "Europe/Paris", "\"tenant\":\"101\",\"attempt_id\":\"w1\","
+           "\"call_kind\":\"canvassing\",\"dial_mode\":\"autodialed\",\"caller_id\":\"+33162000001\","
+           "\"zones\":[{\"zone\":\"Europe/Paris\",\"source\":\"prefix\"}],\"profile\":\"fr-cc\","
+           "\"regions\":[\"FR\"],\"evaluated_at_ms\":1796720400000,"
+           "\"local_time\":\"2026-12-08T09:00:00+01:00\"");
+    pl_check_t *ck = s_run (x);
+    s_expect (ck, "local_time", 1);
+    pl_check_destroy (&ck);
+}
+
+static void
 test_a_record_missing_a_must_field_is_a_violation (void **state)
 {
     s_fix_t *x = *state;
@@ -537,6 +566,8 @@ main (void)
         cmocka_unit_test_setup_teardown (test_pacing_reports_are_compared_with_the_records, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_uk_call_within_72_hours_of_an_abandoned_one_is_caught, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_lead_with_no_end_is_caught, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_records_before_their_lead_accepted_still_find_their_lead, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_wrong_local_time_in_a_dial_check_is_caught, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_record_missing_a_must_field_is_a_violation, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_line_that_is_not_a_record_is_bad_input, s_setup, s_teardown),
     };

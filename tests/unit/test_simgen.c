@@ -12,6 +12,7 @@
 #include "pl_test.h"
 #include "plateau/rules.h"
 #include "plateau/rules_tz.h"
+#include "check.h"
 #include "simgen.h"
 
 static const char *const s_files[] = {
@@ -145,6 +146,28 @@ test_campaign_files_load_in_the_rules_engine (void **state)
     free (d);
 }
 
+/* The checker reads the bundle as written: with an empty export every lead is lost. */
+static void
+test_the_checker_reads_the_bundle (void **state)
+{
+    char *d = s_generate (11, 300);
+    char audit[1024];
+    snprintf (audit, sizeof audit, "%s/empty.ndjson", d);
+    FILE *f = fopen (audit, "w");
+    assert_non_null (f);
+    fclose (f);
+    pl_check_t *ck = pl_check_new ();
+    assert_non_null (ck);
+    if (pl_check_load_bundle (ck, d) != 0 || pl_check_load_audit (ck, audit) != 0)
+        fail_msg ("%s", pl_check_errstr (ck));
+    pl_check_run (ck);
+    assert_int_equal (pl_check_count (ck, "lead_lost"), 300);
+    assert_int_equal (pl_check_violations (ck), 300);
+    pl_check_destroy (&ck);
+    pl_test_rmdir (d);
+    free (d);
+}
+
 static void
 test_bad_options_are_refused (void **state)
 {
@@ -165,6 +188,7 @@ main (void)
         cmocka_unit_test (test_same_seed_gives_the_same_bundle_byte_for_byte),
         cmocka_unit_test (test_shares_of_the_three_campaigns),
         cmocka_unit_test (test_campaign_files_load_in_the_rules_engine),
+        cmocka_unit_test (test_the_checker_reads_the_bundle),
         cmocka_unit_test (test_bad_options_are_refused),
     };
     return cmocka_run_group_tests_name ("simgen", tests, NULL, NULL);

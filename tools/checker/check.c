@@ -197,14 +197,10 @@ pl_check_load_bundle (pl_check_t *self, const char *dir)
     return ck_bundle_load (self, dir);
 }
 
-int
-pl_check_load_audit (pl_check_t *self, const char *path)
+/* Reads every record of the export; with `first`, only the lead ids of lead.accepted. */
+static int
+s_read_audit (pl_check_t *self, FILE *f, const char *path, bool first)
 {
-    FILE *f = fopen (path, "r");
-    if (!f) {
-        snprintf (self->err, sizeof self->err, "%s: %s", path, strerror (errno));
-        return -1;
-    }
     char *line = NULL;
     size_t cap = 0;
     long no = 0;
@@ -214,7 +210,7 @@ pl_check_load_audit (pl_check_t *self, const char *path)
         no++;
         while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
             line[--len] = '\0';
-        if (!len)
+        if (!len || (first && !strstr (line, "lead.accepted")))
             continue;
         json_error_t je;
         json_t *rec = json_loads (line, 0, &je);
@@ -222,11 +218,29 @@ pl_check_load_audit (pl_check_t *self, const char *path)
             snprintf (self->err, sizeof self->err, "%s:%ld: not an exported audit record (%s)",
                       path, no, rec ? "no type" : je.text);
             rc = -1;
-        } else
+        } else if (first)
+            ck_ingest_lead_id (self, rec);
+        else
             rc = ck_ingest (self, rec);
         json_decref (rec);
     }
     free (line);
+    return rc;
+}
+
+int
+pl_check_load_audit (pl_check_t *self, const char *path)
+{
+    FILE *f = fopen (path, "r");
+    if (!f) {
+        snprintf (self->err, sizeof self->err, "%s: %s", path, strerror (errno));
+        return -1;
+    }
+    int rc = s_read_audit (self, f, path, true);
+    if (rc == 0) {
+        rewind (f);
+        rc = s_read_audit (self, f, path, false);
+    }
     fclose (f);
     return rc;
 }

@@ -142,6 +142,9 @@ const char *ck_str (json_t *rec, const char *path);     /* "" when absent */
 int64_t ck_int (json_t *rec, const char *path);         /* 0 when absent */
 
 int ck_bundle_load (pl_check_t *self, const char *dir);
+/* First pass: a lead.accepted's lead id, so that records read before it (an export by
+ * arrival, chains one after the other) still find their lead. */
+void ck_ingest_lead_id (pl_check_t *self, json_t *rec);
 int ck_ingest (pl_check_t *self, json_t *rec);
 void ck_verify (pl_check_t *self);
 

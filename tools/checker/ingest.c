@@ -180,7 +180,11 @@ s_check_local_time (pl_check_t *self, json_t *rec, ck_attempt_t *a)
     char mine[40];
     ck_tz_format (&tm, mine, sizeof mine);
     size_t n = strlen (lt);
-    bool same = n >= 25 && strncmp (lt, mine, 19) == 0 && strcmp (lt + n - 6, mine + 19) == 0;
+    /* Seconds and offset must agree; fractions may differ, and "Z" is "+00:00". */
+    bool zulu = n >= 20 && (lt[n - 1] == 'Z' || lt[n - 1] == 'z');
+    bool same = n >= 20 && strncmp (lt, mine, 19) == 0
+                && (zulu ? strcmp (mine + 19, "+00:00") == 0
+                         : n >= 25 && strcmp (lt + n - 6, mine + 19) == 0);
     if (!same)
         ck_violation (self, "local_time", "zone", a ? a->id : "", ck_str (rec, "lead_id"),
                       ck_str (rec, "campaign"), at, "local_time %s, but %s in %s is %s", lt,
@@ -332,6 +336,18 @@ s_pacing_record (pl_check_t *self, json_t *rec)
         ck_int (rec, "pacing.live_answered"), ck_int (rec, "pacing.abandoned"),
         ck_int (rec, "pacing.machine_detected"), ck_int (rec, "pacing.amd_false_positive_estimate"),
         ck_int (rec, "pacing.rate_ppm"), ck_int (rec, "pacing.budget_ppm")};
+}
+
+void
+ck_ingest_lead_id (pl_check_t *self, json_t *rec)
+{
+    if (strcmp (ck_str (rec, "type"), "lead.accepted") != 0 || !*ck_str (rec, "lead_id"))
+        return;
+    ck_lead_t *l = s_lead_of (self, rec);
+    if (l && !l->lead_id) {
+        l->lead_id = strdup (ck_str (rec, "lead_id"));
+        ck_map_put (&self->lead_by_id, l->lead_id, l - self->leads);
+    }
 }
 
 int

@@ -580,6 +580,8 @@ ck_verify (pl_check_t *self)
     for (size_t i = 0; i < self->n_attempts; i++) {
         ck_attempt_t *a = &self->attempts[i];
         a->t = a->requested_at ? a->requested_at : a->placed_at;
+        if (a->lead < 0 && a->lead_id)
+            a->lead = ck_map_get (&self->lead_by_id, a->lead_id);
         if (!a->dnc || !a->disp_at
             || ck_grow (&self->optouts, &self->cap_optouts, self->n_optouts, sizeof *self->optouts))
             continue;
