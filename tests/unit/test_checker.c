@@ -46,7 +46,7 @@ s_ms (const char *iso)
 
 static const char s_fr_campaign[] =
     "[campaign]\nprofile = fr-cc\ntenant = 101\nname = fr-canvass\ncli = +33162000001\n"
-    "[dialer]\nmode = progressive\nabandon-target = 3%\n[dialer \"retry busy\"]\ndelay = 10m\nmax = 2\n";
+    "[dialer]\nmode = progressive\nabandon-target = 3%\n[dialer-retry busy]\ndelay = 10m\nmax = 2\n";
 static const char s_us_campaign[] =
     "[campaign]\nprofile = us-dc\ntenant = 102\nname = us-collect\ncli = +16462000001\n"
     "[dialer]\nmode = predictive\namd = yes\nabandon-target = 3%\n";

@@ -225,7 +225,7 @@ s_write_campaign (s_gen_t *g, int c)
              s_mode[c], c == S_US ? 6 : 5, c == S_FR ? "mobile-first" : "listed",
              c == S_US ? "25s" : "20s", c == S_US ? "yes" : "no", c == S_FR ? 4 : c == S_US ? 8 : 6);
     for (int i = 0; i < 5; i++)
-        fprintf (f, "\n[dialer \"retry %s\"]\ndelay = %s\nmax = %d\n", s_retries[c][i].what,
+        fprintf (f, "\n[dialer-retry %s]\ndelay = %s\nmax = %d\n", s_retries[c][i].what,
                  s_retries[c][i].delay, s_retries[c][i].max);
     return s_close (g, f, rel);
 }
