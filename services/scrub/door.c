@@ -402,6 +402,21 @@ s_checks_fini (s_checks_t *c)
     free (c->v);
 }
 
+/* Whether this check was answered already: a resend that arrives after its instant has gone by
+ * is acknowledged, not refused (its answer left with the first). */
+static bool
+s_check_answered (scrub_door_t *self, const pl_envelope_t *env)
+{
+    const Plateau__V1__DialCheck *q = env->dial_check;
+    const char *campaign = q && q->campaign && *q->campaign ? q->campaign
+                         : q && q->lead && q->lead->campaign ? q->lead->campaign : "";
+    if (!*campaign || strlen (campaign) > SCRUB_DIAL_NAME_MAX)
+        return false;
+    char tag[300];
+    snprintf (tag, sizeof tag, "camp:%s", campaign);
+    return pl_inbox_seen (self->inbox, tag, env->id) == 1;
+}
+
 /* Reads every DialCheck of msgs, nacking those that can never be answered; judges the rest. */
 static void
 s_checks_judge (scrub_door_t *self, pl_bus_msg_t **msgs, size_t n, int64_t now, s_checks_t *c, bool *done)
@@ -433,6 +448,11 @@ s_checks_judge (scrub_door_t *self, pl_bus_msg_t **msgs, size_t n, int64_t now, 
         int rc = scrub_dial_check_read (env->dial_check, now, f, reason, sizeof reason);
         if (rc == 0)
             rc = scrub_dial_check_campaign (self->campaigns, f, reason, sizeof reason);
+        if (rc == PL_EINVAL && s_check_answered (self, env)) {
+            scrub_dial_facts_fini (f);
+            pl_bus_msg_ack (msgs[i]);
+            continue;
+        }
         if (rc != 0) {
             scrub_dial_facts_fini (f);
             pl_bus_msg_nack (msgs[i], rc == PL_EINVAL ? PLATEAU__V1__NACK__CODE__INVALID

@@ -433,6 +433,28 @@ test_a_resent_check_is_answered_once (void **state)
     s_wait (t, 2, 2);
     assert_int_equal (t->nresults, 1);
     assert_int_equal (s_count_events (t, "dial.allowed"), 1);
+    /* Two minutes later its instant has gone by: a resend is acknowledged, not refused. */
+    pl_bus_client_t *ctl = s_client (t, "plateauctl");
+    Plateau__V1__ClockControl cc = PLATEAU__V1__CLOCK_CONTROL__INIT;
+    cc.advance_ms = 2 * 60000;
+    pl_envelope_t move;
+    pl_envelope_ids_t mids;
+    pl_envelope_init (&move, &mids, "plateauctl", t->clock, NULL);
+    move.body_case = PLATEAU__V1__ENVELOPE__BODY_CLOCK_CONTROL;
+    move.clock_control = &cc;
+    assert_int_equal (s_send (t, ctl, &move), 0);
+    pl_clock_advance (t->clock, 2 * 60000);
+    pl_bus_client_t *late = s_client (t, "dialer");
+    assert_int_equal (s_send (t, late, &env), 0);
+    pl_envelope_t fresh;
+    pl_envelope_ids_t fids;
+    s_check (&fresh, &fids, t, "dial-late", "fr-spring", "acme", t->now, NULL, 0);
+    assert_int_equal (s_send (t, late, &fresh), 1);         /* a new check of that instant: too late */
+    s_wait (t, 2, 2);
+    assert_int_equal (t->nresults, 1);
+    assert_int_equal (s_count_events (t, "dial.allowed"), 1);
+    pl_bus_client_destroy (&ctl);
+    pl_bus_client_destroy (&late);
     pl_bus_client_destroy (&a);
     pl_bus_client_destroy (&b);
 }
