@@ -372,3 +372,9 @@ dialer_campaigns_find (const dialer_campaigns_t *self, const char *name)
             return self->c[i];
     return NULL;
 }
+
+const pl_rules_tz_t *
+dialer_campaigns_zone (const dialer_campaigns_t *self, const char *name)
+{
+    return name && *name ? pl_rules_tzdb_find (self->tz, name) : NULL;
+}

@@ -88,6 +88,9 @@ size_t dialer_campaigns_count (const dialer_campaigns_t *self);
 const dialer_campaign_t *dialer_campaigns_at (const dialer_campaigns_t *self, size_t i);
 const dialer_campaign_t *dialer_campaigns_find (const dialer_campaigns_t *self, const char *name);
 
+/* A loaded time zone ("Europe/Paris"), or NULL. */
+const pl_rules_tz_t *dialer_campaigns_zone (const dialer_campaigns_t *self, const char *name);
+
 const char *dialer_mode_name (dialer_mode_t mode);
 const char *dialer_retry_name (dialer_retry_kind_t kind);
 

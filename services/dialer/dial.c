@@ -11,6 +11,7 @@
 #include "plateau/error.h"
 #include "plateau/inbox.h"
 #include "plateau/outbox.h"
+#include "plateau/timefmt.h"
 #include "plateau/v1/audit.pb-c.h"
 #include "plateau/v1/dial.pb-c.h"
 #include "plateau/v1/promise.pb-c.h"
@@ -73,14 +74,16 @@ static const pl_inbox_effect_t s_enqueue = {
     "return 'ok'\n"
 };
 
-/* Claim: K lease, due, dl, inflight, resv; A token, lead, n expected, attempt, now, agent, wall. */
+/* Claim: K lease, due, dl, inflight, resv; A token, lead, n expected, attempt, now, agent, wall,
+ * dial mode ("manual" when an agent asked for it, "auto"). */
 static const pl_inbox_effect_t s_claim = {
     "dialer.claim",
     "if redis.call('GET', K[1]) ~= A[1] then return 'fenced', false end\n"
     "if redis.call('HGET', K[3], 'state') ~= 'queued' then return 'gone', false end\n"
     "if (redis.call('HGET', K[3], 'n') or '0') ~= A[3] then return 'gone', false end\n"
     "redis.call('HSET', K[3], 'state', 'claimed', 'att', A[4], 'n', tostring(tonumber(A[3]) + 1),\n"
-    "  'agent', A[6], 'at', A[5], 'wall', A[7])\n"
+    "  'agent', A[6], 'at', A[5], 'wall', A[7], 'dm', A[8])\n"
+    "redis.call('HDEL', K[3], 'man')\n"
     "redis.call('ZREM', K[2], A[2])\n"
     "redis.call('ZADD', K[4], A[7], A[4])\n"
     "if A[6] ~= '' then redis.call('HSET', K[5], A[6], A[4]) end\n"
@@ -123,8 +126,8 @@ static const pl_inbox_effect_t s_checking = {
 
 /* Move an attempt on: K dl, due, inflight, resv, then the stats keys to add to; A attempt,
  * expected states ("checking|placed"), new state, due ('' none), next idx, sched, agent,
- * tries field ('' none), extra field, its value, stats member, stats score, then one flag per
- * stats key ('1' add). */
+ * tries field ('' none), stats member, stats score, number of stats keys, then one flag per
+ * stats key ('1' add), then field/value pairs to set on the lead. */
 static const pl_inbox_effect_t s_move = {
     "dialer.move",
     "local st = redis.call('HGET', K[1], 'state')\n"
@@ -135,11 +138,12 @@ static const pl_inbox_effect_t s_move = {
     "if A[3] ~= 'placed' then redis.call('ZREM', K[3], A[1]) end\n"
     "if A[7] ~= '' and A[3] ~= 'placed' and redis.call('HGET', K[4], A[7]) == A[1] then redis.call('HDEL', K[4], A[7]) end\n"
     "if A[8] ~= '' then redis.call('HINCRBY', K[1], A[8], 1) end\n"
-    "if A[9] ~= '' then redis.call('HSET', K[1], A[9], A[10]) end\n"
-    "for i = 5, #K do\n"
-    "  if A[12 + i - 4] == '1' then redis.call('ZADD', K[i], A[12], A[11]);\n"
-    "    redis.call('ZREMRANGEBYSCORE', K[i], '-inf', tonumber(A[12]) - " "2764800000) end\n"
+    "local ns = tonumber(A[11])\n"
+    "for i = 1, ns do\n"
+    "  if A[11 + i] == '1' then redis.call('ZADD', K[4 + i], A[10], A[9]);\n"
+    "    redis.call('ZREMRANGEBYSCORE', K[4 + i], '-inf', tonumber(A[10]) - 2764800000) end\n"
     "end\n"
+    "for i = 12 + ns, #A, 2 do redis.call('HSET', K[1], A[i], A[i + 1]) end\n"
     "return 'ok'\n"
 };
 
@@ -193,6 +197,11 @@ typedef struct {
     int placed;                  /* attempts placed (n counts claims, placed or not) */
     int64_t at;                  /* when the current attempt was claimed */
     int64_t wall;                /* the same, in real (wall-clock) time */
+    char zone[64];               /* the binding zone of the check that allowed it */
+    char manual[96];             /* an agent's manual dial: the agent, "" otherwise */
+    int64_t due;
+    char last[256], fin[32], result[24], code[24];
+    bool dialled_manually;       /* the current attempt was an agent's manual dial */
     bool callback;
     char *pb;
     size_t pb_len;
@@ -200,7 +209,8 @@ typedef struct {
 } s_lead_t;
 
 static const char *s_fields[] = { "state", "att", "agent", "nums", "n", "idx", "sched", "cb", "pb",
-                                  "r:busy", "r:no-answer", "r:voicemail", "r:abandoned", "r:failed", "placed", "at", "wall" };
+                                  "r:busy", "r:no-answer", "r:voicemail", "r:abandoned", "r:failed", "placed", "at", "wall", "zone",
+                                  "man", "due", "last", "fin", "result", "code", "dm" };
 #define S_NFIELDS (sizeof s_fields / sizeof *s_fields)
 
 static void
@@ -246,6 +256,14 @@ s_lead_read (pl_reply_t *r, s_lead_t *l)
     l->placed = v[14] ? atoi (v[14]) : 0;
     l->at = v[15] ? strtoll (v[15], NULL, 10) : 0;
     l->wall = v[16] ? strtoll (v[16], NULL, 10) : 0;
+    snprintf (l->zone, sizeof l->zone, "%s", v[17] ? v[17] : "");
+    snprintf (l->manual, sizeof l->manual, "%s", v[18] ? v[18] : "");
+    l->due = v[19] ? strtoll (v[19], NULL, 10) : 0;
+    snprintf (l->last, sizeof l->last, "%s", v[20] ? v[20] : "");
+    snprintf (l->fin, sizeof l->fin, "%s", v[21] ? v[21] : "");
+    snprintf (l->result, sizeof l->result, "%s", v[22] ? v[22] : "");
+    snprintf (l->code, sizeof l->code, "%s", v[23] ? v[23] : "");
+    l->dialled_manually = v[24] && strcmp (v[24], "manual") == 0;
     return 0;
 }
 
@@ -327,10 +345,11 @@ s_schedule_event (dialer_t *self, pl_inbox_tx_t *tx, const dialer_campaign_t *c,
 }
 
 /* Adds the move effect for attempt `att` of lead l to tx. stats: NULL-terminated stats key
- * suffixes ("out:live") to add the attempt to at stats_at. */
+ * suffixes ("out:live") to add the attempt to at stats_at; sets: NULL-terminated field/value
+ * pairs to set on the lead (at most 4 pairs). A finished lead records its reason ("fin"). */
 static int
 s_move_effect (pl_inbox_tx_t *tx, const dialer_campaign_t *c, const char *lead_id, const s_lead_t *l,
-               const char *expect, const s_next_t *nx, const char *extra, const char *extra_value,
+               const char *expect, const s_next_t *nx, const char *const *sets,
                const char *const *stats, int64_t stats_at)
 {
     char k_dl[300], k_due[200], k_infl[200], k_resv[200], k_stats[4][200];
@@ -344,18 +363,27 @@ s_move_effect (pl_inbox_tx_t *tx, const dialer_campaign_t *c, const char *lead_i
         s_key (k_stats[i], sizeof k_stats[i], c->name, stats[i]);
         keys[nk++] = k_stats[i];
     }
-    char due[24] = "", idx[16], sched[16], score[24];
+    char due[24] = "", idx[16], sched[16], score[24], ns[16];
     if (strcmp (nx->state, "queued") == 0)
         snprintf (due, sizeof due, "%lld", (long long) nx->due);
     snprintf (idx, sizeof idx, "%d", nx->idx);
-    bool evented = !strcmp (nx->state, "queued") || !strcmp (nx->state, "done");
-    snprintf (sched, sizeof sched, "%d", l->sched + (evented && strcmp (nx->state, "done") ? 1 : 0));
+    bool queued = strcmp (nx->state, "queued") == 0;
+    snprintf (sched, sizeof sched, "%d", l->sched + (queued ? 1 : 0));
     snprintf (score, sizeof score, "%lld", (long long) stats_at);
-    const char *args[16] = { l->att, expect, nx->state, due, idx, sched, l->agent, nx->tries ? nx->tries : "",
-                             extra ? extra : "", extra_value ? extra_value : "", l->att, score };
-    int na = 12;
+    snprintf (ns, sizeof ns, "%d", nk - 4);
+    const char *args[32] = { l->att, expect, nx->state, due, idx, sched, l->agent, nx->tries ? nx->tries : "",
+                             l->att, score, ns };
+    int na = 11;
     for (int i = 4; i < nk; i++)
         args[na++] = "1";
+    for (int i = 0; sets && sets[i] && sets[i + 1] && na < 28; i += 2) {
+        args[na++] = sets[i];
+        args[na++] = sets[i + 1];
+    }
+    if (strcmp (nx->state, "done") == 0) {
+        args[na++] = "fin";
+        args[na++] = nx->reason ? nx->reason : "";
+    }
     return pl_inbox_tx_effect (tx, &s_move, nk, keys, na, args, NULL);
 }
 
@@ -590,6 +618,18 @@ s_on_cleared (dialer_t *self, pl_bus_msg_t *m, const pl_envelope_t *env)
     const char *args[4] = { (const char *) pb, nums, dues, lead->id };
     size_t lens[4] = { len, strlen (nums), strlen (dues), strlen (lead->id) };
     int rc = tx ? pl_inbox_tx_effect (tx, &s_enqueue, 2, keys, 4, args, lens) : PL_ENOMEM;
+    /* The number → leads index that `why <number>` reads: written just before the step, harmless
+     * alone (it names a lead the step then stores, or one already stored). */
+    char member[200];
+    snprintf (member, sizeof member, "%s/%s", c->name, lead->id);
+    for (int i = 0; rc == 0 && i < k; i++) {
+        char e[24], ikey[96];
+        if (!s_number (nums, i, e))
+            continue;
+        snprintf (ikey, sizeof ikey, "pl:{num:%s}:leads", e);
+        const char *argv[3] = { "SADD", ikey, member };
+        rc = pl_inbox_tx_before (tx, 3, argv, NULL);
+    }
     s_lead_t l = { .nums = "", .sched = 0 };
     snprintf (l.nums, sizeof l.nums, "%s", nums);
     s_next_t nx = { .state = "queued", .due = due, .idx = 0, .reason = "cleared", .outcome = "" };
@@ -648,13 +688,28 @@ s_on_result (dialer_t *self, pl_bus_msg_t *m, const pl_envelope_t *env)
     rc = tx ? 0 : PL_ENOMEM;
     bool placed = false;
     const char *rule = "";
+    /* What the last check said, for GET /v1/leads/{id}/why: decision, deciding rule, until, zone. */
+    const char *last_rule = "";
+    int64_t last_until = r->decision == PLATEAU__V1__DECISION__ALLOW ? r->allowed_until_ms : r->defer_until_ms;
+    for (size_t i = 0; i < r->n_rules && !*last_rule; i++)
+        if (r->rules[i]->rule_id && (r->decision == PLATEAU__V1__DECISION__ALLOW || r->rules[i]->defer_until_ms
+                                     || r->decision == PLATEAU__V1__DECISION__DENY))
+            last_rule = r->rules[i]->rule_id;
+    if (r->decision == PLATEAU__V1__DECISION__DEFER)
+        s_defer_of (r->rules, r->n_rules, &last_rule);
+    char last[256];
+    snprintf (last, sizeof last, "%s %s %lld %s %lld",
+              r->decision == PLATEAU__V1__DECISION__ALLOW ? "allow"
+              : r->decision == PLATEAU__V1__DECISION__DENY ? "deny" : "defer",
+              *last_rule ? last_rule : "-", (long long) last_until, r->binding_zone && *r->binding_zone ? r->binding_zone : "-",
+              (long long) r->evaluated_at_ms);
     bool fresh = now < r->evaluated_at_ms + S_CHECK_FRESH_MS
                  || (l.wall && pl_clock_now_ms (NULL) < l.wall + S_CHECK_FRESH_WALL_MS);
     if (r->decision == PLATEAU__V1__DECISION__ALLOW && fresh
         && (r->allowed_until_ms == 0 || now < r->allowed_until_ms)) {
         s_next_t nx = { .state = "placed", .idx = l.idx, .tries = "placed" };
         const char *stats[] = { "out:placed", NULL };
-        rc = rc ? rc : s_move_effect (tx, c, lead_id, &l, "checking", &nx, "placed_at", NULL, stats, now);
+        rc = rc ? rc : s_move_effect (tx, c, lead_id, &l, "checking", &nx, (const char *[]) { "zone", r->binding_zone, "last", last, NULL }, stats, now);
         Plateau__V1__CallRequest cr = PLATEAU__V1__CALL_REQUEST__INIT;
         cr.dial_id = l.att;
         cr.lead_id = lead_id;
@@ -682,7 +737,7 @@ s_on_result (dialer_t *self, pl_bus_msg_t *m, const pl_envelope_t *env)
         Plateau__V1__CallFacts cf = PLATEAU__V1__CALL_FACTS__INIT;
         snprintf (id, sizeof id, "%s.requested", l.att);
         s_event (self, &ev, "call.requested", id, now, c, lead_id, number, l.att);
-        ev.dial_mode = PLATEAU__V1__DIAL_MODE__AUTODIALED;
+        ev.dial_mode = l.dialled_manually ? PLATEAU__V1__DIAL_MODE__MANUAL : PLATEAU__V1__DIAL_MODE__AUTODIALED;
         ev.caller_id = (char *) c->cli;
         ev.zone = r->binding_zone;
         ev.evaluated_at_ms = r->evaluated_at_ms;
@@ -715,7 +770,7 @@ s_on_result (dialer_t *self, pl_bus_msg_t *m, const pl_envelope_t *env)
                               .outcome = "stale-check" };
         /* Not placed: the attempt id stays used (ids are never reused); the placed count, which
          * max-attempts reads, does not move. */
-        rc = rc ? rc : s_move_effect (tx, c, lead_id, &l, "checking", &nx, NULL, NULL, NULL, now);
+        rc = rc ? rc : s_move_effect (tx, c, lead_id, &l, "checking", &nx, (const char *[]) { "last", last, NULL }, NULL, now);
         if (rc == 0)
             rc = s_schedule_event (self, tx, c, lead_id, &l, &nx, now, env->trace_id);
     }
@@ -807,7 +862,9 @@ s_on_outcome (dialer_t *self, pl_bus_msg_t *m, const pl_envelope_t *env)
     s_next_t nx;
     const char *stats[3] = { NULL };
     unsigned flags = 0;
-    int64_t at = o->answered_at_ms ? o->answered_at_ms : (o->ended_at_ms ? o->ended_at_ms : now);
+    /* Abandon counts go by the instant the call was placed, as the legal periods (and the
+     * checker) count them. */
+    int64_t at = o->started_at_ms ? o->started_at_ms : now;
     switch (o->result) {
     case PLATEAU__V1__CALL_OUTCOME__RESULT__ANSWERED:
         nx = (s_next_t) { .state = "talking", .idx = l.idx };
@@ -840,13 +897,14 @@ s_on_outcome (dialer_t *self, pl_bus_msg_t *m, const pl_envelope_t *env)
     char tag[96];
     s_tag (tag, sizeof tag, c->name);
     pl_inbox_tx_t *tx = pl_inbox_tx_new (tag, env->id);
-    rc = tx ? s_move_effect (tx, c, lead_id, &l, "placed", &nx, "result", res, stats, at) : PL_ENOMEM;
+    rc = tx ? s_move_effect (tx, c, lead_id, &l, "placed", &nx, (const char *[]) { "result", res, NULL }, stats, at) : PL_ENOMEM;
     char number[24] = "", id[200];
     s_number (l.nums, l.idx, number);
     Plateau__V1__AuditEvent ev;
     Plateau__V1__CallFacts cf = PLATEAU__V1__CALL_FACTS__INIT;
     snprintf (id, sizeof id, "%s.outcome", l.att);
     s_event (self, &ev, "call.outcome", id, now, c, lead_id, number, l.att);
+    ev.zone = l.zone;
     cf.result = (char *) res;
     cf.placed_at_ms = o->started_at_ms;
     cf.answered_at_ms = o->answered_at_ms;
@@ -901,35 +959,28 @@ s_code_name (int code)
     }
 }
 
-static void
-s_on_disposition (dialer_t *self, pl_bus_msg_t *m, const pl_envelope_t *env)
+int
+dialer_disposition (dialer_t *self, const Plateau__V1__Disposition *d, const char *step_id, const char *trace)
 {
-    const Plateau__V1__Disposition *d = env->disposition;
     s_camp_t *sc = s_camp (self, d->campaign);
     char lead_id[160];
     const char *code = s_code_name (d->code);
-    if (!sc || !s_lead_of (d->dial_id, lead_id, sizeof lead_id) || !*code) {
-        pl_bus_msg_nack (m, PLATEAU__V1__NACK__CODE__INVALID, "unknown campaign, dial id or code", 0);
-        return;
-    }
+    if (!sc || !s_lead_of (d->dial_id, lead_id, sizeof lead_id) || !*code)
+        return PL_EINVAL;
     const dialer_campaign_t *c = sc->c;
     s_lead_t l;
     int rc = s_read_lead (self, c, lead_id, &l);
     if (rc == 0 && strcmp (l.att, d->dial_id) == 0 && strcmp (l.state, "placed") == 0) {
         /* The outcome of the call has not arrived yet: later. */
         s_lead_free (&l);
-        pl_bus_msg_nack (m, PLATEAU__V1__NACK__CODE__UNAVAILABLE, "call outcome not received yet", 200);
-        return;
+        return PL_EAGAIN;
     }
     if (rc == PL_ENOTFOUND || (rc == 0 && (strcmp (l.state, "talking") || strcmp (l.att, d->dial_id)))) {
         s_lead_free (&l);
-        pl_bus_msg_ack (m);
-        return;
+        return PL_ENOTFOUND;
     }
-    if (rc != 0) {
-        s_ack_or (m, rc, "redis unavailable");
-        return;
-    }
+    if (rc != 0)
+        return rc;
     int64_t now = pl_clock_now_ms (self->o.clock);
     Plateau__V1__Lead *lead = l.pb ? plateau__v1__lead__unpack (NULL, l.pb_len, (uint8_t *) l.pb) : NULL;
     const char *debt = lead && lead->debt && lead->debt->account_ref ? lead->debt->account_ref : "";
@@ -966,8 +1017,8 @@ s_on_disposition (dialer_t *self, pl_bus_msg_t *m, const pl_envelope_t *env)
     }
     char tag[96];
     s_tag (tag, sizeof tag, c->name);
-    pl_inbox_tx_t *tx = pl_inbox_tx_new (tag, env->id);
-    rc = tx ? s_move_effect (tx, c, lead_id, &l, "talking", &nx, "cb", nx.callback ? "1" : "0", NULL, now)
+    pl_inbox_tx_t *tx = pl_inbox_tx_new (tag, step_id);
+    rc = tx ? s_move_effect (tx, c, lead_id, &l, "talking", &nx, (const char *[]) { "cb", nx.callback ? "1" : "0", "code", code, NULL }, NULL, now)
             : PL_ENOMEM;
     Plateau__V1__AuditEvent ev;
     Plateau__V1__DispositionFacts df = PLATEAU__V1__DISPOSITION_FACTS__INIT;
@@ -983,14 +1034,14 @@ s_on_disposition (dialer_t *self, pl_bus_msg_t *m, const pl_envelope_t *env)
     df.agent_id = d->agent_id;
     ev.disposition = &df;
     if (rc == 0)
-        rc = s_emit_audit (self, tx, &ev, env->trace_id);
+        rc = s_emit_audit (self, tx, &ev, trace);
     if (rc == 0)
-        rc = s_schedule_event (self, tx, c, lead_id, &l, &nx, now, env->trace_id);
+        rc = s_schedule_event (self, tx, c, lead_id, &l, &nx, now, trace);
     pl_envelope_t out;
     pl_envelope_ids_t ids;
     if (rc == 0 && dnc) {
         Plateau__V1__OptOutRequest oo = PLATEAU__V1__OPT_OUT_REQUEST__INIT;
-        oo.request_id = env->id;
+        oo.request_id = (char *) (step_id ? step_id : l.att);
         oo.number = number;
         oo.tenant = (char *) c->tenant;
         oo.debt_ref = "";               /* a request not to be called covers every debt */
@@ -1000,7 +1051,7 @@ s_on_disposition (dialer_t *self, pl_bus_msg_t *m, const pl_envelope_t *env)
         oo.attempt_id = l.att;
         oo.campaign = (char *) c->name;
         oo.agent_id = d->agent_id;
-        pl_envelope_init (&out, &ids, self->o.service, self->o.clock, env->trace_id);
+        pl_envelope_init (&out, &ids, self->o.service, self->o.clock, trace);
         snprintf (id, sizeof id, "%s.optout", l.att);
         out.id = id;
         out.body_case = PLATEAU__V1__ENVELOPE__BODY_OPT_OUT_REQUEST;
@@ -1023,7 +1074,7 @@ s_on_disposition (dialer_t *self, pl_bus_msg_t *m, const pl_envelope_t *env)
         pm.agent_id = d->agent_id;
         pm.dial_id = l.att;
         pm.made_at_ms = d->at_ms ? d->at_ms : now;
-        pl_envelope_init (&out, &ids, self->o.service, self->o.clock, env->trace_id);
+        pl_envelope_init (&out, &ids, self->o.service, self->o.clock, trace);
         out.id = pid;
         out.body_case = PLATEAU__V1__ENVELOPE__BODY_PROMISE_MADE;
         out.promise_made = &pm;
@@ -1034,8 +1085,7 @@ s_on_disposition (dialer_t *self, pl_bus_msg_t *m, const pl_envelope_t *env)
         if (lead)
             plateau__v1__lead__free_unpacked (lead, NULL);
         s_lead_free (&l);
-        s_ack_or (m, rc, "cannot build the step");
-        return;
+        return rc;
     }
     int applied = 0;
     rc = pl_inbox_apply (self->inbox, &tx, 1, &applied);
@@ -1047,19 +1097,30 @@ s_on_disposition (dialer_t *self, pl_bus_msg_t *m, const pl_envelope_t *env)
     if (lead)
         plateau__v1__lead__free_unpacked (lead, NULL);
     s_lead_free (&l);
-    s_ack_or (m, rc, "redis unavailable");
+    return rc;
 }
 
 static void
-s_on_agent (dialer_t *self, pl_bus_msg_t *m, const pl_envelope_t *env)
+s_on_disposition (dialer_t *self, pl_bus_msg_t *m, const pl_envelope_t *env)
 {
-    const Plateau__V1__AgentState *a = env->agent_state;
+    int rc = dialer_disposition (self, env->disposition, env->id, env->trace_id);
+    if (rc == 0 || rc == PL_ENOTFOUND)
+        pl_bus_msg_ack (m);         /* done, or about a call already past its disposition */
+    else if (rc == PL_EINVAL)
+        pl_bus_msg_nack (m, PLATEAU__V1__NACK__CODE__INVALID, "unknown campaign, dial id or code", 0);
+    else if (rc == PL_EAGAIN)
+        pl_bus_msg_nack (m, PLATEAU__V1__NACK__CODE__UNAVAILABLE, "call outcome not received yet", 200);
+    else
+        s_ack_or (m, rc, "redis unavailable");
+}
+
+int
+dialer_agent_state (dialer_t *self, const Plateau__V1__AgentState *a, const char *step_id)
+{
     static const char *names[] = { "", "logged_out", "ready", "on_call", "wrap_up", "paused" };
     if (!a->agent_id || !*a->agent_id || strlen (a->agent_id) > 64 || a->state < 1 || a->state > 5
-        || a->n_campaigns > 16) {
-        pl_bus_msg_nack (m, PLATEAU__V1__NACK__CODE__INVALID, "agent id (64 bytes), state and up to 16 campaigns", 0);
-        return;
-    }
+        || a->n_campaigns > 16)
+        return PL_EINVAL;
     char value[64], since[24];
     snprintf (value, sizeof value, "%s|%lld", names[a->state], (long long) a->since_ms);
     snprintf (since, sizeof since, "%lld", (long long) a->since_ms);
@@ -1072,7 +1133,7 @@ s_on_agent (dialer_t *self, pl_bus_msg_t *m, const pl_envelope_t *env)
         char tag[96], key[200];
         s_tag (tag, sizeof tag, a->campaigns[i]);
         s_key (key, sizeof key, a->campaigns[i], "agents");
-        txs[n] = pl_inbox_tx_new (tag, env->id);
+        txs[n] = pl_inbox_tx_new (tag, step_id);
         const char *keys[1] = { key };
         const char *args[3] = { a->agent_id, value, since };
         rc = txs[n] ? pl_inbox_tx_effect (txs[n], &s_agent, 1, keys, 3, args, NULL) : PL_ENOMEM;
@@ -1083,8 +1144,20 @@ s_on_agent (dialer_t *self, pl_bus_msg_t *m, const pl_envelope_t *env)
         rc = pl_inbox_apply (self->inbox, txs, n, applied);
     for (size_t i = 0; i < n; i++)
         pl_inbox_tx_destroy (&txs[i]);
-    s_ack_or (m, rc, "redis unavailable");
+    return rc;
 }
+
+static void
+s_on_agent (dialer_t *self, pl_bus_msg_t *m, const pl_envelope_t *env)
+{
+    int rc = dialer_agent_state (self, env->agent_state, env->id);
+    if (rc == PL_EINVAL)
+        pl_bus_msg_nack (m, PLATEAU__V1__NACK__CODE__INVALID, "agent id (64 bytes), state and up to 16 campaigns", 0);
+    else
+        s_ack_or (m, rc, "redis unavailable");
+}
+
+
 
 /* A call bridged to an agent is no longer a line that could be abandoned. */
 static void
@@ -1304,20 +1377,28 @@ s_dial (dialer_t *self, s_camp_t *sc, int lines, bool reserve, s_agent_t *agents
     for (size_t i = 0; i < n; i++) {
         if (!cl[i].ok)
             continue;
-        if (reserve)
+        if (*cl[i].l.manual)        /* an agent's own dial: that agent, not one from the pool */
+            snprintf (cl[i].agent, sizeof cl[i].agent, "%s", cl[i].l.manual);
+        else if (reserve && next_agent < n_agents)
             snprintf (cl[i].agent, sizeof cl[i].agent, "%s", agents[next_agent++].id);
+        else if (reserve) {
+            cl[i].ok = 0;
+            continue;
+        }
         snprintf (cl[i].att, sizeof cl[i].att, "%s.%d", cl[i].lead, cl[i].l.n + 1);
         char k_dl[300], nexp[16], id[240];
         s_lead_key (k_dl, sizeof k_dl, c->name, cl[i].lead);
         snprintf (nexp, sizeof nexp, "%d", cl[i].l.n);
         const char *keys[5] = { k_lease, k_due, k_dl, k_infl, k_resv };
-        const char *args[7] = { sc->token, cl[i].lead, nexp, cl[i].att, nows, cl[i].agent, walls };
+        const char *args[8] = { sc->token, cl[i].lead, nexp, cl[i].att, nows, cl[i].agent, walls,
+                                *cl[i].l.manual ? "manual" : "auto" };
         pl_inbox_tx_t *tx = pl_inbox_tx_new (tag, NULL);
-        int rc = tx ? pl_inbox_tx_effect (tx, &s_claim, 5, keys, 7, args, NULL) : PL_ENOMEM;
+        int rc = tx ? pl_inbox_tx_effect (tx, &s_claim, 5, keys, 8, args, NULL) : PL_ENOMEM;
         Plateau__V1__AuditEvent ev;
         snprintf (id, sizeof id, "%s.claimed", cl[i].att);
         s_event (self, &ev, "dial.claimed", id, now, c, cl[i].lead, cl[i].number, cl[i].att);
-        ev.dial_mode = PLATEAU__V1__DIAL_MODE__AUTODIALED;
+        ev.dial_mode = *cl[i].l.manual ? PLATEAU__V1__DIAL_MODE__MANUAL : PLATEAU__V1__DIAL_MODE__AUTODIALED;
+        ev.actor = cl[i].l.manual;
         Plateau__V1__AuditEvent__CountsEntry ce[2] = { PLATEAU__V1__AUDIT_EVENT__COUNTS_ENTRY__INIT,
                                                        PLATEAU__V1__AUDIT_EVENT__COUNTS_ENTRY__INIT };
         Plateau__V1__AuditEvent__CountsEntry *cep[2] = { &ce[0], &ce[1] };
@@ -1400,6 +1481,7 @@ s_dial (dialer_t *self, s_camp_t *sc, int lines, bool reserve, s_agent_t *agents
         dc.caller_id = (char *) c->cli;
         dc.attempt = cl[i].l.placed + 1;
         dc.callback = cl[i].l.callback;
+        dc.manual = *cl[i].l.manual != '\0';
         char k_dl[300], id[240];
         s_lead_key (k_dl, sizeof k_dl, c->name, cl[i].lead);
         const char *keys[2] = { k_lease, k_dl };
@@ -1647,7 +1729,7 @@ dialer_recover_tick (pl_loop_t *loop, void *arg)
             }
             s_next_t nx = { .state = "queued", .due = now, .idx = l.idx, .reason = "takeover", .outcome = "unchecked" };
             pl_inbox_tx_t *tx = pl_inbox_tx_new (tag, NULL);
-            int rc = tx ? s_move_effect (tx, c, lead_id, &l, "claimed|checking", &nx, NULL, NULL, NULL, now) : PL_ENOMEM;
+            int rc = tx ? s_move_effect (tx, c, lead_id, &l, "claimed|checking", &nx, NULL, NULL, now) : PL_ENOMEM;
             if (rc == 0)
                 rc = s_schedule_event (self, tx, c, lead_id, &l, &nx, now, NULL);
             if (rc == 0 && s_apply1 (self, tx) == 0) {
@@ -1662,4 +1744,248 @@ dialer_recover_tick (pl_loop_t *loop, void *arg)
         pl_reply_free (&r);
     }
     return 0;
+}
+
+/* ---- reading: why, queue; an agent's manual dial ---------------------------------------------- */
+
+/* "2026-12-08T10:00:00+01:00" in zone (UTC when NULL). */
+static void
+s_local (const pl_rules_tz_t *zone, int64_t ms, char *out, size_t size)
+{
+    if (!zone) {
+        pl_time_format_rfc3339 (ms, out, size);
+        return;
+    }
+    pl_rules_tm_t tm;
+    pl_rules_tz_local (zone, ms / 1000, &tm);
+    int off = tm.utoff / 60;
+    snprintf (out, size, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", (int) tm.year, tm.month, tm.day, tm.hour,
+              tm.minute, tm.second, off < 0 ? '-' : '+', abs (off) / 60, abs (off) % 60);
+}
+
+static json_t *
+s_instant (const pl_rules_tz_t *zone, int64_t ms)
+{
+    char utc[40], local[40];
+    pl_time_format_rfc3339 (ms, utc, sizeof utc);
+    s_local (zone, ms, local, sizeof local);
+    return json_pack ("{s:s, s:s, s:s}", "utc", utc, "local", local, "zone", zone ? pl_rules_tz_name (zone) : "UTC");
+}
+
+json_t *
+dialer_why (dialer_t *self, const char *campaign, const char *lead_id, int *rc)
+{
+    s_camp_t *sc = s_camp (self, campaign);
+    *rc = PL_ENOTFOUND;
+    if (!sc || !lead_id || !*lead_id || strlen (lead_id) > 64)
+        return NULL;
+    const dialer_campaign_t *c = sc->c;
+    s_lead_t l;
+    *rc = s_read_lead (self, c, lead_id, &l);
+    if (*rc != 0)
+        return NULL;
+    Plateau__V1__Lead *lead = l.pb ? plateau__v1__lead__unpack (NULL, l.pb_len, (uint8_t *) l.pb) : NULL;
+    /* The callee's zone: the binding zone of the last check, else the number's first. */
+    char lz[64] = "", lr[64] = "", lu[24] = "", ld[16] = "", le[24] = "";
+    if (*l.last)
+        sscanf (l.last, "%15s %63s %23s %63s %23s", ld, lr, lu, lz, le);
+    const pl_rules_tz_t *zone = dialer_campaigns_zone (self->o.campaigns, strcmp (lz, "-") ? lz : "");
+    if (!zone && lead && lead->phone && lead->phone->n_zones)
+        zone = dialer_campaigns_zone (self->o.campaigns, lead->phone->zones[0]);
+    char number[24] = "";
+    s_number (l.nums, l.idx, number);
+    json_t *nums = json_array ();
+    for (int i = 0; i < s_count_numbers (l.nums); i++) {
+        char n[24];
+        if (s_number (l.nums, i, n))
+            json_array_append_new (nums, json_string (n));
+    }
+    json_t *o = json_pack ("{s:s, s:s, s:s, s:s, s:o, s:s, s:i, s:i}", "lead", lead_id, "campaign", c->name,
+                           "tenant", c->tenant, "state", l.state, "numbers", nums, "number", number,
+                           "attempts", l.placed, "max_attempts", c->max_attempts);
+    if (strcmp (l.state, "queued") == 0) {
+        json_t *next = s_instant (zone, l.due);
+        json_object_set_new (next, "reason", json_string (l.callback ? "callback" : l.placed ? "retry" : "first attempt"));
+        json_object_set_new (o, "next_attempt", next);
+        json_object_set_new (o, "summary", json_string ("waiting in the queue: it is dialled at the instant given, "
+                                                        "after every rule is checked again"));
+    }
+    else if (strcmp (l.state, "done") == 0) {
+        json_object_set_new (o, "finished", json_string (l.fin));
+        json_object_set_new (o, "summary", json_string ("will not be called again in this campaign"));
+    }
+    else
+        json_object_set_new (o, "summary", json_string (strcmp (l.state, "claimed") == 0 || strcmp (l.state, "checking") == 0
+                                                            ? "being checked for a dial now"
+                                                            : "on a call now"));
+    if (*ld) {
+        json_t *last = json_pack ("{s:s, s:s}", "decision", ld, "rule", lr);
+        int64_t until = strtoll (lu, NULL, 10), at = strtoll (le, NULL, 10);
+        if (until > 0)
+            json_object_set_new (last, strcmp (ld, "allow") == 0 ? "allowed_until" : "until", s_instant (zone, until));
+        if (at > 0)
+            json_object_set_new (last, "evaluated_at", s_instant (zone, at));
+        json_object_set_new (o, "last_check", last);
+    }
+    if (*l.result)
+        json_object_set_new (o, "last_result", json_string (l.result));
+    if (*l.code)
+        json_object_set_new (o, "last_disposition", json_string (l.code));
+    /* The contact history of its current number, every tenant's (caps count per tenant). */
+    json_t *hist = json_array ();
+    if (*number) {
+        pl_reply_t *r = pl_redis_command (self->o.redis, "HGETALL pl:{num:%s}:hist", number);
+        for (size_t i = 0; r && i + 1 < pl_reply_len (r); i += 2) {
+            const char *att = pl_reply_str (pl_reply_element (r, i), NULL);
+            const char *e = pl_reply_str (pl_reply_element (r, i + 1), NULL);
+            if (!att || !e)
+                continue;
+            long long at = 0;
+            unsigned flags = 0;
+            char ten[128] = "", camp[128] = "";
+            sscanf (e, "%lld|%127[^|]|%127[^|]|%*[^|]|%u", &at, ten, camp, &flags);
+            char utc[40];
+            pl_time_format_rfc3339 (at, utc, sizeof utc);
+            json_array_append_new (hist, json_pack ("{s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:b}", "attempt", att,
+                                                    "at", utc, "tenant", ten, "campaign", camp,
+                                                    "conversation", (flags & 1) != 0, "refusal", (flags & 2) != 0,
+                                                    "abandoned", (flags & 4) != 0, "machine", (flags & 8) != 0));
+        }
+        pl_reply_free (&r);
+    }
+    json_object_set_new (o, "history", hist);
+    if (lead)
+        plateau__v1__lead__free_unpacked (lead, NULL);
+    s_lead_free (&l);
+    *rc = 0;
+    return o;
+}
+
+json_t *
+dialer_queue (dialer_t *self, const char *campaign, int limit, int *rc)
+{
+    s_camp_t *sc = s_camp (self, campaign);
+    *rc = PL_ENOTFOUND;
+    if (!sc)
+        return NULL;
+    const dialer_campaign_t *c = sc->c;
+    int64_t now = pl_clock_now_ms (self->o.clock);
+    s_view_t v;
+    *rc = s_view (self, c, now, &v);
+    if (*rc != 0) {
+        free (v.ready);
+        return NULL;
+    }
+    pacing_plan_t p = pacing_plan (c->mode, &v.f);
+    char k_due[200], nows[24];
+    s_key (k_due, sizeof k_due, c->name, "due");
+    snprintf (nows, sizeof nows, "%lld", (long long) now);
+    pl_reply_t *r = pl_redis_command (self->o.redis, "ZRANGE %s 0 %d WITHSCORES", k_due, limit > 0 ? limit - 1 : 19);
+    pl_reply_t *d = pl_redis_command (self->o.redis, "ZCOUNT %s -inf %s", k_due, nows);
+    json_t *head = json_array ();
+    for (size_t i = 0; r && i + 1 < pl_reply_len (r); i += 2) {
+        const char *id = pl_reply_str (pl_reply_element (r, i), NULL);
+        const char *due = pl_reply_str (pl_reply_element (r, i + 1), NULL);
+        int wrc = 0;
+        json_t *why = id ? dialer_why (self, c->name, id, &wrc) : NULL;
+        json_t *e = json_pack ("{s:s, s:I}", "lead", id ? id : "", "due_ms", (json_int_t) (due ? strtoll (due, NULL, 10) : 0));
+        if (why) {
+            json_object_set (e, "next_attempt", json_object_get (why, "next_attempt"));
+            json_object_set (e, "last_check", json_object_get (why, "last_check"));
+            json_object_set (e, "attempts", json_object_get (why, "attempts"));
+            json_decref (why);
+        }
+        json_array_append_new (head, e);
+    }
+    static const char *names[] = { "", "logged_out", "ready", "on_call", "wrap_up", "paused" };
+    json_t *agents = json_object ();
+    for (int k = 1; k < 6; k++)
+        json_object_set_new (agents, names[k], json_integer (v.by_state[k]));
+    char from[40];
+    pl_time_format_rfc3339 (v.period_from, from, sizeof from);
+    char k_lease[200], paced_by[128] = "";
+    s_key (k_lease, sizeof k_lease, c->name, "lease");
+    pl_reply_t *ls = pl_redis_command (self->o.redis, "GET %s", k_lease);
+    const char *lv = ls ? pl_reply_str (ls, NULL) : NULL;
+    if (lv)
+        snprintf (paced_by, sizeof paced_by, "%.*s", (int) strcspn (lv, " "), lv);
+    pl_reply_free (&ls);
+    json_t *o = json_pack ("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:o, s:{s:s, s:s, s:I, s:I, s:f, s:f}, s:{s:i, s:b, s:i}, s:o}",
+                           "campaign", c->name, "mode", dialer_mode_name (c->mode), "tenant", c->tenant,
+                           "paced_by", paced_by, "queued", (json_int_t) v.queued,
+                           "due_now", (json_int_t) (d ? pl_reply_int (d) : 0), "lines_in_flight", (json_int_t) v.inflight,
+                           "agents", agents, "abandon", "rule", c->abandon_rule, "period_from", from,
+                           "live_answered", (json_int_t) v.f.live, "abandoned", (json_int_t) v.f.abandoned,
+                           "rate", v.f.live ? (double) v.f.abandoned / (double) v.f.live : 0.0,
+                           "budget", c->abandon_ppm / 1e6, "pacing", "lines_now", p.lines, "predicting", p.predicting,
+                           "headroom", p.headroom, "head", head);
+    if (v.queued > 0 && (!d || pl_reply_int (d) == 0) && pl_reply_len (r) >= 2) {
+        /* Nothing due: say when the head is, and why it waits. */
+        json_object_set_new (o, "summary", json_string ("no lead is due now; the head waits for the instant shown"));
+    }
+    pl_reply_free (&r);
+    pl_reply_free (&d);
+    free (v.ready);
+    *rc = 0;
+    return o;
+}
+
+/* K dl, due; A lead, now, agent. Only a lead waiting in the queue. */
+static const pl_inbox_effect_t s_dial_now = {
+    "dialer.dial_now",
+    "if redis.call('HGET', K[1], 'state') ~= 'queued' then return 'busy' end\n"
+    "redis.call('HSET', K[1], 'man', A[3], 'due', A[2])\n"
+    "redis.call('ZADD', K[2], A[2], A[1])\n"
+    "return 'ok'\n"
+};
+
+int
+dialer_dial_now (dialer_t *self, const char *campaign, const char *lead_id, const char *agent_id)
+{
+    s_camp_t *sc = s_camp (self, campaign);
+    if (!sc || !lead_id || !*lead_id || strlen (lead_id) > 64 || !agent_id || !*agent_id || strlen (agent_id) > 64)
+        return PL_ENOTFOUND;
+    char tag[96], k_dl[300], k_due[200], nows[24];
+    s_tag (tag, sizeof tag, sc->c->name);
+    s_lead_key (k_dl, sizeof k_dl, sc->c->name, lead_id);
+    s_key (k_due, sizeof k_due, sc->c->name, "due");
+    pl_reply_t *e = pl_redis_command (self->o.redis, "EXISTS %s", k_dl);
+    bool exists = e && pl_reply_int (e) == 1;
+    pl_reply_free (&e);
+    if (!exists)
+        return PL_ENOTFOUND;
+    /* Due a millisecond ago: ahead of the leads that fell due at this instant. */
+    snprintf (nows, sizeof nows, "%lld", (long long) pl_clock_now_ms (self->o.clock) - 1);
+    pl_inbox_tx_t *tx = pl_inbox_tx_new (tag, NULL);
+    const char *keys[2] = { k_dl, k_due };
+    const char *args[3] = { lead_id, nows, agent_id };
+    int rc = tx ? pl_inbox_tx_effect (tx, &s_dial_now, 2, keys, 3, args, NULL) : PL_ENOMEM;
+    if (rc == 0)
+        rc = s_apply1 (self, tx);
+    const char *rep = rc == 0 ? pl_inbox_tx_reply (tx, NULL) : NULL;
+    if (rc == 0 && (!rep || strcmp (rep, "ok") != 0))
+        rc = PL_EBUSY;
+    pl_inbox_tx_destroy (&tx);
+    return rc;
+}
+
+int
+dialer_leads_of (dialer_t *self, const char *e164, char ***out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (!e164 || *e164 != '+' || strlen (e164) > 16)
+        return PL_EINVAL;
+    pl_reply_t *r = pl_redis_command (self->o.redis, "SMEMBERS pl:{num:%s}:leads", e164);
+    if (!r)
+        return PL_EREDIS;
+    size_t k = pl_reply_len (r);
+    char **v = calloc (k ? k : 1, sizeof *v);
+    for (size_t i = 0; v && i < k; i++) {
+        const char *m = pl_reply_str (pl_reply_element (r, i), NULL);
+        v[(*n)++] = strdup (m ? m : "");
+    }
+    pl_reply_free (&r);
+    *out = v;
+    return v ? 0 : PL_ENOMEM;
 }

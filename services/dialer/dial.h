@@ -22,6 +22,7 @@
  */
 #ifndef DIALER_DIAL_H
 #define DIALER_DIAL_H
+#include <jansson.h>
 #include <stdbool.h>
 #include "campaign.h"
 #include "plateau/bus.h"
@@ -30,6 +31,7 @@
 #include "plateau/loop.h"
 #include "plateau/metrics.h"
 #include "plateau/redis.h"
+#include "plateau/v1/dial.pb-c.h"
 
 typedef struct dialer dialer_t;
 
@@ -48,6 +50,34 @@ typedef struct {
 
 dialer_t *dialer_new (const dialer_opts_t *o);
 void dialer_destroy (dialer_t **self_p);
+
+/* An agent's disposition of a call (the bus, or POST /v1/calls/{id}/disposition): refusal,
+ * callback, do-not-call, promise, wrong number, conversation. step_id makes it idempotent (the
+ * message id; NULL: none). 0; PL_EINVAL (unknown campaign, dial id or code); PL_ENOTFOUND (no
+ * such call waiting for its disposition); PL_EAGAIN (its outcome has not arrived yet: later);
+ * PL_EREDIS. */
+int dialer_disposition (dialer_t *self, const Plateau__V1__Disposition *d, const char *step_id, const char *trace);
+/* An agent's state for each of its campaigns this dialer runs (the bus, or PUT
+ * /v1/agents/{id}/state). 0, PL_EINVAL, PL_EREDIS. */
+int dialer_agent_state (dialer_t *self, const Plateau__V1__AgentState *a, const char *step_id);
+
+/* Why a lead will be called when it will, or why never: its state, numbers, attempts, next
+ * attempt (UTC and the callee's local time) with the reason, the last check's decision and the
+ * rule that bound it, the finish reason, the contact history of its current number. NULL with
+ * *rc PL_ENOTFOUND (no such lead in that campaign) or PL_EREDIS. */
+json_t *dialer_why (dialer_t *self, const char *campaign, const char *lead_id, int *rc);
+/* The leads a number belongs to, as "<campaign>/<lead id>" (free each and the array). 0,
+ * PL_EINVAL (not E.164), PL_EREDIS. */
+int dialer_leads_of (dialer_t *self, const char *e164, char ***out, size_t *n);
+/* A campaign's queue: the replica pacing it, depth, lines in flight, agents by state, the abandon rate of its legal
+ * period, and its head (up to limit leads by due time, each with why it is there). NULL with *rc
+ * PL_ENOTFOUND (no such campaign) or PL_EREDIS. */
+json_t *dialer_queue (dialer_t *self, const char *campaign, int limit, int *rc);
+/* An agent's dial of a queued lead now (a manual dial, a callback taken early): the lead is due
+ * at once, reserved for that agent, and goes through the same claim and check as every dial; the
+ * check is told it is manual. 0; PL_ENOTFOUND (no such lead); PL_EBUSY (the lead is not waiting
+ * in the queue: being dialled, or finished); PL_EREDIS. */
+int dialer_dial_now (dialer_t *self, const char *campaign, const char *lead_id, const char *agent_id);
 
 /* The bus door: LeadCleared, DialCheckResult, CallProgress, CallOutcome, AgentState, Disposition. */
 void dialer_handle (void *arg, pl_bus_msg_t **msgs, size_t n);
