@@ -976,6 +976,16 @@ typedef struct {
 static char s_tomb_mark;
 #define S_TOMB (&s_tomb_mark)
 
+/* One element of a client endpoint, and the addresses it resolved to last (kept when a later
+ * resolution fails, so that a DNS hiccup drops no connection). */
+typedef struct {
+    char scheme[16];
+    char host[256];
+    char port[16];
+    char **addrs;
+    size_t naddrs;
+} s_target_t;
+
 struct pl_bus_client {
     void *ctx;
     void *sock;
@@ -984,10 +994,9 @@ struct pl_bus_client {
     pl_outbox_t *outbox;
     char *owner;
     char *peer;
-    char scheme[16];
-    char host[256];
-    char port[16];
-    char **connected;          /* endpoints currently connected */
+    s_target_t *targets;       /* the endpoint's elements (one unless a comma-separated list) */
+    size_t ntargets;
+    char **connected;          /* addresses currently connected: the union of the targets' */
     size_t nconnected;
     int64_t next_resolve_ms;
     int resolve_interval_ms;
@@ -1125,64 +1134,162 @@ s_entry_clear (pl_bus_client_t *self, s_entry_t *e)
     self->used--;
 }
 
-static int
-s_parse_endpoint (pl_bus_client_t *self, const char *endpoint)
+static void
+s_strv_free (char **v, size_t n)
 {
-    const char *sep = strstr (endpoint, "://");
-    if (!sep || (size_t) (sep - endpoint) >= sizeof self->scheme)
-        return PL_EINVAL;
-    snprintf (self->scheme, sizeof self->scheme, "%.*s", (int) (sep - endpoint), endpoint);
-    const char *rest = sep + 3;
-    if (strcmp (self->scheme, "tcp") != 0) {
-        snprintf (self->host, sizeof self->host, "%s", rest);    /* ipc:// or inproc:// */
-        return 0;
-    }
-    const char *colon = strrchr (rest, ':');
-    if (!colon || colon == rest || !colon[1])
-        return PL_EINVAL;
-    snprintf (self->host, sizeof self->host, "%.*s", (int) (colon - rest), rest);
-    snprintf (self->port, sizeof self->port, "%s", colon + 1);
+    for (size_t i = 0; i < n; i++)
+        free (v[i]);
+    free (v);
+}
+
+/* Adds a copy of s to *v unless it is there already. 0 or PL_ENOMEM. */
+static int
+s_strv_add (char ***v, size_t *n, const char *s)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp ((*v)[i], s) == 0)
+            return 0;
+    char **nv = realloc (*v, (*n + 1) * sizeof *nv);
+    if (!nv)
+        return PL_ENOMEM;
+    *v = nv;
+    if (!(nv[*n] = strdup (s)))
+        return PL_ENOMEM;
+    (*n)++;
     return 0;
 }
 
-/* Resolves the endpoint to every address and reconciles the connections with it. */
 static int
-s_resolve (pl_bus_client_t *self)
+s_parse_target (s_target_t *t, const char *el, size_t len)
 {
-    char **want = NULL;
-    size_t nwant = 0;
-    if (strcmp (self->scheme, "tcp") != 0) {
-        want = calloc (1, sizeof *want);
-        if (asprintf (&want[0], "%s://%s", self->scheme, self->host) < 0)
+    const char *sep = memmem (el, len, "://", 3);
+    if (!sep || sep == el || (size_t) (sep - el) >= sizeof t->scheme)
+        return PL_EINVAL;
+    snprintf (t->scheme, sizeof t->scheme, "%.*s", (int) (sep - el), el);
+    const char *rest = sep + 3;
+    size_t rlen = len - (size_t) (rest - el);
+    if (rlen == 0 || rlen >= sizeof t->host)
+        return PL_EINVAL;
+    if (strcmp (t->scheme, "tcp") != 0) {
+        snprintf (t->host, sizeof t->host, "%.*s", (int) rlen, rest);    /* ipc:// or inproc:// */
+        return 0;
+    }
+    const char *colon = NULL;
+    for (const char *c = rest; c < rest + rlen; c++)
+        if (*c == ':')
+            colon = c;
+    if (!colon || colon == rest || colon + 1 == rest + rlen
+        || (size_t) (rest + rlen - colon - 1) >= sizeof t->port)
+        return PL_EINVAL;
+    snprintf (t->host, sizeof t->host, "%.*s", (int) (colon - rest), rest);
+    snprintf (t->port, sizeof t->port, "%.*s", (int) (rest + rlen - colon - 1), colon + 1);
+    return 0;
+}
+
+/* Splits the endpoint on commas into targets. PL_EINVAL with the bad element named in err. */
+static int
+s_parse_endpoint (pl_bus_client_t *self, const char *endpoint, char *err, size_t err_size)
+{
+    const char *p = endpoint;
+    for (;;) {
+        const char *comma = strchr (p, ',');
+        size_t len = comma ? (size_t) (comma - p) : strlen (p);
+        while (len && (*p == ' ' || *p == '\t')) {
+            p++;
+            len--;
+        }
+        while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+            len--;
+        s_target_t *t = realloc (self->targets, (self->ntargets + 1) * sizeof *t);
+        if (!t) {
+            snprintf (err, err_size, "endpoint '%s': out of memory", endpoint);
             return PL_ENOMEM;
-        nwant = 1;
+        }
+        self->targets = t;
+        t = &self->targets[self->ntargets];
+        memset (t, 0, sizeof *t);
+        if (s_parse_target (t, p, len) != 0) {
+            if (comma || p != endpoint)
+                snprintf (err, err_size, "endpoint '%.*s' in '%s': expected tcp://host:port, ipc://path "
+                          "or inproc://name", (int) len, p, endpoint);
+            else
+                snprintf (err, err_size, "endpoint '%s': expected tcp://host:port, ipc://path or "
+                          "inproc://name (or a comma-separated list of them)", endpoint);
+            return PL_EINVAL;
+        }
+        self->ntargets++;
+        if (!comma)
+            return 0;
+        p = comma + 1;
+    }
+}
+
+/* Resolves one target to its addresses; on failure keeps the ones it had. */
+static int
+s_resolve_target (pl_bus_client_t *self, s_target_t *t)
+{
+    char **addrs = NULL;
+    size_t naddrs = 0;
+    if (strcmp (t->scheme, "tcp") != 0) {
+        char *ep = NULL;
+        if (asprintf (&ep, "%s://%s", t->scheme, t->host) < 0)
+            return PL_ENOMEM;
+        int rc = s_strv_add (&addrs, &naddrs, ep);
+        free (ep);
+        if (rc != 0) {
+            s_strv_free (addrs, naddrs);
+            return rc;
+        }
     }
     else {
         struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_STREAM };
         struct addrinfo *res = NULL;
-        int rc = getaddrinfo (self->host, self->port, &hints, &res);
+        int rc = getaddrinfo (t->host, t->port, &hints, &res);
         if (rc != 0) {
-            snprintf (self->errstr, sizeof self->errstr, "resolve %s: %s", self->host, gai_strerror (rc));
-            return PL_EIO;         /* keep the current connections */
+            snprintf (self->errstr, sizeof self->errstr, "resolve %s: %s", t->host, gai_strerror (rc));
+            return PL_EIO;         /* keep this target's current addresses */
         }
         for (struct addrinfo *a = res; a; a = a->ai_next) {
             char ip[64];
             if (getnameinfo (a->ai_addr, a->ai_addrlen, ip, sizeof ip, NULL, 0, NI_NUMERICHOST) != 0)
                 continue;
             char *ep = NULL;
-            if (asprintf (&ep, "tcp://%s:%s", ip, self->port) < 0)
+            if (asprintf (&ep, "tcp://%s:%s", ip, t->port) < 0)
                 continue;
-            bool dup = false;
-            for (size_t i = 0; i < nwant && !dup; i++)
-                dup = strcmp (want[i], ep) == 0;
-            if (dup) {
-                free (ep);
-                continue;
+            rc = s_strv_add (&addrs, &naddrs, ep);
+            free (ep);
+            if (rc != 0) {
+                freeaddrinfo (res);
+                s_strv_free (addrs, naddrs);
+                return rc;
             }
-            want = realloc (want, (nwant + 1) * sizeof *want);
-            want[nwant++] = ep;
         }
         freeaddrinfo (res);
+    }
+    s_strv_free (t->addrs, t->naddrs);
+    t->addrs = addrs;
+    t->naddrs = naddrs;
+    return 0;
+}
+
+/* Resolves every target and reconciles the connections with the union of their addresses: one
+ * socket to all of them, whether they came from one name or from a list. */
+static int
+s_resolve (pl_bus_client_t *self)
+{
+    int result = 0;
+    char **want = NULL;
+    size_t nwant = 0;
+    for (size_t k = 0; k < self->ntargets; k++) {
+        s_target_t *t = &self->targets[k];
+        int rc = s_resolve_target (self, t);
+        if (rc != 0)
+            result = rc;
+        for (size_t i = 0; i < t->naddrs; i++)
+            if (s_strv_add (&want, &nwant, t->addrs[i]) != 0) {
+                s_strv_free (want, nwant);
+                return PL_ENOMEM;  /* keep the current connections */
+            }
     }
     /* Drop what is gone, connect what is new. */
     for (size_t i = 0; i < self->nconnected; i++) {
@@ -1199,12 +1306,10 @@ s_resolve (pl_bus_client_t *self)
         if (!have && zmq_connect (self->sock, want[j]) != 0)
             snprintf (self->errstr, sizeof self->errstr, "connect %s: %s", want[j], zmq_strerror (zmq_errno ()));
     }
-    for (size_t i = 0; i < self->nconnected; i++)
-        free (self->connected[i]);
-    free (self->connected);
+    s_strv_free (self->connected, self->nconnected);
     self->connected = want;
     self->nconnected = nwant;
-    return 0;
+    return result;
 }
 
 static void s_transmit (pl_bus_client_t *self, s_entry_t *e, int64_t now);
@@ -1307,10 +1412,8 @@ pl_bus_client_new (pl_redis_t *redis, const pl_clock_t *clock, const char *owner
     if (self->outbox && o && o->dead_ttl_ms > 0)
         pl_outbox_set_dead_ttl (self->outbox, o->dead_ttl_ms);
     self->next_purge_ms = pl_clock_mono_ms () + 1000;
-    if (s_parse_endpoint (self, endpoint) != 0) {
-        snprintf (err, err_size, "endpoint '%s': expected tcp://host:port, ipc://path or inproc://name", endpoint);
+    if (s_parse_endpoint (self, endpoint, err, err_size) != 0)
         goto fail;
-    }
     self->ctx = zmq_ctx_new ();
     self->sock = zmq_socket (self->ctx, ZMQ_DEALER);
     s_common_options (self->sock, o);
@@ -1373,9 +1476,10 @@ pl_bus_client_destroy (pl_bus_client_t **self_p)
         if (self->table[i].id && self->table[i].id != S_TOMB)
             s_entry_clear (self, &self->table[i]);
     free (self->table);
-    for (size_t i = 0; i < self->nconnected; i++)
-        free (self->connected[i]);
-    free (self->connected);
+    s_strv_free (self->connected, self->nconnected);
+    for (size_t i = 0; i < self->ntargets; i++)
+        s_strv_free (self->targets[i].addrs, self->targets[i].naddrs);
+    free (self->targets);
     for (size_t i = 0; i < self->ndeletes; i++)
         free (self->unacked_deletes[i].id);
     free (self->unacked_deletes);

@@ -11,7 +11,12 @@
  *  Addresses: a client endpoint "tcp://name:port" may name a Kubernetes headless Service that
  *  resolves to several pods: the client connects one socket to every address (ZeroMQ then
  *  balances across them) and re-resolves on a timer, connecting new pods and dropping gone ones.
- *  Unacked messages sent to a pod that went away are resent to the others.
+ *  Unacked messages sent to a pod that went away are resent to the others. An endpoint may also
+ *  be a comma-separated list, "tcp://127.0.0.1:5562,tcp://127.0.0.1:5570" (replicas that cannot
+ *  share one address, as on one machine); each element may be a name resolving to several
+ *  addresses, or ipc://. The client connects to the union of every element's addresses,
+ *  re-resolves each on the timer (an element that fails to resolve keeps the addresses it had),
+ *  and treats them exactly as the pods of one name: balanced, and resent to when one goes away.
  *
  *  Sockets: ZMTP heartbeats on, bounded linger, ROUTER_MANDATORY on servers (an answer to a
  *  peer that vanished fails loudly; the peer's outbox resends).
@@ -135,8 +140,10 @@ int pl_bus_server_answer (pl_bus_server_t *self, pl_bus_msg_t **msg_p, int code,
 typedef struct pl_bus_client pl_bus_client_t;
 
 /* owner: this replica's stable identity (outbox owner); peer: the destination service's name;
- * endpoint: "tcp://host:port" (host may resolve to several pods). Borrows redis and clock.
- * Loads and resends what the outbox still owes. NULL on failure (why in err). */
+ * endpoint: "tcp://host:port" (host may resolve to several pods), ipc://path, or a
+ * comma-separated list of these (see Addresses above). Borrows redis and clock.
+ * Loads and resends what the outbox still owes. NULL on failure (why in err, naming the bad
+ * element of a list). */
 pl_bus_client_t *pl_bus_client_new (pl_redis_t *redis, const pl_clock_t *clock, const char *owner,
                                     const char *peer, const char *endpoint,
                                     const pl_bus_options_t *options, char *err, size_t err_size);

@@ -13,7 +13,10 @@
  *    PLATEAU_OPS_ADDR        ops port address (default 0.0.0.0)
  *    PLATEAU_OPS_PORT        ops port (default 9100; 0 picks a free one)
  *    PLATEAU_BUS_BIND        where this service receives work (e.g. tcp://0.0.0.0:5560), if it does
- *    PLATEAU_<PEER>_BUS      where to send to service <peer> (e.g. PLATEAU_AUDIT_BUS)
+ *    PLATEAU_<PEER>_BUS      where to send to service <peer> (e.g. PLATEAU_AUDIT_BUS): one
+ *                            endpoint, or a comma-separated list of the peer's replicas
+ *                            (tcp://127.0.0.1:5562,tcp://127.0.0.1:5570), balanced as one
+ *                            (bus.h, Addresses)
  *    PLATEAU_<PEER>_IDENTITY the peer's identity in the key list when another service plays
  *                            its part (PLATEAU_TELEPHONY_IDENTITY=telsim); default: <peer>
  *    PLATEAU_CLOCK           "real" (default) or "virtual[:<start UTC ms>]"
