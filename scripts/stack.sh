@@ -5,13 +5,20 @@
 #   scripts/stack.sh up       start (writes run/stack.env for scripts to source)
 #   scripts/stack.sh down     stop exactly what `up` started, and nothing else
 #   scripts/stack.sh status   what runs
-#   scripts/stack.sh restart <service>   start one service again with the same environment
+#   scripts/stack.sh restart <service>   start one service (or replica: dialer-2) again with the
+#                                        same environment
 #
 # Each service declares how it runs locally in services/<name>/local.env: lines of
 # NAME=value where ${OPS_PORT}, ${BUS_PORT}, ${HTTP_PORT}, ${RUN}, ${REDIS_URL}, ${ROOT} and every
 # ${<PEER>_BUS} (e.g. ${AUDIT_BUS}) are filled in here. Ports are picked free at start.
 # A scenario adds or overrides variables with run/extra/all.env (every service) and
 # run/extra/<name>.env, written before `up` (scripts/sim.sh: a virtual clock, its campaigns).
+# run/extra/replicas, lines of `<service> <count>`, starts that many instances of a service, as
+# pods behind one Service: <service> (replica id <service>-local) and <service>-2, <service>-3…
+# (replica ids as named), each with its own ports, log (run/logs/<service>-2.log) and pid file,
+# the service's key pair and otherwise its environment. Every peer's ${<SERVICE>_BUS} and
+# run/stack.env's PLATEAU_<SERVICE>_BUS list all their bus doors, comma-separated (bus.h);
+# PLATEAU_<SERVICE>_URL and _OPS_URL name the first, PLATEAU_<SERVICE>_2_URL… the others.
 # PL_RUN_DIR moves run/ elsewhere (tests run their own stack).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,12 +58,21 @@ wait_ready() {  # name, ops port
   return 1
 }
 
-start_service() {   # name: starts it with the environment `up` wrote to run/env/<name>.env
-  local s=$1 env=()
+base_of() {     # instance name -> service: dialer-2 is a replica of dialer
+  local i=$1
+  [[ ! -f services/$i/local.env && $i =~ ^(.+)-([0-9]+)$ && -f services/${BASH_REMATCH[1]}/local.env ]] \
+    && i=${BASH_REMATCH[1]}
+  echo "$i"
+}
+
+start_service() {   # instance: starts it with the environment `up` wrote to run/env/<instance>.env
+  local s=$1 env=() base id
+  base=$(base_of "$s")
+  if [[ $base == "$s" ]]; then id=$s-local; else id=$s; fi
   mapfile -t env <"$RUN/env/$s.env"
   mkdir -p "$RUN/data/$s"
-  env -i PATH="$PATH" HOME="$RUN/data/$s" PLATEAU_REPLICA_ID="$s-local" "${env[@]}" \
-    "$BIN/plateau-$s" >>"$RUN/logs/$s.log" 2>&1 &
+  env -i PATH="$PATH" HOME="$RUN/data/$s" PLATEAU_REPLICA_ID="$id" "${env[@]}" \
+    "$BIN/plateau-$base" >>"$RUN/logs/$s.log" 2>&1 &
   echo $! >"$RUN/pids/$s.pid"
 }
 
@@ -79,6 +95,24 @@ up() {
   if [[ -f $RUN/pids/redis.pid ]] && kill -0 "$(cat "$RUN/pids/redis.pid")" 2>/dev/null; then
     echo "stack: already up (run/stack.env); 'make down' first"; return 0
   fi
+  # Replicas (run/extra/replicas), checked before anything starts.
+  local svcs; mapfile -t svcs < <(services)
+  declare -A COUNT=()
+  if [[ -f $RUN/extra/replicas ]]; then
+    local name count rest
+    while read -r name count rest || [[ -n $name ]]; do
+      [[ -z $name || $name == \#* ]] && continue
+      if [[ ! $count =~ ^[1-9][0-9]*$ || -n $rest ]]; then
+        echo "stack: run/extra/replicas: '$name $count${rest:+ $rest}': expected '<service> <count>', count >= 1" >&2
+        return 1
+      fi
+      if [[ " ${svcs[*]-} " != *" $name "* ]]; then
+        echo "stack: run/extra/replicas: '$name' is not a built service (${svcs[*]:-none})" >&2
+        return 1
+      fi
+      COUNT[$name]=$count
+    done <"$RUN/extra/replicas"
+  fi
   mkdir -p "$RUN/logs" "$RUN/pids" "$RUN/redis" "$RUN/secrets" "$RUN/data" "$RUN/env"
   TAKEN=()
   next_port 6390; local redis_port=$PORT
@@ -94,9 +128,6 @@ up() {
   printf 'dev:%s\n' "$token" >"$RUN/secrets/api-tokens"
   chmod 600 "$RUN/secrets/api-tokens"
 
-  # Ports first, so that every service knows every peer's bus address.
-  local svcs; mapfile -t svcs < <(services)
-
   # The bus runs CURVE, as in production: a key pair per service (and one for plateauctl),
   # kept across restarts, and the key list naming them, which is each one's identity.
   mkdir -p "$RUN/keys"; chmod 700 "$RUN/keys"
@@ -107,11 +138,23 @@ up() {
   { echo "# identity  public key — written by scripts/stack.sh up"
     for s in "${svcs[@]}" plateauctl loadgen; do printf '%s %s\n' "$s" "$(head -n 1 "$RUN/keys/$s.pub")"; done
   } >"$keylist.tmp" && mv "$keylist.tmp" "$keylist"
-  declare -A OPS BUS HTTP
+  # Ports first, so that every service knows every peer's bus address.
+  declare -A OPS BUS HTTP DOORS BASE
+  local insts=() n
   for s in "${svcs[@]}"; do
     next_port 9100; OPS[$s]=$PORT
     next_port 5560; BUS[$s]=$PORT
     next_port 8080; HTTP[$s]=$PORT
+  done
+  # Replicas after every first instance, so that those keep the ports they have without them.
+  for s in "${svcs[@]}"; do
+    insts+=("$s"); BASE[$s]=$s; DOORS[$s]=tcp://127.0.0.1:${BUS[$s]}
+    for ((n = 2; n <= ${COUNT[$s]:-1}; n++)); do
+      next_port 9100; OPS[$s-$n]=$PORT
+      next_port 5560; BUS[$s-$n]=$PORT
+      next_port 8080; HTTP[$s-$n]=$PORT
+      insts+=("$s-$n"); BASE[$s-$n]=$s; DOORS[$s]+=,tcp://127.0.0.1:${BUS[$s-$n]}
+    done
   done
   {
     echo "# written by scripts/stack.sh up — source it: . run/stack.env"
@@ -124,19 +167,26 @@ up() {
       local up; up=$(tr '[:lower:]' '[:upper:]' <<<"$s")
       echo "PLATEAU_${up}_URL=http://127.0.0.1:${HTTP[$s]}"
       echo "PLATEAU_${up}_OPS_URL=http://127.0.0.1:${OPS[$s]}"
-      echo "PLATEAU_${up}_BUS=tcp://127.0.0.1:${BUS[$s]}"
+      echo "PLATEAU_${up}_BUS=${DOORS[$s]}"
+      for ((n = 2; n <= ${COUNT[$s]:-1}; n++)); do
+        echo "PLATEAU_${up}_${n}_URL=http://127.0.0.1:${HTTP[$s-$n]}"
+        echo "PLATEAU_${up}_${n}_OPS_URL=http://127.0.0.1:${OPS[$s-$n]}"
+        echo "PLATEAU_${up}_${n}_BUS=tcp://127.0.0.1:${BUS[$s-$n]}"
+      done
     done
   } >"$RUN/stack.env"
 
   declare -A VARS=([REDIS_URL]=$REDIS_URL [RUN]=$RUN [ROOT]=$ROOT [API_TOKENS_FILE]=$RUN/secrets/api-tokens)
-  for s in "${svcs[@]}"; do VARS[$(tr '[:lower:]' '[:upper:]' <<<"$s")_BUS]=tcp://127.0.0.1:${BUS[$s]}; done
-  subst() {     # fills ${NAME} from VARS (and this service's ports); unknown names become empty
+  for s in "${svcs[@]}"; do VARS[$(tr '[:lower:]' '[:upper:]' <<<"$s")_BUS]=${DOORS[$s]}; done
+  subst() {     # fills ${NAME} from VARS (and this instance's ports); unknown names become empty
     local out=$1 k
-    VARS[OPS_PORT]=${OPS[$s]}; VARS[BUS_PORT]=${BUS[$s]}; VARS[HTTP_PORT]=${HTTP[$s]}
+    VARS[OPS_PORT]=${OPS[$inst]}; VARS[BUS_PORT]=${BUS[$inst]}; VARS[HTTP_PORT]=${HTTP[$inst]}
     for k in "${!VARS[@]}"; do out=${out//"\${$k}"/${VARS[$k]}}; done
     sed -E 's/\$\{[A-Z_]+\}//g' <<<"$out"
   }
-  for s in "${svcs[@]}"; do
+  local inst
+  for inst in "${insts[@]}"; do
+    s=${BASE[$inst]}
     local env=() line
     while IFS= read -r line || [[ -n $line ]]; do
       [[ -z $line || $line == \#* ]] && continue
@@ -154,11 +204,11 @@ up() {
       done <"$extra"
     done
     local kept=() e; for e in "${env[@]}"; do [[ -n $e ]] && kept+=("$e"); done; env=("${kept[@]}")
-    printf '%s\n' "${env[@]}" >"$RUN/env/$s.env"
-    start_service "$s"
+    printf '%s\n' "${env[@]}" >"$RUN/env/$inst.env"
+    start_service "$inst"
   done
-  for s in "${svcs[@]}"; do wait_ready "$s" "${OPS[$s]}"; done
-  echo "stack: up — redis on $redis_port, services: ${svcs[*]:-none} (run/stack.env, logs in run/logs/)"
+  for inst in "${insts[@]}"; do wait_ready "$inst" "${OPS[$inst]}"; done
+  echo "stack: up — redis on $redis_port, services: ${insts[*]:-none} (run/stack.env, logs in run/logs/)"
 }
 
 down() {
