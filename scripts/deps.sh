@@ -23,6 +23,7 @@ PACKAGES=(
   python3 python3-phonenumbers        # generator of the prefix → time-zone table
   tzdata                              # IANA zones read by the rules engine
   curl procps iproute2 psmisc         # local stack scripts and tests
+  jq                                  # the simulation driver reads the generated bundle
 )
 
 missing=()

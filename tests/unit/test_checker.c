@@ -466,6 +466,23 @@ test_pacing_reports_are_compared_with_the_records (void **state)
     pl_check_destroy (&ck);
 }
 
+/* A report counts what the dialer knew when it reported: calls placed in its period whose
+ * outcome was recorded later are not expected in it. The same two answered calls, reported
+ * before either outcome was recorded, make a report of 0 that agrees. */
+static void
+test_a_pacing_report_counts_the_outcomes_known_when_it_was_made (void **state)
+{
+    s_fix_t *x = *state;
+    s_clean (x, false);
+    s_rec (x, "pacing.report", "us-collect.pacing.0", s_ms ("2026-12-07T00:00:00Z"), "",
+           "us-collect", "", "", "\"tenant\":\"102\",\"pacing\":{\"mode\":\"predictive\","
+           "\"period_from_ms\":1794096000000,\"period_to_ms\":1796688000000,"
+           "\"budget_ppm\":30000,\"rule\":\"us.abandon\"}");
+    pl_check_t *ck = s_run (x);
+    s_expect (ck, "pacing_mismatch", 0);
+    pl_check_destroy (&ck);
+}
+
 static void
 test_a_uk_call_within_72_hours_of_an_abandoned_one_is_caught (void **state)
 {
@@ -564,6 +581,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_a_request_without_allowance_is_caught, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_4_percent_abandon_rate_is_over_budget, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_pacing_reports_are_compared_with_the_records, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_pacing_report_counts_the_outcomes_known_when_it_was_made, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_uk_call_within_72_hours_of_an_abandoned_one_is_caught, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_lead_with_no_end_is_caught, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_records_before_their_lead_accepted_still_find_their_lead, s_setup, s_teardown),

@@ -43,6 +43,7 @@ typedef struct {
     const char *binding;        /* the zone the records name as binding */
     int claimed, allowed, requested, outcomes;
     int64_t allowed_at, requested_at, place_before, placed_at, answered_at, outcome_t;
+    int64_t outcome_seen;       /* the call.outcome record's own instant: when the dialer knew */
     const char *result;
     int64_t time_to_agent;
     bool conversation, refusal, dnc;
@@ -52,6 +53,7 @@ typedef struct {
 
 typedef struct {
     int64_t from, to, live, abandoned, machine, estimate, rate_ppm, budget_ppm;
+    int64_t reported;           /* the report's own instant */
 } ck_pacing_t;
 
 typedef struct {

@@ -265,6 +265,7 @@ s_attempt_record (pl_check_t *self, json_t *rec, const char *type)
         json_t *tta = ck_field (rec, "call.time_to_agent_ms");
         a->time_to_agent = tta ? json_integer_value (tta) : 0;
         a->outcome_t = a->placed_at ? a->placed_at : a->answered_at ? a->answered_at : at;
+        a->outcome_seen = at;
     } else if (strcmp (type, "call.disposition") == 0) {
         json_t *d = ck_field (rec, "disposition");
         a->conversation |= json_is_true (json_object_get (d, "conversation"));
@@ -335,7 +336,7 @@ s_pacing_record (pl_check_t *self, json_t *rec)
         ck_int (rec, "pacing.period_from_ms"), ck_int (rec, "pacing.period_to_ms"),
         ck_int (rec, "pacing.live_answered"), ck_int (rec, "pacing.abandoned"),
         ck_int (rec, "pacing.machine_detected"), ck_int (rec, "pacing.amd_false_positive_estimate"),
-        ck_int (rec, "pacing.rate_ppm"), ck_int (rec, "pacing.budget_ppm")};
+        ck_int (rec, "pacing.rate_ppm"), ck_int (rec, "pacing.budget_ppm"), ck_int (rec, "at_ms")};
 }
 
 void

@@ -396,7 +396,8 @@ s_check_lists (pl_check_t *self, ck_attempt_t *a)
 /* ---- 5. abandon rates ----------------------------------------------------------------------- */
 
 typedef struct {
-    int64_t t;
+    int64_t t;                  /* placed */
+    int64_t seen;               /* the outcome's record: when the dialer knew it */
     char r;                     /* 'a' answered, 'x' abandoned, 'm' machine */
 } s_out_t;
 
@@ -408,12 +409,12 @@ s_out_cmp (const void *x, const void *y)
 }
 
 static void
-s_tally (const s_out_t *o, size_t n, int64_t from, int64_t to, int64_t *live, int64_t *ab,
-         int64_t *mach)
+s_tally (const s_out_t *o, size_t n, int64_t from, int64_t to, int64_t seen_by, int64_t *live,
+         int64_t *ab, int64_t *mach)
 {
     *live = *ab = *mach = 0;
     for (size_t i = 0; i < n; i++)
-        if (o[i].t >= from && o[i].t < to) {
+        if (o[i].t >= from && o[i].t < to && o[i].seen <= seen_by) {
             *live += o[i].r != 'm';
             *ab += o[i].r == 'x';
             *mach += o[i].r == 'm';
@@ -436,7 +437,7 @@ s_period (pl_check_t *self, ck_campaign_t *c, const s_out_t *o, size_t n, int64_
           int64_t to, bool day)
 {
     int64_t live, ab, mach, est = 0;
-    s_tally (o, n, from, to, &live, &ab, &mach);
+    s_tally (o, n, from, to, INT64_MAX, &live, &ab, &mach);
     if (!live && !mach)
         return;
     const ck_pacing_t *rep = s_report_for (c, from, to);
@@ -477,7 +478,7 @@ s_check_abandon (pl_check_t *self, ck_campaign_t *c)
         char r = strcmp (a->result, "answered") == 0 ? 'a' : strcmp (a->result, "abandoned") == 0
                  ? 'x' : strcmp (a->result, "voicemail") == 0 ? 'm' : 0;
         if (r && ck_grow (&o, &cap, n, sizeof *o) == 0)
-            o[n++] = (s_out_t) {a->outcome_t, r};
+            o[n++] = (s_out_t) {a->outcome_t, a->outcome_seen ? a->outcome_seen : a->outcome_t, r};
     }
     if (n)
         qsort (o, n, sizeof *o, s_out_cmp);
@@ -504,11 +505,12 @@ s_check_abandon (pl_check_t *self, ck_campaign_t *c)
             while (i < n && o[i].t < end)
                 i++;
         }
-    /* The dialer's own figures, period by period. */
+    /* The dialer's own figures, period by period: a report counts the calls of its period whose
+     * outcome the dialer had recorded when it reported (a call still ringing is not known yet). */
     for (size_t i = 0; i < c->n_pacing; i++) {
         const ck_pacing_t *r = &c->pacing[i];
         int64_t live, ab, mach;
-        s_tally (o, n, r->from, r->to, &live, &ab, &mach);
+        s_tally (o, n, r->from, r->to, r->reported ? r->reported : INT64_MAX, &live, &ab, &mach);
         if (live != r->live || ab != r->abandoned || mach != r->machine)
             ck_violation (self, "pacing_mismatch", p->abandon_rule, "", "", c->name, r->to,
                           "pacing.report of [%lld, %lld) says %lld live, %lld abandoned, %lld "

@@ -299,7 +299,9 @@ ctl_clock_run (int argc, char **argv)
         if (speed < 1)
             return ctl_usage_error ("clock", "run: --speed N (1 to 1000000) is required");
         cc.set_ms = ms;
-        cc.anchor_real_ms = pl_clock_now_ms (NULL);
+        /* An anchor a second ahead: every target stands at <time> until then and they all start
+         * together, whatever order the messages arrive in. */
+        cc.anchor_real_ms = pl_clock_now_ms (NULL) + 1000;
         cc.speed = (int32_t) speed;
         char iso[40];
         snprintf (what, sizeof what, "clock running from %s at %ld×", ctl_format_time (ms, iso, sizeof iso), speed);

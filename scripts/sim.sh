@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# sim.sh — the compliance simulation: a generated bundle of leads, lists, opt-outs and consents
+# through the local stack (intake → scrub → dialer ⇄ telsim, everything audited) on a virtual
+# clock that runs at --speed, then the audit export judged by the independent checker.
+#
+#   scripts/sim.sh [--leads N] [--days D] [--speed S] [--seed S] [--start YYYY-MM-DD] [--out DIR]
+#
+# Defaults: 3,000 leads, 1 day, 1000× (a day in about 90 s), seed 1, start Monday 2026-12-07.
+# The run starts at 07:00 UTC on the start date and ends at 07:30 UTC D days later, when every
+# calling window of the three campaigns is closed (Hawaii's closes at 07:00 UTC), so that each
+# lead is finished or waits, scheduled, for its next window. Writes under --out (default
+# run/sim): bundle/, export.ndjson, report.json, report.txt. Exit status: the checker's (0 pass,
+# 1 violations, 2 bad input), 3 when the run itself failed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+BIN=${PL_BIN_DIR:-$ROOT/build/bin}
+LEADS=3000 DAYS=1 SPEED=1000 SEED=1 START=2026-12-07 OUT=""
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --leads) LEADS=$2; shift 2 ;;
+    --days) DAYS=$2; shift 2 ;;
+    --speed) SPEED=$2; shift 2 ;;
+    --seed) SEED=$2; shift 2 ;;
+    --start) START=$2; shift 2 ;;
+    --out) OUT=$2; shift 2 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    *) echo "sim: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+export PL_RUN_DIR=${PL_RUN_DIR:-$ROOT/run}
+OUT=${OUT:-$PL_RUN_DIR/sim}
+for b in plateau-simgen plateau-check plateauctl plateau-dialer plateau-telsim plateau-scrub plateau-intake plateau-audit; do
+  [[ -x $BIN/$b ]] || { echo "sim: $BIN/$b is not built" >&2; exit 3; }
+done
+
+fail() { echo "sim: $*" >&2; exit 3; }
+now_ms() { date +%s%3N; }
+t0=$(date -u -d "$START 07:00:00" +%s)000 || fail "--start $START is not a date"
+t_end=$((t0 + DAYS * 86400000 + 30 * 60000))
+
+echo "== bundle: $LEADS leads, seed $SEED, from $START ($DAYS day(s) at ${SPEED}×)"
+rm -rf "$OUT"; mkdir -p "$OUT"
+"$BIN/plateau-simgen" --out "$OUT/bundle" --leads "$LEADS" --seed "$SEED" --start "$START" >/dev/null
+B=$OUT/bundle
+
+echo "== stack on a standing virtual clock at $(date -u -d "@$((t0 / 1000))" '+%F %R') UTC"
+scripts/stack.sh down >/dev/null 2>&1 || true
+rm -rf "$PL_RUN_DIR/extra" "$PL_RUN_DIR/redis" "$PL_RUN_DIR/data" "$PL_RUN_DIR/lists" "$PL_RUN_DIR/logs"
+mkdir -p "$PL_RUN_DIR/extra"
+echo "PLATEAU_CLOCK=virtual:$t0" >"$PL_RUN_DIR/extra/all.env"
+echo "PLATEAU_SCRUB_CAMPAIGNS_DIR=$B/campaigns" >"$PL_RUN_DIR/extra/scrub.env"
+echo "PLATEAU_CAMPAIGNS_DIR=$B/campaigns" >"$PL_RUN_DIR/extra/dialer.env"
+echo "PLATEAU_TELSIM_SEED=$SEED" >"$PL_RUN_DIR/extra/telsim.env"
+trap 'scripts/stack.sh down >/dev/null 2>&1 || true' EXIT INT TERM
+scripts/stack.sh up >/dev/null || fail "the stack did not start (logs in $PL_RUN_DIR/logs)"
+set -a; . "$PL_RUN_DIR/stack.env"; set +a
+rcli() { redis-cli -u "$PLATEAU_REDIS_URL" "$@"; }
+ctl() { "$BIN/plateauctl" "$@"; }
+
+echo "== registry copies"
+while IFS=$'\t' read -r name jur format taken file; do
+  [[ -z $name || $name == \#* ]] && continue
+  ctl lists load "$name" "$B/lists/$file" --jurisdiction "$jur" --taken "$taken" --format "$format" --bad-lines apply >"$OUT/list-$name.txt" 2>&1 \
+    || fail "list $name did not load"
+done <"$B/lists/manifest.tsv"
+
+echo "== internal opt-outs"
+n_opt=0
+while IFS= read -r line; do
+  [[ -z $line ]] && continue
+  curl -fsS -o /dev/null -X POST -H "Authorization: Bearer $PLATEAU_API_TOKEN" -H 'Content-Type: application/json' \
+    --data "$line" "$PLATEAU_SCRUB_URL/v1/dnc" || fail "opt-out refused: $line"
+  n_opt=$((n_opt + 1))
+done <"$B/optouts.ndjson"
+echo "   $n_opt recorded"
+
+echo "== leads through the intake"
+for f in "$B"/leads/*.ndjson; do
+  c=$(basename "$f" .ndjson)
+  ctl leads submit "$f" --campaign "$c" >"$OUT/intake-$c.txt" 2>&1 || true
+  echo "   $c: $(grep -E '^accepted' "$OUT/intake-$c.txt" | tr -s ' ')"
+done
+
+# Messages owed to a destination: the outboxes' hashes and the transactional outbox's streams.
+owed_to() {
+  local n=0 k
+  for k in $(rcli --scan --pattern "pl:{ob:*:$1}:msg"); do n=$((n + $(rcli HLEN "$k"))); done
+  for k in $(rcli --scan --pattern "pl:{*}:ob:*:$1"); do n=$((n + $(rcli XLEN "$k"))); done
+  echo "$n"
+}
+settled() { [[ $(owed_to scrub) -eq 0 && $(owed_to dialer) -eq 0 ]]; }
+for _ in $(seq 1 600); do settled && sleep 0.5 && settled && break; sleep 0.5; done
+settled || fail "scrub did not judge every lead in 5 minutes"
+echo "   every lead judged; queued for the dialer: $(for k in $(rcli --scan --pattern 'pl:{camp:*}:due'); do rcli ZCARD "$k"; done | paste -sd+ | bc)"
+
+targets=(--to audit --to scrub --to dialer --to telsim --to intake)
+echo "== the clock runs: $DAYS day(s) at ${SPEED}×"
+ctl clock run "$t0" --speed "$SPEED" "${targets[@]}" >/dev/null || fail "the clocks did not start"
+anchor=$(now_ms)
+# Consent revocations at their virtual instants (the person withdraws during the run).
+revoke_at() {   # RFC 3339 → virtual ms
+  date -u -d "$1" +%s%3N
+}
+if [[ -s $B/consent-revocations.ndjson ]]; then
+  while IFS= read -r line; do
+    [[ -z $line ]] && continue
+    ext=$(jq -r .external_id <<<"$line"); camp=$(jq -r .campaign <<<"$line"); at=$(jq -r .at <<<"$line")
+    v=$(revoke_at "$at"); wait_ms=$(( (v - t0) / SPEED - ($(now_ms) - anchor) ))
+    ((wait_ms > 0)) && sleep "$(awk -v m="$wait_ms" 'BEGIN {printf "%.3f", m / 1000}')"
+    lead=$(rcli GET "pl:{camp:$camp}:xid:dev:$ext")
+    [[ -n $lead ]] && curl -fsS -o /dev/null -X DELETE -H "Authorization: Bearer $PLATEAU_API_TOKEN" \
+      "$PLATEAU_SCRUB_URL/v1/consents/$lead.c0" || true
+  done < <(jq -s -c 'sort_by(.at) | .[]' "$B/consent-revocations.ndjson")
+fi
+run_ms=$(( (t_end - t0) / SPEED ))
+while (( $(now_ms) - anchor < run_ms )); do
+  left=$(( (run_ms - ($(now_ms) - anchor)) / 1000 ))
+  calls=$(curl -fsS "$PLATEAU_TELSIM_OPS_URL/metrics" 2>/dev/null | awk '/^plateau_telsim_calls_placed_total/ {s+=$2} END {print s+0}')
+  printf '   %s UTC, %s calls placed, %ds to go\n' \
+    "$(date -u -d "@$(( (t0 + ($(now_ms) - anchor) * SPEED) / 1000 ))" '+%a %R')" "$calls" "$left"
+  sleep $(( left < 15 ? (left > 0 ? left : 1) : 15 ))
+done
+
+echo "== the audit: waiting for every service's events"
+for _ in $(seq 1 600); do [[ $(owed_to audit) -eq 0 ]] && break; sleep 0.5; done
+ctl audit export --from "$((t0 - 86400000))" --to "$((t_end + 86400000))" >"$OUT/export.ndjson" 2>"$OUT/export.err" \
+  || fail "audit export failed: $(cat "$OUT/export.err")"
+echo "   $(wc -l <"$OUT/export.ndjson") records"
+curl -fsS "$PLATEAU_TELSIM_OPS_URL/metrics" >"$OUT/telsim.metrics" 2>/dev/null || true
+curl -fsS "$PLATEAU_DIALER_OPS_URL/metrics" >"$OUT/dialer.metrics" 2>/dev/null || true
+
+echo "== the independent checker"
+rc=0
+"$BIN/plateau-check" --bundle "$B" --audit "$OUT/export.ndjson" --json "$OUT/report.json" >"$OUT/report.txt" || rc=$?
+cat "$OUT/report.txt"
+exit $rc
