@@ -2,15 +2,18 @@
  *  legal abandon budget.
  *
  *  Wiring only: reads the configuration and the campaign files (campaign.c), builds the dialer
- *  (dial.c), serves its bus door, takes campaign leases every second, paces the campaigns it
- *  holds every few milliseconds, and voids attempts left unchecked. See README.md.
+ *  (dial.c), serves its bus door and its HTTP API (api.c), takes campaign leases every second,
+ *  paces the campaigns it holds every few milliseconds, and voids attempts left unchecked. See
+ *  README.md.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "api.h"
 #include "campaign.h"
 #include "dial.h"
+#include "plateau/http.h"
 #include "plateau/service.h"
 
 int
@@ -18,6 +21,7 @@ main (void)
 {
     pl_loop_block_signals ();
     pl_service_t *svc = pl_service_new ("dialer");
+    pl_ops_add_gate (pl_service_ops (svc), "http", "HTTP API");      /* /readyz waits for it */
     pl_config_t *cfg = pl_service_config (svc);
     const char *profiles = pl_config_str (cfg, "PLATEAU_RULES_PROFILES_DIR", DIALER_PROFILES_DEFAULT);
     const char *zoneinfo = pl_config_str (cfg, "PLATEAU_ZONEINFO_DIR", NULL);
@@ -25,6 +29,13 @@ main (void)
     int pace_ms = (int) pl_config_int (cfg, "PLATEAU_DIALER_PACE_MS", 20, 1, 10000);
     int batch = (int) pl_config_int (cfg, "PLATEAU_DIALER_BATCH", 200, 1, 5000);
     double amd_fp = (double) pl_config_int (cfg, "PLATEAU_DIALER_AMD_FALSE_POSITIVE_PERMILLE", 20, 0, 1000) / 1000.0;
+    const char *http_addr = pl_config_str (cfg, "PLATEAU_DIALER_HTTP_ADDR", "0.0.0.0");
+    int http_port = (int) pl_config_int (cfg, "PLATEAU_DIALER_HTTP_PORT", 8080, 0, 65535);
+    unsigned conns = (unsigned) pl_config_int (cfg, "PLATEAU_DIALER_HTTP_CONNECTIONS", 64, 1, 4096);
+    const char *tokens_text = pl_config_secret_file (cfg, "PLATEAU_API_TOKENS_FILE", true);
+    pl_http_tokens_t *tokens = pl_http_tokens_new ();
+    if (tokens_text && pl_http_tokens_parse (tokens, tokens_text) < 0)
+        pl_config_fail (cfg, "PLATEAU_API_TOKENS_FILE", "lines of source:token (16 bytes or more)", NULL);
     char err[512] = "";
     dialer_campaigns_t *campaigns = dialer_campaigns_new (profiles, zoneinfo, dir, err, sizeof err);
     if (!campaigns)
@@ -52,6 +63,23 @@ main (void)
         .scrub_client = scrub,
     };
     dialer_t *dialer = dialer_new (&o);
+    /* The agent desktop and the operators: each HTTP thread builds its own dialer on its own
+     * Redis connection (api.h). */
+    dialer_api_t *api = dialer_api_new (&(dialer_api_opts_t) {
+        .dialer = o, .redis_url = pl_config_str (cfg, "PLATEAU_REDIS_URL", NULL),
+        .agents = pl_config_str (cfg, "PLATEAU_DIALER_AGENTS", NULL),
+        .readers = pl_config_str (cfg, "PLATEAU_DIALER_READERS", NULL),
+        .operators = pl_config_str (cfg, "PLATEAU_DIALER_OPERATORS", NULL) });
+    pl_http_options_t ho = { .tokens = tokens, .max_connections = conns, .clock = pl_service_clock (svc),
+                             .thread_init = dialer_api_thread_init, .thread_fini = dialer_api_thread_fini,
+                             .thread_arg = api, .metrics = pl_service_metrics (svc), .service = "dialer" };
+    pl_http_t *http = api ? pl_http_new (http_addr, http_port, &ho) : NULL;
+    if (!http || dialer_api_routes (api, http) != 0 || pl_http_start (http) != 0) {
+        pl_log_error (pl_service_log (svc), NULL, "cannot start the HTTP API", "error",
+                      http ? pl_http_errstr (http) : "no memory");
+        return 1;
+    }
+    pl_ops_open_gate (pl_service_ops (svc), "http");
     /* Cleared leads from scrub, answers to its checks; calls, agents and dispositions from
      * telephony (a real adapter or telsim). */
     const char *types[] = { "LeadCleared=scrub", "LeadSuppressed=scrub", "ScrubVerdict=scrub",
@@ -68,6 +96,10 @@ main (void)
     pl_loop_add_timer (pl_service_loop (svc), pace_ms, dialer_pace_tick, dialer);
     pl_loop_add_timer (pl_service_loop (svc), 5000, dialer_recover_tick, dialer);
     int rc = pl_service_run (svc);
+    pl_http_stop (http, 5000);
+    pl_http_destroy (&http);
+    dialer_api_destroy (&api);
+    pl_http_tokens_destroy (&tokens);
     dialer_destroy (&dialer);
     dialer_campaigns_destroy (&campaigns);
     pl_service_destroy (&svc);

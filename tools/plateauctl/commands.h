@@ -31,6 +31,8 @@ CTL_COMMAND (lists);
 CTL_COMMAND (dnc);
 CTL_COMMAND (consent);
 CTL_COMMAND (scrub);
+CTL_COMMAND (why);
+CTL_COMMAND (queue);
 
 /* ---- shared helpers (common.c) ----------------------------------------------------------- */
 
@@ -67,6 +69,13 @@ bool ctl_has_flag (int argc, char **argv, const char *name);
 const char *ctl_positional (int argc, char **argv, int k);
 int ctl_scrub_http (const char *cmd, int argc, char **argv, const char *method, const char *path,
                     const char *ctype, const char *body, size_t len, FILE *fp, int64_t file_size,
+                    pl_http_response_t *resp);
+
+/* The dialer's commands (cmd_why.c): one GET of the dialer's API (url: --url or
+ * PLATEAU_DIALER_URL; token: --token or PLATEAU_API_TOKEN; NULL to take the variable). Returns the
+ * HTTP status, or a negative code after printing why (PL_EINVAL: a usage error); *resp to free
+ * with pl_http_response_free. */
+int ctl_dialer_get (const char *cmd, const char *url, const char *token, const char *path,
                     pl_http_response_t *resp);
 
 /* Each wait of an HTTP exchange (connect, send, answer) through pl_http_client gives up after

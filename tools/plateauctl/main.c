@@ -34,6 +34,8 @@ static const s_command_t s_commands[] = {
     { "dnc", "add or remove an opt-out (internal do-not-call list)", ctl_dnc_run, ctl_dnc_usage },
     { "consent", "record or revoke a consent", ctl_consent_run, ctl_consent_usage },
     { "scrub", "scrub a file of numbers, with progress", ctl_scrub_run, ctl_scrub_usage },
+    { "why", "why the dialer calls a lead or a number when it does, or never", ctl_why_run, ctl_why_usage },
+    { "queue", "a campaign's queue: depth, agents, abandon rate, pacing, its head", ctl_queue_run, ctl_queue_usage },
 };
 #define S_NCOMMANDS (sizeof s_commands / sizeof s_commands[0])
 

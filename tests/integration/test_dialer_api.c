@@ -1,0 +1,639 @@
+/*  test_dialer_api.c — the dialer's HTTP API and `plateauctl why` / `queue`, against
+ *  plateau-dialer as a process: a real Redis, real HTTP, the dialer's real bus door, a virtual
+ *  clock standing on Monday 2026-12-07 at 10:00 in Paris, and two small real bus servers
+ *  standing in for scrub (it keeps every DialCheck, answers none) and telephony.
+ *
+ *  A lead is put in the dialer as scrub would, with a LeadCleared on its bus door; then the
+ *  readers see why it waits and the queue it heads, the agent desktop dials it by hand (through
+ *  the same claim and check: scrub is asked, told it is manual), its disposition waits for the
+ *  call's outcome and applies once, and every door is attacked: no token, the wrong role, a body
+ *  over 16 KiB, an unknown member, broken JSON.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <jansson.h>
+#include "pl_test.h"
+#include "pl_test_http.h"
+#include "plateau/bus.h"
+#include "plateau/clock.h"
+#include "plateau/envelope.h"
+#include "plateau/redis.h"
+
+#define MON_0900Z 1796634000000LL      /* Monday 2026-12-07 09:00 UTC, 10:00 in Paris */
+#define NUMBER "+33612340001"
+#define LEAD "01KDIALERAPILEAD0000000001"
+#define CAMPAIGN "fr-test"
+#define OPS "0123456789abcdef-ops"       /* PLATEAU_DIALER_OPERATORS */
+#define DESK "0123456789abcdef-desk"     /* PLATEAU_DIALER_AGENTS: the agent desktop */
+#define READER "0123456789abcdef-reader" /* PLATEAU_DIALER_READERS */
+#define MAX_SEEN 64
+
+/* The example floor's French campaign, as services/dialer/campaigns/fr-canvass.campaign. */
+static const char *s_campaign_text =
+    "[campaign]\nprofile = fr-cc\ntenant  = acme-energie\nname    = Offre hiver\ncli     = +33162000001\n\n"
+    "[dialer]\nmode           = progressive\npriority       = 5\norder          = oldest\nnumbers        = listed\n"
+    "ring-timeout   = 20s\namd            = no\nabandon-target = 3%\nmax-attempts   = 4\n\n"
+    "[dialer-retry busy]\ndelay = 15m\nmax   = 2\n\n[dialer-retry no-answer]\ndelay = 3h\nmax   = 3\n";
+
+typedef struct {
+    pl_test_redis_t *srv;
+    char *dir;
+    char scrub_bus[64], tel_bus[64], dialer_bus[64], log[400];
+    pid_t dialer;
+    int http_port;
+    pl_bus_server_t *scrub, *tel;
+    pl_clock_t *clock;
+    pl_redis_t *redis;
+    pl_bus_client_t *as_scrub, *as_telsim;
+    size_t nchecks;
+    char check_lead[MAX_SEEN][64], check_id[MAX_SEEN][96];
+    bool check_manual[MAX_SEEN];
+} fx_t;
+
+static void
+s_dump (const char *path)
+{
+    char buf[4096];
+    size_t n;
+    FILE *fp = fopen (path, "r");
+    while (fp && (n = fread (buf, 1, sizeof buf, fp)) > 0)
+        fwrite (buf, 1, n, stderr);
+    if (fp)
+        fclose (fp);
+}
+
+static void
+s_scrub (void *arg, pl_bus_msg_t **msgs, size_t n)
+{
+    fx_t *f = arg;
+    for (size_t i = 0; i < n; i++) {
+        const pl_envelope_t *e = pl_bus_msg_envelope (msgs[i]);
+        if (e->body_case == PLATEAU__V1__ENVELOPE__BODY_DIAL_CHECK && f->nchecks < MAX_SEEN) {
+            snprintf (f->check_lead[f->nchecks], 64, "%s", e->dial_check->lead_id);
+            snprintf (f->check_id[f->nchecks], 96, "%s", e->dial_check->check_id);
+            f->check_manual[f->nchecks++] = e->dial_check->manual;
+        }
+        pl_bus_msg_ack (msgs[i]);
+    }
+}
+
+static void
+s_ack_all (void *arg, pl_bus_msg_t **msgs, size_t n)
+{
+    (void) arg;
+    for (size_t i = 0; i < n; i++)
+        pl_bus_msg_ack (msgs[i]);
+}
+
+static void
+s_pump (fx_t *f, int ms)
+{
+    int64_t end = pl_clock_mono_ms () + ms;
+    do {
+        pl_bus_server_process (f->scrub, 256);
+        pl_bus_server_process (f->tel, 256);
+        pl_bus_client_t *cs[2] = { f->as_scrub, f->as_telsim };
+        for (int i = 0; i < 2; i++)
+            if (cs[i]) {
+                pl_bus_client_process (cs[i]);
+                pl_bus_client_tick (cs[i]);
+            }
+        usleep (5000);
+    } while (pl_clock_mono_ms () < end);
+}
+
+static int
+s_start_dialer (fx_t *f)
+{
+    static char e[20][700];
+    char *env[21];
+    for (int attempt = 0; attempt < 3; attempt++) {
+        int k = 0;
+        f->http_port = pl_test_free_port ();
+        snprintf (f->dialer_bus, sizeof f->dialer_bus, "tcp://127.0.0.1:%d", pl_test_free_port ());
+        snprintf (e[k++], 700, "PLATEAU_REDIS_URL=%s", pl_test_redis_url (f->srv));
+        snprintf (e[k++], 700, "PLATEAU_OPS_ADDR=127.0.0.1");
+        snprintf (e[k++], 700, "PLATEAU_OPS_PORT=0");
+        snprintf (e[k++], 700, "PLATEAU_CLOCK=virtual:%lld", MON_0900Z);
+        snprintf (e[k++], 700, "PLATEAU_BUS_BIND=%s", f->dialer_bus);
+        snprintf (e[k++], 700, "PLATEAU_SCRUB_BUS=%s", f->scrub_bus);
+        snprintf (e[k++], 700, "PLATEAU_TELEPHONY_BUS=%s", f->tel_bus);
+        snprintf (e[k++], 700, "PLATEAU_TELEPHONY_IDENTITY=telsim");
+        snprintf (e[k++], 700, "PLATEAU_CAMPAIGNS_DIR=%s/campaigns", f->dir);
+        snprintf (e[k++], 700, "PLATEAU_API_TOKENS_FILE=%s/tokens", f->dir);
+        snprintf (e[k++], 700, "PLATEAU_DIALER_HTTP_ADDR=127.0.0.1");
+        snprintf (e[k++], 700, "PLATEAU_DIALER_HTTP_PORT=%d", f->http_port);
+        snprintf (e[k++], 700, "PLATEAU_DIALER_OPERATORS=ops");
+        snprintf (e[k++], 700, "PLATEAU_DIALER_AGENTS=desk");
+        snprintf (e[k++], 700, "PLATEAU_DIALER_READERS=reader");
+        for (int j = 0; j < k; j++)
+            env[j] = e[j];
+        env[k] = NULL;
+        char *argv[] = { "plateau-dialer", NULL };
+        f->dialer = pl_test_spawn (argv, env, f->log);
+        if (f->dialer > 0 && pl_test_wait_started (f->dialer, f->log, 20000))
+            return 0;
+        pl_test_stop (f->dialer, SIGKILL, 2000);
+        f->dialer = 0;
+    }
+    s_dump (f->log);
+    return -1;
+}
+
+/* Sends env from client c and waits for its acknowledgement: 0, or -1 (refused, or no answer). */
+static int
+s_send (fx_t *f, pl_bus_client_t *c, pl_envelope_t *env)
+{
+    pl_envelope_t *envs[1] = { env };
+    if (pl_bus_client_send (c, envs, 1) != 0)
+        return -1;
+    for (int i = 0; i < 400 && pl_bus_client_inflight (c) > 0; i++)
+        s_pump (f, 10);
+    return pl_bus_client_inflight (c) == 0 && pl_bus_client_count (c, "dead") == 0 ? 0 : -1;
+}
+
+/* Sends a LeadCleared as scrub would: the lead, its number in Paris, one ALLOW for it. */
+static int
+s_send_lead (fx_t *f, const char *lead_id)
+{
+    Plateau__V1__PhoneNumber phone = PLATEAU__V1__PHONE_NUMBER__INIT;
+    Plateau__V1__Lead lead = PLATEAU__V1__LEAD__INIT;
+    Plateau__V1__ScrubVerdict v = PLATEAU__V1__SCRUB_VERDICT__INIT, *vs[1] = { &v };
+    Plateau__V1__LeadCleared lc = PLATEAU__V1__LEAD_CLEARED__INIT;
+    char *zones[] = { "Europe/Paris" };
+    phone.e164 = NUMBER;
+    phone.type = PLATEAU__V1__PHONE_NUMBER__TYPE__MOBILE;
+    phone.region = "FR";
+    phone.n_zones = 1;
+    phone.zones = zones;
+    phone.zone_source = "prefix";
+    lead.id = (char *) lead_id;
+    lead.source = "crm";
+    lead.campaign = CAMPAIGN;
+    lead.phone = &phone;
+    lead.country = "FR";
+    lead.received_at_ms = MON_0900Z - 60000;
+    v.request_id = (char *) lead_id;
+    v.lead_id = (char *) lead_id;
+    v.number = NUMBER;
+    v.decision = PLATEAU__V1__DECISION__ALLOW;
+    lc.lead = &lead;
+    lc.n_verdicts = 1;
+    lc.verdicts = vs;
+    pl_envelope_t env;
+    pl_envelope_ids_t ids;
+    pl_envelope_init (&env, &ids, "scrub", f->clock, NULL);
+    env.body_case = PLATEAU__V1__ENVELOPE__BODY_LEAD_CLEARED;
+    env.lead_cleared = &lc;
+    return s_send (f, f->as_scrub, &env);
+}
+
+static int
+s_setup (void **state)
+{
+    signal (SIGPIPE, SIG_IGN);
+    fx_t *f = calloc (1, sizeof *f);
+    *state = f;
+    f->srv = pl_test_redis_start (NULL);
+    if (!f->srv)
+        return -1;
+    f->dir = pl_test_tmpdir ("pl-dialer-api");
+    char path[600];
+    snprintf (path, sizeof path, "%s/campaigns", f->dir);
+    if (mkdir (path, 0700) != 0)
+        return -1;
+    snprintf (path, sizeof path, "%s/campaigns/%s.campaign", f->dir, CAMPAIGN);
+    FILE *fp = fopen (path, "w");
+    fputs (s_campaign_text, fp);
+    fclose (fp);
+    snprintf (path, sizeof path, "%s/tokens", f->dir);
+    fp = fopen (path, "w");
+    fprintf (fp, "ops:%s\ndesk:%s\nreader:%s\n", OPS, DESK, READER);
+    fclose (fp);
+    snprintf (f->log, sizeof f->log, "%s/dialer.log", f->dir);
+    snprintf (f->scrub_bus, sizeof f->scrub_bus, "tcp://127.0.0.1:%d", pl_test_free_port ());
+    snprintf (f->tel_bus, sizeof f->tel_bus, "tcp://127.0.0.1:%d", pl_test_free_port ());
+    f->scrub = pl_test_bus_server (f->scrub_bus, "scrub");
+    f->tel = pl_test_bus_server (f->tel_bus, "telsim");
+    if (!f->scrub || !f->tel)
+        return -1;
+    pl_bus_server_set_handler (f->scrub, s_scrub, f, NULL);
+    pl_bus_server_set_handler (f->tel, s_ack_all, f, NULL);
+    if (s_start_dialer (f) != 0)
+        return -1;
+    f->clock = pl_clock_new_virtual (MON_0900Z);
+    f->redis = pl_redis_new (pl_test_redis_url (f->srv), 2000);
+    char err[256] = "";
+    f->as_scrub = pl_bus_client_new (f->redis, f->clock, "test-scrub", "dialer", f->dialer_bus,
+                                     pl_test_bus_options ("scrub"), err, sizeof err);
+    f->as_telsim = pl_bus_client_new (f->redis, f->clock, "test-telsim", "dialer", f->dialer_bus,
+                                      pl_test_bus_options ("telsim"), err, sizeof err);
+    if (!f->as_scrub || !f->as_telsim) {
+        fprintf (stderr, "bus client: %s\n", err);
+        return -1;
+    }
+    if (s_send_lead (f, LEAD) != 0) {
+        fprintf (stderr, "the dialer did not take the LeadCleared\n");
+        s_dump (f->log);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+s_teardown (void **state)
+{
+    fx_t *f = *state;
+    if (!f)
+        return 0;
+    if (f->dialer > 0) {
+        s_dump (f->log);
+        pl_test_stop (f->dialer, SIGKILL, 2000);
+    }
+    pl_bus_client_destroy (&f->as_scrub);
+    pl_bus_client_destroy (&f->as_telsim);
+    pl_redis_destroy (&f->redis);
+    pl_clock_destroy (&f->clock);
+    pl_bus_server_destroy (&f->scrub);
+    pl_bus_server_destroy (&f->tel);
+    pl_test_redis_stop (&f->srv);
+    if (f->dir) {
+        pl_test_rmdir (f->dir);
+        free (f->dir);
+    }
+    free (f);
+    return 0;
+}
+
+/* A request with a token (NULL: none) and a JSON body (NULL: none); the body parsed into *out
+ * when wanted (NULL when it is not JSON). */
+static int
+s_http (fx_t *f, const char *method, const char *path, const char *token, const char *body, json_t **out)
+{
+    char headers[256];
+    snprintf (headers, sizeof headers, "%s%s%s%s", token ? "Authorization: Bearer " : "", token ? token : "",
+              token ? "\r\n" : "", body ? "Content-Type: application/json\r\n" : "");
+    pl_test_http_resp_t r = { 0 };
+    int st = pl_test_http_request (f->http_port, method, path, headers, body, body ? strlen (body) : 0, &r);
+    if (out)
+        *out = r.body ? json_loads (r.body, 0, NULL) : NULL;
+    pl_test_http_resp_free (&r);
+    return st;
+}
+
+static const char *
+s_str (json_t *o, const char *path)
+{
+    /* "a.b.c": members in turn */
+    char buf[128];
+    snprintf (buf, sizeof buf, "%s", path);
+    json_t *v = o;
+    for (char *k = strtok (buf, "."); k && v; k = strtok (NULL, "."))
+        v = json_object_get (v, k);
+    return json_string_value (v) ?: "";
+}
+
+/* Runs plateauctl with args against the dialer; its stdout and stderr in out. Exit status. */
+static int
+s_ctl (fx_t *f, const char *token, const char *args, char *out, size_t size)
+{
+    char cmd[1024];
+    snprintf (cmd, sizeof cmd, "PLATEAU_DIALER_URL=http://127.0.0.1:%d PLATEAU_API_TOKEN=%s '%s' %s 2>&1",
+              f->http_port, token, pl_test_bin ("plateauctl"), args);
+    FILE *p = popen (cmd, "r");
+    size_t n = p ? fread (out, 1, size - 1, p) : 0;
+    out[n] = '\0';
+    int st = p ? pclose (p) : -1;
+    return st >= 0 && WIFEXITED (st) ? WEXITSTATUS (st) : -1;
+}
+
+/* ---- reading -------------------------------------------------------------------------------- */
+
+static void
+test_no_token_is_401 (void **state)
+{
+    fx_t *f = *state;
+    assert_int_equal (s_http (f, "GET", "/v1/leads/" LEAD "/why", NULL, NULL, NULL), 401);
+    assert_int_equal (s_http (f, "GET", "/v1/campaigns", "0123456789abcdef-nobody", NULL, NULL), 401);
+    assert_int_equal (s_http (f, "POST", "/v1/leads/" LEAD "/dial", NULL, "{}", NULL), 401);
+}
+
+static void
+test_why_shows_the_lead_queued_with_its_next_attempt_in_paris_time (void **state)
+{
+    fx_t *f = *state;
+    json_t *o = NULL;
+    assert_int_equal (s_http (f, "GET", "/v1/leads/" LEAD "/why", READER, NULL, &o), 200);
+    assert_string_equal (s_str (o, "state"), "queued");
+    assert_string_equal (s_str (o, "campaign"), CAMPAIGN);
+    assert_string_equal (s_str (o, "number"), NUMBER);
+    assert_string_equal (s_str (o, "next_attempt.zone"), "Europe/Paris");
+    assert_string_equal (s_str (o, "next_attempt.local"), "2026-12-07T10:00:00+01:00");
+    assert_string_equal (s_str (o, "next_attempt.reason"), "first attempt");
+    json_decref (o);
+    /* With its campaign named; in a campaign that does not exist; a lead nobody holds. */
+    assert_int_equal (s_http (f, "GET", "/v1/leads/" LEAD "/why?campaign=" CAMPAIGN, OPS, NULL, NULL), 200);
+    assert_int_equal (s_http (f, "GET", "/v1/leads/" LEAD "/why?campaign=nope", OPS, NULL, &o), 404);
+    assert_string_equal (s_str (o, "error.field"), "campaign");
+    json_decref (o);
+    assert_int_equal (s_http (f, "GET", "/v1/leads/01KNOSUCHLEAD/why", READER, NULL, &o), 404);
+    assert_string_equal (s_str (o, "error.code"), "not_found");
+    json_decref (o);
+    /* The agent desktop acts on leads but does not read them. */
+    assert_int_equal (s_http (f, "GET", "/v1/leads/" LEAD "/why", DESK, NULL, NULL), 403);
+}
+
+static void
+test_a_number_is_read_by_readers_only (void **state)
+{
+    fx_t *f = *state;
+    json_t *o = NULL;
+    assert_int_equal (s_http (f, "GET", "/v1/numbers/%2B33612340001/why", READER, NULL, &o), 200);
+    assert_string_equal (s_str (o, "number"), NUMBER);
+    assert_int_equal (json_array_size (json_object_get (o, "leads")), 1);
+    assert_string_equal (s_str (json_array_get (json_object_get (o, "leads"), 0), "lead"), LEAD);
+    json_decref (o);
+    assert_int_equal (s_http (f, "GET", "/v1/numbers/%2B33612340001/why", DESK, NULL, NULL), 403);
+    assert_int_equal (s_http (f, "GET", "/v1/numbers/0612340001/why", READER, NULL, &o), 400);
+    assert_string_equal (s_str (o, "error.field"), "e164");
+    json_decref (o);
+}
+
+static void
+test_queue_shows_the_lead_at_its_head (void **state)
+{
+    fx_t *f = *state;
+    json_t *o = NULL;
+    assert_int_equal (s_http (f, "GET", "/v1/campaigns/" CAMPAIGN "/queue?limit=5", READER, NULL, &o), 200);
+    assert_int_equal (json_integer_value (json_object_get (o, "queued")), 1);
+    assert_int_equal (json_integer_value (json_object_get (o, "due_now")), 1);
+    json_t *head = json_object_get (o, "head");
+    assert_int_equal (json_array_size (head), 1);
+    assert_string_equal (s_str (json_array_get (head, 0), "lead"), LEAD);
+    json_decref (o);
+    assert_int_equal (s_http (f, "GET", "/v1/campaigns/" CAMPAIGN "/queue?limit=201", READER, NULL, &o), 400);
+    assert_string_equal (s_str (o, "error.field"), "limit");
+    json_decref (o);
+    assert_int_equal (s_http (f, "GET", "/v1/campaigns/nope/queue", READER, NULL, NULL), 404);
+    /* Every campaign with its settings. */
+    assert_int_equal (s_http (f, "GET", "/v1/campaigns", READER, NULL, &o), 200);
+    json_t *c = json_array_get (json_object_get (o, "campaigns"), 0);
+    assert_string_equal (s_str (c, "id"), CAMPAIGN);
+    assert_string_equal (s_str (c, "mode"), "progressive");
+    assert_string_equal (s_str (c, "jurisdiction"), "FR");
+    assert_int_equal (json_integer_value (json_object_get (c, "max_attempts")), 4);
+    assert_int_equal (json_integer_value (json_object_get (json_object_get (json_object_get (c, "retries"), "busy"), "max")), 2);
+    json_decref (o);
+}
+
+static void
+test_plateauctl_why_and_queue (void **state)
+{
+    fx_t *f = *state;
+    char out[16384];
+    assert_int_equal (s_ctl (f, READER, "why " LEAD, out, sizeof out), 0);
+    assert_non_null (strstr (out, "queued"));
+    assert_non_null (strstr (out, "2026-12-07T10:00:00+01:00 Europe/Paris"));
+    assert_non_null (strstr (out, "first attempt"));
+    assert_int_equal (s_ctl (f, READER, "why " NUMBER, out, sizeof out), 0);
+    assert_non_null (strstr (out, "1 lead"));
+    assert_non_null (strstr (out, LEAD));
+    assert_int_equal (s_ctl (f, READER, "why 01KNOSUCHLEAD", out, sizeof out), 1);
+    assert_int_equal (s_ctl (f, READER, "why --json " LEAD, out, sizeof out), 0);
+    json_t *o = json_loads (out, 0, NULL);
+    assert_non_null (o);
+    assert_string_equal (s_str (o, "lead"), LEAD);
+    json_decref (o);
+    assert_int_equal (s_ctl (f, READER, "queue " CAMPAIGN " --limit 10", out, sizeof out), 0);
+    assert_non_null (strstr (out, "1 queued, 1 due now, 0 lines in flight"));
+    assert_non_null (strstr (out, "budget 3.00%"));
+    assert_non_null (strstr (out, LEAD));
+    assert_int_equal (s_ctl (f, READER, "queue " CAMPAIGN " --limit 0", out, sizeof out), 2);
+    assert_int_equal (s_ctl (f, DESK, "queue " CAMPAIGN, out, sizeof out), 1);
+}
+
+/* ---- the agent desktop ---------------------------------------------------------------------- */
+
+static void
+test_a_reader_may_not_set_an_agent_state (void **state)
+{
+    fx_t *f = *state;
+    assert_int_equal (s_http (f, "PUT", "/v1/agents/a1/state", READER,
+                              "{\"state\":\"ready\",\"campaigns\":[\"" CAMPAIGN "\"]}", NULL), 403);
+}
+
+static void
+test_a_manual_dial_goes_through_the_same_check (void **state)
+{
+    fx_t *f = *state;
+    json_t *o = NULL;
+    /* Queued, no agent ready: nothing is dialled until the agent who asked is. */
+    assert_int_equal (s_http (f, "POST", "/v1/leads/" LEAD "/dial", DESK,
+                              "{\"campaign\":\"" CAMPAIGN "\",\"agent\":\"a1\"}", &o), 202);
+    assert_string_equal (s_str (o, "campaign"), CAMPAIGN);
+    json_decref (o);
+    assert_int_equal (s_http (f, "POST", "/v1/leads/01KNOSUCHLEAD/dial", DESK, "{\"agent\":\"a1\"}", NULL), 404);
+    assert_int_equal (s_http (f, "PUT", "/v1/agents/a1/state", DESK,
+                              "{\"state\":\"ready\",\"campaigns\":[\"" CAMPAIGN "\"]}", NULL), 204);
+    for (int i = 0; i < 400 && f->nchecks == 0; i++)
+        s_pump (f, 10);
+    assert_int_equal (f->nchecks, 1);
+    assert_string_equal (f->check_lead[0], LEAD);
+    assert_true (f->check_manual[0]);
+    /* Being checked now: not waiting in the queue any more. */
+    assert_int_equal (s_http (f, "POST", "/v1/leads/" LEAD "/dial", OPS, "{\"agent\":\"a1\"}", &o), 409);
+    assert_string_equal (s_str (o, "error.code"), "not_queued");
+    json_decref (o);
+    assert_int_equal (s_http (f, "PUT", "/v1/agents/a1/state", DESK,
+                              "{\"state\":\"asleep\",\"campaigns\":[\"" CAMPAIGN "\"]}", &o), 400);
+    assert_string_equal (s_str (o, "error.field"), "state");
+    json_decref (o);
+    assert_int_equal (s_http (f, "PUT", "/v1/agents/a1/state", DESK, "{\"state\":\"paused\",\"campaigns\":[\"nope\"]}", &o),
+                      400);
+    assert_string_equal (s_str (o, "error.field"), "campaigns[0]");
+    json_decref (o);
+}
+
+static void
+test_a_disposition_for_an_unknown_call_is_404 (void **state)
+{
+    fx_t *f = *state;
+    json_t *o = NULL;
+    assert_int_equal (s_http (f, "POST", "/v1/calls/01KNOSUCHLEAD.1/disposition", DESK, "{\"code\":\"sale\"}", &o), 404);
+    assert_string_equal (s_str (o, "error.field"), "dial_id");
+    json_decref (o);
+    /* The lead exists, that call of it does not. */
+    assert_int_equal (s_http (f, "POST", "/v1/calls/" LEAD ".7/disposition", DESK, "{\"code\":\"sale\"}", NULL), 404);
+    assert_int_equal (s_http (f, "POST", "/v1/calls/not-a-dial-id/disposition", DESK, "{\"code\":\"sale\"}", NULL), 404);
+    /* What a code needs. */
+    assert_int_equal (s_http (f, "POST", "/v1/calls/" LEAD ".1/disposition", DESK, "{\"code\":\"callback\"}", &o), 400);
+    assert_string_equal (s_str (o, "error.field"), "callback_at");
+    json_decref (o);
+    assert_int_equal (s_http (f, "POST", "/v1/calls/" LEAD ".1/disposition", DESK,
+                              "{\"code\":\"promise_to_pay\",\"promise\":{\"amount_minor\":5000,\"due\":"
+                              "\"2026-12-20T00:00:00Z\"}}", &o), 400);
+    assert_string_equal (s_str (o, "error.field"), "promise.currency");
+    json_decref (o);
+    assert_int_equal (s_http (f, "POST", "/v1/calls/" LEAD ".1/disposition", DESK, "{\"code\":\"maybe\"}", &o), 400);
+    assert_string_equal (s_str (o, "error.field"), "code");
+    json_decref (o);
+}
+
+/* The lead's state as the API tells it, once it is `want` (within 4 s). */
+static bool
+s_wait_state (fx_t *f, const char *want)
+{
+    for (int i = 0; i < 200; i++) {
+        json_t *o = NULL;
+        s_http (f, "GET", "/v1/leads/" LEAD "/why", OPS, NULL, &o);
+        bool ok = strcmp (s_str (o, "state"), want) == 0;
+        json_decref (o);
+        if (ok)
+            return true;
+        s_pump (f, 20);
+    }
+    return false;
+}
+
+static void
+test_a_disposition_waits_for_the_outcome_and_applies_once (void **state)
+{
+    fx_t *f = *state;
+    assert_true (f->nchecks >= 1);
+    const char *dial_id = f->check_id[0];
+    char path[256];
+    snprintf (path, sizeof path, "/v1/calls/%s/disposition", dial_id);
+    /* Scrub allows the manual dial: the call is placed, its outcome not in yet. */
+    Plateau__V1__DialCheckResult r = PLATEAU__V1__DIAL_CHECK_RESULT__INIT;
+    r.check_id = (char *) dial_id;
+    r.decision = PLATEAU__V1__DECISION__ALLOW;
+    r.lead_id = LEAD;
+    r.number = NUMBER;
+    r.campaign = CAMPAIGN;
+    r.binding_zone = "Europe/Paris";
+    r.evaluated_at_ms = MON_0900Z;
+    r.profile = "fr-cc";
+    pl_envelope_t env;
+    pl_envelope_ids_t ids;
+    pl_envelope_init (&env, &ids, "scrub", f->clock, NULL);
+    env.body_case = PLATEAU__V1__ENVELOPE__BODY_DIAL_CHECK_RESULT;
+    env.dial_check_result = &r;
+    assert_int_equal (s_send (f, f->as_scrub, &env), 0);
+    assert_true (s_wait_state (f, "placed"));
+    json_t *o = NULL;
+    const char *body = "{\"code\":\"callback\",\"agent\":\"a1\",\"callback_at\":\"2026-12-08T09:30:00+01:00\","
+                       "\"note\":\"after the school run\"}";
+    assert_int_equal (s_http (f, "POST", path, DESK, body, &o), 409);
+    assert_string_equal (s_str (o, "error.code"), "outcome_pending");
+    json_decref (o);
+    /* Answered and bridged to the agent: now the disposition applies, once. */
+    Plateau__V1__CallOutcome co = PLATEAU__V1__CALL_OUTCOME__INIT;
+    co.dial_id = (char *) dial_id;
+    co.lead_id = LEAD;
+    co.campaign = CAMPAIGN;
+    co.number = NUMBER;
+    co.result = PLATEAU__V1__CALL_OUTCOME__RESULT__ANSWERED;
+    co.started_at_ms = MON_0900Z;
+    co.answered_at_ms = MON_0900Z + 5000;
+    co.agent_id = "a1";
+    co.agent_connect_ms = 300;
+    co.tenant = "acme-energie";
+    pl_envelope_init (&env, &ids, "telsim", f->clock, NULL);
+    env.body_case = PLATEAU__V1__ENVELOPE__BODY_CALL_OUTCOME;
+    env.call_outcome = &co;
+    assert_int_equal (s_send (f, f->as_telsim, &env), 0);
+    assert_true (s_wait_state (f, "talking"));
+    assert_int_equal (s_http (f, "POST", path, DESK, body, &o), 200);
+    assert_string_equal (s_str (o, "status"), "applied");
+    json_decref (o);
+    assert_int_equal (s_http (f, "POST", path, DESK, body, NULL), 404);
+    /* The callback is the lead's next attempt, in Paris time. */
+    assert_int_equal (s_http (f, "GET", "/v1/leads/" LEAD "/why", READER, NULL, &o), 200);
+    assert_string_equal (s_str (o, "state"), "queued");
+    assert_string_equal (s_str (o, "next_attempt.reason"), "callback");
+    assert_string_equal (s_str (o, "next_attempt.local"), "2026-12-08T09:30:00+01:00");
+    assert_string_equal (s_str (o, "last_disposition"), "callback");
+    json_decref (o);
+}
+
+/* ---- attacks on the door -------------------------------------------------------------------- */
+
+static void
+test_a_body_over_16_kib_is_413 (void **state)
+{
+    fx_t *f = *state;
+    size_t n = 17 * 1024;
+    char *body = malloc (n + 64);
+    snprintf (body, n + 64, "{\"code\":\"sale\",\"note\":\"");
+    size_t u = strlen (body);
+    memset (body + u, 'x', n);
+    snprintf (body + u + n, 64, "\"}");
+    assert_int_equal (s_http (f, "POST", "/v1/calls/" LEAD ".1/disposition", DESK, body, NULL), 413);
+    free (body);
+}
+
+static void
+test_unknown_members_are_refused_by_name (void **state)
+{
+    fx_t *f = *state;
+    json_t *o = NULL;
+    assert_int_equal (s_http (f, "PUT", "/v1/agents/a1/state", DESK,
+                              "{\"state\":\"ready\",\"campaigns\":[\"" CAMPAIGN "\"],\"colour\":\"blue\"}", &o), 400);
+    assert_string_equal (s_str (o, "error.code"), "unknown_field");
+    assert_string_equal (s_str (o, "error.field"), "colour");
+    json_decref (o);
+    assert_int_equal (s_http (f, "POST", "/v1/calls/" LEAD ".1/disposition", DESK,
+                              "{\"code\":\"promise_to_pay\",\"promise\":{\"amount_minor\":1,\"currency\":\"EUR\","
+                              "\"due\":\"2026-12-20T00:00:00Z\",\"rate\":3}}", &o), 400);
+    assert_string_equal (s_str (o, "error.field"), "promise.rate");
+    json_decref (o);
+    assert_int_equal (s_http (f, "POST", "/v1/leads/" LEAD "/dial", DESK, "{\"agent\":\"a1\",\"bypass\":true}", &o), 400);
+    assert_string_equal (s_str (o, "error.field"), "bypass");
+    json_decref (o);
+}
+
+static void
+test_broken_json_is_400_with_its_place (void **state)
+{
+    fx_t *f = *state;
+    json_t *o = NULL;
+    assert_int_equal (s_http (f, "POST", "/v1/leads/" LEAD "/dial", DESK, "{\n  \"agent\": \"a1\",,\n}", &o), 400);
+    assert_string_equal (s_str (o, "error.code"), "bad_json");
+    json_t *e = json_object_get (o, "error");
+    assert_int_equal (json_integer_value (json_object_get (e, "line")), 2);
+    assert_true (json_integer_value (json_object_get (e, "column")) > 0);
+    json_decref (o);
+    assert_int_equal (s_http (f, "POST", "/v1/leads/" LEAD "/dial", DESK, "{\"agent\":\"a1\",\"agent\":\"a2\"}", NULL),
+                      400);
+    assert_int_equal (s_http (f, "POST", "/v1/leads/" LEAD "/dial", DESK, "[1,2]", NULL), 400);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_no_token_is_401),
+        cmocka_unit_test (test_why_shows_the_lead_queued_with_its_next_attempt_in_paris_time),
+        cmocka_unit_test (test_a_number_is_read_by_readers_only),
+        cmocka_unit_test (test_queue_shows_the_lead_at_its_head),
+        cmocka_unit_test (test_plateauctl_why_and_queue),
+        cmocka_unit_test (test_a_reader_may_not_set_an_agent_state),
+        cmocka_unit_test (test_a_manual_dial_goes_through_the_same_check),
+        cmocka_unit_test (test_a_disposition_for_an_unknown_call_is_404),
+        cmocka_unit_test (test_a_body_over_16_kib_is_413),
+        cmocka_unit_test (test_unknown_members_are_refused_by_name),
+        cmocka_unit_test (test_broken_json_is_400_with_its_place),
+        cmocka_unit_test (test_a_disposition_waits_for_the_outcome_and_applies_once),
+    };
+    return cmocka_run_group_tests (tests, s_setup, s_teardown);
+}
