@@ -4,8 +4,12 @@
 # clock that runs at --speed, then the audit export judged by the independent checker.
 #
 #   scripts/sim.sh [--leads N] [--days D] [--speed S] [--seed S] [--start YYYY-MM-DD] [--out DIR]
+#                  [--dialers N] [--kill-dialer]
 #
-# Defaults: 3,000 leads, 1 day, 1000× (a day in about 90 s), seed 1, start Monday 2026-12-07.
+# Defaults: 3,000 leads, 1 day, 1000× (a day in about 90 s), seed 1, start Monday 2026-12-07,
+# two dialer replicas. --kill-dialer SIGKILLs the replica pacing the campaigns 40 % into the run
+# and reports how long the other took to take them over (the checker then proves that no
+# attempt was placed twice and no lead was lost).
 # The run starts at 07:00 UTC on the start date and ends at 07:30 UTC D days later, when every
 # calling window of the three campaigns is closed (Hawaii's closes at 07:00 UTC), so that each
 # lead is finished or waits, scheduled, for its next window. Writes under --out (default
@@ -15,7 +19,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 BIN=${PL_BIN_DIR:-$ROOT/build/bin}
-LEADS=3000 DAYS=1 SPEED=1000 SEED=1 START=2026-12-07 OUT=""
+LEADS=3000 DAYS=1 SPEED=1000 SEED=1 START=2026-12-07 OUT="" DIALERS=2 KILL=0
 while [[ $# -gt 0 ]]; do
   case $1 in
     --leads) LEADS=$2; shift 2 ;;
@@ -24,7 +28,9 @@ while [[ $# -gt 0 ]]; do
     --seed) SEED=$2; shift 2 ;;
     --start) START=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    --dialers) DIALERS=$2; shift 2 ;;
+    --kill-dialer) KILL=1; shift ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "sim: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -52,6 +58,8 @@ echo "PLATEAU_CLOCK=virtual:$t0" >"$PL_RUN_DIR/extra/all.env"
 echo "PLATEAU_SCRUB_CAMPAIGNS_DIR=$B/campaigns" >"$PL_RUN_DIR/extra/scrub.env"
 echo "PLATEAU_CAMPAIGNS_DIR=$B/campaigns" >"$PL_RUN_DIR/extra/dialer.env"
 echo "PLATEAU_TELSIM_SEED=$SEED" >"$PL_RUN_DIR/extra/telsim.env"
+echo "dialer $DIALERS" >"$PL_RUN_DIR/extra/replicas"
+((KILL == 0 || DIALERS >= 2)) || fail "--kill-dialer needs --dialers 2 or more"
 trap 'scripts/stack.sh down >/dev/null 2>&1 || true' EXIT INT TERM
 scripts/stack.sh up >/dev/null || fail "the stack did not start (logs in $PL_RUN_DIR/logs)"
 set -a; . "$PL_RUN_DIR/stack.env"; set +a
@@ -66,14 +74,18 @@ while IFS=$'\t' read -r name jur format taken file; do
 done <"$B/lists/manifest.tsv"
 
 echo "== internal opt-outs"
-n_opt=0
+n_opt=0 n_bad=0
 while IFS= read -r line; do
   [[ -z $line ]] && continue
-  curl -fsS -o /dev/null -X POST -H "Authorization: Bearer $PLATEAU_API_TOKEN" -H 'Content-Type: application/json' \
-    --data "$line" "$PLATEAU_SCRUB_URL/v1/dnc" || fail "opt-out refused: $line"
-  n_opt=$((n_opt + 1))
+  code=$(curl -sS -o "$OUT/optout.err" -w '%{http_code}' -X POST -H "Authorization: Bearer $PLATEAU_API_TOKEN" \
+    -H 'Content-Type: application/json' --data "$line" "$PLATEAU_SCRUB_URL/v1/dnc") || fail "scrub unreachable"
+  case $code in
+    200|201) n_opt=$((n_opt + 1)) ;;
+    400) n_bad=$((n_bad + 1)) ;;           # an invalid number: refused with the reason, never called
+    *) fail "opt-out answered $code: $(cat "$OUT/optout.err")" ;;
+  esac
 done <"$B/optouts.ndjson"
-echo "   $n_opt recorded"
+echo "   $n_opt recorded, $n_bad refused (invalid numbers)"
 
 echo "== leads through the intake"
 for f in "$B"/leads/*.ndjson; do
@@ -94,7 +106,10 @@ for _ in $(seq 1 600); do settled && sleep 0.5 && settled && break; sleep 0.5; d
 settled || fail "scrub did not judge every lead in 5 minutes"
 echo "   every lead judged; queued for the dialer: $(for k in $(rcli --scan --pattern 'pl:{camp:*}:due'); do rcli ZCARD "$k"; done | paste -sd+ | bc)"
 
-targets=(--to audit --to scrub --to dialer --to telsim --to intake)
+targets=(--to audit --to scrub --to telsim --to intake)
+# Every dialer replica's clock: its bus door is one element of PLATEAU_DIALER_BUS.
+IFS=, read -r -a dialer_doors <<<"$PLATEAU_DIALER_BUS"
+for d in "${dialer_doors[@]}"; do targets+=(--to "dialer@$d"); done
 echo "== the clock runs: $DAYS day(s) at ${SPEED}×"
 ctl clock run "$t0" --speed "$SPEED" "${targets[@]}" >/dev/null || fail "the clocks did not start"
 anchor=$(now_ms)
@@ -103,7 +118,7 @@ revoke_at() {   # RFC 3339 → virtual ms
   date -u -d "$1" +%s%3N
 }
 if [[ -s $B/consent-revocations.ndjson ]]; then
-  while IFS= read -r line; do
+  (while IFS= read -r line; do
     [[ -z $line ]] && continue
     ext=$(jq -r .external_id <<<"$line"); camp=$(jq -r .campaign <<<"$line"); at=$(jq -r .at <<<"$line")
     v=$(revoke_at "$at"); wait_ms=$(( (v - t0) / SPEED - ($(now_ms) - anchor) ))
@@ -111,15 +126,37 @@ if [[ -s $B/consent-revocations.ndjson ]]; then
     lead=$(rcli GET "pl:{camp:$camp}:xid:dev:$ext")
     [[ -n $lead ]] && curl -fsS -o /dev/null -X DELETE -H "Authorization: Bearer $PLATEAU_API_TOKEN" \
       "$PLATEAU_SCRUB_URL/v1/consents/$lead.c0" || true
-  done < <(jq -s -c 'sort_by(.at) | .[]' "$B/consent-revocations.ndjson")
+  done < <(jq -s -c 'sort_by(.at) | .[]' "$B/consent-revocations.ndjson")) &
 fi
 run_ms=$(( (t_end - t0) / SPEED ))
+# The replica pacing a campaign: its lease names it ("<replica> <fencing token>").
+holder() { rcli GET "pl:{camp:$1}:lease" | cut -d' ' -f1; }
+killed=0 last_print=0
 while (( $(now_ms) - anchor < run_ms )); do
+  if ((KILL && !killed && $(now_ms) - anchor > run_ms * 4 / 10)); then
+    camp=$(basename "$(ls "$B"/campaigns/*.campaign | head -n 1)" .campaign)
+    victim=$(holder "$camp")
+    inst=${victim%-local}
+    pid=$(cat "$PL_RUN_DIR/pids/$inst.pid")
+    kill -KILL "$pid"
+    t_kill=$(now_ms); killed=1
+    echo "   SIGKILL $victim (pid $pid), which paced $camp"
+    for _ in $(seq 1 300); do
+      h=$(holder "$camp"); [[ -n $h && $h != "$victim" ]] && break; sleep 0.05
+    done
+    takeover=$(( $(now_ms) - t_kill ))
+    echo "   $(holder "$camp") took $camp over after $(awk -v m="$takeover" 'BEGIN {printf "%.1f", m / 1000}') s" \
+      | tee "$OUT/takeover.txt"
+    echo "$takeover" >"$OUT/takeover_ms"
+  fi
   left=$(( (run_ms - ($(now_ms) - anchor)) / 1000 ))
-  calls=$(curl -fsS "$PLATEAU_TELSIM_OPS_URL/metrics" 2>/dev/null | awk '/^plateau_telsim_calls_placed_total/ {s+=$2} END {print s+0}')
-  printf '   %s UTC, %s calls placed, %ds to go\n' \
-    "$(date -u -d "@$(( (t0 + ($(now_ms) - anchor) * SPEED) / 1000 ))" '+%a %R')" "$calls" "$left"
-  sleep $(( left < 15 ? (left > 0 ? left : 1) : 15 ))
+  if (( $(now_ms) - last_print >= 15000 )); then
+    last_print=$(now_ms)
+    calls=$(curl -fsS "$PLATEAU_TELSIM_OPS_URL/metrics" 2>/dev/null | awk '/^plateau_telsim_calls_placed_total/ {s+=$2} END {print s+0}')
+    printf '   %s UTC, %s calls placed, %ds to go\n' \
+      "$(date -u -d "@$(( (t0 + ($(now_ms) - anchor) * SPEED) / 1000 ))" '+%a %R')" "$calls" "$left"
+  fi
+  sleep 0.5
 done
 
 echo "== the audit: waiting for every service's events"

@@ -713,8 +713,9 @@ s_set_general (pl_rules_campaign_t *c, const char *key, const char *value, const
     bool b;
     if (strcmp (key, "tenant") == 0 || strcmp (key, "id") == 0 || strcmp (key, "subject") == 0) {
         /* Names stand for their id: the tenant "acme" is pl_rules_id_of ("acme") everywhere. */
-        if (s_parse_u64 (value, &v) != 0 && strcmp (key, "id") != 0 && *value && strlen (value) <= 128
-            && !strpbrk (value, " \t"))
+        if (s_parse_u64 (value, &v) != 0 && strcmp (key, "id") != 0 && isalpha ((unsigned char) *value)
+            && strlen (value) <= 128 && strspn (value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                      "0123456789._-") == strlen (value))
             v = pl_rules_id_of (value);
         else if (s_parse_u64 (value, &v) != 0) {
             s_fail (c, "%skey '%s': expected a decimal id", where, key);

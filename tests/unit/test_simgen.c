@@ -109,7 +109,7 @@ test_shares_of_the_three_campaigns (void **state)
     assert_int_equal (s_lines (d, "leads/fr-canvass.ndjson"), 400);
     assert_int_equal (s_lines (d, "leads/us-collect.ndjson"), 400);
     assert_int_equal (s_lines (d, "leads/uk-sales.ndjson"), 200);
-    assert_int_equal (s_lines (d, "lists/manifest.tsv"), 2);
+    assert_int_equal (s_lines (d, "lists/manifest.tsv"), 3);     /* us-dnc, tps, ctps */
     long optouts = s_lines (d, "optouts.ndjson");
     assert_true (optouts > 10 && optouts < 60);         /* ~3 % of 1,000 */
     pl_test_rmdir (d);

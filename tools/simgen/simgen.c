@@ -487,16 +487,36 @@ s_write_list (s_gen_t *g, int c, const char *name, const char *rel, int per_mill
     return s_close (g, f, rel);
 }
 
+/* The UK Corporate TPS: businesses' numbers (London fixed lines), none of the consumer leads.
+ * The UK profile screens every call against both registers, so a copy of each is loaded. */
+static int
+s_write_ctps (s_gen_t *g, const char *rel)
+{
+    FILE *f = s_open (g, rel);
+    if (!f)
+        return -EIO;
+    long n = g->n[S_UK] / 10 + 10;
+    for (long i = 0; i < n; i++) {
+        char d[8];
+        s_digits (&g->rng, d, 7);
+        fprintf (f, "0207%s\n", d);
+    }
+    return s_close (g, f, rel);
+}
+
 static int
 s_write_lists (s_gen_t *g)
 {
-    char taken[16], dnc[64], tps[64];
+    char taken[16], dnc[64], tps[64], ctps[64];
     s_date (g->start_ms - S_DAY_MS, taken, sizeof taken);
     snprintf (dnc, sizeof dnc, "lists/us-dnc-%s.txt", taken);
     snprintf (tps, sizeof tps, "lists/tps-%s.txt", taken);
+    snprintf (ctps, sizeof ctps, "lists/ctps-%s.txt", taken);
     int rc = s_write_list (g, S_US, "us-dnc", dnc, 80);
     if (rc == 0)
         rc = s_write_list (g, S_UK, "tps", tps, 100);
+    if (rc == 0)
+        rc = s_write_ctps (g, ctps);
     if (rc)
         return rc;
     FILE *f = s_open (g, "lists/manifest.tsv");
@@ -504,6 +524,7 @@ s_write_lists (s_gen_t *g)
         return -EIO;
     fprintf (f, "us-dnc\tus\tus-dnc\t%s\t%s\n", taken, dnc + 6);
     fprintf (f, "tps\tuk\ttps\t%s\t%s\n", taken, tps + 6);
+    fprintf (f, "ctps\tuk\ttps\t%s\t%s\n", taken, ctps + 6);
     return s_close (g, f, "lists/manifest.tsv");
 }
 

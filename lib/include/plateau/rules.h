@@ -123,7 +123,8 @@ void pl_rules_campaign_destroy (pl_rules_campaign_t **self_p);
 /* Sets one key. Section "campaign" holds the campaign's own settings:
  *   profile = fr-cc              the profile it runs under (set first)
  *   tenant = 42, id = 7, subject = 3   numeric ids matched against the contact history; a
- *                                name for tenant or subject stands for pl_rules_id_of (name)
+ *                                name for tenant or subject (a letter, then letters, digits,
+ *                                '.', '_', '-') stands for pl_rules_id_of (name)
  *   dialing = manual | autodialed,  prerecorded = yes | no,  agent-guaranteed = yes | no
  *   cli = +33162000000           caller id presented;   sector = insurance
  *   name = …                     for explanations
