@@ -4,7 +4,8 @@
 #                ASan/UBSan, then a short fuzzing pass
 #   make up / make down    start / stop the local stack (Redis and every service) under run/
 #   make bench   run the benchmarks (on demand, never part of make test)
-.PHONY: all build deps test test-fast test-long demo up down status bench fuzz clean
+#   make sim     the full compliance simulation: 100,000 leads, two simulated weeks (on demand)
+.PHONY: all build deps test test-fast test-long demo up down status bench fuzz sim clean
 
 JOBS ?= 2
 
@@ -42,6 +43,12 @@ status:
 
 bench: deps
 	@scripts/bench.sh
+
+# SIM_ARGS overrides the scale: make sim SIM_ARGS="--leads 20000 --days 3"
+sim: deps
+	@cmake -S . -B build-rel -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build build-rel -j$(JOBS)
+	@PL_BIN_DIR=$(CURDIR)/build-rel/bin scripts/sim.sh $${SIM_ARGS:---leads 100000 --days 14 --speed 2500 --kill-dialer}
 
 # Longer fuzzing on demand: FUZZ_SECONDS per target (default 300).
 fuzz: deps

@@ -4,12 +4,13 @@
 # clock that runs at --speed, then the audit export judged by the independent checker.
 #
 #   scripts/sim.sh [--leads N] [--days D] [--speed S] [--seed S] [--start YYYY-MM-DD] [--out DIR]
-#                  [--dialers N] [--kill-dialer]
+#                  [--dialers N] [--kill-dialer] [--keep]
 #
 # Defaults: 3,000 leads, 1 day, 1000× (a day in about 90 s), seed 1, start Monday 2026-12-07,
 # two dialer replicas. --kill-dialer SIGKILLs the replica pacing the campaigns 40 % into the run
 # and reports how long the other took to take them over (the checker then proves that no
-# attempt was placed twice and no lead was lost).
+# attempt was placed twice and no lead was lost). --keep leaves the stack up afterwards (the
+# demo asks it questions; `make down` stops it).
 # The run starts at 07:00 UTC on the start date and ends at 07:30 UTC D days later, when every
 # calling window of the three campaigns is closed (Hawaii's closes at 07:00 UTC), so that each
 # lead is finished or waits, scheduled, for its next window. Writes under --out (default
@@ -19,7 +20,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 BIN=${PL_BIN_DIR:-$ROOT/build/bin}
-LEADS=3000 DAYS=1 SPEED=1000 SEED=1 START=2026-12-07 OUT="" DIALERS=2 KILL=0
+LEADS=3000 DAYS=1 SPEED=1000 SEED=1 START=2026-12-07 OUT="" DIALERS=2 KILL=0 KEEP=0
 while [[ $# -gt 0 ]]; do
   case $1 in
     --leads) LEADS=$2; shift 2 ;;
@@ -30,7 +31,8 @@ while [[ $# -gt 0 ]]; do
     --out) OUT=$2; shift 2 ;;
     --dialers) DIALERS=$2; shift 2 ;;
     --kill-dialer) KILL=1; shift ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    --keep) KEEP=1; shift ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "sim: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -60,7 +62,9 @@ echo "PLATEAU_CAMPAIGNS_DIR=$B/campaigns" >"$PL_RUN_DIR/extra/dialer.env"
 echo "PLATEAU_TELSIM_SEED=$SEED" >"$PL_RUN_DIR/extra/telsim.env"
 echo "dialer $DIALERS" >"$PL_RUN_DIR/extra/replicas"
 ((KILL == 0 || DIALERS >= 2)) || fail "--kill-dialer needs --dialers 2 or more"
-trap 'scripts/stack.sh down >/dev/null 2>&1 || true' EXIT INT TERM
+stop() { ((KEEP)) || scripts/stack.sh down >/dev/null 2>&1 || true; }
+trap stop EXIT
+trap 'KEEP=0; exit 3' INT TERM
 scripts/stack.sh up >/dev/null || fail "the stack did not start (logs in $PL_RUN_DIR/logs)"
 set -a; . "$PL_RUN_DIR/stack.env"; set +a
 rcli() { redis-cli -u "$PLATEAU_REDIS_URL" "$@"; }
