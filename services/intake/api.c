@@ -204,6 +204,7 @@ s_send_batch (s_req_t *r)
         e->audit.format = s_format_names[r->format];
         e->audit.line = e->line;
         e->audit.number = e->number;
+        e->audit.campaigns = r->api->o.campaigns;
         r->sitems[i] = (intake_store_item_t) { .lead = e->lead, .message_id = NULL,
                                                .audit = audit ? &e->audit : NULL,
                                                .outcome = INTAKE_STORE_UNKNOWN };
@@ -337,7 +338,7 @@ s_audit_summary (s_req_t *r)
     intake_audit_t a = { .trace_id = r->trace_id, .actor = r->source, .format = s_format_names[r->format],
                          .campaign = r->campaign, .rejected = r->audited + r->unaudited,
                          .recorded = r->audited, .first_index = r->first_unaudited_index,
-                         .first_line = r->first_unaudited_line };
+                         .first_line = r->first_unaudited_line, .campaigns = r->api->o.campaigns };
     if (intake_store_audit_summary (r->ctx->store, &a, r->owner, pl_clock_now_ms (r->api->o.clock)) != 0)
         pl_log_warn (r->api->o.log, r->trace_id, "rejections not summarised in the audit: redis unavailable",
                      "error", intake_store_errstr (r->ctx->store));
@@ -395,7 +396,8 @@ s_on_item (void *arg, const intake_item_t *item)
         snprintf (e->reason, sizeof e->reason, "%s %s: %s", first->field,
                   first->code ? first->code : "", first->message);
         e->audit.errors = e->errors;
-        e->audit.campaign = r->campaign;
+        /* The campaign the item named when it could be read, else the request's. */
+        e->audit.campaign = e->errors && e->errors->known.campaign[0] ? e->errors->known.campaign : r->campaign;
         e->audit.reason = e->reason;
     }
     r->batch_bytes += e->lead ? plateau__v1__lead__get_packed_size (e->lead) : strlen (e->rejected ? e->rejected : "");

@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "campaigns.h"
 #include "csv_mapping.h"
 #include "plateau/clock.h"
 #include "plateau/http.h"
@@ -53,6 +54,7 @@ typedef struct {
     const char *readers;            /* sources that may read every lead ("a,b"), or NULL: the
                                      * others read only the leads they submitted */
     bool audit;                     /* record audit events (an audit service is configured) */
+    const intake_campaigns_t *campaigns;  /* borrowed: tenant and call kind for those events */
     size_t audit_rejects_per_request;   /* rejected items recorded one by one (0: 1,000); the
                                          * rest of a request's in one lead.rejected_summary */
 } intake_api_opts_t;

@@ -31,6 +31,66 @@ s_count (intake_audit_event_t *o, const char *key, size_t value)
     o->ev.n_counts = i + 1;
 }
 
+/* The message without the input it quotes: a quoted span ('…' after a blank or at the start, up
+ * to a quote before a blank, punctuation or the end) may hold an e-mail address or a fragment of
+ * the line, which must not reach the public part of the record. An apostrophe inside a word
+ * ("request's") is no quote. */
+static void
+s_public_text (const char *msg, char *out, size_t size)
+{
+    size_t o = 0;
+    for (size_t i = 0; msg[i] && o + 1 < size; i++) {
+        if (msg[i] == '\'' && (i == 0 || msg[i - 1] == ' ' || msg[i - 1] == '(')) {
+            const char *end = NULL;
+            for (const char *q = msg + i + 1; *q && !end; q++)
+                if (*q == '\'' && (!q[1] || strchr (" ,.;:)", q[1])))
+                    end = q;
+            if (end) {
+                static const char hidden[] = "'\xe2\x80\xa6'";      /* '…' */
+                if (o + sizeof hidden - 1 >= size)
+                    break;
+                memcpy (out + o, hidden, sizeof hidden - 1);
+                o += sizeof hidden - 1;
+                i = (size_t) (end - msg);
+                continue;
+            }
+        }
+        out[o++] = msg[i];
+    }
+    out[o] = '\0';
+}
+
+/* One RuleHit per error of a rejected item. */
+static void
+s_rules (intake_audit_event_t *o, const intake_errors_t *errors)
+{
+    size_t n = errors ? errors->count : 0;
+    if (n > INTAKE_AUDIT_RULES_MAX)
+        n = INTAKE_AUDIT_RULES_MAX;
+    for (size_t i = 0; i < n; i++) {
+        const intake_error_t *e = &errors->items[i];
+        Plateau__V1__RuleHit *r = &o->rules[i];
+        plateau__v1__rule_hit__init (r);
+        snprintf (o->rule_ids[i], sizeof o->rule_ids[i], "intake.%s", e->code ? e->code : "invalid");
+        s_public_text (e->message, o->rule_reasons[i], sizeof o->rule_reasons[i]);
+        int k = snprintf (o->rule_facts[i], sizeof o->rule_facts[i], "%s%s", e->field[0] ? "field " : "the whole item",
+                          e->field);
+        if (e->line && k >= 0 && (size_t) k < sizeof o->rule_facts[i])
+            k += snprintf (o->rule_facts[i] + k, sizeof o->rule_facts[i] - (size_t) k, ", line %zu", e->line);
+        if (e->column && k >= 0 && (size_t) k < sizeof o->rule_facts[i])
+            k += snprintf (o->rule_facts[i] + k, sizeof o->rule_facts[i] - (size_t) k, ", column %zu", e->column);
+        if (e->header[0] && k >= 0 && (size_t) k < sizeof o->rule_facts[i])
+            snprintf (o->rule_facts[i] + k, sizeof o->rule_facts[i] - (size_t) k, " (%s)", e->header);
+        r->rule_id = o->rule_ids[i];
+        r->value = (char *) e->field;
+        r->reason = o->rule_reasons[i];
+        r->facts = o->rule_facts[i];
+        o->rulep[i] = r;
+    }
+    o->ev.rules = o->rulep;
+    o->ev.n_rules = n;
+}
+
 void
 intake_audit_build (intake_audit_event_t *o, const char *service, const char *type, const intake_audit_t *ctx,
                     const Plateau__V1__Lead *lead, const char *lead_id, const char *dedupe,
@@ -79,8 +139,22 @@ intake_audit_build (intake_audit_event_t *o, const char *service, const char *ty
         ev->n_region_sources = nr;
         ev->region_sources = o->rsrcp;
         ev->regions = o->regions;
-    } else
+    } else {
         ev->number = (char *) (ctx->number ? ctx->number : "");
+        if (ctx->errors)
+            ev->external_id = (char *) ctx->errors->known.external_id;
+    }
+
+    /* On whose behalf, and which kind of calls the lead is for: from its campaign's file, else
+     * the default tenant and the lead's own debt. A request's summary is about the campaign the
+     * request named, and has a kind only when that campaign has a file. */
+    const intake_campaigns_t *cs = ctx->campaigns;
+    ev->tenant = (char *) intake_campaigns_tenant (cs, ev->campaign);
+    if (strcmp (type, INTAKE_AUDIT_REJECTED_SUMMARY) != 0)
+        ev->call_kind = intake_campaigns_kind (cs, ev->campaign,
+                                               lead ? lead->debt != NULL : ctx->errors && ctx->errors->known.debt);
+    else if (intake_campaigns_has (cs, ev->campaign))
+        ev->call_kind = intake_campaigns_kind (cs, ev->campaign, false);
 
     if (strcmp (type, INTAKE_AUDIT_ACCEPTED) == 0) {
         ev->decision = PLATEAU__V1__DECISION__ALLOW;
@@ -108,6 +182,7 @@ intake_audit_build (intake_audit_event_t *o, const char *service, const char *ty
     } else {
         ev->decision = PLATEAU__V1__DECISION__DENY;
         ev->reason = (char *) (ctx->reason ? ctx->reason : "invalid lead");
+        s_rules (o, ctx->errors);
     }
     /* details: format, dedupe, line, and for rejections the first errors as
      * error.<i>.field / .code / .message (field codes are what people filter on). */

@@ -713,6 +713,7 @@ s_row (intake_csv_t *self)
         snprintf (e->header, sizeof e->header, "%s", s_label (self, e->column));
     }
     rerr->dropped += self->lead_errors.dropped;
+    rerr->known = self->lead_errors.known;
     for (size_t i = 0; i < rerr->count; i++)
         if (rerr->items[i].column && !rerr->items[i].header[0])
             snprintf (rerr->items[i].header, sizeof rerr->items[i].header, "%s",

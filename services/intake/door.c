@@ -15,6 +15,7 @@ struct intake_door {
     const pl_clock_t *clock;
     char *service;
     bool audit;
+    const intake_campaigns_t *campaigns;
     intake_store_t *store;
     pl_phone_t *phone;
     pl_metric_t *leads;
@@ -23,7 +24,8 @@ struct intake_door {
 
 intake_door_t *
 intake_door_new (pl_redis_t *redis, const pl_clock_t *clock, const char *replica, const char *service,
-                 int64_t dedupe_window_ms, bool audit, pl_metrics_t *metrics, pl_log_t *log)
+                 int64_t dedupe_window_ms, bool audit, const intake_campaigns_t *campaigns, pl_metrics_t *metrics,
+                 pl_log_t *log)
 {
     intake_door_t *self = calloc (1, sizeof *self);
     if (!self)
@@ -32,6 +34,7 @@ intake_door_new (pl_redis_t *redis, const pl_clock_t *clock, const char *replica
     self->clock = clock;
     self->service = strdup (service);
     self->audit = audit;
+    self->campaigns = campaigns;
     self->log = log;
     self->store = intake_store_new (redis, clock, service, replica, dedupe_window_ms);
     self->phone = pl_phone_new ();
@@ -96,7 +99,7 @@ intake_door_handle (void *arg, pl_bus_msg_t **msgs, size_t n)
         intake_lead_opts_t o = { .phone = self->phone, .source = source, .received_at_ms = now };
         int rc = intake_lead_from_pb (in, &o, &leads[i], &errors[i]);
         ctx[i] = (intake_audit_t) { .trace_id = env->trace_id, .actor = source, .format = "bus",
-                                    .campaign = in ? in->campaign : "" };
+                                    .campaign = in ? in->campaign : "", .campaigns = self->campaigns };
         items[i].audit = self->audit ? &ctx[i] : NULL;
         items[i].message_id = env->id;
         if (rc != 0) {
@@ -104,6 +107,8 @@ intake_door_handle (void *arg, pl_bus_msg_t **msgs, size_t n)
             snprintf (reasons[i], sizeof reasons[i], "%s %s: %s", e->field, e->code ? e->code : "", e->message);
             ctx[i].reason = reasons[i];
             ctx[i].errors = rc == PL_EINVAL ? &errors[i] : NULL;
+            if (rc == PL_EINVAL && errors[i].known.campaign[0])
+                ctx[i].campaign = errors[i].known.campaign;     /* the campaign as it was read */
             s_count (self, "rejected", source);
             continue;
         }

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "campaigns.h"
 #include "plateau/bus.h"
 #include "plateau/log.h"
 #include "plateau/metrics.h"
@@ -21,10 +22,12 @@
 
 typedef struct intake_door intake_door_t;
 
-/* Borrows everything; audit: whether an audit service is configured (events are recorded). */
+/* Borrows everything; audit: whether an audit service is configured (events are recorded);
+ * campaigns: the tenant and call kind of each campaign, for those events (may be NULL). */
 intake_door_t *intake_door_new (pl_redis_t *redis, const pl_clock_t *clock, const char *replica,
                                 const char *service, int64_t dedupe_window_ms, bool audit,
-                                pl_metrics_t *metrics, pl_log_t *log);
+                                const intake_campaigns_t *campaigns, pl_metrics_t *metrics,
+                                pl_log_t *log);
 void intake_door_destroy (intake_door_t **self_p);
 
 /* The pl_bus_batch_fn for "Lead" messages. */

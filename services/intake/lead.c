@@ -29,6 +29,7 @@ intake_errors_clear (intake_errors_t *errors)
 {
     errors->count = 0;
     errors->dropped = 0;
+    memset (&errors->known, 0, sizeof errors->known);
 }
 
 /* Replaces what is not well-formed UTF-8 with '?': a value cut to fit, or bytes quoted from a
@@ -1109,6 +1110,11 @@ s_check (s_ctx_t *c, Plateau__V1__Lead **out)
     if (source && *source)
         s_set (&lead->source, s_strndup (c, source, strlen (source)));
     lead->received_at_ms = c->opts->received_at_ms;
+
+    intake_known_t *k = &c->errs->known;
+    snprintf (k->external_id, sizeof k->external_id, "%s", lead->external_id ? lead->external_id : "");
+    snprintf (k->campaign, sizeof k->campaign, "%s", lead->campaign ? lead->campaign : "");
+    k->debt = lead->debt != NULL;
 
     if (c->oom)
         return PL_ENOMEM;

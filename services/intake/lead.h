@@ -71,10 +71,20 @@ typedef struct {
     char header[64];
 } intake_error_t;
 
+/* What could still be read of a rejected lead, for its audit event: the CRM's id and the
+ * campaign when those fields themselves were valid ("" otherwise: a lead may be rejected for its
+ * other fields), and whether it names a debt (one with a valid field, as an accepted lead would). */
+typedef struct {
+    char external_id[129];
+    char campaign[65];
+    bool debt;
+} intake_known_t;
+
 typedef struct {
     size_t count;                       /* entries in items[] */
     size_t dropped;                     /* further errors counted but not kept */
     intake_error_t items[INTAKE_MAX_ERRORS];
+    intake_known_t known;               /* filled by intake_lead_from_*; cleared with the rest */
 } intake_errors_t;
 
 void intake_errors_clear (intake_errors_t *errors);

@@ -71,6 +71,15 @@ main (void)
     const char *sources = pl_config_str (cfg, "PLATEAU_INTAKE_SOURCES", NULL);
     size_t max_body = (size_t) pl_config_size (cfg, "PLATEAU_INTAKE_MAX_BODY", 4LL << 30);
     unsigned conns = (unsigned) pl_config_int (cfg, "PLATEAU_INTAKE_HTTP_CONNECTIONS", 64, 1, 4096);
+    /* On whose behalf each campaign's leads come, and for which kind of calls (audit events). */
+    const char *campaigns_dir = pl_config_str (cfg, "PLATEAU_CAMPAIGNS_DIR", NULL);
+    const char *tenant = pl_config_str (cfg, "PLATEAU_INTAKE_TENANT", NULL);
+    char cerr[512] = "";
+    intake_campaigns_t *campaigns = intake_campaigns_new (campaigns_dir, tenant, cerr, sizeof cerr);
+    if (!campaigns)
+        pl_config_fail (cfg, "PLATEAU_CAMPAIGNS_DIR", "readable campaign files, each with [campaign] profile "
+                        "(*-cc or *-dc) and tenant", cerr);
+    o.campaigns = campaigns;
 
     pl_http_tokens_t *tokens = pl_http_tokens_new ();
     if (tokens_text && pl_http_tokens_parse (tokens, tokens_text) < 0)
@@ -103,8 +112,8 @@ main (void)
 
     intake_door_t *door = intake_door_new (pl_service_redis (svc), pl_service_clock (svc),
                                            pl_service_replica (svc), pl_service_name (svc),
-                                           o.dedupe_window_ms, audit != NULL, pl_service_metrics (svc),
-                                           pl_service_log (svc));
+                                           o.dedupe_window_ms, audit != NULL, campaigns,
+                                           pl_service_metrics (svc), pl_service_log (svc));
     /* Native leads: from no one until PLATEAU_BUS_ALLOW="Lead=<connector>,…" names the CRM
      * connectors; the lead's source is then the connector's identity. */
     const char *types[] = { "Lead=", NULL };
@@ -125,6 +134,7 @@ main (void)
     intake_door_destroy (&door);
     intake_api_destroy (&api);
     intake_mappings_destroy (&mappings);
+    intake_campaigns_destroy (&campaigns);
     pl_http_tokens_destroy (&tokens);
     pl_service_destroy (&svc);
     return rc;

@@ -15,3 +15,8 @@ add_dependencies(test_intake_long plateau-intake)
 pl_add_test(NAME test_intake_crash SOURCES ${PROJECT_SOURCE_DIR}/tests/integration/test_intake_crash.c
             LIBS plateau PkgConfig::JANSSON LABELS integration TIMEOUT 300)
 add_dependencies(test_intake_crash plateau-intake)
+# The evidence of its audit events: tenant and call kind from the campaign files, the rejected
+# item's CRM id and rules; a campaign file without its tenant stops the service.
+pl_add_test(NAME test_intake_audit SOURCES ${PROJECT_SOURCE_DIR}/tests/integration/test_intake_audit.c
+            LIBS plateau LABELS integration TIMEOUT 120)
+add_dependencies(test_intake_audit plateau-intake)
