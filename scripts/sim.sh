@@ -116,8 +116,8 @@ targets=(--to audit --to scrub --to telsim --to intake)
 IFS=, read -r -a dialer_doors <<<"$PLATEAU_DIALER_BUS"
 for d in "${dialer_doors[@]}"; do targets+=(--to "dialer@$d"); done
 echo "== the clock runs: $DAYS day(s) at ${SPEED}×"
-ctl clock run "$t0" --speed "$SPEED" "${targets[@]}" >/dev/null || fail "the clocks did not start"
-anchor=$(now_ms)
+anchor=$(( $(now_ms) + 1500 ))
+ctl clock run "$t0" --speed "$SPEED" --anchor "$anchor" "${targets[@]}" >/dev/null || fail "the clocks did not start"
 # Consent revocations at their virtual instants (the person withdraws during the run).
 revoke_at() {   # RFC 3339 → virtual ms
   date -u -d "$1" +%s%3N
@@ -153,6 +153,11 @@ while (( $(now_ms) - anchor < run_ms )); do
     echo "   $(holder "$camp") took $camp over after $(awk -v m="$takeover" 'BEGIN {printf "%.1f", m / 1000}') s" \
       | tee "$OUT/takeover.txt"
     echo "$takeover" >"$OUT/takeover_ms"
+    # As Kubernetes would, start the killed pod again under its own name: its outbox (events its
+    # steps wrote before it died) is then delivered; it competes for the leases again.
+    sed -i "s|^PLATEAU_CLOCK=.*|PLATEAU_CLOCK=virtual:$t0@${anchor}x$SPEED|" "$PL_RUN_DIR/env/$inst.env"
+    scripts/stack.sh restart "$inst" >/dev/null || fail "$inst did not restart"
+    echo "   $inst restarted; its outbox is delivered"
   fi
   left=$(( (run_ms - ($(now_ms) - anchor)) / 1000 ))
   if (( $(now_ms) - last_print >= 15000 )); then
@@ -164,8 +169,20 @@ while (( $(now_ms) - anchor < run_ms )); do
   sleep 0.5
 done
 
+# The day is over: every window is closed. The floor stops (telephony and the dialers drain:
+# what their steps wrote reaches the audit before they exit), then the audit is read.
+echo "== the floor stops: telsim and the dialers drain"
+for f in "$PL_RUN_DIR"/pids/telsim.pid "$PL_RUN_DIR"/pids/dialer*.pid; do
+  [[ -f $f ]] && kill -TERM "$(cat "$f")" 2>/dev/null || true
+done
+for f in "$PL_RUN_DIR"/pids/telsim.pid "$PL_RUN_DIR"/pids/dialer*.pid; do
+  [[ -f $f ]] || continue
+  for _ in $(seq 1 300); do kill -0 "$(cat "$f")" 2>/dev/null || break; sleep 0.1; done
+done
 echo "== the audit: waiting for every service's events"
-for _ in $(seq 1 600); do [[ $(owed_to audit) -eq 0 ]] && break; sleep 0.5; done
+for _ in $(seq 1 240); do [[ $(owed_to audit) -eq 0 ]] && break; sleep 0.5; done
+owed=$(owed_to audit)
+((owed == 0)) || echo "   warning: $owed events still owed to the audit after 2 minutes"
 ctl audit export --from "$((t0 - 86400000))" --to "$((t_end + 86400000))" >"$OUT/export.ndjson" 2>"$OUT/export.err" \
   || fail "audit export failed: $(cat "$OUT/export.err")"
 echo "   $(wc -l <"$OUT/export.ndjson") records"

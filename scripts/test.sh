@@ -44,7 +44,8 @@ build() {   # dir, build type, [extra cmake -D args…], [--target T]
 
 SECONDS=0
 if build build Debug; then
-  run_suite "debug" build 'unit|integration|e2e|security'
+  # The compliance simulation (label sim) runs once, on the Debug build: minutes of a whole stack.
+  run_suite "debug" build 'unit|integration|e2e|security|sim'
 else
   echo "debug build failed"; failed=$((failed + 1)); status=1
 fi

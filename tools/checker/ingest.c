@@ -156,7 +156,17 @@ s_count_reason (pl_check_t *self, json_t *rec, const char *stage, const char *fa
     }
     if (!c)
         return;
-    json_t *r = json_array_get (ck_field (rec, "rules"), 0);
+    /* The rule that decided: the first whose facts say it denies (or defers, for a deferral);
+     * else the first listed. */
+    json_t *rules = ck_field (rec, "rules"), *r = json_array_get (rules, 0);
+    const char *want = strcmp (fallback, "deny") == 0 ? "denies" : "defers";
+    for (size_t i = 0; i < json_array_size (rules); i++) {
+        const char *facts = json_string_value (json_object_get (json_array_get (rules, i), "facts"));
+        if (facts && strncmp (facts, want, strlen (want)) == 0) {
+            r = json_array_get (rules, i);
+            break;
+        }
+    }
     const char *why = json_string_value (json_object_get (r, "rule_id"));
     char key[256];
     snprintf (key, sizeof key, "%s: %s", stage, why && *why ? why : fallback);

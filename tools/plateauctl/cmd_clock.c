@@ -65,6 +65,9 @@ ctl_clock_usage (FILE *out)
              "\n"
              "options:\n"
              "  --speed N          run: virtual milliseconds per real millisecond (1 to 1000000)\n"
+             "  --anchor T         run: the wall-clock instant <time> is read at (UTC ms; default a\n"
+             "                     second from now); a service started later joins with the same\n"
+             "                     three values (PLATEAU_CLOCK=virtual:<time>@<T>x<N>)\n"
              "  --to SERVICE[@ENDPOINT]\n"
              "                     a service by its identity in the key list, and its bus door\n"
              "                     tcp://host:port (default: $PLATEAU_<SERVICE>_BUS, as in\n"
@@ -205,6 +208,7 @@ ctl_clock_run (int argc, char **argv)
         { "redis", required_argument, NULL, 'r' },
         { "timeout", required_argument, NULL, 'w' },
         { "speed", required_argument, NULL, 's' },
+        { "anchor", required_argument, NULL, 'a' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -214,9 +218,10 @@ ctl_clock_run (int argc, char **argv)
     const char *redis_flag = NULL;
     int64_t timeout_ms = S_DEFAULT_TIMEOUT_MS;
     long speed = 0;
+    int64_t anchor = 0;
     int c;
     optind = 1;
-    while ((c = getopt_long (argc, argv, "t:r:w:s:h", opts, NULL)) != -1) {
+    while ((c = getopt_long (argc, argv, "t:r:w:s:a:h", opts, NULL)) != -1) {
         switch (c) {
         case 't': {
             if (ntargets == S_MAX_TARGETS)
@@ -248,6 +253,10 @@ ctl_clock_run (int argc, char **argv)
         }
         case 'r':
             redis_flag = optarg;
+            break;
+        case 'a':
+            if (ctl_parse_time (optarg, &anchor) != 0 || anchor <= 0)
+                return ctl_usage_error ("clock", "--anchor '%s': expected a wall-clock time (UTC ms)", optarg);
             break;
         case 's': {
             char *end;
@@ -301,7 +310,7 @@ ctl_clock_run (int argc, char **argv)
         cc.set_ms = ms;
         /* An anchor a second ahead: every target stands at <time> until then and they all start
          * together, whatever order the messages arrive in. */
-        cc.anchor_real_ms = pl_clock_now_ms (NULL) + 1000;
+        cc.anchor_real_ms = anchor ? anchor : pl_clock_now_ms (NULL) + 1000;
         cc.speed = (int32_t) speed;
         char iso[40];
         snprintf (what, sizeof what, "clock running from %s at %ld×", ctl_format_time (ms, iso, sizeof iso), speed);
