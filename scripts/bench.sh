@@ -11,4 +11,9 @@ for b in build-bench/bin/bench_*; do
   echo "== $(basename "$b")"
   "$b" || status=1
 done
+# The dialer's stack benchmarks (bench/dialer): the local stack under /tmp with the Release binaries.
+for s in bench/dialer/agents.sh bench/dialer/pacing.sh; do
+  echo "== $s"
+  PL_BIN_DIR=$PWD/build-bench/bin "$s" || status=1
+done
 exit $status
