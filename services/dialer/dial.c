@@ -305,6 +305,16 @@ s_count_numbers (const char *nums)
     return n;
 }
 
+/* The debt account reference of the lead as cleared ("" for none), into out. */
+static void
+s_lead_debt (const s_lead_t *l, char *out, size_t size)
+{
+    Plateau__V1__Lead *lead = l->pb ? plateau__v1__lead__unpack (NULL, l->pb_len, (uint8_t *) l->pb) : NULL;
+    snprintf (out, size, "%s", lead && lead->debt && lead->debt->account_ref ? lead->debt->account_ref : "");
+    if (lead)
+        plateau__v1__lead__free_unpacked (lead, NULL);
+}
+
 /* ---- lifecycle: what comes next for a lead -------------------------------------------------- */
 
 /* The move of an attempt: requeue, next number, finish, or (placed) keep. */
@@ -786,12 +796,8 @@ s_on_result (dialer_t *self, pl_bus_msg_t *m, const pl_envelope_t *env)
     const char *reply = pl_inbox_tx_reply (tx, &rlen);
     bool moved = rc == 0 && applied == 1 && reply && strcmp (reply, "ok") == 0;
     pl_inbox_tx_destroy (&tx);
-    if (moved && !placed) {
-        Plateau__V1__Lead *lead = l.pb ? plateau__v1__lead__unpack (NULL, l.pb_len, (uint8_t *) l.pb) : NULL;
-        s_history_update (self, number, l.att, c, lead && lead->debt ? lead->debt->account_ref : "", now, 0, true);
-        if (lead)
-            plateau__v1__lead__free_unpacked (lead, NULL);
-    }
+    if (moved && !placed)       /* not placed: the attempt leaves the history */
+        s_history_update (self, number, l.att, c, "", now, 0, true);
     char labels[64];
     snprintf (labels, sizeof labels, "%s,%s", placed ? "place" : "void", rc == 0 ? "ok" : "failed");
     pl_metric_inc (self->m_steps, labels, 1);
@@ -928,11 +934,9 @@ s_on_outcome (dialer_t *self, pl_bus_msg_t *m, const pl_envelope_t *env)
     rc = pl_inbox_apply (self->inbox, &tx, 1, &applied);
     pl_inbox_tx_destroy (&tx);
     if (rc == 0 && flags) {
-        Plateau__V1__Lead *lead = l.pb ? plateau__v1__lead__unpack (NULL, l.pb_len, (uint8_t *) l.pb) : NULL;
-        s_history_update (self, number, l.att, c, lead && lead->debt ? lead->debt->account_ref : "",
-                          l.at ? l.at : now, flags, false);
-        if (lead)
-            plateau__v1__lead__free_unpacked (lead, NULL);
+        char debt[128];
+        s_lead_debt (&l, debt, sizeof debt);
+        s_history_update (self, number, l.att, c, debt, l.at ? l.at : now, flags, false);
     }
     char labels[160];
     snprintf (labels, sizeof labels, "%s,%s", c->name, res);
@@ -982,8 +986,8 @@ dialer_disposition (dialer_t *self, const Plateau__V1__Disposition *d, const cha
     if (rc != 0)
         return rc;
     int64_t now = pl_clock_now_ms (self->o.clock);
-    Plateau__V1__Lead *lead = l.pb ? plateau__v1__lead__unpack (NULL, l.pb_len, (uint8_t *) l.pb) : NULL;
-    const char *debt = lead && lead->debt && lead->debt->account_ref ? lead->debt->account_ref : "";
+    char debt[128];
+    s_lead_debt (&l, debt, sizeof debt);
     char number[24] = "", id[200];
     s_number (l.nums, l.idx, number);
     s_next_t nx = { .state = "done", .idx = l.idx, .reason = "contacted", .outcome = code };
@@ -1082,20 +1086,14 @@ dialer_disposition (dialer_t *self, const Plateau__V1__Disposition *d, const cha
     }
     if (rc != 0) {
         pl_inbox_tx_destroy (&tx);
-        if (lead)
-            plateau__v1__lead__free_unpacked (lead, NULL);
         s_lead_free (&l);
         return rc;
     }
     int applied = 0;
     rc = pl_inbox_apply (self->inbox, &tx, 1, &applied);
     pl_inbox_tx_destroy (&tx);
-    if (rc == 0 && flags) {
-        /* The attempt's history entry now says what the conversation was. */
+    if (rc == 0 && flags)       /* the attempt's history entry now says what the conversation was */
         s_history_update (self, number, l.att, c, debt, l.at ? l.at : now, flags, false);
-    }
-    if (lead)
-        plateau__v1__lead__free_unpacked (lead, NULL);
     s_lead_free (&l);
     return rc;
 }
@@ -1285,6 +1283,12 @@ s_by_since (const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+static int
+s_by_str (const void *a, const void *b)
+{
+    return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
 /* Parses "<attempt>=<at>|<tenant>|<campaign>|<debt>|<flags>" lines into ContactEntry messages. */
 static size_t
 s_parse_history (char *text, const char *own, Plateau__V1__ContactEntry *e, Plateau__V1__ContactEntry **ep,
@@ -1458,15 +1462,21 @@ s_dial (dialer_t *self, s_camp_t *sc, int lines, bool reserve, s_agent_t *agents
         const char *hist = pl_inbox_tx_reply (cl[i].tx, &hl);
         char *htext = strndup (hist ? hist : "", hl);
         pl_inbox_tx_destroy (&cl[i].tx);
-        Plateau__V1__ContactEntry *ents = calloc (S_MAX_HIST, sizeof *ents);
-        Plateau__V1__ContactEntry **ep = calloc (S_MAX_HIST, sizeof *ep);
+        /* As many entries as the history has lines (scrub takes S_MAX_HIST at most). */
+        size_t lines = htext && *htext ? 1 : 0;
+        for (const char *q = htext; q && *q; q++)
+            lines += *q == '\n';
+        if (lines > S_MAX_HIST)
+            lines = S_MAX_HIST;
+        Plateau__V1__ContactEntry *ents = calloc (lines ? lines : 1, sizeof *ents);
+        Plateau__V1__ContactEntry **ep = calloc (lines ? lines : 1, sizeof *ep);
         if (!htext || !ents || !ep) {
             free (htext);
             free (ents);
             free (ep);
             continue;
         }
-        size_t nh = s_parse_history (htext, cl[i].att, ents, ep, S_MAX_HIST);
+        size_t nh = s_parse_history (htext, cl[i].att, ents, ep, lines);
         Plateau__V1__DialCheck dc = PLATEAU__V1__DIAL_CHECK__INIT;
         dc.check_id = cl[i].att;
         dc.lead_id = cl[i].lead;
@@ -1577,6 +1587,16 @@ s_view (dialer_t *self, const dialer_campaign_t *c, int64_t now, s_view_t *v)
     if (rc == 0) {
         size_t na = pl_reply_len (r[0]) / 2, nr = pl_reply_len (r[1]) / 2;
         v->ready = calloc (na ? na : 1, sizeof *v->ready);
+        /* The reserved agents, sorted once: each agent is then looked up, not scanned for. */
+        const char **resv = nr ? calloc (nr, sizeof *resv) : NULL;
+        size_t nresv = 0;
+        for (size_t j = 0; resv && j < nr; j++) {
+            const char *rid = pl_reply_str (pl_reply_element (r[1], 2 * j), NULL);
+            if (rid)
+                resv[nresv++] = rid;
+        }
+        if (resv)
+            qsort (resv, nresv, sizeof *resv, s_by_str);
         static const char *names[] = { "", "logged_out", "ready", "on_call", "wrap_up", "paused" };
         for (size_t i = 0; v->ready && i < na; i++) {
             const char *id = pl_reply_str (pl_reply_element (r[0], 2 * i), NULL);
@@ -1590,17 +1610,13 @@ s_view (dialer_t *self, const dialer_campaign_t *c, int64_t now, s_view_t *v)
                     v->by_state[k]++;
             if (sl != 5 || strncmp (val, "ready", 5) != 0)
                 continue;
-            bool reserved = false;
-            for (size_t j = 0; j < nr && !reserved; j++) {
-                const char *rid = pl_reply_str (pl_reply_element (r[1], 2 * j), NULL);
-                reserved = rid && strcmp (rid, id) == 0;
-            }
-            if (reserved)
-                continue;
+            if (resv && bsearch (&id, resv, nresv, sizeof *resv, s_by_str))
+                continue;               /* reserved for a call being dialled */
             snprintf (v->ready[v->n_ready].id, sizeof v->ready[v->n_ready].id, "%s", id);
             v->ready[v->n_ready].since = bar ? strtoll (bar + 1, NULL, 10) : 0;
             v->n_ready++;
         }
+        free (resv);
         if (v->ready)
             qsort (v->ready, (size_t) v->n_ready, sizeof *v->ready, s_by_since);
         v->inflight = pl_reply_int (r[2]);

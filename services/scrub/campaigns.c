@@ -51,17 +51,7 @@ struct scrub_campaigns {
 uint64_t
 scrub_id_of (const char *name)
 {
-    if (!name || !*name)
-        return 0;
-    bool digits = strlen (name) < 19;
-    for (const char *p = name; *p && digits; p++)
-        digits = isdigit ((unsigned char) *p);
-    if (digits)
-        return strtoull (name, NULL, 10);
-    uint64_t h = 1469598103934665603ULL;
-    for (const unsigned char *p = (const unsigned char *) name; *p; p++)
-        h = (h ^ *p) * 1099511628211ULL;
-    return (h & 0x7fffffffffffffffULL) | 1;
+    return pl_rules_id_of (name);       /* one hash of names, the engine's, for every service */
 }
 
 static s_campaign_t *

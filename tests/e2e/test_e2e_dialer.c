@@ -9,7 +9,9 @@
  *    2. on that call the person says "do not call me again": scrub records the opt-out for the
  *       tenant, and another campaign of the same tenant that holds the same number is denied
  *       at its dial (internal-dnc) and never calls it.
- *  No dial id is requested twice.
+ *  No dial id is requested twice. A forged sender (a CRM's key claiming an agent is ready on the
+ *  second campaign) is refused at the dialer's bus door: had it been taken, the second campaign
+ *  would have dialled its lead before the opt-out.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -201,7 +203,16 @@ s_lead (s_t *f, const char *ext, const char *campaign, char out[64])
 }
 
 static void
+s_agent_from (s_t *f, pl_bus_client_t *via, const char *agent, const char *campaign, int64_t since);
+
+static void
 s_agent (s_t *f, const char *agent, const char *campaign, int64_t since)
+{
+    s_agent_from (f, f->to_dialer, agent, campaign, since);
+}
+
+static void
+s_agent_from (s_t *f, pl_bus_client_t *via, const char *agent, const char *campaign, int64_t since)
 {
     Plateau__V1__AgentState a = PLATEAU__V1__AGENT_STATE__INIT;
     char *camps[1] = { (char *) campaign };
@@ -215,7 +226,7 @@ s_agent (s_t *f, const char *agent, const char *campaign, int64_t since)
     pl_envelope_init (&env, &ids, "telsim", f->clock, NULL);
     env.body_case = PLATEAU__V1__ENVELOPE__BODY_AGENT_STATE;
     env.agent_state = &a;
-    s_send (f->to_dialer, &env);
+    s_send (via, &env);
 }
 
 /* The call dial_id answered by agent, then its disposition. */
@@ -290,6 +301,20 @@ static void
 test_a_0930_callback_waits_for_1000_and_a_do_not_call_stops_the_tenant (void **state)
 {
     s_t *f = *state;
+    /* A CRM's key is not telephony: its "agent ready on fr-b" is refused, not applied. */
+    char err[256];
+    pl_bus_client_t *forger = pl_bus_client_new (f->redis, f->clock, "test-crm", "dialer", f->dialer_bus,
+                                                 pl_test_bus_options ("crm"), err, sizeof err);
+    assert_non_null (forger);
+    s_agent_from (f, forger, "a9", "fr-b", MON_0900Z);
+    for (int k = 0; k < 200 && pl_bus_client_inflight (forger) > 0; k++) {
+        pl_bus_client_process (forger);
+        pl_bus_client_tick (forger);
+        usleep (10000);
+    }
+    assert_int_equal (pl_bus_client_count (forger, "dead"), 1);
+    assert_int_equal (pl_bus_client_count (forger, "acked"), 0);
+    pl_bus_client_destroy (&forger);
     s_agent (f, "a1", "fr-a", MON_0900Z);
     s_lead (f, "x1", "fr-a", f->l1);
     s_lead (f, "x2", "fr-b", f->l2);  /* fr-b has no agent yet: it waits in its queue */
@@ -356,14 +381,13 @@ test_a_0930_callback_waits_for_1000_and_a_do_not_call_stops_the_tenant (void **s
 }
 
 static pid_t
-s_spawn (s_t *f, const char *exe, const char *log, char *const *env)
+s_spawn (const char *exe, const char *log, char *const *env)
 {
     char *argv[] = { (char *) exe, NULL };
     pid_t pid = pl_test_spawn (argv, env, log);
     if (pid > 0 && pl_test_wait_started (pid, log, 20000))
         return pid;
     pl_test_stop (pid, 9, 2000);
-    (void) f;
     return -1;
 }
 
@@ -436,9 +460,9 @@ s_setup (void **state)
         snprintf (f->scrub_log, sizeof f->scrub_log, "%s/scrub.log", f->dir);
         snprintf (f->dialer_log, sizeof f->dialer_log, "%s/dialer.log", f->dir);
         if (f->scrub <= 0)
-            f->scrub = s_spawn (f, "plateau-scrub", f->scrub_log, env[0]);
+            f->scrub = s_spawn ("plateau-scrub", f->scrub_log, env[0]);
         if (f->scrub > 0 && f->dialer <= 0)
-            f->dialer = s_spawn (f, "plateau-dialer", f->dialer_log, env[1]);
+            f->dialer = s_spawn ("plateau-dialer", f->dialer_log, env[1]);
     }
     if (f->scrub <= 0 || f->dialer <= 0)
         return -1;
@@ -461,7 +485,7 @@ s_setup (void **state)
             env[j] = e[j];
         env[11] = NULL;
         snprintf (f->intake_log, sizeof f->intake_log, "%s/intake.log", f->dir);
-        f->intake = s_spawn (f, "plateau-intake", f->intake_log, env);
+        f->intake = s_spawn ("plateau-intake", f->intake_log, env);
     }
     if (f->intake <= 0)
         return -1;
