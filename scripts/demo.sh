@@ -9,7 +9,7 @@
 # takes over. Then the independent checker recomputes compliance from the audit export and the
 # input alone and prints the report: calls by the callee's local hour against the windows,
 # outcomes, abandon rate against budget, suppressions by reason, and its verdict. Last, the
-# dialer explains its queue and one lead, and the audit verifies its chains.
+# audit tells the story of a lead that asked to be called back, and verifies its chains.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 JOBS=${JOBS:-2}
@@ -32,13 +32,13 @@ fi
 set -a; . run/stack.env; set +a
 
 echo
-echo "---------------- the dialer: plateauctl queue us-collect ----------------"
-build/bin/plateauctl queue us-collect --limit 3 || true
-lead=$(jq -r 'select(.type == "call.disposition" and .evidence.disposition.code == "callback") | .lead_id' \
-  run/sim/export.ndjson | head -n 1)
+# The floor has stopped (the day is over); the audit tells one lead's story, from its intake to
+# its callback, each decision with the rules it applied, in the callee's local time.
+lead=$(jq -r -n 'first(inputs | select(.type == "call.disposition" and .evidence.disposition.code == "callback")
+                  | .lead_id) // empty' run/sim/export.ndjson)
 if [[ -n $lead ]]; then
-  echo "---------------- a lead that asked to be called back: plateauctl why $lead ----------------"
-  build/bin/plateauctl why "$lead" || true
+  echo "---------------- a lead that asked to be called back: plateauctl audit why $lead ----------------"
+  build/bin/plateauctl audit why "$lead" | grep -E '^[0-9]{4}-|rule (fr|us|uk)\.hours|schedule:|disposition:' | head -n 40 || true
 fi
 echo "---------------- audit: plateauctl audit verify ----------------"
 verify_rc=0

@@ -483,6 +483,24 @@ test_a_pacing_report_counts_the_outcomes_known_when_it_was_made (void **state)
     pl_check_destroy (&ck);
 }
 
+/* A duplicate names the lead it duplicates; the input lead it stands for is the one of its own
+ * external id, which is then accounted for, not lost. */
+static void
+test_a_duplicate_accounts_for_its_own_input_lead (void **state)
+{
+    s_fix_t *x = *state;
+    s_accept (x, "L1", "FR-1", "fr-canvass", "+33612345678", "Europe/Paris");
+    s_accept (x, "L3", "FR-3", "fr-canvass", "+33612345670", "Europe/Paris");
+    s_rec (x, "lead.duplicate", "D2.duplicate", s_ms ("2026-12-06T12:00:00Z"), "L1", "fr-canvass",
+           "+33612345678", "", "\"tenant\":\"101\",\"external_id\":\"FR-2\",\"source\":\"crm\","
+           "\"call_kind\":\"canvassing\"");
+    pl_check_t *ck = s_run (x);
+    /* The leads never submitted are lost; FR-2, the duplicate, is not among them. */
+    assert_true (s_fact_has (ck, "lead_lost", "US-1"));
+    assert_false (s_fact_has (ck, "lead_lost", "FR-2"));
+    pl_check_destroy (&ck);
+}
+
 static void
 test_a_uk_call_within_72_hours_of_an_abandoned_one_is_caught (void **state)
 {
@@ -582,6 +600,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_a_4_percent_abandon_rate_is_over_budget, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_pacing_reports_are_compared_with_the_records, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_pacing_report_counts_the_outcomes_known_when_it_was_made, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_duplicate_accounts_for_its_own_input_lead, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_uk_call_within_72_hours_of_an_abandoned_one_is_caught, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_lead_with_no_end_is_caught, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_records_before_their_lead_accepted_still_find_their_lead, s_setup, s_teardown),

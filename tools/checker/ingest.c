@@ -101,6 +101,22 @@ s_lead_of (pl_check_t *self, json_t *rec)
     return i >= 0 ? &self->leads[i] : NULL;
 }
 
+/* A lead.duplicate names the lead it duplicates (lead_id): the input lead it stands for is the
+ * one of its external id. */
+static ck_lead_t *
+s_duplicate_of (pl_check_t *self, json_t *rec)
+{
+    if (*ck_str (rec, "external_id")) {
+        char key[512];
+        ck_campaign_t *c = ck_campaign (self, ck_str (rec, "campaign"));
+        snprintf (key, sizeof key, "%s\x1f%s", c ? c->name : ck_str (rec, "campaign"), ck_str (rec, "external_id"));
+        int64_t i = ck_map_get (&self->lead_by_ext, key);
+        if (i >= 0)
+            return &self->leads[i];
+    }
+    return s_lead_of (self, rec);
+}
+
 static ck_attempt_t *
 s_attempt (pl_check_t *self, json_t *rec)
 {
@@ -204,7 +220,7 @@ s_check_local_time (pl_check_t *self, json_t *rec, ck_attempt_t *a)
 static void
 s_lead_record (pl_check_t *self, json_t *rec, const char *type)
 {
-    ck_lead_t *l = s_lead_of (self, rec);
+    ck_lead_t *l = strcmp (type, "lead.duplicate") == 0 ? s_duplicate_of (self, rec) : s_lead_of (self, rec);
     if (!l) {
         if (strcmp (type, "lead.accepted") == 0)
             self->unknown_leads++;
