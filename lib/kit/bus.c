@@ -418,6 +418,7 @@ struct pl_bus_msg {
     uint8_t identity[256];     /* the ROUTER's routing id of the peer */
     size_t identity_size;
     char sender[64];           /* the CURVE identity ("" on a plaintext server) */
+    char address[48];          /* the peer's IP address, for refusals an operator must trace */
     pl_envelope_t *env;
     int state;
     int code;
@@ -814,6 +815,8 @@ s_read_one (pl_bus_server_t *self, pl_bus_msg_t **out)
     m->server = self;
     const char *user = n >= 2 ? zmq_msg_gets (&parts[1], "User-Id") : NULL;
     snprintf (m->sender, sizeof m->sender, "%s", user ? user : "");
+    const char *addr = n >= 2 ? zmq_msg_gets (&parts[1], "Peer-Address") : NULL;
+    snprintf (m->address, sizeof m->address, "%s", addr ? addr : "?");
     m->identity_size = zmq_msg_size (&parts[0]) < sizeof m->identity ? zmq_msg_size (&parts[0]) : 0;
     memcpy (m->identity, zmq_msg_data (&parts[0]), m->identity_size);
     char why[256] = "expected two frames: [type][envelope]";
@@ -838,7 +841,8 @@ s_read_one (pl_bus_server_t *self, pl_bus_msg_t **out)
         snprintf (reason, sizeof reason, "%s may not send %s here", *m->sender ? m->sender : "an unnamed peer",
                   m->env->type);
         self->refused_forbidden++;
-        snprintf (self->last_refusal, sizeof self->last_refusal, "%s (message %s)", reason, m->env->id);
+        snprintf (self->last_refusal, sizeof self->last_refusal, "%s (message %s from %s)", reason, m->env->id,
+                  m->address);
         s_send_nack (self, m->identity, m->identity_size, m->env->id,
                      PLATEAU__V1__NACK__CODE__FORBIDDEN, reason, 0, m->env->trace_id);
         s_msg_free (&m);

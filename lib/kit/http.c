@@ -135,6 +135,7 @@ struct pl_http {
     atomic_bool stopping;
     atomic_size_t in_flight;
     atomic_size_t reserved;          /* of opts.memory_budget */
+    _Atomic (pl_http_req_t *) overdraft; /* the one gathering body allowed past the budget */
     bool have_key;
     pthread_key_t thread_key;
     pl_metric_t *m_requests;
@@ -579,6 +580,8 @@ s_send (pl_http_req_t *req)
 static void
 s_release (pl_http_req_t *req)
 {
+    pl_http_req_t *mine = req;
+    atomic_compare_exchange_strong (&req->http->overdraft, &mine, NULL);
     if (!req->reserved)
         return;
     atomic_fetch_sub (&req->http->reserved, req->reserved);
@@ -600,6 +603,24 @@ pl_http_req_reserve (pl_http_req_t *req, size_t bytes)
         if (used > budget || bytes > budget - used)
             return PL_EBUSY;
     } while (!atomic_compare_exchange_weak (&self->reserved, &used, used + bytes));
+    req->reserved += bytes;
+    pl_metric_inc (self->m_reserved, NULL, (double) bytes);
+    return 0;
+}
+
+/* Bodies are charged as they arrive, so concurrent uploads that together pass the budget
+ * could all be refused halfway, none finishing. One gathering body at a time may therefore
+ * pass the budget (by at most its own limit): when the budget is spent, one upload still
+ * finishes and gives its share back, and the rest are answered busy. */
+static int
+s_overdraw (pl_http_req_t *req, size_t bytes)
+{
+    pl_http_t *self = req->http;
+    pl_http_req_t *none = NULL;
+    if (atomic_load (&self->overdraft) != req
+        && !atomic_compare_exchange_strong (&self->overdraft, &none, req))
+        return PL_EBUSY;
+    atomic_fetch_add (&self->reserved, bytes);
     req->reserved += bytes;
     pl_metric_inc (self->m_reserved, NULL, (double) bytes);
     return 0;
@@ -1017,7 +1038,7 @@ s_body (pl_http_req_t *req, const char *data, size_t size)
             cap = cap > most / 2 ? most : cap * 2;
         if (cap < need)
             cap = need;
-        if (pl_http_req_reserve (req, cap - req->body_charged) < 0) {
+        if (pl_http_req_reserve (req, cap - req->body_charged) < 0 && s_overdraw (req, cap - req->body_charged) < 0) {
             pl_http_reply_busy (req, "the server's memory budget is in use; retry later", 1);
             req->failed = true;
             return;
@@ -1363,6 +1384,7 @@ pl_http_new (const char *addr, int port, const pl_http_options_t *options)
     atomic_init (&self->stopping, false);
     atomic_init (&self->in_flight, 0);
     atomic_init (&self->reserved, 0);
+    atomic_init (&self->overdraft, NULL);
     if (!self->addr || (self->opts.service && !self->service))
         goto fail;
     if (self->opts.thread_init) {

@@ -131,9 +131,13 @@ pl_service_new (const char *name)
     self->log = pl_log_new (name, 1);
     pl_config_t *c = self->config;
 
-    char host[64] = "local";
+    /* The replica id owns this replica's outboxes in Redis, so it must differ between every
+     * sender sharing the Redis: by default the service name and the host name, since several
+     * services on one host once shared the bare host name and sent each other's messages. */
+    char host[64] = "local", fallback[140];
     gethostname (host, sizeof host - 1);
-    snprintf (self->replica, sizeof self->replica, "%s", pl_config_str (c, "PLATEAU_REPLICA_ID", host));
+    snprintf (fallback, sizeof fallback, "%s-%s", name, host);
+    snprintf (self->replica, sizeof self->replica, "%s", pl_config_str (c, "PLATEAU_REPLICA_ID", fallback));
     self->redis_url = pl_config_str_required (c, "PLATEAU_REDIS_URL",
                                               "redis://[:password@]host:port/db or unix:///path");
     char err[256];

@@ -3,7 +3,8 @@
  *  A kit HTTP server with a 4 MiB memory budget receives sixteen 1 MiB bodies at once on a
  *  route that gathers them and holds each for half a second. Before the budget, all sixteen
  *  were held at once (and a few large ones could take gigabytes); now those that do not fit
- *  are answered 503 busy with Retry-After, the budget in use never passes its size, it is all
+ *  are answered 503 busy with Retry-After, at least one finishes even when all sixteen started
+ *  at once (only one body at a time may pass the budget, by at most its own limit), it is all
  *  given back once they are done, and a small request is served at once afterwards.
  */
 #include <pthread.h>
@@ -117,7 +118,7 @@ test_concurrent_large_bodies_beyond_the_budget_are_answered_busy (void **state)
     assert_true (atomic_load (&f.ok) >= 1);
     assert_true (atomic_load (&f.busy) >= 1);                /* 16 MiB did not fit in 4 */
     assert_int_equal (atomic_load (&f.busy_without_retry), 0);
-    assert_true (atomic_load (&w.most) <= S_BUDGET);
+    assert_true (atomic_load (&w.most) <= S_BUDGET + 2 * S_BODY + 1);   /* one body's overdraft */
 
     /* Everything is given back, and a small request is served. */
     double left = pl_metric_value (w.reserved, NULL);
