@@ -9,7 +9,8 @@
  *
  *  Common variables:
  *    PLATEAU_REDIS_URL       redis://[:password@]host:port/db or unix:///path   (required)
- *    PLATEAU_REPLICA_ID      stable identity of this replica (default: hostname)
+ *    PLATEAU_REPLICA_ID      stable identity of this replica, owner of its outboxes: unique among
+ *                            every service sharing the Redis (default: <service>-<hostname>)
  *    PLATEAU_OPS_ADDR        ops port address (default 0.0.0.0)
  *    PLATEAU_OPS_PORT        ops port (default 9100; 0 picks a free one)
  *    PLATEAU_BUS_BIND        where this service receives work (e.g. tcp://0.0.0.0:5560), if it does
