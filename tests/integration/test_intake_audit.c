@@ -78,7 +78,8 @@ static void
 s_write (const char *dir, const char *name, const char *text)
 {
     char path[600];
-    snprintf (path, sizeof path, "%s/%s", dir, name);
+    int len = snprintf (path, sizeof path, "%s/%s", dir, name);
+    assert_true (len > 0 && (size_t) len < sizeof path);
     FILE *fp = fopen (path, "w");
     assert_non_null (fp);
     fputs (text, fp);
