@@ -11,11 +11,12 @@
 # and reports how long the other took to take them over (the checker then proves that no
 # attempt was placed twice and no lead was lost). --keep leaves the stack up afterwards (the
 # demo asks it questions; `make down` stops it).
-# The run starts at 07:00 UTC on the start date and ends at 07:30 UTC D days later, when every
-# calling window of the three campaigns is closed (Hawaii's closes at 07:00 UTC), so that each
-# lead is finished or waits, scheduled, for its next window. Writes under --out (default
-# run/sim): bundle/, export.ndjson, report.json, report.txt. Exit status: the checker's (0 pass,
-# 1 violations, 2 bad input), 3 when the run itself failed.
+# The run starts at 07:00 UTC on the start date and ends at 07:30 UTC D days later, when the
+# calling windows of the three campaigns' home zones are closed (Hawaii's closes at 07:00 UTC);
+# then every campaign is paused and the calls in flight end, so that each lead is finished or
+# waits, scheduled, for its next window. Writes under --out (default run/sim): bundle/,
+# export.ndjson, report.json, report.txt. Exit status: the checker's (0 pass, 1 violations,
+# 2 bad input), 3 when the run itself failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -32,7 +33,7 @@ while [[ $# -gt 0 ]]; do
     --dialers) DIALERS=$2; shift 2 ;;
     --kill-dialer) KILL=1; shift ;;
     --keep) KEEP=1; shift ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "sim: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -169,8 +170,45 @@ while (( $(now_ms) - anchor < run_ms )); do
   sleep 0.5
 done
 
-# The day is over: every window is closed. The floor stops (telephony and the dialers drain:
-# what their steps wrote reaches the audit before they exit), then the audit is read.
+# The day is over. An operator pauses every campaign (windows of overseas numbers, Réunion's or
+# New Caledonia's, may still be open), and the calls already placed run to their end: their
+# outcomes, dispositions and retries are recorded before the floor stops. Then telephony and
+# the dialers drain (what their steps wrote reaches the audit before they exit) and the audit is
+# read.
+echo "== the day ends: every campaign paused, the calls in flight end"
+camps=()
+for f in "$B"/campaigns/*.campaign; do camps+=("$(basename "$f" .campaign)"); done
+for c in "${camps[@]}"; do
+  ctl campaign pause "$c" --reason "end of the simulated run" >/dev/null || fail "campaign $c did not pause"
+done
+# Live on the floor: lines in flight and agents on a call or in wrap-up, every campaign.
+live() {
+  local n=0 c
+  for c in "${camps[@]}"; do
+    n=$((n + $(ctl queue "$c" --limit 1 --json | jq '.lines_in_flight + .agents.on_call + .agents.wrap_up')))
+  done
+  echo "$n"
+}
+drained() { [[ $(live) -eq 0 && $(owed_to dialer) -eq 0 ]]; }
+for _ in $(seq 1 240); do drained && sleep 0.5 && drained && break; sleep 0.5; done
+drained || echo "   warning: calls still live after 2 minutes: $(live)"
+# The floor's figures from every dialer replica's metrics (each counts the agent states that
+# reached it): agents' time by state, and how long a ready agent waited for its call.
+: >"$OUT/dialer.metrics"
+for v in $(compgen -v | grep -E '^PLATEAU_DIALER(_[0-9]+)?_OPS_URL$'); do
+  curl -fsS "${!v}/metrics" >>"$OUT/dialer.metrics" 2>/dev/null || true
+done
+awk '
+  /^plateau_dialer_agent_seconds_total\{/ { match($0, /state="[a-z_]+"/); st = substr($0, RSTART + 7, RLENGTH - 8); t[st] += $2 }
+  /^plateau_dialer_agent_wait_seconds_sum/ { ws += $2 }
+  /^plateau_dialer_agent_wait_seconds_count/ { wn += $2 }
+  END {
+    busy = t["on_call"] + t["wrap_up"]; all = busy + t["ready"]
+    if (all > 0)
+      printf "   agents (time per campaign they serve, logged in all day): %.1f h on calls, %.1f h in wrap-up, %.1f h ready: occupancy %.1f %%; mean wait for a call %.0f s\n",
+        t["on_call"] / 3600, t["wrap_up"] / 3600, t["ready"] / 3600, 100 * busy / all, wn ? ws / wn : 0
+  }' "$OUT/dialer.metrics" | tee "$OUT/agents.txt"
+curl -fsS "$PLATEAU_TELSIM_OPS_URL/metrics" >"$OUT/telsim.metrics" 2>/dev/null || true
 echo "== the floor stops: telsim and the dialers drain"
 for f in "$PL_RUN_DIR"/pids/telsim.pid "$PL_RUN_DIR"/pids/dialer*.pid; do
   [[ -f $f ]] && kill -TERM "$(cat "$f")" 2>/dev/null || true
@@ -186,8 +224,6 @@ owed=$(owed_to audit)
 ctl audit export --from "$((t0 - 86400000))" --to "$((t_end + 86400000))" >"$OUT/export.ndjson" 2>"$OUT/export.err" \
   || fail "audit export failed: $(cat "$OUT/export.err")"
 echo "   $(wc -l <"$OUT/export.ndjson") records"
-curl -fsS "$PLATEAU_TELSIM_OPS_URL/metrics" >"$OUT/telsim.metrics" 2>/dev/null || true
-curl -fsS "$PLATEAU_DIALER_OPS_URL/metrics" >"$OUT/dialer.metrics" 2>/dev/null || true
 
 echo "== the independent checker"
 rc=0

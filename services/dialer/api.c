@@ -20,6 +20,7 @@
 struct dialer_api {
     dialer_api_opts_t o;
     char readers[1024], agents[1024];     /* the routes' source lists, operators included */
+    char operators[1024];
 };
 
 typedef struct {
@@ -321,6 +322,62 @@ s_queue (pl_http_req_t *req, void *arg)
     return s_reply (req, 200, q);
 }
 
+/* POST /v1/campaigns/{id}/pause and /resume: the operator is the token's source. */
+static int
+s_pause_or_resume (pl_http_req_t *req, bool pause)
+{
+    static const char *const allowed[] = { "reason", NULL };
+    json_t *o = s_body (req, allowed);
+    if (!o)
+        return 0;
+    const char *reason;
+    if (!s_str (req, o, "reason", 200, &reason))
+        goto done;
+    for (const char *p = reason; *p; p++)
+        if ((unsigned char) *p < 0x20 || *p == 0x7f) {
+            pl_http_reply_error (req, 400, "invalid", "reason: one line of text, no control characters", "reason");
+            goto done;
+        }
+    dialer_t *d = s_dialer (req);
+    if (!d)
+        goto done;
+    const char *campaign = pl_http_req_param (req, "id");
+    bool changed = false;
+    int rc = dialer_pause (d, campaign, pause, pl_http_req_source (req), reason, &changed);
+    if (rc == PL_ENOTFOUND) {
+        pl_http_reply_error (req, 404, "not_found", "no such campaign", "id");
+        goto done;
+    }
+    if (rc != 0) {
+        s_unavailable (req, "Redis is unavailable");
+        goto done;
+    }
+    int qrc = 0;
+    json_t *q = dialer_queue (d, campaign, 1, &qrc);
+    json_t *r = json_pack ("{s:s, s:s, s:b, s:O, s:I}", "campaign", campaign, "status", pause ? "paused" : "running",
+                           "changed", changed, "paused", q ? json_object_get (q, "paused") : json_null (),
+                           "lines_in_flight", (json_int_t) (q ? json_integer_value (json_object_get (q, "lines_in_flight")) : 0));
+    json_decref (q);
+    s_reply (req, 200, r);
+done:
+    json_decref (o);
+    return 0;
+}
+
+static int
+s_pause (pl_http_req_t *req, void *arg)
+{
+    (void) arg;
+    return s_pause_or_resume (req, true);
+}
+
+static int
+s_resume (pl_http_req_t *req, void *arg)
+{
+    (void) arg;
+    return s_pause_or_resume (req, false);
+}
+
 /* ---- the agent desktop ---------------------------------------------------------------------- */
 
 static int
@@ -567,6 +624,8 @@ s_dial (pl_http_req_t *req, void *arg)
     else if (rc == PL_EBUSY)
         pl_http_reply_error (req, 409, "not_queued", "the lead is not waiting in the queue (being dialled, or finished)",
                              "id");
+    else if (rc == PL_ECLOSED)
+        pl_http_reply_error (req, 409, "paused", "the campaign is paused: nothing of it is dialled", "campaign");
     else
         s_unavailable (req, "Redis is unavailable");
 done:
@@ -598,6 +657,7 @@ dialer_api_new (const dialer_api_opts_t *o)
     self->o.dialer.scrub_client = NULL;
     s_join (self->readers, sizeof self->readers, o->readers, o->operators);
     s_join (self->agents, sizeof self->agents, o->agents, o->operators);
+    s_join (self->operators, sizeof self->operators, o->operators, NULL);
     return self;
 }
 
@@ -616,6 +676,8 @@ dialer_api_routes (dialer_api_t *self, pl_http_t *http)
     const pl_http_route_opts_t read = { .sources = self->readers, .max_body = DIALER_API_MAX_BODY };
     const pl_http_route_opts_t act = { .sources = self->agents, .content_types = "application/json",
                                        .max_body = DIALER_API_MAX_BODY };
+    const pl_http_route_opts_t op = { .sources = self->operators, .content_types = "application/json",
+                                      .max_body = DIALER_API_MAX_BODY };
     int rc = 0;
     rc |= pl_http_route (http, "GET", "/v1/leads/{id}/why", s_lead_why, self, &read);
     rc |= pl_http_route (http, "GET", "/v1/numbers/{e164}/why", s_number_why, self, &read);
@@ -624,6 +686,8 @@ dialer_api_routes (dialer_api_t *self, pl_http_t *http)
     rc |= pl_http_route (http, "PUT", "/v1/agents/{id}/state", s_agent_state, self, &act);
     rc |= pl_http_route (http, "POST", "/v1/calls/{dial_id}/disposition", s_disposition, self, &act);
     rc |= pl_http_route (http, "POST", "/v1/leads/{id}/dial", s_dial, self, &act);
+    rc |= pl_http_route (http, "POST", "/v1/campaigns/{id}/pause", s_pause, self, &op);
+    rc |= pl_http_route (http, "POST", "/v1/campaigns/{id}/resume", s_resume, self, &op);
     return rc ? PL_EINVAL : 0;
 }
 

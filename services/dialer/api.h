@@ -1,5 +1,5 @@
-/*  api.h — the dialer's HTTP API: why a lead waits, a campaign's queue, and the agent desktop's
- *  three acts (state, disposition, manual dial).
+/*  api.h — the dialer's HTTP API: why a lead waits, a campaign's queue, the agent desktop's
+ *  three acts (state, disposition, manual dial), and an operator's pause of a campaign.
  *
  *    GET  /v1/leads/{id}/why[?campaign=C]      why it is called when it is, or never     readers
  *    GET  /v1/numbers/{e164}/why               the same for every lead of a number       readers
@@ -8,6 +8,8 @@
  *    PUT  /v1/agents/{id}/state                an agent's state for its campaigns        agents
  *    POST /v1/calls/{dial_id}/disposition      how a call ended                          agents
  *    POST /v1/leads/{id}/dial                  an agent's manual dial (claim and check)  agents
+ *    POST /v1/campaigns/{id}/pause             stop claiming its leads {"reason": …}     operators
+ *    POST /v1/campaigns/{id}/resume            claim them again                          operators
  *
  *  readers: PLATEAU_DIALER_READERS and PLATEAU_DIALER_OPERATORS; agents: PLATEAU_DIALER_AGENTS
  *  and PLATEAU_DIALER_OPERATORS. A list left unset names nobody, so that a route is never open

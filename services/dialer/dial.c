@@ -9,6 +9,7 @@
 #include "plateau/audit_emit.h"
 #include "plateau/envelope.h"
 #include "plateau/error.h"
+#include "plateau/id.h"
 #include "plateau/inbox.h"
 #include "plateau/outbox.h"
 #include "plateau/timefmt.h"
@@ -41,6 +42,7 @@ struct dialer {
     s_camp_t *camps;
     size_t n_camps;
     pl_metric_t *m_steps, *m_calls, *m_lines, *m_queue, *m_rate, *m_agents;
+    pl_metric_t *m_agent_time, *m_wait, *m_answer, *m_paused;
     pl_redis_script_t *lease;
 };
 
@@ -74,11 +76,13 @@ static const pl_inbox_effect_t s_enqueue = {
     "return 'ok'\n"
 };
 
-/* Claim: K lease, due, dl, inflight, resv; A token, lead, n expected, attempt, now, agent, wall,
- * dial mode ("manual" when an agent asked for it, "auto"). */
+/* Claim: K lease, due, dl, inflight, resv, paused; A token, lead, n expected, attempt, now, agent,
+ * wall, dial mode ("manual" when an agent asked for it, "auto"). A paused campaign claims nothing:
+ * the pause and the claim are ordered in Redis, so no claim follows a pause. */
 static const pl_inbox_effect_t s_claim = {
     "dialer.claim",
     "if redis.call('GET', K[1]) ~= A[1] then return 'fenced', false end\n"
+    "if redis.call('EXISTS', K[6]) == 1 then return 'paused', false end\n"
     "if redis.call('HGET', K[3], 'state') ~= 'queued' then return 'gone', false end\n"
     "if (redis.call('HGET', K[3], 'n') or '0') ~= A[3] then return 'gone', false end\n"
     "redis.call('HSET', K[3], 'state', 'claimed', 'att', A[4], 'n', tostring(tonumber(A[3]) + 1),\n"
@@ -147,14 +151,17 @@ static const pl_inbox_effect_t s_move = {
     "return 'ok'\n"
 };
 
-/* Agent state: K agents; A agent, "state|since", since. Newer states only. */
+/* Agent state: K agents; A agent, "state|since", since. Newer states only. Replies the state
+ * left and how long it lasted ("ready|41000"), "new" for an agent not seen before, or "old". */
 static const pl_inbox_effect_t s_agent = {
     "dialer.agent",
     "local cur = redis.call('HGET', K[1], A[1])\n"
-    "if cur then local s = tonumber(string.match(cur, '|(%-?%d+)$')) or 0\n"
-    "  if s > tonumber(A[3]) then return 'old' end end\n"
+    "local prev, s = 'new', 0\n"
+    "if cur then s = tonumber(string.match(cur, '|(%-?%d+)$')) or 0\n"
+    "  if s > tonumber(A[3]) then return 'old' end\n"
+    "  prev = string.match(cur, '^([^|]*)') .. '|' .. string.format('%d', tonumber(A[3]) - s) end\n"
     "redis.call('HSET', K[1], A[1], A[2])\n"
-    "return 'ok'\n"
+    "return prev\n"
 };
 
 /* ---- small helpers ---------------------------------------------------------------------------- */
@@ -495,6 +502,18 @@ dialer_new (const dialer_opts_t *o)
                                      "Abandoned / live-answered over the legal period, by the legal definition", "campaign");
     self->m_agents = pl_metrics_gauge (o->metrics, "plateau_dialer_agents",
                                        "Agents by state, per campaign this replica paces", "campaign,state");
+    /* Occupancy over any window is (on_call + wrap_up) / (ready + on_call + wrap_up) of this
+     * counter: seconds of the service clock, counted when an agent leaves a state. */
+    self->m_agent_time = pl_metrics_counter (o->metrics, "plateau_dialer_agent_seconds_total",
+                                             "Agent time by campaign and the state it was spent in", "campaign,state");
+    static const double waits[] = { 1, 2, 5, 10, 15, 20, 30, 45, 60, 120, 300 };
+    self->m_wait = pl_metrics_histogram (o->metrics, "plateau_dialer_agent_wait_seconds",
+                                         "How long a ready agent waited for its next call", "campaign", waits,
+                                         sizeof waits / sizeof *waits);
+    self->m_answer = pl_metrics_gauge (o->metrics, "plateau_dialer_answer_rate",
+                                       "Answered / placed over the pacing's recent window", "campaign");
+    self->m_paused = pl_metrics_gauge (o->metrics, "plateau_dialer_paused",
+                                       "1 while an operator has paused the campaign", "campaign");
     return self;
 }
 
@@ -1112,6 +1131,26 @@ s_on_disposition (dialer_t *self, pl_bus_msg_t *m, const pl_envelope_t *env)
         s_ack_or (m, rc, "redis unavailable");
 }
 
+/* The time an agent spent in the state it left ("ready|41000", the effect's reply), and the
+ * wait of a ready agent that is now on a call. A duplicate step counts nothing again. */
+static void
+s_agent_time (dialer_t *self, const char *campaign, const char *reply, int state)
+{
+    const char *bar = reply ? strchr (reply, '|') : NULL;
+    if (!bar)
+        return;                         /* a new agent, or an older state than the one held */
+    long long ms = strtoll (bar + 1, NULL, 10);
+    size_t sl = (size_t) (bar - reply);
+    if (ms <= 0 || ms > 24LL * 3600 * 1000 || sl == 0 || sl > 16
+        || (sl == 10 && strncmp (reply, "logged_out", 10) == 0))
+        return;                         /* logged out is no one's time; a day is a lost logout */
+    char labels[160];
+    snprintf (labels, sizeof labels, "%s,%.*s", campaign, (int) sl, reply);
+    pl_metric_inc (self->m_agent_time, labels, (double) ms / 1000.0);
+    if (sl == 5 && strncmp (reply, "ready", 5) == 0 && state == PLATEAU__V1__AGENT_STATE__STATE__ON_CALL)
+        pl_metric_observe (self->m_wait, campaign, (double) ms / 1000.0);
+}
+
 int
 dialer_agent_state (dialer_t *self, const Plateau__V1__AgentState *a, const char *step_id)
 {
@@ -1123,11 +1162,13 @@ dialer_agent_state (dialer_t *self, const Plateau__V1__AgentState *a, const char
     snprintf (value, sizeof value, "%s|%lld", names[a->state], (long long) a->since_ms);
     snprintf (since, sizeof since, "%lld", (long long) a->since_ms);
     pl_inbox_tx_t *txs[16];
+    const char *camps[16];
     size_t n = 0;
     int rc = 0;
     for (size_t i = 0; i < a->n_campaigns && rc == 0; i++) {
         if (!s_camp (self, a->campaigns[i]))
             continue;       /* a campaign this dialer does not run */
+        camps[n] = a->campaigns[i];
         char tag[96], key[200];
         s_tag (tag, sizeof tag, a->campaigns[i]);
         s_key (key, sizeof key, a->campaigns[i], "agents");
@@ -1140,8 +1181,11 @@ dialer_agent_state (dialer_t *self, const Plateau__V1__AgentState *a, const char
     int applied[16];
     if (rc == 0 && n)
         rc = pl_inbox_apply (self->inbox, txs, n, applied);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
+        if (rc == 0 && applied[i] == 1)
+            s_agent_time (self, camps[i], pl_inbox_tx_reply (txs[i], NULL), a->state);
         pl_inbox_tx_destroy (&txs[i]);
+    }
     return rc;
 }
 
@@ -1331,8 +1375,9 @@ static int
 s_dial (dialer_t *self, s_camp_t *sc, int lines, bool reserve, s_agent_t *agents, int n_agents, int64_t now)
 {
     const dialer_campaign_t *c = sc->c;
-    char k_due[200], k_lease[200], k_infl[200], k_resv[200], tag[96];
+    char k_due[200], k_lease[200], k_infl[200], k_resv[200], k_paused[200], tag[96];
     s_key (k_due, sizeof k_due, c->name, "due");
+    s_key (k_paused, sizeof k_paused, c->name, "paused");
     s_key (k_lease, sizeof k_lease, c->name, "lease");
     s_key (k_infl, sizeof k_infl, c->name, "inflight");
     s_key (k_resv, sizeof k_resv, c->name, "resv");
@@ -1393,11 +1438,11 @@ s_dial (dialer_t *self, s_camp_t *sc, int lines, bool reserve, s_agent_t *agents
         char k_dl[300], nexp[16], id[240];
         s_lead_key (k_dl, sizeof k_dl, c->name, cl[i].lead);
         snprintf (nexp, sizeof nexp, "%d", cl[i].l.n);
-        const char *keys[5] = { k_lease, k_due, k_dl, k_infl, k_resv };
+        const char *keys[6] = { k_lease, k_due, k_dl, k_infl, k_resv, k_paused };
         const char *args[8] = { sc->token, cl[i].lead, nexp, cl[i].att, nows, cl[i].agent, walls,
                                 *cl[i].l.manual ? "manual" : "auto" };
         pl_inbox_tx_t *tx = pl_inbox_tx_new (tag, NULL);
-        int rc = tx ? pl_inbox_tx_effect (tx, &s_claim, 5, keys, 8, args, NULL) : PL_ENOMEM;
+        int rc = tx ? pl_inbox_tx_effect (tx, &s_claim, 6, keys, 8, args, NULL) : PL_ENOMEM;
         Plateau__V1__AuditEvent ev;
         snprintf (id, sizeof id, "%s.claimed", cl[i].att);
         s_event (self, &ev, "dial.claimed", id, now, c, cl[i].lead, cl[i].number, cl[i].att);
@@ -1549,13 +1594,16 @@ typedef struct {
     long long queued, inflight;
     int64_t machine;             /* machine detections in the period */
     int64_t period_from;
+    char paused[320];            /* the pause ("<at ms>|<actor>|<reason>"), "" when running */
 } s_view_t;
 
 static int
 s_view (dialer_t *self, const dialer_campaign_t *c, int64_t now, s_view_t *v)
 {
     memset (v, 0, sizeof *v);
-    char k_ag[200], k_resv[200], k_infl[200], k_due[200], k_pl[200], k_live[200], k_ab[200], k_ma[200];
+    char k_ag[200], k_resv[200], k_infl[200], k_due[200], k_pl[200], k_live[200], k_ab[200], k_ma[200],
+        k_paused[200];
+    s_key (k_paused, sizeof k_paused, c->name, "paused");
     s_key (k_ag, sizeof k_ag, c->name, "agents");
     s_key (k_resv, sizeof k_resv, c->name, "resv");
     s_key (k_infl, sizeof k_infl, c->name, "inflight");
@@ -1579,9 +1627,10 @@ s_view (dialer_t *self, const dialer_campaign_t *c, int64_t now, s_view_t *v)
     pl_redis_append (rd, "ZCOUNT %s %s %s", k_live, from, nows);
     pl_redis_append (rd, "ZCOUNT %s %s %s", k_ab, from, nows);
     pl_redis_append (rd, "ZCOUNT %s %s %s", k_ma, from, nows);
-    pl_reply_t *r[9] = { 0 };
+    pl_redis_append (rd, "GET %s", k_paused);
+    pl_reply_t *r[10] = { 0 };
     int rc = 0;
-    for (int i = 0; i < 9; i++)
+    for (int i = 0; i < 10; i++)
         if (pl_redis_get_reply (rd, &r[i]) != 0)
             rc = PL_EREDIS;
     if (rc == 0) {
@@ -1628,6 +1677,8 @@ s_view (dialer_t *self, const dialer_campaign_t *c, int64_t now, s_view_t *v)
         v->f.live = pl_reply_int (r[6]);
         v->f.abandoned = pl_reply_int (r[7]);
         v->machine = pl_reply_int (r[8]);
+        const char *pz = pl_reply_str (r[9], NULL);
+        snprintf (v->paused, sizeof v->paused, "%s", pz ? pz : "");
         v->f.budget_ppm = c->abandon_ppm;
         if (c->abandon_calendar_day && c->amd) {
             /* Ofcom: detections that were people count as abandoned, by a reasoned estimate. */
@@ -1636,7 +1687,7 @@ s_view (dialer_t *self, const dialer_campaign_t *c, int64_t now, s_view_t *v)
             v->f.live += est;
         }
     }
-    for (int i = 0; i < 9; i++)
+    for (int i = 0; i < 10; i++)
         pl_reply_free (&r[i]);
     return rc;
 }
@@ -1688,12 +1739,15 @@ dialer_pace_tick (pl_loop_t *loop, void *arg)
             continue;
         }
         pacing_plan_t p = pacing_plan (sc->c->mode, &v.f);
-        if (p.lines > 0 && v.queued > 0)
+        if (p.lines > 0 && v.queued > 0 && !*v.paused)
             s_dial (self, sc, p.lines, p.reserve, v.ready, v.n_ready, now);
+        pl_metric_set (self->m_paused, sc->c->name, *v.paused ? 1 : 0);
         const char *name = sc->c->name;
         pl_metric_set (self->m_lines, name, (double) v.inflight);
         pl_metric_set (self->m_queue, name, (double) v.queued);
         pl_metric_set (self->m_rate, name, v.f.live ? (double) v.f.abandoned / (double) v.f.live : 0);
+        pl_metric_set (self->m_answer, name,
+                       v.f.placed_recent ? (double) v.f.answered_recent / (double) v.f.placed_recent : 0);
         static const char *names[] = { "", "logged_out", "ready", "on_call", "wrap_up", "paused" };
         for (int k = 1; k < 6; k++) {
             char labels[160];
@@ -1935,6 +1989,17 @@ dialer_queue (dialer_t *self, const char *campaign, int limit, int *rc)
                            "rate", v.f.live ? (double) v.f.abandoned / (double) v.f.live : 0.0,
                            "budget", c->abandon_ppm / 1e6, "pacing", "lines_now", p.lines, "predicting", p.predicting,
                            "headroom", p.headroom, "head", head);
+    if (*v.paused) {
+        /* "<at ms>|<actor>|<reason>" */
+        char *bar1 = strchr (v.paused, '|'), *bar2 = bar1 ? strchr (bar1 + 1, '|') : NULL;
+        char at[40] = "";
+        pl_time_format_rfc3339 (strtoll (v.paused, NULL, 10), at, sizeof at);
+        if (bar2)
+            *bar2 = '\0';
+        json_object_set_new (o, "paused", json_pack ("{s:s, s:s, s:s}", "at", at, "by", bar1 ? bar1 + 1 : "",
+                                                     "reason", bar2 ? bar2 + 1 : ""));
+    } else
+        json_object_set_new (o, "paused", json_null ());
     if (v.queued > 0 && (!d || pl_reply_int (d) == 0) && pl_reply_len (r) >= 2) {
         /* Nothing due: say when the head is, and why it waits. */
         json_object_set_new (o, "summary", json_string ("no lead is due now; the head waits for the instant shown"));
@@ -1946,9 +2011,10 @@ dialer_queue (dialer_t *self, const char *campaign, int limit, int *rc)
     return o;
 }
 
-/* K dl, due; A lead, now, agent. Only a lead waiting in the queue. */
+/* K dl, due, paused; A lead, now, agent. Only a lead waiting in the queue of a running campaign. */
 static const pl_inbox_effect_t s_dial_now = {
     "dialer.dial_now",
+    "if redis.call('EXISTS', K[3]) == 1 then return 'paused' end\n"
     "if redis.call('HGET', K[1], 'state') ~= 'queued' then return 'busy' end\n"
     "redis.call('HSET', K[1], 'man', A[3], 'due', A[2])\n"
     "redis.call('ZADD', K[2], A[2], A[1])\n"
@@ -1961,10 +2027,11 @@ dialer_dial_now (dialer_t *self, const char *campaign, const char *lead_id, cons
     s_camp_t *sc = s_camp (self, campaign);
     if (!sc || !lead_id || !*lead_id || strlen (lead_id) > 64 || !agent_id || !*agent_id || strlen (agent_id) > 64)
         return PL_ENOTFOUND;
-    char tag[96], k_dl[300], k_due[200], nows[24];
+    char tag[96], k_dl[300], k_due[200], k_paused[200], nows[24];
     s_tag (tag, sizeof tag, sc->c->name);
     s_lead_key (k_dl, sizeof k_dl, sc->c->name, lead_id);
     s_key (k_due, sizeof k_due, sc->c->name, "due");
+    s_key (k_paused, sizeof k_paused, sc->c->name, "paused");
     pl_reply_t *e = pl_redis_command (self->o.redis, "EXISTS %s", k_dl);
     bool exists = e && pl_reply_int (e) == 1;
     pl_reply_free (&e);
@@ -1973,15 +2040,72 @@ dialer_dial_now (dialer_t *self, const char *campaign, const char *lead_id, cons
     /* Due a millisecond ago: ahead of the leads that fell due at this instant. */
     snprintf (nows, sizeof nows, "%lld", (long long) pl_clock_now_ms (self->o.clock) - 1);
     pl_inbox_tx_t *tx = pl_inbox_tx_new (tag, NULL);
-    const char *keys[2] = { k_dl, k_due };
+    const char *keys[3] = { k_dl, k_due, k_paused };
     const char *args[3] = { lead_id, nows, agent_id };
-    int rc = tx ? pl_inbox_tx_effect (tx, &s_dial_now, 2, keys, 3, args, NULL) : PL_ENOMEM;
+    int rc = tx ? pl_inbox_tx_effect (tx, &s_dial_now, 3, keys, 3, args, NULL) : PL_ENOMEM;
     if (rc == 0)
         rc = s_apply1 (self, tx);
     const char *rep = rc == 0 ? pl_inbox_tx_reply (tx, NULL) : NULL;
-    if (rc == 0 && (!rep || strcmp (rep, "ok") != 0))
+    if (rc == 0 && rep && strcmp (rep, "paused") == 0)
+        rc = PL_ECLOSED;
+    else if (rc == 0 && (!rep || strcmp (rep, "ok") != 0))
         rc = PL_EBUSY;
     pl_inbox_tx_destroy (&tx);
+    return rc;
+}
+
+/* Pause: K paused; A "<at ms>|<actor>|<reason>", or "" to resume. 'same' (and nothing emitted)
+ * when the campaign is already in that state. */
+static const pl_inbox_effect_t s_pause = {
+    "dialer.pause",
+    "local cur = redis.call('GET', K[1])\n"
+    "if A[1] == '' then\n"
+    "  if not cur then return 'same', false end\n"
+    "  redis.call('DEL', K[1])\n"
+    "  return 'ok'\n"
+    "end\n"
+    "if cur then return 'same', false end\n"
+    "redis.call('SET', K[1], A[1])\n"
+    "return 'ok'\n"
+};
+
+int
+dialer_pause (dialer_t *self, const char *campaign, bool pause, const char *actor, const char *reason,
+              bool *changed)
+{
+    *changed = false;
+    s_camp_t *sc = s_camp (self, campaign);
+    if (!sc)
+        return PL_ENOTFOUND;
+    if (!actor || !*actor || strlen (actor) > 64 || (reason && strlen (reason) > 200))
+        return PL_EINVAL;
+    const dialer_campaign_t *c = sc->c;
+    int64_t now = pl_clock_now_ms (self->o.clock);
+    char tag[96], key[200], val[320] = "", ulid[PL_ID_LEN + 1], id[200];
+    s_tag (tag, sizeof tag, c->name);
+    s_key (key, sizeof key, c->name, "paused");
+    if (pause)
+        snprintf (val, sizeof val, "%lld|%s|%s", (long long) now, actor, reason ? reason : "");
+    pl_id_new (ulid, now);
+    snprintf (id, sizeof id, "%s.%s", ulid, pause ? "campaign_paused" : "campaign_resumed");
+    pl_inbox_tx_t *tx = pl_inbox_tx_new (tag, NULL);
+    const char *keys[1] = { key };
+    const char *args[1] = { val };
+    int rc = tx ? pl_inbox_tx_effect (tx, &s_pause, 1, keys, 1, args, NULL) : PL_ENOMEM;
+    Plateau__V1__AuditEvent ev;
+    s_event (self, &ev, pause ? "campaign.paused" : "campaign.resumed", id, now, c, NULL, NULL, NULL);
+    ev.actor = (char *) actor;
+    ev.reason = (char *) (reason ? reason : "");
+    if (rc == 0)
+        rc = s_emit_audit (self, tx, &ev, NULL);
+    if (rc == 0)
+        rc = s_apply1 (self, tx);
+    const char *rep = rc == 0 ? pl_inbox_tx_reply (tx, NULL) : NULL;
+    *changed = rc == 0 && rep && strcmp (rep, "ok") == 0;
+    pl_inbox_tx_destroy (&tx);
+    if (*changed)
+        pl_log_info (self->o.log, NULL, pause ? "campaign paused" : "campaign resumed", "campaign", c->name,
+                     "actor", actor);
     return rc;
 }
 

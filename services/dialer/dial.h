@@ -76,8 +76,17 @@ json_t *dialer_queue (dialer_t *self, const char *campaign, int limit, int *rc);
 /* An agent's dial of a queued lead now (a manual dial, a callback taken early): the lead is due
  * at once, reserved for that agent, and goes through the same claim and check as every dial; the
  * check is told it is manual. 0; PL_ENOTFOUND (no such lead); PL_EBUSY (the lead is not waiting
- * in the queue: being dialled, or finished); PL_EREDIS. */
+ * in the queue: being dialled, or finished); PL_ECLOSED (the campaign is paused); PL_EREDIS. */
 int dialer_dial_now (dialer_t *self, const char *campaign, const char *lead_id, const char *agent_id);
+
+/* An operator's pause (pause true) or resume of a campaign: while paused, nothing of it is
+ * claimed (the pacing's and the agents' dials alike; the claim reads the pause atomically), and
+ * attempts already claimed run to their outcome. Audited as campaign.paused / campaign.resumed
+ * with the actor and reason. *changed is false when it was already so (no event). 0;
+ * PL_ENOTFOUND (no such campaign); PL_EINVAL (actor missing or over 64 bytes, reason over 200);
+ * PL_EREDIS. */
+int dialer_pause (dialer_t *self, const char *campaign, bool pause, const char *actor, const char *reason,
+                  bool *changed);
 
 /* The bus door: LeadCleared, DialCheckResult, CallProgress, CallOutcome, AgentState, Disposition. */
 void dialer_handle (void *arg, pl_bus_msg_t **msgs, size_t n);

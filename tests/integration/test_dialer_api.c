@@ -6,7 +6,8 @@
  *  A lead is put in the dialer as scrub would, with a LeadCleared on its bus door; then the
  *  readers see why it waits and the queue it heads, the agent desktop dials it by hand (through
  *  the same claim and check: scrub is asked, told it is manual), its disposition waits for the
- *  call's outcome and applies once, and every door is attacked: no token, the wrong role, a body
+ *  call's outcome and applies once, an operator's pause stops every claim until resumed, and every
+ *  door is attacked: no token, the wrong role, a body
  *  over 16 KiB, an unknown member, broken JSON.
  */
 #include <setjmp.h>
@@ -432,6 +433,68 @@ test_a_reader_may_not_set_an_agent_state (void **state)
                               "{\"state\":\"ready\",\"campaigns\":[\"" CAMPAIGN "\"]}", NULL), 403);
 }
 
+/* An operator pauses the campaign: nothing of it is claimed, neither by the pacing for a ready
+ * agent nor by an agent's own dial, until it is resumed. Only operators may do either. */
+static void
+test_a_paused_campaign_claims_nothing_until_resumed (void **state)
+{
+    fx_t *f = *state;
+    json_t *o = NULL;
+    const char *path = "/v1/campaigns/" CAMPAIGN "/pause";
+    assert_int_equal (s_http (f, "POST", path, DESK, "{}", NULL), 403);
+    assert_int_equal (s_http (f, "POST", path, READER, "{}", NULL), 403);
+    assert_int_equal (s_http (f, "POST", "/v1/campaigns/" CAMPAIGN "/resume", DESK, "{}", NULL), 403);
+    assert_int_equal (s_http (f, "POST", "/v1/campaigns/nope/pause", OPS, "{}", NULL), 404);
+    assert_int_equal (s_http (f, "POST", path, OPS, "{\"reason\":\"line\\nbreak\"}", &o), 400);
+    assert_string_equal (s_str (o, "error.field"), "reason");
+    json_decref (o);
+    assert_int_equal (s_http (f, "POST", path, OPS, "{\"why\":\"x\"}", &o), 400);
+    assert_string_equal (s_str (o, "error.field"), "why");
+    json_decref (o);
+    assert_int_equal (s_http (f, "POST", path, OPS, "{\"reason\":\"script review\"}", &o), 200);
+    assert_string_equal (s_str (o, "status"), "paused");
+    assert_true (json_is_true (json_object_get (o, "changed")));
+    assert_string_equal (s_str (o, "paused.by"), "ops");
+    assert_string_equal (s_str (o, "paused.reason"), "script review");
+    assert_string_equal (s_str (o, "paused.at"), "2026-12-07T09:00:00.000Z");
+    json_decref (o);
+    /* Again: already so, nothing changes (the first reason stays). */
+    assert_int_equal (s_http (f, "POST", path, OPS, "{\"reason\":\"again\"}", &o), 200);
+    assert_false (json_is_true (json_object_get (o, "changed")));
+    assert_string_equal (s_str (o, "paused.reason"), "script review");
+    json_decref (o);
+    assert_int_equal (s_http (f, "GET", "/v1/campaigns/" CAMPAIGN "/queue", READER, NULL, &o), 200);
+    assert_string_equal (s_str (o, "paused.by"), "ops");
+    json_decref (o);
+    /* An agent's dial is refused, and a ready agent gets no call from the pacing. */
+    assert_int_equal (s_http (f, "POST", "/v1/leads/" LEAD "/dial", DESK,
+                              "{\"campaign\":\"" CAMPAIGN "\",\"agent\":\"a9\"}", &o), 409);
+    assert_string_equal (s_str (o, "error.code"), "paused");
+    json_decref (o);
+    assert_int_equal (s_http (f, "PUT", "/v1/agents/a9/state", DESK,
+                              "{\"state\":\"ready\",\"campaigns\":[\"" CAMPAIGN "\"]}", NULL), 204);
+    s_pump (f, 1500);
+    assert_int_equal (f->nchecks, 0);
+    assert_int_equal (s_http (f, "PUT", "/v1/agents/a9/state", DESK,
+                              "{\"state\":\"logged_out\",\"campaigns\":[\"" CAMPAIGN "\"]}", NULL), 204);
+    char out[4096];
+    assert_int_equal (s_ctl (f, READER, "queue " CAMPAIGN, out, sizeof out), 0);
+    assert_non_null (strstr (out, "paused      by ops since 2026-12-07T09:00:00.000Z, script review"));
+    /* Resumed (by plateauctl, an operator's token only): the queue is open again (the next test
+     * dials the lead). */
+    assert_int_equal (s_ctl (f, READER, "campaign resume " CAMPAIGN, out, sizeof out), 1);
+    assert_non_null (strstr (out, "not an operator's"));
+    assert_int_equal (s_ctl (f, OPS, "campaign resume " CAMPAIGN, out, sizeof out), 0);
+    assert_string_equal (out, CAMPAIGN ": running again\n");
+    assert_int_equal (s_http (f, "POST", "/v1/campaigns/" CAMPAIGN "/resume", OPS, "{}", &o), 200);
+    assert_string_equal (s_str (o, "status"), "running");
+    assert_false (json_is_true (json_object_get (o, "changed")));
+    assert_true (json_is_null (json_object_get (o, "paused")));
+    json_decref (o);
+    assert_int_equal (s_ctl (f, READER, "queue " CAMPAIGN, out, sizeof out), 0);
+    assert_null (strstr (out, "nothing is claimed"));
+}
+
 static void
 test_a_manual_dial_goes_through_the_same_check (void **state)
 {
@@ -628,6 +691,7 @@ main (void)
         cmocka_unit_test (test_queue_shows_the_lead_at_its_head),
         cmocka_unit_test (test_plateauctl_why_and_queue),
         cmocka_unit_test (test_a_reader_may_not_set_an_agent_state),
+        cmocka_unit_test (test_a_paused_campaign_claims_nothing_until_resumed),
         cmocka_unit_test (test_a_manual_dial_goes_through_the_same_check),
         cmocka_unit_test (test_a_disposition_for_an_unknown_call_is_404),
         cmocka_unit_test (test_a_body_over_16_kib_is_413),

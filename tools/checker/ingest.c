@@ -37,6 +37,8 @@ static const s_must_t s_must[] = {
                       "call.result"}},
     {"call.disposition", {"attempt_id", "number", "tenant", "disposition.code"}},
     {"lead.finished", {"lead_id", "campaign", "tenant", "schedule.reason"}},
+    {"campaign.paused", {"campaign", "tenant", "actor"}},
+    {"campaign.resumed", {"campaign", "tenant", "actor"}},
     {"pacing.report", {"campaign", "tenant", "pacing.mode", "pacing.period_from_ms",
                        "pacing.period_to_ms", "pacing.budget_ppm", "pacing.rule"}},
     {"optout.added", {"number", "tenant", "opt_out.list", "opt_out.scope", "opt_out.channel",

@@ -45,6 +45,10 @@ s_print (json_t *q)
             *s_str (q, "paced_by") ? ", paced by " : ", no replica pacing it", s_str (q, "paced_by"));
     printf ("depth       %lld queued, %lld due now, %lld lines in flight\n", s_int (q, "queued"), s_int (q, "due_now"),
             s_int (q, "lines_in_flight"));
+    json_t *pz = json_object_get (q, "paused");
+    if (json_is_object (pz))
+        printf ("paused      by %s since %s%s%s: nothing is claimed until resumed\n", s_str (pz, "by"), s_str (pz, "at"),
+                *s_str (pz, "reason") ? ", " : "", s_str (pz, "reason"));
     json_t *ag = json_object_get (q, "agents");
     printf ("agents      ready %lld, on_call %lld, wrap_up %lld, paused %lld, logged_out %lld\n", s_int (ag, "ready"),
             s_int (ag, "on_call"), s_int (ag, "wrap_up"), s_int (ag, "paused"), s_int (ag, "logged_out"));
