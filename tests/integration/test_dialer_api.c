@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <math.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,7 +52,7 @@ typedef struct {
     char *dir;
     char scrub_bus[64], tel_bus[64], dialer_bus[64], log[400];
     pid_t dialer;
-    int http_port;
+    int http_port, ops_port;
     pl_bus_server_t *scrub, *tel;
     pl_clock_t *clock;
     pl_redis_t *redis;
@@ -124,7 +125,8 @@ s_start_dialer (fx_t *f)
         snprintf (f->dialer_bus, sizeof f->dialer_bus, "tcp://127.0.0.1:%d", pl_test_free_port ());
         snprintf (e[k++], 700, "PLATEAU_REDIS_URL=%s", pl_test_redis_url (f->srv));
         snprintf (e[k++], 700, "PLATEAU_OPS_ADDR=127.0.0.1");
-        snprintf (e[k++], 700, "PLATEAU_OPS_PORT=0");
+        f->ops_port = pl_test_free_port ();
+        snprintf (e[k++], 700, "PLATEAU_OPS_PORT=%d", f->ops_port);
         snprintf (e[k++], 700, "PLATEAU_CLOCK=virtual:%lld", MON_0900Z);
         snprintf (e[k++], 700, "PLATEAU_BUS_BIND=%s", f->dialer_bus);
         snprintf (e[k++], 700, "PLATEAU_SCRUB_BUS=%s", f->scrub_bus);
@@ -495,6 +497,84 @@ test_a_paused_campaign_claims_nothing_until_resumed (void **state)
     assert_null (strstr (out, "nothing is claimed"));
 }
 
+/* An agent state over the bus, as telephony sends it, with the instant it began. id (NULL:
+ * none kept): "" to receive the message's new id, or an id to send the message again under. */
+static int
+s_send_agent (fx_t *f, const char *agent, Plateau__V1__AgentState__State st, int64_t since, char *id)
+{
+    Plateau__V1__AgentState a = PLATEAU__V1__AGENT_STATE__INIT;
+    char *camps[] = { CAMPAIGN };
+    a.agent_id = (char *) agent;
+    a.state = st;
+    a.n_campaigns = 1;
+    a.campaigns = camps;
+    a.since_ms = since;
+    pl_envelope_t env;
+    pl_envelope_ids_t ids;
+    pl_envelope_init (&env, &ids, "telsim", f->clock, NULL);
+    if (id && *id)
+        snprintf (ids.id, sizeof ids.id, "%s", id);
+    else if (id)
+        snprintf (id, PL_ID_LEN + 1, "%s", ids.id);
+    env.body_case = PLATEAU__V1__ENVELOPE__BODY_AGENT_STATE;
+    env.agent_state = &a;
+    return s_send (f, f->as_telsim, &env);
+}
+
+/* The value of one sample of the dialer's /metrics ("name{labels}"), -1 when absent. */
+static double
+s_metric (fx_t *f, const char *sample)
+{
+    char *body = NULL;
+    double v = -1;
+    if (pl_test_http_get (f->ops_port, "/metrics", &body) == 200 && body) {
+        char *p = strstr (body, sample);
+        if (p && p[strlen (sample)] == ' ')
+            v = strtod (p + strlen (sample) + 1, NULL);
+    }
+    free (body);
+    return v;
+}
+
+/* Agents' time is counted by state when they leave it, and a ready agent's wait for its call;
+ * a resent state counts nothing twice, an older one nothing at all. */
+static void
+test_agent_time_and_wait_are_counted_once (void **state)
+{
+    fx_t *f = *state;
+    const char *ready = "plateau_dialer_agent_seconds_total{campaign=\"" CAMPAIGN "\",state=\"ready\"}";
+    const char *on_call = "plateau_dialer_agent_seconds_total{campaign=\"" CAMPAIGN "\",state=\"on_call\"}";
+    const char *waits = "plateau_dialer_agent_wait_seconds_count{campaign=\"" CAMPAIGN "\"}";
+    const char *wait_sum = "plateau_dialer_agent_wait_seconds_sum{campaign=\"" CAMPAIGN "\"}";
+    double r0 = s_metric (f, ready), w0 = s_metric (f, waits), ws0 = s_metric (f, wait_sum);
+    r0 = r0 < 0 ? 0 : r0;
+    w0 = w0 < 0 ? 0 : w0;
+    ws0 = ws0 < 0 ? 0 : ws0;
+    /* Paused meanwhile, so that the ready agent gets no call from the queued lead. */
+    assert_int_equal (s_http (f, "POST", "/v1/campaigns/" CAMPAIGN "/pause", OPS, "{}", NULL), 200);
+    int64_t t = MON_0900Z - 3600000;
+    char on_call_id[PL_ID_LEN + 1] = "";
+    assert_int_equal (s_send_agent (f, "t1", PLATEAU__V1__AGENT_STATE__STATE__READY, t, NULL), 0);
+    assert_int_equal (s_send_agent (f, "t1", PLATEAU__V1__AGENT_STATE__STATE__ON_CALL, t + 12500, on_call_id), 0);
+    assert_int_equal (s_send_agent (f, "t1", PLATEAU__V1__AGENT_STATE__STATE__WRAP_UP, t + 72500, NULL), 0);
+    assert_true (fabs (s_metric (f, ready) - r0 - 12.5) < 1e-6);
+    assert_true (fabs (s_metric (f, waits) - w0 - 1) < 1e-6);
+    assert_true (fabs (s_metric (f, wait_sum) - ws0 - 12.5) < 1e-6);
+    double oc = s_metric (f, on_call);
+    assert_true (oc >= 60.0 - 1e-6);
+    /* The ON_CALL message again (a resend, same id): counted once. A state older than the one
+     * held: nothing. */
+    assert_int_equal (s_send_agent (f, "t1", PLATEAU__V1__AGENT_STATE__STATE__ON_CALL, t + 12500, on_call_id), 0);
+    assert_int_equal (s_send_agent (f, "t1", PLATEAU__V1__AGENT_STATE__STATE__READY, t + 1000, NULL), 0);
+    assert_true (fabs (s_metric (f, ready) - r0 - 12.5) < 1e-6);
+    assert_true (fabs (s_metric (f, on_call) - oc) < 1e-6);
+    assert_true (fabs (s_metric (f, waits) - w0 - 1) < 1e-6);
+    assert_int_equal (s_send_agent (f, "t1", PLATEAU__V1__AGENT_STATE__STATE__LOGGED_OUT, t + 80000, NULL), 0);
+    assert_true (s_metric (f, "plateau_dialer_agent_seconds_total{campaign=\"" CAMPAIGN "\",state=\"wrap_up\"}") >= 7.5 - 1e-6);
+    assert_int_equal (s_http (f, "POST", "/v1/campaigns/" CAMPAIGN "/resume", OPS, "{}", NULL), 200);
+    assert_int_equal (f->nchecks, 0);
+}
+
 static void
 test_a_manual_dial_goes_through_the_same_check (void **state)
 {
@@ -691,6 +771,7 @@ main (void)
         cmocka_unit_test (test_queue_shows_the_lead_at_its_head),
         cmocka_unit_test (test_plateauctl_why_and_queue),
         cmocka_unit_test (test_a_reader_may_not_set_an_agent_state),
+        cmocka_unit_test (test_agent_time_and_wait_are_counted_once),
         cmocka_unit_test (test_a_paused_campaign_claims_nothing_until_resumed),
         cmocka_unit_test (test_a_manual_dial_goes_through_the_same_check),
         cmocka_unit_test (test_a_disposition_for_an_unknown_call_is_404),
