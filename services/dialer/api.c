@@ -6,9 +6,11 @@
 #include <string.h>
 
 #include "api.h"
+#include "plateau/campaign_registry.h"
 #include "plateau/error.h"
 #include "plateau/redis.h"
 #include "plateau/timefmt.h"
+#include "plateau/utf8.h"
 
 #define S_RETRY_AFTER "1"
 #define S_ID_MAX 64                       /* a lead's or an agent's id */
@@ -271,7 +273,7 @@ s_campaign_json (const dialer_campaign_t *c)
                              json_pack ("{s:I, s:i}", "delay_ms", (json_int_t) c->retry[k].delay_ms, "max",
                                         c->retry[k].max));
     return json_pack ("{s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:i, s:b,"
-                      " s:{s:f, s:s, s:s, s:I}, s:i, s:o}",
+                      " s:{s:f, s:s, s:s, s:I}, s:i, s:o, s:s}",
                       "id", c->name, "tenant", c->tenant, "mode", dialer_mode_name (c->mode), "priority", c->priority,
                       "profile", c->profile, "jurisdiction", c->jurisdiction, "cli", c->cli,
                       "order", orders[c->newest_first ? 1 : 0],
@@ -280,7 +282,7 @@ s_campaign_json (const dialer_campaign_t *c)
                       "abandon", "target", c->abandon_ppm / 1e6, "rule", c->abandon_rule,
                       "period", c->abandon_calendar_day ? "calendar_day" : "rolling", "period_ms",
                       (json_int_t) c->abandon_period_ms,
-                      "max_attempts", c->max_attempts, "retries", retries);
+                      "max_attempts", c->max_attempts, "retries", retries, "defined_by", c->origin);
 }
 
 static int
@@ -293,6 +295,60 @@ s_campaigns (pl_http_req_t *req, void *arg)
         json_array_append_new (a, s_campaign_json (dialer_campaigns_at (cs, i)));
     }
     return s_reply (req, 200, json_pack ("{s:o}", "campaigns", a));
+}
+
+static int
+s_campaign (pl_http_req_t *req, void *arg)
+{
+    dialer_api_t *api = arg;
+    const dialer_campaign_t *c = dialer_campaigns_find (api->o.dialer.campaigns, pl_http_req_param (req, "id"));
+    if (!c)
+        return pl_http_reply_error (req, 404, "not_found", "no such campaign", "id");
+    json_t *o = s_campaign_json (c);
+    json_object_set_new (o, "definition", json_string (c->text));
+    return s_reply (req, 200, o);
+}
+
+/* PUT /v1/campaigns/{id}: the body is the campaign in the profile text format. An error names
+ * the body's line and the key. */
+static int
+s_put_campaign (pl_http_req_t *req, void *arg)
+{
+    dialer_api_t *api = arg;
+    const char *name = pl_http_req_param (req, "id");
+    size_t len = 0;
+    const char *body = pl_http_req_body (req, &len);
+    if (!body || len == 0)
+        return pl_http_reply_error (req, 400, "empty", "the campaign's text is expected (the profile text format)", NULL);
+    if (strlen (body) != len || !pl_utf8_valid (body, len))
+        return pl_http_reply_error (req, 400, "invalid", "the campaign's text must be UTF-8 without NUL bytes", NULL);
+    dialer_t *d = s_dialer (req);
+    if (!d)
+        return 0;
+    char err[512] = "";
+    bool created = false;
+    int rc = dialer_configure (d, name, body, pl_http_req_source (req), &created, err, sizeof err);
+    if (rc == PL_EEXIST)
+        return pl_http_reply_error (req, 409, "defined_by_file", err, "id");
+    if (rc == PL_ENOSPC)
+        return pl_http_reply_error (req, 409, "registry_full", err, "id");
+    if (rc == PL_ECONFIG) {
+        /* "body:<line>: key '<k>': why", or a name refused ("body: campaign names are …") */
+        int line = strncmp (err, "body:", 5) == 0 ? atoi (err + 5) : 0;
+        char key[64] = "";
+        const char *k = strstr (err, "key '");
+        if (k)
+            snprintf (key, sizeof key, "%.*s", (int) strcspn (k + 5, "'"), k + 5);
+        if (!line && strstr (err, "campaign names"))
+            return pl_http_reply_error (req, 400, "invalid", err, "id");
+        return pl_http_reply_error_at (req, 400, "invalid_campaign", err, *key ? key : NULL, line, 0);
+    }
+    if (rc != 0)
+        return s_unavailable (req, "Redis is unavailable");
+    const dialer_campaign_t *c = dialer_campaigns_find (api->o.dialer.campaigns, name);
+    json_t *o = c ? s_campaign_json (c) : json_pack ("{s:s}", "id", name);
+    json_object_set_new (o, "status", json_string (created ? "created" : "replaced"));
+    return s_reply (req, created ? 201 : 200, o);
 }
 
 static int
@@ -686,6 +742,10 @@ dialer_api_routes (dialer_api_t *self, pl_http_t *http)
     rc |= pl_http_route (http, "PUT", "/v1/agents/{id}/state", s_agent_state, self, &act);
     rc |= pl_http_route (http, "POST", "/v1/calls/{dial_id}/disposition", s_disposition, self, &act);
     rc |= pl_http_route (http, "POST", "/v1/leads/{id}/dial", s_dial, self, &act);
+    const pl_http_route_opts_t def = { .sources = self->operators, .content_types = "text/plain",
+                                       .max_body = PL_CAMPAIGN_TEXT_MAX };
+    rc |= pl_http_route (http, "GET", "/v1/campaigns/{id}", s_campaign, self, &read);
+    rc |= pl_http_route (http, "PUT", "/v1/campaigns/{id}", s_put_campaign, self, &def);
     rc |= pl_http_route (http, "POST", "/v1/campaigns/{id}/pause", s_pause, self, &op);
     rc |= pl_http_route (http, "POST", "/v1/campaigns/{id}/resume", s_resume, self, &op);
     return rc ? PL_EINVAL : 0;

@@ -4,6 +4,8 @@
  *    GET  /v1/leads/{id}/why[?campaign=C]      why it is called when it is, or never     readers
  *    GET  /v1/numbers/{e164}/why               the same for every lead of a number       readers
  *    GET  /v1/campaigns                        every campaign and its dialer settings    readers
+ *    GET  /v1/campaigns/{id}                   one campaign, its settings and definition  readers
+ *    PUT  /v1/campaigns/{id}                   define or replace it (text/plain, ≤ 64 KiB) operators
  *    GET  /v1/campaigns/{id}/queue[?limit=N]   depth, pacing, agents, the head (N ≤ 200)  readers
  *    PUT  /v1/agents/{id}/state                an agent's state for its campaigns        agents
  *    POST /v1/calls/{dial_id}/disposition      how a call ended                          agents

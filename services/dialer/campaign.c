@@ -2,21 +2,54 @@
 #include "campaign.h"
 
 #include <dirent.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "plateau/clock.h"
 #include "plateau/error.h"
 #include "plateau/v1/common.pb-c.h"
 
+/* Campaigns are added or replaced while threads read them: each one is its own allocation, and a
+ * replaced one is retired, not freed, until the set is destroyed (a thread may still hold it). */
 struct dialer_campaigns {
+    pthread_mutex_t lock;
+    uint64_t gen;                /* moves with every change (atomic reads) */
     pl_rules_tzdb_t *tz;
     pl_rules_profiles_t *profiles;
     dialer_campaign_t **c;
-    pl_rules_campaign_t **rules;
     size_t n;
+    dialer_campaign_t **retired;
+    int64_t *retired_at;         /* monotonic ms */
+    size_t n_retired;
 };
+
+/* A retired definition is freed after this: a thread holds a campaign for one step (seconds at
+ * most), so replacing definitions again and again cannot grow the memory without bound. */
+#define S_RETIRED_KEEP_MS (10 * 60 * 1000)
+
+/* 64-bit FNV-1a: whether a definition's text changed. */
+static uint64_t
+s_hash (const char *text, size_t len)
+{
+    uint64_t h = 14695981039346656037ULL;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char) text[i]) * 1099511628211ULL;
+    return h;
+}
+
+static void
+s_campaign_free (dialer_campaign_t *c)
+{
+    if (!c)
+        return;
+    pl_rules_campaign_t *r = (pl_rules_campaign_t *) c->rules;
+    pl_rules_campaign_destroy (&r);
+    free (c->text);
+    free (c);
+}
 
 static const char *s_retry_names[DIALER_RETRY_N] = { "busy", "no-answer", "voicemail", "abandoned", "failed" };
 
@@ -175,13 +208,14 @@ s_defaults (dialer_campaign_t *c)
         c->retry[i] = (dialer_retry_t) { delays[i], maxes[i] };
 }
 
-int
-dialer_campaigns_load_text (dialer_campaigns_t *self, const char *name, const char *origin, const char *text,
-                            char *err, size_t err_size)
+/* A campaign from its text, checked whole; NULL with err. */
+static dialer_campaign_t *
+s_parse (dialer_campaigns_t *self, const char *name, const char *origin, const char *text, char *err,
+         size_t err_size)
 {
     if (!name || !*name || strlen (name) >= 64 || strspn (name, "abcdefghijklmnopqrstuvwxyz0123456789-_") != strlen (name)) {
         snprintf (err, err_size, "%s: campaign names are 1 to 63 of a-z 0-9 - _", origin);
-        return PL_ECONFIG;
+        return NULL;
     }
     dialer_campaign_t *c = calloc (1, sizeof *c);
     pl_rules_campaign_t *r = pl_rules_campaign_new (self->profiles);
@@ -189,7 +223,7 @@ dialer_campaigns_load_text (dialer_campaigns_t *self, const char *name, const ch
         free (c);
         pl_rules_campaign_destroy (&r);
         snprintf (err, err_size, "out of memory");
-        return PL_ENOMEM;
+        return NULL;
     }
     s_defaults (c);
     snprintf (c->name, sizeof c->name, "%s", name);
@@ -232,7 +266,7 @@ dialer_campaigns_load_text (dialer_campaigns_t *self, const char *name, const ch
     if (rc != 0) {
         free (c);
         pl_rules_campaign_destroy (&r);
-        return PL_ECONFIG;
+        return NULL;
     }
     const pl_rules_profile_t *pf = pl_rules_campaign_profile (r);
     snprintf (c->profile, sizeof c->profile, "%s", pl_rules_profile_id (pf));
@@ -247,26 +281,140 @@ dialer_campaigns_load_text (dialer_campaigns_t *self, const char *name, const ch
     for (size_t i = 0; i < sizeof zones / sizeof *zones; i++)
         if (strcmp (c->jurisdiction, zones[i].j) == 0)
             c->period_zone = pl_rules_tzdb_find (self->tz, zones[i].zone);
-    if (dialer_campaigns_find (self, name)) {
-        snprintf (err, err_size, "%s: campaign '%s' is defined twice", origin, name);
-        free (c);
-        pl_rules_campaign_destroy (&r);
+    snprintf (c->origin, sizeof c->origin, "%s", origin);
+    c->text = strdup (text);
+    c->text_hash = s_hash (text, strlen (text));
+    if (!c->text) {
+        s_campaign_free (c);
+        snprintf (err, err_size, "out of memory");
+        return NULL;
+    }
+    return c;
+}
+
+/* Adds c, or replaces the one of its name when `replace` (the old one retired). Takes c. */
+static int
+s_insert (dialer_campaigns_t *self, dialer_campaign_t *c, bool replace, char *err, size_t err_size)
+{
+    pthread_mutex_lock (&self->lock);
+    int rc = 0;
+    size_t i = 0;
+    while (i < self->n && strcmp (self->c[i]->name, c->name) != 0)
+        i++;
+    if (i < self->n && (!replace || !self->c[i]->from_api)) {
+        snprintf (err, err_size, "%s: campaign '%s' is defined twice (also by %s)", c->origin, c->name,
+                  self->c[i]->origin);
+        rc = PL_EEXIST;
+    } else if (i < self->n) {
+        int64_t now = pl_clock_mono_ms ();
+        size_t k = 0;
+        for (size_t j = 0; j < self->n_retired; j++) {
+            if (now - self->retired_at[j] > S_RETIRED_KEEP_MS)
+                s_campaign_free (self->retired[j]);
+            else {
+                self->retired[k] = self->retired[j];
+                self->retired_at[k++] = self->retired_at[j];
+            }
+        }
+        self->n_retired = k;
+        dialer_campaign_t **rr = realloc (self->retired, (self->n_retired + 1) * sizeof *rr);
+        if (rr)
+            self->retired = rr;
+        int64_t *ra = rr ? realloc (self->retired_at, (self->n_retired + 1) * sizeof *ra) : NULL;
+        if (ra) {
+            self->retired_at = ra;
+            self->retired_at[self->n_retired] = now;
+            self->retired[self->n_retired++] = self->c[i];
+            self->c[i] = c;
+        } else
+            rc = PL_ENOMEM;
+    } else {
+        dialer_campaign_t **cc = realloc (self->c, (self->n + 1) * sizeof *cc);
+        if (cc) {
+            self->c = cc;
+            self->c[self->n++] = c;
+        } else
+            rc = PL_ENOMEM;
+    }
+    if (rc == 0)
+        __atomic_add_fetch (&self->gen, 1, __ATOMIC_RELEASE);
+    pthread_mutex_unlock (&self->lock);
+    if (rc == PL_ENOMEM)
+        snprintf (err, err_size, "out of memory");
+    if (rc != 0)
+        s_campaign_free (c);
+    return rc;
+}
+
+int
+dialer_campaigns_load_text (dialer_campaigns_t *self, const char *name, const char *origin, const char *text,
+                            char *err, size_t err_size)
+{
+    dialer_campaign_t *c = s_parse (self, name, origin, text, err, err_size);
+    return c ? s_insert (self, c, false, err, err_size) : PL_ECONFIG;
+}
+
+dialer_campaign_t *
+dialer_campaigns_parse (dialer_campaigns_t *self, const char *name, const char *text, char *err, size_t err_size)
+{
+    return s_parse (self, name, "body", text, err, err_size);
+}
+
+void
+dialer_campaign_free (dialer_campaign_t *c)
+{
+    s_campaign_free (c);
+}
+
+int
+dialer_campaigns_check (dialer_campaigns_t *self, const char *name, char *err, size_t err_size)
+{
+    const char *file = NULL;
+    pthread_mutex_lock (&self->lock);
+    for (size_t i = 0; i < self->n; i++)
+        if (strcmp (self->c[i]->name, name) == 0 && !self->c[i]->from_api)
+            file = self->c[i]->origin;      /* files are never replaced: the string stays */
+    pthread_mutex_unlock (&self->lock);
+    if (file) {
+        snprintf (err, err_size, "campaign '%s' is defined by the file %s: change it there", name, file);
         return PL_EEXIST;
     }
-    dialer_campaign_t **cc = realloc (self->c, (self->n + 1) * sizeof *cc);
-    pl_rules_campaign_t **rr = cc ? realloc (self->rules, (self->n + 1) * sizeof *rr) : NULL;
-    if (cc)
-        self->c = cc;
-    if (!rr) {
-        free (c);
-        pl_rules_campaign_destroy (&r);
-        return PL_ENOMEM;
-    }
-    self->rules = rr;
-    self->c[self->n] = c;
-    self->rules[self->n] = r;
-    self->n++;
     return 0;
+}
+
+int
+dialer_campaigns_define (dialer_campaigns_t *self, const char *name, const char *text, bool *changed, char *err,
+                         size_t err_size)
+{
+    *changed = false;
+    uint64_t h = s_hash (text, strlen (text));
+    pthread_mutex_lock (&self->lock);
+    int same = 0;
+    for (size_t i = 0; i < self->n; i++)
+        if (strcmp (self->c[i]->name, name) == 0)
+            same = !self->c[i]->from_api ? -1 : self->c[i]->text_hash == h && strcmp (self->c[i]->text, text) == 0;
+    pthread_mutex_unlock (&self->lock);
+    if (same == -1) {
+        snprintf (err, err_size, "campaign '%s' is defined by a file: the definition over the API is ignored", name);
+        return PL_EEXIST;
+    }
+    if (same)
+        return 0;
+    char origin[96];
+    snprintf (origin, sizeof origin, "PUT /v1/campaigns/%.63s", name);
+    dialer_campaign_t *c = s_parse (self, name, origin, text, err, err_size);
+    if (!c)
+        return PL_ECONFIG;
+    c->from_api = true;
+    int rc = s_insert (self, c, true, err, err_size);
+    *changed = rc == 0;
+    return rc;
+}
+
+uint64_t
+dialer_campaigns_gen (const dialer_campaigns_t *self)
+{
+    return __atomic_load_n (&self->gen, __ATOMIC_ACQUIRE);
 }
 
 static int
@@ -303,6 +451,7 @@ dialer_campaigns_new (const char *profiles_dir, const char *zoneinfo, const char
     dialer_campaigns_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
+    pthread_mutex_init (&self->lock, NULL);
     self->tz = pl_rules_tzdb_new (zoneinfo);
     self->profiles = self->tz ? pl_rules_profiles_new (self->tz) : NULL;
     if (!self->profiles) {
@@ -346,31 +495,52 @@ dialer_campaigns_destroy (dialer_campaigns_t **self_p)
     if (!self_p || !*self_p)
         return;
     dialer_campaigns_t *self = *self_p;
-    for (size_t i = 0; i < self->n; i++) {
-        free (self->c[i]);
-        pl_rules_campaign_destroy (&self->rules[i]);
-    }
+    for (size_t i = 0; i < self->n; i++)
+        s_campaign_free (self->c[i]);
+    for (size_t i = 0; i < self->n_retired; i++)
+        s_campaign_free (self->retired[i]);
     free (self->c);
-    free (self->rules);
+    free (self->retired);
+    free (self->retired_at);
+    pthread_mutex_destroy (&self->lock);
     pl_rules_profiles_destroy (&self->profiles);
     pl_rules_tzdb_destroy (&self->tz);
     free (self);
     *self_p = NULL;
 }
 
-size_t dialer_campaigns_count (const dialer_campaigns_t *self) { return self->n; }
-const dialer_campaign_t *dialer_campaigns_at (const dialer_campaigns_t *self, size_t i)
+/* The lock guards the arrays; the campaigns themselves never change once inserted. */
+size_t
+dialer_campaigns_count (const dialer_campaigns_t *self)
 {
-    return i < self->n ? self->c[i] : NULL;
+    dialer_campaigns_t *s = (dialer_campaigns_t *) self;
+    pthread_mutex_lock (&s->lock);
+    size_t n = s->n;
+    pthread_mutex_unlock (&s->lock);
+    return n;
+}
+
+const dialer_campaign_t *
+dialer_campaigns_at (const dialer_campaigns_t *self, size_t i)
+{
+    dialer_campaigns_t *s = (dialer_campaigns_t *) self;
+    pthread_mutex_lock (&s->lock);
+    const dialer_campaign_t *c = i < s->n ? s->c[i] : NULL;
+    pthread_mutex_unlock (&s->lock);
+    return c;
 }
 
 const dialer_campaign_t *
 dialer_campaigns_find (const dialer_campaigns_t *self, const char *name)
 {
-    for (size_t i = 0; name && i < self->n; i++)
-        if (strcmp (self->c[i]->name, name) == 0)
-            return self->c[i];
-    return NULL;
+    dialer_campaigns_t *s = (dialer_campaigns_t *) self;
+    const dialer_campaign_t *c = NULL;
+    pthread_mutex_lock (&s->lock);
+    for (size_t i = 0; name && i < s->n && !c; i++)
+        if (strcmp (s->c[i]->name, name) == 0)
+            c = s->c[i];
+    pthread_mutex_unlock (&s->lock);
+    return c;
 }
 
 const pl_rules_tz_t *

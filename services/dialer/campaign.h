@@ -17,8 +17,12 @@
  *    delay = 10m
  *    max = 4
  *
- *  Every value is checked when the file is read; an error names file, line and key. Built once
- *  at start and read-only afterwards.
+ *  Every value is checked when the file is read; an error names file, line and key. Files are
+ *  read at start. Campaigns defined over the API (PUT /v1/campaigns/{id}, kept in Redis: see
+ *  plateau/campaign_registry.h) are added or replaced while the dialer runs; a campaign, once in
+ *  the set, never changes: a new definition is a new campaign_t, and the one it replaces stays
+ *  allocated for ten minutes, so a thread that holds it for a step reads it safely. Threads
+ *  notice a change by dialer_campaigns_gen.
  */
 #ifndef DIALER_CAMPAIGN_H
 #define DIALER_CAMPAIGN_H
@@ -69,6 +73,10 @@ typedef struct {
     const pl_rules_tz_t *period_zone;   /* the zone of a calendar-day period (Europe/London) */
     int max_attempts;
     dialer_retry_t retry[DIALER_RETRY_N];
+    char origin[160];           /* the file's name, or "PUT /v1/campaigns/<name>" */
+    bool from_api;              /* defined over the API: may be replaced the same way */
+    char *text;                 /* the definition as written */
+    uint64_t text_hash;
 } dialer_campaign_t;
 
 typedef struct dialer_campaigns dialer_campaigns_t;
@@ -83,6 +91,21 @@ void dialer_campaigns_destroy (dialer_campaigns_t **self_p);
  * already defined. */
 int dialer_campaigns_load_text (dialer_campaigns_t *self, const char *name, const char *origin, const char *text,
                                 char *err, size_t err_size);
+
+/* Whether campaign `name` may be defined over the API: 0; PL_EEXIST when a file defines it (err
+ * names the file). */
+int dialer_campaigns_check (dialer_campaigns_t *self, const char *name, char *err, size_t err_size);
+/* Adds or replaces campaign `name` as defined over the API; nothing when it is already so
+ * (*changed false). 0, PL_EEXIST (a file defines it), PL_ECONFIG, PL_ENOMEM; err says why. */
+int dialer_campaigns_define (dialer_campaigns_t *self, const char *name, const char *text, bool *changed, char *err,
+                             size_t err_size);
+/* Campaign `name` parsed from text, in no set (free with dialer_campaign_free); NULL with err
+ * ("body:<line>: key '<k>': why"). */
+dialer_campaign_t *dialer_campaigns_parse (dialer_campaigns_t *self, const char *name, const char *text, char *err,
+                                           size_t err_size);
+void dialer_campaign_free (dialer_campaign_t *c);
+/* Moves with every addition or replacement. */
+uint64_t dialer_campaigns_gen (const dialer_campaigns_t *self);
 
 size_t dialer_campaigns_count (const dialer_campaigns_t *self);
 const dialer_campaign_t *dialer_campaigns_at (const dialer_campaigns_t *self, size_t i);

@@ -7,6 +7,7 @@
 
 #include "pacing.h"
 #include "plateau/audit_emit.h"
+#include "plateau/campaign_registry.h"
 #include "plateau/envelope.h"
 #include "plateau/error.h"
 #include "plateau/id.h"
@@ -29,6 +30,7 @@
 
 typedef struct {
     const dialer_campaign_t *c;
+    char name[64];               /* c's, kept: c may be freed after a replacement (campaign.c) */
     bool owned;
     char token[32];              /* "<replica> <fence>" while owned */
     long long fence;
@@ -41,6 +43,8 @@ struct dialer {
     pl_outbox_t *scrub, *telephony, *audit, *promise;
     s_camp_t *camps;
     size_t n_camps;
+    uint64_t gen;                /* of the campaigns camps was built from */
+    int64_t registry_rev;        /* of the campaign registry last read */
     pl_metric_t *m_steps, *m_calls, *m_lines, *m_queue, *m_rate, *m_agents;
     pl_metric_t *m_agent_time, *m_wait, *m_answer, *m_paused;
     pl_redis_script_t *lease;
@@ -165,6 +169,33 @@ static const pl_inbox_effect_t s_agent = {
 };
 
 /* ---- small helpers ---------------------------------------------------------------------------- */
+
+/* The campaigns again when the set changed (a definition over the API): each campaign keeps
+ * its lease state by name. Called where a step starts, never while an s_camp_t is held. */
+static void
+s_refresh (dialer_t *self)
+{
+    uint64_t gen = dialer_campaigns_gen (self->o.campaigns);
+    if (self->camps && gen == self->gen)
+        return;
+    size_t n = dialer_campaigns_count (self->o.campaigns);
+    s_camp_t *camps = calloc (n ? n : 1, sizeof *camps);
+    if (!camps)
+        return;                          /* the old set stays in use */
+    for (size_t i = 0; i < n; i++) {
+        const dialer_campaign_t *c = dialer_campaigns_at (self->o.campaigns, i);
+        for (size_t j = 0; c && j < self->n_camps; j++)
+            if (strcmp (self->camps[j].name, c->name) == 0)
+                camps[i] = self->camps[j];
+        camps[i].c = c;
+        if (c)
+            snprintf (camps[i].name, sizeof camps[i].name, "%s", c->name);
+    }
+    free (self->camps);
+    self->camps = camps;
+    self->n_camps = n;
+    self->gen = gen;
+}
 
 static s_camp_t *
 s_camp (dialer_t *self, const char *name)
@@ -481,15 +512,12 @@ dialer_new (const dialer_opts_t *o)
     self->telephony = pl_outbox_new (o->redis, o->replica, "telephony");
     self->promise = pl_outbox_new (o->redis, o->replica, "promise");
     self->audit = o->audit ? pl_outbox_new (o->redis, o->replica, "audit") : NULL;
-    self->n_camps = dialer_campaigns_count (o->campaigns);
-    self->camps = calloc (self->n_camps ? self->n_camps : 1, sizeof *self->camps);
+    s_refresh (self);
     if (!self->inbox || !self->scrub || !self->telephony || !self->promise || (o->audit && !self->audit)
         || !self->camps) {
         dialer_destroy (&self);
         return NULL;
     }
-    for (size_t i = 0; i < self->n_camps; i++)
-        self->camps[i].c = dialer_campaigns_at (o->campaigns, i);
     self->m_steps = pl_metrics_counter (o->metrics, "plateau_dialer_steps_total",
                                         "Dial steps by kind and result", "step,result");
     self->m_calls = pl_metrics_counter (o->metrics, "plateau_dialer_calls_total",
@@ -985,6 +1013,7 @@ s_code_name (int code)
 int
 dialer_disposition (dialer_t *self, const Plateau__V1__Disposition *d, const char *step_id, const char *trace)
 {
+    s_refresh (self);
     s_camp_t *sc = s_camp (self, d->campaign);
     char lead_id[160];
     const char *code = s_code_name (d->code);
@@ -1154,6 +1183,7 @@ s_agent_time (dialer_t *self, const char *campaign, const char *reply, int state
 int
 dialer_agent_state (dialer_t *self, const Plateau__V1__AgentState *a, const char *step_id)
 {
+    s_refresh (self);
     static const char *names[] = { "", "logged_out", "ready", "on_call", "wrap_up", "paused" };
     if (!a->agent_id || !*a->agent_id || strlen (a->agent_id) > 64 || a->state < 1 || a->state > 5
         || a->n_campaigns > 16)
@@ -1224,6 +1254,7 @@ void
 dialer_handle (void *arg, pl_bus_msg_t **msgs, size_t n)
 {
     dialer_t *self = arg;
+    s_refresh (self);
     for (size_t i = 0; i < n; i++) {
         const pl_envelope_t *env = pl_bus_msg_envelope (msgs[i]);
         switch (env->body_case) {
@@ -1258,6 +1289,7 @@ dialer_lease_tick (pl_loop_t *loop, void *arg)
 {
     (void) loop;
     dialer_t *self = arg;
+    s_refresh (self);
     if (!self->lease && !(self->lease = pl_redis_script_new (s_lease_lua)))
         return 0;
     for (size_t i = 0; i < self->n_camps; i++) {
@@ -1728,6 +1760,7 @@ dialer_pace_tick (pl_loop_t *loop, void *arg)
 {
     (void) loop;
     dialer_t *self = arg;
+    s_refresh (self);
     int64_t now = pl_clock_now_ms (self->o.clock);
     for (size_t i = 0; i < self->n_camps; i++) {
         s_camp_t *sc = &self->camps[i];
@@ -1771,6 +1804,7 @@ dialer_recover_tick (pl_loop_t *loop, void *arg)
 {
     (void) loop;
     dialer_t *self = arg;
+    s_refresh (self);
     int64_t now = pl_clock_now_ms (self->o.clock);
     char old[24];
     snprintf (old, sizeof old, "%lld", (long long) (pl_clock_now_ms (NULL) - S_STUCK_WALL_MS));
@@ -1842,8 +1876,18 @@ s_instant (const pl_rules_tz_t *zone, int64_t ms)
     return json_pack ("{s:s, s:s, s:s}", "utc", utc, "local", local, "zone", zone ? pl_rules_tz_name (zone) : "UTC");
 }
 
+static json_t *s_why (dialer_t *self, const char *campaign, const char *lead_id, int *rc);
+
 json_t *
 dialer_why (dialer_t *self, const char *campaign, const char *lead_id, int *rc)
+{
+    s_refresh (self);
+    return s_why (self, campaign, lead_id, rc);
+}
+
+/* dialer_why without the refresh: dialer_queue asks it while holding its campaign. */
+static json_t *
+s_why (dialer_t *self, const char *campaign, const char *lead_id, int *rc)
 {
     s_camp_t *sc = s_camp (self, campaign);
     *rc = PL_ENOTFOUND;
@@ -1934,6 +1978,7 @@ dialer_why (dialer_t *self, const char *campaign, const char *lead_id, int *rc)
 json_t *
 dialer_queue (dialer_t *self, const char *campaign, int limit, int *rc)
 {
+    s_refresh (self);
     s_camp_t *sc = s_camp (self, campaign);
     *rc = PL_ENOTFOUND;
     if (!sc)
@@ -1957,7 +2002,7 @@ dialer_queue (dialer_t *self, const char *campaign, int limit, int *rc)
         const char *id = pl_reply_str (pl_reply_element (r, i), NULL);
         const char *due = pl_reply_str (pl_reply_element (r, i + 1), NULL);
         int wrc = 0;
-        json_t *why = id ? dialer_why (self, c->name, id, &wrc) : NULL;
+        json_t *why = id ? s_why (self, c->name, id, &wrc) : NULL;
         json_t *e = json_pack ("{s:s, s:I}", "lead", id ? id : "", "due_ms", (json_int_t) (due ? strtoll (due, NULL, 10) : 0));
         if (why) {
             json_object_set (e, "next_attempt", json_object_get (why, "next_attempt"));
@@ -2024,6 +2069,7 @@ static const pl_inbox_effect_t s_dial_now = {
 int
 dialer_dial_now (dialer_t *self, const char *campaign, const char *lead_id, const char *agent_id)
 {
+    s_refresh (self);
     s_camp_t *sc = s_camp (self, campaign);
     if (!sc || !lead_id || !*lead_id || strlen (lead_id) > 64 || !agent_id || !*agent_id || strlen (agent_id) > 64)
         return PL_ENOTFOUND;
@@ -2073,6 +2119,7 @@ int
 dialer_pause (dialer_t *self, const char *campaign, bool pause, const char *actor, const char *reason,
               bool *changed)
 {
+    s_refresh (self);
     *changed = false;
     s_camp_t *sc = s_camp (self, campaign);
     if (!sc)
@@ -2106,6 +2153,159 @@ dialer_pause (dialer_t *self, const char *campaign, bool pause, const char *acto
     if (*changed)
         pl_log_info (self->o.log, NULL, pause ? "campaign paused" : "campaign resumed", "campaign", c->name,
                      "actor", actor);
+    return rc;
+}
+
+/* ---- campaign definitions: campaign.configured ------------------------------------------------ */
+
+#define S_MAX_SETTINGS 256
+
+typedef struct {
+    Plateau__V1__CampaignConfig__Setting s[S_MAX_SETTINGS], *p[S_MAX_SETTINGS];
+    char *strs[S_MAX_SETTINGS * 3];
+    size_t n, n_strs;
+} s_settings_t;
+
+/* Every key of the definition as a setting: "[rule fr.hours] window = …" is (fr.hours, window,
+ * …); the dialer's own sections are ("dialer", mode, …) and ("dialer-retry busy", delay, …). */
+static int
+s_on_setting (void *arg, const char *section, const char *sarg, const char *key, const char *value, int line)
+{
+    (void) line;
+    s_settings_t *st = arg;
+    if (!key || st->n >= S_MAX_SETTINGS)
+        return 0;
+    char rule[160];
+    if (strcmp (section, "rule") == 0 && sarg)
+        snprintf (rule, sizeof rule, "%s", sarg);
+    else
+        snprintf (rule, sizeof rule, "%s%s%s", section, sarg ? " " : "", sarg ? sarg : "");
+    Plateau__V1__CampaignConfig__Setting *x = &st->s[st->n];
+    plateau__v1__campaign_config__setting__init (x);
+    x->rule_id = st->strs[st->n_strs++] = strdup (rule);
+    x->key = st->strs[st->n_strs++] = strdup (key);
+    x->value = st->strs[st->n_strs++] = strdup (value ? value : "");
+    if (!x->rule_id || !x->key || !x->value)
+        return PL_ENOMEM;
+    st->p[st->n] = x;
+    st->n++;
+    return 0;
+}
+
+/* campaign.configured for c into tx: its tenant, kind, profile and every value it sets. */
+static int
+s_configured_event (dialer_t *self, pl_inbox_tx_t *tx, const dialer_campaign_t *c, const char *id,
+                    const char *actor, int64_t now)
+{
+    s_settings_t *st = calloc (1, sizeof *st);
+    if (!st)
+        return PL_ENOMEM;
+    char err[256];
+    int rc = pl_rules_text_each (c->origin, c->text, s_on_setting, st, err, sizeof err);
+    Plateau__V1__AuditEvent ev;
+    Plateau__V1__CampaignConfig cc = PLATEAU__V1__CAMPAIGN_CONFIG__INIT;
+    s_event (self, &ev, "campaign.configured", id, now, c, NULL, NULL, NULL);
+    ev.actor = (char *) actor;
+    cc.tenant = (char *) c->tenant;
+    cc.kind = c->kind;
+    cc.profile = (char *) c->profile;
+    cc.n_settings = st->n;
+    cc.settings = st->p;
+    cc.abandon_budget_permille = (int32_t) (c->abandon_ppm / 1000);
+    ev.campaign_config = &cc;
+    ev.reason = (char *) c->origin;
+    if (rc == 0)
+        rc = s_emit_audit (self, tx, &ev, NULL);
+    for (size_t i = 0; i < st->n_strs; i++)
+        free (st->strs[i]);
+    free (st);
+    return rc;
+}
+
+int
+dialer_announce (dialer_t *self)
+{
+    s_refresh (self);
+    int64_t now = pl_clock_now_ms (self->o.clock);
+    int rc = 0;
+    for (size_t i = 0; i < self->n_camps && rc == 0; i++) {
+        const dialer_campaign_t *c = self->camps[i].c;
+        char tag[96], id[160];
+        s_tag (tag, sizeof tag, c->name);
+        /* One event per definition, whichever replica starts first and however often. */
+        snprintf (id, sizeof id, "%s.configured.%016llx", c->name, (unsigned long long) c->text_hash);
+        pl_inbox_tx_t *tx = pl_inbox_tx_new (tag, id);
+        rc = tx ? s_configured_event (self, tx, c, id, c->from_api ? "api" : "file", now) : PL_ENOMEM;
+        if (rc == 0)
+            rc = s_apply1 (self, tx);
+        pl_inbox_tx_destroy (&tx);
+    }
+    return rc;
+}
+
+static int
+s_on_definition (const char *name, const char *text, size_t len, void *arg)
+{
+    dialer_t *self = arg;
+    (void) len;
+    char err[512] = "";
+    bool changed = false;
+    int rc = dialer_campaigns_define (self->o.campaigns, name, text, &changed, err, sizeof err);
+    if (rc != 0)
+        pl_log_error (self->o.log, NULL, "campaign definition not taken", "campaign", name, "error", err);
+    else if (changed)
+        pl_log_info (self->o.log, NULL, "campaign defined", "campaign", name, "from", "registry");
+    return 0;            /* one bad definition does not hold the others back */
+}
+
+int
+dialer_registry_tick (pl_loop_t *loop, void *arg)
+{
+    (void) loop;
+    dialer_t *self = arg;
+    if (pl_campaign_registry_poll (self->o.redis, &self->registry_rev, s_on_definition, self) != 0)
+        pl_log_warn (self->o.log, NULL, "campaign registry unreadable", "error", "redis");
+    return 0;
+}
+
+int
+dialer_configure (dialer_t *self, const char *name, const char *text, const char *actor, bool *created, char *err,
+                  size_t err_size)
+{
+    s_refresh (self);
+    *created = false;
+    int rc = dialer_campaigns_check (self->o.campaigns, name, err, err_size);
+    if (rc != 0)
+        return rc;
+    /* The definition as the registry will hold it, parsed for its event. */
+    dialer_campaigns_t *cs = self->o.campaigns;
+    dialer_campaign_t *c = dialer_campaigns_parse (cs, name, text, err, err_size);
+    if (!c)
+        return PL_ECONFIG;
+    int64_t now = pl_clock_now_ms (self->o.clock);
+    char ulid[PL_ID_LEN + 1], id[200];
+    pl_id_new (ulid, now);
+    snprintf (id, sizeof id, "%s.campaign_configured", ulid);
+    pl_inbox_tx_t *tx = pl_inbox_tx_new (PL_CAMPAIGN_REGISTRY_TAG, NULL);
+    rc = tx ? pl_campaign_registry_put (tx, name, text) : PL_ENOMEM;
+    if (rc == 0)
+        rc = s_configured_event (self, tx, c, id, actor, now);
+    if (rc == 0)
+        rc = s_apply1 (self, tx);
+    const char *rep = rc == 0 ? pl_inbox_tx_reply (tx, NULL) : NULL;
+    if (rc == 0 && rep && strcmp (rep, "full") == 0) {
+        snprintf (err, err_size, "%d campaigns are defined over the API already", PL_CAMPAIGN_REGISTRY_MAX);
+        rc = PL_ENOSPC;
+    }
+    *created = rc == 0 && rep && strcmp (rep, "created") == 0;
+    pl_inbox_tx_destroy (&tx);
+    dialer_campaign_free (c);
+    if (rc == 0) {
+        /* In force here at once; the other replicas, scrub and the intake within a second. */
+        bool changed;
+        rc = dialer_campaigns_define (cs, name, text, &changed, err, err_size);
+        pl_log_info (self->o.log, NULL, "campaign defined", "campaign", name, "actor", actor);
+    }
     return rc;
 }
 

@@ -39,7 +39,7 @@ typedef struct {
     pl_redis_t *redis;
     pl_clock_t *clock;
     const char *service, *replica;
-    const dialer_campaigns_t *campaigns;
+    dialer_campaigns_t *campaigns;       /* grows and changes: definitions over the API */
     bool audit;                  /* emit audit events (PLATEAU_AUDIT_BUS set) */
     pl_metrics_t *metrics;
     pl_log_t *log;
@@ -88,8 +88,22 @@ int dialer_dial_now (dialer_t *self, const char *campaign, const char *lead_id, 
 int dialer_pause (dialer_t *self, const char *campaign, bool pause, const char *actor, const char *reason,
                   bool *changed);
 
+/* An operator's definition of campaign `name` (PUT /v1/campaigns/{id}): checked whole, stored in
+ * the campaign registry and audited as campaign.configured with every value, in one step; in
+ * force on this replica at once and on the others (scrub and the intake too) within a second.
+ * *created: a new campaign rather than a new definition. 0; PL_EEXIST (a file defines it);
+ * PL_ECONFIG ("body:<line>: key '<k>': why"); PL_ENOSPC (the registry is full); PL_EREDIS.
+ * err says why. */
+int dialer_configure (dialer_t *self, const char *name, const char *text, const char *actor, bool *created, char *err,
+                      size_t err_size);
+/* campaign.configured for every campaign as loaded (at start): once per definition, whichever
+ * replica starts first. 0 or PL_EREDIS. */
+int dialer_announce (dialer_t *self);
+
 /* The bus door: LeadCleared, DialCheckResult, CallProgress, CallOutcome, AgentState, Disposition. */
 void dialer_handle (void *arg, pl_bus_msg_t **msgs, size_t n);
+/* Campaign definitions over the API, from the registry when it moved (every second). */
+int dialer_registry_tick (pl_loop_t *loop, void *arg);
 /* Leases: take or renew every campaign's (every second). */
 int dialer_lease_tick (pl_loop_t *loop, void *arg);
 /* Pacing of the campaigns this replica holds (every few milliseconds). */

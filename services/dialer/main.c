@@ -88,10 +88,15 @@ main (void)
                             "Disposition=telephony,telsim", NULL };
     if (!dialer || !pl_service_serve (svc, types, dialer_handle, dialer))
         return 2;
+    /* Campaigns defined over the API join the files', and every definition is audited once. */
+    dialer_registry_tick (pl_service_loop (svc), dialer);
+    if (dialer_announce (dialer) != 0)
+        pl_log_warn (pl_service_log (svc), NULL, "campaign.configured not recorded at start", "error", "redis");
     char n[16];
     snprintf (n, sizeof n, "%zu", dialer_campaigns_count (campaigns));
     pl_log_info (pl_service_log (svc), NULL, "campaigns loaded", "count", n);
     dialer_lease_tick (pl_service_loop (svc), dialer);
+    pl_loop_add_timer (pl_service_loop (svc), 1000, dialer_registry_tick, dialer);
     pl_loop_add_timer (pl_service_loop (svc), 1000, dialer_lease_tick, dialer);
     pl_loop_add_timer (pl_service_loop (svc), pace_ms, dialer_pace_tick, dialer);
     pl_loop_add_timer (pl_service_loop (svc), 5000, dialer_recover_tick, dialer);

@@ -1,11 +1,14 @@
 /*  campaigns.c — tenant and call kind of each campaign, from its file (see campaigns.h). */
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "campaigns.h"
+#include "plateau/campaign_registry.h"
+#include "plateau/clock.h"
 #include "plateau/error.h"
 #include "plateau/rules.h"
 
@@ -15,13 +18,24 @@ typedef struct {
     char *name;
     char *tenant;
     Plateau__V1__CallKind kind;
+    bool from_api;               /* defined over the API (the registry), not by a file */
 } s_campaign_t;
 
+/* The lock guards items (which grows, and whose API definitions are replaced); a replaced
+ * tenant string is retired, not freed at once, since a thread may hold it. */
 struct intake_campaigns {
+    pthread_mutex_t lock;
     s_campaign_t *items;
     size_t n;
     char *default_tenant;
+    char **retired;
+    int64_t *retired_at;         /* monotonic ms */
+    size_t n_retired;
+    int64_t registry_rev;
 };
+
+/* A retired tenant string is freed after this: a caller uses it for one event. */
+#define S_RETIRED_KEEP_MS (10 * 60 * 1000)
 
 /* What one file's [campaign] section says. */
 typedef struct {
@@ -75,6 +89,46 @@ s_slurp (const char *path)
     return text;
 }
 
+/* The tenant and kind a campaign's text gives; PL_ECONFIG with err naming origin. */
+static int
+s_parse (const char *origin, const char *text, s_read_t *r, Plateau__V1__CallKind *kind, char *err, size_t err_size)
+{
+    *r = (s_read_t) { .tenant_set = false };
+    if (pl_rules_text_each (origin, text, s_on_key, r, err, err_size) != 0)
+        return PL_ECONFIG;
+    if (!r->tenant_set || !r->profile_set) {
+        snprintf (err, err_size, "%s: no %s in [campaign]", origin, !r->tenant_set ? "tenant" : "profile");
+        return PL_ECONFIG;
+    }
+    *kind = s_ends_with (r->profile, "-cc")   ? PLATEAU__V1__CALL_KIND__CANVASSING
+            : s_ends_with (r->profile, "-dc") ? PLATEAU__V1__CALL_KIND__DEBT_COLLECTION
+                                              : PLATEAU__V1__CALL_KIND__CALL_KIND_UNSPECIFIED;
+    if (*kind == PLATEAU__V1__CALL_KIND__CALL_KIND_UNSPECIFIED) {
+        snprintf (err, err_size, "%s: profile '%s' is neither *-cc nor *-dc", origin, r->profile);
+        return PL_ECONFIG;
+    }
+    return 0;
+}
+
+/* Appends a campaign (under the lock when others may read). */
+static int
+s_append (intake_campaigns_t *self, const char *name, const char *tenant, Plateau__V1__CallKind kind, bool from_api)
+{
+    s_campaign_t *items = realloc (self->items, (self->n + 1) * sizeof *items);
+    if (!items)
+        return PL_ENOMEM;
+    self->items = items;
+    s_campaign_t *c = &items[self->n];
+    *c = (s_campaign_t) { strdup (name), strdup (tenant), kind, from_api };
+    if (!c->name || !c->tenant) {
+        free (c->name);
+        free (c->tenant);
+        return PL_ENOMEM;
+    }
+    self->n++;
+    return 0;
+}
+
 static int
 s_load (intake_campaigns_t *self, const char *dir, const char *file, char *err, size_t err_size)
 {
@@ -85,46 +139,114 @@ s_load (intake_campaigns_t *self, const char *dir, const char *file, char *err, 
         snprintf (err, err_size, "%s: cannot be read: %s", file, strerror (errno));
         return PL_ECONFIG;
     }
-    s_read_t r = { .tenant_set = false };
-    int rc = pl_rules_text_each (file, text, s_on_key, &r, err, err_size);
+    s_read_t r;
+    Plateau__V1__CallKind kind;
+    int rc = s_parse (file, text, &r, &kind, err, err_size);
     free (text);
     if (rc != 0)
-        return PL_ECONFIG;
-    if (!r.tenant_set || !r.profile_set) {
-        snprintf (err, err_size, "%s: no %s in [campaign]", file, !r.tenant_set ? "tenant" : "profile");
-        return PL_ECONFIG;
-    }
-    Plateau__V1__CallKind kind = s_ends_with (r.profile, "-cc")   ? PLATEAU__V1__CALL_KIND__CANVASSING
-                                 : s_ends_with (r.profile, "-dc") ? PLATEAU__V1__CALL_KIND__DEBT_COLLECTION
-                                                                  : PLATEAU__V1__CALL_KIND__CALL_KIND_UNSPECIFIED;
-    if (kind == PLATEAU__V1__CALL_KIND__CALL_KIND_UNSPECIFIED) {
-        snprintf (err, err_size, "%s: profile '%s' is neither *-cc nor *-dc", file, r.profile);
-        return PL_ECONFIG;
-    }
-    s_campaign_t *items = realloc (self->items, (self->n + 1) * sizeof *items);
-    if (!items) {
-        snprintf (err, err_size, "out of memory");
-        return PL_ENOMEM;
-    }
-    self->items = items;
-    s_campaign_t *c = &items[self->n];
-    c->name = strndup (file, strlen (file) - strlen (".campaign"));
-    c->tenant = strdup (r.tenant);
-    c->kind = kind;
-    self->n++;
-    if (!c->name || !c->tenant) {
+        return rc;
+    char name[256];
+    snprintf (name, sizeof name, "%.*s", (int) (strlen (file) - strlen (".campaign")), file);
+    if (s_append (self, name, r.tenant, kind, false) != 0) {
         snprintf (err, err_size, "out of memory");
         return PL_ENOMEM;
     }
     return 0;
 }
 
+int
+intake_campaigns_define (intake_campaigns_t *self, const char *name, const char *text, bool *changed, char *err,
+                         size_t err_size)
+{
+    *changed = false;
+    char origin[96];
+    snprintf (origin, sizeof origin, "PUT /v1/campaigns/%.63s", name);
+    s_read_t r;
+    Plateau__V1__CallKind kind;
+    int rc = s_parse (origin, text, &r, &kind, err, err_size);
+    if (rc != 0)
+        return rc;
+    pthread_mutex_lock (&self->lock);
+    size_t i = 0;
+    while (i < self->n && strcmp (self->items[i].name, name) != 0)
+        i++;
+    if (i < self->n && !self->items[i].from_api) {
+        snprintf (err, err_size, "campaign '%s' is defined by a file: the definition over the API is ignored", name);
+        rc = PL_EEXIST;
+    } else if (i < self->n) {
+        s_campaign_t *c = &self->items[i];
+        if (c->kind != kind || strcmp (c->tenant, r.tenant) != 0) {
+            int64_t now = pl_clock_mono_ms ();
+            size_t k = 0;
+            for (size_t j = 0; j < self->n_retired; j++) {
+                if (now - self->retired_at[j] > S_RETIRED_KEEP_MS)
+                    free (self->retired[j]);
+                else {
+                    self->retired[k] = self->retired[j];
+                    self->retired_at[k++] = self->retired_at[j];
+                }
+            }
+            self->n_retired = k;
+            char *t = strdup (r.tenant);
+            char **rr = t ? realloc (self->retired, (self->n_retired + 1) * sizeof *rr) : NULL;
+            if (rr)
+                self->retired = rr;
+            int64_t *ra = rr ? realloc (self->retired_at, (self->n_retired + 1) * sizeof *ra) : NULL;
+            if (ra) {
+                self->retired_at = ra;
+                self->retired_at[self->n_retired] = now;
+                self->retired[self->n_retired++] = c->tenant;
+                c->tenant = t;
+                c->kind = kind;
+                *changed = true;
+            } else {
+                free (t);
+                rc = PL_ENOMEM;
+            }
+        }
+    } else {
+        rc = s_append (self, name, r.tenant, kind, true);
+        *changed = rc == 0;
+    }
+    pthread_mutex_unlock (&self->lock);
+    if (rc == PL_ENOMEM)
+        snprintf (err, err_size, "out of memory");
+    return rc;
+}
+
+typedef struct {
+    intake_campaigns_t *self;
+    pl_log_t *log;
+} s_poll_t;
+
+static int
+s_on_definition (const char *name, const char *text, size_t len, void *arg)
+{
+    (void) len;
+    s_poll_t *p = arg;
+    char err[512] = "";
+    bool changed = false;
+    if (intake_campaigns_define (p->self, name, text, &changed, err, sizeof err) != 0)
+        pl_log_error (p->log, NULL, "campaign definition not taken", "campaign", name, "error", err);
+    else if (changed)
+        pl_log_info (p->log, NULL, "campaign defined", "campaign", name, "from", "registry");
+    return 0;            /* one bad definition does not hold the others back */
+}
+
+int
+intake_campaigns_registry_poll (intake_campaigns_t *self, pl_redis_t *redis, pl_log_t *log)
+{
+    return pl_campaign_registry_poll (redis, &self->registry_rev, s_on_definition, &(s_poll_t) { self, log });
+}
+
 intake_campaigns_t *
 intake_campaigns_new (const char *dir, const char *default_tenant, char *err, size_t err_size)
 {
     intake_campaigns_t *self = calloc (1, sizeof *self);
-    if (self)
+    if (self) {
+        pthread_mutex_init (&self->lock, NULL);
         self->default_tenant = strdup (default_tenant ? default_tenant : "");
+    }
     if (!self || !self->default_tenant) {
         snprintf (err, err_size, "out of memory");
         intake_campaigns_destroy (&self);
@@ -160,45 +282,70 @@ intake_campaigns_destroy (intake_campaigns_t **self_p)
         free (self->items[i].name);
         free (self->items[i].tenant);
     }
+    for (size_t i = 0; i < self->n_retired; i++)
+        free (self->retired[i]);
+    free (self->retired);
+    free (self->retired_at);
     free (self->items);
     free (self->default_tenant);
+    pthread_mutex_destroy (&self->lock);
     free (self);
     *self_p = NULL;
 }
 
-static const s_campaign_t *
-s_find (const intake_campaigns_t *self, const char *campaign)
+/* The campaign's tenant (a string that outlives any replacement) and kind; false when none. */
+static bool
+s_find (const intake_campaigns_t *self, const char *campaign, const char **tenant, Plateau__V1__CallKind *kind)
 {
-    for (size_t i = 0; self && campaign && i < self->n; i++)
-        if (strcmp (self->items[i].name, campaign) == 0)
-            return &self->items[i];
-    return NULL;
+    if (!self || !campaign)
+        return false;
+    intake_campaigns_t *s = (intake_campaigns_t *) self;
+    bool hit = false;
+    pthread_mutex_lock (&s->lock);
+    for (size_t i = 0; i < s->n && !hit; i++)
+        if (strcmp (s->items[i].name, campaign) == 0) {
+            hit = true;
+            if (tenant)
+                *tenant = s->items[i].tenant;
+            if (kind)
+                *kind = s->items[i].kind;
+        }
+    pthread_mutex_unlock (&s->lock);
+    return hit;
 }
 
 const char *
 intake_campaigns_tenant (const intake_campaigns_t *self, const char *campaign)
 {
-    const s_campaign_t *c = s_find (self, campaign);
-    return c ? c->tenant : self ? self->default_tenant : "";
+    const char *t = NULL;
+    if (s_find (self, campaign, &t, NULL))
+        return t;
+    return self ? self->default_tenant : "";
 }
 
 Plateau__V1__CallKind
 intake_campaigns_kind (const intake_campaigns_t *self, const char *campaign, bool debt)
 {
-    const s_campaign_t *c = s_find (self, campaign);
-    if (c)
-        return c->kind;
+    Plateau__V1__CallKind k;
+    if (s_find (self, campaign, NULL, &k))
+        return k;
     return debt ? PLATEAU__V1__CALL_KIND__DEBT_COLLECTION : PLATEAU__V1__CALL_KIND__CANVASSING;
 }
 
 bool
 intake_campaigns_has (const intake_campaigns_t *self, const char *campaign)
 {
-    return s_find (self, campaign) != NULL;
+    return s_find (self, campaign, NULL, NULL);
 }
 
 size_t
 intake_campaigns_count (const intake_campaigns_t *self)
 {
-    return self ? self->n : 0;
+    if (!self)
+        return 0;
+    intake_campaigns_t *s = (intake_campaigns_t *) self;
+    pthread_mutex_lock (&s->lock);
+    size_t n = s->n;
+    pthread_mutex_unlock (&s->lock);
+    return n;
 }

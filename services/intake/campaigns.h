@@ -10,7 +10,11 @@
  *  A campaign without a file keeps coming in: its tenant is the default one (may be ""), and its
  *  kind is the lead's own (debt collection when it names a debt, else canvassing).
  *
- *  Read once at start; afterwards read-only, so every thread shares one.
+ *  Files are read at start. Campaigns defined over the API (the dialer's PUT /v1/campaigns/{id},
+ *  kept in Redis: plateau/campaign_registry.h) join, or replace their earlier definition, while
+ *  the intake runs (intake_campaigns_registry_poll, every second); a file's campaign is never
+ *  replaced. Every thread shares one set; a string it hands out lives ten minutes past its
+ *  replacement, long enough for the event that asked.
  */
 #ifndef PL_INTAKE_CAMPAIGNS_H
 #define PL_INTAKE_CAMPAIGNS_H
@@ -18,6 +22,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "plateau/log.h"
+#include "plateau/redis.h"
 #include "plateau/v1/common.pb-c.h"
 
 typedef struct intake_campaigns intake_campaigns_t;
@@ -42,7 +48,15 @@ Plateau__V1__CallKind intake_campaigns_kind (const intake_campaigns_t *self, con
 /* Whether `campaign` has a file. */
 bool intake_campaigns_has (const intake_campaigns_t *self, const char *campaign);
 
-/* Campaigns read from files. */
+/* Adds or replaces campaign `name` as defined over the API (*changed false when already so).
+ * 0; PL_EEXIST (a file defines it); PL_ECONFIG / PL_ENOMEM with err. */
+int intake_campaigns_define (intake_campaigns_t *self, const char *name, const char *text, bool *changed, char *err,
+                             size_t err_size);
+/* Reads the campaign registry when it moved and defines what changed (a definition that cannot
+ * be taken is logged). 0 or PL_EREDIS. */
+int intake_campaigns_registry_poll (intake_campaigns_t *self, pl_redis_t *redis, pl_log_t *log);
+
+/* Campaigns known: read from files, or defined over the API. */
 size_t intake_campaigns_count (const intake_campaigns_t *self);
 
 #endif

@@ -18,7 +18,20 @@
 typedef struct {
     intake_store_t *store;
     pl_metric_t *backlog;
+    intake_campaigns_t *campaigns;
+    pl_service_t *svc;
 } s_main_t;
+
+/* The campaigns defined over the API, when the registry moved. */
+static int
+s_campaigns (pl_loop_t *loop, void *arg)
+{
+    (void) loop;
+    s_main_t *m = arg;
+    if (intake_campaigns_registry_poll (m->campaigns, pl_service_redis (m->svc), pl_service_log (m->svc)) != 0)
+        pl_log_warn (pl_service_log (m->svc), NULL, "campaign registry unreadable", "error", "redis");
+    return 0;
+}
 
 /* What this replica still owes scrub and the audit, for the backlog gauge. */
 static int
@@ -126,6 +139,10 @@ main (void)
                                   "Messages this replica stored and the destination has not yet acknowledged",
                                   "destination");
     pl_loop_add_timer (pl_service_loop (svc), 1000, s_backlog, &m);
+    m.campaigns = campaigns;
+    m.svc = svc;
+    s_campaigns (pl_service_loop (svc), &m);
+    pl_loop_add_timer (pl_service_loop (svc), 1000, s_campaigns, &m);
 
     int rc = pl_service_run (svc);
     pl_http_stop (http, 5000);

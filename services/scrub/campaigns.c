@@ -1,11 +1,14 @@
 /*  campaigns.c — zones, profiles and campaigns for scrub's decisions (see campaigns.h). */
 #include <ctype.h>
 #include <dirent.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "campaigns.h"
+#include "plateau/campaign_registry.h"
+#include "plateau/clock.h"
 #include "plateau/error.h"
 
 /* Jurisdictions scrub knows: the profile family of each, and the regions it covers (a French
@@ -38,15 +41,29 @@ typedef struct {
     bool debt;
     unsigned dial;               /* PL_RULES_DIAL_PRERECORDED, _AGENT_GUARANTEED as the file says */
     pl_rules_campaign_t *campaign;
+    bool from_api;               /* defined over the API (the registry), not by a file */
+    uint64_t hash;               /* of its text */
 } s_campaign_t;
 
+/* The lock guards items (which grows, and whose API definitions are replaced); what a lookup
+ * hands out (strings, the engine's campaign) is never freed before the set: a replaced
+ * definition is retired. */
 struct scrub_campaigns {
+    pthread_mutex_t lock;
     pl_rules_tzdb_t *tz;
     pl_rules_profiles_t *profiles;
     char *default_tenant;
     s_campaign_t *items;
     size_t n;
+    s_campaign_t *retired;
+    int64_t *retired_at;         /* monotonic ms */
+    size_t n_retired;
+    int64_t registry_rev;
 };
+
+/* A retired definition is freed after this: a lookup's result is used for one judgment, so
+ * replacing definitions again and again cannot grow the memory without bound. */
+#define S_RETIRED_KEEP_MS (10 * 60 * 1000)
 
 uint64_t
 scrub_id_of (const char *name)
@@ -91,21 +108,45 @@ s_add_default (scrub_campaigns_t *self, const char *jurisdiction, const char *pr
 }
 
 /* Reads a campaign file, turning tenant and subject names into the engine's numeric ids. */
-static int
-s_load_campaign (scrub_campaigns_t *self, const char *dir, const char *file, char *err, size_t err_size)
+static int s_find (const scrub_campaigns_t *self, const char *name, const char *jurisdiction, const char *region,
+                   bool debt, scrub_campaign_t *out);
+
+static void
+s_campaign_clear (s_campaign_t *c)
 {
-    char path[1024];
-    snprintf (path, sizeof path, "%s/%s", dir, file);
-    FILE *fp = fopen (path, "r");
-    if (!fp) {
-        snprintf (err, err_size, "%s: cannot be read", path);
-        return PL_EIO;
-    }
-    size_t cap = 4096, len = 0;
+    pl_rules_campaign_destroy (&c->campaign);
+    free (c->name);
+    free (c->profile);
+    free (c->jurisdiction);
+    free (c->tenant);
+    memset (c, 0, sizeof *c);
+}
+
+/* 64-bit FNV-1a: whether a definition's text changed. */
+static uint64_t
+s_hash (const char *text)
+{
+    uint64_t h = 14695981039346656037ULL;
+    for (; *text; text++)
+        h = (h ^ (unsigned char) *text) * 1099511628211ULL;
+    return h;
+}
+
+/* Campaign `name` from its text into *c (in no set). The engine wants numbers for tenants and
+ * subjects: names become their hash here. */
+static int
+s_parse_text (scrub_campaigns_t *self, const char *name, const char *origin, const char *in, s_campaign_t *c,
+              char *err, size_t err_size)
+{
+    memset (c, 0, sizeof *c);
+    size_t cap = strlen (in) + 4096, len = 0;
     char *text = malloc (cap), line[1024], tenant[256] = "";
     bool in_campaign = false;
     unsigned dial = 0;
-    while (text && fgets (line, sizeof line, fp)) {
+    for (const char *at = in; text && *at;) {
+        size_t ll = strcspn (at, "\n");
+        snprintf (line, sizeof line, "%.*s\n", (int) (ll < sizeof line - 2 ? ll : sizeof line - 2), at);
+        at += ll + (at[ll] == '\n');
         char out[1100];
         snprintf (out, sizeof out, "%s", line);
         const char *p = line;
@@ -150,35 +191,34 @@ s_load_campaign (scrub_campaigns_t *self, const char *dir, const char *file, cha
         memcpy (text + len, out, n);
         len += n;
     }
-    fclose (fp);
     if (!text)
         return PL_ENOMEM;
     text[len] = '\0';
-    s_campaign_t *c = s_add (self);
-    if (!c) {
-        free (text);
-        return PL_ENOMEM;
-    }
-    c->name = strndup (file, strlen (file) - strlen (".campaign"));
+    c->name = strdup (name);
     c->campaign = pl_rules_campaign_new (self->profiles);
     c->tenant = strdup (*tenant ? tenant : self->default_tenant);
-    int rc = c->campaign ? pl_rules_campaign_load_text (c->campaign, path, text) : PL_ENOMEM;
+    c->hash = s_hash (in);
+    int rc = c->campaign ? pl_rules_campaign_load_text (c->campaign, origin, text) : PL_ENOMEM;
     free (text);
     if (rc != 0) {
         snprintf (err, err_size, "%s", c->campaign ? pl_rules_campaign_errstr (c->campaign) : "out of memory");
+        s_campaign_clear (c);
         return rc;
     }
     const pl_rules_profile_t *p = pl_rules_campaign_profile (c->campaign);
     if (!p) {
-        snprintf (err, err_size, "%s: no profile (set [campaign] profile = …)", path);
+        snprintf (err, err_size, "%s: no profile (set [campaign] profile = …)", origin);
+        s_campaign_clear (c);
         return PL_ECONFIG;
     }
     c->profile = strdup (pl_rules_profile_id (p));
     c->jurisdiction = strdup (pl_rules_profile_jurisdiction (p));
     c->debt = pl_rules_profile_kind (p) == PL_RULES_DC;
     c->dial = dial;
-    if (!c->name || !c->tenant || !c->profile || !c->jurisdiction)
+    if (!c->name || !c->tenant || !c->profile || !c->jurisdiction) {
+        s_campaign_clear (c);
         return PL_ENOMEM;
+    }
     /* No tenant given: the campaign counts for the default tenant, as its consents will. */
     if (!*tenant) {
         char t[32];
@@ -188,6 +228,137 @@ s_load_campaign (scrub_campaigns_t *self, const char *dir, const char *file, cha
     return 0;
 }
 
+static int
+s_load_campaign (scrub_campaigns_t *self, const char *dir, const char *file, char *err, size_t err_size)
+{
+    char path[1024];
+    snprintf (path, sizeof path, "%s/%s", dir, file);
+    FILE *fp = fopen (path, "r");
+    if (!fp) {
+        snprintf (err, err_size, "%s: cannot be read", path);
+        return PL_EIO;
+    }
+    char *text = malloc (1 << 20);
+    size_t len = text ? fread (text, 1, (1 << 20) - 1, fp) : 0;
+    fclose (fp);
+    if (!text)
+        return PL_ENOMEM;
+    text[len] = '\0';
+    char *name = strndup (file, strlen (file) - strlen (".campaign"));
+    s_campaign_t c;
+    int rc = name ? s_parse_text (self, name, path, text, &c, err, err_size) : PL_ENOMEM;
+    free (text);
+    free (name);
+    if (rc != 0)
+        return rc;
+    s_campaign_t *slot = s_add (self);
+    if (!slot) {
+        s_campaign_clear (&c);
+        return PL_ENOMEM;
+    }
+    *slot = c;
+    return 0;
+}
+
+int
+scrub_campaigns_define (scrub_campaigns_t *self, const char *name, const char *text, bool *changed, char *err,
+                        size_t err_size)
+{
+    *changed = false;
+    if (!name || !*name) {
+        snprintf (err, err_size, "a campaign needs a name");
+        return PL_EINVAL;
+    }
+    uint64_t h = s_hash (text);
+    pthread_mutex_lock (&self->lock);
+    int same = 0;
+    for (size_t i = 0; i < self->n; i++)
+        if (strcmp (self->items[i].name, name) == 0)
+            same = !self->items[i].from_api ? -1 : self->items[i].hash == h;
+    pthread_mutex_unlock (&self->lock);
+    if (same == -1) {
+        snprintf (err, err_size, "campaign '%s' is defined by a file: the definition over the API is ignored", name);
+        return PL_EEXIST;
+    }
+    if (same)
+        return 0;
+    char origin[96];
+    snprintf (origin, sizeof origin, "PUT /v1/campaigns/%.63s", name);
+    s_campaign_t c;
+    int rc = s_parse_text (self, name, origin, text, &c, err, err_size);
+    if (rc != 0)
+        return rc;
+    c.from_api = true;
+    pthread_mutex_lock (&self->lock);
+    size_t i = 0;
+    while (i < self->n && strcmp (self->items[i].name, name) != 0)
+        i++;
+    if (i < self->n) {
+        /* The old one is retired, not freed: a thread may hold its strings and engine campaign. */
+        int64_t now = pl_clock_mono_ms ();
+        size_t k = 0;
+        for (size_t j = 0; j < self->n_retired; j++) {
+            if (now - self->retired_at[j] > S_RETIRED_KEEP_MS)
+                s_campaign_clear (&self->retired[j]);
+            else {
+                self->retired[k] = self->retired[j];
+                self->retired_at[k++] = self->retired_at[j];
+            }
+        }
+        self->n_retired = k;
+        s_campaign_t *r = realloc (self->retired, (self->n_retired + 1) * sizeof *r);
+        if (r)
+            self->retired = r;
+        int64_t *ra = r ? realloc (self->retired_at, (self->n_retired + 1) * sizeof *ra) : NULL;
+        if (ra) {
+            self->retired_at = ra;
+            self->retired_at[self->n_retired] = now;
+            self->retired[self->n_retired++] = self->items[i];
+            self->items[i] = c;
+        } else
+            rc = PL_ENOMEM;
+    } else {
+        s_campaign_t *slot = s_add (self);
+        if (slot)
+            *slot = c;
+        else
+            rc = PL_ENOMEM;
+    }
+    pthread_mutex_unlock (&self->lock);
+    if (rc != 0) {
+        s_campaign_clear (&c);
+        snprintf (err, err_size, "out of memory");
+    }
+    *changed = rc == 0;
+    return rc;
+}
+
+typedef struct {
+    scrub_campaigns_t *self;
+    pl_log_t *log;
+} s_poll_t;
+
+static int
+s_on_definition (const char *name, const char *text, size_t len, void *arg)
+{
+    (void) len;
+    s_poll_t *p = arg;
+    char err[512] = "";
+    bool changed = false;
+    if (scrub_campaigns_define (p->self, name, text, &changed, err, sizeof err) != 0)
+        pl_log_error (p->log, NULL, "campaign definition not taken", "campaign", name, "error", err);
+    else if (changed)
+        pl_log_info (p->log, NULL, "campaign defined", "campaign", name, "from", "registry");
+    return 0;            /* one bad definition does not hold the others back */
+}
+
+int
+scrub_campaigns_registry_poll (scrub_campaigns_t *self, pl_redis_t *redis, pl_log_t *log)
+{
+    return pl_campaign_registry_poll (redis, &self->registry_rev, s_on_definition,
+                                      &(s_poll_t) { self, log });
+}
+
 scrub_campaigns_t *
 scrub_campaigns_new (const char *profiles_dir, const char *zoneinfo, const char *campaigns_dir,
                      const char *default_tenant, char *err, size_t err_size)
@@ -195,6 +366,7 @@ scrub_campaigns_new (const char *profiles_dir, const char *zoneinfo, const char 
     scrub_campaigns_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
+    pthread_mutex_init (&self->lock, NULL);
     self->tz = pl_rules_tzdb_new (zoneinfo);
     self->profiles = self->tz ? pl_rules_profiles_new (self->tz) : NULL;
     self->default_tenant = strdup (default_tenant && *default_tenant ? default_tenant : "default");
@@ -249,15 +421,14 @@ scrub_campaigns_destroy (scrub_campaigns_t **self_p)
     if (!self_p || !*self_p)
         return;
     scrub_campaigns_t *self = *self_p;
-    for (size_t i = 0; i < self->n; i++) {
-        s_campaign_t *c = &self->items[i];
-        pl_rules_campaign_destroy (&c->campaign);
-        free (c->name);
-        free (c->profile);
-        free (c->jurisdiction);
-        free (c->tenant);
-    }
+    for (size_t i = 0; i < self->n; i++)
+        s_campaign_clear (&self->items[i]);
+    for (size_t i = 0; i < self->n_retired; i++)
+        s_campaign_clear (&self->retired[i]);
     free (self->items);
+    free (self->retired);
+    free (self->retired_at);
+    pthread_mutex_destroy (&self->lock);
     pl_rules_profiles_destroy (&self->profiles);
     pl_rules_tzdb_destroy (&self->tz);
     free (self->default_tenant);
@@ -282,15 +453,29 @@ scrub_campaigns_jurisdiction (const scrub_campaigns_t *self, const char *region)
 bool
 scrub_campaigns_has_jurisdiction (const scrub_campaigns_t *self, const char *jurisdiction)
 {
-    for (size_t i = 0; jurisdiction && i < self->n; i++)
-        if (strcasecmp (self->items[i].jurisdiction, jurisdiction) == 0)
-            return true;
-    return false;
+    scrub_campaigns_t *s = (scrub_campaigns_t *) self;
+    bool has = false;
+    pthread_mutex_lock (&s->lock);
+    for (size_t i = 0; jurisdiction && i < s->n && !has; i++)
+        has = strcasecmp (s->items[i].jurisdiction, jurisdiction) == 0;
+    pthread_mutex_unlock (&s->lock);
+    return has;
 }
 
 int
 scrub_campaigns_find (const scrub_campaigns_t *self, const char *name, const char *jurisdiction,
                       const char *region, bool debt, scrub_campaign_t *out)
+{
+    scrub_campaigns_t *s = (scrub_campaigns_t *) self;
+    pthread_mutex_lock (&s->lock);
+    int rc = s_find (self, name, jurisdiction, region, debt, out);
+    pthread_mutex_unlock (&s->lock);
+    return rc;
+}
+
+static int
+s_find (const scrub_campaigns_t *self, const char *name, const char *jurisdiction, const char *region, bool debt,
+        scrub_campaign_t *out)
 {
     const s_campaign_t *hit = NULL;
     for (size_t i = 0; name && *name && i < self->n && !hit; i++)

@@ -8,13 +8,19 @@
  *  reading, never a laxer one. Tenants and subjects are names here ("acme"); the engine wants
  *  numbers, so a name that is not all digits becomes its 63-bit FNV-1a hash (scrub_id_of).
  *
- *  Built once at start (the only I/O); read-only afterwards and shared by every thread.
+ *  Built at start (the only file I/O) and shared by every thread. Campaigns defined over the API
+ *  (the dialer's PUT /v1/campaigns/{id}, kept in Redis: plateau/campaign_registry.h) join or
+ *  replace their earlier definition while scrub runs (scrub_campaigns_registry_poll, every
+ *  second); a file's campaign is never replaced. What a lookup hands out stays valid for ten
+ *  minutes after a replacement: long enough for the judgment that asked.
  */
 #ifndef SCRUB_CAMPAIGNS_H
 #define SCRUB_CAMPAIGNS_H
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "plateau/log.h"
+#include "plateau/redis.h"
 #include "plateau/rules.h"
 
 typedef struct scrub_campaigns scrub_campaigns_t;
@@ -35,6 +41,14 @@ scrub_campaigns_t *scrub_campaigns_new (const char *profiles_dir, const char *zo
                                         const char *campaigns_dir, const char *default_tenant,
                                         char *err, size_t err_size);
 void scrub_campaigns_destroy (scrub_campaigns_t **self_p);
+
+/* Adds or replaces campaign `name` as defined over the API (nothing when already so: *changed
+ * false). 0; PL_EEXIST (a file defines it); PL_ECONFIG / PL_ENOMEM with err. */
+int scrub_campaigns_define (scrub_campaigns_t *self, const char *name, const char *text, bool *changed, char *err,
+                            size_t err_size);
+/* Reads the campaign registry when it moved and defines what changed; a definition that cannot
+ * be taken is logged. 0 or PL_EREDIS. */
+int scrub_campaigns_registry_poll (scrub_campaigns_t *self, pl_redis_t *redis, pl_log_t *log);
 
 /* The jurisdiction of a number's region ("RE" → "FR", "GB" → "GB"); "" when none has a profile. */
 const char *scrub_campaigns_jurisdiction (const scrub_campaigns_t *self, const char *region);

@@ -29,12 +29,15 @@ typedef struct {
     char stale_text[512];         /* "us-dnc: copy of 2026-10-01, 64 days old, legal age 31 days" */
 } s_main_t;
 
-/* Every second: the versions other replicas loaded, and how old each copy is. */
+/* Every second: the versions other replicas loaded, how old each copy is, and the campaigns
+ * defined over the API. */
 static int
 s_tick (pl_loop_t *loop, void *arg)
 {
     (void) loop;
     s_main_t *m = arg;
+    if (scrub_campaigns_registry_poll (m->campaigns, pl_service_redis (m->svc), pl_service_log (m->svc)) != 0)
+        pl_log_warn (pl_service_log (m->svc), NULL, "campaign registry unreadable", "error", "redis");
     char err[256] = "";
     if (scrub_catalog_sync (m->catalog, pl_service_redis (m->svc), err, sizeof err) != 0
         && strcmp (err, m->last_err) != 0)

@@ -165,9 +165,9 @@ s_send (fx_t *f, pl_bus_client_t *c, pl_envelope_t *env)
     return pl_bus_client_inflight (c) == 0 && pl_bus_client_count (c, "dead") == 0 ? 0 : -1;
 }
 
-/* Sends a LeadCleared as scrub would: the lead, its number in Paris, one ALLOW for it. */
+/* Sends a LeadCleared as scrub would: the lead of campaign, its number in Paris, one ALLOW. */
 static int
-s_send_lead (fx_t *f, const char *lead_id)
+s_send_lead_in (fx_t *f, const char *lead_id, const char *campaign)
 {
     Plateau__V1__PhoneNumber phone = PLATEAU__V1__PHONE_NUMBER__INIT;
     Plateau__V1__Lead lead = PLATEAU__V1__LEAD__INIT;
@@ -182,7 +182,7 @@ s_send_lead (fx_t *f, const char *lead_id)
     phone.zone_source = "prefix";
     lead.id = (char *) lead_id;
     lead.source = "crm";
-    lead.campaign = CAMPAIGN;
+    lead.campaign = (char *) campaign;
     lead.phone = &phone;
     lead.country = "FR";
     lead.received_at_ms = MON_0900Z - 60000;
@@ -199,6 +199,12 @@ s_send_lead (fx_t *f, const char *lead_id)
     env.body_case = PLATEAU__V1__ENVELOPE__BODY_LEAD_CLEARED;
     env.lead_cleared = &lc;
     return s_send (f, f->as_scrub, &env);
+}
+
+static int
+s_send_lead (fx_t *f, const char *lead_id)
+{
+    return s_send_lead_in (f, lead_id, CAMPAIGN);
 }
 
 static int
@@ -288,6 +294,21 @@ s_http (fx_t *f, const char *method, const char *path, const char *token, const 
               token ? "\r\n" : "", body ? "Content-Type: application/json\r\n" : "");
     pl_test_http_resp_t r = { 0 };
     int st = pl_test_http_request (f->http_port, method, path, headers, body, body ? strlen (body) : 0, &r);
+    if (out)
+        *out = r.body ? json_loads (r.body, 0, NULL) : NULL;
+    pl_test_http_resp_free (&r);
+    return st;
+}
+
+/* The same with a body of any type and length. */
+static int
+s_http_body (fx_t *f, const char *method, const char *path, const char *token, const char *ctype, const char *body,
+             size_t len, json_t **out)
+{
+    char headers[256];
+    snprintf (headers, sizeof headers, "Authorization: Bearer %s\r\nContent-Type: %s\r\n", token, ctype);
+    pl_test_http_resp_t r = { 0 };
+    int st = pl_test_http_request (f->http_port, method, path, headers, body, len, &r);
     if (out)
         *out = r.body ? json_loads (r.body, 0, NULL) : NULL;
     pl_test_http_resp_free (&r);
@@ -761,6 +782,96 @@ test_broken_json_is_400_with_its_place (void **state)
     assert_int_equal (s_http (f, "POST", "/v1/leads/" LEAD "/dial", DESK, "[1,2]", NULL), 400);
 }
 
+/* An operator defines a campaign over the API: checked whole (an error names the line and the
+ * key), stored in the registry, in force at once (a lead of it is queued); replaced the same
+ * way; a file's campaign is refused with the file named; only operators may. */
+static void
+test_an_operator_defines_a_campaign_over_the_api (void **state)
+{
+    fx_t *f = *state;
+    json_t *o = NULL;
+    const char *path = "/v1/campaigns/fr-new";
+    const char *text = "[campaign]\nprofile = fr-cc\ntenant  = acme-new\ncli     = +33162000002\n\n"
+                       "[dialer]\nmode = preview\nmax-attempts = 3\n";
+    assert_int_equal (s_http_body (f, "PUT", path, DESK, "text/plain", text, strlen (text), NULL), 403);
+    assert_int_equal (s_http_body (f, "PUT", path, READER, "text/plain", text, strlen (text), NULL), 403);
+    assert_int_equal (s_http_body (f, "PUT", path, OPS, "application/json", "{}", 2, NULL), 415);
+    size_t big = 64 * 1024 + 1;
+    char *huge = malloc (big);
+    memset (huge, '#', big);
+    assert_int_equal (s_http_body (f, "PUT", path, OPS, "text/plain", huge, big, NULL), 413);
+    free (huge);
+    const char *bad = "[campaign]\nprofile = fr-cc\ntenant = acme-new\n\n[dialer]\nmode = sideways\n";
+    assert_int_equal (s_http_body (f, "PUT", path, OPS, "text/plain", bad, strlen (bad), &o), 400);
+    assert_string_equal (s_str (o, "error.code"), "invalid_campaign");
+    assert_string_equal (s_str (o, "error.field"), "mode");
+    assert_int_equal (json_integer_value (json_object_get (json_object_get (o, "error"), "line")), 6);
+    json_decref (o);
+    const char *wide = "[campaign]\nprofile = fr-cc\ntenant = acme-new\n\n[rule fr.hours]\nhours = 07:00-22:00\n";
+    assert_int_equal (s_http_body (f, "PUT", path, OPS, "text/plain", wide, strlen (wide), &o), 400);
+    assert_non_null (strstr (s_str (o, "error.message"), "rule fr.hours: would widen the profile"));
+    json_decref (o);
+    assert_int_equal (s_http_body (f, "PUT", "/v1/campaigns/" CAMPAIGN, OPS, "text/plain", text, strlen (text), &o), 409);
+    assert_string_equal (s_str (o, "error.code"), "defined_by_file");
+    assert_non_null (strstr (s_str (o, "error.message"), CAMPAIGN ".campaign"));
+    json_decref (o);
+    assert_int_equal (s_http_body (f, "PUT", "/v1/campaigns/Bad%20Name", OPS, "text/plain", text, strlen (text), NULL), 400);
+    /* Nothing refused above was stored. */
+    pl_reply_t *r = pl_redis_command (f->redis, "HLEN pl:{campaigns}:def");
+    assert_int_equal (pl_reply_int (r), 0);
+    pl_reply_free (&r);
+
+    assert_int_equal (s_http_body (f, "PUT", path, OPS, "text/plain", text, strlen (text), &o), 201);
+    assert_string_equal (s_str (o, "status"), "created");
+    assert_string_equal (s_str (o, "tenant"), "acme-new");
+    assert_string_equal (s_str (o, "mode"), "preview");
+    assert_string_equal (s_str (o, "defined_by"), "PUT /v1/campaigns/fr-new");
+    json_decref (o);
+    r = pl_redis_command (f->redis, "HGET pl:{campaigns}:def fr-new");
+    assert_string_equal (pl_reply_str (r, NULL), text);
+    pl_reply_free (&r);
+    assert_int_equal (s_http (f, "GET", path, READER, NULL, &o), 200);
+    assert_string_equal (s_str (o, "definition"), text);
+    json_decref (o);
+    assert_int_equal (s_http (f, "GET", "/v1/campaigns", READER, NULL, &o), 200);
+    assert_int_equal (json_array_size (json_object_get (o, "campaigns")), 2);
+    json_decref (o);
+    /* In force: a lead of it is queued and explained. */
+    assert_int_equal (s_send_lead_in (f, "01KDIALERAPILEADNEW0000001", "fr-new"), 0);
+    assert_int_equal (s_http (f, "GET", "/v1/leads/01KDIALERAPILEADNEW0000001/why?campaign=fr-new", READER, NULL, &o), 200);
+    assert_string_equal (s_str (o, "campaign"), "fr-new");
+    json_decref (o);
+    /* Replaced. */
+    const char *text2 = "[campaign]\nprofile = fr-cc\ntenant  = acme-new\n\n[dialer]\nmode = progressive\n";
+    assert_int_equal (s_http_body (f, "PUT", path, OPS, "text/plain", text2, strlen (text2), &o), 200);
+    assert_string_equal (s_str (o, "status"), "replaced");
+    assert_string_equal (s_str (o, "mode"), "progressive");
+    json_decref (o);
+    assert_int_equal (s_http (f, "GET", "/v1/campaigns/nope", READER, NULL, NULL), 404);
+    /* plateauctl: a file's error names the file's line; show prints the definition in force. */
+    char file[600], cmd[800], out[4096];
+    snprintf (file, sizeof file, "%s/draft.campaign", f->dir);
+    FILE *fp = fopen (file, "w");
+    fputs (bad, fp);
+    fclose (fp);
+    snprintf (cmd, sizeof cmd, "campaign put fr-new %s", file);
+    assert_int_equal (s_ctl (f, OPS, cmd, out, sizeof out), 1);
+    assert_non_null (strstr (out, "draft.campaign:6: key 'mode'"));
+    assert_int_equal (s_ctl (f, READER, "campaign show fr-new", out, sizeof out), 0);
+    assert_non_null (strstr (out, "# definition in force:\n[campaign]"));
+    assert_non_null (strstr (out, "mode = progressive"));
+    /* The registry is bounded: with 1,000 definitions a new name is refused, a known one is
+     * still replaced. (Filled behind the services' backs: the revision does not move.) */
+    r = pl_redis_command (f->redis, "EVAL %s 1 pl:{campaigns}:def", "for i = 1, 999 do redis.call('HSET', KEYS[1], 'x' .. i, '#') end");
+    pl_reply_free (&r);
+    assert_int_equal (s_http_body (f, "PUT", "/v1/campaigns/fr-more", OPS, "text/plain", text, strlen (text), &o), 409);
+    assert_string_equal (s_str (o, "error.code"), "registry_full");
+    json_decref (o);
+    assert_int_equal (s_http_body (f, "PUT", path, OPS, "text/plain", text, strlen (text), NULL), 200);
+    r = pl_redis_command (f->redis, "EVAL %s 1 pl:{campaigns}:def", "for i = 1, 999 do redis.call('HDEL', KEYS[1], 'x' .. i) end");
+    pl_reply_free (&r);
+}
+
 int
 main (void)
 {
@@ -779,6 +890,7 @@ main (void)
         cmocka_unit_test (test_unknown_members_are_refused_by_name),
         cmocka_unit_test (test_broken_json_is_400_with_its_place),
         cmocka_unit_test (test_a_disposition_waits_for_the_outcome_and_applies_once),
+        cmocka_unit_test (test_an_operator_defines_a_campaign_over_the_api),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

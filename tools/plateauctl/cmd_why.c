@@ -15,12 +15,12 @@
 int
 ctl_dialer_get (const char *cmd, const char *url, const char *token, const char *path, pl_http_response_t *resp)
 {
-    return ctl_dialer_http (cmd, url, token, "GET", path, NULL, resp);
+    return ctl_dialer_send (cmd, url, token, "GET", path, NULL, NULL, resp);
 }
 
 int
-ctl_dialer_http (const char *cmd, const char *url, const char *token, const char *method, const char *path,
-                 const char *body, pl_http_response_t *resp)
+ctl_dialer_send (const char *cmd, const char *url, const char *token, const char *method, const char *path,
+                 const char *ctype, const char *body, pl_http_response_t *resp)
 {
     url = url ?: getenv ("PLATEAU_DIALER_URL");
     token = token ?: getenv ("PLATEAU_API_TOKEN");
@@ -36,8 +36,8 @@ ctl_dialer_http (const char *cmd, const char *url, const char *token, const char
     if (!client)
         return PL_ENOMEM;
     char headers[1024];
-    snprintf (headers, sizeof headers, "Authorization: Bearer %s\r\nAccept: application/json\r\n%s", token,
-              body ? "Content-Type: application/json\r\n" : "");
+    snprintf (headers, sizeof headers, "Authorization: Bearer %s\r\nAccept: application/json\r\n%s%s%s", token,
+              body ? "Content-Type: " : "", body ? ctype : "", body ? "\r\n" : "");
     int status = pl_http_client_request (client, method, path, headers, body, body ? strlen (body) : 0, resp);
     if (status < 0)
         fprintf (stderr, "plateauctl %s: no answer from %s: %s\n", cmd, url, pl_http_client_errstr (client));

@@ -78,9 +78,9 @@ int ctl_scrub_http (const char *cmd, int argc, char **argv, const char *method, 
  * with pl_http_response_free. */
 int ctl_dialer_get (const char *cmd, const char *url, const char *token, const char *path,
                     pl_http_response_t *resp);
-/* The same with any method and a JSON body (NULL: none). */
-int ctl_dialer_http (const char *cmd, const char *url, const char *token, const char *method, const char *path,
-                     const char *body, pl_http_response_t *resp);
+/* The same with any method and a body of type ctype (body NULL: none). */
+int ctl_dialer_send (const char *cmd, const char *url, const char *token, const char *method, const char *path,
+                     const char *ctype, const char *body, pl_http_response_t *resp);
 
 /* Each wait of an HTTP exchange (connect, send, answer) through pl_http_client gives up after
  * this long. */

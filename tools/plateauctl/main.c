@@ -36,7 +36,7 @@ static const s_command_t s_commands[] = {
     { "scrub", "scrub a file of numbers, with progress", ctl_scrub_run, ctl_scrub_usage },
     { "why", "why the dialer calls a lead or a number when it does, or never", ctl_why_run, ctl_why_usage },
     { "queue", "a campaign's queue: depth, agents, abandon rate, pacing, its head", ctl_queue_run, ctl_queue_usage },
-    { "campaign", "pause or resume a campaign's dialling", ctl_campaign_run, ctl_campaign_usage },
+    { "campaign", "define, show, pause or resume a campaign in the dialer", ctl_campaign_run, ctl_campaign_usage },
 };
 #define S_NCOMMANDS (sizeof s_commands / sizeof s_commands[0])
 
