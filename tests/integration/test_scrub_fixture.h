@@ -7,6 +7,7 @@
 #define PL_TEST_SCRUB_FIXTURE_H
 #include <jansson.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@
 #define SX_MAX_SCRUBS 2
 
 typedef struct {
+    char event_id[64];                  /* the audit stores each id once: so does this stand-in */
     char type[32], lead_id[40], decision[8], evidence[64], tenant[32], list_names[160];
     char regions[96];                   /* "US:number US-FL:number", from region_sources */
     char rule_regions[96];              /* "us.fl=US-FL:number", rules that applied by a region */
@@ -82,9 +84,13 @@ sx_audit_handler (void *arg, pl_bus_msg_t **msgs, size_t n)
     for (size_t i = 0; i < n; i++) {
         const pl_envelope_t *e = pl_bus_msg_envelope (msgs[i]);
         const Plateau__V1__AuditEvent *a = e->body_case == PLATEAU__V1__ENVELOPE__BODY_AUDIT_EVENT ? e->audit_event : NULL;
-        if (a && f->naudit < SX_MAX_SEEN) {
+        bool seen = false;
+        for (size_t k = 0; a && k < f->naudit && !seen; k++)
+            seen = strcmp (f->events[k].event_id, a->event_id) == 0;    /* a resend (at-least-once) */
+        if (a && !seen && f->naudit < SX_MAX_SEEN) {
             sx_event_t *x = &f->events[f->naudit++];
             memset (x, 0, sizeof *x);
+            snprintf (x->event_id, sizeof x->event_id, "%s", a->event_id);
             snprintf (x->type, sizeof x->type, "%s", a->type);
             snprintf (x->lead_id, sizeof x->lead_id, "%s", a->lead_id);
             snprintf (x->tenant, sizeof x->tenant, "%s", a->tenant);
