@@ -956,12 +956,14 @@ typedef struct {
 
 /* One slot of the transactional outbox (outbox.h): a tag whose stream this client reads. */
 typedef struct {
-    char *tag;
+    char *tag;                 /* NULL: a free place in the slots array */
     char cursor[PL_OUTBOX_SID_MAX];    /* last entry read */
     long long score;           /* registry score when last read to the end */
     bool drained;              /* read to the end at `score` */
     size_t inflight;           /* entries of this slot in the table */
     int64_t idle_since_ms;     /* drained with nothing in flight since (0: not idle) */
+    int64_t next_check_ms;     /* when a drained slot is read again though its score has not moved */
+    int64_t check_every_ms;    /* that interval, doubling while nothing new turns up */
 } s_slot_t;
 
 /* An acknowledged entry whose delete failed: retried on tick. */
@@ -970,12 +972,18 @@ typedef struct {
     char *id;                  /* message id (hash) or stream entry id (slot) */
 } s_pending_delete_t;
 
-/* How often every slot is read again whatever its score (a writer's registry bump and its step
- * are two commands, between which a read may fall), and how long an empty slot stays known. */
-#define S_FULL_PULL_MS 1000
+/* A drained slot is read again though its score has not moved (a writer's registry bump and its
+ * step are two commands, between which a read may fall): S_RECHECK_FIRST_MS after it drained,
+ * then at doubling intervals up to S_RECHECK_MAX_MS, at most S_RECHECKS_PER_PULL per pull so that
+ * thousands of one-off tags (one per number opted out) never stall the loop. An empty slot is
+ * forgotten S_SLOT_FORGET_MS after it last had something in flight. */
+#define S_RECHECK_FIRST_MS 1000
+#define S_RECHECK_MAX_MS 30000
+#define S_RECHECKS_PER_PULL 64
+#define S_FORGETS_PER_PULL 64
 #define S_PULL_MIN_MS 5            /* after acks freed room */
 #define S_PULL_TICK_MS 100         /* on the timer */
-#define S_SLOT_FORGET_MS (10 * 60 * 1000)
+#define S_SLOT_FORGET_MS (60 * 1000)
 
 static char s_tomb_mark;
 #define S_TOMB (&s_tomb_mark)
@@ -1016,9 +1024,14 @@ struct pl_bus_client {
     size_t cap, count, used;
     s_pending_delete_t *unacked_deletes;
     size_t ndeletes, cap_deletes;
-    s_slot_t *slots;
-    size_t nslots;
-    int64_t last_pull_ms, next_full_pull_ms;
+    s_slot_t *slots;           /* stable indexes (entries name their slot by index) */
+    size_t nslots;             /* places used in slots, free ones included */
+    int *slot_free;            /* free places, reused first */
+    size_t nfree;
+    int *slot_index;           /* open addressing on tag: slot index + 1, 0 = empty */
+    size_t slot_index_cap;
+    int64_t last_pull_ms;
+    int64_t slot_idle_ms;      /* an empty slot is forgotten after this long idle */
     int64_t next_purge_ms;     /* dead letters past their TTL */
     uint64_t sent, resent, acked, nacked, dead, handshake_failed;
     /* CURVE: the key list, read again when it changes; the server key in use. */
@@ -1411,6 +1424,7 @@ pl_bus_client_new (pl_redis_t *redis, const pl_clock_t *clock, const char *owner
     self->peer = strdup (peer);
     self->ack_timeout_ms = 2000;
     self->resolve_interval_ms = 10000;
+    self->slot_idle_ms = S_SLOT_FORGET_MS;
     self->window = 4096;
     self->outbox = pl_outbox_new (redis, owner, peer);
     if (self->outbox && o && o->dead_ttl_ms > 0)
@@ -1490,6 +1504,8 @@ pl_bus_client_destroy (pl_bus_client_t **self_p)
     for (size_t i = 0; i < self->nslots; i++)
         free (self->slots[i].tag);
     free (self->slots);
+    free (self->slot_free);
+    free (self->slot_index);
     for (size_t i = 0; i < self->qlen; i++)
         free (self->queue[(self->qhead + i) % self->qcap]);
     free (self->queue);
@@ -1512,6 +1528,12 @@ pl_bus_client_set_resolve_interval (pl_bus_client_t *self, int ms)
 {
     self->resolve_interval_ms = ms > 0 ? ms : 10000;
     self->next_resolve_ms = pl_clock_mono_ms () + self->resolve_interval_ms;
+}
+
+void
+pl_bus_client_set_slot_idle (pl_bus_client_t *self, int ms)
+{
+    self->slot_idle_ms = ms > 0 ? ms : S_SLOT_FORGET_MS;
 }
 
 uint64_t
@@ -1622,19 +1644,30 @@ s_defer_delete (pl_bus_client_t *self, int slot, const char *id)
  * failed are kept for the next tick; returns PL_EREDIS then. ids[i] is a message id for slot -1,
  * a stream entry id otherwise. */
 static int
+s_by_slot (const void *a, const void *b)
+{
+    int x = ((const s_pending_delete_t *) a)->slot, y = ((const s_pending_delete_t *) b)->slot;
+    return (x > y) - (x < y);
+}
+
+static int
 s_delete (pl_bus_client_t *self, const s_pending_delete_t *dels, size_t n, bool keep_failed)
 {
     int rc = 0;
     const char **batch = malloc ((n ? n : 1) * sizeof *batch);
-    if (!batch)
+    s_pending_delete_t *sorted = malloc ((n ? n : 1) * sizeof *sorted);
+    if (!batch || !sorted) {
+        free (batch);
+        free (sorted);
         return PL_ENOMEM;
-    for (int slot = -1; slot < (int) self->nslots; slot++) {
+    }
+    memcpy (sorted, dels, n * sizeof *sorted);
+    qsort (sorted, n, sizeof *sorted, s_by_slot);
+    for (size_t at = 0; at < n;) {
+        int slot = sorted[at].slot;
         size_t k = 0;
-        for (size_t i = 0; i < n; i++)
-            if (dels[i].slot == slot)
-                batch[k++] = dels[i].id;
-        if (k == 0)
-            continue;
+        while (at < n && sorted[at].slot == slot)
+            batch[k++] = sorted[at++].id;
         int r = slot < 0 ? pl_outbox_ack (self->outbox, k, batch)
                          : pl_outbox_slot_ack (self->outbox, self->slots[slot].tag, k, batch);
         if (r != 0) {
@@ -1645,6 +1678,7 @@ s_delete (pl_bus_client_t *self, const s_pending_delete_t *dels, size_t n, bool 
         }
     }
     free (batch);
+    free (sorted);
     return rc;
 }
 
@@ -1656,28 +1690,103 @@ s_permanent (int code)
            || code == PLATEAU__V1__NACK__CODE__FORBIDDEN || code == PLATEAU__V1__NACK__CODE__STALE;
 }
 
+/* Where tag is, or would go, in the slot index. */
+static size_t
+s_slot_probe (const pl_bus_client_t *self, const char *tag)
+{
+    size_t m = self->slot_index_cap - 1, i = s_hash (tag) & m;
+    while (self->slot_index[i] && strcmp (self->slots[self->slot_index[i] - 1].tag, tag) != 0)
+        i = (i + 1) & m;
+    return i;
+}
+
+/* Doubles the slot index (it is kept at most half full). */
+static int
+s_slot_index_grow (pl_bus_client_t *self)
+{
+    size_t cap = self->slot_index_cap ? self->slot_index_cap * 2 : 64;
+    int *idx = calloc (cap, sizeof *idx);
+    if (!idx)
+        return PL_ENOMEM;
+    free (self->slot_index);
+    self->slot_index = idx;
+    self->slot_index_cap = cap;
+    for (size_t j = 0; j < self->nslots; j++)
+        if (self->slots[j].tag)
+            self->slot_index[s_slot_probe (self, self->slots[j].tag)] = (int) j + 1;
+    return 0;
+}
+
 /* The slot of tag in the client, made on first sight; -1 when out of memory. */
 static int
 s_slot (pl_bus_client_t *self, const char *tag)
 {
-    for (size_t j = 0; j < self->nslots; j++)
-        if (strcmp (self->slots[j].tag, tag) == 0)
-            return (int) j;
-    s_slot_t *ns = realloc (self->slots, (self->nslots + 1) * sizeof *ns);
-    if (!ns)
+    if ((self->nslots - self->nfree + 1) * 2 > self->slot_index_cap && s_slot_index_grow (self) != 0)
         return -1;
-    self->slots = ns;
-    s_slot_t *sl = &ns[self->nslots];
+    size_t at = s_slot_probe (self, tag);
+    if (self->slot_index[at])
+        return self->slot_index[at] - 1;
+    char *copy = strdup (tag);
+    if (!copy)
+        return -1;
+    int j;
+    if (self->nfree)
+        j = self->slot_free[--self->nfree];
+    else {
+        s_slot_t *ns = realloc (self->slots, (self->nslots + 1) * sizeof *ns);
+        if (!ns) {
+            free (copy);
+            return -1;
+        }
+        self->slots = ns;
+        j = (int) self->nslots++;
+    }
+    s_slot_t *sl = &self->slots[j];
     memset (sl, 0, sizeof *sl);
-    if (!(sl->tag = strdup (tag)))
-        return -1;
+    sl->tag = copy;
     snprintf (sl->cursor, sizeof sl->cursor, "0-0");
-    return (int) self->nslots++;
+    self->slot_index[at] = j + 1;
+    return j;
+}
+
+/* Drops slot j from the client: it has nothing in flight and no delete pending. Its place is
+ * reused; the index closes the gap by moving later entries of the probe run back. */
+static void
+s_slot_drop (pl_bus_client_t *self, int j)
+{
+    int *fl = realloc (self->slot_free, (self->nfree + 1) * sizeof *fl);
+    if (!fl)
+        return;                        /* kept: a known slot costs a little memory, nothing else */
+    self->slot_free = fl;
+    size_t m = self->slot_index_cap - 1, i = s_slot_probe (self, self->slots[j].tag);
+    for (size_t k = (i + 1) & m; self->slot_index[k]; k = (k + 1) & m) {
+        size_t h = s_hash (self->slots[self->slot_index[k] - 1].tag) & m;
+        bool stays = i <= k ? (i < h && h <= k) : (i < h || h <= k);
+        if (!stays) {
+            self->slot_index[i] = self->slot_index[k];
+            i = k;
+        }
+    }
+    self->slot_index[i] = 0;
+    free (self->slots[j].tag);
+    memset (&self->slots[j], 0, sizeof self->slots[j]);
+    self->slot_free[self->nfree++] = j;
+}
+
+/* Whether a delete of slot j waits to be retried. */
+static bool
+s_slot_pending (const pl_bus_client_t *self, int j)
+{
+    for (size_t i = 0; i < self->ndeletes; i++)
+        if (self->unacked_deletes[i].slot == j)
+            return true;
+    return false;
 }
 
 /* Reads the transactional outbox's slots into the table: new tags, tags whose registry score
- * moved since they were read to the end, tags not read to the end, and every tag each
- * S_FULL_PULL_MS. The table holds at most twice the window: the rest waits in Redis. */
+ * moved since they were read to the end, tags not read to the end, and drained tags whose
+ * re-read is due (S_RECHECK_*). The table holds at most twice the window: the rest waits in
+ * Redis. Idle empty tags are forgotten, in Redis and here. */
 static int
 s_pull (pl_bus_client_t *self, int64_t now, int64_t min_gap_ms)
 {
@@ -1687,9 +1796,7 @@ s_pull (pl_bus_client_t *self, int64_t now, int64_t min_gap_ms)
     size_t cap = 2 * self->window;
     if (self->used >= cap)
         return 0;
-    bool full = now >= self->next_full_pull_ms;
-    if (full)
-        self->next_full_pull_ms = now + S_FULL_PULL_MS;
+    int rechecks = 0, forgets = 0;
     char **tags;
     long long *scores;
     size_t n;
@@ -1703,18 +1810,25 @@ s_pull (pl_bus_client_t *self, int64_t now, int64_t min_gap_ms)
         if (j < 0)
             break;
         s_slot_t *sl = &self->slots[j];
-        if (!full && sl->drained && sl->score == scores[i]) {
+        bool settled = sl->drained && sl->score == scores[i];
+        if (settled) {
             if (sl->inflight > 0)
                 sl->idle_since_ms = 0;
             else if (!sl->idle_since_ms)
                 sl->idle_since_ms = now;
-            else if (now - sl->idle_since_ms > S_SLOT_FORGET_MS) {
-                pl_outbox_slot_forget (self->outbox, sl->tag, sl->score);
+            else if (now - sl->idle_since_ms > self->slot_idle_ms && forgets++ < S_FORGETS_PER_PULL
+                     && !s_slot_pending (self, j)) {
+                if (pl_outbox_slot_forget (self->outbox, sl->tag, sl->score) == 1) {
+                    s_slot_drop (self, j);
+                    continue;
+                }
                 sl->idle_since_ms = now;
             }
-            continue;
-        }
-        sl->idle_since_ms = 0;
+            if (now < sl->next_check_ms || rechecks >= S_RECHECKS_PER_PULL)
+                continue;
+            rechecks++;
+        } else
+            sl->idle_since_ms = 0;
         size_t room = cap - self->used;
         pl_outbox_item_t *items;
         size_t got;
@@ -1733,8 +1847,14 @@ s_pull (pl_bus_client_t *self, int64_t now, int64_t min_gap_ms)
         }
         pl_outbox_items_free (items, got);
         sl->drained = got < room;
-        if (sl->drained)
+        if (sl->drained) {
+            /* back to the first interval when something turned up, or the score moved */
+            sl->check_every_ms = got || !settled ? S_RECHECK_FIRST_MS
+                               : sl->check_every_ms * 2 > S_RECHECK_MAX_MS ? S_RECHECK_MAX_MS
+                               : sl->check_every_ms * 2;
+            sl->next_check_ms = now + sl->check_every_ms;
             sl->score = scores[i];
+        }
     }
     pl_outbox_slots_free (tags, scores, n);
     return rc;

@@ -461,8 +461,9 @@ pl_outbox_slot_forget (pl_outbox_t *self, const char *tag, long long score)
     r = pl__redis_command (self->redis, "EVAL %s 1 %s %s %s", s_forget_tag_lua, self->registry_key, tag, sc);
     if (!r || r->type != REDIS_REPLY_INTEGER)
         return s_fail (self, r, "forget");
+    int gone = r->integer == 1;
     freeReplyObject (r);
-    return 0;
+    return gone;
 }
 
 long long

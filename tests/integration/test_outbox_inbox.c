@@ -6,11 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include "pl_test.h"
 #include "plateau/error.h"
 #include "plateau/inbox.h"
 #include "plateau/outbox.h"
+#include "plateau/redis.h"
 #include "plateau/audit_emit.h"
 #include "bus_helpers.h"
 
@@ -335,6 +337,114 @@ test_a_pull_sends_what_a_step_just_emitted_without_waiting_for_a_tick (void **st
     pl_redis_destroy (&r);
 }
 
+/* Calls of a Redis command so far (INFO commandstats). */
+static long long
+s_calls (pl_redis_t *r, const char *cmd)
+{
+    pl_reply_t *rep = pl_redis_command (r, "INFO commandstats");
+    const char *text = rep ? pl_reply_str (rep, NULL) : NULL;
+    char key[64];
+    snprintf (key, sizeof key, "cmdstat_%s:calls=", cmd);
+    const char *at = text ? strstr (text, key) : NULL;
+    long long n = at ? atoll (at + strlen (key)) : 0;
+    pl_reply_free (&rep);
+    return n;
+}
+
+/* n steps, one message each, every one under its own tag num:+3361234<first + i>. */
+static void
+s_emit_one_off (pl_inbox_t *in, pl_outbox_t *ob, int first, int n)
+{
+    for (int i = 0; i < n; i++) {
+        char tag[32], key[64], eid[32];
+        snprintf (tag, sizeof tag, "num:+3361234%04d", first + i);
+        snprintf (key, sizeof key, "pl:{%s}:optout:%d", tag, first);
+        snprintf (eid, sizeof eid, "%d.%d.stored", first, i);
+        pl_inbox_tx_t *t = pl_inbox_tx_new (tag, NULL);
+        const char *keys[1] = { key }, *args[1] = { eid };
+        pl_inbox_tx_effect (t, &s_put_once, 1, keys, 1, args, NULL);
+        Plateau__V1__AuditEvent ev;
+        pl_audit_event_init (&ev, "test", "test.stored", NULL, 1);
+        ev.event_id = eid;
+        pl_audit_emit (t, ob, "test", NULL, NULL, &ev);
+        int res;
+        assert_int_equal (pl_inbox_apply (in, &t, 1, &res), 0);
+        pl_inbox_tx_destroy (&t);
+    }
+}
+
+/* Until the server has received n messages, or 20 s. */
+static void
+s_pump_until (pl_bus_server_t *srvb, pl_bus_client_t *c, uint64_t n)
+{
+    int64_t end = pl_clock_mono_ms () + 20000;
+    while (pl_clock_mono_ms () < end && pl_bus_server_count (srvb, "received") < n)
+        s_pump (srvb, c, 50);
+}
+
+/* A tag per number (opt-outs, consents) makes thousands of one-off slots: once drained they are
+ * read again a bounded number at a time, then forgotten in Redis and in the client, and a
+ * forgotten tag written again is delivered like a new one. */
+static void
+test_thousands_of_one_off_slots_cost_a_bounded_pull_and_are_forgotten (void **state)
+{
+    pl_test_redis_t *srv = *state;
+    char err[256];
+    enum { N = 2000 };
+    pl_redis_t *r = pl_redis_new (pl_test_redis_url (srv), 2000);
+    pl_inbox_t *in = pl_inbox_new (r, "scrub", 0);
+    pl_outbox_t *ob = pl_outbox_new (r, "scrub-0", "audit");
+    pl_bus_server_t *srvb = pl_bus_server_new ("tcp://127.0.0.1:*", NULL, err, sizeof err);
+    assert_non_null (srvb);
+    pl_redis_t *rc = pl_redis_new (pl_test_redis_url (srv), 2000);
+    pl_bus_client_t *c = pl_bus_client_new (rc, NULL, "scrub-0", "audit", pl_bus_server_endpoint (srvb), NULL,
+                                            err, sizeof err);
+    assert_non_null (c);
+    pl_bus_client_set_slot_idle (c, 300);
+    pl_bus_client_tick (c);
+
+    s_emit_one_off (in, ob, 0, N);
+    s_pump_until (srvb, c, N);
+    assert_true (pl_bus_server_count (srvb, "received") >= N);
+    assert_true (s_pump (srvb, c, 5000));
+    assert_int_equal (pl_outbox_size (ob), 0);
+
+    /* A second later every slot is due to be read again: one pull reads 64 at most. */
+    usleep (1200 * 1000);
+    long long before = s_calls (r, "xrange");
+    assert_int_equal (pl_bus_client_pull (c), 0);
+    long long reads = s_calls (r, "xrange") - before;
+    printf ("one pull over %d drained slots read %lld of them\n", N, reads);
+    assert_true (reads <= 64);
+
+    /* Idle, they are forgotten: the registry empties. */
+    char zcard[300];
+    snprintf (zcard, sizeof zcard, "ZCARD %s", pl_outbox_registry_key (ob));
+    long long left = -1;
+    for (int i = 0; i < 400 && left != 0; i++) {
+        usleep (50 * 1000);
+        pl_bus_client_pull (c);
+        pl_reply_t *z = pl_redis_command (r, "%s", zcard);
+        left = z ? pl_reply_int (z) : -1;
+        pl_reply_free (&z);
+    }
+    assert_int_equal (left, 0);
+
+    /* Written again (half of them forgotten tags, half new), all delivered. */
+    s_emit_one_off (in, ob, N - 100, 200);
+    s_pump_until (srvb, c, N + 200);
+    assert_true (pl_bus_server_count (srvb, "received") >= N + 200);
+    assert_true (s_pump (srvb, c, 5000));
+    assert_int_equal (pl_outbox_size (ob), 0);
+
+    pl_bus_client_destroy (&c);
+    pl_bus_server_destroy (&srvb);
+    pl_redis_destroy (&rc);
+    pl_outbox_destroy (&ob);
+    pl_inbox_destroy (&in);
+    pl_redis_destroy (&r);
+}
+
 static int setup (void **state) { *state = pl_test_redis_start (NULL); return *state ? 0 : -1; }
 static int teardown (void **state) { pl_test_redis_t *s = *state; pl_test_redis_stop (&s); return 0; }
 
@@ -348,6 +458,8 @@ main (void)
         cmocka_unit_test_setup_teardown (test_the_bus_client_delivers_what_steps_emitted, setup, teardown),
         cmocka_unit_test_setup_teardown (test_a_pull_sends_what_a_step_just_emitted_without_waiting_for_a_tick, setup,
                                          teardown),
+        cmocka_unit_test_setup_teardown (test_thousands_of_one_off_slots_cost_a_bounded_pull_and_are_forgotten,
+                                         setup, teardown),
     };
     return cmocka_run_group_tests_name ("outbox_inbox", tests, NULL, NULL);
 }

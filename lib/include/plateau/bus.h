@@ -175,6 +175,10 @@ void pl_bus_client_set_ack_timeout (pl_bus_client_t *self, int ms);
 void pl_bus_client_set_window (pl_bus_client_t *self, size_t n);
 /* How often the endpoint is resolved again (default 10000 ms). */
 void pl_bus_client_set_resolve_interval (pl_bus_client_t *self, int ms);
+/* How long an empty slot of the transactional outbox stays known once nothing of it is in flight
+ * (default 60000 ms): a tag written once (one number's opt-out) is then forgotten, in Redis and in
+ * the client, so that reading the slots costs what is live, not every tag ever written. */
+void pl_bus_client_set_slot_idle (pl_bus_client_t *self, int ms);
 /* Number of distinct addresses currently connected. */
 size_t pl_bus_client_peers (const pl_bus_client_t *self);
 /* Counters: "sent", "resent", "acked", "nacked", "dead", and "handshake_failed" (CURVE

@@ -93,7 +93,8 @@ int pl_outbox_slot_ack (pl_outbox_t *self, const char *tag, size_t n, const char
  * between leaves it owed and it is refused again). */
 int pl_outbox_slot_dead (pl_outbox_t *self, const char *tag, const pl_outbox_item_t *item,
                          const char *reason);
-/* Forgets tag's slot if it is empty and its score is still `score` (no writer came since). */
+/* Forgets tag's slot if it is empty and its score is still `score` (no writer came since):
+ * 1 when forgotten, 0 when kept, or a negative code. */
 int pl_outbox_slot_forget (pl_outbox_t *self, const char *tag, long long score);
 /* Messages owed in every slot (XLEN summed), or a negative code. */
 long long pl_outbox_slots_size (pl_outbox_t *self);
