@@ -83,6 +83,14 @@ pl_clock_is_running (const pl_clock_t *self)
     return self && self->virtual_ && atomic_load (&((pl_clock_t *) self)->anchor_real_ms) != 0;
 }
 
+int
+pl_clock_speed (const pl_clock_t *self)
+{
+    if (!pl_clock_is_running (self))
+        return 1;
+    return (int) atomic_load (&((pl_clock_t *) self)->speed);
+}
+
 /* Replaces base, anchor and speed together (writers are rare: a ClockControl, a set). */
 static void
 s_store (pl_clock_t *self, int64_t base, int64_t anchor, int64_t speed)

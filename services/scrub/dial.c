@@ -47,8 +47,8 @@ s_phone_of (const Plateau__V1__Lead *lead, const char *number)
 }
 
 int
-scrub_dial_check_read (const Plateau__V1__DialCheck *q, int64_t now_ms, scrub_dial_facts_t *out, char *reason,
-                       size_t rsize)
+scrub_dial_check_read (const Plateau__V1__DialCheck *q, int64_t now_ms, int speed, scrub_dial_facts_t *out,
+                       char *reason, size_t rsize)
 {
     memset (out, 0, sizeof *out);
     if (!q || !q->check_id || !*q->check_id || strlen (q->check_id) > SCRUB_DIAL_CHECK_ID_MAX) {
@@ -71,7 +71,8 @@ scrub_dial_check_read (const Plateau__V1__DialCheck *q, int64_t now_ms, scrub_di
     const Plateau__V1__PhoneNumber *phone = s_phone_of (lead, q->number);
     if (!phone)
         return s_refuse (reason, rsize, "number is not one of the lead's numbers");
-    if (q->at_ms < now_ms - SCRUB_DIAL_MAX_SKEW_MS || q->at_ms > now_ms + SCRUB_DIAL_MAX_SKEW_MS) {
+    int64_t skew = (int64_t) SCRUB_DIAL_MAX_SKEW_MS * (speed > 1 ? speed : 1);
+    if (q->at_ms < now_ms - skew || q->at_ms > now_ms + skew) {
         snprintf (reason, rsize, "at_ms is more than %d s from scrub's clock", SCRUB_DIAL_MAX_SKEW_MS / 1000);
         return PL_EINVAL;
     }

@@ -52,10 +52,11 @@ typedef struct {
 /* Reads a DialCheck at now_ms (scrub's clock). 0 with *out filled; PL_EINVAL with the nack's
  * reason: a check id missing or over SCRUB_DIAL_CHECK_ID_MAX bytes, no lead (or one without id
  * or E.164 phone), a lead id that is not the lead's, no campaign, a number that is not one of
- * the lead's, at_ms more than SCRUB_DIAL_MAX_SKEW_MS from now_ms, more than
+ * the lead's, at_ms more than SCRUB_DIAL_MAX_SKEW_MS of wall time from now_ms (speed: how fast
+ * scrub's clock runs, pl_clock_speed; a simulation's minute of transit is not a wrong clock), more than
  * SCRUB_DIAL_MAX_HISTORY entries, a name over SCRUB_DIAL_NAME_MAX bytes. PL_ENOMEM. Release
  * with scrub_dial_facts_fini whatever the answer. */
-int scrub_dial_check_read (const Plateau__V1__DialCheck *q, int64_t now_ms, scrub_dial_facts_t *out,
+int scrub_dial_check_read (const Plateau__V1__DialCheck *q, int64_t now_ms, int speed, scrub_dial_facts_t *out,
                            char *reason, size_t rsize);
 /* Resolves the campaign it is judged under: PL_EINVAL with the reason when the campaign has a
  * file whose tenant is not the check's. Entries of the check's tenant then count as the judged

@@ -445,7 +445,7 @@ s_checks_judge (scrub_door_t *self, pl_bus_msg_t **msgs, size_t n, int64_t now, 
         }
         scrub_dial_facts_t *f = &c->facts[c->n];
         char reason[256] = "";
-        int rc = scrub_dial_check_read (env->dial_check, now, f, reason, sizeof reason);
+        int rc = scrub_dial_check_read (env->dial_check, now, pl_clock_speed (self->clock), f, reason, sizeof reason);
         if (rc == 0)
             rc = scrub_dial_check_campaign (self->campaigns, f, reason, sizeof reason);
         if (rc == PL_EINVAL && s_check_answered (self, env)) {

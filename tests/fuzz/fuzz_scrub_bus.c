@@ -100,7 +100,7 @@ s_check (const Plateau__V1__DialCheck *q)
 {
     scrub_dial_facts_t f;
     char reason[256] = "";
-    int rc = scrub_dial_check_read (q, S_NOW, &f, reason, sizeof reason);
+    int rc = scrub_dial_check_read (q, S_NOW, 1, &f, reason, sizeof reason);
     if (rc != 0) {
         scrub_dial_facts_fini (&f);
         if (!*reason)

@@ -65,7 +65,7 @@ static int
 s_read (check_t *c, char *reason)
 {
     scrub_dial_facts_t f;
-    int rc = scrub_dial_check_read (&c->q, NOW, &f, reason, 256);
+    int rc = scrub_dial_check_read (&c->q, NOW, 1, &f, reason, 256);
     scrub_dial_facts_fini (&f);
     return rc;
 }
@@ -78,7 +78,7 @@ test_a_check_of_one_of_the_leads_numbers_is_read_with_its_history (void **state)
     s_check (&c, 40);
     scrub_dial_facts_t f;
     char reason[256] = "";
-    assert_int_equal (scrub_dial_check_read (&c.q, NOW, &f, reason, sizeof reason), 0);
+    assert_int_equal (scrub_dial_check_read (&c.q, NOW, 1, &f, reason, sizeof reason), 0);
     assert_string_equal (f.number.e164, "+33198765432");
     assert_string_equal (f.number.region, "FR");
     assert_int_equal (f.n_calls, 40);
@@ -104,7 +104,7 @@ test_a_manual_dial_is_judged_as_not_autodialed (void **state)
     c.q.caller_id = "+33162000000";
     scrub_dial_facts_t f;
     char reason[256] = "";
-    assert_int_equal (scrub_dial_check_read (&c.q, NOW, &f, reason, sizeof reason), 0);
+    assert_int_equal (scrub_dial_check_read (&c.q, NOW, 1, &f, reason, sizeof reason), 0);
     assert_int_equal (f.ctx.dial, PL_RULES_DIAL_SET);
     assert_int_equal (f.mode, PLATEAU__V1__DIAL_MODE__MANUAL);
     assert_string_equal (f.ctx.cli, "+33162000000");
@@ -154,6 +154,18 @@ test_checks_that_can_never_be_answered_are_refused_with_a_reason (void **state)
     c.q.check_id = long_id;
     char reason[256] = "";
     assert_int_equal (s_read (&c, reason), 0);
+
+    /* On a simulation's clock running 2500×, a minute of wall time is 2500 of its minutes: a check
+     * ten of its minutes old is a transit of 240 ms, read; one older than that minute is not. */
+    scrub_dial_facts_t f;
+    c.q.at_ms = NOW - 10 * 60000;
+    assert_int_equal (scrub_dial_check_read (&c.q, NOW, 1, &f, reason, sizeof reason), PL_EINVAL);
+    scrub_dial_facts_fini (&f);
+    assert_int_equal (scrub_dial_check_read (&c.q, NOW, 2500, &f, reason, sizeof reason), 0);
+    scrub_dial_facts_fini (&f);
+    c.q.at_ms = NOW - (int64_t) SCRUB_DIAL_MAX_SKEW_MS * 2500 - 1;
+    assert_int_equal (scrub_dial_check_read (&c.q, NOW, 2500, &f, reason, sizeof reason), PL_EINVAL);
+    scrub_dial_facts_fini (&f);
 }
 
 static void

@@ -37,6 +37,9 @@ int pl_clock_advance (pl_clock_t *self, int64_t delta_ms);
  * and it goes on at its speed. */
 int pl_clock_run (pl_clock_t *self, int64_t set_ms, int64_t anchor_real_ms, int speed);
 bool pl_clock_is_running (const pl_clock_t *self);
+/* How many of its milliseconds pass per wall millisecond: the speed of a running virtual clock,
+ * 1 otherwise. A tolerance meant in wall time (a message's transit) is multiplied by it. */
+int pl_clock_speed (const pl_clock_t *self);
 
 /* Real monotonic milliseconds, for timeouts. */
 int64_t pl_clock_mono_ms (void);
