@@ -64,7 +64,11 @@ echo "PLATEAU_CAMPAIGNS_DIR=$B/campaigns" >"$PL_RUN_DIR/extra/intake.env"
 echo "PLATEAU_TELSIM_SEED=$SEED" >"$PL_RUN_DIR/extra/telsim.env"
 echo "dialer $DIALERS" >"$PL_RUN_DIR/extra/replicas"
 ((KILL == 0 || DIALERS >= 2)) || fail "--kill-dialer needs --dialers 2 or more"
-stop() { ((KEEP)) || scripts/stack.sh down >/dev/null 2>&1 || true; }
+revoker=""
+stop() {
+  [[ -n $revoker ]] && kill "$revoker" 2>/dev/null
+  ((KEEP)) || scripts/stack.sh down >/dev/null 2>&1 || true
+}
 trap stop EXIT
 trap 'KEEP=0; exit 3' INT TERM
 scripts/stack.sh up >/dev/null || fail "the stack did not start (logs in $PL_RUN_DIR/logs)"
@@ -101,16 +105,24 @@ for f in "$B"/leads/*.ndjson; do
 done
 
 # Messages owed to a destination: the outboxes' hashes and the transactional outbox's streams.
+# The sum of CMD (HLEN, XLEN, ZCARD) over the keys matching PATTERN, counted inside Redis in one
+# call: a run of 100,000 leads holds over half a million keys, too many for a loop of redis-cli.
+rsum() {
+  rcli EVAL "local n, cur = 0, '0'
+repeat
+  local r = redis.call('SCAN', cur, 'MATCH', ARGV[1], 'COUNT', 10000)
+  cur = r[1]
+  for _, k in ipairs(r[2]) do n = n + redis.call(ARGV[2], k) end
+until cur == '0'
+return n" 0 "$1" "$2"
+}
 owed_to() {
-  local n=0 k
-  for k in $(rcli --scan --pattern "pl:{ob:*:$1}:msg"); do n=$((n + $(rcli HLEN "$k"))); done
-  for k in $(rcli --scan --pattern "pl:{*}:ob:*:$1"); do n=$((n + $(rcli XLEN "$k"))); done
-  echo "$n"
+  echo $(( $(rsum "pl:{ob:*:$1}:msg" HLEN) + $(rsum "pl:{*}:ob:*:$1" XLEN) ))
 }
 settled() { [[ $(owed_to scrub) -eq 0 && $(owed_to dialer) -eq 0 ]]; }
 for _ in $(seq 1 600); do settled && sleep 0.5 && settled && break; sleep 0.5; done
 settled || fail "scrub did not judge every lead in 5 minutes"
-echo "   every lead judged; queued for the dialer: $(for k in $(rcli --scan --pattern 'pl:{camp:*}:due'); do rcli ZCARD "$k"; done | paste -sd+ | bc)"
+echo "   every lead judged; queued for the dialer: $(rsum 'pl:{camp:*}:due' ZCARD)"
 
 targets=(--to audit --to scrub --to telsim --to intake)
 # Every dialer replica's clock: its bus door is one element of PLATEAU_DIALER_BUS.
@@ -133,6 +145,7 @@ if [[ -s $B/consent-revocations.ndjson ]]; then
     [[ -n $lead ]] && curl -fsS -o /dev/null -X DELETE -H "Authorization: Bearer $PLATEAU_API_TOKEN" \
       "$PLATEAU_SCRUB_URL/v1/consents/$lead.c0" || true
   done < <(jq -s -c 'sort_by(.at) | .[]' "$B/consent-revocations.ndjson")) &
+  revoker=$!
 fi
 run_ms=$(( (t_end - t0) / SPEED ))
 # The replica pacing a campaign: its lease names it ("<replica> <fencing token>").
@@ -164,8 +177,9 @@ while (( $(now_ms) - anchor < run_ms )); do
   if (( $(now_ms) - last_print >= 15000 )); then
     last_print=$(now_ms)
     calls=$(curl -fsS "$PLATEAU_TELSIM_OPS_URL/metrics" 2>/dev/null | awk '/^plateau_telsim_calls_placed_total/ {s+=$2} END {print s+0}')
+    elapsed=$(( $(now_ms) - anchor )); ((elapsed > 0)) || elapsed=0    # the clock starts at the anchor
     printf '   %s UTC, %s calls placed, %ds to go\n' \
-      "$(date -u -d "@$(( (t0 + ($(now_ms) - anchor) * SPEED) / 1000 ))" '+%a %R')" "$calls" "$left"
+      "$(date -u -d "@$(( (t0 + elapsed * SPEED) / 1000 ))" '+%a %R')" "$calls" "$left"
   fi
   sleep 0.5
 done
@@ -175,6 +189,8 @@ done
 # outcomes, dispositions and retries are recorded before the floor stops. Then telephony and
 # the dialers drain (what their steps wrote reaches the audit before they exit) and the audit is
 # read.
+# Revocations dated after the run's end belong to a day that is not simulated.
+[[ -n $revoker ]] && kill "$revoker" 2>/dev/null; revoker=""
 echo "== the day ends: every campaign paused, the calls in flight end"
 camps=()
 for f in "$B"/campaigns/*.campaign; do camps+=("$(basename "$f" .campaign)"); done

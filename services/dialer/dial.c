@@ -27,6 +27,7 @@
 #define S_CHECK_FRESH_WALL_MS 250             /* …unless it came back this fast in real time (a
                                                * simulation's clock runs faster than the bus) */
 #define S_STUCK_WALL_MS 30000                 /* a claim unanswered this long (real time) is voided */
+#define S_REPORT_GRACE_WALL_MS 2000           /* an outcome is stored this soon after it is learnt */
 
 typedef struct {
     const dialer_campaign_t *c;
@@ -148,8 +149,9 @@ static const pl_inbox_effect_t s_move = {
     "if A[8] ~= '' then redis.call('HINCRBY', K[1], A[8], 1) end\n"
     "local ns = tonumber(A[11])\n"
     "for i = 1, ns do\n"
-    "  if A[11 + i] == '1' then redis.call('ZADD', K[4 + i], A[10], A[9]);\n"
-    "    redis.call('ZREMRANGEBYSCORE', K[4 + i], '-inf', tonumber(A[10]) - 2764800000) end\n"
+    "  local sc = A[11 + i]\n"
+    "  if sc ~= '' then redis.call('ZADD', K[4 + i], sc, A[9]);\n"
+    "    redis.call('ZREMRANGEBYSCORE', K[4 + i], '-inf', tonumber(sc) - 2764800000) end\n"
     "end\n"
     "for i = 12 + ns, #A, 2 do redis.call('HSET', K[1], A[i], A[i + 1]) end\n"
     "return 'ok'\n"
@@ -393,37 +395,51 @@ s_schedule_event (dialer_t *self, pl_inbox_tx_t *tx, const dialer_campaign_t *c,
 }
 
 /* Adds the move effect for attempt `att` of lead l to tx. stats: NULL-terminated stats key
- * suffixes ("out:live") to add the attempt to at stats_at; sets: NULL-terminated field/value
- * pairs to set on the lead (at most 4 pairs). A finished lead records its reason ("fin"). */
+ * suffixes ("out:live", at most 2) to add the attempt to at stats_at, and, when seen_at > 0,
+ * to "<suffix>:seen" at seen_at (when the dialer learnt it: the pacing report counts by both);
+ * sets: NULL-terminated field/value pairs to set on the lead (at most 4 pairs). A finished lead
+ * records its reason ("fin"). */
 static int
 s_move_effect (pl_inbox_tx_t *tx, const dialer_campaign_t *c, const char *lead_id, const s_lead_t *l,
                const char *expect, const s_next_t *nx, const char *const *sets,
-               const char *const *stats, int64_t stats_at)
+               const char *const *stats, int64_t stats_at, int64_t seen_at)
 {
-    char k_dl[300], k_due[200], k_infl[200], k_resv[200], k_stats[4][200];
+    char k_dl[300], k_due[200], k_infl[200], k_resv[200], k_stats[4][200], score[24], seen[24];
     s_lead_key (k_dl, sizeof k_dl, c->name, lead_id);
     s_key (k_due, sizeof k_due, c->name, "due");
     s_key (k_infl, sizeof k_infl, c->name, "inflight");
     s_key (k_resv, sizeof k_resv, c->name, "resv");
+    snprintf (score, sizeof score, "%lld", (long long) stats_at);
+    snprintf (seen, sizeof seen, "%lld", (long long) seen_at);
     const char *keys[8] = { k_dl, k_due, k_infl, k_resv };
+    const char *scores[4];
     int nk = 4;
-    for (int i = 0; stats && stats[i] && i < 4; i++) {
-        s_key (k_stats[i], sizeof k_stats[i], c->name, stats[i]);
-        keys[nk++] = k_stats[i];
+    for (int i = 0; stats && stats[i] && nk < 8; i++) {
+        s_key (k_stats[nk - 4], sizeof k_stats[nk - 4], c->name, stats[i]);
+        scores[nk - 4] = score;
+        keys[nk] = k_stats[nk - 4];
+        nk++;
+        if (seen_at > 0 && nk < 8) {
+            char sfx[64];
+            snprintf (sfx, sizeof sfx, "%s:seen", stats[i]);
+            s_key (k_stats[nk - 4], sizeof k_stats[nk - 4], c->name, sfx);
+            scores[nk - 4] = seen;
+            keys[nk] = k_stats[nk - 4];
+            nk++;
+        }
     }
-    char due[24] = "", idx[16], sched[16], score[24], ns[16];
+    char due[24] = "", idx[16], sched[16], ns[16];
     if (strcmp (nx->state, "queued") == 0)
         snprintf (due, sizeof due, "%lld", (long long) nx->due);
     snprintf (idx, sizeof idx, "%d", nx->idx);
     bool queued = strcmp (nx->state, "queued") == 0;
     snprintf (sched, sizeof sched, "%d", l->sched + (queued ? 1 : 0));
-    snprintf (score, sizeof score, "%lld", (long long) stats_at);
     snprintf (ns, sizeof ns, "%d", nk - 4);
     const char *args[32] = { l->att, expect, nx->state, due, idx, sched, l->agent, nx->tries ? nx->tries : "",
                              l->att, score, ns };
     int na = 11;
     for (int i = 4; i < nk; i++)
-        args[na++] = "1";
+        args[na++] = scores[i - 4];
     for (int i = 0; sets && sets[i] && sets[i + 1] && na < 28; i += 2) {
         args[na++] = sets[i];
         args[na++] = sets[i + 1];
@@ -766,7 +782,7 @@ s_on_result (dialer_t *self, pl_bus_msg_t *m, const pl_envelope_t *env)
         && (r->allowed_until_ms == 0 || now < r->allowed_until_ms)) {
         s_next_t nx = { .state = "placed", .idx = l.idx, .tries = "placed" };
         const char *stats[] = { "out:placed", NULL };
-        rc = rc ? rc : s_move_effect (tx, c, lead_id, &l, "checking", &nx, (const char *[]) { "zone", r->binding_zone, "last", last, NULL }, stats, now);
+        rc = rc ? rc : s_move_effect (tx, c, lead_id, &l, "checking", &nx, (const char *[]) { "zone", r->binding_zone, "last", last, NULL }, stats, now, 0);
         Plateau__V1__CallRequest cr = PLATEAU__V1__CALL_REQUEST__INIT;
         cr.dial_id = l.att;
         cr.lead_id = lead_id;
@@ -827,7 +843,7 @@ s_on_result (dialer_t *self, pl_bus_msg_t *m, const pl_envelope_t *env)
                               .outcome = "stale-check" };
         /* Not placed: the attempt id stays used (ids are never reused); the placed count, which
          * max-attempts reads, does not move. */
-        rc = rc ? rc : s_move_effect (tx, c, lead_id, &l, "checking", &nx, (const char *[]) { "last", last, NULL }, NULL, now);
+        rc = rc ? rc : s_move_effect (tx, c, lead_id, &l, "checking", &nx, (const char *[]) { "last", last, NULL }, NULL, now, 0);
         if (rc == 0)
             rc = s_schedule_event (self, tx, c, lead_id, &l, &nx, now, env->trace_id);
     }
@@ -950,7 +966,7 @@ s_on_outcome (dialer_t *self, pl_bus_msg_t *m, const pl_envelope_t *env)
     char tag[96];
     s_tag (tag, sizeof tag, c->name);
     pl_inbox_tx_t *tx = pl_inbox_tx_new (tag, env->id);
-    rc = tx ? s_move_effect (tx, c, lead_id, &l, "placed", &nx, (const char *[]) { "result", res, NULL }, stats, at) : PL_ENOMEM;
+    rc = tx ? s_move_effect (tx, c, lead_id, &l, "placed", &nx, (const char *[]) { "result", res, NULL }, stats, at, now) : PL_ENOMEM;
     char number[24] = "", id[200];
     s_number (l.nums, l.idx, number);
     Plateau__V1__AuditEvent ev;
@@ -1070,7 +1086,7 @@ dialer_disposition (dialer_t *self, const Plateau__V1__Disposition *d, const cha
     char tag[96];
     s_tag (tag, sizeof tag, c->name);
     pl_inbox_tx_t *tx = pl_inbox_tx_new (tag, step_id);
-    rc = tx ? s_move_effect (tx, c, lead_id, &l, "talking", &nx, (const char *[]) { "cb", nx.callback ? "1" : "0", "code", code, NULL }, NULL, now)
+    rc = tx ? s_move_effect (tx, c, lead_id, &l, "talking", &nx, (const char *[]) { "cb", nx.callback ? "1" : "0", "code", code, NULL }, NULL, now, 0)
             : PL_ENOMEM;
     Plateau__V1__AuditEvent ev;
     Plateau__V1__DispositionFacts df = PLATEAU__V1__DISPOSITION_FACTS__INIT;
@@ -1724,27 +1740,74 @@ s_view (dialer_t *self, const dialer_campaign_t *c, int64_t now, s_view_t *v)
     return rc;
 }
 
-/* The hourly pacing.report of a campaign, from its owner. */
+/* The report's figures as of instant `at`: the calls of its period [from, at] whose outcome the
+ * dialer had learnt by `at`, as the checker counts them. Each stats set has a twin by the instant
+ * the outcome was learnt (":seen"): those of the period learnt after `at` are taken off. */
+static int
+s_report_count (dialer_t *self, const dialer_campaign_t *c, const char *suffix, int64_t from, int64_t at,
+                int64_t *n)
+{
+    char k[200], k_seen[200], sfx[64], lo[24], hi[24], after[24];
+    s_key (k, sizeof k, c->name, suffix);
+    snprintf (sfx, sizeof sfx, "%s:seen", suffix);
+    s_key (k_seen, sizeof k_seen, c->name, sfx);
+    snprintf (lo, sizeof lo, "%lld", (long long) from);
+    snprintf (hi, sizeof hi, "%lld", (long long) at);
+    snprintf (after, sizeof after, "(%lld", (long long) at);
+    pl_reply_t *r = pl_redis_command (self->o.redis, "ZCOUNT %s %s %s", k, lo, hi);
+    if (!r || pl_reply_type (r) != PL_REPLY_INTEGER) {
+        pl_reply_free (&r);
+        return PL_EREDIS;
+    }
+    *n = pl_reply_int (r);
+    pl_reply_free (&r);
+    r = pl_redis_command (self->o.redis, "ZRANGEBYSCORE %s %s +inf", k_seen, after);
+    size_t late = r && pl_reply_type (r) == PL_REPLY_ARRAY ? pl_reply_len (r) : 0;
+    for (size_t i = 0; i < late; i++)
+        pl_redis_append (self->o.redis, "ZSCORE %s %s", k, pl_reply_str (pl_reply_element (r, i), NULL));
+    int rc = r ? 0 : PL_EREDIS;
+    for (size_t i = 0; i < late; i++) {
+        pl_reply_t *z = NULL;
+        if (pl_redis_get_reply (self->o.redis, &z) != 0)
+            rc = PL_EREDIS;
+        const char *sv = z && pl_reply_type (z) == PL_REPLY_STRING ? pl_reply_str (z, NULL) : NULL;
+        int64_t placed = sv ? strtoll (sv, NULL, 10) : INT64_MIN;
+        if (placed >= from && placed <= at)
+            (*n)--;
+        pl_reply_free (&z);
+    }
+    pl_reply_free (&r);
+    return rc;
+}
+
+/* The hourly pacing.report, as of the hour's first instant `at`. It is written once every outcome
+ * learnt before `at` is surely stored (S_REPORT_GRACE_WALL_MS later), so that its figures are
+ * the ones the audit's call.outcome records give for the same instant. */
 static void
-s_report (dialer_t *self, s_camp_t *sc, const s_view_t *v, int64_t now, bool predicting)
+s_report (dialer_t *self, s_camp_t *sc, int64_t at, bool predicting)
 {
     const dialer_campaign_t *c = sc->c;
+    int64_t from = s_period_from (c, at), live = 0, ab = 0, mach = 0;
+    if (s_report_count (self, c, "out:live", from, at, &live) != 0
+        || s_report_count (self, c, "out:aband", from, at, &ab) != 0
+        || s_report_count (self, c, "out:machine", from, at, &mach) != 0)
+        return;
     int64_t est = c->abandon_calendar_day && c->amd
-                      ? (int64_t) ((double) v->machine * self->o.amd_false_positive + 0.5) : 0;
+                      ? (int64_t) ((double) mach * self->o.amd_false_positive + 0.5) : 0;
     char tag[96], id[200];
     s_tag (tag, sizeof tag, c->name);
-    snprintf (id, sizeof id, "%s.pacing.%lld", c->name, (long long) (now / 3600000));
+    snprintf (id, sizeof id, "%s.pacing.%lld", c->name, (long long) (at / 3600000));
     Plateau__V1__AuditEvent ev;
     Plateau__V1__PacingFacts pf = PLATEAU__V1__PACING_FACTS__INIT;
-    s_event (self, &ev, "pacing.report", id, now, c, NULL, NULL, NULL);
+    s_event (self, &ev, "pacing.report", id, at, c, NULL, NULL, NULL);
     pf.mode = (char *) (c->mode == DIALER_PREDICTIVE && !predicting ? "progressive" : dialer_mode_name (c->mode));
-    pf.period_from_ms = v->period_from;
-    pf.period_to_ms = now + 1;
-    pf.live_answered = v->f.live - est;
-    pf.abandoned = v->f.abandoned - est;
-    pf.machine_detected = v->machine;
-    pf.amd_false_positive_estimate = est;
-    pf.rate_ppm = v->f.live ? (int32_t) (1000000.0 * (double) v->f.abandoned / (double) v->f.live) : 0;
+    pf.period_from_ms = from;
+    pf.period_to_ms = at + 1;
+    pf.live_answered = live;
+    pf.abandoned = ab;
+    pf.machine_detected = mach;
+    pf.amd_false_positive_estimate = est;     /* Ofcom: detections that were people count as abandoned */
+    pf.rate_ppm = live + est ? (int32_t) (1000000.0 * (double) (ab + est) / (double) (live + est)) : 0;
     pf.budget_ppm = (int32_t) c->abandon_ppm;
     pf.rule = (char *) c->abandon_rule;
     ev.pacing = &pf;
@@ -1787,10 +1850,13 @@ dialer_pace_tick (pl_loop_t *loop, void *arg)
             snprintf (labels, sizeof labels, "%s,%s", name, names[k]);
             pl_metric_set (self->m_agents, labels, v.by_state[k]);
         }
-        int64_t hour = now / 3600000;
+        /* The report of the hour that began at least a grace ago (in wall time: a simulation's
+         * clock runs faster than outcomes travel). */
+        int64_t grace = (int64_t) S_REPORT_GRACE_WALL_MS * pl_clock_speed (self->o.clock);
+        int64_t hour = (now - grace) / 3600000;
         if (hour != sc->report_hour) {
             sc->report_hour = hour;
-            s_report (self, sc, &v, now, p.predicting);
+            s_report (self, sc, hour * 3600000, p.predicting);
         }
         free (v.ready);
     }
@@ -1833,7 +1899,7 @@ dialer_recover_tick (pl_loop_t *loop, void *arg)
             }
             s_next_t nx = { .state = "queued", .due = now, .idx = l.idx, .reason = "takeover", .outcome = "unchecked" };
             pl_inbox_tx_t *tx = pl_inbox_tx_new (tag, NULL);
-            int rc = tx ? s_move_effect (tx, c, lead_id, &l, "claimed|checking", &nx, NULL, NULL, now) : PL_ENOMEM;
+            int rc = tx ? s_move_effect (tx, c, lead_id, &l, "claimed|checking", &nx, NULL, NULL, now, 0) : PL_ENOMEM;
             if (rc == 0)
                 rc = s_schedule_event (self, tx, c, lead_id, &l, &nx, now, NULL);
             if (rc == 0 && s_apply1 (self, tx) == 0) {
