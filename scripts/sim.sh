@@ -116,8 +116,26 @@ repeat
 until cur == '0'
 return n" 0 "$1" "$2"
 }
+# Messages owed to destination $1 by every replica of the stack (its outbox hash and the slots its
+# registry lists: a slot is registered before it is written to), counted inside Redis.
+owners() {      # replica ids: <service>-local, or the instance's own name (dialer-2)
+  local f n
+  for f in "$PL_RUN_DIR"/pids/*.pid; do
+    n=$(basename "$f" .pid)
+    [[ $n =~ -[0-9]+$ ]] && echo "$n" || echo "$n-local"
+  done
+}
 owed_to() {
-  echo $(( $(rsum "pl:{ob:*:$1}:msg" HLEN) + $(rsum "pl:{*}:ob:*:$1" XLEN) ))
+  # shellcheck disable=SC2046
+  rcli EVAL "local n, d = 0, ARGV[1]
+for i = 2, #ARGV do
+  local o = ARGV[i]
+  n = n + redis.call('HLEN', 'pl:{ob:' .. o .. ':' .. d .. '}:msg')
+  for _, t in ipairs(redis.call('ZRANGE', 'pl:{ob:' .. o .. ':' .. d .. '}:slots', 0, -1)) do
+    n = n + redis.call('XLEN', 'pl:{' .. t .. '}:ob:' .. o .. ':' .. d)
+  end
+end
+return n" 0 "$1" $(owners)
 }
 settled() { [[ $(owed_to scrub) -eq 0 && $(owed_to dialer) -eq 0 ]]; }
 for _ in $(seq 1 600); do settled && sleep 0.5 && settled && break; sleep 0.5; done

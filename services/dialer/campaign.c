@@ -8,8 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "plateau/clock.h"
 #include "plateau/error.h"
+#include "plateau/retired.h"
 #include "plateau/v1/common.pb-c.h"
 
 /* Campaigns are added or replaced while threads read them: each one is its own allocation, and a
@@ -21,9 +21,7 @@ struct dialer_campaigns {
     pl_rules_profiles_t *profiles;
     dialer_campaign_t **c;
     size_t n;
-    dialer_campaign_t **retired;
-    int64_t *retired_at;         /* monotonic ms */
-    size_t n_retired;
+    pl_retired_t *retired;       /* replaced definitions a thread may still hold */
 };
 
 /* A retired definition is freed after this: a thread holds a campaign for one step (seconds at
@@ -49,6 +47,12 @@ s_campaign_free (dialer_campaign_t *c)
     pl_rules_campaign_destroy (&r);
     free (c->text);
     free (c);
+}
+
+static void
+s_campaign_release (void *c)
+{
+    s_campaign_free (c);
 }
 
 static const char *s_retry_names[DIALER_RETRY_N] = { "busy", "no-answer", "voicemail", "abandoned", "failed" };
@@ -306,28 +310,9 @@ s_insert (dialer_campaigns_t *self, dialer_campaign_t *c, bool replace, char *er
                   self->c[i]->origin);
         rc = PL_EEXIST;
     } else if (i < self->n) {
-        int64_t now = pl_clock_mono_ms ();
-        size_t k = 0;
-        for (size_t j = 0; j < self->n_retired; j++) {
-            if (now - self->retired_at[j] > S_RETIRED_KEEP_MS)
-                s_campaign_free (self->retired[j]);
-            else {
-                self->retired[k] = self->retired[j];
-                self->retired_at[k++] = self->retired_at[j];
-            }
-        }
-        self->n_retired = k;
-        dialer_campaign_t **rr = realloc (self->retired, (self->n_retired + 1) * sizeof *rr);
-        if (rr)
-            self->retired = rr;
-        int64_t *ra = rr ? realloc (self->retired_at, (self->n_retired + 1) * sizeof *ra) : NULL;
-        if (ra) {
-            self->retired_at = ra;
-            self->retired_at[self->n_retired] = now;
-            self->retired[self->n_retired++] = self->c[i];
+        rc = pl_retired_add (self->retired, self->c[i]);
+        if (rc == 0)
             self->c[i] = c;
-        } else
-            rc = PL_ENOMEM;
     } else {
         dialer_campaign_t **cc = realloc (self->c, (self->n + 1) * sizeof *cc);
         if (cc) {
@@ -452,7 +437,8 @@ dialer_campaigns_new (const char *profiles_dir, const char *zoneinfo, const char
     if (!self)
         return NULL;
     pthread_mutex_init (&self->lock, NULL);
-    self->tz = pl_rules_tzdb_new (zoneinfo);
+    self->retired = pl_retired_new (s_campaign_release, S_RETIRED_KEEP_MS);
+    self->tz = self->retired ? pl_rules_tzdb_new (zoneinfo) : NULL;
     self->profiles = self->tz ? pl_rules_profiles_new (self->tz) : NULL;
     if (!self->profiles) {
         snprintf (err, err_size, "out of memory");
@@ -497,11 +483,8 @@ dialer_campaigns_destroy (dialer_campaigns_t **self_p)
     dialer_campaigns_t *self = *self_p;
     for (size_t i = 0; i < self->n; i++)
         s_campaign_free (self->c[i]);
-    for (size_t i = 0; i < self->n_retired; i++)
-        s_campaign_free (self->retired[i]);
+    pl_retired_destroy (&self->retired);
     free (self->c);
-    free (self->retired);
-    free (self->retired_at);
     pthread_mutex_destroy (&self->lock);
     pl_rules_profiles_destroy (&self->profiles);
     pl_rules_tzdb_destroy (&self->tz);

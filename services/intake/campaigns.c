@@ -8,8 +8,8 @@
 
 #include "campaigns.h"
 #include "plateau/campaign_registry.h"
-#include "plateau/clock.h"
 #include "plateau/error.h"
+#include "plateau/retired.h"
 #include "plateau/rules.h"
 
 #define S_FILE_MAX (1 << 20)            /* a campaign file is a page of settings */
@@ -28,9 +28,7 @@ struct intake_campaigns {
     s_campaign_t *items;
     size_t n;
     char *default_tenant;
-    char **retired;
-    int64_t *retired_at;         /* monotonic ms */
-    size_t n_retired;
+    pl_retired_t *retired;       /* replaced tenant strings a thread may still hold */
     int64_t registry_rev;
 };
 
@@ -176,26 +174,8 @@ intake_campaigns_define (intake_campaigns_t *self, const char *name, const char 
     } else if (i < self->n) {
         s_campaign_t *c = &self->items[i];
         if (c->kind != kind || strcmp (c->tenant, r.tenant) != 0) {
-            int64_t now = pl_clock_mono_ms ();
-            size_t k = 0;
-            for (size_t j = 0; j < self->n_retired; j++) {
-                if (now - self->retired_at[j] > S_RETIRED_KEEP_MS)
-                    free (self->retired[j]);
-                else {
-                    self->retired[k] = self->retired[j];
-                    self->retired_at[k++] = self->retired_at[j];
-                }
-            }
-            self->n_retired = k;
             char *t = strdup (r.tenant);
-            char **rr = t ? realloc (self->retired, (self->n_retired + 1) * sizeof *rr) : NULL;
-            if (rr)
-                self->retired = rr;
-            int64_t *ra = rr ? realloc (self->retired_at, (self->n_retired + 1) * sizeof *ra) : NULL;
-            if (ra) {
-                self->retired_at = ra;
-                self->retired_at[self->n_retired] = now;
-                self->retired[self->n_retired++] = c->tenant;
+            if (t && pl_retired_add (self->retired, c->tenant) == 0) {
                 c->tenant = t;
                 c->kind = kind;
                 *changed = true;
@@ -246,8 +226,9 @@ intake_campaigns_new (const char *dir, const char *default_tenant, char *err, si
     if (self) {
         pthread_mutex_init (&self->lock, NULL);
         self->default_tenant = strdup (default_tenant ? default_tenant : "");
+        self->retired = pl_retired_new (free, S_RETIRED_KEEP_MS);
     }
-    if (!self || !self->default_tenant) {
+    if (!self || !self->default_tenant || !self->retired) {
         snprintf (err, err_size, "out of memory");
         intake_campaigns_destroy (&self);
         return NULL;
@@ -282,10 +263,7 @@ intake_campaigns_destroy (intake_campaigns_t **self_p)
         free (self->items[i].name);
         free (self->items[i].tenant);
     }
-    for (size_t i = 0; i < self->n_retired; i++)
-        free (self->retired[i]);
-    free (self->retired);
-    free (self->retired_at);
+    pl_retired_destroy (&self->retired);
     free (self->items);
     free (self->default_tenant);
     pthread_mutex_destroy (&self->lock);

@@ -8,8 +8,8 @@
 
 #include "campaigns.h"
 #include "plateau/campaign_registry.h"
-#include "plateau/clock.h"
 #include "plateau/error.h"
+#include "plateau/retired.h"
 
 /* Jurisdictions scrub knows: the profile family of each, and the regions it covers (a French
  * overseas department is France; Puerto Rico dials +1 and is the US). */
@@ -55,9 +55,7 @@ struct scrub_campaigns {
     char *default_tenant;
     s_campaign_t *items;
     size_t n;
-    s_campaign_t *retired;
-    int64_t *retired_at;         /* monotonic ms */
-    size_t n_retired;
+    pl_retired_t *retired;       /* replaced definitions (s_campaign_t *) a thread may still hold */
     int64_t registry_rev;
 };
 
@@ -120,6 +118,13 @@ s_campaign_clear (s_campaign_t *c)
     free (c->jurisdiction);
     free (c->tenant);
     memset (c, 0, sizeof *c);
+}
+
+static void
+s_campaign_release (void *c)
+{
+    s_campaign_clear (c);
+    free (c);
 }
 
 /* 64-bit FNV-1a: whether a definition's text changed. */
@@ -295,28 +300,15 @@ scrub_campaigns_define (scrub_campaigns_t *self, const char *name, const char *t
         i++;
     if (i < self->n) {
         /* The old one is retired, not freed: a thread may hold its strings and engine campaign. */
-        int64_t now = pl_clock_mono_ms ();
-        size_t k = 0;
-        for (size_t j = 0; j < self->n_retired; j++) {
-            if (now - self->retired_at[j] > S_RETIRED_KEEP_MS)
-                s_campaign_clear (&self->retired[j]);
-            else {
-                self->retired[k] = self->retired[j];
-                self->retired_at[k++] = self->retired_at[j];
-            }
-        }
-        self->n_retired = k;
-        s_campaign_t *r = realloc (self->retired, (self->n_retired + 1) * sizeof *r);
-        if (r)
-            self->retired = r;
-        int64_t *ra = r ? realloc (self->retired_at, (self->n_retired + 1) * sizeof *ra) : NULL;
-        if (ra) {
-            self->retired_at = ra;
-            self->retired_at[self->n_retired] = now;
-            self->retired[self->n_retired++] = self->items[i];
+        s_campaign_t *old = malloc (sizeof *old);
+        if (old)
+            *old = self->items[i];
+        if (old && pl_retired_add (self->retired, old) == 0)
             self->items[i] = c;
-        } else
+        else {
+            free (old);
             rc = PL_ENOMEM;
+        }
     } else {
         s_campaign_t *slot = s_add (self);
         if (slot)
@@ -367,10 +359,11 @@ scrub_campaigns_new (const char *profiles_dir, const char *zoneinfo, const char 
     if (!self)
         return NULL;
     pthread_mutex_init (&self->lock, NULL);
+    self->retired = pl_retired_new (s_campaign_release, S_RETIRED_KEEP_MS);
     self->tz = pl_rules_tzdb_new (zoneinfo);
     self->profiles = self->tz ? pl_rules_profiles_new (self->tz) : NULL;
     self->default_tenant = strdup (default_tenant && *default_tenant ? default_tenant : "default");
-    if (!self->profiles || !self->default_tenant) {
+    if (!self->retired || !self->profiles || !self->default_tenant) {
         snprintf (err, err_size, "out of memory");
         goto fail;
     }
@@ -423,11 +416,8 @@ scrub_campaigns_destroy (scrub_campaigns_t **self_p)
     scrub_campaigns_t *self = *self_p;
     for (size_t i = 0; i < self->n; i++)
         s_campaign_clear (&self->items[i]);
-    for (size_t i = 0; i < self->n_retired; i++)
-        s_campaign_clear (&self->retired[i]);
+    pl_retired_destroy (&self->retired);
     free (self->items);
-    free (self->retired);
-    free (self->retired_at);
     pthread_mutex_destroy (&self->lock);
     pl_rules_profiles_destroy (&self->profiles);
     pl_rules_tzdb_destroy (&self->tz);

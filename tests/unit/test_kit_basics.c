@@ -14,6 +14,7 @@
 #include "plateau/error.h"
 #include "plateau/id.h"
 #include "plateau/log.h"
+#include "plateau/retired.h"
 
 static void
 test_ids_are_unique_ordered_and_carry_their_time (void **state)
@@ -94,9 +95,39 @@ test_running_clocks_agree_from_one_anchor_and_never_go_back (void **state)
     pl_clock_t *r = pl_clock_new_real ();
     assert_int_equal (pl_clock_run (r, start, wall, 2), PL_EINVAL);
     assert_false (pl_clock_is_running (r));
+    /* Its speed scales a tolerance meant in wall time; a real or standing clock's is 1. */
+    assert_int_equal (pl_clock_speed (a), 600);
+    assert_int_equal (pl_clock_speed (r), 1);
+    pl_clock_t *standing = pl_clock_new_virtual (start);
+    assert_int_equal (pl_clock_speed (standing), 1);
+    pl_clock_destroy (&standing);
     pl_clock_destroy (&r);
     pl_clock_destroy (&a);
     pl_clock_destroy (&b);
+}
+
+static int s_released;
+static void s_release (void *item) { s_released++; free (item); }
+
+/* A replaced item is kept for keep_ms, then freed by a later add; destroy frees the rest. */
+static void
+test_retired_items_are_kept_a_while_then_freed (void **state)
+{
+    (void) state;
+    s_released = 0;
+    pl_retired_t *r = pl_retired_new (s_release, 50);
+    assert_non_null (r);
+    for (int i = 0; i < 20; i++)
+        assert_int_equal (pl_retired_add (r, malloc (8)), 0);
+    assert_int_equal (pl_retired_count (r), 20);
+    assert_int_equal (s_released, 0);        /* none kept 50 ms yet */
+    usleep (80 * 1000);
+    assert_int_equal (pl_retired_add (r, malloc (8)), 0);
+    assert_int_equal (s_released, 20);
+    assert_int_equal (pl_retired_count (r), 1);
+    pl_retired_destroy (&r);
+    assert_null (r);
+    assert_int_equal (s_released, 21);
 }
 
 static void
@@ -202,6 +233,7 @@ main (void)
         cmocka_unit_test (test_trace_ids_follow_w3c_traceparent),
         cmocka_unit_test (test_virtual_clock_moves_only_forward_and_only_when_told),
         cmocka_unit_test (test_running_clocks_agree_from_one_anchor_and_never_go_back),
+        cmocka_unit_test (test_retired_items_are_kept_a_while_then_freed),
         cmocka_unit_test (test_envelope_round_trips_and_names_its_type),
         cmocka_unit_test (test_log_writes_one_json_object_per_line_and_masks_numbers),
     };
