@@ -66,7 +66,7 @@ echo "dialer $DIALERS" >"$PL_RUN_DIR/extra/replicas"
 ((KILL == 0 || DIALERS >= 2)) || fail "--kill-dialer needs --dialers 2 or more"
 revoker=""
 stop() {
-  [[ -n $revoker ]] && kill "$revoker" 2>/dev/null
+  if [[ -n $revoker ]]; then kill "$revoker" 2>/dev/null || true; fi
   ((KEEP)) || scripts/stack.sh down >/dev/null 2>&1 || true
 }
 trap stop EXIT
@@ -208,7 +208,8 @@ done
 # the dialers drain (what their steps wrote reaches the audit before they exit) and the audit is
 # read.
 # Revocations dated after the run's end belong to a day that is not simulated.
-[[ -n $revoker ]] && kill "$revoker" 2>/dev/null; revoker=""
+if [[ -n $revoker ]]; then kill "$revoker" 2>/dev/null || true; fi
+revoker=""
 echo "== the day ends: every campaign paused, the calls in flight end"
 camps=()
 for f in "$B"/campaigns/*.campaign; do camps+=("$(basename "$f" .campaign)"); done
