@@ -62,6 +62,10 @@ echo "PLATEAU_SCRUB_CAMPAIGNS_DIR=$B/campaigns" >"$PL_RUN_DIR/extra/scrub.env"
 echo "PLATEAU_CAMPAIGNS_DIR=$B/campaigns" >"$PL_RUN_DIR/extra/dialer.env"
 echo "PLATEAU_CAMPAIGNS_DIR=$B/campaigns" >"$PL_RUN_DIR/extra/intake.env"
 echo "PLATEAU_TELSIM_SEED=$SEED" >"$PL_RUN_DIR/extra/telsim.env"
+# The audit's size cap sized to the run: a full run (100,000 leads, 14 days) writes about 800
+# bytes of records per lead and day, more than the local stack's 1 GiB; 2 KiB leaves room.
+cap=$(( LEADS * DAYS * 2048 )); ((cap > 1073741824)) || cap=1073741824
+echo "PLATEAU_AUDIT_SIZE_CAP=$cap" >"$PL_RUN_DIR/extra/audit.env"
 echo "dialer $DIALERS" >"$PL_RUN_DIR/extra/replicas"
 ((KILL == 0 || DIALERS >= 2)) || fail "--kill-dialer needs --dialers 2 or more"
 revoker=""
