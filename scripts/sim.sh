@@ -130,7 +130,7 @@ owners() {      # replica ids: <service>-local, or the instance's own name (dial
   done
 }
 owed_to() {
-  # shellcheck disable=SC2046
+  # shellcheck disable=SC2086  # $OWNERS: one argument per replica
   rcli EVAL "local n, d = 0, ARGV[1]
 for i = 2, #ARGV do
   local o = ARGV[i]

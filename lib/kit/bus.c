@@ -1733,12 +1733,16 @@ s_slot (pl_bus_client_t *self, const char *tag)
     if (self->nfree)
         j = self->slot_free[--self->nfree];
     else {
+        /* slot_free grows with slots: a drop always has room for its place */
         s_slot_t *ns = realloc (self->slots, (self->nslots + 1) * sizeof *ns);
-        if (!ns) {
+        if (ns)
+            self->slots = ns;
+        int *fl = ns ? realloc (self->slot_free, (self->nslots + 1) * sizeof *fl) : NULL;
+        if (!fl) {
             free (copy);
             return -1;
         }
-        self->slots = ns;
+        self->slot_free = fl;
         j = (int) self->nslots++;
     }
     s_slot_t *sl = &self->slots[j];
@@ -1754,10 +1758,6 @@ s_slot (pl_bus_client_t *self, const char *tag)
 static void
 s_slot_drop (pl_bus_client_t *self, int j)
 {
-    int *fl = realloc (self->slot_free, (self->nfree + 1) * sizeof *fl);
-    if (!fl)
-        return;                        /* kept: a known slot costs a little memory, nothing else */
-    self->slot_free = fl;
     size_t m = self->slot_index_cap - 1, i = s_slot_probe (self, self->slots[j].tag);
     for (size_t k = (i + 1) & m; self->slot_index[k]; k = (k + 1) & m) {
         size_t h = s_hash (self->slots[self->slot_index[k] - 1].tag) & m;

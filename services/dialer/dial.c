@@ -1782,8 +1782,9 @@ s_report_count (dialer_t *self, const dialer_campaign_t *c, const char *suffix, 
 
 /* The hourly pacing.report, as of the hour's first instant `at`. It is written once every outcome
  * learnt before `at` is surely stored (S_REPORT_GRACE_WALL_MS later), so that its figures are
- * the ones the audit's call.outcome records give for the same instant. */
-static void
+ * the ones the audit's call.outcome records give for the same instant. 0 when written (or
+ * written before: its id is the step's marker); otherwise the next tick tries again. */
+static int
 s_report (dialer_t *self, s_camp_t *sc, int64_t at, bool predicting)
 {
     const dialer_campaign_t *c = sc->c;
@@ -1791,7 +1792,7 @@ s_report (dialer_t *self, s_camp_t *sc, int64_t at, bool predicting)
     if (s_report_count (self, c, "out:live", from, at, &live) != 0
         || s_report_count (self, c, "out:aband", from, at, &ab) != 0
         || s_report_count (self, c, "out:machine", from, at, &mach) != 0)
-        return;
+        return PL_EREDIS;
     int64_t est = c->abandon_calendar_day && c->amd
                       ? (int64_t) ((double) mach * self->o.amd_false_positive + 0.5) : 0;
     char tag[96], id[200];
@@ -1813,9 +1814,11 @@ s_report (dialer_t *self, s_camp_t *sc, int64_t at, bool predicting)
     ev.pacing = &pf;
     /* The report's id as the step's marker: one report per campaign and hour, whoever owns it. */
     pl_inbox_tx_t *tx = pl_inbox_tx_new (tag, id);
-    if (tx && s_emit_audit (self, tx, &ev, NULL) == 0)
-        s_apply1 (self, tx);
+    int rc = tx ? s_emit_audit (self, tx, &ev, NULL) : PL_ENOMEM;
+    if (rc == 0)
+        rc = s_apply1 (self, tx);
     pl_inbox_tx_destroy (&tx);
+    return rc;
 }
 
 int
@@ -1854,10 +1857,8 @@ dialer_pace_tick (pl_loop_t *loop, void *arg)
          * clock runs faster than outcomes travel). */
         int64_t grace = (int64_t) S_REPORT_GRACE_WALL_MS * pl_clock_speed (self->o.clock);
         int64_t hour = (now - grace) / 3600000;
-        if (hour != sc->report_hour) {
+        if (hour != sc->report_hour && s_report (self, sc, hour * 3600000, p.predicting) == 0)
             sc->report_hour = hour;
-            s_report (self, sc, hour * 3600000, p.predicting);
-        }
         free (v.ready);
     }
     return 0;
