@@ -416,10 +416,8 @@ s_setup (void **state)
     fprintf (fp, "ops:0123456789abcdef-ops\ncrm:" TOKEN "\n");
     fclose (fp);
     f->clock = pl_clock_new_virtual (MON_0900Z);
-    snprintf (f->tel_bus, sizeof f->tel_bus, "tcp://127.0.0.1:%d", pl_test_free_port ());
-    snprintf (f->audit_bus, sizeof f->audit_bus, "tcp://127.0.0.1:%d", pl_test_free_port ());
-    f->tel = pl_test_bus_server (f->tel_bus, "telsim");
-    f->audit = pl_test_bus_server (f->audit_bus, "audit");
+    f->tel = pl_test_bus_server_free (f->tel_bus, sizeof f->tel_bus, "telsim");
+    f->audit = pl_test_bus_server_free (f->audit_bus, sizeof f->audit_bus, "audit");
     if (!f->tel || !f->audit)
         return -1;
     pl_bus_server_set_handler (f->tel, s_tel, f, NULL);

@@ -240,6 +240,23 @@ pl_test_bus_server (const char *endpoint, const char *identity)
     return server;
 }
 
+pl_bus_server_t *
+pl_test_bus_server_free (char *endpoint, size_t size, const char *identity)
+{
+    char err[512] = "";
+    for (int attempt = 0; attempt < 20; attempt++) {
+        snprintf (endpoint, size, "tcp://127.0.0.1:%d", pl_test_free_port ());
+        pl_bus_server_t *server
+            = pl_bus_server_new (endpoint, pl_test_bus_options (identity), err, sizeof err);
+        if (server) {
+            pl_bus_server_allow (server, "*", "*");
+            return server;
+        }
+    }
+    fprintf (stderr, "pl_test_bus_server_free %s: %s\n", endpoint, err);
+    return NULL;
+}
+
 /* In the child: CURVE settings for a plateau service the test did not configure itself. */
 static void
 s_spawn_keys (const char *argv0)

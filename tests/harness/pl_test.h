@@ -60,6 +60,9 @@ const pl_bus_options_t *pl_test_bus_options (const char *identity);
 /* A CURVE bus server as `identity` that takes every type from every listed identity (a
  * stand-in for a peer service). NULL with the reason on stderr. */
 pl_bus_server_t *pl_test_bus_server (const char *endpoint, const char *identity);
+/* pl_test_bus_server() on a free loopback port, written to endpoint ("tcp://127.0.0.1:N"): a
+ * port picked free can be taken by a parallel test before the bind, so another is tried. */
+pl_bus_server_t *pl_test_bus_server_free (char *endpoint, size_t size, const char *identity);
 
 /* Path of a built executable: $PL_BIN_DIR/name. Returns a static buffer. */
 const char *pl_test_bin (const char *name);

@@ -230,10 +230,8 @@ s_setup (void **state)
     fprintf (fp, "ops:%s\ndesk:%s\nreader:%s\n", OPS, DESK, READER);
     fclose (fp);
     snprintf (f->log, sizeof f->log, "%s/dialer.log", f->dir);
-    snprintf (f->scrub_bus, sizeof f->scrub_bus, "tcp://127.0.0.1:%d", pl_test_free_port ());
-    snprintf (f->tel_bus, sizeof f->tel_bus, "tcp://127.0.0.1:%d", pl_test_free_port ());
-    f->scrub = pl_test_bus_server (f->scrub_bus, "scrub");
-    f->tel = pl_test_bus_server (f->tel_bus, "telsim");
+    f->scrub = pl_test_bus_server_free (f->scrub_bus, sizeof f->scrub_bus, "scrub");
+    f->tel = pl_test_bus_server_free (f->tel_bus, sizeof f->tel_bus, "telsim");
     if (!f->scrub || !f->tel)
         return -1;
     pl_bus_server_set_handler (f->scrub, s_scrub, f, NULL);

@@ -159,13 +159,9 @@ fx_new (const char *redis_conf)
     f->ops_port = pl_test_free_port ();
     f->http_port = pl_test_free_port ();
     snprintf (f->bus, sizeof f->bus, "tcp://127.0.0.1:%d", pl_test_free_port ());
-    snprintf (f->scrub_bus, sizeof f->scrub_bus, "tcp://127.0.0.1:%d", pl_test_free_port ());
-    snprintf (f->audit_bus, sizeof f->audit_bus, "tcp://127.0.0.1:%d", pl_test_free_port ());
-    char err[256];
-    (void) err;
-    f->scrub = pl_test_bus_server (f->scrub_bus, "scrub");
+    f->scrub = pl_test_bus_server_free (f->scrub_bus, sizeof f->scrub_bus, "scrub");
     pl_bus_server_set_handler (f->scrub, fx_scrub_handler, f, NULL);
-    f->audit = pl_test_bus_server (f->audit_bus, "audit");
+    f->audit = pl_test_bus_server_free (f->audit_bus, sizeof f->audit_bus, "audit");
     pl_bus_server_set_handler (f->audit, fx_audit_handler, f, NULL);
     return f;
 }

@@ -252,10 +252,8 @@ sx_new (void)
     FILE *fp = fopen (f->tokens, "w");
     fprintf (fp, "crm-a:%s\ncrm-b:%s\nops:%s\n", SX_TOKEN, SX_TOKEN_B, SX_OPS_TOKEN);
     fclose (fp);
-    snprintf (f->dialer_bus, sizeof f->dialer_bus, "tcp://127.0.0.1:%d", pl_test_free_port ());
-    snprintf (f->audit_bus, sizeof f->audit_bus, "tcp://127.0.0.1:%d", pl_test_free_port ());
-    f->dialer = pl_test_bus_server (f->dialer_bus, "dialer");
-    f->audit = pl_test_bus_server (f->audit_bus, "audit");
+    f->dialer = pl_test_bus_server_free (f->dialer_bus, sizeof f->dialer_bus, "dialer");
+    f->audit = pl_test_bus_server_free (f->audit_bus, sizeof f->audit_bus, "audit");
     if (!f->dialer || !f->audit) {
         pl_test_redis_stop (&f->srv);
         free (f);

@@ -196,8 +196,7 @@ setup (void **state)
     snprintf (f->log, sizeof f->log, "%s/template.log", f->dir);
     f->ops_port = pl_test_free_port ();
     snprintf (f->bus, sizeof f->bus, "tcp://127.0.0.1:%d", pl_test_free_port ());
-    snprintf (f->audit_bus, sizeof f->audit_bus, "tcp://127.0.0.1:%d", pl_test_free_port ());
-    f->audit = pl_test_bus_server (f->audit_bus, "audit");
+    f->audit = pl_test_bus_server_free (f->audit_bus, sizeof f->audit_bus, "audit");
     pl_bus_server_set_handler (f->audit, s_audit_handler, f, NULL);
     *state = f;
     return 0;
