@@ -1034,6 +1034,8 @@ struct pl_bus_client {
     int64_t slot_idle_ms;      /* an empty slot is forgotten after this long idle */
     int64_t next_purge_ms;     /* dead letters past their TTL */
     uint64_t sent, resent, acked, nacked, dead, handshake_failed;
+    pl_bus_dead_fn *dead_fn;   /* told of each dead letter */
+    void *dead_arg;
     /* CURVE: the key list, read again when it changes; the server key in use. */
     char *keys_path;
     char *server_identity;
@@ -1536,6 +1538,13 @@ pl_bus_client_set_slot_idle (pl_bus_client_t *self, int ms)
     self->slot_idle_ms = ms > 0 ? ms : S_SLOT_FORGET_MS;
 }
 
+void
+pl_bus_client_on_dead (pl_bus_client_t *self, pl_bus_dead_fn *fn, void *arg)
+{
+    self->dead_fn = fn;
+    self->dead_arg = arg;
+}
+
 uint64_t
 pl_bus_client_count (const pl_bus_client_t *self, const char *what)
 {
@@ -1938,7 +1947,11 @@ pl_bus_client_process (pl_bus_client_t *self)
                     dr = pl_outbox_dead (self->outbox, e->id, reason);
                 if (dr == 0) {
                     self->dead++;
+                    pl_envelope_t *dead = self->dead_fn ? pl_envelope_unpack (e->data, e->size, NULL, 0) : NULL;
                     s_entry_clear (self, e);
+                    if (dead)
+                        self->dead_fn (self->dead_arg, dead, reason);
+                    pl_envelope_free (&dead);
                 }
             }
             else if (e) {

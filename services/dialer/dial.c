@@ -27,6 +27,7 @@
 #define S_CHECK_FRESH_WALL_MS 250             /* …unless it came back this fast in real time (a
                                                * simulation's clock runs faster than the bus) */
 #define S_STUCK_WALL_MS 30000                 /* a claim unanswered this long (real time) is voided */
+#define S_REFUSED_RETRY_MS (5 * 60 * 1000)    /* a lead whose check was refused for good: tried again */
 #define S_REPORT_GRACE_WALL_MS 2000           /* an outcome is stored this soon after it is learnt */
 
 typedef struct {
@@ -1864,6 +1865,48 @@ dialer_pace_tick (pl_loop_t *loop, void *arg)
     return 0;
 }
 
+/* Voids attempt `att` of sc if it is still claimed or checking (never checked, or its check
+ * refused) and requeues its lead at `due` with `reason` and `outcome` (dial.scheduled).
+ * 1 when voided, 0 when the attempt had moved on (a leftover: dropped from inflight unless
+ * telephony has it), or an error. */
+static int
+s_void_unchecked (dialer_t *self, s_camp_t *sc, const char *att, int64_t now, int64_t due,
+                  const char *reason, const char *outcome)
+{
+    const dialer_campaign_t *c = sc->c;
+    char k_infl[200], tag[96], lead_id[160];
+    s_key (k_infl, sizeof k_infl, c->name, "inflight");
+    s_tag (tag, sizeof tag, c->name);
+    s_lead_t l;
+    if (!att || !s_lead_of (att, lead_id, sizeof lead_id))
+        return PL_EINVAL;
+    int rc = s_read_lead (self, c, lead_id, &l);
+    if (rc != 0)
+        return rc;
+    bool mine = strcmp (l.att, att) == 0;
+    if (!mine || (strcmp (l.state, "claimed") && strcmp (l.state, "checking"))) {
+        if (!mine || (strcmp (l.state, "placed") && strcmp (l.state, "talking")))
+            pl_redis_exec (self->o.redis, "ZREM %s %s", k_infl, att);    /* a leftover */
+        s_lead_free (&l);
+        return 0;
+    }
+    s_next_t nx = { .state = "queued", .due = due, .idx = l.idx, .reason = reason, .outcome = outcome };
+    pl_inbox_tx_t *tx = pl_inbox_tx_new (tag, NULL);
+    rc = tx ? s_move_effect (tx, c, lead_id, &l, "claimed|checking", &nx, NULL, NULL, now, 0) : PL_ENOMEM;
+    if (rc == 0)
+        rc = s_schedule_event (self, tx, c, lead_id, &l, &nx, now, NULL);
+    if (rc == 0)
+        rc = s_apply1 (self, tx);
+    if (rc == 0) {
+        char number[24] = "";
+        s_number (l.nums, l.idx, number);
+        s_history_update (self, number, att, c, "", now, 0, true);
+    }
+    pl_inbox_tx_destroy (&tx);
+    s_lead_free (&l);
+    return rc == 0 ? 1 : rc;
+}
+
 /* Attempts claimed on this replica's campaigns and never checked (a crash, a lost check): voided
  * and requeued now. A placed one is telephony's until its outcome. */
 int
@@ -1879,42 +1922,41 @@ dialer_recover_tick (pl_loop_t *loop, void *arg)
         s_camp_t *sc = &self->camps[i];
         if (!sc->owned)
             continue;
-        const dialer_campaign_t *c = sc->c;
-        char k_infl[200], tag[96];
-        s_key (k_infl, sizeof k_infl, c->name, "inflight");
-        s_tag (tag, sizeof tag, c->name);
+        char k_infl[200];
+        s_key (k_infl, sizeof k_infl, sc->c->name, "inflight");
         pl_reply_t *r = pl_redis_command (self->o.redis, "ZRANGEBYSCORE %s -inf %s LIMIT 0 1000", k_infl, old);
         size_t n = r && pl_reply_type (r) == PL_REPLY_ARRAY ? pl_reply_len (r) : 0;
         for (size_t j = 0; j < n; j++) {
             const char *att = pl_reply_str (pl_reply_element (r, j), NULL);
-            char lead_id[160];
-            s_lead_t l;
-            if (!att || !s_lead_of (att, lead_id, sizeof lead_id) || s_read_lead (self, c, lead_id, &l) != 0)
-                continue;
-            bool mine = strcmp (l.att, att) == 0;
-            if (!mine || (strcmp (l.state, "claimed") && strcmp (l.state, "checking"))) {
-                if (!mine || (strcmp (l.state, "placed") && strcmp (l.state, "talking")))
-                    pl_redis_exec (self->o.redis, "ZREM %s %s", k_infl, att);    /* a leftover */
-                s_lead_free (&l);
-                continue;
-            }
-            s_next_t nx = { .state = "queued", .due = now, .idx = l.idx, .reason = "takeover", .outcome = "unchecked" };
-            pl_inbox_tx_t *tx = pl_inbox_tx_new (tag, NULL);
-            int rc = tx ? s_move_effect (tx, c, lead_id, &l, "claimed|checking", &nx, NULL, NULL, now, 0) : PL_ENOMEM;
-            if (rc == 0)
-                rc = s_schedule_event (self, tx, c, lead_id, &l, &nx, now, NULL);
-            if (rc == 0 && s_apply1 (self, tx) == 0) {
-                char number[24] = "";
-                s_number (l.nums, l.idx, number);
-                s_history_update (self, number, att, c, "", now, 0, true);
+            if (s_void_unchecked (self, sc, att, now, now, "takeover", "unchecked") == 1)
                 pl_log_info (self->o.log, NULL, "unchecked attempt voided and requeued", "attempt", att);
-            }
-            pl_inbox_tx_destroy (&tx);
-            s_lead_free (&l);
         }
         pl_reply_free (&r);
     }
     return 0;
+}
+
+/* A DialCheck scrub refused for good (STALE, FORBIDDEN, INVALID: a clock, key or version
+ * mismatch that a resend cannot cure) is in the dead letters: its attempt is voided at once,
+ * rather than holding a line until the recovery's 30 s of real time, and its lead requeued
+ * S_REFUSED_RETRY_MS later, so that a floor whose every check is refused does not spin. */
+void
+dialer_on_dead_check (void *arg, const pl_envelope_t *env, const char *reason)
+{
+    dialer_t *self = arg;
+    if (env->body_case != PLATEAU__V1__ENVELOPE__BODY_DIAL_CHECK)
+        return;
+    const Plateau__V1__DialCheck *dc = env->dial_check;
+    s_refresh (self);
+    s_camp_t *sc = s_camp (self, dc->campaign);
+    if (!sc || !sc->owned)
+        return;                        /* another replica's now: its recovery voids it */
+    int64_t now = pl_clock_now_ms (self->o.clock);
+    int rc = s_void_unchecked (self, sc, dc->check_id, now, now + S_REFUSED_RETRY_MS, "check_refused", "unchecked");
+    pl_metric_inc (self->m_steps, rc >= 0 ? "refused,ok" : "refused,failed", 1);
+    pl_log_error (self->o.log, NULL, rc == 1 ? "dial check refused by scrub: attempt voided, lead requeued"
+                                             : rc == 0 ? "dial check refused by scrub (the attempt had moved on)"
+                                                       : "dial check refused by scrub: the recovery will void it", "attempt", dc->check_id, "reason", reason);
 }
 
 /* ---- reading: why, queue; an agent's manual dial ---------------------------------------------- */

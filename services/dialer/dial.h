@@ -110,5 +110,8 @@ int dialer_lease_tick (pl_loop_t *loop, void *arg);
 int dialer_pace_tick (pl_loop_t *loop, void *arg);
 /* Attempts stuck between claim and check on this replica's campaigns (a crash): voided. */
 int dialer_recover_tick (pl_loop_t *loop, void *arg);
+/* For pl_bus_client_on_dead on the scrub client: a DialCheck refused for good voids its attempt
+ * and requeues the lead a few minutes later. */
+void dialer_on_dead_check (void *arg, const pl_envelope_t *env, const char *reason);
 
 #endif

@@ -88,6 +88,7 @@ main (void)
                             "Disposition=telephony,telsim", NULL };
     if (!dialer || !pl_service_serve (svc, types, dialer_handle, dialer))
         return 2;
+    pl_bus_client_on_dead (scrub, dialer_on_dead_check, dialer);
     /* Campaigns defined over the API join the files', and every definition is audited once. */
     dialer_registry_tick (pl_service_loop (svc), dialer);
     if (dialer_announce (dialer) != 0)

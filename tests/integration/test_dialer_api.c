@@ -60,6 +60,7 @@ typedef struct {
     size_t nchecks;
     char check_lead[MAX_SEEN][64], check_id[MAX_SEEN][96];
     bool check_manual[MAX_SEEN];
+    bool refuse_checks;        /* the scrub stand-in refuses DialChecks for good (STALE) */
 } fx_t;
 
 static void
@@ -85,7 +86,10 @@ s_scrub (void *arg, pl_bus_msg_t **msgs, size_t n)
             snprintf (f->check_id[f->nchecks], 96, "%s", e->dial_check->check_id);
             f->check_manual[f->nchecks++] = e->dial_check->manual;
         }
-        pl_bus_msg_ack (msgs[i]);
+        if (e->body_case == PLATEAU__V1__ENVELOPE__BODY_DIAL_CHECK && f->refuse_checks)
+            pl_bus_msg_nack (msgs[i], PLATEAU__V1__NACK__CODE__STALE, "envelope outside the clock window", 0);
+        else
+            pl_bus_msg_ack (msgs[i]);
     }
 }
 
@@ -870,6 +874,53 @@ test_an_operator_defines_a_campaign_over_the_api (void **state)
     pl_reply_free (&r);
 }
 
+/* ---- a check scrub refuses ------------------------------------------------------------------ */
+
+static void
+test_a_check_refused_for_good_frees_its_line_at_once_and_requeues_the_lead_later (void **state)
+{
+    fx_t *f = *state;
+    json_t *o = NULL;
+    f->refuse_checks = true;
+    assert_int_equal (s_http (f, "PUT", "/v1/agents/a1/state", DESK,
+                              "{\"state\":\"ready\",\"campaigns\":[\"" CAMPAIGN "\"]}", NULL), 204);
+    for (int i = 0; i < 400 && f->nchecks == 0; i++)
+        s_pump (f, 10);
+    assert_int_equal (f->nchecks, 1);
+    /* Voided on the refusal, not after the recovery's 30 s of real time: the lead is queued
+     * again, five minutes later on the campaign's clock (which stands still here), so a floor
+     * whose every check is refused does not spin. */
+    int64_t t0 = pl_clock_mono_ms ();
+    const char *state_now = "";
+    for (int i = 0; i < 100; i++) {
+        s_pump (f, 100);
+        json_decref (o);
+        o = NULL;
+        assert_int_equal (s_http (f, "GET", "/v1/leads/" LEAD "/why", READER, NULL, &o), 200);
+        state_now = s_str (o, "state");
+        if (strcmp (state_now, "queued") == 0)
+            break;
+    }
+    assert_string_equal (state_now, "queued");
+    assert_true (pl_clock_mono_ms () - t0 < 10000);
+    assert_string_equal (s_str (o, "next_attempt.local"), "2026-12-07T10:05:00+01:00");
+    json_decref (o);
+    /* The line is free (nothing in flight), the attempt is out of the person's history, and the
+     * agent stays ready with no second check until the lead is due. */
+    pl_reply_t *r = pl_redis_command (f->redis, "ZCARD pl:{camp:%s}:inflight", CAMPAIGN);
+    assert_non_null (r);
+    assert_int_equal (pl_reply_int (r), 0);
+    pl_reply_free (&r);
+    s_pump (f, 1000);
+    assert_int_equal (f->nchecks, 1);
+    char metrics[1 << 16];
+    char *body = NULL;
+    assert_int_equal (pl_test_http_get (f->ops_port, "/metrics", &body), 200);
+    snprintf (metrics, sizeof metrics, "%s", body ? body : "");
+    free (body);
+    assert_non_null (strstr (metrics, "plateau_dialer_steps_total{step=\"refused\",result=\"ok\"} 1"));
+}
+
 int
 main (void)
 {
@@ -890,5 +941,10 @@ main (void)
         cmocka_unit_test (test_a_disposition_waits_for_the_outcome_and_applies_once),
         cmocka_unit_test (test_an_operator_defines_a_campaign_over_the_api),
     };
-    return cmocka_run_group_tests (tests, s_setup, s_teardown);
+    /* Its own fixture: the lead's only attempt is spent on a refused check. */
+    const struct CMUnitTest refused[] = {
+        cmocka_unit_test (test_a_check_refused_for_good_frees_its_line_at_once_and_requeues_the_lead_later),
+    };
+    int failed = cmocka_run_group_tests (tests, s_setup, s_teardown);
+    return failed + cmocka_run_group_tests (refused, s_setup, s_teardown);
 }

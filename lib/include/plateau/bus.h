@@ -179,6 +179,12 @@ void pl_bus_client_set_resolve_interval (pl_bus_client_t *self, int ms);
  * (default 60000 ms): a tag written once (one number's opt-out) is then forgotten, in Redis and in
  * the client, so that reading the slots costs what is live, not every tag ever written. */
 void pl_bus_client_set_slot_idle (pl_bus_client_t *self, int ms);
+/* Called once a message the peer refused permanently is in the outbox's dead letters, with the
+ * message and "CODE: reason": the sender may undo what waited on its answer (a dialer frees the
+ * line its refused check held) rather than wait for a timer. env is the client's, valid during
+ * the call. */
+typedef void (pl_bus_dead_fn) (void *arg, const pl_envelope_t *env, const char *reason);
+void pl_bus_client_on_dead (pl_bus_client_t *self, pl_bus_dead_fn *fn, void *arg);
 /* Number of distinct addresses currently connected. */
 size_t pl_bus_client_peers (const pl_bus_client_t *self);
 /* Counters: "sent", "resent", "acked", "nacked", "dead", and "handshake_failed" (CURVE
