@@ -857,7 +857,7 @@ s_indexer (void *arg)
         self->index_started++;
         size_t n = self->n_segs;
         s_seg_t *snap = malloc ((n ? n : 1) * sizeof *snap);
-        if (snap)
+        if (snap && n)
             memcpy (snap, self->segs, n * sizeof *snap);
         pthread_mutex_unlock (&self->mu);
 
@@ -1620,7 +1620,7 @@ pl_audit_store_expire (pl_audit_store_t *self, int64_t now_ms, size_t *removed)
     pthread_mutex_lock (&self->mu);
     size_t n = self->n_segs;
     s_seg_t *snap = malloc ((n ? n : 1) * sizeof *snap);
-    if (snap)
+    if (snap && n)             /* segs is NULL in a store with nothing written yet */
         memcpy (snap, self->segs, n * sizeof *snap);
     uint64_t indexed = self->cfg.no_index ? self->durable_next : self->indexed_next;
     int state = self->state;
