@@ -254,11 +254,17 @@ static void
 s_dispatch (void *arg, pl_bus_msg_t **msgs, size_t n)
 {
     pl_service_t *self = arg;
+    /* The handler gets the other messages in a list of their own: the server still owns the
+     * batch and answers and frees each of its entries, so the batch itself must not be
+     * compacted (it would hold one message twice and lose the ClockControl). */
+    pl_bus_msg_t *stack[64];
+    pl_bus_msg_t **rest = n <= 64 ? stack : malloc (n * sizeof *rest);
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         const pl_envelope_t *env = pl_bus_msg_envelope (msgs[i]);
         if (env->body_case != PLATEAU__V1__ENVELOPE__BODY_CLOCK_CONTROL) {
-            msgs[k++] = msgs[i];
+            if (rest)                  /* else the server nacks it as unanswered, to be resent */
+                rest[k++] = msgs[i];
             continue;
         }
         const Plateau__V1__ClockControl *cc = env->clock_control;
@@ -279,7 +285,9 @@ s_dispatch (void *arg, pl_bus_msg_t **msgs, size_t n)
                                                                : "this service runs on the real clock", 0);
     }
     if (k && self->user_fn)
-        self->user_fn (self->user_arg, msgs, k);
+        self->user_fn (self->user_arg, rest, k);
+    if (rest != stack)
+        free (rest);
     pl_metric_inc (self->m_bus_received, "received", (double) n);
 }
 

@@ -2,7 +2,7 @@
 add_executable(bus_probe ${PROJECT_SOURCE_DIR}/tests/integration/bus_probe.c)
 target_link_libraries(bus_probe PRIVATE plateau)
 
-foreach(t redis outbox_inbox bus bus_replicas service_replica)
+foreach(t redis outbox_inbox bus bus_replicas service_replica service_clock)
   pl_add_test(NAME test_${t} SOURCES ${PROJECT_SOURCE_DIR}/tests/integration/test_${t}.c
               LIBS plateau LABELS integration)
 endforeach()
