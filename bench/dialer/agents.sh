@@ -8,7 +8,6 @@
 # campaigns and leads through the intake; after --seconds, the agents' occupancy from telsim's
 # plateau_telsim_agent_ms_total{campaign,state}, calls/s, and the CPU seconds of every process
 # (utime + stime from /proc). Small run: --agents 50 --seconds 60 --leads 3000.
-# telsim takes at most 999 agents per campaign entry: A over 999 needs that limit raised.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)

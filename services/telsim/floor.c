@@ -690,8 +690,8 @@ s_parse_agents (const char *spec, char *err, size_t err_size,
             item++;
         char *colon = strrchr (item, ':'), *end = NULL;
         long count = colon ? strtol (colon + 1, &end, 10) : 0;
-        if (!colon || colon == item || colon - item > 60 || !end || *end || count < 1 || count > 999) {
-            snprintf (err, err_size, "campaign:count with a count of 1 to 999 (not '%.40s')", item);
+        if (!colon || colon == item || colon - item > 60 || !end || *end || count < 1 || count > 9999) {
+            snprintf (err, err_size, "campaign:count with a count of 1 to 9999 (not '%.40s')", item);
             rc = PL_EINVAL;
             break;
         }

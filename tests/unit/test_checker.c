@@ -501,6 +501,59 @@ test_a_duplicate_accounts_for_its_own_input_lead (void **state)
     pl_check_destroy (&ck);
 }
 
+/* A request's rejections beyond the first recorded one by one are counted in one
+ * lead.rejected_summary: its input leads are accounted for, never more than it counts, and the
+ * summary must agree with the lead.rejected records of its trace. */
+static void
+s_summary (s_fix_t *x, const char *trace, const char *campaign, int rejected, int recorded, int not_recorded)
+{
+    fprintf (x->f, "{\"chain\":\"audit-0\",\"seq\":%d,\"at_ms\":%lld,\"event_id\":\"%s.rejected_summary\","
+                   "\"type\":\"lead.rejected_summary\",\"service\":\"intake\",\"campaign\":\"%s\","
+                   "\"source\":\"crm\",\"actor\":\"crm\",\"trace_id\":\"%s\",\"decision\":\"deny\","
+                   "\"counts\":{\"rejected\":%d,\"recorded\":%d,\"not_recorded\":%d},\"evidence\":{}}\n",
+             x->seq++, (long long) s_ms ("2026-12-06T12:00:00Z"), trace, campaign, trace, rejected, recorded,
+             not_recorded);
+}
+
+static void
+s_rejected (s_fix_t *x, const char *ext, const char *campaign, const char *trace)
+{
+    char ev[512], id[64];
+    snprintf (ev, sizeof ev, "\"tenant\":\"%s\",\"external_id\":\"%s\",\"source\":\"crm\",\"trace_id\":\"%s\","
+                             "\"rules\":[{\"rule_id\":\"intake.invalid_number\"}]", s_tenant (campaign), ext, trace);
+    snprintf (id, sizeof id, "%s.rejected", ext);
+    s_rec (x, "lead.rejected", id, s_ms ("2026-12-06T12:00:00Z"), "", campaign, "", "", ev);
+}
+
+static void
+test_a_rejected_summary_accounts_for_as_many_leads_as_it_counts (void **state)
+{
+    s_fix_t *x = *state;
+    s_rejected (x, "US-1", "us-collect", "t1");
+    s_summary (x, "t1", "us-collect", 2, 1, 1);     /* US-2: rejected, not recorded one by one */
+    s_summary (x, "t2", "fr-canvass", 1, 0, 1);     /* one of FR-1, FR-2, FR-3; the two others lost */
+    pl_check_t *ck = s_run (x);
+    assert_false (s_fact_has (ck, "lead_lost", "US-1"));
+    assert_false (s_fact_has (ck, "lead_lost", "US-2"));
+    assert_true (s_fact_has (ck, "lead_lost", "UK-1"));   /* another campaign's summary does not cover it */
+    assert_int_equal (pl_check_count (ck, "lead_lost"), 3);
+    assert_int_equal (pl_check_count (ck, "rejected_summary"), 0);
+    pl_check_destroy (&ck);
+}
+
+static void
+test_a_rejected_summary_that_does_not_add_up_is_caught (void **state)
+{
+    s_fix_t *x = *state;
+    s_rejected (x, "US-1", "us-collect", "t1");
+    s_summary (x, "t1", "us-collect", 3, 2, 1);     /* says 2 recorded: the audit holds 1 */
+    s_summary (x, "t3", "uk-sales", 2, 0, 1);       /* 2 rejected but 0 + 1 accounted */
+    pl_check_t *ck = s_run (x);
+    assert_int_equal (pl_check_count (ck, "rejected_summary"), 2);
+    assert_true (s_fact_has (ck, "rejected_summary", "trace t1"));
+    pl_check_destroy (&ck);
+}
+
 static void
 test_a_uk_call_within_72_hours_of_an_abandoned_one_is_caught (void **state)
 {
@@ -604,6 +657,8 @@ main (void)
         cmocka_unit_test_setup_teardown (test_a_uk_call_within_72_hours_of_an_abandoned_one_is_caught, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_lead_with_no_end_is_caught, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_records_before_their_lead_accepted_still_find_their_lead, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_rejected_summary_accounts_for_as_many_leads_as_it_counts, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_rejected_summary_that_does_not_add_up_is_caught, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_wrong_local_time_in_a_dial_check_is_caught, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_record_missing_a_must_field_is_a_violation, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_line_that_is_not_a_record_is_bad_input, s_setup, s_teardown),

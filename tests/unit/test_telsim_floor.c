@@ -143,6 +143,9 @@ test_agents_log_in_ready_and_are_announced (void **state)
     assert_int_not_equal (telsim_floor_agents_check ("a:0", err, sizeof err), 0);
     assert_int_not_equal (telsim_floor_agents_check ("a b:3", err, sizeof err), 0);
     assert_int_equal (telsim_floor_agents_check ("a:3, b:1", err, sizeof err), 0);
+    /* A floor of thousands on one node (the agents benchmark), but not a typo's millions. */
+    assert_int_equal (telsim_floor_agents_check ("us-collect:2000", err, sizeof err), 0);
+    assert_int_not_equal (telsim_floor_agents_check ("us-collect:10000", err, sizeof err), 0);
 }
 
 static void

@@ -172,12 +172,14 @@ pl_check_destroy (pl_check_t **self_p)
     free (self->violations);
     free (self->optouts);
     free (self->crecs);
+    free (self->summaries);
     for (size_t i = 0; i < self->n_pool; i++)
         free (self->pool[i]);
     free (self->pool);
     ck_map_t *maps[] = {&self->strings, &self->lead_by_ext, &self->lead_by_id,
                         &self->lead_by_number, &self->attempt_by_id, &self->optout_head,
-                        &self->crec_head, &self->seen, &self->violation_keys};
+                        &self->crec_head, &self->seen, &self->violation_keys,
+                        &self->rejected_by_trace};
     for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++)
         ck_map_clear (maps[i]);
     ck_tz_destroy (&self->tz);

@@ -67,6 +67,9 @@ typedef struct {
     long hours[24], bad_hours[24], calls;
     ck_map_t outcomes, reasons;     /* result -> count; "<stage>: <reason>" -> count */
     long leads, accepted, rejected, duplicate, finished, scheduled, suppressed, lost, open;
+    /* lead.rejected_summary: rejections the intake counted without a record each; an input
+     * lead with no record of its own is taken as one of them while any are left */
+    long rejected_unrecorded, rejected_counted;
     long dnc_informational;     /* calls to registry numbers the profile does not bind */
     json_t *abandon;            /* array of the periods measured */
 } ck_campaign_t;
@@ -82,6 +85,12 @@ typedef struct {
     int64_t captured, revoked, revoke_all_before;   /* a revocation record: revoke_all_before */
     int64_t next;
 } ck_crec_t;
+
+/* A lead.rejected_summary: one request's rejections beyond those recorded one by one. */
+typedef struct {
+    const char *trace, *campaign;
+    int64_t at, rejected, recorded, not_recorded;
+} ck_summary_t;
 
 typedef struct {
     char *name, *jurisdiction;
@@ -119,6 +128,10 @@ struct pl_check {
     ck_list_t lists[8];
     int n_lists;
     ck_map_t seen;              /* "<chain>|<seq>" of records already read */
+    ck_map_t rejected_by_trace; /* trace id -> lead.rejected records with it */
+    ck_summary_t *summaries;    /* lead.rejected_summary records */
+    size_t n_summaries, cap_summaries;
+    long rejected_unrecorded;   /* of summaries that name no campaign */
     long records, duplicates, unknown_leads;
     ck_violation_t *violations;
     size_t n_violations, cap_violations;

@@ -17,6 +17,8 @@ static const s_must_t s_must[] = {
     {"lead.accepted", {"lead_id", "campaign", "tenant", "number", "external_id", "source",
                        "call_kind", "zones", "zone", "regions"}},
     {"lead.rejected", {"external_id", "source", "campaign", "tenant", "rules"}},
+    {"lead.rejected_summary", {"source", "actor", "trace_id", "counts.rejected", "counts.recorded",
+                               "counts.not_recorded"}},
     {"scrub.verdict", {"number", "lead_id", "tenant", "decision", "profile", "regions",
                        "evaluated_at_ms", "lists"}},
     {"dial.allowed", {"number", "lead_id", "campaign", "tenant", "attempt_id", "call_kind",
@@ -237,6 +239,7 @@ s_lead_record (pl_check_t *self, json_t *rec, const char *type)
         s_add_zones (self, rec, l->zones, &l->n_zones);
     } else if (strcmp (type, "lead.rejected") == 0) {
         l->rejected = true;
+        ck_count (&self->rejected_by_trace, ck_str (rec, "trace_id"));
         s_count_reason (self, rec, "intake rejected", "invalid");
     } else if (strcmp (type, "lead.duplicate") == 0)
         l->duplicate = true;
@@ -367,6 +370,20 @@ s_pacing_record (pl_check_t *self, json_t *rec)
         ck_int (rec, "pacing.rate_ppm"), ck_int (rec, "pacing.budget_ppm"), ck_int (rec, "at_ms")};
 }
 
+static void
+s_summary_record (pl_check_t *self, json_t *rec)
+{
+    if (ck_grow (&self->summaries, &self->cap_summaries, self->n_summaries, sizeof *self->summaries) != 0)
+        return;
+    ck_campaign_t *c = ck_campaign (self, ck_str (rec, "campaign"));
+    int64_t not_recorded = ck_int (rec, "counts.not_recorded");
+    self->summaries[self->n_summaries++] = (ck_summary_t) {
+        ck_intern (self, ck_str (rec, "trace_id")), c ? c->name : "", ck_int (rec, "at_ms"),
+        ck_int (rec, "counts.rejected"), ck_int (rec, "counts.recorded"), not_recorded};
+    if (not_recorded > 0)
+        *(c ? &c->rejected_unrecorded : &self->rejected_unrecorded) += not_recorded;
+}
+
 void
 ck_ingest_lead_id (pl_check_t *self, json_t *rec)
 {
@@ -396,7 +413,9 @@ ck_ingest (pl_check_t *self, json_t *rec)
     }
     self->records++;
     s_check_must (self, rec, type);
-    if (strncmp (type, "lead.", 5) == 0 || strcmp (type, "scrub.verdict") == 0
+    if (strcmp (type, "lead.rejected_summary") == 0)
+        s_summary_record (self, rec);
+    else if (strncmp (type, "lead.", 5) == 0 || strcmp (type, "scrub.verdict") == 0
         || strcmp (type, "dial.scheduled") == 0)
         s_lead_record (self, rec, type);
     if (strncmp (type, "dial.", 5) == 0 || strncmp (type, "call.", 5) == 0)

@@ -30,9 +30,9 @@ s_campaign_json (const ck_campaign_t *c)
         "calls_by_local_hour", hours, "calls_outside_window_by_local_hour", bad, "outcomes",
         s_map_json (&c->outcomes), "abandon", c->abandon, "suppressions",
         s_map_json (&c->reasons));
-    json_object_set_new (o, "leads", json_pack ("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+    json_object_set_new (o, "leads", json_pack ("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
         "input", (json_int_t) c->leads, "accepted", (json_int_t) c->accepted, "rejected",
-        (json_int_t) c->rejected, "duplicate", (json_int_t) c->duplicate, "finished",
+        (json_int_t) c->rejected, "rejected_in_summary", (json_int_t) c->rejected_counted, "duplicate", (json_int_t) c->duplicate, "finished",
         (json_int_t) c->finished, "scheduled", (json_int_t) c->scheduled, "suppressed",
         (json_int_t) c->suppressed, "lost", (json_int_t) c->lost, "no_end", (json_int_t) c->open));
     json_object_set_new (o, "calls_on_registry_lists_not_binding",
@@ -117,9 +117,12 @@ s_print_campaign (FILE *out, const ck_campaign_t *c)
         fputc ('\n', out);
     }
     s_print_map (out, "suppressions and ends by reason", &c->reasons);
-    fprintf (out, "  leads: %ld input, %ld accepted, %ld rejected, %ld duplicate; %ld finished, "
+    char counted[64] = "";
+    if (c->rejected_counted)
+        snprintf (counted, sizeof counted, " (%ld of them in a lead.rejected_summary)", c->rejected_counted);
+    fprintf (out, "  leads: %ld input, %ld accepted, %ld rejected%s, %ld duplicate; %ld finished, "
                   "%ld scheduled, %ld suppressed; %ld lost, %ld without an end\n",
-             c->leads, c->accepted, c->rejected, c->duplicate, c->finished, c->scheduled,
+             c->leads, c->accepted, c->rejected, counted, c->duplicate, c->finished, c->scheduled,
              c->suppressed, c->lost, c->open);
     if (c->dnc_informational)
         fprintf (out, "  %ld calls to numbers on a registry list this profile is not bound by\n",

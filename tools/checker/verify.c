@@ -548,7 +548,13 @@ s_check_leads (pl_check_t *self)
             c->rejected++;
         else if (l->duplicate && !l->accepted)
             c->duplicate++;
-        else if (!l->accepted) {
+        else if (!l->accepted && (c->rejected_unrecorded > 0 || self->rejected_unrecorded > 0)) {
+            /* One of the rejections a lead.rejected_summary counts: it has no lead id, so it
+             * cannot have been called. */
+            (c->rejected_unrecorded > 0 ? c->rejected_unrecorded-- : self->rejected_unrecorded--);
+            c->rejected++;
+            c->rejected_counted++;
+        } else if (!l->accepted) {
             c->lost++;
             ck_violation (self, "lead_lost", "lead", "", l->ext, c->name, 0,
                           "no lead.accepted, lead.rejected or lead.duplicate for external id %s",
@@ -572,6 +578,23 @@ s_check_leads (pl_check_t *self)
                               last);
             }
         }
+    }
+}
+
+/* A summary's own arithmetic, and the lead.rejected records it says its request wrote. */
+static void
+s_check_summaries (pl_check_t *self)
+{
+    for (size_t i = 0; i < self->n_summaries; i++) {
+        const ck_summary_t *s = &self->summaries[i];
+        int64_t have = ck_map_get (&self->rejected_by_trace, s->trace);
+        if (have < 0)
+            have = 0;
+        if (s->recorded + s->not_recorded != s->rejected || have != s->recorded)
+            ck_violation (self, "rejected_summary", "lead.rejected_summary", "", "", s->campaign, s->at,
+                          "trace %s: %lld rejected = %lld recorded + %lld not recorded, and %lld "
+                          "lead.rejected records carry the trace", s->trace, (long long) s->rejected,
+                          (long long) s->recorded, (long long) s->not_recorded, (long long) have);
     }
 }
 
@@ -606,5 +629,6 @@ ck_verify (pl_check_t *self)
             if (self->attempts[k].campaign == i && self->attempts[k].result)
                 ck_count (&c->outcomes, self->attempts[k].result);
     }
+    s_check_summaries (self);
     s_check_leads (self);
 }
