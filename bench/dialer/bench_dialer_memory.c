@@ -9,7 +9,7 @@
  *  INFO memory's used_memory before and after each, bytes per queued lead overall and over the
  *  step (the slope), then where the bytes go: MEMORY USAGE (every element) of the dialer's own
  *  keys on an even sample of --sample leads — the lead's hash `pl:{camp:<c>}:dl:<lead>` and
- *  its fields, the number's `pl:{num:<e164>}:leads` — and of the whole queue `pl:{camp:<c>}:due`
+ *  its fields, the number's `pl:{num:<e164>}:ld` — and of the whole queue `pl:{camp:<c>}:due`
  *  and the bus door's seen markers `pl:{camp:<c>}:seen:dialer:*`, each per lead; the rest is
  *  Redis's key space overhead (dict entries, expiry) and allocator slack. Extrapolates to 10
  *  million queued leads with the last step's slope. Goal: <= 200 bytes per queued lead.
@@ -201,7 +201,7 @@ main (int argc, char **argv)
             if (r)
                 freeReplyObject (r);
         }
-        snprintf (key, sizeof key, "pl:{num:%s}:leads", num);
+        snprintf (key, sizeof key, "pl:{num:%s}:ld", num);
         leads += (double) s_int (rc, "MEMORY USAGE %s SAMPLES 0", key);
     }
     if (!taken) {
@@ -231,7 +231,7 @@ main (int argc, char **argv)
     fx_number (0, num);
     snprintf (key, sizeof key, "pl:{camp:%s}:dl:%s", FX_CAMPAIGN, id);
     s_encoding (rc, key, enc_dl, sizeof enc_dl);
-    snprintf (key, sizeof key, "pl:{num:%s}:leads", num);
+    snprintf (key, sizeof key, "pl:{num:%s}:ld", num);
     s_encoding (rc, key, enc_leads, sizeof enc_leads);
     printf ("  %-44s %8.1f  (%4.1f%%)  encoding %s\n", "lead hash pl:{camp:c}:dl:<lead>", dl, 100 * dl / per_lead,
             enc_dl);
@@ -240,7 +240,7 @@ main (int argc, char **argv)
         printf ("    %-42s %8.1f\n", names[j], fields[j] / (double) taken);
     printf ("    %-42s %8.1f\n", "field names, key name, hash overhead",
             dl - pb - (fields[1] + fields[2] + fields[3] + fields[4] + fields[5] + fields[6]) / (double) taken);
-    printf ("  %-44s %8.1f  (%4.1f%%)  encoding %s\n", "number's index pl:{num:e164}:leads", leads,
+    printf ("  %-44s %8.1f  (%4.1f%%)  encoding %s\n", "number's index pl:{num:e164}:ld", leads,
             100 * leads / per_lead, enc_leads);
     printf ("  %-44s %8.1f  (%4.1f%%)\n", "queue pl:{camp:c}:due (per lead)", due, 100 * due / per_lead);
     printf ("  %-44s %8.1f  (%4.1f%%)  %lld bucket key(s)\n", "bus door's seen markers (per lead)", seen,

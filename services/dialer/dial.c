@@ -693,16 +693,18 @@ s_on_cleared (dialer_t *self, pl_bus_msg_t *m, const pl_envelope_t *env)
     size_t lens[4] = { len, strlen (nums), strlen (dues), strlen (lead->id) };
     int rc = tx ? pl_inbox_tx_effect (tx, &s_enqueue, 2, keys, 4, args, lens) : PL_ENOMEM;
     /* The number → leads index that `why <number>` reads: written just before the step, harmless
-     * alone (it names a lead the step then stores, or one already stored). */
+     * alone (it names a lead the step then stores, or one already stored). A hash of empty
+     * values rather than a set: Redis 7.0 keeps a small hash as a listpack (about 90 bytes for
+     * one lead) but a set of strings as a hashtable (232). */
     char member[200];
     snprintf (member, sizeof member, "%s/%s", c->name, lead->id);
     for (int i = 0; rc == 0 && i < k; i++) {
         char e[24], ikey[96];
         if (!s_number (nums, i, e))
             continue;
-        snprintf (ikey, sizeof ikey, "pl:{num:%s}:leads", e);
-        const char *argv[3] = { "SADD", ikey, member };
-        rc = pl_inbox_tx_before (tx, 3, argv, NULL);
+        snprintf (ikey, sizeof ikey, "pl:{num:%s}:ld", e);
+        const char *argv[4] = { "HSET", ikey, member, "" };
+        rc = pl_inbox_tx_before (tx, 4, argv, NULL);
     }
     s_lead_t l = { .nums = "", .sched = 0 };
     snprintf (l.nums, sizeof l.nums, "%s", nums);
@@ -2425,7 +2427,7 @@ dialer_leads_of (dialer_t *self, const char *e164, char ***out, size_t *n)
     *n = 0;
     if (!e164 || *e164 != '+' || strlen (e164) > 16)
         return PL_EINVAL;
-    pl_reply_t *r = pl_redis_command (self->o.redis, "SMEMBERS pl:{num:%s}:leads", e164);
+    pl_reply_t *r = pl_redis_command (self->o.redis, "HKEYS pl:{num:%s}:ld", e164);
     if (!r)
         return PL_EREDIS;
     size_t k = pl_reply_len (r);
