@@ -42,9 +42,9 @@ for A in $AGENTS; do
   sleep "$SECONDS_RUN"
   curl -fsS "$PLATEAU_TELSIM_OPS_URL/metrics" >"$PL_RUN_DIR/telsim.metrics"
   m1=$(awk '/^plateau_telsim_calls_placed_total/ {s+=$2} END {print s+0}' "$PL_RUN_DIR/telsim.metrics")
-  echo "== A = $A: $(( (m1 - m0) )) calls in $SECONDS_RUN s ($(awk -v c=$((m1 - m0)) -v s="$SECONDS_RUN" 'BEGIN {printf "%.2f", c / s}') calls/s)"
+  echo "== A = $A: $(( m1 - m0 )) calls in $SECONDS_RUN s ($(awk -v c=$((m1 - m0)) -v s="$SECONDS_RUN" 'BEGIN {printf "%.2f", c / s}') calls/s)"
   awk -F'[{}" ]+' '/^plateau_telsim_agent_ms_total\{.*campaign="us-collect"/ {
-        for (i = 2; i < NF; i++) if ($i ~ /^state=/) st = $(i + 1); v[st] = $NF; t += $NF }
+        for (i = 2; i < NF; i++) if ($i ~ /(^|,)state=$/) st = $(i + 1); v[st] = $NF; t += $NF }
       END { for (s in v) printf "   %-10s %5.1f %%\n", s, 100 * v[s] / t }' "$PL_RUN_DIR/telsim.metrics"
   clk=$(getconf CLK_TCK)
   for p in "$PL_RUN_DIR"/pids/*.pid; do

@@ -50,9 +50,10 @@ for mode in predictive progressive; do
   share[$mode]=$(awk '/^plateau_telsim_agent_ms_total\{.*campaign="us-collect"/ { t += $NF; if ($0 ~ /state="on_call"/) c += $NF }
                       END { printf "%.4f", t ? c / t : 0 }' "$PL_RUN_DIR/telsim.metrics")
   rate[$mode]=$(awk '/^plateau_dialer_abandon_rate\{.*us-collect/ {print $NF}' "$PL_RUN_DIR/dialer.metrics" | head -n 1)
-  printf '== %-11s talk-time share %5.1f %%, abandon rate %s (target 3 %%)\n' "$mode" \
-    "$(awk -v s="${share[$mode]}" 'BEGIN {print 100 * s}')" "${rate[$mode]:-?}"
+  printf '== %-11s talk-time share %5.1f %%, abandon rate %s %% (target 3 %%)\n' "$mode" \
+    "$(awk -v s="${share[$mode]}" 'BEGIN {print 100 * s}')" \
+    "$(awk -v r="${rate[$mode]:-}" 'BEGIN {if (r == "") print "?"; else printf "%.2f", 100 * r}')"
   scripts/stack.sh down >/dev/null 2>&1 || true
 done
-echo "ratio predictive / progressive: $(awk -v a="${share[predictive]}" -v b="${share[progressive]}" 'BEGIN {printf "%.2f", b > 0 ? a / b : 0}') (goal >= 1.3 with the abandon rate inside 3 %)"
+echo "ratio predictive / progressive: $(awk -v a="${share[predictive]}" -v b="${share[progressive]}" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}') (goal >= 1.3 with the abandon rate inside 3 %)"
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
