@@ -45,7 +45,9 @@ for A in $AGENTS; do
   echo "== A = $A: $(( m1 - m0 )) calls in $SECONDS_RUN s ($(awk -v c=$((m1 - m0)) -v s="$SECONDS_RUN" 'BEGIN {printf "%.2f", c / s}') calls/s)"
   awk -F'[{}" ]+' '/^plateau_telsim_agent_ms_total\{.*campaign="us-collect"/ {
         for (i = 2; i < NF; i++) if ($i ~ /(^|,)state=$/) st = $(i + 1); v[st] = $NF; t += $NF }
-      END { for (s in v) printf "   %-10s %5.1f %%\n", s, 100 * v[s] / t }' "$PL_RUN_DIR/telsim.metrics"
+      /^plateau_telsim_talk_ms_total\{.*campaign="us-collect"/ { talk += $NF }
+      END { for (s in v) printf "   %-10s %5.1f %%\n", s, 100 * v[s] / t
+            printf "   %-10s %5.1f %% (bridged to a callee)\n", "talk", 100 * talk / t }' "$PL_RUN_DIR/telsim.metrics"
   clk=$(getconf CLK_TCK)
   for p in "$PL_RUN_DIR"/pids/*.pid; do
     n=$(basename "$p" .pid)

@@ -2,28 +2,32 @@
 # pacing.sh — predictive vs progressive talk-time share (issue 11).
 #
 #   bench/dialer/pacing.sh [--agents 50] [--hours 4] [--speed 60] [--leads 20000] [--seed 1]
+#                          [--person-scale 1]
 #
 # The same simulated floor twice (us-collect, --agents agents, same seed, same bundle) on a
 # virtual clock running at --speed from Monday 14:00 UTC (09:00 in New York), once with
 # `mode = predictive` and once with `mode = progressive` in the campaign file (abandon-target
-# 3 % both): the agents' talk-time share, on_call / (ready + on_call + wrap_up + paused) from
-# telsim's plateau_telsim_agent_ms_total, the ratio, and the dialer's plateau_dialer_abandon_rate.
-# Small run: --hours 0.5 (30 s of real time a mode at 60×).
+# 3 % both): the agents' talk-time share, the time bridged to a callee (telsim's
+# plateau_telsim_talk_ms_total) over their logged-in time (plateau_telsim_agent_ms_total, every
+# state), the ratio, and the dialer's plateau_dialer_abandon_rate. Not on_call: a progressive
+# call's agent is on_call from the dial, so its ringing would count as talk.
+# --person-scale: telsim's PLATEAU_TELSIM_PERSON_SCALE (0.33: a cold list, about 12 % of calls
+# reach a person). Small run: --hours 0.5 (30 s of real time a mode at 60×).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
 export PL_BIN_DIR=${PL_BIN_DIR:-$ROOT/build-bench/bin}
-AGENTS=50 HOURS=4 SPEED=60 LEADS=20000 SEED=1 START=2026-12-07
+AGENTS=50 HOURS=4 SPEED=60 LEADS=20000 SEED=1 START=2026-12-07 PERSON=1
 while [[ $# -gt 0 ]]; do
   case $1 in
     --agents) AGENTS=$2; shift 2 ;; --hours) HOURS=$2; shift 2 ;; --speed) SPEED=$2; shift 2 ;;
-    --leads) LEADS=$2; shift 2 ;; --seed) SEED=$2; shift 2 ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;; *) echo "pacing: unknown option $1" >&2; exit 2 ;;
+    --leads) LEADS=$2; shift 2 ;; --seed) SEED=$2; shift 2 ;; --person-scale) PERSON=$2; shift 2 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;; *) echo "pacing: unknown option $1" >&2; exit 2 ;;
   esac
 done
 t0=$(date -u -d "$START 14:00:00" +%s)000
 run_s=$(awk -v h="$HOURS" -v s="$SPEED" 'BEGIN {printf "%d", h * 3600 / s}')
-echo "pacing.sh: $AGENTS agents on us-collect, $HOURS simulated hours at ${SPEED}× ($run_s s a mode); load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "pacing.sh: $AGENTS agents on us-collect, $HOURS simulated hours at ${SPEED}× ($run_s s a mode), person scale $PERSON; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 declare -A share rate
 for mode in predictive progressive; do
   export PL_RUN_DIR=${PL_RUN_BASE:-/tmp/pl-bench-pacing}-$mode
@@ -36,7 +40,8 @@ for mode in predictive progressive; do
   echo "PLATEAU_SCRUB_CAMPAIGNS_DIR=$B/campaigns" >"$PL_RUN_DIR/extra/scrub.env"
   echo "PLATEAU_CAMPAIGNS_DIR=$B/campaigns" >"$PL_RUN_DIR/extra/dialer.env"
   echo "PLATEAU_CAMPAIGNS_DIR=$B/campaigns" >"$PL_RUN_DIR/extra/intake.env"
-  printf 'PLATEAU_TELSIM_SEED=%s\nPLATEAU_TELSIM_AGENTS=us-collect:%s\n' "$SEED" "$AGENTS" >"$PL_RUN_DIR/extra/telsim.env"
+  printf 'PLATEAU_TELSIM_SEED=%s\nPLATEAU_TELSIM_AGENTS=us-collect:%s\nPLATEAU_TELSIM_PERSON_SCALE=%s\n' \
+    "$SEED" "$AGENTS" "$PERSON" >"$PL_RUN_DIR/extra/telsim.env"
   trap 'scripts/stack.sh down >/dev/null 2>&1 || true' EXIT
   scripts/stack.sh up >/dev/null
   set -a; . "$PL_RUN_DIR/stack.env"; set +a
@@ -47,7 +52,8 @@ for mode in predictive progressive; do
   sleep "$run_s"
   curl -fsS "$PLATEAU_TELSIM_OPS_URL/metrics" >"$PL_RUN_DIR/telsim.metrics"
   curl -fsS "$PLATEAU_DIALER_OPS_URL/metrics" >"$PL_RUN_DIR/dialer.metrics"
-  share[$mode]=$(awk '/^plateau_telsim_agent_ms_total\{.*campaign="us-collect"/ { t += $NF; if ($0 ~ /state="on_call"/) c += $NF }
+  share[$mode]=$(awk '/^plateau_telsim_agent_ms_total\{.*campaign="us-collect"/ { t += $NF }
+                      /^plateau_telsim_talk_ms_total\{.*campaign="us-collect"/ { c += $NF }
                       END { printf "%.4f", t ? c / t : 0 }' "$PL_RUN_DIR/telsim.metrics")
   rate[$mode]=$(awk '/^plateau_dialer_abandon_rate\{.*us-collect/ {print $NF}' "$PL_RUN_DIR/dialer.metrics" | head -n 1)
   printf '== %-11s talk-time share %5.1f %%, abandon rate %s %% (target 3 %%)\n' "$mode" \

@@ -137,6 +137,8 @@ telsim_fate_draw (uint64_t seed, const telsim_facts_t *f, const telsim_fate_opts
     int days = (int) telsim_rng_range (&r, 7, 30);
 
     double person = telsim_fate_person_rate (f->line, f->local_hour), machine = s_machine_rate (f->line);
+    if (o->person_scale > 0)
+        person *= o->person_scale;
     telsim_pickup_t p = !f->valid      ? TELSIM_PICKUP_INVALID
                         : u < 0.01     ? TELSIM_PICKUP_INVALID
                         : u < 0.03     ? TELSIM_PICKUP_FAILED

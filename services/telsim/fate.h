@@ -61,6 +61,7 @@ typedef struct {
 typedef struct {
     double amd_detect;           /* P(machine classified as a machine), 0.97 */
     double amd_false_positive;   /* P(person classified as a machine), 0.02 */
+    double person_scale;         /* the person rate times this (0: 1); the rest ring out */
 } telsim_fate_opts_t;
 
 typedef struct {

@@ -76,7 +76,7 @@ struct telsim_floor {
     size_t nwaiting, cwaiting;
     s_agent_t *agents;
     size_t nagents;
-    pl_metric_t *m_placed, *m_calls, *m_abandons, *m_fp, *m_agents, *m_agent_ms, *m_pickups, *m_disp;
+    pl_metric_t *m_placed, *m_calls, *m_abandons, *m_fp, *m_agents, *m_agent_ms, *m_pickups, *m_disp, *m_talk;
 };
 
 /* ---- names -------------------------------------------------------------------------------- */
@@ -302,7 +302,7 @@ telsim_floor_fate (telsim_floor_t *self, const Plateau__V1__CallRequest *req, in
 {
     s_facts_t f;
     s_facts (self, req, now, &f);
-    telsim_fate_opts_t fo = { 0.97, self->o.amd_false_positive };
+    telsim_fate_opts_t fo = { 0.97, self->o.amd_false_positive, self->o.person_scale };
     telsim_fate_draw (self->o.seed, &f.f, &fo, out);
 }
 
@@ -548,6 +548,9 @@ s_on_call_event (telsim_floor_t *self, const s_event_t *e)
         return;
     case EV_TALK_END:
         s_outcome (self, ci, PLATEAU__V1__CALL_OUTCOME__RESULT__ANSWERED, t);
+        /* Talk: bridge to hang-up. An agent reserved for a progressive call is on_call while
+         * it rings, which is waiting, not talking. */
+        pl_metric_inc (self->m_talk, self->agents[c->agent].campaign, (double) (t - c->bridged_ms));
         c->stage = C_WRAP;
         s_agent_set (self, &self->agents[c->agent], PLATEAU__V1__AGENT_STATE__STATE__WRAP_UP, t);
         s_schedule (self, t + c->fate.wrap_ms, EV_WRAP_END, ci, c->serial);
@@ -850,6 +853,9 @@ telsim_floor_new (const telsim_floor_opts_t *o, const pl_clock_t *clock, pl_metr
                                            "campaign,state");
         self->m_agent_ms = pl_metrics_counter (metrics, "plateau_telsim_agent_ms_total",
                                                "Agents' virtual time in each state, in milliseconds", "campaign,state");
+        self->m_talk = pl_metrics_counter (metrics, "plateau_telsim_talk_ms_total",
+                                           "Agents' virtual time bridged to a callee (talking), in milliseconds",
+                                           "campaign");
     }
     return self;
 }

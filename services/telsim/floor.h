@@ -39,6 +39,7 @@ typedef void (telsim_sink_fn) (void *arg, pl_envelope_t *env);
 typedef struct {
     uint64_t seed;                   /* PLATEAU_TELSIM_SEED */
     double amd_false_positive;       /* PLATEAU_TELSIM_AMD_FALSE_POSITIVE (0.02) */
+    double person_scale;             /* PLATEAU_TELSIM_PERSON_SCALE (1; 0 means 1) */
     int64_t pause_ms;                /* length of a pause (0: agents never pause) */
     int64_t pause_every_ms;          /* mean time between an agent's pauses */
     const char *zoneinfo_dir;        /* NULL: the system's */

@@ -104,6 +104,12 @@ main (void)
     o.amd_false_positive = strtod (fp, &end);
     if (!end || end == fp || *end || !(o.amd_false_positive >= 0 && o.amd_false_positive <= 1))
         pl_config_fail (cfg, "PLATEAU_TELSIM_AMD_FALSE_POSITIVE", "a probability from 0 to 1", fp);
+    /* A floor whose lists answer less (cold lists: 10 to 20 % of calls reach a person) or more. */
+    const char *ps = pl_config_str (cfg, "PLATEAU_TELSIM_PERSON_SCALE", "1");
+    end = NULL;
+    o.person_scale = strtod (ps, &end);
+    if (!end || end == ps || *end || !(o.person_scale >= 0.05 && o.person_scale <= 2))
+        pl_config_fail (cfg, "PLATEAU_TELSIM_PERSON_SCALE", "a factor from 0.05 to 2", ps);
     const char *pause = pl_config_str (cfg, "PLATEAU_TELSIM_PAUSE_RATE", "5m/2h");
     if (telsim_pause_rate_parse (pause, &o.pause_ms, &o.pause_every_ms) != 0)
         pl_config_fail (cfg, "PLATEAU_TELSIM_PAUSE_RATE", "<pause>/<every>, e.g. 5m/2h, or 0", pause);

@@ -69,6 +69,29 @@ test_fixed_lines_answer_near_thirty_percent (void **state)
     assert_true (s[TELSIM_PICKUP_NO_ANSWER] > 0.40 && s[TELSIM_PICKUP_NO_ANSWER] < 0.44);
 }
 
+/* A colder list: a third of the people answer, the rest of them ring out; machines, busy lines
+ * and failures are as before. */
+static void
+test_a_person_scale_moves_people_to_no_answer (void **state)
+{
+    (void) state;
+    const telsim_fate_opts_t cold = { 0.97, 0.02, 1.0 / 3 };
+    int person = 0, machine = 0, none = 0;
+    for (int i = 0; i < N; i++) {
+        char id[32];
+        snprintf (id, sizeof id, "dial-%d", i);
+        telsim_facts_t f = s_facts (id, PL_PHONE_FIXED_LINE, 11, false, PLATEAU__V1__CALL_KIND__CANVASSING);
+        telsim_fate_t fate;
+        telsim_fate_draw (42, &f, &cold, &fate);
+        person += fate.pickup == TELSIM_PICKUP_PERSON;
+        machine += fate.pickup == TELSIM_PICKUP_MACHINE;
+        none += fate.pickup == TELSIM_PICKUP_NO_ANSWER;
+    }
+    assert_true ((double) person / N > 0.09 && (double) person / N < 0.11);
+    assert_true ((double) machine / N > 0.185 && (double) machine / N < 0.215);
+    assert_true ((double) none / N > 0.60 && (double) none / N < 0.64);
+}
+
 static void
 test_mobiles_answer_more_and_evenings_ten_points_more (void **state)
 {
@@ -207,6 +230,7 @@ main (void)
         cmocka_unit_test (test_the_same_dial_id_always_meets_the_same_fate),
         cmocka_unit_test (test_fixed_lines_answer_near_thirty_percent),
         cmocka_unit_test (test_mobiles_answer_more_and_evenings_ten_points_more),
+        cmocka_unit_test (test_a_person_scale_moves_people_to_no_answer),
         cmocka_unit_test (test_ring_times_follow_the_pickup),
         cmocka_unit_test (test_amd_detects_machines_and_misclassifies_two_percent_of_people),
         cmocka_unit_test (test_invalid_numbers_never_connect),

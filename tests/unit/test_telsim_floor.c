@@ -208,6 +208,9 @@ test_a_predictive_call_is_bridged_to_the_longest_idle_agent (void **state)
     assert_int_equal (s_state (fx, "c-a002", &since), PLATEAU__V1__AGENT_STATE__STATE__READY);
     assert_int_equal (since, placed + 146000);
     assert_int_equal (telsim_floor_calls (fx->floor), 0);
+    /* Talk is the bridged time only: a001's 30 s on a ringing line are not in it. */
+    pl_metric_t *talk = pl_metrics_counter (fx->metrics, "plateau_telsim_talk_ms_total", "", "campaign");
+    assert_int_equal ((int) pl_metric_value (talk, "c"), 120000);
 }
 
 static void
