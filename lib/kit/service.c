@@ -254,16 +254,25 @@ static void
 s_dispatch (void *arg, pl_bus_msg_t **msgs, size_t n)
 {
     pl_service_t *self = arg;
+    pl_metric_inc (self->m_bus_received, "received", (double) n);
+    size_t clocks = 0;
+    for (size_t i = 0; i < n; i++)
+        clocks += pl_bus_msg_envelope (msgs[i])->body_case == PLATEAU__V1__ENVELOPE__BODY_CLOCK_CONTROL;
+    if (clocks == 0) {                 /* the usual batch: all of it is the handler's */
+        if (self->user_fn)
+            self->user_fn (self->user_arg, msgs, n);
+        return;
+    }
     /* The handler gets the other messages in a list of their own: the server still owns the
      * batch and answers and frees each of its entries, so the batch itself must not be
-     * compacted (it would hold one message twice and lose the ClockControl). */
-    pl_bus_msg_t *stack[64];
-    pl_bus_msg_t **rest = n <= 64 ? stack : malloc (n * sizeof *rest);
+     * compacted (it would hold one message twice and lose the ClockControl). Out of memory,
+     * they are left unanswered: the server nacks them, to be sent again. */
+    pl_bus_msg_t **rest = n > clocks ? malloc ((n - clocks) * sizeof *rest) : NULL;
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         const pl_envelope_t *env = pl_bus_msg_envelope (msgs[i]);
         if (env->body_case != PLATEAU__V1__ENVELOPE__BODY_CLOCK_CONTROL) {
-            if (rest)                  /* else the server nacks it as unanswered, to be resent */
+            if (rest)
                 rest[k++] = msgs[i];
             continue;
         }
@@ -286,9 +295,7 @@ s_dispatch (void *arg, pl_bus_msg_t **msgs, size_t n)
     }
     if (k && self->user_fn)
         self->user_fn (self->user_arg, rest, k);
-    if (rest != stack)
-        free (rest);
-    pl_metric_inc (self->m_bus_received, "received", (double) n);
+    free (rest);
 }
 
 static int

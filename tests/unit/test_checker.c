@@ -530,7 +530,8 @@ test_a_rejected_summary_accounts_for_as_many_leads_as_it_counts (void **state)
 {
     s_fix_t *x = *state;
     s_rejected (x, "US-1", "us-collect", "t1");
-    s_summary (x, "t1", "us-collect", 2, 1, 1);     /* US-2: rejected, not recorded one by one */
+    s_rejected (x, "US-X", "us-collect", "t1");    /* a row the input bundle does not hold: still the request's */
+    s_summary (x, "t1", "us-collect", 3, 2, 1);     /* US-2: rejected, not recorded one by one */
     s_summary (x, "t2", "fr-canvass", 1, 0, 1);     /* one of FR-1, FR-2, FR-3; the two others lost */
     pl_check_t *ck = s_run (x);
     assert_false (s_fact_has (ck, "lead_lost", "US-1"));

@@ -239,7 +239,6 @@ s_lead_record (pl_check_t *self, json_t *rec, const char *type)
         s_add_zones (self, rec, l->zones, &l->n_zones);
     } else if (strcmp (type, "lead.rejected") == 0) {
         l->rejected = true;
-        ck_count (&self->rejected_by_trace, ck_str (rec, "trace_id"));
         s_count_reason (self, rec, "intake rejected", "invalid");
     } else if (strcmp (type, "lead.duplicate") == 0)
         l->duplicate = true;
@@ -413,6 +412,10 @@ ck_ingest (pl_check_t *self, json_t *rec)
     }
     self->records++;
     s_check_must (self, rec, type);
+    /* Counted by trace whether or not the input holds its lead: a summary is checked against
+     * every lead.rejected its request wrote. */
+    if (strcmp (type, "lead.rejected") == 0)
+        ck_count (&self->rejected_by_trace, ck_str (rec, "trace_id"));
     if (strcmp (type, "lead.rejected_summary") == 0)
         s_summary_record (self, rec);
     else if (strncmp (type, "lead.", 5) == 0 || strcmp (type, "scrub.verdict") == 0

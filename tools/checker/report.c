@@ -32,7 +32,8 @@ s_campaign_json (const ck_campaign_t *c)
         s_map_json (&c->reasons));
     json_object_set_new (o, "leads", json_pack ("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
         "input", (json_int_t) c->leads, "accepted", (json_int_t) c->accepted, "rejected",
-        (json_int_t) c->rejected, "rejected_in_summary", (json_int_t) c->rejected_counted, "duplicate", (json_int_t) c->duplicate, "finished",
+        (json_int_t) c->rejected, "rejected_in_summary", (json_int_t) c->rejected_counted,
+        "duplicate", (json_int_t) c->duplicate, "finished",
         (json_int_t) c->finished, "scheduled", (json_int_t) c->scheduled, "suppressed",
         (json_int_t) c->suppressed, "lost", (json_int_t) c->lost, "no_end", (json_int_t) c->open));
     json_object_set_new (o, "calls_on_registry_lists_not_binding",

@@ -551,7 +551,10 @@ s_check_leads (pl_check_t *self)
         else if (!l->accepted && (c->rejected_unrecorded > 0 || self->rejected_unrecorded > 0)) {
             /* One of the rejections a lead.rejected_summary counts: it has no lead id, so it
              * cannot have been called. */
-            (c->rejected_unrecorded > 0 ? c->rejected_unrecorded-- : self->rejected_unrecorded--);
+            if (c->rejected_unrecorded > 0)
+                c->rejected_unrecorded--;
+            else
+                self->rejected_unrecorded--;
             c->rejected++;
             c->rejected_counted++;
         } else if (!l->accepted) {
