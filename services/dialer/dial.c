@@ -49,7 +49,7 @@ struct dialer {
     int64_t registry_rev;        /* of the campaign registry last read */
     pl_metric_t *m_steps, *m_calls, *m_lines, *m_queue, *m_rate, *m_agents;
     pl_metric_t *m_agent_time, *m_wait, *m_answer, *m_paused;
-    pl_redis_script_t *lease;
+    pl_redis_script_t *lease, *agents_rebuild;
 };
 
 /* ---- keys and effects ----------------------------------------------------------------------- */
@@ -82,9 +82,10 @@ static const pl_inbox_effect_t s_enqueue = {
     "return 'ok'\n"
 };
 
-/* Claim: K lease, due, dl, inflight, resv, paused; A token, lead, n expected, attempt, now, agent,
- * wall, dial mode ("manual" when an agent asked for it, "auto"). A paused campaign claims nothing:
- * the pause and the claim are ordered in Redis, so no claim follows a pause. */
+/* Claim: K lease, due, dl, inflight, resv, paused, ready; A token, lead, n expected, attempt, now,
+ * agent, wall, dial mode ("manual" when an agent asked for it, "auto"). A paused campaign claims
+ * nothing: the pause and the claim are ordered in Redis, so no claim follows a pause. A reserved
+ * agent leaves the ready set until its call lets it go (dialer.move). */
 static const pl_inbox_effect_t s_claim = {
     "dialer.claim",
     "if redis.call('GET', K[1]) ~= A[1] then return 'fenced', false end\n"
@@ -96,7 +97,7 @@ static const pl_inbox_effect_t s_claim = {
     "redis.call('HDEL', K[3], 'man')\n"
     "redis.call('ZREM', K[2], A[2])\n"
     "redis.call('ZADD', K[4], A[7], A[4])\n"
-    "if A[6] ~= '' then redis.call('HSET', K[5], A[6], A[4]) end\n"
+    "if A[6] ~= '' then redis.call('HSET', K[5], A[6], A[4]); redis.call('ZREM', K[7], A[6]) end\n"
     "return 'ok'\n"
 };
 
@@ -134,7 +135,7 @@ static const pl_inbox_effect_t s_checking = {
     "return 'ok'\n"
 };
 
-/* Move an attempt on: K dl, due, inflight, resv, then the stats keys to add to; A attempt,
+/* Move an attempt on: K dl, due, inflight, resv, agents, ready, then the stats keys to add to; A attempt,
  * expected states ("checking|placed"), new state, due ('' none), next idx, sched, agent,
  * tries field ('' none), stats member, stats score, number of stats keys, then one flag per
  * stats key ('1' add), then field/value pairs to set on the lead. */
@@ -146,30 +147,68 @@ static const pl_inbox_effect_t s_move = {
     "redis.call('HSET', K[1], 'state', A[3], 'idx', A[5], 'sched', A[6])\n"
     "if A[4] ~= '' then redis.call('ZADD', K[2], A[4], string.match(K[1], ':dl:(.*)$')); redis.call('HSET', K[1], 'due', A[4]) end\n"
     "if A[3] ~= 'placed' then redis.call('ZREM', K[3], A[1]) end\n"
-    "if A[7] ~= '' and A[3] ~= 'placed' and redis.call('HGET', K[4], A[7]) == A[1] then redis.call('HDEL', K[4], A[7]) end\n"
+    "if A[7] ~= '' and A[3] ~= 'placed' and redis.call('HGET', K[4], A[7]) == A[1] then redis.call('HDEL', K[4], A[7])\n"
+    "  local ag = redis.call('HGET', K[5], A[7])\n"
+    "  if ag and string.sub(ag, 1, 6) == 'ready|' then redis.call('ZADD', K[6], string.sub(ag, 7), A[7]) end\n"
+    "end\n"
     "if A[8] ~= '' then redis.call('HINCRBY', K[1], A[8], 1) end\n"
     "local ns = tonumber(A[11])\n"
     "for i = 1, ns do\n"
     "  local sc = A[11 + i]\n"
-    "  if sc ~= '' then redis.call('ZADD', K[4 + i], sc, A[9]);\n"
-    "    redis.call('ZREMRANGEBYSCORE', K[4 + i], '-inf', tonumber(sc) - 2764800000) end\n"
+    "  if sc ~= '' then redis.call('ZADD', K[6 + i], sc, A[9]);\n"
+    "    redis.call('ZREMRANGEBYSCORE', K[6 + i], '-inf', tonumber(sc) - 2764800000) end\n"
     "end\n"
     "for i = 12 + ns, #A, 2 do redis.call('HSET', K[1], A[i], A[i + 1]) end\n"
     "return 'ok'\n"
 };
 
-/* Agent state: K agents; A agent, "state|since", since. Newer states only. Replies the state
- * left and how long it lasted ("ready|41000"), "new" for an agent not seen before, or "old". */
+/* Agent state: K agents, ready, agst (counts by state and measured times), resv; A agent,
+ * "state|since", since, state. Newer states only. Keeps beside the agents' hash what a pacing
+ * pass reads instead of every agent: the count in each state, the ready agents not reserved
+ * by since (longest idle first), and the decayed sums of wrap-up and talk times. Replies the
+ * state left and how long it lasted ("ready|41000"), "new" for an agent not seen before, or
+ * "old". */
 static const pl_inbox_effect_t s_agent = {
     "dialer.agent",
     "local cur = redis.call('HGET', K[1], A[1])\n"
-    "local prev, s = 'new', 0\n"
+    "local prev, s, ps = 'new', 0, nil\n"
     "if cur then s = tonumber(string.match(cur, '|(%-?%d+)$')) or 0\n"
     "  if s > tonumber(A[3]) then return 'old' end\n"
-    "  prev = string.match(cur, '^([^|]*)') .. '|' .. string.format('%d', tonumber(A[3]) - s) end\n"
+    "  ps = string.match(cur, '^([^|]*)')\n"
+    "  prev = ps .. '|' .. string.format('%d', tonumber(A[3]) - s) end\n"
     "redis.call('HSET', K[1], A[1], A[2])\n"
+    "if ps then redis.call('HINCRBY', K[3], ps, -1) end\n"
+    "redis.call('HINCRBY', K[3], A[4], 1)\n"
+    "if A[4] == 'ready' and redis.call('HEXISTS', K[4], A[1]) == 0 then redis.call('ZADD', K[2], A[3], A[1])\n"
+    "else redis.call('ZREM', K[2], A[1]) end\n"
+    "local d = tonumber(A[3]) - s\n"
+    "if (ps == 'wrap_up' or ps == 'on_call') and A[4] ~= ps and d > 0 and d < 86400000 then\n"
+    "  local f = ps == 'wrap_up' and 'wrap' or 'talk'\n"
+    "  local n = tonumber(redis.call('HGET', K[3], f .. '_n') or '0')\n"
+    "  local m = tonumber(redis.call('HGET', K[3], f .. '_ms') or '0')\n"
+    "  if n >= 256 then n = math.floor(n / 2); m = math.floor(m / 2) end\n"
+    "  redis.call('HSET', K[3], f .. '_n', n + 1, f .. '_ms', m + d) end\n"
     "return prev\n"
 };
+
+/* Rebuilds the counts and the ready set from the agents' hash (K agents, ready, agst, resv),
+ * keeping the measured times: when a replica takes a campaign over, so that they never drift
+ * from what the hash says, whoever kept them before. */
+static const char s_agents_rebuild_lua[] =
+    "local all = redis.call('HGETALL', KEYS[1])\n"
+    "local keep = redis.call('HMGET', KEYS[3], 'wrap_n', 'wrap_ms', 'talk_n', 'talk_ms')\n"
+    "redis.call('DEL', KEYS[2], KEYS[3])\n"
+    "local n = {}\n"
+    "for i = 1, #all, 2 do\n"
+    "  local st, since = string.match(all[i + 1], '^([^|]*)|(%-?%d+)$')\n"
+    "  if st then n[st] = (n[st] or 0) + 1\n"
+    "    if st == 'ready' and redis.call('HEXISTS', KEYS[4], all[i]) == 0 then\n"
+    "      redis.call('ZADD', KEYS[2], since, all[i]) end end\n"
+    "end\n"
+    "for st, c in pairs(n) do redis.call('HSET', KEYS[3], st, c) end\n"
+    "local names = { 'wrap_n', 'wrap_ms', 'talk_n', 'talk_ms' }\n"
+    "for i = 1, 4 do if keep[i] then redis.call('HSET', KEYS[3], names[i], keep[i]) end end\n"
+    "return #all / 2\n";
 
 /* ---- small helpers ---------------------------------------------------------------------------- */
 
@@ -405,27 +444,30 @@ s_move_effect (pl_inbox_tx_t *tx, const dialer_campaign_t *c, const char *lead_i
                const char *expect, const s_next_t *nx, const char *const *sets,
                const char *const *stats, int64_t stats_at, int64_t seen_at)
 {
-    char k_dl[300], k_due[200], k_infl[200], k_resv[200], k_stats[4][200], score[24], seen[24];
+    char k_dl[300], k_due[200], k_infl[200], k_resv[200], k_ag[200], k_ready[200], k_stats[4][200], score[24],
+        seen[24];
     s_lead_key (k_dl, sizeof k_dl, c->name, lead_id);
     s_key (k_due, sizeof k_due, c->name, "due");
     s_key (k_infl, sizeof k_infl, c->name, "inflight");
     s_key (k_resv, sizeof k_resv, c->name, "resv");
+    s_key (k_ag, sizeof k_ag, c->name, "agents");
+    s_key (k_ready, sizeof k_ready, c->name, "ready");
     snprintf (score, sizeof score, "%lld", (long long) stats_at);
     snprintf (seen, sizeof seen, "%lld", (long long) seen_at);
-    const char *keys[8] = { k_dl, k_due, k_infl, k_resv };
+    const char *keys[10] = { k_dl, k_due, k_infl, k_resv, k_ag, k_ready };
     const char *scores[4];
-    int nk = 4;
-    for (int i = 0; stats && stats[i] && nk < 8; i++) {
-        s_key (k_stats[nk - 4], sizeof k_stats[nk - 4], c->name, stats[i]);
-        scores[nk - 4] = score;
-        keys[nk] = k_stats[nk - 4];
+    int nk = 6;
+    for (int i = 0; stats && stats[i] && nk < 10; i++) {
+        s_key (k_stats[nk - 6], sizeof k_stats[nk - 6], c->name, stats[i]);
+        scores[nk - 6] = score;
+        keys[nk] = k_stats[nk - 6];
         nk++;
-        if (seen_at > 0 && nk < 8) {
+        if (seen_at > 0 && nk < 10) {
             char sfx[64];
             snprintf (sfx, sizeof sfx, "%s:seen", stats[i]);
-            s_key (k_stats[nk - 4], sizeof k_stats[nk - 4], c->name, sfx);
-            scores[nk - 4] = seen;
-            keys[nk] = k_stats[nk - 4];
+            s_key (k_stats[nk - 6], sizeof k_stats[nk - 6], c->name, sfx);
+            scores[nk - 6] = seen;
+            keys[nk] = k_stats[nk - 6];
             nk++;
         }
     }
@@ -435,12 +477,12 @@ s_move_effect (pl_inbox_tx_t *tx, const dialer_campaign_t *c, const char *lead_i
     snprintf (idx, sizeof idx, "%d", nx->idx);
     bool queued = strcmp (nx->state, "queued") == 0;
     snprintf (sched, sizeof sched, "%d", l->sched + (queued ? 1 : 0));
-    snprintf (ns, sizeof ns, "%d", nk - 4);
+    snprintf (ns, sizeof ns, "%d", nk - 6);
     const char *args[32] = { l->att, expect, nx->state, due, idx, sched, l->agent, nx->tries ? nx->tries : "",
                              l->att, score, ns };
     int na = 11;
-    for (int i = 4; i < nk; i++)
-        args[na++] = scores[i - 4];
+    for (int i = 6; i < nk; i++)
+        args[na++] = scores[i - 6];
     for (int i = 0; sets && sets[i] && sets[i + 1] && na < 28; i += 2) {
         args[na++] = sets[i];
         args[na++] = sets[i + 1];
@@ -574,6 +616,7 @@ dialer_destroy (dialer_t **self_p)
     pl_outbox_destroy (&self->promise);
     pl_outbox_destroy (&self->audit);
     pl_redis_script_destroy (&self->lease);
+    pl_redis_script_destroy (&self->agents_rebuild);
     free (self->camps);
     free (self);
     *self_p = NULL;
@@ -1218,13 +1261,16 @@ dialer_agent_state (dialer_t *self, const Plateau__V1__AgentState *a, const char
         if (!s_camp (self, a->campaigns[i]))
             continue;       /* a campaign this dialer does not run */
         camps[n] = a->campaigns[i];
-        char tag[96], key[200];
+        char tag[96], k_ag[200], k_ready[200], k_st[200], k_resv[200];
         s_tag (tag, sizeof tag, a->campaigns[i]);
-        s_key (key, sizeof key, a->campaigns[i], "agents");
+        s_key (k_ag, sizeof k_ag, a->campaigns[i], "agents");
+        s_key (k_ready, sizeof k_ready, a->campaigns[i], "ready");
+        s_key (k_st, sizeof k_st, a->campaigns[i], "agst");
+        s_key (k_resv, sizeof k_resv, a->campaigns[i], "resv");
         txs[n] = pl_inbox_tx_new (tag, step_id);
-        const char *keys[1] = { key };
-        const char *args[3] = { a->agent_id, value, since };
-        rc = txs[n] ? pl_inbox_tx_effect (txs[n], &s_agent, 1, keys, 3, args, NULL) : PL_ENOMEM;
+        const char *keys[4] = { k_ag, k_ready, k_st, k_resv };
+        const char *args[4] = { a->agent_id, value, since, names[a->state] };
+        rc = txs[n] ? pl_inbox_tx_effect (txs[n], &s_agent, 4, keys, 4, args, NULL) : PL_ENOMEM;
         n++;
     }
     int applied[16];
@@ -1303,6 +1349,24 @@ static const char s_lease_lua[] =
     "redis.call('SET', KEYS[1], t, 'PX', ARGV[2])\n"
     "return t\n";
 
+/* The agents' counts and ready set again from their hash (s_agents_rebuild_lua). */
+static void
+s_agents_rebuild (dialer_t *self, const dialer_campaign_t *c)
+{
+    if (!self->agents_rebuild && !(self->agents_rebuild = pl_redis_script_new (s_agents_rebuild_lua)))
+        return;
+    char k_ag[200], k_ready[200], k_st[200], k_resv[200];
+    s_key (k_ag, sizeof k_ag, c->name, "agents");
+    s_key (k_ready, sizeof k_ready, c->name, "ready");
+    s_key (k_st, sizeof k_st, c->name, "agst");
+    s_key (k_resv, sizeof k_resv, c->name, "resv");
+    const char *argv[4] = { k_ag, k_ready, k_st, k_resv };
+    pl_reply_t *r = pl_redis_eval (self->o.redis, self->agents_rebuild, 4, 4, argv, NULL);
+    if (!r || pl_reply_type (r) != PL_REPLY_INTEGER)
+        pl_log_warn (self->o.log, NULL, "agents' counts not rebuilt", "campaign", c->name);
+    pl_reply_free (&r);
+}
+
 int
 dialer_lease_tick (pl_loop_t *loop, void *arg)
 {
@@ -1327,6 +1391,7 @@ dialer_lease_tick (pl_loop_t *loop, void *arg)
                 snprintf (sc->token, sizeof sc->token, "%s", t);
                 const char *sp = strrchr (t, ' ');
                 sc->fence = sp ? atoll (sp + 1) : 0;
+                s_agents_rebuild (self, sc->c);
             }
         }
         /* An I/O error keeps what we believed; the steps check the lease themselves. */
@@ -1371,19 +1436,6 @@ typedef struct {
     int64_t since;
 } s_agent_t;
 
-static int
-s_by_since (const void *a, const void *b)
-{
-    int64_t x = ((const s_agent_t *) a)->since, y = ((const s_agent_t *) b)->since;
-    return x < y ? -1 : x > y;
-}
-
-static int
-s_by_str (const void *a, const void *b)
-{
-    return strcmp (*(const char *const *) a, *(const char *const *) b);
-}
-
 /* Parses "<attempt>=<at>|<tenant>|<campaign>|<debt>|<flags>" lines into ContactEntry messages. */
 static size_t
 s_parse_history (char *text, const char *own, Plateau__V1__ContactEntry *e, Plateau__V1__ContactEntry **ep,
@@ -1426,9 +1478,10 @@ static int
 s_dial (dialer_t *self, s_camp_t *sc, int lines, bool reserve, s_agent_t *agents, int n_agents, int64_t now)
 {
     const dialer_campaign_t *c = sc->c;
-    char k_due[200], k_lease[200], k_infl[200], k_resv[200], k_paused[200], tag[96];
+    char k_due[200], k_lease[200], k_infl[200], k_resv[200], k_paused[200], k_ready[200], tag[96];
     s_key (k_due, sizeof k_due, c->name, "due");
     s_key (k_paused, sizeof k_paused, c->name, "paused");
+    s_key (k_ready, sizeof k_ready, c->name, "ready");
     s_key (k_lease, sizeof k_lease, c->name, "lease");
     s_key (k_infl, sizeof k_infl, c->name, "inflight");
     s_key (k_resv, sizeof k_resv, c->name, "resv");
@@ -1489,11 +1542,11 @@ s_dial (dialer_t *self, s_camp_t *sc, int lines, bool reserve, s_agent_t *agents
         char k_dl[300], nexp[16], id[240];
         s_lead_key (k_dl, sizeof k_dl, c->name, cl[i].lead);
         snprintf (nexp, sizeof nexp, "%d", cl[i].l.n);
-        const char *keys[6] = { k_lease, k_due, k_dl, k_infl, k_resv, k_paused };
+        const char *keys[7] = { k_lease, k_due, k_dl, k_infl, k_resv, k_paused, k_ready };
         const char *args[8] = { sc->token, cl[i].lead, nexp, cl[i].att, nows, cl[i].agent, walls,
                                 *cl[i].l.manual ? "manual" : "auto" };
         pl_inbox_tx_t *tx = pl_inbox_tx_new (tag, NULL);
-        int rc = tx ? pl_inbox_tx_effect (tx, &s_claim, 6, keys, 8, args, NULL) : PL_ENOMEM;
+        int rc = tx ? pl_inbox_tx_effect (tx, &s_claim, 7, keys, 8, args, NULL) : PL_ENOMEM;
         Plateau__V1__AuditEvent ev;
         snprintf (id, sizeof id, "%s.claimed", cl[i].att);
         s_event (self, &ev, "dial.claimed", id, now, c, cl[i].lead, cl[i].number, cl[i].att);
@@ -1652,10 +1705,11 @@ static int
 s_view (dialer_t *self, const dialer_campaign_t *c, int64_t now, s_view_t *v)
 {
     memset (v, 0, sizeof *v);
-    char k_ag[200], k_resv[200], k_infl[200], k_due[200], k_pl[200], k_live[200], k_ab[200], k_ma[200],
-        k_paused[200];
+    char k_st[200], k_ready[200], k_resv[200], k_infl[200], k_due[200], k_pl[200], k_live[200], k_ab[200],
+        k_ma[200], k_paused[200];
     s_key (k_paused, sizeof k_paused, c->name, "paused");
-    s_key (k_ag, sizeof k_ag, c->name, "agents");
+    s_key (k_st, sizeof k_st, c->name, "agst");
+    s_key (k_ready, sizeof k_ready, c->name, "ready");
     s_key (k_resv, sizeof k_resv, c->name, "resv");
     s_key (k_infl, sizeof k_infl, c->name, "inflight");
     s_key (k_due, sizeof k_due, c->name, "due");
@@ -1664,13 +1718,16 @@ s_view (dialer_t *self, const dialer_campaign_t *c, int64_t now, s_view_t *v)
     s_key (k_ab, sizeof k_ab, c->name, "out:aband");
     s_key (k_ma, sizeof k_ma, c->name, "out:machine");
     v->period_from = s_period_from (c, now);
-    char from[24], hour[24], nows[24];
+    char from[24], hour[24], nows[24], last[16];
     snprintf (from, sizeof from, "%lld", (long long) v->period_from);
     snprintf (hour, sizeof hour, "%lld", (long long) (now - 3600000));
     snprintf (nows, sizeof nows, "(%lld", (long long) now + 1);
+    /* The longest idle ready agents a pass could reserve (one per line, a batch at most): the
+     * pass reads those, not every agent of the campaign. */
+    snprintf (last, sizeof last, "%d", (self->o.batch > 0 ? self->o.batch : 1) - 1);
     pl_redis_t *rd = self->o.redis;
-    pl_redis_append (rd, "HGETALL %s", k_ag);
-    pl_redis_append (rd, "HGETALL %s", k_resv);
+    pl_redis_append (rd, "HGETALL %s", k_st);
+    pl_redis_append (rd, "HLEN %s", k_resv);
     pl_redis_append (rd, "ZCARD %s", k_infl);
     pl_redis_append (rd, "ZCARD %s", k_due);
     pl_redis_append (rd, "ZCOUNT %s %s %s", k_pl, hour, nows);
@@ -1679,50 +1736,49 @@ s_view (dialer_t *self, const dialer_campaign_t *c, int64_t now, s_view_t *v)
     pl_redis_append (rd, "ZCOUNT %s %s %s", k_ab, from, nows);
     pl_redis_append (rd, "ZCOUNT %s %s %s", k_ma, from, nows);
     pl_redis_append (rd, "GET %s", k_paused);
-    pl_reply_t *r[10] = { 0 };
+    pl_redis_append (rd, "ZCARD %s", k_ready);
+    pl_redis_append (rd, "ZRANGE %s 0 %s WITHSCORES", k_ready, last);
+    enum { NR = 12 };
+    pl_reply_t *r[NR] = { 0 };
     int rc = 0;
-    for (int i = 0; i < 10; i++)
+    for (int i = 0; i < NR; i++)
         if (pl_redis_get_reply (rd, &r[i]) != 0)
             rc = PL_EREDIS;
     if (rc == 0) {
-        size_t na = pl_reply_len (r[0]) / 2, nr = pl_reply_len (r[1]) / 2;
-        v->ready = calloc (na ? na : 1, sizeof *v->ready);
-        /* The reserved agents, sorted once: each agent is then looked up, not scanned for. */
-        const char **resv = nr ? calloc (nr, sizeof *resv) : NULL;
-        size_t nresv = 0;
-        for (size_t j = 0; resv && j < nr; j++) {
-            const char *rid = pl_reply_str (pl_reply_element (r[1], 2 * j), NULL);
-            if (rid)
-                resv[nresv++] = rid;
-        }
-        if (resv)
-            qsort (resv, nresv, sizeof *resv, s_by_str);
         static const char *names[] = { "", "logged_out", "ready", "on_call", "wrap_up", "paused" };
-        for (size_t i = 0; v->ready && i < na; i++) {
-            const char *id = pl_reply_str (pl_reply_element (r[0], 2 * i), NULL);
-            const char *val = pl_reply_str (pl_reply_element (r[0], 2 * i + 1), NULL);
-            if (!id || !val)
+        double wrap_n = 0, wrap_ms = 0;
+        for (size_t i = 0; i + 1 < pl_reply_len (r[0]); i += 2) {
+            const char *f = pl_reply_str (pl_reply_element (r[0], i), NULL);
+            const char *val = pl_reply_str (pl_reply_element (r[0], i + 1), NULL);
+            if (!f || !val)
                 continue;
-            const char *bar = strchr (val, '|');
-            size_t sl = bar ? (size_t) (bar - val) : strlen (val);
             for (int k = 1; k < 6; k++)
-                if (strlen (names[k]) == sl && strncmp (val, names[k], sl) == 0)
-                    v->by_state[k]++;
-            if (sl != 5 || strncmp (val, "ready", 5) != 0)
+                if (strcmp (f, names[k]) == 0)
+                    v->by_state[k] = atoi (val) > 0 ? atoi (val) : 0;
+            if (strcmp (f, "wrap_n") == 0)
+                wrap_n = strtod (val, NULL);
+            else if (strcmp (f, "wrap_ms") == 0)
+                wrap_ms = strtod (val, NULL);
+        }
+        size_t nr = pl_reply_len (r[11]) / 2;
+        v->ready = calloc (nr ? nr : 1, sizeof *v->ready);
+        for (size_t i = 0; v->ready && i < nr; i++) {
+            const char *id = pl_reply_str (pl_reply_element (r[11], 2 * i), NULL);
+            const char *since = pl_reply_str (pl_reply_element (r[11], 2 * i + 1), NULL);
+            if (!id)
                 continue;
-            if (resv && bsearch (&id, resv, nresv, sizeof *resv, s_by_str))
-                continue;               /* reserved for a call being dialled */
             snprintf (v->ready[v->n_ready].id, sizeof v->ready[v->n_ready].id, "%s", id);
-            v->ready[v->n_ready].since = bar ? strtoll (bar + 1, NULL, 10) : 0;
+            v->ready[v->n_ready].since = since ? strtoll (since, NULL, 10) : 0;
             v->n_ready++;
         }
-        free (resv);
-        if (v->ready)
-            qsort (v->ready, (size_t) v->n_ready, sizeof *v->ready, s_by_since);
+        long long nresv = pl_reply_int (r[1]);
         v->inflight = pl_reply_int (r[2]);
         v->queued = pl_reply_int (r[3]);
-        v->f.ready = v->n_ready;
-        v->f.inflight_unreserved = (int) (v->inflight - (long long) nr);
+        v->f.ready = (int) pl_reply_int (r[10]);
+        v->f.staffed = v->by_state[2] + v->by_state[3] + v->by_state[4];
+        v->f.wrap_up = v->by_state[4];
+        v->f.wrap_ms_mean = wrap_n > 0 ? wrap_ms / wrap_n : 0;
+        v->f.inflight_unreserved = (int) (v->inflight - nresv);
         v->f.placed_recent = pl_reply_int (r[4]);
         v->f.answered_recent = pl_reply_int (r[5]);
         v->f.live = pl_reply_int (r[6]);
@@ -1738,7 +1794,7 @@ s_view (dialer_t *self, const dialer_campaign_t *c, int64_t now, s_view_t *v)
             v->f.live += est;
         }
     }
-    for (int i = 0; i < 10; i++)
+    for (int i = 0; i < NR; i++)
         pl_reply_free (&r[i]);
     return rc;
 }

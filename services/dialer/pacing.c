@@ -23,7 +23,8 @@ pacing_plan (dialer_mode_t mode, const pacing_floor_t *f)
     p.headroom = pacing_headroom (f->live, f->abandoned, f->budget_ppm);
     int ready = f->ready > 0 ? f->ready : 0;
     bool warm = f->placed_recent >= PACING_WARMUP_CALLS && f->answered_recent > 0;
-    if (mode != DIALER_PREDICTIVE || ready < PACING_MIN_AGENTS || !warm || p.headroom == 0) {
+    int staffed = f->staffed > ready ? f->staffed : ready;
+    if (mode != DIALER_PREDICTIVE || staffed < PACING_MIN_AGENTS || !warm || p.headroom == 0) {
         /* One line per ready agent, the agent reserved: nobody answered waits. */
         p.lines = ready;
         p.reserve = true;
@@ -32,9 +33,16 @@ pacing_plan (dialer_mode_t mode, const pacing_floor_t *f)
     double rate = (double) f->answered_recent / (double) f->placed_recent;
     if (rate < 1.0 / PACING_MAX_RATIO)
         rate = 1.0 / PACING_MAX_RATIO;
-    /* Lines whose expected answers match the ready agents, but never more unreserved lines than
-     * the ready agents plus what the budget could absorb if every extra line were abandoned. */
-    int want = (int) floor ((double) ready / rate);
+    /* Agents in wrap-up leave it at about one per mean wrap-up each; within the horizon, that
+     * share of them (all of them once the horizon passes the mean). */
+    if (f->wrap_up > 0 && f->wrap_ms_mean > 0) {
+        double share = PACING_HORIZON_MS / f->wrap_ms_mean;
+        p.soon = f->wrap_up * (share < 1.0 ? share : 1.0);
+    }
+    /* Lines whose expected answers match the agents free by then, but never more unreserved
+     * lines than the ready agents plus what the budget could absorb if every extra line were
+     * abandoned. */
+    int want = (int) floor (((double) ready + p.soon) / rate);
     int cap = ready + p.headroom;
     if (want > cap)
         want = cap;

@@ -559,6 +559,76 @@ s_metric (fx_t *f, const char *sample)
     return v;
 }
 
+/* The count of agents in `st` (the dialer's agst hash), 0 when none. */
+static long long
+s_count (fx_t *f, const char *st)
+{
+    pl_reply_t *r = pl_redis_command (f->redis, "HGET pl:{camp:%s}:agst %s", CAMPAIGN, st);
+    const char *v = r ? pl_reply_str (r, NULL) : NULL;
+    long long n = v ? strtoll (v, NULL, 10) : 0;
+    pl_reply_free (&r);
+    return n;
+}
+
+/* The pacing pass reads an index of the agents, not every agent: the counts by state, the
+ * ready agents by idle time, the measured wrap-up. The index follows every state (an older one
+ * changes nothing), and a replica taking the campaign over rebuilds it from the agents' hash. */
+static void
+test_the_agents_index_follows_their_states_and_is_rebuilt_on_takeover (void **state)
+{
+    fx_t *f = *state;
+    assert_int_equal (s_http (f, "POST", "/v1/campaigns/" CAMPAIGN "/pause", OPS, "{}", NULL), 200);
+    int64_t t = MON_0900Z - 1800000;
+    long long ready0 = s_count (f, "ready"), wrap0 = s_count (f, "wrap_up"), paused0 = s_count (f, "paused");
+    assert_int_equal (s_send_agent (f, "x1", PLATEAU__V1__AGENT_STATE__STATE__READY, t + 3000, NULL), 0);
+    assert_int_equal (s_send_agent (f, "x2", PLATEAU__V1__AGENT_STATE__STATE__READY, t + 1000, NULL), 0);
+    assert_int_equal (s_send_agent (f, "x3", PLATEAU__V1__AGENT_STATE__STATE__ON_CALL, t, NULL), 0);
+    assert_int_equal (s_count (f, "ready"), ready0 + 2);
+    /* Longest idle first: x2 (ready since t + 1 s) before x1. */
+    pl_reply_t *r = pl_redis_command (f->redis, "ZRANGE pl:{camp:%s}:ready 0 -1", CAMPAIGN);
+    assert_non_null (r);
+    int i2 = -1, i1 = -1;
+    for (size_t i = 0; i < pl_reply_len (r); i++) {
+        const char *id = pl_reply_str (pl_reply_element (r, i), NULL);
+        i2 = id && strcmp (id, "x2") == 0 ? (int) i : i2;
+        i1 = id && strcmp (id, "x1") == 0 ? (int) i : i1;
+    }
+    pl_reply_free (&r);
+    assert_true (i2 >= 0 && i1 > i2);
+    /* x3 talks 60 s, wraps up 30 s, then is ready: one wrap-up measured, 30 s. */
+    assert_int_equal (s_send_agent (f, "x3", PLATEAU__V1__AGENT_STATE__STATE__WRAP_UP, t + 60000, NULL), 0);
+    assert_int_equal (s_count (f, "wrap_up"), wrap0 + 1);
+    long long wn = s_count (f, "wrap_n"), wms = s_count (f, "wrap_ms");
+    assert_int_equal (s_send_agent (f, "x3", PLATEAU__V1__AGENT_STATE__STATE__READY, t + 90000, NULL), 0);
+    assert_int_equal (s_count (f, "wrap_up"), wrap0);
+    assert_int_equal (s_count (f, "ready"), ready0 + 3);
+    assert_int_equal (s_count (f, "wrap_n"), wn + 1);
+    assert_int_equal (s_count (f, "wrap_ms"), wms + 30000);
+    /* An older state: nothing moves. */
+    assert_int_equal (s_send_agent (f, "x1", PLATEAU__V1__AGENT_STATE__STATE__PAUSED, t + 2000, NULL), 0);
+    assert_int_equal (s_count (f, "ready"), ready0 + 3);
+    assert_int_equal (s_count (f, "paused"), paused0);
+    /* The index spoilt (a ghost ready agent, a wrong count): the lease taken again rebuilds it
+     * from the agents themselves, keeping the measured times. */
+    pl_redis_exec (f->redis, "ZADD pl:{camp:%s}:ready 1 ghost", CAMPAIGN);
+    pl_redis_exec (f->redis, "HSET pl:{camp:%s}:agst ready 999", CAMPAIGN);
+    pl_redis_exec (f->redis, "DEL pl:{camp:%s}:lease", CAMPAIGN);
+    for (int i = 0; i < 100 && s_count (f, "ready") == 999; i++)
+        s_pump (f, 50);
+    assert_int_equal (s_count (f, "ready"), ready0 + 3);
+    assert_int_equal (s_count (f, "wrap_ms"), wms + 30000);
+    r = pl_redis_command (f->redis, "ZSCORE pl:{camp:%s}:ready ghost", CAMPAIGN);
+    assert_int_equal (pl_reply_type (r), PL_REPLY_NIL);
+    pl_reply_free (&r);
+    for (int k = 1; k <= 3; k++) {
+        char id[8];
+        snprintf (id, sizeof id, "x%d", k);
+        assert_int_equal (s_send_agent (f, id, PLATEAU__V1__AGENT_STATE__STATE__LOGGED_OUT, t + 100000, NULL), 0);
+    }
+    assert_int_equal (s_count (f, "ready"), ready0);
+    assert_int_equal (s_http (f, "POST", "/v1/campaigns/" CAMPAIGN "/resume", OPS, "{}", NULL), 200);
+}
+
 /* Agents' time is counted by state when they leave it, and a ready agent's wait for its call;
  * a resent state counts nothing twice, an older one nothing at all. */
 static void
@@ -911,6 +981,13 @@ test_a_check_refused_for_good_frees_its_line_at_once_and_requeues_the_lead_later
     assert_non_null (r);
     assert_int_equal (pl_reply_int (r), 0);
     pl_reply_free (&r);
+    /* Its agent, reserved for the call, is ready for the next one again. */
+    r = pl_redis_command (f->redis, "HEXISTS pl:{camp:%s}:resv a1", CAMPAIGN);
+    assert_int_equal (pl_reply_int (r), 0);
+    pl_reply_free (&r);
+    r = pl_redis_command (f->redis, "ZSCORE pl:{camp:%s}:ready a1", CAMPAIGN);
+    assert_int_equal (pl_reply_type (r), PL_REPLY_STRING);
+    pl_reply_free (&r);
     s_pump (f, 1000);
     assert_int_equal (f->nchecks, 1);
     char metrics[1 << 16];
@@ -932,6 +1009,7 @@ main (void)
         cmocka_unit_test (test_plateauctl_why_and_queue),
         cmocka_unit_test (test_a_reader_may_not_set_an_agent_state),
         cmocka_unit_test (test_agent_time_and_wait_are_counted_once),
+        cmocka_unit_test (test_the_agents_index_follows_their_states_and_is_rebuilt_on_takeover),
         cmocka_unit_test (test_a_paused_campaign_claims_nothing_until_resumed),
         cmocka_unit_test (test_a_manual_dial_goes_through_the_same_check),
         cmocka_unit_test (test_a_disposition_for_an_unknown_call_is_404),
