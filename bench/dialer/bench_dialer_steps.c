@@ -84,13 +84,20 @@ s_redis_cpu (redisContext *c)
 /* INFO commandstats: every command's calls, printed per dial step, most frequent first. */
 typedef struct {
     char name[48];
-    double calls;
+    double calls, usec;
 } s_stat_t;
 
 static int
 s_by_calls (const void *a, const void *b)
 {
     double x = ((const s_stat_t *) a)->calls, y = ((const s_stat_t *) b)->calls;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+static int
+s_by_usec (const void *a, const void *b)
+{
+    double x = ((const s_stat_t *) a)->usec, y = ((const s_stat_t *) b)->usec;
     return x < y ? 1 : x > y ? -1 : 0;
 }
 
@@ -103,13 +110,14 @@ s_commandstats (redisContext *c, size_t steps)
     double total = 0;
     for (char *p = r && r->type == REDIS_REPLY_STRING ? strstr (r->str, "cmdstat_") : NULL; p && n < 64;
          p = strstr (p + 1, "cmdstat_")) {
-        double calls = 0;
+        double calls = 0, usec = 0;
         char name[48];
-        if (sscanf (p, "cmdstat_%47[^:]:calls=%lf", name, &calls) != 2)
+        if (sscanf (p, "cmdstat_%47[^:]:calls=%lf,usec=%lf", name, &calls, &usec) < 2)
             continue;
         if (strcmp (name, "info") == 0 || strcmp (name, "config") == 0)
             continue;
         snprintf (st[n].name, sizeof st[n].name, "%s", name);
+        st[n].usec = usec;
         st[n++].calls = calls;
         total += calls;
     }
@@ -120,6 +128,10 @@ s_commandstats (redisContext *c, size_t steps)
             "included): %.1f\n   ", total / (double) steps);
     for (int i = 0; i < n && i < 12; i++)
         printf (" %s %.2f", st[i].name, st[i].calls / (double) steps);
+    qsort (st, (size_t) n, sizeof *st, s_by_usec);
+    printf ("\n  Redis's CPU in commands per dial step (usec), most first (a script's includes its commands):\n   ");
+    for (int i = 0; i < n && i < 8; i++)
+        printf (" %s %.1f", st[i].name, st[i].usec / (double) steps);
     printf ("\n");
     return total / (double) steps;
 }

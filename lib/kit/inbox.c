@@ -738,6 +738,13 @@ pl_inbox_send (pl_inbox_t *self, pl_inbox_tx_t *const *txs, size_t n)
     runs[nruns] = n;
     self->errstr[0] = '\0';
     self->send_rc = 0;
+    /* Every run's script loaded first, while nothing is pending: the pipeline then calls them
+     * by SHA, never with their bodies (which Redis would hash at every call). */
+    for (size_t r = 0; r < nruns; r++) {
+        pl_redis_script_t *script = s_script (self, txs[runs[r]]->effect);
+        if (script)
+            pl_redis_script_ready (self->redis, script);
+    }
     size_t queued = 0;
     for (; queued < nruns; queued++) {
         int q = s_queue_run (self, txs + runs[queued], runs[queued + 1] - runs[queued]);

@@ -26,13 +26,14 @@ struct pl_redis {
     int backoff_ms;
     atomic_bool ok;
     _Atomic uint64_t generation;
+    uint64_t script_epoch;           /* bumped by a NOSCRIPT reply: scripts are sent again */
     char errstr[256];
 };
 
 struct pl_redis_script {
     char *lua;
     char sha[41];
-    uint64_t loaded_generation;    /* 0 = never loaded */
+    uint64_t loaded_generation;    /* s_script_gen when loaded; 0 = never */
 };
 
 static int
@@ -213,6 +214,13 @@ pl_redis_connect (pl_redis_t *self)
 
 bool pl_redis_ok (const pl_redis_t *self) { return atomic_load (&((pl_redis_t *) self)->ok); }
 uint64_t pl_redis_generation (const pl_redis_t *self) { return atomic_load (&((pl_redis_t *) self)->generation); }
+
+/* What a loaded script is valid for: this connection's generation and script epoch. */
+static uint64_t
+s_script_gen (const pl_redis_t *self)
+{
+    return (pl_redis_generation (self) << 20) | (self->script_epoch & 0xfffff);
+}
 const char *pl_redis_errstr (const pl_redis_t *self) { return self->errstr; }
 int pl_redis_pending (const pl_redis_t *self) { return self->pending; }
 
@@ -364,6 +372,9 @@ pl__redis_get_reply (pl_redis_t *self, redisReply **reply)
     }
     self->pending--;
     atomic_store (&self->ok, true);
+    const redisReply *rr = r;
+    if (rr->type == REDIS_REPLY_ERROR && rr->str && strncmp (rr->str, "NOSCRIPT", 8) == 0)
+        self->script_epoch++;
     *reply = r;
     return 0;
 }
@@ -419,13 +430,25 @@ s_script_load (pl_redis_t *self, pl_redis_script_t *script)
     int rc = PL_EREDIS;
     if (r->type == REDIS_REPLY_STRING && r->len == 40) {
         memcpy (script->sha, r->str, 41);
-        script->loaded_generation = pl_redis_generation (self);
+        script->loaded_generation = s_script_gen (self);
         rc = 0;
     }
     else if (r->type == REDIS_REPLY_ERROR)
         snprintf (self->errstr, sizeof self->errstr, "redis: SCRIPT LOAD: %s", r->str);
     freeReplyObject (r);
     return rc;
+}
+
+int
+pl_redis_script_ready (pl_redis_t *self, pl_redis_script_t *script)
+{
+    if (pl_redis_connect (self) != 0)
+        return PL_EREDIS;
+    if (script->loaded_generation == s_script_gen (self))
+        return 0;
+    if (self->pending != 0)
+        return PL_EBUSY;
+    return s_script_load (self, script);
 }
 
 /* argv for EVALSHA/EVAL: [cmd, sha-or-body, nkeys, args…] */
@@ -462,7 +485,7 @@ pl__redis_eval (pl_redis_t *self, pl_redis_script_t *script, int nkeys, int argc
 {
     if (pl_redis_connect (self) != 0)
         return NULL;
-    if (script->loaded_generation != pl_redis_generation (self) && s_script_load (self, script) != 0)
+    if (script->loaded_generation != s_script_gen (self) && s_script_load (self, script) != 0)
         return NULL;
     const char **v;
     size_t *l;
@@ -494,10 +517,12 @@ pl_redis_append_eval (pl_redis_t *self, pl_redis_script_t *script, int nkeys, in
 {
     if (pl_redis_connect (self) != 0)
         return PL_EREDIS;
-    bool by_sha = script->loaded_generation == pl_redis_generation (self);
+    bool by_sha = script->loaded_generation == s_script_gen (self);
     if (!by_sha && self->pending == 0)
         by_sha = s_script_load (self, script) == 0;
-    /* With replies pending we cannot load synchronously: send the body (EVAL caches it). */
+    /* With replies pending we cannot load synchronously: send the body (EVAL caches it). That
+     * costs Redis a SHA-1 of the body each call: pl_redis_script_ready before a pipeline avoids
+     * it. A NOSCRIPT reply (the cache flushed) bumps the script epoch: scripts load again. */
     const char **v;
     size_t *l;
     char nk[16];

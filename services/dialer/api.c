@@ -88,43 +88,6 @@ s_e164 (const char *s)
     return true;
 }
 
-/* The request's body as a JSON object whose members are all among `allowed`; NULL after the 400
- * (broken JSON with its line and column; an unknown member named). */
-static json_t *
-s_body (pl_http_req_t *req, const char *const *allowed)
-{
-    size_t len = 0;
-    const char *body = pl_http_req_body (req, &len);
-    json_error_t e;
-    json_t *o = body && len ? json_loadb (body, len, JSON_REJECT_DUPLICATES, &e) : NULL;
-    if (!o) {
-        pl_http_reply_error_at (req, 400, "bad_json", body && len ? e.text : "empty body: a JSON object is expected",
-                                NULL, body && len ? e.line : 0, body && len ? e.column : 0);
-        return NULL;
-    }
-    if (!json_is_object (o)) {
-        json_decref (o);
-        pl_http_reply_error (req, 400, "bad_json", "expected a JSON object", NULL);
-        return NULL;
-    }
-    const char *k;
-    json_t *v;
-    json_object_foreach (o, k, v) {
-        bool known = false;
-        for (size_t i = 0; allowed[i] && !known; i++)
-            known = strcmp (allowed[i], k) == 0;
-        if (!known) {
-            char field[72], msg[128];
-            snprintf (field, sizeof field, "%.64s", k);
-            snprintf (msg, sizeof msg, "unknown member '%s'", field);
-            pl_http_reply_error (req, 400, "unknown_field", msg, field);
-            json_decref (o);
-            return NULL;
-        }
-    }
-    return o;
-}
-
 /* An optional string member ("" when absent or null); false after a 400 when present and not a
  * string of at most max bytes without NUL. */
 static bool
@@ -383,7 +346,7 @@ static int
 s_pause_or_resume (pl_http_req_t *req, bool pause)
 {
     static const char *const allowed[] = { "reason", NULL };
-    json_t *o = s_body (req, allowed);
+    json_t *o = pl_http_req_json_object (req, allowed);
     if (!o)
         return 0;
     const char *reason;
@@ -454,7 +417,7 @@ s_agent_state (pl_http_req_t *req, void *arg)
     const char *agent = pl_http_req_param (req, "id");
     if (!s_ident (agent, S_ID_MAX))
         return pl_http_reply_error (req, 400, "invalid", "an agent id is 1 to 64 letters, digits or -_.@:", "id");
-    json_t *o = s_body (req, allowed);
+    json_t *o = pl_http_req_json_object (req, allowed);
     if (!o)
         return 0;
     const char *state;
@@ -572,7 +535,7 @@ s_disposition (pl_http_req_t *req, void *arg)
     if (!s_ident (dial_id, S_DIAL_ID_MAX) || !dot || dot == dial_id || (size_t) (dot - dial_id) > S_ID_MAX
         || !dot[1] || strspn (dot + 1, "0123456789") != strlen (dot + 1))
         return pl_http_reply_error (req, 404, "not_found", "no such call (a dial id is <lead id>.<n>)", "dial_id");
-    json_t *o = s_body (req, allowed);
+    json_t *o = pl_http_req_json_object (req, allowed);
     if (!o)
         return 0;
     Plateau__V1__Disposition d = PLATEAU__V1__DISPOSITION__INIT;
@@ -654,7 +617,7 @@ s_dial (pl_http_req_t *req, void *arg)
     const char *lead = pl_http_req_param (req, "id");
     if (!s_ident (lead, S_ID_MAX))
         return pl_http_reply_error (req, 404, "not_found", "no such lead", "id");
-    json_t *o = s_body (req, allowed);
+    json_t *o = pl_http_req_json_object (req, allowed);
     if (!o)
         return 0;
     const char *campaign, *agent;

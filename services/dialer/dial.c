@@ -162,6 +162,16 @@ static const pl_inbox_effect_t s_move = {
     "return 'ok'\n"
 };
 
+/* Reopen a finished lead: K dl, due; A due, sched. A broken promise's follow-up. */
+static const pl_inbox_effect_t s_reopen = {
+    "dialer.reopen",
+    "if redis.call('HGET', K[1], 'state') ~= 'done' then return 'gone', false end\n"
+    "redis.call('HSET', K[1], 'state', 'queued', 'due', A[1], 'sched', A[2])\n"
+    "redis.call('HDEL', K[1], 'fin')\n"
+    "redis.call('ZADD', K[2], A[1], string.match(K[1], ':dl:(.*)$'))\n"
+    "return 'ok'\n"
+};
+
 /* Agent state: K agents, ready, agst (counts by state and measured times), resv; A agent,
  * "state|since", since, state. Newer states only. Keeps beside the agents' hash what a pacing
  * pass reads instead of every agent: the count in each state, the ready agents not reserved
@@ -387,10 +397,12 @@ s_count_numbers (const char *nums)
 
 /* The debt account reference of the lead as cleared ("" for none), into out. */
 static void
-s_lead_debt (const s_lead_t *l, char *out, size_t size)
+s_lead_debt (const s_lead_t *l, char *out, size_t size, char *creditor, size_t csize)
 {
     Plateau__V1__Lead *lead = l->pb ? plateau__v1__lead__unpack (NULL, l->pb_len, (uint8_t *) l->pb) : NULL;
     snprintf (out, size, "%s", lead && lead->debt && lead->debt->account_ref ? lead->debt->account_ref : "");
+    if (creditor)
+        snprintf (creditor, csize, "%s", lead && lead->debt && lead->debt->creditor ? lead->debt->creditor : "");
     if (lead)
         plateau__v1__lead__free_unpacked (lead, NULL);
 }
@@ -1044,7 +1056,7 @@ s_on_outcome (dialer_t *self, pl_bus_msg_t *m, const pl_envelope_t *env)
     pl_inbox_tx_destroy (&tx);
     if (rc == 0 && flags) {
         char debt[128];
-        s_lead_debt (&l, debt, sizeof debt);
+        s_lead_debt (&l, debt, sizeof debt, NULL, 0);
         s_history_update (self, number, l.att, c, debt, l.at ? l.at : now, flags, false);
     }
     char labels[160];
@@ -1096,8 +1108,8 @@ dialer_disposition (dialer_t *self, const Plateau__V1__Disposition *d, const cha
     if (rc != 0)
         return rc;
     int64_t now = pl_clock_now_ms (self->o.clock);
-    char debt[128];
-    s_lead_debt (&l, debt, sizeof debt);
+    char debt[128], creditor[128];
+    s_lead_debt (&l, debt, sizeof debt, creditor, sizeof creditor);
     char number[24] = "", id[200];
     s_number (l.nums, l.idx, number);
     s_next_t nx = { .state = "done", .idx = l.idx, .reason = "contacted", .outcome = code };
@@ -1188,6 +1200,10 @@ dialer_disposition (dialer_t *self, const Plateau__V1__Disposition *d, const cha
         pm.agent_id = d->agent_id;
         pm.dial_id = l.att;
         pm.made_at_ms = d->at_ms ? d->at_ms : now;
+        pm.number = number;
+        pm.tenant = (char *) c->tenant;
+        pm.creditor = creditor;
+        pm.zone = l.zone;
         pl_envelope_init (&out, &ids, self->o.service, self->o.clock, trace);
         out.id = pid;
         out.body_case = PLATEAU__V1__ENVELOPE__BODY_PROMISE_MADE;
@@ -1296,6 +1312,59 @@ s_on_agent (dialer_t *self, pl_bus_msg_t *m, const pl_envelope_t *env)
 
 
 
+/* A broken promise: its lead is queued again at once in the campaign named, to be dialled when
+ * every rule allows (the check at the dial counts the conversation the promise was, for
+ * Regulation F's 7 days among others). A lead not finished (still being called) is left as it
+ * is; a kept promise changes nothing (the lead finished with the promise). */
+int
+dialer_promise_broken (dialer_t *self, const Plateau__V1__PromiseBroken *pb, const char *step_id, const char *trace)
+{
+    s_refresh (self);
+    s_camp_t *sc = s_camp (self, pb->campaign);
+    if (!sc || !pb->lead_id || !*pb->lead_id)
+        return PL_ENOTFOUND;
+    const dialer_campaign_t *c = sc->c;
+    s_lead_t l;
+    int rc = s_read_lead (self, c, pb->lead_id, &l);
+    if (rc != 0)
+        return rc;
+    if (strcmp (l.state, "done")) {
+        s_lead_free (&l);
+        return PL_ENOTFOUND;
+    }
+    int64_t now = pl_clock_now_ms (self->o.clock);
+    char tag[96], k_dl[300], k_due[200], due[24], sched[16];
+    s_tag (tag, sizeof tag, c->name);
+    s_lead_key (k_dl, sizeof k_dl, c->name, pb->lead_id);
+    s_key (k_due, sizeof k_due, c->name, "due");
+    snprintf (due, sizeof due, "%lld", (long long) now);
+    snprintf (sched, sizeof sched, "%d", l.sched + 1);
+    s_next_t nx = { .state = "queued", .due = now, .idx = l.idx, .reason = "promise_broken",
+                    .outcome = pb->promise_id ? pb->promise_id : "" };
+    pl_inbox_tx_t *tx = pl_inbox_tx_new (tag, step_id);
+    const char *keys[2] = { k_dl, k_due };
+    const char *args[2] = { due, sched };
+    rc = tx ? pl_inbox_tx_effect (tx, &s_reopen, 2, keys, 2, args, NULL) : PL_ENOMEM;
+    if (rc == 0)
+        rc = s_schedule_event (self, tx, c, pb->lead_id, &l, &nx, now, trace);
+    if (rc == 0)
+        rc = s_apply1 (self, tx);
+    pl_inbox_tx_destroy (&tx);
+    s_lead_free (&l);
+    return rc;
+}
+
+static void
+s_on_promise (dialer_t *self, pl_bus_msg_t *m, const pl_envelope_t *env)
+{
+    if (env->body_case != PLATEAU__V1__ENVELOPE__BODY_PROMISE_BROKEN) {
+        pl_bus_msg_ack (m);             /* kept: the lead finished with the promise */
+        return;
+    }
+    int rc = dialer_promise_broken (self, env->promise_broken, env->id, env->trace_id);
+    s_ack_or (m, rc == PL_ENOTFOUND ? 0 : rc, "redis unavailable");
+}
+
 /* A call bridged to an agent is no longer a line that could be abandoned. */
 static void
 s_on_progress (dialer_t *self, pl_bus_msg_t *m, const pl_envelope_t *env)
@@ -1329,6 +1398,8 @@ dialer_handle (void *arg, pl_bus_msg_t **msgs, size_t n)
         case PLATEAU__V1__ENVELOPE__BODY_DISPOSITION: s_on_disposition (self, msgs[i], env); break;
         case PLATEAU__V1__ENVELOPE__BODY_AGENT_STATE: s_on_agent (self, msgs[i], env); break;
         case PLATEAU__V1__ENVELOPE__BODY_CALL_PROGRESS: s_on_progress (self, msgs[i], env); break;
+        case PLATEAU__V1__ENVELOPE__BODY_PROMISE_BROKEN:
+        case PLATEAU__V1__ENVELOPE__BODY_PROMISE_KEPT: s_on_promise (self, msgs[i], env); break;
         case PLATEAU__V1__ENVELOPE__BODY_LEAD_SUPPRESSED: pl_bus_msg_ack (msgs[i]); break;
         case PLATEAU__V1__ENVELOPE__BODY_SCRUB_VERDICT: pl_bus_msg_ack (msgs[i]); break;
         default:
@@ -1475,7 +1546,7 @@ s_parse_history (char *text, const char *own, Plateau__V1__ContactEntry *e, Plat
 /* Claims up to `lines` due leads of campaign sc, records them in the histories and sends their
  * checks. Returns how many checks went out. */
 static int
-s_dial (dialer_t *self, s_camp_t *sc, int lines, bool reserve, s_agent_t *agents, int n_agents, int64_t now)
+s_dial (dialer_t *self, s_camp_t *sc, int lines, bool reserve, int64_t now)
 {
     const dialer_campaign_t *c = sc->c;
     char k_due[200], k_lease[200], k_infl[200], k_resv[200], k_paused[200], k_ready[200], tag[96];
@@ -1486,21 +1557,45 @@ s_dial (dialer_t *self, s_camp_t *sc, int lines, bool reserve, s_agent_t *agents
     s_key (k_infl, sizeof k_infl, c->name, "inflight");
     s_key (k_resv, sizeof k_resv, c->name, "resv");
     s_tag (tag, sizeof tag, c->name);
-    if (reserve && lines > n_agents)
-        lines = n_agents;
     if (lines > self->o.batch)
         lines = self->o.batch;
     if (lines <= 0)
         return 0;
-    char nows[24], lim[16];
+    char nows[24], lim[16], last[16];
     snprintf (nows, sizeof nows, "%lld", (long long) now);
     snprintf (lim, sizeof lim, "%d", lines);
-    pl_reply_t *r = c->newest_first
-        ? pl_redis_command (self->o.redis, "ZREVRANGEBYSCORE %s %s -inf LIMIT 0 %s", k_due, nows, lim)
-        : pl_redis_command (self->o.redis, "ZRANGEBYSCORE %s -inf %s LIMIT 0 %s", k_due, nows, lim);
+    snprintf (last, sizeof last, "%d", lines - 1);
+    /* The due leads and, for reserved lines, as many of the longest idle ready agents: one trip. */
+    if (c->newest_first)
+        pl_redis_append (self->o.redis, "ZREVRANGEBYSCORE %s %s -inf LIMIT 0 %s", k_due, nows, lim);
+    else
+        pl_redis_append (self->o.redis, "ZRANGEBYSCORE %s -inf %s LIMIT 0 %s", k_due, nows, lim);
+    if (reserve)
+        pl_redis_append (self->o.redis, "ZRANGE %s 0 %s WITHSCORES", k_ready, last);
+    pl_reply_t *r = NULL, *ra = NULL;
+    pl_redis_get_reply (self->o.redis, &r);
+    if (reserve)
+        pl_redis_get_reply (self->o.redis, &ra);
+    int n_agents = 0;
+    s_agent_t *agents = NULL;
+    if (reserve) {
+        size_t na = ra && pl_reply_type (ra) == PL_REPLY_ARRAY ? pl_reply_len (ra) / 2 : 0;
+        agents = calloc (na ? na : 1, sizeof *agents);
+        for (size_t i = 0; agents && i < na; i++) {
+            const char *id = pl_reply_str (pl_reply_element (ra, 2 * i), NULL);
+            const char *since = pl_reply_str (pl_reply_element (ra, 2 * i + 1), NULL);
+            if (!id)
+                continue;
+            snprintf (agents[n_agents].id, sizeof agents[n_agents].id, "%s", id);
+            agents[n_agents].since = since ? (int64_t) strtod (since, NULL) : 0;
+            n_agents++;
+        }
+    }
+    pl_reply_free (&ra);
     size_t n = r && pl_reply_type (r) == PL_REPLY_ARRAY ? pl_reply_len (r) : 0;
-    if (n == 0) {
+    if (n == 0 || (reserve && n_agents == 0)) {
         pl_reply_free (&r);
+        free (agents);
         return 0;
     }
     s_claim_t *cl = calloc (n, sizeof *cl);
@@ -1686,6 +1781,7 @@ done:
     free (cl);
     free (txs);
     free (res);
+    free (agents);
     pl_reply_free (&r);
     return sent;
 }
@@ -1693,8 +1789,7 @@ done:
 /* What the floor of campaign c looks like now, read in one pipeline. */
 typedef struct {
     pacing_floor_t f;
-    s_agent_t *ready;            /* READY and not reserved, longest idle first */
-    int n_ready, by_state[6];
+    int by_state[6];
     long long queued, inflight;
     int64_t machine;             /* machine detections in the period */
     int64_t period_from;
@@ -1718,13 +1813,10 @@ s_view (dialer_t *self, const dialer_campaign_t *c, int64_t now, s_view_t *v)
     s_key (k_ab, sizeof k_ab, c->name, "out:aband");
     s_key (k_ma, sizeof k_ma, c->name, "out:machine");
     v->period_from = s_period_from (c, now);
-    char from[24], hour[24], nows[24], last[16];
+    char from[24], hour[24], nows[24];
     snprintf (from, sizeof from, "%lld", (long long) v->period_from);
     snprintf (hour, sizeof hour, "%lld", (long long) (now - 3600000));
     snprintf (nows, sizeof nows, "(%lld", (long long) now + 1);
-    /* The longest idle ready agents a pass could reserve (one per line, a batch at most): the
-     * pass reads those, not every agent of the campaign. */
-    snprintf (last, sizeof last, "%d", (self->o.batch > 0 ? self->o.batch : 1) - 1);
     pl_redis_t *rd = self->o.redis;
     pl_redis_append (rd, "HGETALL %s", k_st);
     pl_redis_append (rd, "HLEN %s", k_resv);
@@ -1737,8 +1829,7 @@ s_view (dialer_t *self, const dialer_campaign_t *c, int64_t now, s_view_t *v)
     pl_redis_append (rd, "ZCOUNT %s %s %s", k_ma, from, nows);
     pl_redis_append (rd, "GET %s", k_paused);
     pl_redis_append (rd, "ZCARD %s", k_ready);
-    pl_redis_append (rd, "ZRANGE %s 0 %s WITHSCORES", k_ready, last);
-    enum { NR = 12 };
+    enum { NR = 11 };
     pl_reply_t *r[NR] = { 0 };
     int rc = 0;
     for (int i = 0; i < NR; i++)
@@ -1759,17 +1850,6 @@ s_view (dialer_t *self, const dialer_campaign_t *c, int64_t now, s_view_t *v)
                 wrap_n = strtod (val, NULL);
             else if (strcmp (f, "wrap_ms") == 0)
                 wrap_ms = strtod (val, NULL);
-        }
-        size_t nr = pl_reply_len (r[11]) / 2;
-        v->ready = calloc (nr ? nr : 1, sizeof *v->ready);
-        for (size_t i = 0; v->ready && i < nr; i++) {
-            const char *id = pl_reply_str (pl_reply_element (r[11], 2 * i), NULL);
-            const char *since = pl_reply_str (pl_reply_element (r[11], 2 * i + 1), NULL);
-            if (!id)
-                continue;
-            snprintf (v->ready[v->n_ready].id, sizeof v->ready[v->n_ready].id, "%s", id);
-            v->ready[v->n_ready].since = since ? strtoll (since, NULL, 10) : 0;
-            v->n_ready++;
         }
         long long nresv = pl_reply_int (r[1]);
         v->inflight = pl_reply_int (r[2]);
@@ -1892,13 +1972,11 @@ dialer_pace_tick (pl_loop_t *loop, void *arg)
         if (!sc->owned)
             continue;
         s_view_t v;
-        if (s_view (self, sc->c, now, &v) != 0) {
-            free (v.ready);
+        if (s_view (self, sc->c, now, &v) != 0)
             continue;
-        }
         pacing_plan_t p = pacing_plan (sc->c->mode, &v.f);
         if (p.lines > 0 && v.queued > 0 && !*v.paused)
-            s_dial (self, sc, p.lines, p.reserve, v.ready, v.n_ready, now);
+            s_dial (self, sc, p.lines, p.reserve, now);
         pl_metric_set (self->m_paused, sc->c->name, *v.paused ? 1 : 0);
         const char *name = sc->c->name;
         pl_metric_set (self->m_lines, name, (double) v.inflight);
@@ -1918,7 +1996,6 @@ dialer_pace_tick (pl_loop_t *loop, void *arg)
         int64_t hour = (now - grace) / 3600000;
         if (hour != sc->report_hour && s_report (self, sc, hour * 3600000, p.predicting) == 0)
             sc->report_hour = hour;
-        free (v.ready);
     }
     return 0;
 }
@@ -2154,10 +2231,8 @@ dialer_queue (dialer_t *self, const char *campaign, int limit, int *rc)
     int64_t now = pl_clock_now_ms (self->o.clock);
     s_view_t v;
     *rc = s_view (self, c, now, &v);
-    if (*rc != 0) {
-        free (v.ready);
+    if (*rc != 0)
         return NULL;
-    }
     pacing_plan_t p = pacing_plan (c->mode, &v.f);
     char k_due[200], nows[24];
     s_key (k_due, sizeof k_due, c->name, "due");
@@ -2218,7 +2293,6 @@ dialer_queue (dialer_t *self, const char *campaign, int limit, int *rc)
     }
     pl_reply_free (&r);
     pl_reply_free (&d);
-    free (v.ready);
     *rc = 0;
     return o;
 }

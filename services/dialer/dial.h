@@ -31,6 +31,7 @@
 #include "plateau/loop.h"
 #include "plateau/metrics.h"
 #include "plateau/redis.h"
+#include "plateau/v1/promise.pb-c.h"
 #include "plateau/v1/dial.pb-c.h"
 
 typedef struct dialer dialer_t;
@@ -57,6 +58,11 @@ void dialer_destroy (dialer_t **self_p);
  * such call waiting for its disposition); PL_EAGAIN (its outcome has not arrived yet: later);
  * PL_EREDIS. */
 int dialer_disposition (dialer_t *self, const Plateau__V1__Disposition *d, const char *step_id, const char *trace);
+/* A broken promise (PromiseBroken from the promise service): its finished lead is queued again
+ * at once in the campaign named, under every rule at the dial. 0, PL_ENOTFOUND (no such
+ * campaign or lead, or a lead not finished: nothing to do), PL_EREDIS. */
+int dialer_promise_broken (dialer_t *self, const Plateau__V1__PromiseBroken *pb, const char *step_id,
+                           const char *trace);
 /* An agent's state for each of its campaigns this dialer runs (the bus, or PUT
  * /v1/agents/{id}/state). 0, PL_EINVAL, PL_EREDIS. */
 int dialer_agent_state (dialer_t *self, const Plateau__V1__AgentState *a, const char *step_id);

@@ -36,16 +36,10 @@
 #define S_JSON_DOM_BYTES (2 * INTAKE_JSON_MAX_ITEM_BYTES + INTAKE_JSON_MAX_ITEM_VALUES * 256)
 #define S_JSON_HEAD "{\"results\":["       /* the spool of a JSON body's answer starts so */
 
-typedef struct {
-    char *source;
-    char *secret;
-} s_key_t;
-
 struct intake_api {
     intake_api_opts_t o;
     atomic_size_t spooled;          /* bytes of signed bodies on disk now, all requests */
-    s_key_t *keys;
-    size_t nkeys;
+    pl_http_keys_t *keys;           /* the signing sources' secrets */
     pl_metric_t *leads;             /* plateau_intake_leads_total{status,source,format} */
     pl_metric_t *stage;             /* plateau_intake_stage_seconds{stage} */
     pl_metric_t *batch_items;
@@ -450,10 +444,7 @@ s_tmpfile (void)
 static const char *
 s_secret_of (intake_api_t *api, const char *source)
 {
-    for (size_t i = 0; i < api->nkeys; i++)
-        if (strcmp (api->keys[i].source, source) == 0)
-            return api->keys[i].secret;
-    return NULL;
+    return pl_http_keys_secret (api->keys, source, NULL);
 }
 
 static bool
@@ -1020,43 +1011,6 @@ intake_api_thread_fini (void *ctx, void *arg)
     free (c);
 }
 
-static int
-s_parse_keys (intake_api_t *self, const char *text, char *err, size_t err_size)
-{
-    char *copy = strdup (text), *save = NULL;
-    if (!copy)
-        return PL_ENOMEM;
-    int line = 0;
-    for (char *l = strtok_r (copy, "\n", &save); l; l = strtok_r (NULL, "\n", &save)) {
-        line++;
-        while (*l == ' ' || *l == '\t')
-            l++;
-        size_t n = strlen (l);
-        while (n && (l[n - 1] == '\r' || l[n - 1] == ' '))
-            l[--n] = '\0';
-        if (!*l || *l == '#')
-            continue;
-        char *colon = strchr (l, ':');
-        if (!colon || colon == l || strlen (colon + 1) < 16) {
-            snprintf (err, err_size, "line %d: expected source:secret (secret of 16 bytes or more)", line);
-            explicit_bzero (copy, strlen (text));
-            free (copy);
-            return PL_EINVAL;
-        }
-        *colon = '\0';
-        s_key_t *k = realloc (self->keys, (self->nkeys + 1) * sizeof *k);
-        if (!k)
-            break;
-        self->keys = k;
-        self->keys[self->nkeys].source = strdup (l);
-        self->keys[self->nkeys].secret = strdup (colon + 1);
-        self->nkeys++;
-    }
-    explicit_bzero (copy, strlen (text));
-    free (copy);
-    return 0;
-}
-
 intake_api_t *
 intake_api_new (const intake_api_opts_t *opts, char *err, size_t err_size)
 {
@@ -1076,7 +1030,8 @@ intake_api_new (const intake_api_opts_t *opts, char *err, size_t err_size)
         self->o.idempotency_lease_ms = 10000;
     if (!self->o.max_json_body)
         self->o.max_json_body = INTAKE_JSON_MAX_BODY;
-    if (opts->signing_keys && s_parse_keys (self, opts->signing_keys, err, err_size) != 0) {
+    if (!(self->keys = pl_http_keys_new ())
+        || (opts->signing_keys && pl_http_keys_parse (self->keys, opts->signing_keys, err, err_size) != 0)) {
         intake_api_destroy (&self);
         return NULL;
     }
@@ -1096,12 +1051,7 @@ intake_api_destroy (intake_api_t **self_p)
     if (!self_p || !*self_p)
         return;
     intake_api_t *self = *self_p;
-    for (size_t i = 0; i < self->nkeys; i++) {
-        explicit_bzero (self->keys[i].secret, strlen (self->keys[i].secret));
-        free (self->keys[i].secret);
-        free (self->keys[i].source);
-    }
-    free (self->keys);
+    pl_http_keys_destroy (&self->keys);
     free (self);
     *self_p = NULL;
 }

@@ -166,7 +166,7 @@ pl_test_spawn (char *const argv[], char *const env[], const char *log_path)
 
 /* ---- the test key list: CURVE on, as in production ------------------------------------------ */
 
-static const char *const s_identities[] = { "intake", "audit", "scrub", "dialer", "promises", "template", "telsim",
+static const char *const s_identities[] = { "intake", "audit", "scrub", "dialer", "promise", "payments", "template", "telsim",
                                             "plateauctl", "test", "crm", NULL };
 static char *s_keys_dir;
 static pid_t s_keys_owner;

@@ -56,7 +56,7 @@ typedef struct {
     pl_bus_server_t *scrub, *tel;
     pl_clock_t *clock;
     pl_redis_t *redis;
-    pl_bus_client_t *as_scrub, *as_telsim;
+    pl_bus_client_t *as_scrub, *as_telsim, *as_promise;
     size_t nchecks;
     char check_lead[MAX_SEEN][64], check_id[MAX_SEEN][96];
     bool check_manual[MAX_SEEN];
@@ -108,8 +108,8 @@ s_pump (fx_t *f, int ms)
     do {
         pl_bus_server_process (f->scrub, 256);
         pl_bus_server_process (f->tel, 256);
-        pl_bus_client_t *cs[2] = { f->as_scrub, f->as_telsim };
-        for (int i = 0; i < 2; i++)
+        pl_bus_client_t *cs[3] = { f->as_scrub, f->as_telsim, f->as_promise };
+        for (int i = 0; i < 3; i++)
             if (cs[i]) {
                 pl_bus_client_process (cs[i]);
                 pl_bus_client_tick (cs[i]);
@@ -249,7 +249,9 @@ s_setup (void **state)
                                      pl_test_bus_options ("scrub"), err, sizeof err);
     f->as_telsim = pl_bus_client_new (f->redis, f->clock, "test-telsim", "dialer", f->dialer_bus,
                                       pl_test_bus_options ("telsim"), err, sizeof err);
-    if (!f->as_scrub || !f->as_telsim) {
+    f->as_promise = pl_bus_client_new (f->redis, f->clock, "test-promise", "dialer", f->dialer_bus,
+                                       pl_test_bus_options ("promise"), err, sizeof err);
+    if (!f->as_scrub || !f->as_telsim || !f->as_promise) {
         fprintf (stderr, "bus client: %s\n", err);
         return -1;
     }
@@ -273,6 +275,7 @@ s_teardown (void **state)
     }
     pl_bus_client_destroy (&f->as_scrub);
     pl_bus_client_destroy (&f->as_telsim);
+    pl_bus_client_destroy (&f->as_promise);
     pl_redis_destroy (&f->redis);
     pl_clock_destroy (&f->clock);
     pl_bus_server_destroy (&f->scrub);
@@ -621,7 +624,7 @@ test_the_agents_index_follows_their_states_and_is_rebuilt_on_takeover (void **st
     assert_int_equal (pl_reply_type (r), PL_REPLY_NIL);
     pl_reply_free (&r);
     for (int k = 1; k <= 3; k++) {
-        char id[8];
+        char id[16];
         snprintf (id, sizeof id, "x%d", k);
         assert_int_equal (s_send_agent (f, id, PLATEAU__V1__AGENT_STATE__STATE__LOGGED_OUT, t + 100000, NULL), 0);
     }
@@ -944,6 +947,50 @@ test_an_operator_defines_a_campaign_over_the_api (void **state)
     pl_reply_free (&r);
 }
 
+/* ---- a broken promise ------------------------------------------------------------------------ */
+
+/* A broken promise from the promise service queues its finished lead again at once, through the
+ * same check at the dial as any other attempt; from anyone else, or twice, nothing more. */
+static void
+test_a_broken_promise_queues_its_finished_lead_again (void **state)
+{
+    fx_t *f = *state;
+    const char *lead = "01KDIALERAPIPROMISE0000001";
+    assert_int_equal (s_send_lead_in (f, lead, CAMPAIGN), 0);
+    /* Finished, as after the call where the promise was made. */
+    pl_redis_exec (f->redis, "HSET pl:{camp:%s}:dl:%s state done fin contacted", CAMPAIGN, lead);
+    pl_redis_exec (f->redis, "ZREM pl:{camp:%s}:due %s", CAMPAIGN, lead);
+    Plateau__V1__PromiseBroken pb = PLATEAU__V1__PROMISE_BROKEN__INIT;
+    pb.promise_id = "P-77";
+    pb.lead_id = (char *) lead;
+    pb.account_ref = "ACC-77";
+    pb.campaign = CAMPAIGN;
+    pb.at_ms = MON_0900Z;
+    pl_envelope_t env;
+    pl_envelope_ids_t ids;
+    /* Telephony may not say a promise broke. */
+    pl_envelope_init (&env, &ids, "telsim", f->clock, NULL);
+    env.body_case = PLATEAU__V1__ENVELOPE__BODY_PROMISE_BROKEN;
+    env.promise_broken = &pb;
+    assert_int_equal (s_send (f, f->as_telsim, &env), -1);
+    pl_reply_t *r = pl_redis_command (f->redis, "HGET pl:{camp:%s}:dl:%s state", CAMPAIGN, lead);
+    assert_string_equal (pl_reply_str (r, NULL), "done");
+    pl_reply_free (&r);
+    pl_envelope_init (&env, &ids, "promise", f->clock, NULL);
+    env.body_case = PLATEAU__V1__ENVELOPE__BODY_PROMISE_BROKEN;
+    env.promise_broken = &pb;
+    assert_int_equal (s_send (f, f->as_promise, &env), 0);
+    r = pl_redis_command (f->redis, "HGET pl:{camp:%s}:dl:%s state", CAMPAIGN, lead);
+    const char *st = pl_reply_str (r, NULL);
+    /* Queued, or already claimed by the pacing for its check at the dial. */
+    assert_true (st && (!strcmp (st, "queued") || !strcmp (st, "claimed") || !strcmp (st, "checking")));
+    pl_reply_free (&r);
+    json_t *o = NULL;
+    assert_int_equal (s_http (f, "GET", "/v1/leads/01KDIALERAPIPROMISE0000001/why", READER, NULL, &o), 200);
+    assert_string_not_equal (s_str (o, "state"), "done");
+    json_decref (o);
+}
+
 /* ---- a check scrub refuses ------------------------------------------------------------------ */
 
 static void
@@ -1018,6 +1065,7 @@ main (void)
         cmocka_unit_test (test_broken_json_is_400_with_its_place),
         cmocka_unit_test (test_a_disposition_waits_for_the_outcome_and_applies_once),
         cmocka_unit_test (test_an_operator_defines_a_campaign_over_the_api),
+        cmocka_unit_test (test_a_broken_promise_queues_its_finished_lead_again),
     };
     /* Its own fixture: the lead's only attempt is spent on a refused check. */
     const struct CMUnitTest refused[] = {

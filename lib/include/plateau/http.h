@@ -308,6 +308,13 @@ int pl_http_require_type (pl_http_req_t *req, const char *types);
 /* A buffered response; body (len bytes, may be NULL/0) is copied. 0 or PL_ENOMEM. */
 int pl_http_reply (pl_http_req_t *req, int status, const char *content_type, const void *body,
                    size_t len);
+/* The gathered body as a JSON object (a new reference; the caller decrefs) whose members are
+ * all among `allowed` (NULL-terminated), or NULL once the 400 is set: broken JSON or a member
+ * given twice with its line and column ("bad_json"), not an object, an unknown member named
+ * as the field ("unknown_field"). Opaque to jansson's types: include <jansson.h> to use it. */
+struct json_t;
+struct json_t *pl_http_req_json_object (pl_http_req_t *req, const char *const *allowed);
+
 /* An application/json response; json is copied. */
 int pl_http_reply_json (pl_http_req_t *req, int status, const char *json);
 /* {"error":{"code":code,"message":message,"field":field}} with field left out when NULL. */
@@ -352,6 +359,24 @@ int pl_http_tokens_load (pl_http_tokens_t *self, const char *path);
 const char *pl_http_tokens_lookup (const pl_http_tokens_t *self, const char *token);
 size_t pl_http_tokens_count (const pl_http_tokens_t *self);
 const char *pl_http_tokens_errstr (const pl_http_tokens_t *self);
+
+/* ---- signing keys ---------------------------------------------------------------------- */
+
+/* Which sources sign their requests, and with what secret: the text of a signing keys file
+ * (PLATEAU_<SERVICE>_SIGNING_KEYS_FILE), "source:secret" per line, blank lines and lines
+ * starting with # ignored, secrets of 16 bytes or more. A route's pl_http_secret_fn looks the
+ * source up with pl_http_keys_secret. */
+typedef struct pl_http_keys pl_http_keys_t;
+pl_http_keys_t *pl_http_keys_new (void);
+/* Wipes the secrets and frees; sets *self_p to NULL. */
+void pl_http_keys_destroy (pl_http_keys_t **self_p);
+/* Adds every line of text. 0, or PL_EINVAL with err naming the line (never a secret; nothing
+ * added), PL_ENOMEM. */
+int pl_http_keys_parse (pl_http_keys_t *self, const char *text, char *err, size_t err_size);
+/* The secret of source (its length in *len when len is not NULL), or NULL: that source does
+ * not sign. */
+const char *pl_http_keys_secret (const pl_http_keys_t *self, const char *source, size_t *len);
+size_t pl_http_keys_count (const pl_http_keys_t *self);
 
 /* ---- signatures ------------------------------------------------------------------------ */
 

@@ -84,6 +84,10 @@ void pl_redis_script_destroy (pl_redis_script_t **self_p);
 pl_reply_t *pl_redis_eval (pl_redis_t *self, pl_redis_script_t *script, int nkeys, int argc,
                            const char **argv, const size_t *argvlen);
 /* Pipelined form: loads the script if needed, then queues EVALSHA. */
+/* Loads script on this connection now unless it is already (SCRIPT LOAD), so that the calls
+ * that follow in a pipeline go by SHA rather than with the body. No reply may be pending
+ * (PL_EBUSY). 0, PL_EBUSY, PL_EREDIS. */
+int pl_redis_script_ready (pl_redis_t *self, pl_redis_script_t *script);
 int pl_redis_append_eval (pl_redis_t *self, pl_redis_script_t *script, int nkeys, int argc,
                           const char **argv, const size_t *argvlen);
 

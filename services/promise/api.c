@@ -1,0 +1,481 @@
+/*  api.c — the promise service's HTTP routes (see api.h). */
+#include "api.h"
+
+#include <ctype.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plateau/error.h"
+#include "plateau/id.h"
+#include "plateau/timefmt.h"
+
+#define S_LIST_MAX 1024
+
+struct promise_api {
+    promise_api_opts_t o;
+    char writers[S_LIST_MAX], readers[S_LIST_MAX], payers[S_LIST_MAX], operators[S_LIST_MAX];
+};
+
+typedef struct {
+    pl_redis_t *redis;
+    promise_book_t *book;
+} s_ctx_t;
+
+/* ---- helpers -------------------------------------------------------------------------------- */
+
+/* A calendar date "YYYY-MM-DD" (one that exists) as days since 1970-01-01. */
+static bool
+s_day (const char *s, int64_t *days)
+{
+    int y, m, d;
+    if (!s || strlen (s) != 10 || s[4] != '-' || s[7] != '-' || sscanf (s, "%4d-%2d-%2d", &y, &m, &d) != 3
+        || m < 1 || m > 12 || d < 1 || d > 31)
+        return false;
+    int64_t n = pl_days_from_civil (y, m, d);
+    int32_t y2;
+    int m2, d2;
+    pl_civil_from_days (n, &y2, &m2, &d2);
+    if (y2 != y || m2 != m || d2 != d)
+        return false;               /* 2026-02-30 */
+    *days = n;
+    return true;
+}
+
+static promise_book_t *
+s_book (pl_http_req_t *req)
+{
+    s_ctx_t *ctx = pl_http_req_thread_ctx (req);
+    if (!ctx) {
+        pl_http_reply_error (req, 503, "unavailable", "no Redis connection", NULL);
+        pl_http_reply_header (req, "Retry-After", "1");
+    }
+    return ctx ? ctx->book : NULL;
+}
+
+static int
+s_reply (pl_http_req_t *req, int status, json_t *o)
+{
+    char *s = o ? json_dumps (o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref (o);
+    if (!s)
+        return -1;
+    int rc = pl_http_reply_json (req, status, s);
+    free (s);
+    return rc;
+}
+
+static int
+s_redis_down (pl_http_req_t *req)
+{
+    pl_http_reply_error (req, 503, "unavailable", "Redis is unavailable: nothing was stored", NULL);
+    return pl_http_reply_header (req, "Retry-After", "1");
+}
+
+/* A string member of at most max bytes (absent or null: "" unless required); false after a 422. */
+static bool
+s_str (pl_http_req_t *req, json_t *o, const char *k, size_t max, bool required, char *out, size_t size)
+{
+    json_t *v = json_object_get (o, k);
+    *out = '\0';
+    if ((!v || json_is_null (v)) && !required)
+        return true;
+    if (!v || !json_is_string (v) || json_string_length (v) == 0 || json_string_length (v) > max
+        || json_string_length (v) >= size || strlen (json_string_value (v)) != json_string_length (v)) {
+        char msg[128];
+        snprintf (msg, sizeof msg, "%s: a string of 1 to %zu bytes%s", k, max, required ? " is required" : "");
+        pl_http_reply_error (req, 422, "invalid", msg, k);
+        return false;
+    }
+    snprintf (out, size, "%s", json_string_value (v));
+    return true;
+}
+
+/* An integer member; false after a 422 naming field. */
+static bool
+s_int (pl_http_req_t *req, json_t *v, const char *field, bool required, long long lo, long long hi, long long *out)
+{
+    if ((!v || json_is_null (v)) && !required)
+        return true;
+    if (!v || !json_is_integer (v) || json_integer_value (v) < lo || json_integer_value (v) > hi) {
+        char msg[160];
+        snprintf (msg, sizeof msg, "%s: an integer from %lld to %lld (amounts are minor units: 1234 for 12.34)",
+                  field, lo, hi);
+        pl_http_reply_error (req, 422, "invalid", msg, field);
+        return false;
+    }
+    *out = json_integer_value (v);
+    return true;
+}
+
+static int
+s_book_error (pl_http_req_t *req, int rc, const char *field, const char *msg)
+{
+    switch (rc) {
+    case PL_EINVAL: return pl_http_reply_error (req, 422, "invalid", msg, *field ? field : NULL);
+    case PL_EBUSY: return pl_http_reply_error (req, 409, "conflict", msg, *field ? field : NULL);
+    case PL_ENOTFOUND: return pl_http_reply_error (req, 404, "not_found", "no such promise", "id");
+    case PL_EREDIS: return s_redis_down (req);
+    default: return pl_http_reply_error (req, 500, "internal", pl_strerror (rc), NULL);
+    }
+}
+
+/* ---- promises --------------------------------------------------------------------------------- */
+
+static int
+s_open (pl_http_req_t *req, void *arg)
+{
+    (void) arg;
+    promise_book_t *book = s_book (req);
+    if (!book)
+        return 0;
+    static const char *const allowed[] = { "promise_id", "account", "creditor", "tenant", "phone", "zone",
+                                           "currency", "installments", "tolerance", "grace_days", "campaign",
+                                           "lead", "agent", "dial_id", NULL };
+    json_t *o = pl_http_req_json_object (req, allowed);
+    if (!o)
+        return 0;
+    promise_rec_t rec = { 0 };
+    char id[PROMISE_ID_MAX];
+    bool ok = s_str (req, o, "promise_id", PROMISE_ID_MAX - 1, false, id, sizeof id)
+              && s_str (req, o, "account", PROMISE_ID_MAX - 1, true, rec.account, sizeof rec.account)
+              && s_str (req, o, "creditor", PROMISE_ID_MAX - 1, true, rec.creditor, sizeof rec.creditor)
+              && s_str (req, o, "tenant", PROMISE_ID_MAX - 1, false, rec.tenant, sizeof rec.tenant)
+              && s_str (req, o, "phone", 16, true, rec.phone, sizeof rec.phone)
+              && s_str (req, o, "zone", 63, false, rec.zone, sizeof rec.zone)
+              && s_str (req, o, "currency", 3, true, rec.ledger.currency, sizeof rec.ledger.currency)
+              && s_str (req, o, "campaign", PROMISE_ID_MAX - 1, false, rec.campaign, sizeof rec.campaign)
+              && s_str (req, o, "lead", PROMISE_ID_MAX - 1, false, rec.lead, sizeof rec.lead)
+              && s_str (req, o, "agent", PROMISE_ID_MAX - 1, false, rec.agent, sizeof rec.agent)
+              && s_str (req, o, "dial_id", PROMISE_ID_MAX - 1, false, rec.dial, sizeof rec.dial);
+    long long grace = 0;
+    ok = ok && s_int (req, json_object_get (o, "grace_days"), "grace_days", false, 0, PROMISE_MAX_GRACE_DAYS, &grace);
+    rec.ledger.grace_days = (int32_t) grace;
+    json_t *tol = json_object_get (o, "tolerance");
+    if (ok && tol && !json_is_null (tol)) {
+        json_t *amount = json_object_get (tol, "amount"), *percent = json_object_get (tol, "percent");
+        if (!json_is_object (tol) || json_object_size (tol) != 1 || (!amount && !percent)) {
+            pl_http_reply_error (req, 422, "invalid", "tolerance: {\"amount\": minor units} or {\"percent\": p}",
+                                 "tolerance");
+            ok = false;
+        } else if (amount) {
+            long long t = 0;
+            ok = s_int (req, amount, "tolerance.amount", true, 0, 1000000000000000LL, &t);
+            rec.ledger.tolerance_minor = t;
+        } else if (!json_is_number (percent) || json_number_value (percent) < 0 || json_number_value (percent) > 100) {
+            pl_http_reply_error (req, 422, "invalid", "tolerance.percent: a number from 0 to 100", "tolerance.percent");
+            ok = false;
+        } else
+            rec.ledger.tolerance_bp = (int32_t) (json_number_value (percent) * 100.0 + 0.5);
+    }
+    json_t *inst = json_object_get (o, "installments");
+    if (ok && (!json_is_array (inst) || json_array_size (inst) == 0 || json_array_size (inst) > PROMISE_MAX_INSTALMENTS)) {
+        char msg[128];
+        snprintf (msg, sizeof msg, "installments: 1 to %d of {\"due\": \"YYYY-MM-DD\", \"amount\": minor units}",
+                  PROMISE_MAX_INSTALMENTS);
+        pl_http_reply_error (req, 422, "invalid", msg, "installments");
+        ok = false;
+    }
+    for (size_t i = 0; ok && i < json_array_size (inst); i++) {
+        json_t *e = json_array_get (inst, i);
+        char field[64];
+        snprintf (field, sizeof field, "installments[%zu]", i);
+        int64_t days = 0;
+        if (!json_is_object (e) || json_object_size (e) != 2 || !s_day (json_string_value (json_object_get (e, "due")), &days)) {
+            snprintf (field, sizeof field, "installments[%zu].due", i);
+            pl_http_reply_error (req, 422, "invalid", "each instalment is {\"due\": \"YYYY-MM-DD\", \"amount\": n}",
+                                 field);
+            ok = false;
+            break;
+        }
+        long long amount = 0;
+        snprintf (field, sizeof field, "installments[%zu].amount", i);
+        ok = s_int (req, json_object_get (e, "amount"), field, true, 1, 1000000000000000LL, &amount);
+        rec.ledger.inst[i].due_days = days;
+        rec.ledger.inst[i].amount = amount;
+        rec.ledger.n = i + 1;
+    }
+    if (!ok) {
+        json_decref (o);
+        return 0;
+    }
+    json_decref (o);
+    if (*id)
+        snprintf (rec.id, sizeof rec.id, "%s", id);
+    else {
+        char ulid[PL_ID_LEN + 1];
+        pl_id_new (ulid, pl_clock_now_ms (NULL));
+        snprintf (rec.id, sizeof rec.id, "%s", ulid);
+    }
+    snprintf (rec.source, sizeof rec.source, "%s", pl_http_req_source (req));
+    char field[64], msg[256];
+    int rc = promise_book_open (book, &rec, NULL, NULL, field, sizeof field, msg, sizeof msg);
+    if (rc == PL_EEXIST) {
+        json_t *had = promise_book_get (book, rec.id, &rc);
+        return had ? s_reply (req, 200, had) : s_book_error (req, rc, "", "");
+    }
+    if (rc != 0)
+        return s_book_error (req, rc, field, msg);
+    json_t *made = promise_book_get (book, rec.id, &rc);
+    return made ? s_reply (req, 201, made) : s_book_error (req, rc, "", "");
+}
+
+static int
+s_get (pl_http_req_t *req, void *arg)
+{
+    (void) arg;
+    promise_book_t *book = s_book (req);
+    if (!book)
+        return 0;
+    int rc = 0;
+    json_t *p = promise_book_get (book, pl_http_req_param (req, "id"), &rc);
+    return p ? s_reply (req, 200, p) : s_book_error (req, rc, "", "");
+}
+
+static int
+s_cancel (pl_http_req_t *req, void *arg)
+{
+    (void) arg;
+    promise_book_t *book = s_book (req);
+    if (!book)
+        return 0;
+    static const char *const allowed[] = { "reason", NULL };
+    json_t *o = pl_http_req_json_object (req, allowed);
+    if (!o)
+        return 0;
+    char reason[512];
+    bool ok = s_str (req, o, "reason", 500, false, reason, sizeof reason);
+    json_decref (o);
+    if (!ok)
+        return 0;
+    int rc = promise_book_cancel (book, pl_http_req_param (req, "id"), pl_http_req_source (req), reason);
+    if (rc == PL_EINVAL)
+        return pl_http_reply_error (req, 409, "conflict", "the promise is already decided or cancelled", "id");
+    if (rc != 0)
+        return s_book_error (req, rc, "", "");
+    json_t *p = promise_book_get (book, pl_http_req_param (req, "id"), &rc);
+    return p ? s_reply (req, 200, p) : s_book_error (req, rc, "", "");
+}
+
+static int
+s_account (pl_http_req_t *req, void *arg)
+{
+    (void) arg;
+    promise_book_t *book = s_book (req);
+    if (!book)
+        return 0;
+    int rc = 0;
+    json_t *a = promise_book_account (book, pl_http_req_param (req, "ref"), &rc);
+    if (!a && rc == PL_ENOTFOUND)
+        return pl_http_reply_error (req, 404, "not_found", "not an account reference", "ref");
+    return a ? s_reply (req, 200, a) : s_book_error (req, rc, "", "");
+}
+
+static int
+s_stats (pl_http_req_t *req, void *arg)
+{
+    promise_api_t *api = arg;
+    promise_book_t *book = s_book (req);
+    if (!book)
+        return 0;
+    int64_t today = pl_clock_now_ms (api->o.book.clock) / 86400000, from = today, to = today;
+    const char *f = pl_http_req_query (req, "from"), *t = pl_http_req_query (req, "to");
+    if (f && !s_day (f, &from))
+        return pl_http_reply_error (req, 400, "invalid", "from: YYYY-MM-DD", "from");
+    if (t && !s_day (t, &to))
+        return pl_http_reply_error (req, 400, "invalid", "to: YYYY-MM-DD", "to");
+    if (!t && f)
+        to = from > today ? from : today;
+    if (to < from || to - from > 366)
+        return pl_http_reply_error (req, 400, "invalid", "from ≤ to, at most 366 days apart", "to");
+    int rc = 0;
+    json_t *s = promise_book_stats (book, from, to, pl_http_req_query (req, "campaign"), &rc);
+    return s ? s_reply (req, 200, s) : s_book_error (req, rc, "", "");
+}
+
+/* ---- payments --------------------------------------------------------------------------------- */
+
+static int
+s_pay (pl_http_req_t *req, void *arg)
+{
+    (void) arg;
+    promise_book_t *book = s_book (req);
+    if (!book)
+        return 0;
+    static const char *const allowed[] = { "payment_id", "account", "amount", "currency", "paid_at", "method",
+                                           "reference", "reverses", NULL };
+    json_t *o = pl_http_req_json_object (req, allowed);
+    if (!o)
+        return 0;
+    promise_payment_t pay = { 0 };
+    long long amount = 0;
+    bool ok = s_str (req, o, "payment_id", PROMISE_ID_MAX - 1, true, pay.id, sizeof pay.id)
+              && s_str (req, o, "account", PROMISE_ID_MAX - 1, true, pay.account, sizeof pay.account)
+              && s_int (req, json_object_get (o, "amount"), "amount", true, 1, 1000000000000000LL, &amount)
+              && s_str (req, o, "currency", 3, true, pay.currency, sizeof pay.currency)
+              && s_str (req, o, "method", sizeof pay.method - 1, false, pay.method, sizeof pay.method)
+              && s_str (req, o, "reference", PROMISE_ID_MAX - 1, false, pay.reference, sizeof pay.reference)
+              && s_str (req, o, "reverses", PROMISE_ID_MAX - 1, false, pay.reverses, sizeof pay.reverses);
+    pay.amount = amount;
+    pay.reversal = *pay.reverses != '\0';
+    json_t *at = json_object_get (o, "paid_at");
+    if (ok && at && !json_is_null (at)
+        && (!json_is_string (at) || pl_time_parse_rfc3339 (json_string_value (at), &pay.paid_at_ms) != 0)) {
+        pl_http_reply_error (req, 422, "invalid", "paid_at: an RFC 3339 time (2026-12-08T09:30:00+01:00)", "paid_at");
+        ok = false;
+    }
+    json_decref (o);
+    if (!ok)
+        return 0;
+    snprintf (pay.source, sizeof pay.source, "%s", pl_http_req_source (req));
+    char status[32], pid[PROMISE_ID_MAX], field[64], msg[256];
+    int rc = promise_book_pay (book, &pay, NULL, NULL, status, sizeof status, pid, sizeof pid, field, sizeof field,
+                               msg, sizeof msg);
+    if (rc != 0)
+        return s_book_error (req, rc, field, msg);
+    return s_reply (req, strcmp (status, "duplicate") ? 201 : 200,
+                    json_pack ("{s:s, s:s, s:s?}", "payment_id", pay.id, "status", status, "promise", *pid ? pid : NULL));
+}
+
+static int
+s_payment (pl_http_req_t *req, void *arg)
+{
+    (void) arg;
+    promise_book_t *book = s_book (req);
+    if (!book)
+        return 0;
+    int rc = 0;
+    json_t *p = promise_book_payment (book, pl_http_req_param (req, "id"), pl_http_req_param (req, "ref"), &rc);
+    if (!p && rc == PL_ENOTFOUND)
+        return pl_http_reply_error (req, 404, "not_found", "no such payment on this account", "id");
+    return p ? s_reply (req, 200, p) : s_book_error (req, rc, "", "");
+}
+
+static int
+s_notes (pl_http_req_t *req, void *arg)
+{
+    (void) arg;
+    promise_book_t *book = s_book (req);
+    if (!book)
+        return 0;
+    const char *lim = pl_http_req_query (req, "limit");
+    int limit = lim ? atoi (lim) : 1000;
+    if (limit < 1 || limit > 10000)
+        return pl_http_reply_error (req, 400, "invalid", "limit: 1 to 10000", "limit");
+    pl_http_req_reserve (req, (size_t) limit * 2048);
+    char *out = NULL, next[64];
+    size_t len = 0;
+    int rc = promise_book_notes (book, pl_http_req_param (req, "id"), pl_http_req_query (req, "after"), limit, &out,
+                                 &len, next, sizeof next);
+    if (rc == PL_EINVAL) {
+        free (out);
+        return pl_http_reply_error (req, 400, "invalid", "after: the X-Next-Cursor of an earlier answer", "after");
+    }
+    if (rc != 0) {
+        free (out);
+        return s_book_error (req, rc, "", "");
+    }
+    pl_http_reply (req, 200, "application/x-ndjson", out ? out : "", len);
+    free (out);
+    return pl_http_reply_header (req, "X-Next-Cursor", next);
+}
+
+/* ---- wiring ----------------------------------------------------------------------------------- */
+
+static void
+s_join (char *out, size_t size, const char *a, const char *b)
+{
+    snprintf (out, size, "%s%s%s", a ? a : "", a && *a && b && *b ? "," : "", b ? b : "");
+}
+
+promise_api_t *
+promise_api_new (const promise_api_opts_t *o)
+{
+    promise_api_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->o = *o;
+    s_join (self->writers, sizeof self->writers, o->writers, o->operators);
+    s_join (self->readers, sizeof self->readers, o->readers, o->operators);
+    s_join (self->payers, sizeof self->payers, o->payers, NULL);
+    s_join (self->operators, sizeof self->operators, o->operators, NULL);
+    return self;
+}
+
+void
+promise_api_destroy (promise_api_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    free (*self_p);
+    *self_p = NULL;
+}
+
+/* The payers' secrets (pl_http_secret_fn): every payer signs (main.c refuses one without a key). */
+static const void *
+s_secret (const char *source, size_t *len, void *arg)
+{
+    promise_api_t *self = arg;
+    return pl_http_keys_secret (self->o.keys, source, len);
+}
+
+/* A route open to nobody when its list is empty: a source name no token can have. */
+static const char *
+s_list (const char *l)
+{
+    return *l ? l : "-nobody-";
+}
+
+int
+promise_api_routes (promise_api_t *self, pl_http_t *http)
+{
+    const char *json = "application/json";
+    pl_http_route_opts_t w = { .sources = s_list (self->writers), .content_types = json, .max_body = PROMISE_API_MAX_BODY };
+    pl_http_route_opts_t r = { .sources = s_list (self->readers) };
+    pl_http_route_opts_t op = { .sources = s_list (self->operators), .content_types = json, .max_body = 16 * 1024 };
+    pl_http_route_opts_t pay = { .sources = s_list (self->payers), .content_types = json, .max_body = 16 * 1024,
+                                 .secret = s_secret };
+    int rc = 0;
+    rc = rc ? rc : pl_http_route (http, "POST", "/v1/promises", s_open, self, &w);
+    rc = rc ? rc : pl_http_route (http, "GET", "/v1/promises/stats", s_stats, self, &r);
+    rc = rc ? rc : pl_http_route (http, "GET", "/v1/promises/{id}", s_get, self, &r);
+    rc = rc ? rc : pl_http_route (http, "POST", "/v1/promises/{id}/cancel", s_cancel, self, &op);
+    rc = rc ? rc : pl_http_route (http, "GET", "/v1/accounts/{ref}/promises", s_account, self, &r);
+    rc = rc ? rc : pl_http_route (http, "GET", "/v1/accounts/{ref}/payments/{id}", s_payment, self, &r);
+    rc = rc ? rc : pl_http_route (http, "POST", "/v1/payments", s_pay, self, &pay);
+    rc = rc ? rc : pl_http_route (http, "GET", "/v1/creditors/{id}/notifications", s_notes, self, &r);
+    return rc;
+}
+
+void *
+promise_api_thread_init (void *arg)
+{
+    promise_api_t *api = arg;
+    s_ctx_t *c = calloc (1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->redis = pl_redis_new (api->o.redis_url, 2000);
+    if (c->redis) {
+        promise_book_opts_t o = api->o.book;
+        o.redis = c->redis;
+        c->book = promise_book_new (&o);
+    }
+    if (!c->book) {
+        promise_api_thread_fini (c, arg);
+        return NULL;
+    }
+    return c;
+}
+
+void
+promise_api_thread_fini (void *ctx, void *arg)
+{
+    (void) arg;
+    s_ctx_t *c = ctx;
+    if (!c)
+        return;
+    promise_book_destroy (&c->book);
+    pl_redis_destroy (&c->redis);
+    free (c);
+}

@@ -1,0 +1,1735 @@
+/*  book.c — promises and payments in Redis, one atomic step per decision (see book.h). */
+#include "book.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plateau/audit_emit.h"
+#include "plateau/error.h"
+#include "plateau/inbox.h"
+#include "plateau/outbox.h"
+#include "plateau/phone.h"
+#include "plateau/rules_tz.h"
+#include "plateau/timefmt.h"
+#include "plateau/v1/promise.pb-c.h"
+
+#define S_LEDGER_MAX 4096
+#define S_RETRIES 8                        /* compare-and-set rounds before giving up */
+#define S_KPI_TTL_MS "34560000000"         /* 400 days */
+#define S_NOTES_MAXLEN "10000000"
+
+struct promise_book {
+    promise_book_opts_t o;
+    pl_inbox_t *inbox;
+    pl_outbox_t *audit, *dialer;
+    pl_rules_tzdb_t *tzdb;
+    pl_metric_t *m_promises, *m_payments;
+};
+
+/* ---- effects -------------------------------------------------------------------------------- */
+
+/* Open: K promise, account, due, kpi, reminders, then the payments it takes; A id, enforce one
+ * active ('1'), next deadline ('' none), active ('1'), made at, next reminder ('' none),
+ * n payments, their ids, n kpi, kpi field/incr pairs, then the promise's field/value pairs.
+ * Replies ok, exists, busy:<id> or retry (an unmatched payment it meant to take has gone). */
+static const pl_inbox_effect_t s_open = {
+    "promise.open",
+    "if redis.call('EXISTS', K[1]) == 1 then return 'exists', false end\n"
+    "if A[2] == '1' then\n"
+    "  for _, f in ipairs(redis.call('HKEYS', K[2])) do\n"
+    "    if string.sub(f, 1, 4) == 'act:' then return 'busy:' .. string.sub(f, 5), false end end end\n"
+    "local n = tonumber(A[7])\n"
+    "for i = 1, n do if redis.call('HEXISTS', K[2], 'u:' .. A[7 + i]) == 0 then return 'retry', false end end\n"
+    "for i = 1, n do redis.call('HDEL', K[2], 'u:' .. A[7 + i])\n"
+    "  redis.call('HSET', K[5 + i], 'promise', A[1], 'st', 'applied') end\n"
+    "local j = 8 + n\n"
+    "local nk = tonumber(A[j]); j = j + 1\n"
+    "for i = 1, nk do redis.call('HINCRBY', K[4], A[j], A[j + 1]); j = j + 2 end\n"
+    "if nk > 0 then redis.call('PEXPIRE', K[4], '" S_KPI_TTL_MS "') end\n"
+    "local fv = {}\n"
+    "for i = j, #A do fv[#fv + 1] = A[i] end\n"
+    "redis.call('HSET', K[1], unpack(fv))\n"
+    "redis.call('HSET', K[2], 'p:' .. A[1], A[5])\n"
+    "if A[4] == '1' then redis.call('HSET', K[2], 'act:' .. A[1], A[5]) end\n"
+    "if A[3] ~= '' then redis.call('ZADD', K[3], A[3], A[1]) end\n"
+    "if A[6] ~= '' then redis.call('ZADD', K[5], A[6], A[1]) end\n"
+    "return 'ok'\n"
+};
+
+/* Update: K promise, account, due, kpi, notes, payment, original payment, reminders; A id,
+ * expected version, ledger, status, next deadline ('' none), active ('0' no longer, '' unchanged,
+ * else made at), next reminder ('' none), then sections "n, n pairs": the payment's fields
+ * (n > 0: a new payment, refused as 'dup' if known), increments on the original payment, kpi
+ * increments, the creditor's note. */
+static const pl_inbox_effect_t s_update = {
+    "promise.update",
+    "if redis.call('HGET', K[1], 'v') ~= A[2] then return 'retry', false end\n"
+    "local j = 8\n"
+    "local np = tonumber(A[j]); j = j + 1\n"
+    "if np > 0 and redis.call('EXISTS', K[6]) == 1 then return 'dup', false end\n"
+    "redis.call('HINCRBY', K[1], 'v', 1)\n"
+    "redis.call('HSET', K[1], 'l', A[3], 'st', A[4])\n"
+    "if A[5] ~= '' then redis.call('ZADD', K[3], A[5], A[1]) else redis.call('ZREM', K[3], A[1]) end\n"
+    "if A[7] ~= '' then redis.call('ZADD', K[8], A[7], A[1]) else redis.call('ZREM', K[8], A[1]) end\n"
+    "if A[6] == '0' then redis.call('HDEL', K[2], 'act:' .. A[1])\n"
+    "elseif A[6] ~= '' then redis.call('HSET', K[2], 'act:' .. A[1], A[6]) end\n"
+    "if np > 0 then local fv = {}\n"
+    "  for i = 1, np do fv[#fv + 1] = A[j]; fv[#fv + 1] = A[j + 1]; j = j + 2 end\n"
+    "  redis.call('HSET', K[6], unpack(fv)) end\n"
+    "local no = tonumber(A[j]); j = j + 1\n"
+    "for i = 1, no do redis.call('HINCRBY', K[7], A[j], A[j + 1]); j = j + 2 end\n"
+    "local nk = tonumber(A[j]); j = j + 1\n"
+    "for i = 1, nk do redis.call('HINCRBY', K[4], A[j], A[j + 1]); j = j + 2 end\n"
+    "if nk > 0 then redis.call('PEXPIRE', K[4], '" S_KPI_TTL_MS "') end\n"
+    "local nn = tonumber(A[j]); j = j + 1\n"
+    "if nn > 0 then local fv = {}\n"
+    "  for i = 1, nn do fv[#fv + 1] = A[j]; fv[#fv + 1] = A[j + 1]; j = j + 2 end\n"
+    "  redis.call('XADD', K[5], 'MAXLEN', '~', '" S_NOTES_MAXLEN "', '*', unpack(fv)) end\n"
+    "return 'ok'\n"
+};
+
+/* A payment no promise takes (yet), or a reversal of one: K account, notes, payment, original
+ * payment; A payment id, unmatched value for the account ('' none), original id ('' none), its
+ * unmatched value after the reversal ('' remove), the oldest payment instant a promise could
+ * still take, then sections as s_update: the payment's fields, increments on the original, the
+ * note. Refused ('retry') when the account has an active promise now: the payment goes to it.
+ * Unmatched payments too old for any promise to come leave the account's hash (their records
+ * stay): an account that keeps paying after its promise is kept does not grow without end. */
+static const pl_inbox_effect_t s_unmatched = {
+    "promise.unmatched",
+    "if redis.call('EXISTS', K[3]) == 1 then return 'dup', false end\n"
+    "local all = redis.call('HGETALL', K[1])\n"
+    "local cutoff = tonumber(A[5])\n"
+    "for i = 1, #all, 2 do local f = all[i]\n"
+    "  if string.sub(f, 1, 4) == 'act:' and A[3] == '' then return 'retry', false end\n"
+    "  if string.sub(f, 1, 2) == 'u:' and (tonumber(string.match(all[i + 1], '|(%-?%d+)$')) or 0) < cutoff then\n"
+    "    redis.call('HDEL', K[1], f) end end\n"
+    "local j = 6\n"
+    "local np = tonumber(A[j]); j = j + 1\n"
+    "local fv = {}\n"
+    "for i = 1, np do fv[#fv + 1] = A[j]; fv[#fv + 1] = A[j + 1]; j = j + 2 end\n"
+    "redis.call('HSET', K[3], unpack(fv))\n"
+    "if A[2] ~= '' then redis.call('HSET', K[1], 'u:' .. A[1], A[2]) end\n"
+    "if A[3] ~= '' then\n"
+    "  if A[4] == '' then redis.call('HDEL', K[1], 'u:' .. A[3]) else redis.call('HSET', K[1], 'u:' .. A[3], A[4]) end end\n"
+    "local no = tonumber(A[j]); j = j + 1\n"
+    "for i = 1, no do redis.call('HINCRBY', K[4], A[j], A[j + 1]); j = j + 2 end\n"
+    "local nn = tonumber(A[j]); j = j + 1\n"
+    "if nn > 0 then fv = {}\n"
+    "  for i = 1, nn do fv[#fv + 1] = A[j]; fv[#fv + 1] = A[j + 1]; j = j + 2 end\n"
+    "  redis.call('XADD', K[2], 'MAXLEN', '~', '" S_NOTES_MAXLEN "', '*', unpack(fv)) end\n"
+    "return 'ok'\n"
+};
+
+/* ---- keys and small helpers ----------------------------------------------------------------- */
+
+int
+promise_book_shard (const char *account)
+{
+    uint32_t h = 2166136261u;                  /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *) account; p && *p; p++)
+        h = (h ^ *p) * 16777619u;
+    return (int) (h % PROMISE_SHARDS);
+}
+
+static void
+s_tag (char *out, size_t size, int shard)
+{
+    snprintf (out, size, "prom:%d", shard);
+}
+
+static void
+s_key (char *out, size_t size, int shard, const char *what, const char *id)
+{
+    if (id)
+        snprintf (out, size, "pl:{prom:%d}:%s:%s", shard, what, id);
+    else
+        snprintf (out, size, "pl:{prom:%d}:%s", shard, what);
+}
+
+/* Ids (promise, payment, account, creditor): 1 to PROMISE_ID_MAX - 1 bytes of [A-Za-z0-9._:@/-]. */
+static const char *
+s_or (const char *s)
+{
+    return s ? s : "";
+}
+
+static const char *
+s_or2 (const char *s, const char *otherwise)
+{
+    return s && *s ? s : otherwise;
+}
+
+static bool
+s_id_ok (const char *s)
+{
+    size_t n = s ? strlen (s) : 0;
+    if (n == 0 || n >= PROMISE_ID_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum ((unsigned char) s[i]) && !strchr ("._:@/-", s[i]))
+            return false;
+    return true;
+}
+
+static void
+s_day_str (char *out, size_t size, int64_t days)
+{
+    int32_t y;
+    int m, d;
+    pl_civil_from_days (days, &y, &m, &d);
+    snprintf (out, size, "%04d-%02d-%02d", (int) y, m, d);
+}
+
+/* A growable list of C strings for effect arguments; the strings are owned by it. */
+typedef struct {
+    char **v;
+    size_t n, cap;
+    bool oom;
+} s_args_t;
+
+static void
+s_add (s_args_t *a, const char *s)
+{
+    if (a->oom)
+        return;
+    if (a->n == a->cap) {
+        size_t cap = a->cap ? a->cap * 2 : 32;
+        char **v = realloc (a->v, cap * sizeof *v);
+        if (!v) {
+            a->oom = true;
+            return;
+        }
+        a->v = v;
+        a->cap = cap;
+    }
+    if (!(a->v[a->n] = strdup (s ? s : ""))) {
+        a->oom = true;
+        return;
+    }
+    a->n++;
+}
+
+static void
+s_addf (s_args_t *a, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+static void
+s_addf (s_args_t *a, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (buf, sizeof buf, fmt, ap);
+    va_end (ap);
+    s_add (a, buf);
+}
+
+static void
+s_args_free (s_args_t *a)
+{
+    for (size_t i = 0; i < a->n; i++)
+        free (a->v[i]);
+    free (a->v);
+    *a = (s_args_t) { 0 };
+}
+
+/* A section "count, pairs" of args: remembers where its count goes. */
+static size_t
+s_section (s_args_t *a)
+{
+    s_add (a, "0");
+    return a->n - 1;
+}
+
+static void
+s_pair (s_args_t *a, size_t section, const char *field, const char *value)
+{
+    s_add (a, field);
+    s_add (a, value);
+    if (!a->oom) {
+        long n = strtol (a->v[section], NULL, 10) + 1;
+        char buf[24];
+        snprintf (buf, sizeof buf, "%ld", n);
+        free (a->v[section]);
+        a->v[section] = strdup (buf);
+        a->oom = !a->v[section];
+    }
+}
+
+static void
+s_pairf (s_args_t *a, size_t section, const char *field, long long value)
+{
+    char buf[24];
+    snprintf (buf, sizeof buf, "%lld", value);
+    s_pair (a, section, field, buf);
+}
+
+/* ---- life cycle ------------------------------------------------------------------------------ */
+
+promise_book_t *
+promise_book_new (const promise_book_opts_t *o)
+{
+    promise_book_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->o = *o;
+    self->inbox = pl_inbox_new (o->redis, o->service, 0);
+    self->dialer = pl_outbox_new (o->redis, o->replica, "dialer");
+    self->audit = o->audit ? pl_outbox_new (o->redis, o->replica, "audit") : NULL;
+    self->tzdb = pl_rules_tzdb_new (o->zoneinfo);
+    if (!self->inbox || !self->dialer || (o->audit && !self->audit) || !self->tzdb) {
+        promise_book_destroy (&self);
+        return NULL;
+    }
+    if (o->metrics) {
+        self->m_promises = pl_metrics_counter (o->metrics, "plateau_promise_promises_total",
+                                               "Promises opened and decided, by what happened", "event");
+        self->m_payments = pl_metrics_counter (o->metrics, "plateau_promise_payments_total",
+                                               "Payments received, by what became of them", "status");
+    }
+    return self;
+}
+
+void
+promise_book_destroy (promise_book_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    promise_book_t *self = *self_p;
+    pl_inbox_destroy (&self->inbox);
+    pl_outbox_destroy (&self->dialer);
+    pl_outbox_destroy (&self->audit);
+    pl_rules_tzdb_destroy (&self->tzdb);
+    free (self);
+    *self_p = NULL;
+}
+
+/* ---- the debtor's zone ---------------------------------------------------------------------- */
+
+/* The zone the due dates are read in: the one given, else of all the number's candidate zones
+ * the one whose midnight comes last (the debtor is never found late by a zone east of theirs). */
+static const pl_rules_tz_t *
+s_zone (promise_book_t *self, promise_rec_t *rec, int64_t at_ms, char *field, size_t fsz, char *msg, size_t msz)
+{
+    const pl_rules_tz_t *z = NULL;
+    if (*rec->zone) {
+        if (pl_rules_tzdb_load (self->tzdb, rec->zone, &z) != 0) {
+            snprintf (field, fsz, "zone");
+            snprintf (msg, msz, "unknown time zone '%.64s'", rec->zone);
+            return NULL;
+        }
+        return z;
+    }
+    pl_phone_zones_t zs;
+    if (pl_phone_zones_for_number (rec->phone, &zs) <= 0) {
+        snprintf (field, fsz, "phone");
+        snprintf (msg, msz, "an E.164 number of a known country is needed to read the due dates in its zone");
+        return NULL;
+    }
+    int32_t best = INT32_MAX;
+    for (size_t i = 0; i < zs.count; i++) {
+        const pl_rules_tz_t *c = NULL;
+        if (pl_rules_tzdb_load (self->tzdb, zs.zones[i], &c) != 0)
+            continue;
+        int32_t off = pl_rules_tz_offset (c, at_ms / 1000);
+        if (off < best) {
+            best = off;
+            z = c;
+            snprintf (rec->zone, sizeof rec->zone, "%s", zs.zones[i]);
+        }
+    }
+    if (!z) {
+        snprintf (field, fsz, "phone");
+        snprintf (msg, msz, "no time zone of the number is known here");
+    }
+    return z;
+}
+
+static int64_t
+s_local_days (const pl_rules_tz_t *z, int64_t at_ms)
+{
+    pl_rules_tm_t tm;
+    pl_rules_tz_local (z, at_ms / 1000 - (at_ms < 0 && at_ms % 1000 ? 1 : 0), &tm);
+    return tm.days;
+}
+
+/* The reminder of instalment i: S_REMIND_LOCAL_S on the day remind_days before its due date, in
+ * the debtor's zone (UTC ms); 0 when reminders are off or the zone is unknown. */
+#define S_REMIND_LOCAL_S (9 * 3600)
+static int64_t
+s_reminder_of (promise_book_t *self, const promise_rec_t *r, size_t i)
+{
+    const pl_rules_tz_t *z = NULL;
+    if (self->o.remind_days <= 0 || pl_rules_tzdb_load (self->tzdb, r->zone, &z) != 0)
+        return 0;
+    int64_t utc = 0;
+    pl_rules_tz_utc (z, (r->ledger.inst[i].due_days - self->o.remind_days) * 86400 + S_REMIND_LOCAL_S,
+                     PL_RULES_TZ_FIRST, &utc);
+    return utc * 1000;
+}
+
+/* The next reminder after after_ms of an instalment not paid yet; 0 when none (or the promise
+ * is decided). */
+static int64_t
+s_reminder_at (promise_book_t *self, const promise_rec_t *r, int64_t after_ms)
+{
+    for (size_t i = 0; r->ledger.status == PROMISE_ACTIVE && i < r->ledger.n; i++) {
+        int64_t at = r->ledger.inst[i].status == PROMISE_INST_PAID ? 0 : s_reminder_of (self, r, i);
+        if (at > after_ms)
+            return at;
+    }
+    return 0;
+}
+
+/* ---- reading -------------------------------------------------------------------------------- */
+
+typedef struct {
+    promise_rec_t rec;
+    char version[24];
+    int shard;
+} s_held_t;
+
+static void
+s_field (char *out, size_t size, const pl_reply_t *h, const char *name)
+{
+    for (size_t i = 0; i + 1 < pl_reply_len (h); i += 2) {
+        const char *f = pl_reply_str (pl_reply_element (h, i), NULL);
+        if (f && strcmp (f, name) == 0) {
+            const char *v = pl_reply_str (pl_reply_element (h, i + 1), NULL);
+            snprintf (out, size, "%s", v ? v : "");
+            return;
+        }
+    }
+    if (size)
+        *out = '\0';
+}
+
+/* Reads promise `id` of `shard` (-1: look it up by the id's index). 0, PL_ENOTFOUND, PL_EREDIS,
+ * PL_ECORRUPT. */
+static int
+s_read (promise_book_t *self, int shard, const char *id, s_held_t *out)
+{
+    memset (out, 0, sizeof *out);
+    if (!s_id_ok (id))
+        return PL_ENOTFOUND;
+    char key[256];
+    if (shard < 0) {
+        /* The promise's shard is its account's: the id index says which. */
+        pl_reply_t *r = pl_redis_command (self->o.redis, "HGET pl:{promidx}:%s %s", "ids", id);
+        const char *s = r ? pl_reply_str (r, NULL) : NULL;
+        shard = s ? atoi (s) : -1;
+        int bad = !r || pl_reply_type (r) == PL_REPLY_ERROR;
+        pl_reply_free (&r);
+        if (bad)
+            return PL_EREDIS;
+        if (shard < 0 || shard >= PROMISE_SHARDS)
+            return PL_ENOTFOUND;
+    }
+    s_key (key, sizeof key, shard, "p", id);
+    pl_reply_t *h = pl_redis_command (self->o.redis, "HGETALL %s", key);
+    if (!h || pl_reply_type (h) != PL_REPLY_ARRAY) {
+        pl_reply_free (&h);
+        return PL_EREDIS;
+    }
+    if (pl_reply_len (h) == 0) {
+        pl_reply_free (&h);
+        return PL_ENOTFOUND;
+    }
+    promise_rec_t *r = &out->rec;
+    char ledger[S_LEDGER_MAX], made[24];
+    snprintf (r->id, sizeof r->id, "%s", id);
+    s_field (out->version, sizeof out->version, h, "v");
+    s_field (ledger, sizeof ledger, h, "l");
+    s_field (r->account, sizeof r->account, h, "a");
+    s_field (r->creditor, sizeof r->creditor, h, "cr");
+    s_field (r->tenant, sizeof r->tenant, h, "tn");
+    s_field (r->phone, sizeof r->phone, h, "ph");
+    s_field (r->zone, sizeof r->zone, h, "z");
+    s_field (r->campaign, sizeof r->campaign, h, "cp");
+    s_field (r->lead, sizeof r->lead, h, "ld");
+    s_field (r->agent, sizeof r->agent, h, "ag");
+    s_field (r->dial, sizeof r->dial, h, "dl");
+    s_field (r->source, sizeof r->source, h, "src");
+    s_field (made, sizeof made, h, "m");
+    r->made_at_ms = strtoll (made, NULL, 10);
+    out->shard = shard;
+    pl_reply_free (&h);
+    return promise_decode (&r->ledger, ledger) == 0 ? 0 : PL_ECORRUPT;
+}
+
+/* ---- events ----------------------------------------------------------------------------------- */
+
+static void
+s_facts (Plateau__V1__PromiseFacts *pf, const promise_rec_t *r, int inst)
+{
+    const promise_t *p = &r->ledger;
+    plateau__v1__promise_facts__init (pf);
+    pf->promise_id = (char *) r->id;
+    pf->account_ref = (char *) r->account;
+    pf->creditor = (char *) r->creditor;
+    pf->currency = (char *) p->currency;
+    pf->amount_minor = promise_amount (p);
+    pf->paid_minor = promise_paid (p);
+    pf->credit_minor = p->credit;
+    pf->status = (char *) promise_status_str (p->status);
+    pf->instalments = (int32_t) p->n;
+    pf->instalment = inst;
+    pf->zone = (char *) r->zone;
+    pf->grace_days = p->grace_days;
+    int64_t nd = promise_next_deadline (p);
+    pf->next_deadline_ms = nd == PROMISE_NEVER ? 0 : nd;
+    pf->instalment_due = (char *) "";
+    pf->payment_id = (char *) "";
+    pf->follow_up_campaign = (char *) "";
+    if (inst >= 0 && (size_t) inst < p->n) {
+        pf->deadline_ms = p->inst[inst].deadline_ms;
+        pf->tolerance_minor = promise_tolerance (p, (size_t) inst);
+    }
+}
+
+/* Adds the audit event `type` about promise r (inst: the instalment decided, -1 the whole; pay:
+ * the payment, or NULL) to tx. */
+static int
+s_audit (promise_book_t *self, pl_inbox_tx_t *tx, const char *type, const char *id_suffix, const promise_rec_t *r,
+         int inst, const promise_payment_t *pay, int64_t at, const char *actor, const char *reason, const char *trace)
+{
+    if (!self->audit)
+        return 0;
+    char id[320], due[16] = "";
+    if (pay)
+        snprintf (id, sizeof id, "%s.%s", pay->id, id_suffix);
+    else
+        snprintf (id, sizeof id, "%s.%s", r->id, id_suffix);
+    Plateau__V1__AuditEvent ev;
+    Plateau__V1__PromiseFacts pf;
+    pl_audit_event_init (&ev, self->o.service, type, id, at);
+    s_facts (&pf, r, inst);
+    if (inst >= 0 && (size_t) inst < r->ledger.n) {
+        s_day_str (due, sizeof due, r->ledger.inst[inst].due_days);
+        pf.instalment_due = due;
+    }
+    if (pay) {
+        pf.payment_id = (char *) pay->id;
+        pf.payment_minor = pay->amount;
+        pf.paid_at_ms = pay->paid_at_ms;
+    }
+    if (!strcmp (type, "promise.broken") || !strcmp (type, "promise.partially_kept"))
+        pf.follow_up_campaign = (char *) r->campaign;
+    ev.promise = &pf;
+    ev.lead_id = (char *) r->lead;
+    ev.campaign = (char *) r->campaign;
+    ev.tenant = (char *) r->tenant;
+    ev.number = (char *) r->phone;
+    ev.attempt_id = (char *) r->dial;
+    ev.call_kind = PLATEAU__V1__CALL_KIND__DEBT_COLLECTION;
+    ev.actor = (char *) (actor ? actor : r->agent);
+    ev.zone = (char *) r->zone;
+    ev.reason = (char *) (reason ? reason : "");
+    return pl_audit_emit (tx, self->audit, self->o.service, self->o.clock, trace, &ev);
+}
+
+/* A payment's audit event when no promise took it. */
+static int
+s_audit_unmatched (promise_book_t *self, pl_inbox_tx_t *tx, const char *type, const promise_payment_t *pay,
+                   const char *actor, const char *trace)
+{
+    if (!self->audit)
+        return 0;
+    char id[320];
+    snprintf (id, sizeof id, "%s.%s", pay->id, strchr (type, '.') + 1);
+    Plateau__V1__AuditEvent ev;
+    Plateau__V1__PromiseFacts pf;
+    pl_audit_event_init (&ev, self->o.service, type, id, pl_clock_now_ms (self->o.clock));
+    plateau__v1__promise_facts__init (&pf);
+    pf.promise_id = (char *) "";
+    pf.account_ref = (char *) pay->account;
+    pf.creditor = (char *) "";
+    pf.currency = (char *) pay->currency;
+    pf.status = (char *) "";
+    pf.instalment = -1;
+    pf.instalment_due = (char *) "";
+    pf.zone = (char *) "";
+    pf.payment_id = (char *) pay->id;
+    pf.payment_minor = pay->amount;
+    pf.paid_at_ms = pay->paid_at_ms;
+    pf.follow_up_campaign = (char *) "";
+    ev.promise = &pf;
+    ev.call_kind = PLATEAU__V1__CALL_KIND__DEBT_COLLECTION;
+    ev.actor = (char *) (actor ? actor : "");
+    return pl_audit_emit (tx, self->audit, self->o.service, self->o.clock, trace, &ev);
+}
+
+/* PromiseKept / PromiseBroken to the dialer. */
+static int
+s_tell_dialer (promise_book_t *self, pl_inbox_tx_t *tx, const promise_rec_t *r, bool kept, int inst, int64_t at,
+               const char *trace)
+{
+    const promise_t *p = &r->ledger;
+    char id[320];
+    snprintf (id, sizeof id, "%s.%s", r->id, kept ? "kept" : "broken");
+    Plateau__V1__Money paid = PLATEAU__V1__MONEY__INIT, due = PLATEAU__V1__MONEY__INIT;
+    paid.currency = due.currency = (char *) p->currency;
+    paid.minor_units = promise_paid (p);
+    pl_envelope_t env;
+    pl_envelope_ids_t ids;
+    pl_envelope_init (&env, &ids, self->o.service, self->o.clock, trace);
+    env.id = id;
+    if (kept) {
+        Plateau__V1__PromiseKept k = PLATEAU__V1__PROMISE_KEPT__INIT;
+        k.promise_id = (char *) r->id;
+        k.lead_id = (char *) r->lead;
+        k.account_ref = (char *) r->account;
+        k.instalment = -1;
+        k.paid = &paid;
+        k.at_ms = at;
+        env.body_case = PLATEAU__V1__ENVELOPE__BODY_PROMISE_KEPT;
+        env.promise_kept = &k;
+        return pl_inbox_tx_emit (tx, self->dialer, &env);
+    }
+    Plateau__V1__PromiseBroken b = PLATEAU__V1__PROMISE_BROKEN__INIT;
+    b.promise_id = (char *) r->id;
+    b.lead_id = (char *) r->lead;
+    b.account_ref = (char *) r->account;
+    b.instalment = inst;
+    due.minor_units = inst >= 0 && (size_t) inst < p->n ? p->inst[inst].amount : promise_amount (p);
+    paid.minor_units = inst >= 0 && (size_t) inst < p->n ? p->inst[inst].paid : promise_paid (p);
+    b.due = &due;
+    b.paid = &paid;
+    b.at_ms = at;
+    b.campaign = (char *) r->campaign;
+    env.body_case = PLATEAU__V1__ENVELOPE__BODY_PROMISE_BROKEN;
+    env.promise_broken = &b;
+    return pl_inbox_tx_emit (tx, self->dialer, &env);
+}
+
+static int
+s_first_bit (uint64_t bits)
+{
+    for (int i = 0; i < 64; i++)
+        if (bits & (1ULL << i))
+            return i;
+    return -1;
+}
+
+/* The events of a change: instalments paid, the decision, a reopening. */
+static int
+s_change_events (promise_book_t *self, pl_inbox_tx_t *tx, const promise_rec_t *r, const promise_change_t *ch,
+                 int64_t at, const char *actor, const char *trace)
+{
+    int rc = 0;
+    const promise_t *p = &r->ledger;
+    for (size_t i = 0; rc == 0 && i < p->n; i++)
+        if (ch->paid & (1ULL << i)) {
+            char sfx[64];
+            snprintf (sfx, sizeof sfx, "instalment_paid.%zu.v%lld", i, (long long) promise_paid (p));
+            rc = s_audit (self, tx, "promise.instalment_paid", sfx, r, (int) i, NULL, at, actor, NULL, trace);
+        }
+    if (rc == 0 && ch->reopened)
+        rc = s_audit (self, tx, "promise.reopened", "reopened", r, s_first_bit (ch->missed), NULL, at, actor,
+                      "a reversal left an instalment short before its deadline", trace);
+    if (rc != 0 || !ch->decided)
+        return rc;
+    const char *st = promise_status_str (p->status);
+    char type[48];
+    snprintf (type, sizeof type, "promise.%s", st);
+    int inst = p->status == PROMISE_KEPT ? -1 : s_first_bit (ch->missed);
+    if (inst < 0 && p->status != PROMISE_KEPT)
+        for (size_t i = 0; i < p->n; i++)
+            if (p->inst[i].status == PROMISE_INST_MISSED) {
+                inst = (int) i;
+                break;
+            }
+    rc = s_audit (self, tx, type, st, r, inst, NULL, at, actor, NULL, trace);
+    if (rc == 0 && (p->status == PROMISE_KEPT || p->status == PROMISE_BROKEN || p->status == PROMISE_PARTIALLY_KEPT))
+        rc = s_tell_dialer (self, tx, r, p->status == PROMISE_KEPT, inst, at, trace);
+    if (self->m_promises)
+        pl_metric_inc (self->m_promises, st, 1);
+    return rc;
+}
+
+/* ---- opening ---------------------------------------------------------------------------------- */
+
+typedef struct {
+    char id[PROMISE_ID_MAX];
+    char currency[4];
+    int64_t amount, at;
+} s_unmatched_t;
+
+static int
+s_by_at (const void *a, const void *b)
+{
+    int64_t x = ((const s_unmatched_t *) a)->at, y = ((const s_unmatched_t *) b)->at;
+    return x < y ? -1 : x > y;
+}
+
+static void
+s_kpi_key (char *out, size_t size, int shard, int64_t at_ms)
+{
+    char day[16];
+    s_day_str (day, sizeof day, at_ms / 86400000);
+    s_key (out, size, shard, "kpi", day);
+}
+
+int
+promise_book_open (promise_book_t *self, promise_rec_t *rec, const char *step_id, const char *trace, char *field,
+                   size_t field_size, char *msg, size_t msg_size)
+{
+    snprintf (field, field_size, "%s", "");
+    snprintf (msg, msg_size, "%s", "");
+    const char *bad = !s_id_ok (rec->id) ? "promise_id" : !s_id_ok (rec->account) ? "account"
+                    : (*rec->creditor && !s_id_ok (rec->creditor)) ? "creditor" : NULL;
+    if (bad) {
+        snprintf (field, field_size, "%s", bad);
+        snprintf (msg, msg_size, "1 to %d characters of letters, digits and ._:@/-", PROMISE_ID_MAX - 1);
+        return PL_EINVAL;
+    }
+    int64_t now = pl_clock_now_ms (self->o.clock);
+    if (rec->made_at_ms <= 0)
+        rec->made_at_ms = now;
+    const pl_rules_tz_t *z = s_zone (self, rec, rec->made_at_ms, field, field_size, msg, msg_size);
+    if (!z)
+        return PL_EINVAL;
+    int64_t today = s_local_days (z, rec->made_at_ms < now ? rec->made_at_ms : now);
+    int rc = promise_open (&rec->ledger, z, today, field, field_size, msg, msg_size);
+    if (rc != 0)
+        return rc;
+    int shard = promise_book_shard (rec->account);
+    char tag[32], k_p[256], k_a[256], k_due[64], k_kpi[64], k_rem[64];
+    s_tag (tag, sizeof tag, shard);
+    s_key (k_rem, sizeof k_rem, shard, "rem", NULL);
+    s_key (k_p, sizeof k_p, shard, "p", rec->id);
+    s_key (k_a, sizeof k_a, shard, "a", rec->account);
+    s_key (k_due, sizeof k_due, shard, "due", NULL);
+    s_kpi_key (k_kpi, sizeof k_kpi, shard, now);
+    promise_t opened = rec->ledger;
+    for (int round = 0; round < S_RETRIES; round++) {
+        rec->ledger = opened;
+        /* Payments that arrived first: the account's unmatched ones since the window, oldest first. */
+        pl_reply_t *h = pl_redis_command (self->o.redis, "HGETALL %s", k_a);
+        if (!h || pl_reply_type (h) != PL_REPLY_ARRAY) {
+            pl_reply_free (&h);
+            return PL_EREDIS;
+        }
+        size_t nu = 0, cap = pl_reply_len (h) / 2;
+        s_unmatched_t *u = calloc (cap ? cap : 1, sizeof *u);
+        for (size_t i = 0; u && i + 1 < pl_reply_len (h); i += 2) {
+            const char *f = pl_reply_str (pl_reply_element (h, i), NULL);
+            const char *v = pl_reply_str (pl_reply_element (h, i + 1), NULL);
+            long long amount = 0, at = 0;
+            char cur[4] = "";
+            if (!f || !v || strncmp (f, "u:", 2) || sscanf (v, "%lld|%3[A-Z]|%lld", &amount, cur, &at) != 3)
+                continue;
+            if (strcmp (cur, rec->ledger.currency) || at < rec->made_at_ms - PROMISE_EARLY_PAYMENT_MS || amount <= 0)
+                continue;            /* another currency, or too old to be for this promise: stays */
+            snprintf (u[nu].id, sizeof u[nu].id, "%s", f + 2);
+            memcpy (u[nu].currency, cur, sizeof cur);
+            u[nu].amount = amount;
+            u[nu].at = at;
+            nu++;
+        }
+        pl_reply_free (&h);
+        if (!u)
+            return PL_ENOMEM;
+        qsort (u, nu, sizeof *u, s_by_at);
+        promise_change_t ch = { 0 };
+        for (size_t i = 0; i < nu; i++) {
+            promise_change_t c1 = { 0 };
+            promise_pay (&rec->ledger, u[i].amount, now, &c1);
+            ch.paid |= c1.paid;
+            ch.decided |= c1.decided;
+        }
+        char ledger[S_LEDGER_MAX], made[24], next[24] = "";
+        if (promise_encode (&rec->ledger, ledger, sizeof ledger) < 0) {
+            free (u);
+            snprintf (field, field_size, "installments");
+            snprintf (msg, msg_size, "too many instalments to store");
+            return PL_EINVAL;
+        }
+        snprintf (made, sizeof made, "%lld", (long long) rec->made_at_ms);
+        int64_t nd = promise_next_deadline (&rec->ledger);
+        if (nd != PROMISE_NEVER)
+            snprintf (next, sizeof next, "%lld", (long long) nd);
+        bool active = rec->ledger.status == PROMISE_ACTIVE;
+        s_args_t a = { 0 };
+        s_add (&a, rec->id);
+        s_add (&a, self->o.many_active ? "0" : "1");
+        s_add (&a, next);
+        s_add (&a, active ? "1" : "0");
+        s_add (&a, made);
+        int64_t rem = s_reminder_at (self, rec, now);
+        if (rem)
+            s_addf (&a, "%lld", (long long) rem);
+        else
+            s_add (&a, "");
+        s_addf (&a, "%zu", nu);
+        for (size_t i = 0; i < nu; i++)
+            s_add (&a, u[i].id);
+        size_t kp = s_section (&a);
+        char f1[400];
+        snprintf (f1, sizeof f1, "made|%s|%s|", rec->campaign, rec->agent);
+        s_pairf (&a, kp, f1, 1);
+        snprintf (f1, sizeof f1, "promised|%s|%s|%s", rec->campaign, rec->agent, rec->ledger.currency);
+        s_pairf (&a, kp, f1, promise_amount (&rec->ledger));
+        if (promise_paid (&rec->ledger) + rec->ledger.credit > 0) {
+            snprintf (f1, sizeof f1, "collected|%s|%s|%s", rec->campaign, rec->agent, rec->ledger.currency);
+            s_pairf (&a, kp, f1, promise_paid (&rec->ledger) + rec->ledger.credit);
+        }
+        if (rec->ledger.status == PROMISE_KEPT) {
+            snprintf (f1, sizeof f1, "kept|%s|%s|", rec->campaign, rec->agent);
+            s_pairf (&a, kp, f1, 1);
+        }
+        const char *fv[] = { "v", "1", "l", ledger, "st", promise_status_str (rec->ledger.status), "a", rec->account,
+                             "cr", rec->creditor, "tn", rec->tenant, "ph", rec->phone, "z", rec->zone, "cp",
+                             rec->campaign, "ld", rec->lead, "ag", rec->agent, "dl", rec->dial, "m", made, "src",
+                             rec->source };
+        for (size_t i = 0; i < sizeof fv / sizeof fv[0]; i++)
+            s_add (&a, fv[i]);
+        /* Keys: the promise, the account, due, kpi, reminders, then each payment taken. */
+        const char **keys = calloc (5 + nu, sizeof *keys);
+        char (*k_pay)[256] = calloc (nu ? nu : 1, sizeof *k_pay);
+        pl_inbox_tx_t *tx = pl_inbox_tx_new (tag, step_id);
+        rc = (!keys || !k_pay || !tx || a.oom) ? PL_ENOMEM : 0;
+        if (rc == 0) {
+            keys[0] = k_p;
+            keys[1] = k_a;
+            keys[2] = k_due;
+            keys[3] = k_kpi;
+            keys[4] = k_rem;
+            for (size_t i = 0; i < nu; i++) {
+                s_key (k_pay[i], sizeof k_pay[i], shard, "pay", u[i].id);
+                keys[5 + i] = k_pay[i];
+            }
+            rc = pl_inbox_tx_effect (tx, &s_open, (int) (5 + nu), keys, (int) a.n, (const char *const *) a.v, NULL);
+        }
+        /* The id → shard index, so that GET /v1/promises/{id} finds it (harmless alone). */
+        char sh[8];
+        snprintf (sh, sizeof sh, "%d", shard);
+        const char *before[4] = { "HSET", "pl:{promidx}:ids", rec->id, sh };
+        if (rc == 0)
+            rc = pl_inbox_tx_before (tx, 4, before, NULL);
+        if (rc == 0)
+            rc = s_audit (self, tx, "promise.made", "made", rec, -1, NULL, rec->made_at_ms, NULL, NULL, trace);
+        for (size_t i = 0; rc == 0 && i < nu; i++) {
+            promise_payment_t pay = { 0 };
+            snprintf (pay.id, sizeof pay.id, "%s", u[i].id);
+            snprintf (pay.account, sizeof pay.account, "%s", rec->account);
+            memcpy (pay.currency, u[i].currency, sizeof pay.currency);
+            pay.amount = u[i].amount;
+            pay.paid_at_ms = u[i].at;
+            rc = s_audit (self, tx, "payment.applied", "applied", rec, -1, &pay, now, NULL,
+                          "a payment received before its promise", trace);
+        }
+        if (rc == 0)
+            rc = s_change_events (self, tx, rec, &ch, now, NULL, trace);
+        int res = -1;
+        if (rc == 0)
+            rc = pl_inbox_apply (self->inbox, &tx, 1, &res);
+        const char *rep = tx ? pl_inbox_tx_reply (tx, NULL) : "";
+        char reply[256];
+        snprintf (reply, sizeof reply, "%s", rep ? rep : "");
+        pl_inbox_tx_destroy (&tx);
+        free (keys);
+        free (k_pay);
+        free (u);
+        s_args_free (&a);
+        if (rc != 0)
+            return rc;
+        if (strcmp (reply, "retry") == 0)
+            continue;
+        if (strcmp (reply, "exists") == 0)
+            return PL_EEXIST;
+        if (strncmp (reply, "busy:", 5) == 0) {
+            snprintf (field, field_size, "account");
+            snprintf (msg, msg_size, "the account has an active promise: %s", reply + 5);
+            return PL_EBUSY;
+        }
+        if (res == 1 && self->m_promises)
+            pl_metric_inc (self->m_promises, "made", 1);
+        return 0;
+    }
+    return PL_EBUSY;
+}
+
+/* ---- payments --------------------------------------------------------------------------------- */
+
+/* The account's active promise that takes a payment: the oldest one. 0 with *id "" when none. */
+static int
+s_active (promise_book_t *self, int shard, const char *account, char *id, size_t size)
+{
+    char k_a[256];
+    s_key (k_a, sizeof k_a, shard, "a", account);
+    pl_reply_t *h = pl_redis_command (self->o.redis, "HGETALL %s", k_a);
+    if (!h || pl_reply_type (h) != PL_REPLY_ARRAY) {
+        pl_reply_free (&h);
+        return PL_EREDIS;
+    }
+    long long best = 0;
+    *id = '\0';
+    for (size_t i = 0; i + 1 < pl_reply_len (h); i += 2) {
+        const char *f = pl_reply_str (pl_reply_element (h, i), NULL);
+        const char *v = pl_reply_str (pl_reply_element (h, i + 1), NULL);
+        if (!f || !v || strncmp (f, "act:", 4))
+            continue;
+        long long at = strtoll (v, NULL, 10);
+        if (!*id || at < best || (at == best && strcmp (f + 4, id) < 0)) {
+            best = at;
+            snprintf (id, size, "%s", f + 4);
+        }
+    }
+    pl_reply_free (&h);
+    return 0;
+}
+
+/* What a payment id did before (status and promise), for a duplicate. 0, PL_ENOTFOUND, PL_EREDIS. */
+static int
+s_payment_was (promise_book_t *self, int shard, const char *pay_id, char *status, size_t ssz, char *pid, size_t psz,
+               char *account, size_t asz, long long *amount, long long *reversed, char *currency)
+{
+    char k[256];
+    s_key (k, sizeof k, shard, "pay", pay_id);
+    pl_reply_t *h = pl_redis_command (self->o.redis, "HGETALL %s", k);
+    if (!h || pl_reply_type (h) != PL_REPLY_ARRAY) {
+        pl_reply_free (&h);
+        return PL_EREDIS;
+    }
+    if (pl_reply_len (h) == 0) {
+        pl_reply_free (&h);
+        return PL_ENOTFOUND;
+    }
+    char buf[32];
+    s_field (status, ssz, h, "st");
+    s_field (pid, psz, h, "promise");
+    s_field (account, asz, h, "account");
+    s_field (buf, sizeof buf, h, "amount");
+    *amount = strtoll (buf, NULL, 10);
+    s_field (buf, sizeof buf, h, "reversed");
+    *reversed = strtoll (buf, NULL, 10);
+    s_field (buf, sizeof buf, h, "currency");
+    memcpy (currency, buf, 3);
+    currency[3] = '\0';
+    pl_reply_free (&h);
+    return 0;
+}
+
+static void
+s_payment_fields (s_args_t *a, size_t sec, const promise_payment_t *pay, const char *status, const char *pid,
+                  int64_t now)
+{
+    s_pair (a, sec, "account", pay->account);
+    s_pairf (a, sec, "amount", pay->amount);
+    s_pair (a, sec, "currency", pay->currency);
+    s_pairf (a, sec, "paid_at", pay->paid_at_ms);
+    s_pairf (a, sec, "received", now);
+    s_pair (a, sec, "st", status);
+    s_pair (a, sec, "promise", pid);
+    s_pair (a, sec, "kind", pay->reversal ? "reversal" : "payment");
+    s_pair (a, sec, "reverses", pay->reverses);
+    s_pair (a, sec, "method", pay->method);
+    s_pair (a, sec, "reference", pay->reference);
+    s_pair (a, sec, "source", pay->source);
+}
+
+/* The creditor's notification of a payment (R124-5: every payment, even partial). */
+static void
+s_note (s_args_t *a, size_t sec, const promise_payment_t *pay, const char *creditor, const char *pid,
+        const char *status, long long paid, long long amount)
+{
+    s_pair (a, sec, "creditor", creditor);
+    s_pair (a, sec, "kind", pay->reversal ? "reversal" : "payment");
+    s_pair (a, sec, "payment_id", pay->id);
+    s_pair (a, sec, "account", pay->account);
+    s_pairf (a, sec, "amount", pay->amount);
+    s_pair (a, sec, "currency", pay->currency);
+    s_pairf (a, sec, "paid_at", pay->paid_at_ms);
+    s_pair (a, sec, "promise", pid);
+    s_pair (a, sec, "promise_status", status);
+    s_pairf (a, sec, "promise_paid", paid);
+    s_pairf (a, sec, "promise_amount", amount);
+}
+
+int
+promise_book_pay (promise_book_t *self, const promise_payment_t *pay, const char *step_id, const char *trace,
+                  char *status, size_t status_size, char *promise_id, size_t promise_id_size, char *field,
+                  size_t field_size, char *msg, size_t msg_size)
+{
+    snprintf (status, status_size, "%s", "");
+    snprintf (promise_id, promise_id_size, "%s", "");
+    snprintf (field, field_size, "%s", "");
+    snprintf (msg, msg_size, "%s", "");
+    const char *bad = !s_id_ok (pay->id) ? "payment_id" : !s_id_ok (pay->account) ? "account"
+                    : pay->amount <= 0 || pay->amount > 1000000000000000LL ? "amount"
+                    : (strlen (pay->currency) != 3 || !isupper ((unsigned char) pay->currency[0])
+                       || !isupper ((unsigned char) pay->currency[1]) || !isupper ((unsigned char) pay->currency[2]))
+                      ? "currency"
+                    : pay->reversal && !s_id_ok (pay->reverses) ? "reverses" : NULL;
+    if (bad) {
+        snprintf (field, field_size, "%s", bad);
+        snprintf (msg, msg_size, "%s", !strcmp (bad, "amount") ? "a positive number of minor units"
+                                       : !strcmp (bad, "currency") ? "ISO 4217, upper case (EUR)"
+                                                                   : "letters, digits and ._:@/-");
+        return PL_EINVAL;
+    }
+    int64_t now = pl_clock_now_ms (self->o.clock);
+    promise_payment_t p1 = *pay;
+    if (p1.paid_at_ms <= 0 || p1.paid_at_ms > now)
+        p1.paid_at_ms = now;            /* a payment dated ahead is taken as paid now */
+    int shard = promise_book_shard (p1.account);
+    char tag[32], k_a[256], k_due[64], k_kpi[64], k_notes[64], k_pay[256], k_orig[256], k_rem[64];
+    s_tag (tag, sizeof tag, shard);
+    s_key (k_rem, sizeof k_rem, shard, "rem", NULL);
+    s_key (k_a, sizeof k_a, shard, "a", p1.account);
+    s_key (k_due, sizeof k_due, shard, "due", NULL);
+    s_key (k_notes, sizeof k_notes, shard, "notes", NULL);
+    s_key (k_pay, sizeof k_pay, shard, "pay", p1.id);
+    s_key (k_orig, sizeof k_orig, shard, "pay", p1.reversal ? p1.reverses : p1.id);
+    s_kpi_key (k_kpi, sizeof k_kpi, shard, now);
+    for (int round = 0; round < S_RETRIES; round++) {
+        char was[32], wpid[PROMISE_ID_MAX], wacc[PROMISE_ID_MAX], wcur[4];
+        long long wamt, wrev;
+        int rc = s_payment_was (self, shard, p1.id, was, sizeof was, wpid, sizeof wpid, wacc, sizeof wacc, &wamt,
+                                &wrev, wcur);
+        if (rc == 0) {
+            snprintf (status, status_size, "duplicate");
+            snprintf (promise_id, promise_id_size, "%s", wpid);
+            if (self->m_payments)
+                pl_metric_inc (self->m_payments, "duplicate", 1);
+            return 0;
+        }
+        if (rc != PL_ENOTFOUND)
+            return rc;
+        /* A reversal goes where its payment went. */
+        char target[PROMISE_ID_MAX] = "", orig_unmatched[64] = "";
+        bool orig_was_unmatched = false;
+        if (p1.reversal) {
+            rc = s_payment_was (self, shard, p1.reverses, was, sizeof was, wpid, sizeof wpid, wacc, sizeof wacc,
+                                &wamt, &wrev, wcur);
+            if (rc == PL_ENOTFOUND || (rc == 0 && strcmp (wacc, p1.account))) {
+                snprintf (field, field_size, "reverses");
+                snprintf (msg, msg_size, "no payment %.64s on this account", p1.reverses);
+                return PL_EINVAL;
+            }
+            if (rc != 0)
+                return rc;
+            if (strcmp (wcur, p1.currency)) {
+                snprintf (field, field_size, "currency");
+                snprintf (msg, msg_size, "the payment reversed is in %s", wcur);
+                return PL_EINVAL;
+            }
+            if (p1.amount > wamt - wrev) {
+                snprintf (field, field_size, "amount");
+                snprintf (msg, msg_size, "more than is left of payment %.64s (%lld)", p1.reverses, wamt - wrev);
+                return PL_EINVAL;
+            }
+            snprintf (target, sizeof target, "%s", wpid);
+            orig_was_unmatched = !*wpid;
+            if (orig_was_unmatched && wamt - wrev - p1.amount > 0)
+                snprintf (orig_unmatched, sizeof orig_unmatched, "%lld|%s|%s", wamt - wrev - p1.amount, wcur, "0");
+        } else if ((rc = s_active (self, shard, p1.account, target, sizeof target)) != 0)
+            return rc;
+        pl_inbox_tx_t *tx = pl_inbox_tx_new (tag, step_id);
+        s_args_t a = { 0 };
+        int res = -1;
+        if (!*target) {
+            /* Nobody's yet: kept for the account's next promise, the creditor still told. */
+            char uval[64] = "";
+            if (!p1.reversal)
+                snprintf (uval, sizeof uval, "%lld|%s|%lld", (long long) p1.amount, p1.currency,
+                          (long long) p1.paid_at_ms);
+            if (orig_was_unmatched && *orig_unmatched) {
+                /* keep the original's date: read it back from the account's entry */
+                pl_reply_t *r = pl_redis_command (self->o.redis, "HGET %s u:%s", k_a, p1.reverses);
+                const char *v = r ? pl_reply_str (r, NULL) : NULL;
+                const char *at = v ? strrchr (v, '|') : NULL;
+                snprintf (orig_unmatched, sizeof orig_unmatched, "%lld|%s|%s", wamt - wrev - p1.amount, wcur,
+                          at ? at + 1 : "0");
+                pl_reply_free (&r);
+            }
+            s_add (&a, p1.id);
+            s_add (&a, uval);
+            s_add (&a, p1.reversal ? p1.reverses : "");
+            s_add (&a, orig_unmatched);
+            s_addf (&a, "%lld", (long long) (now - PROMISE_EARLY_PAYMENT_MS));
+            size_t sp = s_section (&a);
+            s_payment_fields (&a, sp, &p1, p1.reversal ? "reversed" : "unmatched", "", now);
+            size_t so = s_section (&a);
+            if (p1.reversal)
+                s_pairf (&a, so, "reversed", p1.amount);
+            size_t sn = s_section (&a);
+            s_note (&a, sn, &p1, "", "", "", 0, 0);
+            const char *keys[4] = { k_a, k_notes, k_pay, k_orig };
+            rc = !tx || a.oom ? PL_ENOMEM
+                              : pl_inbox_tx_effect (tx, &s_unmatched, 4, keys, (int) a.n, (const char *const *) a.v,
+                                                    NULL);
+            if (rc == 0)
+                rc = s_audit_unmatched (self, tx, p1.reversal ? "payment.reversed" : "payment.unmatched", &p1,
+                                        p1.source, trace);
+            snprintf (status, status_size, "%s", p1.reversal ? "reversed" : "unmatched");
+        } else {
+            s_held_t held;
+            rc = s_read (self, shard, target, &held);
+            if (rc == PL_ENOTFOUND) {
+                s_args_free (&a);
+                pl_inbox_tx_destroy (&tx);
+                continue;               /* decided and gone meanwhile: look again */
+            }
+            promise_rec_t *r = &held.rec;
+            if (rc == 0 && strcmp (r->ledger.currency, p1.currency)) {
+                snprintf (field, field_size, "currency");
+                snprintf (msg, msg_size, "promise %.64s is in %s", r->id, r->ledger.currency);
+                rc = PL_EINVAL;
+            }
+            if (rc != 0) {
+                s_args_free (&a);
+                pl_inbox_tx_destroy (&tx);
+                return rc;
+            }
+            promise_status_t before = r->ledger.status;
+            promise_change_t ch = { 0 };
+            if (p1.reversal)
+                promise_reverse (&r->ledger, p1.amount, now, &ch);
+            else
+                promise_pay (&r->ledger, p1.amount, p1.paid_at_ms, &ch);
+            char ledger[S_LEDGER_MAX], next[24] = "", made[24];
+            if (promise_encode (&r->ledger, ledger, sizeof ledger) < 0)
+                rc = PL_ECORRUPT;
+            int64_t nd = promise_next_deadline (&r->ledger);
+            if (nd != PROMISE_NEVER)
+                snprintf (next, sizeof next, "%lld", (long long) nd);
+            snprintf (made, sizeof made, "%lld", (long long) r->made_at_ms);
+            bool active = r->ledger.status == PROMISE_ACTIVE;
+            s_add (&a, r->id);
+            s_add (&a, held.version);
+            s_add (&a, ledger);
+            s_add (&a, promise_status_str (r->ledger.status));
+            s_add (&a, next);
+            s_add (&a, active == (before == PROMISE_ACTIVE) ? "" : active ? made : "0");
+            int64_t rem = s_reminder_at (self, r, now);
+            if (rem)
+                s_addf (&a, "%lld", (long long) rem);
+            else
+                s_add (&a, "");
+            size_t sp = s_section (&a);
+            s_payment_fields (&a, sp, &p1, p1.reversal ? "reversed" : "applied", r->id, now);
+            size_t so = s_section (&a);
+            if (p1.reversal)
+                s_pairf (&a, so, "reversed", p1.amount);
+            size_t sk = s_section (&a);
+            char f1[400];
+            snprintf (f1, sizeof f1, "collected|%s|%s|%s", r->campaign, r->agent, p1.currency);
+            s_pairf (&a, sk, f1, p1.reversal ? -p1.amount : p1.amount);
+            if (ch.decided) {
+                snprintf (f1, sizeof f1, "%s|%s|%s|", promise_status_str (r->ledger.status), r->campaign, r->agent);
+                s_pairf (&a, sk, f1, 1);
+            }
+            if (ch.reopened && before == PROMISE_KEPT) {
+                snprintf (f1, sizeof f1, "kept|%s|%s|", r->campaign, r->agent);
+                s_pairf (&a, sk, f1, -1);
+            }
+            size_t sn = s_section (&a);
+            s_note (&a, sn, &p1, r->creditor, r->id, promise_status_str (r->ledger.status), promise_paid (&r->ledger),
+                    promise_amount (&r->ledger));
+            char k_p[256];
+            s_key (k_p, sizeof k_p, shard, "p", r->id);
+            const char *keys[8] = { k_p, k_a, k_due, k_kpi, k_notes, k_pay, k_orig, k_rem };
+            if (rc == 0)
+                rc = !tx || a.oom ? PL_ENOMEM
+                                  : pl_inbox_tx_effect (tx, &s_update, 8, keys, (int) a.n, (const char *const *) a.v,
+                                                        NULL);
+            if (rc == 0)
+                rc = s_audit (self, tx, p1.reversal ? "payment.reversed" : "payment.applied",
+                              p1.reversal ? "reversed" : "applied", r, -1, &p1, now, p1.source, NULL, trace);
+            if (rc == 0)
+                rc = s_change_events (self, tx, r, &ch, now, p1.source, trace);
+            snprintf (status, status_size, "%s", p1.reversal ? "reversed" : "applied");
+            snprintf (promise_id, promise_id_size, "%s", r->id);
+        }
+        if (rc == 0)
+            rc = pl_inbox_apply (self->inbox, &tx, 1, &res);
+        char reply[64];
+        const char *rep = tx ? pl_inbox_tx_reply (tx, NULL) : NULL;
+        snprintf (reply, sizeof reply, "%s", rep ? rep : "");
+        pl_inbox_tx_destroy (&tx);
+        s_args_free (&a);
+        if (rc != 0)
+            return rc;
+        if (!strcmp (reply, "retry") || !strcmp (reply, "dup"))
+            continue;                   /* lost a race: read again (a dup then reads as duplicate) */
+        if (self->m_payments)
+            pl_metric_inc (self->m_payments, res == 1 ? status : "duplicate", 1);
+        if (res == 0)
+            snprintf (status, status_size, "duplicate");
+        return 0;
+    }
+    return PL_EBUSY;
+}
+
+/* ---- the clock and the operators ---------------------------------------------------------- */
+
+/* Applies what `now` decides to promise id of shard (or cancels it), and sends the reminder due
+ * by `remind_at` (> 0: the reminder zset's score for it). 1 moved, 0 nothing to do,
+ * PL_ENOTFOUND, PL_EINVAL (cancel: decided), PL_EREDIS. */
+static int
+s_decide (promise_book_t *self, int shard, const char *id, bool cancel, const char *actor, const char *reason,
+          int64_t remind_at)
+{
+    int64_t now = pl_clock_now_ms (self->o.clock);
+    for (int round = 0; round < S_RETRIES; round++) {
+        s_held_t held;
+        int rc = s_read (self, shard, id, &held);
+        if (rc != 0)
+            return rc;
+        promise_rec_t *r = &held.rec;
+        promise_change_t ch = { 0 };
+        if (cancel) {
+            if (promise_cancel (&r->ledger) != 0)
+                return PL_EINVAL;
+        } else {
+            promise_tick (&r->ledger, now, &ch);
+        }
+        char ledger[S_LEDGER_MAX], next[24] = "";
+        if (promise_encode (&r->ledger, ledger, sizeof ledger) < 0)
+            return PL_ECORRUPT;
+        int64_t nd = promise_next_deadline (&r->ledger);
+        if (nd != PROMISE_NEVER)
+            snprintf (next, sizeof next, "%lld", (long long) nd);
+        /* The instalment a due reminder is about: the unpaid one whose reminder it is. */
+        int remind = -1;
+        for (size_t i = 0; remind_at > 0 && r->ledger.status == PROMISE_ACTIVE && i < r->ledger.n && remind < 0; i++)
+            if (r->ledger.inst[i].status != PROMISE_INST_PAID && s_reminder_of (self, r, i) == remind_at)
+                remind = (int) i;
+        int64_t rem = s_reminder_at (self, r, now);
+        bool moved = cancel || ch.decided || ch.missed || ch.paid || remind >= 0;
+        char tag[32], k_p[256], k_a[256], k_due[64], k_kpi[64], k_notes[64], k_rem[64];
+        s_key (k_rem, sizeof k_rem, held.shard, "rem", NULL);
+        s_tag (tag, sizeof tag, held.shard);
+        s_key (k_p, sizeof k_p, held.shard, "p", r->id);
+        s_key (k_a, sizeof k_a, held.shard, "a", r->account);
+        s_key (k_due, sizeof k_due, held.shard, "due", NULL);
+        s_key (k_notes, sizeof k_notes, held.shard, "notes", NULL);
+        s_kpi_key (k_kpi, sizeof k_kpi, held.shard, now);
+        s_args_t a = { 0 };
+        s_add (&a, r->id);
+        s_add (&a, held.version);
+        s_add (&a, ledger);
+        s_add (&a, promise_status_str (r->ledger.status));
+        s_add (&a, next);
+        s_add (&a, r->ledger.status == PROMISE_ACTIVE ? "" : "0");
+        if (rem)
+            s_addf (&a, "%lld", (long long) rem);
+        else
+            s_add (&a, "");
+        s_section (&a);                 /* no payment */
+        s_section (&a);                 /* no original */
+        size_t sk = s_section (&a);
+        char f1[400];
+        if (ch.decided || cancel) {
+            snprintf (f1, sizeof f1, "%s|%s|%s|", promise_status_str (r->ledger.status), r->campaign, r->agent);
+            s_pairf (&a, sk, f1, 1);
+        }
+        if (remind >= 0) {
+            snprintf (f1, sizeof f1, "reminded|%s|%s|", r->campaign, r->agent);
+            s_pairf (&a, sk, f1, 1);
+        }
+        /* Sections are filled in order: the note's comes after every kpi pair. */
+        size_t sn = s_section (&a);
+        char due[16] = "";
+        if (remind >= 0) {
+            /* For the CRM notifier: an SMS or an e-mail to the debtor before the due date. */
+            s_day_str (due, sizeof due, r->ledger.inst[remind].due_days);
+            s_pair (&a, sn, "creditor", r->creditor);
+            s_pair (&a, sn, "kind", "reminder");
+            s_pair (&a, sn, "account", r->account);
+            s_pair (&a, sn, "promise", r->id);
+            s_pairf (&a, sn, "instalment", remind);
+            s_pair (&a, sn, "due", due);
+            s_pairf (&a, sn, "amount", r->ledger.inst[remind].amount - r->ledger.inst[remind].paid);
+            s_pair (&a, sn, "currency", r->ledger.currency);
+        }
+        const char *keys[8] = { k_p, k_a, k_due, k_kpi, k_notes, k_p, k_p, k_rem };
+        pl_inbox_tx_t *tx = pl_inbox_tx_new (tag, NULL);
+        rc = !tx || a.oom ? PL_ENOMEM
+                          : pl_inbox_tx_effect (tx, &s_update, 8, keys, (int) a.n, (const char *const *) a.v, NULL);
+        if (rc == 0 && cancel)
+            rc = s_audit (self, tx, "promise.cancelled", "cancelled", r, -1, NULL, now, actor, reason, NULL);
+        else if (rc == 0)
+            rc = s_change_events (self, tx, r, &ch, now, NULL, NULL);
+        if (rc == 0 && remind >= 0) {
+            char sfx[48];
+            snprintf (sfx, sizeof sfx, "reminded.%d", remind);
+            rc = s_audit (self, tx, "promise.reminded", sfx, r, remind, NULL, now, NULL, NULL, NULL);
+        }
+        int res = -1;
+        if (rc == 0)
+            rc = pl_inbox_apply (self->inbox, &tx, 1, &res);
+        char reply[256];
+        const char *rep = tx ? pl_inbox_tx_reply (tx, NULL) : NULL;
+        snprintf (reply, sizeof reply, "%s", rep ? rep : "");
+        pl_inbox_tx_destroy (&tx);
+        s_args_free (&a);
+        if (rc != 0) {
+            if (self->o.log)
+                pl_log_warn (self->o.log, NULL, "promise step failed", "promise", id, "error", reply);
+            return rc;
+        }
+        if (!strcmp (reply, "retry"))
+            continue;
+        if (cancel && self->m_promises)
+            pl_metric_inc (self->m_promises, "cancelled", 1);
+        return moved ? 1 : 0;
+    }
+    return PL_EBUSY;
+}
+
+int
+promise_book_cancel (promise_book_t *self, const char *promise_id, const char *actor, const char *reason)
+{
+    int rc = s_decide (self, -1, promise_id, true, actor, reason, 0);
+    return rc == 1 ? 0 : rc;
+}
+
+int
+promise_book_sweep (promise_book_t *self, int max)
+{
+    int64_t now = pl_clock_now_ms (self->o.clock);
+    int moved = 0;
+    for (int s = 0; s < PROMISE_SHARDS; s++)
+        for (int which = 0; which < 2; which++) {
+            /* The deadlines passed, then the reminders due. */
+            char k[64];
+            s_key (k, sizeof k, s, which ? "rem" : "due", NULL);
+            pl_reply_t *r = pl_redis_command (self->o.redis, "ZRANGEBYSCORE %s -inf %lld WITHSCORES LIMIT 0 %d", k,
+                                              (long long) now, max > 0 ? max : 1000);
+            if (!r || pl_reply_type (r) != PL_REPLY_ARRAY) {
+                pl_reply_free (&r);
+                return PL_EREDIS;
+            }
+            for (size_t i = 0; i + 1 < pl_reply_len (r); i += 2) {
+                const char *id = pl_reply_str (pl_reply_element (r, i), NULL);
+                const char *sc = pl_reply_str (pl_reply_element (r, i + 1), NULL);
+                /* A score comes back as a double's text ("1.8029376e+12" is possible). */
+                int64_t at = which && sc ? (int64_t) strtod (sc, NULL) : 0;
+                int rc = id ? s_decide (self, s, id, false, NULL, NULL, at) : PL_ENOTFOUND;
+                if (rc == PL_ENOTFOUND || rc == PL_ECORRUPT) {
+                    /* Nothing to decide on (a leftover, or unreadable: logged, never retried in a loop). */
+                    if (rc == PL_ECORRUPT && self->o.log)
+                        pl_log_error (self->o.log, NULL, "promise unreadable: left out of the sweep", "promise", id);
+                    pl_redis_exec (self->o.redis, "ZREM %s %s", k, id ? id : "");
+                } else if (rc == PL_EBUSY) {
+                    /* Lost every compare-and-set to payments on it: the next sweep takes it again. */
+                    if (self->o.log)
+                        pl_log_warn (self->o.log, NULL, "promise busy: left for the next sweep", "promise", id);
+                } else if (rc < 0) {
+                    pl_reply_free (&r);
+                    return rc;
+                } else if (rc > 0)
+                    moved++;
+            }
+            pl_reply_free (&r);
+        }
+    return moved;
+}
+
+int
+promise_book_tick (pl_loop_t *loop, void *arg)
+{
+    (void) loop;
+    promise_book_t *self = arg;
+    int rc = promise_book_sweep (self, 1000);
+    if (rc < 0 && self->o.log)
+        pl_log_warn (self->o.log, NULL, "deadline sweep failed", "error", pl_strerror (rc));
+    return 0;
+}
+
+/* ---- reads ------------------------------------------------------------------------------------- */
+
+static json_t *
+s_json (const promise_rec_t *r)
+{
+    const promise_t *p = &r->ledger;
+    json_t *inst = json_array ();
+    for (size_t i = 0; i < p->n; i++) {
+        char due[16];
+        s_day_str (due, sizeof due, p->inst[i].due_days);
+        json_array_append_new (inst, json_pack ("{s:s, s:I, s:I, s:s, s:I}", "due", due, "amount",
+                                                (json_int_t) p->inst[i].amount, "paid", (json_int_t) p->inst[i].paid,
+                                                "status", promise_inst_status_str (p->inst[i].status), "deadline_ms",
+                                                (json_int_t) p->inst[i].deadline_ms));
+    }
+    json_t *tol = p->tolerance_bp ? json_pack ("{s:f}", "percent", p->tolerance_bp / 100.0)
+                                  : json_pack ("{s:I}", "amount", (json_int_t) p->tolerance_minor);
+    int64_t nd = promise_next_deadline (p);
+    return json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:i, s:I, s:I, s:I, s:s, s:s, s:s, s:s, s:I, "
+                      "s:s, s:o}",
+                      "id", r->id, "status", promise_status_str (p->status), "account", r->account, "creditor",
+                      r->creditor, "tenant", r->tenant, "phone", r->phone, "currency", p->currency, "installments",
+                      inst, "tolerance", tol, "grace_days", p->grace_days, "amount", (json_int_t) promise_amount (p),
+                      "paid", (json_int_t) promise_paid (p), "credit", (json_int_t) p->credit, "zone", r->zone,
+                      "campaign", r->campaign, "lead", r->lead, "agent", r->agent, "made_at_ms",
+                      (json_int_t) r->made_at_ms, "source", r->source, "next_deadline_ms",
+                      nd == PROMISE_NEVER ? json_null () : json_integer (nd));
+}
+
+json_t *
+promise_book_get (promise_book_t *self, const char *promise_id, int *rc)
+{
+    s_held_t held;
+    *rc = s_read (self, -1, promise_id, &held);
+    return *rc == 0 ? s_json (&held.rec) : NULL;
+}
+
+json_t *
+promise_book_account (promise_book_t *self, const char *account, int *rc)
+{
+    *rc = 0;
+    if (!s_id_ok (account)) {
+        *rc = PL_ENOTFOUND;
+        return NULL;
+    }
+    int shard = promise_book_shard (account);
+    char k_a[256];
+    s_key (k_a, sizeof k_a, shard, "a", account);
+    pl_reply_t *h = pl_redis_command (self->o.redis, "HGETALL %s", k_a);
+    if (!h || pl_reply_type (h) != PL_REPLY_ARRAY) {
+        pl_reply_free (&h);
+        *rc = PL_EREDIS;
+        return NULL;
+    }
+    json_t *promises = json_array (), *unmatched = json_array ();
+    for (size_t i = 0; i + 1 < pl_reply_len (h) && *rc == 0; i += 2) {
+        const char *f = pl_reply_str (pl_reply_element (h, i), NULL);
+        const char *v = pl_reply_str (pl_reply_element (h, i + 1), NULL);
+        if (f && !strncmp (f, "p:", 2)) {
+            s_held_t held;
+            int r1 = s_read (self, shard, f + 2, &held);
+            if (r1 == 0)
+                json_array_append_new (promises, s_json (&held.rec));
+            else if (r1 == PL_EREDIS)
+                *rc = r1;
+        } else if (f && v && !strncmp (f, "u:", 2)) {
+            long long amount = 0, at = 0;
+            char cur[4] = "";
+            if (sscanf (v, "%lld|%3[A-Z]|%lld", &amount, cur, &at) == 3)
+                json_array_append_new (unmatched, json_pack ("{s:s, s:I, s:s, s:I}", "payment_id", f + 2, "amount",
+                                                             (json_int_t) amount, "currency", cur, "paid_at_ms",
+                                                             (json_int_t) at));
+        }
+    }
+    pl_reply_free (&h);
+    if (*rc != 0) {
+        json_decref (promises);
+        json_decref (unmatched);
+        return NULL;
+    }
+    return json_pack ("{s:s, s:o, s:o}", "account", account, "promises", promises, "unmatched_payments", unmatched);
+}
+
+json_t *
+promise_book_payment (promise_book_t *self, const char *payment_id, const char *account, int *rc)
+{
+    if (!s_id_ok (payment_id) || !s_id_ok (account)) {
+        *rc = PL_ENOTFOUND;
+        return NULL;
+    }
+    char st[32], pid[PROMISE_ID_MAX], acc[PROMISE_ID_MAX], cur[4];
+    long long amount, reversed;
+    *rc = s_payment_was (self, promise_book_shard (account), payment_id, st, sizeof st, pid, sizeof pid, acc,
+                         sizeof acc, &amount, &reversed, cur);
+    if (*rc != 0)
+        return NULL;
+    return json_pack ("{s:s, s:s, s:I, s:s, s:s, s:s, s:I}", "payment_id", payment_id, "account", acc, "amount",
+                      (json_int_t) amount, "currency", cur, "status", st, "promise", pid, "reversed",
+                      (json_int_t) reversed);
+}
+
+json_t *
+promise_book_stats (promise_book_t *self, int64_t from_days, int64_t to_days, const char *campaign, int *rc)
+{
+    *rc = 0;
+    if (to_days < from_days || to_days - from_days > 366) {
+        *rc = PL_EINVAL;
+        return NULL;
+    }
+    /* "<what>|<campaign>|<agent>|<currency>" summed over the shards and days, by campaign and agent. */
+    json_t *by = json_object ();
+    for (int64_t d = from_days; d <= to_days && *rc == 0; d++)
+        for (int s = 0; s < PROMISE_SHARDS && *rc == 0; s++) {
+            char k[64];
+            s_kpi_key (k, sizeof k, s, d * 86400000);
+            pl_reply_t *h = pl_redis_command (self->o.redis, "HGETALL %s", k);
+            if (!h || pl_reply_type (h) != PL_REPLY_ARRAY) {
+                *rc = PL_EREDIS;
+                pl_reply_free (&h);
+                break;
+            }
+            for (size_t i = 0; i + 1 < pl_reply_len (h); i += 2) {
+                char f[512];
+                snprintf (f, sizeof f, "%s", s_or (pl_reply_str (pl_reply_element (h, i), NULL)));
+                long long v = strtoll (s_or (pl_reply_str (pl_reply_element (h, i + 1), NULL)), NULL, 10);
+                char *what = f, *camp = strchr (what, '|'), *agent = camp ? strchr (camp + 1, '|') : NULL;
+                char *cur = agent ? strchr (agent + 1, '|') : NULL;
+                if (!cur)
+                    continue;
+                *camp++ = '\0';
+                *agent++ = '\0';
+                *cur++ = '\0';
+                if (campaign && *campaign && strcmp (camp, campaign))
+                    continue;
+                char key[300];
+                snprintf (key, sizeof key, "%s|%s", camp, agent);
+                json_t *row = json_object_get (by, key);
+                if (!row) {
+                    row = json_pack ("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:o, s:o}", "campaign", camp, "agent", agent,
+                                     "made", (json_int_t) 0, "kept", (json_int_t) 0, "partially_kept", (json_int_t) 0,
+                                     "broken", (json_int_t) 0, "cancelled", (json_int_t) 0, "promised", json_object (),
+                                     "collected", json_object ());
+                    json_object_set_new (by, key, row);
+                }
+                if (*cur) {
+                    json_t *m = json_object_get (row, what);
+                    if (json_is_object (m))
+                        json_object_set_new (m, cur, json_integer (json_integer_value (json_object_get (m, cur)) + v));
+                } else if (json_is_integer (json_object_get (row, what)))
+                    json_object_set_new (row, what, json_integer (json_integer_value (json_object_get (row, what)) + v));
+            }
+            pl_reply_free (&h);
+        }
+    if (*rc != 0) {
+        json_decref (by);
+        return NULL;
+    }
+    json_t *rows = json_array ();
+    const char *k;
+    json_t *row;
+    json_int_t made = 0, kept = 0, decided = 0;
+    json_object_foreach (by, k, row) {
+        json_int_t m1 = json_integer_value (json_object_get (row, "made"));
+        json_int_t k1 = json_integer_value (json_object_get (row, "kept"));
+        json_int_t d1 = k1 + json_integer_value (json_object_get (row, "partially_kept"))
+                        + json_integer_value (json_object_get (row, "broken"));
+        json_object_set_new (row, "kept_rate", d1 ? json_real ((double) k1 / (double) d1) : json_null ());
+        made += m1;
+        kept += k1;
+        decided += d1;
+        json_array_append (rows, row);
+    }
+    json_decref (by);
+    char from[16], to[16];
+    s_day_str (from, sizeof from, from_days);
+    s_day_str (to, sizeof to, to_days);
+    return json_pack ("{s:s, s:s, s:I, s:I, s:I, s:o, s:o}", "from", from, "to", to, "made", made, "kept", kept,
+                      "decided", decided, "kept_rate", decided ? json_real ((double) kept / (double) decided) : json_null (),
+                      "by_campaign_agent", rows);
+}
+
+/* Notifications: every shard's stream merged in (stream id, shard) order; the cursor is
+ * "<stream id>/<shard>". */
+int
+promise_book_notes (promise_book_t *self, const char *creditor, const char *after, int limit, char **out, size_t *len,
+                    char *next, size_t next_size)
+{
+    unsigned long long ms = 0, seq = 0;
+    int sh = -1;
+    if (after && *after && strcmp (after, "0") && sscanf (after, "%llu-%llu/%d", &ms, &seq, &sh) != 3)
+        return PL_EINVAL;
+    if (limit <= 0 || limit > 10000)
+        limit = 1000;
+    snprintf (next, next_size, "%s", after && *after ? after : "0");
+    typedef struct {
+        unsigned long long ms, seq;
+        int shard;
+        json_t *o;
+    } s_ent_t;
+    s_ent_t *ents = calloc ((size_t) limit * PROMISE_SHARDS, sizeof *ents);
+    size_t n = 0;
+    if (!ents)
+        return PL_ENOMEM;
+    int rc = 0;
+    for (int s = 0; s < PROMISE_SHARDS && rc == 0; s++) {
+        char k[64], start[64];
+        s_key (k, sizeof k, s, "notes", NULL);
+        if (sh < 0)
+            snprintf (start, sizeof start, "-");
+        else
+            snprintf (start, sizeof start, "%s%llu-%llu", s <= sh ? "(" : "", ms, seq);
+        /* Read past other creditors' entries until `limit` of this one's or the stream's end. */
+        size_t mine = 0;
+        while (mine < (size_t) limit) {
+            pl_reply_t *r = pl_redis_command (self->o.redis, "XRANGE %s %s + COUNT %d", k, start, 512);
+            if (!r || pl_reply_type (r) != PL_REPLY_ARRAY) {
+                pl_reply_free (&r);
+                rc = PL_EREDIS;
+                break;
+            }
+            size_t got = pl_reply_len (r);
+            for (size_t i = 0; i < got && mine < (size_t) limit; i++) {
+                const pl_reply_t *e = pl_reply_element (r, i);
+                const char *id = pl_reply_str (pl_reply_element (e, 0), NULL);
+                const pl_reply_t *fv = pl_reply_element (e, 1);
+                if (!id || !fv)
+                    continue;
+                snprintf (start, sizeof start, "(%s", id);
+                json_t *o = json_object ();
+                for (size_t j = 0; j + 1 < pl_reply_len (fv); j += 2) {
+                    const char *f = pl_reply_str (pl_reply_element (fv, j), NULL);
+                    const char *v = pl_reply_str (pl_reply_element (fv, j + 1), NULL);
+                    if (!f || !v)
+                        continue;
+                    bool num = !strcmp (f, "amount") || !strcmp (f, "paid_at") || !strcmp (f, "promise_paid")
+                               || !strcmp (f, "promise_amount");
+                    json_object_set_new (o, f, num ? json_integer (strtoll (v, NULL, 10)) : json_string (v));
+                }
+                if (strcmp (s_or (json_string_value (json_object_get (o, "creditor"))), creditor)) {
+                    json_decref (o);
+                    continue;
+                }
+                sscanf (id, "%llu-%llu", &ents[n].ms, &ents[n].seq);
+                ents[n].shard = s;
+                ents[n].o = o;
+                n++;
+                mine++;
+            }
+            pl_reply_free (&r);
+            if (got < 512)
+                break;
+        }
+    }
+    /* Merge: the first `limit` in (ms, seq, shard) order. */
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0; j--) {
+            s_ent_t *x = &ents[j - 1], *y = &ents[j];
+            bool gt = x->ms > y->ms || (x->ms == y->ms && (x->seq > y->seq || (x->seq == y->seq && x->shard > y->shard)));
+            if (!gt)
+                break;
+            s_ent_t t = *x;
+            *x = *y;
+            *y = t;
+        }
+    for (size_t i = 0; i < n; i++) {
+        if (rc == 0 && i < (size_t) limit) {
+            char *line = json_dumps (ents[i].o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+            size_t ll = line ? strlen (line) : 0;
+            char *grown = line ? realloc (*out, *len + ll + 2) : NULL;
+            if (grown) {
+                memcpy (grown + *len, line, ll);
+                grown[*len + ll] = '\n';
+                grown[*len + ll + 1] = '\0';
+                *out = grown;
+                *len += ll + 1;
+                snprintf (next, next_size, "%llu-%llu/%d", ents[i].ms, ents[i].seq, ents[i].shard);
+            } else
+                rc = PL_ENOMEM;
+            free (line);
+        }
+        json_decref (ents[i].o);
+    }
+    free (ents);
+    return rc;
+}
+
+/* ---- the bus door ------------------------------------------------------------------------- */
+
+static void
+s_on_made (promise_book_t *self, pl_bus_msg_t *m, const pl_envelope_t *env)
+{
+    const Plateau__V1__PromiseMade *pm = env->promise_made;
+    promise_rec_t rec = { 0 };
+    char field[64] = "", msg[256] = "";
+    snprintf (rec.id, sizeof rec.id, "%s", s_or (pm->promise_id));
+    snprintf (rec.account, sizeof rec.account, "%s", s_or (pm->account_ref));
+    snprintf (rec.creditor, sizeof rec.creditor, "%s", s_or (pm->creditor));
+    snprintf (rec.tenant, sizeof rec.tenant, "%s", s_or (pm->tenant));
+    snprintf (rec.phone, sizeof rec.phone, "%s", s_or (pm->number));
+    snprintf (rec.zone, sizeof rec.zone, "%s", s_or (pm->zone));
+    snprintf (rec.campaign, sizeof rec.campaign, "%s", s_or (pm->campaign));
+    snprintf (rec.lead, sizeof rec.lead, "%s", s_or (pm->lead_id));
+    snprintf (rec.agent, sizeof rec.agent, "%s", s_or (pm->agent_id));
+    snprintf (rec.dial, sizeof rec.dial, "%s", s_or (pm->dial_id));
+    snprintf (rec.source, sizeof rec.source, "%s", s_or2 (pl_bus_msg_sender (m), "bus"));
+    rec.made_at_ms = pm->made_at_ms;
+    promise_t *p = &rec.ledger;
+    const char *cur = pm->n_instalments && pm->instalments[0]->amount ? pm->instalments[0]->amount->currency : "";
+    snprintf (p->currency, sizeof p->currency, "%s", s_or (cur));
+    p->grace_days = pm->grace_days;
+    p->tolerance_minor = pm->tolerance ? pm->tolerance->minor_units : 0;
+    int rc = 0;
+    if (pm->n_instalments == 0 || pm->n_instalments > PROMISE_MAX_INSTALMENTS)
+        rc = PL_EINVAL, snprintf (field, sizeof field, "instalments");
+    else if (pm->tolerance && pm->tolerance->minor_units && strcmp (s_or (pm->tolerance->currency), p->currency))
+        rc = PL_EINVAL, snprintf (field, sizeof field, "tolerance.currency");
+    /* The due instants are read as dates in the debtor's zone, once it is known. */
+    promise_rec_t probe = rec;
+    char f2[64], m2[256];
+    const pl_rules_tz_t *z = rc == 0 ? s_zone (self, &probe, rec.made_at_ms ? rec.made_at_ms : pl_clock_now_ms (self->o.clock), f2, sizeof f2, m2, sizeof m2) : NULL;
+    if (rc == 0 && !z)
+        rc = PL_EINVAL, snprintf (field, sizeof field, "%s", f2), snprintf (msg, sizeof msg, "%s", m2);
+    for (size_t i = 0; rc == 0 && i < pm->n_instalments; i++) {
+        const Plateau__V1__Instalment *in = pm->instalments[i];
+        if (!in->amount || strcmp (s_or (in->amount->currency), p->currency)) {
+            rc = PL_EINVAL;
+            snprintf (field, sizeof field, "instalments[%zu].amount.currency", i);
+            break;
+        }
+        p->inst[i].due_days = s_local_days (z, in->due_at_ms);
+        p->inst[i].amount = in->amount->minor_units;
+        p->n = i + 1;
+    }
+    if (rc == 0) {
+        snprintf (rec.zone, sizeof rec.zone, "%s", probe.zone);
+        rc = promise_book_open (self, &rec, env->id, env->trace_id, field, sizeof field, msg, sizeof msg);
+    }
+    if (rc == 0 || rc == PL_EEXIST)
+        pl_bus_msg_ack (m);
+    else if (rc == PL_EINVAL || rc == PL_EBUSY) {
+        char reason[400];
+        snprintf (reason, sizeof reason, "%s: %s", field, *msg ? msg : "invalid");
+        if (self->o.log)
+            pl_log_warn (self->o.log, env->trace_id, "promise refused", "promise", rec.id, "reason", reason);
+        pl_bus_msg_nack (m, PLATEAU__V1__NACK__CODE__INVALID, reason, 0);
+    } else
+        pl_bus_msg_nack (m, PLATEAU__V1__NACK__CODE__UNAVAILABLE, "redis unavailable", 1000);
+}
+
+static void
+s_on_payment (promise_book_t *self, pl_bus_msg_t *m, const pl_envelope_t *env)
+{
+    const Plateau__V1__PaymentReceived *pr = env->payment_received;
+    promise_payment_t pay = { 0 };
+    snprintf (pay.id, sizeof pay.id, "%s", s_or (pr->payment_id));
+    snprintf (pay.account, sizeof pay.account, "%s", s_or (pr->account_ref));
+    snprintf (pay.currency, sizeof pay.currency, "%s", pr->amount && pr->amount->currency ? pr->amount->currency : "");
+    pay.amount = pr->amount ? pr->amount->minor_units : 0;
+    pay.paid_at_ms = pr->received_at_ms;
+    pay.reversal = pr->reverses && *pr->reverses;
+    snprintf (pay.reverses, sizeof pay.reverses, "%s", s_or (pr->reverses));
+    snprintf (pay.method, sizeof pay.method, "%s", s_or (pr->method));
+    snprintf (pay.reference, sizeof pay.reference, "%s", s_or (pr->reference));
+    snprintf (pay.source, sizeof pay.source, "%s", s_or2 (pl_bus_msg_sender (m), "bus"));
+    char st[32], pid[PROMISE_ID_MAX], field[64], msg[256];
+    int rc = promise_book_pay (self, &pay, env->id, env->trace_id, st, sizeof st, pid, sizeof pid, field, sizeof field,
+                               msg, sizeof msg);
+    if (rc == 0)
+        pl_bus_msg_ack (m);
+    else if (rc == PL_EINVAL) {
+        char reason[400];
+        snprintf (reason, sizeof reason, "%s: %s", field, msg);
+        pl_bus_msg_nack (m, PLATEAU__V1__NACK__CODE__INVALID, reason, 0);
+    } else
+        pl_bus_msg_nack (m, PLATEAU__V1__NACK__CODE__UNAVAILABLE, "redis unavailable", 1000);
+}
+
+void
+promise_book_handle (void *arg, pl_bus_msg_t **msgs, size_t n)
+{
+    promise_book_t *self = arg;
+    for (size_t i = 0; i < n; i++) {
+        const pl_envelope_t *env = pl_bus_msg_envelope (msgs[i]);
+        if (env->body_case == PLATEAU__V1__ENVELOPE__BODY_PROMISE_MADE)
+            s_on_made (self, msgs[i], env);
+        else if (env->body_case == PLATEAU__V1__ENVELOPE__BODY_PAYMENT_RECEIVED)
+            s_on_payment (self, msgs[i], env);
+        else
+            pl_bus_msg_nack (msgs[i], PLATEAU__V1__NACK__CODE__UNKNOWN_TYPE, "not for the promise service", 0);
+    }
+}

@@ -1,0 +1,5 @@
+# The promise service as a process (services/promise), against a real Redis, real HTTP and real
+# bus sockets, with small bus servers standing in for the dialer and the audit.
+pl_add_test(NAME test_promise SOURCES ${PROJECT_SOURCE_DIR}/tests/integration/test_promise.c
+            LIBS plateau PkgConfig::JANSSON LABELS integration security TIMEOUT 240)
+add_dependencies(test_promise plateau-promise)
