@@ -2,4 +2,4 @@
 # bus sockets, with small bus servers standing in for the dialer and the audit.
 pl_add_test(NAME test_promise SOURCES ${PROJECT_SOURCE_DIR}/tests/integration/test_promise.c
             LIBS plateau PkgConfig::JANSSON LABELS integration security TIMEOUT 240)
-add_dependencies(test_promise plateau-promise)
+add_dependencies(test_promise plateau-promise plateauctl)

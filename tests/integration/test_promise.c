@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "pl_test.h"
@@ -432,6 +433,40 @@ test_instalments_are_kept_through_partial_payments_within_tolerance (void **stat
     assert_int_equal (pl_test_http_request (f->http_port, "GET", path, headers, NULL, 0, &r), 200);
     assert_true (!r.body || !*r.body);
     pl_test_http_resp_free (&r);
+}
+
+/* Runs plateauctl promises with args; its output in out. Exit status. */
+static int
+s_ctl (fx_t *f, const char *args, char *out, size_t size)
+{
+    char cmd[1024];
+    snprintf (cmd, sizeof cmd, "PLATEAU_PROMISE_URL=http://127.0.0.1:%d PLATEAU_API_TOKEN=%s '%s' promises %s 2>&1",
+              f->http_port, OPS, pl_test_bin ("plateauctl"), args);
+    FILE *p = popen (cmd, "r");
+    size_t n = p ? fread (out, 1, size - 1, p) : 0;
+    out[n] = '\0';
+    int st = p ? pclose (p) : -1;
+    return st >= 0 && WIFEXITED (st) ? WEXITSTATUS (st) : -1;
+}
+
+static void
+test_plateauctl_shows_a_promise_an_account_and_the_kpis (void **state)
+{
+    fx_t *f = *state;
+    char out[8192];
+    assert_int_equal (s_ctl (f, "show P1", out, sizeof out), 0);
+    assert_non_null (strstr (out, "P1"));
+    assert_non_null (strstr (out, "kept"));
+    assert_non_null (strstr (out, "EUR 99.00 of 100.00 paid"));
+    assert_non_null (strstr (out, "due 2026-12-15"));
+    assert_int_equal (s_ctl (f, "account ACC-1", out, sizeof out), 0);
+    assert_non_null (strstr (out, "account ACC-1: 1 promise"));
+    assert_int_equal (s_ctl (f, "stats --from 2026-12-07 --to 2026-12-07 --campaign fr-collect", out, sizeof out), 0);
+    assert_non_null (strstr (out, "1 made"));
+    assert_non_null (strstr (out, "kept rate 100.0%"));
+    assert_int_equal (s_ctl (f, "show NOPE", out, sizeof out), 1);
+    assert_non_null (strstr (out, "404"));
+    assert_int_equal (s_ctl (f, "frobnicate", out, sizeof out), 2);
 }
 
 static void
@@ -885,6 +920,7 @@ main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_instalments_are_kept_through_partial_payments_within_tolerance),
+        cmocka_unit_test (test_plateauctl_shows_a_promise_an_account_and_the_kpis),
         cmocka_unit_test (test_the_same_payment_delivered_three_times_counts_once),
         cmocka_unit_test (test_two_payments_at_the_same_instant_both_count),
         cmocka_unit_test (test_a_payment_before_its_promise_is_kept_and_matched),

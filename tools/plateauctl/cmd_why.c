@@ -22,10 +22,17 @@ int
 ctl_dialer_send (const char *cmd, const char *url, const char *token, const char *method, const char *path,
                  const char *ctype, const char *body, pl_http_response_t *resp)
 {
-    url = url ?: getenv ("PLATEAU_DIALER_URL");
+    return ctl_api_send (cmd, "PLATEAU_DIALER_URL", url, token, method, path, ctype, body, resp);
+}
+
+int
+ctl_api_send (const char *cmd, const char *url_var, const char *url, const char *token, const char *method,
+              const char *path, const char *ctype, const char *body, pl_http_response_t *resp)
+{
+    url = url ?: getenv (url_var);
     token = token ?: getenv ("PLATEAU_API_TOKEN");
     if (!url || !*url)
-        return ctl_usage_error (cmd, "no dialer URL: pass --url or set PLATEAU_DIALER_URL"), PL_EINVAL;
+        return ctl_usage_error (cmd, "no URL: pass --url or set %s", url_var), PL_EINVAL;
     if (!token || !*token)
         return ctl_usage_error (cmd, "no token: pass --token or set PLATEAU_API_TOKEN"), PL_EINVAL;
     char host[256];

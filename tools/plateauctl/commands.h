@@ -34,6 +34,7 @@ CTL_COMMAND (scrub);
 CTL_COMMAND (why);
 CTL_COMMAND (queue);
 CTL_COMMAND (campaign);
+CTL_COMMAND (promises);
 
 /* ---- shared helpers (common.c) ----------------------------------------------------------- */
 
@@ -81,6 +82,10 @@ int ctl_dialer_get (const char *cmd, const char *url, const char *token, const c
 /* The same with any method and a body of type ctype (body NULL: none). */
 int ctl_dialer_send (const char *cmd, const char *url, const char *token, const char *method, const char *path,
                      const char *ctype, const char *body, pl_http_response_t *resp);
+/* The same for any service's API: its URL from url or the variable url_var
+ * ("PLATEAU_PROMISE_URL"). */
+int ctl_api_send (const char *cmd, const char *url_var, const char *url, const char *token, const char *method,
+                  const char *path, const char *ctype, const char *body, pl_http_response_t *resp);
 
 /* Each wait of an HTTP exchange (connect, send, answer) through pl_http_client gives up after
  * this long. */
