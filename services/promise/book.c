@@ -1292,9 +1292,9 @@ promise_book_cancel (promise_book_t *self, const char *promise_id, const char *a
 int
 promise_book_sweep (promise_book_t *self, int max)
 {
-    int64_t now = pl_clock_now_ms (self->o.clock);
+    int64_t now = pl_clock_now_ms (self->o.clock), t0 = pl_clock_mono_ms ();
     int moved = 0;
-    for (int s = 0; s < PROMISE_SHARDS; s++)
+    for (int s = 0; s < PROMISE_SHARDS && pl_clock_mono_ms () - t0 < PROMISE_SWEEP_BUDGET_MS; s++)
         for (int which = 0; which < 2; which++) {
             /* The deadlines passed, then the reminders due. */
             char k[64];
@@ -1305,7 +1305,8 @@ promise_book_sweep (promise_book_t *self, int max)
                 pl_reply_free (&r);
                 return PL_EREDIS;
             }
-            for (size_t i = 0; i + 1 < pl_reply_len (r); i += 2) {
+            for (size_t i = 0; i + 1 < pl_reply_len (r) && pl_clock_mono_ms () - t0 < PROMISE_SWEEP_BUDGET_MS;
+                 i += 2) {
                 const char *id = pl_reply_str (pl_reply_element (r, i), NULL);
                 const char *sc = pl_reply_str (pl_reply_element (r, i + 1), NULL);
                 /* A score comes back as a double's text ("1.8029376e+12" is possible). */

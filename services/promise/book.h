@@ -104,8 +104,11 @@ int promise_book_pay (promise_book_t *self, const promise_payment_t *pay, const 
  * (already decided), PL_EREDIS. */
 int promise_book_cancel (promise_book_t *self, const char *promise_id, const char *actor, const char *reason);
 
-/* Decides what the clock decides now, for at most max promises of every shard. Returns how
- * many were decided or moved on, or PL_EREDIS. */
+/* Decides what the clock decides now, for at most max promises of every shard, and for at most
+ * PROMISE_SWEEP_BUDGET_MS of wall time: the sweep runs on the service's loop, which must go
+ * back to its bus door; what is left waits for the next tick. Returns how many were decided or
+ * moved on, or PL_EREDIS. */
+#define PROMISE_SWEEP_BUDGET_MS 250
 int promise_book_sweep (promise_book_t *self, int max);
 
 /* Reads, as the API shows them (new references, NULL and *rc set on failure). */
