@@ -162,11 +162,13 @@ static const pl_inbox_effect_t s_move = {
     "return 'ok'\n"
 };
 
-/* Reopen a finished lead: K dl, due; A due, sched. A broken promise's follow-up. */
+/* Reopen a finished lead: K dl, due; A due, sched. A broken promise's follow-up; the lead counts
+ * its reopenings ('ro'), so that its next lead.finished has an id of its own. */
 static const pl_inbox_effect_t s_reopen = {
     "dialer.reopen",
     "if redis.call('HGET', K[1], 'state') ~= 'done' then return 'gone', false end\n"
     "redis.call('HSET', K[1], 'state', 'queued', 'due', A[1], 'sched', A[2])\n"
+    "redis.call('HINCRBY', K[1], 'ro', 1)\n"
     "redis.call('HDEL', K[1], 'fin')\n"
     "redis.call('ZADD', K[2], A[1], string.match(K[1], ':dl:(.*)$'))\n"
     "return 'ok'\n"
@@ -292,6 +294,7 @@ typedef struct {
     int64_t due;
     char last[256], fin[32], result[24], code[24];
     bool dialled_manually;       /* the current attempt was an agent's manual dial */
+    int reopened;                /* times a broken promise queued the finished lead again */
     bool callback;
     char *pb;
     size_t pb_len;
@@ -300,7 +303,7 @@ typedef struct {
 
 static const char *s_fields[] = { "state", "att", "agent", "nums", "n", "idx", "sched", "cb", "pb",
                                   "r:busy", "r:no-answer", "r:voicemail", "r:abandoned", "r:failed", "placed", "at", "wall", "zone",
-                                  "man", "due", "last", "fin", "result", "code", "dm" };
+                                  "man", "due", "last", "fin", "result", "code", "dm", "ro" };
 #define S_NFIELDS (sizeof s_fields / sizeof *s_fields)
 
 static void
@@ -354,6 +357,7 @@ s_lead_read (pl_reply_t *r, s_lead_t *l)
     snprintf (l->result, sizeof l->result, "%s", v[22] ? v[22] : "");
     snprintf (l->code, sizeof l->code, "%s", v[23] ? v[23] : "");
     l->dialled_manually = v[24] && strcmp (v[24], "manual") == 0;
+    l->reopened = v[25] ? atoi (v[25]) : 0;
     return 0;
 }
 
@@ -431,7 +435,9 @@ s_schedule_event (dialer_t *self, pl_inbox_tx_t *tx, const dialer_campaign_t *c,
     Plateau__V1__ScheduleFacts sf = PLATEAU__V1__SCHEDULE_FACTS__INIT;
     char id[200], number[24] = "";
     bool done = strcmp (nx->state, "done") == 0;
-    if (done)
+    if (done && l->reopened > 0)
+        snprintf (id, sizeof id, "%s.finished.%d", lead_id, l->reopened);   /* it finishes again */
+    else if (done)
         snprintf (id, sizeof id, "%s.finished", lead_id);
     else
         snprintf (id, sizeof id, "%s.s%d", lead_id, l->sched + 1);

@@ -569,6 +569,57 @@ test_a_uk_call_within_72_hours_of_an_abandoned_one_is_caught (void **state)
     pl_check_destroy (&ck);
 }
 
+/* A broken promise queues a finished lead again (dial.scheduled promise_broken): its follow-up
+ * call is no call after the end, and its second lead.finished ends it again; a call before the
+ * reopening, or after the second end, still is one. */
+static void
+s_reopen (s_fix_t *x, const char *lead, const char *campaign, const char *number, int64_t at)
+{
+    char ev[512], id[64];
+    snprintf (ev, sizeof ev, "\"tenant\":\"%s\",\"call_kind\":\"canvassing\",\"schedule\":{\"due_at_ms\":%lld,"
+                             "\"attempt\":2,\"reason\":\"promise_broken\",\"outcome\":\"P-1\"}",
+              s_tenant (campaign), (long long) at);
+    snprintf (id, sizeof id, "%s.s2", lead);
+    s_rec (x, "dial.scheduled", id, at, lead, campaign, number, "", ev);
+}
+
+static void
+test_a_broken_promise_reopens_a_finished_lead (void **state)
+{
+    s_fix_t *x = *state;
+    s_clean (x, false);
+    s_reopen (x, "L4", "us-collect", "+12125550123", s_ms ("2026-12-21T14:00:00Z"));
+    s_call (x, "a4b", "L4", "us-collect", "+12125550123", "America/New_York", s_ms ("2026-12-21T15:00:00Z"),
+            "answered");
+    char ev[256];
+    snprintf (ev, sizeof ev, "\"tenant\":\"%s\",\"schedule\":{\"reason\":\"contacted\",\"attempt\":2}",
+              s_tenant ("us-collect"));
+    s_rec (x, "lead.finished", "L4.finished.1", s_ms ("2026-12-21T16:00:00Z"), "L4", "us-collect", "", "", ev);
+    pl_check_t *ck = s_run (x);
+    assert_int_equal (pl_check_violations (ck), 0);
+    pl_check_destroy (&ck);
+}
+
+static void
+test_calls_outside_a_reopening_are_calls_after_the_end (void **state)
+{
+    s_fix_t *x = *state;
+    s_clean (x, false);
+    /* Before the reopening, then after the second end. */
+    s_call (x, "a4a", "L4", "us-collect", "+12125550123", "America/New_York", s_ms ("2026-12-21T13:00:00Z"),
+            "no_answer");
+    s_reopen (x, "L4", "us-collect", "+12125550123", s_ms ("2026-12-21T14:00:00Z"));
+    char ev[256];
+    snprintf (ev, sizeof ev, "\"tenant\":\"%s\",\"schedule\":{\"reason\":\"contacted\",\"attempt\":2}",
+              s_tenant ("us-collect"));
+    s_rec (x, "lead.finished", "L4.finished.1", s_ms ("2026-12-21T16:00:00Z"), "L4", "us-collect", "", "", ev);
+    s_call (x, "a4c", "L4", "us-collect", "+12125550123", "America/New_York", s_ms ("2026-12-21T17:00:00Z"),
+            "no_answer");
+    pl_check_t *ck = s_run (x);
+    s_expect (ck, "call_after_finished", 2);
+    pl_check_destroy (&ck);
+}
+
 static void
 test_a_lead_with_no_end_is_caught (void **state)
 {
@@ -656,6 +707,8 @@ main (void)
         cmocka_unit_test_setup_teardown (test_a_pacing_report_counts_the_outcomes_known_when_it_was_made, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_duplicate_accounts_for_its_own_input_lead, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_uk_call_within_72_hours_of_an_abandoned_one_is_caught, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_broken_promise_reopens_a_finished_lead, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_calls_outside_a_reopening_are_calls_after_the_end, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_lead_with_no_end_is_caught, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_records_before_their_lead_accepted_still_find_their_lead, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_rejected_summary_accounts_for_as_many_leads_as_it_counts, s_setup, s_teardown),

@@ -29,6 +29,8 @@ typedef struct {
     bool accepted, rejected, duplicate, suppressed, finished;
     int scrub_allow, scrub_deny;
     int64_t finished_at, scheduled_at, last_attempt;
+    int64_t reopened_at;         /* latest dial.scheduled promise_broken: a finished lead queued again */
+    int64_t refinished_at;       /* latest lead.finished (finished_at is the earliest) */
     const char *zones[CK_MAX_ZONES];
     int n_zones;
 } ck_lead_t;

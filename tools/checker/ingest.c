@@ -254,6 +254,8 @@ s_lead_record (pl_check_t *self, json_t *rec, const char *type)
         int64_t at = ck_int (rec, "at_ms");
         if (!l->finished_at || at < l->finished_at)
             l->finished_at = at;
+        if (at > l->refinished_at)
+            l->refinished_at = at;
         ck_campaign_t *c = l->campaign >= 0 ? &self->campaigns[l->campaign] : NULL;
         char key[256];
         snprintf (key, sizeof key, "finished: %s", ck_str (rec, "schedule.reason"));
@@ -263,6 +265,9 @@ s_lead_record (pl_check_t *self, json_t *rec, const char *type)
         int64_t at = ck_int (rec, "at_ms");
         if (at > l->scheduled_at)
             l->scheduled_at = at;
+        /* A broken promise reopens a finished lead (docs/audit-events.md, promises). */
+        if (strcmp (ck_str (rec, "schedule.reason"), "promise_broken") == 0 && at > l->reopened_at)
+            l->reopened_at = at;
     }
 }
 

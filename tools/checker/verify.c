@@ -534,7 +534,11 @@ s_check_leads (pl_check_t *self)
             continue;
         if (a->t > l->last_attempt)
             l->last_attempt = a->t;
-        if (l->finished && a->t > l->finished_at)
+        /* A call after the lead finished is one only a broken promise's reopening allows: after
+         * the reopening, and before the lead finished again. */
+        bool reopened = l->reopened_at && l->reopened_at >= l->finished_at && a->t >= l->reopened_at
+                        && (l->refinished_at <= l->reopened_at || a->t <= l->refinished_at);
+        if (l->finished && a->t > l->finished_at && !reopened)
             ck_violation (self, "call_after_finished", "lead.finished", a->id, l->ext,
                           s_camp_name (self, a), a->t, "lead %s was finished before this call",
                           l->ext);
@@ -564,7 +568,7 @@ s_check_leads (pl_check_t *self)
                           l->ext);
         } else {
             c->accepted++;
-            if (l->finished)
+            if (l->finished && (!l->reopened_at || l->refinished_at >= l->reopened_at))
                 c->finished++;
             else if (l->suppressed || (l->scrub_deny && !l->scrub_allow && !l->last_attempt))
                 c->suppressed++;
