@@ -616,7 +616,7 @@ test_the_agents_index_follows_their_states_and_is_rebuilt_on_takeover (void **st
     pl_redis_exec (f->redis, "ZADD pl:{camp:%s}:ready 1 ghost", CAMPAIGN);
     pl_redis_exec (f->redis, "HSET pl:{camp:%s}:agst ready 999", CAMPAIGN);
     pl_redis_exec (f->redis, "DEL pl:{camp:%s}:lease", CAMPAIGN);
-    for (int i = 0; i < 100 && s_count (f, "ready") == 999; i++)
+    for (int i = 0; i < 300 && s_count (f, "ready") == 999; i++)
         s_pump (f, 50);
     assert_int_equal (s_count (f, "ready"), ready0 + 3);
     assert_int_equal (s_count (f, "wrap_ms"), wms + 30000);
