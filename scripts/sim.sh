@@ -148,6 +148,8 @@ settled || fail "scrub did not judge every lead in 5 minutes"
 echo "   every lead judged; queued for the dialer: $(rsum 'pl:{camp:*}:due' ZCARD)"
 
 targets=(--to audit --to scrub --to telsim --to intake)
+# The promise service decides deadlines on its clock: it runs with the floor's when it is up.
+[[ -n ${PLATEAU_PROMISE_BUS:-} ]] && targets+=(--to promise)
 # Every dialer replica's clock: its bus door is one element of PLATEAU_DIALER_BUS.
 IFS=, read -r -a dialer_doors <<<"$PLATEAU_DIALER_BUS"
 for d in "${dialer_doors[@]}"; do targets+=(--to "dialer@$d"); done

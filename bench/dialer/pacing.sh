@@ -52,8 +52,9 @@ for mode in predictive progressive; do
   set -a; . "$PL_RUN_DIR/stack.env"; set +a
   "$PL_BIN_DIR/plateauctl" leads submit "$B/leads/us-collect.ndjson" --campaign us-collect >/dev/null 2>&1 || true
   sleep 5                                        # scrub judges the leads on the standing clock
+  promise=(); [[ -n ${PLATEAU_PROMISE_BUS:-} ]] && promise=(--to promise)
   "$PL_BIN_DIR/plateauctl" clock run "$t0" --speed "$SPEED" --to audit --to scrub --to telsim --to intake \
-    --to "dialer@$PLATEAU_DIALER_BUS" >/dev/null
+    --to "dialer@$PLATEAU_DIALER_BUS" "${promise[@]}" >/dev/null
   sleep "$warm_s"
   curl -fsS "$PLATEAU_TELSIM_OPS_URL/metrics" >"$PL_RUN_DIR/telsim.warm.metrics"
   sleep "$run_s"

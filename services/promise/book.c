@@ -14,6 +14,7 @@
 #include "plateau/phone.h"
 #include "plateau/rules_tz.h"
 #include "plateau/timefmt.h"
+#include "plateau/utf8.h"
 #include "plateau/v1/promise.pb-c.h"
 
 #define S_LEDGER_MAX 4096
@@ -161,6 +162,20 @@ static const char *
 s_or2 (const char *s, const char *otherwise)
 {
     return s && *s ? s : otherwise;
+}
+
+/* A name (the creditor: "Harbor Credit Union"): 1 to PROMISE_ID_MAX - 1 bytes of UTF-8 without
+ * control characters. It is never part of a key. */
+static bool
+s_name_ok (const char *s)
+{
+    size_t n = s ? strlen (s) : 0;
+    if (n == 0 || n >= PROMISE_ID_MAX || !pl_utf8_valid (s, n))
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char) s[i] < 0x20 || s[i] == 0x7f)
+            return false;
+    return true;
 }
 
 static bool
@@ -678,11 +693,15 @@ promise_book_open (promise_book_t *self, promise_rec_t *rec, const char *step_id
 {
     snprintf (field, field_size, "%s", "");
     snprintf (msg, msg_size, "%s", "");
-    const char *bad = !s_id_ok (rec->id) ? "promise_id" : !s_id_ok (rec->account) ? "account"
-                    : (*rec->creditor && !s_id_ok (rec->creditor)) ? "creditor" : NULL;
+    const char *bad = !s_id_ok (rec->id) ? "promise_id" : !s_id_ok (rec->account) ? "account" : NULL;
     if (bad) {
         snprintf (field, field_size, "%s", bad);
         snprintf (msg, msg_size, "1 to %d characters of letters, digits and ._:@/-", PROMISE_ID_MAX - 1);
+        return PL_EINVAL;
+    }
+    if (*rec->creditor && !s_name_ok (rec->creditor)) {
+        snprintf (field, field_size, "creditor");
+        snprintf (msg, msg_size, "1 to %d bytes of UTF-8 text without control characters", PROMISE_ID_MAX - 1);
         return PL_EINVAL;
     }
     int64_t now = pl_clock_now_ms (self->o.clock);

@@ -611,6 +611,9 @@ test_bad_promises_are_refused_naming_the_field_and_nothing_is_stored (void **sta
     s_expect_field (f, 422, body, "installments[0].due");
     snprintf (body, sizeof body, "%s\"currency\":\"EUR\",\"interest\":3,\"installments\":[]}", head);
     s_expect_field (f, 400, body, "interest");
+    s_expect_field (f, 422, "{\"account\":\"ACC-BAD\",\"creditor\":\"bank\\u0007\",\"phone\":\"" PHONE "\","
+                            "\"currency\":\"EUR\",\"installments\":[{\"due\":\"2027-01-10\",\"amount\":400}]}",
+                    "creditor");
     json_t *o = NULL;
     assert_int_equal (s_req (f, "POST", "/v1/promises", OPS, "{\n \"account\": \"x\",,\n}", false, &o), 400);
     assert_int_equal (json_integer_value (json_object_get (json_object_get (o, "error"), "line")), 2);
@@ -739,7 +742,7 @@ test_a_promise_made_on_a_call_arrives_over_the_bus_once (void **state)
     pm.made_at_ms = pl_clock_now_ms (f->clock);
     pm.number = PHONE;
     pm.tenant = "recouvre";
-    pm.creditor = "bank-1";
+    pm.creditor = "Harbor Credit Union";        /* a creditor is a name, spaces and all */
     char id[PL_ID_LEN + 1];
     for (int i = 0; i < 2; i++) {
         pl_envelope_t env;
@@ -755,6 +758,7 @@ test_a_promise_made_on_a_call_arrives_over_the_bus_once (void **state)
     }
     json_t *o = s_get (f, "L9.1.promise");
     assert_non_null (o);
+    assert_string_equal (json_string_value (json_object_get (o, "creditor")), "Harbor Credit Union");
     json_t *i0 = json_array_get (json_object_get (o, "installments"), 0);
     assert_string_equal (json_string_value (json_object_get (i0, "due")), "2026-12-30");
     assert_string_equal (json_string_value (json_object_get (o, "lead")), "L9");
