@@ -1043,8 +1043,6 @@ promise_book_pay (promise_book_t *self, const promise_payment_t *pay, const char
             }
             snprintf (target, sizeof target, "%s", wpid);
             orig_was_unmatched = !*wpid;
-            if (orig_was_unmatched && wamt - wrev - p1.amount > 0)
-                snprintf (orig_unmatched, sizeof orig_unmatched, "%lld|%s|%s", wamt - wrev - p1.amount, wcur, "0");
         } else if ((rc = s_active (self, shard, p1.account, target, sizeof target)) != 0)
             return rc;
         pl_inbox_tx_t *tx = pl_inbox_tx_new (tag, step_id);
@@ -1056,8 +1054,8 @@ promise_book_pay (promise_book_t *self, const promise_payment_t *pay, const char
             if (!p1.reversal)
                 snprintf (uval, sizeof uval, "%lld|%s|%lld", (long long) p1.amount, p1.currency,
                           (long long) p1.paid_at_ms);
-            if (orig_was_unmatched && *orig_unmatched) {
-                /* keep the original's date: read it back from the account's entry */
+            if (orig_was_unmatched && wamt - wrev - p1.amount > 0) {
+                /* What is left of the original stays unmatched, with its own date. */
                 pl_reply_t *r = pl_redis_command (self->o.redis, "HGET %s u:%s", k_a, p1.reverses);
                 const char *v = r ? pl_reply_str (r, NULL) : NULL;
                 const char *at = v ? strrchr (v, '|') : NULL;

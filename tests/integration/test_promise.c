@@ -718,6 +718,14 @@ test_the_bus_door_takes_payments_from_the_payment_bridge_only (void **state)
     assert_int_equal (s_req (f, "GET", "/v1/accounts/ACC-8/promises", READER, NULL, false, &o), 200);
     assert_int_equal (json_array_size (json_object_get (o, "unmatched_payments")), 1);
     json_decref (o);
+    /* Part of it bounces: what is left stays unmatched, for the account's next promise. */
+    char st[32];
+    assert_int_equal (s_pay (f, "rev-8", "ACC-8", 200, "EUR", "\"reverses\":\"bus-pay-8\"", st, sizeof st), 201);
+    assert_string_equal (st, "reversed");
+    assert_int_equal (s_req (f, "GET", "/v1/accounts/ACC-8/promises", READER, NULL, false, &o), 200);
+    json_t *u = json_array_get (json_object_get (o, "unmatched_payments"), 0);
+    assert_int_equal (json_integer_value (json_object_get (u, "amount")), 500);
+    json_decref (o);
 }
 
 static void
