@@ -532,6 +532,22 @@ s_audit (promise_book_t *self, pl_inbox_tx_t *tx, const char *type, const char *
     }
     if (!strcmp (type, "promise.broken") || !strcmp (type, "promise.partially_kept"))
         pf.follow_up_campaign = (char *) r->campaign;
+    /* promise.made carries the schedule: a checker decides the promise from the payments. */
+    Plateau__V1__InstalmentFacts sched[PROMISE_MAX_INSTALMENTS], *sp[PROMISE_MAX_INSTALMENTS];
+    char sdue[PROMISE_MAX_INSTALMENTS][16];
+    if (!strcmp (type, "promise.made")) {
+        for (size_t i = 0; i < r->ledger.n; i++) {
+            plateau__v1__instalment_facts__init (&sched[i]);
+            s_day_str (sdue[i], sizeof sdue[i], r->ledger.inst[i].due_days);
+            sched[i].due = sdue[i];
+            sched[i].amount_minor = r->ledger.inst[i].amount;
+            sched[i].deadline_ms = r->ledger.inst[i].deadline_ms;
+            sched[i].tolerance_minor = promise_tolerance (&r->ledger, i);
+            sp[i] = &sched[i];
+        }
+        pf.n_schedule = r->ledger.n;
+        pf.schedule = sp;
+    }
     ev.promise = &pf;
     ev.lead_id = (char *) r->lead;
     ev.campaign = (char *) r->campaign;
@@ -599,6 +615,7 @@ s_tell_dialer (promise_book_t *self, pl_inbox_tx_t *tx, const promise_rec_t *r, 
         k.instalment = -1;
         k.paid = &paid;
         k.at_ms = at;
+        k.campaign = (char *) r->campaign;
         env.body_case = PLATEAU__V1__ENVELOPE__BODY_PROMISE_KEPT;
         env.promise_kept = &k;
         return pl_inbox_tx_emit (tx, self->dialer, &env);

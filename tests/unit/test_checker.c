@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <jansson.h>
 #include "check.h"
 #include "law.h"
 #include "pl_test.h"
@@ -687,6 +688,505 @@ test_a_line_that_is_not_a_record_is_bad_input (void **state)
     pl_check_destroy (&ck);
 }
 
+/* ---- promises --------------------------------------------------------------------------------- */
+
+/* Promises on the US debts: US-1 (L4, ACC-1, made on call a4) and US-2 (L5, ACC-2, call a5), in
+ * USD. Due 15 December 2026 is late on the 16th at 05:00Z (New York's midnight), the 17th on
+ * the 18th. The export ends on the 20th (the clean run's lead.finished records). */
+typedef struct {
+    const char *due;
+    int64_t amount, tolerance;
+} s_inst_t;
+
+static int64_t
+s_deadline (const char *due)
+{
+    char iso[32];
+    snprintf (iso, sizeof iso, "%sT05:00:00Z", due);
+    return s_ms (iso) + 86400000;
+}
+
+static void
+s_prec (s_fix_t *x, const char *type, const char *id, int64_t at, const char *lead,
+        const char *promise)
+{
+    bool us1 = strcmp (lead, "L4") == 0;
+    char ev[4096];
+    snprintf (ev, sizeof ev, "\"tenant\":\"102\",\"attempt_id\":\"%s\",\"call_kind\":\"debt_collection\","
+                             "\"promise\":{%s}", us1 ? "a4" : "a5", promise);
+    s_rec (x, type, id, at, lead, "us-collect", us1 ? "+12125550123" : "+13055550123",
+           "America/New_York", ev);
+}
+
+static const char *
+s_account (const char *lead)
+{
+    return strcmp (lead, "L4") == 0 ? "ACC-1" : "ACC-2";
+}
+
+/* promise.made, after the lead.finished of the call it was made on (as the dialer writes it). */
+static void
+s_made (s_fix_t *x, const char *pid, const char *lead, int64_t at, const s_inst_t *in, int n,
+        bool schedule)
+{
+    char sched[2048] = "", pj[3072], id[96];
+    size_t len = 0;
+    int64_t total = 0;
+    for (int i = 0; i < n; i++) {
+        len += (size_t) snprintf (sched + len, sizeof sched - len,
+                                  "%s{\"due\":\"%s\",\"amount_minor\":\"%lld\",\"deadline_ms\":\"%lld\"",
+                                  i ? "," : "", in[i].due, (long long) in[i].amount,
+                                  (long long) s_deadline (in[i].due));
+        if (in[i].tolerance)
+            len += (size_t) snprintf (sched + len, sizeof sched - len, ",\"tolerance_minor\":\"%lld\"",
+                                      (long long) in[i].tolerance);
+        len += (size_t) snprintf (sched + len, sizeof sched - len, "}");
+        total += in[i].amount;
+    }
+    snprintf (pj, sizeof pj, "\"promise_id\":\"%s\",\"account_ref\":\"%s\",\"creditor\":\"bank-1\","
+                             "\"currency\":\"USD\",\"amount_minor\":\"%lld\",\"instalments\":%d,"
+                             "\"zone\":\"America/New_York\",\"status\":\"active\"%s%s%s", pid,
+              s_account (lead), (long long) total, n, schedule ? ",\"schedule\":[" : "",
+              schedule ? sched : "", schedule ? "]" : "");
+    s_finish (x, lead, "us-collect", "contacted", at);
+    snprintf (id, sizeof id, "%s.made", pid);
+    s_prec (x, "promise.made", id, at, lead, pj);
+}
+
+/* A payment.applied / .reversed taken by promise pid (state after it: paid, credit, status), or
+ * .unmatched (pid ""). */
+static void
+s_pay (s_fix_t *x, const char *type, const char *pay, const char *pid, const char *lead,
+       const char *currency, int64_t amount, int64_t paid_at, int64_t at, int64_t paid,
+       int64_t credit, const char *status)
+{
+    char pj[1024], id[96];
+    int n = snprintf (pj, sizeof pj, "\"payment_id\":\"%s\",\"account_ref\":\"%s\",\"currency\":\"%s\","
+                                     "\"payment_minor\":\"%lld\",\"paid_at_ms\":\"%lld\"", pay,
+                      s_account (lead), currency, (long long) amount, (long long) paid_at);
+    if (paid)
+        n += snprintf (pj + n, sizeof pj - (size_t) n, ",\"paid_minor\":\"%lld\"", (long long) paid);
+    if (credit)
+        n += snprintf (pj + n, sizeof pj - (size_t) n, ",\"credit_minor\":\"%lld\"", (long long) credit);
+    snprintf (id, sizeof id, "%s.%s", pay, strchr (type, '.') + 1);
+    if (!*pid) {
+        char ev[1200];
+        snprintf (ev, sizeof ev, "\"call_kind\":\"debt_collection\",\"promise\":{%s,\"instalment\":-1}", pj);
+        s_rec (x, type, id, at, "", "", "", "", ev);
+        return;
+    }
+    snprintf (pj + n, sizeof pj - (size_t) n, ",\"promise_id\":\"%s\",\"status\":\"%s\"", pid, status);
+    s_prec (x, type, id, at, lead, pj);
+}
+
+/* promise.kept / .partially_kept / .broken (of instalment inst, due `due`) / .reopened. */
+static void
+s_decided (s_fix_t *x, const char *status, const char *pid, const char *lead, int inst,
+           const char *due, int64_t at)
+{
+    char pj[1024], id[96], type[48];
+    int n = snprintf (pj, sizeof pj, "\"promise_id\":\"%s\",\"account_ref\":\"%s\",\"currency\":\"USD\","
+                                     "\"status\":\"%s\"", pid, s_account (lead),
+                      strcmp (status, "reopened") == 0 ? "active" : status);
+    if (due) {
+        if (inst)       /* 0, the first, is a default: omitted */
+            n += snprintf (pj + n, sizeof pj - (size_t) n, ",\"instalment\":%d", inst);
+        snprintf (pj + n, sizeof pj - (size_t) n, ",\"instalment_due\":\"%s\",\"deadline_ms\":\"%lld\","
+                                                  "\"follow_up_campaign\":\"us-collect\"", due,
+                  (long long) s_deadline (due));
+    } else
+        snprintf (pj + n, sizeof pj - (size_t) n, ",\"instalment\":-1");
+    snprintf (type, sizeof type, "promise.%s", status);
+    snprintf (id, sizeof id, "%s.%s", pid, status);
+    s_prec (x, type, id, at, lead, pj);
+}
+
+/* The dialer's follow-up of a broken promise: the lead queued again. */
+static void
+s_follow_up (s_fix_t *x, const char *pid, const char *lead, int64_t at)
+{
+    char ev[512], id[96];
+    snprintf (ev, sizeof ev, "\"tenant\":\"102\",\"call_kind\":\"debt_collection\",\"schedule\":{"
+                             "\"due_at_ms\":%lld,\"attempt\":2,\"reason\":\"promise_broken\","
+                             "\"outcome\":\"%s\"}", (long long) at, pid);
+    snprintf (id, sizeof id, "%s.followup", pid);
+    s_rec (x, "dial.scheduled", id, at, lead, "us-collect", strcmp (lead, "L4") ? "+13055550123"
+           : "+12125550123", "", ev);
+}
+
+static const s_inst_t s_one[] = {{"2026-12-15", 10000, 200}};
+static const s_inst_t s_two[] = {{"2026-12-15", 5000, 100}, {"2026-12-17", 5000, 100}};
+
+static void
+test_a_kept_promise_passes (void **state)
+{
+    s_fix_t *x = *state;
+    s_clean (x, false);
+    s_made (x, "P1", "L4", s_ms ("2026-12-07T19:05:00Z"), s_one, 1, true);
+    int64_t t = s_ms ("2026-12-10T15:00:00Z");
+    s_pay (x, "payment.applied", "pay1", "P1", "L4", "USD", 10000, t - 60000, t, 10000, 0, "kept");
+    s_decided (x, "kept", "P1", "L4", -1, NULL, t);
+    pl_check_t *ck = s_run (x);
+    assert_int_equal (pl_check_violations (ck), 0);
+    pl_check_destroy (&ck);
+}
+
+static void
+test_a_part_paid_promise_missed_is_partially_kept (void **state)
+{
+    s_fix_t *x = *state;
+    s_clean (x, false);
+    s_made (x, "P1", "L4", s_ms ("2026-12-07T19:05:00Z"), s_two, 2, true);
+    int64_t t = s_ms ("2026-12-10T15:00:00Z"), d = s_deadline ("2026-12-15") + 120000;
+    s_pay (x, "payment.applied", "pay1", "P1", "L4", "USD", 3000, t, t, 3000, 0, "active");
+    s_decided (x, "partially_kept", "P1", "L4", 0, "2026-12-15", d);
+    s_follow_up (x, "P1", "L4", d + 1000);
+    pl_check_t *ck = s_run (x);
+    assert_int_equal (pl_check_violations (ck), 0);
+    pl_check_destroy (&ck);
+}
+
+static void
+test_a_promise_broken_before_its_deadline_is_caught (void **state)
+{
+    s_fix_t *x = *state;
+    s_clean (x, false);
+    s_made (x, "P1", "L4", s_ms ("2026-12-07T19:05:00Z"), s_one, 1, true);
+    int64_t d = s_ms ("2026-12-15T20:00:00Z");     /* 15:00 in New York on its due date */
+    s_decided (x, "broken", "P1", "L4", 0, "2026-12-15", d);
+    s_follow_up (x, "P1", "L4", d + 1000);
+    pl_check_t *ck = s_run (x);
+    s_expect (ck, "promise_decision", 1);
+    assert_true (s_fact_has (ck, "promise_decision", "before instalment 0's deadline"));
+    pl_check_destroy (&ck);
+}
+
+static void
+test_a_promise_kept_while_short_is_caught (void **state)
+{
+    s_fix_t *x = *state;
+    s_clean (x, false);
+    s_made (x, "P1", "L4", s_ms ("2026-12-07T19:05:00Z"), s_one, 1, true);
+    int64_t t = s_ms ("2026-12-10T15:00:00Z");
+    /* 9000 of 10000 with a tolerance of 200: short. */
+    s_pay (x, "payment.applied", "pay1", "P1", "L4", "USD", 9000, t, t, 9000, 0, "kept");
+    s_decided (x, "kept", "P1", "L4", -1, NULL, t);
+    pl_check_t *ck = s_run (x);
+    s_expect (ck, "promise_decision", 1);
+    assert_true (s_fact_has (ck, "promise_decision", "holds 9000 of 10000"));
+    pl_check_destroy (&ck);
+}
+
+static void
+test_a_wrong_allocation_is_caught_once (void **state)
+{
+    s_fix_t *x = *state;
+    s_clean (x, false);
+    s_made (x, "P1", "L4", s_ms ("2026-12-07T19:05:00Z"), s_two, 2, true);
+    int64_t t = s_ms ("2026-12-10T15:00:00Z");
+    /* 10000 fills both instalments: the record puts 1000 of it in credit. */
+    s_pay (x, "payment.applied", "pay1", "P1", "L4", "USD", 10000, t, t, 9000, 1000, "kept");
+    s_decided (x, "kept", "P1", "L4", -1, NULL, t);
+    /* 500 more: the same wrong split again, reported once per promise. */
+    s_pay (x, "payment.applied", "pay2", "P1", "L4", "USD", 500, t + 1000, t + 1000, 9000, 1500, "kept");
+    pl_check_t *ck = s_run (x);
+    s_expect (ck, "promise_money", 1);
+    assert_true (s_fact_has (ck, "promise_money", "10000 and 0"));
+    pl_check_destroy (&ck);
+}
+
+static void
+test_a_payment_in_another_currency_is_caught (void **state)
+{
+    s_fix_t *x = *state;
+    s_clean (x, false);
+    s_made (x, "P1", "L4", s_ms ("2026-12-07T19:05:00Z"), s_one, 1, true);
+    int64_t t = s_ms ("2026-12-10T15:00:00Z");
+    s_pay (x, "payment.applied", "pay1", "P1", "L4", "EUR", 10000, t, t, 0, 0, "active");
+    s_pay (x, "payment.applied", "pay2", "P1", "L4", "USD", 10000, t + 1000, t + 1000, 10000, 0, "kept");
+    s_decided (x, "kept", "P1", "L4", -1, NULL, t + 1000);
+    pl_check_t *ck = s_run (x);
+    s_expect (ck, "promise_money", 1);
+    assert_true (s_fact_has (ck, "promise_money", "in EUR"));
+    pl_check_destroy (&ck);
+}
+
+/* Kept, a reversal leaves the second instalment short before its deadline: active again, then
+ * kept again by the next payment (the excess is credit). */
+static void
+test_a_reversal_reopens_a_kept_promise (void **state)
+{
+    s_fix_t *x = *state;
+    s_clean (x, false);
+    s_made (x, "P1", "L4", s_ms ("2026-12-07T19:05:00Z"), s_two, 2, true);
+    int64_t t = s_ms ("2026-12-09T15:00:00Z");
+    s_pay (x, "payment.applied", "pay1", "P1", "L4", "USD", 10000, t, t, 10000, 0, "kept");
+    s_decided (x, "kept", "P1", "L4", -1, NULL, t);
+    t = s_ms ("2026-12-10T15:00:00Z");
+    s_pay (x, "payment.reversed", "rev1", "P1", "L4", "USD", 4000, t, t, 6000, 0, "active");
+    s_decided (x, "reopened", "P1", "L4", -1, NULL, t);
+    t = s_ms ("2026-12-11T15:00:00Z");
+    s_pay (x, "payment.applied", "pay2", "P1", "L4", "USD", 6000, t, t, 10000, 2000, "kept");
+    s_decided (x, "kept", "P1", "L4", -1, NULL, t);
+    pl_check_t *ck = s_run (x);
+    assert_int_equal (pl_check_violations (ck), 0);
+    pl_check_destroy (&ck);
+}
+
+/* The same reversal after the first deadline: decided at once (partially kept), no reopening. */
+static void
+test_a_reversal_after_the_deadline_decides_at_once (void **state)
+{
+    s_fix_t *x = *state;
+    s_clean (x, false);
+    s_made (x, "P1", "L4", s_ms ("2026-12-07T19:05:00Z"), s_one, 1, true);
+    int64_t t = s_ms ("2026-12-09T15:00:00Z");
+    s_pay (x, "payment.applied", "pay1", "P1", "L4", "USD", 10000, t, t, 10000, 0, "kept");
+    s_decided (x, "kept", "P1", "L4", -1, NULL, t);
+    t = s_ms ("2026-12-17T15:00:00Z");
+    s_pay (x, "payment.reversed", "rev1", "P1", "L4", "USD", 3000, t, t, 7000, 0, "partially_kept");
+    s_decided (x, "partially_kept", "P1", "L4", 0, "2026-12-15", t);
+    s_follow_up (x, "P1", "L4", t + 1000);
+    pl_check_t *ck = s_run (x);
+    assert_int_equal (pl_check_violations (ck), 0);
+    pl_check_destroy (&ck);
+}
+
+/* Reopened although the short instalment's deadline had passed. */
+static void
+test_a_reopening_after_the_deadline_is_caught (void **state)
+{
+    s_fix_t *x = *state;
+    s_clean (x, false);
+    s_made (x, "P1", "L4", s_ms ("2026-12-07T19:05:00Z"), s_one, 1, true);
+    int64_t t = s_ms ("2026-12-09T15:00:00Z");
+    s_pay (x, "payment.applied", "pay1", "P1", "L4", "USD", 10000, t, t, 10000, 0, "kept");
+    s_decided (x, "kept", "P1", "L4", -1, NULL, t);
+    t = s_ms ("2026-12-17T15:00:00Z");
+    s_pay (x, "payment.reversed", "rev1", "P1", "L4", "USD", 3000, t, t, 7000, 0, "active");
+    s_decided (x, "reopened", "P1", "L4", -1, NULL, t);
+    pl_check_t *ck = s_run (x);
+    assert_true (s_fact_has (ck, "promise_decision", "decided at once"));
+    /* And, active again with its deadline long gone, it is never decided. */
+    assert_int_equal (pl_check_count (ck, "promise_decision"), 1);
+    assert_int_equal (pl_check_count (ck, "promise_undecided"), 1);
+    assert_int_equal (pl_check_violations (ck), 2);
+    pl_check_destroy (&ck);
+}
+
+/* Paid in full after the deadline, before the service's sweep: the clock is read first, and the
+ * promise is broken on the money before it (none), the late money still allocated. */
+static void
+test_a_payment_after_the_deadline_is_late (void **state)
+{
+    s_fix_t *x = *state;
+    s_clean (x, false);
+    s_made (x, "P1", "L4", s_ms ("2026-12-07T19:05:00Z"), s_one, 1, true);
+    int64_t t = s_deadline ("2026-12-15") + 30000;
+    s_pay (x, "payment.applied", "pay1", "P1", "L4", "USD", 10000, t - 10000, t, 10000, 0, "broken");
+    s_decided (x, "broken", "P1", "L4", 0, "2026-12-15", t);
+    s_follow_up (x, "P1", "L4", t + 1000);
+    pl_check_t *ck = s_run (x);
+    assert_int_equal (pl_check_violations (ck), 0);
+    pl_check_destroy (&ck);
+}
+
+static void
+test_a_second_decision_is_caught (void **state)
+{
+    s_fix_t *x = *state;
+    s_clean (x, false);
+    s_made (x, "P1", "L4", s_ms ("2026-12-07T19:05:00Z"), s_two, 2, true);
+    int64_t d = s_deadline ("2026-12-15") + 60000;
+    s_decided (x, "broken", "P1", "L4", 0, "2026-12-15", d);
+    s_follow_up (x, "P1", "L4", d + 1000);
+    s_decided (x, "broken", "P1", "L4", 1, "2026-12-17", s_deadline ("2026-12-17") + 60000);
+    pl_check_t *ck = s_run (x);
+    s_expect (ck, "promise_decision", 1);
+    assert_true (s_fact_has (ck, "promise_decision", "already broken"));
+    pl_check_destroy (&ck);
+}
+
+static void
+test_a_broken_promise_without_follow_up_is_caught (void **state)
+{
+    s_fix_t *x = *state;
+    s_clean (x, false);
+    s_made (x, "P1", "L4", s_ms ("2026-12-07T19:05:00Z"), s_one, 1, true);
+    s_decided (x, "broken", "P1", "L4", 0, "2026-12-15", s_deadline ("2026-12-15") + 180000);
+    /* A follow-up of another promise, and one of this promise for another lead, do not count. */
+    s_follow_up (x, "P2", "L4", s_deadline ("2026-12-15") + 200000);
+    s_follow_up (x, "P1", "L5", s_deadline ("2026-12-15") + 200000);
+    pl_check_t *ck = s_run (x);
+    s_expect (ck, "promise_no_follow_up", 1);
+    pl_check_destroy (&ck);
+}
+
+static void
+test_a_broken_promise_followed_up_passes (void **state)
+{
+    s_fix_t *x = *state;
+    s_clean (x, false);
+    s_made (x, "P1", "L4", s_ms ("2026-12-07T19:05:00Z"), s_one, 1, true);
+    int64_t d = s_deadline ("2026-12-15") + 180000;
+    s_decided (x, "broken", "P1", "L4", 0, "2026-12-15", d);
+    s_follow_up (x, "P1", "L4", d + 2000);
+    pl_check_t *ck = s_run (x);
+    assert_int_equal (pl_check_violations (ck), 0);
+    pl_check_destroy (&ck);
+}
+
+static void
+test_a_promise_left_undecided_is_caught (void **state)
+{
+    s_fix_t *x = *state;
+    s_clean (x, false);
+    s_made (x, "P1", "L4", s_ms ("2026-12-07T19:05:00Z"), s_two, 2, true);
+    int64_t t = s_ms ("2026-12-10T15:00:00Z");
+    s_pay (x, "payment.applied", "pay1", "P1", "L4", "USD", 6000, t, t, 6000, 0, "active");
+    pl_check_t *ck = s_run (x);
+    s_expect (ck, "promise_undecided", 1);
+    assert_true (s_fact_has (ck, "promise_undecided", "instalment 1 short"));
+    pl_check_destroy (&ck);
+}
+
+/* A payment before its promise waits for the account's next one (7 days at most). */
+static void
+test_an_unmatched_payment_later_applied_passes (void **state)
+{
+    s_fix_t *x = *state;
+    s_clean (x, false);
+    int64_t u = s_ms ("2026-12-07T12:00:00Z"), m = s_ms ("2026-12-07T19:05:00Z");
+    s_pay (x, "payment.unmatched", "pay0", "", "L4", "USD", 10000, u, u, 0, 0, "");
+    s_made (x, "P1", "L4", m, s_one, 1, true);
+    s_pay (x, "payment.applied", "pay0", "P1", "L4", "USD", 10000, u, m, 10000, 0, "kept");
+    s_decided (x, "kept", "P1", "L4", -1, NULL, m);
+    pl_check_t *ck = s_run (x);
+    assert_int_equal (pl_check_violations (ck), 0);
+    pl_check_destroy (&ck);
+}
+
+static void
+test_an_unmatched_payment_taken_after_7_days_is_caught (void **state)
+{
+    s_fix_t *x = *state;
+    s_clean (x, false);
+    int64_t u = s_ms ("2026-11-30T12:00:00Z"), m = s_ms ("2026-12-07T19:05:00Z");
+    s_pay (x, "payment.unmatched", "pay0", "", "L4", "USD", 10000, u, u, 0, 0, "");
+    s_made (x, "P1", "L4", m, s_one, 1, true);
+    s_pay (x, "payment.applied", "pay0", "P1", "L4", "USD", 10000, u, m, 10000, 0, "kept");
+    s_decided (x, "kept", "P1", "L4", -1, NULL, m);
+    pl_check_t *ck = s_run (x);
+    s_expect (ck, "promise_money", 1);
+    assert_true (s_fact_has (ck, "promise_money", "within 7 days"));
+    pl_check_destroy (&ck);
+}
+
+/* US-3, another lead of tenant 102 with the same debt ACC-1, called while US-1's promise on it
+ * is active; and once after the promise was decided, which is allowed. */
+static void
+test_a_call_on_the_debt_of_an_active_promise_is_caught (void **state)
+{
+    s_fix_t *x = *state;
+    s_write (x->dir, "leads/us-extra.ndjson",
+             "{\"external_id\":\"US-3\",\"campaign\":\"us-collect\",\"country\":\"US\",\"state\":\"NY\","
+             "\"postal_code\":\"10001\",\"phone\":\"+12125550199\",\"debt\":{\"account_ref\":\"ACC-1\"}}\n");
+    s_clean (x, false);
+    s_accept (x, "L7", "US-3", "us-collect", "+12125550199", "America/New_York");
+    s_made (x, "P1", "L4", s_ms ("2026-12-07T19:05:00Z"), s_one, 1, true);
+    s_call (x, "a7", "L7", "us-collect", "+12125550199", "America/New_York",
+            s_ms ("2026-12-09T19:00:00Z"), "answered");
+    int64_t d = s_deadline ("2026-12-15") + 180000;
+    s_decided (x, "broken", "P1", "L4", 0, "2026-12-15", d);
+    s_follow_up (x, "P1", "L4", d + 1000);
+    s_call (x, "a7b", "L7", "us-collect", "+12125550199", "America/New_York",
+            s_ms ("2026-12-17T19:00:00Z"), "answered");
+    s_finish (x, "L7", "us-collect", "contacted", s_ms ("2026-12-20T12:00:00Z"));
+    pl_check_t *ck = s_run (x);
+    s_expect (ck, "promise_active_call", 1);
+    const char *attempt;
+    for (size_t i = 0; i < pl_check_violations (ck); i++)
+        if (strcmp (pl_check_violation (ck, i, &attempt, NULL, NULL), "promise_active_call") == 0)
+            assert_string_equal (attempt, "a7");
+    pl_check_destroy (&ck);
+}
+
+static void
+test_a_promise_without_its_schedule_is_a_missing_fact (void **state)
+{
+    s_fix_t *x = *state;
+    s_clean (x, false);
+    s_made (x, "P1", "L4", s_ms ("2026-12-07T19:05:00Z"), s_one, 1, false);
+    pl_check_t *ck = s_run (x);
+    s_expect (ck, "missing_fact", 1);
+    assert_true (s_fact_has (ck, "missing_fact", "promise.schedule"));
+    pl_check_destroy (&ck);
+}
+
+/* Three promises of us-collect: kept, partially kept, broken; 23000 promised, 11000 collected,
+ * and a payment on US-2's debt unmatched at the end. */
+static void
+test_the_report_shows_the_promises (void **state)
+{
+    s_fix_t *x = *state;
+    s_clean (x, false);
+    int64_t t = s_ms ("2026-12-09T15:00:00Z");
+    s_made (x, "PA", "L4", s_ms ("2026-12-07T19:05:00Z"), s_one, 1, true);
+    s_pay (x, "payment.applied", "pay1", "PA", "L4", "USD", 10000, t, t, 10000, 0, "kept");
+    s_decided (x, "kept", "PA", "L4", -1, NULL, t);
+    static const s_inst_t b[] = {{"2026-12-15", 4000, 0}, {"2026-12-17", 4000, 0}};
+    s_made (x, "PB", "L5", s_ms ("2026-12-07T20:05:00Z"), b, 2, true);
+    s_pay (x, "payment.applied", "pay2", "PB", "L5", "USD", 1000, t, t, 1000, 0, "active");
+    static const s_inst_t c[] = {{"2026-12-15", 5000, 0}};
+    s_made (x, "PC", "L4", s_ms ("2026-12-11T15:00:00Z"), c, 1, true);
+    int64_t d = s_deadline ("2026-12-15") + 120000;
+    s_decided (x, "partially_kept", "PB", "L5", 0, "2026-12-15", d);
+    s_decided (x, "broken", "PC", "L4", 0, "2026-12-15", d);
+    s_follow_up (x, "PB", "L5", d + 1000);
+    s_follow_up (x, "PC", "L4", d + 1000);
+    int64_t u = s_ms ("2026-12-18T15:00:00Z");
+    s_pay (x, "payment.unmatched", "pay3", "", "L5", "USD", 700, u, u, 0, 0, "");
+    pl_check_t *ck = s_run (x);
+    assert_int_equal (pl_check_violations (ck), 0);
+    char path[1100];
+    snprintf (path, sizeof path, "%s/report.json", x->dir);
+    assert_int_equal (pl_check_write_json (ck, path), 0);
+    json_error_t je;
+    json_t *r = json_load_file (path, 0, &je);
+    assert_non_null (r);
+    json_t *pr = NULL, *camp;
+    size_t i;
+    json_array_foreach (json_object_get (r, "campaigns"), i, camp) {
+        if (strcmp (json_string_value (json_object_get (camp, "name")), "us-collect") == 0)
+            pr = json_object_get (camp, "promises");
+        else
+            assert_null (json_object_get (camp, "promises"));   /* only where there are some */
+    }
+    assert_non_null (pr);
+    assert_int_equal (json_integer_value (json_object_get (pr, "made")), 3);
+    assert_int_equal (json_integer_value (json_object_get (pr, "kept")), 1);
+    assert_int_equal (json_integer_value (json_object_get (pr, "partially_kept")), 1);
+    assert_int_equal (json_integer_value (json_object_get (pr, "broken")), 1);
+    assert_int_equal (json_integer_value (json_object_get (pr, "active")), 0);
+    double rate = json_real_value (json_object_get (pr, "kept_rate_pct"));
+    assert_true (rate > 33.32 && rate < 33.34);
+    json_t *usd = json_object_get (json_object_get (pr, "by_currency"), "USD");
+    assert_int_equal (json_integer_value (json_object_get (usd, "promised_minor")), 23000);
+    assert_int_equal (json_integer_value (json_object_get (usd, "collected_minor")), 11000);
+    assert_int_equal (json_integer_value (json_object_get (usd, "unmatched_minor")), 700);
+    assert_int_equal (json_integer_value (json_object_get (pr, "unmatched_payments")), 1);
+    assert_non_null (json_object_get (r, "promises"));
+    json_decref (r);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream (&text, &len);
+    pl_check_print (ck, out);
+    fclose (out);
+    assert_non_null (strstr (text, "kept rate 33.33%"));
+    free (text);
+    pl_check_destroy (&ck);
+}
+
 int
 main (void)
 {
@@ -716,6 +1216,25 @@ main (void)
         cmocka_unit_test_setup_teardown (test_a_wrong_local_time_in_a_dial_check_is_caught, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_record_missing_a_must_field_is_a_violation, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_line_that_is_not_a_record_is_bad_input, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_kept_promise_passes, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_part_paid_promise_missed_is_partially_kept, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_promise_broken_before_its_deadline_is_caught, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_promise_kept_while_short_is_caught, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_wrong_allocation_is_caught_once, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_payment_in_another_currency_is_caught, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_reversal_reopens_a_kept_promise, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_reversal_after_the_deadline_decides_at_once, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_reopening_after_the_deadline_is_caught, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_payment_after_the_deadline_is_late, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_second_decision_is_caught, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_broken_promise_without_follow_up_is_caught, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_broken_promise_followed_up_passes, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_promise_left_undecided_is_caught, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_an_unmatched_payment_later_applied_passes, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_an_unmatched_payment_taken_after_7_days_is_caught, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_call_on_the_debt_of_an_active_promise_is_caught, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_promise_without_its_schedule_is_a_missing_fact, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_the_report_shows_the_promises, s_setup, s_teardown),
     };
     return cmocka_run_group_tests_name ("checker", tests, NULL, NULL);
 }

@@ -173,6 +173,7 @@ pl_check_destroy (pl_check_t **self_p)
     free (self->optouts);
     free (self->crecs);
     free (self->summaries);
+    ck_promise_free (self);
     for (size_t i = 0; i < self->n_pool; i++)
         free (self->pool[i]);
     free (self->pool);

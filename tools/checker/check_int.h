@@ -11,6 +11,8 @@
 
 #define CK_MAX_PHONES 4
 #define CK_MAX_CONSENTS 8
+#define CK_MAX_INSTALMENTS 64
+#define CK_MAX_CURRENCIES 8
 
 typedef struct {
     int64_t captured, revoked;  /* revoked 0: in force */
@@ -58,6 +60,19 @@ typedef struct {
     int64_t reported;           /* the report's own instant */
 } ck_pacing_t;
 
+/* Money of one currency in a promise summary, minor units. */
+typedef struct {
+    const char *currency;       /* interned */
+    int64_t promised, collected, unmatched;
+} ck_money_t;
+
+/* The promises of a campaign (or of the whole export) by their status at its end. */
+typedef struct {
+    long made, kept, partial, broken, cancelled, active, unmatched;
+    ck_money_t money[CK_MAX_CURRENCIES];
+    int n_money;
+} ck_tally_t;
+
 typedef struct {
     char *name, *file, *profile_id, *tenant;
     const ck_profile_t *profile;
@@ -74,6 +89,7 @@ typedef struct {
     long rejected_unrecorded, rejected_counted;
     long dnc_informational;     /* calls to registry numbers the profile does not bind */
     json_t *abandon;            /* array of the periods measured */
+    ck_tally_t promises;
 } ck_campaign_t;
 
 typedef struct {
@@ -99,6 +115,46 @@ typedef struct {
     int64_t taken;
     ck_map_t numbers;
 } ck_list_t;
+
+/* One instalment as promise.made schedules it. */
+typedef struct {
+    int64_t amount, deadline, tolerance;
+} ck_inst_t;
+
+/* A promise to pay as the records tell it, and the checker's own replay of its money. Money
+ * always fills the instalments oldest first (a reversal empties them newest first), so the
+ * total taken (`money`: allocated + credit) says what each instalment holds. */
+typedef struct {
+    const char *id, *lead_id, *tenant, *account, *currency;     /* interned */
+    int campaign;               /* -1 unknown */
+    ck_inst_t *inst;
+    int n;                      /* instalments replayed; 0: no (whole) schedule read */
+    int64_t amount, made_at, money, collected;  /* made_at 0: no promise.made read (yet) */
+    int64_t money_at;           /* its latest payment or reversal */
+    char status;                /* as recorded: 'a'ctive, 'k'ept, 'p'artially kept, 'b'roken,
+                                 * 'c'ancelled; 0 nothing yet */
+    /* A decision the replay made that no record has given yet ('k', 'p', 'b'; 0 none): when,
+     * and on which money (a payment after the deadline decides on the money before it). */
+    char want;
+    int want_inst;
+    int64_t want_at, want_money;
+    bool want_reopen;           /* a reversal left it (kept) short before the deadline */
+    bool money_wrong;           /* its figures were reported wrong once */
+    int64_t broken_at;          /* its promise.broken or .partially_kept, 0 none */
+    int64_t open;               /* its active interval still open (index in `actives`), -1 */
+} ck_promise_t;
+
+/* While a promise is active, [from, until): listed by tenant and account. */
+typedef struct {
+    int64_t promise, from, until, next;     /* until 0: still active at the end */
+} ck_active_t;
+
+/* A payment the promise service kept for the account's next promise. */
+typedef struct {
+    const char *account, *currency;
+    int64_t amount, paid_at, next;          /* next: the account's previous one, -1 */
+    bool applied;
+} ck_unmatched_t;
 
 typedef struct {
     const char *kind, *rule, *attempt, *lead, *campaign;
@@ -135,6 +191,18 @@ struct pl_check {
     size_t n_summaries, cap_summaries;
     long rejected_unrecorded;   /* of summaries that name no campaign */
     long records, duplicates, unknown_leads;
+    int64_t last_at;            /* the latest record's at_ms: the end of the export */
+    ck_promise_t *promises;
+    size_t n_promises, cap_promises;
+    ck_map_t promise_by_id;
+    ck_active_t *actives;
+    size_t n_actives, cap_actives;
+    ck_map_t active_head;       /* "<tenant>\x1f<account>" -> its latest interval */
+    ck_unmatched_t *unmatched;
+    size_t n_unmatched, cap_unmatched;
+    ck_map_t unmatched_by_id, unmatched_head;   /* payment id; account -> latest */
+    ck_map_t follow_ups;        /* "<promise>\x1f<lead id>" -> latest dial.scheduled promise_broken */
+    ck_tally_t promise_total;
     ck_violation_t *violations;
     size_t n_violations, cap_violations;
     ck_map_t violation_keys;    /* one violation per attempt, kind and rule */
@@ -164,5 +232,11 @@ int ck_bundle_load (pl_check_t *self, const char *dir);
 void ck_ingest_lead_id (pl_check_t *self, json_t *rec);
 int ck_ingest (pl_check_t *self, json_t *rec);
 void ck_verify (pl_check_t *self);
+/* promise.c: promise.*, payment.* and dial.scheduled records into per-promise state; the
+ * promise checks and tallies (after the other checks: they read the attempts as verify left
+ * them); and freeing that state. */
+void ck_promise_record (pl_check_t *self, json_t *rec, const char *type);
+void ck_promise_verify (pl_check_t *self);
+void ck_promise_free (pl_check_t *self);
 
 #endif

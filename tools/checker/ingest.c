@@ -1,6 +1,6 @@
 /*  ingest.c — reads the records of an audit export into the checker's compact state: the MUST
  *  fields of each type (docs/audit-events.md) first, then what each type says of a lead, an
- *  attempt, an opt-out, a consent or the pacing.
+ *  attempt, an opt-out, a consent or the pacing (promises and payments: promise.c).
  */
 #include "check_int.h"
 
@@ -49,6 +49,25 @@ static const s_must_t s_must[] = {
                           "consent.captured_at_ms"}},
     {"consent.revoked", {"number", "tenant", "consent.tenant", "consent.subject",
                          "consent.revoked_at_ms"}},
+    /* promise.instalment may be 0 (the first), so it is no MUST here. */
+    {"promise.made", {"promise.promise_id", "promise.account_ref", "promise.currency",
+                      "promise.amount_minor", "promise.instalments", "promise.zone",
+                      "promise.schedule", "tenant", "number"}},
+    {"promise.kept", {"promise.promise_id"}},
+    {"promise.partially_kept", {"promise.promise_id", "promise.instalment_due",
+                                "promise.deadline_ms", "promise.follow_up_campaign"}},
+    {"promise.broken", {"promise.promise_id", "promise.instalment_due", "promise.deadline_ms",
+                        "promise.follow_up_campaign"}},
+    {"promise.cancelled", {"promise.promise_id"}},
+    {"promise.reopened", {"promise.promise_id"}},
+    {"promise.instalment_paid", {"promise.promise_id", "promise.instalment_due"}},
+    {"promise.reminded", {"promise.promise_id", "promise.instalment_due"}},
+    {"payment.applied", {"promise.payment_id", "promise.payment_minor", "promise.paid_at_ms",
+                         "promise.account_ref", "promise.currency", "promise.promise_id"}},
+    {"payment.unmatched", {"promise.payment_id", "promise.payment_minor", "promise.paid_at_ms",
+                           "promise.account_ref", "promise.currency"}},
+    {"payment.reversed", {"promise.payment_id", "promise.payment_minor", "promise.paid_at_ms",
+                          "promise.account_ref", "promise.currency"}},
 };
 
 static void
@@ -416,6 +435,9 @@ ck_ingest (pl_check_t *self, json_t *rec)
         ck_map_put (&self->seen, key, 1);
     }
     self->records++;
+    int64_t at = ck_int (rec, "at_ms");
+    if (at > self->last_at)
+        self->last_at = at;
     s_check_must (self, rec, type);
     /* Counted by trace whether or not the input holds its lead: a summary is checked against
      * every lead.rejected its request wrote. */
@@ -434,5 +456,8 @@ ck_ingest (pl_check_t *self, json_t *rec)
         s_consent_record (self, rec, type);
     else if (strcmp (type, "pacing.report") == 0)
         s_pacing_record (self, rec);
+    if (strncmp (type, "promise.", 8) == 0 || strncmp (type, "payment.", 8) == 0
+        || strcmp (type, "dial.scheduled") == 0)
+        ck_promise_record (self, rec, type);
     return 0;
 }

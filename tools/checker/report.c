@@ -16,6 +16,36 @@ s_map_json (const ck_map_t *m)
     return o;
 }
 
+static bool
+s_has_promises (const ck_tally_t *t)
+{
+    return t->made || t->unmatched;
+}
+
+/* The kept rate in hundredths of a percent: kept of every promise decided; -1 none decided. */
+static long
+s_kept_rate (const ck_tally_t *t)
+{
+    long decided = t->kept + t->partial + t->broken;
+    return decided ? (t->kept * 10000 + decided / 2) / decided : -1;
+}
+
+static json_t *
+s_promises_json (const ck_tally_t *t)
+{
+    json_t *money = json_object ();
+    for (int i = 0; i < t->n_money; i++)
+        json_object_set_new (money, t->money[i].currency, json_pack ("{s:I, s:I, s:I}",
+            "promised_minor", (json_int_t) t->money[i].promised, "collected_minor",
+            (json_int_t) t->money[i].collected, "unmatched_minor", (json_int_t) t->money[i].unmatched));
+    long rate = s_kept_rate (t);
+    return json_pack ("{s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:I}", "made", (json_int_t) t->made,
+        "kept", (json_int_t) t->kept, "partially_kept", (json_int_t) t->partial, "broken",
+        (json_int_t) t->broken, "cancelled", (json_int_t) t->cancelled, "active",
+        (json_int_t) t->active, "kept_rate_pct", rate < 0 ? json_null () : json_real (rate / 100.0),
+        "by_currency", money, "unmatched_payments", (json_int_t) t->unmatched);
+}
+
 static json_t *
 s_campaign_json (const ck_campaign_t *c)
 {
@@ -38,6 +68,8 @@ s_campaign_json (const ck_campaign_t *c)
         (json_int_t) c->suppressed, "lost", (json_int_t) c->lost, "no_end", (json_int_t) c->open));
     json_object_set_new (o, "calls_on_registry_lists_not_binding",
                          json_integer (c->dnc_informational));
+    if (s_has_promises (&c->promises))
+        json_object_set_new (o, "promises", s_promises_json (&c->promises));
     return o;
 }
 
@@ -56,19 +88,23 @@ s_report_json (const pl_check_t *self)
             "kind", v->kind, "rule", v->rule, "attempt_id", v->attempt, "lead", v->lead,
             "campaign", v->campaign, "at_ms", (json_int_t) v->at, "at", at, "fact", v->fact));
     }
-    return json_pack ("{s:s, s:I, s:I, s:I, s:I, s:o, s:o}", "verdict",
-                      self->n_violations ? "FAIL" : "PASS", "violations_total",
-                      (json_int_t) self->n_violations, "records", (json_int_t) self->records,
-                      "duplicate_records", (json_int_t) self->duplicates,
-                      "accepted_leads_not_in_bundle", (json_int_t) self->unknown_leads,
-                      "campaigns", camps, "violations", viol);
+    json_t *r = json_pack ("{s:s, s:I, s:I, s:I, s:I, s:o, s:o}", "verdict",
+                           self->n_violations ? "FAIL" : "PASS", "violations_total",
+                           (json_int_t) self->n_violations, "records", (json_int_t) self->records,
+                           "duplicate_records", (json_int_t) self->duplicates,
+                           "accepted_leads_not_in_bundle", (json_int_t) self->unknown_leads,
+                           "campaigns", camps, "violations", viol);
+    if (r && s_has_promises (&self->promise_total))
+        json_object_set_new (r, "promises", s_promises_json (&self->promise_total));
+    return r;
 }
 
 int
 pl_check_write_json (const pl_check_t *self, const char *path)
 {
     json_t *r = s_report_json (self);
-    int rc = r ? json_dump_file (r, path, JSON_INDENT (2) | JSON_PRESERVE_ORDER) : -1;
+    int rc = r ? json_dump_file (r, path, JSON_INDENT (2) | JSON_PRESERVE_ORDER
+                                          | JSON_REAL_PRECISION (12)) : -1;
     json_decref (r);
     return rc == 0 ? 0 : -1;
 }
@@ -83,6 +119,25 @@ s_print_map (FILE *out, const char *title, const ck_map_t *m)
         if (m->keys[i])
             fprintf (out, "\n    %-40s %lld", m->keys[i], (long long) m->vals[i]);
     fputc ('\n', out);
+}
+
+static void
+s_print_promises (FILE *out, const char *title, const ck_tally_t *t)
+{
+    long rate = s_kept_rate (t);
+    fprintf (out, "  %s: %ld made; %ld kept, %ld partially kept, %ld broken, %ld cancelled, %ld "
+                  "active at the end", title, t->made, t->kept, t->partial, t->broken,
+             t->cancelled, t->active);
+    if (rate >= 0)
+        fprintf (out, "; kept rate %ld.%02ld%%", rate / 100, rate % 100);
+    fputc ('\n', out);
+    for (int i = 0; i < t->n_money; i++)
+        fprintf (out, "    %-4s promised %lld, collected %lld, unmatched %lld (minor units)\n",
+                 *t->money[i].currency ? t->money[i].currency : "?",
+                 (long long) t->money[i].promised, (long long) t->money[i].collected,
+                 (long long) t->money[i].unmatched);
+    if (t->unmatched)
+        fprintf (out, "    %ld payments unmatched at the end\n", t->unmatched);
 }
 
 static void
@@ -128,6 +183,8 @@ s_print_campaign (FILE *out, const ck_campaign_t *c)
     if (c->dnc_informational)
         fprintf (out, "  %ld calls to numbers on a registry list this profile is not bound by\n",
                  c->dnc_informational);
+    if (s_has_promises (&c->promises))
+        s_print_promises (out, "promises", &c->promises);
 }
 
 void
@@ -137,6 +194,10 @@ pl_check_print (const pl_check_t *self, FILE *out)
              self->records, self->duplicates, self->n_leads, self->n_attempts);
     for (int i = 0; i < self->n_campaigns; i++)
         s_print_campaign (out, &self->campaigns[i]);
+    if (s_has_promises (&self->promise_total)) {
+        fputc ('\n', out);
+        s_print_promises (out, "promises of every campaign", &self->promise_total);
+    }
     if (self->n_violations)
         fprintf (out, "\nviolations (at most %d shown per kind; all in --json):\n", S_SHOW_PER_KIND);
     ck_map_t shown = {0};

@@ -1,6 +1,7 @@
 /*  verify.c — the checks, each recomputed from the records and the bundle with the checker's
  *  own tables (law.c): windows in every candidate zone, caps and cool-offs, lists, opt-outs and
- *  consents, attempt ids, abandon rates, and the end of every lead.
+ *  consents, attempt ids, abandon rates, and the end of every lead (then the promises:
+ *  promise.c).
  */
 #include "check_int.h"
 
@@ -638,4 +639,5 @@ ck_verify (pl_check_t *self)
     }
     s_check_summaries (self);
     s_check_leads (self);
+    ck_promise_verify (self);
 }
