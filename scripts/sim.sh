@@ -62,6 +62,13 @@ echo "PLATEAU_SCRUB_CAMPAIGNS_DIR=$B/campaigns" >"$PL_RUN_DIR/extra/scrub.env"
 echo "PLATEAU_CAMPAIGNS_DIR=$B/campaigns" >"$PL_RUN_DIR/extra/dialer.env"
 echo "PLATEAU_CAMPAIGNS_DIR=$B/campaigns" >"$PL_RUN_DIR/extra/intake.env"
 echo "PLATEAU_TELSIM_SEED=$SEED" >"$PL_RUN_DIR/extra/telsim.env"
+# The floor's debtors pay what they promised (or not) through the promise service, as a payment
+# processor's bridge would: telsim may send it PaymentReceived ('${PROMISE_BUS}' is filled in
+# by the stack).
+if [[ -x $BIN/plateau-promise ]]; then
+  echo 'PLATEAU_PROMISE_BUS=${PROMISE_BUS}' >>"$PL_RUN_DIR/extra/telsim.env"
+  echo "PLATEAU_BUS_ALLOW=PaymentReceived=telsim" >"$PL_RUN_DIR/extra/promise.env"
+fi
 # The audit's size cap sized to the run: a full run (100,000 leads, 14 days) writes about 800
 # bytes of records per lead and day, more than the local stack's 1 GiB; 2 KiB leaves room.
 cap=$(( LEADS * DAYS * 2048 )); ((cap > 1073741824)) || cap=1073741824

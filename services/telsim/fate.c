@@ -113,6 +113,63 @@ s_pick (const s_share_t *table, double u)
     return last;
 }
 
+const char *
+telsim_payer_str (telsim_payer_t p)
+{
+    static const char *names[TELSIM_PAYER_COUNT] = { "full", "split", "part", "late", "none" };
+    return (unsigned) p < TELSIM_PAYER_COUNT ? names[p] : "";
+}
+
+/* The debtor's payments, drawn after everything else so that the rest of a fate stays what it
+ * was. Half keep their promise (a third of them in two payments), 12 % pay 30 to 80 % of it on
+ * time, 8 % pay it all two to eight days after the due date, 30 % pay nothing; 4 % of those
+ * who pay on time see their first payment bounce one to three days later. On time is at least
+ * a day before the due date, whatever the debtor's zone. */
+static void
+s_payer (telsim_rng_t *r, telsim_fate_t *out)
+{
+    double u = telsim_rng_unit (r), split_u = telsim_rng_unit (r), bounce_u = telsim_rng_unit (r);
+    double t1 = telsim_rng_unit (r), t2 = telsim_rng_unit (r);
+    int64_t part_pct = telsim_rng_range (r, 30, 80), late_days = telsim_rng_range (r, 2, 8);
+    int64_t bounce_ms = telsim_rng_range (r, 86400000, 3 * 86400000);
+    int64_t due = (int64_t) out->promise_days * 86400000, hour = 3600000;
+    int64_t on_time = due - 86400000 - hour;          /* the latest on-time payment, from 1 h */
+    out->n_payments = 0;
+    out->bounce_after_ms = 0;
+    out->payer = u < 0.50 ? (split_u < 1.0 / 3 ? TELSIM_PAYER_SPLIT : TELSIM_PAYER_FULL)
+                 : u < 0.62 ? TELSIM_PAYER_PART
+                 : u < 0.70 ? TELSIM_PAYER_LATE
+                            : TELSIM_PAYER_NONE;
+    switch (out->payer) {
+    case TELSIM_PAYER_FULL:
+        out->n_payments = 1;
+        out->pay_after_ms[0] = hour + (int64_t) (t1 * (double) on_time);
+        out->pay_minor[0] = out->promise_minor;
+        break;
+    case TELSIM_PAYER_SPLIT:
+        out->n_payments = 2;
+        out->pay_after_ms[0] = hour + (int64_t) (t1 * (double) on_time / 2);
+        out->pay_after_ms[1] = out->pay_after_ms[0] + (int64_t) (t2 * (double) (hour + on_time - out->pay_after_ms[0]));
+        out->pay_minor[0] = out->promise_minor / 2;
+        out->pay_minor[1] = out->promise_minor - out->pay_minor[0];
+        break;
+    case TELSIM_PAYER_PART:
+        out->n_payments = 1;
+        out->pay_after_ms[0] = hour + (int64_t) (t1 * (double) on_time);
+        out->pay_minor[0] = out->promise_minor * part_pct / 100;
+        break;
+    case TELSIM_PAYER_LATE:
+        out->n_payments = 1;
+        out->pay_after_ms[0] = due + late_days * 86400000 + (int64_t) (t1 * 86400000);
+        out->pay_minor[0] = out->promise_minor;
+        break;
+    default:
+        break;
+    }
+    if ((out->payer == TELSIM_PAYER_FULL || out->payer == TELSIM_PAYER_SPLIT) && bounce_u < 0.04)
+        out->bounce_after_ms = bounce_ms;
+}
+
 void
 telsim_fate_draw (uint64_t seed, const telsim_facts_t *f, const telsim_fate_opts_t *o, telsim_fate_t *out)
 {
@@ -134,7 +191,7 @@ telsim_fate_draw (uint64_t seed, const telsim_facts_t *f, const telsim_fate_opts
     double disp_u = telsim_rng_unit (&r);
     int slot = (int) telsim_rng_range (&r, 0, TELSIM_CALLBACK_SLOTS - 1);
     int64_t promise = telsim_rng_range (&r, 50, 500) * 100;
-    int days = (int) telsim_rng_range (&r, 7, 30);
+    int days = (int) telsim_rng_range (&r, 2, 21);
 
     double person = telsim_fate_person_rate (f->line, f->local_hour), machine = s_machine_rate (f->line);
     if (o->person_scale > 0)
@@ -171,4 +228,5 @@ telsim_fate_draw (uint64_t seed, const telsim_facts_t *f, const telsim_fate_opts
     out->callback_slot = slot;
     out->promise_minor = promise;
     out->promise_days = days;
+    s_payer (&r, out);
 }

@@ -47,6 +47,20 @@ typedef enum {
 /* "person", "machine", "busy", "no_answer", "failed", "invalid". */
 const char *telsim_pickup_str (telsim_pickup_t p);
 
+/* What a debtor who promised to pay does: keeps it in one payment or two, pays part of it on
+ * time, pays all of it too late, or pays nothing. */
+typedef enum {
+    TELSIM_PAYER_FULL = 0,
+    TELSIM_PAYER_SPLIT,
+    TELSIM_PAYER_PART,
+    TELSIM_PAYER_LATE,
+    TELSIM_PAYER_NONE,
+    TELSIM_PAYER_COUNT
+} telsim_payer_t;
+
+/* "full", "split", "part", "late", "none". */
+const char *telsim_payer_str (telsim_payer_t p);
+
 /* What telephony knows of a call when it places it. */
 typedef struct {
     const char *dial_id;
@@ -75,7 +89,13 @@ typedef struct {
     int disposition;             /* Plateau__V1__Disposition__Code */
     int callback_slot;           /* CALLBACK: 0..21, next day at 09:00 + 30 min × slot, local */
     int64_t promise_minor;       /* PROMISE_TO_PAY: 5,000..50,000 minor units */
-    int promise_days;            /* PROMISE_TO_PAY: due 7..30 days after the call */
+    int promise_days;            /* PROMISE_TO_PAY: due 2..21 days after the call */
+    /* PROMISE_TO_PAY: what the debtor then does (docs/telephony.md, "debtors"). */
+    telsim_payer_t payer;
+    int n_payments;              /* 0..2 */
+    int64_t pay_after_ms[2];     /* each payment, after the disposition */
+    int64_t pay_minor[2];
+    int64_t bounce_after_ms;     /* > 0: the first payment is reversed this long after it */
 } telsim_fate_t;
 
 #define TELSIM_CALLBACK_SLOTS 22    /* 09:00, 09:30, … 19:30 */

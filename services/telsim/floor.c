@@ -23,6 +23,7 @@ typedef enum {
     EV_WRAP_END,
     EV_PAUSE,          /* an agent's pause is due */
     EV_PAUSE_END,
+    EV_PAYMENT,        /* a debtor pays (or a payment bounces) */
 } s_kind_t;
 
 typedef struct {
@@ -38,7 +39,7 @@ typedef enum { C_RINGING, C_AMD, C_WAITING, C_BRIDGED, C_ABANDONING, C_WRAP } s_
 typedef struct {
     bool used;
     uint64_t serial;
-    char *dial_id, *lead_id, *campaign, *number, *tenant, *trace;
+    char *dial_id, *lead_id, *campaign, *number, *tenant, *debt, *trace;
     int kind;
     telsim_fate_t fate;
     char region[4];
@@ -47,6 +48,14 @@ typedef struct {
     long agent;                       /* -1: none */
     int64_t placed_ms, answered_ms, greet_ms, bridged_ms;
 } s_call_t;
+
+/* A payment the floor's debtor will make, or the reversal of one. */
+typedef struct {
+    bool used;
+    char *id, *account, *reverses, *trace;
+    char currency[4];
+    int64_t amount;
+} s_payment_t;
 
 typedef struct {
     char *id;
@@ -76,6 +85,9 @@ struct telsim_floor {
     size_t nwaiting, cwaiting;
     s_agent_t *agents;
     size_t nagents;
+    s_payment_t *pays;
+    size_t npays, cpays;
+    pl_metric_t *m_payments;
     pl_metric_t *m_placed, *m_calls, *m_abandons, *m_fp, *m_agents, *m_agent_ms, *m_pickups, *m_disp, *m_talk;
 };
 
@@ -317,9 +329,10 @@ s_call_free (telsim_floor_t *self, size_t i)
     free (c->campaign);
     free (c->number);
     free (c->tenant);
+    free (c->debt);
     free (c->trace);
     c->used = false;
-    c->dial_id = c->lead_id = c->campaign = c->number = c->tenant = c->trace = NULL;
+    c->dial_id = c->lead_id = c->campaign = c->number = c->tenant = c->debt = c->trace = NULL;
     self->live--;
 }
 
@@ -440,6 +453,102 @@ s_agent_ready (telsim_floor_t *self, size_t ai, int64_t t)
     s_agent_set (self, a, PLATEAU__V1__AGENT_STATE__STATE__READY, t);
 }
 
+/* ---- debtors ------------------------------------------------------------------------------- */
+
+static void
+s_payment_free (s_payment_t *p)
+{
+    free (p->id);
+    free (p->account);
+    free (p->reverses);
+    free (p->trace);
+    *p = (s_payment_t) { 0 };
+}
+
+/* Keeps a payment for EV_PAYMENT at `at`. reverses: the payment it takes back, or NULL. */
+static int
+s_payment_add (telsim_floor_t *self, const s_call_t *c, const char *id, const char *currency, int64_t amount,
+               const char *reverses, int64_t at)
+{
+    size_t i = 0;
+    while (i < self->npays && self->pays[i].used)
+        i++;
+    if (i == self->npays) {
+        if (self->npays == self->cpays) {
+            size_t cap = self->cpays ? self->cpays * 2 : 64;
+            s_payment_t *p = realloc (self->pays, cap * sizeof *p);
+            if (!p)
+                return PL_ENOMEM;
+            self->pays = p;
+            self->cpays = cap;
+        }
+        self->npays++;
+    }
+    s_payment_t *p = &self->pays[i];
+    *p = (s_payment_t) { .used = true, .amount = amount };
+    snprintf (p->currency, sizeof p->currency, "%s", currency);
+    p->id = strdup (id);
+    p->account = strdup (c->debt);
+    p->reverses = strdup (reverses ? reverses : "");
+    p->trace = strdup (c->trace ? c->trace : "");
+    if (!p->id || !p->account || !p->reverses || !p->trace) {
+        s_payment_free (p);
+        return PL_ENOMEM;
+    }
+    return s_schedule (self, at, EV_PAYMENT, i, 0);
+}
+
+/* The debtor of call c promised to pay at t: what they then pay, and when (fate.h). The
+ * payment ids are the dial id's, so that a replayed run pays the same. */
+static void
+s_debtor_pays (telsim_floor_t *self, const s_call_t *c, const char *currency, int64_t t)
+{
+    char id[PL_ENVELOPE_ID_MAX + 1], first[PL_ENVELOPE_ID_MAX + 1] = "";
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < c->fate.n_payments && i < 2; i++) {
+        snprintf (id, sizeof id, "%s.pay%d", c->dial_id, i + 1);
+        if (i == 0)
+            snprintf (first, sizeof first, "%s", id);
+        rc = s_payment_add (self, c, id, currency, c->fate.pay_minor[i], NULL, t + c->fate.pay_after_ms[i]);
+    }
+    if (rc == 0 && c->fate.n_payments > 0 && c->fate.bounce_after_ms > 0) {
+        snprintf (id, sizeof id, "%s.bounce", c->dial_id);
+        rc = s_payment_add (self, c, id, currency, c->fate.pay_minor[0], first,
+                            t + c->fate.pay_after_ms[0] + c->fate.bounce_after_ms);
+    }
+    if (rc != 0)
+        pl_log_error (self->log, c->trace, "a debtor's payments are not simulated", "dial_id", c->dial_id,
+                      "error", "out of memory");
+}
+
+/* EV_PAYMENT: PaymentReceived to the promise service, as a payment processor's bridge would. */
+static void
+s_on_payment (telsim_floor_t *self, const s_event_t *e)
+{
+    if (e->idx >= self->npays || !self->pays[e->idx].used)
+        return;
+    s_payment_t *p = &self->pays[e->idx];
+    Plateau__V1__PaymentReceived pr = PLATEAU__V1__PAYMENT_RECEIVED__INIT;
+    Plateau__V1__Money money = PLATEAU__V1__MONEY__INIT;
+    money.minor_units = p->amount;
+    money.currency = p->currency;
+    pr.payment_id = p->id;
+    pr.account_ref = p->account;
+    pr.amount = &money;
+    pr.received_at_ms = e->at;
+    pr.method = *p->reverses ? (char *) "bounce" : (char *) "card";
+    pr.reference = (char *) "";
+    pr.reverses = p->reverses;
+    pl_envelope_t env;
+    pl_envelope_ids_t ids;
+    s_env (self, &env, &ids, p->trace);
+    env.body_case = PLATEAU__V1__ENVELOPE__BODY_PAYMENT_RECEIVED;
+    env.payment_received = &pr;
+    s_send (self, &env, p->trace, p->id);
+    pl_metric_inc (self->m_payments, *p->reverses ? "reversed" : "paid", 1);
+    s_payment_free (p);
+}
+
 static void
 s_disposition (telsim_floor_t *self, size_t ci, int64_t t)
 {
@@ -471,6 +580,8 @@ s_disposition (telsim_floor_t *self, size_t ci, int64_t t)
                                                                                          : "EUR";
         d.promise_amount = &money;
         d.promise_due_ms = t + (int64_t) c->fate.promise_days * 86400000;
+        if (self->o.payments && *c->debt)
+            s_debtor_pays (self, c, money.currency, t);
     }
     pl_envelope_t env;
     pl_envelope_ids_t ids;
@@ -597,7 +708,9 @@ telsim_floor_run (telsim_floor_t *self, int64_t now)
     size_t n = 0;
     while (self->nev && self->ev[0].at <= now) {
         s_event_t e = s_pop (self);
-        if (e.kind == EV_PAUSE || e.kind == EV_PAUSE_END)
+        if (e.kind == EV_PAYMENT)
+            s_on_payment (self, &e);
+        else if (e.kind == EV_PAUSE || e.kind == EV_PAUSE_END)
             s_on_agent_event (self, &e);
         else
             s_on_call_event (self, &e);
@@ -646,6 +759,7 @@ telsim_floor_place_fate (telsim_floor_t *self, const Plateau__V1__CallRequest *r
     c->campaign = s_dup (req->campaign);
     c->number = s_dup (req->number);
     c->tenant = s_dup (req->tenant);
+    c->debt = s_dup (req->debt);
     c->trace = s_dup (trace);
     self->live++;
     pl_metric_inc (self->m_placed, NULL, 1);
@@ -856,6 +970,9 @@ telsim_floor_new (const telsim_floor_opts_t *o, const pl_clock_t *clock, pl_metr
         self->m_talk = pl_metrics_counter (metrics, "plateau_telsim_talk_ms_total",
                                            "Agents' virtual time bridged to a callee (talking), in milliseconds",
                                            "campaign");
+        self->m_payments = pl_metrics_counter (metrics, "plateau_telsim_payments_total",
+                                               "Debtors' payments sent to the promise service, and reversals",
+                                               "kind");
     }
     return self;
 }
@@ -873,6 +990,10 @@ telsim_floor_destroy (telsim_floor_t **self_p)
         free (self->agents[i].id);
         free (self->agents[i].campaign);
     }
+    for (size_t i = 0; i < self->npays; i++)
+        if (self->pays[i].used)
+            s_payment_free (&self->pays[i]);
+    free (self->pays);
     free (self->agents);
     free (self->calls);
     free (self->waiting);

@@ -17,6 +17,11 @@
  *  unanswered, the agent is READY again. An agent named by a request who is not READY is not
  *  reserved: the call is handled as predictive (logged).
  *
+ *  With `payments`, a debtor who promised to pay on a call with a debt then pays as the call's
+ *  fate says (fate.h): PaymentReceived envelopes (ids "<dial id>.pay1", ".pay2", ".bounce" for
+ *  a reversal) go to the sink at their virtual instants, days later. They live in memory: a
+ *  floor that restarts forgets the payments it still owed.
+ *
  *  Not thread-safe: one floor belongs to the service loop.
  */
 #ifndef TELSIM_FLOOR_H
@@ -44,6 +49,7 @@ typedef struct {
     int64_t pause_every_ms;          /* mean time between an agent's pauses */
     const char *zoneinfo_dir;        /* NULL: the system's */
     const char *source;              /* envelope source ("telsim") */
+    bool payments;                   /* debtors who promised pay (PaymentReceived to the sink) */
 } telsim_floor_opts_t;
 
 /* Reads a pause rate, "<pause>/<mean time between pauses>" in the kit's durations ("5m/2h"), or

@@ -4,7 +4,8 @@
  *  CallRequest (door.c), and drives the floor from a timer that wakes every few real
  *  milliseconds and processes every simulated event whose virtual instant has come. What the
  *  floor says outside a request's step (progress, outcomes, agent states, dispositions) is
- *  stored in this replica's outbox and sent by the dialer's bus client (pl_bus_client_send).
+ *  stored in this replica's outbox and sent by the dialer's bus client (pl_bus_client_send);
+ *  the simulated debtors' payments go to the promise service when PLATEAU_PROMISE_BUS names it.
  *  See README.md and docs/telephony.md.
  */
 #include <stdio.h>
@@ -17,17 +18,23 @@
 #define S_TICK_MS 5
 #define S_BATCH_MAX 4096
 
+/* Messages for one peer, waiting for the outbox. */
+typedef struct {
+    const char *peer;
+    pl_bus_client_t *bus;
+    pl_envelope_t *out[S_BATCH_MAX];    /* owned copies */
+    size_t nout;
+    int64_t last_warn_mono;
+} s_batch_t;
+
 typedef struct {
     pl_service_t *svc;
     telsim_floor_t *floor;
-    pl_bus_client_t *dialer;
-    pl_envelope_t *out[S_BATCH_MAX];    /* owned copies, waiting for the outbox */
-    size_t nout;
+    s_batch_t dialer, promise;
     int64_t snapshot_every_ms, next_snapshot_mono;
-    int64_t last_warn_mono;
 } s_main_t;
 
-static void s_flush (s_main_t *m);
+static void s_flush (s_main_t *m, s_batch_t *b);
 
 /* The floor's sink: keep a copy until the tick sends the batch (or sooner when it is full: a
  * clock moved by days processes many events in one tick). */
@@ -35,44 +42,57 @@ static void
 s_sink (void *arg, pl_envelope_t *env)
 {
     s_main_t *m = arg;
-    if (m->nout == S_BATCH_MAX)
-        s_flush (m);
+    s_batch_t *b = env->body_case == PLATEAU__V1__ENVELOPE__BODY_PAYMENT_RECEIVED ? &m->promise : &m->dialer;
+    if (!b->bus)
+        return;
+    if (b->nout == S_BATCH_MAX)
+        s_flush (m, b);
     size_t len = 0;
     uint8_t *buf = pl_envelope_pack (env, &len);
     char err[128];
     pl_envelope_t *copy = buf ? pl_envelope_unpack (buf, len, err, sizeof err) : NULL;
     free (buf);
-    if (copy && m->nout < S_BATCH_MAX)
-        m->out[m->nout++] = copy;
+    if (copy && b->nout < S_BATCH_MAX)
+        b->out[b->nout++] = copy;
     else {
         pl_envelope_free (&copy);
-        pl_log_error (pl_service_log (m->svc), NULL, "message to the dialer dropped", "type", env->type ? env->type : "");
+        pl_log_error (pl_service_log (m->svc), NULL, "message dropped", "peer", b->peer, "type",
+                      env->type ? env->type : "");
     }
 }
 
 /* Stores the batch in the outbox and sends it. Redis down: the batch waits for the next tick,
  * up to S_BATCH_MAX messages; beyond, the oldest batch is dropped (logged). */
 static void
-s_flush (s_main_t *m)
+s_flush (s_main_t *m, s_batch_t *b)
 {
-    if (!m->nout)
+    if (!b->nout)
         return;
-    if (pl_bus_client_send (m->dialer, m->out, m->nout) != 0) {
+    if (pl_bus_client_send (b->bus, b->out, b->nout) != 0) {
         int64_t now = pl_clock_mono_ms ();
-        if (now - m->last_warn_mono > 10000) {
-            m->last_warn_mono = now;
-            pl_log_warn (pl_service_log (m->svc), NULL, "outbox unavailable: messages to the dialer wait",
-                         "error", pl_bus_client_errstr (m->dialer));
+        if (now - b->last_warn_mono > 10000) {
+            b->last_warn_mono = now;
+            pl_log_warn (pl_service_log (m->svc), NULL, "outbox unavailable: messages wait", "peer", b->peer,
+                         "error", pl_bus_client_errstr (b->bus));
         }
-        if (m->nout < S_BATCH_MAX)
+        if (b->nout < S_BATCH_MAX)
             return;                      /* kept for the next tick */
         char n[32];
-        snprintf (n, sizeof n, "%zu", m->nout);
-        pl_log_error (pl_service_log (m->svc), NULL, "outbox unavailable: messages to the dialer dropped", "count", n);
+        snprintf (n, sizeof n, "%zu", b->nout);
+        pl_log_error (pl_service_log (m->svc), NULL, "outbox unavailable: messages dropped", "peer", b->peer,
+                      "count", n);
     }
-    for (size_t i = 0; i < m->nout; i++)
-        pl_envelope_free (&m->out[i]);
-    m->nout = 0;
+    for (size_t i = 0; i < b->nout; i++)
+        pl_envelope_free (&b->out[i]);
+    b->nout = 0;
+}
+
+static void
+s_batch_free (s_batch_t *b)
+{
+    for (size_t i = 0; i < b->nout; i++)
+        pl_envelope_free (&b->out[i]);
+    b->nout = 0;
 }
 
 /* Every few milliseconds: every event whose virtual instant has come, then the messages. */
@@ -87,7 +107,8 @@ s_tick (pl_loop_t *loop, void *arg)
         m->next_snapshot_mono = mono + m->snapshot_every_ms;
         telsim_floor_snapshot (m->floor);
     }
-    s_flush (m);
+    s_flush (m, &m->dialer);
+    s_flush (m, &m->promise);
     return 0;
 }
 
@@ -123,7 +144,10 @@ main (void)
     m.snapshot_every_ms = pl_config_duration_ms (cfg, "PLATEAU_TELSIM_SNAPSHOT_EVERY", 30000);
     if (m.snapshot_every_ms <= 0)
         pl_config_fail (cfg, "PLATEAU_TELSIM_SNAPSHOT_EVERY", "a duration above 0", NULL);
-    m.dialer = pl_service_connect (svc, "dialer", true);
+    m.dialer = (s_batch_t) { .peer = "dialer", .bus = pl_service_connect (svc, "dialer", true) };
+    /* The simulated debtors pay through the promise service when there is one. */
+    m.promise = (s_batch_t) { .peer = "promise", .bus = pl_service_connect (svc, "promise", false) };
+    o.payments = m.promise.bus != NULL;
     pl_service_config_done (svc);
 
     pl_clock_t *clock = pl_service_clock (svc);
@@ -140,15 +164,15 @@ main (void)
     pl_log_info (pl_service_log (svc), NULL, "floor open", "agents", agents, "seed", seed);
     /* The agents logged in READY: that is the first snapshot. */
     m.next_snapshot_mono = pl_clock_mono_ms () + m.snapshot_every_ms;
-    s_flush (&m);
+    s_flush (&m, &m.dialer);
 
     const char *types[] = { "CallRequest=dialer", NULL };
     if (!pl_service_serve (svc, types, telsim_door_handle, door))
         return 2;
     pl_loop_add_timer (pl_service_loop (svc), S_TICK_MS, s_tick, &m);
     int rc = pl_service_run (svc);
-    for (size_t i = 0; i < m.nout; i++)
-        pl_envelope_free (&m.out[i]);
+    s_batch_free (&m.dialer);
+    s_batch_free (&m.promise);
     telsim_door_destroy (&door);
     telsim_floor_destroy (&m.floor);
     pl_service_destroy (&svc);

@@ -2,6 +2,7 @@
  *  20,000 dial ids the rates are those of the simulation model (docs/telephony.md).
  */
 #include <setjmp.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -167,6 +168,60 @@ test_invalid_numbers_never_connect (void **state)
     assert_int_equal (fate.pickup, TELSIM_PICKUP_INVALID);
 }
 
+/* Debtors who promised: half keep it (a third of those in two payments), 12 % pay part on time,
+ * 8 % pay in full too late, 30 % nothing; on time is at least a day before the due date, and a
+ * bounce takes back the first payment of 4 % of those who paid in full. */
+static void
+test_debtors_keep_part_or_break_their_promises_at_the_modelled_rates (void **state)
+{
+    (void) state;
+    int by[TELSIM_PAYER_COUNT] = { 0 }, bounces = 0, paying = 0;
+    for (int i = 0; i < N; i++) {
+        char id[32];
+        snprintf (id, sizeof id, "pay-%d", i);
+        telsim_facts_t f = s_facts (id, PL_PHONE_MOBILE, 11, false, PLATEAU__V1__CALL_KIND__DEBT_COLLECTION);
+        telsim_fate_t fate;
+        telsim_fate_draw (5, &f, &s_opts, &fate);
+        by[fate.payer]++;
+        int64_t due = (int64_t) fate.promise_days * 86400000, sum = 0;
+        for (int k = 0; k < fate.n_payments; k++) {
+            assert_true (fate.pay_minor[k] > 0);
+            assert_true (fate.pay_after_ms[k] >= 3600000);
+            if (fate.payer == TELSIM_PAYER_LATE)
+                assert_true (fate.pay_after_ms[k] >= due + 2 * 86400000);
+            else
+                assert_true (fate.pay_after_ms[k] <= due - 86400000);
+            if (k > 0)
+                assert_true (fate.pay_after_ms[k] >= fate.pay_after_ms[k - 1]);
+            sum += fate.pay_minor[k];
+        }
+        switch (fate.payer) {
+        case TELSIM_PAYER_FULL: assert_int_equal (fate.n_payments, 1); assert_int_equal (sum, fate.promise_minor); break;
+        case TELSIM_PAYER_SPLIT: assert_int_equal (fate.n_payments, 2); assert_int_equal (sum, fate.promise_minor); break;
+        case TELSIM_PAYER_LATE: assert_int_equal (fate.n_payments, 1); assert_int_equal (sum, fate.promise_minor); break;
+        case TELSIM_PAYER_PART:
+            assert_int_equal (fate.n_payments, 1);
+            assert_true (sum >= fate.promise_minor * 30 / 100 && sum <= fate.promise_minor * 80 / 100);
+            break;
+        default: assert_int_equal (fate.n_payments, 0); break;
+        }
+        if (fate.payer == TELSIM_PAYER_FULL || fate.payer == TELSIM_PAYER_SPLIT)
+            paying++;
+        if (fate.bounce_after_ms) {
+            assert_true (fate.payer == TELSIM_PAYER_FULL || fate.payer == TELSIM_PAYER_SPLIT);
+            assert_true (fate.bounce_after_ms >= 86400000 && fate.bounce_after_ms <= 3 * 86400000);
+            bounces++;
+        }
+    }
+    assert_true (fabs (by[TELSIM_PAYER_FULL] + by[TELSIM_PAYER_SPLIT] - 0.50 * N) < 0.02 * N);
+    assert_true (fabs (by[TELSIM_PAYER_SPLIT] - 0.50 / 3 * N) < 0.02 * N);
+    assert_true (fabs (by[TELSIM_PAYER_PART] - 0.12 * N) < 0.015 * N);
+    assert_true (fabs (by[TELSIM_PAYER_LATE] - 0.08 * N) < 0.015 * N);
+    assert_true (fabs (by[TELSIM_PAYER_NONE] - 0.30 * N) < 0.02 * N);
+    assert_true (fabs (bounces - 0.04 * paying) < 0.015 * paying);
+    assert_string_equal (telsim_payer_str (TELSIM_PAYER_LATE), "late");
+}
+
 static void
 test_dispositions_follow_the_kind_of_campaign (void **state)
 {
@@ -190,7 +245,7 @@ test_dispositions_follow_the_kind_of_campaign (void **state)
             talk_dc += fate.talk_ms;
         }
         assert_true (fate.promise_minor >= 5000 && fate.promise_minor <= 50000 && fate.promise_minor % 100 == 0);
-        assert_true (fate.promise_days >= 7 && fate.promise_days <= 30);
+        assert_true (fate.promise_days >= 2 && fate.promise_days <= 21);
     }
     int ncc = 0, ndc = 0;
     for (int c = 0; c < 10; c++)
@@ -232,6 +287,7 @@ main (void)
         cmocka_unit_test (test_amd_detects_machines_and_misclassifies_two_percent_of_people),
         cmocka_unit_test (test_invalid_numbers_never_connect),
         cmocka_unit_test (test_dispositions_follow_the_kind_of_campaign),
+        cmocka_unit_test (test_debtors_keep_part_or_break_their_promises_at_the_modelled_rates),
     };
     return cmocka_run_group_tests_name ("telsim_fate", tests, NULL, NULL);
 }

@@ -40,16 +40,22 @@ s_sink (void *arg, pl_envelope_t *env)
 }
 
 static fx_t *
-s_fx (const char *agents)
+s_fx_opts (const char *agents, bool payments)
 {
     fx_t *fx = calloc (1, sizeof *fx);
     fx->clock = pl_clock_new_virtual (T0);
     fx->metrics = pl_metrics_new ();
-    telsim_floor_opts_t o = { .seed = 1, .amd_false_positive = 0.02, .source = "telsim" };
+    telsim_floor_opts_t o = { .seed = 1, .amd_false_positive = 0.02, .source = "telsim", .payments = payments };
     fx->floor = telsim_floor_new (&o, fx->clock, fx->metrics, NULL, s_sink, fx);
     assert_non_null (fx->floor);
     assert_int_equal (telsim_floor_add_agents (fx->floor, agents, T0), 0);
     return fx;
+}
+
+static fx_t *
+s_fx (const char *agents)
+{
+    return s_fx_opts (agents, false);
 }
 
 static int
@@ -325,6 +331,97 @@ test_agent_time_is_counted_in_virtual_ms_per_state (void **state)
     assert_int_equal ((int64_t) pl_metric_value (ms, "c,ready"), 70000);
 }
 
+/* PaymentReceived envelopes, in the order sent. */
+static size_t
+s_payments (fx_t *fx, const Plateau__V1__PaymentReceived **out, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < fx->n && n < max; i++)
+        if (fx->env[i]->body_case == PLATEAU__V1__ENVELOPE__BODY_PAYMENT_RECEIVED)
+            out[n++] = fx->env[i]->payment_received;
+    return n;
+}
+
+static void
+test_a_debtor_who_promised_pays_as_the_fate_says_days_later (void **state)
+{
+    fx_t *fx = *state = s_fx_opts ("c:1", true);
+    Plateau__V1__CallRequest r = s_req ("d9", "");
+    r.kind = PLATEAU__V1__CALL_KIND__DEBT_COLLECTION;
+    r.debt = "ACC-77";
+    telsim_fate_t f = s_fate (TELSIM_PICKUP_PERSON, 5000, 60000, 20000);
+    f.disposition = PLATEAU__V1__DISPOSITION__CODE__PROMISE_TO_PAY;
+    f.promise_minor = 12000;
+    f.promise_days = 10;
+    f.payer = TELSIM_PAYER_SPLIT;
+    f.n_payments = 2;
+    f.pay_after_ms[0] = 2 * DAY;
+    f.pay_minor[0] = 6000;
+    f.pay_after_ms[1] = 5 * DAY;
+    f.pay_minor[1] = 6000;
+    f.bounce_after_ms = DAY;
+    int64_t placed = s_now (fx);
+    assert_int_equal (telsim_floor_place_fate (fx->floor, &r, "tr-9", placed, &f), 0);
+    s_advance (fx, 3600000);
+    const pl_envelope_t *d = s_find (fx, PLATEAU__V1__ENVELOPE__BODY_DISPOSITION, "d9", 0);
+    assert_non_null (d);
+    int64_t t = d->disposition->at_ms;
+    assert_int_equal (t, placed + 85000);
+    assert_int_equal (d->disposition->promise_amount->minor_units, 12000);
+    assert_string_equal (d->disposition->promise_amount->currency, "EUR");       /* a French number */
+    const Plateau__V1__PaymentReceived *p[8];
+    assert_int_equal (s_payments (fx, p, 8), 0);                  /* nothing paid on the call */
+    s_advance (fx, 2 * DAY);
+    assert_int_equal (s_payments (fx, p, 8), 1);
+    assert_string_equal (p[0]->payment_id, "d9.pay1");
+    assert_string_equal (p[0]->account_ref, "ACC-77");
+    assert_int_equal (p[0]->amount->minor_units, 6000);
+    assert_string_equal (p[0]->amount->currency, "EUR");
+    assert_int_equal (p[0]->received_at_ms, t + 2 * DAY);       /* at its instant, not when run */
+    assert_string_equal (p[0]->reverses, "");
+    s_advance (fx, 10 * DAY);                                    /* one jump over the rest */
+    assert_int_equal (s_payments (fx, p, 8), 3);
+    assert_string_equal (p[1]->payment_id, "d9.bounce");         /* a day after the first */
+    assert_string_equal (p[1]->reverses, "d9.pay1");
+    assert_int_equal (p[1]->amount->minor_units, 6000);
+    assert_int_equal (p[1]->received_at_ms, t + 3 * DAY);
+    assert_string_equal (p[2]->payment_id, "d9.pay2");
+    assert_int_equal (p[2]->received_at_ms, t + 5 * DAY);
+    pl_metric_t *m = pl_metrics_counter (fx->metrics, "plateau_telsim_payments_total", "", "kind");
+    assert_int_equal ((int) pl_metric_value (m, "paid"), 2);
+    assert_int_equal ((int) pl_metric_value (m, "reversed"), 1);
+}
+
+static void
+test_no_payments_without_a_promise_service_or_a_debt (void **state)
+{
+    fx_t *fx = *state = s_fx ("c:2");                  /* payments off */
+    telsim_fate_t f = s_fate (TELSIM_PICKUP_PERSON, 5000, 60000, 20000);
+    f.disposition = PLATEAU__V1__DISPOSITION__CODE__PROMISE_TO_PAY;
+    f.promise_minor = 5000;
+    f.promise_days = 3;
+    f.payer = TELSIM_PAYER_FULL;
+    f.n_payments = 1;
+    f.pay_after_ms[0] = DAY;
+    f.pay_minor[0] = 5000;
+    Plateau__V1__CallRequest r = s_req ("d10", "");
+    r.debt = "ACC-1";
+    assert_int_equal (telsim_floor_place_fate (fx->floor, &r, NULL, s_now (fx), &f), 0);
+    s_advance (fx, 5 * DAY);
+    const Plateau__V1__PaymentReceived *p[2];
+    assert_non_null (s_find (fx, PLATEAU__V1__ENVELOPE__BODY_DISPOSITION, "d10", 0));
+    assert_int_equal (s_payments (fx, p, 2), 0);
+
+    fx_t *fx2 = s_fx_opts ("c:1", true);               /* payments on, but no debt on the call */
+    Plateau__V1__CallRequest r2 = s_req ("d11", "");
+    assert_int_equal (telsim_floor_place_fate (fx2->floor, &r2, NULL, s_now (fx2), &f), 0);
+    s_advance (fx2, 5 * DAY);
+    assert_non_null (s_find (fx2, PLATEAU__V1__ENVELOPE__BODY_DISPOSITION, "d11", 0));
+    assert_int_equal (s_payments (fx2, p, 2), 0);
+    void *st = fx2;
+    s_teardown (&st);
+}
+
 static void
 test_agents_pause_at_the_configured_rate (void **state)
 {
@@ -357,6 +454,8 @@ main (void)
         cmocka_unit_test_teardown (test_amd_reports_a_machine_as_voicemail_and_counts_false_positives, s_teardown),
         cmocka_unit_test_teardown (test_agent_time_is_counted_in_virtual_ms_per_state, s_teardown),
         cmocka_unit_test_teardown (test_agents_pause_at_the_configured_rate, s_teardown),
+        cmocka_unit_test_teardown (test_a_debtor_who_promised_pays_as_the_fate_says_days_later, s_teardown),
+        cmocka_unit_test_teardown (test_no_payments_without_a_promise_service_or_a_debt, s_teardown),
     };
     return cmocka_run_group_tests_name ("telsim_floor", tests, NULL, NULL);
 }
