@@ -20,6 +20,10 @@
 #include "plateau/v1/scrub.pb-c.h"
 
 #define S_MAX_NUMS 8
+#define S_DAY_MS 86400000LL
+/* A promise's hold lasts to its due date's end in the debtor's zone (at most a day after the
+ * due instant) plus the service's sweep: then the promise is decided, and the hold lifted. */
+#define S_HOLD_AFTER_DUE_MS (S_DAY_MS + 3600000)
 #define S_HIST_KEEP_MS (400LL * 86400000)    /* longer than any rolling window or cool-off */
 #define S_STATS_KEEP_MS (32LL * 86400000)     /* the US 30-day period, and a day to spare */
 #define S_MAX_HIST 2000                       /* what scrub accepts */
@@ -170,6 +174,22 @@ static const pl_inbox_effect_t s_reopen = {
     "redis.call('HSET', K[1], 'state', 'queued', 'due', A[1], 'sched', A[2])\n"
     "redis.call('HINCRBY', K[1], 'ro', 1)\n"
     "redis.call('HDEL', K[1], 'fin')\n"
+    "redis.call('ZADD', K[2], A[1], string.match(K[1], ':dl:(.*)$'))\n"
+    "return 'ok'\n"
+};
+
+/* A promise decided: its hold on the debt ends (not another promise's). K hold; A promise id. */
+static const pl_inbox_effect_t s_hold_lift = {
+    "dialer.hold_release",
+    "if redis.call('HGET', K[1], 'p') == A[1] then redis.call('DEL', K[1]) end\n"
+    "return 'ok'\n"
+};
+
+/* A queued lead held by a promise on its debt waits: K dl, due; A due, sched. */
+static const pl_inbox_effect_t s_held = {
+    "dialer.held",
+    "if redis.call('HGET', K[1], 'state') ~= 'queued' then return 'gone', false end\n"
+    "redis.call('HSET', K[1], 'due', A[1], 'sched', A[2])\n"
     "redis.call('ZADD', K[2], A[1], string.match(K[1], ':dl:(.*)$'))\n"
     "return 'ok'\n"
 };
@@ -397,6 +417,45 @@ s_count_numbers (const char *nums)
     for (const char *p = nums; *p; p++)
         n += *p == ',';
     return n;
+}
+
+/* The hold of a tenant's debt, under its own hash tag: tag "debt:<tenant>|<debt>", key
+ * pl:{<tag>}:hold. */
+static void
+s_hold_key (char *tag, size_t tsize, char *key, size_t ksize, const char *tenant, const char *debt)
+{
+    snprintf (tag, tsize, "debt:%s|%s", tenant, debt);
+    snprintf (key, ksize, "pl:{%s}:hold", tag);
+}
+
+/* Puts promise's hold on tenant's debt, until `until`, before the step tx (the disposition
+ * that made the promise): written first, so that a step that then fails holds the debt too
+ * long rather than not at all. */
+static int
+s_hold_before (pl_inbox_tx_t *tx, const char *tenant, const char *debt, const char *promise, int64_t until,
+               int64_t now)
+{
+    char tag[300], key[320], u[24], ttl[24];
+    s_hold_key (tag, sizeof tag, key, sizeof key, tenant, debt);
+    snprintf (u, sizeof u, "%lld", (long long) until);
+    /* Kept 30 days past its end in Redis: a promise an operator cancels sends nothing. */
+    snprintf (ttl, sizeof ttl, "%lld", (long long) (until - now + 30 * S_DAY_MS));
+    const char *set[6] = { "HSET", key, "p", promise, "until", u }, *exp[3] = { "PEXPIRE", key, ttl };
+    int rc = pl_inbox_tx_before (tx, 6, set, NULL);
+    return rc ? rc : pl_inbox_tx_before (tx, 3, exp, NULL);
+}
+
+/* A step lifting promise's hold on tenant's debt (none other's); NULL without memory. */
+static pl_inbox_tx_t *
+s_hold_release_tx (const char *tenant, const char *debt, const char *promise)
+{
+    char tag[300], key[320];
+    s_hold_key (tag, sizeof tag, key, sizeof key, tenant, debt);
+    pl_inbox_tx_t *tx = pl_inbox_tx_new (tag, NULL);
+    const char *keys[1] = { key }, *args[1] = { promise };
+    if (tx && pl_inbox_tx_effect (tx, &s_hold_lift, 1, keys, 1, args, NULL) != 0)
+        pl_inbox_tx_destroy (&tx);
+    return tx;
 }
 
 /* The debt account reference of the lead as cleared ("" for none), into out. */
@@ -860,6 +919,9 @@ s_on_result (dialer_t *self, pl_bus_msg_t *m, const pl_envelope_t *env)
         cr.place_before_ms = r->allowed_until_ms;
         cr.amd = c->amd;
         cr.kind = c->kind;
+        char debt[128];
+        s_lead_debt (&l, debt, sizeof debt, NULL, 0);
+        cr.debt = debt;
         pl_envelope_t out;
         pl_envelope_ids_t ids;
         char id[200];
@@ -1190,6 +1252,11 @@ dialer_disposition (dialer_t *self, const Plateau__V1__Disposition *d, const cha
         out.opt_out_request = &oo;
         rc = pl_inbox_tx_emit (tx, self->scrub, &out);
     }
+    if (rc == 0 && promise && *debt) {         /* the debt's other leads wait while it runs */
+        char pid[200];
+        snprintf (pid, sizeof pid, "%s.promise", l.att);
+        rc = s_hold_before (tx, c->tenant, debt, pid, d->promise_due_ms + S_HOLD_AFTER_DUE_MS, now);
+    }
     if (rc == 0 && promise) {
         Plateau__V1__PromiseMade pm = PLATEAU__V1__PROMISE_MADE__INIT;
         Plateau__V1__Instalment in = PLATEAU__V1__INSTALMENT__INIT, *ins[1] = { &in };
@@ -1322,16 +1389,39 @@ s_on_agent (dialer_t *self, pl_bus_msg_t *m, const pl_envelope_t *env)
  * every rule allows (the check at the dial counts the conversation the promise was, for
  * Regulation F's 7 days among others). A lead not finished (still being called) is left as it
  * is; a kept promise changes nothing (the lead finished with the promise). */
+/* A promise decided: the hold it put on its debt ends. 0 or PL_EREDIS / PL_ENOMEM. */
+static int
+s_hold_release (dialer_t *self, const dialer_campaign_t *c, const char *debt, const char *promise)
+{
+    if (!debt || !*debt || !promise || !*promise)
+        return 0;
+    pl_inbox_tx_t *tx = s_hold_release_tx (c->tenant, debt, promise);
+    int rc = s_apply1 (self, tx);
+    pl_inbox_tx_destroy (&tx);
+    return rc;
+}
+
+int
+dialer_promise_kept (dialer_t *self, const Plateau__V1__PromiseKept *pk)
+{
+    s_refresh (self);
+    s_camp_t *sc = s_camp (self, pk->campaign);
+    return sc ? s_hold_release (self, sc->c, pk->account_ref, pk->promise_id) : PL_ENOTFOUND;
+}
+
 int
 dialer_promise_broken (dialer_t *self, const Plateau__V1__PromiseBroken *pb, const char *step_id, const char *trace)
 {
     s_refresh (self);
     s_camp_t *sc = s_camp (self, pb->campaign);
-    if (!sc || !pb->lead_id || !*pb->lead_id)
+    if (!sc)
         return PL_ENOTFOUND;
+    int rc = s_hold_release (self, sc->c, pb->account_ref, pb->promise_id);
+    if (rc != 0 || !pb->lead_id || !*pb->lead_id)
+        return rc ? rc : PL_ENOTFOUND;
     const dialer_campaign_t *c = sc->c;
     s_lead_t l;
-    int rc = s_read_lead (self, c, pb->lead_id, &l);
+    rc = s_read_lead (self, c, pb->lead_id, &l);
     if (rc != 0)
         return rc;
     if (strcmp (l.state, "done")) {
@@ -1364,7 +1454,9 @@ static void
 s_on_promise (dialer_t *self, pl_bus_msg_t *m, const pl_envelope_t *env)
 {
     if (env->body_case != PLATEAU__V1__ENVELOPE__BODY_PROMISE_BROKEN) {
-        pl_bus_msg_ack (m);             /* kept: the lead finished with the promise */
+        /* kept: the lead finished with the promise; the debt's hold ends */
+        int rc = dialer_promise_kept (self, env->promise_kept);
+        s_ack_or (m, rc == PL_ENOTFOUND ? 0 : rc, "redis unavailable");
         return;
     }
     int rc = dialer_promise_broken (self, env->promise_broken, env->id, env->trace_id);
@@ -1507,6 +1599,71 @@ typedef struct {
     int ok;
 } s_claim_t;
 
+/* Collection: the due leads whose debt a promise holds are not claimed. Each waits until the
+ * hold's end, recorded (dial.scheduled, reason promise_active, outcome the promise); its
+ * number's contact history is untouched, no attempt being made. */
+static void
+s_hold_leads (dialer_t *self, const dialer_campaign_t *c, s_claim_t *cl, size_t n, int64_t now)
+{
+    char tag[300], key[320];
+    size_t asked = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!cl[i].ok)
+            continue;
+        cl[i].pb = cl[i].l.pb ? plateau__v1__lead__unpack (NULL, cl[i].l.pb_len, (uint8_t *) cl[i].l.pb) : NULL;
+        if (!cl[i].pb || !cl[i].pb->debt || !cl[i].pb->debt->account_ref || !*cl[i].pb->debt->account_ref)
+            continue;
+        s_hold_key (tag, sizeof tag, key, sizeof key, c->tenant, cl[i].pb->debt->account_ref);
+        pl_redis_append (self->o.redis, "HMGET %s p until", key);
+        asked++;
+    }
+    if (!asked)
+        return;
+    pl_inbox_tx_t **txs = calloc (asked, sizeof *txs);
+    int *res = calloc (asked, sizeof *res);
+    size_t nt = 0;
+    s_tag (tag, sizeof tag, c->name);
+    for (size_t i = 0; i < n; i++) {
+        if (!cl[i].ok || !cl[i].pb || !cl[i].pb->debt || !cl[i].pb->debt->account_ref
+            || !*cl[i].pb->debt->account_ref)
+            continue;
+        pl_reply_t *h = NULL;
+        int rc = pl_redis_get_reply (self->o.redis, &h);
+        const char *p = rc == 0 ? pl_reply_str (pl_reply_element (h, 0), NULL) : NULL;
+        const char *u = rc == 0 ? pl_reply_str (pl_reply_element (h, 1), NULL) : NULL;
+        int64_t until = u ? strtoll (u, NULL, 10) : 0;
+        if (rc != 0)
+            cl[i].ok = 0;               /* unknown: not dialled now, the stricter reading */
+        else if (p && until > now && txs && res) {
+            cl[i].ok = 0;
+            char k_dl[300], k_due[200], due[24], sched[16];
+            s_lead_key (k_dl, sizeof k_dl, c->name, cl[i].lead);
+            s_key (k_due, sizeof k_due, c->name, "due");
+            snprintf (due, sizeof due, "%lld", (long long) until);
+            snprintf (sched, sizeof sched, "%d", cl[i].l.sched + 1);
+            const char *keys[2] = { k_dl, k_due }, *args[2] = { due, sched };
+            s_next_t nx = { .state = "queued", .due = until, .idx = cl[i].l.idx, .reason = "promise_active",
+                            .outcome = p };
+            pl_inbox_tx_t *tx = pl_inbox_tx_new (tag, NULL);
+            rc = tx ? pl_inbox_tx_effect (tx, &s_held, 2, keys, 2, args, NULL) : PL_ENOMEM;
+            if (rc == 0)
+                rc = s_schedule_event (self, tx, c, cl[i].lead, &cl[i].l, &nx, now, cl[i].pb->trace_id);
+            if (rc == 0)
+                txs[nt++] = tx;
+            else
+                pl_inbox_tx_destroy (&tx);
+        }
+        pl_reply_free (&h);
+    }
+    if (nt && pl_inbox_apply (self->inbox, txs, nt, res) != 0)
+        pl_log_warn (self->o.log, NULL, "leads held by a promise not rescheduled: they are tried again", "campaign",
+                     c->name);
+    for (size_t i = 0; i < nt; i++)
+        pl_inbox_tx_destroy (&txs[i]);
+    free (txs);
+    free (res);
+}
+
 /* An agent READY and not reserved: its id and since. */
 typedef struct {
     char id[96];
@@ -1623,6 +1780,8 @@ s_dial (dialer_t *self, s_camp_t *sc, int lines, bool reserve, int64_t now)
             cl[i].ok = 1;
         pl_reply_free (&h);
     }
+    if (c->kind == PLATEAU__V1__CALL_KIND__DEBT_COLLECTION)
+        s_hold_leads (self, c, cl, n, now);
     /* 1. Claims, fenced, in one pipeline. */
     size_t nt = 0;
     int next_agent = 0;
@@ -1685,7 +1844,8 @@ s_dial (dialer_t *self, s_camp_t *sc, int lines, bool reserve, int64_t now)
     for (size_t i = 0; i < n; i++) {
         if (!cl[i].ok)
             continue;
-        cl[i].pb = cl[i].l.pb ? plateau__v1__lead__unpack (NULL, cl[i].l.pb_len, (uint8_t *) cl[i].l.pb) : NULL;
+        if (!cl[i].pb)
+            cl[i].pb = cl[i].l.pb ? plateau__v1__lead__unpack (NULL, cl[i].l.pb_len, (uint8_t *) cl[i].l.pb) : NULL;
         char entry[400];
         s_entry (entry, sizeof entry, now, c, cl[i].pb && cl[i].pb->debt ? cl[i].pb->debt->account_ref : "", 0);
         cl[i].tx = s_history_tx (cl[i].number, cl[i].att, entry, now, &s_history);

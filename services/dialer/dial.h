@@ -58,9 +58,14 @@ void dialer_destroy (dialer_t **self_p);
  * such call waiting for its disposition); PL_EAGAIN (its outcome has not arrived yet: later);
  * PL_EREDIS. */
 int dialer_disposition (dialer_t *self, const Plateau__V1__Disposition *d, const char *step_id, const char *trace);
-/* A broken promise (PromiseBroken from the promise service): its finished lead is queued again
- * at once in the campaign named, under every rule at the dial. 0, PL_ENOTFOUND (no such
- * campaign or lead, or a lead not finished: nothing to do), PL_EREDIS. */
+/* A promise made by a disposition holds the tenant's other leads of its debt: they are not
+ * dialled (dial.scheduled, reason promise_active) until the promise is decided or its due date
+ * has ended in every zone (due + 25 h).
+ * A broken promise (PromiseBroken from the promise service) lifts its hold, and its finished lead
+ * is queued again at once in the campaign named, under every rule at the dial. 0, PL_ENOTFOUND
+ * (no such campaign or lead, or a lead not finished: nothing to do), PL_EREDIS. */
+/* A kept promise (PromiseKept): its hold lifts. 0, PL_ENOTFOUND (no such campaign), PL_EREDIS. */
+int dialer_promise_kept (dialer_t *self, const Plateau__V1__PromiseKept *pk);
 int dialer_promise_broken (dialer_t *self, const Plateau__V1__PromiseBroken *pb, const char *step_id,
                            const char *trace);
 /* An agent's state for each of its campaigns this dialer runs (the bus, or PUT

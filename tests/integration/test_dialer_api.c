@@ -162,17 +162,20 @@ static int
 s_send (fx_t *f, pl_bus_client_t *c, pl_envelope_t *env)
 {
     pl_envelope_t *envs[1] = { env };
+    uint64_t dead = pl_bus_client_count (c, "dead");     /* earlier refusals are not this one's */
     if (pl_bus_client_send (c, envs, 1) != 0)
         return -1;
     for (int i = 0; i < 400 && pl_bus_client_inflight (c) > 0; i++)
         s_pump (f, 10);
-    return pl_bus_client_inflight (c) == 0 && pl_bus_client_count (c, "dead") == 0 ? 0 : -1;
+    return pl_bus_client_inflight (c) == 0 && pl_bus_client_count (c, "dead") == dead ? 0 : -1;
 }
 
-/* Sends a LeadCleared as scrub would: the lead of campaign, its number in Paris, one ALLOW. */
+/* Sends a LeadCleared as scrub would: the lead of campaign, its number in Paris, one ALLOW; a
+ * collection lead names its debt (NULL: none). */
 static int
-s_send_lead_in (fx_t *f, const char *lead_id, const char *campaign)
+s_send_lead_debt (fx_t *f, const char *lead_id, const char *campaign, const char *debt)
 {
+    Plateau__V1__Debt d = PLATEAU__V1__DEBT__INIT;
     Plateau__V1__PhoneNumber phone = PLATEAU__V1__PHONE_NUMBER__INIT;
     Plateau__V1__Lead lead = PLATEAU__V1__LEAD__INIT;
     Plateau__V1__ScrubVerdict v = PLATEAU__V1__SCRUB_VERDICT__INIT, *vs[1] = { &v };
@@ -190,6 +193,11 @@ s_send_lead_in (fx_t *f, const char *lead_id, const char *campaign)
     lead.phone = &phone;
     lead.country = "FR";
     lead.received_at_ms = MON_0900Z - 60000;
+    if (debt) {
+        d.account_ref = (char *) debt;
+        d.creditor = "Harbor Credit Union";
+        lead.debt = &d;
+    }
     v.request_id = (char *) lead_id;
     v.lead_id = (char *) lead_id;
     v.number = NUMBER;
@@ -203,6 +211,12 @@ s_send_lead_in (fx_t *f, const char *lead_id, const char *campaign)
     env.body_case = PLATEAU__V1__ENVELOPE__BODY_LEAD_CLEARED;
     env.lead_cleared = &lc;
     return s_send (f, f->as_scrub, &env);
+}
+
+static int
+s_send_lead_in (fx_t *f, const char *lead_id, const char *campaign)
+{
+    return s_send_lead_debt (f, lead_id, campaign, NULL);
 }
 
 static int
@@ -991,6 +1005,168 @@ test_a_broken_promise_queues_its_finished_lead_again (void **state)
     json_decref (o);
 }
 
+/* ---- a promise holds its debt ------------------------------------------------------------------ */
+
+/* A lead's state and due instant in Redis ("" and 0 when absent). */
+static void
+s_lead_state (fx_t *f, const char *campaign, const char *lead, char *state, size_t size, int64_t *due)
+{
+    pl_reply_t *r = pl_redis_command (f->redis, "HMGET pl:{camp:%s}:dl:%s state due", campaign, lead);
+    const char *st = r ? pl_reply_str (pl_reply_element (r, 0), NULL) : NULL;
+    const char *d = r ? pl_reply_str (pl_reply_element (r, 1), NULL) : NULL;
+    snprintf (state, size, "%s", st ? st : "");
+    *due = d ? strtoll (d, NULL, 10) : 0;
+    pl_reply_free (&r);
+}
+
+/* The number of DialChecks seen for lead. */
+static int
+s_checks_of (fx_t *f, const char *lead)
+{
+    int n = 0;
+    for (size_t i = 0; i < f->nchecks; i++)
+        n += strcmp (f->check_lead[i], lead) == 0;
+    return n;
+}
+
+/* A promise made on a collection call holds the tenant's other leads of that debt: they are not
+ * claimed (no check, no attempt) but wait, rescheduled, until the promise's due date has ended
+ * everywhere; a lead of another debt is dialled; the hold lifts when the promise service says
+ * the promise is kept, and only for that promise. */
+static void
+test_a_promise_holds_the_other_leads_of_its_debt_until_decided (void **state)
+{
+    fx_t *f = *state;
+    const char *camp = "us-coll", *lead_a = "01KDIALERAPIHOLDA000000001", *lead_b = "01KDIALERAPIHOLDB000000001",
+               *lead_c = "01KDIALERAPIHOLDC000000001";
+    const char *text = "[campaign]\nprofile = us-dc\ntenant  = coll-t\ncli     = +12025550143\n\n"
+                       "[dialer]\nmode = progressive\nmax-attempts = 3\n";
+    assert_int_equal (s_http_body (f, "PUT", "/v1/campaigns/us-coll", OPS, "text/plain", text, strlen (text), NULL),
+                      201);
+    assert_int_equal (s_send_lead_debt (f, lead_a, camp, "ACC-HOLD"), 0);
+    json_t *o = NULL;
+    int rc = 0;
+    for (int i = 0; i < 200; i++) {        /* the campaign's pacing takes its lease */
+        rc = s_http (f, "POST", "/v1/leads/01KDIALERAPIHOLDA000000001/dial", DESK,
+                     "{\"campaign\":\"us-coll\",\"agent\":\"a3\"}", NULL);
+        if (rc == 202)
+            break;
+        s_pump (f, 25);
+    }
+    assert_int_equal (rc, 202);
+    assert_int_equal (s_http (f, "PUT", "/v1/agents/a3/state", DESK,
+                              "{\"state\":\"ready\",\"campaigns\":[\"us-coll\"]}", NULL), 204);
+    for (int i = 0; i < 800 && s_checks_of (f, lead_a) == 0; i++)
+        s_pump (f, 10);
+    assert_int_equal (s_checks_of (f, lead_a), 1);
+    char dial_id[96] = "";
+    for (size_t i = 0; i < f->nchecks; i++)
+        if (strcmp (f->check_lead[i], lead_a) == 0)
+            snprintf (dial_id, sizeof dial_id, "%s", f->check_id[i]);
+    /* Allowed, answered: the debtor promises $50 for 2026-12-20. */
+    Plateau__V1__DialCheckResult r = PLATEAU__V1__DIAL_CHECK_RESULT__INIT;
+    r.check_id = dial_id;
+    r.decision = PLATEAU__V1__DECISION__ALLOW;
+    r.lead_id = (char *) lead_a;
+    r.number = NUMBER;
+    r.campaign = (char *) camp;
+    r.binding_zone = "America/New_York";
+    r.evaluated_at_ms = MON_0900Z;
+    r.profile = "us-dc";
+    pl_envelope_t env;
+    pl_envelope_ids_t ids;
+    pl_envelope_init (&env, &ids, "scrub", f->clock, NULL);
+    env.body_case = PLATEAU__V1__ENVELOPE__BODY_DIAL_CHECK_RESULT;
+    env.dial_check_result = &r;
+    assert_int_equal (s_send (f, f->as_scrub, &env), 0);
+    char st[32];
+    int64_t due = 0;
+    for (int i = 0; i < 200; i++) {
+        s_lead_state (f, camp, lead_a, st, sizeof st, &due);
+        if (!strcmp (st, "placed"))
+            break;
+        s_pump (f, 20);
+    }
+    assert_string_equal (st, "placed");
+    Plateau__V1__CallOutcome co = PLATEAU__V1__CALL_OUTCOME__INIT;
+    co.dial_id = dial_id;
+    co.lead_id = (char *) lead_a;
+    co.campaign = (char *) camp;
+    co.number = NUMBER;
+    co.result = PLATEAU__V1__CALL_OUTCOME__RESULT__ANSWERED;
+    co.started_at_ms = MON_0900Z;
+    co.answered_at_ms = MON_0900Z + 5000;
+    co.agent_id = "a3";
+    co.agent_connect_ms = 300;
+    co.tenant = "coll-t";
+    pl_envelope_init (&env, &ids, "telsim", f->clock, NULL);
+    env.body_case = PLATEAU__V1__ENVELOPE__BODY_CALL_OUTCOME;
+    env.call_outcome = &co;
+    assert_int_equal (s_send (f, f->as_telsim, &env), 0);
+    for (int i = 0; i < 200; i++) {
+        s_lead_state (f, camp, lead_a, st, sizeof st, &due);
+        if (!strcmp (st, "talking"))
+            break;
+        s_pump (f, 20);
+    }
+    assert_string_equal (st, "talking");
+    char path[200];
+    snprintf (path, sizeof path, "/v1/calls/%s/disposition", dial_id);
+    assert_int_equal (s_http (f, "POST", path, DESK,
+                              "{\"code\":\"promise_to_pay\",\"agent\":\"a3\",\"promise\":{\"amount_minor\":5000,"
+                              "\"currency\":\"USD\",\"due\":\"2026-12-20T17:00:00Z\"}}", &o), 200);
+    json_decref (o);
+    /* The hold: the promise, until the due instant + 25 h. */
+    const int64_t due_ms = 1797786000000LL;                /* 2026-12-20 17:00 UTC */
+    char promise[128];
+    snprintf (promise, sizeof promise, "%s.promise", dial_id);
+    pl_reply_t *h = pl_redis_command (f->redis, "HMGET pl:{debt:coll-t|ACC-HOLD}:hold p until");
+    assert_string_equal (pl_reply_str (pl_reply_element (h, 0), NULL), promise);
+    assert_int_equal (strtoll (pl_reply_str (pl_reply_element (h, 1), NULL), NULL, 10), due_ms + 25 * 3600000LL);
+    pl_reply_free (&h);
+
+    /* Another lead of the debt, and one of another debt: the first waits, the second is dialled. */
+    assert_int_equal (s_http (f, "PUT", "/v1/agents/a3/state", DESK,
+                              "{\"state\":\"ready\",\"campaigns\":[\"us-coll\"]}", NULL), 204);
+    assert_int_equal (s_send_lead_debt (f, lead_b, camp, "ACC-HOLD"), 0);
+    for (int i = 0; i < 400; i++) {
+        s_lead_state (f, camp, lead_b, st, sizeof st, &due);
+        if (due == due_ms + 25 * 3600000LL)
+            break;
+        s_pump (f, 10);
+    }
+    assert_string_equal (st, "queued");
+    assert_int_equal (due, due_ms + 25 * 3600000LL);
+    assert_int_equal (s_checks_of (f, lead_b), 0);
+    assert_int_equal (s_send_lead_debt (f, lead_c, camp, "ACC-OTHER"), 0);
+    for (int i = 0; i < 800 && s_checks_of (f, lead_c) == 0; i++)
+        s_pump (f, 10);
+    assert_int_equal (s_checks_of (f, lead_c), 1);
+    assert_int_equal (s_checks_of (f, lead_b), 0);
+    /* Another promise kept does not lift this one's hold; this one kept does. */
+    Plateau__V1__PromiseKept pk = PLATEAU__V1__PROMISE_KEPT__INIT;
+    pk.promise_id = "P-OTHER";
+    pk.lead_id = (char *) lead_a;
+    pk.account_ref = "ACC-HOLD";
+    pk.instalment = -1;
+    pk.campaign = (char *) camp;
+    pl_envelope_init (&env, &ids, "promise", f->clock, NULL);
+    env.body_case = PLATEAU__V1__ENVELOPE__BODY_PROMISE_KEPT;
+    env.promise_kept = &pk;
+    assert_int_equal (s_send (f, f->as_promise, &env), 0);
+    h = pl_redis_command (f->redis, "EXISTS pl:{debt:coll-t|ACC-HOLD}:hold");
+    assert_int_equal (pl_reply_int (h), 1);
+    pl_reply_free (&h);
+    pk.promise_id = promise;
+    pl_envelope_init (&env, &ids, "promise", f->clock, NULL);
+    env.body_case = PLATEAU__V1__ENVELOPE__BODY_PROMISE_KEPT;
+    env.promise_kept = &pk;
+    assert_int_equal (s_send (f, f->as_promise, &env), 0);
+    h = pl_redis_command (f->redis, "EXISTS pl:{debt:coll-t|ACC-HOLD}:hold");
+    assert_int_equal (pl_reply_int (h), 0);
+    pl_reply_free (&h);
+}
+
 /* ---- a check scrub refuses ------------------------------------------------------------------ */
 
 static void
@@ -1066,6 +1242,7 @@ main (void)
         cmocka_unit_test (test_a_disposition_waits_for_the_outcome_and_applies_once),
         cmocka_unit_test (test_an_operator_defines_a_campaign_over_the_api),
         cmocka_unit_test (test_a_broken_promise_queues_its_finished_lead_again),
+        cmocka_unit_test (test_a_promise_holds_the_other_leads_of_its_debt_until_decided),
     };
     /* Its own fixture: the lead's only attempt is spent on a refused check. */
     const struct CMUnitTest refused[] = {
