@@ -252,6 +252,14 @@ live() {
 drained() { [[ $(live) -eq 0 && $(owed_to dialer) -eq 0 ]]; }
 for _ in $(seq 1 240); do drained && sleep 0.5 && drained && break; sleep 0.5; done
 drained || echo "   warning: calls still live after 2 minutes: $(live)"
+# From here on the clocks crawl at real speed: what is left (the audit catching up, the floor
+# draining) takes minutes of wall time, which at full speed would be days more of payments and
+# promise deadlines that no running dialer could follow up. Every clock gets the same reading
+# at the same wall instant (its speed's own reading there), so none goes backwards.
+slow_anchor=$(( $(now_ms) + 1500 ))
+slow_at=$(( t0 + (slow_anchor - anchor) * SPEED ))
+ctl clock run "$slow_at" --speed 1 --anchor "$slow_anchor" "${targets[@]}" >"$OUT/clock-end.txt" 2>&1 \
+  || echo "   warning: the clocks did not slow down: $(cat "$OUT/clock-end.txt")"
 # The floor's figures from every dialer replica's metrics (each counts the agent states that
 # reached it): agents' time by state, and how long a ready agent waited for its call.
 : >"$OUT/dialer.metrics"

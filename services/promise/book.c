@@ -421,6 +421,8 @@ s_field (char *out, size_t size, const pl_reply_t *h, const char *name)
         *out = '\0';
 }
 
+static int s_parse (const pl_reply_t *h, int shard, const char *id, s_held_t *out);
+
 /* Reads promise `id` of `shard` (-1: look it up by the id's index). 0, PL_ENOTFOUND, PL_EREDIS,
  * PL_ECORRUPT. */
 static int
@@ -444,14 +446,20 @@ s_read (promise_book_t *self, int shard, const char *id, s_held_t *out)
     }
     s_key (key, sizeof key, shard, "p", id);
     pl_reply_t *h = pl_redis_command (self->o.redis, "HGETALL %s", key);
-    if (!h || pl_reply_type (h) != PL_REPLY_ARRAY) {
-        pl_reply_free (&h);
+    int rc = s_parse (h, shard, id, out);
+    pl_reply_free (&h);
+    return rc;
+}
+
+/* Promise id of shard from its HGETALL reply h. 0, PL_ENOTFOUND, PL_EREDIS, PL_ECORRUPT. */
+static int
+s_parse (const pl_reply_t *h, int shard, const char *id, s_held_t *out)
+{
+    memset (out, 0, sizeof *out);
+    if (!h || pl_reply_type (h) != PL_REPLY_ARRAY)
         return PL_EREDIS;
-    }
-    if (pl_reply_len (h) == 0) {
-        pl_reply_free (&h);
+    if (pl_reply_len (h) == 0)
         return PL_ENOTFOUND;
-    }
     promise_rec_t *r = &out->rec;
     char ledger[S_LEDGER_MAX], made[24];
     snprintf (r->id, sizeof r->id, "%s", id);
@@ -470,7 +478,6 @@ s_read (promise_book_t *self, int shard, const char *id, s_held_t *out)
     s_field (made, sizeof made, h, "m");
     r->made_at_ms = strtoll (made, NULL, 10);
     out->shard = shard;
-    pl_reply_free (&h);
     return promise_decode (&r->ledger, ledger) == 0 ? 0 : PL_ECORRUPT;
 }
 
@@ -658,9 +665,14 @@ s_change_events (promise_book_t *self, pl_inbox_tx_t *tx, const promise_rec_t *r
             snprintf (sfx, sizeof sfx, "instalment_paid.%zu.v%lld", i, (long long) promise_paid (p));
             rc = s_audit (self, tx, "promise.instalment_paid", sfx, r, (int) i, NULL, at, actor, NULL, trace);
         }
-    if (rc == 0 && ch->reopened)
-        rc = s_audit (self, tx, "promise.reopened", "reopened", r, s_first_bit (ch->missed), NULL, at, actor,
+    if (rc == 0 && ch->reopened) {
+        int shortfall = -1;             /* the instalment the reversal left short: the first not paid */
+        for (size_t i = 0; i < p->n && shortfall < 0; i++)
+            if (p->inst[i].status != PROMISE_INST_PAID)
+                shortfall = (int) i;
+        rc = s_audit (self, tx, "promise.reopened", "reopened", r, shortfall, NULL, at, actor,
                       "a reversal left an instalment short before its deadline", trace);
+    }
     if (rc != 0 || !ch->decided)
         return rc;
     const char *st = promise_status_str (p->status);
@@ -1201,9 +1213,108 @@ promise_book_pay (promise_book_t *self, const promise_payment_t *pay, const char
 
 /* ---- the clock and the operators ---------------------------------------------------------- */
 
+/* Builds the step that applies what `now` decides to the promise held (or cancels it) and sends
+ * the reminder due by `remind_at` (> 0: the reminder zset's score for it), written only if the
+ * promise's version is still held's: *tx_out, and whether anything moved. 0, PL_EINVAL (cancel:
+ * decided), PL_ECORRUPT, PL_ENOMEM. */
+static int
+s_decide_tx (promise_book_t *self, s_held_t *hp, bool cancel, const char *actor, const char *reason,
+             int64_t remind_at, int64_t now, pl_inbox_tx_t **tx_out, bool *moved_out)
+{
+    int rc = 0;
+    promise_rec_t *r = &hp->rec;
+    promise_change_t ch = { 0 };
+    if (cancel) {
+        if (promise_cancel (&r->ledger) != 0)
+            return PL_EINVAL;
+    } else {
+        promise_tick (&r->ledger, now, &ch);
+    }
+    char ledger[S_LEDGER_MAX], next[24] = "";
+    if (promise_encode (&r->ledger, ledger, sizeof ledger) < 0)
+        return PL_ECORRUPT;
+    int64_t nd = promise_next_deadline (&r->ledger);
+    if (nd != PROMISE_NEVER)
+        snprintf (next, sizeof next, "%lld", (long long) nd);
+    /* The instalment a due reminder is about: the unpaid one whose reminder it is. */
+    int remind = -1;
+    for (size_t i = 0; remind_at > 0 && r->ledger.status == PROMISE_ACTIVE && i < r->ledger.n && remind < 0; i++)
+        if (r->ledger.inst[i].status != PROMISE_INST_PAID && s_reminder_of (self, r, i) == remind_at)
+            remind = (int) i;
+    int64_t rem = s_reminder_at (self, r, now);
+    bool moved = cancel || ch.decided || ch.missed || ch.paid || remind >= 0;
+    char tag[32], k_p[256], k_a[256], k_due[64], k_kpi[64], k_notes[64], k_rem[64];
+    s_key (k_rem, sizeof k_rem, hp->shard, "rem", NULL);
+    s_tag (tag, sizeof tag, hp->shard);
+    s_key (k_p, sizeof k_p, hp->shard, "p", r->id);
+    s_key (k_a, sizeof k_a, hp->shard, "a", r->account);
+    s_key (k_due, sizeof k_due, hp->shard, "due", NULL);
+    s_key (k_notes, sizeof k_notes, hp->shard, "notes", NULL);
+    s_kpi_key (k_kpi, sizeof k_kpi, hp->shard, now);
+    s_args_t a = { 0 };
+    s_add (&a, r->id);
+    s_add (&a, hp->version);
+    s_add (&a, ledger);
+    s_add (&a, promise_status_str (r->ledger.status));
+    s_add (&a, next);
+    s_add (&a, r->ledger.status == PROMISE_ACTIVE ? "" : "0");
+    if (rem)
+        s_addf (&a, "%lld", (long long) rem);
+    else
+        s_add (&a, "");
+    s_section (&a);                 /* no payment */
+    s_section (&a);                 /* no original */
+    size_t sk = s_section (&a);
+    char f1[400];
+    if (ch.decided || cancel) {
+        snprintf (f1, sizeof f1, "%s|%s|%s|", promise_status_str (r->ledger.status), r->campaign, r->agent);
+        s_pairf (&a, sk, f1, 1);
+    }
+    if (remind >= 0) {
+        snprintf (f1, sizeof f1, "reminded|%s|%s|", r->campaign, r->agent);
+        s_pairf (&a, sk, f1, 1);
+    }
+    /* Sections are filled in order: the note's comes after every kpi pair. */
+    size_t sn = s_section (&a);
+    char due[16] = "";
+    if (remind >= 0) {
+        /* For the CRM notifier: an SMS or an e-mail to the debtor before the due date. */
+        s_day_str (due, sizeof due, r->ledger.inst[remind].due_days);
+        s_pair (&a, sn, "creditor", r->creditor);
+        s_pair (&a, sn, "kind", "reminder");
+        s_pair (&a, sn, "account", r->account);
+        s_pair (&a, sn, "promise", r->id);
+        s_pairf (&a, sn, "instalment", remind);
+        s_pair (&a, sn, "due", due);
+        s_pairf (&a, sn, "amount", r->ledger.inst[remind].amount - r->ledger.inst[remind].paid);
+        s_pair (&a, sn, "currency", r->ledger.currency);
+    }
+    const char *keys[8] = { k_p, k_a, k_due, k_kpi, k_notes, k_p, k_p, k_rem };
+    pl_inbox_tx_t *tx = pl_inbox_tx_new (tag, NULL);
+    rc = !tx || a.oom ? PL_ENOMEM
+                      : pl_inbox_tx_effect (tx, &s_update, 8, keys, (int) a.n, (const char *const *) a.v, NULL);
+    if (rc == 0 && cancel)
+        rc = s_audit (self, tx, "promise.cancelled", "cancelled", r, -1, NULL, now, actor, reason, NULL);
+    else if (rc == 0)
+        rc = s_change_events (self, tx, r, &ch, now, NULL, NULL);
+    if (rc == 0 && remind >= 0) {
+        char sfx[48];
+        snprintf (sfx, sizeof sfx, "reminded.%d", remind);
+        rc = s_audit (self, tx, "promise.reminded", sfx, r, remind, NULL, now, NULL, NULL, NULL);
+    }
+    s_args_free (&a);
+    if (rc != 0) {
+        pl_inbox_tx_destroy (&tx);
+        return rc;
+    }
+    *tx_out = tx;
+    *moved_out = moved;
+    return 0;
+}
+
 /* Applies what `now` decides to promise id of shard (or cancels it), and sends the reminder due
  * by `remind_at` (> 0: the reminder zset's score for it). 1 moved, 0 nothing to do,
- * PL_ENOTFOUND, PL_EINVAL (cancel: decided), PL_EREDIS. */
+ * PL_ENOTFOUND, PL_EINVAL (cancel: decided), PL_EREDIS, PL_EBUSY (lost every round). */
 static int
 s_decide (promise_book_t *self, int shard, const char *id, bool cancel, const char *actor, const char *reason,
           int64_t remind_at)
@@ -1214,86 +1325,9 @@ s_decide (promise_book_t *self, int shard, const char *id, bool cancel, const ch
         int rc = s_read (self, shard, id, &held);
         if (rc != 0)
             return rc;
-        promise_rec_t *r = &held.rec;
-        promise_change_t ch = { 0 };
-        if (cancel) {
-            if (promise_cancel (&r->ledger) != 0)
-                return PL_EINVAL;
-        } else {
-            promise_tick (&r->ledger, now, &ch);
-        }
-        char ledger[S_LEDGER_MAX], next[24] = "";
-        if (promise_encode (&r->ledger, ledger, sizeof ledger) < 0)
-            return PL_ECORRUPT;
-        int64_t nd = promise_next_deadline (&r->ledger);
-        if (nd != PROMISE_NEVER)
-            snprintf (next, sizeof next, "%lld", (long long) nd);
-        /* The instalment a due reminder is about: the unpaid one whose reminder it is. */
-        int remind = -1;
-        for (size_t i = 0; remind_at > 0 && r->ledger.status == PROMISE_ACTIVE && i < r->ledger.n && remind < 0; i++)
-            if (r->ledger.inst[i].status != PROMISE_INST_PAID && s_reminder_of (self, r, i) == remind_at)
-                remind = (int) i;
-        int64_t rem = s_reminder_at (self, r, now);
-        bool moved = cancel || ch.decided || ch.missed || ch.paid || remind >= 0;
-        char tag[32], k_p[256], k_a[256], k_due[64], k_kpi[64], k_notes[64], k_rem[64];
-        s_key (k_rem, sizeof k_rem, held.shard, "rem", NULL);
-        s_tag (tag, sizeof tag, held.shard);
-        s_key (k_p, sizeof k_p, held.shard, "p", r->id);
-        s_key (k_a, sizeof k_a, held.shard, "a", r->account);
-        s_key (k_due, sizeof k_due, held.shard, "due", NULL);
-        s_key (k_notes, sizeof k_notes, held.shard, "notes", NULL);
-        s_kpi_key (k_kpi, sizeof k_kpi, held.shard, now);
-        s_args_t a = { 0 };
-        s_add (&a, r->id);
-        s_add (&a, held.version);
-        s_add (&a, ledger);
-        s_add (&a, promise_status_str (r->ledger.status));
-        s_add (&a, next);
-        s_add (&a, r->ledger.status == PROMISE_ACTIVE ? "" : "0");
-        if (rem)
-            s_addf (&a, "%lld", (long long) rem);
-        else
-            s_add (&a, "");
-        s_section (&a);                 /* no payment */
-        s_section (&a);                 /* no original */
-        size_t sk = s_section (&a);
-        char f1[400];
-        if (ch.decided || cancel) {
-            snprintf (f1, sizeof f1, "%s|%s|%s|", promise_status_str (r->ledger.status), r->campaign, r->agent);
-            s_pairf (&a, sk, f1, 1);
-        }
-        if (remind >= 0) {
-            snprintf (f1, sizeof f1, "reminded|%s|%s|", r->campaign, r->agent);
-            s_pairf (&a, sk, f1, 1);
-        }
-        /* Sections are filled in order: the note's comes after every kpi pair. */
-        size_t sn = s_section (&a);
-        char due[16] = "";
-        if (remind >= 0) {
-            /* For the CRM notifier: an SMS or an e-mail to the debtor before the due date. */
-            s_day_str (due, sizeof due, r->ledger.inst[remind].due_days);
-            s_pair (&a, sn, "creditor", r->creditor);
-            s_pair (&a, sn, "kind", "reminder");
-            s_pair (&a, sn, "account", r->account);
-            s_pair (&a, sn, "promise", r->id);
-            s_pairf (&a, sn, "instalment", remind);
-            s_pair (&a, sn, "due", due);
-            s_pairf (&a, sn, "amount", r->ledger.inst[remind].amount - r->ledger.inst[remind].paid);
-            s_pair (&a, sn, "currency", r->ledger.currency);
-        }
-        const char *keys[8] = { k_p, k_a, k_due, k_kpi, k_notes, k_p, k_p, k_rem };
-        pl_inbox_tx_t *tx = pl_inbox_tx_new (tag, NULL);
-        rc = !tx || a.oom ? PL_ENOMEM
-                          : pl_inbox_tx_effect (tx, &s_update, 8, keys, (int) a.n, (const char *const *) a.v, NULL);
-        if (rc == 0 && cancel)
-            rc = s_audit (self, tx, "promise.cancelled", "cancelled", r, -1, NULL, now, actor, reason, NULL);
-        else if (rc == 0)
-            rc = s_change_events (self, tx, r, &ch, now, NULL, NULL);
-        if (rc == 0 && remind >= 0) {
-            char sfx[48];
-            snprintf (sfx, sizeof sfx, "reminded.%d", remind);
-            rc = s_audit (self, tx, "promise.reminded", sfx, r, remind, NULL, now, NULL, NULL, NULL);
-        }
+        pl_inbox_tx_t *tx = NULL;
+        bool moved = false;
+        rc = s_decide_tx (self, &held, cancel, actor, reason, remind_at, now, &tx, &moved);
         int res = -1;
         if (rc == 0)
             rc = pl_inbox_apply (self->inbox, &tx, 1, &res);
@@ -1301,7 +1335,6 @@ s_decide (promise_book_t *self, int shard, const char *id, bool cancel, const ch
         const char *rep = tx ? pl_inbox_tx_reply (tx, NULL) : NULL;
         snprintf (reply, sizeof reply, "%s", rep ? rep : "");
         pl_inbox_tx_destroy (&tx);
-        s_args_free (&a);
         if (rc != 0) {
             if (self->o.log)
                 pl_log_warn (self->o.log, NULL, "promise step failed", "promise", id, "error", reply);
@@ -1323,6 +1356,84 @@ promise_book_cancel (promise_book_t *self, const char *promise_id, const char *a
     return rc == 1 ? 0 : rc;
 }
 
+/* The sweep reads and writes this many promises of a shard per round trip. */
+#define S_SWEEP_BATCH 256
+
+/* Decides the promises ids[0..n) of shard that the zset zkey (due or rem; at: each one's score)
+ * says are due: read in one pipeline, decided in C, written in one script call per batch. A
+ * promise that a payment changed in between (its compare-and-set replies retry) goes through
+ * s_decide alone. Returns how many moved, or PL_EREDIS / PL_ENOMEM. */
+static int
+s_sweep_batch (promise_book_t *self, int shard, const char *zkey, char **ids, const int64_t *at, size_t n,
+               int64_t now)
+{
+    s_held_t *held = calloc (n, sizeof *held);
+    pl_inbox_tx_t **txs = calloc (n, sizeof *txs);
+    size_t *of = calloc (n, sizeof *of);
+    int *res = calloc (n, sizeof *res);
+    bool *moved = calloc (n, sizeof *moved), *gone = calloc (n, sizeof *gone);
+    int count = 0, rc = 0;
+    if (!held || !txs || !of || !res || !moved || !gone) {
+        rc = PL_ENOMEM;
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char key[256];
+        s_key (key, sizeof key, shard, "p", s_id_ok (ids[i]) ? ids[i] : "");
+        pl_redis_append (self->o.redis, "HGETALL %s", key);
+    }
+    size_t nt = 0;
+    for (size_t i = 0; i < n; i++) {
+        pl_reply_t *h = NULL;
+        int got = pl_redis_get_reply (self->o.redis, &h);
+        int prc = got == 0 ? s_parse (h, shard, ids[i], &held[i]) : PL_EREDIS;
+        pl_reply_free (&h);
+        if (prc == PL_ENOTFOUND || prc == PL_ECORRUPT || !s_id_ok (ids[i])) {
+            /* Nothing to decide on (a leftover, or unreadable: logged, never retried in a loop). */
+            if (prc == PL_ECORRUPT && self->o.log)
+                pl_log_error (self->o.log, NULL, "promise unreadable: left out of the sweep", "promise", ids[i]);
+            gone[i] = true;             /* out of the zset once every reply of the pipeline is read */
+            continue;
+        }
+        if (prc != 0) {
+            rc = prc;
+            continue;                   /* the replies are still read, so the pipeline stays whole */
+        }
+        if (s_decide_tx (self, &held[i], false, NULL, NULL, at[i], now, &txs[nt], &moved[i]) == 0)
+            of[nt++] = i;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (gone[i])
+            pl_redis_exec (self->o.redis, "ZREM %s %s", zkey, ids[i]);
+    if (rc == 0 && nt && pl_inbox_apply (self->inbox, txs, nt, res) != 0)
+        rc = PL_EREDIS;
+    for (size_t k = 0; rc == 0 && k < nt; k++) {
+        const char *rep = pl_inbox_tx_reply (txs[k], NULL);
+        size_t i = of[k];
+        if (rep && !strcmp (rep, "retry")) {
+            int one = s_decide (self, shard, ids[i], false, NULL, NULL, at[i]);
+            if (one == PL_EBUSY && self->o.log)
+                /* Lost every compare-and-set to payments on it: the next sweep takes it again. */
+                pl_log_warn (self->o.log, NULL, "promise busy: left for the next sweep", "promise", ids[i]);
+            else if (one < 0 && one != PL_ENOTFOUND)
+                rc = one;
+            else
+                count += one > 0;
+        } else
+            count += moved[i];
+    }
+done:
+    for (size_t k = 0; txs && k < n; k++)
+        pl_inbox_tx_destroy (&txs[k]);
+    free (held);
+    free (txs);
+    free (of);
+    free (res);
+    free (moved);
+    free (gone);
+    return rc ? rc : count;
+}
+
 int
 promise_book_sweep (promise_book_t *self, int max)
 {
@@ -1339,27 +1450,24 @@ promise_book_sweep (promise_book_t *self, int max)
                 pl_reply_free (&r);
                 return PL_EREDIS;
             }
-            for (size_t i = 0; i + 1 < pl_reply_len (r) && pl_clock_mono_ms () - t0 < PROMISE_SWEEP_BUDGET_MS;
-                 i += 2) {
-                const char *id = pl_reply_str (pl_reply_element (r, i), NULL);
-                const char *sc = pl_reply_str (pl_reply_element (r, i + 1), NULL);
-                /* A score comes back as a double's text ("1.8029376e+12" is possible). */
-                int64_t at = which && sc ? (int64_t) strtod (sc, NULL) : 0;
-                int rc = id ? s_decide (self, s, id, false, NULL, NULL, at) : PL_ENOTFOUND;
-                if (rc == PL_ENOTFOUND || rc == PL_ECORRUPT) {
-                    /* Nothing to decide on (a leftover, or unreadable: logged, never retried in a loop). */
-                    if (rc == PL_ECORRUPT && self->o.log)
-                        pl_log_error (self->o.log, NULL, "promise unreadable: left out of the sweep", "promise", id);
-                    pl_redis_exec (self->o.redis, "ZREM %s %s", k, id ? id : "");
-                } else if (rc == PL_EBUSY) {
-                    /* Lost every compare-and-set to payments on it: the next sweep takes it again. */
-                    if (self->o.log)
-                        pl_log_warn (self->o.log, NULL, "promise busy: left for the next sweep", "promise", id);
-                } else if (rc < 0) {
+            size_t n = pl_reply_len (r) / 2;
+            char *ids[S_SWEEP_BATCH];
+            int64_t at[S_SWEEP_BATCH];
+            for (size_t i = 0; i < n && pl_clock_mono_ms () - t0 < PROMISE_SWEEP_BUDGET_MS; i += S_SWEEP_BATCH) {
+                size_t m = n - i < S_SWEEP_BATCH ? n - i : S_SWEEP_BATCH;
+                for (size_t j = 0; j < m; j++) {
+                    const char *id = pl_reply_str (pl_reply_element (r, 2 * (i + j)), NULL);
+                    const char *sc = pl_reply_str (pl_reply_element (r, 2 * (i + j) + 1), NULL);
+                    ids[j] = (char *) (id ? id : "");
+                    /* A score comes back as a double's text ("1.8029376e+12" is possible). */
+                    at[j] = which && sc ? (int64_t) strtod (sc, NULL) : 0;
+                }
+                int rc = s_sweep_batch (self, s, k, ids, at, m, now);
+                if (rc < 0) {
                     pl_reply_free (&r);
                     return rc;
-                } else if (rc > 0)
-                    moved++;
+                }
+                moved += rc;
             }
             pl_reply_free (&r);
         }
