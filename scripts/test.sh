@@ -2,7 +2,8 @@
 # test.sh — the whole suite, as `make test` and CI run it.
 #
 #   1. Debug build with -Werror; unit, integration and e2e tests (integration tests start their
-#      own redis-server on free loopback ports and remove it afterwards).
+#      own redis-server on free loopback ports and remove it afterwards), and the Kubernetes
+#      manifests' (label deploy: rendered, validated offline, held to the services' sources).
 #   2. The same under AddressSanitizer + UndefinedBehaviorSanitizer (LeakSanitizer included).
 #   3. A short pass of every fuzz target (clang, libFuzzer); longer runs: `make fuzz`.
 # Prints one closing line "N passed, N failed".
@@ -45,7 +46,8 @@ build() {   # dir, build type, [extra cmake -D args…], [--target T]
 SECONDS=0
 if build build Debug; then
   # The compliance simulation (label sim) runs once, on the Debug build: minutes of a whole stack.
-  run_suite "debug" build 'unit|integration|e2e|security|sim'
+  # The manifests' checks (label deploy) need no build and run once, here, too.
+  run_suite "debug" build 'unit|integration|e2e|security|sim|deploy'
 else
   echo "debug build failed"; failed=$((failed + 1)); status=1
 fi
