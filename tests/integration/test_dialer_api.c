@@ -758,6 +758,51 @@ s_wait_state (fx_t *f, const char *want)
     return false;
 }
 
+/* Scrub's ALLOW of check dial_id, as the scrub stand-in would send it: 0 when acknowledged. */
+static int
+s_allow (fx_t *f, const char *dial_id, const char *lead, const char *campaign, const char *zone, const char *profile)
+{
+    Plateau__V1__DialCheckResult r = PLATEAU__V1__DIAL_CHECK_RESULT__INIT;
+    r.check_id = (char *) dial_id;
+    r.decision = PLATEAU__V1__DECISION__ALLOW;
+    r.lead_id = (char *) lead;
+    r.number = NUMBER;
+    r.campaign = (char *) campaign;
+    r.binding_zone = (char *) zone;
+    r.evaluated_at_ms = MON_0900Z;
+    r.profile = (char *) profile;
+    pl_envelope_t env;
+    pl_envelope_ids_t ids;
+    pl_envelope_init (&env, &ids, "scrub", f->clock, NULL);
+    env.body_case = PLATEAU__V1__ENVELOPE__BODY_DIAL_CHECK_RESULT;
+    env.dial_check_result = &r;
+    return s_send (f, f->as_scrub, &env);
+}
+
+/* Telephony's outcome of dial_id: answered after 5 s, bridged to agent. 0 when acknowledged. */
+static int
+s_answered (fx_t *f, const char *dial_id, const char *lead, const char *campaign, const char *agent,
+            const char *tenant)
+{
+    Plateau__V1__CallOutcome co = PLATEAU__V1__CALL_OUTCOME__INIT;
+    co.dial_id = (char *) dial_id;
+    co.lead_id = (char *) lead;
+    co.campaign = (char *) campaign;
+    co.number = NUMBER;
+    co.result = PLATEAU__V1__CALL_OUTCOME__RESULT__ANSWERED;
+    co.started_at_ms = MON_0900Z;
+    co.answered_at_ms = MON_0900Z + 5000;
+    co.agent_id = (char *) agent;
+    co.agent_connect_ms = 300;
+    co.tenant = (char *) tenant;
+    pl_envelope_t env;
+    pl_envelope_ids_t ids;
+    pl_envelope_init (&env, &ids, "telsim", f->clock, NULL);
+    env.body_case = PLATEAU__V1__ENVELOPE__BODY_CALL_OUTCOME;
+    env.call_outcome = &co;
+    return s_send (f, f->as_telsim, &env);
+}
+
 static void
 test_a_disposition_waits_for_the_outcome_and_applies_once (void **state)
 {
@@ -767,21 +812,7 @@ test_a_disposition_waits_for_the_outcome_and_applies_once (void **state)
     char path[256];
     snprintf (path, sizeof path, "/v1/calls/%s/disposition", dial_id);
     /* Scrub allows the manual dial: the call is placed, its outcome not in yet. */
-    Plateau__V1__DialCheckResult r = PLATEAU__V1__DIAL_CHECK_RESULT__INIT;
-    r.check_id = (char *) dial_id;
-    r.decision = PLATEAU__V1__DECISION__ALLOW;
-    r.lead_id = LEAD;
-    r.number = NUMBER;
-    r.campaign = CAMPAIGN;
-    r.binding_zone = "Europe/Paris";
-    r.evaluated_at_ms = MON_0900Z;
-    r.profile = "fr-cc";
-    pl_envelope_t env;
-    pl_envelope_ids_t ids;
-    pl_envelope_init (&env, &ids, "scrub", f->clock, NULL);
-    env.body_case = PLATEAU__V1__ENVELOPE__BODY_DIAL_CHECK_RESULT;
-    env.dial_check_result = &r;
-    assert_int_equal (s_send (f, f->as_scrub, &env), 0);
+    assert_int_equal (s_allow (f, dial_id, LEAD, CAMPAIGN, "Europe/Paris", "fr-cc"), 0);
     assert_true (s_wait_state (f, "placed"));
     json_t *o = NULL;
     const char *body = "{\"code\":\"callback\",\"agent\":\"a1\",\"callback_at\":\"2026-12-08T09:30:00+01:00\","
@@ -790,21 +821,7 @@ test_a_disposition_waits_for_the_outcome_and_applies_once (void **state)
     assert_string_equal (s_str (o, "error.code"), "outcome_pending");
     json_decref (o);
     /* Answered and bridged to the agent: now the disposition applies, once. */
-    Plateau__V1__CallOutcome co = PLATEAU__V1__CALL_OUTCOME__INIT;
-    co.dial_id = (char *) dial_id;
-    co.lead_id = LEAD;
-    co.campaign = CAMPAIGN;
-    co.number = NUMBER;
-    co.result = PLATEAU__V1__CALL_OUTCOME__RESULT__ANSWERED;
-    co.started_at_ms = MON_0900Z;
-    co.answered_at_ms = MON_0900Z + 5000;
-    co.agent_id = "a1";
-    co.agent_connect_ms = 300;
-    co.tenant = "acme-energie";
-    pl_envelope_init (&env, &ids, "telsim", f->clock, NULL);
-    env.body_case = PLATEAU__V1__ENVELOPE__BODY_CALL_OUTCOME;
-    env.call_outcome = &co;
-    assert_int_equal (s_send (f, f->as_telsim, &env), 0);
+    assert_int_equal (s_answered (f, dial_id, LEAD, CAMPAIGN, "a1", "acme-energie"), 0);
     assert_true (s_wait_state (f, "talking"));
     assert_int_equal (s_http (f, "POST", path, DESK, body, &o), 200);
     assert_string_equal (s_str (o, "status"), "applied");
@@ -1064,21 +1081,7 @@ test_a_promise_holds_the_other_leads_of_its_debt_until_decided (void **state)
         if (strcmp (f->check_lead[i], lead_a) == 0)
             snprintf (dial_id, sizeof dial_id, "%s", f->check_id[i]);
     /* Allowed, answered: the debtor promises $50 for 2026-12-20. */
-    Plateau__V1__DialCheckResult r = PLATEAU__V1__DIAL_CHECK_RESULT__INIT;
-    r.check_id = dial_id;
-    r.decision = PLATEAU__V1__DECISION__ALLOW;
-    r.lead_id = (char *) lead_a;
-    r.number = NUMBER;
-    r.campaign = (char *) camp;
-    r.binding_zone = "America/New_York";
-    r.evaluated_at_ms = MON_0900Z;
-    r.profile = "us-dc";
-    pl_envelope_t env;
-    pl_envelope_ids_t ids;
-    pl_envelope_init (&env, &ids, "scrub", f->clock, NULL);
-    env.body_case = PLATEAU__V1__ENVELOPE__BODY_DIAL_CHECK_RESULT;
-    env.dial_check_result = &r;
-    assert_int_equal (s_send (f, f->as_scrub, &env), 0);
+    assert_int_equal (s_allow (f, dial_id, lead_a, camp, "America/New_York", "us-dc"), 0);
     char st[32];
     int64_t due = 0;
     for (int i = 0; i < 200; i++) {
@@ -1088,21 +1091,7 @@ test_a_promise_holds_the_other_leads_of_its_debt_until_decided (void **state)
         s_pump (f, 20);
     }
     assert_string_equal (st, "placed");
-    Plateau__V1__CallOutcome co = PLATEAU__V1__CALL_OUTCOME__INIT;
-    co.dial_id = dial_id;
-    co.lead_id = (char *) lead_a;
-    co.campaign = (char *) camp;
-    co.number = NUMBER;
-    co.result = PLATEAU__V1__CALL_OUTCOME__RESULT__ANSWERED;
-    co.started_at_ms = MON_0900Z;
-    co.answered_at_ms = MON_0900Z + 5000;
-    co.agent_id = "a3";
-    co.agent_connect_ms = 300;
-    co.tenant = "coll-t";
-    pl_envelope_init (&env, &ids, "telsim", f->clock, NULL);
-    env.body_case = PLATEAU__V1__ENVELOPE__BODY_CALL_OUTCOME;
-    env.call_outcome = &co;
-    assert_int_equal (s_send (f, f->as_telsim, &env), 0);
+    assert_int_equal (s_answered (f, dial_id, lead_a, camp, "a3", "coll-t"), 0);
     for (int i = 0; i < 200; i++) {
         s_lead_state (f, camp, lead_a, st, sizeof st, &due);
         if (!strcmp (st, "talking"))
@@ -1145,6 +1134,8 @@ test_a_promise_holds_the_other_leads_of_its_debt_until_decided (void **state)
     assert_int_equal (s_checks_of (f, lead_b), 0);
     /* Another promise kept does not lift this one's hold; this one kept does. */
     Plateau__V1__PromiseKept pk = PLATEAU__V1__PROMISE_KEPT__INIT;
+    pl_envelope_t env;
+    pl_envelope_ids_t ids;
     pk.promise_id = "P-OTHER";
     pk.lead_id = (char *) lead_a;
     pk.account_ref = "ACC-HOLD";
