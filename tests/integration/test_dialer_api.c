@@ -1036,6 +1036,21 @@ s_lead_state (fx_t *f, const char *campaign, const char *lead, char *state, size
     pl_reply_free (&r);
 }
 
+/* Whether lead of campaign reaches state `want` in Redis within 4 s. */
+static bool
+s_wait_lead (fx_t *f, const char *campaign, const char *lead, const char *want)
+{
+    char st[32];
+    int64_t due;
+    for (int i = 0; i < 200; i++) {
+        s_lead_state (f, campaign, lead, st, sizeof st, &due);
+        if (!strcmp (st, want))
+            return true;
+        s_pump (f, 20);
+    }
+    return false;
+}
+
 /* The number of DialChecks seen for lead. */
 static int
 s_checks_of (fx_t *f, const char *lead)
@@ -1084,21 +1099,9 @@ test_a_promise_holds_the_other_leads_of_its_debt_until_decided (void **state)
     assert_int_equal (s_allow (f, dial_id, lead_a, camp, "America/New_York", "us-dc"), 0);
     char st[32];
     int64_t due = 0;
-    for (int i = 0; i < 200; i++) {
-        s_lead_state (f, camp, lead_a, st, sizeof st, &due);
-        if (!strcmp (st, "placed"))
-            break;
-        s_pump (f, 20);
-    }
-    assert_string_equal (st, "placed");
+    assert_true (s_wait_lead (f, camp, lead_a, "placed"));
     assert_int_equal (s_answered (f, dial_id, lead_a, camp, "a3", "coll-t"), 0);
-    for (int i = 0; i < 200; i++) {
-        s_lead_state (f, camp, lead_a, st, sizeof st, &due);
-        if (!strcmp (st, "talking"))
-            break;
-        s_pump (f, 20);
-    }
-    assert_string_equal (st, "talking");
+    assert_true (s_wait_lead (f, camp, lead_a, "talking"));
     char path[200];
     snprintf (path, sizeof path, "/v1/calls/%s/disposition", dial_id);
     assert_int_equal (s_http (f, "POST", path, DESK,
