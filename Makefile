@@ -5,7 +5,9 @@
 #   make up / make down    start / stop the local stack (Redis and every service) under run/
 #   make bench   run the benchmarks (on demand, never part of make test)
 #   make sim     the full compliance simulation: 100,000 leads, two simulated weeks (on demand)
-.PHONY: all build deps test test-fast test-long demo up down status bench fuzz sim clean
+#   make image   the container image the manifests run, plateau:<version> (on demand, minutes)
+#   make image-test    the image, then a service started from it and checked (on demand)
+.PHONY: all build deps test test-fast test-long demo up down status bench fuzz sim image image-test clean
 
 JOBS ?= 2
 
@@ -53,6 +55,15 @@ sim: deps
 # Longer fuzzing on demand: FUZZ_SECONDS per target (default 300).
 fuzz: deps
 	@PL_FUZZ_SECONDS=$${FUZZ_SECONDS:-300} scripts/fuzz.sh
+
+# The image deploy/ runs (Containerfile), built with buildah from a Debian base made locally:
+# downloads and compiles for minutes, never part of make test. JOBS sets the compile's parallelism.
+image:
+	@JOBS=$(JOBS) scripts/image.sh build
+
+# Also checks the image: user 10001, no compiler, every binary's libraries, a service's /healthz.
+image-test: deps
+	@JOBS=$(JOBS) scripts/image.sh test
 
 clean:
 	@rm -rf build build-san build-fuzz
