@@ -783,6 +783,18 @@ pl_inbox_recv (pl_inbox_t *self, pl_inbox_tx_t *const *txs, size_t n, int *resul
         if (r != 0 && pl_redis_pending (self->redis) == 0 && k + 1 < self->nqueued)
             break;             /* the connection dropped: nothing more to read */
     }
+    /* PLATEAU_REDIS_WAIT_REPLICAS: a step is acknowledged only once on N replicas too, or a
+     * failover could forget it after the caller acknowledged. A shortfall fails every step of
+     * the batch (duplicates too: their first application may be the unreplicated one); the
+     * steps are idempotent, so the caller's retry is safe. */
+    if (rc == 0 && n > 0 && pl_redis_wait (self->redis) != 0) {
+        rc = PL_EREDIS;
+        snprintf (self->errstr, sizeof self->errstr, "inbox: %s", pl_redis_errstr (self->redis));
+        for (size_t i = 0; i < n; i++) {
+            results[i] = -1;
+            s_set_reply (txs[i], self->errstr, strlen (self->errstr));
+        }
+    }
     pl_failpoint ("inbox.applied");
     if (rc != 0 && !self->errstr[0])
         snprintf (self->errstr, sizeof self->errstr, "inbox: %s", pl_redis_errstr (self->redis));

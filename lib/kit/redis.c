@@ -1,4 +1,5 @@
-/*  redis.c — connection, reconnect with backoff, pipelining, scripts (see redis.h). */
+/*  redis.c — connection, Sentinel discovery, reconnect with backoff, pipelining, scripts, WAIT
+ *  (see redis.h). */
 #include <assert.h>
 #include <ctype.h>
 #include <stdarg.h>
@@ -12,10 +13,24 @@
 
 #define PL_REDIS_BACKOFF_MIN_MS 100
 #define PL_REDIS_BACKOFF_MAX_MS 5000
+#define PL_REDIS_SENTINELS_MAX 16
+#define PL_REDIS_SENTINEL_PORT 26379
+
+/* Process-wide WAIT default, taken by pl_redis_new (set once at startup: pl_redis_set_default_wait). */
+static int s_default_wait_replicas;
+static int s_default_wait_timeout_ms = 1000;
 
 struct pl_redis {
-    char *host;                /* NULL for unix sockets */
+    char *host;                /* NULL for unix sockets; in Sentinel mode, the master found last */
     int port;
+    /* Sentinel mode (redis+sentinel://): nsentinels > 0. */
+    struct { char *host; int port; } sentinels[PL_REDIS_SENTINELS_MAX];
+    int nsentinels;
+    int next_sentinel;         /* asked first: the one that answered last */
+    char *master_name;
+    bool stale;                /* an error reply said "not a usable master": drop once idle */
+    int wait_replicas;         /* pl_redis_wait: 0 = off */
+    int wait_timeout_ms;
     char *path;                /* unix socket path */
     char *password;
     int db;
@@ -36,12 +51,102 @@ struct pl_redis_script {
     uint64_t loaded_generation;    /* s_script_gen when loaded; 0 = never */
 };
 
+static void
+s_free_parsed (pl_redis_t *self)
+{
+    free (self->host);
+    free (self->path);
+    free (self->password);
+    free (self->master_name);
+    for (int i = 0; i < self->nsentinels; i++)
+        free (self->sentinels[i].host);
+    self->host = self->path = self->password = self->master_name = NULL;
+    self->nsentinels = 0;
+}
+
+/* redis+sentinel://[:password@]host[:port][,host[:port]…]/<master name>[/db]. The password is
+ * the data nodes' (the sentinels are asked without AUTH); a port defaults to 26379. */
+static int
+s_parse_sentinel (const char *url, pl_redis_t *out, char *err, size_t err_size)
+{
+    pl_redis_t tmp = { 0 };
+    int rc = PL_EINVAL;
+#define SFAIL(...) do { if (err) snprintf (err, err_size, __VA_ARGS__); goto done; } while (0)
+    const char *p = url + 17;
+    const char *slash = strchr (p, '/');
+    const char *at = memchr (p, '@', slash ? (size_t) (slash - p) : strlen (p));
+    if (at) {
+        const char *colon = memchr (p, ':', (size_t) (at - p));
+        if (!colon)
+            SFAIL ("sentinel URL: credentials must be ':password@' in '%s'", url);
+        tmp.password = strndup (colon + 1, (size_t) (at - colon - 1));
+        p = at + 1;
+    }
+    if (!slash || slash == p)
+        SFAIL ("sentinel URL: expected redis+sentinel://[:password@]host:port[,host:port…]/master"
+               "[/db], %s in '%s'", slash ? "no sentinel address" : "no /master name", url);
+    while (p < slash) {
+        const char *end = memchr (p, ',', (size_t) (slash - p));
+        if (!end)
+            end = slash;
+        const char *colon = memchr (p, ':', (size_t) (end - p));
+        const char *host_end = colon ? colon : end;
+        if (host_end == p)
+            SFAIL ("sentinel URL: empty sentinel host in '%s'", url);
+        int port = PL_REDIS_SENTINEL_PORT;
+        if (colon) {
+            char *e;
+            long v = strtol (colon + 1, &e, 10);
+            if (e != end || v <= 0 || v > 65535)
+                SFAIL ("sentinel URL: sentinel port must be 1-65535 in '%s'", url);
+            port = (int) v;
+        }
+        if (tmp.nsentinels == PL_REDIS_SENTINELS_MAX)
+            SFAIL ("sentinel URL: more than %d sentinels in '%s'", PL_REDIS_SENTINELS_MAX, url);
+        tmp.sentinels[tmp.nsentinels].host = strndup (p, (size_t) (host_end - p));
+        tmp.sentinels[tmp.nsentinels++].port = port;
+        p = *end == ',' ? end + 1 : end;
+        if (*end == ',' && p == slash)
+            SFAIL ("sentinel URL: empty sentinel address after ',' in '%s'", url);
+    }
+    const char *name = slash + 1;
+    const char *name_end = name + strcspn (name, "/");
+    if (name_end == name)
+        SFAIL ("sentinel URL: missing master name after the sentinels in '%s'", url);
+    int db = 0;
+    if (*name_end == '/' && name_end[1]) {
+        char *e;
+        long v = strtol (name_end + 1, &e, 10);
+        if (*e || v < 0 || v > 15 || !isdigit ((unsigned char) name_end[1]))
+            SFAIL ("sentinel URL: database must be 0-15 in '%s'", url);
+        db = (int) v;
+    }
+    tmp.master_name = strndup (name, (size_t) (name_end - name));
+    tmp.db = db;
+    rc = 0;
+    if (out) {
+        out->password = tmp.password;
+        out->master_name = tmp.master_name;
+        out->db = tmp.db;
+        out->nsentinels = tmp.nsentinels;
+        memcpy (out->sentinels, tmp.sentinels, sizeof tmp.sentinels);
+        return 0;
+    }
+done:
+    s_free_parsed (&tmp);
+    return rc;
+#undef SFAIL
+}
+
 static int
 s_parse (const char *url, pl_redis_t *out, char *err, size_t err_size)
 {
 #define FAIL(...) do { if (err) snprintf (err, err_size, __VA_ARGS__); return PL_EINVAL; } while (0)
     if (!url || !*url)
-        FAIL ("empty URL: expected redis://[:password@]host:port/db or unix:///path");
+        FAIL ("empty URL: expected redis://[:password@]host:port/db, "
+              "redis+sentinel://[:password@]host:port[,host:port…]/master[/db] or unix:///path");
+    if (strncmp (url, "redis+sentinel://", 17) == 0)
+        return s_parse_sentinel (url, out, err, err_size);
     if (strncmp (url, "unix://", 7) == 0) {
         const char *p = url + 7;
         if (*p != '/')
@@ -61,7 +166,8 @@ s_parse (const char *url, pl_redis_t *out, char *err, size_t err_size)
         return 0;
     }
     if (strncmp (url, "redis://", 8) != 0)
-        FAIL ("expected redis://[:password@]host:port/db or unix:///path, got '%s'", url);
+        FAIL ("expected redis://[:password@]host:port/db, redis+sentinel://[:password@]host:port"
+              "[,host:port…]/master[/db] or unix:///path, got '%s'", url);
     const char *p = url + 8;
     const char *at = strrchr (p, '@');
     char *password = NULL;
@@ -129,7 +235,23 @@ pl_redis_new (const char *url, int timeout_ms)
     }
     self->timeout_ms = timeout_ms > 0 ? timeout_ms : 2000;
     self->backoff_ms = PL_REDIS_BACKOFF_MIN_MS;
+    self->wait_replicas = s_default_wait_replicas;
+    self->wait_timeout_ms = s_default_wait_timeout_ms;
     return self;
+}
+
+void
+pl_redis_set_default_wait (int replicas, int timeout_ms)
+{
+    s_default_wait_replicas = replicas > 0 ? replicas : 0;
+    s_default_wait_timeout_ms = timeout_ms > 0 ? timeout_ms : 1000;
+}
+
+void
+pl_redis_set_wait (pl_redis_t *self, int replicas, int timeout_ms)
+{
+    self->wait_replicas = replicas > 0 ? replicas : 0;
+    self->wait_timeout_ms = timeout_ms > 0 ? timeout_ms : 1000;
 }
 
 static void
@@ -141,6 +263,7 @@ s_drop (pl_redis_t *self, const char *why)
         redisFree (self->ctx);
     self->ctx = NULL;
     self->pending = 0;
+    self->stale = false;
     atomic_store (&self->ok, false);
     self->next_try_ms = pl_clock_mono_ms () + self->backoff_ms;
     self->backoff_ms = self->backoff_ms * 2 > PL_REDIS_BACKOFF_MAX_MS ? PL_REDIS_BACKOFF_MAX_MS
@@ -155,11 +278,129 @@ pl_redis_destroy (pl_redis_t **self_p)
     pl_redis_t *self = *self_p;
     if (self->ctx)
         redisFree (self->ctx);
-    free (self->host);
-    free (self->path);
-    free (self->password);
+    s_free_parsed (self);
     free (self);
     *self_p = NULL;
+}
+
+/* AUTH and SELECT on a new connection: true, or false with the reason in why. */
+static bool
+s_session (pl_redis_t *self, redisContext *c, char *why, size_t why_size)
+{
+    if (self->password) {
+        redisReply *r = redisCommand (c, "AUTH %s", self->password);
+        bool good = r && r->type != REDIS_REPLY_ERROR;
+        snprintf (why, why_size, "AUTH: %s", r && r->type == REDIS_REPLY_ERROR ? r->str : "failed");
+        if (r)
+            freeReplyObject (r);
+        if (!good)
+            return false;
+    }
+    if (self->db) {
+        redisReply *r = redisCommand (c, "SELECT %d", self->db);
+        bool good = r && r->type != REDIS_REPLY_ERROR;
+        if (r)
+            freeReplyObject (r);
+        if (!good) {
+            snprintf (why, why_size, "SELECT failed");
+            return false;
+        }
+    }
+    return true;
+}
+
+static redisContext *
+s_open (const char *host, int port, struct timeval tv, char *why, size_t why_size)
+{
+    redisContext *c = redisConnectWithTimeout (host, port, tv);
+    if (!c || c->err) {
+        snprintf (why, why_size, "connect %s:%d: %s", host, port, c ? c->errstr : "out of memory");
+        if (c)
+            redisFree (c);
+        return NULL;
+    }
+    redisSetTimeout (c, tv);
+    return c;
+}
+
+/* Formats a failure into why (truncated as it must be: a reason, not data). */
+static void s_why (char *why, size_t size, const char *fmt, ...) __attribute__ ((format (printf, 3, 4)));
+static void
+s_why (char *why, size_t size, const char *fmt, ...)
+{
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (why, size, fmt, ap);
+    va_end (ap);
+}
+
+/* Sentinel mode: asks each sentinel in turn for the master's address, and takes it only when
+ * the node itself says ROLE master — a sentinel may lag behind a failover, and a demoted master
+ * must not be written to. The most telling failure is left in why: an unreachable sentinel
+ * says less than the master one of them named. */
+static redisContext *
+s_discover (pl_redis_t *self, struct timeval tv, char *why, size_t why_size)
+{
+    int told = 0;              /* 1: a sentinel was unreachable, 2: one answered, 3: the master failed */
+#define WHY(level, ...) do { if ((level) >= told) { told = (level); s_why (why, why_size, __VA_ARGS__); } } while (0)
+    for (int k = 0; k < self->nsentinels; k++) {
+        int i = (self->next_sentinel + k) % self->nsentinels;
+        const char *sh = self->sentinels[i].host;
+        int sp = self->sentinels[i].port;
+        char e[160];
+        redisContext *s = s_open (sh, sp, tv, e, sizeof e);
+        if (!s) {
+            WHY (1, "sentinel %s", e);
+            continue;
+        }
+        redisReply *r = redisCommand (s, "SENTINEL get-master-addr-by-name %s", self->master_name);
+        char host[128] = "";
+        int port = 0;
+        if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2
+            && r->element[0]->type == REDIS_REPLY_STRING && r->element[1]->type == REDIS_REPLY_STRING) {
+            snprintf (host, sizeof host, "%s", r->element[0]->str);
+            port = atoi (r->element[1]->str);
+        }
+        else
+            WHY (2, "sentinel %s:%d: %s", sh, sp,
+                      !r ? (s->errstr[0] ? s->errstr : "no reply")
+                         : r->type == REDIS_REPLY_ERROR ? r->str : "does not know this master name");
+        if (r)
+            freeReplyObject (r);
+        redisFree (s);
+        if (!port)
+            continue;
+        redisContext *c = s_open (host, port, tv, e, sizeof e);
+        if (!c) {
+            WHY (3, "master from sentinel %s:%d: %s", sh, sp, e);
+            continue;
+        }
+        if (!s_session (self, c, e, sizeof e)) {
+            WHY (3, "master %s:%d: %s", host, port, e);
+            redisFree (c);
+            continue;
+        }
+        r = redisCommand (c, "ROLE");
+        bool master = r && r->type == REDIS_REPLY_ARRAY && r->elements > 0
+                      && r->element[0]->type == REDIS_REPLY_STRING && strcmp (r->element[0]->str, "master") == 0;
+        if (!master)
+            WHY (3, "%s:%d (master per sentinel %s:%d) says ROLE %s", host, port, sh, sp,
+                      r && r->type == REDIS_REPLY_ARRAY && r->elements > 0 && r->element[0]->str
+                          ? r->element[0]->str : "?");
+        if (r)
+            freeReplyObject (r);
+        if (!master) {
+            redisFree (c);
+            continue;
+        }
+        self->next_sentinel = i;
+        free (self->host);
+        self->host = strdup (host);
+        self->port = port;
+        return c;
+    }
+    return NULL;
+#undef WHY
 }
 
 int
@@ -170,39 +411,34 @@ pl_redis_connect (pl_redis_t *self)
     if (pl_clock_mono_ms () < self->next_try_ms)
         return PL_EREDIS;
     struct timeval tv = { self->timeout_ms / 1000, (self->timeout_ms % 1000) * 1000 };
-    redisContext *c = self->path ? redisConnectUnixWithTimeout (self->path, tv)
-                                 : redisConnectWithTimeout (self->host, self->port, tv);
-    if (!c || c->err) {
-        char why[200];
-        snprintf (why, sizeof why, "connect %s:%d: %s", self->path ? self->path : self->host,
-                  self->path ? 0 : self->port, c ? c->errstr : "out of memory");
-        if (c)
-            redisFree (c);
-        s_drop (self, why);
-        return PL_EREDIS;
-    }
-    redisSetTimeout (c, tv);
-    redisEnableKeepAlive (c);
-    self->ctx = c;
-    if (self->password) {
-        redisReply *r = redisCommand (c, "AUTH %s", self->password);
-        bool good = r && r->type != REDIS_REPLY_ERROR;
-        char why[200];
-        snprintf (why, sizeof why, "AUTH: %s", r && r->type == REDIS_REPLY_ERROR ? r->str : "failed");
-        if (r)
-            freeReplyObject (r);
-        if (!good) {
+    if (self->nsentinels) {
+        char why[240] = "no sentinel";
+        redisContext *c = s_discover (self, tv, why, sizeof why);
+        if (!c) {
             s_drop (self, why);
             return PL_EREDIS;
         }
+        redisEnableKeepAlive (c);
+        self->ctx = c;
     }
-    if (self->db) {
-        redisReply *r = redisCommand (c, "SELECT %d", self->db);
-        bool good = r && r->type != REDIS_REPLY_ERROR;
-        if (r)
-            freeReplyObject (r);
-        if (!good) {
-            s_drop (self, "SELECT failed");
+    else {
+        redisContext *c = self->path ? redisConnectUnixWithTimeout (self->path, tv)
+                                     : redisConnectWithTimeout (self->host, self->port, tv);
+        if (!c || c->err) {
+            char why[200];
+            snprintf (why, sizeof why, "connect %s:%d: %s", self->path ? self->path : self->host,
+                      self->path ? 0 : self->port, c ? c->errstr : "out of memory");
+            if (c)
+                redisFree (c);
+            s_drop (self, why);
+            return PL_EREDIS;
+        }
+        redisSetTimeout (c, tv);
+        redisEnableKeepAlive (c);
+        self->ctx = c;
+        char why[200];
+        if (!s_session (self, c, why, sizeof why)) {
+            s_drop (self, why);
             return PL_EREDIS;
         }
     }
@@ -224,6 +460,25 @@ s_script_gen (const pl_redis_t *self)
 const char *pl_redis_errstr (const pl_redis_t *self) { return self->errstr; }
 int pl_redis_pending (const pl_redis_t *self) { return self->pending; }
 
+/* Sentinel mode: a reply saying that this node is no longer a usable master (demoted, cut off
+ * from its master, loading) marks the connection stale; it is dropped once no reply is pending,
+ * so that the next call asks the sentinels again. The reply itself still goes to the caller. */
+static void
+s_watch (pl_redis_t *self, const redisReply *r)
+{
+    if (!self->nsentinels)
+        return;
+    if (r->type == REDIS_REPLY_ERROR && r->str
+        && (strncmp (r->str, "READONLY", 8) == 0 || strncmp (r->str, "MASTERDOWN", 10) == 0
+            || strncmp (r->str, "LOADING", 7) == 0)) {
+        self->stale = true;
+        snprintf (self->errstr, sizeof self->errstr, "redis: %s:%d: %s (asking the sentinels again)",
+                  self->host, self->port, r->str);
+    }
+    if (self->stale && self->pending == 0)
+        s_drop (self, NULL);
+}
+
 /* After an exchange: a context error means the connection is unusable. */
 static redisReply *
 s_check (pl_redis_t *self, void *reply)
@@ -233,6 +488,7 @@ s_check (pl_redis_t *self, void *reply)
         return NULL;
     }
     atomic_store (&self->ok, true);
+    s_watch (self, reply);
     return reply;
 }
 
@@ -309,6 +565,26 @@ pl_redis_exec (pl_redis_t *self, const char *fmt, ...)
 }
 
 int
+pl_redis_wait (pl_redis_t *self)
+{
+    if (self->wait_replicas <= 0)
+        return 0;
+    redisReply *r = pl__redis_command (self, "WAIT %d %d", self->wait_replicas, self->wait_timeout_ms);
+    if (!r)
+        return PL_EREDIS;
+    int rc = s_reply_ok (self, r);
+    if (rc == 0 && (r->type != REDIS_REPLY_INTEGER || r->integer < self->wait_replicas)) {
+        snprintf (self->errstr, sizeof self->errstr,
+                  "redis: WAIT: %lld of %d replicas acknowledged within %d ms",
+                  r->type == REDIS_REPLY_INTEGER ? r->integer : -1LL, self->wait_replicas,
+                  self->wait_timeout_ms);
+        rc = PL_EREDIS;
+    }
+    freeReplyObject (r);
+    return rc;
+}
+
+int
 pl_redis_ping (pl_redis_t *self)
 {
     redisReply *r = pl__redis_command (self, "PING");
@@ -375,6 +651,7 @@ pl__redis_get_reply (pl_redis_t *self, redisReply **reply)
     const redisReply *rr = r;
     if (rr->type == REDIS_REPLY_ERROR && rr->str && strncmp (rr->str, "NOSCRIPT", 8) == 0)
         self->script_epoch++;
+    s_watch (self, rr);
     *reply = r;
     return 0;
 }

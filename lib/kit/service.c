@@ -139,10 +139,19 @@ pl_service_new (const char *name)
     snprintf (fallback, sizeof fallback, "%s-%s", name, host);
     snprintf (self->replica, sizeof self->replica, "%s", pl_config_str (c, "PLATEAU_REPLICA_ID", fallback));
     self->redis_url = pl_config_str_required (c, "PLATEAU_REDIS_URL",
-                                              "redis://[:password@]host:port/db or unix:///path");
+                                              "redis://[:password@]host:port/db, unix:///path or "
+                                              "redis+sentinel://[:password@]host:port[,host:port…]/master[/db]");
     char err[256];
     if (self->redis_url && *self->redis_url && pl_redis_url_check (self->redis_url, err, sizeof err) != 0)
         pl_config_fail (c, "PLATEAU_REDIS_URL", err, self->redis_url);
+    /* Every connection of the process, the services' own threads' too, takes it from here. */
+    int wait_replicas = (int) pl_config_int (c, "PLATEAU_REDIS_WAIT_REPLICAS", 0, 0, 16);
+    int64_t wait_ms = pl_config_duration_ms (c, "PLATEAU_REDIS_WAIT_TIMEOUT", 1000);
+    if (wait_ms < 1 || wait_ms > 60000)
+        pl_config_fail (c, "PLATEAU_REDIS_WAIT_TIMEOUT", "a duration from 1ms to 60s",
+                        pl_config_str (c, "PLATEAU_REDIS_WAIT_TIMEOUT", ""));
+    else
+        pl_redis_set_default_wait (wait_replicas, (int) wait_ms);
     self->ops_addr = pl_config_str (c, "PLATEAU_OPS_ADDR", "0.0.0.0");
     self->ops_port = (int) pl_config_int (c, "PLATEAU_OPS_PORT", 9100, 0, 65535);
     self->grace_ms = pl_config_duration_ms (c, "PLATEAU_GRACE_PERIOD", 25000);

@@ -6,6 +6,9 @@ foreach(t redis outbox_inbox bus bus_replicas service_replica service_clock)
   pl_add_test(NAME test_${t} SOURCES ${PROJECT_SOURCE_DIR}/tests/integration/test_${t}.c
               LIBS plateau LABELS integration)
 endforeach()
+# A master, a replica and three sentinels: the kit follows a failover (about 10 s).
+pl_add_test(NAME test_redis_sentinel SOURCES ${PROJECT_SOURCE_DIR}/tests/integration/test_redis_sentinel.c
+            LIBS plateau LABELS integration TIMEOUT 120)
 pl_add_test(NAME test_bus_curve SOURCES ${PROJECT_SOURCE_DIR}/tests/integration/test_bus_curve.c
             LIBS plateau LABELS integration security TIMEOUT 120)
 pl_add_test(NAME test_bus_crash SOURCES ${PROJECT_SOURCE_DIR}/tests/integration/test_bus_crash.c

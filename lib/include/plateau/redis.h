@@ -1,10 +1,24 @@
 /*  redis.h — one Redis connection with timeouts, reconnect, pipelining and scripts.
  *
- *  Built from PLATEAU_REDIS_URL: redis://[:password@]host:port/db or unix:///path[?db=N].
- *  The connection is made lazily and remade after any I/O error, with exponential backoff
- *  (100 ms doubling to 5 s) so that a Redis outage does not turn into a reconnect storm; while
- *  backing off, calls fail at once with PL_EREDIS. pl_redis_ok() says whether the last exchange
- *  succeeded (readiness probes read it from another thread).
+ *  Built from PLATEAU_REDIS_URL: redis://[:password@]host:port/db, unix:///path[?db=N], or
+ *  with Redis Sentinel redis+sentinel://[:password@]host[:port][,host[:port]…]/<master>[/db]
+ *  (up to 16 sentinels, port 26379 by default; the password is the data nodes', the sentinels
+ *  are asked without AUTH). The connection is made lazily and remade after any I/O error, with
+ *  exponential backoff (100 ms doubling to 5 s) so that a Redis outage does not turn into a
+ *  reconnect storm; while backing off, calls fail at once with PL_EREDIS. pl_redis_ok() says
+ *  whether the last exchange succeeded (readiness probes read it from another thread).
+ *
+ *  Sentinel: every (re)connection asks the sentinels in turn (the last one that answered first)
+ *  for SENTINEL get-master-addr-by-name, connects to that address and uses it only if ROLE says
+ *  master (a sentinel may lag behind a failover). An error reply READONLY, MASTERDOWN or LOADING
+ *  reaches the caller as usual and also drops the connection once no reply is pending, so the
+ *  next call (after the backoff) finds the master again: a failover costs the calls made until
+ *  the sentinels have promoted a replica, never a new pl_redis_t.
+ *
+ *  Durability: Redis replication is asynchronous, so a failover loses the writes the old master
+ *  acknowledged and had not yet sent to the promoted replica. pl_redis_wait (called by
+ *  pl_inbox_recv/pl_inbox_apply after every step) sends WAIT N timeout when N > 0 and fails
+ *  unless N replicas have the writes, so that nothing is acknowledged before it is on N+1 nodes.
  *
  *  Not thread-safe: one pl_redis_t per thread. Keys carry hash tags (pl:{tag}:…) so that the
  *  same code runs on Redis Cluster.
@@ -39,6 +53,17 @@ int pl_redis_url_check (const char *url, char *err, size_t err_size);
  * connect and every command. */
 pl_redis_t *pl_redis_new (const char *url, int timeout_ms);
 void pl_redis_destroy (pl_redis_t **self_p);
+
+/* WAIT after acknowledged steps (pl_redis_wait): replicas 0 turns it off (the default);
+ * timeout_ms <= 0 takes 1000. set_default_wait sets what later pl_redis_new calls take, for
+ * every connection of the process (pl_service_new sets it from PLATEAU_REDIS_WAIT_REPLICAS and
+ * PLATEAU_REDIS_WAIT_TIMEOUT, before any thread exists). */
+void pl_redis_set_default_wait (int replicas, int timeout_ms);
+void pl_redis_set_wait (pl_redis_t *self, int replicas, int timeout_ms);
+/* When WAIT is on: WAIT replicas timeout_ms; 0 when that many replicas acknowledged every
+ * write of this connection so far, PL_EREDIS otherwise (pl_redis_errstr says how many did).
+ * 0 at once when off. No reply may be pending. */
+int pl_redis_wait (pl_redis_t *self);
 
 /* Connects now if not connected (respecting the backoff). 0 or PL_EREDIS. */
 int pl_redis_connect (pl_redis_t *self);
