@@ -180,7 +180,7 @@ static const pl_inbox_effect_t s_reopen = {
 
 /* A promise decided: its hold on the debt ends (not another promise's). K hold; A promise id. */
 static const pl_inbox_effect_t s_hold_lift = {
-    "dialer.hold_release",
+    "dialer.hold_lift",
     "if redis.call('HGET', K[1], 'p') == A[1] then redis.call('DEL', K[1]) end\n"
     "return 'ok'\n"
 };
@@ -1383,12 +1383,6 @@ s_on_agent (dialer_t *self, pl_bus_msg_t *m, const pl_envelope_t *env)
         s_ack_or (m, rc, "redis unavailable");
 }
 
-
-
-/* A broken promise: its lead is queued again at once in the campaign named, to be dialled when
- * every rule allows (the check at the dial counts the conversation the promise was, for
- * Regulation F's 7 days among others). A lead not finished (still being called) is left as it
- * is; a kept promise changes nothing (the lead finished with the promise). */
 /* A promise decided: the hold it put on its debt ends. 0 or PL_EREDIS / PL_ENOMEM. */
 static int
 s_hold_release (dialer_t *self, const dialer_campaign_t *c, const char *debt, const char *promise)
@@ -1409,6 +1403,10 @@ dialer_promise_kept (dialer_t *self, const Plateau__V1__PromiseKept *pk)
     return sc ? s_hold_release (self, sc->c, pk->account_ref, pk->promise_id) : PL_ENOTFOUND;
 }
 
+/* A broken promise: its hold on the debt ends, and its lead is queued again at once in the
+ * campaign named, to be dialled when every rule allows (the check at the dial counts the
+ * conversation the promise was, for Regulation F's 7 days among others). A lead not finished
+ * (still being called) is left as it is. */
 int
 dialer_promise_broken (dialer_t *self, const Plateau__V1__PromiseBroken *pb, const char *step_id, const char *trace)
 {
@@ -1634,8 +1632,12 @@ s_hold_leads (dialer_t *self, const dialer_campaign_t *c, s_claim_t *cl, size_t 
         int64_t until = u ? strtoll (u, NULL, 10) : 0;
         if (rc != 0)
             cl[i].ok = 0;               /* unknown: not dialled now, the stricter reading */
-        else if (p && until > now && txs && res) {
-            cl[i].ok = 0;
+        else if (p && until > now) {
+            cl[i].ok = 0;               /* held, rescheduled below (without memory: tried again) */
+            if (!txs || !res) {
+                pl_reply_free (&h);
+                continue;
+            }
             char k_dl[300], k_due[200], due[24], sched[16];
             s_lead_key (k_dl, sizeof k_dl, c->name, cl[i].lead);
             s_key (k_due, sizeof k_due, c->name, "due");
