@@ -123,28 +123,10 @@ s_read_file (const char *path)
     return buf;
 }
 
-/* The k-th argument after "promises" that is neither a flag nor a flag's value. */
-static const char *
-s_positional (int argc, char **argv, int k)
-{
-    static const char *const valued[] = { "--url", "--token", "--reason", "--from", "--to", "--campaign", NULL };
-    for (int i = 1; i < argc; i++) {
-        if (strncmp (argv[i], "--", 2) == 0) {
-            for (int j = 0; valued[j]; j++)
-                if (strcmp (argv[i], valued[j]) == 0)
-                    i++;
-            continue;
-        }
-        if (k-- == 0)
-            return argv[i];
-    }
-    return NULL;
-}
-
 int
 ctl_promises_run (int argc, char **argv)
 {
-    const char *sub = s_positional (argc, argv, 0), *arg = s_positional (argc, argv, 1);
+    const char *sub = ctl_positional (argc, argv, 0), *arg = ctl_positional (argc, argv, 1);
     const char *url = ctl_flag (argc, argv, "--url"), *token = ctl_flag (argc, argv, "--token");
     bool json = ctl_has_flag (argc, argv, "--json");
     if (ctl_has_flag (argc, argv, "--help") || (sub && !strcmp (sub, "help"))) {

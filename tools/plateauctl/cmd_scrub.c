@@ -38,7 +38,11 @@ ctl_positional (int argc, char **argv, int k)
     for (int i = 1; i < argc; i++) {
         if (strncmp (argv[i], "--", 2) == 0) {
             /* a flag: skip its value unless it stands alone */
-            if (strcmp (argv[i], "--written") != 0 && strcmp (argv[i], "--all") != 0)
+            static const char *const alone[] = { "--written", "--all", "--json", "--help", NULL };
+            bool standalone = false;
+            for (int j = 0; alone[j] && !standalone; j++)
+                standalone = strcmp (argv[i], alone[j]) == 0;
+            if (!standalone)
                 i++;
             continue;
         }

@@ -62,7 +62,8 @@ bool ctl_endpoint_valid (const char *endpoint);
 /* Percent-encodes a query value into out (always NUL-terminated). */
 void ctl_url_encode (char *out, size_t size, const char *value);
 
-/* Scrub's commands (cmd_scrub.c): "--name value" flags and positional arguments of argv, and
+/* Scrub's commands (cmd_scrub.c): "--name value" flags and positional arguments of argv (every
+ * flag takes a value but --written, --all, --json and --help), and
  * one request to scrub's API (--url or PLATEAU_SCRUB_URL, --token or PLATEAU_API_TOKEN) with a
  * body in memory or streamed from fp (file_size bytes, progress on a terminal). Returns the
  * HTTP status, or a negative code after printing why; *resp to free with pl_http_response_free. */
