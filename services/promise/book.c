@@ -688,9 +688,22 @@ s_change_events (promise_book_t *self, pl_inbox_tx_t *tx, const promise_rec_t *r
     rc = s_audit (self, tx, type, st, r, inst, NULL, at, actor, NULL, trace);
     if (rc == 0 && (p->status == PROMISE_KEPT || p->status == PROMISE_BROKEN || p->status == PROMISE_PARTIALLY_KEPT))
         rc = s_tell_dialer (self, tx, r, p->status == PROMISE_KEPT, inst, at, trace);
-    if (self->m_promises)
-        pl_metric_inc (self->m_promises, st, 1);
     return rc;
+}
+
+/* What a change decided ("kept", "broken"…), NULL if nothing: counted once its step has
+ * committed, not when a step that will lose its compare-and-set is built. */
+static const char *
+s_decided (const promise_rec_t *r, const promise_change_t *ch)
+{
+    return ch->decided ? promise_status_str (r->ledger.status) : NULL;
+}
+
+static void
+s_count_decision (promise_book_t *self, const char *decided)
+{
+    if (decided && self->m_promises)
+        pl_metric_inc (self->m_promises, decided, 1);
 }
 
 /* ---- opening ---------------------------------------------------------------------------------- */
@@ -895,6 +908,8 @@ promise_book_open (promise_book_t *self, promise_rec_t *rec, const char *step_id
         }
         if (res == 1 && self->m_promises)
             pl_metric_inc (self->m_promises, "made", 1);
+        if (res == 1)
+            s_count_decision (self, s_decided (rec, &ch));
         return 0;
     }
     return PL_EBUSY;
@@ -1034,6 +1049,7 @@ promise_book_pay (promise_book_t *self, const promise_payment_t *pay, const char
     s_key (k_orig, sizeof k_orig, shard, "pay", p1.reversal ? p1.reverses : p1.id);
     s_kpi_key (k_kpi, sizeof k_kpi, shard, now);
     for (int round = 0; round < S_RETRIES; round++) {
+        const char *decided = NULL;
         char was[32], wpid[PROMISE_ID_MAX], wacc[PROMISE_ID_MAX], wcur[4];
         long long wamt, wrev;
         int rc = s_payment_was (self, shard, p1.id, was, sizeof was, wpid, sizeof wpid, wacc, sizeof wacc, &wamt,
@@ -1137,6 +1153,7 @@ promise_book_pay (promise_book_t *self, const promise_payment_t *pay, const char
                 promise_reverse (&r->ledger, p1.amount, now, &ch);
             else
                 promise_pay (&r->ledger, p1.amount, p1.paid_at_ms, &ch);
+            decided = s_decided (r, &ch);
             char ledger[S_LEDGER_MAX], next[24] = "", made[24];
             if (promise_encode (&r->ledger, ledger, sizeof ledger) < 0)
                 rc = PL_ECORRUPT;
@@ -1204,6 +1221,8 @@ promise_book_pay (promise_book_t *self, const promise_payment_t *pay, const char
             continue;                   /* lost a race: read again (a dup then reads as duplicate) */
         if (self->m_payments)
             pl_metric_inc (self->m_payments, res == 1 ? status : "duplicate", 1);
+        if (res == 1)
+            s_count_decision (self, decided);
         if (res == 0)
             snprintf (status, status_size, "duplicate");
         return 0;
@@ -1215,11 +1234,11 @@ promise_book_pay (promise_book_t *self, const promise_payment_t *pay, const char
 
 /* Builds the step that applies what `now` decides to the promise held (or cancels it) and sends
  * the reminder due by `remind_at` (> 0: the reminder zset's score for it), written only if the
- * promise's version is still held's: *tx_out, and whether anything moved. 0, PL_EINVAL (cancel:
- * decided), PL_ECORRUPT, PL_ENOMEM. */
+ * promise's version is still held's: *tx_out, whether anything moved, and what it decided (NULL:
+ * nothing). 0, PL_EINVAL (cancel: decided), PL_ECORRUPT, PL_ENOMEM. */
 static int
 s_decide_tx (promise_book_t *self, s_held_t *hp, bool cancel, const char *actor, const char *reason,
-             int64_t remind_at, int64_t now, pl_inbox_tx_t **tx_out, bool *moved_out)
+             int64_t remind_at, int64_t now, pl_inbox_tx_t **tx_out, bool *moved_out, const char **decided_out)
 {
     int rc = 0;
     promise_rec_t *r = &hp->rec;
@@ -1309,6 +1328,7 @@ s_decide_tx (promise_book_t *self, s_held_t *hp, bool cancel, const char *actor,
     }
     *tx_out = tx;
     *moved_out = moved;
+    *decided_out = s_decided (r, &ch);
     return 0;
 }
 
@@ -1327,7 +1347,8 @@ s_decide (promise_book_t *self, int shard, const char *id, bool cancel, const ch
             return rc;
         pl_inbox_tx_t *tx = NULL;
         bool moved = false;
-        rc = s_decide_tx (self, &held, cancel, actor, reason, remind_at, now, &tx, &moved);
+        const char *decided = NULL;
+        rc = s_decide_tx (self, &held, cancel, actor, reason, remind_at, now, &tx, &moved, &decided);
         int res = -1;
         if (rc == 0)
             rc = pl_inbox_apply (self->inbox, &tx, 1, &res);
@@ -1344,6 +1365,7 @@ s_decide (promise_book_t *self, int shard, const char *id, bool cancel, const ch
             continue;
         if (cancel && self->m_promises)
             pl_metric_inc (self->m_promises, "cancelled", 1);
+        s_count_decision (self, decided);
         return moved ? 1 : 0;
     }
     return PL_EBUSY;
@@ -1372,8 +1394,9 @@ s_sweep_batch (promise_book_t *self, int shard, const char *zkey, char **ids, co
     size_t *of = calloc (n, sizeof *of);
     int *res = calloc (n, sizeof *res);
     bool *moved = calloc (n, sizeof *moved), *gone = calloc (n, sizeof *gone);
+    const char **decided = calloc (n, sizeof *decided);
     int count = 0, rc = 0;
-    if (!held || !txs || !of || !res || !moved || !gone) {
+    if (!held || !txs || !of || !res || !moved || !gone || !decided) {
         rc = PL_ENOMEM;
         goto done;
     }
@@ -1399,7 +1422,7 @@ s_sweep_batch (promise_book_t *self, int shard, const char *zkey, char **ids, co
             rc = prc;
             continue;                   /* the replies are still read, so the pipeline stays whole */
         }
-        if (s_decide_tx (self, &held[i], false, NULL, NULL, at[i], now, &txs[nt], &moved[i]) == 0)
+        if (s_decide_tx (self, &held[i], false, NULL, NULL, at[i], now, &txs[nt], &moved[i], &decided[i]) == 0)
             of[nt++] = i;
     }
     for (size_t i = 0; i < n; i++)
@@ -1419,8 +1442,10 @@ s_sweep_batch (promise_book_t *self, int shard, const char *zkey, char **ids, co
                 rc = one;
             else
                 count += one > 0;
-        } else
+        } else {
             count += moved[i];
+            s_count_decision (self, decided[i]);
+        }
     }
 done:
     for (size_t k = 0; txs && k < n; k++)
@@ -1431,6 +1456,7 @@ done:
     free (res);
     free (moved);
     free (gone);
+    free (decided);
     return rc ? rc : count;
 }
 
