@@ -130,6 +130,19 @@ pl_test_bin (const char *name)
     return buf;
 }
 
+int
+pl_test_run (const char *cmd, char *out, size_t size)
+{
+    char full[4096];
+    snprintf (full, sizeof full, "%s 2>&1", cmd);
+    FILE *p = popen (full, "r");
+    size_t n = p && size ? fread (out, 1, size - 1, p) : 0;
+    if (size)
+        out[n] = '\0';
+    int st = p ? pclose (p) : -1;
+    return st >= 0 && WIFEXITED (st) ? WEXITSTATUS (st) : -1;
+}
+
 static void s_spawn_keys (const char *argv0);
 
 pid_t

@@ -66,6 +66,9 @@ pl_bus_server_t *pl_test_bus_server_free (char *endpoint, size_t size, const cha
 
 /* Path of a built executable: $PL_BIN_DIR/name. Returns a static buffer. */
 const char *pl_test_bin (const char *name);
+/* Runs the shell command `cmd` (stderr with stdout) and keeps its first size - 1 bytes of output
+ * in out. Returns its exit status, or -1 when it could not run or did not exit. */
+int pl_test_run (const char *cmd, char *out, size_t size);
 /* Starts argv[0] (resolved with pl_test_bin when it has no '/') with env entries "K=V" added to
  * the current environment (NULL-terminated, may be NULL); stdout/stderr go to log_path (appended)
  * when not NULL. Returns the pid, or -1. The child dies with the test (PR_SET_PDEATHSIG). */

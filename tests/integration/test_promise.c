@@ -440,13 +440,9 @@ static int
 s_ctl (fx_t *f, const char *args, char *out, size_t size)
 {
     char cmd[1024];
-    snprintf (cmd, sizeof cmd, "PLATEAU_PROMISE_URL=http://127.0.0.1:%d PLATEAU_API_TOKEN=%s '%s' promises %s 2>&1",
+    snprintf (cmd, sizeof cmd, "PLATEAU_PROMISE_URL=http://127.0.0.1:%d PLATEAU_API_TOKEN=%s '%s' promises %s",
               f->http_port, OPS, pl_test_bin ("plateauctl"), args);
-    FILE *p = popen (cmd, "r");
-    size_t n = p ? fread (out, 1, size - 1, p) : 0;
-    out[n] = '\0';
-    int st = p ? pclose (p) : -1;
-    return st >= 0 && WIFEXITED (st) ? WEXITSTATUS (st) : -1;
+    return pl_test_run (cmd, out, size);
 }
 
 static void
