@@ -289,7 +289,11 @@ s_simple_form (const char *raw, size_t len, std::string *canon)
         len--;
     canon->clear ();
     size_t i = 0;
-    if (i < len && raw[i] == '+') {
+    /* After a plus, libphonenumber reads punctuation inside the country code its own way
+     * ("+8-0…", "+-80…" come out of it as no E.164 at all): an international number with
+     * punctuation takes the raw road. */
+    bool plus = i < len && raw[i] == '+';
+    if (plus) {
         canon->push_back ('+');
         i++;
     }
@@ -300,7 +304,7 @@ s_simple_form (const char *raw, size_t len, std::string *canon)
             canon->push_back (c);
             digits++;
         }
-        else if (!(c == ' ' || c == '.' || c == '-' || c == '(' || c == ')'))
+        else if (plus || !(c == ' ' || c == '.' || c == '-' || c == '(' || c == ')'))
             return false;
     }
     /* With punctuation, libphonenumber wants three digits to call it a number at all. */
@@ -447,6 +451,9 @@ s_parse (pl_phone_t *self, const char *raw, const char *default_region, pl_phone
         type = util.GetNumberType (number);
     if (type == PhoneNumberUtil::UNKNOWN || out->e164[0] != '+')
         return s_invalid (self, out, PL_PHONE_INVALID_FOR_REGION, where);
+    for (const char *d = out->e164 + 1; *d; d++)
+        if (*d < '0' || *d > '9')              /* libphonenumber's "+-800…": not an E.164 */
+            return s_invalid (self, out, PL_PHONE_NOT_A_NUMBER, where);
 
     /* Country codes shared by several regions (+1, +44, +262, +590, +7…): which one. */
     std::list<std::string> regions;
