@@ -360,16 +360,17 @@ s_zap_stop (s_zap_t **zp)
 
 /* ---- socket monitor: failed handshakes ----------------------------------------------------- */
 
-/* Opens a PAIR socket receiving sock's handshake failures. NULL when it cannot (then they are
- * simply not counted). */
+#define S_HANDSHAKE_FAILED (ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL \
+                            | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+
+/* Opens a PAIR socket receiving sock's events (a mask of ZMQ_EVENT_*). NULL when it cannot
+ * (then they are simply not seen). */
 static void *
-s_monitor_open (void *ctx, void *sock)
+s_monitor_open (void *ctx, void *sock, int events)
 {
     char ep[64];
     snprintf (ep, sizeof ep, "inproc://pl-monitor-%p", sock);
-    if (zmq_socket_monitor (sock, ep, ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
-                                      | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
-                                      | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) != 0)
+    if (zmq_socket_monitor (sock, ep, events) != 0)
         return NULL;
     void *mon = zmq_socket (ctx, ZMQ_PAIR);
     int linger = 0;
@@ -381,31 +382,43 @@ s_monitor_open (void *ctx, void *sock)
     return mon;
 }
 
+/* Reads the next waiting monitor event: its ZMQ_EVENT_* number (0 when none), the peer
+ * address in addr. */
+static unsigned
+s_monitor_next (void *mon, char *addr, size_t addr_size)
+{
+    if (!mon)
+        return 0;
+    zmq_msg_t ev;
+    zmq_msg_init (&ev);
+    if (zmq_msg_recv (&ev, mon, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close (&ev);
+        return 0;
+    }
+    uint16_t event = 0;
+    if (zmq_msg_size (&ev) >= 2)
+        memcpy (&event, zmq_msg_data (&ev), 2);
+    zmq_msg_close (&ev);
+    zmq_msg_t where;                    /* second frame: the address */
+    zmq_msg_init (&where);
+    if (zmq_msg_recv (&where, mon, ZMQ_DONTWAIT) >= 0 && addr) {
+        size_t n = zmq_msg_size (&where) < addr_size - 1 ? zmq_msg_size (&where) : addr_size - 1;
+        memcpy (addr, zmq_msg_data (&where), n);
+        addr[n] = '\0';
+    }
+    zmq_msg_close (&where);
+    return event ? event : ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL;
+}
+
 /* Reads waiting monitor events: returns how many were handshake failures; the peer address of
  * the last one in addr. */
 static unsigned
 s_monitor_drain (void *mon, char *addr, size_t addr_size)
 {
-    unsigned failures = 0;
-    while (mon) {
-        zmq_msg_t ev;
-        zmq_msg_init (&ev);
-        if (zmq_msg_recv (&ev, mon, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close (&ev);
-            break;
-        }
-        if (zmq_msg_size (&ev) >= 2)
+    unsigned failures = 0, event;
+    while ((event = s_monitor_next (mon, addr, addr_size)))
+        if (event & S_HANDSHAKE_FAILED)
             failures++;
-        zmq_msg_close (&ev);
-        zmq_msg_t where;                /* second frame: the address */
-        zmq_msg_init (&where);
-        if (zmq_msg_recv (&where, mon, ZMQ_DONTWAIT) >= 0 && addr) {
-            size_t n = zmq_msg_size (&where) < addr_size - 1 ? zmq_msg_size (&where) : addr_size - 1;
-            memcpy (addr, zmq_msg_data (&where), n);
-            addr[n] = '\0';
-        }
-        zmq_msg_close (&where);
-    }
     return failures;
 }
 
@@ -480,7 +493,7 @@ pl_bus_server_new (const char *endpoint, const pl_bus_options_t *o, char *err, s
         zmq_setsockopt (self->sock, ZMQ_CURVE_SERVER, &one, sizeof one);
         zmq_setsockopt (self->sock, ZMQ_CURVE_SECRETKEY, secret, 41);
         zmq_setsockopt (self->sock, ZMQ_ZAP_DOMAIN, "plateau", 7);
-        self->monitor = s_monitor_open (self->ctx, self->sock);
+        self->monitor = s_monitor_open (self->ctx, self->sock, S_HANDSHAKE_FAILED);
     }
     if (zmq_bind (self->sock, endpoint) != 0) {
         snprintf (err, err_size, "bind %s: %s", endpoint, zmq_strerror (zmq_errno ()));
@@ -998,6 +1011,15 @@ typedef struct {
     size_t naddrs;
 } s_target_t;
 
+/* One connection's CURVE server key. During a rotation the peer's identity has two keys and
+ * its pods hold one or the other: a connection whose handshake fails moves to the identity's
+ * next key, so that both are admitted and no pod waits for the key list to change. */
+typedef struct {
+    uint8_t key[32];
+    bool tcp_up;               /* connected since the last disconnect */
+    bool secured;              /* and the handshake succeeded */
+} s_link_t;
+
 struct pl_bus_client {
     void *ctx;
     void *sock;
@@ -1009,6 +1031,7 @@ struct pl_bus_client {
     s_target_t *targets;       /* the endpoint's elements (one unless a comma-separated list) */
     size_t ntargets;
     char **connected;          /* addresses currently connected: the union of the targets' */
+    s_link_t *links;           /* beside connected: each connection's CURVE state */
     size_t nconnected;
     int64_t next_resolve_ms;
     int resolve_interval_ms;
@@ -1310,6 +1333,11 @@ s_resolve (pl_bus_client_t *self)
                 return PL_ENOMEM;  /* keep the current connections */
             }
     }
+    s_link_t *links = calloc (nwant ? nwant : 1, sizeof *links);
+    if (!links) {
+        s_strv_free (want, nwant);
+        return PL_ENOMEM;
+    }
     /* Drop what is gone, connect what is new. */
     for (size_t i = 0; i < self->nconnected; i++) {
         bool keep = false;
@@ -1319,16 +1347,95 @@ s_resolve (pl_bus_client_t *self)
             zmq_disconnect (self->sock, self->connected[i]);
     }
     for (size_t j = 0; j < nwant; j++) {
-        bool have = false;
-        for (size_t i = 0; i < self->nconnected && !have; i++)
-            have = strcmp (self->connected[i], want[j]) == 0;
-        if (!have && zmq_connect (self->sock, want[j]) != 0)
+        size_t have = self->nconnected;
+        for (size_t i = 0; i < self->nconnected && have == self->nconnected; i++)
+            if (strcmp (self->connected[i], want[j]) == 0)
+                have = i;
+        if (have < self->nconnected) {
+            links[j] = self->links[have];
+            continue;
+        }
+        memcpy (links[j].key, self->server_key, 32);
+        if (self->keys_path)
+            zmq_setsockopt (self->sock, ZMQ_CURVE_SERVERKEY, links[j].key, 32);
+        if (zmq_connect (self->sock, want[j]) != 0)
             snprintf (self->errstr, sizeof self->errstr, "connect %s: %s", want[j], zmq_strerror (zmq_errno ()));
     }
     s_strv_free (self->connected, self->nconnected);
+    free (self->links);
     self->connected = want;
+    self->links = links;
     self->nconnected = nwant;
     return result;
+}
+
+/* Connects address i again with the given server key. */
+static void
+s_relink (pl_bus_client_t *self, size_t i, const uint8_t key[32])
+{
+    zmq_disconnect (self->sock, self->connected[i]);
+    memcpy (self->links[i].key, key, 32);
+    self->links[i].tcp_up = self->links[i].secured = false;
+    zmq_setsockopt (self->sock, ZMQ_CURVE_SERVERKEY, key, 32);
+    if (zmq_connect (self->sock, self->connected[i]) != 0)
+        snprintf (self->errstr, sizeof self->errstr, "connect %s: %s", self->connected[i],
+                  zmq_strerror (zmq_errno ()));
+}
+
+/* The identity's key listed after `key` (cycling), or its first when `key` is not listed;
+ * NULL when the identity has none. */
+static const s_key_t *
+s_keys_next_of (const s_keys_t *k, const char *name, const uint8_t key[32])
+{
+    const s_key_t *first = NULL;
+    bool passed = false;
+    for (size_t i = 0; i < k->n; i++) {
+        if (strcmp (k->v[i].name, name) != 0)
+            continue;
+        if (passed)
+            return &k->v[i];
+        if (!first)
+            first = &k->v[i];
+        passed = memcmp (k->v[i].key, key, 32) == 0;
+    }
+    return first;
+}
+
+/* Follows the connections' handshakes: one that was refused, or dropped before it was secured
+ * (a server that cannot open our HELLO closes without a word), tries the identity's next key. */
+static void
+s_watch_links (pl_bus_client_t *self)
+{
+    char addr[128] = "";
+    unsigned event;
+    while ((event = s_monitor_next (self->monitor, addr, sizeof addr))) {
+        if (event & S_HANDSHAKE_FAILED) {
+            self->handshake_failed++;
+            snprintf (self->errstr, sizeof self->errstr, "CURVE handshake with %s (%s) failed: its key "
+                      "is not %s's in the key list, or ours is not listed there", addr, self->peer,
+                      self->server_identity);
+        }
+        size_t i = 0;
+        while (i < self->nconnected && strcmp (self->connected[i], addr) != 0)
+            i++;
+        if (i == self->nconnected)
+            continue;
+        s_link_t *l = &self->links[i];
+        if (event == ZMQ_EVENT_CONNECTED) {
+            l->tcp_up = true;
+            l->secured = false;
+        } else if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+            l->secured = true;
+        } else if (l->tcp_up && !l->secured) {
+            const s_key_t *next = s_keys_next_of (&self->keys, self->server_identity, l->key);
+            if (next && memcmp (next->key, l->key, 32) != 0)
+                s_relink (self, i, next->key);
+            else
+                l->tcp_up = false;
+        } else {
+            l->tcp_up = false;
+        }
+    }
 }
 
 static void s_transmit (pl_bus_client_t *self, s_entry_t *e, int64_t now);
@@ -1466,7 +1573,8 @@ pl_bus_client_new (pl_redis_t *redis, const pl_clock_t *clock, const char *owner
         zmq_setsockopt (self->sock, ZMQ_CURVE_PUBLICKEY, pub, 41);
         zmq_setsockopt (self->sock, ZMQ_CURVE_SECRETKEY, secret, 41);
         sodium_memzero (secret, sizeof secret);
-        self->monitor = s_monitor_open (self->ctx, self->sock);
+        self->monitor = s_monitor_open (self->ctx, self->sock, S_HANDSHAKE_FAILED | ZMQ_EVENT_CONNECTED
+                                        | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED);
     }
     s_resolve (self);
     self->next_resolve_ms = pl_clock_mono_ms () + self->resolve_interval_ms;
@@ -1497,6 +1605,7 @@ pl_bus_client_destroy (pl_bus_client_t **self_p)
             s_entry_clear (self, &self->table[i]);
     free (self->table);
     s_strv_free (self->connected, self->nconnected);
+    free (self->links);
     for (size_t i = 0; i < self->ntargets; i++)
         s_strv_free (self->targets[i].addrs, self->targets[i].naddrs);
     free (self->targets);
@@ -2012,16 +2121,8 @@ pl_bus_client_tick (pl_bus_client_t *self)
                 s_activate (self, e, now);     /* one the queue could not hold */
         }
     }
-    if (self->monitor) {
-        char addr[128] = "";
-        unsigned failed = s_monitor_drain (self->monitor, addr, sizeof addr);
-        if (failed) {
-            self->handshake_failed += failed;
-            snprintf (self->errstr, sizeof self->errstr, "CURVE handshake with %s (%s) failed: its key "
-                      "is not %s's in the key list, or ours is not listed there", addr, self->peer,
-                      self->server_identity);
-        }
-    }
+    if (self->monitor)
+        s_watch_links (self);
     if (now >= self->next_purge_ms) {
         self->next_purge_ms = now + 60000;
         pl_outbox_dead_purge (self->outbox);      /* Redis down: next minute */
@@ -2029,17 +2130,16 @@ pl_bus_client_tick (pl_bus_client_t *self)
     if (self->keys_path) {
         char why[256];
         if (s_keys_refresh (self->keys_path, &self->keys, why, sizeof why) == 1) {
+            /* A key removed from the peer's identity: its connections move to one still listed
+             * (the first: the newest is listed first during a rotation, or it is found next). */
             const s_key_t *server = s_keys_by_name (&self->keys, self->server_identity);
-            if (server && memcmp (server->key, self->server_key, 32) != 0) {
-                /* The peer's key was rotated: connect again with the new one. */
+            if (server) {
                 memcpy (self->server_key, server->key, 32);
-                zmq_setsockopt (self->sock, ZMQ_CURVE_SERVERKEY, server->key, 32);
                 for (size_t i = 0; i < self->nconnected; i++) {
-                    zmq_disconnect (self->sock, self->connected[i]);
-                    free (self->connected[i]);
+                    const s_key_t *same = s_keys_by_key (&self->keys, self->links[i].key);
+                    if (!same || strcmp (same->name, self->server_identity) != 0)
+                        s_relink (self, i, server->key);
                 }
-                self->nconnected = 0;
-                self->next_resolve_ms = now;
             }
         }
     }

@@ -984,9 +984,12 @@ s_begin (pl_http_req_t *req)
     if (req->route->content_types && pl_http_require_type (req, req->route->content_types) < 0)
         return false;
     if (req->route->secret && req->source) {
-        size_t len = 0;
-        const void *secret = req->route->secret (req->source, &len, req->route->arg);
-        int rc = secret ? pl_http_req_sig_new (req, secret, len, &req->sig) : 0;
+        const void *secrets[PL_HTTP_MAX_SECRETS];
+        size_t lens[PL_HTTP_MAX_SECRETS], n = 0;
+        while (n < PL_HTTP_MAX_SECRETS
+               && (secrets[n] = req->route->secret (req->source, (unsigned) n, &lens[n], req->route->arg)))
+            n++;
+        int rc = n ? pl_http_req_sig_new_any (req, secrets, lens, n, &req->sig) : 0;
         if (rc == PL_ENOMEM)
             pl_http_reply_busy (req, "out of memory", 1);
         if (rc < 0)
@@ -2014,7 +2017,8 @@ pl_http_tokens_errstr (const pl_http_tokens_t *self)
 /* Signatures */
 
 struct pl_http_sig {
-    crypto_auth_hmacsha256_state state;
+    crypto_auth_hmacsha256_state state[PL_HTTP_MAX_SECRETS];   /* one per secret admitted */
+    size_t n;
     unsigned char given[crypto_auth_hmacsha256_BYTES];
     bool final;
 };
@@ -2097,8 +2101,20 @@ pl_http_sig_new (pl_http_sig_t **self_p, const void *secret, size_t secret_len,
                  const char *header_value, const char *method, const char *path_and_query,
                  int64_t now_s, unsigned window_s)
 {
-    if (!self_p || !secret || !method || !path_and_query)
+    return pl_http_sig_new_any (self_p, &secret, &secret_len, 1, header_value, method, path_and_query,
+                                now_s, window_s);
+}
+
+int
+pl_http_sig_new_any (pl_http_sig_t **self_p, const void *const *secrets, const size_t *lens, size_t n,
+                     const char *header_value, const char *method, const char *path_and_query,
+                     int64_t now_s, unsigned window_s)
+{
+    if (!self_p || !secrets || !lens || n == 0 || n > PL_HTTP_MAX_SECRETS || !method || !path_and_query)
         return PL_EINVAL;
+    for (size_t i = 0; i < n; i++)
+        if (!secrets[i])
+            return PL_EINVAL;
     *self_p = NULL;
     if (!header_value)
         return PL_ENOTFOUND;
@@ -2117,8 +2133,11 @@ pl_http_sig_new (pl_http_sig_t **self_p, const void *secret, size_t secret_len,
         return PL_ENOMEM;
     memcpy (self->given, given, sizeof given);
     self->final = false;
-    crypto_auth_hmacsha256_init (&self->state, secret, secret_len);
-    s_sig_prefix (&self->state, t, t_len, method, path_and_query);
+    self->n = n;
+    for (size_t i = 0; i < n; i++) {
+        crypto_auth_hmacsha256_init (&self->state[i], secrets[i], lens[i]);
+        s_sig_prefix (&self->state[i], t, t_len, method, path_and_query);
+    }
     *self_p = self;
     return 0;
 }
@@ -2127,7 +2146,8 @@ void
 pl_http_sig_update (pl_http_sig_t *self, const void *data, size_t len)
 {
     if (self && !self->final && len)
-        crypto_auth_hmacsha256_update (&self->state, data, len);
+        for (size_t i = 0; i < self->n; i++)
+            crypto_auth_hmacsha256_update (&self->state[i], data, len);
 }
 
 int
@@ -2135,10 +2155,14 @@ pl_http_sig_check (pl_http_sig_t *self)
 {
     if (!self || self->final)
         return PL_EINVAL;
-    unsigned char mac[crypto_auth_hmacsha256_BYTES];
-    crypto_auth_hmacsha256_final (&self->state, mac);
+    int match = 0;                 /* every secret is tried: the time does not say which one */
+    for (size_t i = 0; i < self->n; i++) {
+        unsigned char mac[crypto_auth_hmacsha256_BYTES];
+        crypto_auth_hmacsha256_final (&self->state[i], mac);
+        match |= sodium_memcmp (mac, self->given, sizeof mac) == 0;
+    }
     self->final = true;
-    return sodium_memcmp (mac, self->given, sizeof mac) == 0 ? 0 : PL_EPERM;
+    return match ? 0 : PL_EPERM;
 }
 
 void
@@ -2155,14 +2179,21 @@ int
 pl_http_req_sig_new (pl_http_req_t *req, const void *secret, size_t secret_len,
                      pl_http_sig_t **sig_p)
 {
+    return pl_http_req_sig_new_any (req, &secret, &secret_len, 1, sig_p);
+}
+
+int
+pl_http_req_sig_new_any (pl_http_req_t *req, const void *const *secrets, const size_t *lens, size_t n,
+                         pl_http_sig_t **sig_p)
+{
     if (!req || !sig_p)
         return PL_EINVAL;
     pl_http_t *self = req->http;
     const char *value = pl_http_req_header (req, PL_HTTP_SIGNATURE_HEADER);
     int64_t now_s = pl_clock_now_ms (self->opts.clock) / 1000;
-    int rc = pl_http_sig_new (sig_p, secret, secret_len, value, req->method,
-                              req->target ? req->target : req->path, now_s,
-                              self->opts.signature_window_s);
+    int rc = pl_http_sig_new_any (sig_p, secrets, lens, n, value, req->method,
+                                  req->target ? req->target : req->path, now_s,
+                                  self->opts.signature_window_s);
     if (rc == 0 || rc == PL_ENOMEM)
         return rc;
     char message[200];

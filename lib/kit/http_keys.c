@@ -96,8 +96,14 @@ pl_http_keys_parse (pl_http_keys_t *self, const char *text, char *err, size_t er
 const char *
 pl_http_keys_secret (const pl_http_keys_t *self, const char *source, size_t *len)
 {
+    return pl_http_keys_nth (self, source, 0, len);
+}
+
+const char *
+pl_http_keys_nth (const pl_http_keys_t *self, const char *source, unsigned nth, size_t *len)
+{
     for (size_t i = 0; self && source && i < self->n; i++)
-        if (strcmp (self->keys[i].source, source) == 0) {
+        if (strcmp (self->keys[i].source, source) == 0 && nth-- == 0) {
             if (len)
                 *len = strlen (self->keys[i].secret);
             return self->keys[i].secret;

@@ -1059,11 +1059,10 @@ intake_api_destroy (intake_api_t **self_p)
 /* The route's signing secrets (pl_http_secret_fn): the kit checks a signing source's header
  * before the body and its HMAC before the handler. */
 static const void *
-s_route_secret (const char *source, size_t *len, void *arg)
+s_route_secret (const char *source, unsigned i, size_t *len, void *arg)
 {
-    const char *secret = s_secret_of (arg, source);
-    *len = secret ? strlen (secret) : 0;
-    return secret;
+    intake_api_t *api = arg;
+    return pl_http_keys_nth (api->keys, source, i, len);
 }
 
 int

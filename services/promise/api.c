@@ -414,10 +414,10 @@ promise_api_destroy (promise_api_t **self_p)
 
 /* The payers' secrets (pl_http_secret_fn): every payer signs (main.c refuses one without a key). */
 static const void *
-s_secret (const char *source, size_t *len, void *arg)
+s_secret (const char *source, unsigned i, size_t *len, void *arg)
 {
     promise_api_t *self = arg;
-    return pl_http_keys_secret (self->o.keys, source, len);
+    return pl_http_keys_nth (self->o.keys, source, i, len);
 }
 
 /* A route open to nobody when its list is empty: a source name no token can have. */

@@ -2,7 +2,9 @@
  *  the key list get in, each named by its identity (never by a field it chose); a type is taken
  *  only from the identities allowed to send it; envelopes far outside the clock are refused; a
  *  key removed from the list is refused from its next connection, and a rotated server key is
- *  picked up by clients without a restart. Every refusal is counted.
+ *  picked up by clients without a restart; while a server's key is switched both of its keys are
+ *  admitted, one connection per instance finding the key that instance holds. Every refusal is
+ *  counted.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -196,6 +198,92 @@ test_a_removed_key_is_refused_and_a_rotated_server_key_followed (void **state)
     pl_bus_client_destroy (&c);
 }
 
+/* A rotation under way: the server's identity has two keys, and of its two instances one still
+ * holds the old key and the other the new. One client reaches both without the list changing,
+ * whichever key is listed first; then the old instance goes and nothing waits. */
+static void
+s_two_keys_both_admitted (fx_t *f, bool new_first)
+{
+    int both_old_first[] = { K_SERVER, K_SERVER2, K_GOOD };
+    int both_new_first[] = { K_SERVER2, K_SERVER, K_GOOD };
+    s_write_list (f, new_first ? both_new_first : both_old_first, 3);
+    char err[256], second[64], endpoints[140];
+    snprintf (second, sizeof second, "tcp://127.0.0.1:%d", pl_test_free_port ());
+    pl_bus_options_t so = { .curve_secret_key_file = f->key[K_SERVER2], .keys_file = f->list };
+    fx_t g = *f;                                 /* the new instance counts in its own place */
+    g.seen = 0;
+    pl_bus_server_t *fresh = pl_bus_server_new (second, &so, err, sizeof err);
+    assert_non_null (fresh);
+    pl_bus_server_set_handler (fresh, s_handler, &g, NULL);
+    pl_bus_server_allow (fresh, "AuditEvent", "intake");
+    pl_bus_server_destroy (&f->server);         /* the old instance reads the new list too */
+    pl_bus_options_t oo = { .curve_secret_key_file = f->key[K_SERVER], .keys_file = f->list };
+    f->server = pl_bus_server_new (f->endpoint, &oo, err, sizeof err);
+    assert_non_null (f->server);
+    pl_bus_server_set_handler (f->server, s_handler, f, NULL);
+    pl_bus_server_allow (f->server, "AuditEvent", "intake");
+    f->seen = 0;
+
+    snprintf (endpoints, sizeof endpoints, "%s,%s", f->endpoint, second);
+    pl_bus_options_t o = s_opts (f, K_GOOD);
+    pl_bus_client_t *c = pl_bus_client_new (f->redis, NULL, new_first ? "rot-nf" : "rot-of", "secure",
+                                            endpoints, &o, err, sizeof err);
+    assert_non_null (c);
+    pl_bus_client_set_ack_timeout (c, 300);
+    /* Both connections secured: messages go to both instances (round robin on ready peers). */
+    int64_t end = pl_clock_mono_ms () + 15000;
+    int sent = 0;
+    while ((f->seen == 0 || g.seen == 0) && pl_clock_mono_ms () < end) {
+        pl_envelope_t env;
+        pl_envelope_ids_t ids;
+        Plateau__V1__AuditEvent ev;
+        char owner[32];
+        snprintf (owner, sizeof owner, "rot-%d", sent++);
+        pl_envelope_t *p = s_event (&env, &ids, &ev, owner);
+        assert_int_equal (pl_bus_client_send (c, &p, 1), 0);
+        for (int i = 0; i < 20; i++) {
+            zmq_pollitem_t items[3] = { { pl_bus_server_socket (f->server), 0, ZMQ_POLLIN, 0 },
+                                        { pl_bus_server_socket (fresh), 0, ZMQ_POLLIN, 0 },
+                                        { pl_bus_client_socket (c), 0, ZMQ_POLLIN, 0 } };
+            zmq_poll (items, 3, 10);
+            pl_bus_server_process (f->server, 256);
+            pl_bus_server_process (fresh, 256);
+            pl_bus_client_process (c);
+            pl_bus_client_tick (c);
+        }
+    }
+    printf ("# %s first: %d messages, old instance took %d, new instance %d\n", new_first ? "new" : "old",
+            sent, f->seen, g.seen);
+    assert_true (f->seen > 0);
+    assert_true (g.seen > 0);
+    assert_int_equal (pl_bus_server_count (fresh, "refused_key"), 0);
+    assert_int_equal (pl_bus_server_count (f->server, "refused_key"), 0);
+
+    /* The old instance goes: what is left in flight and what comes next reach the new one. */
+    pl_bus_server_destroy (&f->server);
+    pl_envelope_t env;
+    pl_envelope_ids_t ids;
+    Plateau__V1__AuditEvent ev;
+    pl_envelope_t *p = s_event (&env, &ids, &ev, "rot-last");
+    assert_int_equal (pl_bus_client_send (c, &p, 1), 0);
+    assert_true (s_pump (fresh, c, 15000));
+    assert_int_equal (pl_bus_client_inflight (c), 0);
+    pl_bus_client_destroy (&c);
+    pl_bus_server_destroy (&fresh);
+}
+
+static void
+test_during_a_rotation_both_server_keys_are_admitted (void **state)
+{
+    s_two_keys_both_admitted (*state, false);
+}
+
+static void
+test_during_a_rotation_the_new_key_may_be_listed_first (void **state)
+{
+    s_two_keys_both_admitted (*state, true);
+}
+
 static void
 test_bad_key_files_and_lists_are_reported (void **state)
 {
@@ -289,6 +377,8 @@ main (void)
         cmocka_unit_test_setup_teardown (test_envelopes_far_outside_the_clock_are_refused, setup, teardown),
         cmocka_unit_test_setup_teardown (test_a_removed_key_is_refused_and_a_rotated_server_key_followed,
                                          setup, teardown),
+        cmocka_unit_test_setup_teardown (test_during_a_rotation_both_server_keys_are_admitted, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_during_a_rotation_the_new_key_may_be_listed_first, setup, teardown),
         cmocka_unit_test_setup_teardown (test_bad_key_files_and_lists_are_reported, setup, teardown),
     };
     return cmocka_run_group_tests_name ("bus_curve", tests, NULL, NULL);

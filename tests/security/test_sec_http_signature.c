@@ -6,7 +6,8 @@
  *  time, the method and the target as sent: a stale, future or malformed one is refused from
  *  the headers (a 64 MiB body is never read), and one for another method, target or body is
  *  refused before the handler runs. Inside the window the same request passes the kit: the
- *  API's Idempotency-Key is what stops that replay.
+ *  API's Idempotency-Key is what stops that replay. While a source's secret is rotated it has
+ *  two, and a request signed with either passes; with a third, none.
  */
 #include <poll.h>
 #include <setjmp.h>
@@ -27,6 +28,8 @@
 
 #define S_TOKEN "crm-paris-0123456789abcdef0123"
 #define S_SECRET "whsec-0123456789abcdef0123456789"
+#define S_NEW_SECRET "whsec-fedcba9876543210fedcba9876"
+#define S_OTHER_SECRET "whsec-not-this-source-s-secret-00"
 #define S_NOW 1767225600LL                     /* 2026-01-01T00:00:00Z */
 
 typedef struct {
@@ -34,14 +37,19 @@ typedef struct {
     atomic_size_t streamed;                    /* body bytes given to on_body */
 } s_seen_t;
 
+/* crm-paris signs with S_SECRET; during a rotation (s_phase 1) with S_NEW_SECRET too; after
+ * it (s_phase 2) with S_NEW_SECRET only. */
+static int s_phase;
+
 static const void *
-s_secret (const char *source, size_t *len, void *arg)
+s_secret (const char *source, unsigned i, size_t *len, void *arg)
 {
     (void) arg;
-    if (strcmp (source, "crm-paris") != 0)
+    static const char *const phases[3][3] = { { S_SECRET }, { S_SECRET, S_NEW_SECRET }, { S_NEW_SECRET } };
+    if (strcmp (source, "crm-paris") != 0 || i >= 2 || !phases[s_phase][i])
         return NULL;
-    *len = strlen (S_SECRET);
-    return S_SECRET;
+    *len = strlen (phases[s_phase][i]);
+    return phases[s_phase][i];
 }
 
 static int
@@ -195,6 +203,60 @@ test_only_a_fresh_signature_of_this_method_target_and_body_passes (void **state)
     assert_string_equal (code, "signature_expired");
 }
 
+/* A secret rotated without a gap: while the source has two, a request signed with either
+ * passes, on a gathered and a streamed route alike, and one signed with neither does not;
+ * once the old one is gone, only the new one passes. */
+static void
+test_during_a_rotation_either_secret_passes (void **state)
+{
+    s_fixture_t *f = *state;
+    const char body[] = "{\"phone\":\"+33612345678\",\"campaign\":\"c1\"}";
+    const char *targets[] = { "/v1/leads?campaign=c1", "/v1/leads/csv?campaign=c1" };
+    const char *secrets[] = { S_SECRET, S_NEW_SECRET, S_OTHER_SECRET };
+    char sig[PL_HTTP_SIGNATURE_SIZE], code[64];
+    s_phase = 1;
+    for (size_t t = 0; t < 2; t++)
+        for (size_t k = 0; k < 3; k++) {
+            pl_http_sign (secrets[k], strlen (secrets[k]), S_NOW, "POST", targets[t], body, strlen (body),
+                          sig, sizeof sig);
+            int status = s_send (f, targets[t], sig, body, code, sizeof code);
+            fprintf (stderr, "rotating: %s with secret %zu: %d %s\n", targets[t], k, status, code);
+            assert_int_equal (status, k < 2 ? 201 : 401);
+            if (k == 2)
+                assert_string_equal (code, "signature_mismatch");
+        }
+    assert_int_equal (atomic_load (&f->seen.handled), 4);
+    s_phase = 2;                                /* the old line removed */
+    pl_http_sign (S_SECRET, strlen (S_SECRET), S_NOW, "POST", targets[0], body, strlen (body), sig,
+                  sizeof sig);
+    assert_int_equal (s_send (f, targets[0], sig, body, code, sizeof code), 401);
+    assert_string_equal (code, "signature_mismatch");
+    pl_http_sign (S_NEW_SECRET, strlen (S_NEW_SECRET), S_NOW, "POST", targets[0], body, strlen (body),
+                  sig, sizeof sig);
+    assert_int_equal (s_send (f, targets[0], sig, body, code, sizeof code), 201);
+    s_phase = 0;
+}
+
+/* The keys file behind it: a source on two lines has two secrets, in the file's order. */
+static void
+test_a_source_on_two_lines_has_two_secrets (void **state)
+{
+    (void) state;
+    pl_http_keys_t *k = pl_http_keys_new ();
+    char err[128];
+    assert_int_equal (pl_http_keys_parse (k, "crm-paris:" S_NEW_SECRET "\nbank:" S_OTHER_SECRET
+                                             "\ncrm-paris:" S_SECRET "\n", err, sizeof err), 0);
+    size_t len = 0;
+    assert_string_equal (pl_http_keys_nth (k, "crm-paris", 0, &len), S_NEW_SECRET);
+    assert_int_equal (len, strlen (S_NEW_SECRET));
+    assert_string_equal (pl_http_keys_nth (k, "crm-paris", 1, &len), S_SECRET);
+    assert_null (pl_http_keys_nth (k, "crm-paris", 2, &len));
+    assert_int_equal (len, 0);
+    assert_string_equal (pl_http_keys_secret (k, "bank", NULL), S_OTHER_SECRET);
+    assert_null (pl_http_keys_nth (k, "bank", 1, NULL));
+    pl_http_keys_destroy (&k);
+}
+
 /* Reads one response's head from fd within timeout_ms; the status, or -1. */
 static int
 s_read_status (int fd, char *buf, size_t size, int timeout_ms)
@@ -262,6 +324,8 @@ main (void)
         cmocka_unit_test_setup_teardown (
             test_a_stale_signature_on_a_large_body_is_refused_before_the_body_is_read, s_setup,
             s_teardown),
+        cmocka_unit_test_setup_teardown (test_during_a_rotation_either_secret_passes, s_setup, s_teardown),
+        cmocka_unit_test (test_a_source_on_two_lines_has_two_secrets),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -797,10 +797,10 @@ test_signature_covers_time_method_target_and_body (void **state)
 
 /* Source "paris" signs with S_SIGNING_SECRET; "lyon" does not sign. */
 static const void *
-s_signing_secret (const char *source, size_t *len, void *arg)
+s_signing_secret (const char *source, unsigned i, size_t *len, void *arg)
 {
     (void) arg;
-    if (strcmp (source, "paris") != 0)
+    if (strcmp (source, "paris") != 0 || i > 0)
         return NULL;
     *len = strlen (S_SIGNING_SECRET);
     return S_SIGNING_SECRET;

@@ -26,6 +26,7 @@ enum { CTL_EXIT_OK = 0, CTL_EXIT_FAIL = 1, CTL_EXIT_USAGE = 2 };
 CTL_COMMAND (audit);
 CTL_COMMAND (clock);
 CTL_COMMAND (keygen);
+CTL_COMMAND (keys);
 CTL_COMMAND (leads);
 CTL_COMMAND (lists);
 CTL_COMMAND (dnc);

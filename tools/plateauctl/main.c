@@ -29,6 +29,7 @@ static const s_command_t s_commands[] = {
     { "audit", "why a number was or was not called; verify and export the audit", ctl_audit_run, ctl_audit_usage },
     { "clock", "set or advance the virtual clock of running services", ctl_clock_run, ctl_clock_usage },
     { "keygen", "write a CURVE key pair for a service's bus", ctl_keygen_run, ctl_keygen_usage },
+    { "keys", "a deployment's credentials as Secrets: make, rotate, retire", ctl_keys_run, ctl_keys_usage },
     { "leads", "submit a CSV, JSON or NDJSON file of leads to the intake", ctl_leads_run, ctl_leads_usage },
     { "lists", "the suppression lists in force, their ages; load a new copy", ctl_lists_run, ctl_lists_usage },
     { "dnc", "add or remove an opt-out (internal do-not-call list)", ctl_dnc_run, ctl_dnc_usage },

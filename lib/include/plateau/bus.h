@@ -35,7 +35,11 @@
  *  with no rule is refused FORBIDDEN. Envelopes far outside the receiver's clock are refused
  *  STALE (pl_bus_server_set_window). The key list is read again when it changes (every 2 s at
  *  most), by servers (a removed key is refused from its next connection) and by clients (a
- *  changed server key reconnects): keys are rotated and revoked without restarts. Refusals are
+ *  connection whose server key was removed reconnects with one still listed): keys are rotated
+ *  and revoked without restarts. While an identity has two keys (a rotation under way, the
+ *  newest listed first) its pods hold one or the other: a client keeps a server key per
+ *  connection, and a connection whose handshake fails or is dropped before it completes tries
+ *  the identity's next key, so both old and new pods are reached. Refusals are
  *  counted by reason (pl_bus_server_count: "refused_handshake", "refused_key",
  *  "refused_forbidden", "refused_stale") and the last one is kept for the log.
  *

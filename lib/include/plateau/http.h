@@ -212,10 +212,12 @@ typedef int (pl_http_body_fn) (pl_http_req_t *req, const char *data, size_t size
  * end of the stream, or negative to abort (the client sees a truncated chunked response).
  * May block until it has data; it must not return 0 before the end. */
 typedef ssize_t (pl_http_stream_fn) (void *arg, char *buf, size_t max);
-/* Signed routes: the secret (its length in *len) with which `source` must sign its requests to
- * this route, or NULL when that source does not sign. `arg` is the route's. The secret must
- * stay valid until the request ends. */
-typedef const void *(pl_http_secret_fn) (const char *source, size_t *len, void *arg);
+/* Signed routes: the i-th secret (its length in *len) with which `source` may sign its requests
+ * to this route, or NULL past the last (at i = 0: that source does not sign). A source has two
+ * while its secret is rotated: a request signed with either is taken. `arg` is the route's.
+ * The secrets must stay valid until the request ends. */
+#define PL_HTTP_MAX_SECRETS 4
+typedef const void *(pl_http_secret_fn) (const char *source, unsigned i, size_t *len, void *arg);
 
 /* Route flags. */
 #define PL_HTTP_PUBLIC 0x01               /* no authentication (probes, public documents) */
@@ -374,8 +376,10 @@ void pl_http_keys_destroy (pl_http_keys_t **self_p);
  * added), PL_ENOMEM. */
 int pl_http_keys_parse (pl_http_keys_t *self, const char *text, char *err, size_t err_size);
 /* The secret of source (its length in *len when len is not NULL), or NULL: that source does
- * not sign. */
+ * not sign. A source listed on several lines (a rotation: the new secret beside the old) has
+ * several: pl_http_keys_nth gives the i-th, NULL past the last. */
 const char *pl_http_keys_secret (const pl_http_keys_t *self, const char *source, size_t *len);
+const char *pl_http_keys_nth (const pl_http_keys_t *self, const char *source, unsigned i, size_t *len);
 size_t pl_http_keys_count (const pl_http_keys_t *self);
 
 /* ---- signatures ------------------------------------------------------------------------ */
@@ -396,6 +400,11 @@ int pl_http_sign (const void *secret, size_t secret_len, int64_t unix_s, const c
 int pl_http_sig_new (pl_http_sig_t **self_p, const void *secret, size_t secret_len,
                      const char *header_value, const char *method, const char *path_and_query,
                      int64_t now_s, unsigned window_s);
+/* The same with n secrets (1 to PL_HTTP_MAX_SECRETS): the signature matches when it is any
+ * one's. */
+int pl_http_sig_new_any (pl_http_sig_t **self_p, const void *const *secrets, const size_t *lens, size_t n,
+                         const char *header_value, const char *method, const char *path_and_query,
+                         int64_t now_s, unsigned window_s);
 void pl_http_sig_update (pl_http_sig_t *self, const void *data, size_t len);
 /* 0 when the signature matches what was fed, PL_EPERM when it does not (constant-time);
  * PL_EINVAL when already checked. */
@@ -407,5 +416,7 @@ void pl_http_sig_destroy (pl_http_sig_t **self_p);
  * `if (pl_http_req_sig_new (req, key, key_len, &sig) < 0) return …;` */
 int pl_http_req_sig_new (pl_http_req_t *req, const void *secret, size_t secret_len,
                          pl_http_sig_t **sig_p);
+int pl_http_req_sig_new_any (pl_http_req_t *req, const void *const *secrets, const size_t *lens,
+                             size_t n, pl_http_sig_t **sig_p);
 
 #endif
