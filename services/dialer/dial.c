@@ -185,6 +185,17 @@ static const pl_inbox_effect_t s_hold_lift = {
     "return 'ok'\n"
 };
 
+/* A promise active on a debt the dialer did not see made (over the API, or reopened): K hold;
+ * A promise, until, ttl ms. A hold of another promise lasting longer stays. */
+static const pl_inbox_effect_t s_hold_set = {
+    "dialer.hold_set",
+    "local u = tonumber(redis.call('HGET', K[1], 'until') or '0')\n"
+    "if u > tonumber(A[2]) and redis.call('HGET', K[1], 'p') ~= A[1] then return 'longer' end\n"
+    "redis.call('HSET', K[1], 'p', A[1], 'until', A[2])\n"
+    "redis.call('PEXPIRE', K[1], A[3])\n"
+    "return 'ok'\n"
+};
+
 /* A queued lead held by a promise on its debt waits: K dl, due; A due, sched. */
 static const pl_inbox_effect_t s_held = {
     "dialer.held",
@@ -593,12 +604,41 @@ s_entry (char *out, size_t size, int64_t at, const dialer_campaign_t *c, const c
     snprintf (out, size, "%lld|%s|%s|%s|%u", (long long) at, c->tenant, c->name, debt ? debt : "", flags);
 }
 
+/* A debt history's entry: the number's, and the number called. */
+static void
+s_debt_entry (char *out, size_t size, int64_t at, const dialer_campaign_t *c, const char *debt, unsigned flags,
+              const char *number)
+{
+    snprintf (out, size, "%lld|%s|%s|%s|%u|%s", (long long) at, c->tenant, c->name, debt ? debt : "", flags, number);
+}
+
 static pl_inbox_tx_t *
 s_history_tx (const char *number, const char *att, const char *entry, int64_t now, const pl_inbox_effect_t *fx)
 {
     char tag[64], key[96], keep[24], nows[24];
     snprintf (tag, sizeof tag, "num:%s", number);
     snprintf (key, sizeof key, "pl:{num:%s}:hist", number);
+    snprintf (keep, sizeof keep, "%lld", S_HIST_KEEP_MS);
+    snprintf (nows, sizeof nows, "%lld", (long long) now);
+    pl_inbox_tx_t *tx = pl_inbox_tx_new (tag, NULL);
+    const char *keys[1] = { key };
+    const char *args[4] = { att, entry, keep, nows };
+    if (tx && pl_inbox_tx_effect (tx, fx, 1, keys, fx == &s_history ? 4 : 2, args, NULL) != 0)
+        pl_inbox_tx_destroy (&tx);
+    return tx;
+}
+
+/* The debt's contact history, every number of it (Regulation F counts calls about a debt, to
+ * whichever number): the same entries with the number last, under the debt's hash tag (the
+ * hold's). Its own step beside the number's: each step records its claim and reads the rest, so
+ * of two claims on two numbers of one debt the later sees the earlier. */
+static pl_inbox_tx_t *
+s_debt_history_tx (const char *tenant, const char *debt, const char *att, const char *entry, int64_t now,
+                   const pl_inbox_effect_t *fx)
+{
+    char tag[300], key[320], keep[24], nows[24];
+    snprintf (tag, sizeof tag, "debt:%s|%s", tenant, debt);
+    snprintf (key, sizeof key, "pl:{%s}:hist", tag);
     snprintf (keep, sizeof keep, "%lld", S_HIST_KEEP_MS);
     snprintf (nows, sizeof nows, "%lld", (long long) now);
     pl_inbox_tx_t *tx = pl_inbox_tx_new (tag, NULL);
@@ -617,8 +657,8 @@ s_apply1 (dialer_t *self, pl_inbox_tx_t *tx)
     return tx ? pl_inbox_apply (self->inbox, &tx, 1, &applied) : PL_ENOMEM;
 }
 
-/* Updates (flags) or removes (entry NULL) an attempt's history entry. Best effort: a failure
- * leaves a claim counted, the stricter reading. */
+/* Updates (flags) or removes (entry NULL) an attempt's history entry, the number's and the
+ * debt's. Best effort: a failure leaves a claim counted, the stricter reading. */
 static void
 s_history_update (dialer_t *self, const char *number, const char *att, const dialer_campaign_t *c,
                   const char *debt, int64_t at, unsigned flags, bool remove)
@@ -629,6 +669,14 @@ s_history_update (dialer_t *self, const char *number, const char *att, const dia
     pl_inbox_tx_t *tx = s_history_tx (number, att, entry, at, &s_history_set);
     if (s_apply1 (self, tx) != 0)
         pl_log_warn (self->o.log, NULL, "contact history not updated", "attempt", att);
+    pl_inbox_tx_destroy (&tx);
+    if (!debt || !*debt)
+        return;
+    if (!remove)
+        s_debt_entry (entry, sizeof entry, at, c, debt, flags, number);
+    tx = s_debt_history_tx (c->tenant, debt, att, entry, at, &s_history_set);
+    if (s_apply1 (self, tx) != 0)
+        pl_log_warn (self->o.log, NULL, "debt contact history not updated", "attempt", att);
     pl_inbox_tx_destroy (&tx);
 }
 
@@ -985,8 +1033,11 @@ s_on_result (dialer_t *self, pl_bus_msg_t *m, const pl_envelope_t *env)
     const char *reply = pl_inbox_tx_reply (tx, &rlen);
     bool moved = rc == 0 && applied == 1 && reply && strcmp (reply, "ok") == 0;
     pl_inbox_tx_destroy (&tx);
-    if (moved && !placed)       /* not placed: the attempt leaves the history */
-        s_history_update (self, number, l.att, c, "", now, 0, true);
+    if (moved && !placed) {     /* not placed: the attempt leaves the histories */
+        char debt[128];
+        s_lead_debt (&l, debt, sizeof debt, NULL, 0);
+        s_history_update (self, number, l.att, c, debt, now, 0, true);
+    }
     char labels[64];
     snprintf (labels, sizeof labels, "%s,%s", placed ? "place" : "void", rc == 0 ? "ok" : "failed");
     pl_metric_inc (self->m_steps, labels, 1);
@@ -1385,22 +1436,55 @@ s_on_agent (dialer_t *self, pl_bus_msg_t *m, const pl_envelope_t *env)
 
 /* A promise decided: the hold it put on its debt ends. 0 or PL_EREDIS / PL_ENOMEM. */
 static int
-s_hold_release (dialer_t *self, const dialer_campaign_t *c, const char *debt, const char *promise)
+s_hold_release (dialer_t *self, const char *tenant, const char *debt, const char *promise)
 {
     if (!debt || !*debt || !promise || !*promise)
         return 0;
-    pl_inbox_tx_t *tx = s_hold_release_tx (c->tenant, debt, promise);
+    pl_inbox_tx_t *tx = s_hold_release_tx (tenant, debt, promise);
     int rc = s_apply1 (self, tx);
     pl_inbox_tx_destroy (&tx);
     return rc;
+}
+
+/* The tenant whose hold a promise message names: its own, else its campaign's (NULL: neither). */
+static const char *
+s_promise_tenant (dialer_t *self, const char *tenant, const char *campaign)
+{
+    if (tenant && *tenant)
+        return tenant;
+    s_camp_t *sc = s_camp (self, campaign);
+    return sc ? sc->c->tenant : NULL;
 }
 
 int
 dialer_promise_kept (dialer_t *self, const Plateau__V1__PromiseKept *pk)
 {
     s_refresh (self);
-    s_camp_t *sc = s_camp (self, pk->campaign);
-    return sc ? s_hold_release (self, sc->c, pk->account_ref, pk->promise_id) : PL_ENOTFOUND;
+    const char *tenant = s_promise_tenant (self, pk->tenant, pk->campaign);
+    return tenant ? s_hold_release (self, tenant, pk->account_ref, pk->promise_id) : PL_ENOTFOUND;
+}
+
+int
+dialer_promise_active (dialer_t *self, const Plateau__V1__PromiseActive *pa, const char *step_id)
+{
+    s_refresh (self);
+    const char *tenant = s_promise_tenant (self, pa->tenant, pa->campaign);
+    if (!tenant || !pa->account_ref || !*pa->account_ref || !pa->promise_id || !*pa->promise_id)
+        return PL_ENOTFOUND;
+    int64_t now = pl_clock_now_ms (self->o.clock);
+    if (pa->until_ms <= now)
+        return 0;
+    char tag[300], key[320], u[24], ttl[24];
+    s_hold_key (tag, sizeof tag, key, sizeof key, tenant, pa->account_ref);
+    snprintf (u, sizeof u, "%lld", (long long) pa->until_ms);
+    snprintf (ttl, sizeof ttl, "%lld", (long long) (pa->until_ms - now + 30 * S_DAY_MS));
+    pl_inbox_tx_t *tx = pl_inbox_tx_new (tag, step_id);
+    const char *keys[1] = { key }, *args[3] = { pa->promise_id, u, ttl };
+    int rc = tx ? pl_inbox_tx_effect (tx, &s_hold_set, 1, keys, 3, args, NULL) : PL_ENOMEM;
+    if (rc == 0)
+        rc = s_apply1 (self, tx);
+    pl_inbox_tx_destroy (&tx);
+    return rc;
 }
 
 /* A broken promise: its hold on the debt ends, and its lead is queued again at once in the
@@ -1411,10 +1495,11 @@ int
 dialer_promise_broken (dialer_t *self, const Plateau__V1__PromiseBroken *pb, const char *step_id, const char *trace)
 {
     s_refresh (self);
+    const char *tenant = s_promise_tenant (self, pb->tenant, pb->campaign);
+    int rc = tenant ? s_hold_release (self, tenant, pb->account_ref, pb->promise_id) : 0;
     s_camp_t *sc = s_camp (self, pb->campaign);
     if (!sc)
-        return PL_ENOTFOUND;
-    int rc = s_hold_release (self, sc->c, pb->account_ref, pb->promise_id);
+        return rc ? rc : PL_ENOTFOUND;
     if (rc != 0 || !pb->lead_id || !*pb->lead_id)
         return rc ? rc : PL_ENOTFOUND;
     const dialer_campaign_t *c = sc->c;
@@ -1451,6 +1536,11 @@ dialer_promise_broken (dialer_t *self, const Plateau__V1__PromiseBroken *pb, con
 static void
 s_on_promise (dialer_t *self, pl_bus_msg_t *m, const pl_envelope_t *env)
 {
+    if (env->body_case == PLATEAU__V1__ENVELOPE__BODY_PROMISE_ACTIVE) {
+        int rc = dialer_promise_active (self, env->promise_active, env->id);
+        s_ack_or (m, rc == PL_ENOTFOUND ? 0 : rc, "redis unavailable");
+        return;
+    }
     if (env->body_case != PLATEAU__V1__ENVELOPE__BODY_PROMISE_BROKEN) {
         /* kept: the lead finished with the promise; the debt's hold ends */
         int rc = dialer_promise_kept (self, env->promise_kept);
@@ -1495,6 +1585,7 @@ dialer_handle (void *arg, pl_bus_msg_t **msgs, size_t n)
         case PLATEAU__V1__ENVELOPE__BODY_AGENT_STATE: s_on_agent (self, msgs[i], env); break;
         case PLATEAU__V1__ENVELOPE__BODY_CALL_PROGRESS: s_on_progress (self, msgs[i], env); break;
         case PLATEAU__V1__ENVELOPE__BODY_PROMISE_BROKEN:
+        case PLATEAU__V1__ENVELOPE__BODY_PROMISE_ACTIVE:
         case PLATEAU__V1__ENVELOPE__BODY_PROMISE_KEPT: s_on_promise (self, msgs[i], env); break;
         case PLATEAU__V1__ENVELOPE__BODY_LEAD_SUPPRESSED: pl_bus_msg_ack (msgs[i]); break;
         case PLATEAU__V1__ENVELOPE__BODY_SCRUB_VERDICT: pl_bus_msg_ack (msgs[i]); break;
@@ -1594,6 +1685,7 @@ typedef struct {
     s_lead_t l;
     Plateau__V1__Lead *pb;
     pl_inbox_tx_t *tx;
+    pl_inbox_tx_t *dtx;          /* the debt's history (a lead with a debt) */
     int ok;
 } s_claim_t;
 
@@ -1672,28 +1764,30 @@ typedef struct {
     int64_t since;
 } s_agent_t;
 
-/* Parses "<attempt>=<at>|<tenant>|<campaign>|<debt>|<flags>" lines into ContactEntry messages. */
+/* Parses "<attempt>=<at>|<tenant>|<campaign>|<debt>|<flags>[|<number>]" lines into ContactEntry
+ * messages after the n already in e. A debt's history (number set) adds only the calls to its
+ * other numbers, flagged OTHER_NUMBER: those to this one are in the number's history. */
 static size_t
-s_parse_history (char *text, const char *own, Plateau__V1__ContactEntry *e, Plateau__V1__ContactEntry **ep,
-                 size_t cap)
+s_parse_history (char *text, const char *own, const char *number, Plateau__V1__ContactEntry *e,
+                 Plateau__V1__ContactEntry **ep, size_t n, size_t cap)
 {
-    size_t n = 0;
-    for (char *line = strtok (text, "\n"); line && n < cap; line = strtok (NULL, "\n")) {
+    char *save = NULL;
+    for (char *line = strtok_r (text, "\n", &save); line && n < cap; line = strtok_r (NULL, "\n", &save)) {
         char *eq = strchr (line, '=');
         if (!eq)
             continue;
         *eq = '\0';
         if (strcmp (line, own) == 0)
             continue;           /* the check is about this attempt: the others count */
-        char *f[5] = { 0 };
+        char *f[6] = { 0 };
         char *p = eq + 1;
-        for (int k = 0; k < 5; k++) {
+        for (int k = 0; k < 6; k++) {
             f[k] = p;
             p = p ? strchr (p, '|') : NULL;
             if (p)
                 *p++ = '\0';
         }
-        if (!f[4])
+        if (!f[4] || (number && (!f[5] || strcmp (f[5], number) == 0)))
             continue;
         plateau__v1__contact_entry__init (&e[n]);
         e[n].attempt_id = line;
@@ -1702,6 +1796,8 @@ s_parse_history (char *text, const char *own, Plateau__V1__ContactEntry *e, Plat
         e[n].campaign = f[2];
         e[n].debt = f[3];
         e[n].flags = (uint32_t) strtoul (f[4], NULL, 10);
+        if (number)
+            e[n].flags |= PLATEAU__V1__CONTACT_ENTRY__FLAG__OTHER_NUMBER;
         ep[n] = &e[n];
         n++;
     }
@@ -1764,8 +1860,8 @@ s_dial (dialer_t *self, s_camp_t *sc, int lines, bool reserve, int64_t now)
         return 0;
     }
     s_claim_t *cl = calloc (n, sizeof *cl);
-    pl_inbox_tx_t **txs = calloc (n, sizeof *txs);
-    int *res = calloc (n, sizeof *res);
+    pl_inbox_tx_t **txs = calloc (2 * n, sizeof *txs);
+    int *res = calloc (2 * n, sizeof *res);
     int sent = 0;
     if (!cl || !txs || !res)
         goto done;
@@ -1849,19 +1945,29 @@ s_dial (dialer_t *self, s_camp_t *sc, int lines, bool reserve, int64_t now)
         if (!cl[i].pb)
             cl[i].pb = cl[i].l.pb ? plateau__v1__lead__unpack (NULL, cl[i].l.pb_len, (uint8_t *) cl[i].l.pb) : NULL;
         char entry[400];
-        s_entry (entry, sizeof entry, now, c, cl[i].pb && cl[i].pb->debt ? cl[i].pb->debt->account_ref : "", 0);
+        const char *debt = cl[i].pb && cl[i].pb->debt && cl[i].pb->debt->account_ref ? cl[i].pb->debt->account_ref : "";
+        s_entry (entry, sizeof entry, now, c, debt, 0);
         cl[i].tx = s_history_tx (cl[i].number, cl[i].att, entry, now, &s_history);
-        if (!cl[i].pb || !cl[i].tx) {
+        if (cl[i].tx && *debt) {
+            s_debt_entry (entry, sizeof entry, now, c, debt, 0, cl[i].number);
+            cl[i].dtx = s_debt_history_tx (c->tenant, debt, cl[i].att, entry, now, &s_history);
+        }
+        if (!cl[i].pb || !cl[i].tx || (*debt && !cl[i].dtx)) {
             cl[i].ok = 0;
             pl_inbox_tx_destroy (&cl[i].tx);
+            pl_inbox_tx_destroy (&cl[i].dtx);
             continue;
         }
         txs[nt++] = cl[i].tx;
+        if (cl[i].dtx)
+            txs[nt++] = cl[i].dtx;
     }
     if (nt && pl_inbox_apply (self->inbox, txs, nt, res) != 0) {
         /* The claims stand without their checks: the recovery voids them. */
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
             pl_inbox_tx_destroy (&cl[i].tx);
+            pl_inbox_tx_destroy (&cl[i].dtx);
+        }
         goto done;
     }
     /* 3. The checks, fenced: DialCheck to scrub with the lead and the history. */
@@ -1870,25 +1976,32 @@ s_dial (dialer_t *self, s_camp_t *sc, int lines, bool reserve, int64_t now)
     for (size_t i = 0; checks && i < n; i++) {
         if (!cl[i].ok)
             continue;
-        size_t hl = 0;
+        size_t hl = 0, dl = 0;
         const char *hist = pl_inbox_tx_reply (cl[i].tx, &hl);
+        const char *dhist = cl[i].dtx ? pl_inbox_tx_reply (cl[i].dtx, &dl) : NULL;
         char *htext = strndup (hist ? hist : "", hl);
+        char *dtext = strndup (dhist ? dhist : "", dl);
         pl_inbox_tx_destroy (&cl[i].tx);
-        /* As many entries as the history has lines (scrub takes S_MAX_HIST at most). */
-        size_t lines = htext && *htext ? 1 : 0;
+        pl_inbox_tx_destroy (&cl[i].dtx);
+        /* As many entries as the histories have lines (scrub takes S_MAX_HIST at most). */
+        size_t lines = (htext && *htext ? 1 : 0) + (dtext && *dtext ? 1 : 0);
         for (const char *q = htext; q && *q; q++)
+            lines += *q == '\n';
+        for (const char *q = dtext; q && *q; q++)
             lines += *q == '\n';
         if (lines > S_MAX_HIST)
             lines = S_MAX_HIST;
         Plateau__V1__ContactEntry *ents = calloc (lines ? lines : 1, sizeof *ents);
         Plateau__V1__ContactEntry **ep = calloc (lines ? lines : 1, sizeof *ep);
-        if (!htext || !ents || !ep) {
+        if (!htext || !dtext || !ents || !ep) {
             free (htext);
+            free (dtext);
             free (ents);
             free (ep);
             continue;
         }
-        size_t nh = s_parse_history (htext, cl[i].att, ents, ep, lines);
+        size_t nh = s_parse_history (htext, cl[i].att, NULL, ents, ep, 0, lines);
+        nh = s_parse_history (dtext, cl[i].att, cl[i].number, ents, ep, nh, lines);
         Plateau__V1__DialCheck dc = PLATEAU__V1__DIAL_CHECK__INIT;
         dc.check_id = cl[i].att;
         dc.lead_id = cl[i].lead;
@@ -1920,6 +2033,7 @@ s_dial (dialer_t *self, s_camp_t *sc, int lines, bool reserve, int64_t now)
         if (rc == 0)
             rc = pl_inbox_tx_emit (tx, self->scrub, &out);
         free (htext);
+        free (dtext);
         free (ents);
         free (ep);
         if (rc != 0) {
@@ -1942,6 +2056,7 @@ s_dial (dialer_t *self, s_camp_t *sc, int lines, bool reserve, int64_t now)
 done:
     for (size_t i = 0; cl && i < n; i++) {
         pl_inbox_tx_destroy (&cl[i].tx);
+        pl_inbox_tx_destroy (&cl[i].dtx);
         s_lead_free (&cl[i].l);
         if (cl[i].pb)
             plateau__v1__lead__free_unpacked (cl[i].pb, NULL);
@@ -2203,7 +2318,9 @@ s_void_unchecked (dialer_t *self, s_camp_t *sc, const char *att, int64_t now, in
     if (rc == 0) {
         char number[24] = "";
         s_number (l.nums, l.idx, number);
-        s_history_update (self, number, att, c, "", now, 0, true);
+        char debt[128];
+        s_lead_debt (&l, debt, sizeof debt, NULL, 0);
+        s_history_update (self, number, att, c, debt, now, 0, true);
     }
     pl_inbox_tx_destroy (&tx);
     s_lead_free (&l);

@@ -64,10 +64,16 @@ int dialer_disposition (dialer_t *self, const Plateau__V1__Disposition *d, const
  * A broken promise (PromiseBroken from the promise service) lifts its hold, and its finished lead
  * is queued again at once in the campaign named, under every rule at the dial. 0, PL_ENOTFOUND
  * (no such campaign or lead, or a lead not finished: nothing to do), PL_EREDIS. */
-/* A kept promise (PromiseKept): its hold lifts. 0, PL_ENOTFOUND (no such campaign), PL_EREDIS. */
+/* A kept promise (PromiseKept): its hold lifts (the hold of its tenant, else of its campaign's).
+ * 0, PL_ENOTFOUND (neither known), PL_EREDIS. */
 int dialer_promise_kept (dialer_t *self, const Plateau__V1__PromiseKept *pk);
 int dialer_promise_broken (dialer_t *self, const Plateau__V1__PromiseBroken *pb, const char *step_id,
                            const char *trace);
+/* A promise active on a debt that no disposition here made (opened over the API, or reopened by
+ * a reversal): it holds the tenant's leads of the debt until its decision or until_ms, unless a
+ * hold of another promise lasts longer. 0, PL_ENOTFOUND (no tenant: neither its own nor its
+ * campaign's), PL_EREDIS. */
+int dialer_promise_active (dialer_t *self, const Plateau__V1__PromiseActive *pa, const char *step_id);
 /* An agent's state for each of its campaigns this dialer runs (the bus, or PUT
  * /v1/agents/{id}/state). 0, PL_EINVAL, PL_EREDIS. */
 int dialer_agent_state (dialer_t *self, const Plateau__V1__AgentState *a, const char *step_id);

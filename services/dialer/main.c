@@ -85,7 +85,8 @@ main (void)
     const char *types[] = { "LeadCleared=scrub", "LeadSuppressed=scrub", "ScrubVerdict=scrub",
                             "DialCheckResult=scrub", "CallProgress=telephony,telsim",
                             "CallOutcome=telephony,telsim", "AgentState=telephony,telsim",
-                            "Disposition=telephony,telsim", "PromiseBroken=promise", "PromiseKept=promise", NULL };
+                            "Disposition=telephony,telsim", "PromiseBroken=promise", "PromiseKept=promise",
+                            "PromiseActive=promise", NULL };
     if (!dialer || !pl_service_serve (svc, types, dialer_handle, dialer))
         return 2;
     pl_bus_client_on_dead (scrub, dialer_on_dead_check, dialer);

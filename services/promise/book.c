@@ -623,6 +623,7 @@ s_tell_dialer (promise_book_t *self, pl_inbox_tx_t *tx, const promise_rec_t *r, 
         k.paid = &paid;
         k.at_ms = at;
         k.campaign = (char *) r->campaign;
+        k.tenant = (char *) r->tenant;
         env.body_case = PLATEAU__V1__ENVELOPE__BODY_PROMISE_KEPT;
         env.promise_kept = &k;
         return pl_inbox_tx_emit (tx, self->dialer, &env);
@@ -638,8 +639,42 @@ s_tell_dialer (promise_book_t *self, pl_inbox_tx_t *tx, const promise_rec_t *r, 
     b.paid = &paid;
     b.at_ms = at;
     b.campaign = (char *) r->campaign;
+    b.tenant = (char *) r->tenant;
     env.body_case = PLATEAU__V1__ENVELOPE__BODY_PROMISE_BROKEN;
     env.promise_broken = &b;
+    return pl_inbox_tx_emit (tx, self->dialer, &env);
+}
+
+/* PromiseActive to the dialer: a promise it did not see made (over the API), or reopened, holds
+ * its debt until its last instalment's deadline and the sweep's hour after it. Nothing for a
+ * promise naming neither a tenant nor a campaign: no hold can be placed. */
+static int
+s_tell_dialer_active (promise_book_t *self, pl_inbox_tx_t *tx, const promise_rec_t *r, bool reopened, int64_t at,
+                      const char *trace)
+{
+    const promise_t *p = &r->ledger;
+    if (!*r->tenant && !*r->campaign)
+        return 0;
+    int64_t until = 0;
+    for (size_t i = 0; i < p->n; i++)
+        if (p->inst[i].deadline_ms > until)
+            until = p->inst[i].deadline_ms;
+    char id[340];
+    snprintf (id, sizeof id, "%s.active.%lld", r->id, (long long) at);
+    Plateau__V1__PromiseActive a = PLATEAU__V1__PROMISE_ACTIVE__INIT;
+    a.promise_id = (char *) r->id;
+    a.account_ref = (char *) r->account;
+    a.campaign = (char *) r->campaign;
+    a.tenant = (char *) r->tenant;
+    a.until_ms = until + 3600000;
+    a.at_ms = at;
+    a.reopened = reopened;
+    pl_envelope_t env;
+    pl_envelope_ids_t ids;
+    pl_envelope_init (&env, &ids, self->o.service, self->o.clock, trace);
+    env.id = id;
+    env.body_case = PLATEAU__V1__ENVELOPE__BODY_PROMISE_ACTIVE;
+    env.promise_active = &a;
     return pl_inbox_tx_emit (tx, self->dialer, &env);
 }
 
@@ -672,6 +707,8 @@ s_change_events (promise_book_t *self, pl_inbox_tx_t *tx, const promise_rec_t *r
                 shortfall = (int) i;
         rc = s_audit (self, tx, "promise.reopened", "reopened", r, shortfall, NULL, at, actor,
                       "a reversal left an instalment short before its deadline", trace);
+        if (rc == 0)                    /* active again: its debt is held again */
+            rc = s_tell_dialer_active (self, tx, r, true, at, trace);
     }
     if (rc != 0 || !ch->decided)
         return rc;
@@ -884,6 +921,10 @@ promise_book_open (promise_book_t *self, promise_rec_t *rec, const char *step_id
         }
         if (rc == 0)
             rc = s_change_events (self, tx, rec, &ch, now, NULL, trace);
+        /* A promise made on a call holds its debt from the disposition; one opened over the API
+         * is told to the dialer here. */
+        if (rc == 0 && strcmp (rec->source, "dialer") != 0 && rec->ledger.status == PROMISE_ACTIVE)
+            rc = s_tell_dialer_active (self, tx, rec, false, now, trace);
         int res = -1;
         if (rc == 0)
             rc = pl_inbox_apply (self->inbox, &tx, 1, &res);

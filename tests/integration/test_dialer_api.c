@@ -60,6 +60,8 @@ typedef struct {
     size_t nchecks;
     char check_lead[MAX_SEEN][64], check_id[MAX_SEEN][96];
     bool check_manual[MAX_SEEN];
+    int check_hist[MAX_SEEN], check_other[MAX_SEEN];   /* history entries; of them, other numbers' */
+    char check_other_debt[MAX_SEEN][64];
     bool refuse_checks;        /* the scrub stand-in refuses DialChecks for good (STALE) */
 } fx_t;
 
@@ -84,7 +86,16 @@ s_scrub (void *arg, pl_bus_msg_t **msgs, size_t n)
         if (e->body_case == PLATEAU__V1__ENVELOPE__BODY_DIAL_CHECK && f->nchecks < MAX_SEEN) {
             snprintf (f->check_lead[f->nchecks], 64, "%s", e->dial_check->lead_id);
             snprintf (f->check_id[f->nchecks], 96, "%s", e->dial_check->check_id);
-            f->check_manual[f->nchecks++] = e->dial_check->manual;
+            const Plateau__V1__DialCheck *dc = e->dial_check;
+            f->check_hist[f->nchecks] = (int) dc->n_history;
+            f->check_other[f->nchecks] = 0;
+            f->check_other_debt[f->nchecks][0] = '\0';
+            for (size_t k = 0; k < dc->n_history; k++)
+                if (dc->history[k]->flags & PLATEAU__V1__CONTACT_ENTRY__FLAG__OTHER_NUMBER) {
+                    f->check_other[f->nchecks]++;
+                    snprintf (f->check_other_debt[f->nchecks], 64, "%s", dc->history[k]->debt);
+                }
+            f->check_manual[f->nchecks++] = dc->manual;
         }
         if (e->body_case == PLATEAU__V1__ENVELOPE__BODY_DIAL_CHECK && f->refuse_checks)
             pl_bus_msg_nack (msgs[i], PLATEAU__V1__NACK__CODE__STALE, "envelope outside the clock window", 0);
@@ -173,7 +184,7 @@ s_send (fx_t *f, pl_bus_client_t *c, pl_envelope_t *env)
 /* Sends a LeadCleared as scrub would: the lead of campaign, its number in Paris, one ALLOW; a
  * collection lead names its debt (NULL: none). */
 static int
-s_send_lead_debt (fx_t *f, const char *lead_id, const char *campaign, const char *debt)
+s_send_lead_number (fx_t *f, const char *lead_id, const char *campaign, const char *debt, const char *number)
 {
     Plateau__V1__Debt d = PLATEAU__V1__DEBT__INIT;
     Plateau__V1__PhoneNumber phone = PLATEAU__V1__PHONE_NUMBER__INIT;
@@ -181,7 +192,7 @@ s_send_lead_debt (fx_t *f, const char *lead_id, const char *campaign, const char
     Plateau__V1__ScrubVerdict v = PLATEAU__V1__SCRUB_VERDICT__INIT, *vs[1] = { &v };
     Plateau__V1__LeadCleared lc = PLATEAU__V1__LEAD_CLEARED__INIT;
     char *zones[] = { "Europe/Paris" };
-    phone.e164 = NUMBER;
+    phone.e164 = (char *) number;
     phone.type = PLATEAU__V1__PHONE_NUMBER__TYPE__MOBILE;
     phone.region = "FR";
     phone.n_zones = 1;
@@ -200,7 +211,7 @@ s_send_lead_debt (fx_t *f, const char *lead_id, const char *campaign, const char
     }
     v.request_id = (char *) lead_id;
     v.lead_id = (char *) lead_id;
-    v.number = NUMBER;
+    v.number = (char *) number;
     v.decision = PLATEAU__V1__DECISION__ALLOW;
     lc.lead = &lead;
     lc.n_verdicts = 1;
@@ -211,6 +222,12 @@ s_send_lead_debt (fx_t *f, const char *lead_id, const char *campaign, const char
     env.body_case = PLATEAU__V1__ENVELOPE__BODY_LEAD_CLEARED;
     env.lead_cleared = &lc;
     return s_send (f, f->as_scrub, &env);
+}
+
+static int
+s_send_lead_debt (fx_t *f, const char *lead_id, const char *campaign, const char *debt)
+{
+    return s_send_lead_number (f, lead_id, campaign, debt, NUMBER);
 }
 
 static int
@@ -1166,6 +1183,124 @@ test_a_promise_holds_the_other_leads_of_its_debt_until_decided (void **state)
     pl_reply_free (&h);
 }
 
+/* A promise the dialer did not see made (opened over the API, or reopened by a reversal) holds
+ * its debt when the promise service says so, and only the promise service may say it; a hold
+ * of another promise lasting longer stays; the promise kept, its hold lifts by its tenant. */
+static void
+test_a_promise_opened_elsewhere_holds_its_debt (void **state)
+{
+    fx_t *f = *state;
+    int64_t now = pl_clock_now_ms (f->clock);
+    Plateau__V1__PromiseActive pa = PLATEAU__V1__PROMISE_ACTIVE__INIT;
+    pa.promise_id = "P-API-1";
+    pa.account_ref = "ACC-API";
+    pa.tenant = "coll-t";
+    pa.until_ms = now + 10 * 86400000LL;
+    pa.at_ms = now;
+    pl_envelope_t env;
+    pl_envelope_ids_t ids;
+    pl_envelope_init (&env, &ids, "telsim", f->clock, NULL);
+    env.body_case = PLATEAU__V1__ENVELOPE__BODY_PROMISE_ACTIVE;
+    env.promise_active = &pa;
+    assert_int_equal (s_send (f, f->as_telsim, &env), -1);          /* forged: refused */
+    pl_reply_t *h = pl_redis_command (f->redis, "EXISTS pl:{debt:coll-t|ACC-API}:hold");
+    assert_int_equal (pl_reply_int (h), 0);
+    pl_reply_free (&h);
+    pl_envelope_init (&env, &ids, "promise", f->clock, NULL);
+    env.body_case = PLATEAU__V1__ENVELOPE__BODY_PROMISE_ACTIVE;
+    env.promise_active = &pa;
+    assert_int_equal (s_send (f, f->as_promise, &env), 0);
+    h = pl_redis_command (f->redis, "HMGET pl:{debt:coll-t|ACC-API}:hold p until");
+    assert_string_equal (pl_reply_str (pl_reply_element (h, 0), NULL), "P-API-1");
+    assert_int_equal (strtoll (pl_reply_str (pl_reply_element (h, 1), NULL), NULL, 10), pa.until_ms);
+    pl_reply_free (&h);
+    /* Another promise ending sooner does not shorten it. */
+    pa.promise_id = "P-API-2";
+    pa.until_ms = now + 86400000LL;
+    pl_envelope_init (&env, &ids, "promise", f->clock, NULL);
+    env.body_case = PLATEAU__V1__ENVELOPE__BODY_PROMISE_ACTIVE;
+    env.promise_active = &pa;
+    assert_int_equal (s_send (f, f->as_promise, &env), 0);
+    h = pl_redis_command (f->redis, "HGET pl:{debt:coll-t|ACC-API}:hold p");
+    assert_string_equal (pl_reply_str (h, NULL), "P-API-1");
+    pl_reply_free (&h);
+    /* A lead of the debt waits, an agent ready. */
+    const char *lead = "01KDIALERAPIAPIHOLD0000001";
+    assert_int_equal (s_send_lead_number (f, lead, "us-coll", "ACC-API", "+12025550177"), 0);
+    assert_int_equal (s_http (f, "PUT", "/v1/agents/a10/state", DESK,
+                              "{\"state\":\"ready\",\"campaigns\":[\"us-coll\"]}", NULL), 204);
+    char st[32] = "";
+    int64_t due = 0;
+    for (int i = 0; i < 400; i++) {
+        s_lead_state (f, "us-coll", lead, st, sizeof st, &due);
+        if (due == now + 10 * 86400000LL)
+            break;
+        s_pump (f, 10);
+    }
+    assert_string_equal (st, "queued");
+    assert_int_equal (due, now + 10 * 86400000LL);
+    /* Kept, named by its tenant (no campaign): the hold lifts. */
+    Plateau__V1__PromiseKept pk = PLATEAU__V1__PROMISE_KEPT__INIT;
+    pk.promise_id = "P-API-1";
+    pk.account_ref = "ACC-API";
+    pk.instalment = -1;
+    pk.tenant = "coll-t";
+    pl_envelope_init (&env, &ids, "promise", f->clock, NULL);
+    env.body_case = PLATEAU__V1__ENVELOPE__BODY_PROMISE_KEPT;
+    env.promise_kept = &pk;
+    assert_int_equal (s_send (f, f->as_promise, &env), 0);
+    h = pl_redis_command (f->redis, "EXISTS pl:{debt:coll-t|ACC-API}:hold");
+    assert_int_equal (pl_reply_int (h), 0);
+    pl_reply_free (&h);
+}
+
+/* Regulation F counts calls about a debt to whichever number: the claim of a lead of a debt sends
+ * scrub the calls to the debt's other numbers too, flagged OTHER_NUMBER (so that caps by number
+ * leave them out); a lead of another debt gets none of them. */
+static void
+test_a_debt_s_calls_to_its_other_numbers_reach_the_check (void **state)
+{
+    fx_t *f = *state;
+    const char *camp = "us-coll";
+    struct { const char *lead, *debt, *number, *agent; } calls[] = {
+        { "01KDIALERAPIDEBTD000000001", "ACC-TWO", "+12025550101", "a7" },
+        { "01KDIALERAPIDEBTE000000001", "ACC-TWO", "+12025550102", "a8" },
+        { "01KDIALERAPIDEBTG000000001", "ACC-ELSE", "+12025550103", "a9" },
+    };
+    int at[3] = { 0 };
+    for (int k = 0; k < 3; k++) {
+        assert_int_equal (s_send_lead_number (f, calls[k].lead, camp, calls[k].debt, calls[k].number), 0);
+        char path[160], body[160];
+        snprintf (path, sizeof path, "/v1/leads/%s/dial", calls[k].lead);
+        snprintf (body, sizeof body, "{\"campaign\":\"%s\",\"agent\":\"%s\"}", camp, calls[k].agent);
+        int rc = 0;
+        for (int i = 0; i < 200 && (rc = s_http (f, "POST", path, DESK, body, NULL)) != 202; i++)
+            s_pump (f, 25);                 /* the lead reaches the dialer first */
+        assert_int_equal (rc, 202);
+        snprintf (path, sizeof path, "/v1/agents/%s/state", calls[k].agent);
+        snprintf (body, sizeof body, "{\"state\":\"ready\",\"campaigns\":[\"%s\"]}", camp);
+        assert_int_equal (s_http (f, "PUT", path, DESK, body, NULL), 204);
+        for (int i = 0; i < 800 && s_checks_of (f, calls[k].lead) == 0; i++)
+            s_pump (f, 10);
+        printf ("# %s: %d checks (%zu seen)\n", calls[k].lead, s_checks_of (f, calls[k].lead), f->nchecks);
+        assert_int_equal (s_checks_of (f, calls[k].lead), 1);
+        for (size_t i = 0; i < f->nchecks; i++)
+            if (strcmp (f->check_lead[i], calls[k].lead) == 0)
+                at[k] = (int) i;
+    }
+    printf ("# checks: D %d entries (%d other numbers), E %d (%d), G %d (%d)\n", f->check_hist[at[0]],
+            f->check_other[at[0]], f->check_hist[at[1]], f->check_other[at[1]], f->check_hist[at[2]],
+            f->check_other[at[2]]);
+    assert_int_equal (f->check_other[at[0]], 0);
+    assert_int_equal (f->check_other[at[1]], 1);           /* D's call, to the debt's other number */
+    assert_string_equal (f->check_other_debt[at[1]], "ACC-TWO");
+    assert_int_equal (f->check_other[at[2]], 0);
+    /* And in Redis: the debt's history holds both attempts with their numbers. */
+    pl_reply_t *h = pl_redis_command (f->redis, "HLEN pl:{debt:coll-t|ACC-TWO}:hist");
+    assert_int_equal (pl_reply_int (h), 2);
+    pl_reply_free (&h);
+}
+
 /* ---- a check scrub refuses ------------------------------------------------------------------ */
 
 static void
@@ -1242,6 +1377,8 @@ main (void)
         cmocka_unit_test (test_an_operator_defines_a_campaign_over_the_api),
         cmocka_unit_test (test_a_broken_promise_queues_its_finished_lead_again),
         cmocka_unit_test (test_a_promise_holds_the_other_leads_of_its_debt_until_decided),
+        cmocka_unit_test (test_a_debt_s_calls_to_its_other_numbers_reach_the_check),
+        cmocka_unit_test (test_a_promise_opened_elsewhere_holds_its_debt),
     };
     /* Its own fixture: the lead's only attempt is spent on a refused check. */
     const struct CMUnitTest refused[] = {

@@ -46,7 +46,10 @@ typedef struct {
     pl_clock_t *clock;
     pl_redis_t *redis;
     pl_bus_client_t *ctl, *as_dialer, *as_crm;
-    size_t nbroken, nkept, nevents;
+    size_t nbroken, nkept, nevents, nactive;
+    char active[MAX_SEEN][128], active_tenant[MAX_SEEN][64];
+    int64_t active_until[MAX_SEEN];
+    bool active_reopened[MAX_SEEN];
     char broken[MAX_SEEN][128], kept[MAX_SEEN][128], broken_campaign[MAX_SEEN][64];
     char events[MAX_SEEN][48], event_ids[MAX_SEEN][200];
 } fx_t;
@@ -62,6 +65,12 @@ s_dialer (void *arg, pl_bus_msg_t **msgs, size_t n)
         if (e->body_case == PLATEAU__V1__ENVELOPE__BODY_PROMISE_BROKEN && f->nbroken < MAX_SEEN) {
             snprintf (f->broken[f->nbroken], 128, "%s", e->promise_broken->promise_id);
             snprintf (f->broken_campaign[f->nbroken++], 64, "%s", e->promise_broken->campaign);
+        }
+        if (e->body_case == PLATEAU__V1__ENVELOPE__BODY_PROMISE_ACTIVE && f->nactive < MAX_SEEN) {
+            snprintf (f->active[f->nactive], 128, "%s", e->promise_active->promise_id);
+            snprintf (f->active_tenant[f->nactive], 64, "%s", e->promise_active->tenant);
+            f->active_until[f->nactive] = e->promise_active->until_ms;
+            f->active_reopened[f->nactive++] = e->promise_active->reopened;
         }
         if (e->body_case == PLATEAU__V1__ENVELOPE__BODY_PROMISE_KEPT && f->nkept < MAX_SEEN)
             snprintf (f->kept[f->nkept++], 128, "%s", e->promise_kept->promise_id);
@@ -320,6 +329,34 @@ s_was_broken (fx_t *f, const char *id)
         if (strcmp (f->broken[i], id) == 0)
             return true;
     return false;
+}
+
+/* How many PromiseActive the dialer got for id; of them, reopened ones in *reopened. */
+static int
+s_actives (fx_t *f, const char *id, int *reopened)
+{
+    int n = 0;
+    *reopened = 0;
+    for (size_t i = 0; i < f->nactive; i++)
+        if (strcmp (f->active[i], id) == 0) {
+            n++;
+            *reopened += f->active_reopened[i];
+        }
+    return n;
+}
+
+static bool
+s_was_active (fx_t *f, const char *id)
+{
+    int r;
+    return s_actives (f, id, &r) >= 1;
+}
+
+static bool
+s_was_active_twice (fx_t *f, const char *id)
+{
+    int r;
+    return s_actives (f, id, &r) == 2;
 }
 
 static bool
@@ -770,6 +807,10 @@ test_a_promise_made_on_a_call_arrives_over_the_bus_once (void **state)
     assert_int_equal (s_req (f, "GET", "/v1/accounts/ACC-9/promises", READER, NULL, false, &o), 200);
     assert_int_equal (json_array_size (json_object_get (o, "promises")), 1);
     json_decref (o);
+    /* The dialer holds the debt from its own disposition: no PromiseActive for it. */
+    s_pump (f, 200);
+    int reopened = 0;
+    assert_int_equal (s_actives (f, "L9.1.promise", &reopened), 0);
 }
 
 /* ---- the clock ------------------------------------------------------------------------------ */
@@ -782,12 +823,26 @@ test_a_bounce_after_kept_reopens_the_promise_and_its_deadline_breaks_it (void **
     char st[32], buf[32];
     assert_int_equal (s_pay (f, "pay-10", "ACC-10", 8000, "EUR", NULL, st, sizeof st), 201);
     assert_string_equal (s_status (f, "P10", buf, sizeof buf), "kept");
+    /* Opened over the API: the dialer is told to hold the debt, to the end of the due date in
+     * Paris and the sweep's hour after it. */
+    int reopened = 0;
+    assert_true (s_wait (f, s_was_active, "P10"));
+    assert_int_equal (s_actives (f, "P10", &reopened), 1);
+    assert_int_equal (reopened, 0);
+    size_t k = 0;
+    while (strcmp (f->active[k], "P10"))
+        k++;
+    assert_string_equal (f->active_tenant[k], "recouvre");
+    assert_int_equal (f->active_until[k], s_utc ("2027-01-06T00:00:00+01:00") + 3600000);
     /* The payment bounces: the instalment is short again before its deadline — active. */
     assert_int_equal (s_pay (f, "bounce-10", "ACC-10", 8000, "EUR", "\"reverses\":\"pay-10\"", st, sizeof st), 201);
     assert_string_equal (st, "reversed");
     assert_string_equal (s_status (f, "P10", buf, sizeof buf), "active");
     assert_true (s_has_event (f, "promise.reopened", "P10.reopened"));
     assert_true (s_has_event (f, "payment.reversed", "bounce-10."));
+    assert_true (s_wait (f, s_was_active_twice, "P10"));           /* held again */
+    assert_int_equal (s_actives (f, "P10", &reopened), 2);
+    assert_int_equal (reopened, 1);
     /* The end of 2027-01-05 in Paris passes with nothing paid: broken, the dialer told. */
     s_set_clock (f, s_utc ("2027-01-06T00:00:00+01:00") - 1);
     assert_string_equal (s_status (f, "P10", buf, sizeof buf), "active");

@@ -335,6 +335,13 @@ test_regulation_f_seven_in_seven_and_after_a_conversation (void **state)
     assert_int_equal (d.fired[i].count, 7);
     assert_int_equal (d.fired[i].limit, 7);
     assert_int_equal (d.fired[i].event_ms, oldest);
+    /* Made to the debtor's other numbers (the dialer sends them flagged so), they count the same:
+     * the cap is by debt, not by number. */
+    for (size_t k = 0; k < t.f.n_calls; k++)
+        t.calls[k].flags |= PL_RULES_CALL_OTHER_NUMBER;
+    EXPECT (s_decide (e->dc, &t, now), PL_RULES_DEFER, oldest + 7 * T_DAY);
+    for (size_t k = 0; k < t.f.n_calls; k++)
+        t.calls[k].flags &= ~(uint32_t) PL_RULES_CALL_OTHER_NUMBER;
     /* Another debt of the same person is not counted; the oldest gone, the 8th may go. */
     EXPECT (s_decide (e->dc, &t, oldest + 7 * T_DAY), PL_RULES_ALLOW, 0);
     t.calls[0].debt = DEBT + 2;
@@ -352,6 +359,9 @@ test_regulation_f_seven_in_seven_and_after_a_conversation (void **state)
     EXPECT (d, PL_RULES_DEFER, talk + 7 * T_DAY);
     i = t_fired (&d, "us.regf-7in7", "after");
     assert_int_equal (d.fired[i].why, PL_RULES_WHY_TOO_SOON_AFTER);
+    t.calls[0].flags |= PL_RULES_CALL_OTHER_NUMBER;          /* the conversation on another number */
+    EXPECT (s_decide (e->dc, &t, now), PL_RULES_DEFER, talk + 7 * T_DAY);
+    t.calls[0].flags &= ~(uint32_t) PL_RULES_CALL_OTHER_NUMBER;
     t.calls[0].at_ms = now - 7 * T_DAY;
     EXPECT (s_decide (e->dc, &t, now), PL_RULES_ALLOW, 0);
     t.calls[0].at_ms = talk;
