@@ -69,18 +69,16 @@ s_check_held (ax_t *f)
     free (metrics);
 }
 
-/* The index is derived and retries a write the full disk refused every second: it has caught
- * up when the lag is 0 and the whole chain is counted. */
+/* The index is derived: it lags the segments (the more so on a busy machine, its thread yielding
+ * to the writer), retries a write the full disk refused every second, and what a stop leaves
+ * unindexed is indexed at the next open (ADR 0020). So the count below waits until a query of
+ * the index itself, a WAL reader beside the service, finds every event. Not /metrics: sampled
+ * on the 200 ms tick, with chain_length counting appended records and the lag durable ones, it
+ * can read 600 and lag 0 while the last batch is still being written. */
 static bool
-s_index_caught_up (void *arg)
+s_all_indexed (void *arg)
 {
-    ax_t *f = arg;
-    char *metrics = NULL;
-    bool ok = pl_test_http_get (f->ops_port, "/metrics", &metrics) == 200
-           && strstr (metrics, "\nplateau_audit_index_lag_records 0\n")
-           && strstr (metrics, "\nplateau_audit_chain_length 6");     /* 600 and more */
-    free (metrics);
-    return ok;
+    return s_count_records (arg) == N_EVENTS;
 }
 
 static void
@@ -89,7 +87,7 @@ s_check_all_stored (ax_t *f)
     ax_pump (f, 30000, true);
     assert_int_equal (pl_bus_client_inflight (f->client), 0);
     assert_true (pl_test_wait_until (ax_ready_fn, f, 10000));
-    assert_true (pl_test_wait_until (s_index_caught_up, f, 10000));
+    assert_true (pl_test_wait_until (s_all_indexed, f, 10000));
     assert_int_equal (pl_test_stop (f->pid, SIGTERM, 20000), 0);
     f->pid = 0;
     assert_int_equal (s_count_records (f), N_EVENTS);
