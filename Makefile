@@ -4,10 +4,13 @@
 #                ASan/UBSan, then a short fuzzing pass
 #   make up / make down    start / stop the local stack (Redis and every service) under run/
 #   make bench   run the benchmarks (on demand, never part of make test)
+#   make test-cluster  the integration suite on a three-master Redis Cluster (on demand)
 #   make sim     the full compliance simulation: 100,000 leads, two simulated weeks (on demand)
+#   make chaos   the simulation while every service is SIGKILLed in turn (on demand; a short
+#                form runs in make test)
 #   make image   the container image the manifests run, plateau:<version> (on demand, minutes)
 #   make image-test    the image, then a service started from it and checked (on demand)
-.PHONY: all build deps test test-fast test-long demo up down status bench fuzz sim image image-test clean
+.PHONY: all build deps test test-fast test-cluster test-long demo up down status bench fuzz sim chaos image image-test clean
 
 JOBS ?= 2
 
@@ -26,6 +29,12 @@ test: deps
 # Debug build and the three suites only: the quick loop while developing.
 test-fast: build
 	@ctest --test-dir build -L 'unit|integration|e2e|security' -j$(JOBS) --output-on-failure
+
+# The integration and e2e suites with every test's Redis a Cluster of three masters (the test
+# harness starts one per test: PL_TEST_REDIS_CLUSTER=1): on demand, about twice make test-fast.
+test-cluster: build
+	@PL_TEST_REDIS_CLUSTER=1 ctest --test-dir build -L 'integration|e2e' -E 'test_redis_sentinel|test_e2e_sim' \
+	  -j$(JOBS) --output-on-failure
 
 # The long tests only (a million-row CSV through the intake): minutes, never part of make test.
 test-long: build
@@ -51,6 +60,12 @@ sim: deps
 	@cmake -S . -B build-rel -DCMAKE_BUILD_TYPE=Release >/dev/null
 	@cmake --build build-rel -j$(JOBS)
 	@PL_BIN_DIR=$(CURDIR)/build-rel/bin scripts/sim.sh $${SIM_ARGS:---leads 100000 --days 14 --speed 2500 --kill-dialer}
+
+# CHAOS_ARGS overrides the scale: make chaos CHAOS_ARGS="--leads 100000 --days 14 --speed 2500"
+chaos: deps
+	@cmake -S . -B build-rel -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build build-rel -j$(JOBS)
+	@PL_BIN_DIR=$(CURDIR)/build-rel/bin scripts/sim.sh --chaos $${CHAOS_ARGS:---leads 20000 --days 3 --speed 2000}
 
 # Longer fuzzing on demand: FUZZ_SECONDS per target (default 300).
 fuzz: deps

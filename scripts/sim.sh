@@ -4,13 +4,20 @@
 # clock that runs at --speed, then the audit export judged by the independent checker.
 #
 #   scripts/sim.sh [--leads N] [--days D] [--speed S] [--seed S] [--start YYYY-MM-DD] [--out DIR]
-#                  [--dialers N] [--kill-dialer] [--keep]
+#                  [--dialers N] [--replicas N] [--redis single|cluster] [--kill-dialer] [--chaos]
+#                  [--keep]
 #
 # Defaults: 3,000 leads, 1 day, 1000× (a day in about 90 s), seed 1, start Monday 2026-12-07,
 # two dialer replicas. --kill-dialer SIGKILLs the replica pacing the campaigns 40 % into the run
 # and reports how long the other took to take them over (the checker then proves that no
-# attempt was placed twice and no lead was lost). --keep leaves the stack up afterwards (the
-# demo asks it questions; `make down` stops it).
+# attempt was placed twice and no lead was lost). --chaos SIGKILLs every service in turn while
+# the clock runs — scrub, the intake, the promise service, the audit, telsim, then the dialer
+# replica pacing the campaigns — and starts each again a second later, as Kubernetes would; the
+# checker then proves that nothing was lost, placed twice or broken, and the audit is verified.
+# On a Redis Cluster (--redis cluster) a master is killed and started again too.
+# --replicas N runs N instances of each stateless service (intake, scrub, dialer, promise) and
+# --redis cluster puts Redis in a Cluster of three masters (--replicas > 1 implies it), as
+# `make up REPLICAS=3` does. --keep leaves the stack up afterwards (the demo asks it questions; `make down` stops it).
 # The run starts at 07:00 UTC on the start date and ends at 07:30 UTC D days later, when the
 # calling windows of the three campaigns' home zones are closed (Hawaii's closes at 07:00 UTC);
 # then every campaign is paused and the calls in flight end, so that each lead is finished or
@@ -21,7 +28,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 BIN=${PL_BIN_DIR:-$ROOT/build/bin}
-LEADS=3000 DAYS=1 SPEED=1000 SEED=1 START=2026-12-07 OUT="" DIALERS=2 KILL=0 KEEP=0
+LEADS=3000 DAYS=1 SPEED=1000 SEED=1 START=2026-12-07 OUT="" DIALERS=2 KILL=0 CHAOS=0 KEEP=0
+REPLICAS=1 REDIS=${REDIS:-}
 while [[ $# -gt 0 ]]; do
   case $1 in
     --leads) LEADS=$2; shift 2 ;;
@@ -32,8 +40,11 @@ while [[ $# -gt 0 ]]; do
     --out) OUT=$2; shift 2 ;;
     --dialers) DIALERS=$2; shift 2 ;;
     --kill-dialer) KILL=1; shift ;;
+    --chaos) KILL=1 CHAOS=1; shift ;;
+    --replicas) REPLICAS=$2; shift 2 ;;
+    --redis) REDIS=$2; shift 2 ;;
     --keep) KEEP=1; shift ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
     *) echo "sim: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -73,7 +84,9 @@ fi
 # bytes of records per lead and day, more than the local stack's 1 GiB; 2 KiB leaves room.
 cap=$(( LEADS * DAYS * 2048 )); ((cap > 1073741824)) || cap=1073741824
 echo "PLATEAU_AUDIT_SIZE_CAP=$cap" >"$PL_RUN_DIR/extra/audit.env"
+((REPLICAS > DIALERS)) && DIALERS=$REPLICAS
 echo "dialer $DIALERS" >"$PL_RUN_DIR/extra/replicas"
+export REPLICAS REDIS
 ((KILL == 0 || DIALERS >= 2)) || fail "--kill-dialer needs --dialers 2 or more"
 revoker=""
 stop() {
@@ -84,7 +97,13 @@ trap stop EXIT
 trap 'KEEP=0; exit 3' INT TERM
 scripts/stack.sh up >/dev/null || fail "the stack did not start (logs in $PL_RUN_DIR/logs)"
 set -a; . "$PL_RUN_DIR/stack.env"; set +a
-rcli() { redis-cli -u "$PLATEAU_REDIS_URL" "$@"; }
+CLUSTER_NODES=()
+if [[ $PLATEAU_REDIS_URL == redis+cluster://* ]]; then
+  IFS=, read -r -a CLUSTER_NODES <<<"${PLATEAU_REDIS_URL#redis+cluster://}"
+  rcli() { redis-cli -c -h "${CLUSTER_NODES[0]%:*}" -p "${CLUSTER_NODES[0]#*:}" "$@"; }
+else
+  rcli() { redis-cli -u "$PLATEAU_REDIS_URL" "$@"; }
+fi
 ctl() { "$BIN/plateauctl" "$@"; }
 
 echo "== registry copies"
@@ -118,14 +137,22 @@ done
 # Messages owed to a destination: the outboxes' hashes and the transactional outbox's streams.
 # The sum of CMD (HLEN, XLEN, ZCARD) over the keys matching PATTERN, counted inside Redis in one
 # call: a run of 100,000 leads holds over half a million keys, too many for a loop of redis-cli.
-rsum() {
-  rcli EVAL "local n, cur = 0, '0'
+RSUM_LUA="local n, cur = 0, '0'
 repeat
   local r = redis.call('SCAN', cur, 'MATCH', ARGV[1], 'COUNT', 10000)
   cur = r[1]
   for _, k in ipairs(r[2]) do n = n + redis.call(ARGV[2], k) end
 until cur == '0'
-return n" 0 "$1" "$2"
+return n"
+rsum() {
+  if ((${#CLUSTER_NODES[@]} == 0)); then rcli EVAL "$RSUM_LUA" 0 "$1" "$2"; return; fi
+  # A cluster: each master counts its own keys (any slot of its own: the script says so).
+  local t=0 node
+  for node in "${CLUSTER_NODES[@]}"; do
+    t=$((t + $(redis-cli -h "${node%:*}" -p "${node#*:}" EVAL "#!lua flags=no-writes,allow-cross-slot-keys
+$RSUM_LUA" 0 "$1" "$2")))
+  done
+  echo "$t"
 }
 # Messages owed to destination $1 by every replica of the stack (its outbox hash and the slots its
 # registry lists: a slot is registered before it is written to), counted inside Redis.
@@ -137,6 +164,14 @@ owners() {      # replica ids: <service>-local, or the instance's own name (dial
   done
 }
 owed_to() {
+  if ((${#CLUSTER_NODES[@]})); then   # a cluster: the keys live in many slots, read one by one
+    local n=0 o t
+    for o in $OWNERS; do
+      n=$((n + $(rcli HLEN "pl:{ob:$o:$1}:msg")))
+      for t in $(rcli ZRANGE "pl:{ob:$o:$1}:slots" 0 -1); do n=$((n + $(rcli XLEN "pl:{$t}:ob:$o:$1"))); done
+    done
+    echo "$n"; return
+  fi
   # shellcheck disable=SC2086  # $OWNERS: one argument per replica
   rcli EVAL "local n, d = 0, ARGV[1]
 for i = 2, #ARGV do
@@ -193,9 +228,34 @@ fi
 run_ms=$(( (t_end - t0) / SPEED ))
 # The replica pacing a campaign: its lease names it ("<replica> <fencing token>").
 holder() { rcli GET "pl:{camp:$1}:lease" | cut -d' ' -f1; }
+# A service killed and started again under its own name, its clock the floor's.
+revive() {
+  [[ ! -f $PL_RUN_DIR/env/$1.env ]] \
+    || sed -i "s|^PLATEAU_CLOCK=.*|PLATEAU_CLOCK=virtual:$t0@${anchor}x$SPEED|" "$PL_RUN_DIR/env/$1.env"
+  scripts/stack.sh restart "$1" >/dev/null || fail "$1 did not restart"
+}
+# --chaos: the other services first, spread from 15 % to 75 % of the run, the dialer at 75 %.
+victims=()
+if ((CHAOS)); then
+  for v in scrub intake promise audit telsim; do [[ -f $PL_RUN_DIR/pids/$v.pid ]] && victims+=("$v"); done
+  # On a Redis Cluster, a master too: SIGKILLed and started again from its append-only file.
+  ((${#CLUSTER_NODES[@]})) && victims+=(redis-2)
+fi
+next_victim=0 kill_at=$(( run_ms * (CHAOS ? 75 : 40) / 100 ))
+: >"$OUT/chaos.txt"
 killed=0 last_print=0
 while (( $(now_ms) - anchor < run_ms )); do
-  if ((KILL && !killed && $(now_ms) - anchor > run_ms * 4 / 10)); then
+  if (( next_victim < ${#victims[@]} && $(now_ms) - anchor > run_ms * (15 + 60 * next_victim / ${#victims[@]}) / 100 )); then
+    v=${victims[$next_victim]}; next_victim=$((next_victim + 1))
+    pid=$(cat "$PL_RUN_DIR/pids/$v.pid")
+    kill -KILL "$pid"
+    sleep 1
+    t_up=$(now_ms)
+    revive "$v"
+    echo "   SIGKILL $v (pid $pid); up again $(awk -v m="$(( $(now_ms) - t_up ))" 'BEGIN {printf "%.1f", m / 1000}') s after its restart" \
+      | tee -a "$OUT/chaos.txt"
+  fi
+  if ((KILL && !killed && $(now_ms) - anchor > kill_at)); then
     camp=$(basename "$(ls "$B"/campaigns/*.campaign | head -n 1)" .campaign)
     victim=$(holder "$camp")
     inst=${victim%-local}
@@ -212,9 +272,9 @@ while (( $(now_ms) - anchor < run_ms )); do
     echo "$takeover" >"$OUT/takeover_ms"
     # As Kubernetes would, start the killed pod again under its own name: its outbox (events its
     # steps wrote before it died) is then delivered; it competes for the leases again.
-    sed -i "s|^PLATEAU_CLOCK=.*|PLATEAU_CLOCK=virtual:$t0@${anchor}x$SPEED|" "$PL_RUN_DIR/env/$inst.env"
-    scripts/stack.sh restart "$inst" >/dev/null || fail "$inst did not restart"
+    revive "$inst"
     echo "   $inst restarted; its outbox is delivered"
+    echo "SIGKILL $victim: taken over after $takeover ms" >>"$OUT/chaos.txt"
   fi
   left=$(( (run_ms - ($(now_ms) - anchor)) / 1000 ))
   if (( $(now_ms) - last_print >= 15000 )); then

@@ -20,6 +20,10 @@
 # run/stack.env's PLATEAU_<SERVICE>_BUS list all their bus doors, comma-separated (bus.h);
 # PLATEAU_<SERVICE>_URL and _OPS_URL name the first, PLATEAU_<SERVICE>_2_URL… the others.
 # PL_RUN_DIR moves run/ elsewhere (tests run their own stack).
+# Scale-out on one machine: REPLICAS=N starts N instances of each stateless service (intake,
+# scrub, dialer, promise; replicas files take precedence) and, with it, Redis as a Cluster of
+# three masters (redis+cluster://…, the kit routes by slot); REDIS=cluster or REDIS=single
+# chooses either way. `make up REPLICAS=3`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -76,9 +80,35 @@ start_service() {   # instance: starts it with the environment `up` wrote to run
   echo $! >"$RUN/pids/$s.pid"
 }
 
-# Starts a service again (after a crash or a kill), with the same environment and ports.
+# Node n (1-3) of the local Redis Cluster, on the port recorded in run/redis/<n>/port, from its
+# own append-only file and nodes.conf: the same node after a restart. Pid file redis (node 1) or
+# redis-<n>.
+start_cluster_node() {
+  local n=$1 p i pidf
+  p=$(cat "$RUN/redis/$n/port")
+  redis-server --port "$p" --bind 127.0.0.1 --dir "$RUN/redis/$n" --appendonly yes --save "" \
+    --daemonize no --protected-mode yes --cluster-enabled yes --cluster-config-file nodes.conf \
+    --cluster-node-timeout 5000 >>"$RUN/logs/redis-$n.log" 2>&1 &
+  if ((n == 1)); then pidf=$RUN/pids/redis.pid; else pidf=$RUN/pids/redis-$n.pid; fi
+  echo $! >"$pidf"
+  for i in $(seq 1 300); do [[ $(redis-cli -p "$p" ping 2>/dev/null) == PONG ]] && break; sleep 0.1; done
+}
+
+# Starts a service again (after a crash or a kill), with the same environment and ports; a
+# node of the local Redis Cluster (redis-2, redis-3; redis for the first) likewise.
 restart() {
   local s=${1:?usage: stack.sh restart <service>} pid
+  if [[ $s =~ ^redis(-([0-9]+))?$ && -d $RUN/redis/${BASH_REMATCH[2]:-1} ]]; then
+    local n=${BASH_REMATCH[2]:-1} f
+    if ((n == 1)); then f=$RUN/pids/redis.pid; else f=$RUN/pids/redis-$n.pid; fi
+    if [[ -f $f ]]; then
+      pid=$(cat "$f"); kill -TERM "$pid" 2>/dev/null || true
+      local i; for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+    start_cluster_node "$n"
+    return 0
+  fi
   [[ -f $RUN/env/$s.env ]] || { echo "stack: $s is not part of the running stack" >&2; return 1; }
   if [[ -f $RUN/pids/$s.pid ]]; then
     pid=$(cat "$RUN/pids/$s.pid")
@@ -113,15 +143,54 @@ up() {
       COUNT[$name]=$count
     done <"$RUN/extra/replicas"
   fi
+  local replicas=${REPLICAS:-1} mode=${REDIS:-}
+  [[ $replicas =~ ^[1-9][0-9]*$ ]] || { echo "stack: REPLICAS=$replicas: expected a count >= 1" >&2; return 1; }
+  [[ -z $mode ]] && { ((replicas > 1)) && mode=cluster || mode=single; }
+  [[ $mode == single || $mode == cluster ]] || { echo "stack: REDIS=$mode: expected single or cluster" >&2; return 1; }
+  if ((replicas > 1)); then
+    for s in intake scrub dialer promise; do
+      [[ " ${svcs[*]-} " == *" $s "* && -z ${COUNT[$s]:-} ]] && COUNT[$s]=$replicas
+    done
+  fi
   mkdir -p "$RUN/logs" "$RUN/pids" "$RUN/redis" "$RUN/secrets" "$RUN/data" "$RUN/env"
   TAKEN=()
-  next_port 6390; local redis_port=$PORT
-  redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$RUN/redis" --appendonly yes \
-    --save "" --daemonize no --protected-mode yes >"$RUN/logs/redis.log" 2>&1 &
-  echo $! >"$RUN/pids/redis.pid"
-  # PONG, not just an answer: a Redis replaying a large append-only file answers LOADING first.
-  local i; for i in $(seq 1 300); do [[ $(redis-cli -p "$redis_port" ping 2>/dev/null) == PONG ]] && break; sleep 0.1; done
-  local REDIS_URL="redis://127.0.0.1:$redis_port/0"
+  local REDIS_URL redis_port i
+  if [[ $mode == single ]]; then
+    next_port 6390; redis_port=$PORT
+    redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$RUN/redis" --appendonly yes \
+      --save "" --daemonize no --protected-mode yes >"$RUN/logs/redis.log" 2>&1 &
+    echo $! >"$RUN/pids/redis.pid"
+    # PONG, not just an answer: a Redis replaying a large append-only file answers LOADING first.
+    for i in $(seq 1 300); do [[ $(redis-cli -p "$redis_port" ping 2>/dev/null) == PONG ]] && break; sleep 0.1; done
+    REDIS_URL="redis://127.0.0.1:$redis_port/0"
+  else
+    # Three masters, each with its append-only file and nodes.conf under run/redis/<n>; ports
+    # below 55535 whose cluster bus port (+10000) is free too.
+    local nodes=() n p
+    for n in 1 2 3; do
+      # The port of the last run when free: its nodes.conf names it.
+      p=$(cat "$RUN/redis/$n/port" 2>/dev/null || echo 6390)
+      while :; do next_port "$p"; p=$PORT; port_free $((p + 10000)) && ((p < 55535)) && break; p=$((p + 1)); done
+      TAKEN+=($((p + 10000)))
+      mkdir -p "$RUN/redis/$n"
+      if [[ -f $RUN/redis/$n/port && $(cat "$RUN/redis/$n/port") != "$p" ]]; then
+        rm -f "$RUN/redis/$n/nodes.conf"      # another port: a new cluster (the data goes with it)
+        rm -rf "$RUN/redis/$n/appendonlydir"
+      fi
+      echo "$p" >"$RUN/redis/$n/port"
+      start_cluster_node "$n"
+      nodes+=("127.0.0.1:$p")
+    done
+    redis_port=${nodes[0]#*:}
+    if [[ $(redis-cli -p "$redis_port" cluster info | tr -d '\r' | sed -n 's/^cluster_slots_assigned://p') != 16384 ]]; then
+      redis-cli --cluster create "${nodes[@]}" --cluster-replicas 0 --cluster-yes >"$RUN/logs/redis-cluster.log" 2>&1 \
+        || { echo "stack: the Redis Cluster did not form (run/logs/redis-cluster.log)" >&2; return 1; }
+    fi
+    for i in $(seq 1 300); do
+      [[ $(redis-cli -p "$redis_port" cluster info | tr -d '\r' | sed -n 's/^cluster_state://p') == ok ]] && break; sleep 0.1
+    done
+    REDIS_URL="redis+cluster://$(IFS=,; echo "${nodes[*]}")"
+  fi
 
   # The development API token: one source, "dev".
   local token; token=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
@@ -208,7 +277,7 @@ up() {
     start_service "$inst"
   done
   for inst in "${insts[@]}"; do wait_ready "$inst" "${OPS[$inst]}"; done
-  echo "stack: up — redis on $redis_port, services: ${insts[*]:-none} (run/stack.env, logs in run/logs/)"
+  echo "stack: up — redis ($mode) on $redis_port, services: ${insts[*]:-none} (run/stack.env, logs in run/logs/)"
 }
 
 down() {
@@ -217,24 +286,25 @@ down() {
   # Services first (SIGTERM: they drain), Redis last.
   for f in "$RUN"/pids/*.pid; do
     [[ -e $f ]] || continue
-    name=$(basename "$f" .pid); [[ $name == redis ]] && continue
+    name=$(basename "$f" .pid); [[ $name == redis || $name == redis-[0-9]* ]] && continue
     pid=$(cat "$f"); kill -TERM "$pid" 2>/dev/null || true
   done
   for f in "$RUN"/pids/*.pid; do
     [[ -e $f ]] || continue
-    name=$(basename "$f" .pid); [[ $name == redis ]] && continue
+    name=$(basename "$f" .pid); [[ $name == redis || $name == redis-[0-9]* ]] && continue
     pid=$(cat "$f")
     local i; for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null || true
     rm -f "$f"
   done
-  if [[ -f $RUN/pids/redis.pid ]]; then
-    pid=$(cat "$RUN/pids/redis.pid")
+  for f in "$RUN"/pids/redis.pid "$RUN"/pids/redis-[0-9]*.pid; do
+    [[ -f $f ]] || continue
+    pid=$(cat "$f")
     kill -TERM "$pid" 2>/dev/null || true
     local i; for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null || true
-    rm -f "$RUN/pids/redis.pid"
-  fi
+    rm -f "$f"
+  done
   rm -rf "$RUN/stack.env" "$RUN/env"
   echo "stack: down"
 }

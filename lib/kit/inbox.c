@@ -316,10 +316,20 @@ s_push (pl_inbox_tx_t *tx, const char *data, size_t len)
     return 0;
 }
 
+/* Whether key is in the slot of the step's tag: a step runs whole on one node of a cluster, so
+ * a key elsewhere is a bug the cluster would refuse; refused here in every mode. */
+static bool
+s_in_tag_slot (const pl_inbox_tx_t *tx, const char *key, size_t len)
+{
+    return pl_redis_key_slot (key, len) == pl_redis_key_slot (tx->buf, tx->tag_len);
+}
+
 int
 pl_inbox_tx_cmd (pl_inbox_tx_t *tx, int argc, const char *const *argv, const size_t *argvlen)
 {
     if (argc <= 0 || tx->effect)
+        return PL_EINVAL;
+    if (argc >= 2 && !s_in_tag_slot (tx, argv[1], argvlen ? argvlen[1] : strlen (argv[1])))
         return PL_EINVAL;
     char n[16];
     int len = snprintf (n, sizeof n, "%d", argc);
@@ -349,6 +359,9 @@ pl_inbox_tx_effect (pl_inbox_tx_t *tx, const pl_inbox_effect_t *effect, int nkey
 {
     if (!effect || tx->effect || tx->argc || nkeys < 0 || nargs < 0)
         return PL_EINVAL;
+    for (int i = 0; i < nkeys; i++)
+        if (!s_in_tag_slot (tx, keys[i], strlen (keys[i])))
+            return PL_EINVAL;
     int rc = 0;
     for (int i = 0; rc == 0 && i < nkeys; i++)
         rc = s_push (tx, keys[i], strlen (keys[i]));

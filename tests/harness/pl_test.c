@@ -21,11 +21,18 @@
 #include "pl_test.h"
 #include "pl_test_http.h"
 
+#define S_CLUSTER_NODES 3
+
 struct pl_test_redis {
     char *dir;
     int port;
     pid_t pid;
-    char url[64];
+    char url[200];
+    /* PL_TEST_REDIS_CLUSTER=1: three masters of one Redis Cluster instead of one server (url
+     * then redis+cluster://…; port, pid are the first node's). */
+    bool cluster;
+    int ports[S_CLUSTER_NODES];
+    pid_t pids[S_CLUSTER_NODES];
 };
 
 static void
@@ -397,6 +404,174 @@ s_redis_launch (pl_test_redis_t *self)
     return 0;
 }
 
+/* ---- a three-master cluster (PL_TEST_REDIS_CLUSTER=1) ---------------------------------------- */
+
+static bool
+s_cluster_wanted (void)
+{
+    const char *v = getenv ("PL_TEST_REDIS_CLUSTER");
+    return v && *v && strcmp (v, "0") != 0;
+}
+
+static pl_reply_t *
+s_node_command (int port, const char *fmt, ...)
+{
+    char url[64];
+    snprintf (url, sizeof url, "redis://127.0.0.1:%d/0", port);
+    pl_redis_t *redis = pl_redis_new (url, 2000);
+    if (!redis)
+        return NULL;
+    va_list ap;
+    va_start (ap, fmt);
+    pl_reply_t *r = pl_redis_vcommand (redis, fmt, ap);
+    va_end (ap);
+    pl_redis_destroy (&redis);
+    return r;
+}
+
+static bool
+s_node_pings (void *arg)
+{
+    pl_reply_t *r = s_node_command (*(int *) arg, "PING");
+    bool ok = r && pl_reply_type (r) == PL_REPLY_STATUS;
+    pl_reply_free (&r);
+    return ok;
+}
+
+/* Every node says cluster_state:ok and maps all three masters. */
+static bool
+s_cluster_ok (void *arg)
+{
+    pl_test_redis_t *self = arg;
+    for (int i = 0; i < S_CLUSTER_NODES; i++) {
+        pl_reply_t *r = s_node_command (self->ports[i], "CLUSTER INFO");
+        const char *t = r ? pl_reply_str (r, NULL) : NULL;
+        bool ok = t && strstr (t, "cluster_state:ok");
+        pl_reply_free (&r);
+        r = s_node_command (self->ports[i], "CLUSTER SLOTS");
+        ok = ok && r && pl_reply_len (r) == S_CLUSTER_NODES;
+        pl_reply_free (&r);
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+static int
+s_cluster_node_launch (pl_test_redis_t *self, int i)
+{
+    char port[16], dir[4096], log[4200], conf[4096];
+    snprintf (port, sizeof port, "%d", self->ports[i]);
+    snprintf (dir, sizeof dir, "%s/n%d", self->dir, i);
+    mkdir (dir, 0700);
+    snprintf (log, sizeof log, "%s/redis.log", dir);
+    snprintf (conf, sizeof conf, "%s/redis.conf", self->dir);
+    char *argv[] = { "/usr/bin/redis-server", conf, "--port", port, "--bind", "127.0.0.1", "--dir", dir,
+                     "--save", "", "--daemonize", "no", "--cluster-enabled", "yes", "--cluster-config-file",
+                     "nodes.conf", "--cluster-node-timeout", "3000", NULL };
+    if (access (argv[0], X_OK) != 0)
+        argv[0] = "redis-server";
+    self->pids[i] = pl_test_spawn (argv, NULL, log);
+    if (self->pids[i] < 0 || !pl_test_wait_until (s_node_pings, &self->ports[i], 10000)) {
+        fprintf (stderr, "pl_test_redis: cluster node on port %d did not answer (see %s)\n", self->ports[i], log);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+s_cluster_launch (pl_test_redis_t *self, bool form)
+{
+    for (int i = 0; i < S_CLUSTER_NODES; i++)
+        if (s_cluster_node_launch (self, i) != 0)
+            return -1;
+    self->pid = self->pids[0];
+    if (form) {
+        /* The slots in three ranges, one per master, and the nodes introduced to each other. */
+        for (int i = 0; i < S_CLUSTER_NODES; i++) {
+            int from = i * 16384 / S_CLUSTER_NODES, to = (i + 1) * 16384 / S_CLUSTER_NODES - 1;
+            pl_reply_t *r = s_node_command (self->ports[i], "CLUSTER ADDSLOTSRANGE %d %d", from, to);
+            bool ok = r && pl_reply_type (r) == PL_REPLY_STATUS;
+            pl_reply_free (&r);
+            if (!ok)
+                return -1;
+            if (i > 0) {
+                r = s_node_command (self->ports[i], "CLUSTER MEET 127.0.0.1 %d", self->ports[0]);
+                pl_reply_free (&r);
+            }
+        }
+    }
+    if (!pl_test_wait_until (s_cluster_ok, self, 20000)) {
+        fprintf (stderr, "pl_test_redis: the cluster on ports %d, %d, %d did not become ok\n", self->ports[0],
+                 self->ports[1], self->ports[2]);
+        return -1;
+    }
+    return 0;
+}
+
+static void
+s_cluster_kill (pl_test_redis_t *self)
+{
+    for (int i = 0; i < S_CLUSTER_NODES; i++)
+        if (self->pids[i] > 0) {
+            pl_test_stop (self->pids[i], SIGKILL, 2000);
+            self->pids[i] = 0;
+        }
+    self->pid = 0;
+}
+
+/* Whether nothing listens on port (a bind succeeds). */
+static bool
+s_port_free (int port)
+{
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return false;
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK),
+                             .sin_port = htons ((uint16_t) port) };
+    bool ok = bind (fd, (struct sockaddr *) &a, sizeof a) == 0;
+    close (fd);
+    return ok;
+}
+
+/* A node's port: free, and its cluster bus port (port + 10000) free and valid too. */
+static int
+s_cluster_port (const pl_test_redis_t *self, int i)
+{
+    for (int tries = 0; tries < 1000; tries++) {
+        int p = pl_test_free_port ();
+        bool taken = p <= 0 || p + 10000 > 65535 || !s_port_free (p + 10000);
+        for (int j = 0; j < i && !taken; j++)
+            taken = self->ports[j] == p || self->ports[j] + 10000 == p || self->ports[j] == p + 10000;
+        if (!taken)
+            return p;
+    }
+    return -1;
+}
+
+static pl_test_redis_t *
+s_cluster_start (pl_test_redis_t *self)
+{
+    self->cluster = true;
+    for (int tries = 0; tries < 5; tries++) {
+        for (int i = 0; i < S_CLUSTER_NODES; i++)
+            self->ports[i] = s_cluster_port (self, i);
+        self->port = self->ports[0];
+        snprintf (self->url, sizeof self->url, "redis+cluster://127.0.0.1:%d,127.0.0.1:%d,127.0.0.1:%d",
+                  self->ports[0], self->ports[1], self->ports[2]);
+        if (s_cluster_launch (self, true) == 0)
+            return self;
+        s_cluster_kill (self);
+        for (int i = 0; i < S_CLUSTER_NODES; i++) {
+            char d[4200];
+            snprintf (d, sizeof d, "%s/n%d", self->dir, i);
+            pl_test_rmdir (d);
+        }
+    }
+    pl_test_redis_stop (&self);
+    return NULL;
+}
+
 pl_test_redis_t *
 pl_test_redis_start (const char *extra_conf)
 {
@@ -413,6 +588,8 @@ pl_test_redis_start (const char *extra_conf)
     }
     fprintf (f, "protected-mode yes\n%s", extra_conf ? extra_conf : "");
     fclose (f);
+    if (s_cluster_wanted ())
+        return s_cluster_start (self);
     /* A free port can be taken between probe and bind: retry a few times. */
     for (int tries = 0; tries < 5; tries++) {
         self->port = pl_test_free_port ();
@@ -432,7 +609,9 @@ pl_test_redis_stop (pl_test_redis_t **self_p)
     if (!self_p || !*self_p)
         return;
     pl_test_redis_t *self = *self_p;
-    if (self->pid > 0)
+    if (self->cluster)
+        s_cluster_kill (self);
+    else if (self->pid > 0)
         pl_test_stop (self->pid, SIGKILL, 2000);
     pl_test_rmdir (self->dir);
     free (self->dir);
@@ -441,6 +620,10 @@ pl_test_redis_stop (pl_test_redis_t **self_p)
 }
 
 const char *pl_test_redis_url (const pl_test_redis_t *self) { return self->url; }
+int pl_test_redis_node_port (const pl_test_redis_t *self, int i)
+{
+    return !self->cluster ? (i == 0 ? self->port : -1) : i >= 0 && i < S_CLUSTER_NODES ? self->ports[i] : -1;
+}
 int pl_test_redis_port (const pl_test_redis_t *self) { return self->port; }
 
 int
@@ -448,6 +631,10 @@ pl_test_redis_kill (pl_test_redis_t *self)
 {
     if (self->pid <= 0)
         return -1;
+    if (self->cluster) {
+        s_cluster_kill (self);
+        return 0;
+    }
     pl_test_stop (self->pid, SIGKILL, 2000);
     self->pid = 0;
     return 0;
@@ -458,6 +645,15 @@ pl_test_redis_restart (pl_test_redis_t *self)
 {
     if (self->pid > 0)
         pl_test_redis_kill (self);
+    if (self->cluster) {        /* each node again, from its nodes.conf: the same cluster */
+        for (int tries = 0; tries < 50; tries++) {
+            if (s_cluster_launch (self, false) == 0)
+                return 0;
+            s_cluster_kill (self);
+            s_sleep_ms (100);
+        }
+        return -1;
+    }
     /* The port was just released; the kernel may hold it briefly. */
     for (int tries = 0; tries < 50; tries++) {
         if (s_redis_launch (self) == 0)

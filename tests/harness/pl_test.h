@@ -22,9 +22,13 @@ typedef struct pl_test_redis pl_test_redis_t;
  * lines of redis.conf ("appendonly yes\n"). */
 pl_test_redis_t *pl_test_redis_start (const char *extra_conf);
 void pl_test_redis_stop (pl_test_redis_t **self_p);
-/* "redis://127.0.0.1:<port>/0" — valid for the life of the object. */
+/* "redis://127.0.0.1:<port>/0" — valid for the life of the object. With PL_TEST_REDIS_CLUSTER=1
+ * in the environment every start is a Redis Cluster of three masters instead, the URL
+ * redis+cluster://… (port: the first node's), so that a suite runs on a cluster unchanged. */
 const char *pl_test_redis_url (const pl_test_redis_t *self);
 int pl_test_redis_port (const pl_test_redis_t *self);
+/* The port of node i of a cluster (0, 1, 2), or of the server for i = 0; -1 past the last. */
+int pl_test_redis_node_port (const pl_test_redis_t *self, int i);
 /* Stops the server (SIGKILL when hard, SHUTDOWN NOSAVE otherwise) and starts it again on the same
  * port with the same data directory: for outage and recovery tests. */
 int pl_test_redis_kill (pl_test_redis_t *self);

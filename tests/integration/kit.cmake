@@ -9,6 +9,9 @@ endforeach()
 # A master, a replica and three sentinels: the kit follows a failover (about 10 s).
 pl_add_test(NAME test_redis_sentinel SOURCES ${PROJECT_SOURCE_DIR}/tests/integration/test_redis_sentinel.c
             LIBS plateau LABELS integration TIMEOUT 120)
+# Three masters of one Redis Cluster: slot routing, MOVED and ASK, scripts, a restart.
+pl_add_test(NAME test_redis_cluster SOURCES ${PROJECT_SOURCE_DIR}/tests/integration/test_redis_cluster.c
+            LIBS plateau LABELS integration TIMEOUT 180)
 pl_add_test(NAME test_bus_curve SOURCES ${PROJECT_SOURCE_DIR}/tests/integration/test_bus_curve.c
             LIBS plateau LABELS integration security TIMEOUT 120)
 pl_add_test(NAME test_bus_crash SOURCES ${PROJECT_SOURCE_DIR}/tests/integration/test_bus_crash.c

@@ -74,6 +74,14 @@ test_replies_read_as_plateau_types_without_copies (void **state)
     pl_test_redis_t *srv = *state;
     pl_redis_t *r = pl_redis_new (pl_test_redis_url (srv), 1000);
     assert_int_equal (pl_redis_exec (r, "SET pl:{t}:s %b", "a\0b", (size_t) 3), 0);
+    /* No reply (the command failed): an error without text, empty, zero — never a crash. */
+    size_t nl = 7;
+    assert_int_equal (pl_reply_type (NULL), PL_REPLY_ERROR);
+    assert_null (pl_reply_str (NULL, &nl));
+    assert_int_equal (nl, 0);
+    assert_int_equal (pl_reply_len (NULL), 0);
+    assert_null (pl_reply_element (NULL, 0));
+    assert_int_equal (pl_reply_int (NULL), 0);
 
     pl_reply_t *reply = pl_redis_command (r, "GET pl:{t}:s");
     size_t len = 0;

@@ -56,12 +56,13 @@ void pl_inbox_destroy (pl_inbox_t **self_p);
  * (seen marker), or NULL for a step of the service's own (an HTTP request, a timer). */
 pl_inbox_tx_t *pl_inbox_tx_new (const char *tag, const char *message_id);
 void pl_inbox_tx_destroy (pl_inbox_tx_t **self_p);
-/* Adds one command (copied). argvlen may be NULL for C strings. */
+/* Adds one command (copied). argvlen may be NULL for C strings. Its key (argv[1]) must carry
+ * the step's hash tag: PL_EINVAL otherwise (a cluster would refuse the step). */
 int pl_inbox_tx_cmd (pl_inbox_tx_t *tx, int argc, const char *const *argv, const size_t *argvlen);
 /* Convenience for commands of C strings: pl_inbox_tx_cmdl(tx, "HSET", key, "f", "v", NULL). */
 int pl_inbox_tx_cmdl (pl_inbox_tx_t *tx, const char *arg0, ...) __attribute__ ((sentinel));
 /* Makes the step's effect a call of `effect` (instead of commands) with keys and args (copied;
- * lens may be NULL for C strings). Keys must carry the step's hash tag. */
+ * lens may be NULL for C strings). Keys must carry the step's hash tag: PL_EINVAL otherwise. */
 int pl_inbox_tx_effect (pl_inbox_tx_t *tx, const pl_inbox_effect_t *effect, int nkeys,
                         const char *const *keys, int nargs, const char *const *args,
                         const size_t *lens);

@@ -20,8 +20,19 @@
  *  pl_inbox_recv/pl_inbox_apply after every step) sends WAIT N timeout when N > 0 and fails
  *  unless N replicas have the writes, so that nothing is acknowledged before it is on N+1 nodes.
  *
- *  Not thread-safe: one pl_redis_t per thread. Keys carry hash tags (pl:{tag}:…) so that the
- *  same code runs on Redis Cluster.
+ *  Cluster: redis+cluster://[:password@]host:port[,host:port…] names seeds (any of the
+ *  cluster's nodes). The slot map is read with CLUSTER SLOTS at the first connection; every
+ *  command goes to the master of its key's slot (keyless ones to any master, SCRIPT LOAD to
+ *  every master, SCAN across all masters with a cursor "<node>:<cursor>", KEYS, DBSIZE and
+ *  FLUSHALL/FLUSHDB to each master, answers merged), one connection per
+ *  master. Pipelines may span masters: replies come back in the order of the calls. MOVED
+ *  updates the map (read again whole once the pipeline is idle) and resends to the node named;
+ *  ASK sends ASKING and the command to the importing node; TRYAGAIN waits 20 ms; at most 8
+ *  redirections per command. Any connection error drops every connection and the map.
+ *
+ *  Not thread-safe: one pl_redis_t per thread. Keys carry hash tags (pl:{tag}:…) so that each
+ *  atomic step stays in one slot: a script whose keys are in two slots is refused in every mode
+ *  before it is sent (errstr "CROSSSLOT…"), so a single Redis catches what a cluster would.
  *
  *  Replies are pl_reply_t, read with the pl_reply_* accessors: a view of the client library's
  *  own reply, nothing copied, so that callers do not depend on which client the kit uses.
@@ -48,6 +59,9 @@ typedef enum {
 
 /* Checks a URL; on failure writes why into err. 0 or PL_EINVAL. */
 int pl_redis_url_check (const char *url, char *err, size_t err_size);
+/* The cluster slot (0-16383) of a key: the CRC16 of its hash tag ({…}, when not empty), else of
+ * the whole key. Keys of one atomic step share a tag, hence a slot. */
+int pl_redis_key_slot (const char *key, size_t len);
 
 /* A connection for url (not yet connected). NULL when the URL is invalid. timeout_ms bounds
  * connect and every command. */
@@ -116,8 +130,9 @@ int pl_redis_script_ready (pl_redis_t *self, pl_redis_script_t *script);
 int pl_redis_append_eval (pl_redis_t *self, pl_redis_script_t *script, int nkeys, int argc,
                           const char **argv, const size_t *argvlen);
 
-/* Reading a reply. reply is never NULL (check what the command returned); elements belong to
- * their array and are freed with it. */
+/* Reading a reply; elements belong to their array and are freed with it. A NULL reply (the
+ * command failed: Redis unreachable) reads as an error without text, an empty array, 0, so
+ * that a caller that forgot to check degrades instead of crashing during an outage. */
 pl_reply_type_t pl_reply_type (const pl_reply_t *reply);
 /* The bytes of a string, status or error reply (NUL-terminated; len, if not NULL, gets their
  * number); NULL for any other type. Valid until the reply is freed. */
