@@ -612,12 +612,12 @@ s_debt_entry (char *out, size_t size, int64_t at, const dialer_campaign_t *c, co
     snprintf (out, size, "%lld|%s|%s|%s|%u|%s", (long long) at, c->tenant, c->name, debt ? debt : "", flags, number);
 }
 
+/* A history step (record and read, or set) on the history of hash tag `tag`: pl:{<tag>}:hist. */
 static pl_inbox_tx_t *
-s_history_tx (const char *number, const char *att, const char *entry, int64_t now, const pl_inbox_effect_t *fx)
+s_hist_tx (const char *tag, const char *att, const char *entry, int64_t now, const pl_inbox_effect_t *fx)
 {
-    char tag[64], key[96], keep[24], nows[24];
-    snprintf (tag, sizeof tag, "num:%s", number);
-    snprintf (key, sizeof key, "pl:{num:%s}:hist", number);
+    char key[320], keep[24], nows[24];
+    snprintf (key, sizeof key, "pl:{%s}:hist", tag);
     snprintf (keep, sizeof keep, "%lld", S_HIST_KEEP_MS);
     snprintf (nows, sizeof nows, "%lld", (long long) now);
     pl_inbox_tx_t *tx = pl_inbox_tx_new (tag, NULL);
@@ -628,6 +628,15 @@ s_history_tx (const char *number, const char *att, const char *entry, int64_t no
     return tx;
 }
 
+/* The number's contact history: every campaign's calls to it. */
+static pl_inbox_tx_t *
+s_history_tx (const char *number, const char *att, const char *entry, int64_t now, const pl_inbox_effect_t *fx)
+{
+    char tag[64];
+    snprintf (tag, sizeof tag, "num:%s", number);
+    return s_hist_tx (tag, att, entry, now, fx);
+}
+
 /* The debt's contact history, every number of it (Regulation F counts calls about a debt, to
  * whichever number): the same entries with the number last, under the debt's hash tag (the
  * hold's). Its own step beside the number's: each step records its claim and reads the rest, so
@@ -636,17 +645,9 @@ static pl_inbox_tx_t *
 s_debt_history_tx (const char *tenant, const char *debt, const char *att, const char *entry, int64_t now,
                    const pl_inbox_effect_t *fx)
 {
-    char tag[300], key[320], keep[24], nows[24];
+    char tag[300];
     snprintf (tag, sizeof tag, "debt:%s|%s", tenant, debt);
-    snprintf (key, sizeof key, "pl:{%s}:hist", tag);
-    snprintf (keep, sizeof keep, "%lld", S_HIST_KEEP_MS);
-    snprintf (nows, sizeof nows, "%lld", (long long) now);
-    pl_inbox_tx_t *tx = pl_inbox_tx_new (tag, NULL);
-    const char *keys[1] = { key };
-    const char *args[4] = { att, entry, keep, nows };
-    if (tx && pl_inbox_tx_effect (tx, fx, 1, keys, fx == &s_history ? 4 : 2, args, NULL) != 0)
-        pl_inbox_tx_destroy (&tx);
-    return tx;
+    return s_hist_tx (tag, att, entry, now, fx);
 }
 
 /* Runs one step alone: 0 or a negative code. */
