@@ -14,9 +14,11 @@
 # the clock runs — scrub, the intake, the promise service, the audit, telsim, then the dialer
 # replica pacing the campaigns — and starts each again a second later, as Kubernetes would; the
 # checker then proves that nothing was lost, placed twice or broken, and the audit is verified.
-# On a Redis Cluster (--redis cluster) a master is killed and started again too.
+# On a Redis Cluster (--redis cluster) a master is killed and started again too; with Sentinel
+# (--redis sentinel) the master is killed, a replica promoted, and the old one rejoins.
 # --replicas N runs N instances of each stateless service (intake, scrub, dialer, promise) and
-# --redis cluster puts Redis in a Cluster of three masters (--replicas > 1 implies it), as
+# --redis cluster puts Redis in a Cluster of three masters (--replicas > 1 implies it), --redis
+# sentinel behind three sentinels (a master, two replicas, WAIT for one on every step), as
 # `make up REPLICAS=3` does. --keep leaves the stack up afterwards (the demo asks it questions; `make down` stops it).
 # The run starts at 07:00 UTC on the start date and ends at 07:30 UTC D days later, when the
 # calling windows of the three campaigns' home zones are closed (Hawaii's closes at 07:00 UTC);
@@ -97,8 +99,21 @@ trap stop EXIT
 trap 'KEEP=0; exit 3' INT TERM
 scripts/stack.sh up >/dev/null || fail "the stack did not start (logs in $PL_RUN_DIR/logs)"
 set -a; . "$PL_RUN_DIR/stack.env"; set +a
-CLUSTER_NODES=()
-if [[ $PLATEAU_REDIS_URL == redis+cluster://* ]]; then
+CLUSTER_NODES=() SENTINELS=()
+if [[ $PLATEAU_REDIS_URL == redis+sentinel://* ]]; then
+  # The master the sentinels name now (it changes when one is killed).
+  s_url=${PLATEAU_REDIS_URL#redis+sentinel://}
+  IFS=, read -r -a SENTINELS <<<"${s_url%%/*}"
+  master() {
+    local s
+    for s in "${SENTINELS[@]}"; do
+      redis-cli -h "${s%:*}" -p "${s#*:}" SENTINEL get-master-addr-by-name plateau 2>/dev/null | paste -sd' ' \
+        | grep -E '^[^ ]+ [0-9]+$' && return 0
+    done
+    return 1
+  }
+  rcli() { local m; m=$(master) || return 1; redis-cli -h "${m% *}" -p "${m#* }" "$@"; }
+elif [[ $PLATEAU_REDIS_URL == redis+cluster://* ]]; then
   IFS=, read -r -a CLUSTER_NODES <<<"${PLATEAU_REDIS_URL#redis+cluster://}"
   rcli() { redis-cli -c -h "${CLUSTER_NODES[0]%:*}" -p "${CLUSTER_NODES[0]#*:}" "$@"; }
 else
@@ -240,6 +255,8 @@ if ((CHAOS)); then
   for v in scrub intake promise audit telsim; do [[ -f $PL_RUN_DIR/pids/$v.pid ]] && victims+=("$v"); done
   # On a Redis Cluster, a master too: SIGKILLed and started again from its append-only file.
   ((${#CLUSTER_NODES[@]})) && victims+=(redis-2)
+  # With Sentinel, the master: down long enough for the sentinels to promote a replica.
+  ((${#SENTINELS[@]})) && victims+=(redis-master)
 fi
 next_victim=0 kill_at=$(( run_ms * (CHAOS ? 75 : 40) / 100 ))
 : >"$OUT/chaos.txt"
@@ -247,11 +264,29 @@ killed=0 last_print=0
 while (( $(now_ms) - anchor < run_ms )); do
   if (( next_victim < ${#victims[@]} && $(now_ms) - anchor > run_ms * (15 + 60 * next_victim / ${#victims[@]}) / 100 )); then
     v=${victims[$next_victim]}; next_victim=$((next_victim + 1))
+    if [[ $v == redis-master ]]; then
+      old=$(master); v=""
+      for n in 1 2 3; do [[ $(cat "$PL_RUN_DIR/redis/$n/port") == "${old#* }" ]] && v=redis-$n; done
+      [[ $v == redis-1 ]] && v=redis
+    fi
     pid=$(cat "$PL_RUN_DIR/pids/$v.pid")
     kill -KILL "$pid"
+    t_dead=$(now_ms)
     sleep 1
+    if [[ ${old:-} != "" ]]; then
+      for _ in $(seq 1 200); do [[ $(master) != "$old" ]] && break; sleep 0.1; done
+      echo "   the sentinels promoted $(master) in place of $old $(awk -v m="$(( $(now_ms) - t_dead ))" 'BEGIN {printf "%.1f", m / 1000}') s after its SIGKILL" \
+        | tee -a "$OUT/chaos.txt"
+    fi
     t_up=$(now_ms)
     revive "$v"
+    if [[ ${old:-} != "" ]]; then      # the old master comes back as a replica of the new one
+      for _ in $(seq 1 200); do
+        [[ $(redis-cli -p "${old#* }" role 2>/dev/null | head -n 1) == slave ]] && break; sleep 0.1
+      done
+      echo "   $old rejoined as: $(redis-cli -p "${old#* }" role 2>/dev/null | head -n 1)" | tee -a "$OUT/chaos.txt"
+      old=""
+    fi
     echo "   SIGKILL $v (pid $pid); up again $(awk -v m="$(( $(now_ms) - t_up ))" 'BEGIN {printf "%.1f", m / 1000}') s after its restart" \
       | tee -a "$OUT/chaos.txt"
   fi

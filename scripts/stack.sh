@@ -23,7 +23,8 @@
 # Scale-out on one machine: REPLICAS=N starts N instances of each stateless service (intake,
 # scrub, dialer, promise; replicas files take precedence) and, with it, Redis as a Cluster of
 # three masters (redis+cluster://…, the kit routes by slot); REDIS=cluster or REDIS=single
-# chooses either way. `make up REPLICAS=3`.
+# chooses either way. `make up REPLICAS=3`. REDIS=sentinel runs a master, two replicas and three
+# sentinels (redis+sentinel://…, every step WAITs for one replica: PLATEAU_REDIS_WAIT_REPLICAS=1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -94,8 +95,20 @@ start_cluster_node() {
   for i in $(seq 1 300); do [[ $(redis-cli -p "$p" ping 2>/dev/null) == PONG ]] && break; sleep 0.1; done
 }
 
+# Data node n (1-3) of the Sentinel layout from its redis.conf (the sentinels rewrite its
+# replicaof after a failover; a restarted old master is made a replica by them).
+start_data_node() {
+  local n=$1 p i pidf
+  p=$(cat "$RUN/redis/$n/port")
+  redis-server "$RUN/redis/$n/redis.conf" >>"$RUN/logs/redis-$n.log" 2>&1 &
+  if ((n == 1)); then pidf=$RUN/pids/redis.pid; else pidf=$RUN/pids/redis-$n.pid; fi
+  echo $! >"$pidf"
+  for i in $(seq 1 300); do [[ $(redis-cli -p "$p" ping 2>/dev/null) == PONG ]] && break; sleep 0.1; done
+}
+
 # Starts a service again (after a crash or a kill), with the same environment and ports; a
-# node of the local Redis Cluster (redis-2, redis-3; redis for the first) likewise.
+# Redis node (redis for the first, redis-2, redis-3) likewise: of the Cluster or the Sentinel
+# layout, whichever runs.
 restart() {
   local s=${1:?usage: stack.sh restart <service>} pid
   if [[ $s =~ ^redis(-([0-9]+))?$ && -d $RUN/redis/${BASH_REMATCH[2]:-1} ]]; then
@@ -106,7 +119,7 @@ restart() {
       local i; for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
       kill -KILL "$pid" 2>/dev/null || true
     fi
-    start_cluster_node "$n"
+    if [[ -f $RUN/redis/$n/redis.conf ]]; then start_data_node "$n"; else start_cluster_node "$n"; fi
     return 0
   fi
   [[ -f $RUN/env/$s.env ]] || { echo "stack: $s is not part of the running stack" >&2; return 1; }
@@ -146,7 +159,8 @@ up() {
   local replicas=${REPLICAS:-1} mode=${REDIS:-}
   [[ $replicas =~ ^[1-9][0-9]*$ ]] || { echo "stack: REPLICAS=$replicas: expected a count >= 1" >&2; return 1; }
   [[ -z $mode ]] && { ((replicas > 1)) && mode=cluster || mode=single; }
-  [[ $mode == single || $mode == cluster ]] || { echo "stack: REDIS=$mode: expected single or cluster" >&2; return 1; }
+  [[ $mode == single || $mode == cluster || $mode == sentinel ]] \
+    || { echo "stack: REDIS=$mode: expected single, cluster or sentinel" >&2; return 1; }
   if ((replicas > 1)); then
     for s in intake scrub dialer promise; do
       [[ " ${svcs[*]-} " == *" $s "* && -z ${COUNT[$s]:-} ]] && COUNT[$s]=$replicas
@@ -163,6 +177,36 @@ up() {
     # PONG, not just an answer: a Redis replaying a large append-only file answers LOADING first.
     for i in $(seq 1 300); do [[ $(redis-cli -p "$redis_port" ping 2>/dev/null) == PONG ]] && break; sleep 0.1; done
     REDIS_URL="redis://127.0.0.1:$redis_port/0"
+  elif [[ $mode == sentinel ]]; then
+    # A master and two replicas (run/redis/<n>, n = 1..3, the first the master at start), then
+    # three sentinels watching them as "plateau" (quorum 2; down after 1 s).
+    local n p sp sentinels=()
+    for n in 1 2 3; do
+      next_port 6390; p=$PORT
+      mkdir -p "$RUN/redis/$n"; echo "$p" >"$RUN/redis/$n/port"
+      ((n == 1)) && redis_port=$p
+      { echo "port $p"; echo "bind 127.0.0.1"; echo "dir $RUN/redis/$n"; echo "appendonly yes"; echo 'save ""'
+        echo "protected-mode yes"; ((n == 1)) || echo "replicaof 127.0.0.1 $redis_port"; } >"$RUN/redis/$n/redis.conf"
+      start_data_node "$n"
+    done
+    for n in 1 2 3; do
+      next_port 26390; sp=$PORT
+      mkdir -p "$RUN/redis/s$n"; echo "$sp" >"$RUN/redis/s$n/port"
+      { echo "port $sp"; echo "bind 127.0.0.1"; echo "dir $RUN/redis/s$n"
+        echo "sentinel monitor plateau 127.0.0.1 $redis_port 2"
+        echo "sentinel down-after-milliseconds plateau 1000"
+        echo "sentinel failover-timeout plateau 5000"; } >"$RUN/redis/s$n/sentinel.conf"
+      redis-server "$RUN/redis/s$n/sentinel.conf" --sentinel >>"$RUN/logs/sentinel-$n.log" 2>&1 &
+      echo $! >"$RUN/pids/redis-sentinel-$n.pid"
+      sentinels+=("127.0.0.1:$sp")
+    done
+    # Ready when both replicas are in sync with the master and the sentinels know them.
+    for i in $(seq 1 300); do
+      [[ $(redis-cli -p "$redis_port" info replication | grep -c 'state=online') == 2 \
+         && $(redis-cli -p "${sentinels[0]#*:}" sentinel replicas plateau 2>/dev/null | grep -c '^ip$') == 2 ]] && break
+      sleep 0.1
+    done
+    REDIS_URL="redis+sentinel://$(IFS=,; echo "${sentinels[*]}")/plateau"
   else
     # Three masters, each with its append-only file and nodes.conf under run/redis/<n>; ports
     # below 55535 whose cluster bus port (+10000) is free too.
@@ -263,6 +307,8 @@ up() {
       [[ -n ${line#*=} ]] && env+=("$line")      # a peer that is not running: leave it unset
     done <"services/$s/local.env"
     env+=("PLATEAU_CURVE_SECRET_KEY_FILE=$RUN/keys/$s.key" "PLATEAU_BUS_KEYS_FILE=$keylist")
+    # With Sentinel, an acknowledged step is on a replica too: a failover does not lose it.
+    [[ $mode == sentinel ]] && env+=("PLATEAU_REDIS_WAIT_REPLICAS=1")
     local extra
     for extra in "$RUN/extra/all.env" "$RUN/extra/$s.env"; do
       [[ -f $extra ]] || continue
