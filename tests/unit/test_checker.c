@@ -831,6 +831,37 @@ test_a_kept_promise_passes (void **state)
     pl_check_destroy (&ck);
 }
 
+/* A step's records may reach the audit out of order (a restart between its deliveries): a
+ * decision is judged once its instant is over, after the payments recorded at that instant.
+ * A payment at a later instant does not count for it. */
+static void
+test_a_decision_recorded_before_its_payment_at_the_same_instant_passes (void **state)
+{
+    s_fix_t *x = *state;
+    s_clean (x, false);
+    s_made (x, "P1", "L4", s_ms ("2026-12-07T19:05:00Z"), s_one, 1, true);
+    int64_t t = s_ms ("2026-12-10T15:00:00Z");
+    s_decided (x, "kept", "P1", "L4", -1, NULL, t);
+    s_pay (x, "payment.applied", "pay1", "P1", "L4", "USD", 10000, t - 60000, t, 10000, 0, "kept");
+    pl_check_t *ck = s_run (x);
+    assert_int_equal (pl_check_violations (ck), 0);
+    pl_check_destroy (&ck);
+}
+
+static void
+test_a_payment_after_the_decision_s_instant_does_not_count_for_it (void **state)
+{
+    s_fix_t *x = *state;
+    s_clean (x, false);
+    s_made (x, "P1", "L4", s_ms ("2026-12-07T19:05:00Z"), s_one, 1, true);
+    int64_t t = s_ms ("2026-12-10T15:00:00Z");
+    s_decided (x, "kept", "P1", "L4", -1, NULL, t);
+    s_pay (x, "payment.applied", "pay1", "P1", "L4", "USD", 10000, t, t + 1000, 10000, 0, "kept");
+    pl_check_t *ck = s_run (x);
+    assert_true (s_fact_has (ck, "promise_decision", "holds 0 of 10000"));
+    pl_check_destroy (&ck);
+}
+
 static void
 test_a_part_paid_promise_missed_is_partially_kept (void **state)
 {
@@ -1220,6 +1251,10 @@ main (void)
         cmocka_unit_test_setup_teardown (test_a_part_paid_promise_missed_is_partially_kept, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_promise_broken_before_its_deadline_is_caught, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_promise_kept_while_short_is_caught, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_decision_recorded_before_its_payment_at_the_same_instant_passes, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_payment_after_the_decision_s_instant_does_not_count_for_it, s_setup,
+                                         s_teardown),
         cmocka_unit_test_setup_teardown (test_a_wrong_allocation_is_caught_once, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_payment_in_another_currency_is_caught, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_reversal_reopens_a_kept_promise, s_setup, s_teardown),

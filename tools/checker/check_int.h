@@ -142,6 +142,12 @@ typedef struct {
     bool money_wrong;           /* its figures were reported wrong once */
     int64_t broken_at;          /* its promise.broken or .partially_kept, 0 none */
     int64_t open;               /* its active interval still open (index in `actives`), -1 */
+    /* A decision record judged once its instant is over: the payments recorded at the same
+     * instant count before it, in whatever order they arrived (a step's records may reach the
+     * audit out of order when it restarts). */
+    json_t *held;
+    char held_d;
+    char held_type[32];
 } ck_promise_t;
 
 /* While a promise is active, [from, until): listed by tenant and account. */

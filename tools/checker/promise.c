@@ -426,6 +426,18 @@ s_reopened (pl_check_t *self, json_t *rec, ck_promise_t *p)
     s_open (self, p, at);
 }
 
+/* Judges the decision held for the end of its instant, if any. */
+static void
+s_flush (pl_check_t *self, ck_promise_t *p)
+{
+    if (!p->held)
+        return;
+    json_t *rec = p->held;
+    p->held = NULL;
+    s_decision (self, rec, p, p->held_d, p->held_type);
+    json_decref (rec);
+}
+
 void
 ck_promise_record (pl_check_t *self, json_t *rec, const char *type)
 {
@@ -441,12 +453,19 @@ ck_promise_record (pl_check_t *self, json_t *rec, const char *type)
         return;
     }
     if (strncmp (type, "payment.", 8) == 0) {
+        const char *pid = ck_str (rec, "promise.promise_id");
+        ck_promise_t *q = *pid ? s_promise (self, pid) : NULL;
+        if (q && q->held && ck_int (rec, "at_ms") > ck_int (q->held, "at_ms"))
+            s_flush (self, q);         /* a later payment: the decision's instant is over */
         s_payment (self, rec, type);
         return;
     }
     ck_promise_t *p = s_promise (self, ck_str (rec, "promise.promise_id"));
     if (!p)
         return;
+    /* Records of the same instant that only report money (instalment_paid) leave it held. */
+    if (p->held && (ck_int (rec, "at_ms") > ck_int (p->held, "at_ms") || strcmp (type, "promise.instalment_paid")))
+        s_flush (self, p);
     const char *what = type + 8;
     if (strcmp (what, "made") == 0) {
         s_made (self, rec, p);
@@ -454,12 +473,13 @@ ck_promise_record (pl_check_t *self, json_t *rec, const char *type)
     }
     if (!p->made_at)
         s_fill (self, p, rec, false);
-    if (strcmp (what, "kept") == 0)
-        s_decision (self, rec, p, 'k', type);
-    else if (strcmp (what, "partially_kept") == 0)
-        s_decision (self, rec, p, 'p', type);
-    else if (strcmp (what, "broken") == 0)
-        s_decision (self, rec, p, 'b', type);
+    char d = strcmp (what, "kept") == 0 ? 'k' : strcmp (what, "partially_kept") == 0 ? 'p'
+             : strcmp (what, "broken") == 0 ? 'b' : 0;
+    if (d) {
+        p->held = json_incref (rec);
+        p->held_d = d;
+        snprintf (p->held_type, sizeof p->held_type, "%s", type);
+    }
     else if (strcmp (what, "reopened") == 0)
         s_reopened (self, rec, p);
     else if (strcmp (what, "cancelled") == 0 && (p->status == 'a' || !p->status)) {
@@ -615,6 +635,8 @@ s_tally_unmatched (pl_check_t *self)
 void
 ck_promise_verify (pl_check_t *self)
 {
+    for (size_t i = 0; i < self->n_promises; i++)
+        s_flush (self, &self->promises[i]);
     for (size_t i = 0; i < self->n_promises; i++) {
         const ck_promise_t *p = &self->promises[i];
         s_check_end (self, p, self->last_at);
@@ -630,8 +652,10 @@ ck_promise_verify (pl_check_t *self)
 void
 ck_promise_free (pl_check_t *self)
 {
-    for (size_t i = 0; i < self->n_promises; i++)
+    for (size_t i = 0; i < self->n_promises; i++) {
         free (self->promises[i].inst);
+        json_decref (self->promises[i].held);
+    }
     free (self->promises);
     free (self->actives);
     free (self->unmatched);
