@@ -1,7 +1,8 @@
 /*  promise.c — promises to pay, recomputed from the records alone (docs/audit-events.md, never
  *  services/promise): each promise's money replayed from its payments and reversals in the
- *  export's order, its decisions held to that replay and to its deadlines, its follow-up by
- *  the dialer, no call on its debt while it is active, and the summary per campaign.
+ *  export's order (a decision after the payments of its own instant), its decisions held to
+ *  that replay and to its deadlines, its follow-up by the dialer, no call on its debt while it
+ *  is active, and the summary per campaign.
  *
  *  Money fills the instalments oldest first and only then goes to credit; a reversal takes
  *  credit first, then the newest instalment with money. So what each instalment holds follows
