@@ -31,6 +31,12 @@
 #define S_CHECK_FRESH_WALL_MS 250             /* …unless it came back this fast in real time (a
                                                * simulation's clock runs faster than the bus) */
 #define S_STUCK_WALL_MS 30000                 /* a claim unanswered this long (real time) is voided */
+/* A call telephony never ended (its adapter crashed with the call in flight): placed for the
+ * ring timeout and 10 minutes more without an outcome, or answered 4 hours ago without a
+ * disposition, and claimed a minute of real time ago at least (messages may be in flight). */
+#define S_LOST_PLACED_MS (10LL * 60000)
+#define S_LOST_TALKING_MS (4LL * 3600000)
+#define S_LOST_WALL_MS 60000
 #define S_REFUSED_RETRY_MS (5 * 60 * 1000)    /* a lead whose check was refused for good: tried again */
 #define S_REPORT_GRACE_WALL_MS 2000           /* an outcome is stored this soon after it is learnt */
 
@@ -2328,8 +2334,50 @@ s_void_unchecked (dialer_t *self, s_camp_t *sc, const char *att, int64_t now, in
     return rc == 0 ? 1 : rc;
 }
 
+/* A call telephony lost (S_LOST_*): its line and agent are freed and its lead goes on under the
+ * retry policy of a failed call (dial.scheduled, outcome outcome_lost or disposition_lost). Not
+ * counted live nor abandoned: nothing says whether a person answered, as for the checker, which
+ * counts call.outcome records. 1 ended, 0 not lost (or another step moved it), <0 an error. */
+static int
+s_end_lost (dialer_t *self, s_camp_t *sc, const char *att, int64_t now)
+{
+    const dialer_campaign_t *c = sc->c;
+    char lead_id[160];
+    if (!att || !s_lead_of (att, lead_id, sizeof lead_id))
+        return 0;
+    s_lead_t l;
+    int rc = s_read_lead (self, c, lead_id, &l);
+    if (rc != 0)
+        return rc == PL_ENOTFOUND ? 0 : rc;
+    bool placed = strcmp (l.state, "placed") == 0, talking = strcmp (l.state, "talking") == 0;
+    int64_t age = now - l.at;
+    if (strcmp (l.att, att) != 0 || !((placed && age > c->ring_timeout_s * 1000LL + S_LOST_PLACED_MS)
+                                      || (talking && age > S_LOST_TALKING_MS))) {
+        s_lead_free (&l);
+        return 0;
+    }
+    s_next_t nx = s_retry (c, &l, DIALER_RETRY_FAILED, placed ? "outcome_lost" : "disposition_lost", now);
+    char tag[96], state[16];
+    snprintf (state, sizeof state, "%s", l.state);
+    s_tag (tag, sizeof tag, c->name);
+    pl_inbox_tx_t *tx = pl_inbox_tx_new (tag, NULL);
+    rc = tx ? s_move_effect (tx, c, lead_id, &l, state, &nx, NULL, NULL, now, 0) : PL_ENOMEM;
+    if (rc == 0)
+        rc = s_schedule_event (self, tx, c, lead_id, &l, &nx, now, NULL);
+    if (rc == 0)
+        rc = s_apply1 (self, tx);
+    const char *reply = rc == 0 ? pl_inbox_tx_reply (tx, NULL) : NULL;
+    bool moved = reply && strcmp (reply, "ok") == 0;
+    pl_inbox_tx_destroy (&tx);
+    s_lead_free (&l);
+    if (moved)
+        pl_metric_inc (self->m_steps, placed ? "outcome_lost,ok" : "disposition_lost,ok", 1);
+    return rc != 0 ? rc : moved ? 1 : 0;
+}
+
 /* Attempts claimed on this replica's campaigns and never checked (a crash, a lost check): voided
- * and requeued now. A placed one is telephony's until its outcome. */
+ * and requeued now. A placed or answered one is telephony's until its outcome and disposition,
+ * unless telephony lost it (s_end_lost). */
 int
 dialer_recover_tick (pl_loop_t *loop, void *arg)
 {
@@ -2351,6 +2399,17 @@ dialer_recover_tick (pl_loop_t *loop, void *arg)
             const char *att = pl_reply_str (pl_reply_element (r, j), NULL);
             if (s_void_unchecked (self, sc, att, now, now, "takeover", "unchecked") == 1)
                 pl_log_info (self->o.log, NULL, "unchecked attempt voided and requeued", "attempt", att);
+        }
+        pl_reply_free (&r);
+        char lost[24];
+        snprintf (lost, sizeof lost, "%lld", (long long) (pl_clock_now_ms (NULL) - S_LOST_WALL_MS));
+        r = pl_redis_command (self->o.redis, "ZRANGEBYSCORE %s -inf %s LIMIT 0 1000", k_infl, lost);
+        n = r && pl_reply_type (r) == PL_REPLY_ARRAY ? pl_reply_len (r) : 0;
+        for (size_t j = 0; j < n; j++) {
+            const char *att = pl_reply_str (pl_reply_element (r, j), NULL);
+            if (s_end_lost (self, sc, att, now) == 1)
+                pl_log_warn (self->o.log, NULL, "a call telephony never ended: line freed, lead requeued",
+                             "attempt", att);
         }
         pl_reply_free (&r);
     }

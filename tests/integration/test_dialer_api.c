@@ -1301,6 +1301,69 @@ test_a_debt_s_calls_to_its_other_numbers_reach_the_check (void **state)
     pl_reply_free (&h);
 }
 
+/* A call telephony never ended (its adapter crashed with the call in flight): the attempt does
+ * not hold its line and its lead for ever. Placed without an outcome past the ring timeout and
+ * 10 minutes, or answered without a disposition for 4 hours, and claimed over a minute of real
+ * time ago (made so here by ageing the attempt in Redis): the lead is requeued under the retry
+ * policy, the line freed, and dial.scheduled says outcome_lost / disposition_lost. */
+static void
+test_a_call_telephony_never_ended_frees_its_line (void **state)
+{
+    fx_t *f = *state;
+    const char *camp = "us-coll";
+    struct { const char *lead, *agent; bool answer; const char *step; } calls[] = {
+        { "01KDIALERAPILOSTP000000001", "a12", false, "outcome_lost" },
+        { "01KDIALERAPILOSTT000000001", "a13", true, "disposition_lost" },
+    };
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal (s_send_lead_debt (f, calls[k].lead, camp, NULL), 0);
+        char path[160], body[160], dial_id[96] = "";
+        snprintf (path, sizeof path, "/v1/leads/%s/dial", calls[k].lead);
+        snprintf (body, sizeof body, "{\"campaign\":\"%s\",\"agent\":\"%s\"}", camp, calls[k].agent);
+        int rc = 0;
+        for (int i = 0; i < 200 && (rc = s_http (f, "POST", path, DESK, body, NULL)) != 202; i++)
+            s_pump (f, 25);
+        assert_int_equal (rc, 202);
+        snprintf (path, sizeof path, "/v1/agents/%s/state", calls[k].agent);
+        snprintf (body, sizeof body, "{\"state\":\"ready\",\"campaigns\":[\"%s\"]}", camp);
+        assert_int_equal (s_http (f, "PUT", path, DESK, body, NULL), 204);
+        for (int i = 0; i < 800 && s_checks_of (f, calls[k].lead) == 0; i++)
+            s_pump (f, 10);
+        for (size_t i = 0; i < f->nchecks; i++)
+            if (strcmp (f->check_lead[i], calls[k].lead) == 0)
+                snprintf (dial_id, sizeof dial_id, "%s", f->check_id[i]);
+        assert_true (*dial_id);
+        assert_int_equal (s_allow (f, dial_id, calls[k].lead, camp, "America/New_York", "us-dc"), 0);
+        assert_true (s_wait_lead (f, camp, calls[k].lead, "placed"));
+        if (calls[k].answer) {
+            assert_int_equal (s_answered (f, dial_id, calls[k].lead, camp, calls[k].agent, "coll-t"), 0);
+            assert_true (s_wait_lead (f, camp, calls[k].lead, "talking"));
+        }
+        /* Nothing more from telephony. Aged: claimed 5 hours ago, 2 minutes of real time ago. */
+        char at[24], wall[24];
+        snprintf (at, sizeof at, "%lld", (long long) (MON_0900Z - 5 * 3600000LL));
+        snprintf (wall, sizeof wall, "%lld", (long long) (pl_clock_now_ms (NULL) - 120000));
+        assert_int_equal (pl_redis_exec (f->redis, "HSET pl:{camp:%s}:dl:%s at %s", camp, calls[k].lead, at), 0);
+        assert_int_equal (pl_redis_exec (f->redis, "ZADD pl:{camp:%s}:inflight %s %s", camp, wall, dial_id), 0);
+        /* The recovery (every 5 s) ends it. */
+        char st[32] = "";
+        int64_t due = 0;
+        for (int i = 0; i < 600; i++) {
+            s_lead_state (f, camp, calls[k].lead, st, sizeof st, &due);
+            if (strcmp (st, calls[k].answer ? "talking" : "placed") != 0)
+                break;
+            s_pump (f, 20);
+        }
+        assert_true (strcmp (st, "queued") == 0 || strcmp (st, "done") == 0);
+        pl_reply_t *z = pl_redis_command (f->redis, "ZSCORE pl:{camp:%s}:inflight %s", camp, dial_id);
+        assert_int_equal (pl_reply_type (z), PL_REPLY_NIL);                  /* its line is free */
+        pl_reply_free (&z);
+        char sample[120];
+        snprintf (sample, sizeof sample, "plateau_dialer_steps_total{step=\"%s\",result=\"ok\"}", calls[k].step);
+        assert_true (s_metric (f, sample) == 1);
+    }
+}
+
 /* ---- a check scrub refuses ------------------------------------------------------------------ */
 
 static void
@@ -1379,6 +1442,7 @@ main (void)
         cmocka_unit_test (test_a_promise_holds_the_other_leads_of_its_debt_until_decided),
         cmocka_unit_test (test_a_debt_s_calls_to_its_other_numbers_reach_the_check),
         cmocka_unit_test (test_a_promise_opened_elsewhere_holds_its_debt),
+        cmocka_unit_test (test_a_call_telephony_never_ended_frees_its_line),
     };
     /* Its own fixture: the lead's only attempt is spent on a refused check. */
     const struct CMUnitTest refused[] = {
