@@ -1321,9 +1321,10 @@ test_a_call_telephony_never_ended_frees_its_line (void **state)
         snprintf (path, sizeof path, "/v1/leads/%s/dial", calls[k].lead);
         snprintf (body, sizeof body, "{\"campaign\":\"%s\",\"agent\":\"%s\"}", camp, calls[k].agent);
         int rc = 0;
-        for (int i = 0; i < 200 && (rc = s_http (f, "POST", path, DESK, body, NULL)) != 202; i++)
+        for (int i = 0; i < 600 && (rc = s_http (f, "POST", path, DESK, body, NULL)) != 202 && rc != 409; i++)
             s_pump (f, 25);
-        assert_int_equal (rc, 202);
+        if (rc != 202 && rc != 409)    /* 409: the pacing claimed it first for a ready agent */
+            fail_msg ("%s: the manual dial answered %d", calls[k].lead, rc);
         snprintf (path, sizeof path, "/v1/agents/%s/state", calls[k].agent);
         snprintf (body, sizeof body, "{\"state\":\"ready\",\"campaigns\":[\"%s\"]}", camp);
         assert_int_equal (s_http (f, "PUT", path, DESK, body, NULL), 204);
