@@ -1567,12 +1567,18 @@ s_on_progress (dialer_t *self, pl_bus_msg_t *m, const pl_envelope_t *env)
         pl_bus_msg_ack (m);
         return;
     }
-    char tag[96], key[200];
+    char tag[96], key[200], bridged[200], wall[24];
     s_tag (tag, sizeof tag, p->campaign);
     s_key (key, sizeof key, p->campaign, "inflight");
+    /* Out of the lines that could be abandoned, into the bridged calls: the lost-call recovery
+     * still finds it if telephony never ends it. */
+    s_key (bridged, sizeof bridged, p->campaign, "bridged");
+    snprintf (wall, sizeof wall, "%lld", (long long) pl_clock_now_ms (NULL));
     pl_inbox_tx_t *tx = pl_inbox_tx_new (tag, env->id);
-    if (tx)
+    if (tx) {
         pl_inbox_tx_cmdl (tx, "ZREM", key, p->dial_id, NULL);
+        pl_inbox_tx_cmdl (tx, "ZADD", bridged, wall, p->dial_id, NULL);
+    }
     s_apply_msg (self, m, tx, "bridged");
     pl_inbox_tx_destroy (&tx);
 }
@@ -2337,7 +2343,8 @@ s_void_unchecked (dialer_t *self, s_camp_t *sc, const char *att, int64_t now, in
 /* A call telephony lost (S_LOST_*): its line and agent are freed and its lead goes on under the
  * retry policy of a failed call (dial.scheduled, outcome outcome_lost or disposition_lost). Not
  * counted live nor abandoned: nothing says whether a person answered, as for the checker, which
- * counts call.outcome records. 1 ended, 0 not lost (or another step moved it), <0 an error. */
+ * counts call.outcome records. 1 ended, 0 not lost yet, 2 no longer this lead's call (ended
+ * by telephony), <0 an error. */
 static int
 s_end_lost (dialer_t *self, s_camp_t *sc, const char *att, int64_t now)
 {
@@ -2351,8 +2358,11 @@ s_end_lost (dialer_t *self, s_camp_t *sc, const char *att, int64_t now)
         return rc == PL_ENOTFOUND ? 0 : rc;
     bool placed = strcmp (l.state, "placed") == 0, talking = strcmp (l.state, "talking") == 0;
     int64_t age = now - l.at;
-    if (strcmp (l.att, att) != 0 || !((placed && age > c->ring_timeout_s * 1000LL + S_LOST_PLACED_MS)
-                                      || (talking && age > S_LOST_TALKING_MS))) {
+    if (strcmp (l.att, att) != 0 || (!placed && !talking)) {
+        s_lead_free (&l);
+        return 2;
+    }
+    if (!((placed && age > c->ring_timeout_s * 1000LL + S_LOST_PLACED_MS) || (talking && age > S_LOST_TALKING_MS))) {
         s_lead_free (&l);
         return 0;
     }
@@ -2401,17 +2411,25 @@ dialer_recover_tick (pl_loop_t *loop, void *arg)
                 pl_log_info (self->o.log, NULL, "unchecked attempt voided and requeued", "attempt", att);
         }
         pl_reply_free (&r);
-        char lost[24];
+        /* Lines in flight, and calls bridged to an agent (no longer in flight): lost ones end. */
+        char lost[24], k_brg[200];
         snprintf (lost, sizeof lost, "%lld", (long long) (pl_clock_now_ms (NULL) - S_LOST_WALL_MS));
-        r = pl_redis_command (self->o.redis, "ZRANGEBYSCORE %s -inf %s LIMIT 0 1000", k_infl, lost);
-        n = r && pl_reply_type (r) == PL_REPLY_ARRAY ? pl_reply_len (r) : 0;
-        for (size_t j = 0; j < n; j++) {
-            const char *att = pl_reply_str (pl_reply_element (r, j), NULL);
-            if (s_end_lost (self, sc, att, now) == 1)
-                pl_log_warn (self->o.log, NULL, "a call telephony never ended: line freed, lead requeued",
-                             "attempt", att);
+        s_key (k_brg, sizeof k_brg, sc->c->name, "bridged");
+        for (int z = 0; z < 2; z++) {
+            const char *zk = z ? k_brg : k_infl;
+            r = pl_redis_command (self->o.redis, "ZRANGEBYSCORE %s -inf %s LIMIT 0 1000", zk, lost);
+            n = r && pl_reply_type (r) == PL_REPLY_ARRAY ? pl_reply_len (r) : 0;
+            for (size_t j = 0; j < n; j++) {
+                const char *att = pl_reply_str (pl_reply_element (r, j), NULL);
+                int e = s_end_lost (self, sc, att, now);
+                if (e == 1)
+                    pl_log_warn (self->o.log, NULL, "a call telephony never ended: line freed, lead requeued",
+                                 "attempt", att);
+                if (z && (e == 1 || e == 2))
+                    pl_redis_exec (self->o.redis, "ZREM %s %s", k_brg, att);    /* ended: forgotten */
+            }
+            pl_reply_free (&r);
         }
-        pl_reply_free (&r);
     }
     return 0;
 }

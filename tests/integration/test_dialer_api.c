@@ -1336,16 +1336,32 @@ test_a_call_telephony_never_ended_frees_its_line (void **state)
         assert_true (*dial_id);
         assert_int_equal (s_allow (f, dial_id, calls[k].lead, camp, "America/New_York", "us-dc"), 0);
         assert_true (s_wait_lead (f, camp, calls[k].lead, "placed"));
+        const char *zset = "inflight";
         if (calls[k].answer) {
+            /* Answered and bridged to the agent: out of the lines in flight, into the bridged. */
             assert_int_equal (s_answered (f, dial_id, calls[k].lead, camp, calls[k].agent, "coll-t"), 0);
             assert_true (s_wait_lead (f, camp, calls[k].lead, "talking"));
+            Plateau__V1__CallProgress cp = PLATEAU__V1__CALL_PROGRESS__INIT;
+            cp.dial_id = dial_id;
+            cp.campaign = (char *) camp;
+            cp.stage = PLATEAU__V1__CALL_PROGRESS__STAGE__BRIDGED;
+            pl_envelope_t env;
+            pl_envelope_ids_t ids;
+            pl_envelope_init (&env, &ids, "telsim", f->clock, NULL);
+            env.body_case = PLATEAU__V1__ENVELOPE__BODY_CALL_PROGRESS;
+            env.call_progress = &cp;
+            assert_int_equal (s_send (f, f->as_telsim, &env), 0);
+            pl_reply_t *z = pl_redis_command (f->redis, "ZSCORE pl:{camp:%s}:inflight %s", camp, dial_id);
+            assert_int_equal (pl_reply_type (z), PL_REPLY_NIL);
+            pl_reply_free (&z);
+            zset = "bridged";
         }
         /* Nothing more from telephony. Aged: claimed 5 hours ago, 2 minutes of real time ago. */
         char at[24], wall[24];
         snprintf (at, sizeof at, "%lld", (long long) (MON_0900Z - 5 * 3600000LL));
         snprintf (wall, sizeof wall, "%lld", (long long) (pl_clock_now_ms (NULL) - 120000));
         assert_int_equal (pl_redis_exec (f->redis, "HSET pl:{camp:%s}:dl:%s at %s", camp, calls[k].lead, at), 0);
-        assert_int_equal (pl_redis_exec (f->redis, "ZADD pl:{camp:%s}:inflight %s %s", camp, wall, dial_id), 0);
+        assert_int_equal (pl_redis_exec (f->redis, "ZADD pl:{camp:%s}:%s XX %s %s", camp, zset, wall, dial_id), 0);
         /* The recovery (every 5 s) ends it. */
         char st[32] = "";
         int64_t due = 0;
@@ -1356,7 +1372,7 @@ test_a_call_telephony_never_ended_frees_its_line (void **state)
             s_pump (f, 20);
         }
         assert_true (strcmp (st, "queued") == 0 || strcmp (st, "done") == 0);
-        pl_reply_t *z = pl_redis_command (f->redis, "ZSCORE pl:{camp:%s}:inflight %s", camp, dial_id);
+        pl_reply_t *z = pl_redis_command (f->redis, "ZSCORE pl:{camp:%s}:%s %s", camp, zset, dial_id);
         assert_int_equal (pl_reply_type (z), PL_REPLY_NIL);                  /* its line is free */
         pl_reply_free (&z);
         char sample[120];
