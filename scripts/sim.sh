@@ -92,7 +92,7 @@ export REPLICAS REDIS
 ((KILL == 0 || DIALERS >= 2)) || fail "--kill-dialer needs --dialers 2 or more"
 revoker=""
 stop() {
-  if [[ -n $revoker ]]; then kill "$revoker" 2>/dev/null || true; fi
+  if [[ -n $revoker ]]; then pkill -P "$revoker" 2>/dev/null || true; kill "$revoker" 2>/dev/null || true; fi
   ((KEEP)) || scripts/stack.sh down >/dev/null 2>&1 || true
 }
 trap stop EXIT
@@ -232,7 +232,9 @@ if [[ -s $B/consent-revocations.ndjson ]]; then
   (while IFS= read -r line; do
     [[ -z $line ]] && continue
     ext=$(jq -r .external_id <<<"$line"); camp=$(jq -r .campaign <<<"$line"); at=$(jq -r .at <<<"$line")
-    v=$(revoke_at "$at"); wait_ms=$(( (v - t0) / SPEED - ($(now_ms) - anchor) ))
+    v=$(revoke_at "$at")
+    ((v < t_end)) || break     # after the run: never waited for (sorted)
+    wait_ms=$(( (v - t0) / SPEED - ($(now_ms) - anchor) ))
     ((wait_ms > 0)) && sleep "$(awk -v m="$wait_ms" 'BEGIN {printf "%.3f", m / 1000}')"
     lead=$(rcli GET "pl:{camp:$camp}:xid:dev:$ext")
     [[ -n $lead ]] && curl -fsS -o /dev/null -X DELETE -H "Authorization: Bearer $PLATEAU_API_TOKEN" \
@@ -252,8 +254,7 @@ revive() {
 # --chaos: the other services first, spread from 15 % to 75 % of the run, the dialer at 75 %.
 victims=()
 if ((CHAOS)); then
-  # PL_CHAOS_SPARE: services left alive (make test spares telsim: a telephony crash can still
-  # strand a placed call that the dialer's lost-call recovery does not end; the long form kills it).
+  # PL_CHAOS_SPARE: services left alive (to narrow down a failure).
   for v in scrub intake promise audit telsim; do
     [[ -f $PL_RUN_DIR/pids/$v.pid && " ${PL_CHAOS_SPARE:-} " != *" $v "* ]] && victims+=("$v")
   done
@@ -332,7 +333,8 @@ done
 # the dialers drain (what their steps wrote reaches the audit before they exit) and the audit is
 # read.
 # Revocations dated after the run's end belong to a day that is not simulated.
-if [[ -n $revoker ]]; then kill "$revoker" 2>/dev/null || true; fi
+# Its sleep too: a child left behind would hold the caller's output open.
+if [[ -n $revoker ]]; then pkill -P "$revoker" 2>/dev/null || true; kill "$revoker" 2>/dev/null || true; fi
 revoker=""
 echo "== the day ends: every campaign paused, the calls in flight end"
 camps=()
@@ -340,11 +342,13 @@ for f in "$B"/campaigns/*.campaign; do camps+=("$(basename "$f" .campaign)"); do
 for c in "${camps[@]}"; do
   ctl campaign pause "$c" --reason "end of the simulated run" >/dev/null || fail "campaign $c did not pause"
 done
-# Live on the floor: lines in flight and agents on a call or in wrap-up, every campaign.
+# Live on the floor: lines in flight, calls with an agent, agents on a call or in wrap-up, every
+# campaign. A call telephony lost (its crash) stays live until the dialer's lost-call recovery
+# ends it, a minute of real time after its claim: the drain waits for it.
 live() {
   local n=0 c
   for c in "${camps[@]}"; do
-    n=$((n + $(ctl queue "$c" --limit 1 --json | jq '.lines_in_flight + .agents.on_call + .agents.wrap_up')))
+    n=$((n + $(ctl queue "$c" --limit 1 --json | jq '.lines_in_flight + .calls_bridged + .agents.on_call + .agents.wrap_up')))
   done
   echo "$n"
 }

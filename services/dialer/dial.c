@@ -145,7 +145,7 @@ static const pl_inbox_effect_t s_checking = {
     "return 'ok'\n"
 };
 
-/* Move an attempt on: K dl, due, inflight, resv, agents, ready, then the stats keys to add to; A attempt,
+/* Move an attempt on: K dl, due, inflight, resv, agents, ready, bridged, then the stats keys to add to; A attempt,
  * expected states ("checking|placed"), new state, due ('' none), next idx, sched, agent,
  * tries field ('' none), stats member, stats score, number of stats keys, then one flag per
  * stats key ('1' add), then field/value pairs to set on the lead. */
@@ -157,6 +157,7 @@ static const pl_inbox_effect_t s_move = {
     "redis.call('HSET', K[1], 'state', A[3], 'idx', A[5], 'sched', A[6])\n"
     "if A[4] ~= '' then redis.call('ZADD', K[2], A[4], string.match(K[1], ':dl:(.*)$')); redis.call('HSET', K[1], 'due', A[4]) end\n"
     "if A[3] ~= 'placed' then redis.call('ZREM', K[3], A[1]) end\n"
+    "if A[3] ~= 'placed' and A[3] ~= 'talking' then redis.call('ZREM', K[7], A[1]) end\n"
     "if A[7] ~= '' and A[3] ~= 'placed' and redis.call('HGET', K[4], A[7]) == A[1] then redis.call('HDEL', K[4], A[7])\n"
     "  local ag = redis.call('HGET', K[5], A[7])\n"
     "  if ag and string.sub(ag, 1, 6) == 'ready|' then redis.call('ZADD', K[6], string.sub(ag, 7), A[7]) end\n"
@@ -165,10 +166,21 @@ static const pl_inbox_effect_t s_move = {
     "local ns = tonumber(A[11])\n"
     "for i = 1, ns do\n"
     "  local sc = A[11 + i]\n"
-    "  if sc ~= '' then redis.call('ZADD', K[6 + i], sc, A[9]);\n"
-    "    redis.call('ZREMRANGEBYSCORE', K[6 + i], '-inf', tonumber(sc) - 2764800000) end\n"
+    "  if sc ~= '' then redis.call('ZADD', K[7 + i], sc, A[9]);\n"
+    "    redis.call('ZREMRANGEBYSCORE', K[7 + i], '-inf', tonumber(sc) - 2764800000) end\n"
     "end\n"
     "for i = 12 + ns, #A, 2 do redis.call('HSET', K[1], A[i], A[i + 1]) end\n"
+    "return 'ok'\n"
+};
+
+/* A call bridged to an agent: K inflight, bridged, dl; A attempt, wall. Only while it is still the
+ * lead's live call: a late progress of an ended call does not leave a stale entry behind. */
+static const pl_inbox_effect_t s_bridge = {
+    "dialer.bridge",
+    "local st = redis.call('HGET', K[3], 'state')\n"
+    "if redis.call('HGET', K[3], 'att') ~= A[1] or (st ~= 'placed' and st ~= 'talking') then return 'gone' end\n"
+    "redis.call('ZREM', K[1], A[1])\n"
+    "redis.call('ZADD', K[2], A[2], A[1])\n"
     "return 'ok'\n"
 };
 
@@ -538,30 +550,32 @@ s_move_effect (pl_inbox_tx_t *tx, const dialer_campaign_t *c, const char *lead_i
                const char *expect, const s_next_t *nx, const char *const *sets,
                const char *const *stats, int64_t stats_at, int64_t seen_at)
 {
-    char k_dl[300], k_due[200], k_infl[200], k_resv[200], k_ag[200], k_ready[200], k_stats[4][200], score[24],
-        seen[24];
+    char k_dl[300], k_due[200], k_infl[200], k_resv[200], k_ag[200], k_ready[200], k_brg[200], k_stats[4][200],
+        score[24], seen[24];
     s_lead_key (k_dl, sizeof k_dl, c->name, lead_id);
     s_key (k_due, sizeof k_due, c->name, "due");
     s_key (k_infl, sizeof k_infl, c->name, "inflight");
     s_key (k_resv, sizeof k_resv, c->name, "resv");
     s_key (k_ag, sizeof k_ag, c->name, "agents");
     s_key (k_ready, sizeof k_ready, c->name, "ready");
+    s_key (k_brg, sizeof k_brg, c->name, "bridged");
     snprintf (score, sizeof score, "%lld", (long long) stats_at);
     snprintf (seen, sizeof seen, "%lld", (long long) seen_at);
-    const char *keys[10] = { k_dl, k_due, k_infl, k_resv, k_ag, k_ready };
+    enum { NK0 = 7 };           /* the fixed keys; the stats keys follow */
+    const char *keys[NK0 + 4] = { k_dl, k_due, k_infl, k_resv, k_ag, k_ready, k_brg };
     const char *scores[4];
-    int nk = 6;
-    for (int i = 0; stats && stats[i] && nk < 10; i++) {
-        s_key (k_stats[nk - 6], sizeof k_stats[nk - 6], c->name, stats[i]);
-        scores[nk - 6] = score;
-        keys[nk] = k_stats[nk - 6];
+    int nk = NK0;
+    for (int i = 0; stats && stats[i] && nk < NK0 + 4; i++) {
+        s_key (k_stats[nk - NK0], sizeof k_stats[nk - NK0], c->name, stats[i]);
+        scores[nk - NK0] = score;
+        keys[nk] = k_stats[nk - NK0];
         nk++;
-        if (seen_at > 0 && nk < 10) {
+        if (seen_at > 0 && nk < NK0 + 4) {
             char sfx[64];
             snprintf (sfx, sizeof sfx, "%s:seen", stats[i]);
-            s_key (k_stats[nk - 6], sizeof k_stats[nk - 6], c->name, sfx);
-            scores[nk - 6] = seen;
-            keys[nk] = k_stats[nk - 6];
+            s_key (k_stats[nk - NK0], sizeof k_stats[nk - NK0], c->name, sfx);
+            scores[nk - NK0] = seen;
+            keys[nk] = k_stats[nk - NK0];
             nk++;
         }
     }
@@ -571,12 +585,12 @@ s_move_effect (pl_inbox_tx_t *tx, const dialer_campaign_t *c, const char *lead_i
     snprintf (idx, sizeof idx, "%d", nx->idx);
     bool queued = strcmp (nx->state, "queued") == 0;
     snprintf (sched, sizeof sched, "%d", l->sched + (queued ? 1 : 0));
-    snprintf (ns, sizeof ns, "%d", nk - 6);
+    snprintf (ns, sizeof ns, "%d", nk - NK0);
     const char *args[32] = { l->att, expect, nx->state, due, idx, sched, l->agent, nx->tries ? nx->tries : "",
                              l->att, score, ns };
     int na = 11;
-    for (int i = 6; i < nk; i++)
-        args[na++] = scores[i - 6];
+    for (int i = NK0; i < nk; i++)
+        args[na++] = scores[i - NK0];
     for (int i = 0; sets && sets[i] && sets[i + 1] && na < 28; i += 2) {
         args[na++] = sets[i];
         args[na++] = sets[i + 1];
@@ -1567,18 +1581,23 @@ s_on_progress (dialer_t *self, pl_bus_msg_t *m, const pl_envelope_t *env)
         pl_bus_msg_ack (m);
         return;
     }
-    char tag[96], key[200], bridged[200], wall[24];
+    char tag[96], key[200], bridged[200], k_dl[300], lead_id[160], wall[24];
+    if (!s_lead_of (p->dial_id, lead_id, sizeof lead_id)) {
+        pl_bus_msg_ack (m);
+        return;
+    }
     s_tag (tag, sizeof tag, p->campaign);
     s_key (key, sizeof key, p->campaign, "inflight");
-    /* Out of the lines that could be abandoned, into the bridged calls: the lost-call recovery
-     * still finds it if telephony never ends it. */
+    /* Out of the lines that could be abandoned, into the bridged calls until the call ends
+     * (dialer.move): the lost-call recovery still finds it if telephony never ends it. */
     s_key (bridged, sizeof bridged, p->campaign, "bridged");
+    s_lead_key (k_dl, sizeof k_dl, p->campaign, lead_id);
     snprintf (wall, sizeof wall, "%lld", (long long) pl_clock_now_ms (NULL));
     pl_inbox_tx_t *tx = pl_inbox_tx_new (tag, env->id);
-    if (tx) {
-        pl_inbox_tx_cmdl (tx, "ZREM", key, p->dial_id, NULL);
-        pl_inbox_tx_cmdl (tx, "ZADD", bridged, wall, p->dial_id, NULL);
-    }
+    const char *keys[3] = { key, bridged, k_dl };
+    const char *args[2] = { p->dial_id, wall };
+    if (tx && pl_inbox_tx_effect (tx, &s_bridge, 3, keys, 2, args, NULL) != 0)
+        pl_inbox_tx_destroy (&tx);
     s_apply_msg (self, m, tx, "bridged");
     pl_inbox_tx_destroy (&tx);
 }
@@ -2086,7 +2105,7 @@ done:
 typedef struct {
     pacing_floor_t f;
     int by_state[6];
-    long long queued, inflight;
+    long long queued, inflight, bridged;   /* bridged: calls with an agent, not yet ended */
     int64_t machine;             /* machine detections in the period */
     int64_t period_from;
     char paused[320];            /* the pause ("<at ms>|<actor>|<reason>"), "" when running */
@@ -2097,8 +2116,9 @@ s_view (dialer_t *self, const dialer_campaign_t *c, int64_t now, s_view_t *v)
 {
     memset (v, 0, sizeof *v);
     char k_st[200], k_ready[200], k_resv[200], k_infl[200], k_due[200], k_pl[200], k_live[200], k_ab[200],
-        k_ma[200], k_paused[200];
+        k_ma[200], k_paused[200], k_brg[200];
     s_key (k_paused, sizeof k_paused, c->name, "paused");
+    s_key (k_brg, sizeof k_brg, c->name, "bridged");
     s_key (k_st, sizeof k_st, c->name, "agst");
     s_key (k_ready, sizeof k_ready, c->name, "ready");
     s_key (k_resv, sizeof k_resv, c->name, "resv");
@@ -2125,7 +2145,8 @@ s_view (dialer_t *self, const dialer_campaign_t *c, int64_t now, s_view_t *v)
     pl_redis_append (rd, "ZCOUNT %s %s %s", k_ma, from, nows);
     pl_redis_append (rd, "GET %s", k_paused);
     pl_redis_append (rd, "ZCARD %s", k_ready);
-    enum { NR = 11 };
+    pl_redis_append (rd, "ZCARD %s", k_brg);
+    enum { NR = 12 };
     pl_reply_t *r[NR] = { 0 };
     int rc = 0;
     for (int i = 0; i < NR; i++)
@@ -2151,6 +2172,7 @@ s_view (dialer_t *self, const dialer_campaign_t *c, int64_t now, s_view_t *v)
         v->inflight = pl_reply_int (r[2]);
         v->queued = pl_reply_int (r[3]);
         v->f.ready = (int) pl_reply_int (r[10]);
+        v->bridged = pl_reply_int (r[11]);
         v->f.staffed = v->by_state[2] + v->by_state[3] + v->by_state[4];
         v->f.wrap_up = v->by_state[4];
         v->f.wrap_ms_mean = wrap_n > 0 ? wrap_ms / wrap_n : 0;
@@ -2630,11 +2652,11 @@ dialer_queue (dialer_t *self, const char *campaign, int limit, int *rc)
     if (lv)
         snprintf (paced_by, sizeof paced_by, "%.*s", (int) strcspn (lv, " "), lv);
     pl_reply_free (&ls);
-    json_t *o = json_pack ("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:o, s:{s:s, s:s, s:I, s:I, s:f, s:f}, s:{s:i, s:b, s:i}, s:o}",
+    json_t *o = json_pack ("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:o, s:{s:s, s:s, s:I, s:I, s:f, s:f}, s:{s:i, s:b, s:i}, s:o}",
                            "campaign", c->name, "mode", dialer_mode_name (c->mode), "tenant", c->tenant,
                            "paced_by", paced_by, "queued", (json_int_t) v.queued,
                            "due_now", (json_int_t) (d ? pl_reply_int (d) : 0), "lines_in_flight", (json_int_t) v.inflight,
-                           "agents", agents, "abandon", "rule", c->abandon_rule, "period_from", from,
+                           "calls_bridged", (json_int_t) v.bridged, "agents", agents, "abandon", "rule", c->abandon_rule, "period_from", from,
                            "live_answered", (json_int_t) v.f.live, "abandoned", (json_int_t) v.f.abandoned,
                            "rate", v.f.live ? (double) v.f.abandoned / (double) v.f.live : 0.0,
                            "budget", c->abandon_ppm / 1e6, "pacing", "lines_now", p.lines, "predicting", p.predicting,

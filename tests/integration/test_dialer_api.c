@@ -1301,6 +1301,60 @@ test_a_debt_s_calls_to_its_other_numbers_reach_the_check (void **state)
     pl_reply_free (&h);
 }
 
+/* A manual dial of a new lead of campaign camp by agent, checked and allowed: placed. Its
+ * attempt id in dial_id. */
+static void
+s_place_manual (fx_t *f, const char *camp, const char *lead, const char *agent, char *dial_id, size_t size)
+{
+    assert_int_equal (s_send_lead_debt (f, lead, camp, NULL), 0);
+    char path[160], body[160];
+    snprintf (path, sizeof path, "/v1/leads/%s/dial", lead);
+    snprintf (body, sizeof body, "{\"campaign\":\"%s\",\"agent\":\"%s\"}", camp, agent);
+    int rc = 0;
+    for (int i = 0; i < 600 && (rc = s_http (f, "POST", path, DESK, body, NULL)) != 202 && rc != 409; i++)
+        s_pump (f, 25);
+    if (rc != 202 && rc != 409)    /* 409: the pacing claimed it first for a ready agent */
+        fail_msg ("%s: the manual dial answered %d", lead, rc);
+    snprintf (path, sizeof path, "/v1/agents/%s/state", agent);
+    snprintf (body, sizeof body, "{\"state\":\"ready\",\"campaigns\":[\"%s\"]}", camp);
+    assert_int_equal (s_http (f, "PUT", path, DESK, body, NULL), 204);
+    for (int i = 0; i < 800 && s_checks_of (f, lead) == 0; i++)
+        s_pump (f, 10);
+    *dial_id = '\0';
+    for (size_t i = 0; i < f->nchecks; i++)
+        if (strcmp (f->check_lead[i], lead) == 0)
+            snprintf (dial_id, size, "%s", f->check_id[i]);
+    assert_true (*dial_id);
+    assert_int_equal (s_allow (f, dial_id, lead, camp, "America/New_York", "us-dc"), 0);
+    assert_true (s_wait_lead (f, camp, lead, "placed"));
+}
+
+/* Telephony's CallProgress BRIDGED for dial_id. 0 when acknowledged. */
+static int
+s_bridged (fx_t *f, const char *dial_id, const char *camp)
+{
+    Plateau__V1__CallProgress cp = PLATEAU__V1__CALL_PROGRESS__INIT;
+    cp.dial_id = (char *) dial_id;
+    cp.campaign = (char *) camp;
+    cp.stage = PLATEAU__V1__CALL_PROGRESS__STAGE__BRIDGED;
+    pl_envelope_t env;
+    pl_envelope_ids_t ids;
+    pl_envelope_init (&env, &ids, "telsim", f->clock, NULL);
+    env.body_case = PLATEAU__V1__ENVELOPE__BODY_CALL_PROGRESS;
+    env.call_progress = &cp;
+    return s_send (f, f->as_telsim, &env);
+}
+
+/* The score of member in the campaign's sorted set `set`, -1 when absent. */
+static double
+s_zscore (fx_t *f, const char *camp, const char *set, const char *member)
+{
+    pl_reply_t *z = pl_redis_command (f->redis, "ZSCORE pl:{camp:%s}:%s %s", camp, set, member);
+    double v = z && pl_reply_type (z) != PL_REPLY_NIL ? strtod (pl_reply_str (z, NULL) ?: "-1", NULL) : -1;
+    pl_reply_free (&z);
+    return v;
+}
+
 /* A call telephony never ended (its adapter crashed with the call in flight): the attempt does
  * not hold its line and its lead for ever. Placed without an outcome past the ring timeout and
  * 10 minutes, or answered without a disposition for 4 hours, and claimed over a minute of real
@@ -1316,44 +1370,16 @@ test_a_call_telephony_never_ended_frees_its_line (void **state)
         { "01KDIALERAPILOSTT000000001", "a13", true, "disposition_lost" },
     };
     for (int k = 0; k < 2; k++) {
-        assert_int_equal (s_send_lead_debt (f, calls[k].lead, camp, NULL), 0);
-        char path[160], body[160], dial_id[96] = "";
-        snprintf (path, sizeof path, "/v1/leads/%s/dial", calls[k].lead);
-        snprintf (body, sizeof body, "{\"campaign\":\"%s\",\"agent\":\"%s\"}", camp, calls[k].agent);
-        int rc = 0;
-        for (int i = 0; i < 600 && (rc = s_http (f, "POST", path, DESK, body, NULL)) != 202 && rc != 409; i++)
-            s_pump (f, 25);
-        if (rc != 202 && rc != 409)    /* 409: the pacing claimed it first for a ready agent */
-            fail_msg ("%s: the manual dial answered %d", calls[k].lead, rc);
-        snprintf (path, sizeof path, "/v1/agents/%s/state", calls[k].agent);
-        snprintf (body, sizeof body, "{\"state\":\"ready\",\"campaigns\":[\"%s\"]}", camp);
-        assert_int_equal (s_http (f, "PUT", path, DESK, body, NULL), 204);
-        for (int i = 0; i < 800 && s_checks_of (f, calls[k].lead) == 0; i++)
-            s_pump (f, 10);
-        for (size_t i = 0; i < f->nchecks; i++)
-            if (strcmp (f->check_lead[i], calls[k].lead) == 0)
-                snprintf (dial_id, sizeof dial_id, "%s", f->check_id[i]);
-        assert_true (*dial_id);
-        assert_int_equal (s_allow (f, dial_id, calls[k].lead, camp, "America/New_York", "us-dc"), 0);
-        assert_true (s_wait_lead (f, camp, calls[k].lead, "placed"));
+        char dial_id[96] = "";
+        s_place_manual (f, camp, calls[k].lead, calls[k].agent, dial_id, sizeof dial_id);
         const char *zset = "inflight";
         if (calls[k].answer) {
             /* Answered and bridged to the agent: out of the lines in flight, into the bridged. */
             assert_int_equal (s_answered (f, dial_id, calls[k].lead, camp, calls[k].agent, "coll-t"), 0);
             assert_true (s_wait_lead (f, camp, calls[k].lead, "talking"));
-            Plateau__V1__CallProgress cp = PLATEAU__V1__CALL_PROGRESS__INIT;
-            cp.dial_id = dial_id;
-            cp.campaign = (char *) camp;
-            cp.stage = PLATEAU__V1__CALL_PROGRESS__STAGE__BRIDGED;
-            pl_envelope_t env;
-            pl_envelope_ids_t ids;
-            pl_envelope_init (&env, &ids, "telsim", f->clock, NULL);
-            env.body_case = PLATEAU__V1__ENVELOPE__BODY_CALL_PROGRESS;
-            env.call_progress = &cp;
-            assert_int_equal (s_send (f, f->as_telsim, &env), 0);
-            pl_reply_t *z = pl_redis_command (f->redis, "ZSCORE pl:{camp:%s}:inflight %s", camp, dial_id);
-            assert_int_equal (pl_reply_type (z), PL_REPLY_NIL);
-            pl_reply_free (&z);
+            assert_int_equal (s_bridged (f, dial_id, camp), 0);
+            assert_int_equal (s_zscore (f, camp, "inflight", dial_id), -1);
+            assert_true (s_zscore (f, camp, "bridged", dial_id) > 0);
             zset = "bridged";
         }
         /* Nothing more from telephony. Aged: claimed 5 hours ago, 2 minutes of real time ago. */
@@ -1379,6 +1405,46 @@ test_a_call_telephony_never_ended_frees_its_line (void **state)
         snprintf (sample, sizeof sample, "plateau_dialer_steps_total{step=\"%s\",result=\"ok\"}", calls[k].step);
         assert_true (s_metric (f, sample) == 1);
     }
+}
+
+/* A bridged call that ends as it should leaves the bridged calls with its disposition (so that
+ * the queue's count of calls with an agent is the live ones, which a drain waits on), and a
+ * BRIDGED that arrives after the call ended does not bring it back. */
+static void
+test_a_bridged_call_leaves_the_bridged_calls_when_it_ends (void **state)
+{
+    fx_t *f = *state;
+    const char *camp = "us-coll", *lead = "01KDIALERAPIBRIDGE00000001", *agent = "a14";
+    char dial_id[96] = "", path[160];
+    s_place_manual (f, camp, lead, agent, dial_id, sizeof dial_id);
+    assert_int_equal (s_answered (f, dial_id, lead, camp, agent, "coll-t"), 0);
+    assert_true (s_wait_lead (f, camp, lead, "talking"));
+    assert_int_equal (s_bridged (f, dial_id, camp), 0);
+    assert_true (s_zscore (f, camp, "bridged", dial_id) > 0);
+    json_t *o = NULL;
+    assert_int_equal (s_http (f, "GET", "/v1/campaigns/us-coll/queue", READER, NULL, &o), 200);
+    assert_int_equal (json_integer_value (json_object_get (o, "calls_bridged")), 1);
+    json_decref (o);
+    o = NULL;
+    snprintf (path, sizeof path, "/v1/calls/%s/disposition", dial_id);
+    assert_int_equal (s_http (f, "POST", path, DESK, "{\"code\":\"sale\"}", NULL), 200);
+    char st[32] = "";
+    int64_t due = 0;
+    for (int i = 0; i < 400; i++) {
+        s_lead_state (f, camp, lead, st, sizeof st, &due);
+        if (strcmp (st, "talking") != 0)
+            break;
+        s_pump (f, 10);
+    }
+    assert_string_equal (st, "done");
+    assert_int_equal (s_zscore (f, camp, "bridged", dial_id), -1);
+    /* A late, redelivered BRIDGED of the ended call: acknowledged, nothing comes back. */
+    assert_int_equal (s_bridged (f, dial_id, camp), 0);
+    assert_int_equal (s_zscore (f, camp, "bridged", dial_id), -1);
+    assert_int_equal (s_zscore (f, camp, "inflight", dial_id), -1);
+    assert_int_equal (s_http (f, "GET", "/v1/campaigns/us-coll/queue", READER, NULL, &o), 200);
+    assert_int_equal (json_integer_value (json_object_get (o, "calls_bridged")), 0);
+    json_decref (o);
 }
 
 /* ---- a check scrub refuses ------------------------------------------------------------------ */
@@ -1460,6 +1526,7 @@ main (void)
         cmocka_unit_test (test_a_debt_s_calls_to_its_other_numbers_reach_the_check),
         cmocka_unit_test (test_a_promise_opened_elsewhere_holds_its_debt),
         cmocka_unit_test (test_a_call_telephony_never_ended_frees_its_line),
+        cmocka_unit_test (test_a_bridged_call_leaves_the_bridged_calls_when_it_ends),
     };
     /* Its own fixture: the lead's only attempt is spent on a refused check. */
     const struct CMUnitTest refused[] = {

@@ -43,8 +43,8 @@ s_print (json_t *q)
 {
     printf ("campaign    %s  (%s, tenant %s)%s%s\n", s_str (q, "campaign"), s_str (q, "mode"), s_str (q, "tenant"),
             *s_str (q, "paced_by") ? ", paced by " : ", no replica pacing it", s_str (q, "paced_by"));
-    printf ("depth       %lld queued, %lld due now, %lld lines in flight\n", s_int (q, "queued"), s_int (q, "due_now"),
-            s_int (q, "lines_in_flight"));
+    printf ("depth       %lld queued, %lld due now, %lld lines in flight, %lld calls with an agent\n", s_int (q, "queued"),
+            s_int (q, "due_now"), s_int (q, "lines_in_flight"), s_int (q, "calls_bridged"));
     json_t *pz = json_object_get (q, "paused");
     if (json_is_object (pz))
         printf ("paused      by %s since %s%s%s: nothing is claimed until resumed\n", s_str (pz, "by"), s_str (pz, "at"),
