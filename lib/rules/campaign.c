@@ -80,8 +80,10 @@ pl_rules_campaign_new (const pl_rules_profiles_t *profiles)
     if (!profiles)
         return NULL;
     pl_rules_campaign_t *self = calloc (1, sizeof *self);
-    if (self)
+    if (self) {
         self->ps = profiles;
+        self->callees = PL_RULES_CALLEE_BIT (PL_RULES_CALLEE_CONSUMER);
+    }
     return self;
 }
 
@@ -542,8 +544,10 @@ s_check_rule (pl_rules_campaign_t *c, const pl__override_t *o, const char *origi
             return -1;
         }
         if (is_new) {
+            /* Exemptions and callee rules lift checks: a campaign may not add one. */
             static const char *const banned[] = { "exemption", "purchase", "inquiry",
-                                                  "overridden-by", "reassigned", "revoke" };
+                                                  "overridden-by", "reassigned", "revoke",
+                                                  "callee", "lifts", "except-sector" };
             bool bad = !per_call && strcmp (q->key, "source") != 0
                        && strcmp (q->key, "summary") != 0 && strcmp (q->key, "when") != 0
                        && strcmp (q->key, "exempt-by") != 0 && strcmp (q->key, "note") != 0;
@@ -560,7 +564,7 @@ s_check_rule (pl_rules_campaign_t *c, const pl__override_t *o, const char *origi
                                              "from", "until", "note", "period", "report",
                                              "disconnect-min", "consent", "letter", "requests",
                                              "exemption", "reassigned", "revoke", "cli",
-                                             "optout" };
+                                             "optout", "callee", "lifts", "except-sector" };
         for (size_t k = 0; k < sizeof fixed / sizeof fixed[0]; k++)
             if (strcmp (q->key, fixed[k]) == 0) {
                 s_fail (c, "%s:%d: rule %s, key '%s': a campaign cannot change it", origin,
@@ -770,8 +774,28 @@ s_set_general (pl_rules_campaign_t *c, const char *key, const char *value, const
         snprintf (dst, cap, "%s", value);
         return 0;
     }
+    if (strcmp (key, "callees") == 0) {
+        char buf[128];
+        char *w[4];
+        size_t nw = pl__split (value, buf, sizeof buf, w, 4);
+        unsigned m = 0;
+        for (size_t i = 0; i < nw; i++) {
+            pl_rules_callee_t t;
+            if (pl_rules_callee_parse (w[i], &t) != 0 || !*w[i]) {
+                s_fail (c, "%skey 'callees': '%s' is not consumer, business or sole-trader", where, w[i]);
+                return PL_ECONFIG;
+            }
+            m |= PL_RULES_CALLEE_BIT (t);
+        }
+        if (nw == 0 || nw > 3) {
+            s_fail (c, "%skey 'callees': expected 1 to 3 of consumer, business, sole-trader", where);
+            return PL_ECONFIG;
+        }
+        c->callees = m;
+        return 0;
+    }
     s_fail (c, "%skey '%s': unknown campaign setting (profile, tenant, id, subject, dialing, "
-            "prerecorded, agent-guaranteed, cli, sector, name)", where, key);
+            "prerecorded, agent-guaranteed, cli, sector, callees, name)", where, key);
     return PL_ECONFIG;
 }
 
@@ -940,6 +964,7 @@ pl_rules_campaign_load_text (pl_rules_campaign_t *self, const char *origin, cons
         memcpy (self->cli, saved.cli, sizeof self->cli);
         memcpy (self->sector, saved.sector, sizeof self->sector);
         memcpy (self->name, saved.name, sizeof self->name);
+        self->callees = saved.callees;
         if (cur != saved.profile && saved.profile) {
             pl__override_t *back = s_over_copy (self->over, self->n_over);
             if (back)
@@ -957,6 +982,37 @@ pl_rules_campaign_load_text (pl_rules_campaign_t *self, const char *origin, cons
     }
     pl__doc_free (&doc);
     return rc;
+}
+
+unsigned
+pl_rules_campaign_callees (const pl_rules_campaign_t *self)
+{
+    return self ? self->callees : PL_RULES_CALLEE_BIT (PL_RULES_CALLEE_CONSUMER);
+}
+
+static const char *const s_callee_names[] = { "consumer", "business", "sole-trader" };
+
+const char *
+pl_rules_callee_name (pl_rules_callee_t c)
+{
+    return (unsigned) c < 3 ? s_callee_names[c] : "consumer";
+}
+
+int
+pl_rules_callee_parse (const char *s, pl_rules_callee_t *out)
+{
+    pl_rules_callee_t c = PL_RULES_CALLEE_CONSUMER;
+    if (s && *s) {
+        size_t i = 0;
+        while (i < 3 && strcmp (s, s_callee_names[i]) != 0)
+            i++;
+        if (i == 3)
+            return PL_EINVAL;
+        c = (pl_rules_callee_t) i;
+    }
+    if (out)
+        *out = c;
+    return 0;
 }
 
 const char *

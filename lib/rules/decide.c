@@ -58,6 +58,7 @@ typedef struct {
     uint64_t reg[PL_RULES_MAX_REGIONS];
     uint8_t reg_at[PL_RULES_MAX_REGIONS];   /* index in the facts' regions */
     uint32_t atoms;
+    pl_rules_callee_t callee;   /* checked as (the campaign's types only; else consumer) */
     const char *cli;
     /* requested windows made by instant req_for, by weekday; the next request after it and
      * the latest counted (index in the facts, -1 if none) */
@@ -828,6 +829,19 @@ s_find_optout (const s_ctx_t *x, const pl__clause_t *cl, int64_t t, int64_t *nex
 /* ------------------------------------------------------------------------------------------ */
 /* One clause                                                                                   */
 
+/* Whether callee rule cl holds for this call: 1, 0 for a consumer's call, -1 for a callee of
+ * its types whose campaign's sector keeps the rules. */
+static int
+s_callee_holds (const s_ctx_t *x, const pl__clause_t *cl)
+{
+    if (!(cl->u.callee.callees & PL_RULES_CALLEE_BIT (x->callee)))
+        return 0;
+    for (int i = 0; i < cl->u.callee.n_except; i++)
+        if (strcmp (x->c->sector, cl->u.callee.except[i]) == 0)
+            return -1;
+    return 1;
+}
+
 static bool
 s_applicable (s_ctx_t *x, const pl__clause_t *cl, int64_t t, pl_rules_fired_t *r)
 {
@@ -866,6 +880,17 @@ s_applicable (s_ctx_t *x, const pl__clause_t *cl, int64_t t, pl_rules_fired_t *r
         if (!ok) {
             r->outcome = PL_RULES_NA;
             r->why = PL_RULES_WHY_NOT_IN_FORCE;
+            return false;
+        }
+    }
+    /* Lifted for this callee (a consumer rule, the callee a business): not applicable, and
+     * says by which rule. */
+    for (int i = 0; i < cl->n_lifted_by; i++) {
+        const pl__clause_t *by = &x->c->clauses[cl->lifted_by[i]];
+        if (s_callee_holds (x, by) == 1) {
+            r->outcome = PL_RULES_NA;
+            r->why = PL_RULES_WHY_NOT_FOR_CALLEE;
+            r->name = by->rule_id;
             return false;
         }
     }
@@ -1071,6 +1096,15 @@ s_eval (s_ctx_t *x, size_t idx, int64_t t, pl_rules_fired_t *r)
     case PL__CL_EXEMPTION:
         s_eval_exemption (x, cl, idx, t, r);
         break;
+    case PL__CL_CALLEE: {
+        int h = s_callee_holds (x, cl);
+        r->outcome = h == 1 ? PL_RULES_PASS : PL_RULES_NA;
+        r->why = h == 1    ? PL_RULES_WHY_CALLEE_SCOPE
+                 : h == 0 ? PL_RULES_WHY_CHECKED_AS_CONSUMER
+                          : PL_RULES_WHY_SECTOR_KEEPS_RULES;
+        r->name = h < 0 ? x->c->sector : pl_rules_callee_name (x->callee);
+        break;
+    }
     case PL__CL_REASSIGNED: {
         if (!x->consent_based) {
             r->outcome = PL_RULES_NA;
@@ -1203,6 +1237,10 @@ s_prepare (s_ctx_t *x, const pl_rules_campaign_t *c, const pl_rules_facts_t *f)
     if (dial & PL_RULES_DIAL_AGENT_GUARANTEED)
         a |= PL__AT_AGENT;
     x->atoms = a;
+    if ((unsigned) f->callee > PL_RULES_CALLEE_SOLE_TRADER)
+        return PL_EINVAL;
+    /* A lead of a type the campaign is not for is checked as a consumer (the stricter reading). */
+    x->callee = (c->callees & PL_RULES_CALLEE_BIT (f->callee)) ? f->callee : PL_RULES_CALLEE_CONSUMER;
     x->cli = f->cli ? f->cli : c->cli;
     x->req_for = INT64_MIN;
     if (f->n_requested && s_requests_at (x, INT64_MAX) != 0)
@@ -1233,6 +1271,7 @@ pl_rules_decide (const pl_rules_campaign_t *c, const pl_rules_facts_t *f, int64_
     out->binding_zone = -1;
     out->profile = c->profile->id;
     out->campaign = c->name;
+    out->callee = x.callee;
     out->number[0] = 0;
     if (f->e164) {
         size_t l = strlen (f->e164);

@@ -376,6 +376,19 @@ s_reason_body (const pl_rules_decision_t *d, const pl_rules_fired_t *r, s_out_t 
         else
             s_put (o, "no revocation on record");
         break;
+    case PL_RULES_WHY_NOT_FOR_CALLEE:
+        s_put (o, "does not apply to a %s callee (%s)", pl_rules_callee_name (d->callee), name);
+        break;
+    case PL_RULES_WHY_CALLEE_SCOPE:
+        s_put (o, "the callee is a %s and the campaign is for %s callees: %s", name, name, r->value);
+        break;
+    case PL_RULES_WHY_CHECKED_AS_CONSUMER:
+        s_put (o, "checked as a %s callee (the lead's type when the campaign is for it, else "
+               "consumer): the rules it names apply", name);
+        break;
+    case PL_RULES_WHY_SECTOR_KEEPS_RULES:
+        s_put (o, "the campaign's sector %s keeps the rules it names for every callee", name);
+        break;
     case PL_RULES_WHY_HORIZON:
         s_put (o, "no legal instant within %d days (last tried %s)", PL_RULES_HORIZON_DAYS,
                until);
@@ -527,6 +540,7 @@ pl_rules_explain (const pl_rules_decision_t *d, unsigned flags, char *buf, size_
     s_put (&o, "%s\n", d->n_regions ? "" : " none");
     s_put (&o, "profile  %s%s%s\n", d->profile ? d->profile : "?",
            d->campaign && *d->campaign ? "; campaign " : "", d->campaign ? d->campaign : "");
+    s_put (&o, "callee   %s\n", pl_rules_callee_name (d->callee));
     if (flags & PL_RULES_EXPLAIN_DECISIVE)
         return (int) o.used;
     s_put (&o, "rules checked (%zu):\n", d->n_fired);

@@ -542,7 +542,7 @@ s_yes_no (const char *s, bool *v)
 /* The keys of a rule                                                                           */
 
 typedef enum { K_META, K_CAL, K_CAP, K_CONSENT, K_LIST, K_CLI, K_SECTOR, K_LETTER, K_REQ,
-               K_EXEMPT, K_REASSIGN, K_REVOKE, K_OPTOUT, K_INFO } s_kgroup_t;
+               K_EXEMPT, K_REASSIGN, K_REVOKE, K_OPTOUT, K_CALLEE, K_INFO } s_kgroup_t;
 
 static const struct {
     const char *key;
@@ -567,6 +567,7 @@ static const struct {
     { "inquiry", K_EXEMPT, false }, { "overridden-by", K_EXEMPT, false },
     { "reassigned", K_REASSIGN, false }, { "disconnect-min", K_INFO, false },
     { "revoke", K_REVOKE, false }, { "optout", K_OPTOUT, false },
+    { "callee", K_CALLEE, false }, { "lifts", K_CALLEE, false }, { "except-sector", K_CALLEE, false },
     { "max-rate", K_INFO, false }, { "period", K_INFO, false }, { "agent-within", K_INFO, false },
     { "ring-at-least", K_INFO, false }, { "message", K_INFO, false },
     { "honour-within", K_INFO, false }, { "retain", K_INFO, false }, { "report", K_INFO, false },
@@ -991,6 +992,72 @@ pl__rule_compile (const pl_rules_profiles_t *ps, const char *rule_id, int rule_l
         any = true;
     }
 
+    /* Callee: the rules of this profile that do not apply to the callee types named (fr.b2b:
+     * the consumer code's canvassing rules are not a business's), unless the campaign's sector
+     * is one of except-sector. */
+    const pl__param_t *lifts = s_get (p, n, "lifts"), *exc = s_get (p, n, "except-sector");
+    if ((q = s_get (p, n, "callee")) || lifts || exc) {
+        if (!q || !lifts) {
+            s_err (e, q ? q->line : (lifts ? lifts : exc)->line, q ? "lifts" : "callee",
+                   "a callee rule needs both callee and lifts");
+            return -1;
+        }
+        pl__clause_t c = base;
+        c.kind = PL__CL_CALLEE;
+        c.key = "callee";
+        char buf[512];
+        char *w[PL__MAXLIFT + 1];
+        size_t nw = pl__split (q->value, buf, sizeof buf, w, PL__MAXLIFT + 1);
+        for (size_t i = 0; i < nw; i++) {
+            pl_rules_callee_t t;
+            if (pl_rules_callee_parse (w[i], &t) != 0 || t == PL_RULES_CALLEE_CONSUMER) {
+                s_err (e, q->line, q->key, "'%s' is not business or sole-trader (consumer rules "
+                       "are never lifted for consumers)", w[i]);
+                return -1;
+            }
+            c.u.callee.callees |= (uint8_t) PL_RULES_CALLEE_BIT (t);
+        }
+        if (nw == 0) {
+            s_err (e, q->line, q->key, "expected business and/or sole-trader");
+            return -1;
+        }
+        nw = pl__split (lifts->value, buf, sizeof buf, w, PL__MAXLIFT + 1);
+        if (nw == 0 || nw > PL__MAXLIFT) {
+            s_err (e, lifts->line, lifts->key, "expected 1 to %d rule ids", PL__MAXLIFT);
+            return -1;
+        }
+        for (size_t i = 0; i < nw; i++) {
+            if (!s_rule_id_ok (w[i]) || strlen (w[i]) >= PL__NAMELEN) {
+                s_err (e, lifts->line, lifts->key, "'%s' is not a rule id", w[i]);
+                return -1;
+            }
+            snprintf (c.u.callee.lifts[i], PL__NAMELEN, "%s", w[i]);
+        }
+        c.u.callee.n_lifts = (uint8_t) nw;
+        if (exc) {
+            nw = pl__split (exc->value, buf, sizeof buf, w, PL__MAXSECTOR + 1);
+            if (nw == 0 || nw > PL__MAXSECTOR) {
+                s_err (e, exc->line, exc->key, "expected 1 to %d sectors", PL__MAXSECTOR);
+                return -1;
+            }
+            for (size_t i = 0; i < nw; i++) {
+                if (!s_word_ok (w[i], "-") || strlen (w[i]) >= 32) {
+                    s_err (e, exc->line, exc->key, "bad sector '%s'", w[i]);
+                    return -1;
+                }
+                snprintf (c.u.callee.except[i], 32, "%s", w[i]);
+            }
+            c.u.callee.n_except = (uint8_t) nw;
+        }
+        char disp[600];
+        snprintf (disp, sizeof disp, "not %s for %s callees%s%s", lifts->value, q->value,
+                  exc ? "; except for sector " : "", exc ? exc->value : "");
+        c.value = pl__arena_strdup (arena, disp);
+        if (!s_push (out, n_out, cap_out, &c))
+            goto oom;
+        any = true;
+    }
+
     if ((rc = s_word_clause (p, n, "letter", "required", PL__CL_LETTER,
                              "first letter's reference and date", &base, arena, out, n_out, cap_out,
                              e)) < 0)
@@ -1140,6 +1207,33 @@ oom:
 int
 pl__clauses_link (pl__clause_t *cl, size_t n, pl__err_t *e)
 {
+    for (size_t i = 0; i < n; i++)
+        cl[i].n_lifted_by = 0;
+    /* Callee rules: each rule they lift learns by whom (every clause of that rule). */
+    for (size_t j = 0; j < n; j++) {
+        if (cl[j].kind != PL__CL_CALLEE)
+            continue;
+        for (size_t k = 0; k < cl[j].u.callee.n_lifts; k++) {
+            const char *name = cl[j].u.callee.lifts[k];
+            bool found = false;
+            for (size_t i = 0; i < n; i++) {
+                if (strcmp (cl[i].rule_id, name) != 0)
+                    continue;
+                found = true;
+                if (cl[i].kind == PL__CL_CALLEE || cl[i].n_lifted_by >= PL__MAXLIFTBY) {
+                    s_err (e, 0, "lifts", "rule %s cannot be lifted by %s (a callee rule, or "
+                           "lifted by %d rules already)", name, cl[j].rule_id, PL__MAXLIFTBY);
+                    return -1;
+                }
+                cl[i].lifted_by[cl[i].n_lifted_by++] = (int16_t) j;
+            }
+            if (!found) {
+                s_err (e, 0, "lifts", "rule %s lifts %s, which is not a rule of this profile",
+                       cl[j].rule_id, name);
+                return -1;
+            }
+        }
+    }
     for (size_t i = 0; i < n; i++) {
         cl[i].exempt_builtin = 0;
         for (size_t k = 0; k < cl[i].n_exempt; k++) {

@@ -34,6 +34,8 @@
 #define PL__MAXREGIONS 8
 #define PL__MAXPREFIX  24
 #define PL__MAXSECTOR  8
+#define PL__MAXLIFT    12       /* rules a callee rule lifts */
+#define PL__MAXLIFTBY  2        /* callee rules lifting one rule */
 #define PL__NAMELEN    24
 
 static inline int64_t
@@ -240,6 +242,7 @@ enum {
     PL__CL_REASSIGNED,          /* reassigned, disconnect-min */
     PL__CL_REVOKE,              /* revoke */
     PL__CL_OPTOUT,              /* optout */
+    PL__CL_CALLEE,              /* callee, lifts, except-sector */
 };
 
 /* Condition atoms for `when`. */
@@ -295,6 +298,8 @@ typedef struct pl__clause {
     int16_t exempt[PL__MAXEXEMPT];          /* indexes of exemption clauses (compiled list) */
     char exempt_names[PL__MAXEXEMPT][PL__NAMELEN];
     uint8_t exempt_builtin;                 /* PL__EX_* */
+    uint8_t n_lifted_by;
+    int16_t lifted_by[PL__MAXLIFTBY];       /* indexes of the callee rules lifting it */
     union {
         struct {
             uint8_t nwin[7];                /* by ISO weekday - 1 */
@@ -343,6 +348,12 @@ typedef struct pl__clause {
         struct {
             uint8_t kinds;                  /* 1 << pl_rules_optout_kind_t honoured */
         } optout;
+        struct {
+            uint8_t callees;                /* PL_RULES_CALLEE_BIT of the types it holds for */
+            uint8_t n_lifts, n_except;
+            char lifts[PL__MAXLIFT][PL__NAMELEN];
+            char except[PL__MAXSECTOR][32]; /* campaign sectors it does not hold for */
+        } callee;
     } u;
 } pl__clause_t;
 
@@ -414,6 +425,7 @@ struct pl_rules_campaign {
     char cli[24];
     char sector[32];
     char name[64];
+    unsigned callees;           /* PL_RULES_CALLEE_BIT of the types it is for */
     size_t n_over;
     pl__override_t *over;
     /* compiled */

@@ -2838,6 +2838,13 @@ s_configured_event (dialer_t *self, pl_inbox_tx_t *tx, const dialer_campaign_t *
     cc.n_settings = st->n;
     cc.settings = st->p;
     cc.abandon_budget_permille = (int32_t) (c->abandon_ppm / 1000);
+    /* The callee types it is for: a business lead is checked as one only in such a campaign. */
+    char *callees[3];
+    unsigned m = pl_rules_campaign_callees (c->rules);
+    for (int t = 0; t < 3; t++)
+        if (m & PL_RULES_CALLEE_BIT (t))
+            callees[cc.n_callees++] = (char *) pl_rules_callee_name ((pl_rules_callee_t) t);
+    cc.callees = callees;
     ev.campaign_config = &cc;
     ev.reason = (char *) c->origin;
     if (rc == 0)

@@ -112,6 +112,8 @@ intake_audit_build (intake_audit_event_t *o, const char *service, const char *ty
         const Plateau__V1__PhoneNumber *p = lead->phone;
         ev->external_id = lead->external_id ? lead->external_id : (char *) "";
         ev->number = p && p->e164 ? p->e164 : (char *) "";
+        /* A typed fact, never left to a default: a lead that says nothing is a consumer's. */
+        ev->callee = lead->callee && *lead->callee ? lead->callee : (char *) "consumer";
         /* Every candidate zone, with how it was found: the rules bind to the strictest, and an
          * auditor must see all of them to check that. The first is the event's zone for stories. */
         size_t nz = p ? p->n_zones : 0;

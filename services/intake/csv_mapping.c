@@ -32,6 +32,7 @@ static const char *const s_target_names[INTAKE_COL_KIND_COUNT] = {
     [INTAKE_COL_STATE] = "state",
     [INTAKE_COL_EMAIL] = "email",
     [INTAKE_COL_TIMEZONE] = "timezone",
+    [INTAKE_COL_CALLEE] = "callee",
     [INTAKE_COL_DEBT_ACCOUNT_REF] = "debt.account_ref",
     [INTAKE_COL_DEBT_CREDITOR] = "debt.creditor",
     [INTAKE_COL_DEBT_BALANCE] = "debt.balance",
@@ -227,6 +228,9 @@ static const s_alias_t s_aliases[] = {
     {"campaign", INTAKE_COL_CAMPAIGN, NULL}, {"campagne", INTAKE_COL_CAMPAIGN, NULL},
     {"timezone", INTAKE_COL_TIMEZONE, NULL}, {"tz", INTAKE_COL_TIMEZONE, NULL},
     {"fuseauhoraire", INTAKE_COL_TIMEZONE, NULL}, {"fuseau", INTAKE_COL_TIMEZONE, NULL},
+    /* who is called; "account type", "customer type" and "type" hold other values in CRM
+     * exports ("Individual", "Prospect"): read as the callee they would reject good rows */
+    {"callee", INTAKE_COL_CALLEE, NULL}, {"calleetype", INTAKE_COL_CALLEE, NULL},
     /* debt collection */
     {"accountref", INTAKE_COL_DEBT_ACCOUNT_REF, NULL},
     {"accountreference", INTAKE_COL_DEBT_ACCOUNT_REF, NULL},

@@ -9,7 +9,7 @@
  *
  *  A column's target is written as a lead field name:
  *      external_id, campaign, phone, alt_phones, country, first_name, last_name, address,
- *      postal_code, state, email, timezone,
+ *      postal_code, state, email, timezone, callee,
  *      debt.account_ref, debt.creditor, debt.balance, debt.currency, debt.first_letter_ref,
  *      debt.first_letter_at,
  *      consent.scope, consent.channel, consent.source, consent.captured_at, consent.proof_ref,
@@ -44,6 +44,7 @@ typedef enum {
     INTAKE_COL_STATE,
     INTAKE_COL_EMAIL,
     INTAKE_COL_TIMEZONE,
+    INTAKE_COL_CALLEE,
     INTAKE_COL_DEBT_ACCOUNT_REF,
     INTAKE_COL_DEBT_CREDITOR,
     INTAKE_COL_DEBT_BALANCE,

@@ -16,8 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "plateau/error.h"
+#include "plateau/rules.h"
 #include "plateau/timefmt.h"
 #include "plateau/utf8.h"
 
@@ -133,13 +135,14 @@ typedef struct {
 /* Known top-level fields, in the order they are read. */
 enum {
     F_COUNTRY, F_POSTAL_CODE, F_STATE, F_TIMEZONE, F_EXTERNAL_ID, F_CAMPAIGN, F_FIRST_NAME,
-    F_LAST_NAME, F_ADDRESS, F_EMAIL, F_PHONE, F_ALT_PHONES, F_CONSENTS, F_DEBT, F_CUSTOM,
-    F_COUNT
+    F_LAST_NAME, F_ADDRESS, F_EMAIL, F_CALLEE, F_PHONE, F_ALT_PHONES, F_CONSENTS, F_DEBT,
+    F_CUSTOM, F_COUNT
 };
 
 static const char *const s_field_names[F_COUNT] = {
     "country", "postal_code", "state", "timezone", "external_id", "campaign", "first_name",
-    "last_name", "address", "email", "phone", "alt_phones", "consents", "debt", "custom",
+    "last_name", "address", "email", "callee", "phone", "alt_phones", "consents", "debt",
+    "custom",
 };
 
 /* The fields of a consent and of a debt. */
@@ -847,6 +850,31 @@ s_read_simple (s_ctx_t *c)
     }
 }
 
+/* Who is called, as the rules engine names it (pl_rules_callee_parse): a business callee may
+ * lift consumer rules, so nothing but those names is taken. Case and the underscore spreadsheets
+ * write are forgiven; not said, it stays empty (read as a consumer downstream). */
+static void
+s_read_callee (s_ctx_t *c)
+{
+    char *s;
+    if (s_text (c, &c->in.f[F_CALLEE], "callee", 64, 0, &s) <= 0)
+        return;
+    char canon[65];
+    size_t n = 0;
+    for (; s[n] && n < sizeof canon - 1; n++)
+        canon[n] = s[n] == '_' ? '-' : (char) tolower ((unsigned char) s[n]);
+    canon[n] = '\0';
+    pl_rules_callee_t t;
+    if (pl_rules_callee_parse (canon, &t) == 0) {
+        snprintf (s, strlen (s) + 1, "%s", pl_rules_callee_name (t));       /* same length */
+        c->lead->callee = s;
+        return;
+    }
+    s_err (c, "callee", INTAKE_E_INVALID_VALUE, "callee '%s' is not consumer, business or "
+                                                "sole-trader", s);
+    free (s);
+}
+
 static void
 s_read_phones (s_ctx_t *c)
 {
@@ -1101,6 +1129,7 @@ s_check (s_ctx_t *c, Plateau__V1__Lead **out)
     Plateau__V1__Lead *lead = c->lead;
     s_read_country (c);
     s_read_simple (c);
+    s_read_callee (c);
     s_read_phones (c);
     s_read_consents (c);
     s_read_debt (c);
@@ -1357,6 +1386,7 @@ s_gather_pb (s_ctx_t *c, const Plateau__V1__Lead *l)
     in->f[F_LAST_NAME] = s_val_str (l->last_name);
     in->f[F_ADDRESS] = s_val_str (l->address);
     in->f[F_EMAIL] = s_val_str (l->email);
+    in->f[F_CALLEE] = s_val_str (l->callee);
     in->f[F_PHONE] = s_val_number (l->phone);
 
     if (l->n_alt_phones) {
@@ -1511,6 +1541,7 @@ intake_lead_to_json (const Plateau__V1__Lead *lead)
     rc |= s_put_str (o, "state", lead->state);
     rc |= s_put_str (o, "email", lead->email);
     rc |= s_put_str (o, "timezone", lead->timezone);
+    rc |= s_put_str (o, "callee", lead->callee);
     if (lead->n_consents) {
         json_t *a = json_array ();
         for (size_t i = 0; a && i < lead->n_consents; i++) {

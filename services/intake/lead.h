@@ -6,7 +6,7 @@
  *  object with the snake_case names of the public API:
  *
  *      external_id, campaign, phone, alt_phones[], country, first_name, last_name, address,
- *      postal_code, state, email, timezone,
+ *      postal_code, state, email, timezone, callee,
  *      consents[] {scope, channel, source, captured_at, proof_ref, wording_version, revoked_at,
  *                  number},
  *      debt {account_ref, creditor, balance, currency, first_letter_ref, first_letter_at},
@@ -18,6 +18,8 @@
  *  normalises numbers to E.164 with their type, region and candidate time zones (postal code,
  *  state and the CRM's time zone taken into account, see plateau/phone.h), and keeps unknown
  *  fields in `custom` or rejects them, as the source is configured — never drops them.
+ *  `callee` says who is called: "consumer", "business" or "sole-trader", stored so spelled
+ *  whatever the case given ("sole_trader" too); left out, it is empty and read as a consumer.
  *
  *  The decoders (json_decode.h, ndjson_decode.h, csv_decode.h) hand out their results as
  *  intake_item_t through an intake_item_fn callback, declared here because they all share it.

@@ -164,6 +164,13 @@ s_scrub (pl_http_req_t *req, void *arg)
     const char *campaign = b.campaign ?: pl_http_req_query (req, "campaign");
     const char *country = b.country ?: pl_http_req_query (req, "country");
     const char *jurisdiction = b.jurisdiction ?: pl_http_req_query (req, "jurisdiction");
+    const char *callee = b.callee ?: pl_http_req_query (req, "callee");
+    pl_rules_callee_t callee_type;
+    if (pl_rules_callee_parse (callee, &callee_type) != 0) {
+        scrub_body_numbers_fini (&b);
+        free (lines);
+        return pl_http_reply_error (req, 400, "invalid", "expected consumer, business or sole-trader", "callee");
+    }
     if (jurisdiction && *jurisdiction && !scrub_campaigns_has_jurisdiction (api->o.campaigns, jurisdiction)) {
         scrub_body_numbers_fini (&b);
         free (lines);
@@ -179,7 +186,8 @@ s_scrub (pl_http_req_t *req, void *arg)
     rc = out && v && sn && pn ? 0 : PL_ENOMEM;
     if (rc == 0)
         fputs ("{\"results\":[", out);
-    scrub_context_t sc = { .campaign = campaign, .jurisdiction = jurisdiction, .debt_ref = "" };
+    scrub_context_t sc = { .campaign = campaign, .jurisdiction = jurisdiction, .debt_ref = "",
+                           .callee = callee_type };
     for (size_t base = 0; rc == 0 && base < n; base += S_CHUNK) {
         size_t m = n - base < S_CHUNK ? n - base : S_CHUNK, k = 0;
         size_t map[S_CHUNK];

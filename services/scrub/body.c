@@ -64,6 +64,7 @@ s_numbers_json (const char *body, size_t len, size_t max, scrub_body_numbers_t *
     out->campaign = json_string_value (json_object_get (o, "campaign"));
     out->country = json_string_value (json_object_get (o, "country"));
     out->jurisdiction = json_string_value (json_object_get (o, "jurisdiction"));
+    out->callee = json_string_value (json_object_get (o, "callee"));
     return out->nums ? 0 : PL_ENOMEM;
 }
 

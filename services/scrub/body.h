@@ -30,7 +30,7 @@ typedef struct {
     char **nums;
     size_t n;
     /* What a JSON body names (NULL when it does not, or not as a string). */
-    const char *campaign, *country, *jurisdiction;
+    const char *campaign, *country, *jurisdiction, *callee;
 } scrub_body_numbers_t;
 
 /* Reads `len` bytes of body (NULL: none) as JSON {"numbers":[…]} when json, else as CSV: the

@@ -30,7 +30,7 @@ static const struct {
     { "us-dnc", "us-cc", "us.dnc-national" },
     { "bloctel", "fr-cc", "fr.bloctel" },
     { "tps", "uk-cc", "uk.tps" },
-    { "ctps", "uk-cc", "uk.tps" },
+    { "ctps", "uk-cc", "uk.ctps" },
 };
 
 typedef struct {

@@ -68,6 +68,9 @@ scrub_dial_check_read (const Plateau__V1__DialCheck *q, int64_t now_ms, int spee
         return s_refuse (reason, rsize, "a name (campaign, tenant, lead id, debt reference) is over 128 bytes");
     if (!s_e164 (q->number))
         return s_refuse (reason, rsize, "number is not E.164");
+    pl_rules_callee_t callee;
+    if (pl_rules_callee_parse (lead->callee, &callee) != 0)
+        return s_refuse (reason, rsize, "lead.callee is not consumer, business or sole-trader");
     const Plateau__V1__PhoneNumber *phone = s_phone_of (lead, q->number);
     if (!phone)
         return s_refuse (reason, rsize, "number is not one of the lead's numbers");
@@ -110,7 +113,8 @@ scrub_dial_check_read (const Plateau__V1__DialCheck *q, int64_t now_ms, int spee
                                    .postal_code = lead->postal_code, .debt_ref = debt,
                                    .tenant = q->tenant && *q->tenant ? q->tenant : NULL,
                                    .calls = out->calls, .n_calls = out->n_calls,
-                                   .cli = q->caller_id && *q->caller_id ? q->caller_id : NULL };
+                                   .cli = q->caller_id && *q->caller_id ? q->caller_id : NULL,
+                                   .callee = callee };
     out->tenant = q->tenant && *q->tenant ? q->tenant : "";
     out->campaign = campaign;
     out->at_ms = q->at_ms;
@@ -202,7 +206,6 @@ scrub_dial_answer (pl_inbox_tx_t *tx, const pl_outbox_t *dialer, const pl_outbox
     ev.tenant = (char *) f->tenant;
     ev.attempt_id = q->check_id;
     ev.call_kind = f->kind;
-    ev.callee = "consumer";
     ev.dial_mode = f->mode;
     /* The audit refuses an event whose caller id is not E.164 or is the callee's number. */
     if (q->caller_id && s_e164 (q->caller_id) && strcmp (q->caller_id, v->number) != 0)

@@ -151,6 +151,10 @@ scrub_door_request_check (const Plateau__V1__ScrubRequest *q, char *jur, size_t 
             snprintf (reason, rsize, "numbers[%zu] is not E.164", i);
             return PL_EINVAL;
         }
+    if (pl_rules_callee_parse (q->callee, NULL) != 0) {
+        snprintf (reason, rsize, "callee is not consumer, business or sole-trader");
+        return PL_EINVAL;
+    }
     jur[0] = '\0';
     /* The request names a profile family ("fr", "us", "uk") or a jurisdiction. */
     if (q->jurisdiction && *q->jurisdiction)
@@ -196,7 +200,6 @@ s_audit (scrub_door_t *self, pl_inbox_tx_t *tx, scrub_verdict_pb_t *pb, const ch
     if (campaign && *campaign)
         ev.campaign = (char *) campaign;
     ev.call_kind = kind;
-    ev.callee = "consumer";
     return pl_audit_emit (tx, self->audit, self->service, self->clock, trace_id, &ev);
 }
 
@@ -215,6 +218,11 @@ s_lead_step (scrub_door_t *self, const pl_envelope_t *env, int64_t now, int *cod
     const char *debt = lead->debt && lead->debt->account_ref ? lead->debt->account_ref : "";
     scrub_context_t ctx = { .campaign = lead->campaign, .country = lead->country, .state = lead->state,
                             .postal_code = lead->postal_code, .debt_ref = debt };
+    if (pl_rules_callee_parse (lead->callee, &ctx.callee) != 0) {
+        snprintf (reason, rsize, "lead.callee is not consumer, business or sole-trader");
+        *code = PLATEAU__V1__NACK__CODE__INVALID;
+        return NULL;
+    }
     scrub_campaign_t camp;
     const char *tenant = scrub_campaigns_find (self->campaigns, lead->campaign, NULL, lead->phone->region,
                                                *debt != '\0', &camp) == 0 ? camp.tenant : "default";
@@ -319,6 +327,7 @@ s_request_step (scrub_door_t *self, const pl_envelope_t *env, int64_t now, int *
     scrub_number_t *nums = calloc (n, sizeof *nums);
     scrub_verdict_t *v = calloc (n, sizeof *v);
     scrub_context_t ctx = { .campaign = q->campaign, .jurisdiction = jur, .debt_ref = "" };
+    pl_rules_callee_parse (q->callee, &ctx.callee);        /* checked above */
     for (size_t i = 0; nums && i < n; i++)
         nums[i].e164 = q->numbers[i];
     pl_inbox_tx_t *tx = NULL;

@@ -200,7 +200,7 @@ s_judge_one (const scrub_campaigns_t *campaigns, scrub_catalog_t *catalog, const
         .debt = debt ? scrub_id_of (ctx->debt_ref) : 0,
         .consents = ks, .n_consents = nk, .lists = lists, .n_lists = v->n_lists,
         .calls = ctx->calls, .n_calls = ctx->n_calls, .dial = ctx->dial,
-        .cli = ctx->cli && *ctx->cli ? ctx->cli : NULL,
+        .cli = ctx->cli && *ctx->cli ? ctx->cli : NULL, .callee = ctx->callee,
     };
     s_overlays (campaigns, v);
     v->rc = pl_rules_decide (c.campaign, &f, now, &v->d);
@@ -363,6 +363,25 @@ scrub_verdict_json (const scrub_verdict_t *v, int64_t now_ms)
         json_array_append_new (reasons, x);
     }
     json_object_set_new (o, "reasons", reasons);
+    /* Who the call was checked as, and the consumer rules that did not apply because of it. */
+    json_object_set_new (o, "callee", json_string (pl_rules_callee_name (v->d.callee)));
+    json_t *lifted = NULL;
+    for (size_t i = 0; i < v->d.n_fired; i++) {
+        const pl_rules_fired_t *r = &v->d.fired[i];
+        bool seen = false;
+        for (size_t k = 0; lifted && k < json_array_size (lifted) && !seen; k++)
+            seen = strcmp (json_string_value (json_object_get (json_array_get (lifted, k), "rule")), r->rule) == 0;
+        if (r->why != PL_RULES_WHY_NOT_FOR_CALLEE || seen)
+            continue;
+        char text[256];
+        pl_rules_reason (&v->d, i, text, sizeof text);
+        if (!lifted)
+            lifted = json_array ();
+        json_array_append_new (lifted, json_pack ("{s:s,s:s,s:s}", "rule", r->rule, "by", r->name ? r->name : "",
+                                                  "reason", text));
+    }
+    if (lifted)
+        json_object_set_new (o, "not_for_callee", lifted);
     /* Every region with its source; "binding" when a rule of the decision applied through it. */
     json_t *regions = json_array ();
     for (size_t g = 0; g < v->n_regions; g++) {
@@ -394,7 +413,7 @@ struct scrub_verdict_pb {
     Plateau__V1__RuleHit *hitp[PL_RULES_MAX_FIRED];
     char reasons[PL_RULES_MAX_FIRED][256];
     char facts[PL_RULES_MAX_FIRED][160];
-    size_t n_hits;                /* every rule that fired, n/a left out (audit) */
+    size_t n_hits;                /* every rule that fired, n/a left out but for the callee (audit) */
     size_t n_worthy;              /* the worthy ones first (bus) */
     Plateau__V1__ListVersion lv[SCRUB_LIST_FACTS_MAX];
     Plateau__V1__ListVersion *lvp[SCRUB_LIST_FACTS_MAX];
@@ -404,6 +423,9 @@ struct scrub_verdict_pb {
     Plateau__V1__RegionCandidate *rcp[PL_RULES_MAX_REGIONS];
     Plateau__V1__ZoneCandidate zc[PL_RULES_MAX_ZONES];
     Plateau__V1__ZoneCandidate *zcp[PL_RULES_MAX_ZONES];
+    Plateau__V1__CalleeLift lift[PL_RULES_MAX_FIRED];      /* rules lifted for the callee */
+    Plateau__V1__CalleeLift *liftp[PL_RULES_MAX_FIRED];
+    size_t n_lifts;
     char summary[512];
 };
 
@@ -453,9 +475,27 @@ scrub_verdict_pb_new (const scrub_verdict_t *v, int64_t now_ms)
             if (s_reason_worthy (&v->d.fired[i]))
                 s_hit (self, i);
         self->n_worthy = self->n_hits;
+        /* Then the others that were checked, and those that did not apply because of who is
+         * called (they say why: "does not apply to a business callee (fr.b2b)"). */
         for (size_t i = 0; i < v->d.n_fired; i++)
-            if (!s_reason_worthy (&v->d.fired[i]) && v->d.fired[i].outcome != PL_RULES_NA)
+            if (!s_reason_worthy (&v->d.fired[i])
+                && (v->d.fired[i].outcome != PL_RULES_NA || v->d.fired[i].why == PL_RULES_WHY_NOT_FOR_CALLEE))
                 s_hit (self, i);
+        for (size_t i = 0; i < v->d.n_fired && self->n_lifts < PL_RULES_MAX_FIRED; i++) {
+            const pl_rules_fired_t *r = &v->d.fired[i];
+            if (r->why != PL_RULES_WHY_NOT_FOR_CALLEE)
+                continue;
+            bool seen = false;      /* one per rule, not per clause */
+            for (size_t k = 0; k < self->n_lifts && !seen; k++)
+                seen = strcmp (self->lift[k].rule_id, r->rule) == 0;
+            if (seen)
+                continue;
+            Plateau__V1__CalleeLift *x = &self->lift[self->n_lifts];
+            plateau__v1__callee_lift__init (x);
+            x->rule_id = (char *) r->rule;
+            x->by_rule = (char *) (r->name ? r->name : "");
+            self->liftp[self->n_lifts++] = x;
+        }
         pl_rules_summary (&v->d, self->summary, sizeof self->summary);
     } else
         snprintf (self->summary, sizeof self->summary, "deny: no jurisdiction profile covers this number");
@@ -523,6 +563,10 @@ scrub_verdict_pb_audit (scrub_verdict_pb_t *self, Plateau__V1__AuditEvent *ev)
     if (*v->campaign)
         ev->campaign = (char *) v->campaign;
     ev->profile = (char *) v->profile;
+    /* The type the call was checked as: the lead's when the campaign is for it, else consumer. */
+    ev->callee = (char *) pl_rules_callee_name (v->rc == 0 ? v->d.callee : PL_RULES_CALLEE_CONSUMER);
+    ev->n_callee_lifts = self->n_lifts;
+    ev->callee_lifts = self->liftp;
     ev->n_overlays = v->n_overlays;
     ev->overlays = self->overlays;
     ev->n_regions = v->n_regions;

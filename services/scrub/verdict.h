@@ -48,6 +48,7 @@ typedef struct {
     size_t n_calls;
     unsigned dial;               /* PL_RULES_DIAL_* | PL_RULES_DIAL_SET; 0: the campaign's */
     const char *cli;             /* the caller id presented; NULL: the campaign's */
+    pl_rules_callee_t callee;    /* who is called, as the lead says (consumer when unknown) */
 } scrub_context_t;
 
 typedef struct {

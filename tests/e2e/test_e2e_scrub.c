@@ -148,11 +148,87 @@ test_a_crm_file_ends_judged_with_its_reasons_in_the_lead_and_the_audit (void **s
     ax_destroy (&a);
 }
 
+/* Who is called, through the stack: a CRM file with a callee column. A business in a campaign
+ * for businesses, without consent, is cleared, and both the lead's verdict and the audit say
+ * which consumer rules did not apply and by which rule; a consumer of the same campaign, and a
+ * business in a campaign for consumers only, are suppressed for want of consent. */
+static void
+test_a_business_callee_is_cleared_outside_the_consumer_rules_and_says_why (void **state)
+{
+    (void) state;
+    ax_t *a = ax_new ();
+    assert_non_null (a);
+    assert_true (ax_start (a, NULL) > 0);
+    sx_t *f = sx_new ();
+    assert_non_null (f);
+    snprintf (f->audit_bus, sizeof f->audit_bus, "%s", a->bus);
+    sx_campaign (f, "trade", "[campaign]\nprofile = fr-cc\ntenant = acme\ncallees = consumer business\n");
+    sx_campaign (f, "spring", "[campaign]\nprofile = fr-cc\ntenant = acme\n");
+    assert_int_equal (sx_start_scrub (f, 0, NULL), 0);
+    assert_int_equal (sx_start_intake (f), 0);
+    const char *csv = "external_id,phone,campaign,callee type\n"
+                      "b0,0612345690,trade,business\n"
+                      "b1,0612345691,trade,consumer\n"
+                      "b2,0612345692,spring,business\n";
+    pl_test_http_resp_t resp = { 0 };
+    assert_int_equal (sx_http (&f->intake, "POST", "/v1/leads", SX_TOKEN, "text/csv", csv, &resp), 200);
+    s_run_t run = { .f = f };
+    int n = 0;
+    for (char *line = strtok (resp.body, "\n"); line && n < 3; line = strtok (NULL, "\n")) {
+        json_t *o = json_loads (line, 0, NULL);
+        const char *id = json_string_value (json_object_get (o, "lead_id"));
+        if (id)
+            snprintf (run.ids[n++], 40, "%s", id);
+        json_decref (o);
+    }
+    pl_test_http_resp_free (&resp);
+    assert_int_equal (n, 3);
+    snprintf (run.ids[3], 40, "%s", run.ids[0]);   /* s_all_scrubbed reads N_LEADS */
+    assert_true (pl_test_wait_until (s_all_scrubbed, &run, 30000));
+    assert_string_equal (run.status[0], "cleared");
+    assert_string_equal (run.status[1], "suppressed");
+    assert_string_equal (run.status[2], "suppressed");
+
+    /* The lead's verdict: checked as a business, fr.consent not applied by fr.b2b. */
+    char path[320];
+    snprintf (path, sizeof path, "/v1/leads/%s", run.ids[0]);
+    assert_int_equal (sx_http (&f->intake, "GET", path, SX_TOKEN, NULL, NULL, &resp), 200);
+    printf ("%s\n", resp.body);
+    assert_non_null (strstr (resp.body, "\"callee\":\"business\""));
+    assert_non_null (strstr (resp.body, "does not apply to a business callee (fr.b2b)"));
+    pl_test_http_resp_free (&resp);
+
+    /* The audit: the lead accepted as a business, the verdict with what did not apply. */
+    s_story_t b0 = { a, "+33612345690" };
+    assert_true (pl_test_wait_until (s_story_complete, &b0, 20000));
+    char *text = s_why (a, "+33612345690");
+    assert_non_null (strstr (text, "fr.b2b"));
+    assert_null (strstr (text, "deny"));
+    free (text);
+    snprintf (path, sizeof path, "/v1/audit?number=%%2B33612345690");
+    assert_int_equal (pl_test_http_request (a->http_port, "GET", path, "Authorization: Bearer " AX_TOKEN "\r\n", NULL,
+                                            0, &resp), 200);
+    assert_non_null (strstr (resp.body, "\"callee\":\"business\""));
+    assert_non_null (strstr (resp.body, "\"callee_lifts\""));
+    assert_non_null (strstr (resp.body, "\"by_rule\":\"fr.b2b\""));
+    pl_test_http_resp_free (&resp);
+    s_story_t b2 = { a, "+33612345692" };
+    assert_true (pl_test_wait_until (s_story_complete, &b2, 20000));
+    text = s_why (a, "+33612345692");
+    assert_non_null (strstr (text, "fr.consent"));
+    assert_non_null (strstr (text, "deny"));
+    free (text);
+
+    sx_destroy (f);
+    ax_destroy (&a);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_a_crm_file_ends_judged_with_its_reasons_in_the_lead_and_the_audit),
+        cmocka_unit_test (test_a_business_callee_is_cleared_outside_the_consumer_rules_and_says_why),
     };
     return cmocka_run_group_tests_name ("e2e_scrub", tests, NULL, NULL);
 }

@@ -1,9 +1,9 @@
 /*  test_intake_audit.c — the evidence the intake's audit events carry for an independent checker:
  *  the tenant and call kind of each lead's campaign (from PLATEAU_CAMPAIGNS_DIR, else
- *  PLATEAU_INTAKE_TENANT and the lead's own debt), and for a rejected item the CRM's id and one
- *  `intake.<code>` rule per error. The service runs as a process against a private Redis, its
- *  events caught by a real bus server standing in for the audit; a campaign file it cannot use
- *  stops it at start.
+ *  PLATEAU_INTAKE_TENANT and the lead's own debt), who is called (the lead's callee, else a
+ *  consumer), and for a rejected item the CRM's id and one `intake.<code>` rule per error. The
+ *  service runs as a process against a private Redis, its events caught by a real bus server
+ *  standing in for the audit; a campaign file it cannot use stops it at start.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <cmocka.h>
+#include <jansson.h>
 #include "test_intake_fixture.h"
 #include "plateau/v1/audit.pb-c.h"
 
@@ -219,6 +220,91 @@ test_rejected_item_carries_its_external_id_tenant_and_one_rule_per_error (void *
     assert_non_null (strstr (number->facts, "line 2"));
 }
 
+/* The lead id of each item of a JSON batch's answer, "" for those not stored. */
+static void
+s_results (const char *body, char ids[][32], size_t n)
+{
+    json_t *j = json_loads (body, 0, NULL);
+    assert_non_null (j);
+    json_t *res = json_object_get (j, "results");
+    assert_int_equal (json_array_size (res), n);
+    for (size_t i = 0; i < n; i++) {
+        const char *id = json_string_value (json_object_get (json_array_get (res, i), "lead_id"));
+        snprintf (ids[i], 32, "%s", id ? id : "");
+    }
+    json_decref (j);
+}
+
+/* The callee GET /v1/leads/{id} shows ("" when none). */
+static void
+s_expect_stored_callee (fx_t *f, const char *id, const char *want)
+{
+    pl_test_http_resp_t g = { 0 };
+    assert_int_equal (fx_get_lead (f, id, &g), 200);
+    json_t *j = json_loads (g.body, 0, NULL);
+    assert_non_null (j);
+    const char *got = json_string_value (json_object_get (json_object_get (j, "lead"), "callee"));
+    assert_string_equal (got ? got : "", want);
+    json_decref (j);
+    pl_test_http_resp_free (&g);
+}
+
+/* lead.accepted says who is called as a typed fact: the lead's callee, or "consumer" when the lead
+ * says nothing. A re-import of the same CRM id is a duplicate whatever its callee: the stored lead
+ * keeps the callee it was accepted with, and the lead.duplicate says the one submitted this time. */
+static void
+test_accepted_lead_says_who_is_called (void **state)
+{
+    fx_t *f = *state;
+    const char *body = "{\"leads\":["
+                       "{\"external_id\":\"k-1\",\"campaign\":\"winter\",\"phone\":\"+33 6 44 00 00 01\","
+                       "\"callee\":\"business\"},"
+                       "{\"external_id\":\"k-2\",\"campaign\":\"winter\",\"phone\":\"+33 6 44 00 00 02\"},"
+                       "{\"external_id\":\"k-3\",\"campaign\":\"winter\",\"phone\":\"+33 6 44 00 00 03\","
+                       "\"callee\":\"Sole_Trader\"},"
+                       "{\"external_id\":\"k-4\",\"campaign\":\"winter\",\"phone\":\"+33 6 44 00 00 04\","
+                       "\"callee\":\"b2b\"}]}";
+    pl_test_http_resp_t r = { 0 };
+    assert_int_equal (fx_post (f, NULL, FX_TOKEN, "application/json", NULL, body, strlen (body), &r), 200);
+    char ids[4][32];
+    s_results (r.body, ids, 4);
+    pl_test_http_resp_free (&r);
+
+    const Plateau__V1__AuditEvent *ev = s_event (f, "lead.accepted", "k-1", NULL);
+    assert_non_null (ev);
+    assert_string_equal (ev->callee, "business");
+    ev = s_event (f, "lead.accepted", "k-2", NULL);
+    assert_non_null (ev);
+    assert_string_equal (ev->callee, "consumer");
+    ev = s_event (f, "lead.accepted", "k-3", NULL);
+    assert_non_null (ev);
+    assert_string_equal (ev->callee, "sole-trader");
+    s_expect_stored_callee (f, ids[0], "business");
+    s_expect_stored_callee (f, ids[1], "");            /* stored as said: not said */
+    s_expect_stored_callee (f, ids[2], "sole-trader");
+
+    /* the bad one: rejected alone, the field named in its rule */
+    assert_string_equal (ids[3], "");
+    ev = s_event (f, "lead.rejected", "k-4", NULL);
+    assert_non_null (ev);
+    assert_int_equal (ev->n_rules, 1);
+    const Plateau__V1__RuleHit *rule = s_rule (ev, "intake.invalid_value");
+    assert_non_null (rule);
+    assert_string_equal (rule->value, "callee");
+
+    /* the same CRM id again, now said to be a consumer: a duplicate, nothing changes */
+    const char *again = "{\"external_id\":\"k-1\",\"campaign\":\"winter\",\"phone\":\"+33 6 44 00 00 01\","
+                        "\"callee\":\"consumer\"}";
+    assert_int_equal (fx_post (f, NULL, FX_TOKEN, "application/json", NULL, again, strlen (again), &r), 200);
+    assert_non_null (strstr (r.body, "\"duplicate\""));
+    pl_test_http_resp_free (&r);
+    ev = s_event (f, "lead.duplicate", "k-1", NULL);
+    assert_non_null (ev);
+    assert_string_equal (ev->lead_id, ids[0]);
+    assert_string_equal (ev->callee, "consumer");
+    s_expect_stored_callee (f, ids[0], "business");
+}
+
 /* A campaign file without its tenant: the intake cannot say on whose behalf its leads come, and
  * does not start. */
 static void
@@ -255,6 +341,7 @@ main (void)
                                          teardown),
         cmocka_unit_test_setup_teardown (test_rejected_item_carries_its_external_id_tenant_and_one_rule_per_error,
                                          setup, teardown),
+        cmocka_unit_test_setup_teardown (test_accepted_lead_says_who_is_called, setup, teardown),
         cmocka_unit_test_setup_teardown (test_campaign_file_without_tenant_stops_the_intake_with_exit_2, setup,
                                          teardown),
     };

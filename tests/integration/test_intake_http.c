@@ -1,8 +1,8 @@
 /*  test_intake_http.c — plateau-intake as a process, through its HTTP door: numbers normalise,
  *  a French Windows-1252 CSV keeps its accents, an idempotency key replays the same answer and a
  *  duplicate number is reported, auth and bad input get 401/403/413/415/400 with line and
- *  column, accepted leads reach the scrub stand-in and every decision the audit stand-in, and
- *  the bus door applies a native Lead once.
+ *  column, accepted leads reach the scrub stand-in and every decision the audit stand-in, the
+ *  bus door applies a native Lead once, and the lead's callee is kept through every door.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -385,6 +385,151 @@ test_bus_door_applies_a_native_lead_once_and_nacks_an_invalid_one (void **state)
     pl_bus_client_destroy (&c);
 }
 
+/* The callee GET /v1/leads/{id} shows for lead `id` ("" when it shows none). */
+static void
+s_expect_callee (fx_t *f, const char *id, const char *want)
+{
+    pl_test_http_resp_t g = { 0 };
+    assert_non_null (id);
+    assert_int_equal (fx_get_lead (f, id, &g), 200);
+    json_t *gj = s_json (&g);
+    const char *got = json_string_value (json_object_get (json_object_get (gj, "lead"), "callee"));
+    assert_string_equal (got ? got : "", want);
+    json_decref (gj);
+    pl_test_http_resp_free (&g);
+}
+
+/* The item results of a streamed answer (NDJSON, CSV), in order, the summary left out. */
+static json_t *
+s_stream_results (pl_test_http_resp_t *r)
+{
+    json_t *a = json_array ();
+    char *save = NULL;
+    for (char *line = strtok_r (r->body, "\n", &save); line; line = strtok_r (NULL, "\n", &save)) {
+        json_t *o = json_loads (line, 0, NULL);
+        assert_non_null (o);
+        if (json_object_get (o, "status"))
+            json_array_append (a, o);
+        json_decref (o);
+    }
+    return a;
+}
+
+static const json_t *
+s_first_error (json_t *results, size_t i)
+{
+    return json_array_get (json_object_get (json_array_get (results, i), "errors"), 0);
+}
+
+/* Who is called comes in through every door, is stored with the lead (so scrub and the dialer get
+ * it unchanged) and shown by GET; a value that is not one of the three names rejects its lead
+ * alone, naming the field, and the good leads of the same request are kept. */
+static void
+test_the_callee_is_stored_and_shown_whichever_the_door (void **state)
+{
+    fx_t *f = *state;
+    const char *body = "{\"leads\":[{\"phone\":\"+33 6 22 00 00 01\",\"callee\":\"business\"},"
+                       "{\"phone\":\"+33 6 22 00 00 02\",\"callee\":\"b2b\"},"
+                       "{\"phone\":\"+33 6 22 00 00 03\",\"callee\":\"Sole_Trader\"},"
+                       "{\"phone\":\"+33 6 22 00 00 04\"}]}";
+    pl_test_http_resp_t r = { 0 };
+    assert_int_equal (fx_post (f, "?campaign=callee", FX_TOKEN, "application/json", NULL, body, strlen (body), &r),
+                      200);
+    json_t *j = s_json (&r);
+    json_t *res = json_object_get (j, "results");
+    assert_string_equal (s_status_of (res, 0), "accepted");
+    assert_string_equal (s_status_of (res, 1), "rejected");
+    assert_string_equal (json_string_value (json_object_get (s_first_error (res, 1), "field")), "callee");
+    assert_string_equal (json_string_value (json_object_get (s_first_error (res, 1), "code")), "invalid_value");
+    assert_non_null (strstr (json_string_value (json_object_get (s_first_error (res, 1), "message")),
+                             "consumer, business or sole-trader"));
+    assert_string_equal (s_status_of (res, 2), "accepted");
+    assert_string_equal (s_status_of (res, 3), "accepted");
+    s_expect_callee (f, s_lead_of (res, 0), "business");
+    s_expect_callee (f, s_lead_of (res, 2), "sole-trader");
+    s_expect_callee (f, s_lead_of (res, 3), "");
+    json_decref (j);
+    pl_test_http_resp_free (&r);
+
+    const char *nd = "{\"phone\":\"+33 6 22 00 00 05\",\"callee\":\"consumer\"}\n"
+                     "{\"phone\":\"+33 6 22 00 00 06\",\"callee\":\"nobody\"}\n";
+    assert_int_equal (fx_post (f, "?campaign=callee", FX_TOKEN, "application/x-ndjson", NULL, nd, strlen (nd), &r),
+                      200);
+    res = s_stream_results (&r);
+    assert_int_equal (json_array_size (res), 2);
+    assert_string_equal (s_status_of (res, 0), "accepted");
+    s_expect_callee (f, s_lead_of (res, 0), "consumer");
+    assert_string_equal (s_status_of (res, 1), "rejected");
+    assert_string_equal (json_string_value (json_object_get (s_first_error (res, 1), "field")), "callee");
+    assert_int_equal (json_integer_value (json_object_get (s_first_error (res, 1), "line")), 2);
+    json_decref (res);
+    pl_test_http_resp_free (&r);
+
+    const char *csv = "phone,Callee Type\n+33 6 22 00 00 07,business\n+33 6 22 00 00 08,partner\n";
+    assert_int_equal (fx_post (f, "?campaign=callee", FX_TOKEN, "text/csv", NULL, csv, strlen (csv), &r), 200);
+    res = s_stream_results (&r);
+    assert_int_equal (json_array_size (res), 2);
+    assert_string_equal (s_status_of (res, 0), "accepted");
+    s_expect_callee (f, s_lead_of (res, 0), "business");
+    assert_string_equal (s_status_of (res, 1), "rejected");
+    const json_t *e = s_first_error (res, 1);
+    assert_string_equal (json_string_value (json_object_get (e, "field")), "callee");
+    assert_int_equal (json_integer_value (json_object_get (e, "line")), 3);
+    assert_int_equal (json_integer_value (json_object_get (e, "column")), 2);
+    assert_string_equal (json_string_value (json_object_get (e, "header")), "Callee Type");
+    json_decref (res);
+    pl_test_http_resp_free (&r);
+
+    /* The bus door: a native lead's callee is stored as it says; one naming another is nacked. */
+    char err[256];
+    pl_bus_client_t *c = pl_bus_client_new (f->redis, NULL, "crm-native", "intake", f->bus, pl_test_bus_options ("crm"),
+                                            err, sizeof err);
+    assert_non_null (c);
+    pl_envelope_t env[2], *p[2];
+    pl_envelope_ids_t ids[2];
+    Plateau__V1__Lead lead[2];
+    Plateau__V1__PhoneNumber ph[2];
+    const char *raw[2] = { "06 22 00 00 09", "06 22 00 00 10" };
+    const char *callee[2] = { "sole-trader", "individual" };
+    for (int i = 0; i < 2; i++) {
+        pl_envelope_init (&env[i], &ids[i], "crm-native", NULL, NULL);
+        plateau__v1__lead__init (&lead[i]);
+        plateau__v1__phone_number__init (&ph[i]);
+        ph[i].raw = (char *) raw[i];
+        lead[i].phone = &ph[i];
+        lead[i].campaign = "native-callee";
+        lead[i].country = "FR";
+        lead[i].callee = (char *) callee[i];
+        env[i].body_case = PLATEAU__V1__ENVELOPE__BODY_LEAD;
+        env[i].lead = &lead[i];
+        p[i] = &env[i];
+    }
+    assert_int_equal (pl_bus_client_send (c, p, 2), 0);
+    int64_t end = pl_clock_mono_ms () + 10000;
+    while (pl_clock_mono_ms () < end && pl_bus_client_inflight (c)) {
+        pl_bus_client_process (c);
+        pl_bus_client_tick (c);
+        fx_pump (f, 10);
+    }
+    assert_int_equal (pl_bus_client_inflight (c), 0);
+    assert_int_equal (pl_bus_client_count (c, "dead"), 1);     /* "individual" */
+    pl_reply_t *k = pl_redis_command (f->redis, "KEYS %s", "pl:{camp:native-callee}:lead:*");
+    assert_non_null (k);
+    assert_int_equal (pl_reply_len (k), 1);
+    pl_reply_t *pb = pl_redis_command (f->redis, "HGET %s pb", pl_reply_str (pl_reply_element (k, 0), NULL));
+    assert_non_null (pb);
+    size_t len;
+    const char *bytes = pl_reply_str (pb, &len);
+    Plateau__V1__Lead *stored = plateau__v1__lead__unpack (NULL, len, (const uint8_t *) bytes);
+    assert_non_null (stored);
+    assert_string_equal (stored->callee, "sole-trader");
+    assert_string_equal (stored->phone->e164, "+33622000009");
+    plateau__v1__lead__free_unpacked (stored, NULL);
+    pl_reply_free (&pb);
+    pl_reply_free (&k);
+    pl_bus_client_destroy (&c);
+}
+
 static int
 setup (void **state)
 {
@@ -410,6 +555,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_a_source_cannot_read_another_sources_lead, setup, teardown),
         cmocka_unit_test_setup_teardown (test_accepted_leads_reach_scrub_and_every_decision_is_audited, setup, teardown),
         cmocka_unit_test_setup_teardown (test_bus_door_applies_a_native_lead_once_and_nacks_an_invalid_one, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_the_callee_is_stored_and_shown_whichever_the_door, setup, teardown),
     };
     return cmocka_run_group_tests_name ("intake_http", tests, NULL, NULL);
 }

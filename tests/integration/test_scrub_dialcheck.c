@@ -31,6 +31,8 @@ typedef struct {
     int clients;
 } t_state_t;
 
+static const char *s_callee = "";     /* the lead's callee in the next checks */
+
 static void
 s_keep (uint8_t **store, size_t *lens, size_t *n, const ProtobufCMessage *m)
 {
@@ -178,6 +180,7 @@ s_check (pl_envelope_t *env, pl_envelope_ids_t *ids, t_state_t *t, const char *c
     lead.phone = &phone;
     lead.country = "FR";
     lead.postal_code = "75011";
+    lead.callee = (char *) s_callee;
     q.check_id = (char *) check_id;
     q.lead_id = T_LEAD;
     q.campaign = (char *) campaign;
@@ -477,6 +480,57 @@ test_a_check_ten_minutes_ahead_is_refused (void **state)
     pl_bus_client_destroy (&c);
 }
 
+/* fr.b2b at the instant of dialling: a business, in a campaign for businesses, without consent
+ * and at 09:30, is allowed, and the audit says which consumer rules did not apply and why; as a
+ * consumer it is denied for want of consent; a callee type scrub does not know is refused. */
+static void
+test_a_business_callee_is_checked_outside_the_consumer_rules (void **state)
+{
+    t_state_t *t = *state;
+    s_callee = "business";
+    Plateau__V1__DialCheckResult *r = s_ask (t, "dial-b2b", "fr-b2b", "initech", NULL, 0);
+    assert_int_equal (r->decision, PLATEAU__V1__DECISION__ALLOW);
+    plateau__v1__dial_check_result__free_unpacked (r, NULL);
+    s_wait (t, 0, 1);
+    Plateau__V1__AuditEvent *ev = s_event (t, "dial.allowed", "dial-b2b.check");
+    assert_non_null (ev);
+    assert_string_equal (ev->callee, "business");
+    bool consent = false, hours = false;
+    for (size_t i = 0; i < ev->n_callee_lifts; i++) {
+        assert_string_equal (ev->callee_lifts[i]->by_rule, "fr.b2b");
+        consent |= strcmp (ev->callee_lifts[i]->rule_id, "fr.consent") == 0;
+        hours |= strcmp (ev->callee_lifts[i]->rule_id, "fr.hours") == 0;
+    }
+    assert_true (consent && hours);
+    bool said = false;
+    for (size_t i = 0; i < ev->n_rules; i++)
+        said |= strcmp (ev->rules[i]->rule_id, "fr.consent") == 0
+                && strstr (ev->rules[i]->reason, "does not apply to a business callee (fr.b2b)");
+    assert_true (said);
+    plateau__v1__audit_event__free_unpacked (ev, NULL);
+
+    s_callee = "consumer";
+    r = s_ask (t, "dial-b2c", "fr-b2b", "initech", NULL, 0);
+    assert_int_equal (r->decision, PLATEAU__V1__DECISION__DENY);
+    assert_true (s_has_rule (r, "fr.consent"));
+    plateau__v1__dial_check_result__free_unpacked (r, NULL);
+    s_wait (t, 0, 2);
+    ev = s_event (t, "dial.denied", "dial-b2c.check");
+    assert_non_null (ev);
+    assert_string_equal (ev->callee, "consumer");
+    assert_int_equal (ev->n_callee_lifts, 0);
+    plateau__v1__audit_event__free_unpacked (ev, NULL);
+
+    s_callee = "robot";
+    pl_bus_client_t *c = s_client (t, "dialer");
+    pl_envelope_t env;
+    pl_envelope_ids_t ids;
+    s_check (&env, &ids, t, "dial-robot", "fr-b2b", "initech", t->now, NULL, 0);
+    assert_int_equal (s_send (t, c, &env), 1);
+    pl_bus_client_destroy (&c);
+    s_callee = "";
+}
+
 /* ---- fixture ----------------------------------------------------------------------------- */
 
 static int
@@ -494,6 +548,8 @@ s_setup_at (void **state, int64_t now)
     sx_campaign (t->f, "fr-spring", "[campaign]\nprofile = fr-cc\ntenant = acme\ndialing = autodialed\n");
     sx_campaign (t->f, "fr-autumn", "[campaign]\nprofile = fr-cc\ntenant = acme\ndialing = autodialed\n");
     sx_campaign (t->f, "fr-globex", "[campaign]\nprofile = fr-cc\ntenant = globex\ndialing = autodialed\n");
+    sx_campaign (t->f, "fr-b2b", "[campaign]\nprofile = fr-cc\ntenant = initech\ndialing = autodialed\n"
+                                 "callees = consumer business\n");
     char clock[64];
     snprintf (clock, sizeof clock, "PLATEAU_CLOCK=virtual:%lld", (long long) now);
     const char *extra[] = { clock, NULL };
@@ -570,6 +626,8 @@ main (void)
         cmocka_unit_test_setup_teardown (test_a_check_from_another_identity_is_refused, s_setup_1030, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_resent_check_is_answered_once, s_setup_1030, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_check_ten_minutes_ahead_is_refused, s_setup_1030, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_business_callee_is_checked_outside_the_consumer_rules, s_setup_0930,
+                                         s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -387,6 +387,50 @@ test_a_french_call_without_consent_is_caught (void **state)
     pl_check_destroy (&ck);
 }
 
+/* fr.b2b: a business callee in a campaign for businesses, called on a Tuesday at 09:00 without
+ * consent, breaks nothing; a consumer of the same campaign, called the same way, breaks the
+ * hours and the consent; a business in a campaign not for businesses is a consumer. */
+static void
+test_a_business_callee_is_judged_outside_the_consumer_rules (void **state)
+{
+    s_fix_t *x = *state;
+    s_write (x->dir, "campaigns/fr-b2b.campaign",
+             "[campaign]\nprofile = fr-cc\ntenant = 101\nname = fr-b2b\ncli = +33162000001\n"
+             "callees = consumer business\n[dialer]\nmode = progressive\nabandon-target = 3%\n");
+    s_write (x->dir, "leads/fr-b2b.ndjson",
+             "{\"external_id\":\"B-1\",\"campaign\":\"fr-b2b\",\"country\":\"FR\",\"callee\":\"business\","
+             "\"phone\":\"+33612345601\"}\n"
+             "{\"external_id\":\"B-2\",\"campaign\":\"fr-b2b\",\"country\":\"FR\",\"callee\":\"consumer\","
+             "\"phone\":\"+33612345602\"}\n");
+    s_write (x->dir, "leads/fr-canvass.ndjson",
+             "{\"external_id\":\"FR-1\",\"campaign\":\"fr-canvass\",\"country\":\"FR\",\"callee\":\"business\","
+             "\"phone\":\"+33612345678\"}\n"
+             "{\"external_id\":\"FR-2\",\"campaign\":\"fr-canvass\",\"country\":\"FR\",\"phone\":\"+33612345679\"}\n"
+             "{\"external_id\":\"FR-3\",\"campaign\":\"fr-canvass\",\"country\":\"FR\",\"phone\":\"+33612345670\"}\n");
+    s_clean (x, false);
+    int64_t end = s_ms ("2026-12-20T12:00:00Z");
+    s_accept (x, "B1", "B-1", "fr-b2b", "+33612345601", "Europe/Paris");
+    s_accept (x, "B2", "B-2", "fr-b2b", "+33612345602", "Europe/Paris");
+    /* Tuesday 8 December 2026, 09:00 in Paris. */
+    s_call (x, "c1", "B1", "fr-b2b", "+33612345601", "Europe/Paris", s_ms ("2026-12-08T08:00:00Z"), "answered");
+    s_call (x, "c2", "B2", "fr-b2b", "+33612345602", "Europe/Paris", s_ms ("2026-12-08T08:00:00Z"), "answered");
+    s_finish (x, "B1", "fr-b2b", "contacted", end);
+    s_finish (x, "B2", "fr-b2b", "contacted", end);
+    pl_check_t *ck = s_run (x);
+    /* B2 (a consumer): hours and consent; B1: nothing. FR-1, a business in a campaign for
+     * consumers only: its call at 10:30 without consent breaks fr.consent. */
+    assert_int_equal (pl_check_count (ck, "hours"), 1);
+    assert_true (s_fact_has (ck, "hours", "09:00:00"));
+    assert_int_equal (pl_check_count (ck, "no_consent"), 2);
+    for (size_t i = 0; i < pl_check_violations (ck); i++) {
+        const char *attempt, *rule, *fact;
+        pl_check_violation (ck, i, &attempt, &rule, &fact);
+        assert_string_not_equal (attempt, "c1");
+    }
+    assert_int_equal (pl_check_violations (ck), 3);
+    pl_check_destroy (&ck);
+}
+
 static void
 test_a_call_after_a_consent_revocation_is_caught (void **state)
 {
@@ -1230,6 +1274,8 @@ main (void)
         cmocka_unit_test_setup_teardown (test_a_call_after_an_opt_out_is_caught, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_call_to_a_bundle_opt_out_is_caught, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_french_call_without_consent_is_caught, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_business_callee_is_judged_outside_the_consumer_rules, s_setup,
+                                         s_teardown),
         cmocka_unit_test_setup_teardown (test_a_call_after_a_consent_revocation_is_caught, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_an_attempt_id_claimed_twice_is_caught, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_a_request_without_allowance_is_caught, s_setup, s_teardown),

@@ -317,6 +317,62 @@ test_header_names_are_recognised_in_english_and_french (void **state)
     assert_string_equal (l->phone->zone_source, "postal_code");
 }
 
+/* Who is called has a column of its own under the names CRM exports give it, checked as in
+ * JSON: a bad value rejects its row with line, column and header, the other rows pass. */
+static void
+test_callee_column_is_recognised_and_checked (void **state)
+{
+    fixture_t *f = *state;
+    static const char *const names[] = {"callee", "Callee", "callee_type", "Callee Type", "CALLEE-TYPE"};
+    intake_col_t col;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (!intake_csv_column_from_header (names[i], &col) || col.kind != INTAKE_COL_CALLEE)
+            fail_msg ("'%s' is not read as the callee column", names[i]);
+    }
+    assert_false (intake_csv_column_from_header ("Account Type", &col));   /* ambiguous: custom */
+    assert_int_equal (col.kind, INTAKE_COL_CUSTOM);
+    assert_false (intake_csv_column_from_header ("Customer Type", &col));
+    assert_int_equal (col.kind, INTAKE_COL_CUSTOM);
+    assert_int_equal (intake_col_parse ("callee", &col), 0);
+    assert_int_equal (col.kind, INTAKE_COL_CALLEE);
+    assert_string_equal (intake_col_name (INTAKE_COL_CALLEE), "callee");
+
+    const char *csv = "phone;Callee Type;last_name\n"
+                      "0612345678;Business;A\n"
+                      "0612345679;sole_trader;B\n"
+                      "0612345670;b2b;C\n"
+                      "0612345671;;D\n"
+                      "0612345672;consumer;E\n";
+    assert_int_equal (s_run_str (f, csv), 5);
+    assert_string_equal (s_lead (f, 0)->callee, "business");
+    assert_string_equal (s_lead (f, 1)->callee, "sole-trader");
+    const seen_t *bad = &f->seen[2];
+    assert_null (bad->lead);
+    assert_int_equal (bad->line, 4);
+    const intake_error_t *e = s_err (bad, "callee");
+    assert_non_null (e);
+    assert_string_equal (e->code, INTAKE_E_INVALID_VALUE);
+    assert_string_equal (e->message, "callee 'b2b' is not consumer, business or sole-trader");
+    assert_int_equal (e->line, 4);
+    assert_int_equal (e->column, 2);
+    assert_string_equal (e->header, "Callee Type");
+    assert_string_equal (s_lead (f, 3)->callee, "");
+    assert_string_equal (s_lead (f, 3)->last_name, "D");
+    assert_string_equal (s_lead (f, 4)->callee, "consumer");
+    assert_null (s_custom (s_lead (f, 4), "Callee Type"));
+
+    /* a mapping names it as a lead field */
+    const char *cols[] = {"phone", "callee"};
+    assert_int_equal (intake_mappings_add (f->mappings, "with-callee", cols, 2), 0);
+    f->copts.mapping = "with-callee";
+    assert_int_equal (s_run_str (f, "0612345678,business\n0612345679,nobody\n"), 2);
+    assert_string_equal (s_lead (f, 0)->callee, "business");
+    e = s_err (&f->seen[1], "callee");
+    assert_non_null (e);
+    assert_int_equal (e->column, 2);
+    assert_string_equal (e->header, "callee");
+}
+
 static void
 test_delimiter_is_detected_among_comma_semicolon_tab_pipe (void **state)
 {
@@ -629,6 +685,7 @@ main (void)
         T (test_utf8_sheet_with_bom_imports_with_accents),
         T (test_any_chunking_gives_the_same_items),
         T (test_header_names_are_recognised_in_english_and_french),
+        T (test_callee_column_is_recognised_and_checked),
         T (test_delimiter_is_detected_among_comma_semicolon_tab_pipe),
         T (test_quoted_fields_span_lines_and_lines_stay_right),
         T (test_unterminated_quote_is_a_rejected_row_with_its_line),

@@ -18,6 +18,7 @@ typedef struct {
     size_t index;
     size_t line;
     char e164[24];              /* accepted: the lead's number */
+    char callee[16];            /* accepted: who is called, as stored */
     char field[64];             /* rejected: first error */
     char code[32];
     size_t nerrors;
@@ -43,6 +44,7 @@ s_collect (void *arg, const intake_item_t *item)
         s->line = item->line;
         if (item->lead) {
             snprintf (s->e164, sizeof s->e164, "%s", item->lead->phone->e164);
+            snprintf (s->callee, sizeof s->callee, "%s", item->lead->callee);
             assert_null (item->errors);
         }
         else {
@@ -131,6 +133,31 @@ test_batch_items_come_out_in_input_order_good_ones_accepted (void **state)
     assert_string_equal (f->seen[2].code, INTAKE_E_WRONG_TYPE);
     assert_string_equal (f->seen[3].e164, "+442079460000");
     assert_string_equal (f->seen[4].field, "email");
+}
+
+/* A callee that is not one of the three names refuses its lead alone, naming the field; the
+ * good leads around it are kept with theirs. */
+static void
+test_batch_callee_values_are_kept_and_a_bad_one_rejected_alone (void **state)
+{
+    fixture_t *f = *state;
+    const char *body = "{\"leads\": ["
+                       "{\"phone\": \"0612345678\", \"callee\": \"consumer\"},"
+                       "{\"phone\": \"0612345679\", \"callee\": \"business\"},"
+                       "{\"phone\": \"0612345670\", \"callee\": \"b2c\"},"
+                       "{\"phone\": \"0612345671\", \"callee\": \"Sole_Trader\"},"
+                       "{\"phone\": \"0612345672\"}"
+                       "]}";
+    assert_int_equal (s_decode (f, body, 0, NULL), 5);
+    assert_string_equal (f->seen[0].callee, "consumer");
+    assert_string_equal (f->seen[1].callee, "business");
+    assert_string_equal (f->seen[2].field, "callee");
+    assert_string_equal (f->seen[2].code, INTAKE_E_INVALID_VALUE);
+    assert_int_equal (f->seen[2].nerrors, 1);
+    assert_string_equal (f->seen[3].e164, "+33612345671");
+    assert_string_equal (f->seen[3].callee, "sole-trader");
+    assert_string_equal (f->seen[4].e164, "+33612345672");
+    assert_string_equal (f->seen[4].callee, "");
 }
 
 static void
@@ -374,6 +401,8 @@ main (void)
         cmocka_unit_test_setup_teardown (test_single_lead_body_gives_one_item, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_batch_items_come_out_in_input_order_good_ones_accepted,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_batch_callee_values_are_kept_and_a_bad_one_rejected_alone,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_malformed_json_names_line_and_column, s_setup,
                                          s_teardown),

@@ -232,6 +232,69 @@ test_timezone_override_is_checked_and_wins (void **state)
                     "timezone", INTAKE_E_INVALID_TIMEZONE);
 }
 
+/* Who is called: one of three names, forgiven their case and an underscore, shown as stored;
+ * anything else names the field and the names it takes. Not said, it stays empty. */
+static void
+test_callee_is_one_of_three_names (void **state)
+{
+    fixture_t *f = *state;
+    static const char *const given[][2] = {
+        {"consumer", "consumer"}, {"business", "business"}, {"sole-trader", "sole-trader"},
+        {" Business ", "business"}, {"CONSUMER", "consumer"}, {"sole_trader", "sole-trader"},
+        {"Sole_Trader", "sole-trader"},
+    };
+    for (size_t i = 0; i < sizeof given / sizeof given[0]; i++) {
+        char json[128];
+        snprintf (json, sizeof json, "{\"phone\": \"0612345678\", \"callee\": \"%s\"}",
+                  given[i][0]);
+        if (s_decode (f, json) != 0)
+            fail_msg ("%s: rejected: %s", given[i][0], f->errors.items[0].message);
+        assert_string_equal (f->lead->callee, given[i][1]);
+        json_t *o = intake_lead_to_json (f->lead);
+        assert_string_equal (json_string_value (json_object_get (o, "callee")), given[i][1]);
+        json_decref (o);
+
+        /* and the stored form keeps it */
+        size_t n = plateau__v1__lead__get_packed_size (f->lead);
+        uint8_t *buf = malloc (n);
+        assert_non_null (buf);
+        plateau__v1__lead__pack (f->lead, buf);
+        Plateau__V1__Lead *back = plateau__v1__lead__unpack (NULL, n, buf);
+        assert_non_null (back);
+        assert_string_equal (back->callee, given[i][1]);
+        plateau__v1__lead__free_unpacked (back, NULL);
+        free (buf);
+    }
+
+    /* not said: empty, and not shown */
+    assert_int_equal (s_decode (f, "{\"phone\": \"0612345678\"}"), 0);
+    assert_string_equal (f->lead->callee, "");
+    json_t *o = intake_lead_to_json (f->lead);
+    assert_null (json_object_get (o, "callee"));
+    json_decref (o);
+    assert_int_equal (s_decode (f, "{\"phone\": \"0612345678\", \"callee\": null}"), 0);
+    assert_string_equal (f->lead->callee, "");
+    assert_int_equal (s_decode (f, "{\"phone\": \"0612345678\", \"callee\": \"  \"}"), 0);
+    assert_string_equal (f->lead->callee, "");
+
+    s_expect_error (f, "{\"phone\": \"0612345678\", \"callee\": \"b2b\"}", "callee",
+                    INTAKE_E_INVALID_VALUE);
+    assert_string_equal (s_error (f, "callee")->message,
+                         "callee 'b2b' is not consumer, business or sole-trader");
+    s_expect_error (f, "{\"phone\": \"0612345678\", \"callee\": \"sole trader\"}", "callee",
+                    INTAKE_E_INVALID_VALUE);
+    s_expect_error (f, "{\"phone\": \"0612345678\", \"callee\": \"company\"}", "callee",
+                    INTAKE_E_INVALID_VALUE);
+    s_expect_error (f, "{\"phone\": \"0612345678\", \"callee\": 1}", "callee",
+                    INTAKE_E_WRONG_TYPE);
+    s_expect_error (f, "{\"phone\": \"0612345678\", \"callee\": [\"business\"]}", "callee",
+                    INTAKE_E_WRONG_TYPE);
+    /* reported with the lead's other problems, not instead of them */
+    assert_int_equal (s_decode (f, "{\"phone\": \"12\", \"callee\": \"pro\"}"), PL_EINVAL);
+    assert_non_null (s_error (f, "callee"));
+    assert_non_null (s_error (f, "phone"));
+}
+
 static void
 test_invalid_phone_names_the_reason (void **state)
 {
@@ -591,6 +654,9 @@ static const s_case_t s_cases[] = {
         {"debt.balance", NULL, 123456}, {"debt.currency", "eur"},
         {"debt.first_letter_at", NULL, INT64_C(1772000000000)}, {"custom.segment", "gold"}}},
     {"a CRM time zone", {S_BASE, {"timezone", "Indian/Mayotte"}}},
+    {"a business callee", {S_BASE, {"callee", "business"}}},
+    {"a sole trader written as spreadsheets do", {S_BASE, {"callee", " Sole_Trader "}}},
+    {"a consumer callee", {S_BASE, {"callee", "Consumer"}}},
     {"a number already in E.164", {{"campaign", "c"}, {"phone.e164", "+33612345678"}}},
     {"a zero balance", {S_BASE, {"debt.balance", NULL, 0}, {"debt.currency", "EUR"}}},
     {"a blank debt is no debt", {S_BASE, {"debt.creditor", "  "}}},
@@ -617,6 +683,8 @@ static const s_case_t s_cases[] = {
     {"an unknown country", {S_BASE, {"country", "ZZ"}}, "country", INTAKE_E_INVALID_COUNTRY},
     {"an unknown time zone", {S_BASE, {"timezone", "Paris"}}, "timezone",
      INTAKE_E_INVALID_TIMEZONE},
+    {"an unknown callee", {S_BASE, {"callee", "b2b"}}, "callee", INTAKE_E_INVALID_VALUE},
+    {"an over-long callee", {S_BASE, {"callee", S_X128}}, "callee", INTAKE_E_TOO_LONG},
     {"a bad email", {S_BASE, {"email", "a@b..fr"}}, "email", INTAKE_E_INVALID_EMAIL},
     {"a consent captured after receipt",
      {S_BASE, {"consent.scope", "c"}, {"consent.captured_at", NULL, NOW_MS + 7200000}},
@@ -738,6 +806,7 @@ s_pb_set (s_pb_t *m, const s_field_t *f)
         {"state", offsetof (Plateau__V1__Lead, state)},
         {"email", offsetof (Plateau__V1__Lead, email)},
         {"timezone", offsetof (Plateau__V1__Lead, timezone)},
+        {"callee", offsetof (Plateau__V1__Lead, callee)},
     }, consent_strings[] = {
         {"consent.scope", offsetof (Plateau__V1__Consent, scope)},
         {"consent.channel", offsetof (Plateau__V1__Consent, channel)},
@@ -964,6 +1033,45 @@ test_the_bus_door_recomputes_what_it_is_not_told (void **state)
     assert_string_equal (f->errors.items[1].code, INTAKE_E_REQUIRED);
 }
 
+/* The bus door takes the callee a native lead says, by the same rule; a lead of the same batch
+ * that names none still comes through. */
+static void
+test_the_bus_door_reads_the_callee (void **state)
+{
+    fixture_t *f = *state;
+    Plateau__V1__Lead in = PLATEAU__V1__LEAD__INIT;
+    Plateau__V1__PhoneNumber ph = PLATEAU__V1__PHONE_NUMBER__INIT;
+    ph.raw = (char *) "06 12 34 56 78";
+    in.phone = &ph;
+    static const char *const given[][2] = {
+        {"consumer", "consumer"}, {"business", "business"}, {"sole-trader", "sole-trader"},
+        {"BUSINESS", "business"}, {"sole_trader", "sole-trader"}, {"", ""},
+    };
+    for (size_t i = 0; i < sizeof given / sizeof given[0]; i++) {
+        in.callee = (char *) given[i][0];
+        assert_int_equal (intake_lead_from_pb (&in, &f->opts, &f->lead, &f->errors), 0);
+        assert_string_equal (f->lead->callee, given[i][1]);
+        char *text = s_render (f->lead);
+        if (*given[i][1]) {
+            char want[48];
+            snprintf (want, sizeof want, "\"callee\":\"%s\"", given[i][1]);
+            assert_non_null (strstr (text, want));
+        }
+        else {
+            assert_null (strstr (text, "callee"));
+        }
+        free (text);
+        intake_lead_free (&f->lead);
+    }
+    in.callee = (char *) "individual";
+    assert_int_equal (intake_lead_from_pb (&in, &f->opts, &f->lead, &f->errors), PL_EINVAL);
+    assert_null (f->lead);
+    assert_int_equal (f->errors.count, 1);
+    assert_string_equal (f->errors.items[0].field, "callee");
+    assert_string_equal (f->errors.items[0].code, INTAKE_E_INVALID_VALUE);
+    assert_non_null (strstr (f->errors.items[0].message, "consumer, business or sole-trader"));
+}
+
 int
 main (void)
 {
@@ -972,6 +1080,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_reunion_lead_resolves_to_indian_reunion, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_florida_zip_with_new_york_number_keeps_both_zones, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_timezone_override_is_checked_and_wins, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_callee_is_one_of_three_names, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_invalid_phone_names_the_reason, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_national_number_needs_a_country, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_campaign_comes_from_the_lead_or_the_request, s_setup, s_teardown),
@@ -988,6 +1097,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_text_values_read_numbers_written_as_text, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_the_bus_door_and_the_json_door_agree, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_the_bus_door_recomputes_what_it_is_not_told, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_the_bus_door_reads_the_callee, s_setup, s_teardown),
     };
     return cmocka_run_group_tests_name ("intake_lead", tests, NULL, NULL);
 }

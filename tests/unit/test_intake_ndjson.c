@@ -20,6 +20,7 @@ typedef struct {
     size_t index;
     size_t line;
     char e164[24];
+    char callee[16];
     char field[64];
     char code[32];
     size_t err_line;
@@ -44,6 +45,7 @@ s_collect (void *arg, const intake_item_t *item)
         s->line = item->line;
         if (item->lead) {
             snprintf (s->e164, sizeof s->e164, "%s", item->lead->phone->e164);
+            snprintf (s->callee, sizeof s->callee, "%s", item->lead->callee);
         }
         else {
             snprintf (s->field, sizeof s->field, "%s", item->errors->items[0].field);
@@ -152,6 +154,31 @@ test_any_chunking_gives_the_same_items (void **state)
     }
 }
 
+/* The callee of each line is read as in JSON; a line with a bad one is rejected with its line,
+ * the lines after it still count. */
+static void
+test_callee_is_read_per_line_and_a_bad_one_rejected_alone (void **state)
+{
+    fixture_t *f = *state;
+    const char *body = "{\"phone\": \"0612345678\", \"callee\": \"consumer\"}\n"
+                       "{\"phone\": \"0612345679\", \"callee\": \"BUSINESS\"}\n"
+                       "{\"phone\": \"0612345670\", \"callee\": \"corporate\"}\n"
+                       "{\"phone\": \"0612345671\", \"callee\": \"sole-trader\"}\n"
+                       "{\"phone\": \"0612345672\", \"callee\": 2}\n";
+    assert_int_equal (s_run (f, body, strlen (body), 7, 0, 0), 5);
+    assert_string_equal (f->seen[0].callee, "consumer");
+    assert_string_equal (f->seen[1].callee, "business");
+    assert_string_equal (f->seen[2].field, "callee");
+    assert_string_equal (f->seen[2].code, INTAKE_E_INVALID_VALUE);
+    assert_int_equal (f->seen[2].line, 3);
+    assert_int_equal (f->seen[2].err_line, 3);
+    assert_string_equal (f->seen[3].e164, "+33612345671");
+    assert_string_equal (f->seen[3].callee, "sole-trader");
+    assert_string_equal (f->seen[4].field, "callee");
+    assert_string_equal (f->seen[4].code, INTAKE_E_WRONG_TYPE);
+    assert_int_equal (f->seen[4].line, 5);
+}
+
 static void
 test_too_long_line_is_rejected_and_memory_stays_bounded (void **state)
 {
@@ -254,6 +281,8 @@ main (void)
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_any_chunking_gives_the_same_items, s_setup,
                                          s_teardown),
+        cmocka_unit_test_setup_teardown (test_callee_is_read_per_line_and_a_bad_one_rejected_alone,
+                                         s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_too_long_line_is_rejected_and_memory_stays_bounded,
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_bom_is_skipped_even_split_across_chunks, s_setup,

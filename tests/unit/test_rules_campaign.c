@@ -115,7 +115,7 @@ test_widening_is_refused_with_rule_key_and_reason (void **state)
           "at least as strict" },
         { "uk-cc", "uk.abandon-retry", "after", "abandoned 72h by tenant,number",
           "machine same-day" },
-        { "uk-cc", "uk.tps", "list", "tps", "drops the list 'ctps'" },
+        { "uk-cc", "uk.tps", "list", "ctps", "drops the list 'tps'" },
         { "uk-cc", "uk.tps", "exempt-by", "consent written-consent", "adds the exemption" },
         { "uk-cc", "campaign.x", "exemption", "contract", "only add restrictions" },
         { "uk-cc", "campaign.x", "max-rate", "1%", "only add restrictions" },

@@ -716,6 +716,90 @@ test_collection_honours_a_debtors_request_not_to_be_called (void **state)
     assert_string_equal (t_decisive (&d), "fr.dc-optout");
 }
 
+/* fr.b2b: a business called about its professional activity, in a campaign for businesses, is
+ * outside the consumer code's canvassing rules (consent, Bloctel, days, hours, 4 in 30 days,
+ * refusal); its right to object is not. A consumer, a sole trader, or a business in a campaign
+ * that is not for businesses: the consumer rules. */
+static void
+test_a_business_callee_is_outside_the_consumer_canvassing_rules (void **state)
+{
+    s_env_t *e = *state;
+    const pl_rules_tz_t *paris = t_zone (&e->w, "Europe/Paris");
+    pl_rules_campaign_t *b2b = t_campaign (&e->w, "[campaign]\nprofile = fr-cc\ntenant = 1\nid = 10\n"
+                                                  "subject = 5\ncallees = consumer business\n");
+    assert_int_equal (pl_rules_campaign_callees (b2b),
+                      PL_RULES_CALLEE_BIT (PL_RULES_CALLEE_CONSUMER) | PL_RULES_CALLEE_BIT (PL_RULES_CALLEE_BUSINESS));
+    int64_t now = t_local (paris, 2026, 9, 15, 9, 0, 0);        /* a Tuesday, 09:00 */
+    t_facts_t t;
+    s_facts (&t, paris, now);
+    t.f.n_consents = 0;
+    t.f.callee = PL_RULES_CALLEE_BUSINESS;
+    pl_rules_decision_t d = s_decide (b2b, &t, now);
+    if (d.verdict != PL_RULES_ALLOW)
+        t_dump (&d);
+    assert_int_equal (d.verdict, PL_RULES_ALLOW);
+    assert_int_equal (d.callee, PL_RULES_CALLEE_BUSINESS);
+    static const char *const lifted[] = { "fr.consent", "fr.days", "fr.hours", "fr.freq", "fr.refusal" };
+    for (size_t k = 0; k < sizeof lifted / sizeof *lifted; k++) {
+        const pl_rules_fired_t *r = &d.fired[t_fired (&d, lifted[k], NULL)];
+        assert_int_equal (r->outcome, PL_RULES_NA);
+        assert_int_equal (r->why, PL_RULES_WHY_NOT_FOR_CALLEE);
+        assert_string_equal (r->name, "fr.b2b");
+    }
+    /* Bloctel ended on 10 August: not in force says more than the callee. */
+    assert_int_equal (d.fired[t_fired (&d, "fr.bloctel", NULL)].why, PL_RULES_WHY_NOT_IN_FORCE);
+    const pl_rules_fired_t *b = &d.fired[t_fired (&d, "fr.b2b", NULL)];
+    assert_int_equal (b->outcome, PL_RULES_PASS);
+    assert_int_equal (b->why, PL_RULES_WHY_CALLEE_SCOPE);
+    char text[8192], why[512];
+    pl_rules_explain (&d, 0, text, sizeof text);
+    assert_non_null (strstr (text, "callee   business"));
+    pl_rules_reason (&d, (size_t) t_fired (&d, "fr.consent", NULL), why, sizeof why);
+    assert_string_equal (why, "does not apply to a business callee (fr.b2b)");
+    pl_rules_reason (&d, (size_t) t_fired (&d, "fr.b2b", NULL), why, sizeof why);
+    assert_non_null (strstr (why, "not fr.consent fr.bloctel fr.days fr.hours fr.freq fr.refusal"));
+    /* Five calls in the last week: no cap for a business. */
+    for (int k = 1; k <= 5; k++)
+        t_add_call (&t, now - k * T_DAY, TENANT, CAMP, 0, SUBJECT, 0);
+    assert_int_equal (s_decide (b2b, &t, now).verdict, PL_RULES_ALLOW);
+    t.f.n_calls = 0;
+    /* The same number as a consumer: no consent, denied. */
+    t.f.callee = PL_RULES_CALLEE_CONSUMER;
+    d = s_decide (b2b, &t, now);
+    assert_int_equal (d.verdict, PL_RULES_DENY);
+    assert_string_equal (t_decisive (&d), "fr.consent");
+    assert_int_equal (d.fired[t_fired (&d, "fr.b2b", NULL)].why, PL_RULES_WHY_CHECKED_AS_CONSUMER);
+    /* A sole trader is read as a consumer. */
+    t.f.callee = PL_RULES_CALLEE_SOLE_TRADER;
+    d = s_decide (b2b, &t, now);
+    assert_int_equal (d.callee, PL_RULES_CALLEE_CONSUMER);  /* the campaign is not for sole traders */
+    assert_string_equal (t_decisive (&d), "fr.consent");
+    /* A business in a campaign not declared for businesses: checked as a consumer. */
+    t.f.callee = PL_RULES_CALLEE_BUSINESS;
+    d = s_decide (e->cc, &t, now);
+    assert_int_equal (d.verdict, PL_RULES_DENY);
+    assert_int_equal (d.callee, PL_RULES_CALLEE_CONSUMER);
+    assert_string_equal (t_decisive (&d), "fr.consent");
+    /* A business on the professional's internal opposition list: denied. */
+    t.lists[1].hit = true;
+    d = s_decide (b2b, &t, now);
+    assert_int_equal (d.verdict, PL_RULES_DENY);
+    assert_string_equal (t_decisive (&d), "fr.opposition");
+    /* A campaign cannot lift a rule itself. */
+    pl_rules_campaign_t *c = pl_rules_campaign_new (e->w.ps);
+    assert_int_equal (pl_rules_campaign_load_text (c, "t.campaign", "[campaign]\nprofile = fr-cc\n"
+                                                   "[rule campaign.mine]\nsource = s\ncallee = business\n"
+                                                   "lifts = fr.opposition\n"), PL_ECONFIG);
+    assert_non_null (strstr (pl_rules_campaign_errstr (c), "only add restrictions"));
+    assert_int_equal (pl_rules_campaign_load_text (c, "t.campaign", "[campaign]\nprofile = fr-cc\n"
+                                                   "[rule fr.b2b]\nlifts = fr.opposition\n"), PL_ECONFIG);
+    assert_int_equal (pl_rules_campaign_load_text (c, "t.campaign", "[campaign]\nprofile = fr-cc\n"
+                                                   "callees = robots\n"), PL_ECONFIG);
+    assert_non_null (strstr (pl_rules_campaign_errstr (c), "t.campaign:3: key 'callees'"));
+    pl_rules_campaign_destroy (&c);
+    pl_rules_campaign_destroy (&b2b);
+}
+
 static int
 s_setup (void **state)
 {
@@ -758,6 +842,7 @@ main (void)
         cmocka_unit_test (test_a_bloctel_hit_with_a_consent_waits_for_11_august_2026),
         cmocka_unit_test (test_a_bloctel_file_serves_calls_through_the_30th_date_after_it),
         cmocka_unit_test (test_autodialed_caller_id_ranges),
+        cmocka_unit_test (test_a_business_callee_is_outside_the_consumer_canvassing_rules),
         cmocka_unit_test (test_energy_renovation_canvassing_is_banned_without_a_contract),
         cmocka_unit_test (test_collection_needs_the_letter_and_keeps_its_window_and_caps),
         cmocka_unit_test (test_collection_honours_a_debtors_request_not_to_be_called),

@@ -72,6 +72,9 @@ test_every_reference_rule_exists_with_its_source (void **state)
         { "us.md", "us-md", "14-4502", true },
         { "us.state-holidays", "us-cc", "secondary sources", true },
         { "uk.tps", "uk-cc", "reg. 21", true },
+        { "uk.ctps", "uk-cc", "reg. 21, 26", true },
+        { "fr.b2b", "fr-cc", "L223-1", true },
+        { "us.b2b", "us-cc", "310.6(b)(7)", true },
         { "uk.abandon", "uk-cc", "Ofcom", false },
         { "uk.abandon", "uk-dc", "Ofcom", false },
         { "uk.abandon-retry", "uk-cc", "Ofcom", true },
@@ -224,6 +227,13 @@ test_malformed_profiles_are_refused_with_file_line_and_key (void **state)
           "hours = 10:00-11:00\n",
           1, "id", "already loaded" },
         { HDR, 1, "", "has no rule" },
+        { RULE "callee = business\n", 7, "lifts", "needs both callee and lifts" },
+        { RULE "lifts = fr.y\n", 7, "callee", "needs both callee and lifts" },
+        { RULE "callee = consumer\nlifts = fr.y\n", 7, "callee", "not business or sole-trader" },
+        { RULE "callee = business\nlifts = fr.nothing\n", 0, "lifts", "not a rule of this profile" },
+        { RULE "callee = business\nlifts = fr.x\n", 0, "lifts", "cannot be lifted" },
+        { RULE "callee = business\nlifts = fr.y\nexcept-sector = Office!\n", 9, "except-sector",
+          "bad sector" },
     };
     size_t before = pl_rules_profiles_count (w->ps);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {

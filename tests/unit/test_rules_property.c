@@ -11,6 +11,8 @@
  *      of a dated rule (`from`, `until`) within the horizon and the second before it: a denial
  *      means that no legal instant can be found by waiting (a rule that lapses defers).
  *
+ *  Callees are drawn too: for a business, the oracle drops what fr.b2b and us.b2b lift.
+ *
  *  The suite runs PL_PROPERTY_DEFAULT_CASES cases; set PL_PROPERTY_CASES=5000000 to run more,
  *  and PL_PROPERTY_SEED to replay a failing run (the seed is printed).
  */
@@ -83,6 +85,10 @@ typedef struct {
     const char *lists[4];
     bool dc, needs_letter, consent_law, autodial_variant;
     const char *regions[3];     /* candidate regions to draw from (US overlays) */
+    /* What does not bind a business callee (fr.b2b, us.b2b): window sets and caps by bit,
+     * and the holidays. */
+    uint8_t b2b_sets, b2b_caps;
+    bool b2b_holidays;
     pl_rules_campaign_t *c, *c_auto;
 } s_scn_t;
 
@@ -101,7 +107,7 @@ static s_scn_t s_scn[] = {
                 { .max = 1, .window_ms = 60 * T_DAY, .events = PL_RULES_CALL_REFUSAL,
                   .tenant = true, .after = true } },
       .n_caps = 2, .lists = { "bloctel", "internal-dnc" }, .consent_law = true,
-      .autodial_variant = true },
+      .autodial_variant = true, .b2b_sets = 1, .b2b_caps = 3, .b2b_holidays = true },
     { .name = "fr-dc", .profile = "fr-dc",
       .zones = { "Europe/Paris", "Indian/Reunion", "America/Cayenne" },
       .n_zones = 3,
@@ -125,7 +131,8 @@ static s_scn_t s_scn[] = {
                 { .max = 3, .window_ms = T_DAY, .tenant = true, .subject = true,
                   .region = "US-MD" } },
       .n_caps = 3, .lists = { "us-dnc", "internal-dnc" },
-      .regions = { "US-FL", "US-OK", "US-MD" }, .autodial_variant = true },
+      .regions = { "US-FL", "US-OK", "US-MD" }, .autodial_variant = true,
+      .b2b_sets = 1 },          /* the federal hours; the states' stay */
     { .name = "us-dc", .profile = "us-dc",
       .zones = { "America/New_York", "America/Chicago", "America/Anchorage",
                  "Pacific/Honolulu", "America/Los_Angeles" },
@@ -199,13 +206,16 @@ static const char *
 s_oracle (const s_scn_t *sc, const t_facts_t *t, int64_t t_ms)
 {
     int64_t ts = t_ms >= 0 ? t_ms / 1000 : -((-t_ms + 999) / 1000);
+    /* The campaigns are for every callee type: the lead's is the one checked. */
+    bool biz = t->f.callee == PL_RULES_CALLEE_BUSINESS;
     for (size_t zi = 0; zi < t->f.n_zones; zi++) {
         const pl_rules_tz_t *z = t->f.zones[zi].zone;
         pl_rules_tm_t tm;
         pl_rules_tz_local (z, ts, &tm);
         int sod = tm.hour * 3600 + tm.minute * 60 + tm.second;
         for (size_t k = 0; k < sc->n_sets; k++) {
-            if (sc->win_region[k] && !s_has_region (t, sc->win_region[k]))
+            if ((sc->win_region[k] && !s_has_region (t, sc->win_region[k]))
+                || (biz && (sc->b2b_sets >> k & 1)))
                 continue;
             bool in = false;
             for (size_t w = 0; w < 4 && sc->win[k][w].days; w++)
@@ -214,12 +224,13 @@ s_oracle (const s_scn_t *sc, const t_facts_t *t, int64_t t_ms)
             if (!in)
                 return "outside a calling window";
         }
-        if (sc->fr_holidays && s_fr_holiday (pl_rules_tz_name (z), tm.year, tm.month, tm.day))
+        if (sc->fr_holidays && !(biz && sc->b2b_holidays)
+            && s_fr_holiday (pl_rules_tz_name (z), tm.year, tm.month, tm.day))
             return "on a holiday";
     }
     for (size_t k = 0; k < sc->n_caps; k++) {
         const s_cap_t *cp = &sc->caps[k];
-        if (cp->region && !s_has_region (t, cp->region))
+        if ((cp->region && !s_has_region (t, cp->region)) || (biz && (sc->b2b_caps >> k & 1)))
             continue;
         int count = 0;
         for (size_t i = 0; i < t->f.n_calls; i++) {
@@ -273,6 +284,9 @@ s_case (t_world_t *w, const s_scn_t *sc, t_facts_t *t, int64_t *now)
     for (size_t i = 0; i < 3 && sc->regions[i]; i++)
         if (s_chance (25))
             t_add_region (t, sc->regions[i]);
+    t->f.callee = s_chance (70) ? PL_RULES_CALLEE_CONSUMER
+                  : s_chance (67) ? PL_RULES_CALLEE_BUSINESS
+                                  : PL_RULES_CALLEE_SOLE_TRADER;
     t->f.debt = DEBT;
     t->f.letter_ref = "L-1";
     t->f.letter_ms = *now - 40 * T_DAY;
@@ -393,7 +407,8 @@ test_random_decisions_keep_the_invariants (void **state)
     for (size_t k = 0; k < sizeof s_scn / sizeof s_scn[0]; k++) {
         char text[256];
         snprintf (text, sizeof text, "[campaign]\nprofile = %s\ntenant = %d\nid = %d\n"
-                                     "subject = %d\ncli = +33162000000\n",
+                                     "subject = %d\ncli = +33162000000\n"
+                                     "callees = consumer business sole-trader\n",
                   s_scn[k].profile, TENANT, CAMP, SUBJECT);
         s_scn[k].c = t_campaign (w, text);
         strcat (text, "dialing = autodialed\n");
@@ -413,6 +428,22 @@ test_random_decisions_keep_the_invariants (void **state)
         if (!s_same (&d, &again))
             s_report (sc, seed, i, &d, "not deterministic");
         counts[d.verdict]++;
+        /* The consumer rules of a business callee are lifted by fr.b2b / us.b2b (unless not in
+         * force); nobody else's are. */
+        static const char *const lifted[] = { "fr.consent", "fr.bloctel", "fr.days", "fr.hours",
+                                              "fr.freq", "fr.refusal", "us.dnc-national", "us.hours" };
+        for (size_t k = 0; k < d.n_fired; k++) {
+            const pl_rules_fired_t *r = &d.fired[k];
+            bool is_lifted = false;
+            for (size_t m = 0; m < sizeof lifted / sizeof *lifted; m++)
+                is_lifted |= strcmp (r->rule, lifted[m]) == 0;
+            bool biz = t.f.callee == PL_RULES_CALLEE_BUSINESS && sc->b2b_sets;   /* fr-cc, us-cc */
+            if (r->why == PL_RULES_WHY_NOT_FOR_CALLEE && !(biz && is_lifted))
+                s_report (sc, seed, i, &d, "a rule lifted for a callee it does not lift for");
+            if (biz && is_lifted && r->why != PL_RULES_WHY_NOT_FOR_CALLEE
+                && r->why != PL_RULES_WHY_NOT_IN_FORCE)
+                s_report (sc, seed, i, &d, "a consumer rule checked for a business callee");
+        }
         const char *why;
         switch (d.verdict) {
         case PL_RULES_ALLOW:

@@ -79,10 +79,32 @@ test_tps_and_ctps_screening (void **state)
     d = s_decide (e->cc, &t, now);
     EXPECT (d, PL_RULES_DENY, 0);
     assert_int_equal (d.fired[d.decisive].why, PL_RULES_WHY_LIST_STALE);
+    assert_string_equal (t_decisive (&d), "uk.ctps");
     assert_string_equal (d.fired[d.decisive].name, "ctps");
     t.f.n_lists = 1;
     d = s_decide (e->cc, &t, now);
     assert_int_equal (d.fired[d.decisive].why, PL_RULES_WHY_NOT_SCREENED);
+    assert_string_equal (t_decisive (&d), "uk.ctps");
+    /* The registers apply by registration, whatever the lead calls its callee: a corporate
+     * number on the CTPS is denied as a business, a sole trader on the TPS as a sole trader. */
+    pl_rules_campaign_t *b2b = t_campaign (&e->w, "[campaign]\nprofile = uk-cc\ntenant = 1\n"
+                                                  "callees = business sole-trader\ndialing = autodialed\ncli = +442079460000\n");
+    s_facts (&t, e->london, now);
+    t.f.callee = PL_RULES_CALLEE_BUSINESS;
+    EXPECT (s_decide (b2b, &t, now), PL_RULES_ALLOW, 0);
+    t.lists[1].hit = true;
+    d = s_decide (b2b, &t, now);
+    EXPECT (d, PL_RULES_DENY, 0);
+    assert_string_equal (t_decisive (&d), "uk.ctps");
+    assert_int_equal (d.callee, PL_RULES_CALLEE_BUSINESS);
+    s_facts (&t, e->london, now);
+    t.f.callee = PL_RULES_CALLEE_SOLE_TRADER;
+    t.lists[0].hit = true;
+    d = s_decide (b2b, &t, now);
+    EXPECT (d, PL_RULES_DENY, 0);
+    assert_string_equal (t_decisive (&d), "uk.tps");
+    assert_int_equal (d.callee, PL_RULES_CALLEE_SOLE_TRADER);
+    pl_rules_campaign_destroy (&b2b);
 }
 
 /* The TPS copy serves calls made no more than 28 days after its date, in London dates: a copy

@@ -595,6 +595,63 @@ test_oklahoma_maryland_and_state_holidays (void **state)
     EXPECT (s_decide (e->cc, &t, now), PL_RULES_ALLOW, 0);
 }
 
+/* us.b2b: a call to a business, in a campaign for businesses, is outside the TSR's and the
+ * TCPA's residential rules (the National DNC Registry, calling hours); the TCPA's consent for
+ * an autodialed call to a wireless number still applies, whoever holds the number; a campaign
+ * selling office or cleaning supplies keeps them all. */
+static void
+test_a_business_callee_is_exempt_from_the_registry_but_not_from_wireless_consent (void **state)
+{
+    s_env_t *e = *state;
+    pl_rules_campaign_t *b2b = t_campaign (&e->w, "[campaign]\nprofile = us-cc\ntenant = 1\nsubject = 5\n"
+                                                  "callees = business\n");
+    pl_rules_campaign_t *b2b_auto = t_campaign (&e->w, "[campaign]\nprofile = us-cc\ntenant = 1\n"
+                                                       "subject = 5\ncallees = business\ndialing = autodialed\n");
+    pl_rules_campaign_t *supplies = t_campaign (&e->w, "[campaign]\nprofile = us-cc\ntenant = 1\n"
+                                                       "subject = 5\ncallees = business\nsector = office-supplies\n");
+    int64_t now = t_utc (2026, 7, 31, 16, 0, 0);      /* Friday 12:00 EDT */
+    t_facts_t t;
+    s_facts (&t, e->ny, now);
+    t.lists[0].hit = true;                          /* on the National DNC Registry */
+    t.f.callee = PL_RULES_CALLEE_BUSINESS;
+    pl_rules_decision_t d = s_decide (b2b, &t, now);
+    EXPECT (d, PL_RULES_ALLOW, 0);
+    const pl_rules_fired_t *r = &d.fired[t_fired (&d, "us.dnc-national", NULL)];
+    assert_int_equal (r->why, PL_RULES_WHY_NOT_FOR_CALLEE);
+    assert_string_equal (r->name, "us.b2b");
+    assert_int_equal (d.fired[t_fired (&d, "us.b2b", NULL)].outcome, PL_RULES_PASS);
+    /* 22:30 in New York: the TSR's hours do not bind a business call either. */
+    EXPECT (s_decide (b2b, &t, t_utc (2026, 8, 1, 2, 30, 0)), PL_RULES_ALLOW, 0);
+    /* The company's own list still binds. */
+    t.lists[1].hit = true;
+    d = s_decide (b2b, &t, now);
+    EXPECT (d, PL_RULES_DENY, 0);
+    assert_string_equal (t_decisive (&d), "us.dnc-internal");
+    t.lists[1].hit = false;
+    /* Autodialed to a wireless number without consent: denied. */
+    t.f.line = PL_RULES_LINE_MOBILE;
+    d = s_decide (b2b_auto, &t, now);
+    EXPECT (d, PL_RULES_DENY, 0);
+    assert_string_equal (t_decisive (&d), "us.wireless-consent");
+    t.f.line = PL_RULES_LINE_FIXED;
+    /* Office supplies: the exemption does not apply; the registry denies. */
+    d = s_decide (supplies, &t, now);
+    EXPECT (d, PL_RULES_DENY, 0);
+    assert_string_equal (t_decisive (&d), "us.dnc-national");
+    const pl_rules_fired_t *b = &d.fired[t_fired (&d, "us.b2b", NULL)];
+    assert_int_equal (b->outcome, PL_RULES_NA);
+    assert_int_equal (b->why, PL_RULES_WHY_SECTOR_KEEPS_RULES);
+    assert_string_equal (b->name, "office-supplies");
+    /* The same number as a consumer: the registry denies. */
+    t.f.callee = PL_RULES_CALLEE_CONSUMER;
+    d = s_decide (b2b, &t, now);
+    EXPECT (d, PL_RULES_DENY, 0);
+    assert_string_equal (t_decisive (&d), "us.dnc-national");
+    pl_rules_campaign_destroy (&supplies);
+    pl_rules_campaign_destroy (&b2b_auto);
+    pl_rules_campaign_destroy (&b2b);
+}
+
 static int
 s_setup (void **state)
 {
@@ -629,6 +686,7 @@ int
 main (void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_a_business_callee_is_exempt_from_the_registry_but_not_from_wireless_consent),
         cmocka_unit_test (test_eight_to_nine_local_to_the_second),
         cmocka_unit_test (test_dst_nights_in_new_york),
         cmocka_unit_test (test_national_dnc_with_ebr_exemption_and_list_age),

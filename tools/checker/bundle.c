@@ -84,6 +84,10 @@ s_campaign_file (pl_check_t *self, const char *dir, const char *fname)
                 c->tenant = strdup (v);
             else if (strcmp (k, "name") == 0)
                 c->name = strdup (v);
+            else if (strcmp (k, "sector") == 0)
+                c->sector = strdup (v);
+            else if (strcmp (k, "callees") == 0)
+                c->for_business = strstr (v, "business") != NULL;
         } else if (strcmp (section, "[dialer]") == 0) {
             if (strcmp (k, "abandon-target") == 0)
                 c->budget_ppm = (int) (strtod (v, NULL) * 10000 + 0.5);
@@ -190,6 +194,8 @@ s_lead (pl_check_t *self, json_t *o, const char *stem)
     l->country = s_jstr (o, "country");
     l->postal = s_jstr (o, "postal_code");
     l->state = s_jstr (o, "state");
+    const char *callee = json_string_value (json_object_get (o, "callee"));
+    l->business = callee && strcmp (callee, "business") == 0;
     json_t *debt = json_object_get (o, "debt");
     l->debt = json_is_object (debt) ? s_jstr (debt, "account_ref") : strdup ("");
     json_t *phone = json_object_get (o, "phone");

@@ -142,6 +142,7 @@ pl_check_destroy (pl_check_t **self_p)
         free (c->file);
         free (c->profile_id);
         free (c->tenant);
+        free (c->sector);
         free (c->pacing);
         ck_map_clear (&c->outcomes);
         ck_map_clear (&c->reasons);

@@ -21,6 +21,7 @@ typedef struct {
 typedef struct {
     int campaign;
     char *ext, *country, *postal, *state, *debt;
+    bool business;              /* callee: business (else a consumer: consumer, sole-trader, unsaid) */
     char *phones[CK_MAX_PHONES];
     int n_phones;
     ck_consent_t consents[CK_MAX_CONSENTS];
@@ -74,8 +75,9 @@ typedef struct {
 } ck_tally_t;
 
 typedef struct {
-    char *name, *file, *profile_id, *tenant;
+    char *name, *file, *profile_id, *tenant, *sector;
     const ck_profile_t *profile;
+    bool for_business;          /* [campaign] callees names business */
     int budget_ppm;
     bool amd;
     ck_pacing_t *pacing;

@@ -23,6 +23,9 @@
  *   fr.refusal — 60 calendar days after a refusal: D223-9.
  *   fr.consent — prior consent from 11 August 2026: L223-1 as amended by loi 2025-594, art. 13.
  *   fr.opposition — the professional's own opposition list: RGPD art. 21(2)-(3).
+ *   fr.b2b — a business callee (a company or public body, in a campaign for businesses) is
+ *     outside the consumer code's canvassing rules above, the opposition list excepted:
+ *     L223-1, D223-8/9 ("consommateur"). Sole traders are read as consumers.
  * United States:
  *   us.hours — 08:00-21:00 local time of the called party: FDCPA 15 USC 1692c(a)(1);
  *     16 CFR 310.4(c); 47 CFR 64.1200(c)(1).
@@ -31,10 +34,14 @@
  *   us.dnc-national — telemarketing only: 16 CFR 310.4(b)(3), copy no older than 31 days.
  *   us.abandon — 3 % of live-answered calls per campaign per 30 days: 16 CFR 310.4(b)(1)(iv).
  *   us.fl — Florida telephone solicitation: 08:00-20:00, 3 calls per 24 h: Fla. Stat. 501.616.
+ *   us.b2b — telemarketing to a business (in a campaign for businesses): outside the National
+ *     DNC and the federal hours, except for nondurable office or cleaning supplies:
+ *     16 CFR 310.6(b)(7); 47 CFR 64.1200(c) (residential subscribers). Florida's rules stay.
  * United Kingdom:
  *   uk.hours — 08:00-21:00 every day: house policy (industry practice, not law), as the uk-cc
  *     profile sets it.
- *   uk.tps — TPS/CTPS without the subscriber's consent: PECR reg. 21; re-screen every 28 days.
+ *   uk.tps, uk.ctps — TPS / CTPS without the subscriber's consent: PECR reg. 21, 26; re-screen
+ *     every 28 days. By registration: whatever the lead calls its callee.
  *   uk.abandon — 3 % of live calls per campaign per day, midnight to midnight, AMD false
  *     positives counted as abandoned: Ofcom persistent-misuse statement (2010, 2016).
  *   uk.abandon-retry — 72 h after an abandoned call; no same-day retry after an answering
@@ -48,7 +55,8 @@ static const ck_profile_t s_profiles[] = {
      .cap = {"fr.freq", "Code de la consommation D223-9", 4, 30 * CK_DAY_MS, false},
      .refusal_rule = "fr.refusal", .refusal_days = 60,
      .consent_rule = "fr.consent", .consent_from = "2026-08-11",
-     .abandon_rule = "campaign.abandon-target", .abandon_period = CK_PERIOD_RUN},
+     .abandon_rule = "campaign.abandon-target", .abandon_period = CK_PERIOD_RUN,
+     .b2b_rule = "fr.b2b", .b2b = CK_B2B_WINDOW | CK_B2B_CAP | CK_B2B_REFUSAL | CK_B2B_CONSENT | CK_B2B_LISTS},
     {.id = "us-dc", .kind = 'D',
      .window = {"us.hours", "FDCPA 15 USC 1692c(a)(1); 12 CFR 1006.6(b)(1)(i)", S_ALL_DAYS, false,
                 1, {{S_H (8, 0), S_H (21, 0)}}},
@@ -59,7 +67,9 @@ static const ck_profile_t s_profiles[] = {
      .window = {"us.hours", "16 CFR 310.4(c); 47 CFR 64.1200(c)(1)", S_ALL_DAYS, false, 1,
                 {{S_H (8, 0), S_H (21, 0)}}},
      .lists = {"us-dnc"},
-     .abandon_rule = "us.abandon", .abandon_period = CK_PERIOD_ROLLING_30D, .florida = true},
+     .abandon_rule = "us.abandon", .abandon_period = CK_PERIOD_ROLLING_30D, .florida = true,
+     .b2b_rule = "us.b2b", .b2b = CK_B2B_WINDOW | CK_B2B_LISTS,
+     .b2b_except = {"office-supplies", "cleaning-supplies"}},
     {.id = "uk-cc", .kind = 'C',
      .window = {"uk.hours", "house policy (industry practice); PECR sets no hours", S_ALL_DAYS,
                 false, 1, {{S_H (8, 0), S_H (21, 0)}}},

@@ -41,6 +41,15 @@ typedef struct {
 /* How a profile measures the abandon rate. */
 typedef enum { CK_PERIOD_RUN, CK_PERIOD_ROLLING_30D, CK_PERIOD_LOCAL_DAY } ck_period_t;
 
+/* What a business callee, in a campaign for businesses, is outside of (fr.b2b, us.b2b). */
+enum {
+    CK_B2B_WINDOW  = 1 << 0,    /* the profile's window (not Florida's) */
+    CK_B2B_CAP     = 1 << 1,
+    CK_B2B_REFUSAL = 1 << 2,
+    CK_B2B_CONSENT = 1 << 3,
+    CK_B2B_LISTS   = 1 << 4,    /* the registry lists */
+};
+
 /* What the checker enforces for one jurisdiction profile. */
 typedef struct {
     const char *id;             /* "fr-cc" */
@@ -62,6 +71,9 @@ typedef struct {
     ck_period_t abandon_period;
     const char *abandon_zone;   /* CK_PERIOD_LOCAL_DAY: the zone whose days count */
     bool florida;               /* us.fl applies to leads in Florida */
+    const char *b2b_rule;       /* "fr.b2b": what a business callee is outside of, NULL none */
+    unsigned b2b;               /* CK_B2B_* */
+    const char *b2b_except[2];  /* campaign sectors for which b2b does not hold */
 } ck_profile_t;
 
 const ck_profile_t *ck_profile (const char *id);

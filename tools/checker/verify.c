@@ -52,6 +52,24 @@ s_zones (pl_check_t *self, const ck_attempt_t *a, const char **z)
     return n;
 }
 
+/* What the callee of a is outside of (CK_B2B_*): a business, in a campaign for businesses whose
+ * sector the profile's callee rule does not except; 0 for everyone else. */
+static unsigned
+s_b2b (pl_check_t *self, const ck_attempt_t *a)
+{
+    const ck_lead_t *l = s_lead (self, a);
+    if (!l || !l->business || a->campaign < 0)
+        return 0;
+    const ck_campaign_t *c = &self->campaigns[a->campaign];
+    const ck_profile_t *p = c->profile;
+    if (!c->for_business || !p->b2b_rule)
+        return 0;
+    for (int i = 0; i < 2 && p->b2b_except[i]; i++)
+        if (c->sector && strcmp (c->sector, p->b2b_except[i]) == 0)
+            return 0;
+    return p->b2b;
+}
+
 static bool
 s_florida (pl_check_t *self, const ck_attempt_t *a, const ck_profile_t *p)
 {
@@ -101,12 +119,14 @@ s_check_windows (pl_check_t *self, ck_attempt_t *a)
     }
     bool ok = true;
     bool fl = s_florida (self, a, c->profile);
+    bool own = !(s_b2b (self, a) & CK_B2B_WINDOW);
     int64_t inst[2] = {a->requested_at, a->placed_at};
     const char *what[2] = {"call.requested", "call.outcome placed"};
     for (int k = 0; k < 2; k++) {
         if (!inst[k])
             continue;
-        ok &= s_window (self, a, &c->profile->window, z, n, inst[k], what[k]);
+        if (own)
+            ok &= s_window (self, a, &c->profile->window, z, n, inst[k], what[k]);
         if (fl)
             ok &= s_window (self, a, &ck_florida_window, z, n, inst[k], what[k]);
     }
@@ -244,7 +264,8 @@ s_cool_off (pl_check_t *self, const s_ev_t *g, size_t n, size_t k, const ck_prof
             continue;
         int64_t gap = g[k].t - g[j].t;
         const char *rule = NULL, *what = NULL;
-        if (g[j].type == S_REFUSAL && p->refusal_days && gap < p->refusal_days * CK_DAY_MS)
+        if (g[j].type == S_REFUSAL && p->refusal_days && gap < p->refusal_days * CK_DAY_MS
+            && !(s_b2b (self, a) & CK_B2B_REFUSAL))
             rule = p->refusal_rule, what = "a refusal";
         else if (g[j].type == S_CONVERSATION && p->conversation_days
                  && gap < p->conversation_days * CK_DAY_MS)
@@ -280,7 +301,7 @@ s_check_caps (pl_check_t *self)
             if (ev[k].type != S_CALL || a->campaign < 0)
                 continue;
             const ck_profile_t *p = self->campaigns[a->campaign].profile;
-            if (p->cap.max && p->cap.by_debt == by_debt)
+            if (p->cap.max && p->cap.by_debt == by_debt && !(s_b2b (self, a) & CK_B2B_CAP))
                 s_cap (self, ev + i, j - i, k - i, &p->cap);
             if (!by_debt && s_florida (self, a, p))
                 s_cap (self, ev + i, j - i, k - i, &ck_florida_cap);
@@ -324,8 +345,10 @@ s_consent (pl_check_t *self, const ck_attempt_t *a, int64_t t)
 static const char *
 s_list_rule (const char *list)
 {
-    return strcmp (list, "us-dnc") == 0 ? "us.dnc-national"
-           : strcmp (list, "bloctel") == 0 ? "fr.bloctel" : "uk.tps";
+    return strcmp (list, "us-dnc") == 0    ? "us.dnc-national"
+           : strcmp (list, "bloctel") == 0 ? "fr.bloctel"
+           : strcmp (list, "ctps") == 0    ? "uk.ctps"
+                                           : "uk.tps";
 }
 
 static void
@@ -336,12 +359,13 @@ s_check_lists (pl_check_t *self, ck_attempt_t *a)
     ck_campaign_t *c = &self->campaigns[a->campaign];
     const ck_profile_t *p = c->profile;
     const char *num = s_number (self, a), *lead = s_lead_name (self, a);
+    unsigned b2b = s_b2b (self, a);
     for (int i = 0; i < self->n_lists; i++) {
         ck_list_t *l = &self->lists[i];
         if (ck_map_get (&l->numbers, num) < 0)
             continue;
         bool binds = false;
-        for (int k = 0; k < 3 && p->lists[k]; k++)
+        for (int k = 0; k < 3 && p->lists[k] && !(b2b & CK_B2B_LISTS); k++)
             binds |= strcmp (p->lists[k], l->name) == 0;
         if (!binds) {
             c->dnc_informational++;
@@ -359,7 +383,7 @@ s_check_lists (pl_check_t *self, ck_attempt_t *a)
         ck_list_t *l = &self->lists[i];
         int age = ck_list_max_age_days (l->name);
         bool binds = false;
-        for (int k = 0; k < 3 && p->lists[k]; k++)
+        for (int k = 0; k < 3 && p->lists[k] && !(b2b & CK_B2B_LISTS); k++)
             binds |= strcmp (p->lists[k], l->name) == 0;
         if (binds && age && a->t >= l->taken + (int64_t) (age + 1) * CK_DAY_MS + CK_DAY_MS)
             ck_violation (self, "list_stale", s_list_rule (l->name), a->id, lead, c->name, a->t,
@@ -381,7 +405,7 @@ s_check_lists (pl_check_t *self, ck_attempt_t *a)
             break;
         }
     }
-    if (p->consent_rule) {
+    if (p->consent_rule && !(b2b & CK_B2B_CONSENT)) {
         struct tm tm;
         char day[48];
         if (ck_tz_local (self->tz, "Europe/Paris", a->t, &tm) == 0) {

@@ -69,3 +69,9 @@ exempt-by      = fr.contract-exempt
 summary = A person who told this professional not to call again (its internal opposition list) is not canvassed. Not in the calling-rules reference table; it is the right to object to direct marketing.
 source  = RGPD (Regulation (EU) 2016/679) art. 21(2)-(3)
 list    = internal-dnc
+
+[rule fr.b2b]
+summary = The consumer code's canvassing rules (consent or Bloctel, days, hours, 4 calls in 30 days, 60 days after a refusal) protect consumers: a call to a business about its professional activity is outside them, in a campaign declared for businesses (callees = business). The right to object (fr.opposition), the caller-id ranges and the sector ban still apply. A sole trader is read as a consumer (the stricter reading).
+source  = Code de la consommation L223-1, D223-8, D223-9 (scope: "consommateur"); CNIL guidance on B2B prospecting
+callee  = business
+lifts   = fr.consent fr.bloctel fr.days fr.hours fr.freq fr.refusal

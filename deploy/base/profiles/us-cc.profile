@@ -69,3 +69,10 @@ summary  = Some states (AL, LA, MS, RI, UT) forbid telemarketing on their state 
 source   = state statutes as reported by secondary sources
 status   = unconfirmed
 holidays = us-states
+
+[rule us.b2b]
+summary       = Calls to businesses are exempt from the TSR's and the TCPA's residential rules (National Do Not Call Registry, calling hours), except calls selling nondurable office or cleaning supplies; in a campaign declared for businesses (callees = business). The TCPA's consent for autodialed or prerecorded calls to wireless numbers, the company's own list and the abandon budget still apply; state rules stay. A sole trader is read as a consumer (the stricter reading).
+source        = 16 CFR 310.6(b)(7); 47 CFR 64.1200(c) (residential subscribers), 64.1200(a)(1)(iii)
+callee        = business
+lifts         = us.dnc-national us.hours
+except-sector = office-supplies cleaning-supplies

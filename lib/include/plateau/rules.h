@@ -127,6 +127,8 @@ void pl_rules_campaign_destroy (pl_rules_campaign_t **self_p);
  *                                '.', '_', '-') stands for pl_rules_id_of (name)
  *   dialing = manual | autodialed,  prerecorded = yes | no,  agent-guaranteed = yes | no
  *   cli = +33162000000           caller id presented;   sector = insurance
+ *   callees = consumer business  the callee types it is for (default consumer); a lead of a
+ *                                type the campaign is not for is checked as a consumer
  *   name = …                     for explanations
  * Any other section is a rule id: an existing rule of the profile may be narrowed on the keys
  * it has ("fr.hours", "hours", "10:00-12:00 14:00-19:00"); new restrictions go in rules named
@@ -160,6 +162,23 @@ const char *pl_rules_campaign_param (const pl_rules_campaign_t *self, const char
                                      const char *key);
 /* The abandoned-call budget in force (profile, narrowed by the campaign). 0 or PL_ENOTFOUND. */
 int pl_rules_campaign_abandon (const pl_rules_campaign_t *self, pl_rules_abandon_t *out);
+
+/* Who is called. The consumer rules of a profile may not apply to a business callee (a rule
+ * with `callee` and `lifts` says which, as fr.b2b and us.b2b do); unknown reads as consumer. */
+typedef enum {
+    PL_RULES_CALLEE_CONSUMER = 0,
+    PL_RULES_CALLEE_BUSINESS,       /* a company or public body */
+    PL_RULES_CALLEE_SOLE_TRADER,    /* a sole trader or partnership: a person, as a consumer */
+} pl_rules_callee_t;
+
+#define PL_RULES_CALLEE_BIT(c) (1u << (c))
+
+/* "consumer", "business", "sole-trader". */
+const char *pl_rules_callee_name (pl_rules_callee_t c);
+/* Reads one of those names ("" and NULL: consumer). 0 or PL_EINVAL. */
+int pl_rules_callee_parse (const char *s, pl_rules_callee_t *out);
+/* The callee types the campaign is for (PL_RULES_CALLEE_BIT of each; consumer by default). */
+unsigned pl_rules_campaign_callees (const pl_rules_campaign_t *self);
 
 /* ============================================================================================ */
 /* Facts                                                                                         */
@@ -300,6 +319,7 @@ typedef struct {
     const uint8_t *region_sources;          /* pl_rules_region_source_t per region; NULL: all
                                              * from the address */
     /* The lead. */
+    pl_rules_callee_t callee;               /* as the lead says (consumer when unknown) */
     uint64_t debt;                          /* debt id (collection) */
     const char *letter_ref;                 /* first collection letter's reference and date */
     int64_t letter_ms;
@@ -394,6 +414,10 @@ typedef enum {
     PL_RULES_WHY_CEASE_REQUESTED,   /* the person asked to cease communication about the debt */
     PL_RULES_WHY_REFUSED_TO_PAY,    /* the person refused to pay the debt */
     PL_RULES_WHY_MEDIUM_OPTED_OUT,  /* the person asked not to be called (or on this number) */
+    PL_RULES_WHY_NOT_FOR_CALLEE,    /* lifted for this callee type by the rule in `name` */
+    PL_RULES_WHY_CALLEE_SCOPE,      /* a callee rule (fr.b2b) holds: the rules it lifts do not apply */
+    PL_RULES_WHY_CHECKED_AS_CONSUMER,   /* a callee rule not holding: the call is a consumer's */
+    PL_RULES_WHY_SECTOR_KEEPS_RULES,    /* a callee rule not holding for the campaign's sector */
 } pl_rules_why_t;
 
 /* One rule (one clause of a rule: us.fl has an hours clause and a cap clause) as evaluated.
@@ -431,6 +455,8 @@ typedef struct {
     int binding_zone;           /* index in zones of the zone that bound it, -1 if none */
     const char *profile;        /* "us-cc" */
     const char *campaign;       /* campaign name, may be "" */
+    pl_rules_callee_t callee;   /* checked as: the lead's type if the campaign is for it, else
+                                 * consumer */
     char number[20];            /* E.164, copied */
     pl_rules_line_t line;
     size_t n_zones;

@@ -14,10 +14,18 @@ basis   = policy
 hours   = 08:00-21:00
 
 [rule uk.tps]
-summary   = No live marketing calls to numbers registered with the TPS or CTPS without that subscriber's consent to calls from this caller; re-screen every 28 days (the 28-day figure is from guidance and unconfirmed).
+summary   = No live marketing calls to numbers registered with the TPS (individual subscribers: consumers, sole traders, partnerships) without that subscriber's consent to calls from this caller; re-screen every 28 days (the 28-day figure is from guidance and unconfirmed). The registration says who subscribes, so it applies whatever the lead calls its callee.
 source    = PECR (SI 2003/2426) reg. 21; 28-day re-screening from ICO guidance
 status    = unconfirmed
-list      = tps ctps
+list      = tps
+max-age   = 28d
+exempt-by = consent
+
+[rule uk.ctps]
+summary   = No live marketing calls to numbers of corporate subscribers (companies, public bodies) registered with the Corporate TPS without that subscriber's consent to calls from this caller; re-screen every 28 days (unconfirmed, as for the TPS). Applies by registration, whatever the lead calls its callee.
+source    = PECR (SI 2003/2426) reg. 21, 26; 28-day re-screening from ICO guidance
+status    = unconfirmed
+list      = ctps
 max-age   = 28d
 exempt-by = consent
 
