@@ -43,6 +43,44 @@ s_decisive (sx_t *f, int i, const char *number, char *decision, char *decisive)
     pl_test_http_resp_free (&r);
 }
 
+/* The decision for a number under campaign for a callee type. */
+static void
+s_decision_as (sx_t *f, const char *number, const char *campaign, const char *callee, char *decision, char *decisive)
+{
+    char body[256];
+    snprintf (body, sizeof body, "{\"numbers\":[\"%s\"],\"campaign\":\"%s\",\"callee\":\"%s\"}", number, campaign,
+              callee);
+    pl_test_http_resp_t r = { 0 };
+    assert_int_equal (sx_http (&f->scrub[0], "POST", "/v1/scrub", SX_TOKEN, "application/json", body, &r), 200);
+    json_t *o = json_loads (r.body ? r.body : "", 0, NULL);
+    json_t *v = json_array_get (json_object_get (o, "results"), 0);
+    snprintf (decision, 16, "%s", json_string_value (json_object_get (v, "decision")) ?: "?");
+    snprintf (decisive, 32, "%s", json_string_value (json_object_get (v, "decisive")) ?: "");
+    json_decref (o);
+    pl_test_http_resp_free (&r);
+}
+
+/* us.b2b: a business on the National DNC Registry, in a campaign for businesses, is not denied
+ * by it (nor held to the federal hours: allowed at any hour); as a consumer it is; a campaign
+ * selling office supplies keeps the registry for businesses too. */
+static void
+test_a_business_on_the_national_registry_is_exempt_but_not_for_office_supplies (void **state)
+{
+    sx_t *f = *state;
+    char fresh[11], q[128], d[16], why[32];
+    pl_test_date (-1, fresh);
+    snprintf (q, sizeof q, "jurisdiction=US&taken=%s", fresh);
+    assert_int_equal (s_put (f, 0, q, "202,5550199\n", NULL), 201);
+    s_decision_as (f, ON_LIST, "us-b2b", "business", d, why);
+    assert_string_equal (d, "allow");
+    s_decision_as (f, ON_LIST, "us-b2b", "consumer", d, why);
+    assert_string_equal (d, "deny");
+    assert_string_equal (why, "us.dnc-national");
+    s_decision_as (f, ON_LIST, "us-supplies", "business", d, why);
+    assert_string_equal (d, "deny");
+    assert_string_equal (why, "us.dnc-national");
+}
+
 /* /readyz answers 200 and its warnings name the stale us-dnc copy. */
 static bool
 s_readyz_warns (void *arg)
@@ -210,6 +248,9 @@ s_setup (void **state)
     char lists[600];
     snprintf (lists, sizeof lists, "PLATEAU_SCRUB_LISTS_DIR=%s/lists", f->dir);
     const char *extra[] = { lists, NULL };
+    sx_campaign (f, "us-b2b", "[campaign]\nprofile = us-cc\ntenant = acme\ncallees = consumer business\n");
+    sx_campaign (f, "us-supplies", "[campaign]\nprofile = us-cc\ntenant = acme\ncallees = business\n"
+                                   "sector = office-supplies\n");
     if (sx_start_scrub (f, 0, extra) != 0 || sx_start_scrub (f, 1, extra) != 0) {
         sx_destroy (f);
         return -1;
@@ -229,6 +270,8 @@ int
 main (void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown (test_a_business_on_the_national_registry_is_exempt_but_not_for_office_supplies,
+                                         s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_stale_copy_denies_and_fresh_copy_clears_on_every_replica, s_setup,
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_bad_lines_refuse_or_skip_as_asked_and_cut_uploads_change_nothing,
