@@ -883,6 +883,12 @@ s_applicable (s_ctx_t *x, const pl__clause_t *cl, int64_t t, pl_rules_fired_t *r
             return false;
         }
     }
+    if (cl->only_callees && !(cl->only_callees & PL_RULES_CALLEE_BIT (x->callee))) {
+        r->outcome = PL_RULES_NA;
+        r->why = PL_RULES_WHY_OTHER_CALLEE;
+        r->name = pl_rules_callee_name (x->callee);
+        return false;
+    }
     /* Lifted for this callee (a consumer rule, the callee a business): not applicable, and
      * says by which rule. */
     for (int i = 0; i < cl->n_lifted_by; i++) {

@@ -386,6 +386,9 @@ s_reason_body (const pl_rules_decision_t *d, const pl_rules_fired_t *r, s_out_t 
         s_put (o, "checked as a %s callee (the lead's type when the campaign is for it, else "
                "consumer): the rules it names apply", name);
         break;
+    case PL_RULES_WHY_OTHER_CALLEE:
+        s_put (o, "for other callee types than this one, a %s", name);
+        break;
     case PL_RULES_WHY_SECTOR_KEEPS_RULES:
         s_put (o, "the campaign's sector %s keeps the rules it names for every callee", name);
         break;

@@ -731,6 +731,26 @@ pl__rule_compile (const pl_rules_profiles_t *ps, const char *rule_id, int rule_l
         s_err (e, q->line, q->key, "%s", emsg);
         return -1;
     }
+    /* `callee` without `lifts`: a check for those callee types only (a house window for calls
+     * to businesses, which the consumer windows do not bind). */
+    const pl__param_t *only = s_get (p, n, "callee");
+    if (only && !s_get (p, n, "lifts") && !s_get (p, n, "except-sector")) {
+        char buf[128];
+        char *w[4];
+        size_t nw = pl__split (only->value, buf, sizeof buf, w, 4);
+        for (size_t i = 0; i < nw; i++) {
+            pl_rules_callee_t t;
+            if (pl_rules_callee_parse (w[i], &t) != 0 || !*w[i]) {
+                s_err (e, only->line, only->key, "'%s' is not consumer, business or sole-trader", w[i]);
+                return -1;
+            }
+            base.only_callees |= (uint8_t) PL_RULES_CALLEE_BIT (t);
+        }
+        if (nw == 0 || nw > 3) {
+            s_err (e, only->line, only->key, "expected 1 to 3 of consumer, business, sole-trader");
+            return -1;
+        }
+    }
     if ((q = s_get (p, n, "from")) && s_parse_date (q->value, &base.from_day) != 0) {
         s_err (e, q->line, q->key, "bad date '%s' (YYYY-MM-DD)", q->value);
         return -1;
@@ -996,7 +1016,8 @@ pl__rule_compile (const pl_rules_profiles_t *ps, const char *rule_id, int rule_l
      * the consumer code's canvassing rules are not a business's), unless the campaign's sector
      * is one of except-sector. */
     const pl__param_t *lifts = s_get (p, n, "lifts"), *exc = s_get (p, n, "except-sector");
-    if ((q = s_get (p, n, "callee")) || lifts || exc) {
+    if (lifts || exc) {
+        q = s_get (p, n, "callee");
         if (!q || !lifts) {
             s_err (e, q ? q->line : (lifts ? lifts : exc)->line, q ? "lifts" : "callee",
                    "a callee rule needs both callee and lifts");
@@ -1190,8 +1211,8 @@ pl__rule_compile (const pl_rules_profiles_t *ps, const char *rule_id, int rule_l
         return -1;
     any |= rc > 0;
 
-    if (!any && (base.n_exempt || base.n_when)) {
-        q = s_get (p, n, base.n_exempt ? "exempt-by" : "when");
+    if (!any && (base.n_exempt || base.n_when || base.only_callees)) {
+        q = s_get (p, n, base.n_exempt ? "exempt-by" : base.n_when ? "when" : "callee");
         s_err (e, q->line, q->key, "only meaningful on a rule that checks something");
         return -1;
     }

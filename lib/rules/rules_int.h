@@ -300,6 +300,8 @@ typedef struct pl__clause {
     uint8_t exempt_builtin;                 /* PL__EX_* */
     uint8_t n_lifted_by;
     int16_t lifted_by[PL__MAXLIFTBY];       /* indexes of the callee rules lifting it */
+    uint8_t only_callees;                   /* `callee` on a checking rule: PL_RULES_CALLEE_BIT
+                                             * of the types it applies to; 0: every type */
     union {
         struct {
             uint8_t nwin[7];                /* by ISO weekday - 1 */

@@ -17,11 +17,14 @@
 #define CONSENTED "+33612345600"    /* x0: consent on record (France is opt-in) */
 #define REFUSED "+33612345601"      /* x1: none */
 
+#define S_B2B_LEADS 8
+
 /* Every lead's status; done once each is cleared or suppressed. */
 typedef struct {
     sx_t *f;
-    char ids[N_LEADS][40];
-    char status[N_LEADS][32];
+    int n;                      /* 0: N_LEADS */
+    char ids[S_B2B_LEADS][40];
+    char status[S_B2B_LEADS][32];
 } s_run_t;
 
 static bool
@@ -29,7 +32,7 @@ s_all_scrubbed (void *arg)
 {
     s_run_t *r = arg;
     sx_pump (r->f, 50);
-    for (int i = 0; i < N_LEADS; i++) {
+    for (int i = 0; i < (r->n ? r->n : N_LEADS); i++) {
         char path[320];
         snprintf (path, sizeof path, "/v1/leads/%s", r->ids[i]);
         pl_test_http_resp_t resp = { 0 };
@@ -148,10 +151,13 @@ test_a_crm_file_ends_judged_with_its_reasons_in_the_lead_and_the_audit (void **s
     ax_destroy (&a);
 }
 
-/* Who is called, through the stack: a CRM file with a callee column. A business in a campaign
- * for businesses, without consent, is cleared, and both the lead's verdict and the audit say
- * which consumer rules did not apply and by which rule; a consumer of the same campaign, and a
- * business in a campaign for consumers only, are suppressed for want of consent. */
+/* Who is called, through the stack: a CRM file with a callee column. France: a business in a
+ * campaign for businesses, without consent, is cleared, and both the lead's verdict and the
+ * audit say which consumer rules did not apply and by which rule; a consumer of the same
+ * campaign, and a business in a campaign for consumers only, are suppressed for want of consent.
+ * US: a business on the National DNC is cleared, but not for office supplies, nor autodialed to
+ * a possible mobile without consent. UK: a company on the CTPS and a sole trader on the TPS are
+ * suppressed. */
 static void
 test_a_business_callee_is_cleared_outside_the_consumer_rules_and_says_why (void **state)
 {
@@ -164,17 +170,45 @@ test_a_business_callee_is_cleared_outside_the_consumer_rules_and_says_why (void 
     snprintf (f->audit_bus, sizeof f->audit_bus, "%s", a->bus);
     sx_campaign (f, "trade", "[campaign]\nprofile = fr-cc\ntenant = acme\ncallees = consumer business\n");
     sx_campaign (f, "spring", "[campaign]\nprofile = fr-cc\ntenant = acme\n");
-    assert_int_equal (sx_start_scrub (f, 0, NULL), 0);
+    sx_campaign (f, "us-trade", "[campaign]\nprofile = us-cc\ntenant = acme\ncallees = business\n");
+    sx_campaign (f, "us-trade-auto", "[campaign]\nprofile = us-cc\ntenant = acme\ncallees = business\n"
+                                     "dialing = autodialed\n");
+    sx_campaign (f, "us-supplies", "[campaign]\nprofile = us-cc\ntenant = acme\ncallees = business\n"
+                                   "sector = office-supplies\n");
+    sx_campaign (f, "uk-trade", "[campaign]\nprofile = uk-cc\ntenant = acme\ncallees = business sole-trader\n"
+                                "cli = +442079460000\n");
+    char lists[600];
+    snprintf (lists, sizeof lists, "PLATEAU_SCRUB_LISTS_DIR=%s/lists", f->dir);
+    const char *extra[] = { lists, NULL };
+    assert_int_equal (sx_start_scrub (f, 0, extra), 0);
     assert_int_equal (sx_start_intake (f), 0);
+    /* Registry copies of yesterday: a US number on the National DNC, a UK company on the
+     * CTPS, a UK sole trader on the TPS. */
+    char day[11], path[320];
+    pl_test_date (-1, day);
+    pl_test_http_resp_t resp = { 0 };
+    const char *const loads[][3] = { { "us-dnc", "US", "202,5550199\n" }, { "ctps", "GB", "02079460123\n" },
+                                     { "tps", "GB", "07911123456\n" } };
+    for (int i = 0; i < 3; i++) {
+        snprintf (path, sizeof path, "/v1/lists/%s?jurisdiction=%s&taken=%s", loads[i][0], loads[i][1], day);
+        int st = sx_http (&f->scrub[0], "PUT", path, SX_OPS_TOKEN, "text/plain", loads[i][2], &resp);
+        if (st != 201)
+            fail_msg ("%s: %d %s", path, st, resp.body ? resp.body : "");
+        pl_test_http_resp_free (&resp);
+    }
     const char *csv = "external_id,phone,campaign,callee type\n"
                       "b0,0612345690,trade,business\n"
                       "b1,0612345691,trade,consumer\n"
-                      "b2,0612345692,spring,business\n";
-    pl_test_http_resp_t resp = { 0 };
+                      "b2,0612345692,spring,business\n"
+                      "u0,+12025550199,us-trade,business\n"
+                      "u1,+12025550199,us-supplies,business\n"
+                      "u2,+12025550123,us-trade-auto,business\n"
+                      "k0,+442079460123,uk-trade,business\n"
+                      "k1,+447911123456,uk-trade,sole-trader\n";
     assert_int_equal (sx_http (&f->intake, "POST", "/v1/leads", SX_TOKEN, "text/csv", csv, &resp), 200);
     s_run_t run = { .f = f };
     int n = 0;
-    for (char *line = strtok (resp.body, "\n"); line && n < 3; line = strtok (NULL, "\n")) {
+    for (char *line = strtok (resp.body, "\n"); line && n < S_B2B_LEADS; line = strtok (NULL, "\n")) {
         json_t *o = json_loads (line, 0, NULL);
         const char *id = json_string_value (json_object_get (o, "lead_id"));
         if (id)
@@ -182,15 +216,27 @@ test_a_business_callee_is_cleared_outside_the_consumer_rules_and_says_why (void 
         json_decref (o);
     }
     pl_test_http_resp_free (&resp);
-    assert_int_equal (n, 3);
-    snprintf (run.ids[3], 40, "%s", run.ids[0]);   /* s_all_scrubbed reads N_LEADS */
+    assert_int_equal (n, S_B2B_LEADS);
+    run.n = S_B2B_LEADS;
     assert_true (pl_test_wait_until (s_all_scrubbed, &run, 30000));
-    assert_string_equal (run.status[0], "cleared");
-    assert_string_equal (run.status[1], "suppressed");
-    assert_string_equal (run.status[2], "suppressed");
+    /* FR: the business cleared, the consumer and the business of a consumer campaign not
+     * (no consent). US: the business on the registry cleared, not for office supplies, nor
+     * autodialed to a possible mobile without consent (us.wireless-consent). UK: the company on
+     * the CTPS and the sole trader on the TPS suppressed. */
+    static const char *const want[S_B2B_LEADS][2] = {
+        { "cleared", NULL }, { "suppressed", "fr.consent" }, { "suppressed", "fr.consent" },
+        { "cleared", NULL }, { "suppressed", "us.dnc-national" }, { "suppressed", "us.wireless-consent" },
+        { "suppressed", "uk.ctps" }, { "suppressed", "uk.tps" } };
+    for (int i = 0; i < S_B2B_LEADS; i++) {
+        snprintf (path, sizeof path, "/v1/leads/%s", run.ids[i]);
+        assert_int_equal (sx_http (&f->intake, "GET", path, SX_TOKEN, NULL, NULL, &resp), 200);
+        if (strcmp (run.status[i], want[i][0]) != 0 || (want[i][1] && !strstr (resp.body, want[i][1])))
+            fail_msg ("lead %d: %s, want %s by %s: %s", i, run.status[i], want[i][0], want[i][1] ? want[i][1] : "-",
+                      resp.body);
+        pl_test_http_resp_free (&resp);
+    }
 
     /* The lead's verdict: checked as a business, fr.consent not applied by fr.b2b. */
-    char path[320];
     snprintf (path, sizeof path, "/v1/leads/%s", run.ids[0]);
     assert_int_equal (sx_http (&f->intake, "GET", path, SX_TOKEN, NULL, NULL, &resp), 200);
     printf ("%s\n", resp.body);

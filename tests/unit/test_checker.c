@@ -414,20 +414,30 @@ test_a_business_callee_is_judged_outside_the_consumer_rules (void **state)
     /* Tuesday 8 December 2026, 09:00 in Paris. */
     s_call (x, "c1", "B1", "fr-b2b", "+33612345601", "Europe/Paris", s_ms ("2026-12-08T08:00:00Z"), "answered");
     s_call (x, "c2", "B2", "fr-b2b", "+33612345602", "Europe/Paris", s_ms ("2026-12-08T08:00:00Z"), "answered");
+    /* B1 again on Saturday 12 December: the house window for businesses (fr.b2b-hours). */
+    s_call (x, "c3", "B1", "fr-b2b", "+33612345601", "Europe/Paris", s_ms ("2026-12-12T10:00:00Z"), "answered");
     s_finish (x, "B1", "fr-b2b", "contacted", end);
     s_finish (x, "B2", "fr-b2b", "contacted", end);
     pl_check_t *ck = s_run (x);
-    /* B2 (a consumer): hours and consent; B1: nothing. FR-1, a business in a campaign for
-     * consumers only: its call at 10:30 without consent breaks fr.consent. */
-    assert_int_equal (pl_check_count (ck, "hours"), 1);
+    /* B2 (a consumer): hours and consent; B1: only its Saturday call (fr.b2b-hours). FR-1, a
+     * business in a campaign for consumers only: its call at 10:30 without consent breaks
+     * fr.consent. */
+    assert_int_equal (pl_check_count (ck, "hours"), 2);
     assert_true (s_fact_has (ck, "hours", "09:00:00"));
+    bool b2b_hours = false;
+    for (size_t i = 0; i < pl_check_violations (ck); i++) {
+        const char *attempt, *rule, *fact;
+        pl_check_violation (ck, i, &attempt, &rule, &fact);
+        b2b_hours |= strcmp (attempt, "c3") == 0 && strcmp (rule, "fr.b2b-hours") == 0;
+    }
+    assert_true (b2b_hours);
     assert_int_equal (pl_check_count (ck, "no_consent"), 2);
     for (size_t i = 0; i < pl_check_violations (ck); i++) {
         const char *attempt, *rule, *fact;
         pl_check_violation (ck, i, &attempt, &rule, &fact);
         assert_string_not_equal (attempt, "c1");
     }
-    assert_int_equal (pl_check_violations (ck), 3);
+    assert_int_equal (pl_check_violations (ck), 4);
     pl_check_destroy (&ck);
 }
 

@@ -758,6 +758,13 @@ test_a_business_callee_is_outside_the_consumer_canvassing_rules (void **state)
     assert_string_equal (why, "does not apply to a business callee (fr.b2b)");
     pl_rules_reason (&d, (size_t) t_fired (&d, "fr.b2b", NULL), why, sizeof why);
     assert_non_null (strstr (why, "not fr.consent fr.bloctel fr.days fr.hours fr.freq fr.refusal"));
+    /* Business hours still hold, as a house window (fr.b2b-hours, policy): 20:30 waits for
+     * 08:00 the next day, a Saturday for Monday. */
+    d = s_decide (b2b, &t, t_local (paris, 2026, 9, 15, 20, 30, 0));
+    EXPECT_DEFER (d, t_local (paris, 2026, 9, 16, 8, 0, 0));
+    assert_string_equal (t_decisive (&d), "fr.b2b-hours");
+    assert_true (d.fired[d.decisive].policy);
+    EXPECT_DEFER (s_decide (b2b, &t, t_local (paris, 2026, 9, 19, 11, 0, 0)), t_local (paris, 2026, 9, 21, 8, 0, 0));
     /* Five calls in the last week: no cap for a business. */
     for (int k = 1; k <= 5; k++)
         t_add_call (&t, now - k * T_DAY, TENANT, CAMP, 0, SUBJECT, 0);

@@ -76,8 +76,8 @@ typedef struct {
     const char *name, *profile;
     const char *zones[6];
     size_t n_zones;
-    s_win_t win[4][4];          /* window sets that must all hold */
-    const char *win_region[4];  /* NULL: always; else only for that region */
+    s_win_t win[5][4];          /* window sets that must all hold */
+    const char *win_region[5];  /* NULL: always; else only for that region */
     size_t n_sets;
     bool fr_holidays;
     s_cap_t caps[6];
@@ -85,10 +85,10 @@ typedef struct {
     const char *lists[4];
     bool dc, needs_letter, consent_law, autodial_variant;
     const char *regions[3];     /* candidate regions to draw from (US overlays) */
-    /* What does not bind a business callee (fr.b2b, us.b2b): window sets and caps by bit,
-     * and the holidays. */
-    uint8_t b2b_sets, b2b_caps;
-    bool b2b_holidays;
+    /* What does not bind a business callee (fr.b2b, us.b2b): window sets and caps by bit;
+     * and the window sets that bind only a business (the house windows fr.b2b-hours,
+     * us.b2b-hours). */
+    uint8_t b2b_sets, b2b_caps, b2b_only_sets;
     pl_rules_campaign_t *c, *c_auto;
 } s_scn_t;
 
@@ -101,13 +101,14 @@ static s_scn_t s_scn[] = {
       .zones = { "Europe/Paris", "Indian/Reunion", "America/Martinique", "Indian/Mayotte",
                  "America/Cayenne", "America/Guadeloupe" },
       .n_zones = 6,
-      .win = { { { WEEKDAYS, H (10), H (13) }, { WEEKDAYS, H (14), H (20) } } },
-      .n_sets = 1, .fr_holidays = true,
+      .win = { { { WEEKDAYS, H (10), H (13) }, { WEEKDAYS, H (14), H (20) } },
+               { { WEEKDAYS, H (8), H (20) } } },
+      .n_sets = 2, .fr_holidays = true,
       .caps = { { .max = 4, .window_ms = 30 * T_DAY, .tenant = true },
                 { .max = 1, .window_ms = 60 * T_DAY, .events = PL_RULES_CALL_REFUSAL,
                   .tenant = true, .after = true } },
       .n_caps = 2, .lists = { "bloctel", "internal-dnc" }, .consent_law = true,
-      .autodial_variant = true, .b2b_sets = 1, .b2b_caps = 3, .b2b_holidays = true },
+      .autodial_variant = true, .b2b_sets = 1, .b2b_caps = 3, .b2b_only_sets = 2 },
     { .name = "fr-dc", .profile = "fr-dc",
       .zones = { "Europe/Paris", "Indian/Reunion", "America/Cayenne" },
       .n_zones = 3,
@@ -121,9 +122,10 @@ static s_scn_t s_scn[] = {
                  "America/Los_Angeles", "America/Indiana/Knox" },
       .n_zones = 6,
       .win = { { { ALLDAYS, H (8), H (21) } }, { { ALLDAYS, H (8), H (20) } },
-               { { ALLDAYS, H (8), H (20) } }, { { ALLDAYS, H (8), H (20) } } },
-      .win_region = { NULL, "US-FL", "US-OK", "US-MD" },
-      .n_sets = 4,
+               { { ALLDAYS, H (8), H (20) } }, { { ALLDAYS, H (8), H (20) } },
+               { { ALLDAYS, H (8), H (21) } } },
+      .win_region = { NULL, "US-FL", "US-OK", "US-MD", NULL },
+      .n_sets = 5,
       .caps = { { .max = 3, .window_ms = T_DAY, .tenant = true, .subject = true,
                   .region = "US-FL" },
                 { .max = 3, .window_ms = T_DAY, .tenant = true, .subject = true,
@@ -132,7 +134,7 @@ static s_scn_t s_scn[] = {
                   .region = "US-MD" } },
       .n_caps = 3, .lists = { "us-dnc", "internal-dnc" },
       .regions = { "US-FL", "US-OK", "US-MD" }, .autodial_variant = true,
-      .b2b_sets = 1 },          /* the federal hours; the states' stay */
+      .b2b_sets = 1, .b2b_only_sets = 16 },    /* the federal hours; the states' stay */
     { .name = "us-dc", .profile = "us-dc",
       .zones = { "America/New_York", "America/Chicago", "America/Anchorage",
                  "Pacific/Honolulu", "America/Los_Angeles" },
@@ -215,7 +217,7 @@ s_oracle (const s_scn_t *sc, const t_facts_t *t, int64_t t_ms)
         int sod = tm.hour * 3600 + tm.minute * 60 + tm.second;
         for (size_t k = 0; k < sc->n_sets; k++) {
             if ((sc->win_region[k] && !s_has_region (t, sc->win_region[k]))
-                || (biz && (sc->b2b_sets >> k & 1)))
+                || (biz && (sc->b2b_sets >> k & 1)) || (!biz && (sc->b2b_only_sets >> k & 1)))
                 continue;
             bool in = false;
             for (size_t w = 0; w < 4 && sc->win[k][w].days; w++)
@@ -224,7 +226,7 @@ s_oracle (const s_scn_t *sc, const t_facts_t *t, int64_t t_ms)
             if (!in)
                 return "outside a calling window";
         }
-        if (sc->fr_holidays && !(biz && sc->b2b_holidays)
+        if (sc->fr_holidays
             && s_fr_holiday (pl_rules_tz_name (z), tm.year, tm.month, tm.day))
             return "on a holiday";
     }

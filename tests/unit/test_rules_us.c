@@ -620,8 +620,18 @@ test_a_business_callee_is_exempt_from_the_registry_but_not_from_wireless_consent
     assert_int_equal (r->why, PL_RULES_WHY_NOT_FOR_CALLEE);
     assert_string_equal (r->name, "us.b2b");
     assert_int_equal (d.fired[t_fired (&d, "us.b2b", NULL)].outcome, PL_RULES_PASS);
-    /* 22:30 in New York: the TSR's hours do not bind a business call either. */
-    EXPECT (s_decide (b2b, &t, t_utc (2026, 8, 1, 2, 30, 0)), PL_RULES_ALLOW, 0);
+    /* 22:30 in New York: the TSR's hours do not bind a business call; the house window for
+     * businesses (us.b2b-hours, policy) defers it to 08:00. */
+    d = s_decide (b2b, &t, t_utc (2026, 8, 1, 2, 30, 0));
+    EXPECT (d, PL_RULES_DEFER, t_utc (2026, 8, 1, 12, 0, 0));
+    assert_string_equal (t_decisive (&d), "us.b2b-hours");
+    assert_true (d.fired[d.decisive].policy);
+    assert_int_equal (d.fired[t_fired (&d, "us.hours", NULL)].why, PL_RULES_WHY_NOT_FOR_CALLEE);
+    /* A consumer's call does not see the house window for businesses. */
+    t.f.callee = PL_RULES_CALLEE_CONSUMER;
+    d = s_decide (b2b, &t, now);
+    assert_int_equal (d.fired[t_fired (&d, "us.b2b-hours", NULL)].why, PL_RULES_WHY_OTHER_CALLEE);
+    t.f.callee = PL_RULES_CALLEE_BUSINESS;
     /* The company's own list still binds. */
     t.lists[1].hit = true;
     d = s_decide (b2b, &t, now);

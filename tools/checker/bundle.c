@@ -211,6 +211,7 @@ s_lead (pl_check_t *self, json_t *o, const char *stem)
     }
     if (c) {
         c->leads++;
+        c->business_leads += l->business && c->for_business && c->profile->b2b_rule;
         char key[512];
         snprintf (key, sizeof key, "%s\x1f%s", c->name, l->ext);
         ck_map_put (&self->lead_by_ext, key, (int64_t) idx);

@@ -90,6 +90,7 @@ typedef struct {
      * lead with no record of its own is taken as one of them while any are left */
     long rejected_unrecorded, rejected_counted;
     long dnc_informational;     /* calls to registry numbers the profile does not bind */
+    long business_leads, business_calls;    /* judged as businesses (fr.b2b, us.b2b) */
     json_t *abandon;            /* array of the periods measured */
     ck_tally_t promises;
 } ck_campaign_t;

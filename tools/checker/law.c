@@ -25,7 +25,8 @@
  *   fr.opposition — the professional's own opposition list: RGPD art. 21(2)-(3).
  *   fr.b2b — a business callee (a company or public body, in a campaign for businesses) is
  *     outside the consumer code's canvassing rules above, the opposition list excepted:
- *     L223-1, D223-8/9 ("consommateur"). Sole traders are read as consumers.
+ *     L223-1, D223-8/9 ("consommateur"). Sole traders are read as consumers. Such calls keep
+ *     a house window instead (fr.b2b-hours: Mon-Fri 08:00-20:00, not on holidays: policy).
  * United States:
  *   us.hours — 08:00-21:00 local time of the called party: FDCPA 15 USC 1692c(a)(1);
  *     16 CFR 310.4(c); 47 CFR 64.1200(c)(1).
@@ -36,7 +37,8 @@
  *   us.fl — Florida telephone solicitation: 08:00-20:00, 3 calls per 24 h: Fla. Stat. 501.616.
  *   us.b2b — telemarketing to a business (in a campaign for businesses): outside the National
  *     DNC and the federal hours, except for nondurable office or cleaning supplies:
- *     16 CFR 310.6(b)(7); 47 CFR 64.1200(c) (residential subscribers). Florida's rules stay.
+ *     16 CFR 310.6(b)(7); 47 CFR 64.1200(c) (residential subscribers). Florida's rules stay;
+ *     the house window us.b2b-hours (08:00-21:00, policy) replaces the federal one.
  * United Kingdom:
  *   uk.hours — 08:00-21:00 every day: house policy (industry practice, not law), as the uk-cc
  *     profile sets it.
@@ -56,7 +58,9 @@ static const ck_profile_t s_profiles[] = {
      .refusal_rule = "fr.refusal", .refusal_days = 60,
      .consent_rule = "fr.consent", .consent_from = "2026-08-11",
      .abandon_rule = "campaign.abandon-target", .abandon_period = CK_PERIOD_RUN,
-     .b2b_rule = "fr.b2b", .b2b = CK_B2B_WINDOW | CK_B2B_CAP | CK_B2B_REFUSAL | CK_B2B_CONSENT | CK_B2B_LISTS},
+     .b2b_rule = "fr.b2b", .b2b = CK_B2B_WINDOW | CK_B2B_CAP | CK_B2B_REFUSAL | CK_B2B_CONSENT | CK_B2B_LISTS,
+     .b2b_window = {"fr.b2b-hours", "house policy (business hours)", S_MON_FRI, true, 1,
+                    {{S_H (8, 0), S_H (20, 0)}}}},
     {.id = "us-dc", .kind = 'D',
      .window = {"us.hours", "FDCPA 15 USC 1692c(a)(1); 12 CFR 1006.6(b)(1)(i)", S_ALL_DAYS, false,
                 1, {{S_H (8, 0), S_H (21, 0)}}},
@@ -69,6 +73,7 @@ static const ck_profile_t s_profiles[] = {
      .lists = {"us-dnc"},
      .abandon_rule = "us.abandon", .abandon_period = CK_PERIOD_ROLLING_30D, .florida = true,
      .b2b_rule = "us.b2b", .b2b = CK_B2B_WINDOW | CK_B2B_LISTS,
+     .b2b_window = {"us.b2b-hours", "house policy", S_ALL_DAYS, false, 1, {{S_H (8, 0), S_H (21, 0)}}},
      .b2b_except = {"office-supplies", "cleaning-supplies"}},
     {.id = "uk-cc", .kind = 'C',
      .window = {"uk.hours", "house policy (industry practice); PECR sets no hours", S_ALL_DAYS,

@@ -72,6 +72,7 @@ typedef struct {
     const char *abandon_zone;   /* CK_PERIOD_LOCAL_DAY: the zone whose days count */
     bool florida;               /* us.fl applies to leads in Florida */
     const char *b2b_rule;       /* "fr.b2b": what a business callee is outside of, NULL none */
+    ck_window_t b2b_window;     /* the house window that binds it instead (fr.b2b-hours) */
     unsigned b2b;               /* CK_B2B_* */
     const char *b2b_except[2];  /* campaign sectors for which b2b does not hold */
 } ck_profile_t;

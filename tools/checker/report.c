@@ -68,6 +68,10 @@ s_campaign_json (const ck_campaign_t *c)
         (json_int_t) c->suppressed, "lost", (json_int_t) c->lost, "no_end", (json_int_t) c->open));
     json_object_set_new (o, "calls_on_registry_lists_not_binding",
                          json_integer (c->dnc_informational));
+    if (c->business_leads)
+        json_object_set_new (o, "business_callees", json_pack ("{s:s, s:I, s:I}", "rule", c->profile->b2b_rule,
+                                                               "leads", (json_int_t) c->business_leads,
+                                                               "calls", (json_int_t) c->business_calls));
     if (s_has_promises (&c->promises))
         json_object_set_new (o, "promises", s_promises_json (&c->promises));
     return o;
@@ -183,6 +187,9 @@ s_print_campaign (FILE *out, const ck_campaign_t *c)
     if (c->dnc_informational)
         fprintf (out, "  %ld calls to numbers on a registry list this profile is not bound by\n",
                  c->dnc_informational);
+    if (c->business_leads)
+        fprintf (out, "  business callees (%s): %ld leads, %ld calls judged outside the consumer rules, inside %s\n",
+                 c->profile->b2b_rule, c->business_leads, c->business_calls, c->profile->b2b_window.rule);
     if (s_has_promises (&c->promises))
         s_print_promises (out, "promises", &c->promises);
 }

@@ -119,14 +119,16 @@ s_check_windows (pl_check_t *self, ck_attempt_t *a)
     }
     bool ok = true;
     bool fl = s_florida (self, a, c->profile);
-    bool own = !(s_b2b (self, a) & CK_B2B_WINDOW);
+    /* A business in a campaign for businesses: the house window for businesses instead. */
+    unsigned b2b = s_b2b (self, a);
+    const ck_window_t *w = (b2b & CK_B2B_WINDOW) ? &c->profile->b2b_window : &c->profile->window;
+    c->business_calls += b2b != 0;
     int64_t inst[2] = {a->requested_at, a->placed_at};
     const char *what[2] = {"call.requested", "call.outcome placed"};
     for (int k = 0; k < 2; k++) {
         if (!inst[k])
             continue;
-        if (own)
-            ok &= s_window (self, a, &c->profile->window, z, n, inst[k], what[k]);
+        ok &= s_window (self, a, w, z, n, inst[k], what[k]);
         if (fl)
             ok &= s_window (self, a, &ck_florida_window, z, n, inst[k], what[k]);
     }

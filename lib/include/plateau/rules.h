@@ -418,6 +418,7 @@ typedef enum {
     PL_RULES_WHY_CALLEE_SCOPE,      /* a callee rule (fr.b2b) holds: the rules it lifts do not apply */
     PL_RULES_WHY_CHECKED_AS_CONSUMER,   /* a callee rule not holding: the call is a consumer's */
     PL_RULES_WHY_SECTOR_KEEPS_RULES,    /* a callee rule not holding for the campaign's sector */
+    PL_RULES_WHY_OTHER_CALLEE,      /* a check for other callee types (`callee` on the rule) */
 } pl_rules_why_t;
 
 /* One rule (one clause of a rule: us.fl has an hours clause and a cap clause) as evaluated.

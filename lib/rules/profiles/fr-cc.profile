@@ -75,3 +75,12 @@ summary = The consumer code's canvassing rules (consent or Bloctel, days, hours,
 source  = Code de la consommation L223-1, D223-8, D223-9 (scope: "consommateur"); CNIL guidance on B2B prospecting
 callee  = business
 lifts   = fr.consent fr.bloctel fr.days fr.hours fr.freq fr.refusal
+
+[rule fr.b2b-hours]
+summary  = Calls to businesses, which the consumer code's days and hours do not bind (fr.b2b), keep business hours: Monday to Friday 08:00-20:00, not on public holidays. A house window, not law, so that no floor calls a business at night; a campaign may narrow it.
+source   = house policy (business hours); D223-9 binds calls to consumers only
+basis    = policy
+callee   = business
+days     = mon-fri
+holidays = fr
+hours    = 08:00-20:00

@@ -76,3 +76,10 @@ source        = 16 CFR 310.6(b)(7); 47 CFR 64.1200(c) (residential subscribers),
 callee        = business
 lifts         = us.dnc-national us.hours
 except-sector = office-supplies cleaning-supplies
+
+[rule us.b2b-hours]
+summary = Calls to businesses, which the TSR's and the TCPA's calling hours do not bind (us.b2b), keep the same window, 08:00-21:00 local time, as a house policy: no floor calls a business at night. A campaign may narrow it.
+source  = house policy; 16 CFR 310.4(c) and 47 CFR 64.1200(c)(1) bind calls to consumers only
+basis   = policy
+callee  = business
+hours   = 08:00-21:00
