@@ -51,6 +51,25 @@ s_all_scrubbed (void *arg)
     return true;
 }
 
+/* Posts csv to the intake and keeps the ids of its n leads in run. */
+static void
+s_post_csv (sx_t *f, const char *csv, s_run_t *run, int n)
+{
+    pl_test_http_resp_t resp = { 0 };
+    assert_int_equal (sx_http (&f->intake, "POST", "/v1/leads", SX_TOKEN, "text/csv", csv, &resp), 200);
+    int k = 0;
+    for (char *line = strtok (resp.body, "\n"); line && k < n; line = strtok (NULL, "\n")) {
+        json_t *o = json_loads (line, 0, NULL);
+        const char *id = json_string_value (json_object_get (o, "lead_id"));
+        if (id)
+            snprintf (run->ids[k++], 40, "%s", id);
+        json_decref (o);
+    }
+    pl_test_http_resp_free (&resp);
+    assert_int_equal (k, n);
+    run->n = n;
+}
+
 /* The number's story in the audit has both records. */
 typedef struct {
     ax_t *a;
@@ -107,19 +126,8 @@ test_a_crm_file_ends_judged_with_its_reasons_in_the_lead_and_the_audit (void **s
             snprintf (row, sizeof row, "x%d,06123456%02d,spring,,,,,\n", i, i);
         strcat (csv, row);
     }
-    pl_test_http_resp_t resp = { 0 };
-    assert_int_equal (sx_http (&f->intake, "POST", "/v1/leads", SX_TOKEN, "text/csv", csv, &resp), 200);
     s_run_t run = { .f = f };
-    int n = 0;
-    for (char *line = strtok (resp.body, "\n"); line && n < N_LEADS; line = strtok (NULL, "\n")) {
-        json_t *o = json_loads (line, 0, NULL);
-        const char *id = json_string_value (json_object_get (o, "lead_id"));
-        if (id)
-            snprintf (run.ids[n++], 40, "%s", id);
-        json_decref (o);
-    }
-    pl_test_http_resp_free (&resp);
-    assert_int_equal (n, N_LEADS);
+    s_post_csv (f, csv, &run, N_LEADS);
 
     /* Every lead ends cleared or suppressed; the intake shows scrub's reasons. */
     assert_true (pl_test_wait_until (s_all_scrubbed, &run, 30000));
@@ -205,19 +213,8 @@ test_a_business_callee_is_cleared_outside_the_consumer_rules_and_says_why (void 
                       "u2,+12025550123,us-trade-auto,business\n"
                       "k0,+442079460123,uk-trade,business\n"
                       "k1,+447911123456,uk-trade,sole-trader\n";
-    assert_int_equal (sx_http (&f->intake, "POST", "/v1/leads", SX_TOKEN, "text/csv", csv, &resp), 200);
     s_run_t run = { .f = f };
-    int n = 0;
-    for (char *line = strtok (resp.body, "\n"); line && n < S_B2B_LEADS; line = strtok (NULL, "\n")) {
-        json_t *o = json_loads (line, 0, NULL);
-        const char *id = json_string_value (json_object_get (o, "lead_id"));
-        if (id)
-            snprintf (run.ids[n++], 40, "%s", id);
-        json_decref (o);
-    }
-    pl_test_http_resp_free (&resp);
-    assert_int_equal (n, S_B2B_LEADS);
-    run.n = S_B2B_LEADS;
+    s_post_csv (f, csv, &run, S_B2B_LEADS);
     assert_true (pl_test_wait_until (s_all_scrubbed, &run, 30000));
     /* FR: the business cleared, the consumer and the business of a consumer campaign not
      * (no consent). US: the business on the registry cleared, not for office supplies, nor

@@ -27,14 +27,20 @@ s_put (sx_t *f, int i, const char *query, const char *body, json_t **out)
     return st;
 }
 
-/* The decisive rule for a number on replica i ("" when none). */
+/* The decision and decisive rule ("" when none) for a number on replica i, under campaign for
+ * a callee type (NULL: the jurisdiction's default campaign, the default callee). */
 static void
-s_decisive (sx_t *f, int i, const char *number, char *decision, char *decisive)
+s_decision_as (sx_t *f, int i, const char *number, const char *campaign, const char *callee, char *decision,
+               char *decisive)
 {
-    char body[128];
-    snprintf (body, sizeof body, "{\"numbers\":[\"%s\"]}", number);
+    char body[256];
+    if (campaign)
+        snprintf (body, sizeof body, "{\"numbers\":[\"%s\"],\"campaign\":\"%s\",\"callee\":\"%s\"}", number,
+                  campaign, callee);
+    else
+        snprintf (body, sizeof body, "{\"numbers\":[\"%s\"]}", number);
     pl_test_http_resp_t r = { 0 };
-    sx_http (&f->scrub[i], "POST", "/v1/scrub", SX_TOKEN, "application/json", body, &r);
+    assert_int_equal (sx_http (&f->scrub[i], "POST", "/v1/scrub", SX_TOKEN, "application/json", body, &r), 200);
     json_t *o = json_loads (r.body ? r.body : "", 0, NULL);
     json_t *v = json_array_get (json_object_get (o, "results"), 0);
     snprintf (decision, 16, "%s", json_string_value (json_object_get (v, "decision")) ?: "?");
@@ -43,21 +49,10 @@ s_decisive (sx_t *f, int i, const char *number, char *decision, char *decisive)
     pl_test_http_resp_free (&r);
 }
 
-/* The decision for a number under campaign for a callee type. */
 static void
-s_decision_as (sx_t *f, const char *number, const char *campaign, const char *callee, char *decision, char *decisive)
+s_decisive (sx_t *f, int i, const char *number, char *decision, char *decisive)
 {
-    char body[256];
-    snprintf (body, sizeof body, "{\"numbers\":[\"%s\"],\"campaign\":\"%s\",\"callee\":\"%s\"}", number, campaign,
-              callee);
-    pl_test_http_resp_t r = { 0 };
-    assert_int_equal (sx_http (&f->scrub[0], "POST", "/v1/scrub", SX_TOKEN, "application/json", body, &r), 200);
-    json_t *o = json_loads (r.body ? r.body : "", 0, NULL);
-    json_t *v = json_array_get (json_object_get (o, "results"), 0);
-    snprintf (decision, 16, "%s", json_string_value (json_object_get (v, "decision")) ?: "?");
-    snprintf (decisive, 32, "%s", json_string_value (json_object_get (v, "decisive")) ?: "");
-    json_decref (o);
-    pl_test_http_resp_free (&r);
+    s_decision_as (f, i, number, NULL, NULL, decision, decisive);
 }
 
 /* us.b2b: a business on the National DNC Registry, in a campaign for businesses, is not denied
@@ -71,13 +66,13 @@ test_a_business_on_the_national_registry_is_exempt_but_not_for_office_supplies (
     pl_test_date (-1, fresh);
     snprintf (q, sizeof q, "jurisdiction=US&taken=%s", fresh);
     assert_int_equal (s_put (f, 0, q, "202,5550199\n", NULL), 201);
-    s_decision_as (f, ON_LIST, "us-b2b", "business", d, why);
+    s_decision_as (f, 0, ON_LIST, "us-b2b", "business", d, why);
     assert_string_not_equal (d, "deny");           /* allowed, or deferred to business hours */
     assert_string_not_equal (why, "us.dnc-national");
-    s_decision_as (f, ON_LIST, "us-b2b", "consumer", d, why);
+    s_decision_as (f, 0, ON_LIST, "us-b2b", "consumer", d, why);
     assert_string_equal (d, "deny");
     assert_string_equal (why, "us.dnc-national");
-    s_decision_as (f, ON_LIST, "us-supplies", "business", d, why);
+    s_decision_as (f, 0, ON_LIST, "us-supplies", "business", d, why);
     assert_string_equal (d, "deny");
     assert_string_equal (why, "us.dnc-national");
 }
