@@ -18,6 +18,7 @@ PACKAGES=(
   libmicrohttpd-dev                   # HTTP: intake API, ops port, audit query
   libsodium-dev                       # hashes, signatures, CURVE key files, constant-time compares
   libjansson-dev                      # JSON with line/column errors
+  zlib1g-dev                          # gzip / deflate request bodies (Content-Encoding)
   libcsv-dev                          # streaming CSV
   libphonenumber-dev                  # number parsing (C++ library behind a small C shim)
   libprotobuf-dev                     # libphonenumber links libprotobuf: pl_phone needs it at link time

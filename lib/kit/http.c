@@ -31,6 +31,7 @@
 #include <jansson.h>
 #include <microhttpd.h>
 #include <sodium.h>
+#include <zlib.h>
 #include "plateau/clock.h"
 #include "plateau/error.h"
 #include "plateau/http.h"
@@ -40,6 +41,14 @@
 #define S_STREAM_BLOCK (32 * 1024)   /* buffer size offered to stream callbacks */
 #define S_MIN_TOKEN 16               /* bytes; shorter bearer tokens are refused */
 #define S_FIRST_BODY (64 * 1024)     /* first body buffer, grown by doubling */
+/* A compressed body (Content-Encoding gzip or deflate) is decoded as it arrives: its decoded
+ * size counts against the route's limit, and past S_RATIO_FLOOR decoded bytes it may not
+ * expand more than S_RATIO_MAX times what was received (a 1 KB zip bomb is refused at once).
+ * zlib's state and window, and the decoding buffer, are charged to the memory budget. */
+#define S_RATIO_MAX 200
+#define S_RATIO_FLOOR (1024 * 1024)
+#define S_INFLATE_OUT (16 * 1024)
+#define S_INFLATE_MEM (64 * 1024)
 #define S_CONN_MEMORY (32 * 1024)    /* libmicrohttpd's buffer per connection (line, headers) */
 #define S_LINGER_MS 2000             /* reading a refused body after its answer, at most */
 #define S_PENDING_MS 5000            /* an accepted connection libmicrohttpd never started */
@@ -104,7 +113,10 @@ struct pl_http_req {
     void (*data_free) (void *);
     s_string_t *strings;             /* decoded query values, freed with the request */
     bool begun;                      /* seen by s_access, counted in in_flight */
-    pl_http_sig_t *sig;              /* a signed route's check, fed with the body */
+    pl_http_sig_t *sig;              /* a signed route's check, fed with the body as sent */
+    z_stream *z;                     /* a gzip / deflate body's decoder, NULL for identity */
+    bool z_end;                      /* the compressed stream is complete */
+    size_t decoded;                  /* bytes of body after decoding */
     bool failed;                     /* an error response is set; discard the rest of the body */
     bool early;                      /* answered from its headers, its body (if any) unread */
     size_t discarded;
@@ -649,6 +661,10 @@ s_req_free (pl_http_req_t *req)
     for (size_t i = 0; i < S_MAX_SEGMENTS; i++)
         free (req->params[i]);
     free (req->body);
+    if (req->z) {
+        inflateEnd (req->z);
+        free (req->z);
+    }
     s_release (req);
     pl_http_sig_destroy (&req->sig);
     free (req->method);
@@ -983,6 +999,28 @@ s_begin (pl_http_req_t *req)
     }
     if (req->route->content_types && pl_http_require_type (req, req->route->content_types) < 0)
         return false;
+    /* Compressed bodies (ETL tools send gzip): decoded as they arrive. Never echoed: the
+     * header may hold anything. */
+    const char *enc = pl_http_req_header (req, "Content-Encoding");
+    if (enc && *enc && strcasecmp (enc, "identity") != 0) {
+        if (strcasecmp (enc, "gzip") != 0 && strcasecmp (enc, "x-gzip") != 0 && strcasecmp (enc, "deflate") != 0) {
+            pl_http_reply_error (req, 415, "unsupported_encoding",
+                                 "Content-Encoding must be gzip, deflate or identity", "Content-Encoding");
+            return false;
+        }
+        if (pl_http_req_reserve (req, S_INFLATE_MEM) < 0) {
+            pl_http_reply_busy (req, "the server's memory budget is in use; retry later", 1);
+            return false;
+        }
+        req->z = calloc (1, sizeof *req->z);
+        /* 15 + 32: zlib (HTTP's deflate) or gzip, told by the stream's header. */
+        if (!req->z || inflateInit2 (req->z, 15 + 32) != Z_OK) {
+            free (req->z);
+            req->z = NULL;
+            pl_http_reply_busy (req, "out of memory", 1);
+            return false;
+        }
+    }
     if (req->route->secret && req->source) {
         const void *secrets[PL_HTTP_MAX_SECRETS];
         size_t lens[PL_HTTP_MAX_SECRETS], n = 0;
@@ -1009,20 +1047,10 @@ s_begin (pl_http_req_t *req)
     return true;
 }
 
-/* A piece of body: stream it or gather it; on error set the response and start discarding. */
+/* A piece of decoded body: stream it or gather it; on error set the response. */
 static void
-s_body (pl_http_req_t *req, const char *data, size_t size)
+s_body_plain (pl_http_req_t *req, const char *data, size_t size)
 {
-    if (req->received + size > req->limit || req->received + size < req->received) {
-        char message[160];
-        snprintf (message, sizeof message, "the body is larger than the limit of %zu bytes",
-                  req->limit);
-        pl_http_reply_error (req, 413, "too_large", message, NULL);
-        req->failed = true;
-        return;
-    }
-    req->received += size;
-    pl_http_sig_update (req->sig, data, size);
     if (req->route->on_body) {
         if (req->route->on_body (req, data, size, req->route->arg) < 0) {
             if (req->kind == S_REPLY_NONE)
@@ -1035,7 +1063,7 @@ s_body (pl_http_req_t *req, const char *data, size_t size)
     if (req->body_len + size + 1 > req->body_cap) {
         /* Doubling, but never past the declared length or the limit (plus the NUL). */
         size_t need = req->body_len + size + 1;
-        size_t most = (req->declared < req->limit ? req->declared : req->limit) + 1;
+        size_t most = (req->declared < req->limit && !req->z ? req->declared : req->limit) + 1;
         size_t cap = req->body_cap ? req->body_cap : (most < S_FIRST_BODY ? most : S_FIRST_BODY);
         while (cap < need && cap < most)
             cap = cap > most / 2 ? most : cap * 2;
@@ -1059,6 +1087,74 @@ s_body (pl_http_req_t *req, const char *data, size_t size)
     memcpy (req->body + req->body_len, data, size);
     req->body_len += size;
     req->body[req->body_len] = '\0';
+}
+
+/* Decodes a piece of a compressed body into s_body_plain, within the limit and the expansion
+ * bound. */
+static void
+s_inflate (pl_http_req_t *req, const char *data, size_t size)
+{
+    char out[S_INFLATE_OUT];
+    z_stream *z = req->z;
+    z->next_in = (Bytef *) data;
+    z->avail_in = (uInt) size;
+    while (!req->failed && (z->avail_in > 0 || z->avail_out == 0)) {
+        if (req->z_end) {
+            if (z->avail_in == 0)
+                break;
+            pl_http_reply_error (req, 400, "bad_encoding", "data after the end of the compressed body",
+                                 "Content-Encoding");
+            req->failed = true;
+            return;
+        }
+        z->next_out = (Bytef *) out;
+        z->avail_out = sizeof out;
+        int rc = inflate (z, Z_NO_FLUSH);
+        if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR) {
+            pl_http_reply_error (req, 400, "bad_encoding",
+                                 "the body is not valid data for its Content-Encoding", "Content-Encoding");
+            req->failed = true;
+            return;
+        }
+        size_t n = sizeof out - z->avail_out;
+        req->z_end = rc == Z_STREAM_END;
+        if (req->decoded + n > req->limit
+            || (req->decoded + n > S_RATIO_FLOOR && req->decoded + n > (size_t) S_RATIO_MAX * req->received)) {
+            char message[200];
+            snprintf (message, sizeof message,
+                      "the body decoded is larger than the limit of %zu bytes, or over %d times its "
+                      "compressed size", req->limit, S_RATIO_MAX);
+            pl_http_reply_error (req, 413, "too_large", message, NULL);
+            req->failed = true;
+            return;
+        }
+        req->decoded += n;
+        if (n)
+            s_body_plain (req, out, n);
+        if (rc == Z_BUF_ERROR && n == 0)
+            break;                      /* needs more input */
+    }
+}
+
+/* A piece of body as sent: counted, fed to the signature check, decoded if compressed; on
+ * error set the response and start discarding. */
+static void
+s_body (pl_http_req_t *req, const char *data, size_t size)
+{
+    if (req->received + size > req->limit || req->received + size < req->received) {
+        char message[160];
+        snprintf (message, sizeof message, "the body is larger than the limit of %zu bytes",
+                  req->limit);
+        pl_http_reply_error (req, 413, "too_large", message, NULL);
+        req->failed = true;
+        return;
+    }
+    req->received += size;
+    pl_http_sig_update (req->sig, data, size);
+    if (req->z)
+        s_inflate (req, data, size);
+    else
+        s_body_plain (req, data, size);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -1243,6 +1339,11 @@ s_access (void *cls, struct MHD_Connection *conn, const char *url, const char *m
         return MHD_YES;
     }
     s_conn_phase (self, s_conn_of (conn), false, false);
+    if (!req->failed && req->z && !req->z_end && req->received > 0) {
+        pl_http_reply_error (req, 400, "bad_encoding", "the compressed body ends before its end",
+                             "Content-Encoding");
+        req->failed = true;
+    }
     if (!req->failed && req->sig && pl_http_sig_check (req->sig) != 0) {
         pl_http_reply_error (req, 401, "signature_mismatch",
                              "the " PL_HTTP_SIGNATURE_HEADER " header does not match the request",

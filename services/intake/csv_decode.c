@@ -6,7 +6,7 @@
  *
  *  Three stages, each bounded in memory:
  *    1. detection: up to the first ten lines (at most 64 KiB) are held back to find the
- *       delimiter, a BOM, or a UTF-16 file;
+ *       delimiter (or read it from Excel's "sep=;" first line), a BOM, or a UTF-16 file;
  *    2. the byte state machine (s_run) gathers one record at a time into `rec`, with the
  *       offsets of its fields; a record over max_record bytes or max_columns fields is cut
  *       short and rejected as a whole, but its end is still found;
@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "plateau/error.h"
 #include "plateau/utf8.h"
@@ -277,6 +278,8 @@ s_fatal (intake_csv_t *self, int rc, const char *code, size_t line, size_t colum
     va_start (ap, fmt);
     vsnprintf (e->message, sizeof e->message, fmt, ap);
     va_end (ap);
+    intake_error_printable (e->message);
+    intake_error_printable (e->header);
     self->has_fatal = true;
     self->failed = rc;
     return rc;
@@ -334,6 +337,8 @@ s_reject (intake_csv_t *self, const char *code, size_t column, const char *fmt, 
     e->line = self->rec_line;
     e->column = column;
     snprintf (e->header, sizeof e->header, "%s", s_label (self, column));
+    intake_error_printable (e->message);
+    intake_error_printable (e->header);
     return s_emit (self, NULL, errs);
 }
 
@@ -961,9 +966,28 @@ s_start (intake_csv_t *self)
         p += 3;
         n -= 3;
     }
+    /* Excel's "sep=;" first line names the delimiter (French Excel writes ';'): honoured,
+     * and skipped as a line of the file, so that line numbers stay the file's. */
+    char sep = 0;
+    if (n >= 5 && strncasecmp (p, "sep=", 4) == 0 && (p[4] == ',' || p[4] == ';' || p[4] == '\t' || p[4] == '|')
+        && (n == 5 || p[5] == '\n' || p[5] == '\r')) {
+        sep = p[4];
+        size_t skip = 5;
+        while (skip < n && (p[skip] == '\r' || p[skip] == '\n') && skip < 7) {
+            bool nl = p[skip] == '\n';
+            skip++;
+            if (nl)
+                break;
+        }
+        p += skip;
+        n -= skip;
+        self->line++;
+    }
     if (self->opts.delimiter == ',' || self->opts.delimiter == ';'
         || self->opts.delimiter == '\t' || self->opts.delimiter == '|')
         self->delim = self->opts.delimiter;
+    else if (sep)
+        self->delim = sep;
     else
         self->delim = s_detect_delimiter (p, n);
     if (self->opts.mapping) {

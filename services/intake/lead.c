@@ -34,17 +34,17 @@ intake_errors_clear (intake_errors_t *errors)
     memset (&errors->known, 0, sizeof errors->known);
 }
 
-/* Replaces what is not well-formed UTF-8 with '?': a value cut to fit, or bytes quoted from a
- * bad input, would otherwise make the error unprintable as JSON. */
-static void
-s_printable (char *s)
+void
+intake_error_printable (char *s)
 {
     size_t n = strlen (s);
     for (size_t i = 0; i < n;) {
         unsigned char b = (unsigned char) s[i];
         size_t len = b < 0x80 ? 1 : b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 0;
-        if (len && i + len <= n && pl_utf8_valid (s + i, len))
+        if (len > 1 && i + len <= n && pl_utf8_valid (s + i, len))
             i += len;
+        else if (len == 1 && b >= 0x20 && b != 0x7F)
+            i++;
         else
             s[i++] = '?';
     }
@@ -66,8 +66,8 @@ intake_errors_add (intake_errors_t *errors, const char *field, const char *code,
     va_start (ap, fmt);
     vsnprintf (e->message, sizeof e->message, fmt, ap);
     va_end (ap);
-    s_printable (e->field);
-    s_printable (e->message);
+    intake_error_printable (e->field);
+    intake_error_printable (e->message);
 }
 
 json_t *

@@ -92,6 +92,10 @@ typedef struct {
 void intake_errors_clear (intake_errors_t *errors);
 
 /* Appends an error (printf-style message); counts it in `dropped` when full. */
+/* Makes s safe to send back: what is not well-formed UTF-8, and control characters, become
+ * '?' (a value cut to fit, or bytes quoted from a binary body, a compressed one sent without
+ * its Content-Encoding, would otherwise echo binary or make the error unprintable as JSON). */
+void intake_error_printable (char *s);
 void intake_errors_add (intake_errors_t *errors, const char *field, const char *code,
                         const char *fmt, ...) __attribute__ ((format (printf, 4, 5)));
 

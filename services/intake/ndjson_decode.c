@@ -132,6 +132,7 @@ s_reject (intake_ndjson_t *self, const char *code, size_t column, const char *fm
     va_start (ap, fmt);
     vsnprintf (e->message, sizeof e->message, fmt, ap);
     va_end (ap);
+    intake_error_printable (e->message);
     e->line = self->line;
     e->column = column;
     return s_emit (self, NULL);

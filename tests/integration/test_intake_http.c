@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <cmocka.h>
 #include <jansson.h>
+#include <zlib.h>
 #include "test_intake_fixture.h"
 
 static json_t *
@@ -530,6 +531,38 @@ test_the_callee_is_stored_and_shown_whichever_the_door (void **state)
     pl_bus_client_destroy (&c);
 }
 
+/* An ETL tool's gzip body, and French Excel's "sep=;" file: both import. A gzip body sent
+ * without its Content-Encoding is refused without echoing its bytes; another encoding is 415. */
+static void
+test_a_gzip_body_and_an_excel_sep_file_import (void **state)
+{
+    fx_t *f = *state;
+    const char *csv = "sep=;\r\nexternal_id;t\u00e9l\u00e9phone\r\nz1;06 12 34 56 01\r\nz2;06 12 34 56 02\r\n";
+    z_stream z = { 0 };
+    assert_int_equal (deflateInit2 (&z, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    unsigned char gz[512];
+    z.next_in = (Bytef *) csv;
+    z.avail_in = (uInt) strlen (csv);
+    z.next_out = gz;
+    z.avail_out = sizeof gz;
+    assert_int_equal (deflate (&z, Z_FINISH), Z_STREAM_END);
+    size_t n = sizeof gz - z.avail_out;
+    deflateEnd (&z);
+    pl_test_http_resp_t r = { 0 };
+    assert_int_equal (fx_post (f, "?campaign=gz&country=FR", FX_TOKEN, "text/csv", "Content-Encoding: gzip\r\n", gz, n, &r), 200);
+    assert_non_null (strstr (r.body, "\"accepted\":2"));
+    assert_non_null (strstr (r.body, "\"line\":3"));        /* the file's lines, sep= included */
+    pl_test_http_resp_free (&r);
+    assert_int_equal (fx_post (f, "?campaign=gz2", FX_TOKEN, "text/csv", NULL, gz, n, &r), 400);
+    for (const char *p = r.body; *p; p++)
+        if ((unsigned char) *p < 0x20 && *p != '\n')
+            fail_msg ("byte 0x%02x echoed: %s", (unsigned char) *p, r.body);
+    assert_null (strstr (r.body, "\\u001f"));         /* nor escaped in the JSON */
+    pl_test_http_resp_free (&r);
+    assert_int_equal (fx_post (f, "?campaign=gz3", FX_TOKEN, "text/csv", "Content-Encoding: br\r\n", gz, n, &r), 415);
+    pl_test_http_resp_free (&r);
+}
+
 static int
 setup (void **state)
 {
@@ -556,6 +589,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_accepted_leads_reach_scrub_and_every_decision_is_audited, setup, teardown),
         cmocka_unit_test_setup_teardown (test_bus_door_applies_a_native_lead_once_and_nacks_an_invalid_one, setup, teardown),
         cmocka_unit_test_setup_teardown (test_the_callee_is_stored_and_shown_whichever_the_door, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_a_gzip_body_and_an_excel_sep_file_import, setup, teardown),
     };
     return cmocka_run_group_tests_name ("intake_http", tests, NULL, NULL);
 }

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <jansson.h>
+#include <zlib.h>
 #include "plateau/clock.h"
 #include "plateau/error.h"
 #include "plateau/http.h"
@@ -997,6 +998,118 @@ test_streamed_body_arrives_in_bounded_chunks_in_order (void **state)
     assert_int_equal (atomic_load (&freed), 2);
 }
 
+/* data compressed as gzip (or zlib, HTTP's deflate); *out_len its size. Free it. */
+static char *
+s_compress (const char *data, size_t len, bool gzip, size_t *out_len)
+{
+    z_stream z = { 0 };
+    assert_int_equal (deflateInit2 (&z, 6, Z_DEFLATED, gzip ? 31 : 15, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    size_t cap = deflateBound (&z, len);
+    char *out = malloc (cap);
+    z.next_in = (Bytef *) data;
+    z.avail_in = (uInt) len;
+    z.next_out = (Bytef *) out;
+    z.avail_out = (uInt) cap;
+    assert_int_equal (deflate (&z, Z_FINISH), Z_STREAM_END);
+    *out_len = cap - z.avail_out;
+    deflateEnd (&z);
+    return out;
+}
+
+/* Content-Encoding gzip and deflate are decoded for gathered and streamed bodies alike; a zip
+ * bomb is 413 after a few kilobytes, broken or cut data 400, another encoding 415, and no error
+ * echoes what was sent. */
+static void
+test_compressed_bodies_are_decoded_within_their_limits (void **state)
+{
+    (void) state;
+    atomic_int freed = 0;
+    pl_http_t *http = s_server (NULL);
+    pl_http_route_opts_t gathered = { .flags = PL_HTTP_PUBLIC, .max_body = 1024 * 1024 };
+    pl_http_route_opts_t streamed = { .flags = PL_HTTP_PUBLIC, .on_body = s_count_chunk,
+                                      .max_body = 64 * 1024 * 1024 };
+    assert_int_equal (pl_http_route (http, "POST", "/v1/echo", s_echo, NULL, &gathered), 0);
+    assert_int_equal (pl_http_route (http, "POST", "/v1/stream", s_count_done, &freed, &streamed), 0);
+    s_start (http);
+    int port = pl_http_port (http);
+    pl_test_http_resp_t r;
+    const char *text = "external_id,phone\nx1,0612345678\n";
+    for (int k = 0; k < 4; k++) {
+        size_t n;
+        char *c = s_compress (text, strlen (text), k % 2 == 0, &n);
+        const char *hdr = k == 0 ? "Content-Encoding: gzip\r\n" : k == 1 ? "Content-Encoding: deflate\r\n"
+                        : k == 2 ? "Content-Encoding: x-gzip\r\n" : "Content-Encoding: Deflate\r\n";
+        assert_int_equal (pl_test_http_request (port, "POST", "/v1/echo", hdr, c, n, &r), 200);
+        json_t *j = s_json (&r);
+        assert_string_equal (s_jstr (j, "body"), text);
+        json_decref (j);
+        pl_test_http_resp_free (&r);
+        free (c);
+    }
+    /* 8 MiB streamed, compressed (text-like: a few bits of each byte random, as CSV is): every
+     * decoded byte, in order, in bounded chunks. */
+    const size_t size = 8 * 1024 * 1024;
+    char *body = malloc (size), expected[17];
+    uint32_t x = 2463534242u;
+    for (size_t i = 0; i < size; i++) {
+        x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+        body[i] = (char) ('0' + (x & 15));
+    }
+    snprintf (expected, sizeof expected, "%016llx", (unsigned long long) s_fnv (14695981039346656037ULL, body, size));
+    size_t n;
+    char *c = s_compress (body, size, true, &n);
+    assert_int_equal (pl_test_http_request (port, "POST", "/v1/stream", "Content-Encoding: gzip\r\n", c, n, &r), 200);
+    json_t *j = s_json (&r);
+    assert_int_equal (json_integer_value (json_object_get (j, "total")), size);
+    assert_true (json_integer_value (json_object_get (j, "max_chunk")) <= 64 * 1024);
+    assert_string_equal (s_jstr (j, "hash"), expected);
+    json_decref (j);
+    pl_test_http_resp_free (&r);
+    free (c);
+    free (body);
+    /* Zip bombs: 2 MiB of zeros in about 2 KB over the 1 MiB limit; 64 MiB in 64 KB, inside
+     * the limit but over 200 times its size. */
+    for (int k = 0; k < 2; k++) {
+        size_t zn = k ? 64 * 1024 * 1024 - 1 : 2 * 1024 * 1024;
+        char *zeros = calloc (1, zn);
+        c = s_compress (zeros, zn, true, &n);
+        printf ("zip bomb: %zu bytes compressed to %zu\n", zn, n);
+        assert_true (n < 100 * 1024);
+        assert_int_equal (pl_test_http_request (port, "POST", k ? "/v1/stream" : "/v1/echo",
+                                                "Content-Encoding: gzip\r\n", c, n, &r), 413);
+        s_assert_error (&r, 413, "too_large");
+        pl_test_http_resp_free (&r);
+        free (c);
+        free (zeros);
+    }
+    /* Not gzip, and cut short: 400, the bytes sent not echoed. */
+    const char *junk = "\x01\x02binary\xff\xfe junk";
+    assert_int_equal (pl_test_http_request (port, "POST", "/v1/echo", "Content-Encoding: gzip\r\n", junk,
+                                            strlen (junk), &r), 400);
+    s_assert_error (&r, 400, "bad_encoding");
+    assert_null (strstr (r.body, "binary"));
+    pl_test_http_resp_free (&r);
+    c = s_compress (text, strlen (text), true, &n);
+    assert_int_equal (pl_test_http_request (port, "POST", "/v1/echo", "Content-Encoding: gzip\r\n", c, n / 2, &r),
+                      400);
+    s_assert_error (&r, 400, "bad_encoding");
+    pl_test_http_resp_free (&r);
+    free (c);
+    /* Another encoding: 415, naming the header, not its value. */
+    assert_int_equal (pl_test_http_request (port, "POST", "/v1/echo", "Content-Encoding: br\r\n", "x", 1, &r), 415);
+    s_assert_error (&r, 415, "unsupported_encoding");
+    j = s_json (&r);
+    assert_string_equal (json_string_value (json_object_get (json_object_get (j, "error"), "field")),
+                         "Content-Encoding");
+    json_decref (j);
+    pl_test_http_resp_free (&r);
+    /* Identity is no encoding. */
+    assert_int_equal (pl_test_http_request (port, "POST", "/v1/echo", "Content-Encoding: identity\r\n", text,
+                                            strlen (text), &r), 200);
+    pl_test_http_resp_free (&r);
+    pl_http_destroy (&http);
+}
+
 static void
 test_streamed_body_error_is_answered_and_skips_the_handler (void **state)
 {
@@ -1511,6 +1624,7 @@ main (void)
         cmocka_unit_test (test_budget_comes_from_the_environment_when_not_given),
         cmocka_unit_test (test_stop_refuses_new_connections_and_finishes_requests_in_flight),
         cmocka_unit_test (test_stop_cuts_requests_still_running_after_the_timeout),
+        cmocka_unit_test (test_compressed_bodies_are_decoded_within_their_limits),
     };
     return cmocka_run_group_tests_name ("http", tests, NULL, NULL);
 }

@@ -373,6 +373,56 @@ test_callee_column_is_recognised_and_checked (void **state)
     assert_string_equal (e->header, "callee");
 }
 
+/* French Excel writes "sep=;" as its first line: the delimiter is that one, the line is not
+ * a header, and line numbers stay the file's (the header is line 2). */
+static void
+test_excel_sep_line_names_the_delimiter (void **state)
+{
+    fixture_t *f = *state;
+    const char *csv = "sep=;\r\n"
+                      "nom;t\u00e9l\u00e9phone\r\n"
+                      "Dupont;06 12 34 56 78\r\n"
+                      "Martin;pas un num\u00e9ro\r\n";
+    assert_int_equal (s_run_str (f, csv), 2);
+    assert_int_equal (f->delimiter, ';');
+    assert_string_equal (s_lead (f, 0)->phone->e164, "+33612345678");
+    assert_string_equal (s_lead (f, 0)->last_name, "Dupont");
+    assert_int_equal (f->seen[0].line, 3);
+    assert_null (f->seen[1].lead);
+    assert_int_equal (f->seen[1].line, 4);
+    assert_int_equal (s_err (&f->seen[1], "phone")->line, 4);
+}
+
+/* Bytes of a binary body (a compressed one sent without its Content-Encoding) are never
+ * echoed in an error: control characters and broken UTF-8 become '?'. */
+static void
+s_assert_text (const char *s)
+{
+    for (const char *p = s; *p; p++)
+        if ((unsigned char) *p < 0x20 || (unsigned char) *p == 0x7f)
+            fail_msg ("byte 0x%02x echoed in \"%s\"", (unsigned char) *p, s);
+}
+
+static void
+test_errors_never_echo_binary_bytes (void **state)
+{
+    fixture_t *f = *state;
+    /* The start of a gzip stream read as a CSV header. */
+    const char gz[] = "\x1f\x8b\x08\x00\x12\x34\x56\x78\x00\x03\x01,\x02\x03\x7f\n\x05\x06,\x07\n";
+    assert_int_equal (s_run (f, gz, sizeof gz - 1, 1 << 16), PL_EINVAL);
+    assert_true (f->has_fatal);
+    s_assert_text (f->fatal.message);
+    s_assert_text (f->fatal.header);
+    /* A cell echoed in a row's error. */
+    const char csv[] = "phone,last_name,country\n0612345678,A,\x01\x02Z\x1b[2J\n";
+    assert_int_equal (s_run (f, csv, sizeof csv - 1, 1 << 16), 1);
+    assert_null (f->seen[0].lead);
+    for (size_t i = 0; i < f->seen[0].errors.count; i++) {
+        s_assert_text (f->seen[0].errors.items[i].message);
+        s_assert_text (f->seen[0].errors.items[i].header);
+    }
+}
+
 static void
 test_delimiter_is_detected_among_comma_semicolon_tab_pipe (void **state)
 {
@@ -687,6 +737,8 @@ main (void)
         T (test_header_names_are_recognised_in_english_and_french),
         T (test_callee_column_is_recognised_and_checked),
         T (test_delimiter_is_detected_among_comma_semicolon_tab_pipe),
+        T (test_excel_sep_line_names_the_delimiter),
+        T (test_errors_never_echo_binary_bytes),
         T (test_quoted_fields_span_lines_and_lines_stay_right),
         T (test_unterminated_quote_is_a_rejected_row_with_its_line),
         T (test_bare_quotes_inside_a_field_are_literal),

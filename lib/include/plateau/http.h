@@ -41,6 +41,14 @@
  *  failing) is answered after up to 1 MiB more of the body has been read and discarded; a
  *  client that sends more than that has its connection closed without an answer.
  *
+ *  Compressed bodies. "Content-Encoding: gzip" (or x-gzip) and "deflate" (zlib, as HTTP means
+ *  it) are decoded as they arrive, for every route: handlers and on_body see the decoded bytes,
+ *  a signed route's signature covers the bytes as sent. The route's limit applies to both the
+ *  compressed and the decoded size, and past 1 MiB decoded a body may not expand more than 200
+ *  times what was received: a zip bomb gets 413 after a few kilobytes. Invalid or truncated
+ *  compressed data is 400 "bad_encoding"; any other encoding 415 "unsupported_encoding"
+ *  (field "Content-Encoding"). Neither message echoes the body or the header.
+ *
  *  Memory. A server has a budget (options.memory_budget, 256 MiB by default) shared by all
  *  its requests: a gathered body is charged as its buffer grows, and a handler charges what it
  *  holds for the request with pl_http_req_reserve(); all is given back when the request ends.
