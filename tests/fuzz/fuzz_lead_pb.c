@@ -65,6 +65,7 @@ s_json_form (const Plateau__V1__Lead *l)
     s_str (o, "state", l->state);
     s_str (o, "email", l->email);
     s_str (o, "timezone", l->timezone);
+    s_str (o, "callee", l->callee);
     if (l->n_consents) {
         json_t *a = json_array ();
         for (size_t i = 0; i < l->n_consents; i++) {
