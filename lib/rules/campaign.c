@@ -775,20 +775,10 @@ s_set_general (pl_rules_campaign_t *c, const char *key, const char *value, const
         return 0;
     }
     if (strcmp (key, "callees") == 0) {
-        char buf[128];
-        char *w[4];
-        size_t nw = pl__split (value, buf, sizeof buf, w, 4);
-        unsigned m = 0;
-        for (size_t i = 0; i < nw; i++) {
-            pl_rules_callee_t t;
-            if (pl_rules_callee_parse (w[i], &t) != 0 || !*w[i]) {
-                s_fail (c, "%skey 'callees': '%s' is not consumer, business or sole-trader", where, w[i]);
-                return PL_ECONFIG;
-            }
-            m |= PL_RULES_CALLEE_BIT (t);
-        }
-        if (nw == 0 || nw > 3) {
-            s_fail (c, "%skey 'callees': expected 1 to 3 of consumer, business, sole-trader", where);
+        char why[96];
+        unsigned m;
+        if (pl__callees_mask (value, &m, why, sizeof why) != 0) {
+            s_fail (c, "%skey 'callees': %s", where, why);
             return PL_ECONFIG;
         }
         c->callees = m;
@@ -1012,6 +1002,29 @@ pl_rules_callee_parse (const char *s, pl_rules_callee_t *out)
     }
     if (out)
         *out = c;
+    return 0;
+}
+
+int
+pl__callees_mask (const char *value, unsigned *mask, char *why, size_t why_size)
+{
+    char buf[128];
+    char *w[5];
+    size_t nw = pl__split (value, buf, sizeof buf, w, 5);
+    if (nw == 0 || nw > 3) {
+        snprintf (why, why_size, "expected 1 to 3 of consumer, business, sole-trader");
+        return PL_EINVAL;
+    }
+    unsigned m = 0;
+    for (size_t i = 0; i < nw; i++) {
+        pl_rules_callee_t t;
+        if (!*w[i] || pl_rules_callee_parse (w[i], &t) != 0) {
+            snprintf (why, why_size, "'%.40s' is not consumer, business or sole-trader", w[i]);
+            return PL_EINVAL;
+        }
+        m |= PL_RULES_CALLEE_BIT (t);
+    }
+    *mask = m;
     return 0;
 }
 

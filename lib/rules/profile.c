@@ -684,6 +684,28 @@ s_find_calendar (const pl_rules_profiles_t *ps, const char *id)
     return NULL;
 }
 
+/* The sector names of q (sectors-banned, except-sector): 0, or -1 with e set. */
+static int
+s_sectors (const pl__param_t *q, char names[PL__MAXSECTOR][32], uint8_t *n, pl__err_t *e)
+{
+    char buf[512];
+    char *w[PL__MAXSECTOR + 1];
+    size_t nw = pl__split (q->value, buf, sizeof buf, w, PL__MAXSECTOR + 1);
+    if (nw == 0 || nw > PL__MAXSECTOR) {
+        s_err (e, q->line, q->key, "expected 1 to %d sectors", PL__MAXSECTOR);
+        return -1;
+    }
+    for (size_t i = 0; i < nw; i++) {
+        if (!s_word_ok (w[i], "-") || strlen (w[i]) >= 32) {
+            s_err (e, q->line, q->key, "bad sector '%s'", w[i]);
+            return -1;
+        }
+        snprintf (names[i], 32, "%s", w[i]);
+    }
+    *n = (uint8_t) nw;
+    return 0;
+}
+
 int
 pl__rule_compile (const pl_rules_profiles_t *ps, const char *rule_id, int rule_line,
                   const pl__param_t *p, size_t n, const uint64_t *regions, size_t n_regions,
@@ -735,21 +757,12 @@ pl__rule_compile (const pl_rules_profiles_t *ps, const char *rule_id, int rule_l
      * to businesses, which the consumer windows do not bind). */
     const pl__param_t *only = s_get (p, n, "callee");
     if (only && !s_get (p, n, "lifts") && !s_get (p, n, "except-sector")) {
-        char buf[128];
-        char *w[4];
-        size_t nw = pl__split (only->value, buf, sizeof buf, w, 4);
-        for (size_t i = 0; i < nw; i++) {
-            pl_rules_callee_t t;
-            if (pl_rules_callee_parse (w[i], &t) != 0 || !*w[i]) {
-                s_err (e, only->line, only->key, "'%s' is not consumer, business or sole-trader", w[i]);
-                return -1;
-            }
-            base.only_callees |= (uint8_t) PL_RULES_CALLEE_BIT (t);
-        }
-        if (nw == 0 || nw > 3) {
-            s_err (e, only->line, only->key, "expected 1 to 3 of consumer, business, sole-trader");
+        unsigned m;
+        if (pl__callees_mask (only->value, &m, emsg, sizeof emsg) != 0) {
+            s_err (e, only->line, only->key, "%s", emsg);
             return -1;
         }
+        base.only_callees = (uint8_t) m;
     }
     if ((q = s_get (p, n, "from")) && s_parse_date (q->value, &base.from_day) != 0) {
         s_err (e, q->line, q->key, "bad date '%s' (YYYY-MM-DD)", q->value);
@@ -991,21 +1004,8 @@ pl__rule_compile (const pl_rules_profiles_t *ps, const char *rule_id, int rule_l
         pl__clause_t c = base;
         c.kind = PL__CL_SECTOR;
         c.key = "sectors-banned";
-        char buf[512];
-        char *w[PL__MAXSECTOR + 1];
-        size_t nw = pl__split (q->value, buf, sizeof buf, w, PL__MAXSECTOR + 1);
-        if (nw == 0 || nw > PL__MAXSECTOR) {
-            s_err (e, q->line, q->key, "expected 1 to %d sectors", PL__MAXSECTOR);
+        if (s_sectors (q, c.u.sector.names, &c.u.sector.n, e) != 0)
             return -1;
-        }
-        for (size_t i = 0; i < nw; i++) {
-            if (!s_word_ok (w[i], "-") || strlen (w[i]) >= 32) {
-                s_err (e, q->line, q->key, "bad sector '%s'", w[i]);
-                return -1;
-            }
-            snprintf (c.u.sector.names[i], 32, "%s", w[i]);
-        }
-        c.u.sector.n = (uint8_t) nw;
         c.value = pl__arena_strdup (arena, q->value);
         if (!s_push (out, n_out, cap_out, &c))
             goto oom;
@@ -1026,23 +1026,20 @@ pl__rule_compile (const pl_rules_profiles_t *ps, const char *rule_id, int rule_l
         pl__clause_t c = base;
         c.kind = PL__CL_CALLEE;
         c.key = "callee";
-        char buf[512];
-        char *w[PL__MAXLIFT + 1];
-        size_t nw = pl__split (q->value, buf, sizeof buf, w, PL__MAXLIFT + 1);
-        for (size_t i = 0; i < nw; i++) {
-            pl_rules_callee_t t;
-            if (pl_rules_callee_parse (w[i], &t) != 0 || t == PL_RULES_CALLEE_CONSUMER) {
-                s_err (e, q->line, q->key, "'%s' is not business or sole-trader (consumer rules "
-                       "are never lifted for consumers)", w[i]);
-                return -1;
-            }
-            c.u.callee.callees |= (uint8_t) PL_RULES_CALLEE_BIT (t);
-        }
-        if (nw == 0) {
-            s_err (e, q->line, q->key, "expected business and/or sole-trader");
+        unsigned m;
+        if (pl__callees_mask (q->value, &m, emsg, sizeof emsg) != 0) {
+            s_err (e, q->line, q->key, "%s", emsg);
             return -1;
         }
-        nw = pl__split (lifts->value, buf, sizeof buf, w, PL__MAXLIFT + 1);
+        if (m & PL_RULES_CALLEE_BIT (PL_RULES_CALLEE_CONSUMER)) {
+            s_err (e, q->line, q->key, "a callee rule's callee is not business or sole-trader (consumer "
+                   "rules are never lifted for consumers)");
+            return -1;
+        }
+        c.u.callee.callees = (uint8_t) m;
+        char buf[512];
+        char *w[PL__MAXLIFT + 1];
+        size_t nw = pl__split (lifts->value, buf, sizeof buf, w, PL__MAXLIFT + 1);
         if (nw == 0 || nw > PL__MAXLIFT) {
             s_err (e, lifts->line, lifts->key, "expected 1 to %d rule ids", PL__MAXLIFT);
             return -1;
@@ -1055,21 +1052,8 @@ pl__rule_compile (const pl_rules_profiles_t *ps, const char *rule_id, int rule_l
             snprintf (c.u.callee.lifts[i], PL__NAMELEN, "%s", w[i]);
         }
         c.u.callee.n_lifts = (uint8_t) nw;
-        if (exc) {
-            nw = pl__split (exc->value, buf, sizeof buf, w, PL__MAXSECTOR + 1);
-            if (nw == 0 || nw > PL__MAXSECTOR) {
-                s_err (e, exc->line, exc->key, "expected 1 to %d sectors", PL__MAXSECTOR);
-                return -1;
-            }
-            for (size_t i = 0; i < nw; i++) {
-                if (!s_word_ok (w[i], "-") || strlen (w[i]) >= 32) {
-                    s_err (e, exc->line, exc->key, "bad sector '%s'", w[i]);
-                    return -1;
-                }
-                snprintf (c.u.callee.except[i], 32, "%s", w[i]);
-            }
-            c.u.callee.n_except = (uint8_t) nw;
-        }
+        if (exc && s_sectors (exc, c.u.callee.except, &c.u.callee.n_except, e) != 0)
+            return -1;
         char disp[600];
         snprintf (disp, sizeof disp, "not %s for %s callees%s%s", lifts->value, q->value,
                   exc ? "; except for sector " : "", exc ? exc->value : "");

@@ -377,6 +377,9 @@ int pl__rule_compile (const pl_rules_profiles_t *ps, const char *rule_id, int ru
                       pl__err_t *err);
 /* Resolves exempt-by names to clause indexes. -1 with err naming the missing rule. */
 int pl__clauses_link (pl__clause_t *cl, size_t n, pl__err_t *err);
+/* The callee types named in value ("consumer business") as PL_RULES_CALLEE_BIT flags: 0, or
+ * PL_EINVAL with why set. Campaigns' `callees` and rules' `callee` read them alike. */
+int pl__callees_mask (const char *value, unsigned *mask, char *why, size_t why_size);
 /* True when the key of a rule is known to the format; `per_call` set when it makes a check. */
 bool pl__key_known (const char *key, bool *per_call);
 

@@ -321,6 +321,19 @@ s_reason_worthy (const pl_rules_fired_t *r)
     return r->outcome == PL_RULES_DENIES || r->outcome == PL_RULES_DEFERS || r->outcome == PL_RULES_EXEMPT;
 }
 
+/* Whether fired entry i is the first of its rule lifted for the callee: one per rule, not per
+ * clause (fr.hours has one clause, us.fl two). */
+static bool
+s_lift_first (const pl_rules_decision_t *d, size_t i)
+{
+    if (d->fired[i].why != PL_RULES_WHY_NOT_FOR_CALLEE)
+        return false;
+    for (size_t k = 0; k < i; k++)
+        if (d->fired[k].why == PL_RULES_WHY_NOT_FOR_CALLEE && strcmp (d->fired[k].rule, d->fired[i].rule) == 0)
+            return false;
+    return true;
+}
+
 json_t *
 scrub_verdict_json (const scrub_verdict_t *v, int64_t now_ms)
 {
@@ -368,10 +381,7 @@ scrub_verdict_json (const scrub_verdict_t *v, int64_t now_ms)
     json_t *lifted = NULL;
     for (size_t i = 0; i < v->d.n_fired; i++) {
         const pl_rules_fired_t *r = &v->d.fired[i];
-        bool seen = false;
-        for (size_t k = 0; lifted && k < json_array_size (lifted) && !seen; k++)
-            seen = strcmp (json_string_value (json_object_get (json_array_get (lifted, k), "rule")), r->rule) == 0;
-        if (r->why != PL_RULES_WHY_NOT_FOR_CALLEE || seen)
+        if (!s_lift_first (&v->d, i))
             continue;
         char text[256];
         pl_rules_reason (&v->d, i, text, sizeof text);
@@ -481,14 +491,9 @@ scrub_verdict_pb_new (const scrub_verdict_t *v, int64_t now_ms)
             if (!s_reason_worthy (&v->d.fired[i])
                 && (v->d.fired[i].outcome != PL_RULES_NA || v->d.fired[i].why == PL_RULES_WHY_NOT_FOR_CALLEE))
                 s_hit (self, i);
-        for (size_t i = 0; i < v->d.n_fired && self->n_lifts < PL_RULES_MAX_FIRED; i++) {
+        for (size_t i = 0; i < v->d.n_fired; i++) {
             const pl_rules_fired_t *r = &v->d.fired[i];
-            if (r->why != PL_RULES_WHY_NOT_FOR_CALLEE)
-                continue;
-            bool seen = false;      /* one per rule, not per clause */
-            for (size_t k = 0; k < self->n_lifts && !seen; k++)
-                seen = strcmp (self->lift[k].rule_id, r->rule) == 0;
-            if (seen)
+            if (!s_lift_first (&v->d, i))
                 continue;
             Plateau__V1__CalleeLift *x = &self->lift[self->n_lifts];
             plateau__v1__callee_lift__init (x);
