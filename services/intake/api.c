@@ -831,6 +831,10 @@ s_answer_stream (pl_http_req_t *req, s_req_t *r)
     pl_metric_observe (r->api->stage, "decode", r->t_decode);
     int status = 200;
     json_t *sum = json_pack ("{s:o}", "summary", s_summary (r));
+    /* which CRM's export the file was read as (docs/crm.md), for the sender to check */
+    const char *preset = r->csv ? intake_csv_preset (r->csv) : NULL;
+    if (preset)
+        json_object_set_new (json_object_get (sum, "summary"), "mapping", json_string (preset));
     const intake_error_t *fe = r->csv ? intake_csv_error (r->csv) : NULL;
     if (r->redis_failed) {
         status = 503;

@@ -10,8 +10,11 @@
  *    2. the byte state machine (s_run) gathers one record at a time into `rec`, with the
  *       offsets of its fields; a record over max_record bytes or max_columns fields is cut
  *       short and rejected as a whole, but its end is still found;
- *    3. each complete record becomes a JSON object named after the columns (s_row), decoded by
+ *    3. each complete record becomes a JSON object named after the columns (s_row), its numbers
+ *       put in the order of their columns' ranks (s_order_phones), decoded by
  *       intake_lead_from_json() like any other lead, and its errors are given back their column.
+ *  The header row is read whole before any column is named: it says whether the file is a
+ *  CRM's export, read by that CRM's preset (csv_mapping.h, docs/crm.md).
  *  Cells are converted to UTF-8 in stage 3: delimiters, quotes and newlines are ASCII in every
  *  encoding accepted, so splitting raw bytes first is exact.
  */
@@ -42,6 +45,12 @@ typedef struct {
     char path[96];
     size_t col;                 /* 1-based */
 } s_path_t;
+
+typedef struct {
+    json_t *number;             /* the cell's text */
+    unsigned rank;
+    size_t col;                 /* 1-based */
+} s_phone_t;
 
 struct intake_csv {
     intake_csv_opts_t opts;
@@ -74,6 +83,7 @@ struct intake_csv {
     size_t quote_line;          /* line where the open quoted field started */
 
     /* columns */
+    const intake_preset_t *preset;      /* named by opts.mapping, or recognised in the header */
     bool have_columns;
     bool skip_header;
     intake_col_t *cols;
@@ -86,6 +96,8 @@ struct intake_csv {
     size_t addr_cap;
     s_path_t *paths;
     size_t npaths;
+    s_phone_t *phones;          /* a row's numbers, put in order once it is read */
+    size_t nphones;
     size_t items;
     intake_errors_t row_errors;
     intake_errors_t lead_errors;
@@ -211,7 +223,8 @@ intake_csv_new (const intake_csv_opts_t *opts, const intake_mappings_t *mappings
     self->pre = malloc (S_PRE_MAX);
     self->fields = calloc (self->opts.max_columns, sizeof *self->fields);
     self->paths = calloc (self->opts.max_columns + 4, sizeof *self->paths);
-    if (!self->pre || !self->fields || !self->paths) {
+    self->phones = calloc (self->opts.max_columns, sizeof *self->phones);
+    if (!self->pre || !self->fields || !self->paths || !self->phones) {
         intake_csv_destroy (&self);
         return NULL;
     }
@@ -231,6 +244,7 @@ intake_csv_destroy (intake_csv_t **self_p)
     free (self->conv);
     free (self->addr);
     free (self->paths);
+    free (self->phones);
     free (self);
     *self_p = NULL;
 }
@@ -257,6 +271,12 @@ bool
 intake_csv_had_bom (const intake_csv_t *self)
 {
     return self->bom;
+}
+
+const char *
+intake_csv_preset (const intake_csv_t *self)
+{
+    return self && self->preset ? intake_preset_name (self->preset) : NULL;
 }
 
 /* Ends decoding with a file-level error. */
@@ -368,9 +388,17 @@ static int
 s_use_mapping (intake_csv_t *self)
 {
     const intake_mapping_t *m = intake_mappings_get (self->mappings, self->opts.mapping);
-    if (!m)
-        return s_fatal (self, PL_ENOTFOUND, INTAKE_E_INVALID_VALUE, 0, 0, NULL,
-                        "unknown mapping '%.64s'", self->opts.mapping);
+    if (!m && (self->preset = intake_preset_get (self->opts.mapping)))
+        return 0;                       /* a CRM's export: the header row names its columns */
+    if (!m) {
+        char names[256];
+        intake_mappings_names (self->mappings, names, sizeof names);
+        int rc = s_fatal (self, PL_ENOTFOUND, INTAKE_E_INVALID_VALUE, 0, 0, NULL,
+                          "unknown mapping '%.64s': the mappings are %s", self->opts.mapping,
+                          names);
+        snprintf (self->fatal.field, sizeof self->fatal.field, "mapping");
+        return rc;
+    }
     self->ncols = intake_mapping_size (m);
     self->cols = calloc (self->ncols, sizeof *self->cols);
     if (!self->cols)
@@ -382,6 +410,8 @@ s_use_mapping (intake_csv_t *self)
     return 0;
 }
 
+static int s_columns (intake_csv_t *self, char (*cells)[256]);
+
 /* Reads the header row into self->cols. */
 static int
 s_header (intake_csv_t *self)
@@ -390,19 +420,45 @@ s_header (intake_csv_t *self)
     self->cols = calloc (self->ncols, sizeof *self->cols);
     if (!self->cols)
         return s_fail (self, PL_ENOMEM);
-    bool seen[INTAKE_COL_KIND_COUNT] = {false};
+    /* The cells as text first: the header as a whole says whose export this is. */
+    char (*cells)[256] = calloc (self->ncols ? self->ncols : 1, sizeof *cells);
+    const char **texts = calloc (self->ncols ? self->ncols : 1, sizeof *texts);
+    if (!cells || !texts) {
+        free (cells);
+        free (texts);
+        return s_fail (self, PL_ENOMEM);
+    }
     for (size_t i = 0; i < self->ncols; i++) {
         size_t rn, n;
         const char *raw = s_cell_raw (self, i, &rn);
         const char *text = s_utf8 (self, raw, rn, &n);
-        if (!text)
+        if (!text) {
+            free (cells);
+            free (texts);
             return s_fail (self, PL_ENOMEM);
-        char cell[256];
-        size_t cn = n < sizeof cell - 1 ? n : sizeof cell - 1;
-        memcpy (cell, text, cn);
-        cell[cn] = '\0';
+        }
+        size_t cn = n < sizeof cells[i] - 1 ? n : sizeof cells[i] - 1;
+        memcpy (cells[i], text, cn);
+        cells[i][cn] = '\0';
+        texts[i] = cells[i];
+    }
+    if (!self->preset)
+        self->preset = intake_preset_detect (texts, self->ncols);
+    int rc = s_columns (self, cells);
+    free (cells);
+    free (texts);
+    return rc;
+}
+
+/* Gives each header cell its meaning. */
+static int
+s_columns (intake_csv_t *self, char (*cells)[256])
+{
+    bool seen[INTAKE_COL_KIND_COUNT] = {false};
+    for (size_t i = 0; i < self->ncols; i++) {
+        const char *cell = cells[i];
         intake_col_t *col = &self->cols[i];
-        bool known = intake_csv_column_from_header (cell, col);
+        bool known = intake_preset_column (self->preset, cell, col);
         if (!known && col->kind == INTAKE_COL_CUSTOM && self->lopts.reject_unknown)
             return s_fatal (self, PL_EINVAL, INTAKE_E_UNKNOWN_FIELD, self->rec_line, i + 1,
                             col->label, "unknown column '%.64s' (this source rejects unknown "
@@ -508,12 +564,54 @@ s_international (const char *s, size_t n)
     return (n >= 1 && *s == '+') || (n >= 2 && s[0] == '0' && s[1] == '0');
 }
 
+static void
+s_drop_phones (intake_csv_t *self)
+{
+    for (size_t i = 0; i < self->nphones; i++)
+        json_decref (self->phones[i].number);
+    self->nphones = 0;
+}
+
+/* The row's numbers in the lead's order — by rank, then column — the first given is the
+ * phone, the others alt_phones: a row whose first phone column is empty is called on the next
+ * number it has rather than rejected. Takes the numbers; 0 or PL_ENOMEM. */
+static int
+s_order_phones (intake_csv_t *self, json_t *obj, json_t *alts)
+{
+    s_phone_t *ph = self->phones;
+    for (size_t i = 1; i < self->nphones; i++) {             /* stable: few columns */
+        s_phone_t t = ph[i];
+        size_t j = i;
+        for (; j > 0 && ph[j - 1].rank > t.rank; j--)
+            ph[j] = ph[j - 1];
+        ph[j] = t;
+    }
+    int bad = 0;
+    for (size_t i = 0; i < self->nphones; i++) {
+        char path[32];
+        if (i == 0)
+            snprintf (path, sizeof path, "phone");
+        else
+            snprintf (path, sizeof path, "alt_phones[%zu]", i - 1);
+        s_path (self, path, ph[i].col);
+        if (bad)
+            json_decref (ph[i].number);
+        else if (i == 0)
+            bad = json_object_set_new (obj, "phone", ph[i].number) ? PL_ENOMEM : 0;
+        else
+            bad = json_array_append_new (alts, ph[i].number) ? PL_ENOMEM : 0;
+    }
+    self->nphones = 0;
+    return bad;
+}
+
 static int
 s_row (intake_csv_t *self)
 {
     intake_errors_t *rerr = &self->row_errors;
     intake_errors_clear (rerr);
     self->npaths = 0;
+    self->nphones = 0;
     json_t *obj = json_object ();
     json_t *alts = json_array ();
     json_t *debt = NULL, *consent = NULL, *custom = NULL;
@@ -570,11 +668,17 @@ s_row (intake_csv_t *self)
             s_path (self, path, col);
             bad = s_sub (&custom) ? s_set (custom, c->key, s, n) : PL_ENOMEM;
             continue;
+        case INTAKE_COL_PHONE:
         case INTAKE_COL_ALT_PHONE: {
-            snprintf (path, sizeof path, "alt_phones[%zu]", json_array_size (alts));
-            s_path (self, path, col);
-            json_t *v = json_stringn (s, n);
-            bad = v ? json_array_append_new (alts, v) : PL_ENOMEM;
+            /* put in order once the row is read (s_order_phones) */
+            s_phone_t *ph = &self->phones[self->nphones];
+            ph->number = json_stringn (s, n);
+            ph->rank = c->rank;
+            ph->col = col;
+            if (ph->number)
+                self->nphones++;
+            else
+                bad = PL_ENOMEM;
             continue;
         }
         case INTAKE_COL_ADDRESS:
@@ -652,6 +756,10 @@ s_row (intake_csv_t *self)
         bad = s_set (target, name, s, n);
     }
 
+    if (!bad)
+        bad = s_order_phones (self, obj, alts);
+    else
+        s_drop_phones (self);
     if (!bad && addr_len) {
         s_path (self, "address", addr_col);
         bad = s_set (obj, "address", self->addr, addr_len);
@@ -730,7 +838,7 @@ s_row (intake_csv_t *self)
 static int
 s_record (intake_csv_t *self, bool unterminated)
 {
-    if (!self->have_columns && !self->opts.mapping) {
+    if (!self->have_columns) {          /* no mapping, or a preset's: a header row */
         if (self->overflow)
             return s_fatal (self, PL_EINVAL, INTAKE_E_TOO_LONG, self->rec_line, 0, NULL,
                             "header longer than %zu bytes or %zu columns",

@@ -12,8 +12,11 @@
  *      anything else Windows-1252. A cell that is not valid UTF-8 in a UTF-8 file (a BOM followed
  *      by Windows-1252 bytes, a file concatenated from two exports) is read as Windows-1252 too.
  *      UTF-16 is refused with a clear error;
- *    - columns: named by a header row (English and French names recognised, see csv_mapping.h),
- *      or, without a header, by a named mapping ("vicidial" built in, user-defined ones).
+ *    - columns: named by a header row (English and French names recognised, see csv_mapping.h;
+ *      the exports of Salesforce, HubSpot, Zoho CRM, Dynamics 365 and Pipedrive recognised as
+ *      such, or named by opts.mapping), or, without a header, by a named mapping ("vicidial"
+ *      built in, user-defined ones). A row's numbers are ordered by their columns' ranks: the
+ *      first one given is the phone, the others alt_phones.
  *      Unrecognised columns become custom fields named after their header, or are refused
  *      when the source rejects unknown fields.
  *
@@ -46,7 +49,8 @@ typedef struct intake_csv intake_csv_t;
 
 typedef struct {
     char delimiter;             /* ',', ';', '\t', '|'; 0 to detect */
-    const char *mapping;        /* name of a mapping; NULL: the first row is a header */
+    const char *mapping;        /* name of a mapping, or of a CRM preset (read from the header
+                                   row); NULL: the first row is a header */
     bool mapping_has_header;    /* with a mapping: the first row is a header, skipped */
     size_t max_items;           /* 0: unlimited */
     size_t max_record;          /* longest record in bytes; 0: INTAKE_CSV_MAX_RECORD */
@@ -80,5 +84,9 @@ const intake_error_t *intake_csv_error (const intake_csv_t *self);
 char intake_csv_delimiter (const intake_csv_t *self);
 const char *intake_csv_encoding (const intake_csv_t *self);
 bool intake_csv_had_bom (const intake_csv_t *self);
+
+/* The CRM preset the header was read with ("hubspot": named by opts.mapping, or recognised
+ * in the header row), or NULL (general names, or a mapping). Static. */
+const char *intake_csv_preset (const intake_csv_t *self);
 
 #endif

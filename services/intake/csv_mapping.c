@@ -1,8 +1,12 @@
-/*  csv_mapping.c — header names recognised, and named column mappings (see csv_mapping.h).
+/*  csv_mapping.c — header names recognised, named column mappings, and the presets of CRM
+ *  exports (see csv_mapping.h).
  *
  *  Header names are compared folded (lower case, accents removed, letters and digits only), so
  *  "Code Postal", "code_postal" and "CODE-POSTAL" are one name, and "Téléphone" is "telephone".
- *  The alias table is the contract with spreadsheet users: add names, never repurpose one.
+ *  The alias table is the contract with spreadsheet users: add names, never repurpose one. A
+ *  CRM's names that would mean something else in another file ("Phone - Work" ranked after the
+ *  mobile, Dynamics' "(Do Not Modify) Lead") live in that CRM's preset, not in the alias table;
+ *  docs/crm.md is their user's documentation.
  */
 #include "csv_mapping.h"
 
@@ -50,6 +54,14 @@ static const char *const s_target_names[INTAKE_COL_KIND_COUNT] = {
     [INTAKE_COL_CUSTOM] = "custom.",
 };
 
+/* The order of numbers by column kind, where nothing more is known: the phone column, then
+ * the alternates, each in column order. */
+static unsigned
+s_phone_rank (intake_col_kind_t kind)
+{
+    return kind == INTAKE_COL_PHONE ? 1 : kind == INTAKE_COL_ALT_PHONE ? 2 : 0;
+}
+
 const char *
 intake_col_name (intake_col_kind_t kind)
 {
@@ -82,6 +94,7 @@ intake_col_parse (const char *target, intake_col_t *col)
             continue;
         if (strcmp (target, s_target_names[k]) == 0) {
             col->kind = (intake_col_kind_t) k;
+            col->rank = s_phone_rank (col->kind);
             snprintf (col->label, sizeof col->label, "%s", target);
             return 0;
         }
@@ -167,7 +180,7 @@ static const s_alias_t s_aliases[] = {
     {"primaryphone", INTAKE_COL_PHONE, NULL}, {"homephone", INTAKE_COL_PHONE, NULL},
     {"workphone", INTAKE_COL_PHONE, NULL}, {"telephonefixe", INTAKE_COL_PHONE, NULL},
     {"telfixe", INTAKE_COL_PHONE, NULL}, {"fixe", INTAKE_COL_PHONE, NULL},
-    {"phonenumber1", INTAKE_COL_PHONE, NULL},
+    {"phonenumber1", INTAKE_COL_PHONE, NULL}, {"mobilephonenumber", INTAKE_COL_PHONE, NULL},
     /* explicit alternates */
     {"altphone", INTAKE_COL_ALT_PHONE, NULL}, {"altphones", INTAKE_COL_ALT_PHONE, NULL},
     {"alternatephone", INTAKE_COL_ALT_PHONE, NULL}, {"otherphone", INTAKE_COL_ALT_PHONE, NULL},
@@ -202,14 +215,15 @@ static const s_alias_t s_aliases[] = {
     {"postalcode", INTAKE_COL_POSTAL_CODE, NULL}, {"codepostal", INTAKE_COL_POSTAL_CODE, NULL},
     {"cp", INTAKE_COL_POSTAL_CODE, NULL}, {"zip", INTAKE_COL_POSTAL_CODE, NULL},
     {"zipcode", INTAKE_COL_POSTAL_CODE, NULL}, {"postcode", INTAKE_COL_POSTAL_CODE, NULL},
-    {"postal", INTAKE_COL_POSTAL_CODE, NULL},
+    {"postal", INTAKE_COL_POSTAL_CODE, NULL}, {"zippostalcode", INTAKE_COL_POSTAL_CODE, NULL},
     {"city", INTAKE_COL_CUSTOM, "city"}, {"ville", INTAKE_COL_CUSTOM, "city"},
     {"town", INTAKE_COL_CUSTOM, "city"}, {"commune", INTAKE_COL_CUSTOM, "city"},
     {"localite", INTAKE_COL_CUSTOM, "city"},
     {"state", INTAKE_COL_STATE, NULL}, {"province", INTAKE_COL_STATE, NULL},
     {"region", INTAKE_COL_STATE, NULL}, {"etat", INTAKE_COL_STATE, NULL},
-    {"stateprovince", INTAKE_COL_STATE, NULL},
+    {"stateprovince", INTAKE_COL_STATE, NULL}, {"stateregion", INTAKE_COL_STATE, NULL},
     {"country", INTAKE_COL_COUNTRY, NULL}, {"pays", INTAKE_COL_COUNTRY, NULL},
+    {"countryregion", INTAKE_COL_COUNTRY, NULL},
     {"countrycode", INTAKE_COL_COUNTRY, NULL}, {"codepays", INTAKE_COL_COUNTRY, NULL},
     /* contact */
     {"email", INTAKE_COL_EMAIL, NULL}, {"courriel", INTAKE_COL_EMAIL, NULL},
@@ -224,7 +238,7 @@ static const s_alias_t s_aliases[] = {
     {"clientid", INTAKE_COL_EXTERNAL_ID, NULL}, {"customerid", INTAKE_COL_EXTERNAL_ID, NULL},
     {"idclient", INTAKE_COL_EXTERNAL_ID, NULL}, {"numeroclient", INTAKE_COL_EXTERNAL_ID, NULL},
     {"referenceclient", INTAKE_COL_EXTERNAL_ID, NULL},
-    {"vendorleadcode", INTAKE_COL_EXTERNAL_ID, NULL},
+    {"vendorleadcode", INTAKE_COL_EXTERNAL_ID, NULL}, {"recordid", INTAKE_COL_EXTERNAL_ID, NULL},
     {"campaign", INTAKE_COL_CAMPAIGN, NULL}, {"campagne", INTAKE_COL_CAMPAIGN, NULL},
     {"timezone", INTAKE_COL_TIMEZONE, NULL}, {"tz", INTAKE_COL_TIMEZONE, NULL},
     {"fuseauhoraire", INTAKE_COL_TIMEZONE, NULL}, {"fuseau", INTAKE_COL_TIMEZONE, NULL},
@@ -279,8 +293,10 @@ s_copy_utf8 (char *dst, size_t size, const char *s, size_t n)
     dst[n] = '\0';
 }
 
-bool
-intake_csv_column_from_header (const char *header, intake_col_t *col)
+/* Trims a header cell into col->label (cleared first) and folds it into `folded`; returns the
+ * trimmed length, and the trimmed text in *text. */
+static size_t
+s_prepare (const char *header, intake_col_t *col, char *folded, size_t size, const char **text)
 {
     memset (col, 0, sizeof *col);
     const char *s = header ? header : "";
@@ -292,23 +308,287 @@ intake_csv_column_from_header (const char *header, intake_col_t *col)
     while (n > 0 && isspace ((unsigned char) s[n - 1]))
         n--;
     s_copy_utf8 (col->label, sizeof col->label, s, n);
+    intake_csv_fold (col->label, folded, size);
+    *text = s;
+    return n;
+}
 
-    char folded[64];
-    intake_csv_fold (col->label, folded, sizeof folded);
+/* Looks a folded name up in the general alias table. */
+static bool
+s_generic (const char *folded, intake_col_t *col)
+{
     for (size_t i = 0; folded[0] && i < sizeof s_aliases / sizeof s_aliases[0]; i++)
         if (strcmp (folded, s_aliases[i].folded) == 0) {
             col->kind = s_aliases[i].kind;
+            col->rank = s_phone_rank (col->kind);
             if (s_aliases[i].custom_key)
                 snprintf (col->key, sizeof col->key, "%s", s_aliases[i].custom_key);
             return true;
         }
+    return false;
+}
+
+/* No meaning known: a custom field named after the header text, or INTAKE_COL_EXTRA. */
+static bool
+s_unknown (intake_col_t *col, const char *text, size_t n)
+{
     if (n == 0) {
         col->kind = INTAKE_COL_EXTRA;
         return false;
     }
     col->kind = INTAKE_COL_CUSTOM;
-    s_copy_utf8 (col->key, sizeof col->key, s, n);
+    s_copy_utf8 (col->key, sizeof col->key, text, n);
     return false;
+}
+
+bool
+intake_csv_column_from_header (const char *header, intake_col_t *col)
+{
+    char folded[64];
+    const char *text;
+    size_t n = s_prepare (header, col, folded, sizeof folded, &text);
+    return s_generic (folded, col) || s_unknown (col, text, n);
+}
+
+/* ------------------------------------------------------------------------------------------- */
+/* CRM export presets                                                                           */
+
+/* The order of a lead's numbers, the same for every CRM (docs/crm.md):
+ *   1. the CRM's main phone field — the one its users were asked to fill, the number the
+ *      record is known by (Salesforce's and Zoho's Phone, HubSpot's Phone Number, Dynamics'
+ *      Business Phone, its primary telephone1; Pipedrive's unlabelled Phone);
+ *   2. mobile: it reaches the person wherever they are;
+ *   3. home: the person's household, answered outside office hours when most calls are made;
+ *   4. work or business (when it is not the main field): office hours and a switchboard;
+ *   5. other: a number nobody labelled.
+ * A row whose main phone is empty is called on its next number, not rejected. Fax and an
+ * assistant's phone are not the person's numbers: they stay custom fields. */
+enum { S_MAIN = 1, S_MOBILE, S_HOME, S_WORK, S_OTHER, S_GENERIC = 10 };
+
+typedef struct {
+    const char *folded;                 /* a header as the CRM writes it, folded */
+    intake_col_kind_t kind;
+    unsigned rank;                      /* phone columns */
+    const char *custom_key;             /* INTAKE_COL_CUSTOM */
+} s_preset_col_t;
+
+struct intake_preset {
+    const char *name;
+    const char *prefix;                 /* folded prefix the CRM may put before every header
+                                           (Pipedrive's "Person - "), or NULL */
+    const char *const *ids;             /* one of these (folded) must be in the header… */
+    const char *const *marks;           /* …with one of these, to recognise the export */
+    const s_preset_col_t *cols;
+};
+
+#define S_PHONE(name, rank) {name, INTAKE_COL_PHONE, rank, NULL}
+#define S_COL(name, kind) {name, kind, 0, NULL}
+#define S_CITY(name) {name, INTAKE_COL_CUSTOM, 0, "city"}
+
+/* Salesforce: reports and list views (labels: "Lead ID", "Zip/Postal Code"), Data Loader and
+ * Data Export (API names: "MobilePhone", "MailingPostalCode"); leads and contacts. A contact
+ * has a mailing address (the person's) and an "other" one: only the mailing address is read,
+ * the other stays in custom fields. With state and country picklists, reports add "(text only)"
+ * columns and the ISO "Country Code". */
+static const s_preset_col_t s_salesforce_cols[] = {
+    S_COL ("leadid", INTAKE_COL_EXTERNAL_ID), S_COL ("contactid", INTAKE_COL_EXTERNAL_ID),
+    S_COL ("id", INTAKE_COL_EXTERNAL_ID),
+    S_PHONE ("phone", S_MAIN), S_PHONE ("businessphone", S_MAIN),
+    S_PHONE ("mobile", S_MOBILE), S_PHONE ("mobilephone", S_MOBILE),
+    S_PHONE ("homephone", S_HOME), S_PHONE ("otherphone", S_OTHER),
+    S_COL ("street", INTAKE_COL_ADDRESS), S_COL ("mailingstreet", INTAKE_COL_ADDRESS),
+    S_CITY ("city"), S_CITY ("mailingcity"),
+    S_COL ("zippostalcode", INTAKE_COL_POSTAL_CODE), S_COL ("postalcode", INTAKE_COL_POSTAL_CODE),
+    S_COL ("mailingzippostalcode", INTAKE_COL_POSTAL_CODE),
+    S_COL ("mailingpostalcode", INTAKE_COL_POSTAL_CODE),
+    S_COL ("stateprovince", INTAKE_COL_STATE), S_COL ("stateprovincetextonly", INTAKE_COL_STATE),
+    S_COL ("state", INTAKE_COL_STATE), S_COL ("mailingstateprovince", INTAKE_COL_STATE),
+    S_COL ("mailingstateprovincetextonly", INTAKE_COL_STATE),
+    S_COL ("mailingstate", INTAKE_COL_STATE),
+    S_COL ("country", INTAKE_COL_COUNTRY), S_COL ("countrytextonly", INTAKE_COL_COUNTRY),
+    S_COL ("countrycode", INTAKE_COL_COUNTRY), S_COL ("mailingcountry", INTAKE_COL_COUNTRY),
+    S_COL ("mailingcountrytextonly", INTAKE_COL_COUNTRY),
+    S_COL ("mailingcountrycode", INTAKE_COL_COUNTRY),
+    {NULL, 0, 0, NULL},
+};
+static const char *const s_salesforce_ids[] = {"leadid", "contactid", NULL};
+static const char *const s_salesforce_marks[] = {
+    "zippostalcode", "mailingzippostalcode", "stateprovince", "mailingstateprovince",
+    "stateprovincetextonly", "mailingstateprovincetextonly", NULL};
+
+/* HubSpot: contacts exported from a view ("Record ID", "Phone Number", "Country/Region"). */
+static const s_preset_col_t s_hubspot_cols[] = {
+    S_COL ("recordid", INTAKE_COL_EXTERNAL_ID), S_COL ("contactid", INTAKE_COL_EXTERNAL_ID),
+    S_PHONE ("phonenumber", S_MAIN), S_PHONE ("phone", S_MAIN),
+    S_PHONE ("mobilephonenumber", S_MOBILE), S_PHONE ("whatsappphonenumber", S_OTHER),
+    S_COL ("streetaddress", INTAKE_COL_ADDRESS), S_CITY ("city"),
+    S_COL ("postalcode", INTAKE_COL_POSTAL_CODE), S_COL ("zip", INTAKE_COL_POSTAL_CODE),
+    S_COL ("zipcode", INTAKE_COL_POSTAL_CODE),
+    S_COL ("stateregion", INTAKE_COL_STATE), S_COL ("countryregion", INTAKE_COL_COUNTRY),
+    {NULL, 0, 0, NULL},
+};
+static const char *const s_hubspot_ids[] = {"recordid", NULL};
+static const char *const s_hubspot_marks[] = {
+    "countryregion", "stateregion", "mobilephonenumber", "phonenumber", NULL};
+
+/* Zoho CRM: leads and contacts ("Record Id", older exports "Lead Id" / "Contact Id"). A contact
+ * has a mailing address (read) and an "other" one (kept in custom fields). */
+static const s_preset_col_t s_zoho_cols[] = {
+    S_COL ("recordid", INTAKE_COL_EXTERNAL_ID), S_COL ("leadid", INTAKE_COL_EXTERNAL_ID),
+    S_COL ("contactid", INTAKE_COL_EXTERNAL_ID),
+    S_PHONE ("phone", S_MAIN), S_PHONE ("mobile", S_MOBILE), S_PHONE ("homephone", S_HOME),
+    S_PHONE ("otherphone", S_OTHER),
+    S_COL ("street", INTAKE_COL_ADDRESS), S_COL ("mailingstreet", INTAKE_COL_ADDRESS),
+    S_CITY ("city"), S_CITY ("mailingcity"),
+    S_COL ("zipcode", INTAKE_COL_POSTAL_CODE), S_COL ("mailingzip", INTAKE_COL_POSTAL_CODE),
+    S_COL ("state", INTAKE_COL_STATE), S_COL ("mailingstate", INTAKE_COL_STATE),
+    S_COL ("country", INTAKE_COL_COUNTRY), S_COL ("mailingcountry", INTAKE_COL_COUNTRY),
+    {NULL, 0, 0, NULL},
+};
+static const char *const s_zoho_ids[] = {"recordid", "leadid", "contactid", NULL};
+static const char *const s_zoho_marks[] = {"zipcode", "mailingzip", NULL};
+
+/* Microsoft Dynamics 365: "Export to Excel" of a lead or contact view, saved as CSV. Its three
+ * hidden columns come first: "(Do Not Modify) Lead" (or "Contact") is the record's GUID, the
+ * row checksum and modification date are the CRM's bookkeeping and are dropped. telephone1
+ * ("Business Phone") is the main number of both tables; a contact's address columns are
+ * named "Address 1: …" in views built with Advanced Find. */
+static const s_preset_col_t s_dynamics_cols[] = {
+    S_COL ("donotmodifylead", INTAKE_COL_EXTERNAL_ID),
+    S_COL ("donotmodifycontact", INTAKE_COL_EXTERNAL_ID),
+    S_COL ("donotmodifyrowchecksum", INTAKE_COL_IGNORE),
+    S_COL ("donotmodifymodifiedon", INTAKE_COL_IGNORE),
+    S_PHONE ("businessphone", S_MAIN), S_PHONE ("mobilephone", S_MOBILE),
+    S_PHONE ("homephone", S_HOME), S_PHONE ("otherphone", S_OTHER),
+    S_PHONE ("telephone3", S_OTHER),
+    S_COL ("street1", INTAKE_COL_ADDRESS), S_COL ("street2", INTAKE_COL_ADDRESS),
+    S_COL ("street3", INTAKE_COL_ADDRESS), S_COL ("address1street1", INTAKE_COL_ADDRESS),
+    S_COL ("address1street2", INTAKE_COL_ADDRESS), S_COL ("address1street3", INTAKE_COL_ADDRESS),
+    S_CITY ("city"), S_CITY ("address1city"),
+    S_COL ("zippostalcode", INTAKE_COL_POSTAL_CODE),
+    S_COL ("address1zippostalcode", INTAKE_COL_POSTAL_CODE),
+    S_COL ("stateprovince", INTAKE_COL_STATE), S_COL ("address1stateprovince", INTAKE_COL_STATE),
+    S_COL ("countryregion", INTAKE_COL_COUNTRY),
+    S_COL ("address1countryregion", INTAKE_COL_COUNTRY),
+    {NULL, 0, 0, NULL},
+};
+static const char *const s_dynamics_ids[] = {"donotmodifylead", "donotmodifycontact", NULL};
+
+/* Pipedrive: people exported from the contacts list. Every header may be prefixed with the
+ * entity ("Person - Phone - Mobile"); a person's numbers and e-mails are labelled work, home,
+ * mobile or other, and the postal address is one field with its parts as sub-columns
+ * ("Postal address - ZIP/Postal code"). */
+static const s_preset_col_t s_pipedrive_cols[] = {
+    S_COL ("id", INTAKE_COL_EXTERNAL_ID),
+    S_PHONE ("phone", S_MAIN), S_PHONE ("phonemobile", S_MOBILE),
+    S_PHONE ("phonehome", S_HOME), S_PHONE ("phonework", S_WORK),
+    S_PHONE ("phoneother", S_OTHER),
+    S_COL ("email", INTAKE_COL_EMAIL), S_COL ("emailwork", INTAKE_COL_EMAIL),
+    S_COL ("emailhome", INTAKE_COL_EMAIL), S_COL ("emailother", INTAKE_COL_EMAIL),
+    S_COL ("postaladdress", INTAKE_COL_ADDRESS),
+    S_COL ("postaladdresszippostalcode", INTAKE_COL_POSTAL_CODE),
+    S_COL ("postaladdressstatecounty", INTAKE_COL_STATE),
+    S_COL ("postaladdresscountry", INTAKE_COL_COUNTRY),
+    S_CITY ("postaladdresscitytownvillagelocality"),
+    {NULL, 0, 0, NULL},
+};
+static const char *const s_pipedrive_ids[] = {"personid", "id", NULL};
+static const char *const s_pipedrive_marks[] = {
+    "personphonework", "personphonehome", "personphonemobile", "personphoneother",
+    "phonework", "phonehome", "phonemobile", "phoneother", NULL};
+
+#undef S_PHONE
+#undef S_COL
+#undef S_CITY
+
+/* Recognition tries them in this order: the most distinctive headers first (Dynamics' hidden
+ * columns, HubSpot's "/Region" names), Salesforce last as its names are the most common. */
+static const intake_preset_t s_presets[] = {
+    {"dynamics", NULL, s_dynamics_ids, NULL, s_dynamics_cols},
+    {"hubspot", NULL, s_hubspot_ids, s_hubspot_marks, s_hubspot_cols},
+    {"pipedrive", "person", s_pipedrive_ids, s_pipedrive_marks, s_pipedrive_cols},
+    {"zoho", NULL, s_zoho_ids, s_zoho_marks, s_zoho_cols},
+    {"salesforce", NULL, s_salesforce_ids, s_salesforce_marks, s_salesforce_cols},
+};
+#define S_NPRESETS (sizeof s_presets / sizeof s_presets[0])
+
+const intake_preset_t *
+intake_preset_get (const char *name)
+{
+    for (size_t i = 0; name && i < S_NPRESETS; i++)
+        if (strcmp (s_presets[i].name, name) == 0)
+            return &s_presets[i];
+    return NULL;
+}
+
+const char *
+intake_preset_name (const intake_preset_t *preset)
+{
+    return preset ? preset->name : "";
+}
+
+static bool
+s_listed (const char *const *list, const char *folded)
+{
+    for (size_t i = 0; list && list[i]; i++)
+        if (strcmp (list[i], folded) == 0)
+            return true;
+    return false;
+}
+
+const intake_preset_t *
+intake_preset_detect (const char *const *headers, size_t count)
+{
+    for (size_t p = 0; p < S_NPRESETS; p++) {
+        const intake_preset_t *ps = &s_presets[p];
+        bool id = false, mark = !ps->marks;
+        for (size_t i = 0; i < count && !(id && mark); i++) {
+            char folded[64];
+            intake_csv_fold (headers[i] ? headers[i] : "", folded, sizeof folded);
+            id = id || s_listed (ps->ids, folded);
+            mark = mark || s_listed (ps->marks, folded);
+        }
+        if (id && mark)
+            return ps;
+    }
+    return NULL;
+}
+
+/* Looks a folded name up in the preset's own table. */
+static bool
+s_preset_own (const intake_preset_t *preset, const char *folded, intake_col_t *col)
+{
+    for (const s_preset_col_t *c = preset->cols; c->folded; c++)
+        if (strcmp (c->folded, folded) == 0) {
+            col->kind = c->kind;
+            col->rank = c->rank;
+            if (c->custom_key)
+                snprintf (col->key, sizeof col->key, "%s", c->custom_key);
+            return true;
+        }
+    return false;
+}
+
+bool
+intake_preset_column (const intake_preset_t *preset, const char *header, intake_col_t *col)
+{
+    if (!preset)
+        return intake_csv_column_from_header (header, col);
+    char folded[64];
+    const char *text;
+    size_t n = s_prepare (header, col, folded, sizeof folded, &text);
+    const char *bare = folded;
+    size_t pn = preset->prefix ? strlen (preset->prefix) : 0;
+    if (pn && strncmp (folded, preset->prefix, pn) == 0 && folded[pn])
+        bare = folded + pn;
+    if (s_preset_own (preset, folded, col) || s_preset_own (preset, bare, col))
+        return true;
+    if (s_generic (folded, col) || s_generic (bare, col)) {
+        if (col->rank)
+            col->rank += S_GENERIC;        /* after the numbers the preset knows */
+        return true;
+    }
+    return s_unknown (col, text, n);
 }
 
 /* ------------------------------------------------------------------------------------------- */
@@ -402,7 +682,7 @@ s_add (intake_mappings_t *self, const char *name, const char *const *targets,
         return PL_EINVAL;
     }
     intake_mapping_t *old = s_find (self, name);
-    if (old && old->builtin) {
+    if ((old && old->builtin) || intake_preset_get (name)) {
         snprintf (self->err, sizeof self->err, "mapping '%s' is built in", name);
         return PL_EPERM;
     }
@@ -522,4 +802,40 @@ const intake_col_t *
 intake_mapping_column (const intake_mapping_t *mapping, size_t i)
 {
     return i < mapping->count ? &mapping->cols[i] : NULL;
+}
+
+bool
+intake_mappings_known (const intake_mappings_t *self, const char *name)
+{
+    return intake_mappings_get (self, name) || intake_preset_get (name);
+}
+
+/* Appends ", name" (or "name") to out while it fits. */
+static void
+s_append_name (char *out, size_t size, size_t *used, const char *name)
+{
+    int w = snprintf (out + *used, size - *used, "%s%s", *used ? ", " : "", name);
+    if (w >= 0 && (size_t) w < size - *used)
+        *used += (size_t) w;
+    else
+        out[*used] = '\0';
+}
+
+char *
+intake_mappings_names (const intake_mappings_t *self, char *out, size_t size)
+{
+    if (!size)
+        return out;
+    size_t used = 0;
+    out[0] = '\0';
+    /* the built-in mapping, the presets, then the user mappings */
+    for (size_t i = 0; self && i < self->count; i++)
+        if (self->items[i].builtin)
+            s_append_name (out, size, &used, self->items[i].name);
+    for (size_t i = 0; i < S_NPRESETS; i++)
+        s_append_name (out, size, &used, s_presets[i].name);
+    for (size_t i = 0; self && i < self->count; i++)
+        if (!self->items[i].builtin)
+            s_append_name (out, size, &used, self->items[i].name);
+    return out;
 }

@@ -7,6 +7,13 @@
  *  meaning of each column by position. "vicidial" (VICIdial's standard lead file) is built in;
  *  users register their own with intake_mappings_add().
  *
+ *  The exports of the CRMs call centres are fed from most (Salesforce, HubSpot, Zoho CRM,
+ *  Microsoft Dynamics 365, Pipedrive) are read by presets: the header names each CRM writes,
+ *  which of its several address blocks is the person's, and where each of its phone columns
+ *  goes in the lead's order of numbers (docs/crm.md). A preset is recognised from the header
+ *  row itself (intake_preset_detect), or named like a mapping (?mapping=hubspot); a file read
+ *  by a preset keeps its header row.
+ *
  *  A column's target is written as a lead field name:
  *      external_id, campaign, phone, alt_phones, country, first_name, last_name, address,
  *      postal_code, state, email, timezone, callee,
@@ -68,6 +75,10 @@ typedef struct {
     char key[INTAKE_MAX_CUSTOM_KEY + 1];    /* INTAKE_COL_CUSTOM: the custom field's name */
     char label[64];                         /* what people call the column: its header text, or
                                                the mapping's name for it ("phone_number") */
+    unsigned rank;                          /* phone and alt_phones columns: place in the lead's
+                                               order of numbers, lowest first (ties: column
+                                               order); the first number given in a row is its
+                                               phone, the others its alt_phones */
 } intake_col_t;
 
 /* A kind's target name as a mapping writes it ("phone", "debt.balance", "consent.scope",
@@ -101,7 +112,7 @@ void intake_mappings_destroy (intake_mappings_t **self_p);
 /* Registers a mapping named `name` ([a-z0-9_-], 1–32 characters): columns[i] is the target of
  * column i+1 (see the top of this file). Replaces a user mapping of the same name. Returns 0;
  * PL_EINVAL for a bad name or target, or a single-valued field given twice (errstr says
- * which); PL_EPERM to replace a built-in; PL_ENOMEM. */
+ * which); PL_EPERM to replace a built-in or take a preset's name; PL_ENOMEM. */
 int intake_mappings_add (intake_mappings_t *self, const char *name, const char *const *columns,
                          size_t count);
 
@@ -113,5 +124,35 @@ const char *intake_mappings_errstr (const intake_mappings_t *self);
 
 size_t intake_mapping_size (const intake_mapping_t *mapping);
 const intake_col_t *intake_mapping_column (const intake_mapping_t *mapping, size_t i);
+
+/* Whether `name` is a mapping of the registry or a preset (what ?mapping= may name). */
+bool intake_mappings_known (const intake_mappings_t *self, const char *name);
+
+/* The names ?mapping= accepts, comma-separated ("vicidial, salesforce, hubspot, …", then the
+ * user mappings), cut to fit `size`. Returns out. */
+char *intake_mappings_names (const intake_mappings_t *self, char *out, size_t size);
+
+/* ------------------------------------------------------------------------------------------- */
+/* CRM export presets (static tables; nothing to free)                                          */
+
+typedef struct intake_preset intake_preset_t;
+
+/* The preset named `name` ("salesforce", "hubspot", "zoho", "dynamics", "pipedrive"), or NULL. */
+const intake_preset_t *intake_preset_get (const char *name);
+
+/* The preset whose export a header row (its cells, UTF-8, in file order) comes from, or NULL
+ * when it looks like none: a preset is recognised by its id column together with a column no
+ * other CRM names that way (HubSpot's "Record ID" with "Country/Region", Dynamics' "(Do Not
+ * Modify) Lead"…). A preset falls back on the general names, so a hand-made sheet taken for
+ * a CRM's export would lose nothing but the column order of its numbers. */
+const intake_preset_t *intake_preset_detect (const char *const *headers, size_t count);
+
+/* "hubspot"…; static. */
+const char *intake_preset_name (const intake_preset_t *preset);
+
+/* Recognises a header cell of this preset's export: its own names first, then the general ones
+ * of intake_csv_column_from_header(), which it otherwise behaves like. Phone columns get the
+ * preset's rank (docs/crm.md); a phone column the preset does not know comes after its own. */
+bool intake_preset_column (const intake_preset_t *preset, const char *header, intake_col_t *col);
 
 #endif

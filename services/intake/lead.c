@@ -691,9 +691,12 @@ s_zones (s_ctx_t *c, Plateau__V1__PhoneNumber *p)
 /* Fields                                                                                       */
 
 /* Country names and alpha-3 codes that CRM exports and spreadsheets write instead of the
- * alpha-2 code ("France", "États-Unis", "USA"), folded: lower case, no accents, letters only.
- * The countries a French, British or North American call centre meets most; anything else is
- * written as ISO 3166-1 alpha-2. */
+ * alpha-2 code ("France", "États-Unis", "USA"; HubSpot's Country/Region and Dynamics'
+ * Country/Region hold names), folded: lower case, no accents, letters only. English and French
+ * names of every country with a jurisdiction profile (FR and its overseas departments, GB, US)
+ * and of the countries a French, British or North American call centre meets most; anything
+ * else is written as ISO 3166-1 alpha-2. A name not listed here is an error, not the default
+ * region: see s_read_country. */
 static const char *const s_country_names[][2] = {
     {"france", "FR"}, {"fra", "FR"}, {"francemetropolitaine", "FR"},
     {"reunion", "RE"}, {"lareunion", "RE"}, {"reu", "RE"},
@@ -720,6 +723,58 @@ static const char *const s_country_names[][2] = {
     {"dza", "DZ"}, {"tunisie", "TN"}, {"tunisia", "TN"}, {"tun", "TN"},
     {"senegal", "SN"}, {"sen", "SN"}, {"cotedivoire", "CI"}, {"ivorycoast", "CI"},
     {"civ", "CI"}, {"cameroun", "CM"}, {"cameroon", "CM"}, {"cmr", "CM"},
+    /* the United Kingdom and the United States under their other names */
+    {"grandebretagne", "GB"}, {"scotland", "GB"}, {"ecosse", "GB"}, {"wales", "GB"},
+    {"paysdegalles", "GB"}, {"northernireland", "GB"}, {"irlandedunord", "GB"},
+    {"unitedkingdomofgreatbritainandnorthernireland", "GB"},
+    {"theunitedstates", "US"}, {"theunitedkingdom", "GB"}, {"america", "US"},
+    {"amerique", "US"}, {"etatsunisamerique", "US"},
+    {"puertorico", "PR"}, {"portorico", "PR"}, {"pri", "PR"},
+    {"usvirginislands", "VI"}, {"ilesviergesdesetatsunis", "VI"}, {"guam", "GU"},
+    /* Europe */
+    {"holland", "NL"}, {"nederland", "NL"}, {"hollande", "NL"},
+    {"thenetherlands", "NL"}, {"danemark", "DK"}, {"denmark", "DK"}, {"dnk", "DK"},
+    {"suede", "SE"}, {"sweden", "SE"}, {"swe", "SE"}, {"norvege", "NO"}, {"norway", "NO"},
+    {"nor", "NO"}, {"finlande", "FI"}, {"finland", "FI"}, {"fin", "FI"},
+    {"islande", "IS"}, {"iceland", "IS"}, {"grece", "GR"}, {"greece", "GR"}, {"grc", "GR"},
+    {"republiquetcheque", "CZ"}, {"tchequie", "CZ"}, {"czechrepublic", "CZ"},
+    {"czechia", "CZ"}, {"cze", "CZ"}, {"slovaquie", "SK"}, {"slovakia", "SK"},
+    {"hongrie", "HU"}, {"hungary", "HU"}, {"roumanie", "RO"}, {"romania", "RO"},
+    {"bulgarie", "BG"}, {"bulgaria", "BG"}, {"croatie", "HR"}, {"croatia", "HR"},
+    {"slovenie", "SI"}, {"slovenia", "SI"}, {"serbie", "RS"}, {"serbia", "RS"},
+    {"ukraine", "UA"}, {"russie", "RU"}, {"russia", "RU"}, {"turquie", "TR"},
+    {"turkey", "TR"}, {"turkiye", "TR"}, {"chypre", "CY"}, {"cyprus", "CY"},
+    {"malte", "MT"}, {"malta", "MT"}, {"estonie", "EE"}, {"estonia", "EE"},
+    {"lettonie", "LV"}, {"latvia", "LV"}, {"lituanie", "LT"}, {"lithuania", "LT"},
+    {"andorre", "AD"}, {"andorra", "AD"}, {"liechtenstein", "LI"},
+    {"guernesey", "GG"}, {"guernsey", "GG"}, {"jersey", "JE"}, {"iledeman", "IM"},
+    {"isleofman", "IM"}, {"gibraltar", "GI"},
+    /* the Americas */
+    {"mexique", "MX"}, {"mexico", "MX"}, {"mex", "MX"}, {"bresil", "BR"}, {"brazil", "BR"},
+    {"brasil", "BR"}, {"bra", "BR"}, {"argentine", "AR"}, {"argentina", "AR"},
+    {"chili", "CL"}, {"chile", "CL"}, {"colombie", "CO"}, {"colombia", "CO"},
+    {"perou", "PE"}, {"peru", "PE"}, {"haiti", "HT"}, {"hti", "HT"},
+    {"republiquedominicaine", "DO"}, {"dominicanrepublic", "DO"},
+    {"jamaique", "JM"}, {"jamaica", "JM"},
+    /* Africa, the Middle East, Asia, Oceania */
+    {"madagascar", "MG"}, {"mdg", "MG"}, {"maurice", "MU"}, {"ilemaurice", "MU"},
+    {"mauritius", "MU"}, {"mus", "MU"}, {"comores", "KM"}, {"comoros", "KM"},
+    {"mali", "ML"}, {"burkinafaso", "BF"}, {"niger", "NE"}, {"guinee", "GN"},
+    {"guinea", "GN"}, {"benin", "BJ"}, {"togo", "TG"}, {"gabon", "GA"},
+    {"congo", "CG"}, {"republiqueducongo", "CG"}, {"republicofthecongo", "CG"},
+    {"republiquedemocratiqueducongo", "CD"}, {"rdcongo", "CD"}, {"rdc", "CD"},
+    {"democraticrepublicofthecongo", "CD"}, {"drc", "CD"},
+    {"mauritanie", "MR"}, {"mauritania", "MR"}, {"djibouti", "DJ"},
+    {"egypte", "EG"}, {"egypt", "EG"}, {"afriquedusud", "ZA"}, {"southafrica", "ZA"},
+    {"nigeria", "NG"}, {"kenya", "KE"}, {"ghana", "GH"},
+    {"liban", "LB"}, {"lebanon", "LB"}, {"israel", "IL"}, {"emiratsarabesunis", "AE"},
+    {"unitedarabemirates", "AE"}, {"uae", "AE"}, {"arabiesaoudite", "SA"},
+    {"saudiarabia", "SA"}, {"qatar", "QA"}, {"inde", "IN"}, {"india", "IN"},
+    {"chine", "CN"}, {"china", "CN"}, {"japon", "JP"}, {"japan", "JP"},
+    {"coreedusud", "KR"}, {"southkorea", "KR"}, {"vietnam", "VN"}, {"thailande", "TH"},
+    {"thailand", "TH"}, {"singapour", "SG"}, {"singapore", "SG"}, {"philippines", "PH"},
+    {"australie", "AU"}, {"australia", "AU"}, {"aus", "AU"},
+    {"nouvellezelande", "NZ"}, {"newzealand", "NZ"},
 };
 
 /* Lower-cases ASCII, drops accents of Latin-1 letters and anything not a letter. */
@@ -764,9 +819,25 @@ s_read_country (s_ctx_t *c)
     if (rc < 0)
         return;
     if (rc > 0) {
-        const char *named = strlen (country) > 2 ? s_country_from_name (country) : NULL;
+        /* A name we do not know rejects the lead: taking the source's default region instead
+         * would read "(305) 555-0142" of a lead in "Estados Unidos" as a French number, and
+         * send scrub the wrong country's rules — the row is better refused, saying what to
+         * write. "U.S." and "U.K." fold to their codes. */
+        char folded[48];
+        s_fold_name (country, folded, sizeof folded);
+        const char *named = strlen (folded) > 2 ? s_country_from_name (country) : NULL;
+        if (strlen (folded) > 2 && !named) {
+            s_err (c, "country", INTAKE_E_INVALID_COUNTRY, "country '%s' is neither a country "
+                                                           "name known here nor an ISO 3166-1 "
+                                                           "alpha-2 code: write its code (US, "
+                                                           "FR, GB…)", country);
+            free (country);
+            return;
+        }
         if (named)
             snprintf (country, strlen (country) + 1, "%s", named);
+        else if (strlen (folded) == 2 && strlen (country) > 2)
+            snprintf (country, strlen (country) + 1, "%s", folded);
         for (char *p = country; *p; p++)
             *p = (char) toupper ((unsigned char) *p);
         if (strcmp (country, "UK") == 0)

@@ -6,6 +6,11 @@ add_dependencies(test_intake_http plateau-intake)
 pl_add_test(NAME test_intake_redis SOURCES ${PROJECT_SOURCE_DIR}/tests/integration/test_intake_redis.c
             LIBS plateau PkgConfig::JANSSON LABELS integration TIMEOUT 120)
 add_dependencies(test_intake_redis plateau-intake)
+# The CRM export presets (tests/data/crm, docs/crm.md): each sample imported whole, then all
+# duplicates; ?mapping= naming a preset; countries named in French.
+pl_add_test(NAME test_intake_crm SOURCES ${PROJECT_SOURCE_DIR}/tests/integration/test_intake_crm.c
+            LIBS plateau PkgConfig::JANSSON LABELS integration TIMEOUT 120)
+add_dependencies(test_intake_crm plateau-intake)
 # A million-row CSV under 200 MB of service memory: minutes, so label `long`, outside make test.
 #   make test-long   (ctest --test-dir build -L long --output-on-failure; PL_LONG_ROWS=n for fewer)
 pl_add_test(NAME test_intake_long SOURCES ${PROJECT_SOURCE_DIR}/tests/integration/test_intake_long.c

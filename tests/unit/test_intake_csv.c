@@ -3,7 +3,9 @@
  *  The files French spreadsheets really write (Windows-1252, semicolons, CRLF, with or without a
  *  BOM) import with their accents intact; every rejected row names its line, column and header;
  *  good rows pass whatever their neighbours do; the result does not depend on how the body is
- *  cut into chunks.
+ *  cut into chunks. The exports of five CRMs are recognised from their headers (or named with a
+ *  mapping) and give each lead its CRM id, every number in a fixed order, the postal code and
+ *  the country, named in English or French.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -39,6 +41,7 @@ typedef struct {
     bool bom;
     intake_error_t fatal;
     bool has_fatal;
+    char preset[16];                    /* the CRM preset the header was read with, or "" */
 } fixture_t;
 
 static int
@@ -113,6 +116,7 @@ s_run (fixture_t *f, const char *body, size_t len, size_t chunk)
     f->delimiter = intake_csv_delimiter (d);
     snprintf (f->encoding, sizeof f->encoding, "%s", intake_csv_encoding (d));
     f->bom = intake_csv_had_bom (d);
+    snprintf (f->preset, sizeof f->preset, "%s", intake_csv_preset (d) ? intake_csv_preset (d) : "");
     const intake_error_t *e = intake_csv_error (d);
     f->has_fatal = e != NULL;
     if (e)
@@ -133,7 +137,11 @@ s_read_file (const char *name, size_t *len)
 {
     const char *root = getenv ("PL_SOURCE_DIR");
     char path[1024];
-    snprintf (path, sizeof path, "%s/tests/data/intake/%s", root ? root : ".", name);
+    /* "crm/…": the CRM export samples of tests/data/crm */
+    if (strncmp (name, "crm/", 4) == 0)
+        snprintf (path, sizeof path, "%s/tests/data/%s", root ? root : ".", name);
+    else
+        snprintf (path, sizeof path, "%s/tests/data/intake/%s", root ? root : ".", name);
     FILE *fp = fopen (path, "rb");
     if (!fp)
         fail_msg ("cannot open %s (is PL_SOURCE_DIR set?)", path);
@@ -701,7 +709,317 @@ test_unknown_mapping_is_refused (void **state)
     f->copts.mapping = "nope";
     assert_int_equal (s_run_str (f, "0612345678\n"), PL_ENOTFOUND);
     assert_true (f->has_fatal);
-    assert_non_null (strstr (f->fatal.message, "nope"));
+    assert_string_equal (f->fatal.field, "mapping");
+    assert_non_null (strstr (f->fatal.message, "'nope'"));
+    /* what could have been named */
+    assert_non_null (strstr (f->fatal.message, "vicidial, dynamics, hubspot, pipedrive, zoho, "
+                                               "salesforce"));
+}
+
+/* ------------------------------------------------------------------------------------------- */
+/* CRM exports (tests/data/crm, docs/crm.md)                                                    */
+
+typedef struct {
+    const char *external_id;
+    const char *phones[5];              /* phone, then alt_phones, in order */
+    const char *postal_code;
+    const char *country;
+    const char *state;                  /* NULL: none */
+} crm_row_t;
+
+typedef struct {
+    const char *file;
+    const char *preset;
+    size_t nrows;
+    crm_row_t rows[4];
+} crm_file_t;
+
+/* What each sample must give: the main phone first, then mobile, home, work, other; a row
+ * whose main phone is empty starts with the next number it has. */
+static const crm_file_t s_crm_files[] = {
+    {"crm/salesforce_leads.csv", "salesforce", 4, {
+        {"00Q8d00000LxQ1aEAF", {"+33199001234", "+33612981234"}, "69003", "FR", NULL},
+        {"00Q8d00000LxQ1bEAF", {"+12125550108", "+19175550119"}, "10001", "US", "NY"},
+        {"00Q8d00000LxQ1cEAF", {"+447911123123"}, "SW1A 0AA", "GB", NULL},
+        {"00Q8d00000LxQ1dEAF", {"+33612984567"}, "44000", "FR", NULL}}},
+    {"crm/salesforce_contacts.csv", "salesforce", 3, {
+        {"0038d00000QmZ7aAAF", {"+13055550121", "+17865550134", "+13055550177"}, "33131", "US",
+         "FL"},
+        {"0038d00000QmZ7bAAF", {"+33199003456", "+33612983456", "+33199003457", "+33612983458"},
+         "75011", "FR", NULL},
+        {"0038d00000QmZ7cAAF", {"+447911123234", "+442079460321", "+447911123235"}, "CA12 5BX",
+         "GB", NULL}}},
+    {"crm/hubspot_contacts.csv", "hubspot", 4, {
+        {"51234567801", {"+13055550142", "+17865550150"}, "33131", "US", "Florida"},
+        {"51234567802", {"+33199002345", "+33612982345"}, "59000", "FR", NULL},
+        {"51234567803", {"+447911123456"}, "M3 2BW", "GB", NULL},
+        {"51234567804", {"+15125550187"}, "78701", "US", "Texas"}}},
+    {"crm/zoho_contacts.csv", "zoho", 4, {
+        {"zcrm_5725767000000412001", {"+33199004567", "+33612984560", "+33199004568"}, "33000",
+         "FR", NULL},
+        {"zcrm_5725767000000412002", {"+17865550112", "+13055550113"}, "33130", "US", "FL"},
+        {"zcrm_5725767000000412003", {"+442079460456", "+447911123345"}, "BS1 4DJ", "GB", NULL},
+        {"zcrm_5725767000000412004", {"+33199005678"}, "31000", "FR", NULL}}},
+    {"crm/dynamics_leads.csv", "dynamics", 3, {
+        {"3f2b8c1e-6a4d-ef11-8409-000d3a5c7b01", {"+14045550131", "+16785550132"}, "30303", "US",
+         "GA"},
+        {"3f2b8c1e-6a4d-ef11-8409-000d3a5c7b02", {"+33612985678", "+33199006789"}, "35000", "FR",
+         NULL},
+        {"3f2b8c1e-6a4d-ef11-8409-000d3a5c7b03", {"+441614960123", "+447911123567"}, "M3 3HN",
+         "GB", NULL}}},
+    {"crm/pipedrive_persons.csv", "pipedrive", 3, {
+        {"1042", {"+33612987890", "+33199007890"}, "44000", "FR", "Pays de la Loire"},
+        {"1043", {"+17255550146", "+17025550145", "+17025550144"}, "89109", "US", "Nevada"},
+        {"1044", {"+447911123678", "+442079460678"}, "B1 2JP", "GB", NULL}}},
+};
+
+static void
+s_check_crm_file (fixture_t *f, const crm_file_t *cf)
+{
+    assert_string_equal (f->preset, cf->preset);
+    assert_int_equal (f->n, cf->nrows);
+    for (size_t i = 0; i < cf->nrows; i++) {
+        const crm_row_t *want = &cf->rows[i];
+        const Plateau__V1__Lead *l = s_lead (f, i);
+        assert_string_equal (l->external_id, want->external_id);
+        assert_string_equal (l->phone->e164, want->phones[0]);
+        size_t nalt = 0;
+        while (nalt + 1 < 5 && want->phones[nalt + 1])
+            nalt++;
+        if (l->n_alt_phones != nalt)
+            fail_msg ("%s row %zu: %zu alt phones, want %zu", cf->file, i + 1, l->n_alt_phones,
+                      nalt);
+        for (size_t k = 0; k < nalt; k++)
+            assert_string_equal (l->alt_phones[k]->e164, want->phones[k + 1]);
+        assert_string_equal (l->postal_code, want->postal_code);
+        assert_string_equal (l->country, want->country);
+        assert_string_equal (l->state, want->state ? want->state : "");
+    }
+}
+
+/* Every sample is recognised from its header with FR as the source's default region: the
+ * Miami number of the HubSpot export is read as American because its Country/Region says so. */
+static void
+test_crm_exports_are_recognised_from_their_headers (void **state)
+{
+    fixture_t *f = *state;
+    for (size_t i = 0; i < sizeof s_crm_files / sizeof s_crm_files[0]; i++) {
+        size_t len;
+        char *body = s_read_file (s_crm_files[i].file, &len);
+        int rc = s_run (f, body, len, 1 << 16);
+        if (rc != (int) s_crm_files[i].nrows)
+            fail_msg ("%s: %d items (%s)", s_crm_files[i].file, rc,
+                      f->has_fatal ? f->fatal.message : "");
+        s_check_crm_file (f, &s_crm_files[i]);
+        assert_int_equal (s_run (f, body, len, 7), (int) s_crm_files[i].nrows);  /* any chunks */
+        s_check_crm_file (f, &s_crm_files[i]);
+        free (body);
+    }
+}
+
+/* What a preset keeps apart: the CRM's other address, fax and assistant numbers, its
+ * bookkeeping columns. */
+static void
+test_crm_columns_that_are_not_the_persons_stay_custom_or_are_dropped (void **state)
+{
+    fixture_t *f = *state;
+    size_t len;
+    char *body = s_read_file ("crm/salesforce_contacts.csv", &len);
+    assert_int_equal (s_run (f, body, len, 4096), 3);
+    const Plateau__V1__Lead *l = s_lead (f, 1);
+    assert_string_equal (l->address, "27 boulevard Voltaire");
+    assert_string_equal (s_custom (l, "city"), "Paris");
+    assert_string_equal (s_custom (l, "Other City"), "Annecy");
+    assert_string_equal (s_custom (l, "Other Zip/Postal Code"), "74000");
+    assert_string_equal (s_custom (s_lead (f, 0), "Fax"), "(305) 555-0199");
+    free (body);
+
+    body = s_read_file ("crm/zoho_contacts.csv", &len);
+    assert_int_equal (s_run (f, body, len, 4096), 4);
+    assert_int_equal (f->delimiter, ';');
+    assert_string_equal (s_custom (s_lead (f, 2), "Asst Phone"), "020 7946 0999");
+    assert_string_equal (s_custom (s_lead (f, 0), "Description"), "Rappeler après 18h");
+    free (body);
+
+    body = s_read_file ("crm/dynamics_leads.csv", &len);
+    assert_int_equal (s_run (f, body, len, 4096), 3);
+    assert_true (f->bom);
+    l = s_lead (f, 0);
+    assert_null (s_custom (l, "(Do Not Modify) Row Checksum"));
+    assert_null (s_custom (l, "(Do Not Modify) Modified On"));
+    assert_string_equal (s_custom (l, "Topic"), "Fleet leasing");
+    assert_string_equal (l->address, "191 Peachtree St NE");
+    free (body);
+
+    body = s_read_file ("crm/pipedrive_persons.csv", &len);
+    assert_int_equal (s_run (f, body, len, 4096), 3);
+    l = s_lead (f, 0);
+    assert_string_equal (l->first_name, "Manon");
+    assert_string_equal (l->last_name, "Leroy");
+    assert_string_equal (l->email, "manon.leroy@example.fr");
+    /* one e-mail per lead: the first e-mail column; the others are kept as they are */
+    assert_string_equal (s_lead (f, 2)->email, "");
+    assert_string_equal (s_custom (s_lead (f, 2), "Person - Email - Home"),
+                         "fiona.marsh@example.co.uk");
+    assert_string_equal (l->address, "15 quai de la Fosse, 44000 Nantes, France");
+    assert_string_equal (s_custom (l, "city"), "Nantes");
+    assert_string_equal (s_custom (l, "Person - Organization"), "Leroy Conseil");
+    free (body);
+}
+
+/* An export whose header does not give its CRM away (Salesforce's Data Loader writes API names)
+ * is read by the preset named with a mapping; without it the general names read what they
+ * know and keep the rest. */
+static void
+test_a_crm_preset_is_named_with_the_mapping (void **state)
+{
+    fixture_t *f = *state;
+    const char *csv = "Id,FirstName,LastName,Phone,MobilePhone,HomePhone,MailingPostalCode,"
+                      "MailingState,MailingCountry\n"
+                      "0038d00000QmZ9aAAF,Ava,Brooks,,(212) 555-0161,(212) 555-0162,10013,NY,"
+                      "United States\n";
+    assert_int_equal (s_run_str (f, csv), 1);
+    assert_string_equal (f->preset, "");
+    /* MailingCountry is no general name: the number is read in the default region, FR */
+    assert_null (f->seen[0].lead);
+    assert_string_equal (s_err (&f->seen[0], "phone")->code, INTAKE_E_INVALID_NUMBER);
+
+    f->copts.mapping = "salesforce";
+    assert_int_equal (s_run_str (f, csv), 1);
+    assert_string_equal (f->preset, "salesforce");
+    const Plateau__V1__Lead *l = s_lead (f, 0);
+    assert_string_equal (l->external_id, "0038d00000QmZ9aAAF");
+    assert_string_equal (l->phone->e164, "+12125550161");
+    assert_string_equal (l->alt_phones[0]->e164, "+12125550162");
+    assert_string_equal (l->postal_code, "10013");
+    assert_string_equal (l->state, "NY");
+    assert_string_equal (l->country, "US");
+
+    /* a preset named for another CRM's file still reads the general names */
+    f->copts.mapping = "pipedrive";
+    assert_int_equal (s_run_str (f, "phone;Pays\n06 12 98 11 22;France\n"), 1);
+    assert_string_equal (s_lead (f, 0)->phone->e164, "+33612981122");
+    assert_string_equal (f->preset, "pipedrive");
+
+    /* a user mapping cannot take a preset's name */
+    const char *cols[] = {"phone"};
+    assert_int_equal (intake_mappings_add (f->mappings, "hubspot", cols, 1), PL_EPERM);
+    assert_true (intake_mappings_known (f->mappings, "zoho"));
+    assert_true (intake_mappings_known (f->mappings, "vicidial"));
+    assert_false (intake_mappings_known (f->mappings, "sugarcrm"));
+}
+
+/* Whatever the columns' order, the numbers follow the CRM's ranks; a file without a preset
+ * keeps the order of its columns, and an empty phone cell gives way to the next number. */
+static void
+test_numbers_follow_the_phone_order_and_an_empty_first_phone_gives_way (void **state)
+{
+    fixture_t *f = *state;
+    f->copts.mapping = "pipedrive";
+    const char *csv = "Phone - Other,Phone - Work,Phone - Home,Phone - Mobile\n"
+                      "01 99 00 10 04,01 99 00 10 03,01 99 00 10 02,06 12 98 10 01\n"
+                      ",,01 99 00 20 02,\n";
+    assert_int_equal (s_run_str (f, csv), 2);
+    const Plateau__V1__Lead *l = s_lead (f, 0);
+    assert_string_equal (l->phone->e164, "+33612981001");
+    assert_string_equal (l->alt_phones[0]->e164, "+33199001002");
+    assert_string_equal (l->alt_phones[1]->e164, "+33199001003");
+    assert_string_equal (l->alt_phones[2]->e164, "+33199001004");
+    assert_string_equal (s_lead (f, 1)->phone->e164, "+33199002002");
+    assert_int_equal (s_lead (f, 1)->n_alt_phones, 0);
+
+    /* general names: the phone column, then the alternates, each in column order */
+    f->copts.mapping = NULL;
+    csv = "Alt Phone,Téléphone,Portable\n"
+          "01 99 00 30 03,,06 12 98 30 02\n"
+          ",,\n";
+    assert_int_equal (s_run_str (f, csv), 1);       /* the blank row is skipped */
+    l = s_lead (f, 0);
+    assert_string_equal (l->phone->e164, "+33612983002");
+    assert_string_equal (l->alt_phones[0]->e164, "+33199003003");
+
+    /* an error in a promoted number names its own column */
+    assert_int_equal (s_run_str (f, "id,phone,mobile\nX,,06 12\n"), 1);
+    const intake_error_t *e = s_err (&f->seen[0], "phone");
+    assert_non_null (e);
+    assert_int_equal (e->column, 3);
+    assert_string_equal (e->header, "mobile");
+
+    /* a row without any number is still refused */
+    assert_int_equal (s_run_str (f, "id,phone,mobile\nX,,\n"), 1);
+    assert_string_equal (s_err (&f->seen[0], "phone")->code, INTAKE_E_REQUIRED);
+}
+
+/* The names a CRM export taught the general table: added, none repurposed. */
+static void
+test_general_names_read_what_crm_exports_write (void **state)
+{
+    (void) state;
+    static const struct {
+        const char *header;
+        intake_col_kind_t kind;
+    } cases[] = {
+        {"Zip/Postal Code", INTAKE_COL_POSTAL_CODE}, {"Mobile Phone Number", INTAKE_COL_PHONE},
+        {"Country/Region", INTAKE_COL_COUNTRY}, {"Record ID", INTAKE_COL_EXTERNAL_ID},
+        {"State/Region", INTAKE_COL_STATE}, {"Phone Number", INTAKE_COL_PHONE},
+        {"Lead ID", INTAKE_COL_EXTERNAL_ID}, {"Code postal", INTAKE_COL_POSTAL_CODE},
+    };
+    intake_col_t col;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        if (!intake_csv_column_from_header (cases[i].header, &col) || col.kind != cases[i].kind)
+            fail_msg ("'%s' is not read as %s", cases[i].header, intake_col_name (cases[i].kind));
+    }
+    /* a CRM's second address and its assistant are not the person's */
+    assert_false (intake_csv_column_from_header ("Other Zip/Postal Code", &col));
+    assert_false (intake_csv_column_from_header ("Asst. Phone", &col));
+    assert_false (intake_csv_column_from_header ("Fax", &col));
+
+    /* recognition needs the CRM's id column and one of its own names */
+    const char *hubspot[] = {"Record ID", "First Name", "Phone Number", "Country/Region"};
+    assert_string_equal (intake_preset_name (intake_preset_detect (hubspot, 4)), "hubspot");
+    const char *sheet[] = {"Record ID", "Téléphone", "Pays"};
+    assert_null (intake_preset_detect (sheet, 3));
+    const char *dyn[] = {"(Do Not Modify) Contact", "Full Name", "Business Phone"};
+    assert_string_equal (intake_preset_name (intake_preset_detect (dyn, 3)), "dynamics");
+    assert_null (intake_preset_get ("sugarcrm"));
+}
+
+/* The country column takes English and French names and ISO codes; a name it does not know
+ * rejects its row, naming column and header, rather than reading the numbers in the default
+ * region. */
+static void
+test_crm_country_names_in_english_and_french (void **state)
+{
+    fixture_t *f = *state;
+    const char *csv = "Record ID,Phone Number,Country/Region\n"
+                      "1,(305) 555-0142,États-Unis\n"
+                      "2,020 7946 0111,Royaume-Uni\n"
+                      "3,030 901820,Allemagne\n"
+                      "4,030 901821,Germany\n"
+                      "5,(212) 555-0170,U.S.\n"
+                      "6,0692 12 34 56,La Réunion\n"
+                      "7,06 12 98 40 01,fr\n"
+                      "8,(305) 555-0143,Estados Unidos\n";
+    assert_int_equal (s_run_str (f, csv), 8);
+    static const char *const want[][2] = {{"US", "+13055550142"}, {"GB", "+442079460111"},
+                                          {"DE", "+4930901820"}, {"DE", "+4930901821"},
+                                          {"US", "+12125550170"}, {"RE", "+262692123456"},
+                                          {"FR", "+33612984001"}};
+    for (size_t i = 0; i < 7; i++) {
+        const Plateau__V1__Lead *l = s_lead (f, i);
+        assert_string_equal (l->country, want[i][0]);
+        assert_string_equal (l->phone->e164, want[i][1]);
+    }
+    const seen_t *s = &f->seen[7];
+    assert_null (s->lead);
+    const intake_error_t *e = s_err (s, "country");
+    assert_non_null (e);
+    assert_string_equal (e->code, INTAKE_E_INVALID_COUNTRY);
+    assert_int_equal (e->line, 9);
+    assert_int_equal (e->column, 3);
+    assert_string_equal (e->header, "Country/Region");
+    assert_non_null (strstr (e->message, "'Estados Unidos'"));
+    assert_non_null (strstr (e->message, "write its code"));
 }
 
 static void
@@ -750,6 +1068,12 @@ main (void)
         T (test_vicidial_mapping_reads_tab_and_pipe_files),
         T (test_user_mappings),
         T (test_unknown_mapping_is_refused),
+        T (test_crm_exports_are_recognised_from_their_headers),
+        T (test_crm_columns_that_are_not_the_persons_stay_custom_or_are_dropped),
+        T (test_a_crm_preset_is_named_with_the_mapping),
+        T (test_numbers_follow_the_phone_order_and_an_empty_first_phone_gives_way),
+        T (test_general_names_read_what_crm_exports_write),
+        T (test_crm_country_names_in_english_and_french),
         T (test_header_fold),
     };
 #undef T

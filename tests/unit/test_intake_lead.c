@@ -334,7 +334,12 @@ test_national_number_needs_a_country (void **state)
     /* what spreadsheets write instead of the code */
     static const char *const names[][2] = {{"France", "FR"}, {"États-Unis", "US"},
                                            {"USA", "US"}, {"Royaume-Uni", "GB"},
-                                           {"La Réunion", "RE"}, {"gbr", "GB"}};
+                                           {"La Réunion", "RE"}, {"gbr", "GB"},
+                                           {"United States", "US"}, {"U.S.", "US"},
+                                           {"United Kingdom", "GB"}, {"Grande-Bretagne", "GB"},
+                                           {"Écosse", "GB"}, {"Allemagne", "DE"},
+                                           {"Germany", "DE"}, {"Pays-Bas", "NL"},
+                                           {"Puerto Rico", "PR"}, {"Brésil", "BR"}};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         char json[128];
         snprintf (json, sizeof json, "{\"phone\": \"+33612345678\", \"country\": \"%s\"}",
@@ -344,6 +349,11 @@ test_national_number_needs_a_country (void **state)
     }
     s_expect_error (f, "{\"phone\": \"0612345678\", \"country\": \"XX\"}", "country",
                     INTAKE_E_INVALID_COUNTRY);
+    /* a name not known is an error, never the default region */
+    f->opts.default_country = "FR";
+    s_expect_error (f, "{\"phone\": \"(305) 555-0142\", \"country\": \"Estados Unidos\"}",
+                    "country", INTAKE_E_INVALID_COUNTRY);
+    assert_non_null (strstr (s_error (f, "country")->message, "'Estados Unidos'"));
 }
 
 static void
