@@ -254,7 +254,7 @@ revive() {
 # --chaos: the other services first, spread from 15 % to 75 % of the run, the dialer at 75 %.
 victims=()
 if ((CHAOS)); then
-  # PL_CHAOS_SPARE: services left alive (make test spares telsim: test_e2e_sim.sh says why).
+  # PL_CHAOS_SPARE: services left alive ("telsim" to keep the telephony stand-in's calls).
   for v in scrub intake promise audit telsim; do
     [[ -f $PL_RUN_DIR/pids/$v.pid && " ${PL_CHAOS_SPARE:-} " != *" $v "* ]] && victims+=("$v")
   done

@@ -19,7 +19,11 @@ struct telsim_door {
     pl_metric_t *m_requests, *m_calls;
 };
 
-/* K[1] the dial id's claim; A[1] what this request does ("placed" or "late"), A[2] its TTL.
+/* What becomes of a request: placed, or answered FAILED without being placed. */
+typedef enum { S_PLACE, S_LATE, S_NO_AGENT } s_fate_t;
+
+/* K[1] the dial id's claim; A[1] what this request does ("placed", "late" or "no_agent"), A[2]
+ * its TTL.
  * A dial id already claimed replies "dup:<first>" and emits nothing. */
 static const pl_inbox_effect_t s_claim = {
     "telsim.claim",
@@ -82,7 +86,7 @@ telsim_door_check (const Plateau__V1__CallRequest *q, char *reason, size_t rsize
 
 /* The request's step: its claim, its seen marker, and the first answer to the dialer. */
 static pl_inbox_tx_t *
-s_step (telsim_door_t *self, const pl_envelope_t *in, bool late, int64_t now)
+s_step (telsim_door_t *self, const pl_envelope_t *in, s_fate_t fate, int64_t now)
 {
     const Plateau__V1__CallRequest *q = in->call_request;
     char tag[96], key[256];
@@ -90,7 +94,8 @@ s_step (telsim_door_t *self, const pl_envelope_t *in, bool late, int64_t now)
     snprintf (key, sizeof key, TELSIM_DIAL_KEY_FMT, q->campaign, q->dial_id);
     pl_inbox_tx_t *tx = pl_inbox_tx_new (tag, in->id);
     const char *keys[1] = { key };
-    const char *args[2] = { late ? "late" : "placed", S_CLAIM_TTL_MS };
+    static const char *const claims[] = { "placed", "late", "no_agent" };
+    const char *args[2] = { claims[fate], S_CLAIM_TTL_MS };
     if (!tx || pl_inbox_tx_effect (tx, &s_claim, 1, keys, 2, args, NULL) != 0) {
         pl_inbox_tx_destroy (&tx);
         return NULL;
@@ -101,7 +106,7 @@ s_step (telsim_door_t *self, const pl_envelope_t *in, bool late, int64_t now)
     char id[PL_ENVELOPE_ID_MAX + 1];
     Plateau__V1__CallProgress p = PLATEAU__V1__CALL_PROGRESS__INIT;
     Plateau__V1__CallOutcome o = PLATEAU__V1__CALL_OUTCOME__INIT;
-    if (late) {
+    if (fate != S_PLACE) {
         o.dial_id = q->dial_id;
         o.lead_id = q->lead_id;
         o.campaign = q->campaign;
@@ -136,12 +141,12 @@ telsim_door_handle (void *arg, pl_bus_msg_t **msgs, size_t n)
     telsim_door_t *self = arg;
     pl_inbox_tx_t **txs = calloc (n, sizeof *txs);
     int *applied = calloc (n, sizeof *applied);
-    bool *late = calloc (n, sizeof *late);
+    s_fate_t *fate = calloc (n, sizeof *fate);
     size_t *map = calloc (n, sizeof *map);         /* step k → message */
-    if (!txs || !applied || !late || !map) {
+    if (!txs || !applied || !fate || !map) {
         for (size_t i = 0; i < n; i++)
             pl_bus_msg_nack (msgs[i], PLATEAU__V1__NACK__CODE__UNAVAILABLE, "out of memory", 1000);
-        free (txs), free (applied), free (late), free (map);
+        free (txs), free (applied), free (fate), free (map);
         return;
     }
     int64_t now = pl_clock_now_ms (self->clock);
@@ -157,8 +162,22 @@ telsim_door_handle (void *arg, pl_bus_msg_t **msgs, size_t n)
             pl_bus_msg_nack (msgs[i], PLATEAU__V1__NACK__CODE__INVALID, reason, 0);
             continue;
         }
-        late[k] = q->place_before_ms > 0 && now >= q->place_before_ms;
-        if (!(txs[k] = s_step (self, env, late[k], now))) {
+        fate[k] = q->place_before_ms > 0 && now >= q->place_before_ms ? S_LATE : S_PLACE;
+        /* A reserved line is outside the abandon budget (the pacing counts on its agent being
+         * there at the greeting): placed without that agent it could only be bridged to another
+         * one, taken from a predictive call, or abandoned. An agent named twice in one batch is
+         * free for the first request only. */
+        if (fate[k] == S_PLACE && q->agent_id && *q->agent_id) {
+            bool taken = telsim_floor_agent_state (self->floor, q->agent_id, NULL)
+                         != PLATEAU__V1__AGENT_STATE__STATE__READY;
+            for (size_t j = 0; j < k && !taken; j++) {
+                const Plateau__V1__CallRequest *p = pl_bus_msg_envelope (msgs[map[j]])->call_request;
+                taken = fate[j] == S_PLACE && p->agent_id && strcmp (p->agent_id, q->agent_id) == 0;
+            }
+            if (taken)
+                fate[k] = S_NO_AGENT;
+        }
+        if (!(txs[k] = s_step (self, env, fate[k], now))) {
             pl_bus_msg_nack (msgs[i], PLATEAU__V1__NACK__CODE__INTERNAL, "cannot build the step", 1000);
             continue;
         }
@@ -181,7 +200,14 @@ telsim_door_handle (void *arg, pl_bus_msg_t **msgs, size_t n)
             pl_log_info (self->log, env->trace_id, "CallRequest for a dial id already handled: nothing placed",
                          "dial_id", q->dial_id, "campaign", q->campaign);
             pl_bus_msg_ack (msg);
-        } else if (late[j]) {
+        } else if (fate[j] == S_NO_AGENT) {
+            pl_metric_inc (self->m_requests, "no_agent", 1);
+            pl_metric_inc (self->m_calls, "failed", 1);
+            pl_log_warn (self->log, env->trace_id, "CallRequest for an agent who is not READY: not placed",
+                         "dial_id", q->dial_id, "campaign", q->campaign, "agent_id", q->agent_id,
+                         "state", telsim_agent_state_str (telsim_floor_agent_state (self->floor, q->agent_id, NULL)));
+            pl_bus_msg_ack (msg);
+        } else if (fate[j] == S_LATE) {
             char before[32], at[32];
             snprintf (before, sizeof before, "%lld", (long long) q->place_before_ms);
             snprintf (at, sizeof at, "%lld", (long long) now);
@@ -201,6 +227,6 @@ telsim_door_handle (void *arg, pl_bus_msg_t **msgs, size_t n)
         pl_inbox_tx_destroy (&txs[j]);
     free (txs);
     free (applied);
-    free (late);
+    free (fate);
     free (map);
 }

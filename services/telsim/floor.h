@@ -14,8 +14,9 @@
  *  to the longest-idle READY agent of its campaign, or to the first agent of that campaign that
  *  becomes READY within 2 s; otherwise it is ABANDONED (the identification message plays for
  *  8 s). A progressive call reserves its agent (ON_CALL at once) and is bridged to it on answer;
- *  unanswered, the agent is READY again. An agent named by a request who is not READY is not
- *  reserved: the call is handled as predictive (logged).
+ *  unanswered, the agent is READY again. The door never places a request naming an agent who is
+ *  not READY (door.c); a caller of telsim_floor_place that does gets the call handled as
+ *  predictive (logged).
  *
  *  With `payments`, a debtor who promised to pay on a call with a debt then pays as the call's
  *  fate says (fate.h): PaymentReceived envelopes (ids "<dial id>.pay1", ".pay2", ".bounce" for

@@ -358,6 +358,42 @@ test_a_request_past_place_before_is_not_placed (void **state)
     assert_true (pl_test_file_has (f->log, "not placed"));
 }
 
+/* A reserved line placed without its agent would take another agent or be abandoned, outside
+ * the abandon budget: telsim answers FAILED, not placed, when the agent named is not READY. */
+static void
+test_a_request_for_an_agent_not_ready_is_not_placed (void **state)
+{
+    fx_t *f = *state;
+    pl_envelope_t env[3];
+    pl_envelope_ids_t ids[3];
+    Plateau__V1__CallRequest q[3];
+    pl_envelope_t *envs[3] = {
+        s_request (f, &env[0], &ids[0], &q[0], "it-resv-1", "it-a002", 0),
+        s_request (f, &env[1], &ids[1], &q[1], "it-resv-2", "it-a002", 0),    /* same batch, same agent */
+        s_request (f, &env[2], &ids[2], &q[2], "it-resv-3", "it-a999", 0),    /* no such agent */
+    };
+    assert_int_equal (pl_bus_client_send (f->as_dialer, envs, 3), 0);
+    assert_true (s_wait (f, PLATEAU__V1__ENVELOPE__BODY_CALL_PROGRESS, "it-resv-1",
+                         PLATEAU__V1__CALL_PROGRESS__STAGE__PLACED, 1, 15000));
+    const char *refused[2] = { "it-resv-2", "it-resv-3" };
+    for (int k = 0; k < 2; k++) {
+        assert_true (s_wait (f, PLATEAU__V1__ENVELOPE__BODY_CALL_OUTCOME, refused[k],
+                             PLATEAU__V1__CALL_OUTCOME__RESULT__FAILED, 1, 15000));
+        for (size_t i = 0; i < f->nseen; i++)
+            if (strcmp (f->seen[i].about, refused[k]) == 0
+                && f->seen[i].body_case == PLATEAU__V1__ENVELOPE__BODY_CALL_OUTCOME)
+                assert_int_equal (f->seen[i].started_at_ms, 0);
+    }
+    s_pump (f, 300);
+    assert_int_equal (s_count (f, PLATEAU__V1__ENVELOPE__BODY_CALL_PROGRESS, "it-resv-2", -1), 0);
+    assert_int_equal (s_count (f, PLATEAU__V1__ENVELOPE__BODY_CALL_PROGRESS, "it-resv-3", -1), 0);
+    assert_true (pl_test_file_has (f->log, "not READY: not placed"));
+    char *body = NULL;
+    assert_int_equal (pl_test_http_get (f->ops_port, "/metrics", &body), 200);
+    assert_non_null (strstr (body, "plateau_telsim_requests_total{outcome=\"no_agent\"} 2"));
+    free (body);
+}
+
 static void
 test_a_forged_sender_is_refused (void **state)
 {
@@ -439,6 +475,7 @@ main (void)
         cmocka_unit_test (test_the_floor_is_sent_again_as_a_snapshot),
         cmocka_unit_test (test_a_resent_request_places_one_call),
         cmocka_unit_test (test_a_request_past_place_before_is_not_placed),
+        cmocka_unit_test (test_a_request_for_an_agent_not_ready_is_not_placed),
         cmocka_unit_test (test_a_forged_sender_is_refused),
         cmocka_unit_test (test_calls_end_with_outcomes_and_dispositions),
         cmocka_unit_test (test_a_bad_configuration_exits_2_naming_the_variable),
