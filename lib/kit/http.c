@@ -10,6 +10,11 @@
  *  We turn libmicrohttpd's URL unescaping off: it would decode "%2F" inside a path parameter
  *  into a separator before routing. Paths are routed raw and parameters decoded one by one;
  *  query values are decoded when asked for.
+ *
+ *  Every server serves the OpenAPI document of the project's HTTP APIs (docs/api/openapi.json,
+ *  compiled in by lib/kit/embed.cmake) at GET /v1/openapi.json, with one member added: what
+ *  this server registered (see s_openapi_build). The contract test compares that list with the
+ *  document, so a route added without its documentation, or documented and gone, fails it.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -52,6 +57,11 @@
 #define S_CONN_MEMORY (32 * 1024)    /* libmicrohttpd's buffer per connection (line, headers) */
 #define S_LINGER_MS 2000             /* reading a refused body after its answer, at most */
 #define S_PENDING_MS 5000            /* an accepted connection libmicrohttpd never started */
+#define S_OPENAPI_PATH "/v1/openapi.json"
+
+/* The document's bytes and length (lib/kit/embed.cmake writes them at build time). */
+extern const unsigned char pl__openapi_json[];
+extern const size_t pl__openapi_json_len;
 
 /* ---------------------------------------------------------------------------------------- */
 /* Types */
@@ -167,6 +177,8 @@ struct pl_http {
     pthread_t guard;
     bool guard_running;
     bool guard_stop;                 /* under conns_mutex */
+    char *openapi;                   /* the document as this server serves it (s_openapi_build) */
+    size_t openapi_len;
     char errstr[256];
 };
 
@@ -1556,6 +1568,7 @@ pl_http_destroy (pl_http_t **self_p)
     pthread_mutex_destroy (&self->conns_mutex);
     free (self->addr);
     free (self->service);
+    free (self->openapi);
     free (self);
     *self_p = NULL;
 }
@@ -1765,6 +1778,75 @@ s_accept_run (void *arg)
     return NULL;
 }
 
+/* ---------------------------------------------------------------------------------------- */
+/* The OpenAPI document */
+
+static int
+s_openapi (pl_http_req_t *req, void *arg)
+{
+    pl_http_t *self = arg;
+    return pl_http_reply (req, 200, "application/json", self->openapi, self->openapi_len);
+}
+
+/* The compiled-in document with "x-plateau-served": {"service": <options.service or null>,
+ * "operations": ["GET /v1/leads/{id}", …]}, the routes of this server in the order they were
+ * registered: a client learns which part of the contract this port answers, and the contract
+ * test (tests/integration/test_openapi_routes.mjs) compares it with the document. 0, or
+ * PL_ENOMEM, or PL_EINVAL when the compiled-in text is not a JSON object (test_openapi_document
+ * validates it). */
+static int
+s_openapi_build (pl_http_t *self)
+{
+    json_error_t error;
+    json_t *doc = json_loadb ((const char *) pl__openapi_json, pl__openapi_json_len, 0, &error);
+    if (!json_is_object (doc)) {
+        json_decref (doc);
+        return s_fail (self, PL_EINVAL, "the compiled-in OpenAPI document is not a JSON object: "
+                       "line %d: %s", error.line, error.text);
+    }
+    json_t *ops = json_array ();
+    json_t *served = json_object ();
+    int rc = ops && served ? 0 : PL_ENOMEM;
+    for (const s_route_t *r = self->routes; rc == 0 && r; r = r->next) {
+        char op[512];
+        snprintf (op, sizeof op, "%s %s", r->method, r->pattern);
+        rc = json_array_append_new (ops, json_string (op)) == 0 ? 0 : PL_ENOMEM;
+    }
+    if (rc == 0
+        && (json_object_set_new (served, "service", self->service ? json_string (self->service)
+                                                                  : json_null ()) != 0
+            || json_object_set (served, "operations", ops) != 0
+            || json_object_set (doc, "x-plateau-served", served) != 0))
+        rc = PL_ENOMEM;
+    char *text = rc == 0 ? json_dumps (doc, JSON_COMPACT) : NULL;
+    json_decref (ops);
+    json_decref (served);
+    json_decref (doc);
+    if (!text)
+        return s_fail (self, PL_ENOMEM, "out of memory");
+    free (self->openapi);
+    self->openapi = text;
+    self->openapi_len = strlen (text);
+    return 0;
+}
+
+/* Registers GET /v1/openapi.json unless the caller did, then builds the text it serves. */
+static int
+s_openapi_route (pl_http_t *self)
+{
+    bool mine = true;
+    for (const s_route_t *r = self->routes; r; r = r->next)
+        if (strcmp (r->method, "GET") == 0 && strcmp (r->pattern, S_OPENAPI_PATH) == 0)
+            mine = r->handler == s_openapi;
+    if (!mine)
+        return 0;
+    int rc = 0;
+    if (!self->openapi)
+        rc = pl_http_route (self, "GET", S_OPENAPI_PATH, s_openapi, self,
+                            &(pl_http_route_opts_t) { .flags = PL_HTTP_PUBLIC });
+    return rc < 0 ? rc : s_openapi_build (self);
+}
+
 int
 pl_http_start (pl_http_t *self)
 {
@@ -1774,6 +1856,9 @@ pl_http_start (pl_http_t *self)
         return s_fail (self, PL_ECLOSED, "the server has been stopped");
     if (self->started)
         return 0;
+    int rc = s_openapi_route (self);
+    if (rc < 0)
+        return rc;
     int fd = s_listen (self);
     if (fd < 0)
         return PL_EIO;

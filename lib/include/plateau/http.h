@@ -101,6 +101,14 @@
  *  of signing sources and keeps for longer than the window. pl_http_sig_t is the same check
  *  for code that verifies on its own.
  *
+ *  The contract. Every server also answers GET /v1/openapi.json (public, application/json):
+ *  the OpenAPI 3.1 document of every plateau HTTP API (docs/api/openapi.json, compiled into the
+ *  kit), plus "x-plateau-served": {"service": options.service or null, "operations": ["GET
+ *  /v1/leads/{id}", …]}, the routes this server registered. pl_http_start() adds the route
+ *  unless the caller registered that path itself. A new route goes into docs/api/openapi.json
+ *  in the same change: tests/integration/test_openapi_routes.mjs starts every service and fails
+ *  on a route served and not documented, or documented and not served.
+ *
  *  Draining. pl_http_stop() stops accepting connections, lets the requests in flight finish
  *  (their answers carry "Connection: close") and closes what remains when the timeout ends.
  *  A handler blocked forever also blocks the stop: handlers use timeouts on what they wait for.
@@ -263,8 +271,9 @@ void pl_http_destroy (pl_http_t **self_p);
 int pl_http_route (pl_http_t *self, const char *method, const char *pattern,
                    pl_http_handler_fn *handler, void *arg, const pl_http_route_opts_t *opts);
 
-/* Binds, listens and starts serving in libmicrohttpd's threads. 0, or PL_EIO with errstr
- * ("bind 0.0.0.0:8080: Address already in use"). */
+/* Registers GET /v1/openapi.json (see "The contract" above), binds, listens and starts serving
+ * in libmicrohttpd's threads. 0, or PL_EIO with errstr ("bind 0.0.0.0:8080: Address already in
+ * use"), PL_ENOMEM, PL_EINVAL (a compiled-in document that does not parse). */
 int pl_http_start (pl_http_t *self);
 /* The bound port once started (the real one when 0 was asked), else the configured one. */
 int pl_http_port (const pl_http_t *self);
