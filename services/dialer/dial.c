@@ -147,8 +147,8 @@ static const pl_inbox_effect_t s_checking = {
 
 /* Move an attempt on: K dl, due, inflight, resv, agents, ready, bridged, then the stats keys to add to; A attempt,
  * expected states ("checking|placed"), new state, due ('' none), next idx, sched, agent,
- * tries field ('' none), stats member, stats score, number of stats keys, then one flag per
- * stats key ('1' add), then field/value pairs to set on the lead. */
+ * tries field ('' none), stats member, stats score, number of stats keys, then one score per
+ * stats key ('' none, 'rem' to take the attempt out), then field/value pairs to set on the lead. */
 static const pl_inbox_effect_t s_move = {
     "dialer.move",
     "local st = redis.call('HGET', K[1], 'state')\n"
@@ -166,7 +166,8 @@ static const pl_inbox_effect_t s_move = {
     "local ns = tonumber(A[11])\n"
     "for i = 1, ns do\n"
     "  local sc = A[11 + i]\n"
-    "  if sc ~= '' then redis.call('ZADD', K[7 + i], sc, A[9]);\n"
+    "  if sc == 'rem' then redis.call('ZREM', K[7 + i], A[9])\n"
+    "  elseif sc ~= '' then redis.call('ZADD', K[7 + i], sc, A[9]);\n"
     "    redis.call('ZREMRANGEBYSCORE', K[7 + i], '-inf', tonumber(sc) - 2764800000) end\n"
     "end\n"
     "for i = 12 + ns, #A, 2 do redis.call('HSET', K[1], A[i], A[i + 1]) end\n"
@@ -566,15 +567,17 @@ s_move_effect (pl_inbox_tx_t *tx, const dialer_campaign_t *c, const char *lead_i
     const char *scores[4];
     int nk = NK0;
     for (int i = 0; stats && stats[i] && nk < NK0 + 4; i++) {
-        s_key (k_stats[nk - NK0], sizeof k_stats[nk - NK0], c->name, stats[i]);
-        scores[nk - NK0] = score;
+        bool rem = stats[i][0] == '-';         /* "-out:placed": the attempt leaves that count */
+        const char *name = stats[i] + (rem ? 1 : 0);
+        s_key (k_stats[nk - NK0], sizeof k_stats[nk - NK0], c->name, name);
+        scores[nk - NK0] = rem ? "rem" : score;
         keys[nk] = k_stats[nk - NK0];
         nk++;
-        if (seen_at > 0 && nk < NK0 + 4) {
+        if ((rem || seen_at > 0) && nk < NK0 + 4) {
             char sfx[64];
-            snprintf (sfx, sizeof sfx, "%s:seen", stats[i]);
+            snprintf (sfx, sizeof sfx, "%s:seen", name);
             s_key (k_stats[nk - NK0], sizeof k_stats[nk - NK0], c->name, sfx);
-            scores[nk - NK0] = seen;
+            scores[nk - NK0] = rem ? "rem" : seen;
             keys[nk] = k_stats[nk - NK0];
             nk++;
         }
@@ -1156,6 +1159,10 @@ s_on_outcome (dialer_t *self, pl_bus_msg_t *m, const pl_envelope_t *env)
         break;
     case PLATEAU__V1__CALL_OUTCOME__RESULT__FAILED:
         nx = s_retry (c, &l, DIALER_RETRY_FAILED, res, now);
+        /* Never placed (too late, or its reserved agent gone: docs/telephony.md): out of the
+         * placed calls, whose share answered the pacing divides by. */
+        if (o->started_at_ms == 0)
+            stats[0] = "-out:placed";
         break;
     default:    /* invalid number: the next one, never again this one */
         nx = s_next_number (&l, now, "no_number", res);

@@ -488,6 +488,57 @@ test_an_outcome_learnt_after_the_hour_is_not_in_that_hours_pacing_report (void *
     assert_int_equal (f->events[s_report_of (f, "fr-a", H10 + 3600000)].live, 2);
 }
 
+/* A call telephony answered FAILED without placing it (its reserved agent had gone, or it came
+ * too late) leaves the placed calls the pacing divides its answers by; a call that rang stays. */
+static void
+test_a_call_never_placed_leaves_the_placed_count (void **state)
+{
+    s_t *f = *state;
+    char l1[64], l2[64];
+    s_agent (f, "a1", "fr-a", MON_0900Z);
+    s_lead_number (f, "p1", "fr-a", "+33612340001", l1);
+    s_lead_number (f, "p2", "fr-a", "+33612340002", l2);
+    s_wait_t w = { f, 0, NULL, NULL, NULL, 1 };
+    if (!pl_test_wait_until (s_has_calls, &w, 20000)) {
+        s_dump (f);
+        fail_msg ("no first call");
+    }
+    char first[96];
+    snprintf (first, sizeof first, "%s", f->calls[0]);
+    const char *rank = "ZRANK pl:{camp:fr-a}:out:placed %s";     /* -1: not in the set */
+    assert_true (pl_test_redis_int (f->srv, rank, first) >= 0);
+    /* Telephony: not placed (started_at_ms 0). */
+    Plateau__V1__CallOutcome o = PLATEAU__V1__CALL_OUTCOME__INIT;
+    o.dial_id = first;
+    o.campaign = "fr-a";
+    o.number = strncmp (first, l1, strlen (l1)) == 0 ? "+33612340001" : "+33612340002";
+    o.result = PLATEAU__V1__CALL_OUTCOME__RESULT__FAILED;
+    o.ended_at_ms = MON_0900Z + 100;
+    o.agent_connect_ms = -1;
+    pl_envelope_t env;
+    pl_envelope_ids_t ids;
+    size_t mark = f->nevents;
+    pl_envelope_init (&env, &ids, "telsim", f->clock, NULL);
+    env.body_case = PLATEAU__V1__ENVELOPE__BODY_CALL_OUTCOME;
+    env.call_outcome = &o;
+    s_send (f->to_dialer, &env);
+    assert_true (s_wait_event (f, mark, "call.outcome", NULL, NULL) >= 0);
+    assert_int_equal (pl_test_redis_int (f->srv, rank, first), -1);
+    /* The agent is free again: the next call is placed, rings and stays counted. */
+    w.ncalls = 2;
+    if (!pl_test_wait_until (s_has_calls, &w, 20000)) {
+        s_dump (f);
+        fail_msg ("no second call");
+    }
+    mark = f->nevents;
+    s_answer_number (f, f->calls[1], "fr-a", strncmp (f->calls[1], l1, strlen (l1)) == 0 ? "+33612340001"
+                                                                                         : "+33612340002",
+                     MON_0900Z + 1000, PLATEAU__V1__DISPOSITION__CODE__SALE, 0);
+    assert_true (s_wait_event (f, mark, "call.outcome", NULL, NULL) >= 0);
+    assert_true (pl_test_redis_int (f->srv, rank, f->calls[1]) >= 0);
+    assert_int_equal (pl_test_redis_int (f->srv, rank, first), -1);
+}
+
 static pid_t
 s_spawn (const char *exe, const char *log, char *const *env)
 {
@@ -642,6 +693,7 @@ main (void)
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_an_outcome_learnt_after_the_hour_is_not_in_that_hours_pacing_report,
                                          s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_a_call_never_placed_leaves_the_placed_count, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
