@@ -16,6 +16,7 @@ PACKAGES=(
   libhiredis-dev redis-server         # shared state; tests start their own redis-server
   libcmocka-dev                       # unit tests
   libmicrohttpd-dev                   # HTTP: intake API, ops port, audit query
+  libcurl4-openssl-dev                # webhooks: libcurl's multi interface, TLS verified (notify)
   libsodium-dev                       # hashes, signatures, CURVE key files, constant-time compares
   libjansson-dev                      # JSON with line/column errors
   zlib1g-dev                          # gzip / deflate request bodies (Content-Encoding)

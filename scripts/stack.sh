@@ -9,8 +9,9 @@
 #                                        same environment
 #
 # Each service declares how it runs locally in services/<name>/local.env: lines of
-# NAME=value where ${OPS_PORT}, ${BUS_PORT}, ${HTTP_PORT}, ${RUN}, ${REDIS_URL}, ${ROOT} and every
-# ${<PEER>_BUS} (e.g. ${AUDIT_BUS}) are filled in here. Ports are picked free at start.
+# NAME=value where ${OPS_PORT}, ${BUS_PORT}, ${HTTP_PORT}, ${RUN}, ${REDIS_URL}, ${ROOT}, every
+# ${<PEER>_BUS} (e.g. ${AUDIT_BUS}) and ${<PEER>_HTTP_URL} (e.g. ${AUDIT_HTTP_URL}, its HTTP API)
+# are filled in here. Ports are picked free at start.
 # A scenario adds or overrides variables with run/extra/all.env (every service) and
 # run/extra/<name>.env, written before `up` (scripts/sim.sh: a virtual clock, its campaigns).
 # run/extra/replicas, lines of `<service> <count>`, starts that many instances of a service, as
@@ -236,10 +237,13 @@ up() {
     REDIS_URL="redis+cluster://$(IFS=,; echo "${nodes[*]}")"
   fi
 
-  # The development API token: one source, "dev".
+  # The development API token: one source, "dev". And the notify service's token at the audit:
+  # a source of its own that is not an auditor (${NOTIFY_AUDIT_TOKEN_FILE}).
   local token; token=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
-  printf 'dev:%s\n' "$token" >"$RUN/secrets/api-tokens"
-  chmod 600 "$RUN/secrets/api-tokens"
+  local ntoken; ntoken=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+  printf 'dev:%s\nnotify:%s\n' "$token" "$ntoken" >"$RUN/secrets/api-tokens"
+  printf '%s\n' "$ntoken" >"$RUN/secrets/notify-audit-token"
+  chmod 600 "$RUN/secrets/api-tokens" "$RUN/secrets/notify-audit-token"
 
   # The bus runs CURVE, as in production: a key pair per service (and one for plateauctl),
   # kept across restarts, and the key list naming them, which is each one's identity.
@@ -289,8 +293,13 @@ up() {
     done
   } >"$RUN/stack.env"
 
-  declare -A VARS=([REDIS_URL]=$REDIS_URL [RUN]=$RUN [ROOT]=$ROOT [API_TOKENS_FILE]=$RUN/secrets/api-tokens)
-  for s in "${svcs[@]}"; do VARS[$(tr '[:lower:]' '[:upper:]' <<<"$s")_BUS]=${DOORS[$s]}; done
+  declare -A VARS=([REDIS_URL]=$REDIS_URL [RUN]=$RUN [ROOT]=$ROOT [API_TOKENS_FILE]=$RUN/secrets/api-tokens
+                   [NOTIFY_AUDIT_TOKEN_FILE]=$RUN/secrets/notify-audit-token)
+  # Every peer's bus doors, ${<PEER>_BUS}, and its (first instance's) HTTP API, ${<PEER>_HTTP_URL}.
+  for s in "${svcs[@]}"; do
+    VARS[$(tr '[:lower:]' '[:upper:]' <<<"$s")_BUS]=${DOORS[$s]}
+    VARS[$(tr '[:lower:]' '[:upper:]' <<<"$s")_HTTP_URL]=http://127.0.0.1:${HTTP[$s]}
+  done
   subst() {     # fills ${NAME} from VARS (and this instance's ports); unknown names become empty
     local out=$1 k
     VARS[OPS_PORT]=${OPS[$inst]}; VARS[BUS_PORT]=${BUS[$inst]}; VARS[HTTP_PORT]=${HTTP[$inst]}

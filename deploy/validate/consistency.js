@@ -366,6 +366,32 @@ function checkRendering (rname, objs, ctx) {
         if (!targets.length) err(`${at}: ${v}: Service ${host} selects no pod`);
       }
     }
+    // HTTP peers: a PLATEAU_<SERVICE>_<PEER>_URL naming a Service of this namespace
+    // (http://audit:8080, the notify service reading the audit's export) is a flow to its pods.
+    // A pod of a StatefulSet by name under its headless Service (http://audit-0.audit-bus:8080)
+    // is a flow to that workload's pods on the container port itself; comma-separated lists too.
+    for (const [n, e] of env) {
+      if (!/^PLATEAU_\w+_URL$/.test(n) || n === 'PLATEAU_REDIS_URL' || typeof e.value !== 'string') continue;
+      for (const u of e.value.split(',')) {
+        const m = /^http:\/\/([a-z0-9-]+)(?:\.([a-z0-9-]+))?(?:\.[a-z0-9.-]+)?:(\d+)(?:\/.*)?$/.exec(u.trim());
+        if (!m) continue;
+        const [, host, sub, port] = m;
+        const s = byName('Service', host);
+        const pod = !s && sub && byName('Service', sub) && byName('StatefulSet', host.replace(/-\d+$/, ''));
+        if (pod) {
+          flows.push({ from: w, to: podOf(pod), port: Number(port), why: n });
+          continue;
+        }
+        if (!s) continue;
+        const sp = (s.spec.ports || []).find((x) => x.port === Number(port));
+        if (!sp) { err(`${at}: ${n}=${u}: Service ${host} has no port ${port}`); continue; }
+        for (const t of workloads.filter((x) => netpol.matches({ matchLabels: s.spec.selector }, labelsOf(x)))) {
+          const tp = podOf(t);
+          const target = typeof sp.targetPort === 'string' ? tp.ports[sp.targetPort] : (sp.targetPort || sp.port);
+          flows.push({ from: w, to: tp, port: target, why: n });
+        }
+      }
+    }
   }
 
   // Services select pods and name their ports.

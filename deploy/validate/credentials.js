@@ -140,7 +140,7 @@ lib.run('deploy_credentials', () => {
       errors.push('plateau-curve-intake does not hold keys/intake.key');
     }
     const tokens = b64(byName.get('Secret/plateau-intake-api-tokens'), 'tokens');
-    if (!/^dev:[0-9a-f]{48}\ncrm:[0-9a-f]{48}\n$/.test(tokens)) errors.push(`api tokens: ${tokens.replace(/:[0-9a-f]+/g, ':…')}`);
+    if (!/^dev:[0-9a-f]{48}\ncrm:[0-9a-f]{48}\nnotify:[0-9a-f]{48}\n$/.test(tokens)) errors.push(`api tokens: ${tokens.replace(/:[0-9a-f]+/g, ':…')}`);
     const url = b64(byName.get('Secret/plateau-redis'), 'url');
     const pw = b64(byName.get('Secret/plateau-redis'), 'password');
     if (url !== `redis://:${pw}@redis:6379/0`) errors.push('plateau-redis: the URL does not carry the password');

@@ -32,7 +32,7 @@
 
 /* The identities of the services deploy/base runs, and plateauctl's own (kept in DIR, not in
  * a Secret: it is the operator's). */
-static const char *const s_services[] = { "intake", "scrub", "dialer", "promise", "audit" };
+static const char *const s_services[] = { "intake", "scrub", "dialer", "promise", "audit", "notify" };
 #define S_NSERVICES (sizeof s_services / sizeof s_services[0])
 
 void
@@ -48,7 +48,7 @@ ctl_keys_usage (FILE *out)
              "gen makes every credential of a deployment in DIR (a new directory, outside any\n"
              "repository; files mode 0600) and writes DIR/credentials.yaml, the Secrets and the\n"
              "key list ConfigMap the manifests of deploy/ mount (kubectl apply -n NS -f it):\n"
-             "  a CURVE key pair per bus identity: intake, scrub, dialer, promise, audit,\n"
+             "  a CURVE key pair per bus identity: intake, scrub, dialer, promise, audit, notify,\n"
              "    plateauctl (its key stays in DIR/keys), and each --identity (telsim, your own\n"
              "    services); the key list keys/keys;\n"
              "  an API token per --source (default: one source 'dev') in api-tokens, mounted at\n"
@@ -56,6 +56,8 @@ ctl_keys_usage (FILE *out)
              "  a signing secret per --signer (a CRM that signs its requests to the intake) and\n"
              "    per --payer (every payment source signs at the promise service);\n"
              "  the audit's keys (audit/, plateau-audit-keys; publish audit/audit-signing.pub);\n"
+             "  the notify service's reader token at the audit (source 'notify', in api-tokens and\n"
+             "    notify-audit-token);\n"
              "  a Redis password and the URL redis://:<password>@HOST:PORT/0 (default redis:6379).\n"
              "\n"
              "rotate adds a new credential beside the current one, both admitted meanwhile:\n"
@@ -398,6 +400,7 @@ s_manifest (const char *dir)
         snprintf (secret_name, sizeof secret_name, "plateau-%s-api-tokens", s_services[i]);
         ok = s_secret_file (f, dir, "api-tokens", secret_name, "tokens", ns) && ok;
     }
+    ok = s_secret_file (f, dir, "notify-audit-token", "plateau-notify-audit-token", "token", ns) && ok;
     /* Signing secrets: an empty file is a valid one (nobody signs). */
     ok = s_secret_file (f, dir, "intake-signing-keys", "plateau-intake-signing-keys", "keys", ns) && ok;
     ok = s_secret_file (f, dir, "promise-signing-keys", "plateau-promise-signing-keys", "keys", ns) && ok;
@@ -564,6 +567,13 @@ s_gen (int argc, char **argv)
         isign.v[isign.n++] = strdup ("# no source signs its requests to the intake");
     if (!psign.n)
         psign.v[psign.n++] = strdup ("# no payer");
+    /* The notify service reads the audit's export as the source "notify": a reader, never an
+     * auditor (numbers pseudonymised). Its token is one line of the doors' file and its own. */
+    s_lines_t ntoken = { 0 };
+    s_random_hex (value, 24);
+    snprintf (line, sizeof line, "notify:%s", value);
+    tokens.v[tokens.n++] = strdup (line);
+    ntoken.v[ntoken.n++] = strdup (value);
     s_random_hex (value, 24);
     char p[4200], pub[4200];
     if (rc == CTL_EXIT_OK) {
@@ -571,6 +581,8 @@ s_gen (int argc, char **argv)
         rc = s_lines_write (p, &list) == 0 ? rc : CTL_EXIT_FAIL;
         s_path (p, sizeof p, dir, "api-tokens");
         rc = s_lines_write (p, &tokens) == 0 ? rc : CTL_EXIT_FAIL;
+        s_path (p, sizeof p, dir, "notify-audit-token");
+        rc = s_lines_write (p, &ntoken) == 0 ? rc : CTL_EXIT_FAIL;
         s_path (p, sizeof p, dir, "intake-signing-keys");
         rc = s_lines_write (p, &isign) == 0 ? rc : CTL_EXIT_FAIL;
         s_path (p, sizeof p, dir, "promise-signing-keys");
@@ -593,6 +605,7 @@ s_gen (int argc, char **argv)
     sodium_memzero (line, sizeof line);
     s_lines_free (&list);
     s_lines_free (&tokens);
+    s_lines_free (&ntoken);
     s_lines_free (&isign);
     s_lines_free (&psign);
     umask (old_mask);

@@ -36,6 +36,7 @@ CTL_COMMAND (why);
 CTL_COMMAND (queue);
 CTL_COMMAND (campaign);
 CTL_COMMAND (promises);
+CTL_COMMAND (webhooks);
 
 /* ---- shared helpers (common.c) ----------------------------------------------------------- */
 

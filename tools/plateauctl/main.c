@@ -39,6 +39,7 @@ static const s_command_t s_commands[] = {
     { "queue", "a campaign's queue: depth, agents, abandon rate, pacing, its head", ctl_queue_run, ctl_queue_usage },
     { "campaign", "define, show, pause or resume a campaign in the dialer", ctl_campaign_run, ctl_campaign_usage },
     { "promises", "promises to pay: open, show, an account's, cancel, KPIs", ctl_promises_run, ctl_promises_usage },
+    { "webhooks", "a CRM's webhook subscriptions: list, dead letters, replay", ctl_webhooks_run, ctl_webhooks_usage },
 };
 #define S_NCOMMANDS (sizeof s_commands / sizeof s_commands[0])
 

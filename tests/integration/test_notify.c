@@ -1,0 +1,375 @@
+/*  test_notify.c — plateau-notify as a process, fed by a real plateau-audit: configuration errors
+ *  exit 2 naming the variable; the subscriptions API keeps each source to its own and names the
+ *  bad field; events are delivered signed, once, in order per lead; a receiver that is down
+ *  gets everything once back; a permanent refusal is a dead letter that replay sends again;
+ *  /readyz follows Redis; SIGTERM drains; SIGKILL mid-delivery loses nothing.
+ */
+#include "test_notify_fixture.h"
+
+static nx_t *s_f;
+static int s_ops_port;
+
+static bool
+s_ready_is (void *arg)
+{
+    return pl_test_http_get (s_ops_port, "/readyz", NULL) == (int) (intptr_t) arg;
+}
+
+static bool
+s_nothing_pending (void *arg)
+{
+    nx_t *f = arg;
+    return pl_test_redis_int (f->srv, "GET pl:{notify}:pending") == 0;
+}
+
+static void
+s_up (nx_t *f, const char *const *extra)
+{
+    assert_true (nx_start (f, extra) > 0);
+    s_ops_port = f->ops_port;
+    assert_true (pl_test_wait_until (nx_ready_fn, f, 15000));
+}
+
+/* The events of one lead, in the order the services decide them. */
+static const char *const s_story[] = { "scrub.verdict", "call.outcome", "call.disposition",
+                                       "promise.made", "promise.kept", NULL };
+static const char *const s_story_webhook = "lead.verdict,call.outcome,call.disposition,promise.made,promise.kept";
+
+static void
+s_send_story (nx_t *f, const char *lead)
+{
+    assert_int_equal (nx_send (f, "lead.accepted", lead, 0), 0);
+    for (int i = 0; s_story[i]; i++)
+        assert_int_equal (nx_send (f, s_story[i], lead, i + 1), 0);
+}
+
+static void
+test_bad_configuration_exits_2_naming_the_variable (void **state)
+{
+    nx_t *f = *state;
+    const char *no_url[] = { "PLATEAU_NOTIFY_AUDIT_URL=", NULL };
+    const char *bad[] = { "PLATEAU_NOTIFY_AUDIT_URL=https://audit:8080", NULL };
+    const char *const *cases[] = { no_url, bad };
+    for (int i = 0; i < 2; i++) {
+        char env[6][512];
+        snprintf (env[0], 512, "PLATEAU_REDIS_URL=%s", pl_test_redis_url (f->srv));
+        snprintf (env[1], 512, "PLATEAU_BUS_SECURITY=plaintext");
+        snprintf (env[2], 512, "%s", cases[i][0]);
+        snprintf (env[3], 512, "PLATEAU_OPS_PORT=0");
+        snprintf (env[4], 512, "PLATEAU_API_TOKENS_FILE=%s", f->tokens);
+        snprintf (env[5], 512, "PLATEAU_NOTIFY_AUDIT_TOKEN_FILE=%s", f->audit_token);
+        char *envp[] = { env[0], env[1], env[2], env[3], env[4], env[5], NULL };
+        char *argv[] = { "plateau-notify", NULL };
+        unsetenv ("PLATEAU_NOTIFY_AUDIT_URL");
+        pid_t pid = pl_test_spawn (argv, envp, f->log);
+        int status = 0;
+        waitpid (pid, &status, 0);
+        assert_true (WIFEXITED (status));
+        assert_int_equal (WEXITSTATUS (status), 2);
+        assert_true (pl_test_file_has (f->log, "PLATEAU_NOTIFY_AUDIT_URL"));
+    }
+}
+
+static void
+s_expect_field (nx_t *f, const char *body, int want, const char *field)
+{
+    pl_test_http_resp_t resp = { 0 };
+    assert_int_equal (nx_api (f, NX_TOKEN_A, "POST", "/v1/webhooks", body, &resp), want);
+    if (field) {
+        char needle[64];
+        snprintf (needle, sizeof needle, "\"field\":\"%s\"", field);
+        assert_non_null (strstr (resp.body, needle));
+    }
+    pl_test_http_resp_free (&resp);
+}
+
+static void
+test_a_source_sees_only_its_own_webhooks_and_bad_bodies_name_the_field (void **state)
+{
+    nx_t *f = *state;
+    s_up (f, NULL);
+    char id[64], other[64];
+    assert_int_equal (nx_subscribe (f, NX_TOKEN_A, "[\"lead.verdict\",\"call.outcome\"]", id, sizeof id), 201);
+    assert_int_equal (nx_subscribe (f, NX_TOKEN_B, "[\"*\"]", other, sizeof other), 201);
+
+    pl_test_http_resp_t resp = { 0 };
+    char path[160];
+    snprintf (path, sizeof path, "/v1/webhooks/%s", id);
+    assert_int_equal (nx_api (f, NX_TOKEN_A, "GET", path, NULL, &resp), 200);
+    assert_non_null (strstr (resp.body, "\"status\":\"active\""));
+    assert_null (strstr (resp.body, NX_SECRET));                 /* never returned */
+    pl_test_http_resp_free (&resp);
+    assert_int_equal (nx_api (f, NX_TOKEN_A, "GET", "/v1/webhooks", NULL, &resp), 200);
+    assert_non_null (strstr (resp.body, id));
+    assert_null (strstr (resp.body, other));
+    pl_test_http_resp_free (&resp);
+    /* crm-b cannot read, list, replay or delete crm-a's. */
+    assert_int_equal (nx_api (f, NX_TOKEN_B, "GET", path, NULL, &resp), 404);
+    pl_test_http_resp_free (&resp);
+    assert_int_equal (nx_api (f, NX_TOKEN_B, "DELETE", path, NULL, &resp), 404);
+    pl_test_http_resp_free (&resp);
+    snprintf (path, sizeof path, "/v1/webhooks/%s/replay", id);
+    assert_int_equal (nx_api (f, NX_TOKEN_B, "POST", path, NULL, &resp), 404);
+    pl_test_http_resp_free (&resp);
+    snprintf (path, sizeof path, "/v1/webhooks/%s/dead-letters", id);
+    assert_int_equal (nx_api (f, NX_TOKEN_B, "GET", path, NULL, &resp), 404);
+    pl_test_http_resp_free (&resp);
+    assert_int_equal (nx_api (f, NX_TOKEN_A, "GET", path, NULL, &resp), 200);
+    assert_non_null (strstr (resp.body, "\"dead_letters\":[]"));
+    pl_test_http_resp_free (&resp);
+
+    /* Bad bodies: 400 naming the field; too large: 413. */
+    s_expect_field (f, "{\"url\":\"ftp://x/\",\"events\":[\"*\"],\"secret\":\"" NX_SECRET "\"}", 400, "url");
+    s_expect_field (f, "{\"url\":\"http://127.0.0.1:1/h\",\"events\":[\"lead.nope\"],\"secret\":\"" NX_SECRET "\"}", 400, "events");
+    s_expect_field (f, "{\"url\":\"http://127.0.0.1:1/h\",\"events\":[],\"secret\":\"" NX_SECRET "\"}", 400, "events");
+    s_expect_field (f, "{\"url\":\"http://127.0.0.1:1/h\",\"events\":[\"*\"],\"secret\":\"short\"}", 400, "secret");
+    s_expect_field (f, "{\"url\":\"http://127.0.0.1:1/h\",\"events\":[\"*\"],\"secret\":\"" NX_SECRET "\",\"x\":1}", 400, "x");
+    char *big = malloc (20000);
+    int k = snprintf (big, 20000, "{\"url\":\"http://127.0.0.1:1/h\",\"events\":[\"*\"],\"secret\":\"" NX_SECRET "\",\"description\":\"");
+    memset (big + k, 'a', 17000);
+    strcpy (big + k + 17000, "\"}");
+    s_expect_field (f, big, 413, NULL);
+    free (big);
+
+    snprintf (path, sizeof path, "/v1/webhooks/%s", id);
+    assert_int_equal (nx_api (f, NX_TOKEN_A, "DELETE", path, NULL, &resp), 204);
+    pl_test_http_resp_free (&resp);
+    assert_int_equal (nx_api (f, NX_TOKEN_A, "GET", path, NULL, &resp), 404);
+    pl_test_http_resp_free (&resp);
+}
+
+static void
+test_events_are_delivered_signed_once_in_order_and_not_again_after_a_restart (void **state)
+{
+    nx_t *f = *state;
+    s_up (f, NULL);
+    char id[64];
+    assert_int_equal (nx_subscribe (f, NX_TOKEN_A, "[\"*\"]", id, sizeof id), 201);
+    s_send_story (f, "L1");
+    s_send_story (f, "L2");
+    nx_wait_t w = { f, 10 };
+    assert_true (pl_test_wait_until (nx_got_fn, &w, 20000));
+    char types[400];
+    nx_rx_types (&f->rx, "L1", types, sizeof types);
+    assert_string_equal (types, s_story_webhook);
+    nx_rx_types (&f->rx, "L2", types, sizeof types);
+    assert_string_equal (types, s_story_webhook);
+    assert_int_equal (atomic_load (&f->rx.bad_signatures), 0);
+
+    /* Killed once every attempt is recorded (a kill between the receiver's 200 and the record
+     * sends that one again: at least once), and started again: the cursor and the queue are in
+     * Redis; nothing is sent twice. */
+    assert_true (pl_test_wait_until (s_nothing_pending, f, 10000));
+    pl_test_stop (f->pid, SIGKILL, 5000);
+    s_up (f, NULL);
+    s_send_story (f, "L3");
+    w.want = 15;
+    assert_true (pl_test_wait_until (nx_got_fn, &w, 20000));
+    usleep (500 * 1000);
+    assert_int_equal (f->rx.n_got, 15);                 /* every one exactly once */
+    char *body = NULL;
+    assert_int_equal (pl_test_http_get (f->ops_port, "/metrics", &body), 200);
+    /* This process delivered the third lead's five. */
+    assert_non_null (strstr (body, "plateau_notify_deliveries_total{outcome=\"delivered\"} 5"));
+    free (body);
+}
+
+static void
+test_a_receiver_down_for_a_while_gets_every_event_in_order_once_back (void **state)
+{
+    nx_t *f = *state;
+    atomic_store (&f->rx.status, 503);
+    s_up (f, (const char *[]) { "PLATEAU_NOTIFY_PAUSE_AFTER=1000", "PLATEAU_NOTIFY_MAX_ATTEMPTS=1000", NULL });
+    char id[64];
+    assert_int_equal (nx_subscribe (f, NX_TOKEN_A, "[\"*\"]", id, sizeof id), 201);
+    s_send_story (f, "L1");
+    s_send_story (f, "L2");
+    ax_pump (f->audit, 3000, false);                    /* retried while down */
+    assert_int_equal (nx_rx_distinct (&f->rx), 0);
+    atomic_store (&f->rx.status, 200);
+    nx_wait_t w = { f, 10 };
+    assert_true (pl_test_wait_until (nx_got_fn, &w, 20000));
+    char types[400];
+    nx_rx_types (&f->rx, "L1", types, sizeof types);
+    assert_string_equal (types, s_story_webhook);
+    nx_rx_types (&f->rx, "L2", types, sizeof types);
+    assert_string_equal (types, s_story_webhook);
+    char *body = NULL;
+    assert_int_equal (pl_test_http_get (f->ops_port, "/metrics", &body), 200);
+    assert_non_null (strstr (body, "plateau_notify_deliveries_total{outcome=\"retry\"}"));
+    assert_null (strstr (body, "plateau_notify_deliveries_total{outcome=\"retry\"} 0"));
+    free (body);
+}
+
+static void
+test_a_permanent_refusal_is_a_dead_letter_and_replay_sends_it_again (void **state)
+{
+    nx_t *f = *state;
+    snprintf (f->rx.permanent_type, sizeof f->rx.permanent_type, "call.outcome");
+    s_up (f, NULL);
+    char id[64], path[160];
+    assert_int_equal (nx_subscribe (f, NX_TOKEN_A, "[\"*\"]", id, sizeof id), 201);
+    s_send_story (f, "L1");
+    nx_wait_t w = { f, 4 };                             /* all but the refused one */
+    assert_true (pl_test_wait_until (nx_got_fn, &w, 20000));
+    pl_test_http_resp_t resp = { 0 };
+    snprintf (path, sizeof path, "/v1/webhooks/%s/dead-letters", id);
+    assert_int_equal (nx_api (f, NX_TOKEN_A, "GET", path, NULL, &resp), 200);
+    assert_non_null (strstr (resp.body, "\"type\":\"call.outcome\""));
+    assert_non_null (strstr (resp.body, "\"last_status\":410"));
+    assert_non_null (strstr (resp.body, "\"lead_id\":\"L1\""));
+    pl_test_http_resp_free (&resp);
+    f->rx.permanent_type[0] = '\0';
+    /* The operator's view and replay: plateauctl webhooks, with the CRM source's token. */
+    char url[64], *out = NULL;
+    snprintf (url, sizeof url, "http://127.0.0.1:%d", f->http_port);
+    char *dead[] = { "webhooks", "dead-letters", id, "--url", url, "--token", NX_TOKEN_A, NULL };
+    assert_int_equal (ax_ctl (dead, &out), 0);
+    assert_non_null (strstr (out, "call.outcome"));
+    assert_non_null (strstr (out, "lead L1"));
+    free (out);
+    char *list[] = { "webhooks", "list", "--url", url, "--token", NX_TOKEN_A, NULL };
+    assert_int_equal (ax_ctl (list, &out), 0);
+    assert_non_null (strstr (out, id));
+    free (out);
+    char *replay[] = { "webhooks", "replay", id, "--url", url, "--token", NX_TOKEN_A, NULL };
+    assert_int_equal (ax_ctl (replay, &out), 0);
+    assert_non_null (strstr (out, "1 dead letters queued again"));
+    free (out);
+    w.want = 5;
+    assert_true (pl_test_wait_until (nx_got_fn, &w, 20000));
+}
+
+static bool
+s_status_is (nx_t *f, const char *id, const char *status)
+{
+    char path[160], want[64];
+    snprintf (path, sizeof path, "/v1/webhooks/%s", id);
+    snprintf (want, sizeof want, "\"status\":\"%s\"", status);
+    pl_test_http_resp_t resp = { 0 };
+    bool ok = nx_api (f, NX_TOKEN_A, "GET", path, NULL, &resp) == 200 && strstr (resp.body, want);
+    pl_test_http_resp_free (&resp);
+    return ok;
+}
+
+static char s_sub[64];
+static bool
+s_paused (void *arg)
+{
+    return s_status_is (arg, s_sub, "paused");
+}
+
+static bool
+s_metric_paused (void *arg)
+{
+    nx_t *f = arg;
+    char *body = NULL;
+    bool ok = pl_test_http_get (f->ops_port, "/metrics", &body) == 200
+           && strstr (body, "plateau_notify_subscriptions_paused 1");
+    free (body);
+    return ok;
+}
+
+static void
+test_a_failing_endpoint_is_paused_visibly_and_a_probe_resumes_it (void **state)
+{
+    nx_t *f = *state;
+    atomic_store (&f->rx.status, 500);
+    s_up (f, (const char *[]) { "PLATEAU_NOTIFY_PAUSE_AFTER=3", "PLATEAU_NOTIFY_PROBE_INTERVAL=1s",
+                                "PLATEAU_NOTIFY_MAX_ATTEMPTS=1000", NULL });
+    assert_int_equal (nx_subscribe (f, NX_TOKEN_A, "[\"*\"]", s_sub, sizeof s_sub), 201);
+    s_send_story (f, "L1");
+    assert_true (pl_test_wait_until (s_paused, f, 20000));
+    assert_true (pl_test_wait_until (s_metric_paused, f, 10000));
+    char *body = NULL;
+    assert_int_equal (pl_test_http_get (f->ops_port, "/readyz", &body), 200);     /* a warning */
+    assert_non_null (strstr (body, "paused"));
+    free (body);
+    atomic_store (&f->rx.status, 200);                  /* the next probe resumes it */
+    nx_wait_t w = { f, 5 };
+    assert_true (pl_test_wait_until (nx_got_fn, &w, 20000));
+    assert_true (s_status_is (f, s_sub, "active"));
+}
+
+static void
+test_sigkill_mid_delivery_loses_no_event (void **state)
+{
+    nx_t *f = *state;
+    atomic_store (&f->rx.delay_ms, 700);                /* a slow receiver: transfers in flight */
+    s_up (f, NULL);
+    char id[64];
+    assert_int_equal (nx_subscribe (f, NX_TOKEN_A, "[\"*\"]", id, sizeof id), 201);
+    s_send_story (f, "L1");
+    s_send_story (f, "L2");
+    nx_wait_t w = { f, 1 };
+    assert_true (pl_test_wait_until (nx_got_fn, &w, 20000));
+    pl_test_stop (f->pid, SIGKILL, 5000);               /* the next ones are in flight */
+    atomic_store (&f->rx.delay_ms, 0);
+    s_up (f, NULL);
+    w.want = 10;
+    assert_true (pl_test_wait_until (nx_got_fn, &w, 30000));
+    char types[400];
+    nx_rx_types (&f->rx, "L1", types, sizeof types);
+    assert_string_equal (types, s_story_webhook);
+    nx_rx_types (&f->rx, "L2", types, sizeof types);
+    assert_string_equal (types, s_story_webhook);
+}
+
+static void
+test_readiness_follows_redis_without_restart (void **state)
+{
+    nx_t *f = *state;
+    s_up (f, NULL);
+    pl_test_redis_kill (f->srv);
+    assert_true (pl_test_wait_until (s_ready_is, (void *) (intptr_t) 503, 10000));
+    assert_int_equal (pl_test_http_get (f->ops_port, "/healthz", NULL), 200);
+    assert_int_equal (pl_test_redis_restart (f->srv), 0);
+    assert_true (pl_test_wait_until (s_ready_is, (void *) (intptr_t) 200, 15000));
+}
+
+static void
+test_sigterm_drains_and_exits_within_the_grace_period (void **state)
+{
+    nx_t *f = *state;
+    s_up (f, (const char *[]) { "PLATEAU_GRACE_PERIOD=2s", NULL });
+    int64_t t0 = pl_clock_mono_ms ();
+    int status = pl_test_stop (f->pid, SIGTERM, 10000);
+    f->pid = 0;
+    assert_true (WIFEXITED (status));
+    assert_int_equal (WEXITSTATUS (status), 0);
+    assert_true (pl_clock_mono_ms () - t0 < 3000);
+    assert_true (pl_test_file_has (f->log, "draining"));
+}
+
+static int
+setup (void **state)
+{
+    s_f = nx_new ();
+    *state = s_f;
+    return s_f ? 0 : -1;
+}
+
+static int
+teardown (void **state)
+{
+    nx_t *f = *state;
+    nx_destroy (&f);
+    return 0;
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown (test_bad_configuration_exits_2_naming_the_variable, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_a_source_sees_only_its_own_webhooks_and_bad_bodies_name_the_field, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_events_are_delivered_signed_once_in_order_and_not_again_after_a_restart, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_a_receiver_down_for_a_while_gets_every_event_in_order_once_back, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_a_permanent_refusal_is_a_dead_letter_and_replay_sends_it_again, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_a_failing_endpoint_is_paused_visibly_and_a_probe_resumes_it, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_sigkill_mid_delivery_loses_no_event, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_readiness_follows_redis_without_restart, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_sigterm_drains_and_exits_within_the_grace_period, setup, teardown),
+    };
+    return cmocka_run_group_tests_name ("notify", tests, NULL, NULL);
+}
