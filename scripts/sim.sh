@@ -11,8 +11,8 @@
 # two dialer replicas. --kill-dialer SIGKILLs the replica pacing the campaigns 40 % into the run
 # and reports how long the other took to take them over (the checker then proves that no
 # attempt was placed twice and no lead was lost). --chaos SIGKILLs every service in turn while
-# the clock runs — scrub, the intake, the promise service, the audit, telsim, then the dialer
-# replica pacing the campaigns — and starts each again a second later, as Kubernetes would; the
+# the clock runs — scrub, the intake, the promise service, the audit, telsim, notify, then the
+# dialer replica pacing the campaigns — and starts each again a second later, as Kubernetes would; the
 # checker then proves that nothing was lost, placed twice or broken, and the audit is verified.
 # On a Redis Cluster (--redis cluster) a master is killed and started again too; with Sentinel
 # (--redis sentinel) the master is killed, a replica promoted, and the old one rejoins.
@@ -23,9 +23,13 @@
 # The run starts at 07:00 UTC on the start date and ends at 07:30 UTC D days later, when the
 # calling windows of the three campaigns' home zones are closed (Hawaii's closes at 07:00 UTC);
 # then every campaign is paused and the calls in flight end, so that each lead is finished or
-# waits, scheduled, for its next window. Writes under --out (default run/sim): bundle/,
-# export.ndjson, report.json, report.txt. Exit status: the checker's (0 pass, 1 violations,
-# 2 bad input), 3 when the run itself failed.
+# waits, scheduled, for its next window. When the stack runs notify, a webhook receiver stands
+# for the CRM (scripts/webhook-receiver.py): subscribed before the leads come, it must get every
+# verdict, call outcome, disposition and promise change the audit holds for the leads, signed,
+# once after de-duplication, each lead's in order. Writes under --out (default run/sim): bundle/,
+# export.ndjson, report.json, report.txt, webhooks.ndjson, webhooks.txt. Exit status: the
+# checker's (0 pass, 1 violations, 2 bad input), 3 when the run itself failed, 4 when the
+# checker passed but the webhooks did not.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -90,9 +94,10 @@ echo "PLATEAU_AUDIT_SIZE_CAP=$cap" >"$PL_RUN_DIR/extra/audit.env"
 echo "dialer $DIALERS" >"$PL_RUN_DIR/extra/replicas"
 export REPLICAS REDIS
 ((KILL == 0 || DIALERS >= 2)) || fail "--kill-dialer needs --dialers 2 or more"
-revoker=""
+revoker="" receiver=""
 stop() {
   if [[ -n $revoker ]]; then pkill -P "$revoker" 2>/dev/null || true; kill "$revoker" 2>/dev/null || true; fi
+  [[ -n $receiver ]] && kill "$receiver" 2>/dev/null || true
   ((KEEP)) || scripts/stack.sh down >/dev/null 2>&1 || true
 }
 trap stop EXIT
@@ -141,6 +146,27 @@ while IFS= read -r line; do
   esac
 done <"$B/optouts.ndjson"
 echo "   $n_opt recorded, $n_bad refused (invalid numbers)"
+
+# The CRM's webhook endpoint (scripts/webhook-receiver.py), subscribed to every event of the
+# source that pushes the leads: verdicts, call outcomes and dispositions, promises, payments.
+if [[ -f $PL_RUN_DIR/pids/notify.pid && -n ${PLATEAU_NOTIFY_URL:-} ]]; then
+  echo "== a webhook subscription for the CRM"
+  head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$PL_RUN_DIR/webhook.secret"
+  : >"$OUT/webhooks.ndjson"
+  rm -f "$PL_RUN_DIR/webhook.port"
+  python3 scripts/webhook-receiver.py --secret-file "$PL_RUN_DIR/webhook.secret" --out "$OUT/webhooks.ndjson" \
+    --port-file "$PL_RUN_DIR/webhook.port" >"$PL_RUN_DIR/logs/webhook-receiver.log" 2>&1 &
+  receiver=$!
+  for _ in $(seq 1 100); do [[ -s $PL_RUN_DIR/webhook.port ]] && break; sleep 0.1; done
+  [[ -s $PL_RUN_DIR/webhook.port ]] || fail "the webhook receiver did not start"
+  jq -n --arg url "http://127.0.0.1:$(cat "$PL_RUN_DIR/webhook.port")/crm/plateau-events" \
+        --arg secret "$(cat "$PL_RUN_DIR/webhook.secret")" \
+        '{url: $url, events: ["*"], secret: $secret, description: "the simulated CRM"}' \
+    | curl -fsS -o "$OUT/webhook-subscription.json" -X POST -H "Authorization: Bearer $PLATEAU_API_TOKEN" \
+        -H 'Content-Type: application/json' --data @- "$PLATEAU_NOTIFY_URL/v1/webhooks" \
+    || fail "the webhook subscription was refused"
+  echo "   $(jq -r '"\(.id): \(.url)"' "$OUT/webhook-subscription.json")"
+fi
 
 echo "== leads through the intake"
 for f in "$B"/leads/*.ndjson; do
@@ -255,7 +281,7 @@ revive() {
 victims=()
 if ((CHAOS)); then
   # PL_CHAOS_SPARE: services left alive ("telsim" to keep the telephony stand-in's calls).
-  for v in scrub intake promise audit telsim; do
+  for v in scrub intake promise audit telsim notify; do
     [[ -f $PL_RUN_DIR/pids/$v.pid && " ${PL_CHAOS_SPARE:-} " != *" $v "* ]] && victims+=("$v")
   done
   # On a Redis Cluster, a master too: SIGKILLed and started again from its append-only file.
@@ -417,4 +443,12 @@ echo "== the independent checker"
 rc=0
 "$BIN/plateau-check" --bundle "$B" --audit "$OUT/export.ndjson" --json "$OUT/report.json" >"$OUT/report.txt" || rc=$?
 cat "$OUT/report.txt"
+# Every verdict, call outcome, disposition and promise change of the export at the CRM's
+# endpoint, signed, once each after de-duplication by event id, each lead's in order.
+if [[ -n $receiver ]]; then
+  echo "== webhooks at the CRM"
+  check() { python3 scripts/webhook-receiver.py --out "$OUT/webhooks.ndjson" --check "$OUT/export.ndjson"; }
+  for _ in $(seq 1 240); do check >/dev/null && break; sleep 0.5; done
+  check | tee "$OUT/webhooks.txt" || { echo "   webhooks: FAILED"; ((rc)) || rc=4; }
+fi
 exit $rc
