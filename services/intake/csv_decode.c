@@ -588,7 +588,7 @@ s_order_phones (intake_csv_t *self, json_t *obj, json_t *alts)
     }
     int bad = 0;
     for (size_t i = 0; i < self->nphones; i++) {
-        char path[32];
+        char path[48];                      /* "alt_phones[" and any size_t */
         if (i == 0)
             snprintf (path, sizeof path, "phone");
         else

@@ -63,6 +63,13 @@ notify_policy_retry_after_ms (const char *value, int64_t now_ms)
     time_t t = curl_getdate (value, NULL);
     if (t == (time_t) -1)
         return -1;
+    /* A date past a year from now is read as a year (the caller's cap bounds it anyway): in
+     * milliseconds a date of the far future would overflow. */
+    const int64_t year_s = 365LL * 24 * 3600;
+    if ((int64_t) t > now_ms / 1000 + year_s)
+        return year_s * 1000;
+    if ((int64_t) t < 0)
+        return 0;
     int64_t ms = (int64_t) t * 1000 - now_ms;
     return ms > 0 ? ms : 0;
 }
@@ -112,9 +119,11 @@ notify_policy_url_check (const char *url, size_t max_len, bool allow_insecure, c
         return s_fail (why, size, "url: required");
     if (strlen (url) > max_len)
         return s_fail (why, size, "url: too long");
+    /* A URL is ASCII: an international host in punycode, other characters percent-encoded. */
     for (const char *p = url; *p; p++)
-        if ((unsigned char) *p <= ' ' || *p == 0x7f)
-            return s_fail (why, size, "url: blanks or control characters");
+        if ((unsigned char) *p <= ' ' || (unsigned char) *p >= 0x7f)
+            return s_fail (why, size, "url: blanks, control or non-ASCII characters (write the host in "
+                                      "punycode and percent-encode the rest)");
     bool https = strncasecmp (url, "https://", 8) == 0;
     if (!https && !(allow_insecure && strncasecmp (url, "http://", 7) == 0))
         return s_fail (why, size, allow_insecure ? "url: http:// or https:// required"

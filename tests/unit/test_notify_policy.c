@@ -71,6 +71,8 @@ test_retry_after_reads_seconds_and_http_dates (void **state)
     assert_int_equal (notify_policy_retry_after_ms ("Sun, 06 Nov 1994 08:49:37 GMT", now), 0);  /* past */
     /* 1793000060 s = now + 60 s */
     assert_int_equal (notify_policy_retry_after_ms ("Mon, 26 Oct 2026 07:34:20 GMT", now), 60000);
+    /* A date of the far future is a year, not an overflow (found by fuzz_notify). */
+    assert_int_equal (notify_policy_retry_after_ms ("Dec 25 1844674407 00:00:00 GMT", now), 365LL * 24 * 3600 * 1000);
 }
 
 static void
@@ -94,6 +96,9 @@ test_urls_must_be_https_public_and_without_credentials (void **state)
         { "https://crm.example.com/hooks#frag", false, 0 },
         { "ftp://crm.example.com/hooks", true, 0 },
         { "https://crm.example.com/a b", false, 0 },
+        { "https://crm.ex\xc3\xa9mple.com/hooks", false, 0 },     /* non-ASCII: punycode it */
+        { "https://xn--crm-exmple-e7a.com/hooks", false, 1 },
+        { "HTTPS://CRM.EXAMPLE.COM/hooks", false, 1 },            /* schemes ignore case */
         { "", false, 0 },
     };
     char why[200];
