@@ -893,7 +893,8 @@ s_applicable (s_ctx_t *x, const pl__clause_t *cl, int64_t t, pl_rules_fired_t *r
      * says by which rule. */
     for (int i = 0; i < cl->n_lifted_by; i++) {
         const pl__clause_t *by = &x->c->clauses[cl->lifted_by[i]];
-        if (s_callee_holds (x, by) == 1) {
+        pl_rules_fired_t scratch = { 0 };       /* the lifting rule must be in force itself */
+        if (s_callee_holds (x, by) == 1 && s_applicable (x, by, t, &scratch)) {
             r->outcome = PL_RULES_NA;
             r->why = PL_RULES_WHY_NOT_FOR_CALLEE;
             r->name = by->rule_id;

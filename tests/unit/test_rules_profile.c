@@ -319,6 +319,47 @@ test_a_directory_loads_all_or_nothing (void **state)
     rmdir (dir);
 }
 
+/* A callee rule lifts only while it is in force itself: dated, it stops lifting when it ends
+ * (and so would a regional or conditional one outside its regions or conditions). */
+static void
+test_a_callee_rule_lifts_only_while_in_force (void **state)
+{
+    (void) state;
+    char dir[4096], path[4200];
+    snprintf (dir, sizeof dir, "%s/pl_rules_b2b_XXXXXX", t_tmp ());
+    assert_non_null (mkdtemp (dir));
+    snprintf (path, sizeof path, "%s/t.profile", dir);
+    FILE *f = fopen (path, "w");
+    fputs ("[profile]\nid = t-b2b\njurisdiction = FR\nkind = CC\n"
+           "[rule fr.x]\nsource = s\nhours = 10:00-11:00\n"
+           "[rule fr.y]\nsource = s\ncallee = business\nlifts = fr.x\nuntil = 2026-01-31\n", f);
+    fclose (f);
+    t_world_t w;
+    w.tz = pl_rules_tzdb_new (t_zoneinfo ());
+    w.ps = pl_rules_profiles_new (w.tz);
+    if (pl_rules_profiles_load_file (w.ps, path) < 0)
+        fail_msg ("profile: %s", pl_rules_profiles_errstr (w.ps));
+    pl_rules_campaign_t *c = t_campaign (&w, "[campaign]\nprofile = t-b2b\ntenant = 1\nid = 10\n"
+                                             "subject = 5\ncallees = consumer business\n");
+    const pl_rules_tz_t *paris = t_zone (&w, "Europe/Paris");
+    t_facts_t t;
+    t_facts_init (&t, "+33612345678", PL_RULES_LINE_MOBILE, paris);
+    t.f.callee = PL_RULES_CALLEE_BUSINESS;
+    pl_rules_decision_t d;
+    /* 15 January, 09:00: fr.y in force, fr.x lifted. */
+    assert_int_equal (pl_rules_decide (c, &t.f, t_local (paris, 2026, 1, 15, 9, 0, 0), &d), 0);
+    assert_int_equal (d.verdict, PL_RULES_ALLOW);
+    assert_int_equal (d.fired[t_fired (&d, "fr.x", NULL)].why, PL_RULES_WHY_NOT_FOR_CALLEE);
+    /* 5 March, 09:00: fr.y has ended, so fr.x binds the business too. */
+    assert_int_equal (pl_rules_decide (c, &t.f, t_local (paris, 2026, 3, 5, 9, 0, 0), &d), 0);
+    assert_int_equal (d.verdict, PL_RULES_DEFER);
+    assert_string_equal (t_decisive (&d), "fr.x");
+    pl_rules_campaign_destroy (&c);
+    t_world_close (&w);
+    unlink (path);
+    rmdir (dir);
+}
+
 static int
 s_setup (void **state)
 {
@@ -345,6 +386,7 @@ main (void)
         cmocka_unit_test (test_malformed_profiles_are_refused_with_file_line_and_key),
         cmocka_unit_test (test_a_good_profile_and_overlay_load_from_text),
         cmocka_unit_test (test_a_directory_loads_all_or_nothing),
+        cmocka_unit_test (test_a_callee_rule_lifts_only_while_in_force),
     };
     return cmocka_run_group_tests_name ("rules_profile", tests, s_setup, s_teardown);
 }
