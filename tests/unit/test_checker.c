@@ -387,8 +387,8 @@ test_a_french_call_without_consent_is_caught (void **state)
     pl_check_destroy (&ck);
 }
 
-/* fr.b2b: a business callee in a campaign for businesses, called on a Tuesday at 09:00 without
- * consent, breaks nothing; a consumer of the same campaign, called the same way, breaks the
+/* fr.b2b: a business callee in a campaign for businesses (written "Business", which the intake
+ * reads as business), called on a Tuesday at 09:00 without consent, breaks nothing; a consumer of the same campaign, called the same way, breaks the
  * hours and the consent; a business in a campaign not for businesses is a consumer. */
 static void
 test_a_business_callee_is_judged_outside_the_consumer_rules (void **state)
@@ -398,7 +398,7 @@ test_a_business_callee_is_judged_outside_the_consumer_rules (void **state)
              "[campaign]\nprofile = fr-cc\ntenant = 101\nname = fr-b2b\ncli = +33162000001\n"
              "callees = consumer business\n[dialer]\nmode = progressive\nabandon-target = 3%\n");
     s_write (x->dir, "leads/fr-b2b.ndjson",
-             "{\"external_id\":\"B-1\",\"campaign\":\"fr-b2b\",\"country\":\"FR\",\"callee\":\"business\","
+             "{\"external_id\":\"B-1\",\"campaign\":\"fr-b2b\",\"country\":\"FR\",\"callee\":\"Business\","
              "\"phone\":\"+33612345601\"}\n"
              "{\"external_id\":\"B-2\",\"campaign\":\"fr-b2b\",\"country\":\"FR\",\"callee\":\"consumer\","
              "\"phone\":\"+33612345602\"}\n");

@@ -9,6 +9,24 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+
+/* True when the blank-separated list v holds word (a campaign's `callees`, word by
+ * word as the rules engine reads it: "non-business" is not "business"). */
+static bool
+s_has_word (const char *v, const char *word)
+{
+    size_t n = strlen (word);
+    for (const char *p = v; *p;) {
+        p += strspn (p, " \t");
+        size_t w = strcspn (p, " \t");
+        if (w == n && strncmp (p, word, n) == 0)
+            return true;
+        p += w;
+    }
+    return false;
+}
 
 static int __attribute__ ((format (printf, 2, 3)))
 s_fail (pl_check_t *self, const char *fmt, ...)
@@ -87,7 +105,7 @@ s_campaign_file (pl_check_t *self, const char *dir, const char *fname)
             else if (strcmp (k, "sector") == 0)
                 c->sector = strdup (v);
             else if (strcmp (k, "callees") == 0)
-                c->for_business = strstr (v, "business") != NULL;
+                c->for_business = s_has_word (v, "business");
         } else if (strcmp (section, "[dialer]") == 0) {
             if (strcmp (k, "abandon-target") == 0)
                 c->budget_ppm = (int) (strtod (v, NULL) * 10000 + 0.5);
@@ -195,7 +213,7 @@ s_lead (pl_check_t *self, json_t *o, const char *stem)
     l->postal = s_jstr (o, "postal_code");
     l->state = s_jstr (o, "state");
     const char *callee = json_string_value (json_object_get (o, "callee"));
-    l->business = callee && strcmp (callee, "business") == 0;
+    l->business = callee && strcasecmp (callee, "business") == 0;      /* as the intake reads it */
     json_t *debt = json_object_get (o, "debt");
     l->debt = json_is_object (debt) ? s_jstr (debt, "account_ref") : strdup ("");
     json_t *phone = json_object_get (o, "phone");
