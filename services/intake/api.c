@@ -524,6 +524,19 @@ s_begin (pl_http_req_t *req, intake_api_t *api)
         return NULL;
     }
 
+    /* A CSV mapping that does not exist can never succeed: refused before the Idempotency-Key
+     * is claimed, so that its answer is not stored and the corrected request with the same key
+     * is read afresh (the decoder checks it too, for its other callers). */
+    const char *mapping = r->format == S_CSV ? pl_http_req_query (req, "mapping") : NULL;
+    if (mapping && !intake_mappings_known (api->o.mappings, mapping)) {
+        char names[256], msg[400];
+        intake_mappings_names (api->o.mappings, names, sizeof names);
+        snprintf (msg, sizeof msg, "unknown mapping '%.64s': the mappings are %s", mapping, names);
+        intake_error_printable (msg);
+        pl_http_reply_error (req, 400, INTAKE_E_INVALID_VALUE, msg, "mapping");
+        return NULL;
+    }
+
     /* Idempotency first: a stored answer is replayed (once the body is known to be the same:
      * it is hashed, not decoded), a key held by a live request is answered 409 at once. */
     pl_id_new (r->owner, pl_clock_now_ms (api->o.clock));
@@ -657,9 +670,14 @@ s_on_body (pl_http_req_t *req, const char *data, size_t size, void *arg)
 static json_t *
 s_summary (s_req_t *r)
 {
-    return json_pack ("{s:i,s:i,s:i,s:i,s:i}", "items", (json_int_t) r->nresults, "accepted",
-                      (json_int_t) r->accepted, "duplicate", (json_int_t) r->duplicate, "rejected",
-                      (json_int_t) r->rejected, "not_accepted", (json_int_t) r->not_accepted);
+    json_t *sum = json_pack ("{s:i,s:i,s:i,s:i,s:i}", "items", (json_int_t) r->nresults, "accepted",
+                             (json_int_t) r->accepted, "duplicate", (json_int_t) r->duplicate, "rejected",
+                             (json_int_t) r->rejected, "not_accepted", (json_int_t) r->not_accepted);
+    /* which CRM's export a CSV file was read as (docs/crm.md), for the sender to check */
+    const char *preset = r->csv ? intake_csv_preset (r->csv) : NULL;
+    if (sum && preset)
+        json_object_set_new (sum, "mapping", json_string (preset));
+    return sum;
 }
 
 /* The body's digest, once it has ended. */
@@ -831,10 +849,6 @@ s_answer_stream (pl_http_req_t *req, s_req_t *r)
     pl_metric_observe (r->api->stage, "decode", r->t_decode);
     int status = 200;
     json_t *sum = json_pack ("{s:o}", "summary", s_summary (r));
-    /* which CRM's export the file was read as (docs/crm.md), for the sender to check */
-    const char *preset = r->csv ? intake_csv_preset (r->csv) : NULL;
-    if (preset)
-        json_object_set_new (json_object_get (sum, "summary"), "mapping", json_string (preset));
     const intake_error_t *fe = r->csv ? intake_csv_error (r->csv) : NULL;
     if (r->redis_failed) {
         status = 503;

@@ -257,6 +257,19 @@ test_mapping_names_a_preset_and_an_unknown_one_is_a_400 (void **state)
     assert_non_null (strstr (s_str (e, "message"), "pipedrive"));
     json_decref (j);
     pl_test_http_resp_free (&r);
+
+    /* Refused before its Idempotency-Key is taken: the corrected request with the same key is
+     * read, not answered with the stored 400. */
+    assert_int_equal (fx_post (f, "?campaign=dl&mapping=salesfroce", FX_TOKEN, "text/csv", "Idempotency-Key: k-map\r\n",
+                               csv, strlen (csv), &r), 400);
+    pl_test_http_resp_free (&r);
+    assert_int_equal (fx_post (f, "?campaign=dl&mapping=salesforce", FX_TOKEN, "text/csv", "Idempotency-Key: k-map\r\n",
+                               csv, strlen (csv), &r), 200);
+    res = s_results (&r, &summary);
+    assert_string_equal (s_str (summary, "mapping"), "salesforce");
+    json_decref (res);
+    json_decref (summary);
+    pl_test_http_resp_free (&r);
 }
 
 /* A French sheet names its countries in French, in Windows-1252: "États-Unis" reads a US
