@@ -1834,16 +1834,17 @@ s_openapi_build (pl_http_t *self)
 static int
 s_openapi_route (pl_http_t *self)
 {
-    bool mine = true;
+    bool have = false, mine = true;
     for (const s_route_t *r = self->routes; r; r = r->next)
-        if (strcmp (r->method, "GET") == 0 && strcmp (r->pattern, S_OPENAPI_PATH) == 0)
+        if (strcmp (r->method, "GET") == 0 && strcmp (r->pattern, S_OPENAPI_PATH) == 0) {
+            have = true;
             mine = r->handler == s_openapi;
+        }
     if (!mine)
         return 0;
-    int rc = 0;
-    if (!self->openapi)
-        rc = pl_http_route (self, "GET", S_OPENAPI_PATH, s_openapi, self,
-                            &(pl_http_route_opts_t) { .flags = PL_HTTP_PUBLIC });
+    /* Registered once, even when a start failed after it (a port taken) and is tried again. */
+    int rc = have ? 0 : pl_http_route (self, "GET", S_OPENAPI_PATH, s_openapi, self,
+                                       &(pl_http_route_opts_t) { .flags = PL_HTTP_PUBLIC });
     return rc < 0 ? rc : s_openapi_build (self);
 }
 

@@ -142,11 +142,36 @@ test_routes_are_fixed_once_started_the_document_included (void **state)
     pl_http_tokens_destroy (&tokens);
 }
 
+/* A start that fails (its port taken) can be tried again: the document's route is there once. */
+static void
+test_a_failed_start_is_retried_with_the_document_once (void **state)
+{
+    (void) state;
+    pl_http_t *holder = pl_http_new ("127.0.0.1", 0, NULL);
+    assert_int_equal (pl_http_start (holder), 0);
+    int port = pl_http_port (holder);
+    pl_http_t *http = pl_http_new ("127.0.0.1", port, NULL);
+    assert_non_null (http);
+    assert_true (pl_http_start (http) < 0);
+    pl_http_destroy (&holder);
+    assert_int_equal (pl_http_start (http), 0);
+    pl_test_http_resp_t r = { 0 };
+    assert_int_equal (pl_test_http_request (port, "GET", "/v1/openapi.json", NULL, NULL, 0, &r), 200);
+    json_t *doc = json_loadb (r.body, r.body_len, 0, NULL);
+    json_t *ops = json_object_get (json_object_get (doc, "x-plateau-served"), "operations");
+    assert_int_equal (json_array_size (ops), 1);
+    assert_string_equal (json_string_value (json_array_get (ops, 0)), "GET /v1/openapi.json");
+    json_decref (doc);
+    pl_test_http_resp_free (&r);
+    pl_http_destroy (&http);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_every_server_serves_the_document_without_a_token),
+        cmocka_unit_test (test_a_failed_start_is_retried_with_the_document_once),
         cmocka_unit_test (test_a_server_without_a_service_name_says_null),
         cmocka_unit_test (test_a_route_of_the_caller_for_the_path_wins),
         cmocka_unit_test (test_routes_are_fixed_once_started_the_document_included),
