@@ -160,7 +160,7 @@ s_transfer_new (notify_deliver_t *self, notify_delivery_t *d)
     t->owner = self;
     t->d = *d;
     memset (d, 0, sizeof *d);
-    char event_id[NOTIFY_EVENT_ID_SIZE], target[2100], sig[PL_HTTP_SIGNATURE_SIZE], h[256];
+    char event_id[NOTIFY_EVENT_ID_SIZE], target[NOTIFY_URL_MAX + 2], sig[PL_HTTP_SIGNATURE_SIZE], h[256];
     notify_event_id (t->d.audit_id, event_id);
     t->body = notify_payload_body (event_id, t->d.type, t->d.at_ms, t->d.source, t->d.lead,
                                    t->d.external_id, t->d.campaign, t->d.data);

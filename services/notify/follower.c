@@ -23,13 +23,42 @@ typedef struct {
 
 struct notify_follower {
     notify_follower_opts_t o;
-    char *url, *token, *chains_cfg;
+    char *token, *chains_cfg;
     s_endpoint_t ep[S_ENDPOINTS_MAX];
     size_t nep;
     atomic_bool ok;
     char err[300];
     pl_metric_t *events, *errors;
 };
+
+/* The audit replicas of list ("http://a:8080, http://b:8080") into ep: their number, or 0 when
+ * one is not http://host[:port] or there are more than S_ENDPOINTS_MAX. */
+static size_t
+s_endpoints (const char *list, s_endpoint_t *ep)
+{
+    char *urls = strdup (list ? list : ""), *save = NULL;
+    size_t n = 0;
+    for (char *u = urls ? strtok_r (urls, ",", &save) : NULL; u; u = strtok_r (NULL, ",", &save)) {
+        while (*u == ' ')
+            u++;
+        if (n == S_ENDPOINTS_MAX || pl_http_url_parse (u, ep[n].host, sizeof ep[n].host, &ep[n].port) != 0) {
+            n = 0;
+            break;
+        }
+        n++;
+    }
+    free (urls);
+    return n;
+}
+
+bool
+notify_follower_urls_ok (const char *list)
+{
+    s_endpoint_t *ep = calloc (S_ENDPOINTS_MAX, sizeof *ep);
+    bool ok = ep && s_endpoints (list, ep) > 0;
+    free (ep);
+    return ok;
+}
 
 notify_follower_t *
 notify_follower_new (const notify_follower_opts_t *o)
@@ -38,27 +67,15 @@ notify_follower_new (const notify_follower_opts_t *o)
     if (!self)
         return NULL;
     self->o = *o;
-    self->url = strdup (o->audit_url ? o->audit_url : "");
     self->token = strdup (o->token ? o->token : "");
     self->chains_cfg = o->chains && *o->chains ? strdup (o->chains) : NULL;
-    char *urls = self->url ? strdup (self->url) : NULL, *save = NULL;
-    for (char *u = urls ? strtok_r (urls, ",", &save) : NULL; u; u = strtok_r (NULL, ",", &save)) {
-        while (*u == ' ')
-            u++;
-        s_endpoint_t *e = &self->ep[self->nep];
-        if (self->nep == S_ENDPOINTS_MAX || pl_http_url_parse (u, e->host, sizeof e->host, &e->port) != 0) {
-            self->nep = 0;
-            break;
-        }
-        self->nep++;
-    }
-    free (urls);
+    self->nep = s_endpoints (o->audit_url, self->ep);
     if (!self->token || !self->nep) {
         notify_follower_destroy (&self);
         return NULL;
     }
     /* Chains named by configuration: asked of the first (or only) replica's API. */
-    save = NULL;
+    char *save = NULL;
     for (char *c = self->chains_cfg ? strtok_r (self->chains_cfg, ",", &save) : NULL;
          c && self->ep[0].nchains < S_CHAINS_MAX; c = strtok_r (NULL, ",", &save))
         self->ep[0].chains[self->ep[0].nchains++] = strdup (c);
@@ -83,7 +100,6 @@ notify_follower_destroy (notify_follower_t **self_p)
     for (size_t e = 0; e < self->nep; e++)
         for (size_t i = 0; i < self->ep[e].nchains; i++)
             free (self->ep[e].chains[i]);
-    free (self->url);
     free (self->token);
     free (self->chains_cfg);
     free (self);
@@ -94,12 +110,6 @@ bool
 notify_follower_ok (const notify_follower_t *self)
 {
     return atomic_load (&self->ok);
-}
-
-const char *
-notify_follower_errstr (const notify_follower_t *self)
-{
-    return self->err;
 }
 
 /* GET path on the audit; the body parsed as JSON, or NULL with err set. */

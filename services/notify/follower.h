@@ -36,17 +36,19 @@ typedef struct {
     pl_metrics_t *metrics;          /* borrowed, may be NULL */
 } notify_follower_opts_t;
 
+/* True when list names 1 to 16 audit replicas, each http://host[:port] (what _new accepts). */
+bool notify_follower_urls_ok (const char *list);
+
 /* NULL on bad options (an audit URL that is not http://host[:port]) or no memory. */
 notify_follower_t *notify_follower_new (const notify_follower_opts_t *opts);
 void notify_follower_destroy (notify_follower_t **self_p);
 
 /* One pass: every chain once, at most one page each. Returns the number of records read
  * (> 0: call again soon, there may be more), 0 when caught up, or a negative PL_E* code when
- * the audit or Redis failed (see notify_follower_errstr). */
+ * the audit or Redis failed (logged, and notify_follower_ok false). */
 int notify_follower_poll (notify_follower_t *self);
 
 /* True when the last pass reached the audit and Redis (read from the ops thread). */
 bool notify_follower_ok (const notify_follower_t *self);
-const char *notify_follower_errstr (const notify_follower_t *self);
 
 #endif

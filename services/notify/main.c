@@ -12,6 +12,7 @@
 #include "api.h"
 #include "deliver.h"
 #include "follower.h"
+#include "policy.h"
 #include "store.h"
 #include "worker.h"
 #include "plateau/http.h"
@@ -57,17 +58,15 @@ main (void)
     notify_api_opts_t ao = {
         .redis_url = pl_config_str (cfg, "PLATEAU_REDIS_URL", NULL), .replica = pl_service_replica (svc),
         .clock = pl_service_clock (svc), .allow_insecure = dopt.allow_insecure,
-        .max_url = (size_t) pl_config_int (cfg, "PLATEAU_NOTIFY_MAX_URL", 2048, 64, 8192),
+        .max_url = (size_t) pl_config_int (cfg, "PLATEAU_NOTIFY_MAX_URL", 2048, 64, NOTIFY_URL_MAX),
         .max_per_source = (int) pl_config_int (cfg, "PLATEAU_NOTIFY_MAX_SUBSCRIPTIONS", 25, 1, 1000),
     };
     pl_http_tokens_t *tokens = pl_http_tokens_new ();
     if (tokens_text && pl_http_tokens_parse (tokens, tokens_text) < 0)
         pl_config_fail (cfg, "PLATEAU_API_TOKENS_FILE", "lines of source:token (16 bytes or more)", NULL);
-    for (const char *u = audit_url; u && *u; u = strchr (u, ',') ? strchr (u, ',') + 1 : "")
-        if (strncmp (u, "http://", 7) != 0) {
-            pl_config_fail (cfg, "PLATEAU_NOTIFY_AUDIT_URL", "http://host[:port], one per audit replica", audit_url);
-            break;
-        }
+    if (audit_url && !notify_follower_urls_ok (audit_url))
+        pl_config_fail (cfg, "PLATEAU_NOTIFY_AUDIT_URL", "http://host[:port], one per audit replica (16 at most)",
+                        audit_url);
     pl_service_config_done (svc);
 
     notify_store_t *store = notify_store_new (pl_service_redis (svc), pl_service_replica (svc));

@@ -32,6 +32,9 @@ int64_t notify_policy_backoff_ms (int attempts, int64_t base_ms, int64_t cap_ms,
  * unreadable. */
 int64_t notify_policy_retry_after_ms (const char *value, int64_t now_ms);
 
+/* The longest subscription URL PLATEAU_NOTIFY_MAX_URL may allow. */
+#define NOTIFY_URL_MAX 8192
+
 /* Checks a subscription's URL: absolute, "https://" (or "http://" when allow_insecure), a
  * host, no user:password, at most max_len bytes, no fragment; with !allow_insecure the host
  * may not be a loopback, private, link-local or unspecified address literal, nor "localhost".

@@ -48,9 +48,12 @@ test_bad_configuration_exits_2_naming_the_variable (void **state)
 {
     nx_t *f = *state;
     const char *no_url[] = { "PLATEAU_NOTIFY_AUDIT_URL=", NULL };
-    const char *bad[] = { "PLATEAU_NOTIFY_AUDIT_URL=https://audit:8080", NULL };
-    const char *const *cases[] = { no_url, bad };
-    for (int i = 0; i < 2; i++) {
+    const char *https[] = { "PLATEAU_NOTIFY_AUDIT_URL=https://audit:8080", NULL };
+    const char *no_host[] = { "PLATEAU_NOTIFY_AUDIT_URL=http://", NULL };
+    const char *bad_port[] = { "PLATEAU_NOTIFY_AUDIT_URL=http://audit:8080, http://audit-1:99999", NULL };
+    const char *const *cases[] = { no_url, https, no_host, bad_port };
+    for (int i = 0; i < 4; i++) {
+        unlink (f->log);                 /* each case's own log: pl_test_spawn appends */
         char env[6][512];
         snprintf (env[0], 512, "PLATEAU_REDIS_URL=%s", pl_test_redis_url (f->srv));
         snprintf (env[1], 512, "PLATEAU_BUS_SECURITY=plaintext");
@@ -60,7 +63,6 @@ test_bad_configuration_exits_2_naming_the_variable (void **state)
         snprintf (env[5], 512, "PLATEAU_NOTIFY_AUDIT_TOKEN_FILE=%s", f->audit_token);
         char *envp[] = { env[0], env[1], env[2], env[3], env[4], env[5], NULL };
         char *argv[] = { "plateau-notify", NULL };
-        unsetenv ("PLATEAU_NOTIFY_AUDIT_URL");
         pid_t pid = pl_test_spawn (argv, envp, f->log);
         int status = 0;
         waitpid (pid, &status, 0);
@@ -134,6 +136,53 @@ test_a_source_sees_only_its_own_webhooks_and_bad_bodies_name_the_field (void **s
     snprintf (path, sizeof path, "/v1/webhooks/%s", id);
     assert_int_equal (nx_api (f, NX_TOKEN_A, "DELETE", path, NULL, &resp), 204);
     pl_test_http_resp_free (&resp);
+    assert_int_equal (nx_api (f, NX_TOKEN_A, "GET", path, NULL, &resp), 404);
+    pl_test_http_resp_free (&resp);
+}
+
+/* Who may call the API and with what: no token or a stranger's is 401; production URL rules
+ * (https only, no private, loopback or link-local address) refuse naming the field; a body
+ * that is not JSON is 415; a source has at most its limit of webhooks (409); an id that names
+ * none is 404. */
+static void
+test_the_api_refuses_strangers_private_urls_and_more_than_the_limit (void **state)
+{
+    nx_t *f = *state;
+    const char *extra[] = { "PLATEAU_NOTIFY_ALLOW_INSECURE_URLS=0", "PLATEAU_NOTIFY_MAX_SUBSCRIPTIONS=2", NULL };
+    s_up (f, extra);
+    pl_test_http_resp_t resp = { 0 };
+    assert_int_equal (pl_test_http_request (f->http_port, "GET", "/v1/webhooks", NULL, NULL, 0, &resp), 401);
+    pl_test_http_resp_free (&resp);
+    assert_int_equal (nx_api (f, "0123456789abcdef-stranger", "GET", "/v1/webhooks", NULL, &resp), 401);
+    pl_test_http_resp_free (&resp);
+    assert_int_equal (nx_api (f, "0123456789abcdef-stranger", "POST", "/v1/webhooks", "{}", &resp), 401);
+    pl_test_http_resp_free (&resp);
+
+    static const char *const refused[] = { "http://crm.example.com/h", "https://127.0.0.1/h", "https://[::1]/h",
+                                           "https://169.254.169.254/latest/meta-data", "https://localhost/h",
+                                           "https://10.0.0.8/h", "https://192.168.1.20/h" };
+    char body[600];
+    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+        snprintf (body, sizeof body, "{\"url\":\"%s\",\"events\":[\"*\"],\"secret\":\"" NX_SECRET "\"}", refused[i]);
+        s_expect_field (f, body, 400, "url");
+    }
+    snprintf (body, sizeof body, "{\"url\":\"https://crm.example.com/hooks\",\"events\":[\"*\"],\"secret\":\"" NX_SECRET "\"}");
+    char headers[200];
+    snprintf (headers, sizeof headers, "Authorization: Bearer %s\r\nContent-Type: text/plain\r\n", NX_TOKEN_A);
+    assert_int_equal (pl_test_http_request (f->http_port, "POST", "/v1/webhooks", headers, body, strlen (body), &resp), 415);
+    pl_test_http_resp_free (&resp);
+
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal (nx_api (f, NX_TOKEN_A, "POST", "/v1/webhooks", body, &resp), 201);
+        pl_test_http_resp_free (&resp);
+    }
+    assert_int_equal (nx_api (f, NX_TOKEN_A, "POST", "/v1/webhooks", body, &resp), 409);
+    pl_test_http_resp_free (&resp);
+    assert_int_equal (nx_api (f, NX_TOKEN_B, "POST", "/v1/webhooks", body, &resp), 201);   /* per source */
+    pl_test_http_resp_free (&resp);
+
+    char path[400] = "/v1/webhooks/";
+    memset (path + strlen (path), 'x', 300);
     assert_int_equal (nx_api (f, NX_TOKEN_A, "GET", path, NULL, &resp), 404);
     pl_test_http_resp_free (&resp);
 }
@@ -362,6 +411,7 @@ main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown (test_bad_configuration_exits_2_naming_the_variable, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_the_api_refuses_strangers_private_urls_and_more_than_the_limit, setup, teardown),
         cmocka_unit_test_setup_teardown (test_a_source_sees_only_its_own_webhooks_and_bad_bodies_name_the_field, setup, teardown),
         cmocka_unit_test_setup_teardown (test_events_are_delivered_signed_once_in_order_and_not_again_after_a_restart, setup, teardown),
         cmocka_unit_test_setup_teardown (test_a_receiver_down_for_a_while_gets_every_event_in_order_once_back, setup, teardown),
