@@ -10,7 +10,7 @@ the instant it came); a bad one is answered 401 and counted in --out + ".bad".
     webhook-receiver.py --secret-file F --out deliveries.ndjson --port-file P
 
 With --check EXPORT it instead compares what came (--out) with the audit export: every record
-a webhook carries (a verdict, a call's outcome or disposition, a promise's change) of a lead
+a webhook carries (a verdict, a call's outcome or disposition, a promise's change, a payment) of a lead
 must have come exactly as an event id once after de-duplication, each lead's in the order the
 audit received them (seq). It prints the figures and exits 1 when one is missing or out of
 order, or a delivery was refused for its signature.
@@ -34,7 +34,8 @@ MAX_BODY = 1 << 20
 CARRIED = {"scrub.verdict": "lead.verdict", "call.outcome": "call.outcome",
            "call.disposition": "call.disposition", "promise.made": "promise.made",
            "promise.kept": "promise.kept", "promise.partially_kept": "promise.partially_kept",
-           "promise.broken": "promise.broken", "promise.cancelled": "promise.cancelled"}
+           "promise.broken": "promise.broken", "promise.cancelled": "promise.cancelled",
+           "payment.applied": "payment.received", "payment.unmatched": "payment.received"}
 
 
 def event_id(audit_id):
@@ -47,9 +48,10 @@ def check(export, deliveries):
         r = json.loads(line)
         if r.get("type") in CARRIED and r.get("lead_id"):
             expected[event_id(r["event_id"])] = (r["lead_id"], r["chain"], r["seq"], CARRIED[r["type"]])
-    came, order, dups, other = set(), defaultdict(list), 0, Counter()
+    came, order, dups, other, mislabelled = set(), defaultdict(list), 0, Counter(), 0
     for line in open(deliveries, encoding="utf-8"):
         d = json.loads(line)
+        mislabelled += d.get("header_id") != d["id"]      # X-Plateau-Event-Id is the body's id
         if d["id"] in came:
             dups += 1
             continue
@@ -64,14 +66,14 @@ def check(export, deliveries):
     unordered = [lead for lead, s in order.items() if s != sorted(s)]
     by_type = Counter(t for i, (_, _, _, t) in expected.items() if i in came)
     print(f"   {len(came)} events came ({dups} delivered again and set aside by their id), "
-          f"{bad} refused for their signature")
+          f"{bad} refused for their signature, {mislabelled} with another id in their header")
     print("   " + ", ".join(f"{t} {n}" for t, n in sorted(by_type.items()))
           + "".join(f", {t} {n}" for t, n in sorted(other.items())))
     print(f"   of {len(expected)} the audit holds for the leads: {len(missing)} missing, "
           f"{len(unordered)} leads out of order")
     for i in missing[:5]:
         print(f"   missing: {expected[i][3]} of lead {expected[i][0]} (audit seq {expected[i][2]}, {i})")
-    return 1 if missing or unordered or bad else 0
+    return 1 if missing or unordered or bad or mislabelled else 0
 
 
 def main():

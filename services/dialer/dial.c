@@ -573,11 +573,11 @@ s_move_effect (pl_inbox_tx_t *tx, const dialer_campaign_t *c, const char *lead_i
         scores[nk - NK0] = rem ? "rem" : score;
         keys[nk] = k_stats[nk - NK0];
         nk++;
-        if ((rem || seen_at > 0) && nk < NK0 + 4) {
+        if (!rem && seen_at > 0 && nk < NK0 + 4) {
             char sfx[64];
             snprintf (sfx, sizeof sfx, "%s:seen", name);
             s_key (k_stats[nk - NK0], sizeof k_stats[nk - NK0], c->name, sfx);
-            scores[nk - NK0] = rem ? "rem" : seen;
+            scores[nk - NK0] = seen;
             keys[nk] = k_stats[nk - NK0];
             nk++;
         }

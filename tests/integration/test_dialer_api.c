@@ -1378,7 +1378,7 @@ test_a_call_telephony_never_ended_frees_its_line (void **state)
             assert_int_equal (s_answered (f, dial_id, calls[k].lead, camp, calls[k].agent, "coll-t"), 0);
             assert_true (s_wait_lead (f, camp, calls[k].lead, "talking"));
             assert_int_equal (s_bridged (f, dial_id, camp), 0);
-            assert_int_equal (s_zscore (f, camp, "inflight", dial_id), -1);
+            assert_true (s_zscore (f, camp, "inflight", dial_id) < 0);       /* absent */
             assert_true (s_zscore (f, camp, "bridged", dial_id) > 0);
             zset = "bridged";
         }
@@ -1437,11 +1437,11 @@ test_a_bridged_call_leaves_the_bridged_calls_when_it_ends (void **state)
         s_pump (f, 10);
     }
     assert_string_equal (st, "done");
-    assert_int_equal (s_zscore (f, camp, "bridged", dial_id), -1);
+    assert_true (s_zscore (f, camp, "bridged", dial_id) < 0);       /* absent */
     /* A late, redelivered BRIDGED of the ended call: acknowledged, nothing comes back. */
     assert_int_equal (s_bridged (f, dial_id, camp), 0);
-    assert_int_equal (s_zscore (f, camp, "bridged", dial_id), -1);
-    assert_int_equal (s_zscore (f, camp, "inflight", dial_id), -1);
+    assert_true (s_zscore (f, camp, "bridged", dial_id) < 0);       /* absent */
+    assert_true (s_zscore (f, camp, "inflight", dial_id) < 0);       /* absent */
     assert_int_equal (s_http (f, "GET", "/v1/campaigns/us-coll/queue", READER, NULL, &o), 200);
     assert_int_equal (json_integer_value (json_object_get (o, "calls_bridged")), 0);
     json_decref (o);
