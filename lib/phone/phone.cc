@@ -281,12 +281,8 @@ s_french_plan (const PhoneNumberUtil &util, PhoneNumber *number, bool national_f
 static bool
 s_simple_form (const char *raw, size_t len, std::string *canon)
 {
-    /* Blanks are stripped at both ends by libphonenumber too; inside a number it only accepts
-     * its own punctuation, which has the space but not the tab. */
-    while (len > 0 && (raw[0] == ' ' || raw[0] == '\t'))
-        raw++, len--;
-    while (len > 0 && (raw[len - 1] == ' ' || raw[len - 1] == '\t'))
-        len--;
+    /* Inside a number libphonenumber only accepts its own punctuation, which has the space but
+     * not the tab (the blanks at both ends are gone: s_parse). */
     canon->clear ();
     size_t i = 0;
     /* After a plus, libphonenumber reads punctuation inside the country code its own way
@@ -381,6 +377,12 @@ s_parse (pl_phone_t *self, const char *raw, const char *default_region, pl_phone
 
     if (len > PL_PHONE_RAW_MAX)
         return s_invalid (self, out, PL_PHONE_TOO_LONG, who);
+    /* Blanks at both ends are nothing, on either road: libphonenumber does not always ignore a
+     * trailing one ("+80000000000 " was invalid, "+80000000000" valid; found by fuzz_phone). */
+    while (len > 0 && (raw[0] == ' ' || raw[0] == '\t'))
+        raw++, len--;
+    while (len > 0 && (raw[len - 1] == ' ' || raw[len - 1] == '\t'))
+        len--;
     if (!pl_utf8_valid (raw, len))
         return s_invalid (self, out, PL_PHONE_NOT_A_NUMBER, who);
 

@@ -768,11 +768,40 @@ test_french_and_british_digits_read_directly_answer_as_parse_does (void **state)
     pl_phone_destroy (&parse);
 }
 
+/* Blanks around a number are nothing, on both roads (the digits alone and libphonenumber's
+ * Parse(), which judged "+80000000000 " otherwise than "+80000000000": found by fuzz_phone). */
+static void
+test_blanks_around_a_number_change_nothing (void **state)
+{
+    (void) state;
+    pl_phone_t *direct = pl_phone_new (), *parse = pl_phone_new ();
+    pl__phone_set_raw_only (parse, true);
+    static const char *const forms[] = { "+80000000000", "+33612345678", "0612345678" };
+    for (size_t i = 0; i < sizeof forms / sizeof *forms; i++) {
+        char padded[64];
+        snprintf (padded, sizeof padded, " \t%s \t", forms[i]);
+        pl_phone_number_t a, b, c;
+        int ra = pl_phone_parse (direct, forms[i], "FR", &a);
+        int rb = pl_phone_parse (parse, padded, "FR", &b);
+        int rc = pl_phone_parse (direct, padded, "FR", &c);
+        assert_int_equal (ra, rb);
+        assert_int_equal (ra, rc);
+        assert_int_equal (a.reason, b.reason);
+        if (ra == 0) {
+            assert_string_equal (a.e164, b.e164);
+            assert_string_equal (a.e164, c.e164);
+        }
+    }
+    pl_phone_destroy (&direct);
+    pl_phone_destroy (&parse);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_common_written_forms_normalise_to_e164),
+        cmocka_unit_test (test_blanks_around_a_number_change_nothing),
         cmocka_unit_test (test_invalid_numbers_are_rejected_with_a_reason),
         cmocka_unit_test (test_parse_rejects_null_input_without_crashing),
         cmocka_unit_test (test_type_values_mirror_the_protobuf_enum),
