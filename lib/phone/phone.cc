@@ -278,7 +278,13 @@ s_french_plan (const PhoneNumberUtil &util, PhoneNumber *number, bool national_f
  * Parse() would strip anyway; for those we hand it the digits alone (with the leading '+').
  * Anything else (letters, extensions, "tel:", slashes, non-ASCII digits) goes in untouched.
  * tests/fuzz/fuzz_phone.c checks that both roads give the same answer. */
-static bool
+typedef enum {
+    S_RAW,                      /* Parse() gets the text as it came */
+    S_DIGITS,                   /* the digits stand for the text, for s_direct() and Parse() */
+    S_DIRECT_ONLY               /* the digits may be read by s_direct(); Parse() gets the text */
+} s_form_t;
+
+static s_form_t
 s_simple_form (const char *raw, size_t len, std::string *canon)
 {
     /* Inside a number libphonenumber only accepts its own punctuation, which has the space but
@@ -287,11 +293,20 @@ s_simple_form (const char *raw, size_t len, std::string *canon)
     size_t i = 0;
     /* After a plus, libphonenumber reads punctuation inside the country code its own way
      * ("+8-0…", "+-80…" come out of it as no E.164 at all): an international number with
-     * punctuation takes the raw road. */
+     * punctuation goes to Parse() as it came. When the punctuation comes only after a whole
+     * country code that s_direct() reads ("+33 6 12 34 56 78", "+1 (212) 555-1234"), its digits
+     * may still be read directly, which answers only when the number is valid. */
     bool plus = i < len && raw[i] == '+';
+    bool punct = false, cc_whole = false;
     if (plus) {
         canon->push_back ('+');
         i++;
+        size_t cc = 0;
+        while (i + cc < len && raw[i + cc] >= '0' && raw[i + cc] <= '9')
+            cc++;
+        cc_whole = i + cc < len && ((cc == 1 && raw[i] == '1')
+                                    || (cc == 2 && (memcmp (raw + i, "33", 2) == 0
+                                                    || memcmp (raw + i, "44", 2) == 0)));
     }
     size_t digits = 0;
     for (; i < len; i++) {
@@ -300,11 +315,17 @@ s_simple_form (const char *raw, size_t len, std::string *canon)
             canon->push_back (c);
             digits++;
         }
-        else if (plus || !(c == ' ' || c == '.' || c == '-' || c == '(' || c == ')'))
-            return false;
+        else if (c == ' ' || c == '.' || c == '-' || c == '(' || c == ')')
+            punct = true;
+        else
+            return S_RAW;
     }
     /* With punctuation, libphonenumber wants three digits to call it a number at all. */
-    return digits >= 3 && digits <= 20;
+    if (digits < 3 || digits > 20)
+        return S_RAW;
+    if (plus && punct)
+        return cc_whole ? S_DIRECT_ONLY : S_RAW;
+    return S_DIGITS;
 }
 
 /* Position of `word` (lower-case ASCII) in s from `from`, ignoring ASCII case, or npos. */
@@ -322,33 +343,47 @@ s_find_ci (const std::string &s, const char *word, size_t from)
     return std::string::npos;
 }
 
-/* The digits of a French or British number, national ("0612345678", default region FR or GB) or
- * international ("+33612345678", "+447911123456"), as a PhoneNumber built without Parse(): Parse()
- * is two thirds of a parse's cost, and registry files (Bloctel, TPS) hold millions of these. The
- * caller takes the number only when it is valid, checked against the same ranges, and otherwise
- * parses it for the exact reason; tests/fuzz/fuzz_phone.c and test_phone check both roads agree. */
+/* The digits of a number of a country whose calling rules plateau ships (France, the United
+ * Kingdom, the United States and the rest of the North American plan), national ("0612345678"
+ * with default region FR, "07911 123456" with GB, "(212) 555-1234" or "1 212 555 1234" with US)
+ * or international ("+33612345678", "+447911123456", "+12125551234"), as a PhoneNumber built
+ * without Parse(): Parse() is two thirds of a parse's cost, and CRM exports and registry files
+ * (Bloctel, TPS, the National DNC) hold millions of these. It only builds what Parse() would
+ * build for the same digits: the caller takes the number only when it is valid, checked against
+ * the same ranges, and otherwise parses it for the exact reason. tests/fuzz/fuzz_phone.c and
+ * test_phone check both roads agree. */
 static bool
 s_direct (const std::string &digits, const char *region, PhoneNumber *number)
 {
     const char *d = digits.c_str ();
     size_t n = digits.size ();
     int cc;
-    bool national = d[0] == '0';
+    size_t skip;
+    bool national = d[0] != '+';
     if (n > 3 && d[0] == '+' && d[1] == '3' && d[2] == '3')
-        cc = 33;
+        cc = 33, skip = 3;
     else if (n > 3 && d[0] == '+' && d[1] == '4' && d[2] == '4')
-        cc = 44;
-    else if (national && strcmp (region, "FR") == 0)
-        cc = 33;
-    else if (national && strcmp (region, "GB") == 0)
-        cc = 44;
+        cc = 44, skip = 3;
+    else if (n == 12 && d[0] == '+' && d[1] == '1')
+        cc = 1, skip = 2;
+    else if (d[0] == '0' && strcmp (region, "FR") == 0)
+        cc = 33, skip = 1;
+    else if (d[0] == '0' && strcmp (region, "GB") == 0)
+        cc = 44, skip = 1;
+    /* The North American plan has no leading 0; its trunk prefix is 1, which Parse() strips from
+     * eleven digits (ten are left, a possible length). Only the US default region is read here:
+     * the other regions of +1 go through Parse(). */
+    else if (strcmp (region, "US") == 0 && (n == 10 || (n == 11 && d[0] == '1')))
+        cc = 1, skip = n - 10;
     else
         return false;
-    d += national ? 1 : 3;
-    n -= national ? 1 : 3;
-    /* A French significant number has 9 digits, most British ones 10 (some 9); a leading 0 left
-     * after the prefix (Italian-style) or any other length goes through Parse(). */
-    if (n < 9 || n > 10 || (cc == 33 && n != 9) || d[0] < '1' || d[0] > '9')
+    d += skip;
+    n -= skip;
+    /* A French significant number has 9 digits, most British ones 10 (some 9), a North American
+     * one 10 and never starts with 0 or 1; a leading 0 left after the prefix (Italian-style) or
+     * any other length goes through Parse(). */
+    if (n < 9 || n > 10 || (cc == 33 && n != 9) || (cc == 1 && n != 10) || d[0] < '1' || d[0] > '9'
+        || (cc == 1 && d[0] == '1'))
         return false;
     uint64_t nsn = 0;
     for (size_t i = 0; i < n; i++) {
@@ -387,8 +422,12 @@ s_parse (pl_phone_t *self, const char *raw, const char *default_region, pl_phone
         return s_invalid (self, out, PL_PHONE_NOT_A_NUMBER, who);
 
     std::string input;
-    bool simple = !self->raw_only && s_simple_form (raw, len, &input);
-    if (!simple) {
+    s_form_t form = self->raw_only ? S_RAW : s_simple_form (raw, len, &input);
+    bool simple = form != S_RAW;
+    std::string digits;
+    if (form == S_DIRECT_ONLY)
+        digits.swap (input);
+    if (form != S_DIGITS) {
         input.assign (raw, len);
         /* French extensions ("poste 12") are not among libphonenumber's extension words, and
          * their letters would be read as a vanity number. */
@@ -399,7 +438,7 @@ s_parse (pl_phone_t *self, const char *raw, const char *default_region, pl_phone
     /* GetNumberType() is UNKNOWN exactly when IsValidNumber() is false (both match the number
      * against its region's ranges); calling one instead of both halves the regex work. */
     PhoneNumberUtil::PhoneNumberType type = PhoneNumberUtil::UNKNOWN;
-    if (simple && s_direct (input, region, &number)) {
+    if (simple && s_direct (form == S_DIGITS ? input : digits, region, &number)) {
         s_french_plan (util, &number, number.country_code_source () == PhoneNumber::FROM_DEFAULT_COUNTRY);
         type = util.GetNumberType (number);
     }

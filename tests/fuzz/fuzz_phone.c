@@ -3,7 +3,8 @@
  *  Input: one byte choosing the default region, then the number as a CRM might write it (split
  *  at the first NUL into number / postal code / state / zone). Besides the sanitizers, it checks
  *  what must always hold: a valid number has a '+' E.164 of digits and a region, and parsing the
- *  raw text gives exactly what the digits-only fast path gives.
+ *  raw text gives exactly what the fast path (the digits alone, read without Parse() when they
+ *  are a French, British or North American number) gives: E.164, type, region and zones.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -84,6 +85,16 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
                                   .state = parts[2], .override = parts[3]};
         n = pl_phone_resolve_zones (s_fast, &place, &z);
         s_check (n < 0 || (size_t) n == z.count, "resolved zone count", parts[0]);
+        /* and the zones libphonenumber's own answer leads to */
+        pl_phone_zones_t zb;
+        pl_phone_place_t place_b = {.e164 = b.e164, .region = b.region, .postal_code = parts[1],
+                                    .state = parts[2], .override = parts[3]};
+        int nb = pl_phone_resolve_zones (s_slow, &place_b, &zb);
+        s_check (nb == n && (n <= 0 || zb.count == z.count), "fast and raw parses lead to the same zones",
+                 parts[0]);
+        for (size_t i = 0; n > 0 && i < z.count; i++)
+            s_check (strcmp (z.zones[i], zb.zones[i]) == 0, "fast and raw parses lead to the same zones",
+                     parts[0]);
         for (size_t i = 0; n > 0 && i < z.count; i++)
             s_check (z.zones[i][0] != '\0', "zone names are not empty", parts[0]);
     }

@@ -730,40 +730,61 @@ test_regions_come_from_the_number_and_the_address (void **state)
     assert_int_equal (pl_phone_resolve_regions (NULL, NULL), PL_EINVAL);
 }
 
-/* French and British digits skip Parse(): every answer must be Parse()'s, valid or not, for
- * numbers drawn over the whole national plans (mobiles, geographic, overseas, unused ranges) in
- * both the national and the international form. */
+/* French, British and North American digits skip Parse(): every answer must be Parse()'s, valid
+ * or not, for numbers drawn over the whole national plans (mobiles, geographic, overseas, toll-
+ * free, unused ranges) in the national and the international form, written as CRMs write them:
+ * digits alone, grouped with spaces, dots or dashes, in parentheses, with the American trunk 1. */
 static void
-test_french_and_british_digits_read_directly_answer_as_parse_does (void **state)
+test_direct_digits_answer_as_parse_does (void **state)
 {
     (void) state;
     pl_phone_t *direct = pl_phone_new (), *parse = pl_phone_new ();
     assert_non_null (direct);
     assert_non_null (parse);
     pl__phone_set_raw_only (parse, true);
+    static const char *const regions[] = {"FR", "GB", "US"};
+    static const char *const ccs[] = {"+33", "+44", "+1"};
     uint64_t x = 0x9E3779B97F4A7C15ULL;
-    int valid = 0, total = 0;
-    for (int i = 0; i < 40000; i++) {
+    int valid[3] = {0}, total = 0;
+    for (int i = 0; i < 60000; i++) {
         pl_test_rand (&x);
-        bool gb = i % 2, intl = (i / 2) % 2;
-        int nsn_len = gb ? 9 + (int) ((x >> 40) % 2) : 9;
+        int k = i % 3;
+        bool intl = (i / 3) % 2;
+        int style = (int) ((x >> 50) % 6);
+        int nsn_len = k == 0 ? 9 : k == 1 ? 9 + (int) ((x >> 40) % 2) : 10;
         uint64_t mod = nsn_len == 9 ? 1000000000ULL : 10000000000ULL;
-        char raw[32];
-        snprintf (raw, sizeof raw, "%s%0*llu", intl ? (gb ? "+44" : "+33") : "0", nsn_len,
-                  (unsigned long long) (x % mod));
+        char nsn[16];
+        snprintf (nsn, sizeof nsn, "%0*llu", nsn_len, (unsigned long long) (x % mod));
+        /* North American numbers: mostly in the plan's NXX-NXX shape, so that most are valid */
+        if (k == 2 && style < 4) {
+            nsn[0] = (char) ('2' + (x >> 20) % 8);
+            nsn[3] = (char) ('2' + (x >> 24) % 8);
+        }
+        const char *prefix = intl ? ccs[k] : k == 2 ? (style == 5 ? "1" : "") : "0";
+        char raw[48];
+        const char *sep = style == 1 ? " " : style == 2 ? "." : style == 3 ? "-" : "";
+        if (style == 4 && k == 2)
+            snprintf (raw, sizeof raw, "%s%s(%.3s) %.3s-%s", prefix, intl ? " " : "", nsn, nsn + 3, nsn + 6);
+        else if (style == 4)
+            snprintf (raw, sizeof raw, "%s (%.1s) %s", prefix, nsn, nsn + 1);
+        else
+            snprintf (raw, sizeof raw, "%s%s%.3s%s%.3s%s%s", prefix, intl && *sep ? sep : "", nsn, sep, nsn + 3,
+                      sep, nsn + 6);
         pl_phone_number_t a, b;
-        int ra = pl_phone_parse (direct, raw, gb ? "GB" : "FR", &a);
-        int rb = pl_phone_parse (parse, raw, gb ? "GB" : "FR", &b);
+        int ra = pl_phone_parse (direct, raw, regions[k], &a);
+        int rb = pl_phone_parse (parse, raw, regions[k], &b);
         if (ra != rb || a.reason != b.reason || strcmp (a.region, b.region) != 0 || a.type != b.type
             || (ra == 0 && strcmp (a.e164, b.e164) != 0))
-            fail_msg ("%s: direct %d %s %s type %d reason %d, parse %d %s %s type %d reason %d", raw, ra, a.e164,
-                      a.region, a.type, a.reason, rb, b.e164, b.region, b.type, b.reason);
-        valid += ra == 0;
+            fail_msg ("%s (%s): direct %d %s %s type %d reason %d, parse %d %s %s type %d reason %d", raw, regions[k],
+                      ra, a.e164, a.region, a.type, a.reason, rb, b.e164, b.region, b.type, b.reason);
+        valid[k] += ra == 0;
         total++;
     }
-    /* both kinds were drawn */
-    assert_true (valid > total / 10);
-    assert_true (valid < total);
+    /* both kinds were drawn in every plan */
+    for (int k = 0; k < 3; k++) {
+        assert_true (valid[k] > total / 30);
+        assert_true (valid[k] < total / 3);
+    }
     pl_phone_destroy (&direct);
     pl_phone_destroy (&parse);
 }
@@ -823,7 +844,7 @@ main (void)
         cmocka_unit_test (test_two_parsers_side_by_side),
         cmocka_unit_test (test_a_us_numbers_area_code_names_its_state),
         cmocka_unit_test (test_regions_come_from_the_number_and_the_address),
-        cmocka_unit_test (test_french_and_british_digits_read_directly_answer_as_parse_does),
+        cmocka_unit_test (test_direct_digits_answer_as_parse_does),
     };
     return cmocka_run_group_tests_name ("phone", tests, s_setup, s_teardown);
 }
