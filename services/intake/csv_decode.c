@@ -716,6 +716,7 @@ s_row (intake_csv_t *self)
                 e->line = self->rec_line;
                 e->column = col;
                 snprintf (e->header, sizeof e->header, "%s", c->label);
+                intake_error_printable (e->header);
             }
             else {
                 memcpy (code, p, m);
@@ -824,13 +825,16 @@ s_row (intake_csv_t *self)
         e->line = self->rec_line;
         e->column = s_column_of (self, le->field);
         snprintf (e->header, sizeof e->header, "%s", s_label (self, e->column));
+        intake_error_printable (e->header);
     }
     rerr->dropped += self->lead_errors.dropped;
     rerr->known = self->lead_errors.known;
     for (size_t i = 0; i < rerr->count; i++)
-        if (rerr->items[i].column && !rerr->items[i].header[0])
+        if (rerr->items[i].column && !rerr->items[i].header[0]) {
             snprintf (rerr->items[i].header, sizeof rerr->items[i].header, "%s",
                       s_label (self, rerr->items[i].column));
+            intake_error_printable (rerr->items[i].header);
+        }
     return s_emit (self, NULL, rerr);
 }
 

@@ -429,6 +429,16 @@ test_errors_never_echo_binary_bytes (void **state)
         s_assert_text (f->seen[0].errors.items[i].message);
         s_assert_text (f->seen[0].errors.items[i].header);
     }
+    /* A header label with control bytes, which still names its column (folding drops them),
+     * echoed in a row's error as the column's header. */
+    const char labels[] = "phone,last_name,coun\x01try\n0612345678,A,Atlantis\n";
+    assert_int_equal (s_run (f, labels, sizeof labels - 1, 1 << 16), 1);
+    assert_null (f->seen[0].lead);
+    const intake_error_t *e = s_err (&f->seen[0], "country");
+    assert_non_null (e);
+    assert_string_equal (e->header, "coun?try");
+    for (size_t i = 0; i < f->seen[0].errors.count; i++)
+        s_assert_text (f->seen[0].errors.items[i].header);
 }
 
 static void
