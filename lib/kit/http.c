@@ -126,6 +126,7 @@ struct pl_http_req {
     pl_http_sig_t *sig;              /* a signed route's check, fed with the body as sent */
     z_stream *z;                     /* a gzip / deflate body's decoder, NULL for identity */
     bool z_end;                      /* the compressed stream is complete */
+    bool z_gzip;                     /* gzip: members may follow one another (RFC 1952 2.2) */
     size_t decoded;                  /* bytes of body after decoding */
     bool failed;                     /* an error response is set; discard the rest of the body */
     bool early;                      /* answered from its headers, its body (if any) unread */
@@ -1025,6 +1026,7 @@ s_begin (pl_http_req_t *req)
             return false;
         }
         req->z = calloc (1, sizeof *req->z);
+        req->z_gzip = strcasecmp (enc, "deflate") != 0;
         /* 15 + 32: zlib (HTTP's deflate) or gzip, told by the stream's header. */
         if (!req->z || inflateInit2 (req->z, 15 + 32) != Z_OK) {
             free (req->z);
@@ -1114,10 +1116,16 @@ s_inflate (pl_http_req_t *req, const char *data, size_t size)
         if (req->z_end) {
             if (z->avail_in == 0)
                 break;
-            pl_http_reply_error (req, 400, "bad_encoding", "data after the end of the compressed body",
-                                 "Content-Encoding");
-            req->failed = true;
-            return;
+            /* A gzip body is a series of members ("cat a.gz b.gz", a CRM export written in
+             * parts): the next one starts with gzip's magic bytes. Anything else after the end
+             * is refused, as is a zlib stream with data after it. The limits count the whole. */
+            if (!req->z_gzip || z->next_in[0] != 0x1f || inflateReset (z) != Z_OK) {
+                pl_http_reply_error (req, 400, "bad_encoding", "data after the end of the compressed body",
+                                     "Content-Encoding");
+                req->failed = true;
+                return;
+            }
+            req->z_end = false;
         }
         z->next_out = (Bytef *) out;
         z->avail_out = sizeof out;

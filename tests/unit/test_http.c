@@ -1016,9 +1016,9 @@ s_compress (const char *data, size_t len, bool gzip, size_t *out_len)
     return out;
 }
 
-/* Content-Encoding gzip and deflate are decoded for gathered and streamed bodies alike; a zip
- * bomb is 413 after a few kilobytes, broken or cut data 400, another encoding 415, and no error
- * echoes what was sent. */
+/* Content-Encoding gzip and deflate are decoded for gathered and streamed bodies alike, gzip's
+ * members one after the other; a zip bomb is 413 after a few kilobytes, broken or cut data 400,
+ * another encoding 415, and no error echoes what was sent. */
 static void
 test_compressed_bodies_are_decoded_within_their_limits (void **state)
 {
@@ -1081,6 +1081,49 @@ test_compressed_bodies_are_decoded_within_their_limits (void **state)
         pl_test_http_resp_free (&r);
         free (c);
         free (zeros);
+    }
+    /* Several gzip members one after the other ("cat a.gz b.gz") are one body; after a zlib
+     * stream (deflate), or after a member, anything but a member is 400. */
+    {
+        const char *part2 = "x2,0698765432\n";
+        size_t n1, n2;
+        char *c1 = s_compress (text, strlen (text), true, &n1);
+        char *c2 = s_compress (part2, strlen (part2), true, &n2);
+        char *cat = malloc (n1 + n2 + 8);
+        memcpy (cat, c1, n1);
+        memcpy (cat + n1, c2, n2);
+        assert_int_equal (pl_test_http_request (port, "POST", "/v1/echo", "Content-Encoding: gzip\r\n", cat,
+                                                n1 + n2, &r), 200);
+        j = s_json (&r);
+        char both[128];
+        snprintf (both, sizeof both, "%s%s", text, part2);
+        assert_string_equal (s_jstr (j, "body"), both);
+        json_decref (j);
+        pl_test_http_resp_free (&r);
+        /* the second member cut short */
+        assert_int_equal (pl_test_http_request (port, "POST", "/v1/echo", "Content-Encoding: gzip\r\n", cat,
+                                                n1 + n2 / 2, &r), 400);
+        s_assert_error (&r, 400, "bad_encoding");
+        pl_test_http_resp_free (&r);
+        /* junk after a member */
+        memcpy (cat + n1, "junk\x01\x02", 6);
+        assert_int_equal (pl_test_http_request (port, "POST", "/v1/echo", "Content-Encoding: gzip\r\n", cat,
+                                                n1 + 6, &r), 400);
+        s_assert_error (&r, 400, "bad_encoding");
+        assert_null (strstr (r.body, "junk"));
+        pl_test_http_resp_free (&r);
+        /* a zlib stream followed by a gzip member */
+        free (c1);
+        c1 = s_compress (text, strlen (text), false, &n1);
+        memcpy (cat, c1, n1);
+        memcpy (cat + n1, c2, n2);
+        assert_int_equal (pl_test_http_request (port, "POST", "/v1/echo", "Content-Encoding: deflate\r\n", cat,
+                                                n1 + n2, &r), 400);
+        s_assert_error (&r, 400, "bad_encoding");
+        pl_test_http_resp_free (&r);
+        free (c1);
+        free (c2);
+        free (cat);
     }
     /* Not gzip, and cut short: 400, the bytes sent not echoed. */
     const char *junk = "\x01\x02binary\xff\xfe junk";
