@@ -13,7 +13,7 @@
 #include "plateau/error.h"
 #include "plateau/http.h"
 
-#define S_DUE_SCAN 256
+#define S_DUE_SUBS 1024         /* subscriptions with heads due, read per tick */
 
 typedef struct s_transfer {
     struct s_transfer *next;
@@ -271,6 +271,18 @@ s_live_for (const notify_deliver_t *self, const char *sub, size_t sub_len, const
     return n;
 }
 
+/* How many heads of sub the scan reads: its room under the per-endpoint limit, plus as many as
+ * it has transfers live (one of those may be the head of a lead already in flight, skipped). */
+static int
+s_room (void *arg, const char *sub)
+{
+    const notify_deliver_t *self = arg;
+    int live = 0;
+    for (const s_transfer_t *t = self->live; t; t = t->next)
+        live += strcmp (t->d.sub, sub) == 0;
+    return live < self->o.max_per_endpoint ? self->o.max_per_endpoint : 0;
+}
+
 static int
 s_claim (notify_deliver_t *self)
 {
@@ -279,7 +291,7 @@ s_claim (notify_deliver_t *self)
     int64_t now = pl_clock_now_ms (self->o.clock);
     char **due = NULL;
     size_t n = 0;
-    int rc = notify_store_due (self->o.store, now, S_DUE_SCAN, &due, &n);
+    int rc = notify_store_due (self->o.store, now, S_DUE_SUBS, s_room, self, &due, &n);
     if (rc != 0)
         return rc;
     /* Keep the heads this replica may take now: per subscription under its limit, never a

@@ -18,6 +18,7 @@ struct notify_store {
     pl_redis_t *redis;
     pl_inbox_t *inbox;
     char *replica;
+    bool upgraded;                   /* the heads of an earlier version moved (s_upgrade) */
     char err[256];
 };
 
@@ -25,6 +26,27 @@ struct notify_store {
 
 /* Every script derives its keys from the one hash tag (store.h): they live on one node. */
 #define S_LUA_PREFIX "local P = '" P "'\n"
+
+/* Due heads: a sorted set per subscription (`due:<sub>`, its leads by the instant their head is
+ * due) and `subdue`, the subscriptions by their earliest due head. A claim reads the
+ * subscriptions first, then only as many heads of each as it may send, so that one endpoint's
+ * backlog, however long, never hides another's: a single set of every head, read 256 at a time,
+ * let a slow endpoint with thousands of leads due stop every other one. */
+#define S_LUA_DUE                                                                               \
+    "local function due_touch (sub)\n"                                                          \
+    "  local f = redis.call ('ZRANGE', P .. 'due:' .. sub, 0, 0, 'WITHSCORES')\n"               \
+    "  if f[2] then redis.call ('ZADD', P .. 'subdue', f[2], sub)\n"                            \
+    "  else redis.call ('ZREM', P .. 'subdue', sub) end\n"                                      \
+    "end\n"                                                                                     \
+    "local function due_set (sub, lead, at)\n"                                                  \
+    "  redis.call ('ZADD', P .. 'due:' .. sub, at, lead)\n"                                     \
+    "  due_touch (sub)\n"                                                                       \
+    "end\n"                                                                                     \
+    "local function due_rem (sub, lead)\n"                                                      \
+    "  redis.call ('ZREM', P .. 'due:' .. sub, lead)\n"                                         \
+    "  due_touch (sub)\n"                                                                       \
+    "end\n"                                                                                     \
+    "local function due_at (sub, lead) return redis.call ('ZSCORE', P .. 'due:' .. sub, lead) end\n"
 
 /* Routes one event to the subscriptions of the lead's source that take its type and existed
  * when it was decided; appends it to each (subscription, lead) queue. */
@@ -40,7 +62,7 @@ struct notify_store {
     "      if redis.call ('EXISTS', d) == 0 then\n"                                             \
     "        redis.call ('HSET', d, 'type', typ, 'lead', lead, 'at', at, 'data', data, 'attempts', 0)\n" \
     "        if redis.call ('RPUSH', P .. 'q:' .. sub .. ':' .. lead, id) == 1 then\n"          \
-    "          redis.call ('ZADD', P .. 'due', now, sub .. '|' .. lead)\n"                      \
+    "          due_set (sub, lead, now)\n"                                                      \
     "          redis.call ('SADD', P .. 'qs:' .. sub, lead)\n"                                  \
     "        end\n"                                                                             \
     "        redis.call ('INCR', P .. 'pending')\n"                                             \
@@ -57,7 +79,7 @@ struct notify_store {
  * page first (the cursor moved since it was read): nothing is done twice. */
 static const pl_inbox_effect_t s_ingest = {
     "notify.ingest",
-    S_LUA_PREFIX S_LUA_ROUTE
+    S_LUA_PREFIX S_LUA_DUE S_LUA_ROUTE
     "if tonumber (redis.call ('GET', K[1]) or '0') ~= tonumber (A[4]) then return 'stale' end\n"
     "local now, ttl = tonumber (A[2]), tonumber (A[3])\n"
     "local routed, waiting, dropped = 0, 0, 0\n"
@@ -112,29 +134,30 @@ static const pl_inbox_effect_t s_sweep = {
     "return tostring (n)\n"
 };
 
-/* K[1] due; A: now, lease, probe, replica, members… Replies "<sub>|<lead>|<audit id>" lines. */
+/* K[1] subdue; A: now, lease, probe, replica, members "<sub>|<lead>"… Replies
+ * "<sub>|<lead>|<audit id>" lines. */
 static const pl_inbox_effect_t s_claim = {
     "notify.claim",
-    S_LUA_PREFIX
+    S_LUA_PREFIX S_LUA_DUE
     "local now, lease, probe = tonumber (A[1]), tonumber (A[2]), tonumber (A[3])\n"
     "local out = {}\n"
     "for i = 5, #A do\n"
     "  local m = A[i]\n"
-    "  local score = redis.call ('ZSCORE', K[1], m)\n"
+    "  local bar = string.find (m, '|', 1, true)\n"
+    "  local sub, lead = string.sub (m, 1, (bar or 1) - 1), string.sub (m, (bar or #m) + 1)\n"
+    "  local score = bar and due_at (sub, lead)\n"
     "  if score and tonumber (score) <= now then\n"
-    "    local bar = string.find (m, '|', 1, true)\n"
-    "    local sub, lead = string.sub (m, 1, bar - 1), string.sub (m, bar + 1)\n"
     "    local sk = P .. 'sub:' .. sub\n"
     "    local st = redis.call ('HMGET', sk, 'status', 'probe_ms')\n"
     "    local head = redis.call ('LINDEX', P .. 'q:' .. sub .. ':' .. lead, 0)\n"
     "    if not st[1] or not head then\n"
-    "      redis.call ('ZREM', K[1], m)\n"
+    "      due_rem (sub, lead)\n"
     "      redis.call ('SREM', P .. 'qs:' .. sub, lead)\n"
     "    elseif st[1] == 'paused' and now < tonumber (st[2] or '0') then\n"
-    "      redis.call ('ZADD', K[1], tonumber (st[2]), m)\n"
+    "      due_set (sub, lead, tonumber (st[2]))\n"
     "    else\n"
     "      if st[1] == 'paused' then redis.call ('HSET', sk, 'probe_ms', now + probe) end\n"
-    "      redis.call ('ZADD', K[1], now + lease, m)\n"
+    "      due_set (sub, lead, now + lease)\n"
     "      redis.call ('HSET', P .. 'lease', m, A[4])\n"
     "      out[#out + 1] = m .. '|' .. head\n"
     "    end\n"
@@ -143,12 +166,12 @@ static const pl_inbox_effect_t s_claim = {
     "return table.concat (out, '\\n')\n"
 };
 
-/* K[1] due; A: what, sub, lead, audit id, now, next, status, error, pause_after, probe, the
+/* K[1] subdue; A: what, sub, lead, audit id, now, next, status, error, pause_after, probe, the
  * most dead letters kept per subscription (the oldest go first). Replies "<result> <paused now:
  * 0|1>". */
 static const pl_inbox_effect_t s_done = {
     "notify.done",
-    S_LUA_PREFIX
+    S_LUA_PREFIX S_LUA_DUE
     "local what, sub, lead, id, now = A[1], A[2], A[3], A[4], tonumber (A[5])\n"
     "local m, sk = sub .. '|' .. lead, P .. 'sub:' .. sub\n"
     "local q, d = P .. 'q:' .. sub .. ':' .. lead, P .. 'd:' .. sub .. ':' .. id\n"
@@ -168,7 +191,7 @@ static const pl_inbox_effect_t s_done = {
     "end\n"
     "if what == 'retry' then\n"
     "  failed ()\n"
-    "  redis.call ('ZADD', K[1], tonumber (A[6]), m)\n"
+    "  due_set (sub, lead, tonumber (A[6]))\n"
     "  return 'retry ' .. paused\n"
     "end\n"
     "redis.call ('LPOP', q)\n"
@@ -177,7 +200,7 @@ static const pl_inbox_effect_t s_done = {
     "  redis.call ('DEL', d)\n"
     "  if redis.call ('HGET', sk, 'status') == 'paused' then\n"
     "    for _, l in ipairs (redis.call ('SMEMBERS', P .. 'qs:' .. sub)) do\n"
-    "      redis.call ('ZADD', K[1], now, sub .. '|' .. l)\n"       /* resumed: every lead now */
+    "      due_set (sub, l, now)\n"       /* resumed: every lead now */
     "    end\n"
     "  end\n"
     "  redis.call ('HSET', sk, 'failures', 0, 'status', 'active')\n"
@@ -192,9 +215,9 @@ static const pl_inbox_effect_t s_done = {
     "  end\n"
     "end\n"
     "if redis.call ('LLEN', q) > 0 then\n"
-    "  redis.call ('ZADD', K[1], now, m)\n"
+    "  due_set (sub, lead, now)\n"
     "else\n"
-    "  redis.call ('ZREM', K[1], m)\n"
+    "  due_rem (sub, lead)\n"
     "  redis.call ('SREM', P .. 'qs:' .. sub, lead)\n"
     "end\n"
     "return what .. ' ' .. paused\n"
@@ -203,12 +226,16 @@ static const pl_inbox_effect_t s_done = {
 /* K[1] lease; A: replica, now. */
 static const pl_inbox_effect_t s_release = {
     "notify.release",
-    S_LUA_PREFIX
+    S_LUA_PREFIX S_LUA_DUE
     "local kv = redis.call ('HGETALL', K[1])\n"
     "local n = 0\n"
     "for i = 1, #kv, 2 do\n"
     "  if kv[i + 1] == A[1] then\n"
-    "    if redis.call ('ZSCORE', P .. 'due', kv[i]) then redis.call ('ZADD', P .. 'due', tonumber (A[2]), kv[i]) end\n"
+    "    local bar = string.find (kv[i], '|', 1, true)\n"
+    "    if bar then\n"
+    "      local sub, lead = string.sub (kv[i], 1, bar - 1), string.sub (kv[i], bar + 1)\n"
+    "      if due_at (sub, lead) then due_set (sub, lead, tonumber (A[2])) end\n"
+    "    end\n"
     "    redis.call ('HDEL', K[1], kv[i])\n"
     "    n = n + 1\n"
     "  end\n"
@@ -240,13 +267,13 @@ static const pl_inbox_effect_t s_delete = {
     "    redis.call ('DECR', P .. 'pending')\n"
     "  end\n"
     "  redis.call ('DEL', q)\n"
-    "  redis.call ('ZREM', P .. 'due', sub .. '|' .. lead)\n"
     "  redis.call ('HDEL', P .. 'lease', sub .. '|' .. lead)\n"
     "end\n"
     "for _, id in ipairs (redis.call ('LRANGE', P .. 'dead:' .. sub, 0, -1)) do\n"
     "  redis.call ('DEL', P .. 'dl:' .. sub .. ':' .. id)\n"
     "end\n"
-    "redis.call ('DEL', K[1], P .. 'qs:' .. sub, P .. 'dead:' .. sub)\n"
+    "redis.call ('DEL', K[1], P .. 'qs:' .. sub, P .. 'dead:' .. sub, P .. 'due:' .. sub)\n"
+    "redis.call ('ZREM', P .. 'subdue', sub)\n"
     "redis.call ('SREM', P .. 'subs:' .. A[2], sub)\n"
     "redis.call ('SREM', P .. 'paused', sub)\n"
     "return 'ok'\n"
@@ -255,7 +282,7 @@ static const pl_inbox_effect_t s_delete = {
 /* K[1] sub:<id>; A: id, source, now. Dead letters back at the end of their lead's queue. */
 static const pl_inbox_effect_t s_replay = {
     "notify.replay",
-    S_LUA_PREFIX
+    S_LUA_PREFIX S_LUA_DUE
     "if redis.call ('HGET', K[1], 'source') ~= A[2] then return 'missing' end\n"
     "local sub, now, n = A[1], tonumber (A[3]), 0\n"
     "for _, id in ipairs (redis.call ('LRANGE', P .. 'dead:' .. sub, 0, -1)) do\n"
@@ -277,9 +304,29 @@ static const pl_inbox_effect_t s_replay = {
     "redis.call ('HSET', K[1], 'status', 'active', 'failures', 0)\n"
     "redis.call ('SREM', P .. 'paused', sub)\n"
     "for _, lead in ipairs (redis.call ('SMEMBERS', P .. 'qs:' .. sub)) do\n"
-    "  redis.call ('ZADD', P .. 'due', now, sub .. '|' .. lead)\n"
+    "  due_set (sub, lead, now)\n"
     "end\n"
     "return tostring (n)\n"
+};
+
+/* K[1] due, the single set of heads ("<sub>|<lead>") an earlier version kept; no A. Moves up to
+ * 1,000 of them to their subscription's set; replies how many are left. */
+static const pl_inbox_effect_t s_upgrade = {
+    "notify.due_upgrade",
+    S_LUA_PREFIX S_LUA_DUE
+    "local m = redis.call ('ZRANGE', K[1], 0, 999, 'WITHSCORES')\n"
+    "local subs = {}\n"
+    "for i = 1, #m, 2 do\n"
+    "  local bar = string.find (m[i], '|', 1, true)\n"
+    "  if bar then\n"
+    "    local sub = string.sub (m[i], 1, bar - 1)\n"
+    "    redis.call ('ZADD', P .. 'due:' .. sub, m[i + 1], string.sub (m[i], bar + 1))\n"
+    "    subs[#subs + 1] = sub\n"
+    "  end\n"
+    "  redis.call ('ZREM', K[1], m[i])\n"
+    "end\n"
+    "for _, sub in ipairs (subs) do due_touch (sub) end\n"
+    "return tostring (redis.call ('ZCARD', K[1]))\n"
 };
 
 /* ---- helpers -------------------------------------------------------------------------------- */
@@ -453,26 +500,76 @@ notify_store_sweep_waiting (notify_store_t *self, int64_t now_ms, int64_t max_wa
 /* ---- deliveries ---------------------------------------------------------------------------- */
 
 int
-notify_store_due (notify_store_t *self, int64_t now_ms, size_t max, char ***members, size_t *n)
+notify_store_due (notify_store_t *self, int64_t now_ms, size_t max_subs,
+                  int (*room) (void *arg, const char *sub), void *arg, char ***members, size_t *n)
 {
     *members = NULL;
     *n = 0;
-    pl_reply_t *r = pl_redis_command (self->redis, "ZRANGEBYSCORE " P "due -inf %lld LIMIT 0 %lld",
-                                      (long long) now_ms, (long long) max);
+    char left[24] = "0";
+    while (!self->upgraded) {
+        int rc = s_step (self, &s_upgrade, P "due", 0, NULL, NULL, left, sizeof left);
+        if (rc != 0)
+            return rc;
+        self->upgraded = strcmp (left, "0") == 0;
+    }
+    pl_reply_t *r = pl_redis_command (self->redis, "ZRANGEBYSCORE " P "subdue -inf %lld LIMIT 0 %lld",
+                                      (long long) now_ms, (long long) max_subs);
     if (!r || pl_reply_type (r) != PL_REPLY_ARRAY) {
         snprintf (self->err, sizeof self->err, "redis: %s", pl_redis_errstr (self->redis));
         pl_reply_free (&r);
         return PL_EREDIS;
     }
-    size_t len = pl_reply_len (r);
-    *members = calloc (len ? len : 1, sizeof **members);
-    for (size_t i = 0; *members && i < len; i++) {
-        const char *s = pl_reply_str (pl_reply_element (r, i), NULL);
-        if (s && ((*members)[*n] = strdup (s)))
-            (*n)++;
+    /* Then, in one pipeline, as many heads of each as it may send now. */
+    size_t nsubs = pl_reply_len (r), queued = 0, total = 0;
+    int *want = calloc (nsubs ? nsubs : 1, sizeof *want);
+    int rc = want ? 0 : PL_ENOMEM;
+    for (size_t i = 0; rc == 0 && i < nsubs; i++) {
+        const char *sub = pl_reply_str (pl_reply_element (r, i), NULL);
+        want[i] = sub ? room (arg, sub) : 0;
+        if (want[i] <= 0)
+            continue;
+        if (pl_redis_append (self->redis, "ZRANGEBYSCORE " P "due:%s -inf %lld LIMIT 0 %d", sub,
+                             (long long) now_ms, want[i]) != 0)
+            rc = PL_EREDIS;
+        else {
+            queued++;
+            total += (size_t) want[i];
+        }
     }
+    *members = rc == 0 ? calloc (total ? total : 1, sizeof **members) : NULL;
+    if (rc == 0 && !*members)
+        rc = PL_ENOMEM;
+    for (size_t i = 0; i < nsubs && queued > 0; i++) {
+        if (want[i] <= 0)
+            continue;
+        queued--;
+        const char *sub = pl_reply_str (pl_reply_element (r, i), NULL);
+        pl_reply_t *heads = NULL;
+        if (pl_redis_get_reply (self->redis, &heads) != 0 || pl_reply_type (heads) != PL_REPLY_ARRAY) {
+            rc = PL_EREDIS;
+            pl_reply_free (&heads);
+            continue;
+        }
+        for (size_t j = 0; rc == 0 && *members && j < pl_reply_len (heads) && *n < total; j++) {
+            const char *lead = pl_reply_str (pl_reply_element (heads, j), NULL);
+            char *m = NULL;
+            if (lead && asprintf (&m, "%s|%s", sub, lead) > 0)
+                (*members)[(*n)++] = m;
+            else
+                rc = PL_ENOMEM;
+        }
+        pl_reply_free (&heads);
+    }
+    if (rc == PL_EREDIS)
+        snprintf (self->err, sizeof self->err, "redis: %s", pl_redis_errstr (self->redis));
+    if (rc != 0) {
+        notify_store_strings_free (*members, *n);
+        *members = NULL;
+        *n = 0;
+    }
+    free (want);
     pl_reply_free (&r);
-    return *members ? 0 : PL_ENOMEM;
+    return rc;
 }
 
 /* Loads what to send for one claimed line "<sub>|<lead>|<audit id>". */
@@ -531,7 +628,7 @@ notify_store_claim (notify_store_t *self, char *const *members, size_t n, int64_
     for (size_t i = 0; i < n; i++)
         args[4 + i] = members[i];
     reply[0] = '\0';
-    int rc = s_step (self, &s_claim, P "due", (int) n + 4, args, NULL, reply, cap);
+    int rc = s_step (self, &s_claim, P "subdue", (int) n + 4, args, NULL, reply, cap);
     free (args);
     if (rc != 0 || !*reply) {
         free (reply);
@@ -573,7 +670,7 @@ notify_store_done (notify_store_t *self, const notify_delivery_t *d, notify_done
     snprintf (a9, sizeof a9, "%lld", (long long) probe_ms);
     const char *args[] = { names[what], d->sub, d->lead, d->audit_id, a4, a5, a6,
                            error ? error : "", a8, a9, NOTIFY_DEAD_LETTERS_MAX_S };
-    int rc = s_step (self, &s_done, P "due", 11, args, NULL, reply, sizeof reply);
+    int rc = s_step (self, &s_done, P "subdue", 11, args, NULL, reply, sizeof reply);
     if (paused)
         *paused = rc == 0 && strstr (reply, " 1") != NULL;
     return rc;

@@ -14,8 +14,12 @@
  *    q:<sub>:<lead>          FIFO of event ids to deliver to sub about lead (the order a lead's
  *                            events go out in), qs:<sub> the leads with a queue
  *    d:<sub>:<event>         one delivery: type, lead, at, data, attempts, last_status, last_error
- *    due                     "<sub>|<lead>" scored by when its head may be attempted; a claimed
- *                            head is leased (score = now + lease), lease names the replica
+ *    due:<sub>               the leads of sub, scored by when their head may be attempted; a
+ *                            claimed head is leased (score = now + lease), lease names the
+ *                            replica ("<sub>|<lead>" → replica)
+ *    subdue                  the subscriptions, scored by their earliest due head: a claim reads
+ *                            these first, so one endpoint's backlog never hides another's
+ *                            (an earlier version's single `due` set is moved at start)
  *    dl:<sub>:<event>, dead:<sub>   dead letters (hash, and their ids in order)
  *    paused, pending         paused subscription ids; deliveries queued
  *
@@ -68,9 +72,12 @@ int notify_store_sweep_waiting (notify_store_t *self, int64_t now_ms, int64_t ma
 
 /* ---- deliveries ---------------------------------------------------------------------------- */
 
-/* Up to max heads due at now_ms ("<sub>|<lead>"), oldest first, into a malloc'd array of
- * malloc'd strings (*members, *n; free with notify_store_strings_free). */
-int notify_store_due (notify_store_t *self, int64_t now_ms, size_t max, char ***members, size_t *n);
+/* The heads due at now_ms ("<sub>|<lead>"), subscription by subscription in the order of their
+ * earliest due head (at most max_subs of them), each with at most room (arg, sub) of its
+ * oldest heads (none when room answers 0): a malloc'd array of malloc'd strings (*members, *n;
+ * free with notify_store_strings_free). */
+int notify_store_due (notify_store_t *self, int64_t now_ms, size_t max_subs,
+                      int (*room) (void *arg, const char *sub), void *arg, char ***members, size_t *n);
 void notify_store_strings_free (char **v, size_t n);
 
 /* A claimed head: what to send. Free with notify_delivery_clear. */

@@ -1,9 +1,12 @@
 /*  test_notify.c — plateau-notify as a process, fed by a real plateau-audit: configuration errors
  *  exit 2 naming the variable; the subscriptions API keeps each source to its own and names the
  *  bad field; events are delivered signed, once, in order per lead; a receiver that is down
- *  gets everything once back; a permanent refusal is a dead letter that replay sends again;
- *  /readyz follows Redis; SIGTERM drains; SIGKILL mid-delivery loses nothing.
+ *  gets everything once back; a permanent refusal is a dead letter that replay sends again; a
+ *  slow endpoint with a backlog holds back no other; heads an earlier version queued are
+ *  delivered; /readyz follows Redis; SIGTERM drains; SIGKILL mid-delivery loses nothing.
  */
+#include <hiredis/hiredis.h>
+
 #include "test_notify_fixture.h"
 
 static nx_t *s_f;
@@ -364,6 +367,107 @@ test_sigkill_mid_delivery_loses_no_event (void **state)
     assert_string_equal (types, s_story_webhook);
 }
 
+static bool
+s_pending_at_least (void *arg)
+{
+    nx_t *f = s_f;
+    ax_pump (f->audit, 10, false);
+    return pl_test_redis_int (f->srv, "GET pl:{notify}:pending") >= (long long) (intptr_t) arg;
+}
+
+static nx_receiver_t *s_slow_rx;
+static bool
+s_slow_got (void *arg)
+{
+    ax_pump (s_f->audit, 10, false);
+    return nx_rx_distinct (s_slow_rx) >= (int) (intptr_t) arg;
+}
+
+/* A slow endpoint with a long backlog (a CRM answering in seconds, thousands of leads due) holds
+ * back only itself: another endpoint's events, due after the whole backlog, are sent at once. */
+static void
+test_a_slow_endpoint_with_a_backlog_does_not_hold_back_the_others (void **state)
+{
+    nx_t *f = *state;
+    nx_receiver_t slow = { 0 };
+    assert_int_equal (nx_rx_start (&slow), 0);
+    atomic_store (&slow.delay_ms, 1500);
+    s_up (f, (const char *[]) { "PLATEAU_NOTIFY_MAX_PER_ENDPOINT=4", "PLATEAU_NOTIFY_TIMEOUT=10s", NULL });
+    char body[512], slow_id[64], fast_id[64];
+    snprintf (body, sizeof body,
+              "{\"url\":\"http://127.0.0.1:%d/hooks\",\"events\":[\"lead.verdict\"],\"secret\":\"%s\"}",
+              slow.port, NX_SECRET);
+    pl_test_http_resp_t resp = { 0 };
+    assert_int_equal (nx_api (f, NX_TOKEN_A, "POST", "/v1/webhooks", body, &resp), 201);
+    snprintf (slow_id, sizeof slow_id, "%s", resp.body);
+    pl_test_http_resp_free (&resp);
+    /* 400 leads for the slow endpoint alone: its backlog, due now. */
+    char lead[32];
+    for (int i = 0; i < 400; i++) {
+        snprintf (lead, sizeof lead, "S%03d", i);
+        assert_int_equal (nx_send (f, "lead.accepted", lead, 0), 0);
+        assert_int_equal (nx_send (f, "scrub.verdict", lead, 1), 0);
+    }
+    assert_true (pl_test_wait_until (s_pending_at_least, (void *) (intptr_t) 390, 30000));
+    /* Then a fast endpoint, and five leads for both. */
+    assert_int_equal (nx_subscribe (f, NX_TOKEN_A, "[\"lead.verdict\"]", fast_id, sizeof fast_id), 201);
+    for (int i = 0; i < 5; i++) {
+        snprintf (lead, sizeof lead, "F%d", i);
+        assert_int_equal (nx_send (f, "lead.accepted", lead, 0), 0);
+        assert_int_equal (nx_send (f, "scrub.verdict", lead, 1), 0);
+    }
+    nx_wait_t w = { f, 5 };
+    assert_true (pl_test_wait_until (nx_got_fn, &w, 15000));
+    int slow_got = nx_rx_distinct (&slow);
+    print_message ("fast endpoint: 5 of 5 while the slow one had %d of 405\n", slow_got);
+    assert_true (slow_got < 200);                       /* the backlog was still there */
+    s_slow_rx = &slow;                                  /* and it is served meanwhile, 4 at a time */
+    assert_true (pl_test_wait_until (s_slow_got, (void *) (intptr_t) 8, 15000));
+    pl_http_destroy (&slow.http);
+    pthread_mutex_destroy (&slow.mu);
+}
+
+/* Heads queued by an earlier version, in one set of every "<sub>|<lead>", are moved to their
+ * subscription's set at start and delivered, in order, once. */
+static void
+test_heads_queued_by_an_earlier_version_are_delivered (void **state)
+{
+    nx_t *f = *state;
+    atomic_store (&f->rx.status, 503);
+    s_up (f, (const char *[]) { "PLATEAU_NOTIFY_PAUSE_AFTER=1000", "PLATEAU_NOTIFY_MAX_ATTEMPTS=1000", NULL });
+    char id[64];
+    assert_int_equal (nx_subscribe (f, NX_TOKEN_A, "[\"*\"]", id, sizeof id), 201);
+    s_send_story (f, "L1");
+    s_send_story (f, "L2");
+    assert_true (pl_test_wait_until (s_pending_at_least, (void *) (intptr_t) 10, 20000));
+    assert_true (pl_test_stop (f->pid, SIGKILL, 5000) >= 0);
+    f->pid = 0;
+    /* Back to the earlier layout. */
+    redisContext *c = redisConnect ("127.0.0.1", pl_test_redis_port (f->srv));
+    assert_true (c && !c->err);
+    char key[128];
+    snprintf (key, sizeof key, "pl:{notify}:due:%s", id);
+    redisReply *r = redisCommand (c, "ZRANGE %s 0 -1 WITHSCORES", key);
+    assert_true (r && r->type == REDIS_REPLY_ARRAY && r->elements == 4);      /* L1 and L2 */
+    for (size_t i = 0; i < r->elements; i += 2)
+        freeReplyObject (redisCommand (c, "ZADD pl:{notify}:due %s %s|%s", r->element[i + 1]->str, id,
+                                       r->element[i]->str));
+    freeReplyObject (r);
+    freeReplyObject (redisCommand (c, "DEL %s pl:{notify}:subdue", key));
+    redisFree (c);
+    atomic_store (&f->rx.status, 200);
+    s_up (f, NULL);
+    nx_wait_t w = { f, 10 };
+    assert_true (pl_test_wait_until (nx_got_fn, &w, 20000));
+    char types[400];
+    nx_rx_types (&f->rx, "L1", types, sizeof types);
+    assert_string_equal (types, s_story_webhook);
+    nx_rx_types (&f->rx, "L2", types, sizeof types);
+    assert_string_equal (types, s_story_webhook);
+    assert_true (pl_test_wait_until (s_nothing_pending, f, 10000));
+    assert_int_equal (pl_test_redis_int (f->srv, "EXISTS pl:{notify}:due"), 0);
+}
+
 static void
 test_readiness_follows_redis_without_restart (void **state)
 {
@@ -418,6 +522,8 @@ main (void)
         cmocka_unit_test_setup_teardown (test_a_permanent_refusal_is_a_dead_letter_and_replay_sends_it_again, setup, teardown),
         cmocka_unit_test_setup_teardown (test_a_failing_endpoint_is_paused_visibly_and_a_probe_resumes_it, setup, teardown),
         cmocka_unit_test_setup_teardown (test_sigkill_mid_delivery_loses_no_event, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_a_slow_endpoint_with_a_backlog_does_not_hold_back_the_others, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_heads_queued_by_an_earlier_version_are_delivered, setup, teardown),
         cmocka_unit_test_setup_teardown (test_readiness_follows_redis_without_restart, setup, teardown),
         cmocka_unit_test_setup_teardown (test_sigterm_drains_and_exits_within_the_grace_period, setup, teardown),
     };
