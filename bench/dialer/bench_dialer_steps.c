@@ -51,28 +51,10 @@ typedef struct {
     bool audit;
 } opts_t;
 
-/* CPU seconds (user + system) of a process, from /proc/<pid>/stat. */
-static double
-s_proc_cpu (pid_t pid)
-{
-    char path[64], buf[1024];
-    snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
-    FILE *f = fopen (path, "r");
-    size_t n = f ? fread (buf, 1, sizeof buf - 1, f) : 0;
-    if (f)
-        fclose (f);
-    buf[n] = '\0';
-    char *p = strrchr (buf, ')');
-    unsigned long ut = 0, st = 0;
-    if (!p || sscanf (p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
-        return -1;
-    return (double) (ut + st) / (double) sysconf (_SC_CLK_TCK);
-}
-
 static double
 s_self_cpu (void)
 {
-    return s_proc_cpu (getpid ());
+    return fx_proc_cpu (getpid ());
 }
 
 static double
@@ -348,7 +330,7 @@ main (int argc, char **argv)
     redisReply *rr = redisCommand (rc, "CONFIG RESETSTAT");
     if (rr)
         freeReplyObject (rr);
-    double cpu_d0 = s_proc_cpu (f.dialer), cpu_s0 = s_proc_cpu (f.scrub), cpu_b0 = s_self_cpu ();
+    double cpu_d0 = fx_proc_cpu (f.dialer), cpu_s0 = fx_proc_cpu (f.scrub), cpu_b0 = s_self_cpu ();
     double cpu_r0 = s_redis_cpu (rc);
     double ta = fx_now (), agents_done = 0;
     if (fx_agents_ready (&f, 0, o.leads, 1000) != 0) {
@@ -367,7 +349,7 @@ main (int argc, char **argv)
             stuck = fx_now () + 30;
         }
     }
-    double cpu_d = s_proc_cpu (f.dialer) - cpu_d0, cpu_s = s_proc_cpu (f.scrub) - cpu_s0;
+    double cpu_d = fx_proc_cpu (f.dialer) - cpu_d0, cpu_s = fx_proc_cpu (f.scrub) - cpu_s0;
     double cpu_b = s_self_cpu () - cpu_b0, cpu_r = s_redis_cpu (rc) - cpu_r0;
     double span = f.last_call - f.first_call;
     double steps_s = f.calls > 1 && span > 0 ? (double) (f.calls - 1) / span : 0;

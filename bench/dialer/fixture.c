@@ -1,5 +1,5 @@
-/*  fixture.c — the dialer and its peers as processes, for bench_dialer_steps and
- *  bench_dialer_memory (see fixture.h).
+/*  fixture.c — the dialer and its peers as processes, for bench_dialer_steps,
+ *  bench_dialer_memory and bench_e2e (see fixture.h).
  */
 #include "fixture.h"
 
@@ -28,6 +28,23 @@ fx_now (void)
     struct timespec ts;
     clock_gettime (CLOCK_MONOTONIC, &ts);
     return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+double
+fx_proc_cpu (pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
+    FILE *f = fopen (path, "r");
+    size_t n = f ? fread (buf, 1, sizeof buf - 1, f) : 0;
+    if (f)
+        fclose (f);
+    buf[n] = '\0';
+    char *p = strrchr (buf, ')');
+    unsigned long ut = 0, st = 0;
+    if (!p || sscanf (p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+        return -1;
+    return (double) (ut + st) / (double) sysconf (_SC_CLK_TCK);
 }
 
 void
@@ -349,6 +366,84 @@ s_spawn (const char *name, char env[][700], int k, const char *log)
     return -1;
 }
 
+/* PLATEAU_CLOCK for every process: the bench's choice, else standing at FX_T0. */
+static void
+s_clock_env (const fx_t *f, char *out)
+{
+    if (f->o.clock)
+        snprintf (out, 700, "PLATEAU_CLOCK=%s", f->o.clock);
+    else
+        snprintf (out, 700, "PLATEAU_CLOCK=virtual:%lld", FX_T0);
+}
+
+/* The real audit service, as production runs it: every event claimed in Redis, appended to its
+ * hash-chained store and acknowledged once fdatasync'd. Development keys, made at first start. */
+static int
+s_start_audit (fx_t *f)
+{
+    static char e[24][700];
+    char log[600];
+    snprintf (log, sizeof log, "%s/audit.log", f->dir);
+    for (int attempt = 0; attempt < 3; attempt++) {
+        int k = 0;
+        f->audit_ops = pl_test_free_port ();
+        snprintf (f->audit_bus, sizeof f->audit_bus, "tcp://127.0.0.1:%d", pl_test_free_port ());
+        snprintf (e[k++], 700, "PLATEAU_REDIS_URL=%s", pl_test_redis_url (f->srv));
+        snprintf (e[k++], 700, "PLATEAU_OPS_ADDR=127.0.0.1");
+        snprintf (e[k++], 700, "PLATEAU_OPS_PORT=%d", f->audit_ops);
+        s_clock_env (f, e[k++]);
+        snprintf (e[k++], 700, "PLATEAU_BUS_BIND=%s", f->audit_bus);
+        snprintf (e[k++], 700, "PLATEAU_REPLICA_ID=audit-bench");
+        snprintf (e[k++], 700, "PLATEAU_AUDIT_HTTP_ADDR=127.0.0.1");
+        snprintf (e[k++], 700, "PLATEAU_AUDIT_HTTP_PORT=%d", pl_test_free_port ());
+        snprintf (e[k++], 700, "PLATEAU_API_TOKENS_FILE=%s/tokens", f->dir);
+        snprintf (e[k++], 700, "PLATEAU_AUDIT_DATA_DIR=%s/audit", f->dir);
+        snprintf (e[k++], 700, "PLATEAU_AUDIT_DEV_KEYGEN=true");
+        snprintf (e[k++], 700, "PLATEAU_AUDIT_SIGNING_KEY_FILE=%s/audit-signing.key", f->dir);
+        snprintf (e[k++], 700, "PLATEAU_AUDIT_PSEUDONYM_KEY_FILE=%s/audit-pseudonym.key", f->dir);
+        snprintf (e[k++], 700, "PLATEAU_AUDIT_DATA_KEY_FILE=%s/audit-data.key", f->dir);
+        snprintf (e[k++], 700, "PLATEAU_AUDIT_PUBLIC_KEY_OUT=%s/audit-signing.pub", f->dir);
+        snprintf (e[k++], 700, "PLATEAU_AUDIT_AUDITORS=ops");
+        if ((f->audit_pid = s_spawn ("plateau-audit", e, k, log)) > 0)
+            return 0;
+    }
+    s_tail (log);
+    return -1;
+}
+
+/* The intake's HTTP API (token FX_CRM_TOKEN), storing each lead with its LeadSubmitted to scrub. */
+static int
+s_start_intake (fx_t *f)
+{
+    static char e[24][700];
+    char log[600];
+    snprintf (log, sizeof log, "%s/intake.log", f->dir);
+    for (int attempt = 0; attempt < 3; attempt++) {
+        int k = 0;
+        f->intake_ops = pl_test_free_port ();
+        f->intake_http = pl_test_free_port ();
+        snprintf (f->intake_bus, sizeof f->intake_bus, "tcp://127.0.0.1:%d", pl_test_free_port ());
+        snprintf (e[k++], 700, "PLATEAU_REDIS_URL=%s", pl_test_redis_url (f->srv));
+        snprintf (e[k++], 700, "PLATEAU_OPS_ADDR=127.0.0.1");
+        snprintf (e[k++], 700, "PLATEAU_OPS_PORT=%d", f->intake_ops);
+        s_clock_env (f, e[k++]);
+        snprintf (e[k++], 700, "PLATEAU_BUS_BIND=%s", f->intake_bus);
+        snprintf (e[k++], 700, "PLATEAU_REPLICA_ID=intake-bench");
+        snprintf (e[k++], 700, "PLATEAU_INTAKE_HTTP_ADDR=127.0.0.1");
+        snprintf (e[k++], 700, "PLATEAU_INTAKE_HTTP_PORT=%d", f->intake_http);
+        snprintf (e[k++], 700, "PLATEAU_API_TOKENS_FILE=%s/tokens", f->dir);
+        snprintf (e[k++], 700, "PLATEAU_CAMPAIGNS_DIR=%s/campaigns", f->dir);
+        snprintf (e[k++], 700, "PLATEAU_INTAKE_DEFAULT_COUNTRY=US");
+        snprintf (e[k++], 700, "PLATEAU_SCRUB_BUS=%s", f->scrub_bus);
+        if (f->o.audit)
+            snprintf (e[k++], 700, "PLATEAU_AUDIT_BUS=%s", f->audit_bus);
+        if ((f->intake = s_spawn ("plateau-intake", e, k, log)) > 0)
+            return 0;
+    }
+    s_tail (log);
+    return -1;
+}
+
 static int
 s_start_scrub (fx_t *f)
 {
@@ -362,7 +457,7 @@ s_start_scrub (fx_t *f)
         snprintf (e[k++], 700, "PLATEAU_REDIS_URL=%s", pl_test_redis_url (f->srv));
         snprintf (e[k++], 700, "PLATEAU_OPS_ADDR=127.0.0.1");
         snprintf (e[k++], 700, "PLATEAU_OPS_PORT=%d", f->scrub_ops);
-        snprintf (e[k++], 700, "PLATEAU_CLOCK=virtual:%lld", FX_T0);
+        s_clock_env (f, e[k++]);
         snprintf (e[k++], 700, "PLATEAU_BUS_BIND=%s", f->scrub_bus);
         snprintf (e[k++], 700, "PLATEAU_REPLICA_ID=scrub-bench");
         snprintf (e[k++], 700, "PLATEAU_SCRUB_HTTP_ADDR=127.0.0.1");
@@ -391,7 +486,7 @@ s_start_dialer (fx_t *f)
         snprintf (e[k++], 700, "PLATEAU_REDIS_URL=%s", pl_test_redis_url (f->srv));
         snprintf (e[k++], 700, "PLATEAU_OPS_ADDR=127.0.0.1");
         snprintf (e[k++], 700, "PLATEAU_OPS_PORT=%d", f->dialer_ops);
-        snprintf (e[k++], 700, "PLATEAU_CLOCK=virtual:%lld", FX_T0);
+        s_clock_env (f, e[k++]);
         snprintf (e[k++], 700, "PLATEAU_REPLICA_ID=dialer-bench");
         snprintf (e[k++], 700, "PLATEAU_BUS_BIND=%s", f->dialer_bus);
         snprintf (e[k++], 700, "PLATEAU_SCRUB_BUS=%s", f->scrub_bus);
@@ -439,19 +534,24 @@ fx_start (fx_t *f, const fx_opts_t *o, size_t n_leads)
     fp = fopen (path, "w");
     if (!fp)
         return -1;
-    fprintf (fp, "ops:bench-operator-0123456789abcdef\n");
+    fprintf (fp, "ops:bench-operator-0123456789abcdef\ncrm:%s\n", FX_CRM_TOKEN);
     fclose (fp);
 
     snprintf (f->dialer_bus, sizeof f->dialer_bus, "tcp://127.0.0.1:%d", pl_test_free_port ());
     snprintf (f->tel_bus, sizeof f->tel_bus, "tcp://127.0.0.1:%d", pl_test_free_port ());
     snprintf (f->audit_bus, sizeof f->audit_bus, "tcp://127.0.0.1:%d", pl_test_free_port ());
     f->tel = pl_test_bus_server (f->tel_bus, "telsim");
-    f->audit = o->audit ? pl_test_bus_server (f->audit_bus, "audit") : NULL;
-    if (!f->tel || (o->audit && !f->audit))
+    f->audit = o->audit && !o->real_audit ? pl_test_bus_server (f->audit_bus, "audit") : NULL;
+    if (!f->tel || (o->audit && !o->real_audit && !f->audit))
         return -1;
     pl_bus_server_set_handler (f->tel, s_on_telephony, f, NULL);
     if (f->audit)
         pl_bus_server_set_handler (f->audit, s_ack_all, f, NULL);
+    /* receivers of audit events first, as the stack starts them */
+    if (o->audit && o->real_audit && s_start_audit (f) != 0) {
+        fprintf (stderr, "bench_dialer: plateau-audit did not start (from %s)\n", pl_test_bin ("plateau-audit"));
+        return -1;
+    }
     if (o->scrub) {
         if (s_start_scrub (f) != 0) {
             fprintf (stderr, "bench_dialer: plateau-scrub did not start (from %s)\n", pl_test_bin ("plateau-scrub"));
@@ -468,7 +568,16 @@ fx_start (fx_t *f, const fx_opts_t *o, size_t n_leads)
         fprintf (stderr, "bench_dialer: plateau-dialer did not start (from %s)\n", pl_test_bin ("plateau-dialer"));
         return -1;
     }
+    if (o->intake && (!o->scrub || s_start_intake (f) != 0)) {
+        fprintf (stderr, "bench_dialer: plateau-intake did not start (from %s)\n", pl_test_bin ("plateau-intake"));
+        return -1;
+    }
     f->clock = pl_clock_new_virtual (FX_T0);
+    long long start = 0, anchor = 0;
+    int speed = 0;
+    if (o->clock && sscanf (o->clock, "virtual:%lld@%lldx%d", &start, &anchor, &speed) == 3
+        && pl_clock_run (f->clock, start, anchor, speed) != 0)
+        return -1;
     f->redis = pl_redis_new (pl_test_redis_url (f->srv), 5000);
     char err[256] = "";
     f->as_scrub = pl_bus_client_new (f->redis, f->clock, "bench-scrub", "dialer", f->dialer_bus,
@@ -490,10 +599,14 @@ fx_stop (fx_t *f)
     pl_bus_client_destroy (&f->as_telsim);
     pl_redis_destroy (&f->redis);
     pl_clock_destroy (&f->clock);
+    if (f->intake > 0)
+        pl_test_stop (f->intake, SIGTERM, 5000);
     if (f->dialer > 0)
         pl_test_stop (f->dialer, SIGTERM, 5000);
     if (f->scrub > 0)
         pl_test_stop (f->scrub, SIGTERM, 5000);
+    if (f->audit_pid > 0)
+        pl_test_stop (f->audit_pid, SIGTERM, 10000);
     pl_bus_server_destroy (&f->tel);
     pl_bus_server_destroy (&f->audit);
     pl_bus_server_destroy (&f->scrub_stub);

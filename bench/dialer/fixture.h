@@ -3,8 +3,12 @@
  *  bus door as scrub (LeadCleared) and as telsim (AgentState), with bus servers standing in for
  *  telephony (identity telsim: counts every CallRequest) and, optionally, the audit (acks all).
  *
+ *  bench/e2e adds the real plateau-audit (instead of the stand-in) and plateau-intake in front of
+ *  scrub (fx_opts_t.intake, .real_audit): the whole production chain from HTTP to the due queue.
+ *
  *  Every process runs on one standing virtual clock: Monday 2026-12-07 15:00 UTC, 10:00 in New
- *  York, inside us-dc's 08:00-21:00. The campaign is us-dc (US debt collection), which needs no
+ *  York, inside us-dc's 08:00-21:00 (or on fx_opts_t.clock, e.g. the same instant running at
+ *  real speed). The campaign is us-dc (US debt collection), which needs no
  *  registry copy and no consent: scrub ALLOWs a first call to a New York number with no list
  *  loaded. Leads are New York numbers (+1 212), one a lead, with a realistic Lead as the intake
  *  stores it (name, address, ZIP, debt, regions, trace id).
@@ -26,12 +30,16 @@
 
 #define FX_T0 1796655600000LL           /* Monday 2026-12-07 15:00 UTC, 10:00 in New York */
 #define FX_CAMPAIGN "us-bench"
+#define FX_CRM_TOKEN "bench-crm-0123456789abcdef"     /* source crm: the intake's API */
 
 typedef struct {
     bool scrub;                       /* start plateau-scrub (the dial-time check) */
     bool audit;                       /* an audit stand-in acking every event */
     int batch;                        /* PLATEAU_DIALER_BATCH */
     int pace_ms;                      /* PLATEAU_DIALER_PACE_MS */
+    bool real_audit;                  /* with audit: the built plateau-audit, not the stand-in */
+    bool intake;                      /* start plateau-intake (HTTP API) sending to plateau-scrub */
+    const char *clock;                /* PLATEAU_CLOCK of every process; NULL: standing at FX_T0 */
 } fx_opts_t;
 
 typedef struct {
@@ -39,8 +47,9 @@ typedef struct {
     pl_test_redis_t *srv;
     char *dir;
     char dialer_bus[64], scrub_bus[64], tel_bus[64], audit_bus[64];
-    int dialer_ops, scrub_ops;
-    pid_t dialer, scrub;
+    char intake_bus[64];
+    int dialer_ops, scrub_ops, intake_ops, intake_http, audit_ops;
+    pid_t dialer, scrub, intake, audit_pid;
     pl_bus_server_t *tel, *audit;     /* stand-ins the bench serves */
     pl_bus_server_t *scrub_stub;      /* when plateau-scrub is not started: acks every check */
     pl_clock_t *clock;
@@ -53,7 +62,8 @@ typedef struct {
     size_t n_leads;
 } fx_t;
 
-/* Starts Redis, plateau-scrub (o->scrub) and plateau-dialer, and connects the bench's clients.
+/* Starts Redis, plateau-audit (o->real_audit), plateau-scrub (o->scrub), plateau-dialer and
+ * plateau-intake (o->intake), and connects the bench's clients.
  * 0, or -1 with the reason on stderr (and the logs' tails). n_leads sizes the call table. */
 int fx_start (fx_t *f, const fx_opts_t *o, size_t n_leads);
 void fx_stop (fx_t *f);
@@ -87,6 +97,9 @@ void fx_print_metrics (int ops_port, const char *prefix);
 
 /* A field of INFO <section> as a number; -1 when absent. */
 double fx_info (redisContext *c, const char *section, const char *field);
+
+/* CPU seconds (user + system) a process used, from /proc/<pid>/stat; -1 when unreadable. */
+double fx_proc_cpu (pid_t pid);
 
 double fx_now (void);
 void fx_loadavg (const char *when);
