@@ -44,7 +44,7 @@ int rp_prepare (rp_sample_t *s, redisContext *c);
 typedef struct {
     size_t commands, errors;
     double seconds;
-    char first_error[160];
+    char first_error[200];         /* room for the command and the reply, both cut */
 } rp_result_t;
 
 /* Replays the sample `rounds` times on c, `chunk` commands a pipeline. Each command of name n is
