@@ -1,5 +1,7 @@
 /*  id.c — ULIDs and traceparents (see id.h). */
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
@@ -11,19 +13,60 @@ static pthread_mutex_t s_lock = PTHREAD_MUTEX_INITIALIZER;
 static int64_t s_last_ms = -1;
 static uint8_t s_last_rand[10];
 
+/* Ids and trace ids need random bytes, and getrandom() is a system call, dear on some virtual
+ * machines: one per message was a fifth of the bus sender's CPU in bench/bus. A thread draws
+ * them from its own ChaCha20 stream (libsodium's randombytes_buf_deterministic) keyed from the
+ * system's generator, rekeyed every S_POOL bytes, each byte erased once handed out. A fork
+ * makes every pool stale (pthread_atfork), so that a child never repeats its parent's ids. */
+#define S_POOL 4096
+
+static atomic_uint s_fork_gen;
+static _Thread_local struct {
+    uint8_t buf[S_POOL];
+    size_t used;
+    unsigned gen;
+    bool ready;
+} s_pool;
+
+static void
+s_forked (void)
+{
+    atomic_fetch_add (&s_fork_gen, 1);
+}
+
 static void
 s_init_sodium (void)
 {
     /* sodium_init is idempotent and thread-safe; it only fails without an entropy source. */
     if (sodium_init () < 0)
         abort ();
+    pthread_atfork (NULL, NULL, s_forked);
+}
+
+static pthread_once_t s_once = PTHREAD_ONCE_INIT;
+
+static void
+s_random (uint8_t *out, size_t n)
+{
+    unsigned gen = atomic_load (&s_fork_gen);
+    if (!s_pool.ready || s_pool.gen != gen || s_pool.used + n > S_POOL) {
+        uint8_t seed[randombytes_SEEDBYTES];
+        randombytes_buf (seed, sizeof seed);
+        randombytes_buf_deterministic (s_pool.buf, S_POOL, seed);
+        sodium_memzero (seed, sizeof seed);
+        s_pool.used = 0;
+        s_pool.gen = gen;
+        s_pool.ready = true;
+    }
+    memcpy (out, s_pool.buf + s_pool.used, n);
+    sodium_memzero (s_pool.buf + s_pool.used, n);
+    s_pool.used += n;
 }
 
 void
 pl_id_new (char out[PL_ID_LEN + 1], int64_t ms)
 {
-    static pthread_once_t once = PTHREAD_ONCE_INIT;
-    pthread_once (&once, s_init_sodium);
+    pthread_once (&s_once, s_init_sodium);
     uint8_t b[16];
     pthread_mutex_lock (&s_lock);
     if (ms <= s_last_ms) {
@@ -34,7 +77,7 @@ pl_id_new (char out[PL_ID_LEN + 1], int64_t ms)
     }
     else {
         s_last_ms = ms;
-        randombytes_buf (s_last_rand, sizeof s_last_rand);
+        s_random (s_last_rand, sizeof s_last_rand);
         s_last_rand[0] &= 0x7f;        /* headroom so increments never overflow the 80 bits */
     }
     memcpy (b + 6, s_last_rand, 10);
@@ -91,10 +134,9 @@ pl_id_time_ms (const char *id)
 void
 pl_trace_id_new (char out[PL_TRACE_ID_LEN + 1])
 {
-    static pthread_once_t once = PTHREAD_ONCE_INIT;
-    pthread_once (&once, s_init_sodium);
+    pthread_once (&s_once, s_init_sodium);
     uint8_t r[24];
-    randombytes_buf (r, sizeof r);
+    s_random (r, sizeof r);
     r[0] |= 1;                          /* all-zero trace and span ids are invalid */
     r[16] |= 1;
     char trace[33], span[17];

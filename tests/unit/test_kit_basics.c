@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include "plateau/audit_emit.h"
@@ -44,6 +45,51 @@ test_trace_ids_follow_w3c_traceparent (void **state)
     assert_false (pl_trace_id_valid ("00-00000000000000000000000000000000-0000000000000000-01"));
     assert_false (pl_trace_id_valid ("00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01"));
     assert_true (pl_trace_id_valid ("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"));
+}
+
+static int
+s_cmp_trace (const void *a, const void *b)
+{
+    return memcmp (a, b, PL_TRACE_ID_LEN + 1);
+}
+
+/* Trace ids come from a per-thread stream rekeyed every 4 KiB: thousands of them (many rekeys)
+ * are all distinct, and a forked child does not draw its parent's next ones. */
+static void
+test_trace_ids_are_distinct_across_rekeys_and_forks (void **state)
+{
+    (void) state;
+    enum { N = 3000 };
+    char (*t)[PL_TRACE_ID_LEN + 1] = calloc (N + 1, sizeof *t);
+    assert_non_null (t);
+    for (int i = 0; i < N; i++) {
+        pl_trace_id_new (t[i]);
+        assert_true (pl_trace_id_valid (t[i]));
+    }
+    int fds[2];
+    assert_int_equal (pipe (fds), 0);
+    pid_t pid = fork ();
+    assert_true (pid >= 0);
+    if (pid == 0) {
+        char c[PL_TRACE_ID_LEN + 1];
+        pl_trace_id_new (c);
+        ssize_t w = write (fds[1], c, sizeof c);
+        _exit (w == (ssize_t) sizeof c ? 0 : 1);
+    }
+    char child[PL_TRACE_ID_LEN + 1];
+    assert_int_equal (read (fds[0], child, sizeof child), (ssize_t) sizeof child);
+    close (fds[0]);
+    close (fds[1]);
+    int status = 0;
+    waitpid (pid, &status, 0);
+    assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+    assert_true (pl_trace_id_valid (child));
+    pl_trace_id_new (t[N]);                           /* the parent's next */
+    assert_memory_not_equal (child, t[N], PL_TRACE_ID_LEN);
+    qsort (t, N + 1, sizeof *t, s_cmp_trace);
+    for (int i = 1; i <= N; i++)
+        assert_memory_not_equal (t[i - 1], t[i], PL_TRACE_ID_LEN);
+    free (t);
 }
 
 static void
@@ -231,6 +277,7 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_ids_are_unique_ordered_and_carry_their_time),
         cmocka_unit_test (test_trace_ids_follow_w3c_traceparent),
+        cmocka_unit_test (test_trace_ids_are_distinct_across_rekeys_and_forks),
         cmocka_unit_test (test_virtual_clock_moves_only_forward_and_only_when_told),
         cmocka_unit_test (test_running_clocks_agree_from_one_anchor_and_never_go_back),
         cmocka_unit_test (test_retired_items_are_kept_a_while_then_freed),
