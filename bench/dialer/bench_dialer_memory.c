@@ -18,7 +18,6 @@
  */
 #include <getopt.h>
 #include <hiredis/hiredis.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,15 +129,7 @@ main (int argc, char **argv)
         }
     if (sample < 10)
         sample = 10;
-    char self[PATH_MAX];
-    ssize_t sl = readlink ("/proc/self/exe", self, sizeof self - 1);
-    if (bin)
-        setenv ("PL_BIN_DIR", bin, 1);
-    else if (!getenv ("PL_BIN_DIR") && sl > 0) {
-        self[sl] = '\0';
-        *strrchr (self, '/') = '\0';
-        setenv ("PL_BIN_DIR", self, 1);
-    }
+    pl_test_bin_dir (bin);
     signal (SIGPIPE, SIG_IGN);
     size_t n_max = steps[nsteps - 1];
 

@@ -30,7 +30,6 @@
  */
 #include <getopt.h>
 #include <hiredis/hiredis.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -274,15 +273,7 @@ main (int argc, char **argv)
         fprintf (stderr, "bench_dialer_steps: --leads 10 to 10000000, --batch 1 to 5000, --pace-ms >= 1\n");
         return 2;
     }
-    char self[PATH_MAX];
-    ssize_t sl = readlink ("/proc/self/exe", self, sizeof self - 1);
-    if (bin)
-        setenv ("PL_BIN_DIR", bin, 1);
-    else if (!getenv ("PL_BIN_DIR") && sl > 0) {
-        self[sl] = '\0';
-        *strrchr (self, '/') = '\0';
-        setenv ("PL_BIN_DIR", self, 1);
-    }
+    pl_test_bin_dir (bin);
     signal (SIGPIPE, SIG_IGN);
 
     printf ("bench_dialer_steps: claim + history + re-check + request through plateau-dialer and plateau-scrub "

@@ -34,7 +34,6 @@
 #include <arpa/inet.h>
 #include <getopt.h>
 #include <hiredis/hiredis.h>
-#include <limits.h>
 #include <math.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -420,15 +419,7 @@ main (int argc, char **argv)
         return 2;
     }
     o.leads -= o.leads % 2;
-    char self[PATH_MAX];
-    ssize_t sl = readlink ("/proc/self/exe", self, sizeof self - 1);
-    if (bin)
-        setenv ("PL_BIN_DIR", bin, 1);
-    else if (!getenv ("PL_BIN_DIR") && sl > 0) {
-        self[sl] = '\0';
-        *strrchr (self, '/') = '\0';
-        setenv ("PL_BIN_DIR", self, 1);
-    }
+    pl_test_bin_dir (bin);
     signal (SIGPIPE, SIG_IGN);
     setvbuf (stdout, NULL, _IOLBF, 0);          /* each phase's lines as they come, into a log too */
 

@@ -19,7 +19,6 @@
  *  Goals (issue 4): ≥ 50,000 leads/s for CSV on 2 cores; p99 ≤ 50 ms at half the rate.
  */
 #include <getopt.h>
-#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
@@ -506,15 +505,7 @@ main (int argc, char **argv)
     if (nleads < 2 * BATCH)
         nleads = 2 * BATCH;
     /* plateau-intake is beside this binary unless --bin or PL_BIN_DIR says otherwise. */
-    char self[PATH_MAX];
-    ssize_t sl = readlink ("/proc/self/exe", self, sizeof self - 1);
-    if (bin)
-        setenv ("PL_BIN_DIR", bin, 1);
-    else if (!getenv ("PL_BIN_DIR") && sl > 0) {
-        self[sl] = '\0';
-        *strrchr (self, '/') = '\0';
-        setenv ("PL_BIN_DIR", self, 1);
-    }
+    pl_test_bin_dir (bin);
 
     b_lead_t *v = s_generate (nleads);
     s_buf_t csv = s_csv (v, 0, nleads);

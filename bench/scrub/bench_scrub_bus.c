@@ -32,7 +32,6 @@
  */
 #include <getopt.h>
 #include <hiredis/hiredis.h>
-#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
@@ -831,15 +830,7 @@ main (int argc, char **argv)
         return 2;
     }
     /* plateau-scrub is beside this binary unless --bin or PL_BIN_DIR says otherwise. */
-    char self[PATH_MAX];
-    ssize_t sl = readlink ("/proc/self/exe", self, sizeof self - 1);
-    if (o.bin)
-        setenv ("PL_BIN_DIR", o.bin, 1);
-    else if (!getenv ("PL_BIN_DIR") && sl > 0) {
-        self[sl] = '\0';
-        *strrchr (self, '/') = '\0';
-        setenv ("PL_BIN_DIR", self, 1);
-    }
+    pl_test_bin_dir (o.bin);
     signal (SIGPIPE, SIG_IGN);
     s_space_init (o.numbers);
     unsigned batches[2] = { 1, 10 };

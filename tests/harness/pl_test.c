@@ -137,6 +137,23 @@ pl_test_bin (const char *name)
     return buf;
 }
 
+void
+pl_test_bin_dir (const char *dir)
+{
+    char self[4096];
+    ssize_t n;
+    if (dir)
+        setenv ("PL_BIN_DIR", dir, 1);
+    else if (!getenv ("PL_BIN_DIR") && (n = readlink ("/proc/self/exe", self, sizeof self - 1)) > 0) {
+        self[n] = '\0';
+        char *slash = strrchr (self, '/');
+        if (slash) {
+            *slash = '\0';
+            setenv ("PL_BIN_DIR", self, 1);
+        }
+    }
+}
+
 int
 pl_test_run (const char *cmd, char *out, size_t size)
 {

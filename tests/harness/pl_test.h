@@ -70,6 +70,9 @@ pl_bus_server_t *pl_test_bus_server_free (char *endpoint, size_t size, const cha
 
 /* Path of a built executable: $PL_BIN_DIR/name. Returns a static buffer. */
 const char *pl_test_bin (const char *name);
+/* Where pl_test_bin() looks, for a benchmark started by hand: dir when given (its --bin),
+ * else PL_BIN_DIR when set, else the directory of this executable (the services beside it). */
+void pl_test_bin_dir (const char *dir);
 /* Runs the shell command `cmd` (stderr with stdout) and keeps its first size - 1 bytes of output
  * in out. Returns its exit status, or -1 when it could not run or did not exit. */
 int pl_test_run (const char *cmd, char *out, size_t size);
