@@ -53,7 +53,7 @@ typedef struct {
 static double
 s_self_cpu (void)
 {
-    return fx_proc_cpu (getpid ());
+    return pl_test_proc_cpu (getpid ());
 }
 
 static double
@@ -321,7 +321,7 @@ main (int argc, char **argv)
     redisReply *rr = redisCommand (rc, "CONFIG RESETSTAT");
     if (rr)
         freeReplyObject (rr);
-    double cpu_d0 = fx_proc_cpu (f.dialer), cpu_s0 = fx_proc_cpu (f.scrub), cpu_b0 = s_self_cpu ();
+    double cpu_d0 = pl_test_proc_cpu (f.dialer), cpu_s0 = pl_test_proc_cpu (f.scrub), cpu_b0 = s_self_cpu ();
     double cpu_r0 = s_redis_cpu (rc);
     double ta = fx_now (), agents_done = 0;
     if (fx_agents_ready (&f, 0, o.leads, 1000) != 0) {
@@ -340,7 +340,7 @@ main (int argc, char **argv)
             stuck = fx_now () + 30;
         }
     }
-    double cpu_d = fx_proc_cpu (f.dialer) - cpu_d0, cpu_s = fx_proc_cpu (f.scrub) - cpu_s0;
+    double cpu_d = pl_test_proc_cpu (f.dialer) - cpu_d0, cpu_s = pl_test_proc_cpu (f.scrub) - cpu_s0;
     double cpu_b = s_self_cpu () - cpu_b0, cpu_r = s_redis_cpu (rc) - cpu_r0;
     double span = f.last_call - f.first_call;
     double steps_s = f.calls > 1 && span > 0 ? (double) (f.calls - 1) / span : 0;

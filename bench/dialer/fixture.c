@@ -30,23 +30,6 @@ fx_now (void)
     return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
 
-double
-fx_proc_cpu (pid_t pid)
-{
-    char path[64], buf[1024];
-    snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
-    FILE *f = fopen (path, "r");
-    size_t n = f ? fread (buf, 1, sizeof buf - 1, f) : 0;
-    if (f)
-        fclose (f);
-    buf[n] = '\0';
-    char *p = strrchr (buf, ')');
-    unsigned long ut = 0, st = 0;
-    if (!p || sscanf (p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
-        return -1;
-    return (double) (ut + st) / (double) sysconf (_SC_CLK_TCK);
-}
-
 void
 fx_loadavg (const char *when)
 {

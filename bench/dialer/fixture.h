@@ -98,9 +98,6 @@ void fx_print_metrics (int ops_port, const char *prefix);
 /* A field of INFO <section> as a number; -1 when absent. */
 double fx_info (redisContext *c, const char *section, const char *field);
 
-/* CPU seconds (user + system) a process used, from /proc/<pid>/stat; -1 when unreadable. */
-double fx_proc_cpu (pid_t pid);
-
 double fx_now (void);
 void fx_loadavg (const char *when);
 #endif

@@ -305,9 +305,9 @@ s_cpu_read (const fx_t *f, redisContext *c, s_cpu_t *x)
 {
     pid_t p[4] = { f->audit_pid, f->intake, f->scrub, f->dialer };
     for (int i = 0; i < 4; i++)
-        x->cpu[i] = fx_proc_cpu (p[i]);
+        x->cpu[i] = pl_test_proc_cpu (p[i]);
     x->cpu[4] = s_redis_cpu (c);
-    x->cpu[5] = fx_proc_cpu (getpid ());
+    x->cpu[5] = pl_test_proc_cpu (getpid ());
 }
 
 static double

@@ -95,24 +95,6 @@ s_self_cpu (void)
            + (double) ru.ru_stime.tv_usec / 1e6;
 }
 
-/* CPU seconds (user + system) of another process, from /proc/<pid>/stat. */
-static double
-s_proc_cpu (pid_t pid)
-{
-    char path[64], buf[1024];
-    snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
-    FILE *f = fopen (path, "r");
-    size_t n = f ? fread (buf, 1, sizeof buf - 1, f) : 0;
-    if (f)
-        fclose (f);
-    buf[n] = '\0';
-    char *p = strrchr (buf, ')');
-    unsigned long ut = 0, st = 0;
-    if (!p || sscanf (p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
-        return -1;
-    return (double) (ut + st) / (double) sysconf (_SC_CLK_TCK);
-}
-
 /* A field of INFO <section> as text ("" when absent). */
 static void
 s_info_str (redisContext *c, const char *section, const char *field, char *out, size_t size)
@@ -399,12 +381,12 @@ s_run (const char *url, const pl_clock_t *clock, pl_log_t *log, pid_t redis_pid,
         pthread_create (&th[t], NULL, s_worker, &w[t]);
     }
     pthread_barrier_wait (&go);
-    double cpu0 = s_self_cpu (), rcpu0 = s_proc_cpu (redis_pid), t0 = s_now ();
+    double cpu0 = s_self_cpu (), rcpu0 = pl_test_proc_cpu (redis_pid), t0 = s_now ();
     for (size_t t = 0; t < k; t++)
         pthread_join (th[t], NULL);
     out.secs = s_now () - t0;
     out.cpu_self = s_self_cpu () - cpu0;
-    out.cpu_redis = s_proc_cpu (redis_pid) - rcpu0;
+    out.cpu_redis = pl_test_proc_cpu (redis_pid) - rcpu0;
     out.ok = true;
     for (size_t t = 0; t < k; t++) {
         s_worker_t *x = &w[t];
@@ -662,7 +644,7 @@ s_baseline (redisContext *c, pid_t redis_pid, size_t n, size_t m, int64_t now, c
         fprintf (stderr, "bench_promise: baseline: no script or no stored promise to read\n");
         exit (1);
     }
-    double rcpu0 = s_proc_cpu (redis_pid), t0 = s_now ();
+    double rcpu0 = pl_test_proc_cpu (redis_pid), t0 = s_now ();
     size_t ops = 0;
     for (size_t i = 0; i < m; i += DEPTH) {
         size_t end = m - i < DEPTH ? m : i + DEPTH, k = 0;
@@ -673,7 +655,7 @@ s_baseline (redisContext *c, pid_t redis_pid, size_t n, size_t m, int64_t now, c
         ops += k;
     }
     b.secs = s_now () - t0;
-    b.cpu_redis = s_proc_cpu (redis_pid) - rcpu0;
+    b.cpu_redis = pl_test_proc_cpu (redis_pid) - rcpu0;
     b.ops_s = (double) ops / b.secs;
     b.pay_s = (double) m / b.secs;
     return b;
@@ -885,7 +867,7 @@ main (int argc, char **argv)
     } else {
         long long due0 = s_zcards (rc, "due"), rem0 = s_zcards (rc, "rem");
         s_exec (rc, "CONFIG RESETSTAT");
-        double cpu0 = s_self_cpu (), rcpu0 = s_proc_cpu (redis_pid), t0 = s_now (), first = 0;
+        double cpu0 = s_self_cpu (), rcpu0 = pl_test_proc_cpu (redis_pid), t0 = s_now (), first = 0;
         /* Each call stops at its wall-time budget: as many calls as it takes, while they decide. */
         long long decided = 0, calls = 0, limit = (long long) n + 100;
         int r = 0;
@@ -897,7 +879,7 @@ main (int argc, char **argv)
                 first = s_now () - t0;
         } while (r > 0 && calls < limit);
         double secs = s_now () - t0;
-        double cpu = s_self_cpu () - cpu0, rcpu = s_proc_cpu (redis_pid) - rcpu0;
+        double cpu = s_self_cpu () - cpu0, rcpu = pl_test_proc_cpu (redis_pid) - rcpu0;
         printf ("\nsweep     clock set to %s 00:00 UTC, past every deadline: %lld due dates and %lld "
                 "reminders waiting; promise_book_sweep (max %d per shard) called %lld times\n", sweep_day,
                 due0, rem0, sweep_max, calls);

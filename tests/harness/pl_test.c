@@ -137,6 +137,23 @@ pl_test_bin (const char *name)
     return buf;
 }
 
+double
+pl_test_proc_cpu (pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
+    FILE *f = fopen (path, "r");
+    size_t n = f ? fread (buf, 1, sizeof buf - 1, f) : 0;
+    if (f)
+        fclose (f);
+    buf[n] = '\0';
+    char *p = strrchr (buf, ')');
+    unsigned long ut = 0, st = 0;
+    if (!p || sscanf (p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+        return -1;
+    return (double) (ut + st) / (double) sysconf (_SC_CLK_TCK);
+}
+
 void
 pl_test_bin_dir (const char *dir)
 {

@@ -70,6 +70,9 @@ pl_bus_server_t *pl_test_bus_server_free (char *endpoint, size_t size, const cha
 
 /* Path of a built executable: $PL_BIN_DIR/name. Returns a static buffer. */
 const char *pl_test_bin (const char *name);
+/* CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat; -1 when it
+ * cannot be read. */
+double pl_test_proc_cpu (pid_t pid);
 /* Where pl_test_bin() looks, for a benchmark started by hand: dir when given (its --bin),
  * else PL_BIN_DIR when set, else the directory of this executable (the services beside it). */
 void pl_test_bin_dir (const char *dir);
