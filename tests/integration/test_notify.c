@@ -46,6 +46,31 @@ s_send_story (nx_t *f, const char *lead)
         assert_int_equal (nx_send (f, s_story[i], lead, i + 1), 0);
 }
 
+/* Starts notify with a receiver answering 503 and patient retries, subscribes crm-a to every
+ * event (its id in id[size]) and sends the stories of leads L1 and L2. */
+static void
+s_two_stories_while_down (nx_t *f, char *id, size_t size)
+{
+    atomic_store (&f->rx.status, 503);
+    s_up (f, (const char *[]) { "PLATEAU_NOTIFY_PAUSE_AFTER=1000", "PLATEAU_NOTIFY_MAX_ATTEMPTS=1000", NULL });
+    assert_int_equal (nx_subscribe (f, NX_TOKEN_A, "[\"*\"]", id, size), 201);
+    s_send_story (f, "L1");
+    s_send_story (f, "L2");
+}
+
+/* Both stories arrive, each in its order, once. */
+static void
+s_two_stories_received (nx_t *f)
+{
+    nx_wait_t w = { f, 10 };
+    assert_true (pl_test_wait_until (nx_got_fn, &w, 20000));
+    char types[400];
+    nx_rx_types (&f->rx, "L1", types, sizeof types);
+    assert_string_equal (types, s_story_webhook);
+    nx_rx_types (&f->rx, "L2", types, sizeof types);
+    assert_string_equal (types, s_story_webhook);
+}
+
 static void
 test_bad_configuration_exits_2_naming_the_variable (void **state)
 {
@@ -199,13 +224,7 @@ test_events_are_delivered_signed_once_in_order_and_not_again_after_a_restart (vo
     assert_int_equal (nx_subscribe (f, NX_TOKEN_A, "[\"*\"]", id, sizeof id), 201);
     s_send_story (f, "L1");
     s_send_story (f, "L2");
-    nx_wait_t w = { f, 10 };
-    assert_true (pl_test_wait_until (nx_got_fn, &w, 20000));
-    char types[400];
-    nx_rx_types (&f->rx, "L1", types, sizeof types);
-    assert_string_equal (types, s_story_webhook);
-    nx_rx_types (&f->rx, "L2", types, sizeof types);
-    assert_string_equal (types, s_story_webhook);
+    s_two_stories_received (f);
     assert_int_equal (atomic_load (&f->rx.bad_signatures), 0);
 
     /* Killed once every attempt is recorded (a kill between the receiver's 200 and the record
@@ -215,7 +234,7 @@ test_events_are_delivered_signed_once_in_order_and_not_again_after_a_restart (vo
     pl_test_stop (f->pid, SIGKILL, 5000);
     s_up (f, NULL);
     s_send_story (f, "L3");
-    w.want = 15;
+    nx_wait_t w = { f, 15 };
     assert_true (pl_test_wait_until (nx_got_fn, &w, 20000));
     usleep (500 * 1000);
     assert_int_equal (f->rx.n_got, 15);                 /* every one exactly once */
@@ -230,22 +249,12 @@ static void
 test_a_receiver_down_for_a_while_gets_every_event_in_order_once_back (void **state)
 {
     nx_t *f = *state;
-    atomic_store (&f->rx.status, 503);
-    s_up (f, (const char *[]) { "PLATEAU_NOTIFY_PAUSE_AFTER=1000", "PLATEAU_NOTIFY_MAX_ATTEMPTS=1000", NULL });
     char id[64];
-    assert_int_equal (nx_subscribe (f, NX_TOKEN_A, "[\"*\"]", id, sizeof id), 201);
-    s_send_story (f, "L1");
-    s_send_story (f, "L2");
+    s_two_stories_while_down (f, id, sizeof id);
     ax_pump (f->audit, 3000, false);                    /* retried while down */
     assert_int_equal (nx_rx_distinct (&f->rx), 0);
     atomic_store (&f->rx.status, 200);
-    nx_wait_t w = { f, 10 };
-    assert_true (pl_test_wait_until (nx_got_fn, &w, 20000));
-    char types[400];
-    nx_rx_types (&f->rx, "L1", types, sizeof types);
-    assert_string_equal (types, s_story_webhook);
-    nx_rx_types (&f->rx, "L2", types, sizeof types);
-    assert_string_equal (types, s_story_webhook);
+    s_two_stories_received (f);
     char *body = NULL;
     assert_int_equal (pl_test_http_get (f->ops_port, "/metrics", &body), 200);
     assert_non_null (strstr (body, "plateau_notify_deliveries_total{outcome=\"retry\"}"));
@@ -433,12 +442,8 @@ static void
 test_heads_queued_by_an_earlier_version_are_delivered (void **state)
 {
     nx_t *f = *state;
-    atomic_store (&f->rx.status, 503);
-    s_up (f, (const char *[]) { "PLATEAU_NOTIFY_PAUSE_AFTER=1000", "PLATEAU_NOTIFY_MAX_ATTEMPTS=1000", NULL });
     char id[64];
-    assert_int_equal (nx_subscribe (f, NX_TOKEN_A, "[\"*\"]", id, sizeof id), 201);
-    s_send_story (f, "L1");
-    s_send_story (f, "L2");
+    s_two_stories_while_down (f, id, sizeof id);
     assert_true (pl_test_wait_until (s_pending_at_least, (void *) (intptr_t) 10, 20000));
     assert_true (pl_test_stop (f->pid, SIGKILL, 5000) >= 0);
     f->pid = 0;
@@ -457,13 +462,7 @@ test_heads_queued_by_an_earlier_version_are_delivered (void **state)
     redisFree (c);
     atomic_store (&f->rx.status, 200);
     s_up (f, NULL);
-    nx_wait_t w = { f, 10 };
-    assert_true (pl_test_wait_until (nx_got_fn, &w, 20000));
-    char types[400];
-    nx_rx_types (&f->rx, "L1", types, sizeof types);
-    assert_string_equal (types, s_story_webhook);
-    nx_rx_types (&f->rx, "L2", types, sizeof types);
-    assert_string_equal (types, s_story_webhook);
+    s_two_stories_received (f);
     assert_true (pl_test_wait_until (s_nothing_pending, f, 10000));
     assert_int_equal (pl_test_redis_int (f->srv, "EXISTS pl:{notify}:due"), 0);
 }
