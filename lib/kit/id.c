@@ -14,7 +14,7 @@ static int64_t s_last_ms = -1;
 static uint8_t s_last_rand[10];
 
 /* Ids and trace ids need random bytes, and getrandom() is a system call, dear on some virtual
- * machines: one per message was a fifth of the bus sender's CPU in bench/bus. A thread draws
+ * machines: one per message was about 15 % of the bus sender's CPU in bench/bus. A thread draws
  * them from its own ChaCha20 stream (libsodium's randombytes_buf_deterministic) keyed from the
  * system's generator, rekeyed every S_POOL bytes, each byte erased once handed out. A fork
  * makes every pool stale (pthread_atfork), so that a child never repeats its parent's ids. */
