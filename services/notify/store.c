@@ -729,7 +729,7 @@ notify_store_sub_create (notify_store_t *self, const char *id, const char *sourc
 }
 
 static json_t *
-s_sub_json (char **v)
+s_sub_json (char **v, long long waiting)
 {
     /* v: id, source, url, events, description, created_ms, status, failures */
     json_t *events = json_array ();
@@ -738,10 +738,10 @@ s_sub_json (char **v)
         json_array_append_new (events, json_string (t));
     char created[40];
     pl_time_format_rfc3339 (strtoll (v[5], NULL, 10), created, sizeof created);
-    return json_pack ("{s:s, s:s, s:o, s:s, s:s, s:s, s:I}", "id", v[0], "url", v[2], "events",
+    return json_pack ("{s:s, s:s, s:o, s:s, s:s, s:s, s:I, s:I}", "id", v[0], "url", v[2], "events",
                       events, "description", v[4], "created_at", created, "status",
                       strcmp (v[6], "paused") == 0 ? "paused" : "active", "failures",
-                      (json_int_t) strtoll (v[7], NULL, 10));
+                      (json_int_t) strtoll (v[7], NULL, 10), "leads_waiting", (json_int_t) waiting);
 }
 
 json_t *
@@ -755,7 +755,19 @@ notify_store_sub_json (notify_store_t *self, const char *source, const char *id,
     json_t *o = NULL;
     if (*rc == 0 && strcmp (v[1], source ? source : "") != 0)
         *rc = PL_ENOTFOUND;             /* another source's: as if absent */
-    if (*rc == 0 && !(o = s_sub_json (v)))
+    /* Its backlog: the leads with an event not yet delivered (each has a head in its set). */
+    long long waiting = 0;
+    if (*rc == 0) {
+        pl_reply_t *r = pl_redis_command (self->redis, "ZCARD " P "due:%s", id);
+        if (r && pl_reply_type (r) == PL_REPLY_INTEGER)
+            waiting = pl_reply_int (r);
+        else {
+            snprintf (self->err, sizeof self->err, "redis: %s", pl_redis_errstr (self->redis));
+            *rc = PL_EREDIS;
+        }
+        pl_reply_free (&r);
+    }
+    if (*rc == 0 && !(o = s_sub_json (v, waiting)))
         *rc = PL_ENOMEM;
     for (int i = 0; i < 8; i++)
         free (v[i]);

@@ -408,7 +408,9 @@ test_a_slow_endpoint_with_a_backlog_does_not_hold_back_the_others (void **state)
               slow.port, NX_SECRET);
     pl_test_http_resp_t resp = { 0 };
     assert_int_equal (nx_api (f, NX_TOKEN_A, "POST", "/v1/webhooks", body, &resp), 201);
-    snprintf (slow_id, sizeof slow_id, "%s", resp.body);
+    json_t *o = json_loads (resp.body, 0, NULL);
+    snprintf (slow_id, sizeof slow_id, "%s", json_string_value (json_object_get (o, "id")));
+    json_decref (o);
     pl_test_http_resp_free (&resp);
     /* 400 leads for the slow endpoint alone: its backlog, due now. */
     char lead[32];
@@ -430,6 +432,22 @@ test_a_slow_endpoint_with_a_backlog_does_not_hold_back_the_others (void **state)
     int slow_got = nx_rx_distinct (&slow);
     print_message ("fast endpoint: 5 of 5 while the slow one had %d of 405\n", slow_got);
     assert_true (slow_got < 200);                       /* the backlog was still there */
+    /* and it shows, on the slow subscription only */
+    char path[160];
+    snprintf (path, sizeof path, "/v1/webhooks/%s", slow_id);
+    assert_int_equal (nx_api (f, NX_TOKEN_A, "GET", path, NULL, &resp), 200);
+    o = json_loads (resp.body, 0, NULL);
+    long long waiting = json_integer_value (json_object_get (o, "leads_waiting"));
+    print_message ("slow endpoint: %lld leads waiting\n", waiting);
+    assert_true (waiting > 200 && waiting <= 405);
+    json_decref (o);
+    pl_test_http_resp_free (&resp);
+    snprintf (path, sizeof path, "/v1/webhooks/%s", fast_id);
+    assert_int_equal (nx_api (f, NX_TOKEN_A, "GET", path, NULL, &resp), 200);
+    o = json_loads (resp.body, 0, NULL);
+    assert_int_equal (json_integer_value (json_object_get (o, "leads_waiting")), 0);
+    json_decref (o);
+    pl_test_http_resp_free (&resp);
     s_slow_rx = &slow;                                  /* and it is served meanwhile, 4 at a time */
     assert_true (pl_test_wait_until (s_slow_got, (void *) (intptr_t) 8, 15000));
     pl_http_destroy (&slow.http);

@@ -19,7 +19,7 @@ ctl_webhooks_usage (FILE *out)
              "       plateauctl webhooks replay ID\n"
              "       (every form also takes --url URL --token T)\n\n"
              "list          the token's source's subscriptions: id, status (active or paused),\n"
-             "              consecutive failures, events, URL\n"
+             "              consecutive failures, leads waiting for delivery, events, URL\n"
              "dead-letters  the events a subscription gave up on: event id, type, lead, attempts,\n"
              "              last status and error, when\n"
              "replay        queue a subscription's dead letters again, each after its lead's pending\n"
@@ -45,8 +45,9 @@ s_print (const char *sub, json_t *o)
             printf ("no webhooks\n");
         for (size_t i = 0; i < json_array_size (a); i++) {
             json_t *w = json_array_get (a, i), *ev = json_object_get (w, "events");
-            printf ("%-30s %-7s failures %-4lld ", s_str (w, "id"), s_str (w, "status"),
-                    (long long) json_integer_value (json_object_get (w, "failures")));
+            printf ("%-30s %-7s failures %-4lld waiting %-6lld ", s_str (w, "id"), s_str (w, "status"),
+                    (long long) json_integer_value (json_object_get (w, "failures")),
+                    (long long) json_integer_value (json_object_get (w, "leads_waiting")));
             for (size_t k = 0; k < json_array_size (ev); k++)
                 printf ("%s%s", k ? "," : "", json_string_value (json_array_get (ev, k)));
             printf ("  %s\n", s_str (w, "url"));
