@@ -384,6 +384,23 @@ s_pending_at_least (void *arg)
     return pl_test_redis_int (f->srv, "GET pl:{notify}:pending") >= (long long) (intptr_t) arg;
 }
 
+static const char *s_waiting_sub;
+static bool
+s_waiting_none (void *arg)
+{
+    char path[160];
+    snprintf (path, sizeof path, "/v1/webhooks/%s", s_waiting_sub);
+    pl_test_http_resp_t resp = { 0 };
+    bool none = false;
+    if (nx_api (arg, NX_TOKEN_A, "GET", path, NULL, &resp) == 200) {
+        json_t *o = json_loads (resp.body, 0, NULL);
+        none = json_integer_value (json_object_get (o, "leads_waiting")) == 0;
+        json_decref (o);
+    }
+    pl_test_http_resp_free (&resp);
+    return none;
+}
+
 static nx_receiver_t *s_slow_rx;
 static bool
 s_slow_got (void *arg)
@@ -439,15 +456,12 @@ test_a_slow_endpoint_with_a_backlog_does_not_hold_back_the_others (void **state)
     o = json_loads (resp.body, 0, NULL);
     long long waiting = json_integer_value (json_object_get (o, "leads_waiting"));
     print_message ("slow endpoint: %lld leads waiting\n", waiting);
-    assert_true (waiting > 200 && waiting <= 405);
+    assert_true (waiting <= 405 && waiting >= 405 - slow_got - 8);     /* a few more may end meanwhile */
     json_decref (o);
     pl_test_http_resp_free (&resp);
-    snprintf (path, sizeof path, "/v1/webhooks/%s", fast_id);
-    assert_int_equal (nx_api (f, NX_TOKEN_A, "GET", path, NULL, &resp), 200);
-    o = json_loads (resp.body, 0, NULL);
-    assert_int_equal (json_integer_value (json_object_get (o, "leads_waiting")), 0);
-    json_decref (o);
-    pl_test_http_resp_free (&resp);
+    /* the fast one's last delivery is recorded a moment after the receiver has it */
+    s_waiting_sub = fast_id;
+    assert_true (pl_test_wait_until (s_waiting_none, f, 5000));
     s_slow_rx = &slow;                                  /* and it is served meanwhile, 4 at a time */
     assert_true (pl_test_wait_until (s_slow_got, (void *) (intptr_t) 8, 15000));
     pl_http_destroy (&slow.http);
