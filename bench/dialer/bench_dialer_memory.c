@@ -33,16 +33,6 @@
 #define MAX_STEPS 8
 #define TEN_MILLION 10000000.0
 
-static long long
-s_int (redisContext *c, const char *fmt, const char *arg)
-{
-    redisReply *r = redisCommand (c, fmt, arg);
-    long long v = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
-    if (r)
-        freeReplyObject (r);
-    return v;
-}
-
 static double
 s_used (redisContext *c)
 {
@@ -77,7 +67,7 @@ s_usage_of (redisContext *c, const char *pattern, long long *keys)
         }
         snprintf (cursor, sizeof cursor, "%s", r->element[0]->str);
         for (size_t i = 0; i < r->element[1]->elements; i++) {
-            sum += (double) s_int (c, "MEMORY USAGE %s SAMPLES 0", r->element[1]->element[i]->str);
+            sum += (double) fx_int (c, "MEMORY USAGE %s SAMPLES 0", r->element[1]->element[i]->str);
             (*keys)++;
         }
         freeReplyObject (r);
@@ -180,7 +170,7 @@ main (int argc, char **argv)
         fx_lead_id (i, id);
         fx_number (i, num);
         snprintf (key, sizeof key, "pl:{camp:%s}:dl:%s", FX_CAMPAIGN, id);
-        long long u = s_int (rc, "MEMORY USAGE %s SAMPLES 0", key);
+        long long u = fx_int (rc, "MEMORY USAGE %s SAMPLES 0", key);
         if (u < 0)
             continue;
         taken++;
@@ -193,7 +183,7 @@ main (int argc, char **argv)
                 freeReplyObject (r);
         }
         snprintf (key, sizeof key, "pl:{num:%s}:ld", num);
-        leads += (double) s_int (rc, "MEMORY USAGE %s SAMPLES 0", key);
+        leads += (double) fx_int (rc, "MEMORY USAGE %s SAMPLES 0", key);
     }
     if (!taken) {
         fprintf (stderr, "bench_dialer_memory: no lead found in Redis\n");
@@ -204,8 +194,8 @@ main (int argc, char **argv)
     leads /= (double) taken;
     pb = fields[0] / (double) taken;
     snprintf (key, sizeof key, "pl:{camp:%s}:due", FX_CAMPAIGN);
-    long long zcard = s_int (rc, "ZCARD %s", key);
-    double due = (double) s_int (rc, "MEMORY USAGE %s SAMPLES 0", key) / (double) n_max;
+    long long zcard = fx_int (rc, "ZCARD %s", key);
+    double due = (double) fx_int (rc, "MEMORY USAGE %s SAMPLES 0", key) / (double) n_max;
     long long nseen = 0;
     snprintf (key, sizeof key, "pl:{camp:%s}:seen:*", FX_CAMPAIGN);
     double seen = s_usage_of (rc, key, &nseen) / (double) n_max;

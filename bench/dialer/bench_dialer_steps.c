@@ -56,12 +56,6 @@ s_self_cpu (void)
     return pl_test_proc_cpu (getpid ());
 }
 
-static double
-s_redis_cpu (redisContext *c)
-{
-    return fx_info (c, "cpu", "used_cpu_user") + fx_info (c, "cpu", "used_cpu_sys");
-}
-
 /* INFO commandstats: every command's calls, printed per dial step, most frequent first. */
 typedef struct {
     char name[48];
@@ -216,7 +210,7 @@ s_baseline (redisContext *c, size_t steps, size_t pb_len, bool audit)
     size_t ops = 0;
     for (int timed = 0; timed < 2; timed++) {
         if (timed) {
-            cpu0 = s_redis_cpu (c);
+            cpu0 = fx_redis_cpu (c);
             t0 = fx_now ();
         }
         for (size_t i = 0; i < steps; i += DEPTH) {
@@ -234,7 +228,7 @@ s_baseline (redisContext *c, size_t steps, size_t pb_len, bool audit)
         }
     }
     double t = fx_now () - t0;
-    b.redis_cpu = s_redis_cpu (c) - cpu0;
+    b.redis_cpu = fx_redis_cpu (c) - cpu0;
     b.ops_s = (double) ops / t;
     b.steps_s = (double) steps / t;
     free (pb);
@@ -322,7 +316,7 @@ main (int argc, char **argv)
     if (rr)
         freeReplyObject (rr);
     double cpu_d0 = pl_test_proc_cpu (f.dialer), cpu_s0 = pl_test_proc_cpu (f.scrub), cpu_b0 = s_self_cpu ();
-    double cpu_r0 = s_redis_cpu (rc);
+    double cpu_r0 = fx_redis_cpu (rc);
     double ta = fx_now (), agents_done = 0;
     if (fx_agents_ready (&f, 0, o.leads, 1000) != 0) {
         fprintf (stderr, "bench_dialer_steps: the agents' states were not stored\n");
@@ -341,7 +335,7 @@ main (int argc, char **argv)
         }
     }
     double cpu_d = pl_test_proc_cpu (f.dialer) - cpu_d0, cpu_s = pl_test_proc_cpu (f.scrub) - cpu_s0;
-    double cpu_b = s_self_cpu () - cpu_b0, cpu_r = s_redis_cpu (rc) - cpu_r0;
+    double cpu_b = s_self_cpu () - cpu_b0, cpu_r = fx_redis_cpu (rc) - cpu_r0;
     double span = f.last_call - f.first_call;
     double steps_s = f.calls > 1 && span > 0 ? (double) (f.calls - 1) / span : 0;
     printf ("dialled   %llu of %zu leads once each (%llu duplicate requests); first CallRequest %.3f s after the "

@@ -3,6 +3,8 @@
  */
 #include "fixture.h"
 
+#include <stdarg.h>
+
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -649,6 +651,25 @@ fx_info (redisContext *c, const char *section, const char *field)
         if (p)
             v = atof (p + strlen (pat));
     }
+    if (r)
+        freeReplyObject (r);
+    return v;
+}
+
+double
+fx_redis_cpu (redisContext *c)
+{
+    return fx_info (c, "cpu", "used_cpu_user") + fx_info (c, "cpu", "used_cpu_sys");
+}
+
+long long
+fx_int (redisContext *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start (ap, fmt);
+    redisReply *r = redisvCommand (c, fmt, ap);
+    va_end (ap);
+    long long v = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
     if (r)
         freeReplyObject (r);
     return v;

@@ -98,6 +98,12 @@ void fx_print_metrics (int ops_port, const char *prefix);
 /* A field of INFO <section> as a number; -1 when absent. */
 double fx_info (redisContext *c, const char *section, const char *field);
 
+/* Redis's CPU seconds so far (user + system, from INFO cpu). */
+double fx_redis_cpu (redisContext *c);
+
+/* An integer reply of a command (hiredis format), or -1. */
+long long fx_int (redisContext *c, const char *fmt, ...);
+
 double fx_now (void);
 void fx_loadavg (const char *when);
 #endif

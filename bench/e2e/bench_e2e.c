@@ -83,22 +83,6 @@ s_virtual (double wall_ms)
     return (double) FX_T0 + (wall_ms - (double) s_anchor);
 }
 
-static long long
-s_int (redisContext *c, const char *cmd)
-{
-    redisReply *r = redisCommand (c, cmd);
-    long long v = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
-    if (r)
-        freeReplyObject (r);
-    return v;
-}
-
-static double
-s_redis_cpu (redisContext *c)
-{
-    return fx_info (c, "cpu", "used_cpu_user") + fx_info (c, "cpu", "used_cpu_sys");
-}
-
 /* ---- INFO commandstats ------------------------------------------------------------------------ */
 
 #define MAX_STATS 128
@@ -306,7 +290,7 @@ s_cpu_read (const fx_t *f, redisContext *c, s_cpu_t *x)
     pid_t p[4] = { f->audit_pid, f->intake, f->scrub, f->dialer };
     for (int i = 0; i < 4; i++)
         x->cpu[i] = pl_test_proc_cpu (p[i]);
-    x->cpu[4] = s_redis_cpu (c);
+    x->cpu[4] = fx_redis_cpu (c);
     x->cpu[5] = pl_test_proc_cpu (getpid ());
 }
 
@@ -346,7 +330,7 @@ s_wait_scheduled (fx_t *f, redisContext *c, long long want, int poll_ms, double 
     long long n = -1, last = -1;
     double stuck = fx_now () + 60, next_metric = 0;
     while (fx_now () < stuck) {
-        n = s_int (c, "ZCARD " DUE);
+        n = fx_int (c, "ZCARD " DUE);
         (*polls)++;
         if (n != last) {
             last = n;
@@ -668,7 +652,7 @@ main (int argc, char **argv)
         ok = 0;
     }
     /* exactly once: as many members in the queue as leads accepted, and every id distinct */
-    long long queued = s_int (rc, "ZCARD " DUE);
+    long long queued = fx_int (rc, "ZCARD " DUE);
     if (queued != (long long) (L0 + NL)) {
         printf ("  FAILED: %lld leads in the due queue, %zu sent\n", queued, L0 + NL);
         ok = 0;
@@ -686,9 +670,9 @@ main (int argc, char **argv)
                            (double) S;
     /* at least 20,000 leads, so that a small run's baseline is not a fraction of a second */
     size_t base_n = N > 20000 ? N : 20000, rounds = (base_n + S - 1) / S, chunk = (size_t) (replay_per_lead * DEPTH);
-    double rcpu0 = s_redis_cpu (rc);
+    double rcpu0 = fx_redis_cpu (rc);
     rp_result_t b = rp_replay (sample, rc, rounds, chunk ? chunk : 1, s_weight, &w);
-    double rcpu = s_redis_cpu (rc) - rcpu0, base_leads = (double) (rounds * S);
+    double rcpu = fx_redis_cpu (rc) - rcpu0, base_leads = (double) (rounds * S);
     double base_rate = b.seconds > 0 ? base_leads / b.seconds : 0;
     printf ("\nbaseline   the commands of the calibration's journeys replayed raw (no scripts, no bus), each as "
             "often per lead as in the sustained phase: %.1f a lead (%.1f in the sample); %d leads a pipeline, "

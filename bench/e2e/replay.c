@@ -1,6 +1,7 @@
 /*  replay.c — MONITOR capture and raw replay for bench_e2e's baseline (see replay.h).
  */
 #include "replay.h"
+#include "fixture.h"
 
 #include <ctype.h>
 #include <pthread.h>
@@ -323,14 +324,6 @@ rp_prepare (rp_sample_t *s, redisContext *c)
     return 0;
 }
 
-static double
-s_now (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
-}
-
 /* Reads the replies of a pipeline of n commands (sample indexes sent[]), counting errors and
  * naming the first. -1 when the connection failed. */
 static int
@@ -375,7 +368,7 @@ rp_replay (rp_sample_t *s, redisContext *c, size_t rounds, size_t chunk,
         return res;
     }
     size_t pending = 0;
-    double t0 = s_now ();
+    double t0 = fx_now ();
     for (size_t round = 0; round < rounds; round++) {
         char prefix[32];
         int pl = snprintf (prefix, sizeof prefix, "bl%zu:", round);
@@ -412,14 +405,14 @@ rp_replay (rp_sample_t *s, redisContext *c, size_t rounds, size_t chunk,
     }
     if (s_drain (c, s, sent, pending, &res) != 0)
         goto failed;
-    res.seconds = s_now () - t0;
+    res.seconds = fx_now () - t0;
     free (keybuf);
     free (argv);
     free (lens);
     free (sent);
     return res;
 failed:
-    res.seconds = s_now () - t0;
+    res.seconds = fx_now () - t0;
     res.errors++;
     snprintf (res.first_error, sizeof res.first_error, "connection: %s", c->errstr);
     free (keybuf);
