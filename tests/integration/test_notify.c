@@ -63,7 +63,7 @@ static void
 s_two_stories_received (nx_t *f)
 {
     nx_wait_t w = { f, 10 };
-    assert_true (pl_test_wait_until (nx_got_fn, &w, 20000));
+    assert_true (pl_test_wait_until (nx_got_fn, &w, 30000));
     char types[400];
     nx_rx_types (&f->rx, "L1", types, sizeof types);
     assert_string_equal (types, s_story_webhook);
@@ -301,15 +301,25 @@ test_a_permanent_refusal_is_a_dead_letter_and_replay_sends_it_again (void **stat
     assert_true (pl_test_wait_until (nx_got_fn, &w, 20000));
 }
 
+/* GET /v1/webhooks/{id} as crm-a: the subscription, or NULL unless 200. */
+static json_t *
+s_webhook (nx_t *f, const char *id)
+{
+    char path[160];
+    snprintf (path, sizeof path, "/v1/webhooks/%s", id);
+    pl_test_http_resp_t resp = { 0 };
+    json_t *o = nx_api (f, NX_TOKEN_A, "GET", path, NULL, &resp) == 200 ? json_loads (resp.body, 0, NULL) : NULL;
+    pl_test_http_resp_free (&resp);
+    return o;
+}
+
 static bool
 s_status_is (nx_t *f, const char *id, const char *status)
 {
-    char path[160], want[64];
-    snprintf (path, sizeof path, "/v1/webhooks/%s", id);
-    snprintf (want, sizeof want, "\"status\":\"%s\"", status);
-    pl_test_http_resp_t resp = { 0 };
-    bool ok = nx_api (f, NX_TOKEN_A, "GET", path, NULL, &resp) == 200 && strstr (resp.body, want);
-    pl_test_http_resp_free (&resp);
+    json_t *o = s_webhook (f, id);
+    const char *st = json_string_value (json_object_get (o, "status"));
+    bool ok = st && strcmp (st, status) == 0;
+    json_decref (o);
     return ok;
 }
 
@@ -367,13 +377,7 @@ test_sigkill_mid_delivery_loses_no_event (void **state)
     pl_test_stop (f->pid, SIGKILL, 5000);               /* the next ones are in flight */
     atomic_store (&f->rx.delay_ms, 0);
     s_up (f, NULL);
-    w.want = 10;
-    assert_true (pl_test_wait_until (nx_got_fn, &w, 30000));
-    char types[400];
-    nx_rx_types (&f->rx, "L1", types, sizeof types);
-    assert_string_equal (types, s_story_webhook);
-    nx_rx_types (&f->rx, "L2", types, sizeof types);
-    assert_string_equal (types, s_story_webhook);
+    s_two_stories_received (f);
 }
 
 static bool
@@ -388,16 +392,9 @@ static const char *s_waiting_sub;
 static bool
 s_waiting_none (void *arg)
 {
-    char path[160];
-    snprintf (path, sizeof path, "/v1/webhooks/%s", s_waiting_sub);
-    pl_test_http_resp_t resp = { 0 };
-    bool none = false;
-    if (nx_api (arg, NX_TOKEN_A, "GET", path, NULL, &resp) == 200) {
-        json_t *o = json_loads (resp.body, 0, NULL);
-        none = json_integer_value (json_object_get (o, "leads_waiting")) == 0;
-        json_decref (o);
-    }
-    pl_test_http_resp_free (&resp);
+    json_t *o = s_webhook (arg, s_waiting_sub);
+    bool none = o && json_integer_value (json_object_get (o, "leads_waiting")) == 0;
+    json_decref (o);
     return none;
 }
 
@@ -450,15 +447,12 @@ test_a_slow_endpoint_with_a_backlog_does_not_hold_back_the_others (void **state)
     print_message ("fast endpoint: 5 of 5 while the slow one had %d of 405\n", slow_got);
     assert_true (slow_got < 200);                       /* the backlog was still there */
     /* and it shows, on the slow subscription only */
-    char path[160];
-    snprintf (path, sizeof path, "/v1/webhooks/%s", slow_id);
-    assert_int_equal (nx_api (f, NX_TOKEN_A, "GET", path, NULL, &resp), 200);
-    o = json_loads (resp.body, 0, NULL);
+    o = s_webhook (f, slow_id);
+    assert_non_null (o);
     long long waiting = json_integer_value (json_object_get (o, "leads_waiting"));
     print_message ("slow endpoint: %lld leads waiting\n", waiting);
     assert_true (waiting <= 405 && waiting >= 405 - slow_got - 8);     /* a few more may end meanwhile */
     json_decref (o);
-    pl_test_http_resp_free (&resp);
     /* the fast one's last delivery is recorded a moment after the receiver has it */
     s_waiting_sub = fast_id;
     assert_true (pl_test_wait_until (s_waiting_none, f, 5000));
