@@ -472,7 +472,34 @@ s_node_pings (void *arg)
     return ok;
 }
 
-/* Every node says cluster_state:ok and maps all three masters. */
+/* CLUSTER NODES lists three masters with three different config epochs (the 7th field). Masters
+ * formed with ADDSLOTS all start at epoch 0 and tell themselves apart over a few pings; a slot
+ * moved before then may be handed back by a peer whose epoch ties. */
+static bool
+s_epochs_distinct (const char *nodes)
+{
+    long long seen[S_CLUSTER_NODES];
+    int n = 0;
+    for (const char *line = nodes; line && *line; line = strchr (line, '\n') ? strchr (line, '\n') + 1 : NULL) {
+        const char *f = line;
+        for (int field = 0; field < 6 && f; field++) {
+            f = strchr (f, ' ');
+            f = f ? f + 1 : NULL;
+        }
+        if (!f)
+            continue;
+        long long e = strtoll (f, NULL, 10);
+        for (int j = 0; j < n; j++)
+            if (seen[j] == e)
+                return false;
+        if (n == S_CLUSTER_NODES)
+            return false;
+        seen[n++] = e;
+    }
+    return n == S_CLUSTER_NODES;
+}
+
+/* Every node says cluster_state:ok, maps all three masters and knows their distinct epochs. */
 static bool
 s_cluster_ok (void *arg)
 {
@@ -484,6 +511,9 @@ s_cluster_ok (void *arg)
         pl_reply_free (&r);
         r = s_node_command (self->ports[i], "CLUSTER SLOTS");
         ok = ok && r && pl_reply_len (r) == S_CLUSTER_NODES;
+        pl_reply_free (&r);
+        r = ok ? s_node_command (self->ports[i], "CLUSTER NODES") : NULL;
+        ok = ok && r && pl_reply_str (r, NULL) && s_epochs_distinct (pl_reply_str (r, NULL));
         pl_reply_free (&r);
         if (!ok)
             return false;

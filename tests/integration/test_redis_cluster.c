@@ -186,6 +186,31 @@ s_myid (pl_test_redis_t *srv, int i, char *out, size_t size)
     pl_reply_free (&r);
 }
 
+typedef struct {
+    pl_test_redis_t *srv;
+    const char *key;
+    const char *port1;
+} s_agree_t;
+
+/* Every node says the key's slot is node 1's: node 1 answers, the others redirect to it. */
+static bool
+s_all_agree (void *arg)
+{
+    s_agree_t *a = arg;
+    bool ok = true;
+    for (int n = 0; n < 3 && ok; n++) {
+        pl_reply_t *r = s_node (a->srv, n, "EXISTS %s", a->key);
+        const char *e = r && pl_reply_type (r) == PL_REPLY_ERROR ? pl_reply_str (r, NULL) : NULL;
+        const char *colon = e ? strrchr (e, ':') : NULL;
+        if (n == 1)
+            ok = r && pl_reply_type (r) == PL_REPLY_INTEGER && pl_reply_int (r) == 1;
+        else
+            ok = e && strncmp (e, "MOVED ", 6) == 0 && colon && strcmp (colon + 1, a->port1) == 0;
+        pl_reply_free (&r);
+    }
+    return ok;
+}
+
 static void
 test_a_slot_migrated_under_a_running_client_is_followed (void **state)
 {
@@ -219,13 +244,19 @@ test_a_slot_migrated_under_a_running_client_is_followed (void **state)
     assert_int_equal (pl_reply_type (rep), PL_REPLY_STRING);
     assert_string_equal (pl_reply_str (rep, NULL), "before");
     pl_reply_free (&rep);
-    /* The slot is node 1's everywhere: node 0 answers MOVED, in a pipeline too. */
+    /* The slot is node 1's everywhere: node 0 answers MOVED, in a pipeline too. The new owner
+     * is told first, as redis-cli does: it claims the slot with a new config epoch, so a ping
+     * from node 0 still claiming it cannot hand it back (which left node 1 answering MOVED to
+     * node 0 and node 0 MOVED to node 1 for good). */
+    static const int order[3] = { 1, 0, 2 };
     for (int n = 0; n < 3; n++) {
-        x = s_node (srv, n, "CLUSTER SETSLOT %d NODE %s", slot, id1);
+        x = s_node (srv, order[n], "CLUSTER SETSLOT %d NODE %s", slot, id1);
         assert_int_equal (pl_reply_type (x), PL_REPLY_STATUS);
         pl_reply_free (&x);
     }
     (void) id2;
+    s_agree_t agree = { srv, key, port1 };
+    assert_true (pl_test_wait_until (s_all_agree, &agree, 20000));
     for (int i = 0; i < 20; i++) {
         if (i % 2)
             assert_int_equal (pl_redis_append (r, "GET %s", key), 0);
