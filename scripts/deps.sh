@@ -23,6 +23,7 @@ PACKAGES=(
   libcsv-dev                          # streaming CSV
   libphonenumber-dev                  # number parsing (C++ library behind a small C shim)
   libprotobuf-dev                     # libphonenumber links libprotobuf: pl_phone needs it at link time
+  libicu-dev                          # ICU regex: pl_phone matches libphonenumber's patterns per thread
   libsqlite3-dev sqlite3              # audit index, readable by auditors with standard tools
   python3 python3-phonenumbers        # generator of the prefix → time-zone table
   tzdata                              # IANA zones read by the rules engine

@@ -14,22 +14,52 @@
 #include "plateau/error.h"
 #include "plateau/utf8.h"
 
+#include <phonenumbers/phonemetadata.pb.h>
 #include <phonenumbers/phonenumber.pb.h>
 #include <phonenumbers/phonenumberutil.h>
+#include <unicode/regex.h>
+#include <unicode/unistr.h>
 
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <list>
+#include <memory>
 #include <new>
 #include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
 
+using i18n::phonenumbers::PhoneMetadata;
+using i18n::phonenumbers::PhoneMetadataCollection;
 using i18n::phonenumbers::PhoneNumber;
+using i18n::phonenumbers::PhoneNumberDesc;
 using i18n::phonenumbers::PhoneNumberUtil;
+
+/* libphonenumber's compiled-in metadata, exported by the library (metadata.h is not installed). */
+namespace i18n {
+namespace phonenumbers {
+int metadata_size ();
+const void *metadata_get ();
+}
+}
+
+/* A thread's own copy of what GetNumberType() asks of libphonenumber's regex cache (s_fast_type). */
+struct s_regex_t {
+    std::unique_ptr<icu::RegexPattern> pattern;
+    std::unique_ptr<icu::RegexMatcher> matcher;     /* reset on each input */
+};
+
+struct s_fast_t {
+    std::unordered_map<const std::string *, s_regex_t> regex;           /* by pattern (metadata's) */
+    std::unordered_map<int, std::vector<std::pair<std::string, const PhoneMetadata *>>> regions;
+};
 
 struct pl_phone {
     const PhoneNumberUtil *util;
+    s_fast_t *fast;             /* this thread's patterns, for numbers read directly */
     bool raw_only;              /* never hand libphonenumber the digits alone (for fuzzing) */
     char tzdir[256];
     char err[256];
@@ -46,6 +76,7 @@ pl_phone_new (void)
         return nullptr;
     try {
         self->util = PhoneNumberUtil::GetInstance ();
+        self->fast = new s_fast_t;
     }
     catch (...) {
         free (self);
@@ -60,6 +91,7 @@ pl_phone_destroy (pl_phone_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
+    delete (*self_p)->fast;
     free (*self_p);
     *self_p = nullptr;
 }
@@ -237,8 +269,166 @@ s_geographic (PhoneNumberUtil::PhoneNumberType t)
  *     code: those ranges are reserved to the overseas territories.
  *   - Otherwise a national-form number read with an overseas default region that is not valid
  *     there but is valid as a +33 number moves to +33. */
+/* ---- a number's type and region without libphonenumber's shared regex cache ----------------
+ *
+ * GetNumberType() and GetRegionCodeForNumber() match the number against its regions' patterns,
+ * each looked up by its text in one cache of the process behind one mutex (RegExpCache): two
+ * threads parsing numbers ran at 1.14–1.19× one (bench/README.md, intake), a quarter of the time
+ * in that lock and a seventh hashing the patterns' text. For the numbers s_direct() reads, the
+ * same algorithm is run here on the same metadata (libphonenumber's own, parsed once) with ICU,
+ * the engine libphonenumber itself uses, and patterns compiled once per pl_phone_t — one per
+ * thread — and found by address. The differential test in test_phone and fuzz_phone compare
+ * its answers with libphonenumber's on both roads. */
+
+/* libphonenumber's metadata by region ("FR", "GB", …), read once for the process. */
+static const std::unordered_map<std::string, const PhoneMetadata *> &
+s_metadata (void)
+{
+    static const PhoneMetadataCollection collection = [] {
+        PhoneMetadataCollection c;
+        c.ParseFromArray (i18n::phonenumbers::metadata_get (), i18n::phonenumbers::metadata_size ());
+        return c;
+    }();
+    static const std::unordered_map<std::string, const PhoneMetadata *> by_region = [] {
+        std::unordered_map<std::string, const PhoneMetadata *> m;
+        for (const PhoneMetadata &md : collection.metadata ())
+            m.emplace (md.id (), &md);
+        return m;
+    }();
+    return by_region;
+}
+
+/* Whether the pattern matches all of input (anchored: libphonenumber's FullMatch) or a prefix
+ * of it (its Consume, anchored at the start). A pattern ICU refuses matches nothing, as in
+ * libphonenumber (which then has no compiled pattern). */
+static bool
+s_match (pl_phone_t *self, const std::string &pattern, const icu::UnicodeString &input, bool whole)
+{
+    s_regex_t &re = self->fast->regex[&pattern];
+    if (!re.pattern) {
+        UErrorCode st = U_ZERO_ERROR;
+        UParseError pe;
+        re.pattern.reset (icu::RegexPattern::compile (icu::UnicodeString::fromUTF8 (pattern), 0, pe, st));
+        if (U_FAILURE (st) || !re.pattern) {
+            re.pattern.reset ();
+            return false;
+        }
+        st = U_ZERO_ERROR;
+        re.matcher.reset (re.pattern->matcher (st));
+        if (U_FAILURE (st) || !re.matcher) {
+            re.pattern.reset ();
+            re.matcher.reset ();
+            return false;
+        }
+    }
+    re.matcher->reset (input);
+    UErrorCode st = U_ZERO_ERROR;
+    bool m = whole ? re.matcher->matches (st) : re.matcher->lookingAt (st);
+    return U_SUCCESS (st) && m;
+}
+
+/* PhoneNumberUtil::IsNumberMatchingDesc(): the possible lengths first, then the whole pattern. */
+static bool
+s_matches_desc (pl_phone_t *self, const std::string &nsn, const icu::UnicodeString &u, const PhoneNumberDesc &desc)
+{
+    if (desc.possible_length_size () > 0) {
+        bool len_ok = false;
+        for (int l : desc.possible_length ())
+            len_ok = len_ok || l == static_cast<int> (nsn.size ());
+        if (!len_ok)
+            return false;
+    }
+    const std::string &pattern = desc.national_number_pattern ();
+    return !pattern.empty () && s_match (self, pattern, u, true);
+}
+
+/* PhoneNumberUtil::GetNumberTypeHelper(). */
+static PhoneNumberUtil::PhoneNumberType
+s_type_in (pl_phone_t *self, const std::string &nsn, const icu::UnicodeString &u, const PhoneMetadata &md)
+{
+    if (!s_matches_desc (self, nsn, u, md.general_desc ()))
+        return PhoneNumberUtil::UNKNOWN;
+    if (s_matches_desc (self, nsn, u, md.premium_rate ()))
+        return PhoneNumberUtil::PREMIUM_RATE;
+    if (s_matches_desc (self, nsn, u, md.toll_free ()))
+        return PhoneNumberUtil::TOLL_FREE;
+    if (s_matches_desc (self, nsn, u, md.shared_cost ()))
+        return PhoneNumberUtil::SHARED_COST;
+    if (s_matches_desc (self, nsn, u, md.voip ()))
+        return PhoneNumberUtil::VOIP;
+    if (s_matches_desc (self, nsn, u, md.personal_number ()))
+        return PhoneNumberUtil::PERSONAL_NUMBER;
+    if (s_matches_desc (self, nsn, u, md.pager ()))
+        return PhoneNumberUtil::PAGER;
+    if (s_matches_desc (self, nsn, u, md.uan ()))
+        return PhoneNumberUtil::UAN;
+    if (s_matches_desc (self, nsn, u, md.voicemail ()))
+        return PhoneNumberUtil::VOICEMAIL;
+    if (s_matches_desc (self, nsn, u, md.fixed_line ())) {
+        if (md.same_mobile_and_fixed_line_pattern () || s_matches_desc (self, nsn, u, md.mobile ()))
+            return PhoneNumberUtil::FIXED_LINE_OR_MOBILE;
+        return PhoneNumberUtil::FIXED_LINE;
+    }
+    if (!md.same_mobile_and_fixed_line_pattern () && s_matches_desc (self, nsn, u, md.mobile ()))
+        return PhoneNumberUtil::MOBILE;
+    return PhoneNumberUtil::UNKNOWN;
+}
+
+/* PhoneNumberUtil::GetNumberType() of a number without leading zeros (what s_direct() builds),
+ * and the region GetRegionCodeForNumber() gives it ("ZZ" when none). */
+static PhoneNumberUtil::PhoneNumberType
+s_fast_type (pl_phone_t *self, const PhoneNumber &number, std::string *region)
+{
+    *region = "ZZ";
+    int cc = number.country_code ();
+    auto &list = self->fast->regions[cc];
+    if (list.empty ()) {                 /* the regions of a calling code, main one first */
+        std::list<std::string> codes;
+        self->util->GetRegionCodesForCountryCallingCode (cc, &codes);
+        const auto &meta = s_metadata ();
+        for (const std::string &c : codes) {
+            auto it = meta.find (c);
+            list.emplace_back (c, it == meta.end () ? nullptr : it->second);
+        }
+    }
+    if (list.empty ())
+        return PhoneNumberUtil::UNKNOWN;
+    char buf[24];
+    snprintf (buf, sizeof buf, "%llu", static_cast<unsigned long long> (number.national_number ()));
+    std::string nsn (buf);
+    icu::UnicodeString u = icu::UnicodeString::fromUTF8 (nsn);
+    const PhoneMetadata *md = nullptr;
+    if (list.size () == 1) {
+        *region = list.front ().first;
+        md = list.front ().second;
+    }
+    else
+        for (const auto &r : list) {     /* GetRegionCodeForNumberFromRegionList() */
+            if (!r.second)
+                continue;
+            bool ours = r.second->has_leading_digits () ? s_match (self, r.second->leading_digits (), u, false)
+                                                         : s_type_in (self, nsn, u, *r.second) != PhoneNumberUtil::UNKNOWN;
+            if (ours) {
+                *region = r.first;
+                md = r.second;
+                break;
+            }
+        }
+    return md ? s_type_in (self, nsn, u, *md) : PhoneNumberUtil::UNKNOWN;
+}
+
+/* The type of a number: ours for the numbers read directly, libphonenumber's otherwise. */
+static PhoneNumberUtil::PhoneNumberType
+s_number_type (pl_phone_t *self, const PhoneNumber &number, bool direct, std::string *region)
+{
+    if (direct)
+        return s_fast_type (self, number, region);
+    region->clear ();
+    return self->util->GetNumberType (number);
+}
+
 static void
-s_french_plan (const PhoneNumberUtil &util, PhoneNumber *number, bool national_form)
+s_french_plan (pl_phone_t *self, PhoneNumber *number, bool national_form, bool direct)
 {
     static const int overseas[] = {262, 590, 596, 594};
     int cc = number->country_code ();
@@ -258,16 +448,18 @@ s_french_plan (const PhoneNumberUtil &util, PhoneNumber *number, bool national_f
         for (int alt_cc : overseas) {
             PhoneNumber alt (*number);
             alt.set_country_code (alt_cc);
-            if (s_geographic (util.GetNumberType (alt))) {
+            std::string r;
+            if (s_geographic (s_number_type (self, alt, direct, &r))) {
                 *number = alt;
                 return;
             }
         }
     }
-    if (cc != 33 && util.GetNumberType (*number) == PhoneNumberUtil::UNKNOWN) {
+    std::string r;
+    if (cc != 33 && s_number_type (self, *number, direct, &r) == PhoneNumberUtil::UNKNOWN) {
         PhoneNumber alt (*number);
         alt.set_country_code (33);
-        if (util.GetNumberType (alt) != PhoneNumberUtil::UNKNOWN)
+        if (s_number_type (self, alt, direct, &r) != PhoneNumberUtil::UNKNOWN)
             *number = alt;
     }
 }
@@ -438,9 +630,10 @@ s_parse (pl_phone_t *self, const char *raw, const char *default_region, pl_phone
     /* GetNumberType() is UNKNOWN exactly when IsValidNumber() is false (both match the number
      * against its region's ranges); calling one instead of both halves the regex work. */
     PhoneNumberUtil::PhoneNumberType type = PhoneNumberUtil::UNKNOWN;
+    std::string fast_region;            /* GetRegionCodeForNumber(), when read directly */
     if (simple && s_direct (form == S_DIGITS ? input : digits, region, &number)) {
-        s_french_plan (util, &number, number.country_code_source () == PhoneNumber::FROM_DEFAULT_COUNTRY);
-        type = util.GetNumberType (number);
+        s_french_plan (self, &number, number.country_code_source () == PhoneNumber::FROM_DEFAULT_COUNTRY, true);
+        type = s_number_type (self, number, true, &fast_region);
     }
     if (type == PhoneNumberUtil::UNKNOWN) {
         number.Clear ();
@@ -460,8 +653,8 @@ s_parse (pl_phone_t *self, const char *raw, const char *default_region, pl_phone
         case PhoneNumberUtil::TOO_LONG_NSN:
             return s_invalid (self, out, PL_PHONE_TOO_LONG, who);
         }
-        s_french_plan (util, &number,
-                       number.country_code_source () == PhoneNumber::FROM_DEFAULT_COUNTRY);
+        fast_region.clear ();
+        s_french_plan (self, &number, number.country_code_source () == PhoneNumber::FROM_DEFAULT_COUNTRY, false);
     }
     out->country_code = number.country_code ();
     std::string e164;
@@ -500,8 +693,9 @@ s_parse (pl_phone_t *self, const char *raw, const char *default_region, pl_phone
     std::list<std::string> regions;
     util.GetRegionCodesForCountryCallingCode (number.country_code (), &regions);
     if (regions.size () > 1) {
-        std::string num_region;
-        util.GetRegionCodeForNumber (number, &num_region);
+        std::string num_region = fast_region;
+        if (num_region.empty ())
+            util.GetRegionCodeForNumber (number, &num_region);
         if (num_region != "ZZ" && num_region.size () < sizeof out->region)
             memcpy (out->region, num_region.c_str (), num_region.size () + 1);
     }
