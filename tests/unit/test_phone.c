@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -789,6 +790,74 @@ test_direct_digits_answer_as_parse_does (void **state)
     pl_phone_destroy (&parse);
 }
 
+/* Numbers read at once by four threads, each with its own pl_phone_t as the services give them,
+ * come out as one thread reads them: the metadata is read once for the process and each parser's
+ * compiled patterns are its own (ADR 0067). The sanitizer build runs it too. */
+#define S_THREAD_NUMBERS 3000
+
+typedef struct {
+    const char (*raw)[32];
+    pl_phone_number_t *out;
+    int *rc;
+} s_reader_t;
+
+static void
+s_number (int i, char *raw, size_t size)
+{
+    static const char *const forms[] = { "06 %02d %02d %02d %02d", "+33 7 %02d %02d %02d %02d", "(212) 5%02d-%02d%02d",
+                                         "+1 416 5%02d %02d%02d", "+44 20 79%02d %02d%02d", "+44 1481 2%02d%02d%d",
+                                         "+590 690 %02d %02d %02d", "09 %02d %02d %02d %02d" };
+    snprintf (raw, size, forms[i % 8], (i * 7) % 100, (i * 13) % 100, (i * 29) % 100, (i * 31) % 100);
+}
+
+static void *
+s_reader (void *arg)
+{
+    s_reader_t *r = arg;
+    pl_phone_t *ph = pl_phone_new ();
+    for (int i = 0; ph && i < S_THREAD_NUMBERS; i++)
+        r->rc[i] = pl_phone_parse (ph, r->raw[i], i % 8 == 2 ? "US" : "FR", &r->out[i]);
+    pl_phone_destroy (&ph);
+    return NULL;
+}
+
+static void
+test_threads_each_with_a_parser_read_numbers_as_one_does (void **state)
+{
+    (void) state;
+    static char raw[S_THREAD_NUMBERS][32];
+    for (int i = 0; i < S_THREAD_NUMBERS; i++)
+        s_number (i, raw[i], sizeof raw[i]);
+    static pl_phone_number_t want[S_THREAD_NUMBERS], got[4][S_THREAD_NUMBERS];
+    static int want_rc[S_THREAD_NUMBERS], got_rc[4][S_THREAD_NUMBERS];
+    pl_phone_t *one = pl_phone_new ();
+    assert_non_null (one);
+    pl__phone_set_raw_only (one, true);              /* libphonenumber's own answers */
+    int valid = 0;
+    for (int i = 0; i < S_THREAD_NUMBERS; i++) {
+        want_rc[i] = pl_phone_parse (one, raw[i], i % 8 == 2 ? "US" : "FR", &want[i]);
+        valid += want_rc[i] == 0;
+    }
+    pl_phone_destroy (&one);
+    assert_true (valid > S_THREAD_NUMBERS / 2);
+    pthread_t t[4];
+    s_reader_t r[4];
+    for (int k = 0; k < 4; k++) {
+        r[k] = (s_reader_t) { (const char (*)[32]) raw, got[k], got_rc[k] };
+        assert_int_equal (pthread_create (&t[k], NULL, s_reader, &r[k]), 0);
+    }
+    for (int k = 0; k < 4; k++)
+        pthread_join (t[k], NULL);
+    for (int k = 0; k < 4; k++)
+        for (int i = 0; i < S_THREAD_NUMBERS; i++) {
+            if (got_rc[k][i] != want_rc[i] || got[k][i].type != want[i].type || strcmp (got[k][i].e164, want[i].e164)
+                || strcmp (got[k][i].region, want[i].region))
+                fail_msg ("thread %d, %s: %d %s %s type %d; alone %d %s %s type %d", k, raw[i], got_rc[k][i],
+                          got[k][i].e164, got[k][i].region, got[k][i].type, want_rc[i], want[i].e164, want[i].region,
+                          want[i].type);
+        }
+}
+
 /* Blanks around a number are nothing, on both roads (the digits alone and libphonenumber's
  * Parse(), which judged "+80000000000 " otherwise than "+80000000000": found by fuzz_phone). */
 static void
@@ -845,6 +914,7 @@ main (void)
         cmocka_unit_test (test_a_us_numbers_area_code_names_its_state),
         cmocka_unit_test (test_regions_come_from_the_number_and_the_address),
         cmocka_unit_test (test_direct_digits_answer_as_parse_does),
+        cmocka_unit_test (test_threads_each_with_a_parser_read_numbers_as_one_does),
     };
     return cmocka_run_group_tests_name ("phone", tests, s_setup, s_teardown);
 }
