@@ -89,7 +89,7 @@ start_cluster_node() {
   local n=$1 p i pidf
   p=$(cat "$RUN/redis/$n/port")
   redis-server --port "$p" --bind 127.0.0.1 --dir "$RUN/redis/$n" --appendonly yes --save "" \
-    --daemonize no --protected-mode yes --cluster-enabled yes --cluster-config-file nodes.conf \
+    --hash-max-listpack-value 512 --daemonize no --protected-mode yes --cluster-enabled yes --cluster-config-file nodes.conf \
     --cluster-node-timeout 5000 >>"$RUN/logs/redis-$n.log" 2>&1 &
   if ((n == 1)); then pidf=$RUN/pids/redis.pid; else pidf=$RUN/pids/redis-$n.pid; fi
   echo $! >"$pidf"
@@ -172,8 +172,9 @@ up() {
   local REDIS_URL redis_port i
   if [[ $mode == single ]]; then
     next_port 6390; redis_port=$PORT
+    # hash-max-listpack-value 512: the recommended setting (docs/operations.md, Redis: memory)
     redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$RUN/redis" --appendonly yes \
-      --save "" --daemonize no --protected-mode yes >"$RUN/logs/redis.log" 2>&1 &
+      --save "" --hash-max-listpack-value 512 --daemonize no --protected-mode yes >"$RUN/logs/redis.log" 2>&1 &
     echo $! >"$RUN/pids/redis.pid"
     # PONG, not just an answer: a Redis replaying a large append-only file answers LOADING first.
     for i in $(seq 1 300); do [[ $(redis-cli -p "$redis_port" ping 2>/dev/null) == PONG ]] && break; sleep 0.1; done
@@ -187,6 +188,7 @@ up() {
       mkdir -p "$RUN/redis/$n"; echo "$p" >"$RUN/redis/$n/port"
       ((n == 1)) && redis_port=$p
       { echo "port $p"; echo "bind 127.0.0.1"; echo "dir $RUN/redis/$n"; echo "appendonly yes"; echo 'save ""'
+        echo "hash-max-listpack-value 512"
         echo "protected-mode yes"; ((n == 1)) || echo "replicaof 127.0.0.1 $redis_port"; } >"$RUN/redis/$n/redis.conf"
       start_data_node "$n"
     done

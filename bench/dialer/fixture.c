@@ -500,7 +500,7 @@ fx_start (fx_t *f, const fx_opts_t *o, size_t n_leads)
     f->o = *o;
     f->n_leads = n_leads;
     f->called = calloc (n_leads ? n_leads : 1, 1);
-    f->srv = pl_test_redis_start ("appendonly no\nsave \"\"\n");
+    f->srv = pl_test_redis_start ("appendonly no\nsave \"\"\n" PL_TEST_REDIS_TUNING);
     f->dir = pl_test_tmpdir ("pl-bench-dialer");
     if (!f->called || !f->srv || !f->dir) {
         fprintf (stderr, "bench_dialer: no redis-server (or no temporary directory)\n");

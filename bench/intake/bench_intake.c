@@ -555,7 +555,7 @@ main (int argc, char **argv)
     for (size_t i = 0; i < nb; i++)
         json[i] = s_json (v, i * BATCH, (i + 1) * BATCH);
 
-    pl_test_redis_t *srv = pl_test_redis_start ("save \"\"\nappendonly no\n");
+    pl_test_redis_t *srv = pl_test_redis_start ("save \"\"\nappendonly no\n" PL_TEST_REDIS_TUNING);
     if (!srv)
         return 1;
     char *dir = pl_test_tmpdir ("pl-bench-intake");

@@ -780,7 +780,7 @@ main (int argc, char **argv)
     printf ("bench_promise: the promise book (services/promise) in process, %s build, %ld cores\n",
             PL_BUILD_TYPE, sysconf (_SC_NPROCESSORS_ONLN));
     s_loadavg ("the start");
-    pl_test_redis_t *srv = pl_test_redis_start ("appendonly no\nsave \"\"\n");
+    pl_test_redis_t *srv = pl_test_redis_start ("appendonly no\nsave \"\"\n" PL_TEST_REDIS_TUNING);
     redisContext *rc = srv ? redisConnect ("127.0.0.1", pl_test_redis_port (srv)) : NULL;
     if (!rc || rc->err) {
         fprintf (stderr, "bench_promise: no redis-server\n");

@@ -305,7 +305,7 @@ s_redis (const uint64_t *keys, uint64_t n, uint64_t max, const uint64_t *queries
          const char *qstr, redis_result_t *res)
 {
     memset (res, 0, sizeof *res);
-    pl_test_redis_t *srv = pl_test_redis_start ("appendonly no\n");
+    pl_test_redis_t *srv = pl_test_redis_start ("appendonly no\n" PL_TEST_REDIS_TUNING);
     if (!srv) {
         fprintf (stderr, "bench_scrub: could not start redis-server; no baseline\n");
         return;

@@ -862,7 +862,7 @@ main (int argc, char **argv)
             o.audit ? "stand-in acking every event" : "off");
 
     scrub_t s = { 0 };
-    s.srv = pl_test_redis_start ("appendonly yes\nsave \"\"\n");
+    s.srv = pl_test_redis_start ("appendonly yes\nsave \"\"\n" PL_TEST_REDIS_TUNING);
     if (!s.srv)
         return 1;
     s.dir = pl_test_tmpdir ("pl-bench-scrub-bus");
