@@ -53,6 +53,8 @@ struct s_regex_t {
 };
 
 struct s_fast_t {
+    icu::UnicodeString input;   /* the number being matched: the matchers point into it, so it is
+                                   declared first and outlives them */
     std::unordered_map<const std::string *, s_regex_t> regex;           /* by pattern (metadata's) */
     std::unordered_map<int, std::vector<std::pair<std::string, const PhoneMetadata *>>> regions;
 };
@@ -257,18 +259,6 @@ s_geographic (PhoneNumberUtil::PhoneNumberType t)
            || t == PhoneNumberUtil::FIXED_LINE_OR_MOBILE;
 }
 
-/* France, its overseas departments and some collectivities share one national numbering plan
- * over several country codes (33, 262, 590, 594, 596): "0692 12 34 56" written in France is a
- * Réunion mobile, +262 692 12 34 56, and "0612345678" written in Réunion is a metropolitan
- * mobile, +33 6 12 34 56 78. libphonenumber reads national numbers with the default region's
- * country code only, and even accepts some overseas ranges (0262, 0590…) as +33 numbers that do
- * not route. Putting such a number on the right country code matters twice: it is the number
- * that rings, and its zone is not Paris.
- *   - A +33 number (however written), or a national-form number read with any default region
- *     of the plan, whose digits are a fixed or mobile number of an overseas code moves to that
- *     code: those ranges are reserved to the overseas territories.
- *   - Otherwise a national-form number read with an overseas default region that is not valid
- *     there but is valid as a +33 number moves to +33. */
 /* ---- a number's type and region without libphonenumber's shared regex cache ----------------
  *
  * GetNumberType() and GetRegionCodeForNumber() match the number against its regions' patterns,
@@ -348,22 +338,16 @@ s_type_in (pl_phone_t *self, const std::string &nsn, const icu::UnicodeString &u
 {
     if (!s_matches_desc (self, nsn, u, md.general_desc ()))
         return PhoneNumberUtil::UNKNOWN;
-    if (s_matches_desc (self, nsn, u, md.premium_rate ()))
-        return PhoneNumberUtil::PREMIUM_RATE;
-    if (s_matches_desc (self, nsn, u, md.toll_free ()))
-        return PhoneNumberUtil::TOLL_FREE;
-    if (s_matches_desc (self, nsn, u, md.shared_cost ()))
-        return PhoneNumberUtil::SHARED_COST;
-    if (s_matches_desc (self, nsn, u, md.voip ()))
-        return PhoneNumberUtil::VOIP;
-    if (s_matches_desc (self, nsn, u, md.personal_number ()))
-        return PhoneNumberUtil::PERSONAL_NUMBER;
-    if (s_matches_desc (self, nsn, u, md.pager ()))
-        return PhoneNumberUtil::PAGER;
-    if (s_matches_desc (self, nsn, u, md.uan ()))
-        return PhoneNumberUtil::UAN;
-    if (s_matches_desc (self, nsn, u, md.voicemail ()))
-        return PhoneNumberUtil::VOICEMAIL;
+    /* The special ranges first, in libphonenumber's order. */
+    const std::pair<const PhoneNumberDesc *, PhoneNumberUtil::PhoneNumberType> special[] = {
+        { &md.premium_rate (), PhoneNumberUtil::PREMIUM_RATE }, { &md.toll_free (), PhoneNumberUtil::TOLL_FREE },
+        { &md.shared_cost (), PhoneNumberUtil::SHARED_COST },   { &md.voip (), PhoneNumberUtil::VOIP },
+        { &md.personal_number (), PhoneNumberUtil::PERSONAL_NUMBER }, { &md.pager (), PhoneNumberUtil::PAGER },
+        { &md.uan (), PhoneNumberUtil::UAN },                   { &md.voicemail (), PhoneNumberUtil::VOICEMAIL },
+    };
+    for (const auto &range : special)
+        if (s_matches_desc (self, nsn, u, *range.first))
+            return range.second;
     if (s_matches_desc (self, nsn, u, md.fixed_line ())) {
         if (md.same_mobile_and_fixed_line_pattern () || s_matches_desc (self, nsn, u, md.mobile ()))
             return PhoneNumberUtil::FIXED_LINE_OR_MOBILE;
@@ -396,7 +380,8 @@ s_fast_type (pl_phone_t *self, const PhoneNumber &number, std::string *region)
     char buf[24];
     snprintf (buf, sizeof buf, "%llu", static_cast<unsigned long long> (number.national_number ()));
     std::string nsn (buf);
-    icu::UnicodeString u = icu::UnicodeString::fromUTF8 (nsn);
+    icu::UnicodeString &u = self->fast->input;
+    u = icu::UnicodeString::fromUTF8 (nsn);
     const PhoneMetadata *md = nullptr;
     if (list.size () == 1) {
         *region = list.front ().first;
@@ -427,6 +412,18 @@ s_number_type (pl_phone_t *self, const PhoneNumber &number, bool direct, std::st
     return self->util->GetNumberType (number);
 }
 
+/* France, its overseas departments and some collectivities share one national numbering plan
+ * over several country codes (33, 262, 590, 594, 596): "0692 12 34 56" written in France is a
+ * Réunion mobile, +262 692 12 34 56, and "0612345678" written in Réunion is a metropolitan
+ * mobile, +33 6 12 34 56 78. libphonenumber reads national numbers with the default region's
+ * country code only, and even accepts some overseas ranges (0262, 0590…) as +33 numbers that do
+ * not route. Putting such a number on the right country code matters twice: it is the number
+ * that rings, and its zone is not Paris.
+ *   - A +33 number (however written), or a national-form number read with any default region
+ *     of the plan, whose digits are a fixed or mobile number of an overseas code moves to that
+ *     code: those ranges are reserved to the overseas territories.
+ *   - Otherwise a national-form number read with an overseas default region that is not valid
+ *     there but is valid as a +33 number moves to +33. */
 static void
 s_french_plan (pl_phone_t *self, PhoneNumber *number, bool national_form, bool direct)
 {
