@@ -56,8 +56,10 @@ struct s_fast_t {
     icu::UnicodeString input;   /* the number being matched: the matchers point into it, so it is
                                    declared first and outlives them */
     std::unordered_map<const std::string *, s_regex_t> regex;           /* by pattern (metadata's) */
-    std::unordered_map<int, std::vector<std::pair<std::string, const PhoneMetadata *>>> regions;
 };
+
+/* A calling code's regions, main one first, each with its metadata (NULL when it has none). */
+typedef std::vector<std::pair<std::string, const PhoneMetadata *>> s_regions_t;
 
 struct pl_phone {
     const PhoneNumberUtil *util;
@@ -270,22 +272,38 @@ s_geographic (PhoneNumberUtil::PhoneNumberType t)
  * thread — and found by address. The differential test in test_phone and fuzz_phone compare
  * its answers with libphonenumber's on both roads. */
 
-/* libphonenumber's metadata by region ("FR", "GB", …), read once for the process. */
-static const std::unordered_map<std::string, const PhoneMetadata *> &
-s_metadata (void)
+/* Every calling code's regions with libphonenumber's metadata, read once for the process. The
+ * non-geographic entities (+800, +808…) all have the id "001": they get no metadata here, and
+ * their numbers (never read directly) would take Parse(). */
+static const std::unordered_map<int, s_regions_t> &
+s_regions_by_code (void)
 {
     static const PhoneMetadataCollection collection = [] {
         PhoneMetadataCollection c;
         c.ParseFromArray (i18n::phonenumbers::metadata_get (), i18n::phonenumbers::metadata_size ());
         return c;
     }();
-    static const std::unordered_map<std::string, const PhoneMetadata *> by_region = [] {
-        std::unordered_map<std::string, const PhoneMetadata *> m;
+    static const std::unordered_map<int, s_regions_t> by_code = [] {
+        std::unordered_map<std::string, const PhoneMetadata *> by_region;
         for (const PhoneMetadata &md : collection.metadata ())
-            m.emplace (md.id (), &md);
+            if (md.id () != "001")
+                by_region.emplace (md.id (), &md);
+        const PhoneNumberUtil &util = *PhoneNumberUtil::GetInstance ();
+        std::unordered_map<int, s_regions_t> m;
+        for (const PhoneMetadata &md : collection.metadata ()) {
+            if (m.count (md.country_code ()))
+                continue;
+            std::list<std::string> codes;
+            util.GetRegionCodesForCountryCallingCode (md.country_code (), &codes);
+            s_regions_t &list = m[md.country_code ()];
+            for (const std::string &c : codes) {
+                auto it = by_region.find (c);
+                list.emplace_back (c, it == by_region.end () ? nullptr : it->second);
+            }
+        }
         return m;
     }();
-    return by_region;
+    return by_code;
 }
 
 /* Whether the pattern matches all of input (anchored: libphonenumber's FullMatch) or a prefix
@@ -364,19 +382,11 @@ static PhoneNumberUtil::PhoneNumberType
 s_fast_type (pl_phone_t *self, const PhoneNumber &number, std::string *region)
 {
     *region = "ZZ";
-    int cc = number.country_code ();
-    auto &list = self->fast->regions[cc];
-    if (list.empty ()) {                 /* the regions of a calling code, main one first */
-        std::list<std::string> codes;
-        self->util->GetRegionCodesForCountryCallingCode (cc, &codes);
-        const auto &meta = s_metadata ();
-        for (const std::string &c : codes) {
-            auto it = meta.find (c);
-            list.emplace_back (c, it == meta.end () ? nullptr : it->second);
-        }
-    }
-    if (list.empty ())
+    const auto &all = s_regions_by_code ();
+    auto found = all.find (number.country_code ());
+    if (found == all.end () || found->second.empty ())
         return PhoneNumberUtil::UNKNOWN;
+    const s_regions_t &list = found->second;
     char buf[24];
     snprintf (buf, sizeof buf, "%llu", static_cast<unsigned long long> (number.national_number ()));
     std::string nsn (buf);

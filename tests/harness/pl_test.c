@@ -480,7 +480,8 @@ s_epochs_distinct (const char *nodes)
 {
     long long seen[S_CLUSTER_NODES];
     int n = 0;
-    for (const char *line = nodes; line && *line; line = strchr (line, '\n') ? strchr (line, '\n') + 1 : NULL) {
+    for (const char *line = nodes, *end; line && *line; line = end ? end + 1 : NULL) {
+        end = strchr (line, '\n');
         const char *f = line;
         for (int field = 0; field < 6 && f; field++) {
             f = strchr (f, ' ');
