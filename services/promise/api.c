@@ -2,6 +2,7 @@
 #include "api.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -296,6 +297,64 @@ s_stats (pl_http_req_t *req, void *arg)
 
 /* ---- payments --------------------------------------------------------------------------------- */
 
+/* Reads payment object o into *pay: false with field (prefix + the member) and msg set, as
+ * s_str and s_int would answer. */
+static bool
+s_pay_fields (json_t *o, const char *prefix, promise_payment_t *pay, char *field, size_t fsz, char *msg, size_t msz)
+{
+    static const struct {
+        const char *k;
+        size_t max;
+        bool required;
+        size_t off, size;
+    } strs[] = {
+        { "payment_id", PROMISE_ID_MAX - 1, true, offsetof (promise_payment_t, id), PROMISE_ID_MAX },
+        { "account", PROMISE_ID_MAX - 1, true, offsetof (promise_payment_t, account), PROMISE_ID_MAX },
+        { "currency", 3, true, offsetof (promise_payment_t, currency), 4 },
+        { "method", sizeof ((promise_payment_t *) 0)->method - 1, false, offsetof (promise_payment_t, method),
+          sizeof ((promise_payment_t *) 0)->method },
+        { "reference", PROMISE_ID_MAX - 1, false, offsetof (promise_payment_t, reference), PROMISE_ID_MAX },
+        { "reverses", PROMISE_ID_MAX - 1, false, offsetof (promise_payment_t, reverses), PROMISE_ID_MAX },
+    };
+    memset (pay, 0, sizeof *pay);
+    for (size_t i = 0; i < sizeof strs / sizeof *strs; i++) {
+        json_t *v = json_object_get (o, strs[i].k);
+        char *out = (char *) pay + strs[i].off;
+        if ((!v || json_is_null (v)) && !strs[i].required)
+            continue;
+        if (!v || !json_is_string (v) || json_string_length (v) == 0 || json_string_length (v) > strs[i].max
+            || strlen (json_string_value (v)) != json_string_length (v)) {
+            snprintf (field, fsz, "%s%s", prefix, strs[i].k);
+            snprintf (msg, msz, "%s: a string of 1 to %zu bytes%s", strs[i].k, strs[i].max,
+                      strs[i].required ? " is required" : "");
+            return false;
+        }
+        snprintf (out, strs[i].size, "%s", json_string_value (v));
+        if (i == 1) {                   /* after the account: the amount, as the members are documented */
+            json_t *a = json_object_get (o, "amount");
+            if (!a || !json_is_integer (a) || json_integer_value (a) < 1 || json_integer_value (a) > 1000000000000000LL) {
+                snprintf (field, fsz, "%samount", prefix);
+                snprintf (msg, msz, "amount: an integer from 1 to 1000000000000000 (amounts are minor units: 1234 "
+                                    "for 12.34)");
+                return false;
+            }
+            pay->amount = json_integer_value (a);
+        }
+    }
+    pay->reversal = *pay->reverses != '\0';
+    json_t *at = json_object_get (o, "paid_at");
+    if (at && !json_is_null (at)
+        && (!json_is_string (at) || pl_time_parse_rfc3339 (json_string_value (at), &pay->paid_at_ms) != 0)) {
+        snprintf (field, fsz, "%spaid_at", prefix);
+        snprintf (msg, msz, "paid_at: an RFC 3339 time (2026-12-08T09:30:00+01:00)");
+        return false;
+    }
+    return true;
+}
+
+static const char *const s_pay_allowed[] = { "payment_id", "account", "amount", "currency", "paid_at", "method",
+                                             "reference", "reverses", NULL };
+
 static int
 s_pay (pl_http_req_t *req, void *arg)
 {
@@ -303,39 +362,139 @@ s_pay (pl_http_req_t *req, void *arg)
     promise_book_t *book = s_book (req);
     if (!book)
         return 0;
-    static const char *const allowed[] = { "payment_id", "account", "amount", "currency", "paid_at", "method",
-                                           "reference", "reverses", NULL };
-    json_t *o = pl_http_req_json_object (req, allowed);
+    json_t *o = pl_http_req_json_object (req, s_pay_allowed);
     if (!o)
         return 0;
-    promise_payment_t pay = { 0 };
-    long long amount = 0;
-    bool ok = s_str (req, o, "payment_id", PROMISE_ID_MAX - 1, true, pay.id, sizeof pay.id)
-              && s_str (req, o, "account", PROMISE_ID_MAX - 1, true, pay.account, sizeof pay.account)
-              && s_int (req, json_object_get (o, "amount"), "amount", true, 1, 1000000000000000LL, &amount)
-              && s_str (req, o, "currency", 3, true, pay.currency, sizeof pay.currency)
-              && s_str (req, o, "method", sizeof pay.method - 1, false, pay.method, sizeof pay.method)
-              && s_str (req, o, "reference", PROMISE_ID_MAX - 1, false, pay.reference, sizeof pay.reference)
-              && s_str (req, o, "reverses", PROMISE_ID_MAX - 1, false, pay.reverses, sizeof pay.reverses);
-    pay.amount = amount;
-    pay.reversal = *pay.reverses != '\0';
-    json_t *at = json_object_get (o, "paid_at");
-    if (ok && at && !json_is_null (at)
-        && (!json_is_string (at) || pl_time_parse_rfc3339 (json_string_value (at), &pay.paid_at_ms) != 0)) {
-        pl_http_reply_error (req, 422, "invalid", "paid_at: an RFC 3339 time (2026-12-08T09:30:00+01:00)", "paid_at");
-        ok = false;
-    }
+    promise_payment_t pay;
+    char field[64], msg[256];
+    bool ok = s_pay_fields (o, "", &pay, field, sizeof field, msg, sizeof msg);
     json_decref (o);
     if (!ok)
-        return 0;
+        return pl_http_reply_error (req, 422, "invalid", msg, field);
     snprintf (pay.source, sizeof pay.source, "%s", pl_http_req_source (req));
-    char status[32], pid[PROMISE_ID_MAX], field[64], msg[256];
+    char status[32], pid[PROMISE_ID_MAX];
     int rc = promise_book_pay (book, &pay, NULL, NULL, status, sizeof status, pid, sizeof pid, field, sizeof field,
                                msg, sizeof msg);
     if (rc != 0)
         return s_book_error (req, rc, field, msg);
     return s_reply (req, strcmp (status, "duplicate") ? 201 : 200,
                     json_pack ("{s:s, s:s, s:s?}", "payment_id", pay.id, "status", status, "promise", *pid ? pid : NULL));
+}
+
+/* POST /v1/payments/batch {"payments":[…]}: a processor's batch (a settlement file, a day's
+ * direct debits) applied as the bus door applies one (promise_book_pay_many). Each payment is
+ * answered in its place in "results": what became of it, or why it was refused (its field named
+ * "payments[i].<member>"); a refused payment costs the others nothing. 503 only when Redis
+ * failed for every payment that was valid, so nothing was stored. */
+static int
+s_pay_batch (pl_http_req_t *req, void *arg)
+{
+    (void) arg;
+    promise_book_t *book = s_book (req);
+    if (!book)
+        return 0;
+    /* The parsed tree costs about ten times the text, and an item's answer its own. */
+    if (pl_http_req_reserve (req, pl_http_req_body_size (req) * 12 + PROMISE_API_BATCH_MAX * sizeof (promise_pay_item_t)) != 0)
+        return pl_http_reply_busy (req, "too many payments in flight", 1);
+    static const char *const allowed[] = { "payments", NULL };
+    json_t *o = pl_http_req_json_object (req, allowed);
+    if (!o)
+        return 0;
+    json_t *arr = json_object_get (o, "payments");
+    size_t n = json_is_array (arr) ? json_array_size (arr) : 0;
+    if (n == 0 || n > PROMISE_API_BATCH_MAX) {
+        json_decref (o);
+        char m[96];
+        snprintf (m, sizeof m, "payments: an array of 1 to %d payments", PROMISE_API_BATCH_MAX);
+        return pl_http_reply_error (req, 422, "invalid", m, "payments");
+    }
+    promise_pay_item_t *items = calloc (n, sizeof *items);
+    bool *valid = calloc (n, sizeof *valid);
+    if (!items || !valid) {
+        free (items), free (valid), json_decref (o);
+        return pl_http_reply_error (req, 500, "internal", "out of memory", NULL);
+    }
+    /* The valid ones go to the book together, in their order; the others are answered here. */
+    promise_pay_item_t *go = calloc (n, sizeof *go);
+    size_t ngo = 0;
+    for (size_t i = 0; go && i < n; i++) {
+        json_t *p = json_array_get (arr, i);
+        char prefix[32];
+        snprintf (prefix, sizeof prefix, "payments[%zu].", i);
+        promise_pay_item_t *it = &items[i];
+        it->rc = PL_EINVAL;
+        if (!json_is_object (p)) {
+            snprintf (it->field, sizeof it->field, "payments[%zu]", i);
+            snprintf (it->msg, sizeof it->msg, "a payment is a JSON object");
+            continue;
+        }
+        const char *k;
+        json_t *v;
+        bool unknown = false;
+        json_object_foreach (p, k, v) {
+            bool known = false;
+            for (size_t j = 0; s_pay_allowed[j] && !known; j++)
+                known = !strcmp (k, s_pay_allowed[j]);
+            if (!known && !unknown) {
+                unknown = true;
+                snprintf (it->field, sizeof it->field, "payments[%d].%.40s", (int) i, k);
+                snprintf (it->msg, sizeof it->msg, "unknown member");
+            }
+        }
+        if (unknown || !s_pay_fields (p, prefix, &it->pay, it->field, sizeof it->field, it->msg, sizeof it->msg))
+            continue;
+        snprintf (it->pay.source, sizeof it->pay.source, "%s", pl_http_req_source (req));
+        go[ngo++] = *it;
+        valid[i] = true;
+    }
+    int rc = go ? promise_book_pay_many (book, go, ngo) : PL_ENOMEM;
+    size_t gi = 0, down = 0, counts[5] = { 0 };   /* applied, unmatched, duplicate, refused, failed */
+    json_t *results = json_array ();
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        promise_pay_item_t *it = valid[i] ? &go[gi++] : &items[i];
+        /* A payment the book refused names its member inside the payment. */
+        if (valid[i] && it->rc == PL_EINVAL && *it->field) {
+            char f[41];
+            size_t fl = strnlen (it->field, sizeof f - 1);
+            memcpy (f, it->field, fl);
+            f[fl] = '\0';
+            snprintf (it->field, sizeof it->field, "payments[%d].%s", (int) i, f);
+        }
+        json_t *r;
+        if (it->rc == 0) {
+            r = json_pack ("{s:s, s:s, s:s?}", "payment_id", it->pay.id, "status", it->status, "promise",
+                           *it->promise_id ? it->promise_id : NULL);
+            counts[!strcmp (it->status, "applied") || !strcmp (it->status, "reversed") ? 0
+                   : !strcmp (it->status, "unmatched")                                   ? 1
+                                                                                         : 2]++;
+        } else {
+            bool invalid = it->rc == PL_EINVAL;
+            down += it->rc == PL_EREDIS;
+            counts[invalid ? 3 : 4]++;
+            json_t *e = json_pack ("{s:s, s:s}", "code", invalid ? "invalid" : it->rc == PL_EBUSY ? "conflict"
+                                                                              : "unavailable",
+                                   "message", invalid ? it->msg : it->rc == PL_EBUSY ? "the promise kept changing: send it again"
+                                                                                    : "not stored: send it again");
+            if (invalid && *it->field)
+                json_object_set_new (e, "field", json_string (it->field));
+            r = json_pack ("{s:s, s:o}", "payment_id", it->pay.id, "error", e);
+        }
+        json_array_append_new (results, r);
+    }
+    free (items), free (valid), free (go);
+    json_decref (o);
+    if (rc != 0) {
+        json_decref (results);
+        return pl_http_reply_error (req, 500, "internal", pl_strerror (rc), NULL);
+    }
+    if (down > 0 && down == ngo) {
+        json_decref (results);
+        return s_redis_down (req);
+    }
+    return s_reply (req, 200, json_pack ("{s:o, s:I, s:I, s:I, s:I, s:I}", "results", results, "applied",
+                                         (json_int_t) counts[0], "unmatched", (json_int_t) counts[1], "duplicate",
+                                         (json_int_t) counts[2], "refused", (json_int_t) counts[3], "failed",
+                                         (json_int_t) counts[4]));
 }
 
 static int
@@ -444,6 +603,9 @@ promise_api_routes (promise_api_t *self, pl_http_t *http)
     rc = rc ? rc : pl_http_route (http, "GET", "/v1/accounts/{ref}/promises", s_account, self, &r);
     rc = rc ? rc : pl_http_route (http, "GET", "/v1/accounts/{ref}/payments/{id}", s_payment, self, &r);
     rc = rc ? rc : pl_http_route (http, "POST", "/v1/payments", s_pay, self, &pay);
+    pl_http_route_opts_t payb = pay;
+    payb.max_body = PROMISE_API_BATCH_MAX_BODY;
+    rc = rc ? rc : pl_http_route (http, "POST", "/v1/payments/batch", s_pay_batch, self, &payb);
     rc = rc ? rc : pl_http_route (http, "GET", "/v1/creditors/{id}/notifications", s_notes, self, &r);
     return rc;
 }

@@ -31,6 +31,8 @@
 #include "plateau/http.h"
 
 #define PROMISE_API_MAX_BODY (64 * 1024)
+#define PROMISE_API_BATCH_MAX 1000             /* payments in one POST /v1/payments/batch */
+#define PROMISE_API_BATCH_MAX_BODY (512 * 1024)
 
 typedef struct {
     promise_book_opts_t book;         /* copied; each thread takes its own Redis (.redis ignored) */

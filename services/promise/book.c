@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "plateau/audit_emit.h"
 #include "plateau/error.h"
@@ -18,7 +19,7 @@
 #include "plateau/v1/promise.pb-c.h"
 
 #define S_LEDGER_MAX 4096
-#define S_RETRIES 8                        /* compare-and-set rounds before giving up */
+#define S_RETRIES 16                       /* compare-and-set rounds before giving up */
 #define S_KPI_TTL_MS "34560000000"         /* 400 days */
 #define S_NOTES_MAXLEN "10000000"
 
@@ -32,6 +33,10 @@ struct promise_book {
 
 /* ---- effects -------------------------------------------------------------------------------- */
 
+/* A lost compare-and-set ('retry', 'dup') writes nothing and answers 'again': no seen marker stays,
+ * so the caller's next round, with the same bus message id, runs instead of reading as a
+ * duplicate of a step that never happened. */
+
 /* Open: K promise, account, due, kpi, reminders, then the payments it takes; A id, enforce one
  * active ('1'), next deadline ('' none), active ('1'), made at, next reminder ('' none),
  * n payments, their ids, n kpi, kpi field/incr pairs, then the promise's field/value pairs.
@@ -43,7 +48,7 @@ static const pl_inbox_effect_t s_open = {
     "  for _, f in ipairs(redis.call('HKEYS', K[2])) do\n"
     "    if string.sub(f, 1, 4) == 'act:' then return 'busy:' .. string.sub(f, 5), false end end end\n"
     "local n = tonumber(A[7])\n"
-    "for i = 1, n do if redis.call('HEXISTS', K[2], 'u:' .. A[7 + i]) == 0 then return 'retry', false end end\n"
+    "for i = 1, n do if redis.call('HEXISTS', K[2], 'u:' .. A[7 + i]) == 0 then return 'retry', 'again' end end\n"
     "for i = 1, n do redis.call('HDEL', K[2], 'u:' .. A[7 + i])\n"
     "  redis.call('HSET', K[5 + i], 'promise', A[1], 'st', 'applied') end\n"
     "local j = 8 + n\n"
@@ -67,10 +72,10 @@ static const pl_inbox_effect_t s_open = {
  * increments, the creditor's note. */
 static const pl_inbox_effect_t s_update = {
     "promise.update",
-    "if redis.call('HGET', K[1], 'v') ~= A[2] then return 'retry', false end\n"
+    "if redis.call('HGET', K[1], 'v') ~= A[2] then return 'retry', 'again' end\n"
     "local j = 8\n"
     "local np = tonumber(A[j]); j = j + 1\n"
-    "if np > 0 and redis.call('EXISTS', K[6]) == 1 then return 'dup', false end\n"
+    "if np > 0 and redis.call('EXISTS', K[6]) == 1 then return 'dup', 'again' end\n"
     "redis.call('HINCRBY', K[1], 'v', 1)\n"
     "redis.call('HSET', K[1], 'l', A[3], 'st', A[4])\n"
     "if A[5] ~= '' then redis.call('ZADD', K[3], A[5], A[1]) else redis.call('ZREM', K[3], A[1]) end\n"
@@ -101,11 +106,12 @@ static const pl_inbox_effect_t s_update = {
  * stay): an account that keeps paying after its promise is kept does not grow without end. */
 static const pl_inbox_effect_t s_unmatched = {
     "promise.unmatched",
-    "if redis.call('EXISTS', K[3]) == 1 then return 'dup', false end\n"
+    "if redis.call('EXISTS', K[3]) == 1 then return 'dup', 'again' end\n"
     "local all = redis.call('HGETALL', K[1])\n"
+    "if A[3] == '' then for i = 1, #all, 2 do\n"
+    "  if string.sub(all[i], 1, 4) == 'act:' then return 'retry', 'again' end end end\n"
     "local cutoff = tonumber(A[5])\n"
     "for i = 1, #all, 2 do local f = all[i]\n"
-    "  if string.sub(f, 1, 4) == 'act:' and A[3] == '' then return 'retry', false end\n"
     "  if string.sub(f, 1, 2) == 'u:' and (tonumber(string.match(all[i + 1], '|(%-?%d+)$')) or 0) < cutoff then\n"
     "    redis.call('HDEL', K[1], f) end end\n"
     "local j = 6\n"
@@ -126,6 +132,23 @@ static const pl_inbox_effect_t s_unmatched = {
 };
 
 /* ---- keys and small helpers ----------------------------------------------------------------- */
+
+/* After a lost compare-and-set: a random pause, longer each round (up to 3.2 ms), so that
+ * writers racing on one promise stop colliding in step. */
+static void
+s_backoff (int round)
+{
+    static __thread uint64_t x;
+    if (!x) {
+        struct timespec ts;
+        clock_gettime (CLOCK_MONOTONIC, &ts);
+        x = ((uint64_t) ts.tv_nsec << 1 | 1) ^ (uint64_t) (uintptr_t) &x;
+    }
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    long us = (long) (x % (50u << (round < 6 ? round : 6)));
+    struct timespec d = { 0, us * 1000 };
+    nanosleep (&d, NULL);
+}
 
 int
 promise_book_shard (const char *account)
@@ -938,8 +961,10 @@ promise_book_open (promise_book_t *self, promise_rec_t *rec, const char *step_id
         s_args_free (&a);
         if (rc != 0)
             return rc;
-        if (strcmp (reply, "retry") == 0)
+        if (strcmp (reply, "retry") == 0) {
+            s_backoff (round);
             continue;
+        }
         if (strcmp (reply, "exists") == 0)
             return PL_EEXIST;
         if (strncmp (reply, "busy:", 5) == 0) {
@@ -958,19 +983,15 @@ promise_book_open (promise_book_t *self, promise_rec_t *rec, const char *step_id
 
 /* ---- payments --------------------------------------------------------------------------------- */
 
-/* The account's active promise that takes a payment: the oldest one. 0 with *id "" when none. */
+/* The account's active promise that takes a payment, from the HGETALL h of its hash: the
+ * oldest one. 0 with *id "" when none, PL_EREDIS. */
 static int
-s_active (promise_book_t *self, int shard, const char *account, char *id, size_t size)
+s_active_parse (const pl_reply_t *h, char *id, size_t size)
 {
-    char k_a[256];
-    s_key (k_a, sizeof k_a, shard, "a", account);
-    pl_reply_t *h = pl_redis_command (self->o.redis, "HGETALL %s", k_a);
-    if (!h || pl_reply_type (h) != PL_REPLY_ARRAY) {
-        pl_reply_free (&h);
-        return PL_EREDIS;
-    }
-    long long best = 0;
     *id = '\0';
+    if (!h || pl_reply_type (h) != PL_REPLY_ARRAY)
+        return PL_EREDIS;
+    long long best = 0;
     for (size_t i = 0; i + 1 < pl_reply_len (h); i += 2) {
         const char *f = pl_reply_str (pl_reply_element (h, i), NULL);
         const char *v = pl_reply_str (pl_reply_element (h, i + 1), NULL);
@@ -982,26 +1003,30 @@ s_active (promise_book_t *self, int shard, const char *account, char *id, size_t
             snprintf (id, size, "%s", f + 4);
         }
     }
-    pl_reply_free (&h);
     return 0;
 }
 
-/* What a payment id did before (status and promise), for a duplicate. 0, PL_ENOTFOUND, PL_EREDIS. */
 static int
-s_payment_was (promise_book_t *self, int shard, const char *pay_id, char *status, size_t ssz, char *pid, size_t psz,
-               char *account, size_t asz, long long *amount, long long *reversed, char *currency)
+s_active (promise_book_t *self, int shard, const char *account, char *id, size_t size)
 {
-    char k[256];
-    s_key (k, sizeof k, shard, "pay", pay_id);
-    pl_reply_t *h = pl_redis_command (self->o.redis, "HGETALL %s", k);
-    if (!h || pl_reply_type (h) != PL_REPLY_ARRAY) {
-        pl_reply_free (&h);
+    char k_a[256];
+    s_key (k_a, sizeof k_a, shard, "a", account);
+    pl_reply_t *h = pl_redis_command (self->o.redis, "HGETALL %s", k_a);
+    int rc = s_active_parse (h, id, size);
+    pl_reply_free (&h);
+    return rc;
+}
+
+/* What a payment did (status and promise, account, amount, reversed, currency) from the HGETALL
+ * h of its record. 0, PL_ENOTFOUND, PL_EREDIS. */
+static int
+s_payment_parse (const pl_reply_t *h, char *status, size_t ssz, char *pid, size_t psz, char *account, size_t asz,
+                 long long *amount, long long *reversed, char *currency)
+{
+    if (!h || pl_reply_type (h) != PL_REPLY_ARRAY)
         return PL_EREDIS;
-    }
-    if (pl_reply_len (h) == 0) {
-        pl_reply_free (&h);
+    if (pl_reply_len (h) == 0)
         return PL_ENOTFOUND;
-    }
     char buf[32];
     s_field (status, ssz, h, "st");
     s_field (pid, psz, h, "promise");
@@ -1013,8 +1038,20 @@ s_payment_was (promise_book_t *self, int shard, const char *pay_id, char *status
     s_field (buf, sizeof buf, h, "currency");
     memcpy (currency, buf, 3);
     currency[3] = '\0';
-    pl_reply_free (&h);
     return 0;
+}
+
+/* What a payment id did before, for a duplicate. 0, PL_ENOTFOUND, PL_EREDIS. */
+static int
+s_payment_was (promise_book_t *self, int shard, const char *pay_id, char *status, size_t ssz, char *pid, size_t psz,
+               char *account, size_t asz, long long *amount, long long *reversed, char *currency)
+{
+    char k[256];
+    s_key (k, sizeof k, shard, "pay", pay_id);
+    pl_reply_t *h = pl_redis_command (self->o.redis, "HGETALL %s", k);
+    int rc = s_payment_parse (h, status, ssz, pid, psz, account, asz, amount, reversed, currency);
+    pl_reply_free (&h);
+    return rc;
 }
 
 static void
@@ -1053,15 +1090,12 @@ s_note (s_args_t *a, size_t sec, const promise_payment_t *pay, const char *credi
     s_pairf (a, sec, "promise_amount", amount);
 }
 
-int
-promise_book_pay (promise_book_t *self, const promise_payment_t *pay, const char *step_id, const char *trace,
-                  char *status, size_t status_size, char *promise_id, size_t promise_id_size, char *field,
-                  size_t field_size, char *msg, size_t msg_size)
+/* Checks a payment's fields (field/msg say which is wrong) and copies it to *p1 with a sensible
+ * date: 0 or PL_EINVAL. */
+static int
+s_pay_check (const promise_payment_t *pay, int64_t now, promise_payment_t *p1, char *field, size_t field_size,
+             char *msg, size_t msg_size)
 {
-    snprintf (status, status_size, "%s", "");
-    snprintf (promise_id, promise_id_size, "%s", "");
-    snprintf (field, field_size, "%s", "");
-    snprintf (msg, msg_size, "%s", "");
     const char *bad = !s_id_ok (pay->id) ? "payment_id" : !s_id_ok (pay->account) ? "account"
                     : pay->amount <= 0 || pay->amount > 1000000000000000LL ? "amount"
                     : (strlen (pay->currency) != 3 || !isupper ((unsigned char) pay->currency[0])
@@ -1075,200 +1109,476 @@ promise_book_pay (promise_book_t *self, const promise_payment_t *pay, const char
                                                                    : "letters, digits and ._:@/-");
         return PL_EINVAL;
     }
-    int64_t now = pl_clock_now_ms (self->o.clock);
-    promise_payment_t p1 = *pay;
-    if (p1.paid_at_ms <= 0 || p1.paid_at_ms > now)
-        p1.paid_at_ms = now;            /* a payment dated ahead is taken as paid now */
-    int shard = promise_book_shard (p1.account);
+    *p1 = *pay;
+    if (p1->paid_at_ms <= 0 || p1->paid_at_ms > now)
+        p1->paid_at_ms = now;           /* a payment dated ahead is taken as paid now */
+    return 0;
+}
+
+/* The keys of a payment's step. */
+typedef struct {
+    int shard;
     char tag[32], k_a[256], k_due[64], k_kpi[64], k_notes[64], k_pay[256], k_orig[256], k_rem[64];
-    s_tag (tag, sizeof tag, shard);
-    s_key (k_rem, sizeof k_rem, shard, "rem", NULL);
-    s_key (k_a, sizeof k_a, shard, "a", p1.account);
-    s_key (k_due, sizeof k_due, shard, "due", NULL);
-    s_key (k_notes, sizeof k_notes, shard, "notes", NULL);
-    s_key (k_pay, sizeof k_pay, shard, "pay", p1.id);
-    s_key (k_orig, sizeof k_orig, shard, "pay", p1.reversal ? p1.reverses : p1.id);
-    s_kpi_key (k_kpi, sizeof k_kpi, shard, now);
+} s_paykeys_t;
+
+static void
+s_pay_keys (s_paykeys_t *k, const promise_payment_t *p1, int64_t now)
+{
+    int shard = k->shard = promise_book_shard (p1->account);
+    s_tag (k->tag, sizeof k->tag, shard);
+    s_key (k->k_rem, sizeof k->k_rem, shard, "rem", NULL);
+    s_key (k->k_a, sizeof k->k_a, shard, "a", p1->account);
+    s_key (k->k_due, sizeof k->k_due, shard, "due", NULL);
+    s_key (k->k_notes, sizeof k->k_notes, shard, "notes", NULL);
+    s_key (k->k_pay, sizeof k->k_pay, shard, "pay", p1->id);
+    s_key (k->k_orig, sizeof k->k_orig, shard, "pay", p1->reversal ? p1->reverses : p1->id);
+    s_kpi_key (k->k_kpi, sizeof k->k_kpi, shard, now);
+}
+
+/* What a payment's step is built from, read before: the promise that takes it ("" none) and,
+ * for a reversal, what is left of the payment it reverses. */
+typedef struct {
+    char target[PROMISE_ID_MAX];
+    s_held_t held;                     /* target's */
+    bool orig_was_unmatched;
+    long long wamt, wrev;
+    char wcur[4];
+    char orig_unmatched[64];           /* the original's unmatched value after the reversal */
+} s_payread_t;
+
+/* Builds the step of payment p1 into *tx_out; *decided: what it decides if it commits. status
+ * and promise_id say what it will be; field/msg why on PL_EINVAL (another currency than its
+ * promise). 0, PL_EINVAL, PL_ECORRUPT, PL_ENOMEM. */
+static int
+s_pay_step (promise_book_t *self, const promise_payment_t *pay, const s_paykeys_t *k, s_payread_t *rd, int64_t now,
+            const char *step_id, const char *trace, pl_inbox_tx_t **tx_out, const char **decided, char *status,
+            size_t status_size, char *promise_id, size_t promise_id_size, char *field, size_t field_size, char *msg,
+            size_t msg_size)
+{
+    promise_payment_t p1 = *pay;
+    *decided = NULL;
+    pl_inbox_tx_t *tx = *tx_out = pl_inbox_tx_new (k->tag, step_id);
+    s_args_t a = { 0 };
+    int rc = 0;
+    if (!*rd->target) {
+        /* Nobody's yet: kept for the account's next promise, the creditor still told. */
+        char uval[64] = "";
+        if (!p1.reversal)
+            snprintf (uval, sizeof uval, "%lld|%s|%lld", (long long) p1.amount, p1.currency,
+                      (long long) p1.paid_at_ms);
+        s_add (&a, p1.id);
+        s_add (&a, uval);
+        s_add (&a, p1.reversal ? p1.reverses : "");
+        s_add (&a, rd->orig_unmatched);
+        s_addf (&a, "%lld", (long long) (now - PROMISE_EARLY_PAYMENT_MS));
+        size_t sp = s_section (&a);
+        s_payment_fields (&a, sp, &p1, p1.reversal ? "reversed" : "unmatched", "", now);
+        size_t so = s_section (&a);
+        if (p1.reversal)
+            s_pairf (&a, so, "reversed", p1.amount);
+        size_t sn = s_section (&a);
+        s_note (&a, sn, &p1, "", "", "", 0, 0);
+        const char *keys[4] = { k->k_a, k->k_notes, k->k_pay, k->k_orig };
+        rc = !tx || a.oom ? PL_ENOMEM
+                          : pl_inbox_tx_effect (tx, &s_unmatched, 4, keys, (int) a.n, (const char *const *) a.v, NULL);
+        if (rc == 0)
+            rc = s_audit_unmatched (self, tx, p1.reversal ? "payment.reversed" : "payment.unmatched", &p1, p1.source,
+                                    trace);
+        snprintf (status, status_size, "%s", p1.reversal ? "reversed" : "unmatched");
+        s_args_free (&a);
+        return rc;
+    }
+    promise_rec_t *r = &rd->held.rec;
+    if (strcmp (r->ledger.currency, p1.currency)) {
+        snprintf (field, field_size, "currency");
+        snprintf (msg, msg_size, "promise %.64s is in %s", r->id, r->ledger.currency);
+        return PL_EINVAL;
+    }
+    promise_status_t before = r->ledger.status;
+    promise_change_t ch = { 0 };
+    if (p1.reversal)
+        promise_reverse (&r->ledger, p1.amount, now, &ch);
+    else
+        promise_pay (&r->ledger, p1.amount, p1.paid_at_ms, &ch);
+    *decided = s_decided (r, &ch);
+    char ledger[S_LEDGER_MAX], next[24] = "", made[24];
+    if (promise_encode (&r->ledger, ledger, sizeof ledger) < 0)
+        rc = PL_ECORRUPT;
+    int64_t nd = promise_next_deadline (&r->ledger);
+    if (nd != PROMISE_NEVER)
+        snprintf (next, sizeof next, "%lld", (long long) nd);
+    snprintf (made, sizeof made, "%lld", (long long) r->made_at_ms);
+    bool active = r->ledger.status == PROMISE_ACTIVE;
+    s_add (&a, r->id);
+    s_add (&a, rd->held.version);
+    s_add (&a, ledger);
+    s_add (&a, promise_status_str (r->ledger.status));
+    s_add (&a, next);
+    s_add (&a, active == (before == PROMISE_ACTIVE) ? "" : active ? made : "0");
+    int64_t rem = s_reminder_at (self, r, now);
+    if (rem)
+        s_addf (&a, "%lld", (long long) rem);
+    else
+        s_add (&a, "");
+    size_t sp = s_section (&a);
+    s_payment_fields (&a, sp, &p1, p1.reversal ? "reversed" : "applied", r->id, now);
+    size_t so = s_section (&a);
+    if (p1.reversal)
+        s_pairf (&a, so, "reversed", p1.amount);
+    size_t sk = s_section (&a);
+    char f1[400];
+    snprintf (f1, sizeof f1, "collected|%s|%s|%s", r->campaign, r->agent, p1.currency);
+    s_pairf (&a, sk, f1, p1.reversal ? -p1.amount : p1.amount);
+    if (ch.decided) {
+        snprintf (f1, sizeof f1, "%s|%s|%s|", promise_status_str (r->ledger.status), r->campaign, r->agent);
+        s_pairf (&a, sk, f1, 1);
+    }
+    if (ch.reopened && before == PROMISE_KEPT) {
+        snprintf (f1, sizeof f1, "kept|%s|%s|", r->campaign, r->agent);
+        s_pairf (&a, sk, f1, -1);
+    }
+    size_t sn = s_section (&a);
+    s_note (&a, sn, &p1, r->creditor, r->id, promise_status_str (r->ledger.status), promise_paid (&r->ledger),
+            promise_amount (&r->ledger));
+    char k_p[256];
+    s_key (k_p, sizeof k_p, k->shard, "p", r->id);
+    const char *keys[8] = { k_p, k->k_a, k->k_due, k->k_kpi, k->k_notes, k->k_pay, k->k_orig, k->k_rem };
+    if (rc == 0)
+        rc = !tx || a.oom ? PL_ENOMEM
+                          : pl_inbox_tx_effect (tx, &s_update, 8, keys, (int) a.n, (const char *const *) a.v, NULL);
+    if (rc == 0)
+        rc = s_audit (self, tx, p1.reversal ? "payment.reversed" : "payment.applied", p1.reversal ? "reversed" : "applied",
+                      r, -1, &p1, now, p1.source, NULL, trace);
+    if (rc == 0)
+        rc = s_change_events (self, tx, r, &ch, now, p1.source, trace);
+    snprintf (status, status_size, "%s", p1.reversal ? "reversed" : "applied");
+    snprintf (promise_id, promise_id_size, "%s", r->id);
+    s_args_free (&a);
+    return rc;
+}
+
+/* After a payment's step ran (rc, res: pl_inbox_apply's): 1 when it lost a race and must be
+ * read again (a 'dup' then reads as a duplicate), else rc, with the metrics counted and *status
+ * "duplicate" for a step applied before. */
+static int
+s_pay_done (promise_book_t *self, const pl_inbox_tx_t *tx, int rc, int res, const char *decided, char *status,
+            size_t status_size)
+{
+    if (rc != 0)
+        return rc;
+    const char *rep = tx ? pl_inbox_tx_reply (tx, NULL) : NULL;
+    if (rep && (!strcmp (rep, "retry") || !strcmp (rep, "dup")))
+        return 1;
+    if (self->m_payments)
+        pl_metric_inc (self->m_payments, res == 1 ? status : "duplicate", 1);
+    if (res == 1)
+        s_count_decision (self, decided);
+    if (res == 0)
+        snprintf (status, status_size, "duplicate");
+    return 0;
+}
+
+/* A payment id seen before: what it did then. */
+static void
+s_pay_duplicate (promise_book_t *self, const char *wpid, char *status, size_t status_size, char *promise_id,
+                 size_t promise_id_size)
+{
+    snprintf (status, status_size, "duplicate");
+    snprintf (promise_id, promise_id_size, "%s", wpid);
+    if (self->m_payments)
+        pl_metric_inc (self->m_payments, "duplicate", 1);
+}
+
+int
+promise_book_pay (promise_book_t *self, const promise_payment_t *pay, const char *step_id, const char *trace,
+                  char *status, size_t status_size, char *promise_id, size_t promise_id_size, char *field,
+                  size_t field_size, char *msg, size_t msg_size)
+{
+    snprintf (status, status_size, "%s", "");
+    snprintf (promise_id, promise_id_size, "%s", "");
+    snprintf (field, field_size, "%s", "");
+    snprintf (msg, msg_size, "%s", "");
+    int64_t now = pl_clock_now_ms (self->o.clock);
+    promise_payment_t p1;
+    if (s_pay_check (pay, now, &p1, field, field_size, msg, msg_size) != 0)
+        return PL_EINVAL;
+    s_paykeys_t k;
+    s_pay_keys (&k, &p1, now);
+    s_payread_t *rd = malloc (sizeof *rd);
+    if (!rd)
+        return PL_ENOMEM;
+    int rc = PL_EBUSY;
     for (int round = 0; round < S_RETRIES; round++) {
-        const char *decided = NULL;
+        memset (rd, 0, sizeof *rd);
         char was[32], wpid[PROMISE_ID_MAX], wacc[PROMISE_ID_MAX], wcur[4];
         long long wamt, wrev;
-        int rc = s_payment_was (self, shard, p1.id, was, sizeof was, wpid, sizeof wpid, wacc, sizeof wacc, &wamt,
-                                &wrev, wcur);
+        rc = s_payment_was (self, k.shard, p1.id, was, sizeof was, wpid, sizeof wpid, wacc, sizeof wacc, &wamt, &wrev,
+                            wcur);
         if (rc == 0) {
-            snprintf (status, status_size, "duplicate");
-            snprintf (promise_id, promise_id_size, "%s", wpid);
-            if (self->m_payments)
-                pl_metric_inc (self->m_payments, "duplicate", 1);
-            return 0;
+            s_pay_duplicate (self, wpid, status, status_size, promise_id, promise_id_size);
+            break;
         }
         if (rc != PL_ENOTFOUND)
-            return rc;
+            break;
         /* A reversal goes where its payment went. */
-        char target[PROMISE_ID_MAX] = "", orig_unmatched[64] = "";
-        bool orig_was_unmatched = false;
         if (p1.reversal) {
-            rc = s_payment_was (self, shard, p1.reverses, was, sizeof was, wpid, sizeof wpid, wacc, sizeof wacc,
+            rc = s_payment_was (self, k.shard, p1.reverses, was, sizeof was, wpid, sizeof wpid, wacc, sizeof wacc,
                                 &wamt, &wrev, wcur);
             if (rc == PL_ENOTFOUND || (rc == 0 && strcmp (wacc, p1.account))) {
                 snprintf (field, field_size, "reverses");
                 snprintf (msg, msg_size, "no payment %.64s on this account", p1.reverses);
-                return PL_EINVAL;
+                rc = PL_EINVAL;
+                break;
             }
             if (rc != 0)
-                return rc;
+                break;
             if (strcmp (wcur, p1.currency)) {
                 snprintf (field, field_size, "currency");
                 snprintf (msg, msg_size, "the payment reversed is in %s", wcur);
-                return PL_EINVAL;
+                rc = PL_EINVAL;
+                break;
             }
             if (p1.amount > wamt - wrev) {
                 snprintf (field, field_size, "amount");
                 snprintf (msg, msg_size, "more than is left of payment %.64s (%lld)", p1.reverses, wamt - wrev);
-                return PL_EINVAL;
+                rc = PL_EINVAL;
+                break;
             }
-            snprintf (target, sizeof target, "%s", wpid);
-            orig_was_unmatched = !*wpid;
-        } else if ((rc = s_active (self, shard, p1.account, target, sizeof target)) != 0)
-            return rc;
-        pl_inbox_tx_t *tx = pl_inbox_tx_new (tag, step_id);
-        s_args_t a = { 0 };
-        int res = -1;
-        if (!*target) {
-            /* Nobody's yet: kept for the account's next promise, the creditor still told. */
-            char uval[64] = "";
-            if (!p1.reversal)
-                snprintf (uval, sizeof uval, "%lld|%s|%lld", (long long) p1.amount, p1.currency,
-                          (long long) p1.paid_at_ms);
-            if (orig_was_unmatched && wamt - wrev - p1.amount > 0) {
+            snprintf (rd->target, sizeof rd->target, "%s", wpid);
+            rd->orig_was_unmatched = !*wpid;
+            if (rd->orig_was_unmatched && wamt - wrev - p1.amount > 0) {
                 /* What is left of the original stays unmatched, with its own date. */
-                pl_reply_t *r = pl_redis_command (self->o.redis, "HGET %s u:%s", k_a, p1.reverses);
+                pl_reply_t *r = pl_redis_command (self->o.redis, "HGET %s u:%s", k.k_a, p1.reverses);
                 const char *v = r ? pl_reply_str (r, NULL) : NULL;
                 const char *at = v ? strrchr (v, '|') : NULL;
-                snprintf (orig_unmatched, sizeof orig_unmatched, "%lld|%s|%s", wamt - wrev - p1.amount, wcur,
+                snprintf (rd->orig_unmatched, sizeof rd->orig_unmatched, "%lld|%s|%s", wamt - wrev - p1.amount, wcur,
                           at ? at + 1 : "0");
                 pl_reply_free (&r);
             }
-            s_add (&a, p1.id);
-            s_add (&a, uval);
-            s_add (&a, p1.reversal ? p1.reverses : "");
-            s_add (&a, orig_unmatched);
-            s_addf (&a, "%lld", (long long) (now - PROMISE_EARLY_PAYMENT_MS));
-            size_t sp = s_section (&a);
-            s_payment_fields (&a, sp, &p1, p1.reversal ? "reversed" : "unmatched", "", now);
-            size_t so = s_section (&a);
-            if (p1.reversal)
-                s_pairf (&a, so, "reversed", p1.amount);
-            size_t sn = s_section (&a);
-            s_note (&a, sn, &p1, "", "", "", 0, 0);
-            const char *keys[4] = { k_a, k_notes, k_pay, k_orig };
-            rc = !tx || a.oom ? PL_ENOMEM
-                              : pl_inbox_tx_effect (tx, &s_unmatched, 4, keys, (int) a.n, (const char *const *) a.v,
-                                                    NULL);
-            if (rc == 0)
-                rc = s_audit_unmatched (self, tx, p1.reversal ? "payment.reversed" : "payment.unmatched", &p1,
-                                        p1.source, trace);
-            snprintf (status, status_size, "%s", p1.reversal ? "reversed" : "unmatched");
-        } else {
-            s_held_t held;
-            rc = s_read (self, shard, target, &held);
+        } else if ((rc = s_active (self, k.shard, p1.account, rd->target, sizeof rd->target)) != 0)
+            break;
+        if (*rd->target) {
+            rc = s_read (self, k.shard, rd->target, &rd->held);
             if (rc == PL_ENOTFOUND) {
-                s_args_free (&a);
-                pl_inbox_tx_destroy (&tx);
+                rc = PL_EBUSY;
                 continue;               /* decided and gone meanwhile: look again */
             }
-            promise_rec_t *r = &held.rec;
-            if (rc == 0 && strcmp (r->ledger.currency, p1.currency)) {
-                snprintf (field, field_size, "currency");
-                snprintf (msg, msg_size, "promise %.64s is in %s", r->id, r->ledger.currency);
-                rc = PL_EINVAL;
-            }
-            if (rc != 0) {
-                s_args_free (&a);
-                pl_inbox_tx_destroy (&tx);
-                return rc;
-            }
-            promise_status_t before = r->ledger.status;
-            promise_change_t ch = { 0 };
-            if (p1.reversal)
-                promise_reverse (&r->ledger, p1.amount, now, &ch);
-            else
-                promise_pay (&r->ledger, p1.amount, p1.paid_at_ms, &ch);
-            decided = s_decided (r, &ch);
-            char ledger[S_LEDGER_MAX], next[24] = "", made[24];
-            if (promise_encode (&r->ledger, ledger, sizeof ledger) < 0)
-                rc = PL_ECORRUPT;
-            int64_t nd = promise_next_deadline (&r->ledger);
-            if (nd != PROMISE_NEVER)
-                snprintf (next, sizeof next, "%lld", (long long) nd);
-            snprintf (made, sizeof made, "%lld", (long long) r->made_at_ms);
-            bool active = r->ledger.status == PROMISE_ACTIVE;
-            s_add (&a, r->id);
-            s_add (&a, held.version);
-            s_add (&a, ledger);
-            s_add (&a, promise_status_str (r->ledger.status));
-            s_add (&a, next);
-            s_add (&a, active == (before == PROMISE_ACTIVE) ? "" : active ? made : "0");
-            int64_t rem = s_reminder_at (self, r, now);
-            if (rem)
-                s_addf (&a, "%lld", (long long) rem);
-            else
-                s_add (&a, "");
-            size_t sp = s_section (&a);
-            s_payment_fields (&a, sp, &p1, p1.reversal ? "reversed" : "applied", r->id, now);
-            size_t so = s_section (&a);
-            if (p1.reversal)
-                s_pairf (&a, so, "reversed", p1.amount);
-            size_t sk = s_section (&a);
-            char f1[400];
-            snprintf (f1, sizeof f1, "collected|%s|%s|%s", r->campaign, r->agent, p1.currency);
-            s_pairf (&a, sk, f1, p1.reversal ? -p1.amount : p1.amount);
-            if (ch.decided) {
-                snprintf (f1, sizeof f1, "%s|%s|%s|", promise_status_str (r->ledger.status), r->campaign, r->agent);
-                s_pairf (&a, sk, f1, 1);
-            }
-            if (ch.reopened && before == PROMISE_KEPT) {
-                snprintf (f1, sizeof f1, "kept|%s|%s|", r->campaign, r->agent);
-                s_pairf (&a, sk, f1, -1);
-            }
-            size_t sn = s_section (&a);
-            s_note (&a, sn, &p1, r->creditor, r->id, promise_status_str (r->ledger.status), promise_paid (&r->ledger),
-                    promise_amount (&r->ledger));
-            char k_p[256];
-            s_key (k_p, sizeof k_p, shard, "p", r->id);
-            const char *keys[8] = { k_p, k_a, k_due, k_kpi, k_notes, k_pay, k_orig, k_rem };
-            if (rc == 0)
-                rc = !tx || a.oom ? PL_ENOMEM
-                                  : pl_inbox_tx_effect (tx, &s_update, 8, keys, (int) a.n, (const char *const *) a.v,
-                                                        NULL);
-            if (rc == 0)
-                rc = s_audit (self, tx, p1.reversal ? "payment.reversed" : "payment.applied",
-                              p1.reversal ? "reversed" : "applied", r, -1, &p1, now, p1.source, NULL, trace);
-            if (rc == 0)
-                rc = s_change_events (self, tx, r, &ch, now, p1.source, trace);
-            snprintf (status, status_size, "%s", p1.reversal ? "reversed" : "applied");
-            snprintf (promise_id, promise_id_size, "%s", r->id);
+            if (rc != 0)
+                break;
         }
+        pl_inbox_tx_t *tx = NULL;
+        const char *decided = NULL;
+        int res = -1;
+        rc = s_pay_step (self, &p1, &k, rd, now, step_id, trace, &tx, &decided, status, status_size, promise_id,
+                         promise_id_size, field, field_size, msg, msg_size);
         if (rc == 0)
             rc = pl_inbox_apply (self->inbox, &tx, 1, &res);
-        char reply[64];
-        const char *rep = tx ? pl_inbox_tx_reply (tx, NULL) : NULL;
-        snprintf (reply, sizeof reply, "%s", rep ? rep : "");
+        rc = s_pay_done (self, tx, rc, res, decided, status, status_size);
         pl_inbox_tx_destroy (&tx);
-        s_args_free (&a);
-        if (rc != 0)
-            return rc;
-        if (!strcmp (reply, "retry") || !strcmp (reply, "dup"))
-            continue;                   /* lost a race: read again (a dup then reads as duplicate) */
-        if (self->m_payments)
-            pl_metric_inc (self->m_payments, res == 1 ? status : "duplicate", 1);
-        if (res == 1)
-            s_count_decision (self, decided);
-        if (res == 0)
-            snprintf (status, status_size, "duplicate");
-        return 0;
+        if (rc != 1)
+            break;
+        rc = PL_EBUSY;                  /* lost a race: read again */
+        s_backoff (round);
     }
-    return PL_EBUSY;
+    free (rd);
+    return rc;
+}
+
+/* ---- payments in batches ------------------------------------------------------------------ */
+
+/* One payment of promise_book_pay_many as it goes. */
+typedef struct {
+    promise_payment_t p1;
+    s_paykeys_t k;
+    s_payread_t rd;
+    pl_inbox_tx_t *tx;
+    const char *decided;
+    enum { S_BATCHED, S_DONE, S_ALONE } how;
+} s_work_t;
+
+typedef struct {
+    const char *key;
+    size_t i;
+} s_sortkey_t;
+
+static int
+s_by_key (const void *a, const void *b)
+{
+    const s_sortkey_t *x = a, *y = b;
+    int c = strcmp (x->key, y->key);
+    return c ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+/* Sends to the one-at-a-time path every payment of the batch whose key (its account, or its
+ * id) an earlier one of the batch has: their reads would race each other's writes. By account,
+ * the earlier ones going alone (reversals) count too, so that an account's payments still run
+ * in their order. */
+static int
+s_alone_if_repeated (s_work_t *w, size_t n, bool by_account)
+{
+    s_sortkey_t *sk = malloc ((n ? n : 1) * sizeof *sk);
+    if (!sk)
+        return PL_ENOMEM;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (by_account ? w[i].how != S_DONE : w[i].how == S_BATCHED)
+            sk[m++] = (s_sortkey_t) { by_account ? w[i].p1.account : w[i].p1.id, i };
+    qsort (sk, m, sizeof *sk, s_by_key);
+    for (size_t j = 1; j < m; j++)
+        if (!strcmp (sk[j].key, sk[j - 1].key))
+            w[sk[j].i].how = S_ALONE;
+    free (sk);
+    return 0;
+}
+
+/* Reads n replies of pipelined commands into r[] (NULL each, and PL_EREDIS, once the connection
+ * failed: what was pending is gone). */
+static int
+s_read_replies (pl_redis_t *redis, pl_reply_t **r, size_t n)
+{
+    int rc = 0;
+    for (size_t i = 0; i < n; i++)
+        if (rc != 0 || pl_redis_get_reply (redis, &r[i]) != 0) {
+            r[i] = NULL;
+            rc = PL_EREDIS;
+        }
+    return rc;
+}
+
+int
+promise_book_pay_many (promise_book_t *self, promise_pay_item_t *items, size_t n)
+{
+    if (n == 0)
+        return 0;
+    int64_t now = pl_clock_now_ms (self->o.clock);
+    s_work_t *w = calloc (n, sizeof *w);
+    pl_reply_t **rep = calloc (2 * n, sizeof *rep);
+    pl_inbox_tx_t **txs = calloc (n, sizeof *txs);
+    int *res = calloc (n, sizeof *res);
+    s_sortkey_t *order = calloc (n, sizeof *order);
+    char *tags = calloc (n, 8);
+    if (!w || !rep || !txs || !res || !order || !tags) {
+        free (w), free (rep), free (txs), free (res), free (order), free (tags);
+        return PL_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        promise_pay_item_t *it = &items[i];
+        it->status[0] = it->promise_id[0] = it->field[0] = it->msg[0] = '\0';
+        it->rc = s_pay_check (&it->pay, now, &w[i].p1, it->field, sizeof it->field, it->msg, sizeof it->msg);
+        /* Reversals, rare, read more than payments: they go one at a time. */
+        w[i].how = it->rc != 0 ? S_DONE : w[i].p1.reversal ? S_ALONE : S_BATCHED;
+        if (w[i].how == S_BATCHED)
+            s_pay_keys (&w[i].k, &w[i].p1, now);
+    }
+    int rc = s_alone_if_repeated (w, n, true);
+    if (rc == 0)
+        rc = s_alone_if_repeated (w, n, false);
+    /* 1. Every payment's record (seen before?) and its account's promises, in one pipeline. */
+    size_t q = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        if (w[i].how == S_BATCHED) {
+            if (pl_redis_append (self->o.redis, "HGETALL %s", w[i].k.k_pay) != 0)
+                rc = PL_EREDIS;
+            else if (++q, pl_redis_append (self->o.redis, "HGETALL %s", w[i].k.k_a) != 0)
+                rc = PL_EREDIS;
+            else
+                q++;
+        }
+    int rr = s_read_replies (self->o.redis, rep, q);   /* all that was queued, even after a failure */
+    rc = rc ? rc : rr;
+    q = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        if (w[i].how != S_BATCHED)
+            continue;
+        promise_pay_item_t *it = &items[i];
+        char was[32], wpid[PROMISE_ID_MAX], wacc[PROMISE_ID_MAX], wcur[4];
+        long long wamt, wrev;
+        int r = s_payment_parse (rep[q], was, sizeof was, wpid, sizeof wpid, wacc, sizeof wacc, &wamt, &wrev, wcur);
+        if (r == 0) {
+            s_pay_duplicate (self, wpid, it->status, sizeof it->status, it->promise_id, sizeof it->promise_id);
+            w[i].how = S_DONE;
+        } else if (r != PL_ENOTFOUND || (r = s_active_parse (rep[q + 1], w[i].rd.target, sizeof w[i].rd.target)) != 0)
+            rc = r;
+        q += 2;
+    }
+    for (size_t i = 0; i < q; i++)
+        pl_reply_free (&rep[i]);
+    /* 2. The promises that take them, in one pipeline. */
+    q = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        if (w[i].how == S_BATCHED && *w[i].rd.target) {
+            char k_p[256];
+            s_key (k_p, sizeof k_p, w[i].k.shard, "p", w[i].rd.target);
+            if (pl_redis_append (self->o.redis, "HGETALL %s", k_p) != 0)
+                rc = PL_EREDIS;
+            else
+                q++;
+        }
+    rr = s_read_replies (self->o.redis, rep, q);
+    rc = rc ? rc : rr;
+    q = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        if (w[i].how == S_BATCHED && *w[i].rd.target) {
+            int r = s_parse (rep[q++], w[i].k.shard, w[i].rd.target, &w[i].rd.held);
+            if (r == PL_ENOTFOUND)
+                w[i].how = S_ALONE;     /* decided and gone meanwhile */
+            else if (r != 0)
+                rc = r;
+        }
+    for (size_t i = 0; i < q; i++)
+        pl_reply_free (&rep[i]);
+    /* 3. The steps, shard by shard (the inbox makes one script call of each run of one shard
+     * and effect), applied in one pipeline: their accounts differ, so their order does not
+     * matter. */
+    size_t m = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        if (w[i].how != S_BATCHED)
+            continue;
+        promise_pay_item_t *it = &items[i];
+        it->rc = s_pay_step (self, &w[i].p1, &w[i].k, &w[i].rd, now, it->step_id, it->trace, &w[i].tx, &w[i].decided,
+                             it->status, sizeof it->status, it->promise_id, sizeof it->promise_id, it->field,
+                             sizeof it->field, it->msg, sizeof it->msg);
+        if (it->rc != 0) {
+            w[i].how = S_DONE;
+            continue;
+        }
+        snprintf (tags + 8 * m, 8, "%02d%c", w[i].k.shard, *w[i].rd.target ? 'u' : 'm');
+        order[m] = (s_sortkey_t) { tags + 8 * m, i };
+        m++;
+    }
+    qsort (order, m, sizeof *order, s_by_key);
+    for (size_t j = 0; j < m; j++)
+        txs[j] = w[order[j].i].tx;
+    int arc = rc == 0 && m ? pl_inbox_apply (self->inbox, txs, m, res) : 0;
+    for (size_t j = 0; rc == 0 && j < m; j++) {
+        size_t i = order[j].i;
+        promise_pay_item_t *it = &items[i];
+        /* A step that failed is this payment's failure; the others ran (or were applied before). */
+        int r = s_pay_done (self, w[i].tx, res[j] < 0 ? (arc ? arc : PL_EREDIS) : 0, res[j], w[i].decided, it->status,
+                            sizeof it->status);
+        if (r == 1)
+            w[i].how = S_ALONE;         /* lost a race: read again, alone */
+        else {
+            it->rc = r;
+            w[i].how = S_DONE;
+        }
+    }
+    /* A Redis failure before the steps ran: nothing of the batch was written by it. */
+    for (size_t i = 0; i < n; i++) {
+        if (rc != 0 && w[i].how == S_BATCHED)
+            items[i].rc = rc, w[i].how = S_DONE;
+        pl_inbox_tx_destroy (&w[i].tx);
+    }
+    /* 4. The rest one at a time: repeated accounts, reversals, races lost. */
+    for (size_t i = 0; i < n; i++)
+        if (w[i].how == S_ALONE) {
+            promise_pay_item_t *it = &items[i];
+            it->rc = promise_book_pay (self, &it->pay, it->step_id, it->trace, it->status, sizeof it->status,
+                                       it->promise_id, sizeof it->promise_id, it->field, sizeof it->field, it->msg,
+                                       sizeof it->msg);
+        }
+    free (w), free (rep), free (txs), free (res), free (order), free (tags);
+    return 0;
 }
 
 /* ---- the clock and the operators ---------------------------------------------------------- */
@@ -1402,8 +1712,10 @@ s_decide (promise_book_t *self, int shard, const char *id, bool cancel, const ch
                 pl_log_warn (self->o.log, NULL, "promise step failed", "promise", id, "error", reply);
             return rc;
         }
-        if (!strcmp (reply, "retry"))
+        if (!strcmp (reply, "retry")) {
+            s_backoff (round);
             continue;
+        }
         if (cancel && self->m_promises)
             pl_metric_inc (self->m_promises, "cancelled", 1);
         s_count_decision (self, decided);
@@ -1901,44 +2213,78 @@ s_on_made (promise_book_t *self, pl_bus_msg_t *m, const pl_envelope_t *env)
         pl_bus_msg_nack (m, PLATEAU__V1__NACK__CODE__UNAVAILABLE, "redis unavailable", 1000);
 }
 
+/* A PaymentReceived as the book's payment. */
 static void
-s_on_payment (promise_book_t *self, pl_bus_msg_t *m, const pl_envelope_t *env)
+s_payment_of (pl_bus_msg_t *m, const pl_envelope_t *env, promise_pay_item_t *it)
 {
     const Plateau__V1__PaymentReceived *pr = env->payment_received;
-    promise_payment_t pay = { 0 };
-    snprintf (pay.id, sizeof pay.id, "%s", s_or (pr->payment_id));
-    snprintf (pay.account, sizeof pay.account, "%s", s_or (pr->account_ref));
-    snprintf (pay.currency, sizeof pay.currency, "%s", pr->amount && pr->amount->currency ? pr->amount->currency : "");
-    pay.amount = pr->amount ? pr->amount->minor_units : 0;
-    pay.paid_at_ms = pr->received_at_ms;
-    pay.reversal = pr->reverses && *pr->reverses;
-    snprintf (pay.reverses, sizeof pay.reverses, "%s", s_or (pr->reverses));
-    snprintf (pay.method, sizeof pay.method, "%s", s_or (pr->method));
-    snprintf (pay.reference, sizeof pay.reference, "%s", s_or (pr->reference));
-    snprintf (pay.source, sizeof pay.source, "%s", s_or2 (pl_bus_msg_sender (m), "bus"));
-    char st[32], pid[PROMISE_ID_MAX], field[64], msg[256];
-    int rc = promise_book_pay (self, &pay, env->id, env->trace_id, st, sizeof st, pid, sizeof pid, field, sizeof field,
-                               msg, sizeof msg);
-    if (rc == 0)
+    promise_payment_t *pay = &it->pay;
+    memset (it, 0, sizeof *it);
+    snprintf (pay->id, sizeof pay->id, "%s", s_or (pr->payment_id));
+    snprintf (pay->account, sizeof pay->account, "%s", s_or (pr->account_ref));
+    snprintf (pay->currency, sizeof pay->currency, "%s", pr->amount && pr->amount->currency ? pr->amount->currency : "");
+    pay->amount = pr->amount ? pr->amount->minor_units : 0;
+    pay->paid_at_ms = pr->received_at_ms;
+    pay->reversal = pr->reverses && *pr->reverses;
+    snprintf (pay->reverses, sizeof pay->reverses, "%s", s_or (pr->reverses));
+    snprintf (pay->method, sizeof pay->method, "%s", s_or (pr->method));
+    snprintf (pay->reference, sizeof pay->reference, "%s", s_or (pr->reference));
+    snprintf (pay->source, sizeof pay->source, "%s", s_or2 (pl_bus_msg_sender (m), "bus"));
+    it->step_id = env->id;
+    it->trace = env->trace_id;
+}
+
+/* The answer to a payment's message. */
+static void
+s_payment_answer (pl_bus_msg_t *m, const promise_pay_item_t *it)
+{
+    if (it->rc == 0)
         pl_bus_msg_ack (m);
-    else if (rc == PL_EINVAL) {
+    else if (it->rc == PL_EINVAL) {
         char reason[400];
-        snprintf (reason, sizeof reason, "%s: %s", field, msg);
+        snprintf (reason, sizeof reason, "%s: %s", it->field, it->msg);
         pl_bus_msg_nack (m, PLATEAU__V1__NACK__CODE__INVALID, reason, 0);
     } else
         pl_bus_msg_nack (m, PLATEAU__V1__NACK__CODE__UNAVAILABLE, "redis unavailable", 1000);
+}
+
+/* A run of consecutive payments, applied as one batch (promise_book_pay_many). */
+static void
+s_on_payments (promise_book_t *self, pl_bus_msg_t **msgs, size_t n)
+{
+    promise_pay_item_t *items = calloc (n, sizeof *items);
+    for (size_t i = 0; items && i < n; i++)
+        s_payment_of (msgs[i], pl_bus_msg_envelope (msgs[i]), &items[i]);
+    if (!items || promise_book_pay_many (self, items, n) != 0) {
+        for (size_t i = 0; i < n; i++)
+            pl_bus_msg_nack (msgs[i], PLATEAU__V1__NACK__CODE__UNAVAILABLE, "out of memory", 1000);
+        free (items);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        s_payment_answer (msgs[i], &items[i]);
+    free (items);
 }
 
 void
 promise_book_handle (void *arg, pl_bus_msg_t **msgs, size_t n)
 {
     promise_book_t *self = arg;
-    for (size_t i = 0; i < n; i++) {
-        const pl_envelope_t *env = pl_bus_msg_envelope (msgs[i]);
+    size_t run = 0;                     /* payments waiting for their batch, ending at i */
+    for (size_t i = 0; i <= n; i++) {
+        const pl_envelope_t *env = i < n ? pl_bus_msg_envelope (msgs[i]) : NULL;
+        if (env && env->body_case == PLATEAU__V1__ENVELOPE__BODY_PAYMENT_RECEIVED) {
+            run++;
+            continue;
+        }
+        /* Anything else ends the run first: a promise made after a payment finds it applied. */
+        if (run)
+            s_on_payments (self, msgs + i - run, run);
+        run = 0;
+        if (!env)
+            break;
         if (env->body_case == PLATEAU__V1__ENVELOPE__BODY_PROMISE_MADE)
             s_on_made (self, msgs[i], env);
-        else if (env->body_case == PLATEAU__V1__ENVELOPE__BODY_PAYMENT_RECEIVED)
-            s_on_payment (self, msgs[i], env);
         else
             pl_bus_msg_nack (msgs[i], PLATEAU__V1__NACK__CODE__UNKNOWN_TYPE, "not for the promise service", 0);
     }

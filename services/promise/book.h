@@ -100,6 +100,22 @@ int promise_book_pay (promise_book_t *self, const promise_payment_t *pay, const 
                       char *status, size_t status_size, char *promise_id, size_t promise_id_size, char *field,
                       size_t field_size, char *msg, size_t msg_size);
 
+/* One payment of a batch: what to apply, then what became of it (rc and the rest as
+ * promise_book_pay's). */
+typedef struct {
+    promise_payment_t pay;
+    const char *step_id, *trace;       /* the bus message's id and trace, or NULL */
+    int rc;
+    char status[32], promise_id[PROMISE_ID_MAX], field[64], msg[256];
+} promise_pay_item_t;
+
+/* Applies n payments as promise_book_pay would one after the other, in three pipelined round
+ * trips for the whole batch (their payment records and accounts, the promises that take them,
+ * then every step) instead of four each. Payments to an account or with an id that an earlier
+ * one of the batch has, reversals, and payments that lose a race go one at a time after the
+ * rest. Each item's rc says what became of it; returns 0, or PL_ENOMEM (nothing was done). */
+int promise_book_pay_many (promise_book_t *self, promise_pay_item_t *items, size_t n);
+
 /* Cancels an active promise (an operator; actor and reason audited). 0, PL_ENOTFOUND, PL_EINVAL
  * (already decided), PL_EREDIS. */
 int promise_book_cancel (promise_book_t *self, const char *promise_id, const char *actor, const char *reason);

@@ -199,6 +199,35 @@ test_a_step_runs_its_effect_once_answers_its_reply_and_emits_only_when_told (voi
     assert_int_equal (n, 0);                               /* the cursor moved past both */
     pl_outbox_items_free (items, n);
 
+    /* An effect that lost a compare-and-set answers 'again': its reply comes back, nothing is
+     * emitted, and no marker stays: the same message id runs afresh once the caller has read
+     * again, instead of answering as a duplicate of a step that never happened. */
+    static const pl_inbox_effect_t s_cas = {
+        "test.cas",
+        "if (redis.call('GET', K[1]) or '0') ~= A[1] then return 'retry', 'again' end\n"
+        "redis.call('INCR', K[1])\n"
+        "return 'ok'\n"
+    };
+    const char *ck[1] = { "pl:{camp:c1}:ver" }, *stale[1] = { "7" }, *fresh[1] = { "0" };
+    pl_inbox_tx_t *cas = pl_inbox_tx_new ("camp:c1", "01JD000000000000000000000C");
+    assert_int_equal (pl_inbox_tx_effect (cas, &s_cas, 1, ck, 1, stale, NULL), 0);
+    Plateau__V1__AuditEvent ev;
+    pl_audit_event_init (&ev, "test", "test.counted", "C.counted", 1);
+    assert_int_equal (pl_audit_emit (cas, ob, "test", NULL, NULL, &ev), 0);
+    assert_int_equal (pl_inbox_apply (in, &cas, 1, res), 0);
+    assert_int_equal (res[0], 1);
+    assert_string_equal (pl_inbox_tx_reply (cas, NULL), "retry");
+    assert_int_equal (pl_inbox_seen (in, "camp:c1", "01JD000000000000000000000C"), 0);
+    pl_inbox_tx_destroy (&cas);
+    assert_int_equal (pl_outbox_size (ob), 2);            /* still L1 and L3 */
+    cas = pl_inbox_tx_new ("camp:c1", "01JD000000000000000000000C");
+    assert_int_equal (pl_inbox_tx_effect (cas, &s_cas, 1, ck, 1, fresh, NULL), 0);
+    assert_int_equal (pl_inbox_apply (in, &cas, 1, res), 0);
+    assert_int_equal (res[0], 1);                          /* ran: not a duplicate */
+    assert_string_equal (pl_inbox_tx_reply (cas, NULL), "ok");
+    assert_int_equal (pl_inbox_seen (in, "camp:c1", "01JD000000000000000000000C"), 1);
+    pl_inbox_tx_destroy (&cas);
+
     /* An effect that fails reports it, emits nothing. */
     pl_inbox_tx_t *bad = pl_inbox_tx_new ("camp:c1", NULL);
     const char *keys[1] = { "pl:{camp:c1}:k1" }, *args[1] = { "x" };

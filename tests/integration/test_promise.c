@@ -559,6 +559,93 @@ test_two_payments_at_the_same_instant_both_count (void **state)
     json_decref (o);
 }
 
+/* Status of the answer to payment i of a batch, or its error's field. */
+static const char *
+s_result (json_t *o, size_t i, const char *what)
+{
+    json_t *r = json_array_get (json_object_get (o, "results"), i);
+    json_t *e = json_object_get (r, "error");
+    return json_string_value (json_object_get (e ? e : r, what)) ?: "";
+}
+
+static void
+test_a_batch_of_payments_is_answered_payment_by_payment (void **state)
+{
+    fx_t *f = *state;
+    assert_int_equal (s_promise (f, "P20", "ACC-20", "[{\"due\":\"2026-12-20\",\"amount\":10000}]", NULL, NULL), 201);
+    assert_int_equal (s_promise (f, "P21", "ACC-21", "[{\"due\":\"2026-12-20\",\"amount\":5000}]", NULL, NULL), 201);
+    const char *body =
+        "{\"payments\":["
+        "{\"payment_id\":\"pay-20a\",\"account\":\"ACC-20\",\"amount\":2500,\"currency\":\"EUR\"},"
+        "{\"payment_id\":\"pay-20a\",\"account\":\"ACC-20\",\"amount\":2500,\"currency\":\"EUR\"},"
+        "{\"payment_id\":\"pay-21a\",\"account\":\"ACC-21\",\"amount\":\"5000\",\"currency\":\"EUR\"},"
+        "{\"payment_id\":\"pay-21b\",\"account\":\"ACC-21\",\"amount\":5000,\"currency\":\"EUR\","
+        "\"method\":\"sepa\",\"paid_at\":\"2026-12-07T08:00:00Z\"},"
+        "{\"payment_id\":\"pay-21c\",\"account\":\"ACC-21\",\"amount\":1,\"currency\":\"EUR\",\"colour\":\"red\"},"
+        "{\"payment_id\":\"pay-22\",\"account\":\"NOPE-22\",\"amount\":700,\"currency\":\"EUR\"},"
+        "7,"
+        "{\"payment_id\":\"pay-20b\",\"account\":\"ACC-20\",\"amount\":100,\"currency\":\"USD\"}"
+        "]}";
+    /* Payers only, and signed. */
+    assert_int_equal (s_req (f, "POST", "/v1/payments/batch", PAY, body, false, NULL), 401);
+    assert_int_equal (s_req (f, "POST", "/v1/payments/batch", READER, body, false, NULL), 403);
+    json_t *o = NULL;
+    assert_int_equal (s_req (f, "POST", "/v1/payments/batch", PAY, body, true, &o), 200);
+    assert_int_equal (json_array_size (json_object_get (o, "results")), 8);
+    assert_string_equal (s_result (o, 0, "status"), "applied");
+    assert_string_equal (s_result (o, 0, "promise"), "P20");
+    assert_string_equal (s_result (o, 1, "status"), "duplicate");
+    assert_string_equal (s_result (o, 2, "field"), "payments[2].amount");
+    assert_string_equal (s_result (o, 2, "code"), "invalid");
+    assert_string_equal (s_result (o, 3, "status"), "applied");
+    assert_string_equal (s_result (o, 4, "field"), "payments[4].colour");
+    assert_string_equal (s_result (o, 5, "status"), "unmatched");
+    assert_string_equal (s_result (o, 6, "field"), "payments[6]");
+    assert_string_equal (s_result (o, 7, "field"), "payments[7].currency");   /* P20 is in EUR */
+    assert_int_equal (json_integer_value (json_object_get (o, "applied")), 2);
+    assert_int_equal (json_integer_value (json_object_get (o, "duplicate")), 1);
+    assert_int_equal (json_integer_value (json_object_get (o, "unmatched")), 1);
+    assert_int_equal (json_integer_value (json_object_get (o, "refused")), 4);
+    assert_int_equal (json_integer_value (json_object_get (o, "failed")), 0);
+    json_decref (o);
+    /* What was refused left nothing; what was valid is all there. */
+    o = s_get (f, "P20");
+    assert_int_equal (s_int (o, "paid"), 2500);
+    json_decref (o);
+    char st[32];
+    assert_string_equal (s_status (f, "P21", st, sizeof st), "kept");
+    assert_int_equal (s_req (f, "GET", "/v1/accounts/ACC-21/payments/pay-21a", READER, NULL, false, NULL), 404);
+    assert_int_equal (s_req (f, "GET", "/v1/accounts/ACC-21/payments/pay-21c", READER, NULL, false, NULL), 404);
+    assert_int_equal (s_req (f, "GET", "/v1/accounts/NOPE-22/payments/pay-22", READER, NULL, false, NULL), 200);
+    /* Sent again whole: every valid one a duplicate, nothing counted twice. */
+    assert_int_equal (s_req (f, "POST", "/v1/payments/batch", PAY, body, true, &o), 200);
+    assert_int_equal (json_integer_value (json_object_get (o, "duplicate")), 4);
+    json_decref (o);
+    o = s_get (f, "P20");
+    assert_int_equal (s_int (o, "paid"), 2500);
+    json_decref (o);
+    /* No payments, too many, not an array, broken JSON: refused whole, naming where. */
+    assert_int_equal (s_req (f, "POST", "/v1/payments/batch", PAY, "{\"payments\":[]}", true, &o), 422);
+    assert_string_equal (json_string_value (json_object_get (json_object_get (o, "error"), "field")), "payments");
+    json_decref (o);
+    assert_int_equal (s_req (f, "POST", "/v1/payments/batch", PAY, "{\"payments\":{}}", true, NULL), 422);
+    assert_int_equal (s_req (f, "POST", "/v1/payments/batch", PAY, "{\"payments\":[1],\"more\":2}", true, NULL), 400);
+    assert_int_equal (s_req (f, "POST", "/v1/payments/batch", PAY, "{\"payments\":[\n{]}", true, &o), 400);
+    assert_int_equal (json_integer_value (json_object_get (json_object_get (o, "error"), "line")), 2);
+    json_decref (o);
+    size_t cap = 1001 * 100 + 64, len = 0;
+    char *big = malloc (cap);
+    len += (size_t) snprintf (big + len, cap - len, "{\"payments\":[");
+    for (int i = 0; i < 1001; i++)
+        len += (size_t) snprintf (big + len, cap - len, "%s{\"payment_id\":\"b-%d\",\"account\":\"ACC-23\","
+                                  "\"amount\":1,\"currency\":\"EUR\"}", i ? "," : "", i);
+    snprintf (big + len, cap - len, "]}");
+    assert_int_equal (s_req (f, "POST", "/v1/payments/batch", PAY, big, true, &o), 422);
+    assert_string_equal (json_string_value (json_object_get (json_object_get (o, "error"), "field")), "payments");
+    json_decref (o);
+    free (big);
+}
+
 static void
 test_a_payment_before_its_promise_is_kept_and_matched (void **state)
 {
@@ -986,6 +1073,7 @@ main (void)
         cmocka_unit_test (test_plateauctl_shows_a_promise_an_account_and_the_kpis),
         cmocka_unit_test (test_the_same_payment_delivered_three_times_counts_once),
         cmocka_unit_test (test_two_payments_at_the_same_instant_both_count),
+        cmocka_unit_test (test_a_batch_of_payments_is_answered_payment_by_payment),
         cmocka_unit_test (test_a_payment_before_its_promise_is_kept_and_matched),
         cmocka_unit_test (test_one_active_promise_per_account),
         cmocka_unit_test (test_bad_promises_are_refused_naming_the_field_and_nothing_is_stored),

@@ -41,7 +41,11 @@ typedef struct pl_inbox_tx pl_inbox_tx_t;
 
 /* A service's own effect, written as the body of a Lua function of (K, A) — its keys and
  * arguments as given to pl_inbox_tx_effect — that returns its reply (a string, or nil) and,
- * optionally, false when the step's messages must not be emitted ("duplicate: nothing to send").
+ * optionally, false when the step's messages must not be emitted ("duplicate: nothing to send"),
+ * or 'again' when the effect wrote nothing and the step must be able to run again: a lost
+ * compare-and-set that the caller will retry after reading afresh. 'again' emits nothing and
+ * leaves no seen marker (a marker would answer the retry, with the same message id, as a
+ * duplicate of a step that never happened).
  * Declare one as a static constant; inboxes load it on first use. */
 typedef struct {
     const char *name;          /* for error messages: "intake.store_lead" */

@@ -1,0 +1,350 @@
+/*  test_promise_book.c — the promise book in process against a real Redis: a batch of payments
+ *  (promise_book_pay_many, the bus door's path) ends exactly as the same payments applied one at
+ *  a time, in a few script calls; payments that race on one promise with bus message ids all
+ *  count (a lost compare-and-set leaves no seen marker); a Redis outage fails every payment of a
+ *  batch and writes nothing.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "book.h"
+#include "pl_test.h"
+#include "plateau/clock.h"
+#include "plateau/error.h"
+#include "plateau/redis.h"
+
+#define T0 1796634000000LL                 /* Monday 2026-12-07 09:00 UTC */
+#define NACC 40
+#define DUE_DAYS (T0 / 86400000 + 10)
+
+typedef struct {
+    pl_test_redis_t *srv;
+    pl_clock_t *clock;
+} fx_t;
+
+static int
+s_setup (void **state)
+{
+    fx_t *f = calloc (1, sizeof *f);
+    *state = f;
+    f->srv = pl_test_redis_start ("appendonly yes\nappendfsync always\n");   /* an outage keeps the data */
+    f->clock = pl_clock_new_virtual (T0);
+    return f->srv && f->clock ? 0 : -1;
+}
+
+static int
+s_teardown (void **state)
+{
+    fx_t *f = *state;
+    pl_test_redis_stop (&f->srv);
+    pl_clock_destroy (&f->clock);
+    free (f);
+    return 0;
+}
+
+static promise_book_t *
+s_book (fx_t *f, pl_redis_t **redis)
+{
+    *redis = pl_redis_new (pl_test_redis_url (f->srv), 2000);
+    assert_non_null (*redis);
+    promise_book_opts_t o = { .redis = *redis, .clock = f->clock, .service = "promise", .replica = "promise-0",
+                              .audit = true, .remind_days = 2 };
+    promise_book_t *b = promise_book_new (&o);
+    assert_non_null (b);
+    return b;
+}
+
+/* Promise P-i on account ACC-i: 100.00 in one instalment, in USD for ACC-9, EUR for the rest. */
+static void
+s_open_all (promise_book_t *b)
+{
+    for (int i = 0; i < NACC; i++) {
+        promise_rec_t r = { 0 };
+        snprintf (r.id, sizeof r.id, "P-%d", i);
+        snprintf (r.account, sizeof r.account, "ACC-%d", i);
+        snprintf (r.creditor, sizeof r.creditor, "bank");
+        snprintf (r.tenant, sizeof r.tenant, "collect-fr");
+        snprintf (r.phone, sizeof r.phone, "+3361234%04d", i);
+        snprintf (r.zone, sizeof r.zone, "Europe/Paris");
+        snprintf (r.campaign, sizeof r.campaign, "recovery");
+        snprintf (r.agent, sizeof r.agent, "agent-1");
+        snprintf (r.source, sizeof r.source, "test");
+        memcpy (r.ledger.currency, i == 9 ? "USD" : "EUR", 4);
+        r.ledger.grace_days = 2;
+        r.ledger.n = 1;
+        r.ledger.inst[0].due_days = DUE_DAYS;
+        r.ledger.inst[0].amount = 10000;
+        char field[64], msg[256];
+        assert_int_equal (promise_book_open (b, &r, NULL, NULL, field, sizeof field, msg, sizeof msg), 0);
+    }
+}
+
+static void
+s_pay (promise_pay_item_t *it, const char *id, const char *account, long long amount, const char *currency,
+       const char *reverses)
+{
+    memset (it, 0, sizeof *it);
+    snprintf (it->pay.id, sizeof it->pay.id, "%s", id);
+    snprintf (it->pay.account, sizeof it->pay.account, "%s", account);
+    snprintf (it->pay.currency, sizeof it->pay.currency, "%s", currency);
+    it->pay.amount = amount;
+    it->pay.paid_at_ms = T0 - 60000;
+    if (reverses) {
+        it->pay.reversal = true;
+        snprintf (it->pay.reverses, sizeof it->pay.reverses, "%s", reverses);
+    }
+    snprintf (it->pay.source, sizeof it->pay.source, "bank-bridge");
+}
+
+/* The batch: every case a payment bridge sends, then plain payments to the other accounts. */
+static size_t
+s_batch (promise_pay_item_t *it)
+{
+    size_t n = 0;
+    s_pay (&it[n++], "pay-1", "ACC-0", 2500, "EUR", NULL);     /* 0 applied */
+    s_pay (&it[n++], "pay-2", "ACC-1", 10000, "EUR", NULL);    /* 1 keeps P-1 */
+    s_pay (&it[n++], "pay-3", "ACC-0", 1000, "EUR", NULL);     /* 2 the same account again */
+    s_pay (&it[n++], "pay-1", "ACC-0", 2500, "EUR", NULL);     /* 3 the same payment again */
+    s_pay (&it[n++], "pay-4", "ACC-2", 100, "eur", NULL);      /* 4 refused: currency */
+    s_pay (&it[n++], "pay-5", "ACC-9", 100, "EUR", NULL);      /* 5 refused: P-9 is in USD */
+    s_pay (&it[n++], "pay-6", "NOPE-1", 500, "EUR", NULL);     /* 6 no promise yet: unmatched */
+    s_pay (&it[n++], "pay-8", "ACC-4", 4000, "EUR", NULL);     /* 7 applied */
+    s_pay (&it[n++], "rev-1", "ACC-4", 1000, "EUR", "pay-8");  /* 8 reverses part of 7 */
+    s_pay (&it[n++], "rev-2", "ACC-5", 100, "EUR", "pay-0");   /* 9 refused: reverses nothing */
+    s_pay (&it[n++], "pay-9", "ACC-6", -5, "EUR", NULL);       /* 10 refused: amount */
+    s_pay (&it[n++], "pay-10", "ACC-7", 10200, "EUR", NULL);   /* 11 over-paid: kept */
+    for (int i = 10; i < NACC; i++) {
+        char id[32], acc[32];
+        snprintf (id, sizeof id, "pay-x%d", i);
+        snprintf (acc, sizeof acc, "ACC-%d", i);
+        s_pay (&it[n++], id, acc, 100 * i, "EUR", NULL);
+    }
+    return n;
+}
+
+/* Everything the book shows of the accounts, the promises and the payments, as one text. */
+static char *
+s_state (promise_book_t *b, const promise_pay_item_t *it, size_t n)
+{
+    json_t *all = json_array ();
+    int rc;
+    for (int i = 0; i < NACC; i++) {
+        char id[32], acc[32];
+        snprintf (id, sizeof id, "P-%d", i);
+        snprintf (acc, sizeof acc, "ACC-%d", i);
+        json_array_append_new (all, promise_book_get (b, id, &rc));
+        json_array_append_new (all, promise_book_account (b, acc, &rc));
+    }
+    json_array_append_new (all, promise_book_account (b, "NOPE-1", &rc));
+    for (size_t i = 0; i < n; i++) {
+        json_t *p = promise_book_payment (b, it[i].pay.id, it[i].pay.account, &rc);
+        json_array_append_new (all, p ? p : json_null ());
+    }
+    char *s = json_dumps (all, JSON_SORT_KEYS | JSON_COMPACT);
+    json_decref (all);
+    return s;
+}
+
+static void
+test_a_batch_ends_as_the_same_payments_one_at_a_time (void **state)
+{
+    fx_t *f = *state;
+    pl_redis_t *redis;
+    promise_book_t *b = s_book (f, &redis);
+    promise_pay_item_t one[64], many[64];
+    size_t n = s_batch (one);
+    memcpy (many, one, sizeof one);
+
+    /* One at a time, as the HTTP door does. */
+    s_open_all (b);
+    for (size_t i = 0; i < n; i++)
+        one[i].rc = promise_book_pay (b, &one[i].pay, NULL, NULL, one[i].status, sizeof one[i].status,
+                                      one[i].promise_id, sizeof one[i].promise_id, one[i].field, sizeof one[i].field,
+                                      one[i].msg, sizeof one[i].msg);
+    char *want = s_state (b, one, n);
+
+    /* Again from nothing, as one batch. */
+    assert_int_equal (pl_redis_exec (redis, "FLUSHALL"), 0);
+    s_open_all (b);
+    pl_reply_t *r = pl_redis_command (redis, "CONFIG RESETSTAT");
+    pl_reply_free (&r);
+    assert_int_equal (promise_book_pay_many (b, many, n), 0);
+    r = pl_redis_command (redis, "INFO commandstats");
+    const char *stats = pl_reply_str (r, NULL);
+    const char *ev = stats ? strstr (stats, "cmdstat_evalsha:calls=") : NULL;
+    long long calls = ev ? atoll (ev + strlen ("cmdstat_evalsha:calls=")) : -1;
+    pl_reply_free (&r);
+    char *got = s_state (b, many, n);
+
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal (many[i].rc, one[i].rc);
+        assert_string_equal (many[i].status, one[i].status);
+        assert_string_equal (many[i].promise_id, one[i].promise_id);
+        assert_string_equal (many[i].field, one[i].field);
+    }
+    assert_string_equal (got, want);
+
+    /* What each case became. */
+    assert_string_equal (many[0].status, "applied");
+    assert_string_equal (many[0].promise_id, "P-0");
+    assert_string_equal (many[1].status, "applied");
+    assert_string_equal (many[2].status, "applied");
+    assert_string_equal (many[3].status, "duplicate");
+    assert_int_equal (many[4].rc, PL_EINVAL);
+    assert_string_equal (many[4].field, "currency");
+    assert_int_equal (many[5].rc, PL_EINVAL);
+    assert_string_equal (many[5].field, "currency");
+    assert_string_equal (many[6].status, "unmatched");
+    assert_string_equal (many[8].status, "reversed");
+    assert_int_equal (many[9].rc, PL_EINVAL);
+    assert_string_equal (many[9].field, "reverses");
+    assert_int_equal (many[10].rc, PL_EINVAL);
+    assert_string_equal (many[10].field, "amount");
+    int rc;
+    json_t *p1 = promise_book_get (b, "P-1", &rc), *p0 = promise_book_get (b, "P-0", &rc);
+    assert_string_equal (json_string_value (json_object_get (p1, "status")), "kept");
+    assert_int_equal (json_integer_value (json_object_get (p0, "paid")), 3500);
+    json_decref (p1);
+    json_decref (p0);
+    /* The batch's steps went in a call per shard, not one per payment: 37 steps (with the ones
+     * that went alone) over 16 shards. */
+    assert_true (calls > 0);
+    assert_true (calls <= 16 + 3);
+    free (want);
+    free (got);
+    promise_book_destroy (&b);
+    pl_redis_destroy (&redis);
+}
+
+typedef struct {
+    fx_t *f;
+    int t;
+    bool batched;
+    int failed, applied;
+} s_racer_t;
+
+/* 25 payments of 0.01 to ACC-0, each with a bus message id; batched: each in a batch with a
+ * payment to an account of the thread's own. */
+static void *
+s_race (void *arg)
+{
+    s_racer_t *x = arg;
+    pl_redis_t *redis;
+    promise_book_t *b = s_book (x->f, &redis);
+    for (int i = 0; i < 25; i++) {
+        promise_pay_item_t it[2];
+        char id[64], step[64], acc[32];
+        snprintf (id, sizeof id, "race-%d-%d-%d", x->batched, x->t, i);
+        snprintf (step, sizeof step, "msg-%d-%d-%d", x->batched, x->t, i);
+        s_pay (&it[0], id, "ACC-0", 1, "EUR", NULL);
+        it[0].step_id = step;
+        size_t n = 1;
+        if (x->batched) {
+            snprintf (id, sizeof id, "own-%d-%d", x->t, i);
+            snprintf (acc, sizeof acc, "ACC-%d", 20 + x->t);
+            s_pay (&it[n++], id, acc, 1, "EUR", NULL);
+            if (promise_book_pay_many (b, it, n) != 0)
+                it[0].rc = it[1].rc = PL_ENOMEM;
+        } else
+            it[0].rc = promise_book_pay (b, &it[0].pay, step, NULL, it[0].status, sizeof it[0].status,
+                                         it[0].promise_id, sizeof it[0].promise_id, it[0].field, sizeof it[0].field,
+                                         it[0].msg, sizeof it[0].msg);
+        for (size_t k = 0; k < n; k++) {
+            if (it[k].rc != 0) {
+                x->failed++;
+                fprintf (stderr, "payment %s: %s (%s %s)\n", it[k].pay.id, pl_strerror (it[k].rc), it[k].field,
+                         it[k].msg);
+            } else if (!strcmp (it[k].status, "applied"))
+                x->applied++;
+        }
+    }
+    promise_book_destroy (&b);
+    pl_redis_destroy (&redis);
+    return NULL;
+}
+
+static void
+test_racing_bus_payments_on_one_promise_all_count (void **state)
+{
+    fx_t *f = *state;
+    pl_redis_t *redis;
+    promise_book_t *b = s_book (f, &redis);
+    assert_int_equal (pl_redis_exec (redis, "FLUSHALL"), 0);
+    s_open_all (b);
+    for (int batched = 0; batched < 2; batched++) {
+        s_racer_t x[4];
+        pthread_t t[4];
+        for (int i = 0; i < 4; i++) {
+            x[i] = (s_racer_t) { f, i, batched, 0, 0 };
+            pthread_create (&t[i], NULL, s_race, &x[i]);
+        }
+        for (int i = 0; i < 4; i++) {
+            pthread_join (t[i], NULL);
+            assert_int_equal (x[i].failed, 0);
+            assert_int_equal (x[i].applied, batched ? 50 : 25);
+        }
+    }
+    int rc;
+    json_t *p = promise_book_get (b, "P-0", &rc);
+    assert_int_equal (json_integer_value (json_object_get (p, "paid")), 2 * 4 * 25);
+    json_decref (p);
+    /* A redelivery of one of those messages is a duplicate, not a second payment. */
+    promise_pay_item_t it;
+    s_pay (&it, "race-0-0-0", "ACC-0", 1, "EUR", NULL);
+    it.step_id = "msg-0-0-0";
+    assert_int_equal (promise_book_pay_many (b, &it, 1), 0);
+    assert_int_equal (it.rc, 0);
+    assert_string_equal (it.status, "duplicate");
+    promise_book_destroy (&b);
+    pl_redis_destroy (&redis);
+}
+
+static void
+test_a_redis_outage_fails_every_payment_of_the_batch_and_writes_nothing (void **state)
+{
+    fx_t *f = *state;
+    pl_redis_t *redis;
+    promise_book_t *b = s_book (f, &redis);
+    assert_int_equal (pl_redis_exec (redis, "FLUSHALL"), 0);
+    s_open_all (b);
+    promise_pay_item_t it[64];
+    size_t n = s_batch (it);
+    assert_int_equal (pl_test_redis_kill (f->srv), 0);
+    assert_int_equal (promise_book_pay_many (b, it, n), 0);
+    for (size_t i = 0; i < n; i++)
+        if (it[i].rc != PL_EINVAL)      /* refused before any read: the same with Redis down */
+            assert_int_equal (it[i].rc, PL_EREDIS);
+    assert_int_equal (pl_test_redis_restart (f->srv), 0);
+    int rc = 0;
+    json_t *p = NULL;
+    for (int tries = 0; tries < 100 && !p; tries++)      /* the connection comes back */
+        if (!(p = promise_book_get (b, "P-10", &rc)))
+            usleep (100000);
+    assert_non_null (p);
+    assert_int_equal (json_integer_value (json_object_get (p, "paid")), 0);
+    json_decref (p);
+    for (size_t i = 0; i < n; i++)
+        assert_null (promise_book_payment (b, it[i].pay.id, it[i].pay.account, &rc));
+    promise_book_destroy (&b);
+    pl_redis_destroy (&redis);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_a_batch_ends_as_the_same_payments_one_at_a_time),
+        cmocka_unit_test (test_racing_bus_payments_on_one_promise_all_count),
+        cmocka_unit_test (test_a_redis_outage_fails_every_payment_of_the_batch_and_writes_nothing),
+    };
+    return cmocka_run_group_tests (tests, s_setup, s_teardown);
+}
