@@ -1289,10 +1289,12 @@ s_pay_duplicate (promise_book_t *self, const char *wpid, char *status, size_t st
         pl_metric_inc (self->m_payments, "duplicate", 1);
 }
 
-int
-promise_book_pay (promise_book_t *self, const promise_payment_t *pay, const char *step_id, const char *trace,
-                  char *status, size_t status_size, char *promise_id, size_t promise_id_size, char *field,
-                  size_t field_size, char *msg, size_t msg_size)
+/* One payment, read and written alone, round after round until it wins its compare-and-set:
+ * reversals, and what a batch could not apply together. */
+static int
+s_pay_alone (promise_book_t *self, const promise_payment_t *pay, const char *step_id, const char *trace,
+             char *status, size_t status_size, char *promise_id, size_t promise_id_size, char *field,
+             size_t field_size, char *msg, size_t msg_size)
 {
     snprintf (status, status_size, "%s", "");
     snprintf (promise_id, promise_id_size, "%s", "");
@@ -1573,12 +1575,35 @@ promise_book_pay_many (promise_book_t *self, promise_pay_item_t *items, size_t n
     for (size_t i = 0; i < n; i++)
         if (w[i].how == S_ALONE) {
             promise_pay_item_t *it = &items[i];
-            it->rc = promise_book_pay (self, &it->pay, it->step_id, it->trace, it->status, sizeof it->status,
-                                       it->promise_id, sizeof it->promise_id, it->field, sizeof it->field, it->msg,
-                                       sizeof it->msg);
+            it->rc = s_pay_alone (self, &it->pay, it->step_id, it->trace, it->status, sizeof it->status,
+                                  it->promise_id, sizeof it->promise_id, it->field, sizeof it->field, it->msg,
+                                  sizeof it->msg);
         }
     free (w), free (rep), free (txs), free (res), free (order), free (tags);
     return 0;
+}
+
+/* A payment alone is a batch of one: its record and its account read in one round trip. */
+int
+promise_book_pay (promise_book_t *self, const promise_payment_t *pay, const char *step_id, const char *trace,
+                  char *status, size_t status_size, char *promise_id, size_t promise_id_size, char *field,
+                  size_t field_size, char *msg, size_t msg_size)
+{
+    promise_pay_item_t *it = calloc (1, sizeof *it);
+    if (!it)
+        return PL_ENOMEM;
+    it->pay = *pay;
+    it->step_id = step_id;
+    it->trace = trace;
+    int rc = promise_book_pay_many (self, it, 1);
+    if (rc == 0)
+        rc = it->rc;
+    snprintf (status, status_size, "%s", it->status);
+    snprintf (promise_id, promise_id_size, "%s", it->promise_id);
+    snprintf (field, field_size, "%s", it->field);
+    snprintf (msg, msg_size, "%s", it->msg);
+    free (it);
+    return rc;
 }
 
 /* ---- the clock and the operators ---------------------------------------------------------- */

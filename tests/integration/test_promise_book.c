@@ -164,7 +164,7 @@ test_a_batch_ends_as_the_same_payments_one_at_a_time (void **state)
     size_t n = s_batch (one);
     memcpy (many, one, sizeof one);
 
-    /* One at a time, as the HTTP door does. */
+    /* One at a time, as the HTTP door does (promise_book_pay: a batch of one). */
     s_open_all (b);
     for (size_t i = 0; i < n; i++)
         one[i].rc = promise_book_pay (b, &one[i].pay, NULL, NULL, one[i].status, sizeof one[i].status,
