@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "body.h"
 #include "plateau/error.h"
 #include "plateau/id.h"
 #include "plateau/timefmt.h"
@@ -297,64 +298,6 @@ s_stats (pl_http_req_t *req, void *arg)
 
 /* ---- payments --------------------------------------------------------------------------------- */
 
-/* Reads payment object o into *pay: false with field (prefix + the member) and msg set, as
- * s_str and s_int would answer. */
-static bool
-s_pay_fields (json_t *o, const char *prefix, promise_payment_t *pay, char *field, size_t fsz, char *msg, size_t msz)
-{
-    static const struct {
-        const char *k;
-        size_t max;
-        bool required;
-        size_t off, size;
-    } strs[] = {
-        { "payment_id", PROMISE_ID_MAX - 1, true, offsetof (promise_payment_t, id), PROMISE_ID_MAX },
-        { "account", PROMISE_ID_MAX - 1, true, offsetof (promise_payment_t, account), PROMISE_ID_MAX },
-        { "currency", 3, true, offsetof (promise_payment_t, currency), 4 },
-        { "method", sizeof ((promise_payment_t *) 0)->method - 1, false, offsetof (promise_payment_t, method),
-          sizeof ((promise_payment_t *) 0)->method },
-        { "reference", PROMISE_ID_MAX - 1, false, offsetof (promise_payment_t, reference), PROMISE_ID_MAX },
-        { "reverses", PROMISE_ID_MAX - 1, false, offsetof (promise_payment_t, reverses), PROMISE_ID_MAX },
-    };
-    memset (pay, 0, sizeof *pay);
-    for (size_t i = 0; i < sizeof strs / sizeof *strs; i++) {
-        json_t *v = json_object_get (o, strs[i].k);
-        char *out = (char *) pay + strs[i].off;
-        if ((!v || json_is_null (v)) && !strs[i].required)
-            continue;
-        if (!v || !json_is_string (v) || json_string_length (v) == 0 || json_string_length (v) > strs[i].max
-            || strlen (json_string_value (v)) != json_string_length (v)) {
-            snprintf (field, fsz, "%s%s", prefix, strs[i].k);
-            snprintf (msg, msz, "%s: a string of 1 to %zu bytes%s", strs[i].k, strs[i].max,
-                      strs[i].required ? " is required" : "");
-            return false;
-        }
-        snprintf (out, strs[i].size, "%s", json_string_value (v));
-        if (i == 1) {                   /* after the account: the amount, as the members are documented */
-            json_t *a = json_object_get (o, "amount");
-            if (!a || !json_is_integer (a) || json_integer_value (a) < 1 || json_integer_value (a) > 1000000000000000LL) {
-                snprintf (field, fsz, "%samount", prefix);
-                snprintf (msg, msz, "amount: an integer from 1 to 1000000000000000 (amounts are minor units: 1234 "
-                                    "for 12.34)");
-                return false;
-            }
-            pay->amount = json_integer_value (a);
-        }
-    }
-    pay->reversal = *pay->reverses != '\0';
-    json_t *at = json_object_get (o, "paid_at");
-    if (at && !json_is_null (at)
-        && (!json_is_string (at) || pl_time_parse_rfc3339 (json_string_value (at), &pay->paid_at_ms) != 0)) {
-        snprintf (field, fsz, "%spaid_at", prefix);
-        snprintf (msg, msz, "paid_at: an RFC 3339 time (2026-12-08T09:30:00+01:00)");
-        return false;
-    }
-    return true;
-}
-
-static const char *const s_pay_allowed[] = { "payment_id", "account", "amount", "currency", "paid_at", "method",
-                                             "reference", "reverses", NULL };
-
 static int
 s_pay (pl_http_req_t *req, void *arg)
 {
@@ -362,12 +305,12 @@ s_pay (pl_http_req_t *req, void *arg)
     promise_book_t *book = s_book (req);
     if (!book)
         return 0;
-    json_t *o = pl_http_req_json_object (req, s_pay_allowed);
+    json_t *o = pl_http_req_json_object (req, promise_body_payment_members);
     if (!o)
         return 0;
     promise_payment_t pay;
     char field[64], msg[256];
-    bool ok = s_pay_fields (o, "", &pay, field, sizeof field, msg, sizeof msg);
+    bool ok = promise_body_payment (o, -1, &pay, field, sizeof field, msg, sizeof msg);
     json_decref (o);
     if (!ok)
         return pl_http_reply_error (req, 422, "invalid", msg, field);
@@ -418,30 +361,10 @@ s_pay_batch (pl_http_req_t *req, void *arg)
     promise_pay_item_t *go = calloc (n, sizeof *go);
     size_t ngo = 0;
     for (size_t i = 0; go && i < n; i++) {
-        json_t *p = json_array_get (arr, i);
-        char prefix[32];
-        snprintf (prefix, sizeof prefix, "payments[%zu].", i);
         promise_pay_item_t *it = &items[i];
         it->rc = PL_EINVAL;
-        if (!json_is_object (p)) {
-            snprintf (it->field, sizeof it->field, "payments[%zu]", i);
-            snprintf (it->msg, sizeof it->msg, "a payment is a JSON object");
-            continue;
-        }
-        const char *k;
-        json_t *v;
-        bool unknown = false;
-        json_object_foreach (p, k, v) {
-            bool known = false;
-            for (size_t j = 0; s_pay_allowed[j] && !known; j++)
-                known = !strcmp (k, s_pay_allowed[j]);
-            if (!known && !unknown) {
-                unknown = true;
-                snprintf (it->field, sizeof it->field, "payments[%d].%.40s", (int) i, k);
-                snprintf (it->msg, sizeof it->msg, "unknown member");
-            }
-        }
-        if (unknown || !s_pay_fields (p, prefix, &it->pay, it->field, sizeof it->field, it->msg, sizeof it->msg))
+        if (!promise_body_payment (json_array_get (arr, i), (int) i, &it->pay, it->field, sizeof it->field, it->msg,
+                                   sizeof it->msg))
             continue;
         snprintf (it->pay.source, sizeof it->pay.source, "%s", pl_http_req_source (req));
         go[ngo++] = *it;
