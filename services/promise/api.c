@@ -336,8 +336,9 @@ s_pay_batch (pl_http_req_t *req, void *arg)
     promise_book_t *book = s_book (req);
     if (!book)
         return 0;
-    /* The parsed tree costs about ten times the text, and an item's answer its own. */
-    if (pl_http_req_reserve (req, pl_http_req_body_size (req) * 12 + PROMISE_API_BATCH_MAX * sizeof (promise_pay_item_t)) != 0)
+    /* The parsed tree costs about ten times the text; then each payment its two copies and
+     * what the book holds for it while the batch runs. */
+    if (pl_http_req_reserve (req, pl_http_req_body_size (req) * 12) != 0)
         return pl_http_reply_busy (req, "too many payments in flight", 1);
     static const char *const allowed[] = { "payments", NULL };
     json_t *o = pl_http_req_json_object (req, allowed);
@@ -350,6 +351,10 @@ s_pay_batch (pl_http_req_t *req, void *arg)
         char m[96];
         snprintf (m, sizeof m, "payments: an array of 1 to %d payments", PROMISE_API_BATCH_MAX);
         return pl_http_reply_error (req, 422, "invalid", m, "payments");
+    }
+    if (pl_http_req_reserve (req, n * (2 * sizeof (promise_pay_item_t) + PROMISE_PAY_MANY_BYTES)) != 0) {
+        json_decref (o);
+        return pl_http_reply_busy (req, "too many payments in flight", 1);
     }
     promise_pay_item_t *items = calloc (n, sizeof *items);
     bool *valid = calloc (n, sizeof *valid);

@@ -1403,6 +1403,10 @@ typedef struct {
     size_t i;
 } s_sortkey_t;
 
+_Static_assert (sizeof (s_work_t) + 2 * sizeof (pl_reply_t *) + sizeof (pl_inbox_tx_t *) + sizeof (int)
+                    + sizeof (s_sortkey_t) + 8 + 1024 /* a step's arguments */
+                <= PROMISE_PAY_MANY_BYTES, "PROMISE_PAY_MANY_BYTES in book.h");
+
 static int
 s_by_key (const void *a, const void *b)
 {

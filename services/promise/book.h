@@ -115,6 +115,8 @@ typedef struct {
  * one of the batch has, reversals, and payments that lose a race go one at a time after the
  * rest. Each item's rc says what became of it; returns 0, or PL_ENOMEM (nothing was done). */
 int promise_book_pay_many (promise_book_t *self, promise_pay_item_t *items, size_t n);
+/* What promise_book_pay_many holds per payment while it runs, at most (for a caller's budget). */
+#define PROMISE_PAY_MANY_BYTES 8192
 
 /* Cancels an active promise (an operator; actor and reason audited). 0, PL_ENOTFOUND, PL_EINVAL
  * (already decided), PL_EREDIS. */

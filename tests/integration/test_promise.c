@@ -644,6 +644,15 @@ test_a_batch_of_payments_is_answered_payment_by_payment (void **state)
     assert_string_equal (json_string_value (json_object_get (json_object_get (o, "error"), "field")), "payments");
     json_decref (o);
     free (big);
+    /* Past 512 KiB: 413, nothing read into a tree. */
+    cap = 600 * 1024;
+    big = malloc (cap + 1);
+    memset (big, ' ', cap);
+    memcpy (big, "{\"payments\":[", 13);
+    memcpy (big + cap - 2, "]}", 2);
+    big[cap] = '\0';
+    assert_int_equal (s_req (f, "POST", "/v1/payments/batch", PAY, big, true, NULL), 413);
+    free (big);
 }
 
 static void
