@@ -1,8 +1,6 @@
 /*  api.c — the promise service's HTTP routes (see api.h). */
 #include "api.h"
 
-#include <ctype.h>
-#include <stddef.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +9,6 @@
 #include "body.h"
 #include "plateau/error.h"
 #include "plateau/id.h"
-#include "plateau/timefmt.h"
 
 #define S_LIST_MAX 1024
 
@@ -26,24 +23,6 @@ typedef struct {
 } s_ctx_t;
 
 /* ---- helpers -------------------------------------------------------------------------------- */
-
-/* A calendar date "YYYY-MM-DD" (one that exists) as days since 1970-01-01. */
-static bool
-s_day (const char *s, int64_t *days)
-{
-    int y, m, d;
-    if (!s || strlen (s) != 10 || s[4] != '-' || s[7] != '-' || sscanf (s, "%4d-%2d-%2d", &y, &m, &d) != 3
-        || m < 1 || m > 12 || d < 1 || d > 31)
-        return false;
-    int64_t n = pl_days_from_civil (y, m, d);
-    int32_t y2;
-    int m2, d2;
-    pl_civil_from_days (n, &y2, &m2, &d2);
-    if (y2 != y || m2 != m || d2 != d)
-        return false;               /* 2026-02-30 */
-    *days = n;
-    return true;
-}
 
 static promise_book_t *
 s_book (pl_http_req_t *req)
@@ -94,23 +73,6 @@ s_str (pl_http_req_t *req, json_t *o, const char *k, size_t max, bool required, 
     return true;
 }
 
-/* An integer member; false after a 422 naming field. */
-static bool
-s_int (pl_http_req_t *req, json_t *v, const char *field, bool required, long long lo, long long hi, long long *out)
-{
-    if ((!v || json_is_null (v)) && !required)
-        return true;
-    if (!v || !json_is_integer (v) || json_integer_value (v) < lo || json_integer_value (v) > hi) {
-        char msg[160];
-        snprintf (msg, sizeof msg, "%s: an integer from %lld to %lld (amounts are minor units: 1234 for 12.34)",
-                  field, lo, hi);
-        pl_http_reply_error (req, 422, "invalid", msg, field);
-        return false;
-    }
-    *out = json_integer_value (v);
-    return true;
-}
-
 static int
 s_book_error (pl_http_req_t *req, int rc, const char *field, const char *msg)
 {
@@ -132,77 +94,15 @@ s_open (pl_http_req_t *req, void *arg)
     promise_book_t *book = s_book (req);
     if (!book)
         return 0;
-    static const char *const allowed[] = { "promise_id", "account", "creditor", "tenant", "phone", "zone",
-                                           "currency", "installments", "tolerance", "grace_days", "campaign",
-                                           "lead", "agent", "dial_id", NULL };
-    json_t *o = pl_http_req_json_object (req, allowed);
+    json_t *o = pl_http_req_json_object (req, promise_body_promise_members);
     if (!o)
         return 0;
-    promise_rec_t rec = { 0 };
-    char id[PROMISE_ID_MAX];
-    bool ok = s_str (req, o, "promise_id", PROMISE_ID_MAX - 1, false, id, sizeof id)
-              && s_str (req, o, "account", PROMISE_ID_MAX - 1, true, rec.account, sizeof rec.account)
-              && s_str (req, o, "creditor", PROMISE_ID_MAX - 1, true, rec.creditor, sizeof rec.creditor)
-              && s_str (req, o, "tenant", PROMISE_ID_MAX - 1, false, rec.tenant, sizeof rec.tenant)
-              && s_str (req, o, "phone", 16, true, rec.phone, sizeof rec.phone)
-              && s_str (req, o, "zone", 63, false, rec.zone, sizeof rec.zone)
-              && s_str (req, o, "currency", 3, true, rec.ledger.currency, sizeof rec.ledger.currency)
-              && s_str (req, o, "campaign", PROMISE_ID_MAX - 1, false, rec.campaign, sizeof rec.campaign)
-              && s_str (req, o, "lead", PROMISE_ID_MAX - 1, false, rec.lead, sizeof rec.lead)
-              && s_str (req, o, "agent", PROMISE_ID_MAX - 1, false, rec.agent, sizeof rec.agent)
-              && s_str (req, o, "dial_id", PROMISE_ID_MAX - 1, false, rec.dial, sizeof rec.dial);
-    long long grace = 0;
-    ok = ok && s_int (req, json_object_get (o, "grace_days"), "grace_days", false, 0, PROMISE_MAX_GRACE_DAYS, &grace);
-    rec.ledger.grace_days = (int32_t) grace;
-    json_t *tol = json_object_get (o, "tolerance");
-    if (ok && tol && !json_is_null (tol)) {
-        json_t *amount = json_object_get (tol, "amount"), *percent = json_object_get (tol, "percent");
-        if (!json_is_object (tol) || json_object_size (tol) != 1 || (!amount && !percent)) {
-            pl_http_reply_error (req, 422, "invalid", "tolerance: {\"amount\": minor units} or {\"percent\": p}",
-                                 "tolerance");
-            ok = false;
-        } else if (amount) {
-            long long t = 0;
-            ok = s_int (req, amount, "tolerance.amount", true, 0, 1000000000000000LL, &t);
-            rec.ledger.tolerance_minor = t;
-        } else if (!json_is_number (percent) || json_number_value (percent) < 0 || json_number_value (percent) > 100) {
-            pl_http_reply_error (req, 422, "invalid", "tolerance.percent: a number from 0 to 100", "tolerance.percent");
-            ok = false;
-        } else
-            rec.ledger.tolerance_bp = (int32_t) (json_number_value (percent) * 100.0 + 0.5);
-    }
-    json_t *inst = json_object_get (o, "installments");
-    if (ok && (!json_is_array (inst) || json_array_size (inst) == 0 || json_array_size (inst) > PROMISE_MAX_INSTALMENTS)) {
-        char msg[128];
-        snprintf (msg, sizeof msg, "installments: 1 to %d of {\"due\": \"YYYY-MM-DD\", \"amount\": minor units}",
-                  PROMISE_MAX_INSTALMENTS);
-        pl_http_reply_error (req, 422, "invalid", msg, "installments");
-        ok = false;
-    }
-    for (size_t i = 0; ok && i < json_array_size (inst); i++) {
-        json_t *e = json_array_get (inst, i);
-        char field[64];
-        snprintf (field, sizeof field, "installments[%zu]", i);
-        int64_t days = 0;
-        if (!json_is_object (e) || json_object_size (e) != 2 || !s_day (json_string_value (json_object_get (e, "due")), &days)) {
-            snprintf (field, sizeof field, "installments[%zu].due", i);
-            pl_http_reply_error (req, 422, "invalid", "each instalment is {\"due\": \"YYYY-MM-DD\", \"amount\": n}",
-                                 field);
-            ok = false;
-            break;
-        }
-        long long amount = 0;
-        snprintf (field, sizeof field, "installments[%zu].amount", i);
-        ok = s_int (req, json_object_get (e, "amount"), field, true, 1, 1000000000000000LL, &amount);
-        rec.ledger.inst[i].due_days = days;
-        rec.ledger.inst[i].amount = amount;
-        rec.ledger.n = i + 1;
-    }
-    if (!ok) {
-        json_decref (o);
-        return 0;
-    }
+    promise_rec_t rec;
+    char id[PROMISE_ID_MAX], field[64], msg[256];
+    bool ok = promise_body_promise (o, &rec, id, sizeof id, field, sizeof field, msg, sizeof msg);
     json_decref (o);
+    if (!ok)
+        return pl_http_reply_error (req, 422, "invalid", msg, field);
     if (*id)
         snprintf (rec.id, sizeof rec.id, "%s", id);
     else {
@@ -211,7 +111,6 @@ s_open (pl_http_req_t *req, void *arg)
         snprintf (rec.id, sizeof rec.id, "%s", ulid);
     }
     snprintf (rec.source, sizeof rec.source, "%s", pl_http_req_source (req));
-    char field[64], msg[256];
     int rc = promise_book_open (book, &rec, NULL, NULL, field, sizeof field, msg, sizeof msg);
     if (rc == PL_EEXIST) {
         json_t *had = promise_book_get (book, rec.id, &rc);
@@ -283,9 +182,9 @@ s_stats (pl_http_req_t *req, void *arg)
         return 0;
     int64_t today = pl_clock_now_ms (api->o.book.clock) / 86400000, from = today, to = today;
     const char *f = pl_http_req_query (req, "from"), *t = pl_http_req_query (req, "to");
-    if (f && !s_day (f, &from))
+    if (f && !promise_body_day (f, &from))
         return pl_http_reply_error (req, 400, "invalid", "from: YYYY-MM-DD", "from");
-    if (t && !s_day (t, &to))
+    if (t && !promise_body_day (t, &to))
         return pl_http_reply_error (req, 400, "invalid", "to: YYYY-MM-DD", "to");
     if (!t && f)
         to = from > today ? from : today;

@@ -1,3 +1,3 @@
-# libFuzzer targets (pl_fuzz, tests/CMakeLists.txt) of the promise service: the payment bodies of
-# POST /v1/payments and POST /v1/payments/batch.
-pl_fuzz(promise_payments LIBS promise_svc)
+# libFuzzer targets (pl_fuzz, tests/CMakeLists.txt) of the promise service: the bodies of
+# POST /v1/promises, POST /v1/payments and POST /v1/payments/batch.
+pl_fuzz(promise_body LIBS promise_svc)

@@ -1,6 +1,6 @@
-/*  fuzz_promise_payments.c — libFuzzer target for the payment bodies of the promise service
- *  (promise_body_payment, services/promise/body.c): POST /v1/payments and each payment of
- *  POST /v1/payments/batch.
+/*  fuzz_promise_body.c — libFuzzer target for the bodies of the promise service's HTTP API
+ *  (services/promise/body.c): POST /v1/promises (promise_body_promise), POST /v1/payments and
+ *  each payment of POST /v1/payments/batch (promise_body_payment).
  *
  *  The input is parsed as the HTTP kit parses a body (jansson, duplicate members refused). An
  *  object with a "payments" array is read as a batch, every element in turn; anything else as
@@ -8,6 +8,9 @@
  *  without NUL, exactly the JSON's strings; an amount from 1 to 10^15; a currency of 1 to 3
  *  bytes (the book then wants ISO 4217's three capitals); a reversal exactly when "reverses"
  *  was given. A payment refused names a field (inside "payments[i]" for a batch) and says why.
+ *  Every object is also read as a promise: one read has its account, creditor and phone, 1 to 36
+ *  instalments each of a date that exists and an amount from 1 to 10^15, grace days within the
+ *  limit, at most one kind of tolerance within its range; one refused names a field.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -62,6 +65,39 @@ s_check (const json_t *o, int index)
     }
 }
 
+static void
+s_check_promise (const json_t *o)
+{
+    promise_rec_t rec;
+    char id[PROMISE_ID_MAX], field[64] = "", msg[256] = "";
+    if (!promise_body_promise (o, &rec, id, sizeof id, field, sizeof field, msg, sizeof msg)) {
+        if (!*msg || (json_is_object (o) && !*field))
+            abort ();
+        return;
+    }
+    if (!*rec.account || !*rec.creditor || !*rec.phone || !*rec.ledger.currency)
+        abort ();
+    if (strlen (rec.account) >= PROMISE_ID_MAX || strlen (rec.phone) > 16 || strlen (rec.ledger.currency) > 3)
+        abort ();
+    if (rec.ledger.n < 1 || rec.ledger.n > PROMISE_MAX_INSTALMENTS
+        || rec.ledger.n != json_array_size (json_object_get (o, "installments")))
+        abort ();
+    for (size_t i = 0; i < rec.ledger.n; i++) {
+        int64_t days;
+        const char *due = json_string_value (json_object_get (json_array_get (json_object_get (o, "installments"), i),
+                                                              "due"));
+        if (!promise_body_day (due, &days) || days != rec.ledger.inst[i].due_days)
+            abort ();
+        if (rec.ledger.inst[i].amount < 1 || rec.ledger.inst[i].amount > 1000000000000000LL)
+            abort ();
+    }
+    if (rec.ledger.grace_days < 0 || rec.ledger.grace_days > PROMISE_MAX_GRACE_DAYS)
+        abort ();
+    if (rec.ledger.tolerance_bp < 0 || rec.ledger.tolerance_bp > 10000 || rec.ledger.tolerance_minor < 0
+        || (rec.ledger.tolerance_bp && rec.ledger.tolerance_minor))
+        abort ();
+}
+
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
@@ -75,6 +111,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
             s_check (json_array_get (arr, i), (int) i);
     else
         s_check (doc, -1);
+    s_check_promise (doc);
     json_decref (doc);
     return 0;
 }
