@@ -1492,6 +1492,7 @@ promise_book_pay_many (promise_book_t *self, promise_pay_item_t *items, size_t n
         }
     int rr = s_read_replies (self->o.redis, rep, q);   /* all that was queued, even after a failure */
     rc = rc ? rc : rr;
+    size_t nread = q;
     q = 0;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         if (w[i].how != S_BATCHED)
@@ -1504,10 +1505,10 @@ promise_book_pay_many (promise_book_t *self, promise_pay_item_t *items, size_t n
             s_pay_duplicate (self, wpid, it->status, sizeof it->status, it->promise_id, sizeof it->promise_id);
             w[i].how = S_DONE;
         } else if (r != PL_ENOTFOUND || (r = s_active_parse (rep[q + 1], w[i].rd.target, sizeof w[i].rd.target)) != 0)
-            rc = r;
+            it->rc = r, w[i].how = S_DONE;      /* its keys answered an error: this payment's alone */
         q += 2;
     }
-    for (size_t i = 0; i < q; i++)
+    for (size_t i = 0; i < nread; i++)
         pl_reply_free (&rep[i]);
     /* 2. The promises that take them, in one pipeline. */
     q = 0;
@@ -1522,6 +1523,7 @@ promise_book_pay_many (promise_book_t *self, promise_pay_item_t *items, size_t n
         }
     rr = s_read_replies (self->o.redis, rep, q);
     rc = rc ? rc : rr;
+    nread = q;
     q = 0;
     for (size_t i = 0; rc == 0 && i < n; i++)
         if (w[i].how == S_BATCHED && *w[i].rd.target) {
@@ -1529,9 +1531,9 @@ promise_book_pay_many (promise_book_t *self, promise_pay_item_t *items, size_t n
             if (r == PL_ENOTFOUND)
                 w[i].how = S_ALONE;     /* decided and gone meanwhile */
             else if (r != 0)
-                rc = r;
+                items[i].rc = r, w[i].how = S_DONE;
         }
-    for (size_t i = 0; i < q; i++)
+    for (size_t i = 0; i < nread; i++)
         pl_reply_free (&rep[i]);
     /* 3. The steps, shard by shard (the inbox makes one script call of each run of one shard
      * and effect), applied in one pipeline: their accounts differ, so their order does not

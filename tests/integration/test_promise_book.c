@@ -1,8 +1,8 @@
 /*  test_promise_book.c — the promise book in process against a real Redis: a batch of payments
  *  (promise_book_pay_many, the bus door's path) ends exactly as the same payments applied one at
  *  a time, in a few script calls; payments that race on one promise with bus message ids all
- *  count (a lost compare-and-set leaves no seen marker); a Redis outage fails every payment of a
- *  batch and writes nothing.
+ *  count (a lost compare-and-set leaves no seen marker); a key of the wrong type fails its own
+ *  payment, not the batch; a Redis outage fails every payment of a batch and writes nothing.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -309,6 +309,41 @@ test_racing_bus_payments_on_one_promise_all_count (void **state)
 }
 
 static void
+test_a_broken_key_fails_its_payment_alone (void **state)
+{
+    fx_t *f = *state;
+    pl_redis_t *redis;
+    promise_book_t *b = s_book (f, &redis);
+    assert_int_equal (pl_redis_exec (redis, "FLUSHALL"), 0);
+    s_open_all (b);
+    /* ACC-12's account and P-13's promise are no longer hashes (a hand-made mistake). */
+    char k[128];
+    snprintf (k, sizeof k, "pl:{prom:%d}:a:ACC-12", promise_book_shard ("ACC-12"));
+    assert_int_equal (pl_redis_exec (redis, "SET %s x", k), 0);
+    snprintf (k, sizeof k, "pl:{prom:%d}:p:P-13", promise_book_shard ("ACC-13"));
+    assert_int_equal (pl_redis_exec (redis, "SET %s x", k), 0);
+    promise_pay_item_t it[64];
+    size_t n = s_batch (it);
+    assert_int_equal (promise_book_pay_many (b, it, n), 0);
+    int failed = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool broken = !strcmp (it[i].pay.account, "ACC-12") || !strcmp (it[i].pay.account, "ACC-13");
+        if (broken) {
+            assert_int_equal (it[i].rc, PL_EREDIS);
+            failed++;
+        } else if (i >= 12)               /* the plain payments: every other one applied */
+            assert_string_equal (it[i].status, "applied");
+    }
+    assert_int_equal (failed, 2);
+    int rc;
+    json_t *p = promise_book_get (b, "P-14", &rc);
+    assert_int_equal (json_integer_value (json_object_get (p, "paid")), 1400);
+    json_decref (p);
+    promise_book_destroy (&b);
+    pl_redis_destroy (&redis);
+}
+
+static void
 test_a_redis_outage_fails_every_payment_of_the_batch_and_writes_nothing (void **state)
 {
     fx_t *f = *state;
@@ -344,6 +379,7 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_a_batch_ends_as_the_same_payments_one_at_a_time),
         cmocka_unit_test (test_racing_bus_payments_on_one_promise_all_count),
+        cmocka_unit_test (test_a_broken_key_fails_its_payment_alone),
         cmocka_unit_test (test_a_redis_outage_fails_every_payment_of_the_batch_and_writes_nothing),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
