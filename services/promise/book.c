@@ -2078,6 +2078,73 @@ promise_book_stats (promise_book_t *self, int64_t from_days, int64_t to_days, co
 
 /* Notifications: every shard's stream merged in (stream id, shard) order; the cursor is
  * "<stream id>/<shard>". */
+/* One shard's notes stream as a promise_book_notes merge reads it: 512 entries at a time. */
+typedef struct {
+    char key[64], start[64];
+    pl_reply_t *r;
+    size_t i, got;
+    bool last;                          /* the reply held is the stream's last */
+    const pl_reply_t *head;             /* the next entry, or NULL: none left */
+    unsigned long long ms, seq;
+} s_notes_cur_t;
+
+/* Moves c to its next entry (any creditor's). 0 or PL_EREDIS. */
+static int
+s_notes_next (promise_book_t *self, s_notes_cur_t *c)
+{
+    c->head = NULL;
+    for (;;) {
+        if (c->r && c->i < c->got) {
+            const pl_reply_t *e = pl_reply_element (c->r, c->i++);
+            const char *id = pl_reply_str (pl_reply_element (e, 0), NULL);
+            if (!id || sscanf (id, "%llu-%llu", &c->ms, &c->seq) != 2)
+                continue;
+            snprintf (c->start, sizeof c->start, "(%s", id);
+            c->head = e;
+            return 0;
+        }
+        if (c->r && c->last)
+            return 0;
+        pl_reply_free (&c->r);
+        c->r = pl_redis_command (self->o.redis, "XRANGE %s %s + COUNT 512", c->key, c->start);
+        if (!c->r || pl_reply_type (c->r) != PL_REPLY_ARRAY) {
+            pl_reply_free (&c->r);
+            return PL_EREDIS;
+        }
+        c->got = pl_reply_len (c->r);
+        c->i = 0;
+        c->last = c->got < 512;
+    }
+}
+
+/* A note's fields as the export shows them; NULL when it is another creditor's. */
+static json_t *
+s_note_json (const pl_reply_t *e, const char *creditor)
+{
+    const pl_reply_t *fv = pl_reply_element (e, 1);
+    json_t *o = NULL;
+    for (size_t j = 0; j + 1 < pl_reply_len (fv); j += 2) {
+        const char *f = pl_reply_str (pl_reply_element (fv, j), NULL);
+        const char *v = pl_reply_str (pl_reply_element (fv, j + 1), NULL);
+        if (!f || !v)
+            continue;
+        if (!strcmp (f, "creditor") && strcmp (v, creditor)) {
+            json_decref (o);
+            return NULL;
+        }
+        if (!o)
+            o = json_object ();
+        bool num = !strcmp (f, "amount") || !strcmp (f, "paid_at") || !strcmp (f, "promise_paid")
+                   || !strcmp (f, "promise_amount");
+        json_object_set_new (o, f, num ? json_integer (strtoll (v, NULL, 10)) : json_string (v));
+    }
+    if (o && strcmp (s_or (json_string_value (json_object_get (o, "creditor"))), creditor)) {
+        json_decref (o);
+        return NULL;
+    }
+    return o;
+}
+
 int
 promise_book_notes (promise_book_t *self, const char *creditor, const char *after, int limit, char **out, size_t *len,
                     char *next, size_t next_size)
@@ -2089,79 +2156,35 @@ promise_book_notes (promise_book_t *self, const char *creditor, const char *afte
     if (limit <= 0 || limit > 10000)
         limit = 1000;
     snprintf (next, next_size, "%s", after && *after ? after : "0");
-    typedef struct {
-        unsigned long long ms, seq;
-        int shard;
-        json_t *o;
-    } s_ent_t;
-    s_ent_t *ents = calloc ((size_t) limit * PROMISE_SHARDS, sizeof *ents);
-    size_t n = 0;
-    if (!ents)
-        return PL_ENOMEM;
+    /* The shards' streams merged in (ms, seq, shard) order, every creditor's entries included, so
+     * that the cursor moves past the ones skipped: a page stops at `limit` notes of this creditor
+     * or after PROMISE_NOTES_SCAN entries read, whichever comes first, and holds 16 × 512 entries
+     * at most. A creditor with few notes among many may get a page with none: the cursor has
+     * still moved on. */
+    s_notes_cur_t cur[PROMISE_SHARDS];
+    memset (cur, 0, sizeof cur);
     int rc = 0;
     for (int s = 0; s < PROMISE_SHARDS && rc == 0; s++) {
-        char k[64], start[64];
-        s_key (k, sizeof k, s, "notes", NULL);
+        s_key (cur[s].key, sizeof cur[s].key, s, "notes", NULL);
         if (sh < 0)
-            snprintf (start, sizeof start, "-");
+            snprintf (cur[s].start, sizeof cur[s].start, "-");
         else
-            snprintf (start, sizeof start, "%s%llu-%llu", s <= sh ? "(" : "", ms, seq);
-        /* Read past other creditors' entries until `limit` of this one's or the stream's end. */
-        size_t mine = 0;
-        while (mine < (size_t) limit) {
-            pl_reply_t *r = pl_redis_command (self->o.redis, "XRANGE %s %s + COUNT %d", k, start, 512);
-            if (!r || pl_reply_type (r) != PL_REPLY_ARRAY) {
-                pl_reply_free (&r);
-                rc = PL_EREDIS;
-                break;
-            }
-            size_t got = pl_reply_len (r);
-            for (size_t i = 0; i < got && mine < (size_t) limit; i++) {
-                const pl_reply_t *e = pl_reply_element (r, i);
-                const char *id = pl_reply_str (pl_reply_element (e, 0), NULL);
-                const pl_reply_t *fv = pl_reply_element (e, 1);
-                if (!id || !fv)
-                    continue;
-                snprintf (start, sizeof start, "(%s", id);
-                json_t *o = json_object ();
-                for (size_t j = 0; j + 1 < pl_reply_len (fv); j += 2) {
-                    const char *f = pl_reply_str (pl_reply_element (fv, j), NULL);
-                    const char *v = pl_reply_str (pl_reply_element (fv, j + 1), NULL);
-                    if (!f || !v)
-                        continue;
-                    bool num = !strcmp (f, "amount") || !strcmp (f, "paid_at") || !strcmp (f, "promise_paid")
-                               || !strcmp (f, "promise_amount");
-                    json_object_set_new (o, f, num ? json_integer (strtoll (v, NULL, 10)) : json_string (v));
-                }
-                if (strcmp (s_or (json_string_value (json_object_get (o, "creditor"))), creditor)) {
-                    json_decref (o);
-                    continue;
-                }
-                sscanf (id, "%llu-%llu", &ents[n].ms, &ents[n].seq);
-                ents[n].shard = s;
-                ents[n].o = o;
-                n++;
-                mine++;
-            }
-            pl_reply_free (&r);
-            if (got < 512)
-                break;
-        }
+            snprintf (cur[s].start, sizeof cur[s].start, "%s%llu-%llu", s <= sh ? "(" : "", ms, seq);
+        rc = s_notes_next (self, &cur[s]);
     }
-    /* Merge: the first `limit` in (ms, seq, shard) order. */
-    for (size_t i = 1; i < n; i++)
-        for (size_t j = i; j > 0; j--) {
-            s_ent_t *x = &ents[j - 1], *y = &ents[j];
-            bool gt = x->ms > y->ms || (x->ms == y->ms && (x->seq > y->seq || (x->seq == y->seq && x->shard > y->shard)));
-            if (!gt)
-                break;
-            s_ent_t t = *x;
-            *x = *y;
-            *y = t;
-        }
-    for (size_t i = 0; i < n; i++) {
-        if (rc == 0 && i < (size_t) limit) {
-            char *line = json_dumps (ents[i].o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    int mine = 0;
+    for (long scanned = 0; rc == 0 && mine < limit && scanned < PROMISE_NOTES_SCAN; scanned++) {
+        int best = -1;
+        for (int s = 0; s < PROMISE_SHARDS; s++)
+            if (cur[s].head && (best < 0 || cur[s].ms < cur[best].ms
+                                || (cur[s].ms == cur[best].ms && cur[s].seq < cur[best].seq)))
+                best = s;
+        if (best < 0)
+            break;                      /* every stream read to its end */
+        s_notes_cur_t *c = &cur[best];
+        json_t *o = s_note_json (c->head, creditor);
+        if (o) {
+            char *line = json_dumps (o, JSON_COMPACT | JSON_PRESERVE_ORDER);
             size_t ll = line ? strlen (line) : 0;
             char *grown = line ? realloc (*out, *len + ll + 2) : NULL;
             if (grown) {
@@ -2170,14 +2193,19 @@ promise_book_notes (promise_book_t *self, const char *creditor, const char *afte
                 grown[*len + ll + 1] = '\0';
                 *out = grown;
                 *len += ll + 1;
-                snprintf (next, next_size, "%llu-%llu/%d", ents[i].ms, ents[i].seq, ents[i].shard);
+                mine++;
             } else
                 rc = PL_ENOMEM;
             free (line);
+            json_decref (o);
         }
-        json_decref (ents[i].o);
+        if (rc == 0) {
+            snprintf (next, next_size, "%llu-%llu/%d", c->ms, c->seq, best);
+            rc = s_notes_next (self, c);
+        }
     }
-    free (ents);
+    for (int s = 0; s < PROMISE_SHARDS; s++)
+        pl_reply_free (&cur[s].r);
     return rc;
 }
 

@@ -136,8 +136,12 @@ json_t *promise_book_payment (promise_book_t *self, const char *payment_id, cons
 /* KPIs over local days [from, to] (days since 1970), optionally of one campaign. */
 json_t *promise_book_stats (promise_book_t *self, int64_t from_days, int64_t to_days, const char *campaign,
                             int *rc);
-/* The creditor's notifications after stream id `after` ("0" from the start), at most limit, as
- * NDJSON lines appended to *out (grown with realloc); *next: the id to resume from. */
+/* The creditor's notifications after cursor `after` ("0" from the start), at most limit, as
+ * NDJSON lines appended to *out (grown with realloc), in the order they were written; *next: the
+ * cursor to resume from. A call reads at most PROMISE_NOTES_SCAN entries of the shared streams
+ * (other creditors' included), so a page may hold fewer than limit — even none — while the
+ * cursor moves on: the caller pages until a page is empty and the cursor stays where it was. */
+#define PROMISE_NOTES_SCAN 200000
 int promise_book_notes (promise_book_t *self, const char *creditor, const char *after, int limit, char **out,
                         size_t *len, char *next, size_t next_size);
 

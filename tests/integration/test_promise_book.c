@@ -1,7 +1,8 @@
 /*  test_promise_book.c — the promise book in process against a real Redis: a batch of payments
  *  (promise_book_pay_many, the bus door's path) ends exactly as the same payments applied one at
  *  a time, in a few script calls; payments that race on one promise with bus message ids all
- *  count (a lost compare-and-set leaves no seen marker); a key of the wrong type fails its own
+ *  count (a lost compare-and-set leaves no seen marker); a creditor's notes page in the order
+ *  they were written among another's; a key of the wrong type fails its own
  *  payment, not the batch; a Redis outage fails every payment of a batch and writes nothing.
  */
 #include <setjmp.h>
@@ -308,6 +309,95 @@ test_racing_bus_payments_on_one_promise_all_count (void **state)
     pl_redis_destroy (&redis);
 }
 
+/* Pages of a creditor's notes from the start, `limit` at a time, until a page is empty and the
+ * cursor stays: all of them, and how many pages it took. */
+static char *
+s_notes_paged (promise_book_t *b, const char *creditor, int limit, int *pages)
+{
+    char cursor[64] = "0", next[64];
+    char *all = NULL;
+    size_t len = 0;
+    for (*pages = 0; *pages < 10000; (*pages)++) {
+        size_t before = len;
+        assert_int_equal (promise_book_notes (b, creditor, cursor, limit, &all, &len, next, sizeof next), 0);
+        if (len == before && !strcmp (next, cursor))
+            break;
+        snprintf (cursor, sizeof cursor, "%s", next);
+    }
+    return all ? all : strdup ("");
+}
+
+static size_t
+s_lines (const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += *s == '\n';
+    return n;
+}
+
+static void
+test_a_creditors_notes_page_in_order_among_others (void **state)
+{
+    fx_t *f = *state;
+    pl_redis_t *redis;
+    promise_book_t *b = s_book (f, &redis);
+    assert_int_equal (pl_redis_exec (redis, "FLUSHALL"), 0);
+    s_open_all (b);
+    /* Three promises of a rare creditor among the bank's forty. */
+    for (int i = 0; i < 3; i++) {
+        promise_rec_t r = { 0 };
+        snprintf (r.id, sizeof r.id, "R-%d", i);
+        snprintf (r.account, sizeof r.account, "RARE-%d", i);
+        snprintf (r.creditor, sizeof r.creditor, "rare");
+        snprintf (r.phone, sizeof r.phone, "+3361234999%d", i);
+        snprintf (r.zone, sizeof r.zone, "Europe/Paris");
+        memcpy (r.ledger.currency, "EUR", 4);
+        r.ledger.n = 1;
+        r.ledger.inst[0].due_days = DUE_DAYS;
+        r.ledger.inst[0].amount = 10000;
+        char field[64], msg[256];
+        assert_int_equal (promise_book_open (b, &r, NULL, NULL, field, sizeof field, msg, sizeof msg), 0);
+    }
+    /* 15 batches: a payment of 0.01 to each bank account, one to a rare one in three of them. */
+    for (int round = 0; round < 15; round++) {
+        promise_pay_item_t it[NACC + 1];
+        size_t n = 0;
+        for (int a = 0; a < NACC; a++) {
+            char id[32], acc[32];
+            snprintf (id, sizeof id, "n-%d-%d", round, a);
+            snprintf (acc, sizeof acc, "ACC-%d", a);
+            s_pay (&it[n++], id, acc, 1, a == 9 ? "USD" : "EUR", NULL);
+        }
+        if (round % 5 == 2) {
+            char id[32], acc[32];
+            snprintf (id, sizeof id, "r-%d", round);
+            snprintf (acc, sizeof acc, "RARE-%d", round / 5);
+            s_pay (&it[n++], id, acc, 1, "EUR", NULL);
+        }
+        assert_int_equal (promise_book_pay_many (b, it, n), 0);
+        for (size_t i = 0; i < n; i++)
+            assert_int_equal (it[i].rc, 0);
+    }
+    int pages;
+    char *whole = s_notes_paged (b, "bank", 10000, &pages);
+    assert_int_equal (s_lines (whole), 15 * NACC);
+    assert_int_equal (pages, 1);
+    char *paged = s_notes_paged (b, "bank", 7, &pages);
+    assert_string_equal (paged, whole);                 /* the same notes, the same order */
+    assert_int_equal (pages, (15 * NACC + 6) / 7);
+    free (paged);
+    char *rare = s_notes_paged (b, "rare", 2, &pages);
+    assert_int_equal (s_lines (rare), 3);
+    assert_non_null (strstr (rare, "\"payment_id\":\"r-2\""));
+    assert_true (strstr (rare, "r-2") < strstr (rare, "r-7") && strstr (rare, "r-7") < strstr (rare, "r-12"));
+    assert_null (strstr (rare, "\"creditor\":\"bank\""));
+    free (rare);
+    free (whole);
+    promise_book_destroy (&b);
+    pl_redis_destroy (&redis);
+}
+
 static void
 test_a_broken_key_fails_its_payment_alone (void **state)
 {
@@ -379,6 +469,7 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_a_batch_ends_as_the_same_payments_one_at_a_time),
         cmocka_unit_test (test_racing_bus_payments_on_one_promise_all_count),
+        cmocka_unit_test (test_a_creditors_notes_page_in_order_among_others),
         cmocka_unit_test (test_a_broken_key_fails_its_payment_alone),
         cmocka_unit_test (test_a_redis_outage_fails_every_payment_of_the_batch_and_writes_nothing),
     };
