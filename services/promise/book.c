@@ -39,7 +39,8 @@ struct promise_book {
 
 /* Open: K promise, account, due, kpi, reminders, then the payments it takes; A id, enforce one
  * active ('1'), next deadline ('' none), active ('1'), made at, next reminder ('' none),
- * n payments, their ids, n kpi, kpi field/incr pairs, then the promise's field/value pairs.
+ * n payments, their ids, n kpi, kpi field/incr pairs, the promise's field/value pairs, then the
+ * retention ms (a promise decided as it opens, by payments that came first, expires after it).
  * Replies ok, exists, busy:<id> or retry (an unmatched payment it meant to take has gone). */
 static const pl_inbox_effect_t s_open = {
     "promise.open",
@@ -56,10 +57,14 @@ static const pl_inbox_effect_t s_open = {
     "for i = 1, nk do redis.call('HINCRBY', K[4], A[j], A[j + 1]); j = j + 2 end\n"
     "if nk > 0 then redis.call('PEXPIRE', K[4], '" S_KPI_TTL_MS "') end\n"
     "local fv = {}\n"
-    "for i = j, #A do fv[#fv + 1] = A[i] end\n"
+    "for i = j, #A - 1 do fv[#fv + 1] = A[i] end\n"
     "redis.call('HSET', K[1], unpack(fv))\n"
     "redis.call('HSET', K[2], 'p:' .. A[1], A[5])\n"
-    "if A[4] == '1' then redis.call('HSET', K[2], 'act:' .. A[1], A[5]) end\n"
+    "if A[4] == '1' then redis.call('HSET', K[2], 'act:' .. A[1], A[5]); redis.call('PERSIST', K[2])\n"
+    "else redis.call('PEXPIRE', K[1], A[#A])\n"
+    "  local left = false\n"
+    "  for _, f in ipairs(redis.call('HKEYS', K[2])) do if string.sub(f, 1, 4) == 'act:' then left = true break end end\n"
+    "  if not left then redis.call('PEXPIRE', K[2], A[#A]) end end\n"
     "if A[3] ~= '' then redis.call('ZADD', K[3], A[3], A[1]) end\n"
     "if A[6] ~= '' then redis.call('ZADD', K[5], A[6], A[1]) end\n"
     "return 'ok'\n"
@@ -67,13 +72,15 @@ static const pl_inbox_effect_t s_open = {
 
 /* Update: K promise, account, due, kpi, notes, payment, original payment, reminders; A id,
  * expected version, ledger, status, next deadline ('' none), active ('0' no longer, '' unchanged,
- * else made at), next reminder ('' none), then sections "n, n pairs": the payment's fields
- * (n > 0: a new payment, refused as 'dup' if known), increments on the original payment, kpi
- * increments, the creditor's note. */
+ * else made at), next reminder ('' none), retention ms, then sections "n, n pairs": the
+ * payment's fields (n > 0: a new payment, refused as 'dup' if known), increments on the
+ * original payment, kpi increments, the creditor's note. A decided promise, a payment's record
+ * and an account left without an active promise expire after the retention; an active one
+ * does not. */
 static const pl_inbox_effect_t s_update = {
     "promise.update",
     "if redis.call('HGET', K[1], 'v') ~= A[2] then return 'retry', 'again' end\n"
-    "local j = 8\n"
+    "local j = 9\n"
     "local np = tonumber(A[j]); j = j + 1\n"
     "if np > 0 and redis.call('EXISTS', K[6]) == 1 then return 'dup', 'again' end\n"
     "redis.call('HINCRBY', K[1], 'v', 1)\n"
@@ -81,10 +88,16 @@ static const pl_inbox_effect_t s_update = {
     "if A[5] ~= '' then redis.call('ZADD', K[3], A[5], A[1]) else redis.call('ZREM', K[3], A[1]) end\n"
     "if A[7] ~= '' then redis.call('ZADD', K[8], A[7], A[1]) else redis.call('ZREM', K[8], A[1]) end\n"
     "if A[6] == '0' then redis.call('HDEL', K[2], 'act:' .. A[1])\n"
-    "elseif A[6] ~= '' then redis.call('HSET', K[2], 'act:' .. A[1], A[6]) end\n"
+    "  local left = false\n"
+    "  for _, f in ipairs(redis.call('HKEYS', K[2])) do if string.sub(f, 1, 4) == 'act:' then left = true break end end\n"
+    "  if not left then redis.call('PEXPIRE', K[2], A[8]) end\n"
+    "elseif A[6] ~= '' then redis.call('HSET', K[2], 'act:' .. A[1], A[6]); redis.call('PERSIST', K[2]) end\n"
+    "if A[4] ~= 'active' then redis.call('PEXPIRE', K[1], A[8])\n"
+    "elseif A[6] ~= '' then redis.call('PERSIST', K[1]) end\n"
     "if np > 0 then local fv = {}\n"
     "  for i = 1, np do fv[#fv + 1] = A[j]; fv[#fv + 1] = A[j + 1]; j = j + 2 end\n"
-    "  redis.call('HSET', K[6], unpack(fv)) end\n"
+    "  redis.call('HSET', K[6], unpack(fv))\n"
+    "  redis.call('PEXPIRE', K[6], A[8]) end\n"
     "local no = tonumber(A[j]); j = j + 1\n"
     "for i = 1, no do redis.call('HINCRBY', K[7], A[j], A[j + 1]); j = j + 2 end\n"
     "local nk = tonumber(A[j]); j = j + 1\n"
@@ -100,8 +113,9 @@ static const pl_inbox_effect_t s_update = {
 /* A payment no promise takes (yet), or a reversal of one: K account, notes, payment, original
  * payment; A payment id, unmatched value for the account ('' none), original id ('' none), its
  * unmatched value after the reversal ('' remove), the oldest payment instant a promise could
- * still take, then sections as s_update: the payment's fields, increments on the original, the
- * note. Refused ('retry') when the account has an active promise now: the payment goes to it.
+ * still take, retention ms, then sections as s_update: the payment's fields, increments on the
+ * original, the note. The payment's record, and the account's hash while it has no active
+ * promise, expire after the retention. Refused ('retry') when the account has an active promise now: the payment goes to it.
  * Unmatched payments too old for any promise to come leave the account's hash (their records
  * stay): an account that keeps paying after its promise is kept does not grow without end. */
 static const pl_inbox_effect_t s_unmatched = {
@@ -114,12 +128,16 @@ static const pl_inbox_effect_t s_unmatched = {
     "for i = 1, #all, 2 do local f = all[i]\n"
     "  if string.sub(f, 1, 2) == 'u:' and (tonumber(string.match(all[i + 1], '|(%-?%d+)$')) or 0) < cutoff then\n"
     "    redis.call('HDEL', K[1], f) end end\n"
-    "local j = 6\n"
+    "local j = 7\n"
     "local np = tonumber(A[j]); j = j + 1\n"
     "local fv = {}\n"
     "for i = 1, np do fv[#fv + 1] = A[j]; fv[#fv + 1] = A[j + 1]; j = j + 2 end\n"
     "redis.call('HSET', K[3], unpack(fv))\n"
+    "redis.call('PEXPIRE', K[3], A[6])\n"
     "if A[2] ~= '' then redis.call('HSET', K[1], 'u:' .. A[1], A[2]) end\n"
+    "local act = false\n"
+    "for i = 1, #all, 2 do if string.sub(all[i], 1, 4) == 'act:' then act = true break end end\n"
+    "if not act then redis.call('PEXPIRE', K[1], A[6]) end\n"
     "if A[3] ~= '' then\n"
     "  if A[4] == '' then redis.call('HDEL', K[1], 'u:' .. A[3]) else redis.call('HSET', K[1], 'u:' .. A[3], A[4]) end end\n"
     "local no = tonumber(A[j]); j = j + 1\n"
@@ -132,6 +150,14 @@ static const pl_inbox_effect_t s_unmatched = {
 };
 
 /* ---- keys and small helpers ----------------------------------------------------------------- */
+
+/* How long a decided promise, a payment's record and an idle account stay in Redis. */
+static int64_t
+s_retention_ms (const promise_book_t *self)
+{
+    int days = self->o.retention_days > 0 ? self->o.retention_days : PROMISE_RETENTION_DAYS;
+    return (int64_t) days * 86400000;
+}
 
 /* After a lost compare-and-set: a random pause, longer each round (up to 3.2 ms), so that
  * writers racing on one promise stop colliding in step. */
@@ -907,6 +933,7 @@ promise_book_open (promise_book_t *self, promise_rec_t *rec, const char *step_id
                              rec->source };
         for (size_t i = 0; i < sizeof fv / sizeof fv[0]; i++)
             s_add (&a, fv[i]);
+        s_addf (&a, "%lld", (long long) s_retention_ms (self));
         /* Keys: the promise, the account, due, kpi, reminders, then each payment taken. */
         const char **keys = calloc (5 + nu, sizeof *keys);
         char (*k_pay)[256] = calloc (nu ? nu : 1, sizeof *k_pay);
@@ -1171,6 +1198,7 @@ s_pay_step (promise_book_t *self, const promise_payment_t *pay, const s_paykeys_
         s_add (&a, p1.reversal ? p1.reverses : "");
         s_add (&a, rd->orig_unmatched);
         s_addf (&a, "%lld", (long long) (now - PROMISE_EARLY_PAYMENT_MS));
+        s_addf (&a, "%lld", (long long) s_retention_ms (self));
         size_t sp = s_section (&a);
         s_payment_fields (&a, sp, &p1, p1.reversal ? "reversed" : "unmatched", "", now);
         size_t so = s_section (&a);
@@ -1220,6 +1248,7 @@ s_pay_step (promise_book_t *self, const promise_payment_t *pay, const s_paykeys_
         s_addf (&a, "%lld", (long long) rem);
     else
         s_add (&a, "");
+    s_addf (&a, "%lld", (long long) s_retention_ms (self));
     size_t sp = s_section (&a);
     s_payment_fields (&a, sp, &p1, p1.reversal ? "reversed" : "applied", r->id, now);
     size_t so = s_section (&a);
@@ -1663,6 +1692,7 @@ s_decide_tx (promise_book_t *self, s_held_t *hp, bool cancel, const char *actor,
         s_addf (&a, "%lld", (long long) rem);
     else
         s_add (&a, "");
+    s_addf (&a, "%lld", (long long) s_retention_ms (self));
     s_section (&a);                 /* no payment */
     s_section (&a);                 /* no original */
     size_t sk = s_section (&a);

@@ -44,6 +44,10 @@
 #define PROMISE_ID_MAX 128             /* promise, payment, account, creditor ids: bytes */
 /* A payment received up to this long before its promise was made is applied to it. */
 #define PROMISE_EARLY_PAYMENT_MS (7LL * 86400000)
+/* A decided promise, a payment's record and an account without an active promise leave Redis
+ * this long after their last change (the audit keeps the evidence): past the 13 months in which
+ * a SEPA debit can be refused, so a late reversal still finds its payment. */
+#define PROMISE_RETENTION_DAYS 400
 
 typedef struct promise_book promise_book_t;
 
@@ -55,6 +59,7 @@ typedef struct {
     const char *zoneinfo;              /* NULL: the system's tzdata */
     bool many_active;                  /* the creditors' policy: more than one active promise per account */
     int remind_days;                   /* a reminder this many days before each due date (0: none) */
+    int retention_days;                /* decided promises, payment records: 0 = PROMISE_RETENTION_DAYS */
     pl_metrics_t *metrics;             /* may be NULL (an API thread's book) */
     pl_log_t *log;
 } promise_book_opts_t;

@@ -23,6 +23,7 @@ main (void)
     bool many = pl_config_int (cfg, "PLATEAU_PROMISE_MANY_ACTIVE", 0, 0, 1) == 1;
     int sweep_ms = (int) pl_config_int (cfg, "PLATEAU_PROMISE_SWEEP_MS", 1000, 10, 60000);
     int remind_days = (int) pl_config_int (cfg, "PLATEAU_PROMISE_REMIND_DAYS", 2, 0, 30);
+    int retention_days = (int) pl_config_int (cfg, "PLATEAU_PROMISE_RETENTION_DAYS", PROMISE_RETENTION_DAYS, 1, 3650);
     const char *http_addr = pl_config_str (cfg, "PLATEAU_PROMISE_HTTP_ADDR", "0.0.0.0");
     int http_port = (int) pl_config_int (cfg, "PLATEAU_PROMISE_HTTP_PORT", 8080, 0, 65535);
     unsigned conns = (unsigned) pl_config_int (cfg, "PLATEAU_PROMISE_HTTP_CONNECTIONS", 64, 1, 4096);
@@ -55,6 +56,7 @@ main (void)
         .zoneinfo = zoneinfo,
         .many_active = many,
         .remind_days = remind_days,
+        .retention_days = retention_days,
         .metrics = pl_service_metrics (svc),
         .log = pl_service_log (svc),
     };

@@ -2,7 +2,8 @@
  *  (promise_book_pay_many, the bus door's path) ends exactly as the same payments applied one at
  *  a time, in a few script calls; payments that race on one promise with bus message ids all
  *  count (a lost compare-and-set leaves no seen marker); a creditor's notes page in the order
- *  they were written among another's; a key of the wrong type fails its own
+ *  they were written among another's; decided promises, payment records and idle accounts
+ *  expire after the retention, active ones never; a key of the wrong type fails its own
  *  payment, not the batch; a Redis outage fails every payment of a batch and writes nothing.
  */
 #include <setjmp.h>
@@ -398,6 +399,95 @@ test_a_creditors_notes_page_in_order_among_others (void **state)
     pl_redis_destroy (&redis);
 }
 
+/* The TTL left on key `what:<id>` of account's shard, in days (-1: none, -2: no key). */
+static double
+s_ttl_days (fx_t *f, const char *account, const char *what, const char *id)
+{
+    long long ms = pl_test_redis_int (f->srv, "PTTL pl:{prom:%d}:%s:%s", promise_book_shard (account), what, id);
+    return ms < 0 ? (double) ms : (double) ms / 86400000.0;
+}
+
+static void
+s_pay1 (promise_book_t *b, const char *id, const char *account, long long amount, const char *reverses,
+        const char *want)
+{
+    promise_pay_item_t it;
+    s_pay (&it, id, account, amount, "EUR", reverses);
+    assert_int_equal (promise_book_pay_many (b, &it, 1), 0);
+    assert_int_equal (it.rc, 0);
+    assert_string_equal (it.status, want);
+}
+
+static void
+test_what_is_decided_leaves_redis_after_the_retention (void **state)
+{
+    fx_t *f = *state;
+    pl_redis_t *redis = pl_redis_new (pl_test_redis_url (f->srv), 2000);
+    pl_clock_t *clock = pl_clock_new_virtual (T0);     /* its own: it goes past the deadlines */
+    promise_book_opts_t o = { .redis = redis, .clock = clock, .service = "promise", .replica = "promise-0",
+                              .audit = true, .remind_days = 2, .retention_days = 30 };
+    promise_book_t *b = promise_book_new (&o);
+    assert_non_null (b);
+    assert_int_equal (pl_redis_exec (redis, "FLUSHALL"), 0);
+    s_open_all (b);
+    assert_int_equal (s_ttl_days (f, "ACC-1", "p", "P-1"), -1);          /* active: kept */
+    assert_int_equal (s_ttl_days (f, "ACC-1", "a", "ACC-1"), -1);
+
+    /* Kept: the promise, its payment and its idle account go in 30 days. */
+    s_pay1 (b, "k-1", "ACC-1", 10000, NULL, "applied");
+    assert_in_range ((long) s_ttl_days (f, "ACC-1", "p", "P-1"), 29, 30);
+    assert_in_range ((long) s_ttl_days (f, "ACC-1", "pay", "k-1"), 29, 30);
+    assert_in_range ((long) s_ttl_days (f, "ACC-1", "a", "ACC-1"), 29, 30);
+    /* Partly paid, still active: only the payment's record expires. */
+    s_pay1 (b, "k-2", "ACC-2", 100, NULL, "applied");
+    assert_int_equal (s_ttl_days (f, "ACC-2", "p", "P-2"), -1);
+    assert_int_equal (s_ttl_days (f, "ACC-2", "a", "ACC-2"), -1);
+    assert_in_range ((long) s_ttl_days (f, "ACC-2", "pay", "k-2"), 29, 30);
+    /* Nobody's payment: its record and the account's hash expire. */
+    s_pay1 (b, "k-3", "NEW-1", 700, NULL, "unmatched");
+    assert_in_range ((long) s_ttl_days (f, "NEW-1", "pay", "k-3"), 29, 30);
+    assert_in_range ((long) s_ttl_days (f, "NEW-1", "a", "NEW-1"), 29, 30);
+    /* A bounce reopens P-1: active again, it stays. */
+    s_pay1 (b, "k-1r", "ACC-1", 5000, "k-1", "reversed");
+    assert_int_equal (s_ttl_days (f, "ACC-1", "p", "P-1"), -1);
+    assert_int_equal (s_ttl_days (f, "ACC-1", "a", "ACC-1"), -1);
+    /* A promise opened on NEW-1 takes its payment: the account stays while it is active. */
+    promise_rec_t r = { 0 };
+    snprintf (r.id, sizeof r.id, "N-1");
+    snprintf (r.account, sizeof r.account, "NEW-1");
+    snprintf (r.creditor, sizeof r.creditor, "bank");
+    snprintf (r.phone, sizeof r.phone, "+33612340999");
+    snprintf (r.zone, sizeof r.zone, "Europe/Paris");
+    memcpy (r.ledger.currency, "EUR", 4);
+    r.ledger.n = 1;
+    r.ledger.inst[0].due_days = DUE_DAYS;
+    r.ledger.inst[0].amount = 5000;
+    char field[64], msg[256];
+    assert_int_equal (promise_book_open (b, &r, NULL, NULL, field, sizeof field, msg, sizeof msg), 0);
+    assert_int_equal (s_ttl_days (f, "NEW-1", "a", "NEW-1"), -1);
+    assert_int_equal (s_ttl_days (f, "NEW-1", "p", "N-1"), -1);
+    /* Paid in full before its promise came: kept as it opens, it expires at once too. */
+    s_pay1 (b, "k-4", "NEW-2", 5000, NULL, "unmatched");
+    snprintf (r.id, sizeof r.id, "N-2");
+    snprintf (r.account, sizeof r.account, "NEW-2");
+    assert_int_equal (promise_book_open (b, &r, NULL, NULL, field, sizeof field, msg, sizeof msg), 0);
+    assert_in_range ((long) s_ttl_days (f, "NEW-2", "p", "N-2"), 29, 30);
+    assert_in_range ((long) s_ttl_days (f, "NEW-2", "a", "NEW-2"), 29, 30);
+    /* Broken by the sweep once its deadline has passed: it expires too. */
+    assert_int_equal (pl_clock_set (clock, (DUE_DAYS + 5) * 86400000LL), 0);
+    while (promise_book_sweep (b, 1000) > 0)
+        ;
+    int rc;
+    json_t *p = promise_book_get (b, "P-2", &rc);
+    assert_string_equal (json_string_value (json_object_get (p, "status")), "partially_kept");
+    json_decref (p);
+    assert_in_range ((long) s_ttl_days (f, "ACC-2", "p", "P-2"), 29, 30);
+    assert_in_range ((long) s_ttl_days (f, "ACC-2", "a", "ACC-2"), 29, 30);
+    promise_book_destroy (&b);
+    pl_redis_destroy (&redis);
+    pl_clock_destroy (&clock);
+}
+
 static void
 test_a_broken_key_fails_its_payment_alone (void **state)
 {
@@ -470,6 +560,7 @@ main (void)
         cmocka_unit_test (test_a_batch_ends_as_the_same_payments_one_at_a_time),
         cmocka_unit_test (test_racing_bus_payments_on_one_promise_all_count),
         cmocka_unit_test (test_a_creditors_notes_page_in_order_among_others),
+        cmocka_unit_test (test_what_is_decided_leaves_redis_after_the_retention),
         cmocka_unit_test (test_a_broken_key_fails_its_payment_alone),
         cmocka_unit_test (test_a_redis_outage_fails_every_payment_of_the_batch_and_writes_nothing),
     };
