@@ -815,6 +815,38 @@ s_kpi_key (char *out, size_t size, int shard, int64_t at_ms)
     s_key (out, size, shard, "kpi", day);
 }
 
+/* A promise id is one promise's, whatever its account: an id that a promise of another account
+ * (another shard) has is refused, or the id index would turn to the newcomer and the first one be
+ * lost to GET /v1/promises/{id}. 0 (free, or this shard's), PL_EBUSY, PL_EREDIS. Two opens of one
+ * id on two shards at the same instant can both pass: the index then names the last. */
+static int
+s_id_free (promise_book_t *self, const char *id, int shard, char *field, size_t field_size, char *msg,
+           size_t msg_size)
+{
+    pl_reply_t *r = pl_redis_command (self->o.redis, "HGET pl:{promidx}:ids %s", id);
+    const char *v = r ? pl_reply_str (r, NULL) : NULL;
+    int other = v ? atoi (v) : -1;
+    bool bad = !r || pl_reply_type (r) == PL_REPLY_ERROR;
+    pl_reply_free (&r);
+    if (bad)
+        return PL_EREDIS;
+    if (other < 0 || other >= PROMISE_SHARDS || other == shard)
+        return 0;
+    char k[256];
+    s_key (k, sizeof k, other, "p", id);
+    r = pl_redis_command (self->o.redis, "EXISTS %s", k);
+    bad = !r || pl_reply_type (r) != PL_REPLY_INTEGER;
+    long long there = pl_reply_int (r);
+    pl_reply_free (&r);
+    if (bad)
+        return PL_EREDIS;
+    if (!there)
+        return 0;                       /* gone (expired): the id is free again */
+    snprintf (field, field_size, "promise_id");
+    snprintf (msg, msg_size, "a promise of another account has this id");
+    return PL_EBUSY;
+}
+
 int
 promise_book_open (promise_book_t *self, promise_rec_t *rec, const char *step_id, const char *trace, char *field,
                    size_t field_size, char *msg, size_t msg_size)
@@ -843,6 +875,8 @@ promise_book_open (promise_book_t *self, promise_rec_t *rec, const char *step_id
     if (rc != 0)
         return rc;
     int shard = promise_book_shard (rec->account);
+    if ((rc = s_id_free (self, rec->id, shard, field, field_size, msg, msg_size)) != 0)
+        return rc;
     char tag[32], k_p[256], k_a[256], k_due[64], k_kpi[64], k_rem[64];
     s_tag (tag, sizeof tag, shard);
     s_key (k_rem, sizeof k_rem, shard, "rem", NULL);

@@ -92,7 +92,8 @@ void promise_book_destroy (promise_book_t **self_p);
 
 /* Opens rec (step_id: the bus message id, or NULL for an API request whose promise id is new).
  * 0, or PL_EINVAL (field/msg say what), PL_EEXIST (the id exists: *rec is left as is),
- * PL_EBUSY (the account has an active promise and the policy allows one; msg names it),
+ * PL_EBUSY (the account has an active promise and the policy allows one, msg names it; or the
+ * id is a promise's of another account, field "promise_id"),
  * PL_EREDIS. */
 int promise_book_open (promise_book_t *self, promise_rec_t *rec, const char *step_id, const char *trace,
                        char *field, size_t field_size, char *msg, size_t msg_size);

@@ -3,7 +3,8 @@
  *  a time, in a few script calls; payments that race on one promise with bus message ids all
  *  count (a lost compare-and-set leaves no seen marker); a creditor's notes page in the order
  *  they were written among another's; decided promises, payment records and idle accounts
- *  expire after the retention, active ones never; a key of the wrong type fails its own
+ *  expire after the retention, active ones never; a promise id taken on another account is
+ *  refused; a key of the wrong type fails its own
  *  payment, not the batch; a Redis outage fails every payment of a batch and writes nothing.
  */
 #include <setjmp.h>
@@ -489,6 +490,49 @@ test_what_is_decided_leaves_redis_after_the_retention (void **state)
 }
 
 static void
+test_a_promise_id_is_one_promises_whatever_its_account (void **state)
+{
+    fx_t *f = *state;
+    pl_redis_t *redis;
+    promise_book_t *b = s_book (f, &redis);
+    assert_int_equal (pl_redis_exec (redis, "FLUSHALL"), 0);
+    s_open_all (b);
+    /* An account of another shard than ACC-1's. */
+    char other[32];
+    for (int i = 0;; i++) {
+        snprintf (other, sizeof other, "OTHER-%d", i);
+        if (promise_book_shard (other) != promise_book_shard ("ACC-1"))
+            break;
+    }
+    promise_rec_t r = { 0 };
+    snprintf (r.id, sizeof r.id, "P-1");
+    snprintf (r.account, sizeof r.account, "%s", other);
+    snprintf (r.creditor, sizeof r.creditor, "bank");
+    snprintf (r.phone, sizeof r.phone, "+33612340888");
+    snprintf (r.zone, sizeof r.zone, "Europe/Paris");
+    memcpy (r.ledger.currency, "EUR", 4);
+    r.ledger.n = 1;
+    r.ledger.inst[0].due_days = DUE_DAYS;
+    r.ledger.inst[0].amount = 777;
+    promise_rec_t again = r;
+    char field[64], msg[256];
+    assert_int_equal (promise_book_open (b, &r, NULL, NULL, field, sizeof field, msg, sizeof msg), PL_EBUSY);
+    assert_string_equal (field, "promise_id");
+    int rc;
+    json_t *p = promise_book_get (b, "P-1", &rc);
+    assert_string_equal (json_string_value (json_object_get (p, "account")), "ACC-1");
+    json_decref (p);
+    /* Once the first is gone (expired), the id is free again. */
+    assert_int_equal (pl_redis_exec (redis, "DEL pl:{prom:%d}:p:P-1", promise_book_shard ("ACC-1")), 0);
+    assert_int_equal (promise_book_open (b, &again, NULL, NULL, field, sizeof field, msg, sizeof msg), 0);
+    p = promise_book_get (b, "P-1", &rc);
+    assert_string_equal (json_string_value (json_object_get (p, "account")), other);
+    json_decref (p);
+    promise_book_destroy (&b);
+    pl_redis_destroy (&redis);
+}
+
+static void
 test_a_broken_key_fails_its_payment_alone (void **state)
 {
     fx_t *f = *state;
@@ -561,6 +605,7 @@ main (void)
         cmocka_unit_test (test_racing_bus_payments_on_one_promise_all_count),
         cmocka_unit_test (test_a_creditors_notes_page_in_order_among_others),
         cmocka_unit_test (test_what_is_decided_leaves_redis_after_the_retention),
+        cmocka_unit_test (test_a_promise_id_is_one_promises_whatever_its_account),
         cmocka_unit_test (test_a_broken_key_fails_its_payment_alone),
         cmocka_unit_test (test_a_redis_outage_fails_every_payment_of_the_batch_and_writes_nothing),
     };
