@@ -66,29 +66,50 @@ s_book (fx_t *f, pl_redis_t **redis)
     return b;
 }
 
+/* Opens promise id on account for creditor: `amount` in one EUR instalment (USD for ACC-9); the
+ * step's answer. */
+static int
+s_open (promise_book_t *b, const char *id, const char *account, const char *creditor, long long amount)
+{
+    promise_rec_t r = { 0 };
+    snprintf (r.id, sizeof r.id, "%s", id);
+    snprintf (r.account, sizeof r.account, "%s", account);
+    snprintf (r.creditor, sizeof r.creditor, "%s", creditor);
+    snprintf (r.tenant, sizeof r.tenant, "collect-fr");
+    snprintf (r.phone, sizeof r.phone, "+33612340000");
+    snprintf (r.zone, sizeof r.zone, "Europe/Paris");
+    snprintf (r.campaign, sizeof r.campaign, "recovery");
+    snprintf (r.agent, sizeof r.agent, "agent-1");
+    snprintf (r.source, sizeof r.source, "test");
+    memcpy (r.ledger.currency, strcmp (account, "ACC-9") ? "EUR" : "USD", 4);
+    r.ledger.grace_days = 2;
+    r.ledger.n = 1;
+    r.ledger.inst[0].due_days = DUE_DAYS;
+    r.ledger.inst[0].amount = amount;
+    char field[64], msg[256];
+    return promise_book_open (b, &r, NULL, NULL, field, sizeof field, msg, sizeof msg);
+}
+
 /* Promise P-i on account ACC-i: 100.00 in one instalment, in USD for ACC-9, EUR for the rest. */
 static void
 s_open_all (promise_book_t *b)
 {
     for (int i = 0; i < NACC; i++) {
-        promise_rec_t r = { 0 };
-        snprintf (r.id, sizeof r.id, "P-%d", i);
-        snprintf (r.account, sizeof r.account, "ACC-%d", i);
-        snprintf (r.creditor, sizeof r.creditor, "bank");
-        snprintf (r.tenant, sizeof r.tenant, "collect-fr");
-        snprintf (r.phone, sizeof r.phone, "+3361234%04d", i);
-        snprintf (r.zone, sizeof r.zone, "Europe/Paris");
-        snprintf (r.campaign, sizeof r.campaign, "recovery");
-        snprintf (r.agent, sizeof r.agent, "agent-1");
-        snprintf (r.source, sizeof r.source, "test");
-        memcpy (r.ledger.currency, i == 9 ? "USD" : "EUR", 4);
-        r.ledger.grace_days = 2;
-        r.ledger.n = 1;
-        r.ledger.inst[0].due_days = DUE_DAYS;
-        r.ledger.inst[0].amount = 10000;
-        char field[64], msg[256];
-        assert_int_equal (promise_book_open (b, &r, NULL, NULL, field, sizeof field, msg, sizeof msg), 0);
+        char id[32], acc[32];
+        snprintf (id, sizeof id, "P-%d", i);
+        snprintf (acc, sizeof acc, "ACC-%d", i);
+        assert_int_equal (s_open (b, id, acc, "bank", 10000), 0);
     }
+}
+
+/* A book on an empty Redis with the forty promises open. */
+static promise_book_t *
+s_fresh (fx_t *f, pl_redis_t **redis)
+{
+    promise_book_t *b = s_book (f, redis);
+    assert_int_equal (pl_redis_exec (*redis, "FLUSHALL"), 0);
+    s_open_all (b);
+    return b;
 }
 
 static void
@@ -280,9 +301,7 @@ test_racing_bus_payments_on_one_promise_all_count (void **state)
 {
     fx_t *f = *state;
     pl_redis_t *redis;
-    promise_book_t *b = s_book (f, &redis);
-    assert_int_equal (pl_redis_exec (redis, "FLUSHALL"), 0);
-    s_open_all (b);
+    promise_book_t *b = s_fresh (f, &redis);
     for (int batched = 0; batched < 2; batched++) {
         s_racer_t x[4];
         pthread_t t[4];
@@ -343,23 +362,13 @@ test_a_creditors_notes_page_in_order_among_others (void **state)
 {
     fx_t *f = *state;
     pl_redis_t *redis;
-    promise_book_t *b = s_book (f, &redis);
-    assert_int_equal (pl_redis_exec (redis, "FLUSHALL"), 0);
-    s_open_all (b);
+    promise_book_t *b = s_fresh (f, &redis);
     /* Three promises of a rare creditor among the bank's forty. */
     for (int i = 0; i < 3; i++) {
-        promise_rec_t r = { 0 };
-        snprintf (r.id, sizeof r.id, "R-%d", i);
-        snprintf (r.account, sizeof r.account, "RARE-%d", i);
-        snprintf (r.creditor, sizeof r.creditor, "rare");
-        snprintf (r.phone, sizeof r.phone, "+3361234999%d", i);
-        snprintf (r.zone, sizeof r.zone, "Europe/Paris");
-        memcpy (r.ledger.currency, "EUR", 4);
-        r.ledger.n = 1;
-        r.ledger.inst[0].due_days = DUE_DAYS;
-        r.ledger.inst[0].amount = 10000;
-        char field[64], msg[256];
-        assert_int_equal (promise_book_open (b, &r, NULL, NULL, field, sizeof field, msg, sizeof msg), 0);
+        char id[32], acc[32];
+        snprintf (id, sizeof id, "R-%d", i);
+        snprintf (acc, sizeof acc, "RARE-%d", i);
+        assert_int_equal (s_open (b, id, acc, "rare", 10000), 0);
     }
     /* 15 batches: a payment of 0.01 to each bank account, one to a rare one in three of them. */
     for (int round = 0; round < 15; round++) {
@@ -453,25 +462,12 @@ test_what_is_decided_leaves_redis_after_the_retention (void **state)
     assert_int_equal (s_ttl_days (f, "ACC-1", "p", "P-1"), -1);
     assert_int_equal (s_ttl_days (f, "ACC-1", "a", "ACC-1"), -1);
     /* A promise opened on NEW-1 takes its payment: the account stays while it is active. */
-    promise_rec_t r = { 0 };
-    snprintf (r.id, sizeof r.id, "N-1");
-    snprintf (r.account, sizeof r.account, "NEW-1");
-    snprintf (r.creditor, sizeof r.creditor, "bank");
-    snprintf (r.phone, sizeof r.phone, "+33612340999");
-    snprintf (r.zone, sizeof r.zone, "Europe/Paris");
-    memcpy (r.ledger.currency, "EUR", 4);
-    r.ledger.n = 1;
-    r.ledger.inst[0].due_days = DUE_DAYS;
-    r.ledger.inst[0].amount = 5000;
-    char field[64], msg[256];
-    assert_int_equal (promise_book_open (b, &r, NULL, NULL, field, sizeof field, msg, sizeof msg), 0);
+    assert_int_equal (s_open (b, "N-1", "NEW-1", "bank", 5000), 0);
     assert_int_equal (s_ttl_days (f, "NEW-1", "a", "NEW-1"), -1);
     assert_int_equal (s_ttl_days (f, "NEW-1", "p", "N-1"), -1);
     /* Paid in full before its promise came: kept as it opens, it expires at once too. */
     s_pay1 (b, "k-4", "NEW-2", 5000, NULL, "unmatched");
-    snprintf (r.id, sizeof r.id, "N-2");
-    snprintf (r.account, sizeof r.account, "NEW-2");
-    assert_int_equal (promise_book_open (b, &r, NULL, NULL, field, sizeof field, msg, sizeof msg), 0);
+    assert_int_equal (s_open (b, "N-2", "NEW-2", "bank", 5000), 0);
     assert_in_range ((long) s_ttl_days (f, "NEW-2", "p", "N-2"), 29, 30);
     assert_in_range ((long) s_ttl_days (f, "NEW-2", "a", "NEW-2"), 29, 30);
     /* Broken by the sweep once its deadline has passed: it expires too. */
@@ -494,9 +490,7 @@ test_a_promise_id_is_one_promises_whatever_its_account (void **state)
 {
     fx_t *f = *state;
     pl_redis_t *redis;
-    promise_book_t *b = s_book (f, &redis);
-    assert_int_equal (pl_redis_exec (redis, "FLUSHALL"), 0);
-    s_open_all (b);
+    promise_book_t *b = s_fresh (f, &redis);
     /* An account of another shard than ACC-1's. */
     char other[32];
     for (int i = 0;; i++) {
@@ -504,27 +498,14 @@ test_a_promise_id_is_one_promises_whatever_its_account (void **state)
         if (promise_book_shard (other) != promise_book_shard ("ACC-1"))
             break;
     }
-    promise_rec_t r = { 0 };
-    snprintf (r.id, sizeof r.id, "P-1");
-    snprintf (r.account, sizeof r.account, "%s", other);
-    snprintf (r.creditor, sizeof r.creditor, "bank");
-    snprintf (r.phone, sizeof r.phone, "+33612340888");
-    snprintf (r.zone, sizeof r.zone, "Europe/Paris");
-    memcpy (r.ledger.currency, "EUR", 4);
-    r.ledger.n = 1;
-    r.ledger.inst[0].due_days = DUE_DAYS;
-    r.ledger.inst[0].amount = 777;
-    promise_rec_t again = r;
-    char field[64], msg[256];
-    assert_int_equal (promise_book_open (b, &r, NULL, NULL, field, sizeof field, msg, sizeof msg), PL_EBUSY);
-    assert_string_equal (field, "promise_id");
+    assert_int_equal (s_open (b, "P-1", other, "bank", 777), PL_EBUSY);
     int rc;
     json_t *p = promise_book_get (b, "P-1", &rc);
     assert_string_equal (json_string_value (json_object_get (p, "account")), "ACC-1");
     json_decref (p);
     /* Once the first is gone (expired), the id is free again. */
     assert_int_equal (pl_redis_exec (redis, "DEL pl:{prom:%d}:p:P-1", promise_book_shard ("ACC-1")), 0);
-    assert_int_equal (promise_book_open (b, &again, NULL, NULL, field, sizeof field, msg, sizeof msg), 0);
+    assert_int_equal (s_open (b, "P-1", other, "bank", 777), 0);
     p = promise_book_get (b, "P-1", &rc);
     assert_string_equal (json_string_value (json_object_get (p, "account")), other);
     json_decref (p);
@@ -537,9 +518,7 @@ test_a_broken_key_fails_its_payment_alone (void **state)
 {
     fx_t *f = *state;
     pl_redis_t *redis;
-    promise_book_t *b = s_book (f, &redis);
-    assert_int_equal (pl_redis_exec (redis, "FLUSHALL"), 0);
-    s_open_all (b);
+    promise_book_t *b = s_fresh (f, &redis);
     /* ACC-12's account and P-13's promise are no longer hashes (a hand-made mistake). */
     char k[128];
     snprintf (k, sizeof k, "pl:{prom:%d}:a:ACC-12", promise_book_shard ("ACC-12"));
@@ -572,9 +551,7 @@ test_a_redis_outage_fails_every_payment_of_the_batch_and_writes_nothing (void **
 {
     fx_t *f = *state;
     pl_redis_t *redis;
-    promise_book_t *b = s_book (f, &redis);
-    assert_int_equal (pl_redis_exec (redis, "FLUSHALL"), 0);
-    s_open_all (b);
+    promise_book_t *b = s_fresh (f, &redis);
     promise_pay_item_t it[64];
     size_t n = s_batch (it);
     assert_int_equal (pl_test_redis_kill (f->srv), 0);
