@@ -12,7 +12,7 @@
  *      lead, dial, creditor, phone); --threads K threads. Promises opened per second.
  *   2. Redis memory per active promise: INFO used_memory before and after, over N; MEMORY USAGE
  *      of the promise hashes and account hashes (a sample), of the due and reminder zsets and
- *      of the id index, the rest being key space and allocator.
+ *      of the KPIs, the rest being key space and allocator.
  *   3. Applies --payments M payments of 2 to 30 EUR (promise_book_pay) to random accounts: most
  *      promises stay active. Once on one thread, then again (other payments) on K threads, then
  *      again on K threads in batches of --batch B through promise_book_pay_many (the bus door's
@@ -505,11 +505,9 @@ s_memory (redisContext *c, size_t n, double per_promise, int64_t t0_day)
     }
     p_hash /= (double) taken;
     a_hash /= (double) taken;
-    long long ndue, nrem, nidx;
+    long long ndue, nrem;
     double due = s_shards_usage (c, "due", &ndue) / (double) n;
     double rem = s_shards_usage (c, "rem", &nrem) / (double) n;
-    nidx = s_int (c, "HLEN %s", "pl:{promidx}:ids");
-    double idx = (double) s_int (c, "MEMORY USAGE %s SAMPLES 0", "pl:{promidx}:ids") / (double) n;
     double kpi = 0;
     char day[16];
     s_day_str (t0_day, day);
@@ -519,7 +517,7 @@ s_memory (redisContext *c, size_t n, double per_promise, int64_t t0_day)
         kpi += u > 0 ? (double) u : 0;
     }
     kpi /= (double) n;
-    double rest = per_promise - p_hash - a_hash - due - rem - idx - kpi;
+    double rest = per_promise - p_hash - a_hash - due - rem - kpi;
 
     /* The first promise's hash: its fields and their bytes. */
     snprintf (key, sizeof key, "pl:{prom:%d}:p:PRM-0000000000", promise_book_shard ("ACC-0000000000"));
@@ -558,8 +556,6 @@ s_memory (redisContext *c, size_t n, double per_promise, int64_t t0_day)
             "deadlines pl:{prom:n}:due (per promise)", due, 100 * due / per_promise, enc_due, ndue);
     printf ("    %-46s %8.1f  (%4.1f%%)  %lld entries\n", "reminders pl:{prom:n}:rem (per promise)", rem,
             100 * rem / per_promise, nrem);
-    printf ("    %-46s %8.1f  (%4.1f%%)  %lld entries\n", "id index pl:{promidx}:ids (per promise)", idx,
-            100 * idx / per_promise, nidx);
     printf ("    %-46s %8.1f  (%4.1f%%)\n", "KPIs pl:{prom:n}:kpi:<day> (per promise)", kpi,
             100 * kpi / per_promise);
     printf ("    %-46s %8.1f  (%4.1f%%)\n", "the rest: key space, allocator", rest, 100 * rest / per_promise);

@@ -472,7 +472,43 @@ s_field (char *out, size_t size, const pl_reply_t *h, const char *name)
 
 static int s_parse (const pl_reply_t *h, int shard, const char *id, s_held_t *out);
 
-/* Reads promise `id` of `shard` (-1: look it up by the id's index). 0, PL_ENOTFOUND, PL_EREDIS,
+/* The shard that holds promise `id` (its account's), asked of the 16 in one pipeline; `but`:
+ * a shard not to ask (-1: none). The shard, -1 when none has it, or PL_EREDIS. Reads by id are
+ * rare (an operator, an API client): an index of every id would cost every promise 56 bytes
+ * for as long as Redis runs, one hot key on one Cluster slot. */
+static int
+s_find_shard (promise_book_t *self, const char *id, int but)
+{
+    int rc = 0, found = -1, queued = 0;
+    for (int s = 0; s < PROMISE_SHARDS && rc == 0; s++) {
+        if (s == but)
+            continue;
+        char key[256];
+        s_key (key, sizeof key, s, "p", id);
+        if (pl_redis_append (self->o.redis, "EXISTS %s", key) != 0)
+            rc = PL_EREDIS;
+        else
+            queued++;
+    }
+    for (int s = 0, q = 0; s < PROMISE_SHARDS && q < queued; s++) {
+        if (s == but)
+            continue;
+        pl_reply_t *r = NULL;
+        if (pl_redis_get_reply (self->o.redis, &r) != 0) {
+            rc = PL_EREDIS;                 /* the connection dropped, and what was pending */
+            break;
+        }
+        q++;
+        if (pl_reply_type (r) != PL_REPLY_INTEGER)
+            rc = PL_EREDIS;
+        else if (pl_reply_int (r) && found < 0)
+            found = s;
+        pl_reply_free (&r);
+    }
+    return rc ? rc : found;
+}
+
+/* Reads promise `id` of `shard` (-1: whichever holds it). 0, PL_ENOTFOUND, PL_EREDIS,
  * PL_ECORRUPT. */
 static int
 s_read (promise_book_t *self, int shard, const char *id, s_held_t *out)
@@ -482,15 +518,10 @@ s_read (promise_book_t *self, int shard, const char *id, s_held_t *out)
         return PL_ENOTFOUND;
     char key[256];
     if (shard < 0) {
-        /* The promise's shard is its account's: the id index says which. */
-        pl_reply_t *r = pl_redis_command (self->o.redis, "HGET pl:{promidx}:%s %s", "ids", id);
-        const char *s = r ? pl_reply_str (r, NULL) : NULL;
-        shard = s ? atoi (s) : -1;
-        int bad = !r || pl_reply_type (r) == PL_REPLY_ERROR;
-        pl_reply_free (&r);
-        if (bad)
+        shard = s_find_shard (self, id, -1);
+        if (shard == PL_EREDIS)
             return PL_EREDIS;
-        if (shard < 0 || shard >= PROMISE_SHARDS)
+        if (shard < 0)
             return PL_ENOTFOUND;
     }
     s_key (key, sizeof key, shard, "p", id);
@@ -816,32 +847,18 @@ s_kpi_key (char *out, size_t size, int shard, int64_t at_ms)
 }
 
 /* A promise id is one promise's, whatever its account: an id that a promise of another account
- * (another shard) has is refused, or the id index would turn to the newcomer and the first one be
- * lost to GET /v1/promises/{id}. 0 (free, or this shard's), PL_EBUSY, PL_EREDIS. Two opens of one
- * id on two shards at the same instant can both pass: the index then names the last. */
+ * (another shard) has is refused, or GET /v1/promises/{id} would find one of the two. 0 (free,
+ * or this shard's), PL_EBUSY, PL_EREDIS. Two opens of one id on two shards at the same instant
+ * can both pass. */
 static int
 s_id_free (promise_book_t *self, const char *id, int shard, char *field, size_t field_size, char *msg,
            size_t msg_size)
 {
-    pl_reply_t *r = pl_redis_command (self->o.redis, "HGET pl:{promidx}:ids %s", id);
-    const char *v = r ? pl_reply_str (r, NULL) : NULL;
-    int other = v ? atoi (v) : -1;
-    bool bad = !r || pl_reply_type (r) == PL_REPLY_ERROR;
-    pl_reply_free (&r);
-    if (bad)
+    int other = s_find_shard (self, id, shard);
+    if (other == PL_EREDIS)
         return PL_EREDIS;
-    if (other < 0 || other >= PROMISE_SHARDS || other == shard)
+    if (other < 0)
         return 0;
-    char k[256];
-    s_key (k, sizeof k, other, "p", id);
-    r = pl_redis_command (self->o.redis, "EXISTS %s", k);
-    bad = !r || pl_reply_type (r) != PL_REPLY_INTEGER;
-    long long there = pl_reply_int (r);
-    pl_reply_free (&r);
-    if (bad)
-        return PL_EREDIS;
-    if (!there)
-        return 0;                       /* gone (expired): the id is free again */
     snprintf (field, field_size, "promise_id");
     snprintf (msg, msg_size, "a promise of another account has this id");
     return PL_EBUSY;
@@ -985,12 +1002,6 @@ promise_book_open (promise_book_t *self, promise_rec_t *rec, const char *step_id
             }
             rc = pl_inbox_tx_effect (tx, &s_open, (int) (5 + nu), keys, (int) a.n, (const char *const *) a.v, NULL);
         }
-        /* The id → shard index, so that GET /v1/promises/{id} finds it (harmless alone). */
-        char sh[8];
-        snprintf (sh, sizeof sh, "%d", shard);
-        const char *before[4] = { "HSET", "pl:{promidx}:ids", rec->id, sh };
-        if (rc == 0)
-            rc = pl_inbox_tx_before (tx, 4, before, NULL);
         if (rc == 0)
             rc = s_audit (self, tx, "promise.made", "made", rec, -1, NULL, rec->made_at_ms, NULL, NULL, trace);
         for (size_t i = 0; rc == 0 && i < nu; i++) {
