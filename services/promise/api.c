@@ -298,10 +298,12 @@ s_pay_batch (pl_http_req_t *req, void *arg)
             bool invalid = it->rc == PL_EINVAL;
             down += it->rc == PL_EREDIS;
             counts[invalid ? 3 : 4]++;
-            json_t *e = json_pack ("{s:s, s:s}", "code", invalid ? "invalid" : it->rc == PL_EBUSY ? "conflict"
-                                                                              : "unavailable",
-                                   "message", invalid ? it->msg : it->rc == PL_EBUSY ? "the promise kept changing: send it again"
-                                                                                    : "not stored: send it again");
+            bool busy = it->rc == PL_EBUSY;
+            const char *code = invalid ? "invalid" : busy ? "conflict" : "unavailable";
+            const char *why = invalid ? it->msg
+                            : busy    ? "the promise kept changing: send it again"
+                                      : "not stored: send it again";
+            json_t *e = json_pack ("{s:s, s:s}", "code", code, "message", why);
             if (invalid && *it->field)
                 json_object_set_new (e, "field", json_string (it->field));
             r = json_pack ("{s:s, s:o}", "payment_id", it->pay.id, "error", e);

@@ -63,7 +63,8 @@ static const pl_inbox_effect_t s_open = {
     "if A[4] == '1' then redis.call('HSET', K[2], 'act:' .. A[1], A[5]); redis.call('PERSIST', K[2])\n"
     "else redis.call('PEXPIRE', K[1], A[#A])\n"
     "  local left = false\n"
-    "  for _, f in ipairs(redis.call('HKEYS', K[2])) do if string.sub(f, 1, 4) == 'act:' then left = true break end end\n"
+    "  for _, f in ipairs(redis.call('HKEYS', K[2])) do\n"
+    "    if string.sub(f, 1, 4) == 'act:' then left = true break end end\n"
     "  if not left then redis.call('PEXPIRE', K[2], A[#A]) end end\n"
     "if A[3] ~= '' then redis.call('ZADD', K[3], A[3], A[1]) end\n"
     "if A[6] ~= '' then redis.call('ZADD', K[5], A[6], A[1]) end\n"
@@ -89,7 +90,8 @@ static const pl_inbox_effect_t s_update = {
     "if A[7] ~= '' then redis.call('ZADD', K[8], A[7], A[1]) else redis.call('ZREM', K[8], A[1]) end\n"
     "if A[6] == '0' then redis.call('HDEL', K[2], 'act:' .. A[1])\n"
     "  local left = false\n"
-    "  for _, f in ipairs(redis.call('HKEYS', K[2])) do if string.sub(f, 1, 4) == 'act:' then left = true break end end\n"
+    "  for _, f in ipairs(redis.call('HKEYS', K[2])) do\n"
+    "    if string.sub(f, 1, 4) == 'act:' then left = true break end end\n"
     "  if not left then redis.call('PEXPIRE', K[2], A[8]) end\n"
     "elseif A[6] ~= '' then redis.call('HSET', K[2], 'act:' .. A[1], A[6]); redis.call('PERSIST', K[2]) end\n"
     "if A[4] ~= 'active' then redis.call('PEXPIRE', K[1], A[8])\n"
@@ -115,9 +117,10 @@ static const pl_inbox_effect_t s_update = {
  * unmatched value after the reversal ('' remove), the oldest payment instant a promise could
  * still take, retention ms, then sections as s_update: the payment's fields, increments on the
  * original, the note. The payment's record, and the account's hash while it has no active
- * promise, expire after the retention. Refused ('retry') when the account has an active promise now: the payment goes to it.
- * Unmatched payments too old for any promise to come leave the account's hash (their records
- * stay): an account that keeps paying after its promise is kept does not grow without end. */
+ * promise, expire after the retention. Refused ('retry') when the account has an active promise
+ * now: the payment goes to it. Unmatched payments too old for any promise to come leave the
+ * account's hash (their records stay until they expire): an account that keeps paying after its
+ * promise is kept does not grow without end. */
 static const pl_inbox_effect_t s_unmatched = {
     "promise.unmatched",
     "if redis.call('EXISTS', K[3]) == 1 then return 'dup', 'again' end\n"
@@ -1321,8 +1324,8 @@ s_pay_step (promise_book_t *self, const promise_payment_t *pay, const s_paykeys_
         rc = !tx || a.oom ? PL_ENOMEM
                           : pl_inbox_tx_effect (tx, &s_update, 8, keys, (int) a.n, (const char *const *) a.v, NULL);
     if (rc == 0)
-        rc = s_audit (self, tx, p1.reversal ? "payment.reversed" : "payment.applied", p1.reversal ? "reversed" : "applied",
-                      r, -1, &p1, now, p1.source, NULL, trace);
+        rc = s_audit (self, tx, p1.reversal ? "payment.reversed" : "payment.applied",
+                      p1.reversal ? "reversed" : "applied", r, -1, &p1, now, p1.source, NULL, trace);
     if (rc == 0)
         rc = s_change_events (self, tx, r, &ch, now, p1.source, trace);
     snprintf (status, status_size, "%s", p1.reversal ? "reversed" : "applied");

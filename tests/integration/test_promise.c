@@ -857,6 +857,66 @@ test_the_bus_door_takes_payments_from_the_payment_bridge_only (void **state)
     json_decref (o);
 }
 
+/* A PaymentReceived from the payment bridge. */
+static void
+s_bus_payment (pl_envelope_t *env, pl_envelope_ids_t *ids, Plateau__V1__PaymentReceived *pr, Plateau__V1__Money *m,
+               const char *id, const char *account, long long amount)
+{
+    plateau__v1__payment_received__init (pr);
+    plateau__v1__money__init (m);
+    m->minor_units = amount;
+    m->currency = "EUR";
+    pr->payment_id = (char *) id;
+    pr->account_ref = (char *) account;
+    pr->amount = m;
+    pl_envelope_init (env, ids, "payments", s_fx->clock, NULL);
+    env->body_case = PLATEAU__V1__ENVELOPE__BODY_PAYMENT_RECEIVED;
+    env->payment_received = pr;
+}
+
+static void
+test_a_bus_batch_of_payments_applies_each_payment_once (void **state)
+{
+    fx_t *f = *state;
+    assert_int_equal (s_promise (f, "P30", "ACC-30", "[{\"due\":\"2026-12-20\",\"amount\":10000}]", NULL, NULL), 201);
+    assert_int_equal (s_promise (f, "P31", "ACC-31", "[{\"due\":\"2026-12-20\",\"amount\":10000}]", NULL, NULL), 201);
+    /* One send: two payments to ACC-30, one to ACC-31, the first sent twice, one of no amount. */
+    static const struct {
+        const char *id, *account;
+        long long amount;
+    } ps[] = { { "bus-30a", "ACC-30", 1000 }, { "bus-30b", "ACC-30", 2000 }, { "bus-31", "ACC-31", 500 },
+               { "bus-30a", "ACC-30", 1000 }, { "bus-32", "ACC-30", 0 } };
+    enum { N = sizeof ps / sizeof *ps };
+    pl_envelope_t env[N], *envs[N];
+    pl_envelope_ids_t ids[N];
+    Plateau__V1__PaymentReceived pr[N];
+    Plateau__V1__Money m[N];
+    for (int i = 0; i < N; i++) {
+        s_bus_payment (&env[i], &ids[i], &pr[i], &m[i], ps[i].id, ps[i].account, ps[i].amount);
+        envs[i] = &env[i];
+    }
+    pl_bus_client_t *bridge = s_client (f, "test-pay-batch", "payments");
+    assert_non_null (bridge);
+    assert_int_equal (pl_bus_client_send (bridge, envs, N), 0);
+    for (int i = 0; i < 400 && pl_bus_client_inflight (bridge) > 0; i++) {
+        pl_bus_client_process (bridge);
+        pl_bus_client_tick (bridge);
+        s_pump (f, 10);
+    }
+    assert_int_equal (pl_bus_client_inflight (bridge), 0);          /* acked, or refused for good */
+    pl_bus_client_destroy (&bridge);
+    json_t *o = s_get (f, "P30");
+    assert_int_equal (s_int (o, "paid"), 3000);                     /* bus-30a once, bus-30b */
+    json_decref (o);
+    o = s_get (f, "P31");
+    assert_int_equal (s_int (o, "paid"), 500);
+    json_decref (o);
+    assert_int_equal (s_req (f, "GET", "/v1/accounts/ACC-30/payments/bus-30b", READER, NULL, false, &o), 200);
+    assert_string_equal (json_string_value (json_object_get (o, "promise")), "P30");
+    json_decref (o);
+    assert_int_equal (s_req (f, "GET", "/v1/accounts/ACC-30/payments/bus-32", READER, NULL, false, NULL), 404);
+}
+
 static void
 test_a_promise_made_on_a_call_arrives_over_the_bus_once (void **state)
 {
@@ -1089,6 +1149,7 @@ main (void)
         cmocka_unit_test (test_bad_payments_are_refused_naming_the_field),
         cmocka_unit_test (test_payments_are_signed_by_a_payer),
         cmocka_unit_test (test_the_bus_door_takes_payments_from_the_payment_bridge_only),
+        cmocka_unit_test (test_a_bus_batch_of_payments_applies_each_payment_once),
         cmocka_unit_test (test_a_promise_made_on_a_call_arrives_over_the_bus_once),
         /* The clock only goes forward: these come last, in this order. */
         cmocka_unit_test (test_a_bounce_after_kept_reopens_the_promise_and_its_deadline_breaks_it),
