@@ -253,11 +253,12 @@ typedef struct {
     fx_t *f;
     int t;
     bool batched;
-    int failed, applied;
+    int failed, applied, redelivered;
 } s_racer_t;
 
 /* 25 payments of 0.01 to ACC-0, each with a bus message id; batched: each in a batch with a
- * payment to an account of the thread's own. */
+ * payment to an account of the thread's own. A payment that kept losing its race (PL_EBUSY: not
+ * applied) is delivered again with the same message id, as the bus does after its nack. */
 static void *
 s_race (void *arg)
 {
@@ -266,30 +267,47 @@ s_race (void *arg)
     promise_book_t *b = s_book (x->f, &redis);
     for (int i = 0; i < 25; i++) {
         promise_pay_item_t it[2];
-        char id[64], step[64], acc[32];
-        snprintf (id, sizeof id, "race-%d-%d-%d", x->batched, x->t, i);
-        snprintf (step, sizeof step, "msg-%d-%d-%d", x->batched, x->t, i);
-        s_pay (&it[0], id, "ACC-0", 1, "EUR", NULL);
-        it[0].step_id = step;
-        size_t n = 1;
-        if (x->batched) {
-            snprintf (id, sizeof id, "own-%d-%d", x->t, i);
-            snprintf (acc, sizeof acc, "ACC-%d", 20 + x->t);
-            s_pay (&it[n++], id, acc, 1, "EUR", NULL);
-            if (promise_book_pay_many (b, it, n) != 0)
-                it[0].rc = it[1].rc = PL_ENOMEM;
-        } else
-            it[0].rc = promise_book_pay (b, &it[0].pay, step, NULL, it[0].status, sizeof it[0].status,
-                                         it[0].promise_id, sizeof it[0].promise_id, it[0].field, sizeof it[0].field,
-                                         it[0].msg, sizeof it[0].msg);
-        for (size_t k = 0; k < n; k++) {
-            if (it[k].rc != 0) {
-                x->failed++;
-                fprintf (stderr, "payment %s: %s (%s %s)\n", it[k].pay.id, pl_strerror (it[k].rc), it[k].field,
-                         it[k].msg);
-            } else if (!strcmp (it[k].status, "applied"))
-                x->applied++;
+        char id[2][64], step[2][64];
+        size_t n = x->batched ? 2 : 1;
+        snprintf (id[0], sizeof id[0], "race-%d-%d-%d", x->batched, x->t, i);
+        snprintf (step[0], sizeof step[0], "msg-%d-%d-%d", x->batched, x->t, i);
+        snprintf (id[1], sizeof id[1], "own-%d-%d", x->t, i);
+        snprintf (step[1], sizeof step[1], "own-msg-%d-%d", x->t, i);
+        bool pending[2] = { true, x->batched };
+        for (int delivery = 0; delivery < 20 && (pending[0] || pending[1]); delivery++) {
+            size_t m = 0;
+            size_t which[2];
+            for (size_t k = 0; k < n; k++)
+                if (pending[k]) {
+                    char acc[32];
+                    snprintf (acc, sizeof acc, "ACC-%d", k == 0 ? 0 : 20 + x->t);
+                    s_pay (&it[m], id[k], acc, 1, "EUR", NULL);
+                    it[m].step_id = step[k];
+                    which[m++] = k;
+                }
+            if (x->batched) {
+                if (promise_book_pay_many (b, it, m) != 0)
+                    for (size_t k = 0; k < m; k++)
+                        it[k].rc = PL_ENOMEM;
+            } else
+                it[0].rc = promise_book_pay (b, &it[0].pay, it[0].step_id, NULL, it[0].status, sizeof it[0].status,
+                                             it[0].promise_id, sizeof it[0].promise_id, it[0].field,
+                                             sizeof it[0].field, it[0].msg, sizeof it[0].msg);
+            for (size_t k = 0; k < m; k++) {
+                if (it[k].rc == PL_EBUSY) {
+                    x->redelivered++;
+                    continue;
+                }
+                pending[which[k]] = false;
+                if (it[k].rc != 0) {
+                    x->failed++;
+                    fprintf (stderr, "payment %s: %s (%s %s)\n", it[k].pay.id, pl_strerror (it[k].rc),
+                             it[k].field, it[k].msg);
+                } else if (!strcmp (it[k].status, "applied"))
+                    x->applied++;
+            }
         }
+        x->failed += pending[0] + pending[1];
     }
     promise_book_destroy (&b);
     pl_redis_destroy (&redis);
@@ -306,7 +324,7 @@ test_racing_bus_payments_on_one_promise_all_count (void **state)
         s_racer_t x[4];
         pthread_t t[4];
         for (int i = 0; i < 4; i++) {
-            x[i] = (s_racer_t) { f, i, batched, 0, 0 };
+            x[i] = (s_racer_t) { f, i, batched, 0, 0, 0 };
             pthread_create (&t[i], NULL, s_race, &x[i]);
         }
         for (int i = 0; i < 4; i++) {
