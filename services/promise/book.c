@@ -1480,9 +1480,6 @@ typedef struct {
     size_t i;
 } s_sortkey_t;
 
-_Static_assert (sizeof (s_work_t) + 2 * sizeof (pl_reply_t *) + sizeof (pl_inbox_tx_t *) + sizeof (int)
-                    + sizeof (s_sortkey_t) + 8 + 1024 /* a step's arguments */
-                <= PROMISE_PAY_MANY_BYTES, "PROMISE_PAY_MANY_BYTES in book.h");
 
 static int
 s_by_key (const void *a, const void *b)
@@ -1491,6 +1488,24 @@ s_by_key (const void *a, const void *b)
     int c = strcmp (x->key, y->key);
     return c ? c : (x->i > y->i) - (x->i < y->i);
 }
+
+/* A step's place in a batch: its shard and effect (one script call per run of both), then its
+ * payment's place, so that the sort is stable. */
+typedef struct {
+    int run;
+    size_t i;
+} s_runkey_t;
+
+static int
+s_by_run (const void *a, const void *b)
+{
+    const s_runkey_t *x = a, *y = b;
+    return x->run != y->run ? (x->run > y->run) - (x->run < y->run) : (x->i > y->i) - (x->i < y->i);
+}
+
+_Static_assert (sizeof (s_work_t) + 2 * sizeof (pl_reply_t *) + sizeof (pl_inbox_tx_t *) + sizeof (int)
+                    + sizeof (s_runkey_t) + 1024 /* a step's arguments */
+                <= PROMISE_PAY_MANY_BYTES, "PROMISE_PAY_MANY_BYTES in book.h");
 
 /* Sends to the one-at-a-time path every payment of the batch whose key (its account, or its
  * id) an earlier one of the batch has: their reads would race each other's writes. By account,
@@ -1538,10 +1553,9 @@ promise_book_pay_many (promise_book_t *self, promise_pay_item_t *items, size_t n
     pl_reply_t **rep = calloc (2 * n, sizeof *rep);
     pl_inbox_tx_t **txs = calloc (n, sizeof *txs);
     int *res = calloc (n, sizeof *res);
-    s_sortkey_t *order = calloc (n, sizeof *order);
-    char *tags = calloc (n, 8);
-    if (!w || !rep || !txs || !res || !order || !tags) {
-        free (w), free (rep), free (txs), free (res), free (order), free (tags);
+    s_runkey_t *order = calloc (n, sizeof *order);
+    if (!w || !rep || !txs || !res || !order) {
+        free (w), free (rep), free (txs), free (res), free (order);
         return PL_ENOMEM;
     }
     for (size_t i = 0; i < n; i++) {
@@ -1627,11 +1641,9 @@ promise_book_pay_many (promise_book_t *self, promise_pay_item_t *items, size_t n
             w[i].how = S_DONE;
             continue;
         }
-        snprintf (tags + 8 * m, 8, "%02d%c", w[i].k.shard, *w[i].rd.target ? 'u' : 'm');
-        order[m] = (s_sortkey_t) { tags + 8 * m, i };
-        m++;
+        order[m++] = (s_runkey_t) { w[i].k.shard * 2 + (*w[i].rd.target ? 1 : 0), i };
     }
-    qsort (order, m, sizeof *order, s_by_key);
+    qsort (order, m, sizeof *order, s_by_run);
     for (size_t j = 0; j < m; j++)
         txs[j] = w[order[j].i].tx;
     int arc = rc == 0 && m ? pl_inbox_apply (self->inbox, txs, m, res) : 0;
@@ -1662,7 +1674,7 @@ promise_book_pay_many (promise_book_t *self, promise_pay_item_t *items, size_t n
                                   it->promise_id, sizeof it->promise_id, it->field, sizeof it->field, it->msg,
                                   sizeof it->msg);
         }
-    free (w), free (rep), free (txs), free (res), free (order), free (tags);
+    free (w), free (rep), free (txs), free (res), free (order);
     return 0;
 }
 

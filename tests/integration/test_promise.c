@@ -586,9 +586,19 @@ test_a_batch_of_payments_is_answered_payment_by_payment (void **state)
         "7,"
         "{\"payment_id\":\"pay-20b\",\"account\":\"ACC-20\",\"amount\":100,\"currency\":\"USD\"}"
         "]}";
-    /* Payers only, and signed. */
+    /* Payers only, and signed: unsigned, a reader, and a signature of another body are refused. */
     assert_int_equal (s_req (f, "POST", "/v1/payments/batch", PAY, body, false, NULL), 401);
     assert_int_equal (s_req (f, "POST", "/v1/payments/batch", READER, body, false, NULL), 403);
+    char sig[PL_HTTP_SIGNATURE_SIZE], headers[512];
+    const char *other = "{\"payments\":[]}";
+    pl_http_sign (SECRET, strlen (SECRET), pl_clock_now_ms (f->clock) / 1000, "POST", "/v1/payments/batch", other,
+                  strlen (other), sig, sizeof sig);
+    snprintf (headers, sizeof headers, "Authorization: Bearer " PAY "\r\nContent-Type: application/json\r\n"
+              PL_HTTP_SIGNATURE_HEADER ": %s\r\n", sig);
+    pl_test_http_resp_t forged = { 0 };
+    assert_int_equal (pl_test_http_request (f->http_port, "POST", "/v1/payments/batch", headers, body, strlen (body),
+                                            &forged), 401);
+    pl_test_http_resp_free (&forged);
     json_t *o = NULL;
     assert_int_equal (s_req (f, "POST", "/v1/payments/batch", PAY, body, true, &o), 200);
     assert_int_equal (json_array_size (json_object_get (o, "results")), 8);
