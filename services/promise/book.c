@@ -29,6 +29,7 @@ struct promise_book {
     pl_outbox_t *audit, *dialer;
     pl_rules_tzdb_t *tzdb;
     pl_metric_t *m_promises, *m_payments;
+    bool merged;                       /* a legacy reminder zset folded into due (s_merge_reminders) */
 };
 
 /* ---- effects -------------------------------------------------------------------------------- */
@@ -37,8 +38,8 @@ struct promise_book {
  * so the caller's next round, with the same bus message id, runs instead of reading as a
  * duplicate of a step that never happened. */
 
-/* Open: K promise, account, due, kpi, reminders, then the payments it takes; A id, enforce one
- * active ('1'), next deadline ('' none), active ('1'), made at, next reminder ('' none),
+/* Open: K promise, account, due, kpi, then the payments it takes; A id, enforce one active
+ * ('1'), next instant due (its first deadline or reminder; '' none), active ('1'), made at,
  * n payments, their ids, n kpi, kpi field/incr pairs, the promise's field/value pairs, then the
  * retention ms (a promise decided as it opens, by payments that came first, expires after it).
  * Replies ok, exists, busy:<id> or retry (an unmatched payment it meant to take has gone). */
@@ -48,11 +49,11 @@ static const pl_inbox_effect_t s_open = {
     "if A[2] == '1' then\n"
     "  for _, f in ipairs(redis.call('HKEYS', K[2])) do\n"
     "    if string.sub(f, 1, 4) == 'act:' then return 'busy:' .. string.sub(f, 5), false end end end\n"
-    "local n = tonumber(A[7])\n"
-    "for i = 1, n do if redis.call('HEXISTS', K[2], 'u:' .. A[7 + i]) == 0 then return 'retry', 'again' end end\n"
-    "for i = 1, n do redis.call('HDEL', K[2], 'u:' .. A[7 + i])\n"
-    "  redis.call('HSET', K[5 + i], 'promise', A[1], 'st', 'applied') end\n"
-    "local j = 8 + n\n"
+    "local n = tonumber(A[6])\n"
+    "for i = 1, n do if redis.call('HEXISTS', K[2], 'u:' .. A[6 + i]) == 0 then return 'retry', 'again' end end\n"
+    "for i = 1, n do redis.call('HDEL', K[2], 'u:' .. A[6 + i])\n"
+    "  redis.call('HSET', K[4 + i], 'promise', A[1], 'st', 'applied') end\n"
+    "local j = 7 + n\n"
     "local nk = tonumber(A[j]); j = j + 1\n"
     "for i = 1, nk do redis.call('HINCRBY', K[4], A[j], A[j + 1]); j = j + 2 end\n"
     "if nk > 0 then redis.call('PEXPIRE', K[4], '" S_KPI_TTL_MS "') end\n"
@@ -67,13 +68,12 @@ static const pl_inbox_effect_t s_open = {
     "    if string.sub(f, 1, 4) == 'act:' then left = true break end end\n"
     "  if not left then redis.call('PEXPIRE', K[2], A[#A]) end end\n"
     "if A[3] ~= '' then redis.call('ZADD', K[3], A[3], A[1]) end\n"
-    "if A[6] ~= '' then redis.call('ZADD', K[5], A[6], A[1]) end\n"
     "return 'ok'\n"
 };
 
-/* Update: K promise, account, due, kpi, notes, payment, original payment, reminders; A id,
- * expected version, ledger, status, next deadline ('' none), active ('0' no longer, '' unchanged,
- * else made at), next reminder ('' none), retention ms, then sections "n, n pairs": the
+/* Update: K promise, account, due, kpi, notes, payment, original payment; A id, expected
+ * version, ledger, status, next instant due ('' none, '=' where it was), active ('0' no longer,
+ * '' unchanged, else made at), retention ms, then sections "n, n pairs": the
  * payment's fields (n > 0: a new payment, refused as 'dup' if known), increments on the
  * original payment, kpi increments, the creditor's note. A decided promise, a payment's record
  * and an account left without an active promise expire after the retention; an active one
@@ -81,25 +81,24 @@ static const pl_inbox_effect_t s_open = {
 static const pl_inbox_effect_t s_update = {
     "promise.update",
     "if redis.call('HGET', K[1], 'v') ~= A[2] then return 'retry', 'again' end\n"
-    "local j = 9\n"
+    "local j = 8\n"
     "local np = tonumber(A[j]); j = j + 1\n"
     "if np > 0 and redis.call('EXISTS', K[6]) == 1 then return 'dup', 'again' end\n"
     "redis.call('HINCRBY', K[1], 'v', 1)\n"
     "redis.call('HSET', K[1], 'l', A[3], 'st', A[4])\n"
-    "if A[5] ~= '' then redis.call('ZADD', K[3], A[5], A[1]) else redis.call('ZREM', K[3], A[1]) end\n"
-    "if A[7] ~= '' then redis.call('ZADD', K[8], A[7], A[1]) else redis.call('ZREM', K[8], A[1]) end\n"
+    "if A[5] == '' then redis.call('ZREM', K[3], A[1]) elseif A[5] ~= '=' then redis.call('ZADD', K[3], A[5], A[1]) end\n"
     "if A[6] == '0' then redis.call('HDEL', K[2], 'act:' .. A[1])\n"
     "  local left = false\n"
     "  for _, f in ipairs(redis.call('HKEYS', K[2])) do\n"
     "    if string.sub(f, 1, 4) == 'act:' then left = true break end end\n"
-    "  if not left then redis.call('PEXPIRE', K[2], A[8]) end\n"
+    "  if not left then redis.call('PEXPIRE', K[2], A[7]) end\n"
     "elseif A[6] ~= '' then redis.call('HSET', K[2], 'act:' .. A[1], A[6]); redis.call('PERSIST', K[2]) end\n"
-    "if A[4] ~= 'active' then redis.call('PEXPIRE', K[1], A[8])\n"
+    "if A[4] ~= 'active' then redis.call('PEXPIRE', K[1], A[7])\n"
     "elseif A[6] ~= '' then redis.call('PERSIST', K[1]) end\n"
     "if np > 0 then local fv = {}\n"
     "  for i = 1, np do fv[#fv + 1] = A[j]; fv[#fv + 1] = A[j + 1]; j = j + 2 end\n"
     "  redis.call('HSET', K[6], unpack(fv))\n"
-    "  redis.call('PEXPIRE', K[6], A[8]) end\n"
+    "  redis.call('PEXPIRE', K[6], A[7]) end\n"
     "local no = tonumber(A[j]); j = j + 1\n"
     "for i = 1, no do redis.call('HINCRBY', K[7], A[j], A[j + 1]); j = j + 2 end\n"
     "local nk = tonumber(A[j]); j = j + 1\n"
@@ -448,6 +447,18 @@ s_reminder_at (promise_book_t *self, const promise_rec_t *r, int64_t after_ms)
             return at;
     }
     return 0;
+}
+
+/* The next instant the sweep has something to do for promise r after after_ms: its next
+ * deadline or its next reminder, whichever comes first; 0 when neither will come (decided). One
+ * zset holds it: a second, for the reminders alone, cost every promise about 100 bytes. */
+static int64_t
+s_next_at (promise_book_t *self, const promise_rec_t *r, int64_t after_ms)
+{
+    int64_t nd = promise_next_deadline (&r->ledger), rem = s_reminder_at (self, r, after_ms);
+    if (nd == PROMISE_NEVER)
+        return rem;
+    return rem && rem < nd ? rem : nd;
 }
 
 /* ---- reading -------------------------------------------------------------------------------- */
@@ -897,9 +908,8 @@ promise_book_open (promise_book_t *self, promise_rec_t *rec, const char *step_id
     int shard = promise_book_shard (rec->account);
     if ((rc = s_id_free (self, rec->id, shard, field, field_size, msg, msg_size)) != 0)
         return rc;
-    char tag[32], k_p[256], k_a[256], k_due[64], k_kpi[64], k_rem[64];
+    char tag[32], k_p[256], k_a[256], k_due[64], k_kpi[64];
     s_tag (tag, sizeof tag, shard);
-    s_key (k_rem, sizeof k_rem, shard, "rem", NULL);
     s_key (k_p, sizeof k_p, shard, "p", rec->id);
     s_key (k_a, sizeof k_a, shard, "a", rec->account);
     s_key (k_due, sizeof k_due, shard, "due", NULL);
@@ -949,9 +959,9 @@ promise_book_open (promise_book_t *self, promise_rec_t *rec, const char *step_id
             return PL_EINVAL;
         }
         snprintf (made, sizeof made, "%lld", (long long) rec->made_at_ms);
-        int64_t nd = promise_next_deadline (&rec->ledger);
-        if (nd != PROMISE_NEVER)
-            snprintf (next, sizeof next, "%lld", (long long) nd);
+        int64_t nx = s_next_at (self, rec, now);
+        if (nx)
+            snprintf (next, sizeof next, "%lld", (long long) nx);
         bool active = rec->ledger.status == PROMISE_ACTIVE;
         s_args_t a = { 0 };
         s_add (&a, rec->id);
@@ -959,11 +969,6 @@ promise_book_open (promise_book_t *self, promise_rec_t *rec, const char *step_id
         s_add (&a, next);
         s_add (&a, active ? "1" : "0");
         s_add (&a, made);
-        int64_t rem = s_reminder_at (self, rec, now);
-        if (rem)
-            s_addf (&a, "%lld", (long long) rem);
-        else
-            s_add (&a, "");
         s_addf (&a, "%zu", nu);
         for (size_t i = 0; i < nu; i++)
             s_add (&a, u[i].id);
@@ -988,8 +993,8 @@ promise_book_open (promise_book_t *self, promise_rec_t *rec, const char *step_id
         for (size_t i = 0; i < sizeof fv / sizeof fv[0]; i++)
             s_add (&a, fv[i]);
         s_addf (&a, "%lld", (long long) s_retention_ms (self));
-        /* Keys: the promise, the account, due, kpi, reminders, then each payment taken. */
-        const char **keys = calloc (5 + nu, sizeof *keys);
+        /* Keys: the promise, the account, due, kpi, then each payment taken. */
+        const char **keys = calloc (4 + nu, sizeof *keys);
         char (*k_pay)[256] = calloc (nu ? nu : 1, sizeof *k_pay);
         pl_inbox_tx_t *tx = pl_inbox_tx_new (tag, step_id);
         rc = (!keys || !k_pay || !tx || a.oom) ? PL_ENOMEM : 0;
@@ -998,12 +1003,11 @@ promise_book_open (promise_book_t *self, promise_rec_t *rec, const char *step_id
             keys[1] = k_a;
             keys[2] = k_due;
             keys[3] = k_kpi;
-            keys[4] = k_rem;
             for (size_t i = 0; i < nu; i++) {
                 s_key (k_pay[i], sizeof k_pay[i], shard, "pay", u[i].id);
-                keys[5 + i] = k_pay[i];
+                keys[4 + i] = k_pay[i];
             }
-            rc = pl_inbox_tx_effect (tx, &s_open, (int) (5 + nu), keys, (int) a.n, (const char *const *) a.v, NULL);
+            rc = pl_inbox_tx_effect (tx, &s_open, (int) (4 + nu), keys, (int) a.n, (const char *const *) a.v, NULL);
         }
         if (rc == 0)
             rc = s_audit (self, tx, "promise.made", "made", rec, -1, NULL, rec->made_at_ms, NULL, NULL, trace);
@@ -1193,7 +1197,7 @@ s_pay_check (const promise_payment_t *pay, int64_t now, promise_payment_t *p1, c
 /* The keys of a payment's step. */
 typedef struct {
     int shard;
-    char tag[32], k_a[256], k_due[64], k_kpi[64], k_notes[64], k_pay[256], k_orig[256], k_rem[64];
+    char tag[32], k_a[256], k_due[64], k_kpi[64], k_notes[64], k_pay[256], k_orig[256];
 } s_paykeys_t;
 
 static void
@@ -1201,7 +1205,6 @@ s_pay_keys (s_paykeys_t *k, const promise_payment_t *p1, int64_t now)
 {
     int shard = k->shard = promise_book_shard (p1->account);
     s_tag (k->tag, sizeof k->tag, shard);
-    s_key (k->k_rem, sizeof k->k_rem, shard, "rem", NULL);
     s_key (k->k_a, sizeof k->k_a, shard, "a", p1->account);
     s_key (k->k_due, sizeof k->k_due, shard, "due", NULL);
     s_key (k->k_notes, sizeof k->k_notes, shard, "notes", NULL);
@@ -1271,6 +1274,7 @@ s_pay_step (promise_book_t *self, const promise_payment_t *pay, const s_paykeys_
         return PL_EINVAL;
     }
     promise_status_t before = r->ledger.status;
+    int64_t next_before = s_next_at (self, r, now);
     promise_change_t ch = { 0 };
     if (p1.reversal)
         promise_reverse (&r->ledger, p1.amount, now, &ch);
@@ -1280,9 +1284,14 @@ s_pay_step (promise_book_t *self, const promise_payment_t *pay, const s_paykeys_
     char ledger[S_LEDGER_MAX], next[24] = "", made[24];
     if (promise_encode (&r->ledger, ledger, sizeof ledger) < 0)
         rc = PL_ECORRUPT;
-    int64_t nd = promise_next_deadline (&r->ledger);
-    if (nd != PROMISE_NEVER)
-        snprintf (next, sizeof next, "%lld", (long long) nd);
+    /* Most payments leave the next instant where it was (a part of an instalment): no ZADD. The
+     * zset may hold an earlier instant than next_before (a reminder passed, not yet swept); it
+     * then stays, and the sweep sends that reminder. */
+    int64_t nx = s_next_at (self, r, now);
+    if (nx && nx == next_before)
+        snprintf (next, sizeof next, "=");
+    else if (nx)
+        snprintf (next, sizeof next, "%lld", (long long) nx);
     snprintf (made, sizeof made, "%lld", (long long) r->made_at_ms);
     bool active = r->ledger.status == PROMISE_ACTIVE;
     s_add (&a, r->id);
@@ -1291,11 +1300,6 @@ s_pay_step (promise_book_t *self, const promise_payment_t *pay, const s_paykeys_
     s_add (&a, promise_status_str (r->ledger.status));
     s_add (&a, next);
     s_add (&a, active == (before == PROMISE_ACTIVE) ? "" : active ? made : "0");
-    int64_t rem = s_reminder_at (self, r, now);
-    if (rem)
-        s_addf (&a, "%lld", (long long) rem);
-    else
-        s_add (&a, "");
     s_addf (&a, "%lld", (long long) s_retention_ms (self));
     size_t sp = s_section (&a);
     s_payment_fields (&a, sp, &p1, p1.reversal ? "reversed" : "applied", r->id, now);
@@ -1319,10 +1323,10 @@ s_pay_step (promise_book_t *self, const promise_payment_t *pay, const s_paykeys_
             promise_amount (&r->ledger));
     char k_p[256];
     s_key (k_p, sizeof k_p, k->shard, "p", r->id);
-    const char *keys[8] = { k_p, k->k_a, k->k_due, k->k_kpi, k->k_notes, k->k_pay, k->k_orig, k->k_rem };
+    const char *keys[7] = { k_p, k->k_a, k->k_due, k->k_kpi, k->k_notes, k->k_pay, k->k_orig };
     if (rc == 0)
         rc = !tx || a.oom ? PL_ENOMEM
-                          : pl_inbox_tx_effect (tx, &s_update, 8, keys, (int) a.n, (const char *const *) a.v, NULL);
+                          : pl_inbox_tx_effect (tx, &s_update, 7, keys, (int) a.n, (const char *const *) a.v, NULL);
     if (rc == 0)
         rc = s_audit (self, tx, p1.reversal ? "payment.reversed" : "payment.applied",
                       p1.reversal ? "reversed" : "applied", r, -1, &p1, now, p1.source, NULL, trace);
@@ -1704,9 +1708,9 @@ promise_book_pay (promise_book_t *self, const promise_payment_t *pay, const char
 /* ---- the clock and the operators ---------------------------------------------------------- */
 
 /* Builds the step that applies what `now` decides to the promise held (or cancels it) and sends
- * the reminder due by `remind_at` (> 0: the reminder zset's score for it), written only if the
- * promise's version is still held's: *tx_out, whether anything moved, and what it decided (NULL:
- * nothing). 0, PL_EINVAL (cancel: decided), PL_ECORRUPT, PL_ENOMEM. */
+ * the reminder due by `remind_at` (> 0: the due zset's score, a reminder's instant when it is
+ * one), written only if the promise's version is still held's: *tx_out, whether anything moved,
+ * and what it decided (NULL: nothing). 0, PL_EINVAL (cancel: decided), PL_ECORRUPT, PL_ENOMEM. */
 static int
 s_decide_tx (promise_book_t *self, s_held_t *hp, bool cancel, const char *actor, const char *reason,
              int64_t remind_at, int64_t now, pl_inbox_tx_t **tx_out, bool *moved_out, const char **decided_out)
@@ -1723,18 +1727,16 @@ s_decide_tx (promise_book_t *self, s_held_t *hp, bool cancel, const char *actor,
     char ledger[S_LEDGER_MAX], next[24] = "";
     if (promise_encode (&r->ledger, ledger, sizeof ledger) < 0)
         return PL_ECORRUPT;
-    int64_t nd = promise_next_deadline (&r->ledger);
-    if (nd != PROMISE_NEVER)
-        snprintf (next, sizeof next, "%lld", (long long) nd);
     /* The instalment a due reminder is about: the unpaid one whose reminder it is. */
     int remind = -1;
     for (size_t i = 0; remind_at > 0 && r->ledger.status == PROMISE_ACTIVE && i < r->ledger.n && remind < 0; i++)
         if (r->ledger.inst[i].status != PROMISE_INST_PAID && s_reminder_of (self, r, i) == remind_at)
             remind = (int) i;
-    int64_t rem = s_reminder_at (self, r, now);
+    int64_t nx = s_next_at (self, r, now);
+    if (nx)
+        snprintf (next, sizeof next, "%lld", (long long) nx);
     bool moved = cancel || ch.decided || ch.missed || ch.paid || remind >= 0;
-    char tag[32], k_p[256], k_a[256], k_due[64], k_kpi[64], k_notes[64], k_rem[64];
-    s_key (k_rem, sizeof k_rem, hp->shard, "rem", NULL);
+    char tag[32], k_p[256], k_a[256], k_due[64], k_kpi[64], k_notes[64];
     s_tag (tag, sizeof tag, hp->shard);
     s_key (k_p, sizeof k_p, hp->shard, "p", r->id);
     s_key (k_a, sizeof k_a, hp->shard, "a", r->account);
@@ -1748,10 +1750,6 @@ s_decide_tx (promise_book_t *self, s_held_t *hp, bool cancel, const char *actor,
     s_add (&a, promise_status_str (r->ledger.status));
     s_add (&a, next);
     s_add (&a, r->ledger.status == PROMISE_ACTIVE ? "" : "0");
-    if (rem)
-        s_addf (&a, "%lld", (long long) rem);
-    else
-        s_add (&a, "");
     s_addf (&a, "%lld", (long long) s_retention_ms (self));
     s_section (&a);                 /* no payment */
     s_section (&a);                 /* no original */
@@ -1780,10 +1778,10 @@ s_decide_tx (promise_book_t *self, s_held_t *hp, bool cancel, const char *actor,
         s_pairf (&a, sn, "amount", r->ledger.inst[remind].amount - r->ledger.inst[remind].paid);
         s_pair (&a, sn, "currency", r->ledger.currency);
     }
-    const char *keys[8] = { k_p, k_a, k_due, k_kpi, k_notes, k_p, k_p, k_rem };
+    const char *keys[7] = { k_p, k_a, k_due, k_kpi, k_notes, k_p, k_p };
     pl_inbox_tx_t *tx = pl_inbox_tx_new (tag, NULL);
     rc = !tx || a.oom ? PL_ENOMEM
-                      : pl_inbox_tx_effect (tx, &s_update, 8, keys, (int) a.n, (const char *const *) a.v, NULL);
+                      : pl_inbox_tx_effect (tx, &s_update, 7, keys, (int) a.n, (const char *const *) a.v, NULL);
     if (rc == 0 && cancel)
         rc = s_audit (self, tx, "promise.cancelled", "cancelled", r, -1, NULL, now, actor, reason, NULL);
     else if (rc == 0)
@@ -1805,7 +1803,7 @@ s_decide_tx (promise_book_t *self, s_held_t *hp, bool cancel, const char *actor,
 }
 
 /* Applies what `now` decides to promise id of shard (or cancels it), and sends the reminder due
- * by `remind_at` (> 0: the reminder zset's score for it). 1 moved, 0 nothing to do,
+ * by `remind_at` (> 0: the due zset's score). 1 moved, 0 nothing to do,
  * PL_ENOTFOUND, PL_EINVAL (cancel: decided), PL_EREDIS, PL_EBUSY (lost every round). */
 static int
 s_decide (promise_book_t *self, int shard, const char *id, bool cancel, const char *actor, const char *reason,
@@ -1855,7 +1853,7 @@ promise_book_cancel (promise_book_t *self, const char *promise_id, const char *a
 /* The sweep reads and writes this many promises of a shard per round trip. */
 #define S_SWEEP_BATCH 256
 
-/* Decides the promises ids[0..n) of shard that the zset zkey (due or rem; at: each one's score)
+/* Decides the promises ids[0..n) of shard that the zset zkey (due; at: each one's score)
  * says are due: read in one pipeline, decided in C, written in one script call per batch. A
  * promise that a payment changed in between (its compare-and-set replies retry) goes through
  * s_decide alone. Returns how many moved, or PL_EREDIS / PL_ENOMEM. */
@@ -1934,43 +1932,69 @@ done:
     return rc ? rc : count;
 }
 
+/* Reminders used to have a zset of their own, pl:{prom:n}:rem; a book's first sweep folds what
+ * one written before holds into due, each promise at the earlier of its two instants (ADR 0070). */
+static const char s_merge_lua[] =
+    "if redis.call('EXISTS', KEYS[2]) == 0 then return 0 end\n"
+    "redis.call('ZUNIONSTORE', KEYS[1], 2, KEYS[1], KEYS[2], 'AGGREGATE', 'MIN')\n"
+    "redis.call('DEL', KEYS[2])\n"
+    "return 1\n";
+
+static int
+s_merge_reminders (promise_book_t *self)
+{
+    for (int s = 0; s < PROMISE_SHARDS; s++) {
+        char k_due[64], k_rem[64];
+        s_key (k_due, sizeof k_due, s, "due", NULL);
+        s_key (k_rem, sizeof k_rem, s, "rem", NULL);
+        pl_reply_t *r = pl_redis_command (self->o.redis, "EVAL %s 2 %s %s", s_merge_lua, k_due, k_rem);
+        bool ok = r && pl_reply_type (r) == PL_REPLY_INTEGER;
+        pl_reply_free (&r);
+        if (!ok)
+            return PL_EREDIS;
+    }
+    self->merged = true;
+    return 0;
+}
+
 int
 promise_book_sweep (promise_book_t *self, int max)
 {
     int64_t now = pl_clock_now_ms (self->o.clock), t0 = pl_clock_mono_ms ();
     int moved = 0;
-    for (int s = 0; s < PROMISE_SHARDS && pl_clock_mono_ms () - t0 < PROMISE_SWEEP_BUDGET_MS; s++)
-        for (int which = 0; which < 2; which++) {
-            /* The deadlines passed, then the reminders due. */
-            char k[64];
-            s_key (k, sizeof k, s, which ? "rem" : "due", NULL);
-            pl_reply_t *r = pl_redis_command (self->o.redis, "ZRANGEBYSCORE %s -inf %lld WITHSCORES LIMIT 0 %d", k,
-                                              (long long) now, max > 0 ? max : 1000);
-            if (!r || pl_reply_type (r) != PL_REPLY_ARRAY) {
-                pl_reply_free (&r);
-                return PL_EREDIS;
-            }
-            size_t n = pl_reply_len (r) / 2;
-            char *ids[S_SWEEP_BATCH];
-            int64_t at[S_SWEEP_BATCH];
-            for (size_t i = 0; i < n && pl_clock_mono_ms () - t0 < PROMISE_SWEEP_BUDGET_MS; i += S_SWEEP_BATCH) {
-                size_t m = n - i < S_SWEEP_BATCH ? n - i : S_SWEEP_BATCH;
-                for (size_t j = 0; j < m; j++) {
-                    const char *id = pl_reply_str (pl_reply_element (r, 2 * (i + j)), NULL);
-                    const char *sc = pl_reply_str (pl_reply_element (r, 2 * (i + j) + 1), NULL);
-                    ids[j] = (char *) (id ? id : "");
-                    /* A score comes back as a double's text ("1.8029376e+12" is possible). */
-                    at[j] = which && sc ? (int64_t) strtod (sc, NULL) : 0;
-                }
-                int rc = s_sweep_batch (self, s, k, ids, at, m, now);
-                if (rc < 0) {
-                    pl_reply_free (&r);
-                    return rc;
-                }
-                moved += rc;
-            }
+    if (!self->merged && s_merge_reminders (self) != 0)
+        return PL_EREDIS;
+    for (int s = 0; s < PROMISE_SHARDS && pl_clock_mono_ms () - t0 < PROMISE_SWEEP_BUDGET_MS; s++) {
+        /* The deadlines passed and the reminders due, in the order they fell due. */
+        char k[64];
+        s_key (k, sizeof k, s, "due", NULL);
+        pl_reply_t *r = pl_redis_command (self->o.redis, "ZRANGEBYSCORE %s -inf %lld WITHSCORES LIMIT 0 %d", k,
+                                          (long long) now, max > 0 ? max : 1000);
+        if (!r || pl_reply_type (r) != PL_REPLY_ARRAY) {
             pl_reply_free (&r);
+            return PL_EREDIS;
         }
+        size_t n = pl_reply_len (r) / 2;
+        char *ids[S_SWEEP_BATCH];
+        int64_t at[S_SWEEP_BATCH];
+        for (size_t i = 0; i < n && pl_clock_mono_ms () - t0 < PROMISE_SWEEP_BUDGET_MS; i += S_SWEEP_BATCH) {
+            size_t m = n - i < S_SWEEP_BATCH ? n - i : S_SWEEP_BATCH;
+            for (size_t j = 0; j < m; j++) {
+                const char *id = pl_reply_str (pl_reply_element (r, 2 * (i + j)), NULL);
+                const char *sc = pl_reply_str (pl_reply_element (r, 2 * (i + j) + 1), NULL);
+                ids[j] = (char *) (id ? id : "");
+                /* A score comes back as a double's text ("1.8029376e+12" is possible). */
+                at[j] = sc ? (int64_t) strtod (sc, NULL) : 0;
+            }
+            int rc = s_sweep_batch (self, s, k, ids, at, m, now);
+            if (rc < 0) {
+                pl_reply_free (&r);
+                return rc;
+            }
+            moved += rc;
+        }
+        pl_reply_free (&r);
+    }
     return moved;
 }
 

@@ -20,8 +20,9 @@
  *    pl:{prom:n}:p:<promise>     hash: v (version), l (ledger.h text), the promise's facts
  *    pl:{prom:n}:a:<account>     hash: active → promise, p:<promise> → made at, u:<payment> → unmatched
  *    pl:{prom:n}:pay:<payment>   hash: the payment and what became of it (idempotency by its id)
- *    pl:{prom:n}:due             zset: promise → its next deadline (UTC ms)
- *    pl:{prom:n}:rem             zset: promise → its next reminder (09:00 local, N days before a due date)
+ *    pl:{prom:n}:due             zset: promise → the next instant the sweep acts on it (UTC ms): its
+ *                                next deadline or its next reminder (09:00 local, N days before a
+ *                                due date), whichever comes first
  *    pl:{prom:n}:kpi:<day>       hash: "<what>|<campaign>|<agent>" → count or minor units
  *    pl:{prom:n}:notes           stream: the creditors' notifications (R124-5), read by creditor
  */

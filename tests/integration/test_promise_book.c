@@ -3,7 +3,9 @@
  *  a time, in a few script calls; payments that race on one promise with bus message ids all
  *  count (a lost compare-and-set leaves no seen marker); a creditor's notes page in the order
  *  they were written among another's; decided promises, payment records and idle accounts
- *  expire after the retention, active ones never; a promise id taken on another account is
+ *  expire after the retention, active ones never; a promise waits in one zset for its reminder,
+ *  then its deadline (reminders in the zset of their own that a version before kept still go
+ *  out); a promise id taken on another account is
  *  refused; a key of the wrong type fails its own
  *  payment, not the batch; a Redis outage fails every payment of a batch and writes nothing.
  */
@@ -503,6 +505,98 @@ test_what_is_decided_leaves_redis_after_the_retention (void **state)
     pl_clock_destroy (&clock);
 }
 
+/* The instant promise id of account waits for in due (ms), or -1 when it has none. */
+static long long
+s_due_at (pl_redis_t *redis, const char *account, const char *id)
+{
+    pl_reply_t *r = pl_redis_command (redis, "ZSCORE pl:{prom:%d}:due %s", promise_book_shard (account), id);
+    const char *v = r ? pl_reply_str (r, NULL) : NULL;
+    long long at = v ? (long long) strtod (v, NULL) : -1;
+    pl_reply_free (&r);
+    return at;
+}
+
+/* How many reminder notes for promise id the creditor "bank" has. */
+static int
+s_reminders (promise_book_t *b, const char *id)
+{
+    char *out = NULL, next[64];
+    size_t len = 0;
+    assert_int_equal (promise_book_notes (b, "bank", "0", 10000, &out, &len, next, sizeof next), 0);
+    char want[64];
+    snprintf (want, sizeof want, "\"promise\":\"%s\"", id);
+    int n = 0;
+    for (char *line = out ? strtok (out, "\n") : NULL; line; line = strtok (NULL, "\n"))
+        n += strstr (line, "\"kind\":\"reminder\"") && strstr (line, want);
+    free (out);
+    return n;
+}
+
+/* One entry per promise in due, at its next reminder or deadline, whichever comes first; a
+ * payment that leaves it there does not move it; reminders in the zset of their own that a
+ * version before kept are folded in by the first sweep and still go out, once. */
+static void
+test_a_promise_waits_in_one_zset_for_its_reminder_then_its_deadline (void **state)
+{
+    fx_t *f = *state;
+    pl_redis_t *redis = pl_redis_new (pl_test_redis_url (f->srv), 2000);
+    pl_clock_t *clock = pl_clock_new_virtual (T0);     /* its own: it goes past the deadlines */
+    promise_book_opts_t o = { .redis = redis, .clock = clock, .service = "promise", .replica = "promise-0",
+                              .audit = true, .remind_days = 2 };
+    promise_book_t *b = promise_book_new (&o);
+    assert_non_null (b);
+    assert_int_equal (pl_redis_exec (redis, "FLUSHALL"), 0);
+    s_open_all (b);
+    /* 2026-12-17 is due: the reminder on 2026-12-15 at 09:00 in Paris (08:00 UTC). */
+    long long remind = (DUE_DAYS - 2) * 86400000LL + 8 * 3600000LL;
+    int rc;
+    json_t *p = promise_book_get (b, "P-0", &rc);
+    long long deadline = (long long) json_integer_value (json_object_get (p, "next_deadline_ms"));
+    json_decref (p);
+    assert_true (deadline > remind);
+    assert_int_equal (s_due_at (redis, "ACC-0", "P-0"), remind);
+    assert_int_equal (pl_test_redis_int (f->srv, "EXISTS pl:{prom:%d}:rem", promise_book_shard ("ACC-0")), 0);
+    s_pay1 (b, "part-0", "ACC-0", 2500, NULL, "applied");
+    assert_int_equal (s_due_at (redis, "ACC-0", "P-0"), remind);
+    s_pay1 (b, "all-3", "ACC-3", 10000, NULL, "applied");         /* kept: nothing left to wait for */
+    assert_int_equal (s_due_at (redis, "ACC-3", "P-3"), -1);
+
+    /* P-1 as a version before left it: its deadline in due, its reminder in rem. */
+    int s1 = promise_book_shard ("ACC-1");
+    assert_int_equal (pl_redis_exec (redis, "ZADD pl:{prom:%d}:due %lld P-1", s1, deadline), 0);
+    assert_int_equal (pl_redis_exec (redis, "ZADD pl:{prom:%d}:rem %lld P-1", s1, remind), 0);
+    assert_int_equal (pl_clock_set (clock, remind - 1), 0);
+    assert_int_equal (promise_book_sweep (b, 1000), 0);
+    assert_int_equal (pl_test_redis_int (f->srv, "EXISTS pl:{prom:%d}:rem", s1), 0);
+    assert_int_equal (s_due_at (redis, "ACC-1", "P-1"), remind);
+    assert_int_equal (s_reminders (b, "P-0") + s_reminders (b, "P-1"), 0);
+
+    assert_int_equal (pl_clock_set (clock, remind), 0);
+    while (promise_book_sweep (b, 1000) > 0)
+        ;
+    assert_int_equal (s_reminders (b, "P-0"), 1);
+    assert_int_equal (s_reminders (b, "P-1"), 1);
+    assert_int_equal (s_due_at (redis, "ACC-0", "P-0"), deadline);
+    assert_int_equal (s_due_at (redis, "ACC-1", "P-1"), deadline);
+    assert_int_equal (promise_book_sweep (b, 1000), 0);            /* sent once */
+
+    assert_int_equal (pl_clock_set (clock, deadline), 0);
+    while (promise_book_sweep (b, 1000) > 0)
+        ;
+    p = promise_book_get (b, "P-0", &rc);
+    assert_string_equal (json_string_value (json_object_get (p, "status")), "partially_kept");
+    json_decref (p);
+    p = promise_book_get (b, "P-1", &rc);
+    assert_string_equal (json_string_value (json_object_get (p, "status")), "broken");
+    json_decref (p);
+    for (int s = 0; s < PROMISE_SHARDS; s++)
+        assert_int_equal (pl_test_redis_int (f->srv, "ZCARD pl:{prom:%d}:due", s), 0);
+    assert_int_equal (s_reminders (b, "P-0"), 1);
+    promise_book_destroy (&b);
+    pl_redis_destroy (&redis);
+    pl_clock_destroy (&clock);
+}
+
 static void
 test_a_promise_id_is_one_promises_whatever_its_account (void **state)
 {
@@ -600,6 +694,7 @@ main (void)
         cmocka_unit_test (test_racing_bus_payments_on_one_promise_all_count),
         cmocka_unit_test (test_a_creditors_notes_page_in_order_among_others),
         cmocka_unit_test (test_what_is_decided_leaves_redis_after_the_retention),
+        cmocka_unit_test (test_a_promise_waits_in_one_zset_for_its_reminder_then_its_deadline),
         cmocka_unit_test (test_a_promise_id_is_one_promises_whatever_its_account),
         cmocka_unit_test (test_a_broken_key_fails_its_payment_alone),
         cmocka_unit_test (test_a_redis_outage_fails_every_payment_of_the_batch_and_writes_nothing),
