@@ -17,7 +17,8 @@
  *
  *  Keys, sharded by account into PROMISE_SHARDS hash tags {prom:<n>} so that an account's
  *  promises, payments and deadlines live on one Redis Cluster slot:
- *    pl:{prom:n}:p:<promise>     hash: v (version), l (ledger.h text), the promise's facts
+ *    pl:{prom:n}:p:<promise>     hash: v (version), l (ledger.h text), st (its status, for a reader),
+ *                                f (the facts: account … source, packed; a field each before)
  *    pl:{prom:n}:a:<account>     hash: active → promise, p:<promise> → made at, u:<payment> → unmatched
  *    pl:{prom:n}:pay:<payment>   hash: the payment and what became of it (idempotency by its id)
  *    pl:{prom:n}:due             zset: promise → the next instant the sweep acts on it (UTC ms): its

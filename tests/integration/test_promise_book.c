@@ -5,7 +5,8 @@
  *  they were written among another's; decided promises, payment records and idle accounts
  *  expire after the retention, active ones never; a promise waits in one zset for its reminder,
  *  then its deadline (reminders in the zset of their own that a version before kept still go
- *  out); a promise id taken on another account is
+ *  out); a promise's facts are one packed field, and the layout of a field each still reads; a
+ *  promise id taken on another account is
  *  refused; a key of the wrong type fails its own
  *  payment, not the batch; a Redis outage fails every payment of a batch and writes nothing.
  */
@@ -597,6 +598,93 @@ test_a_promise_waits_in_one_zset_for_its_reminder_then_its_deadline (void **stat
     pl_clock_destroy (&clock);
 }
 
+/* The facts are one packed field; a promise written with a field per fact (before they were
+ * packed) still reads and takes payments; text that would break the packing or the KPIs' fields
+ * is refused, naming its field; a packed field that does not unpack reads as corrupt. */
+static void
+test_a_promises_facts_are_packed_and_the_old_layout_still_reads (void **state)
+{
+    fx_t *f = *state;
+    pl_redis_t *redis;
+    promise_book_t *b = s_fresh (f, &redis);
+    int s0 = promise_book_shard ("ACC-0");
+    assert_int_equal (pl_test_redis_int (f->srv, "HEXISTS pl:{prom:%d}:p:P-0 f", s0), 1);
+    assert_int_equal (pl_test_redis_int (f->srv, "HEXISTS pl:{prom:%d}:p:P-0 cp", s0), 0);
+    int rc;
+    json_t *p = promise_book_get (b, "P-0", &rc);
+    assert_int_equal (rc, 0);
+    assert_string_equal (json_string_value (json_object_get (p, "account")), "ACC-0");
+    assert_string_equal (json_string_value (json_object_get (p, "creditor")), "bank");
+    assert_string_equal (json_string_value (json_object_get (p, "tenant")), "collect-fr");
+    assert_string_equal (json_string_value (json_object_get (p, "phone")), "+33612340000");
+    assert_string_equal (json_string_value (json_object_get (p, "zone")), "Europe/Paris");
+    assert_string_equal (json_string_value (json_object_get (p, "campaign")), "recovery");
+    assert_string_equal (json_string_value (json_object_get (p, "agent")), "agent-1");
+    assert_string_equal (json_string_value (json_object_get (p, "lead")), "");
+    assert_string_equal (json_string_value (json_object_get (p, "source")), "test");
+    assert_int_equal (json_integer_value (json_object_get (p, "made_at_ms")), T0);
+    char *packed = json_dumps (p, JSON_SORT_KEYS | JSON_COMPACT);
+    json_decref (p);
+
+    /* P-0 rewritten as the older layout had it: the same promise reads the same. */
+    pl_reply_t *l = pl_redis_command (redis, "HGET pl:{prom:%d}:p:P-0 l", s0);
+    assert_non_null (l);
+    char ledger[512];
+    snprintf (ledger, sizeof ledger, "%s", pl_reply_str (l, NULL));
+    pl_reply_free (&l);
+    assert_int_equal (pl_redis_exec (redis, "DEL pl:{prom:%d}:p:P-0", s0), 0);
+    assert_int_equal (pl_redis_exec (redis, "HSET pl:{prom:%d}:p:P-0 v 1 l %s st active a ACC-0 cr bank tn collect-fr "
+                                            "ph +33612340000 z Europe/Paris cp recovery ld %s ag agent-1 dl %s m %lld src test",
+                                     s0, ledger, "", "", T0), 0);
+    p = promise_book_get (b, "P-0", &rc);
+    assert_int_equal (rc, 0);
+    char *legacy = json_dumps (p, JSON_SORT_KEYS | JSON_COMPACT);
+    json_decref (p);
+    assert_string_equal (legacy, packed);
+    free (legacy);
+    free (packed);
+    s_pay1 (b, "old-1", "ACC-0", 2500, NULL, "applied");
+    p = promise_book_get (b, "P-0", &rc);
+    assert_int_equal (json_integer_value (json_object_get (p, "paid")), 2500);
+    json_decref (p);
+
+    /* Refused, naming the field, and nothing stored. */
+    promise_rec_t r = { 0 };
+    snprintf (r.id, sizeof r.id, "P-bad");
+    snprintf (r.account, sizeof r.account, "ACC-bad");
+    snprintf (r.creditor, sizeof r.creditor, "bank");
+    snprintf (r.phone, sizeof r.phone, "+33612340000");
+    memcpy (r.ledger.currency, "EUR", 4);
+    r.ledger.n = 1;
+    r.ledger.inst[0].due_days = DUE_DAYS;
+    r.ledger.inst[0].amount = 100;
+    char field[64], msg[256];
+    const struct { const char *name; size_t off; const char *v; } bad[] = {
+        { "campaign", offsetof (promise_rec_t, campaign), "fr|other" },
+        { "agent", offsetof (promise_rec_t, agent), "a|b" },
+        { "lead", offsetof (promise_rec_t, lead), "L\x1f" "1" },
+        { "tenant", offsetof (promise_rec_t, tenant), "t\n" },
+        { "dial_id", offsetof (promise_rec_t, dial), "d\x01" },
+        { "source", offsetof (promise_rec_t, source), "\x7f" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        promise_rec_t one = r;
+        snprintf ((char *) &one + bad[i].off, 64, "%s", bad[i].v);
+        assert_int_equal (promise_book_open (b, &one, NULL, NULL, field, sizeof field, msg, sizeof msg), PL_EINVAL);
+        assert_string_equal (field, bad[i].name);
+    }
+    assert_null (promise_book_get (b, "P-bad", &rc));
+    assert_int_equal (rc, PL_ENOTFOUND);
+
+    /* A packed field with a value missing: corrupt, not a promise with facts shifted. */
+    int s1 = promise_book_shard ("ACC-1");
+    assert_int_equal (pl_redis_exec (redis, "HSET pl:{prom:%d}:p:P-1 f %s", s1, "ACC-1\x1f" "bank"), 0);
+    assert_null (promise_book_get (b, "P-1", &rc));
+    assert_int_equal (rc, PL_ECORRUPT);
+    promise_book_destroy (&b);
+    pl_redis_destroy (&redis);
+}
+
 static void
 test_a_promise_id_is_one_promises_whatever_its_account (void **state)
 {
@@ -695,6 +783,7 @@ main (void)
         cmocka_unit_test (test_a_creditors_notes_page_in_order_among_others),
         cmocka_unit_test (test_what_is_decided_leaves_redis_after_the_retention),
         cmocka_unit_test (test_a_promise_waits_in_one_zset_for_its_reminder_then_its_deadline),
+        cmocka_unit_test (test_a_promises_facts_are_packed_and_the_old_layout_still_reads),
         cmocka_unit_test (test_a_promise_id_is_one_promises_whatever_its_account),
         cmocka_unit_test (test_a_broken_key_fails_its_payment_alone),
         cmocka_unit_test (test_a_redis_outage_fails_every_payment_of_the_batch_and_writes_nothing),
