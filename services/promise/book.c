@@ -486,57 +486,68 @@ s_field (char *out, size_t size, const pl_reply_t *h, const char *name)
 
 static int s_parse (const pl_reply_t *h, int shard, const char *id, s_held_t *out);
 
-/* A promise's facts, which never change once it is opened, as one field "f" of its hash: their
- * values in this order, separated by S_FACT_SEP (no fact holds a control character:
- * promise_book_open refuses them). Eleven fields of their own cost about 60 bytes more a
- * promise in Redis (their names and the listpack's per-entry bytes). */
-#define S_FACT_SEP '\x1f'
-#define S_FACTS 11
+/* Packed values: what the book stores as one field instead of a field each (a promise's facts,
+ * what a payment was, a creditor's note) — their values in a fixed order, separated by S_SEP.
+ * No value holds a control character: the openings and payments refuse them, and ids, dates,
+ * numbers and statuses have none. A field each cost a promise about 60 bytes of Redis (names,
+ * the listpack's per-entry bytes), and a payment's step 40 more arguments to its script. */
+#define S_SEP '\x1f'
+#define S_PACK_MAX 16
 
-static void
-s_fact_fields (promise_rec_t *r, char *made, char **v)
-{
-    char *f[S_FACTS] = { r->account, r->creditor, r->tenant, r->phone, r->zone, r->campaign,
-                         r->lead,    r->agent,    r->dial,   made,     r->source };
-    memcpy (v, f, sizeof f);
-}
-
-/* Packs rec's facts (made: its made-at text) into out. Its length, or -1 if it does not fit. */
+/* Joins v[0..n) into out. Its length, or -1 if it does not fit. */
 static int
-s_pack_facts (promise_rec_t *rec, char *made, char *out, size_t size)
+s_pack (char *out, size_t size, const char *const *v, int n)
 {
-    char *v[S_FACTS];
-    s_fact_fields (rec, made, v);
     size_t len = 0;
-    for (int i = 0; i < S_FACTS; i++) {
-        int n = snprintf (out + len, size - len, "%s%s", i ? "\x1f" : "", v[i]);
-        if (n < 0 || (size_t) n >= size - len)
+    for (int i = 0; i < n; i++) {
+        int w = snprintf (out + len, size - len, "%s%s", i ? "\x1f" : "", v[i] ? v[i] : "");
+        if (w < 0 || (size_t) w >= size - len)
             return -1;
-        len += (size_t) n;
+        len += (size_t) w;
     }
     return (int) len;
 }
 
-/* Unpacks the facts field f into r (made: its made-at text, 24 bytes). False if it has not
- * S_FACTS values. */
+/* Splits packed text f into v[0..n) of sizes[i] bytes each. False unless it holds exactly n
+ * values that fit. */
+static bool
+s_unpack (const char *f, char *const *v, const size_t *sizes, int n)
+{
+    for (int i = 0; i < n; i++) {
+        const char *end = strchr (f, S_SEP);
+        size_t len = end ? (size_t) (end - f) : strlen (f);
+        if ((end == NULL) != (i == n - 1) || len >= sizes[i])
+            return false;
+        memcpy (v[i], f, len);
+        v[i][len] = '\0';
+        f += len + (end != NULL);
+    }
+    return true;
+}
+
+/* A promise's facts, which never change once it is opened: field "f" of its hash. */
+#define S_FACTS 11
+/* What a payment was: field "d" of its record (s_payment_fields). */
+#define S_PAY_VALUES 10
+
+static int
+s_pack_facts (const promise_rec_t *r, const char *made, char *out, size_t size)
+{
+    const char *v[S_FACTS] = { r->account, r->creditor, r->tenant, r->phone, r->zone, r->campaign,
+                               r->lead,    r->agent,    r->dial,   made,     r->source };
+    return s_pack (out, size, v, S_FACTS);
+}
+
+/* Unpacks the facts f into r (made: its made-at text, 24 bytes). False if they do not read. */
 static bool
 s_unpack_facts (const char *f, promise_rec_t *r, char *made)
 {
-    char *v[S_FACTS];
-    size_t sizes[S_FACTS] = { sizeof r->account, sizeof r->creditor, sizeof r->tenant, sizeof r->phone,
-                              sizeof r->zone,    sizeof r->campaign, sizeof r->lead,   sizeof r->agent,
-                              sizeof r->dial,    24,                 sizeof r->source };
-    s_fact_fields (r, made, v);
-    for (int i = 0; i < S_FACTS; i++) {
-        const char *end = strchr (f, S_FACT_SEP);
-        size_t n = end ? (size_t) (end - f) : strlen (f);
-        if ((end == NULL) != (i == S_FACTS - 1) || n >= sizes[i])
-            return false;
-        memcpy (v[i], f, n);
-        v[i][n] = '\0';
-        f += n + (end != NULL);
-    }
-    return true;
+    char *v[S_FACTS] = { r->account, r->creditor, r->tenant, r->phone, r->zone, r->campaign,
+                         r->lead,    r->agent,    r->dial,   made,     r->source };
+    const size_t sizes[S_FACTS] = { sizeof r->account, sizeof r->creditor, sizeof r->tenant, sizeof r->phone,
+                                    sizeof r->zone,    sizeof r->campaign, sizeof r->lead,   sizeof r->agent,
+                                    sizeof r->dial,    24,                 sizeof r->source };
+    return s_unpack (f, v, sizes, S_FACTS);
 }
 
 /* The shard that holds promise `id` (its account's), asked of the 16 in one pipeline; `but`:
@@ -1174,7 +1185,7 @@ s_active (promise_book_t *self, int shard, const char *account, char *id, size_t
 }
 
 /* What a payment did (status and promise, account, amount, reversed, currency) from the HGETALL
- * h of its record. 0, PL_ENOTFOUND, PL_EREDIS. */
+ * h of its record. 0, PL_ENOTFOUND, PL_EREDIS, PL_ECORRUPT. */
 static int
 s_payment_parse (const pl_reply_t *h, char *status, size_t ssz, char *pid, size_t psz, char *account, size_t asz,
                  long long *amount, long long *reversed, char *currency)
@@ -1186,11 +1197,28 @@ s_payment_parse (const pl_reply_t *h, char *status, size_t ssz, char *pid, size_
     char buf[32];
     s_field (status, ssz, h, "st");
     s_field (pid, psz, h, "promise");
+    s_field (buf, sizeof buf, h, "reversed");
+    *reversed = strtoll (buf, NULL, 10);
+    char d[1024];
+    s_field (d, sizeof d, h, "d");
+    if (*d) {
+        /* What the payment was, packed (s_payment_fields). */
+        char am[24], cur[8], paid[24], recv[24], kind[16], revs[PROMISE_ID_MAX], meth[32], ref[PROMISE_ID_MAX],
+            src[64];
+        char *v[S_PAY_VALUES] = { account, am, cur, paid, recv, kind, revs, meth, ref, src };
+        const size_t sizes[S_PAY_VALUES] = { asz,         sizeof am,   sizeof cur,  sizeof paid, sizeof recv,
+                                             sizeof kind, sizeof revs, sizeof meth, sizeof ref,  sizeof src };
+        char *end = NULL;
+        if (!s_unpack (d, v, sizes, S_PAY_VALUES) || strlen (cur) != 3)
+            return PL_ECORRUPT;
+        memcpy (currency, cur, 4);
+        *amount = strtoll (am, &end, 10);
+        return *am && !*end ? 0 : PL_ECORRUPT;
+    }
+    /* Written before the payment was packed: a field each. */
     s_field (account, asz, h, "account");
     s_field (buf, sizeof buf, h, "amount");
     *amount = strtoll (buf, NULL, 10);
-    s_field (buf, sizeof buf, h, "reversed");
-    *reversed = strtoll (buf, NULL, 10);
     s_field (buf, sizeof buf, h, "currency");
     memcpy (currency, buf, 3);
     currency[3] = '\0';
@@ -1210,40 +1238,52 @@ s_payment_was (promise_book_t *self, int shard, const char *pay_id, char *status
     return rc;
 }
 
+/* A payment's record: st and promise, which the steps change (and reversed, which a reversal
+ * adds), and what the payment was, packed in field d: account, amount, currency, paid at,
+ * received, kind, reverses, method, reference, source. */
 static void
 s_payment_fields (s_args_t *a, size_t sec, const promise_payment_t *pay, const char *status, const char *pid,
                   int64_t now)
 {
-    s_pair (a, sec, "account", pay->account);
-    s_pairf (a, sec, "amount", pay->amount);
-    s_pair (a, sec, "currency", pay->currency);
-    s_pairf (a, sec, "paid_at", pay->paid_at_ms);
-    s_pairf (a, sec, "received", now);
+    char amount[24], paid_at[24], received[24], d[1024];
+    snprintf (amount, sizeof amount, "%lld", (long long) pay->amount);
+    snprintf (paid_at, sizeof paid_at, "%lld", (long long) pay->paid_at_ms);
+    snprintf (received, sizeof received, "%lld", (long long) now);
+    const char *v[S_PAY_VALUES] = { pay->account, amount, pay->currency, paid_at, received,
+                                    pay->reversal ? "reversal" : "payment", pay->reverses, pay->method,
+                                    pay->reference, pay->source };
     s_pair (a, sec, "st", status);
     s_pair (a, sec, "promise", pid);
-    s_pair (a, sec, "kind", pay->reversal ? "reversal" : "payment");
-    s_pair (a, sec, "reverses", pay->reverses);
-    s_pair (a, sec, "method", pay->method);
-    s_pair (a, sec, "reference", pay->reference);
-    s_pair (a, sec, "source", pay->source);
+    if (s_pack (d, sizeof d, v, S_PAY_VALUES) < 0)
+        a->oom = true;
+    else
+        s_pair (a, sec, "d", d);
 }
 
-/* The creditor's notification of a payment (R124-5: every payment, even partial). */
+/* The creditor's notification of a payment (R124-5: every payment, even partial), packed in
+ * field n of the stream's entry: its values in the order of s_note_pay. */
+static const char *const s_note_pay[] = { "creditor", "kind", "payment_id", "account", "amount", "currency",
+                                          "paid_at", "promise", "promise_status", "promise_paid",
+                                          "promise_amount", NULL };
+/* A reminder's, for the CRM to send an SMS or an e-mail. */
+static const char *const s_note_remind[] = { "creditor", "kind", "account", "promise", "instalment", "due",
+                                             "amount", "currency", NULL };
+
 static void
 s_note (s_args_t *a, size_t sec, const promise_payment_t *pay, const char *creditor, const char *pid,
         const char *status, long long paid, long long amount)
 {
-    s_pair (a, sec, "creditor", creditor);
-    s_pair (a, sec, "kind", pay->reversal ? "reversal" : "payment");
-    s_pair (a, sec, "payment_id", pay->id);
-    s_pair (a, sec, "account", pay->account);
-    s_pairf (a, sec, "amount", pay->amount);
-    s_pair (a, sec, "currency", pay->currency);
-    s_pairf (a, sec, "paid_at", pay->paid_at_ms);
-    s_pair (a, sec, "promise", pid);
-    s_pair (a, sec, "promise_status", status);
-    s_pairf (a, sec, "promise_paid", paid);
-    s_pairf (a, sec, "promise_amount", amount);
+    char am[24], at[24], pd[24], tot[24], n[1024];
+    snprintf (am, sizeof am, "%lld", (long long) pay->amount);
+    snprintf (at, sizeof at, "%lld", (long long) pay->paid_at_ms);
+    snprintf (pd, sizeof pd, "%lld", paid);
+    snprintf (tot, sizeof tot, "%lld", amount);
+    const char *v[] = { creditor, pay->reversal ? "reversal" : "payment", pay->id, pay->account, am, pay->currency,
+                        at, pid, status, pd, tot };
+    if (s_pack (n, sizeof n, v, (int) (sizeof v / sizeof v[0])) < 0)
+        a->oom = true;
+    else
+        s_pair (a, sec, "n", n);
 }
 
 /* Checks a payment's fields (field/msg say which is wrong) and copies it to *p1 with a sensible
@@ -1263,6 +1303,15 @@ s_pay_check (const promise_payment_t *pay, int64_t now, promise_payment_t *p1, c
         snprintf (msg, msg_size, "%s", !strcmp (bad, "amount") ? "a positive number of minor units"
                                        : !strcmp (bad, "currency") ? "ISO 4217, upper case (EUR)"
                                                                    : "letters, digits and ._:@/-");
+        return PL_EINVAL;
+    }
+    /* Free text, stored packed (s_payment_fields): no control characters. */
+    bad = *pay->method && !s_name_ok (pay->method) ? "method"
+        : *pay->reference && !s_name_ok (pay->reference) ? "reference"
+        : *pay->source && !s_name_ok (pay->source) ? "source" : NULL;
+    if (bad) {
+        snprintf (field, field_size, "%s", bad);
+        snprintf (msg, msg_size, "UTF-8 text without control characters");
         return PL_EINVAL;
     }
     *p1 = *pay;
@@ -1846,14 +1895,14 @@ s_decide_tx (promise_book_t *self, s_held_t *hp, bool cancel, const char *actor,
     if (remind >= 0) {
         /* For the CRM notifier: an SMS or an e-mail to the debtor before the due date. */
         s_day_str (due, sizeof due, r->ledger.inst[remind].due_days);
-        s_pair (&a, sn, "creditor", r->creditor);
-        s_pair (&a, sn, "kind", "reminder");
-        s_pair (&a, sn, "account", r->account);
-        s_pair (&a, sn, "promise", r->id);
-        s_pairf (&a, sn, "instalment", remind);
-        s_pair (&a, sn, "due", due);
-        s_pairf (&a, sn, "amount", r->ledger.inst[remind].amount - r->ledger.inst[remind].paid);
-        s_pair (&a, sn, "currency", r->ledger.currency);
+        char inst[16], left[24], n[1024];
+        snprintf (inst, sizeof inst, "%d", remind);
+        snprintf (left, sizeof left, "%lld", (long long) (r->ledger.inst[remind].amount - r->ledger.inst[remind].paid));
+        const char *v[] = { r->creditor, "reminder", r->account, r->id, inst, due, left, r->ledger.currency };
+        if (s_pack (n, sizeof n, v, (int) (sizeof v / sizeof v[0])) < 0)
+            a.oom = true;
+        else
+            s_pair (&a, sn, "n", n);
     }
     const char *keys[7] = { k_p, k_a, k_due, k_kpi, k_notes, k_p, k_p };
     pl_inbox_tx_t *tx = pl_inbox_tx_new (tag, NULL);
@@ -2308,12 +2357,37 @@ s_notes_next (promise_book_t *self, s_notes_cur_t *c)
     }
 }
 
-/* A note's fields as the export shows them; NULL when it is another creditor's. */
+/* A note as the export shows it; NULL when it is another creditor's (or unreadable). */
 static json_t *
 s_note_json (const pl_reply_t *e, const char *creditor)
 {
     const pl_reply_t *fv = pl_reply_element (e, 1);
     json_t *o = NULL;
+    const char *f0 = pl_reply_str (pl_reply_element (fv, 0), NULL);
+    if (f0 && !strcmp (f0, "n") && pl_reply_len (fv) == 2) {
+        /* The note as written (s_note, or a reminder's): its values, packed. */
+        const char *p = s_or (pl_reply_str (pl_reply_element (fv, 1), NULL)), *sep = strchr (p, S_SEP);
+        if (!sep || (size_t) (sep - p) != strlen (creditor) || strncmp (p, creditor, strlen (creditor)))
+            return NULL;
+        const char *const *names = strncmp (sep + 1, "reminder\x1f", 9) ? s_note_pay : s_note_remind;
+        int nn = 0;
+        while (names[nn])
+            nn++;
+        char buf[S_PACK_MAX][PROMISE_ID_MAX], *v[S_PACK_MAX];
+        size_t sizes[S_PACK_MAX];
+        for (int i = 0; i < nn; i++)
+            v[i] = buf[i], sizes[i] = sizeof buf[i];
+        if (!s_unpack (p, v, sizes, nn))
+            return NULL;                /* unreadable: left out of the export */
+        o = json_object ();
+        for (int i = 0; i < nn; i++) {
+            bool num = !strcmp (names[i], "amount") || !strcmp (names[i], "paid_at") || !strcmp (names[i], "promise_paid")
+                       || !strcmp (names[i], "promise_amount") || !strcmp (names[i], "instalment");
+            json_object_set_new (o, names[i], num ? json_integer (strtoll (v[i], NULL, 10)) : json_string (v[i]));
+        }
+        return o;
+    }
+    /* Written before the notes were packed: a field each. */
     for (size_t j = 0; j + 1 < pl_reply_len (fv); j += 2) {
         const char *f = pl_reply_str (pl_reply_element (fv, j), NULL);
         const char *v = pl_reply_str (pl_reply_element (fv, j + 1), NULL);
@@ -2326,7 +2400,7 @@ s_note_json (const pl_reply_t *e, const char *creditor)
         if (!o)
             o = json_object ();
         bool num = !strcmp (f, "amount") || !strcmp (f, "paid_at") || !strcmp (f, "promise_paid")
-                   || !strcmp (f, "promise_amount");
+                   || !strcmp (f, "promise_amount") || !strcmp (f, "instalment");
         json_object_set_new (o, f, num ? json_integer (strtoll (v, NULL, 10)) : json_string (v));
     }
     if (o && strcmp (s_or (json_string_value (json_object_get (o, "creditor"))), creditor)) {

@@ -5,7 +5,8 @@
  *  they were written among another's; decided promises, payment records and idle accounts
  *  expire after the retention, active ones never; a promise waits in one zset for its reminder,
  *  then its deadline (reminders in the zset of their own that a version before kept still go
- *  out); a promise's facts are one packed field, and the layout of a field each still reads; a
+ *  out); a promise's facts, a payment's record and a creditor's note are packed, and the layout
+ *  of a field each still reads; a
  *  promise id taken on another account is
  *  refused; a key of the wrong type fails its own
  *  payment, not the batch; a Redis outage fails every payment of a batch and writes nothing.
@@ -685,6 +686,80 @@ test_a_promises_facts_are_packed_and_the_old_layout_still_reads (void **state)
     pl_redis_destroy (&redis);
 }
 
+/* A payment's record keeps what the steps change in fields of their own and what the payment
+ * was packed in one; a creditor's note is one field. Records and notes written with a field each
+ * (before they were packed) still read: a payment again is a duplicate, a note is exported. */
+static void
+test_payment_records_and_notes_are_packed_and_the_old_layout_still_reads (void **state)
+{
+    fx_t *f = *state;
+    pl_redis_t *redis;
+    promise_book_t *b = s_fresh (f, &redis);
+    int s0 = promise_book_shard ("ACC-0"), s1 = promise_book_shard ("ACC-1");
+    s_pay1 (b, "new-1", "ACC-0", 2500, NULL, "applied");
+    assert_int_equal (pl_test_redis_int (f->srv, "HLEN pl:{prom:%d}:pay:new-1", s0), 3);
+    int rc;
+    json_t *p = promise_book_payment (b, "new-1", "ACC-0", &rc);
+    assert_int_equal (rc, 0);
+    char *text = json_dumps (p, JSON_SORT_KEYS | JSON_COMPACT);
+    assert_string_equal (text, "{\"account\":\"ACC-0\",\"amount\":2500,\"currency\":\"EUR\",\"payment_id\":\"new-1\","
+                               "\"promise\":\"P-0\",\"reversed\":0,\"status\":\"applied\"}");
+    free (text);
+    json_decref (p);
+
+    /* A record and a note as the older layout wrote them. */
+    assert_int_equal (pl_redis_exec (redis, "HSET pl:{prom:%d}:pay:old-2 account ACC-1 amount 3000 currency EUR paid_at "
+                                            "%lld received %lld st applied promise P-1 kind payment reverses %s method %s "
+                                            "reference %s source bridge", s1, T0, T0, "", "", ""), 0);
+    assert_int_equal (pl_redis_exec (redis, "XADD pl:{prom:%d}:notes * creditor bank kind payment payment_id old-2 "
+                                            "account ACC-1 amount 3000 currency EUR paid_at %lld promise P-1 "
+                                            "promise_status active promise_paid 3000 promise_amount 10000", s1, T0), 0);
+    p = promise_book_payment (b, "old-2", "ACC-1", &rc);
+    assert_int_equal (rc, 0);
+    text = json_dumps (p, JSON_SORT_KEYS | JSON_COMPACT);
+    assert_string_equal (text, "{\"account\":\"ACC-1\",\"amount\":3000,\"currency\":\"EUR\",\"payment_id\":\"old-2\","
+                               "\"promise\":\"P-1\",\"reversed\":0,\"status\":\"applied\"}");
+    free (text);
+    json_decref (p);
+    promise_pay_item_t it;
+    s_pay (&it, "old-2", "ACC-1", 3000, "EUR", NULL);
+    assert_int_equal (promise_book_pay_many (b, &it, 1), 0);
+    assert_string_equal (it.status, "duplicate");
+
+    char *out = NULL, next[64];
+    size_t len = 0;
+    assert_int_equal (promise_book_notes (b, "bank", "0", 100, &out, &len, next, sizeof next), 0);
+    assert_non_null (out);
+    assert_non_null (strstr (out, "{\"creditor\":\"bank\",\"kind\":\"payment\",\"payment_id\":\"new-1\","
+                                  "\"account\":\"ACC-0\",\"amount\":2500,\"currency\":\"EUR\""));
+    assert_non_null (strstr (out, "\"promise\":\"P-0\",\"promise_status\":\"active\",\"promise_paid\":2500,"
+                                  "\"promise_amount\":10000}"));
+    assert_non_null (strstr (out, "{\"creditor\":\"bank\",\"kind\":\"payment\",\"payment_id\":\"old-2\","
+                                  "\"account\":\"ACC-1\",\"amount\":3000,"));
+    free (out);
+
+    /* Free text with a control character: refused, naming its member, nothing stored. */
+    s_pay (&it, "ctl-1", "ACC-2", 100, "EUR", NULL);
+    snprintf (it.pay.method, sizeof it.pay.method, "card\x1f" "x");
+    assert_int_equal (promise_book_pay_many (b, &it, 1), 0);
+    assert_int_equal (it.rc, PL_EINVAL);
+    assert_string_equal (it.field, "method");
+    s_pay (&it, "ctl-2", "ACC-2", 100, "EUR", NULL);
+    snprintf (it.pay.reference, sizeof it.pay.reference, "ref\n");
+    assert_int_equal (promise_book_pay_many (b, &it, 1), 0);
+    assert_int_equal (it.rc, PL_EINVAL);
+    assert_string_equal (it.field, "reference");
+    assert_int_equal (pl_test_redis_int (f->srv, "EXISTS pl:{prom:%d}:pay:ctl-1 pl:{prom:%d}:pay:ctl-2",
+                                         promise_book_shard ("ACC-2"), promise_book_shard ("ACC-2")), 0);
+
+    /* A packed record that does not read: corrupt, not a payment of nothing. */
+    assert_int_equal (pl_redis_exec (redis, "HSET pl:{prom:%d}:pay:bad-3 st applied promise P-1 d %s", s1, "{\"amount\":1"), 0);
+    assert_null (promise_book_payment (b, "bad-3", "ACC-1", &rc));
+    assert_int_equal (rc, PL_ECORRUPT);
+    promise_book_destroy (&b);
+    pl_redis_destroy (&redis);
+}
+
 static void
 test_a_promise_id_is_one_promises_whatever_its_account (void **state)
 {
@@ -784,6 +859,7 @@ main (void)
         cmocka_unit_test (test_what_is_decided_leaves_redis_after_the_retention),
         cmocka_unit_test (test_a_promise_waits_in_one_zset_for_its_reminder_then_its_deadline),
         cmocka_unit_test (test_a_promises_facts_are_packed_and_the_old_layout_still_reads),
+        cmocka_unit_test (test_payment_records_and_notes_are_packed_and_the_old_layout_still_reads),
         cmocka_unit_test (test_a_promise_id_is_one_promises_whatever_its_account),
         cmocka_unit_test (test_a_broken_key_fails_its_payment_alone),
         cmocka_unit_test (test_a_redis_outage_fails_every_payment_of_the_batch_and_writes_nothing),
