@@ -867,13 +867,22 @@ s_on_cleared (dialer_t *self, pl_bus_msg_t *m, const pl_envelope_t *env)
         pl_bus_msg_nack (m, PLATEAU__V1__NACK__CODE__INVALID, "no number of the lead was cleared", 0);
         return;
     }
-    size_t len = plateau__v1__lead__get_packed_size (lead);
+    /* The queue keeps what a dial needs — the numbers and their zones, the country, state and
+     * postal code, consents, the debt, the callee's kind, the list's age, the trace — and not
+     * who the person is: the name, address, e-mail, the CRM's id and free fields stay with the
+     * intake (data minimisation, GDPR art. 5(1)(c); and bytes of Redis for every queued lead,
+     * ADR 0071). */
+    Plateau__V1__Lead kept = *lead;
+    kept.first_name = kept.last_name = kept.address = kept.email = kept.external_id = "";
+    kept.n_custom = 0;
+    kept.custom = NULL;
+    size_t len = plateau__v1__lead__get_packed_size (&kept);
     uint8_t *pb = malloc (len ? len : 1);
     if (!pb) {
         s_ack_or (m, PL_ENOMEM, "out of memory");
         return;
     }
-    plateau__v1__lead__pack (lead, pb);
+    plateau__v1__lead__pack (&kept, pb);
     char tag[96], k_dl[300], k_due[200], dues[24];
     s_tag (tag, sizeof tag, c->name);
     s_lead_key (k_dl, sizeof k_dl, c->name, lead->id);

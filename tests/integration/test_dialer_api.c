@@ -198,11 +198,22 @@ s_send_lead_number (fx_t *f, const char *lead_id, const char *campaign, const ch
     phone.n_zones = 1;
     phone.zones = zones;
     phone.zone_source = "prefix";
+    Plateau__V1__Lead__CustomEntry ce = PLATEAU__V1__LEAD__CUSTOM_ENTRY__INIT, *ces[1] = { &ce };
+    ce.key = "segment";
+    ce.value = "gold";
     lead.id = (char *) lead_id;
     lead.source = "crm";
+    lead.external_id = "CRM-77";
     lead.campaign = (char *) campaign;
     lead.phone = &phone;
     lead.country = "FR";
+    lead.first_name = "Hélène";
+    lead.last_name = "Martin";
+    lead.address = "12 rue de la Paix";
+    lead.postal_code = "75002";
+    lead.email = "helene@example.org";
+    lead.n_custom = 1;
+    lead.custom = ces;
     lead.received_at_ms = MON_0900Z - 60000;
     if (debt) {
         d.account_ref = (char *) debt;
@@ -374,6 +385,36 @@ s_ctl (fx_t *f, const char *token, const char *args, char *out, size_t size)
 }
 
 /* ---- reading -------------------------------------------------------------------------------- */
+
+/* The queue keeps what a dial needs of the lead and not who the person is: the stored Lead has
+ * its numbers, country, postal code, source and list age, and no name, address, e-mail, CRM id
+ * or free fields (ADR 0071). */
+static void
+test_the_queue_keeps_what_a_dial_needs_and_not_who_the_person_is (void **state)
+{
+    fx_t *f = *state;
+    pl_reply_t *r = pl_redis_command (f->redis, "HGET pl:{camp:%s}:dl:%s pb", CAMPAIGN, LEAD);
+    size_t len = 0;
+    const char *pb = r ? pl_reply_str (r, &len) : NULL;
+    assert_non_null (pb);
+    Plateau__V1__Lead *l = plateau__v1__lead__unpack (NULL, len, (const uint8_t *) pb);
+    pl_reply_free (&r);
+    assert_non_null (l);
+    assert_string_equal (l->id, LEAD);
+    assert_string_equal (l->phone->e164, NUMBER);
+    assert_string_equal (l->phone->zones[0], "Europe/Paris");
+    assert_string_equal (l->country, "FR");
+    assert_string_equal (l->postal_code, "75002");
+    assert_string_equal (l->source, "crm");
+    assert_int_equal (l->received_at_ms, MON_0900Z - 60000);
+    assert_string_equal (l->first_name, "");
+    assert_string_equal (l->last_name, "");
+    assert_string_equal (l->address, "");
+    assert_string_equal (l->email, "");
+    assert_string_equal (l->external_id, "");
+    assert_int_equal (l->n_custom, 0);
+    plateau__v1__lead__free_unpacked (l, NULL);
+}
 
 static void
 test_no_token_is_401 (void **state)
@@ -1506,6 +1547,7 @@ main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_no_token_is_401),
+        cmocka_unit_test (test_the_queue_keeps_what_a_dial_needs_and_not_who_the_person_is),
         cmocka_unit_test (test_why_shows_the_lead_queued_with_its_next_attempt_in_paris_time),
         cmocka_unit_test (test_a_number_is_read_by_readers_only),
         cmocka_unit_test (test_queue_shows_the_lead_at_its_head),
