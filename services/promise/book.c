@@ -60,9 +60,8 @@ static const pl_inbox_effect_t s_open = {
     "local fv = {}\n"
     "for i = j, #A - 1 do fv[#fv + 1] = A[i] end\n"
     "redis.call('HSET', K[1], unpack(fv))\n"
-    "redis.call('HSET', K[2], 'p:' .. A[1], A[5])\n"
     "if A[4] == '1' then redis.call('HSET', K[2], 'act:' .. A[1], A[5]); redis.call('PERSIST', K[2])\n"
-    "else redis.call('PEXPIRE', K[1], A[#A])\n"
+    "else redis.call('HSET', K[2], 'p:' .. A[1], A[5]); redis.call('PEXPIRE', K[1], A[#A])\n"
     "  local left = false\n"
     "  for _, f in ipairs(redis.call('HKEYS', K[2])) do\n"
     "    if string.sub(f, 1, 4) == 'act:' then left = true break end end\n"
@@ -72,8 +71,8 @@ static const pl_inbox_effect_t s_open = {
 };
 
 /* Update: K promise, account, due, kpi, notes, payment, original payment; A id, expected
- * version, ledger, status, next instant due ('' none, '=' where it was), active ('0' no longer,
- * '' unchanged, else made at), retention ms, then sections "n, n pairs": the
+ * version, ledger, status, next instant due ('' none, '=' where it was), active ('0:<made at>' no
+ * longer, '' unchanged, else made at), retention ms, then sections "n, n pairs": the
  * payment's fields (n > 0: a new payment, refused as 'dup' if known), increments on the
  * original payment, kpi increments, the creditor's note. A decided promise, a payment's record
  * and an account left without an active promise expire after the retention; an active one
@@ -85,13 +84,16 @@ static const pl_inbox_effect_t s_update = {
     "local np = tonumber(A[j]); j = j + 1\n"
     "if np > 0 and redis.call('EXISTS', K[6]) == 1 then return 'dup', 'again' end\n"
     "redis.call('HSET', K[1], 'v', tostring(tonumber(A[2]) + 1), 'l', A[3], 'st', A[4])\n"
-    "if A[5] == '' then redis.call('ZREM', K[3], A[1]) elseif A[5] ~= '=' then redis.call('ZADD', K[3], A[5], A[1]) end\n"
-    "if A[6] == '0' then redis.call('HDEL', K[2], 'act:' .. A[1])\n"
+    "if A[5] == '' then redis.call('ZREM', K[3], A[1])\n"
+    "elseif A[5] ~= '=' then redis.call('ZADD', K[3], A[5], A[1]) end\n"
+    "if string.sub(A[6], 1, 2) == '0:' then redis.call('HDEL', K[2], 'act:' .. A[1])\n"
+    "  redis.call('HSET', K[2], 'p:' .. A[1], string.sub(A[6], 3))\n"
     "  local left = false\n"
     "  for _, f in ipairs(redis.call('HKEYS', K[2])) do\n"
     "    if string.sub(f, 1, 4) == 'act:' then left = true break end end\n"
     "  if not left then redis.call('PEXPIRE', K[2], A[7]) end\n"
-    "elseif A[6] ~= '' then redis.call('HSET', K[2], 'act:' .. A[1], A[6]); redis.call('PERSIST', K[2]) end\n"
+    "elseif A[6] ~= '' then redis.call('HSET', K[2], 'act:' .. A[1], A[6]); redis.call('HDEL', K[2], 'p:' .. A[1])\n"
+    "  redis.call('PERSIST', K[2]) end\n"
     "if A[4] ~= 'active' then redis.call('PEXPIRE', K[1], A[7])\n"
     "elseif A[6] ~= '' then redis.call('PERSIST', K[1]) end\n"
     "if np > 0 then local fv = {}\n"
@@ -1424,7 +1426,9 @@ s_pay_step (promise_book_t *self, const promise_payment_t *pay, const s_paykeys_
     s_add (&a, ledger);
     s_add (&a, promise_status_str (r->ledger.status));
     s_add (&a, next);
-    s_add (&a, active == (before == PROMISE_ACTIVE) ? "" : active ? made : "0");
+    char gone[32];
+    snprintf (gone, sizeof gone, "0:%s", made);
+    s_add (&a, active == (before == PROMISE_ACTIVE) ? "" : active ? made : gone);
     s_addf (&a, "%lld", (long long) s_retention_ms (self));
     size_t sp = s_section (&a);
     s_payment_fields (&a, sp, &p1, p1.reversal ? "reversed" : "applied", r->id, now);
@@ -1874,7 +1878,9 @@ s_decide_tx (promise_book_t *self, s_held_t *hp, bool cancel, const char *actor,
     s_add (&a, ledger);
     s_add (&a, promise_status_str (r->ledger.status));
     s_add (&a, next);
-    s_add (&a, r->ledger.status == PROMISE_ACTIVE ? "" : "0");
+    char gone[32];
+    snprintf (gone, sizeof gone, "0:%lld", (long long) r->made_at_ms);
+    s_add (&a, r->ledger.status == PROMISE_ACTIVE ? "" : gone);
     s_addf (&a, "%lld", (long long) s_retention_ms (self));
     s_section (&a);                 /* no payment */
     s_section (&a);                 /* no original */
@@ -2171,6 +2177,19 @@ promise_book_get (promise_book_t *self, const char *promise_id, int *rc)
     return *rc == 0 ? s_json (&held.rec) : NULL;
 }
 
+/* qsort: promises (JSON) by made_at_ms, then id. */
+static int
+s_by_made (const void *a, const void *b)
+{
+    const json_t *x = *(json_t *const *) a, *y = *(json_t *const *) b;
+    json_int_t mx = json_integer_value (json_object_get (x, "made_at_ms"));
+    json_int_t my = json_integer_value (json_object_get (y, "made_at_ms"));
+    if (mx != my)
+        return mx < my ? -1 : 1;
+    return strcmp (s_or (json_string_value (json_object_get (x, "id"))),
+                   s_or (json_string_value (json_object_get (y, "id"))));
+}
+
 json_t *
 promise_book_account (promise_book_t *self, const char *account, int *rc)
 {
@@ -2188,13 +2207,17 @@ promise_book_account (promise_book_t *self, const char *account, int *rc)
         *rc = PL_EREDIS;
         return NULL;
     }
-    json_t *promises = json_array (), *unmatched = json_array ();
+    json_t *promises = json_array (), *unmatched = json_array (), *seen = json_object ();
     for (size_t i = 0; i + 1 < pl_reply_len (h) && *rc == 0; i += 2) {
         const char *f = pl_reply_str (pl_reply_element (h, i), NULL);
         const char *v = pl_reply_str (pl_reply_element (h, i + 1), NULL);
-        if (f && !strncmp (f, "p:", 2)) {
+        /* An active promise is act:<id>, a decided one p:<id>; a hash written before listed
+         * every promise as p:<id> and the active ones as act:<id> too. */
+        const char *pid = !f ? NULL : !strncmp (f, "p:", 2) ? f + 2 : !strncmp (f, "act:", 4) ? f + 4 : NULL;
+        if (pid && !json_object_get (seen, pid)) {
+            json_object_set_new (seen, pid, json_true ());
             s_held_t held;
-            int r1 = s_read (self, shard, f + 2, &held);
+            int r1 = s_read (self, shard, pid, &held);
             if (r1 == 0)
                 json_array_append_new (promises, s_json (&held.rec));
             else if (r1 == PL_EREDIS)
@@ -2209,11 +2232,28 @@ promise_book_account (promise_book_t *self, const char *account, int *rc)
         }
     }
     pl_reply_free (&h);
+    json_decref (seen);
     if (*rc != 0) {
         json_decref (promises);
         json_decref (unmatched);
         return NULL;
     }
+    /* In the order they were made (the hash's order changes as promises are decided). */
+    size_t np = json_array_size (promises);
+    json_t **by = calloc (np ? np : 1, sizeof *by);
+    if (!by) {
+        json_decref (promises);
+        json_decref (unmatched);
+        *rc = PL_ENOMEM;
+        return NULL;
+    }
+    for (size_t i = 0; i < np; i++)
+        by[i] = json_incref (json_array_get (promises, i));
+    qsort (by, np, sizeof *by, s_by_made);
+    json_array_clear (promises);
+    for (size_t i = 0; i < np; i++)
+        json_array_append_new (promises, by[i]);
+    free (by);
     return json_pack ("{s:s, s:o, s:o}", "account", account, "promises", promises, "unmatched_payments", unmatched);
 }
 
@@ -2380,8 +2420,9 @@ s_note_json (const pl_reply_t *e, const char *creditor)
             return NULL;                /* unreadable: left out of the export */
         o = json_object ();
         for (int i = 0; i < nn; i++) {
-            bool num = !strcmp (names[i], "amount") || !strcmp (names[i], "paid_at") || !strcmp (names[i], "promise_paid")
-                       || !strcmp (names[i], "promise_amount") || !strcmp (names[i], "instalment");
+            bool num = !strcmp (names[i], "amount") || !strcmp (names[i], "paid_at")
+                       || !strcmp (names[i], "promise_paid") || !strcmp (names[i], "promise_amount")
+                       || !strcmp (names[i], "instalment");
             json_object_set_new (o, names[i], num ? json_integer (strtoll (v[i], NULL, 10)) : json_string (v[i]));
         }
         return o;

@@ -635,7 +635,8 @@ test_a_promises_facts_are_packed_and_the_old_layout_still_reads (void **state)
     pl_reply_free (&l);
     assert_int_equal (pl_redis_exec (redis, "DEL pl:{prom:%d}:p:P-0", s0), 0);
     assert_int_equal (pl_redis_exec (redis, "HSET pl:{prom:%d}:p:P-0 v 1 l %s st active a ACC-0 cr bank tn collect-fr "
-                                            "ph +33612340000 z Europe/Paris cp recovery ld %s ag agent-1 dl %s m %lld src test",
+                                            "ph +33612340000 z Europe/Paris cp recovery ld %s ag agent-1 dl %s m %lld "
+                                            "src test",
                                      s0, ledger, "", "", T0), 0);
     p = promise_book_get (b, "P-0", &rc);
     assert_int_equal (rc, 0);
@@ -708,9 +709,10 @@ test_payment_records_and_notes_are_packed_and_the_old_layout_still_reads (void *
     json_decref (p);
 
     /* A record and a note as the older layout wrote them. */
-    assert_int_equal (pl_redis_exec (redis, "HSET pl:{prom:%d}:pay:old-2 account ACC-1 amount 3000 currency EUR paid_at "
-                                            "%lld received %lld st applied promise P-1 kind payment reverses %s method %s "
-                                            "reference %s source bridge", s1, T0, T0, "", "", ""), 0);
+    assert_int_equal (pl_redis_exec (redis, "HSET pl:{prom:%d}:pay:old-2 account ACC-1 amount 3000 currency EUR "
+                                            "paid_at %lld received %lld st applied promise P-1 kind payment "
+                                            "reverses %s method %s reference %s source bridge", s1, T0, T0, "", "", ""),
+                      0);
     assert_int_equal (pl_redis_exec (redis, "XADD pl:{prom:%d}:notes * creditor bank kind payment payment_id old-2 "
                                             "account ACC-1 amount 3000 currency EUR paid_at %lld promise P-1 "
                                             "promise_status active promise_paid 3000 promise_amount 10000", s1, T0), 0);
@@ -753,9 +755,56 @@ test_payment_records_and_notes_are_packed_and_the_old_layout_still_reads (void *
                                          promise_book_shard ("ACC-2"), promise_book_shard ("ACC-2")), 0);
 
     /* A packed record that does not read: corrupt, not a payment of nothing. */
-    assert_int_equal (pl_redis_exec (redis, "HSET pl:{prom:%d}:pay:bad-3 st applied promise P-1 d %s", s1, "{\"amount\":1"), 0);
+    assert_int_equal (pl_redis_exec (redis, "HSET pl:{prom:%d}:pay:bad-3 st applied promise P-1 d %s", s1,
+                                     "{\"amount\":1"), 0);
     assert_null (promise_book_payment (b, "bad-3", "ACC-1", &rc));
     assert_int_equal (rc, PL_ECORRUPT);
+    promise_book_destroy (&b);
+    pl_redis_destroy (&redis);
+}
+
+/* The fields of an account's hash that name promise id: "p", "act", "both" or "none". */
+static const char *
+s_account_has (fx_t *f, const char *account, const char *id)
+{
+    int sh = promise_book_shard (account);
+    long long p = pl_test_redis_int (f->srv, "HEXISTS pl:{prom:%d}:a:%s p:%s", sh, account, id);
+    long long a = pl_test_redis_int (f->srv, "HEXISTS pl:{prom:%d}:a:%s act:%s", sh, account, id);
+    return p && a ? "both" : p ? "p" : a ? "act" : "none";
+}
+
+/* An account's hash names an active promise once (act:), a decided one once (p:); a reversal
+ * that reopens a promise moves it back; an account written before (every promise as p:, the
+ * active ones as act: too) lists each promise once. */
+static void
+test_an_account_names_each_promise_once (void **state)
+{
+    fx_t *f = *state;
+    pl_redis_t *redis;
+    promise_book_t *b = s_fresh (f, &redis);
+    assert_string_equal (s_account_has (f, "ACC-1", "P-1"), "act");
+    s_pay1 (b, "all-1", "ACC-1", 10000, NULL, "applied");
+    assert_string_equal (s_account_has (f, "ACC-1", "P-1"), "p");
+    s_pay1 (b, "back-1", "ACC-1", 10000, "all-1", "reversed");
+    assert_string_equal (s_account_has (f, "ACC-1", "P-1"), "act");
+
+    /* ACC-2 as a version before wrote it: its active promise as p: and act:. */
+    int s2 = promise_book_shard ("ACC-2");
+    assert_int_equal (pl_redis_exec (redis, "HSET pl:{prom:%d}:a:ACC-2 p:P-2 %lld", s2, T0), 0);
+    assert_string_equal (s_account_has (f, "ACC-2", "P-2"), "both");
+    int rc;
+    json_t *acc = promise_book_account (b, "ACC-2", &rc);
+    assert_int_equal (rc, 0);
+    json_t *ps = json_object_get (acc, "promises");
+    assert_int_equal (json_array_size (ps), 1);
+    assert_string_equal (json_string_value (json_object_get (json_array_get (ps, 0), "id")), "P-2");
+    json_decref (acc);
+    /* Decided: the legacy act: goes, p: stays, listed once. */
+    s_pay1 (b, "all-2", "ACC-2", 10000, NULL, "applied");
+    assert_string_equal (s_account_has (f, "ACC-2", "P-2"), "p");
+    acc = promise_book_account (b, "ACC-2", &rc);
+    assert_int_equal (json_array_size (json_object_get (acc, "promises")), 1);
+    json_decref (acc);
     promise_book_destroy (&b);
     pl_redis_destroy (&redis);
 }
@@ -860,6 +909,7 @@ main (void)
         cmocka_unit_test (test_a_promise_waits_in_one_zset_for_its_reminder_then_its_deadline),
         cmocka_unit_test (test_a_promises_facts_are_packed_and_the_old_layout_still_reads),
         cmocka_unit_test (test_payment_records_and_notes_are_packed_and_the_old_layout_still_reads),
+        cmocka_unit_test (test_an_account_names_each_promise_once),
         cmocka_unit_test (test_a_promise_id_is_one_promises_whatever_its_account),
         cmocka_unit_test (test_a_broken_key_fails_its_payment_alone),
         cmocka_unit_test (test_a_redis_outage_fails_every_payment_of_the_batch_and_writes_nothing),
