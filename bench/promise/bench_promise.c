@@ -568,15 +568,14 @@ s_memory (redisContext *c, size_t n, double per_promise, int64_t t0_day)
 static const char *s_raw_lua =
     "if redis.call('HGET', KEYS[1], 'v') == 'x' then return 'retry' end\n"
     "if redis.call('EXISTS', KEYS[3]) == 1 then return 'dup' end\n"
-    "redis.call('HINCRBY', KEYS[1], 'v', 1)\n"
-    "redis.call('HSET', KEYS[1], 'l', ARGV[1], 'st', ARGV[2])\n"
+    "redis.call('HSET', KEYS[1], 'v', '2', 'l', ARGV[1], 'st', ARGV[2])\n"
     "redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])\n"
     "local fv = {}\n"
     "for i = 5, 10 do fv[#fv + 1] = ARGV[i] end\n"
     "redis.call('HSET', KEYS[3], unpack(fv))\n"
     "redis.call('PEXPIRE', KEYS[3], '34560000000')\n"
     "redis.call('HINCRBY', KEYS[4], ARGV[11], ARGV[12])\n"
-    "redis.call('PEXPIRE', KEYS[4], '34560000000')\n"
+    "if redis.call('PTTL', KEYS[4]) < 0 then redis.call('PEXPIRE', KEYS[4], '34560000000') end\n"
     "redis.call('XADD', KEYS[5], 'MAXLEN', '~', '10000000', '*', 'n', ARGV[13])\n"
     "return 'ok'\n";
 

@@ -61,20 +61,6 @@ s_reply (pl_http_req_t *req, int status, json_t *o)
     return rc;
 }
 
-/* An id of 1..max bytes of letters, digits and - _ . @ : (lead, agent and dial ids; never a
- * separator of the keys they go into). */
-static bool
-s_ident (const char *s, size_t max)
-{
-    size_t n = s ? strlen (s) : 0;
-    if (n == 0 || n > max)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!isalnum ((unsigned char) s[i]) && !strchr ("-_.@:", s[i]))
-            return false;
-    return true;
-}
-
 /* "+" and 8 to 15 digits. */
 static bool
 s_e164 (const char *s)
@@ -168,7 +154,7 @@ s_lead_why (pl_http_req_t *req, void *arg)
     if (!d)
         return 0;
     const char *id = pl_http_req_param (req, "id");
-    if (!s_ident (id, S_ID_MAX))
+    if (!dialer_ident_ok (id, S_ID_MAX))
         return pl_http_reply_error (req, 404, "not_found", "no such lead", "id");
     if (pl_http_req_reserve (req, S_READ_RESERVE) != 0)
         return pl_http_reply_busy (req, "memory budget spent", 1);
@@ -415,7 +401,7 @@ s_agent_state (pl_http_req_t *req, void *arg)
         { "wrap_up", PLATEAU__V1__AGENT_STATE__STATE__WRAP_UP },
     };
     const char *agent = pl_http_req_param (req, "id");
-    if (!s_ident (agent, S_ID_MAX))
+    if (!dialer_ident_ok (agent, S_ID_MAX))
         return pl_http_reply_error (req, 400, "invalid", "an agent id is 1 to 64 letters, digits or -_.@:", "id");
     json_t *o = pl_http_req_json_object (req, allowed);
     if (!o)
@@ -532,7 +518,7 @@ s_disposition (pl_http_req_t *req, void *arg)
     static const char *const allowed[] = { "code", "agent", "callback_at", "promise", "note", NULL };
     const char *dial_id = pl_http_req_param (req, "dial_id");
     const char *dot = dial_id ? strrchr (dial_id, '.') : NULL;
-    if (!s_ident (dial_id, S_DIAL_ID_MAX) || !dot || dot == dial_id || (size_t) (dot - dial_id) > S_ID_MAX
+    if (!dialer_ident_ok (dial_id, S_DIAL_ID_MAX) || !dot || dot == dial_id || (size_t) (dot - dial_id) > S_ID_MAX
         || !dot[1] || strspn (dot + 1, "0123456789") != strlen (dot + 1))
         return pl_http_reply_error (req, 404, "not_found", "no such call (a dial id is <lead id>.<n>)", "dial_id");
     json_t *o = pl_http_req_json_object (req, allowed);
@@ -554,7 +540,7 @@ s_disposition (pl_http_req_t *req, void *arg)
                              "wrong_number, dispute or conversation", "code");
         goto done;
     }
-    if (*agent && !s_ident (agent, S_ID_MAX)) {
+    if (*agent && !dialer_ident_ok (agent, S_ID_MAX)) {
         pl_http_reply_error (req, 400, "invalid", "an agent id is 1 to 64 letters, digits or -_.@:", "agent");
         goto done;
     }
@@ -615,7 +601,7 @@ s_dial (pl_http_req_t *req, void *arg)
     dialer_api_t *api = arg;
     static const char *const allowed[] = { "campaign", "agent", NULL };
     const char *lead = pl_http_req_param (req, "id");
-    if (!s_ident (lead, S_ID_MAX))
+    if (!dialer_ident_ok (lead, S_ID_MAX))
         return pl_http_reply_error (req, 404, "not_found", "no such lead", "id");
     json_t *o = pl_http_req_json_object (req, allowed);
     if (!o)
@@ -623,7 +609,7 @@ s_dial (pl_http_req_t *req, void *arg)
     const char *campaign, *agent;
     if (!s_str (req, o, "campaign", 64, &campaign) || !s_str (req, o, "agent", S_ID_MAX, &agent))
         goto done;
-    if (!s_ident (agent, S_ID_MAX)) {
+    if (!dialer_ident_ok (agent, S_ID_MAX)) {
         pl_http_reply_error (req, 400, *agent ? "invalid" : "missing", "the agent who dials: 1 to 64 letters, digits or -_.@:",
                              "agent");
         goto done;

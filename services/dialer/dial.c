@@ -1,6 +1,7 @@
 /*  dial.c — the dialer's steps and pacing (see dial.h and docs/adr/0050). */
 #include "dial.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1419,13 +1420,25 @@ s_agent_time (dialer_t *self, const char *campaign, const char *reply, int state
         pl_metric_observe (self->m_wait, campaign, (double) ms / 1000.0);
 }
 
+bool
+dialer_ident_ok (const char *s, size_t max)
+{
+    size_t n = s ? strlen (s) : 0;
+    if (n == 0 || n > max)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum ((unsigned char) s[i]) && !strchr ("-_.@:", s[i]))
+            return false;
+    return true;
+}
+
 int
 dialer_agent_state (dialer_t *self, const Plateau__V1__AgentState *a, const char *step_id)
 {
     s_refresh (self);
     static const char *names[] = { "", "logged_out", "ready", "on_call", "wrap_up", "paused" };
-    if (!a->agent_id || !*a->agent_id || strlen (a->agent_id) > 64 || a->state < 1 || a->state > 5
-        || a->n_campaigns > 16)
+    /* The same ids as the HTTP door takes: an agent's id names KPI fields and keys downstream. */
+    if (!dialer_ident_ok (a->agent_id, 64) || a->state < 1 || a->state > 5 || a->n_campaigns > 16)
         return PL_EINVAL;
     char value[64], since[24];
     snprintf (value, sizeof value, "%s|%lld", names[a->state], (long long) a->since_ms);

@@ -77,6 +77,9 @@ int dialer_promise_active (dialer_t *self, const Plateau__V1__PromiseActive *pa,
 /* An agent's state for each of its campaigns this dialer runs (the bus, or PUT
  * /v1/agents/{id}/state). 0, PL_EINVAL, PL_EREDIS. */
 int dialer_agent_state (dialer_t *self, const Plateau__V1__AgentState *a, const char *step_id);
+/* An id of 1..max bytes of letters, digits and - _ . @ : (lead, agent and dial ids: never a
+ * separator of the keys and fields they go into). */
+bool dialer_ident_ok (const char *s, size_t max);
 
 /* Why a lead will be called when it will, or why never: its state, numbers, attempts, next
  * attempt (UTC and the callee's local time) with the reason, the last check's decision and the

@@ -654,6 +654,8 @@ test_the_agents_index_follows_their_states_and_is_rebuilt_on_takeover (void **st
     assert_int_equal (s_send_agent (f, "x1", PLATEAU__V1__AGENT_STATE__STATE__READY, t + 3000, NULL), 0);
     assert_int_equal (s_send_agent (f, "x2", PLATEAU__V1__AGENT_STATE__STATE__READY, t + 1000, NULL), 0);
     assert_int_equal (s_send_agent (f, "x3", PLATEAU__V1__AGENT_STATE__STATE__ON_CALL, t, NULL), 0);
+    /* An id the HTTP door would refuse is refused on the bus too (it names KPI fields downstream). */
+    assert_int_equal (s_send_agent (f, "x|4", PLATEAU__V1__AGENT_STATE__STATE__READY, t, NULL), -1);
     assert_int_equal (s_count (f, "ready"), ready0 + 2);
     /* Longest idle first: x2 (ready since t + 1 s) before x1. */
     pl_reply_t *r = pl_redis_command (f->redis, "ZRANGE pl:{camp:%s}:ready 0 -1", CAMPAIGN);
