@@ -1372,6 +1372,27 @@ dialer_disposition (dialer_t *self, const Plateau__V1__Disposition *d, const cha
         out.promise_made = &pm;
         rc = pl_inbox_tx_emit (tx, self->promise, &out);
     }
+    if (rc == 0 && self->o.promise && *debt && (flags & PLATEAU__V1__CONTACT_ENTRY__FLAG__CONVERSATION)) {
+        /* A right-party contact on a debt: the promise service counts them for its KPIs
+         * (promises per right-party contact, by campaign and agent). Only to a promise service
+         * that is configured: unlike a promise, which waits in the outbox for one to come, a
+         * contact is a count, and one for every conversation would pile up unread. */
+        Plateau__V1__Disposition rp = PLATEAU__V1__DISPOSITION__INIT;
+        rp.dial_id = l.att;
+        rp.lead_id = lead_id;
+        rp.campaign = (char *) c->name;
+        rp.code = d->code;
+        rp.agent_id = d->agent_id;
+        rp.at_ms = d->at_ms ? d->at_ms : now;
+        rp.tenant = (char *) c->tenant;
+        char rid[200];
+        snprintf (rid, sizeof rid, "%s.contact", l.att);
+        pl_envelope_init (&out, &ids, self->o.service, self->o.clock, trace);
+        out.id = rid;
+        out.body_case = PLATEAU__V1__ENVELOPE__BODY_DISPOSITION;
+        out.disposition = &rp;
+        rc = pl_inbox_tx_emit (tx, self->promise, &out);
+    }
     if (rc != 0) {
         pl_inbox_tx_destroy (&tx);
         s_lead_free (&l);

@@ -42,6 +42,8 @@ typedef struct {
     const char *service, *replica;
     dialer_campaigns_t *campaigns;       /* grows and changes: definitions over the API */
     bool audit;                  /* emit audit events (PLATEAU_AUDIT_BUS set) */
+    bool promise;                /* a promise service is connected (PLATEAU_PROMISE_BUS set): the
+                                    right-party contacts go to it (promises made always do) */
     pl_metrics_t *metrics;
     pl_log_t *log;
     double amd_false_positive;   /* estimated share of machine detections that were people */

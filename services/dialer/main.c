@@ -48,7 +48,6 @@ main (void)
     pl_bus_client_t *promise = pl_service_connect (svc, "promise", false);
     pl_service_config_done (svc);
     (void) telephony;
-    (void) promise;
     dialer_opts_t o = {
         .redis = pl_service_redis (svc),
         .clock = pl_service_clock (svc),
@@ -56,6 +55,7 @@ main (void)
         .replica = pl_service_replica (svc),
         .campaigns = campaigns,
         .audit = audit != NULL,
+        .promise = promise != NULL,
         .metrics = pl_service_metrics (svc),
         .log = pl_service_log (svc),
         .amd_false_positive = amd_fp,

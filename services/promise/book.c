@@ -112,6 +112,15 @@ static const pl_inbox_effect_t s_update = {
     "return 'ok'\n"
 };
 
+/* A right-party contact, counted for the KPIs (promises per right-party contact): K kpi; A its
+ * field, the expiry of a new day's hash. */
+static const pl_inbox_effect_t s_contact = {
+    "promise.contact",
+    "redis.call('HINCRBY', K[1], A[1], 1)\n"
+    "if redis.call('PTTL', K[1]) < 0 then redis.call('PEXPIRE', K[1], A[2]) end\n"
+    "return 'ok'\n"
+};
+
 /* A payment no promise takes (yet), or a reversal of one: K account, notes, payment, original
  * payment; A payment id, unmatched value for the account ('' none), original id ('' none), its
  * unmatched value after the reversal ('' remove), the oldest payment instant a promise could
@@ -2312,10 +2321,10 @@ promise_book_stats (promise_book_t *self, int64_t from_days, int64_t to_days, co
                 snprintf (key, sizeof key, "%s|%s", camp, agent);
                 json_t *row = json_object_get (by, key);
                 if (!row) {
-                    row = json_pack ("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:o, s:o}", "campaign", camp, "agent", agent,
-                                     "made", (json_int_t) 0, "kept", (json_int_t) 0, "partially_kept", (json_int_t) 0,
-                                     "broken", (json_int_t) 0, "cancelled", (json_int_t) 0, "promised", json_object (),
-                                     "collected", json_object ());
+                    row = json_pack ("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}", "campaign", camp, "agent",
+                                     agent, "rpc", (json_int_t) 0, "made", (json_int_t) 0, "kept", (json_int_t) 0,
+                                     "partially_kept", (json_int_t) 0, "broken", (json_int_t) 0, "cancelled",
+                                     (json_int_t) 0, "promised", json_object (), "collected", json_object ());
                     json_object_set_new (by, key, row);
                 }
                 if (*cur) {
@@ -2334,9 +2343,12 @@ promise_book_stats (promise_book_t *self, int64_t from_days, int64_t to_days, co
     json_t *rows = json_array ();
     const char *k;
     json_t *row;
-    json_int_t made = 0, kept = 0, decided = 0;
+    json_int_t made = 0, kept = 0, decided = 0, rpc = 0;
     json_object_foreach (by, k, row) {
         json_int_t m1 = json_integer_value (json_object_get (row, "made"));
+        json_int_t r1 = json_integer_value (json_object_get (row, "rpc"));
+        json_object_set_new (row, "promises_per_rpc", r1 ? json_real ((double) m1 / (double) r1) : json_null ());
+        rpc += r1;
         json_int_t k1 = json_integer_value (json_object_get (row, "kept"));
         json_int_t d1 = k1 + json_integer_value (json_object_get (row, "partially_kept"))
                         + json_integer_value (json_object_get (row, "broken"));
@@ -2350,7 +2362,8 @@ promise_book_stats (promise_book_t *self, int64_t from_days, int64_t to_days, co
     char from[16], to[16];
     s_day_str (from, sizeof from, from_days);
     s_day_str (to, sizeof to, to_days);
-    return json_pack ("{s:s, s:s, s:I, s:I, s:I, s:o, s:o}", "from", from, "to", to, "made", made, "kept", kept,
+    return json_pack ("{s:s, s:s, s:I, s:I, s:o, s:I, s:I, s:o, s:o}", "from", from, "to", to, "rpc", rpc, "made", made,
+                      "promises_per_rpc", rpc ? json_real ((double) made / (double) rpc) : json_null (), "kept", kept,
                       "decided", decided, "kept_rate", decided ? json_real ((double) kept / (double) decided) : json_null (),
                       "by_campaign_agent", rows);
 }
@@ -2577,6 +2590,48 @@ s_on_made (promise_book_t *self, pl_bus_msg_t *m, const pl_envelope_t *env)
         pl_bus_msg_nack (m, PLATEAU__V1__NACK__CODE__UNAVAILABLE, "redis unavailable", 1000);
 }
 
+int
+promise_book_contact (promise_book_t *self, const char *campaign, const char *agent, const char *key,
+                      const char *step_id)
+{
+    if (!campaign || !*campaign || !s_name_ok (campaign) || strchr (campaign, '|')
+        || (agent && *agent && (!s_name_ok (agent) || strchr (agent, '|'))))
+        return PL_EINVAL;
+    int shard = promise_book_shard (key && *key ? key : campaign);
+    char tag[32], k_kpi[64], f[300];
+    s_tag (tag, sizeof tag, shard);
+    s_kpi_key (k_kpi, sizeof k_kpi, shard, pl_clock_now_ms (self->o.clock));
+    snprintf (f, sizeof f, "rpc|%s|%s|", campaign, agent ? agent : "");
+    const char *keys[1] = { k_kpi }, *args[2] = { f, S_KPI_TTL_MS };
+    pl_inbox_tx_t *tx = pl_inbox_tx_new (tag, step_id);
+    int rc = tx ? pl_inbox_tx_effect (tx, &s_contact, 1, keys, 2, args, NULL) : PL_ENOMEM;
+    int res = -1;
+    if (rc == 0 && pl_inbox_apply (self->inbox, &tx, 1, &res) != 0)
+        rc = PL_EREDIS;
+    pl_inbox_tx_destroy (&tx);
+    return rc;
+}
+
+/* A Disposition from the dialer: a conversation with the debtor on a collection call (it sends no
+ * other), counted as a right-party contact of its campaign and agent. A wrong number is none. */
+static void
+s_on_contact (promise_book_t *self, pl_bus_msg_t *m, const pl_envelope_t *env)
+{
+    const Plateau__V1__Disposition *d = env->disposition;
+    if (d->code == PLATEAU__V1__DISPOSITION__CODE__WRONG_NUMBER) {
+        pl_bus_msg_ack (m);
+        return;
+    }
+    int rc = promise_book_contact (self, d->campaign, d->agent_id, d->dial_id, env->id);
+    if (rc == 0)
+        pl_bus_msg_ack (m);
+    else if (rc == PL_EINVAL)
+        pl_bus_msg_nack (m, PLATEAU__V1__NACK__CODE__INVALID,
+                         "campaign or agent_id: UTF-8 without control characters or '|'", 0);
+    else
+        pl_bus_msg_nack (m, PLATEAU__V1__NACK__CODE__UNAVAILABLE, "redis unavailable", 1000);
+}
+
 /* A PaymentReceived as the book's payment. */
 static void
 s_payment_of (pl_bus_msg_t *m, const pl_envelope_t *env, promise_pay_item_t *it)
@@ -2649,6 +2704,8 @@ promise_book_handle (void *arg, pl_bus_msg_t **msgs, size_t n)
             break;
         if (env->body_case == PLATEAU__V1__ENVELOPE__BODY_PROMISE_MADE)
             s_on_made (self, msgs[i], env);
+        else if (env->body_case == PLATEAU__V1__ENVELOPE__BODY_DISPOSITION)
+            s_on_contact (self, msgs[i], env);
         else
             pl_bus_msg_nack (msgs[i], PLATEAU__V1__NACK__CODE__UNKNOWN_TYPE, "not for the promise service", 0);
     }

@@ -153,7 +153,15 @@ json_t *promise_book_stats (promise_book_t *self, int64_t from_days, int64_t to_
 int promise_book_notes (promise_book_t *self, const char *creditor, const char *after, int limit, char **out,
                         size_t *len, char *next, size_t next_size);
 
-/* Bus handler (pl_bus_batch_fn): PromiseMade and PaymentReceived. */
+/* A right-party contact (a conversation with the debtor on a collection call) of campaign by
+ * agent ("" none), counted today for the KPIs' promises per right-party contact; key spreads
+ * the counts over the shards (the call's id); step_id: the bus message's id (counted once).
+ * 0, PL_EINVAL (a control character, or '|', in campaign or agent), PL_EREDIS. */
+int promise_book_contact (promise_book_t *self, const char *campaign, const char *agent, const char *key,
+                          const char *step_id);
+
+/* Bus handler (pl_bus_batch_fn): PromiseMade, PaymentReceived, and Disposition (right-party
+ * contacts, from the dialer). */
 void promise_book_handle (void *self, pl_bus_msg_t **msgs, size_t n);
 /* Loop timer (pl_loop_timer_fn): promise_book_sweep. */
 int promise_book_tick (pl_loop_t *loop, void *self);

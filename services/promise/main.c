@@ -75,7 +75,7 @@ main (void)
         return 1;
     }
     pl_ops_open_gate (pl_service_ops (svc), "http");
-    const char *types[] = { "PromiseMade=dialer", "PaymentReceived=", NULL };
+    const char *types[] = { "PromiseMade=dialer", "Disposition=dialer", "PaymentReceived=", NULL };
     if (!pl_service_serve (svc, types, promise_book_handle, book))
         return 2;
     pl_loop_add_timer (pl_service_loop (svc), sweep_ms, promise_book_tick, book);

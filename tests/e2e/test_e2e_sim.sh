@@ -35,6 +35,10 @@ for c in fr-canvass us-collect uk-sales; do
                                     and (.evidence.pacing.live_answered // 0) > 0)' "$out/export.ndjson" | jq -s length)
   ((reports > 0)) || fail "$c: no pacing report with a live-answered call"
 done
+# The collection campaign's right-party contacts, as the checker counts them from the audit
+# (conversations on debt-collection calls): the denominator of promises per contact.
+rpc=$(jq '.campaigns[] | select(.name == "us-collect") | .promises.rpc // 0' "$r")
+((rpc > 0)) || fail "us-collect: no right-party contact in the report"
 # The CRM's endpoint got the webhooks (sim.sh exits 4 otherwise): say how many.
 [[ -s $out/webhooks.txt ]] || fail "no webhook figures: was notify in the stack?"
-echo "test_e2e_sim: pass — $(jq '[.campaigns[].calls] | add' "$r") calls, $kills services killed in turn, takeover $(cat "$out/takeover_ms") ms; webhooks: $(head -1 "$out/webhooks.txt" | sed 's/^ *//')"
+echo "test_e2e_sim: pass — $(jq '[.campaigns[].calls] | add' "$r") calls, $kills services killed in turn, takeover $(cat "$out/takeover_ms") ms; us-collect: $rpc right-party contacts; webhooks: $(head -1 "$out/webhooks.txt" | sed 's/^ *//')"

@@ -979,6 +979,66 @@ test_a_promise_made_on_a_call_arrives_over_the_bus_once (void **state)
     assert_int_equal (s_actives (f, "L9.1.promise", &reopened), 0);
 }
 
+/* Sends a Disposition as c (its id: id, NULL a new one) for campaign and agent. */
+static int
+s_contact (fx_t *f, pl_bus_client_t *c, const char *sender, const char *id, const char *campaign, const char *agent,
+           Plateau__V1__Disposition__Code code)
+{
+    Plateau__V1__Disposition d = PLATEAU__V1__DISPOSITION__INIT;
+    d.dial_id = "L40.1";
+    d.lead_id = "L40";
+    d.campaign = (char *) campaign;
+    d.agent_id = (char *) agent;
+    d.code = code;
+    d.at_ms = pl_clock_now_ms (f->clock);
+    pl_envelope_t env;
+    pl_envelope_ids_t ids;
+    pl_envelope_init (&env, &ids, sender, f->clock, NULL);
+    if (id)
+        env.id = (char *) id;
+    env.body_case = PLATEAU__V1__ENVELOPE__BODY_DISPOSITION;
+    env.disposition = &d;
+    return s_send (f, c, &env);
+}
+
+/* The dialer tells of each conversation with a debtor (a right-party contact): the KPIs count
+ * them once each, by campaign and agent, and give promises per right-party contact; a wrong
+ * number is none; another sender than the dialer, or a campaign that would break the KPIs'
+ * fields, is refused. */
+static void
+test_right_party_contacts_from_the_dialer_give_promises_per_contact (void **state)
+{
+    fx_t *f = *state;
+    assert_int_equal (s_contact (f, f->as_dialer, "dialer", "rpc-1", "rpc-camp", "a7",
+                                 PLATEAU__V1__DISPOSITION__CODE__CONVERSATION), 0);
+    assert_int_equal (s_contact (f, f->as_dialer, "dialer", "rpc-1", "rpc-camp", "a7",
+                                 PLATEAU__V1__DISPOSITION__CODE__CONVERSATION), 0);   /* again: once */
+    assert_int_equal (s_contact (f, f->as_dialer, "dialer", "rpc-2", "rpc-camp", "a7",
+                                 PLATEAU__V1__DISPOSITION__CODE__REFUSED), 0);
+    assert_int_equal (s_contact (f, f->as_dialer, "dialer", "rpc-3", "rpc-camp", "a8",
+                                 PLATEAU__V1__DISPOSITION__CODE__PROMISE_TO_PAY), 0);
+    assert_int_equal (s_contact (f, f->as_dialer, "dialer", "rpc-4", "rpc-camp", "a7",
+                                 PLATEAU__V1__DISPOSITION__CODE__WRONG_NUMBER), 0);
+    assert_int_equal (s_contact (f, f->as_crm, "crm", "rpc-5", "rpc-camp", "a7",
+                                 PLATEAU__V1__DISPOSITION__CODE__CONVERSATION), -1);
+    assert_int_equal (s_contact (f, f->as_dialer, "dialer", "rpc-6", "rpc|camp", "a7",
+                                 PLATEAU__V1__DISPOSITION__CODE__CONVERSATION), -1);
+    json_t *o = NULL;
+    assert_int_equal (s_req (f, "GET", "/v1/promises/stats?from=2026-12-01&to=2027-11-30&campaign=rpc-camp", READER,
+                             NULL, false, &o), 200);
+    assert_int_equal (s_int (o, "rpc"), 3);
+    assert_int_equal (s_int (o, "made"), 0);
+    assert_true (json_is_real (json_object_get (o, "promises_per_rpc")));
+    json_t *rows = json_object_get (o, "by_campaign_agent");
+    assert_int_equal (json_array_size (rows), 2);
+    for (size_t i = 0; i < 2; i++) {
+        json_t *row = json_array_get (rows, i);
+        const char *agent = json_string_value (json_object_get (row, "agent"));
+        assert_int_equal (s_int (row, "rpc"), !strcmp (agent, "a7") ? 2 : 1);
+    }
+    json_decref (o);
+}
+
 /* ---- the clock ------------------------------------------------------------------------------ */
 
 static void
@@ -1161,6 +1221,7 @@ main (void)
         cmocka_unit_test (test_the_bus_door_takes_payments_from_the_payment_bridge_only),
         cmocka_unit_test (test_a_bus_batch_of_payments_applies_each_payment_once),
         cmocka_unit_test (test_a_promise_made_on_a_call_arrives_over_the_bus_once),
+        cmocka_unit_test (test_right_party_contacts_from_the_dialer_give_promises_per_contact),
         /* The clock only goes forward: these come last, in this order. */
         cmocka_unit_test (test_a_bounce_after_kept_reopens_the_promise_and_its_deadline_breaks_it),
         cmocka_unit_test (test_a_reminder_goes_out_two_days_before_the_due_date),

@@ -70,6 +70,7 @@ typedef struct {
 /* The promises of a campaign (or of the whole export) by their status at its end. */
 typedef struct {
     long made, kept, partial, broken, cancelled, active, unmatched;
+    long rpc;                   /* right-party contacts: conversations on debt-collection calls */
     ck_money_t money[CK_MAX_CURRENCIES];
     int n_money;
 } ck_tally_t;

@@ -326,6 +326,15 @@ s_attempt_record (pl_check_t *self, json_t *rec, const char *type)
         a->refusal |= json_is_true (json_object_get (d, "refusal"));
         a->dnc |= json_is_true (json_object_get (d, "do_not_call"));
         a->disp_at = at;
+        /* A conversation with the debtor on a collection call: a right-party contact, the
+         * denominator of promises per contact. */
+        if (json_is_true (json_object_get (d, "conversation"))
+            && !strcmp (ck_str (rec, "call_kind"), "debt_collection")) {
+            ck_campaign_t *c = a->campaign >= 0 ? &self->campaigns[a->campaign] : NULL;
+            if (c)
+                c->promises.rpc++;
+            self->promise_total.rpc++;
+        }
     }
 }
 

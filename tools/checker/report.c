@@ -19,7 +19,7 @@ s_map_json (const ck_map_t *m)
 static bool
 s_has_promises (const ck_tally_t *t)
 {
-    return t->made || t->unmatched;
+    return t->made || t->unmatched || t->rpc;
 }
 
 /* The kept rate in hundredths of a percent: kept of every promise decided; -1 none decided. */
@@ -39,7 +39,9 @@ s_promises_json (const ck_tally_t *t)
             "promised_minor", (json_int_t) t->money[i].promised, "collected_minor",
             (json_int_t) t->money[i].collected, "unmatched_minor", (json_int_t) t->money[i].unmatched));
     long rate = s_kept_rate (t);
-    return json_pack ("{s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:I}", "made", (json_int_t) t->made,
+    return json_pack ("{s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:I}", "rpc", (json_int_t) t->rpc,
+        "promises_per_rpc", t->rpc ? json_real ((double) t->made / (double) t->rpc) : json_null (),
+        "made", (json_int_t) t->made,
         "kept", (json_int_t) t->kept, "partially_kept", (json_int_t) t->partial, "broken",
         (json_int_t) t->broken, "cancelled", (json_int_t) t->cancelled, "active",
         (json_int_t) t->active, "kept_rate_pct", rate < 0 ? json_null () : json_real (rate / 100.0),
@@ -134,6 +136,9 @@ s_print_promises (FILE *out, const char *title, const ck_tally_t *t)
              t->cancelled, t->active);
     if (rate >= 0)
         fprintf (out, "; kept rate %ld.%02ld%%", rate / 100, rate % 100);
+    if (t->rpc)
+        fprintf (out, "; %ld right-party contacts, %.3f promises per contact", t->rpc,
+                 (double) t->made / (double) t->rpc);
     fputc ('\n', out);
     for (int i = 0; i < t->n_money; i++)
         fprintf (out, "    %-4s promised %lld, collected %lld, unmatched %lld (minor units)\n",
