@@ -1037,6 +1037,9 @@ test_right_party_contacts_from_the_dialer_give_promises_per_contact (void **stat
         assert_int_equal (s_int (row, "rpc"), !strcmp (agent, "a7") ? 2 : 1);
     }
     json_decref (o);
+    char out[4096];
+    assert_int_equal (s_ctl (f, "stats --from 2026-12-01 --to 2027-11-30 --campaign rpc-camp", out, sizeof out), 0);
+    assert_non_null (strstr (out, "3 right-party contacts, 0.000 promises per contact"));
 }
 
 /* ---- the clock ------------------------------------------------------------------------------ */

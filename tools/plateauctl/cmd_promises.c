@@ -77,13 +77,17 @@ s_print_stats (json_t *s)
             s_int (s, "decided"), s_int (s, "kept"));
     if (json_is_number (rate))
         printf (" (kept rate %.1f%%)", 100.0 * json_number_value (rate));
+    json_t *per = json_object_get (s, "promises_per_rpc");
+    if (json_is_number (per))
+        printf ("; %lld right-party contacts, %.3f promises per contact", s_int (s, "rpc"), json_number_value (per));
     printf ("\n");
     json_t *rows = json_object_get (s, "by_campaign_agent");
     for (size_t i = 0; i < json_array_size (rows); i++) {
         json_t *r = json_array_get (rows, i);
-        printf ("  %-20s %-12s made %lld, kept %lld, partially kept %lld, broken %lld, cancelled %lld",
-                s_str (r, "campaign"), *s_str (r, "agent") ? s_str (r, "agent") : "-", s_int (r, "made"),
-                s_int (r, "kept"), s_int (r, "partially_kept"), s_int (r, "broken"), s_int (r, "cancelled"));
+        printf ("  %-20s %-12s right-party contacts %lld, made %lld, kept %lld, partially kept %lld, broken %lld, "
+                "cancelled %lld", s_str (r, "campaign"), *s_str (r, "agent") ? s_str (r, "agent") : "-",
+                s_int (r, "rpc"), s_int (r, "made"), s_int (r, "kept"), s_int (r, "partially_kept"),
+                s_int (r, "broken"), s_int (r, "cancelled"));
         const char *cur;
         json_t *v;
         json_object_foreach (json_object_get (r, "promised"), cur, v) {
