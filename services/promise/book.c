@@ -239,6 +239,14 @@ s_name_ok (const char *s)
     return true;
 }
 
+/* A campaign or an agent: a name (s_name_ok) without '|', which separates the KPIs' fields
+ * ("<what>|<campaign>|<agent>|<currency>"). */
+static bool
+s_kpi_name_ok (const char *s)
+{
+    return s_name_ok (s) && !strchr (s, '|');
+}
+
 static bool
 s_id_ok (const char *s)
 {
@@ -540,23 +548,35 @@ s_unpack (const char *f, char *const *v, const size_t *sizes, int n)
 /* What a payment was: field "d" of its record (s_payment_fields). */
 #define S_PAY_VALUES 10
 
-static int
-s_pack_facts (const promise_rec_t *r, const char *made, char *out, size_t size)
+/* The facts of r in their packed order (made: its made-at text, 24 bytes), with their sizes. */
+static void
+s_fact_fields (promise_rec_t *r, char *made, char **v, size_t *sizes)
 {
-    const char *v[S_FACTS] = { r->account, r->creditor, r->tenant, r->phone, r->zone, r->campaign,
-                               r->lead,    r->agent,    r->dial,   made,     r->source };
-    return s_pack (out, size, v, S_FACTS);
+    char *f[S_FACTS] = { r->account, r->creditor, r->tenant, r->phone, r->zone, r->campaign,
+                         r->lead,    r->agent,    r->dial,   made,     r->source };
+    const size_t z[S_FACTS] = { sizeof r->account, sizeof r->creditor, sizeof r->tenant, sizeof r->phone,
+                                sizeof r->zone,    sizeof r->campaign, sizeof r->lead,   sizeof r->agent,
+                                sizeof r->dial,    24,                 sizeof r->source };
+    memcpy (v, f, sizeof f);
+    memcpy (sizes, z, sizeof z);
+}
+
+static int
+s_pack_facts (promise_rec_t *r, char *made, char *out, size_t size)
+{
+    char *v[S_FACTS];
+    size_t sizes[S_FACTS];
+    s_fact_fields (r, made, v, sizes);
+    return s_pack (out, size, (const char *const *) v, S_FACTS);
 }
 
 /* Unpacks the facts f into r (made: its made-at text, 24 bytes). False if they do not read. */
 static bool
 s_unpack_facts (const char *f, promise_rec_t *r, char *made)
 {
-    char *v[S_FACTS] = { r->account, r->creditor, r->tenant, r->phone, r->zone, r->campaign,
-                         r->lead,    r->agent,    r->dial,   made,     r->source };
-    const size_t sizes[S_FACTS] = { sizeof r->account, sizeof r->creditor, sizeof r->tenant, sizeof r->phone,
-                                    sizeof r->zone,    sizeof r->campaign, sizeof r->lead,   sizeof r->agent,
-                                    sizeof r->dial,    24,                 sizeof r->source };
+    char *v[S_FACTS];
+    size_t sizes[S_FACTS];
+    s_fact_fields (r, made, v, sizes);
     return s_unpack (f, v, sizes, S_FACTS);
 }
 
@@ -980,13 +1000,13 @@ promise_book_open (promise_book_t *self, promise_rec_t *rec, const char *step_id
         return PL_EINVAL;
     }
     /* The facts are stored packed (s_pack_facts: control characters separate them), and the
-     * campaign and the agent name the KPIs' fields ("<what>|<campaign>|<agent>|…"). */
+     * campaign and the agent name the KPIs' fields (s_kpi_name_ok). */
     const struct { const char *name, *v; bool bar; } text[] = {
         { "tenant", rec->tenant, false }, { "campaign", rec->campaign, true }, { "lead", rec->lead, false },
         { "agent", rec->agent, true },    { "dial_id", rec->dial, false },    { "source", rec->source, false },
     };
     for (size_t i = 0; i < sizeof text / sizeof text[0]; i++)
-        if (*text[i].v && (!s_name_ok (text[i].v) || (text[i].bar && strchr (text[i].v, '|')))) {
+        if (*text[i].v && !(text[i].bar ? s_kpi_name_ok (text[i].v) : s_name_ok (text[i].v))) {
             snprintf (field, field_size, "%s", text[i].name);
             snprintf (msg, msg_size, "UTF-8 text without control characters%s", text[i].bar ? " or '|'" : "");
             return PL_EINVAL;
@@ -2083,18 +2103,20 @@ static const char s_merge_lua[] =
 static int
 s_merge_reminders (promise_book_t *self)
 {
-    for (int s = 0; s < PROMISE_SHARDS; s++) {
+    pl_redis_script_t *merge = pl_redis_script_new (s_merge_lua);
+    bool ok = merge != NULL;
+    for (int s = 0; s < PROMISE_SHARDS && ok; s++) {
         char k_due[64], k_rem[64];
         s_key (k_due, sizeof k_due, s, "due", NULL);
         s_key (k_rem, sizeof k_rem, s, "rem", NULL);
-        pl_reply_t *r = pl_redis_command (self->o.redis, "EVAL %s 2 %s %s", s_merge_lua, k_due, k_rem);
-        bool ok = r && pl_reply_type (r) == PL_REPLY_INTEGER;
+        const char *keys[2] = { k_due, k_rem };
+        pl_reply_t *r = pl_redis_eval (self->o.redis, merge, 2, 2, keys, NULL);
+        ok = r && pl_reply_type (r) == PL_REPLY_INTEGER;
         pl_reply_free (&r);
-        if (!ok)
-            return PL_EREDIS;
     }
-    self->merged = true;
-    return 0;
+    pl_redis_script_destroy (&merge);
+    self->merged = ok;
+    return ok ? 0 : PL_EREDIS;
 }
 
 int
@@ -2594,8 +2616,7 @@ int
 promise_book_contact (promise_book_t *self, const char *campaign, const char *agent, const char *key,
                       const char *step_id)
 {
-    if (!campaign || !*campaign || !s_name_ok (campaign) || strchr (campaign, '|')
-        || (agent && *agent && (!s_name_ok (agent) || strchr (agent, '|'))))
+    if (!campaign || !s_kpi_name_ok (campaign) || (agent && *agent && !s_kpi_name_ok (agent)))
         return PL_EINVAL;
     int shard = promise_book_shard (key && *key ? key : campaign);
     char tag[32], k_kpi[64], f[300];

@@ -386,6 +386,27 @@ s_ctl (fx_t *f, const char *token, const char *args, char *out, size_t size)
 
 /* ---- reading -------------------------------------------------------------------------------- */
 
+/* How many messages of type the dialer holds for the promise service in campaign's slot (its
+ * outbox entries: fields i, t, e). */
+static int
+s_to_promise (fx_t *f, const char *campaign, const char *type)
+{
+    pl_reply_t *keys = pl_redis_command (f->redis, "KEYS pl:{camp:%s}:ob:*:promise", campaign);
+    int n = 0;
+    for (size_t k = 0; keys && k < pl_reply_len (keys); k++) {
+        pl_reply_t *r = pl_redis_command (f->redis, "XRANGE %s - +", pl_reply_str (pl_reply_element (keys, k), NULL));
+        for (size_t i = 0; r && i < pl_reply_len (r); i++) {
+            const pl_reply_t *fv = pl_reply_element (pl_reply_element (r, i), 1);
+            for (size_t j = 0; j + 1 < pl_reply_len (fv); j += 2)
+                n += !strcmp (pl_reply_str (pl_reply_element (fv, j), NULL), "t")
+                     && !strcmp (pl_reply_str (pl_reply_element (fv, j + 1), NULL), type);
+        }
+        pl_reply_free (&r);
+    }
+    pl_reply_free (&keys);
+    return n;
+}
+
 /* The queue keeps what a dial needs of the lead and not who the person is: the stored Lead has
  * its numbers, country, postal code, source and list age, and no name, address, e-mail, CRM id
  * or free fields (ADR 0071). */
@@ -1164,6 +1185,10 @@ test_a_promise_holds_the_other_leads_of_its_debt_until_decided (void **state)
                               "{\"code\":\"promise_to_pay\",\"agent\":\"a3\",\"promise\":{\"amount_minor\":5000,"
                               "\"currency\":\"USD\",\"due\":\"2026-12-20T17:00:00Z\"}}", &o), 200);
     json_decref (o);
+    /* The promise waits for a promise service in the outbox; the right-party contact does not:
+     * this dialer has no PLATEAU_PROMISE_BUS, and a count nobody reads must not pile up. */
+    assert_int_equal (s_to_promise (f, camp, "PromiseMade"), 1);
+    assert_int_equal (s_to_promise (f, camp, "Disposition"), 0);
     /* The hold: the promise, until the due instant + 25 h. */
     const int64_t due_ms = 1797786000000LL;                /* 2026-12-20 17:00 UTC */
     char promise[128];
